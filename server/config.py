@@ -1,0 +1,187 @@
+"""Process configuration: environment variables over an optional TOML file over defaults.
+
+Every setting has one environment variable (``TABLIUM_<NAME>``) and one TOML key (``<name>``,
+lower case). The environment wins over the file so that one deployment file can serve many
+processes. A bad value stops start-up with :class:`ConfigError`, whose message is one line that
+names the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, final
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "TABLIUM_"
+JWT_SECRET_FILE = "jwt_secret"
+JWT_SECRET_BYTES_MIN = 32
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and fits on one line."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    ws_port: int = 8765
+    admin_port: int = 8080
+    data_dir: Path = Path("./var")
+    # Empty means "the embedded default": an SQLite file inside data_dir.
+    database_url: str = ""
+    # Empty means "in-process": sessions, presence and the bus live in this process only.
+    redis_url: str = ""
+    # Empty means "generate once and keep it in data_dir/jwt_secret".
+    jwt_secret: str = ""
+    guest_login: bool = False
+    log_format: str = "console"  # "console" for people, "json" for machines
+    log_level: str = "info"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "tablium.sqlite3"
+
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+def _parse_port(name: str, raw: Any) -> int:
+    try:
+        port = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected a port number 0-65535, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name}: expected a port number 0-65535, got {port}")
+    return port
+
+
+def _parse_bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _parse_database_url(name: str, raw: Any) -> str:
+    url = str(raw).strip()
+    if not url:
+        return ""
+    scheme = urlsplit(url).scheme
+    if scheme not in {"sqlite", "postgresql", "postgres"}:
+        raise ConfigError(f"{name}: expected sqlite:///PATH or postgresql://..., got {url!r}")
+    return url
+
+
+def _parse_redis_url(name: str, raw: Any) -> str:
+    url = str(raw).strip()
+    if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"{name}: expected redis://HOST:PORT/DB, got {url!r}")
+    return url
+
+
+def _parse_choice(*choices: str) -> Callable[[str, Any], str]:
+    def parse(name: str, raw: Any) -> str:
+        value = str(raw).strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _parse_host(name: str, raw: Any) -> str:
+    host = str(raw).strip()
+    if not host:
+        raise ConfigError(f"{name}: expected a host name or address, got an empty value")
+    return host
+
+
+def _parse_secret(name: str, raw: Any) -> str:
+    secret = str(raw)
+    if secret and len(secret.encode()) < JWT_SECRET_BYTES_MIN:
+        raise ConfigError(f"{name}: must be at least {JWT_SECRET_BYTES_MIN} bytes long")
+    return secret
+
+
+_PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    "host": _parse_host,
+    "ws_port": _parse_port,
+    "admin_port": _parse_port,
+    "data_dir": lambda _name, raw: Path(str(raw)),
+    "database_url": _parse_database_url,
+    "redis_url": _parse_redis_url,
+    "jwt_secret": _parse_secret,
+    "guest_login": _parse_bool,
+    "log_format": _parse_choice("console", "json"),
+    "log_level": _parse_choice("debug", "info", "warning", "error"),
+}
+assert set(_PARSERS) == {f.name for f in fields(Settings)}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"--config: file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config: {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(_PARSERS))
+    if unknown:
+        raise ConfigError(f"--config: unknown setting {unknown[0]!r} in {path}")
+    return data
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Build settings from defaults, then the TOML file, then the environment."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        for key, raw in _read_toml(config_file).items():
+            values[key] = _PARSERS[key](key, raw)
+    for key, parse in _PARSERS.items():
+        env_name = ENV_PREFIX + key.upper()
+        if env_name in env:
+            values[key] = parse(env_name, env[env_name])
+    return Settings(**values)
+
+
+def ensure_jwt_secret(settings: Settings) -> Settings:
+    """Return settings with a JWT secret, generating and keeping one in the data dir if unset.
+
+    The file is created with mode 0600 so only this user can read it; a secret generated once
+    keeps tokens valid across restarts.
+    """
+    if settings.jwt_secret:
+        return settings
+    path = settings.data_dir / JWT_SECRET_FILE
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        secret = path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"TABLIUM_DATA_DIR: cannot keep the JWT secret in {path}: {exc}"
+        ) from None
+    if len(secret.encode()) < JWT_SECRET_BYTES_MIN:
+        raise ConfigError(f"TABLIUM_JWT_SECRET: the secret kept in {path} is too short")
+    return Settings(**{**_as_dict(settings), "jwt_secret": secret})
+
+
+def _as_dict(settings: Settings) -> dict[str, Any]:
+    return {f.name: getattr(settings, f.name) for f in fields(settings)}

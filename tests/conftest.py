@@ -1,0 +1,74 @@
+"""Fixtures shared by the whole suite.
+
+Tests that need PostgreSQL or Redis talk to real servers (``make test`` starts them). Each
+pytest run creates its own database, and its own Redis key prefix, so runs cannot collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import redis
+
+PG_ADMIN_URL = os.environ.get(
+    "TABLIUM_TEST_PG_ADMIN_URL", "postgresql://tablium:tablium@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TABLIUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RUN_ID = f"{os.getpid()}_{secrets.token_hex(4)}"
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+async def _admin_execute(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database created for this pytest run and dropped after it."""
+    name = f"tablium_test_{RUN_ID}"
+    try:
+        asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+    except OSError as exc:
+        raise RuntimeError(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run the suite with"
+            " 'make test', which starts it"
+        ) from exc
+    yield _with_database(PG_ADMIN_URL, name)
+    asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix owned by this pytest run; every key under it is deleted afterwards."""
+    prefix = f"tablium-test:{RUN_ID}:"
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        raise RuntimeError(
+            f"Redis is not reachable at {redis_url} ({exc}); run the suite with 'make test',"
+            " which starts it"
+        ) from exc
+    yield prefix
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.delete(key)
+    client.close()

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
-# name -> (module, one-line help). The module defines configure() and run().
+# name -> (module, one-line help). The module defines configure() and run(). A command whose
+# module is not installed (yet) is simply not offered.
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("server.commands.serve", "run the server: websocket gateway and admin HTTP API"),
+    "migrate": ("server.commands.migrate", "apply database migrations and exit"),
+    "token": ("server.commands.token", "print a signed access token (development and tests)"),
+    "hands": ("server.commands.hands", "simulate and replay hand histories (PHH)"),
+    "bench": ("server.commands.bench", "run a benchmark against its baseline"),
+    "swarm": ("server.commands.swarm", "run the bot swarm against a server"),
 }
 
 
@@ -34,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
+        if importlib.util.find_spec(module_name) is None:
+            continue
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         command_parser.set_defaults(_module=module_name)
         _load(module_name).configure(command_parser)

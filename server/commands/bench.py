@@ -1,0 +1,43 @@
+"""``tablium bench NAME``: a benchmark and its baseline, measured in the same run.
+
+Each benchmark is a module ``server.bench.NAME`` with ``configure(parser)`` and ``run(args)``.
+Benchmarks print one human line per figure, or with ``--json`` one machine-readable line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+from typing import cast
+
+from server.cli import Command
+
+BENCHMARKS: dict[str, str] = {
+    "engine": "rules engine hands/s against PokerKit on the same hands",
+    "actors": "actor tell/ask throughput against a raw trio memory channel",
+    "gateway": "gateway request round trips against a raw trio-websocket echo",
+    "ledger": "ledger transfers/s against raw asyncpg inserts",
+}
+
+
+def _module_name(name: str) -> str:
+    return f"server.bench.{name}"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="benchmark", metavar="NAME", required=True)
+    for name, help_text in BENCHMARKS.items():
+        module_name = _module_name(name)
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        bench_parser = sub.add_parser(name, help=help_text, description=help_text)
+        bench_parser.add_argument(
+            "--json", action="store_true", help="print one machine-readable JSON line"
+        )
+        cast(Command, importlib.import_module(module_name)).configure(bench_parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    module = cast(Command, importlib.import_module(_module_name(args.benchmark)))
+    return module.run(args)

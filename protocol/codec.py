@@ -1,0 +1,204 @@
+"""Encoding and the two decoders (one per direction), with every limit enforced.
+
+Decoding a client frame checks, in this order and each at most once:
+
+1. size: over FRAME_BYTES_MAX -> frame_too_large (the websocket layer closes the connection
+   for frames over FRAME_BYTES_HARD_MAX before they are even buffered);
+2. shape: nesting deeper than NESTING_DEPTH_MAX, or more than ITEMS_MAX values in total ->
+   nesting_too_deep. A cheap C-speed count proves most frames fine; only frames that might be
+   deep are walked, and the walk stops at ITEMS_MAX;
+3. schema: msgspec against the tagged union, with string and list limits from messages.py ->
+   malformed_frame / unknown_type / invalid_message.
+
+Any failure raises RemoteProtocolError carrying the request id when one could be read, so the
+error reply can echo it. Nothing is acted upon before all three pass.
+"""
+
+from __future__ import annotations
+
+from typing import Final, final
+
+import msgspec
+
+from protocol.errors import ErrorCode, RemoteProtocolError
+from protocol.messages import Request, ServerMessage
+
+FRAME_BYTES_MAX: Final = 16 * 1024  # client requests are small; over this: error reply
+FRAME_BYTES_HARD_MAX: Final = 64 * 1024  # over this the websocket layer closes with 1009
+SERVER_FRAME_BYTES_MAX: Final = 1024 * 1024  # table snapshots are the largest pushes
+NESTING_DEPTH_MAX: Final = 8  # the schema needs 3 (request) and 4 (event); headroom for growth
+SERVER_NESTING_DEPTH_MAX: Final = 16
+ITEMS_MAX: Final = 4096  # values in one frame; bounds the walk below and the decoder's work
+
+# Bytes that may start a msgpack map or array (fixmap, fixarray, array16/32, map16/32).
+_CONTAINER_BYTES: Final = bytes([*range(0x80, 0xA0), 0xDC, 0xDD, 0xDE, 0xDF])
+_NON_CONTAINER_BYTES: Final = bytes(b for b in range(256) if b not in _CONTAINER_BYTES)
+
+# Payload sizes of msgpack's fixed-width types, by first byte (scalars without a length field).
+_FIXED_WIDTH: Final = {
+    0xC0: 0, 0xC2: 0, 0xC3: 0, 0xCA: 4, 0xCB: 8, 0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8,
+    0xD0: 1, 0xD1: 2, 0xD2: 4, 0xD3: 8, 0xD4: 2, 0xD5: 3, 0xD6: 5, 0xD7: 9, 0xD8: 17,
+}  # fmt: skip
+# Length-prefixed types: first byte -> width of the length field (ext adds one type byte).
+_LENGTH_PREFIXED: Final = {
+    0xC4: 1, 0xC5: 2, 0xC6: 4, 0xD9: 1, 0xDA: 2, 0xDB: 4, 0xC7: 1, 0xC8: 2, 0xC9: 4,
+}  # fmt: skip
+
+
+def check_shape(frame: bytes, depth_max: int, items_max: int = ITEMS_MAX) -> None:
+    """Raise nesting_too_deep unless ``frame`` nests at most ``depth_max`` containers deep and
+    holds at most ``items_max`` values. Truncated input is left for the decoder to refuse."""
+    if len(frame.translate(None, _NON_CONTAINER_BYTES)) <= depth_max:
+        return  # fewer container-like bytes than the limit: cannot be deeper
+    # Invariant: pending[-1] is the number of values still to read in the innermost container.
+    pending: list[int] = [1]
+    pos = 0
+    items = 0
+    end = len(frame)
+    while pending and pos < end:
+        if pending[-1] == 0:
+            pending.pop()
+            continue
+        pending[-1] -= 1
+        items += 1
+        if items > items_max:
+            raise RemoteProtocolError(ErrorCode.NESTING_TOO_DEEP, f"more than {items_max} values")
+        b = frame[pos]
+        pos += 1
+        children = -1
+        if b <= 0x7F or b >= 0xE0:
+            continue
+        if 0x80 <= b <= 0x8F:
+            children = 2 * (b & 0x0F)
+        elif 0x90 <= b <= 0x9F:
+            children = b & 0x0F
+        elif 0xA0 <= b <= 0xBF:
+            pos += b & 0x1F
+        elif b in _FIXED_WIDTH:
+            pos += _FIXED_WIDTH[b]
+        elif b in _LENGTH_PREFIXED:
+            width = _LENGTH_PREFIXED[b]
+            size = int.from_bytes(frame[pos : pos + width], "big")
+            pos += width + size + (1 if b >= 0xC7 and b <= 0xC9 else 0)
+        elif b in (0xDC, 0xDE):
+            children = int.from_bytes(frame[pos : pos + 2], "big") * (2 if b == 0xDE else 1)
+            pos += 2
+        elif b in (0xDD, 0xDF):
+            children = int.from_bytes(frame[pos : pos + 4], "big") * (2 if b == 0xDF else 1)
+            pos += 4
+        if children >= 0:
+            if len(pending) >= depth_max + 1:
+                raise RemoteProtocolError(
+                    ErrorCode.NESTING_TOO_DEEP, f"nesting deeper than {depth_max}"
+                )
+            pending.append(children)
+
+
+class _Head(msgspec.Struct):
+    """Just enough of a refused frame to name its type and echo its id."""
+
+    type: str = ""
+    id: int | None = None
+
+
+_head_decoder: Final = msgspec.msgpack.Decoder(_Head)
+_encoder: Final = msgspec.msgpack.Encoder()
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    """One message as one frame's bytes."""
+    return _encoder.encode(message)
+
+
+def _read_head(frame: bytes) -> _Head:
+    try:
+        return _head_decoder.decode(frame)
+    except (msgspec.DecodeError, RecursionError):
+        return _Head()
+
+
+def _schema_error(frame: bytes, exc: msgspec.DecodeError, known_types: frozenset[str]) -> None:
+    head = _read_head(frame)
+    request_id = head.id if head.id is not None and 0 <= head.id < 2**32 else None
+    if not isinstance(exc, msgspec.ValidationError):
+        raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "not a msgpack message") from None
+    if not head.type:
+        raise RemoteProtocolError(
+            ErrorCode.MALFORMED_FRAME, f"not a message map with a type: {exc}", request_id
+        ) from None
+    if head.type not in known_types:
+        raise RemoteProtocolError(
+            ErrorCode.UNKNOWN_TYPE, f"unknown message type {head.type[:64]!r}", request_id
+        ) from None
+    raise RemoteProtocolError(ErrorCode.INVALID_MESSAGE, str(exc)[:400], request_id) from None
+
+
+def _tags(union: object) -> frozenset[str]:
+    info = msgspec.inspect.type_info(union)
+    assert isinstance(info, msgspec.inspect.UnionType)
+    tags: set[str] = set()
+    for member in info.types:
+        assert isinstance(member, msgspec.inspect.StructType)
+        assert isinstance(member.tag, str)
+        tags.add(member.tag)
+    return frozenset(tags)
+
+
+@final
+class RequestDecoder:
+    """Decodes client -> server frames (the server's side)."""
+
+    def __init__(
+        self, frame_bytes_max: int = FRAME_BYTES_MAX, depth_max: int = NESTING_DEPTH_MAX
+    ) -> None:
+        self.frame_bytes_max = frame_bytes_max
+        self.depth_max = depth_max
+        self._decoder: msgspec.msgpack.Decoder[Request] = msgspec.msgpack.Decoder(Request)
+        self._known_types = _tags(Request)
+
+    def decode(self, frame: bytes) -> Request:
+        if len(frame) > self.frame_bytes_max:
+            raise RemoteProtocolError(
+                ErrorCode.FRAME_TOO_LARGE,
+                f"frame of {len(frame)} bytes, limit {self.frame_bytes_max}",
+            )
+        check_shape(frame, self.depth_max)
+        try:
+            return self._decoder.decode(frame)
+        except msgspec.DecodeError as exc:
+            _schema_error(frame, exc, self._known_types)
+            raise  # unreachable: _schema_error always raises
+        except RecursionError:  # defence in depth; check_shape stops these first
+            raise RemoteProtocolError(ErrorCode.NESTING_TOO_DEEP, "nesting too deep") from None
+
+
+@final
+class ServerMessageDecoder:
+    """Decodes server -> client frames (the client's side)."""
+
+    def __init__(
+        self,
+        frame_bytes_max: int = SERVER_FRAME_BYTES_MAX,
+        depth_max: int = SERVER_NESTING_DEPTH_MAX,
+    ) -> None:
+        self.frame_bytes_max = frame_bytes_max
+        self.depth_max = depth_max
+        self._decoder: msgspec.msgpack.Decoder[ServerMessage] = msgspec.msgpack.Decoder(
+            ServerMessage
+        )
+        self._known_types = _tags(ServerMessage)
+
+    def decode(self, frame: bytes) -> ServerMessage:
+        if len(frame) > self.frame_bytes_max:
+            raise RemoteProtocolError(
+                ErrorCode.FRAME_TOO_LARGE,
+                f"frame of {len(frame)} bytes, limit {self.frame_bytes_max}",
+            )
+        check_shape(frame, self.depth_max, items_max=self.frame_bytes_max)
+        try:
+            return self._decoder.decode(frame)
+        except msgspec.DecodeError as exc:
+            _schema_error(frame, exc, self._known_types)
+            raise
+        except RecursionError:
+            raise RemoteProtocolError(ErrorCode.NESTING_TOO_DEEP, "nesting too deep") from None

@@ -1,0 +1,66 @@
+"""Stable error codes, close codes, and the typed errors of the wire protocol.
+
+Error codes are part of the public protocol (docs/protocol.md lists each one): client authors
+switch on them, so a code is never renamed or reused. They travel as plain strings so that an
+older client can still read a newer server's codes.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import final
+
+
+@final
+class ErrorCode(enum.StrEnum):
+    # The frame itself: nothing inside it was acted upon.
+    MALFORMED_FRAME = "malformed_frame"  # not msgpack, not a map, or a text frame
+    FRAME_TOO_LARGE = "frame_too_large"  # over FRAME_BYTES_MAX (bigger frames close 1009)
+    NESTING_TOO_DEEP = "nesting_too_deep"  # over NESTING_DEPTH_MAX or ITEMS_MAX
+    UNKNOWN_TYPE = "unknown_type"  # the "type" tag names no message of this version
+    INVALID_MESSAGE = "invalid_message"  # a known type with missing, extra or bad fields
+    # The session.
+    WRONG_PHASE = "wrong_phase"  # a valid message not allowed in the session's phase
+    VERSION_UNSUPPORTED = "version_unsupported"
+    RATE_LIMITED = "rate_limited"
+    NOT_AUTHENTICATED = "not_authenticated"
+    # Accounts and tokens.
+    BAD_CREDENTIALS = "bad_credentials"
+    NAME_TAKEN = "name_taken"
+    INVALID_NAME = "invalid_name"
+    WEAK_PASSWORD = "weak_password"
+    ACCOUNT_BANNED = "account_banned"
+    GUEST_LOGIN_DISABLED = "guest_login_disabled"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_INVALID = "token_invalid"
+    # Resume: the events between the client's last seq and the replay buffer are gone.
+    REPLAY_GAP = "replay_gap"
+    # Our fault, not the client's: retry later.
+    SERVER_BUSY = "server_busy"
+    INTERNAL_ERROR = "internal_error"
+
+
+@final
+class CloseCode(enum.IntEnum):
+    """Websocket close codes the server uses (4000-4999 is the application range)."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # server shutting down
+    MESSAGE_TOO_BIG = 1009  # a frame over FRAME_BYTES_HARD_MAX; closed by the websocket layer
+    AUTH_TIMEOUT = 4001  # no successful login within the auth timeout
+    SESSION_REPLACED = 4002  # the same session resumed on another connection
+    SLOW_CONSUMER = 4003  # the outbound queue was full: the client does not read
+    HEARTBEAT_TIMEOUT = 4004  # no pong within the heartbeat timeout
+    LOGGED_OUT = 4005  # after a logout reply
+    TOO_MANY_CONNECTIONS = 4006  # the server's session table is full
+
+
+class RemoteProtocolError(Exception):
+    """The peer sent something the protocol does not allow: it gets an error frame, and the
+    session's state does not change."""
+
+    def __init__(self, code: ErrorCode, message: str, request_id: int | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.request_id = request_id

@@ -1,0 +1,185 @@
+"""Every message of the wire protocol, defined once.
+
+Conventions (docs/protocol.md is the reader's version):
+
+- One msgpack map per binary websocket frame. The ``type`` key names the message.
+- Client requests carry ``id`` (u32, chosen by the client); the server's reply to a request
+  echoes it. A reply is one of the ``*Reply`` structs below, or :class:`Error`.
+- Server pushes are :class:`Event` envelopes with ``seq`` (u64, per session, from 1, without
+  gaps) around a body from :data:`PushBody`.
+- Unknown fields are refused (``forbid_unknown_fields``): the protocol is strict, and a newer
+  client negotiates the version it speaks in :class:`Hello` instead.
+
+New features (lobby, tables, tournaments) add request structs to :data:`Request`, reply structs
+to :data:`ServerMessage`, push bodies to :data:`PushBody`, and rows to protocol/phases.py.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+import msgspec
+from msgspec import Meta
+
+PROTOCOL_VERSIONS: Final = (1,)  # versions this code speaks, oldest first
+
+# Field limits, enforced by the decoder (a value over a limit is an invalid_message error).
+VERSIONS_OFFERED_MAX: Final = 8
+CLIENT_NAME_CHARS_MAX: Final = 64
+PLAYER_NAME_CHARS_MAX: Final = 24
+PASSWORD_CHARS_MAX: Final = 128  # argon2 would take more, but nobody types more
+TOKEN_CHARS_MAX: Final = 2048
+ERROR_MESSAGE_CHARS_MAX: Final = 512
+NOTICE_TEXT_CHARS_MAX: Final = 4096
+TABLE_IDS_MAX: Final = 64
+
+RequestId = Annotated[int, Meta(ge=0, le=2**32 - 1)]
+Seq = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+Version = Annotated[int, Meta(ge=1, le=2**16 - 1)]
+PlayerName = Annotated[str, Meta(min_length=1, max_length=PLAYER_NAME_CHARS_MAX)]
+Password = Annotated[str, Meta(max_length=PASSWORD_CHARS_MAX)]
+Token = Annotated[str, Meta(min_length=1, max_length=TOKEN_CHARS_MAX)]
+Role = Literal["player", "director", "support", "admin"]
+ROLES: Final[tuple[Role, ...]] = ("player", "director", "support", "admin")
+
+
+class _Message(
+    msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True, kw_only=True
+):
+    """Base of every wire message: frozen, tagged by ``type``, strict about fields."""
+
+
+# --- client -> server: requests --------------------------------------------------------------
+
+
+class Hello(_Message, tag="hello", frozen=True):
+    """First message of every connection: the versions the client speaks."""
+
+    id: RequestId
+    versions: Annotated[list[Version], Meta(min_length=1, max_length=VERSIONS_OFFERED_MAX)]
+    client: Annotated[str, Meta(max_length=CLIENT_NAME_CHARS_MAX)] = ""
+
+
+class Register(_Message, tag="register", frozen=True):
+    """Create a player account and log this connection in as it."""
+
+    id: RequestId
+    name: PlayerName
+    password: Password
+
+
+class Login(_Message, tag="login", frozen=True):
+    id: RequestId
+    name: PlayerName
+    password: Password
+
+
+class GuestLogin(_Message, tag="guest_login", frozen=True):
+    """Log in as a fresh guest player (only when the server allows guests)."""
+
+    id: RequestId
+
+
+class Authenticate(_Message, tag="authenticate", frozen=True):
+    """Log in with a token from an earlier login; with ``last_seq``, also resume its session
+    and receive every event after that seq."""
+
+    id: RequestId
+    token: Token
+    last_seq: Seq | None = None
+
+
+class Ping(_Message, tag="ping", frozen=True):
+    """A no-op round trip (liveness checks, latency, benchmarks)."""
+
+    id: RequestId
+
+
+class Logout(_Message, tag="logout", frozen=True):
+    """End the session now: no grace period, seats are released, the connection closes."""
+
+    id: RequestId
+
+
+Request = Hello | Register | Login | GuestLogin | Authenticate | Ping | Logout
+
+# --- server -> client: replies ---------------------------------------------------------------
+
+
+class Welcome(_Message, tag="welcome", frozen=True):
+    """Reply to Hello: the version chosen and the limits this server enforces."""
+
+    id: RequestId
+    version: Version
+    server: str
+    heartbeat_ms: int
+    frame_bytes_max: int
+    rate_burst_requests: int
+    rate_refill_per_s: int
+
+
+class LoggedIn(_Message, tag="logged_in", frozen=True):
+    """Reply to Register, Login, GuestLogin and Authenticate.
+
+    ``resume`` says what happened to the session's events: ``new`` (a fresh session),
+    ``complete`` (every event after last_seq follows), or ``gap`` (some are gone: a
+    replay_gap error and the current state follow instead).
+    """
+
+    id: RequestId
+    token: Token
+    player: PlayerName
+    role: Role
+    session_id: str
+    expires_at_s: int
+    resume: Literal["new", "complete", "gap"]
+    last_seq: Seq  # the session's newest seq before this reply
+
+
+class Pong(_Message, tag="pong", frozen=True):
+    id: RequestId
+
+
+class Ok(_Message, tag="ok", frozen=True):
+    """A request succeeded and has nothing to return."""
+
+    id: RequestId
+
+
+class Error(_Message, tag="error", frozen=True):
+    """A request (``id``) or frame (``id`` null when it could not be read) failed."""
+
+    id: RequestId | None
+    code: Annotated[str, Meta(max_length=64)]
+    message: Annotated[str, Meta(max_length=ERROR_MESSAGE_CHARS_MAX)] = ""
+    retry_after_ms: int | None = None
+
+
+# --- server -> client: pushes ----------------------------------------------------------------
+
+
+class Notice(_Message, tag="notice", frozen=True):
+    """A message for the player from the server or staff (maintenance, announcements)."""
+
+    code: Annotated[str, Meta(max_length=64)]
+    text: Annotated[str, Meta(max_length=NOTICE_TEXT_CHARS_MAX)]
+
+
+class SessionState(_Message, tag="session_state", frozen=True):
+    """After a resume: the tables the session sits at; their own state pushes follow."""
+
+    table_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=TABLE_IDS_MAX)]
+
+
+PushBody = Notice | SessionState
+
+
+class Event(_Message, tag="event", frozen=True):
+    """Envelope of every server push: ``seq`` orders them within the session."""
+
+    seq: Seq
+    body: PushBody
+
+
+Reply = Welcome | LoggedIn | Pong | Ok | Error
+ServerMessage = Welcome | LoggedIn | Pong | Ok | Error | Event

@@ -139,8 +139,9 @@ def test_comment_after_an_action_is_ignored() -> None:
     "action", ["p0 f", "x1 f", "p1 raise 20", "d dh p1 AcK", "d db 1c2c3c", "p1 cbr -5", "p1"]
 )
 def test_malformed_action_is_a_format_error_naming_it(action: str) -> None:
-    with pytest.raises(phh.PhhFormatError, match="p1|x1|p0|d d"):
+    with pytest.raises(phh.PhhFormatError) as caught:
         phh.parse_action(action)
+    assert repr(action) in str(caught.value)
 
 
 def test_decimal_amounts_are_unsupported_not_rounded() -> None:

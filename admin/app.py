@@ -1,22 +1,226 @@
-"""The admin HTTP app (quart-trio, served by hypercorn inside the server process)."""
+"""The admin HTTP app (quart-trio, served by hypercorn inside the server process).
+
+JSON in and out, described by an OpenAPI spec (quart-schema) at ``/openapi.json`` with a docs
+page at ``/docs``. Every route but the probes and ``/metrics`` needs a bearer token whose role
+has the route's permission (admin/permissions.py).
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
+import platform
+import secrets
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
+import structlog
+import trio
+from msgspec import Struct
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
+from quart import Response, g, request
+from quart_schema import (
+    HttpSecurityScheme,
+    Info,
+    QuartSchema,
+    hide,
+    security_scheme,
+)
 from quart_trio import QuartTrio
 
+from admin.permissions import Permission, allows
+from server.auth import TokenExpired, TokenInvalid, TokenSigner
 from server.config import Settings
 
+log = structlog.get_logger("tablium.admin")
 
-def create_admin_app(settings: Settings) -> QuartTrio:
+READINESS_TIMEOUT_S = 2.0  # a probe slower than this counts as down
+
+HTTP_REQUEST_SECONDS = Histogram(
+    "tablium_http_request_duration_seconds",
+    "Admin HTTP request latency, by method, route and status.",
+    ["method", "route", "status"],
+)
+
+
+class AdminAuthError(Exception):
+    """A bearer token was refused; ``code`` is the stable error code sent to the caller."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    subject: str
+    role: str
+
+
+TokenVerifier = Callable[[str], Identity]  # raises AdminAuthError
+
+
+def jwt_verifier(signer: TokenSigner) -> TokenVerifier:
+    """Staff use the same signed tokens as players; the role claim decides what they may do."""
+
+    def verify(token: str) -> Identity:
+        try:
+            claims = signer.verify(token)
+        except TokenExpired as exc:
+            raise AdminAuthError("token_expired", str(exc)) from None
+        except TokenInvalid as exc:
+            raise AdminAuthError("token_invalid", str(exc)) from None
+        return Identity(subject=claims.player, role=claims.role)
+
+    return verify
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessProbe:
+    name: str
+    check: Callable[[], Awaitable[None]]  # raises when the dependency is not usable
+
+
+@dataclass(frozen=True, slots=True)
+class AdminContext:
+    settings: Settings
+    verify_token: TokenVerifier
+    readiness: Sequence[ReadinessProbe] = field(default_factory=tuple)
+
+
+class ErrorBody(Struct, frozen=True):
+    error: str
+    message: str
+
+
+class Health(Struct, frozen=True):
+    status: str
+    uptime_s: float
+
+
+class Readiness(Struct, frozen=True):
+    status: str
+    checks: dict[str, str]
+
+
+class ServerInfo(Struct, frozen=True):
+    version: str
+    python: str
+    uptime_s: float
+    database: str  # the backend's kind, never its credentials
+    redis: bool
+    ws_port: int
+    admin_port: int
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def error(status: int, code: str, message: str) -> tuple[dict[str, str], int]:
+    return {"error": code, "message": message}, status
+
+
+def requires(
+    permission: Permission,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[Any]]]:
+    """Guard a route: a valid bearer token whose role has ``permission``."""
+
+    def decorate(route: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[Any]]:
+        @wraps(route)
+        async def guarded(*args: P.args, **kwargs: P.kwargs) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return error(401, "not_authenticated", "send Authorization: Bearer <token>")
+            context: AdminContext = g.admin_context
+            try:
+                identity = context.verify_token(token.strip())
+            except AdminAuthError as exc:
+                return error(401, exc.code, str(exc))
+            if not allows(identity.role, permission):
+                return error(403, "forbidden", f"role {identity.role!r} lacks {permission}")
+            g.identity = identity
+            structlog.contextvars.bind_contextvars(subject=identity.subject)
+            return await route(*args, **kwargs)
+
+        return security_scheme([{"bearer": []}])(guarded)
+
+    return decorate
+
+
+def create_admin_app(context: AdminContext) -> QuartTrio:
+    # Routes returning msgspec Structs are annotated Any: quart's route types do not know
+    # that quart-schema turns a Struct into JSON.
     app = QuartTrio("tablium.admin")
+    QuartSchema(
+        app,
+        info=Info(title="Tablium admin API", version="1"),
+        security_schemes={"bearer": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
+        conversion_preference="msgspec",
+    )
     started_at = time.monotonic()
 
+    @app.before_request
+    async def start_request() -> None:
+        g.admin_context = context
+        g.started_at = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=secrets.token_hex(8))
+
+    @app.after_request
+    async def finish_request(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        elapsed_s = time.perf_counter() - g.started_at
+        HTTP_REQUEST_SECONDS.labels(request.method, route, str(response.status_code)).observe(
+            elapsed_s
+        )
+        if response.status_code >= 500:
+            log.warning("request failed", method=request.method, route=route)
+        return response
+
     @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
+    async def healthz() -> Any:
         """The process is alive and its event loop answers."""
-        return {"status": "ok", "uptime_s": round(time.monotonic() - started_at, 3)}
+        return Health(status="ok", uptime_s=round(time.monotonic() - started_at, 3))
+
+    @app.get("/readyz")
+    async def readyz() -> Any:
+        """Every dependency (the database, and Redis when configured) is reachable."""
+        checks: dict[str, str] = {}
+        for probe in context.readiness:
+            try:
+                with trio.fail_after(READINESS_TIMEOUT_S):
+                    await probe.check()
+                checks[probe.name] = "ok"
+            except Exception as exc:  # any failure of a probe means "not ready"
+                checks[probe.name] = f"down: {type(exc).__name__}: {exc}"
+        ready = all(value == "ok" for value in checks.values())
+        return Readiness(status="ready" if ready else "not_ready", checks=checks), (
+            200 if ready else 503
+        )
+
+    @app.get("/info")
+    @requires(Permission.SERVER_READ)
+    async def info() -> Any:
+        """What this process runs: version, uptime and which backends it uses."""
+        settings = context.settings
+        return ServerInfo(
+            version=importlib.metadata.version("tablium"),
+            python=platform.python_version(),
+            uptime_s=round(time.monotonic() - started_at, 3),
+            database=settings.effective_database_url().split(":", 1)[0],
+            redis=bool(settings.redis_url),
+            ws_port=settings.ws_port,
+            admin_port=settings.admin_port,
+        )
+
+    @app.get("/metrics")
+    @hide
+    async def metrics() -> Response:
+        """Prometheus text exposition of every metric this process registers."""
+        return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
 
     return app

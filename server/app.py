@@ -13,7 +13,8 @@ import structlog
 import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
-from admin.app import create_admin_app
+from admin.app import AdminContext, create_admin_app, jwt_verifier
+from server.auth import TokenSigner
 from server.config import Settings
 
 log = structlog.get_logger("tablium.server")
@@ -48,12 +49,14 @@ async def run_server(
     admin_config.graceful_timeout = 1.0
     admin_config.accesslog = None
     admin_config.errorlog = logging.getLogger("hypercorn.error")  # through structlog, once
+    signer = TokenSigner(settings.jwt_secret)
+    admin_context = AdminContext(settings=settings, verify_token=jwt_verifier(signer))
     async with trio.open_nursery() as nursery:
         ws_server = await nursery.start(
             partial(serve_websocket, _hold_connection, settings.host, settings.ws_port, None)
         )
         binds = await nursery.start(
-            partial(hypercorn.trio.serve, create_admin_app(settings), admin_config)
+            partial(hypercorn.trio.serve, create_admin_app(admin_context), admin_config)
         )
         listening = Listening(ws_url=f"ws://{settings.host}:{ws_server.port}", admin_url=binds[0])
         log.info("listening", ws=listening.ws_url, admin=listening.admin_url)

@@ -1,0 +1,60 @@
+"""Who may do what through the admin API: roles, permissions, and the table that joins them.
+
+The table is the whole policy (STYLE.md point 2): a route names one permission, and a role
+has it or not. docs/admin.md prints the same table for people.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class Role(StrEnum):
+    PLAYER = "player"
+    SUPPORT = "support"
+    DIRECTOR = "director"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    SERVER_READ = "server:read"  # server info, readiness detail
+    ACTORS_READ = "actors:read"  # the live actor tree
+    TABLES_READ = "tables:read"
+    TABLES_WRITE = "tables:write"  # create, pause, resume, close
+    TOURNAMENTS_WRITE = "tournaments:write"
+    PLAYERS_READ = "players:read"
+    PLAYERS_BAN = "players:ban"
+    WALLET_READ = "wallet:read"
+    WALLET_ADJUST = "wallet:adjust"  # always with a reason, always audited
+    HANDS_READ = "hands:read"
+    AUDIT_READ = "audit:read"
+
+
+_STAFF_COMMON: Final = frozenset(
+    {
+        Permission.SERVER_READ,
+        Permission.TABLES_READ,
+        Permission.PLAYERS_READ,
+        Permission.HANDS_READ,
+    }
+)
+
+ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
+    # Players use the websocket protocol; the admin API grants them nothing.
+    Role.PLAYER: frozenset(),
+    # Support staff look after players and their money.
+    Role.SUPPORT: _STAFF_COMMON
+    | {Permission.PLAYERS_BAN, Permission.WALLET_READ, Permission.WALLET_ADJUST},
+    # Directors run the room: tables, tournaments and the live system.
+    Role.DIRECTOR: _STAFF_COMMON
+    | {Permission.ACTORS_READ, Permission.TABLES_WRITE, Permission.TOURNAMENTS_WRITE},
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+def allows(role: str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

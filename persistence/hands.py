@@ -1,0 +1,128 @@
+"""Hand histories: one row per finished hand (PHH text plus summary columns).
+
+Queryable by table and by player (through ``hand_players``), newest first, paged by ``seq``
+(the insertion order, which is also the order hands ended in on one table).
+"""
+
+from __future__ import annotations
+
+from typing import final
+
+import msgspec
+
+from persistence.work import Query, QueryMany, Row, Work
+
+HANDS_PAGE_MAX = 200  # bound: a larger page is clamped to this
+PHH_CHARS_MAX = 1_000_000  # bound: a longer history is a bug; refused (ValueError)
+HAND_PLAYERS_MAX = 10  # a table seats at most 10
+
+
+@final
+class HandPlayer(msgspec.Struct, frozen=True):
+    player_id: int
+    seat: int
+    net: int  # chips won (positive) or lost (negative) in this hand, rake already taken
+
+
+@final
+class HandRecord(msgspec.Struct, frozen=True):
+    hand_id: str
+    table_id: str
+    game: str  # e.g. "NLHE 1/2"
+    started_at_ms: int
+    ended_at_ms: int
+    pot_total: int
+    rake: int
+    players: tuple[HandPlayer, ...]
+    phh: str
+    seq: int = 0  # assigned by the store
+
+
+@final
+class HandSummary(msgspec.Struct, frozen=True):
+    """A hand without its PHH text, for lists."""
+
+    seq: int
+    hand_id: str
+    table_id: str
+    game: str
+    started_at_ms: int
+    ended_at_ms: int
+    pot_total: int
+    rake: int
+    players: tuple[HandPlayer, ...]
+
+
+_players_encoder = msgspec.json.Encoder()
+_players_decoder = msgspec.json.Decoder(tuple[HandPlayer, ...])
+_SUMMARY = "seq, hand_id, table_id, game, started_at_ms, ended_at_ms, pot_total, rake, players"
+
+
+def _summary(row: Row) -> HandSummary:
+    return HandSummary(
+        seq=int(row[0]), hand_id=row[1], table_id=row[2], game=row[3],
+        started_at_ms=int(row[4]), ended_at_ms=int(row[5]), pot_total=int(row[6]),
+        rake=int(row[7]), players=_players_decoder.decode(row[8]),
+    )  # fmt: skip
+
+
+def _page_size(limit: int) -> int:
+    return max(1, min(limit, HANDS_PAGE_MAX))
+
+
+def save_hand(hand: HandRecord) -> Work[bool]:
+    """Store a finished hand; False if a hand with this id is already stored (a retry)."""
+    if len(hand.phh) > PHH_CHARS_MAX:
+        raise ValueError(f"hand {hand.hand_id!r}: PHH longer than {PHH_CHARS_MAX} characters")
+    if len(hand.players) > HAND_PLAYERS_MAX:
+        raise ValueError(f"hand {hand.hand_id!r}: more than {HAND_PLAYERS_MAX} players")
+    rows = yield Query(
+        "INSERT INTO hand_histories (hand_id, table_id, game, started_at_ms, ended_at_ms,"
+        " pot_total, rake, players, phh) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (hand_id) DO NOTHING RETURNING seq",
+        (
+            hand.hand_id, hand.table_id, hand.game, hand.started_at_ms, hand.ended_at_ms,
+            hand.pot_total, hand.rake, _players_encoder.encode(hand.players).decode(), hand.phh,
+        ),
+    )  # fmt: skip
+    if not rows:
+        return False
+    seq = int(rows[0][0])
+    if hand.players:
+        yield QueryMany(
+            "INSERT INTO hand_players (player_id, hand_seq) VALUES ($1, $2)",
+            [(p.player_id, seq) for p in hand.players],
+        )
+    return True
+
+
+def get_hand(hand_id: str) -> Work[HandRecord | None]:
+    rows = yield Query(f"SELECT {_SUMMARY}, phh FROM hand_histories WHERE hand_id = $1", (hand_id,))
+    if not rows:
+        return None
+    s = _summary(rows[0])
+    return HandRecord(
+        hand_id=s.hand_id, table_id=s.table_id, game=s.game, started_at_ms=s.started_at_ms,
+        ended_at_ms=s.ended_at_ms, pot_total=s.pot_total, rake=s.rake, players=s.players,
+        phh=rows[0][9], seq=s.seq,
+    )  # fmt: skip
+
+
+def hands_by_table(table_id: str, before_seq: int | None, limit: int) -> Work[list[HandSummary]]:
+    rows = yield Query(
+        f"SELECT {_SUMMARY} FROM hand_histories WHERE table_id = $1 AND seq < $2"
+        f" ORDER BY seq DESC LIMIT {_page_size(limit)}",
+        (table_id, before_seq if before_seq is not None else 2**62),
+    )
+    return [_summary(row) for row in rows]
+
+
+def hands_by_player(player_id: int, before_seq: int | None, limit: int) -> Work[list[HandSummary]]:
+    cols = ", ".join(f"h.{c.strip()}" for c in _SUMMARY.split(","))
+    rows = yield Query(
+        f"SELECT {cols} FROM hand_players p JOIN hand_histories h ON h.seq = p.hand_seq"
+        f" WHERE p.player_id = $1 AND p.hand_seq < $2"
+        f" ORDER BY p.hand_seq DESC LIMIT {_page_size(limit)}",
+        (player_id, before_seq if before_seq is not None else 2**62),
+    )
+    return [_summary(row) for row in rows]

@@ -1,0 +1,120 @@
+"""The production backend: PostgreSQL through asyncpg, on a trio-asyncio loop.
+
+A whole unit of work runs in one crossing into asyncio (``aio_as_trio``): acquire a pooled
+connection, BEGIN, every statement, COMMIT. Crossings cost more than statements (see the
+measured facts in ARCHITECTURE.md), so we never cross per statement.
+
+Concurrency: READ COMMITTED plus explicit row locks (``lock_rows`` -> ``FOR UPDATE``) taken in
+id order. A deadlock or serialization failure PostgreSQL reports anyway is retried from the
+start of the unit, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar, final
+
+import asyncpg
+import trio_asyncio
+
+from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
+from persistence.store import Clock, Store
+from persistence.work import Query, QueryMany, Row, WorkFactory
+
+T = TypeVar("T")
+RETRIES_MAX = 5  # deadlock / serialization failure: rerun the unit this often, then raise
+MIGRATION_LOCK_ID = 0x7AB1_1000  # advisory lock: two processes never migrate at once
+_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+@final
+class PostgresStore(Store):
+    dialect = "postgres"
+
+    def __init__(self, pool: asyncpg.Pool, clock_ms: Clock) -> None:
+        super().__init__(clock_ms)
+        self._pool = pool
+
+    async def run(self, work: WorkFactory[T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                result: T = await trio_asyncio.aio_as_trio(self._run_aio)(work)
+                return result
+            except _RETRYABLE:
+                attempt += 1
+                if attempt > RETRIES_MAX:
+                    raise
+
+    async def _run_aio(self, work: WorkFactory[T]) -> T:
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await _drive(conn, work)
+
+    async def migrate(self) -> list[int]:
+        result: list[int] = await trio_asyncio.aio_as_trio(self._migrate_aio)()
+        return result
+
+    async def _migrate_aio(self) -> list[int]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_ID)
+            await conn.execute(SCHEMA_MIGRATIONS_DDL)
+            applied = {int(r[0]) for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            todo = pending(migrations_for("postgres"), applied)
+            for migration in todo:
+                await conn.execute(migration.sql)  # no arguments: a multi-statement script
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at_ms)"
+                    " VALUES ($1, $2, $3)",
+                    migration.version,
+                    migration.name,
+                    self.clock_ms(),
+                )
+            return [m.version for m in todo]
+
+    async def raw_connection_run(self, fn: Any, *args: Any) -> Any:
+        """Run ``await fn(conn, *args)`` on a pooled connection (benchmarks' raw baseline)."""
+
+        async def call() -> Any:
+            async with self._pool.acquire() as conn:
+                return await fn(conn, *args)
+
+        return await trio_asyncio.aio_as_trio(call)()
+
+
+async def _drive(conn: asyncpg.Connection, work: WorkFactory[T]) -> T:
+    units = work()
+    rows: list[Row] = []
+    try:
+        statement = next(units)
+        while True:
+            if isinstance(statement, Query):
+                sql = (statement.sql + " FOR UPDATE") if statement.lock_rows else statement.sql
+                rows = [tuple(r) for r in await conn.fetch(sql, *statement.args)]
+            elif isinstance(statement, QueryMany):
+                await conn.executemany(statement.sql, statement.args_list)
+                rows = []
+            statement = units.send(rows)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def open_postgres_store(
+    url: str, clock_ms: Clock, pool_size: int
+) -> AsyncIterator[PostgresStore]:
+    if trio_asyncio.current_loop.get() is None:
+        async with trio_asyncio.open_loop(), _pooled(url, clock_ms, pool_size) as store:
+            yield store
+    else:
+        async with _pooled(url, clock_ms, pool_size) as store:
+            yield store
+
+
+@asynccontextmanager
+async def _pooled(url: str, clock_ms: Clock, pool_size: int) -> AsyncIterator[PostgresStore]:
+    pool = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(url, min_size=1, max_size=pool_size)
+    try:
+        yield PostgresStore(pool, clock_ms)
+    finally:
+        await trio_asyncio.aio_as_trio(pool.close)()

@@ -1,0 +1,141 @@
+"""The embedded backend: one SQLite file, one connection, one worker thread at a time.
+
+Every unit of work runs start to finish in a worker thread (``trio.to_thread`` with a
+CapacityLimiter of 1), inside ``BEGIN IMMEDIATE ... COMMIT``: writes are serialized, so the
+ledger needs no row locks here. WAL mode lets another process (``tablium migrate``, a backup)
+read meanwhile; ``synchronous=FULL`` makes every acknowledged commit survive a power cut, not
+only a killed process -- chips are worth the fsync.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TypeVar, final
+
+import trio
+
+from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
+from persistence.store import Clock, Store
+from persistence.work import Query, QueryMany, Row, WorkFactory
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 5000  # another process holding the write lock: wait this long, then fail
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@lru_cache(maxsize=512)
+def _sqlite_sql(sql: str) -> str:
+    # $1 -> ?1: SQLite's numbered parameters, so one SQL text serves both backends.
+    return _PLACEHOLDER.sub(r"?\1", sql)
+
+
+@final
+class SqliteStore(Store):
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection, clock_ms: Clock) -> None:
+        super().__init__(clock_ms)
+        self._conn = conn
+        # One unit of work at a time: the connection is not shared between threads at once.
+        self._limiter = trio.CapacityLimiter(1)
+
+    async def run(self, work: WorkFactory[T]) -> T:
+        # Not abandoned on cancel: a started transaction finishes (commit or rollback) first.
+        return await trio.to_thread.run_sync(self._run_sync, work, limiter=self._limiter)
+
+    def _run_sync(self, work: WorkFactory[T]) -> T:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = self._drive(work)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    def _drive(self, work: WorkFactory[T]) -> T:
+        units = work()
+        rows: list[Row] = []
+        try:
+            statement = next(units)
+            while True:
+                if isinstance(statement, Query):
+                    rows = self._conn.execute(_sqlite_sql(statement.sql), statement.args).fetchall()
+                elif isinstance(statement, QueryMany):
+                    self._conn.executemany(_sqlite_sql(statement.sql), statement.args_list)
+                    rows = []
+                statement = units.send(rows)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def migrate(self) -> list[int]:
+        return await trio.to_thread.run_sync(self._migrate_sync, limiter=self._limiter)
+
+    def _migrate_sync(self) -> list[int]:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(SCHEMA_MIGRATIONS_DDL)
+            applied = {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
+            todo = pending(migrations_for("sqlite"), applied)
+            for migration in todo:
+                # Statement by statement: executescript() would commit the transaction first.
+                for statement in _split_statements(migration.sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, self.clock_ms()),
+                )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return [m.version for m in todo]
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _split_statements(script: str) -> list[str]:
+    """Split a migration into statements (our migrations hold no ';' inside literals)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines():
+        buffer += line.split("--", 1)[0] + "\n"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"unterminated statement in migration: {buffer.strip()[:60]!r}")
+    return statements
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Autocommit mode (isolation_level=None): we issue BEGIN/COMMIT ourselves, one per unit.
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return conn
+
+
+@asynccontextmanager
+async def open_sqlite_store(path: Path, clock_ms: Clock) -> AsyncIterator[SqliteStore]:
+    conn = await trio.to_thread.run_sync(_connect, path)
+    store = SqliteStore(conn, clock_ms)
+    try:
+        yield store
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(store.close, limiter=store._limiter)

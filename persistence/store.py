@@ -1,0 +1,215 @@
+"""The store: one interface over both backends, and ``open_store(url)``.
+
+Every operation is a unit of work from the per-domain modules (accounts, snapshots, hands,
+ledger) run in one transaction by the backend's ``run``. A backend only implements ``run`` and
+``migrate``; the operations themselves are written once, so both backends behave alike by
+construction, and the shared contract suite (tests/persistence) checks that they do.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+from persistence import accounts, hands, ledger, snapshots
+from persistence.accounts import Account
+from persistence.hands import HandRecord, HandSummary
+from persistence.ledger import (
+    AccountRef,
+    LedgerAccount,
+    LedgerAudit,
+    PendingAction,
+    PlayerLimits,
+    PlayerState,
+    ResolveHook,
+    ResolveOutcome,
+    TransferCheck,
+    TransferOutcome,
+    TransferRecord,
+    TransferRequest,
+)
+from persistence.migrations import Dialect
+from persistence.snapshots import Snapshot, SnapshotConflict
+from persistence.work import WorkFactory
+
+T = TypeVar("T")
+Clock = Callable[[], int]  # milliseconds since the epoch
+SNAPSHOTS_PER_KIND_MAX = 100_000  # bound: recovery refuses (RuntimeError) beyond this many
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Store(ABC):
+    """Storage for accounts, snapshots, hand histories and the ledger."""
+
+    dialect: ClassVar[Dialect]
+
+    def __init__(self, clock_ms: Clock) -> None:
+        self.clock_ms = clock_ms
+
+    @abstractmethod
+    async def run(self, work: WorkFactory[T]) -> T:
+        """Run one unit of work in one transaction; its exception rolls it back."""
+
+    @abstractmethod
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations; return the versions applied now."""
+
+    # -- accounts -------------------------------------------------------------------------
+
+    async def create_account(self, name: str, password_hash: str, role: str) -> Account:
+        """Raises AccountExists if the name (ignoring case) is taken."""
+        return await self.run(
+            partial(accounts.create_account, name, password_hash, role, self.clock_ms())
+        )
+
+    async def get_account_by_name(self, name: str) -> Account | None:
+        return await self.run(partial(accounts.get_account_by_name, name))
+
+    async def get_account(self, account_id: int) -> Account | None:
+        return await self.run(partial(accounts.get_account, account_id))
+
+    async def set_account_banned(self, account_id: int, banned: bool) -> Account | None:
+        return await self.run(partial(accounts.set_banned, account_id, banned))
+
+    async def set_password_hash(self, account_id: int, password_hash: str) -> Account | None:
+        return await self.run(partial(accounts.set_password_hash, account_id, password_hash))
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    async def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Raises SnapshotConflict unless ``snapshot.version`` is newer than the stored one."""
+        (landed,) = await self.save_snapshots([snapshot])
+        if not landed:
+            raise SnapshotConflict(snapshot.actor_id, snapshot.version)
+
+    async def save_snapshots(self, batch: list[Snapshot]) -> list[bool]:
+        """One transaction for the batch; per item, False if a newer version is stored."""
+        return await self.run(partial(snapshots.save_snapshots, batch, self.clock_ms()))
+
+    async def load_snapshot(self, actor_id: str) -> Snapshot | None:
+        return await self.run(partial(snapshots.load_snapshot, actor_id))
+
+    async def load_snapshots(self, kind: str) -> list[Snapshot]:
+        """Every snapshot of a kind (recovery at start-up), ordered by actor id."""
+        found: list[Snapshot] = []
+        after = ""
+        while True:
+            page = await self.run(partial(snapshots.load_snapshots_page, kind, after))
+            found.extend(page)
+            if len(found) > SNAPSHOTS_PER_KIND_MAX:
+                raise RuntimeError(f"more than {SNAPSHOTS_PER_KIND_MAX} {kind} snapshots")
+            if len(page) < snapshots.SNAPSHOTS_PAGE_MAX:
+                return found
+            after = page[-1].actor_id
+
+    async def delete_snapshot(self, actor_id: str, version: int) -> bool:
+        return await self.run(partial(snapshots.delete_snapshot, actor_id, version))
+
+    # -- hand histories -------------------------------------------------------------------
+
+    async def save_hand(self, hand: HandRecord) -> bool:
+        """False if this hand id was stored before (a retry); the first write wins."""
+        return await self.run(partial(hands.save_hand, hand))
+
+    async def get_hand(self, hand_id: str) -> HandRecord | None:
+        return await self.run(partial(hands.get_hand, hand_id))
+
+    async def hands_by_table(
+        self, table_id: str, before_seq: int | None = None, limit: int = 50
+    ) -> list[HandSummary]:
+        return await self.run(partial(hands.hands_by_table, table_id, before_seq, limit))
+
+    async def hands_by_player(
+        self, player_id: int, before_seq: int | None = None, limit: int = 50
+    ) -> list[HandSummary]:
+        return await self.run(partial(hands.hands_by_player, player_id, before_seq, limit))
+
+    # -- ledger (the rules live in services/ledger.py; services/wallet.py calls these) ------
+
+    async def ledger_transfer(
+        self, request: TransferRequest, negative_kinds: frozenset[str], check: TransferCheck
+    ) -> TransferOutcome:
+        return await self.run(
+            partial(ledger.transfer, request, self.clock_ms(), negative_kinds, check)
+        )
+
+    async def ledger_resolve(
+        self, transfer_id: int, action: PendingAction, hook: ResolveHook
+    ) -> ResolveOutcome:
+        return await self.run(
+            partial(ledger.resolve_pending, transfer_id, action, self.clock_ms(), hook)
+        )
+
+    async def ledger_account(self, ref: AccountRef) -> LedgerAccount | None:
+        return await self.run(partial(ledger.get_account, ref))
+
+    async def ledger_transfer_by_id(self, transfer_id: int) -> TransferRecord | None:
+        return await self.run(partial(ledger.get_transfer, transfer_id))
+
+    async def ledger_history(
+        self, ref: AccountRef, before_id: int | None = None, limit: int = 50
+    ) -> list[TransferRecord]:
+        return await self.run(partial(ledger.history, ref, before_id, limit))
+
+    async def ledger_set_limits(self, player_id: int, limits: PlayerLimits) -> PlayerLimits:
+        return await self.run(partial(ledger.set_limits, player_id, limits, self.clock_ms()))
+
+    async def ledger_player_state(self, player_id: int) -> PlayerState:
+        return await self.run(partial(ledger.get_player_state, player_id, self.clock_ms()))
+
+    async def ledger_audit(self) -> LedgerAudit:
+        return await self.run(ledger.audit)
+
+
+@asynccontextmanager
+async def open_store(
+    url: str, *, migrate: bool = True, clock_ms: Clock = wall_clock_ms, pool_size: int = 10
+) -> AsyncIterator[Store]:
+    """Open the store named by ``url`` and apply pending migrations (unless ``migrate=False``).
+
+    ``sqlite:///path/to/file`` (directories and file are created) or ``postgresql://...``
+    (asyncpg on a trio-asyncio loop: the current one, or one opened here for the store's
+    lifetime). Extra query parameters of a PostgreSQL URL become server settings, e.g.
+    ``?search_path=myschema``. ``pool_size`` bounds PostgreSQL connections (callers beyond it
+    wait for a free connection).
+    """
+    scheme = urlsplit(url).scheme
+    store: Store
+    if scheme == "sqlite":
+        from persistence.sqlite import open_sqlite_store
+
+        async with open_sqlite_store(sqlite_path(url), clock_ms) as store:
+            if migrate:
+                await store.migrate()
+            yield store
+    elif scheme in ("postgresql", "postgres"):
+        from persistence.postgres import open_postgres_store
+
+        async with open_postgres_store(url, clock_ms, pool_size) as store:
+            if migrate:
+                await store.migrate()
+            yield store
+    else:
+        raise ValueError(f"unsupported database URL {url!r}: expected sqlite:/// or postgresql://")
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///relative/x.db`` is relative, ``sqlite:////abs/x.db`` absolute (as SQLAlchemy).
+
+    ``Settings.effective_database_url()`` writes ``sqlite:///`` + the path, which may be either.
+    """
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/"):
+        raise ValueError(f"expected sqlite:///PATH, got {url!r}")
+    if len(rest) < 2:
+        raise ValueError(f"expected sqlite:///PATH, got {url!r}")
+    return Path(rest[1:])

@@ -86,7 +86,7 @@ class Authenticate(_Message, tag="authenticate", frozen=True):
 
     id: RequestId
     token: Token
-    last_seq: Seq | None = None
+    last_seq: Seq = 0
 
 
 class Ping(_Message, tag="ping", frozen=True):

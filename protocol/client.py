@@ -1,0 +1,389 @@
+"""The trio client SDK: what tests, the bot swarm and third-party bots use to talk to Tablium.
+
+    async with open_client("ws://127.0.0.1:8765") as client:
+        await client.login("alice", "correct horse")
+        await client.ping()
+        async for item in client.events():   # Event pushes, and id-less Error notices
+            ...
+
+The client says hello on connect, matches replies to requests by id (each request has a
+timeout), numbers nothing itself but remembers the last event seq it delivered, and when the
+connection drops after a login it reconnects and resumes: the server replays what was missed
+and the client drops any event it has already delivered, so the stream has no gap and no
+duplicate. This is the one module of protocol/ that does I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Final, final
+from urllib.parse import urlsplit
+
+import msgspec
+import trio
+from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection, wrap_client_stream
+
+from protocol.codec import SERVER_FRAME_BYTES_MAX, ServerMessageDecoder, encode
+from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
+from protocol.messages import (
+    PROTOCOL_VERSIONS,
+    Authenticate,
+    Error,
+    Event,
+    GuestLogin,
+    Hello,
+    LoggedIn,
+    Login,
+    Logout,
+    Ok,
+    Ping,
+    Pong,
+    Register,
+    Reply,
+    Request,
+    Welcome,
+)
+
+REQUEST_TIMEOUT_S: Final = 10.0
+CONNECT_TIMEOUT_S: Final = 10.0
+PENDING_REQUESTS_MAX: Final = 1024  # overflow policy: the request raises TooManyPending
+EVENTS_BUFFERED_MAX: Final = 4096  # overflow policy: stop reading (backpressure to server)
+RECONNECT_ATTEMPTS_MAX: Final = 8
+RECONNECT_BACKOFF_FIRST_S: Final = 0.05
+RECONNECT_BACKOFF_MAX_S: Final = 2.0
+# The server closed on purpose: reconnecting would not help or would fight another device.
+_FINAL_CLOSE_CODES: Final = frozenset(
+    {CloseCode.LOGGED_OUT, CloseCode.SESSION_REPLACED, CloseCode.AUTH_TIMEOUT}
+)
+
+
+class ClientError(Exception):
+    """Base of everything this SDK raises."""
+
+
+@final
+class ServerError(ClientError):
+    """The server answered a request with an error frame."""
+
+    def __init__(self, error: Error) -> None:
+        super().__init__(f"{error.code}: {error.message}")
+        self.code = error.code
+        self.message = error.message
+        self.retry_after_ms = error.retry_after_ms
+        self.error = error
+
+
+@final
+class ConnectionLost(ClientError):
+    """The connection dropped before the reply came (the request may or may not have run)."""
+
+
+@final
+class RequestTimeout(ClientError):
+    pass
+
+
+@final
+class TooManyPending(ClientError):
+    pass
+
+
+@final
+class ProtocolViolation(ClientError):
+    """The server sent a frame this client cannot read (a bug on one side)."""
+
+
+@dataclass(eq=False)
+class _Waiter:
+    done: trio.Event = field(default_factory=trio.Event)
+    reply: Reply | None = None
+    lost: bool = False
+
+
+@final
+class Client:
+    """One logical connection to a Tablium server, across reconnects. Use open_client()."""
+
+    def __init__(
+        self,
+        url: str,
+        nursery: trio.Nursery,
+        *,
+        versions: Sequence[int] = PROTOCOL_VERSIONS,
+        client_name: str = "tablium-sdk",
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
+        reconnect: bool = True,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "ws" or not parts.hostname:
+            raise ValueError(f"expected ws://HOST:PORT, got {url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or 80
+        self.resource = parts.path or "/"
+        self.versions = list(versions)
+        self.client_name = client_name
+        self.request_timeout_s = request_timeout_s
+        self.reconnect = reconnect
+        self._nursery = nursery
+        self._decoder = ServerMessageDecoder()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, _Waiter] = {}
+        self._events_send, self._events_recv = trio.open_memory_channel[Event | Error](
+            EVENTS_BUFFERED_MAX
+        )
+        self._ws: WebSocketConnection | None = None
+        self._stream: trio.SocketStream | None = None
+        self._ready = trio.Event()  # set while a connection is open and (re)authenticated
+        self._closing = False
+        # Session facts, kept across reconnects.
+        self.welcome: Welcome | None = None
+        self.token: str | None = None
+        self.player: str | None = None
+        self.session_id: str | None = None
+        self.last_seq = 0  # the newest event seq delivered to events()
+        self.close_code: int | None = None
+        self.reconnects = 0
+
+    # --- connection ------------------------------------------------------------------------
+
+    async def connect(self) -> Welcome:
+        """Open the websocket and say hello (raises ServerError version_unsupported)."""
+        with trio.fail_after(CONNECT_TIMEOUT_S):
+            stream = await trio.open_tcp_stream(self.host, self.port)
+            try:
+                ws = await wrap_client_stream(
+                    self._nursery,
+                    stream,
+                    self.host,
+                    self.resource,
+                    max_message_size=SERVER_FRAME_BYTES_MAX,
+                )
+            except HandshakeError as exc:
+                await stream.aclose()
+                raise ConnectionLost(f"websocket handshake failed: {exc}") from exc
+        self._ws, self._stream = ws, stream
+        self._nursery.start_soon(self._read, ws)
+        reply = await self._call(Hello(id=0, versions=self.versions, client=self.client_name))
+        assert isinstance(reply, Welcome)
+        self.welcome = reply
+        if self.token is None:
+            self._ready.set()  # not logged in yet: requests may flow
+        return reply
+
+    async def aclose(self) -> None:
+        self._closing = True
+        ws = self._ws
+        if ws is not None:
+            with trio.move_on_after(1.0) as scope:
+                scope.shield = True
+                await ws.aclose()
+        self._events_send.close()
+
+    async def simulate_network_drop(self) -> None:
+        """Cut the TCP connection without a close handshake (tests of resume use this)."""
+        if self._stream is not None:
+            await self._stream.aclose()
+
+    # --- requests --------------------------------------------------------------------------
+
+    async def request(self, message: Request) -> Reply:
+        """Send ``message`` (its id is replaced) and return the reply; errors raise."""
+        with trio.move_on_after(self.request_timeout_s) as scope:
+            await self._ready.wait()
+            return await self._call(message)
+        assert scope.cancelled_caught
+        raise RequestTimeout(f"no reply to {type(message).__name__} in {self.request_timeout_s}s")
+
+    async def _call(self, message: Request) -> Reply:
+        if len(self._pending) >= PENDING_REQUESTS_MAX:
+            raise TooManyPending(f"{PENDING_REQUESTS_MAX} requests are waiting already")
+        ws = self._ws
+        if ws is None:
+            raise ConnectionLost("not connected")
+        request_id = next(self._ids) & 0xFFFFFFFF
+        waiter = self._pending[request_id] = _Waiter()
+        try:
+            with trio.fail_after(self.request_timeout_s):
+                try:
+                    await ws.send_message(encode(msgspec.structs.replace(message, id=request_id)))
+                except ConnectionClosed:
+                    raise ConnectionLost("the connection is closed") from None
+                await waiter.done.wait()
+        except trio.TooSlowError:
+            raise RequestTimeout(f"no reply to {type(message).__name__}") from None
+        finally:
+            self._pending.pop(request_id, None)
+        if waiter.lost or waiter.reply is None:
+            raise ConnectionLost("the connection dropped before the reply")
+        if isinstance(waiter.reply, Error):
+            raise ServerError(waiter.reply)
+        return waiter.reply
+
+    async def send_raw(self, frame: bytes | str) -> None:
+        """Send any frame as is (fuzzing and protocol tests); replies to it arrive as
+        id-less errors in events() only when the server could not read an id."""
+        if self._ws is None:
+            raise ConnectionLost("not connected")
+        await self._ws.send_message(frame)
+
+    async def register(self, name: str, password: str) -> LoggedIn:
+        return await self._log_in(Register(id=0, name=name, password=password))
+
+    async def login(self, name: str, password: str) -> LoggedIn:
+        return await self._log_in(Login(id=0, name=name, password=password))
+
+    async def guest_login(self) -> LoggedIn:
+        return await self._log_in(GuestLogin(id=0))
+
+    async def authenticate(self, token: str, last_seq: int = 0) -> LoggedIn:
+        return await self._log_in(Authenticate(id=0, token=token, last_seq=last_seq))
+
+    async def _log_in(self, message: Request) -> LoggedIn:
+        reply = await self._call(message)
+        assert isinstance(reply, LoggedIn)
+        self._ready.set()
+        return reply
+
+    async def ping(self) -> float:
+        """One no-op round trip; returns its duration in seconds."""
+        started = trio.current_time()
+        reply = await self.request(Ping(id=0))
+        assert isinstance(reply, Pong)
+        return trio.current_time() - started
+
+    async def logout(self) -> None:
+        reply = await self.request(Logout(id=0))
+        assert isinstance(reply, Ok)
+        self.token = None
+        self.reconnect = False
+
+    # --- events ----------------------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[Event | Error]:
+        """Pushes in seq order without gaps or duplicates across reconnects, and the
+        errors that answer no request (replay_gap, unreadable frames)."""
+        async for item in self._events_recv:
+            yield item
+
+    async def next_event(self, timeout_s: float = REQUEST_TIMEOUT_S) -> Event | Error:
+        with trio.fail_after(timeout_s):
+            return await self._events_recv.receive()
+
+    # --- the reader --------------------------------------------------------------------------
+
+    async def _read(self, ws: WebSocketConnection) -> None:
+        try:
+            while True:
+                frame = await ws.get_message()
+                if isinstance(frame, str):
+                    raise ProtocolViolation("the server sent a text frame")
+                try:
+                    message = self._decoder.decode(frame)
+                except RemoteProtocolError as exc:
+                    raise ProtocolViolation(f"unreadable server frame: {exc}") from None
+                await self._dispatch(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._on_connection_lost(ws)
+
+    async def _dispatch(self, message: Reply | Event) -> None:
+        if isinstance(message, Event):
+            if message.seq <= self.last_seq:
+                return  # already delivered before a reconnect
+            self.last_seq = message.seq
+            await self._events_send.send(message)
+            return
+        if isinstance(message, LoggedIn):
+            # Processed here, before any event that follows it, so resume bookkeeping is
+            # exact: a fresh or gapped session restarts the count at the server's seq.
+            self.token, self.player = message.token, message.player
+            self.session_id = message.session_id
+            if message.resume != "complete":
+                self.last_seq = message.last_seq
+        if message.id is None:
+            assert isinstance(message, Error)
+            await self._events_send.send(message)
+            return
+        waiter = self._pending.get(message.id)
+        if waiter is not None:
+            waiter.reply = message
+            waiter.done.set()
+
+    def _on_connection_lost(self, ws: WebSocketConnection) -> None:
+        if ws is not self._ws:
+            return
+        self._ws = None
+        closed = ws.closed
+        self.close_code = closed.code if closed is not None else None
+        if self._ready.is_set():
+            self._ready = trio.Event()
+        for waiter in self._pending.values():
+            waiter.lost = True
+            waiter.done.set()
+        if (
+            self.reconnect
+            and not self._closing
+            and self.token is not None
+            and self.close_code not in _FINAL_CLOSE_CODES
+        ):
+            self._nursery.start_soon(self._resume)
+        elif not self._closing:
+            self._events_send.close()
+
+    async def _resume(self) -> None:
+        backoff_s = RECONNECT_BACKOFF_FIRST_S
+        for _attempt in range(RECONNECT_ATTEMPTS_MAX):
+            if self._closing:
+                return
+            try:
+                await self.connect()
+                assert self.token is not None
+                await self.authenticate(self.token, self.last_seq)
+                self.reconnects += 1
+                return
+            except ServerError as exc:
+                if exc.code in (ErrorCode.TOKEN_EXPIRED, ErrorCode.TOKEN_INVALID):
+                    break  # retrying cannot fix the token
+                await self._drop_current()
+            except (OSError, ClientError, trio.TooSlowError):
+                await self._drop_current()
+            await trio.sleep(backoff_s)
+            backoff_s = min(RECONNECT_BACKOFF_MAX_S, backoff_s * 2)
+        await self._drop_current()
+        self._events_send.close()
+
+    async def _drop_current(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            await ws.aclose()
+
+
+@asynccontextmanager
+async def open_client(
+    url: str,
+    *,
+    versions: Sequence[int] = PROTOCOL_VERSIONS,
+    request_timeout_s: float = REQUEST_TIMEOUT_S,
+    reconnect: bool = True,
+    client_name: str = "tablium-sdk",
+) -> AsyncIterator[Client]:
+    """A connected client (hello done), closed when the block ends."""
+    async with trio.open_nursery() as nursery:
+        client = Client(
+            url,
+            nursery,
+            versions=versions,
+            request_timeout_s=request_timeout_s,
+            reconnect=reconnect,
+            client_name=client_name,
+        )
+        try:
+            await client.connect()
+            yield client
+        finally:
+            await client.aclose()
+            nursery.cancel_scope.cancel()

@@ -1,0 +1,141 @@
+"""Player sessions as the gateway keeps them: sequence numbers, replay buffer, rate bucket.
+
+A session outlives its connection: when the connection drops, the session is *detached* and
+keeps numbering and buffering the events sent to it for a grace period, so a client that
+comes back with its token (and the last seq it saw) gets exactly what it missed.
+
+This module does no I/O: a session hands frames to whatever ``Outlet`` is attached (the
+gateway's connection) and never waits.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Final, Protocol, final
+
+from protocol.codec import encode
+from protocol.messages import Event, PushBody, Role
+
+
+class Outlet(Protocol):
+    """Where an attached session's frames go. ``offer`` must not block: when the peer cannot
+    keep up, the outlet drops the connection (slow consumer), never the frame order."""
+
+    def offer(self, frame: bytes) -> None: ...
+
+
+@final
+class TokenBucket:
+    """Rate limit: ``burst`` requests at once, refilled at ``refill_per_s``.
+
+    Invariant: 0 <= tokens <= burst.
+    """
+
+    __slots__ = ("_stamp_s", "burst", "refill_per_s", "tokens")
+
+    def __init__(self, burst: int, refill_per_s: float, now_s: float) -> None:
+        self.burst = burst
+        self.refill_per_s = refill_per_s
+        self.tokens = float(burst)
+        self._stamp_s = now_s
+
+    def take(self, now_s: float) -> float:
+        """Spend one token; 0.0 if there was one, else the seconds until there is."""
+        self.tokens = min(self.burst, self.tokens + (now_s - self._stamp_s) * self.refill_per_s)
+        self._stamp_s = now_s
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.refill_per_s
+
+
+@final
+@dataclass(eq=False)
+class PlayerSession:
+    session_id: str
+    player: str
+    role: Role
+    replay_events_max: int
+    last_seq: int = 0
+    # Invariant: seqs in replay are consecutive and end at last_seq.
+    # Overflow policy: the oldest event is dropped; a resume from before it is a replay_gap.
+    replay: collections.deque[tuple[int, bytes]] = field(default_factory=collections.deque)
+    outlet: Outlet | None = None
+    # Bumped at every attach and detach, so a grace timer started for an older detach can
+    # tell that the session has been resumed since.
+    generation: int = 0
+
+    def push(self, body: PushBody) -> int:
+        """Number, buffer and (when attached) send one event; returns its seq."""
+        self.last_seq += 1
+        frame = encode(Event(seq=self.last_seq, body=body))
+        self.replay.append((self.last_seq, frame))
+        if len(self.replay) > self.replay_events_max:
+            self.replay.popleft()
+        if self.outlet is not None:
+            self.outlet.offer(frame)
+        return self.last_seq
+
+    def can_replay_after(self, seq: int) -> bool:
+        """True if every event after ``seq`` is still buffered."""
+        oldest = self.replay[0][0] if self.replay else self.last_seq + 1
+        return seq >= oldest - 1
+
+    def frames_after(self, seq: int) -> Iterator[bytes]:
+        for event_seq, frame in self.replay:
+            if event_seq > seq:
+                yield frame
+
+    def attach(self, outlet: Outlet) -> None:
+        self.outlet = outlet
+        self.generation += 1
+
+    def detach(self) -> int:
+        self.outlet = None
+        self.generation += 1
+        return self.generation
+
+
+class SessionsFull(Exception):
+    """The gateway holds sessions_max sessions already (our limit, not the client's fault)."""
+
+
+@final
+class SessionRegistry:
+    """Every live session of this gateway, by id and by player. Bounded by sessions_max:
+    a new session beyond it is refused (SessionsFull), existing ones are never evicted."""
+
+    def __init__(self, sessions_max: int, replay_events_max: int) -> None:
+        self.sessions_max: Final = sessions_max
+        self.replay_events_max: Final = replay_events_max
+        self._by_id: dict[str, PlayerSession] = {}
+        self._by_player: dict[str, dict[str, PlayerSession]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, session_id: str) -> PlayerSession | None:
+        return self._by_id.get(session_id)
+
+    def of_player(self, player: str) -> list[PlayerSession]:
+        return list(self._by_player.get(player, {}).values())
+
+    def create(self, session_id: str, player: str, role: Role) -> PlayerSession:
+        if session_id in self._by_id:
+            raise ValueError(f"session {session_id!r} exists")
+        if len(self._by_id) >= self.sessions_max:
+            raise SessionsFull(f"{self.sessions_max} sessions are open")
+        session = PlayerSession(session_id, player, role, self.replay_events_max)
+        self._by_id[session_id] = session
+        self._by_player.setdefault(player, {})[session_id] = session
+        return session
+
+    def remove(self, session: PlayerSession) -> None:
+        self._by_id.pop(session.session_id, None)
+        of_player = self._by_player.get(session.player)
+        if of_player is not None:
+            of_player.pop(session.session_id, None)
+            if not of_player:
+                del self._by_player[session.player]

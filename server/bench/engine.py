@@ -1,0 +1,245 @@
+"""``tablium bench engine``: our rules engine against PokerKit on the same hands.
+
+The workload is seeded: 6-max no-limit hold'em hands played by random legal actions in our
+engine (``poker.simulate``), recorded as PHH. Both engines then play those hands from the
+same cards with the same actions, and each asks for the legal actions before every decision
+(a player must, to choose), so both do the work of a random player without the cost of the
+random choices. Figures are medians of ``--repeats`` runs, measured in this one process.
+
+Evaluation overhead: our ``holdem_high`` on every showdown hand of the workload against raw
+``eval7.evaluate`` calls on the same seven cards, prebuilt as eval7 cards.
+
+The PokerKit side (``pokerkit_state``, ``pokerkit_play``) is also what the differential tests
+drive. PokerKit is a dev dependency, imported inside the functions that use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from poker.phh import HandHistory
+
+# PokerKit automates what our engine does by itself: forced bets, collecting bets, burns,
+# killing hands and pushing chips. Dealing and showdowns follow the recorded history.
+_POKERKIT_AUTOMATIONS = (
+    "ANTE_POSTING",
+    "BET_COLLECTION",
+    "BLIND_OR_STRADDLE_POSTING",
+    "CARD_BURNING",
+    "RUNOUT_COUNT_SELECTION",
+    "HAND_KILLING",
+    "CHIPS_PUSHING",
+    "CHIPS_PULLING",
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hands", type=int, default=300, help="hands in the workload (300)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs; medians (5)")
+    parser.add_argument("--seed", type=int, default=1, help="workload seed (1)")
+
+
+def pokerkit_state(history: HandHistory) -> Any:
+    """A fresh PokerKit state for a PHH hand (cash game, no rake), before any dealing."""
+    import pokerkit
+
+    automations = tuple(getattr(pokerkit.Automation, name) for name in _POKERKIT_AUTOMATIONS)
+    game = pokerkit.HandHistory.game_types[history.variant]
+    bet_sizes: tuple[int, ...] = (
+        (history.small_bet or 0, history.big_bet or 0)
+        if history.variant == "FT"
+        else (history.min_bet or 0,)
+    )
+    return game.create_state(  # type: ignore[attr-defined]
+        automations,
+        history.ante_trimming_status,
+        list(history.antes),
+        list(history.blinds_or_straddles),
+        *bet_sizes,
+        list(history.starting_stacks),
+        history.player_count,
+        mode=pokerkit.Mode.CASH_GAME,
+    )
+
+
+def pokerkit_operations(history: HandHistory) -> list[tuple[str, Any]]:
+    """The history as PokerKit calls: (method name, argument), parsed once up front."""
+    from poker import phh
+
+    operations: list[tuple[str, Any]] = []
+    for text in history.actions:
+        action = phh.parse_action(text)
+        match action:
+            case phh.DealHole(player, cards):
+                operations.append(("deal_hole", ("".join(cards), player)))
+            case phh.DealBoard(cards):
+                operations.append(("deal_board", "".join(cards)))
+            case phh.Fold():
+                operations.append(("fold", None))
+            case phh.CheckOrCall():
+                operations.append(("check_or_call", None))
+            case phh.CompleteBetOrRaiseTo(_, amount):
+                operations.append(("complete_bet_or_raise_to", amount))
+            case phh.ShowOrMuck(player, cards):
+                operations.append(("show_or_muck", (cards is not None, player)))
+    return operations
+
+
+def pokerkit_play(history: HandHistory, operations: Sequence[tuple[str, Any]]) -> list[int]:
+    """Play the operations in PokerKit, asking for the legal actions before each decision;
+    the finishing stacks. Raises PokerKit's ValueError on an action it finds illegal."""
+    state = pokerkit_state(history)
+    for name, argument in operations:
+        if name == "deal_hole":
+            state.deal_hole(*argument)
+        elif name == "deal_board":
+            state.deal_board(argument)
+        elif name == "show_or_muck":
+            if state.can_show_or_muck_hole_cards():
+                state.show_or_muck_hole_cards(*argument)
+        else:
+            _pokerkit_legal_actions(state)
+            if name == "complete_bet_or_raise_to":
+                state.complete_bet_or_raise_to(argument)
+            else:
+                getattr(state, name)()
+    while state.status and state.can_show_or_muck_hole_cards():
+        state.show_or_muck_hole_cards(True)
+    return list(state.stacks)
+
+
+def _pokerkit_legal_actions(state: Any) -> tuple[bool, int | None, int | None, int | None]:
+    can_raise = state.can_complete_bet_or_raise_to()
+    return (
+        state.can_fold(),
+        state.checking_or_calling_amount,
+        state.min_completion_betting_or_raising_to_amount if can_raise else None,
+        state.max_completion_betting_or_raising_to_amount if can_raise else None,
+    )
+
+
+def _median_seconds(work: Callable[[], object], repeats: int) -> float:
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def run(args: argparse.Namespace) -> int:
+    import eval7
+
+    from poker import Card, Deck, Hand, Variant
+    from poker.evaluation import holdem_high
+    from poker.simulate import (
+        config_from_history,
+        engine_actions,
+        seats_for,
+        simulate_hands,
+        stacked_deck,
+    )
+
+    rng = random.Random(args.seed)
+    workload = list(simulate_hands(Variant.NO_LIMIT_HOLDEM, 6, args.hands, rng))
+
+    # Our side, prepared outside the timing: config, seats, deck, actions per hand.
+    ours: list[tuple[Any, Any, int, list[Any], list[Any]]] = []
+    for history in workload:
+        config = config_from_history(history)
+        deck = stacked_deck(config, history)
+        seats = seats_for(history.starting_stacks)
+        ours.append(
+            (config, seats, history.player_count - 1, list(deck.cards), engine_actions(history))
+        )
+
+    def play_ours() -> None:
+        for config, seats, button, cards, actions in ours:
+            hand = Hand(config, seats, button, Deck(cards))
+            hand.start()
+            for action in actions:
+                if hand.is_over:
+                    break
+                hand.legal_actions()
+                hand.apply(action)
+
+    theirs = [(history, pokerkit_operations(history)) for history in workload]
+
+    def play_pokerkit() -> None:
+        for history, operations in theirs:
+            pokerkit_play(history, operations)
+
+    ours_s = _median_seconds(play_ours, args.repeats)
+    pokerkit_s = _median_seconds(play_pokerkit, max(1, min(args.repeats, 3)))
+
+    # Evaluation: every seven-card hand that reached a five-card board, both ways.
+    sevens = _showdown_sevens(workload)
+    raw_cards = [[eval7.Card(code) for code in (*hole, *board)] for hole, board in sevens]
+    ours_cards = [
+        ([Card.parse(c) for c in hole], [Card.parse(c) for c in board]) for hole, board in sevens
+    ]
+    evaluate = eval7.evaluate
+    loops = max(1, 200_000 // max(1, len(sevens)))
+
+    def eval_ours() -> None:
+        for _ in range(loops):
+            for hole, board in ours_cards:
+                holdem_high(hole, board)
+
+    def eval_raw() -> None:
+        for _ in range(loops):
+            for cards in raw_cards:
+                evaluate(cards)
+
+    eval_ours_s = _median_seconds(eval_ours, args.repeats)
+    eval_raw_s = _median_seconds(eval_raw, args.repeats)
+    evaluations = loops * len(sevens)
+
+    figures = {
+        "bench": "engine",
+        "hands": len(workload),
+        "ours_hands_per_s": round(len(workload) / ours_s, 1),
+        "pokerkit_hands_per_s": round(len(workload) / pokerkit_s, 1),
+        "ratio": round(pokerkit_s / ours_s, 2),
+        "eval_ours_per_s": round(evaluations / eval_ours_s),
+        "eval_raw_per_s": round(evaluations / eval_raw_s),
+        "eval_overhead": round(eval_ours_s / eval_raw_s, 3),
+    }
+    if args.json:
+        print(json.dumps(figures, separators=(",", ":")))
+        return 0
+    print(f"workload: {len(workload)} hands of 6-max NLHE, seed {args.seed}, medians of runs")
+    print(f"ours:     {figures['ours_hands_per_s']:>12,.1f} hands/s")
+    print(f"pokerkit: {figures['pokerkit_hands_per_s']:>12,.1f} hands/s")
+    print(f"ratio:    {figures['ratio']:>12,.2f}x (goal 100x)")
+    print(f"eval ours {figures['eval_ours_per_s']:>12,} /s over {len(sevens)} showdown hands")
+    print(f"eval raw  {figures['eval_raw_per_s']:>12,} /s (eval7.evaluate)")
+    print(f"overhead: {figures['eval_overhead']:>12,.3f}x (goal <= 1.3x)")
+    return 0
+
+
+def _showdown_sevens(
+    workload: Sequence[HandHistory],
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    from poker import phh
+
+    sevens = []
+    for history in workload:
+        holes: dict[int, tuple[str, ...]] = {}
+        board: list[str] = []
+        for text in history.actions:
+            action = phh.parse_action(text)
+            if isinstance(action, phh.DealHole):
+                holes[action.player] = action.cards
+            elif isinstance(action, phh.DealBoard):
+                board.extend(action.cards)
+            elif isinstance(action, phh.ShowOrMuck) and action.cards and len(board) == 5:
+                sevens.append((holes[action.player], tuple(board)))
+    return sevens

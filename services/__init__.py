@@ -1,0 +1,1 @@
+"""Domain rules over storage: the wallet ledger (services/ledger.py, services/wallet.py)."""

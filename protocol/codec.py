@@ -97,8 +97,8 @@ def check_shape(frame: bytes, depth_max: int, items_max: int = ITEMS_MAX) -> Non
 class _Head(msgspec.Struct):
     """Just enough of a refused frame to name its type and echo its id."""
 
-    type: str = ""
-    id: int | None = None
+    type: object = None  # any value: the point is to read whatever is there
+    id: object = None
 
 
 _head_decoder: Final = msgspec.msgpack.Decoder(_Head)
@@ -113,16 +113,16 @@ def encode(message: msgspec.Struct) -> bytes:
 def _read_head(frame: bytes) -> _Head:
     try:
         return _head_decoder.decode(frame)
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
         return _Head()
 
 
 def _schema_error(frame: bytes, exc: msgspec.DecodeError, known_types: frozenset[str]) -> None:
     head = _read_head(frame)
-    request_id = head.id if head.id is not None and 0 <= head.id < 2**32 else None
+    request_id = head.id if type(head.id) is int and 0 <= head.id < 2**32 else None
     if not isinstance(exc, msgspec.ValidationError):
         raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "not a msgpack message") from None
-    if not head.type:
+    if not isinstance(head.type, str) or not head.type:
         raise RemoteProtocolError(
             ErrorCode.MALFORMED_FRAME, f"not a message map with a type: {exc}", request_id
         ) from None
@@ -170,6 +170,8 @@ class RequestDecoder:
             raise  # unreachable: _schema_error always raises
         except RecursionError:  # defence in depth; check_shape stops these first
             raise RemoteProtocolError(ErrorCode.NESTING_TOO_DEEP, "nesting too deep") from None
+        except UnicodeDecodeError:  # msgspec 0.20 raises this for bad UTF-8 in a tag
+            raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "invalid UTF-8") from None
 
 
 @final
@@ -202,3 +204,5 @@ class ServerMessageDecoder:
             raise
         except RecursionError:
             raise RemoteProtocolError(ErrorCode.NESTING_TOO_DEEP, "nesting too deep") from None
+        except UnicodeDecodeError:
+            raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "invalid UTF-8") from None

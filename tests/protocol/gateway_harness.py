@@ -1,0 +1,75 @@
+"""A real gateway on a free port over a real SQLite store, for the gateway and client tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+
+import trio
+from trio_websocket import ConnectionClosed, WebSocketConnection
+
+from persistence.store import open_store
+from protocol.codec import ServerMessageDecoder, encode
+from protocol.messages import Hello, ServerMessage, Welcome
+from server.auth import CHEAP_HASHING_FOR_TESTS
+from server.gateway import Gateway, GatewayLimits, SessionHooks, serve_gateway
+
+TEST_SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct horse battery"
+
+
+@asynccontextmanager
+async def running_gateway(
+    tmp_path: Path,
+    *,
+    limits: GatewayLimits | None = None,
+    hooks: SessionHooks | None = None,
+    database_url: str | None = None,
+) -> AsyncIterator[Gateway]:
+    url = database_url or f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+    async with open_store(url) as store, trio.open_nursery() as nursery:
+        gateway: Gateway = await nursery.start(
+            partial(
+                serve_gateway,
+                store,
+                TEST_SECRET,
+                limits=limits,
+                hooks=hooks,
+                hashing=CHEAP_HASHING_FOR_TESTS,
+            )
+        )
+        try:
+            yield gateway
+        finally:
+            nursery.cancel_scope.cancel()
+
+
+_decoder = ServerMessageDecoder()
+
+
+def decode(frame: bytes | str) -> ServerMessage:
+    assert isinstance(frame, bytes), "the server sends binary frames only"
+    return _decoder.decode(frame)
+
+
+async def exchange(ws: WebSocketConnection, frame: bytes | str) -> ServerMessage:
+    """Send one raw frame and read the next message the server sends."""
+    await ws.send_message(frame)
+    return decode(await ws.get_message())
+
+
+async def say_hello(ws: WebSocketConnection) -> None:
+    reply = await exchange(ws, encode(Hello(id=1, versions=[1])))
+    assert isinstance(reply, Welcome), reply
+
+
+async def wait_closed(ws: WebSocketConnection) -> int:
+    """Read until the server closes; return its close code."""
+    with trio.fail_after(30):
+        while True:
+            try:
+                await ws.get_message()
+            except ConnectionClosed as exc:
+                return exc.reason.code

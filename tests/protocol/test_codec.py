@@ -1,0 +1,192 @@
+"""The decoders: every limit refuses with its stable code, and valid messages round-trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from protocol.codec import (
+    FRAME_BYTES_MAX,
+    ITEMS_MAX,
+    NESTING_DEPTH_MAX,
+    SERVER_NESTING_DEPTH_MAX,
+    RequestDecoder,
+    ServerMessageDecoder,
+    check_shape,
+    encode,
+)
+from protocol.errors import ErrorCode, RemoteProtocolError
+from protocol.messages import (
+    PASSWORD_CHARS_MAX,
+    PLAYER_NAME_CHARS_MAX,
+    VERSIONS_OFFERED_MAX,
+    Authenticate,
+    Error,
+    Event,
+    GuestLogin,
+    Hello,
+    LoggedIn,
+    Login,
+    Logout,
+    Notice,
+    Ok,
+    Ping,
+    Pong,
+    Register,
+    Request,
+    ServerMessage,
+    SessionState,
+    Welcome,
+)
+
+REQUESTS: list[Any] = [
+    Hello(id=1, versions=[1, 2], client="bot"),
+    Register(id=2, name="alice", password="p" * 10),
+    Login(id=3, name="alice", password="p" * 10),
+    GuestLogin(id=4),
+    Authenticate(id=5, token="a.b.c", last_seq=17),
+    Ping(id=2**32 - 1),
+    Logout(id=0),
+]
+SERVER_MESSAGES: list[Any] = [
+    Welcome(
+        id=1,
+        version=1,
+        server="t",
+        heartbeat_ms=1,
+        frame_bytes_max=2,
+        rate_burst_requests=3,
+        rate_refill_per_s=4,
+    ),
+    LoggedIn(
+        id=2,
+        token="t",
+        player="alice",
+        role="admin",
+        session_id="s",
+        expires_at_s=5,
+        resume="gap",
+        last_seq=9,
+    ),
+    Pong(id=3),
+    Ok(id=4),
+    Error(id=None, code="replay_gap", message="m", retry_after_ms=None),
+    Event(seq=7, body=Notice(code="maintenance", text="soon")),
+    Event(seq=8, body=SessionState(table_ids=["t1", "t2"])),
+]
+
+
+def refusal(frame: bytes, decoder: RequestDecoder | None = None) -> RemoteProtocolError:
+    with pytest.raises(RemoteProtocolError) as info:
+        (decoder or RequestDecoder()).decode(frame)
+    return info.value
+
+
+@pytest.mark.parametrize("message", REQUESTS, ids=lambda m: type(m).__name__)
+def test_every_request_round_trips(message: Request) -> None:
+    assert RequestDecoder().decode(encode(message)) == message
+
+
+@pytest.mark.parametrize("message", SERVER_MESSAGES, ids=lambda m: type(m).__name__)
+def test_every_server_message_round_trips(message: ServerMessage) -> None:
+    assert ServerMessageDecoder().decode(encode(message)) == message
+
+
+def test_requests_travel_as_maps_tagged_by_type() -> None:
+    assert msgspec.msgpack.decode(encode(Ping(id=9))) == {"type": "ping", "id": 9}
+
+
+def test_frame_over_the_byte_limit_is_refused_before_decoding() -> None:
+    frame = encode(Login(id=1, name="a", password="x" * 10)) + b"\x00" * FRAME_BYTES_MAX
+    assert refusal(frame).code is ErrorCode.FRAME_TOO_LARGE
+
+
+def test_garbage_bytes_are_a_malformed_frame() -> None:
+    assert refusal(b"\xc1\xc1\xc1").code is ErrorCode.MALFORMED_FRAME
+    assert refusal(b"").code is ErrorCode.MALFORMED_FRAME
+    assert refusal(encode([1, 2, 3])).code is ErrorCode.MALFORMED_FRAME
+
+
+def test_unknown_type_is_named_and_its_id_echoed() -> None:
+    error = refusal(encode({"type": "teleport", "id": 42}))
+    assert (error.code, error.request_id) == (ErrorCode.UNKNOWN_TYPE, 42)
+
+
+def test_server_messages_are_unknown_types_to_the_request_decoder() -> None:
+    assert refusal(encode(Pong(id=1))).code is ErrorCode.UNKNOWN_TYPE
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"type": "ping"},  # id missing
+        {"type": "ping", "id": 1, "extra": True},  # unknown field
+        {"type": "ping", "id": -1},
+        {"type": "ping", "id": 2**32},
+        {"type": "ping", "id": "1"},
+        {"type": "login", "id": 1, "name": "a" * (PLAYER_NAME_CHARS_MAX + 1), "password": "p"},
+        {"type": "login", "id": 1, "name": "", "password": "p"},
+        {"type": "login", "id": 1, "name": "a", "password": "p" * (PASSWORD_CHARS_MAX + 1)},
+        {"type": "hello", "id": 1, "versions": []},
+        {"type": "hello", "id": 1, "versions": [1] * (VERSIONS_OFFERED_MAX + 1)},
+        {"type": "authenticate", "id": 1, "token": "t", "last_seq": -5},
+    ],
+)
+def test_bad_fields_are_an_invalid_message_with_the_id_echoed(fields: dict[str, Any]) -> None:
+    error = refusal(encode(fields))
+    assert error.code is ErrorCode.INVALID_MESSAGE
+    if isinstance(fields.get("id"), int) and 0 <= fields["id"] < 2**32:
+        assert error.request_id == fields["id"]
+
+
+def nested(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_nesting_beyond_the_limit_is_refused_even_inside_an_unknown_field() -> None:
+    frame = encode({"type": "ping", "id": 1, "junk": nested(NESTING_DEPTH_MAX)})
+    assert refusal(frame).code is ErrorCode.NESTING_TOO_DEEP
+
+
+def test_nesting_far_beyond_the_interpreter_recursion_limit_is_refused_cleanly() -> None:
+    frame = b"\x91" * (FRAME_BYTES_MAX - 1) + b"\xc0"
+    assert refusal(frame).code is ErrorCode.NESTING_TOO_DEEP
+
+
+def test_too_many_values_are_refused_even_when_flat() -> None:
+    frame = encode({"type": "ping", "id": 1, "junk": [[]] * ITEMS_MAX})
+    assert refusal(frame).code is ErrorCode.NESTING_TOO_DEEP
+
+
+def test_nesting_at_the_limit_passes_the_shape_check() -> None:
+    check_shape(encode(nested(NESTING_DEPTH_MAX - 1)), NESTING_DEPTH_MAX)
+
+
+def schema_depth(info: msgspec.inspect.Type) -> int:
+    """Containers deep a value of this type can be (a struct or list counts one)."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        return max(schema_depth(t) for t in info.types)
+    if isinstance(info, msgspec.inspect.StructType):
+        return 1 + max((schema_depth(f.type) for f in info.fields), default=0)
+    if isinstance(info, msgspec.inspect.ListType):
+        return 1 + schema_depth(info.item_type)
+    if isinstance(info, msgspec.inspect.DictType):
+        return 1 + schema_depth(info.value_type)
+    return 0
+
+
+def test_every_valid_message_fits_within_the_nesting_limits() -> None:
+    assert schema_depth(msgspec.inspect.type_info(Request)) <= NESTING_DEPTH_MAX
+    assert schema_depth(msgspec.inspect.type_info(ServerMessage)) <= SERVER_NESTING_DEPTH_MAX
+
+
+def test_invalid_utf8_in_the_type_tag_is_a_malformed_frame() -> None:
+    # Found by the fuzz test: msgspec raises UnicodeDecodeError here, not DecodeError.
+    frame = bytearray(encode(Hello(id=1, versions=[1])))
+    frame[7] = 0x80
+    assert refusal(bytes(frame)).code is ErrorCode.MALFORMED_FRAME

@@ -1,0 +1,1 @@
+"""The live system: the actor runtime (``actors.runtime``) and one module per actor kind."""

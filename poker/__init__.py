@@ -42,7 +42,8 @@ from poker.events import (
     PotShare,
     Street,
 )
-from poker.hand import BlindSeats, Hand, HandResult, LegalActions, PotResult
+from poker.hand import BlindSeats, Hand, LegalActions, Phase
+from poker.showdown import Award, HandResult, PotResult
 
 __all__ = [
     "ALL_CARDS",
@@ -56,6 +57,7 @@ __all__ = [
     "AnteMode",
     "AnyAction",
     "AnyEvent",
+    "Award",
     "BetOrRaiseTo",
     "BlindKind",
     "BlindSeats",
@@ -82,6 +84,7 @@ __all__ = [
     "Limit",
     "Muck",
     "NotYourTurn",
+    "Phase",
     "PokerError",
     "PotResult",
     "PotShare",

@@ -117,12 +117,18 @@ class Deck:
         return deck
 
     @classmethod
-    def stacked(cls, cards: Iterable[Card | str]) -> Deck:
-        """A deck holding exactly ``cards`` in this order (tests and PHH replay).
+    def stacked(cls, cards: Iterable[Card | str], *, complete: bool = False) -> Deck:
+        """A deck holding ``cards`` in this order on top (tests and PHH replay).
 
-        It may hold fewer than 52 cards; drawing past the end raises ``DeckExhausted``.
+        ``complete``: the unused cards follow in index order (2c, 2d, ..), so a hand needs
+        only the cards that matter stacked; otherwise the deck holds exactly ``cards`` and
+        ``Hand`` refuses a deck too short for a full deal.
         """
-        return cls([card if isinstance(card, Card) else Card.parse(card) for card in cards])
+        top = [card if isinstance(card, Card) else Card.parse(card) for card in cards]
+        if complete:
+            used = {card.index for card in top}
+            top.extend(card for card in ALL_CARDS if card.index not in used)
+        return cls(top)
 
     @property
     def remaining(self) -> int:

@@ -1,0 +1,187 @@
+"""Settling a finished hand: pots, rake, hand values, splits, odd chips, run it twice.
+
+Rake comes off each pot (main pot first) before it is split, in basis points rounded down,
+until the hand's cap is used up; nothing is taken when no flop was dealt and the table plays
+"no flop, no drop". A pot run twice is halved (odd chip to the first run); in hi/lo each half
+(or the whole pot) is halved again between the best high and the best qualifying low, the odd
+chip going high (tournament rule 73); tied hands split a share with the odd chips going one
+each to the tied winners first clockwise from the button (rule 73, live rule 149).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from poker.cards import Card
+from poker.config import HandConfig
+from poker.errors import EngineInvariantBroken
+from poker.evaluation import describe_high, describe_low, holdem_high, omaha_high, omaha_low
+from poker.events import Event, PotAwarded, PotShare, RakeTaken
+from poker.pots import build_pots, rake_for, split_evenly, split_high_low, split_runs
+
+
+class Award(msgspec.Struct, frozen=True, array_like=True):
+    run: int
+    share: PotShare
+    seat: int
+    amount: int
+
+
+class PotResult(msgspec.Struct, frozen=True):
+    amount: int  # before rake
+    rake: int
+    eligible: tuple[int, ...]
+    awards: tuple[Award, ...]
+
+
+class HandResult(msgspec.Struct, frozen=True):
+    seats: tuple[int, ...]
+    starting_stacks: tuple[int, ...]
+    stacks: tuple[int, ...]  # finishing, in the order of ``seats``
+    pots: tuple[PotResult, ...]
+    rake: int
+    board: tuple[str, ...]
+    second_board: tuple[str, ...]  # the second run's full board; () when run once
+
+    def stack_of(self, seat: int) -> int:
+        return self.stacks[self.seats.index(seat)]
+
+    def net_of(self, seat: int) -> int:
+        index = self.seats.index(seat)
+        return self.stacks[index] - self.starting_stacks[index]
+
+
+def settle(
+    *,
+    config: HandConfig,
+    seats: Sequence[int],
+    committed: Sequence[int],
+    contenders: Sequence[bool],
+    dead: int,
+    hole: Sequence[list[Card]],
+    boards: Sequence[list[Card]],
+    rake_allowed: bool,
+    stacks: list[int],
+    events: list[Event],
+) -> tuple[list[PotResult], int]:
+    """Award every pot into ``stacks``; append the events; return the pot results and rake."""
+    variant = config.variant
+    pots = build_pots(committed, contenders, dead)
+    showdown = sum(contenders) > 1
+    highs: list[dict[int, int]] = []
+    lows: list[dict[int, int | None]] = []
+    if showdown:
+        for board in boards:
+            if variant.is_omaha:
+                highs.append({p: omaha_high(hole[p], board) for p, c in enumerate(contenders) if c})
+            else:
+                highs.append(
+                    {p: holdem_high(hole[p], board) for p, c in enumerate(contenders) if c}
+                )
+            if variant.is_hi_lo:
+                lows.append({p: omaha_low(hole[p], board) for p, c in enumerate(contenders) if c})
+    rake_bp = config.rake_bp if rake_allowed else 0
+    cap_left = config.rake_cap if config.rake_cap else None
+    rake_total = 0
+    results: list[PotResult] = []
+    for index, (amount, eligible) in enumerate(pots):
+        if not eligible:
+            raise EngineInvariantBroken(f"pot {index} of {amount} has nobody to win it")
+        rake = rake_for(amount, rake_bp, cap_left) if rake_bp else 0
+        if rake:
+            rake_total += rake
+            if cap_left is not None:
+                cap_left -= rake
+            events.append(RakeTaken(pot_index=index, amount=rake))
+        rest = amount - rake
+        awards: list[Award] = []
+        if len(eligible) == 1 or not showdown:
+            _pay(index, 0, PotShare.WHOLE, eligible[:1], rest, "", seats, stacks, events, awards)
+        else:
+            shares = (rest,) if len(boards) == 1 else split_runs(rest)
+            for run, share in enumerate(shares):
+                values = highs[run]
+                best = max(values[p] for p in eligible)
+                high_winners = [p for p in eligible if values[p] == best]
+                low_winners: list[int] = []
+                low_key = None
+                if lows:
+                    keys = lows[run]
+                    qualified = [keys[p] for p in eligible if keys[p] is not None]
+                    if qualified:
+                        low_key = min(k for k in qualified if k is not None)
+                        low_winners = [p for p in eligible if keys[p] == low_key]
+                if low_winners and low_key is not None:
+                    high_part, low_part = split_high_low(share)
+                    text = describe_high(best)
+                    _pay(
+                        index,
+                        run,
+                        PotShare.HIGH,
+                        high_winners,
+                        high_part,
+                        text,
+                        seats,
+                        stacks,
+                        events,
+                        awards,
+                    )
+                    text = describe_low(low_key)
+                    _pay(
+                        index,
+                        run,
+                        PotShare.LOW,
+                        low_winners,
+                        low_part,
+                        text,
+                        seats,
+                        stacks,
+                        events,
+                        awards,
+                    )
+                else:
+                    text = describe_high(best)
+                    _pay(
+                        index,
+                        run,
+                        PotShare.WHOLE,
+                        high_winners,
+                        share,
+                        text,
+                        seats,
+                        stacks,
+                        events,
+                        awards,
+                    )
+        results.append(
+            PotResult(
+                amount=amount,
+                rake=rake,
+                eligible=tuple(seats[p] for p in eligible),
+                awards=tuple(awards),
+            )
+        )
+    return results, rake_total
+
+
+def _pay(
+    pot_index: int,
+    run: int,
+    share: PotShare,
+    winners: Sequence[int],
+    amount: int,
+    hand: str,
+    seats: Sequence[int],
+    stacks: list[int],
+    events: list[Event],
+    awards: list[Award],
+) -> None:
+    for pos, won in zip(winners, split_evenly(amount, winners), strict=True):
+        stacks[pos] += won
+        seat = seats[pos]
+        awards.append(Award(run=run, share=share, seat=seat, amount=won))
+        events.append(
+            PotAwarded(pot_index=pot_index, run=run, share=share, seat=seat, amount=won, hand=hand)
+        )

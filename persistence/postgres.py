@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar, final
 
 import asyncpg
+import trio
 import trio_asyncio
 
 from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
@@ -32,15 +33,20 @@ _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 class PostgresStore(Store):
     dialect = "postgres"
 
-    def __init__(self, pool: asyncpg.Pool, clock_ms: Clock) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, loop: trio_asyncio.TrioEventLoop, clock_ms: Clock
+    ) -> None:
         super().__init__(clock_ms)
         self._pool = pool
+        # Kept, not looked up per call: a task spawned before the loop opened (a gateway
+        # session, say) does not see trio-asyncio's context variable, yet may use the store.
+        self._loop = loop
 
     async def run(self, work: WorkFactory[T]) -> T:
         attempt = 0
         while True:
             try:
-                result: T = await trio_asyncio.aio_as_trio(self._run_aio)(work)
+                result: T = await self._loop.run_aio_coroutine(self._run_aio(work))
                 return result
             except _RETRYABLE:
                 attempt += 1
@@ -52,7 +58,7 @@ class PostgresStore(Store):
             return await _drive(conn, work)
 
     async def migrate(self) -> list[int]:
-        result: list[int] = await trio_asyncio.aio_as_trio(self._migrate_aio)()
+        result: list[int] = await self._loop.run_aio_coroutine(self._migrate_aio())
         return result
 
     async def _migrate_aio(self) -> list[int]:
@@ -79,7 +85,7 @@ class PostgresStore(Store):
             async with self._pool.acquire() as conn:
                 return await fn(conn, *args)
 
-        return await trio_asyncio.aio_as_trio(call)()
+        return await self._loop.run_aio_coroutine(call())
 
 
 async def _drive(conn: asyncpg.Connection, work: WorkFactory[T]) -> T:
@@ -103,18 +109,28 @@ async def _drive(conn: asyncpg.Connection, work: WorkFactory[T]) -> T:
 async def open_postgres_store(
     url: str, clock_ms: Clock, pool_size: int
 ) -> AsyncIterator[PostgresStore]:
-    if trio_asyncio.current_loop.get() is None:
-        async with trio_asyncio.open_loop(), _pooled(url, clock_ms, pool_size) as store:
+    loop = trio_asyncio.current_loop.get()
+    if loop is None:
+        async with (
+            trio_asyncio.open_loop() as own_loop,
+            _pooled(url, own_loop, clock_ms, pool_size) as store,
+        ):
             yield store
     else:
-        async with _pooled(url, clock_ms, pool_size) as store:
+        async with _pooled(url, loop, clock_ms, pool_size) as store:
             yield store
 
 
 @asynccontextmanager
-async def _pooled(url: str, clock_ms: Clock, pool_size: int) -> AsyncIterator[PostgresStore]:
-    pool = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(url, min_size=1, max_size=pool_size)
+async def _pooled(
+    url: str, loop: trio_asyncio.TrioEventLoop, clock_ms: Clock, pool_size: int
+) -> AsyncIterator[PostgresStore]:
+    async def create() -> asyncpg.Pool:
+        return await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
+
+    pool = await loop.run_aio_coroutine(create())
     try:
-        yield PostgresStore(pool, clock_ms)
+        yield PostgresStore(pool, loop, clock_ms)
     finally:
-        await trio_asyncio.aio_as_trio(pool.close)()
+        with trio.CancelScope(shield=True):
+            await loop.run_aio_coroutine(pool.close())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from persistence import snapshots
@@ -139,12 +140,8 @@ async def test_hand_history_round_trips_and_saves_once(store: Store) -> None:
     assert await store.save_hand(record) is False
     loaded = await store.get_hand(record.hand_id)
     assert loaded is not None and loaded.seq > 0
-    assert loaded == HandRecord(**{**_fields(record), "seq": loaded.seq})
+    assert loaded == msgspec.structs.replace(record, seq=loaded.seq)
     assert await store.get_hand("hand:none") is None
-
-
-def _fields(record: HandRecord) -> dict[str, object]:
-    return {f: getattr(record, f) for f in record.__struct_fields__}
 
 
 async def test_hands_are_listed_by_table_newest_first_in_pages(store: Store) -> None:

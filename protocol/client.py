@@ -16,7 +16,7 @@ duplicate. This is the one module of protocol/ that does I/O.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Final, final
@@ -371,19 +371,37 @@ async def open_client(
     reconnect: bool = True,
     client_name: str = "tablium-sdk",
 ) -> AsyncIterator[Client]:
-    """A connected client (hello done), closed when the block ends."""
-    async with trio.open_nursery() as nursery:
-        client = Client(
-            url,
-            nursery,
-            versions=versions,
-            request_timeout_s=request_timeout_s,
-            reconnect=reconnect,
-            client_name=client_name,
-        )
-        try:
-            await client.connect()
-            yield client
-        finally:
-            await client.aclose()
-            nursery.cancel_scope.cancel()
+    """A connected client (hello done), closed when the block ends.
+
+    A single error (from the block, or from the client's own tasks) leaves unwrapped, so
+    ``except ServerError`` works as written; several at once stay an ExceptionGroup.
+    """
+    try:
+        async with trio.open_nursery() as nursery:
+            client = Client(
+                url,
+                nursery,
+                versions=versions,
+                request_timeout_s=request_timeout_s,
+                reconnect=reconnect,
+                client_name=client_name,
+            )
+            try:
+                await client.connect()
+                yield client
+            finally:
+                await client.aclose()
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        leaves = list(_leaves(group))
+        if len(leaves) == 1:
+            raise leaves[0] from None
+        raise
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            yield from _leaves(exc)
+        else:
+            yield exc

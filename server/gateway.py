@@ -272,7 +272,12 @@ class Connection:
                     nursery.start_soon(self._heartbeat)
                     nursery.start_soon(self._auth_deadline, limits.auth_timeout_ms / 1000)
                     await self._read()
-                    nursery.cancel_scope.cancel()
+                    if self._close is not None and not self._cancel_scope.cancel_called:
+                        # Closing after a flush (logout): the writer sends what is queued,
+                        # then cancels us; a peer that does not read gets CLOSE_TIMEOUT_S.
+                        nursery.cancel_scope.deadline = trio.current_time() + CLOSE_TIMEOUT_S
+                    else:
+                        nursery.cancel_scope.cancel()
         finally:
             if self.session is not None and self.session.outlet is self:
                 self.gateway.detach(self.session)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -12,7 +12,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from persistence.store import open_store
 from protocol.codec import ServerMessageDecoder, encode
-from protocol.messages import Hello, ServerMessage, Welcome
+from protocol.messages import Hello, PushBody, ServerMessage, Welcome
 from server.auth import CHEAP_HASHING_FOR_TESTS
 from server.gateway import Gateway, GatewayLimits, SessionHooks, serve_gateway
 
@@ -73,3 +73,25 @@ async def wait_closed(ws: WebSocketConnection) -> int:
                 await ws.get_message()
             except ConnectionClosed as exc:
                 return exc.reason.code
+
+
+class RecordingHooks:
+    """SessionHooks that report each call on a channel, so tests wait for them, not poll."""
+
+    def __init__(self, state: Sequence[PushBody] = ()) -> None:
+        self.state = list(state)
+        # Bounded: a test that makes more than 256 calls without reading them fails loudly.
+        self.calls_send, self.calls = trio.open_memory_channel[tuple[str, str, str]](256)
+
+    def session_detached(self, player: str, session_id: str) -> None:
+        self.calls_send.send_nowait(("detached", player, session_id))
+
+    def session_ended(self, player: str, session_id: str) -> None:
+        self.calls_send.send_nowait(("ended", player, session_id))
+
+    def current_state(self, player: str) -> Sequence[PushBody]:
+        return self.state
+
+    async def next_call(self, timeout_s: float = 30) -> tuple[str, str, str]:
+        with trio.fail_after(timeout_s):
+            return await self.calls.receive()

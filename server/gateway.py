@@ -223,11 +223,12 @@ class Connection:
         self.session: PlayerSession | None = None
         limits = gateway.limits
         self._queue_max = limits.outbound_queue_messages_max
-        # Capacity beyond the queue bound leaves room for a resume's replay and state, which
-        # are queued at once by this task; everything else checks _queue_max in offer().
-        self._outbound_send, self._outbound_recv = trio.open_memory_channel[bytes | _Closing](
-            self._queue_max + limits.replay_events_max + STATE_PUSHES_MAX + 2
-        )
+        # Items: one frame, or a resume's whole backlog (reply + replay, one item so that it
+        # does not count against the bound), or the close marker. offer() enforces _queue_max;
+        # the two extra slots are for the backlog and the close marker.
+        self._outbound_send, self._outbound_recv = trio.open_memory_channel[
+            bytes | list[bytes] | _Closing
+        ](self._queue_max + 2)
         self._bucket = TokenBucket(
             limits.rate_burst_requests, limits.rate_refill_per_s, trio.current_time()
         )
@@ -304,7 +305,11 @@ class Connection:
                 self._cancel_scope.cancel()
                 return
             try:
-                await self.ws.send_message(item)
+                if isinstance(item, list):
+                    for frame in item:
+                        await self.ws.send_message(frame)
+                else:
+                    await self.ws.send_message(item)
             except ConnectionClosed:
                 self._cancel_scope.cancel()
                 return
@@ -455,30 +460,29 @@ class Connection:
             claims.player, claims.role, session_id=claims.session_id
         )
         self.session = session
-        self._reply(
-            LoggedIn(
-                id=request.id,
-                token=token,
-                player=claims.player,
-                role=claims.role,
-                session_id=claims.session_id,
-                expires_at_s=fresh.expires_at_s,
-                resume=resume,
-                last_seq=session.last_seq,
+        backlog = [
+            encode(
+                LoggedIn(
+                    id=request.id,
+                    token=token,
+                    player=claims.player,
+                    role=claims.role,
+                    session_id=claims.session_id,
+                    expires_at_s=fresh.expires_at_s,
+                    resume=resume,
+                    last_seq=session.last_seq,
+                )
             )
-        )
+        ]
         # Everything below runs without a checkpoint, so no push can slip in between.
         if resume == "complete":
-            for frame in session.frames_after(request.last_seq):
-                self._outbound_send.send_nowait(frame)
+            backlog.extend(session.frames_after(request.last_seq))
         elif resume == "gap":
-            self._error(
-                None,
-                ErrorCode.REPLAY_GAP,
-                f"events after seq {request.last_seq} are no longer kept; current state follows",
-            )
+            message = f"events after seq {request.last_seq} are no longer kept; state follows"
+            backlog.append(encode(Error(id=None, code=ErrorCode.REPLAY_GAP, message=message)))
+        self._outbound_send.send_nowait(backlog)
         session.attach(self)
-        if request.last_seq > 0:
+        if resume != "new" or request.last_seq > 0:
             state = list(gateway.hooks.current_state(claims.player))[:STATE_PUSHES_MAX]
             table_ids = [body.table_id for body in state if hasattr(body, "table_id")]
             session.push(SessionState(table_ids=table_ids))

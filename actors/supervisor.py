@@ -277,26 +277,28 @@ class Supervisor:
         """
         failure: Exception | None = None
         self.started_at = trio.current_time()
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            try:
-                async with self._lock:
-                    for spec in self._specs:
-                        await self._start(self._add(spec))
-                self.state = State.RUNNING
-                task_status.started(self)
-                with self._control:
-                    async for child, incarnation, crash in self._exits_recv:
-                        async with self._lock:
-                            await self._on_exit(child, incarnation, crash)
-            except Exception as exc:  # escalation or a failed initial start: fail upward
-                failure = exc
-            finally:
-                self._accepting = False
-                self.state = State.STOPPING
-                await self._shutdown()
-        self._nursery = None
-        self.state = State.STOPPED
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                try:
+                    async with self._lock:
+                        for spec in self._specs:
+                            await self._start(self._add(spec))
+                    self.state = State.RUNNING
+                    task_status.started(self)
+                    with self._control:
+                        async for child, incarnation, crash in self._exits_recv:
+                            async with self._lock:
+                                await self._on_exit(child, incarnation, crash)
+                except Exception as exc:  # escalation or a failed initial start: fail upward
+                    failure = exc
+                finally:
+                    self._accepting = False
+                    self.state = State.STOPPING
+                    await self._shutdown()
+        finally:
+            self._nursery = None
+            self.state = State.STOPPED
         if failure is not None:
             raise failure
 
@@ -391,21 +393,30 @@ class Supervisor:
                 actor.restore(ref._snapshot)
             policy = actor.child_supervision
             if policy is None:
-                await _live(actor, ref, signal, child.spec.shutdown_timeout_s)
-                return
-            crash: Exception | None = None
-            sub = Supervisor(f"{ref.name}", policy, (), runtime=self._runtime)
-            child.supervisor = context._children = sub
-            async with trio.open_nursery() as nursery:
-                await nursery.start(sub.run)
+                crash = await _live(actor, ref, signal)
+            else:
+                # The actor's children live in a supervisor beside it, within this
+                # incarnation: started before its first message, stopped (newest first)
+                # before its stopping() hook, so a hand is gone before its table's last words.
+                sub = Supervisor(ref.name, policy, (), runtime=self._runtime)
+                child.supervisor = context._children = sub
                 try:
-                    await _live(actor, ref, signal, child.spec.shutdown_timeout_s)
-                except Exception as exc:  # re-raised outside, not wrapped in a group
-                    crash = exc
-                finally:
-                    sub.request_stop()
-            if crash is not None:
-                raise crash
+                    async with trio.open_nursery() as nursery:
+                        await nursery.start(sub.run)
+                        try:
+                            crash = await _live(actor, ref, signal)
+                        finally:
+                            sub.request_stop()
+                except ExceptionGroup as group:  # the children escalated, or started() failed
+                    crash = group.exceptions[0] if len(group.exceptions) == 1 else group
+                    if not signal.done:
+                        raise crash from None
+            if crash is None:
+                await actor.stopping(None)
+                return
+            with trio.move_on_after(child.spec.shutdown_timeout_s):
+                await actor.stopping(crash)
+            raise crash
         finally:
             context._cancel_timers()
 
@@ -511,9 +522,8 @@ class Supervisor:
             self._finalize(child)
 
 
-async def _live(
-    actor: Actor[Any], ref: ActorRef[Any], signal: _StartSignal, shutdown_timeout_s: float
-) -> None:
+async def _live(actor: Actor[Any], ref: ActorRef[Any], signal: _StartSignal) -> Exception | None:
+    """Start the actor, report it started, serve it; return what crashed it (None: stopped)."""
     await actor.started()
     if actor.keeps_snapshot:
         ref._snapshot = actor.snapshot()
@@ -521,10 +531,8 @@ async def _live(
     try:
         await serve(ref, actor)
     except Exception as crash:
-        with trio.move_on_after(shutdown_timeout_s):
-            await actor.stopping(crash)
-        raise
-    await actor.stopping(None)
+        return crash
+    return None
 
 
 def _kind_of(child: Child) -> str:

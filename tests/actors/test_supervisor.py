@@ -1,0 +1,346 @@
+"""Supervision: strategies, restart types, intensity and escalation, ordered shutdown."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from actors.runtime import (
+    ChildSpec,
+    NameTaken,
+    Restart,
+    Runtime,
+    Strategy,
+    SupervisionPolicy,
+    SupervisorEscalation,
+    SupervisorFull,
+)
+from tests.actors import (
+    Add,
+    Boom,
+    Crash,
+    Echo,
+    Finish,
+    Journal,
+    Total,
+    assert_no_orphans,
+    events,
+    recorder,
+    running,
+)
+
+
+def three(journal: Journal, restart: Restart = Restart.PERMANENT) -> list[ChildSpec]:
+    return [recorder(name, journal, restart=restart) for name in ("a", "b", "c")]
+
+
+async def crash(runtime: Runtime, name: str) -> None:
+    runtime.registry.get(name).tell(Crash())
+    await wait_settled()
+
+
+async def wait_settled() -> None:
+    # The runtime never sleeps on its own; a few scheduler passes let a restart complete.
+    for _ in range(50):
+        await trio.lowlevel.checkpoint()
+
+
+async def test_children_start_in_order_and_stop_in_reverse_order() -> None:
+    journal: Journal = []
+    async with running(*three(journal)):
+        assert events(journal, "started") == ["a", "b", "c"]
+    assert events(journal, "stopping") == ["c", "b", "a"]
+    # each child finished stopping before the next one was asked to
+    assert [e for e in journal if e[0] != "started"] == [
+        ("stopping", "c", "stop"),
+        ("stopped", "c"),
+        ("stopping", "b", "stop"),
+        ("stopped", "b"),
+        ("stopping", "a", "stop"),
+        ("stopped", "a"),
+    ]
+
+
+async def test_one_for_one_restarts_only_the_crashed_child() -> None:
+    journal: Journal = []
+    policy = SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE)
+    async with running(*three(journal), policy=policy) as runtime:
+        journal.clear()
+        await crash(runtime, "b")
+        assert events(journal, "started") == ["b"]
+        assert [c.restarts for c in runtime.root.children()] == [0, 1, 0]
+
+
+async def test_one_for_all_restarts_every_child_stopping_the_others_in_reverse() -> None:
+    journal: Journal = []
+    policy = SupervisionPolicy(strategy=Strategy.ONE_FOR_ALL)
+    async with running(*three(journal), policy=policy) as runtime:
+        journal.clear()
+        await crash(runtime, "b")
+        assert events(journal, "stopping") == ["b", "c", "a"]  # b crashed, then c, a
+        assert events(journal, "started") == ["a", "b", "c"]
+        assert [c.restarts for c in runtime.root.children()] == [1, 1, 1]
+
+
+async def test_rest_for_one_restarts_the_crashed_child_and_those_started_after_it() -> None:
+    journal: Journal = []
+    policy = SupervisionPolicy(strategy=Strategy.REST_FOR_ONE)
+    async with running(*three(journal), policy=policy) as runtime:
+        journal.clear()
+        await crash(runtime, "b")
+        assert events(journal, "stopping") == ["b", "c"]
+        assert events(journal, "started") == ["b", "c"]
+        assert [c.restarts for c in runtime.root.children()] == [0, 1, 1]
+
+
+async def test_one_for_all_removes_temporary_siblings_instead_of_restarting_them() -> None:
+    journal: Journal = []
+    policy = SupervisionPolicy(strategy=Strategy.ONE_FOR_ALL)
+    children = [recorder("a", journal), recorder("t", journal, restart=Restart.TEMPORARY)]
+    async with running(*children, policy=policy) as runtime:
+        journal.clear()
+        await crash(runtime, "a")
+        assert events(journal, "started") == ["a"]
+        assert [c.name for c in runtime.root.children()] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("restart", "exit_message", "restarted"),
+    [
+        (Restart.PERMANENT, Crash(), True),
+        (Restart.PERMANENT, Finish(), True),
+        (Restart.TRANSIENT, Crash(), True),
+        (Restart.TRANSIENT, Finish(), False),
+        (Restart.TEMPORARY, Crash(), False),
+        (Restart.TEMPORARY, Finish(), False),
+    ],
+)
+async def test_restart_types_decide_whether_an_exited_child_comes_back(
+    restart: Restart, exit_message: Crash | Finish, restarted: bool
+) -> None:
+    journal: Journal = []
+    async with running(recorder("x", journal, restart=restart)) as runtime:
+        ref = runtime.registry.get("x")
+        ref.tell(exit_message)
+        await wait_settled()
+        assert events(journal, "started") == (["x", "x"] if restarted else ["x"])
+        assert ref.alive is restarted
+        assert (runtime.registry.lookup("x") is ref) is restarted
+
+
+async def test_restarts_within_intensity_are_allowed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    policy = SupervisionPolicy(intensity=3, period_s=5.0)
+    async with running(recorder("x", []), policy=policy) as runtime:
+        for _ in range(3):
+            await crash(runtime, "x")
+        assert runtime.root.child("x").restarts == 3
+
+
+async def test_restarts_spread_beyond_the_period_never_escalate(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    policy = SupervisionPolicy(intensity=1, period_s=5.0)
+    async with running(recorder("x", []), policy=policy) as runtime:
+        for _ in range(4):
+            await crash(runtime, "x")
+            await trio.sleep(5.0)
+        assert runtime.root.child("x").restarts == 4
+
+
+async def test_exceeding_intensity_stops_the_children_and_fails_to_the_parent(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    runtime = Runtime(
+        three(journal), policy=SupervisionPolicy(intensity=2, period_s=5.0), metrics_registry=None
+    )
+    with pytest.RaisesGroup(SupervisorEscalation) as caught:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(runtime.run)
+            for _ in range(3):
+                runtime.registry.get("b").tell(Crash())
+                await wait_settled()
+    escalation = caught.value.exceptions[0]
+    assert isinstance(escalation, SupervisorEscalation)
+    assert escalation.child == "b"
+    assert isinstance(escalation.__cause__, Boom)
+    assert events(journal, "stopping")[-2:] == ["c", "a"]  # b had crashed; the rest reversed
+    assert_no_orphans(runtime)
+
+
+async def test_escalation_climbs_two_levels_of_supervisors(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    inner = ChildSpec.supervisor(
+        "inner", [recorder("w", journal)], policy=SupervisionPolicy(intensity=1, period_s=10.0)
+    )
+    middle = ChildSpec.supervisor(
+        "middle", [inner], policy=SupervisionPolicy(intensity=1, period_s=10.0)
+    )
+    runtime = Runtime(
+        [middle, recorder("sibling", journal)],
+        policy=SupervisionPolicy(intensity=5, period_s=10.0),
+        metrics_registry=None,
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runtime.run)
+        middle_child = runtime.root.child("middle")
+        # 2 crashes exceed inner (1 allowed): inner escalates, middle restarts inner (1st).
+        # 2 more: inner escalates again, middle's 2nd restart exceeds it: middle escalates,
+        # and root (intensity 5) restarts middle with a fresh inner and worker.
+        for _ in range(4):
+            runtime.registry.get("w").tell(Crash())
+            await wait_settled()
+        assert middle_child.restarts == 1
+        middle_sup = runtime.registry.supervisor("middle")
+        assert middle_sup.child("inner").restarts == 0  # a fresh incarnation of middle
+        assert events(journal, "started").count("sibling") == 1  # one_for_one at the root
+        assert await runtime.registry.get("w").ask(Echo(1)) == 1
+        runtime.stop()
+    assert_no_orphans(runtime)
+
+
+async def test_a_slow_stopping_hook_is_cut_off_at_its_shutdown_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    children = [
+        recorder("a", journal),
+        recorder("slow", journal, stopping_s=60.0, shutdown_timeout_s=2.0),
+        recorder("c", journal),
+    ]
+    async with running(*children):
+        started = trio.current_time()
+    assert trio.current_time() - started == pytest.approx(2.0)
+    assert events(journal, "stopping") == ["c", "slow", "a"]
+    assert "slow" not in events(journal, "stopped")  # killed inside its hook
+    assert events(journal, "stopped") == ["c", "a"]
+
+
+async def test_the_whole_shutdown_is_bounded_by_the_supervisors_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    children = [recorder(name, journal, stopping_s=60.0, shutdown_timeout_s=2.0) for name in "abcd"]
+    policy = SupervisionPolicy(shutdown_timeout_s=3.0)
+    async with running(*children, policy=policy):
+        started = trio.current_time()
+    assert trio.current_time() - started == pytest.approx(3.0)
+    assert events(journal, "stopping") == ["d", "c"]  # d took 2 s, c was cut at 3 s
+
+
+async def test_cancelling_the_runtimes_scope_still_stops_children_in_reverse_order(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    children = [recorder(name, journal, stopping_s=0.5) for name in "abc"]
+    runtime = Runtime(children, metrics_registry=None)
+    with trio.CancelScope() as scope:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(runtime.run)
+            started = trio.current_time()
+            scope.cancel()  # what SIGTERM does in server/app.py
+    assert trio.current_time() - started == pytest.approx(1.5)
+    assert events(journal, "stopped") == ["c", "b", "a"]
+    assert_no_orphans(runtime)
+
+
+async def test_no_task_outlives_the_runtime() -> None:
+    journal: Journal = []
+    nested = ChildSpec.supervisor("nested", [recorder("n", journal)])
+    async with trio.open_nursery() as nursery:
+        runtime = Runtime([*three(journal), nested], metrics_registry=None)
+        await nursery.start(runtime.run)
+        assert len(runtime.registry) == 5
+        runtime.stop()
+    assert nursery.child_tasks == frozenset()
+    assert_no_orphans(runtime)
+
+
+async def test_dynamic_children_start_and_stop() -> None:
+    journal: Journal = []
+    tables = ChildSpec.supervisor("tables")
+    async with running(tables) as runtime:
+        sup = runtime.registry.supervisor("tables")
+        ref = await sup.start_actor(recorder("table:1", journal))
+        assert runtime.registry.get("table:1") is ref
+        with pytest.raises(NameTaken):
+            await sup.start_child(recorder("table:1", journal))
+        await sup.stop_child("table:1")
+        assert runtime.registry.lookup("table:1") is None
+        assert events(journal, "stopping") == ["table:1"]
+
+
+async def test_start_child_beyond_children_max_raises_supervisor_full() -> None:
+    tables = ChildSpec.supervisor("tables", policy=SupervisionPolicy(children_max=2))
+    async with running(tables) as runtime:
+        sup = runtime.registry.supervisor("tables")
+        await sup.start_child(recorder("table:1", []))
+        await sup.start_child(recorder("table:2", []))
+        with pytest.raises(SupervisorFull):
+            await sup.start_child(recorder("table:3", []))
+
+
+async def test_a_child_that_fails_to_start_raises_in_the_starter_and_leaves_no_slot() -> None:
+    class FailsToStart(Exception):
+        pass
+
+    async def broken(*, task_status: trio.TaskStatus[None]) -> None:
+        raise FailsToStart
+
+    async with running() as runtime:
+        with pytest.raises(FailsToStart):
+            await runtime.root.start_child(ChildSpec.service("broken", broken))
+        assert runtime.root.children() == []
+
+
+async def test_a_failed_initial_start_stops_the_started_children_and_raises() -> None:
+    journal: Journal = []
+
+    async def refuses(*, task_status: trio.TaskStatus[None]) -> None:
+        raise OSError("port in use")
+
+    runtime = Runtime(
+        [recorder("a", journal), ChildSpec.service("listener", refuses)], metrics_registry=None
+    )
+    with pytest.RaisesGroup(pytest.RaisesExc(OSError, match="port in use")):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(runtime.run)
+    assert events(journal, "stopping") == ["a"]
+    assert_no_orphans(runtime)
+
+
+async def test_a_crash_midway_through_a_message_resumes_from_the_last_snapshot() -> None:
+    async with running(recorder("hand:1", [])) as runtime:
+        ref = runtime.registry.get("hand:1")
+        ref.tell(Add(10))
+        ref.tell(Add(5, crash_midway=True))  # adds 5, then raises
+        assert await ref.ask(Total()) == 10  # the restarted actor never saw the half-done 5
+        assert runtime.root.child("hand:1").restarts == 1
+
+
+async def test_a_service_child_is_started_in_order_restarted_and_cancelled_to_stop(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    runs: list[str] = []
+
+    async def listener(*, task_status: trio.TaskStatus[int]) -> None:
+        runs.append("up")
+        task_status.started(8080 + runs.count("up"))
+        try:
+            await trio.sleep(1.0)
+            raise OSError("listener lost its socket")
+        finally:
+            runs.append("down")
+
+    children = [ChildSpec.service("gateway", listener), recorder("after", journal)]
+    async with running(*children) as runtime:
+        assert runtime.root.child("gateway").started_value == 8081
+        await trio.sleep(1.5)  # crashed once at t=1, restarted
+        assert runtime.root.child("gateway").restarts == 1
+        assert runtime.root.child("gateway").started_value == 8082
+    assert runs == ["up", "down", "up", "down"]  # the second one was cancelled at shutdown

@@ -85,6 +85,16 @@ def parse_cards(text: str) -> tuple[Card, ...]:
     return tuple(Card.parse(compact[i : i + 2]) for i in range(0, len(compact), 2))
 
 
+def _as_card(card: Card | str) -> Card:
+    return card if isinstance(card, Card) else Card.parse(card)
+
+
+def _card_list(cards: str | Sequence[Card | str]) -> list[Card]:
+    if isinstance(cards, str):
+        return list(parse_cards(cards))
+    return [_as_card(card) for card in cards]
+
+
 def cards_text(cards: Iterable[Card]) -> str:
     """``"AsKd"`` for the cards in order."""
     return "".join(card.code for card in cards)
@@ -129,6 +139,35 @@ class Deck:
             used = {card.index for card in top}
             top.extend(card for card in ALL_CARDS if card.index not in used)
         return cls(top)
+
+    @classmethod
+    def for_deal(
+        cls, hole: Sequence[str | Sequence[Card | str]], board: str | Sequence[Card | str] = ()
+    ) -> Deck:
+        """A deck from which ``Hand`` deals exactly these hole cards and board.
+
+        ``hole``: each player's cards (``"AsKd"`` or a sequence) in dealing order
+        (``Hand.dealing_order``). The engine deals one card at a time around the table,
+        then burns one card before the flop, the turn and the river. Burn cards and any
+        board left open are the unused cards in index order, then the rest of the deck.
+        """
+        hole_cards = [_card_list(cards) for cards in hole]
+        board_cards = _card_list(board)
+        used = {card.index for cards in hole_cards for card in cards}
+        used.update(card.index for card in board_cards)
+        spare = [card for card in ALL_CARDS if card.index not in used]
+        spare.reverse()  # pop() from the end gives index order
+        order: list[Card] = []
+        rounds = max((len(cards) for cards in hole_cards), default=0)
+        for round_index in range(rounds):
+            order.extend(cards[round_index] for cards in hole_cards)
+        for street_cards in (board_cards[:3], board_cards[3:4], board_cards[4:5]):
+            if not street_cards:
+                break
+            order.append(spare.pop())
+            order.extend(street_cards)
+        order.extend(reversed(spare))
+        return cls(order)
 
     @property
     def remaining(self) -> int:

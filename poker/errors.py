@@ -53,13 +53,6 @@ class WrongPhase(IllegalAction):
 
 
 @final
-class CannotCheck(IllegalAction):
-    """Checking while facing a bet."""
-
-    code = "cannot_check"
-
-
-@final
 class CannotFold(IllegalAction):
     """Folding with nothing to call is refused (the player may check for free)."""
 

@@ -261,6 +261,12 @@ class Hand:
         self._pot_results: list[PotResult] = []
         self._rake = 0
 
+    @staticmethod
+    def dealing_order(seats: Sequence[int], button: int) -> tuple[int, ...]:
+        """Seats in the engine's order: first seat clockwise from the button first, the
+        button last. Hole cards are dealt one at a time in this order."""
+        return tuple(sorted(seats, key=lambda seat: (seat - button - 1) % 10))
+
     # ------------------------------------------------------------------ views
 
     @property

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,7 +30,7 @@ def acked(ack_file: Path) -> list[tuple[int, int]]:
 
 
 async def run_and_kill(url: str, ack_file: Path, acks_before_kill: int) -> None:
-    proc = subprocess.Popen(
+    proc = await trio.lowlevel.open_process(
         [sys.executable, "-m", "tests.persistence.ledger_stream", url, str(ack_file)],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -43,7 +42,7 @@ async def run_and_kill(url: str, ack_file: Path, acks_before_kill: int) -> None:
                 await trio.sleep(POLL_S)
     finally:
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        await proc.wait()
     assert proc.returncode == -signal.SIGKILL
 
 

@@ -84,7 +84,7 @@ class ActorContext(Generic[MsgT]):
         self.registry: Final = registry
         self.incarnation: Final = incarnation  # 0 on first start, +1 per restart
         self._timer_wheel = timer_wheel
-        self._timers: set[Timer] = set()  # live timers of this incarnation, bounded
+        self._timers: set[Timer] | None = None  # live timers of this incarnation (lazy)
         self._children: Supervisor | None = None
 
     @property
@@ -99,6 +99,8 @@ class ActorContext(Generic[MsgT]):
 
     def send_after(self, delay_s: float, message: MsgT) -> Timer:
         """Tell myself ``message`` after ``delay_s`` of trio time; cancelled if I stop."""
+        if self._timers is None:
+            self._timers = set()
         return self._timer_wheel.send_after(delay_s, self.ref, message, self._timers)
 
     def stop(self) -> None:
@@ -106,7 +108,7 @@ class ActorContext(Generic[MsgT]):
         self.ref._request_stop()
 
     def _cancel_timers(self) -> None:
-        for timer in list(self._timers):
+        for timer in list(self._timers or ()):
             timer.cancel()
 
 

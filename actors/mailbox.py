@@ -111,7 +111,8 @@ class ActorRef(Generic[MsgT]):
         # tell tests "open and not full" with one comparison.
         self._room = capacity
         self._receiver: trio.lowlevel.Task | None = None  # the actor task, parked on empty
-        self._blocked_senders = trio.lowlevel.ParkingLot()  # BLOCK policy only
+        # senders waiting for room; only BLOCK kinds have one (a few hundred bytes per actor)
+        self._blocked_senders = trio.lowlevel.ParkingLot() if overflow is Overflow.BLOCK else None
         self._stop_flag = False  # graceful stop asked: finish this message, then stopping()
         self._dead_reason = ""
         self._snapshot: object = None  # last snapshot of the actor (kinds that keep one)
@@ -187,6 +188,7 @@ class ActorRef(Generic[MsgT]):
     async def send(self, message: MsgT) -> None:
         """``tell`` that waits for room when the kind's policy is BLOCK (a checkpoint)."""
         if self.overflow is Overflow.BLOCK:
+            assert self._blocked_senders is not None
             while len(self._items) >= self._room > 0:
                 await self._blocked_senders.park()
         self.tell(message)
@@ -207,7 +209,7 @@ class ActorRef(Generic[MsgT]):
                 if self._room == 0:
                     await trio.lowlevel.checkpoint()
                     raise ActorDead(self.name, self._dead_reason)
-                if self.overflow is Overflow.BLOCK:
+                if self._blocked_senders is not None:  # BLOCK
                     while len(items) >= self._room > 0:
                         await self._blocked_senders.park()
                     if self._room == 0:
@@ -263,7 +265,8 @@ class ActorRef(Generic[MsgT]):
             item = items.popleft()
             if type(item) is Ask:
                 item.fail(ActorDead(self.name, reason))
-        self._blocked_senders.unpark_all()
+        if self._blocked_senders is not None:
+            self._blocked_senders.unpark_all()
 
     def _close(self, reason: str) -> None:
         """The slot is gone for good: the ref is dead from now on."""

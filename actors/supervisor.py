@@ -93,7 +93,8 @@ class Child:
     """One slot of a supervisor; survives restarts (same ref, same registry name)."""
 
     __slots__ = (
-        "_done",
+        "_exited",
+        "_running",
         "_scope",
         "_stop_requested",
         "incarnation",
@@ -116,13 +117,24 @@ class Child:
         self.supervisor: Supervisor | None = None  # nested supervisors, actors with children
         self.started_value: object = None  # what a service passed to task_status.started()
         self._scope: trio.CancelScope | None = None
-        self._done = trio.Event()
-        self._done.set()  # not running
+        self._running = False  # an incarnation's task exists
+        self._exited: trio.Event | None = None  # made only when someone waits for the exit
         self._stop_requested = False
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def _mark_exited(self) -> None:
+        self._running = False
+        if self._exited is not None:
+            self._exited.set()
+
+    async def _wait_exited(self) -> None:
+        if self._running:
+            if self._exited is None:
+                self._exited = trio.Event()
+            await self._exited.wait()
 
     def node(self, now: float) -> ActorNode:
         spec = self.spec
@@ -322,7 +334,8 @@ class Supervisor:
         child.incarnation += 1
         child.state = State.STARTING
         child._stop_requested = False
-        child._done = trio.Event()
+        child._running = True
+        child._exited = None
         child.started_at = trio.current_time()
         actor: Actor[Any] | None = None
         try:
@@ -330,7 +343,7 @@ class Supervisor:
                 actor = self._make_actor(child)
             child.started_value = await self._nursery.start(self._run_child, child, actor)
         except BaseException:
-            child._done.set()
+            child._mark_exited()
             child.state = State.STOPPED
             raise
         child.state = State.RUNNING
@@ -369,7 +382,7 @@ class Supervisor:
                     crash = exc
         finally:
             child._scope = None
-            child._done.set()
+            child._mark_exited()
         if not signal.done or child._stop_requested or incarnation != child.incarnation:
             return
         child.state = State.RESTARTING if crash is not None else State.STOPPING
@@ -477,7 +490,7 @@ class Supervisor:
 
     async def _stop(self, child: Child) -> None:
         """Graceful stop of one running child, then a kill once its shutdown timeout passed."""
-        if child._done.is_set():
+        if not child._running:
             return
         child._stop_requested = True
         child.state = State.STOPPING
@@ -489,12 +502,12 @@ class Supervisor:
         elif child._scope is not None:
             child._scope.cancel()  # a service's stop request is a trio cancellation
         with trio.move_on_after(child.spec.shutdown_timeout_s):
-            await child._done.wait()
-        if not child._done.is_set():
+            await child._wait_exited()
+        if child._running:
             log.warning("child overran its shutdown timeout", child=child.name)
             if child._scope is not None:
                 child._scope.cancel()
-            await child._done.wait()
+            await child._wait_exited()
 
     def _finalize(self, child: Child) -> None:
         """The slot is gone for good: dead ref, released name, out of the tree."""

@@ -16,7 +16,8 @@ error reply can echo it. Nothing is acted upon before all three pass.
 
 from __future__ import annotations
 
-from typing import Final, final
+import contextlib
+from typing import Final, TypeVar, final
 
 import msgspec
 
@@ -29,6 +30,8 @@ SERVER_FRAME_BYTES_MAX: Final = 1024 * 1024  # table snapshots are the largest p
 NESTING_DEPTH_MAX: Final = 8  # the schema needs 3 (request) and 4 (event); headroom for growth
 SERVER_NESTING_DEPTH_MAX: Final = 16
 ITEMS_MAX: Final = 4096  # values in one frame; bounds the walk below and the decoder's work
+
+T = TypeVar("T")
 
 # Bytes that may start a msgpack map or array (fixmap, fixarray, array16/32, map16/32).
 _CONTAINER_BYTES: Final = bytes([*range(0x80, 0xA0), 0xDC, 0xDD, 0xDE, 0xDF])
@@ -95,14 +98,20 @@ def check_shape(frame: bytes, depth_max: int, items_max: int = ITEMS_MAX) -> Non
 
 
 class _Head(msgspec.Struct):
-    """Just enough of a refused frame to name its type and echo its id."""
+    """Just enough of a refused frame to name its type and echo its id. Raw fields: the
+    values are only decoded below, each on its own, so no value can upset this decoder."""
 
-    type: object = None  # any value: the point is to read whatever is there
-    id: object = None
+    type: msgspec.Raw = msgspec.Raw(b"")
+    id: msgspec.Raw = msgspec.Raw(b"")
 
 
 _head_decoder: Final = msgspec.msgpack.Decoder(_Head)
+_str_decoder: Final = msgspec.msgpack.Decoder(str)
+_id_decoder: Final = msgspec.msgpack.Decoder(int)
 _encoder: Final = msgspec.msgpack.Encoder()
+# Everything msgspec raises on hostile input (found by fuzzing: unhashable map keys give
+# TypeError, bad UTF-8 gives UnicodeDecodeError, deep nesting RecursionError).
+_DECODE_FAILURES: Final = (msgspec.DecodeError, UnicodeDecodeError, RecursionError, TypeError)
 
 
 def encode(message: msgspec.Struct) -> bytes:
@@ -110,27 +119,46 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
-def _read_head(frame: bytes) -> _Head:
+def _read_head(frame: bytes) -> tuple[str | None, int | None]:
+    """The frame's type (if a string) and id (if a valid request id), when they can be read."""
     try:
-        return _head_decoder.decode(frame)
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
-        return _Head()
+        head = _head_decoder.decode(frame)
+    except _DECODE_FAILURES:
+        return None, None
+    kind: str | None = None
+    request_id: int | None = None
+    with contextlib.suppress(*_DECODE_FAILURES):
+        kind = _str_decoder.decode(head.type) if head.type else None
+    with contextlib.suppress(*_DECODE_FAILURES):
+        request_id = _id_decoder.decode(head.id) if head.id else None
+    if request_id is not None and not 0 <= request_id < 2**32:
+        request_id = None
+    return kind, request_id
 
 
-def _schema_error(frame: bytes, exc: msgspec.DecodeError, known_types: frozenset[str]) -> None:
-    head = _read_head(frame)
-    request_id = head.id if type(head.id) is int and 0 <= head.id < 2**32 else None
+def _schema_error(frame: bytes, exc: Exception, known_types: frozenset[str]) -> None:
+    kind, request_id = _read_head(frame)
     if not isinstance(exc, msgspec.ValidationError):
         raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "not a msgpack message") from None
-    if not isinstance(head.type, str) or not head.type:
+    if not kind:
         raise RemoteProtocolError(
             ErrorCode.MALFORMED_FRAME, f"not a message map with a type: {exc}", request_id
         ) from None
-    if head.type not in known_types:
+    if kind not in known_types:
         raise RemoteProtocolError(
-            ErrorCode.UNKNOWN_TYPE, f"unknown message type {head.type[:64]!r}", request_id
+            ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:64]!r}", request_id
         ) from None
     raise RemoteProtocolError(ErrorCode.INVALID_MESSAGE, str(exc)[:400], request_id) from None
+
+
+def _decode(decoder: msgspec.msgpack.Decoder[T], frame: bytes, known_types: frozenset[str]) -> T:
+    try:
+        return decoder.decode(frame)
+    except RecursionError:  # defence in depth; check_shape stops these first
+        raise RemoteProtocolError(ErrorCode.NESTING_TOO_DEEP, "nesting too deep") from None
+    except _DECODE_FAILURES as exc:
+        _schema_error(frame, exc, known_types)
+        raise  # unreachable: _schema_error always raises
 
 
 def _tags(union: object) -> frozenset[str]:
@@ -163,15 +191,7 @@ class RequestDecoder:
                 f"frame of {len(frame)} bytes, limit {self.frame_bytes_max}",
             )
         check_shape(frame, self.depth_max)
-        try:
-            return self._decoder.decode(frame)
-        except msgspec.DecodeError as exc:
-            _schema_error(frame, exc, self._known_types)
-            raise  # unreachable: _schema_error always raises
-        except RecursionError:  # defence in depth; check_shape stops these first
-            raise RemoteProtocolError(ErrorCode.NESTING_TOO_DEEP, "nesting too deep") from None
-        except UnicodeDecodeError:  # msgspec 0.20 raises this for bad UTF-8 in a tag
-            raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "invalid UTF-8") from None
+        return _decode(self._decoder, frame, self._known_types)
 
 
 @final
@@ -197,12 +217,4 @@ class ServerMessageDecoder:
                 f"frame of {len(frame)} bytes, limit {self.frame_bytes_max}",
             )
         check_shape(frame, self.depth_max, items_max=self.frame_bytes_max)
-        try:
-            return self._decoder.decode(frame)
-        except msgspec.DecodeError as exc:
-            _schema_error(frame, exc, self._known_types)
-            raise
-        except RecursionError:
-            raise RemoteProtocolError(ErrorCode.NESTING_TOO_DEEP, "nesting too deep") from None
-        except UnicodeDecodeError:
-            raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "invalid UTF-8") from None
+        return _decode(self._decoder, frame, self._known_types)

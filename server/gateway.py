@@ -147,6 +147,7 @@ class Gateway:
         self._connections_by_ip: collections.Counter[str] = collections.Counter()
         self.port = 0
         self.connections_open = 0
+        self.session_crashes = 0  # session actors that died of an unexpected error
 
     @property
     def url(self) -> str:
@@ -201,6 +202,7 @@ class Gateway:
             except Exception:
                 # A temporary child crashed: it alone ends (1011), its siblings and the
                 # listener carry on. The traceback is logged for us to fix.
+                self.session_crashes += 1
                 log.exception("session actor crashed")
                 with trio.move_on_after(CLOSE_TIMEOUT_S) as scope:
                     scope.shield = True

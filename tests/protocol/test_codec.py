@@ -190,3 +190,17 @@ def test_invalid_utf8_in_the_type_tag_is_a_malformed_frame() -> None:
     frame = bytearray(encode(Hello(id=1, versions=[1])))
     frame[7] = 0x80
     assert refusal(bytes(frame)).code is ErrorCode.MALFORMED_FRAME
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        encode({"type": {"a": 1}, "id": 1}),  # found by the live fuzz: a map as the type
+        encode({"type": "ping", "id": msgspec.msgpack.Ext(1, b"x")}),
+        # {"type": "ping", "id": 1, "junk": {Ext(1, b"x"): 1}}: an unhashable map key
+        b"\x83\xa4type\xa4ping\xa2id\x01\xa4junk\x81\xd4\x01x\x01",
+        b"\x82\xa4type\x81\xd4\x01x\x01\xa2id\x01",
+    ],
+)
+def test_unhashable_or_exotic_values_are_refused_not_crashed_on(frame: bytes) -> None:
+    assert isinstance(refusal(frame).code, ErrorCode)

@@ -20,6 +20,7 @@ Bounds and what happens at each (GatewayLimits holds the numbers):
 from __future__ import annotations
 
 import collections
+import dataclasses
 import math
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -58,6 +59,7 @@ from protocol.messages import (
 )
 from protocol.phases import Phase, verify_transition
 from server.auth import HashingCost, PasswordHasher, TokenExpired, TokenInvalid, TokenSigner
+from server.config import Settings
 from server.session import PlayerSession, SessionRegistry, SessionsFull, TokenBucket
 from services.accounts import GUEST_NAME_PREFIX, AccountRefused, Accounts, AccountStore
 
@@ -546,3 +548,26 @@ async def serve_gateway(
         gateway.port = server.port
         log.info("gateway listening", host=host, port=server.port)
         task_status.started(gateway)
+
+
+async def run_gateway(
+    settings: Settings,
+    store: AccountStore,
+    *,
+    hooks: SessionHooks | None = None,
+    limits: GatewayLimits | None = None,
+    task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """serve_gateway configured from the process settings (host, ws_port, jwt_secret,
+    guest_login); what the composition root runs in its nursery."""
+    base = limits or GatewayLimits()
+    limits = dataclasses.replace(base, guest_login=settings.guest_login)
+    await serve_gateway(
+        store,
+        settings.jwt_secret,
+        host=settings.host,
+        port=settings.ws_port,
+        limits=limits,
+        hooks=hooks,
+        task_status=task_status,
+    )

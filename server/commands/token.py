@@ -1,0 +1,50 @@
+"""``tablium token --player NAME --role ROLE``: print an access token for development and tests.
+
+The token is signed with the server's configured secret (TABLIUM_JWT_SECRET, or the one kept
+in the data directory), so a server started with the same settings accepts it. Anyone who can
+run this can be any player, admin included: it reads the same secret the server does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from server.commands.serve import add_config_argument
+from server.config import ConfigError, ensure_jwt_secret, load_settings
+
+ROLE_CHOICES = ("player", "director", "support", "admin")  # as protocol.messages.ROLES
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser)
+    parser.add_argument("--player", required=True, metavar="NAME", help="the token's player")
+    parser.add_argument("--role", default="player", choices=ROLE_CHOICES, help="default: player")
+    parser.add_argument(
+        "--ttl-s", type=int, default=None, metavar="SECONDS", help="lifetime (default: 24 h)"
+    )
+    parser.add_argument(
+        "--session-id", default=None, metavar="SID", help="session id (default: a fresh one)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from protocol.messages import PLAYER_NAME_CHARS_MAX
+    from server.auth import TokenSigner
+
+    try:
+        settings = ensure_jwt_secret(load_settings(config_file=args.config))
+    except ConfigError as exc:
+        print(f"tablium: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not 1 <= len(args.player) <= PLAYER_NAME_CHARS_MAX:
+        print(f"tablium: --player must be 1-{PLAYER_NAME_CHARS_MAX} characters", file=sys.stderr)
+        return 2
+    if args.ttl_s is not None and args.ttl_s <= 0:
+        print("tablium: --ttl-s must be positive", file=sys.stderr)
+        return 2
+    token, _claims = TokenSigner(settings.jwt_secret).issue(
+        args.player, args.role, session_id=args.session_id, ttl_s=args.ttl_s
+    )
+    print(token)
+    return 0

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import random
+
 import pytest
 import trio
 
 from actors.runtime import (
+    ActorCrashed,
+    ActorDead,
     ChildSpec,
     NameTaken,
     Restart,
@@ -14,6 +20,7 @@ from actors.runtime import (
     SupervisionPolicy,
     SupervisorEscalation,
     SupervisorFull,
+    SupervisorStopped,
 )
 from tests.actors import (
     Add,
@@ -22,6 +29,8 @@ from tests.actors import (
     Echo,
     Finish,
     Journal,
+    Recorder,
+    Sleep,
     Total,
     assert_no_orphans,
     events,
@@ -344,3 +353,113 @@ async def test_a_service_child_is_started_in_order_restarted_and_cancelled_to_st
         assert runtime.root.child("gateway").restarts == 1
         assert runtime.root.child("gateway").started_value == 8082
     assert runs == ["up", "down", "up", "down"]  # the second one was cancelled at shutdown
+
+
+async def test_start_child_on_a_stopped_supervisor_raises_supervisor_stopped() -> None:
+    runtime = Runtime(metrics_registry=None)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runtime.run)
+        runtime.stop()
+    with pytest.raises(SupervisorStopped):
+        await runtime.root.start_child(recorder("late", []))
+
+
+async def test_crashes_in_the_same_tick_under_one_for_all_cost_one_restart() -> None:
+    journal: Journal = []
+    policy = SupervisionPolicy(strategy=Strategy.ONE_FOR_ALL)
+    async with running(*three(journal), policy=policy) as runtime:
+        journal.clear()
+        runtime.registry.get("a").tell(Crash())
+        runtime.registry.get("c").tell(Crash())
+        await wait_settled()
+        # c's crash report belongs to an incarnation the group restart already replaced
+        assert events(journal, "started") == ["a", "b", "c"]
+        assert [c.restarts for c in runtime.root.children()] == [1, 1, 1]
+
+
+class StartsOnce(Recorder):
+    """Its restarts fail in started(): a restart that fails is one more crash."""
+
+    async def started(self) -> None:
+        if self.context.incarnation > 0:
+            raise Boom("cannot come back")
+        await super().started()
+
+
+async def test_restarts_that_fail_to_start_count_towards_intensity() -> None:
+    journal: Journal = []
+    runtime = Runtime(
+        [ChildSpec.worker("x", lambda: StartsOnce("x", journal))],
+        policy=SupervisionPolicy(intensity=3),
+        metrics_registry=None,
+    )
+    with pytest.RaisesGroup(SupervisorEscalation):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(runtime.run)
+            runtime.registry.get("x").tell(Crash())
+            await trio.sleep_forever()  # the escalation ends this
+    assert events(journal, "started") == ["x"]
+    assert_no_orphans(runtime)
+
+
+async def test_an_ask_cut_off_by_a_kill_raises_actor_dead_in_the_asker(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    spec = recorder("stuck", [], shutdown_timeout_s=1.0)
+    outcome: list[str] = []
+    async with running(spec) as runtime:
+        ref = runtime.registry.get("stuck")
+
+        async def ask_forever() -> None:
+            try:
+                await ref.ask(Sleep(3600.0), timeout_s=7200.0)
+            except ActorDead:
+                outcome.append("dead")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ask_forever)
+            await trio.sleep(1.0)
+            await runtime.root.stop_child("stuck")  # waits 1 s, then kills the handler
+    assert outcome == ["dead"]
+
+
+async def test_random_crashes_stops_and_starts_keep_the_tree_consistent() -> None:
+    """A seeded chaos run; a failure prints the seed that replays it."""
+    seed = int(os.environ.get("TABLIUM_TEST_SEED", random.randrange(2**32)))
+    rng = random.Random(seed)
+    journal: Journal = []
+    sessions = ChildSpec.supervisor(
+        "sessions", policy=SupervisionPolicy(intensity=1_000, period_s=1.0)
+    )
+    policy = SupervisionPolicy(strategy=Strategy.REST_FOR_ONE, intensity=1_000)
+    try:
+        async with running(*three(journal), sessions, policy=policy) as runtime:
+            for step in range(300):
+                # a crash of a, b or c restarts "sessions" too (rest_for_one): a fresh,
+                # empty supervisor behind the same name
+                sup = runtime.registry.supervisor("sessions")
+                names = [c.name for c in sup.children()]
+                action = rng.choice(["start", "stop", "crash", "finish", "ask", "crash_root"])
+                if action == "start" and len(names) < 20:
+                    restart = rng.choice(list(Restart))
+                    await sup.start_child(recorder(f"session:{step}", journal, restart=restart))
+                elif action == "stop" and names:
+                    await sup.stop_child(rng.choice(names))
+                elif action in ("crash", "finish") and names:
+                    message = Crash() if action == "crash" else Finish()
+                    runtime.registry.get(rng.choice(names)).tell(message)
+                elif action == "ask" and names:
+                    ref = runtime.registry.get(rng.choice(names))
+                    with contextlib.suppress(ActorDead, ActorCrashed):
+                        assert await ref.ask(Echo(step)) == step
+                elif action == "crash_root":
+                    runtime.registry.get(rng.choice("abc")).tell(Crash())
+                await wait_settled()
+                sup = runtime.registry.supervisor("sessions")
+                for child in sup.children():  # every slot listed is alive and registered
+                    assert child.ref is not None and child.ref.alive
+                    assert runtime.registry.lookup(child.name) is child.ref
+                assert set(runtime.registry.names("session:")) == {c.name for c in sup.children()}
+    except BaseException:
+        print(f"chaos seed {seed}: TABLIUM_TEST_SEED={seed} replays this run")
+        raise

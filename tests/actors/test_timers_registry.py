@@ -17,7 +17,7 @@ from actors.runtime import (
     Timer,
     TimerLimit,
 )
-from actors.timers import TIMERS_PER_ACTOR_MAX
+from actors.timers import COMPACT_CANCELLED_MIN, TIMERS_PER_ACTOR_MAX
 from tests.actors import Crash, Finish, Journal, recorder, running
 
 
@@ -142,3 +142,16 @@ async def test_unregistered_workers_are_not_in_the_registry() -> None:
     async with running(spec) as runtime:
         assert runtime.lookup("private") is None
         assert runtime.root.child("private").ref is not None
+
+
+async def test_cancelled_timers_do_not_pile_up_in_the_heap(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with running(ChildSpec.worker("alarm", lambda: Alarm([]))) as runtime:
+        ref = runtime.registry.get("alarm")
+        for _ in range(20):  # re-arm a long timer over and over, as a table's action clock
+            for n in range(200):
+                ref.tell(Remind(3600.0, str(n)))
+            ref.tell(CancelAll())
+            await ref.ask(Fired("sync"))
+        assert len(runtime.timers) <= 2 * COMPACT_CANCELLED_MIN

@@ -108,7 +108,9 @@ class Runtime:
         self.registry: Final = Registry()
         self.timers: Final = TimerWheel()
         self.stats: Final = RuntimeStats()
-        self.root: Final = Supervisor(name, policy or SupervisionPolicy(), children, runtime=self)
+        self.root: Final = Supervisor(
+            name, policy or SupervisionPolicy(), children, runtime=self, shield_shutdown=True
+        )
         self._metrics_registry = metrics_registry
 
     def __repr__(self) -> str:

@@ -186,8 +186,12 @@ class Supervisor:
         children: Sequence[ChildSpec],
         *,
         runtime: Runtime,
+        shield_shutdown: bool = False,
     ) -> None:
+        """``shield_shutdown``: the root's ordered shutdown survives the outside cancellation
+        that triggers it (SIGTERM); see ``_shutdown``."""
         self.name: Final = name
+        self._shield_shutdown = shield_shutdown
         self.policy: Final = policy
         self.state = State.STARTING
         self.started_at = 0.0
@@ -522,17 +526,25 @@ class Supervisor:
         self._runtime.registry._release(child.name, owner)
 
     async def _shutdown(self) -> None:
-        """Stop every child, newest first, within ``policy.shutdown_timeout_s`` in total."""
-        with trio.CancelScope(shield=True) as scope:
-            scope.deadline = trio.current_time() + self.policy.shutdown_timeout_s
-            async with self._lock:
-                for child in reversed(list(self._children.values())):
-                    await self._stop(child)
-                    self._finalize(child)
-        for child in reversed(list(self._children.values())):
-            if child._scope is not None:  # the total bound ran out: kill what is left
-                child._scope.cancel()
-            self._finalize(child)
+        """Stop every child, newest first, within ``policy.shutdown_timeout_s`` in total.
+
+        Only the root shields this from cancellation: it is how SIGTERM becomes an ordered
+        shutdown. A nested supervisor is already shielded by its slot in the parent, so the
+        only cancellation reaching it is the parent's kill, which must cut this short too,
+        or a subtree could outlive its parent's bound.
+        """
+        try:
+            with trio.CancelScope(shield=self._shield_shutdown) as scope:
+                scope.deadline = trio.current_time() + self.policy.shutdown_timeout_s
+                async with self._lock:
+                    for child in reversed(list(self._children.values())):
+                        await self._stop(child)
+                        self._finalize(child)
+        finally:
+            for child in reversed(list(self._children.values())):
+                if child._scope is not None:  # out of time, or killed: cancel what is left
+                    child._scope.cancel()
+                self._finalize(child)
 
 
 async def _live(actor: Actor[Any], ref: ActorRef[Any], signal: _StartSignal) -> Exception | None:

@@ -463,3 +463,22 @@ async def test_random_crashes_stops_and_starts_keep_the_tree_consistent() -> Non
     except BaseException:
         print(f"chaos seed {seed}: TABLIUM_TEST_SEED={seed} replays this run")
         raise
+
+
+async def test_a_nested_subtree_cannot_outlive_the_roots_shutdown_bound(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    slow = [recorder(name, journal, stopping_s=60.0, shutdown_timeout_s=5.0) for name in ("x", "y")]
+    nested = ChildSpec.supervisor("nested", slow, policy=SupervisionPolicy(shutdown_timeout_s=30.0))
+    runtime = Runtime(
+        [nested], policy=SupervisionPolicy(shutdown_timeout_s=3.0), metrics_registry=None
+    )
+    with trio.CancelScope() as scope:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(runtime.run)
+            started = trio.current_time()
+            scope.cancel()
+    assert trio.current_time() - started == pytest.approx(3.0)
+    assert events(journal, "stopping") == ["y"]  # x never got its turn
+    assert_no_orphans(runtime)

@@ -30,6 +30,7 @@ from quart_schema import (
 )
 from quart_trio import QuartTrio
 
+from actors.runtime import ActorNode
 from admin.permissions import Permission, allows
 from server.auth import TokenExpired, TokenInvalid, TokenSigner
 from server.config import Settings
@@ -88,6 +89,18 @@ class AdminContext:
     settings: Settings
     verify_token: TokenVerifier
     readiness: Sequence[ReadinessProbe] = field(default_factory=tuple)
+    # The live supervision tree, read at request time (the runtime walks it; nothing cached).
+    actor_tree: Callable[[], ActorNode] | None = None
+
+
+def find_actor(node: ActorNode, name: str) -> ActorNode | None:
+    if node.name == name:
+        return node
+    for child in node.children:
+        found = find_actor(child, name)
+        if found is not None:
+            return found
+    return None
 
 
 class ErrorBody(Struct, frozen=True):
@@ -216,6 +229,33 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
             ws_port=settings.ws_port,
             admin_port=settings.admin_port,
         )
+
+    def current_tree() -> ActorNode:
+        if context.actor_tree is None:
+            return ActorNode(
+                name="root",
+                kind="supervisor",
+                state="stopped",
+                restart="permanent",
+                restarts=0,
+                uptime_s=0.0,
+            )
+        return context.actor_tree()
+
+    @app.get("/actors")
+    @requires(Permission.ACTORS_READ)
+    async def actors() -> Any:
+        """The live supervision tree: every actor's kind, state, mailbox and restarts."""
+        return current_tree()
+
+    @app.get("/actors/<path:name>")
+    @requires(Permission.ACTORS_READ)
+    async def actor(name: str) -> Any:
+        """One actor (by registered name, e.g. ``table:42``) and its subtree."""
+        node = find_actor(current_tree(), name)
+        if node is None:
+            return error(404, "not_found", f"no live actor named {name!r}")
+        return node
 
     @app.get("/metrics")
     @hide

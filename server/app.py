@@ -1,4 +1,16 @@
-"""Composition root: build the process from its settings and run it until cancelled."""
+"""Composition root: build the process's supervision tree from its settings and run it.
+
+```
+root (one_for_one)
+├── tables (one_for_one)        table:<id> actors arrive with cash games
+├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
+├── gateway                     websocket listener and player sessions (service)
+└── admin                       hypercorn + quart-trio app, /metrics (service)
+```
+
+The store (SQLite by default, PostgreSQL when configured) is opened around the tree, so it
+outlives every actor that writes to it and closes after the last one stopped.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +23,19 @@ import hypercorn.config
 import hypercorn.trio
 import structlog
 import trio
-from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
+from actors.runtime import ChildSpec, Runtime, Strategy, SupervisionPolicy
 from admin.app import AdminContext, create_admin_app, jwt_verifier
+from persistence import Store, open_store
 from server.auth import TokenSigner
 from server.config import Settings
+from server.gateway import Gateway, run_gateway
 
 log = structlog.get_logger("tablium.server")
 
 SHUTDOWN_GRACE_S = 4.0  # SIGTERM to exit stays under 5 s, the bound operators rely on
+TREE_SHUTDOWN_S = 3.0  # the supervision tree's ordered stop, inside the grace above
+ADMIN_GRACEFUL_S = 1.0  # in-flight admin requests get this long after a stop request
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,46 +44,69 @@ class Listening:
 
     ws_url: str
     admin_url: str
+    runtime: Runtime
 
 
-async def _hold_connection(request: WebSocketRequest) -> None:
-    ws = await request.accept()
-    # Until the gateway takes over, a connection is accepted and held until the peer leaves.
-    try:
-        while True:
-            await ws.get_message()
-    except ConnectionClosed:
-        pass
+def _admin_config(settings: Settings) -> hypercorn.config.Config:
+    config = hypercorn.config.Config()
+    config.bind = [f"{settings.host}:{settings.admin_port}"]
+    config.graceful_timeout = ADMIN_GRACEFUL_S
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")  # through structlog, once
+    return config
+
+
+def build_runtime(settings: Settings, admin_context: AdminContext, store: Store) -> Runtime:
+    groups = SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE)
+    return Runtime(
+        [
+            ChildSpec.supervisor("tables", policy=groups),
+            ChildSpec.supervisor("tournaments", policy=groups),
+            ChildSpec.service("gateway", partial(run_gateway, settings, store)),
+            ChildSpec.service(
+                "admin",
+                partial(
+                    hypercorn.trio.serve, create_admin_app(admin_context), _admin_config(settings)
+                ),
+            ),
+        ],
+        policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE, shutdown_timeout_s=TREE_SHUTDOWN_S),
+    )
 
 
 async def run_server(
     settings: Settings, *, task_status: trio.TaskStatus[Listening] = trio.TASK_STATUS_IGNORED
 ) -> None:
-    """Run every part of the process in one nursery until cancelled."""
-    admin_config = hypercorn.config.Config()
-    admin_config.bind = [f"{settings.host}:{settings.admin_port}"]
-    admin_config.graceful_timeout = 1.0
-    admin_config.accesslog = None
-    admin_config.errorlog = logging.getLogger("hypercorn.error")  # through structlog, once
-    signer = TokenSigner(settings.jwt_secret)
-    admin_context = AdminContext(settings=settings, verify_token=jwt_verifier(signer))
-    async with trio.open_nursery() as nursery:
-        ws_server = await nursery.start(
-            partial(serve_websocket, _hold_connection, settings.host, settings.ws_port, None)
+    """Open the store, run the supervision tree until cancelled, then close the store."""
+    async with open_store(settings.effective_database_url()) as store:
+        runtime_cell: list[Runtime] = []
+        admin_context = AdminContext(
+            settings=settings,
+            verify_token=jwt_verifier(TokenSigner(settings.jwt_secret)),
+            actor_tree=lambda: runtime_cell[0].tree(),
         )
-        binds = await nursery.start(
-            partial(hypercorn.trio.serve, create_admin_app(admin_context), admin_config)
-        )
-        listening = Listening(ws_url=f"ws://{settings.host}:{ws_server.port}", admin_url=binds[0])
-        log.info("listening", ws=listening.ws_url, admin=listening.admin_url)
-        task_status.started(listening)
+        runtime = build_runtime(settings, admin_context, store)
+        runtime_cell.append(runtime)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(runtime.run)
+            gateway = runtime.root.child("gateway").started_value
+            assert isinstance(gateway, Gateway)
+            binds = runtime.root.child("admin").started_value
+            assert isinstance(binds, list)
+            listening = Listening(
+                ws_url=f"ws://{settings.host}:{gateway.port}",
+                admin_url=binds[0],
+                runtime=runtime,
+            )
+            log.info("listening", ws=listening.ws_url, admin=listening.admin_url)
+            task_status.started(listening)
 
 
 async def serve_until_signalled(settings: Settings) -> None:
     """Run the server until the first SIGINT or SIGTERM, then cancel it.
 
-    Cancellation reaches every task through the nursery; each part bounds its own cleanup, so
-    the whole process exits well within SHUTDOWN_GRACE_S.
+    Cancellation reaches the supervision tree, which stops its children in reverse order
+    within TREE_SHUTDOWN_S; the nursery's deadline is the hard bound behind it.
     """
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:

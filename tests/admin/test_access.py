@@ -13,6 +13,8 @@ SECRET = "test-secret-" + "x" * 40
 # (method, path, permission) for every protected route; grows with the API.
 ROUTES: list[tuple[str, str, Permission]] = [
     ("GET", "/info", Permission.SERVER_READ),
+    ("GET", "/actors", Permission.ACTORS_READ),
+    ("GET", "/actors/root", Permission.ACTORS_READ),
 ]
 
 

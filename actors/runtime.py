@@ -102,10 +102,13 @@ class Runtime:
         *,
         name: str = "root",
         policy: SupervisionPolicy | None = None,
+        registry: Registry | None = None,
         metrics_registry: CollectorRegistry | None = REGISTRY,
     ) -> None:
-        """``metrics_registry=None`` keeps this runtime out of Prometheus (tests, benches)."""
-        self.registry: Final = Registry()
+        """``registry``: pass one in when child specs need it before the runtime exists (a
+        listener that starts session actors). ``metrics_registry=None`` keeps this runtime
+        out of Prometheus (tests, benchmarks)."""
+        self.registry: Final = registry if registry is not None else Registry()
         self.timers: Final = TimerWheel()
         self.stats: Final = RuntimeStats()
         self.root: Final = Supervisor(

@@ -26,8 +26,8 @@ from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 from actors.mailbox import ActorRef
 
 if TYPE_CHECKING:
+    from actors.child import ActorNode
     from actors.runtime import Runtime
-    from actors.supervisor import ActorNode
 
 
 @final

@@ -13,7 +13,8 @@ from actors.errors import NameNotFound, NameTaken
 from actors.mailbox import ActorRef
 
 if TYPE_CHECKING:
-    from actors.supervisor import Child, Supervisor
+    from actors.child import Child
+    from actors.supervisor import Supervisor
 
 
 @final

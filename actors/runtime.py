@@ -29,6 +29,7 @@ import trio
 from prometheus_client.registry import REGISTRY, CollectorRegistry
 
 from actors.actor import MESSAGES_PER_TURN_MAX, Actor, ActorContext
+from actors.child import ActorNode, Child, State
 from actors.errors import (
     ActorCrashed,
     ActorDead,
@@ -50,7 +51,7 @@ from actors.mailbox import ASK_TIMEOUT_S_DEFAULT, ActorRef, Overflow
 from actors.metrics import ActorMetricsCollector, RuntimeStats, collector_for
 from actors.registry import Registry
 from actors.spec import ChildKind, ChildSpec, Restart, Strategy, SupervisionPolicy
-from actors.supervisor import ActorNode, Child, State, Supervisor
+from actors.supervisor import Supervisor
 from actors.timers import Timer, TimerLimit, TimerWheel
 
 __all__ = [

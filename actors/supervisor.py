@@ -124,8 +124,11 @@ class Supervisor:
         """
         async with self._lock:
             child = self.child(name)
-            await self._stop(child)
-            self._finalize(child)
+            # Shielded: a caller cancelled halfway must not leave a stopped-but-listed slot
+            # holding its name. _stop is bounded by the child's shutdown timeout.
+            with trio.CancelScope(shield=True):
+                await self._stop(child)
+                self._finalize(child)
 
     def request_stop(self) -> None:
         """Shut down (children in reverse order) and return from ``run()``."""

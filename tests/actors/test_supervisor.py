@@ -482,3 +482,17 @@ async def test_a_nested_subtree_cannot_outlive_the_roots_shutdown_bound(
     assert trio.current_time() - started == pytest.approx(3.0)
     assert events(journal, "stopping") == ["y"]  # x never got its turn
     assert_no_orphans(runtime)
+
+
+async def test_a_stop_child_whose_caller_is_cancelled_still_removes_the_child(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    async with running(recorder("slow", journal, stopping_s=0.5)) as runtime:
+        ref = runtime.registry.get("slow")
+        with trio.move_on_after(0.1):
+            await runtime.root.stop_child("slow")
+        assert runtime.root.children() == []
+        assert runtime.registry.lookup("slow") is None
+        assert not ref.alive
+        assert events(journal, "stopped") == ["slow"]

@@ -7,11 +7,14 @@ balances that will be written. Results that are not errors of storage (a replaye
 key, a key reused with other content, a pending transfer in the wrong state) come back as
 outcome values; the wallet service turns them into its typed errors.
 
-Invariants guarded here (and by CHECK constraints in the schema):
-- the sum of ``balance`` over all accounts is zero: every posted transfer moves one amount from
-  one account to another in one statement;
-- ``reserved`` is the sum of pending debits of the account; ``balance - reserved`` (available)
-  is never negative on an account that may not go negative.
+Invariants, guarded by the schema itself (migration 0002's triggers and CHECK constraints):
+- balances are derived from transfers: inserting a transfer, or moving a pending one to
+  posted or voided, updates both accounts in the same statement, and nothing else writes
+  ``balance`` or ``reserved``. So the sum of ``balance`` over all accounts is zero;
+- ``reserved`` is the sum of the account's pending debits; ``balance - reserved`` (available)
+  is never negative on an account that may not go negative;
+- transfers are append-only: only ``state`` changes, and only from pending.
+``audit()`` recomputes all of this from the rows.
 """
 
 from __future__ import annotations
@@ -251,47 +254,72 @@ def _seen(found: tuple[TransferRecord, str], content_hash: str) -> TransferOutco
     return Replayed(record) if stored_hash == content_hash else KeyConflict(record)
 
 
+@final
+class _Locked(msgspec.Struct, frozen=True):
+    accounts: dict[AccountRef, LedgerAccount]
+    limits: dict[int, PlayerLimits]  # players (of wallets here) that have limits set
+    seen_hash: str | None  # content hash of a transfer already stored under the key
+
+
 def _lock_accounts(
-    refs: tuple[AccountRef, AccountRef], negative_kinds: frozenset[str], now_ms: int
-) -> Work[dict[AccountRef, LedgerAccount]]:
-    """Lock both accounts (creating missing ones) in id order, so transfers cannot deadlock."""
+    refs: tuple[AccountRef, AccountRef], key: str, negative_kinds: frozenset[str], now_ms: int
+) -> Work[_Locked]:
+    """Lock both accounts (creating missing ones) in id order, so transfers cannot deadlock.
+
+    The same round trip brings the players' limits and whether the idempotency key is taken.
+    (In PostgreSQL the subquery sees the statement's snapshot, which may predate a concurrent
+    transfer with the same key that we waited for; the insert's ON CONFLICT catches that.)
+    """
     select = Query(
-        f"SELECT {_ACCOUNT} FROM ledger_accounts WHERE (kind = $1 AND owner = $2)"
-        " OR (kind = $3 AND owner = $4) ORDER BY id",
-        (refs[0].kind, refs[0].owner, refs[1].kind, refs[1].owner),
-        lock_rows=True,
+        "SELECT a.id, a.kind, a.owner, a.balance, a.reserved, a.may_go_negative, a.player_id,"
+        " l.daily_deposit_max, l.daily_loss_max, l.table_buy_in_max,"
+        " (SELECT content_hash FROM ledger_transfers WHERE idempotency_key = $5)"
+        " FROM ledger_accounts a LEFT JOIN player_limits l ON l.player_id = a.player_id"
+        " WHERE (a.kind = $1 AND a.owner = $2) OR (a.kind = $3 AND a.owner = $4)"
+        " ORDER BY a.id",
+        (refs[0].kind, refs[0].owner, refs[1].kind, refs[1].owner, key),
+        lock="a",
     )
     rows = yield select
-    found = {a.ref: a for a in map(_account, rows)}
-    missing = sorted(set(refs) - set(found))
-    if missing:
-        for ref in missing:  # sorted: two transactions create accounts in the same order
+    if len(rows) < 2:
+        if not rows:  # the key may still be taken (by a transfer between other accounts)
+            found = yield from _by_key(key)
+            if found is not None:
+                return _Locked({}, {}, found[1])
+        present = {AccountRef(r[1], r[2]) for r in rows}
+        for ref in sorted(set(refs) - present):  # sorted: every transaction creates in order
             yield Query(
                 "INSERT INTO ledger_accounts (kind, owner, balance, reserved, may_go_negative,"
-                " created_at_ms) VALUES ($1, $2, 0, 0, $3, $4)"
+                " player_id, created_at_ms) VALUES ($1, $2, 0, 0, $3, $4, $5)"
                 " ON CONFLICT (kind, owner) DO NOTHING",
-                (ref.kind, ref.owner, ref.kind in negative_kinds, now_ms),
+                (ref.kind, ref.owner, ref.kind in negative_kinds, player_of(ref), now_ms),
             )
         rows = yield select
-        found = {a.ref: a for a in map(_account, rows)}
-    return found
+    limits = {
+        int(r[6]): PlayerLimits(r[7], r[8], r[9])
+        for r in rows
+        if r[6] is not None and (r[7], r[8], r[9]) != (None, None, None)
+    }
+    return _Locked({a.ref: a for a in map(_account, rows)}, limits, rows[0][10])
 
 
-def _player_states(player_ids: list[int], day: int) -> Work[dict[int, PlayerState]]:
-    if not player_ids:
-        return {}
-    limit_rows = yield Query(
-        "SELECT player_id, daily_deposit_max, daily_loss_max, table_buy_in_max"
-        f" FROM player_limits WHERE player_id IN ({_marks(len(player_ids), 1)})",
-        tuple(player_ids),
-    )
-    total_rows = yield Query(
-        "SELECT player_id, deposited, net_loss FROM player_daily_totals"
-        f" WHERE day = $1 AND player_id IN ({_marks(len(player_ids), 2)})",
-        (day, *player_ids),
-    )
-    limits = {int(r[0]): PlayerLimits(r[1], r[2], r[3]) for r in limit_rows}
-    totals = {int(r[0]): DailyTotals(int(r[1]), int(r[2])) for r in total_rows}
+def _player_states(
+    player_ids: list[int], limits: dict[int, PlayerLimits], day: int
+) -> Work[dict[int, PlayerState]]:
+    """States of the players involved; today's totals are read only for players with limits.
+
+    Read after the accounts are locked, in a statement of its own, so they are current (the
+    lock statement's joined rows could predate a transfer we waited for).
+    """
+    limited = [p for p in player_ids if p in limits]
+    totals: dict[int, DailyTotals] = {}
+    if limited:
+        rows = yield Query(
+            "SELECT player_id, deposited, net_loss FROM player_daily_totals"
+            f" WHERE day = $1 AND player_id IN ({_marks(len(limited), 2)})",
+            (day, *limited),
+        )
+        totals = {int(r[0]): DailyTotals(int(r[1]), int(r[2])) for r in rows}
     return {
         p: PlayerState(limits.get(p, PlayerLimits()), totals.get(p, DailyTotals()))
         for p in player_ids
@@ -318,17 +346,22 @@ def _apply_totals(deltas: Sequence[TotalsDelta]) -> Work[None]:
 def transfer(
     req: TransferRequest, now_ms: int, negative_kinds: frozenset[str], check: TransferCheck
 ) -> Work[TransferOutcome]:
-    """One transfer, posted or pending, in one transaction; idempotent by ``req.key``."""
+    """One transfer, posted or pending, in one transaction; idempotent by ``req.key``.
+
+    Round trips: lock (with limits and the key check), insert (the trigger moves the
+    balances), and for players with limits, their totals read and written.
+    """
     _validate(req)
     content_hash = req.content_hash()
-    found = yield from _by_key(req.key)
-    if found is not None:
+    locked = yield from _lock_accounts((req.debit, req.credit), req.key, negative_kinds, now_ms)
+    if locked.seen_hash is not None:
+        found = yield from _by_key(req.key)
+        assert found is not None, "an idempotency key vanished"
         return _seen(found, content_hash)
-    accounts = yield from _lock_accounts((req.debit, req.credit), negative_kinds, now_ms)
-    debit, credit = accounts[req.debit], accounts[req.credit]
+    debit, credit = locked.accounts[req.debit], locked.accounts[req.credit]
     day = day_of(now_ms)
-    players = [p for p in (player_of(req.debit), player_of(req.credit)) if p is not None]
-    states = yield from _player_states(sorted(set(players)), day)
+    players = sorted({p for p in (player_of(req.debit), player_of(req.credit)) if p is not None})
+    states = yield from _player_states(players, locked.limits, day)
     deltas = check(req, debit, credit, states, day)
     rows = yield Query(
         "INSERT INTO ledger_transfers (idempotency_key, content_hash, kind, debit_account_id,"
@@ -347,28 +380,8 @@ def transfer(
         found = yield from _by_key(req.key)
         assert found is not None, "a conflicting idempotency key vanished"
         return _seen(found, content_hash)
-    if req.pending:
-        yield Query(
-            "UPDATE ledger_accounts SET reserved = reserved + $2 WHERE id = $1",
-            (debit.id, req.amount),
-        )
-    else:
-        yield _move(debit.id, credit.id, req.amount, from_reserved=False)
     yield from _apply_totals(deltas)
     return Applied(_transfer(one(rows)))
-
-
-def _move(debit_id: int, credit_id: int, amount: int, *, from_reserved: bool) -> Query:
-    # One statement moves the amount, so no reader ever sees a half-applied transfer. CAST
-    # because PostgreSQL types an untyped parameter inside CASE as text.
-    return Query(
-        "UPDATE ledger_accounts SET"
-        " balance = balance + CASE WHEN id = $1 THEN -CAST($3 AS BIGINT)"
-        " ELSE CAST($3 AS BIGINT) END,"
-        " reserved = reserved - CASE WHEN id = $1 THEN CAST($4 AS BIGINT) ELSE 0 END"
-        " WHERE id IN ($1, $2)",
-        (debit_id, credit_id, amount, amount if from_reserved else 0),
-    )
 
 
 _TARGET_STATE: dict[PendingAction, TransferState] = {"post": "posted", "void": "voided"}
@@ -377,9 +390,12 @@ _TARGET_STATE: dict[PendingAction, TransferState] = {"post": "posted", "void": "
 def resolve_pending(
     transfer_id: int, action: PendingAction, now_ms: int, hook: ResolveHook
 ) -> Work[ResolveOutcome]:
-    """Post (move the reserved amount) or void (release it) a pending transfer."""
+    """Post (move the reserved amount) or void (release it) a pending transfer.
+
+    The state change is the whole write: the ledger trigger moves the amounts.
+    """
     rows = yield Query(
-        f"SELECT {_TRANSFER} FROM ledger_transfers WHERE id = $1", (transfer_id,), lock_rows=True
+        f"SELECT {_TRANSFER} FROM ledger_transfers t WHERE id = $1", (transfer_id,), lock="t"
     )
     if not rows:
         return UnknownTransfer(transfer_id)
@@ -390,18 +406,13 @@ def resolve_pending(
         return AlreadyResolved(record)
     if record.state != "pending":
         return NotPending(record)
+    # Lock both accounts in id order before the trigger updates them (in debit, credit
+    # order), so a resolve and a transfer never wait for each other in a cycle.
     yield Query(
-        "SELECT id FROM ledger_accounts WHERE id IN ($1, $2) ORDER BY id",
+        "SELECT a.id FROM ledger_accounts a WHERE a.id IN ($1, $2) ORDER BY a.id",
         (debit_id, credit_id),
-        lock_rows=True,
+        lock="a",
     )
-    if action == "post":
-        yield _move(debit_id, credit_id, record.amount, from_reserved=True)
-    else:
-        yield Query(
-            "UPDATE ledger_accounts SET reserved = reserved - $2 WHERE id = $1",
-            (debit_id, record.amount),
-        )
     rows = yield Query(
         f"UPDATE ledger_transfers SET state = $2, updated_at_ms = $3 WHERE id = $1"
         f" RETURNING {_TRANSFER}",
@@ -458,8 +469,18 @@ def set_limits(player_id: int, limits: PlayerLimits, now_ms: int) -> Work[Player
 
 
 def get_player_state(player_id: int, now_ms: int) -> Work[PlayerState]:
-    states = yield from _player_states([player_id], day_of(now_ms))
-    return states[player_id]
+    rows = yield Query(
+        "SELECT daily_deposit_max, daily_loss_max, table_buy_in_max FROM player_limits"
+        " WHERE player_id = $1",
+        (player_id,),
+    )
+    limits = PlayerLimits(*rows[0]) if rows else PlayerLimits()
+    rows = yield Query(
+        "SELECT deposited, net_loss FROM player_daily_totals WHERE player_id = $1 AND day = $2",
+        (player_id, day_of(now_ms)),
+    )
+    today = DailyTotals(int(rows[0][0]), int(rows[0][1])) if rows else DailyTotals()
+    return PlayerState(limits, today)
 
 
 def audit() -> Work[LedgerAudit]:

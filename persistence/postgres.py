@@ -4,7 +4,7 @@ A whole unit of work runs in one crossing into asyncio (``aio_as_trio``): acquir
 connection, BEGIN, every statement, COMMIT. Crossings cost more than statements (see the
 measured facts in ARCHITECTURE.md), so we never cross per statement.
 
-Concurrency: READ COMMITTED plus explicit row locks (``lock_rows`` -> ``FOR UPDATE``) taken in
+Concurrency: READ COMMITTED plus explicit row locks (``lock`` -> ``FOR UPDATE OF``) taken in
 id order. A deadlock or serialization failure PostgreSQL reports anyway is retried from the
 start of the unit, a bounded number of times.
 """
@@ -41,6 +41,7 @@ class PostgresStore(Store):
         # Kept, not looked up per call: a task spawned before the loop opened (a gateway
         # session, say) does not see trio-asyncio's context variable, yet may use the store.
         self._loop = loop
+        self.retries = 0  # units rerun after a deadlock or serialization failure (a metric)
 
     async def run(self, work: WorkFactory[T]) -> T:
         attempt = 0
@@ -50,6 +51,7 @@ class PostgresStore(Store):
                 return result
             except _RETRYABLE:
                 attempt += 1
+                self.retries += 1
                 if attempt > RETRIES_MAX:
                     raise
 
@@ -95,7 +97,9 @@ async def _drive(conn: asyncpg.Connection, work: WorkFactory[T]) -> T:
         statement = next(units)
         while True:
             if isinstance(statement, Query):
-                sql = (statement.sql + " FOR UPDATE") if statement.lock_rows else statement.sql
+                sql = statement.sql
+                if statement.lock:
+                    sql = f"{sql} FOR UPDATE OF {statement.lock}"
                 rows = [tuple(r) for r in await conn.fetch(sql, *statement.args)]
             elif isinstance(statement, QueryMany):
                 await conn.executemany(statement.sql, statement.args_list)

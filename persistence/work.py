@@ -12,7 +12,7 @@ backends only move statements and rows.
 
 SQL here is the common subset of PostgreSQL and SQLite >= 3.35: ``$1``-style placeholders (the
 SQLite driver rewrites them to ``?1``), ``RETURNING``, ``ON CONFLICT``. Row locks are asked for
-with ``lock_rows=True`` instead of writing ``FOR UPDATE``: PostgreSQL appends it; SQLite
+with ``lock="alias"`` instead of writing ``FOR UPDATE OF alias``: PostgreSQL appends it; SQLite
 serializes writers anyway.
 """
 
@@ -33,8 +33,8 @@ class Query:
 
     sql: str
     args: tuple[Any, ...] = ()
-    # PostgreSQL: append FOR UPDATE (lock the selected rows until commit).
-    lock_rows: bool = False
+    # PostgreSQL: append FOR UPDATE OF <lock> (lock that table's selected rows until commit).
+    lock: str = ""
 
 
 @final

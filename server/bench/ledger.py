@@ -83,9 +83,6 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
 async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
     import random
 
-    import trio
-
-    from persistence.ledger import AccountRef
     from persistence.postgres import PostgresStore
     from persistence.work import Query, Work
     from services.ledger import wallet
@@ -128,7 +125,6 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
     audit = await w.audit()
     assert audit.consistent, audit
     results.update(await _snapshot_lag(store, args.snapshot_rate, args.snapshot_seconds))
-    del trio, AccountRef
     return results
 
 

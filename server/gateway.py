@@ -287,10 +287,12 @@ class Connection:
             if self.session is not None and self.session.outlet is self:
                 self.gateway.detach(self.session)
             self.phase = Phase.CLOSED
-            if self._close is not None and self.ws.closed is None:
+            if self.ws.closed is None:
+                # Cancelled from outside (the gateway is stopping) unless we chose a code.
+                close = self._close or _Closing(CloseCode.GOING_AWAY, "server shutting down")
                 with trio.move_on_after(CLOSE_TIMEOUT_S) as scope:
                     scope.shield = True
-                    await self.ws.aclose(int(self._close.code), self._close.reason)
+                    await self.ws.aclose(int(close.code), close.reason)
 
     async def _read(self) -> None:
         ws = self.ws

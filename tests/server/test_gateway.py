@@ -347,3 +347,24 @@ async def test_logout_replies_closes_and_ends_the_session(tmp_path: Path) -> Non
         assert await exchange(ws, encode(Logout(id=3))) == Ok(id=3)
         assert await wait_closed(ws) == CloseCode.LOGGED_OUT
         assert len(gateway.sessions) == 0
+
+
+async def test_stopping_the_gateway_closes_connections_with_going_away(tmp_path: Path) -> None:
+    async with trio.open_nursery() as nursery:
+        stop = trio.CancelScope()
+        started = trio.Event()
+        urls: list[str] = []
+
+        async def serve() -> None:
+            with stop:
+                async with running_gateway(tmp_path) as gateway:
+                    urls.append(gateway.url)
+                    started.set()
+                    await trio.sleep_forever()
+
+        nursery.start_soon(serve)
+        await started.wait()
+        async with open_websocket_url(urls[0]) as ws:
+            await say_hello(ws)
+            stop.cancel()
+            assert await wait_closed(ws) == CloseCode.GOING_AWAY

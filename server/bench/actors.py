@@ -8,6 +8,8 @@ Every figure is measured in the same process and trio run, best of ``--rounds``:
   broadcasts to its sessions).
 - ``raw_ping_pong``: request on one channel, answer on another: a round trip.
 - ``ask``: ``await ref.ask()`` round trips.
+- ``tell_ns`` / ``send_nowait_ns``: the cost of one call on the sender's side, ``tell`` into
+  an actor's mailbox against ``send_nowait`` into a memory channel, 1000 calls per batch.
 - ``spawn``: temporary actors started and stopped per second through a supervisor, and the
   memory a live idle actor holds (the gateway starts one per connection).
 
@@ -42,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     figures["tell_slowdown_vs_raw"] = round(tell_ratio, 3)
     figures["send_slowdown_vs_raw"] = round(figures["raw_stream_per_s"] / figures["send_per_s"], 3)
     figures["ask_slowdown_vs_raw"] = round(ask_ratio, 3)
+    figures["tell_call_vs_send_nowait"] = round(figures["tell_ns"] / figures["send_nowait_ns"], 3)
     figures["tell_goal_met"] = tell_ratio <= TELL_GOAL_RATIO
     figures["ask_goal_met"] = ask_ratio <= ASK_GOAL_RATIO
     if args.json:
@@ -66,6 +69,11 @@ async def _measure_all(args: argparse.Namespace) -> dict[str, Any]:
         }
         for key, value in round_figures.items():
             best[key] = max(best.get(key, 0.0), value)
+        for key, value in {
+            "tell_ns": await _tell_call_ns(args.messages),
+            "send_nowait_ns": await _send_nowait_call_ns(args.messages),
+        }.items():
+            best[key] = min(best.get(key, float("inf")), value)
     figures: dict[str, Any] = {key: round(value) for key, value in best.items()}
     figures["idle_actor_bytes"] = await _idle_actor_bytes(min(args.spawns, 2_000))
     return figures
@@ -174,6 +182,61 @@ async def _actor_tell(count: int, burst: int) -> float:
         return count / elapsed
 
     return await _with_actor(Overflow.STOP, body)
+
+
+SENDER_BATCH = 1000  # calls timed back to back, then the receiver drains them
+
+
+async def _tell_call_ns(count: int) -> float:
+    from actors.runtime import Overflow
+
+    Tick, Done = _message_types()
+    messages = [Tick(seq) for seq in range(SENDER_BATCH)]
+
+    async def body(ref: Any) -> float:
+        spent = 0.0
+        tell = ref.tell
+        for _ in range(max(1, count // SENDER_BATCH)):
+            started = time.perf_counter()
+            for message in messages:
+                tell(message)
+            spent += time.perf_counter() - started
+            await ref.ask(Done())  # drained
+        return spent * 1e9 / (max(1, count // SENDER_BATCH) * SENDER_BATCH)
+
+    return await _with_actor(Overflow.STOP, body)
+
+
+async def _send_nowait_call_ns(count: int) -> float:
+    import trio
+
+    Tick, _ = _message_types()
+    messages = [Tick(seq) for seq in range(SENDER_BATCH)]
+    send, receive = trio.open_memory_channel[Any](SENDER_BATCH)
+    received = 0
+    drained = trio.Event()
+
+    async def consume() -> None:
+        nonlocal received, drained
+        async for _ in receive:
+            received += 1
+            if received == SENDER_BATCH:
+                received = 0
+                drained.set()
+
+    spent = 0.0
+    batches = max(1, count // SENDER_BATCH)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(consume)
+        async with send:
+            for _ in range(batches):
+                drained = trio.Event()
+                started = time.perf_counter()
+                for message in messages:
+                    send.send_nowait(message)
+                spent += time.perf_counter() - started
+                await drained.wait()
+    return spent * 1e9 / (batches * SENDER_BATCH)
 
 
 async def _raw_ping_pong(count: int) -> float:

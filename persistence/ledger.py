@@ -438,17 +438,13 @@ def get_account(ref: AccountRef) -> Work[LedgerAccount | None]:
 
 def history(ref: AccountRef, before_id: int | None, limit: int) -> Work[list[TransferRecord]]:
     """Transfers touching one account, newest first, ``id < before_id``."""
-    rows = yield Query(
-        "SELECT id FROM ledger_accounts WHERE kind = $1 AND owner = $2", (ref.kind, ref.owner)
-    )
-    if not rows:
-        return []
     page = max(1, min(limit, HISTORY_PAGE_MAX))
     rows = yield Query(
-        f"SELECT {_TRANSFER} FROM ledger_transfers"
-        " WHERE (debit_account_id = $1 OR credit_account_id = $1) AND id < $2"
+        f"SELECT {_TRANSFER} FROM ledger_transfers WHERE id < $3 AND ("
+        " debit_account_id = (SELECT id FROM ledger_accounts WHERE kind = $1 AND owner = $2)"
+        " OR credit_account_id = (SELECT id FROM ledger_accounts WHERE kind = $1 AND owner = $2))"
         f" ORDER BY id DESC LIMIT {page}",
-        (int(rows[0][0]), before_id if before_id is not None else 2**62),
+        (ref.kind, ref.owner, before_id if before_id is not None else 2**62),
     )
     return [_transfer(row) for row in rows]
 

@@ -43,11 +43,11 @@ class PostgresStore(Store):
         self._loop = loop
         self.retries = 0  # units rerun after a deadlock or serialization failure (a metric)
 
-    async def run(self, work: WorkFactory[T]) -> T:
+    async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
         attempt = 0
         while True:
             try:
-                result: T = await self._loop.run_aio_coroutine(self._run_aio(work))
+                result: T = await self._loop.run_aio_coroutine(self._run_aio(work, read_only))
                 return result
             except _RETRYABLE:
                 attempt += 1
@@ -55,9 +55,12 @@ class PostgresStore(Store):
                 if attempt > RETRIES_MAX:
                     raise
 
-    async def _run_aio(self, work: WorkFactory[T]) -> T:
-        async with self._pool.acquire() as conn, conn.transaction():
-            return await _drive(conn, work)
+    async def _run_aio(self, work: WorkFactory[T], read_only: bool) -> T:
+        async with self._pool.acquire() as conn:
+            if read_only:  # autocommit: BEGIN and COMMIT would triple a lookup's round trips
+                return await _drive(conn, work)
+            async with conn.transaction():
+                return await _drive(conn, work)
 
     async def migrate(self) -> list[int]:
         result: list[int] = await self._loop.run_aio_coroutine(self._migrate_aio())

@@ -44,12 +44,16 @@ class SqliteStore(Store):
         # One unit of work at a time: the connection is not shared between threads at once.
         self._limiter = trio.CapacityLimiter(1)
 
-    async def run(self, work: WorkFactory[T]) -> T:
+    async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
         # Not abandoned on cancel: a started transaction finishes (commit or rollback) first.
-        return await trio.to_thread.run_sync(self._run_sync, work, limiter=self._limiter)
+        return await trio.to_thread.run_sync(self._run_sync, work, read_only, limiter=self._limiter)
 
-    def _run_sync(self, work: WorkFactory[T]) -> T:
+    def _run_sync(self, work: WorkFactory[T], read_only: bool) -> T:
         conn = self._conn
+        # IMMEDIATE takes the write lock up front, so a unit never fails half-way to upgrade
+        # its lock; a read needs no lock beyond its statement's own (autocommit).
+        if read_only:
+            return self._drive(work)
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = self._drive(work)

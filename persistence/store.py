@@ -56,8 +56,12 @@ class Store(ABC):
         self.clock_ms = clock_ms
 
     @abstractmethod
-    async def run(self, work: WorkFactory[T]) -> T:
-        """Run one unit of work in one transaction; its exception rolls it back."""
+    async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
+        """Run one unit of work in one transaction; its exception rolls it back.
+
+        ``read_only=True``: the unit only reads, and its statements need not share one
+        snapshot; each runs on its own (autocommit), which saves BEGIN and COMMIT.
+        """
 
     @abstractmethod
     async def migrate(self) -> list[int]:
@@ -72,10 +76,10 @@ class Store(ABC):
         )
 
     async def get_account_by_name(self, name: str) -> Account | None:
-        return await self.run(partial(accounts.get_account_by_name, name))
+        return await self.run(partial(accounts.get_account_by_name, name), read_only=True)
 
     async def get_account(self, account_id: int) -> Account | None:
-        return await self.run(partial(accounts.get_account, account_id))
+        return await self.run(partial(accounts.get_account, account_id), read_only=True)
 
     async def set_account_banned(self, account_id: int, banned: bool) -> Account | None:
         return await self.run(partial(accounts.set_banned, account_id, banned))
@@ -96,14 +100,16 @@ class Store(ABC):
         return await self.run(partial(snapshots.save_snapshots, batch, self.clock_ms()))
 
     async def load_snapshot(self, actor_id: str) -> Snapshot | None:
-        return await self.run(partial(snapshots.load_snapshot, actor_id))
+        return await self.run(partial(snapshots.load_snapshot, actor_id), read_only=True)
 
     async def load_snapshots(self, kind: str) -> list[Snapshot]:
         """Every snapshot of a kind (recovery at start-up), ordered by actor id."""
         found: list[Snapshot] = []
         after = ""
         while True:
-            page = await self.run(partial(snapshots.load_snapshots_page, kind, after))
+            page = await self.run(
+                partial(snapshots.load_snapshots_page, kind, after), read_only=True
+            )
             found.extend(page)
             if len(found) > SNAPSHOTS_PER_KIND_MAX:
                 raise RuntimeError(f"more than {SNAPSHOTS_PER_KIND_MAX} {kind} snapshots")
@@ -121,17 +127,21 @@ class Store(ABC):
         return await self.run(partial(hands.save_hand, hand))
 
     async def get_hand(self, hand_id: str) -> HandRecord | None:
-        return await self.run(partial(hands.get_hand, hand_id))
+        return await self.run(partial(hands.get_hand, hand_id), read_only=True)
 
     async def hands_by_table(
         self, table_id: str, before_seq: int | None = None, limit: int = 50
     ) -> list[HandSummary]:
-        return await self.run(partial(hands.hands_by_table, table_id, before_seq, limit))
+        return await self.run(
+            partial(hands.hands_by_table, table_id, before_seq, limit), read_only=True
+        )
 
     async def hands_by_player(
         self, player_id: int, before_seq: int | None = None, limit: int = 50
     ) -> list[HandSummary]:
-        return await self.run(partial(hands.hands_by_player, player_id, before_seq, limit))
+        return await self.run(
+            partial(hands.hands_by_player, player_id, before_seq, limit), read_only=True
+        )
 
     # -- ledger (the rules live in services/ledger.py; services/wallet.py calls these) ------
 
@@ -150,21 +160,23 @@ class Store(ABC):
         )
 
     async def ledger_account(self, ref: AccountRef) -> LedgerAccount | None:
-        return await self.run(partial(ledger.get_account, ref))
+        return await self.run(partial(ledger.get_account, ref), read_only=True)
 
     async def ledger_transfer_by_id(self, transfer_id: int) -> TransferRecord | None:
-        return await self.run(partial(ledger.get_transfer, transfer_id))
+        return await self.run(partial(ledger.get_transfer, transfer_id), read_only=True)
 
     async def ledger_history(
         self, ref: AccountRef, before_id: int | None = None, limit: int = 50
     ) -> list[TransferRecord]:
-        return await self.run(partial(ledger.history, ref, before_id, limit))
+        return await self.run(partial(ledger.history, ref, before_id, limit), read_only=True)
 
     async def ledger_set_limits(self, player_id: int, limits: PlayerLimits) -> PlayerLimits:
         return await self.run(partial(ledger.set_limits, player_id, limits, self.clock_ms()))
 
     async def ledger_player_state(self, player_id: int) -> PlayerState:
-        return await self.run(partial(ledger.get_player_state, player_id, self.clock_ms()))
+        return await self.run(
+            partial(ledger.get_player_state, player_id, self.clock_ms()), read_only=True
+        )
 
     async def ledger_audit(self) -> LedgerAudit:
         return await self.run(ledger.audit)

@@ -7,11 +7,12 @@ from poker.actions import (
     BetOrRaiseTo,
     CheckOrCall,
     Fold,
+    LegalActions,
     Muck,
     Show,
 )
 from poker.cards import ALL_CARDS, Card, Deck, cards_text, parse_cards
-from poker.config import AnteMode, HandConfig, Limit, ReturningPost, SeatSetup, Variant
+from poker.config import AnteMode, BlindSeats, HandConfig, Limit, ReturningPost, SeatSetup, Variant
 from poker.errors import (
     AlreadyDecided,
     AmountNotAllowed,
@@ -41,7 +42,8 @@ from poker.events import (
     PotShare,
     Street,
 )
-from poker.hand import BlindSeats, Hand, LegalActions, Phase
+from poker.hand import Hand
+from poker.phases import Phase
 from poker.showdown import Award, HandResult, PotResult
 
 __all__ = [

@@ -34,3 +34,23 @@ class AgreeRunItTwice(Action, frozen=True, tag=True):
 
 
 AnyAction = Fold | CheckOrCall | BetOrRaiseTo | Show | Muck | AgreeRunItTwice
+
+
+class LegalActions(msgspec.Struct, frozen=True):
+    """What ``seat`` may do now. Amounts are chips; ``None`` means not allowed.
+
+    ``call`` is the chips a call adds (it may be an all-in for less). ``min_raise_to`` and
+    ``max_raise_to`` bound ``bet_or_raise_to(amount)``: the total the bet becomes this street
+    (fixed limit: both equal the one allowed amount, or the all-in). ``seat`` is -1 when
+    nobody is to act.
+    """
+
+    seat: int
+    fold: bool = False
+    check: bool = False
+    call: int | None = None
+    min_raise_to: int | None = None
+    max_raise_to: int | None = None
+    show: bool = False
+    muck: bool = False
+    run_it_twice: bool = False

@@ -127,3 +127,11 @@ class SeatSetup(msgspec.Struct, frozen=True, kw_only=True):
             raise InvalidSetup(f"seat {self.seat} out of 0..{SEATS_MAX - 1}")
         if self.stack <= 0:
             raise InvalidSetup(f"seat {self.seat}: a dealt-in player needs chips")
+
+
+class BlindSeats(msgspec.Struct, frozen=True):
+    """Who posts the blinds, as the table planned it (dead button and dead small blind rules
+    live in the table's seating plan, WSOP live rule 151). ``small`` None: no small blind."""
+
+    small: int | None
+    big: int

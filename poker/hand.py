@@ -8,26 +8,32 @@ Internally players are kept by *position*: position 0 is the first dealt-in seat
 from the button, the button (when dealt in) is last. That is the dealing order, the order of
 postflop action, and the odd-chip order (WSOP tournament rule 73).
 
-Everything that moves the machine between phases lives in this module's tables
-(``_PHASE_ACTIONS``, ``_NEXT_STREET``) and in ``_close_round``, the one place a betting
-round ends (STYLE.md point 2).
+What moves the machine between phases is data in ``poker/phases.py`` plus ``_close_round``
+here, the one place a betting round ends (STYLE.md point 2).
 
-Invariant (checked by the tests after every step, and by ``_assert_conserved``):
+Invariant (asserted by the property tests after every step; the end of every hand checks
+stacks + rake == starting stacks and raises ``EngineInvariantBroken`` otherwise):
 sum(stacks) + sum(committed) + dead == sum(starting stacks) until the pots are awarded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from typing import Final, final
 
-import msgspec
-
-from poker.actions import AgreeRunItTwice, AnyAction, BetOrRaiseTo, CheckOrCall, Fold, Muck, Show
+from poker.actions import (
+    AgreeRunItTwice,
+    AnyAction,
+    BetOrRaiseTo,
+    CheckOrCall,
+    Fold,
+    LegalActions,
+    Muck,
+    Show,
+)
 from poker.betting import NOT_ACTED, betting_reopened, raise_bounds
-from poker.cards import ALL_CARDS, Card, Deck
-from poker.config import AnteMode, HandConfig, Limit, ReturningPost, SeatSetup
+from poker.cards import Card, Deck
+from poker.config import BlindSeats, HandConfig, Limit, ReturningPost, SeatSetup
 from poker.errors import (
     AlreadyDecided,
     AmountNotAllowed,
@@ -42,7 +48,6 @@ from poker.errors import (
     IllegalAction,
     InvalidSetup,
     NotYourTurn,
-    SnapshotInvalid,
     UnknownSeat,
     WrongPhase,
 )
@@ -50,7 +55,6 @@ from poker.events import (
     ActionKind,
     ActionRequested,
     AntePosted,
-    BlindKind,
     BlindPosted,
     BoardDealt,
     Event,
@@ -69,72 +73,24 @@ from poker.events import (
     Street,
     UncalledBetReturned,
 )
+from poker.forced_bets import NO_STRADDLE, Placement, plan_forced_bets
+from poker.phases import (
+    BOARD_CARDS,
+    BURN_CARDS,
+    NEXT_STREET,
+    PHASE_ACTIONS,
+    RIVER,
+    STREET_OF_BOARD,
+    STREETS,
+    Decision,
+    Phase,
+)
 from poker.pots import build_pots
 from poker.showdown import HandResult, PotResult, settle
+from poker.snapshot import decode_into, encode_hand
 
-SNAPSHOT_VERSION: Final = 1
-
-
-class Phase(StrEnum):
-    NOT_STARTED = "not_started"
-    BETTING = "betting"
-    RUN_IT_TWICE = "run_it_twice"  # all-in, action closed: waiting for every answer
-    SHOWDOWN = "showdown"  # river betting closed, nobody all-in: show or muck in order
-    OVER = "over"
-
-
-class Decision(StrEnum):
-    FOLD = "fold"
-    CHECK_OR_CALL = "check_or_call"
-    BET_OR_RAISE_TO = "bet_or_raise_to"
-    SHOW = "show"
-    MUCK = "muck"
-    AGREE_RUN_IT_TWICE = "agree_run_it_twice"
-
-
-# Which decisions each phase accepts; anything else raises WrongPhase.
-_PHASE_ACTIONS: Final[dict[Phase, frozenset[Decision]]] = {
-    Phase.NOT_STARTED: frozenset(),
-    Phase.BETTING: frozenset({Decision.FOLD, Decision.CHECK_OR_CALL, Decision.BET_OR_RAISE_TO}),
-    Phase.RUN_IT_TWICE: frozenset({Decision.AGREE_RUN_IT_TWICE}),
-    Phase.SHOWDOWN: frozenset({Decision.SHOW, Decision.MUCK}),
-    Phase.OVER: frozenset(),
-}
-
-_STREETS: Final = (Street.PREFLOP, Street.FLOP, Street.TURN, Street.RIVER)
-# street index -> (next street index, board cards it deals); the river has no next street.
-# Every board street is preceded by one burn card.
-_NEXT_STREET: Final[dict[int, tuple[int, int]]] = {0: (1, 3), 1: (2, 1), 2: (3, 1)}
-BOARD_CARDS: Final = 5
-BURN_CARDS: Final = 1
-
-
-class LegalActions(msgspec.Struct, frozen=True):
-    """What ``seat`` may do now. Amounts are chips; ``None`` means not allowed.
-
-    ``call`` is the chips a call adds (it may be an all-in for less). ``min_raise_to`` and
-    ``max_raise_to`` bound ``bet_or_raise_to(amount)``: the total the bet becomes this street
-    (fixed limit: both equal the one allowed amount, or the all-in).
-    """
-
-    seat: int
-    fold: bool = False
-    check: bool = False
-    call: int | None = None
-    min_raise_to: int | None = None
-    max_raise_to: int | None = None
-    show: bool = False
-    muck: bool = False
-    run_it_twice: bool = False
-
-
-class BlindSeats(msgspec.Struct, frozen=True):
-    """Who posts the blinds, as the table planned it (dead button / dead small blind rules
-    live in the table's seating plan). ``small`` None: no small blind this hand."""
-
-    small: int | None
-    big: int
-
+# Re-exported: the first interface version defined these records here.
+__all__ = ["BlindSeats", "Hand", "HandResult", "LegalActions", "PotResult"]
 
 _NO_ACTIONS: Final = LegalActions(seat=-1)
 
@@ -288,7 +244,7 @@ class Hand:
 
     @property
     def street(self) -> Street:
-        return _STREETS[self._street]
+        return STREETS[self._street]
 
     @property
     def actor(self) -> int | None:
@@ -402,51 +358,27 @@ class Hand:
                 big_blind_seat=self._seats[self._bb_pos],
             )
         ]
-        if config.ante_mode is AnteMode.EACH:
-            for pos in range(n):
-                amount = self._take(pos, config.ante)
+        plan, straddle_pos = plan_forced_bets(config, self._sb_pos, self._bb_pos, self._posts)
+        for pos, kind, owed, placement in plan:
+            amount = self._take(pos, owed)
+            if placement is Placement.LIVE:
+                self._bets[pos] += amount
                 self._committed[pos] += amount
-                events.append(
-                    AntePosted(seat=self._seats[pos], amount=amount, all_in=self._all_in[pos])
-                )
-        if self._sb_pos >= 0:
-            events.append(self._post_live(self._sb_pos, config.small_blind, BlindKind.SMALL))
-        events.append(self._post_live(self._bb_pos, config.big_blind, BlindKind.BIG))
-        if config.ante_mode is AnteMode.BIG_BLIND:
-            # The blind comes first: it is live and decides the action; the ante is dead.
-            amount = self._take(self._bb_pos, config.ante)
-            self._dead += amount
-            events.append(
-                AntePosted(
-                    seat=self._seats[self._bb_pos], amount=amount, all_in=self._all_in[self._bb_pos]
-                )
-            )
-        straddle_pos = -1
-        if config.straddle and n > 2:
-            straddle_pos = (self._bb_pos + 1) % n
-        for pos in range(n):
-            post = self._posts[pos]
-            if post is ReturningPost.NONE or pos in (self._sb_pos, self._bb_pos, straddle_pos):
-                continue
-            events.append(self._post_live(pos, config.big_blind, BlindKind.POSTED_BIG))
-            if post is ReturningPost.BIG_BLIND_AND_DEAD_SMALL:
-                amount = self._take(pos, config.small_blind)
+            elif placement is Placement.ANTE:
+                self._committed[pos] += amount
+            else:
                 self._dead += amount
-                events.append(
-                    BlindPosted(
-                        seat=self._seats[pos],
-                        kind=BlindKind.DEAD_SMALL,
-                        amount=amount,
-                        all_in=self._all_in[pos],
-                    )
-                )
+            seat = self._seats[pos]
+            all_in = self._all_in[pos]
+            if kind is None:
+                events.append(AntePosted(seat=seat, amount=amount, all_in=all_in))
+            else:
+                events.append(BlindPosted(seat=seat, kind=kind, amount=amount, all_in=all_in))
         self._raise_size = config.big_blind
-        if straddle_pos >= 0:
-            events.append(self._post_live(straddle_pos, config.straddle, BlindKind.STRADDLE))
-            if self._bets[straddle_pos] == config.straddle:
-                # Live rule 11: the straddle acts as a raise; the next raise is to 3 big
-                # blinds for a 2-big-blind straddle.
-                self._raise_size = max(config.big_blind, config.straddle - config.big_blind)
+        if straddle_pos != NO_STRADDLE and self._bets[straddle_pos] == config.straddle:
+            # Live rule 11: the straddle acts as a raise over the big blind; the next raise
+            # is to three big blinds after a two-big-blind straddle.
+            self._raise_size = max(config.big_blind, config.straddle - config.big_blind)
         # A short blind does not lower the price: the others still call the full blind.
         self._high = max(config.big_blind, max(self._bets))
         if self._limit is Limit.FIXED_LIMIT:
@@ -456,7 +388,7 @@ class Hand:
         self._deal_hole_cards(events)
         self._phase = Phase.BETTING
         self._capped = self._live_count - self._all_in_count > 2
-        first = ((straddle_pos if straddle_pos >= 0 else self._bb_pos) + 1) % n
+        first = ((straddle_pos if straddle_pos != NO_STRADDLE else self._bb_pos) + 1) % n
         self._open_round(first, events)
         return events
 
@@ -470,14 +402,6 @@ class Hand:
                 self._all_in_count += 1
         self._stacks[pos] = stack - amount
         return amount
-
-    def _post_live(self, pos: int, amount: int, kind: BlindKind) -> BlindPosted:
-        posted = self._take(pos, amount)
-        self._bets[pos] += posted
-        self._committed[pos] += posted
-        return BlindPosted(
-            seat=self._seats[pos], kind=kind, amount=posted, all_in=self._all_in[pos]
-        )
 
     def _deal_hole_cards(self, events: list[Event]) -> None:
         n = self._n
@@ -497,17 +421,19 @@ class Hand:
             raise UnknownSeat(f"seat {seat} is not dealt in") from None
 
     def _check_turn(self, seat: int, decision: Decision) -> int:
+        pos = self._pos_of.get(seat, -1)
+        if pos == self._actor and pos >= 0 and decision in PHASE_ACTIONS[self._phase]:
+            return pos  # the common case, decided with two lookups
         phase = self._phase
-        if decision not in _PHASE_ACTIONS[phase]:
+        if decision not in PHASE_ACTIONS[phase]:
             if phase is Phase.NOT_STARTED:
                 raise HandNotStarted("the hand has not started")
             if phase is Phase.OVER:
                 raise HandIsOver("the hand is over")
             raise WrongPhase(f"{decision} is not allowed during {phase}")
-        pos = self._position(seat)
-        if pos != self._actor:
-            raise NotYourTurn(f"seat {seat} is not to act")
-        return pos
+        if pos < 0:
+            raise UnknownSeat(f"seat {seat} is not dealt in")
+        raise NotYourTurn(f"seat {seat} is not to act")
 
     def _raise_bounds(self, pos: int) -> tuple[int, int] | None:
         """Raise-to bounds for the player to act, or None when raising is not allowed."""
@@ -527,6 +453,11 @@ class Hand:
             and self._bet_count > self._config.raises_cap
         ):
             return None
+        if limit is Limit.NO_LIMIT:
+            # Inlined no-limit case of ``raise_bounds``: the hot path of every decision.
+            min_to = high + self._raise_size
+            all_in_to = bet + stack
+            return (min_to if min_to < all_in_to else all_in_to), all_in_to
         return raise_bounds(
             limit,
             high=high,
@@ -534,7 +465,9 @@ class Hand:
             stack=stack,
             raise_size=self._raise_size,
             full_to=self._full_to,
-            pot_after_call=sum(self._committed) + self._dead + high - bet,
+            pot_after_call=(
+                sum(self._committed) + self._dead + high - bet if limit is Limit.POT_LIMIT else 0
+            ),
         )
 
     # ------------------------------------------------------------------ fold
@@ -690,10 +623,11 @@ class Hand:
         street, the all-in runout, the showdown, or award the pot uncontested."""
         self._actor = -1
         bets = self._bets
-        top = max(bets)
-        top_pos = bets.index(top)
-        second = max(b for p, b in enumerate(bets) if p != top_pos)
+        ranked = sorted(bets)
+        top = ranked[-1]
+        second = ranked[-2]
         if top > second:
+            top_pos = bets.index(top)
             refund = top - second
             bets[top_pos] = second
             self._committed[top_pos] -= refund
@@ -716,7 +650,7 @@ class Hand:
             self._finish(events)
             return
         can_act = self._live_count - self._all_in_count
-        if can_act <= 1 or (self._street == 3 and self._all_in_count > 0):
+        if can_act <= 1 or (self._street == RIVER and self._all_in_count > 0):
             self._face_up_all(events)
             if self._config.allow_run_it_twice and self._second_run_fits():
                 self._phase = Phase.RUN_IT_TWICE
@@ -728,13 +662,13 @@ class Hand:
                 return
             self._run_out_and_finish(events)
             return
-        if self._street == 3:
+        if self._street == RIVER:
             self._phase = Phase.SHOWDOWN
             self._showdown_queue = self._showdown_order()
             self._actor = self._showdown_queue[0]
             events.append(ShowdownRequested(seat=self._seats[self._actor]))
             return
-        self._street, dealt = _NEXT_STREET[self._street]
+        self._street, dealt = NEXT_STREET[self._street]
         self._deal_board(self._board, dealt, 0, events)
         self._high = 0
         self._raise_size = self._config.big_blind
@@ -751,7 +685,7 @@ class Hand:
         # The second run burns nothing, as WSOP double-board games deal their second board.
         drawn = self._deck.draw(count) if run else self._deck.draw(BURN_CARDS + count)[BURN_CARDS:]
         board.extend(drawn)
-        street = _STREETS[{3: 1, 4: 2, 5: 3}[len(board)]]
+        street = STREET_OF_BOARD[len(board)]
         events.append(BoardDealt(street=street, cards=tuple(c.code for c in drawn), run=run))
 
     def _second_run_fits(self) -> bool:
@@ -787,14 +721,14 @@ class Hand:
             self._board2 = self._board[:shared]
             while len(self._board2) < BOARD_CARDS:
                 self._deal_board(self._board2, 3 if not self._board2 else 1, 1, events)
-        self._street = 3
+        self._street = RIVER
         self._finish(events)
 
     # ------------------------------------------------------------------ run it twice
 
     def verify_agree_run_it_twice(self, seat: int, agree: bool) -> None:
         phase = self._phase
-        if Decision.AGREE_RUN_IT_TWICE not in _PHASE_ACTIONS[phase]:
+        if Decision.AGREE_RUN_IT_TWICE not in PHASE_ACTIONS[phase]:
             self._check_turn(seat, Decision.AGREE_RUN_IT_TWICE)
         pos = self._position(seat)
         if pos not in self._rit_pending:
@@ -915,143 +849,14 @@ class Hand:
 
     def snapshot(self) -> bytes:
         """The whole state as msgpack; ``Hand.restore`` gives back an identical hand."""
-        state = _SnapshotState(
-            version=SNAPSHOT_VERSION,
-            config=self._config,
-            seats=self._seats,
-            player_ids=self._player_ids,
-            posts=self._posts,
-            starting=self._starting,
-            button=self._button,
-            sb_pos=self._sb_pos,
-            bb_pos=self._bb_pos,
-            deck=[card.index for card in self._deck.cards],
-            deck_position=self._deck.position,
-            stacks=self._stacks,
-            bets=self._bets,
-            committed=self._committed,
-            dead=self._dead,
-            folded=self._folded,
-            all_in=self._all_in,
-            acted_at=self._acted_at,
-            hole=[[card.index for card in cards] for cards in self._hole],
-            board=[card.index for card in self._board],
-            board2=[card.index for card in self._board2],
-            phase=self._phase,
-            street=self._street,
-            actor=self._actor,
-            high=self._high,
-            raise_size=self._raise_size,
-            full_to=self._full_to,
-            bet_count=self._bet_count,
-            capped=self._capped,
-            aggressor=self._aggressor,
-            rit_pending=self._rit_pending,
-            runs=self._runs,
-            showdown_queue=self._showdown_queue,
-            shown=self._shown,
-            mucked=self._mucked,
-            pot_results=self._pot_results,
-            rake=self._rake,
-        )
-        return _ENCODER.encode(state)
+        return encode_hand(self)
 
     @classmethod
     def restore(cls, data: bytes) -> Hand:
-        try:
-            state = _DECODER.decode(data)
-        except msgspec.DecodeError as exc:
-            raise SnapshotInvalid(f"not a hand snapshot: {exc}") from None
-        if state.version != SNAPSHOT_VERSION:
-            raise SnapshotInvalid(f"snapshot version {state.version}, expected {SNAPSHOT_VERSION}")
+        """The hand a ``snapshot()`` was taken of (raises ``SnapshotInvalid``)."""
         hand = cls.__new__(cls)
-        hand._config = state.config
-        hand._limit = state.config.variant.limit
-        hand._seats = tuple(state.seats)
-        hand._n = len(hand._seats)
-        hand._pos_of = {seat: pos for pos, seat in enumerate(hand._seats)}
-        hand._player_ids = tuple(state.player_ids)
-        hand._posts = tuple(state.posts)
-        hand._starting = tuple(state.starting)
-        hand._button = state.button
-        hand._sb_pos = state.sb_pos
-        hand._bb_pos = state.bb_pos
-        hand._deck = Deck([ALL_CARDS[i] for i in state.deck], state.deck_position)
-        hand._stacks = list(state.stacks)
-        hand._bets = list(state.bets)
-        hand._committed = list(state.committed)
-        hand._dead = state.dead
-        hand._folded = list(state.folded)
-        hand._all_in = list(state.all_in)
-        hand._acted_at = list(state.acted_at)
-        hand._hole = [[ALL_CARDS[i] for i in cards] for cards in state.hole]
-        hand._board = [ALL_CARDS[i] for i in state.board]
-        hand._board2 = [ALL_CARDS[i] for i in state.board2]
-        hand._phase = state.phase
-        hand._street = state.street
-        hand._actor = state.actor
-        hand._high = state.high
-        hand._raise_size = state.raise_size
-        hand._full_to = state.full_to
-        hand._bet_count = state.bet_count
-        hand._capped = state.capped
-        hand._aggressor = state.aggressor
-        hand._live_count = hand._folded.count(False)
-        hand._all_in_count = sum(
-            1 for f, a in zip(hand._folded, hand._all_in, strict=True) if a and not f
-        )
-        hand._rit_pending = list(state.rit_pending)
-        hand._runs = state.runs
-        hand._showdown_queue = list(state.showdown_queue)
-        hand._shown = list(state.shown)
-        hand._mucked = list(state.mucked)
-        hand._pot_results = list(state.pot_results)
-        hand._rake = state.rake
+        decode_into(hand, data)
         return hand
-
-
-class _SnapshotState(msgspec.Struct, array_like=True):
-    version: int
-    config: HandConfig
-    seats: tuple[int, ...]
-    player_ids: tuple[str, ...]
-    posts: tuple[ReturningPost, ...]
-    starting: tuple[int, ...]
-    button: int
-    sb_pos: int
-    bb_pos: int
-    deck: list[int]
-    deck_position: int
-    stacks: list[int]
-    bets: list[int]
-    committed: list[int]
-    dead: int
-    folded: list[bool]
-    all_in: list[bool]
-    acted_at: list[int]
-    hole: list[list[int]]
-    board: list[int]
-    board2: list[int]
-    phase: Phase
-    street: int
-    actor: int
-    high: int
-    raise_size: int
-    full_to: int
-    bet_count: int
-    capped: bool
-    aggressor: int
-    rit_pending: list[int]
-    runs: int
-    showdown_queue: list[int]
-    shown: list[bool]
-    mucked: list[bool]
-    pot_results: list[PotResult]
-    rake: int
-
-
-_ENCODER: Final = msgspec.msgpack.Encoder()
-_DECODER: Final = msgspec.msgpack.Decoder(_SnapshotState)
 
 
 def _can(verify: Callable[..., None], *args: object) -> bool:

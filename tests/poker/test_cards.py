@@ -71,3 +71,27 @@ def test_deck_for_deal_reproduces_hole_cards_and_board() -> None:
         else:
             hand.check_or_call(seat)
     assert [c.code for c in hand.board] == ["2c", "3c", "4c", "5h", "6h"]
+
+
+def test_shuffle_puts_every_card_first_equally_often() -> None:
+    rng = random.Random(2024)
+    draws = 26_000
+    counts = [0] * 52
+    for _ in range(draws):
+        counts[Deck.shuffled(rng).cards[0].index] += 1
+    expected = draws / 52
+    chi_square = sum((count - expected) ** 2 / expected for count in counts)
+    # 51 degrees of freedom: mean 51, and above 100 with probability ~5e-5.
+    assert chi_square < 100, chi_square
+
+
+def test_shuffle_draws_from_the_injected_rng_only() -> None:
+    class CountingRandom(random.Random):
+        calls = 0
+
+        def getrandbits(self, k: int) -> int:
+            CountingRandom.calls += 1
+            return super().getrandbits(k)
+
+    Deck.shuffled(CountingRandom(1))
+    assert CountingRandom.calls >= 1

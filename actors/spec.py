@@ -70,6 +70,9 @@ class SupervisionPolicy:
     # Bound of the whole ordered shutdown of this supervisor's children; a child still running
     # when it expires is cancelled outright.
     shutdown_timeout_s: float = SUPERVISOR_SHUTDOWN_TIMEOUT_S
+    # Stop all children at once instead of newest first, one by one (OTP simple_one_for_one):
+    # for many interchangeable dynamic children, such as player sessions.
+    stop_together: bool = False
 
     def __post_init__(self) -> None:
         if self.intensity < 0 or self.period_s <= 0 or self.children_max < 1:

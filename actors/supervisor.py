@@ -367,22 +367,24 @@ class Supervisor:
         """Graceful stop of one running child, then a kill once its shutdown timeout passed."""
         if not child._running:
             return
-        child._stop_requested = True
-        child.state = State.STOPPING
-        kind = child.spec.kind
-        if kind is ChildKind.WORKER and child.ref is not None:
-            child.ref._request_stop()
-        elif kind is ChildKind.SUPERVISOR and child.supervisor is not None:
-            child.supervisor.request_stop()
-        elif child._scope is not None:
-            child._scope.cancel()  # a service's stop request is a trio cancellation
+        _ask_to_stop(child)
         with trio.move_on_after(child.spec.shutdown_timeout_s):
             await child._wait_exited()
-        if child._running:
-            log.warning("child overran its shutdown timeout", child=child.name)
-            if child._scope is not None:
-                child._scope.cancel()
-            await child._wait_exited()
+        await _kill_if_running(child)
+
+    async def _stop_together(self, children: list[Child]) -> None:
+        """Ask every child to stop at once, wait up to the longest shutdown timeout, kill the
+        rest (OTP's simple_one_for_one: ten thousand sessions do not stop one by one)."""
+        running = [child for child in children if child._running]
+        if not running:
+            return
+        for child in running:
+            _ask_to_stop(child)
+        with trio.move_on_after(max(child.spec.shutdown_timeout_s for child in running)):
+            for child in running:
+                await child._wait_exited()
+        for child in running:
+            await _kill_if_running(child)
 
     def _finalize(self, child: Child) -> None:
         """The slot is gone for good: dead ref, released name, out of the tree."""
@@ -408,7 +410,10 @@ class Supervisor:
             with trio.CancelScope(shield=self._shield_shutdown) as scope:
                 scope.deadline = trio.current_time() + self.policy.shutdown_timeout_s
                 async with self._lock:
-                    for child in reversed(list(self._children.values())):
+                    newest_first = list(reversed(self._children.values()))
+                    if self.policy.stop_together:
+                        await self._stop_together(newest_first)
+                    for child in newest_first:
                         await self._stop(child)
                         self._finalize(child)
         finally:
@@ -416,6 +421,26 @@ class Supervisor:
                 if child._scope is not None:  # out of time, or killed: cancel what is left
                     child._scope.cancel()
                 self._finalize(child)
+
+
+def _ask_to_stop(child: Child) -> None:
+    child._stop_requested = True
+    child.state = State.STOPPING
+    kind = child.spec.kind
+    if kind is ChildKind.WORKER and child.ref is not None:
+        child.ref._request_stop()
+    elif kind is ChildKind.SUPERVISOR and child.supervisor is not None:
+        child.supervisor.request_stop()
+    elif child._scope is not None:
+        child._scope.cancel()  # a service's stop request is a trio cancellation
+
+
+async def _kill_if_running(child: Child) -> None:
+    if child._running:
+        log.warning("child overran its shutdown timeout", child=child.name)
+        if child._scope is not None:
+            child._scope.cancel()
+        await child._wait_exited()
 
 
 async def _live(actor: Actor[Any], ref: ActorRef[Any], signal: StartSignal) -> Exception | None:

@@ -496,3 +496,21 @@ async def test_a_stop_child_whose_caller_is_cancelled_still_removes_the_child(
         assert runtime.registry.lookup("slow") is None
         assert not ref.alive
         assert events(journal, "stopped") == ["slow"]
+
+
+async def test_stop_together_stops_many_children_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    journal: Journal = []
+    sessions = ChildSpec.supervisor(
+        "sessions", policy=SupervisionPolicy(stop_together=True, shutdown_timeout_s=3.0)
+    )
+    async with running(sessions) as runtime:
+        sup = runtime.registry.supervisor("sessions")
+        for n in range(100):
+            await sup.start_child(
+                recorder(f"session:{n}", journal, restart=Restart.TEMPORARY, stopping_s=0.5)
+            )
+        started = trio.current_time()
+    assert trio.current_time() - started == pytest.approx(0.5)  # not 100 x 0.5 s
+    assert len(events(journal, "stopped")) == 100

@@ -162,6 +162,8 @@ class Supervisor:
         intensity is exceeded, or a child's start error if the initial start fails (after
         stopping the children already started).
         """
+        if self._nursery is not None or self.state is not State.STARTING:
+            raise RuntimeError(f"supervisor {self.name!r} already ran; build a new one")
         failure: Exception | None = None
         self.started_at = trio.current_time()
         try:

@@ -514,3 +514,12 @@ async def test_stop_together_stops_many_children_at_once(
         started = trio.current_time()
     assert trio.current_time() - started == pytest.approx(0.5)  # not 100 x 0.5 s
     assert len(events(journal, "stopped")) == 100
+
+
+async def test_a_runtime_runs_once() -> None:
+    runtime = Runtime(metrics_registry=None)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runtime.run)
+        runtime.stop()
+    with pytest.raises(RuntimeError, match="already ran"):
+        await runtime.run()

@@ -260,7 +260,11 @@ class Supervisor:
         finally:
             child._scope = None
             child._mark_exited()
-        if not signal.done or child._stop_requested or incarnation != child.incarnation:
+        if not signal.done:
+            return
+        if child._stop_requested or incarnation != child.incarnation:
+            if crash is not None:  # nobody will restart it, but the error must not vanish
+                log.warning("child crashed while stopping", child=child.name, error=repr(crash))
             return
         child.state = State.RESTARTING if crash is not None else State.STOPPING
         self._exits_send.send_nowait((child, incarnation, crash))

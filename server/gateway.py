@@ -25,6 +25,7 @@ import math
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, Literal, Protocol, final
 
 import structlog
@@ -37,6 +38,7 @@ from trio_websocket import (
     serve_websocket,
 )
 
+from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
 from protocol.messages import (
@@ -61,6 +63,7 @@ from protocol.phases import Phase, verify_transition
 from server.auth import HashingCost, PasswordHasher, TokenExpired, TokenInvalid, TokenSigner
 from server.config import Settings
 from server.session import PlayerSession, SessionRegistry, SessionsFull, TokenBucket
+from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from services.accounts import GUEST_NAME_PREFIX, AccountRefused, Accounts, AccountStore
 
 log = structlog.get_logger("tablium.gateway")
@@ -138,8 +141,12 @@ class Gateway:
         limits: GatewayLimits,
         hooks: SessionHooks,
         nursery: trio.Nursery,
+        sessions_supervisor: Supervisor | None = None,
     ) -> None:
         self.accounts = accounts
+        # With a supervisor, each session is also a temporary actor session:<id> under it.
+        self.sessions_supervisor = sessions_supervisor
+        self._session_refs: dict[str, ActorRef[SessionMessage]] = {}
         self.signer = signer
         self.limits = limits
         self.hooks = hooks
@@ -171,10 +178,37 @@ class Gateway:
         session.push(body)
         return True
 
+    def session_refs_of_player(self, player: str) -> list[ActorRef[SessionMessage]]:
+        """The session actors of ``player`` (tell them Push(body)); empty without actors."""
+        refs = (self._session_refs.get(s.session_id) for s in self.sessions.of_player(player))
+        return [ref for ref in refs if ref is not None]
+
     # --- sessions ----------------------------------------------------------------------------
 
+    async def open_session(self, session_id: str, player: str, role: Role) -> PlayerSession:
+        """A new session, and its actor when the gateway runs under the actor runtime.
+        Raises SessionsFull at sessions_max (or when the supervisor refuses)."""
+        session = self.sessions.create(session_id, player, role)
+        if self.sessions_supervisor is not None:
+            spec = ChildSpec.worker(
+                session_actor_name(session_id),
+                partial(SessionActor, self, session),
+                restart=Restart.TEMPORARY,
+            )
+            try:
+                self._session_refs[session_id] = await self.sessions_supervisor.start_actor(spec)
+            except (SupervisorFull, NameTaken) as exc:
+                self.sessions.remove(session)
+                raise SessionsFull(str(exc)) from None
+        return session
+
     def end_session(self, session: PlayerSession) -> None:
+        if self.sessions.get(session.session_id) is not session:
+            return  # ended already (logout racing the grace timer or an actor crash)
         self.sessions.remove(session)
+        ref = self._session_refs.pop(session.session_id, None)
+        if ref is not None:
+            ref.tell(EndSession())
         self.hooks.session_ended(session.player, session.session_id)
 
     def detach(self, session: PlayerSession) -> None:
@@ -415,22 +449,22 @@ class Connection:
 
     async def _register(self, request: Register) -> None:
         account = await self.gateway.accounts.register(request.name, request.password)
-        self._start_session(request.id, account.name, _role(account.role))
+        await self._start_session(request.id, account.name, _role(account.role))
 
     async def _login(self, request: Login) -> None:
         account = await self.gateway.accounts.login(request.name, request.password)
-        self._start_session(request.id, account.name, _role(account.role))
+        await self._start_session(request.id, account.name, _role(account.role))
 
     async def _guest_login(self, request: GuestLogin) -> None:
         if not self.gateway.limits.guest_login:
             raise RemoteProtocolError(
                 ErrorCode.GUEST_LOGIN_DISABLED, "this server does not allow guests", request.id
             )
-        self._start_session(request.id, GUEST_NAME_PREFIX + secrets.token_hex(4), "player")
+        await self._start_session(request.id, GUEST_NAME_PREFIX + secrets.token_hex(4), "player")
 
-    def _start_session(self, request_id: int, player: str, role: Role) -> None:
+    async def _start_session(self, request_id: int, player: str, role: Role) -> None:
         token, claims = self.gateway.signer.issue(player, role)
-        self.session = session = self.gateway.sessions.create(claims.session_id, player, role)
+        self.session = session = await self.gateway.open_session(claims.session_id, player, role)
         session.attach(self)
         self._reply(
             LoggedIn(
@@ -455,7 +489,7 @@ class Connection:
             raise TokenInvalid("the token's session belongs to another player")
         resume: Literal["new", "complete", "gap"]
         if session is None:
-            session = gateway.sessions.create(claims.session_id, claims.player, claims.role)
+            session = await gateway.open_session(claims.session_id, claims.player, claims.role)
             resume = "gap" if request.last_seq > 0 else "new"
         else:
             previous = session.outlet
@@ -520,10 +554,13 @@ async def serve_gateway(
     limits: GatewayLimits | None = None,
     hooks: SessionHooks | None = None,
     hashing: HashingCost | None = None,
+    sessions_supervisor: Callable[[], Supervisor] | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
-    (its ``port``, ``url`` and push API)."""
+    (its ``port``, ``url`` and push API). ``sessions_supervisor`` (called once, at start)
+    gives the supervisor whose temporary children the session actors become, e.g.
+    ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects."""
     limits = limits or GatewayLimits()
     hasher = await trio.to_thread.run_sync(PasswordHasher, hashing or HashingCost())
     async with trio.open_nursery() as nursery:
@@ -533,6 +570,7 @@ async def serve_gateway(
             limits,
             hooks or NoTables(),
             nursery,
+            sessions_supervisor() if sessions_supervisor is not None else None,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -558,6 +596,7 @@ async def run_gateway(
     *,
     hooks: SessionHooks | None = None,
     limits: GatewayLimits | None = None,
+    sessions_supervisor: Callable[[], Supervisor] | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, jwt_secret,
@@ -571,5 +610,6 @@ async def run_gateway(
         port=settings.ws_port,
         limits=limits,
         hooks=hooks,
+        sessions_supervisor=sessions_supervisor,
         task_status=task_status,
     )

@@ -18,20 +18,23 @@ from dataclasses import dataclass, replace
 from typing import Final, final
 
 from poker import phh
-from poker.actions import AnyAction, BetOrRaiseTo, CheckOrCall, Fold, Muck, Show
-from poker.cards import ALL_CARDS, Card, Deck
+from poker.actions import AnyAction, BetOrRaiseTo, CheckOrCall, Fold, LegalActions, Muck, Show
+from poker.cards import ALL_CARDS, Deck
 from poker.config import AnteMode, HandConfig, Limit, SeatSetup, Variant
 from poker.errors import IllegalAction, InvalidSetup
 from poker.events import (
     ActionKind,
+    AntePosted,
+    BlindPosted,
     BoardDealt,
     Event,
     HandMucked,
     HandShown,
     HoleCardsDealt,
     PlayerActed,
+    PotAwarded,
 )
-from poker.hand import Hand, LegalActions
+from poker.hand import Hand
 
 __all__ = [
     "IllegalHistory",
@@ -41,6 +44,7 @@ __all__ = [
     "config_from_history",
     "engine_actions",
     "history_from_events",
+    "history_header",
     "random_setup",
     "replay",
     "seats_for",
@@ -53,17 +57,22 @@ __all__ = [
 # instead of looping. 10 players x 4 streets x (capped or all-in-bounded raises) stays far
 # below it. Policy: raise AssertionError (our bug, not the caller's).
 DECISIONS_PER_HAND_MAX: Final = 1_000
+# Fixed limit: "a maximum of one bet and four raises in each betting round" (WSOP live rule
+# 126). PHH has no field for it; PokerKit allows four raises over the big blind preflop (the
+# same) but only a bet and three raises after the flop.
+WSOP_RAISES_CAP: Final = 4
 
 
 @final
 class IllegalHistory(phh.PhhError):
     """A PHH history our engine cannot play: names the first action it refuses (and why)."""
 
-    def __init__(self, index: int, action: str, reason: str) -> None:
+    def __init__(self, index: int, action: str, reason: str, events: Sequence[Event] = ()) -> None:
         super().__init__(f"action {index} {action!r}: {reason}")
         self.index = index
         self.action = action
         self.reason = reason
+        self.events = tuple(events)  # what the engine did before it refused
 
 
 @final
@@ -89,11 +98,13 @@ def config_from_history(history: phh.HandHistory) -> HandConfig:
     """Our HandConfig for a PHH hand, or PhhUnsupportedError for forced bets we do not play."""
     variant = Variant(history.variant)
     count = history.player_count
-    blinds = history.blinds_or_straddles
+    if max(len(history.blinds_or_straddles), len(history.antes)) > count:
+        raise phh.PhhFormatError("more blinds or antes than players")
+    blinds = history.blinds_or_straddles + (0,) * (count - len(history.blinds_or_straddles))
     if any(blinds[3:]) or (count == 2 and any(blinds[2:])):
         raise phh.PhhUnsupportedError("only a small blind, a big blind and one straddle")
     straddle = blinds[2] if count > 2 else 0
-    antes = history.antes
+    antes = history.antes + (0,) * (count - len(history.antes))
     if not any(antes):
         ante, ante_mode = 0, AnteMode.NONE
     elif len(set(antes)) == 1:
@@ -105,6 +116,7 @@ def config_from_history(history: phh.HandHistory) -> HandConfig:
     try:
         return HandConfig(
             variant=variant,
+            raises_cap=WSOP_RAISES_CAP,
             small_blind=blinds[0],
             big_blind=blinds[1],
             ante=ante,
@@ -115,32 +127,6 @@ def config_from_history(history: phh.HandHistory) -> HandConfig:
         )
     except InvalidSetup as exc:
         raise phh.PhhUnsupportedError(str(exc)) from exc
-
-
-def _history_fields(config: HandConfig, count: int) -> dict[str, object]:
-    """The PHH forced-bet fields for ``config`` at a table of ``count`` players."""
-    antes = [0] * count
-    if config.ante_mode is AnteMode.EACH:
-        antes = [config.ante] * count
-    elif config.ante_mode is AnteMode.BIG_BLIND:
-        antes[1] = config.ante  # index 1 is the big blind's position, heads-up too
-    blinds = [0] * count
-    blinds[0], blinds[1] = config.small_blind, config.big_blind
-    if config.straddle:
-        blinds[2] = config.straddle
-    fields: dict[str, object] = {
-        "variant": str(config.variant),
-        "antes": tuple(antes),
-        "blinds_or_straddles": tuple(blinds),
-        # Uniform antes are part of each player's contribution (side pots for a short ante);
-        # a big blind ante is dead money in the main pot. PokerKit needs the flag to agree.
-        "ante_trimming_status": config.ante_mode is AnteMode.EACH,
-    }
-    if config.variant.limit is Limit.FIXED_LIMIT:
-        fields["small_bet"], fields["big_bet"] = config.small_bet, config.big_bet
-    else:
-        fields["min_bet"] = config.big_blind
-    return fields
 
 
 def seats_for(stacks: Sequence[int]) -> list[SeatSetup]:
@@ -187,42 +173,74 @@ def _action_text(event: PlayerActed) -> str:
 def history_from_events(
     config: HandConfig, stacks: Sequence[int], events: Sequence[Event], finishing: Sequence[int]
 ) -> phh.HandHistory:
-    """The PHH history of a hand our engine played, from its event stream."""
+    """The PHH history of a hand our engine played, from its event stream.
+
+    Showdown actions go after the last board card even when our engine tabled all-in hands
+    before the run-out (WSOP tournament rule 70): PHH, like PokerKit, has shows only
+    at the showdown.
+    """
     actions: list[str] = []
+    showdown: list[str] = []
+    holes: dict[int, tuple[str, ...]] = {}
+    decided: set[int] = set()
+    winners: list[int] = []
     for event in events:
         match event:
             case HoleCardsDealt(seat=seat, cards=cards):
+                holes[seat] = cards
                 actions.append(f"d dh p{seat + 1} {''.join(cards)}")
+            case PotAwarded(seat=seat) if seat not in winners:
+                winners.append(seat)
             case BoardDealt(cards=cards, run=0):
                 actions.append(f"d db {''.join(cards)}")
             case PlayerActed():
                 actions.append(_action_text(event))
             case HandShown(seat=seat, cards=cards):
-                actions.append(f"p{seat + 1} sm {''.join(cards)}")
+                decided.add(seat)
+                showdown.append(f"p{seat + 1} sm {''.join(cards)}")
             case HandMucked(seat=seat):
-                actions.append(f"p{seat + 1} sm")
-    fields = _history_fields(config, len(stacks))
-    return phh.HandHistory(
-        variant=str(fields["variant"]),
-        antes=_ints(fields["antes"]),
-        blinds_or_straddles=_ints(fields["blinds_or_straddles"]),
-        min_bet=_optional(fields.get("min_bet")),
-        small_bet=_optional(fields.get("small_bet")),
-        big_bet=_optional(fields.get("big_bet")),
-        ante_trimming_status=bool(fields["ante_trimming_status"]),
-        starting_stacks=tuple(stacks),
-        actions=tuple(actions),
+                decided.add(seat)
+                showdown.append(f"p{seat + 1} sm")
+    if showdown:
+        # The last claimant wins without showing once the others muck. PHH has no "won
+        # unshown": a reader mucks a player with no show, PokerKit then burns the pot. So the
+        # winner's cards are written as shown, as PokerKit writes its own showdowns.
+        showdown.extend(
+            f"p{seat + 1} sm {''.join(holes[seat])}" for seat in winners if seat not in decided
+        )
+    return replace(
+        history_header(config, stacks),
+        actions=tuple(actions + showdown),
         finishing_stacks=tuple(finishing),
     )
 
 
-def _ints(value: object) -> tuple[int, ...]:
-    assert isinstance(value, tuple)
-    return tuple(int(v) for v in value)
-
-
-def _optional(value: object) -> int | None:
-    return None if value is None else int(str(value))
+def history_header(config: HandConfig, stacks: Sequence[int]) -> phh.HandHistory:
+    """A PHH history of ``config`` and starting ``stacks``, with no actions yet."""
+    count = len(stacks)
+    antes = [0] * count
+    if config.ante_mode is AnteMode.EACH:
+        antes = [config.ante] * count
+    elif config.ante_mode is AnteMode.BIG_BLIND:
+        antes[1] = config.ante  # index 1 is the big blind's position, heads-up too
+    blinds = [0] * count
+    blinds[0], blinds[1] = config.small_blind, config.big_blind
+    if config.straddle:
+        blinds[2] = config.straddle
+    fixed = config.variant.limit is Limit.FIXED_LIMIT
+    return phh.HandHistory(
+        variant=str(config.variant),
+        antes=tuple(antes),
+        blinds_or_straddles=tuple(blinds),
+        min_bet=None if fixed else config.big_blind,
+        small_bet=config.small_bet if fixed else None,
+        big_bet=config.big_bet if fixed else None,
+        # Uniform antes count in each player's contribution (side pots for a short ante); a
+        # big blind ante is dead money in the main pot. PokerKit needs the flag to agree.
+        ante_trimming_status=config.ante_mode is AnteMode.EACH,
+        starting_stacks=tuple(stacks),
+        actions=(),
+    )
 
 
 def simulate_hand(setup: TableSetup, rng: random.Random) -> phh.HandHistory:
@@ -263,6 +281,7 @@ def random_setup(
         straddle = 2 * big_blind
     config = HandConfig(
         variant=variant,
+        raises_cap=WSOP_RAISES_CAP,
         small_blind=small_blind,
         big_blind=big_blind,
         ante=ante,
@@ -301,10 +320,8 @@ def simulate_hands(
 def stacked_deck(config: HandConfig, history: phh.HandHistory) -> Deck:
     """The deck that makes our engine deal exactly the cards the history shows.
 
-    Hole cards go one at a time round the table starting left of the button, ``hole_cards``
-    rounds; then a burn and three flop cards, a burn and the turn, a burn and the river.
-    Cards the history does not know (``??``, burns, an unrun board) are filled with unused
-    cards, lowest first, so replay is deterministic.
+    ``Deck.for_deal`` knows the engine's dealing order and burns. Hole cards the history does
+    not know (``??``) are filled with unused cards, lowest first, so replay is deterministic.
     """
     count = history.player_count
     holes: list[list[str]] = [[] for _ in range(count)]
@@ -322,21 +339,16 @@ def stacked_deck(config: HandConfig, history: phh.HandHistory) -> Deck:
         if len(cards) > per_player:
             raise phh.PhhFormatError(f"p{player + 1} dealt {len(cards)} hole cards")
         cards.extend([phh.UNKNOWN_CARD] * (per_player - len(cards)))
-    if len(board) > 5:
-        raise phh.PhhFormatError(f"{len(board)} board cards")
+    if len(board) > 5 or phh.UNKNOWN_CARD in board:
+        raise phh.PhhFormatError(f"board must be at most 5 known cards: {board}")
     known = [c for c in (*(c for h in holes for c in h), *board) if c != phh.UNKNOWN_CARD]
     phh.validate_cards(known)
-    spare = iter(card.code for card in ALL_CARDS if card.code not in set(known))
-    order: list[str] = []
-    for round_index in range(per_player):
-        order.extend(holes[player][round_index] for player in range(count))
-    padded_board = board + [phh.UNKNOWN_CARD] * (5 - len(board))
-    for street in (padded_board[:3], padded_board[3:4], padded_board[4:5]):
-        order.append(phh.UNKNOWN_CARD)  # the burn
-        order.extend(street)
-    cards = [next(spare) if code == phh.UNKNOWN_CARD else code for code in order]
-    cards.extend(spare)  # run it twice and any later need draw from the rest
-    return Deck.stacked(Card.parse(code) for code in cards)
+    used = set(known)
+    spare = iter(card.code for card in ALL_CARDS if card.code not in used)
+    filled = [[next(spare) if c == phh.UNKNOWN_CARD else c for c in cards] for cards in holes]
+    # Seat i is player p{i+1} and the button is the last seat (see seats_for).
+    order = Hand.dealing_order(range(count), count - 1)
+    return Deck.for_deal(["".join(filled[seat]) for seat in order], "".join(board))
 
 
 def _to_engine(action: phh.PhhAction, text: str, index: int) -> AnyAction | None:
@@ -387,9 +399,14 @@ def replay(history: phh.HandHistory) -> ReplayResult:
     while pending or not hand.is_over:
         if hand.is_over:
             betting = [entry for entry in pending if not isinstance(entry[2], Show | Muck)]
-            if betting:
-                index, text, _ = betting[0]
-                raise IllegalHistory(index, text, "the hand is already over")
+            silent = _all_in_or_folded(events)
+            for index, text, action in betting:
+                # PokerKit offers the big blind a check that no opponent can answer (all of
+                # them all-in); our engine ends the betting there. Such a check moves no
+                # chips, so it is accepted; any other action after the end is refused.
+                others = set(range(count)) - {action.seat}
+                if not (isinstance(action, CheckOrCall) and others <= silent):
+                    raise IllegalHistory(index, text, "the hand is already over", events)
             break  # showdown actions for hands our engine tabled by itself (all-in)
         legal = hand.legal_actions()
         if legal.show or legal.muck:
@@ -399,9 +416,22 @@ def replay(history: phh.HandHistory) -> ReplayResult:
         try:
             events += hand.apply(action)
         except IllegalAction as exc:
-            raise IllegalHistory(index, text, f"{exc.code}: {exc}") from None
+            raise IllegalHistory(index, text, f"{exc.code}: {exc}", events) from None
     stacks = tuple(hand.result.stack_of(seat) for seat in range(count))
     return ReplayResult(finishing_stacks=stacks, events=tuple(events))
+
+
+def _all_in_or_folded(events: Sequence[Event]) -> set[int]:
+    seats: set[int] = set()
+    for event in events:
+        match event:
+            case AntePosted(seat=seat, all_in=True) | BlindPosted(seat=seat, all_in=True):
+                seats.add(seat)
+            case (
+                PlayerActed(seat=seat, all_in=True) | PlayerActed(seat=seat, action=ActionKind.FOLD)
+            ):
+                seats.add(seat)
+    return seats
 
 
 def _betting_choice(

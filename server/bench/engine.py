@@ -100,6 +100,9 @@ def pokerkit_play(history: HandHistory, operations: Sequence[tuple[str, Any]]) -
         if name == "deal_hole":
             state.deal_hole(*argument)
         elif name == "deal_board":
+            # PokerKit tables all-in hands before the run-out; PHH lists the shows last.
+            while state.can_show_or_muck_hole_cards():
+                state.show_or_muck_hole_cards(True)
             state.deal_board(argument)
         elif name == "show_or_muck":
             if state.can_show_or_muck_hole_cards():

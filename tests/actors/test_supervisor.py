@@ -523,3 +523,29 @@ async def test_a_runtime_runs_once() -> None:
         runtime.stop()
     with pytest.raises(RuntimeError, match="already ran"):
         await runtime.run()
+
+
+async def test_an_escalation_chain_reaches_the_root_with_every_cause_attached() -> None:
+    def level(name: str, children: list[ChildSpec]) -> ChildSpec:
+        return ChildSpec.supervisor(name, children, policy=SupervisionPolicy(intensity=0))
+
+    tree = level("middle", [level("inner", [recorder("w", [])])])
+    runtime = Runtime([tree], policy=SupervisionPolicy(intensity=0), metrics_registry=None)
+    with pytest.RaisesGroup(SupervisorEscalation) as caught:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(runtime.run)
+            runtime.registry.get("w").tell(Crash())
+            await trio.sleep_forever()
+    root_failure = caught.value.exceptions[0]
+    chain = []
+    cause: BaseException | None = root_failure
+    while cause is not None:
+        chain.append((type(cause).__name__, getattr(cause, "supervisor", None)))
+        cause = cause.__cause__
+    assert chain == [
+        ("SupervisorEscalation", "root"),
+        ("SupervisorEscalation", "middle"),
+        ("SupervisorEscalation", "inner"),
+        ("Boom", None),
+    ]
+    assert_no_orphans(runtime)

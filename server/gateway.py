@@ -1,9 +1,9 @@
 """The websocket gateway: one session actor per connection, speaking protocol/.
 
-``serve_gateway`` listens with trio-websocket and runs each connection as a ``Connection``:
-a reader (this task: decode, check phase, rate-limit, handle, reply), a writer draining a
-bounded outbound queue, a heartbeat, and an authentication deadline. Replies and pushes share
-the outbound queue so the client sees them in the order they happened.
+``serve_gateway`` listens with trio-websocket and runs each connection as a ``Connection``
+(server/connection.py). The ``Gateway`` holds the sessions (server/session.py), which
+outlive their connections for resume, and, under the actor runtime, their actors
+(server/session_actor.py).
 
 Bounds and what happens at each (GatewayLimits holds the numbers):
 - a frame over FRAME_BYTES_HARD_MAX: the websocket layer closes with 1009; over
@@ -21,56 +21,33 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import math
-import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, Literal, Protocol, final
+from typing import Protocol, final
 
 import structlog
 import trio
 from trio_websocket import (
-    ConnectionClosed,
-    WebSocketConnection,
     WebSocketRequest,
     WebSocketServer,
     serve_websocket,
 )
 
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
-from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode
-from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
+from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder
 from protocol.messages import (
-    PROTOCOL_VERSIONS,
-    Authenticate,
-    Error,
-    GuestLogin,
-    Hello,
-    LoggedIn,
-    Login,
-    Logout,
-    Ok,
-    Ping,
-    Pong,
     PushBody,
-    Register,
     Role,
-    SessionState,
-    Welcome,
 )
-from protocol.phases import Phase, verify_transition
-from server.auth import HashingCost, PasswordHasher, TokenExpired, TokenInvalid, TokenSigner
+from server.auth import HashingCost, PasswordHasher, TokenSigner
 from server.config import Settings
-from server.session import PlayerSession, SessionRegistry, SessionsFull, TokenBucket
+from server.connection import CLOSE_TIMEOUT_S, Connection
+from server.session import PlayerSession, SessionRegistry, SessionsFull
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
-from services.accounts import GUEST_NAME_PREFIX, AccountRefused, Accounts, AccountStore
+from services.accounts import Accounts, AccountStore
 
 log = structlog.get_logger("tablium.gateway")
-
-SERVER_NAME: Final = "tablium/0.1"
-CLOSE_TIMEOUT_S: Final = 1.0  # a close handshake with a peer that does not read gives up
-STATE_PUSHES_MAX: Final = 64  # pushes current_state may return after a resume
 
 
 @final
@@ -119,15 +96,6 @@ class NoTables:
 
     def current_state(self, player: str) -> Sequence[PushBody]:
         return ()
-
-
-class _Closing(Exception):
-    """Internal: stop this connection and close it with ``code``."""
-
-    def __init__(self, code: CloseCode, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 @final
@@ -248,301 +216,6 @@ class Gateway:
             self._connections_by_ip[ip] -= 1
             if self._connections_by_ip[ip] <= 0:
                 del self._connections_by_ip[ip]
-
-
-@final
-class Connection:
-    """The session actor of one websocket connection."""
-
-    def __init__(self, gateway: Gateway, ws: WebSocketConnection) -> None:
-        self.gateway = gateway
-        self.ws = ws
-        self.phase = Phase.CONNECTED
-        self.session: PlayerSession | None = None
-        limits = gateway.limits
-        self._queue_max = limits.outbound_queue_messages_max
-        # Items: one frame, or a resume's whole backlog (reply + replay, one item so that it
-        # does not count against the bound), or the close marker. offer() enforces _queue_max;
-        # the two extra slots are for the backlog and the close marker.
-        self._outbound_send, self._outbound_recv = trio.open_memory_channel[
-            bytes | list[bytes] | _Closing
-        ](self._queue_max + 2)
-        self._bucket = TokenBucket(
-            limits.rate_burst_requests, limits.rate_refill_per_s, trio.current_time()
-        )
-        self._cancel_scope = trio.CancelScope()
-        self._close: _Closing | None = None
-        self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
-            Hello: self._hello,
-            Register: self._register,
-            Login: self._login,
-            GuestLogin: self._guest_login,
-            Authenticate: self._authenticate,
-            Logout: self._logout,
-        }
-
-    # Outlet: called by sessions (pushes) and by this task (replies). Never blocks.
-    def offer(self, frame: bytes) -> None:
-        if self._close is not None:
-            return
-        if self._outbound_send.statistics().current_buffer_used >= self._queue_max:
-            self.kill(CloseCode.SLOW_CONSUMER, "outbound queue full: the client does not read")
-            return
-        self._outbound_send.send_nowait(frame)
-
-    def kill(self, code: CloseCode, reason: str) -> None:
-        """Stop at once, dropping whatever is queued, and close with ``code``."""
-        if self._close is None:
-            self._close = _Closing(code, reason)
-        self._cancel_scope.cancel()
-
-    def _close_after_flush(self, code: CloseCode, reason: str) -> None:
-        """Close with ``code`` once everything queued so far has been sent."""
-        if self._close is None:
-            self._close = closing = _Closing(code, reason)
-            self._outbound_send.send_nowait(closing)
-
-    async def run(self) -> None:
-        limits = self.gateway.limits
-        try:
-            with self._cancel_scope:
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._write)
-                    nursery.start_soon(self._heartbeat)
-                    nursery.start_soon(self._auth_deadline, limits.auth_timeout_ms / 1000)
-                    await self._read()
-                    if self._close is not None and not self._cancel_scope.cancel_called:
-                        # Closing after a flush (logout): the writer sends what is queued,
-                        # then cancels us; a peer that does not read gets CLOSE_TIMEOUT_S.
-                        nursery.cancel_scope.deadline = trio.current_time() + CLOSE_TIMEOUT_S
-                    else:
-                        nursery.cancel_scope.cancel()
-        finally:
-            if self.session is not None and self.session.outlet is self:
-                self.gateway.detach(self.session)
-            self.phase = Phase.CLOSED
-            if self.ws.closed is None:
-                # Cancelled from outside (the gateway is stopping) unless we chose a code.
-                close = self._close or _Closing(CloseCode.GOING_AWAY, "server shutting down")
-                with trio.move_on_after(CLOSE_TIMEOUT_S) as scope:
-                    scope.shield = True
-                    await self.ws.aclose(int(close.code), close.reason)
-
-    async def _read(self) -> None:
-        ws = self.ws
-        while True:
-            try:
-                frame = await ws.get_message()
-            except ConnectionClosed:
-                return
-            await self._on_frame(frame)
-            if self._close is not None:
-                return
-
-    async def _write(self) -> None:
-        async for item in self._outbound_recv:
-            if isinstance(item, _Closing):
-                self._cancel_scope.cancel()
-                return
-            try:
-                if isinstance(item, list):
-                    for frame in item:
-                        await self.ws.send_message(frame)
-                else:
-                    await self.ws.send_message(item)
-            except ConnectionClosed:
-                self._cancel_scope.cancel()
-                return
-
-    async def _heartbeat(self) -> None:
-        limits = self.gateway.limits
-        while True:
-            await trio.sleep(limits.heartbeat_interval_ms / 1000)
-            with trio.move_on_after(limits.heartbeat_timeout_ms / 1000) as scope:
-                try:
-                    await self.ws.ping()
-                except ConnectionClosed:
-                    return
-            if scope.cancelled_caught:
-                self.kill(CloseCode.HEARTBEAT_TIMEOUT, "no pong: the peer seems dead")
-                return
-
-    async def _auth_deadline(self, timeout_s: float) -> None:
-        await trio.sleep(timeout_s)
-        if self.phase is not Phase.AUTHENTICATED:
-            self.kill(CloseCode.AUTH_TIMEOUT, "no login in time")
-
-    # --- requests ----------------------------------------------------------------------------
-
-    def _reply(self, message: Any) -> None:
-        self.offer(encode(message))
-
-    def _error(self, request_id: int | None, code: ErrorCode, message: str, **extra: Any) -> None:
-        self._reply(Error(id=request_id, code=code, message=message[:500], **extra))
-
-    async def _on_frame(self, frame: bytes | str) -> None:
-        wait_s = self._bucket.take(trio.current_time())
-        try:
-            if isinstance(frame, str):
-                raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "binary frames only")
-            request = self.gateway.decoder.decode(frame)
-            if wait_s:
-                raise RemoteProtocolError(ErrorCode.RATE_LIMITED, "too many requests", request.id)
-            next_phase = verify_transition(self.phase, request)
-        except RemoteProtocolError as exc:
-            if wait_s:
-                retry_after_ms = math.ceil(wait_s * 1000)
-                self._error(
-                    exc.request_id,
-                    ErrorCode.RATE_LIMITED,
-                    f"over {self.gateway.limits.rate_refill_per_s} requests/s;"
-                    f" retry after {retry_after_ms} ms",
-                    retry_after_ms=retry_after_ms,
-                )
-            else:
-                self._error(exc.request_id, exc.code, exc.message)
-            return
-        if type(request) is Ping:  # the hot path: no handler lookup, no await
-            self._reply(Pong(id=request.id))
-            return
-        try:
-            await self._handlers[type(request)](request)
-        except AccountRefused as exc:
-            self._error(request.id, exc.code, exc.message)
-            return
-        except TokenExpired as exc:
-            self._error(request.id, ErrorCode.TOKEN_EXPIRED, str(exc))
-            return
-        except TokenInvalid as exc:
-            self._error(request.id, ErrorCode.TOKEN_INVALID, str(exc))
-            return
-        except RemoteProtocolError as exc:
-            self._error(request.id, exc.code, exc.message)
-            return
-        except SessionsFull:
-            self._error(request.id, ErrorCode.SERVER_BUSY, "the server is full; retry later")
-            return
-        if self.phase is not Phase.CLOSED:
-            self.phase = next_phase
-
-    async def _hello(self, request: Hello) -> None:
-        common = set(PROTOCOL_VERSIONS) & set(request.versions)
-        if not common:
-            raise RemoteProtocolError(
-                ErrorCode.VERSION_UNSUPPORTED,
-                "this server speaks protocol versions "
-                + ", ".join(str(v) for v in PROTOCOL_VERSIONS),
-                request.id,
-            )
-        limits = self.gateway.limits
-        self._reply(
-            Welcome(
-                id=request.id,
-                version=max(common),
-                server=SERVER_NAME,
-                heartbeat_ms=limits.heartbeat_interval_ms,
-                frame_bytes_max=limits.frame_bytes_max,
-                rate_burst_requests=limits.rate_burst_requests,
-                rate_refill_per_s=limits.rate_refill_per_s,
-            )
-        )
-
-    async def _register(self, request: Register) -> None:
-        account = await self.gateway.accounts.register(request.name, request.password)
-        await self._start_session(request.id, account.name, _role(account.role))
-
-    async def _login(self, request: Login) -> None:
-        account = await self.gateway.accounts.login(request.name, request.password)
-        await self._start_session(request.id, account.name, _role(account.role))
-
-    async def _guest_login(self, request: GuestLogin) -> None:
-        if not self.gateway.limits.guest_login:
-            raise RemoteProtocolError(
-                ErrorCode.GUEST_LOGIN_DISABLED, "this server does not allow guests", request.id
-            )
-        await self._start_session(request.id, GUEST_NAME_PREFIX + secrets.token_hex(4), "player")
-
-    async def _start_session(self, request_id: int, player: str, role: Role) -> None:
-        token, claims = self.gateway.signer.issue(player, role)
-        self.session = session = await self.gateway.open_session(claims.session_id, player, role)
-        session.attach(self)
-        self._reply(
-            LoggedIn(
-                id=request_id,
-                token=token,
-                player=player,
-                role=role,
-                session_id=claims.session_id,
-                expires_at_s=claims.expires_at_s,
-                resume="new",
-                last_seq=0,
-            )
-        )
-
-    async def _authenticate(self, request: Authenticate) -> None:
-        gateway = self.gateway
-        claims = gateway.signer.verify(request.token)
-        if not claims.player.startswith(GUEST_NAME_PREFIX):
-            await gateway.accounts.check_not_banned(claims.player)
-        session = gateway.sessions.get(claims.session_id)
-        if session is not None and session.player != claims.player:
-            raise TokenInvalid("the token's session belongs to another player")
-        resume: Literal["new", "complete", "gap"]
-        if session is None:
-            session = await gateway.open_session(claims.session_id, claims.player, claims.role)
-            resume = "gap" if request.last_seq > 0 else "new"
-        else:
-            previous = session.outlet
-            if isinstance(previous, Connection) and previous is not self:
-                previous.kill(CloseCode.SESSION_REPLACED, "the session resumed elsewhere")
-            resume = "complete" if session.can_replay_after(request.last_seq) else "gap"
-        token, fresh = gateway.signer.issue(
-            claims.player, claims.role, session_id=claims.session_id
-        )
-        self.session = session
-        backlog = [
-            encode(
-                LoggedIn(
-                    id=request.id,
-                    token=token,
-                    player=claims.player,
-                    role=claims.role,
-                    session_id=claims.session_id,
-                    expires_at_s=fresh.expires_at_s,
-                    resume=resume,
-                    last_seq=session.last_seq,
-                )
-            )
-        ]
-        # Everything below runs without a checkpoint, so no push can slip in between.
-        if resume == "complete":
-            backlog.extend(session.frames_after(request.last_seq))
-        elif resume == "gap":
-            message = f"events after seq {request.last_seq} are no longer kept; state follows"
-            backlog.append(encode(Error(id=None, code=ErrorCode.REPLAY_GAP, message=message)))
-        self._outbound_send.send_nowait(backlog)
-        session.attach(self)
-        if resume != "new" or request.last_seq > 0:
-            state = list(gateway.hooks.current_state(claims.player))[:STATE_PUSHES_MAX]
-            table_ids = [body.table_id for body in state if hasattr(body, "table_id")]
-            session.push(SessionState(table_ids=table_ids))
-            for body in state:
-                session.push(body)
-
-    async def _logout(self, request: Logout) -> None:
-        self._reply(Ok(id=request.id))
-        session = self.session
-        if session is not None:
-            session.detach()
-            self.gateway.end_session(session)
-        self._close_after_flush(CloseCode.LOGGED_OUT, "logged out")
-        self.phase = Phase.CLOSED
-
-
-def _role(raw: str) -> Role:
-    if raw in ("player", "director", "support", "admin"):
-        return raw  # type: ignore[return-value]
-    raise ValueError(f"account has unknown role {raw!r}")
 
 
 async def serve_gateway(

@@ -117,7 +117,7 @@ class Deck:
     __slots__ = ("_cards", "_position")
 
     def __init__(self, cards: Sequence[Card], position: int = 0) -> None:
-        if len(set(card.index for card in cards)) != len(cards):
+        if len(set(cards)) != len(cards):  # eval7 cards hash and compare by value
             raise ValueError("a deck may not hold the same card twice")
         self._cards: list[Card] = list(cards)
         self._position = position

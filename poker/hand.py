@@ -92,6 +92,30 @@ from poker.snapshot import decode_into, encode_hand
 # Re-exported: the first interface version defined these records here.
 __all__ = ["BlindSeats", "Hand", "HandResult", "LegalActions", "PotResult"]
 
+# Enum members bound once: an attribute lookup on an Enum class costs ~70 ns, and the
+# hot path of every decision makes several.
+_ACT_BET: Final = ActionKind.BET
+_ACT_CALL: Final = ActionKind.CALL
+_ACT_CHECK: Final = ActionKind.CHECK
+_ACT_FOLD: Final = ActionKind.FOLD
+_ACT_RAISE: Final = ActionKind.RAISE
+_ANTE: Final = Placement.ANTE
+_BETTING: Final = Phase.BETTING
+_DO_AGREE_RUN_IT_TWICE: Final = Decision.AGREE_RUN_IT_TWICE
+_DO_BET_OR_RAISE_TO: Final = Decision.BET_OR_RAISE_TO
+_DO_CHECK_OR_CALL: Final = Decision.CHECK_OR_CALL
+_DO_FOLD: Final = Decision.FOLD
+_DO_MUCK: Final = Decision.MUCK
+_DO_SHOW: Final = Decision.SHOW
+_FIXED_LIMIT: Final = Limit.FIXED_LIMIT
+_LIVE: Final = Placement.LIVE
+_NOT_STARTED: Final = Phase.NOT_STARTED
+_NO_LIMIT: Final = Limit.NO_LIMIT
+_OVER: Final = Phase.OVER
+_POT_LIMIT: Final = Limit.POT_LIMIT
+_RUN_IT_TWICE: Final = Phase.RUN_IT_TWICE
+_SHOWDOWN: Final = Phase.SHOWDOWN
+
 _NO_ACTIONS: Final = LegalActions(seat=-1)
 
 
@@ -198,7 +222,7 @@ class Hand:
         self._hole: list[list[Card]] = [[] for _ in range(n)]
         self._board: list[Card] = []
         self._board2: list[Card] = []
-        self._phase = Phase.NOT_STARTED
+        self._phase = _NOT_STARTED
         self._street = 0
         self._actor = -1
         self._high = 0
@@ -253,7 +277,7 @@ class Hand:
 
     @property
     def is_over(self) -> bool:
-        return self._phase is Phase.OVER
+        return self._phase is _OVER
 
     @property
     def stacks(self) -> dict[int, int]:
@@ -294,7 +318,7 @@ class Hand:
     @property
     def result(self) -> HandResult:
         """Once over: finishing stacks, pots with winners, rake."""
-        if self._phase is not Phase.OVER:
+        if self._phase is not _OVER:
             raise HandIsOver("the hand has no result before it is over")
         return HandResult(
             seats=self._seats,
@@ -313,9 +337,9 @@ class Hand:
             return _NO_ACTIONS
         seat = self._seats[pos]
         phase = self._phase
-        if phase is Phase.SHOWDOWN:
+        if phase is _SHOWDOWN:
             return LegalActions(seat=seat, show=True, muck=True)
-        if phase is Phase.RUN_IT_TWICE:
+        if phase is _RUN_IT_TWICE:
             return LegalActions(seat=seat, run_it_twice=True)
         to_call = self._high - self._bets[pos]
         stack = self._stacks[pos]
@@ -345,7 +369,7 @@ class Hand:
         straddle. Dealing: one card at a time to every position, starting with the first
         seat left of the button, as many rounds as the variant has hole cards.
         """
-        if self._phase is not Phase.NOT_STARTED:
+        if self._phase is not _NOT_STARTED:
             raise HandAlreadyStarted("start() was already called")
         config = self._config
         n = self._n
@@ -361,10 +385,10 @@ class Hand:
         plan, straddle_pos = plan_forced_bets(config, self._sb_pos, self._bb_pos, self._posts)
         for pos, kind, owed, placement in plan:
             amount = self._take(pos, owed)
-            if placement is Placement.LIVE:
+            if placement is _LIVE:
                 self._bets[pos] += amount
                 self._committed[pos] += amount
-            elif placement is Placement.ANTE:
+            elif placement is _ANTE:
                 self._committed[pos] += amount
             else:
                 self._dead += amount
@@ -381,12 +405,12 @@ class Hand:
             self._raise_size = max(config.big_blind, config.straddle - config.big_blind)
         # A short blind does not lower the price: the others still call the full blind.
         self._high = max(config.big_blind, max(self._bets))
-        if self._limit is Limit.FIXED_LIMIT:
+        if self._limit is _FIXED_LIMIT:
             self._raise_size = config.small_bet
             self._full_to = config.big_blind
             self._bet_count = 1  # the big blind is the bet
         self._deal_hole_cards(events)
-        self._phase = Phase.BETTING
+        self._phase = _BETTING
         self._capped = self._live_count - self._all_in_count > 2
         first = ((straddle_pos if straddle_pos != NO_STRADDLE else self._bb_pos) + 1) % n
         self._open_round(first, events)
@@ -426,9 +450,9 @@ class Hand:
             return pos  # the common case, decided with two lookups
         phase = self._phase
         if decision not in PHASE_ACTIONS[phase]:
-            if phase is Phase.NOT_STARTED:
+            if phase is _NOT_STARTED:
                 raise HandNotStarted("the hand has not started")
-            if phase is Phase.OVER:
+            if phase is _OVER:
                 raise HandIsOver("the hand is over")
             raise WrongPhase(f"{decision} is not allowed during {phase}")
         if pos < 0:
@@ -445,19 +469,19 @@ class Hand:
         if self._live_count - self._all_in_count < 2:
             return None  # everyone else is all-in: nobody could call a raise
         limit = self._limit
-        if not betting_reopened(limit, high, self._acted_at[pos], self._raise_size):
-            return None
-        if (
-            limit is Limit.FIXED_LIMIT
-            and self._capped
-            and self._bet_count > self._config.raises_cap
-        ):
-            return None
-        if limit is Limit.NO_LIMIT:
-            # Inlined no-limit case of ``raise_bounds``: the hot path of every decision.
-            min_to = high + self._raise_size
+        if limit is _NO_LIMIT:
+            # ``betting_reopened`` and ``raise_bounds`` inlined for no-limit, the hot path.
+            acted_at = self._acted_at[pos]
+            raise_size = self._raise_size
+            if acted_at != NOT_ACTED and high - acted_at < raise_size:
+                return None
+            min_to = high + raise_size
             all_in_to = bet + stack
             return (min_to if min_to < all_in_to else all_in_to), all_in_to
+        if not betting_reopened(limit, high, self._acted_at[pos], self._raise_size):
+            return None
+        if limit is _FIXED_LIMIT and self._capped and self._bet_count > self._config.raises_cap:
+            return None
         return raise_bounds(
             limit,
             high=high,
@@ -466,14 +490,14 @@ class Hand:
             raise_size=self._raise_size,
             full_to=self._full_to,
             pot_after_call=(
-                sum(self._committed) + self._dead + high - bet if limit is Limit.POT_LIMIT else 0
+                sum(self._committed) + self._dead + high - bet if limit is _POT_LIMIT else 0
             ),
         )
 
     # ------------------------------------------------------------------ fold
 
     def verify_fold(self, seat: int) -> None:
-        pos = self._check_turn(seat, Decision.FOLD)
+        pos = self._check_turn(seat, _DO_FOLD)
         if self._bets[pos] >= self._high:
             raise CannotFold("nothing to call: check instead")
 
@@ -486,9 +510,7 @@ class Hand:
         self._folded[pos] = True
         self._live_count -= 1
         events: list[Event] = [
-            PlayerActed(
-                seat=seat, action=ActionKind.FOLD, amount=0, bet_to=self._bets[pos], all_in=False
-            )
+            PlayerActed(seat=seat, action=_ACT_FOLD, amount=0, bet_to=self._bets[pos], all_in=False)
         ]
         if self._live_count == 1:
             self._close_round(events)
@@ -499,23 +521,23 @@ class Hand:
     # ------------------------------------------------------------------ check or call
 
     def verify_check_or_call(self, seat: int) -> None:
-        self._check_turn(seat, Decision.CHECK_OR_CALL)
+        self._check_turn(seat, _DO_CHECK_OR_CALL)
 
     def can_check_or_call(self, seat: int) -> bool:
         return _can(self.verify_check_or_call, seat)
 
     def check_or_call(self, seat: int) -> list[Event]:
-        pos = self._check_turn(seat, Decision.CHECK_OR_CALL)
+        pos = self._check_turn(seat, _DO_CHECK_OR_CALL)
         high = self._high
         to_call = high - self._bets[pos]
         if to_call > 0:
             added = self._take(pos, to_call)
             self._bets[pos] += added
             self._committed[pos] += added
-            kind = ActionKind.CALL
+            kind = _ACT_CALL
         else:
             added = 0
-            kind = ActionKind.CHECK
+            kind = _ACT_CHECK
         self._acted_at[pos] = high
         events: list[Event] = [
             PlayerActed(
@@ -532,12 +554,12 @@ class Hand:
     # ------------------------------------------------------------------ bet or raise
 
     def verify_bet_or_raise_to(self, seat: int, amount: int) -> None:
-        pos = self._check_turn(seat, Decision.BET_OR_RAISE_TO)
+        pos = self._check_turn(seat, _DO_BET_OR_RAISE_TO)
         bounds = self._raise_bounds(pos)
         if bounds is None:
             raise CannotRaise(f"seat {seat} may not bet or raise now")
         low, high = bounds
-        if self._limit is Limit.FIXED_LIMIT and amount != low:
+        if self._limit is _FIXED_LIMIT and amount != low:
             raise AmountNotAllowed(f"fixed limit: the bet must be exactly {low}")
         if amount < low:
             raise AmountTooSmall(f"the minimum is {low}")
@@ -554,7 +576,7 @@ class Hand:
         added = self._take(pos, amount - self._bets[pos])
         self._bets[pos] = amount
         self._committed[pos] += added
-        if self._limit is Limit.FIXED_LIMIT:
+        if self._limit is _FIXED_LIMIT:
             # A completion or full raise, or a short all-in of at least half a bet (live
             # rule 129), sets the level the next raise builds on and counts toward the cap.
             if (amount - self._full_to) * 2 >= self._raise_size:
@@ -565,7 +587,7 @@ class Hand:
         self._high = amount
         self._acted_at[pos] = amount
         self._aggressor = pos
-        kind = ActionKind.BET if previous_high == 0 else ActionKind.RAISE
+        kind = _ACT_BET if previous_high == 0 else _ACT_RAISE
         events: list[Event] = [
             PlayerActed(
                 seat=seat, action=kind, amount=added, bet_to=amount, all_in=self._all_in[pos]
@@ -616,7 +638,13 @@ class Hand:
 
     def _advance(self, pos: int, events: list[Event]) -> None:
         nxt = pos + 1
-        self._open_round(0 if nxt == self._n else nxt, events)
+        actor = self._next_to_act(0 if nxt == self._n else nxt)
+        if actor < 0:
+            self._actor = -1
+            self._close_round(events)
+        else:
+            self._actor = actor
+            events.append(ActionRequested(seat=self._seats[actor]))
 
     def _close_round(self, events: list[Event]) -> None:
         """End the betting round: return the uncalled bet, collect, then go on to the next
@@ -653,7 +681,7 @@ class Hand:
         if can_act <= 1 or (self._street == RIVER and self._all_in_count > 0):
             self._face_up_all(events)
             if self._config.allow_run_it_twice and self._second_run_fits():
-                self._phase = Phase.RUN_IT_TWICE
+                self._phase = _RUN_IT_TWICE
                 self._rit_pending = self._showdown_order()
                 self._actor = self._rit_pending[0]
                 events.append(
@@ -663,7 +691,7 @@ class Hand:
             self._run_out_and_finish(events)
             return
         if self._street == RIVER:
-            self._phase = Phase.SHOWDOWN
+            self._phase = _SHOWDOWN
             self._showdown_queue = self._showdown_order()
             self._actor = self._showdown_queue[0]
             events.append(ShowdownRequested(seat=self._seats[self._actor]))
@@ -672,7 +700,7 @@ class Hand:
         self._deal_board(self._board, dealt, 0, events)
         self._high = 0
         self._raise_size = self._config.big_blind
-        if self._limit is Limit.FIXED_LIMIT:
+        if self._limit is _FIXED_LIMIT:
             self._raise_size = self._config.small_bet if self._street < 2 else self._config.big_bet
             self._full_to = 0
             self._bet_count = 0
@@ -728,8 +756,8 @@ class Hand:
 
     def verify_agree_run_it_twice(self, seat: int, agree: bool) -> None:
         phase = self._phase
-        if Decision.AGREE_RUN_IT_TWICE not in PHASE_ACTIONS[phase]:
-            self._check_turn(seat, Decision.AGREE_RUN_IT_TWICE)
+        if _DO_AGREE_RUN_IT_TWICE not in PHASE_ACTIONS[phase]:
+            self._check_turn(seat, _DO_AGREE_RUN_IT_TWICE)
         pos = self._position(seat)
         if pos not in self._rit_pending:
             if self._folded[pos]:
@@ -758,13 +786,13 @@ class Hand:
     # ------------------------------------------------------------------ showdown
 
     def verify_show(self, seat: int) -> None:
-        self._check_turn(seat, Decision.SHOW)
+        self._check_turn(seat, _DO_SHOW)
 
     def can_show(self, seat: int) -> bool:
         return _can(self.verify_show, seat)
 
     def show(self, seat: int) -> list[Event]:
-        pos = self._check_turn(seat, Decision.SHOW)
+        pos = self._check_turn(seat, _DO_SHOW)
         self._shown[pos] = True
         events: list[Event] = [HandShown(seat=seat, cards=tuple(c.code for c in self._hole[pos]))]
         self._next_showdown(events)
@@ -773,13 +801,13 @@ class Hand:
     def verify_muck(self, seat: int) -> None:
         # Whoever is asked may muck: the last live hand is never asked (it wins unshown,
         # tournament rule 72), and all-in hands are face up, never asked (rule 70).
-        self._check_turn(seat, Decision.MUCK)
+        self._check_turn(seat, _DO_MUCK)
 
     def can_muck(self, seat: int) -> bool:
         return _can(self.verify_muck, seat)
 
     def muck(self, seat: int) -> list[Event]:
-        pos = self._check_turn(seat, Decision.MUCK)
+        pos = self._check_turn(seat, _DO_MUCK)
         self._mucked[pos] = True
         events: list[Event] = [HandMucked(seat=seat)]
         self._next_showdown(events)
@@ -818,7 +846,7 @@ class Hand:
         )
         self._committed = [0] * self._n
         self._dead = 0
-        self._phase = Phase.OVER
+        self._phase = _OVER
         self._actor = -1
         if sum(self._stacks) + self._rake != sum(self._starting):
             raise EngineInvariantBroken("chips not conserved at the end of the hand")

@@ -24,6 +24,9 @@ def build_pots(
     players are merged.
     """
     levels = sorted({committed[p] for p in range(len(committed)) if live[p]})
+    if len(levels) <= 1:
+        # Nobody live is all-in for less: one pot (the common case, kept cheap).
+        return [(sum(committed) + dead, tuple(p for p in range(len(committed)) if live[p]))]
     pots: list[tuple[int, tuple[int, ...]]] = []
     previous = 0
     top = len(levels) - 1

@@ -79,14 +79,13 @@ async def run_server(
 ) -> None:
     """Open the store, run the supervision tree until cancelled, then close the store."""
     async with open_store(settings.effective_database_url()) as store:
-        runtime_cell: list[Runtime] = []
         admin_context = AdminContext(
             settings=settings,
             verify_token=jwt_verifier(TokenSigner(settings.jwt_secret)),
-            actor_tree=lambda: runtime_cell[0].tree(),
+            # The admin app is one of the runtime's children, so it reads the tree late.
+            actor_tree=lambda: runtime.tree(),
         )
         runtime = build_runtime(settings, admin_context, store)
-        runtime_cell.append(runtime)
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)
             gateway = runtime.root.child("gateway").started_value

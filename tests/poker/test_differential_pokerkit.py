@@ -32,7 +32,7 @@ from poker.simulate import (
     replay,
     simulate_hand,
 )
-from server.bench.engine import pokerkit_state
+from server.bench.engine import pokerkit_before_board, pokerkit_state
 
 HANDS_PER_VARIANT = int(os.environ.get("TABLIUM_DIFF_HANDS", "300"))
 VARIANTS = [Variant.NO_LIMIT_HOLDEM, Variant.FIXED_LIMIT_HOLDEM, Variant.POT_LIMIT_OMAHA]
@@ -64,7 +64,9 @@ def pokerkit_random_hand(variant: Variant, rng: random.Random) -> phh.HandHistor
         state.deal_hole(cards, player)
         actions.append(f"d dh p{player + 1} {cards}")
     while state.status:
-        if state.can_deal_board():
+        if state.can_burn_card():
+            state.burn_card("??")
+        elif state.can_deal_board():
             count = 3 if not state.board_cards else 1
             cards = "".join(deck.pop() for _ in range(count))
             state.deal_board(cards)
@@ -140,9 +142,7 @@ def pokerkit_stepwise(history: phh.HandHistory, *, clamp_overbets: bool = False)
                 case phh.DealHole(player, cards):
                     state.deal_hole("".join(cards), player)
                 case phh.DealBoard(cards):
-                    # PokerKit tables all-in hands before the run-out; PHH lists shows last.
-                    while state.can_show_or_muck_hole_cards():
-                        state.show_or_muck_hole_cards(True)
+                    pokerkit_before_board(state)
                     state.deal_board("".join(cards))
                 case phh.Fold():
                     state.fold()

@@ -182,10 +182,10 @@ class Hand:
         if not 0 <= button < 10:
             raise InvalidSetup(f"button {button} out of 0..9")
         ordered = sorted(seats, key=lambda s: (s.seat - button - 1) % 10)
-        self._seats: tuple[int, ...] = tuple(s.seat for s in ordered)
-        if len(set(self._seats)) != n:
-            raise InvalidSetup("two players in one seat")
+        self._seats: tuple[int, ...] = tuple([s.seat for s in ordered])
         self._pos_of: dict[int, int] = {seat: pos for pos, seat in enumerate(self._seats)}
+        if len(self._pos_of) != n:
+            raise InvalidSetup("two players in one seat")
         needed = n * config.variant.hole_cards + BOARD_CARDS + 3 * BURN_CARDS
         if deck.remaining < needed:
             raise InvalidSetup(f"the deck holds {deck.remaining} cards, a deal needs {needed}")
@@ -194,15 +194,12 @@ class Hand:
         self._n = n
         self._button = button
         self._deck = deck
-        self._player_ids: tuple[str, ...] = tuple(s.player_id for s in ordered)
-        self._posts: tuple[ReturningPost, ...] = tuple(s.posts for s in ordered)
-        self._starting: tuple[int, ...] = tuple(s.stack for s in ordered)
+        self._player_ids: tuple[str, ...] = tuple([s.player_id for s in ordered])
+        self._posts: tuple[ReturningPost, ...] = tuple([s.posts for s in ordered])
+        self._starting: tuple[int, ...] = tuple([s.stack for s in ordered])
         if blinds is None:
-            if n == 2:
-                button_pos = self._pos_of.get(button, 1)
-                self._sb_pos, self._bb_pos = button_pos, 1 - button_pos
-            else:
-                self._sb_pos, self._bb_pos = 0, 1
+            # Heads-up the button (position 1, last) posts the small blind (live rule 153).
+            self._sb_pos, self._bb_pos = (1, 0) if n == 2 else (0, 1)
         else:
             if blinds.big not in self._pos_of or (
                 blinds.small is not None and blinds.small not in self._pos_of
@@ -326,8 +323,8 @@ class Hand:
             stacks=tuple(self._stacks),
             pots=tuple(self._pot_results),
             rake=self._rake,
-            board=tuple(card.code for card in self._board),
-            second_board=tuple(card.code for card in self._board2),
+            board=tuple([card.code for card in self._board]),
+            second_board=tuple([card.code for card in self._board2]),
         )
 
     def legal_actions(self) -> LegalActions:
@@ -434,7 +431,9 @@ class Hand:
         for pos in range(n):
             cards = drawn[pos::n]
             self._hole[pos] = cards
-            events.append(HoleCardsDealt(seat=self._seats[pos], cards=tuple(c.code for c in cards)))
+            events.append(
+                HoleCardsDealt(seat=self._seats[pos], cards=tuple([c.code for c in cards]))
+            )
 
     # ------------------------------------------------------------------ turn checks
 
@@ -669,7 +668,7 @@ class Hand:
         events.append(
             PotsUpdated(
                 pots=tuple(
-                    PotView(amount=amount, eligible=tuple(self._seats[p] for p in eligible))
+                    PotView(amount=amount, eligible=tuple([self._seats[p] for p in eligible]))
                     for amount, eligible in build_pots(self._committed, live, self._dead)
                 )
             )
@@ -685,7 +684,7 @@ class Hand:
                 self._rit_pending = self._showdown_order()
                 self._actor = self._rit_pending[0]
                 events.append(
-                    RunItTwiceOffered(seats=tuple(self._seats[p] for p in self._rit_pending))
+                    RunItTwiceOffered(seats=tuple([self._seats[p] for p in self._rit_pending]))
                 )
                 return
             self._run_out_and_finish(events)
@@ -714,7 +713,7 @@ class Hand:
         drawn = self._deck.draw(count) if run else self._deck.draw(BURN_CARDS + count)[BURN_CARDS:]
         board.extend(drawn)
         street = STREET_OF_BOARD[len(board)]
-        events.append(BoardDealt(street=street, cards=tuple(c.code for c in drawn), run=run))
+        events.append(BoardDealt(street=street, cards=tuple([c.code for c in drawn]), run=run))
 
     def _second_run_fits(self) -> bool:
         """Run it twice is offered only with board cards to come and a deck that holds
@@ -738,7 +737,7 @@ class Hand:
             if not self._shown[pos]:
                 self._shown[pos] = True
                 events.append(
-                    HandShown(seat=self._seats[pos], cards=tuple(c.code for c in self._hole[pos]))
+                    HandShown(seat=self._seats[pos], cards=tuple([c.code for c in self._hole[pos]]))
                 )
 
     def _run_out_and_finish(self, events: list[Event]) -> None:
@@ -794,7 +793,7 @@ class Hand:
     def show(self, seat: int) -> list[Event]:
         pos = self._check_turn(seat, _DO_SHOW)
         self._shown[pos] = True
-        events: list[Event] = [HandShown(seat=seat, cards=tuple(c.code for c in self._hole[pos]))]
+        events: list[Event] = [HandShown(seat=seat, cards=tuple([c.code for c in self._hole[pos]]))]
         self._next_showdown(events)
         return events
 

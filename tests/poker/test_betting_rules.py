@@ -261,3 +261,22 @@ def test_uncalled_part_of_a_bet_over_an_all_in_call_is_returned() -> None:
     hand.fold(1)
     events = hand.check_or_call(2)  # all-in for 28
     assert [(r.seat, r.amount) for r in of_type(events, UncalledBetReturned)] == [(0, 52)]
+
+
+def test_big_blind_keeps_the_option_after_a_short_all_in() -> None:
+    # Live rule 152: the big blind may still raise when someone is all-in for less than a
+    # minimum raise.
+    hand, _ = deal([100, 100, 3])
+    hand.bet_or_raise_to(2, 3)  # all-in for 3, less than a raise to 4
+    hand.check_or_call(0)
+    legal = hand.legal_actions()
+    assert (legal.seat, legal.call, legal.min_raise_to) == (1, 1, 5)
+
+
+def test_the_only_player_with_chips_is_not_asked_to_check() -> None:
+    # Nobody could call a raise and there is nothing to call: the round simply ends.
+    hand, _ = deal([100, 1, 100])  # seat 1 is an all-in big blind
+    hand.fold(2)
+    events = hand.check_or_call(0)  # the small blind completes: nothing left to decide
+    assert hand.is_over
+    assert [(r.seat, r.amount) for r in of_type(events, UncalledBetReturned)] == [(0, 1)]

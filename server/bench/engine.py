@@ -7,8 +7,9 @@ same cards with the same actions, and each asks for the legal actions before eve
 random choices. Figures are medians of ``--repeats`` runs of each side, run alternately in
 this one process; ratios are medians of the per-pair ratios (robust on a shared machine).
 
-Evaluation overhead: our ``holdem_high`` on every showdown hand of the workload against raw
-``eval7.evaluate`` calls on the same seven cards, prebuilt as eval7 cards.
+Evaluation overhead: our ``holdem_high`` on the seven cards of every player dealt into a hand
+of the workload that ran to the river, against raw ``eval7.evaluate`` calls on the same seven
+cards prebuilt as eval7 cards.
 
 The PokerKit side (``pokerkit_state``, ``pokerkit_play``) is also what the differential tests
 drive. PokerKit is a dev dependency, imported inside the functions that use it.
@@ -211,6 +212,9 @@ def run(args: argparse.Namespace) -> int:
 
     # Evaluation: every seven-card hand that reached a five-card board, both ways.
     sevens = _showdown_sevens(workload)
+    if not sevens:
+        print("tablium bench engine: no hand reached the river; use more --hands")
+        return 2
     raw_cards = [[eval7.Card(code) for code in (*hole, *board)] for hole, board in sevens]
     ours_cards = [
         ([Card.parse(c) for c in hole], [Card.parse(c) for c in board]) for hole, board in sevens
@@ -248,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"ours:     {figures['ours_hands_per_s']:>12,.1f} hands/s")
     print(f"pokerkit: {figures['pokerkit_hands_per_s']:>12,.1f} hands/s")
     print(f"ratio:    {figures['ratio']:>12,.2f}x (goal 100x)")
-    print(f"eval ours {figures['eval_ours_per_s']:>12,} /s over {len(sevens)} showdown hands")
+    print(f"eval ours {figures['eval_ours_per_s']:>12,} /s over {len(sevens)} seven-card hands")
     print(f"eval raw  {figures['eval_raw_per_s']:>12,} /s (eval7.evaluate)")
     print(f"overhead: {figures['eval_overhead']:>12,.3f}x (goal <= 1.3x)")
     return 0
@@ -257,18 +261,20 @@ def run(args: argparse.Namespace) -> int:
 def _showdown_sevens(
     workload: Sequence[HandHistory],
 ) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Hole cards and full board of every player dealt into a hand that ran to the river
+    (the evaluations a showdown of those hands can need)."""
     from poker import phh
 
-    sevens = []
+    sevens: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for history in workload:
-        holes: dict[int, tuple[str, ...]] = {}
+        holes: list[tuple[str, ...]] = []
         board: list[str] = []
         for text in history.actions:
             action = phh.parse_action(text)
             if isinstance(action, phh.DealHole):
-                holes[action.player] = action.cards
+                holes.append(action.cards)
             elif isinstance(action, phh.DealBoard):
                 board.extend(action.cards)
-            elif isinstance(action, phh.ShowOrMuck) and action.cards and len(board) == 5:
-                sevens.append((holes[action.player], tuple(board)))
+        if len(board) == 5:
+            sevens.extend((hole, tuple(board)) for hole in holes)
     return sevens

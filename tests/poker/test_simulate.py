@@ -67,7 +67,8 @@ def test_same_seed_same_hands_other_seed_other_hands() -> None:
 def test_simulated_hands_are_labelled_one_to_n() -> None:
     hands = list(simulate_hands(Variant.POT_LIMIT_OMAHA, 4, 3, random.Random(1)))
     assert [h.hand for h in hands] == [1, 2, 3]
-    assert all(len(phh.parse_action(h.actions[0]).cards) == 4 for h in hands)  # type: ignore[union-attr]
+    first = [phh.parse_action(h.actions[0]) for h in hands]
+    assert all(isinstance(a, phh.DealHole) and len(a.cards) == 4 for a in first)
 
 
 def test_heads_up_p1_is_the_big_blind_and_p2_the_button() -> None:

@@ -33,6 +33,16 @@ class ErrorCode(enum.StrEnum):
     GUEST_LOGIN_DISABLED = "guest_login_disabled"
     TOKEN_EXPIRED = "token_expired"
     TOKEN_INVALID = "token_invalid"
+    # Wallet (the same codes as services.ledger's WalletError subclasses).
+    WALLET_UNAVAILABLE = "wallet_unavailable"  # guests and token-only players have no wallet
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    TRANSFER_NOT_ALLOWED = "transfer_not_allowed"
+    INVALID_AMOUNT = "invalid_amount"
+    UNKNOWN_PLAYER = "unknown_player"
+    UNKNOWN_TRANSFER = "unknown_transfer"
+    TRANSFER_NOT_PENDING = "transfer_not_pending"
     # Resume: the events between the client's last seq and the replay buffer are gone.
     REPLAY_GAP = "replay_gap"
     # Our fault, not the client's: retry later.

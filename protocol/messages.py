@@ -101,7 +101,71 @@ class Logout(_Message, tag="logout", frozen=True):
     id: RequestId
 
 
-Request = Hello | Register | Login | GuestLogin | Authenticate | Ping | Logout
+# --- client -> server: wallet requests (a registered player's own money) ---------------------
+
+WALLET_KEY_CHARS_MAX: Final = 64
+WALLET_MEMO_CHARS_MAX: Final = 200
+WALLET_HISTORY_PAGE_MAX: Final = 200
+Amount = Annotated[int, Meta(ge=1, le=10**15)]  # chips, always integers
+IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=WALLET_KEY_CHARS_MAX)]
+Memo = Annotated[str, Meta(max_length=WALLET_MEMO_CHARS_MAX)]
+
+
+class WalletBalance(_Message, tag="wallet_balance", frozen=True):
+    id: RequestId
+
+
+class WalletHistory(_Message, tag="wallet_history", frozen=True):
+    """One page of the player's transfers, newest first; ``before_id`` pages back."""
+
+    id: RequestId
+    before_id: Annotated[int, Meta(ge=1)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=WALLET_HISTORY_PAGE_MAX)] = 50
+
+
+class WalletTransfer(_Message, tag="wallet_transfer", frozen=True):
+    """Move chips to another player. ``key`` makes a retry safe: the same key and content
+    return the first result instead of moving the chips twice."""
+
+    id: RequestId
+    to_player: PlayerName
+    amount: Amount
+    key: IdempotencyKey
+    memo: Memo = ""
+
+
+class WalletDeposit(_Message, tag="wallet_deposit", frozen=True):
+    """Ask to deposit; the transfer stays pending until the payment arrives."""
+
+    id: RequestId
+    amount: Amount
+    key: IdempotencyKey
+    memo: Memo = ""
+
+
+class WalletWithdraw(_Message, tag="wallet_withdraw", frozen=True):
+    """Ask to withdraw; the amount is reserved (pending) until paid out or refused."""
+
+    id: RequestId
+    amount: Amount
+    key: IdempotencyKey
+    memo: Memo = ""
+
+
+Request = (
+    Hello
+    | Register
+    | Login
+    | GuestLogin
+    | Authenticate
+    | Ping
+    | Logout
+    | WalletBalance
+    | WalletHistory
+    | WalletTransfer
+    | WalletDeposit
+    | WalletWithdraw
+)
 
 # --- server -> client: replies ---------------------------------------------------------------
 
@@ -155,6 +219,43 @@ class Error(_Message, tag="error", frozen=True):
     retry_after_ms: int | None = None
 
 
+class Balance(_Message, tag="balance", frozen=True):
+    """Reply to WalletBalance. ``available`` = ``balance`` - ``reserved`` (pending out)."""
+
+    id: RequestId
+    balance: int
+    reserved: int
+    available: int
+
+
+class HistoryEntry(_Message, tag="history_entry", frozen=True):
+    transfer_id: int
+    kind: Annotated[str, Meta(max_length=32)]  # deposit, withdrawal, player_transfer, buy_in...
+    state: Literal["pending", "posted", "voided"]
+    amount: int  # the player's side: positive in, negative out
+    counterparty: Annotated[str, Meta(max_length=128)]  # "wallet:<player>", "escrow:table:7"
+    memo: Annotated[str, Meta(max_length=WALLET_MEMO_CHARS_MAX)]
+    created_at_ms: int
+    updated_at_ms: int
+
+
+class HistoryPage(_Message, tag="history_page", frozen=True):
+    """Reply to WalletHistory; ``next_before_id`` is null on the last page."""
+
+    id: RequestId
+    entries: Annotated[list[HistoryEntry], Meta(max_length=WALLET_HISTORY_PAGE_MAX)]
+    next_before_id: int | None
+
+
+class TransferResult(_Message, tag="transfer_result", frozen=True):
+    """Reply to WalletTransfer, WalletDeposit and WalletWithdraw."""
+
+    id: RequestId
+    transfer_id: int
+    state: Literal["pending", "posted", "voided"]
+    amount: int
+
+
 # --- server -> client: pushes ----------------------------------------------------------------
 
 
@@ -181,5 +282,7 @@ class Event(_Message, tag="event", frozen=True):
     body: PushBody
 
 
-Reply = Welcome | LoggedIn | Pong | Ok | Error
-ServerMessage = Welcome | LoggedIn | Pong | Ok | Error | Event
+Reply = Welcome | LoggedIn | Pong | Ok | Error | Balance | HistoryPage | TransferResult
+ServerMessage = (
+    Welcome | LoggedIn | Pong | Ok | Error | Balance | HistoryPage | TransferResult | Event
+)

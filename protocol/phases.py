@@ -21,6 +21,11 @@ from protocol.messages import (
     Ping,
     Register,
     Request,
+    WalletBalance,
+    WalletDeposit,
+    WalletHistory,
+    WalletTransfer,
+    WalletWithdraw,
 )
 
 
@@ -42,6 +47,11 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     (Phase.GREETED, Ping): Phase.GREETED,
     (Phase.AUTHENTICATED, Ping): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, Logout): Phase.CLOSED,
+    (Phase.AUTHENTICATED, WalletBalance): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, WalletHistory): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, WalletTransfer): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, WalletDeposit): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, WalletWithdraw): Phase.AUTHENTICATED,
 }
 
 

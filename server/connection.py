@@ -42,6 +42,7 @@ from protocol.messages import (
 from protocol.phases import Phase, verify_transition
 from server.auth import TokenExpired, TokenInvalid
 from server.session import PlayerSession, SessionsFull, TokenBucket
+from server.wallet_requests import WALLET_REQUESTS, WalletRequest
 from services.accounts import GUEST_NAME_PREFIX, AccountRefused
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class Connection:
             GuestLogin: self._guest_login,
             Authenticate: self._authenticate,
             Logout: self._logout,
+            **dict.fromkeys(WALLET_REQUESTS, self._wallet),
         }
 
     # Outlet: called by sessions (pushes) and by this task (replies). Never blocks.
@@ -260,22 +262,27 @@ class Connection:
 
     async def _register(self, request: Register) -> None:
         account = await self.gateway.accounts.register(request.name, request.password)
-        await self._start_session(request.id, account.name, _role(account.role))
+        await self._start_session(request.id, account.name, _role(account.role), account.id)
 
     async def _login(self, request: Login) -> None:
         account = await self.gateway.accounts.login(request.name, request.password)
-        await self._start_session(request.id, account.name, _role(account.role))
+        await self._start_session(request.id, account.name, _role(account.role), account.id)
 
     async def _guest_login(self, request: GuestLogin) -> None:
         if not self.gateway.limits.guest_login:
             raise RemoteProtocolError(
                 ErrorCode.GUEST_LOGIN_DISABLED, "this server does not allow guests", request.id
             )
-        await self._start_session(request.id, GUEST_NAME_PREFIX + secrets.token_hex(4), "player")
+        guest = GUEST_NAME_PREFIX + secrets.token_hex(4)
+        await self._start_session(request.id, guest, "player", None)
 
-    async def _start_session(self, request_id: int, player: str, role: Role) -> None:
+    async def _start_session(
+        self, request_id: int, player: str, role: Role, player_id: int | None
+    ) -> None:
         token, claims = self.gateway.signer.issue(player, role)
-        self.session = session = await self.gateway.open_session(claims.session_id, player, role)
+        self.session = session = await self.gateway.open_session(
+            claims.session_id, player, role, player_id
+        )
         session.attach(self)
         self._reply(
             LoggedIn(
@@ -293,14 +300,17 @@ class Connection:
     async def _authenticate(self, request: Authenticate) -> None:
         gateway = self.gateway
         claims = gateway.signer.verify(request.token)
+        account = None
         if not claims.player.startswith(GUEST_NAME_PREFIX):
-            await gateway.accounts.check_not_banned(claims.player)
+            account = await gateway.accounts.check_not_banned(claims.player)
         session = gateway.sessions.get(claims.session_id)
         if session is not None and session.player != claims.player:
             raise TokenInvalid("the token's session belongs to another player")
         resume: Literal["new", "complete", "gap"]
         if session is None:
-            session = await gateway.open_session(claims.session_id, claims.player, claims.role)
+            session = await gateway.open_session(
+                claims.session_id, claims.player, claims.role, account.id if account else None
+            )
             resume = "gap" if request.last_seq > 0 else "new"
         else:
             previous = session.outlet
@@ -339,6 +349,14 @@ class Connection:
             session.push(SessionState(table_ids=table_ids))
             for body in state:
                 session.push(body)
+
+    async def _wallet(self, request: WalletRequest) -> None:
+        wallet_requests = self.gateway.wallet_requests
+        if wallet_requests is None or self.session is None:
+            raise RemoteProtocolError(
+                ErrorCode.WALLET_UNAVAILABLE, "this server has no wallet", request.id
+            )
+        self._reply(await wallet_requests.handle(self.session, request))
 
     async def _logout(self, request: Logout) -> None:
         self._reply(Ok(id=request.id))

@@ -35,6 +35,7 @@ from trio_websocket import (
 )
 
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
+from persistence.store import Store
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder
 from protocol.messages import (
     PushBody,
@@ -45,7 +46,9 @@ from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.session import PlayerSession, SessionRegistry, SessionsFull
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
+from server.wallet_requests import WalletRequests
 from services.accounts import Accounts, AccountStore
+from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.gateway")
 
@@ -110,8 +113,10 @@ class Gateway:
         hooks: SessionHooks,
         nursery: trio.Nursery,
         sessions_supervisor: Supervisor | None = None,
+        wallet_requests: WalletRequests | None = None,
     ) -> None:
         self.accounts = accounts
+        self.wallet_requests = wallet_requests
         # With a supervisor, each session is also a temporary actor session:<id> under it.
         self.sessions_supervisor = sessions_supervisor
         self._session_refs: dict[str, ActorRef[SessionMessage]] = {}
@@ -153,10 +158,12 @@ class Gateway:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    async def open_session(self, session_id: str, player: str, role: Role) -> PlayerSession:
+    async def open_session(
+        self, session_id: str, player: str, role: Role, player_id: int | None
+    ) -> PlayerSession:
         """A new session, and its actor when the gateway runs under the actor runtime.
         Raises SessionsFull at sessions_max (or when the supervisor refuses)."""
-        session = self.sessions.create(session_id, player, role)
+        session = self.sessions.create(session_id, player, role, player_id)
         if self.sessions_supervisor is not None:
             spec = ChildSpec.worker(
                 session_actor_name(session_id),
@@ -236,14 +243,18 @@ async def serve_gateway(
     ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects."""
     limits = limits or GatewayLimits()
     hasher = await trio.to_thread.run_sync(PasswordHasher, hashing or HashingCost())
+    accounts = Accounts(accounts_store, hasher)
+    # The wallet needs the full store (the ledger), not just accounts.
+    wallet = Wallet(accounts_store) if isinstance(accounts_store, Store) else None
     async with trio.open_nursery() as nursery:
         gateway = Gateway(
-            Accounts(accounts_store, hasher),
+            accounts,
             TokenSigner(jwt_secret),
             limits,
             hooks or NoTables(),
             nursery,
             sessions_supervisor() if sessions_supervisor is not None else None,
+            WalletRequests(wallet, accounts) if wallet is not None else None,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(

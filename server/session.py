@@ -58,6 +58,9 @@ class PlayerSession:
     player: str
     role: Role
     replay_events_max: int
+    # The account behind the session: None for guests and for dev tokens of players who have
+    # no account; the wallet needs it.
+    player_id: int | None = None
     last_seq: int = 0
     # Invariant: seqs in replay are consecutive and end at last_seq.
     # Overflow policy: the oldest event is dropped; a resume from before it is a replay_gap.
@@ -122,12 +125,16 @@ class SessionRegistry:
     def of_player(self, player: str) -> list[PlayerSession]:
         return list(self._by_player.get(player, {}).values())
 
-    def create(self, session_id: str, player: str, role: Role) -> PlayerSession:
+    def create(
+        self, session_id: str, player: str, role: Role, player_id: int | None = None
+    ) -> PlayerSession:
         if session_id in self._by_id:
             raise ValueError(f"session {session_id!r} exists")
         if len(self._by_id) >= self.sessions_max:
             raise SessionsFull(f"{self.sessions_max} sessions are open")
-        session = PlayerSession(session_id, player, role, self.replay_events_max)
+        session = PlayerSession(
+            session_id, player, role, self.replay_events_max, player_id=player_id
+        )
         self._by_id[session_id] = session
         self._by_player.setdefault(player, {})[session_id] = session
         return session

@@ -107,8 +107,13 @@ class Accounts:
             raise AccountBanned("this account is banned")
         return account
 
-    async def check_not_banned(self, name: str) -> None:
-        """For token logins: a token outlives a ban, so the ban is checked at each login."""
+    async def check_not_banned(self, name: str) -> Account | None:
+        """For token logins: a token outlives a ban, so the ban is checked at each login.
+        Returns the account (None for a token whose player has no account, e.g. a dev one)."""
         account = await self._store.get_account_by_name(name)
         if account is not None and account.banned:
             raise AccountBanned("this account is banned")
+        return account
+
+    async def find(self, name: str) -> Account | None:
+        return await self._store.get_account_by_name(name)

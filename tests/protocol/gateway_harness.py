@@ -10,7 +10,7 @@ from pathlib import Path
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
-from persistence.store import open_store
+from persistence.store import Store, open_store
 from protocol.codec import ServerMessageDecoder, encode
 from protocol.messages import Hello, PushBody, ServerMessage, Welcome
 from server.auth import CHEAP_HASHING_FOR_TESTS
@@ -21,13 +21,13 @@ PASSWORD = "correct horse battery"
 
 
 @asynccontextmanager
-async def running_gateway(
+async def gateway_and_store(
     tmp_path: Path,
     *,
     limits: GatewayLimits | None = None,
     hooks: SessionHooks | None = None,
     database_url: str | None = None,
-) -> AsyncIterator[Gateway]:
+) -> AsyncIterator[tuple[Gateway, Store]]:
     url = database_url or f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
     async with open_store(url) as store, trio.open_nursery() as nursery:
         gateway: Gateway = await nursery.start(
@@ -41,9 +41,23 @@ async def running_gateway(
             )
         )
         try:
-            yield gateway
+            yield gateway, store
         finally:
             nursery.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def running_gateway(
+    tmp_path: Path,
+    *,
+    limits: GatewayLimits | None = None,
+    hooks: SessionHooks | None = None,
+    database_url: str | None = None,
+) -> AsyncIterator[Gateway]:
+    async with gateway_and_store(
+        tmp_path, limits=limits, hooks=hooks, database_url=database_url
+    ) as (gateway, _store):
+        yield gateway
 
 
 _decoder = ServerMessageDecoder()

@@ -1,0 +1,135 @@
+"""The wallet over the protocol: balance, paged history, transfers, deposit and withdrawal
+requests, on the real ledger (SQLite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from protocol.client import Client, ServerError, open_client
+from protocol.errors import ErrorCode
+from protocol.messages import (
+    Balance,
+    HistoryPage,
+    TransferResult,
+    WalletBalance,
+    WalletDeposit,
+    WalletHistory,
+    WalletTransfer,
+    WalletWithdraw,
+)
+from server.gateway import GatewayLimits
+from services.wallet import Wallet
+from tests.protocol.gateway_harness import PASSWORD, gateway_and_store, running_gateway
+
+
+async def balance(client: Client) -> tuple[int, int, int]:
+    reply = await client.request(WalletBalance(id=0))
+    assert isinstance(reply, Balance)
+    return reply.balance, reply.reserved, reply.available
+
+
+async def transfer(client: Client, message: object) -> TransferResult:
+    reply = await client.request(message)  # type: ignore[arg-type]
+    assert isinstance(reply, TransferResult)
+    return reply
+
+
+async def test_deposit_transfer_withdraw_and_history(tmp_path: Path) -> None:
+    async with (
+        gateway_and_store(tmp_path) as (gateway, store),
+        open_client(gateway.url) as alice,
+        open_client(gateway.url) as bob,
+    ):
+        await alice.register("alice", PASSWORD)
+        await bob.register("bob", PASSWORD)
+        assert await balance(alice) == (0, 0, 0)
+
+        deposit = await transfer(alice, WalletDeposit(id=0, amount=1000, key="dep-1"))
+        assert (deposit.state, deposit.amount) == ("pending", 1000)
+        assert await balance(alice) == (0, 0, 0)  # pending until the payment arrives
+        await Wallet(store).post(deposit.transfer_id)  # what the chain service will do
+        assert await balance(alice) == (1000, 0, 1000)
+
+        sent = await transfer(alice, WalletTransfer(id=0, to_player="bob", amount=300, key="t-1"))
+        assert sent.state == "posted"
+        again = await transfer(alice, WalletTransfer(id=0, to_player="bob", amount=300, key="t-1"))
+        assert again.transfer_id == sent.transfer_id  # a retry moves nothing twice
+        assert await balance(bob) == (300, 0, 300)
+
+        withdrawal = await transfer(alice, WalletWithdraw(id=0, amount=200, key="w-1"))
+        assert withdrawal.state == "pending"
+        assert await balance(alice) == (700, 200, 500)
+
+        first = await alice.request(WalletHistory(id=0, limit=2))
+        assert isinstance(first, HistoryPage)
+        assert [e.transfer_id for e in first.entries] == [withdrawal.transfer_id, sent.transfer_id]
+        assert [e.amount for e in first.entries] == [-200, -300]
+        assert first.entries[1].counterparty.startswith("wallet:")
+        assert first.next_before_id is not None
+        rest = await alice.request(WalletHistory(id=0, before_id=first.next_before_id))
+        assert isinstance(rest, HistoryPage)
+        assert [(e.transfer_id, e.state) for e in rest.entries] == [(deposit.transfer_id, "posted")]
+        assert rest.next_before_id is None
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        (WalletTransfer(id=0, to_player="bob", amount=10_000, key="k"), "insufficient_funds"),
+        (WalletTransfer(id=0, to_player="nobody", amount=1, key="k"), "unknown_player"),
+        (WalletTransfer(id=0, to_player="alice", amount=1, key="k"), "transfer_not_allowed"),
+    ],
+    ids=["insufficient-funds", "unknown-player", "to-self"],
+)
+async def test_refused_wallet_requests_get_the_service_code(
+    tmp_path: Path, message: WalletTransfer, code: str
+) -> None:
+    async with (
+        running_gateway(tmp_path) as gateway,
+        open_client(gateway.url) as alice,
+        open_client(gateway.url) as bob,
+    ):
+        await alice.register("alice", PASSWORD)
+        await bob.register("bob", PASSWORD)
+        with pytest.raises(ServerError) as info:
+            await alice.request(message)
+        assert info.value.code == code
+        assert await balance(alice) == (0, 0, 0)
+
+
+async def test_amounts_must_be_positive_integers(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path) as gateway, open_client(gateway.url) as alice:
+        await alice.register("alice", PASSWORD)
+        for amount in (0, -5):
+            with pytest.raises(ServerError) as info:
+                await alice.request(WalletDeposit(id=0, amount=amount, key="k"))
+            assert info.value.code == ErrorCode.INVALID_MESSAGE
+
+
+async def test_guests_have_no_wallet(tmp_path: Path) -> None:
+    limits = GatewayLimits(guest_login=True)
+    async with running_gateway(tmp_path, limits=limits) as gateway, open_client(gateway.url) as c:
+        await c.guest_login()
+        with pytest.raises(ServerError) as info:
+            await c.request(WalletBalance(id=0))
+        assert info.value.code == ErrorCode.WALLET_UNAVAILABLE
+
+
+async def test_the_wallet_needs_a_login(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path) as gateway, open_client(gateway.url) as client:
+        with pytest.raises(ServerError) as info:
+            await client.request(WalletBalance(id=0))
+        assert info.value.code == ErrorCode.NOT_AUTHENTICATED
+
+
+def test_every_wallet_refusal_code_is_a_protocol_error_code() -> None:
+    import services.ledger
+
+    codes = {
+        cls.code
+        for cls in vars(services.ledger).values()
+        if isinstance(cls, type) and issubclass(cls, services.ledger.WalletError)
+    }
+    assert codes - {"wallet_error"} <= {code.value for code in ErrorCode}

@@ -25,8 +25,23 @@ from persistence.work import Query, QueryMany, Row, WorkFactory
 
 T = TypeVar("T")
 RETRIES_MAX = 5  # deadlock / serialization failure: rerun the unit this often, then raise
+STATEMENT_TIMEOUT_S = 30.0  # bound: a statement running longer fails (and its unit rolls back)
 MIGRATION_LOCK_ID = 0x7AB1_1000  # advisory lock: two processes never migrate at once
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+@final
+class _Connection(asyncpg.Connection):  # type: ignore[misc]
+    """No reset query when a connection goes back to the pool.
+
+    asyncpg's default (``RESET ALL; UNLISTEN *; CLOSE ALL; ...``) is one more round trip per
+    operation. Our units leave no session state behind: no SET, LISTEN, cursors or session
+    advisory locks (migrations take a transaction-scoped one). asyncpg still rolls back a
+    transaction left open.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
 
 
 @final
@@ -133,7 +148,13 @@ async def _pooled(
     url: str, loop: trio_asyncio.TrioEventLoop, clock_ms: Clock, pool_size: int
 ) -> AsyncIterator[PostgresStore]:
     async def create() -> asyncpg.Pool:
-        return await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
+        return await asyncpg.create_pool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            connection_class=_Connection,
+            command_timeout=STATEMENT_TIMEOUT_S,
+        )
 
     pool = await loop.run_aio_coroutine(create())
     try:

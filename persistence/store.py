@@ -34,6 +34,7 @@ from persistence.ledger import (
     TransferRecord,
     TransferRequest,
 )
+from persistence.ledger_batch import TransferBatcher
 from persistence.migrations import Dialect
 from persistence.snapshots import Snapshot, SnapshotConflict
 from persistence.work import WorkFactory
@@ -54,6 +55,7 @@ class Store(ABC):
 
     def __init__(self, clock_ms: Clock) -> None:
         self.clock_ms = clock_ms
+        self.transfers = TransferBatcher(self.run, clock_ms)
 
     @abstractmethod
     async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
@@ -148,9 +150,8 @@ class Store(ABC):
     async def ledger_transfer(
         self, request: TransferRequest, negative_kinds: frozenset[str], check: TransferCheck
     ) -> TransferOutcome:
-        return await self.run(
-            partial(ledger.transfer, request, self.clock_ms(), negative_kinds, check)
-        )
+        """One transfer; concurrent ones share a transaction (see ledger_batch.py)."""
+        return await self.transfers.transfer(request, negative_kinds, check)
 
     async def ledger_resolve(
         self, transfer_id: int, action: PendingAction, hook: ResolveHook

@@ -316,7 +316,7 @@ class Hand:
     def result(self) -> HandResult:
         """Once over: finishing stacks, pots with winners, rake."""
         if self._phase is not _OVER:
-            raise HandIsOver("the hand has no result before it is over")
+            raise WrongPhase("the hand has no result before it is over")
         return HandResult(
             seats=self._seats,
             starting_stacks=self._starting,

@@ -33,7 +33,7 @@ from poker.actions import (
 )
 from poker.betting import NOT_ACTED, betting_reopened, raise_bounds
 from poker.cards import Card, Deck
-from poker.config import BlindSeats, HandConfig, Limit, ReturningPost, SeatSetup
+from poker.config import SEATS_MAX, BlindSeats, HandConfig, Limit, ReturningPost, SeatSetup
 from poker.errors import (
     AlreadyDecided,
     AmountNotAllowed,
@@ -117,6 +117,9 @@ _RUN_IT_TWICE: Final = Phase.RUN_IT_TWICE
 _SHOWDOWN: Final = Phase.SHOWDOWN
 
 _NO_ACTIONS: Final = LegalActions(seat=-1)
+# Frozen events are safe to share: one per seat, built once, saves an allocation per decision.
+_ACTION_REQUESTED: Final = tuple(ActionRequested(seat=seat) for seat in range(SEATS_MAX))
+_SHOWDOWN_REQUESTED: Final = tuple(ShowdownRequested(seat=seat) for seat in range(SEATS_MAX))
 
 
 @final
@@ -633,7 +636,7 @@ class Hand:
             self._close_round(events)
         else:
             self._actor = actor
-            events.append(ActionRequested(seat=self._seats[actor]))
+            events.append(_ACTION_REQUESTED[self._seats[actor]])
 
     def _advance(self, pos: int, events: list[Event]) -> None:
         nxt = pos + 1
@@ -643,7 +646,7 @@ class Hand:
             self._close_round(events)
         else:
             self._actor = actor
-            events.append(ActionRequested(seat=self._seats[actor]))
+            events.append(_ACTION_REQUESTED[self._seats[actor]])
 
     def _close_round(self, events: list[Event]) -> None:
         """End the betting round: return the uncalled bet, collect, then go on to the next
@@ -693,7 +696,7 @@ class Hand:
             self._phase = _SHOWDOWN
             self._showdown_queue = self._showdown_order()
             self._actor = self._showdown_queue[0]
-            events.append(ShowdownRequested(seat=self._seats[self._actor]))
+            events.append(_SHOWDOWN_REQUESTED[self._seats[self._actor]])
             return
         self._street, dealt = NEXT_STREET[self._street]
         self._deal_board(self._board, dealt, 0, events)
@@ -818,7 +821,7 @@ class Hand:
         unmucked = sum(1 for p in range(self._n) if not self._folded[p] and not self._mucked[p])
         if queue and unmucked > 1:
             self._actor = queue[0]
-            events.append(ShowdownRequested(seat=self._seats[self._actor]))
+            events.append(_SHOWDOWN_REQUESTED[self._seats[self._actor]])
             return
         self._showdown_queue = []
         self._actor = -1

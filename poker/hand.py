@@ -8,8 +8,9 @@ Internally players are kept by *position*: position 0 is the first dealt-in seat
 from the button, the button (when dealt in) is last. That is the dealing order, the order of
 postflop action, and the odd-chip order (WSOP tournament rule 73).
 
-What moves the machine between phases is data in ``poker/phases.py`` plus ``_close_round``
-here, the one place a betting round ends (STYLE.md point 2).
+What moves the machine between phases is data in ``poker/phases.py`` plus
+``HandFlow._close_round`` (poker/flow.py), the one place a betting round ends (STYLE.md
+point 2). ``HandFlow`` also holds the state; this module is the public API over it.
 
 Invariant (asserted by the property tests after every step; the end of every hand checks
 stacks + rake == starting stacks and raises ``EngineInvariantBroken`` otherwise):
@@ -31,9 +32,9 @@ from poker.actions import (
     Muck,
     Show,
 )
-from poker.betting import NOT_ACTED, betting_reopened, raise_bounds
+from poker.betting import NOT_ACTED
 from poker.cards import Card, Deck
-from poker.config import SEATS_MAX, BlindSeats, HandConfig, Limit, ReturningPost, SeatSetup
+from poker.config import BlindSeats, HandConfig, Limit, SeatSetup
 from poker.errors import (
     AlreadyDecided,
     AmountNotAllowed,
@@ -41,7 +42,6 @@ from poker.errors import (
     AmountTooSmall,
     CannotFold,
     CannotRaise,
-    EngineInvariantBroken,
     HandAlreadyStarted,
     HandIsOver,
     HandNotStarted,
@@ -53,40 +53,29 @@ from poker.errors import (
 )
 from poker.events import (
     ActionKind,
-    ActionRequested,
     AntePosted,
     BlindPosted,
-    BoardDealt,
     Event,
-    HandEnded,
     HandMucked,
     HandShown,
     HandStarted,
     HoleCardsDealt,
     PlayerActed,
-    PotsUpdated,
-    PotView,
     RunItTwiceAnswered,
     RunItTwiceDecided,
-    RunItTwiceOffered,
-    ShowdownRequested,
     Street,
-    UncalledBetReturned,
 )
+from poker.flow import HandFlow
 from poker.forced_bets import NO_STRADDLE, Placement, plan_forced_bets
 from poker.phases import (
     BOARD_CARDS,
     BURN_CARDS,
-    NEXT_STREET,
     PHASE_ACTIONS,
-    RIVER,
-    STREET_OF_BOARD,
     STREETS,
     Decision,
     Phase,
 )
-from poker.pots import build_pots
-from poker.showdown import HandResult, PotResult, settle
+from poker.showdown import HandResult, PotResult
 from poker.snapshot import decode_into, encode_hand
 
 # Re-exported: the first interface version defined these records here.
@@ -110,64 +99,18 @@ _DO_SHOW: Final = Decision.SHOW
 _FIXED_LIMIT: Final = Limit.FIXED_LIMIT
 _LIVE: Final = Placement.LIVE
 _NOT_STARTED: Final = Phase.NOT_STARTED
-_NO_LIMIT: Final = Limit.NO_LIMIT
 _OVER: Final = Phase.OVER
-_POT_LIMIT: Final = Limit.POT_LIMIT
 _RUN_IT_TWICE: Final = Phase.RUN_IT_TWICE
 _SHOWDOWN: Final = Phase.SHOWDOWN
 
 _NO_ACTIONS: Final = LegalActions(seat=-1)
-# Frozen events are safe to share: one per seat, built once, saves an allocation per decision.
-_ACTION_REQUESTED: Final = tuple(ActionRequested(seat=seat) for seat in range(SEATS_MAX))
-_SHOWDOWN_REQUESTED: Final = tuple(ShowdownRequested(seat=seat) for seat in range(SEATS_MAX))
 
 
 @final
-class Hand:
+class Hand(HandFlow):
     """One hand of poker. Pure and deterministic: everything random comes in the deck."""
 
-    __slots__ = (
-        "_acted_at",
-        "_actor",
-        "_aggressor",
-        "_all_in",
-        "_all_in_count",
-        "_bb_pos",
-        "_bet_count",
-        "_bets",
-        "_board",
-        "_board2",
-        "_button",
-        "_capped",
-        "_committed",
-        "_config",
-        "_dead",
-        "_deck",
-        "_folded",
-        "_full_to",
-        "_high",
-        "_hole",
-        "_limit",
-        "_live_count",
-        "_mucked",
-        "_n",
-        "_phase",
-        "_player_ids",
-        "_pos_of",
-        "_posts",
-        "_pot_results",
-        "_raise_size",
-        "_rake",
-        "_rit_pending",
-        "_runs",
-        "_sb_pos",
-        "_seats",
-        "_showdown_queue",
-        "_shown",
-        "_stacks",
-        "_starting",
-        "_street",
-    )
+    __slots__ = ()
 
     def __init__(
         self,
@@ -185,21 +128,21 @@ class Hand:
         if not 0 <= button < 10:
             raise InvalidSetup(f"button {button} out of 0..9")
         ordered = sorted(seats, key=lambda s: (s.seat - button - 1) % 10)
-        self._seats: tuple[int, ...] = tuple([s.seat for s in ordered])
-        self._pos_of: dict[int, int] = {seat: pos for pos, seat in enumerate(self._seats)}
+        self._seats = tuple([s.seat for s in ordered])
+        self._pos_of = {seat: pos for pos, seat in enumerate(self._seats)}
         if len(self._pos_of) != n:
             raise InvalidSetup("two players in one seat")
         needed = n * config.variant.hole_cards + BOARD_CARDS + 3 * BURN_CARDS
         if deck.remaining < needed:
             raise InvalidSetup(f"the deck holds {deck.remaining} cards, a deal needs {needed}")
         self._config = config
-        self._limit: Limit = config.variant.limit
+        self._limit = config.variant.limit
         self._n = n
         self._button = button
         self._deck = deck
-        self._player_ids: tuple[str, ...] = tuple([s.player_id for s in ordered])
-        self._posts: tuple[ReturningPost, ...] = tuple([s.posts for s in ordered])
-        self._starting: tuple[int, ...] = tuple([s.stack for s in ordered])
+        self._player_ids = tuple([s.player_id for s in ordered])
+        self._posts = tuple([s.posts for s in ordered])
+        self._starting = tuple([s.stack for s in ordered])
         if blinds is None:
             # Heads-up the button (position 1, last) posts the small blind (live rule 153).
             self._sb_pos, self._bb_pos = (1, 0) if n == 2 else (0, 1)
@@ -212,16 +155,16 @@ class Hand:
                 raise InvalidSetup("one seat cannot post both blinds")
             self._sb_pos = -1 if blinds.small is None else self._pos_of[blinds.small]
             self._bb_pos = self._pos_of[blinds.big]
-        self._stacks: list[int] = list(self._starting)
-        self._bets: list[int] = [0] * n
-        self._committed: list[int] = [0] * n
+        self._stacks = list(self._starting)
+        self._bets = [0] * n
+        self._committed = [0] * n
         self._dead = 0
-        self._folded: list[bool] = [False] * n
-        self._all_in: list[bool] = [False] * n
-        self._acted_at: list[int] = [NOT_ACTED] * n
-        self._hole: list[list[Card]] = [[] for _ in range(n)]
-        self._board: list[Card] = []
-        self._board2: list[Card] = []
+        self._folded = [False] * n
+        self._all_in = [False] * n
+        self._acted_at = [NOT_ACTED] * n
+        self._hole = [[] for _ in range(n)]
+        self._board = []
+        self._board2 = []
         self._phase = _NOT_STARTED
         self._street = 0
         self._actor = -1
@@ -233,12 +176,12 @@ class Hand:
         self._aggressor = -1
         self._live_count = n
         self._all_in_count = 0
-        self._rit_pending: list[int] = []
+        self._rit_pending = []
         self._runs = 1
-        self._showdown_queue: list[int] = []
-        self._shown: list[bool] = [False] * n
-        self._mucked: list[bool] = [False] * n
-        self._pot_results: list[PotResult] = []
+        self._showdown_queue = []
+        self._shown = [False] * n
+        self._mucked = [False] * n
+        self._pot_results = []
         self._rake = 0
 
     @staticmethod
@@ -416,17 +359,6 @@ class Hand:
         self._open_round(first, events)
         return events
 
-    def _take(self, pos: int, amount: int) -> int:
-        """Move up to ``amount`` from the stack (all-in when short); returns what moved."""
-        stack = self._stacks[pos]
-        if amount >= stack:
-            amount = stack
-            if not self._all_in[pos]:
-                self._all_in[pos] = True
-                self._all_in_count += 1
-        self._stacks[pos] = stack - amount
-        return amount
-
     def _deal_hole_cards(self, events: list[Event]) -> None:
         n = self._n
         per = self._config.variant.hole_cards
@@ -460,41 +392,6 @@ class Hand:
         if pos < 0:
             raise UnknownSeat(f"seat {seat} is not dealt in")
         raise NotYourTurn(f"seat {seat} is not to act")
-
-    def _raise_bounds(self, pos: int) -> tuple[int, int] | None:
-        """Raise-to bounds for the player to act, or None when raising is not allowed."""
-        stack = self._stacks[pos]
-        bet = self._bets[pos]
-        high = self._high
-        if bet + stack <= high:
-            return None  # calling is all they can do
-        if self._live_count - self._all_in_count < 2:
-            return None  # everyone else is all-in: nobody could call a raise
-        limit = self._limit
-        if limit is _NO_LIMIT:
-            # ``betting_reopened`` and ``raise_bounds`` inlined for no-limit, the hot path.
-            acted_at = self._acted_at[pos]
-            raise_size = self._raise_size
-            if acted_at != NOT_ACTED and high - acted_at < raise_size:
-                return None
-            min_to = high + raise_size
-            all_in_to = bet + stack
-            return (min_to if min_to < all_in_to else all_in_to), all_in_to
-        if not betting_reopened(limit, high, self._acted_at[pos], self._raise_size):
-            return None
-        if limit is _FIXED_LIMIT and self._capped and self._bet_count > self._config.raises_cap:
-            return None
-        return raise_bounds(
-            limit,
-            high=high,
-            bet=bet,
-            stack=stack,
-            raise_size=self._raise_size,
-            full_to=self._full_to,
-            pot_after_call=(
-                sum(self._committed) + self._dead + high - bet if limit is _POT_LIMIT else 0
-            ),
-        )
 
     # ------------------------------------------------------------------ fold
 
@@ -598,162 +495,6 @@ class Hand:
         self._advance(pos, events)
         return events
 
-    # ------------------------------------------------------------------ betting flow
-
-    def _next_to_act(self, start: int) -> int:
-        """The first position from ``start`` clockwise that owes a decision, or -1."""
-        can_act = self._live_count - self._all_in_count
-        if can_act == 0:
-            return -1
-        folded = self._folded
-        all_in = self._all_in
-        bets = self._bets
-        high = self._high
-        n = self._n
-        if can_act == 1:
-            # Alone with chips: only a bet to match needs an answer.
-            for pos in range(n):
-                if not folded[pos] and not all_in[pos]:
-                    return pos if bets[pos] < high else -1
-        acted_at = self._acted_at
-        pos = start
-        for _ in range(n):
-            if (
-                not folded[pos]
-                and not all_in[pos]
-                and (acted_at[pos] == NOT_ACTED or bets[pos] < high)
-            ):
-                return pos
-            pos += 1
-            if pos == n:
-                pos = 0
-        return -1
-
-    def _open_round(self, first: int, events: list[Event]) -> None:
-        actor = self._next_to_act(first)
-        if actor < 0:
-            self._actor = -1
-            self._close_round(events)
-        else:
-            self._actor = actor
-            events.append(_ACTION_REQUESTED[self._seats[actor]])
-
-    def _advance(self, pos: int, events: list[Event]) -> None:
-        nxt = pos + 1
-        actor = self._next_to_act(0 if nxt == self._n else nxt)
-        if actor < 0:
-            self._actor = -1
-            self._close_round(events)
-        else:
-            self._actor = actor
-            events.append(_ACTION_REQUESTED[self._seats[actor]])
-
-    def _close_round(self, events: list[Event]) -> None:
-        """End the betting round: return the uncalled bet, collect, then go on to the next
-        street, the all-in runout, the showdown, or award the pot uncontested."""
-        self._actor = -1
-        bets = self._bets
-        ranked = sorted(bets)
-        top = ranked[-1]
-        second = ranked[-2]
-        if top > second:
-            top_pos = bets.index(top)
-            refund = top - second
-            bets[top_pos] = second
-            self._committed[top_pos] -= refund
-            self._stacks[top_pos] += refund
-            if self._all_in[top_pos]:
-                self._all_in[top_pos] = False
-                self._all_in_count -= 1
-            events.append(UncalledBetReturned(seat=self._seats[top_pos], amount=refund))
-        self._bets = [0] * self._n
-        live = [not f for f in self._folded]
-        events.append(
-            PotsUpdated(
-                pots=tuple(
-                    PotView(amount=amount, eligible=tuple([self._seats[p] for p in eligible]))
-                    for amount, eligible in build_pots(self._committed, live, self._dead)
-                )
-            )
-        )
-        if self._live_count == 1:
-            self._finish(events)
-            return
-        can_act = self._live_count - self._all_in_count
-        if can_act <= 1 or (self._street == RIVER and self._all_in_count > 0):
-            self._face_up_all(events)
-            if self._config.allow_run_it_twice and self._second_run_fits():
-                self._phase = _RUN_IT_TWICE
-                self._rit_pending = self._showdown_order()
-                self._actor = self._rit_pending[0]
-                events.append(
-                    RunItTwiceOffered(seats=tuple([self._seats[p] for p in self._rit_pending]))
-                )
-                return
-            self._run_out_and_finish(events)
-            return
-        if self._street == RIVER:
-            self._phase = _SHOWDOWN
-            self._showdown_queue = self._showdown_order()
-            self._actor = self._showdown_queue[0]
-            events.append(_SHOWDOWN_REQUESTED[self._seats[self._actor]])
-            return
-        self._street, dealt = NEXT_STREET[self._street]
-        self._deal_board(self._board, dealt, 0, events)
-        self._high = 0
-        self._raise_size = self._config.big_blind
-        if self._limit is _FIXED_LIMIT:
-            self._raise_size = self._config.small_bet if self._street < 2 else self._config.big_bet
-            self._full_to = 0
-            self._bet_count = 0
-        self._acted_at = [NOT_ACTED] * self._n
-        self._aggressor = -1
-        self._capped = can_act > 2
-        self._open_round(0, events)
-
-    def _deal_board(self, board: list[Card], count: int, run: int, events: list[Event]) -> None:
-        # The second run burns nothing, as WSOP double-board games deal their second board.
-        drawn = self._deck.draw(count) if run else self._deck.draw(BURN_CARDS + count)[BURN_CARDS:]
-        board.extend(drawn)
-        street = STREET_OF_BOARD[len(board)]
-        events.append(BoardDealt(street=street, cards=tuple([c.code for c in drawn]), run=run))
-
-    def _second_run_fits(self) -> bool:
-        """Run it twice is offered only with board cards to come and a deck that holds
-        both runs (ten-handed Omaha all-in preflop does not)."""
-        missing = BOARD_CARDS - len(self._board)
-        if missing == 0:
-            return False
-        burns = {5: 3, 2: 2, 1: 1}[missing] * BURN_CARDS
-        return self._deck.remaining >= burns + 2 * missing
-
-    def _showdown_order(self) -> list[int]:
-        """Live positions in showdown order: the last aggressor of the final betting round
-        first, else the first seat left of the button (tournament rule 72; live rule 145)."""
-        n = self._n
-        first = self._aggressor if self._aggressor >= 0 else 0
-        return [(first + i) % n for i in range(n) if not self._folded[(first + i) % n]]
-
-    def _face_up_all(self, events: list[Event]) -> None:
-        """Tournament rule 70: all hands face up once a player is all-in and action is over."""
-        for pos in self._showdown_order():
-            if not self._shown[pos]:
-                self._shown[pos] = True
-                events.append(
-                    HandShown(seat=self._seats[pos], cards=tuple([c.code for c in self._hole[pos]]))
-                )
-
-    def _run_out_and_finish(self, events: list[Event]) -> None:
-        shared = len(self._board)
-        while len(self._board) < BOARD_CARDS:
-            self._deal_board(self._board, 3 if not self._board else 1, 0, events)
-        if self._runs == 2:
-            self._board2 = self._board[:shared]
-            while len(self._board2) < BOARD_CARDS:
-                self._deal_board(self._board2, 3 if not self._board2 else 1, 1, events)
-        self._street = RIVER
-        self._finish(events)
-
     # ------------------------------------------------------------------ run it twice
 
     def verify_agree_run_it_twice(self, seat: int, agree: bool) -> None:
@@ -814,45 +555,6 @@ class Hand:
         events: list[Event] = [HandMucked(seat=seat)]
         self._next_showdown(events)
         return events
-
-    def _next_showdown(self, events: list[Event]) -> None:
-        queue = self._showdown_queue
-        queue.pop(0)
-        unmucked = sum(1 for p in range(self._n) if not self._folded[p] and not self._mucked[p])
-        if queue and unmucked > 1:
-            self._actor = queue[0]
-            events.append(_SHOWDOWN_REQUESTED[self._seats[self._actor]])
-            return
-        self._showdown_queue = []
-        self._actor = -1
-        self._finish(events)
-
-    # ------------------------------------------------------------------ the end
-
-    def _finish(self, events: list[Event]) -> None:
-        contenders = [not self._folded[p] and not self._mucked[p] for p in range(self._n)]
-        boards = [self._board] if self._runs == 1 else [self._board, self._board2]
-        config = self._config
-        rake_allowed = len(self._board) >= 3 or not config.no_flop_no_drop
-        self._pot_results, self._rake = settle(
-            config=config,
-            seats=self._seats,
-            committed=self._committed,
-            contenders=contenders,
-            dead=self._dead,
-            hole=self._hole,
-            boards=boards,
-            rake_allowed=rake_allowed,
-            stacks=self._stacks,
-            events=events,
-        )
-        self._committed = [0] * self._n
-        self._dead = 0
-        self._phase = _OVER
-        self._actor = -1
-        if sum(self._stacks) + self._rake != sum(self._starting):
-            raise EngineInvariantBroken("chips not conserved at the end of the hand")
-        events.append(HandEnded(seats=self._seats, stacks=tuple(self._stacks), rake=self._rake))
 
     # ------------------------------------------------------------------ apply
 

@@ -36,6 +36,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repeats", type=int, default=3, help="runs of each, alternating; the median run (3)"
     )
+    parser.add_argument(
+        "--profile-dir",
+        default=None,
+        metavar="DIR",
+        help="write each server process's cProfile stats to DIR/<kind>-<run>.prof",
+    )
 
 
 @dataclass(frozen=True)
@@ -50,10 +56,13 @@ class Figures:
 
 def run(args: argparse.Namespace) -> int:
     runs: dict[str, list[Figures]] = {"echo": [], "gateway": []}
-    for _repeat in range(args.repeats):
+    for repeat in range(args.repeats):
         # Alternating the two servers spreads the machine's background load over both.
         for kind in runs:
-            runs[kind].append(_run_once(kind, args.clients, args.seconds, args.warmup_s))
+            profile = (
+                os.path.join(args.profile_dir, f"{kind}-{repeat}.prof") if args.profile_dir else ""
+            )
+            runs[kind].append(_run_once(kind, args.clients, args.seconds, args.warmup_s, profile))
     results = {kind: _median(figures) for kind, figures in runs.items()}
     ratio = results["gateway"].rps / results["echo"].rps
     if args.json:
@@ -86,14 +95,16 @@ def _median(runs: list[Figures]) -> Figures:
     return sorted(runs, key=lambda f: f.rps)[len(runs) // 2]
 
 
-def _run_once(kind: str, clients: int, seconds: float, warmup_s: float) -> Figures:
+def _run_once(
+    kind: str, clients: int, seconds: float, warmup_s: float, profile: str = ""
+) -> Figures:
     import trio
 
     secret = secrets.token_urlsafe(48)
     with tempfile.TemporaryDirectory() as data_dir:
         server = subprocess.Popen(
             [sys.executable, "-m", "server.bench.gateway", kind, data_dir, str(clients)],
-            env={**os.environ, "TABLIUM_BENCH_SECRET": secret},
+            env={**os.environ, "TABLIUM_BENCH_SECRET": secret, "TABLIUM_BENCH_PROFILE": profile},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -340,7 +351,19 @@ def _serve(kind: str, data_dir: str, clients: int) -> None:
             task_status.started(store)
             await trio.sleep_forever()
 
-    trio.run(main)
+    profile = os.environ.get("TABLIUM_BENCH_PROFILE", "")
+    if not profile:
+        trio.run(main)
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        trio.run(main)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile)
 
 
 if __name__ == "__main__":

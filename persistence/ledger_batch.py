@@ -80,7 +80,10 @@ class TransferBatcher:
         self._clock_ms = clock_ms
         self.batch_items_max = batch_items_max
         self._waiting: collections.deque[_Slot] = collections.deque()
-        self._lock = trio.Lock()  # fair (FIFO): every waiter gets its turn to lead
+        # Fair (FIFO): every waiter gets its turn to lead. Held by the batch in flight, and by
+        # other ledger writes of this store (post, void), which would otherwise lock accounts
+        # in a different order than a batch and wait for it in a cycle.
+        self.lock = trio.Lock()
         self.batches = 0  # metrics: batches run and transfers in them
         self.batched_transfers = 0
 
@@ -91,7 +94,7 @@ class TransferBatcher:
         self._waiting.append(slot)
         try:
             while not slot.done:
-                async with self._lock:
+                async with self.lock:
                     if not slot.done:
                         await self._run_batch()
         except BaseException:

@@ -156,9 +156,10 @@ class Store(ABC):
     async def ledger_resolve(
         self, transfer_id: int, action: PendingAction, hook: ResolveHook
     ) -> ResolveOutcome:
-        return await self.run(
-            partial(ledger.resolve_pending, transfer_id, action, self.clock_ms(), hook)
-        )
+        async with self.transfers.lock:  # never alongside a batch: see ledger_batch.py
+            return await self.run(
+                partial(ledger.resolve_pending, transfer_id, action, self.clock_ms(), hook)
+            )
 
     async def ledger_account(self, ref: AccountRef) -> LedgerAccount | None:
         return await self.run(partial(ledger.get_account, ref), read_only=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from poker import AnteMode, Hand, PotShare, Variant
+from poker import AnteMode, Hand, PotShare, ReturningPost, Variant
 from poker.events import PotAwarded, PotsUpdated, RakeTaken
 from tests.poker import deal, of_type
 
@@ -163,3 +163,34 @@ def test_antes_and_blinds_are_won_by_the_last_player_standing() -> None:
     hand.fold(2)
     hand.fold(0)
     assert hand.result.stacks == (98, 103, 99)
+
+
+def test_hi_lo_side_pots_are_split_high_and_low_separately() -> None:
+    # Seat 0 is all-in for 20 with the nut low; seats 1 and 2 play a side pot.
+    hand, _ = deal(
+        [20, 100, 100],
+        variant=Variant.POT_LIMIT_OMAHA_HI_LO,
+        hole={0: "As2sQdJh", 1: "KhKdKc9s", 2: "3c4d9h9d"},
+        board="7c8h5dKsTc",
+    )
+    hand.bet_or_raise_to(2, 7)  # pot-limit raise to 7
+    hand.bet_or_raise_to(0, 20)  # all-in
+    hand.check_or_call(1)
+    hand.check_or_call(2)
+    events = _play_out(hand)
+    awards = sorted((a.pot_index, a.share, a.seat, a.amount) for a in of_type(events, PotAwarded))
+    # Main pot 60: high to seat 1 (trip kings) 30, low to seat 0 (8-7-5-2-A) 30.
+    # After the flop seats 1 and 2 check it down: no side pot money, so only the main pot.
+    assert awards == [(0, PotShare.HIGH, 1, 30), (0, PotShare.LOW, 0, 30)]
+    assert hand.result.stacks == (30, 110, 80)
+
+
+def test_pot_limit_counts_dead_money_in_the_pot() -> None:
+    hand, _ = deal(
+        [1000] * 4,
+        variant=Variant.POT_LIMIT_HOLDEM,
+        posts={3: ReturningPost.BIG_BLIND_AND_DEAD_SMALL},
+    )
+    # Seat 2 to act: blinds 1 + 2, seat 3's live 2 and dead 1 = 6 in the pot; call 2 -> 8.
+    legal = hand.legal_actions()
+    assert (legal.seat, legal.call, legal.max_raise_to) == (2, 2, 10)

@@ -158,6 +158,13 @@ def _attempts(hand: Hand, rng: random.Random) -> list[tuple[str, Callable[[], ob
         ("bet_or_raise_to", lambda: hand.bet_or_raise_to(seat, amount), mine and in_range),
         ("show", lambda: hand.show(seat), mine and legal.show),
         ("muck", lambda: hand.muck(seat), mine and legal.muck),
+        # Any player still asked may answer run it twice, in any order; outside that phase,
+        # or from a seat not dealt in, an answer must be refused.
+        (
+            "agree_run_it_twice",
+            lambda: hand.agree_run_it_twice(seat, rng.random() < 0.5),
+            legal.run_it_twice and seat in hand.seats,
+        ),
     ]
 
 
@@ -169,8 +176,8 @@ def test_every_illegal_action_raises_and_changes_nothing(seed: int) -> None:
     for hand, _, _, _ in _random_hand(seed):
         before = hand.snapshot()
         for name, attempt, allowed in _attempts(hand, rng):
-            if allowed:
-                continue
+            if allowed or (name == "agree_run_it_twice" and hand.phase == "run_it_twice"):
+                continue  # other players' answers may be legal without being listed
             try:
                 attempt()
             except IllegalAction:

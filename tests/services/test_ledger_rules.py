@@ -97,8 +97,16 @@ def test_loss_counts_buy_ins_and_gives_back_cash_outs() -> None:
 
 def test_voiding_gives_back_what_the_request_counted_on_its_own_day() -> None:
     record = TransferRecord(
-        id=7, key="k", kind="deposit", debit=AccountRef("external"),
-        credit=AccountRef("wallet", "3"), amount=250, state="voided", memo="", created_at_ms=DAY * 86_400_000 + 5, updated_at_ms=0,
-    )  # fmt: skip
+        id=7,
+        key="k",
+        kind="deposit",
+        debit=AccountRef("external"),
+        credit=AccountRef("wallet", "3"),
+        amount=250,
+        state="voided",
+        memo="",
+        created_at_ms=DAY * 86_400_000 + 5,
+        updated_at_ms=0,
+    )
     assert list(on_resolve(record, "void")) == [TotalsDelta(3, DAY, deposited=-250)]
     assert list(on_resolve(record, "post")) == []

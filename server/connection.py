@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Literal, final
 
@@ -300,6 +301,8 @@ class Connection:
     async def _authenticate(self, request: Authenticate) -> None:
         gateway = self.gateway
         claims = gateway.signer.verify(request.token)
+        if claims.session_id in gateway.logged_out:
+            raise TokenInvalid("this session was logged out; log in again")
         account = None
         if not claims.player.startswith(GUEST_NAME_PREFIX):
             account = await gateway.accounts.check_not_banned(claims.player)
@@ -364,6 +367,7 @@ class Connection:
         if session is not None:
             session.detach()
             self.gateway.end_session(session)
+            self.gateway.logged_out.add(session.session_id, time.time())
         self._close_after_flush(CloseCode.LOGGED_OUT, "logged out")
         self.phase = Phase.CLOSED
 

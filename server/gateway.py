@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, final
+from typing import Final, Protocol, final
 
 import structlog
 import trio
@@ -41,16 +41,24 @@ from protocol.messages import (
     PushBody,
     Role,
 )
-from server.auth import HashingCost, PasswordHasher, TokenSigner
+from server.auth import CLOCK_SKEW_LEEWAY_S, HashingCost, PasswordHasher, TokenSigner
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
-from server.session import PlayerSession, SessionRegistry, SessionsFull
+from server.session import (
+    LoggedOutSessions,
+    PlayerSession,
+    SessionRegistry,
+    SessionsFull,
+)
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.wallet_requests import WalletRequests
 from services.accounts import Accounts, AccountStore
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.gateway")
+
+
+LOGGED_OUT_SESSIONS_MAX: Final = 100_000  # ~10 MB; see LoggedOutSessions for the overflow
 
 
 @final
@@ -124,6 +132,9 @@ class Gateway:
         self.limits = limits
         self.hooks = hooks
         self.sessions = SessionRegistry(limits.sessions_max, limits.replay_events_max)
+        self.logged_out = LoggedOutSessions(
+            signer.ttl_s, CLOCK_SKEW_LEEWAY_S, LOGGED_OUT_SESSIONS_MAX
+        )
         self.decoder = RequestDecoder(frame_bytes_max=limits.frame_bytes_max)
         self._nursery = nursery
         self._connections_by_ip: collections.Counter[str] = collections.Counter()

@@ -146,3 +146,40 @@ class SessionRegistry:
             of_player.pop(session.session_id, None)
             if not of_player:
                 del self._by_player[session.player]
+
+
+@final
+class LoggedOutSessions:
+    """Session ids ended by logout, so their tokens cannot open them again.
+
+    A token of a session is at most ``token_ttl_s`` old at logout (each login refreshes it),
+    so an id is kept until that long after the logout (plus ``leeway_s``), then forgotten.
+    Bounded by ``entries_max``; overflow policy: the oldest entry is forgotten early (its
+    token would work again until it expires), which a test pins down.
+    """
+
+    def __init__(self, token_ttl_s: int, leeway_s: int, entries_max: int) -> None:
+        self._keep_s = token_ttl_s + leeway_s
+        self.entries_max: Final = entries_max
+        # Invariant: insertion order is expiry order (the same keep time for every entry).
+        self._until_s: collections.OrderedDict[str, float] = collections.OrderedDict()
+
+    def add(self, session_id: str, now_s: float) -> None:
+        self._forget_expired(now_s)
+        self._until_s[session_id] = now_s + self._keep_s
+        self._until_s.move_to_end(session_id)
+        while len(self._until_s) > self.entries_max:
+            self._until_s.popitem(last=False)
+
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._until_s
+
+    def __len__(self) -> int:
+        return len(self._until_s)
+
+    def _forget_expired(self, now_s: float) -> None:
+        while self._until_s:
+            oldest, until_s = next(iter(self._until_s.items()))
+            if until_s > now_s:
+                return
+            del self._until_s[oldest]

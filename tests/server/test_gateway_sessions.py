@@ -1,0 +1,90 @@
+"""The gateway's session bookkeeping, without sockets: seqs, replay, rate bucket, logouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from trio_websocket import open_websocket_url
+
+from protocol.codec import encode
+from protocol.messages import Authenticate, Error, LoggedIn, Logout, Notice, Register
+from server.session import (
+    LoggedOutSessions,
+    PlayerSession,
+    SessionRegistry,
+    SessionsFull,
+    TokenBucket,
+)
+from tests.protocol.gateway_harness import PASSWORD, exchange, running_gateway, say_hello
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    def offer(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+
+def test_pushes_are_numbered_from_one_and_sent_only_while_attached() -> None:
+    session = PlayerSession("s", "alice", "player", replay_events_max=10)
+    outlet = Collect()
+    assert session.push(Notice(code="a", text="1")) == 1  # detached: buffered only
+    session.attach(outlet)
+    assert session.push(Notice(code="a", text="2")) == 2
+    assert len(outlet.frames) == 1
+    assert list(session.frames_after(0)) == [frame for _, frame in session.replay]
+
+
+def test_the_replay_buffer_keeps_the_newest_events_and_knows_its_gap() -> None:
+    session = PlayerSession("s", "alice", "player", replay_events_max=3)
+    for n in range(5):
+        session.push(Notice(code="a", text=str(n)))
+    assert [seq for seq, _ in session.replay] == [3, 4, 5]
+    assert session.can_replay_after(2) and session.can_replay_after(5)
+    assert not session.can_replay_after(1)
+    assert len(list(session.frames_after(3))) == 2
+
+
+def test_the_registry_refuses_sessions_beyond_its_bound() -> None:
+    registry = SessionRegistry(sessions_max=2, replay_events_max=1)
+    registry.create("a", "alice", "player")
+    registry.create("b", "alice", "player")
+    with pytest.raises(SessionsFull):
+        registry.create("c", "bob", "player")
+    assert len(registry.of_player("alice")) == 2
+
+
+def test_the_bucket_allows_a_burst_then_the_refill_rate() -> None:
+    bucket = TokenBucket(burst=3, refill_per_s=2, now_s=0.0)
+    assert [bucket.take(0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.take(0.0) == pytest.approx(0.5)
+    assert bucket.take(0.5) == 0.0
+    assert bucket.take(100.0) == 0.0
+    assert bucket.tokens == pytest.approx(2.0)  # refilled to the burst, not beyond
+
+
+def test_logged_out_sessions_are_remembered_for_a_token_lifetime_within_a_bound() -> None:
+    logged_out = LoggedOutSessions(token_ttl_s=100, leeway_s=10, entries_max=2)
+    logged_out.add("a", now_s=0)
+    assert "a" in logged_out
+    logged_out.add("b", now_s=50)
+    logged_out.add("c", now_s=60)  # over the bound: the oldest is forgotten early
+    assert "a" not in logged_out and "b" in logged_out
+    logged_out.add("d", now_s=161)  # b's tokens have all expired by now
+    assert "b" not in logged_out and len(logged_out) == 2
+
+
+async def test_a_token_cannot_reopen_a_logged_out_session(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path) as gateway:
+        async with open_websocket_url(gateway.url) as ws:
+            await say_hello(ws)
+            reply = await exchange(ws, encode(Register(id=2, name="alice", password=PASSWORD)))
+            assert isinstance(reply, LoggedIn)
+            await exchange(ws, encode(Logout(id=3)))
+        async with open_websocket_url(gateway.url) as ws:
+            await say_hello(ws)
+            refused = await exchange(ws, encode(Authenticate(id=4, token=reply.token)))
+            assert isinstance(refused, Error) and refused.code == "token_invalid"
+            assert len(gateway.sessions) == 0

@@ -75,7 +75,8 @@ class HandConfig(msgspec.Struct, frozen=True, kw_only=True):
     """The game's rules for one hand. Amounts are chips (integers).
 
     ``raises_cap``: fixed limit only, the number of raises after the bet (3 = a bet plus three
-    raises); the cap does not apply when only two players are in the hand.
+    raises, as agreed; WSOP live rule 126 says four); no cap on a betting round that begins
+    with only two players who are not all-in (live rule 127).
     ``rake_bp``: rake in basis points of each pot, rounded down; ``rake_cap`` caps the rake of
     the whole hand (0 = no cap).
     """

@@ -138,9 +138,12 @@ class Connection:
             if self.ws.closed is None:
                 # Cancelled from outside (the gateway is stopping) unless we chose a code.
                 close = self._close or _Closing(CloseCode.GOING_AWAY, "server shutting down")
+                self.gateway.closes_by_code[int(close.code)] += 1
                 with trio.move_on_after(CLOSE_TIMEOUT_S) as scope:
                     scope.shield = True
                     await self.ws.aclose(int(close.code), close.reason)
+            else:
+                self.gateway.closes_by_code[self.ws.closed.code] += 1
 
     async def _read(self) -> None:
         ws = self.ws
@@ -192,9 +195,11 @@ class Connection:
         self.offer(encode(message))
 
     def _error(self, request_id: int | None, code: ErrorCode, message: str, **extra: Any) -> None:
+        self.gateway.errors_by_code[code] += 1
         self._reply(Error(id=request_id, code=code, message=message[:500], **extra))
 
     async def _on_frame(self, frame: bytes | str) -> None:
+        self.gateway.frames_received += 1
         wait_s = self._bucket.take(trio.current_time())
         try:
             if isinstance(frame, str):

@@ -28,6 +28,7 @@ from typing import Final, Protocol, final
 
 import structlog
 import trio
+from prometheus_client.registry import REGISTRY, CollectorRegistry
 from trio_websocket import (
     WebSocketRequest,
     WebSocketServer,
@@ -44,6 +45,7 @@ from protocol.messages import (
 from server.auth import CLOCK_SKEW_LEEWAY_S, HashingCost, PasswordHasher, TokenSigner
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
+from server.gateway_metrics import collector_for
 from server.session import (
     LoggedOutSessions,
     PlayerSession,
@@ -141,6 +143,11 @@ class Gateway:
         self.port = 0
         self.connections_open = 0
         self.session_crashes = 0  # session actors that died of an unexpected error
+        # Metrics (read by server/gateway_metrics.py at scrape time). Bounded key sets: the
+        # keys are ErrorCode and close-code values.
+        self.frames_received = 0
+        self.errors_by_code: collections.Counter[str] = collections.Counter()
+        self.closes_by_code: collections.Counter[int] = collections.Counter()
 
     @property
     def url(self) -> str:
@@ -246,6 +253,7 @@ async def serve_gateway(
     hooks: SessionHooks | None = None,
     hashing: HashingCost | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
+    metrics_registry: CollectorRegistry | None = REGISTRY,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -281,8 +289,16 @@ async def serve_gateway(
             )
         )
         gateway.port = server.port
+        collector = collector_for(metrics_registry) if metrics_registry is not None else None
+        if collector is not None:
+            collector.add(gateway)
         log.info("gateway listening", host=host, port=server.port)
         task_status.started(gateway)
+        try:
+            await trio.sleep_forever()
+        finally:
+            if collector is not None:
+                collector.discard(gateway)
 
 
 async def run_gateway(

@@ -122,6 +122,11 @@ class SessionRegistry:
     def get(self, session_id: str) -> PlayerSession | None:
         return self._by_id.get(session_id)
 
+    def attached_count(self) -> int:
+        """Sessions with a connection (the rest are held for resume). O(sessions): for
+        metrics scrapes, not the hot path."""
+        return sum(1 for session in self._by_id.values() if session.outlet is not None)
+
     def of_player(self, player: str) -> list[PlayerSession]:
         return list(self._by_player.get(player, {}).values())
 

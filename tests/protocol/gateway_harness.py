@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import trio
+from prometheus_client.registry import CollectorRegistry
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from persistence.store import Store, open_store
@@ -27,6 +28,7 @@ async def gateway_and_store(
     limits: GatewayLimits | None = None,
     hooks: SessionHooks | None = None,
     database_url: str | None = None,
+    metrics_registry: CollectorRegistry | None = None,
 ) -> AsyncIterator[tuple[Gateway, Store]]:
     url = database_url or f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
     async with open_store(url) as store, trio.open_nursery() as nursery:
@@ -38,6 +40,7 @@ async def gateway_and_store(
                 limits=limits,
                 hooks=hooks,
                 hashing=CHEAP_HASHING_FOR_TESTS,
+                metrics_registry=metrics_registry,
             )
         )
         try:

@@ -69,7 +69,9 @@ class SqliteStore(Store):
         try:
             statement = next(units)
             while True:
-                if isinstance(statement, Query):
+                if isinstance(statement, Query) and statement.lock_only:
+                    rows = []
+                elif isinstance(statement, Query):
                     rows = self._conn.execute(_sqlite_sql(statement.sql), statement.args).fetchall()
                 elif isinstance(statement, QueryMany):
                     self._conn.executemany(_sqlite_sql(statement.sql), statement.args_list)

@@ -35,6 +35,8 @@ class Query:
     args: tuple[Any, ...] = ()
     # PostgreSQL: append FOR UPDATE OF <lock> (lock that table's selected rows until commit).
     lock: str = ""
+    # Only there to take locks: SQLite (writers already serialized) skips it, returning no rows.
+    lock_only: bool = False
 
 
 @final

@@ -12,8 +12,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from persistence.store import Store, open_store
 from persistence.work import Query, Work
 
@@ -38,11 +36,15 @@ def _create_schema(name: str) -> Work[None]:
     yield Query(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
 
 
-async def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """A URL naming an empty database of the given backend, private to this test."""
+async def store_url(backend: str, tmp_path: Path, postgres_url: str) -> str:
+    """A URL naming an empty database of the given backend, private to this test.
+
+    ``postgres_url`` is the session fixture, which tests must request as an argument: it is
+    created with asyncio.run, which cannot run once trio (and trio-asyncio) are running.
+    """
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'tablium.sqlite3'}"
-    base_url: str = request.getfixturevalue("postgres_url")
+    base_url = postgres_url
     schema = f"test_{secrets.token_hex(6)}"
     async with open_store(base_url, migrate=False, pool_size=1) as admin:
         await admin.run(lambda: _create_schema(schema))
@@ -53,10 +55,10 @@ async def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest
 async def fresh_store(
     backend: str,
     tmp_path: Path,
-    request: pytest.FixtureRequest,
+    postgres_url: str,
     clock: ManualClock | None = None,
     pool_size: int = 10,
 ) -> AsyncIterator[Store]:
-    url = await store_url(backend, tmp_path, request)
+    url = await store_url(backend, tmp_path, postgres_url)
     async with open_store(url, clock_ms=clock or ManualClock(), pool_size=pool_size) as store:
         yield store

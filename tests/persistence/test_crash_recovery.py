@@ -48,9 +48,9 @@ async def run_and_kill(url: str, ack_file: Path, acks_before_kill: int) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_killed_ledger_stream_loses_and_duplicates_nothing(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    backend: str, tmp_path: Path, postgres_url: str
 ) -> None:
-    url = await store_url(backend, tmp_path, request)
+    url = await store_url(backend, tmp_path, postgres_url)
     ack_file = tmp_path / "acks.txt"
     await run_and_kill(url, ack_file, acks_before_kill=60)
     first_run = len(acked(ack_file))

@@ -9,15 +9,18 @@ import pytest
 import trio
 
 from persistence.ledger import AccountRef, TransferRecord
-from persistence.store import Store
+from persistence.postgres import PostgresStore
+from persistence.store import Store, open_store
 from services.ledger import InsufficientFunds, wallet
 from services.wallet import Wallet
-from tests.persistence.stores import BACKENDS, fresh_store
+from tests.persistence.stores import BACKENDS, fresh_store, store_url
 
 
 @pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    async with fresh_store(request.param, tmp_path, request) as opened:
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str
+) -> AsyncIterator[Store]:
+    async with fresh_store(request.param, tmp_path, postgres_url) as opened:
         yield opened
         audit = await opened.ledger_audit()
         assert audit.consistent, audit
@@ -74,11 +77,11 @@ async def test_the_same_key_twice_in_one_batch_applies_once(store: Store) -> Non
 
 
 async def test_a_transfer_the_database_refuses_fails_alone(
-    request: pytest.FixtureRequest, tmp_path: Path
+    tmp_path: Path, postgres_url: str
 ) -> None:
     # PostgreSQL refuses NUL characters in text (SQLite stores them): a failure that only
     # the database sees, after the rules passed, so the whole batch's transaction fails.
-    async with fresh_store("postgres", tmp_path, request) as store:
+    async with fresh_store("postgres", tmp_path, postgres_url) as store:
         w = Wallet(store)
         await w.adjust("seed", wallet(1), 100, memo="")
         moves = [
@@ -89,3 +92,31 @@ async def test_a_transfer_the_database_refuses_fails_alone(
         assert sum(isinstance(r, TransferRecord) for r in results) == 4
         assert (await w.balance(2)).balance == 40
         assert (await store.ledger_audit()).consistent
+
+
+async def test_batches_of_two_processes_over_the_same_accounts_never_deadlock(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Two stores on one database stand for two server processes. Each runs batches whose
+    # items touch the same accounts in opposite orders; without locking a batch's accounts in
+    # id order up front, PostgreSQL would find deadlocks (and we would rerun batches).
+    url = await store_url("postgres", tmp_path, postgres_url)
+    async with open_store(url) as first, open_store(url) as second:
+        assert isinstance(first, PostgresStore) and isinstance(second, PostgresStore)
+        w1, w2 = Wallet(first), Wallet(second)
+        for p in range(1, 5):
+            await w1.adjust(f"seed{p}", wallet(p), 10_000, memo="")
+        forward = [(wallet(1), wallet(2)), (wallet(3), wallet(4))]
+        backward = [(wallet(4), wallet(3)), (wallet(2), wallet(1))]
+
+        async def stream(w: Wallet, pairs: list[tuple[AccountRef, AccountRef]], tag: str) -> None:
+            moves = [(f"{tag}{n}", *pairs[n % 2], 1, "") for n in range(60)]
+            results = await burst(w, moves)
+            assert all(isinstance(r, TransferRecord) for r in results)
+
+        async with trio.open_nursery() as nursery:
+            for round_ in range(3):
+                nursery.start_soon(stream, w1, forward, f"f{round_}-")
+                nursery.start_soon(stream, w2, backward, f"b{round_}-")
+        assert (first.retries, second.retries) == (0, 0)
+        assert (await first.ledger_audit()).consistent

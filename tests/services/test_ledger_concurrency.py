@@ -31,8 +31,10 @@ OPERATIONS = {"postgres": 2000, "sqlite": 2000}
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    async with fresh_store(request.param, tmp_path, request, pool_size=20) as opened:
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str
+) -> AsyncIterator[Store]:
+    async with fresh_store(request.param, tmp_path, postgres_url, pool_size=20) as opened:
         yield opened
 
 

@@ -34,9 +34,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture(params=BACKENDS)
 async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock, postgres_url: str
 ) -> AsyncIterator[Store]:
-    async with fresh_store(request.param, tmp_path, request, clock) as opened:
+    async with fresh_store(request.param, tmp_path, postgres_url, clock) as opened:
         yield opened
         audit = await opened.ledger_audit()
         assert audit.consistent, audit

@@ -31,10 +31,12 @@ from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
 from protocol.messages import (
     PROTOCOL_VERSIONS,
     Authenticate,
+    Balance,
     Error,
     Event,
     GuestLogin,
     Hello,
+    HistoryPage,
     LoggedIn,
     Login,
     Logout,
@@ -44,6 +46,12 @@ from protocol.messages import (
     Register,
     Reply,
     Request,
+    TransferResult,
+    WalletBalance,
+    WalletDeposit,
+    WalletHistory,
+    WalletTransfer,
+    WalletWithdraw,
     Welcome,
 )
 
@@ -259,6 +267,37 @@ class Client:
         assert isinstance(reply, Ok)
         self.token = None
         self.reconnect = False
+
+    # --- wallet --------------------------------------------------------------------------------
+
+    async def balance(self) -> Balance:
+        reply = await self.request(WalletBalance(id=0))
+        assert isinstance(reply, Balance)
+        return reply
+
+    async def history(self, before_id: int | None = None, limit: int = 50) -> HistoryPage:
+        reply = await self.request(WalletHistory(id=0, before_id=before_id, limit=limit))
+        assert isinstance(reply, HistoryPage)
+        return reply
+
+    async def transfer(
+        self, to_player: str, amount: int, key: str, memo: str = ""
+    ) -> TransferResult:
+        """Safe to retry with the same ``key`` (e.g. after ConnectionLost)."""
+        return await self._money(
+            WalletTransfer(id=0, to_player=to_player, amount=amount, key=key, memo=memo)
+        )
+
+    async def deposit(self, amount: int, key: str, memo: str = "") -> TransferResult:
+        return await self._money(WalletDeposit(id=0, amount=amount, key=key, memo=memo))
+
+    async def withdraw(self, amount: int, key: str, memo: str = "") -> TransferResult:
+        return await self._money(WalletWithdraw(id=0, amount=amount, key=key, memo=memo))
+
+    async def _money(self, message: Request) -> TransferResult:
+        reply = await self.request(message)
+        assert isinstance(reply, TransferResult)
+        return reply
 
     # --- events ----------------------------------------------------------------------------
 

@@ -43,6 +43,25 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_PLAYER = "unknown_player"
     UNKNOWN_TRANSFER = "unknown_transfer"
     TRANSFER_NOT_PENDING = "transfer_not_pending"
+    # Games (protocol/game.py GAME_ERROR_CODES; the tables raise them).
+    ACCOUNT_REQUIRED = "account_required"  # guests and token-only players cannot play
+    GAMES_UNAVAILABLE = "games_unavailable"  # this server runs no tables
+    NO_SUCH_TABLE = "no_such_table"
+    NO_SUCH_GAME = "no_such_game"
+    SEAT_TAKEN = "seat_taken"
+    TABLE_FULL = "table_full"
+    ALREADY_SEATED = "already_seated"
+    NOT_SEATED = "not_seated"
+    BUY_IN_OUT_OF_RANGE = "buy_in_out_of_range"
+    TOP_UP_OUT_OF_RANGE = "top_up_out_of_range"
+    WAIT_LIST_FULL = "wait_list_full"
+    ALREADY_WATCHING = "already_watching"
+    WATCHERS_FULL = "watchers_full"
+    NO_HAND_RUNNING = "no_hand_running"
+    WRONG_HAND = "wrong_hand"
+    NOT_YOUR_TURN = "not_your_turn"
+    ILLEGAL_ACTION = "illegal_action"
+    HAND_RESTARTING = "hand_restarting"
     # Resume: the events between the client's last seq and the replay buffer are gone.
     REPLAY_GAP = "replay_gap"
     # Our fault, not the client's: retry later.

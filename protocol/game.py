@@ -17,7 +17,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from protocol.messages import RequestId
+from protocol.fields import RequestId
 
 TABLE_ID_CHARS_MAX: Final = 64
 TABLE_NAME_CHARS_MAX: Final = 64

@@ -10,8 +10,9 @@ Conventions (docs/protocol.md is the reader's version):
 - Unknown fields are refused (``forbid_unknown_fields``): the protocol is strict, and a newer
   client negotiates the version it speaks in :class:`Hello` instead.
 
-New features (lobby, tables, tournaments) add request structs to :data:`Request`, reply structs
-to :data:`ServerMessage`, push bodies to :data:`PushBody`, and rows to protocol/phases.py.
+New features add request structs to :data:`Request`, reply structs to :data:`Reply`, push
+bodies to :data:`PushBody`, and rows to protocol/phases.py. Cash games (lobby, tables, hands)
+live in protocol/game.py and join the unions here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from typing import Annotated, Final, Literal
 
 import msgspec
 from msgspec import Meta
+
+from protocol.fields import RequestId, Seq
+from protocol.game import GamePush, GameReply, GameRequest
 
 PROTOCOL_VERSIONS: Final = (1,)  # versions this code speaks, oldest first
 
@@ -33,8 +37,6 @@ ERROR_MESSAGE_CHARS_MAX: Final = 512
 NOTICE_TEXT_CHARS_MAX: Final = 4096
 TABLE_IDS_MAX: Final = 64
 
-RequestId = Annotated[int, Meta(ge=0, le=2**32 - 1)]
-Seq = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 Version = Annotated[int, Meta(ge=1, le=2**16 - 1)]
 PlayerName = Annotated[str, Meta(min_length=1, max_length=PLAYER_NAME_CHARS_MAX)]
 Password = Annotated[str, Meta(max_length=PASSWORD_CHARS_MAX)]
@@ -165,6 +167,7 @@ Request = (
     | WalletTransfer
     | WalletDeposit
     | WalletWithdraw
+    | GameRequest  # protocol/game.py: lobby, tables, hands
 )
 
 # --- server -> client: replies ---------------------------------------------------------------
@@ -272,7 +275,7 @@ class SessionState(_Message, tag="session_state", frozen=True):
     table_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=TABLE_IDS_MAX)]
 
 
-PushBody = Notice | SessionState
+PushBody = Notice | SessionState | GamePush
 
 
 class Event(_Message, tag="event", frozen=True):
@@ -282,7 +285,5 @@ class Event(_Message, tag="event", frozen=True):
     body: PushBody
 
 
-Reply = Welcome | LoggedIn | Pong | Ok | Error | Balance | HistoryPage | TransferResult
-ServerMessage = (
-    Welcome | LoggedIn | Pong | Ok | Error | Balance | HistoryPage | TransferResult | Event
-)
+Reply = Welcome | LoggedIn | Pong | Ok | Error | Balance | HistoryPage | TransferResult | GameReply
+ServerMessage = Reply | Event

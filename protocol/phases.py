@@ -9,9 +9,10 @@ fails (bad password, unsupported version) leaves the phase as it was.
 from __future__ import annotations
 
 import enum
-from typing import Final, final
+from typing import Final, final, get_args
 
 from protocol.errors import ErrorCode, RemoteProtocolError
+from protocol.game import GameRequest
 from protocol.messages import (
     Authenticate,
     GuestLogin,
@@ -52,6 +53,7 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     (Phase.AUTHENTICATED, WalletTransfer): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, WalletDeposit): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, WalletWithdraw): Phase.AUTHENTICATED,
+    **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(GameRequest)},
 }
 
 

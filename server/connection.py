@@ -13,7 +13,7 @@ import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final, Literal, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final, get_args
 
 import trio
 from trio_websocket import (
@@ -21,8 +21,10 @@ from trio_websocket import (
     WebSocketConnection,
 )
 
+from actors.table_messages import GameRefused
 from protocol.codec import encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
+from protocol.game import GameRequest
 from protocol.messages import (
     PROTOCOL_VERSIONS,
     Authenticate,
@@ -93,6 +95,7 @@ class Connection:
             Authenticate: self._authenticate,
             Logout: self._logout,
             **dict.fromkeys(WALLET_REQUESTS, self._wallet),
+            **dict.fromkeys(get_args(GameRequest), self._game),
         }
 
     # Outlet: called by sessions (pushes) and by this task (replies). Never blocks.
@@ -365,6 +368,25 @@ class Connection:
                 ErrorCode.WALLET_UNAVAILABLE, "this server has no wallet", request.id
             )
         self._reply(await wallet_requests.handle(self.session, request))
+
+    async def _game(self, request: GameRequest) -> None:
+        games = self.gateway.game_requests
+        session = self.session
+        if games is None or session is None:
+            raise RemoteProtocolError(
+                ErrorCode.GAMES_UNAVAILABLE, "this server runs no tables", request.id
+            )
+        if session.player_id is None:
+            raise RemoteProtocolError(
+                ErrorCode.ACCOUNT_REQUIRED, "playing needs a registered account", request.id
+            )
+        try:
+            reply = await games.handle(session.player_id, session.player, request)
+        except GameRefused as exc:
+            # The tables' codes are ours too; one missing from ErrorCode is our bug, and
+            # ErrorCode() raising ValueError crashes this actor.
+            raise RemoteProtocolError(ErrorCode(exc.code), str(exc), request.id) from None
+        self._reply(reply if reply is not None else Ok(id=request.id))
 
     async def _logout(self, request: Logout) -> None:
         self._reply(Ok(id=request.id))

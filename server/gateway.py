@@ -38,8 +38,10 @@ from trio_websocket import (
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
 from persistence.store import Store
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder
+from protocol.game import GameRequest
 from protocol.messages import (
     PushBody,
+    Reply,
     Role,
 )
 from server.auth import CLOCK_SKEW_LEEWAY_S, HashingCost, PasswordHasher, TokenSigner
@@ -97,6 +99,14 @@ class SessionHooks(Protocol):
         """Pushes that bring a resumed client up to date (its tables' state)."""
 
 
+class GameRequests(Protocol):
+    """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
+    side implements it (ask the lobby or a table actor). Raise GameRefused for the client's
+    mistakes; return the reply, or None for a plain ``ok``."""
+
+    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None: ...
+
+
 @final
 class NoTables:
     """SessionHooks for a server without tables yet: nothing to hold, nothing to send."""
@@ -124,9 +134,11 @@ class Gateway:
         nursery: trio.Nursery,
         sessions_supervisor: Supervisor | None = None,
         wallet_requests: WalletRequests | None = None,
+        game_requests: GameRequests | None = None,
     ) -> None:
         self.accounts = accounts
         self.wallet_requests = wallet_requests
+        self.game_requests = game_requests
         # With a supervisor, each session is also a temporary actor session:<id> under it.
         self.sessions_supervisor = sessions_supervisor
         self._session_refs: dict[str, ActorRef[SessionMessage]] = {}
@@ -161,6 +173,12 @@ class Gateway:
         for session in sessions:
             session.push(body)
         return len(sessions)
+
+    def deliver(self, player_id: int, body: PushBody) -> None:
+        """PlayerChannel for the tables (actors/table_messages.py): push ``body`` to every
+        session of the player with this account id. Never blocks, never raises."""
+        for session in self.sessions.of_player_id(player_id):
+            session.push(body)
 
     def push_to_session(self, session_id: str, body: PushBody) -> bool:
         session = self.sessions.get(session_id)
@@ -254,6 +272,7 @@ async def serve_gateway(
     hashing: HashingCost | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     metrics_registry: CollectorRegistry | None = REGISTRY,
+    game_requests: GameRequests | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -274,6 +293,7 @@ async def serve_gateway(
             nursery,
             sessions_supervisor() if sessions_supervisor is not None else None,
             WalletRequests(wallet, accounts) if wallet is not None else None,
+            game_requests,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -308,6 +328,7 @@ async def run_gateway(
     hooks: SessionHooks | None = None,
     limits: GatewayLimits | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
+    game_requests: GameRequests | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, jwt_secret,
@@ -322,5 +343,6 @@ async def run_gateway(
         limits=limits,
         hooks=hooks,
         sessions_supervisor=sessions_supervisor,
+        game_requests=game_requests,
         task_status=task_status,
     )

@@ -115,6 +115,7 @@ class SessionRegistry:
         self.replay_events_max: Final = replay_events_max
         self._by_id: dict[str, PlayerSession] = {}
         self._by_player: dict[str, dict[str, PlayerSession]] = {}
+        self._by_player_id: dict[int, dict[str, PlayerSession]] = {}
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -130,6 +131,9 @@ class SessionRegistry:
     def of_player(self, player: str) -> list[PlayerSession]:
         return list(self._by_player.get(player, {}).values())
 
+    def of_player_id(self, player_id: int) -> list[PlayerSession]:
+        return list(self._by_player_id.get(player_id, {}).values())
+
     def create(
         self, session_id: str, player: str, role: Role, player_id: int | None = None
     ) -> PlayerSession:
@@ -142,6 +146,8 @@ class SessionRegistry:
         )
         self._by_id[session_id] = session
         self._by_player.setdefault(player, {})[session_id] = session
+        if player_id is not None:
+            self._by_player_id.setdefault(player_id, {})[session_id] = session
         return session
 
     def remove(self, session: PlayerSession) -> None:
@@ -151,6 +157,12 @@ class SessionRegistry:
             of_player.pop(session.session_id, None)
             if not of_player:
                 del self._by_player[session.player]
+        if session.player_id is not None:
+            of_id = self._by_player_id.get(session.player_id)
+            if of_id is not None:
+                of_id.pop(session.session_id, None)
+                if not of_id:
+                    del self._by_player_id[session.player_id]
 
 
 @final

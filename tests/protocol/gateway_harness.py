@@ -15,7 +15,7 @@ from persistence.store import Store, open_store
 from protocol.codec import ServerMessageDecoder, encode
 from protocol.messages import Hello, PushBody, ServerMessage, Welcome
 from server.auth import CHEAP_HASHING_FOR_TESTS
-from server.gateway import Gateway, GatewayLimits, SessionHooks, serve_gateway
+from server.gateway import GameRequests, Gateway, GatewayLimits, SessionHooks, serve_gateway
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
@@ -29,6 +29,7 @@ async def gateway_and_store(
     hooks: SessionHooks | None = None,
     database_url: str | None = None,
     metrics_registry: CollectorRegistry | None = None,
+    game_requests: GameRequests | None = None,
 ) -> AsyncIterator[tuple[Gateway, Store]]:
     url = database_url or f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
     async with open_store(url) as store, trio.open_nursery() as nursery:
@@ -41,6 +42,7 @@ async def gateway_and_store(
                 hooks=hooks,
                 hashing=CHEAP_HASHING_FOR_TESTS,
                 metrics_registry=metrics_registry,
+                game_requests=game_requests,
             )
         )
         try:
@@ -56,9 +58,14 @@ async def running_gateway(
     limits: GatewayLimits | None = None,
     hooks: SessionHooks | None = None,
     database_url: str | None = None,
+    game_requests: GameRequests | None = None,
 ) -> AsyncIterator[Gateway]:
     async with gateway_and_store(
-        tmp_path, limits=limits, hooks=hooks, database_url=database_url
+        tmp_path,
+        limits=limits,
+        hooks=hooks,
+        database_url=database_url,
+        game_requests=game_requests,
     ) as (gateway, _store):
         yield gateway
 

@@ -1,0 +1,11 @@
+"""Field types shared by every message module (messages.py, game.py), kept apart so that
+messages.py can build the protocol's unions from game.py without an import cycle."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta
+
+RequestId = Annotated[int, Meta(ge=0, le=2**32 - 1)]
+Seq = Annotated[int, Meta(ge=0, le=2**63 - 1)]

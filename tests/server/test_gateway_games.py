@@ -1,0 +1,112 @@
+"""Lobby and table messages (protocol/game.py) through the gateway: requests go to the
+tables' GameRequests, refusals keep their codes, table pushes reach the player's sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actors.table_messages import GameRefused
+from protocol.client import ServerError, open_client
+from protocol.errors import ErrorCode
+from protocol.game import (
+    GAME_ERROR_CODES,
+    GameRequest,
+    HandStarted,
+    JoinTable,
+    ListTables,
+    SitOut,
+    TableList,
+)
+from protocol.messages import Event, Ok, Reply
+from server.gateway import GatewayLimits
+from tests.protocol.gateway_harness import PASSWORD, running_gateway
+
+
+class RecordingTables:
+    """A GameRequests double: answers from a script and records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, str, GameRequest]] = []
+
+    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None:
+        self.asked.append((player_id, player, request))
+        if isinstance(request, ListTables):
+            return TableList(id=request.id, tables=())
+        if isinstance(request, JoinTable):
+            raise GameRefused("table_full", f"table {request.table_id} is full")
+        return None
+
+
+async def test_game_requests_reach_the_tables_with_the_players_account(tmp_path: Path) -> None:
+    tables = RecordingTables()
+    async with (
+        running_gateway(tmp_path, game_requests=tables) as gateway,
+        open_client(gateway.url) as client,
+    ):
+        await client.register("alice", PASSWORD)
+        listed = await client.request(ListTables(id=0))
+        assert isinstance(listed, TableList) and listed.tables == ()
+        assert isinstance(await client.request(SitOut(id=0, table_id="t1")), Ok)
+        with pytest.raises(ServerError) as info:
+            await client.request(JoinTable(id=0, table_id="t1", buy_in=100))
+        assert info.value.code == "table_full"
+        session = gateway.sessions.of_player("alice")[0]
+        assert [(pid, name) for pid, name, _ in tables.asked] == [(session.player_id, "alice")] * 3
+
+
+async def test_table_pushes_reach_every_session_of_the_player(tmp_path: Path) -> None:
+    async with (
+        running_gateway(tmp_path, game_requests=RecordingTables()) as gateway,
+        open_client(gateway.url) as first,
+        open_client(gateway.url) as second,
+    ):
+        await first.register("alice", PASSWORD)
+        await second.login("alice", PASSWORD)
+        player_id = gateway.sessions.of_player("alice")[0].player_id
+        assert player_id is not None
+        body = HandStarted(
+            table_id="t1",
+            hand_number=1,
+            button=0,
+            seats=(0, 1),
+            stacks=(100, 100),
+            small_blind_seat=0,
+            big_blind_seat=1,
+        )
+        gateway.deliver(player_id, body)
+        gateway.deliver(player_id + 1000, body)  # nobody: silently nothing
+        assert await first.next_event() == Event(seq=1, body=body)
+        assert await second.next_event() == Event(seq=1, body=body)
+
+
+async def test_without_tables_game_requests_are_refused(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path) as gateway, open_client(gateway.url) as client:
+        await client.register("alice", PASSWORD)
+        with pytest.raises(ServerError) as info:
+            await client.request(ListTables(id=0))
+        assert info.value.code == ErrorCode.GAMES_UNAVAILABLE
+
+
+async def test_guests_cannot_play(tmp_path: Path) -> None:
+    limits = GatewayLimits(guest_login=True)
+    async with (
+        running_gateway(tmp_path, limits=limits, game_requests=RecordingTables()) as gateway,
+        open_client(gateway.url) as client,
+    ):
+        await client.guest_login()
+        with pytest.raises(ServerError) as info:
+            await client.request(ListTables(id=0))
+        assert info.value.code == ErrorCode.ACCOUNT_REQUIRED
+
+
+async def test_game_requests_need_a_login(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path) as gateway, open_client(gateway.url) as client:
+        with pytest.raises(ServerError) as info:
+            await client.request(ListTables(id=0))
+        assert info.value.code == ErrorCode.NOT_AUTHENTICATED
+
+
+def test_every_game_refusal_code_is_a_protocol_error_code() -> None:
+    assert set(GAME_ERROR_CODES) <= {code.value for code in ErrorCode}

@@ -1,0 +1,272 @@
+"""The hand actor: runs one ``poker.Hand`` for its table, with the action clock.
+
+A hand is a TRANSIENT child of its table (``context.children``) that keeps a snapshot: if it
+crashes, the runtime restarts it from the state before the message that crashed it, and
+``started()`` prompts the player to act again. When the hand is over it reports the result to
+the table and stops (a normal exit removes it).
+
+The clock: the player to act has ``action_timeout_ms``; then their time bank runs (a
+``TimeBankStarted`` push); then the hand acts for them (check if free, else fold; show at a
+showdown; one run when offered to run it twice) and reports them as timed out: the table sits
+them out after the hand. A disconnected player's seat is held: their time bank starts at once
+instead of the action time. Time comes from trio's clock, so tests run on ``autojump_clock``.
+"""
+
+from __future__ import annotations
+
+from typing import Final, final
+
+import msgspec
+import trio
+
+from actors.runtime import Actor, ActorRef, Timer
+from actors.table_messages import (
+    Audience,
+    DecisionTimeout,
+    HandAct,
+    HandFinished,
+    HandMessage,
+    HandProgress,
+    SeatConnection,
+    TableMessage,
+)
+from actors.table_view import action_required, pushes_for
+from poker import (
+    AgreeRunItTwice,
+    AnyAction,
+    BetOrRaiseTo,
+    BlindSeats,
+    CheckOrCall,
+    Deck,
+    Event,
+    Fold,
+    Hand,
+    HandConfig,
+    IllegalAction,
+    Muck,
+    SeatSetup,
+    Show,
+)
+from poker.events import AnyEvent
+from protocol.game import GamePush, TimeBankStarted
+
+# A hand that goes on for more prompts than this is a bug (a 10-handed hand needs < 200).
+DECISIONS_PER_HAND_MAX: Final = 2_000
+
+
+@final
+class HandSetup(msgspec.Struct, frozen=True):
+    """What the table gives its hand (the deck travels beside it, once)."""
+
+    table_id: str
+    hand_number: int
+    config: HandConfig
+    seats: tuple[SeatSetup, ...]
+    button: int
+    blinds: BlindSeats
+    time_banks_ms: tuple[tuple[int, int], ...]  # (seat, ms)
+    disconnected: tuple[int, ...]
+    action_timeout_ms: int
+
+
+@final
+class HandState(msgspec.Struct, frozen=True):
+    """The snapshot: the engine's own bytes plus the clock's bookkeeping."""
+
+    engine: bytes
+    decision: int
+    time_banks_ms: tuple[tuple[int, int], ...]
+    disconnected: tuple[int, ...]
+    timed_out: tuple[int, ...]
+
+
+def _record(seat: int, action: str, amount: int, agree: bool) -> AnyAction:
+    """A wire action name as the engine's record; an unknown name is the player's mistake."""
+    match action:
+        case "fold":
+            return Fold(seat=seat)
+        case "check_or_call":
+            return CheckOrCall(seat=seat)
+        case "bet_or_raise_to":
+            return BetOrRaiseTo(seat=seat, amount=amount)
+        case "show":
+            return Show(seat=seat)
+        case "muck":
+            return Muck(seat=seat)
+        case "run_it_twice":
+            return AgreeRunItTwice(seat=seat, agree=agree)
+    raise UnknownAction(f"unknown action {action!r}")
+
+
+class UnknownAction(IllegalAction):
+    code = "illegal_action"
+
+
+@final
+class HandActor(Actor[HandMessage]):
+    kind = "hand"
+    mailbox_capacity = 256  # a hand gets one act per prompt plus its timers
+    # A flooded hand is a broken table: crash it, the table's supervisor decides.
+    keeps_snapshot = True
+    reply_errors = (IllegalAction,)
+
+    def __init__(self, setup: HandSetup, deck: Deck, table: ActorRef[TableMessage]) -> None:
+        self.setup = setup
+        self.table = table
+        self.hand = Hand(setup.config, setup.seats, setup.button, deck, setup.blinds)
+        self.decision = 0
+        self.time_banks_ms = dict(setup.time_banks_ms)
+        self.disconnected = set(setup.disconnected)
+        self.timed_out: list[int] = []
+        self.restored = False
+        self.timer: Timer | None = None
+        self.bank_started_s: float | None = None  # trio time the time bank began, if running
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def started(self) -> None:
+        if not self.restored:
+            self._report(self.hand.start())
+        # After a crash restart the player is prompted again, with a fresh action clock.
+        self._prompt_or_finish()
+
+    def snapshot(self) -> HandState:
+        return HandState(
+            engine=self.hand.snapshot(),
+            decision=self.decision,
+            time_banks_ms=tuple(self.time_banks_ms.items()),
+            disconnected=tuple(sorted(self.disconnected)),
+            timed_out=tuple(self.timed_out),
+        )
+
+    def restore(self, snapshot: object) -> None:
+        assert isinstance(snapshot, HandState)
+        self.hand = Hand.restore(snapshot.engine)
+        self.decision = snapshot.decision
+        self.time_banks_ms = dict(snapshot.time_banks_ms)
+        self.disconnected = set(snapshot.disconnected)
+        self.timed_out = list(snapshot.timed_out)
+        self.restored = True
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def handle(self, message: HandMessage) -> object:
+        match message:
+            case HandAct(seat=seat, action=action, amount=amount, agree=agree):
+                record = _record(seat, action, amount, agree)
+                events = self.hand.apply(record)  # IllegalAction: the player's, nothing changed
+                self._spend_time_bank(seat)
+                self._report(events)
+                self._prompt_or_finish()
+            case DecisionTimeout(decision=decision, time_bank=time_bank):
+                if decision == self.decision and not self.hand.is_over:
+                    self._on_timeout(time_bank)
+            case SeatConnection(seat=seat, connected=connected):
+                if connected:
+                    self.disconnected.discard(seat)
+                else:
+                    self.disconnected.add(seat)
+            case _:
+                raise TypeError(f"hand: unexpected message {message!r}")
+        return None
+
+    # --- the clock --------------------------------------------------------------------------
+
+    def _prompt_or_finish(self) -> None:
+        if self.hand.is_over:
+            self._finish()
+            return
+        seat = self.hand.actor
+        assert seat is not None, "a hand that is not over waits for someone"
+        self.decision += 1
+        if self.decision > DECISIONS_PER_HAND_MAX:
+            raise RuntimeError(f"hand {self.setup.hand_number}: more than the decisions bound")
+        if self.timer is not None:
+            self.timer.cancel()
+        self.bank_started_s = None
+        bank_ms = self.time_banks_ms.get(seat, 0)
+        act_ms = 0 if seat in self.disconnected else self.setup.action_timeout_ms
+        prompt = action_required(
+            self.setup.table_id, self.setup.hand_number, self.hand.legal_actions(), act_ms, bank_ms
+        )
+        self._send((), [(None, prompt)])
+        if act_ms > 0:
+            self.timer = self.context.send_after(
+                act_ms / 1000, DecisionTimeout(decision=self.decision, time_bank=False)
+            )
+        else:
+            self._start_time_bank(seat)
+
+    def _start_time_bank(self, seat: int) -> None:
+        bank_ms = self.time_banks_ms.get(seat, 0)
+        if bank_ms <= 0:
+            # Nothing in reserve: the timeout is now (through the mailbox, like any timer).
+            self.timer = self.context.send_after(
+                0, DecisionTimeout(decision=self.decision, time_bank=True)
+            )
+            return
+        self.bank_started_s = trio.current_time()
+        body = TimeBankStarted(
+            table_id=self.setup.table_id,
+            hand_number=self.setup.hand_number,
+            seat=seat,
+            time_bank_ms=bank_ms,
+        )
+        self._send((), [(None, body)])
+        self.timer = self.context.send_after(
+            bank_ms / 1000, DecisionTimeout(decision=self.decision, time_bank=True)
+        )
+
+    def _spend_time_bank(self, seat: int) -> None:
+        if self.bank_started_s is None:
+            return
+        used_ms = int((trio.current_time() - self.bank_started_s) * 1000)
+        self.time_banks_ms[seat] = max(0, self.time_banks_ms.get(seat, 0) - used_ms)
+        self.bank_started_s = None
+
+    def _on_timeout(self, time_bank: bool) -> None:
+        seat = self.hand.actor
+        assert seat is not None
+        if not time_bank:
+            self._start_time_bank(seat)
+            return
+        self.time_banks_ms[seat] = 0
+        self.bank_started_s = None
+        legal = self.hand.legal_actions()
+        record: AnyAction
+        if legal.show:
+            record = Show(seat=seat)  # never forfeit a pot for the player by mucking
+        elif legal.run_it_twice:
+            record = AgreeRunItTwice(seat=seat, agree=False)
+        elif legal.check:
+            record = CheckOrCall(seat=seat)
+        else:
+            record = Fold(seat=seat)
+        if seat not in self.timed_out:
+            self.timed_out.append(seat)
+        self._report(self.hand.apply(record), timed_out_seat=seat)
+        self._prompt_or_finish()
+
+    # --- reporting --------------------------------------------------------------------------
+
+    def _report(self, events: list[Event], timed_out_seat: int | None = None) -> None:
+        pushes = pushes_for(self.setup.table_id, self.setup.hand_number, events, timed_out_seat)
+        self._send(tuple(events), pushes)  # type: ignore[arg-type]  # engine events only
+
+    def _send(self, events: tuple[AnyEvent, ...], pushes: list[tuple[Audience, GamePush]]) -> None:
+        self.table.tell(
+            HandProgress(hand_number=self.setup.hand_number, events=events, pushes=tuple(pushes))
+        )
+
+    def _finish(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.table.tell(
+            HandFinished(
+                hand_number=self.setup.hand_number,
+                result=self.hand.result,
+                time_banks_ms=tuple(self.time_banks_ms.items()),
+                timed_out=tuple(self.timed_out),
+            )
+        )
+        self.context.stop()

@@ -1,0 +1,56 @@
+"""The tables a fresh server opens (``make run``), and start-up recovery of stored tables.
+
+``start_tables`` is what the composition root calls once the ``tables`` supervisor and the
+lobby run: every table with a stored snapshot comes back from it (a hand that was running is
+voided, its chips back in the stacks), then every seed table not stored yet is opened.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from actors.runtime import Supervisor
+from actors.table import SNAPSHOT_KIND, decode_table_state, table_spec
+from actors.table_messages import TableConfig, TableDeps
+from poker import Variant
+
+SEED_TABLES: Final[tuple[TableConfig, ...]] = (
+    TableConfig(table_id="nt-1-2-a", name="Hold'em 1/2 A", variant=Variant.NO_LIMIT_HOLDEM,
+                small_blind=1, big_blind=2, seats=6),
+    TableConfig(table_id="nt-1-2-b", name="Hold'em 1/2 B", variant=Variant.NO_LIMIT_HOLDEM,
+                small_blind=1, big_blind=2, seats=9),
+    TableConfig(table_id="nt-5-10", name="Hold'em 5/10", variant=Variant.NO_LIMIT_HOLDEM,
+                small_blind=5, big_blind=10, seats=6),
+    TableConfig(table_id="ft-2-4", name="Limit Hold'em 2/4", variant=Variant.FIXED_LIMIT_HOLDEM,
+                small_blind=1, big_blind=2, seats=9),
+    TableConfig(table_id="ft-5-10", name="Limit Hold'em 5/10",
+                variant=Variant.FIXED_LIMIT_HOLDEM, small_blind=2, big_blind=5, seats=9),
+    TableConfig(table_id="pt-1-2", name="Pot-Limit Hold'em 1/2",
+                variant=Variant.POT_LIMIT_HOLDEM, small_blind=1, big_blind=2, seats=6),
+    TableConfig(table_id="pt-2-5", name="Pot-Limit Hold'em 2/5",
+                variant=Variant.POT_LIMIT_HOLDEM, small_blind=2, big_blind=5, seats=6),
+    TableConfig(table_id="po-1-2", name="Omaha 1/2", variant=Variant.POT_LIMIT_OMAHA,
+                small_blind=1, big_blind=2, seats=6),
+    TableConfig(table_id="po-2-5", name="Omaha 2/5", variant=Variant.POT_LIMIT_OMAHA,
+                small_blind=2, big_blind=5, seats=9),
+    TableConfig(table_id="po8-1-2", name="Omaha Hi/Lo 1/2",
+                variant=Variant.POT_LIMIT_OMAHA_HI_LO, small_blind=1, big_blind=2, seats=6),
+    TableConfig(table_id="po8-2-5", name="Omaha Hi/Lo 2/5",
+                variant=Variant.POT_LIMIT_OMAHA_HI_LO, small_blind=2, big_blind=5, seats=9),
+)  # fmt: skip
+
+
+async def start_tables(
+    tables: Supervisor, deps: TableDeps, seeds: tuple[TableConfig, ...] = SEED_TABLES
+) -> list[str]:
+    """Recover stored tables, then open the seeds not stored yet; returns the table ids."""
+    started: list[str] = []
+    for stored in await deps.store.load_snapshots(SNAPSHOT_KIND):
+        config = decode_table_state(stored.data).config
+        await tables.start_actor(table_spec(config, deps, recovered=stored.data))
+        started.append(config.table_id)
+    for config in seeds:
+        if config.table_id not in started:
+            await tables.start_actor(table_spec(config, deps))
+            started.append(config.table_id)
+    return started

@@ -1,0 +1,731 @@
+"""The cash table actor: seats, buy-ins and cash-outs, the button, and one hand at a time.
+
+A table is a PERMANENT child of the ``tables`` supervisor. It keeps a snapshot (its state as
+msgpack bytes: the same bytes go to the store for recovery after a process restart) and owns
+its running hand as a TRANSIENT child (actors/hand.py). Between hands ``poker.seating`` plans
+who is dealt in and who posts (dead button, missed blinds, entry posts); a new hand starts
+``between_hands_ms`` after the last one whenever two or more players can play.
+
+Money: every chip at the table is in its escrow account (``escrow:table:<id>``). Buy-ins and
+top-ups move wallet -> escrow, cash-outs escrow -> wallet, rake escrow -> house, each with an
+idempotency key built from the table id and the table's own counters (seat events, hand
+numbers), so a retried transfer never moves money twice.
+
+Invariant (``AuditEscrow``; the tests assert it after every hand): the sum of stacks and
+pending top-ups equals the escrow balance. Stacks change only when a hand ends, in the same
+message as its rake transfer, so the invariant holds between any two messages.
+
+Recovery: a table restarted while a hand ran (its own crash, the hand's escalation, or a new
+process loading its stored snapshot) voids that hand: stacks are still those it started with.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Final, final
+
+import msgspec
+import structlog
+import trio
+
+from actors.hand import HandActor, HandSetup
+from actors.runtime import (
+    Actor,
+    ActorRef,
+    ChildSpec,
+    Overflow,
+    Restart,
+    SupervisionPolicy,
+    TargetError,
+    Timer,
+)
+from actors.table_history import hand_record
+from actors.table_messages import (
+    AddWatcher,
+    AuditEscrow,
+    ConnectionChanged,
+    EscrowAudit,
+    GameRefused,
+    GetListing,
+    GetSeats,
+    HandAct,
+    HandFinished,
+    HandProgress,
+    JoinSeat,
+    JoinWaiting,
+    LeaveWaiting,
+    ListingChanged,
+    PlayerAct,
+    RemoveWatcher,
+    SeatConnection,
+    SeatGranted,
+    SeatInfo,
+    SitIn,
+    SitOutNext,
+    StandUp,
+    StartNextHand,
+    TableConfig,
+    TableDeps,
+    TableMessage,
+    TableSeats,
+    TopUpChips,
+)
+from persistence.snapshots import Snapshot
+from poker import BlindSeats, Deck, HandResult, IllegalAction, ReturningPost, SeatSetup
+from poker import events as ev
+from poker.seating import Positions, SeatedPlayer, plan_next_hand
+from protocol import game
+from services.ledger import WalletError, escrow
+
+log = structlog.get_logger("tablium.table")
+
+ACT_ASK_TIMEOUT_S: Final = 5.0  # the hand answers at once unless it is restarting
+EVENTS_PER_HAND_MAX: Final = 4_000  # bound: a hand with more events is a bug (crash)
+STATS_HANDS_MAX: Final = 500  # bound of the hands-per-hour window (oldest dropped)
+STATS_WINDOW_S: Final = 3600.0
+SNAPSHOT_KIND: Final = "table"
+
+
+class SeatRecord(msgspec.Struct, kw_only=True):
+    player_id: int
+    stack: int
+    pending_top_up: int = 0  # bought during a hand the player is in: added when it ends
+    sitting_out: bool = False
+    owes_big_blind: bool = True  # new players wait for the big blind (or post to enter)
+    owes_small_blind: bool = False
+    post_to_enter: bool = False
+    leaving: bool = False  # stood up during a hand: cashed out when it ends
+    connected: bool = True
+    time_bank_ms: int = 0
+
+
+class RunningHand(msgspec.Struct, frozen=True):
+    hand_number: int
+    seats: tuple[int, ...]
+    starting_stacks: tuple[int, ...]
+    started_at_ms: int
+
+
+class TableState(msgspec.Struct, kw_only=True):
+    """Everything durable about a table (the snapshot, runtime and store alike)."""
+
+    config: TableConfig
+    seats: dict[int, SeatRecord] = {}
+    previous: tuple[int, int, int] | None = None  # button, small blind, big blind
+    next_hand_number: int = 1
+    seat_events: int = 0  # counts buy-ins, top-ups and cash-outs: their idempotency keys
+    hands_played: int = 0
+    version: int = 0
+    running: RunningHand | None = None
+    wait_list: list[int] = []
+    watchers: list[int] = []
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(TableState)
+
+
+def decode_table_state(data: bytes) -> TableState:
+    return _decoder.decode(data)
+
+
+@dataclass
+class LiveHand:
+    """What the table has seen of the running hand (for snapshots to late viewers)."""
+
+    events: list[ev.Event] = field(default_factory=list)
+    holes: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    board: list[str] = field(default_factory=list)
+    pots: tuple[game.PotView, ...] = ()
+    bets: dict[int, int] = field(default_factory=dict)
+    prompt: game.ActionRequired | None = None
+
+
+@final
+class TableActor(Actor[TableMessage]):
+    kind = "table"
+    mailbox_capacity = 1024
+    mailbox_overflow = Overflow.STOP  # a flooded table is broken: restart (voids the hand)
+    keeps_snapshot = True
+    reply_errors = (GameRefused, WalletError, IllegalAction)
+    child_supervision = SupervisionPolicy(intensity=3, period_s=30.0)
+
+    def __init__(self, config: TableConfig, deps: TableDeps, recovered: bytes | None = None):
+        self.deps = deps
+        self.state = (
+            decode_table_state(recovered) if recovered is not None else TableState(config=config)
+        )
+        self.hand_ref: ActorRef[object] | None = None
+        self.live: LiveHand | None = None
+        self.start_timer: Timer | None = None
+        self.recent: collections.deque[tuple[float, int]] = collections.deque(
+            maxlen=STATS_HANDS_MAX
+        )
+
+    @property
+    def config(self) -> TableConfig:
+        return self.state.config
+
+    @property
+    def table_id(self) -> str:
+        return self.state.config.table_id
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        return _encoder.encode(self.state)
+
+    def restore(self, snapshot: object) -> None:
+        assert isinstance(snapshot, bytes)
+        self.state = decode_table_state(snapshot)
+
+    async def started(self) -> None:
+        if self.state.running is not None:
+            await self._void_running_hand()
+        await self._persist()
+        self._announce()
+        self._schedule_start()
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def handle(self, message: TableMessage) -> object:
+        match message:
+            case HandProgress():
+                self._on_progress(message)
+            case PlayerAct():
+                await self._act(message)
+            case HandFinished():
+                await self._on_finished(message)
+            case StartNextHand():
+                self.start_timer = None
+                await self._start_hand()
+            case JoinSeat():
+                return await self._join(message)
+            case TopUpChips(player_id=player_id, amount=amount):
+                await self._top_up(player_id, amount)
+            case SitOutNext(player_id=player_id):
+                record = self._record_of(player_id)
+                record.sitting_out = True
+                self._seat_changed(self._seat_of(player_id))
+                await self._persist()
+            case SitIn(player_id=player_id, post_now=post_now):
+                await self._sit_in(player_id, post_now)
+            case StandUp(player_id=player_id):
+                return await self._stand_up(player_id)
+            case JoinWaiting(player_id=player_id):
+                self._join_wait_list(player_id)
+            case LeaveWaiting(player_id=player_id):
+                if player_id in self.state.wait_list:
+                    self.state.wait_list.remove(player_id)
+                    self._announce()
+            case AddWatcher(player_id=player_id):
+                self._watch(player_id)
+            case RemoveWatcher(player_id=player_id):
+                if player_id in self.state.watchers:
+                    self.state.watchers.remove(player_id)
+            case ConnectionChanged(player_id=player_id, connected=connected):
+                self._connection(player_id, connected)
+            case GetListing():
+                return self.listing()
+            case GetSeats():
+                return self.seats_view()
+            case AuditEscrow():
+                return await self._audit()
+            case _:
+                raise TypeError(f"table: unexpected message {message!r}")
+        return None
+
+    # --- seats ------------------------------------------------------------------------------
+
+    def _seat_of(self, player_id: int) -> int:
+        for seat, record in self.state.seats.items():
+            if record.player_id == player_id:
+                return seat
+        raise GameRefused("not_seated", f"player {player_id} has no seat at {self.table_id}")
+
+    def _record_of(self, player_id: int) -> SeatRecord:
+        return self.state.seats[self._seat_of(player_id)]
+
+    def _in_running_hand(self, seat: int) -> bool:
+        running = self.state.running
+        return running is not None and seat in running.seats
+
+    def _next_key(self, what: str) -> str:
+        self.state.seat_events += 1
+        return f"{self.config.escrow_owner}:{what}:{self.state.seat_events}"
+
+    async def _join(self, message: JoinSeat) -> SeatGranted:
+        config, seats = self.config, self.state.seats
+        if any(r.player_id == message.player_id for r in seats.values()):
+            raise GameRefused("already_seated", f"already seated at {self.table_id}")
+        if len(seats) >= config.seats:
+            raise GameRefused("table_full", f"{self.table_id} is full")
+        seat = message.seat
+        if seat is None:
+            seat = min(s for s in range(config.seats) if s not in seats)
+        elif not 0 <= seat < config.seats or seat in seats:
+            raise GameRefused("seat_taken", f"seat {seat} is taken or does not exist")
+        if not config.min_buy_in <= message.buy_in <= config.max_buy_in:
+            raise GameRefused(
+                "buy_in_out_of_range",
+                f"buy-in must be {config.min_buy_in}..{config.max_buy_in}, got {message.buy_in}",
+            )
+        # A refused transfer (WalletError) stores nothing and changes nothing here.
+        key = f"{self.config.escrow_owner}:buy_in:{self.state.seat_events + 1}"
+        await self.deps.wallet.buy_in(key, message.player_id, config.escrow_owner, message.buy_in)
+        self.state.seat_events += 1
+        seats[seat] = SeatRecord(
+            player_id=message.player_id,
+            stack=message.buy_in,
+            post_to_enter=message.post_to_enter,
+            time_bank_ms=config.time_bank_ms,
+        )
+        if message.player_id in self.state.wait_list:
+            self.state.wait_list.remove(message.player_id)
+        if message.player_id in self.state.watchers:
+            self.state.watchers.remove(message.player_id)
+        await self._persist()
+        self._seat_changed(seat)
+        self.deps.channel.deliver(message.player_id, self.table_snapshot(message.player_id))
+        self._announce()
+        self._schedule_start()
+        return SeatGranted(table_id=self.table_id, seat=seat, stack=message.buy_in)
+
+    async def _top_up(self, player_id: int, amount: int) -> None:
+        seat = self._seat_of(player_id)
+        record = self.state.seats[seat]
+        total = record.stack + record.pending_top_up + amount
+        if amount <= 0 or total > self.config.max_buy_in:
+            raise GameRefused(
+                "top_up_out_of_range",
+                f"stack after top-up must stay at most {self.config.max_buy_in}",
+            )
+        key = f"{self.config.escrow_owner}:top_up:{self.state.seat_events + 1}"
+        await self.deps.wallet.buy_in(key, player_id, self.config.escrow_owner, amount)
+        self.state.seat_events += 1
+        if self._in_running_hand(seat):
+            record.pending_top_up += amount
+        else:
+            record.stack += amount
+        await self._persist()
+        self._seat_changed(seat)
+        self._schedule_start()
+
+    async def _sit_in(self, player_id: int, post_now: bool) -> None:
+        seat = self._seat_of(player_id)
+        record = self.state.seats[seat]
+        if record.stack + record.pending_top_up <= 0:
+            raise GameRefused("no_chips", "top up before sitting in")
+        record.sitting_out = False
+        record.post_to_enter = post_now
+        await self._persist()
+        self._seat_changed(seat)
+        self._schedule_start()
+
+    async def _stand_up(self, player_id: int) -> int | None:
+        seat = self._seat_of(player_id)
+        record = self.state.seats[seat]
+        if self._in_running_hand(seat):
+            record.leaving = True
+            record.sitting_out = True
+            await self._persist()
+            self._seat_changed(seat)
+            return None
+        amount = await self._cash_out(seat)
+        await self._persist()
+        self._announce()
+        return amount
+
+    async def _cash_out(self, seat: int) -> int:
+        """Remove the player and pay their chips back to the wallet."""
+        record = self.state.seats[seat]
+        amount = record.stack + record.pending_top_up
+        if amount > 0:
+            key = f"{self.config.escrow_owner}:cash_out:{self.state.seat_events + 1}"
+            await self.deps.wallet.cash_out(key, self.config.escrow_owner, record.player_id, amount)
+        self.state.seat_events += 1
+        del self.state.seats[seat]
+        self._seat_changed(seat)
+        if self.state.wait_list:
+            first = self.state.wait_list.pop(0)
+            self.deps.channel.deliver(first, game.SeatAvailable(table_id=self.table_id, seat=seat))
+        return amount
+
+    def _join_wait_list(self, player_id: int) -> None:
+        if any(r.player_id == player_id for r in self.state.seats.values()):
+            raise GameRefused("already_seated", f"already seated at {self.table_id}")
+        if player_id in self.state.wait_list:
+            return
+        if len(self.state.wait_list) >= self.config.wait_list_max:
+            raise GameRefused("wait_list_full", f"{self.config.wait_list_max} already waiting")
+        self.state.wait_list.append(player_id)
+        self._announce()
+
+    def _watch(self, player_id: int) -> None:
+        if player_id not in self.state.watchers:
+            if len(self.state.watchers) >= self.config.watchers_max:
+                raise GameRefused("watchers_full", f"{self.config.watchers_max} already watching")
+            self.state.watchers.append(player_id)
+        self.deps.channel.deliver(player_id, self.table_snapshot(player_id))
+
+    def _connection(self, player_id: int, connected: bool) -> None:
+        seat = self._seat_of(player_id)
+        self.state.seats[seat].connected = connected
+        if self.hand_ref is not None and self._in_running_hand(seat):
+            self.hand_ref.tell(SeatConnection(seat=seat, connected=connected))
+        self._seat_changed(seat)
+        if connected:
+            self.deps.channel.deliver(player_id, self.table_snapshot(player_id))
+            prompt = self.live.prompt if self.live is not None else None
+            if prompt is not None and prompt.seat == seat:
+                self.deps.channel.deliver(player_id, prompt)
+
+    # --- hands ------------------------------------------------------------------------------
+
+    def _schedule_start(self) -> None:
+        if self.state.running is not None or self.start_timer is not None:
+            return
+        ready = sum(
+            1
+            for r in self.state.seats.values()
+            if not r.sitting_out and not r.leaving and r.stack > 0
+        )
+        if ready >= 2:
+            delay_s = self.config.between_hands_ms / 1000
+            self.start_timer = self.context.send_after(delay_s, StartNextHand())
+
+    async def _start_hand(self) -> None:
+        if self.state.running is not None:
+            return
+        config, seats = self.config, self.state.seats
+        players = [
+            SeatedPlayer(
+                seat=seat,
+                player_id=str(r.player_id),
+                stack=r.stack,
+                sitting_out=r.sitting_out or r.leaving,
+                owes_big_blind=r.owes_big_blind,
+                owes_small_blind=r.owes_small_blind,
+                post_to_enter=r.post_to_enter,
+            )
+            for seat, r in seats.items()
+        ]
+        previous = Positions(*self.state.previous) if self.state.previous else None
+        plan = plan_next_hand(players, config.seats, previous)
+        if plan is None:
+            return
+        for missed in plan.missed:
+            seats[missed.seat].owes_big_blind |= missed.big_blind
+            seats[missed.seat].owes_small_blind |= missed.small_blind
+        for seat in plan.settled:
+            seats[seat].owes_big_blind = seats[seat].owes_small_blind = False
+            seats[seat].post_to_enter = False
+        posts = {
+            post.seat: (
+                ReturningPost.BIG_BLIND_AND_DEAD_SMALL
+                if post.dead_small_blind
+                else ReturningPost.BIG_BLIND
+            )
+            for post in plan.entry_posts
+        }
+        dealt = plan.dealt_in
+        number = self.state.next_hand_number
+        setup = HandSetup(
+            table_id=self.table_id,
+            hand_number=number,
+            config=config.hand_config(),
+            seats=tuple(
+                SeatSetup(
+                    seat=seat,
+                    player_id=str(seats[seat].player_id),
+                    stack=seats[seat].stack,
+                    posts=posts.get(seat, ReturningPost.NONE),
+                )
+                for seat in dealt
+            ),
+            button=plan.positions.button,
+            blinds=BlindSeats(small=plan.small_blind_poster, big=plan.big_blind_poster),
+            time_banks_ms=tuple((seat, seats[seat].time_bank_ms) for seat in dealt),
+            disconnected=tuple(seat for seat in dealt if not seats[seat].connected),
+            action_timeout_ms=config.action_timeout_ms,
+        )
+        positions = plan.positions
+        self.state.previous = (positions.button, positions.small_blind, positions.big_blind)
+        self.state.next_hand_number = number + 1
+        self.state.running = RunningHand(
+            hand_number=number,
+            seats=dealt,
+            starting_stacks=tuple(seats[seat].stack for seat in dealt),
+            started_at_ms=self.deps.clock_ms(),
+        )
+        # Durable before the first card: a restart from the store then voids this hand.
+        await self._persist()
+        self.live = LiveHand()
+        deck = Deck.shuffled(self.deps.rng)
+        spec = ChildSpec.worker(
+            f"hand:{self.table_id}:{number}",
+            partial(HandActor, setup, deck, self.context.ref),
+            restart=Restart.TRANSIENT,
+        )
+        self.hand_ref = await self.context.children.start_actor(spec)
+
+    def _on_progress(self, message: HandProgress) -> None:
+        running, live = self.state.running, self.live
+        if running is None or live is None or message.hand_number != running.hand_number:
+            return  # a voided hand's last words
+        live.events.extend(message.events)
+        if len(live.events) > EVENTS_PER_HAND_MAX:
+            raise RuntimeError(f"{self.table_id}: more than {EVENTS_PER_HAND_MAX} hand events")
+        for audience, body in message.pushes:
+            match body:
+                case game.HoleCards(seat=seat, cards=cards):
+                    live.holes[seat] = cards
+                case game.BoardDealt(cards=cards, run=0):
+                    live.board.extend(cards)
+                case game.PotsChanged(pots=pots):
+                    live.pots = pots
+                    live.bets.clear()
+                case game.ActionTaken(seat=seat, bet_to=bet_to):
+                    live.bets[seat] = bet_to
+                case game.BlindPosted(seat=seat, amount=amount, kind=kind) if kind != "ante":
+                    live.bets[seat] = live.bets.get(seat, 0) + amount
+                case game.ActionRequired():
+                    live.prompt = body
+                case _:
+                    pass
+            if audience is None:
+                self._broadcast(body)
+            else:
+                record = self.state.seats.get(audience)
+                if record is not None:
+                    self.deps.channel.deliver(record.player_id, body)
+
+    async def _act(self, message: PlayerAct) -> None:
+        seat = self._seat_of(message.player_id)
+        running = self.state.running
+        if running is None or self.hand_ref is None:
+            raise GameRefused("no_hand_running", f"no hand is running at {self.table_id}")
+        if message.hand_number != running.hand_number:
+            raise GameRefused("wrong_hand", f"hand {running.hand_number} is running")
+        if seat not in running.seats:
+            raise GameRefused("not_in_hand", "you are not dealt in this hand")
+        act = HandAct(seat=seat, action=message.action, amount=message.amount, agree=message.agree)
+        try:
+            await self.hand_ref.ask(act, timeout_s=ACT_ASK_TIMEOUT_S)
+        except TargetError as exc:  # the hand crashed on it or is restarting: try again
+            raise GameRefused("hand_restarting", "the hand is resuming; act again") from exc
+
+    async def _on_finished(self, message: HandFinished) -> None:
+        running, live = self.state.running, self.live
+        if running is None or message.hand_number != running.hand_number:
+            return
+        result = message.result
+        players = {seat: self.state.seats[seat].player_id for seat in running.seats}
+        if result.rake > 0:
+            key = f"{self.config.escrow_owner}:rake:{running.hand_number}"
+            await self.deps.wallet.take_rake(key, self.config.escrow_owner, result.rake)
+        for seat in result.seats:
+            record = self.state.seats[seat]
+            record.stack = result.stack_of(seat)
+        for seat, bank_ms in message.time_banks_ms:
+            record = self.state.seats[seat]
+            refill = self.config.time_bank_refill_ms
+            record.time_bank_ms = min(self.config.time_bank_max_ms, bank_ms + refill)
+        for seat in message.timed_out:
+            self.state.seats[seat].sitting_out = True  # silent: sat out until they return
+            self.state.seats[seat].post_to_enter = False
+        self.state.running = None
+        self.state.hands_played += 1
+        self.hand_ref = None
+        self.live = None
+        self.recent.append((trio.current_time(), sum(p.amount for p in result.pots)))
+        await self._save_history(running, players, live, result)
+        await self._after_hand()
+
+    async def _save_history(
+        self,
+        running: RunningHand,
+        players: dict[int, int],
+        live: LiveHand | None,
+        result: HandResult,
+    ) -> None:
+        record = hand_record(
+            config=self.config.hand_config(),
+            table_id=self.table_id,
+            hand_number=running.hand_number,
+            seat_count=self.config.seats,
+            players=players,
+            events=live.events if live is not None else [],
+            result=result,
+            started_at_ms=running.started_at_ms,
+            ended_at_ms=self.deps.clock_ms(),
+        )
+        await self.deps.store.save_hand(record)  # idempotent by hand id (a retry is a no-op)
+
+    async def _after_hand(self) -> None:
+        for seat, record in list(self.state.seats.items()):
+            record.stack += record.pending_top_up
+            record.pending_top_up = 0
+            if record.leaving:
+                await self._cash_out(seat)
+                continue
+            if record.stack == 0:
+                record.sitting_out = True  # busted: top up, then sit in
+            self._seat_changed(seat)
+        await self._persist()
+        self._announce()
+        self._schedule_start()
+
+    async def _void_running_hand(self) -> None:
+        running = self.state.running
+        assert running is not None
+        log.warning("hand voided", table=self.table_id, hand=running.hand_number)
+        # Stacks were never changed by the hand (they change when it ends), so every chip is
+        # back where it was when it started; escrow was never touched either.
+        self.state.running = None
+        self.live = None
+        self._broadcast(
+            game.HandVoided(
+                table_id=self.table_id,
+                hand_number=running.hand_number,
+                seats=running.seats,
+                stacks=tuple(self.state.seats[s].stack for s in running.seats),
+            )
+        )
+        await self._after_hand()
+
+    # --- views and delivery -----------------------------------------------------------------
+
+    def _audience(self) -> list[int]:
+        ids = [r.player_id for r in self.state.seats.values()]
+        ids.extend(w for w in self.state.watchers if w not in ids)
+        return ids
+
+    def _broadcast(self, body: game.GamePush) -> None:
+        deliver = self.deps.channel.deliver
+        for player_id in self._audience():
+            deliver(player_id, body)
+
+    def _seat_view(self, seat: int, record: SeatRecord) -> game.SeatView:
+        state: game.SeatState = "playing"
+        if record.leaving:
+            state = "leaving"
+        elif record.sitting_out:
+            state = "sitting_out"
+        elif record.owes_big_blind and not record.post_to_enter:
+            state = "waiting_big_blind"
+        return game.SeatView(
+            seat=seat,
+            player_id=record.player_id,
+            stack=record.stack,
+            state=state,
+            connected=record.connected,
+            in_hand=self._in_running_hand(seat),
+        )
+
+    def _seat_changed(self, seat: int) -> None:
+        record = self.state.seats.get(seat)
+        view = None if record is None else self._seat_view(seat, record)
+        self._broadcast(game.SeatChanged(table_id=self.table_id, seat=seat, view=view))
+
+    def listing(self) -> game.TableListing:
+        config = self.config
+        now = trio.current_time()
+        recent = [pot for at, pot in self.recent if now - at <= STATS_WINDOW_S]
+        return game.TableListing(
+            table_id=self.table_id,
+            name=config.name,
+            variant=config.variant.value,
+            small_blind=config.small_blind,
+            big_blind=config.big_blind,
+            buy_in_min=config.min_buy_in,
+            buy_in_max=config.max_buy_in,
+            seats_total=config.seats,
+            seats_taken=len(self.state.seats),
+            waiting=len(self.state.wait_list),
+            average_pot=sum(recent) // len(recent) if recent else 0,
+            hands_per_hour=len(recent),
+        )
+
+    def table_snapshot(self, player_id: int) -> game.TableSnapshot:
+        running, live = self.state.running, self.live
+        hole: tuple[str, ...] = ()
+        if live is not None:
+            for seat, record in self.state.seats.items():
+                if record.player_id == player_id and self._in_running_hand(seat):
+                    hole = live.holes.get(seat, ())
+        previous = self.state.previous
+        return game.TableSnapshot(
+            table_id=self.table_id,
+            listing=self.listing(),
+            seats=tuple(self._seat_view(s, r) for s, r in sorted(self.state.seats.items())),
+            button=previous[0] if previous else None,
+            hand_number=running.hand_number if running else 0,
+            board=tuple(live.board) if live else (),
+            pots=live.pots if live else (),
+            bets=tuple(sorted(live.bets.items())) if live else (),
+            hole_cards=hole,
+            to_act=live.prompt.seat if live and live.prompt else None,
+        )
+
+    def seats_view(self) -> TableSeats:
+        previous = self.state.previous
+        return TableSeats(
+            table_id=self.table_id,
+            seats=tuple(
+                SeatInfo(
+                    seat=seat,
+                    player_id=r.player_id,
+                    stack=r.stack,
+                    pending_top_up=r.pending_top_up,
+                    sitting_out=r.sitting_out,
+                    owes_big_blind=r.owes_big_blind,
+                    owes_small_blind=r.owes_small_blind,
+                    connected=r.connected,
+                    time_bank_ms=r.time_bank_ms,
+                    leaving=r.leaving,
+                )
+                for seat, r in sorted(self.state.seats.items())
+            ),
+            hand_number=self.state.running.hand_number if self.state.running else 0,
+            hands_played=self.state.hands_played,
+            button=previous[0] if previous else None,
+            watchers=tuple(self.state.watchers),
+            wait_list=tuple(self.state.wait_list),
+        )
+
+    async def _audit(self) -> EscrowAudit:
+        account = await self.deps.store.ledger_account(escrow(self.config.escrow_owner))
+        chips = sum(r.stack + r.pending_top_up for r in self.state.seats.values())
+        return EscrowAudit(chips=chips, escrow_balance=account.balance if account else 0)
+
+    def _announce(self) -> None:
+        lobby = self.context.registry.lookup(self.deps.lobby_name)
+        if lobby is not None:
+            lobby.tell(ListingChanged(listing=self.listing(), config=self.config))
+
+    async def _persist(self) -> None:
+        """Hand the durable state to the snapshot writer (waits only when it is full)."""
+        writer = self.deps.snapshots
+        if writer is None:
+            return
+        # Wall-clock microseconds keep versions moving forward across restarts, even when an
+        # in-process restart went back to an older runtime snapshot.
+        self.state.version = max(self.state.version + 1, self.deps.clock_ms() * 1000)
+        await writer.submit(
+            Snapshot(
+                kind=SNAPSHOT_KIND,
+                actor_id=self.table_id,
+                version=self.state.version,
+                data=_encoder.encode(self.state),
+            )
+        )
+
+
+def table_spec(config: TableConfig, deps: TableDeps, recovered: bytes | None = None) -> ChildSpec:
+    """The child spec of a table under the ``tables`` supervisor (name ``table:<id>``)."""
+    return ChildSpec.worker(
+        f"table:{config.table_id}", partial(TableActor, config, deps, recovered)
+    )

@@ -1,0 +1,85 @@
+"""A finished cash hand as a stored history row (PHH text plus summary columns). Pure.
+
+PHH numbers players by position (``p1`` first left of the button, the button last), so the
+table's seats are mapped to positions before the events are written, and the real seats go
+in the ``seats`` field (1-based, as PHH counts them). Limits of PHH: a dead small blind and a
+returning player's posted blinds have no PHH form; the history then records the action and
+the finishing stacks as played, with the standard blinds header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import msgspec
+
+from persistence.hands import HandPlayer, HandRecord
+from poker import HandResult, phh
+from poker import events as ev
+from poker.config import HandConfig
+from poker.simulate import history_from_events
+
+
+def _by_position(event: ev.Event, position_of: Mapping[int, int]) -> ev.Event:
+    seat = getattr(event, "seat", None)
+    if seat is None:
+        return event
+    return msgspec.structs.replace(event, seat=position_of[seat])
+
+
+def phh_text(
+    config: HandConfig,
+    table_id: str,
+    hand_number: int,
+    seat_count: int,
+    players: Mapping[int, int],
+    events: Sequence[ev.Event],
+    result: HandResult,
+) -> str:
+    """``players``: seat -> player id of every dealt-in seat."""
+    order = result.seats  # dealing order: position 0 first
+    position_of = {seat: pos for pos, seat in enumerate(order)}
+    history = history_from_events(
+        config,
+        result.starting_stacks,
+        [_by_position(event, position_of) for event in events],
+        result.stacks,
+    )
+    history = replace(
+        history,
+        table=table_id,
+        hand=hand_number,
+        seat_count=seat_count,
+        seats=tuple(seat + 1 for seat in order),
+        players=tuple(str(players[seat]) for seat in order),
+    )
+    return phh.dumps(history)
+
+
+def hand_record(
+    *,
+    config: HandConfig,
+    table_id: str,
+    hand_number: int,
+    seat_count: int,
+    players: Mapping[int, int],
+    events: Sequence[ev.Event],
+    result: HandResult,
+    started_at_ms: int,
+    ended_at_ms: int,
+) -> HandRecord:
+    return HandRecord(
+        hand_id=f"{table_id}:{hand_number}",
+        table_id=table_id,
+        game=f"{config.variant.value} {config.small_blind}/{config.big_blind}",
+        started_at_ms=started_at_ms,
+        ended_at_ms=ended_at_ms,
+        pot_total=sum(pot.amount for pot in result.pots),
+        rake=result.rake,
+        players=tuple(
+            HandPlayer(player_id=players[seat], seat=seat, net=result.net_of(seat))
+            for seat in result.seats
+        ),
+        phh=phh_text(config, table_id, hand_number, seat_count, players, events, result),
+    )

@@ -1,0 +1,341 @@
+"""What tables, hands and the lobby say to each other, their configuration and their errors.
+
+Messages between actors are frozen tagged msgspec Structs (docs/actors.md). The player side is
+:class:`PlayerChannel`: tables deliver wire bodies (protocol/game.py) with it, never waiting
+for a player (games never ask players).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final, Protocol, final
+
+import msgspec
+
+from persistence.snapshot_writer import SnapshotWriter
+from persistence.store import Store, wall_clock_ms
+from poker import AnteMode, AnyEvent, HandConfig, HandResult, Limit, Variant
+from protocol.game import GamePush, TableListing
+from services.wallet import Wallet
+
+SEATS_MIN: Final = 2
+SEATS_MAX: Final = 10
+
+
+class PlayerChannel(Protocol):
+    """Where a table's pushes go. ``deliver`` must not block and must not raise for an
+    unknown or disconnected player (the gateway's sessions keep or drop as they see fit)."""
+
+    def deliver(self, player_id: int, body: GamePush) -> None: ...
+
+
+# --- errors: the player's (client's) mistake, with a stable code for the error frame ---------
+
+
+class GameRefused(Exception):
+    """A game request refused; ``code`` is stable (protocol.game.GAME_ERROR_CODES)."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+@final
+class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """One cash table's game. Timers are in ms. ``time_bank_*``: each player's reserve of
+    extra time, refilled by ``time_bank_refill_ms`` per hand up to ``time_bank_max_ms``."""
+
+    table_id: str
+    name: str
+    variant: Variant
+    small_blind: int
+    big_blind: int
+    seats: int = 6
+    buy_in_min: int = 0  # 0: 40 big blinds
+    buy_in_max: int = 0  # 0: 200 big blinds
+    ante: int = 0
+    rake_bp: int = 500
+    rake_cap: int = 0  # 0: 3 big blinds
+    allow_run_it_twice: bool = True
+    action_timeout_ms: int = 15_000
+    time_bank_ms: int = 30_000
+    time_bank_max_ms: int = 60_000
+    time_bank_refill_ms: int = 2_000
+    between_hands_ms: int = 2_000
+    wait_list_max: int = 50  # bound: JoinWaitList beyond it is refused (wait_list_full)
+    watchers_max: int = 200  # bound: Watch beyond it is refused (watchers_full)
+
+    def __post_init__(self) -> None:
+        if not SEATS_MIN <= self.seats <= SEATS_MAX:
+            raise ValueError(f"{self.table_id}: seats must be in {SEATS_MIN}..{SEATS_MAX}")
+        if not 0 < self.small_blind <= self.big_blind:
+            raise ValueError(f"{self.table_id}: need 0 < small_blind <= big_blind")
+        if self.min_buy_in > self.max_buy_in or self.min_buy_in <= 0:
+            raise ValueError(f"{self.table_id}: need 0 < buy_in_min <= buy_in_max")
+        self.hand_config()  # the engine's own checks
+
+    @property
+    def min_buy_in(self) -> int:
+        return self.buy_in_min or 40 * self.big_blind
+
+    @property
+    def max_buy_in(self) -> int:
+        return self.buy_in_max or 200 * self.big_blind
+
+    @property
+    def escrow_owner(self) -> str:
+        return f"table:{self.table_id}"
+
+    def hand_config(self) -> HandConfig:
+        fixed = self.variant.limit is Limit.FIXED_LIMIT
+        return HandConfig(
+            variant=self.variant,
+            small_blind=self.small_blind,
+            big_blind=self.big_blind,
+            ante=self.ante,
+            ante_mode=AnteMode.EACH if self.ante else AnteMode.NONE,
+            small_bet=self.big_blind if fixed else 0,
+            big_bet=2 * self.big_blind if fixed else 0,
+            rake_bp=self.rake_bp,
+            rake_cap=self.rake_cap or 3 * self.big_blind,
+            allow_run_it_twice=self.allow_run_it_twice,
+        )
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class TableDeps:
+    """What every table shares. ``snapshots``: where durable table snapshots go (None: kept
+    in process only). ``rng``: shuffles the decks (seeded in tests)."""
+
+    store: Store
+    wallet: Wallet
+    channel: PlayerChannel
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    snapshots: SnapshotWriter | None = None
+    lobby_name: str = "lobby"
+    tables_supervisor: str = "tables"
+    clock_ms: Callable[[], int] = wall_clock_ms
+
+
+# --- to a table (from the gateway or the lobby) ---------------------------------------------
+
+
+class TableMessage(msgspec.Struct, frozen=True, tag=True):
+    """Base of every message a table handles."""
+
+
+class JoinSeat(TableMessage, frozen=True, tag=True):
+    """Reply: SeatGranted. ``seat`` None: any free seat."""
+
+    player_id: int
+    buy_in: int
+    seat: int | None = None
+    post_to_enter: bool = False
+
+
+class SeatGranted(msgspec.Struct, frozen=True):
+    table_id: str
+    seat: int
+    stack: int
+
+
+class TopUpChips(TableMessage, frozen=True, tag=True):
+    player_id: int
+    amount: int
+
+
+class SitOutNext(TableMessage, frozen=True, tag=True):
+    player_id: int
+
+
+class SitIn(TableMessage, frozen=True, tag=True):
+    """``post_now``: post what is owed to play the next hand; else wait for the big blind."""
+
+    player_id: int
+    post_now: bool
+
+
+class StandUp(TableMessage, frozen=True, tag=True):
+    """Reply: chips cashed out now, or None when the player is in a hand (after it)."""
+
+    player_id: int
+
+
+class JoinWaiting(TableMessage, frozen=True, tag=True):
+    player_id: int
+
+
+class LeaveWaiting(TableMessage, frozen=True, tag=True):
+    player_id: int
+
+
+class AddWatcher(TableMessage, frozen=True, tag=True):
+    player_id: int
+
+
+class RemoveWatcher(TableMessage, frozen=True, tag=True):
+    player_id: int
+
+
+class PlayerAct(TableMessage, frozen=True, tag=True):
+    """``action`` as protocol.game.Act."""
+
+    player_id: int
+    hand_number: int
+    action: str
+    amount: int = 0
+    agree: bool = False
+
+
+class ConnectionChanged(TableMessage, frozen=True, tag=True):
+    """From the player's session: the websocket dropped (seat held) or came back."""
+
+    player_id: int
+    connected: bool
+
+
+class GetListing(TableMessage, frozen=True, tag=True):
+    """Reply: TableListing."""
+
+
+class GetSeats(TableMessage, frozen=True, tag=True):
+    """Reply: TableSeats (for the admin API and tests)."""
+
+
+class AuditEscrow(TableMessage, frozen=True, tag=True):
+    """Reply: EscrowAudit, read between two messages so nothing moves meanwhile."""
+
+
+class SeatInfo(msgspec.Struct, frozen=True):
+    seat: int
+    player_id: int
+    stack: int
+    pending_top_up: int
+    sitting_out: bool
+    owes_big_blind: bool
+    owes_small_blind: bool
+    connected: bool
+    time_bank_ms: int
+    leaving: bool
+
+
+class TableSeats(msgspec.Struct, frozen=True):
+    table_id: str
+    seats: tuple[SeatInfo, ...]
+    hand_number: int  # the running hand, 0 if none
+    hands_played: int
+    button: int | None
+    watchers: tuple[int, ...]
+    wait_list: tuple[int, ...]
+
+
+class EscrowAudit(msgspec.Struct, frozen=True):
+    """Invariant between hands and during them: chips == escrow_balance."""
+
+    chips: int  # stacks + pending top-ups (chips in a running hand are still in stacks)
+    escrow_balance: int
+
+
+# --- between a table and its hand ------------------------------------------------------------
+
+
+class StartNextHand(TableMessage, frozen=True, tag=True):
+    """The table's own timer: deal the next hand if two or more can play."""
+
+
+Audience = int | None  # a seat (private to its owner) or None (every player and watcher)
+
+
+class HandProgress(TableMessage, frozen=True, tag=True):
+    """From the hand: engine events (for the history) and the pushes they make, each with
+    its audience (the hand decides what is private)."""
+
+    hand_number: int
+    events: tuple[AnyEvent, ...]
+    pushes: tuple[tuple[Audience, GamePush], ...]
+
+
+class HandFinished(TableMessage, frozen=True, tag=True):
+    hand_number: int
+    result: HandResult
+    time_banks_ms: tuple[tuple[int, int], ...]  # (seat, ms left)
+    timed_out: tuple[int, ...]  # seats the timer acted for: sat out after the hand
+
+
+class HandMessage(msgspec.Struct, frozen=True, tag=True):
+    """Base of every message a hand handles."""
+
+
+class HandAct(HandMessage, frozen=True, tag=True):
+    seat: int
+    action: str
+    amount: int = 0
+    agree: bool = False
+
+
+class DecisionTimeout(HandMessage, frozen=True, tag=True):
+    """The hand's own timer: ``decision`` counts prompts, so a stale timer is ignored."""
+
+    decision: int
+    time_bank: bool
+
+
+class SeatConnection(HandMessage, frozen=True, tag=True):
+    seat: int
+    connected: bool
+
+
+# --- to the lobby ----------------------------------------------------------------------------
+
+
+class LobbyMessage(msgspec.Struct, frozen=True, tag=True):
+    """Base of every message the lobby handles."""
+
+
+class ListingChanged(LobbyMessage, frozen=True, tag=True):
+    listing: TableListing
+    config: TableConfig
+
+
+class TableClosed(LobbyMessage, frozen=True, tag=True):
+    table_id: str
+
+
+class ListTablesQuery(LobbyMessage, frozen=True, tag=True):
+    """Reply: tuple[TableListing, ...]. Empty filter fields match everything."""
+
+    variant: str | None = None
+    big_blind: int | None = None
+
+
+class SubscribeListings(LobbyMessage, frozen=True, tag=True):
+    """Reply: the matching listings now; changes follow as pushes."""
+
+    player_id: int
+    variant: str | None = None
+    big_blind: int | None = None
+
+
+class UnsubscribeListings(LobbyMessage, frozen=True, tag=True):
+    player_id: int
+
+
+class FindSeat(LobbyMessage, frozen=True, tag=True):
+    """Quick seat. Reply: SeatGranted."""
+
+    player_id: int
+    variant: str
+    big_blind: int
+    buy_in: int
+
+
+class OpenTable(LobbyMessage, frozen=True, tag=True):
+    """Admin API or seed: start a table under the tables supervisor. Reply: table id."""
+
+    config: TableConfig

@@ -259,11 +259,14 @@ class HandFlow:
             events.append(UncalledBetReturned(seat=self._seats[top_pos], amount=refund))
         self._bets = [0] * self._n
         live = [not f for f in self._folded]
+        seats = self._seats
         events.append(
             PotsUpdated(
                 pots=tuple(
-                    PotView(amount=amount, eligible=tuple([self._seats[p] for p in eligible]))
-                    for amount, eligible in build_pots(self._committed, live, self._dead)
+                    [
+                        PotView(amount=amount, eligible=tuple([seats[p] for p in eligible]))
+                        for amount, eligible in build_pots(self._committed, live, self._dead)
+                    ]
                 )
             )
         )

@@ -23,10 +23,11 @@ def build_pots(
     from every player only what they matched. Neighbouring pots with the same eligible
     players are merged.
     """
-    levels = sorted({committed[p] for p in range(len(committed)) if live[p]})
+    live_positions = [p for p in range(len(committed)) if live[p]]
+    levels = sorted({committed[p] for p in live_positions})
     if len(levels) <= 1:
         # Nobody live is all-in for less: one pot (the common case, kept cheap).
-        return [(sum(committed) + dead, tuple(p for p in range(len(committed)) if live[p]))]
+        return [(sum(committed) + dead, tuple(live_positions))]
     pots: list[tuple[int, tuple[int, ...]]] = []
     previous = 0
     top = len(levels) - 1

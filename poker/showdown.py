@@ -11,6 +11,7 @@ each to the tied winners first clockwise from the button (rule 73, live rule 149
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import msgspec
 
@@ -20,6 +21,11 @@ from poker.errors import EngineInvariantBroken
 from poker.evaluation import describe_high, describe_low, holdem_high, omaha_high, omaha_low
 from poker.events import Event, PotAwarded, PotShare, RakeTaken
 from poker.pots import build_pots, rake_for, split_evenly, split_high_low, split_runs
+
+# Enum members bound once (an Enum class attribute lookup costs ~70 ns).
+_WHOLE: Final = PotShare.WHOLE
+_HIGH: Final = PotShare.HIGH
+_LOW: Final = PotShare.LOW
 
 
 class Award(msgspec.Struct, frozen=True, array_like=True):
@@ -69,19 +75,15 @@ def settle(
     """Award every pot into ``stacks``; append the events; return the pot results and rake."""
     variant = config.variant
     pots = build_pots(committed, contenders, dead)
-    showdown = sum(contenders) > 1
+    live = [p for p in range(len(contenders)) if contenders[p]]
+    showdown = len(live) > 1
     highs: list[dict[int, int]] = []
     lows: list[dict[int, int | None]] = []
     if showdown:
-        for board in boards:
-            if variant.is_omaha:
-                highs.append({p: omaha_high(hole[p], board) for p, c in enumerate(contenders) if c})
-            else:
-                highs.append(
-                    {p: holdem_high(hole[p], board) for p, c in enumerate(contenders) if c}
-                )
-            if variant.is_hi_lo:
-                lows.append({p: omaha_low(hole[p], board) for p, c in enumerate(contenders) if c})
+        evaluate_high = omaha_high if variant.is_omaha else holdem_high
+        highs = [{p: evaluate_high(hole[p], board) for p in live} for board in boards]
+        if variant.is_hi_lo:
+            lows = [{p: omaha_low(hole[p], board) for p in live} for board in boards]
     rake_bp = config.rake_bp if rake_allowed else 0
     cap_left = config.rake_cap if config.rake_cap else None
     rake_total = 0
@@ -98,13 +100,20 @@ def settle(
         rest = amount - rake
         awards: list[Award] = []
         if len(eligible) == 1 or not showdown:
-            _pay(index, 0, PotShare.WHOLE, eligible[:1], rest, "", seats, stacks, events, awards)
+            _pay(index, 0, _WHOLE, eligible[:1], rest, "", seats, stacks, events, awards)
         else:
             shares = (rest,) if len(boards) == 1 else split_runs(rest)
             for run, share in enumerate(shares):
                 values = highs[run]
-                best = max(values[p] for p in eligible)
-                high_winners = [p for p in eligible if values[p] == best]
+                best = -1
+                high_winners: list[int] = []
+                for p in eligible:
+                    value = values[p]
+                    if value > best:
+                        best = value
+                        high_winners = [p]
+                    elif value == best:
+                        high_winners.append(p)
                 low_winners: list[int] = []
                 low_key = None
                 if lows:
@@ -119,7 +128,7 @@ def settle(
                     _pay(
                         index,
                         run,
-                        PotShare.HIGH,
+                        _HIGH,
                         high_winners,
                         high_part,
                         text,
@@ -132,7 +141,7 @@ def settle(
                     _pay(
                         index,
                         run,
-                        PotShare.LOW,
+                        _LOW,
                         low_winners,
                         low_part,
                         text,
@@ -146,7 +155,7 @@ def settle(
                     _pay(
                         index,
                         run,
-                        PotShare.WHOLE,
+                        _WHOLE,
                         high_winners,
                         share,
                         text,
@@ -159,7 +168,7 @@ def settle(
             PotResult(
                 amount=amount,
                 rake=rake,
-                eligible=tuple(seats[p] for p in eligible),
+                eligible=tuple([seats[p] for p in eligible]),
                 awards=tuple(awards),
             )
         )
@@ -178,7 +187,8 @@ def _pay(
     events: list[Event],
     awards: list[Award],
 ) -> None:
-    for pos, won in zip(winners, split_evenly(amount, winners), strict=True):
+    shares = [amount] if len(winners) == 1 else split_evenly(amount, winners)
+    for pos, won in zip(winners, shares, strict=True):
         stacks[pos] += won
         seat = seats[pos]
         awards.append(Award(run=run, share=share, seat=seat, amount=won))

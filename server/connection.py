@@ -355,8 +355,11 @@ class Connection:
         self._outbound_send.send_nowait(backlog)
         session.attach(self)
         if resume != "new" or request.last_seq > 0:
-            state = list(gateway.hooks.current_state(claims.player))[:STATE_PUSHES_MAX]
-            table_ids = [body.table_id for body in state if hasattr(body, "table_id")]
+            state = gateway.hooks.current_state(session.player_id, session.player)
+            state = list(state)[:STATE_PUSHES_MAX]
+            # Each table once, in the order the hooks gave their pushes.
+            found = (getattr(body, "table_id", None) for body in state)
+            table_ids = list(dict.fromkeys(t for t in found if isinstance(t, str)))
             session.push(SessionState(table_ids=table_ids))
             for body in state:
                 session.push(body)

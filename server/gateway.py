@@ -86,17 +86,19 @@ class GatewayLimits:
 class SessionHooks(Protocol):
     """How the rest of the server learns about sessions (the lead wires tables to this).
 
-    Hooks are called from the gateway's tasks and must not block: tell, never ask.
+    ``player_id`` is the account id the tables know players by (None for guests and dev
+    tokens without an account). Hooks are called from the gateway's tasks and must not
+    block: tell, never ask.
     """
 
-    def session_detached(self, player: str, session_id: str) -> None:
+    def session_detached(self, player_id: int | None, player: str, session_id: str) -> None:
         """The connection dropped; seats are held until session_ended."""
 
-    def session_ended(self, player: str, session_id: str) -> None:
+    def session_ended(self, player_id: int | None, player: str, session_id: str) -> None:
         """Logout or the grace period ran out: release the player's seats."""
 
-    def current_state(self, player: str) -> Sequence[PushBody]:
-        """Pushes that bring a resumed client up to date (its tables' state)."""
+    def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
+        """Pushes that bring a resumed client up to date (its tables' snapshots)."""
 
 
 class GameRequests(Protocol):
@@ -111,13 +113,13 @@ class GameRequests(Protocol):
 class NoTables:
     """SessionHooks for a server without tables yet: nothing to hold, nothing to send."""
 
-    def session_detached(self, player: str, session_id: str) -> None:
+    def session_detached(self, player_id: int | None, player: str, session_id: str) -> None:
         pass
 
-    def session_ended(self, player: str, session_id: str) -> None:
+    def session_ended(self, player_id: int | None, player: str, session_id: str) -> None:
         pass
 
-    def current_state(self, player: str) -> Sequence[PushBody]:
+    def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
         return ()
 
 
@@ -220,11 +222,11 @@ class Gateway:
         ref = self._session_refs.pop(session.session_id, None)
         if ref is not None:
             ref.tell(EndSession())
-        self.hooks.session_ended(session.player, session.session_id)
+        self.hooks.session_ended(session.player_id, session.player, session.session_id)
 
     def detach(self, session: PlayerSession) -> None:
         generation = session.detach()
-        self.hooks.session_detached(session.player, session.session_id)
+        self.hooks.session_detached(session.player_id, session.player, session.session_id)
         self._nursery.start_soon(self._expire_after_grace, session, generation)
 
     async def _expire_after_grace(self, session: PlayerSession, generation: int) -> None:

@@ -107,13 +107,13 @@ class RecordingHooks:
         # Bounded: a test that makes more than 256 calls without reading them fails loudly.
         self.calls_send, self.calls = trio.open_memory_channel[tuple[str, str, str]](256)
 
-    def session_detached(self, player: str, session_id: str) -> None:
+    def session_detached(self, player_id: int | None, player: str, session_id: str) -> None:
         self.calls_send.send_nowait(("detached", player, session_id))
 
-    def session_ended(self, player: str, session_id: str) -> None:
+    def session_ended(self, player_id: int | None, player: str, session_id: str) -> None:
         self.calls_send.send_nowait(("ended", player, session_id))
 
-    def current_state(self, player: str) -> Sequence[PushBody]:
+    def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
         return self.state
 
     async def next_call(self, timeout_s: float = 30) -> tuple[str, str, str]:

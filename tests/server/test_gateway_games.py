@@ -19,9 +19,9 @@ from protocol.game import (
     SitOut,
     TableList,
 )
-from protocol.messages import Event, Ok, Reply
+from protocol.messages import Event, Notice, Ok, Reply, SessionState
 from server.gateway import GatewayLimits
-from tests.protocol.gateway_harness import PASSWORD, running_gateway
+from tests.protocol.gateway_harness import PASSWORD, RecordingHooks, running_gateway
 
 
 class RecordingTables:
@@ -110,3 +110,31 @@ async def test_game_requests_need_a_login(tmp_path: Path) -> None:
 
 def test_every_game_refusal_code_is_a_protocol_error_code() -> None:
     assert set(GAME_ERROR_CODES) <= {code.value for code in ErrorCode}
+
+
+async def test_a_resume_sends_the_tables_state_from_the_hooks(tmp_path: Path) -> None:
+    snapshot_bodies = [
+        HandStarted(
+            table_id=table_id,
+            hand_number=7,
+            button=0,
+            seats=(0, 1),
+            stacks=(90, 110),
+            small_blind_seat=0,
+            big_blind_seat=1,
+        )
+        for table_id in ("t1", "t2", "t1")
+    ]
+    hooks = RecordingHooks(state=snapshot_bodies)
+    async with (
+        running_gateway(tmp_path, hooks=hooks, game_requests=RecordingTables()) as gateway,
+        open_client(gateway.url) as client,
+    ):
+        await client.register("alice", PASSWORD)
+        gateway.push_to_player("alice", Notice(code="n", text="before the drop"))
+        assert (await client.next_event()).seq == 1  # type: ignore[union-attr]
+        await client.simulate_network_drop()
+        state = await client.next_event()
+        assert state == Event(seq=2, body=SessionState(table_ids=["t1", "t2"]))
+        pushed = [await client.next_event() for _ in snapshot_bodies]
+        assert [e.body for e in pushed if isinstance(e, Event)] == snapshot_bodies

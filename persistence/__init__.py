@@ -1,6 +1,7 @@
 """Storage: one store interface over PostgreSQL and embedded SQLite (see docs/storage.md)."""
 
 from persistence.accounts import Account, AccountExists
+from persistence.audit import AuditEntry
 from persistence.hands import HandPlayer, HandRecord, HandSummary
 from persistence.ledger import AccountRef, LedgerAccount, LedgerAudit, PlayerLimits, TransferRecord
 from persistence.migrations import MigrationError
@@ -11,6 +12,7 @@ __all__ = [
     "Account",
     "AccountExists",
     "AccountRef",
+    "AuditEntry",
     "HandPlayer",
     "HandRecord",
     "HandSummary",

@@ -98,3 +98,22 @@ def set_password_hash(account_id: int, password_hash: str) -> Work[Account | Non
         (account_id, password_hash),
     )
     return _account(rows[0]) if rows else None
+
+
+ACCOUNTS_PAGE_MAX = 100  # bound: a larger page is clamped to this
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+def search_accounts(prefix: str, after_id: int | None, limit: int) -> Work[list[Account]]:
+    """Accounts whose name starts with ``prefix`` (ignoring case), in id order, paged."""
+    limit = max(1, min(limit, ACCOUNTS_PAGE_MAX))
+    rows = yield Query(
+        f"SELECT {_COLUMNS} FROM accounts WHERE name_folded LIKE $1 ESCAPE '\\' AND id > $2"
+        " ORDER BY id LIMIT $3",
+        (_like_prefix(fold_name(prefix)), after_id or 0, limit),
+    )
+    return [_account(row) for row in rows]

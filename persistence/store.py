@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from persistence import accounts, hands, ledger, snapshots
+from persistence import accounts, audit, hands, ledger, snapshots
 from persistence.accounts import Account
+from persistence.audit import AuditEntry
 from persistence.hands import HandRecord, HandSummary
 from persistence.ledger import (
     AccountRef,
@@ -37,11 +38,15 @@ from persistence.ledger import (
 from persistence.ledger_batch import TransferBatcher
 from persistence.migrations import Dialect
 from persistence.snapshots import Snapshot, SnapshotConflict
-from persistence.work import WorkFactory
+from persistence.work import Query, Work, WorkFactory
 
 T = TypeVar("T")
 Clock = Callable[[], int]  # milliseconds since the epoch
 SNAPSHOTS_PER_KIND_MAX = 100_000  # bound: recovery refuses (RuntimeError) beyond this many
+
+
+def _ping() -> Work[None]:
+    yield Query("SELECT 1")
 
 
 def wall_clock_ms() -> int:
@@ -88,6 +93,51 @@ class Store(ABC):
 
     async def set_password_hash(self, account_id: int, password_hash: str) -> Account | None:
         return await self.run(partial(accounts.set_password_hash, account_id, password_hash))
+
+    async def search_accounts(
+        self, prefix: str, after_id: int | None = None, limit: int = 50
+    ) -> list[Account]:
+        return await self.run(
+            partial(accounts.search_accounts, prefix, after_id, limit), read_only=True
+        )
+
+    async def ping(self) -> None:
+        """One round trip to the database (readiness)."""
+        await self.run(_ping, read_only=True)
+
+    # -- audit log ------------------------------------------------------------------------
+
+    async def append_audit(
+        self,
+        *,
+        subject: str,
+        role: str,
+        action: str,
+        target: str,
+        reason: str,
+        request_id: str,
+        before: Any,
+        after: Any,
+    ) -> AuditEntry:
+        return await self.run(
+            partial(
+                audit.append_audit,
+                at_ms=self.clock_ms(),
+                subject=subject,
+                role=role,
+                action=action,
+                target=target,
+                reason=reason,
+                request_id=request_id,
+                before=before,
+                after=after,
+            )
+        )
+
+    async def list_audit(
+        self, target: str | None = None, before_id: int | None = None, limit: int = 50
+    ) -> list[AuditEntry]:
+        return await self.run(partial(audit.list_audit, target, before_id, limit), read_only=True)
 
     # -- snapshots ------------------------------------------------------------------------
 

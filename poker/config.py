@@ -24,21 +24,11 @@ class Variant(StrEnum):
     POT_LIMIT_HOLDEM = "PT"  # extension
     POT_LIMIT_OMAHA_HI_LO = "PO/8"  # extension
 
-    @property
-    def hole_cards(self) -> int:
-        return 4 if self in _OMAHA else 2
-
-    @property
-    def is_omaha(self) -> bool:
-        return self in _OMAHA
-
-    @property
-    def is_hi_lo(self) -> bool:
-        return self is Variant.POT_LIMIT_OMAHA_HI_LO
-
-    @property
-    def limit(self) -> Limit:
-        return _LIMITS[self]
+    # Read once per hand: plain class-level tables filled in below, not computed per call.
+    hole_cards: int
+    is_omaha: bool
+    is_hi_lo: bool
+    limit: Limit
 
 
 class Limit(StrEnum):
@@ -55,6 +45,11 @@ _LIMITS: Final = {
     Variant.POT_LIMIT_HOLDEM: Limit.POT_LIMIT,
     Variant.POT_LIMIT_OMAHA_HI_LO: Limit.POT_LIMIT,
 }
+for _variant in Variant:
+    _variant.hole_cards = 4 if _variant in _OMAHA else 2
+    _variant.is_omaha = _variant in _OMAHA
+    _variant.is_hi_lo = _variant is Variant.POT_LIMIT_OMAHA_HI_LO
+    _variant.limit = _LIMITS[_variant]
 
 
 class AnteMode(StrEnum):

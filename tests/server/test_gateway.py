@@ -368,3 +368,16 @@ async def test_stopping_the_gateway_closes_connections_with_going_away(tmp_path:
             await say_hello(ws)
             stop.cancel()
             assert await wait_closed(ws) == CloseCode.GOING_AWAY
+
+
+async def test_registration_and_login_over_the_gateway_on_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    async with running_gateway(tmp_path, database_url=postgres_url) as gateway:
+        async with open_client(gateway.url) as client:
+            await client.register("pg_gateway_alice", PASSWORD)
+        async with open_client(gateway.url) as client:
+            with pytest.raises(ServerError) as info:
+                await client.login("pg_gateway_alice", "not the password")
+            assert info.value.code == ErrorCode.BAD_CREDENTIALS
+            assert (await client.login("PG_Gateway_Alice", PASSWORD)).player == "pg_gateway_alice"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,14 @@ import msgspec
 import trio
 
 from actors.lobby import LobbyActor
-from actors.runtime import ActorRef, ChildSpec, Runtime, Strategy, SupervisionPolicy
+from actors.runtime import (
+    ActorRef,
+    ChildSpec,
+    Runtime,
+    Strategy,
+    SupervisionPolicy,
+    TargetError,
+)
 from actors.table import table_spec
 from actors.table_messages import (
     AuditEscrow,
@@ -119,7 +126,7 @@ class Bots:
     async def _ask(self, message: Any) -> None:
         try:
             await self.table.ask(message, timeout_s=30.0)
-        except (GameRefused, IllegalAction, WalletError) as exc:
+        except (GameRefused, IllegalAction, WalletError, TargetError) as exc:
             self.refused.append(getattr(exc, "code", type(exc).__name__))
 
     async def run(self, stream: trio.MemoryReceiveChannel[tuple[int, game.GamePush]]) -> None:
@@ -186,25 +193,54 @@ def nlhe(table_id: str = "t1", **overrides: Any) -> TableConfig:
 @asynccontextmanager
 async def running_game(database_url: str, seed: int, *, lobby: bool = True) -> AsyncIterator[Game]:
     async with open_store(database_url) as store:
-        channel = RecordingChannel()
-        wallet_service = Wallet(store)
         deps = TableDeps(
-            store=store, wallet=wallet_service, channel=channel, rng=random.Random(seed)
+            store=store, wallet=Wallet(store), channel=RecordingChannel(), rng=random.Random(seed)
         )
-        children = [ChildSpec.supervisor("tables", policy=SupervisionPolicy(intensity=5))]
-        if lobby:
-            children.insert(0, ChildSpec.worker("lobby", lambda: LobbyActor(deps)))
-        runtime = Runtime(
-            children,
-            policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE),
-            metrics_registry=None,
-        )
-        async with trio.open_nursery() as nursery:
-            await nursery.start(runtime.run)
-            try:
-                yield Game(runtime, store, wallet_service, channel, deps, nursery)
-            finally:
-                runtime.stop()
+        async with game_tree(deps, lobby=lobby) as session:
+            yield session
+
+
+@asynccontextmanager
+async def game_tree(deps: TableDeps, *, lobby: bool = True) -> AsyncIterator[Game]:
+    """A runtime with the lobby and the tables supervisor, as server/app.py will build it."""
+    channel = deps.channel
+    assert isinstance(channel, RecordingChannel)
+    children = [ChildSpec.supervisor("tables", policy=SupervisionPolicy(intensity=5))]
+    if lobby:
+        children.insert(0, ChildSpec.worker("lobby", lambda: LobbyActor(deps)))
+    runtime = Runtime(
+        children,
+        policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE),
+        metrics_registry=None,
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runtime.run)
+        try:
+            yield Game(runtime, deps.store, deps.wallet, channel, deps, nursery)
+        finally:
+            runtime.stop()
+
+
+async def drive(
+    session: Game,
+    bots: Bots | None,
+    stream: trio.MemoryReceiveChannel[tuple[int, game.GamePush]],
+    until: Callable[[int, game.GamePush], Awaitable[bool] | bool],
+) -> None:
+    """Hand every delivered body to the bots until ``until`` says stop.
+
+    No trio deadline here: on the autojump clock, a wait for a database thread counts as
+    idle, so a deadline would be jumped to while the store works."""
+    async with trio.open_nursery() as nursery:
+        async for player_id, body in stream:
+            verdict = until(player_id, body)
+            if not isinstance(verdict, bool):
+                verdict = await verdict
+            if verdict:
+                nursery.cancel_scope.cancel()
+                return
+            if bots is not None:
+                nursery.start_soon(bots.act_on, player_id, body)
 
 
 def sqlite_url(tmp_path: Path) -> str:

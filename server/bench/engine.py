@@ -52,27 +52,52 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="workload seed (1)")
 
 
+def pokerkit_game_type(variant: str) -> Any:
+    """PokerKit's game class for a variant code, our extensions included: PokerKit composes
+    its games from mixins, so pot-limit hold'em (PT) and pot-limit Omaha hi/lo (PO/8) are the
+    obvious compositions of its own parts (PokerKit's PHH reader does not know them)."""
+    import pokerkit
+    from pokerkit import games, hands
+
+    if variant in pokerkit.HandHistory.game_types:
+        return pokerkit.HandHistory.game_types[variant]
+
+    class PotLimitTexasHoldem(
+        games.PotLimitPokerMixin, games.TexasHoldemMixin, games.UnfixedLimitHoldem
+    ):
+        pass
+
+    class PotLimitOmahaHoldemHighLowSplitEightOrBetter(
+        games.PotLimitPokerMixin, games.OmahaHoldemMixin, games.UnfixedLimitHoldem
+    ):
+        hand_types = (hands.OmahaHoldemHand, hands.OmahaEightOrBetterLowHand)
+
+    extensions: dict[str, Any] = {
+        "PT": PotLimitTexasHoldem,
+        "PO/8": PotLimitOmahaHoldemHighLowSplitEightOrBetter,
+    }
+    return extensions[variant]
+
+
 def pokerkit_state(history: HandHistory) -> Any:
     """A fresh PokerKit state for a PHH hand (cash game, no rake), before any dealing."""
     import pokerkit
 
     automations = tuple(getattr(pokerkit.Automation, name) for name in _POKERKIT_AUTOMATIONS)
-    game = pokerkit.HandHistory.game_types[history.variant]
     bet_sizes: tuple[int, ...] = (
         (history.small_bet or 0, history.big_bet or 0)
         if history.variant == "FT"
         else (history.min_bet or 0,)
     )
-    return game.create_state(  # type: ignore[attr-defined]
+    game = pokerkit_game_type(history.variant)(
         automations,
         history.ante_trimming_status,
         list(history.antes),
         list(history.blinds_or_straddles),
         *bet_sizes,
-        list(history.starting_stacks),
-        history.player_count,
         mode=pokerkit.Mode.CASH_GAME,
     )
+    return game(list(history.starting_stacks), history.player_count)
 
 
 def pokerkit_operations(history: HandHistory) -> list[tuple[str, Any]]:

@@ -24,7 +24,7 @@ import pokerkit
 import pytest
 
 from poker import Variant, phh
-from poker.events import ActionKind, BoardDealt, Event, PlayerActed, PotAwarded
+from poker.events import ActionKind, BoardDealt, Event, PlayerActed, PotAwarded, PotShare
 from poker.simulate import (
     IllegalHistory,
     history_header,
@@ -34,8 +34,12 @@ from poker.simulate import (
 )
 from server.bench.engine import pokerkit_before_board, pokerkit_state
 
-HANDS_PER_VARIANT = int(os.environ.get("TABLIUM_DIFF_HANDS", "300"))
-VARIANTS = [Variant.NO_LIMIT_HOLDEM, Variant.FIXED_LIMIT_HOLDEM, Variant.POT_LIMIT_OMAHA]
+# Hands per variant and direction: 5 variants x 2 directions x 200 hands take ~20 s.
+HANDS_PER_VARIANT = int(os.environ.get("TABLIUM_DIFF_HANDS", "200"))
+VARIANTS = list(Variant)
+# Variants PokerKit's PHH reader knows; for our extensions (PT, PO/8) PokerKit plays the hand
+# as the same composition of its own game parts, driven action by action.
+PHH_SPEC_VARIANTS = {Variant.NO_LIMIT_HOLDEM, Variant.FIXED_LIMIT_HOLDEM, Variant.POT_LIMIT_OMAHA}
 DECK = [rank + suit for rank in "23456789TJQKA" for suit in "cdhs"]
 
 
@@ -131,9 +135,12 @@ def ours(history: phh.HandHistory) -> Outcome:
         return Outcome(None, f"our engine refused: {exc}")
 
 
-def pokerkit_stepwise(history: phh.HandHistory, *, clamp_overbets: bool = False) -> Outcome:
+def pokerkit_stepwise(
+    history: phh.HandHistory, *, clamp_overbets: bool = False, take_options: bool = False
+) -> Outcome:
     """PokerKit, one action at a time, to say which action it refuses. ``clamp_overbets``
-    lowers a bet PokerKit finds too large to its maximum (what an opponent can call)."""
+    lowers a bet PokerKit finds too large to its maximum (what an opponent can call);
+    ``take_options`` checks for a player PokerKit still asks when no opponent can act."""
     state = pokerkit_state(history)
     for text in history.actions:
         action = phh.parse_action(text)
@@ -142,6 +149,8 @@ def pokerkit_stepwise(history: phh.HandHistory, *, clamp_overbets: bool = False)
                 case phh.DealHole(player, cards):
                     state.deal_hole("".join(cards), player)
                 case phh.DealBoard(cards):
+                    while take_options and state.actor_index is not None:
+                        state.check_or_call()
                     pokerkit_before_board(state)
                     state.deal_board("".join(cards))
                 case phh.Fold():
@@ -159,6 +168,8 @@ def pokerkit_stepwise(history: phh.HandHistory, *, clamp_overbets: bool = False)
                 case phh.ShowOrMuck(player, cards):
                     if state.can_show_or_muck_hole_cards(None, player):
                         state.show_or_muck_hole_cards(cards is not None, player)
+        except AssertionError as exc:
+            return Outcome(None, f"PokerKit failed its own assertion at {text!r}: {exc!r}")
         except ValueError as exc:
             with_chips = [
                 i for i in range(history.player_count) if state.statuses[i] and state.stacks[i]
@@ -240,21 +251,22 @@ def decision_with_every_opponent_all_in(history: phh.HandHistory, us: Outcome, p
 
 
 def odd_chips_one_each(history: phh.HandHistory, us: Outcome, pk: Outcome) -> bool:
-    """A split pot that leaves odd chips. WSOP live rule 149: the pot is split as evenly as
-    possible and the odd chip goes to the first hand clockwise from the button; we hand odd
-    chips out one each in that order. PokerKit gives the whole remainder to one winner, and
-    not always the first clockwise from the button. Check: the stacks differ only among the
-    winners of splits with odd chips, by no more than those odd chips, chips conserved."""
+    """Odd chips. WSOP live rule 149: a split is as even as possible, the odd chip goes to the
+    first hand clockwise from the button (in hi/lo, to the high hand), and the main pot and
+    each side pot are split separately, never mixed. We hand odd chips out one each in that
+    order, pot by pot. PokerKit gives a whole remainder to one winner (not always the first
+    clockwise from the button), and once a losing hand is mucked it merges pots left with the
+    same players and splits them together. Check: the stacks differ only among winners of
+    pots that left odd chips, by no more than those odd chips, with chips conserved."""
     if us.stacks is None or pk.stacks is None:
         return False
-    shares: dict[tuple[int, int, str], list[tuple[int, int]]] = {}
+    pots: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for event in replay(history).events:
         if isinstance(event, PotAwarded):
-            key = (event.pot_index, event.run, str(event.share))
-            shares.setdefault(key, []).append((event.seat, event.amount))
+            pots.setdefault((event.pot_index, event.run), []).append((event.seat, event.amount))
     seats: set[int] = set()
     odd_chips = 0
-    for awards in shares.values():
+    for awards in pots.values():
         amounts = [amount for _, amount in awards]
         if len(awards) >= 2 and max(amounts) != min(amounts):
             seats.update(seat for seat, _ in awards)
@@ -311,12 +323,38 @@ def limit_short_all_in_completes_or_reopens(
     )
 
 
+def option_with_every_opponent_all_in(history: phh.HandHistory, us: Outcome, pk: Outcome) -> bool:
+    """Every opponent of the big blind (or straddler) is all-in or folded and nobody faces a
+    bet: the betting is over and we deal on; PokerKit still offers that player an option to
+    check (or raise nobody can call). Exact: PokerKit with those checks taken agrees."""
+    if pk.stacks is not None or "d db" not in pk.error:
+        return False
+    return pokerkit_stepwise(history, take_options=True).stacks == us.stacks
+
+
+def hi_lo_side_pot_without_a_low(history: phh.HandHistory, us: Outcome, pk: Outcome) -> bool:
+    """Omaha hi/lo: a pot none of whose players has a qualifying low goes whole to the best
+    high hand (WSOP live rules, Omaha high-low split, c). PokerKit splits every pot high/low
+    once anyone in the hand has a low, and its players with no low then tie for the low half.
+    Check: we awarded a pot whole while another pot of the same hand had a low half."""
+    if history.variant != "PO/8" or us.stacks is None:
+        return False
+    shares: dict[int, set[PotShare]] = {}
+    for event in replay(history).events:
+        if isinstance(event, PotAwarded) and event.hand:
+            shares.setdefault(event.pot_index, set()).add(event.share)
+    has_low = any(PotShare.LOW in s for s in shares.values())
+    return has_low and any(s == {PotShare.WHOLE} for s in shares.values())
+
+
 KNOWN_DISAGREEMENTS: dict[str, Classifier] = {
     "big blind ante: blind first": big_blind_ante_blind_first,
     "short all-in blind: call the full blind (WSOP 150)": short_all_in_blind,
     "bet beyond what opponents can call": bet_beyond_what_opponents_can_call,
     "decision with every opponent all-in (WSOP 150)": decision_with_every_opponent_all_in,
     "odd chips one each clockwise from the button (WSOP 149)": odd_chips_one_each,
+    "option with every opponent all-in": option_with_every_opponent_all_in,
+    "hi/lo: a pot with no qualifying low goes to the high hand": hi_lo_side_pot_without_a_low,
     "limit: one bet and four raises, uncapped heads-up (WSOP 126, 127)": limit_raise_cap,
     "short all-in does not reopen the betting (WSOP 171, 129)": short_all_in_does_not_reopen,
     "limit: short all-in completes or reopens (WSOP 129)": limit_short_all_in_completes_or_reopens,
@@ -340,7 +378,7 @@ def _failure(seed: int, history: phh.HandHistory, us: Outcome, pk: Outcome) -> s
 def pokerkit_reader_outcome(history: phh.HandHistory) -> Outcome:
     try:
         return Outcome(tuple(pokerkit_finishing_stacks(history)))
-    except ValueError as exc:
+    except (ValueError, AssertionError) as exc:  # PokerKit asserts its own invariants too
         # Step through to name the action PokerKit refuses; if it refuses none, its reader
         # could not read what we wrote, which is our failure.
         stepwise = pokerkit_stepwise(history)
@@ -361,7 +399,10 @@ def test_our_random_hands_finish_the_same_in_pokerkit(variant: Variant) -> None:
         history = simulate_hand(setup, rng)
         us = Outcome(history.finishing_stacks)
         # PokerKit's own PHH reader: our file must read and replay there as written.
-        pk = pokerkit_reader_outcome(history)
+        if variant in PHH_SPEC_VARIANTS:
+            pk = pokerkit_reader_outcome(history)
+        else:
+            pk = pokerkit_stepwise(history)
         if pk.stacks == us.stacks:
             continue
         name = classify(history, us, pk)
@@ -697,3 +738,84 @@ def test_short_all_in_bet_does_not_reopen_for_a_player_who_checked_wsop_171() ->
     called_actions += ["p1 cc", "p2 cc", *SHOWDOWN_3]
     called = replace(raised, actions=tuple(called_actions))
     assert ours(called).stacks == pokerkit_reader_outcome(called).stacks
+
+
+def test_hi_lo_pot_with_no_qualifying_low_goes_whole_to_the_high_hand() -> None:
+    # Side pot 1 (8 chips) is p3's and p4's. Neither has an 8-or-better low using exactly two
+    # hole cards (p3's low cards 8, 6, 3 pair with the board's 8, 6, 5, 3, leaving only two
+    # board ranks; p4 holds one low card), so p3's two pair takes it whole (WSOP live rules,
+    # Omaha high-low split, c). PokerKit splits it high/low because p5, who is not in that
+    # pot, has a low, and gives the "low" half to p3 and p4 as a tie of no-lows.
+    history = phh.loads(
+        """\
+variant = 'PO/8'
+ante_trimming_status = true
+antes = [1, 1, 1, 1, 1]
+blinds_or_straddles = [1, 2, 4, 0, 0]
+min_bet = 2
+starting_stacks = [95, 208, 11, 202, 9]
+actions = ['d dh p1 7dQsKc4c', 'd dh p2 4dKs5dQc', 'd dh p3 8d3c9h6c', 'd dh p4 ThJdAd9c',
+  'd dh p5 6dTc2hAc', 'p4 cc', 'p5 cc', 'p1 cbr 6', 'p2 cc', 'p3 cbr 8', 'p4 cc', 'p5 cc',
+  'p1 cc', 'p2 cc', 'd db Kh6h5s', 'p1 cbr 2', 'p2 cbr 8', 'p3 cc', 'p4 cbr 14', 'p1 f',
+  'p2 f', 'd db 8h', 'd db 3d', 'p4 sm ThJdAd9c', 'p5 sm 6dTc2hAc', 'p3 sm 8d3c9h6c']
+"""
+    )
+    assert ours(history).stacks == (84, 191, 31, 197, 22)
+    pk = pokerkit_stepwise(history)
+    assert pk.stacks == (84, 191, 29, 199, 22)
+    assert classify(history, ours(history), pk) == (
+        "hi/lo: a pot with no qualifying low goes to the high hand"
+    )
+
+
+def test_pots_are_split_separately_even_when_their_players_end_up_the_same_wsop_149() -> None:
+    # p9 is all-in for 8 + ante and loses. Our main pot (69, p9 eligible) and first side pot
+    # (145) are split separately, high and low, the high hand (p1) taking each odd chip:
+    # 35/34 and 73/72. Once p9's hand is mucked PokerKit merges the two pots (same players
+    # left) and splits 214 as 107/107: p1 one chip less, p3 (the low) one more.
+    history = phh.loads(
+        """\
+variant = 'PO/8'
+ante_trimming_status = true
+antes = [5, 5, 5, 5, 5, 5, 5, 5, 5]
+blinds_or_straddles = [1, 10, 0, 0, 0, 0, 0, 0, 0]
+min_bet = 10
+starting_stacks = [48, 925, 31, 246, 1405, 261, 970, 1615, 8]
+actions = ['d dh p1 9sJhKdTc', 'd dh p2 5d7hTs6c', 'd dh p3 ThAc3hKh', 'd dh p4 QdAd4h7c',
+  'd dh p5 2s8hTd4c', 'd dh p6 Qc9h5h8d', 'd dh p7 3c2dJs5c', 'd dh p8 4d8s9c8c',
+  'd dh p9 3d3s7s6d', 'p3 cc', 'p4 cc', 'p5 cc', 'p6 cbr 87', 'p7 f', 'p8 cbr 173', 'p9 cc',
+  'p1 cc', 'p2 f', 'p3 cc', 'p4 cc', 'p5 cbr 259', 'p6 cc', 'p8 f', 'p4 cc', 'd db 9d2c4s',
+  'd db 6s', 'd db Jd', 'p5 sm 2s8hTd4c', 'p6 sm Qc9h5h8d', 'p9 sm 3d3s7s6d',
+  'p1 sm 9sJhKdTc', 'p3 sm ThAc3hKh', 'p4 sm QdAd4h7c']
+"""
+    )
+    assert ours(history).stacks == (151, 910, 106, 404, 1521, 15, 965, 1437, 0)
+    pk = pokerkit_stepwise(history)
+    assert pk.stacks == (150, 910, 107, 404, 1521, 15, 965, 1437, 0)
+    assert classify(history, ours(history), pk) == (
+        "odd chips one each clockwise from the button (WSOP 149)"
+    )
+
+
+def test_no_option_for_the_straddle_when_every_opponent_is_all_in_or_folded() -> None:
+    # p1 is all-in from the ante and small blind, p2 folds: the straddle (p3) faces no bet
+    # and nobody can act after it, so we deal the board. PokerKit waits for p3 to check.
+    history = _named_hand(
+        "PT",
+        [1, 1, 1],
+        [1, 3, 6],
+        [2, 88, 510],
+        [
+            *("d dh p1 Ah4s", "d dh p2 QcJd", "d dh p3 TsJh", "p2 f", "d db 7h4c8d"),
+            *("d db 5s", "d db 7d", "p1 sm Ah4s", "p3 sm TsJh"),
+        ],
+        trimming=True,
+        bet=3,
+    )
+    # Main pot 3 x 2 to p1's two pair (sevens and fours); p2's dead 2 and p3's matching 2
+    # are p3's alone: (6, 84, 510).
+    assert ours(history).stacks == (6, 84, 510)
+    pk = pokerkit_stepwise(history)
+    assert "No board dealing is pending" in pk.error
+    assert pokerkit_stepwise(history, take_options=True).stacks == (6, 84, 510)
+    assert classify(history, ours(history), pk) == "option with every opponent all-in"

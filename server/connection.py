@@ -9,6 +9,7 @@ connection; the gateway then detaches the player's session (held for resume).
 
 from __future__ import annotations
 
+import collections
 import math
 import secrets
 import time
@@ -77,11 +78,14 @@ class Connection:
         limits = gateway.limits
         self._queue_max = limits.outbound_queue_messages_max
         # Items: one frame, or a resume's whole backlog (reply + replay, one item so that it
-        # does not count against the bound), or the close marker. offer() enforces _queue_max;
-        # the two extra slots are for the backlog and the close marker.
-        self._outbound_send, self._outbound_recv = trio.open_memory_channel[
-            bytes | list[bytes] | _Closing
-        ](self._queue_max + 2)
+        # does not count against the bound), or the close marker. Bound: offer() refuses at
+        # _queue_max (slow consumer); the backlog and the close marker may go beyond by one
+        # each. Whoever holds _send_lock sends from the left, so the order is the queue's.
+        self._outbound: collections.deque[bytes | list[bytes] | _Closing] = collections.deque()
+        self._send_lock = trio.Lock()
+        # Set by offer() for pushes from other tasks; the reader sends its own replies itself
+        # (no task switch per request), the writer task sends the rest.
+        self._wake_writer = trio.Event()
         self._bucket = TokenBucket(
             limits.rate_burst_requests, limits.rate_refill_per_s, trio.current_time()
         )
@@ -98,14 +102,19 @@ class Connection:
             **dict.fromkeys(get_args(GameRequest), self._game),
         }
 
-    # Outlet: called by sessions (pushes) and by this task (replies). Never blocks.
+    # Outlet: called by sessions (pushes). Never blocks.
     def offer(self, frame: bytes) -> None:
+        if self._enqueue(frame):
+            self._wake_writer.set()
+
+    def _enqueue(self, frame: bytes) -> bool:
         if self._close is not None:
-            return
-        if self._outbound_send.statistics().current_buffer_used >= self._queue_max:
+            return False
+        if len(self._outbound) >= self._queue_max:
             self.kill(CloseCode.SLOW_CONSUMER, "outbound queue full: the client does not read")
-            return
-        self._outbound_send.send_nowait(frame)
+            return False
+        self._outbound.append(frame)
+        return True
 
     def kill(self, code: CloseCode, reason: str) -> None:
         """Stop at once, dropping whatever is queued, and close with ``code``."""
@@ -117,7 +126,8 @@ class Connection:
         """Close with ``code`` once everything queued so far has been sent."""
         if self._close is None:
             self._close = closing = _Closing(code, reason)
-            self._outbound_send.send_nowait(closing)
+            self._outbound.append(closing)
+            self._wake_writer.set()
 
     async def run(self) -> None:
         limits = self.gateway.limits
@@ -158,21 +168,33 @@ class Connection:
             await self._on_frame(frame)
             if self._close is not None:
                 return
+            if self._outbound and not self._send_lock.locked():
+                await self._send_queued()  # our replies, without waking the writer
+            elif self._outbound:
+                self._wake_writer.set()
 
     async def _write(self) -> None:
-        async for item in self._outbound_recv:
-            if isinstance(item, _Closing):
-                self._cancel_scope.cancel()
-                return
-            try:
-                if isinstance(item, list):
-                    for frame in item:
-                        await self.ws.send_message(frame)
-                else:
-                    await self.ws.send_message(item)
-            except ConnectionClosed:
-                self._cancel_scope.cancel()
-                return
+        while True:
+            await self._wake_writer.wait()
+            self._wake_writer = trio.Event()
+            await self._send_queued()
+
+    async def _send_queued(self) -> None:
+        async with self._send_lock:
+            while self._outbound:
+                item = self._outbound.popleft()
+                if isinstance(item, _Closing):
+                    self._cancel_scope.cancel()
+                    return
+                try:
+                    if isinstance(item, list):
+                        for frame in item:
+                            await self.ws.send_message(frame)
+                    else:
+                        await self.ws.send_message(item)
+                except ConnectionClosed:
+                    self._cancel_scope.cancel()
+                    return
 
     async def _heartbeat(self) -> None:
         limits = self.gateway.limits
@@ -195,7 +217,7 @@ class Connection:
     # --- requests ----------------------------------------------------------------------------
 
     def _reply(self, message: Any) -> None:
-        self.offer(encode(message))
+        self._enqueue(encode(message))  # sent by _read after this request
 
     def _error(self, request_id: int | None, code: ErrorCode, message: str, **extra: Any) -> None:
         self.gateway.errors_by_code[code] += 1
@@ -352,7 +374,7 @@ class Connection:
         elif resume == "gap":
             message = f"events after seq {request.last_seq} are no longer kept; state follows"
             backlog.append(encode(Error(id=None, code=ErrorCode.REPLAY_GAP, message=message)))
-        self._outbound_send.send_nowait(backlog)
+        self._outbound.append(backlog)
         session.attach(self)
         if resume != "new" or request.last_seq > 0:
             state = gateway.hooks.current_state(session.player_id, session.player)

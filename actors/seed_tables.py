@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Final
 
 from actors.runtime import Supervisor
-from actors.table import SNAPSHOT_KIND, decode_table_state, table_spec
+from actors.table import SNAPSHOT_KIND, table_spec
 from actors.table_messages import TableConfig, TableDeps
+from actors.table_state import decode_table_state
 from poker import Variant
 
 SEED_TABLES: Final[tuple[TableConfig, ...]] = (

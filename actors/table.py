@@ -22,11 +22,9 @@ process loading its stored snapshot) voids that hand: stacks are still those it 
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Final, final
 
-import msgspec
 import structlog
 import trio
 
@@ -61,7 +59,6 @@ from actors.table_messages import (
     RemoveWatcher,
     SeatConnection,
     SeatGranted,
-    SeatInfo,
     SitIn,
     SitOutNext,
     StandUp,
@@ -72,9 +69,20 @@ from actors.table_messages import (
     TableSeats,
     TopUpChips,
 )
+from actors.table_state import (
+    LiveHand,
+    RunningHand,
+    SeatRecord,
+    TableState,
+    decode_table_state,
+    encode_table_state,
+    listing_of,
+    seat_view,
+    seats_of,
+    snapshot_for,
+)
 from persistence.snapshots import Snapshot
 from poker import BlindSeats, Deck, HandResult, IllegalAction, ReturningPost, SeatSetup
-from poker import events as ev
 from poker.seating import Positions, SeatedPlayer, plan_next_hand
 from protocol import game
 from services.ledger import WalletError, escrow
@@ -84,63 +92,7 @@ log = structlog.get_logger("tablium.table")
 ACT_ASK_TIMEOUT_S: Final = 5.0  # the hand answers at once unless it is restarting
 EVENTS_PER_HAND_MAX: Final = 4_000  # bound: a hand with more events is a bug (crash)
 STATS_HANDS_MAX: Final = 500  # bound of the hands-per-hour window (oldest dropped)
-STATS_WINDOW_S: Final = 3600.0
 SNAPSHOT_KIND: Final = "table"
-
-
-class SeatRecord(msgspec.Struct, kw_only=True):
-    player_id: int
-    stack: int
-    pending_top_up: int = 0  # bought during a hand the player is in: added when it ends
-    sitting_out: bool = False
-    owes_big_blind: bool = True  # new players wait for the big blind (or post to enter)
-    owes_small_blind: bool = False
-    post_to_enter: bool = False
-    leaving: bool = False  # stood up during a hand: cashed out when it ends
-    connected: bool = True
-    time_bank_ms: int = 0
-
-
-class RunningHand(msgspec.Struct, frozen=True):
-    hand_number: int
-    seats: tuple[int, ...]
-    starting_stacks: tuple[int, ...]
-    started_at_ms: int
-
-
-class TableState(msgspec.Struct, kw_only=True):
-    """Everything durable about a table (the snapshot, runtime and store alike)."""
-
-    config: TableConfig
-    seats: dict[int, SeatRecord] = {}
-    previous: tuple[int, int, int] | None = None  # button, small blind, big blind
-    next_hand_number: int = 1
-    seat_events: int = 0  # counts buy-ins, top-ups and cash-outs: their idempotency keys
-    hands_played: int = 0
-    version: int = 0
-    running: RunningHand | None = None
-    wait_list: list[int] = []
-    watchers: list[int] = []
-
-
-_encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(TableState)
-
-
-def decode_table_state(data: bytes) -> TableState:
-    return _decoder.decode(data)
-
-
-@dataclass
-class LiveHand:
-    """What the table has seen of the running hand (for snapshots to late viewers)."""
-
-    events: list[ev.Event] = field(default_factory=list)
-    holes: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    board: list[str] = field(default_factory=list)
-    pots: tuple[game.PotView, ...] = ()
-    bets: dict[int, int] = field(default_factory=dict)
-    prompt: game.ActionRequired | None = None
 
 
 @final
@@ -175,7 +127,7 @@ class TableActor(Actor[TableMessage]):
     # --- lifecycle --------------------------------------------------------------------------
 
     def snapshot(self) -> bytes:
-        return _encoder.encode(self.state)
+        return encode_table_state(self.state)
 
     def restore(self, snapshot: object) -> None:
         assert isinstance(snapshot, bytes)
@@ -249,12 +201,7 @@ class TableActor(Actor[TableMessage]):
         return self.state.seats[self._seat_of(player_id)]
 
     def _in_running_hand(self, seat: int) -> bool:
-        running = self.state.running
-        return running is not None and seat in running.seats
-
-    def _next_key(self, what: str) -> str:
-        self.state.seat_events += 1
-        return f"{self.config.escrow_owner}:{what}:{self.state.seat_events}"
+        return self.state.in_running_hand(seat)
 
     async def _join(self, message: JoinSeat) -> SeatGranted:
         config, seats = self.config, self.state.seats
@@ -608,93 +555,19 @@ class TableActor(Actor[TableMessage]):
         for player_id in self._audience():
             deliver(player_id, body)
 
-    def _seat_view(self, seat: int, record: SeatRecord) -> game.SeatView:
-        state: game.SeatState = "playing"
-        if record.leaving:
-            state = "leaving"
-        elif record.sitting_out:
-            state = "sitting_out"
-        elif record.owes_big_blind and not record.post_to_enter:
-            state = "waiting_big_blind"
-        return game.SeatView(
-            seat=seat,
-            player_id=record.player_id,
-            stack=record.stack,
-            state=state,
-            connected=record.connected,
-            in_hand=self._in_running_hand(seat),
-        )
-
     def _seat_changed(self, seat: int) -> None:
         record = self.state.seats.get(seat)
-        view = None if record is None else self._seat_view(seat, record)
+        view = None if record is None else seat_view(self.state, seat, record)
         self._broadcast(game.SeatChanged(table_id=self.table_id, seat=seat, view=view))
 
     def listing(self) -> game.TableListing:
-        config = self.config
-        now = trio.current_time()
-        recent = [pot for at, pot in self.recent if now - at <= STATS_WINDOW_S]
-        return game.TableListing(
-            table_id=self.table_id,
-            name=config.name,
-            variant=config.variant.value,
-            small_blind=config.small_blind,
-            big_blind=config.big_blind,
-            buy_in_min=config.min_buy_in,
-            buy_in_max=config.max_buy_in,
-            seats_total=config.seats,
-            seats_taken=len(self.state.seats),
-            waiting=len(self.state.wait_list),
-            average_pot=sum(recent) // len(recent) if recent else 0,
-            hands_per_hour=len(recent),
-        )
+        return listing_of(self.state, self.recent, trio.current_time())
 
     def table_snapshot(self, player_id: int) -> game.TableSnapshot:
-        running, live = self.state.running, self.live
-        hole: tuple[str, ...] = ()
-        if live is not None:
-            for seat, record in self.state.seats.items():
-                if record.player_id == player_id and self._in_running_hand(seat):
-                    hole = live.holes.get(seat, ())
-        previous = self.state.previous
-        return game.TableSnapshot(
-            table_id=self.table_id,
-            listing=self.listing(),
-            seats=tuple(self._seat_view(s, r) for s, r in sorted(self.state.seats.items())),
-            button=previous[0] if previous else None,
-            hand_number=running.hand_number if running else 0,
-            board=tuple(live.board) if live else (),
-            pots=live.pots if live else (),
-            bets=tuple(sorted(live.bets.items())) if live else (),
-            hole_cards=hole,
-            to_act=live.prompt.seat if live and live.prompt else None,
-        )
+        return snapshot_for(self.state, self.live, player_id, self.listing())
 
     def seats_view(self) -> TableSeats:
-        previous = self.state.previous
-        return TableSeats(
-            table_id=self.table_id,
-            seats=tuple(
-                SeatInfo(
-                    seat=seat,
-                    player_id=r.player_id,
-                    stack=r.stack,
-                    pending_top_up=r.pending_top_up,
-                    sitting_out=r.sitting_out,
-                    owes_big_blind=r.owes_big_blind,
-                    owes_small_blind=r.owes_small_blind,
-                    connected=r.connected,
-                    time_bank_ms=r.time_bank_ms,
-                    leaving=r.leaving,
-                )
-                for seat, r in sorted(self.state.seats.items())
-            ),
-            hand_number=self.state.running.hand_number if self.state.running else 0,
-            hands_played=self.state.hands_played,
-            button=previous[0] if previous else None,
-            watchers=tuple(self.state.watchers),
-            wait_list=tuple(self.state.wait_list),
-        )
+        return seats_of(self.state)
 
     async def _audit(self) -> EscrowAudit:
         account = await self.deps.store.ledger_account(escrow(self.config.escrow_owner))
@@ -719,7 +592,7 @@ class TableActor(Actor[TableMessage]):
                 kind=SNAPSHOT_KIND,
                 actor_id=self.table_id,
                 version=self.state.version,
-                data=_encoder.encode(self.state),
+                data=encode_table_state(self.state),
             )
         )
 

@@ -1,0 +1,175 @@
+"""A table's durable state (its snapshot) and the views built from it. Pure: no I/O, no clock.
+
+``TableState`` is what a table restarts from, in process (the runtime's snapshot) and after
+a process restart (the same msgpack bytes in the store). ``LiveHand`` is what the table saw
+of the running hand, for the snapshots it sends to late viewers; it is not durable because a
+restarted table voids the hand anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+import msgspec
+
+from actors.table_messages import SeatInfo, TableConfig, TableSeats
+from poker import events as ev
+from protocol import game
+
+STATS_WINDOW_S: Final = 3600.0  # average pot and hands per hour cover the last hour
+
+
+class SeatRecord(msgspec.Struct, kw_only=True):
+    player_id: int
+    stack: int
+    pending_top_up: int = 0  # bought during a hand the player is in: added when it ends
+    sitting_out: bool = False
+    owes_big_blind: bool = True  # new players wait for the big blind (or post to enter)
+    owes_small_blind: bool = False
+    post_to_enter: bool = False
+    leaving: bool = False  # stood up during a hand: cashed out when it ends
+    connected: bool = True
+    time_bank_ms: int = 0
+
+
+class RunningHand(msgspec.Struct, frozen=True):
+    hand_number: int
+    seats: tuple[int, ...]
+    starting_stacks: tuple[int, ...]
+    started_at_ms: int
+
+
+class TableState(msgspec.Struct, kw_only=True):
+    """Everything durable about a table (the snapshot, runtime and store alike)."""
+
+    config: TableConfig
+    seats: dict[int, SeatRecord] = {}
+    previous: tuple[int, int, int] | None = None  # button, small blind, big blind
+    next_hand_number: int = 1
+    seat_events: int = 0  # counts buy-ins, top-ups and cash-outs: their idempotency keys
+    hands_played: int = 0
+    version: int = 0
+    running: RunningHand | None = None
+    wait_list: list[int] = []
+    watchers: list[int] = []
+
+    def in_running_hand(self, seat: int) -> bool:
+        return self.running is not None and seat in self.running.seats
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(TableState)
+
+
+def encode_table_state(state: TableState) -> bytes:
+    return _encoder.encode(state)
+
+
+def decode_table_state(data: bytes) -> TableState:
+    return _decoder.decode(data)
+
+
+@dataclass
+class LiveHand:
+    """What the table has seen of the running hand (for snapshots to late viewers)."""
+
+    events: list[ev.Event] = field(default_factory=list)
+    holes: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    board: list[str] = field(default_factory=list)
+    pots: tuple[game.PotView, ...] = ()
+    bets: dict[int, int] = field(default_factory=dict)
+    prompt: game.ActionRequired | None = None
+
+
+def seat_view(state: TableState, seat: int, record: SeatRecord) -> game.SeatView:
+    shown: game.SeatState = "playing"
+    if record.leaving:
+        shown = "leaving"
+    elif record.sitting_out:
+        shown = "sitting_out"
+    elif record.owes_big_blind and not record.post_to_enter:
+        shown = "waiting_big_blind"
+    return game.SeatView(
+        seat=seat,
+        player_id=record.player_id,
+        stack=record.stack,
+        state=shown,
+        connected=record.connected,
+        in_hand=state.in_running_hand(seat),
+    )
+
+
+def listing_of(
+    state: TableState, recent: Iterable[tuple[float, int]], now_s: float
+) -> game.TableListing:
+    """``recent``: (trio time the hand ended, its pot) of the last hands."""
+    config = state.config
+    pots = [pot for at, pot in recent if now_s - at <= STATS_WINDOW_S]
+    return game.TableListing(
+        table_id=config.table_id,
+        name=config.name,
+        variant=config.variant.value,
+        small_blind=config.small_blind,
+        big_blind=config.big_blind,
+        buy_in_min=config.min_buy_in,
+        buy_in_max=config.max_buy_in,
+        seats_total=config.seats,
+        seats_taken=len(state.seats),
+        waiting=len(state.wait_list),
+        average_pot=sum(pots) // len(pots) if pots else 0,
+        hands_per_hour=len(pots),
+    )
+
+
+def snapshot_for(
+    state: TableState, live: LiveHand | None, player_id: int, listing: game.TableListing
+) -> game.TableSnapshot:
+    """The table as ``player_id`` may see it: their own hole cards only."""
+    running = state.running
+    hole: tuple[str, ...] = ()
+    if live is not None:
+        for seat, record in state.seats.items():
+            if record.player_id == player_id and state.in_running_hand(seat):
+                hole = live.holes.get(seat, ())
+    previous = state.previous
+    return game.TableSnapshot(
+        table_id=state.config.table_id,
+        listing=listing,
+        seats=tuple(seat_view(state, s, r) for s, r in sorted(state.seats.items())),
+        button=previous[0] if previous else None,
+        hand_number=running.hand_number if running else 0,
+        board=tuple(live.board) if live else (),
+        pots=live.pots if live else (),
+        bets=tuple(sorted(live.bets.items())) if live else (),
+        hole_cards=hole,
+        to_act=live.prompt.seat if live and live.prompt else None,
+    )
+
+
+def seats_of(state: TableState) -> TableSeats:
+    previous = state.previous
+    return TableSeats(
+        table_id=state.config.table_id,
+        seats=tuple(
+            SeatInfo(
+                seat=seat,
+                player_id=r.player_id,
+                stack=r.stack,
+                pending_top_up=r.pending_top_up,
+                sitting_out=r.sitting_out,
+                owes_big_blind=r.owes_big_blind,
+                owes_small_blind=r.owes_small_blind,
+                connected=r.connected,
+                time_bank_ms=r.time_bank_ms,
+                leaving=r.leaving,
+            )
+            for seat, r in sorted(state.seats.items())
+        ),
+        hand_number=state.running.hand_number if state.running else 0,
+        hands_played=state.hands_played,
+        button=previous[0] if previous else None,
+        watchers=tuple(state.watchers),
+        wait_list=tuple(state.wait_list),
+    )

@@ -17,7 +17,6 @@ from protocol.messages import (
     WalletDeposit,
     WalletHistory,
     WalletTransfer,
-    WalletWithdraw,
 )
 from server.gateway import GatewayLimits
 from services.wallet import Wallet
@@ -52,18 +51,17 @@ async def test_deposit_transfer_withdraw_and_history(tmp_path: Path) -> None:
         await Wallet(store).post(deposit.transfer_id)  # what the chain service will do
         assert await balance(alice) == (1000, 0, 1000)
 
-        sent = await transfer(alice, WalletTransfer(id=0, to_player="bob", amount=300, key="t-1"))
+        sent = await alice.transfer("bob", 300, key="t-1")
         assert sent.state == "posted"
-        again = await transfer(alice, WalletTransfer(id=0, to_player="bob", amount=300, key="t-1"))
+        again = await alice.transfer("bob", 300, key="t-1")
         assert again.transfer_id == sent.transfer_id  # a retry moves nothing twice
-        assert await balance(bob) == (300, 0, 300)
+        assert (await bob.balance()).available == 300
 
-        withdrawal = await transfer(alice, WalletWithdraw(id=0, amount=200, key="w-1"))
+        withdrawal = await alice.withdraw(200, key="w-1")
         assert withdrawal.state == "pending"
         assert await balance(alice) == (700, 200, 500)
 
-        first = await alice.request(WalletHistory(id=0, limit=2))
-        assert isinstance(first, HistoryPage)
+        first = await alice.history(limit=2)
         assert [e.transfer_id for e in first.entries] == [withdrawal.transfer_id, sent.transfer_id]
         assert [e.amount for e in first.entries] == [-200, -300]
         assert first.entries[1].counterparty.startswith("wallet:")

@@ -110,6 +110,20 @@ class GameRequests(Protocol):
 
 
 @final
+class PlayerChannel:
+    """The tables' way to the players (actors/table_messages.PlayerChannel), usable before
+    the gateway has started: serve_gateway(channel=...) connects it. Pushes made before that,
+    or to players with no session, are dropped (a table never waits for a player)."""
+
+    def __init__(self) -> None:
+        self.gateway: Gateway | None = None
+
+    def deliver(self, player_id: int, body: PushBody) -> None:
+        if self.gateway is not None:
+            self.gateway.deliver(player_id, body)
+
+
+@final
 class NoTables:
     """SessionHooks for a server without tables yet: nothing to hold, nothing to send."""
 
@@ -275,6 +289,7 @@ async def serve_gateway(
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     metrics_registry: CollectorRegistry | None = REGISTRY,
     game_requests: GameRequests | None = None,
+    channel: PlayerChannel | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -314,6 +329,8 @@ async def serve_gateway(
         collector = collector_for(metrics_registry) if metrics_registry is not None else None
         if collector is not None:
             collector.add(gateway)
+        if channel is not None:
+            channel.gateway = gateway
         log.info("gateway listening", host=host, port=server.port)
         task_status.started(gateway)
         try:
@@ -321,6 +338,8 @@ async def serve_gateway(
         finally:
             if collector is not None:
                 collector.discard(gateway)
+            if channel is not None and channel.gateway is gateway:
+                channel.gateway = None
 
 
 async def run_gateway(
@@ -331,6 +350,7 @@ async def run_gateway(
     limits: GatewayLimits | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     game_requests: GameRequests | None = None,
+    channel: PlayerChannel | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, jwt_secret,
@@ -346,5 +366,6 @@ async def run_gateway(
         hooks=hooks,
         sessions_supervisor=sessions_supervisor,
         game_requests=game_requests,
+        channel=channel,
         task_status=task_status,
     )

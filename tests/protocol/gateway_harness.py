@@ -15,7 +15,14 @@ from persistence.store import Store, open_store
 from protocol.codec import ServerMessageDecoder, encode
 from protocol.messages import Hello, PushBody, ServerMessage, Welcome
 from server.auth import CHEAP_HASHING_FOR_TESTS
-from server.gateway import GameRequests, Gateway, GatewayLimits, SessionHooks, serve_gateway
+from server.gateway import (
+    GameRequests,
+    Gateway,
+    GatewayLimits,
+    PlayerChannel,
+    SessionHooks,
+    serve_gateway,
+)
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
@@ -30,6 +37,7 @@ async def gateway_and_store(
     database_url: str | None = None,
     metrics_registry: CollectorRegistry | None = None,
     game_requests: GameRequests | None = None,
+    channel: PlayerChannel | None = None,
 ) -> AsyncIterator[tuple[Gateway, Store]]:
     url = database_url or f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
     async with open_store(url) as store, trio.open_nursery() as nursery:
@@ -43,6 +51,7 @@ async def gateway_and_store(
                 hashing=CHEAP_HASHING_FOR_TESTS,
                 metrics_registry=metrics_registry,
                 game_requests=game_requests,
+                channel=channel,
             )
         )
         try:
@@ -59,6 +68,7 @@ async def running_gateway(
     hooks: SessionHooks | None = None,
     database_url: str | None = None,
     game_requests: GameRequests | None = None,
+    channel: PlayerChannel | None = None,
 ) -> AsyncIterator[Gateway]:
     async with gateway_and_store(
         tmp_path,
@@ -66,6 +76,7 @@ async def running_gateway(
         hooks=hooks,
         database_url=database_url,
         game_requests=game_requests,
+        channel=channel,
     ) as (gateway, _store):
         yield gateway
 

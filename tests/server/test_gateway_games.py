@@ -20,7 +20,7 @@ from protocol.game import (
     TableList,
 )
 from protocol.messages import Event, Notice, Ok, Reply, SessionState
-from server.gateway import GatewayLimits
+from server.gateway import GatewayLimits, PlayerChannel
 from tests.protocol.gateway_harness import PASSWORD, RecordingHooks, running_gateway
 
 
@@ -138,3 +138,27 @@ async def test_a_resume_sends_the_tables_state_from_the_hooks(tmp_path: Path) ->
         assert state == Event(seq=2, body=SessionState(table_ids=["t1", "t2"]))
         pushed = [await client.next_event() for _ in snapshot_bodies]
         assert [e.body for e in pushed if isinstance(e, Event)] == snapshot_bodies
+
+
+async def test_the_tables_channel_reaches_players_once_the_gateway_runs(tmp_path: Path) -> None:
+    channel = PlayerChannel()
+    body = HandStarted(
+        table_id="t1",
+        hand_number=1,
+        button=0,
+        seats=(0, 1),
+        stacks=(100, 100),
+        small_blind_seat=0,
+        big_blind_seat=1,
+    )
+    channel.deliver(1, body)  # before the gateway: dropped, never raised
+    async with (
+        running_gateway(tmp_path, channel=channel) as gateway,
+        open_client(gateway.url) as client,
+    ):
+        await client.register("alice", PASSWORD)
+        player_id = gateway.sessions.of_player("alice")[0].player_id
+        assert player_id is not None
+        channel.deliver(player_id, body)
+        assert await client.next_event() == Event(seq=1, body=body)
+    assert channel.gateway is None  # a stopped gateway is let go

@@ -10,6 +10,7 @@ import pytest
 import trio
 
 from actors.table_messages import AddWatcher
+from poker import phh
 from protocol import game
 from tests.actors.test_table_fakes import (
     Bots,
@@ -49,6 +50,12 @@ async def play_session(session: Game, hands: int, seed: int) -> None:
     summaries = await session.store.hands_by_table("t1", limit=200)
     assert len(summaries) == min(200, view.hands_played)
     assert sum(s.rake for s in summaries) > 0
+    for summary in summaries[:20]:
+        record = await session.store.get_hand(summary.hand_id)
+        assert record is not None
+        history = phh.loads(record.phh)  # PHH text that reads back, chips conserved
+        assert history.finishing_stacks is not None
+        assert sum(history.finishing_stacks) + record.rake == sum(history.starting_stacks)
     seat_of = {("t1", player): seat for seat, player in seats.items()}
     assert assert_no_hole_card_leaks(session.channel, seat_of) > hands * 10
     watcher_bodies = session.channel.of(WATCHER, game.HoleCards)

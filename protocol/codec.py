@@ -27,7 +27,7 @@ from protocol.messages import Request, ServerMessage
 FRAME_BYTES_MAX: Final = 16 * 1024  # client requests are small; over this: error reply
 FRAME_BYTES_HARD_MAX: Final = 64 * 1024  # over this the websocket layer closes with 1009
 SERVER_FRAME_BYTES_MAX: Final = 1024 * 1024  # table snapshots are the largest pushes
-NESTING_DEPTH_MAX: Final = 8  # the schema needs 3 (request) and 4 (event); headroom for growth
+NESTING_DEPTH_MAX: Final = 8  # valid requests need 2 (tested); headroom for growth
 SERVER_NESTING_DEPTH_MAX: Final = 16
 ITEMS_MAX: Final = 4096  # values in one frame; bounds the walk below and the decoder's work
 

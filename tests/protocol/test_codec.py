@@ -173,8 +173,16 @@ def schema_depth(info: msgspec.inspect.Type) -> int:
         return max(schema_depth(t) for t in info.types)
     if isinstance(info, msgspec.inspect.StructType):
         return 1 + max((schema_depth(f.type) for f in info.fields), default=0)
-    if isinstance(info, msgspec.inspect.ListType):
+    if isinstance(
+        info,
+        msgspec.inspect.ListType
+        | msgspec.inspect.VarTupleType
+        | msgspec.inspect.SetType
+        | msgspec.inspect.FrozenSetType,
+    ):
         return 1 + schema_depth(info.item_type)
+    if isinstance(info, msgspec.inspect.TupleType):
+        return 1 + max((schema_depth(t) for t in info.item_types), default=0)
     if isinstance(info, msgspec.inspect.DictType):
         return 1 + schema_depth(info.value_type)
     return 0

@@ -81,7 +81,6 @@ class CloseCode(enum.IntEnum):
     SLOW_CONSUMER = 4003  # the outbound queue was full: the client does not read
     HEARTBEAT_TIMEOUT = 4004  # no pong within the heartbeat timeout
     LOGGED_OUT = 4005  # after a logout reply
-    TOO_MANY_CONNECTIONS = 4006  # the server's session table is full
 
 
 class RemoteProtocolError(Exception):

@@ -137,21 +137,30 @@ def seats_for(stacks: Sequence[int]) -> list[SeatSetup]:
 
 
 def choose_action(legal: LegalActions, rng: random.Random) -> AnyAction:
-    """A random legal action, weighted so hands reach showdowns, all-ins and re-raises."""
+    """A random legal action, weighted so that hands see every street and showdowns, with
+    re-raises and all-ins common but not the rule: facing a bet, fold 25%, raise 20%, call
+    55%; otherwise bet 35%, check 65%. A raise is the minimum 55% of the time, up to three
+    times it 30%, the maximum (all-in) 15%. At a showdown, a player who may muck does so 20%
+    of the time."""
     seat = legal.seat
     if legal.show or legal.muck:
         if legal.show and (not legal.muck or rng.random() < 0.8):
             return Show(seat=seat)
         return Muck(seat=seat)
     roll = rng.random()
-    can_raise = legal.min_raise_to is not None and legal.max_raise_to is not None
-    if legal.fold and roll < 0.2:
+    facing_bet = not legal.check
+    if facing_bet and legal.fold and roll < 0.25:
         return Fold(seat=seat)
-    if can_raise and roll > 0.65:
-        assert legal.min_raise_to is not None and legal.max_raise_to is not None
+    raise_share = 0.2 if facing_bet else 0.35
+    if legal.min_raise_to is not None and legal.max_raise_to is not None and roll > 1 - raise_share:
         low, high = legal.min_raise_to, legal.max_raise_to
         pick = rng.random()
-        amount = low if pick < 0.5 else high if pick < 0.7 else rng.randint(low, high)
+        if pick < 0.55:
+            amount = low
+        elif pick < 0.85:
+            amount = rng.randint(low, max(low, min(high, 3 * low)))
+        else:
+            amount = high
         return BetOrRaiseTo(seat=seat, amount=amount)
     if legal.check or legal.call is not None:
         return CheckOrCall(seat=seat)

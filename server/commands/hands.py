@@ -80,11 +80,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.hands_command == "simulate":
-        return _simulate(args)
-    if args.hands_command == "replay":
-        return _replay(args.files)
-    return _text(args.files)
+    try:
+        if args.hands_command == "simulate":
+            return _simulate(args)
+        if args.hands_command == "replay":
+            return _replay(args.files)
+        return _text(args.files)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return 1
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ __all__ = [
     "loads_all",
     "parse_action",
     "split_cards",
+    "validate_cards",
 ]
 
 # Bound on one hand's action list. A real hand of 10 players with every street capped has a
@@ -63,7 +64,6 @@ _BET_SIZE_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "PO/8": ("min_bet",),
     "FT": ("small_bet", "big_bet"),
 }
-_HOLE_CARD_COUNT: Final[Mapping[str, int]] = {"NT": 2, "PT": 2, "FT": 2, "PO": 4, "PO/8": 4}
 
 # Field order when writing, the order PokerKit writes them in (its dataclass order).
 _KNOWN_FIELDS: Final = (
@@ -469,11 +469,6 @@ def dumps(hand: HandHistory) -> str:
 def dumps_all(hands: Iterable[HandHistory]) -> str:
     """Write many hands as one ``.phhs`` text, tables ``[1]``, ``[2]``, ..."""
     return "\n".join(f"[{index}]\n{dumps(hand)}" for index, hand in enumerate(hands, 1))
-
-
-def hole_card_count(variant: str) -> int:
-    """Hole cards per player in a variant we play (2 in hold'em, 4 in Omaha)."""
-    return _HOLE_CARD_COUNT[variant]
 
 
 def validate_cards(cards: Sequence[str]) -> None:

@@ -44,10 +44,30 @@ _POKERKIT_AUTOMATIONS = (
 )
 
 
+# Bounds on the workload (policy: argparse error). 100,000 hands is ~10 minutes of PokerKit.
+BENCH_HANDS_MAX = 100_000
+BENCH_REPEATS_MAX = 100
+
+
+def _bounded(maximum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not 1 <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"between 1 and {maximum}")
+        return value
+
+    return parse
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hands", type=int, default=300, help="hands in the workload (300)")
     parser.add_argument(
-        "--repeats", type=int, default=5, help="timed runs of each side, alternating (5)"
+        "--hands", type=_bounded(BENCH_HANDS_MAX), default=300, help="hands in the workload (300)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=_bounded(BENCH_REPEATS_MAX),
+        default=5,
+        help="timed runs of each side, alternating (5)",
     )
     parser.add_argument("--seed", type=int, default=1, help="workload seed (1)")
 

@@ -113,7 +113,8 @@ class HandActor(Actor[HandMessage]):
     def __init__(self, setup: HandSetup, deck: Deck, table: ActorRef[TableMessage]) -> None:
         self.setup = setup
         self.table = table
-        self.hand = Hand(setup.config, setup.seats, setup.button, deck, setup.blinds)
+        # A copy: a restart that has no snapshot yet must deal from the same full deck.
+        self.hand = Hand(setup.config, setup.seats, setup.button, deck.copy(), setup.blinds)
         self.decision = 0
         self.time_banks_ms = dict(setup.time_banks_ms)
         self.disconnected = set(setup.disconnected)

@@ -102,6 +102,12 @@ class Bots:
     refill: int = 0  # top up and sit in again when busted (0: never)
     refused: list[str] = field(default_factory=list)  # error codes the bots got
 
+    def wants(self, body: game.GamePush) -> bool:
+        """Whether ``body`` may need an answer (saves a task per delivered body)."""
+        return isinstance(body, game.ActionRequired) or (
+            self.refill > 0 and isinstance(body, game.SeatChanged)
+        )
+
     async def act_on(self, player_id: int, body: game.GamePush) -> None:
         if player_id in self.silent:
             return
@@ -239,7 +245,7 @@ async def drive(
             if verdict:
                 nursery.cancel_scope.cancel()
                 return
-            if bots is not None:
+            if bots is not None and bots.wants(body):
                 nursery.start_soon(bots.act_on, player_id, body)
 
 

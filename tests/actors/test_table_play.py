@@ -43,7 +43,7 @@ async def play_session(session: Game, hands: int, seed: int) -> None:
                 if ended >= hands:
                     nursery.cancel_scope.cancel()
                     break
-            else:
+            elif bots.wants(body):
                 nursery.start_soon(bots.act_on, player_id, body)
     view = await session.seats(table)
     assert view.hands_played >= hands

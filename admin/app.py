@@ -2,7 +2,7 @@
 
 JSON in and out, described by an OpenAPI spec (quart-schema) at ``/openapi.json`` with a docs
 page at ``/docs``. Every route but the probes and ``/metrics`` needs a bearer token whose role
-has the route's permission (admin/permissions.py).
+has the route's permission (admin/permissions.py); every state change is audited.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ import importlib.metadata
 import platform
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import structlog
 import trio
@@ -25,15 +22,18 @@ from quart_schema import (
     HttpSecurityScheme,
     Info,
     QuartSchema,
+    RequestSchemaValidationError,
     hide,
-    security_scheme,
 )
 from quart_trio import QuartTrio
 
 from actors.runtime import ActorNode
-from admin.permissions import Permission, allows
-from server.auth import TokenExpired, TokenInvalid, TokenSigner
-from server.config import Settings
+from admin.audit import audit_routes
+from admin.auth import error, requires
+from admin.context import AdminContext
+from admin.hands import hand_routes
+from admin.permissions import Permission
+from admin.players import player_routes
 
 log = structlog.get_logger("tablium.admin")
 
@@ -44,68 +44,6 @@ HTTP_REQUEST_SECONDS = Histogram(
     "Admin HTTP request latency, by method, route and status.",
     ["method", "route", "status"],
 )
-
-
-class AdminAuthError(Exception):
-    """A bearer token was refused; ``code`` is the stable error code sent to the caller."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    subject: str
-    role: str
-
-
-TokenVerifier = Callable[[str], Identity]  # raises AdminAuthError
-
-
-def jwt_verifier(signer: TokenSigner) -> TokenVerifier:
-    """Staff use the same signed tokens as players; the role claim decides what they may do."""
-
-    def verify(token: str) -> Identity:
-        try:
-            claims = signer.verify(token)
-        except TokenExpired as exc:
-            raise AdminAuthError("token_expired", str(exc)) from None
-        except TokenInvalid as exc:
-            raise AdminAuthError("token_invalid", str(exc)) from None
-        return Identity(subject=claims.player, role=claims.role)
-
-    return verify
-
-
-@dataclass(frozen=True, slots=True)
-class ReadinessProbe:
-    name: str
-    check: Callable[[], Awaitable[None]]  # raises when the dependency is not usable
-
-
-@dataclass(frozen=True, slots=True)
-class AdminContext:
-    settings: Settings
-    verify_token: TokenVerifier
-    readiness: Sequence[ReadinessProbe] = field(default_factory=tuple)
-    # The live supervision tree, read at request time (the runtime walks it; nothing cached).
-    actor_tree: Callable[[], ActorNode] | None = None
-
-
-def find_actor(node: ActorNode, name: str) -> ActorNode | None:
-    if node.name == name:
-        return node
-    for child in node.children:
-        found = find_actor(child, name)
-        if found is not None:
-            return found
-    return None
-
-
-class ErrorBody(Struct, frozen=True):
-    error: str
-    message: str
 
 
 class Health(Struct, frozen=True):
@@ -128,40 +66,14 @@ class ServerInfo(Struct, frozen=True):
     admin_port: int
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def error(status: int, code: str, message: str) -> tuple[dict[str, str], int]:
-    return {"error": code, "message": message}, status
-
-
-def requires(
-    permission: Permission,
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[Any]]]:
-    """Guard a route: a valid bearer token whose role has ``permission``."""
-
-    def decorate(route: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[Any]]:
-        @wraps(route)
-        async def guarded(*args: P.args, **kwargs: P.kwargs) -> Any:
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                return error(401, "not_authenticated", "send Authorization: Bearer <token>")
-            context: AdminContext = g.admin_context
-            try:
-                identity = context.verify_token(token.strip())
-            except AdminAuthError as exc:
-                return error(401, exc.code, str(exc))
-            if not allows(identity.role, permission):
-                return error(403, "forbidden", f"role {identity.role!r} lacks {permission}")
-            g.identity = identity
-            structlog.contextvars.bind_contextvars(subject=identity.subject)
-            return await route(*args, **kwargs)
-
-        return security_scheme([{"bearer": []}])(guarded)
-
-    return decorate
+def find_actor(node: ActorNode, name: str) -> ActorNode | None:
+    if node.name == name:
+        return node
+    for child in node.children:
+        found = find_actor(child, name)
+        if found is not None:
+            return found
+    return None
 
 
 def create_admin_app(context: AdminContext) -> QuartTrio:
@@ -174,14 +86,17 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         security_schemes={"bearer": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
     )
+    for blueprint in (player_routes, hand_routes, audit_routes):
+        app.register_blueprint(blueprint)
     started_at = time.monotonic()
 
     @app.before_request
     async def start_request() -> None:
         g.admin_context = context
         g.started_at = time.perf_counter()
+        g.request_id = secrets.token_hex(8)
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=secrets.token_hex(8))
+        structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
     @app.after_request
     async def finish_request(response: Response) -> Response:
@@ -193,6 +108,23 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         if response.status_code >= 500:
             log.warning("request failed", method=request.method, route=route)
         return response
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def invalid_request(exc: RequestSchemaValidationError) -> Any:
+        return error(400, "invalid_request", str(exc.validation_error))
+
+    @app.errorhandler(404)
+    async def not_found(exc: Exception) -> Any:
+        return error(404, "not_found", "no such route")
+
+    @app.errorhandler(500)
+    async def internal_error(exc: Exception) -> Any:
+        log.exception("unhandled error in an admin route", method=request.method)
+        return error(500, "internal_error", f"the server failed; request id {g.request_id}")
+
+    @app.errorhandler(405)
+    async def method_not_allowed(exc: Exception) -> Any:
+        return error(405, "method_not_allowed", "this route does not take that method")
 
     @app.get("/healthz")
     async def healthz() -> Any:
@@ -233,13 +165,9 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
     def current_tree() -> ActorNode:
         if context.actor_tree is None:
             return ActorNode(
-                name="root",
-                kind="supervisor",
-                state="stopped",
-                restart="permanent",
-                restarts=0,
-                uptime_s=0.0,
-            )
+                name="root", kind="supervisor", state="stopped", restart="permanent",
+                restarts=0, uptime_s=0.0,
+            )  # fmt: skip
         return context.actor_tree()
 
     @app.get("/actors")

@@ -25,11 +25,14 @@ import structlog
 import trio
 
 from actors.runtime import ChildSpec, Runtime, Strategy, SupervisionPolicy
-from admin.app import AdminContext, create_admin_app, jwt_verifier
+from admin.app import create_admin_app
+from admin.auth import jwt_verifier
+from admin.context import AdminContext, ReadinessProbe
 from persistence import Store, open_store
 from server.auth import TokenSigner
 from server.config import Settings
 from server.gateway import Gateway, run_gateway
+from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.server")
 
@@ -82,6 +85,9 @@ async def run_server(
         admin_context = AdminContext(
             settings=settings,
             verify_token=jwt_verifier(TokenSigner(settings.jwt_secret)),
+            store=store,
+            wallet=Wallet(store),
+            readiness=(ReadinessProbe("database", store.ping),),
             # The admin app is one of the runtime's children, so it reads the tree late.
             actor_tree=lambda: runtime.tree(),
         )

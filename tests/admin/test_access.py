@@ -2,72 +2,119 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from admin.app import AdminContext, create_admin_app, jwt_verifier
 from admin.permissions import ROLE_PERMISSIONS, Permission, Role
-from server.auth import TokenSigner
-from server.config import Settings
+from persistence import HandPlayer, HandRecord, Store
+from tests.admin.conftest import bearer
 
-SECRET = "test-secret-" + "x" * 40
-# (method, path, permission) for every protected route; grows with the API.
-ROUTES: list[tuple[str, str, Permission]] = [
-    ("GET", "/info", Permission.SERVER_READ),
-    ("GET", "/actors", Permission.ACTORS_READ),
-    ("GET", "/actors/root", Permission.ACTORS_READ),
+PLAYER_ID = 1  # the first account the fixture creates
+BAN = {"reason": "matrix test"}
+ADJUST = {"amount": 5, "reason": "matrix test", "key": "matrix"}
+
+# (method, path, JSON body, permission) for every protected route.
+ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
+    ("GET", "/info", None, Permission.SERVER_READ),
+    ("GET", "/actors", None, Permission.ACTORS_READ),
+    ("GET", "/actors/root", None, Permission.ACTORS_READ),
+    ("GET", "/players?q=al", None, Permission.PLAYERS_READ),
+    ("GET", f"/players/{PLAYER_ID}", None, Permission.PLAYERS_READ),
+    ("POST", f"/players/{PLAYER_ID}/ban", BAN, Permission.PLAYERS_BAN),
+    ("POST", f"/players/{PLAYER_ID}/unban", BAN, Permission.PLAYERS_BAN),
+    ("GET", f"/players/{PLAYER_ID}/wallet", None, Permission.WALLET_READ),
+    ("GET", f"/players/{PLAYER_ID}/wallet/entries", None, Permission.WALLET_READ),
+    ("POST", f"/players/{PLAYER_ID}/wallet/adjustments", ADJUST, Permission.WALLET_ADJUST),
+    ("GET", f"/players/{PLAYER_ID}/hands", None, Permission.HANDS_READ),
+    ("GET", "/hands/h-1", None, Permission.HANDS_READ),
+    ("GET", "/audit", None, Permission.AUDIT_READ),
 ]
 
 
-def _client():  # type: ignore[no-untyped-def]
-    context = AdminContext(Settings(), jwt_verifier(TokenSigner(SECRET)))
-    return create_admin_app(context).test_client()
-
-
-def _token(role: str, *, secret: str = SECRET, ttl_s: int | None = None) -> str:
-    token, _ = TokenSigner(secret).issue("staff-1", role, ttl_s=ttl_s)  # type: ignore[arg-type]
-    return token
+@pytest.fixture
+async def seeded(store: Store) -> Store:
+    alice = await store.create_account("alice", "hash", "player")
+    assert alice.id == PLAYER_ID
+    await store.save_hand(
+        HandRecord(
+            hand_id="h-1",
+            table_id="table:1",
+            game="NT 1/2",
+            started_at_ms=1,
+            ended_at_ms=2,
+            pot_total=4,
+            rake=0,
+            players=(HandPlayer(PLAYER_ID, 0, 2),),
+            phh="",
+        )
+    )
+    return store
 
 
 @pytest.mark.parametrize("role", list(Role))
-@pytest.mark.parametrize(("method", "path", "permission"), ROUTES)
+@pytest.mark.parametrize(("method", "path", "body", "permission"), ROUTES)
 async def test_route_allows_exactly_the_roles_with_its_permission(
-    role: Role, method: str, path: str, permission: Permission
+    make_client: Callable[..., Any],
+    seeded: Store,
+    role: Role,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    permission: Permission,
 ) -> None:
-    response = await _client().open(
-        path, method=method, headers={"Authorization": f"Bearer {_token(role)}"}
-    )
+    response = await make_client().open(path, method=method, headers=bearer(role), json=body)
     if permission in ROLE_PERMISSIONS[role]:
         assert response.status_code == 200, await response.get_data()
     else:
         assert response.status_code == 403
         assert (await response.get_json())["error"] == "forbidden"
+    audit = await seeded.list_audit()
+    if method == "POST" and permission in ROLE_PERMISSIONS[role]:
+        assert len(audit) == 1
+        assert (audit[0].subject, audit[0].role, audit[0].reason) == (
+            "staff-1",
+            role,
+            "matrix test",
+        )
+    else:
+        assert audit == [], "only a permitted state change is audited"
 
 
-@pytest.mark.parametrize(("method", "path", "permission"), ROUTES)
+@pytest.mark.parametrize(("method", "path", "body", "permission"), ROUTES)
 async def test_route_without_a_token_is_not_authenticated(
-    method: str, path: str, permission: Permission
+    make_client: Callable[..., Any],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    permission: Permission,
 ) -> None:
-    response = await _client().open(path, method=method)
+    response = await make_client().open(path, method=method, json=body)
     assert response.status_code == 401
     assert (await response.get_json())["error"] == "not_authenticated"
 
 
-async def test_token_signed_with_another_secret_is_refused() -> None:
-    forged = _token("admin", secret="another-secret-" + "y" * 40)
-    response = await _client().get("/info", headers={"Authorization": f"Bearer {forged}"})
+async def test_token_signed_with_another_secret_is_refused(
+    make_client: Callable[..., Any],
+) -> None:
+    from server.auth import TokenSigner
+
+    forged, _ = TokenSigner("another-secret-" + "y" * 40).issue("mallory", "admin")
+    response = await make_client().get("/info", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
     assert (await response.get_json())["error"] == "token_invalid"
 
 
-async def test_expired_token_is_refused() -> None:
-    expired = _token("admin", ttl_s=-3600)
-    response = await _client().get("/info", headers={"Authorization": f"Bearer {expired}"})
+async def test_expired_token_is_refused(make_client: Callable[..., Any]) -> None:
+    response = await make_client().get("/info", headers=bearer("admin", ttl_s=-3600))
     assert response.status_code == 401
     assert (await response.get_json())["error"] == "token_expired"
 
 
-async def test_server_info_names_the_backend_without_credentials() -> None:
-    response = await _client().get("/info", headers={"Authorization": f"Bearer {_token('admin')}"})
-    body = await response.get_json()
+async def test_server_info_names_the_backend_without_credentials(
+    make_client: Callable[..., Any],
+) -> None:
+    body = await (await make_client().get("/info", headers=bearer("admin"))).get_json()
     assert body["database"] == "sqlite"
     assert body["redis"] is False

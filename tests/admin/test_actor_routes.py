@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import trio
 
 from actors.runtime import ChildSpec, Runtime
-from admin.app import AdminContext, create_admin_app, jwt_verifier
-from server.auth import TokenSigner
-from server.config import Settings
-
-SECRET = "test-secret-" + "x" * 40
+from tests.admin.conftest import bearer
 
 
 async def _idle_service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -19,15 +17,13 @@ async def _idle_service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS
     await trio.sleep_forever()
 
 
-async def test_actor_tree_and_one_actor_by_name() -> None:
+async def test_actor_tree_and_one_actor_by_name(make_client: Callable[..., Any]) -> None:
     runtime = Runtime(
         [ChildSpec.supervisor("tables"), ChildSpec.service("idle", partial(_idle_service))],
         metrics_registry=None,
     )
-    token, _ = TokenSigner(SECRET).issue("director-1", "director")
-    headers = {"Authorization": f"Bearer {token}"}
-    context = AdminContext(Settings(), jwt_verifier(TokenSigner(SECRET)), actor_tree=runtime.tree)
-    client = create_admin_app(context).test_client()
+    headers = bearer("director")
+    client = make_client(actor_tree=runtime.tree)
     async with trio.open_nursery() as nursery:
         await nursery.start(runtime.run)
 

@@ -1,45 +1,36 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from prometheus_client.parser import text_string_to_metric_families
 
-from admin.app import AdminAuthError, AdminContext, Identity, ReadinessProbe, create_admin_app
-from server.config import Settings
-
-
-def _refuse_all_tokens(token: str) -> Identity:
-    raise AdminAuthError("token_invalid", "no tokens in this test")
-
-
-async def _ok() -> None:
-    return None
+from admin.context import ReadinessProbe
+from persistence import Store
 
 
 async def _down() -> None:
     raise ConnectionRefusedError("nothing listens")
 
 
-def _app(*probes: ReadinessProbe):  # type: ignore[no-untyped-def]
-    return create_admin_app(AdminContext(Settings(), _refuse_all_tokens, probes))
-
-
-async def test_healthz_answers_while_the_process_lives() -> None:
-    response = await _app().test_client().get("/healthz")
+async def test_healthz_answers_while_the_process_lives(make_client: Callable[..., Any]) -> None:
+    response = await make_client().get("/healthz")
     assert response.status_code == 200
     assert (await response.get_json())["status"] == "ok"
 
 
-async def test_readyz_is_ready_when_every_probe_passes() -> None:
-    client = _app(ReadinessProbe("database", _ok), ReadinessProbe("redis", _ok)).test_client()
-    response = await client.get("/readyz")
+async def test_readyz_is_ready_when_the_database_answers(
+    make_client: Callable[..., Any], store: Store
+) -> None:
+    response = await make_client(ReadinessProbe("database", store.ping)).get("/readyz")
     assert response.status_code == 200
-    assert await response.get_json() == {
-        "status": "ready",
-        "checks": {"database": "ok", "redis": "ok"},
-    }
+    assert await response.get_json() == {"status": "ready", "checks": {"database": "ok"}}
 
 
-async def test_readyz_names_the_dependency_that_is_down() -> None:
-    client = _app(ReadinessProbe("database", _ok), ReadinessProbe("redis", _down)).test_client()
+async def test_readyz_names_the_dependency_that_is_down(
+    make_client: Callable[..., Any], store: Store
+) -> None:
+    client = make_client(ReadinessProbe("database", store.ping), ReadinessProbe("redis", _down))
     response = await client.get("/readyz")
     assert response.status_code == 503
     body = await response.get_json()
@@ -48,8 +39,10 @@ async def test_readyz_names_the_dependency_that_is_down() -> None:
     assert body["checks"]["redis"].startswith("down: ConnectionRefusedError")
 
 
-async def test_metrics_parse_as_prometheus_text_and_count_requests() -> None:
-    client = _app().test_client()
+async def test_metrics_parse_as_prometheus_text_and_count_requests(
+    make_client: Callable[..., Any],
+) -> None:
+    client = make_client()
     await client.get("/healthz")
     response = await client.get("/metrics")
     assert response.status_code == 200
@@ -66,9 +59,15 @@ async def test_metrics_parse_as_prometheus_text_and_count_requests() -> None:
     assert counts and counts[0].value >= 1
 
 
-async def test_openapi_spec_lists_the_routes() -> None:
-    response = await _app().test_client().get("/openapi.json")
+async def test_openapi_spec_lists_the_routes(make_client: Callable[..., Any]) -> None:
+    response = await make_client().get("/openapi.json")
     assert response.status_code == 200
-    spec = await response.get_json()
-    assert {"/healthz", "/readyz"} <= set(spec["paths"])
-    assert "/metrics" not in spec["paths"]
+    paths = set((await response.get_json())["paths"])
+    assert {"/healthz", "/readyz", "/info", "/actors", "/players", "/audit"} <= paths
+    assert "/metrics" not in paths
+
+
+async def test_unknown_route_is_a_json_not_found(make_client: Callable[..., Any]) -> None:
+    response = await make_client().get("/no/such/route")
+    assert response.status_code == 404
+    assert (await response.get_json())["error"] == "not_found"

@@ -1,0 +1,54 @@
+"""What the admin routes reach: settings, storage, the wallet, the live tree, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from quart import g
+
+from actors.runtime import ActorNode
+from admin.auth import Identity, TokenVerifier
+from persistence import AuditEntry, Store
+from server.config import Settings
+from services.wallet import Wallet
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessProbe:
+    name: str
+    check: Callable[[], Awaitable[None]]  # raises when the dependency is not usable
+
+
+@dataclass(frozen=True, slots=True)
+class AdminContext:
+    settings: Settings
+    verify_token: TokenVerifier
+    store: Store
+    wallet: Wallet
+    readiness: Sequence[ReadinessProbe] = field(default_factory=tuple)
+    # The live supervision tree, read at request time (the runtime walks it; nothing cached).
+    actor_tree: Callable[[], ActorNode] | None = None
+
+
+def current_context() -> AdminContext:
+    context: AdminContext = g.admin_context
+    return context
+
+
+async def record_audit(
+    action: str, target: str, reason: str, *, before: Any, after: Any
+) -> AuditEntry:
+    """Write who changed what; every state-changing route calls this once it has changed it."""
+    identity: Identity = g.identity
+    return await current_context().store.append_audit(
+        subject=identity.subject,
+        role=identity.role,
+        action=action,
+        target=target,
+        reason=reason,
+        request_id=g.request_id,
+        before=before,
+        after=after,
+    )

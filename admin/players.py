@@ -1,0 +1,229 @@
+"""Players, their wallets and their hands: what support staff look at and correct."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct
+from quart import Blueprint, request
+from quart_schema import document_querystring, document_request, validate_querystring
+
+from admin.auth import error, requires
+from admin.context import current_context, record_audit
+from admin.permissions import Permission
+from persistence import Account
+from persistence.accounts import ACCOUNTS_PAGE_MAX
+from persistence.hands import HANDS_PAGE_MAX
+from persistence.ledger import HISTORY_PAGE_MAX
+from services.ledger import WalletError, wallet
+from services.wallet import AMOUNT_MAX
+
+player_routes = Blueprint("players", __name__)
+
+REASON_CHARS_MAX = 500  # bound: a reason is a sentence, not a document
+KEY_CHARS_MAX = 128  # bound on a client-supplied idempotency key
+BODY_BYTES_MAX = 16_384  # bound: admin bodies are small JSON objects
+
+Reason = Annotated[str, Meta(min_length=1, max_length=REASON_CHARS_MAX)]
+# Ids are BIGINT in the database: a larger number is a client's mistake, not our crash.
+ROW_ID_MAX = 2**63 - 1
+RowId = Annotated[int, Meta(ge=0, le=ROW_ID_MAX)]
+# Path segments: werkzeug's int converter with the same bound (a larger id is simply not found).
+PLAYER = f"<int(max={ROW_ID_MAX}):player_id>"
+T = TypeVar("T")
+
+
+class PlayerView(Struct, frozen=True):
+    id: int
+    name: str
+    role: str
+    banned: bool
+    created_at: datetime
+
+
+class PlayerSearch(Struct, frozen=True):
+    q: str = ""
+    after_id: RowId | None = None
+    limit: Annotated[int, Meta(ge=1, le=ACCOUNTS_PAGE_MAX)] = 50
+
+
+class PlayerPage(Struct, frozen=True):
+    players: list[PlayerView]
+    next_after_id: int | None  # pass as after_id for the next page; None on the last one
+
+
+class BanRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class AdjustmentRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    # Positive credits the player from the house; negative debits it back.
+    amount: Annotated[int, Meta(ge=-AMOUNT_MAX, le=AMOUNT_MAX)]
+    reason: Reason
+    # Retrying with the same key returns the original transfer instead of moving money twice.
+    key: Annotated[str, Meta(min_length=1, max_length=KEY_CHARS_MAX)]
+
+
+class PageQuery(Struct, frozen=True):
+    before_id: RowId | None = None
+    limit: Annotated[int, Meta(ge=1, le=HISTORY_PAGE_MAX)] = 50
+
+
+class HandsQuery(Struct, frozen=True):
+    before_seq: RowId | None = None
+    limit: Annotated[int, Meta(ge=1, le=HANDS_PAGE_MAX)] = 50
+
+
+class InvalidBody(Exception):
+    pass
+
+
+def _view(account: Account) -> PlayerView:
+    # Never the password hash.
+    return PlayerView(account.id, account.name, account.role, account.banned, account.created_at)
+
+
+async def read_body(model: type[T]) -> T:
+    """Decode a JSON body strictly: integers stay integers, unknown fields are refused."""
+    data = await request.get_data(cache=False)
+    if len(data) > BODY_BYTES_MAX:
+        raise InvalidBody(f"body over {BODY_BYTES_MAX} bytes")
+    try:
+        return msgspec.json.decode(data, type=model)
+    except msgspec.DecodeError as exc:
+        raise InvalidBody(str(exc)) from None
+
+
+@player_routes.errorhandler(InvalidBody)
+async def invalid_body(exc: InvalidBody) -> Any:
+    return error(400, "invalid_request", str(exc))
+
+
+async def _account_or_404(player_id: int) -> Account | None:
+    return await current_context().store.get_account(player_id)
+
+
+def _no_player(player_id: int) -> Any:
+    return error(404, "not_found", f"no player with id {player_id}")
+
+
+@player_routes.get("/players")
+@requires(Permission.PLAYERS_READ)
+@validate_querystring(PlayerSearch)
+@document_querystring(PlayerSearch)
+async def search_players(query_args: PlayerSearch) -> Any:
+    """Players whose name starts with ``q`` (ignoring case), in id order, paged."""
+    found = await current_context().store.search_accounts(
+        query_args.q, query_args.after_id, query_args.limit
+    )
+    next_after = found[-1].id if len(found) == query_args.limit else None
+    return PlayerPage([_view(a) for a in found], next_after)
+
+
+@player_routes.get(f"/players/{PLAYER}")
+@requires(Permission.PLAYERS_READ)
+async def player_detail(player_id: int) -> Any:
+    """One player's account (never the password hash)."""
+    account = await _account_or_404(player_id)
+    return _no_player(player_id) if account is None else _view(account)
+
+
+async def _set_banned(player_id: int, banned: bool) -> Any:
+    body = await read_body(BanRequest)
+    store = current_context().store
+    before = await store.get_account(player_id)
+    if before is None:
+        return _no_player(player_id)
+    after = await store.set_account_banned(player_id, banned)
+    assert after is not None  # accounts are never deleted
+    await record_audit(
+        "players.ban" if banned else "players.unban",
+        f"player:{player_id}",
+        body.reason,
+        before=msgspec.to_builtins(_view(before)),
+        after=msgspec.to_builtins(_view(after)),
+    )
+    return _view(after)
+
+
+@player_routes.post(f"/players/{PLAYER}/ban")
+@requires(Permission.PLAYERS_BAN)
+@document_request(BanRequest)
+async def ban_player(player_id: int) -> Any:
+    """Ban a player (audited, with a reason); a banned player cannot log in."""
+    return await _set_banned(player_id, True)
+
+
+@player_routes.post(f"/players/{PLAYER}/unban")
+@requires(Permission.PLAYERS_BAN)
+@document_request(BanRequest)
+async def unban_player(player_id: int) -> Any:
+    """Lift a ban (audited, with a reason)."""
+    return await _set_banned(player_id, False)
+
+
+@player_routes.get(f"/players/{PLAYER}/wallet")
+@requires(Permission.WALLET_READ)
+async def wallet_balance(player_id: int) -> Any:
+    """The player's wallet: posted balance, reserved by pending transfers, available."""
+    if await _account_or_404(player_id) is None:
+        return _no_player(player_id)
+    return await current_context().wallet.balance(player_id)
+
+
+@player_routes.get(f"/players/{PLAYER}/wallet/entries")
+@requires(Permission.WALLET_READ)
+@validate_querystring(PageQuery)
+@document_querystring(PageQuery)
+async def wallet_entries(player_id: int, query_args: PageQuery) -> Any:
+    """The player's ledger entries, newest first, paged by ``before_id``."""
+    if await _account_or_404(player_id) is None:
+        return _no_player(player_id)
+    return await current_context().wallet.history(
+        player_id, before_id=query_args.before_id, limit=query_args.limit
+    )
+
+
+@player_routes.post(f"/players/{PLAYER}/wallet/adjustments")
+@requires(Permission.WALLET_ADJUST)
+@document_request(AdjustmentRequest)
+async def adjust_wallet(player_id: int) -> Any:
+    """Correct a balance (audited, with a reason): a double-entry transfer with the house."""
+    body = await read_body(AdjustmentRequest)
+    if body.amount == 0:
+        return error(400, "invalid_request", "an adjustment moves a non-zero amount")
+    context = current_context()
+    if await _account_or_404(player_id) is None:
+        return _no_player(player_id)
+    before = await context.wallet.balance(player_id)
+    try:
+        transfer = await context.wallet.adjust(
+            f"admin:{body.key}",
+            wallet(player_id),
+            body.amount,
+            memo=body.reason,
+        )
+    except WalletError as exc:
+        return error(409, exc.code, str(exc))
+    after = await context.wallet.balance(player_id)
+    await record_audit(
+        "wallet.adjust",
+        f"player:{player_id}",
+        body.reason,
+        before=msgspec.to_builtins(before),
+        after={**msgspec.to_builtins(after), "transfer_id": transfer.id, "amount": body.amount},
+    )
+    return transfer
+
+
+@player_routes.get(f"/players/{PLAYER}/hands")
+@requires(Permission.HANDS_READ)
+@validate_querystring(HandsQuery)
+@document_querystring(HandsQuery)
+async def player_hands(player_id: int, query_args: HandsQuery) -> Any:
+    """Hands the player was dealt into, newest first, paged by ``before_seq``."""
+    return await current_context().store.hands_by_player(
+        player_id, query_args.before_seq, query_args.limit
+    )

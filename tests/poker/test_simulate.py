@@ -181,3 +181,46 @@ def test_simulate_hand_with_a_plain_setup_writes_every_street() -> None:
         history = simulate_hand(random_setup(Variant.FIXED_LIMIT_HOLDEM, 3, rng), rng)
         streets.add(sum(1 for a in history.actions if a.startswith("d db")))
     assert streets >= {0, 3}
+
+
+# The first televised million-dollar pot, as PokerKit's test suite writes it in PHH (comments,
+# double quotes, an unknown hand, shows before the river card).
+DWAN_IVEY_2009 = """\
+variant = "NT"
+ante_trimming_status = true
+antes = [500, 500, 500]
+blinds_or_straddles = [1000, 2000, 0]
+min_bet = 2000
+starting_stacks = [1125600, 2000000, 553500]
+actions = [
+  "d dh p1 Ac2d",  # Ivey
+  "d dh p2 ????",  # Antonius
+  "d dh p3 7h6h",  # Dwan
+  "p3 cbr 7000", "p1 cbr 23000", "p2 f", "p3 cc",
+  "d db Jc3d5c", "p1 cbr 35000", "p3 cc",
+  "d db 4h", "p1 cbr 90000", "p3 cbr 232600", "p1 cbr 1067100", "p3 cc",
+  "p1 sm Ac2d", "p3 sm 7h6h",
+  "d db Jh",
+]
+author = "Juho Kim"
+year = 2009
+players = ["Phil Ivey", "Patrik Antonius", "Tom Dwan"]
+"""
+
+
+def test_a_published_hand_replays_as_in_pokerkit() -> None:
+    import pokerkit
+
+    history = phh.loads(DWAN_IVEY_2009)
+    # Dwan's seven-high straight beats Ivey's wheel. Dwan is all-in for 553,500 and doubles
+    # up plus Antonius' ante and big blind; Ivey loses what Dwan matched.
+    expected = (1125600 - 553500, 2000000 - 2500, 2 * 553500 + 2500)
+    assert replay(history).finishing_stacks == expected
+    *_, state = pokerkit.HandHistory.loads(DWAN_IVEY_2009)
+    assert tuple(state.stacks) == expected
+
+
+def test_a_published_hand_with_decimal_stacks_is_refused_not_rounded() -> None:
+    text = DWAN_IVEY_2009.replace("[1125600, 2000000, 553500]", "[1259450.25, 678473.5, 1]")
+    with pytest.raises(phh.PhhUnsupportedError, match="integer"):
+        phh.loads(text)

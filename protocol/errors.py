@@ -8,7 +8,7 @@ older client can still read a newer server's codes.
 from __future__ import annotations
 
 import enum
-from typing import final
+from typing import Final, final
 
 
 @final
@@ -43,30 +43,18 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_PLAYER = "unknown_player"
     UNKNOWN_TRANSFER = "unknown_transfer"
     TRANSFER_NOT_PENDING = "transfer_not_pending"
-    # Games (protocol/game.py GAME_ERROR_CODES; the tables raise them).
+    # Games. The lobby's and tables' own refusal codes are protocol/game.py GAME_ERROR_CODES
+    # (one list, kept by the game's authors); the gateway passes them through.
     ACCOUNT_REQUIRED = "account_required"  # guests and token-only players cannot play
     GAMES_UNAVAILABLE = "games_unavailable"  # this server runs no tables
-    NO_SUCH_TABLE = "no_such_table"
-    NO_SUCH_GAME = "no_such_game"
-    SEAT_TAKEN = "seat_taken"
-    TABLE_FULL = "table_full"
-    ALREADY_SEATED = "already_seated"
-    NOT_SEATED = "not_seated"
-    BUY_IN_OUT_OF_RANGE = "buy_in_out_of_range"
-    TOP_UP_OUT_OF_RANGE = "top_up_out_of_range"
-    WAIT_LIST_FULL = "wait_list_full"
-    ALREADY_WATCHING = "already_watching"
-    WATCHERS_FULL = "watchers_full"
-    NO_HAND_RUNNING = "no_hand_running"
-    WRONG_HAND = "wrong_hand"
-    NOT_YOUR_TURN = "not_your_turn"
-    ILLEGAL_ACTION = "illegal_action"
-    HAND_RESTARTING = "hand_restarting"
     # Resume: the events between the client's last seq and the replay buffer are gone.
     REPLAY_GAP = "replay_gap"
     # Our fault, not the client's: retry later.
     SERVER_BUSY = "server_busy"
     INTERNAL_ERROR = "internal_error"
+
+
+ERROR_CODE_VALUES: Final = frozenset(code.value for code in ErrorCode)
 
 
 @final

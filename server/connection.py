@@ -24,8 +24,8 @@ from trio_websocket import (
 
 from actors.table_messages import GameRefused
 from protocol.codec import encode
-from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
-from protocol.game import GameRequest
+from protocol.errors import ERROR_CODE_VALUES, CloseCode, ErrorCode, RemoteProtocolError
+from protocol.game import GAME_ERROR_CODES, GameRequest
 from protocol.messages import (
     PROTOCOL_VERSIONS,
     Authenticate,
@@ -219,7 +219,7 @@ class Connection:
     def _reply(self, message: Any) -> None:
         self._enqueue(encode(message))  # sent by _read after this request
 
-    def _error(self, request_id: int | None, code: ErrorCode, message: str, **extra: Any) -> None:
+    def _error(self, request_id: int | None, code: str, message: str, **extra: Any) -> None:
         self.gateway.errors_by_code[code] += 1
         self._reply(Error(id=request_id, code=code, message=message[:500], **extra))
 
@@ -408,9 +408,12 @@ class Connection:
         try:
             reply = await games.handle(session.player_id, session.player, request)
         except GameRefused as exc:
-            # The tables' codes are ours too; one missing from ErrorCode is our bug, and
-            # ErrorCode() raising ValueError crashes this actor.
-            raise RemoteProtocolError(ErrorCode(exc.code), str(exc), request.id) from None
+            # Stable codes only: the game's list, or ours (wallet refusals of a buy-in). Any
+            # other code is our bug and crashes this actor rather than reach clients.
+            if exc.code not in GAME_ERROR_CODES and exc.code not in ERROR_CODE_VALUES:
+                raise ValueError(f"undocumented game error code {exc.code!r}") from exc
+            self._error(request.id, exc.code, str(exc))
+            return
         self._reply(reply if reply is not None else Ok(id=request.id))
 
     async def _logout(self, request: Logout) -> None:

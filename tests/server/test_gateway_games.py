@@ -108,8 +108,30 @@ async def test_game_requests_need_a_login(tmp_path: Path) -> None:
         assert info.value.code == ErrorCode.NOT_AUTHENTICATED
 
 
-def test_every_game_refusal_code_is_a_protocol_error_code() -> None:
-    assert set(GAME_ERROR_CODES) <= {code.value for code in ErrorCode}
+class RefusingTables:
+    """A GameRequests double that refuses every request with the code it is given."""
+
+    def __init__(self) -> None:
+        self.code = ""
+
+    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None:
+        raise GameRefused(self.code, f"refused with {self.code}")
+
+
+async def test_every_game_refusal_code_reaches_the_client_unchanged(tmp_path: Path) -> None:
+    tables = RefusingTables()
+    limits = GatewayLimits(rate_burst_requests=200)
+    async with (
+        running_gateway(tmp_path, game_requests=tables, limits=limits) as gateway,
+        open_client(gateway.url) as client,
+    ):
+        await client.register("alice", PASSWORD)
+        for code in [*GAME_ERROR_CODES, ErrorCode.INSUFFICIENT_FUNDS.value]:
+            tables.code = code
+            with pytest.raises(ServerError) as info:
+                await client.request(SitOut(id=0, table_id="t1"))
+            assert info.value.code == code
+        assert gateway.session_crashes == 0
 
 
 async def test_a_resume_sends_the_tables_state_from_the_hooks(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def config_from_history(history: phh.HandHistory) -> HandConfig:
     try:
         return HandConfig(
             variant=variant,
-            raises_cap=WSOP_RAISES_CAP,
+            raises_cap=_extra_int(history, "_raises_cap", WSOP_RAISES_CAP),
             small_blind=blinds[0],
             big_blind=blinds[1],
             ante=ante,
@@ -124,6 +124,9 @@ def config_from_history(history: phh.HandHistory) -> HandConfig:
             straddle=straddle,
             small_bet=history.small_bet or 0,
             big_bet=history.big_bet or 0,
+            rake_bp=_extra_int(history, "_rake_bp", 0),
+            rake_cap=_extra_int(history, "_rake_cap", 0),
+            no_flop_no_drop=_extra_int(history, "_no_flop_no_drop", 1) != 0,
         )
     except InvalidSetup as exc:
         raise phh.PhhUnsupportedError(str(exc)) from exc
@@ -224,6 +227,27 @@ def history_from_events(
     )
 
 
+def _extra_int(history: phh.HandHistory, name: str, default: int) -> int:
+    value = dict(history.extra).get(name, default)
+    if isinstance(value, bool):
+        return int(value)
+    if not isinstance(value, int):
+        raise phh.PhhFormatError(f"{name} must be an integer, got {value!r}")
+    return value
+
+
+def _house_fields(config: HandConfig) -> tuple[tuple[str, object], ...]:
+    # Rules PHH has no field for, as user-defined fields (PHH's leading underscore), written
+    # only when they differ from what a reader assumes: no rake, WSOP's raise cap.
+    fields: list[tuple[str, object]] = []
+    if config.rake_bp:
+        fields += [("_rake_bp", config.rake_bp), ("_rake_cap", config.rake_cap)]
+        fields.append(("_no_flop_no_drop", config.no_flop_no_drop))
+    if config.variant.limit is Limit.FIXED_LIMIT and config.raises_cap != WSOP_RAISES_CAP:
+        fields.append(("_raises_cap", config.raises_cap))
+    return tuple(fields)
+
+
 def history_header(config: HandConfig, stacks: Sequence[int]) -> phh.HandHistory:
     """A PHH history of ``config`` and starting ``stacks``, with no actions yet."""
     count = len(stacks)
@@ -249,6 +273,7 @@ def history_header(config: HandConfig, stacks: Sequence[int]) -> phh.HandHistory
         ante_trimming_status=config.ante_mode is AnteMode.EACH,
         starting_stacks=tuple(stacks),
         actions=(),
+        extra=_house_fields(config),
     )
 
 

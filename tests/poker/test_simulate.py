@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import msgspec
 import pytest
 
 from poker import AnteMode, Variant, phh
@@ -224,3 +225,25 @@ def test_a_published_hand_with_decimal_stacks_is_refused_not_rounded() -> None:
     text = DWAN_IVEY_2009.replace("[1125600, 2000000, 553500]", "[1259450.25, 678473.5, 1]")
     with pytest.raises(phh.PhhUnsupportedError, match="integer"):
         phh.loads(text)
+
+
+def test_rake_and_a_house_raise_cap_travel_in_user_fields_and_replay() -> None:
+    rng = random.Random(21)
+    raked = 0
+    for _ in range(40):
+        setup = random_setup(Variant.FIXED_LIMIT_HOLDEM, 4, rng)
+        config = msgspec.structs.replace(
+            setup.config, rake_bp=500, rake_cap=3, raises_cap=3, no_flop_no_drop=False
+        )
+        history = phh.loads(phh.dumps(simulate_hand(replace(setup, config=config), rng)))
+        assert dict(history.extra) == {
+            "_rake_bp": 500,
+            "_rake_cap": 3,
+            "_no_flop_no_drop": False,
+            "_raises_cap": 3,
+        }
+        assert config_from_history(history) == config
+        assert replay(history).finishing_stacks == history.finishing_stacks
+        assert history.finishing_stacks is not None
+        raked += sum(history.starting_stacks) - sum(history.finishing_stacks)
+    assert raked > 0  # the rake was taken, and replay took the same

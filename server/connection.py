@@ -46,7 +46,7 @@ from protocol.messages import (
 from protocol.phases import Phase, verify_transition
 from server.auth import TokenExpired, TokenInvalid
 from server.session import PlayerSession, SessionsFull, TokenBucket
-from server.wallet_requests import WALLET_REQUESTS, WalletRequest
+from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from services.accounts import GUEST_NAME_PREFIX, AccountRefused
 
 if TYPE_CHECKING:
@@ -392,7 +392,10 @@ class Connection:
             raise RemoteProtocolError(
                 ErrorCode.WALLET_UNAVAILABLE, "this server has no wallet", request.id
             )
-        self._reply(await wallet_requests.handle(self.session, request))
+        try:
+            self._reply(await wallet_requests.handle(self.session, request))
+        except WalletRefused as exc:
+            self._error(exc.request_id, exc.code, exc.message)
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests

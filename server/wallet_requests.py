@@ -49,6 +49,17 @@ def _result(request_id: int, record: TransferRecord) -> TransferResult:
 
 
 @final
+class WalletRefused(Exception):
+    """A wallet request refused by the service: an error frame with the service's code."""
+
+    def __init__(self, code: str, message: str, request_id: int) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+@final
 class WalletRequests:
     """Serves the wallet messages of protocol/messages.py for one gateway."""
 
@@ -65,9 +76,9 @@ class WalletRequests:
         try:
             return await self._dispatch(player_id, request)
         except WalletError as exc:
-            # The service's codes are ours too (protocol/errors.py lists them); a code missing
-            # there is our bug, and ErrorCode() raising ValueError crashes the session actor.
-            raise RemoteProtocolError(ErrorCode(exc.code), str(exc), request.id) from None
+            # The wallet's codes are stable by its contract (services/ledger.py) and pass
+            # through as they are; protocol/errors.py documents the ones of this version.
+            raise WalletRefused(exc.code, str(exc), request.id) from None
 
     async def _dispatch(self, player_id: int, request: WalletRequest) -> Reply:
         wallet = self._wallet

@@ -411,12 +411,14 @@ def test_our_random_hands_finish_the_same_in_pokerkit(variant: Variant) -> None:
         else:
             known[name] += 1
     assert not failures, f"{len(failures)} hands differ; first:\n" + failures[0]
+    _assert_most_hands_compared(known)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("variant", VARIANTS, ids=str)
 def test_pokerkit_random_hands_finish_the_same_in_our_engine(variant: Variant) -> None:
     failures: list[str] = []
+    known: Counter[str] = Counter()
     for index in range(HANDS_PER_VARIANT):
         seed = _hand_seed(2, variant, index)
         history = pokerkit_random_hand(variant, random.Random(seed))
@@ -424,9 +426,21 @@ def test_pokerkit_random_hands_finish_the_same_in_our_engine(variant: Variant) -
         us = ours(history)
         if us.stacks == pk.stacks:
             continue
-        if classify(history, us, pk) is None:
+        name = classify(history, us, pk)
+        if name is None:
             failures.append(_failure(seed, history, us, pk))
+        else:
+            known[name] += 1
     assert not failures, f"{len(failures)} hands differ; first:\n" + failures[0]
+    _assert_most_hands_compared(known)
+
+
+def _assert_most_hands_compared(known: Counter[str]) -> None:
+    # Some classifiers name a situation rather than re-run PokerKit exactly; if they ever
+    # excused a large share of hands they could hide a real bug. About 10-20% of these
+    # edge-case-heavy hands meet a known disagreement.
+    excused = sum(known.values())
+    assert excused <= HANDS_PER_VARIANT * 0.3, f"{excused} hands excused: {dict(known)}"
 
 
 # ---- the disagreements, one named hand each -------------------------------------------------

@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from server.commands.serve import add_config_argument
-from server.config import ConfigError, load_settings
+from server.commands.settings_args import (
+    CONFIG_ERROR_EXIT,
+    add_config_argument,
+    settings_from_args,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,11 +21,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(config_file=args.config)
-    except ConfigError as exc:
-        print(f"tablium: configuration error: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_from_args(args, with_jwt_secret=False)
+    if settings is None:
+        return CONFIG_ERROR_EXIT
     import trio
 
     from persistence.migrations import MigrationError

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from server.config import ConfigError, ensure_jwt_secret, load_settings
-
-
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE.toml",
-        help="TOML file of settings (keys as in README.md); TABLIUM_* variables override it",
-    )
+from server.commands.settings_args import (
+    CONFIG_ERROR_EXIT,
+    add_config_argument,
+    settings_from_args,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,11 +16,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = ensure_jwt_secret(load_settings(config_file=args.config))
-    except ConfigError as exc:
-        print(f"tablium: configuration error: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_from_args(args, with_jwt_secret=True)
+    if settings is None:
+        return CONFIG_ERROR_EXIT
     import trio
 
     from server.app import serve_until_signalled

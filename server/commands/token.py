@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from server.commands.serve import add_config_argument
-from server.config import ConfigError, ensure_jwt_secret, load_settings
+from server.commands.settings_args import (
+    CONFIG_ERROR_EXIT,
+    add_config_argument,
+    settings_from_args,
+)
 
 ROLE_CHOICES = ("player", "director", "support", "admin")  # as protocol.messages.ROLES
 
@@ -32,11 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from protocol.messages import PLAYER_NAME_CHARS_MAX
     from server.auth import TokenSigner
 
-    try:
-        settings = ensure_jwt_secret(load_settings(config_file=args.config))
-    except ConfigError as exc:
-        print(f"tablium: configuration error: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_from_args(args, with_jwt_secret=True)
+    if settings is None:
+        return CONFIG_ERROR_EXIT
     if not 1 <= len(args.player) <= PLAYER_NAME_CHARS_MAX:
         print(f"tablium: --player must be 1-{PLAYER_NAME_CHARS_MAX} characters", file=sys.stderr)
         return 2

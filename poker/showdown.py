@@ -98,12 +98,13 @@ def settle(
                 cap_left -= rake
             events.append(RakeTaken(pot_index=index, amount=rake))
         rest = amount - rake
-        awards: list[Award] = []
+        # (run, share, winners, their amounts, hand text), decided first, paid below.
+        payouts: list[tuple[int, PotShare, Sequence[int], Sequence[int], str]] = []
         if len(eligible) == 1 or not showdown:
-            _pay(index, 0, _WHOLE, eligible[:1], rest, "", seats, stacks, events, awards)
+            payouts.append((0, _WHOLE, eligible[:1], (rest,), ""))
         else:
-            shares = (rest,) if len(boards) == 1 else split_runs(rest)
-            for run, share in enumerate(shares):
+            halves = (rest,) if len(boards) == 1 else split_runs(rest)
+            for run, share in enumerate(halves):
                 values = highs[run]
                 best = -1
                 high_winners: list[int] = []
@@ -124,46 +125,26 @@ def settle(
                         low_winners = [p for p in eligible if keys[p] == low_key]
                 if low_winners and low_key is not None:
                     high_part, low_part = split_high_low(share)
-                    text = describe_high(best)
-                    _pay(
-                        index,
-                        run,
-                        _HIGH,
-                        high_winners,
-                        high_part,
-                        text,
-                        seats,
-                        stacks,
-                        events,
-                        awards,
-                    )
-                    text = describe_low(low_key)
-                    _pay(
-                        index,
-                        run,
-                        _LOW,
-                        low_winners,
-                        low_part,
-                        text,
-                        seats,
-                        stacks,
-                        events,
-                        awards,
-                    )
+                    high_shares = _even_shares(high_part, high_winners)
+                    if len(low_winners) > 1 and low_winners == high_winners:
+                        # Identical hands winning both halves split the pot as evenly as
+                        # possible (T73, L149): halving first would hand the first winner
+                        # an odd chip from each half.
+                        totals = split_evenly(share, low_winners)
+                        low_shares = [t - h for t, h in zip(totals, high_shares, strict=True)]
+                    else:
+                        low_shares = _even_shares(low_part, low_winners)
+                    high_text = describe_high(best)
+                    low_text = describe_low(low_key)
+                    payouts.append((run, _HIGH, high_winners, high_shares, high_text))
+                    payouts.append((run, _LOW, low_winners, low_shares, low_text))
                 else:
+                    shares_won = _even_shares(share, high_winners)
                     text = describe_high(best)
-                    _pay(
-                        index,
-                        run,
-                        _WHOLE,
-                        high_winners,
-                        share,
-                        text,
-                        seats,
-                        stacks,
-                        events,
-                        awards,
-                    )
+                    payouts.append((run, _WHOLE, high_winners, shares_won, text))
+        awards: list[Award] = []
+        for run, part, winners, amounts, text in payouts:
+            _pay(index, run, part, winners, amounts, text, seats, stacks, events, awards)
         results.append(
             PotResult(
                 amount=amount,
@@ -175,20 +156,24 @@ def settle(
     return results, rake_total
 
 
+def _even_shares(amount: int, winners: Sequence[int]) -> list[int]:
+    return [amount] if len(winners) == 1 else split_evenly(amount, winners)
+
+
 def _pay(
     pot_index: int,
     run: int,
     share: PotShare,
     winners: Sequence[int],
-    amount: int,
+    amounts: Sequence[int],
     hand: str,
     seats: Sequence[int],
     stacks: list[int],
     events: list[Event],
     awards: list[Award],
 ) -> None:
-    shares = [amount] if len(winners) == 1 else split_evenly(amount, winners)
-    for pos, won in zip(winners, shares, strict=True):
+    """Pay ``amounts[i]`` to ``winners[i]`` (positions)."""
+    for pos, won in zip(winners, amounts, strict=True):
         stacks[pos] += won
         seat = seats[pos]
         awards.append(Award(run=run, share=share, seat=seat, amount=won))

@@ -194,3 +194,23 @@ def test_pot_limit_counts_dead_money_in_the_pot() -> None:
     # Seat 2 to act: blinds 1 + 2, seat 3's live 2 and dead 1 = 6 in the pot; call 2 -> 8.
     legal = hand.legal_actions()
     assert (legal.seat, legal.call, legal.max_raise_to) == (2, 2, 10)
+
+
+def test_rule_73_identical_hands_winning_high_and_low_split_the_pot_evenly() -> None:
+    # T73 / L149: "If identical hands win both high and low (ex: 2 wheels in Omaha/8) the pot
+    # will be split as evenly as possible." Pot 6: 3/3, not high 2/1 plus low 2/1 (= 4/2).
+    hand, _ = deal(
+        [100, 100, 100],
+        variant=Variant.POT_LIMIT_OMAHA_HI_LO,
+        hole={0: "As2sKdQd", 1: "Ah2hKcQc", 2: "9c9dTcTd"},
+        board="3d4c5h8sJs",
+    )
+    for _ in range(3):
+        hand.check_or_call(hand.actor or 0)
+    events = _play_out(hand)
+    awards = [(a.seat, a.share, a.amount) for a in of_type(events, PotAwarded)]
+    assert hand.result.stack_of(0) - 98 == 3
+    assert hand.result.stack_of(1) - 98 == 3
+    # Still reported as a high half (3) and a low half (3), each paid to both winners.
+    assert sum(amount for _, share, amount in awards if share is PotShare.HIGH) == 3
+    assert sum(amount for _, share, amount in awards if share is PotShare.LOW) == 3

@@ -28,7 +28,7 @@ from typing import Final, final
 import structlog
 import trio
 
-from actors.hand import HandActor, HandSetup
+from actors.hand import HandActor
 from actors.runtime import (
     Actor,
     ActorRef,
@@ -39,6 +39,7 @@ from actors.runtime import (
     TargetError,
     Timer,
 )
+from actors.table_deal import deal_next_hand
 from actors.table_history import hand_record
 from actors.table_messages import (
     AddWatcher,
@@ -59,6 +60,7 @@ from actors.table_messages import (
     RemoveWatcher,
     SeatConnection,
     SeatGranted,
+    SettleOwed,
     SitIn,
     SitOutNext,
     StandUp,
@@ -70,6 +72,7 @@ from actors.table_messages import (
     TopUpChips,
 )
 from actors.table_state import (
+    EscrowDebit,
     LiveHand,
     RunningHand,
     SeatRecord,
@@ -82,8 +85,7 @@ from actors.table_state import (
     snapshot_for,
 )
 from persistence.snapshots import Snapshot
-from poker import BlindSeats, Deck, HandResult, IllegalAction, ReturningPost, SeatSetup
-from poker.seating import Positions, SeatedPlayer, plan_next_hand
+from poker import Deck, HandResult, IllegalAction
 from protocol import game
 from services.ledger import WalletError, escrow
 
@@ -92,6 +94,9 @@ log = structlog.get_logger("tablium.table")
 ACT_ASK_TIMEOUT_S: Final = 5.0  # the hand answers at once unless it is restarting
 EVENTS_PER_HAND_MAX: Final = 4_000  # bound: a hand with more events is a bug (crash)
 STATS_HANDS_MAX: Final = 500  # bound of the hands-per-hour window (oldest dropped)
+# Bound: more finished hands waiting for the database means it is down; the table crashes
+# (its supervisor decides) rather than piling histories up in memory and in its snapshot.
+HISTORIES_UNWRITTEN_MAX: Final = 1_000
 SNAPSHOT_KIND: Final = "table"
 
 
@@ -112,6 +117,7 @@ class TableActor(Actor[TableMessage]):
         self.hand_ref: ActorRef[object] | None = None
         self.live: LiveHand | None = None
         self.start_timer: Timer | None = None
+        self.settle_requested = False  # a SettleOwed is in the mailbox
         self.recent: collections.deque[tuple[float, int]] = collections.deque(
             maxlen=STATS_HANDS_MAX
         )
@@ -139,6 +145,7 @@ class TableActor(Actor[TableMessage]):
         await self._persist()
         self._announce()
         self._schedule_start()
+        self._settle_soon()  # what a crash interrupted is paid (again, by key) now
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -153,6 +160,8 @@ class TableActor(Actor[TableMessage]):
             case StartNextHand():
                 self.start_timer = None
                 await self._start_hand()
+            case SettleOwed():
+                await self._settle()
             case JoinSeat():
                 return await self._join(message)
             case TopUpChips(player_id=player_id, amount=amount):
@@ -280,19 +289,21 @@ class TableActor(Actor[TableMessage]):
             await self._persist()
             self._seat_changed(seat)
             return None
-        amount = await self._cash_out(seat)
+        amount = self._release_seat(seat)
         await self._persist()
         self._announce()
         return amount
 
-    async def _cash_out(self, seat: int) -> int:
-        """Remove the player and pay their chips back to the wallet."""
+    def _release_seat(self, seat: int) -> int:
+        """Remove the player; their chips are owed back to their wallet (paid by SettleOwed)."""
         record = self.state.seats[seat]
         amount = record.stack + record.pending_top_up
-        if amount > 0:
-            key = f"{self.config.escrow_owner}:cash_out:{self.state.seat_events + 1}"
-            await self.deps.wallet.cash_out(key, self.config.escrow_owner, record.player_id, amount)
         self.state.seat_events += 1
+        if amount > 0:
+            key = f"{self.config.escrow_owner}:cash_out:{self.state.seat_events}"
+            self._owe(
+                EscrowDebit(key=key, kind="cash_out", player_id=record.player_id, amount=amount)
+            )
         del self.state.seats[seat]
         self._seat_changed(seat)
         if self.state.wait_list:
@@ -344,69 +355,10 @@ class TableActor(Actor[TableMessage]):
             self.start_timer = self.context.send_after(delay_s, StartNextHand())
 
     async def _start_hand(self) -> None:
-        if self.state.running is not None:
+        setup = deal_next_hand(self.state, self.deps.clock_ms())
+        if setup is None:
             return
-        config, seats = self.config, self.state.seats
-        players = [
-            SeatedPlayer(
-                seat=seat,
-                player_id=str(r.player_id),
-                stack=r.stack,
-                sitting_out=r.sitting_out or r.leaving,
-                owes_big_blind=r.owes_big_blind,
-                owes_small_blind=r.owes_small_blind,
-                post_to_enter=r.post_to_enter,
-            )
-            for seat, r in seats.items()
-        ]
-        previous = Positions(*self.state.previous) if self.state.previous else None
-        plan = plan_next_hand(players, config.seats, previous)
-        if plan is None:
-            return
-        for missed in plan.missed:
-            seats[missed.seat].owes_big_blind |= missed.big_blind
-            seats[missed.seat].owes_small_blind |= missed.small_blind
-        for seat in plan.settled:
-            seats[seat].owes_big_blind = seats[seat].owes_small_blind = False
-            seats[seat].post_to_enter = False
-        posts = {
-            post.seat: (
-                ReturningPost.BIG_BLIND_AND_DEAD_SMALL
-                if post.dead_small_blind
-                else ReturningPost.BIG_BLIND
-            )
-            for post in plan.entry_posts
-        }
-        dealt = plan.dealt_in
-        number = self.state.next_hand_number
-        setup = HandSetup(
-            table_id=self.table_id,
-            hand_number=number,
-            config=config.hand_config(),
-            seats=tuple(
-                SeatSetup(
-                    seat=seat,
-                    player_id=str(seats[seat].player_id),
-                    stack=seats[seat].stack,
-                    posts=posts.get(seat, ReturningPost.NONE),
-                )
-                for seat in dealt
-            ),
-            button=plan.positions.button,
-            blinds=BlindSeats(small=plan.small_blind_poster, big=plan.big_blind_poster),
-            time_banks_ms=tuple((seat, seats[seat].time_bank_ms) for seat in dealt),
-            disconnected=tuple(seat for seat in dealt if not seats[seat].connected),
-            action_timeout_ms=config.action_timeout_ms,
-        )
-        positions = plan.positions
-        self.state.previous = (positions.button, positions.small_blind, positions.big_blind)
-        self.state.next_hand_number = number + 1
-        self.state.running = RunningHand(
-            hand_number=number,
-            seats=dealt,
-            starting_stacks=tuple(seats[seat].stack for seat in dealt),
-            started_at_ms=self.deps.clock_ms(),
-        )
+        number = setup.hand_number
         # Durable before the first card: a restart from the store then voids this hand.
         await self._persist()
         self.live = LiveHand()
@@ -470,9 +422,11 @@ class TableActor(Actor[TableMessage]):
             return
         result = message.result
         players = {seat: self.state.seats[seat].player_id for seat in running.seats}
+        # No I/O in this message: the rake and the history are recorded as owed and paid by
+        # SettleOwed, so a database failure there can never undo this hand's result.
         if result.rake > 0:
             key = f"{self.config.escrow_owner}:rake:{running.hand_number}"
-            await self.deps.wallet.take_rake(key, self.config.escrow_owner, result.rake)
+            self._owe(EscrowDebit(key=key, kind="rake", player_id=0, amount=result.rake))
         for seat in result.seats:
             record = self.state.seats[seat]
             record.stack = result.stack_of(seat)
@@ -488,16 +442,18 @@ class TableActor(Actor[TableMessage]):
         self.hand_ref = None
         self.live = None
         self.recent.append((trio.current_time(), sum(p.amount for p in result.pots)))
-        await self._save_history(running, players, live, result)
+        self._record_history(running, players, live, result)
         await self._after_hand()
 
-    async def _save_history(
+    def _record_history(
         self,
         running: RunningHand,
         players: dict[int, int],
         live: LiveHand | None,
         result: HandResult,
     ) -> None:
+        if len(self.state.histories) >= HISTORIES_UNWRITTEN_MAX:
+            raise RuntimeError(f"{self.table_id}: {HISTORIES_UNWRITTEN_MAX} histories unwritten")
         record = hand_record(
             config=self.config.hand_config(),
             table_id=self.table_id,
@@ -509,14 +465,42 @@ class TableActor(Actor[TableMessage]):
             started_at_ms=running.started_at_ms,
             ended_at_ms=self.deps.clock_ms(),
         )
-        await self.deps.store.save_hand(record)  # idempotent by hand id (a retry is a no-op)
+        self.state.histories.append(record)
+        self._settle_soon()
+
+    def _owe(self, debit: EscrowDebit) -> None:
+        self.state.owed.append(debit)
+        self._settle_soon()
+
+    def _settle_soon(self) -> None:
+        if (self.state.owed or self.state.histories) and not self.settle_requested:
+            self.settle_requested = True
+            self.context.ref.tell(SettleOwed())
+
+    async def _settle(self) -> None:
+        """Pay what is owed, oldest first, then write histories. A crash here restarts the
+        table from before this message, with everything still listed: paying again under
+        the same keys replays the transfers already made."""
+        self.settle_requested = False
+        wallet, owner = self.deps.wallet, self.config.escrow_owner
+        while self.state.owed:
+            debit = self.state.owed[0]
+            if debit.kind == "rake":
+                await wallet.take_rake(debit.key, owner, debit.amount)
+            else:
+                await wallet.cash_out(debit.key, owner, debit.player_id, debit.amount)
+            self.state.owed.pop(0)
+        while self.state.histories:
+            await self.deps.store.save_hand(self.state.histories[0])  # a retry is a no-op
+            self.state.histories.pop(0)
+        await self._persist()
 
     async def _after_hand(self) -> None:
         for seat, record in list(self.state.seats.items()):
             record.stack += record.pending_top_up
             record.pending_top_up = 0
             if record.leaving:
-                await self._cash_out(seat)
+                self._release_seat(seat)
                 continue
             if record.stack == 0:
                 record.sitting_out = True  # busted: top up, then sit in
@@ -570,8 +554,12 @@ class TableActor(Actor[TableMessage]):
         return seats_of(self.state)
 
     async def _audit(self) -> EscrowAudit:
+        # Settle first: a payment in doubt (made, but its reply lost to a crash) is still
+        # listed as owed until paid again under its key.
+        await self._settle()
         account = await self.deps.store.ledger_account(escrow(self.config.escrow_owner))
         chips = sum(r.stack + r.pending_top_up for r in self.state.seats.values())
+        chips += sum(debit.amount for debit in self.state.owed)
         return EscrowAudit(chips=chips, escrow_balance=account.balance if account else 0)
 
     def _announce(self) -> None:

@@ -236,9 +236,11 @@ class TableSeats(msgspec.Struct, frozen=True):
 
 
 class EscrowAudit(msgspec.Struct, frozen=True):
-    """Invariant between hands and during them: chips == escrow_balance."""
+    """Invariant between any two messages: chips == escrow_balance."""
 
-    chips: int  # stacks + pending top-ups (chips in a running hand are still in stacks)
+    # stacks + pending top-ups + cash-outs and rake not paid yet (chips in a running hand
+    # are still in the stacks: stacks change when a hand ends)
+    chips: int
     escrow_balance: int
 
 
@@ -247,6 +249,11 @@ class EscrowAudit(msgspec.Struct, frozen=True):
 
 class StartNextHand(TableMessage, frozen=True, tag=True):
     """The table's own timer: deal the next hand if two or more can play."""
+
+
+class SettleOwed(TableMessage, frozen=True, tag=True):
+    """The table's own: pay cash-outs and rake out of escrow and write finished hands'
+    histories. Safe to repeat (idempotency keys; a history's first write wins)."""
 
 
 Audience = int | None  # a seat (private to its owner) or None (every player and watcher)

@@ -15,6 +15,7 @@ from typing import Final
 import msgspec
 
 from actors.table_messages import SeatInfo, TableConfig, TableSeats
+from persistence.hands import HandRecord
 from poker import events as ev
 from protocol import game
 
@@ -41,6 +42,17 @@ class RunningHand(msgspec.Struct, frozen=True):
     started_at_ms: int
 
 
+class EscrowDebit(msgspec.Struct, frozen=True):
+    """Chips that left the stacks and are owed out of escrow (a cash-out or the rake). Kept
+    in the state until paid, so a table restarted mid-payment pays it again under the same
+    idempotency key: once, never twice, never lost."""
+
+    key: str
+    kind: str  # "cash_out" or "rake"
+    player_id: int  # whose wallet a cash-out goes to (0 for rake)
+    amount: int
+
+
 class TableState(msgspec.Struct, kw_only=True):
     """Everything durable about a table (the snapshot, runtime and store alike)."""
 
@@ -54,6 +66,8 @@ class TableState(msgspec.Struct, kw_only=True):
     running: RunningHand | None = None
     wait_list: list[int] = []
     watchers: list[int] = []
+    owed: list[EscrowDebit] = []  # paid in order by the SettleOwed message
+    histories: list[HandRecord] = []  # finished hands not written yet (first write wins)
 
     def in_running_hand(self, seat: int) -> bool:
         return self.running is not None and seat in self.running.seats

@@ -18,6 +18,7 @@ from actors.table_messages import AddWatcher, HandAct, HandMessage, PlayerAct, T
 from persistence import open_store
 from persistence.snapshot_writer import SnapshotWriter
 from protocol import game
+from services.ledger import RAKE, house_account
 from services.wallet import Wallet
 from tests.actors.test_table_fakes import (
     Bots,
@@ -169,3 +170,50 @@ async def test_table_loaded_from_the_store_voids_the_hand_it_was_running(tmp_pat
                 view = await session.seats(table)
                 assert {s.seat: s.player_id for s in view.seats} == seats
             nursery.cancel_scope.cancel()
+
+
+async def test_database_failure_while_paying_out_is_retried_once_by_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_game(sqlite_url(tmp_path), seed=12) as session:
+        save_hand, take_rake = session.store.save_hand, session.wallet.take_rake
+        failures = {"save_hand": 0, "take_rake": 0}
+
+        async def flaky_save_hand(record: Any) -> bool:
+            if record.hand_id == "payout:3" and not failures["save_hand"]:
+                failures["save_hand"] += 1
+                raise OSError("database went away")
+            return await save_hand(record)
+
+        async def flaky_take_rake(key: str, table_id: str, amount: int) -> Any:
+            record = await take_rake(key, table_id, amount)
+            if not failures["take_rake"]:
+                failures["take_rake"] += 1  # the transfer landed, the reply was lost
+                raise OSError("connection reset")
+            return record
+
+        monkeypatch.setattr(session.store, "save_hand", flaky_save_hand)
+        monkeypatch.setattr(session.wallet, "take_rake", flaky_take_rake)
+        table = await session.open_table(nlhe("payout", between_hands_ms=10, rake_bp=1000))
+        await session.fund(range(1, 5))
+        stream = session.channel.stream()
+        seats = await session.seat_all(table, range(1, 5), buy_in=200)
+        await table.ask(AddWatcher(player_id=WATCHER))
+        bots = Bots(table, "payout", seats, random.Random(12), refill=200)
+        ended: list[int] = []
+
+        async def until(player_id: int, body: game.GamePush) -> bool:
+            if player_id == WATCHER and isinstance(body, game.HandEnded):
+                ended.append(body.hand_number)
+                await session.assert_conserved(table)
+            return len(ended) >= 8
+
+        await drive(session, bots, stream, until)
+        await session.assert_conserved(table)  # after the last hand's settlement too
+        assert failures == {"save_hand": 1, "take_rake": 1}
+        assert not session.channel.of(WATCHER, game.HandVoided)
+        summaries = await session.store.hands_by_table("payout")
+        assert sorted(s.hand_id for s in summaries)[:3] == ["payout:1", "payout:2", "payout:3"]
+        rake_paid = sum(s.rake for s in summaries)
+        rake_account = await session.store.ledger_account(house_account(RAKE))
+        assert rake_account is not None and rake_account.balance == rake_paid

@@ -73,6 +73,7 @@ async def test_cash_out_returns_the_stack_and_offers_the_seat_to_the_wait_list(
         await table.ask(JoinWaiting(player_id=3))
         cashed = await table.ask(StandUp(player_id=1))  # no hand yet: paid out at once
         assert cashed == 150
+        await session.assert_conserved(table)  # queued after the payment the table owes
         assert (await session.wallet.balance(1)).balance == FUNDS
         offers = session.channel.of(3, game.SeatAvailable)
         assert offers == [game.SeatAvailable(table_id="cash", seat=0)]

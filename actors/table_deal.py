@@ -1,0 +1,81 @@
+"""Dealing the next hand: poker/seating.py's plan applied to the table's state. Pure.
+
+``deal_next_hand`` decides who is dealt in and who posts what (dead button, missed blinds,
+entry posts), records what players now owe or no longer owe, moves the button, and marks
+the hand as running; the table then starts the hand actor with the setup it returns.
+"""
+
+from __future__ import annotations
+
+from actors.hand import HandSetup
+from actors.table_state import RunningHand, TableState
+from poker import BlindSeats, ReturningPost, SeatSetup
+from poker.seating import Positions, SeatedPlayer, plan_next_hand
+
+
+def deal_next_hand(state: TableState, now_ms: int) -> HandSetup | None:
+    """The next hand's setup (``state`` updated), or None when fewer than two can play."""
+    if state.running is not None:
+        return None
+    config, seats = state.config, state.seats
+    players = [
+        SeatedPlayer(
+            seat=seat,
+            player_id=str(r.player_id),
+            stack=r.stack,
+            sitting_out=r.sitting_out or r.leaving,
+            owes_big_blind=r.owes_big_blind,
+            owes_small_blind=r.owes_small_blind,
+            post_to_enter=r.post_to_enter,
+        )
+        for seat, r in seats.items()
+    ]
+    previous = Positions(*state.previous) if state.previous else None
+    plan = plan_next_hand(players, config.seats, previous)
+    if plan is None:
+        return None
+    for missed in plan.missed:
+        seats[missed.seat].owes_big_blind |= missed.big_blind
+        seats[missed.seat].owes_small_blind |= missed.small_blind
+    for seat in plan.settled:
+        seats[seat].owes_big_blind = seats[seat].owes_small_blind = False
+        seats[seat].post_to_enter = False
+    posts = {
+        post.seat: (
+            ReturningPost.BIG_BLIND_AND_DEAD_SMALL
+            if post.dead_small_blind
+            else ReturningPost.BIG_BLIND
+        )
+        for post in plan.entry_posts
+    }
+    dealt = plan.dealt_in
+    number = state.next_hand_number
+    setup = HandSetup(
+        table_id=config.table_id,
+        hand_number=number,
+        config=config.hand_config(),
+        seats=tuple(
+            SeatSetup(
+                seat=seat,
+                player_id=str(seats[seat].player_id),
+                stack=seats[seat].stack,
+                posts=posts.get(seat, ReturningPost.NONE),
+            )
+            for seat in dealt
+        ),
+        button=plan.positions.button,
+        blinds=BlindSeats(small=plan.small_blind_poster, big=plan.big_blind_poster),
+        time_banks_ms=tuple((seat, seats[seat].time_bank_ms) for seat in dealt),
+        disconnected=tuple(seat for seat in dealt if not seats[seat].connected),
+        action_timeout_ms=config.action_timeout_ms,
+    )
+    positions = plan.positions
+    state.previous = (positions.button, positions.small_blind, positions.big_blind)
+    state.next_hand_number = number + 1
+    state.running = RunningHand(
+        hand_number=number,
+        seats=dealt,
+        starting_stacks=tuple(seats[seat].stack for seat in dealt),
+        started_at_ms=now_ms,
+    )
+    return setup

@@ -483,4 +483,5 @@ GAME_ERROR_CODES: Final = (
     "not_your_turn",
     "illegal_action",
     "hand_restarting",
+    "unavailable",  # the lobby or table could not answer (restarting): retry
 )

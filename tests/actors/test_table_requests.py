@@ -1,0 +1,99 @@
+"""Wire game requests answered through the lobby and the tables (what the gateway will call):
+every answer is a valid frame of the protocol, refusals carry stable codes, and a whole
+sit-down / act / leave cycle works from requests alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from actors.table_messages import GetSeats
+from actors.table_requests import answer, connection_changed
+from protocol import game
+from protocol.messages import Error, Ok
+from services.ledger import wallet
+from tests.actors.test_table_fakes import FUNDS, nlhe, running_game, sqlite_url
+
+Frame = game.GameReply | Ok | Error
+_decoder = msgspec.msgpack.Decoder(Frame)
+
+
+def on_the_wire(reply: Any) -> Any:
+    """What the client decodes: the reply through msgpack and the strict decoder."""
+    return _decoder.decode(msgspec.msgpack.encode(reply))
+
+
+async def test_requests_sit_act_and_leave_through_the_actors(tmp_path: Path) -> None:
+    async with running_game(sqlite_url(tmp_path), seed=51) as session:
+        registry = session.runtime.registry
+        table = await session.open_table(nlhe("wire", seats=2, between_hands_ms=10))
+        await session.fund([1, 2])
+        stream = session.channel.stream()
+
+        async def ask(player_id: int, request: game.GameRequest) -> Any:
+            return on_the_wire(await answer(registry, player_id, request))
+
+        listed = await ask(1, game.SubscribeLobby(id=1, filter=game.LobbyFilter(variant="NT")))
+        assert isinstance(listed, game.TableList) and listed.tables[0].table_id == "wire"
+        assert await ask(3, game.Watch(id=4, table_id="wire")) == Ok(id=4)  # sees every prompt
+        seated = await ask(1, game.JoinTable(id=2, table_id="wire", buy_in=100))
+        assert seated == game.Seated(id=2, table_id="wire", seat=0, stack=100)
+        assert await ask(2, game.QuickSeat(id=3, variant="NT", big_blind=2, buy_in=120)) == (
+            game.Seated(id=3, table_id="wire", seat=1, stack=120)
+        )
+
+        # Act on the first prompt from requests only (the watcher sees every prompt).
+        async def prompt() -> game.ActionRequired:
+            async for player_id, body in stream:
+                if player_id == 3 and isinstance(body, game.ActionRequired):
+                    return body
+            raise AssertionError("no prompt")
+
+        first = await prompt()
+        wrong = await ask(1, game.Act(
+            id=5, table_id="wire", hand_number=first.hand_number + 7, action="check_or_call"
+        ))  # fmt: skip
+        assert isinstance(wrong, Error) and wrong.code == "wrong_hand"
+        other = 2 if first.seat == 0 else 1
+        not_yours = await ask(other, game.Act(
+            id=6, table_id="wire", hand_number=first.hand_number, action="check_or_call"
+        ))  # fmt: skip
+        assert isinstance(not_yours, Error) and not_yours.code == "not_your_turn"
+        folded = await ask(first.seat + 1, game.Act(
+            id=7, table_id="wire", hand_number=first.hand_number, action="fold"
+        ))  # fmt: skip
+        assert folded == Ok(id=7)
+
+        connection_changed(registry, 1, ["wire"], connected=False)
+        seats = await table.ask(GetSeats())
+        assert [s.connected for s in seats.seats] == [False, True]
+        connection_changed(registry, 1, ["wire"], connected=True)
+
+        left = await ask(1, game.LeaveTable(id=8, table_id="wire"))
+        assert isinstance(left, game.LeftTable) and left.id == 8
+        await session.assert_conserved(table)
+        # Out of the hand at once (it ended on the fold), or after it: paid either way.
+        if left.cashed_out is not None:
+            balance = (await session.wallet.balance(1)).balance
+            assert balance == FUNDS - 100 + left.cashed_out
+
+
+async def test_refusals_are_error_frames_with_stable_codes(tmp_path: Path) -> None:
+    async with running_game(sqlite_url(tmp_path), seed=52) as session:
+        registry = session.runtime.registry
+        await session.open_table(nlhe("codes", between_hands_ms=60_000))
+        await session.wallet.adjust("tiny", wallet(9), 10, "a small wallet")
+        cases: list[tuple[game.GameRequest, str]] = [
+            (game.JoinTable(id=1, table_id="nope", buy_in=100), "no_such_table"),
+            (game.JoinTable(id=2, table_id="codes", buy_in=1), "buy_in_out_of_range"),
+            (game.JoinTable(id=3, table_id="codes", buy_in=100), "insufficient_funds"),
+            (game.TopUp(id=4, table_id="codes", amount=10), "not_seated"),
+            (game.Act(id=5, table_id="codes", hand_number=1, action="fold"), "not_seated"),
+            (game.QuickSeat(id=6, variant="PO", big_blind=2, buy_in=100), "no_such_game"),
+        ]
+        for request, code in cases:
+            reply = on_the_wire(await answer(registry, 9, request))
+            assert isinstance(reply, Error), request
+            assert (reply.id, reply.code) == (request.id, code)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from actors.table_messages import AddWatcher
+from actors.table_messages import AddWatcher, GetListing, ListTablesQuery
 from poker import phh
 from protocol import game
 from tests.actors.test_table_fakes import (
@@ -47,6 +47,12 @@ async def play_session(session: Game, hands: int, seed: int) -> None:
                 nursery.start_soon(bots.act_on, player_id, body)
     view = await session.seats(table)
     assert view.hands_played >= hands
+    listing = await table.ask(GetListing())
+    assert listing.hands_per_hour == view.hands_played  # all within the last hour
+    assert listing.average_pot > 0 and listing.seats_taken == 6
+    lobby = session.runtime.registry.get("lobby")
+    (listed,) = await lobby.ask(ListTablesQuery())
+    assert listed.table_id == "t1" and listed.hands_per_hour > 0
     summaries = await session.store.hands_by_table("t1", limit=200)
     assert len(summaries) == min(200, view.hands_played)
     assert sum(s.rake for s in summaries) > 0

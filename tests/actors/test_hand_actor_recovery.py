@@ -217,3 +217,37 @@ async def test_database_failure_while_paying_out_is_retried_once_by_key(
         rake_paid = sum(s.rake for s in summaries)
         rake_account = await session.store.ledger_account(house_account(RAKE))
         assert rake_account is not None and rake_account.balance == rake_paid
+
+
+async def test_hand_that_keeps_crashing_is_voided_by_its_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle = HandActor.handle
+    broken_hand = 2
+
+    async def always_crash_in_hand_two(self: HandActor, message: HandMessage) -> object:
+        if isinstance(message, HandAct) and self.setup.hand_number == broken_hand:
+            raise Boom("injected crash on every act of hand 2")
+        return await handle(self, message)
+
+    monkeypatch.setattr(HandActor, "handle", always_crash_in_hand_two)
+    async with running_game(sqlite_url(tmp_path), seed=13) as session:
+        table = await session.open_table(nlhe("escalate", between_hands_ms=10))
+        await session.fund(range(1, 4))
+        stream = session.channel.stream()
+        seats = await session.seat_all(table, range(1, 4), buy_in=200)
+        await table.ask(AddWatcher(player_id=WATCHER))
+        bots = Bots(table, "escalate", seats, random.Random(13))
+
+        async def until(player_id: int, body: game.GamePush) -> bool:
+            if player_id == WATCHER and isinstance(body, game.HandVoided | game.HandEnded):
+                await session.assert_conserved(table)
+                return isinstance(body, game.HandEnded) and body.hand_number > broken_hand
+            return False
+
+        await drive(session, bots, stream, until)
+        # Past its restart intensity the hand escalated into the table, which restarted
+        # and voided it; the next hand was dealt and finished normally.
+        voided = session.channel.of(WATCHER, game.HandVoided)
+        assert [v.hand_number for v in voided] == [broken_hand]
+        assert bots.refused.count("hand_restarting") >= 3

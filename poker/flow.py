@@ -191,90 +191,65 @@ class HandFlow:
 
     # ------------------------------------------------------------------ betting flow
 
-    def _next_to_act(self, start: int) -> int:
-        """The first position from ``start`` clockwise that owes a decision, or -1."""
+    def _ask_next(self, start: int, events: list[Event]) -> None:
+        """Ask the first position from ``start`` clockwise (``start`` may be ``n``: wraps)
+        that owes a decision; when nobody does, the betting round is over.
+
+        A player owes a decision when live, not all-in, and either has not acted this
+        street (posting a blind is not acting: the big blind's option) or is below the
+        bet. One function for opening a round and for moving on after every decision:
+        it runs once per decision, the engine's hottest path.
+        """
         can_act = self._live_count - self._all_in_count
-        if can_act == 0:
-            return -1
-        folded = self._folded
-        all_in = self._all_in
-        bets = self._bets
-        high = self._high
-        n = self._n
-        if can_act == 1:
-            # Alone with chips: only a bet to match needs an answer.
-            for pos in range(n):
+        if can_act > 1:
+            folded = self._folded
+            all_in = self._all_in
+            bets = self._bets
+            acted_at = self._acted_at
+            high = self._high
+            n = self._n
+            pos = start if start < n else 0
+            for _ in range(n):
+                if (
+                    not folded[pos]
+                    and not all_in[pos]
+                    and (acted_at[pos] == NOT_ACTED or bets[pos] < high)
+                ):
+                    self._actor = pos
+                    events.append(_ACTION_REQUESTED[self._seats[pos]])
+                    return
+                pos += 1
+                if pos == n:
+                    pos = 0
+        elif can_act == 1:
+            # Alone with chips: only a bet to match needs an answer (nobody could call a
+            # raise, and there is nothing to check for).
+            folded = self._folded
+            all_in = self._all_in
+            for pos in range(self._n):
                 if not folded[pos] and not all_in[pos]:
-                    return pos if bets[pos] < high else -1
-        acted_at = self._acted_at
-        pos = start
-        for _ in range(n):
-            if (
-                not folded[pos]
-                and not all_in[pos]
-                and (acted_at[pos] == NOT_ACTED or bets[pos] < high)
-            ):
-                return pos
-            pos += 1
-            if pos == n:
-                pos = 0
-        return -1
-
-    def _open_round(self, first: int, events: list[Event]) -> None:
-        actor = self._next_to_act(first)
-        if actor < 0:
-            self._actor = -1
-            self._close_round(events)
-        else:
-            self._actor = actor
-            events.append(_ACTION_REQUESTED[self._seats[actor]])
-
-    def _advance(self, pos: int, events: list[Event]) -> None:
-        nxt = pos + 1
-        actor = self._next_to_act(0 if nxt == self._n else nxt)
-        if actor < 0:
-            self._actor = -1
-            self._close_round(events)
-        else:
-            self._actor = actor
-            events.append(_ACTION_REQUESTED[self._seats[actor]])
+                    if self._bets[pos] < self._high:
+                        self._actor = pos
+                        events.append(_ACTION_REQUESTED[self._seats[pos]])
+                        return
+                    break
+        self._actor = -1
+        self._close_round(events)
 
     def _close_round(self, events: list[Event]) -> None:
         """End the betting round: return the uncalled bet, collect, then go on to the next
         street, the all-in runout, the showdown, or award the pot uncontested."""
         self._actor = -1
-        bets = self._bets
-        ranked = sorted(bets)
-        top = ranked[-1]
-        second = ranked[-2]
-        if top > second:
-            top_pos = bets.index(top)
-            refund = top - second
-            bets[top_pos] = second
-            self._committed[top_pos] -= refund
-            self._stacks[top_pos] += refund
-            if self._all_in[top_pos]:
-                self._all_in[top_pos] = False
-                self._all_in_count -= 1
-            events.append(UncalledBetReturned(seat=self._seats[top_pos], amount=refund))
-        self._bets = [0] * self._n
-        live = [not f for f in self._folded]
-        seats = self._seats
-        events.append(
-            PotsUpdated(
-                pots=tuple(
-                    [
-                        PotView(amount=amount, eligible=tuple([seats[p] for p in eligible]))
-                        for amount, eligible in build_pots(self._committed, live, self._dead)
-                    ]
-                )
-            )
-        )
+        self._return_uncalled_bet(events)
+        n = self._n
+        self._bets = [0] * n
+        events.append(PotsUpdated(pots=self._pot_views()))
         if self._live_count == 1:
             self._finish(events)
             return
         can_act = self._live_count - self._all_in_count
-        if can_act <= 1 or (self._street == RIVER and self._all_in_count > 0):
+        street = self._street
+        if can_act <= 1 or (street == RIVER and self._all_in_count > 0):
             self._face_up_all(events)
             if self._config.allow_run_it_twice and self._second_run_fits():
                 self._phase = _RUN_IT_TWICE
@@ -286,24 +261,64 @@ class HandFlow:
                 return
             self._run_out_and_finish(events)
             return
-        if self._street == RIVER:
+        if street == RIVER:
             self._phase = _SHOWDOWN
             self._showdown_queue = self._showdown_order()
             self._actor = self._showdown_queue[0]
             events.append(_SHOWDOWN_REQUESTED[self._seats[self._actor]])
             return
-        self._street, dealt = NEXT_STREET[self._street]
+        self._street, dealt = NEXT_STREET[street]
         self._deal_board(self._board, dealt, 0, events)
         self._high = 0
-        self._raise_size = self._config.big_blind
+        config = self._config
+        self._raise_size = config.big_blind
         if self._limit is _FIXED_LIMIT:
-            self._raise_size = self._config.small_bet if self._street < 2 else self._config.big_bet
+            self._raise_size = config.small_bet if self._street < 2 else config.big_bet
             self._full_to = 0
             self._bet_count = 0
-        self._acted_at = [NOT_ACTED] * self._n
+        self._acted_at = [NOT_ACTED] * n
         self._aggressor = -1
         self._capped = can_act > 2
-        self._open_round(0, events)
+        self._ask_next(0, events)
+
+    def _return_uncalled_bet(self, events: list[Event]) -> None:
+        """The highest bet above the second-highest comes back to its owner (who is then no
+        longer all-in: the chips are behind again)."""
+        bets = self._bets
+        top = second = 0
+        top_pos = -1
+        for pos, bet in enumerate(bets):
+            if bet > top:
+                second = top
+                top = bet
+                top_pos = pos
+            elif bet > second:
+                second = bet
+        if top > second:
+            refund = top - second
+            bets[top_pos] = second
+            self._committed[top_pos] -= refund
+            self._stacks[top_pos] += refund
+            if self._all_in[top_pos]:
+                self._all_in[top_pos] = False
+                self._all_in_count -= 1
+            events.append(UncalledBetReturned(seat=self._seats[top_pos], amount=refund))
+
+    def _pot_views(self) -> tuple[PotView, ...]:
+        seats = self._seats
+        folded = self._folded
+        if self._all_in_count == 0:
+            # Nobody live is all-in, so every live player has put in the same: one pot
+            # (build_pots would say the same, at several times the cost every street).
+            live_seats = tuple([seats[p] for p in range(self._n) if not folded[p]])
+            return (PotView(amount=sum(self._committed) + self._dead, eligible=live_seats),)
+        live = [not f for f in folded]
+        return tuple(
+            [
+                PotView(amount=amount, eligible=tuple([seats[p] for p in eligible]))
+                for amount, eligible in build_pots(self._committed, live, self._dead)
+            ]
+        )
 
     def _deal_board(self, board: list[Card], count: int, run: int, events: list[Event]) -> None:
         # The second run burns nothing, as WSOP double-board games deal their second board.
@@ -351,7 +366,7 @@ class HandFlow:
     def _next_showdown(self, events: list[Event]) -> None:
         queue = self._showdown_queue
         queue.pop(0)
-        unmucked = sum(1 for p in range(self._n) if not self._folded[p] and not self._mucked[p])
+        unmucked = self._live_count - self._mucked.count(True)  # only live hands muck
         if queue and unmucked > 1:
             self._actor = queue[0]
             events.append(_SHOWDOWN_REQUESTED[self._seats[self._actor]])

@@ -34,7 +34,7 @@ from poker.actions import (
 )
 from poker.betting import NOT_ACTED
 from poker.cards import Card, Deck
-from poker.config import BlindSeats, HandConfig, Limit, SeatSetup
+from poker.config import SEATS_MAX, BlindSeats, HandConfig, Limit, SeatSetup
 from poker.errors import (
     AlreadyDecided,
     AmountNotAllowed,
@@ -127,11 +127,16 @@ class Hand(HandFlow):
             raise InvalidSetup(f"a hand needs 2 to 10 players, got {n}")
         if not 0 <= button < 10:
             raise InvalidSetup(f"button {button} out of 0..9")
-        ordered = sorted(seats, key=lambda s: (s.seat - button - 1) % 10)
+        # Dealing order without a sort: a table of the ten seats, read from the button's
+        # left (the same order as ``dealing_order``).
+        by_seat: list[SeatSetup | None] = [None] * SEATS_MAX
+        for setup in seats:
+            if by_seat[setup.seat] is not None:
+                raise InvalidSetup("two players in one seat")
+            by_seat[setup.seat] = setup
+        ordered = [s for s in by_seat[button + 1 :] + by_seat[: button + 1] if s is not None]
         self._seats = tuple([s.seat for s in ordered])
         self._pos_of = {seat: pos for pos, seat in enumerate(self._seats)}
-        if len(self._pos_of) != n:
-            raise InvalidSetup("two players in one seat")
         needed = n * config.variant.hole_cards + BOARD_CARDS + 3 * BURN_CARDS
         if deck.remaining < needed:
             raise InvalidSetup(f"the deck holds {deck.remaining} cards, a deal needs {needed}")
@@ -356,19 +361,20 @@ class Hand(HandFlow):
         self._phase = _BETTING
         self._capped = self._live_count - self._all_in_count > 2
         first = ((straddle_pos if straddle_pos != NO_STRADDLE else self._bb_pos) + 1) % n
-        self._open_round(first, events)
+        self._ask_next(first, events)
         return events
 
     def _deal_hole_cards(self, events: list[Event]) -> None:
         n = self._n
         per = self._config.variant.hole_cards
         drawn = self._deck.draw(n * per)
+        codes = [card.code for card in drawn]
+        seats = self._seats
+        hole = self._hole
         for pos in range(n):
-            cards = drawn[pos::n]
-            self._hole[pos] = cards
-            events.append(
-                HoleCardsDealt(seat=self._seats[pos], cards=tuple([c.code for c in cards]))
-            )
+            # One card at a time around the table: a player's cards are every n-th card.
+            hole[pos] = drawn[pos::n]
+            events.append(HoleCardsDealt(seat=seats[pos], cards=tuple(codes[pos::n])))
 
     # ------------------------------------------------------------------ turn checks
 
@@ -414,7 +420,7 @@ class Hand(HandFlow):
         if self._live_count == 1:
             self._close_round(events)
         else:
-            self._advance(pos, events)
+            self._ask_next(pos + 1, events)
         return events
 
     # ------------------------------------------------------------------ check or call
@@ -447,7 +453,7 @@ class Hand(HandFlow):
                 all_in=self._all_in[pos],
             )
         ]
-        self._advance(pos, events)
+        self._ask_next(pos + 1, events)
         return events
 
     # ------------------------------------------------------------------ bet or raise
@@ -492,7 +498,7 @@ class Hand(HandFlow):
                 seat=seat, action=kind, amount=added, bet_to=amount, all_in=self._all_in[pos]
             )
         ]
-        self._advance(pos, events)
+        self._ask_next(pos + 1, events)
         return events
 
     # ------------------------------------------------------------------ run it twice

@@ -140,6 +140,11 @@ class TableActor(Actor[TableMessage]):
         self.state = decode_table_state(snapshot)
 
     async def started(self) -> None:
+        index = self.deps.player_tables  # rebuilt after a restart from the store
+        for record in self.state.seats.values():
+            index.seated(record.player_id, self.table_id, on=True)
+        for player_id in self.state.watchers:
+            index.watching(player_id, self.table_id, on=True)
         if self.state.running is not None:
             await self._void_running_hand()
         await self._persist()
@@ -186,6 +191,7 @@ class TableActor(Actor[TableMessage]):
             case RemoveWatcher(player_id=player_id):
                 if player_id in self.state.watchers:
                     self.state.watchers.remove(player_id)
+                    self.deps.player_tables.watching(player_id, self.table_id, on=False)
             case ConnectionChanged(player_id=player_id, connected=connected):
                 self._connection(player_id, connected)
             case GetListing():
@@ -242,6 +248,8 @@ class TableActor(Actor[TableMessage]):
             self.state.wait_list.remove(message.player_id)
         if message.player_id in self.state.watchers:
             self.state.watchers.remove(message.player_id)
+            self.deps.player_tables.watching(message.player_id, self.table_id, on=False)
+        self.deps.player_tables.seated(message.player_id, self.table_id, on=True)
         await self._persist()
         self._seat_changed(seat)
         self.deps.channel.deliver(message.player_id, self.table_snapshot(message.player_id))
@@ -305,6 +313,7 @@ class TableActor(Actor[TableMessage]):
                 EscrowDebit(key=key, kind="cash_out", player_id=record.player_id, amount=amount)
             )
         del self.state.seats[seat]
+        self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
         self._seat_changed(seat)
         if self.state.wait_list:
             first = self.state.wait_list.pop(0)
@@ -326,6 +335,7 @@ class TableActor(Actor[TableMessage]):
             if len(self.state.watchers) >= self.config.watchers_max:
                 raise GameRefused("watchers_full", f"{self.config.watchers_max} already watching")
             self.state.watchers.append(player_id)
+            self.deps.player_tables.watching(player_id, self.table_id, on=True)
         self.deps.channel.deliver(player_id, self.table_snapshot(player_id))
 
     def _connection(self, player_id: int, connected: bool) -> None:

@@ -108,6 +108,39 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
+class PlayerTables:
+    """Which tables each player sits at or watches: an index the tables write (on seating,
+    leaving, watching) and the session hooks read, so a dropped connection reaches the right
+    tables with tells and no ask. In process only; bounded by seats and watchers."""
+
+    def __init__(self) -> None:
+        self._seated: dict[int, set[str]] = {}
+        self._watching: dict[int, set[str]] = {}
+
+    @staticmethod
+    def _change(index: dict[int, set[str]], player_id: int, table_id: str, on: bool) -> None:
+        tables = index.setdefault(player_id, set())
+        if on:
+            tables.add(table_id)
+        else:
+            tables.discard(table_id)
+        if not tables:
+            del index[player_id]
+
+    def seated(self, player_id: int, table_id: str, on: bool) -> None:
+        self._change(self._seated, player_id, table_id, on)
+
+    def watching(self, player_id: int, table_id: str, on: bool) -> None:
+        self._change(self._watching, player_id, table_id, on)
+
+    def seats_of(self, player_id: int) -> list[str]:
+        return sorted(self._seated.get(player_id, ()))
+
+    def watched_by(self, player_id: int) -> list[str]:
+        return sorted(self._watching.get(player_id, ()))
+
+
+@final
 @dataclass(frozen=True, slots=True)
 class TableDeps:
     """What every table shares. ``snapshots``: where durable table snapshots go (None: kept
@@ -121,6 +154,7 @@ class TableDeps:
     lobby_name: str = "lobby"
     tables_supervisor: str = "tables"
     clock_ms: Callable[[], int] = wall_clock_ms
+    player_tables: PlayerTables = field(default_factory=PlayerTables)
 
 
 # --- to a table (from the gateway or the lobby) ---------------------------------------------

@@ -1,18 +1,18 @@
 """Game requests from a player's session, answered through the lobby and the tables.
 
-The gateway calls :func:`answer` for every request of ``protocol.game.GameRequest`` with the
-session's player id, and sends back what it returns (a reply of protocol/game.py, or
-``protocol.messages.Ok`` / ``Error``). Refusals become error frames with stable codes: the
-game's (``GameRefused``), the engine's (``IllegalAction``) and the wallet's (``WalletError``);
-an actor that cannot answer (stopped, restarting, too slow) is ``unavailable``.
-
-Sessions also report their connection: :func:`connection_changed` for every table the player
-sits at, when the websocket drops (the seat is held) and when it comes back.
+The gateway's two interfaces for tables (server/gateway.py) are implemented here:
+:class:`TableGameRequests` (``GameRequests``: each request of ``protocol.game.GameRequest``
+becomes an ask of the lobby or a table) and :class:`TableSessionHooks` (``SessionHooks``: a
+dropped, resumed or ended session reaches the player's tables by tells). Refusals carry
+stable codes: the game's (``GameRefused``), the engine's (``IllegalAction``) and the wallet's
+(``WalletError``); an actor that cannot answer (stopped, restarting, too slow) is
+``unavailable``. :func:`answer` is the same in one call, returning the frame to send.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Any, Final, final
 
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
@@ -26,6 +26,7 @@ from actors.table_messages import (
     LeaveWaiting,
     ListTablesQuery,
     PlayerAct,
+    PlayerTables,
     RemoveWatcher,
     SeatGranted,
     SitIn,
@@ -37,7 +38,7 @@ from actors.table_messages import (
 )
 from poker import IllegalAction
 from protocol import game
-from protocol.messages import ERROR_MESSAGE_CHARS_MAX, Error, Ok
+from protocol.messages import ERROR_MESSAGE_CHARS_MAX, Error, Ok, PushBody
 from services.ledger import WalletError
 
 LOBBY: Final = "lobby"
@@ -119,16 +120,84 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
     return Ok(id=rid)
 
 
+@final
+class TableGameRequests:
+    """The gateway's ``GameRequests`` (server/gateway.py): every game request goes to the
+    lobby or a table by ask; refusals raise ``GameRefused`` with a stable code (the game's,
+    the engine's or the wallet's; ``unavailable`` when the actor could not answer)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    async def handle(
+        self, player_id: int, player: str, request: game.GameRequest
+    ) -> game.GameReply | None:
+        try:
+            reply = await _route(self.registry, player_id, request)
+        except (WalletError, IllegalAction) as refused:
+            code = getattr(refused, "code", "illegal_action")
+            raise GameRefused(code, str(refused)[:ERROR_MESSAGE_CHARS_MAX]) from refused
+        except TargetError as exc:
+            raise GameRefused("unavailable", str(exc)[:ERROR_MESSAGE_CHARS_MAX]) from exc
+        return None if isinstance(reply, Ok | Error) else reply
+
+
+@final
+class TableSessionHooks:
+    """The gateway's ``SessionHooks`` (server/gateway.py) for tables. Tells only.
+
+    - detached (websocket dropped): every table the player sits at holds the seat and runs
+      the player's time bank when it is their turn;
+    - ended (logout, grace over): they stand up (cashed out, after a hand they are in),
+      stop watching, and leave the lobby's subscribers;
+    - resumed (``current_state``): their tables mark them connected and send each a
+      ``table_snapshot`` (own cards included) and their pending ``action_required`` as pushes.
+    """
+
+    def __init__(self, registry: Registry, player_tables: PlayerTables) -> None:
+        self.registry = registry
+        self.player_tables = player_tables
+
+    def session_detached(self, player_id: int | None, player: str, session_id: str) -> None:
+        if player_id is not None:
+            seats = self.player_tables.seats_of(player_id)
+            connection_changed(self.registry, player_id, seats, connected=False)
+
+    def session_ended(self, player_id: int | None, player: str, session_id: str) -> None:
+        if player_id is None:
+            return
+        for table_id in self.player_tables.seats_of(player_id):
+            _tell(self.registry, f"table:{table_id}", StandUp(player_id=player_id))
+        for table_id in self.player_tables.watched_by(player_id):
+            _tell(self.registry, f"table:{table_id}", RemoveWatcher(player_id=player_id))
+        _tell(self.registry, LOBBY, UnsubscribeListings(player_id=player_id))
+
+    def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
+        # The tables answer with pushes of their own (a tell each, nothing to wait for).
+        if player_id is not None:
+            seats = self.player_tables.seats_of(player_id)
+            connection_changed(self.registry, player_id, seats, connected=True)
+        return ()
+
+
+def _tell(registry: Registry, name: str, message: object) -> None:
+    ref = registry.lookup(name)
+    if ref is not None:
+        ref.tell(message)
+
+
 async def answer(registry: Registry, player_id: int, request: game.GameRequest) -> Answer:
-    """The reply to ``request`` from ``player_id`` (never raises for a refusal)."""
+    """The frame to send for ``request`` (reply, ``ok`` or ``error``), never raising for a
+    refusal: what the gateway does with ``TableGameRequests``, in one call."""
     try:
-        return await _route(registry, player_id, request)
-    except (GameRefused, WalletError, IllegalAction) as refused:
-        code = getattr(refused, "code", "refused")
-        return Error(id=request.id, code=code, message=str(refused)[:ERROR_MESSAGE_CHARS_MAX])
-    except TargetError as exc:
-        message = str(exc)[:ERROR_MESSAGE_CHARS_MAX]
-        return Error(id=request.id, code="unavailable", message=message, retry_after_ms=1000)
+        reply = await TableGameRequests(registry).handle(player_id, "", request)
+    except GameRefused as refused:
+        message = str(refused)[:ERROR_MESSAGE_CHARS_MAX]
+        retry_after_ms = 1000 if refused.code == "unavailable" else None
+        return Error(
+            id=request.id, code=refused.code, message=message, retry_after_ms=retry_after_ms
+        )
+    return Ok(id=request.id) if reply is None else reply
 
 
 def connection_changed(
@@ -136,6 +205,8 @@ def connection_changed(
 ) -> None:
     """Tell every table the player sits at that their connection dropped or came back."""
     for table_id in table_ids:
-        ref = registry.lookup(f"table:{table_id}")
-        if ref is not None:
-            ref.tell(ConnectionChanged(player_id=player_id, connected=connected))
+        _tell(
+            registry,
+            f"table:{table_id}",
+            ConnectionChanged(player_id=player_id, connected=connected),
+        )

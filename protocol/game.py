@@ -484,4 +484,19 @@ GAME_ERROR_CODES: Final = (
     "illegal_action",
     "hand_restarting",
     "unavailable",  # the lobby or table could not answer (restarting): retry
+    # The engine's refusals of an act (poker/errors.py), passed through unchanged:
+    "illegal_action",
+    "not_your_turn",
+    "wrong_phase",
+    "hand_not_started",
+    "hand_already_started",
+    "hand_is_over",
+    "unknown_seat",
+    "cannot_fold",
+    "cannot_raise",
+    "cannot_muck",
+    "amount_too_small",
+    "amount_too_large",
+    "amount_not_allowed",
+    "already_decided",
 )

@@ -9,8 +9,13 @@ from typing import Any
 
 import msgspec
 
-from actors.table_messages import GetSeats
-from actors.table_requests import answer, connection_changed
+from actors.table_messages import GetSeats, ListTablesQuery
+from actors.table_requests import (
+    TableGameRequests,
+    TableSessionHooks,
+    answer,
+    connection_changed,
+)
 from protocol import game
 from protocol.messages import Error, Ok
 from services.ledger import wallet
@@ -97,3 +102,45 @@ async def test_refusals_are_error_frames_with_stable_codes(tmp_path: Path) -> No
             reply = on_the_wire(await answer(registry, 9, request))
             assert isinstance(reply, Error), request
             assert (reply.id, reply.code) == (request.id, code)
+
+
+async def test_session_hooks_hold_the_seat_resend_state_and_release_on_end(
+    tmp_path: Path,
+) -> None:
+    async with running_game(sqlite_url(tmp_path), seed=53) as session:
+        registry = session.runtime.registry
+        hooks = TableSessionHooks(registry, session.deps.player_tables)
+        games = TableGameRequests(registry)
+        table = await session.open_table(nlhe("hooks", between_hands_ms=60_000))
+        other = await session.open_table(nlhe("other", between_hands_ms=60_000))
+        await session.fund([1, 2])
+        assert await games.handle(1, "p1", game.JoinTable(id=1, table_id="hooks", buy_in=100))
+        assert await games.handle(1, "p1", game.Watch(id=2, table_id="other")) is None
+        assert await games.handle(1, "p1", game.SubscribeLobby(id=3))
+        assert session.deps.player_tables.seats_of(1) == ["hooks"]
+        assert session.deps.player_tables.watched_by(1) == ["other"]
+
+        hooks.session_detached(1, "p1", "s1")
+        seats = await table.ask(GetSeats())
+        assert [(s.player_id, s.connected) for s in seats.seats] == [(1, False)]  # held
+
+        before = len(session.channel.bodies[1])
+        assert hooks.current_state(1, "p1") == ()
+        seats = await table.ask(GetSeats())
+        assert [(s.player_id, s.connected) for s in seats.seats] == [(1, True)]
+        resent = [b for _, b in session.channel.bodies[1][before:]]
+        assert any(isinstance(b, game.TableSnapshot) and b.table_id == "hooks" for b in resent)
+
+        hooks.session_ended(1, "p1", "s1")
+        assert (await table.ask(GetSeats())).seats == ()
+        assert (await other.ask(GetSeats())).watchers == ()
+        await session.assert_conserved(table)
+        assert (await session.wallet.balance(1)).balance == FUNDS
+        assert session.deps.player_tables.seats_of(1) == []
+        lobby = registry.get("lobby")
+        before = len(session.channel.bodies[1])
+        await games.handle(2, "p2", game.JoinTable(id=4, table_id="other", buy_in=100))
+        await lobby.ask(ListTablesQuery())
+        assert not any(
+            isinstance(b, game.LobbyTableChanged) for _, b in session.channel.bodies[1][before:]
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, cast
 
 import msgspec
 
@@ -124,7 +124,7 @@ def listing_of(
     return game.TableListing(
         table_id=config.table_id,
         name=config.name,
-        variant=config.variant.value,
+        variant=cast(game.VariantCode, config.variant.value),  # the same five codes
         small_blind=config.small_blind,
         big_blind=config.big_blind,
         buy_in_min=config.min_buy_in,

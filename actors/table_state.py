@@ -115,6 +115,10 @@ def seat_view(state: TableState, seat: int, record: SeatRecord) -> game.SeatView
     )
 
 
+def _wire_variant(code: str) -> game.VariantCode:
+    return cast(game.VariantCode, code)  # the engine's Variant values are the five wire codes
+
+
 def listing_of(
     state: TableState, recent: Iterable[tuple[float, int]], now_s: float
 ) -> game.TableListing:
@@ -124,7 +128,7 @@ def listing_of(
     return game.TableListing(
         table_id=config.table_id,
         name=config.name,
-        variant=cast(game.VariantCode, config.variant.value),  # the same five codes
+        variant=_wire_variant(config.variant.value),
         small_blind=config.small_blind,
         big_blind=config.big_blind,
         buy_in_min=config.min_buy_in,

@@ -15,6 +15,16 @@ PLAYERS_MAX: Final = 10
 BASIS_POINTS: Final = 10_000
 
 
+def _require_whole_numbers(record: object, *fields: str) -> None:
+    """Chips are integers, always. msgspec checks types when it decodes, not when a Struct
+    is built in Python, so a float (or a bool, an int subclass) would slip into the stacks."""
+    for name in fields:
+        if type(getattr(record, name)) is not int:
+            raise InvalidSetup(
+                f"{name} must be a whole number (int), got {getattr(record, name)!r}"
+            )
+
+
 class Variant(StrEnum):
     """Codes follow the PHH spec. ``PT`` and ``PO/8`` are our extensions, not in the spec."""
 
@@ -91,6 +101,20 @@ class HandConfig(msgspec.Struct, frozen=True, kw_only=True):
     allow_run_it_twice: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.variant, Variant) or not isinstance(self.ante_mode, AnteMode):
+            raise InvalidSetup("variant and ante_mode must be members of their enums")
+        _require_whole_numbers(
+            self,
+            "small_blind",
+            "big_blind",
+            "ante",
+            "straddle",
+            "small_bet",
+            "big_bet",
+            "raises_cap",
+            "rake_bp",
+            "rake_cap",
+        )
         if not 0 <= self.small_blind <= self.big_blind or self.big_blind <= 0:
             raise InvalidSetup("need 0 <= small_blind <= big_blind and big_blind > 0")
         if self.ante < 0 or (self.ante > 0) != (self.ante_mode is not AnteMode.NONE):
@@ -119,6 +143,9 @@ class SeatSetup(msgspec.Struct, frozen=True, kw_only=True):
     posts: ReturningPost = ReturningPost.NONE
 
     def __post_init__(self) -> None:
+        _require_whole_numbers(self, "seat", "stack")
+        if not isinstance(self.posts, ReturningPost):
+            raise InvalidSetup("posts must be a ReturningPost")
         if not 0 <= self.seat < SEATS_MAX:
             raise InvalidSetup(f"seat {self.seat} out of 0..{SEATS_MAX - 1}")
         if self.stack <= 0:

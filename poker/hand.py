@@ -460,6 +460,8 @@ class Hand(HandFlow):
 
     def verify_bet_or_raise_to(self, seat: int, amount: int) -> None:
         pos = self._check_turn(seat, _DO_BET_OR_RAISE_TO)
+        if type(amount) is not int:  # not a float, not a bool: chips are whole numbers
+            raise AmountNotAllowed(f"a bet is a whole number of chips, not {amount!r}")
         bounds = self._raise_bounds(pos)
         if bounds is None:
             raise CannotRaise(f"seat {seat} may not bet or raise now")

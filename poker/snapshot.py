@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from poker.cards import ALL_CARDS, Deck
-from poker.config import HandConfig, ReturningPost
+from poker.config import PLAYERS_MAX, PLAYERS_MIN, HandConfig, ReturningPost
 from poker.errors import SnapshotInvalid
 from poker.phases import Phase
 from poker.showdown import PotResult
@@ -119,6 +119,7 @@ def decode_into(hand: Hand, data: bytes) -> None:
         raise SnapshotInvalid(f"not a hand snapshot: {exc}") from None
     if state.version != SNAPSHOT_VERSION:
         raise SnapshotInvalid(f"snapshot version {state.version}, expected {SNAPSHOT_VERSION}")
+    _check_state(state)
     hand._config = state.config
     hand._limit = state.config.variant.limit
     hand._seats = tuple(state.seats)
@@ -130,7 +131,10 @@ def decode_into(hand: Hand, data: bytes) -> None:
     hand._button = state.button
     hand._sb_pos = state.sb_pos
     hand._bb_pos = state.bb_pos
-    hand._deck = Deck([ALL_CARDS[i] for i in state.deck], state.deck_position)
+    try:
+        hand._deck = Deck([ALL_CARDS[i] for i in state.deck], state.deck_position)
+    except (IndexError, ValueError) as exc:
+        raise SnapshotInvalid(f"bad deck in snapshot: {exc}") from None
     hand._stacks = list(state.stacks)
     hand._bets = list(state.bets)
     hand._committed = list(state.committed)
@@ -164,3 +168,43 @@ def decode_into(hand: Hand, data: bytes) -> None:
     hand._mucked = list(state.mucked)
     hand._pot_results = list(state.pot_results)
     hand._rake = state.rake
+
+
+def _check_state(state: HandState) -> None:
+    """A snapshot is our own data, but a restored hand must never create or destroy chips
+    or index past its players: check the shape and the chip count before using it."""
+    n = len(state.seats)
+    if not PLAYERS_MIN <= n <= PLAYERS_MAX:
+        raise SnapshotInvalid(f"snapshot of a hand with {n} players")
+    per_position = (
+        state.player_ids,
+        state.posts,
+        state.starting,
+        state.stacks,
+        state.bets,
+        state.committed,
+        state.folded,
+        state.all_in,
+        state.acted_at,
+        state.hole,
+        state.shown,
+        state.mucked,
+    )
+    if any(len(values) != n for values in per_position):
+        raise SnapshotInvalid("snapshot lists do not match its number of players")
+    positions = (state.actor, state.sb_pos, state.bb_pos, state.aggressor)
+    if not all(-1 <= pos < n for pos in positions) or state.bb_pos < 0:
+        raise SnapshotInvalid("snapshot position out of range")
+    queued = (*state.rit_pending, *state.showdown_queue)
+    if not all(0 <= pos < n for pos in queued):
+        raise SnapshotInvalid("snapshot position out of range")
+    if min(state.stacks) < 0 or min(state.committed) < 0 or state.dead < 0 or state.rake < 0:
+        raise SnapshotInvalid("negative chips in snapshot")
+    if state.phase is Phase.OVER:
+        chips = sum(state.stacks) + state.rake
+    else:
+        chips = sum(state.stacks) + sum(state.committed) + state.dead
+    if chips != sum(state.starting):
+        raise SnapshotInvalid(
+            f"snapshot holds {chips} chips, the hand started with {sum(state.starting)}"
+        )

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from poker import (
+    AmountNotAllowed,
     Deck,
     Hand,
     HandAlreadyStarted,
@@ -16,6 +17,7 @@ from poker import (
     HandIsOver,
     HandNotStarted,
     InvalidSetup,
+    Phase,
     SeatSetup,
     SnapshotInvalid,
     Variant,
@@ -150,3 +152,74 @@ def test_garbage_is_not_a_snapshot() -> None:
         Hand.restore(b"\x93\x01\x02\x03")
     with pytest.raises(SnapshotInvalid):
         Hand.restore(b"not msgpack at all")
+
+
+def test_chips_are_whole_numbers_in_the_setup() -> None:
+    # "Chips and money are integers, always": msgspec does not check types when a Struct
+    # is built in Python, so the setup records check their own amounts.
+    with pytest.raises(InvalidSetup):
+        SeatSetup(seat=1, player_id="x", stack=10.5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidSetup):
+        SeatSetup(seat=True, player_id="x", stack=10)
+    with pytest.raises(InvalidSetup):
+        HandConfig(variant=Variant.NO_LIMIT_HOLDEM, small_blind=0.5, big_blind=1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidSetup):
+        HandConfig(variant=Variant.NO_LIMIT_HOLDEM, small_blind=1, big_blind=2, rake_bp=2.5)  # type: ignore[arg-type]
+
+
+def test_a_bet_must_be_whole_chips() -> None:
+    hand, _ = deal([100, 100, 100])
+    before = hand.snapshot()
+    for amount in (4.5, 5.0, True):
+        with pytest.raises(AmountNotAllowed):
+            hand.bet_or_raise_to(2, amount)  # type: ignore[arg-type]
+        assert not hand.can_bet_or_raise_to(2, amount)  # type: ignore[arg-type]
+    assert hand.snapshot() == before
+
+
+def _states_of_every_phase() -> list[Hand]:
+    """One hand in each phase: not started, betting, run it twice, showdown, over."""
+    not_started = Hand(NLHE, _seats(3), 2, Deck.shuffled(random.Random(7)))
+    betting, _ = deal([100, 100, 100])
+    run_it_twice, _ = deal([100, 100, 100], allow_run_it_twice=True)
+    run_it_twice.bet_or_raise_to(2, 100)
+    run_it_twice.fold(0)
+    run_it_twice.check_or_call(1)
+    showdown, _ = deal([100, 100])
+    while showdown.phase is not Phase.SHOWDOWN:
+        showdown.check_or_call(showdown.actor or 0)
+    over, _ = deal([100, 100, 100])
+    over.fold(2)
+    over.fold(0)
+    hands = [not_started, betting, run_it_twice, showdown, over]
+    assert [hand.phase for hand in hands] == list(Phase)
+    return hands
+
+
+def test_snapshot_and_restore_in_every_phase_give_the_same_hand() -> None:
+    for hand in _states_of_every_phase():
+        data = hand.snapshot()
+        restored = Hand.restore(data)
+        assert restored.snapshot() == data
+        assert restored.phase is hand.phase
+        assert restored.legal_actions() == hand.legal_actions()
+
+
+def test_a_snapshot_whose_chips_do_not_add_up_is_refused() -> None:
+    # A restored hand must not create or destroy chips: stacks, bets in the pot and dead
+    # money must add up to the starting stacks (after the end: stacks and rake).
+    for hand in _states_of_every_phase():
+        state = msgspec.msgpack.decode(hand.snapshot())
+        stacks_field = 11  # HandState is array-like: version, config, seats, ..., stacks
+        state[stacks_field][0] += 1
+        with pytest.raises(SnapshotInvalid):
+            Hand.restore(msgspec.msgpack.encode(state))
+
+
+def test_a_snapshot_with_lists_of_the_wrong_length_is_refused() -> None:
+    hand, _ = deal([100, 100, 100])
+    state = msgspec.msgpack.decode(hand.snapshot())
+    folded_field = 15
+    state[folded_field] = state[folded_field][:2]
+    with pytest.raises(SnapshotInvalid):
+        Hand.restore(msgspec.msgpack.encode(state))

@@ -2,14 +2,20 @@
 
 ```
 root (one_for_one)
-├── tables (one_for_one)        table:<id> actors arrive with cash games
+├── persistence                 batching snapshot writer (service)
+├── lobby                       listings, subscriptions, quick-seat (worker)
+├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
+├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
-├── gateway                     websocket listener and player sessions (service)
+├── sessions (stop together)    session:<id>, one per websocket session (temporary)
+├── gateway                     websocket listener (service)
 └── admin                       hypercorn + quart-trio app, /metrics (service)
 ```
 
-The store (SQLite by default, PostgreSQL when configured) is opened around the tree, so it
-outlives every actor that writes to it and closes after the last one stopped.
+Children start in this order and stop in reverse: the gateway stops taking connections before
+sessions end, tables stop before the lobby, and the snapshot writer flushes last. The store
+(SQLite by default, PostgreSQL when configured) is opened around the tree, so it outlives
+every actor that writes to it.
 """
 
 from __future__ import annotations
@@ -24,14 +30,19 @@ import hypercorn.trio
 import structlog
 import trio
 
-from actors.runtime import ChildSpec, Runtime, Strategy, SupervisionPolicy
+from actors.lobby import LobbyActor
+from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
+from actors.seed_tables import start_tables
+from actors.table_messages import TableDeps
+from actors.table_requests import TableGameRequests, TableSessionHooks
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
 from persistence import Store, open_store
+from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings
-from server.gateway import Gateway, run_gateway
+from server.gateway import Gateway, PlayerChannel, run_gateway
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.server")
@@ -39,6 +50,10 @@ log = structlog.get_logger("tablium.server")
 SHUTDOWN_GRACE_S = 4.0  # SIGTERM to exit stays under 5 s, the bound operators rely on
 TREE_SHUTDOWN_S = 3.0  # the supervision tree's ordered stop, inside the grace above
 ADMIN_GRACEFUL_S = 1.0  # in-flight admin requests get this long after a stop request
+# One table in a crash loop must not take every other table down with it: the tables
+# supervisor tolerates many restarts (each table's own hand supervision is stricter).
+TABLE_RESTARTS_MAX = 50
+TABLE_RESTARTS_PERIOD_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,22 +74,67 @@ def _admin_config(settings: Settings) -> hypercorn.config.Config:
     return config
 
 
-def build_runtime(settings: Settings, admin_context: AdminContext, store: Store) -> Runtime:
+async def _recover_tables(
+    registry: Registry, deps: TableDeps, *, task_status: trio.TaskStatus[list[str]]
+) -> None:
+    tables = await start_tables(registry.supervisor("tables"), deps)
+    log.info("tables open", tables=len(tables))
+    task_status.started(tables)
+
+
+def build_runtime(settings: Settings, store: Store) -> Runtime:
+    registry = Registry()
+    channel = PlayerChannel()
+    wallet = Wallet(store)
+    writer = SnapshotWriter(store)
+    deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
+    runtime: Runtime
+    admin_context = AdminContext(
+        settings=settings,
+        verify_token=jwt_verifier(TokenSigner(settings.jwt_secret)),
+        store=store,
+        wallet=wallet,
+        readiness=(ReadinessProbe("database", store.ping),),
+        # The admin app is one of the runtime's children, so it reads the tree late.
+        actor_tree=lambda: runtime.tree(),
+    )
+    gateway = partial(
+        run_gateway,
+        settings,
+        store,
+        hooks=TableSessionHooks(registry, deps.player_tables),
+        game_requests=TableGameRequests(registry),
+        channel=channel,
+        sessions_supervisor=lambda: registry.supervisor("sessions"),
+    )
+    admin = partial(hypercorn.trio.serve, create_admin_app(admin_context), _admin_config(settings))
     groups = SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE)
-    return Runtime(
+    runtime = Runtime(
         [
-            ChildSpec.supervisor("tables", policy=groups),
-            ChildSpec.supervisor("tournaments", policy=groups),
-            ChildSpec.service("gateway", partial(run_gateway, settings, store)),
-            ChildSpec.service(
-                "admin",
-                partial(
-                    hypercorn.trio.serve, create_admin_app(admin_context), _admin_config(settings)
+            ChildSpec.service("persistence", writer.run),
+            ChildSpec.worker("lobby", partial(LobbyActor, deps)),
+            ChildSpec.supervisor(
+                "tables",
+                policy=SupervisionPolicy(
+                    strategy=Strategy.ONE_FOR_ONE,
+                    intensity=TABLE_RESTARTS_MAX,
+                    period_s=TABLE_RESTARTS_PERIOD_S,
                 ),
             ),
+            ChildSpec.service(
+                "table-recovery",
+                partial(_recover_tables, registry, deps),
+                restart=Restart.TEMPORARY,
+            ),
+            ChildSpec.supervisor("tournaments", policy=groups),
+            ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
+            ChildSpec.service("gateway", gateway),
+            ChildSpec.service("admin", admin),
         ],
+        registry=registry,
         policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE, shutdown_timeout_s=TREE_SHUTDOWN_S),
     )
+    return runtime
 
 
 async def run_server(
@@ -82,16 +142,7 @@ async def run_server(
 ) -> None:
     """Open the store, run the supervision tree until cancelled, then close the store."""
     async with open_store(settings.effective_database_url()) as store:
-        admin_context = AdminContext(
-            settings=settings,
-            verify_token=jwt_verifier(TokenSigner(settings.jwt_secret)),
-            store=store,
-            wallet=Wallet(store),
-            readiness=(ReadinessProbe("database", store.ping),),
-            # The admin app is one of the runtime's children, so it reads the tree late.
-            actor_tree=lambda: runtime.tree(),
-        )
-        runtime = build_runtime(settings, admin_context, store)
+        runtime = build_runtime(settings, store)
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)
             gateway = runtime.root.child("gateway").started_value

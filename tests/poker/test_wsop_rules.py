@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from poker import BlindSeats, CannotRaise, Hand, PotShare, ReturningPost, Variant
+from poker import BlindSeats, CannotRaise, Event, Hand, PotShare, ReturningPost, Variant
 from poker.events import HandShown, PotAwarded, PotsUpdated, UncalledBetReturned
 from tests.poker import deal, of_type
 
 
-def _play_out(hand: Hand) -> list[object]:
+def _play_out(hand: Hand) -> list[Event]:
     """Check/call everyone down; show every hand asked for; agree to run it twice."""
-    events: list[object] = []
+    events: list[Event] = []
     while not hand.is_over:
         seat = hand.actor
         assert seat is not None

@@ -42,6 +42,12 @@ class Settings:
     guest_login: bool = False
     log_format: str = "console"  # "console" for people, "json" for machines
     log_level: str = "info"
+    # Gateway bounds (server/gateway.py GatewayLimits holds the rest).
+    ws_connections_per_ip_max: int = 64  # a load test from one host needs more
+    ws_sessions_max: int = 20_000  # logins beyond it get server_busy
+    session_grace_s: int = 60  # a dropped session's seats and missed events are kept this long
+    rate_burst_requests: int = 60  # per-session token bucket: burst ...
+    rate_refill_per_s: int = 30  # ... and sustained requests per second
 
     @property
     def sqlite_path(self) -> Path:
@@ -70,6 +76,16 @@ def _parse_bool(name: str, raw: Any) -> bool:
     if text in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _parse_count(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected a whole number of at least 1, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name}: expected a whole number of at least 1, got {value}")
+    return value
 
 
 def _parse_database_url(name: str, raw: Any) -> str:
@@ -124,6 +140,11 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "guest_login": _parse_bool,
     "log_format": _parse_choice("console", "json"),
     "log_level": _parse_choice("debug", "info", "warning", "error"),
+    "ws_connections_per_ip_max": _parse_count,
+    "ws_sessions_max": _parse_count,
+    "session_grace_s": _parse_count,
+    "rate_burst_requests": _parse_count,
+    "rate_refill_per_s": _parse_count,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 

@@ -356,7 +356,15 @@ async def run_gateway(
     """serve_gateway configured from the process settings (host, ws_port, jwt_secret,
     guest_login); what the composition root runs in its nursery."""
     base = limits or GatewayLimits()
-    limits = dataclasses.replace(base, guest_login=settings.guest_login)
+    limits = dataclasses.replace(
+        base,
+        guest_login=settings.guest_login,
+        connections_per_ip_max=settings.ws_connections_per_ip_max,
+        sessions_max=settings.ws_sessions_max,
+        resume_grace_ms=settings.session_grace_s * 1000,
+        rate_burst_requests=settings.rate_burst_requests,
+        rate_refill_per_s=settings.rate_refill_per_s,
+    )
     await serve_gateway(
         store,
         settings.jwt_secret,

@@ -32,6 +32,8 @@ def test_environment_overrides_the_config_file(tmp_path: Path) -> None:
         ("TABLIUM_REDIS_URL", "http://x", "TABLIUM_REDIS_URL: expected redis://"),
         ("TABLIUM_GUEST_LOGIN", "maybe", "TABLIUM_GUEST_LOGIN: expected true or false"),
         ("TABLIUM_JWT_SECRET", "short", "TABLIUM_JWT_SECRET: must be at least 32 bytes"),
+        ("TABLIUM_WS_CONNECTIONS_PER_IP_MAX", "0", "TABLIUM_WS_CONNECTIONS_PER_IP_MAX: expected"),
+        ("TABLIUM_SESSION_GRACE_S", "soon", "TABLIUM_SESSION_GRACE_S: expected a whole number"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(name: str, value: str, message: str) -> None:

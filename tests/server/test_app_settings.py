@@ -1,0 +1,43 @@
+"""The process settings reach the parts they configure (an in-process `run_server`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trio
+from trio_websocket import ConnectionRejected, open_websocket_url
+
+from server.app import run_server
+from server.config import Settings
+
+
+async def test_connections_per_ip_setting_bounds_the_gateway(tmp_path: Path) -> None:
+    settings = Settings(
+        ws_port=0,
+        admin_port=0,
+        data_dir=tmp_path,
+        jwt_secret="s" * 40,
+        ws_connections_per_ip_max=1,
+    )
+    async with trio.open_nursery() as nursery:
+        listening = await nursery.start(run_server, settings)
+        with trio.fail_after(10):
+            async with open_websocket_url(listening.ws_url):
+                with pytest.raises(ConnectionRejected) as refused:
+                    async with open_websocket_url(listening.ws_url):
+                        pass
+                assert refused.value.status_code == 429
+        nursery.cancel_scope.cancel()
+
+
+async def test_the_tree_has_every_part_of_the_process(tmp_path: Path) -> None:
+    settings = Settings(ws_port=0, admin_port=0, data_dir=tmp_path, jwt_secret="s" * 40)
+    async with trio.open_nursery() as nursery:
+        listening = await nursery.start(run_server, settings)
+        names = [child.name for child in listening.runtime.tree().children]
+        assert names[:3] == ["persistence", "lobby", "tables"]
+        assert names[-4:] == ["tournaments", "sessions", "gateway", "admin"]
+        tables = listening.runtime.registry.names("table:")
+        assert len(tables) >= 5, "the seed tables are open before the gateway listens"
+        nursery.cancel_scope.cancel()

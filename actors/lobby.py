@@ -21,6 +21,7 @@ import msgspec
 
 from actors.runtime import Actor, ActorRef, Overflow, TargetError
 from actors.table import table_spec
+from actors.table_admin import tombstone_id
 from actors.table_messages import (
     FindSeat,
     GameRefused,
@@ -112,6 +113,12 @@ class LobbyActor(Actor[LobbyMessage]):
             case FindSeat():
                 return await self._quick_seat(message)
             case OpenTable(config=config):
+                if config.table_id in self.listings or (
+                    f"table:{config.table_id}" in self.context.registry
+                ):
+                    raise GameRefused("table_exists", f"table {config.table_id!r} exists")
+                # An operator reopening a closed table's id: it is live again after a restart.
+                await self.deps.store.delete_snapshot(tombstone_id(config.table_id), 2**62)
                 await self._open(config)
                 return config.table_id
             case _:

@@ -11,6 +11,7 @@ from typing import Final
 
 from actors.runtime import Supervisor
 from actors.table import SNAPSHOT_KIND, table_spec
+from actors.table_admin import TOMBSTONE_KIND, tombstone_id
 from actors.table_messages import TableConfig, TableDeps
 from actors.table_state import decode_table_state
 from poker import Variant
@@ -44,14 +45,16 @@ SEED_TABLES: Final[tuple[TableConfig, ...]] = (
 async def start_tables(
     tables: Supervisor, deps: TableDeps, seeds: tuple[TableConfig, ...] = SEED_TABLES
 ) -> list[str]:
-    """Recover stored tables, then open the seeds not stored yet; returns the table ids."""
+    """Recover stored tables, then open the seeds neither stored nor closed by an operator
+    (actors/table_admin.py); returns the table ids."""
     started: list[str] = []
     for stored in await deps.store.load_snapshots(SNAPSHOT_KIND):
         config = decode_table_state(stored.data).config
         await tables.start_actor(table_spec(config, deps, recovered=stored.data))
         started.append(config.table_id)
+    closed = {s.actor_id for s in await deps.store.load_snapshots(TOMBSTONE_KIND)}
     for config in seeds:
-        if config.table_id not in started:
+        if config.table_id not in started and tombstone_id(config.table_id) not in closed:
             await tables.start_actor(table_spec(config, deps))
             started.append(config.table_id)
     return started

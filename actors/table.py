@@ -39,6 +39,16 @@ from actors.runtime import (
     TargetError,
     Timer,
 )
+from actors.table_admin import (
+    TOMBSTONE_KIND,
+    CloseTable,
+    FinishClose,
+    GetTableDetail,
+    PauseTable,
+    ResumeTable,
+    TableDetail,
+    tombstone_id,
+)
 from actors.table_deal import deal_next_hand
 from actors.table_history import hand_record
 from actors.table_messages import (
@@ -65,6 +75,7 @@ from actors.table_messages import (
     SitOutNext,
     StandUp,
     StartNextHand,
+    TableClosed,
     TableConfig,
     TableDeps,
     TableMessage,
@@ -118,6 +129,8 @@ class TableActor(Actor[TableMessage]):
         self.live: LiveHand | None = None
         self.start_timer: Timer | None = None
         self.settle_requested = False  # a SettleOwed is in the mailbox
+        self.close_requested = False  # a FinishClose is in the mailbox
+        self.closed = False  # stopped for good after this message
         self.recent: collections.deque[tuple[float, int]] = collections.deque(
             maxlen=STATS_HANDS_MAX
         )
@@ -148,6 +161,9 @@ class TableActor(Actor[TableMessage]):
         if self.state.running is not None:
             await self._void_running_hand()
         await self._persist()
+        if self.state.closing:  # closed by an operator before the restart: finish the job
+            self._close_soon()
+            return
         self._announce()
         self._schedule_start()
         self._settle_soon()  # what a crash interrupted is paid (again, by key) now
@@ -200,6 +216,16 @@ class TableActor(Actor[TableMessage]):
                 return self.seats_view()
             case AuditEscrow():
                 return await self._audit()
+            case PauseTable() | ResumeTable():
+                await self._set_paused(isinstance(message, PauseTable))
+                return await self._detail()
+            case CloseTable():
+                return await self._close()
+            case FinishClose():
+                if not self.closed:
+                    await self._finish_close()
+            case GetTableDetail():
+                return await self._detail()
             case _:
                 raise TypeError(f"table: unexpected message {message!r}")
         return None
@@ -220,6 +246,8 @@ class TableActor(Actor[TableMessage]):
 
     async def _join(self, message: JoinSeat) -> SeatGranted:
         config, seats = self.config, self.state.seats
+        if self.state.closing:
+            raise GameRefused("table_closing", f"{self.table_id} is closing")
         if any(r.player_id == message.player_id for r in seats.values()):
             raise GameRefused("already_seated", f"already seated at {self.table_id}")
         if len(seats) >= config.seats:
@@ -353,7 +381,10 @@ class TableActor(Actor[TableMessage]):
     # --- hands ------------------------------------------------------------------------------
 
     def _schedule_start(self) -> None:
-        if self.state.running is not None or self.start_timer is not None:
+        state = self.state
+        if state.running is not None or self.start_timer is not None:
+            return
+        if state.paused or state.closing:
             return
         ready = sum(
             1
@@ -365,6 +396,8 @@ class TableActor(Actor[TableMessage]):
             self.start_timer = self.context.send_after(delay_s, StartNextHand())
 
     async def _start_hand(self) -> None:
+        if self.state.paused or self.state.closing:
+            return  # a timer set before the operator paused or closed the table
         setup = deal_next_hand(self.state, self.deps.clock_ms())
         if setup is None:
             return
@@ -516,6 +549,9 @@ class TableActor(Actor[TableMessage]):
                 record.sitting_out = True  # busted: top up, then sit in
             self._seat_changed(seat)
         await self._persist()
+        if self.state.closing:
+            self._close_soon()
+            return
         self._announce()
         self._schedule_start()
 
@@ -536,6 +572,84 @@ class TableActor(Actor[TableMessage]):
             )
         )
         await self._after_hand()
+
+    # --- operator controls (actors/table_admin.py) ------------------------------------------
+
+    async def _set_paused(self, paused: bool) -> None:
+        if self.state.closing or self.state.paused == paused:
+            return
+        self.state.paused = paused
+        if paused and self.start_timer is not None:
+            self.start_timer.cancel()
+            self.start_timer = None
+        await self._persist()
+        self._broadcast(game.TableStatusChanged(table_id=self.table_id, status=self.state.status))
+        self._schedule_start()
+
+    async def _close(self) -> TableDetail:
+        if not self.state.closing:
+            self.state.closing = True
+            if self.start_timer is not None:
+                self.start_timer.cancel()
+                self.start_timer = None
+            await self._persist()
+            self._broadcast(game.TableStatusChanged(table_id=self.table_id, status="closing"))
+            lobby = self.context.registry.lookup(self.deps.lobby_name)
+            if lobby is not None:  # no quick-seat lands here any more
+                lobby.tell(TableClosed(table_id=self.table_id))
+        if self.state.running is None and not self.closed:
+            await self._finish_close()
+        return await self._detail()
+
+    def _close_soon(self) -> None:
+        if not self.close_requested:
+            self.close_requested = True
+            self.context.ref.tell(FinishClose())
+
+    async def _finish_close(self) -> None:
+        """Stand everyone up and pay them, forget the table in the store, stop for good."""
+        self.closed = True
+        closed = game.TableStatusChanged(table_id=self.table_id, status="closed")
+        self._broadcast(closed)
+        for seat in list(self.state.seats):
+            record = self.state.seats[seat]
+            amount = record.stack + record.pending_top_up
+            self.state.seat_events += 1
+            if amount > 0:
+                key = f"{self.config.escrow_owner}:cash_out:{self.state.seat_events}"
+                self.state.owed.append(EscrowDebit(key, "cash_out", record.player_id, amount))
+            del self.state.seats[seat]
+            self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
+            self._seat_changed(seat)
+        for player_id in self.state.watchers:
+            self.deps.player_tables.watching(player_id, self.table_id, on=False)
+        self.state.watchers.clear()
+        self.state.wait_list.clear()
+        await self._settle()  # pays everyone and writes the histories; a crash retries it
+        store, writer = self.deps.store, self.deps.snapshots
+        now_ms = self.deps.clock_ms()
+        await store.save_snapshots(
+            [Snapshot(kind=TOMBSTONE_KIND, actor_id=tombstone_id(self.table_id),
+                      version=max(1, now_ms), data=b"")]
+        )  # fmt: skip
+        if writer is not None:
+            await writer.flush()  # nothing of ours still queued to land after the delete
+        await store.delete_snapshot(self.table_id, self.state.version)
+        lobby = self.context.registry.lookup(self.deps.lobby_name)
+        if lobby is not None:
+            lobby.tell(TableClosed(table_id=self.table_id))
+        log.info("table closed", table=self.table_id)
+        self.context.stop()  # a transient child: removed from the tables supervisor
+
+    async def _detail(self) -> TableDetail:
+        account = await self.deps.store.ledger_account(escrow(self.config.escrow_owner))
+        return TableDetail(
+            config=self.config,
+            status="closed" if self.closed else self.state.status,
+            seats=self.seats_view(),
+            escrow_balance=account.balance if account else 0,
+            owed_chips=sum(debit.amount for debit in self.state.owed),
+        )
 
     # --- views and delivery -----------------------------------------------------------------
 
@@ -573,6 +687,8 @@ class TableActor(Actor[TableMessage]):
         return EscrowAudit(chips=chips, escrow_balance=account.balance if account else 0)
 
     def _announce(self) -> None:
+        if self.state.closing:
+            return  # the lobby has dropped the listing: it must not come back
         lobby = self.context.registry.lookup(self.deps.lobby_name)
         if lobby is not None:
             lobby.tell(ListingChanged(listing=self.listing(), config=self.config))
@@ -597,6 +713,9 @@ class TableActor(Actor[TableMessage]):
 
 def table_spec(config: TableConfig, deps: TableDeps, recovered: bytes | None = None) -> ChildSpec:
     """The child spec of a table under the ``tables`` supervisor (name ``table:<id>``)."""
+    # Transient: a crash restarts the table; only a close stops it normally, for good.
     return ChildSpec.worker(
-        f"table:{config.table_id}", partial(TableActor, config, deps, recovered)
+        f"table:{config.table_id}",
+        partial(TableActor, config, deps, recovered),
+        restart=Restart.TRANSIENT,
     )

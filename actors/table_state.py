@@ -68,6 +68,12 @@ class TableState(msgspec.Struct, kw_only=True):
     watchers: list[int] = []
     owed: list[EscrowDebit] = []  # paid in order by the SettleOwed message
     histories: list[HandRecord] = []  # finished hands not written yet (first write wins)
+    paused: bool = False  # an operator's: no new hand starts
+    closing: bool = False  # an operator's: close for good once no hand runs
+
+    @property
+    def status(self) -> game.TableStatus:
+        return "closing" if self.closing else "paused" if self.paused else "open"
 
     def in_running_hand(self, seat: int) -> bool:
         return self.running is not None and seat in self.running.seats

@@ -438,6 +438,18 @@ class HandVoided(_GameMessage, tag="hand_voided", frozen=True):
     stacks: Annotated[tuple[Chips, ...], Meta(max_length=SEATS_MAX)]
 
 
+TableStatus = Literal["open", "paused", "closing", "closed"]
+
+
+class TableStatusChanged(_GameMessage, tag="table_status_changed", frozen=True):
+    """An operator paused, resumed or closed the table. ``paused``: no new hand starts (the
+    running one finishes). ``closing``: when the running hand ends every player is stood up
+    and cashed out; ``closed``: done, the table is gone (``lobby_table_removed`` follows)."""
+
+    table_id: TableId
+    status: TableStatus
+
+
 GamePush = (
     LobbyTableChanged
     | LobbyTableRemoved
@@ -459,6 +471,7 @@ GamePush = (
     | PotAwarded
     | HandEnded
     | HandVoided
+    | TableStatusChanged
 )
 
 # Error codes a game request may get in protocol.messages.Error (stable; the wallet's own
@@ -483,6 +496,8 @@ GAME_ERROR_CODES: Final = (
     "not_your_turn",
     "illegal_action",
     "hand_restarting",
+    "table_closing",  # an operator is closing the table: no new seats
+    "table_exists",  # an operator opened a table under an id in use
     "unavailable",  # the lobby or table could not answer (restarting): retry
     # The engine's refusals of an act (poker/errors.py), passed through unchanged:
     "illegal_action",

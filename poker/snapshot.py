@@ -195,6 +195,8 @@ def _check_state(state: HandState) -> None:
     positions = (state.actor, state.sb_pos, state.bb_pos, state.aggressor)
     if not all(-1 <= pos < n for pos in positions) or state.bb_pos < 0:
         raise SnapshotInvalid("snapshot position out of range")
+    if not 0 <= state.deck_position <= len(state.deck):
+        raise SnapshotInvalid("snapshot deck position out of range")
     queued = (*state.rit_pending, *state.showdown_queue)
     if not all(0 <= pos < n for pos in queued):
         raise SnapshotInvalid("snapshot position out of range")

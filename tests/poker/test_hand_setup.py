@@ -223,3 +223,12 @@ def test_a_snapshot_with_lists_of_the_wrong_length_is_refused() -> None:
     state[folded_field] = state[folded_field][:2]
     with pytest.raises(SnapshotInvalid):
         Hand.restore(msgspec.msgpack.encode(state))
+
+
+def test_a_snapshot_with_a_deck_position_past_the_deck_is_refused() -> None:
+    hand, _ = deal([100, 100, 100])
+    state = msgspec.msgpack.decode(hand.snapshot())
+    deck_position_field = 10
+    state[deck_position_field] = 53
+    with pytest.raises(SnapshotInvalid):
+        Hand.restore(msgspec.msgpack.encode(state))

@@ -202,3 +202,29 @@ def test_rule_t73_hi_lo_ties_on_both_halves_with_a_third_player_in_the_pot() -> 
         shares[award.seat] = shares.get(award.seat, 0) + award.amount
         assert award.share in (PotShare.HIGH, PotShare.LOW)
     assert shares == {0: 9, 1: 9}
+
+
+def test_pot_limit_maximum_facing_a_raise_counts_the_pending_call() -> None:
+    # T101 pot limit: a raise is at most the pot after calling. Facing a pot raise to 7
+    # (blinds 1/2): pot 1 + 2 + 7 = 10, the call of 7 makes 17, so the raise is to 24.
+    hand, _ = deal([1000, 1000, 1000, 1000], variant=Variant.POT_LIMIT_OMAHA)
+    legal = hand.legal_actions()
+    assert (legal.seat, legal.max_raise_to) == (2, 7)
+    hand.bet_or_raise_to(2, 7)
+    legal = hand.legal_actions()
+    assert (legal.seat, legal.call, legal.min_raise_to, legal.max_raise_to) == (3, 7, 12, 24)
+
+
+def test_eight_or_better_wheel_is_the_best_low_and_a_nine_does_not_qualify() -> None:
+    # Omaha hi/lo (T Omaha 8 or better): A-2-3-4-5 is the best low; 9-high lows do not count.
+    hand, _ = deal(
+        [100, 100, 100],
+        variant=Variant.POT_LIMIT_OMAHA_HI_LO,
+        hole={0: "As2dKcKd", 1: "Ah6cQsQh", 2: "9c9dJcJd"},
+        board="3s4h5d2h8c",
+    )
+    for _ in range(3):
+        hand.check_or_call(hand.actor or 0)
+    events = _play_out(hand)
+    lows = [(a.seat, a.amount) for a in of_type(events, PotAwarded) if a.share is PotShare.LOW]
+    assert lows == [(0, 3)]

@@ -1,0 +1,135 @@
+"""Run a share of the swarm's bots in this process and stream their figures out.
+
+The same code runs the whole swarm in one process (``--processes 1``) and each worker's share
+when the swarm is spread over processes; either way figures leave as ``Interval`` records once
+per ``interval_s``, to a callback here or as JSON lines on a worker's stdout.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, final
+
+import trio
+
+from loadtest.bot import Bot, BotGaveUp, BotPlan
+from loadtest.funding import AdminFunder
+from loadtest.stats import Interval, Recorder
+from loadtest.strategies import strategy_for
+from protocol.client import ClientError, ServerError, open_client
+
+INTERVAL_S: Final = 1.0
+SETTLE_S: Final = 5.0  # after the run: time for bots to leave their tables and close
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class ShareConfig:
+    """One process's share of a swarm run (msgspec/JSON-friendly: it crosses processes)."""
+
+    plan: BotPlan
+    bot_indexes: Sequence[int]
+    bots_total: int  # the ramp spreads starts by the index over the whole swarm
+    ramp_s: float
+    duration_s: float
+    strategy: str
+    seed: int
+    admin_url: str | None
+    staff_token: str | None
+    run_tag: str
+    interval_s: float = INTERVAL_S
+
+
+async def run_share(config: ShareConfig, emit: Callable[[Interval], Awaitable[None]]) -> None:
+    """Run the share's bots for ramp + duration, emitting an interval every interval_s and
+    a final one (``final=True``) once every bot has left."""
+    recorder = Recorder()
+    funder = (
+        AdminFunder(config.admin_url, config.staff_token, config.run_tag)
+        if config.admin_url and config.staff_token
+        else None
+    )
+    started = trio.current_time()
+    play_until = started + config.ramp_s + config.duration_s
+    async with trio.open_nursery() as outer:
+        outer.start_soon(_report_every, config.interval_s, recorder, emit)
+        async with trio.open_nursery() as bots:
+            for index in config.bot_indexes:
+                start_at = started + config.ramp_s * index / max(1, config.bots_total)
+                bot = Bot(
+                    index,
+                    config.plan,
+                    strategy_for(config.strategy, index),
+                    recorder,
+                    funder,
+                    random.Random(config.seed * 1_000_003 + index),
+                )
+                bots.start_soon(_run_bot, bot, start_at, play_until)
+        if funder is not None:
+            await funder.__aexit__()
+        outer.cancel_scope.cancel()
+    await emit(recorder.take(final=True))
+
+
+async def _report_every(
+    interval_s: float, recorder: Recorder, emit: Callable[[Interval], Awaitable[None]]
+) -> None:
+    next_at = trio.current_time()
+    while True:
+        next_at += interval_s
+        await trio.sleep_until(next_at)
+        await emit(recorder.take())
+
+
+async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
+    await trio.sleep_until(start_at)
+    recorder = bot.recorder
+    counted = False
+    try:
+        opened = trio.current_time()
+        async with open_client(
+            bot.plan.url,
+            client_name="tablium-swarm",
+            request_timeout_s=bot.plan.request_timeout_s,
+        ) as client:
+            recorder.current.connect.record_us(int((trio.current_time() - opened) * 1e6))
+            await bot.log_in(client)
+            recorder.bots_connected += 1
+            counted = True
+            await bot.ensure_chips(client)
+            await bot.take_seat(client)
+            recorder.bots_seated += 1
+            with trio.move_on_at(play_until):
+                await bot.play(client)
+                # events() ended: the SDK gave up reconnecting before the run was over.
+                recorder.current.lost += 1
+            recorder.current.reconnects += client.reconnects
+            recorder.bots_seated -= 1
+            with trio.move_on_after(SETTLE_S):
+                await bot.leave(client)
+    except BotGaveUp as exc:
+        recorder.error(str(exc))
+    except ServerError as exc:
+        recorder.error(exc.code)
+    except (ClientError, OSError, trio.TooSlowError) as exc:
+        recorder.error(_failure_code(exc))
+        recorder.current.lost += 1
+    finally:
+        if counted:
+            recorder.bots_connected -= 1
+        recorder.current.bots_finished += 1
+
+
+def _failure_code(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return "connect_failed"
+    if isinstance(exc, trio.TooSlowError):
+        return "connect_timeout"
+    return {
+        "ConnectionLost": "connection_lost",
+        "RequestTimeout": "request_timeout",
+        "TooManyPending": "too_many_pending",
+        "ProtocolViolation": "protocol_violation",
+    }.get(type(exc).__name__, type(exc).__name__)

@@ -73,22 +73,31 @@ def settle(
     events: list[Event],
 ) -> tuple[list[PotResult], int]:
     """Award every pot into ``stacks``; append the events; return the pot results and rake."""
-    variant = config.variant
-    pots = build_pots(committed, contenders, dead)
-    live = [p for p in range(len(contenders)) if contenders[p]]
-    showdown = len(live) > 1
-    highs: list[dict[int, int]] = []
-    lows: list[dict[int, int | None]] = []
-    if showdown:
-        evaluate_high = omaha_high if variant.is_omaha else holdem_high
-        highs = [{p: evaluate_high(hole[p], board) for p in live} for board in boards]
-        if variant.is_hi_lo:
-            lows = [{p: omaha_low(hole[p], board) for p in live} for board in boards]
     rake_bp = config.rake_bp if rake_allowed else 0
     cap_left = config.rake_cap if config.rake_cap else None
+    live = [p for p, contending in enumerate(contenders) if contending]
+    if len(live) == 1:
+        # Won without a showdown (the hand's most common end): one pot, every chip in the
+        # middle, to the one hand left. build_pots would say the same at several times the
+        # cost; the chip count is checked at the end of every hand all the same.
+        amount = sum(committed) + dead
+        rake = rake_for(amount, rake_bp, cap_left) if rake_bp else 0
+        if rake:
+            events.append(RakeTaken(pot_index=0, amount=rake))
+        awards: list[Award] = []
+        _pay(0, 0, _WHOLE, live, (amount - rake,), "", seats, stacks, events, awards)
+        return [
+            PotResult(amount=amount, rake=rake, eligible=(seats[live[0]],), awards=tuple(awards))
+        ], rake
+    variant = config.variant
+    evaluate_high = omaha_high if variant.is_omaha else holdem_high
+    highs = [{p: evaluate_high(hole[p], board) for p in live} for board in boards]
+    lows: list[dict[int, int | None]] = []
+    if variant.is_hi_lo:
+        lows = [{p: omaha_low(hole[p], board) for p in live} for board in boards]
     rake_total = 0
     results: list[PotResult] = []
-    for index, (amount, eligible) in enumerate(pots):
+    for index, (amount, eligible) in enumerate(build_pots(committed, contenders, dead)):
         if not eligible:
             raise EngineInvariantBroken(f"pot {index} of {amount} has nobody to win it")
         rake = rake_for(amount, rake_bp, cap_left) if rake_bp else 0
@@ -98,53 +107,16 @@ def settle(
                 cap_left -= rake
             events.append(RakeTaken(pot_index=index, amount=rake))
         rest = amount - rake
-        # (run, share, winners, their amounts, hand text), decided first, paid below.
-        payouts: list[tuple[int, PotShare, Sequence[int], Sequence[int], str]] = []
-        if len(eligible) == 1 or not showdown:
-            payouts.append((0, _WHOLE, eligible[:1], (rest,), ""))
+        awards = []
+        if len(eligible) == 1:
+            _pay(index, 0, _WHOLE, eligible, (rest,), "", seats, stacks, events, awards)
         else:
             halves = (rest,) if len(boards) == 1 else split_runs(rest)
             for run, share in enumerate(halves):
-                values = highs[run]
-                best = -1
-                high_winners: list[int] = []
-                for p in eligible:
-                    value = values[p]
-                    if value > best:
-                        best = value
-                        high_winners = [p]
-                    elif value == best:
-                        high_winners.append(p)
-                low_winners: list[int] = []
-                low_key = None
-                if lows:
-                    keys = lows[run]
-                    qualified = [keys[p] for p in eligible if keys[p] is not None]
-                    if qualified:
-                        low_key = min(k for k in qualified if k is not None)
-                        low_winners = [p for p in eligible if keys[p] == low_key]
-                if low_winners and low_key is not None:
-                    high_part, low_part = split_high_low(share)
-                    high_shares = _even_shares(high_part, high_winners)
-                    if len(low_winners) > 1 and low_winners == high_winners:
-                        # Identical hands winning both halves split the pot as evenly as
-                        # possible (T73, L149): halving first would hand the first winner
-                        # an odd chip from each half.
-                        totals = split_evenly(share, low_winners)
-                        low_shares = [t - h for t, h in zip(totals, high_shares, strict=True)]
-                    else:
-                        low_shares = _even_shares(low_part, low_winners)
-                    high_text = describe_high(best)
-                    low_text = describe_low(low_key)
-                    payouts.append((run, _HIGH, high_winners, high_shares, high_text))
-                    payouts.append((run, _LOW, low_winners, low_shares, low_text))
-                else:
-                    shares_won = _even_shares(share, high_winners)
-                    text = describe_high(best)
-                    payouts.append((run, _WHOLE, high_winners, shares_won, text))
-        awards: list[Award] = []
-        for run, part, winners, amounts, text in payouts:
-            _pay(index, run, part, winners, amounts, text, seats, stacks, events, awards)
+                for part, winners, amounts, text in _split_share(
+                    share, eligible, highs[run], lows[run] if lows else None
+                ):
+                    _pay(index, run, part, winners, amounts, text, seats, stacks, events, awards)
         results.append(
             PotResult(
                 amount=amount,
@@ -154,6 +126,47 @@ def settle(
             )
         )
     return results, rake_total
+
+
+def _split_share(
+    share: int,
+    eligible: Sequence[int],
+    highs: dict[int, int],
+    lows: dict[int, int | None] | None,
+) -> list[tuple[PotShare, list[int], Sequence[int], str]]:
+    """Who wins ``share`` of a pot (one run's part of it) and how much each: ``(part,
+    winners, their amounts, hand text)`` for the whole, or for the high and the low half."""
+    best = -1
+    high_winners: list[int] = []
+    for p in eligible:
+        value = highs[p]
+        if value > best:
+            best = value
+            high_winners = [p]
+        elif value == best:
+            high_winners.append(p)
+    low_key: int | None = None
+    if lows is not None:
+        for p in eligible:
+            key = lows[p]
+            if key is not None and (low_key is None or key < low_key):
+                low_key = key
+    if low_key is None:
+        return [(_WHOLE, high_winners, _even_shares(share, high_winners), describe_high(best))]
+    low_winners = [p for p in eligible if lows is not None and lows[p] == low_key]
+    high_part, low_part = split_high_low(share)
+    high_shares = _even_shares(high_part, high_winners)
+    if len(low_winners) > 1 and low_winners == high_winners:
+        # Identical hands winning both halves split the pot as evenly as possible (T73,
+        # L149): halving first would hand the first winner an odd chip from each half.
+        totals = split_evenly(share, low_winners)
+        low_shares = [total - high for total, high in zip(totals, high_shares, strict=True)]
+    else:
+        low_shares = _even_shares(low_part, low_winners)
+    return [
+        (_HIGH, high_winners, high_shares, describe_high(best)),
+        (_LOW, low_winners, low_shares, describe_low(low_key)),
+    ]
 
 
 def _even_shares(amount: int, winners: Sequence[int]) -> list[int]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
 
@@ -39,6 +40,7 @@ from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
 from persistence import Store, open_store
+from persistence.redis_link import open_redis
 from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings
@@ -82,7 +84,9 @@ async def _recover_tables(
     task_status.started(tables)
 
 
-def build_runtime(settings: Settings, store: Store) -> Runtime:
+def build_runtime(
+    settings: Settings, store: Store, readiness: tuple[ReadinessProbe, ...]
+) -> Runtime:
     registry = Registry()
     channel = PlayerChannel()
     wallet = Wallet(store)
@@ -94,7 +98,7 @@ def build_runtime(settings: Settings, store: Store) -> Runtime:
         verify_token=jwt_verifier(TokenSigner(settings.jwt_secret)),
         store=store,
         wallet=wallet,
-        readiness=(ReadinessProbe("database", store.ping),),
+        readiness=readiness,
         # The admin app is one of the runtime's children, so it reads the tree late.
         actor_tree=lambda: runtime.tree(),
     )
@@ -140,9 +144,17 @@ def build_runtime(settings: Settings, store: Store) -> Runtime:
 async def run_server(
     settings: Settings, *, task_status: trio.TaskStatus[Listening] = trio.TASK_STATUS_IGNORED
 ) -> None:
-    """Open the store, run the supervision tree until cancelled, then close the store."""
-    async with open_store(settings.effective_database_url()) as store:
-        runtime = build_runtime(settings, store)
+    """Open the store (and Redis when configured), run the supervision tree until
+    cancelled, then close them."""
+    async with AsyncExitStack() as resources:
+        readiness: list[ReadinessProbe] = []
+        if settings.redis_url:
+            # First, so that a PostgreSQL store shares the trio-asyncio loop it opens.
+            redis_link = await resources.enter_async_context(open_redis(settings.redis_url))
+            readiness.append(ReadinessProbe("redis", redis_link.ping))
+        store = await resources.enter_async_context(open_store(settings.effective_database_url()))
+        readiness.insert(0, ReadinessProbe("database", store.ping))
+        runtime = build_runtime(settings, store, tuple(readiness))
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)
             gateway = runtime.root.child("gateway").started_value

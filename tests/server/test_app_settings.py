@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 import trio
 from trio_websocket import ConnectionRejected, open_websocket_url
 
 from server.app import run_server
 from server.config import Settings
+from tests.persistence.stores import store_url
 
 
 async def test_connections_per_ip_setting_bounds_the_gateway(tmp_path: Path) -> None:
@@ -40,4 +42,28 @@ async def test_the_tree_has_every_part_of_the_process(tmp_path: Path) -> None:
         assert names[-4:] == ["tournaments", "sessions", "gateway", "admin"]
         tables = listening.runtime.registry.names("table:")
         assert len(tables) >= 5, "the seed tables are open before the gateway listens"
+        nursery.cancel_scope.cancel()
+
+
+async def test_on_postgresql_and_redis_readyz_checks_both(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    database_url = await store_url("postgres", tmp_path, postgres_url)
+    settings = Settings(
+        ws_port=0,
+        admin_port=0,
+        data_dir=tmp_path,
+        jwt_secret="s" * 40,
+        database_url=database_url,
+        redis_url=redis_url,
+    )
+    async with trio.open_nursery() as nursery:
+        listening = await nursery.start(run_server, settings)
+        async with httpx.AsyncClient(base_url=listening.admin_url) as client:
+            response = await client.get("/readyz")
+        assert response.status_code == 200
+        assert response.json() == {
+            "status": "ready",
+            "checks": {"database": "ok", "redis": "ok"},
+        }
         nursery.cancel_scope.cancel()

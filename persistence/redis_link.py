@@ -1,0 +1,57 @@
+"""The link to Redis, on the process's trio-asyncio loop (redis-py's asyncio client).
+
+Today the server only checks that Redis answers (readiness); sessions, presence and the
+cross-node bus that will live there build on this link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Final, final
+
+import redis.asyncio
+import trio
+import trio_asyncio
+
+CONNECT_TIMEOUT_S: Final = 2.0  # a Redis that does not answer is down, not slow
+COMMAND_TIMEOUT_S: Final = 2.0
+CONNECTIONS_MAX: Final = 32  # bound of the client's pool; callers beyond it wait
+
+
+@final
+class RedisLink:
+    def __init__(self, client: redis.asyncio.Redis, loop: trio_asyncio.TrioEventLoop) -> None:
+        self._client = client
+        self._loop = loop
+
+    async def ping(self) -> None:
+        """One round trip; raises redis.ConnectionError or TimeoutError when Redis is down."""
+        await self._loop.run_aio_coroutine(self._client.ping())
+
+
+@asynccontextmanager
+async def open_redis(url: str) -> AsyncIterator[RedisLink]:
+    """A link on the current trio-asyncio loop, or on one opened here for its lifetime."""
+    loop = trio_asyncio.current_loop.get()
+    if loop is None:
+        async with trio_asyncio.open_loop() as own_loop, _linked(url, own_loop) as link:
+            yield link
+    else:
+        async with _linked(url, loop) as link:
+            yield link
+
+
+@asynccontextmanager
+async def _linked(url: str, loop: trio_asyncio.TrioEventLoop) -> AsyncIterator[RedisLink]:
+    client = redis.asyncio.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT_S,
+        socket_timeout=COMMAND_TIMEOUT_S,
+        max_connections=CONNECTIONS_MAX,
+    )
+    try:
+        yield RedisLink(client, loop)
+    finally:
+        with trio.CancelScope(shield=True):
+            await loop.run_aio_coroutine(client.aclose())

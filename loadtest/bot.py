@@ -233,11 +233,12 @@ class Bot:
             self.recorder.error(_client_error_code(exc))
 
     async def leave(self, client: Client) -> None:
-        if self.table_id is None:
-            return
-        # The run is over: a seat left behind is released by the server's grace period.
+        """Stand up (cashing out) and log out, so the next run finds no seat held."""
+        # The run is over: what is not done in time the server's grace period releases.
         with trio.move_on_after(LEAVE_TIMEOUT_S), contextlib.suppress(ClientError):
-            await client.request(LeaveTable(id=0, table_id=self.table_id))
+            if self.table_id is not None:
+                await client.request(LeaveTable(id=0, table_id=self.table_id))
+            await client.logout()
 
 
 def _client_error_code(exc: ClientError) -> str:

@@ -18,7 +18,7 @@ from loadtest.bot import Bot, BotGaveUp, BotPlan
 from loadtest.funding import AdminFunder
 from loadtest.stats import Interval, Recorder
 from loadtest.strategies import strategy_for
-from protocol.client import ClientError, ServerError, open_client
+from protocol.client import Client, ClientError, ServerError, open_client
 
 INTERVAL_S: Final = 1.0
 SETTLE_S: Final = 5.0  # after the run: time for bots to leave their tables and close
@@ -39,6 +39,7 @@ class ShareConfig:
     admin_url: str | None
     staff_token: str | None
     run_tag: str
+    flaky_disconnect_chance: float | None = None  # None: the Flaky strategy's own
     interval_s: float = INTERVAL_S
 
 
@@ -61,7 +62,7 @@ async def run_share(config: ShareConfig, emit: Callable[[Interval], Awaitable[No
                 bot = Bot(
                     index,
                     config.plan,
-                    strategy_for(config.strategy, index),
+                    strategy_for(config.strategy, index, config.flaky_disconnect_chance),
                     recorder,
                     funder,
                     random.Random(config.seed * 1_000_003 + index),
@@ -87,6 +88,8 @@ async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
     await trio.sleep_until(start_at)
     recorder = bot.recorder
     counted = False
+    seated = False
+    opened_client: Client | None = None  # kept to read the server's close code on failure
     try:
         opened = trio.current_time()
         async with open_client(
@@ -94,6 +97,7 @@ async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
             client_name="tablium-swarm",
             request_timeout_s=bot.plan.request_timeout_s,
         ) as client:
+            opened_client = client
             recorder.current.connect.record_us(int((trio.current_time() - opened) * 1e6))
             await bot.log_in(client)
             recorder.bots_connected += 1
@@ -101,12 +105,17 @@ async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
             await bot.ensure_chips(client)
             await bot.take_seat(client)
             recorder.bots_seated += 1
-            with trio.move_on_at(play_until):
-                await bot.play(client)
-                # events() ended: the SDK gave up reconnecting before the run was over.
-                recorder.current.lost += 1
-            recorder.current.reconnects += client.reconnects
+            seated = True
+            try:
+                with trio.move_on_at(play_until):
+                    await bot.play(client)
+                    # events() ended: the SDK gave up reconnecting before the run was over.
+                    recorder.current.lost += 1
+                    recorder.error(f"closed_{client.close_code}")
+            finally:
+                recorder.current.reconnects += client.reconnects
             recorder.bots_seated -= 1
+            seated = False
             with trio.move_on_after(SETTLE_S):
                 await bot.leave(client)
     except BotGaveUp as exc:
@@ -114,9 +123,14 @@ async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
     except ServerError as exc:
         recorder.error(exc.code)
     except (ClientError, OSError, trio.TooSlowError) as exc:
-        recorder.error(_failure_code(exc))
+        code = _failure_code(exc)
+        # A close code says why (4001: no login within the server's deadline).
+        close_code = opened_client.close_code if opened_client is not None else None
+        recorder.error(code if close_code is None else f"{code}_{close_code}")
         recorder.current.lost += 1
     finally:
+        if seated:
+            recorder.bots_seated -= 1
         if counted:
             recorder.bots_connected -= 1
         recorder.current.bots_finished += 1

@@ -70,13 +70,13 @@ def _raise_to(legal: Legal, rng: random.Random) -> int | None:
 
 
 def hand_score(hole_cards: tuple[str, ...]) -> int:
-    """A coarse preflop strength, 0..28: pairs and high cards score higher."""
+    """A coarse preflop strength, 0..34: pairs and high cards score higher."""
     ranks = sorted((RANKS.index(card[0]) for card in hole_cards if card[:1] in RANKS), reverse=True)
     if len(ranks) < 2:
         return 0
     best = ranks[0] + ranks[1]
     pair = len(set(ranks)) < len(ranks)
-    return best + (6 if pair else 0)
+    return best + (10 if pair else 0)
 
 
 @final
@@ -117,7 +117,7 @@ class TightAggressive:
 
     name: str = "tag"
     disconnect_chance: float = 0.0
-    score_to_play: int = 18  # about a pair of sixes, or two cards ten and higher
+    score_to_play: int = 18  # a pair of sixes or better, or two cards from king-ten up
 
     def decide(self, legal: Legal, hole_cards: tuple[str, ...], rng: random.Random) -> Decision:
         if _is_showdown_or_offer(legal):
@@ -167,8 +167,11 @@ MIX_ORDER: Final = ("random", "tag", "station", "flaky")
 STRATEGY_CHOICES: Final = (*STRATEGIES, "mix")
 
 
-def strategy_for(choice: str, bot_index: int) -> Strategy:
+def strategy_for(
+    choice: str, bot_index: int, flaky_disconnect_chance: float | None = None
+) -> Strategy:
     """The strategy bot ``bot_index`` plays under the command's ``--strategy`` choice."""
-    if choice == "mix":
-        return STRATEGIES[MIX_ORDER[bot_index % len(MIX_ORDER)]]
-    return STRATEGIES[choice]
+    name = MIX_ORDER[bot_index % len(MIX_ORDER)] if choice == "mix" else choice
+    if name == "flaky" and flaky_disconnect_chance is not None:
+        return Flaky(disconnect_chance=flaky_disconnect_chance)
+    return STRATEGIES[name]

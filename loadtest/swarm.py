@@ -31,6 +31,7 @@ from loadtest.stats import Interval, Point, Totals, merge_intervals, point
 
 WORKER_LINE_BYTES_MAX: Final = 1 << 20  # one interval; a longer line is a broken worker
 WORKER_EXIT_TIMEOUT_S: Final = 30.0  # after its final line, a worker has this long to exit
+STEADY_MARGIN_S: Final = 2.0  # the last bots to start are still logging in just after the ramp
 
 
 class SwarmError(Exception):
@@ -57,6 +58,7 @@ class SwarmOptions:
     big_blind: int = 2
     buy_in: int = 200
     run_tag: str = ""  # empty: a fresh random tag (funding keys are per run)
+    flaky_disconnect_chance: float | None = None  # None: the Flaky strategy's own (5%)
 
     def public_settings(self) -> dict[str, Any]:
         settings = asdict(self)
@@ -134,6 +136,7 @@ def _shares(options: SwarmOptions, run_tag: str) -> list[ShareConfig]:
             admin_url=options.admin_url,
             staff_token=options.staff_token,
             run_tag=run_tag,
+            flaky_disconnect_chance=options.flaky_disconnect_chance,
         )
         for worker in range(processes)
     ]
@@ -148,8 +151,14 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
     merger = _Merger(len(shares), progress)
     metrics_before = await scrape_server_metrics(options.admin_url) if options.admin_url else None
     started = trio.current_time()
+    # The server's CPU clock at the start and the end of the steady part (after the ramp,
+    # before the bots leave): registration (argon2) and funding cost nothing to play.
+    steady_cpu: list[tuple[float, float]] = []
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_tick_until_done, merger)
+        if options.admin_url:
+            for offset_s in (options.ramp_s + STEADY_MARGIN_S, options.ramp_s + options.duration_s):
+                nursery.start_soon(_read_cpu_at, options.admin_url, started + offset_s, steady_cpu)
         if len(shares) == 1:
             nursery.start_soon(run_share, shares[0], lambda i: merger.receive(0, i))
         else:
@@ -173,7 +182,26 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
         "ms_per_action": round(1000 * cpu_s / report["actions"], 3) if report["actions"] else None,
         "utilisation": round(cpu_s / elapsed_s, 3) if elapsed_s > 0 else None,
     }
+    if len(steady_cpu) == 2:
+        (t0, cpu0), (t1, cpu1) = sorted(steady_cpu)
+        steady_actions = sum(
+            p.actions_per_s for p in merger.timeline if t0 - started < p.t_s <= t1 - started
+        )
+        report["server_cpu"]["steady"] = {
+            "seconds": round(t1 - t0, 3),
+            "cpu_seconds": round(cpu1 - cpu0, 3),
+            "utilisation": round((cpu1 - cpu0) / (t1 - t0), 3),
+            "ms_per_action": round(1000 * (cpu1 - cpu0) / steady_actions, 3)
+            if steady_actions
+            else None,
+        }
     return report
+
+
+async def _read_cpu_at(admin_url: str, at: float, out: list[tuple[float, float]]) -> None:
+    await trio.sleep_until(at)
+    metrics = await scrape_server_metrics(admin_url)
+    out.append((trio.current_time(), _server_cpu_s(metrics)))
 
 
 def _server_cpu_s(metrics: dict[str, Any] | None) -> float:

@@ -71,6 +71,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--big-blind", type=int, default=2, help="the game (default 2)")
     parser.add_argument("--variant", default="NT", choices=("NT", "FT", "PO", "PT", "PO/8"))
     parser.add_argument("--buy-in", type=int, default=None, help="default: 100 big blinds")
+    parser.add_argument(
+        "--disconnect-chance",
+        type=float,
+        default=None,
+        metavar="P",
+        help="the flaky strategy's chance to drop after an action (default .05)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="the bots' decisions (default 1)")
     parser.add_argument("--report", type=Path, default=None, metavar="FILE.json")
     parser.add_argument(
@@ -108,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         variant=args.variant,
         big_blind=args.big_blind,
         buy_in=args.buy_in or 100 * args.big_blind,
+        flaky_disconnect_chance=args.disconnect_chance,
     )
     try:
         report = trio.run(run_swarm, options, None if args.quiet else sys.stderr)

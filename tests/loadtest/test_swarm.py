@@ -1,7 +1,12 @@
-"""A small swarm against an in-process server: the figures it reports are the ones it saw."""
+"""A small swarm against an in-process server: it plays, and its figures are the ones it saw.
+
+The server runs in this trio run (the tests may import server/; the swarm may not). Each test
+is a few seconds of real websockets at full speed.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +16,7 @@ import trio
 from loadtest.swarm import SwarmOptions, run_swarm
 from server.app import Listening, run_server
 from server.auth import TokenSigner
+from server.cli import main
 from server.config import Settings
 
 JWT_SECRET = "swarm-test-secret-" + "x" * 32
@@ -30,7 +36,9 @@ def staff_token() -> str:
     return token
 
 
-async def test_small_swarm_plays_hands_and_measures_every_action(tmp_path: Path) -> None:
+async def test_a_funded_swarm_seats_every_bot_plays_hands_and_times_its_actions(
+    tmp_path: Path,
+) -> None:
     async with server(tmp_path) as listening:
         options = SwarmOptions(
             url=listening.ws_url,
@@ -38,11 +46,75 @@ async def test_small_swarm_plays_hands_and_measures_every_action(tmp_path: Path)
             ramp_s=0.5,
             duration_s=4.0,
             pace_s=0.0,
+            strategy="mix",
             admin_url=listening.admin_url,
             staff_token=staff_token(),
         )
         report = await run_swarm(options, progress=None)
-    print(report["errors"], report["action_round_trip"], report["hands"])
-    assert report["bots"]["connected_max"] == 8
-    assert report["hands"] > 0
-    assert report["action_round_trip"]["count"] > 0
+    assert report["bots"] == {"connected_max": 8, "seated_max": 8, "finished": 8}
+    assert report["errors"] == {}
+    assert report["hands"] >= 1
+    rtt = report["action_round_trip"]
+    # Every action counted is one whose broadcast came back and was timed.
+    assert rtt["count"] == report["actions"] > 0
+    assert 0 < rtt["p50_ms"] <= rtt["p95_ms"] <= rtt["p99_ms"] <= rtt["max_ms"]
+    assert report["connect"]["count"] == 8 and report["login"]["count"] == 8
+    # The server's own figures are in the report, and its frame count covers our actions.
+    frames = report["server_metrics"]["tablium_gateway_frames_total"]
+    assert sum(sample["value"] for sample in frames) >= report["actions"]
+    assert report["timeline"] and report["timeline"][-1]["bots_connected"] == 0
+
+
+async def test_flaky_bots_drop_their_connection_and_resume_without_losing_a_bot(
+    tmp_path: Path,
+) -> None:
+    async with server(tmp_path) as listening:
+        options = SwarmOptions(
+            url=listening.ws_url,
+            bots=6,
+            ramp_s=0.2,
+            duration_s=4.0,
+            pace_s=0.0,
+            strategy="flaky",
+            flaky_disconnect_chance=0.3,
+            admin_url=listening.admin_url,
+            staff_token=staff_token(),
+        )
+        report = await run_swarm(options, progress=None)
+    disconnects = report["disconnects"]
+    assert disconnects["dropped_on_purpose"] >= 3
+    assert disconnects["lost"] == 0
+    # A drop right at the end of the run may still be resuming when the bot stops.
+    assert disconnects["reconnected"] >= disconnects["dropped_on_purpose"] - 6
+    assert report["actions"] > 0
+
+
+async def test_bots_without_a_way_to_get_chips_give_up_and_say_why(tmp_path: Path) -> None:
+    async with server(tmp_path) as listening:
+        options = SwarmOptions(url=listening.ws_url, bots=3, ramp_s=0.1, duration_s=1.0)
+        report = await run_swarm(options, progress=None)
+    assert report["errors"] == {"unfunded": 3}
+    assert report["bots"]["seated_max"] == 0
+    assert report["server_metrics"] is None
+
+
+async def test_the_command_spreads_bots_over_processes_and_writes_json_and_png(
+    tmp_path: Path,
+) -> None:
+    report_path = tmp_path / "swarm.json"
+    async with server(tmp_path / "server") as listening:
+        argv = [
+            "swarm", "--url", listening.ws_url, "--bots", "6", "--ramp", "0.5",
+            "--duration", "3", "--pace", "0", "--processes", "2", "--quiet",
+            "--admin-url", listening.admin_url, "--staff-token", staff_token(),
+            "--report", str(report_path),
+        ]  # fmt: skip
+        exit_code = await trio.to_thread.run_sync(main, argv)
+    assert exit_code == 0
+    report = json.loads(report_path.read_text())
+    assert report["settings"]["processes"] == 2
+    assert report["bots"]["connected_max"] == 6
+    assert report["action_round_trip"]["count"] == report["actions"] > 0
+    assert "staff_token" not in report["settings"] and "password" not in report["settings"]
+    png = report_path.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

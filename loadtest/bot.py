@@ -91,6 +91,9 @@ class Bot:
         # (hand number, trio time the act was sent): the action waiting for its broadcast.
         self._pending_act: tuple[int, float] | None = None
         self._acting = False
+        # A request to act that came while the bot was still busy with its last action (the
+        # next street can open on this seat before our act's reply arrives): acted on next.
+        self._next_required: ActionRequired | None = None
 
     async def log_in(self, client: Client) -> None:
         started = trio.current_time()
@@ -149,11 +152,18 @@ class Bot:
     def _on_event(self, event: Event, client: Client, nursery: trio.Nursery) -> None:
         body = event.body
         if isinstance(body, ActionRequired):
-            if self._mine(body.table_id, body.seat) and not self._acting:
+            if not self._mine(body.table_id, body.seat):
+                pass
+            elif self._acting:
+                self._next_required = body
+            else:
                 self._acting = True
-                nursery.start_soon(self._act, client, body)
+                nursery.start_soon(self._act_while_asked, client, body)
         elif isinstance(body, ActionTaken):
             if self._mine(body.table_id, body.seat):
+                # A request to act that came before this is answered now (after a resume the
+                # buffered one and the re-sent one ask the same question twice).
+                self._next_required = None
                 pending, self._pending_act = self._pending_act, None
                 if pending is not None and pending[0] == body.hand_number and not body.timed_out:
                     rtt_us = int((trio.current_time() - pending[1]) * 1e6)
@@ -191,38 +201,41 @@ class Bot:
     def _mine(self, table_id: str, seat: int) -> bool:
         return table_id == self.table_id and seat == self.seat
 
-    async def _act(self, client: Client, required: ActionRequired) -> None:
+    async def _act_while_asked(self, client: Client, required: ActionRequired) -> None:
+        next_required: ActionRequired | None = required
         try:
-            if self.plan.pace_s > 0:
-                # Think times spread around the pace, so bots do not act in lockstep.
-                await trio.sleep(self.rng.uniform(0.5, 1.5) * self.plan.pace_s)
-            decision = self.strategy.decide(required.legal, self.hole_cards, self.rng)
-            act = Act(
-                id=0,
-                table_id=required.table_id,
-                hand_number=required.hand_number,
-                action=decision.action,
-                amount=decision.amount,
-                agree=decision.agree,
-            )
-            self._pending_act = (required.hand_number, trio.current_time())
-            try:
-                await client.request(act)
-            except ServerError as exc:
-                self._pending_act = None
-                self.recorder.error(exc.code)
-                return
-            except (ConnectionLost, RequestTimeout) as exc:
-                self.recorder.error(_client_error_code(exc))
-                return
-            if (
-                self.strategy.disconnect_chance
-                and self.rng.random() < self.strategy.disconnect_chance
-            ):
-                self.recorder.current.drops += 1
-                await client.simulate_network_drop()
+            while next_required is not None:
+                await self._act(client, next_required)
+                next_required, self._next_required = self._next_required, None
         finally:
             self._acting = False
+
+    async def _act(self, client: Client, required: ActionRequired) -> None:
+        if self.plan.pace_s > 0:
+            # Think times spread around the pace, so bots do not act in lockstep.
+            await trio.sleep(self.rng.uniform(0.5, 1.5) * self.plan.pace_s)
+        decision = self.strategy.decide(required.legal, self.hole_cards, self.rng)
+        act = Act(
+            id=0,
+            table_id=required.table_id,
+            hand_number=required.hand_number,
+            action=decision.action,
+            amount=decision.amount,
+            agree=decision.agree,
+        )
+        self._pending_act = (required.hand_number, trio.current_time())
+        try:
+            await client.request(act)
+        except ServerError as exc:
+            self._pending_act = None
+            self.recorder.error(exc.code)
+            return
+        except (ConnectionLost, RequestTimeout) as exc:
+            self.recorder.error(_client_error_code(exc))
+            return
+        if self.strategy.disconnect_chance and self.rng.random() < self.strategy.disconnect_chance:
+            self.recorder.current.drops += 1
+            await client.simulate_network_drop()
 
     async def _quiet_request(self, client: Client, request: PostMissedBlinds | TopUp) -> None:
         try:

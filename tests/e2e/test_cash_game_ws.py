@@ -1,0 +1,75 @@
+"""Six players on real websockets play a long session at one table: chips conserved after
+every hand (the table's stacks against its escrow in the ledger, the ledger audit, and each
+hand's own frames), wallets + stacks + rake == what the players brought at the end, and no
+frame to any player ever carries another player's hole cards before the showdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import trio
+import trio.lowlevel
+
+from protocol import game
+from services.ledger import RAKE, house_account
+from tests.e2e.harness import FUNDS, Server, running_server, table_config
+from tests.persistence.stores import store_url
+
+BUY_IN = 200
+
+
+async def play_session(server: Server, table_id: str, hands: int, seed: int) -> None:
+    print(f"seed={seed} hands={hands}")  # replays a failure
+    await server.open_table(table_config(table_id, rake_bp=500))
+    frames = server.recorder.stream()
+    players = [await server.player(f"p{i}-{seed}", seed * 100 + i, refill=BUY_IN) for i in range(6)]
+    for player in players:
+        await player.join(table_id, BUY_IN)
+    pacer = players[0].player_id  # every player sees every hand_ended: one audit per hand
+    started: dict[int, int] = {}  # hand number -> chips in the hand at its start
+    rake = 0
+    ended = 0
+    with trio.fail_after(120):  # a stalled game fails here instead of hanging the suite
+        async for player_id, body in frames:
+            if player_id != pacer:
+                continue
+            if isinstance(body, game.HandStarted):
+                started[body.hand_number] = sum(body.stacks)
+            elif isinstance(body, game.HandEnded):
+                # The hand's own frames: what it started with is what it ended with + rake.
+                assert sum(body.stacks) + body.rake == started[body.hand_number], body
+                rake += body.rake
+                ended += 1
+                await server.audit(table_id)
+                if ended >= hands:
+                    break
+    for player in players:
+        player.acting = False  # let the table come to rest, then count every chip
+    await trio.lowlevel.checkpoint()
+    audit = await server.audit(table_id)
+    seats = await server.seats(table_id)
+    assert seats.hands_played >= hands
+    # Hands after the pacer's last one may have ended meanwhile: the rake account has all.
+    rake_account = await server.store.ledger_account(house_account(RAKE))
+    assert rake_account is not None and rake_account.balance >= rake > 0
+    stacks = sum(s.stack + s.pending_top_up for s in seats.seats)
+    assert audit.chips == stacks == audit.escrow_balance  # the audit paid what was owed
+    assert await server.wallets() + stacks + rake_account.balance == 6 * FUNDS
+    checked = server.recorder.assert_no_hole_card_leaks()
+    assert checked > hands * 6 * 10
+    assert not any(
+        code for p in players for code in p.refused if code not in ("wrong_hand", "no_hand_running")
+    ), [p.refused for p in players]
+
+
+async def test_six_players_play_200_hands_over_websockets_with_chips_conserved(
+    tmp_path: Path,
+) -> None:
+    async with running_server(tmp_path) as server:
+        await play_session(server, "ws-six", hands=200, seed=7)
+
+
+async def test_a_shorter_session_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    database_url = await store_url("postgres", tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
+        await play_session(server, "ws-pg", hands=25, seed=8)

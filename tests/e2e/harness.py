@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -312,3 +312,14 @@ async def running_server(
             finally:
                 players.cancel_scope.cancel()
         nursery.cancel_scope.cancel()
+
+
+async def wait_for(
+    frames: Frames, predicate: Callable[[int, game.GamePush], bool], timeout_s: float = 10.0
+) -> tuple[int, game.GamePush]:
+    """The next (player id, body) in ``frames`` that matches; fails after ``timeout_s``."""
+    with trio.fail_after(timeout_s):
+        async for player_id, body in frames:
+            if predicate(player_id, body):
+                return player_id, body
+    raise AssertionError("the frame stream ended")

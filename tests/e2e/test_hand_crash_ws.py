@@ -20,7 +20,9 @@ class Boom(RuntimeError):
     """An injected bug."""
 
 
-async def play(server: Server, table_id: str, until: int, seed: int) -> list[game.GamePush]:
+async def play(
+    server: Server, table_id: str, until: int, seed: int
+) -> list[game.HandEnded | game.HandVoided]:
     """Four bots play until ``until`` hands ended; an audit after every hand and void.
     Returns what the first player saw of hands ending and being voided."""
     await server.open_table(table_config(table_id))
@@ -29,7 +31,7 @@ async def play(server: Server, table_id: str, until: int, seed: int) -> list[gam
     for player in players:
         await player.join(table_id, 200)
     pacer = players[0].player_id
-    outcomes: list[game.GamePush] = []
+    outcomes: list[game.HandEnded | game.HandVoided] = []
     with trio.fail_after(60):
         async for player_id, body in frames:
             if player_id == pacer and isinstance(body, game.HandEnded | game.HandVoided):

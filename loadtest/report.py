@@ -156,6 +156,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"hands: {report['hands']}; actions: {report['actions']};"
         f" steady {steady['actions_per_s']} actions/s (peak {steady['actions_per_s_peak']}),"
         f" {steady['hands_per_s']} hands/s",
+        f"steady-state action round trip: {steady.get('action_round_trip')}",
         f"errors: {report['errors'] or 'none'}",
         f"disconnects: {report['disconnects']}",
         f"server CPU: {report.get('server_cpu')}",

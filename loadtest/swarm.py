@@ -27,7 +27,7 @@ from loadtest.report import (
     write_json,
 )
 from loadtest.runner import INTERVAL_S, ShareConfig, run_share
-from loadtest.stats import Interval, Point, Totals, merge_intervals, point
+from loadtest.stats import Histogram, Interval, Point, Totals, merge_intervals, point
 
 WORKER_LINE_BYTES_MAX: Final = 1 << 20  # one interval; a longer line is a broken worker
 WORKER_EXIT_TIMEOUT_S: Final = 30.0  # after its final line, a worker has this long to exit
@@ -71,8 +71,14 @@ class SwarmOptions:
 class _Merger:
     """Turns the workers' interval streams into totals and a one-point-per-tick timeline."""
 
-    def __init__(self, workers: int, progress: TextIO | None) -> None:
+    def __init__(
+        self, workers: int, progress: TextIO | None, steady_s: tuple[float, float]
+    ) -> None:
         self.totals = Totals()
+        # Round trips of the steady part only (after the ramp, before the bots leave): the
+        # ramp's registrations load the server in a way play alone never does.
+        self.steady_act_rtt = Histogram()
+        self._steady_s = steady_s
         self.timeline: list[Point] = []
         self._pending: list[Interval] = []
         self._gauges: dict[int, tuple[int, int]] = {w: (0, 0) for w in range(workers)}
@@ -83,6 +89,8 @@ class _Merger:
 
     async def receive(self, worker: int, interval: Interval) -> None:
         self.totals.add(interval)
+        if self._steady_s[0] <= trio.current_time() - self._started <= self._steady_s[1]:
+            self.steady_act_rtt.merge(interval.act_rtt)
         self._pending.append(interval)
         self._gauges[worker] = (interval.bots_connected, interval.bots_seated)
         if interval.final:
@@ -148,7 +156,8 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
         raise SwarmError(f"unknown scenario {options.scenario!r} (only 'cash' exists)")
     run_tag = options.run_tag or secrets.token_hex(4)
     shares = _shares(options, run_tag)
-    merger = _Merger(len(shares), progress)
+    steady_s = (options.ramp_s + STEADY_MARGIN_S, options.ramp_s + options.duration_s)
+    merger = _Merger(len(shares), progress, steady_s)
     metrics_before = await scrape_server_metrics(options.admin_url) if options.admin_url else None
     started = trio.current_time()
     # The server's CPU clock at the start and the end of the steady part (after the ramp,
@@ -175,6 +184,7 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
         measured_s=options.duration_s,
         server_metrics=server_metrics,
     )
+    report["steady_state"]["action_round_trip"] = merger.steady_act_rtt.summary_ms()
     cpu_s = _server_cpu_s(server_metrics) - _server_cpu_s(metrics_before)
     # The server's CPU time over the run, and per completed action: what bounds capacity.
     report["server_cpu"] = {

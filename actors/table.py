@@ -21,12 +21,10 @@ process loading its stored snapshot) voids that hand: stacks are still those it 
 
 from __future__ import annotations
 
-import collections
 from functools import partial
 from typing import Final, final
 
 import structlog
-import trio
 
 from actors.hand import HandActor
 from actors.runtime import (
@@ -83,6 +81,7 @@ from actors.table_messages import (
     TopUpChips,
 )
 from actors.table_state import (
+    STATS_HANDS_MAX,
     EscrowDebit,
     LiveHand,
     RunningHand,
@@ -104,7 +103,6 @@ log = structlog.get_logger("tablium.table")
 
 ACT_ASK_TIMEOUT_S: Final = 5.0  # the hand answers at once unless it is restarting
 EVENTS_PER_HAND_MAX: Final = 4_000  # bound: a hand with more events is a bug (crash)
-STATS_HANDS_MAX: Final = 500  # bound of the hands-per-hour window (oldest dropped)
 # Bound: more finished hands waiting for the database means it is down; the table crashes
 # (its supervisor decides) rather than piling histories up in memory and in its snapshot.
 HISTORIES_UNWRITTEN_MAX: Final = 1_000
@@ -131,9 +129,6 @@ class TableActor(Actor[TableMessage]):
         self.settle_requested = False  # a SettleOwed is in the mailbox
         self.close_requested = False  # a FinishClose is in the mailbox
         self.closed = False  # stopped for good after this message
-        self.recent: collections.deque[tuple[float, int]] = collections.deque(
-            maxlen=STATS_HANDS_MAX
-        )
 
     @property
     def config(self) -> TableConfig:
@@ -252,11 +247,20 @@ class TableActor(Actor[TableMessage]):
             raise GameRefused("already_seated", f"already seated at {self.table_id}")
         if len(seats) >= config.seats:
             raise GameRefused("table_full", f"{self.table_id} is full")
+        now_ms, player_id = self.deps.clock_ms(), message.player_id
+        free = [
+            s
+            for s in range(config.seats)
+            if s not in seats and not self.state.held_for_another(s, player_id, now_ms)
+        ]
+        held = [s for s, (p, _) in self.state.holds.items() if p == player_id and s in free]
         seat = message.seat
         if seat is None:
-            seat = min(s for s in range(config.seats) if s not in seats)
-        elif not 0 <= seat < config.seats or seat in seats:
-            raise GameRefused("seat_taken", f"seat {seat} is taken or does not exist")
+            if not free:
+                raise GameRefused("table_full", f"the free seats of {self.table_id} are held")
+            seat = held[0] if held else free[0]
+        elif not 0 <= seat < config.seats or seat not in free:
+            raise GameRefused("seat_taken", f"seat {seat} is taken, held or does not exist")
         if not config.min_buy_in <= message.buy_in <= config.max_buy_in:
             raise GameRefused(
                 "buy_in_out_of_range",
@@ -266,6 +270,7 @@ class TableActor(Actor[TableMessage]):
         key = f"{self.config.escrow_owner}:buy_in:{self.state.seat_events + 1}"
         await self.deps.wallet.buy_in(key, message.player_id, config.escrow_owner, message.buy_in)
         self.state.seat_events += 1
+        self.state.holds.pop(seat, None)
         seats[seat] = SeatRecord(
             player_id=message.player_id,
             stack=message.buy_in,
@@ -345,6 +350,8 @@ class TableActor(Actor[TableMessage]):
         self._seat_changed(seat)
         if self.state.wait_list:
             first = self.state.wait_list.pop(0)
+            until_ms = self.deps.clock_ms() + self.config.seat_hold_ms
+            self.state.holds[seat] = (first, until_ms)  # nobody else takes it meanwhile
             self.deps.channel.deliver(first, game.SeatAvailable(table_id=self.table_id, seat=seat))
         return amount
 
@@ -484,7 +491,9 @@ class TableActor(Actor[TableMessage]):
         self.state.hands_played += 1
         self.hand_ref = None
         self.live = None
-        self.recent.append((trio.current_time(), sum(p.amount for p in result.pots)))
+        recent = self.state.recent_pots
+        recent.append((self.deps.clock_ms(), sum(p.amount for p in result.pots)))
+        del recent[:-STATS_HANDS_MAX]
         self._record_history(running, players, live, result)
         await self._after_hand()
 
@@ -669,7 +678,8 @@ class TableActor(Actor[TableMessage]):
         self._broadcast(game.SeatChanged(table_id=self.table_id, seat=seat, view=view))
 
     def listing(self) -> game.TableListing:
-        return listing_of(self.state, self.recent, trio.current_time())
+        recent = ((at_ms / 1000, pot) for at_ms, pot in self.state.recent_pots)
+        return listing_of(self.state, recent, self.deps.clock_ms() / 1000)
 
     def table_snapshot(self, player_id: int) -> game.TableSnapshot:
         return snapshot_for(self.state, self.live, player_id, self.listing())

@@ -69,6 +69,8 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     between_hands_ms: int = 2_000
     wait_list_max: int = 50  # bound: JoinWaitList beyond it is refused (wait_list_full)
     watchers_max: int = 200  # bound: Watch beyond it is refused (watchers_full)
+    # A seat freed while players wait is held this long for the first of them (seat_available).
+    seat_hold_ms: int = 30_000
 
     def __post_init__(self) -> None:
         if not SEATS_MIN <= self.seats <= SEATS_MAX:

@@ -179,6 +179,15 @@ class TableSessionHooks:
             connection_changed(self.registry, player_id, seats, connected=True)
         return ()
 
+    def table_ids(self, player_id: int | None) -> list[str]:
+        """The tables the player sits at or watches, for the resumed session's
+        ``session_state`` (the tables' own pushes follow as tells, after it)."""
+        if player_id is None:
+            return []
+        seated = self.player_tables.seats_of(player_id)
+        watched = self.player_tables.watched_by(player_id)
+        return seated + [t for t in watched if t not in seated]
+
 
 def _tell(registry: Registry, name: str, message: object) -> None:
     ref = registry.lookup(name)

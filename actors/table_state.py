@@ -20,6 +20,7 @@ from poker import events as ev
 from protocol import game
 
 STATS_WINDOW_S: Final = 3600.0  # average pot and hands per hour cover the last hour
+STATS_HANDS_MAX: Final = 500  # bound of TableState.recent_pots (oldest dropped)
 
 
 class SeatRecord(msgspec.Struct, kw_only=True):
@@ -68,12 +69,23 @@ class TableState(msgspec.Struct, kw_only=True):
     watchers: list[int] = []
     owed: list[EscrowDebit] = []  # paid in order by the SettleOwed message
     histories: list[HandRecord] = []  # finished hands not written yet (first write wins)
+    # seat -> (player id, wall-clock ms until which it is theirs): the wait list's first
+    # player, told with seat_available. Bounded by the seats.
+    holds: dict[int, tuple[int, int]] = {}
+    # (wall-clock ms the hand ended, its pot) of the last hands, for the listing's hands per
+    # hour and average pot; durable so a restart does not reset them. Bound: STATS_HANDS_MAX
+    # (oldest dropped).
+    recent_pots: list[tuple[int, int]] = []
     paused: bool = False  # an operator's: no new hand starts
     closing: bool = False  # an operator's: close for good once no hand runs
 
     @property
     def status(self) -> game.TableStatus:
         return "closing" if self.closing else "paused" if self.paused else "open"
+
+    def held_for_another(self, seat: int, player_id: int, now_ms: int) -> bool:
+        hold = self.holds.get(seat)
+        return hold is not None and hold[0] != player_id and now_ms < hold[1]
 
     def in_running_hand(self, seat: int) -> bool:
         return self.running is not None and seat in self.running.seats

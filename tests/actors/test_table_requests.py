@@ -120,6 +120,7 @@ async def test_session_hooks_hold_the_seat_resend_state_and_release_on_end(
         assert session.deps.player_tables.seats_of(1) == ["hooks"]
         assert session.deps.player_tables.watched_by(1) == ["other"]
 
+        assert hooks.table_ids(1) == ["hooks", "other"]  # for the resumed session_state
         hooks.session_detached(1, "p1", "s1")
         seats = await table.ask(GetSeats())
         assert [(s.player_id, s.connected) for s in seats.seats] == [(1, False)]  # held

@@ -38,15 +38,13 @@ from actors.runtime import (
     Timer,
 )
 from actors.table_admin import (
-    TOMBSTONE_KIND,
     CloseTable,
     FinishClose,
     GetTableDetail,
     PauseTable,
     ResumeTable,
-    TableDetail,
-    tombstone_id,
 )
+from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
 from actors.table_history import hand_record
 from actors.table_messages import (
@@ -73,7 +71,6 @@ from actors.table_messages import (
     SitOutNext,
     StandUp,
     StartNextHand,
-    TableClosed,
     TableConfig,
     TableDeps,
     TableMessage,
@@ -110,7 +107,7 @@ SNAPSHOT_KIND: Final = "table"
 
 
 @final
-class TableActor(Actor[TableMessage]):
+class TableActor(TableOperatorControls, Actor[TableMessage]):
     kind = "table"
     mailbox_capacity = 1024
     mailbox_overflow = Overflow.STOP  # a flooded table is broken: restart (voids the hand)
@@ -247,20 +244,7 @@ class TableActor(Actor[TableMessage]):
             raise GameRefused("already_seated", f"already seated at {self.table_id}")
         if len(seats) >= config.seats:
             raise GameRefused("table_full", f"{self.table_id} is full")
-        now_ms, player_id = self.deps.clock_ms(), message.player_id
-        free = [
-            s
-            for s in range(config.seats)
-            if s not in seats and not self.state.held_for_another(s, player_id, now_ms)
-        ]
-        held = [s for s, (p, _) in self.state.holds.items() if p == player_id and s in free]
-        seat = message.seat
-        if seat is None:
-            if not free:
-                raise GameRefused("table_full", f"the free seats of {self.table_id} are held")
-            seat = held[0] if held else free[0]
-        elif not 0 <= seat < config.seats or seat not in free:
-            raise GameRefused("seat_taken", f"seat {seat} is taken, held or does not exist")
+        seat = self.state.choose_seat(message.player_id, message.seat, self.deps.clock_ms())
         if not config.min_buy_in <= message.buy_in <= config.max_buy_in:
             raise GameRefused(
                 "buy_in_out_of_range",
@@ -428,22 +412,7 @@ class TableActor(Actor[TableMessage]):
         if len(live.events) > EVENTS_PER_HAND_MAX:
             raise RuntimeError(f"{self.table_id}: more than {EVENTS_PER_HAND_MAX} hand events")
         for audience, body in message.pushes:
-            match body:
-                case game.HoleCards(seat=seat, cards=cards):
-                    live.holes[seat] = cards
-                case game.BoardDealt(cards=cards, run=0):
-                    live.board.extend(cards)
-                case game.PotsChanged(pots=pots):
-                    live.pots = pots
-                    live.bets.clear()
-                case game.ActionTaken(seat=seat, bet_to=bet_to):
-                    live.bets[seat] = bet_to
-                case game.BlindPosted(seat=seat, amount=amount, kind=kind) if kind != "ante":
-                    live.bets[seat] = live.bets.get(seat, 0) + amount
-                case game.ActionRequired():
-                    live.prompt = body
-                case _:
-                    pass
+            live.observe(body)
             if audience is None:
                 self._broadcast(body)
             else:
@@ -581,84 +550,6 @@ class TableActor(Actor[TableMessage]):
             )
         )
         await self._after_hand()
-
-    # --- operator controls (actors/table_admin.py) ------------------------------------------
-
-    async def _set_paused(self, paused: bool) -> None:
-        if self.state.closing or self.state.paused == paused:
-            return
-        self.state.paused = paused
-        if paused and self.start_timer is not None:
-            self.start_timer.cancel()
-            self.start_timer = None
-        await self._persist()
-        self._broadcast(game.TableStatusChanged(table_id=self.table_id, status=self.state.status))
-        self._schedule_start()
-
-    async def _close(self) -> TableDetail:
-        if not self.state.closing:
-            self.state.closing = True
-            if self.start_timer is not None:
-                self.start_timer.cancel()
-                self.start_timer = None
-            await self._persist()
-            self._broadcast(game.TableStatusChanged(table_id=self.table_id, status="closing"))
-            lobby = self.context.registry.lookup(self.deps.lobby_name)
-            if lobby is not None:  # no quick-seat lands here any more
-                lobby.tell(TableClosed(table_id=self.table_id))
-        if self.state.running is None and not self.closed:
-            await self._finish_close()
-        return await self._detail()
-
-    def _close_soon(self) -> None:
-        if not self.close_requested:
-            self.close_requested = True
-            self.context.ref.tell(FinishClose())
-
-    async def _finish_close(self) -> None:
-        """Stand everyone up and pay them, forget the table in the store, stop for good."""
-        self.closed = True
-        closed = game.TableStatusChanged(table_id=self.table_id, status="closed")
-        self._broadcast(closed)
-        for seat in list(self.state.seats):
-            record = self.state.seats[seat]
-            amount = record.stack + record.pending_top_up
-            self.state.seat_events += 1
-            if amount > 0:
-                key = f"{self.config.escrow_owner}:cash_out:{self.state.seat_events}"
-                self.state.owed.append(EscrowDebit(key, "cash_out", record.player_id, amount))
-            del self.state.seats[seat]
-            self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
-            self._seat_changed(seat)
-        for player_id in self.state.watchers:
-            self.deps.player_tables.watching(player_id, self.table_id, on=False)
-        self.state.watchers.clear()
-        self.state.wait_list.clear()
-        await self._settle()  # pays everyone and writes the histories; a crash retries it
-        store, writer = self.deps.store, self.deps.snapshots
-        now_ms = self.deps.clock_ms()
-        await store.save_snapshots(
-            [Snapshot(kind=TOMBSTONE_KIND, actor_id=tombstone_id(self.table_id),
-                      version=max(1, now_ms), data=b"")]
-        )  # fmt: skip
-        if writer is not None:
-            await writer.flush()  # nothing of ours still queued to land after the delete
-        await store.delete_snapshot(self.table_id, self.state.version)
-        lobby = self.context.registry.lookup(self.deps.lobby_name)
-        if lobby is not None:
-            lobby.tell(TableClosed(table_id=self.table_id))
-        log.info("table closed", table=self.table_id)
-        self.context.stop()  # a transient child: removed from the tables supervisor
-
-    async def _detail(self) -> TableDetail:
-        account = await self.deps.store.ledger_account(escrow(self.config.escrow_owner))
-        return TableDetail(
-            config=self.config,
-            status="closed" if self.closed else self.state.status,
-            seats=self.seats_view(),
-            escrow_balance=account.balance if account else 0,
-            owed_chips=sum(debit.amount for debit in self.state.owed),
-        )
 
     # --- views and delivery -----------------------------------------------------------------
 

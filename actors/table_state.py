@@ -14,7 +14,7 @@ from typing import Final, cast
 
 import msgspec
 
-from actors.table_messages import SeatInfo, TableConfig, TableSeats
+from actors.table_messages import GameRefused, SeatInfo, TableConfig, TableSeats
 from persistence.hands import HandRecord
 from poker import events as ev
 from protocol import game
@@ -87,6 +87,24 @@ class TableState(msgspec.Struct, kw_only=True):
         hold = self.holds.get(seat)
         return hold is not None and hold[0] != player_id and now_ms < hold[1]
 
+    def choose_seat(self, player_id: int, wanted: int | None, now_ms: int) -> int:
+        """The seat a joining player gets: ``wanted``, or the one held for them, or the
+        lowest free one. Raises GameRefused (table_full, seat_taken)."""
+        seats = self.config.seats
+        free = [
+            s
+            for s in range(seats)
+            if s not in self.seats and not self.held_for_another(s, player_id, now_ms)
+        ]
+        if wanted is None:
+            if not free:
+                raise GameRefused("table_full", f"{self.config.table_id} has no free seat")
+            held = [s for s, (p, _) in self.holds.items() if p == player_id and s in free]
+            return held[0] if held else free[0]
+        if wanted not in free:
+            raise GameRefused("seat_taken", f"seat {wanted} is taken, held or does not exist")
+        return wanted
+
     def in_running_hand(self, seat: int) -> bool:
         return self.running is not None and seat in self.running.seats
 
@@ -113,6 +131,25 @@ class LiveHand:
     pots: tuple[game.PotView, ...] = ()
     bets: dict[int, int] = field(default_factory=dict)
     prompt: game.ActionRequired | None = None
+
+    def observe(self, body: game.GamePush) -> None:
+        """Follow the hand's public and private pushes (before they are delivered)."""
+        match body:
+            case game.HoleCards(seat=seat, cards=cards):
+                self.holes[seat] = cards
+            case game.BoardDealt(cards=cards, run=0):
+                self.board.extend(cards)
+            case game.PotsChanged(pots=pots):
+                self.pots = pots
+                self.bets.clear()
+            case game.ActionTaken(seat=seat, bet_to=bet_to):
+                self.bets[seat] = bet_to
+            case game.BlindPosted(seat=seat, amount=amount, kind=kind) if kind != "ante":
+                self.bets[seat] = self.bets.get(seat, 0) + amount
+            case game.ActionRequired():
+                self.prompt = body
+            case _:
+                pass
 
 
 def seat_view(state: TableState, seat: int, record: SeatRecord) -> game.SeatView:

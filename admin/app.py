@@ -30,10 +30,12 @@ from quart_trio import QuartTrio
 from actors.runtime import ActorNode
 from admin.audit import audit_routes
 from admin.auth import error, requires
+from admin.bodies import InvalidBody
 from admin.context import AdminContext
 from admin.hands import hand_routes
 from admin.permissions import Permission
 from admin.players import player_routes
+from admin.tables import table_routes
 
 log = structlog.get_logger("tablium.admin")
 
@@ -86,7 +88,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         security_schemes={"bearer": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
     )
-    for blueprint in (player_routes, hand_routes, audit_routes):
+    for blueprint in (player_routes, table_routes, hand_routes, audit_routes):
         app.register_blueprint(blueprint)
     started_at = time.monotonic()
 
@@ -112,6 +114,10 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
     @app.errorhandler(RequestSchemaValidationError)
     async def invalid_request(exc: RequestSchemaValidationError) -> Any:
         return error(400, "invalid_request", str(exc.validation_error))
+
+    @app.errorhandler(InvalidBody)
+    async def invalid_body(exc: InvalidBody) -> Any:
+        return error(400, "invalid_request", str(exc))
 
     @app.errorhandler(404)
     async def not_found(exc: Exception) -> Any:

@@ -9,9 +9,9 @@ from quart import Blueprint
 from quart_schema import document_querystring, validate_querystring
 
 from admin.auth import requires
+from admin.bodies import RowId
 from admin.context import current_context
 from admin.permissions import Permission
-from admin.players import RowId
 from persistence.audit import AUDIT_PAGE_MAX, AUDIT_TEXT_CHARS_MAX
 
 audit_routes = Blueprint("audit", __name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 from quart import g
 
-from actors.runtime import ActorNode
+from actors.runtime import ActorNode, Registry
 from admin.auth import Identity, TokenVerifier
 from persistence import AuditEntry, Store
 from server.config import Settings
@@ -30,6 +30,8 @@ class AdminContext:
     readiness: Sequence[ReadinessProbe] = field(default_factory=tuple)
     # The live supervision tree, read at request time (the runtime walks it; nothing cached).
     actor_tree: Callable[[], ActorNode] | None = None
+    # Names of live actors (the lobby, table:<id>) for the table routes.
+    registry: Registry | None = None
 
 
 def current_context() -> AdminContext:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta, Struct
-from quart import Blueprint, request
+from quart import Blueprint
 from quart_schema import document_querystring, document_request, validate_querystring
 
 from admin.auth import error, requires
+from admin.bodies import ROW_ID_MAX, Reason, RowId, read_body
 from admin.context import current_context, record_audit
 from admin.permissions import Permission
 from persistence import Account
@@ -22,17 +23,9 @@ from services.wallet import AMOUNT_MAX
 
 player_routes = Blueprint("players", __name__)
 
-REASON_CHARS_MAX = 500  # bound: a reason is a sentence, not a document
 KEY_CHARS_MAX = 128  # bound on a client-supplied idempotency key
-BODY_BYTES_MAX = 16_384  # bound: admin bodies are small JSON objects
-
-Reason = Annotated[str, Meta(min_length=1, max_length=REASON_CHARS_MAX)]
-# Ids are BIGINT in the database: a larger number is a client's mistake, not our crash.
-ROW_ID_MAX = 2**63 - 1
-RowId = Annotated[int, Meta(ge=0, le=ROW_ID_MAX)]
-# Path segments: werkzeug's int converter with the same bound (a larger id is simply not found).
+# Path segments: werkzeug's int converter with the database's bound (a larger id is not found).
 PLAYER = f"<int(max={ROW_ID_MAX}):player_id>"
-T = TypeVar("T")
 
 
 class PlayerView(Struct, frozen=True):
@@ -76,29 +69,9 @@ class HandsQuery(Struct, frozen=True):
     limit: Annotated[int, Meta(ge=1, le=HANDS_PAGE_MAX)] = 50
 
 
-class InvalidBody(Exception):
-    pass
-
-
 def _view(account: Account) -> PlayerView:
     # Never the password hash.
     return PlayerView(account.id, account.name, account.role, account.banned, account.created_at)
-
-
-async def read_body(model: type[T]) -> T:
-    """Decode a JSON body strictly: integers stay integers, unknown fields are refused."""
-    data = await request.get_data(cache=False)
-    if len(data) > BODY_BYTES_MAX:
-        raise InvalidBody(f"body over {BODY_BYTES_MAX} bytes")
-    try:
-        return msgspec.json.decode(data, type=model)
-    except msgspec.DecodeError as exc:
-        raise InvalidBody(str(exc)) from None
-
-
-@player_routes.errorhandler(InvalidBody)
-async def invalid_body(exc: InvalidBody) -> Any:
-    return error(400, "invalid_request", str(exc))
 
 
 async def _account_or_404(player_id: int) -> Account | None:

@@ -101,6 +101,7 @@ def build_runtime(
         readiness=readiness,
         # The admin app is one of the runtime's children, so it reads the tree late.
         actor_tree=lambda: runtime.tree(),
+        registry=registry,
     )
     gateway = partial(
         run_gateway,

@@ -1,17 +1,26 @@
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
 
+from actors.lobby import LobbyActor
+from actors.runtime import ChildSpec, Registry, Runtime
+from actors.seed_tables import start_tables
+from actors.table_messages import TableConfig, TableDeps
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
 from persistence import Store, open_store
+from poker import Variant
 from server.auth import TokenSigner
 from server.config import Settings
+from server.gateway import PlayerChannel
 from services.wallet import Wallet
 
 SECRET = "test-secret-" + "x" * 40
@@ -28,8 +37,33 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
 
 
+TABLE_ID = "t-1"
+
+
 @pytest.fixture
-def make_client(store: Store) -> Callable[..., Any]:
+async def registry(store: Store) -> AsyncIterator[Registry]:
+    """A lobby and one open table, ``t-1``, running on a real runtime."""
+    names = Registry()
+    deps = TableDeps(
+        store=store, wallet=Wallet(store), channel=PlayerChannel(), rng=random.Random(1)
+    )
+    runtime = Runtime(
+        [ChildSpec.worker("lobby", partial(LobbyActor, deps)), ChildSpec.supervisor("tables")],
+        registry=names,
+        metrics_registry=None,
+    )
+    table = TableConfig(
+        table_id=TABLE_ID, name="T1", variant=Variant.NO_LIMIT_HOLDEM, small_blind=1, big_blind=2
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runtime.run)
+        await start_tables(names.supervisor("tables"), deps, seeds=(table,))
+        yield names
+        runtime.stop()
+
+
+@pytest.fixture
+def make_client(store: Store, registry: Registry) -> Callable[..., Any]:
     def make(*probes: ReadinessProbe, actor_tree: Any = None) -> Any:
         context = AdminContext(
             settings=Settings(),
@@ -38,6 +72,7 @@ def make_client(store: Store) -> Callable[..., Any]:
             wallet=Wallet(store),
             readiness=probes,
             actor_tree=actor_tree,
+            registry=registry,
         )
         return create_admin_app(context).test_client()
 

@@ -14,6 +14,14 @@ from tests.admin.conftest import bearer
 PLAYER_ID = 1  # the first account the fixture creates
 BAN = {"reason": "matrix test"}
 ADJUST = {"amount": 5, "reason": "matrix test", "key": "matrix"}
+NEW_TABLE = {
+    "table_id": "m-1",
+    "name": "Matrix",
+    "variant": "NT",
+    "small_blind": 1,
+    "big_blind": 2,
+    "reason": "matrix test",
+}
 
 # (method, path, JSON body, permission) for every protected route.
 ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
@@ -30,6 +38,12 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
     ("GET", f"/players/{PLAYER_ID}/hands", None, Permission.HANDS_READ),
     ("GET", "/hands/h-1", None, Permission.HANDS_READ),
     ("GET", "/audit", None, Permission.AUDIT_READ),
+    ("GET", "/tables", None, Permission.TABLES_READ),
+    ("GET", "/tables/t-1", None, Permission.TABLES_READ),
+    ("POST", "/tables", NEW_TABLE, Permission.TABLES_WRITE),
+    ("POST", "/tables/t-1/pause", BAN, Permission.TABLES_WRITE),
+    ("POST", "/tables/t-1/resume", BAN, Permission.TABLES_WRITE),
+    ("POST", "/tables/t-1/close", BAN, Permission.TABLES_WRITE),
 ]
 
 

@@ -8,6 +8,7 @@ for a player (games never ask players).
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol, final
@@ -17,7 +18,7 @@ import msgspec
 from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store, wall_clock_ms
 from poker import AnteMode, AnyEvent, HandConfig, HandResult, Limit, Variant
-from protocol.game import GamePush, TableListing
+from protocol.game import CHIPS_MAX, TABLE_NAME_CHARS_MAX, GamePush, TableListing
 from services.wallet import Wallet
 
 SEATS_MIN: Final = 2
@@ -43,6 +44,30 @@ class GameRefused(Exception):
 
 
 # --- configuration --------------------------------------------------------------------------
+
+
+# Table ids name actors (table:<id>) and ledger accounts (escrow:table:<id>); quick-seat
+# appends "-q<n>", so they stay well under the wire's 64 characters.
+TABLE_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,47}")
+HOUR_MS: Final = 3_600_000
+# (field, lowest, highest) of the numeric settings a table can live with.
+_BOUNDS: Final = (
+    ("small_blind", 1, CHIPS_MAX),
+    ("big_blind", 1, CHIPS_MAX),
+    ("buy_in_min", 0, CHIPS_MAX),
+    ("buy_in_max", 0, CHIPS_MAX),
+    ("ante", 0, CHIPS_MAX),
+    ("rake_bp", 0, 10_000),
+    ("rake_cap", 0, CHIPS_MAX),
+    ("action_timeout_ms", 1, HOUR_MS),
+    ("time_bank_ms", 0, HOUR_MS),
+    ("time_bank_max_ms", 0, HOUR_MS),
+    ("time_bank_refill_ms", 0, HOUR_MS),
+    ("between_hands_ms", 0, HOUR_MS),
+    ("wait_list_max", 0, 1_000),
+    ("watchers_max", 0, 10_000),
+    ("seat_hold_ms", 0, HOUR_MS),
+)
 
 
 @final
@@ -73,6 +98,18 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     seat_hold_ms: int = 30_000
 
     def __post_init__(self) -> None:
+        # Operators open tables from the admin API: a config that would crash the table (and
+        # restart it in a loop) is refused here, as a ValueError naming the field.
+        if not TABLE_ID_PATTERN.fullmatch(self.table_id):
+            raise ValueError(f"table_id must match {TABLE_ID_PATTERN.pattern}: {self.table_id!r}")
+        if not 0 < len(self.name) <= TABLE_NAME_CHARS_MAX:
+            raise ValueError(f"{self.table_id}: name must be 1..{TABLE_NAME_CHARS_MAX} chars")
+        for name, low, high in _BOUNDS:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{self.table_id}: {name} must be in {low}..{high}, got {value}")
+        if self.time_bank_ms > self.time_bank_max_ms:
+            raise ValueError(f"{self.table_id}: need time_bank_ms <= time_bank_max_ms")
         if not SEATS_MIN <= self.seats <= SEATS_MAX:
             raise ValueError(f"{self.table_id}: seats must be in {SEATS_MIN}..{SEATS_MAX}")
         if not 0 < self.small_blind <= self.big_blind:

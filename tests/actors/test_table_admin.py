@@ -192,3 +192,21 @@ async def test_opened_table_is_recovered_and_closed_seed_is_not_reopened(tmp_pat
             await _with_tree(deps, writer, first if run == 0 else second)
         assert await store.load_snapshot("seed-b") is None
         assert await store.load_snapshot(tombstone_id("seed-b")) is not None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"table_id": "a:b"},  # would break actor names and ledger accounts
+        {"table_id": "x" * 49},
+        {"name": ""},
+        {"action_timeout_ms": 0},
+        {"between_hands_ms": -1},
+        {"rake_bp": 10_001},
+        {"time_bank_ms": 70_000, "time_bank_max_ms": 60_000},
+        {"wait_list_max": -1},
+    ],
+)
+def test_a_config_a_table_cannot_live_with_is_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        nlhe(**bad)

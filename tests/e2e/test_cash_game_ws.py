@@ -25,6 +25,8 @@ async def play_session(server: Server, table_id: str, hands: int, seed: int) -> 
     players = [await server.player(f"p{i}-{seed}", seed * 100 + i, refill=BUY_IN) for i in range(6)]
     for player in players:
         await player.join(table_id, BUY_IN)
+    watcher = await server.player(f"w-{seed}", seed, funds=0, acting=False)
+    await watcher.client.request(game.Watch(id=0, table_id=table_id))
     pacer = players[0].player_id  # every player sees every hand_ended: one audit per hand
     started: dict[int, int] = {}  # hand number -> chips in the hand at its start
     rake = 0
@@ -54,9 +56,11 @@ async def play_session(server: Server, table_id: str, hands: int, seed: int) -> 
     assert rake_account is not None and rake_account.balance >= rake > 0
     stacks = sum(s.stack + s.pending_top_up for s in seats.seats)
     assert audit.chips == stacks == audit.escrow_balance  # the audit paid what was owed
-    assert await server.wallets() + stacks + rake_account.balance == 6 * FUNDS
+    assert await server.wallets() + stacks + rake_account.balance == 6 * FUNDS  # watcher: 0
     checked = server.recorder.assert_no_hole_card_leaks()
-    assert checked > hands * 6 * 10
+    assert checked > hands * 7 * 10
+    assert server.recorder.of(watcher.player_id, game.HandEnded)  # the watcher saw play
+    assert not server.recorder.of(watcher.player_id, game.HoleCards)
     assert not any(
         code for p in players for code in p.refused if code not in ("wrong_hand", "no_hand_running")
     ), [p.refused for p in players]

@@ -1,6 +1,7 @@
 """The cash table actor: seats, buy-ins and cash-outs, the button, and one hand at a time.
 
-A table is a PERMANENT child of the ``tables`` supervisor. It keeps a snapshot (its state as
+A table is a TRANSIENT child of the ``tables`` supervisor: a crash restarts it, and only an
+operator's close (actors/table_controls.py) ends it normally, for good. It keeps a snapshot (its state as
 msgpack bytes: the same bytes go to the store for recovery after a process restart) and owns
 its running hand as a TRANSIENT child (actors/hand.py). Between hands ``poker.seating`` plans
 who is dealt in and who posts (dead button, missed blinds, entry posts); a new hand starts

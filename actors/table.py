@@ -1,9 +1,10 @@
 """The cash table actor: seats, buy-ins and cash-outs, the button, and one hand at a time.
 
 A table is a TRANSIENT child of the ``tables`` supervisor: a crash restarts it, and only an
-operator's close (actors/table_controls.py) ends it normally, for good. It keeps a snapshot (its state as
-msgpack bytes: the same bytes go to the store for recovery after a process restart) and owns
-its running hand as a TRANSIENT child (actors/hand.py). Between hands ``poker.seating`` plans
+operator's close (actors/table_controls.py) ends it normally, for good. It keeps a snapshot
+(its state as msgpack bytes: the same bytes go to the store for recovery after a process
+restart) and owns its running hand as a TRANSIENT child (actors/hand.py). Between hands
+``poker.seating`` plans
 who is dealt in and who posts (dead button, missed blinds, entry posts); a new hand starts
 ``between_hands_ms`` after the last one whenever two or more players can play.
 
@@ -13,8 +14,10 @@ idempotency key built from the table id and the table's own counters (seat event
 numbers), so a retried transfer never moves money twice.
 
 Invariant (``AuditEscrow``; the tests assert it after every hand): the sum of stacks and
-pending top-ups equals the escrow balance. Stacks change only when a hand ends, in the same
-message as its rake transfer, so the invariant holds between any two messages.
+pending top-ups plus what is owed (cash-outs, rake not yet paid) equals the escrow balance.
+Stacks change only when a hand ends; what the hand owes is paid by a later message, after the
+state that lists it is durably in the store (write-ahead), so a process killed at any point
+restarts with every chip either still at the table or already paid, never both.
 
 Recovery: a table restarted while a hand ran (its own crash, the hand's escalation, or a new
 process loading its stored snapshot) voids that hand: stacks are still those it started with.
@@ -504,6 +507,11 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         table from before this message, with everything still listed: paying again under
         the same keys replays the transfers already made."""
         self.settle_requested = False
+        # Write-ahead: the stacks, the debts and the histories about to be paid and written
+        # are on disk before the ledger or the history table sees any of them. Killed after
+        # this, the table restarts with them listed and pays again under the same keys;
+        # killed before, nothing was paid and the hand is voided with every chip back.
+        await self._persist(durable=True)
         wallet, owner = self.deps.wallet, self.config.escrow_owner
         while self.state.owed:
             debit = self.state.owed[0]
@@ -595,22 +603,27 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         if lobby is not None:
             lobby.tell(ListingChanged(listing=self.listing(), config=self.config))
 
-    async def _persist(self) -> None:
-        """Hand the durable state to the snapshot writer (waits only when it is full)."""
+    async def _persist(self, *, durable: bool = False) -> None:
+        """Hand the durable state to the snapshot writer (waits only when it is full), or
+        with ``durable`` write it now and return once it is in the store."""
         writer = self.deps.snapshots
         if writer is None:
             return
         # Wall-clock microseconds keep versions moving forward across restarts, even when an
         # in-process restart went back to an older runtime snapshot.
         self.state.version = max(self.state.version + 1, self.deps.clock_ms() * 1000)
-        await writer.submit(
-            Snapshot(
-                kind=SNAPSHOT_KIND,
-                actor_id=self.table_id,
-                version=self.state.version,
-                data=encode_table_state(self.state),
-            )
+        snapshot = Snapshot(
+            kind=SNAPSHOT_KIND,
+            actor_id=self.table_id,
+            version=self.state.version,
+            data=encode_table_state(self.state),
         )
+        if durable:
+            # Older versions still queued in the writer are refused as stale when it runs.
+            (landed,) = await self.deps.store.save_snapshots([snapshot])
+            assert landed, f"{self.table_id}: a newer snapshot than ours is stored"
+        else:
+            await writer.submit(snapshot)
 
 
 def table_spec(config: TableConfig, deps: TableDeps, recovered: bytes | None = None) -> ChildSpec:

@@ -28,6 +28,7 @@ from protocol.errors import ERROR_CODE_VALUES, CloseCode, ErrorCode, RemoteProto
 from protocol.game import GAME_ERROR_CODES, GameRequest
 from protocol.messages import (
     PROTOCOL_VERSIONS,
+    TABLE_IDS_MAX,
     Authenticate,
     Error,
     GuestLogin,
@@ -379,10 +380,11 @@ class Connection:
         if resume != "new" or request.last_seq > 0:
             state = gateway.hooks.current_state(session.player_id, session.player)
             state = list(state)[:STATE_PUSHES_MAX]
-            # Each table once, in the order the hooks gave their pushes.
+            # Each table once: the hooks' list, then any table their pushes name.
             found = (getattr(body, "table_id", None) for body in state)
-            table_ids = list(dict.fromkeys(t for t in found if isinstance(t, str)))
-            session.push(SessionState(table_ids=table_ids))
+            named = [t for t in found if isinstance(t, str)]
+            table_ids = list(dict.fromkeys([*gateway.hooks.table_ids(session.player_id), *named]))
+            session.push(SessionState(table_ids=table_ids[:TABLE_IDS_MAX]))
             for body in state:
                 session.push(body)
 

@@ -100,6 +100,9 @@ class SessionHooks(Protocol):
     def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
         """Pushes that bring a resumed client up to date (its tables' snapshots)."""
 
+    def table_ids(self, player_id: int | None) -> list[str]:
+        """The tables the player sits at or watches, for a resumed session's session_state."""
+
 
 class GameRequests(Protocol):
     """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
@@ -135,6 +138,9 @@ class NoTables:
 
     def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
         return ()
+
+    def table_ids(self, player_id: int | None) -> list[str]:
+        return []
 
 
 @final

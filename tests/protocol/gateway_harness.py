@@ -113,8 +113,9 @@ async def wait_closed(ws: WebSocketConnection) -> int:
 class RecordingHooks:
     """SessionHooks that report each call on a channel, so tests wait for them, not poll."""
 
-    def __init__(self, state: Sequence[PushBody] = ()) -> None:
+    def __init__(self, state: Sequence[PushBody] = (), table_ids: Sequence[str] = ()) -> None:
         self.state = list(state)
+        self.seated_at = list(table_ids)
         # Bounded: a test that makes more than 256 calls without reading them fails loudly.
         self.calls_send, self.calls = trio.open_memory_channel[tuple[str, str, str]](256)
 
@@ -126,6 +127,9 @@ class RecordingHooks:
 
     def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
         return self.state
+
+    def table_ids(self, player_id: int | None) -> list[str]:
+        return list(self.seated_at)
 
     async def next_call(self, timeout_s: float = 30) -> tuple[str, str, str]:
         with trio.fail_after(timeout_s):

@@ -162,6 +162,22 @@ async def test_a_resume_sends_the_tables_state_from_the_hooks(tmp_path: Path) ->
         assert [e.body for e in pushed if isinstance(e, Event)] == snapshot_bodies
 
 
+async def test_a_resume_names_every_table_the_player_sits_at_even_without_pushes(
+    tmp_path: Path,
+) -> None:
+    hooks = RecordingHooks(table_ids=["t3", "t1"])
+    async with (
+        running_gateway(tmp_path, hooks=hooks, game_requests=RecordingTables()) as gateway,
+        open_client(gateway.url) as client,
+    ):
+        await client.register("alice", PASSWORD)
+        gateway.push_to_player("alice", Notice(code="n", text="before the drop"))
+        assert (await client.next_event()).seq == 1  # type: ignore[union-attr]
+        await client.simulate_network_drop()
+        state = await client.next_event()
+        assert state == Event(seq=2, body=SessionState(table_ids=["t3", "t1"]))
+
+
 async def test_the_tables_channel_reaches_players_once_the_gateway_runs(tmp_path: Path) -> None:
     channel = PlayerChannel()
     body = HandStarted(

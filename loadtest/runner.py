@@ -7,6 +7,7 @@ per ``interval_s``, to a callback here or as JSON lines on a worker's stdout.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -47,30 +48,29 @@ async def run_share(config: ShareConfig, emit: Callable[[Interval], Awaitable[No
     """Run the share's bots for ramp + duration, emitting an interval every interval_s and
     a final one (``final=True``) once every bot has left."""
     recorder = Recorder()
-    funder = (
-        AdminFunder(config.admin_url, config.staff_token, config.run_tag)
-        if config.admin_url and config.staff_token
-        else None
-    )
     started = trio.current_time()
     play_until = started + config.ramp_s + config.duration_s
-    async with trio.open_nursery() as outer:
-        outer.start_soon(_report_every, config.interval_s, recorder, emit)
-        async with trio.open_nursery() as bots:
-            for index in config.bot_indexes:
-                start_at = started + config.ramp_s * index / max(1, config.bots_total)
-                bot = Bot(
-                    index,
-                    config.plan,
-                    strategy_for(config.strategy, index, config.flaky_disconnect_chance),
-                    recorder,
-                    funder,
-                    random.Random(config.seed * 1_000_003 + index),
-                )
-                bots.start_soon(_run_bot, bot, start_at, play_until)
-        if funder is not None:
-            await funder.__aexit__()
-        outer.cancel_scope.cancel()
+    async with contextlib.AsyncExitStack() as stack:
+        funder = None
+        if config.admin_url and config.staff_token:
+            funder = await stack.enter_async_context(
+                AdminFunder(config.admin_url, config.staff_token, config.run_tag)
+            )
+        async with trio.open_nursery() as outer:
+            outer.start_soon(_report_every, config.interval_s, recorder, emit)
+            async with trio.open_nursery() as bots:
+                for index in config.bot_indexes:
+                    start_at = started + config.ramp_s * index / max(1, config.bots_total)
+                    bot = Bot(
+                        index,
+                        config.plan,
+                        strategy_for(config.strategy, index, config.flaky_disconnect_chance),
+                        recorder,
+                        funder,
+                        random.Random(config.seed * 1_000_003 + index),
+                    )
+                    bots.start_soon(_run_bot, bot, start_at, play_until)
+            outer.cancel_scope.cancel()
     await emit(recorder.take(final=True))
 
 

@@ -25,11 +25,13 @@ process loading its stored snapshot) voids that hand: stacks are still those it 
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Final, final
 
 import structlog
 
+from actors.game_metrics import ACTION_TO_BROADCAST_SECONDS, HANDS
 from actors.hand import HandActor
 from actors.runtime import (
     Actor,
@@ -128,6 +130,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         self.live: LiveHand | None = None
         self.start_timer: Timer | None = None
         self.settle_requested = False  # a SettleOwed is in the mailbox
+        self.action_taken_at: float | None = None  # perf_counter of the action in flight
         self.close_requested = False  # a FinishClose is in the mailbox
         self.closed = False  # stopped for good after this message
 
@@ -423,6 +426,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                 record = self.state.seats.get(audience)
                 if record is not None:
                     self.deps.channel.deliver(record.player_id, body)
+        if self.action_taken_at is not None:
+            ACTION_TO_BROADCAST_SECONDS.observe(time.perf_counter() - self.action_taken_at)
+            self.action_taken_at = None
 
     async def _act(self, message: PlayerAct) -> None:
         seat = self._seat_of(message.player_id)
@@ -434,6 +440,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         if seat not in running.seats:
             raise GameRefused("not_in_hand", "you are not dealt in this hand")
         act = HandAct(seat=seat, action=message.action, amount=message.amount, agree=message.agree)
+        self.action_taken_at = time.perf_counter()  # HandProgress broadcasts what it changed
         try:
             await self.hand_ref.ask(act, timeout_s=ACT_ASK_TIMEOUT_S)
         except TargetError as exc:  # the hand crashed on it or is restarting: try again
@@ -462,6 +469,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             self.state.seats[seat].post_to_enter = False
         self.state.running = None
         self.state.hands_played += 1
+        HANDS.labels(self.config.variant.value).inc()
         self.hand_ref = None
         self.live = None
         recent = self.state.recent_pots

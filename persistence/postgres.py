@@ -19,6 +19,7 @@ import asyncpg
 import trio
 import trio_asyncio
 
+from persistence.metrics import db_timer
 from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
 from persistence.store import Clock, Store
 from persistence.work import Query, QueryMany, Row, WorkFactory
@@ -62,7 +63,8 @@ class PostgresStore(Store):
         attempt = 0
         while True:
             try:
-                result: T = await self._loop.run_aio_coroutine(self._run_aio(work, read_only))
+                with db_timer("postgres", read_only).time():
+                    result: T = await self._loop.run_aio_coroutine(self._run_aio(work, read_only))
                 return result
             except _RETRYABLE:
                 attempt += 1

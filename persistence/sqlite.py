@@ -19,6 +19,7 @@ from typing import TypeVar, final
 
 import trio
 
+from persistence.metrics import db_timer
 from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
 from persistence.store import Clock, Store
 from persistence.work import Query, QueryMany, Row, WorkFactory
@@ -46,7 +47,10 @@ class SqliteStore(Store):
 
     async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
         # Not abandoned on cancel: a started transaction finishes (commit or rollback) first.
-        return await trio.to_thread.run_sync(self._run_sync, work, read_only, limiter=self._limiter)
+        with db_timer("sqlite", read_only).time():
+            return await trio.to_thread.run_sync(
+                self._run_sync, work, read_only, limiter=self._limiter
+            )
 
     def _run_sync(self, work: WorkFactory[T], read_only: bool) -> T:
         conn = self._conn

@@ -15,9 +15,10 @@ evaluates the rules again.
 
 from __future__ import annotations
 
-from typing import final
+from typing import Final, final
 
 import msgspec
+from prometheus_client import Counter
 
 from persistence.ledger import (
     HISTORY_PAGE_MAX,
@@ -56,6 +57,11 @@ from services.ledger import (
     wallet,
 )
 
+LEDGER_TRANSFERS: Final = Counter(
+    "tablium_ledger_transfers",
+    "Transfers applied to the ledger (retries that replay an earlier one are not counted).",
+    ["kind"],
+)
 AMOUNT_MAX = 10**15  # bound: larger amounts are refused (InvalidAmount); fits BIGINT sums
 
 
@@ -214,7 +220,10 @@ class Wallet:
         request = TransferRequest(key, kind, debit, credit, amount, pending, memo)
         outcome = await self._store.ledger_transfer(request, NEGATIVE_KINDS, check_transfer)
         match outcome:
-            case Applied(record) | Replayed(record):
+            case Applied(record):
+                LEDGER_TRANSFERS.labels(kind).inc()
+                return record
+            case Replayed(record):
                 return record
             case KeyConflict(record):
                 raise IdempotencyConflict(key, record)

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import trio
+from prometheus_client.parser import text_string_to_metric_families
 
 from actors.table import SNAPSHOT_KIND
 from actors.table_state import decode_table_state
@@ -50,6 +51,42 @@ async def _fund(admin_url: str, name: str) -> int:
         )
         assert adjusted.status_code == 200, adjusted.text
         return int(player["id"])
+
+
+# Every family the operators' dashboards read; each must be on /metrics of a server in play.
+METRIC_FAMILIES = {
+    "tablium_http_request_duration_seconds",
+    "tablium_gateway_connections",
+    "tablium_gateway_frames",
+    "tablium_gateway_errors",
+    "tablium_actors",
+    "tablium_actor_restarts",
+    "tablium_actor_mailbox_depth",
+    "tablium_hands",
+    "tablium_action_to_broadcast_seconds",
+    "tablium_db_operation_seconds",
+    "tablium_ledger_transfers",
+}
+
+
+async def _check_metrics(admin_url: str) -> None:
+    """Scrape /metrics as Prometheus would and parse it with prometheus-client's parser."""
+    async with httpx.AsyncClient(base_url=admin_url) as admin:
+        text = (await admin.get("/metrics")).text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    assert set(families) >= METRIC_FAMILIES, METRIC_FAMILIES - set(families)
+    hands = sum(s.value for s in families["tablium_hands"].samples if s.name.endswith("_total"))
+    assert hands >= HANDS_BEFORE_KILL - 1
+    broadcasts = [
+        s for s in families["tablium_action_to_broadcast_seconds"].samples
+        if s.name.endswith("_count")
+    ]  # fmt: skip
+    assert broadcasts and broadcasts[0].value > 0
+    buy_ins = [
+        s for s in families["tablium_ledger_transfers"].samples
+        if s.labels.get("kind") == "buy_in" and s.name.endswith("_total")
+    ]  # fmt: skip
+    assert buy_ins and buy_ins[0].value >= 3
 
 
 async def _play(
@@ -106,6 +143,7 @@ async def _play_then_kill(server: ServerProcess, names: list[str], kill_at: str)
             )
         with trio.fail_after(PLAY_TIMEOUT_S):
             await mid_hand.wait()
+        await _check_metrics(server.admin_url)
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait()
         nursery.cancel_scope.cancel()

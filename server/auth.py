@@ -1,10 +1,7 @@
-"""Access tokens (JWT) and password hashing.
+"""Access tokens (JWT). Password hashing lives in services/passwords.py.
 
 Tokens: HS256 only (pinned on verify, so ``alg: none`` and algorithm-confusion tokens fail),
 with iss, aud, sub, role, sid (the session id that resume uses), iat and exp, all required.
-Passwords: argon2id. Hashing is slow and blocking on purpose, so it runs in worker threads,
-at most HASHING_THREADS_MAX at a time; other logins wait their turn instead of each taking a
-thread (and 64 MiB) of their own.
 """
 
 from __future__ import annotations
@@ -14,9 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Final, final
 
-import argon2
 import jwt
-import trio
 
 from protocol.messages import ROLES, Role
 
@@ -25,7 +20,6 @@ TOKEN_AUDIENCE: Final = "tablium-client"
 TOKEN_ALGORITHM: Final = "HS256"
 TOKEN_TTL_S: Final = 24 * 3600
 CLOCK_SKEW_LEEWAY_S: Final = 30  # clocks of client-facing nodes may differ this much
-HASHING_THREADS_MAX: Final = 2  # the machine's cores; more threads only queue in the kernel
 _REQUIRED_CLAIMS: Final = ["iss", "aud", "sub", "role", "sid", "iat", "exp"]
 
 
@@ -121,50 +115,3 @@ class TokenSigner:
         if not (isinstance(iat, int) and isinstance(exp, int)):
             raise TokenInvalid("the token's iat or exp is not an integer")
         return Claims(player=sub, role=role, session_id=sid, issued_at_s=iat, expires_at_s=exp)
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class HashingCost:
-    """argon2id cost. The default is RFC 9106's second recommendation (64 MiB, 3 passes);
-    tests use a cheap one so that a suite full of logins stays fast."""
-
-    time_cost: int = 3
-    memory_kib: int = 64 * 1024
-    parallelism: int = 1
-
-
-CHEAP_HASHING_FOR_TESTS: Final = HashingCost(time_cost=1, memory_kib=1024, parallelism=1)
-
-
-@final
-class PasswordHasher:
-    """argon2id hashing off the event loop, at most HASHING_THREADS_MAX hashes at once."""
-
-    def __init__(self, cost: HashingCost = HashingCost()) -> None:
-        self._hasher = argon2.PasswordHasher(
-            time_cost=cost.time_cost,
-            memory_cost=cost.memory_kib,
-            parallelism=cost.parallelism,
-            type=argon2.Type.ID,
-        )
-        self._limiter = trio.CapacityLimiter(HASHING_THREADS_MAX)
-        # Verifying against this when a name is unknown makes "no such player" take as long
-        # as "wrong password", so response times do not reveal which names exist.
-        self._decoy_hash = self._hasher.hash(secrets.token_hex(16))
-
-    async def hash(self, password: str) -> str:
-        return await trio.to_thread.run_sync(self._hasher.hash, password, limiter=self._limiter)
-
-    async def verify(self, password_hash: str | None, password: str) -> bool:
-        """True if ``password`` matches; ``None`` (no such account) spends the same time."""
-
-        def check() -> bool:
-            try:
-                return self._hasher.verify(password_hash or self._decoy_hash, password) and (
-                    password_hash is not None
-                )
-            except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-                return False
-
-        return await trio.to_thread.run_sync(check, limiter=self._limiter)

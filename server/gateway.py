@@ -44,7 +44,7 @@ from protocol.messages import (
     Reply,
     Role,
 )
-from server.auth import CLOCK_SKEW_LEEWAY_S, HashingCost, PasswordHasher, TokenSigner
+from server.auth import CLOCK_SKEW_LEEWAY_S, TokenSigner
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.gateway_metrics import collector_for
@@ -57,6 +57,7 @@ from server.session import (
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.wallet_requests import WalletRequests
 from services.accounts import Accounts, AccountStore
+from services.passwords import HashingCost, PasswordHasher
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.gateway")

@@ -12,7 +12,7 @@ from typing import Final, Protocol, final
 from persistence.accounts import Account, AccountExists
 from protocol.errors import ErrorCode
 from protocol.messages import PLAYER_NAME_CHARS_MAX, Role
-from server.auth import PasswordHasher
+from services.passwords import PasswordHasher
 
 NAME_CHARS_MIN: Final = 3
 NAME_PATTERN: Final = re.compile(

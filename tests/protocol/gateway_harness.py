@@ -14,7 +14,6 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 from persistence.store import Store, open_store
 from protocol.codec import ServerMessageDecoder, encode
 from protocol.messages import Hello, PushBody, ServerMessage, Welcome
-from server.auth import CHEAP_HASHING_FOR_TESTS
 from server.gateway import (
     GameRequests,
     Gateway,
@@ -23,6 +22,7 @@ from server.gateway import (
     SessionHooks,
     serve_gateway,
 )
+from services.passwords import CHEAP_HASHING_FOR_TESTS
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"

@@ -10,15 +10,14 @@ import jwt
 import pytest
 
 from server.auth import (
-    CHEAP_HASHING_FOR_TESTS,
     CLOCK_SKEW_LEEWAY_S,
     TOKEN_AUDIENCE,
     TOKEN_ISSUER,
-    PasswordHasher,
     TokenExpired,
     TokenInvalid,
     TokenSigner,
 )
+from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
 
 SECRET = "s" * 64
 signer = TokenSigner(SECRET)

@@ -16,9 +16,9 @@ from actors.runtime import ChildSpec, Registry, Runtime
 from persistence.store import open_store
 from protocol.client import open_client
 from protocol.messages import Event, Notice
-from server.auth import CHEAP_HASHING_FOR_TESTS
 from server.gateway import Gateway, GatewayLimits, serve_gateway
 from server.session_actor import Push, session_actor_name
+from services.passwords import CHEAP_HASHING_FOR_TESTS
 from tests.actors import assert_no_orphans
 from tests.protocol.gateway_harness import PASSWORD, TEST_SECRET
 

@@ -9,7 +9,6 @@ import pytest
 
 from persistence.store import Store, open_store
 from protocol.errors import ErrorCode
-from server.auth import CHEAP_HASHING_FOR_TESTS, PasswordHasher
 from services.accounts import (
     AccountBanned,
     Accounts,
@@ -18,6 +17,7 @@ from services.accounts import (
     NameTaken,
     WeakPassword,
 )
+from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
 
 PASSWORD = "correct horse battery"
 

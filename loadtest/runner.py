@@ -128,6 +128,12 @@ async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
         close_code = opened_client.close_code if opened_client is not None else None
         recorder.error(code if close_code is None else f"{code}_{close_code}")
         recorder.current.lost += 1
+    except Exception as exc:
+        # A bot is what the swarm measures, not the swarm itself: whatever ends one bot (e.g.
+        # trio-websocket's LocalProtocolError when a server ping crosses our closing
+        # handshake) is counted under its type and the run goes on; the report shows it.
+        recorder.error(f"crash_{type(exc).__name__}")
+        recorder.current.lost += 1
     finally:
         if seated:
             recorder.bots_seated -= 1

@@ -155,9 +155,22 @@ class LobbyActor(Actor[LobbyMessage]):
             raise GameRefused("no_such_game", "no table plays this game at these stakes")
         # Fullest first (but not full): players find a game, and new tables start only when
         # every matching table is full.
-        open_tables = [pair for pair in matching if pair[0].seats_taken < pair[0].seats_total]
-        open_tables.sort(key=lambda pair: (-pair[0].seats_taken, pair[0].table_id))
-        join = JoinSeat(player_id=message.player_id, buy_in=message.buy_in)
+        # A player already at a matching table (an earlier quick-seat that answered too late
+        # for its caller) gets that seat back, once, without moving money again.
+        seated_at = set(self.deps.player_tables.seats_of(message.player_id))
+        open_tables = [
+            pair
+            for pair in matching
+            if pair[0].table_id in seated_at or pair[0].seats_taken < pair[0].seats_total
+        ]
+        open_tables.sort(
+            key=lambda pair: (
+                pair[0].table_id not in seated_at,
+                -pair[0].seats_taken,
+                pair[0].table_id,
+            )
+        )
+        join = JoinSeat(player_id=message.player_id, buy_in=message.buy_in, same_if_seated=True)
         for listing, _config in open_tables[:QUICK_SEAT_TRIES_MAX]:
             ref = self.context.registry.lookup(f"table:{listing.table_id}")
             if ref is None:

@@ -247,7 +247,11 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         config, seats = self.config, self.state.seats
         if self.state.closing:
             raise GameRefused("table_closing", f"{self.table_id} is closing")
-        if any(r.player_id == message.player_id for r in seats.values()):
+        for seat_no, record in seats.items():
+            if record.player_id != message.player_id:
+                continue
+            if message.same_if_seated:
+                return SeatGranted(table_id=self.table_id, seat=seat_no, stack=record.stack)
             raise GameRefused("already_seated", f"already seated at {self.table_id}")
         if len(seats) >= config.seats:
             raise GameRefused("table_full", f"{self.table_id} is full")

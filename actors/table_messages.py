@@ -204,12 +204,15 @@ class TableMessage(msgspec.Struct, frozen=True, tag=True):
 
 
 class JoinSeat(TableMessage, frozen=True, tag=True):
-    """Reply: SeatGranted. ``seat`` None: any free seat."""
+    """Reply: SeatGranted. ``seat`` None: any free seat. ``same_if_seated``: a player already
+    seated here gets their seat back instead of ``already_seated`` (quick-seat retries after
+    an answer that came too late), and no money moves."""
 
     player_id: int
     buy_in: int
     seat: int | None = None
     post_to_enter: bool = False
+    same_if_seated: bool = False
 
 
 class SeatGranted(msgspec.Struct, frozen=True):

@@ -87,6 +87,24 @@ async def test_quick_seat_fills_tables_then_opens_a_new_one(tmp_path: Path) -> N
         await session.assert_conserved(table)
 
 
+async def test_quick_seat_again_returns_the_seat_already_taken_without_a_second_buy_in(
+    tmp_path: Path,
+) -> None:
+    # A quick-seat whose answer reached the player too late (the gateway gave up waiting)
+    # is retried: the player gets the same seat back and pays for it once.
+    async with running_game(sqlite_url(tmp_path), seed=4) as session:
+        lobby = session.runtime.registry.get("lobby")
+        await session.open_table(nlhe("qs", between_hands_ms=60_000))
+        await session.fund([1])
+        find = FindSeat(player_id=1, variant="NT", big_blind=2, buy_in=100)
+        first = await lobby.ask(find)
+        again = await lobby.ask(find)
+        assert isinstance(first, SeatGranted) and again == first
+        assert (await session.wallet.balance(1)).balance == 1_000_000 - 100
+        table = session.runtime.registry.get("table:qs")
+        await session.assert_conserved(table)
+
+
 async def test_quick_seat_refuses_unknown_games_and_bad_buy_ins(tmp_path: Path) -> None:
     async with running_game(sqlite_url(tmp_path), seed=3) as session:
         lobby = session.runtime.registry.get("lobby")

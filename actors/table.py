@@ -35,6 +35,7 @@ from actors.game_metrics import ACTION_TO_BROADCAST_SECONDS, HANDS
 from actors.hand import HandActor
 from actors.runtime import (
     Actor,
+    ActorDead,
     ActorRef,
     ChildSpec,
     Overflow,
@@ -447,6 +448,10 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         self.action_taken_at = time.perf_counter()  # HandProgress broadcasts what it changed
         try:
             await self.hand_ref.ask(act, timeout_s=ACT_ASK_TIMEOUT_S)
+        except ActorDead as exc:
+            # The hand ended (it tells HandFinished, then stops) after this action was sent:
+            # its result is already on the way to the player.
+            raise GameRefused("no_hand_running", "the hand is over") from exc
         except TargetError as exc:  # the hand crashed on it or is restarting: try again
             raise GameRefused("hand_restarting", "the hand is resuming; act again") from exc
 

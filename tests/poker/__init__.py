@@ -71,3 +71,19 @@ def deal(
 
 def of_type(events: Sequence[Event], kind: type[Event]) -> list[Any]:
     return [event for event in events if isinstance(event, kind)]
+
+
+def play_out(hand: Hand) -> list[Event]:
+    """Check/call everyone down; show every hand asked for; agree to run it twice."""
+    events: list[Event] = []
+    while not hand.is_over:
+        seat = hand.actor
+        assert seat is not None
+        legal = hand.legal_actions()
+        if legal.show:
+            events += hand.show(seat)
+        elif legal.run_it_twice:
+            events += hand.agree_run_it_twice(seat, True)
+        else:
+            events += hand.check_or_call(seat)
+    return events

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from poker import AnteMode, BlindKind, BlindSeats, ReturningPost
 from poker.events import AntePosted, BlindPosted, PotsUpdated, UncalledBetReturned
-from tests.poker import deal, of_type
+from tests.poker import deal, of_type, play_out
 
 
 def test_blinds_are_posted_by_the_two_seats_left_of_the_button() -> None:
@@ -70,7 +70,7 @@ def test_player_shorter_than_the_ante_is_all_in_and_plays_for_a_main_pot() -> No
     assert hand.is_all_in(2)
     hand.check_or_call(0)  # small blind completes
     hand.check_or_call(1)  # big blind checks
-    pots = of_type(events + _check_down(hand), PotsUpdated)[0].pots
+    pots = of_type(events + play_out(hand), PotsUpdated)[0].pots
     # main pot: 3 from each ante = 9; side pot: 2 + 2 more ante each + the blinds 2 + 2.
     assert [(p.amount, p.eligible) for p in pots] == [(9, (0, 1, 2)), (8, (0, 1))]
     assert hand.result.stack_of(2) == 9
@@ -146,15 +146,3 @@ def test_everyone_folding_to_the_big_blind_returns_its_uncalled_part() -> None:
     assert [(r.seat, r.amount) for r in refund] == [(1, 1)]
     assert hand.is_over
     assert hand.result.stacks == (99, 101, 100)
-
-
-def _check_down(hand):  # type: ignore[no-untyped-def]
-    events = []
-    while not hand.is_over:
-        seat = hand.actor
-        legal = hand.legal_actions()
-        if legal.show:
-            events += hand.show(seat)
-        else:
-            events += hand.check_or_call(seat)
-    return events

@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from poker import AnteMode, Hand, PotShare, ReturningPost, Variant
+from poker import AnteMode, PotShare, ReturningPost, Variant
 from poker.events import PotAwarded, PotsUpdated, RakeTaken
-from tests.poker import deal, of_type
-
-
-def _play_out(hand: Hand) -> list[object]:
-    """Check/call everyone down; show every hand asked for."""
-    events: list[object] = []
-    while not hand.is_over:
-        seat = hand.actor
-        assert seat is not None
-        legal = hand.legal_actions()
-        if legal.show:
-            events += hand.show(seat)
-        elif legal.run_it_twice:
-            events += hand.agree_run_it_twice(seat, True)
-        else:
-            events += hand.check_or_call(seat)
-    return events
+from tests.poker import deal, of_type, play_out
 
 
 def test_side_pots_for_multiple_all_ins() -> None:
@@ -54,7 +38,7 @@ def test_split_pot_odd_chip_goes_to_the_first_winner_left_of_the_button() -> Non
     hand.check_or_call(0)
     hand.fold(1)
     hand.check_or_call(2)
-    _play_out(hand)
+    play_out(hand)
     # Pot 5 split between seats 0 and 2; seat 2 is first left of the button among them.
     assert hand.result.stack_of(2) == 101
     assert hand.result.stack_of(0) == 100
@@ -71,7 +55,7 @@ def test_hi_lo_odd_chip_goes_to_the_high_hand() -> None:
     hand.check_or_call(2)
     hand.fold(0)
     hand.check_or_call(1)
-    events = _play_out(hand)
+    events = play_out(hand)
     awards = [(a.seat, a.share, a.amount) for a in of_type(events, PotAwarded)]
     assert awards == [(1, PotShare.HIGH, 3), (2, PotShare.LOW, 2)]
 
@@ -86,7 +70,7 @@ def test_hi_lo_high_hand_scoops_when_no_low_qualifies() -> None:
     hand.check_or_call(2)
     hand.fold(0)
     hand.check_or_call(1)
-    events = _play_out(hand)
+    events = play_out(hand)
     awards = [(a.seat, a.share, a.amount) for a in of_type(events, PotAwarded)]
     assert awards == [(1, PotShare.WHOLE, 5)]
 
@@ -100,7 +84,7 @@ def test_tied_lows_split_the_low_half() -> None:
     )
     for _ in range(3):
         hand.check_or_call(hand.actor or 0)
-    events = _play_out(hand)
+    events = play_out(hand)
     awards = sorted((a.share, a.seat, a.amount) for a in of_type(events, PotAwarded))
     # Pot 6: high 3 to seat 1 (kings and tens); low 3 split 2/1, odd chip to seat 0.
     assert awards == [(PotShare.HIGH, 1, 3), (PotShare.LOW, 0, 2), (PotShare.LOW, 1, 1)]
@@ -113,7 +97,7 @@ def test_rake_is_basis_points_of_the_pot_rounded_down() -> None:
     hand.bet_or_raise_to(0, 10)
     hand.check_or_call(1)
     hand.fold(2)
-    events = _play_out(hand)
+    events = play_out(hand)
     # Pot 6 + 20 = 26; 5% = 1.3 -> 1.
     assert [r.amount for r in of_type(events, RakeTaken)] == [1]
     assert hand.result.rake == 1
@@ -153,7 +137,7 @@ def test_rake_before_the_flop_when_no_flop_no_drop_is_off() -> None:
     hand.bet_or_raise_to(2, 50)
     hand.check_or_call(0)
     hand.fold(1)
-    events = _play_out(hand)
+    events = play_out(hand)
     assert hand.result.rake == 10  # pot 102 -> 10.2 -> 10
     assert of_type(events, RakeTaken)[0].amount == 10
 
@@ -177,7 +161,7 @@ def test_hi_lo_side_pots_are_split_high_and_low_separately() -> None:
     hand.bet_or_raise_to(0, 20)  # all-in
     hand.check_or_call(1)
     hand.check_or_call(2)
-    events = _play_out(hand)
+    events = play_out(hand)
     awards = sorted((a.pot_index, a.share, a.seat, a.amount) for a in of_type(events, PotAwarded))
     # Main pot 60: high to seat 1 (trip kings) 30, low to seat 0 (8-7-5-2-A) 30.
     # After the flop seats 1 and 2 check it down: no side pot money, so only the main pot.
@@ -207,7 +191,7 @@ def test_rule_73_identical_hands_winning_high_and_low_split_the_pot_evenly() -> 
     )
     for _ in range(3):
         hand.check_or_call(hand.actor or 0)
-    events = _play_out(hand)
+    events = play_out(hand)
     awards = [(a.seat, a.share, a.amount) for a in of_type(events, PotAwarded)]
     assert hand.result.stack_of(0) - 98 == 3
     assert hand.result.stack_of(1) - 98 == 3

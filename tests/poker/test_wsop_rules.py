@@ -7,25 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from poker import BlindSeats, CannotRaise, Event, Hand, PotShare, ReturningPost, Variant
+from poker import BlindSeats, CannotRaise, Hand, PotShare, ReturningPost, Variant
 from poker.events import HandShown, PotAwarded, PotsUpdated, UncalledBetReturned
-from tests.poker import deal, of_type
-
-
-def _play_out(hand: Hand) -> list[Event]:
-    """Check/call everyone down; show every hand asked for; agree to run it twice."""
-    events: list[Event] = []
-    while not hand.is_over:
-        seat = hand.actor
-        assert seat is not None
-        legal = hand.legal_actions()
-        if legal.show:
-            events += hand.show(seat)
-        elif legal.run_it_twice:
-            events += hand.agree_run_it_twice(seat, True)
-        else:
-            events += hand.check_or_call(seat)
-    return events
+from tests.poker import deal, of_type, play_out
 
 
 def _limp_to_flop(hand: Hand) -> None:
@@ -127,7 +111,7 @@ def test_rule_t74_equal_all_ins_share_one_pot_level() -> None:
     events = hand.check_or_call(1)
     pots = of_type(events, PotsUpdated)[0].pots
     assert [(pot.amount, pot.eligible) for pot in pots] == [(200, (0, 1, 2, 3)), (300, (2, 3))]
-    events += _play_out(hand)
+    events += play_out(hand)
     awards = sorted((a.pot_index, a.seat, a.amount) for a in of_type(events, PotAwarded))
     assert awards == [(0, 0, 100), (0, 1, 100), (1, 2, 300)]
 
@@ -157,7 +141,7 @@ def test_rule_t73_odd_chip_goes_left_of_a_dead_button() -> None:
     assert hand.seats == (7, 1, 3)
     hand.check_or_call(3)
     hand.fold(7)  # pot 1 + 2 + 2 = 5, split by seats 1 and 3
-    events = _play_out(hand)
+    events = play_out(hand)
     awards = {a.seat: a.amount for a in of_type(events, PotAwarded)}
     assert awards == {1: 3, 3: 2}
 
@@ -196,7 +180,7 @@ def test_rule_t73_hi_lo_ties_on_both_halves_with_a_third_player_in_the_pot() -> 
     hand.bet_or_raise_to(2, 6)
     hand.check_or_call(0)
     hand.check_or_call(1)
-    events = _play_out(hand)
+    events = play_out(hand)
     shares: dict[int, int] = {}
     for award in of_type(events, PotAwarded):
         shares[award.seat] = shares.get(award.seat, 0) + award.amount
@@ -225,6 +209,6 @@ def test_eight_or_better_wheel_is_the_best_low_and_a_nine_does_not_qualify() -> 
     )
     for _ in range(3):
         hand.check_or_call(hand.actor or 0)
-    events = _play_out(hand)
+    events = play_out(hand)
     lows = [(a.seat, a.amount) for a in of_type(events, PotAwarded) if a.share is PotShare.LOW]
     assert lows == [(0, 3)]

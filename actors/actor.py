@@ -91,6 +91,12 @@ class ActorContext(Generic[MsgT]):
     def name(self) -> str:
         return self.ref.name
 
+    def checkpoint(self, snapshot: object) -> None:
+        """Make ``snapshot`` what a restart resumes from, now, in the middle of a message (kinds
+        that keep one). For a write-ahead intent: state that must outlive a crash later in
+        the same message, which the snapshot taken after the message would come too late for."""
+        self.ref._snapshot = snapshot
+
     @property
     def children(self) -> Supervisor:
         if self._children is None:

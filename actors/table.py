@@ -17,7 +17,10 @@ Invariant (``AuditEscrow``; the tests assert it after every hand): the sum of st
 pending top-ups plus what is owed (cash-outs, rake not yet paid) equals the escrow balance.
 Stacks change only when a hand ends; what the hand owes is paid by a later message, after the
 state that lists it is durably in the store (write-ahead), so a process killed at any point
-restarts with every chip either still at the table or already paid, never both.
+restarts with every chip either still at the table or already paid, never both. Buy-ins and
+top-ups are write-ahead the other way: the intent (``Funding``) is durably stored, and the
+runtime's snapshot checkpointed, before the wallet moves the chips; a restarted table makes
+the transfer again under the same key and seats the player, or drops the intent if refused.
 
 Recovery: a table restarted while a hand ran (its own crash, the hand's escalation, or a new
 process loading its stored snapshot) voids that hand: stacks are still those it started with.
@@ -87,6 +90,7 @@ from actors.table_messages import (
 from actors.table_state import (
     STATS_HANDS_MAX,
     EscrowDebit,
+    Funding,
     LiveHand,
     RunningHand,
     SeatRecord,
@@ -158,6 +162,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             index.seated(record.player_id, self.table_id, on=True)
         for player_id in self.state.watchers:
             index.watching(player_id, self.table_id, on=True)
+        await self._resolve_funding()
         if self.state.running is not None:
             await self._void_running_hand()
         await self._persist()
@@ -262,23 +267,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                 "buy_in_out_of_range",
                 f"buy-in must be {config.min_buy_in}..{config.max_buy_in}, got {message.buy_in}",
             )
-        # A refused transfer (WalletError) stores nothing and changes nothing here.
-        key = f"{self.config.escrow_owner}:buy_in:{self.state.seat_events + 1}"
-        await self.deps.wallet.buy_in(key, message.player_id, config.escrow_owner, message.buy_in)
-        self.state.seat_events += 1
-        self.state.holds.pop(seat, None)
-        seats[seat] = SeatRecord(
-            player_id=message.player_id,
-            stack=message.buy_in,
-            post_to_enter=message.post_to_enter,
-            time_bank_ms=config.time_bank_ms,
-        )
-        if message.player_id in self.state.wait_list:
-            self.state.wait_list.remove(message.player_id)
-        if message.player_id in self.state.watchers:
-            self.state.watchers.remove(message.player_id)
-            self.deps.player_tables.watching(message.player_id, self.table_id, on=False)
-        self.deps.player_tables.seated(message.player_id, self.table_id, on=True)
+        # A refused transfer (WalletError) seats nobody and moves nothing.
+        await self._fund("buy_in", message.player_id, seat, message.buy_in, message.post_to_enter)
         await self._persist()
         self._seat_changed(seat)
         self.deps.channel.deliver(message.player_id, self.table_snapshot(message.player_id))
@@ -295,16 +285,77 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                 "top_up_out_of_range",
                 f"stack after top-up must stay at most {self.config.max_buy_in}",
             )
-        key = f"{self.config.escrow_owner}:top_up:{self.state.seat_events + 1}"
-        await self.deps.wallet.buy_in(key, player_id, self.config.escrow_owner, amount)
-        self.state.seat_events += 1
-        if self._in_running_hand(seat):
-            record.pending_top_up += amount
-        else:
-            record.stack += amount
+        await self._fund("top_up", player_id, seat, amount)
         await self._persist()
         self._seat_changed(seat)
         self._schedule_start()
+
+    async def _fund(
+        self, kind: str, player_id: int, seat: int, amount: int, post_to_enter: bool = False
+    ) -> None:
+        """Move a buy-in or top-up wallet -> escrow, write-ahead: the intent is in the store
+        before the ledger sees the transfer, so a process killed in between restarts with the
+        intent and finishes it (``_resolve_funding``) instead of losing the chips in escrow."""
+        self.state.seat_events += 1
+        key = f"{self.config.escrow_owner}:{kind}:{self.state.seat_events}"
+        funding = Funding(
+            key=key,
+            kind=kind,
+            player_id=player_id,
+            seat=seat,
+            amount=amount,
+            post_to_enter=post_to_enter,
+        )
+        self.state.funding.append(funding)
+        await self._persist(durable=True)
+        await self._transfer(funding)
+
+    async def _transfer(self, funding: Funding) -> None:
+        """Make the funding's transfer (again, by key, after a crash) and apply it. Refused
+        (WalletError, raised): the intent is dropped, durably, so no restart retries it."""
+        try:
+            await self.deps.wallet.buy_in(
+                funding.key, funding.player_id, self.config.escrow_owner, funding.amount
+            )
+        except WalletError:
+            self.state.funding.remove(funding)
+            await self._persist(durable=True)
+            raise
+        self.state.funding.remove(funding)
+        if funding.kind == "top_up":
+            record = self.state.seats[funding.seat]
+            assert record.player_id == funding.player_id, "a top-up for a seat someone left"
+            if self._in_running_hand(funding.seat):
+                record.pending_top_up += funding.amount
+            else:
+                record.stack += funding.amount
+            return
+        assert funding.seat not in self.state.seats, "a buy-in for a seat someone else has"
+        player_id = funding.player_id
+        self.state.holds.pop(funding.seat, None)
+        self.state.seats[funding.seat] = SeatRecord(
+            player_id=player_id,
+            stack=funding.amount,
+            post_to_enter=funding.post_to_enter,
+            time_bank_ms=self.config.time_bank_ms,
+        )
+        if player_id in self.state.wait_list:
+            self.state.wait_list.remove(player_id)
+        if player_id in self.state.watchers:
+            self.state.watchers.remove(player_id)
+            self.deps.player_tables.watching(player_id, self.table_id, on=False)
+        self.deps.player_tables.seated(player_id, self.table_id, on=True)
+
+    async def _resolve_funding(self) -> None:
+        """After a restart: finish the buy-in or top-up a crash interrupted."""
+        for funding in list(self.state.funding):
+            try:
+                await self._transfer(funding)
+            except WalletError as exc:
+                log.warning("interrupted buy-in refused", table=self.table_id, key=funding.key,
+                            error=exc.code)  # fmt: skip
+            else:
+                log.warning("interrupted buy-in completed", table=self.table_id, key=funding.key)
 
     async def _sit_in(self, player_id: int, post_now: bool) -> None:
         seat = self._seat_of(player_id)
@@ -622,18 +673,21 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
 
     async def _persist(self, *, durable: bool = False) -> None:
         """Hand the durable state to the snapshot writer (waits only when it is full), or
-        with ``durable`` write it now and return once it is in the store."""
+        with ``durable`` write it now and return once it is in the store. A durable state is
+        also what an in-process restart resumes from, not the one from before this message."""
         writer = self.deps.snapshots
-        if writer is None:
+        if writer is None and not durable:
             return
         # Wall-clock microseconds keep versions moving forward across restarts, even when an
         # in-process restart went back to an older runtime snapshot.
         self.state.version = max(self.state.version + 1, self.deps.clock_ms() * 1000)
+        data = encode_table_state(self.state)
+        if durable:
+            self.context.checkpoint(data)
+        if writer is None:
+            return
         snapshot = Snapshot(
-            kind=SNAPSHOT_KIND,
-            actor_id=self.table_id,
-            version=self.state.version,
-            data=encode_table_state(self.state),
+            kind=SNAPSHOT_KIND, actor_id=self.table_id, version=self.state.version, data=data
         )
         if durable:
             # Older versions still queued in the writer are refused as stale when it runs.

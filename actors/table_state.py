@@ -54,6 +54,21 @@ class EscrowDebit(msgspec.Struct, frozen=True):
     amount: int
 
 
+class Funding(msgspec.Struct, frozen=True):
+    """A buy-in or top-up whose wallet -> escrow transfer may or may not have landed. Written
+    to the store (durably) before the transfer is made, dropped once its outcome is applied,
+    so no snapshot ever holds both the intent and its seat or chips. A restarted table makes
+    the transfer again under the same key: the ledger returns the original if it had landed,
+    else it lands now or is refused; either way seats and escrow agree."""
+
+    key: str
+    kind: str  # "buy_in" (seats the player) or "top_up" (adds to their stack)
+    player_id: int
+    seat: int
+    amount: int
+    post_to_enter: bool = False  # buy_in: post a big blind to be dealt in at once
+
+
 class TableState(msgspec.Struct, kw_only=True):
     """Everything durable about a table (the snapshot, runtime and store alike)."""
 
@@ -68,6 +83,9 @@ class TableState(msgspec.Struct, kw_only=True):
     wait_list: list[int] = []
     watchers: list[int] = []
     owed: list[EscrowDebit] = []  # paid in order by the SettleOwed message
+    # Bound: one. A table handles one message at a time and resolves its funding in it; only
+    # a crash in between leaves one here, for started() to resolve.
+    funding: list[Funding] = []
     histories: list[HandRecord] = []  # finished hands not written yet (first write wins)
     # seat -> (player id, wall-clock ms until which it is theirs): the wait list's first
     # player, told with seat_available. Bounded by the seats.

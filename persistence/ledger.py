@@ -208,7 +208,7 @@ def day_of(ms: int) -> int:
     return ms // DAY_MS
 
 
-_ACCOUNT = "id, kind, owner, balance, reserved, may_go_negative"
+ACCOUNT_COLUMNS = "id, kind, owner, balance, reserved, may_go_negative"
 _TRANSFER = (
     "id, idempotency_key, kind, debit_kind, debit_owner, credit_kind, credit_owner, amount,"
     " state, memo, created_at_ms, updated_at_ms, content_hash, debit_account_id,"
@@ -216,7 +216,8 @@ _TRANSFER = (
 )
 
 
-def _account(row: Row) -> LedgerAccount:
+def account_from_row(row: Row) -> LedgerAccount:
+    """A ``LedgerAccount`` from a row selected as ``ACCOUNT_COLUMNS``."""
     return LedgerAccount(
         id=int(row[0]), kind=row[1], owner=row[2], balance=int(row[3]), reserved=int(row[4]),
         may_go_negative=bool(row[5]),
@@ -231,7 +232,7 @@ def _transfer(row: Row) -> TransferRecord:
     )  # fmt: skip
 
 
-def _validate(req: TransferRequest) -> None:
+def validate(req: TransferRequest) -> None:
     if not req.key or len(req.key) > IDEMPOTENCY_KEY_CHARS_MAX:
         raise ValueError(f"idempotency key must be 1-{IDEMPOTENCY_KEY_CHARS_MAX} characters")
     if len(req.memo) > MEMO_CHARS_MAX:
@@ -300,7 +301,7 @@ def _lock_accounts(
         for r in rows
         if r[6] is not None and (r[7], r[8], r[9]) != (None, None, None)
     }
-    return _Locked({a.ref: a for a in map(_account, rows)}, limits, rows[0][10])
+    return _Locked({a.ref: a for a in map(account_from_row, rows)}, limits, rows[0][10])
 
 
 def _player_states(
@@ -351,7 +352,7 @@ def transfer(
     Round trips: lock (with limits and the key check), insert (the trigger moves the
     balances), and for players with limits, their totals read and written.
     """
-    _validate(req)
+    validate(req)
     content_hash = req.content_hash()
     locked = yield from _lock_accounts((req.debit, req.credit), req.key, negative_kinds, now_ms)
     if locked.seen_hash is not None:
@@ -430,10 +431,10 @@ def get_transfer(transfer_id: int) -> Work[TransferRecord | None]:
 
 def get_account(ref: AccountRef) -> Work[LedgerAccount | None]:
     rows = yield Query(
-        f"SELECT {_ACCOUNT} FROM ledger_accounts WHERE kind = $1 AND owner = $2",
+        f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE kind = $1 AND owner = $2",
         (ref.kind, ref.owner),
     )
-    return _account(rows[0]) if rows else None
+    return account_from_row(rows[0]) if rows else None
 
 
 def history(ref: AccountRef, before_id: int | None, limit: int) -> Work[list[TransferRecord]]:

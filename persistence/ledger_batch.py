@@ -19,7 +19,7 @@ result), so it is bounded by the number of callers; a batch holds at most ``batc
 from __future__ import annotations
 
 import collections
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import final
 
@@ -36,13 +36,18 @@ from persistence.work import Query, Work, WorkFactory
 
 TRANSFER_BATCH_ITEMS_MAX = 64
 
-Item = tuple[TransferRequest, frozenset[str], TransferCheck]
+TransferItem = tuple[TransferRequest, frozenset[str], TransferCheck]
 Runner = Callable[
     [WorkFactory[list[TransferOutcome | Exception]]], Awaitable[list[TransferOutcome | Exception]]
 ]
+# A backend's shortcut for a transfer that has a batch to itself (ledger_single.py); None
+# means "not this one": the batcher runs the full unit of work.
+SingleRunner = Callable[[TransferItem, int], Awaitable[TransferOutcome | None]]
 
 
-def transfer_batch(items: list[Item], now_ms: int) -> Work[list[TransferOutcome | Exception]]:
+def transfer_batch(
+    items: list[TransferItem], now_ms: int
+) -> Work[list[TransferOutcome | Exception]]:
     """Run several transfers in one transaction; a refused one yields its exception only."""
     if len(items) > 1:
         yield _lock_in_id_order(sorted({ref for r, _, _ in items for ref in (r.debit, r.credit)}))
@@ -81,7 +86,7 @@ def _lock_in_id_order(refs: list[AccountRef]) -> Query:
 class _Slot:
     __slots__ = ("done", "error", "item", "outcome", "taken")
 
-    def __init__(self, item: Item) -> None:
+    def __init__(self, item: TransferItem) -> None:
         self.item = item
         self.taken = False
         self.done = False
@@ -103,8 +108,13 @@ class TransferBatcher:
         run: Runner,
         clock_ms: Callable[[], int],
         batch_items_max: int = TRANSFER_BATCH_ITEMS_MAX,
+        *,
+        single: SingleRunner | None = None,
+        moved: Callable[[Iterable[AccountRef]], None] = lambda refs: None,
     ) -> None:
         self._run = run
+        self._single = single
+        self._moved = moved  # told which accounts a full unit of work moved
         self._clock_ms = clock_ms
         self.batch_items_max = batch_items_max
         self._waiting: collections.deque[_Slot] = collections.deque()
@@ -114,6 +124,7 @@ class TransferBatcher:
         self.lock = trio.Lock()
         self.batches = 0  # metrics: batches run and transfers in them
         self.batched_transfers = 0
+        self.single_transfers = 0  # applied by the backend's shortcut
 
     async def transfer(
         self, request: TransferRequest, negative_kinds: frozenset[str], check: TransferCheck
@@ -151,6 +162,17 @@ class TransferBatcher:
 
     async def _run_and_deliver(self, batch: list[_Slot]) -> None:
         items = [slot.item for slot in batch]
+        if len(batch) == 1 and self._single is not None:
+            try:
+                outcome = await self._single(items[0], self._clock_ms())
+            except Exception as failed:
+                batch[0].finish(failed)
+                return
+            if outcome is not None:
+                self.single_transfers += 1
+                batch[0].finish(outcome)
+                return
+        self._moved(ref for r, _, _ in items for ref in (r.debit, r.credit))
         try:
             results = await self._run(partial(transfer_batch, items, self._clock_ms()))
         except Exception as failed:

@@ -11,14 +11,18 @@ start of the unit, a bounded number of times.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar, final
 
 import asyncpg
 import trio
 import trio_asyncio
 
+from persistence.ledger import AccountRef, TransferOutcome
+from persistence.ledger_batch import TransferItem
+from persistence.ledger_single import AccountCache, transfer_if_unchanged
 from persistence.metrics import db_timer
 from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
 from persistence.store import Clock, Store
@@ -58,13 +62,18 @@ class PostgresStore(Store):
         # session, say) does not see trio-asyncio's context variable, yet may use the store.
         self._loop = loop
         self.retries = 0  # units rerun after a deadlock or serialization failure (a metric)
+        # Accounts as last seen, for transfers in one round trip (a hint: see ledger_single.py).
+        self.account_cache = AccountCache()
 
     async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
+        return await self._run(work, read_only, transaction=not read_only)
+
+    async def _run(self, work: WorkFactory[T], read_only: bool, *, transaction: bool) -> T:
         attempt = 0
         while True:
             try:
                 with db_timer("postgres", read_only).time():
-                    result: T = await self._loop.run_aio_coroutine(self._run_aio(work, read_only))
+                    result: T = await self._loop.run_aio_coroutine(self._run_aio(work, transaction))
                 return result
             except _RETRYABLE:
                 attempt += 1
@@ -72,12 +81,26 @@ class PostgresStore(Store):
                 if attempt > RETRIES_MAX:
                     raise
 
-    async def _run_aio(self, work: WorkFactory[T], read_only: bool) -> T:
+    async def _run_aio(self, work: WorkFactory[T], transaction: bool) -> T:
         async with self._pool.acquire() as conn:
-            if read_only:  # autocommit: BEGIN and COMMIT would triple a lookup's round trips
+            if not transaction:  # autocommit: BEGIN and COMMIT would triple a lookup's trips
                 return await _drive(conn, work)
             async with conn.transaction():
                 return await _drive(conn, work)
+
+    async def _transfer_in_one_statement(
+        self, item: TransferItem, now_ms: int
+    ) -> TransferOutcome | None:
+        # No transaction around it: its one write is a single statement (ledger_single.py).
+        request, _, check = item
+        return await self._run(
+            partial(transfer_if_unchanged, request, now_ms, check, self.account_cache),
+            read_only=False,
+            transaction=False,
+        )
+
+    def _ledger_moved(self, refs: Iterable[AccountRef]) -> None:
+        self.account_cache.forget(refs)
 
     async def migrate(self) -> list[int]:
         result: list[int] = await self._loop.run_aio_coroutine(self._migrate_aio())

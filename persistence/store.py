@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -35,7 +35,7 @@ from persistence.ledger import (
     TransferRecord,
     TransferRequest,
 )
-from persistence.ledger_batch import TransferBatcher
+from persistence.ledger_batch import TransferBatcher, TransferItem
 from persistence.migrations import Dialect
 from persistence.snapshots import Snapshot, SnapshotConflict
 from persistence.work import Query, Work, WorkFactory
@@ -60,7 +60,9 @@ class Store(ABC):
 
     def __init__(self, clock_ms: Clock) -> None:
         self.clock_ms = clock_ms
-        self.transfers = TransferBatcher(self.run, clock_ms)
+        self.transfers = TransferBatcher(
+            self.run, clock_ms, single=self._transfer_in_one_statement, moved=self._ledger_moved
+        )
 
     @abstractmethod
     async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
@@ -73,6 +75,16 @@ class Store(ABC):
     @abstractmethod
     async def migrate(self) -> list[int]:
         """Apply pending migrations; return the versions applied now."""
+
+    async def _transfer_in_one_statement(
+        self, item: TransferItem, now_ms: int
+    ) -> TransferOutcome | None:
+        """A backend's shortcut for a lone transfer; None: run the full unit of work."""
+        return None
+
+    def _ledger_moved(self, refs: Iterable[AccountRef]) -> None:
+        """A full unit of work is about to move these accounts (the shortcut's cache hint)."""
+        return None
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -207,9 +219,12 @@ class Store(ABC):
         self, transfer_id: int, action: PendingAction, hook: ResolveHook
     ) -> ResolveOutcome:
         async with self.transfers.lock:  # never alongside a batch: see ledger_batch.py
-            return await self.run(
+            outcome = await self.run(
                 partial(ledger.resolve_pending, transfer_id, action, self.clock_ms(), hook)
             )
+        if isinstance(outcome, ledger.Resolved):
+            self._ledger_moved((outcome.record.debit, outcome.record.credit))
+        return outcome
 
     async def ledger_account(self, ref: AccountRef) -> LedgerAccount | None:
         return await self.run(partial(ledger.get_account, ref), read_only=True)

@@ -270,6 +270,19 @@ async def test_daily_loss_limit_counts_buy_ins_net_of_cash_outs(
     await w.buy_in("b4", alice, "table:3", 500)
 
 
+async def test_a_limit_set_during_the_day_counts_what_that_day_already_spent(
+    store: Store, w: Wallet
+) -> None:
+    alice = await funded(store, w, "alice", 10_000)
+    await w.buy_in("b0", alice, "table:1", 100)
+    await w.buy_in("b1", alice, "table:1", 300)  # the escrow exists now: a plain transfer
+    await w.set_limits(alice, PlayerLimits(daily_loss_max=500))
+    with pytest.raises(LimitExceeded) as raised:
+        await w.buy_in("b2", alice, "table:1", 101)
+    assert (raised.value.used, raised.value.maximum) == (400, 500)
+    await w.buy_in("b3", alice, "table:1", 100)
+
+
 async def test_table_buy_in_maximum(store: Store, w: Wallet) -> None:
     alice = await funded(store, w, "alice", 10_000)
     await w.set_limits(alice, PlayerLimits(table_buy_in_max=1000))

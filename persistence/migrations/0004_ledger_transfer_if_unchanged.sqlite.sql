@@ -1,0 +1,5 @@
+-- Tablium schema, version 4 (SQLite): nothing to do.
+--
+-- PostgreSQL gains ledger_transfer_if_unchanged(), which applies a transfer in one round trip
+-- (see the .postgres.sql file). SQLite has no round trips to save: a unit of work runs in
+-- process, with writers serialized, so transfers keep the full unit of work here.

@@ -7,7 +7,7 @@ and ``None`` means no qualifying low.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Final
 
@@ -26,10 +26,9 @@ _LOW_RANK: Final[tuple[int, ...]] = tuple(
 _LOW_NAMES: Final = {1: "A", 2: "2", 3: "3", 4: "4", 5: "5", 6: "6", 7: "7", 8: "8"}
 
 
-def high_value(cards: Sequence[Card]) -> int:
-    """The eval7 value of the best five of 5..7 cards (higher is better)."""
-    value: int = _evaluate(cards)
-    return value
+# The eval7 value of the best five of 5..7 cards (higher is better): eval7's own function,
+# bound without a wrapper (settling a showdown calls it once per player).
+high_value: Final[Callable[[Sequence[Card]], int]] = _evaluate
 
 
 def holdem_high(hole: list[Card], board: list[Card]) -> int:

@@ -51,6 +51,12 @@ _SHOWDOWN: Final = Phase.SHOWDOWN
 # Frozen events are safe to share: one per seat, built once, saves an allocation per decision.
 _ACTION_REQUESTED: Final = tuple(ActionRequested(seat=seat) for seat in range(SEATS_MAX))
 _SHOWDOWN_REQUESTED: Final = tuple(ShowdownRequested(seat=seat) for seat in range(SEATS_MAX))
+# _CLOCKWISE[n][start]: the n positions in turn from ``start`` (``start == n`` wraps to 0),
+# precomputed so the search for the next player to act is one loop over a tuple.
+_CLOCKWISE: Final = tuple(
+    tuple(tuple((start + i) % n for i in range(n)) if n else () for start in range(n + 1))
+    for n in range(SEATS_MAX + 1)
+)
 
 
 class HandFlow:
@@ -204,23 +210,16 @@ class HandFlow:
         if can_act > 1:
             folded = self._folded
             all_in = self._all_in
-            bets = self._bets
             acted_at = self._acted_at
             high = self._high
-            n = self._n
-            pos = start if start < n else 0
-            for _ in range(n):
-                if (
-                    not folded[pos]
-                    and not all_in[pos]
-                    and (acted_at[pos] == NOT_ACTED or bets[pos] < high)
-                ):
+            # Owing a decision is "not acted, or below the bet". A player who acted and is
+            # not all-in has exactly the bet they acted at (acted_at == bets), and NOT_ACTED
+            # (-1) is below every bet, so one comparison says it.
+            for pos in _CLOCKWISE[self._n][start]:
+                if acted_at[pos] < high and not folded[pos] and not all_in[pos]:
                     self._actor = pos
                     events.append(_ACTION_REQUESTED[self._seats[pos]])
                     return
-                pos += 1
-                if pos == n:
-                    pos = 0
         elif can_act == 1:
             # Alone with chips: only a bet to match needs an answer (nobody could call a
             # raise, and there is nothing to check for).
@@ -285,15 +284,12 @@ class HandFlow:
         """The highest bet above the second-highest comes back to its owner (who is then no
         longer all-in: the chips are behind again)."""
         bets = self._bets
-        top = second = 0
-        top_pos = -1
-        for pos, bet in enumerate(bets):
-            if bet > top:
-                second = top
-                top = bet
-                top_pos = pos
-            elif bet > second:
-                second = bet
+        # Builtins instead of a loop: this runs at the end of every betting round.
+        top = max(bets)
+        if top == 0 or bets.count(top) > 1:
+            return  # nothing bet, or the top bet was called
+        top_pos = bets.index(top)
+        second = max(bets[:top_pos] + bets[top_pos + 1 :])
         if top > second:
             refund = top - second
             bets[top_pos] = second
@@ -310,8 +306,11 @@ class HandFlow:
         if self._all_in_count == 0:
             # Nobody live is all-in, so every live player has put in the same: one pot
             # (build_pots would say the same, at several times the cost every street).
-            live_seats = tuple([seats[p] for p in range(self._n) if not folded[p]])
-            return (PotView(amount=sum(self._committed) + self._dead, eligible=live_seats),)
+            if self._live_count == self._n:
+                live_seats = seats
+            else:
+                live_seats = tuple([seats[p] for p in range(self._n) if not folded[p]])
+            return (PotView(sum(self._committed) + self._dead, live_seats),)
         live = [not f for f in folded]
         return tuple(
             [
@@ -325,7 +324,7 @@ class HandFlow:
         drawn = self._deck.draw(count) if run else self._deck.draw(BURN_CARDS + count)[BURN_CARDS:]
         board.extend(drawn)
         street = STREET_OF_BOARD[len(board)]
-        events.append(BoardDealt(street=street, cards=tuple([c.code for c in drawn]), run=run))
+        events.append(BoardDealt(street, tuple([c.code for c in drawn]), run))
 
     def _second_run_fits(self) -> bool:
         """Run it twice is offered only with board cards to come and a deck that holds

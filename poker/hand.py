@@ -97,6 +97,7 @@ _DO_FOLD: Final = Decision.FOLD
 _DO_MUCK: Final = Decision.MUCK
 _DO_SHOW: Final = Decision.SHOW
 _FIXED_LIMIT: Final = Limit.FIXED_LIMIT
+_NO_LIMIT: Final = Limit.NO_LIMIT
 _LIVE: Final = Placement.LIVE
 _NOT_STARTED: Final = Phase.NOT_STARTED
 _OVER: Final = Phase.OVER
@@ -134,9 +135,17 @@ class Hand(HandFlow):
             if by_seat[setup.seat] is not None:
                 raise InvalidSetup("two players in one seat")
             by_seat[setup.seat] = setup
-        ordered = [s for s in by_seat[button + 1 :] + by_seat[: button + 1] if s is not None]
-        self._seats = tuple([s.seat for s in ordered])
-        self._pos_of = {seat: pos for pos, seat in enumerate(self._seats)}
+        # One comprehension, transposed by zip(): each comprehension is a call in 3.11.
+        seat_ids, player_ids, posts, starting = zip(
+            *[
+                (s.seat, s.player_id, s.posts, s.stack)
+                for s in by_seat[button + 1 :] + by_seat[: button + 1]
+                if s is not None
+            ],
+            strict=True,
+        )
+        self._seats = seat_ids
+        self._pos_of = {seat: pos for pos, seat in enumerate(seat_ids)}
         needed = n * config.variant.hole_cards + BOARD_CARDS + 3 * BURN_CARDS
         if deck.remaining < needed:
             raise InvalidSetup(f"the deck holds {deck.remaining} cards, a deal needs {needed}")
@@ -145,9 +154,9 @@ class Hand(HandFlow):
         self._n = n
         self._button = button
         self._deck = deck
-        self._player_ids = tuple([s.player_id for s in ordered])
-        self._posts = tuple([s.posts for s in ordered])
-        self._starting = tuple([s.stack for s in ordered])
+        self._player_ids = player_ids
+        self._posts = posts
+        self._starting = starting
         if blinds is None:
             # Heads-up the button (position 1, last) posts the small blind (live rule 153).
             self._sb_pos, self._bb_pos = (1, 0) if n == 2 else (0, 1)
@@ -160,7 +169,7 @@ class Hand(HandFlow):
                 raise InvalidSetup("one seat cannot post both blinds")
             self._sb_pos = -1 if blinds.small is None else self._pos_of[blinds.small]
             self._bb_pos = self._pos_of[blinds.big]
-        self._stacks = list(self._starting)
+        self._stacks = list(starting)
         self._bets = [0] * n
         self._committed = [0] * n
         self._dead = 0
@@ -285,27 +294,37 @@ class Hand(HandFlow):
             return _NO_ACTIONS
         seat = self._seats[pos]
         phase = self._phase
-        if phase is _SHOWDOWN:
-            return LegalActions(seat=seat, show=True, muck=True)
-        if phase is _RUN_IT_TWICE:
+        if phase is not _BETTING:
+            if phase is _SHOWDOWN:
+                return LegalActions(seat=seat, show=True, muck=True)
             return LegalActions(seat=seat, run_it_twice=True)
-        to_call = self._high - self._bets[pos]
+        high = self._high
+        bet = self._bets[pos]
         stack = self._stacks[pos]
-        bounds = self._raise_bounds(pos)
+        to_call = high - bet
+        if self._limit is _NO_LIMIT:
+            # ``_raise_bounds`` inlined for no-limit, the hot path (same rules, same order).
+            bounds: tuple[int, int] | None = None
+            if bet + stack > high and self._live_count - self._all_in_count >= 2:
+                acted_at = self._acted_at[pos]
+                raise_size = self._raise_size
+                if acted_at == NOT_ACTED or high - acted_at >= raise_size:
+                    min_to = high + raise_size
+                    all_in_to = bet + stack
+                    bounds = (min_to if min_to < all_in_to else all_in_to), all_in_to
+        else:
+            bounds = self._raise_bounds(pos)
+        # Positional fields (seat, fold, check, call, min_raise_to, max_raise_to): the
+        # hottest record of the engine, built once per decision.
+        if bounds is None:
+            if to_call > 0:
+                return LegalActions(seat, True, False, to_call if to_call < stack else stack)
+            return LegalActions(seat, False, True)
         if to_call > 0:
             return LegalActions(
-                seat=seat,
-                fold=True,
-                call=to_call if to_call < stack else stack,
-                min_raise_to=None if bounds is None else bounds[0],
-                max_raise_to=None if bounds is None else bounds[1],
+                seat, True, False, to_call if to_call < stack else stack, bounds[0], bounds[1]
             )
-        return LegalActions(
-            seat=seat,
-            check=True,
-            min_raise_to=None if bounds is None else bounds[0],
-            max_raise_to=None if bounds is None else bounds[1],
-        )
+        return LegalActions(seat, False, True, None, bounds[0], bounds[1])
 
     # ------------------------------------------------------------------ start
 
@@ -384,6 +403,14 @@ class Hand(HandFlow):
         except KeyError:
             raise UnknownSeat(f"seat {seat} is not dealt in") from None
 
+    def _betting_turn(self, seat: int, decision: Decision) -> int:
+        """The position of ``seat`` if it is to make a betting decision now (the hot path:
+        one lookup and two comparisons), else raises as ``_check_turn`` does."""
+        pos = self._pos_of.get(seat, -1)
+        if pos == self._actor and pos >= 0 and self._phase is _BETTING:
+            return pos
+        return self._check_turn(seat, decision)
+
     def _check_turn(self, seat: int, decision: Decision) -> int:
         pos = self._pos_of.get(seat, -1)
         if pos == self._actor and pos >= 0 and decision in PHASE_ACTIONS[self._phase]:
@@ -402,21 +429,23 @@ class Hand(HandFlow):
     # ------------------------------------------------------------------ fold
 
     def verify_fold(self, seat: int) -> None:
-        pos = self._check_turn(seat, _DO_FOLD)
+        self._verified_fold(seat)
+
+    def _verified_fold(self, seat: int) -> int:
+        """``verify_fold``, returning the position (the do-path needs it)."""
+        pos = self._betting_turn(seat, _DO_FOLD)
         if self._bets[pos] >= self._high:
             raise CannotFold("nothing to call: check instead")
+        return pos
 
     def can_fold(self, seat: int) -> bool:
         return _can(self.verify_fold, seat)
 
     def fold(self, seat: int) -> list[Event]:
-        self.verify_fold(seat)
-        pos = self._pos_of[seat]
+        pos = self._verified_fold(seat)
         self._folded[pos] = True
         self._live_count -= 1
-        events: list[Event] = [
-            PlayerActed(seat=seat, action=_ACT_FOLD, amount=0, bet_to=self._bets[pos], all_in=False)
-        ]
+        events: list[Event] = [PlayerActed(seat, _ACT_FOLD, 0, self._bets[pos], False)]
         if self._live_count == 1:
             self._close_round(events)
         else:
@@ -426,40 +455,39 @@ class Hand(HandFlow):
     # ------------------------------------------------------------------ check or call
 
     def verify_check_or_call(self, seat: int) -> None:
-        self._check_turn(seat, _DO_CHECK_OR_CALL)
+        self._betting_turn(seat, _DO_CHECK_OR_CALL)
 
     def can_check_or_call(self, seat: int) -> bool:
         return _can(self.verify_check_or_call, seat)
 
     def check_or_call(self, seat: int) -> list[Event]:
-        pos = self._check_turn(seat, _DO_CHECK_OR_CALL)
+        # ``_betting_turn`` inlined: the engine's most common decision.
+        pos = self._pos_of.get(seat, -1)
+        if pos != self._actor or pos < 0 or self._phase is not _BETTING:
+            pos = self._check_turn(seat, _DO_CHECK_OR_CALL)  # raises: not this seat's turn
         high = self._high
-        to_call = high - self._bets[pos]
-        if to_call > 0:
-            added = self._take(pos, to_call)
-            self._bets[pos] += added
-            self._committed[pos] += added
-            kind = _ACT_CALL
-        else:
-            added = 0
-            kind = _ACT_CHECK
+        bet = self._bets[pos]
         self._acted_at[pos] = high
-        events: list[Event] = [
-            PlayerActed(
-                seat=seat,
-                action=kind,
-                amount=added,
-                bet_to=self._bets[pos],
-                all_in=self._all_in[pos],
-            )
-        ]
+        if high > bet:
+            added = self._take(pos, high - bet)
+            bet += added
+            self._bets[pos] = bet
+            self._committed[pos] += added
+            # PlayerActed's fields in order: seat, action, amount, bet_to, all_in.
+            events: list[Event] = [PlayerActed(seat, _ACT_CALL, added, bet, self._all_in[pos])]
+        else:
+            events = [PlayerActed(seat, _ACT_CHECK, 0, bet, False)]
         self._ask_next(pos + 1, events)
         return events
 
     # ------------------------------------------------------------------ bet or raise
 
     def verify_bet_or_raise_to(self, seat: int, amount: int) -> None:
-        pos = self._check_turn(seat, _DO_BET_OR_RAISE_TO)
+        self._verified_bet_or_raise_to(seat, amount)
+
+    def _verified_bet_or_raise_to(self, seat: int, amount: int) -> int:
+        """``verify_bet_or_raise_to``, returning the position (the do-path needs it)."""
+        pos = self._betting_turn(seat, _DO_BET_OR_RAISE_TO)
         if type(amount) is not int:  # not a float, not a bool: chips are whole numbers
             raise AmountNotAllowed(f"a bet is a whole number of chips, not {amount!r}")
         bounds = self._raise_bounds(pos)
@@ -472,13 +500,13 @@ class Hand(HandFlow):
             raise AmountTooSmall(f"the minimum is {low}")
         if amount > high:
             raise AmountTooLarge(f"the maximum is {high}")
+        return pos
 
     def can_bet_or_raise_to(self, seat: int, amount: int) -> bool:
         return _can(self.verify_bet_or_raise_to, seat, amount)
 
     def bet_or_raise_to(self, seat: int, amount: int) -> list[Event]:
-        self.verify_bet_or_raise_to(seat, amount)
-        pos = self._pos_of[seat]
+        pos = self._verified_bet_or_raise_to(seat, amount)
         previous_high = self._high
         added = self._take(pos, amount - self._bets[pos])
         self._bets[pos] = amount
@@ -495,11 +523,7 @@ class Hand(HandFlow):
         self._acted_at[pos] = amount
         self._aggressor = pos
         kind = _ACT_BET if previous_high == 0 else _ACT_RAISE
-        events: list[Event] = [
-            PlayerActed(
-                seat=seat, action=kind, amount=added, bet_to=amount, all_in=self._all_in[pos]
-            )
-        ]
+        events: list[Event] = [PlayerActed(seat, kind, added, amount, self._all_in[pos])]
         self._ask_next(pos + 1, events)
         return events
 

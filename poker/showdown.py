@@ -18,7 +18,7 @@ import msgspec
 from poker.cards import Card
 from poker.config import HandConfig
 from poker.errors import EngineInvariantBroken
-from poker.evaluation import describe_high, describe_low, holdem_high, omaha_high, omaha_low
+from poker.evaluation import describe_high, describe_low, high_value, omaha_high, omaha_low
 from poker.events import Event, PotAwarded, PotShare, RakeTaken
 from poker.pots import build_pots, rake_for, split_evenly, split_high_low, split_runs
 
@@ -90,8 +90,11 @@ def settle(
             PotResult(amount=amount, rake=rake, eligible=(seats[live[0]],), awards=tuple(awards))
         ], rake
     variant = config.variant
-    evaluate_high = omaha_high if variant.is_omaha else holdem_high
-    highs = [{p: evaluate_high(hole[p], board) for p in live} for board in boards]
+    if variant.is_omaha:
+        highs = [{p: omaha_high(hole[p], board) for p in live} for board in boards]
+    else:
+        # holdem_high inlined (eval7 on hole + board): one call per player saved.
+        highs = [{p: high_value(hole[p] + board) for p in live} for board in boards]
     lows: list[dict[int, int | None]] = []
     if variant.is_hi_lo:
         lows = [{p: omaha_low(hole[p], board) for p in live} for board in boards]
@@ -189,7 +192,7 @@ def _pay(
     for pos, won in zip(winners, amounts, strict=True):
         stacks[pos] += won
         seat = seats[pos]
-        awards.append(Award(run=run, share=share, seat=seat, amount=won))
-        events.append(
-            PotAwarded(pot_index=pot_index, run=run, share=share, seat=seat, amount=won, hand=hand)
-        )
+        # Positional: Award(run, share, seat, amount), PotAwarded(pot_index, run, share,
+        # seat, amount, hand), as declared.
+        awards.append(Award(run, share, seat, won))
+        events.append(PotAwarded(pot_index, run, share, seat, won, hand))

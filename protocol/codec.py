@@ -119,6 +119,26 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
+class _EncodedEvent(msgspec.Struct, frozen=True, tag_field="type", tag="event"):
+    """messages.Event with its body already encoded: the same fields in the same order, so
+    the same bytes (tests/protocol/test_codec.py proves it for every push body)."""
+
+    seq: int
+    body: msgspec.Raw
+
+
+def encode_body(body: msgspec.Struct) -> msgspec.Raw:
+    """A push body encoded once, to be wrapped by encode_event for each recipient."""
+    return msgspec.Raw(_encoder.encode(body))
+
+
+def encode_event(seq: int, body: msgspec.Raw) -> bytes:
+    """The frame of ``Event(seq=seq, body=<the body encode_body encoded>)``, byte for byte,
+    without encoding the body again: a table's broadcast is encoded once, not once per
+    recipient session."""
+    return _encoder.encode(_EncodedEvent(seq=seq, body=body))
+
+
 def _read_head(frame: bytes) -> tuple[str | None, int | None]:
     """The frame's type (if a string) and id (if a valid request id), when they can be read."""
     try:

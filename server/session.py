@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final, Protocol, final
 
-from protocol.codec import encode
-from protocol.messages import Event, PushBody, Role
+import msgspec
+
+from protocol.codec import encode_body, encode_event
+from protocol.messages import PushBody, Role
 
 
 class Outlet(Protocol):
@@ -72,8 +74,13 @@ class PlayerSession:
 
     def push(self, body: PushBody) -> int:
         """Number, buffer and (when attached) send one event; returns its seq."""
+        return self.push_encoded(encode_body(body))
+
+    def push_encoded(self, body: msgspec.Raw) -> int:
+        """push() of a body encoded once already (protocol.codec.encode_body), so that a
+        broadcast to many sessions encodes its body once; the frame's bytes are the same."""
         self.last_seq += 1
-        frame = encode(Event(seq=self.last_seq, body=body))
+        frame = encode_event(self.last_seq, body)
         self.replay.append((self.last_seq, frame))
         if len(self.replay) > self.replay_events_max:
             self.replay.popleft()

@@ -16,6 +16,8 @@ from protocol.codec import (
     ServerMessageDecoder,
     check_shape,
     encode,
+    encode_body,
+    encode_event,
 )
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.messages import (
@@ -34,6 +36,7 @@ from protocol.messages import (
     Ok,
     Ping,
     Pong,
+    PushBody,
     Register,
     Request,
     ServerMessage,
@@ -212,3 +215,61 @@ def test_invalid_utf8_in_the_type_tag_is_a_malformed_frame() -> None:
 )
 def test_unhashable_or_exotic_values_are_refused_not_crashed_on(frame: bytes) -> None:
     assert isinstance(refusal(frame).code, ErrorCode)
+
+
+# --- a broadcast's body is encoded once: the frames are the same bytes -----------------------
+
+
+def sample(info: msgspec.inspect.Type, variant: int) -> Any:
+    """A value of the type ``info`` describes, every optional field filled (``variant``
+    varies the numbers and strings), built from the schema so new push bodies are covered."""
+    mi = msgspec.inspect
+    if isinstance(info, mi.StructType):
+        fields = {f.encode_name: sample(f.type, variant + i) for i, f in enumerate(info.fields)}
+        return msgspec.convert(fields, info.cls)
+    if isinstance(info, mi.UnionType):
+        filled = [t for t in info.types if not isinstance(t, mi.NoneType)]
+        return sample(filled[variant % len(filled)], variant)
+    if isinstance(info, mi.LiteralType):
+        return info.values[variant % len(info.values)]
+    if isinstance(info, mi.TupleType):
+        return [sample(t, variant + i) for i, t in enumerate(info.item_types)]
+    if isinstance(info, (mi.ListType, mi.VarTupleType, mi.FrozenSetType)):
+        return [sample(info.item_type, variant + i) for i in range(1 + variant % 3)]
+    if isinstance(info, mi.IntType):
+        low = info.ge if info.ge is not None else (info.gt + 1 if info.gt is not None else 0)
+        high = info.le if info.le is not None else (info.lt - 1 if info.lt is not None else 2**31)
+        return min(high, low + 17 * variant + 1)
+    if isinstance(info, mi.StrType):
+        return ("s" + str(variant) * 8)[: info.max_length or 9]
+    if isinstance(info, mi.BoolType):
+        return variant % 2 == 0
+    if isinstance(info, mi.FloatType):
+        return 1.5 * variant
+    if isinstance(info, mi.DictType):
+        return {sample(info.key_type, variant): sample(info.value_type, variant + 1)}
+    raise AssertionError(f"sample(): no rule for {info!r}; add one")
+
+
+def _push_body_types() -> list[msgspec.inspect.StructType]:
+    info = msgspec.inspect.type_info(PushBody)
+    assert isinstance(info, msgspec.inspect.UnionType)
+    return [t for t in info.types if isinstance(t, msgspec.inspect.StructType)]
+
+
+@pytest.mark.parametrize("body_type", _push_body_types(), ids=lambda t: t.cls.__name__)
+def test_an_event_around_a_body_encoded_once_is_the_same_bytes(
+    body_type: msgspec.inspect.StructType,
+) -> None:
+    for variant in range(4):
+        body = sample(body_type, variant)
+        for seq in (1, 300, 2**40 + variant):
+            assert encode_event(seq, encode_body(body)) == encode(Event(seq=seq, body=body))
+
+
+def test_one_encoded_body_serves_many_sessions_with_their_own_seq() -> None:
+    body = Notice(code="maintenance", text="soon")
+    raw = encode_body(body)
+    frames = [encode_event(seq, raw) for seq in (1, 500, 2**40)]
+    assert frames == [encode(Event(seq=seq, body=body)) for seq in (1, 500, 2**40)]
+    assert ServerMessageDecoder().decode(frames[1]) == Event(seq=500, body=body)

@@ -48,6 +48,11 @@ class Settings:
     session_grace_s: int = 60  # a dropped session's seats and missed events are kept this long
     rate_burst_requests: int = 60  # per-session token bucket: burst ...
     rate_refill_per_s: int = 30  # ... and sustained requests per second
+    # Password hashes (register, login) that may wait for a hashing thread; past it logins get
+    # server_busy with retry_after_ms at once (services/passwords.py).
+    login_hashes_waiting_max: int = 32
+    # gc.freeze() after start-up and higher collection thresholds (server/commands/serve.py).
+    gc_tuning: bool = True
 
     @property
     def sqlite_path(self) -> Path:
@@ -145,6 +150,8 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "session_grace_s": _parse_count,
     "rate_burst_requests": _parse_count,
     "rate_refill_per_s": _parse_count,
+    "login_hashes_waiting_max": _parse_count,
+    "gc_tuning": _parse_bool,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 

@@ -49,6 +49,7 @@ from server.auth import TokenExpired, TokenInvalid
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from services.accounts import GUEST_NAME_PREFIX, AccountRefused
+from services.passwords import HashingAbandoned, HashingBusy
 
 if TYPE_CHECKING:
     from server.gateway import Gateway
@@ -267,6 +268,18 @@ class Connection:
         except SessionsFull:
             self._error(request.id, ErrorCode.SERVER_BUSY, "the server is full; retry later")
             return
+        except HashingBusy as exc:
+            # Admission control: a login storm gets a fast answer, not a queue that outgrows
+            # the login deadline. The client retries after retry_after_ms (plus jitter).
+            self._error(
+                request.id,
+                ErrorCode.SERVER_BUSY,
+                f"too many logins at once; retry after {exc.retry_after_ms} ms",
+                retry_after_ms=exc.retry_after_ms,
+            )
+            return
+        except HashingAbandoned:
+            return  # the peer has gone: nobody to answer
         if self.phase is not Phase.CLOSED:
             self.phase = next_phase
 
@@ -293,12 +306,21 @@ class Connection:
         )
 
     async def _register(self, request: Register) -> None:
-        account = await self.gateway.accounts.register(request.name, request.password)
+        account = await self.gateway.accounts.register(
+            request.name, request.password, still_wanted=self._peer_connected
+        )
         await self._start_session(request.id, account.name, _role(account.role), account.id)
 
     async def _login(self, request: Login) -> None:
-        account = await self.gateway.accounts.login(request.name, request.password)
+        account = await self.gateway.accounts.login(
+            request.name, request.password, still_wanted=self._peer_connected
+        )
         await self._start_session(request.id, account.name, _role(account.role), account.id)
+
+    def _peer_connected(self) -> bool:
+        """False once the websocket has closed or this connection is being stopped: a
+        queued password hash for it is then dropped instead of computed."""
+        return self.ws.closed is None and not self._cancel_scope.cancel_called
 
     async def _guest_login(self, request: GuestLogin) -> None:
         if not self.gateway.limits.guest_login:

@@ -14,6 +14,9 @@ Bounds and what happens at each (GatewayLimits holds the numbers):
 - connections per IP over connections_per_ip_max: refused at the handshake (HTTP 429).
 - outbound queue over outbound_queue_messages_max: the client does not read; closed 4003.
 - sessions over sessions_max: server_busy error on login.
+- password hashes waiting over login_hashes_waiting_max, or queued for longer than half of
+  auth_timeout_ms (services/passwords.py): register and login answer server_busy with
+  retry_after_ms at once; a queued hash whose connection has closed is dropped, not computed.
 - replay buffer over replay_events_max per session: oldest dropped; resume reports a gap.
 """
 
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Final, Protocol, final
 
+import msgspec
 import structlog
 import trio
 from prometheus_client.registry import REGISTRY, CollectorRegistry
@@ -37,7 +41,7 @@ from trio_websocket import (
 
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
 from persistence.store import Store
-from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder
+from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode_body
 from protocol.game import GameRequest
 from protocol.messages import (
     PushBody,
@@ -57,7 +61,7 @@ from server.session import (
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.wallet_requests import WalletRequests
 from services.accounts import Accounts, AccountStore
-from services.passwords import HashingCost, PasswordHasher
+from services.passwords import HASHES_WAITING_MAX, HashingCost, PasswordHasher
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.gateway")
@@ -79,6 +83,7 @@ class GatewayLimits:
     replay_events_max: int = 1024
     resume_grace_ms: int = 60_000
     sessions_max: int = 20_000
+    login_hashes_waiting_max: int = HASHES_WAITING_MAX
     frame_bytes_max: int = FRAME_BYTES_MAX
     frame_bytes_hard_max: int = FRAME_BYTES_HARD_MAX
     guest_login: bool = False
@@ -174,6 +179,9 @@ class Gateway:
         )
         self.decoder = RequestDecoder(frame_bytes_max=limits.frame_bytes_max)
         self._nursery = nursery
+        # deliver()'s one-entry cache: the last body pushed and its encoding.
+        self._last_body: PushBody | None = None
+        self._last_body_raw = msgspec.Raw(b"")
         self._connections_by_ip: collections.Counter[str] = collections.Counter()
         self.port = 0
         self.connections_open = 0
@@ -199,9 +207,18 @@ class Gateway:
 
     def deliver(self, player_id: int, body: PushBody) -> None:
         """PlayerChannel for the tables (actors/table_messages.py): push ``body`` to every
-        session of the player with this account id. Never blocks, never raises."""
-        for session in self.sessions.of_player_id(player_id):
-            session.push(body)
+        session of the player with this account id. Never blocks, never raises.
+
+        A table broadcasts by calling this once per player with the same body object, so the
+        body is encoded once and reused while the same object keeps coming (a one-entry
+        cache by identity; holding the object keeps its id from being reused)."""
+        sessions = self.sessions.of_player_id(player_id)
+        if not sessions:
+            return
+        if body is not self._last_body:
+            self._last_body, self._last_body_raw = body, encode_body(body)
+        for session in sessions:
+            session.push_encoded(self._last_body_raw)
 
     def push_to_session(self, session_id: str, body: PushBody) -> bool:
         session = self.sessions.get(session_id)
@@ -304,7 +321,16 @@ async def serve_gateway(
     gives the supervisor whose temporary children the session actors become, e.g.
     ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects."""
     limits = limits or GatewayLimits()
-    hasher = await trio.to_thread.run_sync(PasswordHasher, hashing or HashingCost())
+    # A login may wait for a hashing thread at most half its deadline (the rest is for the
+    # hash itself and the round trips); past that it gets server_busy at once.
+    hasher = await trio.to_thread.run_sync(
+        partial(
+            PasswordHasher,
+            hashing or HashingCost(),
+            limits.login_hashes_waiting_max,
+            wait_ms_max=limits.auth_timeout_ms // 2,
+        )
+    )
     accounts = Accounts(accounts_store, hasher)
     # The wallet needs the full store (the ledger), not just accounts.
     wallet = Wallet(accounts_store) if isinstance(accounts_store, Store) else None
@@ -371,6 +397,7 @@ async def run_gateway(
         resume_grace_ms=settings.session_grace_s * 1000,
         rate_burst_requests=settings.rate_burst_requests,
         rate_refill_per_s=settings.rate_refill_per_s,
+        login_hashes_waiting_max=settings.login_hashes_waiting_max,
     )
     await serve_gateway(
         store,

@@ -11,6 +11,9 @@ Names (labels):
 - ``tablium_gateway_errors_total{code}``: error frames sent, by protocol error code.
 - ``tablium_gateway_closes_total{code}``: connections closed, by websocket close code.
 - ``tablium_gateway_session_crashes_total``: connection actors that died of a server bug.
+- ``tablium_password_hashes_waiting``: password hashes queued for a hashing thread.
+- ``tablium_password_hashes_refused_total``: logins answered server_busy (hashing queue full).
+- ``tablium_password_hashes_abandoned_total``: queued hashes dropped (their connection closed).
 """
 
 from __future__ import annotations
@@ -82,6 +85,22 @@ class GatewayMetricsCollector(Collector):
             "tablium_gateway_session_crashes",
             "Connection actors that died of a server bug.",
             value=sum(g.session_crashes for g in gateways),
+        )
+        hashers = [g.accounts.hasher for g in gateways]
+        yield GaugeMetricFamily(
+            "tablium_password_hashes_waiting",
+            "Password hashes queued for a hashing thread.",
+            value=sum(h.waiting for h in hashers),
+        )
+        yield CounterMetricFamily(
+            "tablium_password_hashes_refused",
+            "Logins answered server_busy because the hashing queue was full.",
+            value=sum(h.refused for h in hashers),
+        )
+        yield CounterMetricFamily(
+            "tablium_password_hashes_abandoned",
+            "Queued password hashes dropped because their connection closed.",
+            value=sum(h.abandoned for h in hashers),
         )
 
 

@@ -7,6 +7,7 @@ whose ``code`` is the protocol error code; the gateway turns them into error fra
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final, Protocol, final
 
 from persistence.accounts import Account, AccountExists
@@ -88,19 +89,37 @@ class Accounts:
         self._store = store
         self._hasher = hasher
 
-    async def register(self, name: str, password: str, role: Role = "player") -> Account:
+    @property
+    def hasher(self) -> PasswordHasher:
+        """The password hasher (its queue figures are metrics)."""
+        return self._hasher
+
+    async def register(
+        self,
+        name: str,
+        password: str,
+        role: Role = "player",
+        still_wanted: Callable[[], bool] | None = None,
+    ) -> Account:
+        """Raises AccountRefused for the client's mistakes, and the hasher's HashingBusy
+        (queue full: nothing done) or HashingAbandoned (``still_wanted()`` turned false)."""
         verify_name(name)
         verify_password(password)
-        password_hash = await self._hasher.hash(password)
+        password_hash = await self._hasher.hash(password, still_wanted)
         try:
             return await self._store.create_account(name, password_hash, role)
         except AccountExists:
             raise NameTaken(f"the name {name!r} is taken") from None
 
-    async def login(self, name: str, password: str) -> Account:
+    async def login(
+        self, name: str, password: str, still_wanted: Callable[[], bool] | None = None
+    ) -> Account:
+        """Raises as register() does."""
         account = await self._store.get_account_by_name(name)
         # Unknown name and wrong password take the same time and give the same answer.
-        matches = await self._hasher.verify(account.password_hash if account else None, password)
+        matches = await self._hasher.verify(
+            account.password_hash if account else None, password, still_wanted
+        )
         if account is None or not matches:
             raise BadCredentials("unknown name or wrong password")
         if account.banned:

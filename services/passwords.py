@@ -1,20 +1,41 @@
-"""Password hashing (argon2id), off the event loop.
+"""Password hashing (argon2id), off the event loop, with admission control.
 
 Hashing is slow and blocking on purpose, so it runs in worker threads, at most
 HASHING_THREADS_MAX at a time; other logins wait their turn instead of each taking a thread
 (and 64 MiB) of their own.
+
+The wait is bounded twice: at most ``waiting_max`` hashes may wait for a thread
+(HASHES_WAITING_MAX by default; the ``login_hashes_waiting_max`` setting), and a hash is not
+queued when the queue ahead of it should take longer than ``wait_ms_max`` to drain (the
+gateway passes half its login deadline; hash times are a running mean, and they grow when the
+cores are busy with play). Overflow policy: refuse at once with
+HashingBusy, which carries how long the queue should take to drain (``retry_after_ms``), so a
+login storm gets fast ``server_busy`` answers instead of a queue that grows past the gateway's
+login deadline and times every login out. A waiting hash whose requester has gone (its
+connection closed) is dropped when its turn comes, not computed.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, final
+from typing import Final, TypeVar, final
 
 import argon2
 import trio
 
 HASHING_THREADS_MAX: Final = 2  # the machine's cores; more threads only queue in the kernel
+# About two seconds of queue at ~10 hashes a second: well inside the 5 s login deadline.
+HASHES_WAITING_MAX: Final = 32
+RETRY_AFTER_MS_MIN: Final = 100
+RETRY_AFTER_MS_MAX: Final = 10_000
+# Weight of the newest hash in the running mean of hash times (retry_after_ms estimates).
+_HASH_TIME_WEIGHT: Final = 0.2
+
+T = TypeVar("T")
 
 
 @final
@@ -31,29 +52,85 @@ class HashingCost:
 CHEAP_HASHING_FOR_TESTS: Final = HashingCost(time_cost=1, memory_kib=1024, parallelism=1)
 
 
+class HashingBusy(Exception):
+    """``waiting_max`` hashes wait already: nothing was queued. Our limit, not the client's
+    fault: the gateway answers ``server_busy`` with ``retry_after_ms``."""
+
+    def __init__(self, retry_after_ms: int) -> None:
+        super().__init__(f"password hashing is saturated; retry after {retry_after_ms} ms")
+        self.retry_after_ms = retry_after_ms
+
+
+class HashingAbandoned(Exception):
+    """The requester went away while its hash waited; the hash was not computed."""
+
+
 @final
 class PasswordHasher:
-    """argon2id hashing off the event loop, at most HASHING_THREADS_MAX hashes at once."""
+    """argon2id hashing off the event loop: at most HASHING_THREADS_MAX hashes at once and at
+    most ``waiting_max`` waiting (beyond that: HashingBusy)."""
 
-    def __init__(self, cost: HashingCost = HashingCost()) -> None:
+    def __init__(
+        self,
+        cost: HashingCost = HashingCost(),
+        waiting_max: int = HASHES_WAITING_MAX,
+        hash_s_estimate: float | None = None,
+        wait_ms_max: int | None = None,
+    ) -> None:
+        """``hash_s_estimate`` seeds the running mean of hash times behind retry_after_ms
+        (None: the time of the first hash, made here); ``wait_ms_max`` (None: no bound by
+        time) refuses a hash whose expected wait is longer."""
+        if waiting_max < 0:
+            raise ValueError(f"waiting_max must be >= 0, got {waiting_max}")
         self._hasher = argon2.PasswordHasher(
             time_cost=cost.time_cost,
             memory_cost=cost.memory_kib,
             parallelism=cost.parallelism,
             type=argon2.Type.ID,
         )
+        self.waiting_max: Final = waiting_max
+        self.wait_ms_max: Final = wait_ms_max
         self._limiter = trio.CapacityLimiter(HASHING_THREADS_MAX)
+        # Invariant: 0 <= waiting <= waiting_max (hashes queued for a thread, not running).
+        self.waiting = 0
+        self.refused = 0  # HashingBusy raised (metrics)
+        self.abandoned = 0  # waiting hashes dropped because their requester left (metrics)
         # Verifying against this when a name is unknown makes "no such player" take as long
         # as "wrong password", so response times do not reveal which names exist.
+        started = time.perf_counter()
         self._decoy_hash = self._hasher.hash(secrets.token_hex(16))
+        self._hash_s_mean = (
+            time.perf_counter() - started if hash_s_estimate is None else hash_s_estimate
+        )
 
-    async def hash(self, password: str) -> str:
-        return await trio.to_thread.run_sync(self._hasher.hash, password, limiter=self._limiter)
+    @property
+    def running(self) -> int:
+        """Hashes holding a thread now (at most HASHING_THREADS_MAX)."""
+        return int(self._limiter.borrowed_tokens)
 
-    async def verify(self, password_hash: str | None, password: str) -> bool:
-        """True if ``password`` matches; ``None`` (no such account) spends the same time."""
+    def drain_ms(self) -> float:
+        """How long the hashes running and waiting now should take to finish."""
+        return 1000 * self._hash_s_mean * (self.waiting + self.running) / HASHING_THREADS_MAX
 
-        def check() -> bool:
+    def retry_after_ms(self) -> int:
+        """drain_ms(), clamped to [RETRY_AFTER_MS_MIN, RETRY_AFTER_MS_MAX]."""
+        return max(RETRY_AFTER_MS_MIN, min(RETRY_AFTER_MS_MAX, math.ceil(self.drain_ms())))
+
+    async def hash(self, password: str, still_wanted: Callable[[], bool] | None = None) -> str:
+        """The argon2id hash of ``password``. Raises HashingBusy when the queue is full, and
+        HashingAbandoned when ``still_wanted()`` is false by the time a thread is free."""
+        return await self._run(self._hasher.hash, password, still_wanted)
+
+    async def verify(
+        self,
+        password_hash: str | None,
+        password: str,
+        still_wanted: Callable[[], bool] | None = None,
+    ) -> bool:
+        """True if ``password`` matches; ``None`` (no such account) spends the same time.
+        Raises HashingBusy and HashingAbandoned as hash() does."""
+
+        def check(password: str) -> bool:
             try:
                 return self._hasher.verify(password_hash or self._decoy_hash, password) and (
                     password_hash is not None
@@ -61,4 +138,41 @@ class PasswordHasher:
             except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
                 return False
 
-        return await trio.to_thread.run_sync(check, limiter=self._limiter)
+        return await self._run(check, password, still_wanted)
+
+    async def _run(
+        self,
+        work: Callable[[str], T],
+        password: str,
+        still_wanted: Callable[[], bool] | None,
+    ) -> T:
+        try:
+            # A free thread (a released token goes straight to the first waiter, so this
+            # never jumps the queue).
+            self._limiter.acquire_nowait()
+        except trio.WouldBlock:
+            if self.waiting >= self.waiting_max or (
+                self.wait_ms_max is not None and self.drain_ms() >= self.wait_ms_max
+            ):
+                self.refused += 1
+                raise HashingBusy(self.retry_after_ms()) from None
+            self.waiting += 1
+            try:
+                await self._limiter.acquire()  # cancellable: a cancelled waiter leaves
+            finally:
+                self.waiting -= 1
+        try:
+            if still_wanted is not None and not still_wanted():
+                self.abandoned += 1
+                raise HashingAbandoned("the requester left before its turn")
+
+            def timed() -> tuple[T, float]:
+                started = time.perf_counter()
+                result = work(password)
+                return result, time.perf_counter() - started
+
+            result, took_s = await trio.to_thread.run_sync(timed)
+            self._hash_s_mean += _HASH_TIME_WEIGHT * (took_s - self._hash_s_mean)
+            return result
+        finally:
+            self._limiter.release()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 
 import jwt
 import pytest
+import trio
+import trio.testing
 
 from server.auth import (
     CLOCK_SKEW_LEEWAY_S,
@@ -17,7 +20,15 @@ from server.auth import (
     TokenInvalid,
     TokenSigner,
 )
-from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
+from services.passwords import (
+    CHEAP_HASHING_FOR_TESTS,
+    HASHING_THREADS_MAX,
+    RETRY_AFTER_MS_MAX,
+    RETRY_AFTER_MS_MIN,
+    HashingAbandoned,
+    HashingBusy,
+    PasswordHasher,
+)
 
 SECRET = "s" * 64
 signer = TokenSigner(SECRET)
@@ -131,3 +142,134 @@ async def test_an_unknown_account_never_verifies() -> None:
     hasher = PasswordHasher(CHEAP_HASHING_FOR_TESTS)
     assert not await hasher.verify(None, "anything")
     assert not await hasher.verify("not-a-hash", "anything")
+
+
+# --- admission control: the hashing queue is bounded -------------------------------------------
+
+
+class BlockedHashing:
+    """Stands in for argon2 in a hasher: every hash blocks its thread until released, so a
+    test can fill the threads and the queue deterministically."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.hashed: list[str] = []
+
+    def hash(self, password: str) -> str:
+        self.release.wait(timeout=10)
+        self.hashed.append(password)
+        return "$argon2id$stand-in"
+
+    def verify(self, _stored: str, password: str) -> bool:
+        self.hash(password)
+        return False
+
+
+def blocked_hasher(waiting_max: int) -> tuple[PasswordHasher, BlockedHashing]:
+    hasher = PasswordHasher(CHEAP_HASHING_FOR_TESTS, waiting_max=waiting_max, hash_s_estimate=0.25)
+    blocked = BlockedHashing()
+    hasher._hasher = blocked  # type: ignore[assignment]  # the argon2 object, replaced
+    return hasher, blocked
+
+
+async def settle() -> None:
+    """Until every task here is blocked: hashing in a (held) thread, or queued for one."""
+    await trio.testing.wait_all_tasks_blocked()
+
+
+async def test_a_hash_past_the_waiting_bound_is_refused_at_once_with_a_retry_hint(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    hasher, blocked = blocked_hasher(waiting_max=2)
+    async with trio.open_nursery() as nursery:
+        for n in range(HASHING_THREADS_MAX + 2):  # both threads busy, two waiting
+            nursery.start_soon(hasher.hash, f"password-{n}")
+        await settle()
+        assert hasher.running == HASHING_THREADS_MAX and hasher.waiting == 2
+        started = trio.current_time()
+        with pytest.raises(HashingBusy) as refused:
+            await hasher.hash("one-too-many")
+        assert trio.current_time() == started  # answered without waiting
+        assert RETRY_AFTER_MS_MIN <= refused.value.retry_after_ms <= RETRY_AFTER_MS_MAX
+        assert hasher.refused == 1 and hasher.waiting == 2
+        blocked.release.set()
+    # The refused one was never hashed; everyone admitted was.
+    assert sorted(blocked.hashed) == [f"password-{n}" for n in range(4)]
+    assert hasher.waiting == 0
+
+
+async def test_the_retry_hint_grows_with_the_queue() -> None:
+    hasher, blocked = blocked_hasher(waiting_max=8)
+    hints: list[int] = []
+    async with trio.open_nursery() as nursery:
+        for n in range(HASHING_THREADS_MAX + 8):
+            nursery.start_soon(hasher.hash, f"password-{n}")
+            await settle()
+            assert hasher.waiting == max(0, n + 1 - HASHING_THREADS_MAX)
+            hints.append(hasher.retry_after_ms())
+        blocked.release.set()
+    assert hints == sorted(hints) and hints[-1] > hints[0]
+
+
+async def test_a_queued_hash_whose_requester_left_is_dropped_not_computed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    hasher, blocked = blocked_hasher(waiting_max=4)
+    connected = {"left": True, "stays": True}
+    outcomes: dict[str, str] = {}
+
+    async def log_in(who: str) -> None:
+        try:
+            await hasher.verify(None, who, still_wanted=lambda: connected[who])
+            outcomes[who] = "hashed"
+        except HashingAbandoned:
+            outcomes[who] = "abandoned"
+
+    async with trio.open_nursery() as nursery:
+        for n in range(HASHING_THREADS_MAX):
+            nursery.start_soon(hasher.hash, f"busy-{n}")
+        await settle()
+        nursery.start_soon(log_in, "left")
+        await settle()  # "left" queues first
+        nursery.start_soon(log_in, "stays")
+        await settle()
+        assert hasher.running == HASHING_THREADS_MAX and hasher.waiting == 2
+        connected["left"] = False  # its connection closed while it waited
+        blocked.release.set()
+    assert outcomes == {"left": "abandoned", "stays": "hashed"}
+    assert "left" not in blocked.hashed and hasher.abandoned == 1
+
+
+async def test_a_cancelled_waiter_leaves_the_queue(autojump_clock: trio.testing.MockClock) -> None:
+    hasher, blocked = blocked_hasher(waiting_max=1)
+    async with trio.open_nursery() as nursery:
+        for n in range(HASHING_THREADS_MAX):
+            nursery.start_soon(hasher.hash, f"busy-{n}")
+        await settle()
+        with trio.move_on_after(1):  # e.g. the gateway's login deadline
+            await hasher.hash("gives-up")
+        assert hasher.waiting == 0
+        blocked.release.set()
+        assert await hasher.hash("next") == "$argon2id$stand-in"  # the slot is free again
+    assert "gives-up" not in blocked.hashed
+
+
+async def test_a_hash_that_would_wait_past_the_time_bound_is_refused(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    blocked = BlockedHashing()
+    bounded = PasswordHasher(  # 250 ms a hash, two threads
+        CHEAP_HASHING_FOR_TESTS, waiting_max=100, hash_s_estimate=0.25, wait_ms_max=1000
+    )
+    bounded._hasher = blocked  # type: ignore[assignment]
+    async with trio.open_nursery() as nursery:
+        # Running 2 and waiting 6: 8 x 250 ms / 2 threads = 1000 ms to drain, the bound.
+        for n in range(HASHING_THREADS_MAX + 6):
+            nursery.start_soon(bounded.hash, f"password-{n}")
+        await settle()
+        assert bounded.drain_ms() == 1000
+        with pytest.raises(HashingBusy) as refused:
+            await bounded.hash("too-late")
+        assert refused.value.retry_after_ms == 1000
+        blocked.release.set()
+    assert "too-late" not in blocked.hashed and bounded.refused == 1

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from pathlib import Path
 
+import argon2
 import jwt
 import pytest
 import trio
 import trio.lowlevel
+import trio.testing
 from trio.testing import MockClock
 from trio_websocket import ConnectionRejected, open_websocket_url
 
@@ -381,3 +385,79 @@ async def test_registration_and_login_over_the_gateway_on_postgresql(
                 await client.login("pg_gateway_alice", "not the password")
             assert info.value.code == ErrorCode.BAD_CREDENTIALS
             assert (await client.login("PG_Gateway_Alice", PASSWORD)).player == "pg_gateway_alice"
+
+
+class HeldHashing:
+    """Stands in for argon2 behind the gateway: each hash holds its thread until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.hashed: list[str] = []
+
+    def hash(self, password: str) -> str:
+        self.release.wait(timeout=10)
+        self.hashed.append(password)
+        return CHEAP_HASHER.hash(password)
+
+    def verify(self, stored: str, password: str) -> bool:
+        self.release.wait(timeout=10)
+        self.hashed.append(password)
+        return CHEAP_HASHER.verify(stored, password)
+
+
+CHEAP_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+async def test_logins_past_the_hashing_queue_get_server_busy_with_a_retry_hint_at_once(
+    tmp_path: Path,
+) -> None:
+    limits = GatewayLimits(login_hashes_waiting_max=1)
+    async with (
+        running_gateway(tmp_path, limits=limits) as gateway,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        held = HeldHashing()
+        gateway.accounts.hasher._hasher = held  # type: ignore[assignment]
+        sockets = [await stack.enter_async_context(open_websocket_url(gateway.url)) for _ in "1234"]
+        for n, ws in enumerate(sockets[:3]):  # two hashing, one waiting
+            await say_hello(ws)
+            register = Register(id=n, name=f"early{n}", password=f"pw-{n}" * 3)
+            await ws.send_message(encode(register))
+        await trio.testing.wait_all_tasks_blocked()
+        assert gateway.accounts.hasher.waiting == 1
+        await say_hello(sockets[3])
+        late = Register(id=9, name="late", password=PASSWORD)
+        refused = await error_of(await exchange(sockets[3], encode(late)), ErrorCode.SERVER_BUSY)
+        assert refused.id == 9 and refused.retry_after_ms is not None
+        assert refused.retry_after_ms > 0
+        held.release.set()
+        for ws in sockets[:3]:
+            assert isinstance(decode(await ws.get_message()), LoggedIn)
+        # The refusal changed nothing: the same request now succeeds.
+        reply = await exchange(sockets[3], encode(Register(id=10, name="late", password=PASSWORD)))
+        assert isinstance(reply, LoggedIn)
+    assert PASSWORD in held.hashed and len(held.hashed) == 4
+
+
+async def test_a_queued_login_whose_connection_closed_is_not_hashed(tmp_path: Path) -> None:
+    limits = GatewayLimits(login_hashes_waiting_max=4)
+    async with (
+        running_gateway(tmp_path, limits=limits) as gateway,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        hasher = gateway.accounts.hasher
+        held = HeldHashing()
+        hasher._hasher = held  # type: ignore[assignment]
+        sockets = [await stack.enter_async_context(open_websocket_url(gateway.url)) for _ in "123"]
+        for n, ws in enumerate(sockets):
+            await say_hello(ws)
+            await ws.send_message(encode(Register(id=n, name=f"user{n}", password=f"pw-{n}" * 3)))
+        await trio.testing.wait_all_tasks_blocked()
+        assert hasher.waiting == 1
+        await sockets[2].aclose()  # the one waiting gives up
+        await trio.testing.wait_all_tasks_blocked()
+        held.release.set()
+        for ws in sockets[:2]:
+            assert isinstance(decode(await ws.get_message()), LoggedIn)
+        assert hasher.abandoned == 1
+    assert sorted(held.hashed) == ["pw-0pw-0pw-0", "pw-1pw-1pw-1"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 from trio_websocket import open_websocket_url
 
-from protocol.codec import encode
-from protocol.messages import Authenticate, Error, LoggedIn, Logout, Notice, Register
+import server.gateway
+from protocol.client import open_client
+from protocol.codec import encode, encode_body
+from protocol.messages import Authenticate, Error, Event, LoggedIn, Logout, Notice, Register
 from server.session import (
     LoggedOutSessions,
     PlayerSession,
@@ -88,3 +91,35 @@ async def test_a_token_cannot_reopen_a_logged_out_session(tmp_path: Path) -> Non
             refused = await exchange(ws, encode(Authenticate(id=4, token=reply.token)))
             assert isinstance(refused, Error) and refused.code == "token_invalid"
             assert len(gateway.sessions) == 0
+
+
+async def test_a_broadcast_body_is_encoded_once_for_all_its_recipients(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[object] = []
+
+    def counting_encode_body(body: msgspec.Struct) -> msgspec.Raw:
+        encoded.append(body)
+        return encode_body(body)
+
+    monkeypatch.setattr(server.gateway, "encode_body", counting_encode_body)
+    async with (
+        running_gateway(tmp_path) as gateway,
+        open_client(gateway.url) as alice,
+        open_client(gateway.url) as bob,
+    ):
+        await alice.register("alice", PASSWORD)
+        await bob.register("bob", PASSWORD)
+        await alice.ping()  # bob's and alice's sessions exist
+        ids = [gateway.sessions.of_player(name)[0].player_id for name in ("alice", "bob")]
+        assert None not in ids
+        first = Notice(code="table", text="a broadcast")
+        second = Notice(code="table", text="the next one")
+        for body in (first, second):
+            for player_id in ids:
+                assert player_id is not None
+                gateway.deliver(player_id, body)
+        for client in (alice, bob):
+            events = [await client.next_event(), await client.next_event()]
+            assert [e.body for e in events if isinstance(e, Event)] == [first, second]
+    assert encoded == [first, second]

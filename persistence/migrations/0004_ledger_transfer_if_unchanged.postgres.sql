@@ -7,9 +7,9 @@
 -- says why: 'changed' (here are the current values: check again), or 'locked_path' (the key is
 -- taken, a player has limits, an account is missing: the caller runs the full transaction).
 --
--- Order matters: the accounts are locked first, in id order like every other ledger write (so
--- nothing deadlocks), and only then is the key looked up, in a statement of its own (a fresh
--- snapshot): a concurrent transfer with the same key that held these locks is seen as taken.
+-- The accounts are locked in id order, like every other ledger write, so nothing deadlocks. A
+-- key already taken is left to the full transaction (a retry or a conflict, as it decides):
+-- the insert's ON CONFLICT finds it, committed or not, without a lookup of its own.
 
 CREATE FUNCTION ledger_transfer_if_unchanged(
     p_key TEXT, p_content_hash TEXT, p_kind TEXT, p_debit_id BIGINT, p_credit_id BIGINT,
@@ -27,11 +27,14 @@ DECLARE
     c ledger_accounts%ROWTYPE;
     new_id BIGINT;
 BEGIN
-    PERFORM 1 FROM ledger_accounts WHERE id IN (p_debit_id, p_credit_id) ORDER BY id FOR UPDATE;
-    SELECT * INTO d FROM ledger_accounts WHERE id = p_debit_id;
-    SELECT * INTO c FROM ledger_accounts WHERE id = p_credit_id;
+    IF p_debit_id < p_credit_id THEN
+        SELECT * INTO d FROM ledger_accounts WHERE id = p_debit_id FOR UPDATE;
+        SELECT * INTO c FROM ledger_accounts WHERE id = p_credit_id FOR UPDATE;
+    ELSE
+        SELECT * INTO c FROM ledger_accounts WHERE id = p_credit_id FOR UPDATE;
+        SELECT * INTO d FROM ledger_accounts WHERE id = p_debit_id FOR UPDATE;
+    END IF;
     IF d.id IS NULL OR c.id IS NULL
-        OR EXISTS (SELECT 1 FROM ledger_transfers WHERE idempotency_key = p_key)
         OR EXISTS (SELECT 1 FROM player_limits l WHERE l.player_id IN (d.player_id, c.player_id)
             AND (l.daily_deposit_max IS NOT NULL OR l.daily_loss_max IS NOT NULL
                  OR l.table_buy_in_max IS NOT NULL))
@@ -47,7 +50,6 @@ BEGIN
             c.reserved;
         RETURN;
     END IF;
-    -- ON CONFLICT: a transfer with this key between other accounts committed after our look.
     INSERT INTO ledger_transfers (idempotency_key, content_hash, kind, debit_account_id,
         credit_account_id, debit_kind, debit_owner, credit_kind, credit_owner, amount, state,
         memo, created_at_ms, updated_at_ms)
@@ -60,11 +62,14 @@ BEGIN
             c.reserved;
         RETURN;
     END IF;
-    INSERT INTO player_daily_totals (player_id, day, deposited, net_loss)
-        SELECT * FROM unnest(p_total_players, p_total_days, p_total_deposited, p_total_net_loss)
-        ON CONFLICT (player_id, day) DO UPDATE SET
-            deposited = player_daily_totals.deposited + excluded.deposited,
-            net_loss = player_daily_totals.net_loss + excluded.net_loss;
+    IF cardinality(p_total_players) > 0 THEN
+        INSERT INTO player_daily_totals (player_id, day, deposited, net_loss)
+            SELECT * FROM unnest(p_total_players, p_total_days, p_total_deposited,
+                p_total_net_loss)
+            ON CONFLICT (player_id, day) DO UPDATE SET
+                deposited = player_daily_totals.deposited + excluded.deposited,
+                net_loss = player_daily_totals.net_loss + excluded.net_loss;
+    END IF;
     -- The values after the trigger moved the amounts: the caller's next transfer starts here.
     RETURN QUERY SELECT 'applied', new_id, a.balance, a.reserved, b.balance, b.reserved
         FROM ledger_accounts a, ledger_accounts b WHERE a.id = d.id AND b.id = c.id;

@@ -41,8 +41,12 @@ class PotShare(StrEnum):
     LOW = "low"
 
 
-class Event(msgspec.Struct, frozen=True, tag=True):
-    """Base of every hand event."""
+class Event(msgspec.Struct, frozen=True, tag=True, gc=False):
+    """Base of every hand event.
+
+    ``gc=False`` (inherited): events hold only numbers, strings and tuples of them, so they
+    can never be part of a reference cycle; untracked, each costs ~20% less to build.
+    """
 
 
 class HandStarted(Event, frozen=True, tag=True):
@@ -96,7 +100,7 @@ class UncalledBetReturned(Event, frozen=True, tag=True):
     amount: int
 
 
-class PotView(msgspec.Struct, frozen=True):
+class PotView(msgspec.Struct, frozen=True, gc=False):
     amount: int
     eligible: tuple[int, ...]  # seats that can win it
 

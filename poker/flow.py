@@ -242,7 +242,7 @@ class HandFlow:
         self._return_uncalled_bet(events)
         n = self._n
         self._bets = [0] * n
-        events.append(PotsUpdated(pots=self._pot_views()))
+        events.append(PotsUpdated(self._pot_views()))
         if self._live_count == 1:
             self._finish(events)
             return
@@ -399,4 +399,4 @@ class HandFlow:
         self._actor = -1
         if sum(self._stacks) + self._rake != sum(self._starting):
             raise EngineInvariantBroken("chips not conserved at the end of the hand")
-        events.append(HandEnded(seats=self._seats, stacks=tuple(self._stacks), rake=self._rake))
+        events.append(HandEnded(self._seats, tuple(self._stacks), self._rake))

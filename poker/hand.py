@@ -302,29 +302,26 @@ class Hand(HandFlow):
         bet = self._bets[pos]
         stack = self._stacks[pos]
         to_call = high - bet
+        facing_bet = to_call > 0
+        call = (to_call if to_call < stack else stack) if facing_bet else None
+        # Positional fields (seat, fold, check, call, min_raise_to, max_raise_to): the
+        # hottest record of the engine, built once per decision.
         if self._limit is _NO_LIMIT:
             # ``_raise_bounds`` inlined for no-limit, the hot path (same rules, same order).
-            bounds: tuple[int, int] | None = None
-            if bet + stack > high and self._live_count - self._all_in_count >= 2:
+            all_in_to = bet + stack
+            if all_in_to > high and self._live_count - self._all_in_count >= 2:
                 acted_at = self._acted_at[pos]
                 raise_size = self._raise_size
                 if acted_at == NOT_ACTED or high - acted_at >= raise_size:
                     min_to = high + raise_size
-                    all_in_to = bet + stack
-                    bounds = (min_to if min_to < all_in_to else all_in_to), all_in_to
-        else:
-            bounds = self._raise_bounds(pos)
-        # Positional fields (seat, fold, check, call, min_raise_to, max_raise_to): the
-        # hottest record of the engine, built once per decision.
+                    if min_to > all_in_to:
+                        min_to = all_in_to
+                    return LegalActions(seat, facing_bet, not facing_bet, call, min_to, all_in_to)
+            return LegalActions(seat, facing_bet, not facing_bet, call)
+        bounds = self._raise_bounds(pos)
         if bounds is None:
-            if to_call > 0:
-                return LegalActions(seat, True, False, to_call if to_call < stack else stack)
-            return LegalActions(seat, False, True)
-        if to_call > 0:
-            return LegalActions(
-                seat, True, False, to_call if to_call < stack else stack, bounds[0], bounds[1]
-            )
-        return LegalActions(seat, False, True, None, bounds[0], bounds[1])
+            return LegalActions(seat, facing_bet, not facing_bet, call)
+        return LegalActions(seat, facing_bet, not facing_bet, call, bounds[0], bounds[1])
 
     # ------------------------------------------------------------------ start
 
@@ -390,10 +387,11 @@ class Hand(HandFlow):
         codes = [card.code for card in drawn]
         seats = self._seats
         hole = self._hole
+        append = events.append
         for pos in range(n):
             # One card at a time around the table: a player's cards are every n-th card.
             hole[pos] = drawn[pos::n]
-            events.append(HoleCardsDealt(seat=seats[pos], cards=tuple(codes[pos::n])))
+            append(HoleCardsDealt(seats[pos], tuple(codes[pos::n])))
 
     # ------------------------------------------------------------------ turn checks
 

@@ -1,5 +1,7 @@
 """Settling a finished hand: pots, rake, hand values, splits, odd chips, run it twice.
 
+Pots are awarded in reverse order of formation, the last side pot first (WSOP live rule 149);
+``PotResult`` lists and ``pot_index`` still number them main pot first (0 = main).
 Rake comes off each pot (main pot first) before it is split, in basis points rounded down,
 until the hand's cap is used up; nothing is taken when no flop was dealt and the table plays
 "no flop, no drop". A pot run twice is halved (odd chip to the first run); in hi/lo each half
@@ -28,21 +30,23 @@ _HIGH: Final = PotShare.HIGH
 _LOW: Final = PotShare.LOW
 
 
-class Award(msgspec.Struct, frozen=True, array_like=True):
+# gc=False on the result records: numbers, strings and tuples of frozen records, never in a
+# reference cycle; untracked, they are cheaper to build at the end of every hand.
+class Award(msgspec.Struct, frozen=True, array_like=True, gc=False):
     run: int
     share: PotShare
     seat: int
     amount: int
 
 
-class PotResult(msgspec.Struct, frozen=True):
+class PotResult(msgspec.Struct, frozen=True, gc=False):
     amount: int  # before rake
     rake: int
     eligible: tuple[int, ...]
     awards: tuple[Award, ...]
 
 
-class HandResult(msgspec.Struct, frozen=True):
+class HandResult(msgspec.Struct, frozen=True, gc=False):
     seats: tuple[int, ...]
     starting_stacks: tuple[int, ...]
     stacks: tuple[int, ...]  # finishing, in the order of ``seats``
@@ -98,16 +102,23 @@ def settle(
     lows: list[dict[int, int | None]] = []
     if variant.is_hi_lo:
         lows = [{p: omaha_low(hole[p], board) for p in live} for board in boards]
-    rake_total = 0
-    results: list[PotResult] = []
-    for index, (amount, eligible) in enumerate(build_pots(committed, contenders, dead)):
+    pots = build_pots(committed, contenders, dead)
+    # The rake comes off main pot first (the cap runs out on the side pots: our decision)...
+    rakes: list[int] = []
+    for index, (amount, eligible) in enumerate(pots):
         if not eligible:
             raise EngineInvariantBroken(f"pot {index} of {amount} has nobody to win it")
         rake = rake_for(amount, rake_bp, cap_left) if rake_bp else 0
+        if cap_left is not None:
+            cap_left -= rake
+        rakes.append(rake)
+    # ...but the pots are awarded in reverse order of formation, the last side pot first
+    # (WSOP live rule 149); each pot's RakeTaken comes just before its awards.
+    results: list[PotResult] = []  # built last pot first, reversed at the end
+    for index in range(len(pots) - 1, -1, -1):
+        amount, eligible = pots[index]
+        rake = rakes[index]
         if rake:
-            rake_total += rake
-            if cap_left is not None:
-                cap_left -= rake
             events.append(RakeTaken(pot_index=index, amount=rake))
         rest = amount - rake
         awards = []
@@ -128,7 +139,8 @@ def settle(
                 awards=tuple(awards),
             )
         )
-    return results, rake_total
+    results.reverse()
+    return results, sum(rakes)
 
 
 def _split_share(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from poker import BlindSeats, CannotRaise, Hand, PotShare, ReturningPost, Variant
-from poker.events import HandShown, PotAwarded, PotsUpdated, UncalledBetReturned
+from poker.events import HandShown, PotAwarded, PotsUpdated, RakeTaken, UncalledBetReturned
 from tests.poker import deal, of_type, play_out
 
 
@@ -114,6 +114,41 @@ def test_rule_t74_equal_all_ins_share_one_pot_level() -> None:
     events += play_out(hand)
     awards = sorted((a.pot_index, a.seat, a.amount) for a in of_type(events, PotAwarded))
     assert awards == [(0, 0, 100), (0, 1, 100), (1, 2, 300)]
+
+
+def test_rule_l149_side_pots_are_awarded_last_formed_first() -> None:
+    # L149: "The side pots are split in reverse order of formation with the last side pot
+    # formed being split first." Three all-ins of different sizes make a main pot and two
+    # side pots; the awards come side pot 2, side pot 1, then the main pot. The rake (main
+    # pot first until the cap is used up) and every chip are as before: only the order moves.
+    hand, _ = deal(
+        [50, 120, 300, 300],
+        hole={0: "AsAd", 1: "KsKd", 2: "QsQd", 3: "JsJd"},
+        board="2c5d8h9s3c",
+        rake_bp=500,
+        rake_cap=12,
+    )
+    hand.bet_or_raise_to(2, 300)
+    hand.check_or_call(3)
+    hand.check_or_call(0)
+    events = hand.check_or_call(1)
+    pots = of_type(events, PotsUpdated)[0].pots
+    assert [pot.amount for pot in pots] == [200, 210, 360]
+    events += play_out(hand)
+    settlement = [
+        (type(e).__name__, e.pot_index) for e in events if isinstance(e, PotAwarded | RakeTaken)
+    ]
+    assert settlement == [
+        ("PotAwarded", 2),
+        ("RakeTaken", 1),
+        ("PotAwarded", 1),
+        ("RakeTaken", 0),
+        ("PotAwarded", 0),
+    ]
+    awards = [(a.pot_index, a.seat, a.amount) for a in of_type(events, PotAwarded)]
+    assert awards == [(2, 2, 360), (1, 1, 208), (0, 0, 190)]
+    assert [pot.rake for pot in hand.result.pots] == [10, 2, 0]  # main pot first
+    assert hand.result.stacks == (190, 208, 360, 0)
 
 
 def test_uncalled_bet_with_several_all_ins_returns_the_excess_over_the_second_highest() -> None:

@@ -289,16 +289,15 @@ class HandFlow:
         if top == 0 or bets.count(top) > 1:
             return  # nothing bet, or the top bet was called
         top_pos = bets.index(top)
-        second = max(bets[:top_pos] + bets[top_pos + 1 :])
-        if top > second:
-            refund = top - second
-            bets[top_pos] = second
-            self._committed[top_pos] -= refund
-            self._stacks[top_pos] += refund
-            if self._all_in[top_pos]:
-                self._all_in[top_pos] = False
-                self._all_in_count -= 1
-            events.append(UncalledBetReturned(seat=self._seats[top_pos], amount=refund))
+        second = max(bets[:top_pos] + bets[top_pos + 1 :])  # below top: it is unique
+        refund = top - second
+        bets[top_pos] = second
+        self._committed[top_pos] -= refund
+        self._stacks[top_pos] += refund
+        if self._all_in[top_pos]:
+            self._all_in[top_pos] = False
+            self._all_in_count -= 1
+        events.append(UncalledBetReturned(seat=self._seats[top_pos], amount=refund))
 
     def _pot_views(self) -> tuple[PotView, ...]:
         seats = self._seats

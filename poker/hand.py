@@ -474,7 +474,7 @@ class Hand(HandFlow):
             # PlayerActed's fields in order: seat, action, amount, bet_to, all_in.
             events: list[Event] = [PlayerActed(seat, _ACT_CALL, added, bet, self._all_in[pos])]
         else:
-            events = [PlayerActed(seat, _ACT_CHECK, 0, bet, False)]
+            events = [PlayerActed(seat, _ACT_CHECK, 0, bet, False)]  # an actor has chips
         self._ask_next(pos + 1, events)
         return events
 

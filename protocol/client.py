@@ -16,6 +16,7 @@ duplicate. This is the one module of protocol/ that does I/O.
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 import msgspec
 import trio
 from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection, wrap_client_stream
+from wsproto.utilities import LocalProtocolError
 
 from protocol.codec import SERVER_FRAME_BYTES_MAX, ServerMessageDecoder, encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
@@ -62,6 +64,11 @@ EVENTS_BUFFERED_MAX: Final = 4096  # overflow policy: stop reading (backpressure
 RECONNECT_ATTEMPTS_MAX: Final = 8
 RECONNECT_BACKOFF_FIRST_S: Final = 0.05
 RECONNECT_BACKOFF_MAX_S: Final = 2.0
+# Errors that say "not now": the request was not executed and may be sent again later.
+RETRYABLE_ERROR_CODES: Final = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.SERVER_BUSY})
+RETRY_DELAY_DEFAULT_MS: Final = 1000  # a retryable error without retry_after_ms
+RETRY_JITTER: Final = 0.5  # retry_delay_s: retry_after x [1, 1 + RETRY_JITTER x attempts)
+RETRY_DELAY_MAX_S: Final = 30.0  # retry_delay_s never asks for longer
 # The server closed on purpose: reconnecting would not help or would fight another device.
 _FINAL_CLOSE_CODES: Final = frozenset(
     {CloseCode.LOGGED_OUT, CloseCode.SESSION_REPLACED, CloseCode.AUTH_TIMEOUT}
@@ -82,6 +89,25 @@ class ServerError(ClientError):
         self.message = error.message
         self.retry_after_ms = error.retry_after_ms
         self.error = error
+
+    @property
+    def retryable(self) -> bool:
+        """True when the server did not execute the request and asks for a later retry
+        (``server_busy``, ``rate_limited``): wait retry_delay_s(...) and send it again."""
+        return self.code in RETRYABLE_ERROR_CODES
+
+
+def retry_delay_s(error: ServerError, attempt: int, rng: random.Random) -> float:
+    """How long to wait before retry number ``attempt`` (0 for the first) of a request the
+    server refused with a retryable error: its ``retry_after_ms`` (the server's estimate of
+    when it has room; RETRY_DELAY_DEFAULT_MS without one), times a random factor in
+    [1, 1 + RETRY_JITTER x (attempt + 1)), so that clients refused together come back spread
+    out, and more so each time they collide again; at most RETRY_DELAY_MAX_S. Callers bound
+    the number of attempts."""
+    base_ms = error.retry_after_ms if error.retry_after_ms is not None else RETRY_DELAY_DEFAULT_MS
+    spread = RETRY_JITTER * (1 + max(0, attempt))
+    delay_s = max(0, base_ms) * (1 + spread * rng.random()) / 1000
+    return min(RETRY_DELAY_MAX_S, delay_s)
 
 
 @final
@@ -161,9 +187,10 @@ class Client:
         """Open the websocket and say hello (raises ServerError version_unsupported)."""
         with trio.fail_after(CONNECT_TIMEOUT_S):
             stream = await trio.open_tcp_stream(self.host, self.port)
+            socket_nursery, handed_over = await self._nursery.start(self._host_socket, stream)
             try:
                 ws = await wrap_client_stream(
-                    self._nursery,
+                    socket_nursery,
                     stream,
                     self.host,
                     self.resource,
@@ -172,6 +199,8 @@ class Client:
             except HandshakeError as exc:
                 await stream.aclose()
                 raise ConnectionLost(f"websocket handshake failed: {exc}") from exc
+            finally:
+                handed_over.set()
         self._ws, self._stream = ws, stream
         self._nursery.start_soon(self._read, ws)
         reply = await self._call(Hello(id=0, versions=self.versions, client=self.client_name))
@@ -180,6 +209,25 @@ class Client:
         if self.token is None:
             self._ready.set()  # not logged in yet: requests may flow
         return reply
+
+    async def _host_socket(
+        self,
+        stream: trio.SocketStream,
+        task_status: trio.TaskStatus[tuple[trio.Nursery, trio.Event]] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Run one websocket's background task (trio-websocket's reader) in a nursery of our
+        own, so that what it raises can be judged here. wsproto raises LocalProtocolError
+        when the server pings while our close handshake is under way (a pong cannot be sent
+        in that state): the connection is ending anyway, so that counts as closed, like
+        ConnectionClosed, and does not escape to the caller."""
+        handed_over = trio.Event()  # keeps the nursery open until the reader is started
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(handed_over.wait)
+                task_status.started((nursery, handed_over))
+        except* LocalProtocolError:
+            with trio.CancelScope(shield=True):
+                await stream.aclose()
 
     async def aclose(self) -> None:
         self._closing = True

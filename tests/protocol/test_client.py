@@ -9,6 +9,8 @@ import pytest
 import trio
 from trio.testing import MockClock
 from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
+from wsproto import ConnectionType, WSConnection
+from wsproto import events as wsevents
 
 from protocol.client import ConnectionLost, RequestTimeout, open_client
 from protocol.codec import RequestDecoder, encode
@@ -98,4 +100,60 @@ async def test_a_request_in_flight_when_the_connection_drops_is_lost() -> None:
             with pytest.raises(ConnectionLost):
                 await client.request(Ping(id=0))
             assert client.close_code == CloseCode.GOING_AWAY
+        nursery.cancel_scope.cancel()
+
+
+# --- the server pings while we close -------------------------------------------------------
+
+
+async def pinging_while_closing_server(
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """A raw wsproto server: welcomes the client, and when the client starts its closing
+    handshake, sends a ping before answering the close (legal for a server; trio-websocket's
+    reader then cannot send the pong, and wsproto raises LocalProtocolError)."""
+    decoder = RequestDecoder()
+
+    async def serve(stream: trio.SocketStream) -> None:
+        ws = WSConnection(ConnectionType.SERVER)
+        async with stream:
+            while data := await stream.receive_some(65536):
+                ws.receive_data(data)
+                for event in ws.events():
+                    if isinstance(event, wsevents.Request):
+                        await stream.send_all(ws.send(wsevents.AcceptConnection()))
+                    elif isinstance(event, wsevents.BytesMessage):
+                        hello = decoder.decode(bytes(event.data))
+                        assert isinstance(hello, Hello)
+                        welcome = Welcome(
+                            id=hello.id,
+                            version=1,
+                            server="scripted",
+                            heartbeat_ms=15_000,
+                            frame_bytes_max=16_384,
+                            rate_burst_requests=60,
+                            rate_refill_per_s=30,
+                        )
+                        await stream.send_all(ws.send(wsevents.Message(data=encode(welcome))))
+                    elif isinstance(event, wsevents.CloseConnection):
+                        # wsproto will not send a ping now either: the frame by hand (FIN +
+                        # opcode 9, unmasked, then the length and payload).
+                        payload = b"still there?"
+                        await stream.send_all(bytes([0x89, len(payload)]) + payload)
+                        await stream.send_all(ws.send(event.response()))
+                        return
+
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    task_status.started(listeners[0].socket.getsockname()[1])
+    await trio.serve_listeners(serve, listeners)
+
+
+async def test_a_server_ping_during_our_closing_handshake_counts_as_a_close(
+    clock: MockClock,
+) -> None:
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(pinging_while_closing_server)
+        # Before the fix, wsproto's LocalProtocolError escaped open_client here.
+        async with open_client(f"ws://127.0.0.1:{port}", reconnect=False) as client:
+            assert client.welcome is not None and client.welcome.server == "scripted"
         nursery.cancel_scope.cancel()

@@ -95,8 +95,10 @@ class Bot:
         # next street can open on this seat before our act's reply arrives): acted on next.
         self._next_required: ActionRequired | None = None
 
-    async def log_in(self, client: Client) -> None:
-        started = trio.current_time()
+    async def log_in(self, client: Client, started: float | None = None) -> None:
+        """Register, or log in if the name exists. The login time runs from ``started`` (the
+        first attempt, when the runner retried after server_busy) to success."""
+        started = trio.current_time() if started is None else started
         try:
             await client.register(self.name, self.plan.password)
         except ServerError as exc:

@@ -19,10 +19,15 @@ from loadtest.bot import Bot, BotGaveUp, BotPlan
 from loadtest.funding import AdminFunder
 from loadtest.stats import Interval, Recorder
 from loadtest.strategies import strategy_for
-from protocol.client import Client, ClientError, ServerError, open_client
+from protocol.client import Client, ClientError, ServerError, open_client, retry_delay_s
 
 INTERVAL_S: Final = 1.0
 SETTLE_S: Final = 5.0  # after the run: time for bots to leave their tables and close
+# Logins the server refused as busy (server_busy, with retry_after_ms) are retried on a new
+# connection after retry_delay_s (the server's hint with a growing random spread). After this
+# many attempts, or when the next would start after the run's end, the bot gives up
+# (counted as login_gave_up; each refusal is counted as server_busy).
+LOGIN_ATTEMPTS_MAX: Final = 8
 
 
 @final
@@ -87,9 +92,49 @@ async def _report_every(
 async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
     await trio.sleep_until(start_at)
     recorder = bot.recorder
+    opened_client: list[Client] = []  # the last one, to read the server's close code
+    try:
+        first_attempt = trio.current_time()
+        for attempt in range(LOGIN_ATTEMPTS_MAX):
+            refusal = await _connect_and_play(bot, play_until, first_attempt, opened_client)
+            if refusal is None:
+                return
+            retry_in_s = retry_delay_s(refusal, attempt, bot.rng)
+            if attempt == LOGIN_ATTEMPTS_MAX - 1 or trio.current_time() + retry_in_s >= play_until:
+                recorder.error("login_gave_up")  # refused as busy until it had to stop
+                return
+            await trio.sleep(retry_in_s)  # with no connection open while we wait
+    except BotGaveUp as exc:
+        recorder.error(str(exc))
+    except ServerError as exc:
+        recorder.error(exc.code)
+    except (ClientError, OSError, trio.TooSlowError) as exc:
+        code = _failure_code(exc)
+        # A close code says why (4001: no login within the server's deadline).
+        close_code = opened_client[-1].close_code if opened_client else None
+        recorder.error(code if close_code is None else f"{code}_{close_code}")
+        recorder.current.lost += 1
+    except Exception as exc:
+        # A bot is what the swarm measures, not the swarm itself: whatever ends one bot is
+        # counted under its type and the run goes on; the report shows it.
+        recorder.error(f"crash_{type(exc).__name__}")
+        recorder.current.lost += 1
+    finally:
+        recorder.current.bots_finished += 1
+
+
+async def _connect_and_play(
+    bot: Bot,
+    play_until: float,
+    first_attempt: float,
+    opened_client: list[Client],
+) -> ServerError | None:
+    """One connection: log in, get chips, take a seat, play until ``play_until``, leave.
+    Returns the refusal when the login was refused with a retryable error (server_busy:
+    counted in the errors, and the caller retries later), else None."""
+    recorder = bot.recorder
     counted = False
     seated = False
-    opened_client: Client | None = None  # kept to read the server's close code on failure
     try:
         opened = trio.current_time()
         async with open_client(
@@ -97,9 +142,15 @@ async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
             client_name="tablium-swarm",
             request_timeout_s=bot.plan.request_timeout_s,
         ) as client:
-            opened_client = client
+            opened_client[:] = [client]
             recorder.current.connect.record_us(int((trio.current_time() - opened) * 1e6))
-            await bot.log_in(client)
+            try:
+                await bot.log_in(client, started=first_attempt)
+            except ServerError as exc:
+                if not exc.retryable:
+                    raise
+                recorder.error(exc.code)
+                return exc
             recorder.bots_connected += 1
             counted = True
             await bot.ensure_chips(client)
@@ -118,28 +169,12 @@ async def _run_bot(bot: Bot, start_at: float, play_until: float) -> None:
             seated = False
             with trio.move_on_after(SETTLE_S):
                 await bot.leave(client)
-    except BotGaveUp as exc:
-        recorder.error(str(exc))
-    except ServerError as exc:
-        recorder.error(exc.code)
-    except (ClientError, OSError, trio.TooSlowError) as exc:
-        code = _failure_code(exc)
-        # A close code says why (4001: no login within the server's deadline).
-        close_code = opened_client.close_code if opened_client is not None else None
-        recorder.error(code if close_code is None else f"{code}_{close_code}")
-        recorder.current.lost += 1
-    except Exception as exc:
-        # A bot is what the swarm measures, not the swarm itself: whatever ends one bot (e.g.
-        # trio-websocket's LocalProtocolError when a server ping crosses our closing
-        # handshake) is counted under its type and the run goes on; the report shows it.
-        recorder.error(f"crash_{type(exc).__name__}")
-        recorder.current.lost += 1
+        return None
     finally:
         if seated:
             recorder.bots_seated -= 1
         if counted:
             recorder.bots_connected -= 1
-        recorder.current.bots_finished += 1
 
 
 def _failure_code(exc: BaseException) -> str:

@@ -23,8 +23,14 @@ JWT_SECRET = "swarm-test-secret-" + "x" * 32
 
 
 @asynccontextmanager
-async def server(tmp_path: Path) -> AsyncIterator[Listening]:
-    settings = Settings(ws_port=0, admin_port=0, data_dir=tmp_path, jwt_secret=JWT_SECRET)
+async def server(tmp_path: Path, login_hashes_waiting_max: int = 32) -> AsyncIterator[Listening]:
+    settings = Settings(
+        ws_port=0,
+        admin_port=0,
+        data_dir=tmp_path,
+        jwt_secret=JWT_SECRET,
+        login_hashes_waiting_max=login_hashes_waiting_max,
+    )
     async with trio.open_nursery() as nursery:
         listening: Listening = await nursery.start(run_server, settings)
         yield listening
@@ -87,6 +93,35 @@ async def test_flaky_bots_drop_their_connection_and_resume_without_losing_a_bot(
     # A drop right at the end of the run may still be resuming when the bot stops.
     assert disconnects["reconnected"] >= disconnects["dropped_on_purpose"] - 6
     assert report["actions"] > 0
+
+
+async def test_bots_refused_as_busy_at_login_come_back_after_the_hint(
+    tmp_path: Path,
+) -> None:
+    # One login may wait for the hashing thread(s): the rest of a fast ramp is refused with
+    # server_busy and retry_after_ms, and comes back later on a new connection.
+    async with server(tmp_path, login_hashes_waiting_max=1) as listening:
+        options = SwarmOptions(
+            url=listening.ws_url,
+            bots=4,
+            ramp_s=0.1,
+            duration_s=3.0,
+            pace_s=0.0,
+            admin_url=listening.admin_url,
+            staff_token=staff_token(),
+        )
+        report = await run_swarm(options, progress=None)
+    errors = report["errors"]
+    # No login timed out (4001) or was lost: each was answered, busy or not.
+    assert set(errors) <= {"server_busy", "login_gave_up"} and errors["server_busy"] > 0
+    # Every bot either logged in or said why not; refused ones came back on new connections
+    # (how many make it before the run ends depends on how fast this machine hashes).
+    assert report["login"]["count"] + errors.get("login_gave_up", 0) == 4  # each said why
+    assert report["login"]["count"] >= 1
+    gave_up = errors.get("login_gave_up", 0)
+    assert report["connect"]["count"] == 4 + errors["server_busy"] - gave_up
+    refused = report["server_metrics"]["tablium_password_hashes_refused_total"]
+    assert sum(sample["value"] for sample in refused) == report["errors"]["server_busy"]
 
 
 async def test_bots_without_a_way_to_get_chips_give_up_and_say_why(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Password hashing (argon2id), off the event loop, with admission control.
 
 Hashing is slow and blocking on purpose, so it runs in worker threads, at most
-HASHING_THREADS_MAX at a time; other logins wait their turn instead of each taking a thread
-(and 64 MiB) of their own.
+HASHING_THREADS_MAX at a time (one core is left to the event loop); other logins wait their
+turn instead of each taking a thread (and 64 MiB) of their own.
 
 The wait is bounded twice: at most ``waiting_max`` hashes may wait for a thread
 (HASHES_WAITING_MAX by default; the ``login_hashes_waiting_max`` setting), and a hash is not
@@ -18,6 +18,7 @@ connection closed) is dropped when its turn comes, not computed.
 from __future__ import annotations
 
 import math
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -27,7 +28,10 @@ from typing import Final, TypeVar, final
 import argon2
 import trio
 
-HASHING_THREADS_MAX: Final = 2  # the machine's cores; more threads only queue in the kernel
+# Hashing threads: the machine's cores less one, which the event loop needs: with as many
+# hashing threads as cores, a login storm starved play (the swarm measured websocket handshakes
+# of 3 s and action round trips of 5-8 s on 2 cores while both threads hashed non-stop).
+HASHING_THREADS_MAX: Final = max(1, (os.cpu_count() or 1) - 1)
 # About two seconds of queue at ~10 hashes a second: well inside the 5 s login deadline.
 HASHES_WAITING_MAX: Final = 32
 RETRY_AFTER_MS_MIN: Final = 100

@@ -182,7 +182,7 @@ async def test_a_hash_past_the_waiting_bound_is_refused_at_once_with_a_retry_hin
 ) -> None:
     hasher, blocked = blocked_hasher(waiting_max=2)
     async with trio.open_nursery() as nursery:
-        for n in range(HASHING_THREADS_MAX + 2):  # both threads busy, two waiting
+        for n in range(HASHING_THREADS_MAX + 2):  # every thread busy, two waiting
             nursery.start_soon(hasher.hash, f"password-{n}")
         await settle()
         assert hasher.running == HASHING_THREADS_MAX and hasher.waiting == 2
@@ -194,7 +194,7 @@ async def test_a_hash_past_the_waiting_bound_is_refused_at_once_with_a_retry_hin
         assert hasher.refused == 1 and hasher.waiting == 2
         blocked.release.set()
     # The refused one was never hashed; everyone admitted was.
-    assert sorted(blocked.hashed) == [f"password-{n}" for n in range(4)]
+    assert sorted(blocked.hashed) == [f"password-{n}" for n in range(HASHING_THREADS_MAX + 2)]
     assert hasher.waiting == 0
 
 
@@ -258,18 +258,20 @@ async def test_a_hash_that_would_wait_past_the_time_bound_is_refused(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     blocked = BlockedHashing()
-    bounded = PasswordHasher(  # 250 ms a hash, two threads
-        CHEAP_HASHING_FOR_TESTS, waiting_max=100, hash_s_estimate=0.25, wait_ms_max=1000
+    queued_max = 8
+    # 250 ms a hash: 8 hashes take 2000 ms on one thread, 1000 on two, ...
+    bound_ms = 250 * queued_max // HASHING_THREADS_MAX
+    bounded = PasswordHasher(
+        CHEAP_HASHING_FOR_TESTS, waiting_max=100, hash_s_estimate=0.25, wait_ms_max=bound_ms
     )
     bounded._hasher = blocked  # type: ignore[assignment]
     async with trio.open_nursery() as nursery:
-        # Running 2 and waiting 6: 8 x 250 ms / 2 threads = 1000 ms to drain, the bound.
-        for n in range(HASHING_THREADS_MAX + 6):
+        for n in range(queued_max):  # each admitted: what is ahead drains within the bound
             nursery.start_soon(bounded.hash, f"password-{n}")
         await settle()
-        assert bounded.drain_ms() == 1000
+        assert bounded.drain_ms() == bound_ms
         with pytest.raises(HashingBusy) as refused:
             await bounded.hash("too-late")
-        assert refused.value.retry_after_ms == 1000
+        assert refused.value.retry_after_ms == bound_ms
         blocked.release.set()
     assert "too-late" not in blocked.hashed and bounded.refused == 1

@@ -35,6 +35,7 @@ from protocol.messages import (
 )
 from server.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TokenSigner
 from server.gateway import GatewayLimits
+from services.passwords import HASHING_THREADS_MAX
 from tests.protocol.gateway_harness import (
     PASSWORD,
     TEST_SECRET,
@@ -418,25 +419,29 @@ async def test_logins_past_the_hashing_queue_get_server_busy_with_a_retry_hint_a
     ):
         held = HeldHashing()
         gateway.accounts.hasher._hasher = held  # type: ignore[assignment]
-        sockets = [await stack.enter_async_context(open_websocket_url(gateway.url)) for _ in "1234"]
-        for n, ws in enumerate(sockets[:3]):  # two hashing, one waiting
+        admitted = HASHING_THREADS_MAX + 1  # every thread hashing, one waiting
+        sockets = [
+            await stack.enter_async_context(open_websocket_url(gateway.url))
+            for _ in range(admitted + 1)
+        ]
+        for n, ws in enumerate(sockets[:admitted]):
             await say_hello(ws)
             register = Register(id=n, name=f"early{n}", password=f"pw-{n}" * 3)
             await ws.send_message(encode(register))
         await trio.testing.wait_all_tasks_blocked()
         assert gateway.accounts.hasher.waiting == 1
-        await say_hello(sockets[3])
+        await say_hello(sockets[-1])
         late = Register(id=9, name="late", password=PASSWORD)
-        refused = await error_of(await exchange(sockets[3], encode(late)), ErrorCode.SERVER_BUSY)
+        refused = await error_of(await exchange(sockets[-1], encode(late)), ErrorCode.SERVER_BUSY)
         assert refused.id == 9 and refused.retry_after_ms is not None
         assert refused.retry_after_ms > 0
         held.release.set()
-        for ws in sockets[:3]:
+        for ws in sockets[:admitted]:
             assert isinstance(decode(await ws.get_message()), LoggedIn)
         # The refusal changed nothing: the same request now succeeds.
-        reply = await exchange(sockets[3], encode(Register(id=10, name="late", password=PASSWORD)))
+        reply = await exchange(sockets[-1], encode(Register(id=10, name="late", password=PASSWORD)))
         assert isinstance(reply, LoggedIn)
-    assert PASSWORD in held.hashed and len(held.hashed) == 4
+    assert PASSWORD in held.hashed and len(held.hashed) == admitted + 1
 
 
 async def test_a_queued_login_whose_connection_closed_is_not_hashed(tmp_path: Path) -> None:
@@ -448,16 +453,19 @@ async def test_a_queued_login_whose_connection_closed_is_not_hashed(tmp_path: Pa
         hasher = gateway.accounts.hasher
         held = HeldHashing()
         hasher._hasher = held  # type: ignore[assignment]
-        sockets = [await stack.enter_async_context(open_websocket_url(gateway.url)) for _ in "123"]
+        sockets = [
+            await stack.enter_async_context(open_websocket_url(gateway.url))
+            for _ in range(HASHING_THREADS_MAX + 1)
+        ]
         for n, ws in enumerate(sockets):
             await say_hello(ws)
             await ws.send_message(encode(Register(id=n, name=f"user{n}", password=f"pw-{n}" * 3)))
         await trio.testing.wait_all_tasks_blocked()
         assert hasher.waiting == 1
-        await sockets[2].aclose()  # the one waiting gives up
+        await sockets[-1].aclose()  # the one waiting gives up
         await trio.testing.wait_all_tasks_blocked()
         held.release.set()
-        for ws in sockets[:2]:
+        for ws in sockets[:-1]:
             assert isinstance(decode(await ws.get_message()), LoggedIn)
         assert hasher.abandoned == 1
-    assert sorted(held.hashed) == ["pw-0pw-0pw-0", "pw-1pw-1pw-1"]
+    assert sorted(held.hashed) == [f"pw-{n}" * 3 for n in range(HASHING_THREADS_MAX)]

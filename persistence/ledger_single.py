@@ -109,8 +109,9 @@ def transfer_if_unchanged(
             return None  # an account to create: the full unit creates it under its locks
         debit, credit = (account_from_row(found[r.kind, r.owner]) for r in (req.debit, req.credit))
     day = day_of(now_ms)
-    # The full unit reads daily totals only for players with limits; the statement sends
-    # anyone with limits there, so the rules see what they would see there: no limits.
+    # The full unit reads daily totals only for players with limits, and the statement sends
+    # every transfer of a player with limits to the full unit: so here, as there, the rules
+    # see players without limits.
     players = {
         p: PlayerState(PlayerLimits(), DailyTotals())
         for p in (player_of(req.debit), player_of(req.credit))

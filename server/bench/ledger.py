@@ -1,9 +1,10 @@
 """``tablium bench ledger``: ledger transfers/s on PostgreSQL against raw asyncpg INSERTs.
 
 In one run, in a scratch schema it drops afterwards:
-- ledger: ``Wallet.move`` player-to-player transfers (idempotency check, row locks, rules,
-  insert, balance update: one transaction, one trio-asyncio crossing each) with 1 and with 50
-  concurrent clients;
+- ledger: ``Wallet.move`` player-to-player transfers (rules, row locks, idempotency, insert,
+  balance update: one transaction, one trio-asyncio crossing each; one statement when a
+  transfer runs alone, see persistence/ledger_single.py) with 1 and with 50 concurrent
+  clients;
 - raw: the same rows INSERTed into a copy of the transfers table by plain asyncpg, one
   autocommitted statement per crossing, with 1 and with 50 concurrent clients (the floor any
   trio code pays for one durable row);

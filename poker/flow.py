@@ -337,18 +337,17 @@ class HandFlow:
     def _showdown_order(self) -> list[int]:
         """Live positions in showdown order: the last aggressor of the final betting round
         first, else the first seat left of the button (tournament rule 72; live rule 145)."""
-        n = self._n
+        folded = self._folded
         first = self._aggressor if self._aggressor >= 0 else 0
-        return [(first + i) % n for i in range(n) if not self._folded[(first + i) % n]]
+        return [pos for pos in _CLOCKWISE[self._n][first] if not folded[pos]]
 
     def _face_up_all(self, events: list[Event]) -> None:
         """Tournament rule 70: all hands face up once a player is all-in and action is over."""
+        shown = self._shown
         for pos in self._showdown_order():
-            if not self._shown[pos]:
-                self._shown[pos] = True
-                events.append(
-                    HandShown(seat=self._seats[pos], cards=tuple([c.code for c in self._hole[pos]]))
-                )
+            if not shown[pos]:
+                shown[pos] = True
+                events.append(HandShown(self._seats[pos], tuple([c.code for c in self._hole[pos]])))
 
     def _run_out_and_finish(self, events: list[Event]) -> None:
         shared = len(self._board)

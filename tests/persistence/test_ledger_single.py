@@ -6,12 +6,15 @@ account cache does not know.
 
 from __future__ import annotations
 
+import os
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import trio
 
-from persistence.ledger import AccountRef, LedgerAccount, PlayerLimits
+from persistence.ledger import AccountRef, LedgerAccount, PlayerLimits, TransferRecord
 from persistence.ledger_single import AccountCache
 from persistence.postgres import PostgresStore
 from persistence.store import open_store
@@ -157,3 +160,51 @@ def test_the_account_cache_forgets_the_least_recently_used_past_its_bound() -> N
     assert cache.get(AccountRef("wallet", "1")) is not None
     cache.forget([AccountRef("wallet", "1")])
     assert cache.get(AccountRef("wallet", "1")) is None
+
+
+async def test_two_processes_racing_over_few_accounts_keep_every_guarantee(
+    two: tuple[PostgresStore, PostgresStore],
+) -> None:
+    # Each process moves chips one transfer at a time (so each takes the one-statement path)
+    # among three wallets, while the other keeps making its cached values stale.
+    seed_value = int(os.environ.get("TABLIUM_TEST_SEED", "20261125"))
+    replay = f"(replay with TABLIUM_TEST_SEED={seed_value})"
+    rng = random.Random(seed_value)
+    first, second = two
+    await seed(Wallet(first), 300, 300, 300)
+    applied: list[TransferRecord] = []
+    refused = 0
+
+    plans = {
+        tag: [(*rng.sample([1, 2, 3], 2), rng.randint(1, 150)) for _ in range(120)]
+        for tag in ("a", "b")
+    }
+
+    async def stream(store: PostgresStore, tag: str) -> None:
+        nonlocal refused
+        w = Wallet(store)
+        for n, (sender, receiver, amount) in enumerate(plans[tag]):
+            try:
+                applied.append(
+                    await w.move(
+                        f"{tag}{n}", "player_transfer", wallet(sender), wallet(receiver), amount
+                    )
+                )
+            except InsufficientFunds:
+                refused += 1
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(stream, first, "a")
+        nursery.start_soon(stream, second, "b")
+    expected = {1: 300, 2: 300, 3: 300}
+    for record in applied:
+        expected[int(record.debit.owner)] -= record.amount
+        expected[int(record.credit.owner)] += record.amount
+    for player, chips in expected.items():
+        assert (await Wallet(first).balance(player)).balance == chips >= 0, replay
+    audit = await first.ledger_audit()
+    assert audit.consistent and audit.transfers == 3 + len(applied), replay
+    assert first.transfers.single_transfers + second.transfers.single_transfers > 0, replay
+    assert refused > 0, replay  # contended enough to refuse some, not only the happy path
+    stale = first.account_cache.stale + second.account_cache.stale
+    assert stale > 0, replay  # the guard was exercised: cached values went stale and were caught

@@ -12,6 +12,10 @@ A transfer the rules refuse fails alone (the check runs before anything of it is
 the database fails the whole batch, each transfer is retried on its own, so one bad transfer
 cannot fail its neighbours. Idempotency keys make every outcome safe to retry.
 
+A transfer that finds itself alone in a batch may take the backend's shortcut instead
+(``single``: on PostgreSQL one statement, see ledger_single.py); when the shortcut declines,
+it runs the full unit of work like any batch.
+
 Bound: the waiting line holds one entry per waiting caller (each caller waits for its own
 result), so it is bounded by the number of callers; a batch holds at most ``batch_items_max``.
 """

@@ -212,7 +212,8 @@ class Store(ABC):
     async def ledger_transfer(
         self, request: TransferRequest, negative_kinds: frozenset[str], check: TransferCheck
     ) -> TransferOutcome:
-        """One transfer; concurrent ones share a transaction (see ledger_batch.py)."""
+        """One transfer; concurrent ones share a transaction (see ledger_batch.py), a lone
+        one may take the backend's one-statement shortcut (ledger_single.py)."""
         return await self.transfers.transfer(request, negative_kinds, check)
 
     async def ledger_resolve(

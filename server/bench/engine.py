@@ -4,8 +4,9 @@ The workload is seeded: 6-max no-limit hold'em hands played by random legal acti
 engine (``poker.simulate``), recorded as PHH. Both engines then play those hands from the
 same cards with the same actions, and each asks for the legal actions before every decision
 (a player must, to choose), so both do the work of a random player without the cost of the
-random choices. Figures are medians of ``--repeats`` runs of each side, run alternately in
-this one process; ratios are medians of the per-pair ratios (robust on a shared machine).
+random choices. Times are this thread's CPU time; figures are medians of ``--repeats`` runs
+of each side, run alternately in this one process; ratios are medians of the per-pair ratios
+(robust on a shared machine).
 
 Evaluation overhead: our ``holdem_high`` on the seven cards of every player dealt into a hand
 of the workload that ran to the river, against raw ``eval7.evaluate`` calls on the same seven
@@ -188,9 +189,11 @@ def _pokerkit_legal_actions(state: Any) -> tuple[bool, int | None, int | None, i
 
 
 def _seconds(work: Callable[[], object]) -> float:
-    started = time.perf_counter()
+    """CPU seconds of this thread: both engines are single-threaded and do no I/O, so CPU time
+    is their whole cost, without the time a busy machine gives other processes."""
+    started = time.thread_time()
     work()
-    return time.perf_counter() - started
+    return time.thread_time() - started
 
 
 def _paired_medians(

@@ -49,7 +49,7 @@ async def test_a_funded_swarm_seats_every_bot_plays_hands_and_times_its_actions(
         options = SwarmOptions(
             url=listening.ws_url,
             bots=8,
-            ramp_s=0.5,
+            ramp_s=3.0,  # registrations hash on one thread: ~0.25-0.5 s each
             duration_s=4.0,
             pace_s=0.0,
             strategy="mix",
@@ -58,13 +58,16 @@ async def test_a_funded_swarm_seats_every_bot_plays_hands_and_times_its_actions(
         )
         report = await run_swarm(options, progress=None)
     assert report["bots"] == {"connected_max": 8, "seated_max": 8, "finished": 8}
-    assert report["errors"] == {}
+    # Registrations may still outrun the hashing thread on a busy machine: those bots are
+    # told server_busy and come back; nothing else may go wrong.
+    assert set(report["errors"]) <= {"server_busy"}
     assert report["hands"] >= 1
     rtt = report["action_round_trip"]
     # Every action counted is one whose broadcast came back and was timed.
     assert rtt["count"] == report["actions"] > 0
     assert 0 < rtt["p50_ms"] <= rtt["p95_ms"] <= rtt["p99_ms"] <= rtt["max_ms"]
-    assert report["connect"]["count"] == 8 and report["login"]["count"] == 8
+    assert report["login"]["count"] == 8
+    assert report["connect"]["count"] == 8 + report["errors"].get("server_busy", 0)
     # The server's own figures are in the report, and its frame count covers our actions.
     frames = report["server_metrics"]["tablium_gateway_frames_total"]
     assert sum(sample["value"] for sample in frames) >= report["actions"]
@@ -139,8 +142,8 @@ async def test_the_command_spreads_bots_over_processes_and_writes_json_and_png(
     report_path = tmp_path / "swarm.json"
     async with server(tmp_path / "server") as listening:
         argv = [
-            "swarm", "--url", listening.ws_url, "--bots", "6", "--ramp", "0.5",
-            "--duration", "3", "--pace", "0", "--processes", "2", "--quiet",
+            "swarm", "--url", listening.ws_url, "--bots", "6", "--ramp", "1.5",
+            "--duration", "4", "--pace", "0", "--processes", "2", "--quiet",
             "--admin-url", listening.admin_url, "--staff-token", staff_token(),
             "--report", str(report_path),
         ]  # fmt: skip

@@ -33,8 +33,8 @@ from poker.actions import (
     Show,
 )
 from poker.betting import NOT_ACTED
-from poker.cards import Card, Deck
-from poker.config import SEATS_MAX, BlindSeats, HandConfig, Limit, SeatSetup
+from poker.cards import ALL_CARDS, Card, Deck
+from poker.config import SEATS_MAX, BlindSeats, HandConfig, Limit, SeatSetup, Variant
 from poker.errors import (
     AlreadyDecided,
     AmountNotAllowed,
@@ -105,6 +105,12 @@ _RUN_IT_TWICE: Final = Phase.RUN_IT_TWICE
 _SHOWDOWN: Final = Phase.SHOWDOWN
 
 _NO_ACTIONS: Final = LegalActions(seat=-1)
+# Hand.restore builds on these, then overwrites every field from the snapshot.
+_BLANK_CONFIG: Final = HandConfig(variant=Variant.NO_LIMIT_HOLDEM, small_blind=1, big_blind=2)
+_BLANK_SEATS: Final = (
+    SeatSetup(seat=0, player_id="", stack=1),
+    SeatSetup(seat=1, player_id="", stack=1),
+)
 
 
 @final
@@ -481,10 +487,12 @@ class Hand(HandFlow):
 
     # ------------------------------------------------------------------ bet or raise
 
-    def verify_bet_or_raise_to(self, seat: int, amount: int) -> None:
+    # ``amount: object``: a compiled (mypyc) method would refuse a float with a TypeError
+    # before the hand could answer AmountNotAllowed; the type check is ours, below.
+    def verify_bet_or_raise_to(self, seat: int, amount: object) -> None:
         self._verified_bet_or_raise_to(seat, amount)
 
-    def _verified_bet_or_raise_to(self, seat: int, amount: int) -> int:
+    def _verified_bet_or_raise_to(self, seat: int, amount: object) -> int:
         """``verify_bet_or_raise_to``, returning the position (the do-path needs it)."""
         pos = self._betting_turn(seat, _DO_BET_OR_RAISE_TO)
         if type(amount) is not int:  # not a float, not a bool: chips are whole numbers
@@ -501,11 +509,12 @@ class Hand(HandFlow):
             raise AmountTooLarge(f"the maximum is {high}")
         return pos
 
-    def can_bet_or_raise_to(self, seat: int, amount: int) -> bool:
+    def can_bet_or_raise_to(self, seat: int, amount: object) -> bool:
         return _can(self.verify_bet_or_raise_to, seat, amount)
 
-    def bet_or_raise_to(self, seat: int, amount: int) -> list[Event]:
+    def bet_or_raise_to(self, seat: int, amount: object) -> list[Event]:
         pos = self._verified_bet_or_raise_to(seat, amount)
+        assert type(amount) is int  # verified above; narrows for mypy
         previous_high = self._high
         added = self._take(pos, amount - self._bets[pos])
         self._bets[pos] = amount
@@ -617,7 +626,9 @@ class Hand(HandFlow):
     @classmethod
     def restore(cls, data: bytes) -> Hand:
         """The hand a ``snapshot()`` was taken of (raises ``SnapshotInvalid``)."""
-        hand = cls.__new__(cls)
+        # A placeholder hand whose every field decode_into replaces: mypyc-compiled classes
+        # have no bare cls.__new__ (their __new__ runs __init__).
+        hand = cls(_BLANK_CONFIG, _BLANK_SEATS, 0, Deck(ALL_CARDS))
         decode_into(hand, data)
         return hand
 

@@ -112,7 +112,7 @@ def encode_hand(hand: Hand) -> bytes:
 
 
 def decode_into(hand: Hand, data: bytes) -> None:
-    """Fill a bare ``Hand.__new__`` instance from snapshot bytes."""
+    """Set every field of ``hand`` from snapshot bytes (``Hand.restore``'s placeholder)."""
     try:
         state = _DECODER.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:

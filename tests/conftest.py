@@ -10,6 +10,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -21,6 +22,22 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TABLIUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(4)}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test a stale mypyc build of poker/ (setup.py): the compiled modules sit next
+    to their sources and shadow them, and they inline Final constants of the other modules,
+    so any poker/*.py edited after the build means the tests would not run the edited code."""
+    poker_dir = Path(__file__).parent.parent / "poker"
+    built = [path.stat().st_mtime for path in poker_dir.glob("*.so")]
+    if not built:
+        return  # pure Python
+    edited = [p.name for p in poker_dir.glob("*.py") if p.stat().st_mtime > min(built)]
+    if edited:
+        raise pytest.UsageError(
+            f"poker/ changed after its mypyc build ({', '.join(sorted(edited))}): run make "
+            "test, or .venv/bin/pip install -e . (TABLIUM_PURE=1 for pure Python)"
+        )
 
 
 def _with_database(url: str, database: str) -> str:

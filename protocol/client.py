@@ -273,6 +273,9 @@ class Client:
         finally:
             self._pending.pop(request_id, None)
         if waiter.lost or waiter.reply is None:
+            # Cancelled from outside (the caller's scope closing its client): the reader marked
+            # us lost as it went down, but the caller is leaving anyway; Cancelled, not an error.
+            await trio.lowlevel.checkpoint_if_cancelled()
             raise ConnectionLost("the connection dropped before the reply")
         if isinstance(waiter.reply, Error):
             raise ServerError(waiter.reply)

@@ -49,6 +49,7 @@ __all__ = [
     "DealProof",
     "FairnessError",
     "FairnessInputInvalid",
+    "ProofIncomplete",
     "VerificationFailed",
     "byte_stream",
     "commitment",
@@ -123,6 +124,13 @@ class DealMismatch(VerificationFailed):
         self.position = position
         self.expected = expected
         self.found = found
+
+
+@final
+class ProofIncomplete(VerificationFailed):
+    """The history deals more cards than its proof records."""
+
+    code = "proof_incomplete"
 
 
 @final
@@ -479,7 +487,7 @@ def verify_proof(
         return
     layout = dealt_in_order(hole_cards, boards)
     if len(layout) > len(proof.dealt):
-        raise FairnessInputInvalid(
+        raise ProofIncomplete(
             f"the history deals {len(layout)} cards, its proof records {len(proof.dealt)}"
         )
     for position, card in enumerate(layout):

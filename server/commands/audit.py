@@ -47,6 +47,7 @@ THRESHOLD: Final = FAMILY_ALPHA / TESTS  # per test (Bonferroni)
 BATCH_DECKS: Final = 50_000  # decks shuffled before each numpy tally (~2.6 MB of orders)
 AUDIT_SEATS: Final = 6  # client seeds per deck, as at a full 6-max table
 AUDIT_CLIENT_SEED_BYTES: Final = 16
+IMHOF_DF_MIN: Final = 20  # weighted_chi2_sf is accurate (< 1e-7 relative) from here up
 RUNS_BIN_EXPECTED_MIN: Final = 5.0  # runs distribution: tail bins merged to this expectation
 
 
@@ -215,21 +216,34 @@ def two_sided(upper: float) -> float:
 def weighted_chi2_sf(x: float, terms: Sequence[tuple[float, int]]) -> float:
     """P(sum_j w_j * chi2(k_j) > x) for ``terms`` (w_j, k_j), by Imhof's (1961) formula:
     1/2 + 1/pi * integral over u > 0 of sin(theta(u)) / (u rho(u)), with
-    theta(u) = 1/2 sum k_j atan(w_j u) - x u / 2, rho(u) = prod (1 + w_j^2 u^2)^(k_j / 4)."""
+    theta(u) = 1/2 sum k_j atan(w_j u) - x u / 2, rho(u) = prod (1 + w_j^2 u^2)^(k_j / 4).
+
+    For the audit's nulls (thousands of degrees of freedom; at least ``IMHOF_DF_MIN``):
+    with few, rho grows so slowly that the integral runs far out over many oscillations.
+    """
     from scipy import integrate
 
     weights = [(w, k) for w, k in terms if w > 0]
+    if sum(k for _, k in weights) < IMHOF_DF_MIN:
+        raise ValueError(f"weighted_chi2_sf needs at least {IMHOF_DF_MIN} degrees of freedom")
+    mean = sum(w * k for w, k in weights)
+    sd = math.sqrt(sum(2 * w * w * k for w, k in weights))
+    if abs(x - mean) > 40 * sd:  # p beyond 1e-100 either way: the integral only adds noise
+        return 0.0 if x > mean else 1.0
+
+    def log_rho(u: float) -> float:
+        return sum(k / 4 * math.log1p((w * u) ** 2) for w, k in weights)
 
     def integrand(u: float) -> float:
         if u == 0.0:
-            return 0.5 * (sum(k * w for w, k in weights) - x)  # the limit at u -> 0
+            return 0.5 * (mean - x)  # the limit at u -> 0
         theta = 0.5 * sum(k * math.atan(w * u) for w, k in weights) - 0.5 * x * u
-        log_rho = sum(k / 4 * math.log1p((w * u) ** 2) for w, k in weights)
-        return math.sin(theta) * math.exp(-log_rho) / u
+        return math.sin(theta) * math.exp(-log_rho(u)) / u
 
-    # rho grows like u^(sum k / 2): past the point where 1/rho < 1e-300 nothing is left.
+    # Past U the integrand is below 1 / (u rho(u)) and rho grows like u^(sum k / 2), so the
+    # tail left out is under 2 / (sum k * rho(U)): stop where rho(U) > e^40.
     upper = 1.0
-    while sum(k / 4 * math.log1p((w * upper) ** 2) for w, k in weights) < 700:
+    while log_rho(upper) < 40:
         upper *= 2
     result = integrate.quad(integrand, 0.0, upper, limit=1_000, epsabs=1e-12, epsrel=1e-10)
     value = float(result[0])

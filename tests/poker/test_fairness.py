@@ -11,6 +11,7 @@ import ast
 import hashlib
 import hmac
 import random
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -188,6 +189,58 @@ def test_uniform_below_gives_each_value_equally_often_over_every_byte() -> None:
             if byte < 256 - 256 % n:  # else rejected: the next byte would be read
                 counts[fairness.uniform_below(iter([byte]), n)] += 1
         assert len(set(counts)) == 1, n
+
+
+def _docs_verifier() -> dict[str, object]:
+    """The stdlib-only verifier printed in docs/fairness.md, executed as written."""
+    text = (Path(__file__).parents[2] / "docs" / "fairness.md").read_text()
+    (block,) = re.findall(r"```python\n(import hashlib.*?)```", text, re.DOTALL)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "docs/fairness.md", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize(
+    ("seed", "hand_id", "client_seeds", "deck"),
+    [
+        (KAT1_SEED, KAT1_HAND, {}, KAT1_DECK),
+        (KAT2_SEED, KAT2_HAND, KAT2_CLIENT_SEEDS, KAT2_DECK),
+        (KAT3_SEED, KAT3_HAND, {}, KAT3_DECK),
+    ],
+)
+def test_the_verifier_printed_in_the_docs_gives_the_known_answers(
+    seed: bytes, hand_id: str, client_seeds: dict[int, bytes], deck: str
+) -> None:
+    verifier = _docs_verifier()
+    assert "".join(verifier["deck"](seed, hand_id, client_seeds)) == deck  # type: ignore[operator]
+    assert verifier["commitment"](seed) == fairness.commitment(seed).hex()  # type: ignore[operator]
+
+
+def test_the_docs_heads_up_example_is_what_the_engine_deals_from_vector_1() -> None:
+    config = HandConfig(variant=Variant.NO_LIMIT_HOLDEM, small_blind=1, big_blind=2)
+    seats = [
+        SeatSetup(seat=0, player_id="a", stack=100),
+        SeatSetup(seat=1, player_id="b", stack=100),
+    ]
+    hand = Hand(config, seats, 1, fairness.fair_deck(KAT1_SEED, KAT1_HAND, {}))
+    events = list(hand.start())
+    while not hand.is_over:  # both players check or call down to the river
+        events += hand.apply(choose_action(hand.legal_actions(), _CALL_DOWN))
+    holes = {e.seat: "".join(e.cards) for e in events if isinstance(e, HoleCardsDealt)}
+    board = "".join("".join(e.cards) for e in events if isinstance(e, BoardDealt))
+    # Seat 0 is the big blind (dealing position 0), seat 1 the button.
+    assert holes == {0: "8h5d", 1: "2d2s"}
+    assert board == "Kc2h5cQh8s"
+
+
+class _AlwaysMiddle(random.Random):
+    """choose_action's rolls in the middle: check or call, never fold or raise; show."""
+
+    def random(self) -> float:
+        return 0.5
+
+
+_CALL_DOWN = _AlwaysMiddle()
 
 
 # ---- properties -----------------------------------------------------------------------------

@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from typing import ClassVar, Final, final
 
 from poker.cards import ALL_CARDS, DECK_SIZE, Card, Deck
+from poker.config import SEATS_MAX  # seats are the engine's (and the wire's): 0..9
 from poker.errors import PokerError
 from poker.events import BoardDealt, Event, HoleCardsDealt
+from poker.phases import BURN_CARDS  # before each street of the first board only
 
 __all__ = [
     "BURN_CARDS",
@@ -80,10 +82,6 @@ CLIENT_SEED_BYTES_DEFAULT: Final = 16  # what a default (server-drawn) client se
 # Hand ids are "{table_id}:{hand_number}"; a table id is at most 64 characters (<= 256
 # bytes of UTF-8). Policy: a longer id is refused (FairnessInputInvalid).
 HAND_ID_BYTES_MAX: Final = 512
-SEATS_MAX: Final = 10  # seats are the engine's, 0..9
-# The engine burns one card before each street of the first board (poker/flow.py); the
-# second board of a run it twice burns nothing.
-BURN_CARDS: Final = 1
 _STREAM_BLOCKS_MAX: Final = 2**32  # u32 counter; a deck needs 1-3 blocks
 
 
@@ -328,6 +326,8 @@ def verify(
     differs (a wrong or swapped client seed, a wrong hand id, a changed card all land here).
     ``FairnessInputInvalid``: malformed input.
     """
+    if not isinstance(commitment_hash, bytes) or len(commitment_hash) != 32:
+        raise FairnessInputInvalid("a commitment is 32 bytes (64 hex digits on the wire)")
     if commitment(server_seed) != commitment_hash:
         raise CommitmentMismatch("the revealed server seed does not hash to the commitment")
     if len(dealt) > DECK_SIZE:
@@ -391,6 +391,8 @@ def verify_observed(
         raise ClientSeedSubstituted(f"seat {own_seat}: the revealed client seed is not ours")
     if not 1 <= hole_cards_each <= 4:
         raise FairnessInputInvalid(f"1..4 hole cards each, got {hole_cards_each}")
+    if len(set(dealing_order)) != len(dealing_order):
+        raise FairnessInputInvalid(f"a seat twice in the dealing order: {list(dealing_order)}")
     unknown = set(hole_cards) - set(dealing_order)
     if unknown:
         raise FairnessInputInvalid(f"hole cards for seats not dealt in: {sorted(unknown)}")
@@ -491,7 +493,7 @@ def verify_proof(
             f"the history deals {len(layout)} cards, its proof records {len(proof.dealt)}"
         )
     for position, card in enumerate(layout):
-        if card is not None and card is not proof.dealt[position]:
+        if card is not None and card.index != proof.dealt[position].index:
             raise DealMismatch(position, proof.dealt[position], card)
 
 
@@ -548,14 +550,14 @@ def proof_from_history_fields(fields: Mapping[str, object]) -> DealProof:
         raise FairnessInputInvalid("_fair_client_seeds must be a table of seat = hex seed")
     seeds: dict[int, bytes] = {}
     for key, value in raw_seeds.items():
-        if not isinstance(key, str) or not key.isdigit():
+        if not isinstance(key, str) or not (key.isascii() and key.isdigit()):
             raise FairnessInputInvalid(f"_fair_client_seeds: not a seat number: {key!r}")
         seeds[int(key)] = _hex({"seed": value}, "seed")
     dealt_text = fields.get("_fair_dealt")
-    if not isinstance(dealt_text, str) or len(dealt_text) % 2:
-        raise FairnessInputInvalid("_fair_dealt must be card codes (e.g. 'AsKd2c')")
+    if not isinstance(dealt_text, str) or len(dealt_text) % 2 or len(dealt_text) > 2 * DECK_SIZE:
+        raise FairnessInputInvalid("_fair_dealt must be up to 52 card codes (e.g. 'AsKd2c')")
     dealt = tuple(_card(dealt_text[i : i + 2]) for i in range(0, len(dealt_text), 2))
-    if len(dealt) > DECK_SIZE or len(set(dealt)) != len(dealt):
+    if len(set(dealt)) != len(dealt):
         raise FairnessInputInvalid("_fair_dealt must hold each card at most once")
     return DealProof(
         hand_id=hand_id,

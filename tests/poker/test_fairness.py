@@ -385,6 +385,7 @@ def test_verify_refuses_a_changed_card_and_names_its_position() -> None:
         ({"hand_id": "x" * 513}, "1..512 bytes"),
         ({"dealt": ["Zz"]}, "not a card code"),
         ({"dealt": [None] * 53}, "53 cards"),
+        ({"commitment_hash": KAT2_COMMITMENT}, "32 bytes"),  # hex text, not bytes
     ],
 )
 def test_malformed_input_is_refused_with_a_stable_code(
@@ -575,6 +576,33 @@ def test_reading_proof_fields_refuses_garbage_with_one_error_type(
         assert exc.code == "fairness_input_invalid"
     else:
         assert proof.hand_id == fields["_fair_hand_id"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("_fair_client_seeds", {"\u00b2": "00"}, "not a seat number"),  # a digit, not 0-9
+        ("_fair_client_seeds", {"12": "00"}, "seat is 0..9"),
+        ("_fair_client_seeds", {"1": "zz"}, "not hex"),
+        ("_fair_client_seeds", "0=00", "a table of seat"),
+        ("_fair_dealt", "As" * 53, "up to 52 card codes"),
+        ("_fair_dealt", "AsAs", "at most once"),
+        ("_fair_dealt", "A", "up to 52 card codes"),
+        ("_fair_hand_id", 7, "must be text"),
+        ("_fair_scheme", None, "no _fair_scheme field"),
+    ],
+)
+def test_reading_proof_fields_names_the_malformed_one(
+    field: str, value: object, message: str
+) -> None:
+    proof, _, _ = _proof()
+    fields = dict(fairness.history_fields(proof))
+    if value is None:
+        del fields[field]
+    else:
+        fields[field] = value
+    with pytest.raises(FairnessInputInvalid, match=message):
+        fairness.proof_from_history_fields(fields)
 
 
 def test_verify_proof_refuses_a_history_whose_cards_differ_from_its_proof() -> None:

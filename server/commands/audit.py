@@ -71,14 +71,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         " a test fails. Method: docs/fairness.md.",
     )
     rng.add_argument(
-        "--decks", type=_deck_count, default=1_000_000, help="decks to shuffle (default 1e6)"
+        "--decks",
+        type=_deck_count,
+        default=1_000_000,
+        metavar="N",
+        help=f"decks to shuffle, {DECKS_MIN:,} to {DECKS_MAX:,} (default 1,000,000)",
     )
     rng.add_argument("--json", action="store_true", help="print one machine-readable JSON line")
     rng.add_argument(
         "--seed",
         type=int,
         default=None,
-        help="draw the seeds from random.Random(SEED) instead of secrets (reproducible)",
+        metavar="S",
+        help="draw the seeds from random.Random(S) instead of secrets (reproducible)",
     )
 
 

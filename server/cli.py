@@ -21,9 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("server.commands.serve", "run the server: websocket gateway and admin HTTP API"),
     "migrate": ("server.commands.migrate", "apply database migrations and exit"),
     "token": ("server.commands.token", "print a signed access token (development and tests)"),
-    "hands": ("server.commands.hands", "simulate and replay hand histories (PHH)"),
+    "hands": ("server.commands.hands", "simulate, replay and verify hand histories (PHH)"),
     "bench": ("server.commands.bench", "run a benchmark against its baseline"),
     "swarm": ("server.commands.swarm", "run the bot swarm against a server"),
+    "audit": ("server.commands.audit", "audit the shuffle: randomness tests over many decks"),
 }
 
 

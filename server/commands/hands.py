@@ -1,7 +1,8 @@
-"""``tablium hands``: simulate hands into PHH files, replay PHH files through our engine.
+"""``tablium hands``: simulate hands into PHH files, replay PHH files through our engine,
+verify provably fair deals.
 
-The PHH work itself is pure (``poker.phh``, ``poker.simulate``, ``poker.text_history``); this
-module only reads and writes the files and prints.
+The PHH work itself is pure (``poker.phh``, ``poker.simulate``, ``poker.text_history``,
+``poker.fairness``); this module only reads and writes the files and prints.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import json
 import random
 import sys
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from poker.phh import HandHistory
 
 # A PHH file is read whole. The largest public dataset files are tens of MB; past this bound
 # the file is refused (policy: error for that file, other files still replay).
@@ -78,6 +82,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     text.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".phh or .phhs")
 
+    verify = sub.add_parser(
+        "verify",
+        help="verify provably fair hands: revealed seeds, commitment and the cards dealt",
+        description="For each hand, read its _fair_* fields (docs/fairness.md), check the"
+        " revealed server seed against the commitment, recompute the deck from the seeds and"
+        " the hand id, and check every card the hand dealt against it: the recorded deal"
+        " (_fair_dealt) and the hole cards and board in the actions. Prints one JSON line"
+        ' per hand: {"hand": ..., "verified": true} or {"hand": ..., "code": "...",'
+        ' "error": "..."}. Exit status 1 if any hand failed.',
+    )
+    verify.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".phh or .phhs")
+
 
 def run(args: argparse.Namespace) -> int:
     try:
@@ -85,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             return _simulate(args)
         if args.hands_command == "replay":
             return _replay(args.files)
+        if args.hands_command == "verify":
+            return _verify(args.files)
         return _text(args.files)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as Unix tools do.
@@ -167,3 +185,57 @@ def _text(files: list[Path]) -> int:
                 print(f"{path}: hand {hand.hand}: {exc}", file=sys.stderr)
                 failed = True
     return 1 if failed else 0
+
+
+def _verify(files: list[Path]) -> int:
+    from poker import phh
+    from poker.fairness import FairnessError
+
+    failed = False
+    for path in files:
+        try:
+            hands = phh.loads_all(_read(path))
+        except (OSError, ValueError) as exc:
+            print(json.dumps({"file": str(path), "error": str(exc)}))
+            failed = True
+            continue
+        for position, hand in enumerate(hands, 1):
+            label = hand.hand if hand.hand is not None else position
+            line: dict[str, object] = {"hand": label, "file": str(path)}
+            try:
+                _verify_hand(hand)
+            except FairnessError as exc:
+                line.update(code=exc.code, error=str(exc))
+                failed = True
+            except phh.PhhError as exc:
+                line.update(code="history_invalid", error=str(exc))
+                failed = True
+            else:
+                line["verified"] = True
+            print(json.dumps(line))
+    return 1 if failed else 0
+
+
+def _verify_hand(hand: HandHistory) -> None:
+    """Raises FairnessError (or PhhError for a malformed history) unless the hand verifies."""
+    from poker import Card, Variant, fairness, phh
+
+    proof = fairness.proof_from_history_fields(dict(hand.extra))
+    try:
+        per_player = Variant(hand.variant).hole_cards
+    except ValueError:
+        raise phh.PhhUnsupportedError(f"unknown variant {hand.variant!r}") from None
+    holes: list[list[Card | str | None]] = [[None] * per_player for _ in range(hand.player_count)]
+    boards: list[tuple[int, tuple[str, ...]]] = []
+    for text in hand.actions:
+        action = phh.parse_action(text)
+        if isinstance(action, phh.DealHole):
+            if not 0 <= action.player < hand.player_count or len(action.cards) > per_player:
+                raise phh.PhhFormatError(f"not a deal to a player of this hand: {text!r}")
+            # PHH pN is dealing position N-1 (first left of the button first), as in the engine.
+            holes[action.player][: len(action.cards)] = [
+                None if card == phh.UNKNOWN_CARD else card for card in action.cards
+            ]
+        elif isinstance(action, phh.DealBoard):
+            boards.append((0, action.cards))  # PHH holds the first board only
+    fairness.verify_proof(proof, hole_cards=holes, boards=boards)

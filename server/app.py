@@ -3,6 +3,7 @@
 ```
 root (one_for_one)
 ├── persistence                 batching snapshot writer (service)
+├── health-checks               probes the database/Redis, audits the ledger (service)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
@@ -45,6 +46,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from services.health import HealthChecks
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.server")
@@ -112,11 +114,13 @@ def build_runtime(
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
     )
+    health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = partial(hypercorn.trio.serve, create_admin_app(admin_context), _admin_config(settings))
     groups = SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE)
     runtime = Runtime(
         [
             ChildSpec.service("persistence", writer.run),
+            ChildSpec.service("health-checks", health.run),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
             ChildSpec.supervisor(
                 "tables",

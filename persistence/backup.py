@@ -121,6 +121,8 @@ def _sqlite_backup(source: Path, partial: Path) -> None:
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)  # pages=-1: one step, one read transaction, one consistent copy
+            # One self-contained file: no -wal/-shm beside the backup when it is opened.
+            dst.execute("PRAGMA journal_mode=DELETE")
             _check_integrity(dst, partial)
         finally:
             dst.close()

@@ -115,10 +115,10 @@ def test_restore_refuses_a_database_that_holds_data(
     backend: str, tmp_path: Path, postgres_url: str, new_pg_database: Callable[[], str]
 ) -> None:
     source, _ = _urls(backend, tmp_path, postgres_url, new_pg_database)
-    trio.run(_back_up_while_moving_chips, source, tmp_path / "b")
-    with pytest.raises(BackupError, match="already holds a database|has tables"):
+    player_id = trio.run(_back_up_while_moving_chips, source, tmp_path / "b")
+    with pytest.raises(BackupError, match=r"already holds a database|has tables"):
         restore_database(source, tmp_path / "b")
-    trio.run(_assert_restored, source, 1)  # untouched
+    trio.run(_assert_restored, source, player_id)  # untouched
 
 
 def test_restore_refuses_a_backup_of_the_other_backend_or_no_backup_at_all(

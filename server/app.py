@@ -3,10 +3,10 @@
 ```
 root (one_for_one)
 ├── persistence                 batching snapshot writer (service)
-├── health-checks               probes the database/Redis, audits the ledger (service)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
+├── health-checks               probes the database and Redis, audits the ledger (service)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
 ├── gateway                     websocket listener (service)
@@ -120,7 +120,6 @@ def build_runtime(
     runtime = Runtime(
         [
             ChildSpec.service("persistence", writer.run),
-            ChildSpec.service("health-checks", health.run),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
             ChildSpec.supervisor(
                 "tables",
@@ -135,6 +134,7 @@ def build_runtime(
                 partial(_recover_tables, registry, deps),
                 restart=Restart.TEMPORARY,
             ),
+            ChildSpec.service("health-checks", health.run),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),

@@ -7,7 +7,8 @@ in metrics (registered on the default registry, served on ``/metrics``):
 - ``tablium_dependency_up{dependency}``: 1 if the last probe of the dependency (``database``,
   ``redis`` when configured) answered within PROBE_TIMEOUT_S, else 0.
 - ``tablium_ledger_audit_consistent``: 1 if the last completed ledger audit found the ledger
-  consistent (sums to zero, nothing overdrawn, balances equal their transfers), else 0.
+  consistent (sums to zero, nothing overdrawn, balances equal their transfers), 0 if not,
+  NaN until an audit completes (so "== 0" never pages for an audit that has not run).
 - ``tablium_ledger_audits_total{result}``: audits by result: ``consistent``,
   ``inconsistent``, or ``error`` (the audit itself failed, e.g. the database was down).
 - ``tablium_ledger_audit_duration_seconds``: how long the last audit took. It reads every
@@ -18,6 +19,7 @@ The first round runs as the service starts, so the series have samples within a 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, final
@@ -46,6 +48,8 @@ LEDGER_AUDIT_SECONDS: Final = Gauge(
     "tablium_ledger_audit_duration_seconds", "How long the last ledger audit took."
 )
 AUDIT_RESULTS: Final = ("consistent", "inconsistent", "error")
+LEDGER_AUDIT_CONSISTENT.set(math.nan)  # no verdict yet
+LEDGER_AUDIT_SECONDS.set(math.nan)
 
 Probe = tuple[str, Callable[[], Awaitable[None]]]  # (dependency, raises when it is down)
 log = structlog.get_logger("tablium.health")

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import trio
 from prometheus_client import REGISTRY
 
 from persistence.ledger import LedgerAudit
-from services.health import LEDGER_AUDIT_INTERVAL_S, PROBE_INTERVAL_S, PROBE_TIMEOUT_S, HealthChecks
+from services.health import (
+    LEDGER_AUDIT_CONSISTENT,
+    LEDGER_AUDIT_INTERVAL_S,
+    PROBE_INTERVAL_S,
+    PROBE_TIMEOUT_S,
+    HealthChecks,
+)
 
 CLEAN = LedgerAudit(
     total_balance=0, accounts=3, transfers=9, overdrawn_accounts=0, mismatched_accounts=0
@@ -71,6 +79,8 @@ async def test_ledger_audit_results_are_counted_and_the_last_one_is_kept(
 
     before = {result: _audits(result) for result in ("consistent", "inconsistent", "error")}
     checks = HealthChecks([], audit)
+    LEDGER_AUDIT_CONSISTENT.set(math.nan)  # as at import: no verdict before the first audit
+    assert math.isnan(_consistent() or 0.0)
     async with trio.open_nursery() as nursery:
         await nursery.start(checks.run)
         await trio.sleep(1)

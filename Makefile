@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.tablium-run
 DEV_STAMP := $(VENV)/.tablium-dev
 
-.PHONY: run test lint typecheck pytest services clean
+.PHONY: run test lint typecheck pytest services deploy-check image clean
 
 run: $(RUN_STAMP)
 	$(BIN)/tablium serve
 
-test: $(DEV_STAMP) services lint typecheck pytest
+test: $(DEV_STAMP) services lint typecheck deploy-check pytest
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Tablium needs Python 3.11 or newer on PATH"; exit 1; }
@@ -40,6 +40,17 @@ lint: $(DEV_STAMP)
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
+
+# Dockerfile, compose.yaml and deploy/ (hadolint, compose schema, kustomize + Kubernetes
+# schemas, promtool, amtool): a few seconds. Installs the Debian tools it lacks when root.
+deploy-check: $(DEV_STAMP)
+	@BIN=$(BIN) scripts/check-deploy.sh
+
+# The container image (Dockerfile), where a Docker engine runs (none does on our CI machines).
+IMAGE ?= tablium:dev
+image:
+	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine (docker info fails)"; exit 1; }
+	docker build -t $(IMAGE) .
 
 # Each pytest run creates its own PostgreSQL database and Redis key prefix (tests/conftest.py).
 pytest: $(DEV_STAMP) services

@@ -6,6 +6,7 @@ root (one_for_one)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
+├── health-checks               probes the database and Redis, audits the ledger (service)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
 ├── gateway                     websocket listener (service)
@@ -45,6 +46,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from services.health import HealthChecks
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.server")
@@ -112,6 +114,7 @@ def build_runtime(
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
     )
+    health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = partial(hypercorn.trio.serve, create_admin_app(admin_context), _admin_config(settings))
     groups = SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE)
     runtime = Runtime(
@@ -131,6 +134,7 @@ def build_runtime(
                 partial(_recover_tables, registry, deps),
                 restart=Restart.TEMPORARY,
             ),
+            ChildSpec.service("health-checks", health.run),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),

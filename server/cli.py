@@ -20,6 +20,8 @@ from typing import Protocol, cast
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("server.commands.serve", "run the server: websocket gateway and admin HTTP API"),
     "migrate": ("server.commands.migrate", "apply database migrations and exit"),
+    "backup": ("server.commands.backup", "write a consistent backup of the database"),
+    "restore": ("server.commands.restore", "restore a backup into an empty database"),
     "token": ("server.commands.token", "print a signed access token (development and tests)"),
     "hands": ("server.commands.hands", "simulate, replay and verify hand histories (PHH)"),
     "bench": ("server.commands.bench", "run a benchmark against its baseline"),

@@ -1,9 +1,27 @@
-"""Structured logging: JSON lines in production, readable lines in development."""
+"""Structured logging: JSON lines in production, readable lines in development.
+
+The JSON format (``TABLIUM_LOG_FORMAT=json``) uses Elastic Common Schema (ECS) field names,
+so Filebeat ships it to Elasticsearch with no ingest pipeline (deploy/filebeat/). One line:
+
+    {"@timestamp": "2026-12-03T10:15:02.123456Z", "message": "listening",
+     "log": {"level": "info", "logger": "tablium.server"},
+     "ecs": {"version": "8.11.0"}, "service": {"name": "tablium"}, "process": {"pid": 7},
+     "tablium": {"ws": "ws://0.0.0.0:8765", "admin": "http://0.0.0.0:8080"}}
+
+- ``message``: the event; ``@timestamp``: UTC, ISO 8601; ``log.level``, ``log.logger``.
+- An exception becomes ``error.type``, ``error.message`` and ``error.stack_trace``.
+- Every other key a call site binds (``table_id``, ``player``, ``ms``, ...) goes under the
+  ``tablium`` object: ECS reserves the top level for its own fields (``error`` is an object
+  there, never a string), and custom fields belong in a namespace of their own.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import traceback
+from typing import Any, Final
 
 import structlog
 
@@ -13,6 +31,45 @@ _LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+ECS_VERSION: Final = "8.11.0"
+SERVICE_NAME: Final = "tablium"
+CUSTOM_NAMESPACE: Final = "tablium"
+# structlog's bookkeeping keys: never part of a line.
+_INTERNAL_KEYS: Final = frozenset({"_record", "_from_structlog"})
+
+
+def to_ecs(_logger: Any, _method: str, event_dict: structlog.typing.EventDict) -> dict[str, Any]:
+    """Rename structlog's keys to ECS fields and namespace the rest (a structlog processor)."""
+    fields = {k: v for k, v in event_dict.items() if k not in _INTERNAL_KEYS}
+    line: dict[str, Any] = {"@timestamp": fields.pop("timestamp", None)}
+    line["message"] = str(fields.pop("event", ""))
+    line["log"] = {"level": fields.pop("level", "info"), "logger": fields.pop("logger", "")}
+    line["ecs"] = {"version": ECS_VERSION}
+    line["service"] = {"name": SERVICE_NAME}
+    line["process"] = {"pid": os.getpid()}
+    error = _error_fields(fields.pop("exc_info", None))
+    fields.pop("exception", None)  # already formatted: error.stack_trace carries it
+    if error:
+        line["error"] = error
+    if fields:
+        line[CUSTOM_NAMESPACE] = fields
+    return line
+
+
+def _error_fields(exc_info: Any) -> dict[str, str]:
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if not isinstance(exc_info, tuple) or exc_info[0] is None:
+        return {}
+    kind, value, tb = exc_info
+    module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
+    return {
+        "type": f"{module}{kind.__qualname__}",
+        "message": str(value),
+        "stack_trace": "".join(traceback.format_exception(kind, value, tb)),
+    }
 
 
 def configure_logging(log_format: str = "console", level: str = "info") -> None:
@@ -22,12 +79,12 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: structlog.typing.Processor
+    formatting: list[structlog.typing.Processor]
     if log_format == "json":
-        renderer = structlog.processors.JSONRenderer()
-        shared.append(structlog.processors.format_exc_info)
+        shared.append(structlog.stdlib.add_logger_name)  # log.logger (console lines omit it)
+        formatting = [to_ecs, structlog.processors.JSONRenderer()]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        formatting = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -40,7 +97,7 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                renderer,
+                *formatting,
             ],
         )
     )

@@ -150,8 +150,8 @@ async def _play_then_kill(server: ServerProcess, names: list[str], kill_at: str)
     return ids
 
 
-async def _accounted_for(data_dir: Path, ids: dict[str, int]) -> None:
-    async with open_store(f"sqlite:///{data_dir / 'tablium.sqlite3'}") as store:
+async def _accounted_for(database_url: str, ids: dict[str, int]) -> None:
+    async with open_store(database_url) as store:
         audit = await store.ledger_audit()
         assert audit.consistent, audit
         snapshot = await store.load_snapshot(TABLE)
@@ -191,4 +191,4 @@ def test_sigkill_during_play_then_restart_accounts_for_every_chip(
     with running_server(data_dir) as restarted:  # recovery runs before it reports ready
         restarted.proc.send_signal(signal.SIGTERM)
         assert restarted.proc.wait(timeout=5) == 0
-    trio.run(_accounted_for, data_dir, ids)
+    trio.run(_accounted_for, f"sqlite:///{data_dir / 'tablium.sqlite3'}", ids)

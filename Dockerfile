@@ -1,0 +1,59 @@
+# syntax=docker/dockerfile:1
+# Tablium's image: the rules engine compiled with mypyc in a build stage (setup.py), then a
+# slim runtime that runs as an unprivileged user. `make image` builds it where a Docker
+# engine runs; compose.yaml and deploy/k8s/ run it. docs/operations.md has the details.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+# A C compiler and libc headers: mypyc compiles poker/'s hot modules (Python's own headers
+# are in the image already). Debian packages are not pinned: the base image's tag pins the
+# release, and its mirrors drop superseded versions (a pin would break the build on the next
+# security update).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/tablium
+WORKDIR /src
+COPY pyproject.toml setup.py README.md LICENSE ./
+COPY poker/ poker/
+COPY protocol/ protocol/
+COPY persistence/ persistence/
+COPY services/ services/
+COPY actors/ actors/
+COPY server/ server/
+COPY admin/ admin/
+COPY loadtest/ loadtest/
+# setup.py falls back to pure Python when the compile fails; an image must not: check that
+# the engine's hot path really is the compiled one.
+RUN /opt/tablium/bin/pip install . \
+    && /opt/tablium/bin/python -c "import sys, poker.hand; sys.exit(not poker.hand.__file__.endswith('.so'))"
+
+FROM ${PYTHON_IMAGE} AS runtime
+# pg_dump and pg_restore for `tablium backup` / `tablium restore` against PostgreSQL 15
+# (a server of a newer major version needs client tools of that version).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --user-group --home-dir /var/lib/tablium --create-home tablium
+COPY --from=build /opt/tablium /opt/tablium
+ENV PATH=/opt/tablium/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    TABLIUM_HOST=0.0.0.0 \
+    TABLIUM_WS_PORT=8765 \
+    TABLIUM_ADMIN_PORT=8080 \
+    TABLIUM_DATA_DIR=/var/lib/tablium \
+    TABLIUM_LOG_FORMAT=json
+USER 10001:10001
+WORKDIR /var/lib/tablium
+VOLUME ["/var/lib/tablium"]
+EXPOSE 8765 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('TABLIUM_ADMIN_PORT', '8080'), timeout=2)"]
+# SIGTERM: the server stops taking connections and exits within 5 s (README.md).
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["tablium"]
+CMD ["serve"]

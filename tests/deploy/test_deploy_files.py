@@ -1,0 +1,117 @@
+"""What the deployment files promise, read from the files themselves.
+
+Schemas (hadolint, Compose's schema, Kubernetes' schemas, promtool, amtool) run in
+scripts/check-deploy.sh (make test); these tests check what a schema cannot: that the pieces
+point at each other and keep the properties operations rely on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_SERVICES = {
+    "tablium",
+    "postgres",
+    "redis",
+    "rabbitmq",
+    "prometheus",
+    "alertmanager",
+    "grafana",
+}
+OVERLAYS = sorted(p.name for p in (ROOT / "deploy" / "k8s" / "overlays").iterdir())
+
+
+def test_committed_dashboards_are_what_the_generator_writes() -> None:
+    path = ROOT / "deploy" / "grafana" / "build_dashboards.py"
+    spec = importlib.util.spec_from_file_location("build_dashboards", path)
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    committed = {p.name: p.read_text() for p in generator.OUT_DIR.glob("*.json")}
+    assert committed == generator.rendered(), f"run: python {path.relative_to(ROOT)}"
+
+
+def test_dockerfile_compiles_the_engine_in_a_build_stage_and_runs_unprivileged() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM \S+ AS (\w+)", text, re.MULTILINE)
+    assert stages == ["build", "runtime"]
+    build, runtime = text.split("\nFROM ", 2)[1:]
+    assert "pip install ." in build and "endswith('.so')" in build  # compiled, or no image
+    assert "COPY --from=build /opt/tablium /opt/tablium" in runtime
+    assert re.search(r"^USER 10001", runtime, re.MULTILINE)
+    assert "/healthz" in runtime.split("HEALTHCHECK", 1)[1].split("\n\n", 1)[0]
+    ignored = (ROOT / ".dockerignore").read_text()
+    assert "**/*.so" in ignored  # a local mypyc build must never reach the image
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def test_compose_brings_up_the_whole_stack_with_every_mounted_file_present() -> None:
+    services = _compose()["services"]
+    assert set(services) == COMPOSE_SERVICES
+    tablium = services["tablium"]
+    assert tablium["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert tablium["depends_on"]["redis"]["condition"] == "service_healthy"
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./") and name != "tablium":
+                assert (ROOT / source).exists(), (name, source)
+        if name not in ("prometheus", "alertmanager", "grafana"):
+            assert "healthcheck" in service or name == "tablium", name  # tablium: the image's
+
+
+def _render(overlay: str) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        ["kubectl", "kustomize", str(ROOT / "deploy" / "k8s" / "overlays" / overlay)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_kubernetes_overlay_keeps_one_server_with_probes_limits_and_a_budget(
+    overlay: str,
+) -> None:
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in _render(overlay)}
+    deployment = docs[("Deployment", "tablium")]
+    spec = deployment["spec"]
+    # One process per database until scale-out (a later issue): never two at once.
+    assert spec["replicas"] == 1 and spec["strategy"]["type"] == "Recreate"
+    pod = spec["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert pod["terminationGracePeriodSeconds"] > 5  # the server's own SIGTERM bound
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    secrets = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+        for e in container["env"]
+        if "valueFrom" in e
+    }
+    assert secrets == {
+        "TABLIUM_DATABASE_URL": "tablium-secrets",
+        "TABLIUM_JWT_SECRET": "tablium-secrets",
+        "TABLIUM_REDIS_URL": "tablium-secrets",
+    }
+    assert container["envFrom"][0]["configMapRef"]["name"] == "tablium-config"
+    assert ("ConfigMap", "tablium-config") in docs
+    budget = docs[("PodDisruptionBudget", "tablium")]
+    labels = spec["template"]["metadata"]["labels"]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    for service in ("tablium-ws", "tablium-admin"):
+        assert docs[("Service", service)]["spec"]["selector"].items() <= labels.items()
+    assert docs[("CronJob", "tablium-backup")]["spec"]["concurrencyPolicy"] == "Forbid"
+    assert "registry.example.com/tablium:" in container["image"]

@@ -94,8 +94,10 @@ async def test_crashed_table_voids_the_running_hand_and_refunds_every_chip(
         table = await session.open_table(nlhe("void", between_hands_ms=10))
         await session.fund(range(1, 5))
         stream = session.channel.stream()
-        seats = await session.seat_all(table, range(1, 5), buy_in=200)
+        # Watch before anyone sits: the first hand may start as soon as two are seated, and
+        # the watcher must see its hand_started (a slow machine once dealt it first).
         await table.ask(AddWatcher(player_id=WATCHER))
+        seats = await session.seat_all(table, range(1, 5), buy_in=200)
         bots = Bots(table, "void", seats, random.Random(9), refill=200)
         started: dict[int, game.HandStarted] = {}
         voided: list[game.HandVoided] = []

@@ -64,6 +64,7 @@ class CloseCode(enum.IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001  # server shutting down
     MESSAGE_TOO_BIG = 1009  # a frame over FRAME_BYTES_HARD_MAX; closed by the websocket layer
+    INTERNAL_ERROR = 1011  # our bug ended this connection (the session actor crashed)
     AUTH_TIMEOUT = 4001  # no successful login within the auth timeout
     SESSION_REPLACED = 4002  # the same session resumed on another connection
     SLOW_CONSUMER = 4003  # the outbound queue was full: the client does not read

@@ -132,6 +132,8 @@ class Connection:
             self._wake_writer.set()
 
     async def run(self) -> None:
+        """Serve the connection until it ends. A bug of ours (any exception) still closes
+        it with 1011 before the exception reaches the gateway, which logs it."""
         limits = self.gateway.limits
         try:
             with self._cancel_scope:
@@ -146,6 +148,11 @@ class Connection:
                         nursery.cancel_scope.deadline = trio.current_time() + CLOSE_TIMEOUT_S
                     else:
                         nursery.cancel_scope.cancel()
+        except Exception:
+            # Not a shutdown: our own error. The close below says so (not 1001 "going away",
+            # which tells clients the server is stopping).
+            self._close = _Closing(CloseCode.INTERNAL_ERROR, "internal error")
+            raise
         finally:
             if self.session is not None and self.session.outlet is self:
                 self.gateway.detach(self.session)

@@ -287,13 +287,10 @@ class Gateway:
             try:
                 await Connection(self, ws).run()
             except Exception:
-                # A temporary child crashed: it alone ends (1011), its siblings and the
-                # listener carry on. The traceback is logged for us to fix.
+                # A temporary child crashed: it alone ends (it closed with 1011), its
+                # siblings and the listener carry on. The traceback is logged for us to fix.
                 self.session_crashes += 1
                 log.exception("session actor crashed")
-                with trio.move_on_after(CLOSE_TIMEOUT_S) as scope:
-                    scope.shield = True
-                    await ws.aclose(1011, "internal error")
         finally:
             self.connections_open -= 1
             self._connections_by_ip[ip] -= 1

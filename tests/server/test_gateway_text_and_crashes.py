@@ -24,6 +24,7 @@ from protocol.codec import encode
 from protocol.errors import CloseCode, ErrorCode
 from protocol.game import GameRequest, SitOut
 from protocol.messages import Error, Pong, Reply
+from server.gateway import GatewayLimits
 from server.logs import configure_logging
 from tests.persistence.stores import store_url
 from tests.protocol.gateway_harness import (
@@ -130,7 +131,9 @@ def console_logging() -> Iterator[io.StringIO]:
 async def test_crashing_sessions_close_with_1011_and_do_not_stall_other_players(
     tmp_path: Path, console_logging: io.StringIO
 ) -> None:
-    async with running_gateway(tmp_path, game_requests=CrashingTables()) as gateway:
+    # Ten logins at once from one address: allow them all a share of the hashing queue.
+    limits = GatewayLimits(login_hashes_per_ip_max=10)
+    async with running_gateway(tmp_path, game_requests=CrashingTables(), limits=limits) as gateway:
         for index in range(10):
             async with open_client(gateway.url) as client:
                 await client.register(f"crasher{index}", PASSWORD)

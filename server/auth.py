@@ -74,8 +74,8 @@ class TokenSigner:
     ) -> None:
         if not secret:
             raise ValueError("a token secret is required")
-        if not 0 < ttl_s <= session_lifetime_max_s:
-            raise ValueError("need 0 < ttl_s <= session_lifetime_max_s")
+        if ttl_s <= 0 or session_lifetime_max_s <= 0:
+            raise ValueError("ttl_s and session_lifetime_max_s must be positive")
         self._secret = secret
         self.ttl_s = ttl_s
         self.session_lifetime_max_s = session_lifetime_max_s

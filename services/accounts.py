@@ -38,9 +38,10 @@ NAME_PATTERN: Final = re.compile(
 PASSWORD_CHARS_MIN: Final = 8
 PASSWORD_DISTINCT_CHARS_MIN: Final = 4  # "        ", "aaaaaaaa", "12121212" are not secrets
 GUEST_NAME_PREFIX: Final = "guest-"  # reserved: registered names may not start with it
-# Names a player could use to pass for staff or for the house. A name is refused when, folded
-# and without its separators, trailing digits and look-alike digits (0 for o, 1 for i or l,
-# ...), it is one of RESERVED_NAMES or starts with one of RESERVED_NAME_PREFIXES.
+# Names a player could use to pass for staff or for the house. A name is refused when its
+# canonical form (folded, without separators and trailing digits, look-alike characters made
+# one: 0 and o, 1 i l, ...) is the canonical form of one of RESERVED_NAMES, or starts with that
+# of one of RESERVED_NAME_PREFIXES.
 RESERVED_NAMES: Final = frozenset(
     {
         "root", "staff", "system", "sysadmin", "mod", "mods", "help", "helpdesk", "security",
@@ -50,7 +51,7 @@ RESERVED_NAMES: Final = frozenset(
     }
 )  # fmt: skip
 RESERVED_NAME_PREFIXES: Final = ("admin", "support", "moderator", "tablium", "sysop", "staff")
-_LOOK_ALIKES: Final = (str.maketrans("0134578@$", "oieastbas"), str.maketrans("1", "l"))
+_LOOK_ALIKES: Final = str.maketrans("01il34578", "ollleastb")
 _NAME_SEPARATORS: Final = re.compile(r"[._-]")
 # Default login throttles (server/config.py has the settings that override them).
 ACCOUNT_FAILURES_BEFORE_DELAY: Final = 5
@@ -128,12 +129,22 @@ class RegistrationLimited(AccountRefused):
     code = ErrorCode.REGISTRATION_LIMITED
 
 
+def _canonical(name: str) -> str:
+    return _NAME_SEPARATORS.sub("", name.casefold()).translate(_LOOK_ALIKES)
+
+
+_RESERVED_CANONICAL: Final = frozenset(_canonical(name) for name in RESERVED_NAMES)
+_RESERVED_PREFIXES_CANONICAL: Final = tuple(_canonical(p) for p in RESERVED_NAME_PREFIXES)
+
+
 def is_reserved_name(name: str) -> bool:
     """True for names that could pass for staff or the house (see RESERVED_NAMES)."""
     bare = _NAME_SEPARATORS.sub("", name.casefold())
-    forms = {bare, bare.rstrip("0123456789")}
-    forms |= {form.translate(table) for form in tuple(forms) for table in _LOOK_ALIKES}
-    return any(form in RESERVED_NAMES or form.startswith(RESERVED_NAME_PREFIXES) for form in forms)
+    forms = {_canonical(bare), _canonical(bare.rstrip("0123456789"))}
+    return any(
+        form in _RESERVED_CANONICAL or form.startswith(_RESERVED_PREFIXES_CANONICAL)
+        for form in forms
+    )
 
 
 def verify_name(name: str) -> None:

@@ -4,11 +4,14 @@ websockets (and the handshake's pure rules, server/handshake.py)."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from pathlib import Path
 
 import pytest
 import trio
 import trio.testing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from trio_websocket import ConnectionRejected, WebSocketConnection, open_websocket_url
 
 from protocol.client import open_client
@@ -198,3 +201,24 @@ def test_origins_compare_ignoring_case_and_a_trailing_slash() -> None:
     assert origin_allowed("https://play.example.com", allowed)
     assert not origin_allowed("https://play.example.com:8443", allowed)
     assert origin_allowed(None, allowed)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["127.0.0.1", "10.9.8.7", "203.0.113.9", "::1", "not-an-ip"]),
+    st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.lists(st.ip_addresses().map(str), max_size=4).map(", ".join),
+        ),
+        max_size=4,
+    ),
+)
+def test_any_forwarded_header_yields_the_peer_or_an_address_it_names(
+    peer: str, forwarded: list[str]
+) -> None:
+    found = client_address(peer, forwarded, PROXIES)
+    named = {hop.strip() for value in forwarded for hop in value.split(",")}
+    assert found == peer or found in named or ipaddress.ip_address(found)
+    if peer == "203.0.113.9":  # an untrusted peer is never second-guessed
+        assert found == peer

@@ -32,6 +32,9 @@ class AdminContext:
     actor_tree: Callable[[], ActorNode] | None = None
     # Names of live actors (the lobby, table:<id>) for the table routes.
     registry: Registry | None = None
+    # Called with a player id once a ban is committed: ends the player's live sessions
+    # (server/gateway.py PlayerChannel.player_banned). The default reaches no sessions.
+    player_banned: Callable[[int], object] = lambda _player_id: None
 
 
 def current_context() -> AdminContext:

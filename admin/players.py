@@ -125,8 +125,11 @@ async def _set_banned(player_id: int, banned: bool) -> Any:
 @requires(Permission.PLAYERS_BAN)
 @document_request(BanRequest)
 async def ban_player(player_id: int) -> Any:
-    """Ban a player (audited, with a reason); a banned player cannot log in."""
-    return await _set_banned(player_id, True)
+    """Ban a player (audited, with a reason); a banned player cannot log in, and her live
+    sessions end at once."""
+    response = await _set_banned(player_id, True)
+    current_context().player_banned(player_id)  # after the commit: end her sessions now
+    return response
 
 
 @player_routes.post(f"/players/{PLAYER}/unban")

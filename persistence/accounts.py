@@ -56,6 +56,11 @@ def _account(row: Row) -> Account:
     )
 
 
+# For units of work in other modules that read accounts (persistence/sessions.py).
+ACCOUNT_COLUMNS = _COLUMNS
+account_from_row = _account
+
+
 def create_account(name: str, password_hash: str, role: str, now_ms: int) -> Work[Account]:
     if not name or len(name) > ACCOUNT_NAME_CHARS_MAX:
         raise ValueError(f"account name must be 1-{ACCOUNT_NAME_CHARS_MAX} characters")

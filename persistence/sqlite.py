@@ -9,6 +9,7 @@ only a killed process -- chips are worth the fsync.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -127,8 +128,27 @@ def _split_statements(script: str) -> list[str]:
     return statements
 
 
+DIR_MODE = 0o700  # directories we create for the database: this user only
+FILE_MODE = 0o600  # the database holds password hashes and the ledger: this user only
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_files(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite gives its -wal and -shm
+    files the database's mode), and take group and other permissions away from the files of
+    a database made by an older version (0644)."""
+    path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for file in (path, *(path.with_name(path.name + side) for side in _SIDE_FILES)):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(FILE_MODE)
+        except FileNotFoundError:
+            pass
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_files(path)
     # Autocommit mode (isolation_level=None): we issue BEGIN/COMMIT ourselves, one per unit.
     conn = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from persistence import accounts, audit, hands, ledger, snapshots
+from persistence import accounts, audit, hands, ledger, sessions, snapshots
 from persistence.accounts import Account
 from persistence.audit import AuditEntry
 from persistence.hands import HandRecord, HandSummary
@@ -111,6 +111,20 @@ class Store(ABC):
     ) -> list[Account]:
         return await self.run(
             partial(accounts.search_accounts, prefix, after_id, limit), read_only=True
+        )
+
+    # -- sessions (revocations) -------------------------------------------------------------
+
+    async def revoke_session(self, session_id: str, player: str, expires_at_ms: int) -> None:
+        """Refuse the session's tokens from now until ``expires_at_ms`` (logout, ban)."""
+        await self.run(
+            partial(sessions.revoke_session, session_id, player, self.clock_ms(), expires_at_ms)
+        )
+
+    async def token_login(self, name: str, session_id: str) -> tuple[Account | None, bool]:
+        """The account named ``name`` (or None) and whether ``session_id`` is revoked."""
+        return await self.run(
+            partial(sessions.token_login, name, session_id, self.clock_ms()), read_only=True
         )
 
     async def ping(self) -> None:

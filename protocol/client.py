@@ -71,7 +71,12 @@ RETRY_JITTER: Final = 0.5  # retry_delay_s: retry_after x [1, 1 + RETRY_JITTER x
 RETRY_DELAY_MAX_S: Final = 30.0  # retry_delay_s never asks for longer
 # The server closed on purpose: reconnecting would not help or would fight another device.
 _FINAL_CLOSE_CODES: Final = frozenset(
-    {CloseCode.LOGGED_OUT, CloseCode.SESSION_REPLACED, CloseCode.AUTH_TIMEOUT}
+    {
+        CloseCode.LOGGED_OUT,
+        CloseCode.SESSION_REPLACED,
+        CloseCode.AUTH_TIMEOUT,
+        CloseCode.ACCOUNT_BANNED,
+    }
 )
 
 
@@ -436,7 +441,11 @@ class Client:
                 self.reconnects += 1
                 return
             except ServerError as exc:
-                if exc.code in (ErrorCode.TOKEN_EXPIRED, ErrorCode.TOKEN_INVALID):
+                if exc.code in (
+                    ErrorCode.TOKEN_EXPIRED,
+                    ErrorCode.TOKEN_INVALID,
+                    ErrorCode.ACCOUNT_BANNED,
+                ):
                     break  # retrying cannot fix the token
                 await self._drop_current()
             except (OSError, ClientError, trio.TooSlowError):

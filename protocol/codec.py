@@ -8,7 +8,12 @@ Decoding a client frame checks, in this order and each at most once:
    nesting_too_deep. A cheap C-speed count proves most frames fine; only frames that might be
    deep are walked, and the walk stops at ITEMS_MAX;
 3. schema: msgspec against the tagged union, with string and list limits from messages.py ->
-   malformed_frame / unknown_type / invalid_message.
+   malformed_frame / unknown_type / invalid_message;
+4. text: no string anywhere in a request may hold a NUL character -> invalid_message. The
+   databases refuse NUL in text (PostgreSQL raises, SQLite compares it byte for byte), so it
+   is refused once, here, for every string field of every request, and both backends see the
+   same clean text. Lone surrogates never get this far: msgpack strings are UTF-8, which
+   cannot encode them, and msgspec refuses such bytes (malformed_frame).
 
 Any failure raises RemoteProtocolError carrying the request id when one could be read, so the
 error reply can echo it. Nothing is acted upon before all three pass.
@@ -181,6 +186,42 @@ def _decode(decoder: msgspec.msgpack.Decoder[T], frame: bytes, known_types: froz
         raise  # unreachable: _schema_error always raises
 
 
+def _nul_field(value: object, path: str) -> str | None:
+    """The path of the first string inside ``value`` that holds a NUL, or None. Walks
+    structs, lists, tuples and dicts (keys too): every string a request can carry."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            found = _nul_field(getattr(value, name), f"{path}.{name}" if path else name)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _nul_field(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_field(key, f"{path}[key]") or _nul_field(item, f"{path}[{key!r}]")
+            if found is not None:
+                return found
+    return None
+
+
+def check_text(request: msgspec.Struct, frame: bytes, request_id: int | None) -> None:
+    """Raise invalid_message if any string of the decoded ``request`` holds a NUL. A NUL
+    character is the byte 0 in UTF-8, so a frame without that byte is proved clean at C
+    speed; only frames with a zero byte (small integers like 0 are one too) are walked."""
+    if b"\x00" not in frame:
+        return
+    field = _nul_field(request, "")
+    if field is not None:
+        raise RemoteProtocolError(
+            ErrorCode.INVALID_MESSAGE, f"{field}: text may not contain NUL characters", request_id
+        )
+
+
 def _tags(union: object) -> frozenset[str]:
     info = msgspec.inspect.type_info(union)
     assert isinstance(info, msgspec.inspect.UnionType)
@@ -211,7 +252,9 @@ class RequestDecoder:
                 f"frame of {len(frame)} bytes, limit {self.frame_bytes_max}",
             )
         check_shape(frame, self.depth_max)
-        return _decode(self._decoder, frame, self._known_types)
+        request = _decode(self._decoder, frame, self._known_types)
+        check_text(request, frame, request.id)
+        return request
 
 
 @final

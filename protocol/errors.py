@@ -30,6 +30,8 @@ class ErrorCode(enum.StrEnum):
     INVALID_NAME = "invalid_name"
     WEAK_PASSWORD = "weak_password"
     ACCOUNT_BANNED = "account_banned"
+    LOGIN_THROTTLED = "login_throttled"  # too many failed logins (name or address): wait
+    REGISTRATION_LIMITED = "registration_limited"  # too many registrations from this address
     GUEST_LOGIN_DISABLED = "guest_login_disabled"
     TOKEN_EXPIRED = "token_expired"
     TOKEN_INVALID = "token_invalid"
@@ -64,11 +66,13 @@ class CloseCode(enum.IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001  # server shutting down
     MESSAGE_TOO_BIG = 1009  # a frame over FRAME_BYTES_HARD_MAX; closed by the websocket layer
+    INTERNAL_ERROR = 1011  # our bug ended this connection (the session actor crashed)
     AUTH_TIMEOUT = 4001  # no successful login within the auth timeout
     SESSION_REPLACED = 4002  # the same session resumed on another connection
     SLOW_CONSUMER = 4003  # the outbound queue was full: the client does not read
     HEARTBEAT_TIMEOUT = 4004  # no pong within the heartbeat timeout
     LOGGED_OUT = 4005  # after a logout reply
+    ACCOUNT_BANNED = 4006  # staff banned the account: every session of it ends at once
 
 
 class RemoteProtocolError(Exception):

@@ -44,7 +44,7 @@ from persistence import Store, open_store
 from persistence.redis_link import open_redis
 from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
-from server.config import Settings
+from server.config import Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from services.health import HealthChecks
 from services.wallet import Wallet
@@ -97,13 +97,16 @@ def build_runtime(
     runtime: Runtime
     admin_context = AdminContext(
         settings=settings,
-        verify_token=jwt_verifier(TokenSigner(settings.jwt_secret)),
+        verify_token=jwt_verifier(
+            TokenSigner(settings.jwt_secret, session_lifetime_max_s=settings.session_lifetime_max_s)
+        ),
         store=store,
         wallet=wallet,
         readiness=readiness,
         # The admin app is one of the runtime's children, so it reads the tree late.
         actor_tree=lambda: runtime.tree(),
         registry=registry,
+        player_banned=channel.player_banned,
     )
     gateway = partial(
         run_gateway,
@@ -157,6 +160,8 @@ async def run_server(
             # First, so that a PostgreSQL store shares the trio-asyncio loop it opens.
             redis_link = await resources.enter_async_context(open_redis(settings.redis_url))
             readiness.append(ReadinessProbe("redis", redis_link.ping))
+        if not settings.database_url:  # the embedded database lives in the data dir
+            await trio.to_thread.run_sync(ensure_data_dir, settings.data_dir)
         store = await resources.enter_async_context(open_store(settings.effective_database_url()))
         readiness.insert(0, ReadinessProbe("database", store.ping))
         runtime = build_runtime(settings, store, tuple(readiness))

@@ -1,7 +1,14 @@
 """Access tokens (JWT). Password hashing lives in services/passwords.py.
 
 Tokens: HS256 only (pinned on verify, so ``alg: none`` and algorithm-confusion tokens fail),
-with iss, aud, sub, role, sid (the session id that resume uses), iat and exp, all required.
+with iss, aud, sub, role, sid (the session id that resume uses), iat, exp and auth_time (when
+the session's password login happened), all required.
+
+Lifetimes: a token lives at most ``ttl_s`` (24 h); one whose exp - iat is longer was not
+made by us and is refused, however valid its signature. Every token login (authenticate)
+gets a fresh token, but a session's tokens all carry its auth_time, and none lives past
+auth_time + ``session_lifetime_max_s``: a stolen token cannot be kept alive forever by using
+it; after that the player logs in with the password again.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ TOKEN_ISSUER: Final = "tablium"
 TOKEN_AUDIENCE: Final = "tablium-client"
 TOKEN_ALGORITHM: Final = "HS256"
 TOKEN_TTL_S: Final = 24 * 3600
+SESSION_LIFETIME_MAX_S: Final = 7 * 24 * 3600  # the session_lifetime_max_s setting's default
 CLOCK_SKEW_LEEWAY_S: Final = 30  # clocks of client-facing nodes may differ this much
-_REQUIRED_CLAIMS: Final = ["iss", "aud", "sub", "role", "sid", "iat", "exp"]
+_REQUIRED_CLAIMS: Final = ["iss", "aud", "sub", "role", "sid", "iat", "exp", "auth_time"]
 
 
 class TokenError(Exception):
@@ -45,6 +53,8 @@ class Claims:
     session_id: str  # sid: resume finds the session by it
     issued_at_s: int
     expires_at_s: int
+    # auth_time: when the session began with a password login (kept by refreshed tokens).
+    authenticated_at_s: int
 
 
 def new_session_id() -> str:
@@ -55,11 +65,20 @@ def new_session_id() -> str:
 class TokenSigner:
     """Issues and verifies tokens with one secret."""
 
-    def __init__(self, secret: str, *, ttl_s: int = TOKEN_TTL_S) -> None:
+    def __init__(
+        self,
+        secret: str,
+        *,
+        ttl_s: int = TOKEN_TTL_S,
+        session_lifetime_max_s: int = SESSION_LIFETIME_MAX_S,
+    ) -> None:
         if not secret:
             raise ValueError("a token secret is required")
+        if ttl_s <= 0 or session_lifetime_max_s <= 0:
+            raise ValueError("ttl_s and session_lifetime_max_s must be positive")
         self._secret = secret
         self.ttl_s = ttl_s
+        self.session_lifetime_max_s = session_lifetime_max_s
 
     def issue(
         self,
@@ -69,16 +88,25 @@ class TokenSigner:
         session_id: str | None = None,
         now_s: int | None = None,
         ttl_s: int | None = None,
+        authenticated_at_s: int | None = None,
     ) -> tuple[str, Claims]:
+        """A token for ``player``. ``authenticated_at_s``: the session's password login
+        (None: now, a new session); the token expires ``ttl_s`` from now (at most the
+        signer's ttl_s) or at the session's end, whichever comes first."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
+        ttl_s = self.ttl_s if ttl_s is None else ttl_s
+        if ttl_s > self.ttl_s:  # (0 or less makes an expired token: tests use one)
+            raise ValueError(f"a token lives at most {self.ttl_s} s")
         issued = int(time.time()) if now_s is None else now_s
+        authenticated = issued if authenticated_at_s is None else authenticated_at_s
         claims = Claims(
             player=player,
             role=role,
             session_id=session_id or new_session_id(),
             issued_at_s=issued,
-            expires_at_s=issued + (self.ttl_s if ttl_s is None else ttl_s),
+            expires_at_s=min(issued + ttl_s, authenticated + self.session_lifetime_max_s),
+            authenticated_at_s=authenticated,
         )
         payload = {
             "iss": TOKEN_ISSUER,
@@ -88,6 +116,7 @@ class TokenSigner:
             "sid": claims.session_id,
             "iat": claims.issued_at_s,
             "exp": claims.expires_at_s,
+            "auth_time": claims.authenticated_at_s,
         }
         return jwt.encode(payload, self._secret, algorithm=TOKEN_ALGORITHM), claims
 
@@ -107,11 +136,24 @@ class TokenSigner:
         except jwt.InvalidTokenError as exc:
             raise TokenInvalid(f"the token is not valid: {exc}") from None
         sub, role, sid = payload["sub"], payload["role"], payload["sid"]
-        iat, exp = payload["iat"], payload["exp"]
+        iat, exp, auth_time = payload["iat"], payload["exp"], payload["auth_time"]
         if not (isinstance(sub, str) and sub and isinstance(sid, str) and sid):
             raise TokenInvalid("the token's sub or sid is malformed")
         if role not in ROLES:
             raise TokenInvalid(f"the token's role {role!r} is unknown")
-        if not (isinstance(iat, int) and isinstance(exp, int)):
-            raise TokenInvalid("the token's iat or exp is not an integer")
-        return Claims(player=sub, role=role, session_id=sid, issued_at_s=iat, expires_at_s=exp)
+        if not all(type(value) is int for value in (iat, exp, auth_time)):
+            raise TokenInvalid("the token's iat, exp or auth_time is not an integer")
+        if exp - iat > self.ttl_s:
+            raise TokenInvalid("the token's lifetime is longer than any token we issue")
+        if auth_time > iat:
+            raise TokenInvalid("the token's auth_time is after its iat")
+        if time.time() > auth_time + self.session_lifetime_max_s + CLOCK_SKEW_LEEWAY_S:
+            raise TokenExpired("the session has reached its maximum lifetime; log in again")
+        return Claims(
+            player=sub,
+            role=role,
+            session_id=sid,
+            issued_at_s=iat,
+            expires_at_s=exp,
+            authenticated_at_s=auth_time,
+        )

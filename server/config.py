@@ -8,6 +8,7 @@ names the setting.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -53,6 +54,27 @@ class Settings:
     login_hashes_waiting_max: int = 32
     # gc.freeze() after start-up and higher collection thresholds (server/commands/serve.py).
     gc_tuning: bool = True
+    # The websocket handshake (server/handshake.py): browser pages from these origins may
+    # connect (clients that send no Origin always may); the client address is read from
+    # X-Forwarded-For only when the TCP peer is one of these proxies (addresses or networks).
+    allowed_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    # Per-address token bucket, shared by every connection and session from one address.
+    rate_ip_burst_requests: int = 240
+    rate_ip_refill_per_s: int = 120
+    # Password hashes one address may have waiting or running (its share of the queue).
+    login_hashes_per_ip_max: int = 4
+    # Failed logins (services/accounts.py): delays from the Nth failure on (doubling from
+    # login_delay_first_ms), a lock of login_lock_s at the Mth, per account and per address.
+    login_account_failures_before_delay: int = 5
+    login_account_failures_to_lock: int = 20
+    login_ip_failures_before_delay: int = 20
+    login_ip_failures_to_lock: int = 100
+    login_delay_first_ms: int = 1000
+    login_lock_s: int = 900
+    registrations_per_ip_per_hour: int = 20
+    # A session (and every token refreshed from it) ends this long after its password login.
+    session_lifetime_max_s: int = 7 * 24 * 3600
 
     @property
     def sqlite_path(self) -> Path:
@@ -127,6 +149,31 @@ def _parse_host(name: str, raw: Any) -> str:
     return host
 
 
+def _parse_list(raw: Any) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _parse_origins(name: str, raw: Any) -> tuple[str, ...]:
+    origins = _parse_list(raw)
+    for origin in origins:
+        if origin != "null" and urlsplit(origin).scheme not in {"http", "https"}:
+            raise ConfigError(f"{name}: expected origins like https://example.com, got {origin!r}")
+    return origins
+
+
+def _parse_networks(name: str, raw: Any) -> tuple[str, ...]:
+    entries = _parse_list(raw)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{name}: expected addresses or networks like 10.0.0.0/8, got {entry!r}"
+            ) from None
+    return entries
+
+
 def _parse_secret(name: str, raw: Any) -> str:
     secret = str(raw)
     if secret and len(secret.encode()) < JWT_SECRET_BYTES_MIN:
@@ -152,6 +199,19 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "rate_refill_per_s": _parse_count,
     "login_hashes_waiting_max": _parse_count,
     "gc_tuning": _parse_bool,
+    "allowed_origins": _parse_origins,
+    "trusted_proxies": _parse_networks,
+    "rate_ip_burst_requests": _parse_count,
+    "rate_ip_refill_per_s": _parse_count,
+    "login_hashes_per_ip_max": _parse_count,
+    "login_account_failures_before_delay": _parse_count,
+    "login_account_failures_to_lock": _parse_count,
+    "login_ip_failures_before_delay": _parse_count,
+    "login_ip_failures_to_lock": _parse_count,
+    "login_delay_first_ms": _parse_count,
+    "login_lock_s": _parse_count,
+    "registrations_per_ip_per_hour": _parse_count,
+    "session_lifetime_max_s": _parse_count,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 
@@ -183,7 +243,16 @@ def load_settings(
         env_name = ENV_PREFIX + key.upper()
         if env_name in env:
             values[key] = parse(env_name, env[env_name])
-    return Settings(**values)
+    settings = Settings(**values)
+    for before, lock in (
+        ("login_account_failures_before_delay", "login_account_failures_to_lock"),
+        ("login_ip_failures_before_delay", "login_ip_failures_to_lock"),
+    ):
+        if getattr(settings, before) > getattr(settings, lock):
+            raise ConfigError(
+                f"{ENV_PREFIX}{before.upper()}: must not exceed {ENV_PREFIX}{lock.upper()}"
+            )
+    return settings
 
 
 def ensure_jwt_secret(settings: Settings) -> Settings:
@@ -196,7 +265,7 @@ def ensure_jwt_secret(settings: Settings) -> Settings:
         return settings
     path = settings.data_dir / JWT_SECRET_FILE
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_data_dir(settings.data_dir)
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
@@ -209,6 +278,17 @@ def ensure_jwt_secret(settings: Settings) -> Settings:
     if len(secret.encode()) < JWT_SECRET_BYTES_MIN:
         raise ConfigError(f"TABLIUM_JWT_SECRET: the secret kept in {path} is too short")
     return Settings(**{**_as_dict(settings), "jwt_secret": secret})
+
+
+DATA_DIR_MODE = 0o700  # password hashes, the ledger and the token secret live here
+
+
+def ensure_data_dir(data_dir: Path) -> None:
+    """Create the data directory readable by this user only (0700), and take group and
+    other permissions away from one made by an older version (0755). Raises OSError."""
+    data_dir.mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
+    if data_dir.stat().st_mode & 0o077:
+        data_dir.chmod(DATA_DIR_MODE)
 
 
 def _as_dict(settings: Settings) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import collections
 import math
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Literal, final, get_args
 
@@ -48,7 +47,7 @@ from protocol.phases import Phase, verify_transition
 from server.auth import TokenExpired, TokenInvalid
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
-from services.accounts import GUEST_NAME_PREFIX, AccountRefused
+from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
 from services.passwords import HashingAbandoned, HashingBusy
 
 if TYPE_CHECKING:
@@ -72,9 +71,10 @@ class _Closing(Exception):
 class Connection:
     """The session actor of one websocket connection."""
 
-    def __init__(self, gateway: Gateway, ws: WebSocketConnection) -> None:
+    def __init__(self, gateway: Gateway, ws: WebSocketConnection, address: str = "") -> None:
         self.gateway = gateway
         self.ws = ws
+        self.address = address  # the client's (server/handshake.py): per-address limits
         self.phase = Phase.CONNECTED
         self.session: PlayerSession | None = None
         limits = gateway.limits
@@ -88,6 +88,7 @@ class Connection:
         # Set by offer() for pushes from other tasks; the reader sends its own replies itself
         # (no task switch per request), the writer task sends the rest.
         self._wake_writer = trio.Event()
+        # Until a login: this connection's rate limit; then the session's (session.bucket).
         self._bucket = TokenBucket(
             limits.rate_burst_requests, limits.rate_refill_per_s, trio.current_time()
         )
@@ -132,6 +133,8 @@ class Connection:
             self._wake_writer.set()
 
     async def run(self) -> None:
+        """Serve the connection until it ends. A bug of ours (any exception) still closes
+        it with 1011 before the exception reaches the gateway, which logs it."""
         limits = self.gateway.limits
         try:
             with self._cancel_scope:
@@ -146,6 +149,11 @@ class Connection:
                         nursery.cancel_scope.deadline = trio.current_time() + CLOSE_TIMEOUT_S
                     else:
                         nursery.cancel_scope.cancel()
+        except Exception:
+            # Not a shutdown: our own error. The close below says so (not 1001 "going away",
+            # which tells clients the server is stopping).
+            self._close = _Closing(CloseCode.INTERNAL_ERROR, "internal error")
+            raise
         finally:
             if self.session is not None and self.session.outlet is self:
                 self.gateway.detach(self.session)
@@ -226,8 +234,10 @@ class Connection:
         self._reply(Error(id=request_id, code=code, message=message[:500], **extra))
 
     async def _on_frame(self, frame: bytes | str) -> None:
-        self.gateway.frames_received += 1
-        wait_s = self._bucket.take(trio.current_time())
+        gateway = self.gateway
+        gateway.frames_received += 1
+        now = trio.current_time()
+        wait_s = max(self._bucket.take(now), gateway.address_rate.take(self.address, now))
         try:
             if isinstance(frame, str):
                 raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "binary frames only")
@@ -241,8 +251,7 @@ class Connection:
                 self._error(
                     exc.request_id,
                     ErrorCode.RATE_LIMITED,
-                    f"over {self.gateway.limits.rate_refill_per_s} requests/s;"
-                    f" retry after {retry_after_ms} ms",
+                    f"too many requests; retry after {retry_after_ms} ms",
                     retry_after_ms=retry_after_ms,
                 )
             else:
@@ -254,7 +263,10 @@ class Connection:
         try:
             await self._handlers[type(request)](request)
         except AccountRefused as exc:
-            self._error(request.id, exc.code, exc.message)
+            if exc.retry_after_ms is None:
+                self._error(request.id, exc.code, exc.message)
+            else:
+                self._error(request.id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
             return
         except TokenExpired as exc:
             self._error(request.id, ErrorCode.TOKEN_EXPIRED, str(exc))
@@ -307,15 +319,18 @@ class Connection:
 
     async def _register(self, request: Register) -> None:
         account = await self.gateway.accounts.register(
-            request.name, request.password, still_wanted=self._peer_connected
+            request.name, request.password, still_wanted=self._peer_connected, address=self.address
         )
         await self._start_session(request.id, account.name, _role(account.role), account.id)
 
     async def _login(self, request: Login) -> None:
+        started = trio.current_time()
         account = await self.gateway.accounts.login(
-            request.name, request.password, still_wanted=self._peer_connected
+            request.name, request.password, still_wanted=self._peer_connected, address=self.address
         )
-        await self._start_session(request.id, account.name, _role(account.role), account.id)
+        await self._start_session(
+            request.id, account.name, _role(account.role), account.id, started
+        )
 
     def _peer_connected(self) -> bool:
         """False once the websocket has closed or this connection is being stopped: a
@@ -331,12 +346,21 @@ class Connection:
         await self._start_session(request.id, guest, "player", None)
 
     async def _start_session(
-        self, request_id: int, player: str, role: Role, player_id: int | None
+        self,
+        request_id: int,
+        player: str,
+        role: Role,
+        player_id: int | None,
+        checked_at: float | None = None,
     ) -> None:
-        token, claims = self.gateway.signer.issue(player, role)
-        self.session = session = await self.gateway.open_session(
-            claims.session_id, player, role, player_id
-        )
+        """Open a new session; ``checked_at`` (trio time before the ban check): refuse it
+        if a ban came after that check (Gateway.ban_player)."""
+        gateway = self.gateway
+        token, claims = gateway.signer.issue(player, role)
+        session = await gateway.open_session(claims.session_id, player, role, player_id)
+        self._refuse_if_banned_since(session, checked_at)
+        self.session = session
+        self._use_session_bucket(session)
         session.attach(self)
         self._reply(
             LoggedIn(
@@ -351,17 +375,37 @@ class Connection:
             )
         )
 
+    def _refuse_if_banned_since(self, session: PlayerSession, checked_at: float | None) -> None:
+        if checked_at is not None and self.gateway.banned_since(session.player_id, checked_at):
+            self.gateway.end_session_now(session, CloseCode.ACCOUNT_BANNED, "banned")
+            raise AccountBanned("this account is banned")
+
+    def _use_session_bucket(self, session: PlayerSession) -> None:
+        """From now on, requests count against the session's bucket (kept across its
+        reconnects); a new session starts with what this connection had left."""
+        if session.bucket is None:
+            session.bucket = self._bucket
+        self._bucket = session.bucket
+
     async def _authenticate(self, request: Authenticate) -> None:
         gateway = self.gateway
         claims = gateway.signer.verify(request.token)
         if claims.session_id in gateway.logged_out:
             raise TokenInvalid("this session was logged out; log in again")
+        checked_at = trio.current_time()
         account = None
         if not claims.player.startswith(GUEST_NAME_PREFIX):
-            account = await gateway.accounts.check_not_banned(claims.player)
+            account = await gateway.accounts.check_token_login(claims.player, claims.session_id)
         session = gateway.sessions.get(claims.session_id)
         if session is not None and session.player != claims.player:
             raise TokenInvalid("the token's session belongs to another player")
+        if session is not None and request.last_seq > session.last_seq:
+            raise RemoteProtocolError(
+                ErrorCode.INVALID_MESSAGE,
+                f"last_seq {request.last_seq} is ahead of the session's newest event"
+                f" ({session.last_seq})",
+                request.id,
+            )
         resume: Literal["new", "complete", "gap"]
         if session is None:
             session = await gateway.open_session(
@@ -369,14 +413,19 @@ class Connection:
             )
             resume = "gap" if request.last_seq > 0 else "new"
         else:
-            previous = session.outlet
-            if isinstance(previous, Connection) and previous is not self:
-                previous.kill(CloseCode.SESSION_REPLACED, "the session resumed elsewhere")
             resume = "complete" if session.can_replay_after(request.last_seq) else "gap"
+        self._refuse_if_banned_since(session, checked_at)
+        previous = session.outlet
+        if isinstance(previous, Connection) and previous is not self:
+            previous.kill(CloseCode.SESSION_REPLACED, "the session resumed elsewhere")
         token, fresh = gateway.signer.issue(
-            claims.player, claims.role, session_id=claims.session_id
+            claims.player,
+            claims.role,
+            session_id=claims.session_id,
+            authenticated_at_s=claims.authenticated_at_s,
         )
         self.session = session
+        self._use_session_bucket(session)
         backlog = [
             encode(
                 LoggedIn(
@@ -444,12 +493,17 @@ class Connection:
         self._reply(reply if reply is not None else Ok(id=request.id))
 
     async def _logout(self, request: Logout) -> None:
-        self._reply(Ok(id=request.id))
         session = self.session
         if session is not None:
             session.detach()
             self.gateway.end_session(session)
-            self.gateway.logged_out.add(session.session_id, time.time())
+            expires_at_s = self.gateway.revoke(session)
+            # Durable before the reply: a logged-out token stays refused after a restart.
+            with trio.CancelScope(shield=True):
+                await self.gateway.accounts.revoke_session(
+                    session.session_id, session.player, expires_at_s
+                )
+        self._reply(Ok(id=request.id))
         self._close_after_flush(CloseCode.LOGGED_OUT, "logged out")
         self.phase = Phase.CLOSED
 

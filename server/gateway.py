@@ -10,13 +10,22 @@ Bounds and what happens at each (GatewayLimits holds the numbers):
   FRAME_BYTES_MAX: error frame, nothing else happens.
 - no login within auth_timeout_ms: closed with 4001.
 - no pong within heartbeat_timeout_ms: closed with 4004.
-- requests beyond the token bucket: rate_limited error with retry_after_ms, not executed.
-- connections per IP over connections_per_ip_max: refused at the handshake (HTTP 429).
+- requests beyond the session's token bucket (a connection's own before login; a session's
+  survives its reconnects) or beyond the client address's bucket (shared by all its
+  connections): rate_limited error with retry_after_ms, not executed.
+- connections per client address over connections_per_ip_max: refused at the handshake (HTTP
+  429). The address is the TCP peer's, or X-Forwarded-For's when the peer is one of
+  trusted_proxies (server/handshake.py).
+- a handshake whose Origin is not on allowed_origins: refused (HTTP 403); none is fine.
 - outbound queue over outbound_queue_messages_max: the client does not read; closed 4003.
 - sessions over sessions_max: server_busy error on login.
 - password hashes waiting over login_hashes_waiting_max, or queued for longer than half of
-  auth_timeout_ms (services/passwords.py): register and login answer server_busy with
-  retry_after_ms at once; a queued hash whose connection has closed is dropped, not computed.
+  auth_timeout_ms, or one address's over login_hashes_per_ip_max (services/passwords.py):
+  register and login answer server_busy with retry_after_ms at once; a queued hash whose
+  connection has closed is dropped, not computed.
+- failed logins per name and per address, registrations per address: services/accounts.py
+  (login_throttled, registration_limited, with retry_after_ms).
+- bans remembered for racing logins: RECENT_BANS_MAX; overflow: the oldest is forgotten.
 - replay buffer over replay_events_max per session: oldest dropped; resume reports a gap.
 """
 
@@ -24,8 +33,9 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Final, Protocol, final
 
@@ -42,16 +52,25 @@ from trio_websocket import (
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
 from persistence.store import Store
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode_body
+from protocol.errors import CloseCode
 from protocol.game import GameRequest
 from protocol.messages import (
     PushBody,
     Reply,
     Role,
 )
-from server.auth import CLOCK_SKEW_LEEWAY_S, TokenSigner
+from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.gateway_metrics import collector_for
+from server.handshake import (
+    IPNetwork,
+    client_address,
+    header_values,
+    normalize_origin,
+    origin_allowed,
+    parse_networks,
+)
 from server.session import (
     LoggedOutSessions,
     PlayerSession,
@@ -60,14 +79,22 @@ from server.session import (
 )
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.wallet_requests import WalletRequests
-from services.accounts import Accounts, AccountStore
-from services.passwords import HASHES_WAITING_MAX, HashingCost, PasswordHasher
+from services.accounts import Accounts, AccountStore, LoginPolicy
+from services.passwords import (
+    HASHES_PER_OWNER_MAX,
+    HASHES_WAITING_MAX,
+    HashingCost,
+    PasswordHasher,
+    load_common_passwords,
+)
+from services.throttle import BackoffPolicy, KeyedRateLimit
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.gateway")
 
 
 LOGGED_OUT_SESSIONS_MAX: Final = 100_000  # ~10 MB; see LoggedOutSessions for the overflow
+RECENT_BANS_MAX: Final = 10_000  # bans kept to refuse logins that raced them (see ban_player)
 
 
 @final
@@ -84,9 +111,17 @@ class GatewayLimits:
     resume_grace_ms: int = 60_000
     sessions_max: int = 20_000
     login_hashes_waiting_max: int = HASHES_WAITING_MAX
+    login_hashes_per_ip_max: int = HASHES_PER_OWNER_MAX
     frame_bytes_max: int = FRAME_BYTES_MAX
     frame_bytes_hard_max: int = FRAME_BYTES_HARD_MAX
     guest_login: bool = False
+    rate_ip_burst_requests: int = 240
+    rate_ip_refill_per_s: int = 120
+    # normalize_origin() values; empty: every handshake that carries an Origin is refused.
+    allowed_origins: frozenset[str] = frozenset()
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    session_lifetime_max_s: int = SESSION_LIFETIME_MAX_S
+    login_policy: LoginPolicy = field(default_factory=LoginPolicy)
 
 
 class SessionHooks(Protocol):
@@ -130,6 +165,11 @@ class PlayerChannel:
     def deliver(self, player_id: int, body: PushBody) -> None:
         if self.gateway is not None:
             self.gateway.deliver(player_id, body)
+
+    def player_banned(self, player_id: int) -> int:
+        """The admin API's hook, called once a ban is committed: end the player's sessions
+        now (Gateway.ban_player). Returns how many ended (0 before the gateway starts)."""
+        return self.gateway.ban_player(player_id) if self.gateway is not None else 0
 
 
 @final
@@ -183,6 +223,12 @@ class Gateway:
         self._last_body: PushBody | None = None
         self._last_body_raw = msgspec.Raw(b"")
         self._connections_by_ip: collections.Counter[str] = collections.Counter()
+        # Shared by every connection and session of one client address.
+        self.address_rate = KeyedRateLimit(
+            limits.rate_ip_burst_requests, limits.rate_ip_refill_per_s
+        )
+        # player id -> trio time of its last ban, for logins that raced the ban (bounded).
+        self._recent_bans: collections.OrderedDict[int, float] = collections.OrderedDict()
         self.port = 0
         self.connections_open = 0
         self.session_crashes = 0  # session actors that died of an unexpected error
@@ -191,6 +237,9 @@ class Gateway:
         self.frames_received = 0
         self.errors_by_code: collections.Counter[str] = collections.Counter()
         self.closes_by_code: collections.Counter[int] = collections.Counter()
+        # Handshakes refused, by reason: "origin" (403), "connections_per_ip" (429).
+        self.handshakes_refused: collections.Counter[str] = collections.Counter()
+        self.bans_enforced = 0  # sessions ended by ban_player
 
     @property
     def url(self) -> str:
@@ -272,12 +321,76 @@ class Gateway:
         if session.generation == generation and self.sessions.get(session.session_id):
             self.end_session(session)
 
+    # --- bans ----------------------------------------------------------------------------
+
+    def ban_player(self, player_id: int) -> int:
+        """End every session of the player at once; call it once the ban is committed.
+
+        Each connection is closed with 4006 (ACCOUNT_BANNED) without reading another frame:
+        its tasks are cancelled here, before any other task runs, so no request of the
+        player is executed after this call (one already waiting on the database finishes
+        there, and its reply is dropped). Each session ends as a logout does (the tables'
+        session_ended hook: fold now if it is her turn, cash out when the hand ends), and
+        its tokens are revoked. A login that raced the ban (its ban check read the account
+        before the commit) is refused when it opens its session (banned_since). Returns how
+        many sessions ended. Never blocks: the revocations are written by a task."""
+        now = trio.current_time()
+        self._recent_bans[player_id] = now
+        self._recent_bans.move_to_end(player_id)
+        while len(self._recent_bans) > RECENT_BANS_MAX:
+            self._recent_bans.popitem(last=False)  # overflow: forget the oldest ban
+        sessions = self.sessions.of_player_id(player_id)
+        for session in sessions:
+            self.end_session_now(session, CloseCode.ACCOUNT_BANNED, "the account is banned")
+        self.bans_enforced += len(sessions)
+        log.info("banned player's sessions ended", player_id=player_id, sessions=len(sessions))
+        return len(sessions)
+
+    def banned_since(self, player_id: int | None, since: float) -> bool:
+        """True if ban_player(player_id) ran at or after trio time ``since``."""
+        if player_id is None:
+            return False
+        banned_at = self._recent_bans.get(player_id)
+        return banned_at is not None and banned_at >= since
+
+    def end_session_now(self, session: PlayerSession, code: CloseCode, reason: str) -> None:
+        """End ``session`` like a logout: close its connection with ``code`` at once,
+        release its seats (session_ended), refuse its tokens from now on."""
+        outlet = session.outlet
+        session.detach()  # so the closing connection does not detach it again
+        if isinstance(outlet, Connection):
+            outlet.kill(code, reason)
+        self.end_session(session)
+        expires_at_s = self.revoke(session)
+        self._nursery.start_soon(
+            self.accounts.revoke_session, session.session_id, session.player, expires_at_s
+        )
+
+    def revoke(self, session: PlayerSession) -> int:
+        """Refuse the session's tokens in this process at once; returns until when they
+        must be refused (a token of it expires at the latest ttl_s from now), for the
+        durable record (Accounts.revoke_session), which the caller writes."""
+        now_s = time.time()
+        self.logged_out.add(session.session_id, now_s)
+        return int(now_s) + self.signer.ttl_s + CLOCK_SKEW_LEEWAY_S
+
     # --- connections -------------------------------------------------------------------------
 
     async def handle(self, request: WebSocketRequest) -> None:
+        limits = self.limits
         remote = request.remote
-        ip = str(remote.address) if hasattr(remote, "address") else str(remote)
-        if self._connections_by_ip[ip] >= self.limits.connections_per_ip_max:
+        peer = str(remote.address) if hasattr(remote, "address") else str(remote)
+        headers = request.headers
+        ip = client_address(
+            peer, header_values(headers, b"x-forwarded-for"), limits.trusted_proxies
+        )
+        origins = header_values(headers, b"origin")
+        if not all(origin_allowed(origin, limits.allowed_origins) for origin in origins):
+            self.handshakes_refused["origin"] += 1
+            await request.reject(403, body=b"this origin may not connect")
+            return
+        if self._connections_by_ip[ip] >= limits.connections_per_ip_max:
+            self.handshakes_refused["connections_per_ip"] += 1
             await request.reject(429, body=b"too many connections from this address")
             return
         self._connections_by_ip[ip] += 1
@@ -285,15 +398,12 @@ class Gateway:
         try:
             ws = await request.accept()
             try:
-                await Connection(self, ws).run()
+                await Connection(self, ws, ip).run()
             except Exception:
-                # A temporary child crashed: it alone ends (1011), its siblings and the
-                # listener carry on. The traceback is logged for us to fix.
+                # A temporary child crashed: it alone ends (it closed with 1011), its
+                # siblings and the listener carry on. The traceback is logged for us to fix.
                 self.session_crashes += 1
                 log.exception("session actor crashed")
-                with trio.move_on_after(CLOSE_TIMEOUT_S) as scope:
-                    scope.shield = True
-                    await ws.aclose(1011, "internal error")
         finally:
             self.connections_open -= 1
             self._connections_by_ip[ip] -= 1
@@ -329,15 +439,17 @@ async def serve_gateway(
             hashing or HashingCost(),
             limits.login_hashes_waiting_max,
             wait_ms_max=limits.auth_timeout_ms // 2,
+            per_owner_max=limits.login_hashes_per_ip_max,
         )
     )
-    accounts = Accounts(accounts_store, hasher)
+    await trio.to_thread.run_sync(load_common_passwords)  # not in the first registration
+    accounts = Accounts(accounts_store, hasher, limits.login_policy)
     # The wallet needs the full store (the ledger), not just accounts.
     wallet = Wallet(accounts_store) if isinstance(accounts_store, Store) else None
     async with trio.open_nursery() as nursery:
         gateway = Gateway(
             accounts,
-            TokenSigner(jwt_secret),
+            TokenSigner(jwt_secret, session_lifetime_max_s=limits.session_lifetime_max_s),
             limits,
             hooks or NoTables(),
             nursery,
@@ -375,6 +487,25 @@ async def serve_gateway(
                 channel.gateway = None
 
 
+def login_policy(settings: Settings) -> LoginPolicy:
+    """The login throttles the settings ask for (services/accounts.py)."""
+    return LoginPolicy(
+        per_account=BackoffPolicy(
+            settings.login_account_failures_before_delay,
+            settings.login_account_failures_to_lock,
+            settings.login_delay_first_ms,
+            settings.login_lock_s,
+        ),
+        per_address=BackoffPolicy(
+            settings.login_ip_failures_before_delay,
+            settings.login_ip_failures_to_lock,
+            settings.login_delay_first_ms,
+            settings.login_lock_s,
+        ),
+        registrations_per_address_per_hour=settings.registrations_per_ip_per_hour,
+    )
+
+
 async def run_gateway(
     settings: Settings,
     store: AccountStore,
@@ -398,6 +529,13 @@ async def run_gateway(
         rate_burst_requests=settings.rate_burst_requests,
         rate_refill_per_s=settings.rate_refill_per_s,
         login_hashes_waiting_max=settings.login_hashes_waiting_max,
+        login_hashes_per_ip_max=settings.login_hashes_per_ip_max,
+        rate_ip_burst_requests=settings.rate_ip_burst_requests,
+        rate_ip_refill_per_s=settings.rate_ip_refill_per_s,
+        allowed_origins=frozenset(normalize_origin(o) for o in settings.allowed_origins),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        session_lifetime_max_s=settings.session_lifetime_max_s,
+        login_policy=login_policy(settings),
     )
     await serve_gateway(
         store,

@@ -14,10 +14,19 @@ Names (labels):
 - ``tablium_password_hashes_waiting``: password hashes queued for a hashing thread.
 - ``tablium_password_hashes_refused_total``: logins answered server_busy (hashing queue full).
 - ``tablium_password_hashes_abandoned_total``: queued hashes dropped (their connection closed).
+- ``tablium_password_hashes_over_share_total``: hashes refused because their address had its
+  share of the queue (login_hashes_per_ip_max).
+- ``tablium_login_failures_total{reason}``: failed logins: ``bad_credentials``, ``throttled``
+  (refused without hashing while the name or address must wait), ``banned``.
+- ``tablium_registrations_limited_total``: registrations refused by the per-address limit.
+- ``tablium_gateway_handshakes_refused_total{reason}``: websocket handshakes refused:
+  ``origin`` (403), ``connections_per_ip`` (429).
+- ``tablium_gateway_bans_enforced_total``: live sessions ended by a ban.
 """
 
 from __future__ import annotations
 
+import collections
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, final
@@ -102,6 +111,45 @@ class GatewayMetricsCollector(Collector):
             "Queued password hashes dropped because their connection closed.",
             value=sum(h.abandoned for h in hashers),
         )
+        yield CounterMetricFamily(
+            "tablium_password_hashes_over_share",
+            "Password hashes refused because their address had its share of the queue.",
+            value=sum(h.refused_over_share for h in hashers),
+        )
+        yield _by_label(
+            "tablium_login_failures",
+            "Failed logins, by reason.",
+            "reason",
+            [g.accounts.login_failures for g in gateways],
+        )
+        yield CounterMetricFamily(
+            "tablium_registrations_limited",
+            "Registrations refused by the per-address limit.",
+            value=sum(g.accounts.registrations_limited for g in gateways),
+        )
+        yield _by_label(
+            "tablium_gateway_handshakes_refused",
+            "Websocket handshakes refused, by reason.",
+            "reason",
+            [g.handshakes_refused for g in gateways],
+        )
+        yield CounterMetricFamily(
+            "tablium_gateway_bans_enforced",
+            "Live sessions ended by a ban.",
+            value=sum(g.bans_enforced for g in gateways),
+        )
+
+
+def _by_label(
+    name: str, documentation: str, label: str, counters: list[collections.Counter[str]]
+) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, documentation, labels=[label])
+    total: collections.Counter[str] = collections.Counter()
+    for counter in counters:
+        total.update(counter)
+    for key, n in sorted(total.items()):
+        family.add_metric([key], n)
+    return family
 
 
 _collectors: weakref.WeakKeyDictionary[CollectorRegistry, GatewayMetricsCollector] = (

@@ -13,6 +13,12 @@ so Filebeat ships it to Elasticsearch with no ingest pipeline (deploy/filebeat/)
 - Every other key a call site binds (``table_id``, ``player``, ``ms``, ...) goes under the
   ``tablium`` object: ECS reserves the top level for its own fields (``error`` is an object
   there, never a string), and custom fields belong in a namespace of their own.
+
+Tracebacks are plain text in both formats. structlog's console default, when rich is
+installed (the dev extras bring it), renders each traceback with every frame's local
+variables: about 150 KB and 4 s of CPU per crash on our machines, on the event loop's thread,
+so ten crashing sessions froze every other player for 40 s; and the locals of a login handler
+hold the password. Plain tracebacks cost about a millisecond and show no values.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import logging
 import os
 import sys
 import traceback
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 import structlog
 
@@ -72,8 +78,12 @@ def _error_fields(exc_info: Any) -> dict[str, str]:
     }
 
 
-def configure_logging(log_format: str = "console", level: str = "info") -> None:
-    """Route structlog and the standard library's loggers (hypercorn's too) to stderr."""
+def configure_logging(
+    log_format: str = "console", level: str = "info", stream: TextIO | None = None
+) -> None:
+    """Route structlog and the standard library's loggers (hypercorn's too) to ``stream``
+    (stderr by default)."""
+    stream = sys.stderr if stream is None else stream
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -84,14 +94,18 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
         shared.append(structlog.stdlib.add_logger_name)  # log.logger (console lines omit it)
         formatting = [to_ecs, structlog.processors.JSONRenderer()]
     else:
-        formatting = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        formatting = [
+            structlog.dev.ConsoleRenderer(
+                colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

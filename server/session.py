@@ -19,6 +19,9 @@ import msgspec
 
 from protocol.codec import encode_body, encode_event
 from protocol.messages import PushBody, Role
+from services.throttle import TokenBucket
+
+__all__ = ["LoggedOutSessions", "Outlet", "PlayerSession", "SessionRegistry", "TokenBucket"]
 
 
 class Outlet(Protocol):
@@ -26,31 +29,6 @@ class Outlet(Protocol):
     keep up, the outlet drops the connection (slow consumer), never the frame order."""
 
     def offer(self, frame: bytes) -> None: ...
-
-
-@final
-class TokenBucket:
-    """Rate limit: ``burst`` requests at once, refilled at ``refill_per_s``.
-
-    Invariant: 0 <= tokens <= burst.
-    """
-
-    __slots__ = ("_stamp_s", "burst", "refill_per_s", "tokens")
-
-    def __init__(self, burst: int, refill_per_s: float, now_s: float) -> None:
-        self.burst = burst
-        self.refill_per_s = refill_per_s
-        self.tokens = float(burst)
-        self._stamp_s = now_s
-
-    def take(self, now_s: float) -> float:
-        """Spend one token; 0.0 if there was one, else the seconds until there is."""
-        self.tokens = min(self.burst, self.tokens + (now_s - self._stamp_s) * self.refill_per_s)
-        self._stamp_s = now_s
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.refill_per_s
 
 
 @final
@@ -71,6 +49,9 @@ class PlayerSession:
     # Bumped at every attach and detach, so a grace timer started for an older detach can
     # tell that the session has been resumed since.
     generation: int = 0
+    # The session's rate limit, made by its first connection and kept across reconnects (a
+    # reconnect must not refill it).
+    bucket: TokenBucket | None = None
 
     def push(self, body: PushBody) -> int:
         """Number, buffer and (when attached) send one event; returns its seq."""

@@ -111,7 +111,9 @@ class WalletRequests:
             )
         if isinstance(request, WalletTransfer):
             recipient = await self._accounts.find(request.to_player)
-            if recipient is None:
+            if recipient is None or recipient.banned:
+                # A banned player answers as no player at all: neither her id nor her ban
+                # is anyone else's business.
                 raise UnknownPlayer(f"no player named {request.to_player!r}")
             record = await wallet.transfer_to_player(
                 request.key, player_id, recipient.id, request.amount, request.memo

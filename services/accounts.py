@@ -2,25 +2,65 @@
 
 Client mistakes (taken name, bad password, malformed name) raise AccountRefused subclasses
 whose ``code`` is the protocol error code; the gateway turns them into error frames.
+
+Guessing is throttled (services/throttle.py) per account name and per client address: after
+a few failures the next attempt must wait, longer after each further failure, and many
+failures lock the name or the address for a while (``login_throttled`` with
+``retry_after_ms``, answered without hashing). Every failed login is logged (name, address,
+reason; never the password) and counted (``login_failures`` by reason, for /metrics).
+Registrations are limited per address (``registration_limited``).
 """
 
 from __future__ import annotations
 
+import collections
+import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Final, Protocol, final
 
-from persistence.accounts import Account, AccountExists
+import structlog
+import trio
+
+from persistence.accounts import Account, AccountExists, fold_name
 from protocol.errors import ErrorCode
 from protocol.messages import PLAYER_NAME_CHARS_MAX, Role
-from services.passwords import PasswordHasher
+from services.passwords import PasswordHasher, is_common_password
+from services.throttle import BackoffPolicy, FailureBackoff, KeyedRateLimit
+
+log = structlog.get_logger("tablium.accounts")
 
 NAME_CHARS_MIN: Final = 3
 NAME_PATTERN: Final = re.compile(
     rf"[A-Za-z0-9][A-Za-z0-9_.-]{{{NAME_CHARS_MIN - 1},{PLAYER_NAME_CHARS_MAX - 1}}}"
 )
 PASSWORD_CHARS_MIN: Final = 8
+PASSWORD_DISTINCT_CHARS_MIN: Final = 4  # "        ", "aaaaaaaa", "12121212" are not secrets
 GUEST_NAME_PREFIX: Final = "guest-"  # reserved: registered names may not start with it
+# Names a player could use to pass for staff or for the house. A name is refused when its
+# canonical form (folded, without separators and trailing digits, look-alike characters made
+# one: 0 and o, 1 i l, ...) is the canonical form of one of RESERVED_NAMES, or starts with that
+# of one of RESERVED_NAME_PREFIXES.
+RESERVED_NAMES: Final = frozenset(
+    {
+        "root", "staff", "system", "sysadmin", "mod", "mods", "help", "helpdesk", "security",
+        "cashier", "dealer", "director", "floor", "floorman", "owner", "operator", "service",
+        "server", "official", "team", "host", "webmaster", "postmaster", "abuse", "billing",
+        "info", "contact", "null", "none", "anonymous", "everyone", "house", "bank", "tablium",
+    }
+)  # fmt: skip
+RESERVED_NAME_PREFIXES: Final = ("admin", "support", "moderator", "tablium", "sysop", "staff")
+_LOOK_ALIKES: Final = str.maketrans("01il34578", "ollleastb")
+_NAME_SEPARATORS: Final = re.compile(r"[._-]")
+# Default login throttles (server/config.py has the settings that override them).
+ACCOUNT_FAILURES_BEFORE_DELAY: Final = 5
+ACCOUNT_FAILURES_TO_LOCK: Final = 20
+ADDRESS_FAILURES_BEFORE_DELAY: Final = 20
+ADDRESS_FAILURES_TO_LOCK: Final = 100
+LOGIN_DELAY_FIRST_MS: Final = 1000
+LOGIN_LOCK_S: Final = 900
+REGISTRATIONS_PER_ADDRESS_PER_HOUR: Final = 20
 
 
 class AccountStore(Protocol):
@@ -30,15 +70,21 @@ class AccountStore(Protocol):
 
     async def get_account_by_name(self, name: str) -> Account | None: ...
 
+    async def revoke_session(self, session_id: str, player: str, expires_at_ms: int) -> None: ...
+
+    async def token_login(self, name: str, session_id: str) -> tuple[Account | None, bool]: ...
+
 
 class AccountRefused(Exception):
-    """The client's request cannot be granted; ``code`` is its stable protocol error code."""
+    """The client's request cannot be granted; ``code`` is its stable protocol error code,
+    ``retry_after_ms`` (for throttles) when the same request may succeed later."""
 
     code: ErrorCode = ErrorCode.BAD_CREDENTIALS
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, retry_after_ms: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after_ms = retry_after_ms
 
 
 @final
@@ -66,6 +112,41 @@ class AccountBanned(AccountRefused):
     code = ErrorCode.ACCOUNT_BANNED
 
 
+@final
+class SessionRevoked(AccountRefused):
+    """The token's session was ended (logout, ban): its tokens no longer log in."""
+
+    code = ErrorCode.TOKEN_INVALID
+
+
+@final
+class LoginThrottled(AccountRefused):
+    code = ErrorCode.LOGIN_THROTTLED
+
+
+@final
+class RegistrationLimited(AccountRefused):
+    code = ErrorCode.REGISTRATION_LIMITED
+
+
+def _canonical(name: str) -> str:
+    return _NAME_SEPARATORS.sub("", name.casefold()).translate(_LOOK_ALIKES)
+
+
+_RESERVED_CANONICAL: Final = frozenset(_canonical(name) for name in RESERVED_NAMES)
+_RESERVED_PREFIXES_CANONICAL: Final = tuple(_canonical(p) for p in RESERVED_NAME_PREFIXES)
+
+
+def is_reserved_name(name: str) -> bool:
+    """True for names that could pass for staff or the house (see RESERVED_NAMES)."""
+    bare = _NAME_SEPARATORS.sub("", name.casefold())
+    forms = {_canonical(bare), _canonical(bare.rstrip("0123456789"))}
+    return any(
+        form in _RESERVED_CANONICAL or form.startswith(_RESERVED_PREFIXES_CANONICAL)
+        for form in forms
+    )
+
+
 def verify_name(name: str) -> None:
     if name.lower().startswith(GUEST_NAME_PREFIX):
         raise InvalidName(f"names starting with {GUEST_NAME_PREFIX!r} are reserved for guests")
@@ -74,20 +155,81 @@ def verify_name(name: str) -> None:
             f"a name is {NAME_CHARS_MIN}-{PLAYER_NAME_CHARS_MAX} letters, digits, '_', '.' or"
             " '-', starting with a letter or digit"
         )
+    if is_reserved_name(name):
+        raise InvalidName(f"the name {name!r} is reserved")
 
 
-def verify_password(password: str) -> None:
+def verify_password(password: str, name: str = "") -> None:
     if len(password) < PASSWORD_CHARS_MIN:
         raise WeakPassword(f"a password has at least {PASSWORD_CHARS_MIN} characters")
+    if len(set(password)) < PASSWORD_DISTINCT_CHARS_MIN:
+        raise WeakPassword(
+            f"a password has at least {PASSWORD_DISTINCT_CHARS_MIN} different characters"
+        )
+    if is_common_password(password):
+        raise WeakPassword("this password is one of the most common ones; choose another")
+    if len(name) >= NAME_CHARS_MIN and name.casefold() in password.casefold():
+        raise WeakPassword("a password may not contain the player's name")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    """How guessing is slowed down (the settings fill it in; these are the defaults)."""
+
+    per_account: BackoffPolicy = field(
+        default_factory=lambda: BackoffPolicy(
+            ACCOUNT_FAILURES_BEFORE_DELAY,
+            ACCOUNT_FAILURES_TO_LOCK,
+            LOGIN_DELAY_FIRST_MS,
+            LOGIN_LOCK_S,
+        )
+    )
+    per_address: BackoffPolicy = field(
+        default_factory=lambda: BackoffPolicy(
+            ADDRESS_FAILURES_BEFORE_DELAY,
+            ADDRESS_FAILURES_TO_LOCK,
+            LOGIN_DELAY_FIRST_MS,
+            LOGIN_LOCK_S,
+        )
+    )
+    registrations_per_address_per_hour: int = REGISTRATIONS_PER_ADDRESS_PER_HOUR
+
+
+def _loggable(name: str) -> str:
+    """A name as it may appear in a log line: valid names as they are, others escaped (a
+    name on the wire may hold newlines or terminal escapes)."""
+    return name if NAME_PATTERN.fullmatch(name) else ascii(name)
+
+
+def _retry_after_ms(wait_s: float) -> int:
+    return max(1, math.ceil(wait_s * 1000))
 
 
 @final
 class Accounts:
-    """Register and log in players. Stateless beyond the store and the hasher."""
+    """Register and log in players. Beyond the store and the hasher, it keeps the login
+    throttles (in this process: a restart forgets them)."""
 
-    def __init__(self, store: AccountStore, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        store: AccountStore,
+        hasher: PasswordHasher,
+        policy: LoginPolicy | None = None,
+        clock: Callable[[], float] = trio.current_time,
+    ) -> None:
+        policy = policy or LoginPolicy()
         self._store = store
         self._hasher = hasher
+        self._clock = clock
+        self._failures_by_account = FailureBackoff(policy.per_account)
+        self._failures_by_address = FailureBackoff(policy.per_address)
+        per_hour = policy.registrations_per_address_per_hour
+        self._registrations = KeyedRateLimit(per_hour, per_hour / 3600)
+        # Metrics: failed logins by reason (bad_credentials, throttled, banned) and
+        # registrations refused by the per-address limit. Bounded keys.
+        self.login_failures: collections.Counter[str] = collections.Counter()
+        self.registrations_limited = 0
 
     @property
     def hasher(self) -> PasswordHasher:
@@ -100,39 +242,90 @@ class Accounts:
         password: str,
         role: Role = "player",
         still_wanted: Callable[[], bool] | None = None,
+        address: str | None = None,
     ) -> Account:
-        """Raises AccountRefused for the client's mistakes, and the hasher's HashingBusy
-        (queue full: nothing done) or HashingAbandoned (``still_wanted()`` turned false)."""
+        """Raises AccountRefused for the client's mistakes (RegistrationLimited when
+        ``address`` has registered too often), and the hasher's HashingBusy (queue full:
+        nothing done) or HashingAbandoned (``still_wanted()`` turned false)."""
         verify_name(name)
-        verify_password(password)
-        password_hash = await self._hasher.hash(password, still_wanted)
+        verify_password(password, name)
+        if address is not None:
+            wait_s = self._registrations.take(address, self._clock())
+            if wait_s > 0:
+                self.registrations_limited += 1
+                log.warning("registration refused", address=address, reason="limited")
+                raise RegistrationLimited(
+                    "too many registrations from this address; retry later",
+                    _retry_after_ms(wait_s),
+                )
+        password_hash = await self._hasher.hash(password, still_wanted, owner=address)
         try:
             return await self._store.create_account(name, password_hash, role)
         except AccountExists:
             raise NameTaken(f"the name {name!r} is taken") from None
 
     async def login(
-        self, name: str, password: str, still_wanted: Callable[[], bool] | None = None
+        self,
+        name: str,
+        password: str,
+        still_wanted: Callable[[], bool] | None = None,
+        address: str | None = None,
     ) -> Account:
-        """Raises as register() does."""
+        """Raises as register() does, and LoginThrottled (without hashing) while the name
+        or ``address`` must wait after failed attempts."""
+        key = fold_name(name)
+        now_s = self._clock()
+        wait_s = self._failures_by_account.wait_s(key, now_s)
+        if address is not None:
+            wait_s = max(wait_s, self._failures_by_address.wait_s(address, now_s))
+        if wait_s > 0:
+            self._log_failure(name, address, "throttled")
+            raise LoginThrottled("too many failed logins; retry later", _retry_after_ms(wait_s))
         account = await self._store.get_account_by_name(name)
         # Unknown name and wrong password take the same time and give the same answer.
         matches = await self._hasher.verify(
-            account.password_hash if account else None, password, still_wanted
+            account.password_hash if account else None, password, still_wanted, owner=address
         )
         if account is None or not matches:
+            now_s = self._clock()
+            self._failures_by_account.failed(key, now_s)
+            if address is not None:
+                self._failures_by_address.failed(address, now_s)
+            self._log_failure(name, address, "bad_credentials")
             raise BadCredentials("unknown name or wrong password")
         if account.banned:
+            self._log_failure(name, address, "banned")
             raise AccountBanned("this account is banned")
+        # The name's failures are forgiven; the address's are not (an attacker with one
+        # account of his own must not wipe his address's record by logging into it).
+        self._failures_by_account.succeeded(key)
         return account
 
+    def _log_failure(self, name: str, address: str | None, reason: str) -> None:
+        self.login_failures[reason] += 1
+        log.warning("login failed", name=_loggable(name), address=address, reason=reason)
+
     async def check_not_banned(self, name: str) -> Account | None:
-        """For token logins: a token outlives a ban, so the ban is checked at each login.
-        Returns the account (None for a token whose player has no account, e.g. a dev one)."""
+        """The ban check of check_token_login alone (for callers without a session)."""
         account = await self._store.get_account_by_name(name)
         if account is not None and account.banned:
             raise AccountBanned("this account is banned")
         return account
+
+    async def check_token_login(self, name: str, session_id: str) -> Account | None:
+        """For token logins: a token outlives a logout and a ban, so both are checked at
+        each token login (one read). Returns the account (None for a token whose player has
+        no account, e.g. a dev one); raises SessionRevoked or AccountBanned."""
+        account, revoked = await self._store.token_login(name, session_id)
+        if revoked:
+            raise SessionRevoked("this session was ended; log in again")
+        if account is not None and account.banned:
+            raise AccountBanned("this account is banned")
+        return account
+
+    async def revoke_session(self, session_id: str, player: str, expires_at_s: int) -> None:
+        """Refuse the session's tokens until ``expires_at_s`` (when they would expire)."""
+        await self._store.revoke_session(session_id, player, expires_at_s * 1000)
 
     async def find(self, name: str) -> Account | None:
         return await self._store.get_account_by_name(name)

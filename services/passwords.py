@@ -13,10 +13,21 @@ HashingBusy, which carries how long the queue should take to drain (``retry_afte
 login storm gets fast ``server_busy`` answers instead of a queue that grows past the gateway's
 login deadline and times every login out. A waiting hash whose requester has gone (its
 connection closed) is dropped when its turn comes, not computed.
+
+Fair share: a hash may name its ``owner`` (the client's address); one owner may have at most
+``per_owner_max`` hashes waiting or running, so one address with many connections cannot fill
+the queue and lock everyone else out of password logins (overflow policy: that owner's next
+hash is refused with HashingBusy, the others are untouched).
+
+Common passwords: ``is_common_password`` checks the 30,000 most common passwords of the
+zxcvbn package (its ``passwords`` frequency list, from Xato's corpus of 10 million leaked
+passwords; MIT licence), loaded once on first use.
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
 import os
 import secrets
@@ -34,6 +45,8 @@ import trio
 HASHING_THREADS_MAX: Final = max(1, (os.cpu_count() or 1) - 1)
 # About two seconds of queue at ~10 hashes a second: well inside the 5 s login deadline.
 HASHES_WAITING_MAX: Final = 32
+# Hashes one owner (client address) may have waiting or running at once: its fair share.
+HASHES_PER_OWNER_MAX: Final = 4
 RETRY_AFTER_MS_MIN: Final = 100
 RETRY_AFTER_MS_MAX: Final = 10_000
 # Weight of the newest hash in the running mean of hash times (retry_after_ms estimates).
@@ -60,6 +73,23 @@ class HashingCost:
 CHEAP_HASHING_FOR_TESTS: Final = HashingCost(time_cost=1, memory_kib=1024, parallelism=1)
 
 
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # ~0.1 s, once
+
+    return frozenset(p.casefold() for p in FREQUENCY_LISTS["passwords"])
+
+
+def is_common_password(password: str) -> bool:
+    """True if ``password`` (ignoring case) is among the 30,000 most common passwords."""
+    return password.casefold() in _common_passwords()
+
+
+def load_common_passwords() -> int:
+    """Load the list now (start-up) rather than in the first registration; returns its size."""
+    return len(_common_passwords())
+
+
 class HashingBusy(Exception):
     """``waiting_max`` hashes wait already: nothing was queued. Our limit, not the client's
     fault: the gateway answers ``server_busy`` with ``retry_after_ms``."""
@@ -84,12 +114,16 @@ class PasswordHasher:
         waiting_max: int = HASHES_WAITING_MAX,
         hash_s_estimate: float | None = None,
         wait_ms_max: int | None = None,
+        per_owner_max: int = HASHES_PER_OWNER_MAX,
     ) -> None:
         """``hash_s_estimate`` seeds the running mean of hash times behind retry_after_ms
         (None: the time of the first hash, made here); ``wait_ms_max`` (None: no bound by
-        time) refuses a hash whose expected wait is longer."""
+        time) refuses a hash whose expected wait is longer; ``per_owner_max`` bounds the
+        hashes of one owner waiting or running."""
         if waiting_max < 0:
             raise ValueError(f"waiting_max must be >= 0, got {waiting_max}")
+        if per_owner_max < 1:
+            raise ValueError(f"per_owner_max must be >= 1, got {per_owner_max}")
         self._hasher = argon2.PasswordHasher(
             time_cost=cost.time_cost,
             memory_cost=cost.memory_kib,
@@ -98,6 +132,10 @@ class PasswordHasher:
         )
         self.waiting_max: Final = waiting_max
         self.wait_ms_max: Final = wait_ms_max
+        self.per_owner_max: Final = per_owner_max
+        # Invariant: each count is the owner's hashes waiting or running, > 0 (else no key).
+        self._by_owner: collections.Counter[str] = collections.Counter()
+        self.refused_over_share = 0  # HashingBusy for an owner over per_owner_max (metrics)
         self._limiter = trio.CapacityLimiter(HASHING_THREADS_MAX)
         # Invariant: 0 <= waiting <= waiting_max (hashes queued for a thread, not running).
         self.waiting = 0
@@ -124,16 +162,23 @@ class PasswordHasher:
         """drain_ms(), clamped to [RETRY_AFTER_MS_MIN, RETRY_AFTER_MS_MAX]."""
         return max(RETRY_AFTER_MS_MIN, min(RETRY_AFTER_MS_MAX, math.ceil(self.drain_ms())))
 
-    async def hash(self, password: str, still_wanted: Callable[[], bool] | None = None) -> str:
-        """The argon2id hash of ``password``. Raises HashingBusy when the queue is full, and
-        HashingAbandoned when ``still_wanted()`` is false by the time a thread is free."""
-        return await self._run(self._hasher.hash, password, still_wanted)
+    async def hash(
+        self,
+        password: str,
+        still_wanted: Callable[[], bool] | None = None,
+        owner: str | None = None,
+    ) -> str:
+        """The argon2id hash of ``password``. Raises HashingBusy when the queue is full or
+        ``owner`` has its share in it already, and HashingAbandoned when ``still_wanted()``
+        is false by the time a thread is free."""
+        return await self._run(self._hasher.hash, password, still_wanted, owner)
 
     async def verify(
         self,
         password_hash: str | None,
         password: str,
         still_wanted: Callable[[], bool] | None = None,
+        owner: str | None = None,
     ) -> bool:
         """True if ``password`` matches; ``None`` (no such account) spends the same time.
         Raises HashingBusy and HashingAbandoned as hash() does."""
@@ -146,9 +191,30 @@ class PasswordHasher:
             except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
                 return False
 
-        return await self._run(check, password, still_wanted)
+        return await self._run(check, password, still_wanted, owner)
 
     async def _run(
+        self,
+        work: Callable[[str], T],
+        password: str,
+        still_wanted: Callable[[], bool] | None,
+        owner: str | None,
+    ) -> T:
+        if owner is None:
+            return await self._run_admitted(work, password, still_wanted)
+        if self._by_owner[owner] >= self.per_owner_max:
+            self.refused += 1
+            self.refused_over_share += 1
+            raise HashingBusy(self.retry_after_ms())
+        self._by_owner[owner] += 1
+        try:
+            return await self._run_admitted(work, password, still_wanted)
+        finally:
+            self._by_owner[owner] -= 1
+            if self._by_owner[owner] <= 0:
+                del self._by_owner[owner]
+
+    async def _run_admitted(
         self,
         work: Callable[[str], T],
         password: str,

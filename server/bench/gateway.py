@@ -335,6 +335,9 @@ def _serve(kind: str, data_dir: str, clients: int) -> None:
                     connections_per_ip_max=clients + 16,
                     rate_burst_requests=1_000_000,
                     rate_refill_per_s=1_000_000,
+                    # Every client is on loopback: lift the per-address limits too.
+                    rate_ip_burst_requests=1_000_000,
+                    rate_ip_refill_per_s=1_000_000,
                     heartbeat_interval_ms=15_000,
                 )
                 store = await nursery.start(_open_store, f"sqlite:///{data_dir}/bench.sqlite3")

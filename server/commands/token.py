@@ -24,7 +24,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--player", required=True, metavar="NAME", help="the token's player")
     parser.add_argument("--role", default="player", choices=ROLE_CHOICES, help="default: player")
     parser.add_argument(
-        "--ttl-s", type=int, default=None, metavar="SECONDS", help="lifetime (default: 24 h)"
+        "--ttl-s",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="lifetime (default and maximum: 24 h; the server refuses longer-lived tokens)",
     )
     parser.add_argument(
         "--session-id", default=None, metavar="SID", help="session id (default: a fresh one)"
@@ -33,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from protocol.messages import PLAYER_NAME_CHARS_MAX
-    from server.auth import TokenSigner
+    from server.auth import TOKEN_TTL_S, TokenSigner
 
     settings = settings_from_args(args, with_jwt_secret=True)
     if settings is None:
@@ -41,10 +45,13 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= len(args.player) <= PLAYER_NAME_CHARS_MAX:
         print(f"tablium: --player must be 1-{PLAYER_NAME_CHARS_MAX} characters", file=sys.stderr)
         return 2
-    if args.ttl_s is not None and args.ttl_s <= 0:
-        print("tablium: --ttl-s must be positive", file=sys.stderr)
+    if args.ttl_s is not None and not 0 < args.ttl_s <= TOKEN_TTL_S:
+        print(f"tablium: --ttl-s must be 1-{TOKEN_TTL_S}", file=sys.stderr)
         return 2
-    token, _claims = TokenSigner(settings.jwt_secret).issue(
+    signer = TokenSigner(
+        settings.jwt_secret, session_lifetime_max_s=settings.session_lifetime_max_s
+    )
+    token, _claims = signer.issue(
         args.player, args.role, session_id=args.session_id, ttl_s=args.ttl_s
     )
     print(token)

@@ -67,3 +67,30 @@ async def test_on_postgresql_and_redis_readyz_checks_both(
             "checks": {"database": "ok", "redis": "ok"},
         }
         nursery.cancel_scope.cancel()
+
+
+async def test_the_embedded_database_and_its_directory_are_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)  # as an older version left it
+    settings = Settings(ws_port=0, admin_port=0, data_dir=data_dir, jwt_secret="s" * 40)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(run_server, settings)
+        assert data_dir.stat().st_mode & 0o777 == 0o700
+        files = sorted(data_dir.glob("tablium.sqlite3*"))
+        assert [f.name for f in files][:1] == ["tablium.sqlite3"]
+        assert {f.stat().st_mode & 0o777 for f in files} == {0o600}, files
+        nursery.cancel_scope.cancel()
+
+
+async def test_an_older_databases_open_files_are_closed_at_start(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    database = data_dir / "tablium.sqlite3"
+    database.touch(mode=0o644)
+    database.chmod(0o644)
+    settings = Settings(ws_port=0, admin_port=0, data_dir=data_dir, jwt_secret="s" * 40)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(run_server, settings)
+        assert database.stat().st_mode & 0o777 == 0o600
+        nursery.cancel_scope.cancel()

@@ -44,6 +44,7 @@ def claims_now(**overrides: object) -> dict[str, object]:
         "sid": "session-1",
         "iat": now,
         "exp": now + 3600,
+        "auth_time": now,
     }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from server.config import ConfigError, Settings, ensure_jwt_secret, load_settings
+from server.config import (
+    ConfigError,
+    Settings,
+    ensure_data_dir,
+    ensure_jwt_secret,
+    load_settings,
+)
 
 
 def test_defaults_match_the_readme() -> None:
@@ -57,3 +63,47 @@ def test_jwt_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert first == second
     assert len(first) >= 32
     assert (tmp_path / "jwt_secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_list_settings_come_from_comma_separated_variables_or_toml_lists(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={
+            "TABLIUM_ALLOWED_ORIGINS": "https://play.example.com, https://beta.example.com",
+            "TABLIUM_TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1",
+        }
+    )
+    assert settings.allowed_origins == ("https://play.example.com", "https://beta.example.com")
+    assert settings.trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
+    config = tmp_path / "tablium.toml"
+    config.write_text('trusted_proxies = ["::1"]\n')
+    assert load_settings(environ={}, config_file=config).trusted_proxies == ("::1",)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"TABLIUM_ALLOWED_ORIGINS": "evil.example"}, "TABLIUM_ALLOWED_ORIGINS: expected origins"),
+        ({"TABLIUM_TRUSTED_PROXIES": "a proxy"}, "TABLIUM_TRUSTED_PROXIES: expected addresses"),
+        ({"TABLIUM_LOGIN_LOCK_S": "0"}, "TABLIUM_LOGIN_LOCK_S: expected a whole number"),
+        (
+            {"TABLIUM_LOGIN_ACCOUNT_FAILURES_BEFORE_DELAY": "30"},
+            "TABLIUM_LOGIN_ACCOUNT_FAILURES_BEFORE_DELAY: must not exceed",
+        ),
+    ],
+)
+def test_bad_security_settings_are_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ)
+    assert str(raised.value).startswith(message)
+
+
+def test_the_data_dir_is_made_private_and_an_open_one_is_closed(tmp_path: Path) -> None:
+    made = tmp_path / "new" / "data"
+    ensure_jwt_secret(Settings(data_dir=made))
+    assert made.stat().st_mode & 0o777 == 0o700
+    assert (made / "jwt_secret").stat().st_mode & 0o777 == 0o600
+    old = tmp_path / "old"
+    old.mkdir(mode=0o755)
+    old.chmod(0o755)
+    ensure_data_dir(old)
+    assert old.stat().st_mode & 0o777 == 0o700

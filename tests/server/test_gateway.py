@@ -139,6 +139,7 @@ def forged(**claims: object) -> str:
         "sid": "forged-session",
         "iat": now,
         "exp": now + 600,
+        "auth_time": now,
     }
     payload.update(claims)
     return jwt.encode(payload, TEST_SECRET, algorithm="HS256")
@@ -159,7 +160,14 @@ def tampered() -> str:
 @pytest.mark.parametrize(
     ("make_token", "code"),
     [
-        (lambda: forged(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600), "token_expired"),
+        (
+            lambda: forged(
+                iat=int(time.time()) - 7200,
+                exp=int(time.time()) - 3600,
+                auth_time=int(time.time()) - 7200,
+            ),
+            "token_expired",
+        ),
         (tampered, "token_invalid"),
         (unsigned, "token_invalid"),
         (lambda: forged(aud="someone-else"), "token_invalid"),

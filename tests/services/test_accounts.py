@@ -16,8 +16,14 @@ from services.accounts import (
     InvalidName,
     NameTaken,
     WeakPassword,
+    is_reserved_name,
 )
-from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
+from services.passwords import (
+    CHEAP_HASHING_FOR_TESTS,
+    PasswordHasher,
+    is_common_password,
+    load_common_passwords,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -99,3 +105,44 @@ async def test_registration_and_login_on_postgresql(postgres_url: str) -> None:
             await accounts.register("PG_Alice", PASSWORD)
         with pytest.raises(BadCredentials):
             await accounts.login("pg_alice", "wrong password")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin",
+        "Administrator",
+        "root",
+        "r00t",
+        "Support",
+        "support-team",
+        "moderator7",
+        "tablium",
+        "Adm1n",
+        "staff",
+        "cashier",
+        "sys.op",
+        "admin_42",
+        "TabIium",
+    ],
+)
+def test_staff_like_names_are_reserved(name: str) -> None:
+    assert is_reserved_name(name), name
+
+
+@pytest.mark.parametrize("name", ["alice", "badminton", "rooted_tree", "bot-0001", "carol99"])
+def test_ordinary_names_are_not_reserved(name: str) -> None:
+    assert not is_reserved_name(name), name
+
+
+def test_the_common_password_list_is_bundled_and_large() -> None:
+    assert load_common_passwords() >= 10_000
+    assert is_common_password("12345678") and is_common_password("PASSWORD")
+    assert not is_common_password(PASSWORD)
+
+
+async def test_a_common_password_is_refused_before_any_hashing(accounts: Accounts) -> None:
+    with pytest.raises(WeakPassword):
+        await accounts.register("alice", "qwerty123")
+    with pytest.raises(WeakPassword):
+        await accounts.register("alice", "aaaaaaaaaaaa")

@@ -10,8 +10,9 @@ who is dealt in and who posts (dead button, missed blinds, entry posts); a new h
 
 Money: every chip at the table is in its escrow account (``escrow:table:<id>``). Buy-ins and
 top-ups move wallet -> escrow, cash-outs escrow -> wallet, rake escrow -> house, each with an
-idempotency key built from the table id and the table's own counters (seat events, hand
-numbers), so a retried transfer never moves money twice.
+idempotency key built from the table id, its epoch (which opening of the id this table is)
+and the table's own counters (seat events, hand numbers), so a retried transfer never moves
+money twice and a table reopened under an old id never replays the closed one's.
 
 Invariant (``AuditEscrow``; the tests assert it after every hand): the sum of stacks and
 pending top-ups plus what is owed (cash-outs, rake not yet paid) equals the escrow balance.
@@ -51,6 +52,7 @@ from actors.table_admin import (
     GetTableDetail,
     PauseTable,
     ResumeTable,
+    next_epoch,
 )
 from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
@@ -154,6 +156,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         self.state = decode_table_state(snapshot)
 
     async def started(self) -> None:
+        if self.state.epoch == 0:  # new, or stored before epochs: keys from now on carry one
+            self.state.epoch = await next_epoch(self.deps.store, self.table_id)
         index = self.deps.player_tables  # rebuilt after a restart from the store
         for record in self.state.seats.values():
             index.seated(record.player_id, self.table_id, on=True)
@@ -318,7 +322,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         amount = record.stack + record.pending_top_up
         self.state.seat_events += 1
         if amount > 0:
-            key = f"{self.config.escrow_owner}:cash_out:{self.state.seat_events}"
+            key = self.state.ledger_key("cash_out", self.state.seat_events)
             self._owe(
                 EscrowDebit(key=key, kind="cash_out", player_id=record.player_id, amount=amount)
             )
@@ -445,7 +449,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         # No I/O in this message: the rake and the history are recorded as owed and paid by
         # SettleOwed, so a database failure there can never undo this hand's result.
         if result.rake > 0:
-            key = f"{self.config.escrow_owner}:rake:{running.hand_number}"
+            key = self.state.ledger_key("rake", running.hand_number)
             self._owe(EscrowDebit(key=key, kind="rake", player_id=0, amount=result.rake))
         for seat in result.seats:
             record = self.state.seats[seat]
@@ -480,6 +484,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         record = hand_record(
             config=self.config.hand_config(),
             table_id=self.table_id,
+            hand_id=self.state.hand_id(running.hand_number),
             hand_number=running.hand_number,
             seat_count=self.config.seats,
             players=players,

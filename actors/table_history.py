@@ -61,6 +61,7 @@ def hand_record(
     *,
     config: HandConfig,
     table_id: str,
+    hand_id: str,
     hand_number: int,
     seat_count: int,
     players: Mapping[int, int],
@@ -69,8 +70,9 @@ def hand_record(
     started_at_ms: int,
     ended_at_ms: int,
 ) -> HandRecord:
+    """``hand_id``: unique forever (TableState.hand_id: the table's epoch is in it)."""
     return HandRecord(
-        hand_id=f"{table_id}:{hand_number}",
+        hand_id=hand_id,
         table_id=table_id,
         game=f"{config.variant.value} {config.small_blind}/{config.big_blind}",
         started_at_ms=started_at_ms,

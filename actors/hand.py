@@ -9,7 +9,9 @@ The clock: the player to act has ``action_timeout_ms``; then their time bank run
 ``TimeBankStarted`` push); then the hand acts for them (check if free, else fold; show at a
 showdown; one run when offered to run it twice) and reports them as timed out: the table sits
 them out after the hand. A disconnected player's seat is held: their time bank starts at once
-instead of the action time. Time comes from trio's clock, so tests run on ``autojump_clock``.
+instead of the action time. A player who left during the hand (stood up, or their session
+ended: ``SeatGone``) has neither: the hand acts for them at once on each of their turns, as the
+clock would. Time comes from trio's clock, so tests run on ``autojump_clock``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from actors.table_messages import (
     HandMessage,
     HandProgress,
     SeatConnection,
+    SeatGone,
     TableMessage,
 )
 from actors.table_view import action_required, pushes_for
@@ -78,6 +81,7 @@ class HandState(msgspec.Struct, frozen=True):
     time_banks_ms: tuple[tuple[int, int], ...]
     disconnected: tuple[int, ...]
     timed_out: tuple[int, ...]
+    gone: tuple[int, ...] = ()
 
 
 def _record(seat: int, action: str, amount: int, agree: bool) -> AnyAction:
@@ -118,6 +122,7 @@ class HandActor(Actor[HandMessage]):
         self.decision = 0
         self.time_banks_ms = dict(setup.time_banks_ms)
         self.disconnected = set(setup.disconnected)
+        self.gone: set[int] = set()  # left the table during the hand: acted for at once
         self.timed_out: list[int] = []
         self.restored = False
         self.timer: Timer | None = None
@@ -138,6 +143,7 @@ class HandActor(Actor[HandMessage]):
             time_banks_ms=tuple(self.time_banks_ms.items()),
             disconnected=tuple(sorted(self.disconnected)),
             timed_out=tuple(self.timed_out),
+            gone=tuple(sorted(self.gone)),
         )
 
     def restore(self, snapshot: object) -> None:
@@ -147,6 +153,7 @@ class HandActor(Actor[HandMessage]):
         self.time_banks_ms = dict(snapshot.time_banks_ms)
         self.disconnected = set(snapshot.disconnected)
         self.timed_out = list(snapshot.timed_out)
+        self.gone = set(snapshot.gone)
         self.restored = True
 
     # --- messages ---------------------------------------------------------------------------
@@ -167,6 +174,10 @@ class HandActor(Actor[HandMessage]):
                     self.disconnected.discard(seat)
                 else:
                     self.disconnected.add(seat)
+            case SeatGone(seat=seat):
+                self.gone.add(seat)
+                if seat == self.hand.actor and not self.hand.is_over:
+                    self._on_timeout(time_bank=True)  # their turn now: nobody will answer
             case _:
                 raise TypeError(f"hand: unexpected message {message!r}")
         return None
@@ -185,13 +196,20 @@ class HandActor(Actor[HandMessage]):
         if self.timer is not None:
             self.timer.cancel()
         self.bank_started_s = None
-        bank_ms = self.time_banks_ms.get(seat, 0)
-        act_ms = 0 if seat in self.disconnected else self.setup.action_timeout_ms
+        gone = seat in self.gone
+        bank_ms = 0 if gone else self.time_banks_ms.get(seat, 0)
+        away = gone or seat in self.disconnected
+        act_ms = 0 if away else self.setup.action_timeout_ms
         prompt = action_required(
             self.setup.table_id, self.setup.hand_number, self.hand.legal_actions(), act_ms, bank_ms
         )
         self._send((), [(None, prompt)])
-        if act_ms > 0:
+        if gone:
+            # Acted for at once, through the mailbox like any timer.
+            self.timer = self.context.send_after(
+                0, DecisionTimeout(decision=self.decision, time_bank=True)
+            )
+        elif act_ms > 0:
             self.timer = self.context.send_after(
                 act_ms / 1000, DecisionTimeout(decision=self.decision, time_bank=False)
             )

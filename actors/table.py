@@ -73,8 +73,10 @@ from actors.table_messages import (
     LeaveWaiting,
     ListingChanged,
     PlayerAct,
+    PlayerGone,
     RemoveWatcher,
     SeatConnection,
+    SeatGone,
     SeatGranted,
     SettleOwed,
     SitIn,
@@ -216,6 +218,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
                     self.deps.player_tables.watching(player_id, self.table_id, on=False)
             case ConnectionChanged(player_id=player_id, connected=connected):
                 self._connection(player_id, connected)
+            case PlayerGone(player_id=player_id):
+                await self._gone(player_id)
             case GetListing():
                 return self.listing()
             case GetSeats():
@@ -308,6 +312,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         if self._in_running_hand(seat):
             record.leaving = True
             record.sitting_out = True
+            if self.hand_ref is not None:  # nobody will answer for the seat any more
+                self.hand_ref.tell(SeatGone(seat=seat))
             await self._persist()
             self._seat_changed(seat)
             return None
@@ -315,6 +321,13 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         await self._persist()
         self._announce()
         return amount
+
+    async def _gone(self, player_id: int) -> None:
+        """Their session ended: stand them up (after the hand they are in), disconnected."""
+        if not any(r.player_id == player_id for r in self.state.seats.values()):
+            return  # left already (a stand-up or a close got here first)
+        self._record_of(player_id).connected = False
+        await self._stand_up(player_id)
 
     def _release_seat(self, seat: int) -> int:
         """Remove the player; their chips are owed back to their wallet (paid by SettleOwed)."""

@@ -276,6 +276,15 @@ class ConnectionChanged(TableMessage, frozen=True, tag=True):
     connected: bool
 
 
+class PlayerGone(TableMessage, frozen=True, tag=True):
+    """From the player's session: it ended (logout, resume grace over, or ended by the
+    server, e.g. a ban). The player stands up as with StandUp and shows disconnected; in a
+    hand they are in, the hand acts for them at once on their turn and they are cashed out
+    when it ends. Ignored when they no longer sit here."""
+
+    player_id: int
+
+
 class GetListing(TableMessage, frozen=True, tag=True):
     """Reply: TableListing."""
 
@@ -372,6 +381,13 @@ class DecisionTimeout(HandMessage, frozen=True, tag=True):
 class SeatConnection(HandMessage, frozen=True, tag=True):
     seat: int
     connected: bool
+
+
+class SeatGone(HandMessage, frozen=True, tag=True):
+    """The seat's player left the table during the hand (stood up, or their session ended):
+    nobody will answer for them, so the hand acts for them at once on each of their turns."""
+
+    seat: int
 
 
 # --- to the lobby ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ clock would. Time comes from trio's clock, so tests run on ``autojump_clock``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final, final
 
 import msgspec
@@ -34,6 +35,7 @@ from actors.table_messages import (
     TableMessage,
 )
 from actors.table_view import action_required, pushes_for
+from persistence.store import wall_clock_ms
 from poker import (
     AgreeRunItTwice,
     AnyAction,
@@ -51,7 +53,7 @@ from poker import (
     Show,
 )
 from poker.events import AnyEvent
-from protocol.game import GamePush, TimeBankStarted
+from protocol.game import ActionRequired, GamePush, TimeBankStarted
 
 # A hand that goes on for more prompts than this is a bug (a 10-handed hand needs < 200).
 DECISIONS_PER_HAND_MAX: Final = 2_000
@@ -106,6 +108,12 @@ class UnknownAction(IllegalAction):
     code = "illegal_action"
 
 
+class StaleDecision(IllegalAction):
+    """An act that names a decision which is no longer current: refused, nothing applied."""
+
+    code = "stale_decision"
+
+
 @final
 class HandActor(Actor[HandMessage]):
     kind = "hand"
@@ -114,9 +122,16 @@ class HandActor(Actor[HandMessage]):
     keeps_snapshot = True
     reply_errors = (IllegalAction,)
 
-    def __init__(self, setup: HandSetup, deck: Deck, table: ActorRef[TableMessage]) -> None:
+    def __init__(
+        self,
+        setup: HandSetup,
+        deck: Deck,
+        table: ActorRef[TableMessage],
+        clock_ms: Callable[[], int] = wall_clock_ms,
+    ) -> None:
         self.setup = setup
         self.table = table
+        self.clock_ms = clock_ms  # server time, for the prompts' deadlines only
         # A copy: a restart that has no snapshot yet must deal from the same full deck.
         self.hand = Hand(setup.config, setup.seats, setup.button, deck.copy(), setup.blinds)
         self.decision = 0
@@ -126,6 +141,7 @@ class HandActor(Actor[HandMessage]):
         self.timed_out: list[int] = []
         self.restored = False
         self.timer: Timer | None = None
+        self.act_until_s: float | None = None  # trio time the action time ends, if it runs
         self.bank_started_s: float | None = None  # trio time the time bank began, if running
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -154,6 +170,9 @@ class HandActor(Actor[HandMessage]):
         self.disconnected = set(snapshot.disconnected)
         self.timed_out = list(snapshot.timed_out)
         self.gone = set(snapshot.gone)
+        # Skip one: a prompt the crashing message may have sent before it crashed had the
+        # next number, and must not name the decision asked again after the restart.
+        self.decision = snapshot.decision + 1
         self.restored = True
 
     # --- messages ---------------------------------------------------------------------------
@@ -161,6 +180,9 @@ class HandActor(Actor[HandMessage]):
     async def handle(self, message: HandMessage) -> object:
         match message:
             case HandAct(seat=seat, action=action, amount=amount, agree=agree):
+                wanted = message.decision_id
+                if wanted is not None and wanted != self.decision:
+                    raise StaleDecision(f"decision {wanted} is over (now {self.decision})")
                 record = _record(seat, action, amount, agree)
                 events = self.hand.apply(record)  # IllegalAction: the player's, nothing changed
                 self._spend_time_bank(seat)
@@ -172,6 +194,9 @@ class HandActor(Actor[HandMessage]):
             case SeatConnection(seat=seat, connected=connected):
                 if connected:
                     self.disconnected.discard(seat)
+                    if seat == self.hand.actor and not self.hand.is_over:
+                        # Back on their turn: ask again, privately, with the time left.
+                        self._send((), [(seat, self._prompt(seat))])
                 else:
                     self.disconnected.add(seat)
             case SeatGone(seat=seat):
@@ -197,13 +222,10 @@ class HandActor(Actor[HandMessage]):
             self.timer.cancel()
         self.bank_started_s = None
         gone = seat in self.gone
-        bank_ms = 0 if gone else self.time_banks_ms.get(seat, 0)
         away = gone or seat in self.disconnected
         act_ms = 0 if away else self.setup.action_timeout_ms
-        prompt = action_required(
-            self.setup.table_id, self.setup.hand_number, self.hand.legal_actions(), act_ms, bank_ms
-        )
-        self._send((), [(None, prompt)])
+        self.act_until_s = trio.current_time() + act_ms / 1000 if act_ms > 0 else None
+        self._send((), [(None, self._prompt(seat))])
         if gone:
             # Acted for at once, through the mailbox like any timer.
             self.timer = self.context.send_after(
@@ -216,7 +238,30 @@ class HandActor(Actor[HandMessage]):
         else:
             self._start_time_bank(seat)
 
+    def _prompt(self, seat: int) -> ActionRequired:
+        """The current decision's prompt, with what is left of its clock now."""
+        now_s = trio.current_time()
+        if seat in self.gone:
+            act_ms, bank_ms = 0, 0
+        elif self.bank_started_s is not None:
+            used_ms = int((now_s - self.bank_started_s) * 1000)
+            act_ms, bank_ms = 0, max(0, self.time_banks_ms.get(seat, 0) - used_ms)
+        else:
+            until_s = self.act_until_s
+            act_ms = 0 if until_s is None else max(0, int((until_s - now_s) * 1000))
+            bank_ms = self.time_banks_ms.get(seat, 0)
+        return action_required(
+            self.setup.table_id,
+            self.setup.hand_number,
+            self.hand.legal_actions(),
+            decision_id=self.decision,
+            act_within_ms=act_ms,
+            time_bank_ms=bank_ms,
+            now_ms=self.clock_ms(),
+        )
+
     def _start_time_bank(self, seat: int) -> None:
+        self.act_until_s = None
         bank_ms = self.time_banks_ms.get(seat, 0)
         if bank_ms <= 0:
             # Nothing in reserve: the timeout is now (through the mailbox, like any timer).

@@ -374,10 +374,9 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             self.hand_ref.tell(SeatConnection(seat=seat, connected=connected))
         self._seat_changed(seat)
         if connected:
+            # The hand follows (SeatConnection, told above): if it is their turn, it sends
+            # the prompt again with the time left, after this snapshot.
             self.deps.channel.deliver(player_id, self.table_snapshot(player_id))
-            prompt = self.live.prompt if self.live is not None else None
-            if prompt is not None and prompt.seat == seat:
-                self.deps.channel.deliver(player_id, prompt)
 
     # --- hands ------------------------------------------------------------------------------
 
@@ -409,7 +408,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         deck = Deck.shuffled(self.deps.rng)
         spec = ChildSpec.worker(
             f"hand:{self.table_id}:{number}",
-            partial(HandActor, setup, deck, self.context.ref),
+            partial(HandActor, setup, deck, self.context.ref, self.deps.clock_ms),
             restart=Restart.TRANSIENT,
         )
         self.hand_ref = await self.context.children.start_actor(spec)
@@ -442,7 +441,13 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             raise GameRefused("wrong_hand", f"hand {running.hand_number} is running")
         if seat not in running.seats:
             raise GameRefused("not_in_hand", "you are not dealt in this hand")
-        act = HandAct(seat=seat, action=message.action, amount=message.amount, agree=message.agree)
+        act = HandAct(
+            seat=seat,
+            action=message.action,
+            amount=message.amount,
+            agree=message.agree,
+            decision_id=message.decision_id,
+        )
         self.action_taken_at = time.perf_counter()  # HandProgress broadcasts what it changed
         try:
             await self.hand_ref.ask(act, timeout_s=ACT_ASK_TIMEOUT_S)

@@ -260,13 +260,14 @@ class RemoveWatcher(TableMessage, frozen=True, tag=True):
 
 
 class PlayerAct(TableMessage, frozen=True, tag=True):
-    """``action`` as protocol.game.Act."""
+    """``action`` and ``decision_id`` (None: the current decision) as protocol.game.Act."""
 
     player_id: int
     hand_number: int
     action: str
     amount: int = 0
     agree: bool = False
+    decision_id: int | None = None
 
 
 class ConnectionChanged(TableMessage, frozen=True, tag=True):
@@ -365,10 +366,13 @@ class HandMessage(msgspec.Struct, frozen=True, tag=True):
 
 
 class HandAct(HandMessage, frozen=True, tag=True):
+    """``decision_id``: the prompt answered (refused unless current); None: the current one."""
+
     seat: int
     action: str
     amount: int = 0
     agree: bool = False
+    decision_id: int | None = None
 
 
 class DecisionTimeout(HandMessage, frozen=True, tag=True):

@@ -114,7 +114,7 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
         case game.Unwatch(table_id=t):
             await _ask(_table(registry, t), RemoveWatcher(player_id))
         case game.Act(table_id=t, hand_number=n, action=action, amount=amount, agree=agree):
-            act = PlayerAct(player_id, n, action, amount, agree)
+            act = PlayerAct(player_id, n, action, amount, agree, request.decision_id)
             await _ask(_table(registry, t), act)
         case _:
             raise TypeError(f"not a game request: {request!r}")

@@ -32,6 +32,8 @@ TableId = Annotated[str, Meta(min_length=1, max_length=TABLE_ID_CHARS_MAX)]
 Chips = Annotated[int, Meta(ge=0, le=CHIPS_MAX)]
 SeatNo = Annotated[int, Meta(ge=0, lt=SEATS_MAX)]
 HandNo = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+DecisionId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+TimeMs = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 PlayerId = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 CardCode = Annotated[str, Meta(min_length=2, max_length=2)]
 Cards = Annotated[tuple[CardCode, ...], Meta(max_length=CARDS_MAX)]
@@ -202,8 +204,11 @@ class Unwatch(_GameMessage, tag="unwatch", frozen=True):
 
 
 class Act(_GameMessage, tag="act", frozen=True):
-    """A decision in hand ``hand_number``. ``amount``: bet_or_raise_to only (the street total);
-    ``agree``: run_it_twice only."""
+    """A decision in hand ``hand_number``. ``decision_id``: the ``action_required`` this
+    answers; an answer to one that is no longer current is refused (``stale_decision``) and
+    never applied to a later one. Optional for version 1 clients: without it the act goes to
+    the current decision. ``amount``: bet_or_raise_to only (the street total); ``agree``:
+    run_it_twice only."""
 
     id: RequestId
     table_id: TableId
@@ -211,6 +216,7 @@ class Act(_GameMessage, tag="act", frozen=True):
     action: ActKind
     amount: Chips = 0
     agree: bool = False
+    decision_id: DecisionId | None = None
 
 
 GameRequest = (
@@ -333,7 +339,11 @@ class HoleCards(_GameMessage, tag="hole_cards", frozen=True):
 
 class ActionRequired(_GameMessage, tag="action_required", frozen=True):
     """``seat`` must decide within ``act_within_ms``, then its ``time_bank_ms`` runs; then
-    the table checks, folds, shows (showdown) or declines to run it twice for them."""
+    the table checks, folds, shows (showdown) or declines to run it twice for them. Both are
+    what is left when this was sent (a prompt sent again after a resume carries less), and
+    ``deadline_ms`` is when the table acts for them, in server time (ms since the Unix
+    epoch). ``decision_id`` names this decision within the hand: ``act`` echoes it, and a
+    prompt sent again carries the same one."""
 
     table_id: TableId
     hand_number: HandNo
@@ -341,6 +351,8 @@ class ActionRequired(_GameMessage, tag="action_required", frozen=True):
     legal: Legal
     act_within_ms: Annotated[int, Meta(ge=0)]
     time_bank_ms: Annotated[int, Meta(ge=0)]
+    decision_id: DecisionId
+    deadline_ms: TimeMs
 
 
 class TimeBankStarted(_GameMessage, tag="time_bank_started", frozen=True):
@@ -496,6 +508,7 @@ GAME_ERROR_CODES: Final = (
     "not_your_turn",
     "illegal_action",
     "hand_restarting",
+    "stale_decision",  # act named a decision that is no longer current: nothing applied
     "table_closing",  # an operator is closing the table: no new seats
     "table_exists",  # an operator opened a table under an id in use
     "unavailable",  # the lobby or table could not answer (restarting): retry

@@ -190,6 +190,7 @@ class Player:
                     id=0,
                     table_id=body.table_id,
                     hand_number=body.hand_number,
+                    decision_id=body.decision_id,
                     action=action,  # type: ignore[arg-type]
                     amount=amount,
                     agree=agree,

@@ -502,6 +502,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         record = hand_record(
             config=self.config.hand_config(),
             table_id=self.table_id,
+            table_name=self.config.name,
             hand_id=self.state.hand_id(running.hand_number),
             hand_number=running.hand_number,
             seat_count=self.config.seats,

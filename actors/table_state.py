@@ -16,6 +16,7 @@ import msgspec
 
 from actors.table_messages import GameRefused, SeatInfo, TableConfig, TableSeats
 from persistence.hands import HandRecord
+from poker import Limit
 from poker import events as ev
 from protocol import game
 
@@ -216,6 +217,9 @@ def listing_of(
 ) -> game.TableListing:
     """``recent``: (trio time the hand ended, its pot) of the last hands."""
     config = state.config
+    # The hands' own terms (what they are dealt with), so listing and hands always agree.
+    rules = config.hand_config()
+    fixed = config.variant.limit is Limit.FIXED_LIMIT
     pots = [pot for at, pot in recent if now_s - at <= STATS_WINDOW_S]
     return game.TableListing(
         table_id=config.table_id,
@@ -230,6 +234,11 @@ def listing_of(
         waiting=len(state.wait_list),
         average_pot=sum(pots) // len(pots) if pots else 0,
         hands_per_hour=len(pots),
+        small_bet=rules.small_bet if fixed else None,
+        big_bet=rules.big_bet if fixed else None,
+        rake_bp=rules.rake_bp,
+        rake_cap=rules.rake_cap,
+        rake_no_flop_no_drop=rules.no_flop_no_drop,
     )
 
 

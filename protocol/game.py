@@ -56,7 +56,11 @@ class _Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 
 
 class TableListing(_Record, frozen=True):
-    """One table in the lobby. ``average_pot`` and ``hands_per_hour`` cover the last hour."""
+    """One table in the lobby. ``average_pot`` and ``hands_per_hour`` cover the last hour.
+    The stakes and rake are the ones its hands are played with: ``small_bet`` / ``big_bet``
+    are the fixed limit bet sizes (before / from the turn; None in other games); the rake is
+    ``rake_bp`` basis points of each pot, at most ``rake_cap`` chips a hand (0: no cap), none
+    from a hand that ends before the flop when ``rake_no_flop_no_drop``."""
 
     table_id: TableId
     name: Annotated[str, Meta(max_length=TABLE_NAME_CHARS_MAX)]
@@ -70,6 +74,11 @@ class TableListing(_Record, frozen=True):
     waiting: Annotated[int, Meta(ge=0)]
     average_pot: Chips
     hands_per_hour: Annotated[int, Meta(ge=0)]
+    small_bet: Chips | None = None
+    big_bet: Chips | None = None
+    rake_bp: Annotated[int, Meta(ge=0, le=10_000)] = 0
+    rake_cap: Chips = 0
+    rake_no_flop_no_drop: bool = True
 
 
 class LobbyFilter(_Record, frozen=True):

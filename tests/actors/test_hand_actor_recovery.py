@@ -94,8 +94,8 @@ async def test_crashed_table_voids_the_running_hand_and_refunds_every_chip(
         table = await session.open_table(nlhe("void", between_hands_ms=10))
         await session.fund(range(1, 5))
         stream = session.channel.stream()
+        await table.ask(AddWatcher(player_id=WATCHER))  # sees the first hand start too
         seats = await session.seat_all(table, range(1, 5), buy_in=200)
-        await table.ask(AddWatcher(player_id=WATCHER))
         bots = Bots(table, "void", seats, random.Random(9), refill=200)
         started: dict[int, game.HandStarted] = {}
         voided: list[game.HandVoided] = []

@@ -12,7 +12,7 @@ import trio
 from actors.table_admin import close_table, pause_table
 from protocol import game
 from services.ledger import RAKE, escrow, house_account
-from tests.e2e.harness import Frames, Player, Server, running_server, table_config
+from tests.e2e.harness import Player, Server, check_down_one_hand, running_server, table_config
 from tests.persistence.stores import BACKENDS, store_url
 
 FUNDS = 1_000
@@ -62,26 +62,6 @@ async def test_a_reopened_table_id_charges_and_pays_afresh(
         assert (await server.wallet.audit()).consistent
 
 
-async def _play_one_hand_to_showdown(server: Server, frames: Frames, players: list[Player]) -> int:
-    """Every player checks or calls to the showdown and shows; the hand's rake."""
-    by_id = {p.player_id: p for p in players}
-    with trio.fail_after(10):
-        async for player_id, body in frames:
-            player = by_id.get(player_id)
-            if isinstance(body, game.HandEnded) and player is players[0]:
-                return body.rake
-            if not isinstance(body, game.ActionRequired) or player is None:
-                continue
-            if player.seats.get(body.table_id) != body.seat:
-                continue
-            action = "show" if body.legal.show else "check_or_call"
-            await player.client.request(
-                game.Act(id=0, table_id=body.table_id, hand_number=body.hand_number,
-                         action=action)  # type: ignore[arg-type]
-            )  # fmt: skip
-    raise AssertionError("the frame stream ended")
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_reopened_table_id_takes_its_own_rake_and_keeps_its_own_histories(
     backend: str, tmp_path: Path, postgres_url: str
@@ -100,7 +80,7 @@ async def test_a_reopened_table_id_takes_its_own_rake_and_keeps_its_own_historie
             await server.open_table(config)
             for player in players:
                 await player.join("raked", BUY_IN)
-            rakes.append(await _play_one_hand_to_showdown(server, frames, players))
+            rakes.append(await check_down_one_hand(frames, players))
             await _closed(server, "raked")
         assert rakes[0] > 0 and rakes[1] > 0
 

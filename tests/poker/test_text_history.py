@@ -8,7 +8,8 @@ import re
 import pytest
 
 from poker import Variant, phh
-from poker.simulate import simulate_hands
+from poker.events import BoardDealt, HandShown
+from poker.simulate import replay, simulate_hands
 from poker.text_history import Viewer, history_for, text_from_history
 
 STAFF = Viewer.staff()
@@ -189,3 +190,34 @@ def test_a_winner_nobody_called_to_see_keeps_his_cards_from_other_players() -> N
     assert "Ks" not in ann_phh and "p2 sm ????" in ann_phh
     bob_phh = phh.dumps(history_for(history, viewer=Viewer.of_player("Bob")))
     assert "KsKd" in bob_phh and "AsAd" not in bob_phh
+
+
+_CARD_IN_TEXT = re.compile(r"\b[2-9TJQKA][cdhs]\b")
+
+
+@pytest.mark.parametrize("variant", list(Variant), ids=str)
+def test_a_player_never_reads_a_card_they_did_not_see_in_random_hands(variant: Variant) -> None:
+    """Every card in a player's text or PHH is on the board, their own, or shown at the
+    table (replayed): never another player's folded or mucked hand."""
+    seed = 23
+    print(f"seed={seed}")
+    for history in simulate_hands(variant, 6, 30, random.Random(seed), edge_cases=True):
+        events = replay(history).events
+        board = {c for e in events if isinstance(e, BoardDealt) for c in e.cards}
+        shown = {c for e in events if isinstance(e, HandShown) for c in e.cards}
+        holes = [phh.parse_action(a) for a in history.actions]
+        for seat in range(history.player_count):
+            own = {c for h in holes if isinstance(h, phh.DealHole) and h.player == seat
+                   for c in h.cards}  # fmt: skip
+            viewer = Viewer.of_player(f"p{seat + 1}")
+            allowed = board | shown | own
+            text = text_from_history(history, viewer=viewer)
+            assert set(_CARD_IN_TEXT.findall(text)) <= allowed, f"seed {seed}\n{text}"
+            redacted = history_for(history, viewer=viewer)
+            cards = {
+                c
+                for a in redacted.actions
+                for word in a.split()[2:]
+                for c in re.findall(r"[2-9TJQKA][cdhs]", word)
+            }
+            assert cards <= allowed, f"seed {seed}\n{phh.dumps(redacted)}"

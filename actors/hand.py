@@ -12,6 +12,11 @@ them out after the hand. A disconnected player's seat is held: their time bank s
 instead of the action time. A player who left during the hand (stood up, or their session
 ended: ``SeatGone``) has neither: the hand acts for them at once on each of their turns, as the
 clock would. Time comes from trio's clock, so tests run on ``autojump_clock``.
+
+Every prompt names its decision (``decision``, counting the hand's prompts; a restart skips
+one, so no number ever names two decisions). An act that names another decision is refused
+(``stale_decision``); a player back on their turn is asked again with the same number and
+what is left of their clock.
 """
 
 from __future__ import annotations
@@ -165,7 +170,6 @@ class HandActor(Actor[HandMessage]):
     def restore(self, snapshot: object) -> None:
         assert isinstance(snapshot, HandState)
         self.hand = Hand.restore(snapshot.engine)
-        self.decision = snapshot.decision
         self.time_banks_ms = dict(snapshot.time_banks_ms)
         self.disconnected = set(snapshot.disconnected)
         self.timed_out = list(snapshot.timed_out)

@@ -9,11 +9,19 @@ The clock: the player to act has ``action_timeout_ms``; then their time bank run
 ``TimeBankStarted`` push); then the hand acts for them (check if free, else fold; show at a
 showdown; one run when offered to run it twice) and reports them as timed out: the table sits
 them out after the hand. A disconnected player's seat is held: their time bank starts at once
-instead of the action time. Time comes from trio's clock, so tests run on ``autojump_clock``.
+instead of the action time. A player who left during the hand (stood up, or their session
+ended: ``SeatGone``) has neither: the hand acts for them at once on each of their turns, as the
+clock would. Time comes from trio's clock, so tests run on ``autojump_clock``.
+
+Every prompt names its decision (``decision``, counting the hand's prompts; a restart skips
+one, so no number ever names two decisions). An act that names another decision is refused
+(``stale_decision``); a player back on their turn is asked again with the same number and
+what is left of their clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final, final
 
 import msgspec
@@ -28,9 +36,11 @@ from actors.table_messages import (
     HandMessage,
     HandProgress,
     SeatConnection,
+    SeatGone,
     TableMessage,
 )
 from actors.table_view import action_required, pushes_for
+from persistence.store import wall_clock_ms
 from poker import (
     AgreeRunItTwice,
     AnyAction,
@@ -48,7 +58,7 @@ from poker import (
     Show,
 )
 from poker.events import AnyEvent
-from protocol.game import GamePush, TimeBankStarted
+from protocol.game import ActionRequired, GamePush, TimeBankStarted
 
 # A hand that goes on for more prompts than this is a bug (a 10-handed hand needs < 200).
 DECISIONS_PER_HAND_MAX: Final = 2_000
@@ -78,6 +88,7 @@ class HandState(msgspec.Struct, frozen=True):
     time_banks_ms: tuple[tuple[int, int], ...]
     disconnected: tuple[int, ...]
     timed_out: tuple[int, ...]
+    gone: tuple[int, ...] = ()
 
 
 def _record(seat: int, action: str, amount: int, agree: bool) -> AnyAction:
@@ -102,6 +113,12 @@ class UnknownAction(IllegalAction):
     code = "illegal_action"
 
 
+class StaleDecision(IllegalAction):
+    """An act that names a decision which is no longer current: refused, nothing applied."""
+
+    code = "stale_decision"
+
+
 @final
 class HandActor(Actor[HandMessage]):
     kind = "hand"
@@ -110,17 +127,26 @@ class HandActor(Actor[HandMessage]):
     keeps_snapshot = True
     reply_errors = (IllegalAction,)
 
-    def __init__(self, setup: HandSetup, deck: Deck, table: ActorRef[TableMessage]) -> None:
+    def __init__(
+        self,
+        setup: HandSetup,
+        deck: Deck,
+        table: ActorRef[TableMessage],
+        clock_ms: Callable[[], int] = wall_clock_ms,
+    ) -> None:
         self.setup = setup
         self.table = table
+        self.clock_ms = clock_ms  # server time, for the prompts' deadlines only
         # A copy: a restart that has no snapshot yet must deal from the same full deck.
         self.hand = Hand(setup.config, setup.seats, setup.button, deck.copy(), setup.blinds)
         self.decision = 0
         self.time_banks_ms = dict(setup.time_banks_ms)
         self.disconnected = set(setup.disconnected)
+        self.gone: set[int] = set()  # left the table during the hand: acted for at once
         self.timed_out: list[int] = []
         self.restored = False
         self.timer: Timer | None = None
+        self.act_until_s: float | None = None  # trio time the action time ends, if it runs
         self.bank_started_s: float | None = None  # trio time the time bank began, if running
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -138,15 +164,19 @@ class HandActor(Actor[HandMessage]):
             time_banks_ms=tuple(self.time_banks_ms.items()),
             disconnected=tuple(sorted(self.disconnected)),
             timed_out=tuple(self.timed_out),
+            gone=tuple(sorted(self.gone)),
         )
 
     def restore(self, snapshot: object) -> None:
         assert isinstance(snapshot, HandState)
         self.hand = Hand.restore(snapshot.engine)
-        self.decision = snapshot.decision
         self.time_banks_ms = dict(snapshot.time_banks_ms)
         self.disconnected = set(snapshot.disconnected)
         self.timed_out = list(snapshot.timed_out)
+        self.gone = set(snapshot.gone)
+        # Skip one: a prompt the crashing message may have sent before it crashed had the
+        # next number, and must not name the decision asked again after the restart.
+        self.decision = snapshot.decision + 1
         self.restored = True
 
     # --- messages ---------------------------------------------------------------------------
@@ -154,6 +184,9 @@ class HandActor(Actor[HandMessage]):
     async def handle(self, message: HandMessage) -> object:
         match message:
             case HandAct(seat=seat, action=action, amount=amount, agree=agree):
+                wanted = message.decision_id
+                if wanted is not None and wanted != self.decision:
+                    raise StaleDecision(f"decision {wanted} is over (now {self.decision})")
                 record = _record(seat, action, amount, agree)
                 events = self.hand.apply(record)  # IllegalAction: the player's, nothing changed
                 self._spend_time_bank(seat)
@@ -165,8 +198,15 @@ class HandActor(Actor[HandMessage]):
             case SeatConnection(seat=seat, connected=connected):
                 if connected:
                     self.disconnected.discard(seat)
+                    if seat == self.hand.actor and not self.hand.is_over:
+                        # Back on their turn: ask again, privately, with the time left.
+                        self._send((), [(seat, self._prompt(seat))])
                 else:
                     self.disconnected.add(seat)
+            case SeatGone(seat=seat):
+                self.gone.add(seat)
+                if seat == self.hand.actor and not self.hand.is_over:
+                    self._on_timeout(time_bank=True)  # their turn now: nobody will answer
             case _:
                 raise TypeError(f"hand: unexpected message {message!r}")
         return None
@@ -185,20 +225,47 @@ class HandActor(Actor[HandMessage]):
         if self.timer is not None:
             self.timer.cancel()
         self.bank_started_s = None
-        bank_ms = self.time_banks_ms.get(seat, 0)
-        act_ms = 0 if seat in self.disconnected else self.setup.action_timeout_ms
-        prompt = action_required(
-            self.setup.table_id, self.setup.hand_number, self.hand.legal_actions(), act_ms, bank_ms
-        )
-        self._send((), [(None, prompt)])
-        if act_ms > 0:
+        gone = seat in self.gone
+        away = gone or seat in self.disconnected
+        act_ms = 0 if away else self.setup.action_timeout_ms
+        self.act_until_s = trio.current_time() + act_ms / 1000 if act_ms > 0 else None
+        self._send((), [(None, self._prompt(seat))])
+        if gone:
+            # Acted for at once, through the mailbox like any timer.
+            self.timer = self.context.send_after(
+                0, DecisionTimeout(decision=self.decision, time_bank=True)
+            )
+        elif act_ms > 0:
             self.timer = self.context.send_after(
                 act_ms / 1000, DecisionTimeout(decision=self.decision, time_bank=False)
             )
         else:
             self._start_time_bank(seat)
 
+    def _prompt(self, seat: int) -> ActionRequired:
+        """The current decision's prompt, with what is left of its clock now."""
+        now_s = trio.current_time()
+        if seat in self.gone:
+            act_ms, bank_ms = 0, 0
+        elif self.bank_started_s is not None:
+            used_ms = int((now_s - self.bank_started_s) * 1000)
+            act_ms, bank_ms = 0, max(0, self.time_banks_ms.get(seat, 0) - used_ms)
+        else:
+            until_s = self.act_until_s
+            act_ms = 0 if until_s is None else max(0, int((until_s - now_s) * 1000))
+            bank_ms = self.time_banks_ms.get(seat, 0)
+        return action_required(
+            self.setup.table_id,
+            self.setup.hand_number,
+            self.hand.legal_actions(),
+            decision_id=self.decision,
+            act_within_ms=act_ms,
+            time_bank_ms=bank_ms,
+            now_ms=self.clock_ms(),
+        )
+
     def _start_time_bank(self, seat: int) -> None:
+        self.act_until_s = None
         bank_ms = self.time_banks_ms.get(seat, 0)
         if bank_ms <= 0:
             # Nothing in reserve: the timeout is now (through the mailbox, like any timer).

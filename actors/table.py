@@ -10,8 +10,9 @@ who is dealt in and who posts (dead button, missed blinds, entry posts); a new h
 
 Money: every chip at the table is in its escrow account (``escrow:table:<id>``). Buy-ins and
 top-ups move wallet -> escrow, cash-outs escrow -> wallet, rake escrow -> house, each with an
-idempotency key built from the table id and the table's own counters (seat events, hand
-numbers), so a retried transfer never moves money twice.
+idempotency key built from the table id, its epoch (which opening of the id this table is)
+and the table's own counters (seat events, hand numbers), so a retried transfer never moves
+money twice and a table reopened under an old id never replays the closed one's.
 
 Invariant (``AuditEscrow``; the tests assert it after every hand): the sum of stacks and
 pending top-ups plus what is owed (cash-outs, rake not yet paid) equals the escrow balance.
@@ -51,6 +52,7 @@ from actors.table_admin import (
     GetTableDetail,
     PauseTable,
     ResumeTable,
+    next_epoch,
 )
 from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
@@ -71,8 +73,10 @@ from actors.table_messages import (
     LeaveWaiting,
     ListingChanged,
     PlayerAct,
+    PlayerGone,
     RemoveWatcher,
     SeatConnection,
+    SeatGone,
     SeatGranted,
     SettleOwed,
     SitIn,
@@ -154,6 +158,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         self.state = decode_table_state(snapshot)
 
     async def started(self) -> None:
+        if self.state.epoch == 0:  # new, or stored before epochs: keys from now on carry one
+            self.state.epoch = await next_epoch(self.deps.store, self.table_id)
         index = self.deps.player_tables  # rebuilt after a restart from the store
         for record in self.state.seats.values():
             index.seated(record.player_id, self.table_id, on=True)
@@ -212,6 +218,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
                     self.deps.player_tables.watching(player_id, self.table_id, on=False)
             case ConnectionChanged(player_id=player_id, connected=connected):
                 self._connection(player_id, connected)
+            case PlayerGone(player_id=player_id):
+                await self._gone(player_id)
             case GetListing():
                 return self.listing()
             case GetSeats():
@@ -304,6 +312,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         if self._in_running_hand(seat):
             record.leaving = True
             record.sitting_out = True
+            if self.hand_ref is not None:  # nobody will answer for the seat any more
+                self.hand_ref.tell(SeatGone(seat=seat))
             await self._persist()
             self._seat_changed(seat)
             return None
@@ -312,13 +322,20 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         self._announce()
         return amount
 
+    async def _gone(self, player_id: int) -> None:
+        """Their session ended: stand them up (after the hand they are in), disconnected."""
+        if not any(r.player_id == player_id for r in self.state.seats.values()):
+            return  # left already (a stand-up or a close got here first)
+        self._record_of(player_id).connected = False
+        await self._stand_up(player_id)
+
     def _release_seat(self, seat: int) -> int:
         """Remove the player; their chips are owed back to their wallet (paid by SettleOwed)."""
         record = self.state.seats[seat]
         amount = record.stack + record.pending_top_up
         self.state.seat_events += 1
         if amount > 0:
-            key = f"{self.config.escrow_owner}:cash_out:{self.state.seat_events}"
+            key = self.state.ledger_key("cash_out", self.state.seat_events)
             self._owe(
                 EscrowDebit(key=key, kind="cash_out", player_id=record.player_id, amount=amount)
             )
@@ -357,10 +374,9 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             self.hand_ref.tell(SeatConnection(seat=seat, connected=connected))
         self._seat_changed(seat)
         if connected:
+            # The hand follows (SeatConnection, told above): if it is their turn, it sends
+            # the prompt again with the time left, after this snapshot.
             self.deps.channel.deliver(player_id, self.table_snapshot(player_id))
-            prompt = self.live.prompt if self.live is not None else None
-            if prompt is not None and prompt.seat == seat:
-                self.deps.channel.deliver(player_id, prompt)
 
     # --- hands ------------------------------------------------------------------------------
 
@@ -392,7 +408,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         deck = Deck.shuffled(self.deps.rng)
         spec = ChildSpec.worker(
             f"hand:{self.table_id}:{number}",
-            partial(HandActor, setup, deck, self.context.ref),
+            partial(HandActor, setup, deck, self.context.ref, self.deps.clock_ms),
             restart=Restart.TRANSIENT,
         )
         self.hand_ref = await self.context.children.start_actor(spec)
@@ -425,7 +441,13 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             raise GameRefused("wrong_hand", f"hand {running.hand_number} is running")
         if seat not in running.seats:
             raise GameRefused("not_in_hand", "you are not dealt in this hand")
-        act = HandAct(seat=seat, action=message.action, amount=message.amount, agree=message.agree)
+        act = HandAct(
+            seat=seat,
+            action=message.action,
+            amount=message.amount,
+            agree=message.agree,
+            decision_id=message.decision_id,
+        )
         self.action_taken_at = time.perf_counter()  # HandProgress broadcasts what it changed
         try:
             await self.hand_ref.ask(act, timeout_s=ACT_ASK_TIMEOUT_S)
@@ -445,7 +467,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         # No I/O in this message: the rake and the history are recorded as owed and paid by
         # SettleOwed, so a database failure there can never undo this hand's result.
         if result.rake > 0:
-            key = f"{self.config.escrow_owner}:rake:{running.hand_number}"
+            key = self.state.ledger_key("rake", running.hand_number)
             self._owe(EscrowDebit(key=key, kind="rake", player_id=0, amount=result.rake))
         for seat in result.seats:
             record = self.state.seats[seat]
@@ -480,6 +502,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         record = hand_record(
             config=self.config.hand_config(),
             table_id=self.table_id,
+            table_name=self.config.name,
+            hand_id=self.state.hand_id(running.hand_number),
             hand_number=running.hand_number,
             seat_count=self.config.seats,
             players=players,

@@ -13,6 +13,11 @@ table ``table:<id>``, so it is ordered with everything else the table does.
 
 Every status change is told to the seated players and watchers (``table_status_changed``)
 and kept in the table's durable state, so it survives a restart.
+
+Reopening an id starts a new table, not the old one again: each table takes the next
+*epoch* of its id when it first starts (``next_epoch``, a counter kept in the store apart
+from the table's snapshot and never deleted), and every ledger key and hand id it makes
+carries that epoch.
 """
 
 from __future__ import annotations
@@ -24,14 +29,42 @@ import msgspec
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
 from actors.table_messages import GameRefused, OpenTable, TableConfig, TableMessage, TableSeats
+from persistence.snapshots import Snapshot
+from persistence.store import Store
 from protocol import game
 
 ADMIN_ASK_TIMEOUT_S: Final = 10.0  # closing settles every cash-out in the ledger first
 TOMBSTONE_KIND: Final = "table_closed"  # a snapshot kind: ids of tables closed for good
 
 
+# A snapshot kind used as a counter: version = the last epoch given to the id, data empty.
+EPOCH_KIND: Final = "table_epoch"
+# Bound: tries when another writer takes the same epoch first (two nodes opening one id);
+# past it the table crashes and its supervisor decides.
+EPOCH_TRIES_MAX: Final = 3
+
+
 def tombstone_id(table_id: str) -> str:
     return f"table-closed:{table_id}"
+
+
+def epoch_id(table_id: str) -> str:
+    return f"table-epoch:{table_id}"
+
+
+async def next_epoch(store: Store, table_id: str) -> int:
+    """Take the next epoch of ``table_id`` (1 for an id never opened), durably: no two tables
+    ever get the same (id, epoch), across closes, reopenings and restarts. The counter is a
+    snapshot row whose version only moves forward, so a racing writer is refused, not
+    overwritten."""
+    for _ in range(EPOCH_TRIES_MAX):
+        stored = await store.load_snapshot(epoch_id(table_id))
+        epoch = (stored.version if stored is not None else 0) + 1
+        counter = Snapshot(kind=EPOCH_KIND, actor_id=epoch_id(table_id), version=epoch, data=b"")
+        (landed,) = await store.save_snapshots([counter])
+        if landed:
+            return epoch
+    raise RuntimeError(f"table {table_id!r}: epoch taken by another writer {EPOCH_TRIES_MAX} times")
 
 
 # --- messages to a table (each reply: TableDetail) ------------------------------------------

@@ -93,7 +93,7 @@ class TableOperatorControls:
             amount = record.stack + record.pending_top_up
             self.state.seat_events += 1
             if amount > 0:
-                key = f"{self.config.escrow_owner}:cash_out:{self.state.seat_events}"
+                key = self.state.ledger_key("cash_out", self.state.seat_events)
                 self.state.owed.append(EscrowDebit(key, "cash_out", record.player_id, amount))
             del self.state.seats[seat]
             self.deps.player_tables.seated(record.player_id, self.table_id, on=False)

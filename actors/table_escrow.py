@@ -52,7 +52,7 @@ class TableEscrow:
         before the ledger sees the transfer, so a process killed in between restarts with the
         intent and finishes it (``_resolve_funding``) instead of losing the chips in escrow."""
         self.state.seat_events += 1
-        key = f"{self.config.escrow_owner}:{kind}:{self.state.seat_events}"
+        key = self.state.ledger_key(kind, self.state.seat_events)
         funding = Funding(
             key=key,
             kind=kind,

@@ -2,9 +2,10 @@
 
 PHH numbers players by position (``p1`` first left of the button, the button last), so the
 table's seats are mapped to positions before the events are written, and the real seats go
-in the ``seats`` field (1-based, as PHH counts them). Limits of PHH: a dead small blind and a
-returning player's posted blinds have no PHH form; the history then records the action and
-the finishing stacks as played, with the standard blinds header.
+in the ``seats`` field (1-based, as PHH counts them), the table's size in ``seat_count`` and
+its name in the user field ``_table_name`` (text histories print all three). Limits of PHH: a
+dead small blind and a returning player's posted blinds have no PHH form; the history then
+records the action and the finishing stacks as played, with the standard blinds header.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from poker import HandResult, phh
 from poker import events as ev
 from poker.config import HandConfig
 from poker.simulate import history_from_events
+from poker.text_history import TABLE_NAME_FIELD
 
 
 def _by_position(event: ev.Event, position_of: Mapping[int, int]) -> ev.Event:
@@ -31,6 +33,7 @@ def _by_position(event: ev.Event, position_of: Mapping[int, int]) -> ev.Event:
 def phh_text(
     config: HandConfig,
     table_id: str,
+    table_name: str,
     hand_number: int,
     seat_count: int,
     players: Mapping[int, int],
@@ -53,6 +56,7 @@ def phh_text(
         seat_count=seat_count,
         seats=tuple(seat + 1 for seat in order),
         players=tuple(str(players[seat]) for seat in order),
+        extra=(*history.extra, (TABLE_NAME_FIELD, table_name)),
     )
     return phh.dumps(history)
 
@@ -61,6 +65,8 @@ def hand_record(
     *,
     config: HandConfig,
     table_id: str,
+    table_name: str,
+    hand_id: str,
     hand_number: int,
     seat_count: int,
     players: Mapping[int, int],
@@ -69,8 +75,9 @@ def hand_record(
     started_at_ms: int,
     ended_at_ms: int,
 ) -> HandRecord:
+    """``hand_id``: unique forever (TableState.hand_id: the table's epoch is in it)."""
     return HandRecord(
-        hand_id=f"{table_id}:{hand_number}",
+        hand_id=hand_id,
         table_id=table_id,
         game=f"{config.variant.value} {config.small_blind}/{config.big_blind}",
         started_at_ms=started_at_ms,
@@ -81,5 +88,7 @@ def hand_record(
             HandPlayer(player_id=players[seat], seat=seat, net=result.net_of(seat))
             for seat in result.seats
         ),
-        phh=phh_text(config, table_id, hand_number, seat_count, players, events, result),
+        phh=phh_text(
+            config, table_id, table_name, hand_number, seat_count, players, events, result
+        ),
     )

@@ -73,7 +73,10 @@ _BOUNDS: Final = (
 @final
 class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     """One cash table's game. Timers are in ms. ``time_bank_*``: each player's reserve of
-    extra time, refilled by ``time_bank_refill_ms`` per hand up to ``time_bank_max_ms``."""
+    extra time, refilled by ``time_bank_refill_ms`` per hand up to ``time_bank_max_ms``.
+    A 0 for ``buy_in_min``, ``buy_in_max`` or ``rake_cap`` asks for the default (40 and 200
+    big blinds, 3 big blinds) and is replaced by it at construction, so the config says what
+    the table really plays (the listing, the hands' histories and the admin API agree)."""
 
     table_id: str
     name: str
@@ -81,11 +84,11 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     small_blind: int
     big_blind: int
     seats: int = 6
-    buy_in_min: int = 0  # 0: 40 big blinds
-    buy_in_max: int = 0  # 0: 200 big blinds
+    buy_in_min: int = 0  # 0: 40 big blinds (resolved in __post_init__)
+    buy_in_max: int = 0  # 0: 200 big blinds (resolved)
     ante: int = 0
     rake_bp: int = 500
-    rake_cap: int = 0  # 0: 3 big blinds
+    rake_cap: int = 0  # 0: 3 big blinds (resolved)
     allow_run_it_twice: bool = True
     action_timeout_ms: int = 15_000
     time_bank_ms: int = 30_000
@@ -98,6 +101,9 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     seat_hold_ms: int = 30_000
 
     def __post_init__(self) -> None:
+        for name, big_blinds in (("buy_in_min", 40), ("buy_in_max", 200), ("rake_cap", 3)):
+            if getattr(self, name) == 0:
+                msgspec.structs.force_setattr(self, name, big_blinds * self.big_blind)
         # Operators open tables from the admin API: a config that would crash the table (and
         # restart it in a loop) is refused here, as a ValueError naming the field.
         if not TABLE_ID_PATTERN.fullmatch(self.table_id):
@@ -120,11 +126,11 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def min_buy_in(self) -> int:
-        return self.buy_in_min or 40 * self.big_blind
+        return self.buy_in_min
 
     @property
     def max_buy_in(self) -> int:
-        return self.buy_in_max or 200 * self.big_blind
+        return self.buy_in_max
 
     @property
     def escrow_owner(self) -> str:
@@ -141,7 +147,7 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
             small_bet=self.big_blind if fixed else 0,
             big_bet=2 * self.big_blind if fixed else 0,
             rake_bp=self.rake_bp,
-            rake_cap=self.rake_cap or 3 * self.big_blind,
+            rake_cap=self.rake_cap,
             allow_run_it_twice=self.allow_run_it_twice,
         )
 
@@ -260,13 +266,14 @@ class RemoveWatcher(TableMessage, frozen=True, tag=True):
 
 
 class PlayerAct(TableMessage, frozen=True, tag=True):
-    """``action`` as protocol.game.Act."""
+    """``action`` and ``decision_id`` (None: the current decision) as protocol.game.Act."""
 
     player_id: int
     hand_number: int
     action: str
     amount: int = 0
     agree: bool = False
+    decision_id: int | None = None
 
 
 class ConnectionChanged(TableMessage, frozen=True, tag=True):
@@ -274,6 +281,15 @@ class ConnectionChanged(TableMessage, frozen=True, tag=True):
 
     player_id: int
     connected: bool
+
+
+class PlayerGone(TableMessage, frozen=True, tag=True):
+    """From the player's session: it ended (logout, resume grace over, or ended by the
+    server, e.g. a ban). The player stands up as with StandUp and shows disconnected; in a
+    hand they are in, the hand acts for them at once on their turn and they are cashed out
+    when it ends. Ignored when they no longer sit here."""
+
+    player_id: int
 
 
 class GetListing(TableMessage, frozen=True, tag=True):
@@ -356,10 +372,13 @@ class HandMessage(msgspec.Struct, frozen=True, tag=True):
 
 
 class HandAct(HandMessage, frozen=True, tag=True):
+    """``decision_id``: the prompt answered (refused unless current); None: the current one."""
+
     seat: int
     action: str
     amount: int = 0
     agree: bool = False
+    decision_id: int | None = None
 
 
 class DecisionTimeout(HandMessage, frozen=True, tag=True):
@@ -372,6 +391,13 @@ class DecisionTimeout(HandMessage, frozen=True, tag=True):
 class SeatConnection(HandMessage, frozen=True, tag=True):
     seat: int
     connected: bool
+
+
+class SeatGone(HandMessage, frozen=True, tag=True):
+    """The seat's player left the table during the hand (stood up, or their session ended):
+    nobody will answer for them, so the hand acts for them at once on each of their turns."""
+
+    seat: int
 
 
 # --- to the lobby ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from actors.table_messages import (
     LeaveWaiting,
     ListTablesQuery,
     PlayerAct,
+    PlayerGone,
     PlayerTables,
     RemoveWatcher,
     SeatGranted,
@@ -113,7 +114,7 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
         case game.Unwatch(table_id=t):
             await _ask(_table(registry, t), RemoveWatcher(player_id))
         case game.Act(table_id=t, hand_number=n, action=action, amount=amount, agree=agree):
-            act = PlayerAct(player_id, n, action, amount, agree)
+            act = PlayerAct(player_id, n, action, amount, agree, request.decision_id)
             await _ask(_table(registry, t), act)
         case _:
             raise TypeError(f"not a game request: {request!r}")
@@ -148,7 +149,8 @@ class TableSessionHooks:
 
     - detached (websocket dropped): every table the player sits at holds the seat and runs
       the player's time bank when it is their turn;
-    - ended (logout, grace over): they stand up (cashed out, after a hand they are in),
+    - ended (logout, grace over, ended by the server): they stand up (cashed out, after a
+      hand they are in, which acts for them at once on their turn) and show disconnected,
       stop watching, and leave the lobby's subscribers;
     - resumed (``current_state``): their tables mark them connected and send each a
       ``table_snapshot`` (own cards included) and their pending ``action_required`` as pushes.
@@ -167,7 +169,9 @@ class TableSessionHooks:
         if player_id is None:
             return
         for table_id in self.player_tables.seats_of(player_id):
-            _tell(self.registry, f"table:{table_id}", StandUp(player_id=player_id))
+            # Not a plain StandUp: the seat must also show disconnected (a logout never
+            # detaches first), and the hand must not wait for them on their turn.
+            _tell(self.registry, f"table:{table_id}", PlayerGone(player_id=player_id))
         for table_id in self.player_tables.watched_by(player_id):
             _tell(self.registry, f"table:{table_id}", RemoveWatcher(player_id=player_id))
         _tell(self.registry, LOBBY, UnsubscribeListings(player_id=player_id))

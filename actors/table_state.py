@@ -16,6 +16,7 @@ import msgspec
 
 from actors.table_messages import GameRefused, SeatInfo, TableConfig, TableSeats
 from persistence.hands import HandRecord
+from poker import Limit
 from poker import events as ev
 from protocol import game
 
@@ -73,6 +74,13 @@ class TableState(msgspec.Struct, kw_only=True):
     """Everything durable about a table (the snapshot, runtime and store alike)."""
 
     config: TableConfig
+    # Which opening of this table id this is: 1 for the first table ever opened under the id,
+    # +1 each time an operator or the lobby opens the id again after a close (stored apart,
+    # actors/table_admin.next_epoch, never reused). Every ledger key and hand id the table
+    # makes carries it, so nothing a reopened id does can be answered as a replay of what a
+    # closed table did. 0: not given one yet (a new table, or one stored before epochs);
+    # the table takes one in started().
+    epoch: int = 0
     seats: dict[int, SeatRecord] = {}
     previous: tuple[int, int, int] | None = None  # button, small blind, big blind
     next_hand_number: int = 1
@@ -125,6 +133,18 @@ class TableState(msgspec.Struct, kw_only=True):
 
     def in_running_hand(self, seat: int) -> bool:
         return self.running is not None and seat in self.running.seats
+
+    def ledger_key(self, kind: str, number: int) -> str:
+        """The idempotency key of one escrow transfer: ``kind`` (buy_in, top_up, cash_out,
+        rake) and its number in this table's life (a seat event, a hand number). Unique
+        forever: the epoch tells two tables that had the same id apart."""
+        assert self.epoch > 0, "a table makes no transfer before it has its epoch"
+        return f"{self.config.escrow_owner}:{self.epoch}:{kind}:{number}"
+
+    def hand_id(self, hand_number: int) -> str:
+        """A finished hand's id in the store (its history's first write wins)."""
+        assert self.epoch > 0, "a table deals no hand before it has its epoch"
+        return f"{self.config.table_id}:{self.epoch}:{hand_number}"
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -197,6 +217,9 @@ def listing_of(
 ) -> game.TableListing:
     """``recent``: (trio time the hand ended, its pot) of the last hands."""
     config = state.config
+    # The hands' own terms (what they are dealt with), so listing and hands always agree.
+    rules = config.hand_config()
+    fixed = config.variant.limit is Limit.FIXED_LIMIT
     pots = [pot for at, pot in recent if now_s - at <= STATS_WINDOW_S]
     return game.TableListing(
         table_id=config.table_id,
@@ -211,6 +234,11 @@ def listing_of(
         waiting=len(state.wait_list),
         average_pot=sum(pots) // len(pots) if pots else 0,
         hands_per_hour=len(pots),
+        small_bet=rules.small_bet if fixed else None,
+        big_bet=rules.big_bet if fixed else None,
+        rake_bp=rules.rake_bp,
+        rake_cap=rules.rake_cap,
+        rake_no_flop_no_drop=rules.no_flop_no_drop,
     )
 
 

@@ -35,9 +35,14 @@ def action_required(
     table_id: str,
     hand_number: int,
     legal: LegalActions,
+    *,
+    decision_id: int,
     act_within_ms: int,
     time_bank_ms: int,
+    now_ms: int,
 ) -> game.ActionRequired:
+    """The prompt for the decision ``decision_id``, with the time left of it as of ``now_ms``
+    (server time): the table acts for the player at ``now_ms`` + both."""
     return game.ActionRequired(
         table_id=table_id,
         hand_number=hand_number,
@@ -45,6 +50,8 @@ def action_required(
         legal=_legal(legal),
         act_within_ms=act_within_ms,
         time_bank_ms=time_bank_ms,
+        decision_id=decision_id,
+        deadline_ms=now_ms + act_within_ms + time_bank_ms,
     )
 
 

@@ -12,7 +12,7 @@ from admin.auth import error, requires
 from admin.context import current_context
 from admin.permissions import Permission
 from poker import phh
-from poker.text_history import text_from_history
+from poker.text_history import Viewer, text_from_history
 
 hand_routes = Blueprint("hands", __name__)
 
@@ -33,6 +33,6 @@ async def hand(hand_id: str, query_args: HandFormat) -> Any:
     if query_args.format == "phh":
         return Response(record.phh, content_type="text/plain; charset=utf-8")
     if query_args.format == "text":
-        text = text_from_history(phh.loads(record.phh))
+        text = text_from_history(phh.loads(record.phh), viewer=Viewer.staff())
         return Response(text, content_type="text/plain; charset=utf-8")
     return record

@@ -21,7 +21,6 @@ from loadtest.strategies import Strategy
 from protocol.client import Client, ClientError, ConnectionLost, RequestTimeout, ServerError
 from protocol.errors import ErrorCode
 from protocol.game import (
-    Act,
     ActionRequired,
     ActionTaken,
     HandEnded,
@@ -94,6 +93,9 @@ class Bot:
         # A request to act that came while the bot was still busy with its last action (the
         # next street can open on this seat before our act's reply arrives): acted on next.
         self._next_required: ActionRequired | None = None
+        # (hand number, decision id) of the last prompt taken on: the same decision asked
+        # again (after a resume: the buffered prompt, then the one sent again) is skipped.
+        self._taken: tuple[int, int] | None = None
 
     async def log_in(self, client: Client, started: float | None = None) -> None:
         """Register, or log in if the name exists. The login time runs from ``started`` (the
@@ -154,11 +156,14 @@ class Bot:
     def _on_event(self, event: Event, client: Client, nursery: trio.Nursery) -> None:
         body = event.body
         if isinstance(body, ActionRequired):
-            if not self._mine(body.table_id, body.seat):
+            decision = (body.hand_number, body.decision_id)
+            if not self._mine(body.table_id, body.seat) or decision == self._taken:
                 pass
             elif self._acting:
+                self._taken = decision
                 self._next_required = body
             else:
+                self._taken = decision
                 self._acting = True
                 nursery.start_soon(self._act_while_asked, client, body)
         elif isinstance(body, ActionTaken):
@@ -217,17 +222,11 @@ class Bot:
             # Think times spread around the pace, so bots do not act in lockstep.
             await trio.sleep(self.rng.uniform(0.5, 1.5) * self.plan.pace_s)
         decision = self.strategy.decide(required.legal, self.hole_cards, self.rng)
-        act = Act(
-            id=0,
-            table_id=required.table_id,
-            hand_number=required.hand_number,
-            action=decision.action,
-            amount=decision.amount,
-            agree=decision.agree,
-        )
         self._pending_act = (required.hand_number, trio.current_time())
         try:
-            await client.request(act)
+            # Echoes the decision id: an answer that comes too late is refused, never
+            # applied to a later decision of ours.
+            await client.act(required, decision.action, decision.amount, decision.agree)
         except ServerError as exc:
             self._pending_act = None
             self.recorder.error(exc.code)

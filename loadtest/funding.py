@@ -5,7 +5,8 @@ service posts when a payment arrives, so a bot cannot fund itself over the webso
 honest option that needs no server change: the swarm's setup credits each bot through the
 admin HTTP API (``POST /players/{id}/wallet/adjustments``, a double-entry transfer from the
 house, audited) with a staff token from ``tablium token --player swarm --role support``.
-Each credit has an idempotency key per run and bot, so a retried setup never pays twice.
+Each credit has an idempotency key per run and bot (``swarm:<run tag>:<bot name>``), so a
+retried setup never pays twice and another run's credit is never taken for this one's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import trio
 ADMIN_TIMEOUT_S: Final = 10.0
 ADMIN_CONCURRENCY_MAX: Final = 8  # admin requests in flight per process; more wait their turn
 PLAYER_SEARCH_LIMIT: Final = 10  # names are unique ignoring case: one of these is ours
+# Bound: the admin API takes keys of up to 128 characters; with a 24-character name this
+# leaves room. A longer tag is refused (ValueError), never cut: a cut key could name two bots.
+RUN_TAG_CHARS_MAX: Final = 64
 
 
 class FundingError(Exception):
@@ -29,6 +33,8 @@ class AdminFunder:
     """Credits bot wallets through the admin API. Use inside ``async with``."""
 
     def __init__(self, admin_url: str, staff_token: str, run_tag: str) -> None:
+        if not 0 < len(run_tag) <= RUN_TAG_CHARS_MAX:
+            raise ValueError(f"run_tag must be 1..{RUN_TAG_CHARS_MAX} characters: {run_tag!r}")
         self.admin_url = admin_url.rstrip("/")
         self.run_tag = run_tag
         self._http = httpx.AsyncClient(
@@ -54,7 +60,7 @@ class AdminFunder:
                     json={
                         "amount": amount,
                         "reason": "bot swarm setup: chips to buy in with",
-                        "key": f"swarm:{self.run_tag}:{player}"[:64],
+                        "key": f"swarm:{self.run_tag}:{player}",
                     },
                 )
             except httpx.HTTPError as exc:

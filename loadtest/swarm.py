@@ -154,7 +154,7 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
     """Run the swarm to the end and return the report (plain JSON values)."""
     if options.scenario != "cash":
         raise SwarmError(f"unknown scenario {options.scenario!r} (only 'cash' exists)")
-    run_tag = options.run_tag or secrets.token_hex(4)
+    run_tag = options.run_tag or secrets.token_hex(8)  # 64 bits: no two runs share one
     shares = _shares(options, run_tag)
     steady_s = (options.ramp_s + STEADY_MARGIN_S, options.ramp_s + options.duration_s)
     merger = _Merger(len(shares), progress, steady_s)

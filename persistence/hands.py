@@ -1,7 +1,9 @@
 """Hand histories: one row per finished hand (PHH text plus summary columns).
 
 Queryable by table and by player (through ``hand_players``), newest first, paged by ``seq``
-(the insertion order, which is also the order hands ended in on one table).
+(the insertion order, which is also the order hands ended in on one table). A stored hand is
+served to people through ``hand_text`` / ``hand_phh``, which take the viewer: staff see every
+card, a player only their own and the hands shown.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import final
 import msgspec
 
 from persistence.work import Query, QueryMany, Row, Work
+from poker import phh
+from poker.text_history import Viewer, history_for, text_from_history
 
 HANDS_PAGE_MAX = 200  # bound: a larger page is clamped to this
 PHH_CHARS_MAX = 1_000_000  # bound: a longer history is a bug; refused (ValueError)
@@ -51,6 +55,21 @@ class HandSummary(msgspec.Struct, frozen=True):
     pot_total: int
     rake: int
     players: tuple[HandPlayer, ...]
+
+
+def hand_phh(hand: HandRecord, viewer: Viewer) -> str:
+    """The hand's PHH as ``viewer`` may read it: staff get it as stored; a player gets ``??``
+    for every card of another player that was not shown at the table."""
+    if viewer.is_staff:
+        return hand.phh
+    return phh.dumps(history_for(phh.loads(hand.phh), viewer=viewer))
+
+
+def hand_text(hand: HandRecord, viewer: Viewer) -> str:
+    """The hand as a PokerStars-style text history for ``viewer`` (poker/text_history.py):
+    the table's name, size and seat numbers; staff see every card, a player their own and
+    the hands shown. Raises phh.PhhError for a hand our engine cannot replay."""
+    return text_from_history(phh.loads(hand.phh), viewer=viewer)
 
 
 _players_encoder = msgspec.json.Encoder()

@@ -1,15 +1,18 @@
 """PokerStars-style text hand histories, for people to read (support staff, players).
 
 The text is built from a hand's event stream, so it says what the engine did (amounts,
-all-ins, uncalled bets, pots and who won them), not what a client claimed. Unlike a
-PokerStars history written for one player, every dealt hand is listed: this is the house's
-complete record. Pure: returns a string.
+all-ins, uncalled bets, pots and who won them), not what a client claimed. It is written for a
+:class:`Viewer`: staff get the house's complete record (every dealt hand, and the cards of
+each mucked hand in the summary); a player gets what they saw at the table: their own cards
+and the hands shown at the showdown, never another player's folded or mucked hand. Seats are
+the table's own numbers and the header names the table and its size. Pure: returns a string.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final
+from dataclasses import dataclass, replace
+from typing import Final, final
 
 from poker import phh
 from poker.config import HandConfig, Limit, SeatSetup, Variant
@@ -33,7 +36,38 @@ from poker.events import (
     UncalledBetReturned,
 )
 
-__all__ = ["format_text_history", "text_from_history"]
+__all__ = ["Viewer", "format_text_history", "history_for", "text_from_history"]
+
+TABLE_NAME_FIELD: Final = "_table_name"  # PHH user field our tables write: the table's name
+DEFAULT_TABLE_NAME: Final = "Tablium"
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who a history is written for. Staff (``player`` None) see every card dealt; a player
+    sees their own cards and the hands shown at the showdown, never another player's folded
+    or mucked hand. ``player``: their entry in the hand's player ids (the PHH ``players``;
+    our tables write player ids there)."""
+
+    player: str | None
+
+    @classmethod
+    def staff(cls) -> Viewer:
+        return cls(None)
+
+    @classmethod
+    def of_player(cls, player_id: int | str) -> Viewer:
+        return cls(str(player_id))
+
+    @property
+    def is_staff(self) -> bool:
+        return self.player is None
+
+    def sees_hole_cards_of(self, player: str) -> bool:
+        """Whether this viewer may see ``player``'s cards when they were not shown."""
+        return self.player is None or self.player == player
+
 
 _GAME_NAMES: Final[Mapping[Variant, str]] = {
     Variant.NO_LIMIT_HOLDEM: "Hold'em No Limit",
@@ -78,13 +112,28 @@ def format_text_history(
     events: Sequence[Event],
     *,
     hand_id: str | int,
-    table_name: str = "Tablium",
+    viewer: Viewer,
+    table_name: str = DEFAULT_TABLE_NAME,
+    max_seats: int | None = None,
+    seat_numbers: Mapping[int, int] | None = None,
     names: Mapping[int, str] | None = None,
     started_at: str | None = None,
 ) -> str:
-    """The PokerStars-style history of one finished hand. ``names`` by seat (default the
-    seats' player ids); seats are printed 1-based, as people count them."""
-    name_of = {s.seat: s.player_id for s in seats} | dict(names or {})
+    """The PokerStars-style history of one finished hand, as ``viewer`` may read it.
+    ``seats``' player ids say whose cards are whose (``Viewer.player``); ``names`` by seat
+    are printed instead of them. ``seat_numbers``: the number people know each seat by (the
+    default: the seat index + 1); ``max_seats``: the table's size (the default: the players
+    dealt in)."""
+    player_of = {s.seat: s.player_id for s in seats}
+    name_of = player_of | dict(names or {})
+    numbers = dict(seat_numbers or {})
+
+    def number(seat: int) -> int:
+        return numbers.get(seat, seat + 1)
+
+    def sees(seat: int) -> bool:
+        return viewer.sees_hole_cards_of(player_of[seat])
+
     stakes = (
         f"{config.small_bet}/{config.big_bet}"
         if config.variant.limit is Limit.FIXED_LIMIT
@@ -105,6 +154,7 @@ def format_text_history(
     rake = 0
     saw_showdown = False
     hole_section = False
+    holes: dict[int, tuple[str, ...]] = {}
     for event in events:
         match event:
             case HandStarted(button=button, small_blind_seat=sb, big_blind_seat=bb):
@@ -112,11 +162,14 @@ def format_text_history(
                 if sb is not None:
                     roles[sb] = "small blind"
                 roles[bb] = "big blind"
+                size = max_seats or len(seats)
                 lines.append(
-                    f"Table '{table_name}' {len(seats)}-max Seat #{button + 1} is the button"
+                    f"Table '{table_name}' {size}-max Seat #{number(button)} is the button"
                 )
-                for seat, stack in zip(event.seats, event.stacks, strict=True):
-                    lines.append(f"Seat {seat + 1}: {name_of[seat]} ({stack} in chips)")
+                in_seat_order = sorted(zip(event.seats, event.stacks, strict=True),
+                                       key=lambda pair: number(pair[0]))  # fmt: skip
+                for seat, stack in in_seat_order:
+                    lines.append(f"Seat {number(seat)}: {name_of[seat]} ({stack} in chips)")
             case AntePosted(seat=seat, amount=amount, all_in=all_in):
                 lines.append(f"{name_of[seat]}: posts the ante {amount}{_all_in(all_in)}")
             case BlindPosted(seat=seat, kind=kind, amount=amount, all_in=all_in):
@@ -127,7 +180,9 @@ def format_text_history(
                 if not hole_section:
                     lines.append("*** HOLE CARDS ***")
                     hole_section = True
-                lines.append(f"Dealt to {name_of[seat]} {_cards(cards)}")
+                holes[seat] = cards
+                if sees(seat):
+                    lines.append(f"Dealt to {name_of[seat]} {_cards(cards)}")
             case BoardDealt(street=new_street, cards=cards, run=run):
                 street, street_high = new_street, 0
                 earlier = board[run][:]
@@ -185,7 +240,7 @@ def format_text_history(
         lines.append(f"Board {_cards(board[0])}")
     if board[1]:
         lines.append(f"Second board {_cards(board[1])}")
-    for setup in sorted(seats, key=lambda s: s.seat):
+    for setup in sorted(seats, key=lambda s: number(s.seat)):
         seat = setup.seat
         role = f" ({roles[seat]})" if seat in roles else ""
         if seat in folded_on:
@@ -199,12 +254,12 @@ def format_text_history(
                 else f"showed {shown_text} and lost"
             )
         elif seat in mucked:
-            outcome = "mucked"
+            outcome = f"mucked {_cards(holes[seat])}" if sees(seat) and seat in holes else "mucked"
         elif seat in won:
             outcome = f"collected ({won[seat]})"
         else:
             outcome = "did not win"
-        lines.append(f"Seat {seat + 1}: {name_of[seat]}{role} {outcome}")
+        lines.append(f"Seat {number(seat)}: {name_of[seat]}{role} {outcome}")
     return "\n".join(lines) + "\n"
 
 
@@ -233,16 +288,62 @@ def _action(kind: ActionKind, amount: int, bet_to: int, street_high: int) -> str
     return f"raises {bet_to - street_high} to {bet_to}"
 
 
-def text_from_history(history: phh.HandHistory) -> str:
-    """Replay a PHH hand through our engine and write it as text (names from ``players``)."""
+def text_from_history(history: phh.HandHistory, *, viewer: Viewer) -> str:
+    """Replay a PHH hand through our engine and write it as text for ``viewer``: players
+    from ``players`` (who the viewer is), seats from ``seats`` and the table's size from
+    ``seat_count`` when the history has them, its name from ``_table_name`` (else
+    ``table``)."""
     from poker.simulate import config_from_history, replay, seats_for
 
     result = replay(history)
-    names = dict(enumerate(history.players)) if history.players else None
+    seats = seats_for(history.starting_stacks)
+    if history.players:
+        seats = [
+            SeatSetup(seat=s.seat, player_id=player, stack=s.stack)
+            for s, player in zip(seats, history.players, strict=True)
+        ]
+    extra = dict(history.extra)
+    name = extra.get(TABLE_NAME_FIELD, history.table)
     return format_text_history(
         config_from_history(history),
-        seats_for(history.starting_stacks),
+        seats,
         result.events,
         hand_id=history.hand if history.hand is not None else 0,
-        names=names,
+        viewer=viewer,
+        table_name=str(name) if name is not None else DEFAULT_TABLE_NAME,
+        max_seats=history.seat_count,
+        seat_numbers=dict(enumerate(history.seats)) if history.seats else None,
     )
+
+
+def history_for(history: phh.HandHistory, *, viewer: Viewer) -> phh.HandHistory:
+    """The PHH hand as ``viewer`` may read it: staff get it whole; a player gets ``??`` for
+    every card of another player that was not shown at the table (folded and mucked hands,
+    and a winner's hand that nobody called to see, which PHH can only write as shown). Whose
+    cards were shown comes from replaying the hand; a hand our engine cannot replay keeps
+    only the viewer's own cards (never more than they saw)."""
+    if viewer.is_staff:
+        return history
+    from poker.simulate import replay
+
+    count = history.player_count
+    players = history.players or tuple(f"p{i + 1}" for i in range(count))
+    try:
+        shown = {e.seat for e in replay(history).events if isinstance(e, HandShown)}
+    except phh.PhhError:
+        shown = set()
+    hidden = {
+        i for i in range(count) if i not in shown and not viewer.sees_hole_cards_of(players[i])
+    }
+    actions: list[str] = []
+    for text in history.actions:
+        action = phh.parse_action(text)
+        match action:
+            case phh.DealHole(player=player, cards=cards) if player in hidden:
+                text = phh.format_action(phh.DealHole(player, (phh.UNKNOWN_CARD,) * len(cards)))
+            case phh.ShowOrMuck(player=player, cards=cards) if player in hidden and cards:
+                text = phh.format_action(phh.ShowOrMuck(player, (phh.UNKNOWN_CARD,) * len(cards)))
+            case _:
+                pass
+        actions.append(text)
+    return replace(history, actions=tuple(actions))

@@ -30,6 +30,7 @@ from wsproto.utilities import LocalProtocolError
 
 from protocol.codec import SERVER_FRAME_BYTES_MAX, ServerMessageDecoder, encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
+from protocol.game import Act, ActionRequired, ActKind
 from protocol.messages import (
     PROTOCOL_VERSIONS,
     Authenticate,
@@ -354,6 +355,31 @@ class Client:
         reply = await self.request(message)
         assert isinstance(reply, TransferResult)
         return reply
+
+    # --- hands ----------------------------------------------------------------------------
+
+    async def act(
+        self,
+        prompt: ActionRequired,
+        action: ActKind,
+        amount: int = 0,
+        agree: bool = False,
+    ) -> Reply:
+        """Answer ``prompt`` (an ``action_required``), echoing its hand and decision id: an
+        answer to a prompt that is no longer current (a buffered one answered after a
+        resume, a second answer to a prompt sent again) raises ServerError
+        ``stale_decision`` and is never applied to a later decision."""
+        return await self.request(
+            Act(
+                id=0,
+                table_id=prompt.table_id,
+                hand_number=prompt.hand_number,
+                decision_id=prompt.decision_id,
+                action=action,
+                amount=amount,
+                agree=agree,
+            )
+        )
 
     # --- events ----------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ TableId = Annotated[str, Meta(min_length=1, max_length=TABLE_ID_CHARS_MAX)]
 Chips = Annotated[int, Meta(ge=0, le=CHIPS_MAX)]
 SeatNo = Annotated[int, Meta(ge=0, lt=SEATS_MAX)]
 HandNo = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+DecisionId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+TimeMs = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 PlayerId = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 CardCode = Annotated[str, Meta(min_length=2, max_length=2)]
 Cards = Annotated[tuple[CardCode, ...], Meta(max_length=CARDS_MAX)]
@@ -54,7 +56,11 @@ class _Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 
 
 class TableListing(_Record, frozen=True):
-    """One table in the lobby. ``average_pot`` and ``hands_per_hour`` cover the last hour."""
+    """One table in the lobby. ``average_pot`` and ``hands_per_hour`` cover the last hour.
+    The stakes and rake are the ones its hands are played with: ``small_bet`` / ``big_bet``
+    are the fixed limit bet sizes (before / from the turn; None in other games); the rake is
+    ``rake_bp`` basis points of each pot, at most ``rake_cap`` chips a hand (0: no cap), none
+    from a hand that ends before the flop when ``rake_no_flop_no_drop``."""
 
     table_id: TableId
     name: Annotated[str, Meta(max_length=TABLE_NAME_CHARS_MAX)]
@@ -68,6 +74,11 @@ class TableListing(_Record, frozen=True):
     waiting: Annotated[int, Meta(ge=0)]
     average_pot: Chips
     hands_per_hour: Annotated[int, Meta(ge=0)]
+    small_bet: Chips | None = None
+    big_bet: Chips | None = None
+    rake_bp: Annotated[int, Meta(ge=0, le=10_000)] = 0
+    rake_cap: Chips = 0
+    rake_no_flop_no_drop: bool = True
 
 
 class LobbyFilter(_Record, frozen=True):
@@ -202,8 +213,11 @@ class Unwatch(_GameMessage, tag="unwatch", frozen=True):
 
 
 class Act(_GameMessage, tag="act", frozen=True):
-    """A decision in hand ``hand_number``. ``amount``: bet_or_raise_to only (the street total);
-    ``agree``: run_it_twice only."""
+    """A decision in hand ``hand_number``. ``decision_id``: the ``action_required`` this
+    answers; an answer to one that is no longer current is refused (``stale_decision``) and
+    never applied to a later one. Optional for version 1 clients: without it the act goes to
+    the current decision. ``amount``: bet_or_raise_to only (the street total); ``agree``:
+    run_it_twice only."""
 
     id: RequestId
     table_id: TableId
@@ -211,6 +225,7 @@ class Act(_GameMessage, tag="act", frozen=True):
     action: ActKind
     amount: Chips = 0
     agree: bool = False
+    decision_id: DecisionId | None = None
 
 
 GameRequest = (
@@ -333,7 +348,11 @@ class HoleCards(_GameMessage, tag="hole_cards", frozen=True):
 
 class ActionRequired(_GameMessage, tag="action_required", frozen=True):
     """``seat`` must decide within ``act_within_ms``, then its ``time_bank_ms`` runs; then
-    the table checks, folds, shows (showdown) or declines to run it twice for them."""
+    the table checks, folds, shows (showdown) or declines to run it twice for them. Both are
+    what is left when this was sent (a prompt sent again after a resume carries less), and
+    ``deadline_ms`` is when the table acts for them, in server time (ms since the Unix
+    epoch). ``decision_id`` names this decision within the hand: ``act`` echoes it, and a
+    prompt sent again carries the same one."""
 
     table_id: TableId
     hand_number: HandNo
@@ -341,6 +360,8 @@ class ActionRequired(_GameMessage, tag="action_required", frozen=True):
     legal: Legal
     act_within_ms: Annotated[int, Meta(ge=0)]
     time_bank_ms: Annotated[int, Meta(ge=0)]
+    decision_id: DecisionId
+    deadline_ms: TimeMs
 
 
 class TimeBankStarted(_GameMessage, tag="time_bank_started", frozen=True):
@@ -496,6 +517,7 @@ GAME_ERROR_CODES: Final = (
     "not_your_turn",
     "illegal_action",
     "hand_restarting",
+    "stale_decision",  # act named a decision that is no longer current: nothing applied
     "table_closing",  # an operator is closing the table: no new seats
     "table_exists",  # an operator opened a table under an id in use
     "unavailable",  # the lobby or table could not answer (restarting): retry

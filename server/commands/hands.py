@@ -168,7 +168,7 @@ def _replay(files: list[Path]) -> int:
 
 def _text(files: list[Path]) -> int:
     from poker import phh
-    from poker.text_history import text_from_history
+    from poker.text_history import Viewer, text_from_history
 
     failed = False
     for path in files:
@@ -180,7 +180,7 @@ def _text(files: list[Path]) -> int:
             continue
         for hand in hands:
             try:
-                print(text_from_history(hand))
+                print(text_from_history(hand, viewer=Viewer.staff()))  # the operator's files
             except phh.PhhError as exc:
                 print(f"{path}: hand {hand.hand}: {exc}", file=sys.stderr)
                 failed = True

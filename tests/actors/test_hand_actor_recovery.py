@@ -125,7 +125,7 @@ async def test_crashed_table_voids_the_running_hand_and_refunds_every_chip(
         )
         assert void.hand_number not in ended
         assert max(ended) > void.hand_number  # play went on after the restart
-        history = await session.store.get_hand(f"void:{void.hand_number}")
+        history = await session.store.get_hand(f"void:1:{void.hand_number}")
         assert history is None  # a voided hand has no history
 
 
@@ -182,7 +182,7 @@ async def test_database_failure_while_paying_out_is_retried_once_by_key(
         failures = {"save_hand": 0, "take_rake": 0}
 
         async def flaky_save_hand(record: Any) -> bool:
-            if record.hand_id == "payout:3" and not failures["save_hand"]:
+            if record.hand_id == "payout:1:3" and not failures["save_hand"]:
                 failures["save_hand"] += 1
                 raise OSError("database went away")
             return await save_hand(record)
@@ -215,7 +215,11 @@ async def test_database_failure_while_paying_out_is_retried_once_by_key(
         assert failures == {"save_hand": 1, "take_rake": 1}
         assert not session.channel.of(WATCHER, game.HandVoided)
         summaries = await session.store.hands_by_table("payout")
-        assert sorted(s.hand_id for s in summaries)[:3] == ["payout:1", "payout:2", "payout:3"]
+        assert sorted(s.hand_id for s in summaries)[:3] == [
+            "payout:1:1",
+            "payout:1:2",
+            "payout:1:3",
+        ]
         rake_paid = sum(s.rake for s in summaries)
         rake_account = await session.store.ledger_account(house_account(RAKE))
         assert rake_account is not None and rake_account.balance == rake_paid

@@ -118,6 +118,7 @@ class Bots:
             message = PlayerAct(
                 player_id=player_id,
                 hand_number=body.hand_number,
+                decision_id=body.decision_id,
                 action=action,
                 amount=amount,
                 agree=agree,

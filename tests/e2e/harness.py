@@ -190,6 +190,7 @@ class Player:
                     id=0,
                     table_id=body.table_id,
                     hand_number=body.hand_number,
+                    decision_id=body.decision_id,
                     action=action,  # type: ignore[arg-type]
                     amount=amount,
                     agree=agree,
@@ -322,4 +323,21 @@ async def wait_for(
         async for player_id, body in frames:
             if predicate(player_id, body):
                 return player_id, body
+    raise AssertionError("the frame stream ended")
+
+
+async def check_down_one_hand(frames: Frames, players: list[Player]) -> int:
+    """Every player (``acting=False``) checks or calls to the showdown and shows, until the
+    hand ends; its rake."""
+    by_id = {p.player_id: p for p in players}
+    with trio.fail_after(10):
+        async for player_id, body in frames:
+            player = by_id.get(player_id)
+            if isinstance(body, game.HandEnded) and player is players[0]:
+                return body.rake
+            if not isinstance(body, game.ActionRequired) or player is None:
+                continue
+            if player.seats.get(body.table_id) != body.seat:
+                continue
+            await player.client.act(body, "show" if body.legal.show else "check_or_call")
     raise AssertionError("the frame stream ended")

@@ -224,8 +224,8 @@ def errors_markdown() -> str:
         " for people and may change). A code is never renamed or reused; new ones may be"
         " added, so a client treats a code it does not know as a generic failure of that"
         " request. The explanations are the comments beside each code in the source (—"
-        " where a code has none yet); [protocol.md](protocol.md) (section 8) and [game-protocol.md](game-protocol.md)"
-        " say more about when each one comes.",
+        " where a code has none yet); [protocol.md](protocol.md) (section 8) and"
+        " [game-protocol.md](game-protocol.md) say more about when each one comes.",
         "",
         f"## The gateway's codes ({len(gateway)}, `protocol/errors.py` `ErrorCode`)",
         *_grouped_tables(gateway, "code", "Other", lambda row: f"`{row.code}`"),

@@ -14,6 +14,7 @@ class PlayerApp {
     this.root = root;
     this.tables = new Map(); // table id -> TableState
     this.mySeats = stored.get().seats ?? {}; // table id -> my seat number
+    this.leaving = new Set(); // tables I leave when their running hand ends
     this.watchers = new Set(); // page listeners: fn(body)
     this.dispose = null;
     this.statusLine = h('span.connection', { id: 'connection' }, 'connecting');
@@ -62,6 +63,11 @@ class PlayerApp {
       this.rememberSeat(body.table_id, null); // stood up (a cash-out after a hand, a close)
     }
     if (typeof body.table_id === 'string' && !body.type.startsWith('lobby_')) this.table(body.table_id).apply(body);
+    // A player who asked to leave during a hand is stood up and paid when it ends (the
+    // leaver gets no seat_changed for that).
+    if ((body.type === 'hand_ended' || body.type === 'hand_voided') && this.leaving.delete(body.table_id)) {
+      this.rememberSeat(body.table_id, null);
+    }
   }
 
   table(tableId) {

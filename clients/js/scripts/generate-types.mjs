@@ -33,20 +33,41 @@ function toDraft07Tuples(node) {
     out.additionalItems = false;
     delete out.prefixItems;
   }
+  // A "$ref" beside a "default" makes the generator copy the referenced type under a new
+  // name (LobbyFilter1); the default is in the schema, the type is the referenced one.
+  if (typeof out.$ref === 'string') return { $ref: out.$ref };
   return out;
+}
+
+// The protocol's unions (Request, Reply, PushBody, ...) are anyOf definitions that no message
+// refers to (msgspec flattens them), and the generator only emits what the root reaches. So
+// the root handed to it is an index of the unions, each named by a title: every union becomes
+// an exported type of its name, and `ProtocolUnions` maps the names to them.
+function unionIndex(schema) {
+  const unions = Object.keys(schema.$defs).filter((name) => Array.isArray(schema.$defs[name].anyOf));
+  for (const name of unions) schema.$defs[name].title ??= name;
+  return {
+    $defs: schema.$defs,
+    title: 'ProtocolUnions',
+    description: 'The protocol\'s unions by name (protocol/messages.py, protocol/game.py).',
+    type: 'object',
+    properties: Object.fromEntries(unions.map((name) => [name, { $ref: `#/$defs/${name}` }])),
+    required: unions,
+    additionalProperties: false,
+  };
 }
 
 export async function renderTypes() {
   const schema = JSON.parse(await readFile(SCHEMA_PATH, 'utf8'));
-  const body = await compile(toDraft07Tuples(schema), 'TabliumFrame', {
+  const body = await compile(unionIndex(toDraft07Tuples(schema)), 'ProtocolUnions', {
     bannerComment: '',
-    unreachableDefinitions: true, // every $defs entry, not only those the root reaches
     additionalProperties: false, // the protocol refuses unknown fields
     maxItems: -1, // bounded arrays stay T[] (the bound is in a @maxItems comment)
     format: true,
     style: { singleQuote: false, printWidth: 100 },
   });
-  return `${BANNER}\n\n${body}`;
+  const frame = `/** Any frame of either direction. */\nexport type TabliumFrame = Request | ServerMessage;\n`;
+  return `${BANNER}\n\n${frame}${body}`;
 }
 
 async function main() {

@@ -5,10 +5,8 @@
  * marked optional have a default: a client may leave them out of a request; the server always
  * sends them. */
 
-/**
- * Every websocket frame of the Tablium protocol, one msgpack map per binary frame, described as JSON. Generated from protocol/messages.py and protocol/game.py; do not edit (python -m server.commands.schema write).
- */
-export type TabliumWireProtocol = Request | ServerMessage;
+/** Any frame of either direction. */
+export type TabliumFrame = Request | ServerMessage;
 export type Request =
   | Hello
   | Register
@@ -50,7 +48,94 @@ export type ServerMessage =
   | Seated
   | LeftTable
   | Event;
+export type Reply =
+  | Welcome
+  | LoggedIn
+  | Pong
+  | Ok
+  | Error
+  | Balance
+  | HistoryPage
+  | TransferResult
+  | TableList
+  | Seated
+  | LeftTable;
+export type PushBody =
+  | Notice
+  | SessionState
+  | LobbyTableChanged
+  | LobbyTableRemoved
+  | TableSnapshot
+  | SeatChanged
+  | SeatAvailable
+  | HandStarted
+  | BlindPosted
+  | HoleCards
+  | ActionRequired
+  | TimeBankStarted
+  | ActionTaken
+  | UncalledBetReturned
+  | BoardDealt
+  | PotsChanged
+  | RunItTwiceOffered
+  | RunItTwiceDecided
+  | Showdown
+  | PotAwarded
+  | HandEnded
+  | HandVoided
+  | TableStatusChanged;
+export type GameRequest =
+  | ListTables
+  | SubscribeLobby
+  | UnsubscribeLobby
+  | QuickSeat
+  | JoinTable
+  | JoinWaitList
+  | LeaveWaitList
+  | TopUp
+  | SitOut
+  | PostMissedBlinds
+  | WaitForBigBlind
+  | LeaveTable
+  | Watch
+  | Unwatch
+  | Act;
+export type GameReply = TableList | Seated | LeftTable;
+export type GamePush =
+  | LobbyTableChanged
+  | LobbyTableRemoved
+  | TableSnapshot
+  | SeatChanged
+  | SeatAvailable
+  | HandStarted
+  | BlindPosted
+  | HoleCards
+  | ActionRequired
+  | TimeBankStarted
+  | ActionTaken
+  | UncalledBetReturned
+  | BoardDealt
+  | PotsChanged
+  | RunItTwiceOffered
+  | RunItTwiceDecided
+  | Showdown
+  | PotAwarded
+  | HandEnded
+  | HandVoided
+  | TableStatusChanged;
 
+/**
+ * The protocol's unions by name (protocol/messages.py, protocol/game.py).
+ */
+export interface ProtocolUnions {
+  Request: Request;
+  ServerMessage: ServerMessage;
+  Reply: Reply;
+  PushBody: PushBody;
+  GameRequest: GameRequest;
+  GameReply: GameReply;
+  GamePush: GamePush;
+}
 /**
  * First message of every connection: the versions the client speaks.
  */
@@ -173,14 +258,7 @@ export interface LobbyFilter {
 export interface SubscribeLobby {
   type: "subscribe_lobby";
   id: number;
-  filter?: LobbyFilter1;
-}
-/**
- * Empty fields match everything.
- */
-export interface LobbyFilter1 {
-  variant?: ("FT" | "NT" | "PO" | "PO/8" | "PT") | null;
-  big_blind?: number | null;
+  filter?: LobbyFilter;
 }
 export interface UnsubscribeLobby {
   type: "unsubscribe_lobby";

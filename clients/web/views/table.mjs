@@ -222,7 +222,10 @@ export function tableView(app, main, tableId) {
   async function leave() {
     try {
       const left = await client.leaveTable(tableId);
-      if (left.cashed_out === null) app.flash('You leave when this hand ends; your chips go back to your wallet then.');
+      if (left.cashed_out === null) {
+        app.leaving.add(tableId);
+        app.flash('You leave when this hand ends; your chips go back to your wallet then.');
+      }
       else {
         app.rememberSeat(tableId, null);
         app.flash(`You left the table with ${chips(left.cashed_out)} chips.`);

@@ -102,3 +102,10 @@ def test_typescript_declarations_compile() -> None:
     require_node_modules("typescript")
     result = run_node(["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_vendored_msgpack_matches_the_locked_package() -> None:
+    """The browser loads clients/web/vendor/msgpack; it is the npm package of the lock file."""
+    require_node_modules("@msgpack/msgpack")
+    result = run_node(["scripts/vendor-msgpack.mjs", "--check"])
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -78,6 +78,8 @@ function backoffMs(attempt, random) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// In Node.js a pending timeout keeps the process alive; a deadline alone should not.
+const unref = (timer) => timer?.unref?.();
 
 export class TabliumClient {
   /**
@@ -140,6 +142,7 @@ export class TabliumClient {
         off();
         reject(new RequestTimeout(`no ${type} push within ${timeoutMs} ms`));
       }, timeoutMs);
+      unref(timer);
       const off = this.on(type, (body) => {
         if (!predicate(body)) return;
         clearTimeout(timer);
@@ -322,6 +325,7 @@ export class TabliumClient {
         this._pending.delete(id);
         reject(new RequestTimeout(`no reply to ${message.type} within ${this.requestTimeoutMs} ms`));
       }, this.requestTimeoutMs);
+      unref(timer);
       this._pending.set(id, { resolve, reject, timer });
       socket.send(encode({ ...message, id }));
     });

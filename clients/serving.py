@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import trio
 from quart import Blueprint, Response, redirect
+from quart_schema import hide
 
 PREFIX: Final = "/client"
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -79,16 +80,20 @@ def web_client_blueprint(ws_port: int) -> Blueprint:
     to by default (0: unknown until the gateway binds; the pages then need ``?ws=URL``)."""
     blueprint = Blueprint("web_client", __name__)
 
+    # Files, not API: kept out of the admin app's OpenAPI spec (and so out of its fuzzing).
     @blueprint.get(PREFIX)
+    @hide
     async def client_root() -> Any:
         return redirect(f"{PREFIX}/")
 
     @blueprint.get(f"{PREFIX}/config.json")
+    @hide
     async def client_config() -> Any:
         return {"ws_port": ws_port or None}
 
     @blueprint.get(f"{PREFIX}/", defaults={"path": ""})
     @blueprint.get(f"{PREFIX}/<path:path>")
+    @hide
     async def client_file(path: str) -> Any:
         found = resolve_static(path)
         if found is None:

@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.tablium-run
 DEV_STAMP := $(VENV)/.tablium-dev
 
-.PHONY: run test lint typecheck pytest services deploy-check image clean
+.PHONY: run test lint typecheck pytest services client-deps schema vendor deploy-check image clean
 
 run: $(RUN_STAMP)
 	$(BIN)/tablium serve
 
-test: $(DEV_STAMP) services lint typecheck deploy-check pytest
+test: $(DEV_STAMP) services client-deps lint typecheck deploy-check pytest
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Tablium needs Python 3.11 or newer on PATH"; exit 1; }
@@ -34,6 +34,21 @@ $(DEV_STAMP): pyproject.toml $(POKER_SOURCES) | $(VENV)/bin/python
 services:
 	@scripts/ensure-services.sh
 
+# The JavaScript side of the tests (tests/clients): clients/js/node_modules from the lock file
+# (npm ci, once per lock-file change) and Debian's Chromium for the browser tests.
+client-deps:
+	@scripts/ensure-client-deps.sh
+
+# Generated from protocol/: the JSON Schema and docs/errors.md, then the TypeScript types from
+# the schema. tests/clients fails when a checked-in copy drifts from the code.
+schema: $(DEV_STAMP) client-deps
+	$(BIN)/python -m server.commands.schema write
+	cd clients/js && node scripts/generate-types.mjs
+
+# The browser client's copy of @msgpack/msgpack (clients/web/vendor), from node_modules.
+vendor: client-deps
+	cd clients/js && node scripts/vendor-msgpack.mjs
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,7 +68,7 @@ image:
 	docker build -t $(IMAGE) .
 
 # Each pytest run creates its own PostgreSQL database and Redis key prefix (tests/conftest.py).
-pytest: $(DEV_STAMP) services
+pytest: $(DEV_STAMP) services client-deps
 	$(BIN)/pytest -q
 
 clean:

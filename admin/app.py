@@ -36,6 +36,7 @@ from admin.hands import hand_routes
 from admin.permissions import Permission
 from admin.players import player_routes
 from admin.tables import table_routes
+from clients.serving import web_client_blueprint
 
 log = structlog.get_logger("tablium.admin")
 
@@ -90,6 +91,8 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
     )
     for blueprint in (player_routes, table_routes, hand_routes, audit_routes):
         app.register_blueprint(blueprint)
+    # The browser client and director dashboard (clients/), here until the public API app.
+    app.register_blueprint(web_client_blueprint(context.settings.ws_port))
     started_at = time.monotonic()
 
     @app.before_request

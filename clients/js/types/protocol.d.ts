@@ -1,0 +1,825 @@
+/* Generated from docs/schema/protocol.schema.json by clients/js/scripts/generate-types.mjs
+ * (json-schema-to-typescript): do not edit; run `make schema`.
+ *
+ * Every wire message of the Tablium protocol, one msgpack map per websocket frame. Fields
+ * marked optional have a default: a client may leave them out of a request; the server always
+ * sends them. */
+
+/** Any frame of either direction. */
+export type TabliumFrame = Request | ServerMessage;
+export type Request =
+  | Hello
+  | Register
+  | Login
+  | GuestLogin
+  | Authenticate
+  | Ping
+  | Logout
+  | WalletBalance
+  | WalletHistory
+  | WalletTransfer
+  | WalletDeposit
+  | WalletWithdraw
+  | ListTables
+  | SubscribeLobby
+  | UnsubscribeLobby
+  | QuickSeat
+  | JoinTable
+  | JoinWaitList
+  | LeaveWaitList
+  | TopUp
+  | SitOut
+  | PostMissedBlinds
+  | WaitForBigBlind
+  | LeaveTable
+  | Watch
+  | Unwatch
+  | Act;
+export type ServerMessage =
+  | Welcome
+  | LoggedIn
+  | Pong
+  | Ok
+  | Error
+  | Balance
+  | HistoryPage
+  | TransferResult
+  | TableList
+  | Seated
+  | LeftTable
+  | Event;
+export type Reply =
+  | Welcome
+  | LoggedIn
+  | Pong
+  | Ok
+  | Error
+  | Balance
+  | HistoryPage
+  | TransferResult
+  | TableList
+  | Seated
+  | LeftTable;
+export type PushBody =
+  | Notice
+  | SessionState
+  | LobbyTableChanged
+  | LobbyTableRemoved
+  | TableSnapshot
+  | SeatChanged
+  | SeatAvailable
+  | HandStarted
+  | BlindPosted
+  | HoleCards
+  | ActionRequired
+  | TimeBankStarted
+  | ActionTaken
+  | UncalledBetReturned
+  | BoardDealt
+  | PotsChanged
+  | RunItTwiceOffered
+  | RunItTwiceDecided
+  | Showdown
+  | PotAwarded
+  | HandEnded
+  | HandVoided
+  | TableStatusChanged;
+export type GameRequest =
+  | ListTables
+  | SubscribeLobby
+  | UnsubscribeLobby
+  | QuickSeat
+  | JoinTable
+  | JoinWaitList
+  | LeaveWaitList
+  | TopUp
+  | SitOut
+  | PostMissedBlinds
+  | WaitForBigBlind
+  | LeaveTable
+  | Watch
+  | Unwatch
+  | Act;
+export type GameReply = TableList | Seated | LeftTable;
+export type GamePush =
+  | LobbyTableChanged
+  | LobbyTableRemoved
+  | TableSnapshot
+  | SeatChanged
+  | SeatAvailable
+  | HandStarted
+  | BlindPosted
+  | HoleCards
+  | ActionRequired
+  | TimeBankStarted
+  | ActionTaken
+  | UncalledBetReturned
+  | BoardDealt
+  | PotsChanged
+  | RunItTwiceOffered
+  | RunItTwiceDecided
+  | Showdown
+  | PotAwarded
+  | HandEnded
+  | HandVoided
+  | TableStatusChanged;
+
+/**
+ * The protocol's unions by name (protocol/messages.py, protocol/game.py).
+ */
+export interface ProtocolUnions {
+  Request: Request;
+  ServerMessage: ServerMessage;
+  Reply: Reply;
+  PushBody: PushBody;
+  GameRequest: GameRequest;
+  GameReply: GameReply;
+  GamePush: GamePush;
+}
+/**
+ * First message of every connection: the versions the client speaks.
+ */
+export interface Hello {
+  type: "hello";
+  id: number;
+  /**
+   * @minItems 1
+   * @maxItems 8
+   */
+  versions: [number, ...number[]];
+  client?: string;
+}
+/**
+ * Create a player account and log this connection in as it.
+ */
+export interface Register {
+  type: "register";
+  id: number;
+  name: string;
+  password: string;
+}
+export interface Login {
+  type: "login";
+  id: number;
+  name: string;
+  password: string;
+}
+/**
+ * Log in as a fresh guest player (only when the server allows guests).
+ */
+export interface GuestLogin {
+  type: "guest_login";
+  id: number;
+}
+/**
+ * Log in with a token from an earlier login; with ``last_seq``, also resume its session
+ *     and receive every event after that seq.
+ */
+export interface Authenticate {
+  type: "authenticate";
+  id: number;
+  token: string;
+  last_seq?: number;
+}
+/**
+ * A no-op round trip (liveness checks, latency, benchmarks).
+ */
+export interface Ping {
+  type: "ping";
+  id: number;
+}
+/**
+ * End the session now: no grace period, seats are released, the connection closes.
+ */
+export interface Logout {
+  type: "logout";
+  id: number;
+}
+export interface WalletBalance {
+  type: "wallet_balance";
+  id: number;
+}
+/**
+ * One page of the player's transfers, newest first; ``before_id`` pages back.
+ */
+export interface WalletHistory {
+  type: "wallet_history";
+  id: number;
+  before_id?: number | null;
+  limit?: number;
+}
+/**
+ * Move chips to another player. ``key`` makes a retry safe: the same key and content
+ *     return the first result instead of moving the chips twice.
+ */
+export interface WalletTransfer {
+  type: "wallet_transfer";
+  id: number;
+  to_player: string;
+  amount: number;
+  key: string;
+  memo?: string;
+}
+/**
+ * Ask to deposit; the transfer stays pending until the payment arrives.
+ */
+export interface WalletDeposit {
+  type: "wallet_deposit";
+  id: number;
+  amount: number;
+  key: string;
+  memo?: string;
+}
+/**
+ * Ask to withdraw; the amount is reserved (pending) until paid out or refused.
+ */
+export interface WalletWithdraw {
+  type: "wallet_withdraw";
+  id: number;
+  amount: number;
+  key: string;
+  memo?: string;
+}
+export interface ListTables {
+  type: "list_tables";
+  id: number;
+  filter?: LobbyFilter;
+}
+/**
+ * Empty fields match everything.
+ */
+export interface LobbyFilter {
+  variant?: ("FT" | "NT" | "PO" | "PO/8" | "PT") | null;
+  big_blind?: number | null;
+}
+/**
+ * Reply: TableList now; then LobbyTableChanged / LobbyTableRemoved pushes.
+ */
+export interface SubscribeLobby {
+  type: "subscribe_lobby";
+  id: number;
+  filter?: LobbyFilter;
+}
+export interface UnsubscribeLobby {
+  type: "unsubscribe_lobby";
+  id: number;
+}
+/**
+ * Seat me at any table of this game and stakes; the lobby opens a table when all are
+ *     full. Reply: Seated.
+ */
+export interface QuickSeat {
+  type: "quick_seat";
+  id: number;
+  variant: "FT" | "NT" | "PO" | "PO/8" | "PT";
+  big_blind: number;
+  buy_in: number;
+}
+/**
+ * Sit down with ``buy_in`` from the wallet. ``seat`` None: any free seat.
+ *     ``post_to_enter``: post a big blind to be dealt in before the big blind reaches me.
+ */
+export interface JoinTable {
+  type: "join_table";
+  id: number;
+  table_id: string;
+  buy_in: number;
+  seat?: number | null;
+  post_to_enter?: boolean;
+}
+export interface JoinWaitList {
+  type: "join_wait_list";
+  id: number;
+  table_id: string;
+}
+export interface LeaveWaitList {
+  type: "leave_wait_list";
+  id: number;
+  table_id: string;
+}
+/**
+ * Add chips from the wallet; during a hand they arrive when it ends.
+ */
+export interface TopUp {
+  type: "top_up";
+  id: number;
+  table_id: string;
+  amount: number;
+}
+export interface SitOut {
+  type: "sit_out";
+  id: number;
+  table_id: string;
+}
+/**
+ * Sit in and post what I owe to be dealt in the next hand.
+ */
+export interface PostMissedBlinds {
+  type: "post_missed_blinds";
+  id: number;
+  table_id: string;
+}
+/**
+ * Sit in and wait for the big blind to reach me (nothing owed is posted).
+ */
+export interface WaitForBigBlind {
+  type: "wait_for_big_blind";
+  id: number;
+  table_id: string;
+}
+/**
+ * Stand up and cash out (after the current hand when I am in it). Reply: LeftTable.
+ */
+export interface LeaveTable {
+  type: "leave_table";
+  id: number;
+  table_id: string;
+}
+/**
+ * Spectate. Reply: Ok, then a TableSnapshot push and the table's public pushes.
+ */
+export interface Watch {
+  type: "watch";
+  id: number;
+  table_id: string;
+}
+export interface Unwatch {
+  type: "unwatch";
+  id: number;
+  table_id: string;
+}
+/**
+ * A decision in hand ``hand_number``. ``amount``: bet_or_raise_to only (the street total);
+ *     ``agree``: run_it_twice only.
+ */
+export interface Act {
+  type: "act";
+  id: number;
+  table_id: string;
+  hand_number: number;
+  action: "bet_or_raise_to" | "check_or_call" | "fold" | "muck" | "run_it_twice" | "show";
+  amount?: number;
+  agree?: boolean;
+}
+/**
+ * Reply to Hello: the version chosen and the limits this server enforces.
+ */
+export interface Welcome {
+  type: "welcome";
+  id: number;
+  version: number;
+  server: string;
+  heartbeat_ms: number;
+  frame_bytes_max: number;
+  rate_burst_requests: number;
+  rate_refill_per_s: number;
+}
+/**
+ * Reply to Register, Login, GuestLogin and Authenticate.
+ *
+ *     ``resume`` says what happened to the session's events: ``new`` (a fresh session),
+ *     ``complete`` (every event after last_seq follows), or ``gap`` (some are gone: a
+ *     replay_gap error and the current state follow instead).
+ */
+export interface LoggedIn {
+  type: "logged_in";
+  id: number;
+  token: string;
+  player: string;
+  role: "admin" | "director" | "player" | "support";
+  session_id: string;
+  expires_at_s: number;
+  resume: "complete" | "gap" | "new";
+  last_seq: number;
+}
+export interface Pong {
+  type: "pong";
+  id: number;
+}
+/**
+ * A request succeeded and has nothing to return.
+ */
+export interface Ok {
+  type: "ok";
+  id: number;
+}
+/**
+ * A request (``id``) or frame (``id`` null when it could not be read) failed.
+ */
+export interface Error {
+  type: "error";
+  id: number | null;
+  code: string;
+  message?: string;
+  retry_after_ms?: number | null;
+}
+/**
+ * Reply to WalletBalance. ``available`` = ``balance`` - ``reserved`` (pending out).
+ */
+export interface Balance {
+  type: "balance";
+  id: number;
+  balance: number;
+  reserved: number;
+  available: number;
+}
+/**
+ * Reply to WalletHistory; ``next_before_id`` is null on the last page.
+ */
+export interface HistoryPage {
+  type: "history_page";
+  id: number;
+  /**
+   * @maxItems 200
+   */
+  entries: HistoryEntry[];
+  next_before_id: number | null;
+}
+export interface HistoryEntry {
+  type: "history_entry";
+  transfer_id: number;
+  kind: string;
+  state: "pending" | "posted" | "voided";
+  amount: number;
+  counterparty: string;
+  memo: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+/**
+ * Reply to WalletTransfer, WalletDeposit and WalletWithdraw.
+ */
+export interface TransferResult {
+  type: "transfer_result";
+  id: number;
+  transfer_id: number;
+  state: "pending" | "posted" | "voided";
+  amount: number;
+}
+export interface TableList {
+  type: "table_list";
+  id: number;
+  /**
+   * @maxItems 500
+   */
+  tables: TableListing[];
+}
+/**
+ * One table in the lobby. ``average_pot`` and ``hands_per_hour`` cover the last hour.
+ */
+export interface TableListing {
+  table_id: string;
+  name: string;
+  variant: "FT" | "NT" | "PO" | "PO/8" | "PT";
+  small_blind: number;
+  big_blind: number;
+  buy_in_min: number;
+  buy_in_max: number;
+  seats_total: number;
+  seats_taken: number;
+  waiting: number;
+  average_pot: number;
+  hands_per_hour: number;
+}
+/**
+ * Reply to JoinTable and QuickSeat: where I sit and with how much.
+ */
+export interface Seated {
+  type: "seated";
+  id: number;
+  table_id: string;
+  seat: number;
+  stack: number;
+}
+/**
+ * Reply to LeaveTable. ``cashed_out`` None: I am in a hand; the cash-out follows it
+ *     (a SeatChanged push with no player tells when).
+ */
+export interface LeftTable {
+  type: "left_table";
+  id: number;
+  table_id: string;
+  cashed_out: number | null;
+}
+/**
+ * Envelope of every server push: ``seq`` orders them within the session.
+ */
+export interface Event {
+  type: "event";
+  seq: number;
+  body:
+    | Notice
+    | SessionState
+    | LobbyTableChanged
+    | LobbyTableRemoved
+    | TableSnapshot
+    | SeatChanged
+    | SeatAvailable
+    | HandStarted
+    | BlindPosted
+    | HoleCards
+    | ActionRequired
+    | TimeBankStarted
+    | ActionTaken
+    | UncalledBetReturned
+    | BoardDealt
+    | PotsChanged
+    | RunItTwiceOffered
+    | RunItTwiceDecided
+    | Showdown
+    | PotAwarded
+    | HandEnded
+    | HandVoided
+    | TableStatusChanged;
+}
+/**
+ * A message for the player from the server or staff (maintenance, announcements).
+ */
+export interface Notice {
+  type: "notice";
+  code: string;
+  text: string;
+}
+/**
+ * After a resume: the tables the session sits at; their own state pushes follow.
+ */
+export interface SessionState {
+  type: "session_state";
+  /**
+   * @maxItems 64
+   */
+  table_ids: string[];
+}
+export interface LobbyTableChanged {
+  type: "lobby_table_changed";
+  listing: TableListing;
+}
+export interface LobbyTableRemoved {
+  type: "lobby_table_removed";
+  table_id: string;
+}
+/**
+ * The whole public state of a table (on Watch, on sitting down, on reconnect).
+ *     ``hole_cards``: the receiver's own, when they are in the running hand.
+ */
+export interface TableSnapshot {
+  type: "table_snapshot";
+  table_id: string;
+  listing: TableListing;
+  /**
+   * @maxItems 10
+   */
+  seats: SeatView[];
+  button: number | null;
+  hand_number: number;
+  /**
+   * @maxItems 5
+   */
+  board?: string[];
+  /**
+   * @maxItems 10
+   */
+  pots?: PotView[];
+  /**
+   * @maxItems 10
+   */
+  bets?: [number, number][];
+  /**
+   * @maxItems 5
+   */
+  hole_cards?: string[];
+  to_act?: number | null;
+}
+export interface SeatView {
+  seat: number;
+  player_id: number;
+  stack: number;
+  state: "leaving" | "playing" | "sitting_out" | "waiting_big_blind";
+  connected?: boolean;
+  in_hand?: boolean;
+}
+export interface PotView {
+  amount: number;
+  /**
+   * @maxItems 10
+   */
+  eligible: number[];
+}
+/**
+ * ``view`` None: the seat is now empty.
+ */
+export interface SeatChanged {
+  type: "seat_changed";
+  table_id: string;
+  seat: number;
+  view: null | SeatView;
+}
+/**
+ * To the first player on the wait list: a seat is free; JoinTable to take it.
+ */
+export interface SeatAvailable {
+  type: "seat_available";
+  table_id: string;
+  seat: number;
+}
+export interface HandStarted {
+  type: "hand_started";
+  table_id: string;
+  hand_number: number;
+  button: number;
+  /**
+   * @maxItems 10
+   */
+  seats: number[];
+  /**
+   * @maxItems 10
+   */
+  stacks: number[];
+  small_blind_seat: number | null;
+  big_blind_seat: number;
+}
+/**
+ * ``kind``: small, big, straddle, posted_big, dead_small, ante.
+ */
+export interface BlindPosted {
+  type: "blind_posted";
+  table_id: string;
+  hand_number: number;
+  seat: number;
+  kind: "ante" | "big" | "dead_small" | "posted_big" | "small" | "straddle";
+  amount: number;
+  all_in: boolean;
+}
+/**
+ * Private: sent to the owner of ``seat`` only.
+ */
+export interface HoleCards {
+  type: "hole_cards";
+  table_id: string;
+  hand_number: number;
+  seat: number;
+  /**
+   * @maxItems 5
+   */
+  cards: string[];
+}
+/**
+ * ``seat`` must decide within ``act_within_ms``, then its ``time_bank_ms`` runs; then
+ *     the table checks, folds, shows (showdown) or declines to run it twice for them.
+ */
+export interface ActionRequired {
+  type: "action_required";
+  table_id: string;
+  hand_number: number;
+  seat: number;
+  legal: Legal;
+  act_within_ms: number;
+  time_bank_ms: number;
+}
+/**
+ * What the player to act may do. ``None``: not allowed. Amounts as in docs/poker-engine.md:
+ *     ``call`` is the chips a call adds; ``*_raise_to`` bound the street total of a raise.
+ */
+export interface Legal {
+  fold?: boolean;
+  check?: boolean;
+  call?: number | null;
+  min_raise_to?: number | null;
+  max_raise_to?: number | null;
+  show?: boolean;
+  muck?: boolean;
+  run_it_twice?: boolean;
+}
+export interface TimeBankStarted {
+  type: "time_bank_started";
+  table_id: string;
+  hand_number: number;
+  seat: number;
+  time_bank_ms: number;
+}
+/**
+ * ``amount``: chips moved by this action; ``bet_to``: the street total after it.
+ *     ``timed_out``: the table acted for a player whose time ran out.
+ */
+export interface ActionTaken {
+  type: "action_taken";
+  table_id: string;
+  hand_number: number;
+  seat: number;
+  action: "bet" | "call" | "check" | "fold" | "raise";
+  amount: number;
+  bet_to: number;
+  all_in: boolean;
+  timed_out?: boolean;
+}
+export interface UncalledBetReturned {
+  type: "uncalled_bet_returned";
+  table_id: string;
+  hand_number: number;
+  seat: number;
+  amount: number;
+}
+/**
+ * Only the new cards; ``run`` 1 is the second board of a run it twice.
+ */
+export interface BoardDealt {
+  type: "board_dealt";
+  table_id: string;
+  hand_number: number;
+  street: "flop" | "river" | "turn";
+  /**
+   * @maxItems 5
+   */
+  cards: string[];
+  run?: number;
+}
+export interface PotsChanged {
+  type: "pots_changed";
+  table_id: string;
+  hand_number: number;
+  /**
+   * @maxItems 10
+   */
+  pots: PotView[];
+}
+export interface RunItTwiceOffered {
+  type: "run_it_twice_offered";
+  table_id: string;
+  hand_number: number;
+  /**
+   * @maxItems 10
+   */
+  seats: number[];
+}
+export interface RunItTwiceDecided {
+  type: "run_it_twice_decided";
+  table_id: string;
+  hand_number: number;
+  runs: number;
+}
+/**
+ * A hand turned face up (``cards``) or mucked (``cards`` empty, ``mucked`` true).
+ */
+export interface Showdown {
+  type: "showdown";
+  table_id: string;
+  hand_number: number;
+  seat: number;
+  /**
+   * @maxItems 5
+   */
+  cards: string[];
+  mucked?: boolean;
+}
+export interface PotAwarded {
+  type: "pot_awarded";
+  table_id: string;
+  hand_number: number;
+  pot_index: number;
+  run: number;
+  share: "high" | "low" | "whole";
+  seat: number;
+  amount: number;
+  hand: string;
+}
+export interface HandEnded {
+  type: "hand_ended";
+  table_id: string;
+  hand_number: number;
+  /**
+   * @maxItems 10
+   */
+  seats: number[];
+  /**
+   * @maxItems 10
+   */
+  stacks: number[];
+  rake: number;
+}
+/**
+ * The hand could not go on (the table restarted): every stack is back to what it was
+ *     when the hand started; nothing was won or lost.
+ */
+export interface HandVoided {
+  type: "hand_voided";
+  table_id: string;
+  hand_number: number;
+  /**
+   * @maxItems 10
+   */
+  seats: number[];
+  /**
+   * @maxItems 10
+   */
+  stacks: number[];
+}
+/**
+ * An operator paused, resumed or closed the table. ``paused``: no new hand starts (the
+ *     running one finishes). ``closing``: when the running hand ends every player is stood up
+ *     and cashed out; ``closed``: done, the table is gone (``lobby_table_removed`` follows).
+ */
+export interface TableStatusChanged {
+  type: "table_status_changed";
+  table_id: string;
+  status: "closed" | "closing" | "open" | "paused";
+}

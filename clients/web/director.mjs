@@ -1,0 +1,140 @@
+// The director's dashboard: the live actor tree, the tables with their state, pause, resume
+// and close. It calls the admin API (docs/admin.md) of the server that serves this page, with
+// a staff token (`tablium token --player NAME --role director`), kept for this tab only.
+import { chips, clear, h } from './dom.mjs';
+
+const REFRESH_MS = 1500;
+const TOKEN_KEY = 'tablium.staffToken';
+const api = new URL('../', location.href); // the admin API's root: /client/ is one level down
+
+class AdminApiError extends Error {
+  constructor(status, body) {
+    super(`${status} ${body.error ?? ''}: ${body.message ?? ''}`);
+    this.status = status;
+    this.code = body.error;
+  }
+}
+
+async function call(method, path, body) {
+  const response = await fetch(new URL(path, api), {
+    method,
+    headers: {
+      Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}`,
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const payload = await response.json().catch(() => ({}));
+  if (!response.ok) throw new AdminApiError(response.status, payload);
+  return payload;
+}
+
+const root = document.getElementById('app');
+const notice = h('div.notice', { id: 'notice', role: 'status' });
+const tablesBody = h('tbody', { id: 'director-tables' });
+const tree = h('div.actor-tree', { id: 'actor-tree' });
+const updated = h('span.updated', { id: 'director-updated' });
+const reason = h('input', { id: 'director-reason', value: 'director action from the dashboard', maxLength: 200 });
+let timer = null;
+
+function flash(text) {
+  notice.textContent = text;
+}
+
+function loginForm() {
+  const token = h('input', { id: 'staff-token', type: 'password', placeholder: 'staff token', autocomplete: 'off' });
+  const message = h('p.error', { role: 'alert' });
+  const onsubmit = async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, token.value.trim());
+    try {
+      await call('GET', 'tables');
+      start();
+    } catch (error) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      message.textContent = error.message;
+    }
+  };
+  clear(root, h('section.card-panel.login', {},
+    h('h1', {}, 'Director'),
+    h('p', {}, 'A staff token with the director (or admin) role: ', h('code', {}, 'tablium token --player NAME --role director')),
+    h('form', { id: 'staff-login', onsubmit }, token, h('button.primary', { type: 'submit' }, 'Open the dashboard'), message)));
+  token.focus();
+}
+
+function drawNode(node) {
+  const facts = [node.kind, node.state];
+  if (node.mailbox_depth !== undefined) facts.push(`mailbox ${node.mailbox_depth}/${node.mailbox_capacity}`);
+  if (node.restarts) facts.push(`${node.restarts} restarts`);
+  if (node.messages_processed !== undefined) facts.push(`${node.messages_processed} msgs`);
+  const children = node.children ?? [];
+  return h('li', { dataset: { actor: node.name, state: node.state } },
+    h('span.actor-name', {}, node.name), ' ', h('span.actor-facts', {}, facts.join(' · ')),
+    children.length ? h('ul', {}, children.map(drawNode)) : null);
+}
+
+function operate(tableId, action) {
+  return async () => {
+    try {
+      const detail = await call('POST', `tables/${encodeURIComponent(tableId)}/${action}`, { reason: reason.value || `${action} from the dashboard` });
+      flash(`${tableId}: ${detail.status}`);
+      await refresh();
+    } catch (error) {
+      flash(`${tableId}: ${error.message}`);
+    }
+  };
+}
+
+function tableRow(listing, detail) {
+  const status = detail?.status ?? '?';
+  const seats = detail?.seats;
+  return h('tr', { dataset: { table: listing.table_id, status } },
+    h('td', {}, h('strong', {}, listing.name), h('br'), h('small', {}, listing.table_id)),
+    h('td', {}, `${listing.variant} ${chips(listing.small_blind)}/${chips(listing.big_blind)}`),
+    h('td.status', {}, h(`span.badge.${status}`, {}, status)),
+    h('td', {}, `${listing.seats_taken}/${listing.seats_total}`),
+    h('td', {}, seats ? (seats.hand_number ? `#${seats.hand_number}` : '—') : '?'),
+    h('td', {}, seats ? seats.hands_played : '?'),
+    h('td', {}, seats ? seats.seats.map((s) => `${s.seat + 1}: #${s.player_id} ${chips(s.stack)}${s.sitting_out ? ' (out)' : ''}${s.connected ? '' : ' (away)'}`).join(', ') || 'empty' : '?'),
+    h('td', {}, detail ? chips(detail.escrow_balance) : '?'),
+    h('td.row-actions', {},
+      status === 'open' ? h('button', { className: 'pause', onclick: operate(listing.table_id, 'pause') }, 'Pause') : null,
+      status === 'paused' ? h('button', { className: 'resume', onclick: operate(listing.table_id, 'resume') }, 'Resume') : null,
+      status === 'open' || status === 'paused' ? h('button', { className: 'close danger', onclick: operate(listing.table_id, 'close') }, 'Close') : null),
+  );
+}
+
+async function refresh() {
+  try {
+    const [{ tables }, actors] = await Promise.all([call('GET', 'tables'), call('GET', 'actors')]);
+    const details = await Promise.all(tables.map((t) => call('GET', `tables/${encodeURIComponent(t.table_id)}`).catch(() => null)));
+    clear(tablesBody, tables.map((listing, i) => tableRow(listing, details[i])));
+    clear(tree, h('ul', {}, drawNode(actors)));
+    updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
+  } catch (error) {
+    if (error.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      clearInterval(timer);
+      loginForm();
+    }
+    flash(error.message);
+  }
+}
+
+function start() {
+  clear(root,
+    h('nav.top', {}, h('span.brand', {}, 'Tablium director'), h('span.spacer'), updated,
+      h('button.link', { onclick: () => { sessionStorage.removeItem(TOKEN_KEY); location.reload(); } }, 'Sign out')),
+    notice,
+    h('main', { id: 'page' },
+      h('h2', {}, 'Tables'),
+      h('label.reason', {}, 'Reason for the audit log ', reason),
+      h('table.director-tables', {}, h('thead', {}, h('tr', {}, ['Table', 'Game', 'Status', 'Seats', 'Hand', 'Hands', 'Players', 'Escrow', ''].map((t) => h('th', {}, t)))), tablesBody),
+      h('h2', {}, 'Actor tree'),
+      tree));
+  refresh();
+  timer = setInterval(refresh, REFRESH_MS);
+}
+
+if (sessionStorage.getItem(TOKEN_KEY)) start();
+else loginForm();

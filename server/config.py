@@ -58,6 +58,9 @@ class Settings:
     # connect (clients that send no Origin always may); the client address is read from
     # X-Forwarded-For only when the TCP peer is one of these proxies (addresses or networks).
     allowed_origins: tuple[str, ...] = ()
+    # Pages of the host a handshake was addressed to (any port) may connect too: the browser
+    # client this server serves itself (clients/serving.py, on the admin listener).
+    same_host_origins: bool = True
     trusted_proxies: tuple[str, ...] = ()
     # Per-address token bucket, shared by every connection and session from one address.
     rate_ip_burst_requests: int = 240
@@ -199,6 +202,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "rate_refill_per_s": _parse_count,
     "login_hashes_waiting_max": _parse_count,
     "gc_tuning": _parse_bool,
+    "same_host_origins": _parse_bool,
     "allowed_origins": _parse_origins,
     "trusted_proxies": _parse_networks,
     "rate_ip_burst_requests": _parse_count,

@@ -16,7 +16,8 @@ Bounds and what happens at each (GatewayLimits holds the numbers):
 - connections per client address over connections_per_ip_max: refused at the handshake (HTTP
   429). The address is the TCP peer's, or X-Forwarded-For's when the peer is one of
   trusted_proxies (server/handshake.py).
-- a handshake whose Origin is not on allowed_origins: refused (HTTP 403); none is fine.
+- a handshake whose Origin is not on allowed_origins nor of the same host (same_host_origins):
+  refused (HTTP 403); none is fine.
 - outbound queue over outbound_queue_messages_max: the client does not read; closed 4003.
 - sessions over sessions_max: server_busy error on login.
 - password hashes waiting over login_hashes_waiting_max, or queued for longer than half of
@@ -117,8 +118,10 @@ class GatewayLimits:
     guest_login: bool = False
     rate_ip_burst_requests: int = 240
     rate_ip_refill_per_s: int = 120
-    # normalize_origin() values; empty: every handshake that carries an Origin is refused.
+    # normalize_origin() values; empty: every handshake that carries an Origin is refused,
+    # but for pages of the host the handshake was addressed to when same_host_origins is on.
     allowed_origins: frozenset[str] = frozenset()
+    same_host_origins: bool = True
     trusted_proxies: tuple[IPNetwork, ...] = ()
     session_lifetime_max_s: int = SESSION_LIFETIME_MAX_S
     login_policy: LoginPolicy = field(default_factory=LoginPolicy)
@@ -385,7 +388,8 @@ class Gateway:
             peer, header_values(headers, b"x-forwarded-for"), limits.trusted_proxies
         )
         origins = header_values(headers, b"origin")
-        if not all(origin_allowed(origin, limits.allowed_origins) for origin in origins):
+        host = _handshake_host(request) if limits.same_host_origins else None
+        if not all(origin_allowed(origin, limits.allowed_origins, host) for origin in origins):
             self.handshakes_refused["origin"] += 1
             await request.reject(403, body=b"this origin may not connect")
             return
@@ -533,6 +537,7 @@ async def run_gateway(
         rate_ip_burst_requests=settings.rate_ip_burst_requests,
         rate_ip_refill_per_s=settings.rate_ip_refill_per_s,
         allowed_origins=frozenset(normalize_origin(o) for o in settings.allowed_origins),
+        same_host_origins=settings.same_host_origins,
         trusted_proxies=parse_networks(settings.trusted_proxies),
         session_lifetime_max_s=settings.session_lifetime_max_s,
         login_policy=login_policy(settings),
@@ -549,3 +554,12 @@ async def run_gateway(
         channel=channel,
         task_status=task_status,
     )
+
+
+def _handshake_host(request: WebSocketRequest) -> str | None:
+    """The handshake's ``Host`` header. wsproto takes it out of the headers into its request
+    event's ``host``, which trio-websocket does not expose (pinned below 0.13; the same-host
+    origin tests fail if that changes)."""
+    event = getattr(request, "_event", None)
+    host = getattr(event, "host", None)
+    return host if isinstance(host, str) else None

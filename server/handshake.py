@@ -11,7 +11,10 @@ Pure functions over the handshake's facts, so the rules are tested without socke
 - Origin: browsers send ``Origin`` with every websocket handshake; native clients and bots
   send none. A handshake without one is allowed; one with an Origin is allowed only when it
   is on ``allowed_origins`` (scheme://host[:port], compared ignoring case and a trailing
-  slash). ``null`` (sandboxed frames, file: pages) is refused unless listed.
+  slash), or, with ``same_host`` (the default), when its host is the host the handshake was
+  addressed to (the ``Host`` header, any port): that is the server's own browser client,
+  served on the admin listener of the same host (clients/serving.py). ``null`` (sandboxed
+  frames, file: pages) is refused unless listed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from typing import Final
+from urllib.parse import urlsplit
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -68,10 +72,28 @@ def normalize_origin(origin: str) -> str:
     return origin.strip().rstrip("/").lower()
 
 
-def origin_allowed(origin: str | None, allowed: frozenset[str]) -> bool:
+def _hostname(authority_or_url: str) -> str | None:
+    """The lower-case host of ``https://host:port`` or of a ``Host`` header's ``host:port``;
+    None when it cannot be read."""
+    text = authority_or_url if "//" in authority_or_url else f"//{authority_or_url}"
+    try:
+        return urlsplit(text).hostname
+    except ValueError:
+        return None
+
+
+def origin_allowed(
+    origin: str | None, allowed: frozenset[str], host: str | None = None
+) -> bool:
     """True for a handshake without an Origin, or whose Origin is on ``allowed`` (a set of
-    normalize_origin() values)."""
-    return origin is None or normalize_origin(origin) in allowed
+    normalize_origin() values), or, when ``host`` (the handshake's Host header) is given,
+    whose Origin names that same host on any port (the server's own client)."""
+    if origin is None or normalize_origin(origin) in allowed:
+        return True
+    if host is None or normalize_origin(origin) == "null":
+        return False
+    own = _hostname(host)
+    return own is not None and _hostname(normalize_origin(origin)) == own
 
 
 def header_values(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[str]:

@@ -160,7 +160,9 @@ async def test_only_listed_origins_may_open_a_session(
             assert gateway.handshakes_refused["origin"] == 1
 
 
-async def test_without_allowed_origins_every_browser_page_is_refused(tmp_path: Path) -> None:
+async def test_without_allowed_origins_every_browser_page_of_another_host_is_refused(
+    tmp_path: Path,
+) -> None:
     async with running_gateway(tmp_path) as gateway:
         with pytest.raises(ConnectionRejected) as info:
             async with open_websocket_url(
@@ -194,6 +196,39 @@ def test_the_client_address_is_the_first_untrusted_hop_from_the_right(
     peer: str, forwarded: list[str], expected: str
 ) -> None:
     assert client_address(peer, forwarded, PROXIES) == expected
+
+
+async def test_the_servers_own_host_may_connect_unless_same_host_origins_is_off(
+    tmp_path: Path,
+) -> None:
+    # The browser client is served by the admin listener: same host, another port.
+    own_page = [(b"Origin", b"http://127.0.0.1:8080")]
+    async with running_gateway(tmp_path) as gateway:
+        async with open_websocket_url(gateway.url, extra_headers=own_page) as ws:
+            await say_hello(ws)
+    limits = GatewayLimits(same_host_origins=False)
+    async with running_gateway(tmp_path, limits=limits) as gateway:
+        with pytest.raises(ConnectionRejected) as info:
+            async with open_websocket_url(gateway.url, extra_headers=own_page):
+                pass
+        assert info.value.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed"),
+    [
+        ("http://127.0.0.1:8080", "127.0.0.1:8765", True),
+        ("https://Play.Example.com", "play.example.com", True),
+        ("https://play.example.com.evil.example", "play.example.com", False),
+        ("https://evil.example", "play.example.com:8765", False),
+        ("null", "null", False),
+        ("http://[::1]:8080", "[::1]:8765", True),
+        ("http://x:99999999", "y", False),
+    ],
+)
+def test_same_host_origins_compare_hosts_not_ports(origin: str, host: str, allowed: bool) -> None:
+    assert origin_allowed(origin, frozenset(), host) is allowed
+    assert not origin_allowed(origin, frozenset(), None)
 
 
 def test_origins_compare_ignoring_case_and_a_trailing_slash() -> None:

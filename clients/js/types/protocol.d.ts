@@ -349,8 +349,11 @@ export interface Unwatch {
   table_id: string;
 }
 /**
- * A decision in hand ``hand_number``. ``amount``: bet_or_raise_to only (the street total);
- *     ``agree``: run_it_twice only.
+ * A decision in hand ``hand_number``. ``decision_id``: the ``action_required`` this
+ *     answers; an answer to one that is no longer current is refused (``stale_decision``) and
+ *     never applied to a later one. Optional for version 1 clients: without it the act goes to
+ *     the current decision. ``amount``: bet_or_raise_to only (the street total); ``agree``:
+ *     run_it_twice only.
  */
 export interface Act {
   type: "act";
@@ -360,6 +363,7 @@ export interface Act {
   action: "bet_or_raise_to" | "check_or_call" | "fold" | "muck" | "run_it_twice" | "show";
   amount?: number;
   agree?: boolean;
+  decision_id?: number | null;
 }
 /**
  * Reply to Hello: the version chosen and the limits this server enforces.
@@ -466,6 +470,10 @@ export interface TableList {
 }
 /**
  * One table in the lobby. ``average_pot`` and ``hands_per_hour`` cover the last hour.
+ *     The stakes and rake are the ones its hands are played with: ``small_bet`` / ``big_bet``
+ *     are the fixed limit bet sizes (before / from the turn; None in other games); the rake is
+ *     ``rake_bp`` basis points of each pot, at most ``rake_cap`` chips a hand (0: no cap), none
+ *     from a hand that ends before the flop when ``rake_no_flop_no_drop``.
  */
 export interface TableListing {
   table_id: string;
@@ -480,6 +488,11 @@ export interface TableListing {
   waiting: number;
   average_pot: number;
   hands_per_hour: number;
+  small_bet?: number | null;
+  big_bet?: number | null;
+  rake_bp?: number;
+  rake_cap?: number;
+  rake_no_flop_no_drop?: boolean;
 }
 /**
  * Reply to JoinTable and QuickSeat: where I sit and with how much.
@@ -665,7 +678,11 @@ export interface HoleCards {
 }
 /**
  * ``seat`` must decide within ``act_within_ms``, then its ``time_bank_ms`` runs; then
- *     the table checks, folds, shows (showdown) or declines to run it twice for them.
+ *     the table checks, folds, shows (showdown) or declines to run it twice for them. Both are
+ *     what is left when this was sent (a prompt sent again after a resume carries less), and
+ *     ``deadline_ms`` is when the table acts for them, in server time (ms since the Unix
+ *     epoch). ``decision_id`` names this decision within the hand: ``act`` echoes it, and a
+ *     prompt sent again carries the same one.
  */
 export interface ActionRequired {
   type: "action_required";
@@ -675,6 +692,8 @@ export interface ActionRequired {
   legal: Legal;
   act_within_ms: number;
   time_bank_ms: number;
+  decision_id: number;
+  deadline_ms: number;
 }
 /**
  * What the player to act may do. ``None``: not allowed. Amounts as in docs/poker-engine.md:

@@ -203,9 +203,11 @@ async def test_the_servers_own_host_may_connect_unless_same_host_origins_is_off(
 ) -> None:
     # The browser client is served by the admin listener: same host, another port.
     own_page = [(b"Origin", b"http://127.0.0.1:8080")]
-    async with running_gateway(tmp_path) as gateway:
-        async with open_websocket_url(gateway.url, extra_headers=own_page) as ws:
-            await say_hello(ws)
+    async with (
+        running_gateway(tmp_path) as gateway,
+        open_websocket_url(gateway.url, extra_headers=own_page) as ws,
+    ):
+        await say_hello(ws)
     limits = GatewayLimits(same_host_origins=False)
     async with running_gateway(tmp_path, limits=limits) as gateway:
         with pytest.raises(ConnectionRejected) as info:

@@ -82,9 +82,7 @@ def _hostname(authority_or_url: str) -> str | None:
         return None
 
 
-def origin_allowed(
-    origin: str | None, allowed: frozenset[str], host: str | None = None
-) -> bool:
+def origin_allowed(origin: str | None, allowed: frozenset[str], host: str | None = None) -> bool:
     """True for a handshake without an Origin, or whose Origin is on ``allowed`` (a set of
     normalize_origin() values), or, when ``host`` (the handshake's Host header) is given,
     whose Origin names that same host on any port (the server's own client)."""

@@ -60,6 +60,10 @@ def play_hand(deal: fx.DealHand, rng: random.Random) -> tuple[HandResult, int]:
     return hand.result, decisions
 
 
+def _over(tournament: Tournament) -> bool:
+    return tournament.phase is Phase.FINISHED
+
+
 def _reading(tournament: Tournament, now: int) -> ClockReading | None:
     structure = tournament.structure
     if structure.unit is not LevelUnit.MINUTES:
@@ -115,7 +119,7 @@ def run(
         push(0, _NEXT_HAND, table_id)
     start = tournament.state.started_at_ms
     for _ in range(EVENTS_MAX):
-        if tournament.phase is Phase.FINISHED:
+        if _over(tournament):
             break
         if not events:
             # Every table waits (for late registrants, the end of registration...): the
@@ -126,7 +130,7 @@ def run(
             push(now + max(1, reading.remaining_ms), _CLOCK, 0)
         now, kind, _, table_id = heapq.heappop(events)
         handle(tournament.clock(start + now))
-        if tournament.phase is Phase.FINISHED:
+        if _over(tournament):
             break
         if kind == _CLOCK:
             continue

@@ -149,7 +149,7 @@ def _generated(pool: int, entrants: int, config: PayoutConfig) -> list[int]:
 
 def nice_amount(amount: int) -> int:
     """The largest "nice" amount at or below ``amount``: whole numbers below 1,000, then
-    three significant figures in steps of 5 (1,235; 12,350; 123,500; ...). One fixed set of
+    three significant figures, the third a multiple of 5 (1,235; 12,350; 123,500). One set of
     nice numbers, so rounding down keeps a non-increasing table non-increasing."""
     if amount < 1000:
         return amount

@@ -322,7 +322,7 @@ def _hourly_reading(s: Structure, elapsed_ms: int, start_in_hour_ms: int) -> Clo
     length = s.hourly_break_minutes * MINUTE_MS
     now = start_in_hour_ms + elapsed_ms
     first = -(-(start_in_hour_ms + length) // HOUR_MS)  # first hour h with h*H - m >= start
-    last = -(-(now + length) // HOUR_MS) - 1  # last window that began before now
+    last = (now + length) // HOUR_MS  # the last window that began at or before now
     started = max(0, last - first + 1)
     on_break = False
     break_ms = 0

@@ -68,7 +68,11 @@ class TournamentConfig(msgspec.Struct, frozen=True, kw_only=True):
     bounty_kind: BountyKind = BountyKind.NONE
     guarantee: int = 0
     payout: PayoutConfig = MTT
-    # Hand-for-hand from the bubble only, or also at every pay jump (TDA RP-8).
+    # Hand-for-hand while paid < remaining <= paid + this ("nearing the money", WSOP rule
+    # 126a; TDA RP-8's example announces it with 52 left and 50 paid) ...
+    hand_for_hand_from_bubble: int = 1
+    # ... and, if chosen, whenever the next player out would take a smaller prize than the
+    # one after (each pay jump).
     hand_for_hand_at_pay_jumps: bool = False
     entries_max: int = ENTRIES_MAX
 
@@ -83,6 +87,10 @@ class TournamentConfig(msgspec.Struct, frozen=True, kw_only=True):
             raise StructureInvalid(f"entries_max must be 2..{ENTRIES_MAX}")
         if self.seats_per_table == 2 and self.entries_max > 2:
             raise StructureInvalid("heads-up tables are for one-table events (entries_max 2)")
+        if type(self.hand_for_hand_from_bubble) is not int or not (
+            1 <= self.hand_for_hand_from_bubble <= 100
+        ):
+            raise StructureInvalid("hand_for_hand_from_bubble must be 1..100")
         if (self.bounty > 0) != (self.bounty_kind is not BountyKind.NONE):
             raise StructureInvalid("a bounty needs a bounty kind, and only then")
 
@@ -802,9 +810,10 @@ class Tournament:
         if not s.money_final or len(self._floor.tables) < 2 or s.alive < 2 or s.groups:
             return False
         paid = len(s.prizes)
-        if not self.config.hand_for_hand_at_pay_jumps:
-            return s.alive == paid + 1
-        return self.prize_for(s.alive) < self.prize_for(s.alive - 1)
+        if paid < s.alive <= paid + self.config.hand_for_hand_from_bubble:
+            return True
+        jump = self.prize_for(s.alive) < self.prize_for(s.alive - 1)
+        return self.config.hand_for_hand_at_pay_jumps and jump
 
     def _hand_for_hand_step(self, rng: random.Random | None) -> list[fx.AnyEffect]:
         """End the round when every table has played its hand (or cannot play one)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import pytest
@@ -97,5 +98,5 @@ def test_keeping_takes_exactly_what_is_kept_and_stays_non_increasing(
     keep = min(keep, sum(prizes))
     left = keep_off_the_top(prizes, keep)
     assert sum(prizes) - sum(left) == keep
-    assert all(a >= b for a, b in zip(left, left[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(left))
     assert all(0 <= a <= b for a, b in zip(left, prizes, strict=True))

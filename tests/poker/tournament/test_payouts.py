@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -87,7 +89,7 @@ def test_generated_payouts_are_non_increasing_and_sum_to_the_pool(
 ) -> None:
     prizes = payouts(pool, entrants, PayoutConfig(paid_bp=paid_bp))
     assert sum(prizes) == pool
-    assert all(a >= b for a, b in zip(prizes, prizes[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(prizes))
     assert all(p > 0 for p in prizes)
     assert len(prizes) <= entrants
 
@@ -97,7 +99,7 @@ def test_fixed_payouts_sum_to_the_pool(pool: int, entrants: int) -> None:
     for config in (SNG_9MAX, SNG_6MAX, HEADS_UP):
         prizes = payouts(pool, entrants, config)
         assert sum(prizes) == pool
-        assert all(a >= b for a, b in zip(prizes, prizes[1:], strict=False))
+        assert all(a >= b for a, b in itertools.pairwise(prizes))
 
 
 @given(st.integers(0, 10**12), st.integers(0, 10**12))

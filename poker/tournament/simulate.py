@@ -24,7 +24,7 @@ from poker.simulate import choose_action
 from poker.tournament import effects as fx
 from poker.tournament.errors import TournamentInvariantBroken
 from poker.tournament.structure import ClockReading, LevelUnit
-from poker.tournament.tournament import Phase, Tournament
+from poker.tournament.tournament import EntryStatus, Phase, Tournament
 
 DECISIONS_PER_HAND_MAX: Final = 1_000
 EVENTS_MAX: Final = 50_000_000  # policy: a run past it is a bug (raises)
@@ -76,7 +76,7 @@ def run(
     rng: random.Random,
     *,
     decision_ms: int = 1_000,
-    rebuy_chance: float = 0.5,
+    rebuy_chance: float = 0.5,  # of taking a rebuy offered, and the add-on
     on_step: Callable[[Tournament, list[fx.AnyEffect]], None] | None = None,
 ) -> SimulationResult:
     """Play a started tournament to its end. ``on_step`` sees every batch of effects."""
@@ -109,6 +109,10 @@ def run(
                 broken += 1
             elif isinstance(effect, fx.HandForHandStarted):
                 rounds += 1
+            elif isinstance(effect, fx.BreakStarted) and tournament.state.addon_open:
+                for entry in tournament.state.entries:
+                    if entry.status is EntryStatus.PLAYING and rng.random() < rebuy_chance:
+                        handle(tournament.addon(entry.entry))
             elif isinstance(effect, fx.RebuyOffered):
                 if rng.random() < rebuy_chance:
                     handle(tournament.rebuy(effect.entry))

@@ -17,6 +17,7 @@ from typing import Final
 
 import msgspec
 
+from poker.actions import AnyAction, BetOrRaiseTo, CheckOrCall, Fold, LegalActions, Muck, Show
 from poker.cards import Deck
 from poker.hand import Hand
 from poker.showdown import HandResult
@@ -47,13 +48,40 @@ class SimulationResult(msgspec.Struct, frozen=True):
     effects: int
 
 
-def play_hand(deal: fx.DealHand, rng: random.Random) -> tuple[HandResult, int]:
+Policy = Callable[[LegalActions, random.Random], AnyAction]
+
+
+def passive_action(legal: LegalActions, rng: random.Random) -> AnyAction:
+    """A tighter, quieter random player than ``choose_action``: facing a bet it folds 45%,
+    calls 50%, min-raises 5%; otherwise it checks 85% and min-bets 15%. All-ins come from
+    short stacks and the blinds, so events run many more hands (closer to real play)."""
+    seat = legal.seat
+    if legal.show or legal.muck:
+        return Show(seat=seat) if legal.show else Muck(seat=seat)
+    roll = rng.random()
+    can_raise = legal.min_raise_to is not None
+    if not legal.check:
+        if legal.fold and roll < 0.45:
+            return Fold(seat=seat)
+        if can_raise and roll > 0.95:
+            assert legal.min_raise_to is not None
+            return BetOrRaiseTo(seat=seat, amount=legal.min_raise_to)
+        return CheckOrCall(seat=seat)
+    if can_raise and roll > 0.85:
+        assert legal.min_raise_to is not None
+        return BetOrRaiseTo(seat=seat, amount=legal.min_raise_to)
+    return CheckOrCall(seat=seat)
+
+
+def play_hand(
+    deal: fx.DealHand, rng: random.Random, policy: Policy = choose_action
+) -> tuple[HandResult, int]:
     """One hand with random legal actions: its result and its number of decisions."""
     hand = Hand(deal.config, deal.seats, deal.button, Deck.shuffled(rng), deal.blinds)
     hand.start()
     decisions = 0
     while not hand.is_over:
-        hand.apply(choose_action(hand.legal_actions(), rng))
+        hand.apply(policy(hand.legal_actions(), rng))
         decisions += 1
         if decisions > DECISIONS_PER_HAND_MAX:
             raise TournamentInvariantBroken("a hand that does not end")
@@ -77,6 +105,7 @@ def run(
     *,
     decision_ms: int = 1_000,
     rebuy_chance: float = 0.5,  # of taking a rebuy offered, and the add-on
+    policy: Policy = choose_action,
     on_step: Callable[[Tournament, list[fx.AnyEffect]], None] | None = None,
 ) -> SimulationResult:
     """Play a started tournament to its end. ``on_step`` sees every batch of effects."""
@@ -99,14 +128,15 @@ def run(
         effect_count += len(batch)
         if on_step is not None:
             on_step(tournament, batch)
+        ending = any(isinstance(effect, fx.TournamentFinished) for effect in batch)
         for effect in batch:
             if isinstance(effect, fx.TablesMayDeal):
                 for table in effect.tables:
                     push(now, _NEXT_HAND, table)
             elif isinstance(effect, fx.PlayerMoved):
                 moves += 1
-            elif isinstance(effect, fx.TableClosed):
-                broken += 1
+            elif isinstance(effect, fx.TableClosed) and not ending:
+                broken += 1  # a table broken, not the last one closing at the end
             elif isinstance(effect, fx.HandForHandStarted):
                 rounds += 1
             elif isinstance(effect, fx.BreakStarted) and tournament.state.addon_open:
@@ -151,7 +181,7 @@ def run(
             if answer.reason is fx.WaitReason.BREAK and reading is not None:
                 push(now + max(1, reading.remaining_ms), _CLOCK, table_id)
             continue
-        result, count = play_hand(answer, rng)
+        result, count = play_hand(answer, rng, policy)
         hands += 1
         decisions += count
         pending[table_id] = result

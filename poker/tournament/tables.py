@@ -196,12 +196,15 @@ class Floor:
     """The tables of one tournament and the indexes decisions need. Derived state only: the
     tables themselves (msgspec Structs) are what a snapshot keeps."""
 
-    __slots__ = ("break_order", "by_count", "players", "seat_count", "tables")
+    __slots__ = ("break_order", "breaking", "by_count", "players", "rank", "seat_count", "tables")
 
     def __init__(self, tables: Iterable[Table], seat_count: int, break_order: Sequence[int]):
         self.seat_count = seat_count
         self.tables: dict[int, Table] = {t.table_id: t for t in tables}
         self.break_order: list[int] = list(break_order)
+        # Position in the breaking order (lower breaks first), kept without renumbering.
+        self.rank: dict[int, int] = {table_id: i for i, table_id in enumerate(self.break_order)}
+        self.breaking: set[int] = {t.table_id for t in self.tables.values() if t.breaking}
         # Tables that are not breaking, by how many players sit there.
         self.by_count: list[set[int]] = [set() for _ in range(SEATS_MAX + 1)]
         self.players = sum(table.count for table in self.tables.values())  # breaking ones too
@@ -278,6 +281,7 @@ class Floor:
         """A table opened for late registrants: first in the breaking order (WSOP rule 35)."""
         table = Table(table_id=table_id, seat_count=self.seat_count)
         self.tables[table_id] = table
+        self.rank[table_id] = min(self.rank.values(), default=0) - 1
         self.break_order.insert(0, table_id)
         self.by_count[0].add(table_id)
         return table
@@ -287,6 +291,7 @@ class Floor:
         if not table.breaking:
             self.by_count[table.count].discard(table_id)
             table.breaking = True
+            self.breaking.add(table_id)
 
     def remove(self, table_id: int) -> None:
         table = self.tables.pop(table_id)
@@ -294,6 +299,8 @@ class Floor:
             raise TournamentInvariantBroken(f"table {table_id} removed with players seated")
         self.by_count[table.count].discard(table_id)
         self.break_order.remove(table_id)
+        del self.rank[table_id]
+        self.breaking.discard(table_id)
 
     # ------------------------------------------------------------------ decisions
 
@@ -354,7 +361,7 @@ class Floor:
         """Balance from the given tables (they must be between hands) into the shortest
         tables until the spread is at most one or no given table is a fullest one. The
         moves are applied."""
-        position = {table_id: index for index, table_id in enumerate(self.break_order)}
+        position = self.rank
         candidates = sorted(
             (t for t in set(sources) if t in self.tables and not self.tables[t].breaking),
             key=position.__getitem__,

@@ -188,13 +188,15 @@ _ALIVE: Final = (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY)
 class Tournament:
     """One tournament's rules. Not thread-safe; one actor owns it."""
 
-    __slots__ = ("_by_player", "_configs", "_floor", "state")
+    __slots__ = ("_by_player", "_configs", "_floor", "_resume_key", "state")
 
     def __init__(self, config: TournamentConfig) -> None:
         self.state = TournamentState(version=SNAPSHOT_VERSION, config=config)
         self._floor = Floor((), config.seats_per_table, ())
         self._configs: dict[int, HandConfig] = {}
         self._by_player: dict[str, list[int]] = {}  # player -> entry numbers (derived)
+        # What the waiting tables were last checked against (derived; None: check them all).
+        self._resume_key: tuple[object, ...] | None = None
 
     # ------------------------------------------------------------------ snapshots
 
@@ -339,7 +341,7 @@ class Tournament:
                 )
             self._enter(entry, table_id)
             effects.append(self._seated(entry, seat))
-            effects += self._after_change(())
+            effects += self._after_change((table_id,))
         return effects
 
     def unregister(self, entry_number: int) -> list[fx.AnyEffect]:
@@ -746,7 +748,11 @@ class Tournament:
             effects.append(fx.FinalTable(table=table.table_id, players=table.count))
         effects += self._finish_if_won()
         if s.phase is Phase.RUNNING:
-            effects += self._resume()
+            touched = set(sources)
+            for effect in effects:
+                if isinstance(effect, fx.PlayerMoved):
+                    touched.update((effect.from_table, effect.to_table))
+            effects += self._resume(touched)
         return effects
 
     def _break_and_balance(
@@ -755,7 +761,7 @@ class Tournament:
         floor = self._floor
         effects: list[fx.AnyEffect] = []
         floor.tables_to_break()
-        for table_id in [t.table_id for t in floor.tables.values() if t.breaking]:
+        for table_id in sorted(floor.breaking):
             if not floor.tables[table_id].in_hand:
                 effects += self._moved(floor.plan_break(table_id, rng))
                 effects.append(fx.TableClosed(table=table_id))
@@ -786,12 +792,26 @@ class Tournament:
             )
         return effects
 
-    def _resume(self) -> list[fx.AnyEffect]:
+    def _resume(self, touched: Collection[int]) -> list[fx.AnyEffect]:
+        """Tell waiting tables that may now deal. Only the tables this change touched are
+        checked again, unless something every table waits on changed (the fullest table's
+        size, a break, hand-for-hand, the phase): a 1,000-table event stays O(1) a hand."""
         s = self.state
-        ready = [t for t in s.waiting if t in self._floor.tables and self._can_deal(t)]
+        if not s.waiting:
+            return []
+        key = (self._floor.max_count(), s.on_break, s.h4h, s.h4h_round, s.phase, s.money_final)
+        if key != self._resume_key:
+            self._resume_key = key
+            candidates: Collection[int] = s.waiting
+        else:
+            waiting = set(s.waiting)
+            candidates = [t for t in touched if t in waiting]
+        tables = self._floor.tables
+        ready = [t for t in candidates if t in tables and self._can_deal(t)]
         if not ready:
             return []
-        s.waiting = [t for t in s.waiting if t not in ready]
+        done = set(ready)
+        s.waiting = [t for t in s.waiting if t not in done]
         return [fx.TablesMayDeal(tables=tuple(ready))]
 
     def _can_deal(self, table_id: int) -> bool:
@@ -935,14 +955,15 @@ class Tournament:
         if entry.status is EntryStatus.AWAITING_REBUY:
             entry.status = EntryStatus.PLAYING
             effects += self._decided(entry, rebought=True)
-        return effects + self._after_change(())
+        return effects + self._after_change((entry.table,))
 
     def decline_rebuy(self, entry_number: int, rng: random.Random) -> list[fx.AnyEffect]:
         entry = self.entry(entry_number)
         if entry.status is not EntryStatus.AWAITING_REBUY:
             raise RebuyRefused("no rebuy is offered to this entry")
+        table = entry.table
         effects = self._decided(entry, rebought=False)
-        return effects + self._after_change((), rng)
+        return effects + self._after_change((table,), rng)
 
     def addon(self, entry_number: int) -> list[fx.AnyEffect]:
         entry = self.entry(entry_number)

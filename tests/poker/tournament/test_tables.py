@@ -180,3 +180,12 @@ def test_breaking_then_balancing_keeps_everyone_seated_once(tables: list[Table],
     assert sorted(seated) == sorted(stacks)
     assert floor.open_tables() == tables_needed(len(seated), 9)
     assert floor.spread() <= 1
+
+
+def test_the_source_among_equally_full_tables_is_first_in_the_breaking_order_wsop_67() -> None:
+    a = table(1, list(range(9)), (0, 1, 2), base=100)
+    b = table(2, list(range(9)), (0, 1, 2), base=200)
+    short = table(3, [0, 1, 2, 3, 4, 5, 6], (0, 1, 2), base=300)
+    floor = Floor([a, b, short], 9, [2, 1, 3])  # table 2 breaks first
+    (move,) = floor.plan_balancing([1, 2], stacks_for(a, b, short), random.Random(1))
+    assert move.from_table == 2

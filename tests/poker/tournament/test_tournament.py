@@ -320,7 +320,7 @@ REBUYS = structure(
 )
 
 
-def test_a_bust_during_the_rebuy_period_is_offered_a_rebuy_and_keeps_the_seat() -> None:
+def test_a_bust_during_the_rebuy_period_is_offered_a_rebuy_between_hands_tda_27() -> None:
     rng = random.Random(11)
     t = started(6, rng, structure=REBUYS)
     table_id = next(iter(t.floor.tables))
@@ -488,3 +488,17 @@ def test_hands_counted_levels_rise_per_table() -> None:
         levels.append(hand.level)
         end(t, hand, {}, rng)
     assert levels == [1, 1, 2, 2, 3]
+
+
+def test_a_new_level_applies_from_the_next_hand_tda_23() -> None:
+    rng = random.Random(23)
+    t = started(6, rng)
+    table_id = next(iter(t.floor.tables))
+    hand = deal(t, table_id)
+    assert hand.level == 1
+    effects = t.clock(10 * MINUTE_MS)  # level 2 starts while the hand is played
+    assert of(fx.LevelStarted, effects)[0].big_blind == 40
+    assert hand.config.big_blind == 20  # the hand in progress keeps its level
+    end(t, hand, {}, rng)
+    following = deal(t, table_id)
+    assert following.level == 2 and following.config.big_blind == 40

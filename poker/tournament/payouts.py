@@ -160,7 +160,7 @@ def nice_amount(amount: int) -> int:
 def split_places(prizes: Sequence[int], first_place: int, count: int) -> list[int]:
     """``count`` players tied for places ``first_place`` .. ``first_place + count - 1``
     (1-based) share those places' prizes equally; the odd chips go one each to the first
-    of them in the order given (the caller's order: ours is by entry number)."""
+    of them in the order given (the tournament gives them by entry number)."""
     total = sum(prizes[first_place - 1 : first_place - 1 + count])
     share, odd = divmod(total, count)
     return [share + (1 if index < odd else 0) for index in range(count)]

@@ -704,6 +704,8 @@ class Tournament:
                 ranked = [[m.entry for m in group.members]]
             else:
                 ranked = order_busts([(m.entry, m.start_stack) for m in group.members])
+            # Tied players share equally; the odd chips go to the lowest entry numbers.
+            ranked = [sorted(tied) for tied in ranked]
             for placed in place_groups(ranked, total - s.placed, s.prizes):
                 entry = self.entry(placed.entry)
                 entry.place, entry.tied = placed.place, placed.tied

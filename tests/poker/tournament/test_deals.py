@@ -32,6 +32,7 @@ def fields(draw: st.DrawFn, max_players: int = 6) -> tuple[list[int], list[int]]
     return stacks, draw(prize_lists(n))
 
 
+@settings(deadline=None)
 @given(fields())
 def test_icm_equals_brute_force_for_small_fields(field: tuple[list[int], list[int]]) -> None:
     stacks, prizes = field
@@ -91,6 +92,7 @@ def test_keeping_chips_to_play_for_flattens_the_top_prizes() -> None:
         keep_off_the_top([500, 300, 200], 1_001)
 
 
+@settings(deadline=None)
 @given(prize_lists(6), st.integers(0, 6 * 10**6))
 def test_keeping_takes_exactly_what_is_kept_and_stays_non_increasing(
     prizes: list[int], keep: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poker.tournament import (
@@ -79,6 +79,7 @@ def test_the_last_paid_place_gets_at_least_the_buy_in() -> None:
     assert prizes[-1] >= 100
 
 
+@settings(deadline=None)
 @given(
     pool=st.integers(min_value=0, max_value=10**10),
     entrants=st.integers(min_value=1, max_value=20_000),
@@ -94,6 +95,7 @@ def test_generated_payouts_are_non_increasing_and_sum_to_the_pool(
     assert len(prizes) <= entrants
 
 
+@settings(deadline=None)
 @given(pool=st.integers(min_value=0, max_value=10**9), entrants=st.integers(1, 12))
 def test_fixed_payouts_sum_to_the_pool(pool: int, entrants: int) -> None:
     for config in (SNG_9MAX, SNG_6MAX, HEADS_UP):
@@ -102,6 +104,7 @@ def test_fixed_payouts_sum_to_the_pool(pool: int, entrants: int) -> None:
         assert all(a >= b for a, b in itertools.pairwise(prizes))
 
 
+@settings(deadline=None)
 @given(st.integers(0, 10**12), st.integers(0, 10**12))
 def test_nice_rounding_is_monotone_and_never_rounds_up(a: int, b: int) -> None:
     low, high = sorted((a, b))

@@ -3,7 +3,7 @@ knockouts split by the pot that held the last chips, regular and progressive bou
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poker.events import PotShare
@@ -84,6 +84,7 @@ def test_no_bounty_event_pays_nothing() -> None:
     assert settle_bounty(BountyKind.NONE, 100, [(4, 1)]) == []
 
 
+@settings(deadline=None)
 @given(
     st.integers(0, 10**9),
     st.lists(st.integers(1, 10**6), min_size=1, max_size=10),
@@ -96,6 +97,7 @@ def test_split_by_weight_sums_exactly(amount: int, weights: list[int]) -> None:
         assert abs(share - amount * weight / total) < 1 + 1e-9
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(1, 10**6), min_size=1, max_size=9), st.integers(1, 50))
 def test_places_are_the_bottom_ones_and_each_is_given(stacks: list[int], extra: int) -> None:
     remaining = len(stacks) + extra

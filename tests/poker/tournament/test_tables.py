@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poker.tournament import (
@@ -156,6 +156,7 @@ def floors(draw: st.DrawFn) -> list[Table]:
     return tables
 
 
+@settings(deadline=None)
 @given(floors(), st.integers(0, 2**32))
 def test_after_balancing_every_table_is_within_one_player(tables: list[Table], seed: int) -> None:
     stacks = stacks_for(*tables)
@@ -168,6 +169,7 @@ def test_after_balancing_every_table_is_within_one_player(tables: list[Table], s
     assert all(m.from_table != m.to_table for m in moves)
 
 
+@settings(deadline=None)
 @given(floors(), st.integers(0, 2**32))
 def test_breaking_then_balancing_keeps_everyone_seated_once(tables: list[Table], seed: int) -> None:
     rng = random.Random(seed)

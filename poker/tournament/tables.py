@@ -139,7 +139,9 @@ def plan_hand(table: Table, stacks: Mapping[int, int]) -> HandPlan | None:
 
 def _between_button_and_small_blind(plan: HandPlan, seat_count: int) -> set[int]:
     button, small = plan.positions.button, plan.positions.small_blind
-    zone = set()
+    zone: set[int] = set()
+    if button == small:  # heads-up: the button is the small blind, nothing lies between
+        return zone
     seat = (button + 1) % seat_count
     while seat != small and seat != button:
         zone.add(seat)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from poker.config import AnteMode
 from poker.tournament import (
@@ -184,3 +186,47 @@ def test_hyper_reaches_high_blinds_within_minutes() -> None:
 def test_unknown_preset_is_refused() -> None:
     with pytest.raises(StructureInvalid, match="no preset"):
         preset("nope")
+
+
+level_dicts = st.fixed_dictionaries(
+    {
+        "small_blind": st.integers(-5, 500),
+        "big_blind": st.integers(-5, 1000),
+        "duration": st.integers(-1, 30),
+    },
+    optional={
+        "ante": st.integers(-1, 100),
+        "ante_mode": st.sampled_from(["none", "each", "big_blind", "x"]),
+    },
+)
+
+
+@settings(deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {
+            "name": st.text(max_size=3),
+            "levels": st.lists(level_dicts, max_size=5),
+            "starting_stack": st.integers(-10, 10_000),
+        },
+        optional={
+            "unit": st.sampled_from(["minutes", "hands", "weeks"]),
+            "breaks": st.lists(st.tuples(st.integers(-1, 6), st.integers(-1, 200)), max_size=3),
+            "late_registration_levels": st.integers(-1, 6),
+            "entries_per_player_max": st.integers(0, 3),
+            "hourly_break_minutes": st.integers(-1, 40),
+        },
+    )
+)
+def test_any_decoded_structure_is_valid_or_refused_with_a_clear_error(
+    data: dict[str, object],
+) -> None:
+    """The admin API will decode structures from JSON: anything is either a structure that
+    runs or a ValidationError naming the problem, never another exception."""
+    try:
+        s = msgspec.json.decode(msgspec.json.encode(data), type=Structure)
+    except msgspec.ValidationError as exc:
+        assert str(exc)
+        return
+    assert s.levels and s.starting_stack >= s.levels[0].big_blind
+    assert all(a.big_blind < b.big_blind for a, b in zip(s.levels, s.levels[1:], strict=False))

@@ -191,3 +191,10 @@ def test_the_source_among_equally_full_tables_is_first_in_the_breaking_order_wso
     floor = Floor([a, b, short], 9, [2, 1, 3])  # table 2 breaks first
     (move,) = floor.plan_balancing([1, 2], stacks_for(a, b, short), random.Random(1))
     assert move.from_table == 2
+
+
+def test_heads_up_newcomers_are_both_dealt_in() -> None:
+    t = table(1, [0, 6], None, base=100)
+    t.newcomers += [100, 106]
+    plan = plan_hand(t, stacks_for(t))
+    assert plan is not None and sorted(plan.dealt_in) == [0, 6]

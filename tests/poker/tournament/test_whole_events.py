@@ -10,6 +10,8 @@ import random
 from collections import Counter
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from poker.tournament import (
     BountyKind,
@@ -119,4 +121,20 @@ def test_randomized_whole_event() -> None:
     seed = int(os.environ.get("TABLIUM_TOURNAMENT_SEED", random.randrange(2**32)))
     name = random.Random(seed).choice(["hyper", "hyper-hands", "mtt-turbo", "mtt-rebuy"])
     t, log = play(name, 100, seed, bounty=30, bounty_kind=BountyKind.REGULAR)
+    check_outcome(t, log)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    entrants=st.integers(2, 60),
+    name=st.sampled_from(["hyper", "hyper-hands", "mtt-rebuy", "sng-turbo-6max"]),
+    seats=st.integers(3, 10),
+)
+def test_any_event_conserves_chips_and_pays_exactly(
+    seed: int, entrants: int, name: str, seats: int
+) -> None:
+    t, log = play(
+        name, entrants, seed, seats_per_table=seats, bounty=7, bounty_kind=BountyKind.PROGRESSIVE
+    )
     check_outcome(t, log)

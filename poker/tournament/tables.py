@@ -134,7 +134,10 @@ def plan_hand(table: Table, stacks: Mapping[int, int]) -> HandPlan | None:
     waiting = [entry for entry in table.newcomers if table.seat_of(entry) in zone]
     if not waiting:
         return plan
-    return plan_next_hand(_seated(table, stacks, waiting), table.seat_count, _previous(table))
+    # Without them a hand needs two others; with fewer, no hand would ever move the button
+    # past them: they are dealt in (the table starts again around them).
+    without = plan_next_hand(_seated(table, stacks, waiting), table.seat_count, _previous(table))
+    return plan if without is None else without
 
 
 def _between_button_and_small_blind(plan: HandPlan, seat_count: int) -> set[int]:

@@ -799,11 +799,12 @@ class Tournament:
         checked again, unless something every table waits on changed (the fullest table's
         size, a break, hand-for-hand, the phase): a 1,000-table event stays O(1) a hand."""
         s = self.state
+        key = (self._floor.max_count(), s.on_break, s.h4h, s.h4h_round, s.phase, s.money_final)
+        changed = key != self._resume_key
+        self._resume_key = key  # kept even with nobody waiting: a later wait starts from here
         if not s.waiting:
             return []
-        key = (self._floor.max_count(), s.on_break, s.h4h, s.h4h_round, s.phase, s.money_final)
-        if key != self._resume_key:
-            self._resume_key = key
+        if changed:
             candidates: Collection[int] = s.waiting
         else:
             waiting = set(s.waiting)

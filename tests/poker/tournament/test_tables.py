@@ -198,3 +198,13 @@ def test_heads_up_newcomers_are_both_dealt_in() -> None:
     t.newcomers += [100, 106]
     plan = plan_hand(t, stacks_for(t))
     assert plan is not None and sorted(plan.dealt_in) == [0, 6]
+
+
+def test_newcomers_between_the_blinds_are_dealt_in_when_no_hand_could_go_without_them() -> None:
+    # As in the TDA 10A test, seat 3 lies between the button and the small blind; here the
+    # only other player is at seat 4: without the newcomer no hand could be dealt.
+    t = table(1, [4], (0, 2, 4), base=100)
+    t.seats[3] = 103
+    t.newcomers.append(103)
+    plan = plan_hand(t, stacks_for(t))
+    assert plan is not None and sorted(plan.dealt_in) == [3, 4]

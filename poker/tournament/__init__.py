@@ -48,6 +48,14 @@ from poker.tournament.places import (
     split_by_weight,
 )
 from poker.tournament.presets import PRESETS, preset
+from poker.tournament.state import (
+    DealKind,
+    Entry,
+    EntryStatus,
+    Phase,
+    TournamentConfig,
+    TournamentState,
+)
 from poker.tournament.structure import (
     AddOnRule,
     Break,
@@ -71,15 +79,7 @@ from poker.tournament.tables import (
     tables_needed,
     worst_seat,
 )
-from poker.tournament.tournament import (
-    DealKind,
-    Entry,
-    EntryStatus,
-    Phase,
-    Tournament,
-    TournamentConfig,
-    TournamentState,
-)
+from poker.tournament.tournament import Tournament
 
 __all__ = [
     "HEADS_UP",

@@ -24,8 +24,9 @@ from poker.showdown import HandResult
 from poker.simulate import choose_action
 from poker.tournament import effects as fx
 from poker.tournament.errors import TournamentInvariantBroken
+from poker.tournament.state import EntryStatus, Phase
 from poker.tournament.structure import ClockReading, LevelUnit
-from poker.tournament.tournament import EntryStatus, Phase, Tournament
+from poker.tournament.tournament import Tournament
 
 DECISIONS_PER_HAND_MAX: Final = 1_000
 EVENTS_MAX: Final = 50_000_000  # policy: a run past it is a bug (raises)

@@ -318,6 +318,11 @@ class Tournament:
         )
         return ClockReading(max(level, s.level), False, -1, 0, 0)
 
+    def reading(self, now_ms: int) -> ClockReading:
+        """The clock at ``now_ms``: the live system's timer calls ``clock`` again at the
+        latest when ``remaining_ms`` has passed (-1: the last level, nothing to wait for)."""
+        return self._reading(now_ms)
+
     def clock(self, now_ms: int) -> list[fx.AnyEffect]:
         """Time passed: levels, breaks, registration, rebuys, add-on, final prizes."""
         if self.state.phase is not Phase.RUNNING:

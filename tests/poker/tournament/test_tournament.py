@@ -502,3 +502,11 @@ def test_a_new_level_applies_from_the_next_hand_tda_23() -> None:
     end(t, hand, {}, rng)
     following = deal(t, table_id)
     assert following.level == 2 and following.config.big_blind == 40
+
+
+def test_the_reading_tells_the_timer_when_to_call_the_clock_again() -> None:
+    rng = random.Random(24)
+    t = started(6, rng)
+    reading = t.reading(4 * MINUTE_MS)
+    assert reading.level == 0 and reading.remaining_ms == 6 * MINUTE_MS
+    assert t.reading(reading.remaining_ms + 4 * MINUTE_MS).level == 1

@@ -106,6 +106,8 @@ def run(
     *,
     decision_ms: int = 1_000,
     rebuy_chance: float = 0.5,  # of taking a rebuy offered, and the add-on
+    late_entries: int = 0,  # players who register late, at random moments while it is open
+    reentry_chance: float = 0.0,  # of a player out re-entering while registration is open
     policy: Policy = choose_action,
     on_step: Callable[[Tournament, list[fx.AnyEffect]], None] | None = None,
 ) -> SimulationResult:
@@ -118,6 +120,7 @@ def run(
     sequence = 0
     now = 0
     hands = decisions = moves = broken = rounds = effect_count = 0
+    late_left = late_entries
 
     def push(at: int, kind: int, table: int) -> None:
         nonlocal sequence
@@ -144,6 +147,11 @@ def run(
                 for entry in tournament.state.entries:
                     if entry.status is EntryStatus.PLAYING and rng.random() < rebuy_chance:
                         handle(tournament.addon(entry.entry))
+            elif isinstance(effect, fx.TableOpened):
+                push(now, _NEXT_HAND, effect.table)
+            elif isinstance(effect, fx.Eliminated) and tournament.state.registration_open:
+                if rng.random() < reentry_chance and tournament.may_register(effect.player_id):
+                    handle(tournament.register(effect.player_id, rng))
             elif isinstance(effect, fx.RebuyOffered):
                 if rng.random() < rebuy_chance:
                     handle(tournament.rebuy(effect.entry))
@@ -165,6 +173,9 @@ def run(
             push(now + max(1, reading.remaining_ms), _CLOCK, 0)
         now, kind, _, table_id = heapq.heappop(events)
         handle(tournament.clock(start + now))
+        if late_left and tournament.state.registration_open and rng.random() < 0.05:
+            late_left -= 1
+            handle(tournament.register(f"late-{late_entries - late_left}", rng))
         if _over(tournament):
             break
         if kind == _CLOCK:

@@ -298,6 +298,13 @@ class Floor:
             table.breaking = True
             self.breaking.add(table_id)
 
+    def unmark_breaking(self, table_id: int) -> None:
+        table = self.tables[table_id]
+        if table.breaking:
+            table.breaking = False
+            self.breaking.discard(table_id)
+            self.by_count[table.count].add(table_id)
+
     def remove(self, table_id: int) -> None:
         table = self.tables.pop(table_id)
         if table.seats:
@@ -325,6 +332,9 @@ class Floor:
     def seat_newcomer(self, entry: int, rng: random.Random) -> tuple[int, int]:
         """A late registrant or re-entry draws a seat at a table with the fewest players
         (TDA 8A); a new table opens when every table is full."""
+        if self.breaking and self.players + 1 > self.open_tables() * self.seat_count:
+            # A table waiting to break (in a hand) is needed again: it stays.
+            self.unmark_breaking(max(self.breaking, key=self.rank.__getitem__))
         low = self.min_count()
         if not self.open_tables() or low >= self.seat_count:
             table_id = max(self.tables, default=0) + 1

@@ -226,6 +226,20 @@ class Tournament:
             effects += self._after_change((table_id,))
         return effects
 
+    def may_register(self, player_id: str) -> bool:
+        """Whether ``register`` would take this player now (a late entry or a re-entry)."""
+        s = self.state
+        if s.phase is Phase.FINISHED or s.entry_count >= self.config.entries_max:
+            return False
+        earlier = self.entries_of(player_id)
+        if s.phase is Phase.REGISTERING:
+            return not earlier
+        return (
+            s.registration_open
+            and all(e.status is EntryStatus.OUT for e in earlier)
+            and len(earlier) < self.structure.entries_per_player_max
+        )
+
     def unregister(self, entry_number: int) -> list[fx.AnyEffect]:
         entry = self.entry(entry_number)
         if self.state.phase is not Phase.REGISTERING or entry.status is not EntryStatus.REGISTERED:

@@ -208,3 +208,15 @@ def test_newcomers_between_the_blinds_are_dealt_in_when_no_hand_could_go_without
     t.newcomers.append(103)
     plan = plan_hand(t, stacks_for(t))
     assert plan is not None and sorted(plan.dealt_in) == [3, 4]
+
+
+def test_a_late_registrant_keeps_a_table_due_to_break_when_the_others_would_be_full() -> None:
+    # 18 players on three 9-seat tables of 6: table 3 is due to break (it is in a hand).
+    tables = [table(t, [0, 1, 2, 3, 4, 5], (0, 1, 2), 100 * t) for t in (1, 2, 3)]
+    tables[2].in_hand = True
+    floor = Floor(tables, 9, [3, 2, 1])
+    assert floor.tables_to_break() == [3]
+    # A 19th player would leave table 3's players no seat: table 3 stays.
+    floor.seat_newcomer(999, random.Random(1))
+    assert not floor.tables[3].breaking and floor.open_tables() == 3
+    assert floor.tables_to_break() == []

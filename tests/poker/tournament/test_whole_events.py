@@ -26,7 +26,7 @@ from poker.tournament.simulate import run
 
 
 def play(
-    name: str, entrants: int, seed: int, **config: object
+    name: str, entrants: int, seed: int, *, late: int = 0, reentry: float = 0.0, **config: object
 ) -> tuple[Tournament, list[fx.AnyEffect]]:
     print(f"tournament {name} with {entrants} entrants, seed={seed}")
     fields: dict[str, object] = {"structure": preset(name), "buy_in": 100, "fee": 10}
@@ -60,7 +60,7 @@ def play(
             )
             assert in_play == issued  # changes only by entries, rebuys and add-ons
 
-    run(t, rng, on_step=step)
+    run(t, rng, on_step=step, late_entries=late, reentry_chance=reentry)
     return t, log
 
 
@@ -138,3 +138,14 @@ def test_any_event_conserves_chips_and_pays_exactly(
         name, entrants, seed, seats_per_table=seats, bounty=7, bounty_kind=BountyKind.PROGRESSIVE
     )
     check_outcome(t, log)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_whole_event_with_late_registration_and_reentries(seed: int) -> None:
+    t, log = play(
+        "mtt-turbo", 40, seed, late=40, reentry=0.5, bounty=20, bounty_kind=BountyKind.PROGRESSIVE
+    )
+    check_outcome(t, log)
+    late = [e for e in log if isinstance(e, fx.EntryBought)]  # after the start
+    assert late and t.state.entry_count == 40 + len(late)
+    assert any(t.entry(e.entry).number > 1 for e in late)  # somebody re-entered

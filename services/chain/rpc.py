@@ -54,7 +54,14 @@ BALANCE_OF_ABI: Final = [
 ]
 # A send the node answers with one of these has nothing left to do: the same transaction is
 # already in its pool, or its nonce is taken (by this transaction mined, or by its replacement).
-_ALREADY_SENT: Final = ("already known", "known transaction", "nonce too low", "already imported")
+# (The last one is eth-tester's wording.)
+_ALREADY_SENT: Final = (
+    "already known",
+    "known transaction",
+    "nonce too low",
+    "already imported",
+    "invalid transaction nonce",
+)
 
 
 class ChainUnavailable(Exception):

@@ -3,8 +3,9 @@
 @title A minimal ERC-20 for tests
 @notice Anyone may mint. Two test knobs: `fee_bps` keeps a fee on every transfer (a
         fee-on-transfer token, to check that the cashier credits what arrived), and
-        `hook_target` makes every transfer call out first with `hook_data` (a hostile token
-        trying to re-enter the cashier); a failing hook call fails the transfer.
+        `hook_target` makes the next transfer call out first with `hook_data` (a hostile
+        token trying to re-enter the cashier); the hook fires once, and a failing hook call
+        fails the transfer.
 """
 
 from ethereum.ercs import IERC20
@@ -67,8 +68,10 @@ def transferFrom(sender: address, receiver: address, amount: uint256) -> bool:
 
 @internal
 def _move(sender: address, receiver: address, amount: uint256):
-    if self.hook_target != empty(address):
-        raw_call(self.hook_target, self.hook_data)
+    target: address = self.hook_target
+    if target != empty(address):
+        self.hook_target = empty(address)
+        raw_call(target, self.hook_data)
     fee: uint256 = amount * self.fee_bps // 10000
     self.balanceOf[sender] -= amount
     self.balanceOf[receiver] += amount - fee

@@ -16,11 +16,15 @@ from web3.contract import Contract
 
 from services.chain.contract import CASHIER, TEST_TOKEN, compile_contract
 
+DEPLOY_GAS = 3_000_000  # both contracts deploy under it (Cashier ~1.4M); no estimate round
+
 
 def _deploy(w3: Web3, name: str, sender: str, *args: Any) -> Contract:
     compiled = compile_contract(name)
     factory = w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
-    tx_hash = factory.constructor(*args).transact({"from": to_checksum_address(sender)})
+    tx_hash = factory.constructor(*args).transact(
+        {"from": to_checksum_address(sender), "gas": DEPLOY_GAS}
+    )
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
     if receipt["status"] != 1:
         raise RuntimeError(f"deploying {name} reverted")

@@ -20,6 +20,9 @@ from services.chain.settings import ChainSettings
 
 CAP_UNLIMITED = 10**30
 USER_UNITS = 10**15
+# Test transactions name their gas: web3 would otherwise estimate each one, which on py-evm
+# is a binary search costing several executions.
+GAS = 300_000
 
 
 @dataclass
@@ -49,9 +52,11 @@ class Evm:
 
     def deposit(self, user: str, reference: str, units: int) -> str:
         """Approve and deposit in two transactions; the deposit's hash."""
-        self.token.functions.approve(self.cashier.address, units).transact({"from": user})
+        self.token.functions.approve(self.cashier.address, units).transact(
+            {"from": user, "gas": GAS}
+        )
         tx = self.cashier.functions.deposit(units, bytes.fromhex(reference[2:])).transact(
-            {"from": user}
+            {"from": user, "gas": GAS}
         )
         return "0x" + bytes(tx).hex()
 
@@ -59,7 +64,9 @@ class Evm:
         return int(self.token.functions.balanceOf(Web3.to_checksum_address(address)).call())
 
     def fund_cashier(self, units: int) -> None:
-        self.token.functions.mint(self.cashier.address, units).transact({"from": self.owner})
+        self.token.functions.mint(self.cashier.address, units).transact(
+            {"from": self.owner, "gas": GAS}
+        )
 
     def client(self, *, concurrency: int = 1) -> Web3Client:
         return Web3Client(
@@ -85,14 +92,16 @@ def deploy(w3: Web3, *, tester: Any = None, fee_bps: int = 0, cap: int = CAP_UNL
     accounts = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
     owner = accounts[0]
     operator = Account.create()
-    w3.eth.send_transaction({"from": owner, "to": operator.address, "value": 10**20})
+    w3.eth.send_transaction(
+        {"from": owner, "to": operator.address, "value": 10**20, "gas": 21_000}
+    )
     token = deploy_test_token(w3, owner, fee_bps=fee_bps)
     cashier = deploy_cashier(
         w3, owner, token=token.address, operator=operator.address, cap=cap, cap_period_s=86_400
     )
     users = accounts[1:6]
     for user in users:
-        token.functions.mint(user, USER_UNITS).transact({"from": owner})
+        token.functions.mint(user, USER_UNITS).transact({"from": owner, "gas": GAS})
     return Evm(
         w3=w3,
         owner=owner,

@@ -92,9 +92,7 @@ def deploy(w3: Web3, *, tester: Any = None, fee_bps: int = 0, cap: int = CAP_UNL
     accounts = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
     owner = accounts[0]
     operator = Account.create()
-    w3.eth.send_transaction(
-        {"from": owner, "to": operator.address, "value": 10**20, "gas": 21_000}
-    )
+    w3.eth.send_transaction({"from": owner, "to": operator.address, "value": 10**20, "gas": 21_000})
     token = deploy_test_token(w3, owner, fee_bps=fee_bps)
     cashier = deploy_cashier(
         w3, owner, token=token.address, operator=operator.address, cap=cap, cap_period_s=86_400

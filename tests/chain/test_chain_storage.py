@@ -96,9 +96,11 @@ def _batch(batch_id: int, nonce: int) -> tuple[Batch, BatchTx]:
 async def test_one_batch_in_flight_and_only_queued_withdrawals_join_it(any_store: Store) -> None:
     store = any_store
     rows = [
-        await store.run(partial(db.insert_withdrawal, CHAIN, p, f"player:{p}:k", "0xabc", 5, 500, 1))
+        await store.run(
+            partial(db.insert_withdrawal, CHAIN, p, f"player:{p}:k", "0xabc", 5, 500, 1)
+        )
         for p in (1, 2)
-    ]  # fmt: skip
+    ]
     for row in rows:
         await store.run(partial(db.set_withdrawal_state, row.id, ("requested",), "queued", 2,
                                 transfer_id=row.id))  # fmt: skip

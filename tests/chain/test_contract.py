@@ -17,7 +17,10 @@ REF = "0x" + "42" * 32
 
 def _deposits(evm: Evm) -> list[tuple[str, str, int]]:
     logs = evm.cashier.events.Deposited().get_logs(from_block=0)
-    return [(log["args"]["sender"], "0x" + log["args"]["reference"].hex(), log["args"]["amount"]) for log in logs]  # fmt: skip
+    return [
+        (log["args"]["sender"], "0x" + log["args"]["reference"].hex(), log["args"]["amount"])
+        for log in logs
+    ]
 
 
 def test_the_abi_names_what_the_service_calls() -> None:

@@ -45,9 +45,7 @@ def chain(node: str) -> Evm:
 
 
 @pytest.fixture
-async def pg_store(
-    tmp_path: Path, postgres_url: str, clock: ManualClock
-) -> AsyncIterator[Store]:
+async def pg_store(tmp_path: Path, postgres_url: str, clock: ManualClock) -> AsyncIterator[Store]:
     async with fresh_store("postgres", tmp_path, postgres_url, clock) as opened:
         yield opened
 
@@ -68,9 +66,7 @@ class Cashier:
 
 def _cashier(evm: Evm, node: str, store: Store, **overrides: Any) -> Cashier:
     settings = evm.settings(rpc_url=node, **overrides)
-    client = Web3Client.over_http(
-        node, evm.cashier.address, label=str(evm.chain_id), timeout_s=10
-    )
+    client = Web3Client.over_http(node, evm.cashier.address, label=str(evm.chain_id), timeout_s=10)
     wallet = Wallet(store)
     ledger = WalletCashierLedger(wallet)
     cashier = ChainCashier(store, ledger, settings)

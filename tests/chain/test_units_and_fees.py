@@ -143,5 +143,5 @@ def test_unknown_settings_are_refused() -> None:
                 "cashier": "0x" + "11" * 20,
                 "token": "",
                 "confirmation": 3,
-            }  # fmt: skip
+            }
         )

@@ -20,9 +20,9 @@ from web3.providers import HTTPProvider
 from persistence.ledger import AccountRef
 from persistence.store import open_store
 from services.chain.cashier import ChainCashier
+from services.chain.devnode import ROOT, anvil
 from services.chain.ledger_port import WalletCashierLedger
 from services.wallet import Wallet
-from tests.chain.anvil import ROOT, anvil
 from tests.chain.conftest import assert_ledger_consistent
 from tests.chain.evm import deploy
 from tests.persistence.stores import store_url

@@ -1,5 +1,6 @@
-"""The cashier against a real JSON-RPC node over HTTP: Anvil on loopback (tests/chain/anvil.py),
-with PostgreSQL behind the ledger, as in production. The ledger audit holds after each."""
+"""The cashier against a real JSON-RPC node over HTTP, Anvil on loopback
+(services/chain/devnode.py), with PostgreSQL behind the ledger as in production. The ledger
+audit holds after each scenario."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ from persistence.ledger import AccountRef
 from persistence.store import Store
 from services.chain.batcher import WithdrawalBatcher
 from services.chain.cashier import ChainCashier
+from services.chain.devnode import anvil
 from services.chain.ledger_port import WalletCashierLedger
 from services.chain.rpc import Web3Client
 from services.chain.settings import ChainSettings
 from services.chain.watcher import DepositWatcher
 from services.wallet import Wallet
-from tests.chain.anvil import anvil
 from tests.chain.conftest import assert_ledger_consistent
 from tests.chain.evm import GAS, Evm, deploy
 from tests.persistence.stores import ManualClock, fresh_store

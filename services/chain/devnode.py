@@ -1,8 +1,9 @@
-"""A real JSON-RPC node for the integration tests: Anvil (Foundry), on loopback, offline.
+"""A local development node: Anvil (Foundry), on loopback, offline, in a child process.
 
-``make test`` installs it from the npm registry (@foundry-rs/anvil, whose package carries the
-binary) into .venv/chain-node; TABLIUM_TEST_ANVIL names another binary. Each test gets a
-fresh node and stops it afterwards.
+For the integration tests, ``tablium bench chain`` and trying the cashier by hand; never for
+production. ``make chain-node`` (part of ``make test``) installs it from the npm registry
+(@foundry-rs/anvil, whose package carries the binary) into .venv/chain-node;
+TABLIUM_ANVIL names another binary.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ LINES_MAX = 200  # bound: its banner is ~60 lines; past this it is not starting
 
 
 def anvil_binary() -> str:
-    named = os.environ.get("TABLIUM_TEST_ANVIL")
+    """The Anvil binary to run; RuntimeError saying how to install it when there is none."""
+    named = os.environ.get("TABLIUM_ANVIL")
     if named:
         return named
     pattern = ROOT / ".venv/chain-node/node_modules/@foundry-rs/anvil-*/bin/anvil"
@@ -36,7 +38,8 @@ def anvil_binary() -> str:
 
 @contextmanager
 def anvil() -> Iterator[str]:
-    """A fresh Anvil on 127.0.0.1 (a port of its choosing); yields its URL once it listens."""
+    """A fresh Anvil (chain id 31337, ten unlocked development accounts) on 127.0.0.1, on a
+    port of its choosing; yields its URL once it listens, kills it on exit."""
     args = [anvil_binary(), "--host", "127.0.0.1", "--port", "0", "--chain-id", "31337"]
     process = subprocess.Popen(
         args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

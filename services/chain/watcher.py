@@ -276,7 +276,7 @@ class DepositWatcher:
             credited += 1
             DEPOSITS.labels(self._label, "credited").inc()
         line_hash = canonical.get(line, "")
-        if stale or line_hash or cursor.scanned_hash == "":
+        if stale or line_hash:
             await store.run(
                 partial(
                     db.put_cursor,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from eth_account import Account
 from eth_tester.exceptions import TransactionFailed
 from web3 import Web3
 
+from services.chain import contract
 from services.chain.contract import CASHIER, compile_contract
 from services.chain.deploy import deploy_cashier, deploy_test_token
 from services.chain.rpc import decode_deposit
@@ -46,9 +49,14 @@ def test_a_fee_on_transfer_token_credits_what_arrived() -> None:
     assert evm.balance(evm.cashier.address) == 9_900
 
 
+def _deposit_call(evm: Evm, units: int) -> None:
+    """The deposit as an eth_call: a refusal raises with the contract's reason."""
+    evm.cashier.functions.deposit(units, bytes.fromhex(REF[2:])).call({"from": evm.users[0]})
+
+
 def test_a_zero_deposit_is_refused(evm: Evm) -> None:
     with pytest.raises(TransactionFailed, match="zero amount"):
-        evm.deposit(evm.users[0], REF, 0)
+        _deposit_call(evm, 0)
 
 
 def test_only_the_operator_pays_batches(evm: Evm) -> None:
@@ -103,8 +111,9 @@ def test_the_cap_bounds_what_leaves_in_a_period() -> None:
 def test_a_paused_cashier_refuses_deposits_and_withdrawals(evm: Evm) -> None:
     evm.fund_cashier(1_000)
     _operator_tx(evm, evm.cashier.functions.pause())  # the operator may pause ...
+    evm.token.functions.approve(evm.cashier.address, 10).transact({"from": evm.users[0]})
     with pytest.raises(TransactionFailed, match="paused"):
-        evm.deposit(evm.users[0], REF, 10)
+        _deposit_call(evm, 10)
     with pytest.raises(TransactionFailed, match="paused"):
         _operator_tx(evm, evm.cashier.functions.batch_withdraw(1, [evm.users[1]], [1]))
     with pytest.raises(TransactionFailed, match="not owner"):
@@ -207,3 +216,23 @@ def test_the_test_token_deploys_with_its_knobs() -> None:
     evm = in_process()
     token = deploy_test_token(evm.w3, evm.owner, decimals=18, fee_bps=25, symbol="FEE")
     assert (token.functions.decimals().call(), token.functions.fee_bps().call()) == (18, 25)
+
+
+def test_the_compile_cache_follows_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contract, "CONTRACTS_DIR", tmp_path)
+    monkeypatch.setattr(contract, "CACHE_DIR", tmp_path / "cache")
+    source = tmp_path / "Tiny.vy"
+    body = "# pragma version ~=0.4.3\n@external\n@pure\ndef f() -> uint256:\n    return {}\n"
+    try:
+        source.write_text(body.format(1))
+        first = contract.compile_contract("Tiny.vy")
+        contract.compile_contract.cache_clear()
+        assert contract.compile_contract("Tiny.vy") == first  # from the disk cache
+        source.write_text(body.format(2))
+        contract.compile_contract.cache_clear()
+        assert contract.compile_contract("Tiny.vy").bytecode != first.bytecode
+        assert len(list((tmp_path / "cache").glob("*.json"))) == 2
+    finally:
+        contract.compile_contract.cache_clear()

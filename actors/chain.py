@@ -178,7 +178,7 @@ def chain_service(
             ref.tell(Nudge())
 
     cashier = ChainCashier(store, ledger, settings, on_queued=nudge)
-    watcher = DepositWatcher(store, client, ledger, settings)
+    watcher = DepositWatcher(store, client, ledger, settings, expected_token=settings.token_address)
     children = [
         ChildSpec.worker(
             watcher_name(settings.chain_id),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from persistence.chain import Deposit
 from services.chain.confirmations import block_ranges, confirmation_line, vanished
 from services.chain.fees import FeeQuote, TooExpensive, quote, replacement
-from services.chain.settings import ChainSettings
+from services.chain.settings import ChainSettings, read_operator_key
 from services.chain.units import InvalidAddress, Rate, is_reference, new_reference, parse_address
 
 GWEI = 10**9
@@ -145,3 +147,16 @@ def test_unknown_settings_are_refused() -> None:
                 "confirmation": 3,
             }
         )
+
+
+def test_the_operator_key_file_must_be_private(tmp_path: Path) -> None:
+    key = tmp_path / "operator.key"
+    key.write_text("11" * 32 + "\n")
+    key.chmod(0o644)
+    with pytest.raises(ValueError, match="chmod 600"):
+        read_operator_key(str(key))
+    key.chmod(0o600)
+    assert read_operator_key(str(key)) == "0x" + "11" * 32
+    key.write_text("0x1234")
+    with pytest.raises(ValueError, match="32 bytes"):
+        read_operator_key(str(key))

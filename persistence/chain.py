@@ -252,10 +252,12 @@ def record_scan(
 
 
 def deposits_to_settle(chain_id: int, limit: int) -> Work[list[Deposit]]:
-    """Deposits whose ledger transfer is not open yet (new, or held by a refusal)."""
+    """Deposits whose ledger transfer is not open yet: new ones first (held ones, refused
+    before and tried again, must not starve them), then held, each oldest first."""
     rows = yield Query(
         f"SELECT {_DEPOSIT} FROM chain_deposits WHERE chain_id = $1"
-        " AND state IN ('new', 'held') ORDER BY id LIMIT $2",
+        " AND state IN ('new', 'held')"
+        " ORDER BY CASE WHEN state = 'new' THEN 0 ELSE 1 END, id LIMIT $2",
         (chain_id, limit),
     )
     return [_deposit(r) for r in rows]

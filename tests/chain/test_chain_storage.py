@@ -131,3 +131,18 @@ async def test_the_pause_flag_is_kept_per_chain(any_store: Store) -> None:
     assert await store.run(partial(db.set_withdrawals_paused, CHAIN, True, 1)) is False
     assert await store.run(partial(db.withdrawals_paused, CHAIN))
     assert not await store.run(partial(db.withdrawals_paused, CHAIN + 1))
+
+
+async def test_new_deposits_are_opened_before_held_ones(any_store: Store) -> None:
+    store = any_store
+    ref = await store.run(partial(db.deposit_reference, 1, "0xr", 0))
+    cursor = Cursor(CHAIN, 10, "0xh", 5, "0xh5")
+    seen = [_seen(f"0x{i}", 8, "0xh8", ref) for i in range(3)]
+    await store.run(partial(db.record_scan, CHAIN, seen, [], cursor, 1))
+    first, second, third = await _all(store)
+    for row in (first, second):
+        await store.run(
+            partial(db.set_deposit_state, row.id, ("new",), "held", 2, hold_reason="limit")
+        )
+    (picked,) = await store.run(partial(db.deposits_to_settle, CHAIN, 1))
+    assert picked.id == third.id  # the held ones are retried after it

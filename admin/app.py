@@ -31,6 +31,7 @@ from actors.runtime import ActorNode
 from admin.audit import audit_routes
 from admin.auth import error, requires
 from admin.bodies import InvalidBody
+from admin.chain import chain_routes
 from admin.context import AdminContext
 from admin.hands import hand_routes
 from admin.permissions import Permission
@@ -89,7 +90,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         security_schemes={"bearer": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
     )
-    for blueprint in (player_routes, table_routes, hand_routes, audit_routes):
+    for blueprint in (player_routes, table_routes, hand_routes, audit_routes, chain_routes):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.
     app.register_blueprint(web_client_blueprint(context.settings.ws_port))

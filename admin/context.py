@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quart import g
 
@@ -13,6 +13,9 @@ from admin.auth import Identity, TokenVerifier
 from persistence import AuditEntry, Store
 from server.config import Settings
 from services.wallet import Wallet
+
+if TYPE_CHECKING:  # the chain extra (web3, ...) may not be installed
+    from services.chain.cashier import ChainCashier
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,8 @@ class AdminContext:
     # Called with a player id once a ban is committed: ends the player's live sessions
     # (server/gateway.py PlayerChannel.player_banned). The default reaches no sessions.
     player_banned: Callable[[int], object] = lambda _player_id: None
+    # The blockchain cashier of each configured chain, by chain id (admin/chain.py).
+    chains: Mapping[int, ChainCashier] = field(default_factory=dict)
 
 
 def current_context() -> AdminContext:

@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "gateway": "gateway request round trips against a raw trio-websocket echo",
     "ledger": "ledger transfers/s against raw asyncpg inserts",
     "tournament": "a whole MTT to a winner on the tournament core and the rules engine",
+    "chain": "gas per withdrawal in batches against single ones, and the watcher's blocks/s",
 }
 
 

@@ -53,6 +53,8 @@ class Settings:
     login_hashes_waiting_max: int = 32
     # gc.freeze() after start-up and higher collection thresholds (server/commands/serve.py).
     gc_tuning: bool = True
+    # Empty: /metrics is open. Set: /metrics answers only "Authorization: Bearer <it>".
+    metrics_token: str = ""
 
     @property
     def sqlite_path(self) -> Path:
@@ -134,6 +136,19 @@ def _parse_secret(name: str, raw: Any) -> str:
     return secret
 
 
+METRICS_TOKEN_CHARS_MIN = 16
+
+
+def _parse_metrics_token(name: str, raw: Any) -> str:
+    token = str(raw).strip()
+    if token and (len(token) < METRICS_TOKEN_CHARS_MIN or not all("!" <= c <= "~" for c in token)):
+        raise ConfigError(
+            f"{name}: expected at least {METRICS_TOKEN_CHARS_MIN} printable ASCII characters"
+            " without spaces"
+        )
+    return token
+
+
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "host": _parse_host,
     "ws_port": _parse_port,
@@ -152,6 +167,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "rate_refill_per_s": _parse_count,
     "login_hashes_waiting_max": _parse_count,
     "gc_tuning": _parse_bool,
+    "metrics_token": _parse_metrics_token,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 

@@ -34,8 +34,12 @@ async def test_opened_table_is_listed_with_its_stakes_and_audited(
     by_id = {t["table_id"]: t for t in listed["tables"]}
     assert by_id["po-3-6"]["variant"] == "PO" and by_id["po-3-6"]["seats_total"] == 9
     assert TABLE_ID in by_id
-    (entry,) = await store.list_audit(target="table:po-3-6")
-    assert (entry.action, entry.subject, entry.reason) == ("tables.open", "dana", "friday rush")
+    outcome, intent = await store.list_audit(target="table:po-3-6")
+    for entry in (outcome, intent):
+        assert (entry.action, entry.subject, entry.reason) == ("tables.open", "dana", "friday rush")
+    assert intent.after["outcome"] == "requested" and intent.after["config"]["big_blind"] == 6
+    assert outcome.after == {"outcome": "done", "status": "open"}
+    assert outcome.request_id == intent.request_id
 
 
 async def test_an_existing_table_id_is_refused(make_client: Callable[..., Any]) -> None:
@@ -73,10 +77,35 @@ async def test_pause_resume_and_close_change_the_status_and_are_audited(
     assert (await resumed.get_json())["status"] == "open"
     closed = await client.post(f"/tables/{TABLE_ID}/close", headers=DIRECTOR, json=reason)
     assert (await closed.get_json())["status"] in {"closing", "closed"}
-    actions = [e.action for e in await store.list_audit(target=f"table:{TABLE_ID}")]
-    assert actions == ["tables.close", "tables.resume", "tables.pause"]
-    entry = (await store.list_audit(target=f"table:{TABLE_ID}"))[-1]
-    assert entry.before == {"status": "open"} and entry.after == {"status": "paused"}
+    entries = await store.list_audit(target=f"table:{TABLE_ID}")
+    assert [(e.action, e.after["outcome"]) for e in reversed(entries)] == [
+        ("tables.pause", "requested"),
+        ("tables.pause", "done"),
+        ("tables.resume", "requested"),
+        ("tables.resume", "done"),
+        ("tables.close", "requested"),
+        ("tables.close", "done"),
+    ]
+    intent, outcome = entries[-1], entries[-2]
+    assert intent.before == {"status": "open"} and intent.after == {"outcome": "requested"}
+    assert outcome.before == {"status": "open"}
+    assert outcome.after == {"outcome": "done", "status": "paused"}
+
+
+async def test_a_refused_table_change_logs_its_intent_and_the_refusal(
+    make_client: Callable[..., Any], store: Store
+) -> None:
+    refused = await make_client().post(
+        "/tables", headers=DIRECTOR, json={**NEW_TABLE, "table_id": TABLE_ID}
+    )
+    assert refused.status_code == 409
+    outcome, intent = await store.list_audit(target=f"table:{TABLE_ID}")
+    assert (intent.action, intent.after["outcome"]) == ("tables.open", "requested")
+    assert (outcome.action, outcome.after) == (
+        "tables.open",
+        {"outcome": "refused", "error": "table_exists"},
+    )
+    assert outcome.request_id == intent.request_id
 
 
 async def test_unknown_table_is_not_found(make_client: Callable[..., Any]) -> None:

@@ -18,6 +18,7 @@ import secrets
 import time
 from typing import Any, Final
 
+import msgspec
 import structlog
 import trio
 from msgspec import Struct
@@ -30,6 +31,9 @@ from quart_schema import (
     RequestSchemaValidationError,
     hide,
 )
+from quart_schema.conversion import MSGSPEC_REF_TEMPLATE
+from quart_schema.openapi import OpenAPIProvider
+from quart_schema.validation import DataSource
 from quart_trio import QuartTrio
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -72,6 +76,22 @@ class AsciiIntegerConverter(IntegerConverter):
     would be player 1. Ids are ASCII digits."""
 
     regex = r"[0-9]+"
+
+
+class MsgspecOpenAPIProvider(OpenAPIProvider):
+    """quart-schema 0.22 keeps only a msgspec body model's own schema and drops those it
+    refers to (POST /tables' ``Variant``), so its ``$ref`` resolved to nothing: Swagger UI
+    showed no body and the schemathesis fuzz never sent one. Add the referred schemas."""
+
+    def build_request_body(
+        self, model: type[Any], source: DataSource
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        body, components = super().build_request_body(model, source)
+        if issubclass(model, msgspec.Struct):
+            _, referred = msgspec.json.schema_components([model], ref_template=MSGSPEC_REF_TEMPLATE)
+            referred.pop(model.__name__, None)
+            components = {**referred, **components}
+        return body, components
 
 
 HTTP_REQUEST_SECONDS = Histogram(
@@ -123,6 +143,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         info=Info(title="Tablium admin API", version="1"),
         security_schemes={"bearer": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
+        openapi_provider_class=MsgspecOpenAPIProvider,
         # Their pages load from public CDNs and run inline scripts: ours is docs_page.py.
         swagger_ui_path=None,
         redoc_ui_path=None,
@@ -144,13 +165,16 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
     @app.before_request
     async def check_inputs() -> None:
         """Every text input, once, before any route (admin/inputs.py); raises InputRefused."""
+        # Every body is read first, whatever the answer (bounded: 413 past BODY_BYTES_MAX).
+        # Answering before reading one sometimes stalled that keep-alive connection's next
+        # request (hypercorn 0.18, HTTP/1.1): an unknown route, a refused path.
+        g.body = await request.get_data(cache=False)
         raw_path = request.scope.get("raw_path") or request.path.encode("utf-8", "surrogatepass")
         check_url_text(raw_path, "path")
         check_url_text(request.query_string, "query string")
         if request.method not in BODY_METHODS or request.routing_exception is not None:
             return  # no body a route reads; an unknown route or method is answered as such
         check_content_type(request.mimetype, request.mimetype_params)
-        g.body = await request.get_data(cache=False)
         parse_json_body(g.body)
 
     @app.after_request
@@ -182,7 +206,9 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
 
     @app.errorhandler(RequestEntityTooLarge)
     async def body_too_large(exc: RequestEntityTooLarge) -> Any:
-        return error(413, "body_too_large", f"bodies are at most {BODY_BYTES_MAX} bytes")
+        refusal, status = error(413, "body_too_large", f"bodies are at most {BODY_BYTES_MAX} bytes")
+        # The rest of the body is not read: the connection cannot carry another request.
+        return refusal, status, {"Connection": "close"}
 
     @app.errorhandler(404)
     async def not_found(exc: Exception) -> Any:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from quart import Blueprint, Response, send_file
+import trio
+from quart import Blueprint, Response
 from quart_schema import hide
 from swagger_ui_bundle import swagger_ui_path
 
@@ -29,6 +30,8 @@ ASSETS: Final = {
     "swagger-ui.css": "text/css",
     "favicon-32x32.png": "image/png",
 }
+_asset_bytes: dict[str, bytes] = {}  # bound: one entry per name in ASSETS
+
 # Swagger UI draws its icons as data: images and fetches the spec (and "try it out" requests)
 # from this origin; nothing else is allowed, not even to frame the page.
 DOCS_CSP: Final = (
@@ -92,6 +95,9 @@ async def asset(name: str) -> Any:
     mimetype = ASSETS.get(name)
     if mimetype is None:
         return error(404, "not_found", f"no asset {name!r}")
-    response = await send_file(SWAGGER_UI_DIR / name, mimetype=mimetype)
+    content = _asset_bytes.get(name)
+    if content is None:  # read once: a few hundred kilobytes, sent whole
+        content = _asset_bytes[name] = await trio.Path(SWAGGER_UI_DIR / name).read_bytes()
+    response = Response(content, content_type=mimetype)
     response.headers["Cache-Control"] = ASSETS_CACHE_CONTROL
     return _with_policy(response)

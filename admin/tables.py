@@ -122,17 +122,24 @@ async def create_table() -> Any:
         return error(400, "invalid_request", str(exc))
     registry = _registry()
 
-    async def open_and_show() -> TableDetail:
-        return await table_detail(registry, await open_table(registry, config))
+    async def open_it() -> str:
+        await open_table(registry, config)
+        return "open"  # a table the lobby opened starts open
 
-    return await _write_ahead(
+    opened = await _write_ahead(
         "tables.open",
         config.table_id,
         reason,
         before=None,
         requested={"config": msgspec.to_builtins(config)},
-        operation=open_and_show,
+        operation=open_it,
     )
+    if not isinstance(opened, str):
+        return opened  # the refusal
+    try:
+        return await table_detail(registry, config.table_id)
+    except GameRefused as exc:  # opened (and logged so), but it did not answer since
+        return _refused(exc)
 
 
 async def _write_ahead(
@@ -142,9 +149,12 @@ async def _write_ahead(
     *,
     before: Any,
     requested: dict[str, Any],
-    operation: Callable[[], Awaitable[TableDetail]],
+    operation: Callable[[], Awaitable[Any]],
 ) -> Any:
-    """Log the intent, ask the table, log the outcome (see the module's docstring)."""
+    """Log the intent, ask the table, log the outcome (see the module's docstring).
+
+    ``operation`` returns the table's status after the change, or a TableDetail (its status
+    is logged); a GameRefused answer becomes the refusal this returns."""
     stamp = audit_stamp(action, f"table:{table_id}", reason)
     await record_audit(stamp, before=before, after={"outcome": "requested", **requested})
     # Bounded: the ask times out (ADMIN_ASK_TIMEOUT_S), and so does a database statement.
@@ -155,7 +165,8 @@ async def _write_ahead(
             outcome = "unknown" if exc.code == "unavailable" else "refused"
             await record_audit(stamp, before=before, after={"outcome": outcome, "error": exc.code})
             return _refused(exc)
-        await record_audit(stamp, before=before, after={"outcome": "done", "status": after.status})
+        status = after.status if isinstance(after, TableDetail) else after
+        await record_audit(stamp, before=before, after={"outcome": "done", "status": status})
     return after
 
 

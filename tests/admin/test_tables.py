@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from actors.table_messages import GameRefused
+from admin import tables
 from persistence import Store
 from tests.admin.conftest import TABLE_ID, bearer
 
@@ -114,3 +116,37 @@ async def test_unknown_table_is_not_found(make_client: Callable[..., Any]) -> No
     response = await client.post("/tables/nope/pause", headers=DIRECTOR, json={"reason": "x"})
     assert response.status_code == 404
     assert (await response.get_json())["error"] == "no_such_table"
+
+
+async def test_the_intent_is_logged_before_the_table_is_asked(
+    make_client: Callable[..., Any], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen_during_the_ask: list[Any] = []
+    real_pause = tables.pause_table
+
+    async def pause_and_look(registry: Any, table_id: str) -> Any:
+        seen_during_the_ask.extend(await store.list_audit())
+        return await real_pause(registry, table_id)
+
+    monkeypatch.setattr(tables, "pause_table", pause_and_look)
+    reason = {"reason": "dealer change"}
+    response = await make_client().post(f"/tables/{TABLE_ID}/pause", headers=DIRECTOR, json=reason)
+    assert response.status_code == 200
+    assert [(e.action, e.after) for e in seen_during_the_ask] == [
+        ("tables.pause", {"outcome": "requested"})
+    ]
+
+
+async def test_a_table_that_does_not_answer_leaves_its_outcome_unknown(
+    make_client: Callable[..., Any], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_answer(registry: Any, table_id: str) -> Any:
+        raise GameRefused("unavailable", f"table {table_id!r} did not answer")
+
+    monkeypatch.setattr(tables, "close_table", no_answer)
+    reason = {"reason": "end of night"}
+    response = await make_client().post(f"/tables/{TABLE_ID}/close", headers=DIRECTOR, json=reason)
+    assert response.status_code == 503
+    outcome, intent = await store.list_audit(target=f"table:{TABLE_ID}")
+    assert intent.after == {"outcome": "requested"}
+    assert outcome.after == {"outcome": "unknown", "error": "unavailable"}

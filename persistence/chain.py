@@ -15,6 +15,7 @@ from typing import Literal, final
 
 import msgspec
 
+from persistence.audit import Change
 from persistence.work import Query, Row, Work, one
 
 CHAIN_PAGE_MAX = 200  # bound: list pages larger than this are clamped
@@ -624,3 +625,32 @@ def set_withdrawals_paused(chain_id: int, paused: bool, now_ms: int) -> Work[boo
         (chain_id, paused, now_ms),
     )
     return before
+
+
+# --- staff changes, each with its audit entry in one transaction (Store.run_audited) ---------
+
+
+def set_withdrawals_paused_change(chain_id: int, paused: bool, now_ms: int) -> Work[Change[bool]]:
+    """set_withdrawals_paused as an audited change: the flag before and after."""
+    before = yield from set_withdrawals_paused(chain_id, paused, now_ms)
+    return Change(
+        before, before={"withdrawals_paused": before}, after={"withdrawals_paused": paused}
+    )
+
+
+def decide_withdrawal_change(
+    chain_id: int, withdrawal_id: int, state: WithdrawalState, now_ms: int, reason: str
+) -> Work[Change[tuple[Withdrawal, Withdrawal] | None]]:
+    """Approve (queued) or reject a withdrawal awaiting approval, as an audited change; None
+    (and no entry) when it is not on this chain or not awaiting approval."""
+    before = yield from get_withdrawal(withdrawal_id)
+    if before is None or before.chain_id != chain_id:
+        return Change(None, logged=False)
+    after = yield from set_withdrawal_state(
+        withdrawal_id, ("awaiting_approval",), state, now_ms, reason=reason
+    )
+    if after is None:
+        return Change(None, logged=False)
+    return Change(
+        (before, after), before=msgspec.to_builtins(before), after=msgspec.to_builtins(after)
+    )

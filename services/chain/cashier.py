@@ -23,6 +23,7 @@ import msgspec
 import structlog
 
 from persistence import chain as db
+from persistence.audit import AuditStamp
 from persistence.chain import Deposit, DepositState, Withdrawal, WithdrawalState
 from persistence.store import Store
 from services.chain.ledger_port import CashierLedger
@@ -270,76 +271,71 @@ class ChainCashier:
 
     async def approve(self, withdrawal_id: int, staff: StaffAction) -> Withdrawal:
         """A large withdrawal may go into the next batch."""
-        before, after = await self._decide(withdrawal_id, "queued", "")
-        await self._audit(staff, "chain.withdrawal.approve", before, after)
+        after = await self._decide(withdrawal_id, "queued", "", staff, "chain.withdrawal.approve")
         self.on_queued()
         return after
 
     async def reject(self, withdrawal_id: int, staff: StaffAction) -> Withdrawal:
         """A large withdrawal is refused: its reservation is released to the player."""
         reason = f"rejected: {staff.reason}"[:REASON_CHARS_MAX]
-        before, after = await self._decide(withdrawal_id, "rejected", reason)
-        await self._audit(staff, "chain.withdrawal.reject", before, after)
+        await self._decide(withdrawal_id, "rejected", reason, staff, "chain.withdrawal.reject")
         await self.finish_ledger()
         return await self._get(withdrawal_id)
 
     async def _decide(
-        self, withdrawal_id: int, state: WithdrawalState, reason: str
-    ) -> tuple[Withdrawal, Withdrawal]:
-        before = await self._get(withdrawal_id)
-        if before.chain_id != self._chain:
-            raise UnknownWithdrawal(f"no withdrawal {withdrawal_id} on chain {self._chain}")
+        self,
+        withdrawal_id: int,
+        state: WithdrawalState,
+        reason: str,
+        staff: StaffAction,
+        action: str,
+    ) -> Withdrawal:
+        """Move a withdrawal awaiting approval; the change and its audit entry are one
+        transaction."""
         store = self._store
-        after = await store.run(
+        decided, _ = await store.run_audited(
+            _stamp(staff, action, f"chain_withdrawal:{withdrawal_id}"),
             partial(
-                db.set_withdrawal_state, withdrawal_id, ("awaiting_approval",), state,
-                store.clock_ms(), reason=reason,
-            )
+                db.decide_withdrawal_change, self._chain, withdrawal_id, state,
+                store.clock_ms(), reason,
+            ),
         )  # fmt: skip
-        if after is None:
+        if decided is None:
             current = await self._get(withdrawal_id)
+            if current.chain_id != self._chain:
+                raise UnknownWithdrawal(f"no withdrawal {withdrawal_id} on chain {self._chain}")
             raise WithdrawalNotAwaitingApproval(
                 f"withdrawal {withdrawal_id} is {current.state}, not awaiting approval"
             )
-        return before, after
+        return decided[1]
 
     async def withdrawals_paused(self) -> bool:
         return await self._store.run(partial(db.withdrawals_paused, self._chain), read_only=True)
 
     async def set_withdrawals_paused(self, paused: bool, staff: StaffAction) -> bool:
         """Stop (or restart) sending batches; requests still queue. Returns the old flag.
-        (The contract's own pause is the owner's: see docs/chain.md, runbook.)"""
+        (The contract's own pause is the owner's: see docs/chain.md, runbook.) The flag and
+        its audit entry are one transaction."""
         store = self._store
-        before = await store.run(
-            partial(db.set_withdrawals_paused, self._chain, paused, store.clock_ms())
-        )
-        await store.append_audit(
-            subject=staff.subject,
-            role=staff.role,
-            action="chain.withdrawals.pause" if paused else "chain.withdrawals.resume",
-            target=f"chain:{self._chain}",
-            reason=staff.reason,
-            request_id=staff.request_id,
-            before={"withdrawals_paused": before},
-            after={"withdrawals_paused": paused},
+        action = "chain.withdrawals.pause" if paused else "chain.withdrawals.resume"
+        before, _ = await store.run_audited(
+            _stamp(staff, action, f"chain:{self._chain}"),
+            partial(db.set_withdrawals_paused_change, self._chain, paused, store.clock_ms()),
         )
         if not paused:
             self.on_queued()
         return before
 
-    async def _audit(
-        self, staff: StaffAction, action: str, before: Withdrawal, after: Withdrawal
-    ) -> None:
-        await self._store.append_audit(
-            subject=staff.subject,
-            role=staff.role,
-            action=action,
-            target=f"chain_withdrawal:{after.id}",
-            reason=staff.reason,
-            request_id=staff.request_id,
-            before=msgspec.to_builtins(before),
-            after=msgspec.to_builtins(after),
-        )
+
+def _stamp(staff: StaffAction, action: str, target: str) -> AuditStamp:
+    return AuditStamp(
+        subject=staff.subject,
+        role=staff.role,
+        action=action,
+        target=target,
+        reason=staff.reason,
+        request_id=staff.request_id,
+    )
 
 
 def _request_key(player_id: int, key: str) -> str:

@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "actors": "actor tell/ask throughput against a raw trio memory channel",
     "gateway": "gateway request round trips against a raw trio-websocket echo",
     "ledger": "ledger transfers/s against raw asyncpg inserts",
+    "table": "server CPU per poker action against a raw websocket server sending the same frames",
 }
 
 

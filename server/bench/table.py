@@ -33,9 +33,10 @@ players, the same client code and the frames per action just measured; the runs 
 (server, baseline, server, ...) so the machine's other load falls on both. The report gives
 the median of each figure over ``--repeats`` runs and the ratios server / baseline.
 
-``--profile-dir DIR`` also samples the server with py-spy (``pip install py-spy``) during
-each window and prints the CPU shares by component (server/bench/profile_shares.py); the
-sampling slows the server a little, so profiled runs are for shares, not for the figures.
+``--profile-dir DIR`` also samples the server during each window, with perf (on-CPU, native,
+when installed) and py-spy (``pip install py-spy``; Python stacks), and prints the CPU shares
+by component (server/bench/profiling.py); sampling costs the machine CPU, so profiled runs are
+for shares, not for the figures.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
@@ -129,12 +129,15 @@ class RunFigures:
     hands_per_s: float
     cpu_s: float
     cpu_ms_per_action: float
+    cpu_system_ms_per_action: float  # of which in the kernel (system calls: sockets, files)
+    cpu_worker_threads_ms_per_action: float  # of which outside the event loop's thread
     cpu_cores: float  # the server's CPU time / the window's wall time
     rtt_p50_ms: float
     rtt_p99_ms: float
     rtt_samples: int
     frames_per_action: float
     bytes_per_action: float
+    frames_per_action_by_type: dict[str, float]  # all recipients, by reply or push type
     gc_ms_per_action: float | None
     load_average: float
     memory: Memory
@@ -155,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
         print("tablium bench table: --database-url must be postgresql://...", file=sys.stderr)
         return 2
     if args.profile_dir:
-        if shutil.which("py-spy") is None:
+        from server.bench.profiling import tool
+
+        if tool("py-spy") is None:
             print("tablium bench table: --profile-dir needs py-spy (pip install py-spy)",
                   file=sys.stderr)  # fmt: skip
             return 2
@@ -174,11 +179,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(_human(report)))
         if args.profile_dir:
-            from server.bench.profile_shares import format_shares, read_shares
-
-            paths = [f.profile for f in runs["server"] if f.profile]
-            cpu = report["server"]["cpu_ms_per_action"]
-            print("\n".join(format_shares(read_shares(paths), cpu)))
+            print("\n".join(_profile_lines(runs["server"], report["server"]["cpu_ms_per_action"])))
     return 0
 
 
@@ -191,7 +192,7 @@ def _run_server(args: argparse.Namespace, repeat: int) -> RunFigures:
     names = _player_names(args.tables)
     secret = secrets.token_urlsafe(48)
     signer = TokenSigner(secret)
-    profile = os.path.join(args.profile_dir, f"server-{repeat}.txt") if args.profile_dir else None
+    profile = os.path.join(args.profile_dir, f"server-{repeat}") if args.profile_dir else None
     with (
         tempfile.TemporaryDirectory(prefix="tablium-bench-") as data_dir,
         _database(args.database_url, data_dir) as url,
@@ -294,7 +295,7 @@ def _run_baseline(args: argparse.Namespace, plan: dict[str, Any]) -> RunFigures:
 @dataclass
 class Window:
     seconds: float
-    cpu_s: float
+    cpu: CpuTimes
     start: dict[str, Any]
     end: dict[str, Any]
     done: dict[str, Any]
@@ -320,14 +321,19 @@ class Window:
             actions_per_s=round(actions / self.seconds, 1),
             hands=delta["hands"],
             hands_per_s=round(delta["hands"] / self.seconds, 2),
-            cpu_s=round(self.cpu_s, 3),
-            cpu_ms_per_action=round(self.cpu_s * 1000 / per, 4),
-            cpu_cores=round(self.cpu_s / self.seconds, 3),
+            cpu_s=round(self.cpu.total_s, 3),
+            cpu_ms_per_action=round(self.cpu.total_s * 1000 / per, 4),
+            cpu_system_ms_per_action=round(self.cpu.system_s * 1000 / per, 4),
+            cpu_worker_threads_ms_per_action=round(
+                (self.cpu.total_s - self.cpu.main_thread_s) * 1000 / per, 4
+            ),
+            cpu_cores=round(self.cpu.total_s / self.seconds, 3),
             rtt_p50_ms=round(p50, 3),
             rtt_p99_ms=round(p99, 3),
             rtt_samples=len(rtts),
             frames_per_action=round(delta["frames"] / per, 3),
             bytes_per_action=round(delta["frame_bytes"] / per, 1),
+            frames_per_action_by_type=_by_type(self.start, self.end, per),
             gc_ms_per_action=None if self.gc_s is None else round(self.gc_s * 1000 / per, 4),
             load_average=self.load_average,
             memory=memory,
@@ -350,6 +356,8 @@ def _play(
     profile: str | None,
 ) -> Window:
     """Log every player in, seat them, let them play ``warmup_s``, then measure ``seconds``."""
+    from server.bench.profiling import Samplers
+
     groups: list[list[dict[str, Any]]] = [[] for _ in range(args.client_processes)]
     for index, seat in enumerate(seats):
         groups[(index // SEATS) % args.client_processes].append(seat)  # whole tables together
@@ -377,7 +385,7 @@ def _play(
         time.sleep(args.warmup_s)
         load_average = os.getloadavg()[0]
         gc_before = admin.gc_seconds() if admin is not None else None
-        sampler = _start_sampler(pid, args.seconds, profile) if profile else None
+        samplers = Samplers(pid, args.seconds, profile) if profile else None
         cpu_before, started = _cpu_s(pid), time.monotonic()
         _tell_all(clients, "mark")
         start = _sum_counters(_hear_all(clients, "mark"))
@@ -386,15 +394,15 @@ def _play(
         end = _sum_counters(_hear_all(clients, "mark"))
         cpu_after, ended = _cpu_s(pid), time.monotonic()
         gc_after = admin.gc_seconds() if admin is not None else None
-        if sampler is not None:
-            sampler.wait(timeout=args.seconds + STARTUP_TIMEOUT_S)
+        if samplers is not None:
+            samplers.finish()
         rss_after = _rss_kb(pid)
         _tell_all(clients, "stop")
         finals = _hear_all(clients, "done")
     gc_s = None if gc_before is None or gc_after is None else gc_after - gc_before
     return Window(
         seconds=ended - started,
-        cpu_s=cpu_after - cpu_before,
+        cpu=cpu_after - cpu_before,
         start=start,
         end=end,
         done=_sum_counters(finals),
@@ -407,22 +415,20 @@ def _play(
     )
 
 
-def _start_sampler(pid: int, seconds: float, path: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        ["py-spy", "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
-         "--rate", "200", "--format", "raw", "--nonblocking", "--output", path],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+def _by_type(start: dict[str, Any], end: dict[str, Any], actions: int) -> dict[str, float]:
+    """Frames per action of each type in the window, most first."""
+    before, after = start["frames_by_type"], end["frames_by_type"]
+    per = {kind: (count - before.get(kind, 0)) / actions for kind, count in after.items()}
+    return {k: round(v, 3) for k, v in sorted(per.items(), key=lambda kv: -kv[1]) if v > 0}
 
 
 def _sum_counters(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    total: dict[str, Any] = {"errors": {}}
+    total: dict[str, Any] = {"errors": {}, "frames_by_type": {}}
     for message in messages:
         for key, value in message["counters"].items():
-            if key == "errors":
-                for code, count in value.items():
-                    total["errors"][code] = total["errors"].get(code, 0) + count
+            if isinstance(value, dict):
+                for name, count in value.items():
+                    total[key][name] = total[key].get(name, 0) + count
             else:
                 total[key] = total.get(key, 0) + value
     return total
@@ -508,12 +514,36 @@ def _wait_ready(server: subprocess.Popen[str], log_path: str) -> tuple[str, int]
         raise RuntimeError(f"the server did not start:\n{f.read()[-2000:]}")
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of every thread of ``pid`` so far."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+@dataclass(frozen=True)
+class CpuTimes:
+    """CPU seconds of a process so far: user + system over every thread, system alone, and
+    the main (event loop) thread's own."""
+
+    total_s: float
+    system_s: float
+    main_thread_s: float
+
+    def __sub__(self, other: CpuTimes) -> CpuTimes:
+        return CpuTimes(
+            self.total_s - other.total_s,
+            self.system_s - other.system_s,
+            self.main_thread_s - other.main_thread_s,
+        )
+
+
+def _cpu_s(pid: int) -> CpuTimes:
+    user, system = _stat_times(f"/proc/{pid}/stat")
+    main_user, main_system = _stat_times(f"/proc/{pid}/task/{pid}/stat")
+    return CpuTimes(user + system, system, main_user + main_system)
+
+
+def _stat_times(path: str) -> tuple[float, float]:
+    """(utime, stime) in seconds of a /proc stat file (a process's covers all its threads)."""
+    with open(path, encoding="ascii") as f:
         fields = f.read().rpartition(")")[2].split()
     # After the command name: state is field 3, utime 14 and stime 15 (1-based).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def _rss_kb(pid: int) -> int:
@@ -623,7 +653,13 @@ class _Admin:
 
 # --- the report ------------------------------------------------------------------------------
 
-_RATIO_FIGURES: Final = ("cpu_ms_per_action", "actions_per_s", "rtt_p50_ms", "rtt_p99_ms")
+_RATIO_FIGURES: Final = (
+    "cpu_ms_per_action",
+    "cpu_system_ms_per_action",
+    "actions_per_s",
+    "rtt_p50_ms",
+    "rtt_p99_ms",
+)
 
 
 def _median_figures(runs: list[RunFigures]) -> dict[str, Any]:
@@ -639,6 +675,10 @@ def _median_figures(runs: list[RunFigures]) -> dict[str, Any]:
             out[key] = {
                 k: _median([row[key][k] for row in rows]) for k in value if value[k] is not None
             }
+        elif key == "frames_per_action_by_type":
+            kinds = dict.fromkeys(kind for row in rows for kind in row[key])
+            medians = {k: _median([row[key].get(k, 0.0) for row in rows]) or 0.0 for k in kinds}
+            out[key] = dict(sorted(medians.items(), key=lambda kv: -kv[1]))
     errors: dict[str, int] = {}
     for row in rows:
         for code, count in row["errors"].items():
@@ -688,6 +728,27 @@ def _report(args: argparse.Namespace, runs: dict[str, list[RunFigures]]) -> dict
     }
 
 
+def _profile_lines(runs: list[RunFigures], cpu_ms_per_action: float) -> list[str]:
+    from server.bench.profiling import (
+        combined_shares,
+        format_combined,
+        format_shares,
+        read_native_shares,
+        read_shares,
+    )
+
+    prefixes = [r.profile for r in runs if r.profile]
+    python = read_shares(p + ".pyspy.txt" for p in prefixes)
+    lines = format_shares("python profile (py-spy --gil, shares of the GIL's time)", python)
+    native_paths = [p + ".perf.txt" for p in prefixes if os.path.exists(p + ".perf.txt")]
+    if not native_paths:
+        return [*lines, "native profile: perf is not installed (Debian: linux-perf)"]
+    native = read_native_shares(native_paths)
+    lines += format_shares("native profile (perf, on-CPU)", native, cpu_ms_per_action)
+    lines += format_combined(combined_shares(native, python), cpu_ms_per_action)
+    return lines
+
+
 def _run_line(repeat: int, f: RunFigures) -> str:
     return (
         f"run {repeat + 1} {f.kind:8}: {f.cpu_ms_per_action:.3f} ms CPU/action,"
@@ -711,6 +772,8 @@ def _human(report: dict[str, Any]) -> list[str]:
         f" alternating with the baseline; load average {min(loads):.1f}-{max(loads):.1f}",
         f"  {'(medians)':24} {'server':>16} {'baseline':>16} {'ratio':>8}",
         line("server CPU per action", "cpu_ms_per_action", "ms"),
+        line("  of which in the kernel", "cpu_system_ms_per_action", "ms"),
+        line("  of which worker threads", "cpu_worker_threads_ms_per_action", "ms"),
         line("actions/s", "actions_per_s", "", ".1f"),
         line("round trip p50", "rtt_p50_ms", "ms", ".2f"),
         line("round trip p99", "rtt_p99_ms", "ms", ".2f"),
@@ -720,6 +783,8 @@ def _human(report: dict[str, Any]) -> list[str]:
         f" {b['frames_per_action']:>10.2f}   ({s['frames_per_action'] / SEATS:.2f} per seat)",
         f"  {'bytes per action':24} {s['bytes_per_action']:>10.0f} {'':5}"
         f" {b['bytes_per_action']:>10.0f}",
+        "  frames per action by type: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in s["frames_per_action_by_type"].items()),
         f"  {'GC pauses per action':24} {s['gc_ms_per_action']:>10.3f} ms    (wall time)"
         if s.get("gc_ms_per_action") is not None
         else "  GC pauses per action: not read",

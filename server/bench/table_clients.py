@@ -114,6 +114,7 @@ class Counters:
     hands: int = 0  # hand_started, counted by one player per table
     broadcasts_seen: int = 0  # action_taken events received by all players
     errors: dict[str, int] = field(default_factory=dict)
+    frames_by_type: dict[str, int] = field(default_factory=dict)  # replies and push bodies
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class ClientProcess:
         self.players = [Player(SeatSpec(**seat)) for seat in config["seats"]]
         self.counters = Counters()
         self.errors: collections.Counter[str] = collections.Counter()
+        self.frames_by_type: collections.Counter[str] = collections.Counter()
         self.rtt_ms: list[float] = []
         self.measuring = False
         self.stopping = False
@@ -251,6 +253,7 @@ class ClientProcess:
             counters.frame_bytes += len(payload)
             frame = decode(payload)
             body = frame.body
+            self.frames_by_type[frame.type if body is None else body.type] += 1
             if body is not None:
                 kind = body.type
                 if kind == "action_required":
@@ -337,6 +340,7 @@ class ClientProcess:
     def snapshot(self) -> dict[str, Any]:
         counters = asdict(self.counters)
         counters["errors"] = dict(self.errors)
+        counters["frames_by_type"] = dict(self.frames_by_type)
         return counters
 
     async def run(self) -> None:

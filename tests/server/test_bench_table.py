@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from server.bench.profile_shares import component_of, shares_of
+from server.bench.profiling import (
+    NativeFrame,
+    NativeShares,
+    Shares,
+    combined_shares,
+    component_of,
+    native_component_of,
+    shares_of,
+)
 from server.bench.table import _human
 from server.bench.table_clients import Legal, decide
 from server.cli import main
@@ -123,3 +131,40 @@ def test_profile_charges_time_to_the_path_that_spent_it() -> None:
     shares = shares_of([";".join(send) + " 3\n", ";".join(engine) + " 1\n", "garbage\n"])
     assert shares.samples == 4
     assert shares.percent("websocket send") == 75.0
+
+
+def test_native_profile_names_system_calls_and_the_collector() -> None:
+    kernel = "[kernel.kallsyms]"
+    libpython = "/usr/lib/libpython3.11.so.1.0"
+    send = [
+        NativeFrame("tcp_sendmsg", kernel),
+        NativeFrame("__x64_sys_sendto", kernel),
+        NativeFrame("__send", "/usr/lib/x86_64-linux-gnu/libc.so.6"),
+    ]
+    assert native_component_of(send).startswith("kernel: socket send")
+    assert native_component_of([NativeFrame("gc_collect_main", libpython)]) == (
+        "garbage collection"
+    )
+    assert native_component_of([NativeFrame("dict_traverse", libpython)]) == "garbage collection"
+    assert native_component_of([NativeFrame("_PyEval_EvalFrameDefault", libpython)]) == (
+        "Python interpreter"
+    )
+    assert native_component_of([NativeFrame("finish_task_switch", kernel)]).startswith(
+        "kernel: interrupts"
+    )
+
+
+def test_combined_view_charges_native_time_to_its_cause() -> None:
+    native = NativeShares(
+        samples=4,
+        by_component={"kernel: socket send (incl. loopback delivery)": 2, "Python interpreter": 2},
+        top_functions=[],
+        main_thread=4,
+    )
+    python = Shares(
+        samples=10, by_component={"gateway (connections, sessions)": 10}, top_functions=[]
+    )
+    assert combined_shares(native, python) == {
+        "websocket send": 50.0,
+        "gateway (connections, sessions)": 50.0,
+    }

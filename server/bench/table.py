@@ -94,6 +94,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--client-processes", type=int, default=2, help="processes the players run in (2)"
     )
     parser.add_argument(
+        "--batched-floor",
+        action="store_true",
+        help="also run a raw server that writes each recipient's frames of an action at once",
+    )
+    parser.add_argument(
         "--database-url",
         default="",
         metavar="URL",
@@ -166,20 +171,26 @@ def run(args: argparse.Namespace) -> int:
             return 2
         os.makedirs(args.profile_dir, exist_ok=True)
     runs: dict[str, list[RunFigures]] = {"server": [], "baseline": []}
+    if args.batched_floor:
+        runs["batched"] = []
     for repeat in range(args.repeats):
         server = _run_server(args, repeat)
         runs["server"].append(server)
-        runs["baseline"].append(_run_baseline(args, _baseline_plan(server)))
+        plan = _baseline_plan(server)
+        runs["baseline"].append(_run_baseline(args, plan))
+        if args.batched_floor:
+            runs["batched"].append(_run_baseline(args, {**plan, "writes": "per_recipient"}))
         if not args.json:
-            for figures in (runs["server"][-1], runs["baseline"][-1]):
-                print(_run_line(repeat, figures), file=sys.stderr, flush=True)
+            for figures in runs.values():
+                print(_run_line(repeat, figures[-1]), file=sys.stderr, flush=True)
     report = _report(args, runs)
+    if args.profile_dir:
+        cpu_ms_per_action = report["server"]["cpu_ms_per_action"]
+        report["profile"] = _profile_lines(runs["server"], cpu_ms_per_action)
     if args.json:
         print(json.dumps(report))
     else:
-        print("\n".join(_human(report)))
-        if args.profile_dir:
-            print("\n".join(_profile_lines(runs["server"], report["server"]["cpu_ms_per_action"])))
+        print("\n".join(_human(report) + report.get("profile", [])))
     return 0
 
 
@@ -281,7 +292,8 @@ def _run_baseline(args: argparse.Namespace, plan: dict[str, Any]) -> RunFigures:
             idle_connection_kb=_per(window.rss_logged_in_kb - rss_start, len(names)),
             connection_after_play_kb=_per(window.rss_after_kb - rss_start, len(names)),
         )
-        figures = window.figures("baseline", memory, None)
+        kind = "batched" if plan.get("writes") == "per_recipient" else "baseline"
+        figures = window.figures(kind, memory, None)
         # Hands are the baseline's pauses, not counted by its clients.
         hands = figures.actions / max(plan["actions_per_hand"], 1.0)
         figures.hands = round(hands)
@@ -724,6 +736,17 @@ def _report(args: argparse.Namespace, runs: dict[str, list[RunFigures]]) -> dict
             "idle_connection_kb_max": GOAL_IDLE_CONNECTION_KB,
             "idle_table_kb_max": GOAL_IDLE_TABLE_KB,
         },
+        **(
+            {
+                "batched": (batched := _median_figures(runs["batched"])),
+                "ratio_to_batched": {
+                    key: round(server[key] / batched[key], 3) if batched.get(key) else None
+                    for key in _RATIO_FIGURES
+                },
+            }
+            if "batched" in runs
+            else {}
+        ),
         "runs": {kind: [asdict(r) for r in figures] for kind, figures in runs.items()},
     }
 
@@ -798,4 +821,19 @@ def _human(report: dict[str, Any]) -> list[str]:
         f"  clients: {s['acts_ok']:.0f} acts answered ok, {s['actions_seen']:.0f} own actions"
         f" seen, {s['timed_out']:.0f} timed out (medians per run); errors over all runs:"
         f" {s['errors'] or 'none'}",
+        *_batched_lines(report),
+    ]
+
+
+def _batched_lines(report: dict[str, Any]) -> list[str]:
+    batched = report.get("batched")
+    if batched is None:
+        return []
+    ratio = report["ratio_to_batched"]
+    return [
+        f"  batched floor (one socket write per recipient per action, wsproto):"
+        f" {batched['cpu_ms_per_action']:.3f} ms CPU per action"
+        f" (server {ratio['cpu_ms_per_action']:.2f}x), kernel"
+        f" {batched['cpu_system_ms_per_action']:.3f} ms, {batched['actions_per_s']:.1f} actions/s,"
+        f" round trip p50 {batched['rtt_p50_ms']:.2f} ms, p99 {batched['rtt_p99_ms']:.2f} ms"
     ]

@@ -230,7 +230,11 @@ class ClientProcess:
             from protocol.codec import encode
             from protocol.game import JoinTable
 
-            join = JoinTable(id=3, table_id=spec.table_id, buy_in=self.buy_in, seat=spec.seat)
+            # Posting to enter deals everyone in from the first hand: the tables play six-handed
+            # from the start instead of after the big blind has gone round.
+            join = JoinTable(
+                id=3, table_id=spec.table_id, buy_in=self.buy_in, seat=spec.seat, post_to_enter=True
+            )
             await player.ws.send(encode(join))
         else:
             raw_join = {"type": "join", "table_id": spec.table_id, "seat": spec.seat}

@@ -36,7 +36,7 @@ def report() -> dict[str, Any]:
 
     argv = ["bench", "table", "--json", "--tables", str(TABLES), "--seconds", "3"]
     argv += ["--warmup-s", "3", "--repeats", "1", "--idle-tables", "10"]
-    argv += ["--client-processes", "1"]
+    argv += ["--client-processes", "1", "--batched-floor"]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(argv) == 0
@@ -76,6 +76,16 @@ def test_baseline_ran_and_sent_what_the_table_sent(report: dict[str, Any]) -> No
     assert baseline["frames_per_action"] == pytest.approx(server["frames_per_action"], rel=0.15)
     for key in ("cpu_ms_per_action", "actions_per_s", "rtt_p50_ms", "rtt_p99_ms"):
         assert report["ratio"][key] > 0
+
+
+def test_batched_floor_ran_when_asked(report: dict[str, Any]) -> None:
+    batched = report["batched"]
+    # CPU time comes in 10 ms ticks (/proc): a tiny run of this floor may not reach one.
+    assert batched["actions"] > 0 and batched["cpu_ms_per_action"] >= 0
+    assert batched["frames_per_action"] == pytest.approx(
+        report["server"]["frames_per_action"], rel=0.15
+    )
+    assert report["ratio_to_batched"]["cpu_ms_per_action"] > 0
 
 
 def test_actions_counted_are_the_actions_the_clients_saw(report: dict[str, Any]) -> None:

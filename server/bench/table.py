@@ -29,9 +29,13 @@ Figures, per run:
   connection after the window (seated, with the session's replay buffer filled by play).
 
 The baseline (server/bench/table_baseline.py) runs right after each server run with the same
-players, the same client code and the frames per action just measured; the runs alternate
-(server, baseline, server, ...) so the machine's other load falls on both. The report gives
-the median of each figure over ``--repeats`` runs and the ratios server / baseline.
+players, the same client code and the frames per action just measured: trio-websocket, one
+``send_message`` per frame, the floor of our transport as the gateway uses it. With
+``--batched-floor`` a third server follows: the same on wsproto, writing each recipient's
+frames of an action in one socket write. The runs alternate (server, baseline, server, ...)
+so the machine's other load falls on all. The report gives the median of each figure over
+``--repeats`` runs and the ratios server / baseline. docs/loadtest.md ("Server cost per
+action") has the method in full and the figures measured with it.
 
 ``--profile-dir DIR`` also samples the server during each window, with perf (on-CPU, native,
 when installed) and py-spy (``pip install py-spy``; Python stacks), and prints the CPU shares
@@ -76,22 +80,30 @@ GC_SUM_PATTERN: Final = re.compile(r"^tablium_gc_pause_seconds_sum\{[^}]*\}\s+(\
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tables", type=int, default=20, help="six-seat tables played (20)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured window (20)")
     parser.add_argument(
-        "--warmup-s", type=float, default=5.0, help="play before the window starts (5)"
+        "--tables", type=int, default=20, metavar="N", help="six-seat tables played (20)"
     )
     parser.add_argument(
-        "--repeats", type=int, default=3, help="runs of each, alternating; medians (3)"
+        "--seconds", type=float, default=20.0, metavar="S", help="measured window (20)"
     )
     parser.add_argument(
-        "--think-ms", type=int, default=0, help="players wait this long before acting (0)"
+        "--warmup-s", type=float, default=5.0, metavar="S", help="play before the window (5)"
     )
     parser.add_argument(
-        "--idle-tables", type=int, default=50, help="tables opened that nobody joins (50)"
+        "--repeats", type=int, default=3, metavar="N", help="runs of each, alternating (3)"
     )
     parser.add_argument(
-        "--client-processes", type=int, default=2, help="processes the players run in (2)"
+        "--think-ms", type=int, default=0, metavar="MS", help="wait before each act (0)"
+    )
+    parser.add_argument(
+        "--idle-tables", type=int, default=50, metavar="N", help="tables nobody joins (50)"
+    )
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=2,
+        metavar="N",
+        help="processes the players run in (2)",
     )
     parser.add_argument(
         "--batched-floor",
@@ -108,7 +120,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--profile-dir",
         default=None,
         metavar="DIR",
-        help="sample the server with py-spy during each window into DIR/server-<run>.txt",
+        help="profile the server during each window (py-spy, and perf when installed) into"
+        " DIR/server-<run>.*; prints the CPU shares by component",
     )
 
 
@@ -156,8 +169,18 @@ class RunFigures:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.tables < 1 or args.repeats < 1 or args.client_processes < 1 or args.seconds <= 0:
-        print("tablium bench table: --tables, --repeats, --client-processes >= 1", file=sys.stderr)
+    if min(args.tables, args.repeats, args.client_processes) < 1 or args.seconds <= 0:
+        print(
+            "tablium bench table: --tables, --repeats and --client-processes must be at least 1,"
+            " --seconds more than 0",
+            file=sys.stderr,
+        )
+        return 2
+    if min(args.idle_tables, args.think_ms, args.warmup_s) < 0:
+        print(
+            "tablium bench table: --idle-tables, --think-ms and --warmup-s cannot be negative",
+            file=sys.stderr,
+        )
         return 2
     if args.database_url and not args.database_url.startswith(("postgresql://", "postgres://")):
         print("tablium bench table: --database-url must be postgresql://...", file=sys.stderr)
@@ -336,8 +359,9 @@ class Window:
             cpu_s=round(self.cpu.total_s, 3),
             cpu_ms_per_action=round(self.cpu.total_s * 1000 / per, 4),
             cpu_system_ms_per_action=round(self.cpu.system_s * 1000 / per, 4),
+            # Two reads a moment apart, in 10 ms ticks: a tiny negative difference is zero.
             cpu_worker_threads_ms_per_action=round(
-                (self.cpu.total_s - self.cpu.main_thread_s) * 1000 / per, 4
+                max(0.0, self.cpu.total_s - self.cpu.main_thread_s) * 1000 / per, 4
             ),
             cpu_cores=round(self.cpu.total_s / self.seconds, 3),
             rtt_p50_ms=round(p50, 3),

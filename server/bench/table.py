@@ -532,6 +532,10 @@ def _server_env(data_dir: str, url: str, secret: str, players: int) -> dict[str,
         TABLIUM_LOG_FORMAT="console",
         TABLIUM_WS_CONNECTIONS_PER_IP_MAX=str(players + 64),
         TABLIUM_WS_SESSIONS_MAX=str(players + 64),
+        # Every player comes from one address: per-address request limits (on servers that
+        # have them; others ignore these) must not throttle the load.
+        TABLIUM_RATE_IP_BURST_REQUESTS="1000000",
+        TABLIUM_RATE_IP_REFILL_PER_S="1000000",
     )
     return env
 

@@ -34,7 +34,7 @@ def report() -> dict[str, Any]:
     import contextlib
     import io
 
-    argv = ["bench", "table", "--json", "--tables", str(TABLES), "--seconds", "3"]
+    argv = ["bench", "table", "--json", "--tables", str(TABLES), "--seconds", "4"]
     argv += ["--warmup-s", "3", "--repeats", "1", "--idle-tables", "10"]
     argv += ["--client-processes", "1", "--batched-floor"]
     out = io.StringIO()
@@ -85,7 +85,8 @@ def test_batched_floor_ran_when_asked(report: dict[str, Any]) -> None:
     assert batched["frames_per_action"] == pytest.approx(
         report["server"]["frames_per_action"], rel=0.15
     )
-    assert report["ratio_to_batched"]["cpu_ms_per_action"] > 0
+    cpu_ratio = report["ratio_to_batched"]["cpu_ms_per_action"]
+    assert cpu_ratio is None or cpu_ratio > 0  # None: the floor used no whole tick
 
 
 def test_actions_counted_are_the_actions_the_clients_saw(report: dict[str, Any]) -> None:

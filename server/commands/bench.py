@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "ledger": "ledger transfers/s against raw asyncpg inserts",
     "tournament": "a whole MTT to a winner on the tournament core and the rules engine",
     "chain": "gas per withdrawal in batches against single ones, and the watcher's blocks/s",
+    "table": "server CPU per poker action against a raw websocket server sending the same frames",
 }
 
 

@@ -10,7 +10,10 @@ written, each with a stable code:
   or not) in the path, the query string, or anywhere in a JSON body (keys included);
 - 400 ``duplicate_key``: a JSON object names a key twice (parsers disagree on which one wins:
   we do not guess);
-- 400 ``invalid_request``: the body is not JSON;
+- 400 ``invalid_request``: the body is not JSON, or nests arrays and objects deeper than
+  JSON_DEPTH_MAX (checked before parsing: the C parser recurses once per level, and a
+  library that raises the interpreter's recursion limit, as py_ecc does at import, would let
+  a deep enough body overflow the stack and kill the process);
 - 415 ``unsupported_media_type``: a request that carries a body (POST, PUT, PATCH) is not
   ``application/json`` (with no charset, or ``charset=utf-8``).
 
@@ -27,6 +30,9 @@ from urllib.parse import unquote_to_bytes
 
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 JSON_MIMETYPE: Final = "application/json"
+JSON_DEPTH_MAX: Final = 32  # our bodies nest 3 deep; a body nested deeper is refused unread
+# Strings (with their escapes) and the brackets that nest, for the depth scan.
+_JSON_STRING_OR_BRACKET: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 # NUL, and any surrogate: a decoded str only holds one when it was unpaired.
 _BAD_CHARACTER: Final = re.compile("[\x00\ud800-\udfff]")
 
@@ -74,6 +80,7 @@ def parse_json_body(data: bytes) -> Any:
     except UnicodeDecodeError:
         raise InputRefused(400, "invalid_text", "body: not UTF-8") from None
     check_text(text, "body")  # a raw NUL, even outside a string
+    _check_depth(text)
     try:
         document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except InputRefused:
@@ -82,6 +89,23 @@ def parse_json_body(data: bytes) -> Any:
         raise InputRefused(400, "invalid_request", f"body: not JSON ({exc})") from None
     _check_strings(document)
     return document
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting past JSON_DEPTH_MAX; brackets inside strings do not count."""
+    if text.count("[") + text.count("{") <= JSON_DEPTH_MAX:
+        return  # cannot be deeper: the common case costs two counts
+    depth = 0
+    for match in _JSON_STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > JSON_DEPTH_MAX:
+                raise InputRefused(
+                    400, "invalid_request", f"body: nested deeper than {JSON_DEPTH_MAX}"
+                )
+        elif token in "]}":
+            depth -= 1
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from admin.inputs import (
+    JSON_DEPTH_MAX,
     InputRefused,
     check_content_type,
     check_url_text,
@@ -144,3 +146,20 @@ def test_only_utf8_json_bodies_are_supported(
         check_content_type(mimetype, params)
     else:
         _refused(lambda: check_content_type(mimetype, params), "unsupported_media_type", 415)
+
+
+def test_deep_nesting_is_refused_before_the_parser_sees_it() -> None:
+    # py_ecc (the chain extra) raises the recursion limit to 100,000 at import: json's C
+    # parser then overflowed the stack on a deep body and the whole process died (SIGSEGV).
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        _refused(lambda: parse_json_body(b"[" * 100_000 + b"]" * 100_000), "invalid_request")
+    finally:
+        sys.setrecursionlimit(limit)
+    deep = b"[" * (JSON_DEPTH_MAX + 1) + b"]" * (JSON_DEPTH_MAX + 1)
+    _refused(lambda: parse_json_body(deep), "invalid_request")
+    just_deep_enough = b"[" * JSON_DEPTH_MAX + b"]" * JSON_DEPTH_MAX
+    assert parse_json_body(just_deep_enough) is not None
+    brackets_in_a_string = b'{"reason": "' + b"[" * 100 + b'"}'
+    assert parse_json_body(brackets_in_a_string) == {"reason": "[" * 100}

@@ -11,7 +11,7 @@ docs/chain.md, "Crash safety").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, final
+from typing import Final, Literal, final
 
 import msgspec
 
@@ -434,6 +434,22 @@ def withdrawals_in_state(
     return [_withdrawal(r) for r in rows]
 
 
+FROZEN_FOR_BAN: Final = "frozen: the player is banned; approve or reject"
+
+
+def freeze_banned_withdrawals(chain_id: int, now_ms: int) -> Work[list[int]]:
+    """Hold every queued withdrawal of a banned player for staff (awaiting_approval): a ban
+    freezes the player's pending withdrawals rather than letting the next batch pay them.
+    The ids held."""
+    rows = yield Query(
+        "UPDATE chain_withdrawals SET state = 'awaiting_approval', reason = $2,"
+        " updated_at_ms = $3 WHERE chain_id = $1 AND state = 'queued'"
+        " AND player_id IN (SELECT id FROM accounts WHERE banned) RETURNING id",
+        (chain_id, FROZEN_FOR_BAN, now_ms),
+    )
+    return [int(r[0]) for r in rows]
+
+
 def withdrawal_counts(chain_id: int) -> Work[dict[str, int]]:
     rows = yield Query(
         "SELECT state, COUNT(*) FROM chain_withdrawals WHERE chain_id = $1 AND state IN"
@@ -494,7 +510,8 @@ def _insert_tx(tx: BatchTx) -> Work[None]:
 def create_batch(batch: Batch, tx: BatchTx, withdrawal_ids: Sequence[int]) -> Work[bool]:
     """Write a signed batch before it is sent: the batch, its transaction, and its withdrawals
     moved queued -> batched, in one transaction. False (nothing written) if any withdrawal
-    is no longer queued (a staff action won the race) or a batch is already in flight."""
+    is no longer queued (a staff action won the race), its player was banned meanwhile
+    (freeze_banned_withdrawals holds it for staff next), or a batch is already in flight."""
     marks = ", ".join(f"'{s}'" for s in IN_FLIGHT)
     rows = yield Query(
         f"SELECT id FROM chain_batches WHERE chain_id = $1 AND state IN ({marks})",
@@ -504,7 +521,8 @@ def create_batch(batch: Batch, tx: BatchTx, withdrawal_ids: Sequence[int]) -> Wo
         return False
     ids = sorted(set(withdrawal_ids))
     rows = yield Query(
-        f"SELECT w.id FROM chain_withdrawals w WHERE w.state = 'queued'"
+        "SELECT w.id FROM chain_withdrawals w WHERE w.state = 'queued' AND NOT EXISTS"
+        " (SELECT 1 FROM accounts a WHERE a.id = w.player_id AND a.banned)"
         f" AND w.id IN ({', '.join(f'${i}' for i in range(1, len(ids) + 1))})",
         tuple(ids),
         lock="w",

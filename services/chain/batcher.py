@@ -205,6 +205,11 @@ class WithdrawalBatcher:
         store = self._store
         if await self._cashier.withdrawals_paused():
             return "paused"
+        frozen = await store.run(
+            partial(db.freeze_banned_withdrawals, self._chain, store.clock_ms())
+        )
+        if frozen:
+            log.warning("withdrawals of banned players held for staff", ids=frozen)
         queued = await store.run(
             partial(db.withdrawals_in_state, self._chain, "queued", s.batch_size_max),
             read_only=True,

@@ -210,6 +210,27 @@ async def test_a_rejected_withdrawal_releases_the_chips(
     await assert_ledger_consistent(wallet)
 
 
+async def test_a_banned_players_queued_withdrawal_is_held_for_staff_not_paid(
+    evm: Evm, store: Store, ledger: WalletCashierLedger, wallet: Wallet
+) -> None:
+    cashier, batcher = _parts(evm, store, ledger, batch_size_max=1)
+    evm.fund_cashier(10**9)
+    account = await store.create_account("banned-one", "hash", "player")
+    await _fund(wallet, account.id, 1_000)
+    row = await cashier.request_withdrawal(account.id, "out", 300, RECIPIENT)
+    assert row.state == "queued"
+    await store.set_account_banned(account.id, True)
+    assert await batcher.tick() == "idle"  # frozen, not batched
+    held = await _withdrawal(store, row.id)
+    assert (held.state, held.reason) == ("awaiting_approval", db.FROZEN_FOR_BAN)
+    assert evm.balance(RECIPIENT) == 0
+    assert (await wallet.balance(account.id)).reserved == 300  # still reserved, for staff
+    rejected = await cashier.reject(row.id, STAFF)
+    assert rejected.state == "rejected"
+    assert (await wallet.balance(account.id)).reserved == 0
+    await assert_ledger_consistent(wallet)
+
+
 async def test_paused_withdrawals_queue_but_are_not_sent(
     evm: Evm, store: Store, ledger: WalletCashierLedger, wallet: Wallet
 ) -> None:

@@ -17,6 +17,9 @@ error body. ``/client/config.json`` tells the pages where the websocket listens.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,11 +44,47 @@ CONTENT_TYPES: Final = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
 }
+_INLINE_SCRIPT: Final = re.compile(r"<script[^>]*>(.*?)</script>", re.S)
+
+
+def inline_script_hashes(html: str) -> list[str]:
+    """CSP source expressions ('sha256-...') for the inline scripts of a page (its import
+    map): the only inline script the pages have, allowed by its hash, not 'unsafe-inline'."""
+    hashes = []
+    for body in _INLINE_SCRIPT.findall(html):
+        if body.strip():
+            digest = hashlib.sha256(body.encode()).digest()
+            hashes.append(f"'sha256-{base64.b64encode(digest).decode()}'")
+    return hashes
+
+
+def content_security_policy() -> str:
+    """The pages' policy: our own files only, the import maps by hash, websockets anywhere
+    (the gateway listens on another port, chosen at start: 'self' does not cover it)."""
+    scripts = sorted(
+        {h for page in WEB_DIR.glob("*.html") for h in inline_script_hashes(page.read_text())}
+    )
+    return "; ".join(
+        (
+            "default-src 'none'",
+            " ".join(("script-src 'self'", *scripts)),
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self' ws: wss:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
 HEADERS: Final = {
     "Cache-Control": "no-cache",  # revalidate: a server upgrade must not mix old and new files
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
+    # The admin app's answers carry a CSP that forbids every script; these pages need theirs.
+    "Content-Security-Policy": content_security_policy(),
 }
 
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clients.serving import CONTENT_TYPES, MOUNTS, PACKAGE_DIR, resolve_static
+from clients.serving import (
+    CONTENT_TYPES,
+    HEADERS,
+    MOUNTS,
+    PACKAGE_DIR,
+    WEB_DIR,
+    inline_script_hashes,
+    resolve_static,
+)
 
 
 def test_pages_scripts_and_the_sdk_resolve_to_their_files() -> None:
@@ -62,3 +70,14 @@ def test_any_path_resolves_inside_a_mount_or_to_nothing(path: str) -> None:
         assert any(found.is_relative_to(folder) for _, folder in MOUNTS)
         assert found.suffix in CONTENT_TYPES
         assert found.is_file()
+
+
+def test_pages_get_a_policy_that_allows_their_own_files_and_import_map_only() -> None:
+    # The admin app's own answers forbid every script (default-src 'none'); the pages'
+    # files carry their own policy, with the inline import map allowed by its hash.
+    policy = HEADERS["Content-Security-Policy"]
+    index = (WEB_DIR / "index.html").read_text()
+    (import_map,) = inline_script_hashes(index)
+    assert f"script-src 'self' {import_map}" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert policy.startswith("default-src 'none'")

@@ -17,6 +17,7 @@ from services.ledger import (
     LimitExceeded,
     TransferNotAllowed,
     TransferNotPending,
+    TransferToSelf,
     UnknownPlayer,
     UnknownTransfer,
     escrow,
@@ -166,8 +167,9 @@ async def test_transfers_to_self_unknown_or_banned_players_are_refused(
     alice = await funded(store, w, "alice", 100)
     banned = await player(store, "mallory")
     await store.set_account_banned(banned, True)
-    with pytest.raises(TransferNotAllowed):
+    with pytest.raises(TransferToSelf) as raised:
         await w.transfer_to_player("t1", alice, alice, 10)
+    assert raised.value.code == "transfer_to_self"
     with pytest.raises(UnknownPlayer):
         await w.transfer_to_player("t2", alice, 999_999, 10)
     with pytest.raises(UnknownPlayer):

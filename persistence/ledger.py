@@ -681,7 +681,10 @@ def change_rules(player_id: int, now_ms: int, change: RulesChange) -> Work[Playe
         (player_id,),
         lock="l",
     )
-    rules = change(_rules(one(rows)))
+    stored = _rules(one(rows))
+    rules = change(stored)
+    if rules == stored:
+        return stored  # nothing changed (a retry): nothing written, not even the time
     rules = msgspec.structs.replace(rules, updated_at_ms=now_ms)
     limits, exclusion = rules.limits, rules.exclusion
     yield Query(

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from persistence import accounts, audit, hands, ledger, sessions, snapshots
 from persistence.accounts import Account
 from persistence.audit import AuditEntry
-from persistence.hands import HandRecord, HandSummary
+from persistence.hands import HandRecord, HandSummary, RakePaid
 from persistence.ledger import (
     AccountRef,
     ClaimDecision,
@@ -223,6 +223,14 @@ class Store(ABC):
     ) -> list[HandSummary]:
         return await self.run(
             partial(hands.hands_by_player, player_id, before_seq, limit), read_only=True
+        )
+
+    async def rake_paid(
+        self, player_id: int, from_ms: int, to_ms: int, asset: str = "chips"
+    ) -> RakePaid:
+        """The player's share of the rake of the hands that ended in [from_ms, to_ms)."""
+        return await self.run(
+            partial(hands.rake_paid, player_id, from_ms, to_ms, asset), read_only=True
         )
 
     # -- ledger (the rules live in services/ledger.py; services/wallet.py calls these) ------

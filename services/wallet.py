@@ -73,6 +73,7 @@ from services.ledger import (
     TransferToSelf,
     UnknownPlayer,
     UnknownTransfer,
+    WalletError,
     WrongAsset,
     check_transfer,
     escrow,
@@ -155,6 +156,13 @@ class Statement(msgspec.Struct, frozen=True):
 
 
 @final
+class InvalidPeriod(WalletError):
+    """A statement's period that is empty, reversed, before the epoch or over a year."""
+
+    code = "invalid_period"
+
+
+@final
 class Wallet:
     def __init__(self, store: Store, policy: WalletPolicy | None = None) -> None:
         self._store = store
@@ -189,10 +197,10 @@ class Wallet:
         limit: int = STATEMENT_PAGE_MAX,
     ) -> Statement:
         """The player's statement for [from_ms, to_ms) (at most a year); page the entries
-        with ``after_id``. Refused: InvalidAmount for a period that is empty, reversed or
+        with ``after_id``. Refused: InvalidPeriod for a period that is empty, reversed or
         longer than a year."""
         if not 0 <= from_ms < to_ms or to_ms - from_ms > STATEMENT_SPAN_MS_MAX:
-            raise InvalidAmount(
+            raise InvalidPeriod(
                 f"a statement covers 1 ms to {STATEMENT_SPAN_MS_MAX} ms from a time >= 0,"
                 f" not {from_ms}..{to_ms}"
             )

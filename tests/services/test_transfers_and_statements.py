@@ -12,14 +12,13 @@ import pytest
 from persistence.store import Store
 from services.ledger import (
     PLAY,
-    InvalidAmount,
     TransferLimitExceeded,
     TransfersDisabled,
     TransferToSelf,
     UnknownPlayer,
 )
 from services.statements import statement_csv
-from services.wallet import Wallet, WalletPolicy
+from services.wallet import InvalidPeriod, Wallet, WalletPolicy
 from tests.persistence.stores import DAY_MS, ManualClock
 from tests.services.wallet_store import clock, funded, player, store, w
 
@@ -163,8 +162,9 @@ async def test_a_play_money_statement_is_its_own(
 async def test_a_statement_of_a_bad_period_is_refused(
     store: Store, w: Wallet, from_ms: int, to_ms: int
 ) -> None:
-    with pytest.raises(InvalidAmount):
+    with pytest.raises(InvalidPeriod) as raised:
         await w.statement(1, from_ms, to_ms)
+    assert raised.value.code == "invalid_period"
 
 
 async def test_the_csv_export_holds_every_entry_and_defuses_formulas(

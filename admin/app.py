@@ -33,6 +33,7 @@ from admin.auth import error, requires
 from admin.bodies import InvalidBody
 from admin.context import AdminContext
 from admin.hands import hand_routes
+from admin.ledger import ledger_routes
 from admin.permissions import Permission
 from admin.players import player_routes
 from admin.tables import table_routes
@@ -89,7 +90,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         security_schemes={"bearer": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
     )
-    for blueprint in (player_routes, table_routes, hand_routes, audit_routes):
+    for blueprint in (player_routes, table_routes, hand_routes, audit_routes, ledger_routes):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.
     app.register_blueprint(web_client_blueprint(context.settings.ws_port))

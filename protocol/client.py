@@ -30,10 +30,10 @@ from wsproto.utilities import LocalProtocolError
 
 from protocol.codec import SERVER_FRAME_BYTES_MAX, ServerMessageDecoder, encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
+from protocol.fields import Asset
 from protocol.game import Act, ActionRequired, ActKind
 from protocol.messages import (
     PROTOCOL_VERSIONS,
-    Asset,
     Authenticate,
     Balance,
     ClaimPlayChips,

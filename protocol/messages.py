@@ -22,7 +22,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from protocol.fields import RequestId, Seq
+from protocol.fields import Asset, RequestId, Seq
 from protocol.game import GamePush, GameReply, GameRequest
 
 PROTOCOL_VERSIONS: Final = (1,)  # versions this code speaks, oldest first
@@ -116,8 +116,6 @@ AMOUNT_MAX: Final = 10**15
 Amount = Annotated[int, Meta(ge=1, le=AMOUNT_MAX)]  # chips, always integers
 IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=WALLET_KEY_CHARS_MAX)]
 Memo = Annotated[str, Meta(max_length=WALLET_MEMO_CHARS_MAX)]
-# "chips": real money (the default everywhere); "play": play money, for nothing.
-Asset = Literal["chips", "play"]
 TimeMs = Annotated[int, Meta(ge=0, le=TIME_MS_MAX)]
 LimitName = Literal[
     "daily_deposit_max", "weekly_deposit_max", "monthly_deposit_max", "daily_loss_max",

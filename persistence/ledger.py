@@ -86,6 +86,9 @@ class TransferRequest(msgspec.Struct, frozen=True):
     amount: int
     pending: bool = False
     memo: str = ""
+    # The rules count this transfer against the sender's daily totals (the operator's daily
+    # transfer limit), so the unit reads them. Not content: it is not in the hash.
+    reads_sender_totals: bool = False
 
     @property
     def asset(self) -> str:
@@ -481,8 +484,8 @@ def _player_states(
     player_ids: list[int], rules: dict[int, PlayerRules], sender: int | None, now_ms: int
 ) -> Work[dict[int, PlayerState]]:
     """States of the players involved. Totals are read for players with rules (over the
-    last MONTH_DAYS days) and for ``sender`` (today's: the daily transfer limit); everyone
-    else is seen with empty totals, which no rule reads.
+    last MONTH_DAYS days) and for ``sender`` (the daily transfer limit); everyone else is
+    seen with empty totals, which no rule reads.
 
     Read after the accounts are locked, in a statement of its own, so they are current (the
     lock statement's joined rows could predate a transfer we waited for).
@@ -542,8 +545,8 @@ def transfer(
     """One transfer, posted or pending, in one transaction; idempotent by ``req.key``.
 
     Round trips: lock (with limits and the key check), insert (the trigger moves the
-    balances), and for players with limits (and the sender of a wallet-to-wallet transfer:
-    the daily transfer limit), their totals read and written.
+    balances), and for players with limits (and a sender whose daily transfer total the
+    rules count, ``req.reads_sender_totals``), their totals read and written.
     """
     validate(req)
     content_hash = req.content_hash()
@@ -555,7 +558,7 @@ def transfer(
     debit, credit = locked.accounts[req.debit], locked.accounts[req.credit]
     day = day_of(now_ms)
     players = sorted({p for p in (player_of(req.debit), player_of(req.credit)) if p is not None})
-    sender = player_of(req.debit) if req.credit.kind == WALLET_KIND else None
+    sender = player_of(req.debit) if req.reads_sender_totals else None
     states = yield from _player_states(players, locked.rules, sender, now_ms)
     deltas = check(req, debit, credit, states, day)
     rows = yield Query(

@@ -64,6 +64,7 @@ from services.ledger import (
     NEGATIVE_KINDS,
     PLAY,
     RAKE,
+    TRANSFER_KINDS,
     ExclusionInForce,
     IdempotencyConflict,
     InvalidAmount,
@@ -454,12 +455,17 @@ class Wallet:
         memo: str = "",
     ) -> TransferRecord:
         """Any transfer the rules (services/ledger.TRANSFER_KINDS) allow; idempotent by key."""
-        request = _request(key, kind, debit, credit, amount, pending, memo)
+        rule = TRANSFER_KINDS.get(kind)
+        counted = rule is not None and rule.counts_as_transfer
+        request = _request(
+            key, kind, debit, credit, amount, pending, memo,
+            reads_sender_totals=counted and self.policy.transfer_daily_max is not None,
+        )  # fmt: skip
         try:
             outcome = await self._store.ledger_transfer(request, NEGATIVE_KINDS, self._check)
         except PoolAssetTaken as taken:
             raise WrongAsset(str(taken)) from None
-        return _settled(kind, outcome)
+        return _settled(request.kind, outcome)
 
     async def post(self, transfer_id: int) -> TransferRecord:
         """Complete a pending transfer; posting a posted one again returns it (retry)."""
@@ -494,6 +500,8 @@ def _request(
     amount: int,
     pending: bool,
     memo: str,
+    *,
+    reads_sender_totals: bool = False,
 ) -> TransferRequest:
     if type(amount) is not int or not 0 < amount <= AMOUNT_MAX:
         raise InvalidAmount(f"amount must be an integer in 1..{AMOUNT_MAX}, got {amount!r}")
@@ -503,7 +511,9 @@ def _request(
         _asset(ref.asset)
     if debit.asset != credit.asset:
         raise WrongAsset(f"{debit.kind} holds {debit.asset}, {credit.kind} holds {credit.asset}")
-    return TransferRequest(key, kind, debit, credit, amount, pending, memo)
+    return TransferRequest(
+        key, kind, debit, credit, amount, pending, memo, reads_sender_totals=reads_sender_totals
+    )
 
 
 def _settled(kind: str, outcome: TransferOutcome) -> TransferRecord:

@@ -763,28 +763,31 @@ STATEMENT_PAGE_MAX = 500  # bound: a larger page is clamped to this
 def balance_at(ref: AccountRef, at_ms: int) -> Work[int]:
     """The account's posted balance just before ``at_ms``: every transfer posted earlier (a
     posted transfer's ``updated_at_ms`` is when it moved the balances)."""
+    account = yield from get_account(ref)
+    if account is None:
+        return 0
     rows = yield Query(
-        "SELECT COALESCE(SUM(CASE WHEN t.credit_account_id = a.id THEN t.amount"
-        " ELSE -t.amount END), 0) FROM ledger_accounts a JOIN ledger_transfers t"
-        " ON t.debit_account_id = a.id OR t.credit_account_id = a.id"
-        " WHERE a.kind = $1 AND a.owner = $2 AND a.asset = $3"
-        " AND t.state = 'posted' AND t.updated_at_ms < $4",
-        (ref.kind, ref.owner, ref.asset, at_ms),
+        "SELECT COALESCE(SUM(CASE WHEN credit_account_id = $1 THEN amount ELSE -amount END), 0)"
+        " FROM ledger_transfers WHERE (debit_account_id = $1 OR credit_account_id = $1)"
+        " AND state = 'posted' AND updated_at_ms < $2",
+        (account.id, at_ms),
     )
     return int(one(rows)[0])
 
 
 def statement_totals(ref: AccountRef, from_ms: int, to_ms: int) -> Work[list[StatementTotal]]:
     """Per transfer kind, what was posted into and out of the account in [from_ms, to_ms)."""
+    account = yield from get_account(ref)
+    if account is None:
+        return []
     rows = yield Query(
-        "SELECT t.kind, COUNT(*),"
-        " COALESCE(SUM(CASE WHEN t.credit_account_id = a.id THEN t.amount ELSE 0 END), 0),"
-        " COALESCE(SUM(CASE WHEN t.debit_account_id = a.id THEN t.amount ELSE 0 END), 0)"
-        " FROM ledger_accounts a JOIN ledger_transfers t"
-        " ON t.debit_account_id = a.id OR t.credit_account_id = a.id"
-        " WHERE a.kind = $1 AND a.owner = $2 AND a.asset = $3 AND t.state = 'posted'"
-        " AND t.updated_at_ms >= $4 AND t.updated_at_ms < $5 GROUP BY t.kind ORDER BY t.kind",
-        (ref.kind, ref.owner, ref.asset, from_ms, to_ms),
+        "SELECT kind, COUNT(*),"
+        " COALESCE(SUM(CASE WHEN credit_account_id = $1 THEN amount ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN debit_account_id = $1 THEN amount ELSE 0 END), 0)"
+        " FROM ledger_transfers WHERE (debit_account_id = $1 OR credit_account_id = $1)"
+        " AND state = 'posted' AND updated_at_ms >= $2 AND updated_at_ms < $3"
+        " GROUP BY kind ORDER BY kind",
+        (account.id, from_ms, to_ms),
     )
     return [StatementTotal(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
@@ -795,12 +798,15 @@ def statement_entries(
     """Transfers posted into or out of the account in [from_ms, to_ms), in id order, after
     ``after_id``."""
     page = max(1, min(limit, STATEMENT_PAGE_MAX))
+    account = yield from get_account(ref)
+    if account is None:
+        return []
     rows = yield Query(
-        f"SELECT {_TRANSFER} FROM ledger_transfers WHERE id > $4 AND ("
-        f" debit_account_id = {_ACCOUNT_ID} OR credit_account_id = {_ACCOUNT_ID})"
-        " AND state = 'posted' AND updated_at_ms >= $5 AND updated_at_ms < $6"
+        f"SELECT {_TRANSFER} FROM ledger_transfers WHERE id > $2"
+        " AND (debit_account_id = $1 OR credit_account_id = $1)"
+        " AND state = 'posted' AND updated_at_ms >= $3 AND updated_at_ms < $4"
         f" ORDER BY id LIMIT {page}",
-        (ref.kind, ref.owner, ref.asset, after_id or 0, from_ms, to_ms),
+        (account.id, after_id or 0, from_ms, to_ms),
     )
     return [_transfer(row) for row in rows]
 

@@ -1,4 +1,4 @@
-"""Migration 0006 on a ledger written before assets existed, on both backends: every account
+"""The assets migration (ledger_assets) on a ledger written before assets existed, on both backends: every account
 and transfer becomes real money (chips), nothing else changes, and the old data keeps working
 (balances, retries of old keys, new accounts of both assets)."""
 
@@ -18,7 +18,7 @@ from services.ledger import PLAY, wallet
 from services.wallet import Wallet
 from tests.persistence.stores import BACKENDS, ManualClock, store_url
 
-BEFORE_ASSETS = 5  # the last migration before 0006
+ASSETS_MIGRATION = "ledger_assets"  # by name: the number may change when branches merge
 
 
 def _old_ledger() -> Work[None]:
@@ -68,11 +68,12 @@ async def test_old_ledger_data_becomes_real_money_and_keeps_working(
     url = await store_url(backend, tmp_path, postgres_url)
     module = persistence.sqlite if backend == "sqlite" else persistence.postgres
 
-    def up_to_five(dialect: str) -> list[Migration]:
-        return migrations_for(dialect)[:BEFORE_ASSETS]  # type: ignore[arg-type]
+    def before_assets(dialect: str) -> list[Migration]:
+        every = migrations_for(dialect)  # type: ignore[arg-type]
+        return every[: next(i for i, m in enumerate(every) if m.name == ASSETS_MIGRATION)]
 
     with monkeypatch.context() as patch:
-        patch.setattr(module, "migrations_for", up_to_five)
+        patch.setattr(module, "migrations_for", before_assets)
         async with open_store(url) as old:
             await old.run(_old_ledger)
     async with open_store(url, clock_ms=ManualClock()) as store:

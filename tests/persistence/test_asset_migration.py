@@ -1,6 +1,6 @@
-"""The assets migration (ledger_assets) on a ledger written before assets existed, on both backends: every account
-and transfer becomes real money (chips), nothing else changes, and the old data keeps working
-(balances, retries of old keys, new accounts of both assets)."""
+"""The assets migration (ledger_assets) on a ledger written before assets existed, on both
+backends: every account and transfer becomes real money (chips), nothing else changes, and
+the old data keeps working (balances, retries of old keys, new accounts of both assets)."""
 
 from __future__ import annotations
 

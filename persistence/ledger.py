@@ -2,8 +2,8 @@
 
 Every account and transfer carries an *asset* (``chips``: real money, the asset of everything
 made before assets existed; ``play``: play money). A transfer moves one asset between two
-accounts of that asset (a trigger refuses anything else, migration 0006), so the ledger sums
-to zero per asset. A table's escrow and a tournament's prize pool hold one asset for life.
+accounts of that asset (a trigger refuses anything else: the ledger_assets migration), so the
+ledger sums to zero per asset. A table's escrow and a tournament's prize pool hold one asset for life.
 
 Only storage lives here. Which transfers are allowed (kinds, balance and limit rules) is decided
 by a pure ``check`` function that ``services/ledger.py`` passes in: a unit of work calls it
@@ -462,7 +462,8 @@ def _lock_accounts(
         missing = sorted(set(refs) - present)
         for ref in missing:  # sorted: every transaction creates in order
             # No conflict target: a pool owner that holds another asset (the partial unique
-            # index of migration 0006) is a conflict too, and the account is not created.
+            # index of the ledger_assets migration) is a conflict too, and the account is not
+            # created.
             yield Query(
                 "INSERT INTO ledger_accounts (kind, owner, asset, balance, reserved,"
                 " may_go_negative, player_id, created_at_ms) VALUES ($1, $2, $3, 0, 0, $4, $5, $6)"

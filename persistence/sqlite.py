@@ -96,7 +96,8 @@ class SqliteStore(Store):
     def _migrate_sync(self) -> list[int]:
         conn = self._conn
         # Foreign keys off while migrating (it cannot change inside a transaction): rebuilding
-        # a table that others reference (SQLite's twelve-step ALTER, migration 0006) needs it.
+        # a table that others reference (SQLite's twelve-step ALTER: the ledger_assets
+        # migration) needs it.
         # foreign_key_check before COMMIT puts back the guarantee: a migration that would
         # leave a dangling reference rolls back.
         conn.execute("PRAGMA foreign_keys=OFF")

@@ -98,7 +98,7 @@ async def test_the_database_refuses_a_transfer_between_assets_by_itself(
     store: Store, pw: Wallet
 ) -> None:
     # Below the rules: a row that names accounts of another asset than its own is refused by
-    # the schema's trigger (migration 0006), whatever wrote it.
+    # the schema's trigger (the ledger_assets migration), whatever wrote it.
     alice = await funded(store, pw, "alice", 100)
     await pw.grant_starting_play_chips(alice)
     real = await store.ledger_account(wallet(alice))

@@ -3,7 +3,8 @@
 Every account and transfer carries an *asset* (``chips``: real money, the asset of everything
 made before assets existed; ``play``: play money). A transfer moves one asset between two
 accounts of that asset (a trigger refuses anything else: the ledger_assets migration), so the
-ledger sums to zero per asset. A table's escrow and a tournament's prize pool hold one asset for life.
+ledger sums to zero per asset. A table's escrow and a tournament's prize pool hold one asset
+for life.
 
 Only storage lives here. Which transfers are allowed (kinds, balance and limit rules) is decided
 by a pure ``check`` function that ``services/ledger.py`` passes in: a unit of work calls it

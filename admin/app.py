@@ -53,6 +53,7 @@ from admin.inputs import (
     check_url_text,
     parse_json_body,
 )
+from admin.ledger import ledger_routes
 from admin.permissions import Permission
 from admin.players import player_routes
 from admin.tables import table_routes
@@ -168,6 +169,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         hand_routes,
         audit_routes,
         chain_routes,
+        ledger_routes,
         docs_routes,
     ):
         app.register_blueprint(blueprint)

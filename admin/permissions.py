@@ -27,6 +27,7 @@ class Permission(StrEnum):
     PLAYERS_BAN = "players:ban"
     WALLET_READ = "wallet:read"
     WALLET_ADJUST = "wallet:adjust"  # always with a reason, always audited
+    LEDGER_READ = "ledger:read"  # the ledger audit: sums, escrows, prize pools
     HANDS_READ = "hands:read"
     AUDIT_READ = "audit:read"
 
@@ -45,7 +46,12 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.PLAYER: frozenset(),
     # Support staff look after players and their money.
     Role.SUPPORT: _STAFF_COMMON
-    | {Permission.PLAYERS_BAN, Permission.WALLET_READ, Permission.WALLET_ADJUST},
+    | {
+        Permission.PLAYERS_BAN,
+        Permission.WALLET_READ,
+        Permission.WALLET_ADJUST,
+        Permission.LEDGER_READ,
+    },
     # Directors run the room: tables, tournaments and the live system.
     Role.DIRECTOR: _STAFF_COMMON
     | {Permission.ACTORS_READ, Permission.TABLES_WRITE, Permission.TOURNAMENTS_WRITE},

@@ -1,5 +1,9 @@
 """One bot: a real websocket client that logs in, buys in through quick-seat and plays.
 
+Its chips: play money (``asset="play"``, needing nothing but the server: a new player's
+starting balance, then refills it claims with ``claim_play_chips``), or real money credited
+by the swarm's setup through the admin API (``asset="chips"``, loadtest/funding.py).
+
 Everything goes through ``protocol/client.py``, as a third-party bot would. The action round
 trip is measured from just before the ``act`` request is sent to the moment the bot reads the
 ``action_taken`` broadcast for its own seat: what a player feels between clicking and seeing
@@ -20,6 +24,7 @@ from loadtest.stats import Recorder
 from loadtest.strategies import Strategy
 from protocol.client import Client, ClientError, ConnectionLost, RequestTimeout, ServerError
 from protocol.errors import ErrorCode
+from protocol.fields import Asset
 from protocol.game import (
     ActionRequired,
     ActionTaken,
@@ -55,6 +60,7 @@ class BotPlan:
     buy_in: int
     pace_s: float  # think time before each action (0: act at once)
     request_timeout_s: float = 10.0
+    asset: Asset = "chips"  # "play": play-money tables, no staff funding needed
 
 
 class BotGaveUp(Exception):
@@ -110,8 +116,11 @@ class Bot:
         self.recorder.current.login.record_us(int((trio.current_time() - started) * 1e6))
 
     async def ensure_chips(self, client: Client) -> None:
-        balance = await client.balance()
+        balance = await client.balance(self.plan.asset)
         if balance.available >= self.plan.buy_in:
+            return
+        if self.plan.asset == "play":
+            await self._claim_play_chips(client, balance.available)
             return
         if self.funder is None:
             raise BotGaveUp("unfunded")
@@ -119,6 +128,16 @@ class Bot:
             await self.funder.credit(self.name, self.plan.buy_in * WALLET_BUY_INS)
         except FundingError as exc:
             raise BotGaveUp("funding_failed") from exc
+
+    async def _claim_play_chips(self, client: Client, available: int) -> None:
+        """A play-money refill; unfunded when the server gives none now (counted by code)."""
+        try:
+            refill = await client.claim_play_chips()
+        except ServerError as exc:
+            self.recorder.error(exc.code)
+            raise BotGaveUp("unfunded") from exc
+        if available + refill.amount < self.plan.buy_in:
+            raise BotGaveUp("unfunded")
 
     async def take_seat(self, client: Client) -> None:
         for _attempt in range(SEAT_RETRIES_MAX):
@@ -129,6 +148,7 @@ class Bot:
                         variant=self.plan.variant,
                         big_blind=self.plan.big_blind,
                         buy_in=self.plan.buy_in,
+                        asset=self.plan.asset,
                     )
                 )
             except ServerError as exc:

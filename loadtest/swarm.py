@@ -30,6 +30,7 @@ from loadtest.report import (
 )
 from loadtest.runner import INTERVAL_S, ShareConfig, run_share
 from loadtest.stats import Histogram, Interval, Point, Totals, merge_intervals, point
+from protocol.fields import Asset
 
 WORKER_LINE_BYTES_MAX: Final = 1 << 20  # one interval; a longer line is a broken worker
 WORKER_EXIT_TIMEOUT_S: Final = 30.0  # after its final line, a worker has this long to exit
@@ -60,6 +61,9 @@ class SwarmOptions:
     variant: str = "NT"
     big_blind: int = 2
     buy_in: int = 200
+    # None: play money without a staff token and admin URL (nothing but the server needed),
+    # real money with them (the setup credits the bots through the admin API).
+    asset: str | None = None
     run_tag: str = ""  # empty: a fresh random tag (funding keys are per run)
     flaky_disconnect_chance: float | None = None  # None: the Flaky strategy's own (5%)
 
@@ -124,6 +128,15 @@ class _Merger:
         return len(self._finished) == len(self._gauges)
 
 
+def swarm_asset(options: SwarmOptions) -> Asset:
+    """The chips the bots play for: as asked, else real money only when they can be funded."""
+    if options.asset is not None:
+        if options.asset not in ("chips", "play"):
+            raise SwarmError(f"asset must be chips or play, not {options.asset!r}")
+        return "chips" if options.asset == "chips" else "play"
+    return "chips" if options.admin_url and options.staff_token else "play"
+
+
 def _shares(options: SwarmOptions, run_tag: str) -> list[ShareConfig]:
     plan = BotPlan(
         url=options.url,
@@ -133,6 +146,7 @@ def _shares(options: SwarmOptions, run_tag: str) -> list[ShareConfig]:
         big_blind=options.big_blind,
         buy_in=options.buy_in,
         pace_s=options.pace_s,
+        asset=swarm_asset(options),
     )
     processes = max(1, min(options.processes, options.bots))
     return [

@@ -26,6 +26,9 @@ class HandPlayer(msgspec.Struct, frozen=True):
     player_id: int
     seat: int
     net: int  # chips won (positive) or lost (negative) in this hand, rake already taken
+    # Her share of the hand's rake (poker/rake_shares.py); the shares of a hand sum to its
+    # rake. Rakeback and player statistics count it (hand_players.rake_paid).
+    rake_paid: int = 0
 
 
 @final
@@ -40,6 +43,7 @@ class HandRecord(msgspec.Struct, frozen=True):
     players: tuple[HandPlayer, ...]
     phh: str
     seq: int = 0  # assigned by the store
+    asset: str = "chips"  # the table's: "chips" (real money) or "play"
 
 
 @final
@@ -55,6 +59,18 @@ class HandSummary(msgspec.Struct, frozen=True):
     pot_total: int
     rake: int
     players: tuple[HandPlayer, ...]
+    asset: str = "chips"
+
+
+@final
+class RakePaid(msgspec.Struct, frozen=True):
+    """What one player paid in rake over a period (rakeback, statistics)."""
+
+    player_id: int
+    asset: str
+    hands: int  # hands she was dealt into that ended in the period
+    raked_hands: int  # of them, hands she paid rake in
+    rake_paid: int
 
 
 def hand_phh(hand: HandRecord, viewer: Viewer) -> str:
@@ -74,14 +90,16 @@ def hand_text(hand: HandRecord, viewer: Viewer) -> str:
 
 _players_encoder = msgspec.json.Encoder()
 _players_decoder = msgspec.json.Decoder(tuple[HandPlayer, ...])
-_SUMMARY = "seq, hand_id, table_id, game, started_at_ms, ended_at_ms, pot_total, rake, players"
+_SUMMARY = (
+    "seq, hand_id, table_id, game, started_at_ms, ended_at_ms, pot_total, rake, players, asset"
+)
 
 
 def _summary(row: Row) -> HandSummary:
     return HandSummary(
         seq=int(row[0]), hand_id=row[1], table_id=row[2], game=row[3],
         started_at_ms=int(row[4]), ended_at_ms=int(row[5]), pot_total=int(row[6]),
-        rake=int(row[7]), players=_players_decoder.decode(row[8]),
+        rake=int(row[7]), players=_players_decoder.decode(row[8]), asset=row[9],
     )  # fmt: skip
 
 
@@ -95,13 +113,20 @@ def save_hand(hand: HandRecord) -> Work[bool]:
         raise ValueError(f"hand {hand.hand_id!r}: PHH longer than {PHH_CHARS_MAX} characters")
     if len(hand.players) > HAND_PLAYERS_MAX:
         raise ValueError(f"hand {hand.hand_id!r}: more than {HAND_PLAYERS_MAX} players")
+    paid = [p.rake_paid for p in hand.players]
+    # The shares sum to the rake, or were not computed (all 0: a table that does not compute
+    # them yet). Anything else is a bug in the caller.
+    if min(paid, default=0) < 0 or (any(paid) and sum(paid) != hand.rake):
+        raise ValueError(f"hand {hand.hand_id!r}: rake shares {paid} do not sum to {hand.rake}")
     rows = yield Query(
         "INSERT INTO hand_histories (hand_id, table_id, game, started_at_ms, ended_at_ms,"
-        " pot_total, rake, players, phh) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " pot_total, rake, players, phh, asset)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         " ON CONFLICT (hand_id) DO NOTHING RETURNING seq",
         (
             hand.hand_id, hand.table_id, hand.game, hand.started_at_ms, hand.ended_at_ms,
             hand.pot_total, hand.rake, _players_encoder.encode(hand.players).decode(), hand.phh,
+            hand.asset,
         ),
     )  # fmt: skip
     if not rows:
@@ -109,8 +134,8 @@ def save_hand(hand: HandRecord) -> Work[bool]:
     seq = int(rows[0][0])
     if hand.players:
         yield QueryMany(
-            "INSERT INTO hand_players (player_id, hand_seq) VALUES ($1, $2)",
-            [(p.player_id, seq) for p in hand.players],
+            "INSERT INTO hand_players (player_id, hand_seq, rake_paid) VALUES ($1, $2, $3)",
+            [(p.player_id, seq, p.rake_paid) for p in hand.players],
         )
     return True
 
@@ -123,7 +148,7 @@ def get_hand(hand_id: str) -> Work[HandRecord | None]:
     return HandRecord(
         hand_id=s.hand_id, table_id=s.table_id, game=s.game, started_at_ms=s.started_at_ms,
         ended_at_ms=s.ended_at_ms, pot_total=s.pot_total, rake=s.rake, players=s.players,
-        phh=rows[0][9], seq=s.seq,
+        phh=rows[0][10], seq=s.seq, asset=s.asset,
     )  # fmt: skip
 
 
@@ -145,3 +170,16 @@ def hands_by_player(player_id: int, before_seq: int | None, limit: int) -> Work[
         (player_id, before_seq if before_seq is not None else 2**62),
     )
     return [_summary(row) for row in rows]
+
+
+def rake_paid(player_id: int, from_ms: int, to_ms: int, asset: str) -> Work[RakePaid]:
+    """What the player paid in rake in hands of ``asset`` that ended in [from_ms, to_ms)."""
+    rows = yield Query(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN p.rake_paid > 0 THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(p.rake_paid), 0) FROM hand_players p"
+        " JOIN hand_histories h ON h.seq = p.hand_seq"
+        " WHERE p.player_id = $1 AND h.asset = $2 AND h.ended_at_ms >= $3 AND h.ended_at_ms < $4",
+        (player_id, asset, from_ms, to_ms),
+    )
+    hands, raked, paid = rows[0]
+    return RakePaid(player_id, asset, int(hands), int(raked), int(paid))

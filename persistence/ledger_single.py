@@ -11,7 +11,8 @@ is the one the full unit of work would have reached.
 The cache is a hint, never a source of truth: a stale value only makes the statement answer
 ``changed`` with the current values, and the rules run again on those. Whatever is not the
 plain case goes to the full unit of work, which decides it as before: a refusal, a reused key,
-a player with limits (their daily totals are part of the rules' input), an account not yet
+a player with limits (their daily totals are part of the rules' input), a transfer the rules
+count against the operator's daily transfer limit (the sender's total is), an account not yet
 created, and a run of ``changed`` answers (accounts another process keeps moving).
 """
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable
 from typing import Final, final
+
+import msgspec
 
 from persistence.ledger import (
     ACCOUNT_COLUMNS,
@@ -78,7 +81,7 @@ class AccountCache:
 
 _READ = (
     f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts"
-    " WHERE (kind = $1 AND owner = $2) OR (kind = $3 AND owner = $4)"
+    " WHERE (kind = $1 AND owner = $2 AND asset = $3) OR (kind = $4 AND owner = $5 AND asset = $6)"
 )
 _APPLY = (
     "SELECT outcome, transfer_id, debit_balance, debit_reserved, credit_balance,"
@@ -88,7 +91,8 @@ _APPLY = (
 
 
 def _read(req: TransferRequest) -> Query:
-    return Query(_READ, (req.debit.kind, req.debit.owner, req.credit.kind, req.credit.owner))
+    d, c = req.debit, req.credit
+    return Query(_READ, (d.kind, d.owner, d.asset, c.kind, c.owner, c.asset))
 
 
 def transfer_if_unchanged(
@@ -104,10 +108,10 @@ def transfer_if_unchanged(
     debit, credit = cache.get(req.debit), cache.get(req.credit)
     if debit is None or credit is None:
         rows = yield _read(req)
-        found = {(r[1], r[2]): r for r in rows}
+        found = {account_from_row(r).ref: r for r in rows}
         if len(found) < 2:
             return None  # an account to create: the full unit creates it under its locks
-        debit, credit = (account_from_row(found[r.kind, r.owner]) for r in (req.debit, req.credit))
+        debit, credit = (account_from_row(found[ref]) for ref in (req.debit, req.credit))
     day = day_of(now_ms)
     # The full unit reads daily totals only for players with limits, and the statement sends
     # every transfer of a player with limits to the full unit: so here, as there, the rules
@@ -123,6 +127,10 @@ def transfer_if_unchanged(
         try:
             deltas = check(req, debit, credit, players, day)
         except Exception:  # refused, perhaps on stale values: the full unit decides it
+            return None
+        if any(d.transferred for d in deltas):
+            # Counted against the daily transfer limit: the rules saw no total here (the
+            # full unit reads the sender's), and this statement does not write it.
             return None
         totals = [d for d in deltas if d.deposited or d.net_loss]
         rows = yield Query(
@@ -156,7 +164,4 @@ def transfer_if_unchanged(
 
 
 def _with_values(account: LedgerAccount, balance: int, reserved: int) -> LedgerAccount:
-    return LedgerAccount(
-        account.id, account.kind, account.owner, int(balance), int(reserved),
-        account.may_go_negative,
-    )  # fmt: skip
+    return msgspec.structs.replace(account, balance=int(balance), reserved=int(reserved))

@@ -21,7 +21,12 @@ from typing import TypeVar, final
 import trio
 
 from persistence.metrics import db_timer
-from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
+from persistence.migrations import (
+    SCHEMA_MIGRATIONS_DDL,
+    MigrationError,
+    migrations_for,
+    pending,
+)
 from persistence.store import Clock, Store
 from persistence.work import Query, QueryMany, Row, WorkFactory
 
@@ -90,6 +95,18 @@ class SqliteStore(Store):
 
     def _migrate_sync(self) -> list[int]:
         conn = self._conn
+        # Foreign keys off while migrating (it cannot change inside a transaction): rebuilding
+        # a table that others reference (SQLite's twelve-step ALTER: the ledger_assets
+        # migration) needs it.
+        # foreign_key_check before COMMIT puts back the guarantee: a migration that would
+        # leave a dangling reference rolls back.
+        conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            return self._migrate_in_transaction(conn)
+        finally:
+            conn.execute("PRAGMA foreign_keys=ON")
+
+    def _migrate_in_transaction(self, conn: sqlite3.Connection) -> list[int]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(SCHEMA_MIGRATIONS_DDL)
@@ -103,6 +120,9 @@ class SqliteStore(Store):
                     "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)",
                     (migration.version, migration.name, self.clock_ms()),
                 )
+            dangling = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if dangling:
+                raise MigrationError(f"migration left dangling references: {dangling[:5]}")
         except BaseException:
             conn.execute("ROLLBACK")
             raise

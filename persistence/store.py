@@ -24,16 +24,20 @@ from urllib.parse import urlsplit
 from persistence import accounts, audit, hands, ledger, sessions, snapshots
 from persistence.accounts import Account
 from persistence.audit import AuditEntry, AuditStamp, Change
-from persistence.hands import HandRecord, HandSummary
+from persistence.hands import HandRecord, HandSummary, RakePaid
 from persistence.ledger import (
     AccountRef,
+    ClaimDecision,
     LedgerAccount,
     LedgerAudit,
     PendingAction,
-    PlayerLimits,
+    PlayerRules,
     PlayerState,
+    PoolFigures,
     ResolveHook,
     ResolveOutcome,
+    RulesChange,
+    StatementTotal,
     TransferCheck,
     TransferOutcome,
     TransferRecord,
@@ -222,6 +226,14 @@ class Store(ABC):
             partial(hands.hands_by_player, player_id, before_seq, limit), read_only=True
         )
 
+    async def rake_paid(
+        self, player_id: int, from_ms: int, to_ms: int, asset: str = "chips"
+    ) -> RakePaid:
+        """The player's share of the rake of the hands that ended in [from_ms, to_ms)."""
+        return await self.run(
+            partial(hands.rake_paid, player_id, from_ms, to_ms, asset), read_only=True
+        )
+
     # -- ledger (the rules live in services/ledger.py; services/wallet.py calls these) ------
 
     async def ledger_transfer(
@@ -275,16 +287,62 @@ class Store(ABC):
     ) -> list[TransferRecord]:
         return await self.run(partial(ledger.history, ref, before_id, limit), read_only=True)
 
-    async def ledger_set_limits(self, player_id: int, limits: PlayerLimits) -> PlayerLimits:
-        return await self.run(partial(ledger.set_limits, player_id, limits, self.clock_ms()))
+    async def ledger_rules(self, player_id: int) -> PlayerRules | None:
+        return await self.run(partial(ledger.get_rules, player_id), read_only=True)
+
+    async def ledger_change_rules(self, player_id: int, change: RulesChange) -> PlayerRules:
+        """Store what ``change`` decides from the player's current rules (row-locked)."""
+        return await self.run(partial(ledger.change_rules, player_id, self.clock_ms(), change))
 
     async def ledger_player_state(self, player_id: int) -> PlayerState:
         return await self.run(
             partial(ledger.get_player_state, player_id, self.clock_ms()), read_only=True
         )
 
+    async def ledger_claim(
+        self,
+        player_id: int,
+        wallet_ref: AccountRef,
+        decide: ClaimDecision,
+        negative_kinds: frozenset[str],
+        check: TransferCheck,
+    ) -> TransferOutcome:
+        """A play-money refill decided and made in one transaction (persistence/ledger.py)."""
+        async with self.transfers.lock:  # never alongside a batch: see ledger_batch.py
+            try:
+                return await self.run(
+                    partial(
+                        ledger.claim, player_id, wallet_ref, self.clock_ms(), decide,
+                        negative_kinds, check,
+                    )
+                )  # fmt: skip
+            finally:
+                self._ledger_moved((wallet_ref,))
+
+    async def ledger_pool_asset(self, kind: str, owner: str) -> str | None:
+        return await self.run(partial(ledger.pool_asset, kind, owner), read_only=True)
+
+    async def ledger_balance_at(self, ref: AccountRef, at_ms: int) -> int:
+        return await self.run(partial(ledger.balance_at, ref, at_ms), read_only=True)
+
+    async def ledger_statement_totals(
+        self, ref: AccountRef, from_ms: int, to_ms: int
+    ) -> list[StatementTotal]:
+        return await self.run(partial(ledger.statement_totals, ref, from_ms, to_ms), read_only=True)
+
+    async def ledger_statement_entries(
+        self, ref: AccountRef, from_ms: int, to_ms: int, after_id: int | None, limit: int
+    ) -> list[TransferRecord]:
+        return await self.run(
+            partial(ledger.statement_entries, ref, from_ms, to_ms, after_id, limit),
+            read_only=True,
+        )
+
     async def ledger_audit(self) -> LedgerAudit:
         return await self.run(ledger.audit)
+
+    async def ledger_pools(self, kind: str) -> list[PoolFigures]:
+        return await self.run(partial(ledger.pools, kind), read_only=True)
 
 
 @asynccontextmanager

@@ -23,6 +23,7 @@ from poker.errors import EngineInvariantBroken
 from poker.evaluation import describe_high, describe_low, high_value, omaha_high, omaha_low
 from poker.events import Event, PotAwarded, PotShare, RakeTaken
 from poker.pots import build_pots, rake_for, split_evenly, split_high_low, split_runs
+from poker.rake_shares import pot_contributions
 
 # Enum members bound once (an Enum class attribute lookup costs ~70 ns).
 _WHOLE: Final = PotShare.WHOLE
@@ -44,6 +45,10 @@ class PotResult(msgspec.Struct, frozen=True, gc=False):
     rake: int
     eligible: tuple[int, ...]
     awards: tuple[Award, ...]
+    # Each position's chips in this pot (the order of HandResult.seats); the main pot also
+    # holds ``dead`` chips under nobody's name. Who paid the rake (poker/rake_shares.py).
+    contributions: tuple[int, ...] = ()
+    dead: int = 0
 
 
 class HandResult(msgspec.Struct, frozen=True, gc=False):
@@ -91,7 +96,14 @@ def settle(
         awards: list[Award] = []
         _pay(0, 0, _WHOLE, live, (amount - rake,), "", seats, stacks, events, awards)
         return [
-            PotResult(amount=amount, rake=rake, eligible=(seats[live[0]],), awards=tuple(awards))
+            PotResult(
+                amount=amount,
+                rake=rake,
+                eligible=(seats[live[0]],),
+                awards=tuple(awards),
+                contributions=tuple(committed),
+                dead=dead,
+            )
         ], rake
     variant = config.variant
     if variant.is_omaha:
@@ -103,6 +115,9 @@ def settle(
     if variant.is_hi_lo:
         lows = [{p: omaha_low(hole[p], board) for p in live} for board in boards]
     pots = build_pots(committed, contenders, dead)
+    shares = pot_contributions(committed, contenders)
+    if len(shares) != len(pots):
+        raise EngineInvariantBroken("pot contributions disagree with the pots")
     # The rake comes off main pot first (the cap runs out on the side pots: our decision)...
     rakes: list[int] = []
     for index, (amount, eligible) in enumerate(pots):
@@ -137,6 +152,8 @@ def settle(
                 rake=rake,
                 eligible=tuple([seats[p] for p in eligible]),
                 awards=tuple(awards),
+                contributions=shares[index][0],
+                dead=dead if index == 0 else 0,
             )
         )
     results.reverse()

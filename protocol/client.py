@@ -20,7 +20,7 @@ import random
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Final, final
+from typing import Final, Literal, final
 from urllib.parse import urlsplit
 
 import msgspec
@@ -30,16 +30,21 @@ from wsproto.utilities import LocalProtocolError
 
 from protocol.codec import SERVER_FRAME_BYTES_MAX, ServerMessageDecoder, encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
+from protocol.fields import Asset
 from protocol.game import Act, ActionRequired, ActKind
 from protocol.messages import (
     PROTOCOL_VERSIONS,
     Authenticate,
     Balance,
+    ClaimPlayChips,
     Error,
     Event,
+    GetLimits,
     GuestLogin,
     Hello,
     HistoryPage,
+    LimitName,
+    Limits,
     LoggedIn,
     Login,
     Logout,
@@ -49,10 +54,14 @@ from protocol.messages import (
     Register,
     Reply,
     Request,
+    SelfExclude,
+    SetLimits,
+    Statement,
     TransferResult,
     WalletBalance,
     WalletDeposit,
     WalletHistory,
+    WalletStatement,
     WalletTransfer,
     WalletWithdraw,
     Welcome,
@@ -327,14 +336,45 @@ class Client:
 
     # --- wallet --------------------------------------------------------------------------------
 
-    async def balance(self) -> Balance:
-        reply = await self.request(WalletBalance(id=0))
+    async def balance(self, asset: Asset = "chips") -> Balance:
+        reply = await self.request(WalletBalance(id=0, asset=asset))
         assert isinstance(reply, Balance)
         return reply
 
-    async def history(self, before_id: int | None = None, limit: int = 50) -> HistoryPage:
-        reply = await self.request(WalletHistory(id=0, before_id=before_id, limit=limit))
+    async def history(
+        self, before_id: int | None = None, limit: int = 50, asset: Asset = "chips"
+    ) -> HistoryPage:
+        reply = await self.request(
+            WalletHistory(id=0, before_id=before_id, limit=limit, asset=asset)
+        )
         assert isinstance(reply, HistoryPage)
+        return reply
+
+    async def statement(
+        self, from_ms: int, to_ms: int, asset: Asset = "chips", after_id: int | None = None
+    ) -> Statement:
+        reply = await self.request(
+            WalletStatement(id=0, from_ms=from_ms, to_ms=to_ms, asset=asset, after_id=after_id)
+        )
+        assert isinstance(reply, Statement)
+        return reply
+
+    async def claim_play_chips(self) -> TransferResult:
+        """A play-money refill (refill_not_needed / refill_too_early when it is not due)."""
+        return await self._money(ClaimPlayChips(id=0))
+
+    async def limits(self) -> Limits:
+        return await self._limits(GetLimits(id=0))
+
+    async def set_limits(self, changes: dict[LimitName, int | None]) -> Limits:
+        return await self._limits(SetLimits(id=0, changes=changes))
+
+    async def self_exclude(self, kind: Literal["cool_off", "self_exclusion"], days: int) -> Limits:
+        return await self._limits(SelfExclude(id=0, kind=kind, days=days))
+
+    async def _limits(self, message: Request) -> Limits:
+        reply = await self.request(message)
+        assert isinstance(reply, Limits)
         return reply
 
     async def transfer(

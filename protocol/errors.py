@@ -45,6 +45,20 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_PLAYER = "unknown_player"
     UNKNOWN_TRANSFER = "unknown_transfer"
     TRANSFER_NOT_PENDING = "transfer_not_pending"
+    WRONG_ASSET = "wrong_asset"  # play money and real money never meet
+    TRANSFER_TO_SELF = "transfer_to_self"  # a transfer names its own sender
+    TRANSFERS_DISABLED = "transfers_disabled"  # the operator has not enabled them
+    TRANSFER_LIMIT_EXCEEDED = "transfer_limit_exceeded"  # the operator's per-day limit
+    SELF_EXCLUDED = "self_excluded"  # no real-money deposits, buy-ins or entries
+    COOLING_OFF = "cooling_off"  # the same, for a cool-off
+    LIMIT_RAISE_PENDING = "limit_raise_pending"  # another raise waits its 24 hours
+    EXCLUSION_CANNOT_BE_SHORTENED = "exclusion_cannot_be_shortened"  # only extended
+    INVALID_EXCLUSION = "invalid_exclusion"  # a length outside its bounds
+    SESSION_TIME_LIMIT_REACHED = "session_time_limit_reached"  # the player's own limit
+    REFILL_TOO_EARLY = "refill_too_early"  # retry_after_ms says when
+    REFILL_NOT_NEEDED = "refill_not_needed"  # the play balance is not below the threshold
+    PLAY_MONEY_DISABLED = "play_money_disabled"  # the operator gives no refills
+    INVALID_PERIOD = "invalid_period"  # a statement's period: empty, reversed or over a year
     # Games. The lobby's and tables' own refusal codes are protocol/game.py GAME_ERROR_CODES
     # (one list, kept by the game's authors); the gateway passes them through.
     ACCOUNT_REQUIRED = "account_required"  # guests and token-only players cannot play

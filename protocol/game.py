@@ -17,7 +17,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from protocol.fields import RequestId
+from protocol.fields import Asset, RequestId
 
 TABLE_ID_CHARS_MAX: Final = 64
 TABLE_NAME_CHARS_MAX: Final = 64
@@ -79,6 +79,7 @@ class TableListing(_Record, frozen=True):
     rake_bp: Annotated[int, Meta(ge=0, le=10_000)] = 0
     rake_cap: Chips = 0
     rake_no_flop_no_drop: bool = True
+    asset: Asset = "chips"  # "play": a play-money table
 
 
 class LobbyFilter(_Record, frozen=True):
@@ -86,6 +87,7 @@ class LobbyFilter(_Record, frozen=True):
 
     variant: VariantCode | None = None
     big_blind: Chips | None = None
+    asset: Asset | None = None
 
 
 class SeatView(_Record, frozen=True):
@@ -136,13 +138,14 @@ class UnsubscribeLobby(_GameMessage, tag="unsubscribe_lobby", frozen=True):
 
 
 class QuickSeat(_GameMessage, tag="quick_seat", frozen=True):
-    """Seat me at any table of this game and stakes; the lobby opens a table when all are
-    full. Reply: Seated."""
+    """Seat me at any table of this game, stakes and asset (real money unless ``play``); the
+    lobby opens a table when all are full. Reply: Seated."""
 
     id: RequestId
     variant: VariantCode
     big_blind: Chips
     buy_in: Chips
+    asset: Asset = "chips"
 
 
 class JoinTable(_GameMessage, tag="join_table", frozen=True):

@@ -22,7 +22,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from protocol.fields import RequestId, Seq
+from protocol.fields import Asset, RequestId, Seq
 from protocol.game import GamePush, GameReply, GameRequest
 
 PROTOCOL_VERSIONS: Final = (1,)  # versions this code speaks, oldest first
@@ -108,13 +108,25 @@ class Logout(_Message, tag="logout", frozen=True):
 WALLET_KEY_CHARS_MAX: Final = 64
 WALLET_MEMO_CHARS_MAX: Final = 200
 WALLET_HISTORY_PAGE_MAX: Final = 200
-Amount = Annotated[int, Meta(ge=1, le=10**15)]  # chips, always integers
+STATEMENT_PAGE_MAX: Final = 200  # entries in one statement reply (the rest: after_id)
+STATEMENT_SPAN_MS_MAX: Final = 366 * 86_400_000  # a statement covers at most a year
+TIME_MS_MAX: Final = 2**53  # milliseconds since the epoch
+LIMIT_CHANGES_MAX: Final = 8  # one of each limit
+AMOUNT_MAX: Final = 10**15
+Amount = Annotated[int, Meta(ge=1, le=AMOUNT_MAX)]  # chips, always integers
 IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=WALLET_KEY_CHARS_MAX)]
 Memo = Annotated[str, Meta(max_length=WALLET_MEMO_CHARS_MAX)]
+TimeMs = Annotated[int, Meta(ge=0, le=TIME_MS_MAX)]
+LimitName = Literal[
+    "daily_deposit_max", "weekly_deposit_max", "monthly_deposit_max", "daily_loss_max",
+    "weekly_loss_max", "monthly_loss_max", "table_buy_in_max", "session_minutes_max",
+]  # fmt: skip
+LimitValue = Annotated[int, Meta(ge=0, le=AMOUNT_MAX)]
 
 
 class WalletBalance(_Message, tag="wallet_balance", frozen=True):
     id: RequestId
+    asset: Asset = "chips"
 
 
 class WalletHistory(_Message, tag="wallet_history", frozen=True):
@@ -123,6 +135,52 @@ class WalletHistory(_Message, tag="wallet_history", frozen=True):
     id: RequestId
     before_id: Annotated[int, Meta(ge=1)] | None = None
     limit: Annotated[int, Meta(ge=1, le=WALLET_HISTORY_PAGE_MAX)] = 50
+    asset: Asset = "chips"
+
+
+class WalletStatement(_Message, tag="wallet_statement", frozen=True):
+    """The player's statement for [from_ms, to_ms) (at most a year): opening and closing
+    balance, totals by kind, and the entries posted in it, ``limit`` at a time after
+    ``after_id``."""
+
+    id: RequestId
+    from_ms: TimeMs
+    to_ms: TimeMs
+    asset: Asset = "chips"
+    after_id: Annotated[int, Meta(ge=1)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=STATEMENT_PAGE_MAX)] = STATEMENT_PAGE_MAX
+
+
+class ClaimPlayChips(_Message, tag="claim_play_chips", frozen=True):
+    """A play-money refill, for a play balance below the server's threshold, once per period.
+    Reply: TransferResult."""
+
+    id: RequestId
+
+
+class GetLimits(_Message, tag="get_limits", frozen=True):
+    """The player's responsible-gaming limits and exclusion. Reply: Limits."""
+
+    id: RequestId
+
+
+class SetLimits(_Message, tag="set_limits", frozen=True):
+    """Change limits: each named limit to the value given (null: no limit). Lowering takes
+    effect at once, raising (or removing) after 24 hours. Reply: Limits."""
+
+    id: RequestId
+    changes: Annotated[
+        dict[LimitName, LimitValue | None], Meta(min_length=1, max_length=LIMIT_CHANGES_MAX)
+    ]
+
+
+class SelfExclude(_Message, tag="self_exclude", frozen=True):
+    """A cool-off (1-42 days) or a self-exclusion (183-3653 days) from real-money play, from
+    now; neither can be shortened. Reply: Limits."""
+
+    id: RequestId
+    kind: Literal["cool_off", "self_exclusion"]
+    days: Annotated[int, Meta(ge=1, le=3653)]
 
 
 class WalletTransfer(_Message, tag="wallet_transfer", frozen=True):
@@ -167,6 +225,11 @@ Request = (
     | WalletTransfer
     | WalletDeposit
     | WalletWithdraw
+    | WalletStatement
+    | ClaimPlayChips
+    | GetLimits
+    | SetLimits
+    | SelfExclude
     | GameRequest  # protocol/game.py: lobby, tables, hands
 )
 
@@ -229,6 +292,7 @@ class Balance(_Message, tag="balance", frozen=True):
     balance: int
     reserved: int
     available: int
+    asset: Asset = "chips"
 
 
 class HistoryEntry(_Message, tag="history_entry", frozen=True):
@@ -251,12 +315,87 @@ class HistoryPage(_Message, tag="history_page", frozen=True):
 
 
 class TransferResult(_Message, tag="transfer_result", frozen=True):
-    """Reply to WalletTransfer, WalletDeposit and WalletWithdraw."""
+    """Reply to WalletTransfer, WalletDeposit, WalletWithdraw and ClaimPlayChips."""
 
     id: RequestId
     transfer_id: int
     state: Literal["pending", "posted", "voided"]
     amount: int
+    asset: Asset = "chips"
+
+
+class _Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A nested value inside a message (not tagged)."""
+
+
+class StatementTotal(_Record, frozen=True):
+    kind: Annotated[str, Meta(max_length=32)]
+    count: int
+    credited: int  # into the wallet
+    debited: int  # out of it
+
+
+class Statement(_Message, tag="statement", frozen=True):
+    """Reply to WalletStatement. ``closing_balance`` = ``opening_balance`` + the net of
+    ``totals`` (which cover the whole period); ``next_after_id`` is null on the last page."""
+
+    id: RequestId
+    asset: Asset
+    from_ms: int
+    to_ms: int
+    opening_balance: int
+    closing_balance: int
+    totals: Annotated[list[StatementTotal], Meta(max_length=64)]
+    entries: Annotated[list[HistoryEntry], Meta(max_length=STATEMENT_PAGE_MAX)]
+    next_after_id: int | None
+
+
+class LimitValues(_Record, frozen=True):
+    """Limits in force (null: none). Deposits and losses per UTC day, per 7 and 30 days."""
+
+    daily_deposit_max: int | None = None
+    weekly_deposit_max: int | None = None
+    monthly_deposit_max: int | None = None
+    daily_loss_max: int | None = None
+    weekly_loss_max: int | None = None
+    monthly_loss_max: int | None = None
+    table_buy_in_max: int | None = None
+    session_minutes_max: int | None = None
+
+
+class PendingRaise(_Record, frozen=True):
+    """A raise (or removal: ``value`` null) waiting its 24 hours."""
+
+    limit: LimitName
+    value: int | None
+    effective_at_ms: int
+
+
+class ExclusionState(_Record, frozen=True):
+    kind: Literal["cool_off", "self_exclusion"]
+    since_ms: int
+    until_ms: int
+
+
+class Totals(_Record, frozen=True):
+    """What counts against the limits (real money): deposits requested, net loss (buy-ins
+    and fees minus what came back), sent to other players."""
+
+    deposited: int
+    net_loss: int
+    transferred: int
+
+
+class Limits(_Message, tag="limits", frozen=True):
+    """Reply to GetLimits, SetLimits and SelfExclude."""
+
+    id: RequestId
+    limits: LimitValues
+    pending: Annotated[list[PendingRaise], Meta(max_length=LIMIT_CHANGES_MAX)]
+    exclusion: ExclusionState | None
+    today: Totals
+    week: Totals  # the last 7 UTC days
+    month: Totals  # the last 30 UTC days
 
 
 # --- server -> client: pushes ----------------------------------------------------------------
@@ -285,5 +424,17 @@ class Event(_Message, tag="event", frozen=True):
     body: PushBody
 
 
-Reply = Welcome | LoggedIn | Pong | Ok | Error | Balance | HistoryPage | TransferResult | GameReply
+Reply = (
+    Welcome
+    | LoggedIn
+    | Pong
+    | Ok
+    | Error
+    | Balance
+    | HistoryPage
+    | TransferResult
+    | Statement
+    | Limits
+    | GameReply
+)
 ServerMessage = Reply | Event

@@ -15,6 +15,8 @@ from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.game import GameRequest
 from protocol.messages import (
     Authenticate,
+    ClaimPlayChips,
+    GetLimits,
     GuestLogin,
     Hello,
     Login,
@@ -22,9 +24,12 @@ from protocol.messages import (
     Ping,
     Register,
     Request,
+    SelfExclude,
+    SetLimits,
     WalletBalance,
     WalletDeposit,
     WalletHistory,
+    WalletStatement,
     WalletTransfer,
     WalletWithdraw,
 )
@@ -53,6 +58,11 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     (Phase.AUTHENTICATED, WalletTransfer): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, WalletDeposit): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, WalletWithdraw): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, WalletStatement): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, ClaimPlayChips): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, GetLimits): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, SetLimits): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, SelfExclude): Phase.AUTHENTICATED,
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(GameRequest)},
 }
 

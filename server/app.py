@@ -46,6 +46,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from server.wallet_requests import wallet_policy_of
 from services.health import HealthChecks
 from services.wallet import Wallet
 
@@ -91,7 +92,7 @@ def build_runtime(
 ) -> Runtime:
     registry = Registry()
     channel = PlayerChannel()
-    wallet = Wallet(store)
+    wallet = Wallet(store, wallet_policy_of(settings))
     writer = SnapshotWriter(store)
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
     runtime: Runtime

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("server.commands.bench", "run a benchmark against its baseline"),
     "swarm": ("server.commands.swarm", "run the bot swarm against a server"),
     "audit": ("server.commands.audit", "audit the shuffle: randomness tests over many decks"),
+    "ledger": ("server.commands.ledger", "audit the ledger: every invariant of the money"),
 }
 
 

@@ -80,6 +80,16 @@ class Settings:
     session_lifetime_max_s: int = 7 * 24 * 3600
     # Empty: /metrics is open. Set: /metrics answers only "Authorization: Bearer <it>".
     metrics_token: str = ""
+    # Play money (services/play_money.py): what a new player gets, and the refill she may claim
+    # once per period while her play balance is below the threshold (0 turns either off).
+    play_starting_chips: int = 10_000
+    play_refill_below: int = 1_000
+    play_refill_chips: int = 10_000
+    play_refill_period_s: int = 24 * 3600
+    # Real-money transfers between players: off unless the operator enables them; at most this
+    # much sent by one player per UTC day (0: no limit).
+    player_transfers_enabled: bool = False
+    player_transfer_daily_max: int = 0
 
     @property
     def sqlite_path(self) -> Path:
@@ -145,6 +155,19 @@ def _parse_choice(*choices: str) -> Callable[[str, Any], str]:
         return value
 
     return parse
+
+
+CHIPS_SETTING_MAX = 10**15  # the ledger's largest amount
+
+
+def _parse_chips(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected a whole number of chips, got {raw!r}") from None
+    if not 0 <= value <= CHIPS_SETTING_MAX:
+        raise ConfigError(f"{name}: expected 0..{CHIPS_SETTING_MAX} chips, got {value}")
+    return value
 
 
 def _parse_host(name: str, raw: Any) -> str:
@@ -232,6 +255,12 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "registrations_per_ip_per_hour": _parse_count,
     "session_lifetime_max_s": _parse_count,
     "metrics_token": _parse_metrics_token,
+    "play_starting_chips": _parse_chips,
+    "play_refill_below": _parse_chips,
+    "play_refill_chips": _parse_chips,
+    "play_refill_period_s": _parse_count,
+    "player_transfers_enabled": _parse_bool,
+    "player_transfer_daily_max": _parse_chips,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 

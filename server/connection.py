@@ -468,7 +468,7 @@ class Connection:
         try:
             self._reply(await wallet_requests.handle(self.session, request))
         except WalletRefused as exc:
-            self._error(exc.request_id, exc.code, exc.message)
+            self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests

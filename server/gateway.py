@@ -79,7 +79,7 @@ from server.session import (
     SessionsFull,
 )
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
-from server.wallet_requests import WalletRequests
+from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
 from services.passwords import (
     HASHES_PER_OWNER_MAX,
@@ -89,7 +89,7 @@ from services.passwords import (
     load_common_passwords,
 )
 from services.throttle import BackoffPolicy, KeyedRateLimit
-from services.wallet import Wallet
+from services.wallet import Wallet, WalletPolicy
 
 log = structlog.get_logger("tablium.gateway")
 
@@ -433,6 +433,7 @@ async def serve_gateway(
     metrics_registry: CollectorRegistry | None = REGISTRY,
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
+    wallet_policy: WalletPolicy | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -452,9 +453,16 @@ async def serve_gateway(
         )
     )
     await trio.to_thread.run_sync(load_common_passwords)  # not in the first registration
-    accounts = Accounts(accounts_store, hasher, limits.login_policy)
     # The wallet needs the full store (the ledger), not just accounts.
-    wallet = Wallet(accounts_store) if isinstance(accounts_store, Store) else None
+    wallet = Wallet(accounts_store, wallet_policy) if isinstance(accounts_store, Store) else None
+    accounts = Accounts(
+        accounts_store,
+        hasher,
+        limits.login_policy,
+        on_registered=(
+            None if wallet is None else lambda account: wallet.grant_starting_play_chips(account.id)
+        ),
+    )
     async with trio.open_nursery() as nursery:
         gateway = Gateway(
             accounts,
@@ -463,7 +471,7 @@ async def serve_gateway(
             hooks or NoTables(),
             nursery,
             sessions_supervisor() if sessions_supervisor is not None else None,
-            WalletRequests(wallet, accounts) if wallet is not None else None,
+            WalletRequests(wallet) if wallet is not None else None,
             game_requests,
         )
         server: WebSocketServer = await nursery.start(
@@ -557,6 +565,7 @@ async def run_gateway(
         sessions_supervisor=sessions_supervisor,
         game_requests=game_requests,
         channel=channel,
+        wallet_policy=wallet_policy_of(settings),
         task_status=task_status,
     )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import collections
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol, final
 
@@ -217,9 +217,13 @@ class Accounts:
         hasher: PasswordHasher,
         policy: LoginPolicy | None = None,
         clock: Callable[[], float] = trio.current_time,
+        on_registered: Callable[[Account], Awaitable[object]] | None = None,
     ) -> None:
         policy = policy or LoginPolicy()
         self._store = store
+        # Welcomes a new account once it is stored (the wallet's play-money starting balance);
+        # its failure is logged, never the registration's (the player may claim a refill).
+        self._on_registered = on_registered
         self._hasher = hasher
         self._clock = clock
         self._failures_by_account = FailureBackoff(policy.per_account)
@@ -260,9 +264,15 @@ class Accounts:
                 )
         password_hash = await self._hasher.hash(password, still_wanted, owner=address)
         try:
-            return await self._store.create_account(name, password_hash, role)
+            account = await self._store.create_account(name, password_hash, role)
         except AccountExists:
             raise NameTaken(f"the name {name!r} is taken") from None
+        if self._on_registered is not None:
+            try:
+                await self._on_registered(account)
+            except Exception:  # the account exists: the welcome is a bonus, logged if lost
+                log.exception("welcoming a new account failed", player=account.id)
+        return account
 
     async def login(
         self,

@@ -145,10 +145,10 @@ async def _raw_insert(
     await conn.execute(
         "INSERT INTO raw_transfers (idempotency_key, content_hash, kind, debit_account_id,"
         " credit_account_id, debit_kind, debit_owner, credit_kind, credit_owner, amount, state,"
-        " memo, created_at_ms, updated_at_ms)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        " memo, created_at_ms, updated_at_ms, asset)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
         key, "0" * 64, "player_transfer", debit_id, credit_id, debit.kind, debit.owner,
-        credit.kind, credit.owner, amount, "posted", "", now_ms,
+        credit.kind, credit.owner, amount, "posted", "", now_ms, debit.asset,
     )  # fmt: skip
 
 

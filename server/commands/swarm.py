@@ -71,6 +71,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"the server's /metrics token when it has one (or ${METRICS_TOKEN_ENV})",
     )
     parser.add_argument(
+        "--asset",
+        default=None,
+        choices=("play", "chips"),
+        help="play: play-money tables, needing no staff token (the bots claim play chips);"
+        " chips: real money, credited through --admin-url with --staff-token"
+        " (default: chips when both are given, else play)",
+    )
+    parser.add_argument(
         "--name-prefix",
         default="bot",
         help="bot names are PREFIX00000, PREFIX00001, ... (default bot)",
@@ -123,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         variant=args.variant,
         big_blind=args.big_blind,
         buy_in=args.buy_in or 100 * args.big_blind,
+        asset=args.asset,
         flaky_disconnect_chance=args.disconnect_chance,
     )
     try:

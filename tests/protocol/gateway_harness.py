@@ -23,6 +23,7 @@ from server.gateway import (
     serve_gateway,
 )
 from services.passwords import CHEAP_HASHING_FOR_TESTS
+from services.wallet import WalletPolicy
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
@@ -38,6 +39,7 @@ async def gateway_and_store(
     metrics_registry: CollectorRegistry | None = None,
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
+    wallet_policy: WalletPolicy | None = None,
 ) -> AsyncIterator[tuple[Gateway, Store]]:
     url = database_url or f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
     async with open_store(url) as store, trio.open_nursery() as nursery:
@@ -52,6 +54,7 @@ async def gateway_and_store(
                 metrics_registry=metrics_registry,
                 game_requests=game_requests,
                 channel=channel,
+                wallet_policy=wallet_policy,
             )
         )
         try:

@@ -34,6 +34,8 @@ def _example(info: msgspec.inspect.Type) -> Any:
         return _example(next(t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)))
     if isinstance(info, msgspec.inspect.ListType):
         return [_example(info.item_type)] * (info.min_length or 0)
+    if isinstance(info, msgspec.inspect.DictType):
+        return {_example(info.key_type): _example(info.value_type)} if info.min_length else {}
     if isinstance(info, msgspec.inspect.StructType):
         return _struct_example(info)
     raise AssertionError(f"no example for {info!r}; teach _example about it")

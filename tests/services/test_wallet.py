@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from persistence.ledger import AccountRef, PlayerLimits
@@ -17,6 +14,7 @@ from services.ledger import (
     LimitExceeded,
     TransferNotAllowed,
     TransferNotPending,
+    TransferToSelf,
     UnknownPlayer,
     UnknownTransfer,
     escrow,
@@ -24,38 +22,10 @@ from services.ledger import (
     wallet,
 )
 from services.wallet import Balance, Wallet
-from tests.persistence.stores import BACKENDS, DAY_MS, ManualClock, fresh_store
+from tests.persistence.stores import DAY_MS, ManualClock
+from tests.services.wallet_store import clock, funded, player, store, w
 
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(params=BACKENDS)
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock, postgres_url: str
-) -> AsyncIterator[Store]:
-    async with fresh_store(request.param, tmp_path, postgres_url, clock) as opened:
-        yield opened
-        audit = await opened.ledger_audit()
-        assert audit.consistent, audit
-
-
-@pytest.fixture
-def w(store: Store) -> Wallet:
-    return Wallet(store)
-
-
-async def player(store: Store, name: str) -> int:
-    return (await store.create_account(name, "hash", "player")).id
-
-
-async def funded(store: Store, w: Wallet, name: str, amount: int) -> int:
-    player_id = await player(store, name)
-    deposit = await w.request_deposit(f"fund-{name}", player_id, amount)
-    await w.post(deposit.id)
-    return player_id
+__all__ = ["clock", "store", "w"]  # fixtures
 
 
 # -- deposits and withdrawals (pending, then posted or voided) ---------------------------
@@ -166,8 +136,9 @@ async def test_transfers_to_self_unknown_or_banned_players_are_refused(
     alice = await funded(store, w, "alice", 100)
     banned = await player(store, "mallory")
     await store.set_account_banned(banned, True)
-    with pytest.raises(TransferNotAllowed):
+    with pytest.raises(TransferToSelf) as raised:
         await w.transfer_to_player("t1", alice, alice, 10)
+    assert raised.value.code == "transfer_to_self"
     with pytest.raises(UnknownPlayer):
         await w.transfer_to_player("t2", alice, 999_999, 10)
     with pytest.raises(UnknownPlayer):

@@ -20,6 +20,11 @@ export type Request =
   | WalletTransfer
   | WalletDeposit
   | WalletWithdraw
+  | WalletStatement
+  | ClaimPlayChips
+  | GetLimits
+  | SetLimits
+  | SelfExclude
   | ListTables
   | SubscribeLobby
   | UnsubscribeLobby
@@ -44,6 +49,8 @@ export type ServerMessage =
   | Balance
   | HistoryPage
   | TransferResult
+  | Statement
+  | Limits
   | TableList
   | Seated
   | LeftTable
@@ -57,6 +64,8 @@ export type Reply =
   | Balance
   | HistoryPage
   | TransferResult
+  | Statement
+  | Limits
   | TableList
   | Seated
   | LeftTable;
@@ -198,6 +207,7 @@ export interface Logout {
 export interface WalletBalance {
   type: "wallet_balance";
   id: number;
+  asset?: "chips" | "play";
 }
 /**
  * One page of the player's transfers, newest first; ``before_id`` pages back.
@@ -207,6 +217,7 @@ export interface WalletHistory {
   id: number;
   before_id?: number | null;
   limit?: number;
+  asset?: "chips" | "play";
 }
 /**
  * Move chips to another player. ``key`` makes a retry safe: the same key and content
@@ -240,6 +251,56 @@ export interface WalletWithdraw {
   key: string;
   memo?: string;
 }
+/**
+ * The player's statement for [from_ms, to_ms) (at most a year): opening and closing
+ *     balance, totals by kind, and the entries posted in it, ``limit`` at a time after
+ *     ``after_id``.
+ */
+export interface WalletStatement {
+  type: "wallet_statement";
+  id: number;
+  from_ms: number;
+  to_ms: number;
+  asset?: "chips" | "play";
+  after_id?: number | null;
+  limit?: number;
+}
+/**
+ * A play-money refill, for a play balance below the server's threshold, once per period.
+ *     Reply: TransferResult.
+ */
+export interface ClaimPlayChips {
+  type: "claim_play_chips";
+  id: number;
+}
+/**
+ * The player's responsible-gaming limits and exclusion. Reply: Limits.
+ */
+export interface GetLimits {
+  type: "get_limits";
+  id: number;
+}
+/**
+ * Change limits: each named limit to the value given (null: no limit). Lowering takes
+ *     effect at once, raising (or removing) after 24 hours. Reply: Limits.
+ */
+export interface SetLimits {
+  type: "set_limits";
+  id: number;
+  changes: {
+    [k: string]: number | null;
+  };
+}
+/**
+ * A cool-off (1-42 days) or a self-exclusion (183-3653 days) from real-money play, from
+ *     now; neither can be shortened. Reply: Limits.
+ */
+export interface SelfExclude {
+  type: "self_exclude";
+  id: number;
+  kind: "cool_off" | "self_exclusion";
+  days: number;
+}
 export interface ListTables {
   type: "list_tables";
   id: number;
@@ -251,6 +312,7 @@ export interface ListTables {
 export interface LobbyFilter {
   variant?: ("FT" | "NT" | "PO" | "PO/8" | "PT") | null;
   big_blind?: number | null;
+  asset?: ("chips" | "play") | null;
 }
 /**
  * Reply: TableList now; then LobbyTableChanged / LobbyTableRemoved pushes.
@@ -265,8 +327,8 @@ export interface UnsubscribeLobby {
   id: number;
 }
 /**
- * Seat me at any table of this game and stakes; the lobby opens a table when all are
- *     full. Reply: Seated.
+ * Seat me at any table of this game, stakes and asset (real money unless ``play``); the
+ *     lobby opens a table when all are full. Reply: Seated.
  */
 export interface QuickSeat {
   type: "quick_seat";
@@ -274,6 +336,7 @@ export interface QuickSeat {
   variant: "FT" | "NT" | "PO" | "PO/8" | "PT";
   big_blind: number;
   buy_in: number;
+  asset?: "chips" | "play";
 }
 /**
  * Sit down with ``buy_in`` from the wallet. ``seat`` None: any free seat.
@@ -426,6 +489,7 @@ export interface Balance {
   balance: number;
   reserved: number;
   available: number;
+  asset?: "chips" | "play";
 }
 /**
  * Reply to WalletHistory; ``next_before_id`` is null on the last page.
@@ -451,7 +515,7 @@ export interface HistoryEntry {
   updated_at_ms: number;
 }
 /**
- * Reply to WalletTransfer, WalletDeposit and WalletWithdraw.
+ * Reply to WalletTransfer, WalletDeposit, WalletWithdraw and ClaimPlayChips.
  */
 export interface TransferResult {
   type: "transfer_result";
@@ -459,6 +523,94 @@ export interface TransferResult {
   transfer_id: number;
   state: "pending" | "posted" | "voided";
   amount: number;
+  asset?: "chips" | "play";
+}
+/**
+ * Reply to WalletStatement. ``closing_balance`` = ``opening_balance`` + the net of
+ *     ``totals`` (which cover the whole period); ``next_after_id`` is null on the last page.
+ */
+export interface Statement {
+  type: "statement";
+  id: number;
+  asset: "chips" | "play";
+  from_ms: number;
+  to_ms: number;
+  opening_balance: number;
+  closing_balance: number;
+  /**
+   * @maxItems 64
+   */
+  totals: StatementTotal[];
+  /**
+   * @maxItems 200
+   */
+  entries: HistoryEntry[];
+  next_after_id: number | null;
+}
+export interface StatementTotal {
+  kind: string;
+  count: number;
+  credited: number;
+  debited: number;
+}
+/**
+ * Reply to GetLimits, SetLimits and SelfExclude.
+ */
+export interface Limits {
+  type: "limits";
+  id: number;
+  limits: LimitValues;
+  /**
+   * @maxItems 8
+   */
+  pending: PendingRaise[];
+  exclusion: null | ExclusionState;
+  today: Totals;
+  week: Totals;
+  month: Totals;
+}
+/**
+ * Limits in force (null: none). Deposits and losses per UTC day, per 7 and 30 days.
+ */
+export interface LimitValues {
+  daily_deposit_max?: number | null;
+  weekly_deposit_max?: number | null;
+  monthly_deposit_max?: number | null;
+  daily_loss_max?: number | null;
+  weekly_loss_max?: number | null;
+  monthly_loss_max?: number | null;
+  table_buy_in_max?: number | null;
+  session_minutes_max?: number | null;
+}
+/**
+ * A raise (or removal: ``value`` null) waiting its 24 hours.
+ */
+export interface PendingRaise {
+  limit:
+    | "daily_deposit_max"
+    | "daily_loss_max"
+    | "monthly_deposit_max"
+    | "monthly_loss_max"
+    | "session_minutes_max"
+    | "table_buy_in_max"
+    | "weekly_deposit_max"
+    | "weekly_loss_max";
+  value: number | null;
+  effective_at_ms: number;
+}
+export interface ExclusionState {
+  kind: "cool_off" | "self_exclusion";
+  since_ms: number;
+  until_ms: number;
+}
+/**
+ * What counts against the limits (real money): deposits requested, net loss (buy-ins
+ *     and fees minus what came back), sent to other players.
+ */
+export interface Totals {
+  deposited: number;
+  net_loss: number;
+  transferred: number;
 }
 export interface TableList {
   type: "table_list";
@@ -493,6 +645,7 @@ export interface TableListing {
   rake_bp?: number;
   rake_cap?: number;
   rake_no_flop_no_drop?: boolean;
+  asset?: "chips" | "play";
 }
 /**
  * Reply to JoinTable and QuickSeat: where I sit and with how much.

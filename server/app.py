@@ -19,7 +19,8 @@ sessions end, tables stop before the lobby, and the snapshot writer flushes last
 every actor that writes to it.
 
 With a TLS certificate configured, every listener speaks TLS through one context
-(server/tls.py); SIGHUP reloads the certificate into it without dropping a connection.
+(server/tls.py); SIGHUP, or a change of the files, reloads the certificate into it without
+dropping a connection.
 """
 
 from __future__ import annotations
@@ -46,7 +47,13 @@ from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
-from server.tls import ServerTls, http_listener, reload_tls, server_tls
+from server.tls import (
+    ServerTls,
+    http_listener,
+    reload_tls,
+    server_tls,
+    watch_certificate_files,
+)
 from services.health import HealthChecks
 from services.wallet import Wallet
 
@@ -191,8 +198,8 @@ async def run_server(
 
 
 async def serve_until_signalled(settings: Settings, tls: ServerTls | None = None) -> None:
-    """Run the server until the first SIGINT or SIGTERM, then cancel it; on SIGHUP reload
-    the TLS certificate (``tls``, server_tls(settings)) and carry on.
+    """Run the server until the first SIGINT or SIGTERM, then cancel it; on SIGHUP, or when
+    its files change, reload the TLS certificate (``tls``, server_tls(settings)).
 
     Cancellation reaches the supervision tree, which stops its children in reverse order
     within TREE_SHUTDOWN_S; the nursery's deadline is the hard bound behind it.
@@ -202,6 +209,8 @@ async def serve_until_signalled(settings: Settings, tls: ServerTls | None = None
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(partial(run_server, settings, tls=tls))
+            if tls is not None:
+                nursery.start_soon(watch_certificate_files, tls)
             async for signum in signals:
                 if signum == signal.SIGHUP:
                     reload_tls(tls)

@@ -85,7 +85,8 @@ class Settings:
     # Empty: /metrics is open. Set: /metrics answers only "Authorization: Bearer <it>".
     metrics_token: str = field(default="", repr=False)
     # --- Keys, personal data and transport (docs/operations.md: "Keys", "TLS") -------------
-    # The token key ring (server/token_keys.py), instead of jwt_secret: rotation with key ids.
+    # The token key ring (server/token_keys.py): rotation with key ids. When set, jwt_secret
+    # is not used (a deployment may keep it as the fallback it had).
     jwt_keys: TokenKeyRing | None = None
     # Keys that seal personal data at rest (services/personal_data.py). None: no field that
     # needs them may be stored (none does yet).
@@ -110,8 +111,8 @@ class Settings:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
 
     def token_keys(self) -> TokenKeyRing:
-        """The key ring tokens are signed and verified with: jwt_keys, or the one key of
-        jwt_secret (after ensure_jwt_secret)."""
+        """The key ring tokens are signed and verified with: jwt_keys (which wins over
+        jwt_secret), or the one key of jwt_secret (after ensure_jwt_secret)."""
         if self.jwt_keys is not None:
             return self.jwt_keys
         if not self.jwt_secret:
@@ -352,10 +353,6 @@ def load_settings(
             raise ConfigError(
                 f"{ENV_PREFIX}{before.upper()}: must not exceed {ENV_PREFIX}{lock.upper()}"
             )
-    if settings.jwt_keys is not None and settings.jwt_secret:
-        raise ConfigError(
-            f"{ENV_PREFIX}JWT_KEYS: replaces {ENV_PREFIX}JWT_SECRET; set one of them, not both"
-        )
     if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
         raise ConfigError(
             f"{ENV_PREFIX}TLS_CERT_FILE and {ENV_PREFIX}TLS_KEY_FILE: set both or neither"

@@ -11,6 +11,9 @@
   that does not match) changes nothing; one whose key is of another type (RSA to ECDSA) is
   refused too, because OpenSSL keeps one certificate per key type and would go on offering
   the old one to some clients: restart to change the key type.
+- The files are also checked every TLS_FILES_CHECK_S and reloaded when their content
+  changed, so a renewal that rewrites them (cert-manager, a mounted Kubernetes Secret,
+  certbot) needs no signal.
 - Protocols: TLS 1.2 and newer, Python's default (OpenSSL's secure) cipher list, and ALPN
   http/1.1 only (HTTP/2 is not offered: the suites test HTTP/1.1).
 - ``tablium_tls_certificate_expiry_timestamp_seconds`` on /metrics: the loaded certificate's
@@ -19,6 +22,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -30,6 +34,7 @@ from typing import Final, cast, final
 import hypercorn.config
 import hypercorn.trio
 import structlog
+import trio
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from hypercorn.typing import (
@@ -49,6 +54,7 @@ ALPN_PROTOCOLS: Final = ["http/1.1"]
 TLS_HANDSHAKE_TIMEOUT_S: Final = 10.0  # HTTP listeners; a handshake not done by then: closed
 HSTS_HEADER: Final = b"strict-transport-security"
 CERTIFICATE_BYTES_MAX: Final = 1 << 20  # a certificate chain file larger than this is refused
+TLS_FILES_CHECK_S: Final = 60.0  # how often the files are compared with what was loaded
 
 CERTIFICATE_EXPIRY = Gauge(
     "tablium_tls_certificate_expiry_timestamp_seconds",
@@ -105,8 +111,21 @@ class ServerTls:
         self.cert_file = cert_file
         self.key_file = key_file
         self.context = _new_context()
+        self.files_digest = self.read_files_digest()
         self.certificate = self._load(self.context)
         CERTIFICATE_EXPIRY.set(self.certificate.not_after_s)
+
+    def read_files_digest(self) -> str | None:
+        """A digest of both files' contents (None while one cannot be read): a change of
+        it means the files were rewritten."""
+        digest = hashlib.sha256()
+        try:
+            for path in (self.cert_file, self.key_file):
+                with path.open("rb") as f:
+                    digest.update(f.read(CERTIFICATE_BYTES_MAX + 1))
+        except OSError:
+            return None
+        return digest.hexdigest()
 
     def _load(self, context: ssl.SSLContext) -> CertificateInfo:
         info = _read_leaf(self.cert_file)
@@ -121,6 +140,7 @@ class ServerTls:
     def reload(self) -> CertificateInfo:
         """Read the files again into the live context; raises TlsError and changes nothing
         when they cannot be used."""
+        self.files_digest = self.read_files_digest()  # tried: the watch waits for a change
         info = self._load(_new_context())  # the whole check, away from the live context
         if info.key_type != self.certificate.key_type:
             raise TlsError(
@@ -159,6 +179,17 @@ def reload_tls(tls: ServerTls | None) -> None:
         sha256=info.sha256,
         not_after_s=info.not_after_s,
     )
+
+
+async def watch_certificate_files(tls: ServerTls, *, interval_s: float = TLS_FILES_CHECK_S) -> None:
+    """Reload the certificate whenever its files' contents change (checked every
+    ``interval_s``); runs until cancelled. A reload that fails is retried only once the
+    files change again."""
+    while True:
+        await trio.sleep(interval_s)
+        digest = tls.read_files_digest()
+        if digest is not None and digest != tls.files_digest:
+            reload_tls(tls)
 
 
 class _ListenerConfig(hypercorn.config.Config):

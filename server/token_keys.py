@@ -106,6 +106,7 @@ class TokenKeyRing:
         return TokenKeyRing(new_key, (retiring, *kept))
 
     def to_json(self) -> str:
+        """One line: for an environment variable, a .env file or a Secret."""
         return json.dumps(
             {
                 "current": {"kid": self.current.kid, "secret": self.current.secret},
@@ -113,8 +114,7 @@ class TokenKeyRing:
                     {"kid": key.kid, "secret": key.secret, "verify_until": _iso(key.verify_until_s)}
                     for key in self.previous
                 ],
-            },
-            indent=2,
+            }
         )
 
     def describe(self) -> list[str]:

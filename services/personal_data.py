@@ -81,12 +81,12 @@ class DataKeyRing:
         return DataKeyRing(new_key, (self.current, *self.previous))
 
     def to_json(self) -> str:
+        """One line: for an environment variable, a .env file or a Secret."""
         return json.dumps(
             {
                 "current": _key_json(self.current),
                 "previous": [_key_json(key) for key in self.previous],
-            },
-            indent=2,
+            }
         )
 
     def describe(self) -> list[str]:

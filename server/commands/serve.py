@@ -129,6 +129,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"tablium: configuration error: {exc}", file=sys.stderr)
         return CONFIG_ERROR_EXIT
     configure_logging(settings.log_format, settings.log_level, address_key=settings.log_address_key)
+    if settings.jwt_keys is not None and settings.jwt_secret:
+        import structlog
+
+        structlog.get_logger("tablium.server").warning(
+            "TABLIUM_JWT_SECRET is not used: TABLIUM_JWT_KEYS is set and holds the token keys"
+        )
     install_gc_timer()
     if settings.gc_tuning:
         tune_gc()  # after the imports above: the whole server's code is frozen

@@ -13,13 +13,21 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import trio
+import trio.testing
 from hypercorn.typing import ASGIReceiveEvent, ASGISendEvent, Scope
 from prometheus_client import REGISTRY
 from trio_websocket import open_websocket_url
 
 from server.app import Listening, run_server
 from server.config import ConfigError, Settings
-from server.tls import ServerTls, StrictTransportSecurity, TlsError, server_tls
+from server.tls import (
+    TLS_FILES_CHECK_S,
+    ServerTls,
+    StrictTransportSecurity,
+    TlsError,
+    server_tls,
+    watch_certificate_files,
+)
 from tests.server.tls_certificates import (
     CertificateAuthority,
     ServerPair,
@@ -265,3 +273,25 @@ async def test_hsts_is_added_to_https_answers_once_and_never_to_http_ones() -> N
         (b"strict-transport-security", b"max-age=60")
     ]
     assert await _answer(_scope("http"), 60, [(b"x-a", b"1")]) == [(b"x-a", b"1")]
+
+
+async def test_rewritten_certificate_files_are_reloaded_without_a_signal(
+    tmp_path: Path, ca: CertificateAuthority, autojump_clock: trio.testing.MockClock
+) -> None:
+    pair = make_server_pair(ca, tmp_path / "certs", "live")
+    renewed = make_server_pair(ca, tmp_path / "certs", "renewed")
+    tls = ServerTls(pair.cert_file, pair.key_file)
+    client = ca.client_context()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(watch_certificate_files, tls)
+        await trio.sleep(TLS_FILES_CHECK_S * 3)
+        assert handshake_certificate(tls.context, client) == pair.der  # nothing changed
+        # A renewal that writes the certificate first and the key a moment later: the
+        # check in between fails (the key does not match) and the next one loads both.
+        pair.cert_file.write_bytes(renewed.cert_file.read_bytes())
+        await trio.sleep(TLS_FILES_CHECK_S)
+        assert handshake_certificate(tls.context, client) == pair.der
+        pair.key_file.write_bytes(renewed.key_file.read_bytes())
+        await trio.sleep(TLS_FILES_CHECK_S)
+        assert handshake_certificate(tls.context, client) == renewed.der
+        nursery.cancel_scope.cancel()

@@ -60,6 +60,7 @@ from admin.permissions import Permission
 from admin.players import player_routes
 from admin.tables import table_routes
 from clients.serving import web_client_blueprint
+from server.handshake import client_address
 
 log = structlog.get_logger("tablium.admin")
 
@@ -196,8 +197,12 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         the connection is closed (its unread body cannot carry another request)."""
         client = request.scope.get("client")
         peer = str(client[0]) if client else None
-        if networks.allows(peer, request.headers.getlist("X-Forwarded-For")):
+        forwarded_for = request.headers.getlist("X-Forwarded-For")
+        if networks.allows(peer, forwarded_for):
             return None
+        seen = client_address(peer, forwarded_for, networks.trusted_proxies) if peer else None
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        log.info("admin request refused: address not allowed", address=seen, route=route)
         refusal, status = error(403, "address_forbidden", "this address may not use this API")
         return refusal, status, {"Connection": "close"}
 

@@ -41,6 +41,21 @@ async def test_a_client_outside_the_networks_gets_403_before_authentication(
     assert response.status_code == 403
 
 
+async def test_a_refusal_is_logged_with_the_address_the_server_saw(
+    make_client: Callable[..., Any],
+) -> None:
+    import structlog
+
+    client = client_for(make_client, admin_allowed_networks=(OFFICE,), trusted_proxies=(PROXY,))
+    with structlog.testing.capture_logs() as logged:
+        await client.get(
+            "/info", headers={"X-Forwarded-For": "203.0.113.9"}, scope_base={"client": (PROXY, 1)}
+        )
+    (refusal,) = [e for e in logged if e["event"].startswith("admin request refused")]
+    # The log pipeline turns the address into address_hash (server/logs.py).
+    assert (refusal["address"], refusal["route"]) == ("203.0.113.9", "/info")
+
+
 async def test_a_refused_client_gets_403_whatever_its_body(
     make_client: Callable[..., Any],
 ) -> None:

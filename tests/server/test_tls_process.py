@@ -35,7 +35,8 @@ from tests.server.tls_certificates import (
 )
 from tests.server_process import TEST_JWT_SECRET
 
-READY = re.compile(r"listening\s+admin=(\S+)\s+ws=(\S+)")
+# The api= field arrives with the public API's listener (console lines sort their fields).
+READY = re.compile(r"listening\s+admin=(\S+)\s+(?:api=\S+\s+)?ws=(\S+)")
 LINE_WAIT_S = 20.0
 PASSWORD = "correct horse battery staple"
 LOG_ADDRESS_KEY = "log-address-key-for-tests"
@@ -71,6 +72,7 @@ def tls_server(data_dir: Path, pair: ServerPair, **env: str) -> Iterator[LiveSer
             **os.environ,
             "TABLIUM_WS_PORT": "0",
             "TABLIUM_ADMIN_PORT": "0",
+            "TABLIUM_API_PORT": "0",  # the public API's listener, once it exists
             "TABLIUM_DATA_DIR": str(data_dir),
             "TABLIUM_JWT_SECRET": TEST_JWT_SECRET,
             "TABLIUM_LOG_FORMAT": "console",

@@ -9,13 +9,20 @@ import hashlib
 import hmac
 import json
 import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
+import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trio_websocket import open_websocket_url
 
+from protocol.codec import encode
+from protocol.messages import Authenticate, LoggedIn
+from server.app import run_server
 from server.auth import (
     ROTATION_OVERLAP_S,
     TOKEN_AUDIENCE,
@@ -25,6 +32,7 @@ from server.auth import (
     TokenInvalid,
     TokenSigner,
 )
+from server.config import Settings
 from server.token_keys import (
     DEFAULT_KID,
     PREVIOUS_KEYS_MAX,
@@ -34,6 +42,7 @@ from server.token_keys import (
     new_token_key,
     parse_token_key_ring,
 )
+from tests.protocol.gateway_harness import exchange, say_hello
 
 OLD = TokenKey("2026-11", "o" * 40)
 NEW = TokenKey("2026-12", "n" * 40)
@@ -283,3 +292,30 @@ def test_any_token_header_verifies_or_is_refused_as_invalid(header: dict[str, An
         assert not expected
     else:
         assert expected and verified.player == "alice"
+
+
+async def test_a_server_on_a_rotated_ring_takes_both_keys_tokens_at_both_doors(
+    tmp_path: Path,
+) -> None:
+    """The websocket and the admin API verify with the configured ring: a token of the
+    previous key logs in (and gets one of the current key back), an unknown key does not."""
+    now = int(time.time())
+    settings = Settings(ws_port=0, admin_port=0, data_dir=tmp_path, jwt_keys=rotated(now))
+    old_admin, _ = TokenSigner(TokenKeyRing(OLD)).issue("staff-1", "admin")
+    old_player, _ = TokenSigner(TokenKeyRing(OLD)).issue("dev-player", "player")
+    foreign = TokenKeyRing(TokenKey("elsewhere", "e" * 40))
+    stranger, _ = TokenSigner(foreign).issue("staff-1", "admin")
+    async with trio.open_nursery() as nursery:
+        listening = await nursery.start(run_server, settings)
+        async with httpx.AsyncClient(base_url=listening.admin_url) as http:
+            ok = await http.get("/info", headers={"Authorization": f"Bearer {old_admin}"})
+            refused = await http.get("/info", headers={"Authorization": f"Bearer {stranger}"})
+        assert ok.status_code == 200
+        assert (refused.status_code, refused.json()["error"]) == (401, "token_invalid")
+        with trio.fail_after(10):
+            async with open_websocket_url(listening.ws_url) as ws:
+                await say_hello(ws)
+                reply = await exchange(ws, encode(Authenticate(id=2, token=old_player)))
+        assert isinstance(reply, LoggedIn), reply
+        assert jwt.get_unverified_header(reply.token)["kid"] == NEW.kid
+        nursery.cancel_scope.cancel()

@@ -51,8 +51,10 @@ USER 10001:10001
 WORKDIR /var/lib/tablium
 VOLUME ["/var/lib/tablium"]
 EXPOSE 8765 8080
+# Over HTTPS when TABLIUM_TLS_CERT_FILE is set, without checking the certificate (it names the
+# public host, not 127.0.0.1). With TABLIUM_ADMIN_ALLOWED_NETWORKS, list 127.0.0.1 for it.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('TABLIUM_ADMIN_PORT', '8080'), timeout=2)"]
+    CMD ["python", "-c", "import os, ssl, urllib.request as u; tls = bool(os.environ.get('TABLIUM_TLS_CERT_FILE')); u.urlopen('%s://127.0.0.1:%s/healthz' % ('https' if tls else 'http', os.environ.get('TABLIUM_ADMIN_PORT', '8080')), timeout=2, context=ssl._create_unverified_context() if tls else None)"]
 # SIGTERM: the server stops taking connections and exits within 5 s (README.md).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["tablium"]

@@ -5,8 +5,10 @@ page at ``/docs`` (admin/docs_page.py). Every route but the probes, the docs and
 needs a bearer token whose role has the route's permission (admin/permissions.py); every state
 change is audited, in the change's own transaction where the change is SQL.
 
-Before any route runs, the request's text is checked once (admin/inputs.py): path, query
-string and JSON body. After it, every answer gets the security headers below.
+Before anything else, the client's address is checked against the allowed networks
+(admin/network.py). Before any route runs, the request's text is checked once
+(admin/inputs.py): path, query string and JSON body. After it, every answer gets the security
+headers below (and Strict-Transport-Security over HTTPS: server/tls.py).
 """
 
 from __future__ import annotations
@@ -54,10 +56,12 @@ from admin.inputs import (
     parse_json_body,
 )
 from admin.ledger import ledger_routes
+from admin.network import AdminNetworks
 from admin.permissions import Permission
 from admin.players import player_routes
 from admin.tables import table_routes
 from clients.serving import web_client_blueprint
+from server.handshake import client_address
 
 log = structlog.get_logger("tablium.admin")
 
@@ -176,6 +180,9 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
     # The browser client and director dashboard (clients/), here until the public API app.
     app.register_blueprint(web_client_blueprint(context.settings.ws_port))
     started_at = time.monotonic()
+    networks = AdminNetworks(
+        context.settings.admin_allowed_networks, context.settings.trusted_proxies
+    )
 
     @app.before_request
     async def start_request() -> None:
@@ -185,6 +192,21 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         g.body = b""
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+    @app.before_request
+    async def check_client_network() -> Any:
+        """Outside TABLIUM_ADMIN_ALLOWED_NETWORKS: 403 before the body or a token is read;
+        the connection is closed (its unread body cannot carry another request)."""
+        client = request.scope.get("client")
+        peer = str(client[0]) if client else None
+        forwarded_for = request.headers.getlist("X-Forwarded-For")
+        if networks.allows(peer, forwarded_for):
+            return None
+        seen = client_address(peer, forwarded_for, networks.trusted_proxies) if peer else None
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        log.info("admin request refused: address not allowed", address=seen, route=route)
+        refusal, status = error(403, "address_forbidden", "this address may not use this API")
+        return refusal, status, {"Connection": "close"}
 
     @app.before_request
     async def check_inputs() -> None:

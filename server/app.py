@@ -17,18 +17,19 @@ Children start in this order and stop in reverse: the gateway stops taking conne
 sessions end, tables stop before the lobby, and the snapshot writer flushes last. The store
 (SQLite by default, PostgreSQL when configured) is opened around the tree, so it outlives
 every actor that writes to it.
+
+With a TLS certificate configured, every listener speaks TLS through one context
+(server/tls.py); SIGHUP, or a change of the files, reloads the certificate into it without
+dropping a connection.
 """
 
 from __future__ import annotations
 
-import logging
 import signal
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
 
-import hypercorn.config
-import hypercorn.trio
 import structlog
 import trio
 
@@ -46,6 +47,13 @@ from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from server.tls import (
+    ServerTls,
+    http_listener,
+    reload_tls,
+    server_tls,
+    watch_certificate_files,
+)
 from server.wallet_requests import wallet_policy_of
 from services.health import HealthChecks
 from services.wallet import Wallet
@@ -70,15 +78,6 @@ class Listening:
     runtime: Runtime
 
 
-def _admin_config(settings: Settings) -> hypercorn.config.Config:
-    config = hypercorn.config.Config()
-    config.bind = [f"{settings.host}:{settings.admin_port}"]
-    config.graceful_timeout = ADMIN_GRACEFUL_S
-    config.accesslog = None
-    config.errorlog = logging.getLogger("hypercorn.error")  # through structlog, once
-    return config
-
-
 async def _recover_tables(
     registry: Registry, deps: TableDeps, *, task_status: trio.TaskStatus[list[str]]
 ) -> None:
@@ -88,7 +87,10 @@ async def _recover_tables(
 
 
 def build_runtime(
-    settings: Settings, store: Store, readiness: tuple[ReadinessProbe, ...]
+    settings: Settings,
+    store: Store,
+    readiness: tuple[ReadinessProbe, ...],
+    tls: ServerTls | None = None,
 ) -> Runtime:
     registry = Registry()
     channel = PlayerChannel()
@@ -99,7 +101,9 @@ def build_runtime(
     admin_context = AdminContext(
         settings=settings,
         verify_token=jwt_verifier(
-            TokenSigner(settings.jwt_secret, session_lifetime_max_s=settings.session_lifetime_max_s)
+            TokenSigner(
+                settings.token_keys(), session_lifetime_max_s=settings.session_lifetime_max_s
+            )
         ),
         store=store,
         wallet=wallet,
@@ -117,9 +121,16 @@ def build_runtime(
         game_requests=TableGameRequests(registry),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
+        ssl_context=tls.context if tls is not None else None,
     )
     health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
-    admin = partial(hypercorn.trio.serve, create_admin_app(admin_context), _admin_config(settings))
+    admin = http_listener(
+        create_admin_app(admin_context),
+        settings,
+        settings.admin_port,
+        tls,
+        graceful_timeout_s=ADMIN_GRACEFUL_S,
+    )
     groups = SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE)
     runtime = Runtime(
         [
@@ -151,10 +162,16 @@ def build_runtime(
 
 
 async def run_server(
-    settings: Settings, *, task_status: trio.TaskStatus[Listening] = trio.TASK_STATUS_IGNORED
+    settings: Settings,
+    *,
+    tls: ServerTls | None = None,
+    task_status: trio.TaskStatus[Listening] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Open the store (and Redis when configured), run the supervision tree until
-    cancelled, then close them."""
+    cancelled, then close them. ``tls``: the listeners' TLS (server_tls(settings), which
+    the caller keeps to reload it); None and the settings name a certificate: made here."""
+    if tls is None:
+        tls = server_tls(settings)
     async with AsyncExitStack() as resources:
         readiness: list[ReadinessProbe] = []
         if settings.redis_url:
@@ -165,7 +182,7 @@ async def run_server(
             await trio.to_thread.run_sync(ensure_data_dir, settings.data_dir)
         store = await resources.enter_async_context(open_store(settings.effective_database_url()))
         readiness.insert(0, ReadinessProbe("database", store.ping))
-        runtime = build_runtime(settings, store, tuple(readiness))
+        runtime = build_runtime(settings, store, tuple(readiness), tls)
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)
             gateway = runtime.root.child("gateway").started_value
@@ -173,7 +190,7 @@ async def run_server(
             binds = runtime.root.child("admin").started_value
             assert isinstance(binds, list)
             listening = Listening(
-                ws_url=f"ws://{settings.host}:{gateway.port}",
+                ws_url=f"{gateway.scheme}://{settings.host}:{gateway.port}",
                 admin_url=binds[0],
                 runtime=runtime,
             )
@@ -181,16 +198,24 @@ async def run_server(
             task_status.started(listening)
 
 
-async def serve_until_signalled(settings: Settings) -> None:
-    """Run the server until the first SIGINT or SIGTERM, then cancel it.
+async def serve_until_signalled(settings: Settings, tls: ServerTls | None = None) -> None:
+    """Run the server until the first SIGINT or SIGTERM, then cancel it; on SIGHUP, or when
+    its files change, reload the TLS certificate (``tls``, server_tls(settings)).
 
     Cancellation reaches the supervision tree, which stops its children in reverse order
     within TREE_SHUTDOWN_S; the nursery's deadline is the hard bound behind it.
     """
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    if tls is None:
+        tls = server_tls(settings)
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(run_server, settings)
+            nursery.start_soon(partial(run_server, settings, tls=tls))
+            if tls is not None:
+                nursery.start_soon(watch_certificate_files, tls)
             async for signum in signals:
+                if signum == signal.SIGHUP:
+                    reload_tls(tls)
+                    continue
                 log.info("shutting down", signal=signal.Signals(signum).name)
                 nursery.cancel_scope.deadline = trio.current_time() + SHUTDOWN_GRACE_S
                 nursery.cancel_scope.cancel()

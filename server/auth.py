@@ -9,6 +9,10 @@ made by us and is refused, however valid its signature. Every token login (authe
 gets a fresh token, but a session's tokens all carry its auth_time, and none lives past
 auth_time + ``session_lifetime_max_s``: a stolen token cannot be kept alive forever by using
 it; after that the player logs in with the password again.
+
+Keys: a TokenSigner holds a key ring (server/token_keys.py). Tokens are signed by the ring's
+current key and carry its id in the header (``kid``); verify takes the key that ``kid``
+names (none: ``default``), and refuses a token whose key is unknown or past its end.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Final, final
 import jwt
 
 from protocol.messages import ROLES, Role
+from server.token_keys import TokenKeyRing
 
 TOKEN_ISSUER: Final = "tablium"
 TOKEN_AUDIENCE: Final = "tablium-client"
@@ -28,6 +33,11 @@ TOKEN_ALGORITHM: Final = "HS256"
 TOKEN_TTL_S: Final = 24 * 3600
 SESSION_LIFETIME_MAX_S: Final = 7 * 24 * 3600  # the session_lifetime_max_s setting's default
 CLOCK_SKEW_LEEWAY_S: Final = 30  # clocks of client-facing nodes may differ this much
+# How long a rotated-out key keeps verifying: every token it signed lives at most
+# TOKEN_TTL_S (plus clock skew); the hour on top is for deploying the ring after
+# `tablium keys rotate` computed it.
+ROTATION_DEPLOY_MARGIN_S: Final = 3600
+ROTATION_OVERLAP_S: Final = TOKEN_TTL_S + CLOCK_SKEW_LEEWAY_S + ROTATION_DEPLOY_MARGIN_S
 _REQUIRED_CLAIMS: Final = ["iss", "aud", "sub", "role", "sid", "iat", "exp", "auth_time"]
 
 
@@ -63,20 +73,21 @@ def new_session_id() -> str:
 
 @final
 class TokenSigner:
-    """Issues and verifies tokens with one secret."""
+    """Issues and verifies tokens with a key ring; a plain secret is the ring of one key,
+    ``default`` (what ``TABLIUM_JWT_SECRET`` makes)."""
 
     def __init__(
         self,
-        secret: str,
+        keys: str | TokenKeyRing,
         *,
         ttl_s: int = TOKEN_TTL_S,
         session_lifetime_max_s: int = SESSION_LIFETIME_MAX_S,
     ) -> None:
-        if not secret:
+        if not keys:
             raise ValueError("a token secret is required")
         if ttl_s <= 0 or session_lifetime_max_s <= 0:
             raise ValueError("ttl_s and session_lifetime_max_s must be positive")
-        self._secret = secret
+        self.keys = TokenKeyRing.single(keys) if isinstance(keys, str) else keys
         self.ttl_s = ttl_s
         self.session_lifetime_max_s = session_lifetime_max_s
 
@@ -118,13 +129,24 @@ class TokenSigner:
             "exp": claims.expires_at_s,
             "auth_time": claims.authenticated_at_s,
         }
-        return jwt.encode(payload, self._secret, algorithm=TOKEN_ALGORITHM), claims
+        key = self.keys.current
+        token = jwt.encode(payload, key.secret, algorithm=TOKEN_ALGORITHM, headers={"kid": key.kid})
+        return token, claims
 
     def verify(self, token: str) -> Claims:
         try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError as exc:
+            raise TokenInvalid(f"the token is not valid: {exc}") from None
+        if kid is not None and not isinstance(kid, str):
+            raise TokenInvalid("the token's key id is malformed")
+        key = self.keys.verifying_key(kid, time.time())
+        if key is None:
+            raise TokenInvalid("the token's key is unknown or retired")
+        try:
             payload = jwt.decode(
                 token,
-                self._secret,
+                key.secret,
                 algorithms=[TOKEN_ALGORITHM],
                 audience=TOKEN_AUDIENCE,
                 issuer=TOKEN_ISSUER,

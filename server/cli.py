@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("server.commands.backup", "write a consistent backup of the database"),
     "restore": ("server.commands.restore", "restore a backup into an empty database"),
     "token": ("server.commands.token", "print a signed access token (development and tests)"),
+    "keys": ("server.commands.keys", "show and rotate the token and personal-data keys"),
     "hands": ("server.commands.hands", "simulate, replay and verify hand histories (PHH)"),
     "bench": ("server.commands.bench", "run a benchmark against its baseline"),
     "swarm": ("server.commands.swarm", "run the bot swarm against a server"),

@@ -13,13 +13,17 @@ import os
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, final
 from urllib.parse import urlsplit
 
+from server.token_keys import TokenKeyError, TokenKeyRing, parse_token_key_ring
+from services.personal_data import DataKeyError, DataKeyRing, parse_data_key_ring
+
 ENV_PREFIX = "TABLIUM_"
 JWT_SECRET_FILE = "jwt_secret"
+JWT_KEYS_FILE = "jwt_keys.json"  # written by `tablium keys rotate --write`
 JWT_SECRET_BYTES_MIN = 32
 
 
@@ -39,7 +43,7 @@ class Settings:
     # Empty means "in-process": sessions, presence and the bus live in this process only.
     redis_url: str = ""
     # Empty means "generate once and keep it in data_dir/jwt_secret".
-    jwt_secret: str = ""
+    jwt_secret: str = field(default="", repr=False)
     guest_login: bool = False
     log_format: str = "console"  # "console" for people, "json" for machines
     log_level: str = "info"
@@ -79,7 +83,7 @@ class Settings:
     # A session (and every token refreshed from it) ends this long after its password login.
     session_lifetime_max_s: int = 7 * 24 * 3600
     # Empty: /metrics is open. Set: /metrics answers only "Authorization: Bearer <it>".
-    metrics_token: str = ""
+    metrics_token: str = field(default="", repr=False)
     # Play money (services/play_money.py): what a new player gets, and the refill she may claim
     # once per period while her play balance is below the threshold (0 turns either off).
     play_starting_chips: int = 10_000
@@ -90,6 +94,24 @@ class Settings:
     # much sent by one player per UTC day (0: no limit).
     player_transfers_enabled: bool = False
     player_transfer_daily_max: int = 0
+    # --- Keys, personal data and transport (docs/operations.md: "Keys", "TLS") -------------
+    # The token key ring (server/token_keys.py): rotation with key ids. When set, jwt_secret
+    # is not used (a deployment may keep it as the fallback it had).
+    jwt_keys: TokenKeyRing | None = None
+    # Keys that seal personal data at rest (services/personal_data.py). None: no field that
+    # needs them may be stored (none does yet).
+    data_keys: DataKeyRing | None = None
+    # Client addresses appear in logs only as a keyed hash (server/logs.py) under this key.
+    # Empty: a random key per process (the hashes of one address match within one run).
+    log_address_key: str = field(default="", repr=False)
+    # A PEM certificate chain and its key: every listener speaks TLS (wss://, https://);
+    # SIGHUP re-reads them (server/tls.py).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    hsts_max_age_s: int = 365 * 24 * 3600  # Strict-Transport-Security on HTTPS; 0: not sent
+    # The admin listener answers only clients in these networks (others: 403 before any
+    # authentication); empty: any. The address is read as the gateway reads it (proxies).
+    admin_allowed_networks: tuple[str, ...] = ()
 
     @property
     def sqlite_path(self) -> Path:
@@ -97,6 +119,15 @@ class Settings:
 
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def token_keys(self) -> TokenKeyRing:
+        """The key ring tokens are signed and verified with: jwt_keys (which wins over
+        jwt_secret), or the one key of jwt_secret (after ensure_jwt_secret)."""
+        if self.jwt_keys is not None:
+            return self.jwt_keys
+        if not self.jwt_secret:
+            raise ConfigError("TABLIUM_JWT_SECRET: no token key (none set nor kept)")
+        return TokenKeyRing.single(self.jwt_secret)
 
 
 def _parse_port(name: str, raw: Any) -> int:
@@ -222,6 +253,49 @@ def _parse_metrics_token(name: str, raw: Any) -> str:
     return token
 
 
+def _parse_token_keys(name: str, raw: Any) -> TokenKeyRing | None:
+    if isinstance(raw, str) and not raw.strip():
+        return None
+    try:
+        return parse_token_key_ring(raw)
+    except TokenKeyError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def _parse_data_keys(name: str, raw: Any) -> DataKeyRing | None:
+    if isinstance(raw, str) and not raw.strip():
+        return None
+    try:
+        return parse_data_key_ring(raw)
+    except DataKeyError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+LOG_ADDRESS_KEY_CHARS_MIN = 16
+
+
+def _parse_log_address_key(name: str, raw: Any) -> str:
+    key = str(raw)
+    if key and len(key) < LOG_ADDRESS_KEY_CHARS_MIN:
+        raise ConfigError(f"{name}: must be at least {LOG_ADDRESS_KEY_CHARS_MIN} characters")
+    return key
+
+
+def _parse_file(name: str, raw: Any) -> Path | None:
+    text = str(raw).strip()
+    return Path(text) if text else None
+
+
+def _parse_seconds(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected a whole number of seconds, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name}: expected 0 or more seconds, got {value}")
+    return value
+
+
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "host": _parse_host,
     "ws_port": _parse_port,
@@ -261,6 +335,13 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "play_refill_period_s": _parse_count,
     "player_transfers_enabled": _parse_bool,
     "player_transfer_daily_max": _parse_chips,
+    "jwt_keys": _parse_token_keys,
+    "data_keys": _parse_data_keys,
+    "log_address_key": _parse_log_address_key,
+    "tls_cert_file": _parse_file,
+    "tls_key_file": _parse_file,
+    "hsts_max_age_s": _parse_seconds,
+    "admin_allowed_networks": _parse_networks,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 
@@ -301,17 +382,36 @@ def load_settings(
             raise ConfigError(
                 f"{ENV_PREFIX}{before.upper()}: must not exceed {ENV_PREFIX}{lock.upper()}"
             )
+    if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
+        raise ConfigError(
+            f"{ENV_PREFIX}TLS_CERT_FILE and {ENV_PREFIX}TLS_KEY_FILE: set both or neither"
+        )
     return settings
 
 
 def ensure_jwt_secret(settings: Settings) -> Settings:
-    """Return settings with a JWT secret, generating and keeping one in the data dir if unset.
+    """Return settings with a token key: the jwt_keys or jwt_secret setting, else the key
+    ring kept in the data dir (``jwt_keys.json``, from ``tablium keys rotate --write``), else
+    a secret generated once and kept in the data dir (``jwt_secret``).
 
-    The file is created with mode 0600 so only this user can read it; a secret generated once
-    keeps tokens valid across restarts.
+    The files are mode 0600 so only this user can read them; a secret generated once keeps
+    tokens valid across restarts.
     """
-    if settings.jwt_secret:
+    if settings.jwt_secret or settings.jwt_keys is not None:
         return settings
+    ring_path = settings.data_dir / JWT_KEYS_FILE
+    try:
+        ring_text = ring_path.read_text()
+    except FileNotFoundError:
+        ring_text = None
+    except OSError as exc:
+        raise ConfigError(f"TABLIUM_DATA_DIR: cannot read {ring_path}: {exc}") from None
+    if ring_text is not None:
+        try:
+            ring = parse_token_key_ring(ring_text)
+        except TokenKeyError as exc:
+            raise ConfigError(f"TABLIUM_DATA_DIR: {ring_path}: {exc}") from None
+        return Settings(**{**_as_dict(settings), "jwt_keys": ring})
     path = settings.data_dir / JWT_SECRET_FILE
     try:
         ensure_data_dir(settings.data_dir)

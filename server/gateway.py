@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ from server.session import (
     SessionsFull,
 )
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
+from server.token_keys import TokenKeyRing
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
 from services.passwords import (
@@ -238,6 +240,7 @@ class Gateway:
         # player id -> trio time of its last ban, for logins that raced the ban (bounded).
         self._recent_bans: collections.OrderedDict[int, float] = collections.OrderedDict()
         self.port = 0
+        self.scheme = "ws"  # "wss" when the listener speaks TLS
         self.connections_open = 0
         self.session_crashes = 0  # session actors that died of an unexpected error
         # Metrics (read by server/gateway_metrics.py at scrape time). Bounded key sets: the
@@ -251,7 +254,7 @@ class Gateway:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     # --- the API other actors use ------------------------------------------------------------
 
@@ -422,7 +425,7 @@ class Gateway:
 
 async def serve_gateway(
     accounts_store: AccountStore,
-    jwt_secret: str,
+    jwt_secret: str | TokenKeyRing,
     *,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -434,12 +437,16 @@ async def serve_gateway(
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
+    ssl_context: ssl.SSLContext | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
     (its ``port``, ``url`` and push API). ``sessions_supervisor`` (called once, at start)
     gives the supervisor whose temporary children the session actors become, e.g.
-    ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects."""
+    ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects.
+    ``jwt_secret``: a secret or a key ring (server/token_keys.py). ``ssl_context``: speak
+    TLS (wss://) with it (server/tls.py); a certificate reloaded into it serves the next
+    handshakes, open connections keep theirs."""
     limits = limits or GatewayLimits()
     # A login may wait for a hashing thread at most half its deadline (the rest is for the
     # hash itself and the round trips); past that it gets server_busy at once.
@@ -479,7 +486,7 @@ async def serve_gateway(
                 gateway.handle,
                 host,
                 port,
-                None,
+                ssl_context,
                 handler_nursery=nursery,
                 max_message_size=limits.frame_bytes_hard_max,
                 connect_timeout=limits.auth_timeout_ms / 1000,
@@ -488,12 +495,13 @@ async def serve_gateway(
             )
         )
         gateway.port = server.port
+        gateway.scheme = "ws" if ssl_context is None else "wss"
         collector = collector_for(metrics_registry) if metrics_registry is not None else None
         if collector is not None:
             collector.add(gateway)
         if channel is not None:
             channel.gateway = gateway
-        log.info("gateway listening", host=host, port=server.port)
+        log.info("gateway listening", host=host, port=server.port, tls=ssl_context is not None)
         task_status.started(gateway)
         try:
             await trio.sleep_forever()
@@ -532,10 +540,12 @@ async def run_gateway(
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
+    ssl_context: ssl.SSLContext | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """serve_gateway configured from the process settings (host, ws_port, jwt_secret,
-    guest_login); what the composition root runs in its nursery."""
+    """serve_gateway configured from the process settings (host, ws_port, the token keys,
+    guest_login); what the composition root runs in its nursery, with the listeners' TLS
+    context when TLS is configured (server/tls.py)."""
     base = limits or GatewayLimits()
     limits = dataclasses.replace(
         base,
@@ -557,7 +567,7 @@ async def run_gateway(
     )
     await serve_gateway(
         store,
-        settings.jwt_secret,
+        settings.token_keys(),
         host=settings.host,
         port=settings.ws_port,
         limits=limits,
@@ -566,6 +576,7 @@ async def run_gateway(
         game_requests=game_requests,
         channel=channel,
         wallet_policy=wallet_policy_of(settings),
+        ssl_context=ssl_context,
         task_status=task_status,
     )
 

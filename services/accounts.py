@@ -7,7 +7,9 @@ Guessing is throttled (services/throttle.py) per account name and per client add
 a few failures the next attempt must wait, longer after each further failure, and many
 failures lock the name or the address for a while (``login_throttled`` with
 ``retry_after_ms``, answered without hashing). Every failed login is logged (name, address,
-reason; never the password) and counted (``login_failures`` by reason, for /metrics).
+reason; never the password, and the name only when it is an account's: a name that is none
+may be a password typed into the wrong field) and counted (``login_failures`` by reason, for
+/metrics). Addresses reach log lines only as keyed hashes (server/logs.py).
 Registrations are limited per address (``registration_limited``).
 """
 
@@ -288,8 +290,8 @@ class Accounts:
         wait_s = self._failures_by_account.wait_s(key, now_s)
         if address is not None:
             wait_s = max(wait_s, self._failures_by_address.wait_s(address, now_s))
-        if wait_s > 0:
-            self._log_failure(name, address, "throttled")
+        if wait_s > 0:  # the name is not looked up: not logged (see the module's docstring)
+            self._log_failure(None, address, "throttled")
             raise LoginThrottled("too many failed logins; retry later", _retry_after_ms(wait_s))
         account = await self._store.get_account_by_name(name)
         # Unknown name and wrong password take the same time and give the same answer.
@@ -301,7 +303,7 @@ class Accounts:
             self._failures_by_account.failed(key, now_s)
             if address is not None:
                 self._failures_by_address.failed(address, now_s)
-            self._log_failure(name, address, "bad_credentials")
+            self._log_failure(name if account else None, address, "bad_credentials")
             raise BadCredentials("unknown name or wrong password")
         if account.banned:
             self._log_failure(name, address, "banned")
@@ -311,9 +313,10 @@ class Accounts:
         self._failures_by_account.succeeded(key)
         return account
 
-    def _log_failure(self, name: str, address: str | None, reason: str) -> None:
+    def _log_failure(self, name: str | None, address: str | None, reason: str) -> None:
         self.login_failures[reason] += 1
-        log.warning("login failed", name=_loggable(name), address=address, reason=reason)
+        shown = _loggable(name) if name is not None else None
+        log.warning("login failed", name=shown, address=address, reason=reason)
 
     async def check_not_banned(self, name: str) -> Account | None:
         """The ban check of check_token_login alone (for callers without a session)."""

@@ -114,14 +114,29 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, with_jwt_secret=True)
     if settings is None:
         return CONFIG_ERROR_EXIT
+    import sys
+
     import trio
 
     from server.app import serve_until_signalled
+    from server.config import ConfigError
     from server.logs import configure_logging
+    from server.tls import server_tls
 
-    configure_logging(settings.log_format, settings.log_level)
+    try:
+        tls = server_tls(settings)  # a certificate that does not load stops start-up here
+    except ConfigError as exc:
+        print(f"tablium: configuration error: {exc}", file=sys.stderr)
+        return CONFIG_ERROR_EXIT
+    configure_logging(settings.log_format, settings.log_level, address_key=settings.log_address_key)
+    if settings.jwt_keys is not None and settings.jwt_secret:
+        import structlog
+
+        structlog.get_logger("tablium.server").warning(
+            "TABLIUM_JWT_SECRET is not used: TABLIUM_JWT_KEYS is set and holds the token keys"
+        )
     install_gc_timer()
     if settings.gc_tuning:
         tune_gc()  # after the imports above: the whole server's code is frozen
-    trio.run(serve_until_signalled, settings)
+    trio.run(serve_until_signalled, settings, tls)
     return 0

@@ -1,7 +1,8 @@
 """``tablium token --player NAME --role ROLE``: print an access token for development and tests.
 
-The token is signed with the server's configured secret (TABLIUM_JWT_SECRET, or the one kept
-in the data directory), so a server started with the same settings accepts it. Anyone who can
+The token is signed with the current key of the server's configured keys (TABLIUM_JWT_KEYS or
+TABLIUM_JWT_SECRET, or the ones kept in the data directory), so a server started with the
+same settings accepts it. Anyone who can
 run this can be any player, admin included: it reads the same secret the server does.
 """
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tablium: --ttl-s must be 1-{TOKEN_TTL_S}", file=sys.stderr)
         return 2
     signer = TokenSigner(
-        settings.jwt_secret, session_lifetime_max_s=settings.session_lifetime_max_s
+        settings.token_keys(), session_lifetime_max_s=settings.session_lifetime_max_s
     )
     token, _claims = signer.issue(
         args.player, args.role, session_id=args.session_id, ttl_s=args.ttl_s

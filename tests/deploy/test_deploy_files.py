@@ -97,15 +97,23 @@ def test_kubernetes_overlay_keeps_one_server_with_probes_limits_and_a_budget(
     assert pod["terminationGracePeriodSeconds"] > 5  # the server's own SIGTERM bound
     assert pod["securityContext"]["runAsNonRoot"] is True
     secrets = {
-        e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
         for e in container["env"]
         if "valueFrom" in e
     }
     assert secrets == {
-        "TABLIUM_DATABASE_URL": "tablium-secrets",
-        "TABLIUM_JWT_SECRET": "tablium-secrets",
-        "TABLIUM_REDIS_URL": "tablium-secrets",
+        "TABLIUM_DATABASE_URL": ("tablium-secrets", "database-url"),
+        "TABLIUM_JWT_SECRET": ("tablium-secrets", "jwt-secret"),
+        "TABLIUM_JWT_KEYS": ("tablium-secrets", "jwt-keys"),
+        "TABLIUM_DATA_KEYS": ("tablium-secrets", "data-keys"),
+        "TABLIUM_LOG_ADDRESS_KEY": ("tablium-secrets", "log-address-key"),
+        "TABLIUM_REDIS_URL": ("tablium-secrets", "redis-url"),
     }
+    optional = {e["name"] for e in container["env"] if e.get("valueFrom", {})
+                .get("secretKeyRef", {}).get("optional")}  # fmt: skip
+    assert optional == {
+        "TABLIUM_JWT_KEYS", "TABLIUM_DATA_KEYS", "TABLIUM_LOG_ADDRESS_KEY", "TABLIUM_REDIS_URL"
+    }  # fmt: skip
     assert container["envFrom"][0]["configMapRef"]["name"] == "tablium-config"
     assert ("ConfigMap", "tablium-config") in docs
     budget = docs[("PodDisruptionBudget", "tablium")]
@@ -115,3 +123,34 @@ def test_kubernetes_overlay_keeps_one_server_with_probes_limits_and_a_budget(
         assert docs[("Service", service)]["spec"]["selector"].items() <= labels.items()
     assert docs[("CronJob", "tablium-backup")]["spec"]["concurrencyPolicy"] == "Forbid"
     assert "registry.example.com/tablium:" in container["image"]
+
+
+def test_production_serves_tls_from_the_certificate_secret_and_probes_over_https() -> None:
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in _render("production")}
+    template = docs[("Deployment", "tablium")]["spec"]["template"]
+    pod = template["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    assert volumes["tls"]["secret"]["secretName"] == "tablium-tls"
+    assert mounts["tls"]["readOnly"] is True
+    directory = mounts["tls"]["mountPath"]
+    assert env["TABLIUM_TLS_CERT_FILE"] == f"{directory}/tls.crt"  # a kubernetes.io/tls Secret
+    assert env["TABLIUM_TLS_KEY_FILE"] == f"{directory}/tls.key"
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"]["scheme"] == "HTTPS", probe
+    assert template["metadata"]["annotations"]["prometheus.io/scheme"] == "https"
+
+
+def test_staging_stays_plain_http_unless_it_takes_the_tls_component() -> None:
+    (deployment,) = [d for d in _render("staging") if d["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert "scheme" not in container["livenessProbe"]["httpGet"]
+    assert "TABLIUM_TLS_CERT_FILE" not in {e["name"] for e in container["env"]}
+
+
+def test_the_image_healthcheck_follows_tls() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    check = text.split("HEALTHCHECK", 1)[1].split("\n\n", 1)[0]
+    assert "TABLIUM_TLS_CERT_FILE" in check and "https" in check

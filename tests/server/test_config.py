@@ -107,3 +107,106 @@ def test_the_data_dir_is_made_private_and_an_open_one_is_closed(tmp_path: Path) 
     old.chmod(0o755)
     ensure_data_dir(old)
     assert old.stat().st_mode & 0o777 == 0o700
+
+
+# --- keys, personal data and transport --------------------------------------------------------
+
+RING_JSON = (
+    '{"current": {"kid": "k2", "secret": "' + "n" * 40 + '"},'
+    ' "previous": [{"kid": "k1", "secret": "' + "o" * 40 + '",'
+    ' "verify_until": "2027-01-01T00:00:00Z"}]}'
+)
+DATA_KEYS_JSON = '{"current": {"kid": "d1", "key": "' + "A" * 43 + '"}}'
+
+
+def test_key_rings_and_transport_settings_read_from_the_environment(tmp_path: Path) -> None:
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    settings = load_settings(
+        environ={
+            "TABLIUM_JWT_KEYS": RING_JSON,
+            "TABLIUM_DATA_KEYS": DATA_KEYS_JSON,
+            "TABLIUM_LOG_ADDRESS_KEY": "k" * 16,
+            "TABLIUM_TLS_CERT_FILE": str(cert),
+            "TABLIUM_TLS_KEY_FILE": str(key),
+            "TABLIUM_HSTS_MAX_AGE_S": "0",
+            "TABLIUM_ADMIN_ALLOWED_NETWORKS": "10.0.0.0/8, 192.168.1.7",
+        }
+    )
+    assert settings.token_keys().current.kid == "k2"
+    assert [k.kid for k in settings.token_keys().previous] == ["k1"]
+    assert settings.data_keys is not None and settings.data_keys.current.kid == "d1"
+    assert (settings.tls_cert_file, settings.tls_key_file) == (cert, key)
+    assert settings.hsts_max_age_s == 0
+    assert settings.admin_allowed_networks == ("10.0.0.0/8", "192.168.1.7")
+    # No secret shows in the settings' repr (they are printed in tracebacks and tests).
+    assert "n" * 40 not in repr(settings) and "k" * 16 not in repr(settings)
+    assert "A" * 43 not in repr(settings)
+
+
+def test_key_rings_read_from_toml_tables(tmp_path: Path) -> None:
+    config = tmp_path / "tablium.toml"
+    config.write_text(
+        f"""
+        [jwt_keys.current]
+        kid = "k2"
+        secret = "{"n" * 40}"
+        [[jwt_keys.previous]]
+        kid = "k1"
+        secret = "{"o" * 40}"
+        verify_until = 2027-01-01T00:00:00Z
+        [data_keys.current]
+        kid = "d1"
+        key = "{"A" * 43}"
+        """
+    )
+    settings = load_settings(environ={}, config_file=config)
+    assert settings.jwt_keys == load_settings({"TABLIUM_JWT_KEYS": RING_JSON}).jwt_keys
+    assert settings.data_keys == load_settings({"TABLIUM_DATA_KEYS": DATA_KEYS_JSON}).data_keys
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"TABLIUM_JWT_KEYS": "{"}, "TABLIUM_JWT_KEYS: not valid JSON"),
+        ({"TABLIUM_DATA_KEYS": '{"current": {"kid": "d", "key": "AAAA"}}'}, "TABLIUM_DATA_KEYS:"),
+        ({"TABLIUM_LOG_ADDRESS_KEY": "short"}, "TABLIUM_LOG_ADDRESS_KEY: must be at least 16"),
+        ({"TABLIUM_TLS_CERT_FILE": "/etc/tls.crt"}, "TABLIUM_TLS_CERT_FILE and TABLIUM_TLS_KEY"),
+        ({"TABLIUM_TLS_KEY_FILE": "/etc/tls.key"}, "TABLIUM_TLS_CERT_FILE and TABLIUM_TLS_KEY"),
+        ({"TABLIUM_HSTS_MAX_AGE_S": "-1"}, "TABLIUM_HSTS_MAX_AGE_S: expected 0 or more"),
+        ({"TABLIUM_ADMIN_ALLOWED_NETWORKS": "office"}, "TABLIUM_ADMIN_ALLOWED_NETWORKS: expected"),
+    ],
+)
+def test_bad_key_and_transport_settings_are_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ)
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+    assert "n" * 40 not in str(raised.value)  # a refusal never repeats a secret
+
+
+def test_a_key_ring_kept_in_the_data_dir_wins_over_the_generated_secret(tmp_path: Path) -> None:
+    generated = ensure_jwt_secret(Settings(data_dir=tmp_path))
+    assert generated.token_keys().current.kid == "default"
+    (tmp_path / "jwt_keys.json").write_text(RING_JSON)
+    kept = ensure_jwt_secret(Settings(data_dir=tmp_path))
+    assert kept.jwt_secret == "" and kept.token_keys().current.kid == "k2"
+    # A configured secret wins over both files.
+    configured = ensure_jwt_secret(Settings(data_dir=tmp_path, jwt_secret="c" * 40))
+    assert configured.token_keys().current.secret == "c" * 40
+    (tmp_path / "jwt_keys.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"jwt_keys\.json"):
+        ensure_jwt_secret(Settings(data_dir=tmp_path))
+
+
+def test_a_key_ring_wins_over_a_secret_set_beside_it() -> None:
+    """A deployment that rotates keeps its old required secret reference (Kubernetes): the
+    ring decides, the secret is not used."""
+    settings = load_settings({"TABLIUM_JWT_KEYS": RING_JSON, "TABLIUM_JWT_SECRET": "s" * 40})
+    ring = settings.token_keys()
+    assert ring.current.kid == "k2"
+    assert "s" * 40 not in [key.secret for key in (ring.current, *ring.previous)]
+
+
+def test_token_keys_need_a_secret_or_a_ring() -> None:
+    with pytest.raises(ConfigError, match="no token key"):
+        Settings().token_keys()

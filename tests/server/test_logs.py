@@ -78,3 +78,46 @@ def test_console_format_keeps_the_ready_line_the_tests_and_people_read(
     structlog.get_logger("tablium.server").info("listening", admin="http://a", ws="ws://b")
     err = capsys.readouterr().err
     assert "listening" in err and "admin=http://a" in err and "ws=ws://b" in err
+
+
+def test_client_addresses_reach_lines_only_as_keyed_hashes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import hashlib
+    import hmac
+
+    key = "log-address-key-" + "k" * 8
+    configure_logging("json", "info", address_key=key)
+    log = structlog.get_logger("tablium.accounts")
+    log.warning("login failed", name="alice", address="203.0.113.7", reason="bad_credentials")
+    log.warning("login failed", name=None, address="203.0.113.7", reason="throttled")
+    log.warning("registration refused", address="198.51.100.1", reason="limited")
+    structlog.contextvars.bind_contextvars(client_address="203.0.113.7")
+    try:
+        log.info("bound too")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    lines = _read(capsys)
+    text = json.dumps(lines)
+    assert "203.0.113.7" not in text and "198.51.100.1" not in text
+    expected = hmac.new(key.encode(), b"203.0.113.7", hashlib.sha256).hexdigest()[:16]
+    hashes = [line["tablium"] for line in lines]  # type: ignore[index]
+    assert hashes[0] == {"name": "alice", "address_hash": expected, "reason": "bad_credentials"}
+    assert hashes[1]["address_hash"] == expected  # type: ignore[index]
+    assert hashes[2]["address_hash"] != expected  # type: ignore[index]
+    assert hashes[3] == {"client_address_hash": expected}
+
+
+def test_without_a_key_the_hashes_hold_within_one_process_setup_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("console", "info")
+    log = structlog.get_logger("tablium.accounts")
+    log.warning("login failed", address="203.0.113.7")
+    log.warning("login failed", address="203.0.113.7")
+    configure_logging("console", "info")  # a restart: a new random key
+    structlog.get_logger("tablium.accounts").warning("login failed", address="203.0.113.7")
+    first, second, third = (
+        line.split("address_hash=")[1].split()[0] for line in capsys.readouterr().err.splitlines()
+    )
+    assert first == second != third

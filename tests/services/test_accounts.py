@@ -67,6 +67,23 @@ async def test_an_unknown_name_gets_the_same_answer_as_a_wrong_password(
     assert info.value.message == "unknown name or wrong password"
 
 
+async def test_a_failed_login_logs_the_name_only_when_it_is_an_accounts(
+    accounts: Accounts,
+) -> None:
+    """A name that is no account may be a password typed into the name field: not logged."""
+    import structlog
+
+    await accounts.register("alice", PASSWORD)
+    typed_in_the_wrong_field = "my-secret-passphrase"
+    with structlog.testing.capture_logs() as logged:
+        for name in ("alice", typed_in_the_wrong_field):
+            with pytest.raises(BadCredentials):
+                await accounts.login(name, "not the password", address="203.0.113.7")
+    failures = [(e["name"], e["address"]) for e in logged if e["event"] == "login failed"]
+    assert failures == [("alice", "203.0.113.7"), (None, "203.0.113.7")]
+    assert typed_in_the_wrong_field not in repr(logged)
+
+
 async def test_a_taken_name_is_refused_whatever_its_case(accounts: Accounts) -> None:
     await accounts.register("alice", PASSWORD)
     with pytest.raises(NameTaken) as info:

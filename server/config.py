@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, final
 from urllib.parse import urlsplit
 
+from server.auth import TOKEN_TTL_S
+
 ENV_PREFIX = "TABLIUM_"
 JWT_SECRET_FILE = "jwt_secret"
 JWT_SECRET_BYTES_MIN = 32
@@ -78,6 +80,21 @@ class Settings:
     registrations_per_ip_per_hour: int = 20
     # A session (and every token refreshed from it) ends this long after its password login.
     session_lifetime_max_s: int = 7 * 24 * 3600
+    # The public HTTP API (api/, docs/api.md) on its own listener.
+    api_port: int = 8000
+    # Browser pages of these origins may call the API (CORS); empty: none.
+    api_cors_origins: tuple[str, ...] = ()
+    api_access_token_ttl_s: int = 900  # an API access token lives this long; refresh for more
+    # Per access token (its session) or API key without a rate of its own: burst ...
+    api_rate_burst_requests: int = 120
+    api_rate_refill_per_s: int = 20  # ... and sustained requests per second
+    # Per client address, whoever is asking (anonymous requests count here only).
+    api_rate_ip_burst_requests: int = 240
+    api_rate_ip_refill_per_s: int = 60
+    # register, login and refresh per client address: a bucket of this size refilled over a
+    # minute (the accounts' own login throttles apply as well).
+    api_auth_requests_per_min: int = 10
+    api_body_bytes_max: int = 16_384  # larger request bodies are refused (413)
 
     @property
     def sqlite_path(self) -> Path:
@@ -216,6 +233,15 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "login_lock_s": _parse_count,
     "registrations_per_ip_per_hour": _parse_count,
     "session_lifetime_max_s": _parse_count,
+    "api_port": _parse_port,
+    "api_cors_origins": _parse_origins,
+    "api_access_token_ttl_s": _parse_count,
+    "api_rate_burst_requests": _parse_count,
+    "api_rate_refill_per_s": _parse_count,
+    "api_rate_ip_burst_requests": _parse_count,
+    "api_rate_ip_refill_per_s": _parse_count,
+    "api_auth_requests_per_min": _parse_count,
+    "api_body_bytes_max": _parse_count,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 
@@ -256,6 +282,10 @@ def load_settings(
             raise ConfigError(
                 f"{ENV_PREFIX}{before.upper()}: must not exceed {ENV_PREFIX}{lock.upper()}"
             )
+    if settings.api_access_token_ttl_s > TOKEN_TTL_S:
+        raise ConfigError(
+            f"{ENV_PREFIX}API_ACCESS_TOKEN_TTL_S: at most {TOKEN_TTL_S} (a token's longest life)"
+        )
     return settings
 
 

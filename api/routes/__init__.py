@@ -1,0 +1,13 @@
+"""The public API's route modules; ``all_routes`` is every RouteTable, in the spec's order.
+
+Each later feature (tournaments, clubs, rakeback, chain) adds its module here."""
+
+from __future__ import annotations
+
+from api.routing import RouteTable
+
+
+def all_routes() -> list[RouteTable]:
+    from api.routes import auth, hands, lobby, me, players, wallet
+
+    return [auth.routes, me.routes, wallet.routes, lobby.routes, hands.routes, players.routes]

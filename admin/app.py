@@ -28,6 +28,7 @@ from quart_schema import (
 from quart_trio import QuartTrio
 
 from actors.runtime import ActorNode
+from admin.api_keys import api_key_routes
 from admin.audit import audit_routes
 from admin.auth import error, requires
 from admin.bodies import InvalidBody
@@ -89,7 +90,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         security_schemes={"bearer": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
     )
-    for blueprint in (player_routes, table_routes, hand_routes, audit_routes):
+    for blueprint in (player_routes, table_routes, hand_routes, audit_routes, api_key_routes):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.
     app.register_blueprint(web_client_blueprint(context.settings.ws_port))

@@ -49,7 +49,9 @@ API_REQUEST_SECONDS: Final = Histogram(
 )
 REQUEST_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
 CORS_MAX_AGE_S: Final = 600
-CORS_ALLOW_HEADERS: Final = "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id"
+CORS_ALLOW_HEADERS: Final = (
+    "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id"
+)
 CORS_EXPOSE_HEADERS: Final = (
     "ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset,"
     " X-Request-Id, Idempotent-Replayed"
@@ -113,9 +115,7 @@ def create_api_app(context: ApiContext) -> QuartTrio:
     @app.before_request
     async def start_request() -> Response | None:
         supplied = request.headers.get("X-Request-Id", "")
-        request_id = (
-            supplied if REQUEST_ID_PATTERN.fullmatch(supplied) else secrets.token_hex(8)
-        )
+        request_id = supplied if REQUEST_ID_PATTERN.fullmatch(supplied) else secrets.token_hex(8)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         peer = request.remote_addr or ""

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import msgspec
 
 from api.problems import ApiProblem
 
 CURSOR_CHARS_MAX: Final = 512  # bound: ours are far shorter
-T = TypeVar("T")
 
 
 def encode_cursor(kind: str, position: Any) -> str:
@@ -25,7 +24,7 @@ def encode_cursor(kind: str, position: Any) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(kind: str, cursor: str, position_type: type[T]) -> T:
+def decode_cursor(kind: str, cursor: str, position_type: Any) -> Any:
     """The position ``cursor`` names; raises ApiProblem(invalid_cursor)."""
     if len(cursor) > CURSOR_CHARS_MAX:
         raise ApiProblem("invalid_cursor", "the cursor is too long")

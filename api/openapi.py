@@ -63,7 +63,7 @@ def _problem_codes(operation: Operation) -> list[str]:
 
 def _problem_example(code: str) -> dict[str, Any]:
     status, title = PROBLEMS[code]
-    return msgspec.to_builtins(
+    example: dict[str, Any] = msgspec.to_builtins(
         Problem(
             type=TYPE_PREFIX + code,
             title=title,
@@ -73,6 +73,7 @@ def _problem_example(code: str) -> dict[str, Any]:
             request_id="5f2b8c0e9a1d4e37",
         )
     )
+    return example
 
 
 def _problem_responses(operation: Operation) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def _hash(token: str) -> str:
 def _role(raw: str) -> Role:
     if raw not in ROLES:
         raise ValueError(f"account has unknown role {raw!r}")
-    return raw  # type: ignore[return-value]
+    return raw
 
 
 def account_problem(exc: AccountRefused) -> ApiProblem:
@@ -126,9 +126,7 @@ class ApiSessions:
         # signer's full ttl_s: a revocation must outlast those.
         return (now_s + self._context.signer.ttl_s + CLOCK_SKEW_LEEWAY_S) * 1000
 
-    async def register(
-        self, name: str, password: str, address: str, user_agent: str
-    ) -> TokenPair:
+    async def register(self, name: str, password: str, address: str, user_agent: str) -> TokenPair:
         try:
             account = await self._accounts().register(name, password, address=address)
         except AccountRefused as exc:

@@ -115,7 +115,6 @@ def complete(
 
 def release(principal: str, key: str) -> Work[None]:
     yield Query(
-        "DELETE FROM api_idempotency WHERE principal = $1 AND idempotency_key = $2"
-        " AND status = $3",
+        "DELETE FROM api_idempotency WHERE principal = $1 AND idempotency_key = $2 AND status = $3",
         (principal, key, IN_PROGRESS),
     )

@@ -115,9 +115,7 @@ class ApiKeys:
         """A new key and its secret (shown once). Raises ApiKeyRefused."""
         stored_scopes = verify_scopes(scopes, player_id)
         if not 1 <= requests_per_min <= REQUESTS_PER_MIN_MAX:
-            raise ApiKeyRefused(
-                "invalid_request", f"requests_per_min is 1-{REQUESTS_PER_MIN_MAX}"
-            )
+            raise ApiKeyRefused("invalid_request", f"requests_per_min is 1-{REQUESTS_PER_MIN_MAX}")
         if player_id is not None:
             account = await self._store.get_account(player_id)
             if account is None:

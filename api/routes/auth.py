@@ -200,9 +200,7 @@ async def list_sessions(call: Call) -> Reply:
         for s in found
     ]
     last = found[-1] if len(found) == query.limit else None
-    cursor = (
-        encode_cursor("sessions", [last.created_at_ms, last.session_id]) if last else None
-    )
+    cursor = encode_cursor("sessions", [last.created_at_ms, last.session_id]) if last else None
     return Reply(SessionsPage(views, cursor))
 
 

@@ -67,6 +67,14 @@ SUMMARY_EXAMPLE: Final = HandSummary(
 )  # fmt: skip
 
 
+HAND_EXAMPLE: Final = HandView(
+    hand_id=SUMMARY_EXAMPLE.hand_id, table_id=SUMMARY_EXAMPLE.table_id,
+    game=SUMMARY_EXAMPLE.game, started_at_ms=SUMMARY_EXAMPLE.started_at_ms,
+    ended_at_ms=SUMMARY_EXAMPLE.ended_at_ms, pot_total=24, rake=0, players=EXAMPLE_PLAYERS,
+    phh=EXAMPLE_PHH,
+)  # fmt: skip
+
+
 @routes.operation(
     operation_id="listMyHands",
     method="GET",
@@ -104,14 +112,7 @@ async def list_hands(call: Call) -> Reply:
     " appear only where they were shown at the table.",
     tag="hands",
     response=HandView,
-    example=msgspec.to_builtins(
-        HandView(
-            hand_id=SUMMARY_EXAMPLE.hand_id, table_id=SUMMARY_EXAMPLE.table_id,
-            game=SUMMARY_EXAMPLE.game, started_at_ms=SUMMARY_EXAMPLE.started_at_ms,
-            ended_at_ms=SUMMARY_EXAMPLE.ended_at_ms, pot_total=24, rake=0,
-            players=EXAMPLE_PLAYERS, phh=EXAMPLE_PHH,
-        )
-    ),  # fmt: skip
+    example=msgspec.to_builtins(HAND_EXAMPLE),
     scope=Scope.HANDS_READ,
     personal=True,
     path_params={"hand_id": HandId},

@@ -75,7 +75,7 @@ async def list_tables(call: Call) -> Reply:
         snapshot = await call.context.listings.snapshot(query.variant, query.big_blind)
     except ListingsUnavailable as exc:
         raise ApiProblem("unavailable", str(exc)) from None
-    after = None
+    after: ListingKey | None = None
     if query.cursor is not None:
         after = decode_cursor("lobby", query.cursor, ListingKey)
     page_key = (after, query.limit)

@@ -118,6 +118,11 @@ PENDING_EXAMPLE: Final = {
     "credit": {"kind": "wallet", "owner": "42"},
     "memo": "",
 }
+ENTRY_EXAMPLE: Final = HistoryEntry(
+    transfer_id=1207, kind="player_transfer", state="posted", amount=-250,
+    counterparty=AccountRef("wallet", "43"), memo="for the cab",
+    created_at_ms=EXAMPLE_TIME_MS, updated_at_ms=EXAMPLE_TIME_MS,
+)  # fmt: skip
 TRANSFER_LINKS: Final = {
     "GetTransfer": {
         "operationId": "getTransfer",
@@ -149,18 +154,7 @@ async def balance(call: Call) -> Reply:
     description="Amounts are from my side: positive in, negative out.",
     tag="wallet",
     response=EntriesPage,
-    example=msgspec.to_builtins(
-        EntriesPage(
-            [
-                HistoryEntry(
-                    transfer_id=1207, kind="player_transfer", state="posted", amount=-250,
-                    counterparty=AccountRef("wallet", "43"), memo="for the cab",
-                    created_at_ms=EXAMPLE_TIME_MS, updated_at_ms=EXAMPLE_TIME_MS,
-                )
-            ],
-            EXAMPLE_CURSOR,
-        )
-    ),  # fmt: skip
+    example=msgspec.to_builtins(EntriesPage([ENTRY_EXAMPLE], EXAMPLE_CURSOR)),
     scope=Scope.WALLET_READ,
     personal=True,
     query=EntriesQuery,

@@ -27,6 +27,7 @@ async def server(tmp_path: Path, login_hashes_waiting_max: int = 32) -> AsyncIte
     settings = Settings(
         ws_port=0,
         admin_port=0,
+        api_port=0,
         data_dir=tmp_path,
         jwt_secret=JWT_SECRET,
         login_hashes_waiting_max=login_hashes_waiting_max,

@@ -285,8 +285,29 @@ def _empty(status: int, headers: dict[str, str]) -> Response:
 async def run_operation(
     state: RequestState, operation: Operation, handler: Handler, values: dict[str, str]
 ) -> Response:
-    context = state.context
     principal = await _principal(state, operation)
+    audited = principal is not None and principal.kind == "api_key" and operation.method != "GET"
+    try:
+        response = await _authorized(state, operation, handler, values, principal)
+    except ApiProblem as refused:
+        if audited:
+            assert principal is not None
+            await _audit_key_use(state, operation, principal, refused.status)
+        raise
+    if audited:
+        assert principal is not None
+        await _audit_key_use(state, operation, principal, response.status_code)
+    return response
+
+
+async def _authorized(
+    state: RequestState,
+    operation: Operation,
+    handler: Handler,
+    values: dict[str, str],
+    principal: Principal | None,
+) -> Response:
+    context = state.context
     if operation.personal and (principal is None or principal.player_id is None):
         raise ApiProblem("account_required", "this route needs a credential with a player")
     if operation.auth_limited:
@@ -307,12 +328,8 @@ async def run_operation(
     if operation.idempotent:
         assert principal is not None, "idempotent routes need a credential"
         call.idempotency_key = _idempotency_key()
-        response = await _idempotent(state, operation, handler, call, canonical)
-    else:
-        response = _response(operation, await handler(call))
-    if principal is not None and principal.kind == "api_key" and operation.method != "GET":
-        await _audit_key_use(state, operation, principal, response.status_code)
-    return response
+        return await _idempotent(state, operation, handler, call, canonical)
+    return _response(operation, await handler(call))
 
 
 def _idempotency_key() -> str:

@@ -95,7 +95,9 @@ async def test_repeated_failed_logins_are_throttled_with_retry_after(
     await api.register("alice")
     for _ in range(5):  # the accounts' default: a delay from the 5th failure on
         await api.client.post("/v1/auth/login", json={"name": "alice", "password": "wrong-pw1"})
-    throttled = await api.client.post("/v1/auth/login", json={"name": "alice", "password": PASSWORD})
+    throttled = await api.client.post(
+        "/v1/auth/login", json={"name": "alice", "password": PASSWORD}
+    )
     body = await problem(throttled, 429, "login_throttled")
     assert int(throttled.headers["Retry-After"]) >= 1 and body["retry_after_s"] >= 1
 

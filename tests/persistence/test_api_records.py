@@ -134,14 +134,14 @@ async def test_an_idempotency_key_is_claimed_completed_and_replayed(
 ) -> None:
     claim = partial(idempotency.claim, "player:1", "k1")
     assert await store.run(partial(claim, "hash-a", clock.now_ms, 60_000)) == idempotency.Claimed()
-    assert await store.run(
-        partial(claim, "hash-a", clock.now_ms, 60_000)
-    ) == idempotency.InProgress()
+    assert (
+        await store.run(partial(claim, "hash-a", clock.now_ms, 60_000)) == idempotency.InProgress()
+    )
     stored = idempotency.StoredResponse(201, "application/json", "/v1/x/1", b'{"id":1}')
     await store.run(partial(idempotency.complete, "player:1", "k1", stored, clock.now_ms, 1000))
-    assert await store.run(
-        partial(claim, "hash-a", clock.now_ms, 60_000)
-    ) == idempotency.Replay(stored)
+    assert await store.run(partial(claim, "hash-a", clock.now_ms, 60_000)) == idempotency.Replay(
+        stored
+    )
     assert await store.run(partial(claim, "hash-b", clock.now_ms, 60_000)) == idempotency.Conflict()
     other = partial(idempotency.claim, "player:2", "k1", "hash-b", clock.now_ms, 60_000)
     assert await store.run(other) == idempotency.Claimed()  # keys are per principal

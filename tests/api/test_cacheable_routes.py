@@ -8,7 +8,7 @@ import pytest
 import trio
 import trio.testing
 
-from api.lobby import LobbyListings, ListingsUnavailable
+from api.lobby import ListingsUnavailable, LobbyListings
 from persistence import Store
 from protocol.game import TableListing
 from tests.api.conftest import ApiHarness

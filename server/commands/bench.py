@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "actors": "actor tell/ask throughput against a raw trio memory channel",
     "gateway": "gateway request round trips against a raw trio-websocket echo",
     "ledger": "ledger transfers/s against raw asyncpg inserts",
+    "api": "public API GET /v1/lobby/tables (200 and 304) against a bare quart-trio route",
 }
 
 

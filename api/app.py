@@ -17,6 +17,7 @@ network while this one faces players, partners and browsers. Every route is an O
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -35,8 +36,9 @@ from api.docs_page import docs_routes
 from api.openapi import build_openapi
 from api.problems import PROBLEM_CONTENT_TYPE, ApiProblem
 from api.ratelimit import tightest
-from api.routes import all_routes
+from api.routes import all_routes, current_tags
 from api.routing import NO_STORE, Handler, Operation, RequestState, run_operation
+from api.shortcut import NotModifiedShortcut
 from server.handshake import client_address, normalize_origin
 
 log = structlog.get_logger("tablium.api")
@@ -104,6 +106,8 @@ def create_api_app(context: ApiContext) -> QuartTrio:
                 methods=[operation.method],
             )
     openapi = build_openapi(operations)
+    # Access-log lines at INFO; when that level is off, skip building them (decided once).
+    logging_requests = logging.getLogger("tablium.api.access").isEnabledFor(logging.INFO)
     app.register_blueprint(docs_routes)
 
     @app.get("/v1/openapi.json")
@@ -161,6 +165,8 @@ def create_api_app(context: ApiContext) -> QuartTrio:
         status = response.status_code
         API_REQUEST_SECONDS.labels(request.method, state.route, str(status)).observe(elapsed_s)
         principal = state.principal
+        if not logging_requests:
+            return response
         access_log.info(
             "request",
             method=request.method,
@@ -202,6 +208,11 @@ def create_api_app(context: ApiContext) -> QuartTrio:
             _request_id(),
         )
 
+    def observe(route: str, elapsed_s: float) -> None:
+        API_REQUEST_SECONDS.labels("GET", route, "304").observe(elapsed_s)
+
+    shortcut: Any = NotModifiedShortcut(app.asgi_app, context, current_tags(), observe)
+    app.asgi_app = shortcut  # type: ignore[method-assign]
     return app
 
 
@@ -229,7 +240,8 @@ def _preflight(context: ApiContext) -> Response:
 
 
 def _cors(context: ApiContext, response: Response) -> None:
-    response.vary.add("Origin")
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = "Origin" if not vary else f"{vary}, Origin"
     origin = _allowed_origin(context)
     if origin is None:
         return

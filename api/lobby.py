@@ -123,6 +123,10 @@ class LobbyListings:
             self._snapshots.popitem(last=False)
         return snapshot
 
+    def fresh(self, variant: str | None, big_blind: int | None) -> ListingsSnapshot | None:
+        """The filter's snapshot if one is fresh; never asks the lobby."""
+        return self._fresh((variant, big_blind))
+
     def _fresh(self, key: tuple[str | None, int | None]) -> ListingsSnapshot | None:
         snapshot = self._snapshots.get(key)
         if snapshot is None or self._clock() - snapshot.fetched_at >= self.ttl_s:

@@ -36,6 +36,7 @@ from api.auth import Principal, authenticate, bearer_of
 from api.context import ApiContext
 from api.problems import ApiProblem, invalid
 from api.ratelimit import Quota
+from api.shortcut import etag_matches
 from persistence import idempotency
 
 IDEMPOTENCY_LEASE_MS: Final = 60_000  # a first request holds its key this long at most
@@ -159,14 +160,6 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
-    """RFC 9110 weak comparison of If-None-Match's list (or ``*``) with our ETag."""
-    if if_none_match.strip() == "*":
-        return True
-    bare = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
-
-
 def _decode_path(operation: Operation, values: dict[str, str]) -> dict[str, Any]:
     decoded: dict[str, Any] = {}
     for name, value_type in operation.path_params.items():
@@ -193,6 +186,9 @@ def _decode_query(operation: Operation) -> Any:
 
 
 async def _read_body(operation: Operation) -> tuple[Any, bytes]:
+    if operation.method != "POST" and not request.content_length:
+        if "Transfer-Encoding" not in request.headers:
+            return None, b""  # a GET or DELETE that sent nothing: nothing to read
     data = await request.get_data(cache=False)
     assert isinstance(data, bytes)
     if operation.body is None:
@@ -267,7 +263,7 @@ def _response(operation: Operation, reply: Reply) -> Response:
         headers["ETag"] = etag
         headers["Cache-Control"] = operation.cache_control
         if_none_match = request.headers.get("If-None-Match")
-        if if_none_match is not None and _matches(if_none_match, etag):
+        if if_none_match is not None and etag_matches(if_none_match, etag):
             return _empty(304, headers)
     else:
         headers["Cache-Control"] = NO_STORE

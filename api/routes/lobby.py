@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Final
+from urllib.parse import parse_qsl
 
 import msgspec
 from msgspec import Meta
 
+from api.context import ApiContext
 from api.cursors import decode_cursor, encode_cursor
 from api.lobby import PAGES_MAX, ListingKey, ListingsUnavailable, listing_key
 from api.problems import ApiProblem
@@ -88,3 +90,24 @@ async def list_tables(call: Call) -> Reply:
         if len(snapshot.pages) < PAGES_MAX:
             snapshot.pages[page_key] = encoded
     return Reply(encoded=encoded)
+
+
+def current_tag(context: ApiContext, query_string: bytes) -> tuple[str, str] | None:
+    """The ETag and Cache-Control list_tables would answer for this query, when its page is
+    encoded and fresh already (api/shortcut.py); None when only the route can tell."""
+    try:
+        pairs = parse_qsl(
+            query_string.decode("ascii"), keep_blank_values=True, strict_parsing=False
+        )
+        args = dict(pairs)
+        if len(args) != len(pairs):
+            return None
+        query = msgspec.convert(args, TablesQuery, strict=False)
+        after = None
+        if query.cursor is not None:
+            after = decode_cursor("lobby", query.cursor, ListingKey)
+    except (UnicodeDecodeError, ValueError, msgspec.ValidationError, ApiProblem):
+        return None
+    snapshot = context.listings.fresh(query.variant, query.big_blind)
+    encoded = None if snapshot is None else snapshot.pages.get((after, query.limit))
+    return None if encoded is None else (encoded[1], LOBBY_CACHE_CONTROL)

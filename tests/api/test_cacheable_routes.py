@@ -3,12 +3,15 @@ cursor pages; and the lobby adapter's cache."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 import pytest
 import trio
 import trio.testing
 
 from api.lobby import ListingsUnavailable, LobbyListings
+from api.shortcut import NotModifiedShortcut
 from persistence import Store
 from protocol.game import TableListing
 from tests.api.conftest import ApiHarness
@@ -140,3 +143,67 @@ async def test_the_adapter_asks_once_per_ttl_and_shares_a_pending_ask() -> None:
 def test_listing_pages_are_json_the_spec_describes() -> None:
     page = msgspec.json.encode({"data": [listing("a")], "next_cursor": None})
     assert b'"table_id":"a"' in page
+
+
+def shortcut_of(api: ApiHarness) -> NotModifiedShortcut:
+    shortcut = api.client.app.asgi_app
+    assert isinstance(shortcut, NotModifiedShortcut)
+    return shortcut
+
+
+async def test_a_cached_lobby_page_answers_304_before_the_app_with_the_same_headers(
+    api: ApiHarness,
+) -> None:
+    first = await api.client.get("/v1/lobby/tables?limit=10")  # encodes and keeps the page
+    etag = first.headers["ETag"]
+    shortcut = shortcut_of(api)
+    fast = await api.client.get(
+        "/v1/lobby/tables?limit=10", headers={"If-None-Match": etag, "X-Request-Id": "r-1"}
+    )
+    assert fast.status_code == 304 and shortcut.answered == 1
+    # The app's own 304 (an Origin makes the shortcut step aside) has the same headers.
+    slow = await api.client.get(
+        "/v1/lobby/tables?limit=10", headers={"If-None-Match": etag, "Origin": "https://x.org"}
+    )
+    assert slow.status_code == 304 and shortcut.answered == 1
+    for name in ("ETag", "Cache-Control", "X-Content-Type-Options", "Vary", "RateLimit-Limit"):
+        assert fast.headers[name] == slow.headers[name], name
+    assert fast.headers["X-Request-Id"] == "r-1"
+    assert int(fast.headers["RateLimit-Remaining"]) >= 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://play.example.com"},  # CORS is the app's
+        {"Authorization": "Bearer x.y.z"},  # a credential must be checked (and is bad here)
+    ],
+)
+async def test_the_shortcut_steps_aside_for_what_only_the_app_can_answer(
+    api: ApiHarness, headers: dict[str, str]
+) -> None:
+    etag = (await api.client.get("/v1/lobby/tables")).headers["ETag"]
+    response = await api.client.get("/v1/lobby/tables", headers={"If-None-Match": etag, **headers})
+    assert shortcut_of(api).answered == 0
+    assert response.status_code in (304, 401)
+
+
+async def test_the_shortcut_answers_only_fresh_cached_pages(api: ApiHarness) -> None:
+    etag = (await api.client.get("/v1/lobby/tables")).headers["ETag"]
+    other = await api.client.get("/v1/lobby/tables?variant=FT", headers={"If-None-Match": etag})
+    assert other.status_code == 200  # another page: its own ETag
+    bad = await api.client.get("/v1/lobby/tables?limit=0", headers={"If-None-Match": etag})
+    assert bad.status_code == 400  # the route refuses what the shortcut cannot read
+    assert shortcut_of(api).answered == 0
+
+
+async def test_an_address_over_its_limit_gets_429_even_for_a_cached_page(
+    make_api: Callable[..., ApiHarness],
+) -> None:
+    api = make_api(api_rate_ip_burst_requests=2, api_rate_ip_refill_per_s=1)
+    etag = (await api.client.get("/v1/lobby/tables")).headers["ETag"]
+    assert (
+        await api.client.get("/v1/lobby/tables", headers={"If-None-Match": etag})
+    ).status_code == 304
+    refused = await api.client.get("/v1/lobby/tables", headers={"If-None-Match": etag})
+    await problem(refused, 429, "rate_limited")

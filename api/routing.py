@@ -186,9 +186,9 @@ def _decode_query(operation: Operation) -> Any:
 
 
 async def _read_body(operation: Operation) -> tuple[Any, bytes]:
-    if operation.method != "POST" and not request.content_length:
-        if "Transfer-Encoding" not in request.headers:
-            return None, b""  # a GET or DELETE that sent nothing: nothing to read
+    sent_nothing = not request.content_length and "Transfer-Encoding" not in request.headers
+    if operation.method != "POST" and sent_nothing:
+        return None, b""  # a GET or DELETE that sent nothing: nothing to read
     data = await request.get_data(cache=False)
     assert isinstance(data, bytes)
     if operation.body is None:

@@ -68,6 +68,11 @@ async def test_only_admins_manage_keys(admin: Any, role: str) -> None:
     body = {"name": "P", "scopes": ["lobby:read"], "reason": "r"}
     assert (await admin.post("/api-keys", json=body, headers=staff(role))).status_code == 403
     assert (await admin.get("/api-keys", headers=staff(role))).status_code == 403
+    key_id = (await create_key(admin))["api_key"]["id"]
+    revoke = await admin.post(
+        f"/api-keys/{key_id}/revoke", json={"reason": "r"}, headers=staff(role)
+    )
+    assert revoke.status_code == 403
 
 
 @pytest.mark.parametrize(

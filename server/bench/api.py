@@ -68,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
                in runs.items()}  # fmt: skip
     ratio = results["api_200"].rps / results["bare"].rps
     cheaper = (
-        results["api_200"].server_cpu_us_per_request
-        / results["api_304"].server_cpu_us_per_request
+        results["api_200"].server_cpu_us_per_request / results["api_304"].server_cpu_us_per_request
     )
     if args.json:
         print(

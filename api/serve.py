@@ -62,5 +62,6 @@ def api_config(settings: Settings) -> hypercorn.config.Config:
     config.bind = [f"{settings.host}:{settings.api_port}"]
     config.graceful_timeout = API_GRACEFUL_S
     config.accesslog = None  # ours is structured (api/app.py)
+    config.include_server_header = False  # no product banner for the public
     config.errorlog = logging.getLogger("hypercorn.error")
     return config

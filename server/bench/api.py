@@ -31,7 +31,7 @@ from typing import Any, Final
 GOAL_RATIO: Final = 0.50  # api_200 requests/s over bare's
 GOAL_304_CHEAPER: Final = 2.0  # server CPU of a 200 over a 304's
 SAMPLES_PER_CLIENT_MAX: Final = 20_000  # bound on kept latency samples (later ones counted)
-PATH: Final = "/v1/lobby/tables"
+ROUTE: Final = "/v1/lobby/tables"
 RESPONSE_BYTES_MAX: Final = 4 * 1024 * 1024  # a larger answer is a broken benchmark
 
 
@@ -40,6 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured time each (5)")
     parser.add_argument("--warmup-s", type=float, default=1.0, help="unmeasured warm-up (1)")
     parser.add_argument("--tables", type=int, default=100, help="tables in the lobby (100)")
+    parser.add_argument(
+        "--limit", type=int, default=100, help="tables per page asked for (100: the default)"
+    )
     parser.add_argument(
         "--repeats", type=int, default=3, help="runs of each, alternating; the median run (3)"
     )
@@ -77,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                     "benchmark": "api",
                     "clients": args.clients,
                     "tables": args.tables,
+                    "limit": args.limit,
                     "seconds": args.seconds,
                     "repeats": args.repeats,
                     **{kind: asdict(figures) for kind, figures in results.items()},
@@ -156,9 +160,10 @@ class _Connection:
         self._buffer += data
 
 
-def _request(port: int, etag: str | None) -> bytes:
+def _request(port: int, etag: str | None, limit: int) -> bytes:
     extra = f"If-None-Match: {etag}\r\n" if etag else ""
-    return f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n".encode()
+    path = f"{ROUTE}?limit={limit}"
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n".encode()
 
 
 def _etag_of(head: bytes) -> str:
@@ -177,7 +182,7 @@ async def _measure(
     assert server.stdin is not None and server.stdout is not None
     port = int(await trio.to_thread.run_sync(server.stdout.readline))
     probe = _Connection(await trio.open_tcp_stream("127.0.0.1", port))
-    status, head, body = await probe.exchange(_request(port, None))
+    status, head, body = await probe.exchange(_request(port, None, args.limit))
     assert status == 200, f"{kind}: the first answer is {status}"
     etag = None
     if kind != "bare":
@@ -185,7 +190,7 @@ async def _measure(
         await trio.Path(data_dir, "body.json").write_bytes(body)
         if kind == "api_304":
             etag = _etag_of(head)
-    request = _request(port, etag)
+    request = _request(port, etag, args.limit)
     expected = 304 if kind == "api_304" else 200
     measuring = False
     counts = [0] * args.clients
@@ -290,6 +295,7 @@ def _serve(kind: str, data_dir: str, tables: int) -> None:
         hyper = hypercorn.config.Config()
         hyper.bind = ["127.0.0.1:0"]
         hyper.accesslog = None
+        hyper.include_server_header = False  # as api/serve.py configures the API's
         return hyper
 
     async def answer_cpu_queries() -> None:
@@ -303,7 +309,7 @@ def _serve(kind: str, data_dir: str, tables: int) -> None:
         body = await trio.Path(data_dir, "body.json").read_bytes()
         app = QuartTrio("bench.bare")
 
-        @app.get(PATH)
+        @app.get(ROUTE)
         async def tables_route() -> Response:
             return Response(body, content_type="application/json")
 

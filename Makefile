@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.tablium-run
 DEV_STAMP := $(VENV)/.tablium-dev
 
-.PHONY: run test lint typecheck pytest services client-deps schema vendor deploy-check image clean
+.PHONY: run test lint typecheck pytest services client-deps chain-node schema vendor contracts deploy-check image clean
 
 run: $(RUN_STAMP)
 	$(BIN)/tablium serve
 
-test: $(DEV_STAMP) services client-deps lint typecheck deploy-check pytest
+test: $(DEV_STAMP) services client-deps chain-node lint typecheck deploy-check pytest
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Tablium needs Python 3.11 or newer on PATH"; exit 1; }
@@ -28,7 +28,7 @@ $(RUN_STAMP): pyproject.toml $(POKER_SOURCES) | $(VENV)/bin/python
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml $(POKER_SOURCES) | $(VENV)/bin/python
-	$(BIN)/python -m pip install -q -e '.[dev,loadtest]'
+	$(BIN)/python -m pip install -q -e '.[dev,loadtest,chain]'
 	@touch $@ $(RUN_STAMP)
 
 services:
@@ -49,6 +49,22 @@ schema: $(DEV_STAMP) client-deps
 vendor: client-deps
 	cd clients/js && node scripts/vendor-msgpack.mjs
 
+# The chain tests' local node: Anvil (Foundry), from the npm registry (its package carries the
+# binary; it runs offline on loopback). Pinned: the tests rely on its RPC methods.
+ANVIL_VERSION := 1.7.1
+CHAIN_NODE_STAMP := $(VENV)/chain-node/.anvil-$(ANVIL_VERSION)
+
+chain-node: $(CHAIN_NODE_STAMP)
+
+$(CHAIN_NODE_STAMP): | $(VENV)/bin/python
+	@command -v npm >/dev/null 2>&1 || { echo "the chain tests need npm (Node.js) to install Anvil"; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/chain-node @foundry-rs/anvil@$(ANVIL_VERSION)
+	@touch $@
+
+# ABI and bytecode of contracts/*.vy for deployment tools (the server and tests compile from source).
+contracts: $(DEV_STAMP)
+	$(BIN)/python -m services.chain.contract contracts/build
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -68,9 +84,9 @@ image:
 	docker build -t $(IMAGE) .
 
 # Each pytest run creates its own PostgreSQL database and Redis key prefix (tests/conftest.py).
-pytest: $(DEV_STAMP) services client-deps
+pytest: $(DEV_STAMP) services client-deps chain-node
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) var build .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var build contracts/build .mypy_cache .pytest_cache .ruff_cache .hypothesis
 	rm -f poker/*.so

@@ -1,18 +1,24 @@
 """The admin HTTP app (quart-trio, served by hypercorn inside the server process).
 
 JSON in and out, described by an OpenAPI spec (quart-schema) at ``/openapi.json`` with a docs
-page at ``/docs``. Every route but the probes and ``/metrics`` needs a bearer token whose role
-has the route's permission (admin/permissions.py); every state change is audited.
+page at ``/docs`` (admin/docs_page.py). Every route but the probes, the docs and ``/metrics``
+needs a bearer token whose role has the route's permission (admin/permissions.py); every state
+change is audited, in the change's own transaction where the change is SQL.
+
+Before any route runs, the request's text is checked once (admin/inputs.py): path, query
+string and JSON body. After it, every answer gets the security headers below.
 """
 
 from __future__ import annotations
 
+import hmac
 import importlib.metadata
 import platform
 import secrets
 import time
-from typing import Any
+from typing import Any, Final
 
+import msgspec
 import structlog
 import trio
 from msgspec import Struct
@@ -25,15 +31,29 @@ from quart_schema import (
     RequestSchemaValidationError,
     hide,
 )
+from quart_schema.conversion import MSGSPEC_REF_TEMPLATE
+from quart_schema.openapi import OpenAPIProvider
+from quart_schema.validation import DataSource
 from quart_trio import QuartTrio
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from actors.runtime import ActorNode
 from admin.api_keys import api_key_routes
 from admin.audit import audit_routes
 from admin.auth import error, requires
-from admin.bodies import InvalidBody
+from admin.bodies import BODY_BYTES_MAX, InvalidBody
+from admin.chain import chain_routes
 from admin.context import AdminContext
+from admin.docs_page import docs_routes
 from admin.hands import hand_routes
+from admin.inputs import (
+    BODY_METHODS,
+    InputRefused,
+    check_content_type,
+    check_url_text,
+    parse_json_body,
+)
 from admin.permissions import Permission
 from admin.players import player_routes
 from admin.tables import table_routes
@@ -42,6 +62,51 @@ from clients.serving import web_client_blueprint
 log = structlog.get_logger("tablium.admin")
 
 READINESS_TIMEOUT_S = 2.0  # a probe slower than this counts as down
+
+# Every answer: the browser must not guess a type, nor frame us; nothing of an API answer is
+# to be cached (they carry players' data). The docs page sets its own policy (docs_page.py).
+SECURITY_HEADERS: Final = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+API_CSP: Final = "default-src 'none'; frame-ancestors 'none'"
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """werkzeug's ``int`` converter matches ``\\d``, which takes any Unicode digit (a
+    full-width one, U+FF11, or an Arabic-Indic one), and int() reads them: ``/players/%EF%BC%91``
+    would be player 1. Ids are ASCII digits."""
+
+    regex = r"[0-9]+"
+
+
+class MsgspecOpenAPIProvider(OpenAPIProvider):
+    """quart-schema 0.22 keeps only a msgspec body model's own schema and drops those it
+    refers to (POST /tables' ``Variant``), so its ``$ref`` resolved to nothing: Swagger UI
+    showed no body and the schemathesis fuzz never sent one. Add the referred schemas."""
+
+    def build_request_body(
+        self, model: type[Any], source: DataSource
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        body, components = super().build_request_body(model, source)
+        if issubclass(model, msgspec.Struct):
+            _, referred = msgspec.json.schema_components([model], ref_template=MSGSPEC_REF_TEMPLATE)
+            referred.pop(model.__name__, None)
+            components = {**referred, **components}
+        return body, components
+
+    def build_path_parameter(self, name: str, converter: BaseConverter) -> dict[str, Any]:
+        """quart-schema says ``number`` for every numeric converter: our ids are integers,
+        with the bounds the converter enforces."""
+        parameter = super().build_path_parameter(name, converter)
+        if isinstance(converter, IntegerConverter):
+            schema: dict[str, Any] = {"type": "integer", "minimum": converter.min or 0}
+            if converter.max is not None:
+                schema["maximum"] = converter.max
+            parameter["schema"] = schema
+        return parameter
+
 
 HTTP_REQUEST_SECONDS = Histogram(
     "tablium_http_request_duration_seconds",
@@ -84,13 +149,29 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
     # Routes returning msgspec Structs are annotated Any: quart's route types do not know
     # that quart-schema turns a Struct into JSON.
     app = QuartTrio("tablium.admin")
+    # Before any route is added: rules pick their converters when they are added.
+    app.url_map.converters["int"] = AsciiIntegerConverter
+    app.config["MAX_CONTENT_LENGTH"] = BODY_BYTES_MAX
     QuartSchema(
         app,
         info=Info(title="Tablium admin API", version="1"),
         security_schemes={"bearer": HttpSecurityScheme(scheme="bearer", bearer_format="JWT")},
         conversion_preference="msgspec",
+        openapi_provider_class=MsgspecOpenAPIProvider,
+        # Their pages load from public CDNs and run inline scripts: ours is docs_page.py.
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
     )
-    for blueprint in (player_routes, table_routes, hand_routes, audit_routes, api_key_routes):
+    for blueprint in (
+        player_routes,
+        table_routes,
+        hand_routes,
+        audit_routes,
+        chain_routes,
+        docs_routes,
+        api_key_routes,
+    ):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.
     app.register_blueprint(web_client_blueprint(context.settings.ws_port))
@@ -101,11 +182,31 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         g.admin_context = context
         g.started_at = time.perf_counter()
         g.request_id = secrets.token_hex(8)
+        g.body = b""
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
+    @app.before_request
+    async def check_inputs() -> None:
+        """Every text input, once, before any route (admin/inputs.py); raises InputRefused."""
+        # Every body is read first, whatever the answer (bounded: 413 past BODY_BYTES_MAX).
+        # Answering before reading one sometimes stalled that keep-alive connection's next
+        # request (hypercorn 0.18, HTTP/1.1): an unknown route, a refused path.
+        g.body = await request.get_data(cache=False)
+        raw_path = request.scope.get("raw_path") or request.path.encode("utf-8", "surrogatepass")
+        check_url_text(raw_path, "path")
+        check_url_text(request.query_string, "query string")
+        if request.method not in BODY_METHODS or request.routing_exception is not None:
+            return  # no body a route reads; an unknown route or method is answered as such
+        check_content_type(request.mimetype, request.mimetype_params)
+        parse_json_body(g.body)
+
     @app.after_request
     async def finish_request(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers.setdefault("Content-Security-Policy", API_CSP)
+        response.headers.setdefault("Cache-Control", "no-store")
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
         elapsed_s = time.perf_counter() - g.started_at
         HTTP_REQUEST_SECONDS.labels(request.method, route, str(response.status_code)).observe(
@@ -122,6 +223,16 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
     @app.errorhandler(InvalidBody)
     async def invalid_body(exc: InvalidBody) -> Any:
         return error(400, "invalid_request", str(exc))
+
+    @app.errorhandler(InputRefused)
+    async def input_refused(exc: InputRefused) -> Any:
+        return error(exc.status, exc.code, str(exc))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    async def body_too_large(exc: RequestEntityTooLarge) -> Any:
+        refusal, status = error(413, "body_too_large", f"bodies are at most {BODY_BYTES_MAX} bytes")
+        # The rest of the body is not read: the connection cannot carry another request.
+        return refusal, status, {"Connection": "close"}
 
     @app.errorhandler(404)
     async def not_found(exc: Exception) -> Any:
@@ -197,8 +308,16 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
 
     @app.get("/metrics")
     @hide
-    async def metrics() -> Response:
-        """Prometheus text exposition of every metric this process registers."""
+    async def metrics() -> Any:
+        """Prometheus text exposition of every metric this process registers; with
+        TABLIUM_METRICS_TOKEN set, only for ``Authorization: Bearer <that token>``."""
+        expected = context.settings.metrics_token
+        if expected:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return error(401, "not_authenticated", "send Authorization: Bearer <token>")
+            if not hmac.compare_digest(token.strip().encode(), expected.encode()):
+                return error(401, "token_invalid", "not the metrics token")
         return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
 
     return app

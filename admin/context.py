@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quart import g
 
 from actors.runtime import ActorNode, Registry
 from admin.auth import Identity, TokenVerifier
 from persistence import AuditEntry, Store
+from persistence.audit import AuditStamp
 from server.config import Settings
 from services.wallet import Wallet
+
+if TYPE_CHECKING:  # the chain extra (web3, ...) may not be installed
+    from services.chain.cashier import ChainCashier
 
 
 @dataclass(frozen=True, slots=True)
 class ReadinessProbe:
     name: str
     check: Callable[[], Awaitable[None]]  # raises when the dependency is not usable
+
+
+async def no_live_sessions(player_id: int) -> None:
+    """The default ``on_banned``: an admin app without a gateway has no sessions to end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +40,11 @@ class AdminContext:
     actor_tree: Callable[[], ActorNode] | None = None
     # Names of live actors (the lobby, table:<id>) for the table routes.
     registry: Registry | None = None
-    # Called with a player id once a ban is committed: ends the player's live sessions
-    # (server/gateway.py PlayerChannel.player_banned). The default reaches no sessions.
-    player_banned: Callable[[int], object] = lambda _player_id: None
+    # Called with the player's id once a ban and its audit entry have committed: the server
+    # ends the player's live sessions here. A ban already stops new logins without it.
+    on_banned: Callable[[int], Awaitable[None]] = no_live_sessions
+    # The blockchain cashier of each configured chain, by chain id (admin/chain.py).
+    chains: Mapping[int, ChainCashier] = field(default_factory=dict)
 
 
 def current_context() -> AdminContext:
@@ -42,18 +52,20 @@ def current_context() -> AdminContext:
     return context
 
 
-async def record_audit(
-    action: str, target: str, reason: str, *, before: Any, after: Any
-) -> AuditEntry:
-    """Write who changed what; every state-changing route calls this once it has changed it."""
+def audit_stamp(action: str, target: str, reason: str) -> AuditStamp:
+    """Who (the token's subject and role) asks for what, and why, in this request."""
     identity: Identity = g.identity
-    return await current_context().store.append_audit(
+    return AuditStamp(
         subject=identity.subject,
         role=identity.role,
         action=action,
         target=target,
         reason=reason,
         request_id=g.request_id,
-        before=before,
-        after=after,
     )
+
+
+async def record_audit(stamp: AuditStamp, *, before: Any, after: Any) -> AuditEntry:
+    """An entry on its own, for a change that is not SQL (a table actor's): such routes log
+    their intent before asking and the outcome after (admin/tables.py)."""
+    return await current_context().store.append_audit(stamp, before=before, after=after)

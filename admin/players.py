@@ -5,26 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from msgspec import Meta, Struct
 from quart import Blueprint
 from quart_schema import document_querystring, document_request, validate_querystring
 
 from admin.auth import error, requires
 from admin.bodies import ROW_ID_MAX, Reason, RowId, read_body
-from admin.context import current_context, record_audit
+from admin.context import audit_stamp, current_context
 from admin.permissions import Permission
 from persistence import Account
 from persistence.accounts import ACCOUNTS_PAGE_MAX
 from persistence.hands import HANDS_PAGE_MAX
-from persistence.ledger import HISTORY_PAGE_MAX
+from persistence.ledger import HISTORY_PAGE_MAX, IDEMPOTENCY_KEY_CHARS_MAX, MEMO_CHARS_MAX
 from services.ledger import WalletError, wallet
 from services.wallet import AMOUNT_MAX
 
 player_routes = Blueprint("players", __name__)
 
-KEY_CHARS_MAX = 128  # bound on a client-supplied idempotency key
-# Path segments: werkzeug's int converter with the database's bound (a larger id is not found).
+ADJUSTMENT_KEY_PREFIX = "admin:"  # namespaces operators' keys in the ledger
+# Bound on a client-supplied idempotency key: with its prefix it must fit the ledger's bound.
+KEY_CHARS_MAX = IDEMPOTENCY_KEY_CHARS_MAX - len(ADJUSTMENT_KEY_PREFIX)
+# Path segments: the int converter (ASCII digits only, admin/app.py) with the database's
+# bound (a larger id is not found).
 PLAYER = f"<int(max={ROW_ID_MAX}):player_id>"
 
 
@@ -54,7 +56,8 @@ class BanRequest(Struct, frozen=True, forbid_unknown_fields=True):
 class AdjustmentRequest(Struct, frozen=True, forbid_unknown_fields=True):
     # Positive credits the player from the house; negative debits it back.
     amount: Annotated[int, Meta(ge=-AMOUNT_MAX, le=AMOUNT_MAX)]
-    reason: Reason
+    # The reason is also the transfer's memo, so the ledger's bound applies.
+    reason: Annotated[str, Meta(min_length=1, max_length=MEMO_CHARS_MAX)]
     # Retrying with the same key returns the original transfer instead of moving money twice.
     key: Annotated[str, Meta(min_length=1, max_length=KEY_CHARS_MAX)]
 
@@ -105,19 +108,17 @@ async def player_detail(player_id: int) -> Any:
 
 async def _set_banned(player_id: int, banned: bool) -> Any:
     body = await read_body(BanRequest)
-    store = current_context().store
-    before = await store.get_account(player_id)
-    if before is None:
-        return _no_player(player_id)
-    after = await store.set_account_banned(player_id, banned)
-    assert after is not None  # accounts are never deleted
-    await record_audit(
-        "players.ban" if banned else "players.unban",
-        f"player:{player_id}",
-        body.reason,
-        before=msgspec.to_builtins(_view(before)),
-        after=msgspec.to_builtins(_view(after)),
+    context = current_context()
+    stamp = audit_stamp(
+        "players.ban" if banned else "players.unban", f"player:{player_id}", body.reason
     )
+    # The change and its audit entry: one transaction (persistence/audit.py).
+    after = await context.store.set_account_banned(player_id, banned, audit_as=stamp)
+    if after is None:
+        return _no_player(player_id)
+    if banned:
+        # After the commit: a ban that rolled back must not have cut anyone off.
+        await context.on_banned(player_id)
     return _view(after)
 
 
@@ -127,9 +128,7 @@ async def _set_banned(player_id: int, banned: bool) -> Any:
 async def ban_player(player_id: int) -> Any:
     """Ban a player (audited, with a reason); a banned player cannot log in, and her live
     sessions end at once."""
-    response = await _set_banned(player_id, True)
-    current_context().player_banned(player_id)  # after the commit: end her sessions now
-    return response
+    return await _set_banned(player_id, True)
 
 
 @player_routes.post(f"/players/{PLAYER}/unban")
@@ -173,25 +172,18 @@ async def adjust_wallet(player_id: int) -> Any:
     context = current_context()
     if await _account_or_404(player_id) is None:
         return _no_player(player_id)
-    before = await context.wallet.balance(player_id)
+    stamp = audit_stamp("wallet.adjust", f"player:{player_id}", body.reason)
     try:
-        transfer = await context.wallet.adjust(
-            f"admin:{body.key}",
+        # The transfer and its audit entry: one transaction (persistence/store.py).
+        return await context.wallet.adjust(
+            ADJUSTMENT_KEY_PREFIX + body.key,
             wallet(player_id),
             body.amount,
             memo=body.reason,
+            audit_as=stamp,
         )
     except WalletError as exc:
         return error(409, exc.code, str(exc))
-    after = await context.wallet.balance(player_id)
-    await record_audit(
-        "wallet.adjust",
-        f"player:{player_id}",
-        body.reason,
-        before=msgspec.to_builtins(before),
-        after={**msgspec.to_builtins(after), "transfer_id": transfer.id, "amount": body.amount},
-    )
-    return transfer
 
 
 @player_routes.get(f"/players/{PLAYER}/hands")

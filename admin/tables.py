@@ -1,10 +1,22 @@
-"""Cash tables for directors: list, detail, open, pause, resume and close (each audited)."""
+"""Cash tables for directors: list, detail, open, pause, resume and close (each audited).
+
+A table's changes are messages to its actor, not SQL, so they cannot share a transaction with
+their audit entry. They are logged write-ahead instead: an entry with ``"outcome":
+"requested"`` is committed before the actor is asked (no entry, no ask: a database that is down
+refuses the change), and a second entry with the same request id records the outcome:
+``"done"`` (with the new status), ``"refused"`` (with the table's code) or ``"unknown"`` (the
+table did not answer in time: it may have acted). The ask and the outcome entry are shielded
+from the caller's cancellation, so a client that hangs up does not leave the outcome out; a
+crash between the two leaves the intent, never a change with no entry at all.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import msgspec
+import trio
 from msgspec import Meta, Struct
 from quart import Blueprint
 from quart_schema import document_request
@@ -22,7 +34,7 @@ from actors.table_admin import (
 from actors.table_messages import GameRefused, ListTablesQuery, TableConfig
 from admin.auth import error, requires
 from admin.bodies import Reason, read_body
-from admin.context import current_context, record_audit
+from admin.context import audit_stamp, current_context, record_audit
 from admin.permissions import Permission
 from poker import Variant
 from poker.config import SEATS_MAX
@@ -108,37 +120,80 @@ async def create_table() -> Any:
         config = TableConfig(**fields)
     except ValueError as exc:
         return error(400, "invalid_request", str(exc))
-    try:
-        table_id = await open_table(_registry(), config)
-    except GameRefused as exc:
-        return _refused(exc)
-    detail = await table_detail(_registry(), table_id)
-    await record_audit(
-        "tables.open", f"table:{table_id}", reason, before=None, after=_audited(detail)
+    registry = _registry()
+
+    async def open_it() -> str:
+        await open_table(registry, config)
+        return "open"  # a table the lobby opened starts open
+
+    opened = await _write_ahead(
+        "tables.open",
+        config.table_id,
+        reason,
+        before=None,
+        requested={"config": msgspec.to_builtins(config)},
+        operation=open_it,
     )
-    return detail
+    if not isinstance(opened, str):
+        return opened  # the refusal
+    try:
+        return await table_detail(registry, config.table_id)
+    except GameRefused as exc:  # opened (and logged so), but it did not answer since
+        return _refused(exc)
 
 
-def _audited(detail: TableDetail) -> dict[str, Any]:
-    return {"status": detail.status, "config": msgspec.to_builtins(detail.config)}
+async def _write_ahead(
+    action: str,
+    table_id: str,
+    reason: str,
+    *,
+    before: Any,
+    requested: dict[str, Any],
+    operation: Callable[[], Awaitable[Any]],
+) -> Any:
+    """Log the intent, ask the table, log the outcome (see the module's docstring).
+
+    ``operation`` returns the table's status after the change, or a TableDetail (its status
+    is logged); a GameRefused answer becomes the refusal this returns."""
+    stamp = audit_stamp(action, f"table:{table_id}", reason)
+    await record_audit(stamp, before=before, after={"outcome": "requested", **requested})
+    # Bounded: the ask times out (ADMIN_ASK_TIMEOUT_S), and so does a database statement.
+    with trio.CancelScope(shield=True):
+        try:
+            after = await operation()
+        except GameRefused as exc:
+            outcome = "unknown" if exc.code == "unavailable" else "refused"
+            await record_audit(stamp, before=before, after={"outcome": outcome, "error": exc.code})
+            return _refused(exc)
+        status = after.status if isinstance(after, TableDetail) else after
+        await record_audit(stamp, before=before, after={"outcome": "done", "status": status})
+    return after
 
 
-async def _operate(table_id: str, action: str, operation: Any) -> Any:
+async def _operate(
+    table_id: str,
+    action: str,
+    operation: Callable[[Registry, str], Awaitable[TableDetail]],
+) -> Any:
     body = await read_body(OperatorRequest)
     registry = _registry()
     try:
+        # Checked before anything is logged: no such table is a refusal with no entry.
         before = await table_detail(registry, table_id)
-        after = await operation(registry, table_id)
     except GameRefused as exc:
         return _refused(exc)
-    await record_audit(
+
+    async def operate() -> TableDetail:
+        return await operation(registry, table_id)
+
+    return await _write_ahead(
         action,
-        f"table:{table_id}",
+        table_id,
         body.reason,
         before={"status": before.status},
-        after={"status": after.status},
+        requested={},
+        operation=operate,
     )
-    return after
 
 
 @table_routes.post(f"/tables/{TABLE_ID}/pause")

@@ -31,13 +31,21 @@ from quart import Response, g, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
+from admin.inputs import BODY_METHODS, InputRefused, check_url_text
 from api.context import ApiContext
 from api.docs_page import docs_routes
 from api.openapi import build_openapi
 from api.problems import PROBLEM_CONTENT_TYPE, ApiProblem
 from api.ratelimit import tightest
 from api.routes import all_routes, current_tags
-from api.routing import NO_STORE, Handler, Operation, RequestState, run_operation
+from api.routing import (
+    NO_STORE,
+    Handler,
+    Operation,
+    RequestState,
+    input_problem,
+    run_operation,
+)
 from api.shortcut import NotModifiedShortcut
 from server.handshake import client_address, normalize_origin
 
@@ -135,6 +143,21 @@ def create_api_app(context: ApiContext) -> QuartTrio:
         g.api = state
         if request.method == "OPTIONS":
             return _preflight(context)
+        # A body is read before anything answers (bounded by MAX_CONTENT_LENGTH: 413): an
+        # answer sent with the body unread can stall the connection's next request
+        # (hypercorn 0.18, HTTP/1.1; admin/app.py found it first).
+        sent = request.content_length or "Transfer-Encoding" in request.headers
+        if sent or request.method in BODY_METHODS:
+            data = await request.get_data(cache=False)
+            assert isinstance(data, bytes)
+            state.body = data
+        # Path and query as sent: UTF-8 text without NUL (admin/inputs.py's checks).
+        raw_path = request.scope.get("raw_path") or request.path.encode("utf-8", "surrogatepass")
+        try:
+            check_url_text(raw_path, "path")
+            check_url_text(request.query_string, "query string")
+        except InputRefused as exc:
+            raise input_problem(exc) from None
         quota = context.rate_limits.address(address, trio.current_time())
         state.quotas.append(quota)
         if quota.refused:

@@ -7,32 +7,25 @@ Content-Security-Policy allows scripts, styles and requests from this origin alo
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Final
 
 import trio
 from quart import Blueprint, Response
-from swagger_ui_bundle import swagger_ui_path
 
+# The admin API's docs page serves the same pinned package: the same files, policy, caching.
+from admin.docs_page import (
+    ASSETS,
+    ASSETS_CACHE_CONTROL,
+    DOCS_CSP,
+    SWAGGER_UI_DIR,
+    SWAGGER_UI_VERSION,
+)
 from api.problems import ApiProblem
 
 docs_routes = Blueprint("api_docs", __name__)
 
-SWAGGER_UI_DIR: Final = Path(str(swagger_ui_path))
-SWAGGER_UI_VERSION: Final = SWAGGER_UI_DIR.name.removeprefix("swagger-ui-")
 ASSETS_PATH: Final = f"/v1/docs/swagger-ui/{SWAGGER_UI_VERSION}"
-ASSETS: Final = {  # the files the page needs, and nothing else of the package
-    "swagger-ui-bundle.js": "text/javascript",
-    "swagger-ui.css": "text/css",
-    "favicon-32x32.png": "image/png",
-}
 _asset_bytes: dict[str, bytes] = {}  # bound: one entry per name in ASSETS
-
-DOCS_CSP: Final = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-    " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-ASSETS_CACHE_CONTROL: Final = "public, max-age=86400, immutable"  # versioned URLs
 
 PAGE: Final = f"""<!doctype html>
 <html lang="en">

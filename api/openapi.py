@@ -43,7 +43,7 @@ CACHE_HEADERS: Final = {
 
 
 def _problem_codes(operation: Operation) -> list[str]:
-    codes = ["invalid_request", "rate_limited"]
+    codes = ["invalid_request", "invalid_text", "rate_limited"]
     if operation.auth != "none":
         codes += ["not_authenticated", "token_invalid", "token_expired", "token_revoked"]
         codes += ["api_key_invalid", "account_banned", "insufficient_scope", "unavailable"]
@@ -52,7 +52,7 @@ def _problem_codes(operation: Operation) -> list[str]:
     if operation.path_params:
         codes.append("not_found")
     if operation.body is not None:
-        codes += ["unsupported_media_type", "body_too_large"]
+        codes += ["unsupported_media_type", "body_too_large", "duplicate_key"]
     if operation.idempotent:
         codes += ["idempotency_key_required", "idempotency_conflict", "idempotency_in_progress"]
     if operation.query is not None and "cursor" in operation.query.__struct_fields__:

@@ -41,6 +41,8 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     # the request itself
     "invalid_request": (400, "The request is not valid"),
     "invalid_cursor": (400, "The cursor is not one this API gave"),
+    "invalid_text": (400, "Text with NUL, a lone surrogate or bytes that are not UTF-8"),
+    "duplicate_key": (400, "A JSON object names a key twice"),
     "idempotency_key_required": (400, "This request needs an Idempotency-Key header"),
     "not_authenticated": (401, "Credentials are needed"),
     "token_invalid": (401, "The access token is not valid"),

@@ -32,12 +32,14 @@ import structlog
 import trio
 from quart import Response, request
 
+from admin.inputs import InputRefused, check_content_type, parse_json_body
 from api.auth import Principal, authenticate, bearer_of
 from api.context import ApiContext
 from api.problems import ApiProblem, invalid
 from api.ratelimit import Quota
 from api.shortcut import etag_matches
 from persistence import idempotency
+from persistence.audit import AuditStamp
 
 IDEMPOTENCY_LEASE_MS: Final = 60_000  # a first request holds its key this long at most
 IDEMPOTENCY_KEEP_MS: Final = 24 * 3600 * 1000  # a first response is replayed for a day
@@ -61,6 +63,7 @@ class RequestState:
     quotas: list[Quota] = field(default_factory=list)
     principal: Principal | None = None
     route: str = "unmatched"
+    body: bytes = b""  # read before anything answers (see api/app.py start_request)
 
 
 @final
@@ -185,28 +188,31 @@ def _decode_query(operation: Operation) -> Any:
         raise invalid("query", str(exc)) from None
 
 
-async def _read_body(operation: Operation) -> tuple[Any, bytes]:
-    sent_nothing = not request.content_length and "Transfer-Encoding" not in request.headers
-    if operation.method != "POST" and sent_nothing:
-        return None, b""  # a GET or DELETE that sent nothing: nothing to read
-    data = await request.get_data(cache=False)
-    assert isinstance(data, bytes)
+def _read_body(state: RequestState, operation: Operation) -> tuple[Any, bytes]:
+    """The body, checked as the admin API checks its bodies (admin/inputs.py: UTF-8, no NUL
+    or lone surrogate, no key twice), then decoded strictly against the route's type."""
+    data = state.body
     if operation.body is None:
         if data.strip():
             raise invalid("body", "this route takes no body")
         return None, b""
-    if request.mimetype != JSON or request.mimetype_params.get("charset", "utf-8").lower() not in (
-        "utf-8",
-        "utf8",
-    ):
-        raise ApiProblem("unsupported_media_type", "send the body as application/json (UTF-8)")
     try:
-        body = msgspec.json.decode(data, type=operation.body)
-    except msgspec.DecodeError as exc:
+        check_content_type(request.mimetype, request.mimetype_params)
+        document = parse_json_body(data)
+    except InputRefused as exc:
+        raise input_problem(exc) from None
+    try:
+        body = msgspec.convert(document, operation.body)
+    except msgspec.ValidationError as exc:
         raise invalid("body", str(exc)) from None
     # What identifies the request for its Idempotency-Key: the decoded body, canonically.
     canonical = msgspec.json.encode(msgspec.to_builtins(body), order="sorted")
     return body, canonical
+
+
+def input_problem(exc: InputRefused) -> ApiProblem:
+    """A refusal of admin/inputs.py as our problem (its codes and statuses, unchanged)."""
+    return ApiProblem(exc.code, str(exc))
 
 
 def _quota(state: RequestState, quota: Quota) -> None:
@@ -310,7 +316,7 @@ async def _authorized(
         _quota(state, context.rate_limits.auth(state.address, trio.current_time()))
     path = _decode_path(operation, values)
     query = _decode_query(operation)
-    body, canonical = await _read_body(operation)
+    body, canonical = _read_body(state, operation)
     call = Call(
         context=context,
         principal=principal,
@@ -406,14 +412,17 @@ async def _audit_key_use(
     state: RequestState, operation: Operation, principal: Principal, status: int
 ) -> None:
     """A state-changing request made with an API key, whatever its outcome."""
+    stamp = AuditStamp(
+        subject=principal.subject,
+        role="api_key",
+        action=f"api.{operation.operation_id}",
+        target=f"player:{principal.player_id}" if principal.player_id else principal.subject,
+        reason="",
+        request_id=state.request_id,
+    )
     with trio.CancelScope(shield=True):
         await state.context.store.append_audit(
-            subject=principal.subject,
-            role="api_key",
-            action=f"api.{operation.operation_id}",
-            target=f"player:{principal.player_id}" if principal.player_id else principal.subject,
-            reason="",
-            request_id=state.request_id,
+            stamp,
             before=None,
             after={"method": operation.method, "path": request.path, "status": status},
         )

@@ -20,15 +20,16 @@ METRIC_SAMPLES_MAX: Final = 2000  # a server with thousands of actors: keep the 
 METRICS_TIMEOUT_S: Final = 10.0
 
 
-async def scrape_server_metrics(admin_url: str) -> dict[str, Any]:
+async def scrape_server_metrics(admin_url: str, token: str | None = None) -> dict[str, Any]:
     """The server's tablium_* and process_* samples (histogram buckets left out: their sums
     and counts stay), or {"error": ...} when it cannot be read: a report without them is
-    still a report."""
+    still a report. ``token``: the server's metrics token, when it requires one."""
     from prometheus_client.parser import text_string_to_metric_families
 
     try:
         async with httpx.AsyncClient(timeout=METRICS_TIMEOUT_S) as http:
-            response = await http.get(admin_url.rstrip("/") + "/metrics")
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = await http.get(admin_url.rstrip("/") + "/metrics", headers=headers)
         response.raise_for_status()
     except httpx.HTTPError as exc:
         return {"error": f"could not read {admin_url}/metrics: {exc}"}

@@ -11,7 +11,9 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final, TextIO, final
 
@@ -52,6 +54,7 @@ class SwarmOptions:
     seed: int = 1
     admin_url: str | None = None
     staff_token: str | None = field(default=None, repr=False)
+    metrics_token: str | None = field(default=None, repr=False)  # the server's, if it has one
     name_prefix: str = "bot"
     password: str = field(default="swarm-password", repr=False)
     variant: str = "NT"
@@ -63,6 +66,7 @@ class SwarmOptions:
     def public_settings(self) -> dict[str, Any]:
         settings = asdict(self)
         settings.pop("staff_token")
+        settings.pop("metrics_token")
         settings.pop("password")
         return settings
 
@@ -158,7 +162,8 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
     shares = _shares(options, run_tag)
     steady_s = (options.ramp_s + STEADY_MARGIN_S, options.ramp_s + options.duration_s)
     merger = _Merger(len(shares), progress, steady_s)
-    metrics_before = await scrape_server_metrics(options.admin_url) if options.admin_url else None
+    scrape = partial(scrape_server_metrics, token=options.metrics_token)
+    metrics_before = await scrape(options.admin_url) if options.admin_url else None
     started = trio.current_time()
     # The server's CPU clock at the start and the end of the steady part (after the ramp,
     # before the bots leave): registration (argon2) and funding cost nothing to play.
@@ -167,14 +172,15 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
         nursery.start_soon(_tick_until_done, merger)
         if options.admin_url:
             for offset_s in (options.ramp_s + STEADY_MARGIN_S, options.ramp_s + options.duration_s):
-                nursery.start_soon(_read_cpu_at, options.admin_url, started + offset_s, steady_cpu)
+                nursery.start_soon(_read_cpu_at, scrape, options.admin_url, started + offset_s,
+                                   steady_cpu)  # fmt: skip
         if len(shares) == 1:
             nursery.start_soon(run_share, shares[0], lambda i: merger.receive(0, i))
         else:
             for worker, share in enumerate(shares):
                 nursery.start_soon(_run_worker, worker, share, merger)
     elapsed_s = trio.current_time() - started
-    server_metrics = await scrape_server_metrics(options.admin_url) if options.admin_url else None
+    server_metrics = await scrape(options.admin_url) if options.admin_url else None
     settings = options.public_settings() | {"run_tag": run_tag}
     report = build_report(
         settings=settings,
@@ -208,9 +214,14 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
     return report
 
 
-async def _read_cpu_at(admin_url: str, at: float, out: list[tuple[float, float]]) -> None:
+async def _read_cpu_at(
+    scrape: Callable[[str], Awaitable[dict[str, Any]]],
+    admin_url: str,
+    at: float,
+    out: list[tuple[float, float]],
+) -> None:
     await trio.sleep_until(at)
-    metrics = await scrape_server_metrics(admin_url)
+    metrics = await scrape(admin_url)
     out.append((trio.current_time(), _server_cpu_s(metrics)))
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import final
+from typing import Any, final
 
 import msgspec
 
+from persistence.audit import Change
 from persistence.work import Query, Row, Work, one
 
 ACCOUNT_NAME_CHARS_MAX = 64  # bound: longer names are refused (ValueError), not truncated
@@ -95,6 +96,30 @@ def set_banned(account_id: int, banned: bool) -> Work[Account | None]:
         (account_id, banned),
     )
     return _account(rows[0]) if rows else None
+
+
+def account_record(account: Account) -> dict[str, Any]:
+    """An account as the audit log records it: never the password hash."""
+    return {
+        "id": account.id,
+        "name": account.name,
+        "role": account.role,
+        "banned": account.banned,
+        "created_at": msgspec.to_builtins(account.created_at),
+    }
+
+
+def set_banned_change(account_id: int, banned: bool) -> Work[Change[Account | None]]:
+    """Ban or lift a ban, as an audited change (audit.audited): the account before and after.
+
+    The row is locked first (PostgreSQL), so "before" is what the update replaces."""
+    rows = yield Query(f"SELECT {_COLUMNS} FROM accounts a WHERE id = $1", (account_id,), lock="a")
+    if not rows:
+        return Change(None, logged=False)
+    before = _account(rows[0])
+    after = yield from set_banned(account_id, banned)
+    assert after is not None, "a locked account vanished"
+    return Change(after, before=account_record(before), after=account_record(after))
 
 
 def set_password_hash(account_id: int, password_hash: str) -> Work[Account | None]:

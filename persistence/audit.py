@@ -1,13 +1,23 @@
 """The audit log: who changed what through the admin API, when, and the record before and
-after. Append-only (the schema refuses UPDATE and DELETE); read newest first, paged by id."""
+after. Append-only (the schema refuses UPDATE and DELETE); read newest first, paged by id.
+
+A change and its entry are one unit of work (:func:`audited`): the change's statements and the
+entry's insert run in one transaction, so both land or neither does. A change that finds
+nothing to change (no such player) says so with ``Change(logged=False)`` and is not logged; a
+change that refuses (a ledger rule) raises, which rolls back everything, entry included.
+"""
 
 from __future__ import annotations
 
-from typing import Any, final
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, final
 
 import msgspec
 
 from persistence.work import Query, Row, Work, one
+
+T = TypeVar("T")
 
 AUDIT_PAGE_MAX = 200  # bound: a larger page is clamped to this
 AUDIT_TEXT_CHARS_MAX = 1_000  # bound on action, target and reason; longer is refused
@@ -28,6 +38,30 @@ class AuditEntry(msgspec.Struct, frozen=True):
     request_id: str
     before: Any = None  # the changed record as JSON values, or None
     after: Any = None
+
+
+@final
+class AuditStamp(msgspec.Struct, frozen=True):
+    """Who asks for a change, what it is and why: the parts of an entry known before it."""
+
+    subject: str
+    role: str
+    action: str
+    target: str
+    reason: str
+    request_id: str
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Change(Generic[T]):
+    """What a change did: its result for the caller, and the record before and after for the
+    log. ``logged=False``: nothing was changed (say, no such row), so no entry is written."""
+
+    result: T
+    before: Any = None
+    after: Any = None
+    logged: bool = True
 
 
 _COLUMNS = "id, at_ms, subject, role, action, target, reason, request_id, before_json, after_json"
@@ -89,6 +123,31 @@ def append_audit(
         ),
     )
     return _entry(one(rows))
+
+
+def append_stamped(stamp: AuditStamp, at_ms: int, before: Any, after: Any) -> Work[AuditEntry]:
+    return append_audit(
+        at_ms=at_ms,
+        subject=stamp.subject,
+        role=stamp.role,
+        action=stamp.action,
+        target=stamp.target,
+        reason=stamp.reason,
+        request_id=stamp.request_id,
+        before=before,
+        after=after,
+    )
+
+
+def audited(
+    change: Callable[[], Work[Change[T]]], stamp: AuditStamp, at_ms: int
+) -> Work[tuple[T, AuditEntry | None]]:
+    """Run ``change`` and write its entry in the same unit of work: both or neither."""
+    done = yield from change()
+    if not done.logged:
+        return done.result, None
+    entry = yield from append_stamped(stamp, at_ms, done.before, done.after)
+    return done.result, entry
 
 
 def list_audit(target: str | None, before_id: int | None, limit: int) -> Work[list[AuditEntry]]:

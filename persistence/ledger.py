@@ -25,6 +25,7 @@ from typing import Literal, final
 
 import msgspec
 
+from persistence.audit import Change
 from persistence.work import Query, Row, Work, one
 
 DAY_MS = 86_400_000  # limits count per UTC day
@@ -383,6 +384,64 @@ def transfer(
         return _seen(found, content_hash)
     yield from _apply_totals(deltas)
     return Applied(_transfer(one(rows)))
+
+
+def lock_in_id_order(refs: list[AccountRef]) -> Query:
+    """Lock every existing account of a batch (or of an audited transfer) up front, in id order.
+
+    Items lock their accounts as they come, in no global order; two processes' batches over
+    the same accounts (a player seated on two nodes, the one rake account) would then wait for
+    each other in a cycle until PostgreSQL's deadlock detector broke it, a second later. The
+    list is padded to a power of two so few distinct statements reach the statement cache.
+    """
+    padded = refs + [refs[-1]] * ((1 << (len(refs) - 1).bit_length()) - len(refs))
+    terms = " OR ".join(
+        f"(a.kind = ${2 * i + 1} AND a.owner = ${2 * i + 2})" for i in range(len(padded))
+    )
+    return Query(
+        f"SELECT a.id FROM ledger_accounts a WHERE {terms} ORDER BY a.id",
+        tuple(value for ref in padded for value in (ref.kind, ref.owner)),
+        lock="a",
+        lock_only=True,
+    )
+
+
+def _balances(account: LedgerAccount | None) -> dict[str, int]:
+    if account is None:  # created by the transfer: it held nothing before
+        return {"balance": 0, "reserved": 0, "available": 0}
+    return {
+        "balance": account.balance,
+        "reserved": account.reserved,
+        "available": account.available,
+    }
+
+
+def transfer_change(
+    req: TransferRequest,
+    now_ms: int,
+    negative_kinds: frozenset[str],
+    check: TransferCheck,
+    watch: AccountRef,
+) -> Work[Change[TransferOutcome]]:
+    """A transfer as an audited change (audit.audited): ``watch``'s balances before and after.
+
+    Both accounts are locked (PostgreSQL) before "before" is read, so nothing moves them in
+    between. A replayed key is logged again (the log records attempts, the ledger money); a
+    key reused with other content changed nothing and is not logged. A refusal raises.
+    """
+    yield lock_in_id_order(sorted({req.debit, req.credit}))
+    before = yield from get_account(watch)
+    outcome = yield from transfer(req, now_ms, negative_kinds, check)
+    if isinstance(outcome, KeyConflict):
+        return Change(outcome, logged=False)
+    after = yield from get_account(watch)
+    record = outcome.record
+    moved = record.amount if record.credit == watch else -record.amount
+    return Change(
+        outcome,
+        before=_balances(before),
+        after={**_balances(after), "transfer_id": record.id, "amount": moved},
+    )
 
 
 _TARGET_STATE: dict[PendingAction, TransferState] = {"post": "posted", "void": "voided"}

@@ -34,9 +34,10 @@ from persistence.ledger import (
     TransferCheck,
     TransferOutcome,
     TransferRequest,
+    lock_in_id_order,
     transfer,
 )
-from persistence.work import Query, Work, WorkFactory
+from persistence.work import Work, WorkFactory
 
 TRANSFER_BATCH_ITEMS_MAX = 64
 
@@ -54,7 +55,7 @@ def transfer_batch(
 ) -> Work[list[TransferOutcome | Exception]]:
     """Run several transfers in one transaction; a refused one yields its exception only."""
     if len(items) > 1:
-        yield _lock_in_id_order(sorted({ref for r, _, _ in items for ref in (r.debit, r.credit)}))
+        yield lock_in_id_order(sorted({ref for r, _, _ in items for ref in (r.debit, r.credit)}))
     results: list[TransferOutcome | Exception] = []
     for request, negative_kinds, check in items:
         try:
@@ -64,26 +65,6 @@ def transfer_batch(
         else:
             results.append(outcome)
     return results
-
-
-def _lock_in_id_order(refs: list[AccountRef]) -> Query:
-    """Lock every existing account of a batch up front, in id order.
-
-    Items lock their accounts as they come, in no global order; two processes' batches over
-    the same accounts (a player seated on two nodes, the one rake account) would then wait for
-    each other in a cycle until PostgreSQL's deadlock detector broke it, a second later. The
-    list is padded to a power of two so few distinct statements reach the statement cache.
-    """
-    padded = refs + [refs[-1]] * ((1 << (len(refs) - 1).bit_length()) - len(refs))
-    terms = " OR ".join(
-        f"(a.kind = ${2 * i + 1} AND a.owner = ${2 * i + 2})" for i in range(len(padded))
-    )
-    return Query(
-        f"SELECT a.id FROM ledger_accounts a WHERE {terms} ORDER BY a.id",
-        tuple(value for ref in padded for value in (ref.kind, ref.owner)),
-        lock="a",
-        lock_only=True,
-    )
 
 
 @final

@@ -4,6 +4,10 @@ Every operation is a unit of work from the per-domain modules (accounts, snapsho
 ledger) run in one transaction by the backend's ``run``. A backend only implements ``run`` and
 ``migrate``; the operations themselves are written once, so both backends behave alike by
 construction, and the shared contract suite (tests/persistence) checks that they do.
+
+An operator's change and its audit entry are one unit too (``run_audited``; the ``audit_as``
+arguments below): the entry is written in the change's own transaction, so both land or
+neither does.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from urllib.parse import urlsplit
 
 from persistence import accounts, audit, hands, ledger, sessions, snapshots
 from persistence.accounts import Account
-from persistence.audit import AuditEntry
+from persistence.audit import AuditEntry, AuditStamp, Change
 from persistence.hands import HandRecord, HandSummary
 from persistence.ledger import (
     AccountRef,
@@ -100,8 +104,17 @@ class Store(ABC):
     async def get_account(self, account_id: int) -> Account | None:
         return await self.run(partial(accounts.get_account, account_id), read_only=True)
 
-    async def set_account_banned(self, account_id: int, banned: bool) -> Account | None:
-        return await self.run(partial(accounts.set_banned, account_id, banned))
+    async def set_account_banned(
+        self, account_id: int, banned: bool, *, audit_as: AuditStamp | None = None
+    ) -> Account | None:
+        """None: no such account. With ``audit_as``, the ban and its audit entry (the account
+        before and after) are one transaction; an unknown account writes no entry."""
+        if audit_as is None:
+            return await self.run(partial(accounts.set_banned, account_id, banned))
+        account, _ = await self.run_audited(
+            audit_as, partial(accounts.set_banned_change, account_id, banned)
+        )
+        return account
 
     async def set_password_hash(self, account_id: int, password_hash: str) -> Account | None:
         return await self.run(partial(accounts.set_password_hash, account_id, password_hash))
@@ -133,32 +146,20 @@ class Store(ABC):
 
     # -- audit log ------------------------------------------------------------------------
 
-    async def append_audit(
-        self,
-        *,
-        subject: str,
-        role: str,
-        action: str,
-        target: str,
-        reason: str,
-        request_id: str,
-        before: Any,
-        after: Any,
-    ) -> AuditEntry:
-        return await self.run(
-            partial(
-                audit.append_audit,
-                at_ms=self.clock_ms(),
-                subject=subject,
-                role=role,
-                action=action,
-                target=target,
-                reason=reason,
-                request_id=request_id,
-                before=before,
-                after=after,
-            )
-        )
+    async def append_audit(self, stamp: AuditStamp, *, before: Any, after: Any) -> AuditEntry:
+        """An entry on its own: for changes that are not SQL (a table actor's pause), which
+        log their intent before and their outcome after (docs/admin.md)."""
+        return await self.run(partial(audit.append_stamped, stamp, self.clock_ms(), before, after))
+
+    async def run_audited(
+        self, stamp: AuditStamp, change: WorkFactory[Change[T]]
+    ) -> tuple[T, AuditEntry | None]:
+        """Run a change and write its audit entry in one transaction: both or neither.
+
+        ``change`` is a unit of work returning a :class:`Change` (its result, the record before
+        and after); anything it or the entry's insert raises rolls back both.
+        """
+        return await self.run(partial(audit.audited, change, stamp, self.clock_ms()))
 
     async def list_audit(
         self, target: str | None = None, before_id: int | None = None, limit: int = 50
@@ -229,6 +230,28 @@ class Store(ABC):
         """One transfer; concurrent ones share a transaction (see ledger_batch.py), a lone
         one may take the backend's one-statement shortcut (ledger_single.py)."""
         return await self.transfers.transfer(request, negative_kinds, check)
+
+    async def ledger_transfer_audited(
+        self,
+        request: TransferRequest,
+        negative_kinds: frozenset[str],
+        check: TransferCheck,
+        *,
+        audit_as: AuditStamp,
+        watch: AccountRef,
+    ) -> TransferOutcome:
+        """One transfer and its audit entry (``watch``'s balances before and after) in one
+        transaction. Never batched with others: a batch's database failure would retry its
+        items one by one, and the entry belongs to this transfer alone."""
+        async with self.transfers.lock:  # never alongside a batch: see ledger_batch.py
+            change = partial(
+                ledger.transfer_change, request, self.clock_ms(), negative_kinds, check, watch
+            )
+            try:
+                outcome, _ = await self.run_audited(audit_as, change)
+            finally:
+                self._ledger_moved((request.debit, request.credit))
+        return outcome
 
     async def ledger_resolve(
         self, transfer_id: int, action: PendingAction, hook: ResolveHook

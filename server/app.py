@@ -110,7 +110,7 @@ def build_runtime(
         # The admin app is one of the runtime's children, so it reads the tree late.
         actor_tree=lambda: runtime.tree(),
         registry=registry,
-        player_banned=channel.player_banned,
+        on_banned=channel.end_sessions_of_banned,
     )
     gateway = partial(
         run_gateway,

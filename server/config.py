@@ -80,6 +80,8 @@ class Settings:
     registrations_per_ip_per_hour: int = 20
     # A session (and every token refreshed from it) ends this long after its password login.
     session_lifetime_max_s: int = 7 * 24 * 3600
+    # Empty: /metrics is open. Set: /metrics answers only "Authorization: Bearer <it>".
+    metrics_token: str = ""
     # The public HTTP API (api/, docs/api.md) on its own listener.
     api_port: int = 8000
     # Browser pages of these origins may call the API (CORS); empty: none.
@@ -201,6 +203,19 @@ def _parse_secret(name: str, raw: Any) -> str:
     return secret
 
 
+METRICS_TOKEN_CHARS_MIN = 16
+
+
+def _parse_metrics_token(name: str, raw: Any) -> str:
+    token = str(raw).strip()
+    if token and (len(token) < METRICS_TOKEN_CHARS_MIN or not all("!" <= c <= "~" for c in token)):
+        raise ConfigError(
+            f"{name}: expected at least {METRICS_TOKEN_CHARS_MIN} printable ASCII characters"
+            " without spaces"
+        )
+    return token
+
+
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "host": _parse_host,
     "ws_port": _parse_port,
@@ -233,6 +248,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "login_lock_s": _parse_count,
     "registrations_per_ip_per_hour": _parse_count,
     "session_lifetime_max_s": _parse_count,
+    "metrics_token": _parse_metrics_token,
     "api_port": _parse_port,
     "api_cors_origins": _parse_origins,
     "api_access_token_ttl_s": _parse_count,

@@ -170,9 +170,14 @@ class PlayerChannel:
             self.gateway.deliver(player_id, body)
 
     def player_banned(self, player_id: int) -> int:
-        """The admin API's hook, called once a ban is committed: end the player's sessions
-        now (Gateway.ban_player). Returns how many ended (0 before the gateway starts)."""
+        """End the player's sessions now (Gateway.ban_player). Returns how many ended (0
+        before the gateway starts)."""
         return self.gateway.ban_player(player_id) if self.gateway is not None else 0
+
+    async def end_sessions_of_banned(self, player_id: int) -> None:
+        """The admin API's ``on_banned`` hook, called once a ban and its audit entry have
+        committed."""
+        self.player_banned(player_id)
 
 
 @final

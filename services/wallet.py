@@ -20,6 +20,7 @@ from typing import Final, final
 import msgspec
 from prometheus_client import Counter
 
+from persistence.audit import AuditStamp
 from persistence.ledger import (
     HISTORY_PAGE_MAX,
     AccountRef,
@@ -33,6 +34,7 @@ from persistence.ledger import (
     PlayerState,
     Replayed,
     Resolved,
+    TransferOutcome,
     TransferRecord,
     TransferRequest,
 )
@@ -188,16 +190,34 @@ class Wallet:
     ) -> TransferRecord:
         return await self.move(key, "prize", prize_pool(tournament_id), wallet(player_id), amount)
 
-    async def adjust(self, key: str, account: AccountRef, amount: int, memo: str) -> TransferRecord:
+    async def adjust(
+        self,
+        key: str,
+        account: AccountRef,
+        amount: int,
+        memo: str,
+        *,
+        audit_as: AuditStamp | None = None,
+    ) -> TransferRecord:
         """An operator's correction: positive credits ``account`` from the house, negative
-        debits it back to the house."""
+        debits it back to the house. With ``audit_as``, the transfer and its audit entry
+        (``account``'s balances before and after) are one transaction."""
         if amount > 0:
-            return await self.move(
-                key, "adjustment", house_account(HOUSE), account, amount, memo=memo
+            kind, debit, credit, moved = "adjustment", house_account(HOUSE), account, amount
+        else:
+            kind, debit, credit, moved = (
+                "adjustment_reversal",
+                account,
+                house_account(HOUSE),
+                -amount,
             )
-        return await self.move(
-            key, "adjustment_reversal", account, house_account(HOUSE), -amount, memo=memo
+        if audit_as is None:
+            return await self.move(key, kind, debit, credit, moved, memo=memo)
+        request = _request(key, kind, debit, credit, moved, False, memo)
+        outcome = await self._store.ledger_transfer_audited(
+            request, NEGATIVE_KINDS, check_transfer, audit_as=audit_as, watch=account
         )
+        return _settled(request, outcome)
 
     # -- the general form and pending resolution -------------------------------------------
 
@@ -213,20 +233,9 @@ class Wallet:
         memo: str = "",
     ) -> TransferRecord:
         """Any transfer the rules (services/ledger.TRANSFER_KINDS) allow; idempotent by key."""
-        if type(amount) is not int or not 0 < amount <= AMOUNT_MAX:
-            raise InvalidAmount(f"amount must be an integer in 1..{AMOUNT_MAX}, got {amount!r}")
-        if debit == credit:
-            raise TransferNotAllowed("a transfer needs two different accounts")
-        request = TransferRequest(key, kind, debit, credit, amount, pending, memo)
+        request = _request(key, kind, debit, credit, amount, pending, memo)
         outcome = await self._store.ledger_transfer(request, NEGATIVE_KINDS, check_transfer)
-        match outcome:
-            case Applied(record):
-                LEDGER_TRANSFERS.labels(kind).inc()
-                return record
-            case Replayed(record):
-                return record
-            case KeyConflict(record):
-                raise IdempotencyConflict(key, record)
+        return _settled(request, outcome)
 
     async def post(self, transfer_id: int) -> TransferRecord:
         """Complete a pending transfer; posting a posted one again returns it (retry)."""
@@ -252,6 +261,33 @@ class Wallet:
             if value is not None and (type(value) is not int or value < 0):
                 raise InvalidAmount(f"{name} must be a non-negative integer or None")
         return await self._store.ledger_set_limits(player_id, limits)
+
+
+def _request(
+    key: str,
+    kind: str,
+    debit: AccountRef,
+    credit: AccountRef,
+    amount: int,
+    pending: bool,
+    memo: str,
+) -> TransferRequest:
+    if type(amount) is not int or not 0 < amount <= AMOUNT_MAX:
+        raise InvalidAmount(f"amount must be an integer in 1..{AMOUNT_MAX}, got {amount!r}")
+    if debit == credit:
+        raise TransferNotAllowed("a transfer needs two different accounts")
+    return TransferRequest(key, kind, debit, credit, amount, pending, memo)
+
+
+def _settled(request: TransferRequest, outcome: TransferOutcome) -> TransferRecord:
+    match outcome:
+        case Applied(record):
+            LEDGER_TRANSFERS.labels(request.kind).inc()
+            return record
+        case Replayed(record):
+            return record
+        case KeyConflict(record):
+            raise IdempotencyConflict(request.key, record)
 
 
 def _player_key(player_id: int, key: str) -> str:

@@ -13,7 +13,6 @@ trip, which tells whether the websocket layer or our code is where the time goes
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import secrets
@@ -133,6 +132,7 @@ async def _measure(
     from protocol.codec import ServerMessageDecoder, encode
     from protocol.messages import Authenticate, Hello, LoggedIn, Ping, Pong, ServerMessage, Welcome
     from server.auth import TokenSigner
+    from server.bench.rawws import RawWebsocket, masked_binary_frame
 
     assert server.stdin is not None and server.stdout is not None
     port = int(await trio.to_thread.run_sync(server.stdout.readline))
@@ -155,7 +155,7 @@ async def _measure(
         nonlocal connected
         async with connecting:
             stream = await trio.open_tcp_stream("127.0.0.1", port)
-            ws = _RawWebsocket(stream)
+            ws = RawWebsocket(stream)
             await ws.handshake("127.0.0.1", port)
             if kind == "gateway":
                 await ws.send(encode(Hello(id=1, versions=[1])))
@@ -167,7 +167,7 @@ async def _measure(
         if connected == clients:
             all_connected.set()
         await all_connected.wait()
-        request = _masked_binary_frame(encode(Ping(id=3)))
+        request = masked_binary_frame(encode(Ping(id=3)))
         async with stream:
             kept = samples[index]
             clock = trio.current_time
@@ -212,85 +212,6 @@ async def _measure(
         p99_ms=round(quantiles[98] * 1000, 3),
         server_cpu_us_per_rt=round((cpu_after - cpu_before) / max(total, 1) * 1e6, 1),
     )
-
-
-class _RawWebsocket:
-    """The least client-side work per round trip: a prebuilt masked frame out, a minimal
-    frame parser in. (trio-websocket on the client side costs as much CPU as the server
-    under test and would make this a benchmark of the clients.)"""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self._buffer = bytearray()
-
-    async def handshake(self, host: str, port: int) -> None:
-        key = base64.b64encode(secrets.token_bytes(16)).decode()
-        await self._stream.send_all(
-            f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
-        while b"\r\n\r\n" not in self._buffer:
-            await self._fill()
-        head, _, rest = bytes(self._buffer).partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise RuntimeError(f"handshake refused: {head[:80]!r}")
-        self._buffer = bytearray(rest)
-
-    async def send(self, payload: bytes) -> None:
-        await self._stream.send_all(_masked_binary_frame(payload))
-
-    async def receive(self) -> bytes:
-        """The payload of the next server frame (servers do not mask)."""
-        while True:
-            if len(self._buffer) >= 2:
-                size = self._buffer[1] & 0x7F
-                header = 2
-                if size == 126:
-                    header = 4
-                    size = (
-                        int.from_bytes(self._buffer[2:4], "big") if len(self._buffer) >= 4 else -1
-                    )
-                elif size == 127:
-                    header = 10
-                    size = (
-                        int.from_bytes(self._buffer[2:10], "big") if len(self._buffer) >= 10 else -1
-                    )
-                if size >= 0 and len(self._buffer) >= header + size:
-                    opcode = self._buffer[0] & 0x0F
-                    payload = bytes(self._buffer[header : header + size])
-                    del self._buffer[: header + size]
-                    if opcode == 0x9:  # the server's heartbeat ping: answer, keep reading
-                        await self._stream.send_all(_masked_frame(0xA, payload))
-                        continue
-                    if opcode == 0x8:
-                        raise EOFError(f"the server closed the connection: {payload[:2]!r}")
-                    return payload
-            await self._fill()
-
-    async def _fill(self) -> None:
-        data = await self._stream.receive_some(65536)
-        if not data:
-            raise EOFError("the server closed the connection")
-        self._buffer += data
-
-
-def _masked_binary_frame(payload: bytes) -> bytes:
-    return _masked_frame(0x2, payload)
-
-
-def _masked_frame(opcode: int, payload: bytes) -> bytes:
-    """A final frame, masked as clients must (with a zero mask: the bytes stay readable,
-    and servers must accept any mask)."""
-    size = len(payload)
-    first = 0x80 | opcode
-    if size < 126:
-        header = bytes([first, 0x80 | size])
-    elif size < 65536:
-        header = bytes([first, 0x80 | 126]) + size.to_bytes(2, "big")
-    else:
-        header = bytes([first, 0x80 | 127]) + size.to_bytes(8, "big")
-    return header + b"\x00\x00\x00\x00" + payload
 
 
 # --- the servers (each in its own process: python -m server.bench.gateway KIND DIR N) ------

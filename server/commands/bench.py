@@ -18,6 +18,9 @@ BENCHMARKS: dict[str, str] = {
     "actors": "actor tell/ask throughput against a raw trio memory channel",
     "gateway": "gateway request round trips against a raw trio-websocket echo",
     "ledger": "ledger transfers/s against raw asyncpg inserts",
+    "tournament": "a whole MTT to a winner on the tournament core and the rules engine",
+    "chain": "gas per withdrawal in batches against single ones, and the watcher's blocks/s",
+    "table": "server CPU per poker action against a raw websocket server sending the same frames",
     "api": "public API GET /v1/lobby/tables (200 and 304) against a bare quart-trio route",
 }
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 STAFF_TOKEN_ENV = "TABLIUM_SWARM_STAFF_TOKEN"  # a token on the command line shows in `ps`
+METRICS_TOKEN_ENV = "TABLIUM_METRICS_TOKEN"  # the same variable the server reads
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +65,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         " make one with `tablium token --player swarm --role support`",
     )
     parser.add_argument(
+        "--metrics-token",
+        default=None,
+        metavar="TOKEN",
+        help=f"the server's /metrics token when it has one (or ${METRICS_TOKEN_ENV})",
+    )
+    parser.add_argument(
         "--name-prefix",
         default="bot",
         help="bot names are PREFIX00000, PREFIX00001, ... (default bot)",
@@ -111,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         admin_url=args.admin_url,
         staff_token=args.staff_token or os.environ.get(STAFF_TOKEN_ENV) or None,
+        metrics_token=args.metrics_token or os.environ.get(METRICS_TOKEN_ENV) or None,
         name_prefix=args.name_prefix,
         variant=args.variant,
         big_blind=args.big_blind,

@@ -64,15 +64,21 @@ async def registry(store: Store) -> AsyncIterator[Registry]:
 
 @pytest.fixture
 def make_client(store: Store, registry: Registry) -> Callable[..., Any]:
-    def make(*probes: ReadinessProbe, actor_tree: Any = None) -> Any:
+    def make(
+        *probes: ReadinessProbe,
+        actor_tree: Any = None,
+        settings: Settings | None = None,
+        **context_fields: Any,
+    ) -> Any:
         context = AdminContext(
-            settings=Settings(),
+            settings=settings or Settings(),
             verify_token=jwt_verifier(TokenSigner(SECRET)),
             store=store,
             wallet=Wallet(store),
             readiness=probes,
             actor_tree=actor_tree,
             registry=registry,
+            **context_fields,
         )
         return create_admin_app(context).test_client()
 

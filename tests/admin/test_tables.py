@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from actors.table_messages import GameRefused
+from admin import tables
 from persistence import Store
 from tests.admin.conftest import TABLE_ID, bearer
 
@@ -34,8 +36,12 @@ async def test_opened_table_is_listed_with_its_stakes_and_audited(
     by_id = {t["table_id"]: t for t in listed["tables"]}
     assert by_id["po-3-6"]["variant"] == "PO" and by_id["po-3-6"]["seats_total"] == 9
     assert TABLE_ID in by_id
-    (entry,) = await store.list_audit(target="table:po-3-6")
-    assert (entry.action, entry.subject, entry.reason) == ("tables.open", "dana", "friday rush")
+    outcome, intent = await store.list_audit(target="table:po-3-6")
+    for entry in (outcome, intent):
+        assert (entry.action, entry.subject, entry.reason) == ("tables.open", "dana", "friday rush")
+    assert intent.after["outcome"] == "requested" and intent.after["config"]["big_blind"] == 6
+    assert outcome.after == {"outcome": "done", "status": "open"}
+    assert outcome.request_id == intent.request_id
 
 
 async def test_an_existing_table_id_is_refused(make_client: Callable[..., Any]) -> None:
@@ -73,10 +79,35 @@ async def test_pause_resume_and_close_change_the_status_and_are_audited(
     assert (await resumed.get_json())["status"] == "open"
     closed = await client.post(f"/tables/{TABLE_ID}/close", headers=DIRECTOR, json=reason)
     assert (await closed.get_json())["status"] in {"closing", "closed"}
-    actions = [e.action for e in await store.list_audit(target=f"table:{TABLE_ID}")]
-    assert actions == ["tables.close", "tables.resume", "tables.pause"]
-    entry = (await store.list_audit(target=f"table:{TABLE_ID}"))[-1]
-    assert entry.before == {"status": "open"} and entry.after == {"status": "paused"}
+    entries = await store.list_audit(target=f"table:{TABLE_ID}")
+    assert [(e.action, e.after["outcome"]) for e in reversed(entries)] == [
+        ("tables.pause", "requested"),
+        ("tables.pause", "done"),
+        ("tables.resume", "requested"),
+        ("tables.resume", "done"),
+        ("tables.close", "requested"),
+        ("tables.close", "done"),
+    ]
+    intent, outcome = entries[-1], entries[-2]
+    assert intent.before == {"status": "open"} and intent.after == {"outcome": "requested"}
+    assert outcome.before == {"status": "open"}
+    assert outcome.after == {"outcome": "done", "status": "paused"}
+
+
+async def test_a_refused_table_change_logs_its_intent_and_the_refusal(
+    make_client: Callable[..., Any], store: Store
+) -> None:
+    refused = await make_client().post(
+        "/tables", headers=DIRECTOR, json={**NEW_TABLE, "table_id": TABLE_ID}
+    )
+    assert refused.status_code == 409
+    outcome, intent = await store.list_audit(target=f"table:{TABLE_ID}")
+    assert (intent.action, intent.after["outcome"]) == ("tables.open", "requested")
+    assert (outcome.action, outcome.after) == (
+        "tables.open",
+        {"outcome": "refused", "error": "table_exists"},
+    )
+    assert outcome.request_id == intent.request_id
 
 
 async def test_unknown_table_is_not_found(make_client: Callable[..., Any]) -> None:
@@ -85,3 +116,37 @@ async def test_unknown_table_is_not_found(make_client: Callable[..., Any]) -> No
     response = await client.post("/tables/nope/pause", headers=DIRECTOR, json={"reason": "x"})
     assert response.status_code == 404
     assert (await response.get_json())["error"] == "no_such_table"
+
+
+async def test_the_intent_is_logged_before_the_table_is_asked(
+    make_client: Callable[..., Any], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen_during_the_ask: list[Any] = []
+    real_pause = tables.pause_table
+
+    async def pause_and_look(registry: Any, table_id: str) -> Any:
+        seen_during_the_ask.extend(await store.list_audit())
+        return await real_pause(registry, table_id)
+
+    monkeypatch.setattr(tables, "pause_table", pause_and_look)
+    reason = {"reason": "dealer change"}
+    response = await make_client().post(f"/tables/{TABLE_ID}/pause", headers=DIRECTOR, json=reason)
+    assert response.status_code == 200
+    assert [(e.action, e.after) for e in seen_during_the_ask] == [
+        ("tables.pause", {"outcome": "requested"})
+    ]
+
+
+async def test_a_table_that_does_not_answer_leaves_its_outcome_unknown(
+    make_client: Callable[..., Any], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_answer(registry: Any, table_id: str) -> Any:
+        raise GameRefused("unavailable", f"table {table_id!r} did not answer")
+
+    monkeypatch.setattr(tables, "close_table", no_answer)
+    reason = {"reason": "end of night"}
+    response = await make_client().post(f"/tables/{TABLE_ID}/close", headers=DIRECTOR, json=reason)
+    assert response.status_code == 503
+    outcome, intent = await store.list_audit(target=f"table:{TABLE_ID}")
+    assert intent.after == {"outcome": "requested"}
+    assert outcome.after == {"outcome": "unknown", "error": "unavailable"}

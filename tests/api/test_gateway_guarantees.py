@@ -136,7 +136,15 @@ async def test_bodies_must_be_json(api: ApiHarness) -> None:
         data='{"name": "\\ud800", "password": "x"}',
         headers={"Content-Type": "application/json"},
     )
-    await problem(surrogate, 400, "invalid_request")
+    await problem(surrogate, 400, "invalid_text")
+    twice = await api.client.post(
+        "/v1/auth/login",
+        data='{"name": "alice", "name": "admin", "password": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    await problem(twice, 400, "duplicate_key")
+    query = await api.client.get("/v1/lobby/tables?variant=%00")
+    await problem(query, 400, "invalid_text")
 
 
 async def test_unknown_routes_and_methods_are_problems(api: ApiHarness) -> None:

@@ -31,7 +31,9 @@ async def play_session(server: Server, table_id: str, hands: int, seed: int) -> 
     started: dict[int, int] = {}  # hand number -> chips in the hand at its start
     rake = 0
     ended = 0
-    with trio.fail_after(120):  # a stalled game fails here instead of hanging the suite
+    # A stalled game fails here instead of hanging the suite (generous: a loaded 2-core
+    # machine once took over 120 s for the 200 hands).
+    with trio.fail_after(360):
         async for player_id, body in frames:
             if player_id != pacer:
                 continue

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import trio
 
+from loadtest.report import scrape_server_metrics
 from loadtest.swarm import SwarmOptions, run_swarm
 from server.app import Listening, run_server
 from server.auth import TokenSigner
@@ -23,8 +24,11 @@ JWT_SECRET = "swarm-test-secret-" + "x" * 32
 
 
 @asynccontextmanager
-async def server(tmp_path: Path, login_hashes_waiting_max: int = 32) -> AsyncIterator[Listening]:
+async def server(
+    tmp_path: Path, login_hashes_waiting_max: int = 32, metrics_token: str = ""
+) -> AsyncIterator[Listening]:
     settings = Settings(
+        metrics_token=metrics_token,
         ws_port=0,
         admin_port=0,
         api_port=0,
@@ -159,3 +163,14 @@ async def test_the_command_spreads_bots_over_processes_and_writes_json_and_png(
     assert "staff_token" not in report["settings"] and "password" not in report["settings"]
     png = report_path.with_suffix(".png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_the_report_reads_a_token_protected_metrics_page_with_the_token(
+    tmp_path: Path,
+) -> None:
+    token = "metrics-token-" + "m" * 16
+    async with server(tmp_path, metrics_token=token) as listening:
+        with_token = await scrape_server_metrics(listening.admin_url, token)
+        without = await scrape_server_metrics(listening.admin_url)
+    assert "tablium_gateway_connections" in with_token
+    assert "401" in without["error"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from persistence import audit
+from persistence.audit import AuditStamp
 from persistence.store import Store
 from persistence.work import Query
 
@@ -34,22 +35,26 @@ async def test_ping_answers(store: Store) -> None:
 
 async def test_audit_entries_round_trip_newest_first_and_filter_by_target(store: Store) -> None:
     first = await store.append_audit(
-        subject="sam",
-        role="support",
-        action="players.ban",
-        target="player:1",
-        reason="chip dumping",
-        request_id="r1",
+        AuditStamp(
+            subject="sam",
+            role="support",
+            action="players.ban",
+            target="player:1",
+            reason="chip dumping",
+            request_id="r1",
+        ),
         before={"banned": False},
         after={"banned": True},
     )
     second = await store.append_audit(
-        subject="ann",
-        role="admin",
-        action="wallet.adjust",
-        target="player:2",
-        reason="refund",
-        request_id="r2",
+        AuditStamp(
+            subject="ann",
+            role="admin",
+            action="wallet.adjust",
+            target="player:2",
+            reason="refund",
+            request_id="r2",
+        ),
         before={"balance": 10},
         after={"balance": 60},
     )
@@ -62,12 +67,14 @@ async def test_audit_entries_round_trip_newest_first_and_filter_by_target(store:
 
 async def test_audit_log_refuses_rewrites(store: Store) -> None:
     entry = await store.append_audit(
-        subject="sam",
-        role="support",
-        action="players.ban",
-        target="player:1",
-        reason="r",
-        request_id="r1",
+        AuditStamp(
+            subject="sam",
+            role="support",
+            action="players.ban",
+            target="player:1",
+            reason="r",
+            request_id="r1",
+        ),
         before=None,
         after=None,
     )
@@ -87,12 +94,14 @@ async def test_audit_log_refuses_rewrites(store: Store) -> None:
 async def test_audit_text_over_the_bound_is_refused(store: Store) -> None:
     with pytest.raises(ValueError):
         await store.append_audit(
-            subject="s",
-            role="admin",
-            action="x",
-            target="t",
-            reason="r" * (audit.AUDIT_TEXT_CHARS_MAX + 1),
-            request_id="r",
+            AuditStamp(
+                subject="s",
+                role="admin",
+                action="x",
+                target="t",
+                reason="r" * (audit.AUDIT_TEXT_CHARS_MAX + 1),
+                request_id="r",
+            ),
             before=None,
             after=None,
         )

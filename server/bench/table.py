@@ -75,9 +75,7 @@ GOAL_IDLE_TABLE_KB: Final = 50.0
 STARTUP_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 10.0
 ADMIN_TIMEOUT_S: Final = 30.0
-READY_PATTERN: Final = re.compile(
-    r"listening\s+admin=(\S+)\s+(?:api=\S+\s+)?ws=ws://[^:]+:(\d+)"
-)
+READY_PATTERN: Final = re.compile(r"listening\s+admin=(\S+)\s+(?:api=\S+\s+)?ws=ws://[^:]+:(\d+)")
 GC_SUM_PATTERN: Final = re.compile(r"^tablium_gc_pause_seconds_sum\{[^}]*\}\s+(\S+)$", re.M)
 
 

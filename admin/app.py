@@ -41,6 +41,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from actors.runtime import ActorNode
+from admin.api_keys import api_key_routes
 from admin.audit import audit_routes
 from admin.auth import error, requires
 from admin.bodies import BODY_BYTES_MAX, InvalidBody
@@ -175,6 +176,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         chain_routes,
         ledger_routes,
         docs_routes,
+        api_key_routes,
     ):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.

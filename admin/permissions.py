@@ -30,6 +30,8 @@ class Permission(StrEnum):
     LEDGER_READ = "ledger:read"  # the ledger audit: sums, escrows, prize pools
     HANDS_READ = "hands:read"
     AUDIT_READ = "audit:read"
+    API_KEYS_READ = "api_keys:read"  # partners' keys for the public API
+    API_KEYS_WRITE = "api_keys:write"  # create (shown once) and revoke; audited
 
 
 _STAFF_COMMON: Final = frozenset(

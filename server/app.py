@@ -10,6 +10,7 @@ root (one_for_one)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
 ├── gateway                     websocket listener (service)
+├── api                         hypercorn + quart-trio: the public /v1 API (service)
 └── admin                       hypercorn + quart-trio app, /metrics (service)
 ```
 
@@ -41,6 +42,8 @@ from actors.table_requests import TableGameRequests, TableSessionHooks
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
+from api.app import create_api_app
+from api.serve import API_GRACEFUL_S, api_context
 from persistence import Store, open_store
 from persistence.redis_link import open_redis
 from persistence.snapshot_writer import SnapshotWriter
@@ -75,6 +78,7 @@ class Listening:
 
     ws_url: str
     admin_url: str
+    api_url: str
     runtime: Runtime
 
 
@@ -131,6 +135,14 @@ def build_runtime(
         tls,
         graceful_timeout_s=ADMIN_GRACEFUL_S,
     )
+    # After the gateway: the API uses its accounts service and ends its sessions.
+    public_api = http_listener(
+        create_api_app(api_context(settings, store, wallet, registry, channel)),
+        settings,
+        settings.api_port,
+        tls,
+        graceful_timeout_s=API_GRACEFUL_S,
+    )
     groups = SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE)
     runtime = Runtime(
         [
@@ -153,6 +165,7 @@ def build_runtime(
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),
+            ChildSpec.service("api", public_api),
             ChildSpec.service("admin", admin),
         ],
         registry=registry,
@@ -189,12 +202,17 @@ async def run_server(
             assert isinstance(gateway, Gateway)
             binds = runtime.root.child("admin").started_value
             assert isinstance(binds, list)
+            api_binds = runtime.root.child("api").started_value
+            assert isinstance(api_binds, list)
             listening = Listening(
                 ws_url=f"{gateway.scheme}://{settings.host}:{gateway.port}",
                 admin_url=binds[0],
+                api_url=api_binds[0],
                 runtime=runtime,
             )
-            log.info("listening", ws=listening.ws_url, admin=listening.admin_url)
+            log.info(
+                "listening", ws=listening.ws_url, admin=listening.admin_url, api=listening.api_url
+            )
             task_status.started(listening)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, final
 from urllib.parse import urlsplit
 
+from server.auth import TOKEN_TTL_S
 from server.token_keys import TokenKeyError, TokenKeyRing, parse_token_key_ring
 from services.personal_data import DataKeyError, DataKeyRing, parse_data_key_ring
 
@@ -84,6 +85,21 @@ class Settings:
     session_lifetime_max_s: int = 7 * 24 * 3600
     # Empty: /metrics is open. Set: /metrics answers only "Authorization: Bearer <it>".
     metrics_token: str = field(default="", repr=False)
+    # The public HTTP API (api/, docs/api.md) on its own listener.
+    api_port: int = 8000
+    # Browser pages of these origins may call the API (CORS); empty: none.
+    api_cors_origins: tuple[str, ...] = ()
+    api_access_token_ttl_s: int = 900  # an API access token lives this long; refresh for more
+    # Per access token (its session) or API key without a rate of its own: burst ...
+    api_rate_burst_requests: int = 120
+    api_rate_refill_per_s: int = 20  # ... and sustained requests per second
+    # Per client address, whoever is asking (anonymous requests count here only).
+    api_rate_ip_burst_requests: int = 240
+    api_rate_ip_refill_per_s: int = 60
+    # register, login and refresh per client address: a bucket of this size refilled over a
+    # minute (the accounts' own login throttles apply as well).
+    api_auth_requests_per_min: int = 10
+    api_body_bytes_max: int = 16_384  # larger request bodies are refused (413)
     # Play money (services/play_money.py): what a new player gets, and the refill she may claim
     # once per period while her play balance is below the threshold (0 turns either off).
     play_starting_chips: int = 10_000
@@ -342,6 +358,15 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "tls_key_file": _parse_file,
     "hsts_max_age_s": _parse_seconds,
     "admin_allowed_networks": _parse_networks,
+    "api_port": _parse_port,
+    "api_cors_origins": _parse_origins,
+    "api_access_token_ttl_s": _parse_count,
+    "api_rate_burst_requests": _parse_count,
+    "api_rate_refill_per_s": _parse_count,
+    "api_rate_ip_burst_requests": _parse_count,
+    "api_rate_ip_refill_per_s": _parse_count,
+    "api_auth_requests_per_min": _parse_count,
+    "api_body_bytes_max": _parse_count,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 
@@ -385,6 +410,10 @@ def load_settings(
     if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
         raise ConfigError(
             f"{ENV_PREFIX}TLS_CERT_FILE and {ENV_PREFIX}TLS_KEY_FILE: set both or neither"
+        )
+    if settings.api_access_token_ttl_s > TOKEN_TTL_S:
+        raise ConfigError(
+            f"{ENV_PREFIX}API_ACCESS_TOKEN_TTL_S: at most {TOKEN_TTL_S} (a token's longest life)"
         )
     return settings
 

@@ -216,6 +216,7 @@ def listener_config(
     config.graceful_timeout = graceful_timeout_s
     config.ssl_handshake_timeout = TLS_HANDSHAKE_TIMEOUT_S
     config.accesslog = None
+    config.include_server_header = False  # no product banner
     config.errorlog = logging.getLogger("hypercorn.error")  # through structlog, once
     return config
 

@@ -91,11 +91,16 @@ class KeyedRateLimit(_Keyed[TokenBucket]):
 
     def take(self, key: str, now_s: float) -> float:
         """Spend one of ``key``'s tokens: 0.0, or the seconds until one is there."""
+        return self.bucket(key, now_s).take(now_s)
+
+    def bucket(self, key: str, now_s: float) -> TokenBucket:
+        """``key``'s bucket (a full one if it had none), for callers that report what is
+        left in it (the public API's RateLimit headers)."""
         bucket = self._get(key)
         if bucket is None:
             bucket = TokenBucket(self.burst, self.refill_per_s, now_s)
             self._put(key, bucket)
-        return bucket.take(now_s)
+        return bucket
 
 
 @final

@@ -13,16 +13,19 @@ from pathlib import Path
 
 import pytest
 
-READY_PATTERN = re.compile(r"listening\s+admin=(\S+)\s+ws=(\S+)")
+READY_PATTERN = re.compile(r"listening\s+admin=(\S+)\s+api=(\S+)\s+ws=(\S+)")
 STARTUP_TIMEOUT_S = 20.0
 TEST_JWT_SECRET = "e2e-secret-" + "z" * 40
 
 
 class ServerProcess:
-    def __init__(self, proc: subprocess.Popen[str], admin_url: str, ws_url: str) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[str], admin_url: str, ws_url: str, api_url: str = ""
+    ) -> None:
         self.proc = proc
         self.admin_url = admin_url
         self.ws_url = ws_url
+        self.api_url = api_url
 
 
 @contextmanager
@@ -32,6 +35,7 @@ def running_server(data_dir: Path, **env_overrides: str) -> Iterator[ServerProce
         **os.environ,
         "TABLIUM_WS_PORT": "0",
         "TABLIUM_ADMIN_PORT": "0",
+        "TABLIUM_API_PORT": "0",
         "TABLIUM_DATA_DIR": str(data_dir),
         "TABLIUM_JWT_SECRET": TEST_JWT_SECRET,
         "TABLIUM_LOG_FORMAT": "console",
@@ -60,7 +64,9 @@ def running_server(data_dir: Path, **env_overrides: str) -> Iterator[ServerProce
     # Keep reading stderr so a chatty server never blocks on a full pipe.
     drain = subprocess.Popen(["cat"], stdin=proc.stderr, stdout=subprocess.DEVNULL)
     try:
-        yield ServerProcess(proc, admin_url=match.group(1), ws_url=match.group(2))
+        yield ServerProcess(
+            proc, admin_url=match.group(1), api_url=match.group(2), ws_url=match.group(3)
+        )
     finally:
         if proc.poll() is None:
             proc.kill()

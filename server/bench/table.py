@@ -75,7 +75,7 @@ GOAL_IDLE_TABLE_KB: Final = 50.0
 STARTUP_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 10.0
 ADMIN_TIMEOUT_S: Final = 30.0
-READY_PATTERN: Final = re.compile(r"listening\s+admin=(\S+)\s+ws=ws://[^:]+:(\d+)")
+READY_PATTERN: Final = re.compile(r"listening\s+admin=(\S+)\s+(?:api=\S+\s+)?ws=ws://[^:]+:(\d+)")
 GC_SUM_PATTERN: Final = re.compile(r"^tablium_gc_pause_seconds_sum\{[^}]*\}\s+(\S+)$", re.M)
 
 
@@ -526,6 +526,7 @@ def _server_env(data_dir: str, url: str, secret: str, players: int) -> dict[str,
         TABLIUM_HOST="127.0.0.1",
         TABLIUM_WS_PORT="0",
         TABLIUM_ADMIN_PORT="0",
+        TABLIUM_API_PORT="0",
         TABLIUM_DATA_DIR=data_dir,
         TABLIUM_DATABASE_URL=url,
         TABLIUM_JWT_SECRET=secret,

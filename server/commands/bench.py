@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "tournament": "a whole MTT to a winner on the tournament core and the rules engine",
     "chain": "gas per withdrawal in batches against single ones, and the watcher's blocks/s",
     "table": "server CPU per poker action against a raw websocket server sending the same frames",
+    "api": "public API GET /v1/lobby/tables (200 and 304) against a bare quart-trio route",
 }
 
 

@@ -44,6 +44,8 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
     ("POST", "/tables/t-1/pause", BAN, Permission.TABLES_WRITE),
     ("POST", "/tables/t-1/resume", BAN, Permission.TABLES_WRITE),
     ("POST", "/tables/t-1/close", BAN, Permission.TABLES_WRITE),
+    # Creating (201) and revoking API keys: tests/api/test_api_keys.py, for every role.
+    ("GET", "/api-keys", None, Permission.API_KEYS_READ),
 ]
 
 

@@ -291,6 +291,7 @@ def settings_for(tmp_path: Path, database_url: str = "", **overrides: Any) -> Se
     values: dict[str, Any] = {
         "ws_port": 0,
         "admin_port": 0,
+        "api_port": 0,
         "data_dir": tmp_path,
         "jwt_secret": JWT_SECRET,
         "database_url": database_url,

@@ -32,6 +32,7 @@ async def server(
         metrics_token=metrics_token,
         ws_port=0,
         admin_port=0,
+        api_port=0,
         data_dir=tmp_path,
         jwt_secret=JWT_SECRET,
         login_hashes_waiting_max=login_hashes_waiting_max,

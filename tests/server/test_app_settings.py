@@ -18,6 +18,7 @@ async def test_connections_per_ip_setting_bounds_the_gateway(tmp_path: Path) -> 
     settings = Settings(
         ws_port=0,
         admin_port=0,
+        api_port=0,
         data_dir=tmp_path,
         jwt_secret="s" * 40,
         ws_connections_per_ip_max=1,
@@ -34,12 +35,12 @@ async def test_connections_per_ip_setting_bounds_the_gateway(tmp_path: Path) -> 
 
 
 async def test_the_tree_has_every_part_of_the_process(tmp_path: Path) -> None:
-    settings = Settings(ws_port=0, admin_port=0, data_dir=tmp_path, jwt_secret="s" * 40)
+    settings = Settings(ws_port=0, admin_port=0, api_port=0, data_dir=tmp_path, jwt_secret="s" * 40)
     async with trio.open_nursery() as nursery:
         listening = await nursery.start(run_server, settings)
         names = [child.name for child in listening.runtime.tree().children]
         assert names[:3] == ["persistence", "lobby", "tables"]
-        assert names[-4:] == ["tournaments", "sessions", "gateway", "admin"]
+        assert names[-5:] == ["tournaments", "sessions", "gateway", "api", "admin"]
         tables = listening.runtime.registry.names("table:")
         assert len(tables) >= 5, "the seed tables are open before the gateway listens"
         nursery.cancel_scope.cancel()
@@ -52,6 +53,7 @@ async def test_on_postgresql_and_redis_readyz_checks_both(
     settings = Settings(
         ws_port=0,
         admin_port=0,
+        api_port=0,
         data_dir=tmp_path,
         jwt_secret="s" * 40,
         database_url=database_url,
@@ -73,7 +75,7 @@ async def test_the_embedded_database_and_its_directory_are_private(tmp_path: Pat
     data_dir = tmp_path / "data"
     data_dir.mkdir(mode=0o755)
     data_dir.chmod(0o755)  # as an older version left it
-    settings = Settings(ws_port=0, admin_port=0, data_dir=data_dir, jwt_secret="s" * 40)
+    settings = Settings(ws_port=0, admin_port=0, api_port=0, data_dir=data_dir, jwt_secret="s" * 40)
     async with trio.open_nursery() as nursery:
         await nursery.start(run_server, settings)
         assert data_dir.stat().st_mode & 0o777 == 0o700
@@ -89,7 +91,7 @@ async def test_an_older_databases_open_files_are_closed_at_start(tmp_path: Path)
     database = data_dir / "tablium.sqlite3"
     database.touch(mode=0o644)
     database.chmod(0o644)
-    settings = Settings(ws_port=0, admin_port=0, data_dir=data_dir, jwt_secret="s" * 40)
+    settings = Settings(ws_port=0, admin_port=0, api_port=0, data_dir=data_dir, jwt_secret="s" * 40)
     async with trio.open_nursery() as nursery:
         await nursery.start(run_server, settings)
         assert database.stat().st_mode & 0o777 == 0o600

@@ -38,7 +38,9 @@ JWT_SECRET = "ban-test-secret-" + "x" * 40
 
 @asynccontextmanager
 async def whole_server(tmp_path: Path) -> AsyncIterator[Listening]:
-    settings = Settings(ws_port=0, admin_port=0, data_dir=tmp_path, jwt_secret=JWT_SECRET)
+    settings = Settings(
+        ws_port=0, admin_port=0, api_port=0, data_dir=tmp_path, jwt_secret=JWT_SECRET
+    )
     async with trio.open_nursery() as nursery:
         listening: Listening = await nursery.start(run_server, settings)
         yield listening

@@ -1,0 +1,1 @@
+"""The public HTTP API (/v1): players, partners and operators' tools, beside the websocket."""

@@ -1,0 +1,83 @@
+"""What the public API's routes reach: the same services the websocket uses, and the API's own
+pieces (sessions, keys, limits, the lobby adapter)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import final
+
+from api.lobby import LobbyListings
+from api.ratelimit import RateLimits
+from persistence import Store
+from server.auth import TokenSigner
+from server.config import Settings
+from server.handshake import IPNetwork, normalize_origin, parse_networks
+from services.accounts import Accounts
+from services.api_keys import ApiKeys
+from services.wallet import Wallet
+
+
+def _no_live_sessions(_session_id: str) -> None:
+    return None
+
+
+def _nothing_logged_out(_session_id: str) -> bool:
+    return False
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    settings: Settings
+    store: Store
+    wallet: Wallet
+    # The accounts service the websocket uses (one set of login throttles and one password
+    # hashing queue for both doors); None while the gateway is not running.
+    accounts: Callable[[], Accounts | None]
+    listings: LobbyListings
+    signer: TokenSigner
+    api_keys: ApiKeys
+    rate_limits: RateLimits
+    trusted_proxies: tuple[IPNetwork, ...]
+    cors_origins: frozenset[str]
+    # A session was revoked here: end its live websocket sessions at once (the gateway).
+    session_ended: Callable[[str], None] = field(default=_no_live_sessions)
+    # The gateway's in-process record of logged-out sessions (a fast refusal before the
+    # database's, which is the one that holds across restarts and nodes).
+    logged_out: Callable[[str], bool] = field(default=_nothing_logged_out)
+
+
+def build_context(
+    settings: Settings,
+    store: Store,
+    wallet: Wallet,
+    accounts: Callable[[], Accounts | None],
+    listings: LobbyListings,
+    *,
+    session_ended: Callable[[str], None] = _no_live_sessions,
+    logged_out: Callable[[str], bool] = _nothing_logged_out,
+) -> ApiContext:
+    """The API's context from the process settings."""
+    return ApiContext(
+        settings=settings,
+        store=store,
+        wallet=wallet,
+        accounts=accounts,
+        listings=listings,
+        signer=TokenSigner(
+            settings.token_keys(), session_lifetime_max_s=settings.session_lifetime_max_s
+        ),
+        api_keys=ApiKeys(store),
+        rate_limits=RateLimits(
+            address_burst=settings.api_rate_ip_burst_requests,
+            address_refill_per_s=settings.api_rate_ip_refill_per_s,
+            credential_burst=settings.api_rate_burst_requests,
+            credential_refill_per_s=settings.api_rate_refill_per_s,
+            auth_per_min=settings.api_auth_requests_per_min,
+        ),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        cors_origins=frozenset(normalize_origin(o) for o in settings.api_cors_origins),
+        session_ended=session_ended,
+        logged_out=logged_out,
+    )

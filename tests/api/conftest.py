@@ -1,0 +1,112 @@
+"""The public API app on a real store, a real lobby and a real accounts service."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+from actors.lobby import LobbyActor
+from actors.runtime import ChildSpec, Registry, Runtime
+from actors.seed_tables import start_tables
+from actors.table_messages import TableConfig, TableDeps
+from api.app import create_api_app
+from api.context import ApiContext, build_context
+from api.lobby import LobbyListings, lobby_actor_source
+from persistence import Store, open_store
+from poker import Variant
+from server.config import Settings
+from server.gateway import PlayerChannel
+from services.accounts import Accounts
+from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
+from services.wallet import Wallet
+
+SECRET = "api-test-secret-" + "y" * 40
+PASSWORD = "correct horse battery"
+TABLE_ID = "t-1"
+
+
+def api_settings(**overrides: Any) -> Settings:
+    return dataclasses.replace(Settings(jwt_secret=SECRET), **overrides)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(f"sqlite:///{tmp_path / 'api.sqlite3'}") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def registry(store: Store) -> AsyncIterator[Registry]:
+    """A lobby and one open table, ``t-1``, on a real runtime."""
+    names = Registry()
+    deps = TableDeps(
+        store=store, wallet=Wallet(store), channel=PlayerChannel(), rng=random.Random(1)
+    )
+    runtime = Runtime(
+        [ChildSpec.worker("lobby", partial(LobbyActor, deps)), ChildSpec.supervisor("tables")],
+        registry=names,
+        metrics_registry=None,
+    )
+    table = TableConfig(
+        table_id=TABLE_ID, name="T1", variant=Variant.NO_LIMIT_HOLDEM, small_blind=1, big_blind=2
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(runtime.run)
+        await start_tables(names.supervisor("tables"), deps, seeds=(table,))
+        yield names
+        runtime.stop()
+
+
+@dataclass
+class ApiHarness:
+    store: Store
+    context: ApiContext
+    client: Any
+    ended_sessions: list[str]
+
+    async def register(self, name: str, password: str = PASSWORD) -> dict[str, Any]:
+        response = await self.client.post(
+            "/v1/auth/register", json={"name": name, "password": password}
+        )
+        assert response.status_code == 201, await response.get_data(as_text=True)
+        body: dict[str, Any] = await response.get_json()
+        return body
+
+    @staticmethod
+    def bearer(tokens: dict[str, Any] | str) -> dict[str, str]:
+        token = tokens if isinstance(tokens, str) else tokens["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def make_api(store: Store, registry: Registry) -> Callable[..., ApiHarness]:
+    hasher = PasswordHasher(CHEAP_HASHING_FOR_TESTS)
+
+    def make(**overrides: Any) -> ApiHarness:
+        settings = api_settings(**overrides)
+        accounts = Accounts(store, hasher)
+        ended: list[str] = []
+        context = build_context(
+            settings,
+            store,
+            Wallet(store),
+            lambda: accounts,
+            LobbyListings(lobby_actor_source(registry)),
+            session_ended=ended.append,
+        )
+        return ApiHarness(store, context, create_api_app(context).test_client(), ended)
+
+    return make
+
+
+@pytest.fixture
+def api(make_api: Callable[..., ApiHarness]) -> ApiHarness:
+    return make_api()

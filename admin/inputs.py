@@ -28,11 +28,11 @@ from collections.abc import Mapping
 from typing import Any, Final, final
 from urllib.parse import unquote_to_bytes
 
+from protocol.textframes import json_depth_exceeds
+
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 JSON_MIMETYPE: Final = "application/json"
 JSON_DEPTH_MAX: Final = 32  # our bodies nest 3 deep; a body nested deeper is refused unread
-# Strings (with their escapes) and the brackets that nest, for the depth scan.
-_JSON_STRING_OR_BRACKET: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 # NUL, and any surrogate: a decoded str only holds one when it was unpaired.
 _BAD_CHARACTER: Final = re.compile("[\x00\ud800-\udfff]")
 
@@ -93,19 +93,8 @@ def parse_json_body(data: bytes) -> Any:
 
 def _check_depth(text: str) -> None:
     """Refuse nesting past JSON_DEPTH_MAX; brackets inside strings do not count."""
-    if text.count("[") + text.count("{") <= JSON_DEPTH_MAX:
-        return  # cannot be deeper: the common case costs two counts
-    depth = 0
-    for match in _JSON_STRING_OR_BRACKET.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > JSON_DEPTH_MAX:
-                raise InputRefused(
-                    400, "invalid_request", f"body: nested deeper than {JSON_DEPTH_MAX}"
-                )
-        elif token in "]}":
-            depth -= 1
+    if json_depth_exceeds(text, JSON_DEPTH_MAX):
+        raise InputRefused(400, "invalid_request", f"body: nested deeper than {JSON_DEPTH_MAX}")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

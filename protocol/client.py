@@ -66,6 +66,7 @@ from protocol.messages import (
     WalletWithdraw,
     Welcome,
 )
+from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 
 REQUEST_TIMEOUT_S: Final = 10.0
 CONNECT_TIMEOUT_S: Final = 10.0
@@ -165,6 +166,7 @@ class Client:
         client_name: str = "tablium-sdk",
         request_timeout_s: float = REQUEST_TIMEOUT_S,
         reconnect: bool = True,
+        encoding: Encoding = DEFAULT_ENCODING,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme != "ws" or not parts.hostname:
@@ -176,6 +178,7 @@ class Client:
         self.client_name = client_name
         self.request_timeout_s = request_timeout_s
         self.reconnect = reconnect
+        self.encoding = encoding  # the subprotocol: msgpack binary or JSON text frames
         self._nursery = nursery
         self._decoder = ServerMessageDecoder()
         self._ids = itertools.count(1)
@@ -209,6 +212,7 @@ class Client:
                     stream,
                     self.host,
                     self.resource,
+                    subprotocols=[self.encoding.value],
                     max_message_size=SERVER_FRAME_BYTES_MAX,
                 )
             except HandshakeError as exc:
@@ -279,7 +283,8 @@ class Client:
         try:
             with trio.fail_after(self.request_timeout_s):
                 try:
-                    await ws.send_message(encode(msgspec.structs.replace(message, id=request_id)))
+                    frame = encode(msgspec.structs.replace(message, id=request_id))
+                    await ws.send_message(self._on_wire(frame))
                 except ConnectionClosed:
                     raise ConnectionLost("the connection is closed") from None
                 await waiter.done.wait()
@@ -295,6 +300,10 @@ class Client:
         if isinstance(waiter.reply, Error):
             raise ServerError(waiter.reply)
         return waiter.reply
+
+    def _on_wire(self, frame: bytes) -> bytes | str:
+        """A msgpack frame as this connection's encoding sends it."""
+        return msgpack_to_json_text(frame) if self.encoding is Encoding.JSON else frame
 
     async def send_raw(self, frame: bytes | str) -> None:
         """Send any frame as is (fuzzing and protocol tests); replies to it arrive as
@@ -439,10 +448,14 @@ class Client:
         try:
             while True:
                 frame = await ws.get_message()
-                if isinstance(frame, str):
-                    raise ProtocolViolation("the server sent a text frame")
+                if isinstance(frame, str) is not (self.encoding is Encoding.JSON):
+                    raise ProtocolViolation(f"a {type(frame).__name__} frame on {self.encoding}")
                 try:
-                    message = self._decoder.decode(frame)
+                    message = (
+                        self._decoder.decode_text(frame)
+                        if isinstance(frame, str)
+                        else self._decoder.decode(frame)
+                    )
                 except RemoteProtocolError as exc:
                     raise ProtocolViolation(f"unreadable server frame: {exc}") from None
                 await self._dispatch(message)
@@ -535,6 +548,7 @@ async def open_client(
     request_timeout_s: float = REQUEST_TIMEOUT_S,
     reconnect: bool = True,
     client_name: str = "tablium-sdk",
+    encoding: Encoding = DEFAULT_ENCODING,
 ) -> AsyncIterator[Client]:
     """A connected client (hello done), closed when the block ends.
 
@@ -550,6 +564,7 @@ async def open_client(
                 request_timeout_s=request_timeout_s,
                 reconnect=reconnect,
                 client_name=client_name,
+                encoding=encoding,
             )
             try:
                 await client.connect()

@@ -15,6 +15,11 @@ Decoding a client frame checks, in this order and each at most once:
    same clean text. Lone surrogates never get this far: msgpack strings are UTF-8, which
    cannot encode them, and msgspec refuses such bytes (malformed_frame).
 
+A JSON text frame (a ``tablium.json.v1`` connection, protocol/textframes.py) is first checked
+for size and depth as text, then translated to the msgpack frame it stands for and decoded
+as above: the same limits and the same answers (a lone surrogate escape, ``"\\ud800"``, and
+an integer past 64 bits are malformed_frame there).
+
 Any failure raises RemoteProtocolError carrying the request id when one could be read, so the
 error reply can echo it. Nothing is acted upon before all three pass.
 """
@@ -28,6 +33,7 @@ import msgspec
 
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.messages import Request, ServerMessage
+from protocol.textframes import TextFrameError, json_text_to_msgpack
 
 FRAME_BYTES_MAX: Final = 16 * 1024  # client requests are small; over this: error reply
 FRAME_BYTES_HARD_MAX: Final = 64 * 1024  # over this the websocket layer closes with 1009
@@ -256,6 +262,11 @@ class RequestDecoder:
         check_text(request, frame, request.id)
         return request
 
+    def decode_text(self, text: str) -> Request:
+        """A JSON text frame (a ``tablium.json.v1`` connection): the same limits and answers
+        as a binary frame, which it becomes before decode() reads it."""
+        return self.decode(_text_to_frame(text, self.frame_bytes_max, self.depth_max))
+
 
 @final
 class ServerMessageDecoder:
@@ -281,3 +292,19 @@ class ServerMessageDecoder:
             )
         check_shape(frame, self.depth_max, items_max=self.frame_bytes_max)
         return _decode(self._decoder, frame, self._known_types)
+
+    def decode_text(self, text: str) -> ServerMessage:
+        """A JSON text frame from a ``tablium.json.v1`` connection."""
+        return self.decode(_text_to_frame(text, self.frame_bytes_max, self.depth_max))
+
+
+def _text_to_frame(text: str, frame_bytes_max: int, depth_max: int) -> bytes:
+    if len(text) > frame_bytes_max:  # characters: at least as many bytes in UTF-8
+        raise RemoteProtocolError(
+            ErrorCode.FRAME_TOO_LARGE, f"frame of {len(text)}+ bytes, limit {frame_bytes_max}"
+        )
+    try:
+        return json_text_to_msgpack(text, depth_max)
+    except TextFrameError as exc:
+        code = ErrorCode.NESTING_TOO_DEEP if exc.too_deep else ErrorCode.MALFORMED_FRAME
+        raise RemoteProtocolError(code, str(exc)[:400]) from None

@@ -14,7 +14,7 @@ from typing import Final, final
 @final
 class ErrorCode(enum.StrEnum):
     # The frame itself: nothing inside it was acted upon.
-    MALFORMED_FRAME = "malformed_frame"  # not msgpack, not a map, or a text frame
+    MALFORMED_FRAME = "malformed_frame"  # unreadable, not a map, or the other encoding's frame
     FRAME_TOO_LARGE = "frame_too_large"  # over FRAME_BYTES_MAX (bigger frames close 1009)
     NESTING_TOO_DEEP = "nesting_too_deep"  # over NESTING_DEPTH_MAX or ITEMS_MAX
     UNKNOWN_TYPE = "unknown_type"  # the "type" tag names no message of this version

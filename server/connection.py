@@ -44,6 +44,7 @@ from protocol.messages import (
     Welcome,
 )
 from protocol.phases import Phase, verify_transition
+from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 from server.auth import TokenExpired, TokenInvalid
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
@@ -71,9 +72,18 @@ class _Closing(Exception):
 class Connection:
     """The session actor of one websocket connection."""
 
-    def __init__(self, gateway: Gateway, ws: WebSocketConnection, address: str = "") -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        ws: WebSocketConnection,
+        address: str = "",
+        encoding: Encoding = DEFAULT_ENCODING,
+    ) -> None:
         self.gateway = gateway
         self.ws = ws
+        # The subprotocol's encoding: frames are msgpack inside, JSON text on the wire for a
+        # tablium.json.v1 connection (translated as they are read and as they are sent).
+        self.encoding = encoding
         self.address = address  # the client's (server/handshake.py): per-address limits
         self.phase = Phase.CONNECTED
         self.session: PlayerSession | None = None
@@ -190,6 +200,7 @@ class Connection:
             await self._send_queued()
 
     async def _send_queued(self) -> None:
+        as_text = self.encoding is Encoding.JSON
         async with self._send_lock:
             while self._outbound:
                 item = self._outbound.popleft()
@@ -197,11 +208,10 @@ class Connection:
                     self._cancel_scope.cancel()
                     return
                 try:
-                    if isinstance(item, list):
-                        for frame in item:
-                            await self.ws.send_message(frame)
-                    else:
-                        await self.ws.send_message(item)
+                    for frame in item if isinstance(item, list) else (item,):
+                        await self.ws.send_message(
+                            msgpack_to_json_text(frame) if as_text else frame
+                        )
                 except ConnectionClosed:
                     self._cancel_scope.cancel()
                     return
@@ -239,9 +249,19 @@ class Connection:
         now = trio.current_time()
         wait_s = max(self._bucket.take(now), gateway.address_rate.take(self.address, now))
         try:
-            if isinstance(frame, str):
-                raise RemoteProtocolError(ErrorCode.MALFORMED_FRAME, "binary frames only")
-            request = self.gateway.decoder.decode(frame)
+            if self.encoding is Encoding.JSON:
+                if not isinstance(frame, str):
+                    raise RemoteProtocolError(
+                        ErrorCode.MALFORMED_FRAME, "text frames only (tablium.json.v1)"
+                    )
+                request = self.gateway.decoder.decode_text(frame)
+            elif isinstance(frame, str):
+                raise RemoteProtocolError(
+                    ErrorCode.MALFORMED_FRAME,
+                    "binary frames only (tablium.msgpack.v1; offer tablium.json.v1 for text)",
+                )
+            else:
+                request = self.gateway.decoder.decode(frame)
             if wait_s:
                 raise RemoteProtocolError(ErrorCode.RATE_LIMITED, "too many requests", request.id)
             next_phase = verify_transition(self.phase, request)

@@ -61,6 +61,7 @@ from protocol.messages import (
     Reply,
     Role,
 )
+from protocol.textframes import SUBPROTOCOLS, choose_encoding
 from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
@@ -401,6 +402,14 @@ class Gateway:
             self.handshakes_refused["origin"] += 1
             await request.reject(403, body=b"this origin may not connect")
             return
+        encoding = choose_encoding(request.proposed_subprotocols)
+        if encoding is None:
+            self.handshakes_refused["subprotocol"] += 1
+            await request.reject(
+                400,
+                body=f"no subprotocol we speak; offer one of {', '.join(SUBPROTOCOLS)}".encode(),
+            )
+            return
         if self._connections_by_ip[ip] >= limits.connections_per_ip_max:
             self.handshakes_refused["connections_per_ip"] += 1
             await request.reject(429, body=b"too many connections from this address")
@@ -408,9 +417,12 @@ class Gateway:
         self._connections_by_ip[ip] += 1
         self.connections_open += 1
         try:
-            ws = await request.accept()
+            # Only a subprotocol the client offered may be named in the answer.
+            ws = await request.accept(
+                subprotocol=encoding if request.proposed_subprotocols else None
+            )
             try:
-                await Connection(self, ws, ip).run()
+                await Connection(self, ws, ip, encoding).run()
             except Exception:
                 # A temporary child crashed: it alone ends (it closed with 1011), its
                 # siblings and the listener carry on. The traceback is logged for us to fix.

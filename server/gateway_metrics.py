@@ -20,7 +20,8 @@ Names (labels):
   (refused without hashing while the name or address must wait), ``banned``.
 - ``tablium_registrations_limited_total``: registrations refused by the per-address limit.
 - ``tablium_gateway_handshakes_refused_total{reason}``: websocket handshakes refused:
-  ``origin`` (403), ``connections_per_ip`` (429).
+  ``origin`` (403), ``subprotocol`` (400: none offered that we speak),
+  ``connections_per_ip`` (429).
 - ``tablium_gateway_bans_enforced_total``: live sessions ended by a ban.
 """
 

@@ -31,6 +31,7 @@ from poker import Variant
 from protocol import game
 from protocol.client import Client, ServerError, open_client
 from protocol.messages import Error, Event
+from protocol.textframes import DEFAULT_ENCODING, Encoding
 from server.app import Listening, run_server
 from server.config import Settings
 from server.gateway import Gateway
@@ -239,9 +240,18 @@ class Server:
     async def open_table(self, config: TableConfig) -> str:
         return await open_table(self.registry, config)
 
-    async def player(self, name: str, seed: int, *, funds: int = FUNDS, **bot: Any) -> Player:
-        """Register ``name`` over a websocket, fund its wallet, start its bot."""
-        player: Player = await self.nursery.start(self._connect, name, seed, funds, bot)
+    async def player(
+        self,
+        name: str,
+        seed: int,
+        *,
+        funds: int = FUNDS,
+        encoding: Encoding = DEFAULT_ENCODING,
+        **bot: Any,
+    ) -> Player:
+        """Register ``name`` over a websocket (speaking ``encoding``), fund its wallet, start
+        its bot."""
+        player: Player = await self.nursery.start(self._connect, name, seed, funds, bot, encoding)
         return player
 
     async def _connect(
@@ -250,10 +260,11 @@ class Server:
         seed: int,
         funds: int,
         bot: dict[str, Any],
+        encoding: Encoding,
         *,
         task_status: trio.TaskStatus[Player],
     ) -> None:
-        async with open_client(self.listening.ws_url) as client:
+        async with open_client(self.listening.ws_url, encoding=encoding) as client:
             await client.register(name, PASSWORD)
             player_id = self.gateway.sessions.of_player(name)[0].player_id
             assert player_id is not None

@@ -11,6 +11,7 @@ import trio
 import trio.lowlevel
 
 from protocol import game
+from protocol.textframes import Encoding
 from services.ledger import RAKE, house_account
 from tests.e2e.harness import FUNDS, Server, running_server, table_config
 from tests.persistence.stores import store_url
@@ -18,11 +19,23 @@ from tests.persistence.stores import store_url
 BUY_IN = 200
 
 
-async def play_session(server: Server, table_id: str, hands: int, seed: int) -> None:
+async def play_session(
+    server: Server, table_id: str, hands: int, seed: int, *, some_speak_json: bool = False
+) -> None:
+    """``some_speak_json``: every other player's connection speaks tablium.json.v1 (text
+    frames): the same game, whatever the encoding."""
     print(f"seed={seed} hands={hands}")  # replays a failure
     await server.open_table(table_config(table_id, rake_bp=500))
     frames = server.recorder.stream()
-    players = [await server.player(f"p{i}-{seed}", seed * 100 + i, refill=BUY_IN) for i in range(6)]
+    players = [
+        await server.player(
+            f"p{i}-{seed}",
+            seed * 100 + i,
+            refill=BUY_IN,
+            encoding=Encoding.JSON if some_speak_json and i % 2 else Encoding.MSGPACK,
+        )
+        for i in range(6)
+    ]
     for player in players:
         await player.join(table_id, BUY_IN)
     watcher = await server.player(f"w-{seed}", seed, funds=0, acting=False)
@@ -75,7 +88,11 @@ async def test_six_players_play_200_hands_over_websockets_with_chips_conserved(
         await play_session(server, "ws-six", hands=200, seed=7)
 
 
-async def test_a_shorter_session_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+async def test_a_shorter_session_on_postgresql_with_json_and_msgpack_players(
+    tmp_path: Path, postgres_url: str
+) -> None:
     database_url = await store_url("postgres", tmp_path, postgres_url)
     async with running_server(tmp_path, database_url) as server:
-        await play_session(server, "ws-pg", hands=25, seed=8)
+        await play_session(server, "ws-pg", hands=25, seed=8, some_speak_json=True)
+        json_players = [p for p in server.players if p.client.encoding is Encoding.JSON]
+        assert len(json_players) == 3 and all(p.client.last_seq > 100 for p in json_players)

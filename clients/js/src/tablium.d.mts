@@ -16,6 +16,8 @@ export declare const RETRY_DELAY_DEFAULT_MS: number;
 export declare const RETRY_JITTER: number;
 export declare const RETRY_DELAY_MAX_MS: number;
 export declare const SERVER_FRAME_BYTES_MAX: number;
+/** The websocket subprotocol of each encoding. */
+export declare const SUBPROTOCOLS: { readonly msgpack: 'tablium.msgpack.v1'; readonly json: 'tablium.json.v1' };
 export declare const RETRYABLE_ERROR_CODES: ReadonlySet<string>;
 export declare const FINAL_CLOSE_CODES: ReadonlySet<number>;
 
@@ -53,6 +55,8 @@ export interface ClientOptions {
   reconnectAttemptsMax?: number;
   /** Jitter source for the reconnect backoff. */
   random?: () => number;
+  /** 'msgpack' (binary frames, the default) or 'json' (text frames, tablium.json.v1). */
+  encoding?: 'msgpack' | 'json';
 }
 
 export interface LobbyFilterOptions {

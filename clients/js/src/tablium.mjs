@@ -24,6 +24,8 @@ export const RECONNECT_BACKOFF_MAX_MS = 2_000;
 export const RETRY_DELAY_DEFAULT_MS = 1_000; // a retryable error without retry_after_ms
 export const RETRY_JITTER = 0.5;
 export const RETRY_DELAY_MAX_MS = 30_000;
+/** The websocket subprotocol of each encoding (docs/protocol.md, section 1). */
+export const SUBPROTOCOLS = Object.freeze({ msgpack: 'tablium.msgpack.v1', json: 'tablium.json.v1' });
 export const SERVER_FRAME_BYTES_MAX = 1024 * 1024; // as protocol/codec.py; larger: a violation
 // Errors that say "not now": the request was not executed and may be sent again later.
 export const RETRYABLE_ERROR_CODES = Object.freeze(new Set(['rate_limited', 'server_busy']));
@@ -92,6 +94,8 @@ export class TabliumClient {
    * @param {boolean} [options.reconnect] reconnect and resume after a drop (default true)
    * @param {number} [options.reconnectAttemptsMax]
    * @param {() => number} [options.random] for the backoff's jitter (tests seed it)
+   * @param {'msgpack' | 'json'} [options.encoding] the subprotocol: 'msgpack' (binary frames,
+   *   tablium.msgpack.v1, the default) or 'json' (text frames, tablium.json.v1)
    */
   constructor(url, options = {}) {
     if (!/^wss?:\/\/[^/]+/.test(url)) throw new TypeError(`expected ws://HOST:PORT, got ${url}`);
@@ -105,6 +109,8 @@ export class TabliumClient {
     this.reconnect = options.reconnect ?? true;
     this.reconnectAttemptsMax = options.reconnectAttemptsMax ?? RECONNECT_ATTEMPTS_MAX;
     this.random = options.random ?? Math.random;
+    this.encoding = options.encoding ?? 'msgpack';
+    if (!(this.encoding in SUBPROTOCOLS)) throw new TypeError(`unknown encoding ${this.encoding}`);
     // Session facts, kept across reconnects.
     this.welcome = null;
     this.token = null;
@@ -182,7 +188,7 @@ export class TabliumClient {
 
   _open() {
     return new Promise((resolve, reject) => {
-      const socket = new this.WebSocket(this.url);
+      const socket = new this.WebSocket(this.url, [SUBPROTOCOLS[this.encoding]]);
       socket.binaryType = 'arraybuffer';
       const timer = setTimeout(() => {
         socket.close();
@@ -209,18 +215,23 @@ export class TabliumClient {
   }
 
   _receive(data) {
-    if (typeof data === 'string') {
-      this._violation('the server sent a text frame');
+    const json = this.encoding === 'json';
+    if ((typeof data === 'string') !== json) {
+      this._violation(`a ${typeof data === 'string' ? 'text' : 'binary'} frame on ${this.encoding}`);
       return;
     }
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer ?? data);
-    if (bytes.byteLength > SERVER_FRAME_BYTES_MAX) {
-      this._violation(`a frame of ${bytes.byteLength} bytes`);
+    const size = json ? data.length : (data.byteLength ?? data.length);
+    if (size > SERVER_FRAME_BYTES_MAX) {
+      this._violation(`a frame of ${size}${json ? '+' : ''} bytes`);
       return;
     }
     let frame;
     try {
-      frame = decode(bytes, { useBigInt64: false });
+      if (json) frame = JSON.parse(data);
+      else {
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer ?? data);
+        frame = decode(bytes, { useBigInt64: false });
+      }
     } catch (error) {
       this._violation(`an unreadable frame: ${error.message}`);
       return;
@@ -327,7 +338,8 @@ export class TabliumClient {
       }, this.requestTimeoutMs);
       unref(timer);
       this._pending.set(id, { resolve, reject, timer });
-      socket.send(encode({ ...message, id }));
+      const frame = { ...message, id };
+      socket.send(this.encoding === 'json' ? JSON.stringify(frame) : encode(frame));
     });
   }
 

@@ -100,9 +100,10 @@ describe('lobby and tables', () => {
   test('two players play hands to the end, and leaving pays the stack back to the wallet', async () => {
     const tableId = await openTable(`sdk-play-${env.runTag}`.slice(0, 64));
     const players = [];
-    for (const prefix of ['pa', 'pb']) {
+    // One speaks msgpack, the other JSON text frames: they must see the same table.
+    for (const [prefix, encoding] of [['pa', 'msgpack'], ['pb', 'json']]) {
       const name = uniqueName(prefix);
-      const c = await client();
+      const c = await client({ encoding });
       await c.register(name, PASSWORD);
       await fund(name, 1000);
       const state = new TableState(tableId);

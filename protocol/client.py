@@ -32,6 +32,7 @@ from protocol.codec import SERVER_FRAME_BYTES_MAX, ServerMessageDecoder, encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
 from protocol.fields import Asset
 from protocol.game import Act, ActionRequired, ActKind
+from protocol.hands import HandHistory, HandsPage, HistoryFormat, MyHand, MyHands
 from protocol.messages import (
     PROTOCOL_VERSIONS,
     Authenticate,
@@ -357,6 +358,18 @@ class Client:
             WalletHistory(id=0, before_id=before_id, limit=limit, asset=asset)
         )
         assert isinstance(reply, HistoryPage)
+        return reply
+
+    async def my_hands(self, before_seq: int | None = None, limit: int = 50) -> HandsPage:
+        """A page of the hands I was dealt into, newest first."""
+        reply = await self.request(MyHands(id=0, before_seq=before_seq, limit=limit))
+        assert isinstance(reply, HandsPage)
+        return reply
+
+    async def my_hand(self, hand_id: str, form: HistoryFormat = "phh") -> HandHistory:
+        """One hand I was dealt into, as PHH or a text history (ServerError unknown_hand)."""
+        reply = await self.request(MyHand(id=0, hand_id=hand_id, format=form))
+        assert isinstance(reply, HandHistory)
         return reply
 
     async def statement(

@@ -63,6 +63,9 @@ class ErrorCode(enum.StrEnum):
     # (one list, kept by the game's authors); the gateway passes them through.
     ACCOUNT_REQUIRED = "account_required"  # guests and token-only players cannot play
     GAMES_UNAVAILABLE = "games_unavailable"  # this server runs no tables
+    # Hand histories (protocol/hands.py).
+    UNKNOWN_HAND = "unknown_hand"  # the player was dealt into no hand with this id
+    HAND_TOO_LARGE = "hand_too_large"  # the history is over HISTORY_CHARS_MAX; use the API
     # Resume: the events between the client's last seq and the replay buffer are gone.
     REPLAY_GAP = "replay_gap"
     # Our fault, not the client's: retry later.

@@ -24,6 +24,7 @@ from msgspec import Meta
 
 from protocol.fields import Asset, RequestId, Seq
 from protocol.game import GamePush, GameReply, GameRequest
+from protocol.hands import HandReply, HandRequest
 
 PROTOCOL_VERSIONS: Final = (1,)  # versions this code speaks, oldest first
 
@@ -231,6 +232,7 @@ Request = (
     | SetLimits
     | SelfExclude
     | GameRequest  # protocol/game.py: lobby, tables, hands
+    | HandRequest  # protocol/hands.py: my hand histories
 )
 
 # --- server -> client: replies ---------------------------------------------------------------
@@ -436,5 +438,6 @@ Reply = (
     | Statement
     | Limits
     | GameReply
+    | HandReply
 )
 ServerMessage = Reply | Event

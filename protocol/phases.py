@@ -13,6 +13,7 @@ from typing import Final, final, get_args
 
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.game import GameRequest
+from protocol.hands import HandRequest
 from protocol.messages import (
     Authenticate,
     ClaimPlayChips,
@@ -64,6 +65,7 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     (Phase.AUTHENTICATED, SetLimits): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, SelfExclude): Phase.AUTHENTICATED,
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(GameRequest)},
+    **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(HandRequest)},
 }
 
 

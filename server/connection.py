@@ -25,6 +25,7 @@ from actors.table_messages import GameRefused
 from protocol.codec import encode
 from protocol.errors import ERROR_CODE_VALUES, CloseCode, ErrorCode, RemoteProtocolError
 from protocol.game import GAME_ERROR_CODES, GameRequest
+from protocol.hands import HandRequest
 from protocol.messages import (
     PROTOCOL_VERSIONS,
     TABLE_IDS_MAX,
@@ -112,6 +113,7 @@ class Connection:
             Authenticate: self._authenticate,
             Logout: self._logout,
             **dict.fromkeys(WALLET_REQUESTS, self._wallet),
+            **dict.fromkeys(get_args(HandRequest), self._hands),
             **dict.fromkeys(get_args(GameRequest), self._game),
         }
 
@@ -489,6 +491,19 @@ class Connection:
             self._reply(await wallet_requests.handle(self.session, request))
         except WalletRefused as exc:
             self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+
+    async def _hands(self, request: HandRequest) -> None:
+        hands = self.gateway.hand_requests
+        session = self.session
+        if hands is None or session is None:
+            raise RemoteProtocolError(
+                ErrorCode.GAMES_UNAVAILABLE, "this server keeps no hands", request.id
+            )
+        if session.player_id is None:
+            raise RemoteProtocolError(
+                ErrorCode.ACCOUNT_REQUIRED, "hand histories need a registered account", request.id
+            )
+        self._reply(await hands.handle(session.player_id, request))
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests

@@ -66,6 +66,7 @@ from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.gateway_metrics import collector_for
+from server.hand_requests import HandRequests
 from server.handshake import (
     IPNetwork,
     client_address,
@@ -214,10 +215,12 @@ class Gateway:
         sessions_supervisor: Supervisor | None = None,
         wallet_requests: WalletRequests | None = None,
         game_requests: GameRequests | None = None,
+        hand_requests: HandRequests | None = None,
     ) -> None:
         self.accounts = accounts
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
+        self.hand_requests = hand_requests
         # With a supervisor, each session is also a temporary actor session:<id> under it.
         self.sessions_supervisor = sessions_supervisor
         self._session_refs: dict[str, ActorRef[SessionMessage]] = {}
@@ -492,6 +495,7 @@ async def serve_gateway(
             sessions_supervisor() if sessions_supervisor is not None else None,
             WalletRequests(wallet) if wallet is not None else None,
             game_requests,
+            HandRequests(accounts_store) if isinstance(accounts_store, Store) else None,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(

@@ -1,8 +1,8 @@
 """My hand histories: the hands I was dealt into, as JSON, PHH or a text history.
 
-Every representation is written for me (persistence/hands.py ``hand_phh`` / ``hand_text``
-with ``Viewer.of_player``): my own cards and the hands shown at the table, never another
-player's folded or mucked cards. A hand I did not play answers as no hand at all.
+Every representation is written for me (services/hand_histories.py, which the websocket's
+``my_hands`` / ``my_hand`` requests share): my own cards and the hands shown at the table,
+never another player's folded or mucked cards. A hand I did not play answers as no hand.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from api.cursors import decode_cursor, encode_cursor
 from api.problems import ApiProblem
 from api.routes.common import EXAMPLE_CURSOR, EXAMPLE_TIME_MS, NO_NUL, Cursor, RowId
 from api.routing import Call, Reply, RouteTable
-from persistence.hands import HANDS_PAGE_MAX, HandPlayer, HandSummary, hand_phh, hand_text
-from poker.text_history import Viewer
+from persistence.hands import HANDS_PAGE_MAX, HandPlayer, HandSummary
 from services.api_keys import Scope
+from services.hand_histories import UnknownHand, history_for, my_hand, my_hands
 
 routes = RouteTable()
 
@@ -98,7 +98,7 @@ async def list_hands(call: Call) -> Reply:
     before = None
     if query.cursor is not None:
         before = decode_cursor("hands", query.cursor, RowId)
-    found = await call.context.store.hands_by_player(call.player_id, before, query.limit)
+    found = await my_hands(call.context.store, call.player_id, before, query.limit)
     cursor = encode_cursor("hands", found[-1].seq) if len(found) == query.limit else None
     return Reply(HandsPage(found, cursor))
 
@@ -121,14 +121,14 @@ async def list_hands(call: Call) -> Reply:
 )
 async def get_hand(call: Call) -> Reply:
     hand_id: str = call.path["hand_id"]
-    record = await call.context.store.get_hand(hand_id)
-    if record is None or all(p.player_id != call.player_id for p in record.players):
-        raise ApiProblem("not_found", f"you played no hand {hand_id!r}")
-    viewer = Viewer.of_player(call.player_id)
+    try:
+        record = await my_hand(call.context.store, call.player_id, hand_id)
+    except UnknownHand as exc:
+        raise ApiProblem("not_found", str(exc)) from None
     query: HandFormat = call.query
     if query.format == "text":
-        return Reply(hand_text(record, viewer), content_type=TEXT)
-    phh = hand_phh(record, viewer)
+        return Reply(history_for(record, call.player_id, "text"), content_type=TEXT)
+    phh = history_for(record, call.player_id, "phh")
     if query.format == "phh":
         return Reply(phh, content_type=TEXT)
     return Reply(

@@ -99,6 +99,8 @@ export declare class TabliumClient {
 
   walletBalance(): Promise<P.Balance>;
   walletHistory(options?: { beforeId?: number | null; limit?: number }): Promise<P.HistoryPage>;
+  myHands(options?: { beforeSeq?: number | null; limit?: number }): Promise<P.HandsPage>;
+  myHand(handId: string, format?: 'phh' | 'text'): Promise<P.HandHistory>;
   walletTransfer(options: { toPlayer: string; amount: number; key: string; memo?: string }): Promise<P.TransferResult>;
 
   listTables(filter?: LobbyFilterOptions): Promise<P.TableList>;

@@ -404,6 +404,16 @@ export class TabliumClient {
     return this.request({ type: 'wallet_history', before_id: beforeId, limit });
   }
 
+  /** A page of the hands I was dealt into, newest first (`next_before_seq` pages back). */
+  myHands({ beforeSeq = null, limit = 50 } = {}) {
+    return this.request({ type: 'my_hands', before_seq: beforeSeq, limit });
+  }
+
+  /** One hand I was dealt into, as 'phh' or 'text' (ServerError unknown_hand otherwise). */
+  myHand(handId, format = 'phh') {
+    return this.request({ type: 'my_hand', hand_id: handId, format });
+  }
+
   walletTransfer({ toPlayer, amount, key, memo = '' }) {
     return this.request({ type: 'wallet_transfer', to_player: toPlayer, amount, key, memo });
   }

@@ -142,6 +142,21 @@ describe('lobby and tables', () => {
       return now.balance === 1000 - 200 + stack ? now : undefined;
     }, { what: `a balance of ${1000 - 200 + stack}` });
     assert.ok(balance.balance <= 1000 - 200 + 400);
+    // Both read the hands they played (b over JSON text frames), as PHH and as text.
+    for (const { c } of players) {
+      const page = await eventually(async () => {
+        const hands = await c.myHands({ limit: 5 });
+        return hands.hands.some((h) => h.table_id === tableId) ? hands : undefined;
+      }, { what: 'a stored hand' });
+      const played = page.hands.find((h) => h.table_id === tableId);
+      assert.equal(played.players.length, 2);
+      const phh = await c.myHand(played.hand_id);
+      assert.match(phh.history, /^variant = 'NT'/m);
+      const text = await c.myHand(played.hand_id, 'text');
+      assert.equal(text.format, 'text');
+      assert.equal(text.hand.hand_id, played.hand_id);
+      await assert.rejects(c.myHand('nobody:1:1'), (error) => error.code === 'unknown_hand');
+    }
     const history = await a.c.walletHistory();
     assert.deepEqual(history.entries.slice(0, 2).map((e) => e.kind).sort(), ['buy_in', 'cash_out'].sort());
   });

@@ -39,7 +39,9 @@ export type Request =
   | LeaveTable
   | Watch
   | Unwatch
-  | Act;
+  | Act
+  | MyHands
+  | MyHand;
 export type ServerMessage =
   | Welcome
   | LoggedIn
@@ -54,6 +56,8 @@ export type ServerMessage =
   | TableList
   | Seated
   | LeftTable
+  | HandsPage
+  | HandHistory
   | Event;
 export type Reply =
   | Welcome
@@ -68,7 +72,9 @@ export type Reply =
   | Limits
   | TableList
   | Seated
-  | LeftTable;
+  | LeftTable
+  | HandsPage
+  | HandHistory;
 export type PushBody =
   | Notice
   | SessionState
@@ -429,6 +435,25 @@ export interface Act {
   decision_id?: number | null;
 }
 /**
+ * A page of the hands I was dealt into, newest first; ``before_seq`` pages back (the
+ *     ``next_before_seq`` of the previous page).
+ */
+export interface MyHands {
+  type: "my_hands";
+  id: number;
+  before_seq?: number | null;
+  limit?: number;
+}
+/**
+ * One hand I was dealt into, as a PHH file (the default) or a text history.
+ */
+export interface MyHand {
+  type: "my_hand";
+  id: number;
+  hand_id: string;
+  format?: "phh" | "text";
+}
+/**
  * Reply to Hello: the version chosen and the limits this server enforces.
  */
 export interface Welcome {
@@ -666,6 +691,49 @@ export interface LeftTable {
   id: number;
   table_id: string;
   cashed_out: number | null;
+}
+/**
+ * Reply to MyHands; ``next_before_seq`` is null on the last page.
+ */
+export interface HandsPage {
+  type: "hands_page";
+  id: number;
+  /**
+   * @maxItems 200
+   */
+  hands: HandSummary[];
+  next_before_seq: number | null;
+}
+export interface HandSummary {
+  seq: number;
+  hand_id: string;
+  table_id: string;
+  game: string;
+  asset: "chips" | "play";
+  started_at_ms: number;
+  ended_at_ms: number;
+  pot_total: number;
+  rake: number;
+  /**
+   * @maxItems 10
+   */
+  players: HandPlayerResult[];
+}
+export interface HandPlayerResult {
+  player_id: number;
+  seat: number;
+  net: number;
+  rake_paid: number;
+}
+/**
+ * Reply to MyHand: the hand's summary and its history in the format asked for.
+ */
+export interface HandHistory {
+  type: "hand_history";
+  id: number;
+  hand: HandSummary;
+  format: "phh" | "text";
+  history: string;
 }
 /**
  * Envelope of every server push: ``seq`` orders them within the session.

@@ -1,0 +1,44 @@
+"""A player's own hand histories: the one rule the websocket and the public API share.
+
+A player may list and read only the hands they were dealt into; any other hand id is
+unknown to them, whether it exists or not (no probing for hand ids). The histories are
+written for the player (persistence/hands.py ``hand_phh`` / ``hand_text``): other players'
+cards appear only where they were shown at the table.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from persistence.hands import HandRecord, HandSummary, hand_phh, hand_text
+from persistence.store import Store
+from poker.text_history import Viewer
+
+UNKNOWN_HAND: Final = "unknown_hand"
+
+
+class UnknownHand(Exception):
+    """The player was dealt into no hand with this id."""
+
+    code = UNKNOWN_HAND
+
+
+async def my_hands(
+    store: Store, player_id: int, before_seq: int | None, limit: int
+) -> list[HandSummary]:
+    """A page of the hands ``player_id`` was dealt into, newest first, before ``before_seq``."""
+    return await store.hands_by_player(player_id, before_seq, limit)
+
+
+async def my_hand(store: Store, player_id: int, hand_id: str) -> HandRecord:
+    """The hand ``hand_id`` if ``player_id`` was dealt into it; raises UnknownHand."""
+    record = await store.get_hand(hand_id)
+    if record is None or all(p.player_id != player_id for p in record.players):
+        raise UnknownHand(f"you played no hand {hand_id!r}")
+    return record
+
+
+def history_for(record: HandRecord, player_id: int, form: Literal["phh", "text"]) -> str:
+    """The hand's history as ``player_id`` may read it, as PHH or as a text history."""
+    viewer = Viewer.of_player(player_id)
+    return hand_text(record, viewer) if form == "text" else hand_phh(record, viewer)

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import msgspec
 
-from api.problems import PROBLEM_CONTENT_TYPE, PROBLEMS, TYPE_PREFIX, Problem
+from api.problems import PROBLEM_CONTENT_TYPE, PROBLEMS, RETRY_AFTER_CODES, TYPE_PREFIX, Problem
 from api.routing import IDEMPOTENCY_KEY_PATTERN, JSON, Operation
 from services.api_keys import Scope
 
@@ -83,7 +83,7 @@ def _problem_responses(operation: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, codes in sorted(by_status.items()):
         headers = dict(COMMON_HEADERS)
-        if status in (429, 503) or "idempotency_in_progress" in codes:
+        if status in (429, 503) or RETRY_AFTER_CODES.intersection(codes):
             headers["Retry-After"] = {**RETRY_AFTER, "required": status == 429}
         responses[str(status)] = {
             "description": "Refused: " + ", ".join(f"`{code}`" for code in codes),

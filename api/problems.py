@@ -71,7 +71,10 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     "server_busy": (503, "The server is busy; retry later"),
     "unavailable": (503, "A service this route needs is not running"),
     "internal_error": (500, "The server failed"),
-    # the wallet's refusals (services/ledger.py), their codes unchanged
+    # The wallet's refusals (services/ledger.py, services/limits.py, services/play_money.py,
+    # services/wallet.py), their codes unchanged: the websocket's error frames carry the same
+    # codes (protocol/errors.py). tests/api/test_wallet_routes.py checks every WalletError
+    # code of the services is here, so none falls back to the catch-all wallet_error.
     "insufficient_funds": (409, "The available balance is below the amount"),
     "limit_exceeded": (409, "A responsible-gaming limit would be exceeded"),
     "transfer_not_allowed": (409, "This transfer is not allowed"),
@@ -79,8 +82,32 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     "unknown_player": (404, "No player of that name can receive transfers"),
     "unknown_transfer": (404, "No such transfer"),
     "transfer_not_pending": (409, "The transfer was already posted or voided"),
+    "wrong_asset": (422, "Play money and real money never meet"),
+    "transfer_to_self": (422, "A transfer cannot name its own sender"),
+    "transfers_disabled": (403, "Transfers between players are not enabled on this server"),
+    "transfer_limit_exceeded": (409, "Over what one player may send to others in a day"),
+    "self_excluded": (403, "Self-excluded: no real-money deposits, play or transfers in"),
+    "cooling_off": (403, "Cooling off: no real-money deposits, play or transfers in"),
+    "limit_raise_pending": (409, "Another raise of this limit waits its 24 hours"),
+    "exclusion_cannot_be_shortened": (409, "An exclusion can only be extended"),
+    "invalid_exclusion": (422, "The exclusion's length is outside its bounds"),
+    "session_time_limit_reached": (403, "The session has played its time limit"),
+    "refill_too_early": (409, "The next play-money refill is not due yet"),
+    "refill_not_needed": (409, "The play-money balance is not below the refill threshold"),
+    "play_money_disabled": (403, "This server gives no play-money refills"),
+    "invalid_period": (422, "A statement's period is empty, reversed or over a year"),
+    # the chain cashier's (services/chain/), the same way
+    "invalid_address": (422, "Not a chain address (0x, 40 hex digits, a valid checksum)"),
+    "withdrawal_refused": (409, "The ledger refused this withdrawal when first asked"),
+    "unknown_withdrawal": (404, "No such withdrawal"),
+    "withdrawal_not_awaiting_approval": (409, "The withdrawal is not awaiting approval"),
     "wallet_error": (409, "The wallet refused the request"),
 }
+# Codes whose problem carries Retry-After (and retry_after_s) when waiting helps.
+RETRY_AFTER_CODES: Final = frozenset(
+    {"rate_limited", "login_throttled", "registration_limited", "server_busy", "unavailable",
+     "idempotency_in_progress", "refill_too_early", "limit_raise_pending"}
+)  # fmt: skip
 
 
 class ApiProblem(Exception):

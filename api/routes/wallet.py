@@ -8,7 +8,8 @@ websocket's ``key`` field), so a transfer retried over either door moves money o
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+import math
+from typing import Annotated, Final, Literal
 
 import msgspec
 from msgspec import Meta
@@ -20,20 +21,36 @@ from api.routing import Call, Reply, RouteTable
 from persistence.ledger import HISTORY_PAGE_MAX, AccountRef, TransferRecord
 from protocol.messages import PLAYER_NAME_CHARS_MAX
 from services.api_keys import Scope
-from services.ledger import UnknownPlayer, UnknownTransfer, WalletError, wallet
+from services.ledger import CHIPS, UnknownTransfer, WalletError, wallet
 from services.wallet import AMOUNT_MAX, Balance, HistoryEntry
 
 routes = RouteTable()
 
 Amount = Annotated[int, Meta(ge=1, le=AMOUNT_MAX)]
-WALLET_ERRORS: Final = (
+# The assets (services/ledger.py ASSETS): real-money chips and play money.
+Asset = Literal["chips", "play"]
+# What the ledger refuses of any movement (services/ledger.py check_transfer).
+MOVE_ERRORS: Final = (
     "insufficient_funds", "limit_exceeded", "transfer_not_allowed", "invalid_amount",
+    "wrong_asset",
 )  # fmt: skip
+EXCLUSION_ERRORS: Final = ("self_excluded", "cooling_off")
+TRANSFER_ERRORS: Final = (
+    *MOVE_ERRORS, *EXCLUSION_ERRORS, "unknown_player", "transfer_to_self", "transfers_disabled",
+    "transfer_limit_exceeded",
+)  # fmt: skip
+DEPOSIT_ERRORS: Final = (*MOVE_ERRORS, *EXCLUSION_ERRORS)
+WITHDRAWAL_ERRORS: Final = MOVE_ERRORS
+
+
+class AssetQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    asset: Asset = "chips"
 
 
 class EntriesQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cursor: Cursor | None = None
     limit: Annotated[int, Meta(ge=1, le=HISTORY_PAGE_MAX)] = 50
+    asset: Asset = "chips"
 
 
 class EntriesPage(msgspec.Struct, frozen=True):
@@ -46,6 +63,7 @@ class TransferView(msgspec.Struct, frozen=True):
     kind: str  # "player_transfer", "deposit", "withdrawal", ...
     state: str  # "pending", "posted" or "voided"
     amount: int  # always positive: it moves from debit to credit
+    asset: str  # "chips" (real money) or "play": both accounts hold it
     debit: AccountRef
     credit: AccountRef
     memo: str
@@ -72,6 +90,7 @@ def _view(record: TransferRecord) -> TransferView:
         kind=record.kind,
         state=record.state,
         amount=record.amount,
+        asset=record.asset,
         debit=record.debit,
         credit=record.credit,
         memo=record.memo,
@@ -80,9 +99,15 @@ def _view(record: TransferRecord) -> TransferView:
     )
 
 
-def _refused(exc: WalletError) -> ApiProblem:
+def wallet_problem(exc: WalletError) -> ApiProblem:
+    """A wallet refusal as the API's problem: the wallet's own stable code (the websocket's
+    error frame carries the same), and Retry-After when waiting helps."""
+    # Every code of the services is in PROBLEMS (a test walks the WalletError classes); the
+    # catch-all is for a code a newer service adds before this table learns it.
     code = exc.code if exc.code in PROBLEMS else "wallet_error"
-    return ApiProblem(code, str(exc))
+    retry_ms = exc.retry_after_ms
+    retry_s = None if retry_ms is None else max(1, math.ceil(retry_ms / 1000))
+    return ApiProblem(code, str(exc), retry_after_s=retry_s)
 
 
 def _key(call: Call) -> str:
@@ -103,6 +128,7 @@ TRANSFER_EXAMPLE: Final = msgspec.to_builtins(
         kind="player_transfer",
         state="posted",
         amount=250,
+        asset=CHIPS,
         debit=AccountRef("wallet", "42"),
         credit=AccountRef("wallet", "43"),
         memo="for the cab",
@@ -114,8 +140,8 @@ PENDING_EXAMPLE: Final = {
     **TRANSFER_EXAMPLE,
     "kind": "deposit",
     "state": "pending",
-    "debit": {"kind": "external", "owner": ""},
-    "credit": {"kind": "wallet", "owner": "42"},
+    "debit": {"kind": "external", "owner": "", "asset": CHIPS},
+    "credit": {"kind": "wallet", "owner": "42", "asset": CHIPS},
     "memo": "",
 }
 ENTRY_EXAMPLE: Final = HistoryEntry(
@@ -135,23 +161,28 @@ TRANSFER_LINKS: Final = {
     operation_id="getBalance",
     method="GET",
     path="/v1/wallet",
-    summary="My balance: posted, reserved by pending withdrawals and buy-ins, available",
+    summary="My balance in one asset: posted, reserved by pending withdrawals and buy-ins,"
+    " available",
+    description="`asset`: `chips` (real money, the default) or `play` (play money).",
     tag="wallet",
     response=Balance,
-    example=msgspec.to_builtins(Balance(42, 1500, 200, 1300)),
+    example=msgspec.to_builtins(Balance(42, 1500, 200, 1300, CHIPS)),
     scope=Scope.WALLET_READ,
     personal=True,
+    query=AssetQuery,
 )
 async def balance(call: Call) -> Reply:
-    return Reply(await call.context.wallet.balance(call.player_id))
+    query: AssetQuery = call.query
+    return Reply(await call.context.wallet.balance(call.player_id, query.asset))
 
 
 @routes.operation(
     operation_id="listEntries",
     method="GET",
     path="/v1/wallet/entries",
-    summary="My ledger entries, newest first",
-    description="Amounts are from my side: positive in, negative out.",
+    summary="My ledger entries in one asset, newest first",
+    description="Amounts are from my side: positive in, negative out. `asset`: `chips` (the"
+    " default) or `play`; a cursor belongs to the asset it was given for.",
     tag="wallet",
     response=EntriesPage,
     example=msgspec.to_builtins(EntriesPage([ENTRY_EXAMPLE], EXAMPLE_CURSOR)),
@@ -163,10 +194,16 @@ async def entries(call: Call) -> Reply:
     query: EntriesQuery = call.query
     before_id = None
     if query.cursor is not None:
-        before_id = decode_cursor("wallet", query.cursor, RowId)
-    page = await call.context.wallet.history(call.player_id, before_id, query.limit)
-    cursor = None if page.next_before_id is None else encode_cursor("wallet", page.next_before_id)
+        before_id = decode_cursor(_cursor_kind(query.asset), query.cursor, RowId)
+    page = await call.context.wallet.history(call.player_id, before_id, query.limit, query.asset)
+    next_id = page.next_before_id
+    cursor = None if next_id is None else encode_cursor(_cursor_kind(query.asset), next_id)
     return Reply(EntriesPage(page.entries, cursor))
+
+
+def _cursor_kind(asset: str) -> str:
+    # Real money keeps the cursors given before assets existed ("wallet").
+    return "wallet" if asset == CHIPS else f"wallet-{asset}"
 
 
 @routes.operation(
@@ -209,28 +246,19 @@ async def get_transfer(call: Call) -> Reply:
     body=TransferRequest,
     body_example={"to_player": "bob", "amount": 250, "memo": "for the cab"},
     idempotent=True,
-    errors=(*WALLET_ERRORS, "unknown_player"),
+    errors=TRANSFER_ERRORS,
     links=TRANSFER_LINKS,
 )
 async def create_transfer(call: Call) -> Reply:
     body: TransferRequest = call.body
-    context = call.context
-    accounts = context.accounts()
-    recipient = (
-        await accounts.find(body.to_player)
-        if accounts is not None
-        else await context.store.get_account_by_name(body.to_player)
-    )
-    key = _key(call)
     try:
-        if recipient is None:
-            raise UnknownPlayer(f"no player named {body.to_player!r}")
-        # The wallet refuses banned recipients as unknown players (its rule, not ours).
-        record = await context.wallet.transfer_to_player(
-            key, call.player_id, recipient.id, body.amount, body.memo
+        # The wallet finds the recipient by name and refuses unknown, banned and excluded
+        # recipients alike (unknown_player): the websocket's wallet_transfer calls the same.
+        record = await call.context.wallet.send_to_player(
+            _key(call), call.player_id, body.to_player, body.amount, body.memo
         )
     except WalletError as exc:
-        raise _refused(exc) from None
+        raise wallet_problem(exc) from None
     return _created(record)
 
 
@@ -248,7 +276,7 @@ async def create_transfer(call: Call) -> Reply:
     body=PaymentRequest,
     body_example={"amount": 1000, "memo": ""},
     idempotent=True,
-    errors=WALLET_ERRORS,
+    errors=DEPOSIT_ERRORS,
     links=TRANSFER_LINKS,
 )
 async def request_deposit(call: Call) -> Reply:
@@ -258,7 +286,7 @@ async def request_deposit(call: Call) -> Reply:
             _key(call), call.player_id, body.amount, body.memo
         )
     except WalletError as exc:
-        raise _refused(exc) from None
+        raise wallet_problem(exc) from None
     return _created(record)
 
 
@@ -281,7 +309,7 @@ async def request_deposit(call: Call) -> Reply:
     body=PaymentRequest,
     body_example={"amount": 500, "memo": ""},
     idempotent=True,
-    errors=WALLET_ERRORS,
+    errors=WITHDRAWAL_ERRORS,
     links=TRANSFER_LINKS,
 )
 async def request_withdrawal(call: Call) -> Reply:
@@ -291,5 +319,5 @@ async def request_withdrawal(call: Call) -> Reply:
             _key(call), call.player_id, body.amount, body.memo
         )
     except WalletError as exc:
-        raise _refused(exc) from None
+        raise wallet_problem(exc) from None
     return _created(record)

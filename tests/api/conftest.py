@@ -24,6 +24,7 @@ from persistence import Store, open_store
 from poker import Variant
 from server.config import Settings
 from server.gateway import PlayerChannel
+from server.wallet_requests import wallet_policy_of
 from services.accounts import Accounts
 from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
 from services.wallet import Wallet
@@ -34,7 +35,10 @@ TABLE_ID = "t-1"
 
 
 def api_settings(**overrides: Any) -> Settings:
-    return dataclasses.replace(Settings(jwt_secret=SECRET), **overrides)
+    # Transfers between players on (the operator's choice; the server's default is off) so
+    # the transfer routes have something to do; tests of the off switch override it.
+    base = Settings(jwt_secret=SECRET, player_transfers_enabled=True)
+    return dataclasses.replace(base, **overrides)
 
 
 @pytest.fixture
@@ -92,12 +96,18 @@ def make_api(store: Store, registry: Registry) -> Callable[..., ApiHarness]:
 
     def make(**overrides: Any) -> ApiHarness:
         settings = api_settings(**overrides)
-        accounts = Accounts(store, hasher)
+        wallet = Wallet(store, wallet_policy_of(settings))
+        # As the gateway builds it (server/gateway.py): a new account gets its play money.
+        accounts = Accounts(
+            store,
+            hasher,
+            on_registered=lambda account: wallet.grant_starting_play_chips(account.id),
+        )
         ended: list[str] = []
         context = build_context(
             settings,
             store,
-            Wallet(store),
+            wallet,
             lambda: accounts,
             LobbyListings(lobby_actor_source(registry)),
             session_ended=ended.append,

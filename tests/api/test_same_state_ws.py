@@ -25,8 +25,9 @@ PASSWORD = "correct horse battery"
 @asynccontextmanager
 async def whole_server(tmp_path: Path) -> AsyncIterator[Listening]:
     settings = Settings(
-        ws_port=0, admin_port=0, api_port=0, data_dir=tmp_path, jwt_secret=JWT_SECRET
-    )
+        ws_port=0, admin_port=0, api_port=0, data_dir=tmp_path, jwt_secret=JWT_SECRET,
+        player_transfers_enabled=True,  # the operator's switch (off by default)
+    )  # fmt: skip
     async with trio.open_nursery() as nursery:
         listening: Listening = await nursery.start(run_server, settings)
         yield listening
@@ -77,6 +78,20 @@ async def test_a_transfer_over_http_shows_on_the_socket_and_back(tmp_path: Path)
         # The account bob registered on the socket is the one the API's profiles show.
         assert bob.player == "bobby"
         assert (await http.get("/v1/players/2")).json()["name"] == "bobby"
+
+
+async def test_both_doors_give_a_new_player_the_same_play_money(tmp_path: Path) -> None:
+    async with (
+        whole_server(tmp_path) as server,
+        httpx.AsyncClient(base_url=server.api_url) as http,
+        open_client(server.ws_url) as bob_ws,
+    ):
+        credentials = {"name": "alice", "password": PASSWORD}
+        alice = (await http.post("/v1/auth/register", json=credentials)).json()
+        await bob_ws.register("bobby", PASSWORD)
+        over_http = (await http.get("/v1/wallet?asset=play", headers=bearer(alice))).json()
+        over_ws = await bob_ws.balance("play")
+        assert over_http["balance"] == over_ws.balance == Settings().play_starting_chips > 0
 
 
 async def test_the_websocket_accepts_the_apis_access_token_until_logout(tmp_path: Path) -> None:

@@ -3,12 +3,16 @@ Idempotency-Key on every POST that moves money."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, get_args
 
 import pytest
 
+from api.problems import PROBLEMS
+from api.routes.wallet import Asset, wallet_problem
 from persistence import PlayerLimits, Store
-from services.ledger import wallet
+from services.ledger import ASSETS, WalletError, wallet
+from services.play_money import RefillTooEarly
 from tests.api.conftest import ApiHarness
 from tests.api.test_auth_flows import problem
 
@@ -29,7 +33,7 @@ async def test_balance_is_the_wallet_services(api: ApiHarness) -> None:
     alice = await funded(api, "alice", 1000)
     response = await api.client.get("/v1/wallet", headers=api.bearer(alice))
     assert await response.get_json() == {
-        "player_id": 1, "balance": 1000, "reserved": 0, "available": 1000,
+        "player_id": 1, "balance": 1000, "reserved": 0, "available": 1000, "asset": "chips",
     }  # fmt: skip
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -46,7 +50,7 @@ async def test_a_transfer_moves_money_once_and_replays_its_first_response(
     created = await first.get_json()
     assert first.headers["Location"] == f"/v1/wallet/transfers/{created['transfer_id']}"
     assert (created["state"], created["amount"], created["credit"]) == (
-        "posted", 250, {"kind": "wallet", "owner": "2"},
+        "posted", 250, {"kind": "wallet", "owner": "2", "asset": "chips"},
     )  # fmt: skip
     replay = await api.client.post("/v1/wallet/transfers", json=body, headers=headers)
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
@@ -115,7 +119,8 @@ async def test_a_transfer_made_over_http_replays_on_the_websocket_key(api: ApiHa
         json={"to_player": "bobby", "amount": 10},
         headers=post_headers(api, alice, "both-doors"),
     )
-    record = await api.context.wallet.transfer_to_player("both-doors", 1, 2, 10)
+    # What server/wallet_requests.py calls for the websocket's wallet_transfer.
+    record = await api.context.wallet.send_to_player("both-doors", 1, "bobby", 10)
     assert record.id == (await response.get_json())["transfer_id"]
     assert (await api.context.wallet.balance(1)).balance == 90
 
@@ -124,7 +129,7 @@ async def test_a_transfer_made_over_http_replays_on_the_websocket_key(api: ApiHa
     ("body", "status", "code"),
     [
         ({"to_player": "nobody", "amount": 5}, 404, "unknown_player"),
-        ({"to_player": "alice", "amount": 5}, 409, "transfer_not_allowed"),
+        ({"to_player": "alice", "amount": 5}, 422, "transfer_to_self"),
         ({"to_player": "bobby", "amount": 0}, 400, "invalid_request"),
         ({"to_player": "bobby", "amount": 10**16}, 400, "invalid_request"),
         ({"to_player": "bobby", "amount": "5"}, 400, "invalid_request"),
@@ -250,3 +255,68 @@ async def test_a_transfer_is_readable_by_its_parties_only(api: ApiHarness) -> No
     await problem(missing, 404, "unknown_transfer")
     bad = await api.client.get("/v1/wallet/transfers/0", headers=api.bearer(alice))
     await problem(bad, 400, "invalid_request")
+
+
+def _wallet_error_classes() -> list[type[WalletError]]:
+    found: list[type[WalletError]] = []
+    pending: list[type[WalletError]] = [WalletError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending += cls.__subclasses__()
+    return found
+
+
+def test_every_wallet_refusal_has_its_own_problem_code() -> None:
+    """The API answers the wallet's codes as they are (the websocket's error frames carry
+    the same); none falls back to the catch-all wallet_error."""
+    import services.chain.cashier
+    import services.limits
+    import services.play_money
+    import services.wallet  # noqa: F401  (their WalletError classes)
+
+    codes = {cls.code for cls in _wallet_error_classes()} - {"wallet_error"}
+    assert "transfer_to_self" in codes and "refill_too_early" in codes
+    assert codes <= set(PROBLEMS), codes - set(PROBLEMS)
+
+
+def test_a_refusal_that_waiting_cures_carries_retry_after() -> None:
+    refused = wallet_problem(RefillTooEarly(1_500))
+    assert (refused.code, refused.status, refused.retry_after_s) == ("refill_too_early", 409, 2)
+    assert wallet_problem(RefillTooEarly(1)).retry_after_s == 1  # never "retry after 0 s"
+
+
+async def test_a_new_player_gets_play_money_and_its_own_balance(api: ApiHarness) -> None:
+    alice = await api.register("alice")
+    play = await api.client.get("/v1/wallet?asset=play", headers=api.bearer(alice))
+    assert await play.get_json() == {
+        "player_id": 1, "balance": 10_000, "reserved": 0, "available": 10_000, "asset": "play",
+    }  # fmt: skip
+    chips = await api.client.get("/v1/wallet", headers=api.bearer(alice))
+    assert (await chips.get_json())["balance"] == 0
+    page = await (
+        await api.client.get("/v1/wallet/entries?asset=play", headers=api.bearer(alice))
+    ).get_json()
+    assert [(e["kind"], e["amount"]) for e in page["data"]] == [("play_grant", 10_000)]
+    unknown = await api.client.get("/v1/wallet?asset=gold", headers=api.bearer(alice))
+    await problem(unknown, 400, "invalid_request")
+
+
+async def test_transfers_are_refused_while_the_operator_has_not_enabled_them(
+    make_api: Callable[..., ApiHarness],
+) -> None:
+    api = make_api(player_transfers_enabled=False)
+    alice = await funded(api, "alice", 100)
+    await funded(api, "bobby", 0)
+    for name in ("bobby", "nobody"):  # an unknown name does not reveal itself either
+        response = await api.client.post(
+            "/v1/wallet/transfers",
+            json={"to_player": name, "amount": 5},
+            headers=post_headers(api, alice, f"k-{name}"),
+        )
+        await problem(response, 403, "transfers_disabled")
+    assert (await api.context.wallet.balance(1)).balance == 100
+
+
+def test_the_asset_parameter_names_the_ledgers_assets() -> None:
+    assert set(get_args(Asset)) == ASSETS

@@ -47,6 +47,7 @@ from api.routing import (
     run_operation,
 )
 from api.shortcut import NotModifiedShortcut
+from clients.serving import web_client_blueprint
 from server.handshake import client_address, normalize_origin
 
 log = structlog.get_logger("tablium.api")
@@ -99,6 +100,10 @@ def _view(operation: Operation, handler: Handler) -> Any:
     return view
 
 
+def _no_file() -> Any:
+    raise ApiProblem("not_found", "no such file")
+
+
 def create_api_app(context: ApiContext) -> QuartTrio:
     app = QuartTrio("tablium.api")
     app.config["MAX_CONTENT_LENGTH"] = context.settings.api_body_bytes_max
@@ -117,6 +122,10 @@ def create_api_app(context: ApiContext) -> QuartTrio:
     # Access-log lines at INFO; when that level is off, skip building them (decided once).
     logging_requests = logging.getLogger("tablium.api.access").isEnabledFor(logging.INFO)
     app.register_blueprint(docs_routes)
+    # The players' browser client (clients/web), on the port players are given.
+    app.register_blueprint(
+        web_client_blueprint(context.settings.ws_port, director=False, not_found=_no_file)
+    )
 
     @app.get("/v1/openapi.json")
     async def openapi_document() -> Response:

@@ -1,8 +1,9 @@
 """Serving the browser client: static files under ``/client/``, from this package's folders.
 
-One blueprint, registered by whichever HTTP app serves players' pages. Today that is the
-admin app (the only HTTP app the server runs), which also makes the director dashboard
-same-origin with the admin API it calls; the public API app (issue 18) takes it over later.
+One blueprint, registered by both HTTP apps: the public API's listener serves the players'
+pages (the address ``tablium serve`` prints to play at), the admin listener serves them and
+the director dashboard (``director.*``), which must be same-origin with the admin API it
+calls; the API's listener refuses the dashboard's files.
 
 Mounts (URL under /client/ -> folder):
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -88,9 +90,15 @@ HEADERS: Final = {
 }
 
 
-def resolve_static(path: str) -> Path | None:
-    """The file that ``/client/<path>`` names, or None when nothing may be served for it."""
+DIRECTOR_FILES: Final = "director."  # the dashboard's files: director.html, director.mjs
+
+
+def resolve_static(path: str, *, director: bool = True) -> Path | None:
+    """The file that ``/client/<path>`` names, or None when nothing may be served for it
+    (``director``: whether the dashboard's files may be)."""
     if len(path) > PATH_CHARS_MAX or "\x00" in path or "\\" in path:
+        return None
+    if not director and path.rsplit("/", 1)[-1].startswith(DIRECTOR_FILES):
         return None
     for prefix, folder in MOUNTS:
         if not path.startswith(prefix):
@@ -114,10 +122,15 @@ def resolve_static(path: str) -> Path | None:
     return None
 
 
-def web_client_blueprint(ws_port: int) -> Blueprint:
+def web_client_blueprint(
+    ws_port: int, *, director: bool = True, not_found: Callable[[], Any] | None = None
+) -> Blueprint:
     """The routes of the browser client. ``ws_port``: the websocket port the pages connect
-    to by default (0: unknown until the gateway binds; the pages then need ``?ws=URL``)."""
+    to by default (0: unknown until the gateway binds; the pages then need ``?ws=URL``).
+    ``director``: serve the director dashboard too (the admin listener only). ``not_found``:
+    the app's own 404 answer (default: the admin app's body)."""
     blueprint = Blueprint("web_client", __name__)
+    refuse = not_found or _not_found
 
     # Files, not API: kept out of the admin app's OpenAPI spec (and so out of its fuzzing).
     @blueprint.get(PREFIX)
@@ -134,12 +147,12 @@ def web_client_blueprint(ws_port: int) -> Blueprint:
     @blueprint.get(f"{PREFIX}/<path:path>")
     @hide
     async def client_file(path: str) -> Any:
-        found = resolve_static(path)
+        found = resolve_static(path, director=director)
         if found is None:
-            return _not_found()
+            return refuse()
         data = await trio.Path(found).read_bytes()
         if len(data) > FILE_BYTES_MAX:
-            return _not_found()
+            return refuse()
         return Response(data, content_type=CONTENT_TYPES[found.suffix], headers=HEADERS)
 
     return blueprint

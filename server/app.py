@@ -213,6 +213,7 @@ async def run_server(
             log.info(
                 "listening", ws=listening.ws_url, admin=listening.admin_url, api=listening.api_url
             )
+            log.info("play in a browser", url=f"{listening.api_url}/client/")
             task_status.started(listening)
 
 

@@ -1,4 +1,5 @@
-"""The browser client, served by ``tablium serve`` under /client/ and played in headless
+"""The browser client, served by ``tablium serve`` under /client/ (players' pages on the
+public API's port, the director's dashboard on the admin port) and played in headless
 Chromium (Debian's package, driven by playwright-core): clients/js/test/browser/."""
 
 from __future__ import annotations
@@ -30,12 +31,19 @@ def test_server_serves_the_client_files_with_their_types(
 ) -> None:
     process, _ = server
     with httpx.Client(base_url=process.admin_url, timeout=10) as http:
+        assert http.get("/client/director.html").status_code == 200
+    # The players' pages from the public API's port: all but the director's dashboard.
+    with httpx.Client(base_url=process.api_url, timeout=10) as http:
+        for director_file in ("director.html", "director.mjs"):
+            refused = http.get(f"/client/{director_file}")
+            assert refused.status_code == 404, director_file
+            assert refused.headers["content-type"] == "application/problem+json"
         index = http.get("/client/")
         assert index.status_code == 200
         assert index.headers["content-type"].startswith("text/html")
         assert index.headers["x-content-type-options"] == "nosniff"
         assert '"@msgpack/msgpack": "./vendor/msgpack/index.mjs"' in index.text
-        for path in ("app.mjs", "sdk/tablium.mjs", "vendor/msgpack/index.mjs", "director.mjs"):
+        for path in ("app.mjs", "sdk/tablium.mjs", "vendor/msgpack/index.mjs", "session.mjs"):
             response = http.get(f"/client/{path}")
             assert response.status_code == 200, path
             assert response.headers["content-type"].startswith("text/javascript"), path
@@ -60,6 +68,7 @@ def test_two_browser_players_and_four_bots_play_ten_hands(
         env={
             "TABLIUM_WS_URL": process.ws_url,
             "TABLIUM_ADMIN_URL": process.admin_url,
+            "TABLIUM_API_URL": process.api_url,
             "TABLIUM_STAFF_TOKEN": staff_token(data_dir),
             "TABLIUM_DIRECTOR_TOKEN": staff_token(data_dir, role="director", player="director"),
             "TABLIUM_RUN_TAG": secrets.token_hex(3),

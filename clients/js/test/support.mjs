@@ -6,6 +6,7 @@ import { TabliumClient } from '../src/tablium.mjs';
 export const env = {
   wsUrl: required('TABLIUM_WS_URL'),
   adminUrl: required('TABLIUM_ADMIN_URL'),
+  apiUrl: process.env.TABLIUM_API_URL ?? '',
   staffToken: required('TABLIUM_STAFF_TOKEN'), // role admin: funds wallets, opens tables
   runTag: process.env.TABLIUM_RUN_TAG ?? `${process.pid}`,
 };

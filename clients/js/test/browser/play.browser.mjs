@@ -27,7 +27,12 @@ const STEP_MS = 30_000; // the longest any one step may wait
 const CLICK_MS = 2_000; // a button that went away meanwhile (the prompt was answered): look again
 
 const tableId = `web-${env.runTag}`.slice(0, 64);
-const pageUrl = (path = '') => `${new URL(`/client/${path}`, env.adminUrl)}?ws=${encodeURIComponent(env.wsUrl)}`;
+// Players' pages from the public API's port (what `tablium serve` prints), the director's
+// dashboard from the admin port (same-origin with the admin API it calls).
+const pageUrl = (path = '') => {
+  const base = path.startsWith('director') ? env.adminUrl : env.apiUrl;
+  return `${new URL(`/client/${path}`, base)}?ws=${encodeURIComponent(env.wsUrl)}`;
+};
 let browser;
 const bots = [];
 const players = {}; // name -> {page, name, errors}

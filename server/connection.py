@@ -49,6 +49,7 @@ from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 from server.auth import TokenExpired, TokenInvalid
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
+from server.wsburst import send_burst
 from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
 from services.passwords import HashingAbandoned, HashingBusy
 
@@ -202,19 +203,29 @@ class Connection:
             await self._send_queued()
 
     async def _send_queued(self) -> None:
+        """Send what is queued, every frame waiting now in one socket write (server/wsburst
+        .py): a table's action owes a connection a few frames at once."""
         as_text = self.encoding is Encoding.JSON
         async with self._send_lock:
             while self._outbound:
-                item = self._outbound.popleft()
-                if isinstance(item, _Closing):
+                burst: list[bytes | str] = []
+                closing = False
+                while self._outbound:
+                    item = self._outbound.popleft()
+                    if isinstance(item, _Closing):
+                        closing = True
+                        break
+                    for frame in item if isinstance(item, list) else (item,):
+                        burst.append(msgpack_to_json_text(frame) if as_text else frame)
+                try:
+                    if len(burst) == 1:
+                        await self.ws.send_message(burst[0])
+                    elif burst:
+                        await send_burst(self.ws, burst)
+                except ConnectionClosed:
                     self._cancel_scope.cancel()
                     return
-                try:
-                    for frame in item if isinstance(item, list) else (item,):
-                        await self.ws.send_message(
-                            msgpack_to_json_text(frame) if as_text else frame
-                        )
-                except ConnectionClosed:
+                if closing:
                     self._cancel_scope.cancel()
                     return
 

@@ -66,7 +66,12 @@ async def test_events_pushed_during_repeated_drops_arrive_once_in_order(tmp_path
     rng = random.Random(seed)
     total = 400
     ahead_max = 100  # the pusher stays this far ahead of the reader: a client that keeps up
-    drops = sorted(rng.sample(range(20, total - 20), 3))
+    # Drops more than ahead_max apart: by the time the reader reaches the next one, every
+    # event it has read since the last came over the new connection, so each drop cuts a
+    # live connection and costs one reconnect (closer drops could cut the dead one again).
+    drops = [rng.randrange(20, 80)]
+    for _ in range(2):
+        drops.append(drops[-1] + ahead_max + 10 + rng.randrange(40))
     async with running_gateway(tmp_path) as gateway, open_client(gateway.url) as client:
         await client.register("alice", PASSWORD)
         texts: list[str] = []

@@ -9,6 +9,7 @@ import trio
 
 from actors.errors import ActorDead, MailboxOverflow
 from actors.mailbox import ActorRef, Ask, MsgT, Overflow, crashed_reply
+from actors.monitors import Monitor, tell_monitor
 from actors.spec import SupervisionPolicy
 from actors.timers import Timer
 
@@ -71,7 +72,15 @@ class Actor(Generic[MsgT]):
 class ActorContext(Generic[MsgT]):
     """What the runtime gives an actor: its own ref, timers, the registry, its children."""
 
-    __slots__ = ("_children", "_timer_wheel", "_timers", "incarnation", "ref", "registry")
+    __slots__ = (
+        "_children",
+        "_monitors",
+        "_timer_wheel",
+        "_timers",
+        "incarnation",
+        "ref",
+        "registry",
+    )
 
     def __init__(
         self,
@@ -86,6 +95,7 @@ class ActorContext(Generic[MsgT]):
         self._timer_wheel = timer_wheel
         self._timers: set[Timer] | None = None  # live timers of this incarnation (lazy)
         self._children: Supervisor | None = None
+        self._monitors: set[Monitor] = set()  # live monitors this incarnation set
 
     @property
     def name(self) -> str:
@@ -109,13 +119,23 @@ class ActorContext(Generic[MsgT]):
             self._timers = set()
         return self._timer_wheel.send_after(delay_s, self.ref, message, self._timers)
 
+    def monitor(self, target: ActorRef[Any]) -> Monitor:
+        """Be told ``Down(name, reason)`` once, when the actor behind ``target`` ends for good
+        (at once, ``noproc``, if it already has). The monitor ends with this incarnation;
+        ``cancel()`` it sooner when no longer interested. MonitorLimit beyond the bounds of
+        actors/monitors.py."""
+        return tell_monitor(target, self.ref, self._monitors)
+
     def stop(self) -> None:
         """Exit normally after the current message (a transient child is then removed)."""
         self.ref._request_stop()
 
     def _cancel_timers(self) -> None:
+        """This incarnation ends: its timers and monitors with it."""
         for timer in list(self._timers or ()):
             timer.cancel()
+        for monitor in list(self._monitors):
+            monitor.cancel()
 
 
 async def serve(ref: ActorRef[Any], actor: Actor[Any]) -> None:

@@ -27,6 +27,7 @@ from actors.errors import (
     AskTimeout,
     MailboxFull,
 )
+from actors.monitors import Down, DownReason, Monitor, fire_monitors
 
 MsgT = TypeVar("MsgT")
 
@@ -84,6 +85,7 @@ class ActorRef(Generic[MsgT]):
         "_blocked_senders",
         "_dead_reason",
         "_items",
+        "_monitors",
         "_receiver",
         "_room",
         "_snapshot",
@@ -116,6 +118,7 @@ class ActorRef(Generic[MsgT]):
         self._stop_flag = False  # graceful stop asked: finish this message, then stopping()
         self._dead_reason = ""
         self._snapshot: object = None  # last snapshot of the actor (kinds that keep one)
+        self._monitors: set[Monitor] | None = None  # who learns of the slot's end (lazy)
         self.high_water = 0
         self.processed = 0  # messages handled, over every incarnation
         self.dropped = 0  # discarded by DROP_OLDEST, or cleared by a STOP overflow
@@ -268,11 +271,12 @@ class ActorRef(Generic[MsgT]):
         if self._blocked_senders is not None:
             self._blocked_senders.unpark_all()
 
-    def _close(self, reason: str) -> None:
-        """The slot is gone for good: the ref is dead from now on."""
+    def _close(self, reason: str, down: DownReason = "shutdown", detail: str = "") -> None:
+        """The slot is gone for good: the ref is dead from now on; monitors learn it."""
         self.overflowed = False
         self._close_queue(reason)
         self._wake_receiver()
+        fire_monitors(self, Down(self.name, down, detail))
 
 
 def crashed_reply(ref: ActorRef[Any], error: BaseException) -> ActorCrashed:

@@ -49,6 +49,7 @@ from actors.errors import (
 )
 from actors.mailbox import ASK_TIMEOUT_S_DEFAULT, ActorRef, Overflow
 from actors.metrics import ActorMetricsCollector, RuntimeStats, collector_for
+from actors.monitors import Down, DownReason, Monitor, MonitorLimit, wait_down
 from actors.registry import Registry
 from actors.spec import ChildKind, ChildSpec, Restart, Strategy, SupervisionPolicy
 from actors.supervisor import Supervisor
@@ -72,8 +73,12 @@ __all__ = [
     "ChildKind",
     "ChildNotFound",
     "ChildSpec",
+    "Down",
+    "DownReason",
     "MailboxFull",
     "MailboxOverflow",
+    "Monitor",
+    "MonitorLimit",
     "NameNotFound",
     "NameTaken",
     "Overflow",
@@ -90,6 +95,7 @@ __all__ = [
     "TargetError",
     "Timer",
     "TimerLimit",
+    "wait_down",
 ]
 
 

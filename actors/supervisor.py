@@ -32,6 +32,7 @@ from actors.errors import (
     SupervisorStopped,
 )
 from actors.mailbox import ActorRef
+from actors.monitors import DownReason
 from actors.spec import ChildKind, ChildSpec, Restart, Strategy, SupervisionPolicy
 
 if TYPE_CHECKING:
@@ -327,7 +328,10 @@ class Supervisor:
         if spec.restart is Restart.TEMPORARY or (
             spec.restart is Restart.TRANSIENT and crash is None
         ):
-            self._finalize(child)
+            if crash is None:
+                self._finalize(child, "normal")
+            else:
+                self._finalize(child, "crashed", repr(crash))
             return
         self._count_restart(child, crash)
         order = list(self._children.values())
@@ -392,15 +396,16 @@ class Supervisor:
         for child in running:
             await _kill_if_running(child)
 
-    def _finalize(self, child: Child) -> None:
-        """The slot is gone for good: dead ref, released name, out of the tree."""
+    def _finalize(self, child: Child, down: DownReason = "shutdown", detail: str = "") -> None:
+        """The slot is gone for good: dead ref (its monitors told ``down``), released name,
+        out of the tree."""
         child.state = State.STOPPED
         if self._children.get(child.name) is child:
             del self._children[child.name]
         owner: object = child
         if child.ref is not None:
             owner = child.ref
-            child.ref._close("stopped")
+            child.ref._close("stopped", down, detail)
             self._runtime.stats.retire(child.ref)
         self._runtime.registry._release(child.name, owner)
 

@@ -8,7 +8,6 @@ for a player (games never ask players).
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol, final
@@ -18,11 +17,16 @@ import msgspec
 from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store, wall_clock_ms
 from poker import AnteMode, AnyEvent, HandConfig, HandResult, Limit, Variant
-from protocol.game import CHIPS_MAX, TABLE_NAME_CHARS_MAX, GamePush, TableListing
+from protocol.game import GamePush, TableListing
+from protocol.limits import (
+    CHIPS_MAX,
+    RAKE_BP_MAX,
+    SEATS_MAX,
+    SEATS_MIN,
+    TABLE_ID_PATTERN,
+    TABLE_NAME_CHARS_MAX,
+)
 from services.wallet import Wallet
-
-SEATS_MIN: Final = 2
-SEATS_MAX: Final = 10
 
 
 class PlayerChannel(Protocol):
@@ -46,9 +50,6 @@ class GameRefused(Exception):
 # --- configuration --------------------------------------------------------------------------
 
 
-# Table ids name actors (table:<id>) and ledger accounts (escrow:table:<id>); quick-seat
-# appends "-q<n>", so they stay well under the wire's 64 characters.
-TABLE_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,47}")
 HOUR_MS: Final = 3_600_000
 # (field, lowest, highest) of the numeric settings a table can live with.
 _BOUNDS: Final = (
@@ -57,7 +58,7 @@ _BOUNDS: Final = (
     ("buy_in_min", 0, CHIPS_MAX),
     ("buy_in_max", 0, CHIPS_MAX),
     ("ante", 0, CHIPS_MAX),
-    ("rake_bp", 0, 10_000),
+    ("rake_bp", 0, RAKE_BP_MAX),
     ("rake_cap", 0, CHIPS_MAX),
     ("action_timeout_ms", 1, HOUR_MS),
     ("time_bank_ms", 0, HOUR_MS),
@@ -106,7 +107,7 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
                 msgspec.structs.force_setattr(self, name, big_blinds * self.big_blind)
         # Operators open tables from the admin API: a config that would crash the table (and
         # restart it in a loop) is refused here, as a ValueError naming the field.
-        if not TABLE_ID_PATTERN.fullmatch(self.table_id):
+        if not TABLE_ID_PATTERN.match(self.table_id):
             raise ValueError(f"table_id must match {TABLE_ID_PATTERN.pattern}: {self.table_id!r}")
         if not 0 < len(self.name) <= TABLE_NAME_CHARS_MAX:
             raise ValueError(f"{self.table_id}: name must be 1..{TABLE_NAME_CHARS_MAX} chars")

@@ -37,12 +37,20 @@ from admin.bodies import Reason, read_body
 from admin.context import audit_stamp, current_context, record_audit
 from admin.permissions import Permission
 from poker import Variant
-from poker.config import SEATS_MAX
-from protocol.game import TABLE_ID_CHARS_MAX, TABLE_NAME_CHARS_MAX, TableListing
+from protocol.game import TableListing
+from protocol.limits import (
+    CHIPS_MAX,
+    RAKE_BP_MAX,
+    SEATS_MAX,
+    SEATS_MIN,
+    TABLE_ID_CHARS_MAX,
+    TABLE_ID_OPEN_CHARS_MAX,
+    TABLE_ID_PATTERN_TEXT,
+    TABLE_NAME_CHARS_MAX,
+)
 
 table_routes = Blueprint("tables", __name__)
 
-CHIPS_MAX = 10**12  # bound on blinds and buy-ins an operator can configure
 TABLE_ID = f"<string(maxlength={TABLE_ID_CHARS_MAX}):table_id>"
 
 Chips = Annotated[int, Meta(ge=0, le=CHIPS_MAX)]
@@ -58,18 +66,19 @@ class OperatorRequest(Struct, frozen=True, forbid_unknown_fields=True):
 
 class TableCreate(Struct, frozen=True, forbid_unknown_fields=True):
     table_id: Annotated[
-        str, Meta(min_length=1, max_length=TABLE_ID_CHARS_MAX, pattern=r"^[a-z0-9][a-z0-9-]*$")
+        str,
+        Meta(min_length=1, max_length=TABLE_ID_OPEN_CHARS_MAX, pattern=TABLE_ID_PATTERN_TEXT),
     ]
     name: Annotated[str, Meta(min_length=1, max_length=TABLE_NAME_CHARS_MAX)]
     variant: Variant
     small_blind: Annotated[int, Meta(ge=1, le=CHIPS_MAX)]
     big_blind: Annotated[int, Meta(ge=1, le=CHIPS_MAX)]
     reason: Reason
-    seats: Annotated[int, Meta(ge=2, le=SEATS_MAX)] = 6
+    seats: Annotated[int, Meta(ge=SEATS_MIN, le=SEATS_MAX)] = 6
     buy_in_min: Chips = 0  # 0: 40 big blinds
     buy_in_max: Chips = 0  # 0: 200 big blinds
     ante: Chips = 0
-    rake_bp: Annotated[int, Meta(ge=0, le=1_000)] = 500  # at most 10%
+    rake_bp: Annotated[int, Meta(ge=0, le=RAKE_BP_MAX)] = 500
     rake_cap: Chips = 0  # 0: 3 big blinds
 
 

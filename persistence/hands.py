@@ -15,10 +15,11 @@ import msgspec
 from persistence.work import Query, QueryMany, Row, Work
 from poker import phh
 from poker.text_history import Viewer, history_for, text_from_history
+from protocol.hands import HANDS_PAGE_MAX as HANDS_PAGE_MAX  # larger pages are clamped
+from protocol.limits import SEATS_MAX
 
-HANDS_PAGE_MAX = 200  # bound: a larger page is clamped to this
 PHH_CHARS_MAX = 1_000_000  # bound: a longer history is a bug; refused (ValueError)
-HAND_PLAYERS_MAX = 10  # a table seats at most 10
+HAND_PLAYERS_MAX = SEATS_MAX  # a table seats at most this many
 
 
 @final

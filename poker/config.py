@@ -8,11 +8,11 @@ from typing import Final
 import msgspec
 
 from poker.errors import InvalidSetup
+from protocol.limits import BASIS_POINTS as BASIS_POINTS
+from protocol.limits import SEATS_MAX as SEATS_MAX  # seats are numbered 0..9
 
-SEATS_MAX: Final = 10  # seats are numbered 0..9
 PLAYERS_MIN: Final = 2
 PLAYERS_MAX: Final = 10
-BASIS_POINTS: Final = 10_000
 
 
 def _require_whole_numbers(record: object, *fields: str) -> None:

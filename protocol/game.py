@@ -18,15 +18,12 @@ import msgspec
 from msgspec import Meta
 
 from protocol.fields import Asset, RequestId
+from protocol.limits import CHIPS_MAX, SEATS_MAX, TABLE_ID_CHARS_MAX, TABLE_NAME_CHARS_MAX
 
-TABLE_ID_CHARS_MAX: Final = 64
-TABLE_NAME_CHARS_MAX: Final = 64
 TABLES_LISTED_MAX: Final = 500  # a listing is cut to this many tables (the lobby's bound)
-SEATS_MAX: Final = 10
 POTS_MAX: Final = 10  # one main pot and at most one side pot per all-in player
 CARDS_MAX: Final = 5  # hole cards (Omaha: 4) and board cards per message
 AWARDS_MAX: Final = 40  # pots x runs x hi/lo halves x tied winners, bounded by seats
-CHIPS_MAX: Final = 10**15  # as the wallet's AMOUNT_MAX
 
 TableId = Annotated[str, Meta(min_length=1, max_length=TABLE_ID_CHARS_MAX)]
 Chips = Annotated[int, Meta(ge=0, le=CHIPS_MAX)]

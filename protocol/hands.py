@@ -15,10 +15,10 @@ import msgspec
 from msgspec import Meta
 
 from protocol.fields import Asset, RequestId
-from protocol.game import TABLE_ID_CHARS_MAX, Chips, PlayerId, SeatNo, TimeMs
+from protocol.game import Chips, PlayerId, SeatNo, TimeMs
+from protocol.limits import SEATS_MAX, TABLE_ID_CHARS_MAX
 
-HANDS_PAGE_MAX: Final = 200  # as persistence/hands.py: a page holds at most this many hands
-HAND_PLAYERS_MAX: Final = 10
+HANDS_PAGE_MAX: Final = 200  # a page holds at most this many hands (the store's bound too)
 HAND_ID_CHARS_MAX: Final = 128
 HISTORY_CHARS_MAX: Final = 512 * 1024  # a longer history is refused (hand_too_large)
 GAME_CHARS_MAX: Final = 64
@@ -80,7 +80,7 @@ class HandSummary(_Record, frozen=True):
     ended_at_ms: TimeMs
     pot_total: Chips
     rake: Chips
-    players: Annotated[tuple[HandPlayerResult, ...], Meta(max_length=HAND_PLAYERS_MAX)]
+    players: Annotated[tuple[HandPlayerResult, ...], Meta(max_length=SEATS_MAX)]
 
 
 class HandsPage(_Message, tag="hands_page", frozen=True):

@@ -25,6 +25,7 @@ from msgspec import Meta
 from protocol.fields import Asset, RequestId, Seq
 from protocol.game import GamePush, GameReply, GameRequest
 from protocol.hands import HandReply, HandRequest
+from protocol.limits import CHIPS_MAX
 
 PROTOCOL_VERSIONS: Final = (1,)  # versions this code speaks, oldest first
 
@@ -113,7 +114,7 @@ STATEMENT_PAGE_MAX: Final = 200  # entries in one statement reply (the rest: aft
 STATEMENT_SPAN_MS_MAX: Final = 366 * 86_400_000  # a statement covers at most a year
 TIME_MS_MAX: Final = 2**53  # milliseconds since the epoch
 LIMIT_CHANGES_MAX: Final = 8  # one of each limit
-AMOUNT_MAX: Final = 10**15
+AMOUNT_MAX: Final = CHIPS_MAX
 Amount = Annotated[int, Meta(ge=1, le=AMOUNT_MAX)]  # chips, always integers
 IdempotencyKey = Annotated[str, Meta(min_length=1, max_length=WALLET_KEY_CHARS_MAX)]
 Memo = Annotated[str, Meta(max_length=WALLET_MEMO_CHARS_MAX)]

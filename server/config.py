@@ -15,9 +15,10 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, final
+from typing import Any, Final, final
 from urllib.parse import urlsplit
 
+from protocol.limits import CHIPS_MAX
 from server.auth import TOKEN_TTL_S
 from server.token_keys import TokenKeyError, TokenKeyRing, parse_token_key_ring
 from services.personal_data import DataKeyError, DataKeyRing, parse_data_key_ring
@@ -204,7 +205,7 @@ def _parse_choice(*choices: str) -> Callable[[str, Any], str]:
     return parse
 
 
-CHIPS_SETTING_MAX = 10**15  # the ledger's largest amount
+CHIPS_SETTING_MAX: Final = CHIPS_MAX  # the ledger's largest amount
 
 
 def _parse_chips(name: str, raw: Any) -> int:

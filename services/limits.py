@@ -45,12 +45,13 @@ from persistence.ledger import (
     PlayerRules,
     PlayerState,
 )
+from protocol.limits import CHIPS_MAX
 from services.ledger import InvalidAmount, WalletError, exclusion_error
 
 RAISE_WAIT_MS: Final = DAY_MS  # a raised (or removed) limit is in force after this long
 COOL_OFF_DAYS: Final = (1, 42)  # 24 hours to 6 weeks
 SELF_EXCLUSION_DAYS: Final = (183, 3653)  # 6 months to 10 years
-LIMIT_VALUE_MAX: Final = 10**15  # the ledger's largest amount
+LIMIT_VALUE_MAX: Final = CHIPS_MAX  # the ledger's largest amount
 SESSION_MINUTES: Final = (1, 24 * 60)  # a session limit is 1 minute to 24 hours
 
 

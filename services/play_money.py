@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Final, final
 
 from persistence.ledger import ClaimState, LedgerAccount
+from protocol.limits import CHIPS_MAX
 from services.ledger import WalletError
 
 HOUR_MS: Final = 3_600_000
@@ -36,8 +37,8 @@ class PlayMoneyPolicy:
 
     def __post_init__(self) -> None:
         for name in ("starting_balance", "refill_below", "refill_amount"):
-            if not 0 <= getattr(self, name) <= 10**15:
-                raise ValueError(f"{name} must be in 0..10**15")
+            if not 0 <= getattr(self, name) <= CHIPS_MAX:
+                raise ValueError(f"{name} must be in 0..{CHIPS_MAX}")
         if self.refill_period_ms < 0:
             raise ValueError("refill_period_ms must be >= 0")
 

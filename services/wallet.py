@@ -56,6 +56,7 @@ from persistence.ledger import (
 )
 from persistence.ledger import UnknownTransfer as MissingTransfer
 from persistence.store import Store
+from protocol.limits import CHIPS_MAX
 from services.ledger import (
     ASSETS,
     CHIPS,
@@ -92,7 +93,7 @@ LEDGER_TRANSFERS: Final = Counter(
     "Transfers applied to the ledger (retries that replay an earlier one are not counted).",
     ["kind"],
 )
-AMOUNT_MAX = 10**15  # bound: larger amounts are refused (InvalidAmount); fits BIGINT sums
+AMOUNT_MAX: Final = CHIPS_MAX  # bound: larger amounts are refused (InvalidAmount); fits BIGINT sums
 STATEMENT_SPAN_MS_MAX: Final = 366 * 86_400_000  # bound: a statement covers at most a year
 
 

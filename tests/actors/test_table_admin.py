@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from actors.lobby import LobbyActor
-from actors.runtime import ChildSpec, Runtime, Strategy, SupervisionPolicy
+from actors.runtime import ChildSpec, Runtime, Strategy, SupervisionPolicy, wait_down
 from actors.seed_tables import start_tables
 from actors.table_admin import (
     close_table,
@@ -101,8 +101,9 @@ async def test_close_after_the_hand_cashes_everyone_out_and_stops_for_good(
             lambda p, b: p == 1 and isinstance(b, game.TableStatusChanged) and b.status == "closed",
         )
         with trio.fail_after(5):
-            while "table:c1" in registry:  # noqa: ASYNC110 (the registry has no event)
-                await trio.sleep(0.01)
+            down = await wait_down(table)
+        assert down.reason == "normal"  # it stopped itself: a close, not a crash
+        assert "table:c1" not in registry
         total = sum([(await session.wallet.balance(p)).balance for p in (1, 2, 3)])
         rake = sum(s.rake for s in await session.store.hands_by_table("c1", limit=10))
         assert total + rake == 3 * FUNDS  # every chip back in a wallet, less the rake

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import trio
 
+from actors.runtime import wait_down
 from actors.table_admin import close_table, pause_table, resume_table
 from protocol import game
 from services.ledger import RAKE, house_account
@@ -41,12 +42,13 @@ async def test_players_see_pause_resume_and_close_and_are_paid(tmp_path: Path) -
         await resume_table(server.registry, "ops")
         await wait_for(frames, status("open"))
         await wait_for(frames, lambda p, b: p == first and isinstance(b, game.HandStarted))
+        table = server.registry.get("table:ops")
         detail = await close_table(server.registry, "ops")
         assert detail.status in ("closing", "closed")
         await wait_for(frames, status("closed"))
         with trio.fail_after(5):
-            while "table:ops" in server.registry:  # noqa: ASYNC110 (no event to wait on)
-                await trio.sleep(0.01)
+            down = await wait_down(table)
+        assert down.reason == "normal" and "table:ops" not in server.registry
         balances = [(await p.client.balance()).balance for p in players]
         rake = await server.store.ledger_account(house_account(RAKE))
         assert sum(balances) + (rake.balance if rake else 0) == 3 * FUNDS

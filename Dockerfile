@@ -45,12 +45,13 @@ ENV PATH=/opt/tablium/bin:$PATH \
     TABLIUM_HOST=0.0.0.0 \
     TABLIUM_WS_PORT=8765 \
     TABLIUM_ADMIN_PORT=8080 \
+    TABLIUM_API_PORT=8000 \
     TABLIUM_DATA_DIR=/var/lib/tablium \
     TABLIUM_LOG_FORMAT=json
 USER 10001:10001
 WORKDIR /var/lib/tablium
 VOLUME ["/var/lib/tablium"]
-EXPOSE 8765 8080
+EXPOSE 8765 8000 8080
 # Over HTTPS when TABLIUM_TLS_CERT_FILE is set, without checking the certificate (it names the
 # public host, not 127.0.0.1). With TABLIUM_ADMIN_ALLOWED_NETWORKS, list 127.0.0.1 for it.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

@@ -15,6 +15,7 @@ from server.config import Settings
 from server.handshake import IPNetwork, normalize_origin, parse_networks
 from services.accounts import Accounts
 from services.api_keys import ApiKeys
+from services.personal_data import PersonalDataCipher
 from services.wallet import Wallet
 
 
@@ -46,6 +47,9 @@ class ApiContext:
     # The gateway's in-process record of logged-out sessions (a fast refusal before the
     # database's, which is the one that holds across restarts and nodes).
     logged_out: Callable[[str], bool] = field(default=_nothing_logged_out)
+    # Seals the personal data kept with a session (its client address and user agent):
+    # TABLIUM_DATA_KEYS. None: that data is not kept at all (api/sessions.py).
+    personal_data: PersonalDataCipher | None = None
 
 
 def build_context(
@@ -80,4 +84,7 @@ def build_context(
         cors_origins=frozenset(normalize_origin(o) for o in settings.api_cors_origins),
         session_ended=session_ended,
         logged_out=logged_out,
+        personal_data=(
+            None if settings.data_keys is None else PersonalDataCipher(settings.data_keys)
+        ),
     )

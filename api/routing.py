@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final, Literal, final
@@ -131,7 +131,10 @@ class Call:
 @final
 @dataclass(slots=True)
 class Reply:
-    body: Any = None  # a JSON value (Struct, list, dict), or str/bytes with content_type
+    # A JSON value (Struct, list, dict), or str/bytes with content_type, or an async iterator
+    # of bytes with content_type: streamed (a long CSV export), so a refusal must be raised
+    # before the reply is returned (nothing can be refused once the status is sent).
+    body: Any = None
     status: int | None = None  # None: the operation's
     content_type: str = JSON
     headers: dict[str, str] = field(default_factory=dict)
@@ -261,6 +264,11 @@ def _response(operation: Operation, reply: Reply) -> Response:
         data = reply.body
     elif isinstance(reply.body, str):
         data = reply.body.encode()
+    elif isinstance(reply.body, AsyncIterator):
+        if operation.cache_control is not None or operation.idempotent:
+            raise TypeError("a streamed reply is neither cached nor kept for a replay")
+        headers = {**reply.headers, "Cache-Control": NO_STORE}
+        return Response(reply.body, status, headers, content_type=reply.content_type)
     else:
         data = _encoder.encode(reply.body)
     headers = dict(reply.headers)

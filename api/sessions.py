@@ -15,6 +15,12 @@ the same argon2id hashing queue and login throttles for both doors). A login ope
 
 Logout and revoking a session end it the same way. The rules are the websocket's: a revoked
 session's tokens are refused from then on, across restarts and nodes (``revoked_sessions``).
+
+A session keeps the client's address and user agent so that its player can tell her sessions
+apart (``GET /v1/me/sessions``). They are personal data: sealed at rest with the server's data
+keys (services/personal_data.py, ``TABLIUM_DATA_KEYS``), under a context naming the field and
+the session, and opened only to show them to that player. Without data keys they are not
+kept at all (the list shows them empty); a value whose key left the ring shows empty too.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from api.context import ApiContext
 from api.problems import ApiProblem
 from persistence.accounts import Account
 from persistence.api_sessions import (
+    USER_AGENT_CHARS_MAX,
     ApiSession,
     Refused,
     Reused,
@@ -47,6 +54,7 @@ from protocol.messages import ROLES, Role
 from server.auth import CLOCK_SKEW_LEEWAY_S, new_session_id
 from services.accounts import AccountBanned, AccountRefused, Accounts, SessionRevoked
 from services.passwords import HashingBusy
+from services.personal_data import PersonalDataCipher, SealedDataError
 
 log = structlog.get_logger("tablium.api.sessions")
 
@@ -93,6 +101,39 @@ def _role(raw: str) -> Role:
     if raw not in ROLES:
         raise ValueError(f"account has unknown role {raw!r}")
     return raw
+
+
+def _context_of(field: str, session_id: str) -> str:
+    return f"api_sessions.{field}:{session_id}"
+
+
+def seal_client(
+    cipher: PersonalDataCipher | None, session_id: str, address: str, user_agent: str
+) -> tuple[str, str]:
+    """The session's (address, user agent) as stored: sealed, or empty without data keys."""
+    if cipher is None:
+        return "", ""
+    return (
+        cipher.seal(address, context=_context_of("address", session_id)),
+        cipher.seal(
+            user_agent[:USER_AGENT_CHARS_MAX], context=_context_of("user_agent", session_id)
+        ),
+    )
+
+
+def open_client(cipher: PersonalDataCipher | None, session: ApiSession) -> ApiSession:
+    """The session with its address and user agent opened (empty when they cannot be)."""
+    opened = {}
+    for field in ("address", "user_agent"):
+        sealed = getattr(session, field)
+        value = ""
+        if cipher is not None and sealed:
+            try:
+                value = cipher.open(sealed, context=_context_of(field, session.session_id))
+            except SealedDataError:
+                value = ""  # its key left the ring, or a row from before sealing
+        opened[field] = value
+    return msgspec.structs.replace(session, **opened)
 
 
 def account_problem(exc: AccountRefused) -> ApiProblem:
@@ -147,16 +188,20 @@ class ApiSessions:
     async def _open(self, account: Account, address: str, user_agent: str) -> TokenPair:
         context = self._context
         now_s = int(time.time())
+        session_id = new_session_id()
+        sealed_address, sealed_agent = seal_client(
+            context.personal_data, session_id, address, user_agent
+        )
         session = ApiSession(
-            session_id=new_session_id(),
+            session_id=session_id,
             player_id=account.id,
             player=account.name,
             role=_role(account.role),
             created_at_ms=now_s * 1000,
             last_used_at_ms=now_s * 1000,
             expires_at_ms=(now_s + context.signer.session_lifetime_max_s) * 1000,
-            user_agent=user_agent,
-            address=address,
+            user_agent=sealed_agent,
+            address=sealed_address,
         )
         refresh = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
         replaced = await context.store.run(
@@ -251,7 +296,8 @@ class ApiSessions:
     async def live(
         self, player_id: int, before: tuple[int, str] | None, limit: int
     ) -> list[ApiSession]:
-        return await self._context.store.run(
+        found = await self._context.store.run(
             partial(live_sessions, player_id, self._context.store.clock_ms(), before, limit),
             read_only=True,
         )
+        return [open_client(self._context.personal_data, session) for session in found]

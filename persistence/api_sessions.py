@@ -28,7 +28,10 @@ SESSIONS_PER_PLAYER_MAX: Final = 50
 REFRESH_TOKENS_KEPT_PER_SESSION: Final = 100
 EXPIRED_PURGED_PER_WRITE: Final = 20
 SESSIONS_PAGE_MAX: Final = 100
-USER_AGENT_CHARS_MAX: Final = 256  # longer user agents are cut to this (they are labels)
+USER_AGENT_CHARS_MAX: Final = 256  # api/sessions.py cuts longer user agents (labels)
+# bound: the address and user agent are stored sealed (api/sessions.py); a sealed 256-char
+# user agent is ~400 characters. A longer value is our bug: ValueError, nothing stored.
+CLIENT_FIELD_CHARS_MAX: Final = 1024
 TOKEN_HASH_CHARS: Final = 64  # hex SHA-256
 
 RevokeReason = Literal["logout", "revoked", "refresh_token_reused", "replaced", "banned"]
@@ -100,6 +103,8 @@ def open_session(
     sessions beyond SESSIONS_PER_PLAYER_MAX (their access tokens until
     ``tokens_valid_until_ms``) and returns their ids; deletes a few expired sessions."""
     _check_hash(token_hash)
+    if max(len(session.user_agent), len(session.address)) > CLIENT_FIELD_CHARS_MAX:
+        raise ValueError(f"a session's client fields are at most {CLIENT_FIELD_CHARS_MAX} chars")
     now_ms = session.created_at_ms
     expired = yield Query(
         "SELECT session_id FROM api_sessions WHERE expires_at_ms < $1"
@@ -115,7 +120,7 @@ def open_session(
         (
             session.session_id, session.player_id, session.player, session.role,
             session.created_at_ms, session.last_used_at_ms, session.expires_at_ms,
-            session.user_agent[:USER_AGENT_CHARS_MAX], session.address,
+            session.user_agent, session.address,
         ),
     )  # fmt: skip
     yield Query(

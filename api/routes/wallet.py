@@ -79,6 +79,10 @@ class TransferRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     memo: Memo = ""
 
 
+class EmptyBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A POST that needs nothing more than its Idempotency-Key."""
+
+
 class PaymentRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     amount: Amount
     memo: Memo = ""
@@ -174,6 +178,62 @@ TRANSFER_LINKS: Final = {
 async def balance(call: Call) -> Reply:
     query: AssetQuery = call.query
     return Reply(await call.context.wallet.balance(call.player_id, query.asset))
+
+
+class Balances(msgspec.Struct, frozen=True):
+    data: list[Balance]  # one per asset, in the order of ASSET_ORDER
+
+
+ASSET_ORDER: Final[tuple[Asset, ...]] = ("chips", "play")
+
+
+@routes.operation(
+    operation_id="listBalances",
+    method="GET",
+    path="/v1/wallet/balances",
+    summary="My balance in every asset: real-money chips, then play money",
+    tag="wallet",
+    response=Balances,
+    example=msgspec.to_builtins(
+        Balances([Balance(42, 1500, 200, 1300, CHIPS), Balance(42, 9000, 0, 9000, "play")])
+    ),
+    scope=Scope.WALLET_READ,
+    personal=True,
+)
+async def balances(call: Call) -> Reply:
+    wallet_ = call.context.wallet
+    return Reply(Balances([await wallet_.balance(call.player_id, a) for a in ASSET_ORDER]))
+
+
+@routes.operation(
+    operation_id="claimPlayChips",
+    method="POST",
+    path="/v1/wallet/play-chips/claims",
+    summary="Claim a play-money refill",
+    description="For a play-money balance below the server's threshold, once per period:"
+    " `refill_not_needed` above it, `refill_too_early` (with `Retry-After`) before the"
+    " period is over. The body is empty (`{}`).",
+    tag="wallet",
+    response=TransferView,
+    example={**TRANSFER_EXAMPLE, "kind": "play_grant", "asset": "play", "amount": 10_000,
+             "debit": {"kind": "house", "owner": "", "asset": "play"},
+             "credit": {"kind": "wallet", "owner": "42", "asset": "play"},
+             "memo": "play money: refill"},
+    status=201,
+    scope=Scope.WALLET_WRITE,
+    personal=True,
+    body=EmptyBody,
+    body_example={},
+    idempotent=True,
+    errors=("refill_too_early", "refill_not_needed", "play_money_disabled"),
+    links=TRANSFER_LINKS,
+)  # fmt: skip
+async def claim_play_chips(call: Call) -> Reply:
+    try:
+        record = await call.context.wallet.claim_play_chips(call.player_id)
+    except WalletError as exc:
+        raise wallet_problem(exc) from None
+    return _created(record)
 
 
 @routes.operation(

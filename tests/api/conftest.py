@@ -27,9 +27,12 @@ from server.gateway import PlayerChannel
 from server.wallet_requests import wallet_policy_of
 from services.accounts import Accounts
 from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
+from services.personal_data import DataKey, DataKeyRing
 from services.wallet import Wallet
 
 SECRET = "api-test-secret-" + "y" * 40
+# Seal the personal data the API keeps (a session's address and user agent).
+DATA_KEYS = DataKeyRing(DataKey("test-1", bytes(range(32))))
 PASSWORD = "correct horse battery"
 TABLE_ID = "t-1"
 
@@ -37,7 +40,7 @@ TABLE_ID = "t-1"
 def api_settings(**overrides: Any) -> Settings:
     # Transfers between players on (the operator's choice; the server's default is off) so
     # the transfer routes have something to do; tests of the off switch override it.
-    base = Settings(jwt_secret=SECRET, player_transfers_enabled=True)
+    base = Settings(jwt_secret=SECRET, player_transfers_enabled=True, data_keys=DATA_KEYS)
     return dataclasses.replace(base, **overrides)
 
 

@@ -119,7 +119,7 @@ def test_kubernetes_overlay_keeps_one_server_with_probes_limits_and_a_budget(
     budget = docs[("PodDisruptionBudget", "tablium")]
     labels = spec["template"]["metadata"]["labels"]
     assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
-    for service in ("tablium-ws", "tablium-admin"):
+    for service in ("tablium-ws", "tablium-api", "tablium-admin"):
         assert docs[("Service", service)]["spec"]["selector"].items() <= labels.items()
     assert docs[("CronJob", "tablium-backup")]["spec"]["concurrencyPolicy"] == "Forbid"
     assert "registry.example.com/tablium:" in container["image"]
@@ -154,3 +154,23 @@ def test_the_image_healthcheck_follows_tls() -> None:
     text = (ROOT / "Dockerfile").read_text()
     check = text.split("HEALTHCHECK", 1)[1].split("\n\n", 1)[0]
     assert "TABLIUM_TLS_CERT_FILE" in check and "https" in check
+
+
+def test_the_public_api_port_is_exposed_everywhere_the_server_runs() -> None:
+    """TABLIUM_API_PORT (8000, docs/api.md) beside the websocket: in the image, on the compose
+    host, and through a Service in every Kubernetes overlay."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "TABLIUM_API_PORT=8000" in dockerfile
+    exposed = re.search(r"^EXPOSE (.+)$", dockerfile, re.MULTILINE)
+    assert exposed is not None and "8000" in exposed.group(1).split()
+    assert "8000:8000" in _compose()["services"]["tablium"]["ports"]
+    for overlay in OVERLAYS:
+        docs = {(d["kind"], d["metadata"]["name"]): d for d in _render(overlay)}
+        assert docs[("ConfigMap", "tablium-config")]["data"]["TABLIUM_API_PORT"] == "8000"
+        (container,) = docs[("Deployment", "tablium")]["spec"]["template"]["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports["api"] == 8000
+        service = docs[("Service", "tablium-api")]["spec"]
+        assert service["ports"] == [{"name": "api", "port": 8000, "targetPort": "api"}]
+    production = {(d["kind"], d["metadata"]["name"]): d for d in _render("production")}
+    assert production[("Service", "tablium-api")]["spec"]["type"] == "LoadBalancer"

@@ -21,11 +21,13 @@ def h(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def session(clock: ManualClock, session_id: str = "s1", player_id: int = 1) -> ApiSession:
+def session(
+    clock: ManualClock, session_id: str = "s1", player_id: int = 1, address: str = "10.0.0.1"
+) -> ApiSession:
     return ApiSession(
         session_id=session_id, player_id=player_id, player="alice", role="player",
         created_at_ms=clock.now_ms, last_used_at_ms=clock.now_ms,
-        expires_at_ms=clock.now_ms + 24 * HOUR_MS, user_agent="ua" * 200, address="10.0.0.1",
+        expires_at_ms=clock.now_ms + 24 * HOUR_MS, user_agent="ua" * 200, address=address,
     )  # fmt: skip
 
 
@@ -48,13 +50,23 @@ async def test_a_refresh_token_rotates_once_and_its_second_use_is_reported(
     clock.advance(1000)
     first = await store.run(partial(api_sessions.rotate_refresh, h("r1"), h("r2"), clock.now_ms))
     assert isinstance(first, Rotated) and first.session.last_used_at_ms == clock.now_ms
-    assert first.session.user_agent == "ua" * 128  # cut to USER_AGENT_CHARS_MAX
+    # Stored as given: api/sessions.py cuts the user agent, then seals it (opaque text here).
+    assert first.session.user_agent == "ua" * 200
     again = await store.run(partial(api_sessions.rotate_refresh, h("r1"), h("r3"), clock.now_ms))
     assert isinstance(again, Reused)
     following = await store.run(
         partial(api_sessions.rotate_refresh, h("r2"), h("r3"), clock.now_ms)
     )
     assert isinstance(following, Rotated)
+
+
+async def test_an_oversized_client_field_is_refused_and_nothing_stored(
+    store: Store, clock: ManualClock
+) -> None:
+    too_long = "x" * (api_sessions.CLIENT_FIELD_CHARS_MAX + 1)
+    with pytest.raises(ValueError, match="client fields"):
+        await _open(store, clock, "r1", address=too_long)
+    assert await store.run(partial(_count, "api_sessions")) == 0
 
 
 async def test_unknown_expired_and_revoked_sessions_refuse_to_rotate(

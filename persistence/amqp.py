@@ -77,9 +77,13 @@ class AmqpBus:
         *,
         exchange: str = EXCHANGE,
         source: str = DEFAULT_SOURCE,
+        queue: str | None = None,
     ) -> None:
+        """``queue``: publish to this one queue only (the default exchange, routing key = the
+        queue), as a replay for one rebuilt consumer does; None: the topic exchange."""
         self.url = url
-        self.exchange = exchange
+        self.exchange = exchange if queue is None else ""
+        self.queue = queue
         self.source = source
         self._loop = loop
         self._connection: aiormq.abc.AbstractConnection | None = None
@@ -87,7 +91,9 @@ class AmqpBus:
         self.published = 0
 
     async def publish(self, events: Sequence[OutboxEvent]) -> None:
-        bodies = [(e.routing_key, str(e.id), to_cloudevent(e, self.source)) for e in events]
+        bodies = [
+            (self.queue or e.routing_key, str(e.id), to_cloudevent(e, self.source)) for e in events
+        ]
         try:
             await self._loop.run_aio_coroutine(self._publish_aio(bodies))
         except BROKER_ERRORS as exc:
@@ -129,9 +135,12 @@ class AmqpBus:
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
             self._connection = await aiormq.connect(self.url)
             channel = await self._connection.channel(publisher_confirms=True)
-            await channel.exchange_declare(
-                exchange=self.exchange, exchange_type="topic", durable=True
-            )
+            if self.queue is None:
+                await channel.exchange_declare(
+                    exchange=self.exchange, exchange_type="topic", durable=True
+                )
+            else:  # refused (ChannelNotFoundEntity) unless the queue exists: nothing dropped
+                await channel.queue_declare(self.queue, passive=True)
         self._channel = channel
         return channel
 

@@ -182,3 +182,22 @@ class OutboxRelay:
             0 if backlog.oldest_at_ms is None else self._store.clock_ms() - backlog.oldest_at_ms
         )
         OUTBOX_LAG.set(max(0, lag_ms) / 1000)
+
+
+async def replay(
+    store: Store, bus: EventBus, from_id: int, to_id: int | None, *, page_max: int = 500
+) -> tuple[int, int | None]:
+    """Publish the stored events ``from_id <= id <= to_id`` again, in id order, a page at a
+    time (relayed or not; their stamps are left alone): for a consumer rebuilt from scratch,
+    whose processed records were cleared. Returns (events published, last id published).
+    Raises BrokerUnavailable when the bus fails (what was published before stays published)."""
+    published, last = 0, None
+    after = from_id
+    while True:
+        page = await store.run(partial(outbox.between, after, to_id, page_max), read_only=True)
+        if not page:
+            return published, last
+        await bus.publish(page)
+        published += len(page)
+        last = page[-1].id
+        after = last + 1

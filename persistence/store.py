@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from persistence import accounts, audit, hands, ledger, sessions, snapshots
+from persistence import accounts, audit, domain_events, hands, ledger, outbox, sessions, snapshots
 from persistence.accounts import Account
 from persistence.audit import AuditEntry, AuditStamp, Change
 from persistence.hands import HandRecord, HandSummary, RakePaid
@@ -98,9 +98,9 @@ class Store(ABC):
 
     async def create_account(self, name: str, password_hash: str, role: str) -> Account:
         """Raises AccountExists if the name (ignoring case) is taken."""
-        return await self.run(
-            partial(accounts.create_account, name, password_hash, role, self.clock_ms())
-        )
+        now_ms = self.clock_ms()
+        create = partial(accounts.create_account, name, password_hash, role, now_ms)
+        return await self.run(partial(outbox.with_events, create, domain_events.registered, now_ms))
 
     async def get_account_by_name(self, name: str) -> Account | None:
         return await self.run(partial(accounts.get_account_by_name, name), read_only=True)
@@ -113,11 +113,11 @@ class Store(ABC):
     ) -> Account | None:
         """None: no such account. With ``audit_as``, the ban and its audit entry (the account
         before and after) are one transaction; an unknown account writes no entry."""
+        change = partial(domain_events.set_banned_change, account_id, banned, self.clock_ms())
         if audit_as is None:
-            return await self.run(partial(accounts.set_banned, account_id, banned))
-        account, _ = await self.run_audited(
-            audit_as, partial(accounts.set_banned_change, account_id, banned)
-        )
+            done = await self.run(change)
+            return done.result
+        account, _ = await self.run_audited(audit_as, change)
         return account
 
     async def set_password_hash(self, account_id: int, password_hash: str) -> Account | None:
@@ -153,7 +153,10 @@ class Store(ABC):
     async def append_audit(self, stamp: AuditStamp, *, before: Any, after: Any) -> AuditEntry:
         """An entry on its own: for changes that are not SQL (a table actor's pause), which
         log their intent before and their outcome after (docs/admin.md)."""
-        return await self.run(partial(audit.append_stamped, stamp, self.clock_ms(), before, after))
+        now_ms = self.clock_ms()
+        append = partial(audit.append_stamped, stamp, now_ms, before, after)
+        events = domain_events.audit_appended(stamp, after)
+        return await self.run(partial(outbox.with_events, append, events, now_ms))
 
     async def run_audited(
         self, stamp: AuditStamp, change: WorkFactory[Change[T]]
@@ -180,7 +183,10 @@ class Store(ABC):
 
     async def save_snapshots(self, batch: list[Snapshot]) -> list[bool]:
         """One transaction for the batch; per item, False if a newer version is stored."""
-        return await self.run(partial(snapshots.save_snapshots, batch, self.clock_ms()))
+        now_ms = self.clock_ms()
+        save = partial(snapshots.save_snapshots, batch, now_ms)
+        events = domain_events.snapshots_written(batch)
+        return await self.run(partial(outbox.with_events, save, events, now_ms))
 
     async def load_snapshot(self, actor_id: str) -> Snapshot | None:
         return await self.run(partial(snapshots.load_snapshot, actor_id), read_only=True)
@@ -207,7 +213,10 @@ class Store(ABC):
 
     async def save_hand(self, hand: HandRecord) -> bool:
         """False if this hand id was stored before (a retry); the first write wins."""
-        return await self.run(partial(hands.save_hand, hand))
+        now_ms = self.clock_ms()
+        save = partial(hands.save_hand, hand)
+        events = domain_events.hand_finished(hand)
+        return await self.run(partial(outbox.with_events, save, events, now_ms))
 
     async def get_hand(self, hand_id: str) -> HandRecord | None:
         return await self.run(partial(hands.get_hand, hand_id), read_only=True)
@@ -292,7 +301,9 @@ class Store(ABC):
 
     async def ledger_change_rules(self, player_id: int, change: RulesChange) -> PlayerRules:
         """Store what ``change`` decides from the player's current rules (row-locked)."""
-        return await self.run(partial(ledger.change_rules, player_id, self.clock_ms(), change))
+        return await self.run(
+            partial(domain_events.change_rules_with_event, player_id, self.clock_ms(), change)
+        )
 
     async def ledger_player_state(self, player_id: int) -> PlayerState:
         return await self.run(

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL and Redis answer on loopback, for the test suite.
+# Make sure PostgreSQL, Redis and RabbitMQ answer on loopback, for the test suite.
 # Starts them when stopped; on Debian installs them with apt-get when absent; elsewhere prints
 # exactly what to install. Creates the login role the tests use (tablium/tablium) if missing.
 set -euo pipefail
 
 PG_PORT="${TABLIUM_TEST_PG_PORT:-5432}"
 REDIS_PORT="${TABLIUM_TEST_REDIS_PORT:-6379}"
+AMQP_PORT="${TABLIUM_TEST_AMQP_PORT:-5672}"
 
 say() { echo "ensure-services: $*"; }
 
@@ -74,6 +75,30 @@ ensure_redis() {
     fi
 }
 
+amqp_ready() { (exec 3<>"/dev/tcp/127.0.0.1/$AMQP_PORT") 2>/dev/null; }
+
+# The tests log in as guest/guest, which RabbitMQ allows from loopback only (its default).
+ensure_rabbitmq() {
+    if ! command -v rabbitmq-server >/dev/null 2>&1; then
+        apt_install rabbitmq-server "RabbitMQ 3.8 or newer"
+        # A fresh install listens on every interface: the tests need loopback only.
+        if ! grep -qs '^listeners.tcp' /etc/rabbitmq/rabbitmq.conf; then
+            echo "listeners.tcp.local = 127.0.0.1:$AMQP_PORT" >> /etc/rabbitmq/rabbitmq.conf
+        fi
+    fi
+    if ! amqp_ready; then
+        say "starting RabbitMQ on 127.0.0.1:$AMQP_PORT"
+        if [ -x /etc/init.d/rabbitmq-server ] && [ "$(id -u)" = 0 ]; then
+            /etc/init.d/rabbitmq-server start >/dev/null 2>&1 || true
+        fi
+        amqp_ready || rabbitmq-server -detached >/dev/null 2>&1 || true
+        # Erlang takes a few seconds to boot on two cores.
+        for _ in $(seq 1 300); do amqp_ready && break; sleep 0.2; done
+        amqp_ready || { say "RabbitMQ does not answer on 127.0.0.1:$AMQP_PORT" >&2; exit 1; }
+    fi
+}
+
 ensure_postgres
 ensure_redis
-say "PostgreSQL on 127.0.0.1:$PG_PORT and Redis on 127.0.0.1:$REDIS_PORT are up"
+ensure_rabbitmq
+say "PostgreSQL on 127.0.0.1:$PG_PORT, Redis on 127.0.0.1:$REDIS_PORT and RabbitMQ on 127.0.0.1:$AMQP_PORT are up"

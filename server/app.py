@@ -2,7 +2,8 @@
 
 ```
 root (one_for_one)
-├── persistence                 batching snapshot writer (service)
+├── persistence (one_for_one)   snapshot-writer: batching snapshot writer (service);
+│                               outbox-relay: domain events to RabbitMQ or in process
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
@@ -45,7 +46,10 @@ from admin.context import AdminContext, ReadinessProbe
 from api.app import create_api_app
 from api.serve import API_GRACEFUL_S, api_context
 from persistence import Store, open_store
+from persistence.amqp import AmqpBus, AmqpConsumers, open_amqp_loop
+from persistence.event_bus import EventBus, InProcessBus
 from persistence.redis_link import open_redis
+from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings, ensure_data_dir
@@ -58,6 +62,7 @@ from server.tls import (
     watch_certificate_files,
 )
 from server.wallet_requests import wallet_policy_of
+from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.wallet import Wallet
 
@@ -95,11 +100,21 @@ def build_runtime(
     store: Store,
     readiness: tuple[ReadinessProbe, ...],
     tls: ServerTls | None = None,
+    *,
+    events: EventBus | None = None,
+    event_consumers: AmqpConsumers | None = None,
 ) -> Runtime:
+    """``events``: where the outbox relay publishes (None: the in-process consumers);
+    ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus."""
     registry = Registry()
     channel = PlayerChannel()
     wallet = Wallet(store, wallet_policy_of(settings))
     writer = SnapshotWriter(store)
+    relay = OutboxRelay(
+        store,
+        events if events is not None else InProcessBus(store, tablium_consumers()),
+        retention_ms=settings.outbox_retention_days * DAY_MS,
+    )
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
     runtime: Runtime
     admin_context = AdminContext(
@@ -146,7 +161,14 @@ def build_runtime(
     groups = SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE)
     runtime = Runtime(
         [
-            ChildSpec.service("persistence", writer.run),
+            ChildSpec.supervisor(
+                "persistence",
+                [
+                    ChildSpec.service("snapshot-writer", writer.run),
+                    ChildSpec.service("outbox-relay", relay.run),
+                ],
+                policy=groups,
+            ),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
             ChildSpec.supervisor(
                 "tables",
@@ -162,6 +184,11 @@ def build_runtime(
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
+            *(
+                [ChildSpec.service("event-consumers", event_consumers.run)]
+                if event_consumers is not None and event_consumers.consumers
+                else []
+            ),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),
@@ -195,7 +222,17 @@ async def run_server(
             await trio.to_thread.run_sync(ensure_data_dir, settings.data_dir)
         store = await resources.enter_async_context(open_store(settings.effective_database_url()))
         readiness.insert(0, ReadinessProbe("database", store.ping))
-        runtime = build_runtime(settings, store, tuple(readiness), tls)
+        events: EventBus | None = None
+        event_consumers: AmqpConsumers | None = None
+        if settings.amqp_url:
+            loop = await resources.enter_async_context(open_amqp_loop())
+            bus = AmqpBus(settings.amqp_url, loop)
+            resources.push_async_callback(bus.aclose)
+            events = bus
+            event_consumers = AmqpConsumers(settings.amqp_url, loop, store, tablium_consumers())
+        runtime = build_runtime(
+            settings, store, tuple(readiness), tls, events=events, event_consumers=event_consumers
+        )
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)
             gateway = runtime.root.child("gateway").started_value

@@ -44,6 +44,11 @@ class Settings:
     database_url: str = ""
     # Empty means "in-process": sessions, presence and the bus live in this process only.
     redis_url: str = ""
+    # Empty means "in-process": the outbox relay hands domain events to this process's
+    # consumers itself (docs/events.md); amqp://... publishes them to RabbitMQ.
+    amqp_url: str = field(default="", repr=False)
+    # Relayed outbox rows are deleted this many days after relay (never before: docs/events.md).
+    outbox_retention_days: int = 7
     # Empty means "generate once and keep it in data_dir/jwt_secret".
     jwt_secret: str = field(default="", repr=False)
     guest_login: bool = False
@@ -195,6 +200,13 @@ def _parse_redis_url(name: str, raw: Any) -> str:
     return url
 
 
+def _parse_amqp_url(name: str, raw: Any) -> str:
+    url = str(raw).strip()
+    if url and urlsplit(url).scheme not in {"amqp", "amqps"}:
+        raise ConfigError(f"{name}: expected amqp://USER:PASSWORD@HOST:PORT/VHOST, got {url!r}")
+    return url
+
+
 def _parse_choice(*choices: str) -> Callable[[str, Any], str]:
     def parse(name: str, raw: Any) -> str:
         value = str(raw).strip().lower()
@@ -320,6 +332,8 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "data_dir": lambda _name, raw: Path(str(raw)),
     "database_url": _parse_database_url,
     "redis_url": _parse_redis_url,
+    "amqp_url": _parse_amqp_url,
+    "outbox_retention_days": _parse_count,
     "jwt_secret": _parse_secret,
     "guest_login": _parse_bool,
     "log_format": _parse_choice("console", "json"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +22,7 @@ PG_ADMIN_URL = os.environ.get(
     "TABLIUM_TEST_PG_ADMIN_URL", "postgresql://tablium:tablium@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TABLIUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+AMQP_URL = os.environ.get("TABLIUM_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(4)}"
 
 
@@ -71,6 +73,21 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """RabbitMQ on loopback (``make test`` starts it). Tests isolate themselves by naming
+    their own exchange and queues (tests/persistence/amqp_tools.py)."""
+    parts = urlsplit(AMQP_URL)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), 2).close()
+    except OSError as exc:
+        raise RuntimeError(
+            f"RabbitMQ is not reachable at {parts.hostname}:{parts.port} ({exc}); run the suite"
+            " with 'make test', which starts it"
+        ) from exc
+    return AMQP_URL
 
 
 @pytest.fixture(scope="session")

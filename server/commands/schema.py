@@ -3,7 +3,9 @@
 Renders, from protocol/ (protocol/schema.py), the files client authors read:
 
 - ``docs/schema/protocol.schema.json``: JSON Schema of every message in both directions;
-- ``docs/errors.md``: every error code and close code.
+- ``docs/errors.md``: every error code and close code;
+- ``docs/events.md``: its event catalogue, from persistence/events.py (the prose around it is
+  written by hand).
 
 ``write`` renders them into the repository; ``check`` exits 1 naming each file that differs
 from what the code renders (the test suite runs the same check). The TypeScript types in
@@ -26,11 +28,13 @@ DIFF_LINES_SHOWN_MAX: Final = 40  # of each drifted file's diff; the rest is eli
 
 def generated_files() -> dict[str, Callable[[], str]]:
     """Repository-relative path -> the function rendering its text."""
+    from persistence.events_doc import events_markdown
     from protocol.schema import errors_markdown, schema_text
 
     return {
         "docs/schema/protocol.schema.json": schema_text,
         "docs/errors.md": errors_markdown,
+        "docs/events.md": events_markdown,  # its catalogue section, from persistence/events.py
     }
 
 

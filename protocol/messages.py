@@ -298,12 +298,22 @@ class Balance(_Message, tag="balance", frozen=True):
     asset: Asset = "chips"
 
 
+class Account(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A ledger account, as every surface names one (the admin and public APIs too):
+    ``{"kind": "wallet", "owner": "42", "asset": "chips"}``, ``{"kind": "escrow", "owner":
+    "table:nt-1-2-a", ...}``, ``{"kind": "external", "owner": "", ...}``."""
+
+    kind: Annotated[str, Meta(max_length=32)]
+    owner: Annotated[str, Meta(max_length=128)]  # "" for the house's own accounts
+    asset: Asset
+
+
 class HistoryEntry(_Message, tag="history_entry", frozen=True):
     transfer_id: int
     kind: Annotated[str, Meta(max_length=32)]  # deposit, withdrawal, player_transfer, buy_in...
     state: Literal["pending", "posted", "voided"]
     amount: int  # the player's side: positive in, negative out
-    counterparty: Annotated[str, Meta(max_length=128)]  # "wallet:<player>", "escrow:table:7"
+    counterparty: Account  # the other side of the transfer
     memo: Annotated[str, Meta(max_length=WALLET_MEMO_CHARS_MAX)]
     created_at_ms: int
     updated_at_ms: int

@@ -14,6 +14,7 @@ from typing import Final, final
 from persistence.ledger import LIMIT_NAMES, TransferRecord
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.messages import (
+    Account,
     Balance,
     ClaimPlayChips,
     ExclusionState,
@@ -43,7 +44,6 @@ from services import wallet as service
 from services.ledger import WalletError
 from services.limits import LimitsView
 from services.play_money import PlayMoneyPolicy
-from services.statements import counterparty_name
 from services.wallet import Wallet, WalletPolicy
 
 WalletRequest = (
@@ -102,7 +102,11 @@ def _entry(e: service.HistoryEntry) -> HistoryEntry:
         kind=e.kind,
         state=e.state,  # type: ignore[arg-type]
         amount=e.amount,
-        counterparty=counterparty_name(e.counterparty),
+        counterparty=Account(
+            kind=e.counterparty.kind,
+            owner=e.counterparty.owner,
+            asset=e.counterparty.asset,  # type: ignore[arg-type]
+        ),
         memo=e.memo,
         created_at_ms=e.created_at_ms,
         updated_at_ms=e.updated_at_ms,

@@ -64,7 +64,8 @@ async def test_deposit_transfer_withdraw_and_history(tmp_path: Path) -> None:
         first = await alice.history(limit=2)
         assert [e.transfer_id for e in first.entries] == [withdrawal.transfer_id, sent.transfer_id]
         assert [e.amount for e in first.entries] == [-200, -300]
-        assert first.entries[1].counterparty.startswith("wallet:")
+        sent_to = first.entries[1].counterparty
+        assert (sent_to.kind, sent_to.asset) == ("wallet", "chips") and sent_to.owner.isdigit()
         assert first.next_before_id is not None
         rest = await alice.request(WalletHistory(id=0, before_id=first.next_before_id))
         assert isinstance(rest, HistoryPage)

@@ -534,10 +534,20 @@ export interface HistoryEntry {
   kind: string;
   state: "pending" | "posted" | "voided";
   amount: number;
-  counterparty: string;
+  counterparty: Account;
   memo: string;
   created_at_ms: number;
   updated_at_ms: number;
+}
+/**
+ * A ledger account, as every surface names one (the admin and public APIs too):
+ *     ``{"kind": "wallet", "owner": "42", "asset": "chips"}``, ``{"kind": "escrow", "owner":
+ *     "table:nt-1-2-a", ...}``, ``{"kind": "external", "owner": "", ...}``.
+ */
+export interface Account {
+  kind: string;
+  owner: string;
+  asset: "chips" | "play";
 }
 /**
  * Reply to WalletTransfer, WalletDeposit, WalletWithdraw and ClaimPlayChips.

@@ -3,6 +3,11 @@ import { chips, clear, describeError, h } from '../dom.mjs';
 
 const PAGE_SIZE = 20;
 
+/** "wallet 42", "escrow table:nt-1-2-a", "external": the other side of an entry. */
+function counterpartyName({ kind, owner }) {
+  return owner ? `${kind} ${owner}` : kind;
+}
+
 export function walletView(app, main) {
   const summary = h('div.wallet-summary', { id: 'wallet-summary' }, 'Loading…');
   const rows = h('tbody', { id: 'wallet-history' });
@@ -38,7 +43,7 @@ export function walletView(app, main) {
             h('td', {}, new Date(entry.created_at_ms).toLocaleString()),
             h('td', {}, entry.kind.replaceAll('_', ' ')),
             h(`td.amount${entry.amount < 0 ? '.out' : '.in'}`, {}, `${entry.amount > 0 ? '+' : ''}${chips(entry.amount)}`),
-            h('td', {}, entry.counterparty),
+            h('td', {}, counterpartyName(entry.counterparty)),
             h('td', {}, entry.state),
             h('td', {}, entry.memo),
           ),

@@ -3,6 +3,7 @@
 ```
 root (one_for_one)
 ├── persistence                 batching snapshot writer (service)
+├── services (one_for_one)      with [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
@@ -30,6 +31,7 @@ import signal
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import structlog
 import trio
@@ -48,7 +50,7 @@ from persistence import Store, open_store
 from persistence.redis_link import open_redis
 from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
-from server.config import Settings, ensure_data_dir
+from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.tls import (
     ServerTls,
@@ -60,6 +62,9 @@ from server.tls import (
 from server.wallet_requests import wallet_policy_of
 from services.health import HealthChecks
 from services.wallet import Wallet
+
+if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
+    from actors.chain import ChainService
 
 log = structlog.get_logger("tablium.server")
 
@@ -102,6 +107,8 @@ def build_runtime(
     writer = SnapshotWriter(store)
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
     runtime: Runtime
+    chain = _chain_service(settings, store, wallet, registry)
+    cashier = chain.cashier if chain is not None else None
     admin_context = AdminContext(
         settings=settings,
         verify_token=jwt_verifier(
@@ -116,6 +123,7 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
+        chains={} if cashier is None else {cashier.settings.chain_id: cashier},
     )
     gateway = partial(
         run_gateway,
@@ -126,6 +134,7 @@ def build_runtime(
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
+        cashier=cashier,
     )
     health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = http_listener(
@@ -137,7 +146,7 @@ def build_runtime(
     )
     # After the gateway: the API uses its accounts service and ends its sessions.
     public_api = http_listener(
-        create_api_app(api_context(settings, store, wallet, registry, channel)),
+        create_api_app(api_context(settings, store, wallet, registry, channel, cashier)),
         settings,
         settings.api_port,
         tls,
@@ -147,6 +156,7 @@ def build_runtime(
     runtime = Runtime(
         [
             ChildSpec.service("persistence", writer.run),
+            *([] if chain is None else [_services(chain.children)]),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
             ChildSpec.supervisor(
                 "tables",
@@ -172,6 +182,27 @@ def build_runtime(
         policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE, shutdown_timeout_s=TREE_SHUTDOWN_S),
     )
     return runtime
+
+
+def _chain_service(
+    settings: Settings, store: Store, wallet: Wallet, registry: Registry
+) -> ChainService | None:
+    """The blockchain cashier when ``[chain]`` is configured (imported only then: it needs
+    the chain extra)."""
+    if settings.chain is None:
+        return None
+    from actors.chain import configured_chain
+
+    try:
+        return configured_chain(store, wallet, settings.chain, registry)
+    except ValueError as exc:
+        raise ConfigError(f"TABLIUM_CHAIN: {exc}") from None
+
+
+def _services(children: list[ChildSpec]) -> ChildSpec:
+    from actors.chain import services_supervisor
+
+    return services_supervisor(children)
 
 
 async def run_server(

@@ -199,6 +199,19 @@ def _chain_service(
         raise ConfigError(f"TABLIUM_CHAIN: {exc}") from None
 
 
+def check_chain_settings(settings: Settings) -> None:
+    """What the cashier needs before start-up, checked before anything runs (``tablium
+    serve`` prints the one-line ConfigError): the chain extra, a readable operator key."""
+    if settings.chain is None or not settings.chain.operator_key_file:
+        return
+    from services.chain.settings import read_operator_key
+
+    try:
+        read_operator_key(settings.chain.operator_key_file)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"TABLIUM_CHAIN: operator_key_file: {exc}") from None
+
+
 def _services(children: list[ChildSpec]) -> ChildSpec:
     from actors.chain import services_supervisor
 

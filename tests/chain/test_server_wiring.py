@@ -131,6 +131,9 @@ async def test_a_server_with_a_chain_credits_deposits_and_pays_withdrawals(
             found: dict[str, Any] = (await api.get(location, headers=bearer)).json()
             return found
 
+        # The Idempotency-Key is the websocket's key: her retry there reserves nothing twice.
+        retried = await alice_ws.withdraw(200, key="out-1", address=recipient)
+        assert retried.withdrawal_id == created.json()["withdrawal_id"]
         paid = await eventually(withdrawal, lambda w: w["state"] == "paid", chain.mine)
         assert chain.balance(recipient) == 20_000
         over_ws = await alice_ws.withdrawal(paid["withdrawal_id"])

@@ -40,7 +40,7 @@ from services.chain.cashier import ChainCashier
 from services.chain.checks import ChainMisconfigured, verify_chain
 from services.chain.ledger_port import WalletCashierLedger
 from services.chain.rpc import ChainClient, ChainUnavailable, Web3Client
-from services.chain.settings import ChainSettings
+from services.chain.settings import ChainSettings, read_operator_key
 from services.chain.watcher import DepositWatcher, PollReport
 from services.wallet import Wallet
 
@@ -207,3 +207,18 @@ def services_supervisor(children: list[ChildSpec]) -> ChildSpec:
             period_s=SERVICES_RESTARTS_PERIOD_S,
         ),
     )
+
+
+def configured_chain(
+    store: Store, wallet: Wallet, settings: ChainSettings, registry: Registry
+) -> ChainService:
+    """The cashier the server's ``[chain]`` settings ask for, over the node they name; the
+    batcher when ``operator_key_file`` names a key. Raises ValueError (naming the setting)
+    for an operator key file that is missing, readable by others or not a key."""
+    operator_key = None
+    if settings.operator_key_file:
+        try:
+            operator_key = read_operator_key(settings.operator_key_file)
+        except OSError as exc:
+            raise ValueError(f"operator_key_file: {exc}") from None
+    return chain_service(store, wallet, settings, registry, operator_key=operator_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import final
+from typing import TYPE_CHECKING, final
 
 from api.lobby import LobbyListings
 from api.ratelimit import RateLimits
@@ -17,6 +17,9 @@ from services.accounts import Accounts
 from services.api_keys import ApiKeys
 from services.personal_data import PersonalDataCipher
 from services.wallet import Wallet
+
+if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
+    from services.chain.cashier import ChainCashier
 
 
 def _no_live_sessions(_session_id: str) -> None:
@@ -50,6 +53,9 @@ class ApiContext:
     # Seals the personal data kept with a session (its client address and user agent):
     # TABLIUM_DATA_KEYS. None: that data is not kept at all (api/sessions.py).
     personal_data: PersonalDataCipher | None = None
+    # The blockchain cashier (deposit addresses, withdrawals); None: no [chain] configured,
+    # and those routes answer cashier_unavailable.
+    cashier: ChainCashier | None = None
 
 
 def build_context(
@@ -61,6 +67,7 @@ def build_context(
     *,
     session_ended: Callable[[str], None] = _no_live_sessions,
     logged_out: Callable[[str], bool] = _nothing_logged_out,
+    cashier: ChainCashier | None = None,
 ) -> ApiContext:
     """The API's context from the process settings."""
     return ApiContext(
@@ -87,4 +94,5 @@ def build_context(
         personal_data=(
             None if settings.data_keys is None else PersonalDataCipher(settings.data_keys)
         ),
+        cashier=cashier,
     )

@@ -97,6 +97,7 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     "play_money_disabled": (403, "This server gives no play-money refills"),
     "invalid_period": (422, "A statement's period is empty, reversed or over a year"),
     # the chain cashier's (services/chain/), the same way
+    "cashier_unavailable": (404, "This server has no blockchain cashier"),
     "invalid_address": (422, "Not a chain address (0x, 40 hex digits, a valid checksum)"),
     "withdrawal_refused": (409, "The ledger refused this withdrawal when first asked"),
     "unknown_withdrawal": (404, "No such withdrawal"),

@@ -4,7 +4,7 @@ server's parts, and its hypercorn listener."""
 from __future__ import annotations
 
 import time
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from actors.runtime import Registry
 from api.context import ApiContext, build_context
@@ -16,14 +16,23 @@ from server.gateway import PlayerChannel
 from services.accounts import Accounts
 from services.wallet import Wallet
 
+if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
+    from services.chain.cashier import ChainCashier
+
 API_GRACEFUL_S: Final = 1.0  # in-flight requests get this long after a stop request
 
 
 def api_context(
-    settings: Settings, store: Store, wallet: Wallet, registry: Registry, channel: PlayerChannel
+    settings: Settings,
+    store: Store,
+    wallet: Wallet,
+    registry: Registry,
+    channel: PlayerChannel,
+    cashier: ChainCashier | None = None,
 ) -> ApiContext:
     """The API reaches the websocket's accounts service and sessions through the gateway
-    (``channel.gateway``, set while the gateway runs)."""
+    (``channel.gateway``, set while the gateway runs), and the blockchain cashier the
+    websocket's deposits and withdrawals reach (None: no ``[chain]`` configured)."""
 
     def accounts() -> Accounts | None:
         gateway = channel.gateway
@@ -51,4 +60,5 @@ def api_context(
         LobbyListings(lobby_actor_source(registry)),
         session_ended=session_ended,
         logged_out=logged_out,
+        cashier=cashier,
     )

@@ -1,7 +1,8 @@
 """How a bot gets chips to buy in with, since the protocol has no instant way.
 
-A new wallet is empty, and ``wallet_deposit`` only creates a *pending* transfer that the chain
-service posts when a payment arrives, so a bot cannot fund itself over the websocket. The
+A new wallet's real-money balance is empty, and a real-money deposit is a payment on chain
+(``wallet_deposit`` answers the blockchain cashier's address, when the server runs one), so a
+bot cannot fund itself over the websocket. The
 honest option that needs no server change: the swarm's setup credits each bot through the
 admin HTTP API (``POST /players/{id}/wallet/adjustments``, a double-entry transfer from the
 house, audited) with a staff token from ``tablium token --player swarm --role support``.

@@ -38,9 +38,11 @@ from protocol.messages import (
     Authenticate,
     Balance,
     ClaimPlayChips,
+    DepositAddress,
     Error,
     Event,
     GetLimits,
+    GetWithdrawal,
     GuestLogin,
     Hello,
     HistoryPage,
@@ -66,6 +68,7 @@ from protocol.messages import (
     WalletTransfer,
     WalletWithdraw,
     Welcome,
+    Withdrawal,
 )
 from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 
@@ -407,11 +410,23 @@ class Client:
             WalletTransfer(id=0, to_player=to_player, amount=amount, key=key, memo=memo)
         )
 
-    async def deposit(self, amount: int, key: str, memo: str = "") -> TransferResult:
-        return await self._money(WalletDeposit(id=0, amount=amount, key=key, memo=memo))
+    async def deposit_address(self) -> DepositAddress:
+        """Where and how to deposit (the blockchain cashier's contract, this player's
+        reference); the chips arrive when the payment is confirmed on chain."""
+        reply = await self.request(WalletDeposit(id=0))
+        assert isinstance(reply, DepositAddress)
+        return reply
 
-    async def withdraw(self, amount: int, key: str, memo: str = "") -> TransferResult:
-        return await self._money(WalletWithdraw(id=0, amount=amount, key=key, memo=memo))
+    async def withdraw(self, amount: int, key: str, address: str) -> Withdrawal:
+        """Withdraw to a chain address; safe to retry with the same ``key``."""
+        reply = await self.request(WalletWithdraw(id=0, amount=amount, key=key, address=address))
+        assert isinstance(reply, Withdrawal)
+        return reply
+
+    async def withdrawal(self, withdrawal_id: int) -> Withdrawal:
+        reply = await self.request(GetWithdrawal(id=0, withdrawal_id=withdrawal_id))
+        assert isinstance(reply, Withdrawal)
+        return reply
 
     async def _money(self, message: Request) -> TransferResult:
         reply = await self.request(message)

@@ -59,6 +59,14 @@ class ErrorCode(enum.StrEnum):
     REFILL_NOT_NEEDED = "refill_not_needed"  # the play balance is not below the threshold
     PLAY_MONEY_DISABLED = "play_money_disabled"  # the operator gives no refills
     INVALID_PERIOD = "invalid_period"  # a statement's period: empty, reversed or over a year
+    # The blockchain cashier (docs/chain.md): wallet_deposit, wallet_withdraw, get_withdrawal.
+    CASHIER_UNAVAILABLE = "cashier_unavailable"  # this server has no cashier configured
+    INVALID_ADDRESS = "invalid_address"  # not 0x + 40 hex, a bad checksum, or the zero address
+    WITHDRAWAL_REFUSED = "withdrawal_refused"  # a retried request the ledger refused at first
+    UNKNOWN_WITHDRAWAL = "unknown_withdrawal"  # no withdrawal of that id is this player's
+    # Staff's (the admin API's approve and reject); listed because the cashier's codes are one
+    # list: a player's request never gets it.
+    WITHDRAWAL_NOT_AWAITING_APPROVAL = "withdrawal_not_awaiting_approval"
     # Games. The lobby's and tables' own refusal codes are protocol/game.py GAME_ERROR_CODES
     # (one list, kept by the game's authors); the gateway passes them through.
     ACCOUNT_REQUIRED = "account_required"  # guests and token-only players cannot play

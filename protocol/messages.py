@@ -197,21 +197,40 @@ class WalletTransfer(_Message, tag="wallet_transfer", frozen=True):
 
 
 class WalletDeposit(_Message, tag="wallet_deposit", frozen=True):
-    """Ask to deposit; the transfer stays pending until the payment arrives."""
+    """Ask how to deposit: the reply is DepositAddress, the blockchain cashier's contract and
+    this player's deposit reference (the same every time). What arrives on chain is credited
+    at the confirmation line (docs/chain.md). ``amount``, ``key`` and ``memo`` are not used
+    (what counts is what arrives); they are accepted so that older clients' frames decode.
+    Refused: cashier_unavailable (no cashier on this server), self_excluded, cooling_off."""
 
     id: RequestId
-    amount: Amount
-    key: IdempotencyKey
+    amount: Amount | None = None
+    key: IdempotencyKey | None = None
     memo: Memo = ""
+
+
+CHAIN_ADDRESS_CHARS_MAX: Final = 42  # "0x" and 40 hex digits
 
 
 class WalletWithdraw(_Message, tag="wallet_withdraw", frozen=True):
-    """Ask to withdraw; the amount is reserved (pending) until paid out or refused."""
+    """Withdraw ``amount`` chips to the chain address ``address``: reserved at once, paid in
+    a batch (large ones after a staff approval). Reply: Withdrawal. ``key`` makes a retry
+    safe. Refused: cashier_unavailable, invalid_address, invalid_amount (worth no token
+    unit), insufficient_funds, withdrawal_refused (a retry of one refused the first time),
+    idempotency_conflict."""
 
     id: RequestId
     amount: Amount
     key: IdempotencyKey
-    memo: Memo = ""
+    address: Annotated[str, Meta(min_length=1, max_length=CHAIN_ADDRESS_CHARS_MAX)]
+
+
+class GetWithdrawal(_Message, tag="get_withdrawal", frozen=True):
+    """One of this player's withdrawals, as it stands. Reply: Withdrawal. Refused:
+    cashier_unavailable, unknown_withdrawal (none of that id is this player's)."""
+
+    id: RequestId
+    withdrawal_id: Annotated[int, Meta(ge=1, le=2**63 - 1)]
 
 
 Request = (
@@ -227,6 +246,7 @@ Request = (
     | WalletTransfer
     | WalletDeposit
     | WalletWithdraw
+    | GetWithdrawal
     | WalletStatement
     | ClaimPlayChips
     | GetLimits
@@ -328,13 +348,52 @@ class HistoryPage(_Message, tag="history_page", frozen=True):
 
 
 class TransferResult(_Message, tag="transfer_result", frozen=True):
-    """Reply to WalletTransfer, WalletDeposit, WalletWithdraw and ClaimPlayChips."""
+    """Reply to WalletTransfer and ClaimPlayChips."""
 
     id: RequestId
     transfer_id: int
     state: Literal["pending", "posted", "voided"]
     amount: int
     asset: Asset = "chips"
+
+
+class DepositAddress(_Message, tag="deposit_address", frozen=True):
+    """Reply to WalletDeposit: call ``deposit(amount, reference)`` on the contract
+    ``cashier`` on chain ``chain_id`` (after approving ``token``), or
+    ``deposit_native(reference)`` when ``token`` is the zero address. ``rate`` is exact:
+    chips per token unit (``"1/10000"``), rounded down."""
+
+    id: RequestId
+    chain_id: int
+    cashier: str
+    token: str
+    reference: str  # 0x and 64 hex digits: this player's, for every deposit
+    rate: str
+
+
+WithdrawalState = Literal[
+    "requested", "awaiting_approval", "queued", "batched", "paid", "voided", "rejected", "refused"
+]
+
+
+class Withdrawal(_Message, tag="withdrawal", frozen=True):
+    """Reply to WalletWithdraw and GetWithdrawal. ``state``: ``awaiting_approval`` (staff
+    approve large ones), ``queued``, ``batched`` (sent), ``paid``; or ``voided`` (expired or
+    reverted: the chips are back), ``rejected`` (by staff: back too), ``refused`` (the ledger
+    refused it: ``reason`` says why). ``units`` is the token amount paid, as a decimal string
+    (it may exceed 64 bits)."""
+
+    id: RequestId
+    withdrawal_id: int
+    chain_id: int
+    address: str
+    amount: int  # chips, reserved from the wallet
+    units: str
+    state: WithdrawalState
+    transfer_id: int | None  # the ledger transfer (pending until paid)
+    reason: str
+    created_at_ms: int
+    updated_at_ms: int
 
 
 class _Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -448,6 +507,8 @@ Reply = (
     | TransferResult
     | Statement
     | Limits
+    | DepositAddress
+    | Withdrawal
     | GameReply
     | HandReply
 )

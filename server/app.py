@@ -4,6 +4,7 @@
 root (one_for_one)
 ├── persistence (one_for_one)   snapshot-writer: batching snapshot writer (service);
 │                               outbox-relay: domain events to RabbitMQ or in process
+├── services (one_for_one)      with [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
@@ -31,6 +32,7 @@ import signal
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import structlog
 import trio
@@ -52,7 +54,7 @@ from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
-from server.config import Settings, ensure_data_dir
+from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.tls import (
     ServerTls,
@@ -65,6 +67,9 @@ from server.wallet_requests import wallet_policy_of
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.wallet import Wallet
+
+if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
+    from actors.chain import ChainService
 
 log = structlog.get_logger("tablium.server")
 
@@ -117,6 +122,8 @@ def build_runtime(
     )
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
     runtime: Runtime
+    chain = _chain_service(settings, store, wallet, registry)
+    cashier = chain.cashier if chain is not None else None
     admin_context = AdminContext(
         settings=settings,
         verify_token=jwt_verifier(
@@ -131,6 +138,7 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
+        chains={} if cashier is None else {cashier.settings.chain_id: cashier},
     )
     gateway = partial(
         run_gateway,
@@ -141,6 +149,7 @@ def build_runtime(
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
+        cashier=cashier,
     )
     health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = http_listener(
@@ -152,7 +161,7 @@ def build_runtime(
     )
     # After the gateway: the API uses its accounts service and ends its sessions.
     public_api = http_listener(
-        create_api_app(api_context(settings, store, wallet, registry, channel)),
+        create_api_app(api_context(settings, store, wallet, registry, channel, cashier)),
         settings,
         settings.api_port,
         tls,
@@ -169,6 +178,7 @@ def build_runtime(
                 ],
                 policy=groups,
             ),
+            *([] if chain is None else [_services(chain.children)]),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
             ChildSpec.supervisor(
                 "tables",
@@ -199,6 +209,40 @@ def build_runtime(
         policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE, shutdown_timeout_s=TREE_SHUTDOWN_S),
     )
     return runtime
+
+
+def _chain_service(
+    settings: Settings, store: Store, wallet: Wallet, registry: Registry
+) -> ChainService | None:
+    """The blockchain cashier when ``[chain]`` is configured (imported only then: it needs
+    the chain extra)."""
+    if settings.chain is None:
+        return None
+    from actors.chain import configured_chain
+
+    try:
+        return configured_chain(store, wallet, settings.chain, registry)
+    except ValueError as exc:
+        raise ConfigError(f"TABLIUM_CHAIN: {exc}") from None
+
+
+def check_chain_settings(settings: Settings) -> None:
+    """What the cashier needs before start-up, checked before anything runs (``tablium
+    serve`` prints the one-line ConfigError): the chain extra, a readable operator key."""
+    if settings.chain is None or not settings.chain.operator_key_file:
+        return
+    from services.chain.settings import read_operator_key
+
+    try:
+        read_operator_key(settings.chain.operator_key_file)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"TABLIUM_CHAIN: operator_key_file: {exc}") from None
+
+
+def _services(children: list[ChildSpec]) -> ChildSpec:
+    from actors.chain import services_supervisor
+
+    return services_supervisor(children)
 
 
 async def run_server(

@@ -9,19 +9,23 @@ names the setting.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import urlsplit
 
 from protocol.limits import CHIPS_MAX
 from server.auth import TOKEN_TTL_S
 from server.token_keys import TokenKeyError, TokenKeyRing, parse_token_key_ring
 from services.personal_data import DataKeyError, DataKeyRing, parse_data_key_ring
+
+if TYPE_CHECKING:  # the chain extra (web3, eth-utils) is needed only with a [chain] table
+    from services.chain.settings import ChainSettings
 
 ENV_PREFIX = "TABLIUM_"
 JWT_SECRET_FILE = "jwt_secret"
@@ -106,6 +110,10 @@ class Settings:
     # minute (the accounts' own login throttles apply as well).
     api_auth_requests_per_min: int = 10
     api_body_bytes_max: int = 16_384  # larger request bodies are refused (413)
+    # The blockchain cashier (docs/chain.md): a ``[chain]`` table of the TOML file, or
+    # TABLIUM_CHAIN holding the same as a JSON object. None: no cashier; deposits and
+    # withdrawals are refused with cashier_unavailable. Needs the chain extra.
+    chain: ChainSettings | None = None
     # Play money (services/play_money.py): what a new player gets, and the refill she may claim
     # once per period while her play balance is below the threshold (0 turns either off).
     play_starting_chips: int = 10_000
@@ -315,6 +323,29 @@ def _parse_file(name: str, raw: Any) -> Path | None:
     return Path(text) if text else None
 
 
+def _parse_chain(name: str, raw: Any) -> ChainSettings | None:
+    """A ``[chain]`` table (TOML) or a JSON object (the environment); empty: no cashier."""
+    if isinstance(raw, str):
+        if not raw.strip():
+            return None
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: expected a JSON object of chain settings: {exc}") from None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{name}: expected a table of chain settings (docs/chain.md)")
+    try:
+        from services.chain.settings import ChainSettings
+    except ImportError as exc:
+        raise ConfigError(
+            f"{name}: the cashier needs the chain extra (pip install 'tablium[chain]'): {exc}"
+        ) from None
+    try:
+        return ChainSettings.from_mapping(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 def _parse_seconds(name: str, raw: Any) -> int:
     try:
         value = int(raw)
@@ -382,6 +413,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "api_rate_ip_refill_per_s": _parse_count,
     "api_auth_requests_per_min": _parse_count,
     "api_body_bytes_max": _parse_count,
+    "chain": _parse_chain,
 }
 assert set(_PARSERS) == {f.name for f in fields(Settings)}
 

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Final, Protocol, final
+from typing import TYPE_CHECKING, Final, Protocol, final
 
 import msgspec
 import structlog
@@ -94,6 +94,9 @@ from services.passwords import (
 )
 from services.throttle import BackoffPolicy, KeyedRateLimit
 from services.wallet import Wallet, WalletPolicy
+
+if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
+    from services.chain.cashier import ChainCashier
 
 log = structlog.get_logger("tablium.gateway")
 
@@ -453,6 +456,7 @@ async def serve_gateway(
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    cashier: ChainCashier | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -461,7 +465,8 @@ async def serve_gateway(
     ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects.
     ``jwt_secret``: a secret or a key ring (server/token_keys.py). ``ssl_context``: speak
     TLS (wss://) with it (server/tls.py); a certificate reloaded into it serves the next
-    handshakes, open connections keep theirs."""
+    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier that
+    wallet_deposit and wallet_withdraw reach (None: refused with cashier_unavailable)."""
     limits = limits or GatewayLimits()
     # A login may wait for a hashing thread at most half its deadline (the rest is for the
     # hash itself and the round trips); past that it gets server_busy at once.
@@ -493,7 +498,7 @@ async def serve_gateway(
             hooks or NoTables(),
             nursery,
             sessions_supervisor() if sessions_supervisor is not None else None,
-            WalletRequests(wallet) if wallet is not None else None,
+            WalletRequests(wallet, cashier) if wallet is not None else None,
             game_requests,
             HandRequests(accounts_store) if isinstance(accounts_store, Store) else None,
         )
@@ -557,6 +562,7 @@ async def run_gateway(
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    cashier: ChainCashier | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, the token keys,
@@ -593,6 +599,7 @@ async def run_gateway(
         channel=channel,
         wallet_policy=wallet_policy_of(settings),
         ssl_context=ssl_context,
+        cashier=cashier,
         task_status=task_status,
     )
 

@@ -9,7 +9,7 @@ functions (services/wallet.py ``Wallet``).
 
 from __future__ import annotations
 
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
 from persistence.ledger import LIMIT_NAMES, TransferRecord
 from protocol.errors import ErrorCode, RemoteProtocolError
@@ -17,8 +17,10 @@ from protocol.messages import (
     Account,
     Balance,
     ClaimPlayChips,
+    DepositAddress,
     ExclusionState,
     GetLimits,
+    GetWithdrawal,
     HistoryEntry,
     HistoryPage,
     LimitValues,
@@ -36,15 +38,21 @@ from protocol.messages import (
     WalletStatement,
     WalletTransfer,
     WalletWithdraw,
+    Withdrawal,
 )
 from protocol.messages import Limits as LimitsReply
 from server.config import Settings
 from server.session import PlayerSession
 from services import wallet as service
+from services.chain.availability import CashierUnavailable
 from services.ledger import WalletError
 from services.limits import LimitsView
 from services.play_money import PlayMoneyPolicy
 from services.wallet import Wallet, WalletPolicy
+
+if TYPE_CHECKING:  # the chain extra (web3, ...) is installed only where a cashier runs
+    from persistence.chain import Withdrawal as WithdrawalRow
+    from services.chain.cashier import ChainCashier
 
 WalletRequest = (
     WalletBalance
@@ -52,6 +60,7 @@ WalletRequest = (
     | WalletTransfer
     | WalletDeposit
     | WalletWithdraw
+    | GetWithdrawal
     | WalletStatement
     | ClaimPlayChips
     | GetLimits
@@ -64,6 +73,7 @@ WALLET_REQUESTS: Final = (
     WalletTransfer,
     WalletDeposit,
     WalletWithdraw,
+    GetWithdrawal,
     WalletStatement,
     ClaimPlayChips,
     GetLimits,
@@ -94,6 +104,14 @@ def _result(request_id: int, record: TransferRecord) -> TransferResult:
         amount=record.amount,
         asset=record.asset,  # type: ignore[arg-type]
     )
+
+
+def withdrawal_reply(request_id: int, row: WithdrawalRow) -> Withdrawal:
+    return Withdrawal(
+        id=request_id, withdrawal_id=row.id, chain_id=row.chain_id, address=row.address,
+        amount=row.chips, units=str(row.units), state=row.state, transfer_id=row.transfer_id,
+        reason=row.reason, created_at_ms=row.created_at_ms, updated_at_ms=row.updated_at_ms,
+    )  # fmt: skip
 
 
 def _entry(e: service.HistoryEntry) -> HistoryEntry:
@@ -158,10 +176,18 @@ class WalletRefused(Exception):
 
 @final
 class WalletRequests:
-    """Serves the wallet messages of protocol/messages.py for one gateway."""
+    """Serves the wallet messages of protocol/messages.py for one gateway. ``cashier``: the
+    blockchain cashier (deposits and withdrawals) when ``[chain]`` is configured; without it
+    those requests are refused with cashier_unavailable."""
 
-    def __init__(self, wallet: Wallet) -> None:
+    def __init__(self, wallet: Wallet, cashier: ChainCashier | None = None) -> None:
         self._wallet = wallet
+        self._cashier = cashier
+
+    def _chain(self) -> ChainCashier:
+        if self._cashier is None:
+            raise CashierUnavailable()
+        return self._cashier
 
     async def handle(self, session: PlayerSession, request: WalletRequest) -> Reply:
         player_id = session.player_id
@@ -215,16 +241,20 @@ class WalletRequests:
                     request.key, player_id, request.to_player, request.amount, request.memo
                 )
                 return _result(request.id, record)
-            case WalletDeposit():
-                record = await wallet.request_deposit(
-                    request.key, player_id, request.amount, request.memo
+            case WalletDeposit(id=request_id):
+                found = await self._chain().deposit_instructions(player_id)
+                return DepositAddress(
+                    id=request_id, chain_id=found.chain_id, cashier=found.cashier,
+                    token=found.token, reference=found.reference, rate=found.rate,
+                )  # fmt: skip
+            case WalletWithdraw(id=request_id):
+                row = await self._chain().request_withdrawal(
+                    player_id, request.key, request.amount, request.address
                 )
-                return _result(request.id, record)
-            case WalletWithdraw():
-                record = await wallet.request_withdrawal(
-                    request.key, player_id, request.amount, request.memo
-                )
-                return _result(request.id, record)
+                return withdrawal_reply(request_id, row)
+            case GetWithdrawal(id=request_id, withdrawal_id=withdrawal_id):
+                row = await self._chain().withdrawal_of(player_id, withdrawal_id)
+                return withdrawal_reply(request_id, row)
             case ClaimPlayChips(id=request_id):
                 return _result(request_id, await wallet.claim_play_chips(player_id))
             case GetLimits(id=request_id):

@@ -9,11 +9,11 @@ from api.shortcut import CurrentTag
 
 
 def all_routes() -> list[RouteTable]:
-    from api.routes import auth, hands, limits, lobby, me, players, statements, wallet
+    from api.routes import auth, cashier, hands, limits, lobby, me, players, statements, wallet
 
     return [
-        auth.routes, me.routes, wallet.routes, statements.routes, limits.routes, lobby.routes,
-        hands.routes, players.routes,
+        auth.routes, me.routes, wallet.routes, statements.routes, limits.routes, cashier.routes,
+        lobby.routes, hands.routes, players.routes,
     ]  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""My wallet: balance, entries, transfers, deposit and withdrawal requests.
+"""My wallet: balances, entries, transfers, the play-chip claim (deposits and withdrawals:
+api/routes/cashier.py; statements, limits: their own modules).
 
 Only translation: every rule (balances, limits, who may receive, idempotency of transfers) is
 services/wallet.py's, as for the websocket's wallet messages. The Idempotency-Key of a POST is
@@ -39,8 +40,6 @@ TRANSFER_ERRORS: Final = (
     *MOVE_ERRORS, *EXCLUSION_ERRORS, "unknown_player", "transfer_to_self", "transfers_disabled",
     "transfer_limit_exceeded",
 )  # fmt: skip
-DEPOSIT_ERRORS: Final = (*MOVE_ERRORS, *EXCLUSION_ERRORS)
-WITHDRAWAL_ERRORS: Final = MOVE_ERRORS
 
 
 class AssetQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -81,11 +80,6 @@ class TransferRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class EmptyBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A POST that needs nothing more than its Idempotency-Key."""
-
-
-class PaymentRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    amount: Amount
-    memo: Memo = ""
 
 
 def _view(record: TransferRecord) -> TransferView:
@@ -140,14 +134,6 @@ TRANSFER_EXAMPLE: Final = msgspec.to_builtins(
         updated_at_ms=EXAMPLE_TIME_MS,
     )
 )
-PENDING_EXAMPLE: Final = {
-    **TRANSFER_EXAMPLE,
-    "kind": "deposit",
-    "state": "pending",
-    "debit": {"kind": "external", "owner": "", "asset": CHIPS},
-    "credit": {"kind": "wallet", "owner": "42", "asset": CHIPS},
-    "memo": "",
-}
 ENTRY_EXAMPLE: Final = HistoryEntry(
     transfer_id=1207, kind="player_transfer", state="posted", amount=-250,
     counterparty=AccountRef("wallet", "43"), memo="for the cab",
@@ -316,67 +302,6 @@ async def create_transfer(call: Call) -> Reply:
         # recipients alike (unknown_player): the websocket's wallet_transfer calls the same.
         record = await call.context.wallet.send_to_player(
             _key(call), call.player_id, body.to_player, body.amount, body.memo
-        )
-    except WalletError as exc:
-        raise wallet_problem(exc) from None
-    return _created(record)
-
-
-@routes.operation(
-    operation_id="requestDeposit",
-    method="POST",
-    path="/v1/wallet/deposits",
-    summary="Ask to deposit: a pending transfer, posted when the payment arrives",
-    tag="wallet",
-    response=TransferView,
-    example=PENDING_EXAMPLE,
-    status=201,
-    scope=Scope.WALLET_WRITE,
-    personal=True,
-    body=PaymentRequest,
-    body_example={"amount": 1000, "memo": ""},
-    idempotent=True,
-    errors=DEPOSIT_ERRORS,
-    links=TRANSFER_LINKS,
-)
-async def request_deposit(call: Call) -> Reply:
-    body: PaymentRequest = call.body
-    try:
-        record = await call.context.wallet.request_deposit(
-            _key(call), call.player_id, body.amount, body.memo
-        )
-    except WalletError as exc:
-        raise wallet_problem(exc) from None
-    return _created(record)
-
-
-@routes.operation(
-    operation_id="requestWithdrawal",
-    method="POST",
-    path="/v1/wallet/withdrawals",
-    summary="Ask to withdraw: the amount is reserved until paid out or refused",
-    tag="wallet",
-    response=TransferView,
-    example={
-        **PENDING_EXAMPLE,
-        "kind": "withdrawal",
-        "debit": PENDING_EXAMPLE["credit"],
-        "credit": PENDING_EXAMPLE["debit"],
-    },
-    status=201,
-    scope=Scope.WALLET_WRITE,
-    personal=True,
-    body=PaymentRequest,
-    body_example={"amount": 500, "memo": ""},
-    idempotent=True,
-    errors=WITHDRAWAL_ERRORS,
-    links=TRANSFER_LINKS,
-)
-async def request_withdrawal(call: Call) -> Reply:
-    body: PaymentRequest = call.body
-    try:
-        record = await call.context.wallet.request_withdrawal(
-            _key(call), call.player_id, body.amount, body.memo
         )
     except WalletError as exc:
         raise wallet_problem(exc) from None

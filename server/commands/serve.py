@@ -118,13 +118,14 @@ def run(args: argparse.Namespace) -> int:
 
     import trio
 
-    from server.app import serve_until_signalled
+    from server.app import check_chain_settings, serve_until_signalled
     from server.config import ConfigError
     from server.logs import configure_logging
     from server.tls import server_tls
 
     try:
         tls = server_tls(settings)  # a certificate that does not load stops start-up here
+        check_chain_settings(settings)  # so does an operator key that cannot be used
     except ConfigError as exc:
         print(f"tablium: configuration error: {exc}", file=sys.stderr)
         return CONFIG_ERROR_EXIT

@@ -110,6 +110,9 @@ class ChainCashier:
     # -- players ----------------------------------------------------------------------------
 
     async def deposit_instructions(self, player_id: int) -> DepositInstructions:
+        """The player's deposit reference (made on first ask) and where to send. Refused:
+        SelfExcluded, CoolingOff (a deposit they sent anyway is held: docs/chain.md)."""
+        await self._ledger.check_may_deposit(player_id)
         store = self._store
         reference = await store.run(
             partial(db.deposit_reference, player_id, new_reference(), store.clock_ms())
@@ -177,6 +180,14 @@ class ChainCashier:
         if state == "queued":
             self.on_queued()
         return moved
+
+    async def withdrawal_of(self, player_id: int, withdrawal_id: int) -> Withdrawal:
+        """One of the player's withdrawals on this chain; UnknownWithdrawal for any other
+        (another player's answers the same as none)."""
+        row = await self._store.run(partial(db.get_withdrawal, withdrawal_id), read_only=True)
+        if row is None or row.player_id != player_id or row.chain_id != self._chain:
+            raise UnknownWithdrawal(f"you have no withdrawal {withdrawal_id}")
+        return row
 
     async def _get(self, withdrawal_id: int) -> Withdrawal:
         row = await self._store.run(partial(db.get_withdrawal, withdrawal_id), read_only=True)

@@ -10,10 +10,9 @@ ledger transfer between the outside world (``external``) and the player's wallet
   rejected, reverted or expired.
 
 ``WalletCashierLedger`` is the only code of the chain service that names ledger accounts and
-transfer kinds. When the ledger gains assets (issue 16: every account and transfer carries
-``play`` or ``chips``), this class is the one place to change: give its transfers the
-``chips`` asset (and, if the chain gets its own hot-wallet account, name it here instead of
-``external``); nothing else in services/chain/ knows.
+transfer kinds. Its transfers are real money (``chips``, the wallet's default asset: deposits
+and withdrawals may move no other); if the chain gets its own hot-wallet account, name it here
+instead of ``external``: nothing else in services/chain/ knows.
 """
 
 from __future__ import annotations
@@ -21,11 +20,13 @@ from __future__ import annotations
 from typing import Protocol, final
 
 from persistence.ledger import LedgerAudit, TransferRecord
-from services.ledger import EXTERNAL, house_account, wallet
+from services.ledger import CHIPS, EXTERNAL, house_account, wallet
 from services.wallet import Wallet
 
 
 class CashierLedger(Protocol):
+    async def check_may_deposit(self, player_id: int) -> None: ...
+
     async def open_deposit(
         self, key: str, player_id: int, chips: int, memo: str
     ) -> TransferRecord: ...
@@ -45,10 +46,15 @@ class CashierLedger(Protocol):
 
 @final
 class WalletCashierLedger:
-    """``CashierLedger`` over today's wallet service (no assets yet: see the module doc)."""
+    """``CashierLedger`` over the wallet service, in real money (``chips``)."""
 
     def __init__(self, wallet_service: Wallet) -> None:
         self._wallet = wallet_service
+
+    async def check_may_deposit(self, player_id: int) -> None:
+        """Refuse a player cooling off or self-excluded (CoolingOff, SelfExcluded): the same
+        rule that refuses their real-money play (services/limits.py)."""
+        await self._wallet.check_may_play(player_id, CHIPS)
 
     async def open_deposit(self, key: str, player_id: int, chips: int, memo: str) -> TransferRecord:
         """Pending external -> wallet; the chain's own key (not a player's)."""

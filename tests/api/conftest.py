@@ -26,6 +26,9 @@ from server.config import Settings
 from server.gateway import PlayerChannel
 from server.wallet_requests import wallet_policy_of
 from services.accounts import Accounts
+from services.chain.cashier import ChainCashier
+from services.chain.ledger_port import WalletCashierLedger
+from services.chain.settings import ChainSettings
 from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
 from services.personal_data import DataKey, DataKeyRing
 from services.wallet import Wallet
@@ -33,6 +36,11 @@ from services.wallet import Wallet
 SECRET = "api-test-secret-" + "y" * 40
 # Seal the personal data the API keeps (a session's address and user agent).
 DATA_KEYS = DataKeyRing(DataKey("test-1", bytes(range(32))))
+# A cashier: the player's side of it (deposit references, withdrawal requests) needs no node.
+TEST_CHAIN = ChainSettings(
+    chain_id=31337, rpc_url="http://127.0.0.1:9", cashier="0x" + "c0" * 20, token="",
+    rate="1/100", approval_threshold_chips=1_000,
+)  # fmt: skip
 PASSWORD = "correct horse battery"
 TABLE_ID = "t-1"
 
@@ -40,7 +48,9 @@ TABLE_ID = "t-1"
 def api_settings(**overrides: Any) -> Settings:
     # Transfers between players on (the operator's choice; the server's default is off) so
     # the transfer routes have something to do; tests of the off switch override it.
-    base = Settings(jwt_secret=SECRET, player_transfers_enabled=True, data_keys=DATA_KEYS)
+    base = Settings(
+        jwt_secret=SECRET, player_transfers_enabled=True, data_keys=DATA_KEYS, chain=TEST_CHAIN
+    )
     return dataclasses.replace(base, **overrides)
 
 
@@ -107,6 +117,11 @@ def make_api(store: Store, registry: Registry) -> Callable[..., ApiHarness]:
             on_registered=lambda account: wallet.grant_starting_play_chips(account.id),
         )
         ended: list[str] = []
+        cashier = (
+            None
+            if settings.chain is None
+            else ChainCashier(store, WalletCashierLedger(wallet), settings.chain)
+        )
         context = build_context(
             settings,
             store,
@@ -114,6 +129,7 @@ def make_api(store: Store, registry: Registry) -> Callable[..., ApiHarness]:
             lambda: accounts,
             LobbyListings(lobby_actor_source(registry)),
             session_ended=ended.append,
+            cashier=cashier,
         )
         return ApiHarness(store, context, create_api_app(context).test_client(), ended)
 

@@ -20,6 +20,8 @@ from api.problems import PROBLEMS
 from persistence import open_store
 from persistence.ledger import LIMIT_NAMES
 from services.accounts import Accounts
+from services.chain.cashier import ChainCashier
+from services.chain.ledger_port import WalletCashierLedger
 from services.ledger import wallet
 from services.wallet import Wallet
 from tests.api.conftest import PASSWORD, api_settings
@@ -84,6 +86,54 @@ async def _fuzz(tmp: Path, limits: Any, exclusion: Any, statement: dict[str, str
         response = await client.get("/v1/wallet/statement", query_string=statement, headers=bearer)
         assert response.status_code in (200, 400, 422), await response.get_data()
         assert (await w.balance(1)).balance == 100
+
+
+WITHDRAWAL_BODIES = st.fixed_dictionaries(
+    {
+        "amount": st.integers(min_value=-2, max_value=10**16) | JSON_VALUES,
+        "address": st.sampled_from(
+            ["0x" + "ab" * 20, "0x" + "0" * 40, "0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]
+        )
+        | st.text(max_size=50),
+    }
+)
+
+
+async def _fuzz_withdrawal(tmp: Path, body: Any) -> None:
+    async with open_store(f"sqlite:///{tmp / 'fuzz.sqlite3'}") as store:
+        w = Wallet(store)
+        accounts = Accounts(store, HASHER)
+
+        async def no_tables(_variant: object, _big_blind: object) -> tuple[()]:
+            return ()
+
+        settings = api_settings()
+        assert settings.chain is not None
+        cashier = ChainCashier(store, WalletCashierLedger(w), settings.chain)
+        context = build_context(
+            settings, store, w, lambda: accounts, LobbyListings(no_tables), cashier=cashier
+        )
+        client = create_api_app(context).test_client()
+        tokens = await (
+            await client.post("/v1/auth/register", json={"name": "alice", "password": PASSWORD})
+        ).get_json()
+        await w.adjust("fund", wallet(1), 100, memo="fuzz")
+        headers = {"Authorization": f"Bearer {tokens['access_token']}", "Idempotency-Key": "w"}
+        response = await client.post("/v1/wallet/withdrawals", json=body, headers=headers)
+        assert response.status_code in (201, 400, 409, 422), await response.get_data()
+        balance = await w.balance(1)
+        if response.status_code == 201:
+            assert balance.reserved == (await response.get_json())["amount"]
+        else:
+            assert (await response.get_json())["code"] in PROBLEMS
+            assert (balance.balance, balance.reserved) == (100, 0)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(body=WITHDRAWAL_BODIES | JSON_VALUES)
+def test_a_withdrawal_answers_and_reserves_exactly_what_it_accepts(body: Any) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        trio.run(_fuzz_withdrawal, Path(tmp), body)
 
 
 @settings(max_examples=60, deadline=None, database=None)

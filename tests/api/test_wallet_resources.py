@@ -14,7 +14,7 @@ import pytest
 from services.ledger import wallet
 from tests.api.conftest import ApiHarness
 from tests.api.test_auth_flows import problem
-from tests.api.test_wallet_routes import funded, post_headers
+from tests.api.test_wallet_routes import ADDRESS, funded, post_headers
 
 DAY_MS = 86_400_000
 
@@ -146,10 +146,6 @@ async def test_limits_lower_at_once_and_raise_after_a_day(api: ApiHarness) -> No
     )
     await problem(other, 409, "limit_raise_pending")
     assert 0 < int(other.headers["Retry-After"]) <= 86_400
-    deposit = await api.client.post(
-        "/v1/wallet/deposits", json={"amount": 51}, headers=post_headers(api, alice, "d1")
-    )
-    await problem(deposit, 409, "limit_exceeded")
     read = await (await api.client.get("/v1/wallet/limits", headers=api.bearer(alice))).get_json()
     assert read["limits"]["daily_deposit_max"] == 50 and read["today"]["deposited"] == 0
 
@@ -181,12 +177,12 @@ async def test_a_cool_off_refuses_deposits_and_cannot_be_shortened(api: ApiHarne
         headers=post_headers(api, alice, "x2"),
     )
     await problem(shorter, 409, "exclusion_cannot_be_shortened")
-    deposit = await api.client.post(
-        "/v1/wallet/deposits", json={"amount": 5}, headers=post_headers(api, alice, "d1")
-    )
+    deposit = await api.client.get("/v1/wallet/deposit-address", headers=api.bearer(alice))
     await problem(deposit, 403, "cooling_off")
     withdrawal = await api.client.post(
-        "/v1/wallet/withdrawals", json={"amount": 5}, headers=post_headers(api, alice, "w1")
+        "/v1/wallet/withdrawals",
+        json={"amount": 5, "address": ADDRESS},
+        headers=post_headers(api, alice, "w1"),
     )
     assert withdrawal.status_code == 201  # withdrawing stays open
 

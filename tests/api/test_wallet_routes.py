@@ -10,7 +10,7 @@ import pytest
 
 from api.problems import PROBLEMS
 from api.routes.wallet import Asset, wallet_problem
-from persistence import PlayerLimits, Store
+from persistence import Store
 from services.ledger import ASSETS, WalletError, wallet
 from services.play_money import RefillTooEarly
 from tests.api.conftest import ApiHarness
@@ -23,6 +23,9 @@ async def funded(api: ApiHarness, name: str, amount: int = 1000) -> dict[str, An
     if amount:
         await api.context.wallet.adjust(f"fund-{name}", wallet(player_id), amount, memo="test")
     return tokens
+
+
+ADDRESS = "0x" + "ab" * 20  # a chain address (all lower case: no checksum to get wrong)
 
 
 def post_headers(api: ApiHarness, tokens: dict[str, Any], key: str) -> dict[str, str]:
@@ -78,7 +81,9 @@ async def test_the_same_key_with_another_body_is_refused_with_422(api: ApiHarnes
         "/v1/wallet/transfers", json={"to_player": "bobby", "amount": 6}, headers=headers
     )
     await problem(other, 422, "idempotency_conflict")
-    elsewhere = await api.client.post("/v1/wallet/deposits", json={"amount": 5}, headers=headers)
+    elsewhere = await api.client.post(
+        "/v1/wallet/withdrawals", json={"amount": 5, "address": ADDRESS}, headers=headers
+    )
     await problem(elsewhere, 422, "idempotency_conflict")  # a key names one operation
     assert (await api.context.wallet.balance(1)).balance == 995
 
@@ -166,8 +171,9 @@ async def test_posts_that_move_money_need_an_idempotency_key(api: ApiHarness) ->
     alice = await funded(api, "alice", 100)
     for path, body in (
         ("/v1/wallet/transfers", {"to_player": "bobby", "amount": 5}),
-        ("/v1/wallet/deposits", {"amount": 5}),
-        ("/v1/wallet/withdrawals", {"amount": 5}),
+        ("/v1/wallet/withdrawals", {"amount": 5, "address": ADDRESS}),
+        ("/v1/wallet/play-chips/claims", {}),
+        ("/v1/wallet/exclusions", {"kind": "cool_off", "days": 1}),
     ):
         missing = await api.client.post(path, json=body, headers=api.bearer(alice))
         await problem(missing, 400, "idempotency_key_required")
@@ -175,33 +181,6 @@ async def test_posts_that_move_money_need_an_idempotency_key(api: ApiHarness) ->
             path, json=body, headers={**api.bearer(alice), "Idempotency-Key": "has space"}
         )
         await problem(bad, 400, "invalid_request")
-
-
-async def test_deposit_and_withdrawal_requests_are_pending(api: ApiHarness) -> None:
-    alice = await funded(api, "alice", 100)
-    deposit = await api.client.post(
-        "/v1/wallet/deposits", json={"amount": 40}, headers=post_headers(api, alice, "d1")
-    )
-    assert (await deposit.get_json())["state"] == "pending"
-    withdrawal = await api.client.post(
-        "/v1/wallet/withdrawals", json={"amount": 30}, headers=post_headers(api, alice, "w1")
-    )
-    assert (await withdrawal.get_json())["kind"] == "withdrawal"
-    balance = await (await api.client.get("/v1/wallet", headers=api.bearer(alice))).get_json()
-    assert (balance["balance"], balance["reserved"], balance["available"]) == (100, 30, 70)
-    too_much = await api.client.post(
-        "/v1/wallet/withdrawals", json={"amount": 71}, headers=post_headers(api, alice, "w2")
-    )
-    await problem(too_much, 409, "insufficient_funds")
-
-
-async def test_a_deposit_over_the_daily_limit_is_refused(api: ApiHarness) -> None:
-    alice = await funded(api, "alice", 0)
-    await api.context.wallet.set_limits(1, PlayerLimits(daily_deposit_max=50))
-    response = await api.client.post(
-        "/v1/wallet/deposits", json={"amount": 51}, headers=post_headers(api, alice, "d1")
-    )
-    await problem(response, 409, "limit_exceeded")
 
 
 async def test_entries_page_with_cursors_newest_first(api: ApiHarness) -> None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import trio
 from prometheus_client.registry import CollectorRegistry
@@ -23,7 +24,10 @@ from server.gateway import (
     serve_gateway,
 )
 from services.passwords import CHEAP_HASHING_FOR_TESTS
-from services.wallet import WalletPolicy
+from services.wallet import Wallet, WalletPolicy
+
+if TYPE_CHECKING:
+    from services.chain.settings import ChainSettings
 
 TEST_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
@@ -40,9 +44,18 @@ async def gateway_and_store(
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
+    chain: ChainSettings | None = None,
 ) -> AsyncIterator[tuple[Gateway, Store]]:
+    """``chain``: give wallet_deposit and wallet_withdraw a blockchain cashier (its player
+    side needs no node)."""
     url = database_url or f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
     async with open_store(url) as store, trio.open_nursery() as nursery:
+        cashier: Any = None
+        if chain is not None:
+            from services.chain.cashier import ChainCashier
+            from services.chain.ledger_port import WalletCashierLedger
+
+            cashier = ChainCashier(store, WalletCashierLedger(Wallet(store, wallet_policy)), chain)
         gateway: Gateway = await nursery.start(
             partial(
                 serve_gateway,
@@ -55,6 +68,7 @@ async def gateway_and_store(
                 game_requests=game_requests,
                 channel=channel,
                 wallet_policy=wallet_policy,
+                cashier=cashier,
             )
         )
         try:
@@ -72,6 +86,7 @@ async def running_gateway(
     database_url: str | None = None,
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
+    chain: ChainSettings | None = None,
 ) -> AsyncIterator[Gateway]:
     async with gateway_and_store(
         tmp_path,
@@ -80,6 +95,7 @@ async def running_gateway(
         database_url=database_url,
         game_requests=game_requests,
         channel=channel,
+        chain=chain,
     ) as (gateway, _store):
         yield gateway
 

@@ -95,7 +95,13 @@ async def test_a_nul_in_a_transfer_recipient_or_a_withdrawal_key_is_refused(
                 "amount": 1,
                 "key": "k1",
             }
-            withdraw = {"type": "wallet_withdraw", "id": 4, "amount": 1, "key": "k\x00"}
+            withdraw = {
+                "type": "wallet_withdraw",
+                "id": 4,
+                "amount": 1,
+                "key": "k\x00",
+                "address": "0x" + "ab" * 20,
+            }
             for request, field in ((transfer, "to_player"), (withdraw, "key")):
                 refused = await exchange(ws, raw(request))
                 assert isinstance(refused, Error), refused

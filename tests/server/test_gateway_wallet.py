@@ -1,26 +1,38 @@
-"""The wallet over the protocol: balance, paged history, transfers, deposit and withdrawal
-requests, on the real ledger (SQLite)."""
+"""The wallet over the protocol: balance, paged history, transfers, deposits and withdrawals
+through the blockchain cashier, on the real ledger (SQLite)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from protocol.client import Client, ServerError, open_client
 from protocol.errors import ErrorCode
 from protocol.messages import (
     Balance,
+    GetWithdrawal,
     HistoryPage,
     TransferResult,
     WalletBalance,
     WalletDeposit,
     WalletHistory,
     WalletTransfer,
+    WalletWithdraw,
 )
 from server.gateway import GatewayLimits
+from services.chain.settings import ChainSettings
+from services.ledger import EXTERNAL, house_account, wallet
 from services.wallet import Wallet
 from tests.protocol.gateway_harness import PASSWORD, gateway_and_store, running_gateway
+
+# A cashier whose player side (deposit references, withdrawal requests) needs no node.
+CHAIN = ChainSettings(
+    chain_id=31337, rpc_url="http://127.0.0.1:9", cashier="0x" + "c0" * 20, token="",
+    rate="1/100", approval_threshold_chips=10_000,
+)  # fmt: skip
+ADDRESS = "0x" + "ab" * 20
 
 
 async def balance(client: Client) -> tuple[int, int, int]:
@@ -37,7 +49,7 @@ async def transfer(client: Client, message: object) -> TransferResult:
 
 async def test_deposit_transfer_withdraw_and_history(tmp_path: Path) -> None:
     async with (
-        gateway_and_store(tmp_path) as (gateway, store),
+        gateway_and_store(tmp_path, chain=CHAIN) as (gateway, store),
         open_client(gateway.url) as alice,
         open_client(gateway.url) as bob,
     ):
@@ -45,10 +57,15 @@ async def test_deposit_transfer_withdraw_and_history(tmp_path: Path) -> None:
         await bob.register("bob", PASSWORD)
         assert await balance(alice) == (0, 0, 0)
 
-        deposit = await transfer(alice, WalletDeposit(id=0, amount=1000, key="dep-1"))
-        assert (deposit.state, deposit.amount) == ("pending", 1000)
-        assert await balance(alice) == (0, 0, 0)  # pending until the payment arrives
-        await Wallet(store).post(deposit.transfer_id)  # what the chain service will do
+        where = await alice.deposit_address()
+        assert (where.chain_id, where.rate) == (CHAIN.chain_id, "1/100")
+        assert (await alice.deposit_address()).reference == where.reference  # hers, for good
+        # What the chain watcher does when her payment reaches the confirmation line.
+        account = await store.get_account_by_name("alice")
+        assert account is not None
+        deposit = await Wallet(store).move(
+            "chain:test", "deposit", house_account(EXTERNAL), wallet(account.id), 1000
+        )
         assert await balance(alice) == (1000, 0, 1000)
 
         sent = await alice.transfer("bob", 300, key="t-1")
@@ -57,8 +74,13 @@ async def test_deposit_transfer_withdraw_and_history(tmp_path: Path) -> None:
         assert again.transfer_id == sent.transfer_id  # a retry moves nothing twice
         assert (await bob.balance()).available == 300
 
-        withdrawal = await alice.withdraw(200, key="w-1")
-        assert withdrawal.state == "pending"
+        withdrawal = await alice.withdraw(200, key="w-1", address=ADDRESS)
+        assert (withdrawal.state, withdrawal.amount, withdrawal.units) == ("queued", 200, "20000")
+        assert await balance(alice) == (700, 200, 500)
+        read = await alice.withdrawal(withdrawal.withdrawal_id)
+        assert msgspec.structs.replace(read, id=withdrawal.id) == withdrawal
+        again = await alice.withdraw(200, key="w-1", address=ADDRESS)
+        assert again.withdrawal_id == withdrawal.withdrawal_id  # a retry reserves nothing twice
         assert await balance(alice) == (700, 200, 500)
 
         first = await alice.history(limit=2)
@@ -69,7 +91,7 @@ async def test_deposit_transfer_withdraw_and_history(tmp_path: Path) -> None:
         assert first.next_before_id is not None
         rest = await alice.request(WalletHistory(id=0, before_id=first.next_before_id))
         assert isinstance(rest, HistoryPage)
-        assert [(e.transfer_id, e.state) for e in rest.entries] == [(deposit.transfer_id, "posted")]
+        assert [(e.transfer_id, e.state) for e in rest.entries] == [(deposit.id, "posted")]
         assert rest.next_before_id is None
 
 
@@ -105,6 +127,69 @@ async def test_amounts_must_be_positive_integers(tmp_path: Path) -> None:
             with pytest.raises(ServerError) as info:
                 await alice.request(WalletDeposit(id=0, amount=amount, key="k"))
             assert info.value.code == ErrorCode.INVALID_MESSAGE
+
+
+async def test_amounts_must_be_positive_integers_for_withdrawals_too(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, chain=CHAIN) as gateway, open_client(gateway.url) as c:
+        await c.register("alice", PASSWORD)
+        for amount in (0, -5):
+            with pytest.raises(ServerError) as info:
+                await c.request(WalletWithdraw(id=0, amount=amount, key="k", address=ADDRESS))
+            assert info.value.code == ErrorCode.INVALID_MESSAGE
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        (WalletWithdraw(id=0, amount=5, key="k", address="0x" + "0" * 40), "invalid_address"),
+        (WalletWithdraw(id=0, amount=5, key="k", address="alice"), "invalid_address"),
+        (WalletWithdraw(id=0, amount=50_000, key="k", address=ADDRESS), "insufficient_funds"),
+        (GetWithdrawal(id=0, withdrawal_id=7), "unknown_withdrawal"),
+    ],
+    ids=["zero-address", "not-an-address", "insufficient-funds", "unknown-withdrawal"],
+)
+async def test_refused_cashier_requests_get_the_cashiers_code(
+    tmp_path: Path, message: WalletWithdraw | GetWithdrawal, code: str
+) -> None:
+    async with running_gateway(tmp_path, chain=CHAIN) as gateway, open_client(gateway.url) as c:
+        await c.register("alice", PASSWORD)
+        with pytest.raises(ServerError) as info:
+            await c.request(message)
+        assert info.value.code == code
+        assert await balance(c) == (0, 0, 0)
+
+
+async def test_a_withdrawal_refused_once_is_refused_again_under_its_key(tmp_path: Path) -> None:
+    async with (
+        gateway_and_store(tmp_path, chain=CHAIN) as (gateway, store),
+        open_client(gateway.url) as alice,
+    ):
+        await alice.register("alice", PASSWORD)
+        with pytest.raises(ServerError) as first:
+            await alice.withdraw(50, key="w", address=ADDRESS)
+        assert first.value.code == ErrorCode.INSUFFICIENT_FUNDS
+        await Wallet(store).adjust("top-up", wallet(1), 100, memo="test")
+        with pytest.raises(ServerError) as again:
+            await alice.withdraw(50, key="w", address=ADDRESS)
+        assert again.value.code == ErrorCode.WITHDRAWAL_REFUSED
+        assert await balance(alice) == (100, 0, 100)
+
+
+async def test_without_a_cashier_deposits_and_withdrawals_are_unavailable(
+    tmp_path: Path,
+) -> None:
+    async with running_gateway(tmp_path) as gateway, open_client(gateway.url) as alice:
+        await alice.register("alice", PASSWORD)
+        for message in (
+            WalletDeposit(id=0),
+            WalletDeposit(id=0, amount=10, key="d"),  # an older client's frame
+            WalletWithdraw(id=0, amount=10, key="w", address=ADDRESS),
+            GetWithdrawal(id=0, withdrawal_id=1),
+        ):
+            with pytest.raises(ServerError) as info:
+                await alice.request(message)
+            assert info.value.code == ErrorCode.CASHIER_UNAVAILABLE
+        assert await balance(alice) == (0, 0, 0)
 
 
 async def test_guests_have_no_wallet(tmp_path: Path) -> None:

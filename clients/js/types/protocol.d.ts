@@ -20,6 +20,7 @@ export type Request =
   | WalletTransfer
   | WalletDeposit
   | WalletWithdraw
+  | GetWithdrawal
   | WalletStatement
   | ClaimPlayChips
   | GetLimits
@@ -53,6 +54,8 @@ export type ServerMessage =
   | TransferResult
   | Statement
   | Limits
+  | DepositAddress
+  | Withdrawal
   | TableList
   | Seated
   | LeftTable
@@ -70,6 +73,8 @@ export type Reply =
   | TransferResult
   | Statement
   | Limits
+  | DepositAddress
+  | Withdrawal
   | TableList
   | Seated
   | LeftTable
@@ -238,24 +243,41 @@ export interface WalletTransfer {
   memo?: string;
 }
 /**
- * Ask to deposit; the transfer stays pending until the payment arrives.
+ * Ask how to deposit: the reply is DepositAddress, the blockchain cashier's contract and
+ *     this player's deposit reference (the same every time). What arrives on chain is credited
+ *     at the confirmation line (docs/chain.md). ``amount``, ``key`` and ``memo`` are not used
+ *     (what counts is what arrives); they are accepted so that older clients' frames decode.
+ *     Refused: cashier_unavailable (no cashier on this server), self_excluded, cooling_off.
  */
 export interface WalletDeposit {
   type: "wallet_deposit";
   id: number;
-  amount: number;
-  key: string;
+  amount?: number | null;
+  key?: string | null;
   memo?: string;
 }
 /**
- * Ask to withdraw; the amount is reserved (pending) until paid out or refused.
+ * Withdraw ``amount`` chips to the chain address ``address``: reserved at once, paid in
+ *     a batch (large ones after a staff approval). Reply: Withdrawal. ``key`` makes a retry
+ *     safe. Refused: cashier_unavailable, invalid_address, invalid_amount (worth no token
+ *     unit), insufficient_funds, withdrawal_refused (a retry of one refused the first time),
+ *     idempotency_conflict.
  */
 export interface WalletWithdraw {
   type: "wallet_withdraw";
   id: number;
   amount: number;
   key: string;
-  memo?: string;
+  address: string;
+}
+/**
+ * One of this player's withdrawals, as it stands. Reply: Withdrawal. Refused:
+ *     cashier_unavailable, unknown_withdrawal (none of that id is this player's).
+ */
+export interface GetWithdrawal {
+  type: "get_withdrawal";
+  id: number;
+  withdrawal_id: number;
 }
 /**
  * The player's statement for [from_ms, to_ms) (at most a year): opening and closing
@@ -550,7 +572,7 @@ export interface Account {
   asset: "chips" | "play";
 }
 /**
- * Reply to WalletTransfer, WalletDeposit, WalletWithdraw and ClaimPlayChips.
+ * Reply to WalletTransfer and ClaimPlayChips.
  */
 export interface TransferResult {
   type: "transfer_result";
@@ -646,6 +668,50 @@ export interface Totals {
   deposited: number;
   net_loss: number;
   transferred: number;
+}
+/**
+ * Reply to WalletDeposit: call ``deposit(amount, reference)`` on the contract
+ *     ``cashier`` on chain ``chain_id`` (after approving ``token``), or
+ *     ``deposit_native(reference)`` when ``token`` is the zero address. ``rate`` is exact:
+ *     chips per token unit (``"1/10000"``), rounded down.
+ */
+export interface DepositAddress {
+  type: "deposit_address";
+  id: number;
+  chain_id: number;
+  cashier: string;
+  token: string;
+  reference: string;
+  rate: string;
+}
+/**
+ * Reply to WalletWithdraw and GetWithdrawal. ``state``: ``awaiting_approval`` (staff
+ *     approve large ones), ``queued``, ``batched`` (sent), ``paid``; or ``voided`` (expired or
+ *     reverted: the chips are back), ``rejected`` (by staff: back too), ``refused`` (the ledger
+ *     refused it: ``reason`` says why). ``units`` is the token amount paid, as a decimal string
+ *     (it may exceed 64 bits).
+ */
+export interface Withdrawal {
+  type: "withdrawal";
+  id: number;
+  withdrawal_id: number;
+  chain_id: number;
+  address: string;
+  amount: number;
+  units: string;
+  state:
+    | "awaiting_approval"
+    | "batched"
+    | "paid"
+    | "queued"
+    | "refused"
+    | "rejected"
+    | "requested"
+    | "voided";
+  transfer_id: number | null;
+  reason: string;
+  created_at_ms: number;
+  updated_at_ms: number;
 }
 export interface TableList {
   type: "table_list";

@@ -4,7 +4,7 @@ nothing), so the runner's patterns can be checked end to end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from persistence import Store
 from persistence.hands import HandPlayer, HandRecord, save_hand
@@ -24,7 +24,11 @@ actions = ['d dh p1 8h3c', 'd dh p2 AsKs', 'p2 cbr 400', 'p1 cc', 'd db Kd7s2c9d
 """
 
 
-def record(hand: SeatedHand) -> HandRecord:
+def _same(player_id: int) -> int:
+    return player_id
+
+
+def record(hand: SeatedHand, rename: Callable[[int], int] = _same) -> HandRecord:
     nets = {p.player_id: p.net for p in hand.players}
     dumped = (
         nets.get(DUMPER, 0) < 0
@@ -40,15 +44,19 @@ def record(hand: SeatedHand) -> HandRecord:
         pot_total=-sum(n for n in nets.values() if n < 0),
         rake=-sum(nets.values()),
         players=tuple(
-            HandPlayer(player_id=p.player_id, seat=i, net=p.net) for i, p in enumerate(hand.players)
+            HandPlayer(player_id=rename(p.player_id), seat=i, net=p.net)
+            for i, p in enumerate(hand.players)
         ),
-        phh=DUMP_PHH.format(giver=DUMPER, receiver=DUMPEE) if dumped else "",
+        phh=DUMP_PHH.format(giver=rename(DUMPER), receiver=rename(DUMPEE)) if dumped else "",
         asset=hand.asset,
     )
 
 
-async def store_room(store: Store, hands: Iterable[SeatedHand]) -> None:
-    records = [record(hand) for hand in hands]
+async def store_room(
+    store: Store, hands: Iterable[SeatedHand], rename: Callable[[int], int] = _same
+) -> None:
+    """``rename``: the player id each generated id is stored as (accounts of the test)."""
+    records = [record(hand, rename) for hand in hands]
 
     def save_all() -> Work[None]:
         for item in records:

@@ -94,7 +94,7 @@ class Period:
         """The period a request names; the defaults: the PERIOD_MS_DEFAULT before ``to_ms``,
         which defaults to now. Refuses ``invalid_period`` and ``period_too_large``."""
         end = now_ms if to_ms is None else to_ms
-        start = end - PERIOD_MS_DEFAULT if from_ms is None else from_ms
+        start = max(0, end - PERIOD_MS_DEFAULT) if from_ms is None else from_ms
         if start < 0 or start >= end:
             raise IntegrityRefused("invalid_period", "a period needs 0 <= from_ms < to_ms")
         if end - start > PERIOD_MS_MAX:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import msgspec
+
 from persistence import Store
-from persistence.hands import HandPlayer, HandRecord, save_hand
-from persistence.work import Work
+from persistence.hands import HandPlayer, HandRecord
+from persistence.work import QueryMany, Work
 from poker.integrity import SeatedHand
 from tests.poker.integrity.generated import DUMPEE, DUMPER
 
@@ -55,11 +57,39 @@ def record(hand: SeatedHand, rename: Callable[[int], int] = _same) -> HandRecord
 async def store_room(
     store: Store, hands: Iterable[SeatedHand], rename: Callable[[int], int] = _same
 ) -> None:
-    """``rename``: the player id each generated id is stored as (accounts of the test)."""
+    """``rename``: the player id each generated id is stored as (accounts of the test).
+
+    Two batched statements instead of save_hand per hand (thousands of round trips to
+    PostgreSQL): the rows are the ones save_hand writes, with seq given (1, 2, ...), so the
+    room must go into a store without hands."""
     records = [record(hand, rename) for hand in hands]
+    encode = msgspec.json.Encoder().encode
 
     def save_all() -> Work[None]:
-        for item in records:
-            yield from save_hand(item)
+        yield QueryMany(
+            "INSERT INTO hand_histories (seq, hand_id, table_id, game, started_at_ms,"
+            " ended_at_ms, pot_total, rake, players, phh, asset)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            [
+                (
+                    seq,
+                    r.hand_id,
+                    r.table_id,
+                    r.game,
+                    r.started_at_ms,
+                    r.ended_at_ms,
+                    r.pot_total,
+                    r.rake,
+                    encode(r.players).decode(),
+                    r.phh,
+                    r.asset,
+                )
+                for seq, r in enumerate(records, start=1)
+            ],
+        )
+        yield QueryMany(
+            "INSERT INTO hand_players (player_id, hand_seq, rake_paid) VALUES ($1, $2, 0)",
+            [(p.player_id, seq) for seq, r in enumerate(records, start=1) for p in r.players],
+        )
 
     await store.run(save_all)

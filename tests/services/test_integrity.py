@@ -88,6 +88,7 @@ def test_periods_out_of_bounds_are_refused(from_ms: int, to_ms: int, code: str) 
 
 def test_the_default_period_is_the_last_30_days() -> None:
     assert Period.of(None, None, now_ms=40 * DAY_MS) == Period(10 * DAY_MS, 40 * DAY_MS)
+    assert Period.of(None, 5, now_ms=40 * DAY_MS) == Period(0, 5)  # never before the epoch
 
 
 @pytest.mark.parametrize(

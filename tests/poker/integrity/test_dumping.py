@@ -156,3 +156,33 @@ def test_thresholds_out_of_range_are_refused(bad: dict[str, float]) -> None:
 def test_a_player_dealt_in_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="twice"):
         hand(1, (1, -2), (1, 2))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 4),
+            st.integers(1, 4),
+            st.integers(1, 400),
+            st.sampled_from(["1/2", "5/10"]),
+        ),
+        max_size=80,
+    ),
+    st.integers(1, 15),
+)
+def test_every_flag_meets_every_threshold_and_its_figures_add_up(
+    pots: list[tuple[int, int, int, str]], hands_min: int
+) -> None:
+    hands = [
+        hand(i, (loser, -amount), (winner, amount), game=f"NT {stakes}")
+        for i, (loser, winner, amount, stakes) in enumerate(pots)
+        if loser != winner
+    ]
+    thresholds = DumpingThresholds(contested_hands_min=hands_min, net_bb_min=5, alpha=0.5)
+    report = find_dumping(hands, thresholds)
+    for flag in report.flags:
+        assert flag.contested_hands >= hands_min and flag.net_bb >= 5
+        assert flag.one_way_share >= 0.8 and flag.p_value <= report.p_value_max
+        assert len(flag.hands) == flag.contested_hands <= flag.hands_together
+        assert sum(h.chips for h in flag.hands) == flag.chips_to_receiver - flag.chips_to_giver
+        assert sum(1 for h in flag.hands if h.chips > 0) == flag.giver_losing_hands

@@ -146,11 +146,12 @@ def find_collusion(
                 together[(group, low, high)] += 1
     pairs_tested = len(together)
     p_value_max = thresholds.alpha / max(1, pairs_tested)
+    chances = {group: _chances(windows) for group, windows in at.items()}
     found: list[tuple[Group, int, int, int, int, float, float]] = []
     for (group, low, high), k in together.items():
         if k < thresholds.windows_together_min:
             continue
-        both, expected = _expectation(at[group], low, high)
+        both, expected = _expectation(chances[group][low], chances[group][high])
         p_value = poisson_upper_tail(expected, k)
         if p_value <= p_value_max:
             found.append((group, low, high, k, both, expected, p_value))
@@ -170,24 +171,27 @@ def find_collusion(
     )
 
 
-def _expectation(
-    windows: dict[Window, dict[int, set[str]]], first: int, second: int
-) -> tuple[int, float]:
-    """(windows both were active, expected windows at one table) under the null."""
-    both = 0
-    expected = 0.0
-    for players in windows.values():
-        mine, theirs = players.get(first), players.get(second)
-        if not mine or not theirs:
-            continue
-        both += 1
+def _chances(windows: dict[Window, dict[int, set[str]]]) -> dict[int, dict[Window, float]]:
+    """Per player, per window she was active in: the chance that a given other active player
+    of the window sits at one of her tables (computed once per window, not once per pair)."""
+    chances: dict[int, dict[Window, float]] = defaultdict(dict)
+    for window, players in windows.items():
         occupancy: dict[str, int] = defaultdict(int)
         for tables in players.values():
             for table in tables:
                 occupancy[table] += 1
         others = len(players) - 1
-        expected += max(_chance(mine, occupancy, others), _chance(theirs, occupancy, others))
-    return both, expected
+        for player, tables in players.items():
+            chances[player][window] = _chance(tables, occupancy, others) if others else 0.0
+    return chances
+
+
+def _expectation(mine: dict[Window, float], theirs: dict[Window, float]) -> tuple[int, float]:
+    """(windows both were active, expected windows at one table) under the null: the larger
+    of the two players' chances, in each window both were active."""
+    common = mine.keys() & theirs.keys()
+    expected = sum(max(mine[window], theirs[window]) for window in common)
+    return len(common), expected
 
 
 def _chance(tables: set[str], occupancy: dict[str, int], others: int) -> float:

@@ -69,6 +69,8 @@ __all__ = [
     "find_flag",
     "parse_flag_id",
     "review_flag",
+    "review_of",
+    "reviews_of",
 ]
 
 

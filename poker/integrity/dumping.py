@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, final
 
@@ -31,6 +31,11 @@ import msgspec
 
 from poker.integrity.hands import Pair, SeatedHand, big_blind_of, nearest_chip, pair_flows
 
+# Sums over a pair's hands are kept in millionths of a chip (integers) and big blinds as
+# floats: a sum of exact fractions with many denominators grows without bound (a pair with
+# 50,000 three-way pots: a 46,000-bit denominator, seconds per pair). Each hand's flow is
+# exact (pair_flows); only the sums are rounded, to a millionth of a chip.
+MICRO_CHIPS: Final = 1_000_000
 FLAGS_MAX: Final = 1_000  # bound: the largest nets are kept, the rest counted (flags_dropped)
 HANDS_LISTED_MAX: Final = 500  # bound per flag: the newest are kept (hands_truncated)
 DUMPING_FLAG_PREFIX: Final = "dumping"
@@ -110,10 +115,10 @@ class _PairTotals:
     contested: int = 0
     hands_up: int = 0
     hands_down: int = 0
-    bb_up: Fraction = field(default_factory=Fraction)
-    bb_down: Fraction = field(default_factory=Fraction)
-    chips_up: Fraction = field(default_factory=Fraction)
-    chips_down: Fraction = field(default_factory=Fraction)
+    bb_up: float = 0.0
+    bb_down: float = 0.0
+    micro_chips_up: int = 0
+    micro_chips_down: int = 0
     squares: float = 0.0  # sum of each hand's flow squared, in big blinds
 
 
@@ -131,15 +136,17 @@ def _totals(hands: Sequence[SeatedHand]) -> dict[tuple[str, int, int], _PairTota
             if entry is None:
                 entry = totals[(hand.asset, low, high)] = _PairTotals()
             entry.contested += 1
-            entry.squares += float(bb) ** 2
+            flow_bb = float(bb)
+            micro = round(chips * MICRO_CHIPS)
+            entry.squares += flow_bb**2
             if payer == low:
                 entry.hands_up += 1
-                entry.bb_up += bb
-                entry.chips_up += chips
+                entry.bb_up += flow_bb
+                entry.micro_chips_up += micro
             else:
                 entry.hands_down += 1
-                entry.bb_down += bb
-                entry.chips_down += chips
+                entry.bb_down += flow_bb
+                entry.micro_chips_down += micro
     return totals
 
 
@@ -165,14 +172,14 @@ def _flag(
     up = t.bb_up >= t.bb_down
     giver, receiver = (low, high) if up else (high, low)
     paid, got = (t.bb_up, t.bb_down) if up else (t.bb_down, t.bb_up)
-    chips_paid, chips_got = (t.chips_up, t.chips_down) if up else (t.chips_down, t.chips_up)
+    chips_paid, chips_got = (
+        (t.micro_chips_up, t.micro_chips_down) if up else (t.micro_chips_down, t.micro_chips_up)
+    )
     net = paid - got
-    share = paid / (paid + got) if paid + got else Fraction(0)
-    if share < Fraction(thresholds.one_way_share_min).limit_denominator(10_000):
+    share = paid / (paid + got) if paid + got else 0.0
+    if share < thresholds.one_way_share_min or net < thresholds.net_bb_min:
         return None
-    if net < thresholds.net_bb_min:
-        return None
-    p_value = sign_test_bound(float(net), t.squares)
+    p_value = sign_test_bound(net, t.squares)
     if p_value > p_value_max:
         return None
     return DumpingFlag(
@@ -183,12 +190,12 @@ def _flag(
         hands_together=0,  # the second pass counts them
         contested_hands=t.contested,
         giver_losing_hands=t.hands_up if up else t.hands_down,
-        chips_to_receiver=nearest_chip(chips_paid),
-        chips_to_giver=nearest_chip(chips_got),
-        bb_to_receiver=round(float(paid), 2),
-        bb_to_giver=round(float(got), 2),
-        net_bb=round(float(net), 2),
-        one_way_share=round(float(share), 4),
+        chips_to_receiver=nearest_chip(Fraction(chips_paid, MICRO_CHIPS)),
+        chips_to_giver=nearest_chip(Fraction(chips_got, MICRO_CHIPS)),
+        bb_to_receiver=round(paid, 2),
+        bb_to_giver=round(got, 2),
+        net_bb=round(net, 2),
+        one_way_share=round(share, 4),
         p_value=p_value,
     )
 

@@ -186,3 +186,15 @@ def test_every_flag_meets_every_threshold_and_its_figures_add_up(
         assert len(flag.hands) == flag.contested_hands <= flag.hands_together
         assert sum(h.chips for h in flag.hands) == flag.chips_to_receiver - flag.chips_to_giver
         assert sum(1 for h in flag.hands if h.chips > 0) == flag.giver_losing_hands
+
+
+def test_sums_over_many_odd_shares_stay_integers_to_a_millionth_of_a_chip() -> None:
+    # Three-way pots: each flow has its own denominator; the exact sum's would grow without
+    # bound, the report keeps millionths of a chip and rounds the total. One chip of rake.
+    hands = [
+        hand(i, (1, -(7 + i % 13)), (3, -(5 + i % 7)), (2, 11 + i % 13 + i % 7))
+        for i in range(3000)
+    ]
+    exact = sum(pair_flows(h)[(1, 2)] for h in hands)
+    (flag,) = [f for f in find_dumping(hands).flags if (f.giver, f.receiver) == (1, 2)]
+    assert flag.chips_to_receiver == round(exact)

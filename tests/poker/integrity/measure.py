@@ -24,13 +24,14 @@ from tests.services.integrity_store import BASE_MS
 
 
 def dense_room() -> list[SeatedHand]:
+    """The room's hands at the generator's times (store_room adds BASE_MS when it stores)."""
     generated.TABLES = 40
     generated.HONEST = tuple(range(1000, 1300))
-    room = generated.generate_room(7, windows=400)
-    return [msgspec.structs.replace(h, ended_at_ms=h.ended_at_ms + BASE_MS) for h in room.hands]
+    return generated.generate_room(7, windows=400).hands
 
 
-def measure_core(hands: list[SeatedHand]) -> None:
+def measure_core(room: list[SeatedHand]) -> None:
+    hands = [msgspec.structs.replace(h, ended_at_ms=h.ended_at_ms + BASE_MS) for h in room]
     started = time.process_time()
     dumping = find_dumping(hands)
     middle = time.process_time()

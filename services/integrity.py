@@ -56,7 +56,10 @@ PERIOD_MS_DEFAULT: Final = 30 * DAY_MS  # the last 30 days
 PERIOD_MS_MAX: Final = 92 * DAY_MS  # a quarter
 HANDS_SCANNED_MAX: Final = 500_000  # ~1 GB-free: a SeatedHand is a few hundred bytes
 FLAG_ID_CHARS_MAX: Final = 100
-_FLAG_ID: Final = re.compile(r"^(dumping|collusion):([a-z]{1,16}):([0-9]{1,18}):([0-9]{1,18})$")
+# Canonical: no leading zeros, so one pair has one id (the reviews are kept by it).
+_FLAG_ID: Final = re.compile(
+    r"^(dumping|collusion):([a-z]{1,16}):([1-9][0-9]{0,17}):([1-9][0-9]{0,17})$"
+)
 
 __all__ = [
     "FlagName",

@@ -4,6 +4,8 @@ and staff reviews of flags with their audit entries. On SQLite and PostgreSQL.""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from persistence import Store
 from persistence.audit import AuditStamp
@@ -101,6 +103,7 @@ def test_the_default_period_is_the_last_30_days() -> None:
         "dumping:CHIPS:1:2",
         "dumping:chips:1:2:3",
         "dumping:chips:1:" + "9" * 19,
+        "dumping:chips:01:2",
     ],
 )
 def test_malformed_flag_ids_are_refused(text: str) -> None:
@@ -164,3 +167,18 @@ async def test_a_ban_of_someone_else_or_of_no_account_changes_nothing(store: Sto
     assert unknown.value.code == "unknown_player"
     assert await integrity.review_of(store, "collusion:chips:7:8") is None
     assert await store.list_audit() == []
+
+
+@given(
+    st.one_of(
+        st.text(max_size=120),
+        st.from_regex(r"\A(dumping|collusion|x):[a-zA-Z]{0,3}:[0-9]{1,3}:[0-9]{1,3}\Z"),
+    )
+)
+def test_any_flag_id_text_parses_to_what_it_names_or_is_refused(text: str) -> None:
+    try:
+        name = parse_flag_id(text)
+    except IntegrityRefused as refused:
+        assert refused.code == "invalid_flag_id"
+        return
+    assert f"{name.kind}:{name.asset}:{name.first}:{name.second}" == text

@@ -33,8 +33,13 @@ class Room:
     seed: int
 
 
-def _contest(rng: random.Random, contestants: list[int]) -> dict[int, int]:
+def _contest(
+    rng: random.Random, contestants: list[int], shark: int | None = None
+) -> dict[int, int]:
     winner = rng.choice(contestants)
+    if shark in contestants:  # a better player: wins 60% of her pots instead of 1 in 2 or 3
+        others = [p for p in contestants if p != shark]
+        winner = shark if rng.random() < 0.6 else rng.choice(others)
     nets = {}
     pot = 0
     for player in contestants:
@@ -55,7 +60,9 @@ def generate_room(
     dump_chance: float = 0.15,
     plant_dumpers: bool = True,
     plant_colluders: bool = True,
+    shark: int | None = None,
 ) -> Room:
+    """``shark``: an honest player who is better than the rest (wins 60% of her pots)."""
     rng = random.Random(seed)
     players = list(HONEST)
     if plant_dumpers:
@@ -83,7 +90,7 @@ def generate_room(
                     nets = {DUMPER: -loss, DUMPEE: loss - min(loss * 5 // 100, 3 * BIG_BLIND)}
                 else:
                     contestants = rng.sample(seated, min(len(seated), rng.choice((2, 2, 3))))
-                    nets = _contest(rng, contestants)
+                    nets = _contest(rng, contestants, shark)
                 hands.append(
                     SeatedHand(
                         hand_id=f"{table_id}:{window}:{number}",

@@ -56,6 +56,7 @@ from admin.inputs import (
     check_url_text,
     parse_json_body,
 )
+from admin.integrity import integrity_routes
 from admin.ledger import ledger_routes
 from admin.network import AdminNetworks
 from admin.permissions import Permission
@@ -177,6 +178,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         ledger_routes,
         docs_routes,
         api_key_routes,
+        integrity_routes,
     ):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.

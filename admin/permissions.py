@@ -32,6 +32,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     API_KEYS_READ = "api_keys:read"  # partners' keys for the public API
     API_KEYS_WRITE = "api_keys:write"  # create (shown once) and revoke; audited
+    INTEGRITY_READ = "integrity:read"  # chip-dumping flags, collusion signals, their hands
+    INTEGRITY_REVIEW = "integrity:review"  # dismiss, confirm, ban from a flag; audited
 
 
 _STAFF_COMMON: Final = frozenset(
@@ -53,10 +55,17 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         Permission.WALLET_READ,
         Permission.WALLET_ADJUST,
         Permission.LEDGER_READ,
+        Permission.INTEGRITY_READ,
+        Permission.INTEGRITY_REVIEW,
     },
     # Directors run the room: tables, tournaments and the live system.
     Role.DIRECTOR: _STAFF_COMMON
-    | {Permission.ACTORS_READ, Permission.TABLES_WRITE, Permission.TOURNAMENTS_WRITE},
+    | {
+        Permission.ACTORS_READ,
+        Permission.TABLES_WRITE,
+        Permission.TOURNAMENTS_WRITE,
+        Permission.INTEGRITY_READ,
+    },
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -521,6 +521,9 @@ GAME_ERROR_CODES: Final = (
     "table_closing",  # an operator is closing the table: no new seats
     "table_exists",  # an operator opened a table under an id in use
     "unavailable",  # the lobby or table could not answer (restarting): retry
+    # Table rules against abuse (poker/integrity/table_rules.py; docs/integrity.md):
+    "rathole_buy_in_too_small",  # back within the window: buy in for the stack you left with
+    "same_address_at_table",  # another player at the table connects from your address
     # The engine's refusals of an act (poker/errors.py), passed through unchanged:
     "illegal_action",
     "not_your_turn",

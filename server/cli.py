@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("server.commands.audit", "audit the shuffle: randomness tests over many decks"),
     "ledger": ("server.commands.ledger", "audit the ledger: every invariant of the money"),
     "events": ("server.commands.events", "replay stored domain events for a rebuilt consumer"),
+    "integrity": ("server.commands.integrity", "chip-dumping flags and collusion signals"),
 }
 
 

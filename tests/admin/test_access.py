@@ -46,6 +46,9 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
     ("POST", "/tables/t-1/close", BAN, Permission.TABLES_WRITE),
     # Creating (201) and revoking API keys: tests/api/test_api_keys.py, for every role.
     ("GET", "/api-keys", None, Permission.API_KEYS_READ),
+    ("GET", "/integrity/dumping", None, Permission.INTEGRITY_READ),
+    ("GET", "/integrity/collusion", None, Permission.INTEGRITY_READ),
+    # One flag and the decisions on it need a raised flag: tests/admin/test_integrity_routes.py.
 ]
 
 

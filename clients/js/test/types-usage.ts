@@ -24,3 +24,29 @@ export async function example(url: string): Promise<void> {
   const frame: Protocol.Request = { type: 'ping', id: 1 };
   console.log(welcome.version, login.resume, frame, table.seats.length);
 }
+
+// The fairness check (src/fairness.mjs), as a client that kept a hand's pushes calls it.
+import { FairnessError, commitment, fairDeck, verifyObserved } from '../src/fairness.mjs';
+
+export async function checkHand(
+  committed: string,
+  serverSeed: string,
+  clientSeeds: Record<number, string>,
+  seats: number[],
+  mine: { seat: number; cards: string[]; seed: string },
+  boards: [0 | 1, string[]][],
+): Promise<string | null> {
+  const deck: string[] = await fairDeck(serverSeed, 't1:7', clientSeeds);
+  if (deck.length !== 52 || (await commitment(serverSeed)) !== committed) return 'commitment';
+  try {
+    await verifyObserved({
+      commitment: committed, serverSeed, handId: 't1:7', clientSeeds, dealingOrder: seats,
+      holeCardsEach: mine.cards.length, holeCards: { [mine.seat]: mine.cards }, boards,
+      ownSeat: mine.seat, ownClientSeed: mine.seed,
+    });
+    return null;
+  } catch (error) {
+    if (error instanceof FairnessError) return error.code;
+    throw error;
+  }
+}

@@ -8,6 +8,8 @@ In one run, in a scratch schema it drops afterwards:
 - raw: the same rows INSERTed into a copy of the transfers table by plain asyncpg, one
   autocommitted statement per crossing, with 1 and with 50 concurrent clients (the floor any
   trio code pays for one durable row);
+- ledger without the outbox: the same transfers with the outbox trigger of migration 0011
+  disabled, so the difference is what writing each transfer's domain event costs;
 - snapshots: the batching writer fed at a fixed rate; p99 of submit-to-commit lag.
 Goal: ledger >= 50% of raw at each concurrency.
 """
@@ -52,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
             raw = results[f"raw_inserts_per_s_{clients}"]
             print(
                 f"{clients:>2} client(s): ledger {ledger:,.0f} transfers/s, raw asyncpg"
-                f" {raw:,.0f} inserts/s ({100 * ledger / raw:.0f}% of raw)"
+                f" {raw:,.0f} inserts/s ({100 * ledger / raw:.0f}% of raw); without the"
+                f" outbox {results[f'ledger_no_outbox_per_s_{clients}']:,.0f} transfers/s"
+                f" (the outbox adds {results[f'outbox_cost_us_per_transfer_{clients}']:,.0f}"
+                " us per transfer)"
             )
         print(
             f"snapshots at {results['snapshot_rate_per_s']}/s: write lag p50"
@@ -84,6 +89,7 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
     import random
+    from functools import partial
 
     from persistence.postgres import PostgresStore
     from persistence.work import Query, Work
@@ -113,6 +119,10 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
             (a, b), amount = plan[i]
             await w.move(f"{tag}-{i}", "player_transfer", wallet(a), wallet(b), amount)
 
+        async def bare_one(i: int, plan: Any = plan, tag: str = tag) -> None:
+            (a, b), amount = plan[i]
+            await w.move(f"{tag}-bare-{i}", "player_transfer", wallet(a), wallet(b), amount)
+
         async def raw_one(i: int, plan: Any = plan, tag: str = tag) -> None:
             (a, b), amount = plan[i]
             await store.raw_connection_run(
@@ -121,14 +131,25 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
 
         # Interleaved rounds, alternating which goes first, so that load from elsewhere on
         # the machine falls on both sides alike.
-        spent = {"ledger": 0.0, "raw": 0.0}
+        spent = {"ledger": 0.0, "raw": 0.0, "bare": 0.0}
         for r in range(ROUNDS):
             chunk = range(r * len(plan) // ROUNDS, (r + 1) * len(plan) // ROUNDS)
-            order = [("ledger", ledger_one), ("raw", raw_one)]
+            order = [("ledger", ledger_one), ("raw", raw_one), ("bare", bare_one)]
             for name, one in order if r % 2 == 0 else order[::-1]:
-                spent[name] += await _timed(one, chunk, clients)
+                if name == "bare":
+                    await store.run(partial(_outbox_trigger, "DISABLE"))
+                try:
+                    spent[name] += await _timed(one, chunk, clients)
+                finally:
+                    if name == "bare":
+                        await store.run(partial(_outbox_trigger, "ENABLE"))
         results[f"ledger_transfers_per_s_{clients}"] = len(plan) / spent["ledger"]
         results[f"raw_inserts_per_s_{clients}"] = len(plan) / spent["raw"]
+        results[f"ledger_no_outbox_per_s_{clients}"] = len(plan) / spent["bare"]
+        # What writing each transfer's event costs the ledger, per transfer (wall time).
+        results[f"outbox_cost_us_per_transfer_{clients}"] = (
+            1e6 * (spent["ledger"] - spent["bare"]) / len(plan)
+        )
         results[f"ledger_vs_raw_{clients}"] = (
             results[f"ledger_transfers_per_s_{clients}"] / results[f"raw_inserts_per_s_{clients}"]
         )
@@ -136,6 +157,12 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
     assert audit.consistent, audit
     results.update(await _snapshot_lag(store, args.snapshot_rate, args.snapshot_seconds))
     return results
+
+
+def _outbox_trigger(action: str) -> Any:
+    from persistence.work import Query
+
+    yield Query(f"ALTER TABLE ledger_transfers {action} TRIGGER outbox_transfer_event")
 
 
 async def _raw_insert(

@@ -123,16 +123,15 @@ async def _measure(store: Any, args: argparse.Namespace, backend: str) -> dict[s
         bus = AmqpBus(args.amqp_url, loop, exchange=exchange)
         try:
             for round_number in range(args.rounds):
+                first_id = await store.run(_next_id, read_only=True)
                 await _write_pending(store, args.events, round_number)
                 rows: list[OutboxEvent] = []
                 while len(rows) < args.events:  # the same messages the relay will send
+                    after = rows[-1].id + 1 if rows else first_id
                     rows.extend(
-                        await store.run(
-                            partial(outbox.between, (rows[-1].id + 1) if rows else 1, None, 1000),
-                            read_only=True,
-                        )
+                        await store.run(partial(outbox.between, after, None, 1000), read_only=True)
                     )
-                rows = [r for r in rows if r.relayed_at_ms is None]
+                assert all(r.relayed_at_ms is None for r in rows)
                 messages = [(r.routing_key, str(r.id), to_cloudevent(r)) for r in rows]
 
                 async def direct(messages: Any = messages) -> float:
@@ -173,6 +172,13 @@ async def _measure(store: Any, args: argparse.Namespace, backend: str) -> dict[s
         "direct_rounds": direct_rates,
         "relayed_rounds": relay_rates,
     }
+
+
+def _next_id() -> Any:
+    from persistence.work import Query
+
+    rows = yield Query("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox")
+    return int(rows[0][0])
 
 
 async def _write_pending(store: Any, count: int, round_number: int) -> None:

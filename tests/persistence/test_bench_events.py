@@ -27,3 +27,4 @@ def test_events_bench_reports_both_rates(
     assert figures["backend"] == backend
     assert figures["direct_events_per_s"] > 0 and figures["relayed_events_per_s"] > 0
     assert len(figures["relayed_rounds"]) == 2
+    assert all(rate > 0 for rate in figures["direct_rounds"] + figures["relayed_rounds"])

@@ -8,8 +8,9 @@ In one run, in a scratch schema it drops afterwards:
 - raw: the same rows INSERTed into a copy of the transfers table by plain asyncpg, one
   autocommitted statement per crossing, with 1 and with 50 concurrent clients (the floor any
   trio code pays for one durable row);
-- ledger without the outbox: the same transfers with the outbox trigger of migration 0011
-  disabled, so the difference is what writing each transfer's domain event costs;
+- ledger without the outbox: the same transfers in a second scratch schema whose outbox
+  trigger (migration 0011) is dropped, so the difference is what writing each transfer's
+  domain event costs;
 - snapshots: the batching writer fed at a fixed rate; p99 of submit-to-commit lag.
 Goal: ledger >= 50% of raw at each concurrency.
 """
@@ -72,24 +73,35 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
     from persistence.work import Query, Work
 
     schema = f"bench_{secrets.token_hex(4)}"
+    bare_schema = f"{schema}_no_outbox"  # the same schema without the outbox trigger
 
     def ddl(sql: str) -> Work[None]:
         yield Query(sql)
 
     async with open_store(args.database_url, migrate=False, pool_size=1) as admin:
         await admin.run(lambda: ddl(f'CREATE SCHEMA "{schema}"'))
+        await admin.run(lambda: ddl(f'CREATE SCHEMA "{bare_schema}"'))
         try:
             sep = "&" if "?" in args.database_url else "?"
             url = f"{args.database_url}{sep}search_path={schema}"
-            async with open_store(url, pool_size=max(CLIENTS)) as store:
-                return await _measure(store, args)
+            bare_url = f"{args.database_url}{sep}search_path={bare_schema}"
+            async with (
+                open_store(url, pool_size=max(CLIENTS)) as store,
+                # Its transfers run one batch at a time (ledger_batch.py): few connections,
+                # so both pools stay well within PostgreSQL's max_connections.
+                open_store(bare_url, pool_size=4) as bare,
+            ):
+                await bare.run(
+                    lambda: ddl("DROP TRIGGER outbox_transfer_event ON ledger_transfers")
+                )
+                return await _measure(store, bare, args)
         finally:
             await admin.run(lambda: ddl(f'DROP SCHEMA "{schema}" CASCADE'))
+            await admin.run(lambda: ddl(f'DROP SCHEMA "{bare_schema}" CASCADE'))
 
 
-async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
+async def _measure(store: Any, bare: Any, args: argparse.Namespace) -> dict[str, Any]:
     import random
-    from functools import partial
 
     from persistence.postgres import PostgresStore
     from persistence.work import Query, Work
@@ -98,9 +110,11 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
 
     assert isinstance(store, PostgresStore)
     w = Wallet(store)
+    w_bare = Wallet(bare)
     players = list(range(1, 101))
     for p in players:  # start every wallet rich enough that no transfer is refused
         await w.adjust(f"seed-{p}", wallet(p), 10**9, memo="bench")
+        await w_bare.adjust(f"seed-{p}", wallet(p), 10**9, memo="bench")
 
     def copy_table() -> Work[None]:
         yield Query(
@@ -121,7 +135,7 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
 
         async def bare_one(i: int, plan: Any = plan, tag: str = tag) -> None:
             (a, b), amount = plan[i]
-            await w.move(f"{tag}-bare-{i}", "player_transfer", wallet(a), wallet(b), amount)
+            await w_bare.move(f"{tag}-{i}", "player_transfer", wallet(a), wallet(b), amount)
 
         async def raw_one(i: int, plan: Any = plan, tag: str = tag) -> None:
             (a, b), amount = plan[i]
@@ -136,13 +150,7 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
             chunk = range(r * len(plan) // ROUNDS, (r + 1) * len(plan) // ROUNDS)
             order = [("ledger", ledger_one), ("raw", raw_one), ("bare", bare_one)]
             for name, one in order if r % 2 == 0 else order[::-1]:
-                if name == "bare":
-                    await store.run(partial(_outbox_trigger, "DISABLE"))
-                try:
-                    spent[name] += await _timed(one, chunk, clients)
-                finally:
-                    if name == "bare":
-                        await store.run(partial(_outbox_trigger, "ENABLE"))
+                spent[name] += await _timed(one, chunk, clients)
         results[f"ledger_transfers_per_s_{clients}"] = len(plan) / spent["ledger"]
         results[f"raw_inserts_per_s_{clients}"] = len(plan) / spent["raw"]
         results[f"ledger_no_outbox_per_s_{clients}"] = len(plan) / spent["bare"]
@@ -157,12 +165,6 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
     assert audit.consistent, audit
     results.update(await _snapshot_lag(store, args.snapshot_rate, args.snapshot_seconds))
     return results
-
-
-def _outbox_trigger(action: str) -> Any:
-    from persistence.work import Query
-
-    yield Query(f"ALTER TABLE ledger_transfers {action} TRIGGER outbox_transfer_event")
 
 
 async def _raw_insert(

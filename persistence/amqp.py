@@ -236,7 +236,12 @@ class AmqpConsumers:
                     exchange=self.exchange, exchange_type="topic", durable=True
                 )
                 queue = queue_name(consumer, self.exchange)
-                await channel.queue_declare(queue, durable=True)
+                # Single active consumer: with several nodes, one of them consumes the queue
+                # at a time (another takes over when it goes), so an aggregate's events are
+                # applied in their order.
+                await channel.queue_declare(
+                    queue, durable=True, arguments={"x-single-active-consumer": True}
+                )
                 for name in sorted(consumer.types):
                     await channel.queue_bind(queue, self.exchange, routing_key=name)
                 await channel.basic_consume(queue, inbox.put, no_ack=False)

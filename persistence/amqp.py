@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any, Final, final
 
 import aiormq
+import msgspec
 import structlog
 import trio
 import trio_asyncio
@@ -49,6 +50,8 @@ log = structlog.get_logger("tablium.amqp")
 CONNECT_TIMEOUT_S: Final = 5.0  # a broker that does not answer is away, not slow
 CONFIRM_TIMEOUT_S: Final = 30.0  # bound on one batch's confirmations
 QUEUE_PREFIX: Final = "tablium."
+# A message body that is not a Tablium CloudEvent (from_cloudevent refuses it).
+NOT_AN_EVENT: Final = (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError)
 CONSUMER_BACKOFF_MIN_S: Final = 0.1
 CONSUMER_BACKOFF_MAX_S: Final = 5.0
 # What a lost broker looks like from aiormq (and the sockets under it). aiormq cancels its
@@ -187,6 +190,7 @@ class AmqpConsumers:
         self._on_delivered = on_delivered
         self.applied = 0
         self.skipped = 0
+        self.rejected = 0  # messages that were not Tablium events (dropped)
         self.reconnects = 0
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -232,7 +236,12 @@ class AmqpConsumers:
                     exchange=self.exchange, exchange_type="topic", durable=True
                 )
                 queue = queue_name(consumer, self.exchange)
-                await channel.queue_declare(queue, durable=True)
+                # Single active consumer: with several nodes, one of them consumes the queue
+                # at a time (another takes over when it goes), so an aggregate's events are
+                # applied in their order.
+                await channel.queue_declare(
+                    queue, durable=True, arguments={"x-single-active-consumer": True}
+                )
                 for name in sorted(consumer.types):
                     await channel.queue_bind(queue, self.exchange, routing_key=name)
                 await channel.basic_consume(queue, inbox.put, no_ack=False)
@@ -252,7 +261,17 @@ class AmqpConsumers:
             deliveries = await self._loop.run_aio_coroutine(inbox.take(consumer.prefetch))
             last_tag = 0
             for message in deliveries:
-                event = from_cloudevent(message.body)
+                last_tag = message.delivery_tag or last_tag
+                try:
+                    event = from_cloudevent(message.body)
+                except NOT_AN_EVENT as exc:
+                    # Not one of ours (someone published by hand to our exchange): dropped
+                    # with the acknowledgement below, or it would come back forever.
+                    self.rejected += 1
+                    log.warning(
+                        "consumer dropped a message", consumer=consumer.name, error=str(exc)
+                    )
+                    continue
                 applied = await deliver(self._store, consumer, event)
                 if applied:
                     self.applied += 1
@@ -260,7 +279,6 @@ class AmqpConsumers:
                     self.skipped += 1
                 if self._on_delivered is not None:
                     self._on_delivered(consumer, event, applied)
-                last_tag = message.delivery_tag or last_tag
             if last_tag:
                 channel = inbox.channel
                 assert channel is not None

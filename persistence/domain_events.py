@@ -112,6 +112,9 @@ def snapshots_written(batch: list[Snapshot]) -> Callable[[list[bool]], list[NewE
                 table_id = snapshot.actor_id.removeprefix(TABLE_TOMBSTONE_PREFIX)
                 payload = ev.TableClosed(table_id=table_id)
                 found.append(NewEvent("table.closed", f"table:{table_id}", payload))
+        # Sequence rows locked in one order by every batch (no deadlock between two of
+        # them); stable, so one aggregate's events keep the batch's order.
+        found.sort(key=lambda event: event.aggregate)
         return found
 
     return events

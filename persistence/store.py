@@ -7,7 +7,8 @@ construction, and the shared contract suite (tests/persistence) checks that they
 
 An operator's change and its audit entry are one unit too (``run_audited``; the ``audit_as``
 arguments below): the entry is written in the change's own transaction, so both land or
-neither does.
+neither does. So are a change and its domain events (``outbox.with_events`` with the mappings
+of persistence/domain_events.py; docs/events.md).
 """
 
 from __future__ import annotations

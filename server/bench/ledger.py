@@ -8,6 +8,9 @@ In one run, in a scratch schema it drops afterwards:
 - raw: the same rows INSERTed into a copy of the transfers table by plain asyncpg, one
   autocommitted statement per crossing, with 1 and with 50 concurrent clients (the floor any
   trio code pays for one durable row);
+- ledger without the outbox: the same transfers in a second scratch schema whose outbox
+  trigger (migration 0011) is dropped, so the difference is what writing each transfer's
+  domain event costs;
 - snapshots: the batching writer fed at a fixed rate; p99 of submit-to-commit lag.
 Goal: ledger >= 50% of raw at each concurrency.
 """
@@ -52,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
             raw = results[f"raw_inserts_per_s_{clients}"]
             print(
                 f"{clients:>2} client(s): ledger {ledger:,.0f} transfers/s, raw asyncpg"
-                f" {raw:,.0f} inserts/s ({100 * ledger / raw:.0f}% of raw)"
+                f" {raw:,.0f} inserts/s ({100 * ledger / raw:.0f}% of raw); without the"
+                f" outbox {results[f'ledger_no_outbox_per_s_{clients}']:,.0f} transfers/s"
+                f" (the outbox adds {results[f'outbox_cost_us_per_transfer_{clients}']:,.0f}"
+                " us per transfer)"
             )
         print(
             f"snapshots at {results['snapshot_rate_per_s']}/s: write lag p50"
@@ -67,22 +73,34 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
     from persistence.work import Query, Work
 
     schema = f"bench_{secrets.token_hex(4)}"
+    bare_schema = f"{schema}_no_outbox"  # the same schema without the outbox trigger
 
     def ddl(sql: str) -> Work[None]:
         yield Query(sql)
 
     async with open_store(args.database_url, migrate=False, pool_size=1) as admin:
         await admin.run(lambda: ddl(f'CREATE SCHEMA "{schema}"'))
+        await admin.run(lambda: ddl(f'CREATE SCHEMA "{bare_schema}"'))
         try:
             sep = "&" if "?" in args.database_url else "?"
             url = f"{args.database_url}{sep}search_path={schema}"
-            async with open_store(url, pool_size=max(CLIENTS)) as store:
-                return await _measure(store, args)
+            bare_url = f"{args.database_url}{sep}search_path={bare_schema}"
+            async with (
+                open_store(url, pool_size=max(CLIENTS)) as store,
+                # Its transfers run one batch at a time (ledger_batch.py): few connections,
+                # so both pools stay well within PostgreSQL's max_connections.
+                open_store(bare_url, pool_size=4) as bare,
+            ):
+                await bare.run(
+                    lambda: ddl("DROP TRIGGER outbox_transfer_event ON ledger_transfers")
+                )
+                return await _measure(store, bare, args)
         finally:
             await admin.run(lambda: ddl(f'DROP SCHEMA "{schema}" CASCADE'))
+            await admin.run(lambda: ddl(f'DROP SCHEMA "{bare_schema}" CASCADE'))
 
 
-async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
+async def _measure(store: Any, bare: Any, args: argparse.Namespace) -> dict[str, Any]:
     import random
 
     from persistence.postgres import PostgresStore
@@ -92,9 +110,11 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
 
     assert isinstance(store, PostgresStore)
     w = Wallet(store)
+    w_bare = Wallet(bare)
     players = list(range(1, 101))
     for p in players:  # start every wallet rich enough that no transfer is refused
         await w.adjust(f"seed-{p}", wallet(p), 10**9, memo="bench")
+        await w_bare.adjust(f"seed-{p}", wallet(p), 10**9, memo="bench")
 
     def copy_table() -> Work[None]:
         yield Query(
@@ -113,6 +133,10 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
             (a, b), amount = plan[i]
             await w.move(f"{tag}-{i}", "player_transfer", wallet(a), wallet(b), amount)
 
+        async def bare_one(i: int, plan: Any = plan, tag: str = tag) -> None:
+            (a, b), amount = plan[i]
+            await w_bare.move(f"{tag}-{i}", "player_transfer", wallet(a), wallet(b), amount)
+
         async def raw_one(i: int, plan: Any = plan, tag: str = tag) -> None:
             (a, b), amount = plan[i]
             await store.raw_connection_run(
@@ -121,14 +145,19 @@ async def _measure(store: Any, args: argparse.Namespace) -> dict[str, Any]:
 
         # Interleaved rounds, alternating which goes first, so that load from elsewhere on
         # the machine falls on both sides alike.
-        spent = {"ledger": 0.0, "raw": 0.0}
+        spent = {"ledger": 0.0, "raw": 0.0, "bare": 0.0}
         for r in range(ROUNDS):
             chunk = range(r * len(plan) // ROUNDS, (r + 1) * len(plan) // ROUNDS)
-            order = [("ledger", ledger_one), ("raw", raw_one)]
+            order = [("ledger", ledger_one), ("raw", raw_one), ("bare", bare_one)]
             for name, one in order if r % 2 == 0 else order[::-1]:
                 spent[name] += await _timed(one, chunk, clients)
         results[f"ledger_transfers_per_s_{clients}"] = len(plan) / spent["ledger"]
         results[f"raw_inserts_per_s_{clients}"] = len(plan) / spent["raw"]
+        results[f"ledger_no_outbox_per_s_{clients}"] = len(plan) / spent["bare"]
+        # What writing each transfer's event costs the ledger, per transfer (wall time).
+        results[f"outbox_cost_us_per_transfer_{clients}"] = (
+            1e6 * (spent["ledger"] - spent["bare"]) / len(plan)
+        )
         results[f"ledger_vs_raw_{clients}"] = (
             results[f"ledger_transfers_per_s_{clients}"] / results[f"raw_inserts_per_s_{clients}"]
         )

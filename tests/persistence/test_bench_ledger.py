@@ -19,6 +19,8 @@ def test_ledger_bench_reports_every_figure(
     for clients in (1, 50):
         assert figures[f"ledger_transfers_per_s_{clients}"] > 0
         assert figures[f"raw_inserts_per_s_{clients}"] > 0
+        assert figures[f"ledger_no_outbox_per_s_{clients}"] > 0
+        assert f"outbox_cost_us_per_transfer_{clients}" in figures
     assert figures["snapshot_submitted"] == 100
     assert 0 < figures["snapshot_written"] <= 100  # the writer coalesces per actor
     assert figures["snapshot_lag_p99_ms"] >= figures["snapshot_lag_p50_ms"] > 0

@@ -209,3 +209,16 @@ def test_every_payload_type_encodes_and_decodes() -> None:
     for definition in BY_NAME.values():
         schema = msgspec.json.schema(definition.payload)
         assert schema, definition.name
+
+
+def test_the_table_lifecycle_rows_are_the_ones_the_table_actor_writes() -> None:
+    """table.opened/closed key on the actor's epoch and tombstone rows: if the table actor
+    names them otherwise, these events would silently stop."""
+    from actors.table_admin import EPOCH_KIND, TOMBSTONE_KIND, epoch_id, tombstone_id
+    from persistence import domain_events
+
+    assert EPOCH_KIND == domain_events.TABLE_EPOCH_KIND
+    assert TOMBSTONE_KIND == domain_events.TABLE_TOMBSTONE_KIND
+    assert epoch_id("t1") == domain_events.TABLE_EPOCH_PREFIX + "t1"
+    assert tombstone_id("t1") == domain_events.TABLE_TOMBSTONE_PREFIX + "t1"
+    assert set(domain_events.TABLE_PAUSE_ACTIONS) == {"tables.pause", "tables.resume"}

@@ -319,3 +319,61 @@ async def test_retention_prunes_relayed_rows_and_never_a_pending_one(
     (left,) = await _stored(store)
     assert left.relayed_at_ms is None and left.aggregate != f"player:{relayed.id}"
     assert stuck.stats.pruned == 1
+
+
+async def _publish_raw(broker_url: str, exchange: str, key: str, body: bytes) -> None:
+    import aiormq
+
+    connection = await aiormq.connect(broker_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        await channel.basic_publish(body, exchange=exchange, routing_key=key)
+    finally:
+        await connection.close()
+
+
+async def test_consumers_drop_what_is_not_an_event_and_retry_what_failed(
+    store: Store, amqp_url: str
+) -> None:
+    await store.run(partial(_create_applied_table, store.dialect))
+    attempts: list[int] = []
+
+    def fails_once(event: Event) -> Work[None]:
+        attempts.append(event.id)
+        if len(attempts) == 1:
+            raise RuntimeError("consumer bug (test)")
+        yield from _record("picky", event)
+
+    consumer = Consumer("picky", frozenset({"player.registered"}), fails_once)
+    applied = trio.Event()
+
+    def on_delivered(_: Consumer, event: Event, first_time: bool) -> None:
+        if first_time:
+            applied.set()
+
+    async with private_broker(amqp_url) as broker, trio.open_nursery() as nursery:
+        consumers = AmqpConsumers(
+            amqp_url, broker.loop, store, [consumer], exchange=broker.exchange,
+            on_delivered=on_delivered,
+        )  # fmt: skip
+        broker.queues.append(queue_name(consumer, broker.exchange))
+        await nursery.start(consumers.run)
+        await broker.loop.run_aio_coroutine(
+            _publish_raw(amqp_url, broker.exchange, "player.registered", b"not a cloudevent")
+        )
+        account = await store.create_account("erin", "hash", "player")
+        bus = AmqpBus(amqp_url, broker.loop, exchange=broker.exchange)
+        relay = OutboxRelay(store, bus)
+        await nursery.start(relay.run)
+        await relay.drained()
+        with trio.fail_after(30):
+            await applied.wait()  # after the failure, a reconnect and the redelivery
+        nursery.cancel_scope.cancel()
+        await bus.aclose()
+    # (>= 1: a batch that failed after dropping it gets it again with the redelivery)
+    assert consumers.rejected >= 1 and consumers.reconnects >= 1
+    rows = await store.run(_applied, read_only=True)
+    assert [(name, aggregate) for name, _, aggregate, _ in rows] == [
+        ("picky", f"player:{account.id}")
+    ]
+    assert len(attempts) == 2

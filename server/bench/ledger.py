@@ -9,7 +9,7 @@ In one run, in a scratch schema it drops afterwards:
   autocommitted statement per crossing, with 1 and with 50 concurrent clients (the floor any
   trio code pays for one durable row);
 - ledger without the outbox: the same transfers in a second scratch schema whose outbox
-  trigger (migration 0011) is dropped, so the difference is what writing each transfer's
+  trigger (migration 0012) is dropped, so the difference is what writing each transfer's
   domain event costs;
 - snapshots: the batching writer fed at a fixed rate; p99 of submit-to-commit lag.
 Goal: ledger >= 50% of raw at each concurrency.

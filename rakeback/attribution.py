@@ -9,6 +9,10 @@ Two methods for a cash hand (the program's setting):
   ``apportion(rake, [1] * n)`` with the players ordered by seat, so the odd chips go one each
   to the lowest seats. The shares sum to the rake too.
 
+A hand stored without shares (every share 0 while the hand has rake: written by a table that
+does not compute them) is attributed as ``dealt`` under either method, so its rake is never
+lost; docs/rakeback.md says so.
+
 A tournament entry's fee counts in full for the player who paid it (its ledger transfer); a
 refund of a fee counts against it. A player's fee total for a period is never below zero
 (a refund of a fee paid in an earlier period does not take back that period's rakeback).
@@ -95,7 +99,7 @@ def attribute_hand(hand: HandRake, method: AttributionMethod) -> dict[int, int]:
         raise InconsistentHand(f"hand {hand.hand_id}: a player dealt in twice")
     if hand.rake == 0 or not hand.seats:
         return {}
-    if method == "weighted":
+    if method == "weighted" and any(s.rake_paid for s in hand.seats):
         paid = sum(s.rake_paid for s in hand.seats)
         if paid != hand.rake or min(s.rake_paid for s in hand.seats) < 0:
             raise InconsistentHand(

@@ -272,12 +272,17 @@ class Rakeback:
 
     async def _rake(
         self, scope: str, period: Period, method: AttributionMethod
-    ) -> tuple[dict[int, dict[Source, int]], int]:
-        """Per player and source, the period's rake, hand by hand; and the hands counted."""
+    ) -> tuple[dict[int, dict[Source, int]], int, dict[int, int]]:
+        """Per player and source, the period's rake, hand by hand; the hands counted; and
+        per player, the shares the hand records store (verify checks them)."""
         totals: dict[int, dict[Source, int]] = {}
         hands = 0
+        stored: dict[int, int] = {}
         async for hand in self._hands(scope, period):
             hands += 1
+            for seat in hand.seats:
+                if seat.rake_paid:
+                    stored[seat.player_id] = stored.get(seat.player_id, 0) + seat.rake_paid
             for player, amount in attribute_hand(hand, method).items():
                 by_source = totals.setdefault(player, {})
                 by_source["cash"] = by_source.get("cash", 0) + amount
@@ -287,7 +292,7 @@ class Rakeback:
         for player, amount in fee_sums.items():
             if amount > 0:
                 totals.setdefault(player, {})["tournament"] = amount
-        return totals, hands
+        return totals, hands, stored
 
     async def trace(self, scope: str, period: Period, player_id: int) -> list[Attributed]:
         """Every hand and fee that makes up the player's accrued rake in the period."""
@@ -321,7 +326,7 @@ class Rakeback:
         self._check_period(period)
         program = await self._program(scope)
         statuses = await self._statuses(scope, period)
-        totals, _ = await self._rake(scope, period, self.policy.method)
+        totals, _, _ = await self._rake(scope, period, self.policy.method)
         return settle(program, totals, statuses), _program_doc(program, self.policy.method)
 
     # -- staff: preview, distribute, verify ---------------------------------------------------
@@ -407,15 +412,12 @@ class Rakeback:
         method: AttributionMethod = "dealt" if doc.method == "dealt" else "weighted"
         previous = period.previous()
         statuses = await store.run(partial(db.statuses, scope, previous.id), read_only=True)
-        totals, hands = await self._rake(scope, period, method)
-        if method == "weighted":
-            second = await store.run(
-                partial(db.shares_by_player, scope, period.start_ms, period.end_ms),
-                read_only=True,
-            )
-            cash = {p: t["cash"] for p, t in totals.items() if t.get("cash")}
-            if second != cash:
-                problems.append("hand_players shares disagree with the hand records' shares")
+        totals, hands, shares = await self._rake(scope, period, method)
+        second = await store.run(
+            partial(db.shares_by_player, scope, period.start_ms, period.end_ms), read_only=True
+        )
+        if second != shares:
+            problems.append("hand_players shares disagree with the hand records' shares")
         s = settle(doc.program(), totals, statuses)
         expected = {(r.beneficiary_id, r.kind): r for r in _rows(scope, period, s)}
         rows = await store.run(partial(db.accruals, scope, period.id), read_only=True)

@@ -71,6 +71,11 @@ def test_weighted_refuses_shares_that_do_not_sum_to_the_rake() -> None:
         attribute_hand(hand, "weighted")
 
 
+def test_a_hand_stored_without_shares_is_attributed_as_dealt() -> None:
+    hand = HandRake("h", 5, (HandSeat(1, 4, 0), HandSeat(2, 1, 0), HandSeat(3, 2, 0)))
+    assert attribute_hand(hand, "weighted") == {2: 2, 3: 2, 1: 1}
+
+
 def test_fees_count_for_the_payer_and_refunds_never_below_zero() -> None:
     items = attribute([], [FeeEntry(7, 1, 50), FeeEntry(8, 1, -50), FeeEntry(9, 2, -30)],
                       "weighted")  # fmt: skip

@@ -121,3 +121,19 @@ DEFAULT_TIERS: Final = TierTable(
         Tier("Platinum", 50_000, 4_000),
     )
 )
+
+
+def parse_tiers(text: str) -> TierTable:
+    """A tier table from ``NAME:POINTS:BP,NAME:POINTS:BP,...`` (the server setting); the
+    empty text is DEFAULT_TIERS. Raises InvalidTiers."""
+    if not text.strip():
+        return DEFAULT_TIERS
+    tiers: list[Tier] = []
+    for part in text.split(","):
+        fields = part.strip().split(":")
+        if len(fields) != 3 or not all(f.strip().isdigit() for f in fields[1:]):
+            raise InvalidTiers(f"a tier is NAME:POINTS:BASIS_POINTS, not {part.strip()!r}")
+        tiers.append(Tier(fields[0].strip(), int(fields[1]), int(fields[2])))
+        if len(tiers) > TIERS_MAX:
+            break
+    return TierTable(tuple(tiers))

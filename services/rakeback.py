@@ -145,7 +145,7 @@ class Distribution(msgspec.Struct, frozen=True):
 class Verification(msgspec.Struct, frozen=True):
     scope: str
     period: str
-    hands: int
+    hands: int  # hands with rake recomputed
     accrued: int  # rakeback + commission recomputed from the hands
     paid: int  # found in the ledger under the period's keys
     problems: list[str]

@@ -32,6 +32,10 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     API_KEYS_READ = "api_keys:read"  # partners' keys for the public API
     API_KEYS_WRITE = "api_keys:write"  # create (shown once) and revoke; audited
+    CLUBS_READ = "clubs:read"  # a club, its members, benefits, tables and statistics
+    CLUBS_WRITE = "clubs:write"  # a club's deal, bans, tables; audited
+    RAKEBACK_READ = "rakeback:read"  # previews, verification, statements
+    RAKEBACK_RUN = "rakeback:run"  # distribute a period: moves money; audited
 
 
 _STAFF_COMMON: Final = frozenset(
@@ -53,10 +57,18 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         Permission.WALLET_READ,
         Permission.WALLET_ADJUST,
         Permission.LEDGER_READ,
+        Permission.CLUBS_READ,
+        Permission.RAKEBACK_READ,
     },
     # Directors run the room: tables, tournaments and the live system.
     Role.DIRECTOR: _STAFF_COMMON
-    | {Permission.ACTORS_READ, Permission.TABLES_WRITE, Permission.TOURNAMENTS_WRITE},
+    | {
+        Permission.ACTORS_READ,
+        Permission.TABLES_WRITE,
+        Permission.TOURNAMENTS_WRITE,
+        Permission.CLUBS_READ,
+        Permission.CLUBS_WRITE,
+    },
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -167,6 +167,20 @@ class Clubs:
     async def _run(self, work: Callable[[], Work[T]]) -> T:
         return await self._store.run(work)
 
+    async def _run_audited(
+        self, work: Callable[[], Work[T]], audit_as: AuditStamp | None, after: dict[str, Any]
+    ) -> T:
+        """``work`` alone, or with an audit entry in its transaction (staff's changes)."""
+        if audit_as is None:
+            return await self._run(work)
+
+        def change() -> Work[Change[T]]:
+            result = yield from work()
+            return Change(result, before=None, after=after)
+
+        result, _ = await self._store.run_audited(audit_as, change)
+        return result
+
     # -- creating and finding ---------------------------------------------------------------
 
     async def create(
@@ -382,8 +396,16 @@ class Clubs:
     async def remove(self, actor_id: int, club_id: int, player_id: int) -> None:
         await self._on_member(actor_id, club_id, player_id, "remove", db.remove_member)
 
-    async def ban(self, actor_id: int | None, club_id: int, player_id: int) -> None:
-        """Out of the club, and she cannot join again until unbanned (staff: actor None)."""
+    async def ban(
+        self,
+        actor_id: int | None,
+        club_id: int,
+        player_id: int,
+        *,
+        audit_as: AuditStamp | None = None,
+    ) -> None:
+        """Out of the club, and she cannot join again until unbanned (staff: actor None,
+        audited with ``audit_as``)."""
         now = self._store.clock_ms()
 
         def unit() -> Work[None]:
@@ -394,7 +416,8 @@ class Clubs:
                 raise ClubPermissionDenied("the owner cannot be banned")
             yield from db.ban(club_id, player_id, actor_id or 0, now)
 
-        await self._run(unit)
+        after = {"club_id": club_id, "banned": player_id}
+        await self._run_audited(unit, audit_as, after)
 
     async def unban(self, actor_id: int, club_id: int, player_id: int) -> bool:
         def unit() -> Work[bool]:
@@ -553,9 +576,17 @@ class Clubs:
 
     # -- tables and statistics ----------------------------------------------------------------
 
-    async def register_table(self, actor_id: int | None, club_id: int, table_id: str) -> None:
+    async def register_table(
+        self,
+        actor_id: int | None,
+        club_id: int,
+        table_id: str,
+        *,
+        audit_as: AuditStamp | None = None,
+    ) -> None:
         """The table belongs to the club from now on (its hands' rake is the club's). A table
-        id belongs to one club for life; another club's id is refused. Staff: actor None."""
+        id belongs to one club for life; another club's id is refused. Staff: actor None,
+        audited with ``audit_as``."""
         table_id = _text(table_id, 1, TABLE_ID_CHARS_MAX, "a table id")
         now = self._store.clock_ms()
 
@@ -567,7 +598,7 @@ class Clubs:
             if owner != club_id:
                 raise InvalidClubInput("this table belongs to another club")
 
-        await self._run(unit)
+        await self._run_audited(unit, audit_as, {"club_id": club_id, "table_id": table_id})
 
     async def tables(self, player_id: int | None, club_id: int) -> list[str]:
         def unit() -> Work[list[str]]:

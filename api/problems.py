@@ -80,6 +80,21 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     "unknown_transfer": (404, "No such transfer"),
     "transfer_not_pending": (409, "The transfer was already posted or voided"),
     "wallet_error": (409, "The wallet refused the request"),
+    # clubs (services/club_rules.py, docs/clubs.md), their codes unchanged
+    "club_not_found": (404, "No such club"),
+    "not_club_member": (403, "I am not a member of this club"),
+    "club_permission_denied": (403, "My club role does not allow this"),
+    "club_member_not_found": (404, "No such member in this club"),
+    "already_club_member": (409, "Already a member of this club"),
+    "banned_from_club": (403, "Banned from this club"),
+    "club_invitation_required": (403, "This club takes members by invitation only"),
+    "club_no_invitation": (404, "No invitation to this club"),
+    "club_no_join_request": (404, "No join request from this player"),
+    "club_owner_cannot_leave": (409, "The owner transfers ownership before leaving"),
+    "club_name_taken": (409, "Another club has this name"),
+    "club_limit_reached": (409, "A club limit is reached"),
+    "invalid_club_input": (422, "The club's rules refuse this input"),
+    "invalid_period": (400, "Not a period: day:YYYY-MM-DD or week:YYYY-MM-DD (a Monday)"),
 }
 
 

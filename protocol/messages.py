@@ -22,6 +22,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from protocol.clubs import ClubReply, ClubRequest
 from protocol.fields import Asset, RequestId, Seq
 from protocol.game import GamePush, GameReply, GameRequest
 
@@ -231,6 +232,7 @@ Request = (
     | SetLimits
     | SelfExclude
     | GameRequest  # protocol/game.py: lobby, tables, hands
+    | ClubRequest  # protocol/clubs.py: clubs and rakeback
 )
 
 # --- server -> client: replies ---------------------------------------------------------------
@@ -436,5 +438,6 @@ Reply = (
     | Statement
     | Limits
     | GameReply
+    | ClubReply
 )
 ServerMessage = Reply | Event

@@ -45,6 +45,7 @@ from protocol.messages import (
 )
 from protocol.phases import Phase, verify_transition
 from server.auth import TokenExpired, TokenInvalid
+from server.club_requests import CLUB_REQUESTS, ClubRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
@@ -103,6 +104,7 @@ class Connection:
             Logout: self._logout,
             **dict.fromkeys(WALLET_REQUESTS, self._wallet),
             **dict.fromkeys(get_args(GameRequest), self._game),
+            **dict.fromkeys(CLUB_REQUESTS, self._club),
         }
 
     # Outlet: called by sessions (pushes). Never blocks.
@@ -469,6 +471,17 @@ class Connection:
             self._reply(await wallet_requests.handle(self.session, request))
         except WalletRefused as exc:
             self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+
+    async def _club(self, request: Any) -> None:
+        club_requests = self.gateway.club_requests
+        if club_requests is None or self.session is None:
+            raise RemoteProtocolError(
+                ErrorCode.ACCOUNT_REQUIRED, "this server keeps no clubs", request.id
+            )
+        try:
+            self._reply(await club_requests.handle(self.session, request))
+        except ClubRefused as exc:
+            self._error(exc.request_id, exc.code, exc.message)
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests

@@ -62,6 +62,7 @@ from protocol.messages import (
     Role,
 )
 from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
+from server.club_requests import ClubRequests
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.gateway_metrics import collector_for
@@ -73,6 +74,7 @@ from server.handshake import (
     origin_allowed,
     parse_networks,
 )
+from server.rakeback_settings import rakeback_policy_of
 from server.session import (
     LoggedOutSessions,
     PlayerSession,
@@ -90,6 +92,7 @@ from services.passwords import (
     PasswordHasher,
     load_common_passwords,
 )
+from services.rakeback import RakebackPolicy
 from services.throttle import BackoffPolicy, KeyedRateLimit
 from services.wallet import Wallet, WalletPolicy
 
@@ -213,10 +216,12 @@ class Gateway:
         sessions_supervisor: Supervisor | None = None,
         wallet_requests: WalletRequests | None = None,
         game_requests: GameRequests | None = None,
+        club_requests: ClubRequests | None = None,
     ) -> None:
         self.accounts = accounts
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
+        self.club_requests = club_requests
         # With a supervisor, each session is also a temporary actor session:<id> under it.
         self.sessions_supervisor = sessions_supervisor
         self._session_refs: dict[str, ActorRef[SessionMessage]] = {}
@@ -438,6 +443,7 @@ async def serve_gateway(
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    rakeback_policy: RakebackPolicy | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -480,6 +486,10 @@ async def serve_gateway(
             sessions_supervisor() if sessions_supervisor is not None else None,
             WalletRequests(wallet) if wallet is not None else None,
             game_requests,
+            # Clubs need the full store too (services/clubs.py, server/club_requests.py).
+            ClubRequests(accounts_store, rakeback_policy)
+            if isinstance(accounts_store, Store)
+            else None,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -577,6 +587,7 @@ async def run_gateway(
         channel=channel,
         wallet_policy=wallet_policy_of(settings),
         ssl_context=ssl_context,
+        rakeback_policy=rakeback_policy_of(settings),
         task_status=task_status,
     )
 

@@ -174,11 +174,12 @@ def get_period(scope: str, period: str) -> Work[PeriodRow | None]:
     return _period(rows[0]) if rows else None
 
 
-def last_period(scope: str) -> Work[PeriodRow | None]:
-    """The scope's latest frozen period (by start)."""
+def last_period(scope: str, kind: str) -> Work[PeriodRow | None]:
+    """The scope's latest frozen period of ``kind`` ("day" or "week"), by start."""
     rows = yield Query(
-        f"SELECT {_PERIOD} FROM rakeback_periods WHERE scope = $1 ORDER BY from_ms DESC LIMIT 1",
-        (scope,),
+        f"SELECT {_PERIOD} FROM rakeback_periods WHERE scope = $1 AND period LIKE $2"
+        " ORDER BY from_ms DESC LIMIT 1",
+        (scope, f"{kind}:%"),
     )
     return _period(rows[0]) if rows else None
 

@@ -50,6 +50,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from server.rakeback_settings import rakeback_policy_of
 from server.tls import (
     ServerTls,
     http_listener,
@@ -59,6 +60,8 @@ from server.tls import (
 )
 from server.wallet_requests import wallet_policy_of
 from services.health import HealthChecks
+from services.rakeback import Rakeback
+from services.rakeback_job import RakebackJob
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.server")
@@ -162,6 +165,7 @@ def build_runtime(
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
+            *_rakeback_job(settings, store, wallet),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),
@@ -172,6 +176,14 @@ def build_runtime(
         policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE, shutdown_timeout_s=TREE_SHUTDOWN_S),
     )
     return runtime
+
+
+def _rakeback_job(settings: Settings, store: Store, wallet: Wallet) -> list[ChildSpec]:
+    """The rakeback job, when the operator lets it pay periods (TABLIUM_RAKEBACK_AUTO_...)."""
+    if not settings.rakeback_auto_distribute:
+        return []
+    job = RakebackJob(Rakeback(store, wallet, rakeback_policy_of(settings)))
+    return [ChildSpec.service("rakeback", job.run)]
 
 
 async def run_server(

@@ -118,6 +118,9 @@ class Settings:
     rakeback_method: str = "weighted"
     rakeback_settle_delay_s: int = 3600
     rakeback_tiers: str = ""
+    # Pay each period when it is due, without staff (services/rakeback_job.py); off: staff
+    # preview and pay each period themselves.
+    rakeback_auto_distribute: bool = False
     # --- Keys, personal data and transport (docs/operations.md: "Keys", "TLS") -------------
     # The token key ring (server/token_keys.py): rotation with key ids. When set, jwt_secret
     # is not used (a deployment may keep it as the fallback it had).
@@ -374,6 +377,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "rakeback_method": _parse_choice("weighted", "dealt"),
     "rakeback_settle_delay_s": _parse_seconds,
     "rakeback_tiers": _parse_rakeback_tiers,
+    "rakeback_auto_distribute": _parse_bool,
     "jwt_keys": _parse_token_keys,
     "data_keys": _parse_data_keys,
     "log_address_key": _parse_log_address_key,

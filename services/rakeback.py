@@ -219,6 +219,10 @@ class Rakeback:
         self._wallet = wallet
         self.policy = policy or RakebackPolicy()
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     # -- what a period holds ------------------------------------------------------------------
 
     async def scopes(self) -> list[str]:
@@ -307,7 +311,9 @@ class Rakeback:
         found = await self._store.run(partial(db.get_period, scope, previous.id), read_only=True)
         if found is not None:
             return await self._store.run(partial(db.statuses, scope, previous.id), read_only=True)
-        last = await self._store.run(partial(db.last_period, scope), read_only=True)
+        # Only periods of the same kind chain: a server that switched from days to weeks
+        # starts its statuses afresh (docs/rakeback.md).
+        last = await self._store.run(partial(db.last_period, scope, period.kind), read_only=True)
         if last is not None:
             raise PeriodOutOfOrder(
                 f"{scope}: periods are distributed in order; the last one was {last.period}"

@@ -36,6 +36,7 @@ PLAYER = f"<int(max={ROW_ID_MAX}):player_id>"
 SCOPE = "<scope>"
 PERIOD = "<period>"
 SCOPE_CHARS_MAX = 30  # "club:" and a 64-bit id
+TRACE_ITEMS_MAX = 10_000  # bound: items listed by one trace (count and total cover all)
 _NOT_FOUND = frozenset({"club_not_found", "club_member_not_found"})
 
 
@@ -220,6 +221,21 @@ async def rakeback_distribute(scope: str, period: str) -> Any:
     body = await read_body(ReasonRequest)
     stamp = audit_stamp("rakeback.distribute", f"rakeback:{scope}:{period}", body.reason)
     return await _with_period(scope, period, lambda s, p: _rakeback().distribute(s, p, stamp))
+
+
+@club_routes.get(f"/rakeback/{SCOPE}/{PERIOD}/players/{PLAYER}/trace")
+@requires(Permission.RAKEBACK_READ)
+async def rakeback_trace(scope: str, period: str, player_id: int) -> Any:
+    """Every hand (``hand:<id>``) and fee transfer (``transfer:<id>``) that makes up the
+    player's rake in the period, with the amount each attributes to her."""
+
+    async def trace(s: str, p: Period) -> Any:
+        items = await _rakeback().trace(s, p, player_id)
+        return {"items": [{"source": i.source, "origin": i.origin, "amount": i.amount}
+                          for i in items[:TRACE_ITEMS_MAX]],
+                "total": sum(i.amount for i in items), "count": len(items)}  # fmt: skip
+
+    return await _with_period(scope, period, trace)
 
 
 @club_routes.get(f"/players/{PLAYER}/rakeback")

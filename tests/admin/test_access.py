@@ -62,6 +62,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
     ("GET", "/rakeback/house/week:2025-01-06/preview", None, Permission.RAKEBACK_READ),
     ("GET", "/rakeback/club:1/week:2025-01-06/verify", None, Permission.RAKEBACK_READ),
     ("POST", "/rakeback/house/week:2025-01-06/distribute", BAN, Permission.RAKEBACK_RUN),
+    ("GET", "/rakeback/house/week:2025-01-06/players/1/trace", None, Permission.RAKEBACK_READ),
     ("GET", f"/players/{PLAYER_ID}/rakeback", None, Permission.RAKEBACK_READ),
 ]
 

@@ -56,6 +56,11 @@ async def test_a_period_previewed_distributed_verified_and_stated_over_http(
     assert [(ln["scope"], ln["period"], ln["kind"]) for ln in lines] == [
         ("house", period, "rakeback")
     ]
+    trace = await (
+        await client.get(f"/rakeback/house/{period}/players/{players[0]}/trace", headers=ADMIN)
+    ).get_json()
+    assert trace["total"] == lines[0]["rake_cash"] and trace["count"] == len(trace["items"]) > 0
+    assert all(item["origin"].startswith("hand:a") for item in trace["items"])
     entries = await store.list_audit(target=f"rakeback:house:{period}")
     assert [e.after["step"] for e in entries] == ["closed", "frozen"]
     assert {e.subject for e in entries} == {"ann"}

@@ -359,7 +359,8 @@ class Rakeback:
             def freeze() -> Work[Change[bool]]:
                 done = yield from db.freeze(row, rows)
                 summary = _summary(row)
-                return Change(done, before=None, after={**summary, "step": "frozen"})
+                step = "frozen" if done else "resumed"  # another run froze it first
+                return Change(done, before=None, after={**summary, "step": step})
 
             await store.run_audited(audit_as, freeze)
             stored = await store.run(partial(db.get_period, scope, period.id), read_only=True)

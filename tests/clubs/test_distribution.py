@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import trio
 
 from persistence import rakeback as rb_db
 from persistence.audit import AuditStamp
@@ -243,3 +244,20 @@ async def test_tournament_fees_are_a_source_funded_from_the_fees(
 def test_period_ids_round_trip() -> None:
     day = period_containing("day", 5 * DAY_MS)
     assert parse_period(day.id) == day
+
+
+async def test_two_runs_at_once_pay_once(
+    store: Store, wallet: Wallet, rakeback: Rakeback, clock: ManualClock
+) -> None:
+    players = await _players(store, wallet, 4)
+    period = await _day_of_hands(store, wallet, clock, players, 25, "x")
+    await _due(clock, rakeback, period)
+    preview = await rakeback.preview("house", period)
+    other = Rakeback(store, Wallet(store), rakeback.policy)  # a second process, say
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(rakeback.distribute, "house", period, STAFF)
+        nursery.start_soon(other.distribute, "house", period, STAFF)
+    keys = await _paid_keys(store)
+    assert len(keys) == len(set(keys)) == 1 + sum(1 for a in preview.accruals if a.amount)
+    check = await rakeback.verify("house", period)
+    assert check.ok and check.paid == preview.paid

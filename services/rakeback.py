@@ -314,7 +314,9 @@ class Rakeback:
         # Only periods of the same kind chain: a server that switched from days to weeks
         # starts its statuses afresh (docs/rakeback.md).
         last = await self._store.run(partial(db.last_period, scope, period.kind), read_only=True)
-        if last is not None:
+        # ``period`` itself: another run froze it since we looked; our figures are dropped
+        # (the freeze writes once) and the stored ones are paid.
+        if last is not None and last.period != period.id:
             raise PeriodOutOfOrder(
                 f"{scope}: periods are distributed in order; the last one was {last.period}"
             )

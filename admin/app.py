@@ -46,6 +46,7 @@ from admin.audit import audit_routes
 from admin.auth import error, requires
 from admin.bodies import BODY_BYTES_MAX, InvalidBody
 from admin.chain import chain_routes
+from admin.clubs import club_routes
 from admin.context import AdminContext
 from admin.docs_page import docs_routes
 from admin.hands import hand_routes
@@ -179,6 +180,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         docs_routes,
         api_key_routes,
         integrity_routes,
+        club_routes,
     ):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.

@@ -34,6 +34,10 @@ class Permission(StrEnum):
     API_KEYS_WRITE = "api_keys:write"  # create (shown once) and revoke; audited
     INTEGRITY_READ = "integrity:read"  # chip-dumping flags, collusion signals, their hands
     INTEGRITY_REVIEW = "integrity:review"  # dismiss, confirm, ban from a flag; audited
+    CLUBS_READ = "clubs:read"  # a club, its members, benefits, tables and statistics
+    CLUBS_WRITE = "clubs:write"  # a club's deal, bans, tables; audited
+    RAKEBACK_READ = "rakeback:read"  # previews, verification, statements
+    RAKEBACK_RUN = "rakeback:run"  # distribute a period: moves money; audited
 
 
 _STAFF_COMMON: Final = frozenset(
@@ -57,6 +61,8 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         Permission.LEDGER_READ,
         Permission.INTEGRITY_READ,
         Permission.INTEGRITY_REVIEW,
+        Permission.CLUBS_READ,
+        Permission.RAKEBACK_READ,
     },
     # Directors run the room: tables, tournaments and the live system.
     Role.DIRECTOR: _STAFF_COMMON
@@ -65,6 +71,8 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
         Permission.TABLES_WRITE,
         Permission.TOURNAMENTS_WRITE,
         Permission.INTEGRITY_READ,
+        Permission.CLUBS_READ,
+        Permission.CLUBS_WRITE,
     },
     Role.ADMIN: frozenset(Permission),
 }

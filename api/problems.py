@@ -95,7 +95,12 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     "refill_too_early": (409, "The next play-money refill is not due yet"),
     "refill_not_needed": (409, "The play-money balance is not below the refill threshold"),
     "play_money_disabled": (403, "This server gives no play-money refills"),
-    "invalid_period": (422, "A statement's period is empty, reversed or over a year"),
+    # One code, one status: a statement's [from_ms, to_ms) and a rakeback period alike.
+    "invalid_period": (
+        422,
+        "A period is empty, reversed or over a year, or not day:YYYY-MM-DD or"
+        " week:YYYY-MM-DD (a Monday)",
+    ),
     # the chain cashier's (services/chain/), the same way
     "cashier_unavailable": (404, "This server has no blockchain cashier"),
     "invalid_address": (422, "Not a chain address (0x, 40 hex digits, a valid checksum)"),
@@ -103,6 +108,20 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     "unknown_withdrawal": (404, "No such withdrawal"),
     "withdrawal_not_awaiting_approval": (409, "The withdrawal is not awaiting approval"),
     "wallet_error": (409, "The wallet refused the request"),
+    # clubs (services/club_rules.py, docs/clubs.md), their codes unchanged
+    "club_not_found": (404, "No such club"),
+    "not_club_member": (403, "I am not a member of this club"),
+    "club_permission_denied": (403, "My club role does not allow this"),
+    "club_member_not_found": (404, "No such member in this club"),
+    "already_club_member": (409, "Already a member of this club"),
+    "banned_from_club": (403, "Banned from this club"),
+    "club_invitation_required": (403, "This club takes members by invitation only"),
+    "club_no_invitation": (404, "No invitation to this club"),
+    "club_no_join_request": (404, "No join request from this player"),
+    "club_owner_cannot_leave": (409, "The owner transfers ownership before leaving"),
+    "club_name_taken": (409, "Another club has this name"),
+    "club_limit_reached": (409, "A club limit is reached"),
+    "invalid_club_input": (422, "The club's rules refuse this input"),
 }
 # Codes whose problem carries Retry-After (and retry_after_s) when waiting helps.
 RETRY_AFTER_CODES: Final = frozenset(

@@ -74,6 +74,20 @@ class ErrorCode(enum.StrEnum):
     # Hand histories (protocol/hands.py).
     UNKNOWN_HAND = "unknown_hand"  # the player was dealt into no hand with this id
     HAND_TOO_LARGE = "hand_too_large"  # the history is over HISTORY_CHARS_MAX; use the API
+    # Clubs and rakeback (services/club_rules.py, services/rakeback.py; docs/clubs.md).
+    CLUB_NOT_FOUND = "club_not_found"  # no club with this id or code
+    NOT_CLUB_MEMBER = "not_club_member"  # the acting player is not a member
+    CLUB_PERMISSION_DENIED = "club_permission_denied"  # the permission table refuses it
+    CLUB_MEMBER_NOT_FOUND = "club_member_not_found"  # the target is not a member
+    ALREADY_CLUB_MEMBER = "already_club_member"  # joining or inviting a member
+    BANNED_FROM_CLUB = "banned_from_club"  # a banned player joins, asks or is invited
+    CLUB_INVITATION_REQUIRED = "club_invitation_required"  # a club by invitation only
+    CLUB_NO_INVITATION = "club_no_invitation"  # answering an invitation that does not exist
+    CLUB_NO_JOIN_REQUEST = "club_no_join_request"  # reviewing a request that does not exist
+    CLUB_OWNER_CANNOT_LEAVE = "club_owner_cannot_leave"  # transfer ownership first
+    CLUB_NAME_TAKEN = "club_name_taken"  # another club has this name (ignoring case)
+    CLUB_LIMIT_REACHED = "club_limit_reached"  # clubs per player, members per club
+    INVALID_CLUB_INPUT = "invalid_club_input"  # out of bounds, or benefits above the deal
     # Resume: the events between the client's last seq and the replay buffer are gone.
     REPLAY_GAP = "replay_gap"
     # Our fault, not the client's: retry later.

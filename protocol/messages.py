@@ -22,6 +22,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from protocol.clubs import ClubReply, ClubRequest
 from protocol.fields import Asset, RequestId, Seq
 from protocol.game import GamePush, GameReply, GameRequest
 from protocol.hands import HandReply, HandRequest
@@ -254,6 +255,7 @@ Request = (
     | SelfExclude
     | GameRequest  # protocol/game.py: lobby, tables, hands
     | HandRequest  # protocol/hands.py: my hand histories
+    | ClubRequest  # protocol/clubs.py: clubs and rakeback
 )
 
 # --- server -> client: replies ---------------------------------------------------------------
@@ -511,5 +513,6 @@ Reply = (
     | Withdrawal
     | GameReply
     | HandReply
+    | ClubReply
 )
 ServerMessage = Reply | Event

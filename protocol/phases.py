@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Final, final, get_args
 
+from protocol.clubs import ClubRequest
 from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.game import GameRequest
 from protocol.hands import HandRequest
@@ -68,6 +69,7 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     (Phase.AUTHENTICATED, SelfExclude): Phase.AUTHENTICATED,
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(GameRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(HandRequest)},
+    **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(ClubRequest)},
 }
 
 

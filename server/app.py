@@ -56,6 +56,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from server.rakeback_settings import rakeback_policy_of
 from server.tls import (
     ServerTls,
     http_listener,
@@ -66,6 +67,8 @@ from server.tls import (
 from server.wallet_requests import wallet_policy_of
 from services.events import tablium_consumers
 from services.health import HealthChecks
+from services.rakeback import Rakeback
+from services.rakeback_job import RakebackJob
 from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
@@ -199,6 +202,7 @@ def build_runtime(
                 if event_consumers is not None and event_consumers.consumers
                 else []
             ),
+            *_rakeback_job(settings, store, wallet),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),
@@ -243,6 +247,14 @@ def _services(children: list[ChildSpec]) -> ChildSpec:
     from actors.chain import services_supervisor
 
     return services_supervisor(children)
+
+
+def _rakeback_job(settings: Settings, store: Store, wallet: Wallet) -> list[ChildSpec]:
+    """The rakeback job, when the operator lets it pay periods (TABLIUM_RAKEBACK_AUTO_...)."""
+    if not settings.rakeback_auto_distribute:
+        return []
+    job = RakebackJob(Rakeback(store, wallet, rakeback_policy_of(settings)))
+    return [ChildSpec.service("rakeback", job.run)]
 
 
 async def run_server(

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("server.commands.ledger", "audit the ledger: every invariant of the money"),
     "events": ("server.commands.events", "replay stored domain events for a rebuilt consumer"),
     "integrity": ("server.commands.integrity", "chip-dumping flags and collusion signals"),
+    "rakeback": ("server.commands.rakeback", "verify, preview and distribute rakeback periods"),
 }
 
 

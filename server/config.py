@@ -124,6 +124,17 @@ class Settings:
     # much sent by one player per UTC day (0: no limit).
     player_transfers_enabled: bool = False
     player_transfer_daily_max: int = 0
+    # Rakeback (services/rakeback.py, docs/rakeback.md): periods of a UTC day or an ISO week,
+    # rake attributed by weighted contribution or equally among the players dealt in, settled
+    # this long after a period ends, and the house's tier table as NAME:POINTS:BP,... (empty:
+    # the default table of rakeback/tiers.py).
+    rakeback_period: str = "week"
+    rakeback_method: str = "weighted"
+    rakeback_settle_delay_s: int = 3600
+    rakeback_tiers: str = ""
+    # Pay each period when it is due, without staff (services/rakeback_job.py); off: staff
+    # preview and pay each period themselves.
+    rakeback_auto_distribute: bool = False
     # --- Keys, personal data and transport (docs/operations.md: "Keys", "TLS") -------------
     # The token key ring (server/token_keys.py): rotation with key ids. When set, jwt_secret
     # is not used (a deployment may keep it as the fallback it had).
@@ -356,6 +367,17 @@ def _parse_seconds(name: str, raw: Any) -> int:
     return value
 
 
+def _parse_rakeback_tiers(name: str, raw: Any) -> str:
+    from rakeback.tiers import InvalidTiers, parse_tiers
+
+    text = str(raw).strip()
+    try:
+        parse_tiers(text)
+    except InvalidTiers as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    return text
+
+
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "host": _parse_host,
     "ws_port": _parse_port,
@@ -397,6 +419,11 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "play_refill_period_s": _parse_count,
     "player_transfers_enabled": _parse_bool,
     "player_transfer_daily_max": _parse_chips,
+    "rakeback_period": _parse_choice("day", "week"),
+    "rakeback_method": _parse_choice("weighted", "dealt"),
+    "rakeback_settle_delay_s": _parse_seconds,
+    "rakeback_tiers": _parse_rakeback_tiers,
+    "rakeback_auto_distribute": _parse_bool,
     "jwt_keys": _parse_token_keys,
     "data_keys": _parse_data_keys,
     "log_address_key": _parse_log_address_key,

@@ -47,6 +47,7 @@ from protocol.messages import (
 from protocol.phases import Phase, verify_transition
 from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 from server.auth import TokenExpired, TokenInvalid
+from server.club_requests import CLUB_REQUESTS, ClubRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from server.wsburst import send_burst
@@ -116,6 +117,7 @@ class Connection:
             **dict.fromkeys(WALLET_REQUESTS, self._wallet),
             **dict.fromkeys(get_args(HandRequest), self._hands),
             **dict.fromkeys(get_args(GameRequest), self._game),
+            **dict.fromkeys(CLUB_REQUESTS, self._club),
         }
 
     # Outlet: called by sessions (pushes). Never blocks.
@@ -515,6 +517,17 @@ class Connection:
                 ErrorCode.ACCOUNT_REQUIRED, "hand histories need a registered account", request.id
             )
         self._reply(await hands.handle(session.player_id, request))
+
+    async def _club(self, request: Any) -> None:
+        club_requests = self.gateway.club_requests
+        if club_requests is None or self.session is None:
+            raise RemoteProtocolError(
+                ErrorCode.ACCOUNT_REQUIRED, "this server keeps no clubs", request.id
+            )
+        try:
+            self._reply(await club_requests.handle(self.session, request))
+        except ClubRefused as exc:
+            self._error(exc.request_id, exc.code, exc.message)
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests

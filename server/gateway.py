@@ -63,6 +63,7 @@ from protocol.messages import (
 )
 from protocol.textframes import SUBPROTOCOLS, choose_encoding
 from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
+from server.club_requests import ClubRequests
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.gateway_metrics import collector_for
@@ -75,6 +76,7 @@ from server.handshake import (
     origin_allowed,
     parse_networks,
 )
+from server.rakeback_settings import rakeback_policy_of
 from server.session import (
     LoggedOutSessions,
     PlayerSession,
@@ -92,6 +94,7 @@ from services.passwords import (
     PasswordHasher,
     load_common_passwords,
 )
+from services.rakeback import RakebackPolicy
 from services.throttle import BackoffPolicy, KeyedRateLimit
 from services.wallet import Wallet, WalletPolicy
 
@@ -219,11 +222,13 @@ class Gateway:
         wallet_requests: WalletRequests | None = None,
         game_requests: GameRequests | None = None,
         hand_requests: HandRequests | None = None,
+        club_requests: ClubRequests | None = None,
     ) -> None:
         self.accounts = accounts
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
         self.hand_requests = hand_requests
+        self.club_requests = club_requests
         # With a supervisor, each session is also a temporary actor session:<id> under it.
         self.sessions_supervisor = sessions_supervisor
         self._session_refs: dict[str, ActorRef[SessionMessage]] = {}
@@ -457,6 +462,7 @@ async def serve_gateway(
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
     cashier: ChainCashier | None = None,
+    rakeback_policy: RakebackPolicy | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -501,6 +507,10 @@ async def serve_gateway(
             WalletRequests(wallet, cashier) if wallet is not None else None,
             game_requests,
             HandRequests(accounts_store) if isinstance(accounts_store, Store) else None,
+            # Clubs need the full store too (services/clubs.py, server/club_requests.py).
+            ClubRequests(accounts_store, rakeback_policy)
+            if isinstance(accounts_store, Store)
+            else None,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -600,6 +610,7 @@ async def run_gateway(
         wallet_policy=wallet_policy_of(settings),
         ssl_context=ssl_context,
         cashier=cashier,
+        rakeback_policy=rakeback_policy_of(settings),
         task_status=task_status,
     )
 

@@ -51,6 +51,9 @@ class Scope(StrEnum):
     WALLET_WRITE = "wallet:write"  # transfers, deposit and withdrawal requests
     HANDS_READ = "hands:read"  # the player's own hand histories
     SESSIONS_MANAGE = "sessions:manage"  # logout, list and revoke sessions: tokens only
+    CLUBS_READ = "clubs:read"  # my clubs, their members, benefits and statistics
+    CLUBS_WRITE = "clubs:write"  # create, join, invite, manage (as my club role allows)
+    RAKEBACK_READ = "rakeback:read"  # my rakeback and commission statement, the tiers
 
 
 # A player's access token may do everything a player may do on the public API.
@@ -59,7 +62,15 @@ PLAYER_TOKEN_SCOPES: Final = frozenset(Scope)
 KEY_SCOPES: Final = frozenset(Scope) - {Scope.SESSIONS_MANAGE}
 # Scopes whose routes act for a player: a key with one of them must name its player.
 PERSONAL_SCOPES: Final = frozenset(
-    {Scope.ME_READ, Scope.WALLET_READ, Scope.WALLET_WRITE, Scope.HANDS_READ}
+    {
+        Scope.ME_READ,
+        Scope.WALLET_READ,
+        Scope.WALLET_WRITE,
+        Scope.HANDS_READ,
+        Scope.CLUBS_READ,
+        Scope.CLUBS_WRITE,
+        Scope.RAKEBACK_READ,
+    }
 )
 
 

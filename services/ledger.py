@@ -15,6 +15,8 @@ kind            owner               holds
 ``prize_pool``  ``tournament:<id>`` tournament buy-ins until paid out as prizes
 ``rake``        ``""``              the house's rake
 ``fees``        ``""``              tournament entry fees and other fees
+``rakeback``    ``""`` / club:<id>  a rakeback program's fund: the house's, or a club's
+                                    deal (services/rakeback.py, docs/rakeback.md)
 ``house``       ``""``              manual adjustments (may go negative)
 ``external``    ``""``              the outside world: deposits and withdrawals (may go negative)
 ==============  ==================  =================================================
@@ -52,9 +54,10 @@ ESCROW = "escrow"
 PRIZE_POOL = "prize_pool"
 RAKE = "rake"
 FEES = "fees"
+RAKEBACK = "rakeback"
 HOUSE = "house"
 EXTERNAL = "external"
-ACCOUNT_KINDS = frozenset({WALLET, ESCROW, PRIZE_POOL, RAKE, FEES, HOUSE, EXTERNAL})
+ACCOUNT_KINDS = frozenset({WALLET, ESCROW, PRIZE_POOL, RAKE, FEES, RAKEBACK, HOUSE, EXTERNAL})
 # The only accounts whose balance may drop below zero: the outside world (it paid in) and the
 # house's adjustment account (an operator's correction, and the source of play money).
 # Everything else holds real chips.
@@ -254,6 +257,14 @@ TRANSFER_KINDS: Mapping[str, TransferKind] = {
         frozenset({ESCROW, PRIZE_POOL, FEES}), frozenset({WALLET}), loss_sign=-1
     ),
     "rake": TransferKind(frozenset({ESCROW}), frozenset({RAKE})),
+    # Rakeback (services/rakeback.py): a period's program is funded from the house's rake
+    # and fees, then pays its players and agents. Real money only; not counted by the loss
+    # limits (it is a reward, not a cash-out).
+    "rakeback_fund": TransferKind(
+        frozenset({RAKE, FEES}), frozenset({RAKEBACK}), assets=REAL_MONEY
+    ),
+    "rakeback": TransferKind(frozenset({RAKEBACK}), frozenset({WALLET}), assets=REAL_MONEY),
+    "agent_commission": TransferKind(frozenset({RAKEBACK}), frozenset({WALLET}), assets=REAL_MONEY),
     "adjustment": TransferKind(frozenset({HOUSE}), ACCOUNT_KINDS - {EXTERNAL, HOUSE}),
     "adjustment_reversal": TransferKind(ACCOUNT_KINDS - {EXTERNAL, HOUSE}, frozenset({HOUSE})),
 }
@@ -369,6 +380,11 @@ def escrow(table_id: str, asset: str = CHIPS) -> AccountRef:
 
 def prize_pool(tournament_id: str, asset: str = CHIPS) -> AccountRef:
     return AccountRef(PRIZE_POOL, tournament_id, asset)
+
+
+def rakeback_account(owner: str) -> AccountRef:
+    """A rakeback program's fund: owner ``""`` (the house) or ``club:<id>``; real money."""
+    return AccountRef(RAKEBACK, owner, CHIPS)
 
 
 def house_account(kind: str, asset: str = CHIPS) -> AccountRef:

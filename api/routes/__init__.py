@@ -9,11 +9,22 @@ from api.shortcut import CurrentTag
 
 
 def all_routes() -> list[RouteTable]:
-    from api.routes import auth, cashier, hands, limits, lobby, me, players, statements, wallet
+    from api.routes import (
+        auth,
+        cashier,
+        clubs,
+        hands,
+        limits,
+        lobby,
+        me,
+        players,
+        statements,
+        wallet,
+    )
 
     return [
         auth.routes, me.routes, wallet.routes, statements.routes, limits.routes, cashier.routes,
-        lobby.routes, hands.routes, players.routes,
+        lobby.routes, hands.routes, players.routes, clubs.routes,
     ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from admin.permissions import ROLE_PERMISSIONS, Permission, Role
 from persistence import HandPlayer, HandRecord, Store
+from services.clubs import Clubs
 from tests.admin.conftest import bearer
 
 PLAYER_ID = 1  # the first account the fixture creates
@@ -49,6 +50,23 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
     ("GET", "/integrity/dumping", None, Permission.INTEGRITY_READ),
     ("GET", "/integrity/collusion", None, Permission.INTEGRITY_READ),
     # One flag and the decisions on it need a raised flag: tests/admin/test_integrity_routes.py.
+    # Clubs and rakeback (admin/clubs.py); the club is made by the ``seeded`` fixture.
+    ("GET", "/clubs/1", None, Permission.CLUBS_READ),
+    ("GET", "/clubs/1/members", None, Permission.CLUBS_READ),
+    ("GET", "/clubs/1/stats?period=week:2025-01-06", None, Permission.CLUBS_READ),
+    ("POST", "/clubs/1/deal", {"deal_bp": 2_000, "reason": "matrix test"}, Permission.CLUBS_WRITE),
+    (
+        "POST",
+        "/clubs/1/tables",
+        {"table_id": "c-1", "reason": "matrix test"},
+        Permission.CLUBS_WRITE,
+    ),
+    ("POST", f"/clubs/1/bans/{PLAYER_ID}", BAN, Permission.CLUBS_WRITE),
+    ("GET", "/rakeback/house/week:2025-01-06/preview", None, Permission.RAKEBACK_READ),
+    ("GET", "/rakeback/club:1/week:2025-01-06/verify", None, Permission.RAKEBACK_READ),
+    ("POST", "/rakeback/house/week:2025-01-06/distribute", BAN, Permission.RAKEBACK_RUN),
+    ("GET", "/rakeback/house/week:2025-01-06/players/1/trace", None, Permission.RAKEBACK_READ),
+    ("GET", f"/players/{PLAYER_ID}/rakeback", None, Permission.RAKEBACK_READ),
 ]
 
 
@@ -56,6 +74,8 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
 async def seeded(store: Store) -> Store:
     alice = await store.create_account("alice", "hash", "player")
     assert alice.id == PLAYER_ID
+    bob = await store.create_account("bob", "hash", "player")
+    await Clubs(store).create(bob.id, "Matrix club", "")
     await store.save_hand(
         HandRecord(
             hand_id="h-1",
@@ -94,6 +114,9 @@ async def test_route_allows_exactly_the_roles_with_its_permission(
         if permission == Permission.TABLES_WRITE:
             # A table's change is an actor's: its intent is logged before, its outcome after.
             assert [e.after["outcome"] for e in audit] == ["done", "requested"]
+        elif permission == Permission.RAKEBACK_RUN:
+            # A distribution is logged when frozen and when closed (services/rakeback.py).
+            assert [e.after["step"] for e in audit] == ["closed", "frozen"]
         else:
             assert len(audit) == 1
         for entry in audit:

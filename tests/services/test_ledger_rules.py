@@ -44,7 +44,7 @@ def state(limits: PlayerLimits = NO_LIMITS, today: DailyTotals = NOTHING_TODAY) 
 
 
 def test_every_transfer_kind_names_known_account_kinds() -> None:
-    kinds = {"wallet", "escrow", "prize_pool", "rake", "fees", "house", "external"}
+    kinds = {"wallet", "escrow", "prize_pool", "rake", "fees", "rakeback", "house", "external"}
     for rule in TRANSFER_KINDS.values():
         assert rule.debit <= kinds and rule.credit <= kinds
         # Counting a deposit or a loss needs a player on the counted side.

@@ -42,7 +42,29 @@ export type Request =
   | Unwatch
   | Act
   | MyHands
-  | MyHand;
+  | MyHand
+  | ClubCreate
+  | ClubFind
+  | ClubJoin
+  | ClubListMine
+  | ClubGet
+  | ClubMembers
+  | ClubInvite
+  | ClubInvitations
+  | ClubAnswerInvitation
+  | ClubJoinRequests
+  | ClubReviewRequest
+  | ClubMemberAction
+  | ClubSetRole
+  | ClubSetAgent
+  | ClubLeave
+  | ClubTransferOwnership
+  | ClubUpdate
+  | ClubSetTiers
+  | ClubRegisterTable
+  | ClubStatsRequest
+  | RakebackStatementRequest
+  | RakebackTiersRequest;
 export type ServerMessage =
   | Welcome
   | LoggedIn
@@ -61,6 +83,17 @@ export type ServerMessage =
   | LeftTable
   | HandsPage
   | HandHistory
+  | ClubInfo
+  | ClubJoined
+  | ClubList
+  | ClubDetail
+  | ClubMemberPage
+  | ClubMember
+  | ClubInvitationList
+  | ClubJoinRequestList
+  | ClubStats
+  | RakebackStatement
+  | RakebackTiers
   | Event;
 export type Reply =
   | Welcome
@@ -79,7 +112,18 @@ export type Reply =
   | Seated
   | LeftTable
   | HandsPage
-  | HandHistory;
+  | HandHistory
+  | ClubInfo
+  | ClubJoined
+  | ClubList
+  | ClubDetail
+  | ClubMemberPage
+  | ClubMember
+  | ClubInvitationList
+  | ClubJoinRequestList
+  | ClubStats
+  | RakebackStatement
+  | RakebackTiers;
 export type PushBody =
   | Notice
   | SessionState
@@ -475,6 +519,157 @@ export interface MyHand {
   hand_id: string;
   format?: "phh" | "text";
 }
+export interface ClubCreate {
+  type: "club_create";
+  id: number;
+  name: string;
+  description?: string;
+  join_policy?: "approval" | "invitation" | "open";
+}
+/**
+ * A club by its code (any case): what anyone who has the code sees.
+ */
+export interface ClubFind {
+  type: "club_find";
+  id: number;
+  code: string;
+}
+/**
+ * Join by code: at once (open), a join request (approval), or with an invitation.
+ */
+export interface ClubJoin {
+  type: "club_join";
+  id: number;
+  code: string;
+  agent_id?: number | null;
+}
+export interface ClubListMine {
+  type: "club_list_mine";
+  id: number;
+}
+export interface ClubGet {
+  type: "club_get";
+  id: number;
+  club_id: number;
+}
+export interface ClubMembers {
+  type: "club_members";
+  id: number;
+  club_id: number;
+  after_player?: number | null;
+  limit?: number;
+}
+export interface ClubInvite {
+  type: "club_invite";
+  id: number;
+  club_id: number;
+  player_id: number;
+}
+/**
+ * Invitations waiting for my answer.
+ */
+export interface ClubInvitations {
+  type: "club_invitations";
+  id: number;
+}
+export interface ClubAnswerInvitation {
+  type: "club_answer_invitation";
+  id: number;
+  club_id: number;
+  accept: boolean;
+}
+export interface ClubJoinRequests {
+  type: "club_join_requests";
+  id: number;
+  club_id: number;
+}
+export interface ClubReviewRequest {
+  type: "club_review_request";
+  id: number;
+  club_id: number;
+  player_id: number;
+  approve: boolean;
+}
+/**
+ * Remove a member, ban a player (she cannot rejoin), or lift a ban.
+ */
+export interface ClubMemberAction {
+  type: "club_member_action";
+  id: number;
+  club_id: number;
+  player_id: number;
+  action: "ban" | "remove" | "unban";
+}
+export interface ClubSetRole {
+  type: "club_set_role";
+  id: number;
+  club_id: number;
+  player_id: number;
+  role: "agent" | "manager" | "member";
+  commission_bp?: number;
+}
+export interface ClubSetAgent {
+  type: "club_set_agent";
+  id: number;
+  club_id: number;
+  player_id: number;
+  agent_id: number | null;
+}
+export interface ClubLeave {
+  type: "club_leave";
+  id: number;
+  club_id: number;
+}
+export interface ClubTransferOwnership {
+  type: "club_transfer_ownership";
+  id: number;
+  club_id: number;
+  player_id: number;
+}
+export interface ClubUpdate {
+  type: "club_update";
+  id: number;
+  club_id: number;
+  description?: string | null;
+  join_policy?: ("approval" | "invitation" | "open") | null;
+}
+/**
+ * The members' tier table; ``tiers`` None: no member rakeback.
+ */
+export interface ClubSetTiers {
+  type: "club_set_tiers";
+  id: number;
+  club_id: number;
+  tiers: [TierRecord, ...TierRecord[]] | null;
+  points_per_chip_num?: number;
+  points_per_chip_den?: number;
+}
+export interface TierRecord {
+  name: string;
+  threshold_points: number;
+  rakeback_bp: number;
+}
+export interface ClubRegisterTable {
+  type: "club_register_table";
+  id: number;
+  club_id: number;
+  table_id: string;
+}
+export interface ClubStatsRequest {
+  type: "club_stats";
+  id: number;
+  club_id: number;
+  period: string;
+}
+export interface RakebackStatementRequest {
+  type: "rakeback_statement";
+  id: number;
+  limit?: number;
+}
+export interface RakebackTiersRequest {
+  type: "rakeback_tiers";
+  id: number;
+}
 /**
  * Reply to Hello: the version chosen and the limits this server enforces.
  */
@@ -810,6 +1005,174 @@ export interface HandHistory {
   hand: HandSummary;
   format: "phh" | "text";
   history: string;
+}
+/**
+ * Reply to club_create, club_find, club_update, club_transfer_ownership.
+ */
+export interface ClubInfo {
+  type: "club_info";
+  id: number;
+  club: ClubRecord;
+}
+export interface ClubRecord {
+  club_id: number;
+  code: string;
+  name: string;
+  description: string;
+  join_policy: "approval" | "invitation" | "open";
+  members: number;
+}
+/**
+ * Reply to club_join, club_answer_invitation (accepted) and club_review_request
+ *     (approved): ``state`` "member", or "requested" (a manager approves it).
+ */
+export interface ClubJoined {
+  type: "club_joined";
+  id: number;
+  state: "member" | "requested";
+  member: null | MemberRecord;
+}
+export interface MemberRecord {
+  club_id: number;
+  player_id: number;
+  role: "agent" | "manager" | "member" | "owner";
+  agent_id: number | null;
+  commission_bp: number;
+  joined_at_ms: number;
+}
+export interface ClubList {
+  type: "club_list";
+  id: number;
+  /**
+   * @maxItems 50
+   */
+  clubs: MyClubRecord[];
+}
+export interface MyClubRecord {
+  club: ClubRecord;
+  role: "agent" | "manager" | "member" | "owner";
+  agent_id: number | null;
+}
+/**
+ * Reply to club_get and club_set_tiers: the club, its benefits and its tables.
+ */
+export interface ClubDetail {
+  type: "club_detail";
+  id: number;
+  club: ClubRecord;
+  rakeback_deal_bp: number;
+  tiers: TierRecord[] | null;
+  points_per_chip_num: number;
+  points_per_chip_den: number;
+  /**
+   * @maxItems 5000
+   */
+  agent_rates: AgentRate[];
+  /**
+   * @maxItems 500
+   */
+  tables: string[];
+}
+export interface AgentRate {
+  agent_id: number;
+  commission_bp: number;
+}
+export interface ClubMemberPage {
+  type: "club_member_page";
+  id: number;
+  /**
+   * @maxItems 200
+   */
+  members: MemberRecord[];
+}
+/**
+ * Reply to club_set_role and club_set_agent.
+ */
+export interface ClubMember {
+  type: "club_member";
+  id: number;
+  member: MemberRecord;
+}
+export interface ClubInvitationList {
+  type: "club_invitation_list";
+  id: number;
+  /**
+   * @maxItems 200
+   */
+  invitations: InvitationRecord[];
+}
+export interface InvitationRecord {
+  club_id: number;
+  player_id: number;
+  invited_by: number;
+  agent_id: number | null;
+  created_at_ms: number;
+}
+export interface ClubJoinRequestList {
+  type: "club_join_request_list";
+  id: number;
+  /**
+   * @maxItems 200
+   */
+  requests: JoinRequestRecord[];
+}
+export interface JoinRequestRecord {
+  club_id: number;
+  player_id: number;
+  agent_id: number | null;
+  created_at_ms: number;
+}
+export interface ClubStats {
+  type: "club_stats_reply";
+  id: number;
+  club_id: number;
+  period: string;
+  members: number;
+  active_players: number;
+  hands: number;
+  rake: number;
+  rakeback_paid: number;
+  commission_paid: number;
+}
+/**
+ * My rakeback and agent commission, newest period first.
+ */
+export interface RakebackStatement {
+  type: "rakeback_statement_reply";
+  id: number;
+  /**
+   * @maxItems 200
+   */
+  lines: StatementLine[];
+}
+export interface StatementLine {
+  scope: string;
+  period: string;
+  kind: "commission" | "rakeback";
+  rake_cash: number;
+  rake_tournament: number;
+  rate_bp: number;
+  accrued_cash: number;
+  accrued_tournament: number;
+  accrued: number;
+  paid: number;
+  transfer_id: number | null;
+  tier: number | null;
+}
+/**
+ * The house's tier table, its points rate, the period and the attribution method.
+ */
+export interface RakebackTiers {
+  type: "rakeback_tiers_reply";
+  id: number;
+  /**
+   * @maxItems 20
+   */
+  tiers: TierRecord[];
+  points_per_chip_num: number;
+  points_per_chip_den: number;
+  period: "day" | "week";
+  method: "dealt" | "weighted";
 }
 /**
  * Envelope of every server push: ``seq`` orders them within the session.

@@ -160,13 +160,8 @@ def create_api_app(context: ApiContext) -> QuartTrio:
             data = await request.get_data(cache=False)
             assert isinstance(data, bytes)
             state.body = data
-        # Path and query as sent: UTF-8 text without NUL (admin/inputs.py's checks).
-        raw_path = request.scope.get("raw_path") or request.path.encode("utf-8", "surrogatepass")
-        try:
-            check_url_text(raw_path, "path")
-            check_url_text(request.query_string, "query string")
-        except InputRefused as exc:
-            raise input_problem(exc) from None
+        # The address's quota first: a refused request counts too, and every answer, a
+        # refusal of bad text included, carries the RateLimit headers the spec promises.
         quota = context.rate_limits.address(address, trio.current_time())
         state.quotas.append(quota)
         if quota.refused:
@@ -175,6 +170,13 @@ def create_api_app(context: ApiContext) -> QuartTrio:
                 f"too many requests from this address; retry after {quota.retry_after_s} s",
                 retry_after_s=quota.retry_after_s,
             )
+        # Path and query as sent: UTF-8 text without NUL (admin/inputs.py's checks).
+        raw_path = request.scope.get("raw_path") or request.path.encode("utf-8", "surrogatepass")
+        try:
+            check_url_text(raw_path, "path")
+            check_url_text(request.query_string, "query string")
+        except InputRefused as exc:
+            raise input_problem(exc) from None
         return None
 
     @app.after_request

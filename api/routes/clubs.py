@@ -114,7 +114,7 @@ class PeriodQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     period: Annotated[str, Meta(min_length=1, max_length=PERIOD_ID_CHARS_MAX)]
 
 
-class StatementQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class RakebackStatementQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     limit: Annotated[int, Meta(ge=1, le=STATEMENT_PERIODS_MAX)] = 50
 
 
@@ -474,10 +474,10 @@ LINE: Final = StatementLine("club:7", "week:2026-11-30", "rakeback", 1_200, 0, 2
     operation_id="getRakebackStatement", method="GET", path="/v1/rakeback/statement",
     summary="My rakeback and agent commission: accrued and paid, by period, program, source",
     tag="rakeback", response=Statement, example=_ex(Statement([LINE])),
-    scope=Scope.RAKEBACK_READ, personal=True, query=StatementQuery,
+    scope=Scope.RAKEBACK_READ, personal=True, query=RakebackStatementQuery,
 )  # fmt: skip
 async def statement(call: Call) -> Reply:
-    q: StatementQuery = call.query
+    q: RakebackStatementQuery = call.query
     return Reply(Statement(await _rakeback(call).statement(call.player_id, q.limit)))
 
 

@@ -70,8 +70,7 @@ CREATE TABLE club_tables (
 );
 CREATE INDEX club_tables_by_club ON club_tables (club_id);
 
--- Rakeback reads the hands that ended in a period.
-CREATE INDEX hand_histories_by_end ON hand_histories (ended_at_ms);
+-- Rakeback reads the hands that ended in a period: hand_histories_by_end (0013) serves it.
 
 CREATE TABLE rakeback_periods (
     scope TEXT NOT NULL,

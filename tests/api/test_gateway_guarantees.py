@@ -145,6 +145,8 @@ async def test_bodies_must_be_json(api: ApiHarness) -> None:
     await problem(twice, 400, "duplicate_key")
     query = await api.client.get("/v1/lobby/tables?variant=%00")
     await problem(query, 400, "invalid_text")
+    # Counted against the address like any request, and says so (the spec's headers).
+    assert all(name in query.headers for name in ("RateLimit-Limit", "RateLimit-Reset"))
 
 
 async def test_unknown_routes_and_methods_are_problems(api: ApiHarness) -> None:

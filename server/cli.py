@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "swarm": ("server.commands.swarm", "run the bot swarm against a server"),
     "audit": ("server.commands.audit", "audit the shuffle: randomness tests over many decks"),
     "ledger": ("server.commands.ledger", "audit the ledger: every invariant of the money"),
+    "players": ("server.commands.players", "player statistics: rebuild them from stored hands"),
 }
 
 

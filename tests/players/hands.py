@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import replace
 
+from persistence.hands import HandPlayer, HandRecord
 from players.stats import FinishedHand, SeatOutcome
 from poker import phh
 from poker.config import Variant
@@ -71,4 +72,23 @@ def scripted_hand(
         ended_at_ms=1_750_000_000_000,
         phh_text=phh.dumps(history),
         outcomes=tuple(SeatOutcome(i + 1, net, 0) for i, net in enumerate(nets)),
+    )
+
+
+def hand_record(hand: FinishedHand, *, table_id: str = "table:1") -> HandRecord:
+    """``hand`` as a table stores it (persistence/hands.py)."""
+    return HandRecord(
+        hand_id=hand.hand_id,
+        table_id=table_id,
+        game=hand.game,
+        started_at_ms=hand.ended_at_ms - 1000,
+        ended_at_ms=hand.ended_at_ms,
+        pot_total=0,
+        rake=sum(o.rake_paid for o in hand.outcomes),
+        players=tuple(
+            HandPlayer(o.player_id, seat, o.net, o.rake_paid)
+            for seat, o in enumerate(hand.outcomes)
+        ),
+        phh=hand.phh_text,
+        asset=hand.asset,
     )

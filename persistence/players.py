@@ -1,0 +1,365 @@
+"""Player statistics, experience, achievements and leaderboard scores, as stored.
+
+``apply_hand`` counts one finished hand, exactly once (its id goes into
+``player_stats_hands`` in the same transaction), from the pure rules in players/: it adds each
+player's counters, experience and leaderboard scores, records level-ups and achievements, and
+returns what changed (:class:`HandApplied`) so the caller can push level-ups to sessions and
+mirror scores to Redis. Today the store runs it where hand histories are written
+(Store.save_hand); the domain-events consumer can call the same unit later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Final, final
+
+import msgspec
+import structlog
+
+from persistence.hands import HandRecord, get_hand
+from persistence.work import Query, QueryMany, Row, Work
+from players import progress
+from players.stats import (
+    STAT_FIELDS,
+    FinishedHand,
+    PlayerHandFacts,
+    SeatOutcome,
+    StakeKey,
+    StatCounters,
+    StatsInputError,
+    TournamentCounters,
+    hand_facts,
+)
+
+log = structlog.get_logger("tablium.players")
+
+LEADERBOARD_PAGE_MAX: Final = 100  # bound: a top-N beyond this is clamped
+STATS_KEYS_MAX: Final = 500  # bound: a player's stake keys listed (beyond: the busiest first)
+
+
+@final
+class LevelUp(msgspec.Struct, frozen=True):
+    player_id: int
+    level: int
+    xp: int
+    reached_at_ms: int
+
+
+@final
+class Achievement(msgspec.Struct, frozen=True):
+    player_id: int
+    code: str
+    earned_at_ms: int
+
+
+@final
+class ScoreRow(msgspec.Struct, frozen=True):
+    board: str
+    period: str
+    player_id: int
+    score: int
+    version: int
+
+
+@final
+class HandApplied(msgspec.Struct, frozen=True):
+    hand_id: str
+    level_ups: tuple[LevelUp, ...]
+    achievements: tuple[Achievement, ...]
+    scores: tuple[ScoreRow, ...]
+
+
+@final
+class Progress(msgspec.Struct, frozen=True):
+    player_id: int
+    xp: int
+    level: int
+    hands: int
+    xp_for_next_level: int | None  # total XP the next level starts at; None at the top
+
+
+def finished_hand(record: HandRecord) -> FinishedHand:
+    return FinishedHand(
+        hand_id=record.hand_id,
+        game=record.game,
+        asset=record.asset,
+        ended_at_ms=record.ended_at_ms,
+        phh_text=record.phh,
+        outcomes=tuple(SeatOutcome(p.player_id, p.net, p.rake_paid) for p in record.players),
+    )
+
+
+_STATS_COLUMNS = ", ".join(STAT_FIELDS)
+_STATS_UPSERT = (
+    f"INSERT INTO player_stats (player_id, asset, game, stake, {_STATS_COLUMNS}) VALUES ("
+    + ", ".join(f"${i}" for i in range(1, 5 + len(STAT_FIELDS)))
+    + ") ON CONFLICT (player_id, asset, game, stake) DO UPDATE SET "
+    + ", ".join(f"{f} = player_stats.{f} + excluded.{f}" for f in STAT_FIELDS)
+)
+
+
+def apply_hand(record: HandRecord, now_ms: int) -> Work[HandApplied | None]:
+    """Count ``record`` once; None if it was counted before (or cannot be read: logged)."""
+    try:
+        facts = hand_facts(finished_hand(record))
+    except StatsInputError as exc:
+        # The history is stored regardless; a hand our reader refuses is our bug, not a
+        # reason to lose the hand. It stays uncounted (rebuild-stats retries it).
+        log.error("hand not counted in statistics", hand=record.hand_id, error=str(exc))
+        return None
+    rows = yield Query(
+        "INSERT INTO player_stats_hands (hand_id, applied_at_ms) VALUES ($1, $2)"
+        " ON CONFLICT (hand_id) DO NOTHING RETURNING hand_id",
+        (record.hand_id, now_ms),
+    )
+    if not rows:
+        return None
+    return (yield from _apply_facts(record.hand_id, record.asset, facts))
+
+
+def _apply_facts(hand_id: str, asset: str, facts: Sequence[PlayerHandFacts]) -> Work[HandApplied]:
+    if facts:
+        yield QueryMany(
+            _STATS_UPSERT,
+            [
+                (f.player_id, f.key.asset, f.key.game, f.key.stake,
+                 *(getattr(f.counters, name) for name in STAT_FIELDS))
+                for f in facts
+            ],
+        )  # fmt: skip
+    level_ups: list[LevelUp] = []
+    achievements: list[Achievement] = []
+    deltas: list[progress.ScoreDelta] = []
+    for fact in facts:
+        xp = progress.hand_xp(fact.counters, asset)
+        up, total_hands, level = yield from _add_xp(
+            fact.player_id, xp, fact.counters.hands, fact.ended_at_ms, f"hand:{hand_id}"
+        )
+        if up is not None:
+            level_ups.append(up)
+        codes = progress.hand_achievements(fact.counters, total_hands, level)
+        achievements.extend(
+            (yield from _earn(fact.player_id, codes, fact.ended_at_ms, f"hand:{hand_id}"))
+        )
+        deltas += progress.score_deltas(progress.xp_board(), fact.player_id, xp, fact.ended_at_ms)
+        deltas += progress.score_deltas(
+            progress.net_board(fact.key.asset, fact.key.game, fact.key.stake),
+            fact.player_id,
+            fact.counters.net_won,
+            fact.ended_at_ms,
+        )
+    scores = yield from add_scores(deltas)
+    return HandApplied(hand_id, tuple(level_ups), tuple(achievements), tuple(scores))
+
+
+def _add_xp(
+    player_id: int, xp: int, hands: int, at_ms: int, cause: str
+) -> Work[tuple[LevelUp | None, int, int]]:
+    """Add XP (and hands); a level-up when the new total crosses a threshold."""
+    rows = yield Query(
+        "INSERT INTO player_progress (player_id, xp, level, hands, updated_at_ms)"
+        " VALUES ($1, $2, 1, $3, $4) ON CONFLICT (player_id) DO UPDATE SET"
+        " xp = player_progress.xp + excluded.xp, hands = player_progress.hands + excluded.hands,"
+        " updated_at_ms = excluded.updated_at_ms RETURNING xp, level, hands",
+        (player_id, xp, hands, at_ms),
+    )
+    total_xp, old_level, total_hands = (int(v) for v in rows[0])
+    level = progress.level_for_xp(total_xp)
+    if level <= old_level:
+        return None, total_hands, old_level
+    yield Query("UPDATE player_progress SET level = $2 WHERE player_id = $1", (player_id, level))
+    yield Query(
+        "INSERT INTO player_level_ups (player_id, level, xp, reached_at_ms, cause)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        (player_id, level, total_xp, at_ms, cause),
+    )
+    return LevelUp(player_id, level, total_xp, at_ms), total_hands, level
+
+
+def _earn(player_id: int, codes: Iterable[str], at_ms: int, cause: str) -> Work[list[Achievement]]:
+    earned: list[Achievement] = []
+    for code in codes:
+        rows = yield Query(
+            "INSERT INTO player_achievements (player_id, code, earned_at_ms, cause)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (player_id, code) DO NOTHING RETURNING code",
+            (player_id, code, at_ms, cause),
+        )
+        if rows:
+            earned.append(Achievement(player_id, code, at_ms))
+    return earned
+
+
+def add_scores(deltas: Sequence[progress.ScoreDelta]) -> Work[list[ScoreRow]]:
+    """Add each delta to its row (created at 0); the rows after, with their versions."""
+    merged: dict[tuple[str, str, int], int] = {}
+    for d in deltas:
+        slot = (d.board, d.period, d.player_id)
+        merged[slot] = merged.get(slot, 0) + d.delta
+    if not merged:
+        return []
+    values: list[str] = []
+    args: list[object] = []
+    for (board, period, player_id), delta in merged.items():
+        n = len(args)
+        values.append(f"(${n + 1}, ${n + 2}, ${n + 3}, ${n + 4}, 1)")
+        args += [board, period, player_id, delta]
+    rows = yield Query(
+        "INSERT INTO leaderboard_scores (board, period, player_id, score, version) VALUES "
+        + ", ".join(values)
+        + " ON CONFLICT (board, period, player_id) DO UPDATE SET"
+        " score = leaderboard_scores.score + excluded.score,"
+        " version = leaderboard_scores.version + 1"
+        " RETURNING board, period, player_id, score, version",
+        tuple(args),
+    )
+    return [_score(row) for row in rows]
+
+
+def _score(row: Row) -> ScoreRow:
+    return ScoreRow(row[0], row[1], int(row[2]), int(row[3]), int(row[4]))
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def player_stats(player_id: int) -> Work[list[tuple[StakeKey, StatCounters]]]:
+    rows = yield Query(
+        f"SELECT asset, game, stake, {_STATS_COLUMNS} FROM player_stats WHERE player_id = $1"
+        f" ORDER BY hands DESC, asset, game, stake LIMIT {STATS_KEYS_MAX}",
+        (player_id,),
+    )
+    return [(StakeKey(r[0], r[1], r[2]), StatCounters(*(int(v) for v in r[3:]))) for r in rows]
+
+
+def all_stats() -> Work[dict[tuple[int, StakeKey], StatCounters]]:
+    """Every player's counters (tests and the rebuild check; unbounded: not for serving)."""
+    rows = yield Query(f"SELECT player_id, asset, game, stake, {_STATS_COLUMNS} FROM player_stats")
+    return {
+        (int(r[0]), StakeKey(r[1], r[2], r[3])): StatCounters(*(int(v) for v in r[4:]))
+        for r in rows
+    }
+
+
+def player_tournaments(player_id: int) -> Work[list[tuple[str, TournamentCounters]]]:
+    rows = yield Query(
+        "SELECT asset, entries, cashes, buy_ins_paid, prizes_won, best_finish, points"
+        " FROM player_tournaments WHERE player_id = $1 ORDER BY asset",
+        (player_id,),
+    )
+    return [
+        (r[0], TournamentCounters(int(r[1]), int(r[2]), int(r[3]), int(r[4]),
+                                  None if r[5] is None else int(r[5]), int(r[6])))
+        for r in rows
+    ]  # fmt: skip
+
+
+def get_progress(player_id: int) -> Work[Progress]:
+    rows = yield Query(
+        "SELECT xp, level, hands FROM player_progress WHERE player_id = $1", (player_id,)
+    )
+    xp, level, hands = (int(v) for v in rows[0]) if rows else (0, 1, 0)
+    following = progress.xp_for_level(level + 1) if level < progress.LEVEL_MAX else None
+    return Progress(player_id, xp, level, hands, following)
+
+
+def achievements(player_id: int) -> Work[list[Achievement]]:
+    rows = yield Query(
+        "SELECT code, earned_at_ms FROM player_achievements WHERE player_id = $1"
+        " ORDER BY earned_at_ms, code",
+        (player_id,),
+    )
+    return [Achievement(player_id, r[0], int(r[1])) for r in rows]
+
+
+def level_ups(player_id: int, limit: int = 50) -> Work[list[LevelUp]]:
+    rows = yield Query(
+        "SELECT level, xp, reached_at_ms FROM player_level_ups WHERE player_id = $1"
+        f" ORDER BY id DESC LIMIT {max(1, min(limit, 200))}",
+        (player_id,),
+    )
+    return [LevelUp(player_id, int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+
+# --- leaderboards (the database's answers; persistence/leaderboards_redis.py mirrors them) --
+
+
+@final
+class RankedScore(msgspec.Struct, frozen=True):
+    rank: int  # 1 = first; ties: the higher player id ranks first (as Redis orders them)
+    player_id: int
+    score: int
+
+
+def top_scores(board: str, period: str, limit: int) -> Work[list[RankedScore]]:
+    n = max(1, min(limit, LEADERBOARD_PAGE_MAX))
+    rows = yield Query(
+        "SELECT player_id, score FROM leaderboard_scores WHERE board = $1 AND period = $2"
+        f" ORDER BY score DESC, player_id DESC LIMIT {n}",
+        (board, period),
+    )
+    return [RankedScore(i + 1, int(r[0]), int(r[1])) for i, r in enumerate(rows)]
+
+
+def rank_of(board: str, period: str, player_id: int) -> Work[RankedScore | None]:
+    rows = yield Query(
+        "SELECT score FROM leaderboard_scores WHERE board = $1 AND period = $2 AND player_id = $3",
+        (board, period, player_id),
+    )
+    if not rows:
+        return None
+    score = int(rows[0][0])
+    above = yield Query(
+        "SELECT COUNT(*) FROM leaderboard_scores WHERE board = $1 AND period = $2"
+        " AND (score > $3 OR (score = $3 AND player_id > $4))",
+        (board, period, score, player_id),
+    )
+    return RankedScore(int(above[0][0]) + 1, player_id, score)
+
+
+def scores_page(after: tuple[str, str, int] | None, limit: int) -> Work[list[ScoreRow]]:
+    """Every score row in key order, a page at a time (the Redis mirror's full resync)."""
+    board, period, player_id = after or ("", "", -1)
+    rows = yield Query(
+        "SELECT board, period, player_id, score, version FROM leaderboard_scores"
+        " WHERE (board, period, player_id) > ($1, $2, $3)"
+        f" ORDER BY board, period, player_id LIMIT {max(1, min(limit, 10_000))}",
+        (board, period, player_id),
+    )
+    return [_score(r) for r in rows]
+
+
+# --- rebuild --------------------------------------------------------------------------------
+
+DERIVED_TABLES: Final = (
+    "player_stats", "player_stats_hands", "player_progress", "player_level_ups",
+    "player_achievements", "leaderboard_scores",
+)  # fmt: skip
+
+
+def clear_derived() -> Work[None]:
+    """Empty what the hands derive (rebuild-stats applies every stored hand again after).
+    player_tournaments is not derived from hands and stays."""
+    for table in DERIVED_TABLES:
+        yield Query(f"DELETE FROM {table}")
+
+
+def stored_hands_page(after_seq: int, limit: int) -> Work[list[HandRecord]]:
+    rows = yield Query(
+        f"SELECT hand_id FROM hand_histories WHERE seq > $1 ORDER BY seq LIMIT {limit}",
+        (after_seq,),
+    )
+    found: list[HandRecord] = []
+    for row in rows:
+        hand = yield from get_hand(row[0])
+        if hand is not None:
+            found.append(hand)
+    return found
+
+
+def apply_hands(records: Sequence[HandRecord], now_ms: int) -> Work[list[HandApplied]]:
+    applied: list[HandApplied] = []
+    for record in records:
+        result = yield from apply_hand(record, now_ms)
+        if result is not None:
+            applied.append(result)
+    return applied

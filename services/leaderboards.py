@@ -1,0 +1,117 @@
+"""Leaderboards: daily, weekly and monthly, by XP, by net won per stake, by tournament points.
+
+One answer whichever backend serves it: Redis sorted sets when Redis is configured
+(persistence/leaderboards_redis.py, a mirror kept by ``on_hand_applied`` and ``resync``), the
+database otherwise (persistence/players.py). Ranks start at 1; equal scores rank the higher
+player id first (both backends order them so).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Final, final
+
+import msgspec
+import structlog
+
+from persistence import players as stored
+from persistence.leaderboards_redis import RedisLeaderboards
+from persistence.players import HandApplied, RankedScore
+from persistence.store import Store
+from players.progress import PERIODS, Period, period_key
+
+log = structlog.get_logger("tablium.leaderboards")
+
+TOP_MAX: Final = stored.LEADERBOARD_PAGE_MAX  # 100
+RESYNC_PAGE_ROWS: Final = 5000
+_BOARD = re.compile(r"xp|points|net:(chips|play):(NT|FT|PO|PT|PO/8):[0-9]{1,15}/[0-9]{1,15}")
+
+
+class LeaderboardRefused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def check_board(board: str) -> str:
+    if len(board) > 64 or not _BOARD.fullmatch(board):
+        raise LeaderboardRefused(
+            "unknown_leaderboard",
+            "a board is xp, points, or net:<asset>:<game>:<stake> (net:chips:NT:1/2)",
+        )
+    return board
+
+
+def check_period(period: str) -> Period:
+    for known in PERIODS:
+        if period == known:
+            return known
+    raise LeaderboardRefused("unknown_period", "a period is daily, weekly or monthly")
+
+
+@final
+class Standing(msgspec.Struct, frozen=True):
+    board: str
+    period: str  # the period's key: d2026-12-02, w2026-W49, m2026-12
+    entries: list[RankedScore]
+
+
+@final
+class Leaderboards:
+    def __init__(self, store: Store, redis: RedisLeaderboards | None = None) -> None:
+        self._store = store
+        self.redis = redis
+
+    async def top(self, board: str, period: str, limit: int, at_ms: int) -> Standing:
+        key = period_key(check_period(period), at_ms)
+        n = max(1, min(limit, TOP_MAX))
+        board = check_board(board)
+        if self.redis is not None:
+            entries = await self.redis.top(board, key, n)
+        else:
+            entries = await self._store.run(
+                partial(stored.top_scores, board, key, n), read_only=True
+            )
+        return Standing(board, key, entries)
+
+    async def rank(self, board: str, period: str, player_id: int, at_ms: int) -> RankedScore | None:
+        key = period_key(check_period(period), at_ms)
+        board = check_board(board)
+        if self.redis is not None:
+            return await self.redis.rank(board, key, player_id)
+        return await self._store.run(partial(stored.rank_of, board, key, player_id), read_only=True)
+
+    async def on_hand_applied(self, applied: HandApplied) -> None:
+        """The store's hand hook: mirror the new scores. Redis failing loses nothing (the
+        database has them; ``resync`` puts them back), so it is logged, not raised."""
+        if self.redis is None or not applied.scores:
+            return
+        try:
+            await self.redis.mirror(applied.scores)
+        except (OSError, ConnectionError, TimeoutError) as exc:
+            log.warning("leaderboard mirror failed", hand=applied.hand_id, error=str(exc))
+        except Exception as exc:  # redis-py's RedisError tree
+            if type(exc).__module__.startswith("redis"):
+                log.warning("leaderboard mirror failed", hand=applied.hand_id, error=str(exc))
+            else:
+                raise
+
+    async def resync(self) -> int:
+        """Load every score row of the database into Redis again; the rows loaded."""
+        if self.redis is None:
+            return 0
+        await self.redis.clear()
+        after: tuple[str, str, int] | None = None
+        loaded = 0
+        while True:
+            page = await self._store.run(
+                partial(stored.scores_page, after, RESYNC_PAGE_ROWS), read_only=True
+            )
+            if not page:
+                return loaded
+            await self.redis.mirror(page)
+            loaded += len(page)
+            last = page[-1]
+            after = (last.board, last.period, last.player_id)

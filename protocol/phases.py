@@ -33,6 +33,7 @@ from protocol.messages import (
     WalletTransfer,
     WalletWithdraw,
 )
+from protocol.players import PlayerRequest
 
 
 @final
@@ -64,6 +65,7 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     (Phase.AUTHENTICATED, SetLimits): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, SelfExclude): Phase.AUTHENTICATED,
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(GameRequest)},
+    **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(PlayerRequest)},
 }
 
 

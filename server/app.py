@@ -45,11 +45,14 @@ from admin.context import AdminContext, ReadinessProbe
 from api.app import create_api_app
 from api.serve import API_GRACEFUL_S, api_context
 from persistence import Store, open_store
+from persistence.leaderboards_redis import RedisLeaderboards
+from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from server.player_requests import player_pushes
 from server.tls import (
     ServerTls,
     http_listener,
@@ -59,6 +62,7 @@ from server.tls import (
 )
 from server.wallet_requests import wallet_policy_of
 from services.health import HealthChecks
+from services.leaderboards import Leaderboards
 from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.server")
@@ -95,9 +99,12 @@ def build_runtime(
     store: Store,
     readiness: tuple[ReadinessProbe, ...],
     tls: ServerTls | None = None,
+    leaderboards: Leaderboards | None = None,
 ) -> Runtime:
     registry = Registry()
     channel = PlayerChannel()
+    leaderboards = leaderboards or Leaderboards(store)
+    _tell_players_of_hands(store, leaderboards, channel)
     wallet = Wallet(store, wallet_policy_of(settings))
     writer = SnapshotWriter(store)
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
@@ -126,6 +133,7 @@ def build_runtime(
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
+        leaderboards=leaderboards,
     )
     health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = http_listener(
@@ -174,6 +182,21 @@ def build_runtime(
     return runtime
 
 
+def _tell_players_of_hands(
+    store: Store, leaderboards: Leaderboards, channel: PlayerChannel
+) -> None:
+    """After a stored hand is counted (persistence/players.py): its scores to the Redis
+    leaderboards, its level-ups and achievements to the players' sessions (never waits on
+    a session: PlayerChannel.deliver only queues)."""
+
+    async def tell(applied: HandApplied) -> None:
+        await leaderboards.on_hand_applied(applied)
+        for player_id, body in player_pushes(applied):
+            channel.deliver(player_id, body)
+
+    store.hand_hooks.append(tell)
+
+
 async def run_server(
     settings: Settings,
     *,
@@ -187,6 +210,7 @@ async def run_server(
         tls = server_tls(settings)
     async with AsyncExitStack() as resources:
         readiness: list[ReadinessProbe] = []
+        redis_link = None
         if settings.redis_url:
             # First, so that a PostgreSQL store shares the trio-asyncio loop it opens.
             redis_link = await resources.enter_async_context(open_redis(settings.redis_url))
@@ -195,7 +219,9 @@ async def run_server(
             await trio.to_thread.run_sync(ensure_data_dir, settings.data_dir)
         store = await resources.enter_async_context(open_store(settings.effective_database_url()))
         readiness.insert(0, ReadinessProbe("database", store.ping))
-        runtime = build_runtime(settings, store, tuple(readiness), tls)
+        # Leaderboards from Redis sorted sets when Redis is configured (docs/players.md).
+        boards = Leaderboards(store, RedisLeaderboards(redis_link) if redis_link else None)
+        runtime = build_runtime(settings, store, tuple(readiness), tls, boards)
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)
             gateway = runtime.root.child("gateway").started_value

@@ -44,7 +44,9 @@ from protocol.messages import (
     Welcome,
 )
 from protocol.phases import Phase, verify_transition
+from protocol.players import PlayerRequest, PreferencesView
 from server.auth import TokenExpired, TokenInvalid
+from server.player_requests import PlayerRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
@@ -103,6 +105,7 @@ class Connection:
             Logout: self._logout,
             **dict.fromkeys(WALLET_REQUESTS, self._wallet),
             **dict.fromkeys(get_args(GameRequest), self._game),
+            **dict.fromkeys(get_args(PlayerRequest), self._players),
         }
 
     # Outlet: called by sessions (pushes). Never blocks.
@@ -362,6 +365,7 @@ class Connection:
         self.session = session
         self._use_session_bucket(session)
         session.attach(self)
+        display_name, preferences = await self._player_details(player_id, player)
         self._reply(
             LoggedIn(
                 id=request_id,
@@ -372,6 +376,9 @@ class Connection:
                 expires_at_s=claims.expires_at_s,
                 resume="new",
                 last_seq=0,
+                player_id=player_id,
+                display_name=display_name,
+                preferences=preferences,
             )
         )
 
@@ -418,6 +425,7 @@ class Connection:
         previous = session.outlet
         if isinstance(previous, Connection) and previous is not self:
             previous.kill(CloseCode.SESSION_REPLACED, "the session resumed elsewhere")
+        display_name, preferences = await self._player_details(session.player_id, claims.player)
         token, fresh = gateway.signer.issue(
             claims.player,
             claims.role,
@@ -437,6 +445,9 @@ class Connection:
                     expires_at_s=fresh.expires_at_s,
                     resume=resume,
                     last_seq=session.last_seq,
+                    player_id=session.player_id,
+                    display_name=display_name,
+                    preferences=preferences,
                 )
             )
         ]
@@ -455,7 +466,7 @@ class Connection:
             found = (getattr(body, "table_id", None) for body in state)
             named = [t for t in found if isinstance(t, str)]
             table_ids = list(dict.fromkeys([*gateway.hooks.table_ids(session.player_id), *named]))
-            session.push(SessionState(table_ids=table_ids[:TABLE_IDS_MAX]))
+            session.push(SessionState(table_ids=table_ids[:TABLE_IDS_MAX], preferences=preferences))
             for body in state:
                 session.push(body)
 
@@ -469,6 +480,37 @@ class Connection:
             self._reply(await wallet_requests.handle(self.session, request))
         except WalletRefused as exc:
             self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+
+    async def _player_details(
+        self, player_id: int | None, player: str
+    ) -> tuple[str, PreferencesView | None]:
+        """The display name others see (the login name for guests) and the preferences
+        (None for guests, or without the player service)."""
+        players = self.gateway.player_requests
+        if players is None or player_id is None:
+            return player, None
+        return await players.login_details(player_id, player)
+
+    async def _players(self, request: PlayerRequest) -> None:
+        players = self.gateway.player_requests
+        session = self.session
+        if players is None or session is None:
+            raise RemoteProtocolError(
+                ErrorCode.ACCOUNT_REQUIRED, "this server has no player service", request.id
+            )
+        if session.player_id is None:
+            raise RemoteProtocolError(
+                ErrorCode.ACCOUNT_REQUIRED, "profiles need a registered account", request.id
+            )
+        try:
+            self._reply(await players.handle(session.player_id, request))
+        except PlayerRefused as exc:
+            if exc.retry_after_ms is None:
+                self._error(exc.request_id, exc.code, exc.message)
+            else:
+                self._error(
+                    exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms
+                )
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests

@@ -73,6 +73,7 @@ from server.handshake import (
     origin_allowed,
     parse_networks,
 )
+from server.player_requests import PlayerRequests
 from server.session import (
     LoggedOutSessions,
     PlayerSession,
@@ -83,6 +84,7 @@ from server.session_actor import EndSession, SessionActor, SessionMessage, sessi
 from server.token_keys import TokenKeyRing
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
+from services.leaderboards import Leaderboards
 from services.passwords import (
     HASHES_PER_OWNER_MAX,
     HASHES_WAITING_MAX,
@@ -213,8 +215,10 @@ class Gateway:
         sessions_supervisor: Supervisor | None = None,
         wallet_requests: WalletRequests | None = None,
         game_requests: GameRequests | None = None,
+        player_requests: PlayerRequests | None = None,
     ) -> None:
         self.accounts = accounts
+        self.player_requests = player_requests
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
         # With a supervisor, each session is also a temporary actor session:<id> under it.
@@ -438,6 +442,7 @@ async def serve_gateway(
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    leaderboards: Leaderboards | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -480,6 +485,11 @@ async def serve_gateway(
             sessions_supervisor() if sessions_supervisor is not None else None,
             WalletRequests(wallet) if wallet is not None else None,
             game_requests,
+            (
+                PlayerRequests(accounts_store, leaderboards)
+                if isinstance(accounts_store, Store)
+                else None
+            ),
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -541,6 +551,7 @@ async def run_gateway(
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    leaderboards: Leaderboards | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, the token keys,
@@ -577,6 +588,7 @@ async def run_gateway(
         channel=channel,
         wallet_policy=wallet_policy_of(settings),
         ssl_context=ssl_context,
+        leaderboards=leaderboards,
         task_status=task_status,
     )
 

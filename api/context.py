@@ -15,6 +15,7 @@ from server.config import Settings
 from server.handshake import IPNetwork, normalize_origin, parse_networks
 from services.accounts import Accounts
 from services.api_keys import ApiKeys
+from services.leaderboards import Leaderboards
 from services.wallet import Wallet
 
 
@@ -46,6 +47,8 @@ class ApiContext:
     # The gateway's in-process record of logged-out sessions (a fast refusal before the
     # database's, which is the one that holds across restarts and nodes).
     logged_out: Callable[[str], bool] = field(default=_nothing_logged_out)
+    # Redis-backed when Redis is configured (server/app.py); None: the database's answers.
+    leaderboards: Leaderboards | None = None
 
 
 def build_context(

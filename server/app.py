@@ -26,6 +26,7 @@ dropping a connection.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -145,7 +146,11 @@ def build_runtime(
     )
     # After the gateway: the API uses its accounts service and ends its sessions.
     public_api = http_listener(
-        create_api_app(api_context(settings, store, wallet, registry, channel)),
+        create_api_app(
+            dataclasses.replace(
+                api_context(settings, store, wallet, registry, channel), leaderboards=leaderboards
+            )
+        ),
         settings,
         settings.api_port,
         tls,

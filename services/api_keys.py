@@ -47,6 +47,7 @@ class Scope(StrEnum):
     TOURNAMENTS_READ = "tournaments:read"
     PLAYERS_READ = "players:read"  # public profiles
     ME_READ = "me:read"  # the account the credential acts as
+    ME_WRITE = "me:write"  # change the player's profile and preferences
     WALLET_READ = "wallet:read"
     WALLET_WRITE = "wallet:write"  # transfers, deposit and withdrawal requests
     HANDS_READ = "hands:read"  # the player's own hand histories
@@ -59,7 +60,7 @@ PLAYER_TOKEN_SCOPES: Final = frozenset(Scope)
 KEY_SCOPES: Final = frozenset(Scope) - {Scope.SESSIONS_MANAGE}
 # Scopes whose routes act for a player: a key with one of them must name its player.
 PERSONAL_SCOPES: Final = frozenset(
-    {Scope.ME_READ, Scope.WALLET_READ, Scope.WALLET_WRITE, Scope.HANDS_READ}
+    {Scope.ME_READ, Scope.ME_WRITE, Scope.WALLET_READ, Scope.WALLET_WRITE, Scope.HANDS_READ}
 )
 
 

@@ -9,9 +9,12 @@ from api.shortcut import CurrentTag
 
 
 def all_routes() -> list[RouteTable]:
-    from api.routes import auth, hands, lobby, me, players, wallet
+    from api.routes import auth, hands, lobby, me, players, profiles, wallet
 
-    return [auth.routes, me.routes, wallet.routes, lobby.routes, hands.routes, players.routes]
+    return [
+        auth.routes, me.routes, wallet.routes, lobby.routes, hands.routes, players.routes,
+        profiles.routes,
+    ]  # fmt: skip
 
 
 def current_tags() -> dict[str, CurrentTag]:

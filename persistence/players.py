@@ -17,7 +17,7 @@ import msgspec
 import structlog
 
 from persistence.hands import HandRecord, get_hand
-from persistence.work import Query, QueryMany, Row, Work
+from persistence.work import Query, Row, Work
 from players import progress
 from players.stats import (
     STAT_FIELDS,
@@ -90,11 +90,12 @@ def finished_hand(record: HandRecord) -> FinishedHand:
 
 
 _STATS_COLUMNS = ", ".join(STAT_FIELDS)
-_STATS_UPSERT = (
-    f"INSERT INTO player_stats (player_id, asset, game, stake, {_STATS_COLUMNS}) VALUES ("
-    + ", ".join(f"${i}" for i in range(1, 5 + len(STAT_FIELDS)))
-    + ") ON CONFLICT (player_id, asset, game, stake) DO UPDATE SET "
-    + ", ".join(f"{f} = player_stats.{f} + excluded.{f}" for f in STAT_FIELDS)
+_STATS_ARITY = 4 + len(STAT_FIELDS)
+_STATS_UPSERT_HEAD = (
+    f"INSERT INTO player_stats (player_id, asset, game, stake, {_STATS_COLUMNS}) VALUES "
+)
+_STATS_UPSERT_TAIL = " ON CONFLICT (player_id, asset, game, stake) DO UPDATE SET " + ", ".join(
+    f"{f} = player_stats.{f} + excluded.{f}" for f in STAT_FIELDS
 )
 
 
@@ -118,30 +119,58 @@ def apply_hand(record: HandRecord, now_ms: int) -> Work[HandApplied | None]:
 
 
 def _apply_facts(hand_id: str, asset: str, facts: Sequence[PlayerHandFacts]) -> Work[HandApplied]:
-    if facts:
-        yield QueryMany(
-            _STATS_UPSERT,
-            [
-                (f.player_id, f.key.asset, f.key.game, f.key.stake,
-                 *(getattr(f.counters, name) for name in STAT_FIELDS))
-                for f in facts
-            ],
-        )  # fmt: skip
+    """Four statements per hand whatever its players (stats, progress, scores, and the
+    processed mark before): a level-up or an achievement adds its own, rarely."""
+    if not facts:
+        return HandApplied(hand_id, (), (), ())
+    yield Query(
+        _STATS_UPSERT_HEAD
+        + ", ".join(_marks(i * _STATS_ARITY, _STATS_ARITY) for i in range(len(facts)))
+        + _STATS_UPSERT_TAIL,
+        tuple(
+            value
+            for f in facts
+            for value in (f.player_id, f.key.asset, f.key.game, f.key.stake,
+                          *(getattr(f.counters, name) for name in STAT_FIELDS))
+        ),
+    )  # fmt: skip
+    xp_of = {f.player_id: progress.hand_xp(f.counters, asset) for f in facts}
+    rows = yield Query(
+        "INSERT INTO player_progress (player_id, xp, level, hands, won_hands,"
+        " showdown_won_hands, updated_at_ms) VALUES "
+        + ", ".join(_marks(i * 6, 6, "1") for i in range(len(facts)))
+        + " ON CONFLICT (player_id) DO UPDATE SET xp = player_progress.xp + excluded.xp,"
+        " hands = player_progress.hands + excluded.hands,"
+        " won_hands = player_progress.won_hands + excluded.won_hands,"
+        " showdown_won_hands = player_progress.showdown_won_hands + excluded.showdown_won_hands,"
+        " updated_at_ms = excluded.updated_at_ms"
+        " RETURNING player_id, xp, level, hands, won_hands, showdown_won_hands",
+        tuple(
+            value
+            for f in facts
+            for value in (f.player_id, xp_of[f.player_id], f.counters.hands,
+                          f.counters.won_hands, f.counters.showdown_won_hands, f.ended_at_ms)
+        ),
+    )  # fmt: skip
+    after = {int(r[0]): tuple(int(v) for v in r[1:]) for r in rows}
     level_ups: list[LevelUp] = []
     achievements: list[Achievement] = []
     deltas: list[progress.ScoreDelta] = []
+    cause = f"hand:{hand_id}"
     for fact in facts:
-        xp = progress.hand_xp(fact.counters, asset)
-        up, total_hands, level = yield from _add_xp(
-            fact.player_id, xp, fact.counters.hands, fact.ended_at_ms, f"hand:{hand_id}"
+        total_xp, old_level, hands, won, showdown_won = after[fact.player_id]
+        level = progress.level_for_xp(total_xp)
+        if level > old_level:
+            level_ups.append((yield from _level_up(fact.player_id, level, total_xp,
+                                                   fact.ended_at_ms, cause)))  # fmt: skip
+        codes = progress.hand_achievements(
+            fact.counters, progress.Totals(hands, won, showdown_won), old_level, level
         )
-        if up is not None:
-            level_ups.append(up)
-        codes = progress.hand_achievements(fact.counters, total_hands, level)
-        achievements.extend(
-            (yield from _earn(fact.player_id, codes, fact.ended_at_ms, f"hand:{hand_id}"))
+        if codes:
+            achievements += yield from _earn(fact.player_id, codes, fact.ended_at_ms, cause)
+        deltas += progress.score_deltas(
+            progress.xp_board(), fact.player_id, xp_of[fact.player_id], fact.ended_at_ms
         )
-        deltas += progress.score_deltas(progress.xp_board(), fact.player_id, xp, fact.ended_at_ms)
         deltas += progress.score_deltas(
             progress.net_board(fact.key.asset, fact.key.game, fact.key.stake),
             fact.player_id,
@@ -152,28 +181,23 @@ def _apply_facts(hand_id: str, asset: str, facts: Sequence[PlayerHandFacts]) -> 
     return HandApplied(hand_id, tuple(level_ups), tuple(achievements), tuple(scores))
 
 
-def _add_xp(
-    player_id: int, xp: int, hands: int, at_ms: int, cause: str
-) -> Work[tuple[LevelUp | None, int, int]]:
-    """Add XP (and hands); a level-up when the new total crosses a threshold."""
-    rows = yield Query(
-        "INSERT INTO player_progress (player_id, xp, level, hands, updated_at_ms)"
-        " VALUES ($1, $2, 1, $3, $4) ON CONFLICT (player_id) DO UPDATE SET"
-        " xp = player_progress.xp + excluded.xp, hands = player_progress.hands + excluded.hands,"
-        " updated_at_ms = excluded.updated_at_ms RETURNING xp, level, hands",
-        (player_id, xp, hands, at_ms),
-    )
-    total_xp, old_level, total_hands = (int(v) for v in rows[0])
-    level = progress.level_for_xp(total_xp)
-    if level <= old_level:
-        return None, total_hands, old_level
+def _marks(offset: int, count: int, *literals: str) -> str:
+    """``($1, $2, ...)`` for one row of a multi-row VALUES; ``literals`` go after the third
+    placeholder (a constant column)."""
+    marks = [f"${offset + i + 1}" for i in range(count)]
+    if literals:
+        marks[2:2] = list(literals)
+    return "(" + ", ".join(marks) + ")"
+
+
+def _level_up(player_id: int, level: int, xp: int, at_ms: int, cause: str) -> Work[LevelUp]:
     yield Query("UPDATE player_progress SET level = $2 WHERE player_id = $1", (player_id, level))
     yield Query(
         "INSERT INTO player_level_ups (player_id, level, xp, reached_at_ms, cause)"
         " VALUES ($1, $2, $3, $4, $5)",
-        (player_id, level, total_xp, at_ms, cause),
+        (player_id, level, xp, at_ms, cause),
     )
-    return LevelUp(player_id, level, total_xp, at_ms), total_hands, level
+    return LevelUp(player_id, level, xp, at_ms)
 
 
 def _earn(player_id: int, codes: Iterable[str], at_ms: int, cause: str) -> Work[list[Achievement]]:
@@ -310,7 +334,7 @@ def rank_of(board: str, period: str, player_id: int) -> Work[RankedScore | None]
     score = int(rows[0][0])
     above = yield Query(
         "SELECT COUNT(*) FROM leaderboard_scores WHERE board = $1 AND period = $2"
-        " AND (score > $3 OR (score = $3 AND player_id > $4))",
+        " AND (score, player_id) > ($3, $4)",  # a range of the rank index, not an OR
         (board, period, score, player_id),
     )
     return RankedScore(int(above[0][0]) + 1, player_id, score)

@@ -69,18 +69,36 @@ ACHIEVEMENTS: Final[dict[str, str]] = {
 }
 
 
-def hand_achievements(hand: StatCounters, total_hands: int, level: int) -> list[str]:
-    """Achievements this hand may have earned (the store keeps only the first of each)."""
-    earned = ["first_hand"]
-    if hand.won_hands:
+@final
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A player's running totals after a hand (player_progress)."""
+
+    hands: int
+    won_hands: int
+    showdown_won_hands: int
+
+
+def crossed(before: int, after: int, threshold: int) -> bool:
+    return before < threshold <= after
+
+
+def hand_achievements(
+    hand: StatCounters, after: Totals, level_before: int, level_after: int
+) -> list[str]:
+    """The achievements this hand earned: each is earned by the hand that crosses its
+    threshold, so a hand earns few (usually none) and the store writes only those."""
+    earned: list[str] = []
+    if crossed(after.hands - hand.hands, after.hands, 1):
+        earned.append("first_hand")
+    if crossed(after.won_hands - hand.won_hands, after.won_hands, 1):
         earned.append("first_hand_won")
-    if hand.showdown_won_hands:
+    if crossed(after.showdown_won_hands - hand.showdown_won_hands, after.showdown_won_hands, 1):
         earned.append("first_showdown_won")
-    if total_hands >= 1000:
-        earned.append("hands_1000")
-    if total_hands >= 10000:
-        earned.append("hands_10000")
-    if level >= 10:
+    for threshold, code in ((1000, "hands_1000"), (10000, "hands_10000")):
+        if crossed(after.hands - hand.hands, after.hands, threshold):
+            earned.append(code)
+    if crossed(level_before, level_after, 10):
         earned.append("level_10")
     return earned
 

@@ -73,6 +73,8 @@ CREATE TABLE player_progress (
     xp BIGINT NOT NULL CHECK (xp >= 0),
     level INTEGER NOT NULL CHECK (level >= 1),
     hands BIGINT NOT NULL,
+    won_hands BIGINT NOT NULL,
+    showdown_won_hands BIGINT NOT NULL,
     updated_at_ms BIGINT NOT NULL
 );
 

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from players.progress import (
     LEVEL_MAX,
+    Totals,
+    hand_achievements,
     hand_xp,
     level_for_xp,
     period_key,
@@ -53,3 +55,13 @@ def test_periods_are_utc_days_iso_weeks_and_months() -> None:
     assert period_key("daily", at - 1) == "d2025-12-01"
     assert period_key("weekly", at) == "w2025-W49"
     assert period_key("monthly", at) == "m2025-12"
+
+
+def test_achievements_are_earned_by_the_hand_that_crosses_their_threshold() -> None:
+    won = StatCounters(hands=1, won_hands=1, showdown_won_hands=1)
+    assert hand_achievements(won, Totals(1, 1, 1), 1, 1) == [
+        "first_hand", "first_hand_won", "first_showdown_won",
+    ]  # fmt: skip
+    lost = StatCounters(hands=1)
+    assert hand_achievements(lost, Totals(1000, 3, 2), 9, 10) == ["hands_1000", "level_10"]
+    assert hand_achievements(lost, Totals(1001, 3, 2), 10, 10) == []

@@ -28,6 +28,7 @@ from players.stats import (
     StatCounters,
     StatsInputError,
     TournamentCounters,
+    TournamentResult,
     hand_facts,
 )
 
@@ -387,3 +388,97 @@ def apply_hands(records: Sequence[HandRecord], now_ms: int) -> Work[list[HandApp
         if result is not None:
             applied.append(result)
     return applied
+
+
+# --- tournaments ----------------------------------------------------------------------------
+
+
+def apply_tournament_result(result: TournamentResult) -> Work[HandApplied | None]:
+    """Count one finished tournament entry once (by tournament and player): the player's
+    tournament record, XP (players/progress.py), the ``points`` and ``xp`` boards, a level-up
+    and ``first_tournament_cashed``. None if counted before."""
+    points = progress.tournament_points(result)
+    rows = yield Query(
+        "INSERT INTO player_tournament_results (tournament_id, player_id, place, prize, points,"
+        " finished_at_ms) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (tournament_id, player_id) DO NOTHING RETURNING player_id",
+        (result.tournament_id, result.player_id, result.place, result.prize, points,
+         result.finished_at_ms),
+    )  # fmt: skip
+    if not rows:
+        return None
+    cashed = int(result.prize > 0)
+    rows = yield Query(
+        "INSERT INTO player_tournaments (player_id, asset, entries, cashes, buy_ins_paid,"
+        " prizes_won, best_finish, points) VALUES ($1, $2, 1, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (player_id, asset) DO UPDATE SET"
+        " entries = player_tournaments.entries + 1,"
+        " cashes = player_tournaments.cashes + excluded.cashes,"
+        " buy_ins_paid = player_tournaments.buy_ins_paid + excluded.buy_ins_paid,"
+        " prizes_won = player_tournaments.prizes_won + excluded.prizes_won,"
+        " best_finish = CASE WHEN player_tournaments.best_finish IS NULL"
+        " OR excluded.best_finish < player_tournaments.best_finish"
+        " THEN excluded.best_finish ELSE player_tournaments.best_finish END,"
+        " points = player_tournaments.points + excluded.points RETURNING cashes",
+        (result.player_id, result.asset, cashed, result.buy_in_paid, result.prize,
+         result.place, points),
+    )  # fmt: skip
+    cashes_after = int(rows[0][0])
+    first_cash = progress.crossed(cashes_after - cashed, cashes_after, 1)
+    return (
+        yield from _tournament_progress(
+            result.tournament_id, result.player_id, points, first_cash, result.finished_at_ms
+        )
+    )
+
+
+def _tournament_progress(
+    tournament_id: str, player_id: int, points: int, first_cash: bool, at_ms: int
+) -> Work[HandApplied]:
+    """What a finished entry adds beyond the player's tournament record (which a rebuild
+    keeps): XP, a level-up, achievements, the xp and points boards."""
+    xp = progress.tournament_xp(points)
+    rows = yield Query(
+        "INSERT INTO player_progress (player_id, xp, level, hands, won_hands,"
+        " showdown_won_hands, updated_at_ms) VALUES ($1, $2, 1, 0, 0, 0, $3)"
+        " ON CONFLICT (player_id) DO UPDATE SET xp = player_progress.xp + excluded.xp,"
+        " updated_at_ms = excluded.updated_at_ms RETURNING xp, level",
+        (player_id, xp, at_ms),
+    )
+    total_xp, old_level = (int(v) for v in rows[0])
+    level = progress.level_for_xp(total_xp)
+    cause = f"tournament:{tournament_id}"
+    level_ups: list[LevelUp] = []
+    if level > old_level:
+        level_ups.append((yield from _level_up(player_id, level, total_xp, at_ms, cause)))
+    codes = ["first_tournament_cashed"] if first_cash else []
+    if progress.crossed(old_level, level, 10):
+        codes.append("level_10")
+    earned: list[Achievement] = []
+    if codes:
+        earned = yield from _earn(player_id, codes, at_ms, cause)
+    deltas = progress.score_deltas(progress.xp_board(), player_id, xp, at_ms)
+    if points:
+        deltas += progress.score_deltas(progress.points_board(), player_id, points, at_ms)
+    scores = yield from add_scores(deltas)
+    return HandApplied(cause, tuple(level_ups), tuple(earned), tuple(scores))
+
+
+def reapply_tournaments(
+    after: tuple[int, str, int] | None, limit: int
+) -> Work[tuple[int, str, int] | None]:
+    """Rebuild: the XP, achievements and boards of the counted tournament entries after
+    ``after`` (finish time, tournament, player), ``limit`` of them; the last one done, or
+    None when there are no more. A cash earns first_tournament_cashed once (by its key)."""
+    at_ms, tournament_id, player_id = after or (-1, "", -1)
+    rows = yield Query(
+        "SELECT finished_at_ms, tournament_id, player_id, points, prize"
+        " FROM player_tournament_results"
+        " WHERE (finished_at_ms, tournament_id, player_id) > ($1, $2, $3)"
+        f" ORDER BY finished_at_ms, tournament_id, player_id LIMIT {max(1, min(limit, 1000))}",
+        (at_ms, tournament_id, player_id),
+    )
+    for row in rows:
+        yield from _tournament_progress(row[1], int(row[2]), int(row[3]), int(row[4]) > 0,
+                                        int(row[0]))  # fmt: skip
+    return (int(rows[-1][0]), rows[-1][1], int(rows[-1][2])) if rows else None

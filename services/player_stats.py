@@ -16,7 +16,13 @@ from persistence import players as stored
 from persistence.players import Achievement, HandApplied, Progress
 from persistence.store import Store
 from players.progress import ACHIEVEMENTS
-from players.stats import StatFigures, TournamentFigures, figures, tournament_figures
+from players.stats import (
+    StatFigures,
+    TournamentFigures,
+    TournamentResult,
+    figures,
+    tournament_figures,
+)
 
 REBUILD_PAGE_HANDS: Final = 200  # hands per transaction while rebuilding
 
@@ -100,10 +106,28 @@ async def rebuild_stats(store: Store) -> RebuildReport:
             partial(stored.stored_hands_page, after_seq, REBUILD_PAGE_HANDS), read_only=True
         )
         if not page:
-            return RebuildReport(read, counted)
+            break
+
         applied: list[HandApplied] = await store.run(
             partial(stored.apply_hands, page, store.clock_ms())
         )
         read += len(page)
         counted += len(applied)
         after_seq = page[-1].seq
+    # Then the tournament entries counted (their records stay; what they added is redone).
+    done: tuple[int, str, int] | None = None
+    while True:
+        done = await store.run(partial(stored.reapply_tournaments, done, REBUILD_PAGE_HANDS))
+        if done is None:
+            return RebuildReport(read, counted)
+
+
+async def record_tournament_result(store: Store, result: TournamentResult) -> bool:
+    """Count a finished tournament entry (once: False if counted before); the store's hooks
+    then hear of it as of a hand (level-ups to sessions, scores to Redis)."""
+    applied = await store.run(partial(stored.apply_tournament_result, result))
+    if applied is None:
+        return False
+    for hook in store.hand_hooks:
+        await hook(applied)
+    return True

@@ -18,6 +18,7 @@ from api.routes.common import EXAMPLE_CURSOR, EXAMPLE_TIME_MS, NO_NUL, Cursor, R
 from api.routing import Call, Reply, RouteTable
 from persistence.hands import HANDS_PAGE_MAX, HandPlayer, HandSummary, hand_phh, hand_text
 from poker.text_history import Viewer
+from services import profiles
 from services.api_keys import Scope
 
 routes = RouteTable()
@@ -52,6 +53,8 @@ class HandView(msgspec.Struct, frozen=True):
     rake: int
     players: tuple[HandPlayer, ...]
     phh: str
+    # Player id (as text, as in the PHH ``players``) -> the display name others see.
+    display_names: dict[str, str] = {}
 
 
 EXAMPLE_PLAYERS: Final = (HandPlayer(42, 0, 12), HandPlayer(43, 1, -12))
@@ -126,8 +129,9 @@ async def get_hand(call: Call) -> Reply:
         raise ApiProblem("not_found", f"you played no hand {hand_id!r}")
     viewer = Viewer.of_player(call.player_id)
     query: HandFormat = call.query
+    names = await profiles.display_names(call.context.store, [p.player_id for p in record.players])
     if query.format == "text":
-        return Reply(hand_text(record, viewer), content_type=TEXT)
+        return Reply(hand_text(record, viewer, names), content_type=TEXT)
     phh = hand_phh(record, viewer)
     if query.format == "phh":
         return Reply(phh, content_type=TEXT)
@@ -142,5 +146,6 @@ async def get_hand(call: Call) -> Reply:
             rake=record.rake,
             players=record.players,
             phh=phh,
+            display_names={str(k): v for k, v in names.items()},
         )
     )

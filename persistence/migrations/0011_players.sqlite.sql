@@ -68,6 +68,17 @@ CREATE TABLE player_tournaments (
     PRIMARY KEY (player_id, asset)
 );
 
+-- One row per finished tournament entry counted (each once).
+CREATE TABLE player_tournament_results (
+    tournament_id TEXT NOT NULL,
+    player_id BIGINT NOT NULL,
+    place INTEGER NOT NULL,
+    prize BIGINT NOT NULL,
+    points BIGINT NOT NULL,
+    finished_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (tournament_id, player_id)
+);
+
 CREATE TABLE player_progress (
     player_id BIGINT PRIMARY KEY,
     xp BIGINT NOT NULL CHECK (xp >= 0),

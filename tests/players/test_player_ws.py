@@ -4,11 +4,17 @@ preferences change with clear codes, statistics respect privacy, leaderboards an
 from __future__ import annotations
 
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import pytest
+import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocol.client import ServerError, open_client
-from protocol.players import UpdateProfile
+from protocol.errors import ERROR_CODE_VALUES
+from protocol.players import PreferencesView as PREFERENCES
+from protocol.players import SetPreferences, UpdateProfile
 from server.gateway import GatewayLimits
 from tests.players.hands import hand_record, simulated_hand
 from tests.protocol.gateway_harness import PASSWORD, gateway_and_store
@@ -77,3 +83,47 @@ async def test_guests_have_no_profile(tmp_path: Path) -> None:
         with pytest.raises(ServerError) as refused:
             await guest.request(UpdateProfile(id=0, bio="hi"))
         assert refused.value.code == "account_required"
+
+
+PROFILE_TEXT = st.one_of(st.none(), st.text(max_size=30), st.sampled_from(["builtin:ace", "DE"]))
+PREFERENCE_VALUES = st.one_of(st.booleans(), st.integers(-(2**31), 2**31), st.text(max_size=20))
+PREFERENCE_KEYS = st.one_of(
+    st.sampled_from(list(PREFERENCES.__struct_fields__)), st.text(max_size=12)
+)
+
+
+@settings(max_examples=4, deadline=None, database=None)
+@given(
+    requests=st.lists(
+        st.one_of(
+            st.builds(UpdateProfile, id=st.just(0), display_name=PROFILE_TEXT,
+                      avatar=PROFILE_TEXT, country=st.one_of(st.none(), st.text(max_size=2)),
+                      bio=PROFILE_TEXT),
+            st.builds(SetPreferences, id=st.just(0), changes=st.dictionaries(
+                PREFERENCE_KEYS, PREFERENCE_VALUES, min_size=1, max_size=4)),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)  # fmt: skip
+def test_any_profile_or_preference_request_is_answered_and_a_refusal_changes_nothing(
+    requests: list[UpdateProfile | SetPreferences],
+) -> None:
+    async def run(tmp: Path) -> None:
+        async with gateway_and_store(tmp) as (gateway, _store), open_client(gateway.url) as me:
+            await me.register("alice", PASSWORD)
+
+            async def state() -> tuple[object, ...]:
+                own = await me.profile()  # its request id aside
+                return own.profile, own.display_name_change_allowed_at_ms, await me.preferences()
+
+            for request in requests:
+                before = await state()
+                try:
+                    await me.request(request)
+                except ServerError as refused:
+                    assert refused.code in ERROR_CODE_VALUES
+                    assert await state() == before
+
+    with TemporaryDirectory() as tmp:
+        trio.run(run, Path(tmp))

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Final, final
 
 import msgspec
+import redis
 import structlog
 
 from persistence import players as stored
@@ -26,6 +27,14 @@ log = structlog.get_logger("tablium.leaderboards")
 TOP_MAX: Final = stored.LEADERBOARD_PAGE_MAX  # 100
 RESYNC_PAGE_ROWS: Final = 5000
 _BOARD = re.compile(r"xp|points|net:(chips|play):(NT|FT|PO|PT|PO/8):[0-9]{1,15}/[0-9]{1,15}")
+
+
+def _redis_failed(exc: Exception, what: str) -> None:
+    """Redis down or slow (redis-py's errors, timeouts, a dropped socket): logged, and the
+    database serves. Anything else is our bug and propagates."""
+    if not isinstance(exc, (OSError, TimeoutError, redis.RedisError)):
+        raise exc
+    log.warning("leaderboard redis failed", operation=what, error=str(exc))
 
 
 class LeaderboardRefused(Exception):
@@ -69,18 +78,21 @@ class Leaderboards:
         n = max(1, min(limit, TOP_MAX))
         board = check_board(board)
         if self.redis is not None:
-            entries = await self.redis.top(board, key, n)
-        else:
-            entries = await self._store.run(
-                partial(stored.top_scores, board, key, n), read_only=True
-            )
+            try:
+                return Standing(board, key, await self.redis.top(board, key, n))
+            except Exception as exc:
+                _redis_failed(exc, "top")  # the database answers the same
+        entries = await self._store.run(partial(stored.top_scores, board, key, n), read_only=True)
         return Standing(board, key, entries)
 
     async def rank(self, board: str, period: str, player_id: int, at_ms: int) -> RankedScore | None:
         key = period_key(check_period(period), at_ms)
         board = check_board(board)
         if self.redis is not None:
-            return await self.redis.rank(board, key, player_id)
+            try:
+                return await self.redis.rank(board, key, player_id)
+            except Exception as exc:
+                _redis_failed(exc, "rank")  # the database answers the same
         return await self._store.run(partial(stored.rank_of, board, key, player_id), read_only=True)
 
     async def on_hand_applied(self, applied: HandApplied) -> None:
@@ -90,13 +102,8 @@ class Leaderboards:
             return
         try:
             await self.redis.mirror(applied.scores)
-        except (OSError, ConnectionError, TimeoutError) as exc:
-            log.warning("leaderboard mirror failed", hand=applied.hand_id, error=str(exc))
-        except Exception as exc:  # redis-py's RedisError tree
-            if type(exc).__module__.startswith("redis"):
-                log.warning("leaderboard mirror failed", hand=applied.hand_id, error=str(exc))
-            else:
-                raise
+        except Exception as exc:
+            _redis_failed(exc, "mirror")
 
     async def resync(self) -> int:
         """Load every score row of the database into Redis again; the rows loaded."""

@@ -84,3 +84,14 @@ async def test_unknown_boards_and_periods_are_refused(store: Store) -> None:
     with pytest.raises(LeaderboardRefused) as refused:
         await boards.top("xp", "hourly", 10, AT_MS)
     assert refused.value.code == "unknown_period"
+
+
+async def test_a_redis_that_is_down_falls_back_to_the_database(store: Store) -> None:
+    await store.run(
+        partial(stored.add_scores, [ScoreDelta("xp", period_key("daily", AT_MS), 7, 5)])
+    )
+    async with open_redis("redis://127.0.0.1:1/0") as link:  # nothing listens on port 1
+        boards = Leaderboards(store, RedisLeaderboards(link))
+        top = await boards.top("xp", "daily", 10, AT_MS)
+        assert [(e.player_id, e.score) for e in top.entries] == [(7, 5)]
+        assert await boards.rank("xp", "daily", 7, AT_MS) == top.entries[0]

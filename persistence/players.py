@@ -124,6 +124,9 @@ def _apply_facts(hand_id: str, asset: str, facts: Sequence[PlayerHandFacts]) -> 
     processed mark before): a level-up or an achievement adds its own, rarely."""
     if not facts:
         return HandApplied(hand_id, (), (), ())
+    # Rows in one order (player id) in every transaction: two tables' hands sharing players
+    # lock them in the same order and do not deadlock (PostgreSQL would retry, at a cost).
+    facts = sorted(facts, key=lambda f: f.player_id)
     yield Query(
         _STATS_UPSERT_HEAD
         + ", ".join(_marks(i * _STATS_ARITY, _STATS_ARITY) for i in range(len(facts)))
@@ -224,7 +227,7 @@ def add_scores(deltas: Sequence[progress.ScoreDelta]) -> Work[list[ScoreRow]]:
         return []
     values: list[str] = []
     args: list[object] = []
-    for (board, period, player_id), delta in merged.items():
+    for (board, period, player_id), delta in sorted(merged.items()):  # one lock order
         n = len(args)
         values.append(f"(${n + 1}, ${n + 2}, ${n + 3}, ${n + 4}, 1)")
         args += [board, period, player_id, delta]

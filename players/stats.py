@@ -184,15 +184,28 @@ def facts_from_history(hand: FinishedHand, history: phh.HandHistory) -> list[Pla
 
     stacks = list(history.starting_stacks)
     antes = [0] * count
-    for p, ante in enumerate(history.antes[:count]):
-        antes[p] = min(ante, stacks[p])
-        stacks[p] -= antes[p]
     bets = [0] * count  # this street's chips per player (blinds count preflop)
-    for p, blind in enumerate(history.blinds_or_straddles[:count]):
+    blinds = history.blinds_or_straddles
+    # The engine's order (poker/forced_bets.py): antes paid by everyone (PHH's ante trimming
+    # on) before the blinds; a big-blind ante after its blind.
+    antes_first = history.ante_trimming_status
+    for p in range(count):
+        # Heads-up, PHH (as PokerKit) lists the forced bets reversed: p1 is the big blind.
+        forced = 1 - p if count == 2 else p
+        ante = history.antes[forced] if forced < len(history.antes) else 0
+        blind = abs(blinds[forced]) if forced < len(blinds) else 0
+        if antes_first:
+            antes[p] = min(ante, stacks[p])
+            stacks[p] -= antes[p]
         bets[p] = min(blind, stacks[p])
         stacks[p] -= bets[p]
+        if not antes_first:
+            antes[p] = min(ante, stacks[p])
+            stacks[p] -= antes[p]
     live = [0] * count  # chips in the pots besides antes: the uncalled part goes back
-    high = max(bets, default=0)
+    # The amount to call preflop is the full big blind even when its poster was all-in for
+    # less (the engine's rule, as the WSOP's); a straddle counts for what was posted.
+    high = max([*bets, *(abs(b) for b in history.blinds_or_straddles[:2])], default=0)
     preflop = True
     raises = 0  # raises over the forced bets this street (preflop: an open raise is 1)
     folded = [False] * count

@@ -356,6 +356,20 @@ def scores_page(after: tuple[str, str, int] | None, limit: int) -> Work[list[Sco
     return [_score(r) for r in rows]
 
 
+def period_scores_page(
+    period: str, after: tuple[str, int] | None, limit: int
+) -> Work[list[ScoreRow]]:
+    """One period's score rows (every board), a page at a time in (board, player) order."""
+    board, player_id = after or ("", -1)
+    rows = yield Query(
+        "SELECT board, period, player_id, score, version FROM leaderboard_scores"
+        " WHERE period = $1 AND (board, player_id) > ($2, $3)"
+        f" ORDER BY board, player_id LIMIT {max(1, min(limit, 10_000))}",
+        (period, board, player_id),
+    )
+    return [_score(r) for r in rows]
+
+
 # --- rebuild --------------------------------------------------------------------------------
 
 DERIVED_TABLES: Final = (

@@ -175,6 +175,9 @@ def build_runtime(
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
+            ChildSpec.service(
+                "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
+            ),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),

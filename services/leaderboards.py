@@ -15,6 +15,7 @@ from typing import Final, final
 import msgspec
 import redis
 import structlog
+import trio
 
 from persistence import players as stored
 from persistence.leaderboards_redis import RedisLeaderboards
@@ -104,6 +105,39 @@ class Leaderboards:
             await self.redis.mirror(applied.scores)
         except Exception as exc:
             _redis_failed(exc, "mirror")
+
+    async def resync_current(self, now_ms: int) -> int:
+        """Mirror the current day's, week's and month's scores into Redis again (at start-up:
+        a Redis that restarted empty serves them at once). Safe beside live mirrors: each
+        row carries its version, so an older one never overwrites a newer. Rows mirrored."""
+        if self.redis is None:
+            return 0
+        loaded = 0
+        for kind in PERIODS:
+            key = period_key(kind, now_ms)
+            after: tuple[str, int] | None = None
+            while True:
+                page = await self._store.run(
+                    partial(stored.period_scores_page, key, after, RESYNC_PAGE_ROWS),
+                    read_only=True,
+                )
+                if not page:
+                    break
+                await self.redis.mirror(page)
+                loaded += len(page)
+                after = (page[-1].board, page[-1].player_id)
+        return loaded
+
+    async def run_start_up_resync(self, *, task_status: trio.TaskStatus[None]) -> None:
+        """A temporary service child (server/app.py): the current periods into Redis, once.
+        Redis failing is logged: the database answers meanwhile."""
+        task_status.started()
+        try:
+            loaded = await self.resync_current(self._store.clock_ms())
+        except Exception as exc:
+            _redis_failed(exc, "resync")
+            return
+        log.info("leaderboards mirrored to redis", rows=loaded)
 
     async def resync(self) -> int:
         """Load every score row of the database into Redis again; the rows loaded."""

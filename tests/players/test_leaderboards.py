@@ -95,3 +95,25 @@ async def test_a_redis_that_is_down_falls_back_to_the_database(store: Store) -> 
         top = await boards.top("xp", "daily", 10, AT_MS)
         assert [(e.player_id, e.score) for e in top.entries] == [(7, 5)]
         assert await boards.rank("xp", "daily", 7, AT_MS) == top.entries[0]
+
+
+async def test_a_restarted_empty_redis_gets_the_current_periods_back(
+    store: Store, redis_url: str, redis_prefix: str
+) -> None:
+    deltas = [
+        ScoreDelta(board, period_key(period, AT_MS), player, player * 3)
+        for board in BOARDS
+        for period in ("daily", "weekly", "monthly")
+        for player in range(1, 30)
+    ]
+    old = [ScoreDelta("xp", period_key("daily", AT_MS - 5 * 86_400_000), 1, 99)]
+    await store.run(partial(stored.add_scores, deltas + old))
+    async with open_redis(redis_url) as link:
+        boards = Leaderboards(store, RedisLeaderboards(link, prefix=f"{redis_prefix}r{id(store)}:"))
+        assert await boards.resync_current(AT_MS) == len(deltas)  # not the old day's
+        database = Leaderboards(store)
+        for board in BOARDS:
+            for period in ("daily", "weekly", "monthly"):
+                assert await boards.top(board, period, 100, AT_MS) == (
+                    await database.top(board, period, 100, AT_MS)
+                )

@@ -7,6 +7,7 @@ root (one_for_one)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── health-checks               probes the database and Redis, audits the ledger (service)
+├── leaderboards-resync         the current leaderboards into Redis, once (temporary)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
 ├── gateway                     websocket listener (service)

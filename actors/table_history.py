@@ -19,6 +19,7 @@ from persistence.hands import HandPlayer, HandRecord
 from poker import HandResult, phh
 from poker import events as ev
 from poker.config import HandConfig
+from poker.rake_shares import rake_shares
 from poker.simulate import history_from_events
 from poker.text_history import TABLE_NAME_FIELD
 
@@ -85,8 +86,8 @@ def hand_record(
         pot_total=sum(pot.amount for pot in result.pots),
         rake=result.rake,
         players=tuple(
-            HandPlayer(player_id=players[seat], seat=seat, net=result.net_of(seat))
-            for seat in result.seats
+            HandPlayer(player_id=players[seat], seat=seat, net=result.net_of(seat), rake_paid=paid)
+            for seat, paid in zip(result.seats, rake_shares(result), strict=True)
         ),
         phh=phh_text(
             config, table_id, table_name, hand_number, seat_count, players, events, result

@@ -61,6 +61,7 @@ from admin.integrity import integrity_routes
 from admin.ledger import ledger_routes
 from admin.network import AdminNetworks
 from admin.permissions import Permission
+from admin.player_profiles import profile_routes
 from admin.players import player_routes
 from admin.tables import table_routes
 from clients.serving import web_client_blueprint
@@ -171,6 +172,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         scalar_ui_path=None,
     )
     for blueprint in (
+        profile_routes,  # before player_routes: /players/profiles is not a player id
         player_routes,
         table_routes,
         hand_routes,

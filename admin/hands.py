@@ -13,6 +13,7 @@ from admin.context import current_context
 from admin.permissions import Permission
 from poker import phh
 from poker.text_history import Viewer, text_from_history
+from services import profiles
 
 hand_routes = Blueprint("hands", __name__)
 
@@ -33,6 +34,13 @@ async def hand(hand_id: str, query_args: HandFormat) -> Any:
     if query_args.format == "phh":
         return Response(record.phh, content_type="text/plain; charset=utf-8")
     if query_args.format == "text":
-        text = text_from_history(phh.loads(record.phh), viewer=Viewer.staff())
+        names = await profiles.display_names(
+            current_context().store, [p.player_id for p in record.players]
+        )
+        text = text_from_history(
+            phh.loads(record.phh),
+            viewer=Viewer.staff(),
+            display_names={str(k): v for k, v in names.items()},
+        )
         return Response(text, content_type="text/plain; charset=utf-8")
     return record

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     TOURNAMENTS_WRITE = "tournaments:write"
     PLAYERS_READ = "players:read"
     PLAYERS_BAN = "players:ban"
+    PLAYERS_RENAME = "players:rename"  # replace an offensive display name; audited
     WALLET_READ = "wallet:read"
     WALLET_ADJUST = "wallet:adjust"  # always with a reason, always audited
     LEDGER_READ = "ledger:read"  # the ledger audit: sums, escrows, prize pools
@@ -56,6 +57,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     Role.SUPPORT: _STAFF_COMMON
     | {
         Permission.PLAYERS_BAN,
+        Permission.PLAYERS_RENAME,
         Permission.WALLET_READ,
         Permission.WALLET_ADJUST,
         Permission.LEDGER_READ,

@@ -15,6 +15,7 @@ from server.config import Settings
 from server.handshake import IPNetwork, normalize_origin, parse_networks
 from services.accounts import Accounts
 from services.api_keys import ApiKeys
+from services.leaderboards import Leaderboards
 from services.personal_data import PersonalDataCipher
 from services.wallet import Wallet
 
@@ -56,6 +57,8 @@ class ApiContext:
     # The blockchain cashier (deposit addresses, withdrawals); None: no [chain] configured,
     # and those routes answer cashier_unavailable.
     cashier: ChainCashier | None = None
+    # Redis-backed when Redis is configured (server/app.py); None: the database's answers.
+    leaderboards: Leaderboards | None = None
 
 
 def build_context(

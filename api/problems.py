@@ -122,6 +122,19 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     "club_name_taken": (409, "Another club has this name"),
     "club_limit_reached": (409, "A club limit is reached"),
     "invalid_club_input": (422, "The club's rules refuse this input"),
+    # the player service's refusals (players/, services/profiles.py), their codes unchanged
+    "display_name_invalid": (422, "The display name breaks the naming rules"),
+    "display_name_offensive": (422, "The display name is not allowed"),
+    "display_name_taken": (409, "Another player shows this display name"),
+    "display_name_change_too_soon": (429, "The display name changes once every 30 days"),
+    "avatar_invalid": (422, "Not a bundled avatar nor an https image URL"),
+    "country_invalid": (422, "Not an ISO 3166-1 alpha-2 country code"),
+    "bio_too_long": (422, "The bio is too long"),
+    "bio_invalid": (422, "The bio holds control characters or too many lines"),
+    "unknown_preference": (422, "No preference has this key"),
+    "invalid_preference": (422, "The preference does not take this value"),
+    "unknown_leaderboard": (404, "No such leaderboard"),
+    "unknown_period": (422, "A period is daily, weekly or monthly"),
 }
 # Codes whose problem carries Retry-After (and retry_after_s) when waiting helps.
 RETRY_AFTER_CODES: Final = frozenset(

@@ -75,7 +75,17 @@ def create_account(name: str, password_hash: str, role: str, now_ms: int) -> Wor
     )
     if not rows:
         raise AccountExists(name)
-    return _account(one(rows))
+    account = _account(one(rows))
+    # Every account has a profile, its display name at first its name (persistence/profiles.py):
+    # a name another player shows as her display name is taken too.
+    shown = yield Query(
+        "INSERT INTO player_profiles (player_id, display_name, display_name_key, updated_at_ms)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (display_name_key) DO NOTHING RETURNING player_id",
+        (account.id, name, fold_name(name), now_ms),
+    )
+    if not shown:
+        raise AccountExists(name)
+    return account
 
 
 def get_account_by_name(name: str) -> Work[Account | None]:

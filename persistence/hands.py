@@ -8,6 +8,7 @@ card, a player only their own and the hands shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import final
 
 import msgspec
@@ -82,11 +83,15 @@ def hand_phh(hand: HandRecord, viewer: Viewer) -> str:
     return phh.dumps(history_for(phh.loads(hand.phh), viewer=viewer))
 
 
-def hand_text(hand: HandRecord, viewer: Viewer) -> str:
+def hand_text(
+    hand: HandRecord, viewer: Viewer, display_names: Mapping[int, str] | None = None
+) -> str:
     """The hand as a PokerStars-style text history for ``viewer`` (poker/text_history.py):
     the table's name, size and seat numbers; staff see every card, a player their own and
-    the hands shown. Raises phh.PhhError for a hand our engine cannot replay."""
-    return text_from_history(phh.loads(hand.phh), viewer=viewer)
+    the hands shown; players named by ``display_names`` (player id -> name) where given.
+    Raises phh.PhhError for a hand our engine cannot replay."""
+    names = {str(k): v for k, v in (display_names or {}).items()}
+    return text_from_history(phh.loads(hand.phh), viewer=viewer, display_names=names)
 
 
 _players_encoder = msgspec.json.Encoder()

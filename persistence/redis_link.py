@@ -6,14 +6,15 @@ cross-node bus that will live there build on this link.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Final, final
+from typing import Final, TypeVar, final
 
 import redis.asyncio
 import trio
 import trio_asyncio
 
+T = TypeVar("T")
 CONNECT_TIMEOUT_S: Final = 2.0  # a Redis that does not answer is down, not slow
 COMMAND_TIMEOUT_S: Final = 2.0
 CONNECTIONS_MAX: Final = 32  # bound of the client's pool; callers beyond it wait
@@ -24,6 +25,12 @@ class RedisLink:
     def __init__(self, client: redis.asyncio.Redis, loop: trio_asyncio.TrioEventLoop) -> None:
         self._client = client
         self._loop = loop
+
+    async def call(self, command: Callable[[redis.asyncio.Redis], Awaitable[T]]) -> T:
+        """Run ``command(client)`` on the asyncio loop: one crossing for a whole unit (a
+        pipeline), as ARCHITECTURE.md asks."""
+        result: T = await self._loop.run_aio_coroutine(command(self._client))
+        return result
 
     async def ping(self) -> None:
         """One round trip; raises redis.ConnectionError or TimeoutError when Redis is down."""

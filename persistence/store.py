@@ -15,14 +15,24 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from persistence import accounts, audit, domain_events, hands, ledger, outbox, sessions, snapshots
+from persistence import (
+    accounts,
+    audit,
+    domain_events,
+    hands,
+    ledger,
+    outbox,
+    players,
+    sessions,
+    snapshots,
+)
 from persistence.accounts import Account
 from persistence.audit import AuditEntry, AuditStamp, Change
 from persistence.hands import HandRecord, HandSummary, RakePaid
@@ -46,6 +56,7 @@ from persistence.ledger import (
 )
 from persistence.ledger_batch import TransferBatcher, TransferItem
 from persistence.migrations import Dialect
+from persistence.players import HandApplied
 from persistence.snapshots import Snapshot, SnapshotConflict
 from persistence.work import Query, Work, WorkFactory
 
@@ -56,6 +67,12 @@ SNAPSHOTS_PER_KIND_MAX = 100_000  # bound: recovery refuses (RuntimeError) beyon
 
 def _ping() -> Work[None]:
     yield Query("SELECT 1")
+
+
+def _save_and_count(hand: HandRecord, now_ms: int) -> Work[tuple[bool, HandApplied | None]]:
+    stored = yield from hands.save_hand(hand)
+    applied = (yield from players.apply_hand(hand, now_ms)) if stored else None
+    return stored, applied
 
 
 def wall_clock_ms() -> int:
@@ -69,6 +86,9 @@ class Store(ABC):
 
     def __init__(self, clock_ms: Clock) -> None:
         self.clock_ms = clock_ms
+        # Told after a stored hand was counted (level-ups to sessions, scores to Redis). A hook
+        # must not raise for its own failures: the hand is stored and counted by then.
+        self.hand_hooks: list[Callable[[HandApplied], Awaitable[None]]] = []
         self.transfers = TransferBatcher(
             self.run, clock_ms, single=self._transfer_in_one_statement, moved=self._ledger_moved
         )
@@ -213,11 +233,25 @@ class Store(ABC):
     # -- hand histories -------------------------------------------------------------------
 
     async def save_hand(self, hand: HandRecord) -> bool:
-        """False if this hand id was stored before (a retry); the first write wins."""
+        """False if this hand id was stored before (a retry); the first write wins.
+
+        The hand's statistics, experience and scores are counted in the same transaction
+        (persistence/players.py, each hand once), with its table.hand_finished event;
+        ``hand_hooks`` then hear what changed."""
         now_ms = self.clock_ms()
-        save = partial(hands.save_hand, hand)
         events = domain_events.hand_finished(hand)
-        return await self.run(partial(outbox.with_events, save, events, now_ms))
+        stored, applied = await self.run(
+            partial(
+                outbox.with_events,
+                partial(_save_and_count, hand, now_ms),
+                lambda result: events(result[0]),
+                now_ms,
+            )
+        )
+        if applied is not None:
+            for hook in self.hand_hooks:
+                await hook(applied)
+        return stored
 
     async def get_hand(self, hand_id: str) -> HandRecord | None:
         return await self.run(partial(hands.get_hand, hand_id), read_only=True)

@@ -288,11 +288,17 @@ def _action(kind: ActionKind, amount: int, bet_to: int, street_high: int) -> str
     return f"raises {bet_to - street_high} to {bet_to}"
 
 
-def text_from_history(history: phh.HandHistory, *, viewer: Viewer) -> str:
+def text_from_history(
+    history: phh.HandHistory,
+    *,
+    viewer: Viewer,
+    display_names: Mapping[str, str] | None = None,
+) -> str:
     """Replay a PHH hand through our engine and write it as text for ``viewer``: players
     from ``players`` (who the viewer is), seats from ``seats`` and the table's size from
     ``seat_count`` when the history has them, its name from ``_table_name`` (else
-    ``table``)."""
+    ``table``). ``display_names``: player id -> the name to print (players' display names;
+    an id without one prints as itself)."""
     from poker.simulate import config_from_history, replay, seats_for
 
     result = replay(history)
@@ -313,6 +319,9 @@ def text_from_history(history: phh.HandHistory, *, viewer: Viewer) -> str:
         table_name=str(name) if name is not None else DEFAULT_TABLE_NAME,
         max_seats=history.seat_count,
         seat_numbers=dict(enumerate(history.seats)) if history.seats else None,
+        names={s.seat: display_names[s.player_id] for s in seats if s.player_id in display_names}
+        if display_names
+        else None,
     )
 
 

@@ -70,6 +70,20 @@ from protocol.messages import (
     Welcome,
     Withdrawal,
 )
+from protocol.players import (
+    GetLeaderboard,
+    GetPlayerStats,
+    GetPreferences,
+    GetProfile,
+    Leaderboard,
+    Period,
+    PlayerStats,
+    PreferencesReply,
+    PreferencesView,
+    Profile,
+    SetPreferences,
+    UpdateProfile,
+)
 from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 
 REQUEST_TIMEOUT_S: Final = 10.0
@@ -457,6 +471,42 @@ class Client:
                 agree=agree,
             )
         )
+
+    # --- player service (profiles, preferences, statistics, leaderboards) -------------------
+
+    async def profile(self, player_id: int | None = None) -> Profile:
+        """A public profile; without ``player_id``, the player's own (with private fields)."""
+        reply = await self.request(GetProfile(id=0, player_id=player_id))
+        assert isinstance(reply, Profile)
+        return reply
+
+    async def update_profile(self, **fields: str) -> Profile:
+        """display_name, avatar, country, bio: the ones given change."""
+        reply = await self.request(UpdateProfile(id=0, **fields))
+        assert isinstance(reply, Profile)
+        return reply
+
+    async def preferences(self) -> PreferencesView:
+        reply = await self.request(GetPreferences(id=0))
+        assert isinstance(reply, PreferencesReply)
+        return reply.preferences
+
+    async def set_preferences(self, changes: dict[str, bool | int | str]) -> PreferencesView:
+        reply = await self.request(SetPreferences(id=0, changes=changes))
+        assert isinstance(reply, PreferencesReply)
+        return reply.preferences
+
+    async def player_stats(self, player_id: int | None = None) -> PlayerStats:
+        reply = await self.request(GetPlayerStats(id=0, player_id=player_id))
+        assert isinstance(reply, PlayerStats)
+        return reply
+
+    async def leaderboard(
+        self, board: str, period: Period = "daily", limit: int = 10
+    ) -> Leaderboard:
+        reply = await self.request(GetLeaderboard(id=0, board=board, period=period, limit=limit))
+        assert isinstance(reply, Leaderboard)
+        return reply
 
     # --- events ----------------------------------------------------------------------------
 

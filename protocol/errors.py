@@ -88,6 +88,19 @@ class ErrorCode(enum.StrEnum):
     CLUB_NAME_TAKEN = "club_name_taken"  # another club has this name (ignoring case)
     CLUB_LIMIT_REACHED = "club_limit_reached"  # clubs per player, members per club
     INVALID_CLUB_INPUT = "invalid_club_input"  # out of bounds, or benefits above the deal
+    # Players (profiles, preferences, leaderboards: docs/players.md). Nothing is changed.
+    DISPLAY_NAME_INVALID = "display_name_invalid"  # length or characters
+    DISPLAY_NAME_OFFENSIVE = "display_name_offensive"  # on the bundled deny-list
+    DISPLAY_NAME_TAKEN = "display_name_taken"  # another player's display or login name
+    DISPLAY_NAME_CHANGE_TOO_SOON = "display_name_change_too_soon"  # once per 30 days
+    AVATAR_INVALID = "avatar_invalid"  # not a bundled avatar nor an https URL
+    COUNTRY_INVALID = "country_invalid"  # not ISO 3166-1 alpha-2
+    BIO_TOO_LONG = "bio_too_long"  # over 280 characters
+    BIO_INVALID = "bio_invalid"  # control characters or over 5 lines
+    UNKNOWN_PREFERENCE = "unknown_preference"  # no preference has this key
+    INVALID_PREFERENCE = "invalid_preference"  # a value the preference does not take
+    UNKNOWN_LEADERBOARD = "unknown_leaderboard"  # not xp, points or net:<asset>:<game>:<stake>
+    UNKNOWN_PERIOD = "unknown_period"  # not daily, weekly or monthly
     # Resume: the events between the client's last seq and the replay buffer are gone.
     REPLAY_GAP = "replay_gap"
     # Our fault, not the client's: retry later.

@@ -27,6 +27,7 @@ from protocol.fields import Asset, RequestId, Seq
 from protocol.game import GamePush, GameReply, GameRequest
 from protocol.hands import HandReply, HandRequest
 from protocol.limits import CHIPS_MAX
+from protocol.players import PlayerPush, PlayerReply, PlayerRequest, PreferencesView
 
 PROTOCOL_VERSIONS: Final = (1,)  # versions this code speaks, oldest first
 
@@ -256,6 +257,7 @@ Request = (
     | GameRequest  # protocol/game.py: lobby, tables, hands
     | HandRequest  # protocol/hands.py: my hand histories
     | ClubRequest  # protocol/clubs.py: clubs and rakeback
+    | PlayerRequest  # protocol/players.py: profiles, preferences, statistics, leaderboards
 )
 
 # --- server -> client: replies ---------------------------------------------------------------
@@ -289,6 +291,12 @@ class LoggedIn(_Message, tag="logged_in", frozen=True):
     expires_at_s: int
     resume: Literal["new", "complete", "gap"]
     last_seq: Seq  # the session's newest seq before this reply
+    # The account's id (null for guests) and the name other players see (docs/players.md;
+    # ``player`` is the login name).
+    player_id: int | None = None
+    display_name: str = ""
+    # The player's preferences (null for guests); session_state carries them on a resume.
+    preferences: PreferencesView | None = None
 
 
 class Pong(_Message, tag="pong", frozen=True):
@@ -483,12 +491,14 @@ class Notice(_Message, tag="notice", frozen=True):
 
 
 class SessionState(_Message, tag="session_state", frozen=True):
-    """After a resume: the tables the session sits at; their own state pushes follow."""
+    """After a resume: the tables the session sits at; their own state pushes follow. Also
+    the first push after a login: the player's preferences (null for guests)."""
 
     table_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=TABLE_IDS_MAX)]
+    preferences: PreferencesView | None = None
 
 
-PushBody = Notice | SessionState | GamePush
+PushBody = Notice | SessionState | GamePush | PlayerPush
 
 
 class Event(_Message, tag="event", frozen=True):
@@ -514,5 +524,6 @@ Reply = (
     | GameReply
     | HandReply
     | ClubReply
+    | PlayerReply
 )
 ServerMessage = Reply | Event

@@ -36,6 +36,7 @@ from protocol.messages import (
     WalletTransfer,
     WalletWithdraw,
 )
+from protocol.players import PlayerRequest
 
 
 @final
@@ -70,6 +71,7 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(GameRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(HandRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(ClubRequest)},
+    **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(PlayerRequest)},
 }
 
 

@@ -9,6 +9,7 @@ root (one_for_one)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── health-checks               probes the database and Redis, audits the ledger (service)
+├── leaderboards-resync         the current leaderboards into Redis, once (temporary)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
 ├── gateway                     websocket listener (service)
@@ -28,6 +29,7 @@ dropping a connection.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -50,12 +52,15 @@ from api.serve import API_GRACEFUL_S, api_context
 from persistence import Store, open_store
 from persistence.amqp import AmqpBus, AmqpConsumers, open_amqp_loop
 from persistence.event_bus import EventBus, InProcessBus
+from persistence.leaderboards_redis import RedisLeaderboards
+from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from server.player_requests import player_pushes
 from server.rakeback_settings import rakeback_policy_of
 from server.tls import (
     ServerTls,
@@ -67,6 +72,7 @@ from server.tls import (
 from server.wallet_requests import wallet_policy_of
 from services.events import tablium_consumers
 from services.health import HealthChecks
+from services.leaderboards import Leaderboards
 from services.rakeback import Rakeback
 from services.rakeback_job import RakebackJob
 from services.wallet import Wallet
@@ -111,11 +117,14 @@ def build_runtime(
     *,
     events: EventBus | None = None,
     event_consumers: AmqpConsumers | None = None,
+    leaderboards: Leaderboards | None = None,
 ) -> Runtime:
     """``events``: where the outbox relay publishes (None: the in-process consumers);
     ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus."""
     registry = Registry()
     channel = PlayerChannel()
+    leaderboards = leaderboards or Leaderboards(store)
+    _tell_players_of_hands(store, leaderboards, channel)
     wallet = Wallet(store, wallet_policy_of(settings))
     writer = SnapshotWriter(store)
     relay = OutboxRelay(
@@ -153,6 +162,7 @@ def build_runtime(
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
         cashier=cashier,
+        leaderboards=leaderboards,
     )
     health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = http_listener(
@@ -164,7 +174,12 @@ def build_runtime(
     )
     # After the gateway: the API uses its accounts service and ends its sessions.
     public_api = http_listener(
-        create_api_app(api_context(settings, store, wallet, registry, channel, cashier)),
+        create_api_app(
+            dataclasses.replace(
+                api_context(settings, store, wallet, registry, channel, cashier),
+                leaderboards=leaderboards,
+            )
+        ),
         settings,
         settings.api_port,
         tls,
@@ -203,6 +218,9 @@ def build_runtime(
                 else []
             ),
             *_rakeback_job(settings, store, wallet),
+            ChildSpec.service(
+                "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
+            ),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),
@@ -257,6 +275,21 @@ def _rakeback_job(settings: Settings, store: Store, wallet: Wallet) -> list[Chil
     return [ChildSpec.service("rakeback", job.run)]
 
 
+def _tell_players_of_hands(
+    store: Store, leaderboards: Leaderboards, channel: PlayerChannel
+) -> None:
+    """After a stored hand is counted (persistence/players.py): its scores to the Redis
+    leaderboards, its level-ups and achievements to the players' sessions (never waits on
+    a session: PlayerChannel.deliver only queues)."""
+
+    async def tell(applied: HandApplied) -> None:
+        await leaderboards.on_hand_applied(applied)
+        for player_id, body in player_pushes(applied):
+            channel.deliver(player_id, body)
+
+    store.hand_hooks.append(tell)
+
+
 async def run_server(
     settings: Settings,
     *,
@@ -270,6 +303,7 @@ async def run_server(
         tls = server_tls(settings)
     async with AsyncExitStack() as resources:
         readiness: list[ReadinessProbe] = []
+        redis_link = None
         if settings.redis_url:
             # First, so that a PostgreSQL store shares the trio-asyncio loop it opens.
             redis_link = await resources.enter_async_context(open_redis(settings.redis_url))
@@ -286,8 +320,16 @@ async def run_server(
             resources.push_async_callback(bus.aclose)
             events = bus
             event_consumers = AmqpConsumers(settings.amqp_url, loop, store, tablium_consumers())
+        # Leaderboards from Redis sorted sets when Redis is configured (docs/players.md).
+        boards = Leaderboards(store, RedisLeaderboards(redis_link) if redis_link else None)
         runtime = build_runtime(
-            settings, store, tuple(readiness), tls, events=events, event_consumers=event_consumers
+            settings,
+            store,
+            tuple(readiness),
+            tls,
+            events=events,
+            event_consumers=event_consumers,
+            leaderboards=boards,
         )
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "events": ("server.commands.events", "replay stored domain events for a rebuilt consumer"),
     "integrity": ("server.commands.integrity", "chip-dumping flags and collusion signals"),
     "rakeback": ("server.commands.rakeback", "verify, preview and distribute rakeback periods"),
+    "players": ("server.commands.players", "player statistics: rebuild them from stored hands"),
 }
 
 

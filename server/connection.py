@@ -45,9 +45,11 @@ from protocol.messages import (
     Welcome,
 )
 from protocol.phases import Phase, verify_transition
+from protocol.players import PlayerRequest, PreferencesView
 from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 from server.auth import TokenExpired, TokenInvalid
 from server.club_requests import CLUB_REQUESTS, ClubRefused
+from server.player_requests import PlayerRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from server.wsburst import send_burst
@@ -118,6 +120,7 @@ class Connection:
             **dict.fromkeys(get_args(HandRequest), self._hands),
             **dict.fromkeys(get_args(GameRequest), self._game),
             **dict.fromkeys(CLUB_REQUESTS, self._club),
+            **dict.fromkeys(get_args(PlayerRequest), self._players),
         }
 
     # Outlet: called by sessions (pushes). Never blocks.
@@ -397,6 +400,7 @@ class Connection:
         self.session = session
         self._use_session_bucket(session)
         session.attach(self)
+        display_name, preferences = await self._player_details(player_id, player)
         self._reply(
             LoggedIn(
                 id=request_id,
@@ -407,6 +411,9 @@ class Connection:
                 expires_at_s=claims.expires_at_s,
                 resume="new",
                 last_seq=0,
+                player_id=player_id,
+                display_name=display_name,
+                preferences=preferences,
             )
         )
 
@@ -453,6 +460,7 @@ class Connection:
         previous = session.outlet
         if isinstance(previous, Connection) and previous is not self:
             previous.kill(CloseCode.SESSION_REPLACED, "the session resumed elsewhere")
+        display_name, preferences = await self._player_details(session.player_id, claims.player)
         token, fresh = gateway.signer.issue(
             claims.player,
             claims.role,
@@ -472,6 +480,9 @@ class Connection:
                     expires_at_s=fresh.expires_at_s,
                     resume=resume,
                     last_seq=session.last_seq,
+                    player_id=session.player_id,
+                    display_name=display_name,
+                    preferences=preferences,
                 )
             )
         ]
@@ -490,7 +501,7 @@ class Connection:
             found = (getattr(body, "table_id", None) for body in state)
             named = [t for t in found if isinstance(t, str)]
             table_ids = list(dict.fromkeys([*gateway.hooks.table_ids(session.player_id), *named]))
-            session.push(SessionState(table_ids=table_ids[:TABLE_IDS_MAX]))
+            session.push(SessionState(table_ids=table_ids[:TABLE_IDS_MAX], preferences=preferences))
             for body in state:
                 session.push(body)
 
@@ -528,6 +539,37 @@ class Connection:
             self._reply(await club_requests.handle(self.session, request))
         except ClubRefused as exc:
             self._error(exc.request_id, exc.code, exc.message)
+
+    async def _player_details(
+        self, player_id: int | None, player: str
+    ) -> tuple[str, PreferencesView | None]:
+        """The display name others see (the login name for guests) and the preferences
+        (None for guests, or without the player service)."""
+        players = self.gateway.player_requests
+        if players is None or player_id is None:
+            return player, None
+        return await players.login_details(player_id, player)
+
+    async def _players(self, request: PlayerRequest) -> None:
+        players = self.gateway.player_requests
+        session = self.session
+        if players is None or session is None:
+            raise RemoteProtocolError(
+                ErrorCode.ACCOUNT_REQUIRED, "this server has no player service", request.id
+            )
+        if session.player_id is None:
+            raise RemoteProtocolError(
+                ErrorCode.ACCOUNT_REQUIRED, "profiles need a registered account", request.id
+            )
+        try:
+            self._reply(await players.handle(session.player_id, request))
+        except PlayerRefused as exc:
+            if exc.retry_after_ms is None:
+                self._error(exc.request_id, exc.code, exc.message)
+            else:
+                self._error(
+                    exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms
+                )
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests

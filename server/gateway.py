@@ -76,6 +76,7 @@ from server.handshake import (
     origin_allowed,
     parse_networks,
 )
+from server.player_requests import PlayerRequests
 from server.rakeback_settings import rakeback_policy_of
 from server.session import (
     LoggedOutSessions,
@@ -87,6 +88,7 @@ from server.session_actor import EndSession, SessionActor, SessionMessage, sessi
 from server.token_keys import TokenKeyRing
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
+from services.leaderboards import Leaderboards
 from services.passwords import (
     HASHES_PER_OWNER_MAX,
     HASHES_WAITING_MAX,
@@ -223,8 +225,10 @@ class Gateway:
         game_requests: GameRequests | None = None,
         hand_requests: HandRequests | None = None,
         club_requests: ClubRequests | None = None,
+        player_requests: PlayerRequests | None = None,
     ) -> None:
         self.accounts = accounts
+        self.player_requests = player_requests
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
         self.hand_requests = hand_requests
@@ -463,6 +467,7 @@ async def serve_gateway(
     ssl_context: ssl.SSLContext | None = None,
     cashier: ChainCashier | None = None,
     rakeback_policy: RakebackPolicy | None = None,
+    leaderboards: Leaderboards | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -511,6 +516,11 @@ async def serve_gateway(
             ClubRequests(accounts_store, rakeback_policy)
             if isinstance(accounts_store, Store)
             else None,
+            (
+                PlayerRequests(accounts_store, leaderboards)
+                if isinstance(accounts_store, Store)
+                else None
+            ),
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -573,6 +583,7 @@ async def run_gateway(
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
     cashier: ChainCashier | None = None,
+    leaderboards: Leaderboards | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, the token keys,
@@ -611,6 +622,7 @@ async def run_gateway(
         ssl_context=ssl_context,
         cashier=cashier,
         rakeback_policy=rakeback_policy_of(settings),
+        leaderboards=leaderboards,
         task_status=task_status,
     )
 

@@ -19,7 +19,7 @@ from protocol.hands import (
     MyHand,
     MyHands,
 )
-from services.hand_histories import UnknownHand, history_for, my_hand, my_hands
+from services.hand_histories import UnknownHand, history_for, my_hand, my_hands, names_in
 
 
 def _summary(hand: StoredSummary) -> HandSummary:
@@ -61,7 +61,8 @@ class HandRequests:
                     raise RemoteProtocolError(
                         ErrorCode.UNKNOWN_HAND, str(exc), request_id
                     ) from None
-                history = history_for(record, player_id, form)
+                names = await names_in(self.store, record) if form == "text" else None
+                history = history_for(record, player_id, form, names)
                 if len(history) > HISTORY_CHARS_MAX:
                     raise RemoteProtocolError(
                         ErrorCode.HAND_TOO_LARGE,

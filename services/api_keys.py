@@ -47,6 +47,7 @@ class Scope(StrEnum):
     TOURNAMENTS_READ = "tournaments:read"
     PLAYERS_READ = "players:read"  # public profiles
     ME_READ = "me:read"  # the account the credential acts as
+    ME_WRITE = "me:write"  # change the player's profile and preferences
     WALLET_READ = "wallet:read"
     WALLET_WRITE = "wallet:write"  # transfers, deposit and withdrawal requests
     HANDS_READ = "hands:read"  # the player's own hand histories
@@ -64,6 +65,7 @@ KEY_SCOPES: Final = frozenset(Scope) - {Scope.SESSIONS_MANAGE}
 PERSONAL_SCOPES: Final = frozenset(
     {
         Scope.ME_READ,
+        Scope.ME_WRITE,
         Scope.WALLET_READ,
         Scope.WALLET_WRITE,
         Scope.HANDS_READ,

@@ -8,11 +8,13 @@ cards appear only where they were shown at the table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final, Literal
 
 from persistence.hands import HandRecord, HandSummary, hand_phh, hand_text
 from persistence.store import Store
 from poker.text_history import Viewer
+from services import profiles
 
 UNKNOWN_HAND: Final = "unknown_hand"
 
@@ -38,7 +40,20 @@ async def my_hand(store: Store, player_id: int, hand_id: str) -> HandRecord:
     return record
 
 
-def history_for(record: HandRecord, player_id: int, form: Literal["phh", "text"]) -> str:
-    """The hand's history as ``player_id`` may read it, as PHH or as a text history."""
+async def names_in(store: Store, record: HandRecord) -> dict[int, str]:
+    """The display names of the hand's players (player id -> name)."""
+    return await profiles.display_names(store, [p.player_id for p in record.players])
+
+
+def history_for(
+    record: HandRecord,
+    player_id: int,
+    form: Literal["phh", "text"],
+    display_names: Mapping[int, str] | None = None,
+) -> str:
+    """The hand's history as ``player_id`` may read it, as PHH or as a text history (with
+    the players' ``display_names`` where given)."""
     viewer = Viewer.of_player(player_id)
-    return hand_text(record, viewer) if form == "text" else hand_phh(record, viewer)
+    if form == "text":
+        return hand_text(record, viewer, display_names)
+    return hand_phh(record, viewer)

@@ -18,13 +18,14 @@ def all_routes() -> list[RouteTable]:
         lobby,
         me,
         players,
+        profiles,
         statements,
         wallet,
     )
 
     return [
         auth.routes, me.routes, wallet.routes, statements.routes, limits.routes, cashier.routes,
-        lobby.routes, hands.routes, players.routes, clubs.routes,
+        lobby.routes, hands.routes, players.routes, profiles.routes, clubs.routes,
     ]  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from api.routes.common import EXAMPLE_CURSOR, EXAMPLE_TIME_MS, NO_NUL, Cursor, R
 from api.routing import Call, Reply, RouteTable
 from persistence.hands import HANDS_PAGE_MAX, HandPlayer, HandSummary
 from services.api_keys import Scope
-from services.hand_histories import UnknownHand, history_for, my_hand, my_hands
+from services.hand_histories import UnknownHand, history_for, my_hand, my_hands, names_in
 
 routes = RouteTable()
 
@@ -52,6 +52,8 @@ class HandView(msgspec.Struct, frozen=True):
     rake: int
     players: tuple[HandPlayer, ...]
     phh: str
+    # Player id (as text, as in the PHH ``players``) -> the display name others see.
+    display_names: dict[str, str] = {}
 
 
 EXAMPLE_PLAYERS: Final = (HandPlayer(42, 0, 12), HandPlayer(43, 1, -12))
@@ -126,8 +128,9 @@ async def get_hand(call: Call) -> Reply:
     except UnknownHand as exc:
         raise ApiProblem("not_found", str(exc)) from None
     query: HandFormat = call.query
+    names = await names_in(call.context.store, record)
     if query.format == "text":
-        return Reply(history_for(record, call.player_id, "text"), content_type=TEXT)
+        return Reply(history_for(record, call.player_id, "text", names), content_type=TEXT)
     phh = history_for(record, call.player_id, "phh")
     if query.format == "phh":
         return Reply(phh, content_type=TEXT)
@@ -142,5 +145,6 @@ async def get_hand(call: Call) -> Reply:
             rake=record.rake,
             players=record.players,
             phh=phh,
+            display_names={str(k): v for k, v in names.items()},
         )
     )

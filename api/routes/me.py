@@ -32,7 +32,7 @@ ME_EXAMPLE: Final = Me(
     created_at_ms=EXAMPLE_TIME_MS,
     credential="token",
     session_id="IllyrZc1PEhoknLk",
-    scopes=["hands:read", "lobby:read", "me:read", "wallet:read", "wallet:write"],
+    scopes=["hands:read", "lobby:read", "me:read", "me:write", "wallet:read", "wallet:write"],
 )
 
 

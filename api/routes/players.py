@@ -26,7 +26,9 @@ PROFILE_CACHE_CONTROL: Final = "public, max-age=60"
     " `players:read`). Cacheable for a minute; If-None-Match answers 304.",
     tag="players",
     response=PublicProfile,
-    example=msgspec.to_builtins(PublicProfile(43, "bob", EXAMPLE_TIME_MS)),
+    example=msgspec.to_builtins(
+        PublicProfile(43, "bob", EXAMPLE_TIME_MS, display_name="bob", country="DE", level=3)
+    ),
     scope=Scope.PLAYERS_READ,
     auth="optional",
     path_params={"player_id": RowId},

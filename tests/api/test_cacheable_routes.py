@@ -92,7 +92,11 @@ async def test_public_profiles_are_cacheable_and_hide_banned_players(
     await api.register("alice")
     first = await api.client.get("/v1/players/1")
     profile = await first.get_json()
-    assert set(profile) == {"id", "name", "member_since_ms"} and profile["name"] == "alice"
+    # Public fields only (services/profiles.py): never the login name, role or balances.
+    assert set(profile) == {
+        "id", "name", "display_name", "member_since_ms", "avatar", "country", "bio", "level",
+    }  # fmt: skip
+    assert profile["name"] == profile["display_name"] == "alice"
     assert first.headers["Cache-Control"] == "public, max-age=60"
     again = await api.client.get("/v1/players/1", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304

@@ -68,7 +68,9 @@ async def test_my_hand_never_shows_another_players_unshown_cards(
         for line in (await as_text.get_data(as_text=True)).splitlines()
         if line.startswith("Dealt to ")
     ]
-    assert [line.split(" [")[0] for line in dealt] == ["Dealt to 1"]
+    # Players print by their display names (alice is player 1).
+    assert [line.split(" [")[0] for line in dealt] == ["Dealt to alice"]
+    assert as_json["display_names"] == {"1": "alice"}
 
 
 async def test_a_hand_i_did_not_play_is_not_found(api: ApiHarness, store: Store) -> None:

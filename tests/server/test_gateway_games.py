@@ -21,6 +21,7 @@ from protocol.game import (
 )
 from protocol.messages import Event, Notice, Ok, Reply, SessionState
 from server.gateway import GatewayLimits, PlayerChannel
+from server.player_requests import DEFAULT_PREFERENCES
 from tests.protocol.gateway_harness import PASSWORD, RecordingHooks, running_gateway
 
 
@@ -157,7 +158,9 @@ async def test_a_resume_sends_the_tables_state_from_the_hooks(tmp_path: Path) ->
         assert (await client.next_event()).seq == 1  # type: ignore[union-attr]
         await client.simulate_network_drop()
         state = await client.next_event()
-        assert state == Event(seq=2, body=SessionState(table_ids=["t1", "t2"]))
+        assert state == Event(
+            seq=2, body=SessionState(table_ids=["t1", "t2"], preferences=DEFAULT_PREFERENCES)
+        )
         pushed = [await client.next_event() for _ in snapshot_bodies]
         assert [e.body for e in pushed if isinstance(e, Event)] == snapshot_bodies
 
@@ -175,7 +178,9 @@ async def test_a_resume_names_every_table_the_player_sits_at_even_without_pushes
         assert (await client.next_event()).seq == 1  # type: ignore[union-attr]
         await client.simulate_network_drop()
         state = await client.next_event()
-        assert state == Event(seq=2, body=SessionState(table_ids=["t3", "t1"]))
+        assert state == Event(
+            seq=2, body=SessionState(table_ids=["t3", "t1"], preferences=DEFAULT_PREFERENCES)
+        )
 
 
 async def test_the_tables_channel_reaches_players_once_the_gateway_runs(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from protocol.codec import encode
 from protocol.errors import CloseCode, ErrorCode
 from protocol.messages import Authenticate, Error, Event, LoggedIn, Notice, Register, SessionState
 from server.gateway import GatewayLimits
+from server.player_requests import DEFAULT_PREFERENCES
 from tests.protocol.gateway_harness import (
     PASSWORD,
     RecordingHooks,
@@ -54,7 +55,7 @@ async def test_resume_after_a_dropped_connection_loses_no_event(tmp_path: Path) 
         assert [e.seq for e in events] == list(range(1, 103))
         assert [e.body for e in events[:100]] == [notice(n) for n in range(1, 101)]
         # After the replay: which tables the session sits at, then their state.
-        assert events[100].body == SessionState(table_ids=[])
+        assert events[100].body == SessionState(table_ids=[], preferences=DEFAULT_PREFERENCES)
         assert events[101].body == hooks.state[0]
         assert client.reconnects == 1
         assert client.session_id == logged_in.session_id
@@ -131,7 +132,9 @@ async def test_a_resume_after_the_grace_period_reports_the_gap_and_sends_state(
             assert isinstance(gap, Error)
             assert (gap.id, gap.code) == (None, ErrorCode.REPLAY_GAP)
             state = decode(await ws.get_message())
-            assert state == Event(seq=1, body=SessionState(table_ids=[]))
+            assert state == Event(
+                seq=1, body=SessionState(table_ids=[], preferences=DEFAULT_PREFERENCES)
+            )
 
 
 async def test_a_resume_from_before_the_replay_buffer_reports_the_gap(tmp_path: Path) -> None:
@@ -150,7 +153,9 @@ async def test_a_resume_from_before_the_replay_buffer_reports_the_gap(tmp_path: 
             assert (resumed.resume, resumed.last_seq) == ("gap", 20)
             gap = await client.next_event()
             assert isinstance(gap, Error) and gap.code == ErrorCode.REPLAY_GAP
-            assert await client.next_event() == Event(seq=21, body=SessionState(table_ids=[]))
+            assert await client.next_event() == Event(
+                seq=21, body=SessionState(table_ids=[], preferences=DEFAULT_PREFERENCES)
+            )
 
 
 async def test_a_session_resumed_elsewhere_closes_the_old_connection(tmp_path: Path) -> None:
@@ -168,6 +173,8 @@ async def test_a_session_resumed_elsewhere_closes_the_old_connection(tmp_path: P
                 pass
         assert first.close_code == CloseCode.SESSION_REPLACED
         assert first.reconnects == 0
-        assert await second.next_event() == Event(seq=1, body=SessionState(table_ids=[]))
+        assert await second.next_event() == Event(
+            seq=1, body=SessionState(table_ids=[], preferences=DEFAULT_PREFERENCES)
+        )
         gateway.push_to_player("alice", notice(1))
         assert await second.next_event() == Event(seq=2, body=notice(1))

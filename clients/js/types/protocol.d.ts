@@ -64,7 +64,13 @@ export type Request =
   | ClubRegisterTable
   | ClubStatsRequest
   | RakebackStatementRequest
-  | RakebackTiersRequest;
+  | RakebackTiersRequest
+  | GetProfile
+  | UpdateProfile
+  | GetPreferences
+  | SetPreferences
+  | GetPlayerStats
+  | GetLeaderboard;
 export type ServerMessage =
   | Welcome
   | LoggedIn
@@ -94,6 +100,10 @@ export type ServerMessage =
   | ClubStats
   | RakebackStatement
   | RakebackTiers
+  | Profile
+  | PreferencesReply
+  | PlayerStats
+  | Leaderboard
   | Event;
 export type Reply =
   | Welcome
@@ -123,7 +133,11 @@ export type Reply =
   | ClubJoinRequestList
   | ClubStats
   | RakebackStatement
-  | RakebackTiers;
+  | RakebackTiers
+  | Profile
+  | PreferencesReply
+  | PlayerStats
+  | Leaderboard;
 export type PushBody =
   | Notice
   | SessionState
@@ -147,7 +161,9 @@ export type PushBody =
   | PotAwarded
   | HandEnded
   | HandVoided
-  | TableStatusChanged;
+  | TableStatusChanged
+  | LevelUp
+  | AchievementEarned;
 export type GameRequest =
   | ListTables
   | SubscribeLobby
@@ -671,6 +687,61 @@ export interface RakebackTiersRequest {
   id: number;
 }
 /**
+ * A player's public profile; without ``player_id``, the requester's own. Reply: Profile.
+ */
+export interface GetProfile {
+  type: "get_profile";
+  id: number;
+  player_id?: number | null;
+}
+/**
+ * Change the fields given (omitted: unchanged). The display name changes at most once
+ *     every 30 days. Reply: Profile.
+ */
+export interface UpdateProfile {
+  type: "update_profile";
+  id: number;
+  display_name?: string | null;
+  avatar?: string | null;
+  country?: string | null;
+  bio?: string | null;
+}
+export interface GetPreferences {
+  type: "get_preferences";
+  id: number;
+}
+/**
+ * Change the named preferences; an unknown key or a bad value refuses all of them.
+ *     Reply: PreferencesReply.
+ */
+export interface SetPreferences {
+  type: "set_preferences";
+  id: number;
+  changes: {
+    [k: string]: boolean | number | string;
+  };
+}
+/**
+ * A player's level, XP, achievements and statistics (hidden when she keeps them
+ *     private); without ``player_id``, the requester's own. Reply: PlayerStats.
+ */
+export interface GetPlayerStats {
+  type: "get_player_stats";
+  id: number;
+  player_id?: number | null;
+}
+/**
+ * The top ``limit`` of a board (``xp``, ``points``, ``net:<asset>:<game>:<stake>``) in
+ *     the current UTC day, ISO week or month, and the requester's own rank. Reply: Leaderboard.
+ */
+export interface GetLeaderboard {
+  type: "get_leaderboard";
+  id: number;
+  board: string;
+  period?: "daily" | "monthly" | "weekly";
+  limit?: number;
+}
+/**
  * Reply to Hello: the version chosen and the limits this server enforces.
  */
 export interface Welcome {
@@ -700,6 +771,19 @@ export interface LoggedIn {
   expires_at_s: number;
   resume: "complete" | "gap" | "new";
   last_seq: number;
+  player_id?: number | null;
+  display_name?: string;
+  preferences?: null | PreferencesView;
+}
+export interface PreferencesView {
+  four_colour_deck: boolean;
+  auto_muck: boolean;
+  auto_post_blinds: boolean;
+  sounds: boolean;
+  language: string;
+  time_zone: string;
+  default_buy_in_bb: number;
+  stats_privacy: "private" | "public";
 }
 export interface Pong {
   type: "pong";
@@ -1175,6 +1259,114 @@ export interface RakebackTiers {
   method: "dealt" | "weighted";
 }
 /**
+ * ``account_name`` and ``display_name_change_allowed_at_ms`` only on the player's own.
+ */
+export interface Profile {
+  type: "profile";
+  id: number;
+  profile: ProfileView;
+  account_name?: string | null;
+  display_name_change_allowed_at_ms?: number | null;
+}
+/**
+ * A public profile. ``avatar``: ``builtin:<name>`` (ace, king, queen, jack, joker, chip,
+ *     club, diamond, heart, spade) or an https URL.
+ */
+export interface ProfileView {
+  player_id: number;
+  display_name: string;
+  avatar: string;
+  country: string;
+  bio: string;
+  member_since_ms: number;
+  level: number;
+}
+export interface PreferencesReply {
+  type: "preferences";
+  id: number;
+  preferences: PreferencesView;
+}
+/**
+ * ``private``: the player hides her statistics from others (``stakes`` and
+ *     ``tournaments`` are then empty); level, XP and achievements are always shown.
+ */
+export interface PlayerStats {
+  type: "player_stats";
+  id: number;
+  player_id: number;
+  level: number;
+  xp: number;
+  xp_for_next_level: number | null;
+  hands: number;
+  private: boolean;
+  /**
+   * @maxItems 500
+   */
+  stakes: StakeFigures[];
+  /**
+   * @maxItems 8
+   */
+  tournaments: TournamentFiguresView[];
+  /**
+   * @maxItems 64
+   */
+  achievements: AchievementView[];
+}
+/**
+ * One stake key's figures (docs/players.md); null: no hand to divide by.
+ */
+export interface StakeFigures {
+  asset: string;
+  game: string;
+  stake: string;
+  hands: number;
+  vpip_pct: number | null;
+  pfr_pct: number | null;
+  three_bet_pct: number | null;
+  aggression_factor: number | null;
+  went_to_showdown_pct: number | null;
+  won_at_showdown_pct: number | null;
+  net_won: number;
+  bb_per_100: number | null;
+  rake_paid: number;
+}
+export interface TournamentFiguresView {
+  asset: string;
+  entries: number;
+  in_the_money_pct: number | null;
+  roi_pct: number | null;
+  best_finish: number | null;
+  prizes_won: number;
+  points: number;
+}
+export interface AchievementView {
+  code: string;
+  title: string;
+  earned_at_ms: number;
+}
+/**
+ * ``period_key``: ``d2026-12-02``, ``w2026-W49`` or ``m2026-12`` (UTC). Ties rank the
+ *     higher player id first. ``me``: null when the requester has no score on it.
+ */
+export interface Leaderboard {
+  type: "leaderboard";
+  id: number;
+  board: string;
+  period: "daily" | "monthly" | "weekly";
+  period_key: string;
+  /**
+   * @maxItems 100
+   */
+  entries: RankEntry[];
+  me: null | RankEntry;
+}
+export interface RankEntry {
+  rank: number;
+  player_id: number;
+  display_name: string;
+  score: number;
+}
+/**
  * Envelope of every server push: ``seq`` orders them within the session.
  */
 export interface Event {
@@ -1203,7 +1395,9 @@ export interface Event {
     | PotAwarded
     | HandEnded
     | HandVoided
-    | TableStatusChanged;
+    | TableStatusChanged
+    | LevelUp
+    | AchievementEarned;
 }
 /**
  * A message for the player from the server or staff (maintenance, announcements).
@@ -1214,7 +1408,8 @@ export interface Notice {
   text: string;
 }
 /**
- * After a resume: the tables the session sits at; their own state pushes follow.
+ * After a resume: the tables the session sits at; their own state pushes follow. Also
+ *     the first push after a login: the player's preferences (null for guests).
  */
 export interface SessionState {
   type: "session_state";
@@ -1222,6 +1417,7 @@ export interface SessionState {
    * @maxItems 64
    */
   table_ids: string[];
+  preferences?: null | PreferencesView;
 }
 export interface LobbyTableChanged {
   type: "lobby_table_changed";
@@ -1501,4 +1697,19 @@ export interface TableStatusChanged {
   type: "table_status_changed";
   table_id: string;
   status: "closed" | "closing" | "open" | "paused";
+}
+/**
+ * The player reached a new level (XP: docs/players.md).
+ */
+export interface LevelUp {
+  type: "level_up";
+  level: number;
+  xp: number;
+  reached_at_ms: number;
+}
+export interface AchievementEarned {
+  type: "achievement_earned";
+  code: string;
+  title: string;
+  earned_at_ms: number;
 }

@@ -11,6 +11,7 @@ from poker.text_history import Viewer
 from protocol.client import ServerError, open_client
 from protocol.errors import ErrorCode
 from protocol.textframes import Encoding
+from services.hand_histories import names_in
 from tests.api.test_hand_routes import hidden_hand, save, unseen_cards_hidden
 from tests.persistence.stores import store_url
 from tests.protocol.gateway_harness import PASSWORD, gateway_and_store
@@ -50,7 +51,8 @@ async def test_players_read_their_own_hands_and_never_anothers(
             assert got.history == hand_phh(record, Viewer.of_player(me))
             unseen_cards_hidden(got.history, str(me))
             text = await client.my_hand("t-1:1:2", "text")
-            assert text.history == hand_text(record, Viewer.of_player(me))
+            names = await names_in(store, record)  # text histories name players
+            assert text.history == hand_text(record, Viewer.of_player(me), names)
             assert (text.format, text.hand.hand_id, text.hand.seq) == (
                 "text",
                 "t-1:1:2",

@@ -224,14 +224,13 @@ class EventType(msgspec.Struct, frozen=True):
 
 _TOURNAMENTS = "once the tournament actors store their changes in the database"
 _CLUBS = "once clubs exist (their issue)"
-_STATS = "once player statistics and levels exist (their issue)"
 
 EVENT_TYPES: Final[tuple[EventType, ...]] = (
     EventType("player.registered", 1, PlayerRegistered, "Store.create_account"),
     EventType("player.banned", 1, PlayerBanChanged, "Store.set_account_banned"),
     EventType("player.unbanned", 1, PlayerBanChanged, "Store.set_account_banned"),
     EventType("player.limits_changed", 1, PlayerLimitsChanged, "Store.ledger_change_rules"),
-    EventType("player.level_changed", 1, PlayerLevelChanged, _STATS, emitted=False),
+    EventType("player.level_changed", 1, PlayerLevelChanged, "Store.save_hand (the hand's XP)"),
     EventType("table.opened", 1, TableOpened, "Store.save_snapshots (the table's epoch)"),
     EventType("table.closed", 1, TableClosed, "Store.save_snapshots (the table's tombstone)"),
     EventType("table.paused", 1, TablePauseChanged, "Store.append_audit (tables.pause, done)"),

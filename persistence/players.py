@@ -16,7 +16,9 @@ from typing import Final, final
 import msgspec
 import structlog
 
+from persistence.events import NewEvent, PlayerLevelChanged
 from persistence.hands import HandRecord, get_hand
+from persistence.outbox import append
 from persistence.work import Query, Row, Work
 from players import progress
 from players.stats import (
@@ -165,8 +167,10 @@ def _apply_facts(hand_id: str, asset: str, facts: Sequence[PlayerHandFacts]) -> 
         total_xp, old_level, hands, won, showdown_won = after[fact.player_id]
         level = progress.level_for_xp(total_xp)
         if level > old_level:
-            level_ups.append((yield from _level_up(fact.player_id, level, total_xp,
-                                                   fact.ended_at_ms, cause)))  # fmt: skip
+            raised = yield from _level_up(
+                fact.player_id, level, total_xp, fact.ended_at_ms, cause, old_level
+            )
+            level_ups.append(raised)
         codes = progress.hand_achievements(
             fact.counters, progress.Totals(hands, won, showdown_won), old_level, level
         )
@@ -194,8 +198,14 @@ def _marks(offset: int, count: int, *literals: str) -> str:
     return "(" + ", ".join(marks) + ")"
 
 
-def _level_up(player_id: int, level: int, xp: int, at_ms: int, cause: str) -> Work[LevelUp]:
+def _level_up(
+    player_id: int, level: int, xp: int, at_ms: int, cause: str, previous_level: int
+) -> Work[LevelUp]:
+    """Record the new level and its player.level_changed event (the outbox), in the
+    transaction that counted what raised it."""
     yield Query("UPDATE player_progress SET level = $2 WHERE player_id = $1", (player_id, level))
+    payload = PlayerLevelChanged(player_id=player_id, level=level, previous_level=previous_level)
+    yield from append(NewEvent("player.level_changed", f"player:{player_id}", payload), at_ms)
     yield Query(
         "INSERT INTO player_level_ups (player_id, level, xp, reached_at_ms, cause)"
         " VALUES ($1, $2, $3, $4, $5)",
@@ -467,7 +477,9 @@ def _tournament_progress(
     cause = f"tournament:{tournament_id}"
     level_ups: list[LevelUp] = []
     if level > old_level:
-        level_ups.append((yield from _level_up(player_id, level, total_xp, at_ms, cause)))
+        level_ups.append(
+            (yield from _level_up(player_id, level, total_xp, at_ms, cause, old_level))
+        )
     codes = ["first_tournament_cashed"] if first_cash else []
     if progress.crossed(old_level, level, 10):
         codes.append("level_10")

@@ -20,6 +20,7 @@ from persistence.work import Query, Work
 from services.ledger import wallet as wallet_of
 from services.wallet import Wallet
 from tests.persistence.stores import ManualClock
+from tests.players.hands import hand_record, simulated_hand
 
 
 async def _events(store: Store, after_id: int = 0) -> list[OutboxEvent]:
@@ -222,3 +223,19 @@ def test_the_table_lifecycle_rows_are_the_ones_the_table_actor_writes() -> None:
     assert epoch_id("t1") == domain_events.TABLE_EPOCH_PREFIX + "t1"
     assert tombstone_id("t1") == domain_events.TABLE_TOMBSTONE_PREFIX + "t1"
     assert set(domain_events.TABLE_PAUSE_ACTIONS) == {"tables.pause", "tables.resume"}
+
+
+async def test_a_hand_that_raises_a_level_writes_its_level_changed_event(store: Store) -> None:
+    alice = await store.create_account("lev-alice", "x", "player")
+    bob = await store.create_account("lev-bob", "x", "player")
+    # 10 XP a hand: the 50th hand lifts both to level 2 (500 XP), in its own transaction.
+    for n in range(50):
+        hand = simulated_hand(n, [alice.id, bob.id], hand_id=f"lv{n}")
+        await store.save_hand(hand_record(hand))
+    raised = [e for e in await _events(store) if e.type == "player.level_changed"]
+    assert sorted((e.aggregate, e.sequence) for e in raised) == sorted(
+        [(f"player:{alice.id}", 2), (f"player:{bob.id}", 2)]  # after player.registered
+    )
+    for event in raised:
+        payload = _check_payload(event)
+        assert (payload.level, payload.previous_level) == (2, 1)

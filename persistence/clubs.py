@@ -13,6 +13,8 @@ from typing import Final, final
 
 import msgspec
 
+from persistence.events import ClubMemberChanged, NewEvent
+from persistence.outbox import append
 from persistence.work import Query, Row, Work, one
 
 CLUB_PAGE_MAX: Final = 200  # bound: a larger page is clamped to this
@@ -79,6 +81,12 @@ _CLUB = (
 _MEMBER = "club_id, player_id, role, agent_id, commission_bp, joined_at_ms"
 
 
+def _club_event(kind: str, club_id: int, player_id: int, role: str, now_ms: int) -> Work[int]:
+    """The change's domain event (persistence/events.py), in its transaction."""
+    payload = ClubMemberChanged(club_id=club_id, player_id=player_id, role=role)
+    return (yield from append(NewEvent(kind, f"club:{club_id}", payload), now_ms))
+
+
 def _club(row: Row) -> Club:
     return Club(
         id=int(row[0]), code=row[1], name=row[2], description=row[3], join_policy=row[4],
@@ -117,6 +125,7 @@ def create_club(
         f"INSERT INTO club_members ({_MEMBER}) VALUES ($1, $2, 'owner', NULL, 0, $3)",
         (club.id, owner_id, now_ms),
     )
+    yield from _club_event("club.created", club.id, owner_id, "owner", now_ms)
     return club
 
 
@@ -222,6 +231,7 @@ def add_member(club_id: int, player_id: int, agent_id: int | None, now_ms: int) 
         f" RETURNING {_MEMBER}",
         (club_id, player_id, agent_id, now_ms),
     )
+    yield from _club_event("club.member_joined", club_id, player_id, "member", now_ms)
     return _member(one(rows))
 
 
@@ -235,11 +245,15 @@ def clear_pending(club_id: int, player_id: int) -> Work[None]:
     )
 
 
-def remove_member(club_id: int, player_id: int) -> Work[None]:
-    """Out of the club; members she brought as their agent keep no agent."""
-    yield Query(
-        "DELETE FROM club_members WHERE club_id = $1 AND player_id = $2", (club_id, player_id)
+def remove_member(club_id: int, player_id: int, now_ms: int) -> Work[None]:
+    """Out of the club (its club.member_left event with her role, when she was a member);
+    members she brought as their agent keep no agent."""
+    rows = yield Query(
+        "DELETE FROM club_members WHERE club_id = $1 AND player_id = $2 RETURNING role",
+        (club_id, player_id),
     )
+    if rows:
+        yield from _club_event("club.member_left", club_id, player_id, str(rows[0][0]), now_ms)
     yield Query(
         "UPDATE club_members SET agent_id = NULL WHERE club_id = $1 AND agent_id = $2",
         (club_id, player_id),
@@ -247,7 +261,7 @@ def remove_member(club_id: int, player_id: int) -> Work[None]:
 
 
 def ban(club_id: int, player_id: int, by_id: int, now_ms: int) -> Work[None]:
-    yield from remove_member(club_id, player_id)
+    yield from remove_member(club_id, player_id, now_ms)
     yield from clear_pending(club_id, player_id)
     yield Query(
         "INSERT INTO club_bans (club_id, player_id, banned_by, banned_at_ms) VALUES"

@@ -203,7 +203,7 @@ class ClubMemberChanged(msgspec.Struct, frozen=True):
 
     club_id: Annotated[int, _d("the club id")]
     player_id: PlayerId
-    role: Annotated[str, _d("owner, manager or member")]
+    role: Annotated[str, _d("owner, manager, agent or member")]
 
 
 # -- the catalogue ------------------------------------------------------------------------------
@@ -223,7 +223,6 @@ class EventType(msgspec.Struct, frozen=True):
 
 
 _TOURNAMENTS = "once the tournament actors store their changes in the database"
-_CLUBS = "once clubs exist (their issue)"
 
 EVENT_TYPES: Final[tuple[EventType, ...]] = (
     EventType("player.registered", 1, PlayerRegistered, "Store.create_account"),
@@ -254,9 +253,9 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = (
     ),
     EventType("tournament.place_paid", 1, TournamentPlayerChanged, _TOURNAMENTS, emitted=False),
     EventType("tournament.finished", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType("club.created", 1, ClubMemberChanged, _CLUBS, emitted=False),
-    EventType("club.member_joined", 1, ClubMemberChanged, _CLUBS, emitted=False),
-    EventType("club.member_left", 1, ClubMemberChanged, _CLUBS, emitted=False),
+    EventType("club.created", 1, ClubMemberChanged, "persistence/clubs.py"),
+    EventType("club.member_joined", 1, ClubMemberChanged, "persistence/clubs.py"),
+    EventType("club.member_left", 1, ClubMemberChanged, "persistence/clubs.py"),
 )
 BY_NAME: Final[dict[str, EventType]] = {t.name: t for t in EVENT_TYPES}
 

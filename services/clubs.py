@@ -389,12 +389,13 @@ class Clubs:
             if role == "owner":
                 raise OwnerCannotLeave("the owner transfers ownership before leaving")
             check("leave", role)
-            yield from db.remove_member(club_id, player_id)
+            yield from db.remove_member(club_id, player_id, self._store.clock_ms())
 
         await self._run(unit)
 
     async def remove(self, actor_id: int, club_id: int, player_id: int) -> None:
-        await self._on_member(actor_id, club_id, player_id, "remove", db.remove_member)
+        now = self._store.clock_ms()
+        await self._on_member(actor_id, club_id, player_id, "remove", partial(_removed, now_ms=now))
 
     async def ban(
         self,
@@ -649,6 +650,10 @@ class Clubs:
             yield from write(club_id, player_id)
 
         await self._run(unit)
+
+
+def _removed(club_id: int, player_id: int, *, now_ms: int) -> Work[None]:
+    return db.remove_member(club_id, player_id, now_ms)
 
 
 def _target(rel: Relation) -> Member:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from persistence import outbox
 from persistence.audit import AuditStamp
+from persistence.events import decode_payload
 from persistence.hands import HandPlayer, HandRecord
 from persistence.store import Store
 from rakeback.periods import period_containing
@@ -234,3 +236,30 @@ def test_the_permission_table_covers_every_action_and_role() -> None:
     assert club_rules.may("remove", "manager", "agent")
     assert not club_rules.may("remove", "manager", "manager")
     assert not club_rules.may("view_club", None)
+
+
+async def test_a_clubs_life_is_written_as_domain_events(store: Store, clubs: Clubs) -> None:
+    owner, club_id, code = await _club(store, clubs, policy="open")
+    ann = await player(store, "ann")
+    ben = await player(store, "ben")
+    await clubs.join(ann, code)
+    await clubs.join(ben, code)
+    await clubs.leave(ann, club_id)
+    await clubs.remove(owner, club_id, ben)
+    found = await store.run(lambda: outbox.between(1, None, 1000), read_only=True)
+    ours = [e for e in found if e.aggregate == f"club:{club_id}"]
+    assert [(e.type, e.sequence) for e in ours] == [
+        ("club.created", 1),
+        ("club.member_joined", 2),
+        ("club.member_joined", 3),
+        ("club.member_left", 4),
+        ("club.member_left", 5),
+    ]
+    payloads = [decode_payload(e.type, e.payload) for e in ours]
+    assert [(p.player_id, p.role) for p in payloads] == [
+        (owner, "owner"),
+        (ann, "member"),
+        (ben, "member"),
+        (ann, "member"),
+        (ben, "member"),
+    ]

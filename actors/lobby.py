@@ -19,6 +19,7 @@ from typing import Final, final
 
 import msgspec
 
+from actors.addresses import TableAddress
 from actors.runtime import Actor, ActorRef, Overflow, TargetError
 from actors.table import table_spec
 from actors.table_admin import tombstone_id
@@ -50,10 +51,13 @@ QUICK_SEAT_TRIES_MAX: Final = 20  # bound on tables asked per quick-seat
 class Filter(msgspec.Struct, frozen=True):
     variant: str | None = None
     big_blind: int | None = None
+    asset: str | None = None  # None: real money and play money alike
 
     def matches(self, listing: game.TableListing) -> bool:
-        return (self.variant is None or listing.variant == self.variant) and (
-            self.big_blind is None or listing.big_blind == self.big_blind
+        return (
+            (self.variant is None or listing.variant == self.variant)
+            and (self.big_blind is None or listing.big_blind == self.big_blind)
+            and (self.asset is None or listing.asset == self.asset)
         )
 
 
@@ -101,12 +105,13 @@ class LobbyActor(Actor[LobbyMessage]):
                 gone = self.listings.pop(table_id, None)
                 if gone is not None:
                     self._push(gone[0], game.LobbyTableRemoved(table_id=table_id))
-            case ListTablesQuery(variant=variant, big_blind=big_blind):
-                return self._list(Filter(variant, big_blind))
-            case SubscribeListings(player_id=player_id, variant=variant, big_blind=big_blind):
+            case ListTablesQuery(variant=variant, big_blind=big_blind, asset=asset):
+                return self._list(Filter(variant, big_blind, asset))
+            case SubscribeListings(player_id=player_id):
                 if player_id not in self.subscribers and len(self.subscribers) >= SUBSCRIBERS_MAX:
                     raise GameRefused("lobby_full", "too many lobby subscribers")
-                self.subscribers[player_id] = Filter(variant, big_blind)
+                wanted = Filter(message.variant, message.big_blind, message.asset)
+                self.subscribers[player_id] = wanted
                 return self._list(self.subscribers[player_id])
             case UnsubscribeListings(player_id=player_id):
                 self.subscribers.pop(player_id, None)
@@ -114,7 +119,7 @@ class LobbyActor(Actor[LobbyMessage]):
                 return await self._quick_seat(message)
             case OpenTable(config=config):
                 if config.table_id in self.listings or (
-                    f"table:{config.table_id}" in self.context.registry
+                    self.context.registry.resolve(TableAddress(config.table_id)) is not None
                 ):
                     raise GameRefused("table_exists", f"table {config.table_id!r} exists")
                 # An operator reopening a closed table's id: it is live again after a restart.
@@ -144,7 +149,7 @@ class LobbyActor(Actor[LobbyMessage]):
         return ref
 
     async def _quick_seat(self, message: FindSeat) -> SeatGranted:
-        wanted = Filter(message.variant, message.big_blind)
+        wanted = Filter(message.variant, message.big_blind, message.asset)
         matching = [
             (listing, config)
             for listing, config in self.listings.values()
@@ -172,7 +177,7 @@ class LobbyActor(Actor[LobbyMessage]):
         )
         join = JoinSeat(player_id=message.player_id, buy_in=message.buy_in, same_if_seated=True)
         for listing, _config in open_tables[:QUICK_SEAT_TRIES_MAX]:
-            ref = self.context.registry.lookup(f"table:{listing.table_id}")
+            ref = self.context.registry.resolve(TableAddress(listing.table_id))
             if ref is None:
                 continue
             try:
@@ -189,7 +194,8 @@ class LobbyActor(Actor[LobbyMessage]):
         while True:  # ids of tables opened before a restart may be taken
             self.opened += 1
             table_id = f"{template.table_id}-q{self.opened}"
-            if table_id not in self.listings and f"table:{table_id}" not in self.context.registry:
+            taken = self.context.registry.resolve(TableAddress(table_id)) is not None
+            if table_id not in self.listings and not taken:
                 break
         config = msgspec.structs.replace(
             template, table_id=table_id, name=f"{template.name} #{self.opened}"

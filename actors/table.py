@@ -33,6 +33,7 @@ from typing import Final, final
 
 import structlog
 
+from actors.addresses import HandAddress, TableAddress
 from actors.game_metrics import ACTION_TO_BROADCAST_SECONDS, HANDS
 from actors.hand import HandActor
 from actors.runtime import (
@@ -272,6 +273,11 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
                 "buy_in_out_of_range",
                 f"buy-in must be {config.min_buy_in}..{config.max_buy_in}, got {message.buy_in}",
             )
+        # Responsible gaming, before any intent is stored: a real-money seat is refused to a
+        # player cooling off, self-excluded or past her session time (WalletError, her code).
+        await self.deps.wallet.check_may_play(
+            message.player_id, config.asset, message.session_started_ms
+        )
         # A refused transfer (WalletError) seats nobody and moves nothing.
         await self._fund("buy_in", message.player_id, seat, message.buy_in, message.post_to_enter)
         await self._persist()
@@ -407,7 +413,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         self.live = LiveHand()
         deck = Deck.shuffled(self.deps.rng)
         spec = ChildSpec.worker(
-            f"hand:{self.table_id}:{number}",
+            HandAddress(self.table_id, number).actor_name,
             partial(HandActor, setup, deck, self.context.ref, self.deps.clock_ms),
             restart=Restart.TRANSIENT,
         )
@@ -511,6 +517,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             result=result,
             started_at_ms=running.started_at_ms,
             ended_at_ms=self.deps.clock_ms(),
+            asset=self.config.asset,
         )
         self.state.histories.append(record)
         self._settle_soon()
@@ -614,7 +621,7 @@ def table_spec(config: TableConfig, deps: TableDeps, recovered: bytes | None = N
     """The child spec of a table under the ``tables`` supervisor (name ``table:<id>``)."""
     # Transient: a crash restarts the table; only a close stops it normally, for good.
     return ChildSpec.worker(
-        f"table:{config.table_id}",
+        TableAddress(config.table_id).actor_name,
         partial(TableActor, config, deps, recovered),
         restart=Restart.TRANSIENT,
     )

@@ -119,7 +119,9 @@ class TableOperatorControls:
         self.context.stop()  # a transient child: removed from the tables supervisor
 
     async def _detail(self) -> TableDetail:
-        account = await self.deps.store.ledger_account(escrow(self.config.escrow_owner))
+        account = await self.deps.store.ledger_account(
+            escrow(self.config.escrow_owner, self.config.asset)
+        )
         return TableDetail(
             config=self.config,
             status="closed" if self.closed else self.state.status,

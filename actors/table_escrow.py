@@ -70,7 +70,11 @@ class TableEscrow:
         (WalletError, raised): the intent is dropped, durably, so no restart retries it."""
         try:
             await self.deps.wallet.buy_in(
-                funding.key, funding.player_id, self.config.escrow_owner, funding.amount
+                funding.key,
+                funding.player_id,
+                self.config.escrow_owner,
+                funding.amount,
+                asset=self.config.asset,
             )
         except WalletError:
             self.state.funding.remove(funding)
@@ -131,13 +135,13 @@ class TableEscrow:
         # this, the table restarts with them listed and pays again under the same keys;
         # killed before, nothing was paid and the hand is voided with every chip back.
         await self._persist(durable=True)
-        wallet, owner = self.deps.wallet, self.config.escrow_owner
+        wallet, owner, asset = self.deps.wallet, self.config.escrow_owner, self.config.asset
         while self.state.owed:
             debit = self.state.owed[0]
             if debit.kind == "rake":
-                await wallet.take_rake(debit.key, owner, debit.amount)
+                await wallet.take_rake(debit.key, owner, debit.amount, asset=asset)
             else:
-                await wallet.cash_out(debit.key, owner, debit.player_id, debit.amount)
+                await wallet.cash_out(debit.key, owner, debit.player_id, debit.amount, asset=asset)
             self.state.owed.pop(0)
         while self.state.histories:
             await self.deps.store.save_hand(self.state.histories[0])  # a retry is a no-op
@@ -148,7 +152,9 @@ class TableEscrow:
         # Settle first: a payment in doubt (made, but its reply lost to a crash) is still
         # listed as owed until paid again under its key.
         await self._settle()
-        account = await self.deps.store.ledger_account(escrow(self.config.escrow_owner))
+        account = await self.deps.store.ledger_account(
+            escrow(self.config.escrow_owner, self.config.asset)
+        )
         chips = sum(r.stack + r.pending_top_up for r in self.state.seats.values())
         chips += sum(debit.amount for debit in self.state.owed)
         return EscrowAudit(chips=chips, escrow_balance=account.balance if account else 0)

@@ -14,9 +14,11 @@ from typing import Final, Protocol, final
 
 import msgspec
 
+from actors.addresses import TableAddress
 from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store, wall_clock_ms
 from poker import AnteMode, AnyEvent, HandConfig, HandResult, Limit, Variant
+from protocol.fields import Asset
 from protocol.game import GamePush, TableListing
 from protocol.limits import (
     CHIPS_MAX,
@@ -26,6 +28,7 @@ from protocol.limits import (
     TABLE_ID_PATTERN,
     TABLE_NAME_CHARS_MAX,
 )
+from services.ledger import ASSETS
 from services.wallet import Wallet
 
 
@@ -100,6 +103,9 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     watchers_max: int = 200  # bound: Watch beyond it is refused (watchers_full)
     # A seat freed while players wait is held this long for the first of them (seat_available).
     seat_hold_ms: int = 30_000
+    # The ledger asset its escrow holds: real-money "chips" or "play" money (never mixed). A
+    # stored table from before assets decodes as real money.
+    asset: Asset = "chips"
 
     def __post_init__(self) -> None:
         for name, big_blinds in (("buy_in_min", 40), ("buy_in_max", 200), ("rake_cap", 3)):
@@ -115,6 +121,8 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"{self.table_id}: {name} must be in {low}..{high}, got {value}")
+        if self.asset not in ASSETS:
+            raise ValueError(f"{self.table_id}: asset must be one of {sorted(ASSETS)}")
         if self.time_bank_ms > self.time_bank_max_ms:
             raise ValueError(f"{self.table_id}: need time_bank_ms <= time_bank_max_ms")
         if not SEATS_MIN <= self.seats <= SEATS_MAX:
@@ -135,7 +143,7 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def escrow_owner(self) -> str:
-        return f"table:{self.table_id}"
+        return TableAddress(self.table_id).actor_name
 
     def hand_config(self) -> HandConfig:
         fixed = self.variant.limit is Limit.FIXED_LIMIT
@@ -220,6 +228,9 @@ class JoinSeat(TableMessage, frozen=True, tag=True):
     seat: int | None = None
     post_to_enter: bool = False
     same_if_seated: bool = False
+    # When the player's session started (ms), for her session time limit at real-money
+    # tables (services/limits.py); None: not known, only exclusion and cool-off are checked.
+    session_started_ms: int | None = None
 
 
 class SeatGranted(msgspec.Struct, frozen=True):
@@ -422,6 +433,7 @@ class ListTablesQuery(LobbyMessage, frozen=True, tag=True):
 
     variant: str | None = None
     big_blind: int | None = None
+    asset: str | None = None
 
 
 class SubscribeListings(LobbyMessage, frozen=True, tag=True):
@@ -430,6 +442,7 @@ class SubscribeListings(LobbyMessage, frozen=True, tag=True):
     player_id: int
     variant: str | None = None
     big_blind: int | None = None
+    asset: str | None = None
 
 
 class UnsubscribeListings(LobbyMessage, frozen=True, tag=True):
@@ -443,6 +456,7 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
     variant: str
     big_blind: int
     buy_in: int
+    asset: str = "chips"
 
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):

@@ -239,6 +239,7 @@ def listing_of(
         rake_bp=rules.rake_bp,
         rake_cap=rules.rake_cap,
         rake_no_flop_no_drop=rules.no_flop_no_drop,
+        asset=config.asset,
     )
 
 

@@ -324,7 +324,9 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             self._seat_changed(seat)
             return None
         amount = self._release_seat(seat)
-        await self._persist()
+        # Paid before the reply: a client that reads its balance on left_table sees the
+        # chips back (the debt is durable first; _settle pays it by key, a retry replays).
+        await self._settle()
         self._announce()
         return amount
 
@@ -348,6 +350,11 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         del self.state.seats[seat]
         self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
         self._seat_changed(seat)
+        if record.player_id not in self.state.watchers:
+            # No longer in the audience, but her client still shows her seat ("leaving"
+            # after a mid-hand stand-up): tell her it is empty now.
+            gone = game.SeatChanged(table_id=self.table_id, seat=seat, view=None)
+            self.deps.channel.deliver(record.player_id, gone)
         if self.state.wait_list:
             first = self.state.wait_list.pop(0)
             until_ms = self.deps.clock_ms() + self.config.seat_hold_ms
@@ -404,9 +411,15 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
     async def _start_hand(self) -> None:
         if self.state.paused or self.state.closing:
             return  # a timer set before the operator paused or closed the table
+        shown_before = self._shown_states()
         setup = deal_next_hand(self.state, self.deps.clock_ms())
         if setup is None:
             return
+        # Dealing settles what players owed (a waiting big blind dealt in now plays): tell
+        # everyone of each seat whose shown state changed, or their views stay stale.
+        for seat, shown in self._shown_states().items():
+            if shown_before.get(seat) != shown:
+                self._seat_changed(seat)
         number = setup.hand_number
         # Durable before the first card: a restart from the store then voids this hand.
         await self._persist()
@@ -568,6 +581,12 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         deliver = self.deps.channel.deliver
         for player_id in self._audience():
             deliver(player_id, body)
+
+    def _shown_states(self) -> dict[int, str]:
+        return {
+            seat: seat_view(self.state, seat, record).state
+            for seat, record in self.state.seats.items()
+        }
 
     def _seat_changed(self, seat: int) -> None:
         record = self.state.seats.get(seat)

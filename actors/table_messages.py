@@ -43,11 +43,13 @@ class PlayerChannel(Protocol):
 
 
 class GameRefused(Exception):
-    """A game request refused; ``code`` is stable (protocol.game.GAME_ERROR_CODES)."""
+    """A game request refused; ``code`` is stable (protocol.game.GAME_ERROR_CODES).
+    ``retry_after_ms``: for ``server_busy`` and ``unavailable``, when to try again."""
 
-    def __init__(self, code: str, message: str = "") -> None:
+    def __init__(self, code: str, message: str = "", retry_after_ms: int | None = None) -> None:
         super().__init__(message or code)
         self.code = code
+        self.retry_after_ms = retry_after_ms
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -457,6 +459,9 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
     big_blind: int
     buy_in: int
     asset: str = "chips"
+    # Tables the requester tried and found full (or gone) during this quick-seat.
+    excluded: tuple[str, ...] = ()
+    session_started_ms: int | None = None  # as JoinSeat's
 
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):

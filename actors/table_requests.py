@@ -6,7 +6,7 @@ becomes an ask of the lobby or a table) and :class:`TableSessionHooks` (``Sessio
 dropped, resumed or ended session reaches the player's tables by tells). Refusals carry
 stable codes: the game's (``GameRefused``), the engine's (``IllegalAction``) and the wallet's
 (``WalletError``); an actor that cannot answer (stopped, restarting, too slow) is
-``unavailable``. :func:`answer` is the same in one call, returning the frame to send.
+``unavailable`` (with ``retry_after_ms``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, Final, final
 from actors.addresses import LOBBY, Address, TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
+from actors.seat_matcher import quick_seat
 from actors.table_messages import (
     AddWatcher,
     ConnectionChanged,
@@ -44,6 +45,7 @@ from protocol.messages import ERROR_MESSAGE_CHARS_MAX, Error, Ok, PushBody
 from services.ledger import WalletError
 
 ASK_TIMEOUT_S: Final = 5.0  # a game actor answers in milliseconds unless it is restarting
+UNAVAILABLE_RETRY_AFTER_MS: Final = 1_000  # an actor restarting is back within a second
 
 Answer = game.GameReply | Ok | Error
 
@@ -90,8 +92,7 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
             await _ask(_lobby(registry), UnsubscribeListings(player_id))
         case game.QuickSeat(variant=variant, big_blind=big_blind, buy_in=buy_in, asset=asset):
             find = FindSeat(player_id, variant, big_blind, buy_in, asset)
-            found = await _ask(_lobby(registry), find)
-            return _seated(rid, found)
+            return _seated(rid, await quick_seat(registry, find))
         case game.JoinTable(table_id=t, buy_in=buy_in, seat=seat, post_to_enter=post):
             join = JoinSeat(player_id, buy_in, seat, post)
             return _seated(rid, await _ask(_table(registry, t), join))
@@ -141,7 +142,8 @@ class TableGameRequests:
             code = getattr(refused, "code", "illegal_action")
             raise GameRefused(code, str(refused)[:ERROR_MESSAGE_CHARS_MAX]) from refused
         except TargetError as exc:
-            raise GameRefused("unavailable", str(exc)[:ERROR_MESSAGE_CHARS_MAX]) from exc
+            message = str(exc)[:ERROR_MESSAGE_CHARS_MAX]
+            raise GameRefused("unavailable", message, UNAVAILABLE_RETRY_AFTER_MS) from exc
         return None if isinstance(reply, Ok | Error) else reply
 
 
@@ -199,20 +201,6 @@ def _tell(registry: Registry, address: Address, message: object) -> None:
     ref = registry.resolve(address)
     if ref is not None:
         ref.tell(message)
-
-
-async def answer(registry: Registry, player_id: int, request: game.GameRequest) -> Answer:
-    """The frame to send for ``request`` (reply, ``ok`` or ``error``), never raising for a
-    refusal: what the gateway does with ``TableGameRequests``, in one call."""
-    try:
-        reply = await TableGameRequests(registry).handle(player_id, "", request)
-    except GameRefused as refused:
-        message = str(refused)[:ERROR_MESSAGE_CHARS_MAX]
-        retry_after_ms = 1000 if refused.code == "unavailable" else None
-        return Error(
-            id=request.id, code=refused.code, message=message, retry_after_ms=retry_after_ms
-        )
-    return Ok(id=request.id) if reply is None else reply
 
 
 def connection_changed(

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 import trio
 
+from actors.seat_matcher import quick_seat
 from actors.table_admin import PauseTable
 from actors.table_messages import (
     AddWatcher,
@@ -98,9 +99,11 @@ async def test_quick_seat_finds_a_table_of_the_asset_asked_for(tmp_path: Path) -
         play_only = await lobby.ask(ListTablesQuery(asset="play"))
         assert [t.table_id for t in play_only] == ["fun"] and play_only[0].asset == "play"
         find = FindSeat(player_id=2, variant="NT", big_blind=2, buy_in=100, asset="play")
-        granted = await lobby.ask(find)
+        granted = await quick_seat(session.runtime.registry, find)
         assert isinstance(granted, SeatGranted) and granted.table_id == "fun"
-        granted = await lobby.ask(FindSeat(player_id=1, variant="NT", big_blind=2, buy_in=100))
+        granted = await quick_seat(
+            session.runtime.registry, FindSeat(player_id=1, variant="NT", big_blind=2, buy_in=100)
+        )
         assert isinstance(granted, SeatGranted) and granted.table_id == "real"
         assert (await session.wallet.balance(2, PLAY)).balance == FUNDS - 100
         assert (await session.wallet.balance(2, CHIPS)).balance == 0

@@ -31,6 +31,7 @@ import time
 from functools import partial
 from typing import Final, final
 
+import msgspec
 import structlog
 
 from actors.addresses import HandAddress, TableAddress
@@ -59,6 +60,7 @@ from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
 from actors.table_escrow import TableEscrow
 from actors.table_history import hand_record
+from actors.table_lifecycle import DEALS, Event
 from actors.table_messages import (
     AddWatcher,
     AuditEscrow,
@@ -69,16 +71,19 @@ from actors.table_messages import (
     HandAct,
     HandFinished,
     HandProgress,
+    HoldAfterHand,
     JoinSeat,
     JoinWaiting,
     LeaveWaiting,
     ListingChanged,
     PlayerAct,
     PlayerGone,
+    Release,
     RemoveWatcher,
     SeatConnection,
     SeatGone,
     SeatGranted,
+    SetStakes,
     SettleOwed,
     SitIn,
     SitOutNext,
@@ -86,6 +91,7 @@ from actors.table_messages import (
     StartNextHand,
     TableConfig,
     TableDeps,
+    TableHandEnded,
     TableMessage,
     TableSeats,
     TopUpChips,
@@ -228,8 +234,15 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             case AuditEscrow():
                 return await self._audit()
             case PauseTable() | ResumeTable():
-                await self._set_paused(isinstance(message, PauseTable))
+                pause = isinstance(message, PauseTable)
+                await self._change_status(Event.PAUSE if pause else Event.RESUME)
                 return await self._detail()
+            case HoldAfterHand():
+                await self._change_status(Event.HOLD)
+            case Release():
+                await self._change_status(Event.RELEASE)
+            case SetStakes():
+                await self._set_stakes(message)
             case CloseTable():
                 return await self._close()
             case FinishClose():
@@ -397,7 +410,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         state = self.state
         if state.running is not None or self.start_timer is not None:
             return
-        if state.paused or state.closing:
+        if state.lifecycle not in DEALS:
             return
         ready = sum(
             1
@@ -409,8 +422,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             self.start_timer = self.context.send_after(delay_s, StartNextHand())
 
     async def _start_hand(self) -> None:
-        if self.state.paused or self.state.closing:
-            return  # a timer set before the operator paused or closed the table
+        if self.state.lifecycle not in DEALS:
+            return  # a timer set before the table was paused, held or closed
         shown_before = self._shown_states()
         setup = deal_next_hand(self.state, self.deps.clock_ms())
         if setup is None:
@@ -507,6 +520,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         recent.append((self.deps.clock_ms(), sum(p.amount for p in result.pots)))
         del recent[:-STATS_HANDS_MAX]
         self._record_history(running, players, live, result)
+        self._report_to_owner(running.hand_number)
         await self._after_hand()
 
     def _record_history(
@@ -551,6 +565,37 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             return
         self._announce()
         self._schedule_start()
+
+    def _report_to_owner(self, hand_number: int) -> None:
+        """Tell the owner (a tournament) the stacks after the hand and who reached zero."""
+        owner_name = self.config.owner
+        if owner_name is None:
+            return
+        owner = self.context.registry.lookup(owner_name)
+        if owner is None:
+            return  # a dead owner learns nothing (its successor asks the table)
+        seats = sorted(self.state.seats.items())
+        stacks = tuple((r.player_id, r.stack + r.pending_top_up) for _, r in seats)
+        busted = tuple(player for player, stack in stacks if stack == 0)
+        owner.tell(
+            TableHandEnded(
+                table_id=self.table_id, hand_number=hand_number, stacks=stacks, busted=busted
+            )
+        )
+
+    async def _set_stakes(self, message: SetStakes) -> None:
+        try:
+            config = msgspec.structs.replace(
+                self.config,
+                small_blind=message.small_blind,
+                big_blind=message.big_blind,
+                ante=message.ante,
+            )
+        except ValueError as exc:  # the config's checks, the engine's (InvalidSetup) among them
+            raise GameRefused("invalid_stakes", str(exc)) from exc
+        self.state.config = config  # the next hand is dealt with it; the running one is not
+        await self._persist()
+        self._announce()
 
     async def _void_running_hand(self) -> None:
         running = self.state.running
@@ -606,6 +651,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
     def _announce(self) -> None:
         if self.state.closing:
             return  # the lobby has dropped the listing: it must not come back
+        if self.config.owner is not None:
+            return  # an owner's table (a tournament's) is not a cash game to list
         lobby = self.context.registry.lookup(self.deps.lobby_name)
         if lobby is not None:
             lobby.tell(ListingChanged(listing=self.listing(), config=self.config))

@@ -13,6 +13,7 @@ import structlog
 
 from actors.runtime import ActorContext, Timer
 from actors.table_admin import TOMBSTONE_KIND, FinishClose, TableDetail, tombstone_id
+from actors.table_lifecycle import DEALS, Event, transition
 from actors.table_messages import TableClosed, TableDeps, TableSeats
 from actors.table_state import EscrowDebit, TableState
 from persistence.snapshots import Snapshot
@@ -52,20 +53,27 @@ class TableOperatorControls:
 
         def seats_view(self) -> TableSeats: ...
 
-    async def _set_paused(self, paused: bool) -> None:
-        if self.state.closing or self.state.paused == paused:
+    async def _change_status(self, event: Event) -> None:
+        """Pause, resume, hold or release (actors/table_lifecycle.py decides); a running hand
+        finishes either way."""
+        before = self.state.lifecycle
+        after = transition(before, event)
+        if after is before:
             return
-        self.state.paused = paused
-        if paused and self.start_timer is not None:
+        shown = self.state.status
+        self.state.enter(after)
+        if after not in DEALS and self.start_timer is not None:
             self.start_timer.cancel()
             self.start_timer = None
         await self._persist()
-        self._broadcast(game.TableStatusChanged(table_id=self.table_id, status=self.state.status))
+        if self.state.status != shown:
+            status = self.state.status
+            self._broadcast(game.TableStatusChanged(table_id=self.table_id, status=status))
         self._schedule_start()
 
     async def _close(self) -> TableDetail:
         if not self.state.closing:
-            self.state.closing = True
+            self.state.enter(transition(self.state.lifecycle, Event.CLOSE))
             if self.start_timer is not None:
                 self.start_timer.cancel()
                 self.start_timer = None

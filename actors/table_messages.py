@@ -108,6 +108,9 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     # The ledger asset its escrow holds: real-money "chips" or "play" money (never mixed). A
     # stored table from before assets decodes as real money.
     asset: Asset = "chips"
+    # The actor name of the table's owner (a tournament), told TableHandEnded after every
+    # hand; None for a cash table. Owners talk to their tables with tells only.
+    owner: str | None = None
 
     def __post_init__(self) -> None:
         for name, big_blinds in (("buy_in_min", 40), ("buy_in_max", 200), ("rake_cap", 3)):
@@ -412,6 +415,38 @@ class SeatGone(HandMessage, frozen=True, tag=True):
     nobody will answer for them, so the hand acts for them at once on each of their turns."""
 
     seat: int
+
+
+# --- between a table and its owner (a table manager: a tournament) --------------------------
+
+
+class HoldAfterHand(TableMessage, frozen=True, tag=True):
+    """The owner's hold: no new hand after the running one (a synchronized break, or
+    hand-for-hand on the bubble) until ``Release``. Players see ``paused``. Tell-only."""
+
+
+class Release(TableMessage, frozen=True, tag=True):
+    """The owner's release of its hold: hands start again (unless an operator closed it)."""
+
+
+class SetStakes(TableMessage, frozen=True, tag=True):
+    """Blinds and ante from the next hand on (a tournament's level); the running hand keeps
+    its own. Refused (``GameRefused`` ``invalid_stakes``, nothing changed) when the table's
+    config would not accept them."""
+
+    small_blind: int
+    big_blind: int
+    ante: int = 0
+
+
+class TableHandEnded(msgspec.Struct, frozen=True, tag=True):
+    """Told to the table's owner (``TableConfig.owner``) after every hand: each seated
+    player's stack, and the players the hand left with nothing (a tournament's eliminations)."""
+
+    table_id: str
+    hand_number: int
+    stacks: tuple[tuple[int, int], ...]  # (player id, stack), by seat
+    busted: tuple[int, ...]
 
 
 # --- to the lobby ----------------------------------------------------------------------------

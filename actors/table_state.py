@@ -14,6 +14,7 @@ from typing import Final, cast
 
 import msgspec
 
+from actors.table_lifecycle import Status, status_of
 from actors.table_messages import GameRefused, SeatInfo, TableConfig, TableSeats
 from persistence.hands import HandRecord
 from poker import Limit
@@ -102,12 +103,26 @@ class TableState(msgspec.Struct, kw_only=True):
     # hour and average pot; durable so a restart does not reset them. Bound: STATS_HANDS_MAX
     # (oldest dropped).
     recent_pots: list[tuple[int, int]] = []
+    # The status lifecycle's flags (actors/table_lifecycle.py decides every change of them).
     paused: bool = False  # an operator's: no new hand starts
     closing: bool = False  # an operator's: close for good once no hand runs
+    held: bool = False  # the owner's hold after the hand (a tournament's break)
+
+    @property
+    def lifecycle(self) -> Status:
+        return status_of(paused=self.paused, held=self.held, closing=self.closing)
+
+    def enter(self, status: Status) -> None:
+        """Take ``status`` (one that ``table_lifecycle.transition`` led to)."""
+        self.paused = status is Status.PAUSED
+        self.held = status is Status.HELD
+        self.closing = status in (Status.CLOSING, Status.CLOSED)
 
     @property
     def status(self) -> game.TableStatus:
-        return "closing" if self.closing else "paused" if self.paused else "open"
+        """As the wire shows it: a hold looks like a pause to players."""
+        lifecycle = self.lifecycle
+        return cast(game.TableStatus, "paused" if lifecycle is Status.HELD else lifecycle.value)
 
     def held_for_another(self, seat: int, player_id: int, now_ms: int) -> bool:
         hold = self.holds.get(seat)

@@ -13,12 +13,12 @@ import structlog
 
 from actors.runtime import ActorContext, Timer
 from actors.table_admin import TOMBSTONE_KIND, FinishClose, TableDetail, tombstone_id
+from actors.table_bankroll import Bankroll
 from actors.table_lifecycle import DEALS, Event, transition
 from actors.table_messages import TableClosed, TableDeps, TableSeats
-from actors.table_state import EscrowDebit, TableState
+from actors.table_state import TableState
 from persistence.snapshots import Snapshot
 from protocol import game
-from services.ledger import escrow
 
 log = structlog.get_logger("tablium.table")
 
@@ -32,6 +32,7 @@ class TableOperatorControls:
     start_timer: Timer | None
     close_requested: bool  # a FinishClose is in the mailbox
     closed: bool  # stopped for good after this message
+    bankroll: Bankroll
 
     if TYPE_CHECKING:
 
@@ -46,8 +47,6 @@ class TableOperatorControls:
         def _seat_changed(self, seat: int) -> None: ...
 
         def _schedule_start(self) -> None: ...
-
-        async def _settle(self) -> None: ...
 
         async def _persist(self) -> None: ...
 
@@ -98,11 +97,7 @@ class TableOperatorControls:
         self._broadcast(closed)
         for seat in list(self.state.seats):
             record = self.state.seats[seat]
-            amount = record.stack + record.pending_top_up
-            self.state.seat_events += 1
-            if amount > 0:
-                key = self.state.ledger_key("cash_out", self.state.seat_events)
-                self.state.owed.append(EscrowDebit(key, "cash_out", record.player_id, amount))
+            self.bankroll.cash_out(record.player_id, record.stack + record.pending_top_up)
             del self.state.seats[seat]
             self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
             self._seat_changed(seat)
@@ -110,7 +105,7 @@ class TableOperatorControls:
             self.deps.player_tables.watching(player_id, self.table_id, on=False)
         self.state.watchers.clear()
         self.state.wait_list.clear()
-        await self._settle()  # pays everyone and writes the histories; a crash retries it
+        await self.bankroll.settle()  # pays everyone, writes the histories; a crash retries
         store, writer = self.deps.store, self.deps.snapshots
         now_ms = self.deps.clock_ms()
         await store.save_snapshots(
@@ -127,13 +122,11 @@ class TableOperatorControls:
         self.context.stop()  # a transient child: removed from the tables supervisor
 
     async def _detail(self) -> TableDetail:
-        account = await self.deps.store.ledger_account(
-            escrow(self.config.escrow_owner, self.config.asset)
-        )
+        escrow_balance = await self.bankroll.balance()
         return TableDetail(
             config=self.config,
             status="closed" if self.closed else self.state.status,
             seats=self.seats_view(),
-            escrow_balance=account.balance if account else 0,
+            escrow_balance=escrow_balance,
             owed_chips=sum(debit.amount for debit in self.state.owed),
         )

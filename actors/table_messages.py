@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Protocol, final
+from typing import Final, Literal, Protocol, final
 
 import msgspec
 
@@ -111,6 +111,9 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     # The actor name of the table's owner (a tournament), told TableHandEnded after every
     # hand; None for a cash table. Owners talk to their tables with tells only.
     owner: str | None = None
+    # Where its chips come from (actors/table_bankroll.py): "cash" (players' wallets, through
+    # the table's escrow account) or "tournament" (the owner's chips: SeatPlayer/RemovePlayer).
+    bankroll: Literal["cash", "tournament"] = "cash"
 
     def __post_init__(self) -> None:
         for name, big_blinds in (("buy_in_min", 40), ("buy_in_max", 200), ("rake_cap", 3)):
@@ -126,6 +129,8 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"{self.table_id}: {name} must be in {low}..{high}, got {value}")
+        if self.bankroll == "tournament" and (self.owner is None or self.rake_bp != 0):
+            raise ValueError(f"{self.table_id}: a tournament's table has an owner and no rake")
         if self.asset not in ASSETS:
             raise ValueError(f"{self.table_id}: asset must be one of {sorted(ASSETS)}")
         if self.time_bank_ms > self.time_bank_max_ms:
@@ -437,6 +442,23 @@ class SetStakes(TableMessage, frozen=True, tag=True):
     small_blind: int
     big_blind: int
     ante: int = 0
+
+
+class SeatPlayer(TableMessage, frozen=True, tag=True):
+    """The owner seats a player with ``stack`` of its chips (a tournament's table only), at
+    ``seat`` or any free one. Reply: SeatGranted."""
+
+    player_id: int
+    stack: int
+    seat: int | None = None
+
+
+class RemovePlayer(TableMessage, frozen=True, tag=True):
+    """The owner takes a player away between hands (to another table, or eliminated).
+    Reply: her stack (int), which goes back to the owner. ``hand_running`` while a hand is
+    dealt (the owner holds the table first)."""
+
+    player_id: int
 
 
 class TableHandEnded(msgspec.Struct, frozen=True, tag=True):

@@ -526,6 +526,7 @@ GAME_ERROR_CODES: Final = (
     "stale_decision",  # act named a decision that is no longer current: nothing applied
     "table_closing",  # an operator is closing the table: no new seats
     "table_exists",  # an operator opened a table under an id in use
+    "not_a_cash_table",  # a tournament's table: its tournament seats the players, no buy-in
     "unavailable",  # the lobby or table could not answer (restarting): retry
     # The engine's refusals of an act (poker/errors.py), passed through unchanged:
     "illegal_action",

@@ -79,7 +79,13 @@ from server.session import (
     SessionRegistry,
     SessionsFull,
 )
-from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
+from server.session_actor import (
+    EndSession,
+    PushEncoded,
+    SessionActor,
+    SessionMessage,
+    session_actor_name,
+)
 from server.token_keys import TokenKeyRing
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
@@ -277,8 +283,16 @@ class Gateway:
             return
         if body is not self._last_body:
             self._last_body, self._last_body_raw = body, encode_body(body)
+        raw = self._last_body_raw
+        refs = self._session_refs
         for session in sessions:
-            session.push_encoded(self._last_body_raw)
+            # Through the session actor's bounded mailbox when there is one (its overflow
+            # policy, STOP: a session that cannot keep up is ended, never buffered forever).
+            ref = refs.get(session.session_id)
+            if ref is None:
+                session.push_encoded(raw)
+            else:
+                ref.tell(PushEncoded(body=raw))
 
     def push_to_session(self, session_id: str, body: PushBody) -> bool:
         session = self.sessions.get(session_id)

@@ -19,8 +19,16 @@ from typing import Final, final
 
 import msgspec
 
-from actors.addresses import TableAddress
-from actors.runtime import Actor, ActorRef, ChildSpec, Overflow, SupervisionPolicy
+from actors.addresses import TABLE_PREFIX, TableAddress
+from actors.runtime import (
+    Actor,
+    ActorRef,
+    ChildSpec,
+    Down,
+    Monitor,
+    Overflow,
+    SupervisionPolicy,
+)
 from actors.seat_matcher import SEAT_MATCHER_NAME, ListingsCache, SeatMatcher
 from actors.table import table_spec
 from actors.table_admin import tombstone_id
@@ -61,7 +69,7 @@ class LobbyState(msgspec.Struct, frozen=True):
 
 
 @final
-class LobbyActor(Actor[LobbyMessage]):
+class LobbyActor(Actor[LobbyMessage | Down]):
     kind = "lobby"
     mailbox_capacity = 4096
     # Listings: only the latest matters. A listing or subscription ask dropped here fails
@@ -77,10 +85,32 @@ class LobbyActor(Actor[LobbyMessage]):
         self.cache = ListingsCache()  # written here only; the seat matcher reads it
         self.listings = self.cache.tables
         self.subscribers: dict[int, Filter] = {}
+        self.monitors: dict[str, Monitor] = {}  # one per listed table (this incarnation's)
 
     async def started(self) -> None:
         matcher = ChildSpec.worker(SEAT_MATCHER_NAME, lambda: SeatMatcher(self.deps, self.cache))
         await self.context.children.start_actor(matcher)
+        for table_id in list(self.listings):  # monitors end with an incarnation: set them again
+            self._watch(table_id)
+
+    def _watch(self, table_id: str) -> None:
+        """Learn of the table's end from a monitor (Down), not from polling the registry: a
+        table stopped without a TableClosed (stopped by its supervisor) leaves the listings."""
+        if table_id in self.monitors:
+            return
+        ref = self.context.registry.resolve(TableAddress(table_id))
+        if ref is None:
+            self._drop(table_id)  # gone already
+            return
+        self.monitors[table_id] = self.context.monitor(ref)
+
+    def _drop(self, table_id: str) -> None:
+        monitor = self.monitors.pop(table_id, None)
+        if monitor is not None:
+            monitor.cancel()
+        gone = self.listings.pop(table_id, None)
+        if gone is not None:
+            self._push(gone[0], game.LobbyTableRemoved(table_id=table_id))
 
     def snapshot(self) -> LobbyState:
         return LobbyState(
@@ -94,15 +124,17 @@ class LobbyActor(Actor[LobbyMessage]):
         self.listings.update({item[0].table_id: item for item in snapshot.listings})
         self.subscribers = dict(snapshot.subscribers)
 
-    async def handle(self, message: LobbyMessage) -> object:
+    async def handle(self, message: LobbyMessage | Down) -> object:
         match message:
             case ListingChanged(listing=listing, config=config):
                 self.listings[listing.table_id] = (listing, config)
                 self._push(listing, game.LobbyTableChanged(listing=listing))
+                self._watch(listing.table_id)
             case TableClosed(table_id=table_id):
-                gone = self.listings.pop(table_id, None)
-                if gone is not None:
-                    self._push(gone[0], game.LobbyTableRemoved(table_id=table_id))
+                self._drop(table_id)
+            case Down(name=name) if name.startswith(TABLE_PREFIX):
+                self.monitors.pop(name.removeprefix(TABLE_PREFIX), None)
+                self._drop(name.removeprefix(TABLE_PREFIX))
             case ListTablesQuery(variant=variant, big_blind=big_blind, asset=asset):
                 return self._list(Filter(variant, big_blind, asset))
             case SubscribeListings(player_id=player_id):

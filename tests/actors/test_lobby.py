@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 
 from actors import seat_matcher
 from actors.seat_matcher import quick_seat
@@ -177,3 +178,20 @@ async def test_a_full_seat_matcher_answers_server_busy_and_moves_nothing(
             await quick_seat(session.runtime.registry, find)
         assert refused.value.code == "server_busy" and refused.value.retry_after_ms == 1_000
         assert (await session.wallet.balance(1)).balance == 1_000_000
+
+
+async def test_a_table_that_ends_without_a_word_leaves_the_listings(tmp_path: Path) -> None:
+    # The lobby monitors every table it lists: a table stopped by its supervisor (no
+    # TableClosed told) is dropped from the listings and subscribers are told.
+    async with running_game(sqlite_url(tmp_path), seed=7) as session:
+        lobby = session.runtime.registry.get("lobby")
+        await session.open_table(nlhe("quiet", between_hands_ms=60_000))
+        listed = await lobby.ask(SubscribeListings(player_id=SUBSCRIBER))
+        while not listed:
+            await trio.sleep(0.01)
+            listed = await lobby.ask(ListTablesQuery())
+        await session.runtime.registry.supervisor("tables").stop_child("table:quiet")
+        await trio.testing.wait_all_tasks_blocked()
+        assert await lobby.ask(ListTablesQuery()) == ()
+        removed = session.channel.of(SUBSCRIBER, game.LobbyTableRemoved)
+        assert removed == [game.LobbyTableRemoved(table_id="quiet")]

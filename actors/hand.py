@@ -91,8 +91,9 @@ class HandState(msgspec.Struct, frozen=True):
     gone: tuple[int, ...] = ()
 
 
-def _record(seat: int, action: str, amount: int, agree: bool) -> AnyAction:
-    """A wire action name as the engine's record; an unknown name is the player's mistake."""
+def engine_action(seat: int, action: str, amount: int, agree: bool) -> AnyAction:
+    """A wire action name as the engine's typed action (the table makes it: the hand gets a
+    typed action, no string); an unknown name is the player's mistake."""
     match action:
         case "fold":
             return Fold(seat=seat)
@@ -183,13 +184,11 @@ class HandActor(Actor[HandMessage]):
 
     async def handle(self, message: HandMessage) -> object:
         match message:
-            case HandAct(seat=seat, action=action, amount=amount, agree=agree):
-                wanted = message.decision_id
+            case HandAct(action=action, decision_id=wanted):
                 if wanted is not None and wanted != self.decision:
                     raise StaleDecision(f"decision {wanted} is over (now {self.decision})")
-                record = _record(seat, action, amount, agree)
-                events = self.hand.apply(record)  # IllegalAction: the player's, nothing changed
-                self._spend_time_bank(seat)
+                events = self.hand.apply(action)  # IllegalAction: the player's, nothing changed
+                self._spend_time_bank(action.seat)
                 self._report(events)
                 self._prompt_or_finish()
             case DecisionTimeout(decision=decision, time_bank=time_bank):

@@ -36,7 +36,7 @@ import structlog
 
 from actors.addresses import HandAddress, TableAddress
 from actors.game_metrics import ACTION_TO_BROADCAST_SECONDS, HANDS
-from actors.hand import HandActor
+from actors.hand import HandActor, engine_action
 from actors.runtime import (
     Actor,
     ActorDead,
@@ -509,13 +509,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             raise GameRefused("wrong_hand", f"hand {running.hand_number} is running")
         if seat not in running.seats:
             raise GameRefused("not_in_hand", "you are not dealt in this hand")
-        act = HandAct(
-            seat=seat,
-            action=message.action,
-            amount=message.amount,
-            agree=message.agree,
-            decision_id=message.decision_id,
-        )
+        action = engine_action(seat, message.action, message.amount, message.agree)
+        act = HandAct(action=action, decision_id=message.decision_id)
         self.action_taken_at = time.perf_counter()  # HandProgress broadcasts what it changed
         try:
             await self.hand_ref.ask(act, timeout_s=ACT_ASK_TIMEOUT_S)

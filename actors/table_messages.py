@@ -17,7 +17,8 @@ import msgspec
 from actors.addresses import TableAddress
 from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store, wall_clock_ms
-from poker import AnteMode, AnyEvent, HandConfig, HandResult, Limit, Variant
+from poker import AnteMode, AnyAction, AnyEvent, HandConfig, HandResult, Limit, Variant
+from protocol import game
 from protocol.fields import Asset
 from protocol.game import GamePush, TableListing
 from protocol.limits import (
@@ -292,7 +293,7 @@ class PlayerAct(TableMessage, frozen=True, tag=True):
 
     player_id: int
     hand_number: int
-    action: str
+    action: game.ActKind
     amount: int = 0
     agree: bool = False
     decision_id: int | None = None
@@ -396,10 +397,7 @@ class HandMessage(msgspec.Struct, frozen=True, tag=True):
 class HandAct(HandMessage, frozen=True, tag=True):
     """``decision_id``: the prompt answered (refused unless current); None: the current one."""
 
-    seat: int
-    action: str
-    amount: int = 0
-    agree: bool = False
+    action: AnyAction  # typed, with its seat (actors/hand.engine_action made it)
     decision_id: int | None = None
 
 

@@ -79,13 +79,7 @@ from server.session import (
     SessionRegistry,
     SessionsFull,
 )
-from server.session_actor import (
-    EndSession,
-    PushEncoded,
-    SessionActor,
-    SessionMessage,
-    session_actor_name,
-)
+from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.token_keys import TokenKeyRing
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
@@ -276,16 +270,8 @@ class Gateway:
             return
         if body is not self._last_body:
             self._last_body, self._last_body_raw = body, encode_body(body)
-        raw = self._last_body_raw
-        refs = self._session_refs
         for session in sessions:
-            # Through the session actor's bounded mailbox when there is one (its overflow
-            # policy, STOP: a session that cannot keep up is ended, never buffered forever).
-            ref = refs.get(session.session_id)
-            if ref is None:
-                session.push_encoded(raw)
-            else:
-                ref.tell(PushEncoded(body=raw))
+            session.push_encoded(self._last_body_raw)
 
     def session_refs_of_player(self, player: str) -> list[ActorRef[SessionMessage]]:
         """The session actors of ``player`` (tell them Push(body)); empty without actors."""

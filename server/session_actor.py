@@ -4,9 +4,7 @@ the ``sessions`` supervisor.
 A session actor lives as long as the logical session (across reconnects, through the grace
 period), not as long as one websocket. Tables reach players with ``ref.tell(Push(body))``,
 never ask: a game must not wait for a player's network. The actor numbers and buffers the
-event (PlayerSession.push) and hands it to whichever connection is attached. The tables'
-pushes come this way too (``Gateway.deliver`` tells ``PushEncoded``), so this mailbox's bound
-and overflow policy are the ones in force between a game and a player.
+event (PlayerSession.push) and hands it to whichever connection is attached.
 
 Bounds: the mailbox holds SESSION_MAILBOX_MESSAGES_MAX pushes; beyond that the overflow
 policy is STOP (the session is dropped, like a slow consumer), never growth.
@@ -38,19 +36,11 @@ class Push(msgspec.Struct, frozen=True, tag=True):
 
 
 @final
-class PushEncoded(msgspec.Struct, frozen=True, tag=True):
-    """``Push`` of a body encoded once already (a table's broadcast: one encoding for all
-    its recipients, protocol.codec.encode_body)."""
-
-    body: msgspec.Raw
-
-
-@final
 class EndSession(msgspec.Struct, frozen=True, tag=True):
     """The session is over (logout, grace period ran out): stop."""
 
 
-SessionMessage = Push | PushEncoded | EndSession
+SessionMessage = Push | EndSession
 
 
 def session_actor_name(session_id: str) -> str:
@@ -68,8 +58,6 @@ class SessionActor(Actor[SessionMessage]):
         self.session = session
 
     async def handle(self, message: SessionMessage) -> object:
-        if isinstance(message, PushEncoded):
-            return self.session.push_encoded(message.body)
         if isinstance(message, Push):
             return self.session.push(message.body)
         self.context.stop()

@@ -17,7 +17,7 @@ from persistence.store import open_store
 from protocol.client import open_client
 from protocol.messages import Event, Notice
 from server.gateway import Gateway, GatewayLimits, serve_gateway
-from server.session_actor import SESSION_MAILBOX_MESSAGES_MAX, Push, session_actor_name
+from server.session_actor import Push, session_actor_name
 from services.passwords import CHEAP_HASHING_FOR_TESTS
 from tests.actors import assert_no_orphans
 from tests.protocol.gateway_harness import PASSWORD, TEST_SECRET
@@ -101,39 +101,4 @@ async def test_the_session_actor_outlives_a_drop_until_the_grace_period_ends(
         runtime.registry.get(name).tell(Push(Notice(code="n", text="while away")))
         await trio.sleep(limits.resume_grace_ms / 1000)
         assert runtime.registry.names("session:") == []
-        assert len(gateway.sessions) == 0
-
-
-async def test_a_tables_push_goes_through_the_session_actors_mailbox(tmp_path: Path) -> None:
-    async with (
-        supervised_gateway(tmp_path) as (runtime, gateway),
-        open_client(gateway.url) as client,
-    ):
-        logged_in = await client.register("alice", PASSWORD)
-        ref = runtime.registry.get(session_actor_name(logged_in.session_id))
-        (session,) = gateway.sessions.of_player("alice")
-        assert session.player_id is not None
-        handled = ref.processed
-        gateway.deliver(session.player_id, Notice(code="table", text="your turn"))
-        assert ref.depth == 1  # queued in the session's mailbox, not pushed past it
-        assert await client.next_event() == Event(
-            seq=1, body=Notice(code="table", text="your turn")
-        )
-        assert ref.processed == handled + 1
-
-
-async def test_a_session_a_table_floods_is_ended_not_buffered(tmp_path: Path) -> None:
-    async with (
-        supervised_gateway(tmp_path) as (runtime, gateway),
-        open_client(gateway.url, reconnect=False) as client,
-    ):
-        logged_in = await client.register("alice", PASSWORD)
-        ref = runtime.registry.get(session_actor_name(logged_in.session_id))
-        (session,) = gateway.sessions.of_player("alice")
-        assert session.player_id is not None
-        body = Notice(code="table", text="flood")
-        for _ in range(SESSION_MAILBOX_MESSAGES_MAX + 1):  # no checkpoint in between
-            gateway.deliver(session.player_id, body)
-        await trio.testing.wait_all_tasks_blocked()
-        assert not ref.alive  # the session's STOP policy: the slow session ended
         assert len(gateway.sessions) == 0

@@ -486,10 +486,13 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         if running is None or live is None or message.hand_number != running.hand_number:
             return  # a voided hand's last words
         live.events.extend(message.events)
+        for event in message.events:
+            live.observe(event)
+        if message.prompt is not None:
+            live.prompt = message.prompt
         if len(live.events) > EVENTS_PER_HAND_MAX:
             raise RuntimeError(f"{self.table_id}: more than {EVENTS_PER_HAND_MAX} hand events")
         for audience, body in message.pushes:
-            live.observe(body)
             if audience is None:
                 self._broadcast(body)
             else:

@@ -375,12 +375,14 @@ Audience = int | None  # a seat (private to its owner) or None (every player and
 
 
 class HandProgress(TableMessage, frozen=True, tag=True):
-    """From the hand: engine events (for the history) and the pushes they make, each with
-    its audience (the hand decides what is private)."""
+    """From the hand: engine events (for the history, and what the table knows of the hand:
+    board, pots, bets, hole cards), the pushes they make, each with its audience (the hand
+    decides what is private), and the decision now asked for (``prompt``), if any."""
 
     hand_number: int
     events: tuple[AnyEvent, ...]
     pushes: tuple[tuple[Audience, GamePush], ...]
+    prompt: game.ActionRequired | None = None
 
 
 class HandFinished(TableMessage, frozen=True, tag=True):

@@ -185,22 +185,20 @@ class LiveHand:
     bets: dict[int, int] = field(default_factory=dict)
     prompt: game.ActionRequired | None = None
 
-    def observe(self, body: game.GamePush) -> None:
-        """Follow the hand's public and private pushes (before they are delivered)."""
-        match body:
-            case game.HoleCards(seat=seat, cards=cards):
+    def observe(self, event: ev.Event) -> None:
+        """Follow the hand's engine events (typed: no wire push is parsed again)."""
+        match event:
+            case ev.HoleCardsDealt(seat=seat, cards=cards):
                 self.holes[seat] = cards
-            case game.BoardDealt(cards=cards, run=0):
+            case ev.BoardDealt(cards=cards, run=0):
                 self.board.extend(cards)
-            case game.PotsChanged(pots=pots):
-                self.pots = pots
+            case ev.PotsUpdated(pots=pots):
+                self.pots = tuple(game.PotView(amount=p.amount, eligible=p.eligible) for p in pots)
                 self.bets.clear()
-            case game.ActionTaken(seat=seat, bet_to=bet_to):
+            case ev.PlayerActed(seat=seat, bet_to=bet_to):
                 self.bets[seat] = bet_to
-            case game.BlindPosted(seat=seat, amount=amount, kind=kind) if kind != "ante":
+            case ev.BlindPosted(seat=seat, amount=amount):  # antes are AntePosted: not bets
                 self.bets[seat] = self.bets.get(seat, 0) + amount
-            case game.ActionRequired():
-                self.prompt = body
             case _:
                 pass
 

@@ -91,8 +91,9 @@ class HandState(msgspec.Struct, frozen=True):
     gone: tuple[int, ...] = ()
 
 
-def _record(seat: int, action: str, amount: int, agree: bool) -> AnyAction:
-    """A wire action name as the engine's record; an unknown name is the player's mistake."""
+def engine_action(seat: int, action: str, amount: int, agree: bool) -> AnyAction:
+    """A wire action name as the engine's typed action (the table makes it: the hand gets a
+    typed action, no string); an unknown name is the player's mistake."""
     match action:
         case "fold":
             return Fold(seat=seat)
@@ -183,13 +184,11 @@ class HandActor(Actor[HandMessage]):
 
     async def handle(self, message: HandMessage) -> object:
         match message:
-            case HandAct(seat=seat, action=action, amount=amount, agree=agree):
-                wanted = message.decision_id
+            case HandAct(action=action, decision_id=wanted):
                 if wanted is not None and wanted != self.decision:
                     raise StaleDecision(f"decision {wanted} is over (now {self.decision})")
-                record = _record(seat, action, amount, agree)
-                events = self.hand.apply(record)  # IllegalAction: the player's, nothing changed
-                self._spend_time_bank(seat)
+                events = self.hand.apply(action)  # IllegalAction: the player's, nothing changed
+                self._spend_time_bank(action.seat)
                 self._report(events)
                 self._prompt_or_finish()
             case DecisionTimeout(decision=decision, time_bank=time_bank):
@@ -200,7 +199,8 @@ class HandActor(Actor[HandMessage]):
                     self.disconnected.discard(seat)
                     if seat == self.hand.actor and not self.hand.is_over:
                         # Back on their turn: ask again, privately, with the time left.
-                        self._send((), [(seat, self._prompt(seat))])
+                        prompt = self._prompt(seat)
+                        self._send((), [(seat, prompt)], prompt)
                 else:
                     self.disconnected.add(seat)
             case SeatGone(seat=seat):
@@ -229,7 +229,8 @@ class HandActor(Actor[HandMessage]):
         away = gone or seat in self.disconnected
         act_ms = 0 if away else self.setup.action_timeout_ms
         self.act_until_s = trio.current_time() + act_ms / 1000 if act_ms > 0 else None
-        self._send((), [(None, self._prompt(seat))])
+        prompt = self._prompt(seat)
+        self._send((), [(None, prompt)], prompt)
         if gone:
             # Acted for at once, through the mailbox like any timer.
             self.timer = self.context.send_after(
@@ -321,10 +322,16 @@ class HandActor(Actor[HandMessage]):
         pushes = pushes_for(self.setup.table_id, self.setup.hand_number, events, timed_out_seat)
         self._send(tuple(events), pushes)  # type: ignore[arg-type]  # engine events only
 
-    def _send(self, events: tuple[AnyEvent, ...], pushes: list[tuple[Audience, GamePush]]) -> None:
-        self.table.tell(
-            HandProgress(hand_number=self.setup.hand_number, events=events, pushes=tuple(pushes))
+    def _send(
+        self,
+        events: tuple[AnyEvent, ...],
+        pushes: list[tuple[Audience, GamePush]],
+        prompt: ActionRequired | None = None,
+    ) -> None:
+        progress = HandProgress(
+            hand_number=self.setup.hand_number, events=events, pushes=tuple(pushes), prompt=prompt
         )
+        self.table.tell(progress)
 
     def _finish(self) -> None:
         if self.timer is not None:

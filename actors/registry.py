@@ -13,6 +13,7 @@ from actors.errors import NameNotFound, NameTaken
 from actors.mailbox import ActorRef
 
 if TYPE_CHECKING:
+    from actors.addresses import Address
     from actors.child import Child
     from actors.supervisor import Supervisor
 
@@ -30,6 +31,11 @@ class Registry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._actors or name in self._supervisors
+
+    def resolve(self, address: Address) -> ActorRef[Any] | None:
+        """The live actor at ``address`` (actors/addresses.py), or None. Local refs only
+        today; where a remote node's actors would be resolved once tables live elsewhere."""
+        return self._actors.get(address.actor_name)
 
     def lookup(self, name: str) -> ActorRef[Any] | None:
         """The live actor registered as ``name``, or None."""

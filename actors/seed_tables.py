@@ -39,6 +39,16 @@ SEED_TABLES: Final[tuple[TableConfig, ...]] = (
                 variant=Variant.POT_LIMIT_OMAHA_HI_LO, small_blind=1, big_blind=2, seats=6),
     TableConfig(table_id="po8-2-5", name="Omaha Hi/Lo 2/5",
                 variant=Variant.POT_LIMIT_OMAHA_HI_LO, small_blind=2, big_blind=5, seats=9),
+    # Play money, for everyone (a new player's starting balance, refills): no rake.
+    TableConfig(table_id="play-nt-1-2-a", name="Play Hold'em 1/2 A",
+                variant=Variant.NO_LIMIT_HOLDEM, small_blind=1, big_blind=2, seats=6,
+                asset="play", rake_bp=0),
+    TableConfig(table_id="play-nt-1-2-b", name="Play Hold'em 1/2 B",
+                variant=Variant.NO_LIMIT_HOLDEM, small_blind=1, big_blind=2, seats=9,
+                asset="play", rake_bp=0),
+    TableConfig(table_id="play-nt-5-10", name="Play Hold'em 5/10",
+                variant=Variant.NO_LIMIT_HOLDEM, small_blind=5, big_blind=10, seats=6,
+                asset="play", rake_bp=0),
 )  # fmt: skip
 
 

@@ -19,7 +19,7 @@ pending top-ups plus what is owed (cash-outs, rake not yet paid) equals the escr
 Stacks change only when a hand ends; what the hand owes is paid by a later message, after the
 state that lists it is durably in the store (write-ahead), so a process killed at any point
 restarts with every chip either still at the table or already paid, never both. Buy-ins and
-top-ups are write-ahead too, the other way round (actors/table_escrow.py).
+top-ups are write-ahead too, the other way round (actors/table_bankroll.py).
 
 Recovery: a table restarted while a hand ran (its own crash, the hand's escalation, or a new
 process loading its stored snapshot) voids that hand: stacks are still those it started with.
@@ -31,10 +31,12 @@ import time
 from functools import partial
 from typing import Final, final
 
+import msgspec
 import structlog
 
+from actors.addresses import HandAddress, TableAddress
 from actors.game_metrics import ACTION_TO_BROADCAST_SECONDS, HANDS
-from actors.hand import HandActor
+from actors.hand import HandActor, engine_action
 from actors.runtime import (
     Actor,
     ActorDead,
@@ -54,10 +56,11 @@ from actors.table_admin import (
     ResumeTable,
     next_epoch,
 )
+from actors.table_bankroll import Bankroll, new_bankroll
 from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
-from actors.table_escrow import TableEscrow
 from actors.table_history import hand_record
+from actors.table_lifecycle import DEALS, Event
 from actors.table_messages import (
     AddWatcher,
     AuditEscrow,
@@ -68,16 +71,21 @@ from actors.table_messages import (
     HandAct,
     HandFinished,
     HandProgress,
+    HoldAfterHand,
     JoinSeat,
     JoinWaiting,
     LeaveWaiting,
     ListingChanged,
     PlayerAct,
     PlayerGone,
+    Release,
+    RemovePlayer,
     RemoveWatcher,
     SeatConnection,
     SeatGone,
     SeatGranted,
+    SeatPlayer,
+    SetStakes,
     SettleOwed,
     SitIn,
     SitOutNext,
@@ -85,13 +93,14 @@ from actors.table_messages import (
     StartNextHand,
     TableConfig,
     TableDeps,
+    TableHandEnded,
     TableMessage,
     TableSeats,
     TopUpChips,
 )
 from actors.table_state import (
     STATS_HANDS_MAX,
-    EscrowDebit,
+    Funding,
     LiveHand,
     RunningHand,
     SeatRecord,
@@ -106,6 +115,7 @@ from actors.table_state import (
 from persistence.snapshots import Snapshot
 from poker import Deck, HandResult, IllegalAction
 from protocol import game
+from protocol.limits import CHIPS_MAX
 from services.ledger import WalletError
 
 log = structlog.get_logger("tablium.table")
@@ -119,7 +129,7 @@ SNAPSHOT_KIND: Final = "table"
 
 
 @final
-class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
+class TableActor(TableOperatorControls, Actor[TableMessage]):
     kind = "table"
     mailbox_capacity = 1024
     mailbox_overflow = Overflow.STOP  # a flooded table is broken: restart (voids the hand)
@@ -135,7 +145,9 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         self.hand_ref: ActorRef[object] | None = None
         self.live: LiveHand | None = None
         self.start_timer: Timer | None = None
-        self.settle_requested = False  # a SettleOwed is in the mailbox
+        # Where the chips come from and go to (a cash table's wallets and escrow, or a
+        # tournament's chips); it reads self.state, which a restart replaces.
+        self.bankroll: Bankroll = new_bankroll(self)
         self.action_taken_at: float | None = None  # perf_counter of the action in flight
         self.close_requested = False  # a FinishClose is in the mailbox
         self.closed = False  # stopped for good after this message
@@ -165,7 +177,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             index.seated(record.player_id, self.table_id, on=True)
         for player_id in self.state.watchers:
             index.watching(player_id, self.table_id, on=True)
-        await self._resolve_funding()
+        await self.bankroll.resume()
         if self.state.running is not None:
             await self._void_running_hand()
         await self._persist()
@@ -174,7 +186,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             return
         self._announce()
         self._schedule_start()
-        self._settle_soon()  # what a crash interrupted is paid (again, by key) now
+        self.bankroll.settle_soon()  # what a crash interrupted is paid (again, by key) now
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -190,7 +202,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
                 self.start_timer = None
                 await self._start_hand()
             case SettleOwed():
-                await self._settle()
+                await self.bankroll.settle()
             case JoinSeat():
                 return await self._join(message)
             case TopUpChips(player_id=player_id, amount=amount):
@@ -225,10 +237,21 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             case GetSeats():
                 return self.seats_view()
             case AuditEscrow():
-                return await self._audit()
+                return await self.bankroll.audit()
             case PauseTable() | ResumeTable():
-                await self._set_paused(isinstance(message, PauseTable))
+                pause = isinstance(message, PauseTable)
+                await self._change_status(Event.PAUSE if pause else Event.RESUME)
                 return await self._detail()
+            case HoldAfterHand():
+                await self._change_status(Event.HOLD)
+            case Release():
+                await self._change_status(Event.RELEASE)
+            case SetStakes():
+                await self._set_stakes(message)
+            case SeatPlayer():
+                return await self._seat_for_owner(message)
+            case RemovePlayer(player_id=player_id):
+                return await self._remove_for_owner(player_id)
             case CloseTable():
                 return await self._close()
             case FinishClose():
@@ -251,6 +274,35 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
     def _record_of(self, player_id: int) -> SeatRecord:
         return self.state.seats[self._seat_of(player_id)]
 
+    def _funded(self, funding: Funding) -> None:
+        """A buy-in's or top-up's chips are in (the bankroll moved them): seat the player, or
+        add to her stack (after the running hand, if she is in it)."""
+        if funding.kind == "top_up":
+            record = self.state.seats[funding.seat]
+            assert record.player_id == funding.player_id, "a top-up for a seat someone left"
+            if self._in_running_hand(funding.seat):
+                record.pending_top_up += funding.amount
+            else:
+                record.stack += funding.amount
+            return
+        self._seat_player(funding.player_id, funding.seat, funding.amount, funding.post_to_enter)
+
+    def _seat_player(self, player_id: int, seat: int, stack: int, post_to_enter: bool) -> None:
+        assert seat not in self.state.seats, "a seat for a seat someone else has"
+        self.state.holds.pop(seat, None)
+        self.state.seats[seat] = SeatRecord(
+            player_id=player_id,
+            stack=stack,
+            post_to_enter=post_to_enter,
+            time_bank_ms=self.config.time_bank_ms,
+        )
+        if player_id in self.state.wait_list:
+            self.state.wait_list.remove(player_id)
+        if player_id in self.state.watchers:
+            self.state.watchers.remove(player_id)
+            self.deps.player_tables.watching(player_id, self.table_id, on=False)
+        self.deps.player_tables.seated(player_id, self.table_id, on=True)
+
     def _in_running_hand(self, seat: int) -> bool:
         return self.state.in_running_hand(seat)
 
@@ -272,8 +324,15 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
                 "buy_in_out_of_range",
                 f"buy-in must be {config.min_buy_in}..{config.max_buy_in}, got {message.buy_in}",
             )
+        # Responsible gaming, before any intent is stored: a real-money seat is refused to a
+        # player cooling off, self-excluded or past her session time (WalletError, her code).
+        await self.deps.wallet.check_may_play(
+            message.player_id, config.asset, message.session_started_ms
+        )
         # A refused transfer (WalletError) seats nobody and moves nothing.
-        await self._fund("buy_in", message.player_id, seat, message.buy_in, message.post_to_enter)
+        await self.bankroll.fund(
+            "buy_in", message.player_id, seat, message.buy_in, message.post_to_enter
+        )
         await self._persist()
         self._seat_changed(seat)
         self.deps.channel.deliver(message.player_id, self.table_snapshot(message.player_id))
@@ -290,7 +349,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
                 "top_up_out_of_range",
                 f"stack after top-up must stay at most {self.config.max_buy_in}",
             )
-        await self._fund("top_up", player_id, seat, amount)
+        await self.bankroll.fund("top_up", player_id, seat, amount)
         await self._persist()
         self._seat_changed(seat)
         self._schedule_start()
@@ -318,7 +377,9 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             self._seat_changed(seat)
             return None
         amount = self._release_seat(seat)
-        await self._persist()
+        # Paid before the reply: a client that reads its balance on left_table sees the
+        # chips back (the debt is durable first; _settle pays it by key, a retry replays).
+        await self.bankroll.settle()
         self._announce()
         return amount
 
@@ -330,18 +391,19 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         await self._stand_up(player_id)
 
     def _release_seat(self, seat: int) -> int:
-        """Remove the player; their chips are owed back to their wallet (paid by SettleOwed)."""
+        """Remove the player; their chips go back where they came from (the bankroll's
+        cash-out: owed to her wallet, paid by SettleOwed, at a cash table)."""
         record = self.state.seats[seat]
         amount = record.stack + record.pending_top_up
-        self.state.seat_events += 1
-        if amount > 0:
-            key = self.state.ledger_key("cash_out", self.state.seat_events)
-            self._owe(
-                EscrowDebit(key=key, kind="cash_out", player_id=record.player_id, amount=amount)
-            )
+        self.bankroll.cash_out(record.player_id, amount)
         del self.state.seats[seat]
         self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
         self._seat_changed(seat)
+        if record.player_id not in self.state.watchers:
+            # No longer in the audience, but her client still shows her seat ("leaving"
+            # after a mid-hand stand-up): tell her it is empty now.
+            gone = game.SeatChanged(table_id=self.table_id, seat=seat, view=None)
+            self.deps.channel.deliver(record.player_id, gone)
         if self.state.wait_list:
             first = self.state.wait_list.pop(0)
             until_ms = self.deps.clock_ms() + self.config.seat_hold_ms
@@ -384,7 +446,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         state = self.state
         if state.running is not None or self.start_timer is not None:
             return
-        if state.paused or state.closing:
+        if state.lifecycle not in DEALS:
             return
         ready = sum(
             1
@@ -396,18 +458,24 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             self.start_timer = self.context.send_after(delay_s, StartNextHand())
 
     async def _start_hand(self) -> None:
-        if self.state.paused or self.state.closing:
-            return  # a timer set before the operator paused or closed the table
+        if self.state.lifecycle not in DEALS:
+            return  # a timer set before the table was paused, held or closed
+        shown_before = self._shown_states()
         setup = deal_next_hand(self.state, self.deps.clock_ms())
         if setup is None:
             return
+        # Dealing settles what players owed (a waiting big blind dealt in now plays): tell
+        # everyone of each seat whose shown state changed, or their views stay stale.
+        for seat, shown in self._shown_states().items():
+            if shown_before.get(seat) != shown:
+                self._seat_changed(seat)
         number = setup.hand_number
         # Durable before the first card: a restart from the store then voids this hand.
         await self._persist()
         self.live = LiveHand()
         deck = Deck.shuffled(self.deps.rng)
         spec = ChildSpec.worker(
-            f"hand:{self.table_id}:{number}",
+            HandAddress(self.table_id, number).actor_name,
             partial(HandActor, setup, deck, self.context.ref, self.deps.clock_ms),
             restart=Restart.TRANSIENT,
         )
@@ -418,10 +486,13 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         if running is None or live is None or message.hand_number != running.hand_number:
             return  # a voided hand's last words
         live.events.extend(message.events)
+        for event in message.events:
+            live.observe(event)
+        if message.prompt is not None:
+            live.prompt = message.prompt
         if len(live.events) > EVENTS_PER_HAND_MAX:
             raise RuntimeError(f"{self.table_id}: more than {EVENTS_PER_HAND_MAX} hand events")
         for audience, body in message.pushes:
-            live.observe(body)
             if audience is None:
                 self._broadcast(body)
             else:
@@ -441,13 +512,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             raise GameRefused("wrong_hand", f"hand {running.hand_number} is running")
         if seat not in running.seats:
             raise GameRefused("not_in_hand", "you are not dealt in this hand")
-        act = HandAct(
-            seat=seat,
-            action=message.action,
-            amount=message.amount,
-            agree=message.agree,
-            decision_id=message.decision_id,
-        )
+        action = engine_action(seat, message.action, message.amount, message.agree)
+        act = HandAct(action=action, decision_id=message.decision_id)
         self.action_taken_at = time.perf_counter()  # HandProgress broadcasts what it changed
         try:
             await self.hand_ref.ask(act, timeout_s=ACT_ASK_TIMEOUT_S)
@@ -466,9 +532,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         players = {seat: self.state.seats[seat].player_id for seat in running.seats}
         # No I/O in this message: the rake and the history are recorded as owed and paid by
         # SettleOwed, so a database failure there can never undo this hand's result.
-        if result.rake > 0:
-            key = self.state.ledger_key("rake", running.hand_number)
-            self._owe(EscrowDebit(key=key, kind="rake", player_id=0, amount=result.rake))
+        self.bankroll.rake(running.hand_number, result.rake)
         for seat in result.seats:
             record = self.state.seats[seat]
             record.stack = result.stack_of(seat)
@@ -488,6 +552,7 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         recent.append((self.deps.clock_ms(), sum(p.amount for p in result.pots)))
         del recent[:-STATS_HANDS_MAX]
         self._record_history(running, players, live, result)
+        self._report_to_owner(running.hand_number)
         await self._after_hand()
 
     def _record_history(
@@ -511,9 +576,10 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             result=result,
             started_at_ms=running.started_at_ms,
             ended_at_ms=self.deps.clock_ms(),
+            asset=self.config.asset,
         )
         self.state.histories.append(record)
-        self._settle_soon()
+        self.bankroll.settle_soon()
 
     async def _after_hand(self) -> None:
         for seat, record in list(self.state.seats.items()):
@@ -531,6 +597,64 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
             return
         self._announce()
         self._schedule_start()
+
+    async def _seat_for_owner(self, message: SeatPlayer) -> SeatGranted:
+        if self.config.bankroll != "tournament":
+            raise GameRefused("not_a_tournament_table", "players buy in at a cash table")
+        if any(r.player_id == message.player_id for r in self.state.seats.values()):
+            raise GameRefused("already_seated", f"already seated at {self.table_id}")
+        if len(self.state.seats) >= self.config.seats:
+            raise GameRefused("table_full", f"{self.table_id} is full")
+        if not 0 < message.stack <= CHIPS_MAX:
+            raise GameRefused("invalid_stack", f"a stack is 1..{CHIPS_MAX} chips")
+        seat = self.state.choose_seat(message.player_id, message.seat, self.deps.clock_ms())
+        self._seat_player(message.player_id, seat, message.stack, post_to_enter=False)
+        await self._persist()
+        self._seat_changed(seat)
+        self.deps.channel.deliver(message.player_id, self.table_snapshot(message.player_id))
+        self._schedule_start()
+        return SeatGranted(table_id=self.table_id, seat=seat, stack=message.stack)
+
+    async def _remove_for_owner(self, player_id: int) -> int:
+        if self.config.bankroll != "tournament":
+            raise GameRefused("not_a_tournament_table", "a cash player leaves by herself")
+        seat = self._seat_of(player_id)
+        if self.state.running is not None:
+            raise GameRefused("hand_running", "between hands only: hold the table first")
+        stack = self._release_seat(seat)  # the tournament bankroll owes nobody: it is ours
+        await self._persist()
+        return stack
+
+    def _report_to_owner(self, hand_number: int) -> None:
+        """Tell the owner (a tournament) the stacks after the hand and who reached zero."""
+        owner_name = self.config.owner
+        if owner_name is None:
+            return
+        owner = self.context.registry.lookup(owner_name)
+        if owner is None:
+            return  # a dead owner learns nothing (its successor asks the table)
+        seats = sorted(self.state.seats.items())
+        stacks = tuple((r.player_id, r.stack + r.pending_top_up) for _, r in seats)
+        busted = tuple(player for player, stack in stacks if stack == 0)
+        owner.tell(
+            TableHandEnded(
+                table_id=self.table_id, hand_number=hand_number, stacks=stacks, busted=busted
+            )
+        )
+
+    async def _set_stakes(self, message: SetStakes) -> None:
+        try:
+            config = msgspec.structs.replace(
+                self.config,
+                small_blind=message.small_blind,
+                big_blind=message.big_blind,
+                ante=message.ante,
+            )
+        except ValueError as exc:  # the config's checks, the engine's (InvalidSetup) among them
+            raise GameRefused("invalid_stakes", str(exc)) from exc
+        self.state.config = config  # the next hand is dealt with it; the running one is not
+        await self._persist()
+        self._announce()
 
     async def _void_running_hand(self) -> None:
         running = self.state.running
@@ -562,6 +686,12 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
         for player_id in self._audience():
             deliver(player_id, body)
 
+    def _shown_states(self) -> dict[int, str]:
+        return {
+            seat: seat_view(self.state, seat, record).state
+            for seat, record in self.state.seats.items()
+        }
+
     def _seat_changed(self, seat: int) -> None:
         record = self.state.seats.get(seat)
         view = None if record is None else seat_view(self.state, seat, record)
@@ -580,6 +710,8 @@ class TableActor(TableOperatorControls, TableEscrow, Actor[TableMessage]):
     def _announce(self) -> None:
         if self.state.closing:
             return  # the lobby has dropped the listing: it must not come back
+        if self.config.owner is not None:
+            return  # an owner's table (a tournament's) is not a cash game to list
         lobby = self.context.registry.lookup(self.deps.lobby_name)
         if lobby is not None:
             lobby.tell(ListingChanged(listing=self.listing(), config=self.config))
@@ -614,7 +746,7 @@ def table_spec(config: TableConfig, deps: TableDeps, recovered: bytes | None = N
     """The child spec of a table under the ``tables`` supervisor (name ``table:<id>``)."""
     # Transient: a crash restarts the table; only a close stops it normally, for good.
     return ChildSpec.worker(
-        f"table:{config.table_id}",
+        TableAddress(config.table_id).actor_name,
         partial(TableActor, config, deps, recovered),
         restart=Restart.TRANSIENT,
     )

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import msgspec
 
+from actors.addresses import TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
 from actors.table_messages import GameRefused, OpenTable, TableConfig, TableMessage, TableSeats
@@ -105,7 +106,7 @@ class TableDetail(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _table(registry: Registry, table_id: str) -> ActorRef[Any]:
-    ref = registry.lookup(f"table:{table_id}")
+    ref = registry.resolve(TableAddress(table_id))
     if ref is None:
         raise GameRefused("no_such_table", f"no table {table_id!r}")
     return ref

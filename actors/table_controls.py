@@ -13,11 +13,12 @@ import structlog
 
 from actors.runtime import ActorContext, Timer
 from actors.table_admin import TOMBSTONE_KIND, FinishClose, TableDetail, tombstone_id
+from actors.table_bankroll import Bankroll
+from actors.table_lifecycle import DEALS, Event, transition
 from actors.table_messages import TableClosed, TableDeps, TableSeats
-from actors.table_state import EscrowDebit, TableState
+from actors.table_state import TableState
 from persistence.snapshots import Snapshot
 from protocol import game
-from services.ledger import escrow
 
 log = structlog.get_logger("tablium.table")
 
@@ -31,6 +32,7 @@ class TableOperatorControls:
     start_timer: Timer | None
     close_requested: bool  # a FinishClose is in the mailbox
     closed: bool  # stopped for good after this message
+    bankroll: Bankroll
 
     if TYPE_CHECKING:
 
@@ -46,26 +48,31 @@ class TableOperatorControls:
 
         def _schedule_start(self) -> None: ...
 
-        async def _settle(self) -> None: ...
-
         async def _persist(self) -> None: ...
 
         def seats_view(self) -> TableSeats: ...
 
-    async def _set_paused(self, paused: bool) -> None:
-        if self.state.closing or self.state.paused == paused:
+    async def _change_status(self, event: Event) -> None:
+        """Pause, resume, hold or release (actors/table_lifecycle.py decides); a running hand
+        finishes either way."""
+        before = self.state.lifecycle
+        after = transition(before, event)
+        if after is before:
             return
-        self.state.paused = paused
-        if paused and self.start_timer is not None:
+        shown = self.state.status
+        self.state.enter(after)
+        if after not in DEALS and self.start_timer is not None:
             self.start_timer.cancel()
             self.start_timer = None
         await self._persist()
-        self._broadcast(game.TableStatusChanged(table_id=self.table_id, status=self.state.status))
+        if self.state.status != shown:
+            status = self.state.status
+            self._broadcast(game.TableStatusChanged(table_id=self.table_id, status=status))
         self._schedule_start()
 
     async def _close(self) -> TableDetail:
         if not self.state.closing:
-            self.state.closing = True
+            self.state.enter(transition(self.state.lifecycle, Event.CLOSE))
             if self.start_timer is not None:
                 self.start_timer.cancel()
                 self.start_timer = None
@@ -90,11 +97,7 @@ class TableOperatorControls:
         self._broadcast(closed)
         for seat in list(self.state.seats):
             record = self.state.seats[seat]
-            amount = record.stack + record.pending_top_up
-            self.state.seat_events += 1
-            if amount > 0:
-                key = self.state.ledger_key("cash_out", self.state.seat_events)
-                self.state.owed.append(EscrowDebit(key, "cash_out", record.player_id, amount))
+            self.bankroll.cash_out(record.player_id, record.stack + record.pending_top_up)
             del self.state.seats[seat]
             self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
             self._seat_changed(seat)
@@ -102,7 +105,7 @@ class TableOperatorControls:
             self.deps.player_tables.watching(player_id, self.table_id, on=False)
         self.state.watchers.clear()
         self.state.wait_list.clear()
-        await self._settle()  # pays everyone and writes the histories; a crash retries it
+        await self.bankroll.settle()  # pays everyone, writes the histories; a crash retries
         store, writer = self.deps.store, self.deps.snapshots
         now_ms = self.deps.clock_ms()
         await store.save_snapshots(
@@ -119,11 +122,11 @@ class TableOperatorControls:
         self.context.stop()  # a transient child: removed from the tables supervisor
 
     async def _detail(self) -> TableDetail:
-        account = await self.deps.store.ledger_account(escrow(self.config.escrow_owner))
+        escrow_balance = await self.bankroll.balance()
         return TableDetail(
             config=self.config,
             status="closed" if self.closed else self.state.status,
             seats=self.seats_view(),
-            escrow_balance=account.balance if account else 0,
+            escrow_balance=escrow_balance,
             owed_chips=sum(debit.amount for debit in self.state.owed),
         )

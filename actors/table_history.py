@@ -75,8 +75,12 @@ def hand_record(
     result: HandResult,
     started_at_ms: int,
     ended_at_ms: int,
+    asset: str = "chips",
 ) -> HandRecord:
-    """``hand_id``: unique forever (TableState.hand_id: the table's epoch is in it)."""
+    """``hand_id``: unique forever (TableState.hand_id: the table's epoch is in it). Each
+    player's ``rake_paid`` is her share of the rake (poker/rake_shares.py: weighted
+    contributed; the shares sum to the rake)."""
+    shares = rake_shares(result)  # aligned with result.seats
     return HandRecord(
         hand_id=hand_id,
         table_id=table_id,
@@ -86,10 +90,11 @@ def hand_record(
         pot_total=sum(pot.amount for pot in result.pots),
         rake=result.rake,
         players=tuple(
-            HandPlayer(player_id=players[seat], seat=seat, net=result.net_of(seat), rake_paid=paid)
-            for seat, paid in zip(result.seats, rake_shares(result), strict=True)
+            HandPlayer(player_id=players[seat], seat=seat, net=result.net_of(seat), rake_paid=share)
+            for seat, share in zip(result.seats, shares, strict=True)
         ),
         phh=phh_text(
             config, table_id, table_name, hand_number, seat_count, players, events, result
         ),
+        asset=asset,
     )

@@ -10,13 +10,16 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Protocol, final
+from typing import Final, Literal, Protocol, final
 
 import msgspec
 
+from actors.addresses import TableAddress
 from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store, wall_clock_ms
-from poker import AnteMode, AnyEvent, HandConfig, HandResult, Limit, Variant
+from poker import AnteMode, AnyAction, AnyEvent, HandConfig, HandResult, Limit, Variant
+from protocol import game
+from protocol.fields import Asset
 from protocol.game import GamePush, TableListing
 from protocol.limits import (
     CHIPS_MAX,
@@ -26,6 +29,7 @@ from protocol.limits import (
     TABLE_ID_PATTERN,
     TABLE_NAME_CHARS_MAX,
 )
+from services.ledger import ASSETS
 from services.wallet import Wallet
 
 
@@ -40,11 +44,13 @@ class PlayerChannel(Protocol):
 
 
 class GameRefused(Exception):
-    """A game request refused; ``code`` is stable (protocol.game.GAME_ERROR_CODES)."""
+    """A game request refused; ``code`` is stable (protocol.game.GAME_ERROR_CODES).
+    ``retry_after_ms``: for ``server_busy`` and ``unavailable``, when to try again."""
 
-    def __init__(self, code: str, message: str = "") -> None:
+    def __init__(self, code: str, message: str = "", retry_after_ms: int | None = None) -> None:
         super().__init__(message or code)
         self.code = code
+        self.retry_after_ms = retry_after_ms
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -100,6 +106,15 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     watchers_max: int = 200  # bound: Watch beyond it is refused (watchers_full)
     # A seat freed while players wait is held this long for the first of them (seat_available).
     seat_hold_ms: int = 30_000
+    # The ledger asset its escrow holds: real-money "chips" or "play" money (never mixed). A
+    # stored table from before assets decodes as real money.
+    asset: Asset = "chips"
+    # The actor name of the table's owner (a tournament), told TableHandEnded after every
+    # hand; None for a cash table. Owners talk to their tables with tells only.
+    owner: str | None = None
+    # Where its chips come from (actors/table_bankroll.py): "cash" (players' wallets, through
+    # the table's escrow account) or "tournament" (the owner's chips: SeatPlayer/RemovePlayer).
+    bankroll: Literal["cash", "tournament"] = "cash"
 
     def __post_init__(self) -> None:
         for name, big_blinds in (("buy_in_min", 40), ("buy_in_max", 200), ("rake_cap", 3)):
@@ -115,6 +130,10 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"{self.table_id}: {name} must be in {low}..{high}, got {value}")
+        if self.bankroll == "tournament" and (self.owner is None or self.rake_bp != 0):
+            raise ValueError(f"{self.table_id}: a tournament's table has an owner and no rake")
+        if self.asset not in ASSETS:
+            raise ValueError(f"{self.table_id}: asset must be one of {sorted(ASSETS)}")
         if self.time_bank_ms > self.time_bank_max_ms:
             raise ValueError(f"{self.table_id}: need time_bank_ms <= time_bank_max_ms")
         if not SEATS_MIN <= self.seats <= SEATS_MAX:
@@ -135,7 +154,7 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def escrow_owner(self) -> str:
-        return f"table:{self.table_id}"
+        return TableAddress(self.table_id).actor_name
 
     def hand_config(self) -> HandConfig:
         fixed = self.variant.limit is Limit.FIXED_LIMIT
@@ -220,6 +239,9 @@ class JoinSeat(TableMessage, frozen=True, tag=True):
     seat: int | None = None
     post_to_enter: bool = False
     same_if_seated: bool = False
+    # When the player's session started (ms), for her session time limit at real-money
+    # tables (services/limits.py); None: not known, only exclusion and cool-off are checked.
+    session_started_ms: int | None = None
 
 
 class SeatGranted(msgspec.Struct, frozen=True):
@@ -271,7 +293,7 @@ class PlayerAct(TableMessage, frozen=True, tag=True):
 
     player_id: int
     hand_number: int
-    action: str
+    action: game.ActKind
     amount: int = 0
     agree: bool = False
     decision_id: int | None = None
@@ -353,12 +375,14 @@ Audience = int | None  # a seat (private to its owner) or None (every player and
 
 
 class HandProgress(TableMessage, frozen=True, tag=True):
-    """From the hand: engine events (for the history) and the pushes they make, each with
-    its audience (the hand decides what is private)."""
+    """From the hand: engine events (for the history, and what the table knows of the hand:
+    board, pots, bets, hole cards), the pushes they make, each with its audience (the hand
+    decides what is private), and the decision now asked for (``prompt``), if any."""
 
     hand_number: int
     events: tuple[AnyEvent, ...]
     pushes: tuple[tuple[Audience, GamePush], ...]
+    prompt: game.ActionRequired | None = None
 
 
 class HandFinished(TableMessage, frozen=True, tag=True):
@@ -375,10 +399,7 @@ class HandMessage(msgspec.Struct, frozen=True, tag=True):
 class HandAct(HandMessage, frozen=True, tag=True):
     """``decision_id``: the prompt answered (refused unless current); None: the current one."""
 
-    seat: int
-    action: str
-    amount: int = 0
-    agree: bool = False
+    action: AnyAction  # typed, with its seat (actors/hand.engine_action made it)
     decision_id: int | None = None
 
 
@@ -399,6 +420,55 @@ class SeatGone(HandMessage, frozen=True, tag=True):
     nobody will answer for them, so the hand acts for them at once on each of their turns."""
 
     seat: int
+
+
+# --- between a table and its owner (a table manager: a tournament) --------------------------
+
+
+class HoldAfterHand(TableMessage, frozen=True, tag=True):
+    """The owner's hold: no new hand after the running one (a synchronized break, or
+    hand-for-hand on the bubble) until ``Release``. Players see ``paused``. Tell-only."""
+
+
+class Release(TableMessage, frozen=True, tag=True):
+    """The owner's release of its hold: hands start again (unless an operator closed it)."""
+
+
+class SetStakes(TableMessage, frozen=True, tag=True):
+    """Blinds and ante from the next hand on (a tournament's level); the running hand keeps
+    its own. Refused (``GameRefused`` ``invalid_stakes``, nothing changed) when the table's
+    config would not accept them."""
+
+    small_blind: int
+    big_blind: int
+    ante: int = 0
+
+
+class SeatPlayer(TableMessage, frozen=True, tag=True):
+    """The owner seats a player with ``stack`` of its chips (a tournament's table only), at
+    ``seat`` or any free one. Reply: SeatGranted."""
+
+    player_id: int
+    stack: int
+    seat: int | None = None
+
+
+class RemovePlayer(TableMessage, frozen=True, tag=True):
+    """The owner takes a player away between hands (to another table, or eliminated).
+    Reply: her stack (int), which goes back to the owner. ``hand_running`` while a hand is
+    dealt (the owner holds the table first)."""
+
+    player_id: int
+
+
+class TableHandEnded(msgspec.Struct, frozen=True, tag=True):
+    """Told to the table's owner (``TableConfig.owner``) after every hand: each seated
+    player's stack, and the players the hand left with nothing (a tournament's eliminations)."""
+
+    table_id: str
+    hand_number: int
+    stacks: tuple[tuple[int, int], ...]  # (player id, stack), by seat
+    busted: tuple[int, ...]
 
 
 # --- to the lobby ----------------------------------------------------------------------------
@@ -422,6 +492,7 @@ class ListTablesQuery(LobbyMessage, frozen=True, tag=True):
 
     variant: str | None = None
     big_blind: int | None = None
+    asset: str | None = None
 
 
 class SubscribeListings(LobbyMessage, frozen=True, tag=True):
@@ -430,6 +501,7 @@ class SubscribeListings(LobbyMessage, frozen=True, tag=True):
     player_id: int
     variant: str | None = None
     big_blind: int | None = None
+    asset: str | None = None
 
 
 class UnsubscribeListings(LobbyMessage, frozen=True, tag=True):
@@ -443,6 +515,10 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
     variant: str
     big_blind: int
     buy_in: int
+    asset: str = "chips"
+    # Tables the requester tried and found full (or gone) during this quick-seat.
+    excluded: tuple[str, ...] = ()
+    session_started_ms: int | None = None  # as JoinSeat's
 
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):

@@ -6,7 +6,7 @@ becomes an ask of the lobby or a table) and :class:`TableSessionHooks` (``Sessio
 dropped, resumed or ended session reaches the player's tables by tells). Refusals carry
 stable codes: the game's (``GameRefused``), the engine's (``IllegalAction``) and the wallet's
 (``WalletError``); an actor that cannot answer (stopped, restarting, too slow) is
-``unavailable``. :func:`answer` is the same in one call, returning the frame to send.
+``unavailable`` (with ``retry_after_ms``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final, final
 
+from actors.addresses import LOBBY, Address, TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
+from actors.seat_matcher import quick_seat
 from actors.table_messages import (
     AddWatcher,
     ConnectionChanged,
@@ -42,21 +44,21 @@ from protocol import game
 from protocol.messages import ERROR_MESSAGE_CHARS_MAX, Error, Ok, PushBody
 from services.ledger import WalletError
 
-LOBBY: Final = "lobby"
 ASK_TIMEOUT_S: Final = 5.0  # a game actor answers in milliseconds unless it is restarting
+UNAVAILABLE_RETRY_AFTER_MS: Final = 1_000  # an actor restarting is back within a second
 
 Answer = game.GameReply | Ok | Error
 
 
 def _table(registry: Registry, table_id: str) -> ActorRef[Any]:
-    ref = registry.lookup(f"table:{table_id}")
+    ref = registry.resolve(TableAddress(table_id))
     if ref is None:
         raise GameRefused("no_such_table", f"no table {table_id!r}")
     return ref
 
 
 def _lobby(registry: Registry) -> ActorRef[Any]:
-    ref = registry.lookup(LOBBY)
+    ref = registry.resolve(LOBBY)
     if ref is None:
         raise GameRefused("unavailable", "the lobby is not running")
     return ref
@@ -77,19 +79,20 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
     rid = request.id
     match request:
         case game.ListTables(filter=f):
-            tables = await _ask(_lobby(registry), ListTablesQuery(f.variant, f.big_blind))
+            query = ListTablesQuery(f.variant, f.big_blind, f.asset)
+            tables = await _ask(_lobby(registry), query)
             assert isinstance(tables, tuple)
             return game.TableList(id=rid, tables=tables)
         case game.SubscribeLobby(filter=f):
-            message = SubscribeListings(player_id, f.variant, f.big_blind)
+            message = SubscribeListings(player_id, f.variant, f.big_blind, f.asset)
             tables = await _ask(_lobby(registry), message)
             assert isinstance(tables, tuple)
             return game.TableList(id=rid, tables=tables)
         case game.UnsubscribeLobby():
             await _ask(_lobby(registry), UnsubscribeListings(player_id))
-        case game.QuickSeat(variant=variant, big_blind=big_blind, buy_in=buy_in):
-            found = await _ask(_lobby(registry), FindSeat(player_id, variant, big_blind, buy_in))
-            return _seated(rid, found)
+        case game.QuickSeat(variant=variant, big_blind=big_blind, buy_in=buy_in, asset=asset):
+            find = FindSeat(player_id, variant, big_blind, buy_in, asset)
+            return _seated(rid, await quick_seat(registry, find))
         case game.JoinTable(table_id=t, buy_in=buy_in, seat=seat, post_to_enter=post):
             join = JoinSeat(player_id, buy_in, seat, post)
             return _seated(rid, await _ask(_table(registry, t), join))
@@ -139,7 +142,8 @@ class TableGameRequests:
             code = getattr(refused, "code", "illegal_action")
             raise GameRefused(code, str(refused)[:ERROR_MESSAGE_CHARS_MAX]) from refused
         except TargetError as exc:
-            raise GameRefused("unavailable", str(exc)[:ERROR_MESSAGE_CHARS_MAX]) from exc
+            message = str(exc)[:ERROR_MESSAGE_CHARS_MAX]
+            raise GameRefused("unavailable", message, UNAVAILABLE_RETRY_AFTER_MS) from exc
         return None if isinstance(reply, Ok | Error) else reply
 
 
@@ -171,9 +175,9 @@ class TableSessionHooks:
         for table_id in self.player_tables.seats_of(player_id):
             # Not a plain StandUp: the seat must also show disconnected (a logout never
             # detaches first), and the hand must not wait for them on their turn.
-            _tell(self.registry, f"table:{table_id}", PlayerGone(player_id=player_id))
+            _tell(self.registry, TableAddress(table_id), PlayerGone(player_id=player_id))
         for table_id in self.player_tables.watched_by(player_id):
-            _tell(self.registry, f"table:{table_id}", RemoveWatcher(player_id=player_id))
+            _tell(self.registry, TableAddress(table_id), RemoveWatcher(player_id=player_id))
         _tell(self.registry, LOBBY, UnsubscribeListings(player_id=player_id))
 
     def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
@@ -193,24 +197,10 @@ class TableSessionHooks:
         return seated + [t for t in watched if t not in seated]
 
 
-def _tell(registry: Registry, name: str, message: object) -> None:
-    ref = registry.lookup(name)
+def _tell(registry: Registry, address: Address, message: object) -> None:
+    ref = registry.resolve(address)
     if ref is not None:
         ref.tell(message)
-
-
-async def answer(registry: Registry, player_id: int, request: game.GameRequest) -> Answer:
-    """The frame to send for ``request`` (reply, ``ok`` or ``error``), never raising for a
-    refusal: what the gateway does with ``TableGameRequests``, in one call."""
-    try:
-        reply = await TableGameRequests(registry).handle(player_id, "", request)
-    except GameRefused as refused:
-        message = str(refused)[:ERROR_MESSAGE_CHARS_MAX]
-        retry_after_ms = 1000 if refused.code == "unavailable" else None
-        return Error(
-            id=request.id, code=refused.code, message=message, retry_after_ms=retry_after_ms
-        )
-    return Ok(id=request.id) if reply is None else reply
 
 
 def connection_changed(
@@ -220,6 +210,6 @@ def connection_changed(
     for table_id in table_ids:
         _tell(
             registry,
-            f"table:{table_id}",
+            TableAddress(table_id),
             ConnectionChanged(player_id=player_id, connected=connected),
         )

@@ -14,6 +14,7 @@ from typing import Final, cast
 
 import msgspec
 
+from actors.table_lifecycle import Status, status_of
 from actors.table_messages import GameRefused, SeatInfo, TableConfig, TableSeats
 from persistence.hands import HandRecord
 from poker import Limit
@@ -102,12 +103,26 @@ class TableState(msgspec.Struct, kw_only=True):
     # hour and average pot; durable so a restart does not reset them. Bound: STATS_HANDS_MAX
     # (oldest dropped).
     recent_pots: list[tuple[int, int]] = []
+    # The status lifecycle's flags (actors/table_lifecycle.py decides every change of them).
     paused: bool = False  # an operator's: no new hand starts
     closing: bool = False  # an operator's: close for good once no hand runs
+    held: bool = False  # the owner's hold after the hand (a tournament's break)
+
+    @property
+    def lifecycle(self) -> Status:
+        return status_of(paused=self.paused, held=self.held, closing=self.closing)
+
+    def enter(self, status: Status) -> None:
+        """Take ``status`` (one that ``table_lifecycle.transition`` led to)."""
+        self.paused = status is Status.PAUSED
+        self.held = status is Status.HELD
+        self.closing = status in (Status.CLOSING, Status.CLOSED)
 
     @property
     def status(self) -> game.TableStatus:
-        return "closing" if self.closing else "paused" if self.paused else "open"
+        """As the wire shows it: a hold looks like a pause to players."""
+        lifecycle = self.lifecycle
+        return cast(game.TableStatus, "paused" if lifecycle is Status.HELD else lifecycle.value)
 
     def held_for_another(self, seat: int, player_id: int, now_ms: int) -> bool:
         hold = self.holds.get(seat)
@@ -170,22 +185,20 @@ class LiveHand:
     bets: dict[int, int] = field(default_factory=dict)
     prompt: game.ActionRequired | None = None
 
-    def observe(self, body: game.GamePush) -> None:
-        """Follow the hand's public and private pushes (before they are delivered)."""
-        match body:
-            case game.HoleCards(seat=seat, cards=cards):
+    def observe(self, event: ev.Event) -> None:
+        """Follow the hand's engine events (typed: no wire push is parsed again)."""
+        match event:
+            case ev.HoleCardsDealt(seat=seat, cards=cards):
                 self.holes[seat] = cards
-            case game.BoardDealt(cards=cards, run=0):
+            case ev.BoardDealt(cards=cards, run=0):
                 self.board.extend(cards)
-            case game.PotsChanged(pots=pots):
-                self.pots = pots
+            case ev.PotsUpdated(pots=pots):
+                self.pots = tuple(game.PotView(amount=p.amount, eligible=p.eligible) for p in pots)
                 self.bets.clear()
-            case game.ActionTaken(seat=seat, bet_to=bet_to):
+            case ev.PlayerActed(seat=seat, bet_to=bet_to):
                 self.bets[seat] = bet_to
-            case game.BlindPosted(seat=seat, amount=amount, kind=kind) if kind != "ante":
+            case ev.BlindPosted(seat=seat, amount=amount):  # antes are AntePosted: not bets
                 self.bets[seat] = self.bets.get(seat, 0) + amount
-            case game.ActionRequired():
-                self.prompt = body
             case _:
                 pass
 
@@ -239,6 +252,7 @@ def listing_of(
         rake_bp=rules.rake_bp,
         rake_cap=rules.rake_cap,
         rake_no_flop_no_drop=rules.no_flop_no_drop,
+        asset=config.asset,
     )
 
 

@@ -11,6 +11,7 @@ from msgspec import Meta, Struct
 from quart import Blueprint, Response
 from quart_schema import document_querystring, validate_querystring
 
+from actors.addresses import LOBBY, TableAddress
 from actors.runtime import Registry, TargetError
 from actors.table_admin import ADMIN_ASK_TIMEOUT_S
 from actors.table_messages import AuditEscrow, EscrowAudit, ListTablesQuery
@@ -47,7 +48,7 @@ class CsvQuery(Struct, frozen=True):
 async def _live_tables(registry: Registry) -> list[TableEscrowCheck]:
     """Each running table's count against its escrow (one ask each, in its mailbox order).
     A table that does not answer in time is left out (it may be restarting)."""
-    lobby = registry.lookup("lobby")
+    lobby = registry.resolve(LOBBY)
     if lobby is None:
         return []
     try:
@@ -56,7 +57,7 @@ async def _live_tables(registry: Registry) -> list[TableEscrowCheck]:
         return []
     checks: list[TableEscrowCheck] = []
     for listing in list(listings)[:AUDIT_TABLES_MAX]:
-        ref = registry.lookup(f"table:{listing.table_id}")
+        ref = registry.resolve(TableAddress(listing.table_id))
         if ref is None:
             continue
         try:
@@ -67,7 +68,7 @@ async def _live_tables(registry: Registry) -> list[TableEscrowCheck]:
         checks.append(
             TableEscrowCheck(
                 table_id=listing.table_id,
-                escrow_owner=f"table:{listing.table_id}",
+                escrow_owner=TableAddress(listing.table_id).actor_name,
                 chips=audit.chips,
                 escrow_balance=audit.escrow_balance,
             )

@@ -21,6 +21,7 @@ from msgspec import Meta, Struct
 from quart import Blueprint
 from quart_schema import document_request
 
+from actors.addresses import LOBBY, TableAddress
 from actors.runtime import Registry, TargetError
 from actors.table_admin import (
     ADMIN_ASK_TIMEOUT_S,
@@ -97,7 +98,7 @@ def _refused(exc: GameRefused) -> Any:
 @requires(Permission.TABLES_READ)
 async def list_tables() -> Any:
     """Every open table's listing (variant, stakes, seats, average pot, hands per hour)."""
-    lobby = _registry().lookup("lobby")
+    lobby = _registry().resolve(LOBBY)
     if lobby is None:
         return error(503, "unavailable", "the lobby is not running")
     try:
@@ -164,7 +165,7 @@ async def _write_ahead(
 
     ``operation`` returns the table's status after the change, or a TableDetail (its status
     is logged); a GameRefused answer becomes the refusal this returns."""
-    stamp = audit_stamp(action, f"table:{table_id}", reason)
+    stamp = audit_stamp(action, TableAddress(table_id).actor_name, reason)
     await record_audit(stamp, before=before, after={"outcome": "requested", **requested})
     # Bounded: the ask times out (ADMIN_ASK_TIMEOUT_S), and so does a database statement.
     with trio.CancelScope(shield=True):

@@ -20,6 +20,7 @@ from typing import Final, final
 
 import trio
 
+from actors.addresses import LOBBY
 from actors.runtime import Registry, TargetError
 from actors.table_messages import ListTablesQuery
 from protocol.game import TableListing
@@ -41,7 +42,7 @@ def lobby_actor_source(registry: Registry) -> ListingsSource:
     """Listings from the lobby actor (actors/lobby.py), by its ``ListTablesQuery``."""
 
     async def ask(variant: str | None, big_blind: int | None) -> tuple[TableListing, ...]:
-        lobby = registry.lookup("lobby")
+        lobby = registry.resolve(LOBBY)
         if lobby is None:
             raise ListingsUnavailable("the lobby is not running")
         try:

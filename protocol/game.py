@@ -18,7 +18,13 @@ import msgspec
 from msgspec import Meta
 
 from protocol.fields import Asset, RequestId
-from protocol.limits import CHIPS_MAX, SEATS_MAX, TABLE_ID_CHARS_MAX, TABLE_NAME_CHARS_MAX
+from protocol.limits import (
+    CHIPS_MAX,
+    RAKE_BP_MAX,
+    SEATS_MAX,
+    TABLE_ID_CHARS_MAX,
+    TABLE_NAME_CHARS_MAX,
+)
 
 TABLES_LISTED_MAX: Final = 500  # a listing is cut to this many tables (the lobby's bound)
 POTS_MAX: Final = 10  # one main pot and at most one side pot per all-in player
@@ -73,7 +79,7 @@ class TableListing(_Record, frozen=True):
     hands_per_hour: Annotated[int, Meta(ge=0)]
     small_bet: Chips | None = None
     big_bet: Chips | None = None
-    rake_bp: Annotated[int, Meta(ge=0, le=10_000)] = 0
+    rake_bp: Annotated[int, Meta(ge=0, le=RAKE_BP_MAX)] = 0
     rake_cap: Chips = 0
     rake_no_flop_no_drop: bool = True
     asset: Asset = "chips"  # "play": a play-money table
@@ -520,6 +526,7 @@ GAME_ERROR_CODES: Final = (
     "stale_decision",  # act named a decision that is no longer current: nothing applied
     "table_closing",  # an operator is closing the table: no new seats
     "table_exists",  # an operator opened a table under an id in use
+    "not_a_cash_table",  # a tournament's table: its tournament seats the players, no buy-in
     "unavailable",  # the lobby or table could not answer (restarting): retry
     # Table rules against abuse (poker/integrity/table_rules.py; docs/integrity.md):
     "rathole_buy_in_too_small",  # back within the window: buy in for the stack you left with

@@ -589,7 +589,7 @@ class Connection:
             # other code is our bug and crashes this actor rather than reach clients.
             if exc.code not in GAME_ERROR_CODES and exc.code not in ERROR_CODE_VALUES:
                 raise ValueError(f"undocumented game error code {exc.code!r}") from exc
-            self._error(request.id, exc.code, str(exc))
+            self._error(request.id, exc.code, str(exc), retry_after_ms=exc.retry_after_ms)
             return
         self._reply(reply if reply is not None else Ok(id=request.id))
 

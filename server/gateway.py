@@ -274,13 +274,6 @@ class Gateway:
 
     # --- the API other actors use ------------------------------------------------------------
 
-    def push_to_player(self, player: str, body: PushBody) -> int:
-        """Send ``body`` to every session of ``player``; returns how many. Never blocks."""
-        sessions = self.sessions.of_player(player)
-        for session in sessions:
-            session.push(body)
-        return len(sessions)
-
     def deliver(self, player_id: int, body: PushBody) -> None:
         """PlayerChannel for the tables (actors/table_messages.py): push ``body`` to every
         session of the player with this account id. Never blocks, never raises.
@@ -295,13 +288,6 @@ class Gateway:
             self._last_body, self._last_body_raw = body, encode_body(body)
         for session in sessions:
             session.push_encoded(self._last_body_raw)
-
-    def push_to_session(self, session_id: str, body: PushBody) -> bool:
-        session = self.sessions.get(session_id)
-        if session is None:
-            return False
-        session.push(body)
-        return True
 
     def session_refs_of_player(self, player: str) -> list[ActorRef[SessionMessage]]:
         """The session actors of ``player`` (tell them Push(body)); empty without actors."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, final
 
 import msgspec
 
+from actors.addresses import SessionAddress
 from actors.runtime import Actor, Overflow
 from protocol.errors import CloseCode
 from protocol.messages import PushBody
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from server.gateway import Gateway
 
 SESSION_MAILBOX_MESSAGES_MAX: Final = 1024
-SESSION_ACTOR_PREFIX: Final = "session:"
 
 
 @final
@@ -44,7 +44,7 @@ SessionMessage = Push | EndSession
 
 
 def session_actor_name(session_id: str) -> str:
-    return SESSION_ACTOR_PREFIX + session_id
+    return SessionAddress(session_id).actor_name
 
 
 @final

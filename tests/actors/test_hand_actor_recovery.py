@@ -187,8 +187,8 @@ async def test_database_failure_while_paying_out_is_retried_once_by_key(
                 raise OSError("database went away")
             return await save_hand(record)
 
-        async def flaky_take_rake(key: str, table_id: str, amount: int) -> Any:
-            record = await take_rake(key, table_id, amount)
+        async def flaky_take_rake(key: str, table_id: str, amount: int, **asset: Any) -> Any:
+            record = await take_rake(key, table_id, amount, **asset)
             if not failures["take_rake"]:
                 failures["take_rake"] += 1  # the transfer landed, the reply was lost
                 raise OSError("connection reset")

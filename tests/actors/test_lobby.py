@@ -4,9 +4,14 @@ and quick-seat, which opens a new table of the same game when every matching one
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import trio
+import trio.testing
 
+from actors import seat_matcher
+from actors.seat_matcher import quick_seat
 from actors.table_messages import (
     FindSeat,
     GameRefused,
@@ -68,13 +73,18 @@ async def test_quick_seat_fills_tables_then_opens_a_new_one(tmp_path: Path) -> N
         await lobby.ask(SubscribeListings(player_id=SUBSCRIBER))
         await session.fund([1, 2, 3, 4])
         granted = [
-            await lobby.ask(FindSeat(player_id=p, variant="NT", big_blind=2, buy_in=100))
+            await quick_seat(
+                session.runtime.registry,
+                FindSeat(player_id=p, variant="NT", big_blind=2, buy_in=100),
+            )
             for p in (1, 2, 3)
         ]
         assert all(isinstance(g, SeatGranted) for g in granted)
         assert [g.table_id for g in granted] == ["hu", "hu", "hu-q1"]
         # The next player joins the table that has room rather than opening a third one.
-        fourth = await lobby.ask(FindSeat(player_id=4, variant="NT", big_blind=2, buy_in=100))
+        fourth = await quick_seat(
+            session.runtime.registry, FindSeat(player_id=4, variant="NT", big_blind=2, buy_in=100)
+        )
         assert fourth.table_id == "hu-q1"
         listed = await lobby.ask(ListTablesQuery())
         assert [(t.table_id, t.seats_taken) for t in listed] == [("hu", 2), ("hu-q1", 2)]
@@ -93,12 +103,11 @@ async def test_quick_seat_again_returns_the_seat_already_taken_without_a_second_
     # A quick-seat whose answer reached the player too late (the gateway gave up waiting)
     # is retried: the player gets the same seat back and pays for it once.
     async with running_game(sqlite_url(tmp_path), seed=4) as session:
-        lobby = session.runtime.registry.get("lobby")
         await session.open_table(nlhe("qs", between_hands_ms=60_000))
         await session.fund([1])
         find = FindSeat(player_id=1, variant="NT", big_blind=2, buy_in=100)
-        first = await lobby.ask(find)
-        again = await lobby.ask(find)
+        first = await quick_seat(session.runtime.registry, find)
+        again = await quick_seat(session.runtime.registry, find)
         assert isinstance(first, SeatGranted) and again == first
         assert (await session.wallet.balance(1)).balance == 1_000_000 - 100
         table = session.runtime.registry.get("table:qs")
@@ -107,13 +116,82 @@ async def test_quick_seat_again_returns_the_seat_already_taken_without_a_second_
 
 async def test_quick_seat_refuses_unknown_games_and_bad_buy_ins(tmp_path: Path) -> None:
     async with running_game(sqlite_url(tmp_path), seed=3) as session:
-        lobby = session.runtime.registry.get("lobby")
         await session.open_table(nlhe("only", between_hands_ms=60_000))
         await session.fund([1])
         with pytest.raises(GameRefused) as refused:
-            await lobby.ask(FindSeat(player_id=1, variant="PO", big_blind=2, buy_in=100))
+            await quick_seat(
+                session.runtime.registry,
+                FindSeat(player_id=1, variant="PO", big_blind=2, buy_in=100),
+            )
         assert refused.value.code == "no_such_game"
         with pytest.raises(GameRefused) as refused:
-            await lobby.ask(FindSeat(player_id=1, variant="NT", big_blind=2, buy_in=10_000))
+            await quick_seat(
+                session.runtime.registry,
+                FindSeat(player_id=1, variant="NT", big_blind=2, buy_in=10_000),
+            )
         assert refused.value.code == "no_such_game"  # no table takes that buy-in
         assert (await session.wallet.balance(1)).balance == 1_000_000
+
+
+async def test_seat_matching_answers_while_a_buy_in_waits_on_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The buy-in's ledger transfer happens in the table's turn and the requester's wait: the
+    # matcher and the lobby answer others meanwhile (they used to wait on each join in turn).
+    async with running_game(sqlite_url(tmp_path), seed=5) as session:
+        await session.open_table(nlhe("slow", between_hands_ms=60_000))
+        await session.open_table(nlhe("other", big_blind=4, small_blind=2))
+        await session.fund([1, 2])
+        registry = session.runtime.registry
+        reached, release = trio.Event(), trio.Event()
+        real_buy_in = session.wallet.buy_in
+
+        async def gated_buy_in(*args: Any, **kwargs: Any) -> Any:
+            if args[1] == 1:  # player 1's buy-in hangs until released
+                reached.set()
+                await release.wait()
+            return await real_buy_in(*args, **kwargs)
+
+        monkeypatch.setattr(session.wallet, "buy_in", gated_buy_in)
+        async with trio.open_nursery() as nursery:
+            first = FindSeat(player_id=1, variant="NT", big_blind=2, buy_in=100)
+            nursery.start_soon(quick_seat, registry, first)
+            await reached.wait()
+            with trio.fail_after(1):
+                second = FindSeat(player_id=2, variant="NT", big_blind=4, buy_in=200)
+                granted = await quick_seat(registry, second)
+                listed = await registry.get("lobby").ask(ListTablesQuery())
+            assert granted.table_id == "other" and len(listed) == 2
+            release.set()
+        assert [s.player_id for s in (await session.seats(registry.get("table:slow"))).seats] == [1]
+
+
+async def test_a_full_seat_matcher_answers_server_busy_and_moves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_game(sqlite_url(tmp_path), seed=6) as session:
+        await session.open_table(nlhe("busy", between_hands_ms=60_000))
+        await session.fund([1])
+        monkeypatch.setattr(seat_matcher, "SEAT_REQUESTS_QUEUED_MAX", 0)
+        find = FindSeat(player_id=1, variant="NT", big_blind=2, buy_in=100)
+        with pytest.raises(GameRefused) as refused:
+            await quick_seat(session.runtime.registry, find)
+        assert refused.value.code == "server_busy" and refused.value.retry_after_ms == 1_000
+        assert (await session.wallet.balance(1)).balance == 1_000_000
+
+
+async def test_a_table_that_ends_without_a_word_leaves_the_listings(tmp_path: Path) -> None:
+    # The lobby monitors every table it lists: a table stopped by its supervisor (no
+    # TableClosed told) is dropped from the listings and subscribers are told.
+    async with running_game(sqlite_url(tmp_path), seed=7) as session:
+        lobby = session.runtime.registry.get("lobby")
+        await session.open_table(nlhe("quiet", between_hands_ms=60_000))
+        listed = await lobby.ask(SubscribeListings(player_id=SUBSCRIBER))
+        while not listed:
+            await trio.sleep(0.01)
+            listed = await lobby.ask(ListTablesQuery())
+        await session.runtime.registry.supervisor("tables").stop_child("table:quiet")
+        await trio.testing.wait_all_tasks_blocked()
+        assert await lobby.ask(ListTablesQuery()) == ()
+        removed = session.channel.of(SUBSCRIBER, game.LobbyTableRemoved)
+        assert removed == [game.LobbyTableRemoved(table_id="quiet")]

@@ -9,11 +9,11 @@ from typing import Any
 
 import msgspec
 
-from actors.table_messages import GetSeats, ListTablesQuery
+from actors.registry import Registry
+from actors.table_messages import GameRefused, GetSeats, ListTablesQuery
 from actors.table_requests import (
     TableGameRequests,
     TableSessionHooks,
-    answer,
     connection_changed,
 )
 from protocol import game
@@ -23,6 +23,19 @@ from tests.actors.test_table_fakes import FUNDS, nlhe, running_game, sqlite_url
 
 Frame = game.GameReply | Ok | Error
 _decoder = msgspec.msgpack.Decoder(Frame)
+
+
+async def answer(registry: Registry, player_id: int, request: game.GameRequest) -> Frame:
+    """The frame the gateway sends for ``request`` (server/connection.py: the reply, ``ok``,
+    or an ``error`` with the refusal's code, message and retry hint)."""
+    try:
+        reply = await TableGameRequests(registry).handle(player_id, "", request)
+    except GameRefused as refused:
+        return Error(
+            id=request.id, code=refused.code, message=str(refused)[:500],
+            retry_after_ms=refused.retry_after_ms,
+        )  # fmt: skip
+    return Ok(id=request.id) if reply is None else reply
 
 
 def on_the_wire(reply: Any) -> Any:

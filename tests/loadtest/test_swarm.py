@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
 import trio
 
 from loadtest.report import scrape_server_metrics
@@ -148,11 +147,6 @@ async def test_real_money_bots_without_a_way_to_get_chips_give_up_and_say_why(
     assert report["server_metrics"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the table wiring after the table refactor: play-money seed tables and the"
-    " lobby matching QuickSeat.asset (docs/storage.md, 'table wiring')",
-)
 async def test_a_swarm_without_staff_plays_play_money_tables(tmp_path: Path) -> None:
     async with server(tmp_path) as listening:
         options = SwarmOptions(url=listening.ws_url, bots=6, ramp_s=1.5, duration_s=4.0, pace_s=0.0)

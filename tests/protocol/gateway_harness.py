@@ -153,3 +153,12 @@ class RecordingHooks:
     async def next_call(self, timeout_s: float = 30) -> tuple[str, str, str]:
         with trio.fail_after(timeout_s):
             return await self.calls.receive()
+
+
+def push_to_player(gateway: Gateway, player: str, body: PushBody) -> int:
+    """Push ``body`` to every session of ``player`` (as the server's own notices are); returns
+    how many. The tests' way to make events: the gateway has no such method of its own."""
+    sessions = gateway.sessions.of_player(player)
+    for session in sessions:
+        session.push(body)
+    return len(sessions)

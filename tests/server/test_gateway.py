@@ -42,6 +42,7 @@ from tests.protocol.gateway_harness import (
     RecordingHooks,
     decode,
     exchange,
+    push_to_player,
     running_gateway,
     say_hello,
     wait_closed,
@@ -295,7 +296,7 @@ async def test_a_peer_that_stops_answering_pings_is_closed(
         reply = await exchange(ws, encode(Register(id=2, name="alice", password=PASSWORD)))
         assert isinstance(reply, LoggedIn)
         for _ in range(3):
-            gateway.push_to_player("alice", Notice(code="n", text="unread"))
+            push_to_player(gateway, "alice", Notice(code="n", text="unread"))
         started = trio.current_time()
         assert await hooks.next_call() == ("detached", "alice", reply.session_id)
         waited_s = trio.current_time() - started
@@ -330,7 +331,7 @@ async def test_a_client_that_does_not_read_is_disconnected_not_buffered(tmp_path
         pushed = 0
         with trio.fail_after(20):
             while session.outlet is not None:
-                gateway.push_to_player("alice", Notice(code="flood", text=text))
+                push_to_player(gateway, "alice", Notice(code="flood", text=text))
                 pushed += 1
                 await trio.lowlevel.checkpoint()  # lets the writer move bytes to the kernel
         assert await hooks.next_call() == ("detached", "alice", reply.session_id)

@@ -26,7 +26,13 @@ from protocol.messages import (
 )
 from server.auth import TokenSigner
 from server.gateway import GatewayLimits
-from tests.protocol.gateway_harness import PASSWORD, TEST_SECRET, decode, running_gateway
+from tests.protocol.gateway_harness import (
+    PASSWORD,
+    TEST_SECRET,
+    decode,
+    push_to_player,
+    running_gateway,
+)
 
 FRAMES = 3000
 PUSH_EVERY_FRAMES = 10
@@ -147,7 +153,7 @@ async def test_thousands_of_mutated_frames_leave_everyone_else_unharmed(tmp_path
             nursery.start_soon(run_fuzzer)
             async for sent in progress:
                 if sent % PUSH_EVERY_FRAMES == 0:
-                    pushed += gateway.push_to_player("observer", Notice(code="n", text=str(sent)))
+                    pushed += push_to_player(gateway, "observer", Notice(code="n", text=str(sent)))
         print(f"seed {seed}: {counts}")
         seen = [await observer.next_event() for _ in range(pushed)]
         assert [e.seq for e in seen if isinstance(e, Event)] == list(range(1, pushed + 1)), seed

@@ -22,7 +22,7 @@ from protocol.game import (
 from protocol.messages import Event, Notice, Ok, Reply, SessionState
 from server.gateway import GatewayLimits, PlayerChannel
 from server.player_requests import DEFAULT_PREFERENCES
-from tests.protocol.gateway_harness import PASSWORD, RecordingHooks, running_gateway
+from tests.protocol.gateway_harness import PASSWORD, RecordingHooks, push_to_player, running_gateway
 
 
 class RecordingTables:
@@ -154,7 +154,7 @@ async def test_a_resume_sends_the_tables_state_from_the_hooks(tmp_path: Path) ->
         open_client(gateway.url) as client,
     ):
         await client.register("alice", PASSWORD)
-        gateway.push_to_player("alice", Notice(code="n", text="before the drop"))
+        push_to_player(gateway, "alice", Notice(code="n", text="before the drop"))
         assert (await client.next_event()).seq == 1  # type: ignore[union-attr]
         await client.simulate_network_drop()
         state = await client.next_event()
@@ -174,7 +174,7 @@ async def test_a_resume_names_every_table_the_player_sits_at_even_without_pushes
         open_client(gateway.url) as client,
     ):
         await client.register("alice", PASSWORD)
-        gateway.push_to_player("alice", Notice(code="n", text="before the drop"))
+        push_to_player(gateway, "alice", Notice(code="n", text="before the drop"))
         assert (await client.next_event()).seq == 1  # type: ignore[union-attr]
         await client.simulate_network_drop()
         state = await client.next_event()

@@ -22,6 +22,7 @@ from tests.protocol.gateway_harness import (
     RecordingHooks,
     decode,
     exchange,
+    push_to_player,
     running_gateway,
     say_hello,
 )
@@ -44,11 +45,11 @@ async def test_resume_after_a_dropped_connection_loses_no_event(tmp_path: Path) 
     ):
         logged_in = await client.register("alice", PASSWORD)
         for n in range(1, 51):
-            gateway.push_to_player("alice", notice(n))
+            push_to_player(gateway, "alice", notice(n))
         received = [await client.next_event() for _ in range(50)]
         await client.simulate_network_drop()
         for n in range(51, 101):  # the server may not have noticed the drop yet
-            gateway.push_to_player("alice", notice(n))
+            push_to_player(gateway, "alice", notice(n))
         received += [await client.next_event() for _ in range(52)]
         assert all(isinstance(e, Event) for e in received)
         events = [e for e in received if isinstance(e, Event)]
@@ -84,7 +85,7 @@ async def test_events_pushed_during_repeated_drops_arrive_once_in_order(tmp_path
                 while n - len(texts) > ahead_max:
                     await progress.wait()
                     progress = trio.Event()
-                gateway.push_to_player("alice", notice(n))
+                push_to_player(gateway, "alice", notice(n))
                 if rng.random() < 0.3:
                     await trio.lowlevel.checkpoint()
 
@@ -113,10 +114,10 @@ async def test_a_resume_after_the_grace_period_reports_the_gap_and_sends_state(
             await say_hello(ws)
             reply = await exchange(ws, encode(Register(id=2, name="alice", password=PASSWORD)))
             assert isinstance(reply, LoggedIn)
-            gateway.push_to_player("alice", notice(1))
+            push_to_player(gateway, "alice", notice(1))
             assert decode(await ws.get_message()) == Event(seq=1, body=notice(1))
         assert await hooks.next_call() == ("detached", "alice", reply.session_id)
-        gateway.push_to_player("alice", notice(2))  # buffered while the seat is held
+        push_to_player(gateway, "alice", notice(2))  # buffered while the seat is held
         assert len(gateway.sessions) == 1
         detached_at = trio.current_time()
         assert await hooks.next_call(timeout_s=60) == ("ended", "alice", reply.session_id)
@@ -147,7 +148,7 @@ async def test_a_resume_from_before_the_replay_buffer_reports_the_gap(tmp_path: 
             assert isinstance(reply, LoggedIn)
         assert (await hooks.next_call())[0] == "detached"
         for n in range(1, 21):
-            gateway.push_to_player("alice", notice(n))
+            push_to_player(gateway, "alice", notice(n))
         async with open_client(gateway.url) as client:
             resumed = await client.authenticate(reply.token, last_seq=0)
             assert (resumed.resume, resumed.last_seq) == ("gap", 20)
@@ -176,5 +177,5 @@ async def test_a_session_resumed_elsewhere_closes_the_old_connection(tmp_path: P
         assert await second.next_event() == Event(
             seq=1, body=SessionState(table_ids=[], preferences=DEFAULT_PREFERENCES)
         )
-        gateway.push_to_player("alice", notice(1))
+        push_to_player(gateway, "alice", notice(1))
         assert await second.next_event() == Event(seq=2, body=notice(1))

@@ -21,6 +21,7 @@ from tests.protocol.gateway_harness import (
     PASSWORD,
     TEST_SECRET,
     exchange,
+    push_to_player,
     running_gateway,
     say_hello,
 )
@@ -104,7 +105,7 @@ async def test_a_resume_from_beyond_the_newest_event_is_refused(
 ) -> None:
     async with running_gateway(tmp_path) as gateway, open_client(gateway.url) as client:
         logged_in = await client.register("alice", PASSWORD)
-        assert gateway.push_to_player("alice", Notice(code="n", text="one")) == 1
+        assert push_to_player(gateway, "alice", Notice(code="n", text="one")) == 1
         await client.next_event()
         newest = 1
         last_seq = newest + ahead_by if ahead_by is not None else 2**63 - 1

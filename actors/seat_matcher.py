@@ -1,0 +1,268 @@
+"""Quick-seat, apart from the listings: the seat matcher (``lobby:seats``) and the requester's
+side (:func:`quick_seat`).
+
+The lobby's listings are a lossy cache (drop-oldest: only the latest listing of a table
+matters). Seat requests must never be dropped, and must not wait on a table's durable writes
+or a ledger transfer, so they go to their own actor, a child of the lobby that reads the
+lobby's cache (:class:`ListingsCache`, written by the lobby alone, read here; one trio thread):
+
+1. the player's request (in her session's task) asks the matcher ``FindSeat``;
+2. the matcher picks a table in its turn, from the cache and its own reservations, and
+   answers a ``SeatOffer`` at once: a table with room (fullest first, so tables fill before
+   new ones start), the table the player already sits at (an earlier answer that came too
+   late: she gets her seat back, paying once), or a new table of the same game for the
+   requester to open (``open``: its child spec) when every matching table is full;
+3. the requester opens the table if asked, then asks *the table* ``JoinSeat`` (the buy-in's
+   durable write and ledger transfer happen in the table's turn and the requester's wait, not
+   the matcher's), and tells the matcher ``SeatClaimed`` to release the reservation;
+4. a table that filled up meanwhile (``table_full``, ``seat_taken``), is closing, or does not
+   answer is excluded and the matcher asked again, at most ``QUICK_SEAT_TRIES_MAX`` times.
+
+Bounds: the matcher's mailbox holds ``SEAT_REQUESTS_QUEUED_MAX`` requests; one more is refused
+at once with ``server_busy`` (and a retry hint) by the requester, never queued or dropped.
+Reservations expire after ``RESERVATION_TTL_S``; at most ``PENDING_TABLES_MAX`` tables are
+being opened at a time (then ``server_busy``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, final
+
+import msgspec
+import trio
+
+from actors.actor import Actor
+from actors.addresses import TableAddress
+from actors.errors import NameTaken, TargetError
+from actors.mailbox import ActorRef, Overflow
+from actors.registry import Registry
+from actors.spec import ChildSpec
+from actors.table import table_spec
+from actors.table_messages import (
+    FindSeat,
+    GameRefused,
+    JoinSeat,
+    SeatGranted,
+    TableConfig,
+    TableDeps,
+)
+from protocol import game
+
+SEAT_MATCHER_NAME: Final = "lobby:seats"
+SEAT_REQUESTS_QUEUED_MAX: Final = 4_096  # bound: one more is answered server_busy
+QUICK_SEAT_TRIES_MAX: Final = 20  # bound on tables tried per quick-seat
+RESERVATION_TTL_S: Final = 10.0  # twice the join ask's timeout: a lost SeatClaimed expires
+PENDING_TABLES_MAX: Final = 64  # bound: tables offered for opening whose listing is not in yet
+MATCHER_ASK_TIMEOUT_S: Final = 5.0  # the matcher answers from memory: only a restart is slower
+JOIN_ASK_TIMEOUT_S: Final = 5.0
+RETRY_AFTER_MS: Final = 1_000
+
+
+@final
+class ListingsCache:
+    """The lobby's listings (table id -> its listing and config): written by the lobby actor
+    only, read by the seat matcher. Bounded by the lobby's TABLES_MAX."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, tuple[game.TableListing, TableConfig]] = {}
+
+
+class SeatClaimed(msgspec.Struct, frozen=True, tag=True):
+    """The requester's join at ``table_id`` is over (seated or not): release the reservation."""
+
+    table_id: str
+    player_id: int
+
+
+class SeatOffer(msgspec.Struct, frozen=True):
+    """Try ``table_id``; when ``open`` is set, start it first (under ``supervisor``)."""
+
+    table_id: str
+    open: Any = None  # ChildSpec | None (in process only)
+    supervisor: str = ""
+
+
+class _Filter(msgspec.Struct, frozen=True):
+    variant: str
+    big_blind: int
+    asset: str
+    buy_in: int
+
+    def matches(self, listing: game.TableListing) -> bool:
+        return (
+            listing.variant == self.variant
+            and listing.big_blind == self.big_blind
+            and listing.asset == self.asset
+            and listing.buy_in_min <= self.buy_in <= listing.buy_in_max
+        )
+
+
+@final
+class SeatMatcher(Actor[FindSeat | SeatClaimed]):
+    """Picks a table for each quick-seat in memory; never waits on a table."""
+
+    kind = "seat_matcher"
+    # The requester refuses (server_busy) before this fills, so STOP is never reached in
+    # practice; if it were, the matcher restarts empty and its reservations expire.
+    mailbox_capacity = SEAT_REQUESTS_QUEUED_MAX + 64
+    mailbox_overflow = Overflow.STOP
+    reply_errors = (GameRefused,)
+
+    def __init__(self, deps: TableDeps, cache: ListingsCache) -> None:
+        self.deps = deps
+        self.cache = cache
+        # table id -> player id -> when the reservation lapses (trio time)
+        self.promised: dict[str, dict[int, float]] = {}
+        # table id -> (its config, when the offer to open it lapses): opened by a requester,
+        # not listed yet
+        self.pending: dict[str, tuple[TableConfig, float]] = {}
+        self.opened = 0  # tables offered for opening, for their ids
+
+    async def handle(self, message: FindSeat | SeatClaimed) -> object:
+        match message:
+            case FindSeat():
+                return self._offer(message)
+            case SeatClaimed(table_id=table_id, player_id=player_id):
+                promises = self.promised.get(table_id)
+                if promises is not None:
+                    promises.pop(player_id, None)
+                    if not promises:
+                        del self.promised[table_id]
+        return None
+
+    def _free(self, table_id: str, seats_total: int, seats_taken: int, now: float) -> int:
+        promises = self.promised.get(table_id, {})
+        for player_id, until in list(promises.items()):
+            if until <= now:
+                del promises[player_id]
+        return seats_total - seats_taken - len(promises)
+
+    def _promise(self, table_id: str, player_id: int, now: float) -> None:
+        self.promised.setdefault(table_id, {})[player_id] = now + RESERVATION_TTL_S
+
+    def _offer(self, message: FindSeat) -> SeatOffer:
+        now = trio.current_time()
+        wanted = _Filter(message.variant, message.big_blind, message.asset, message.buy_in)
+        excluded = set(message.excluded)
+        matching = [pair for pair in self.cache.tables.values() if wanted.matches(pair[0])]
+        for table_id, (_config, until) in list(self.pending.items()):
+            if table_id in self.cache.tables or until <= now:
+                del self.pending[table_id]  # listed now (or never opened): the cache decides
+        if not matching:
+            raise GameRefused("no_such_game", "no table plays this game at these stakes")
+        # A player already at a matching table gets that seat back, once, without paying again.
+        seated_at = set(self.deps.player_tables.seats_of(message.player_id))
+        for listing, _config in matching:
+            if listing.table_id in seated_at and listing.table_id not in excluded:
+                return SeatOffer(table_id=listing.table_id)
+        # Fullest first (but not full): new tables start only when every matching one is full.
+        candidates: list[tuple[int, str]] = []
+        for listing, _config in matching:
+            free = self._free(listing.table_id, listing.seats_total, listing.seats_taken, now)
+            if free > 0 and listing.table_id not in excluded:
+                candidates.append((listing.seats_total - free, listing.table_id))
+        for table_id, (config, _lapses) in self.pending.items():
+            if _config_matches(wanted, config):
+                free = self._free(table_id, config.seats, 0, now)
+                if free > 0 and table_id not in excluded:
+                    candidates.append((config.seats - free, table_id))
+        if candidates:
+            _taken, table_id = min(candidates, key=lambda c: (-c[0], c[1]))
+            self._promise(table_id, message.player_id, now)
+            pending = self.pending.get(table_id)
+            if pending is not None:  # offered for opening: each requester may open it
+                return self._open_offer(pending[0])
+            return SeatOffer(table_id=table_id)
+        if len(self.pending) >= PENDING_TABLES_MAX:
+            raise GameRefused("server_busy", "too many tables opening; try again", RETRY_AFTER_MS)
+        if len(self.cache.tables) + len(self.pending) >= game.TABLES_LISTED_MAX:
+            raise GameRefused("too_many_tables", f"{game.TABLES_LISTED_MAX} tables at most")
+        template = min(matching, key=lambda pair: pair[0].table_id)[1]
+        config = self._new_table(template)
+        self.pending[config.table_id] = (config, now + RESERVATION_TTL_S)
+        self._promise(config.table_id, message.player_id, now)
+        return self._open_offer(config)
+
+    def _open_offer(self, config: TableConfig) -> SeatOffer:
+        spec: ChildSpec = table_spec(config, self.deps)
+        return SeatOffer(
+            table_id=config.table_id, open=spec, supervisor=self.deps.tables_supervisor
+        )
+
+    def _new_table(self, template: TableConfig) -> TableConfig:
+        registry = self.context.registry
+        while True:  # ids of tables opened before a restart may be taken
+            self.opened += 1
+            table_id = f"{template.table_id}-q{self.opened}"
+            taken = registry.resolve(TableAddress(table_id)) is not None
+            if not taken and table_id not in self.cache.tables and table_id not in self.pending:
+                break
+        return msgspec.structs.replace(
+            template, table_id=table_id, name=f"{template.name} #{self.opened}"
+        )
+
+
+def _config_matches(wanted: _Filter, config: TableConfig) -> bool:
+    """A table being opened, judged by its config as its listing will show it (the
+    engine's variant values are the wire's codes)."""
+    return (
+        config.variant.value == wanted.variant
+        and config.big_blind == wanted.big_blind
+        and config.asset == wanted.asset
+        and config.min_buy_in <= wanted.buy_in <= config.max_buy_in
+    )
+
+
+async def quick_seat(registry: Registry, message: FindSeat) -> SeatGranted:
+    """The requester's side of quick-seat (module docstring): ask the matcher for a table,
+    open it when told to, join it, release the reservation; retry elsewhere when it is full."""
+    matcher = registry.lookup(SEAT_MATCHER_NAME)
+    if matcher is None:
+        raise GameRefused("unavailable", "the lobby is not running", RETRY_AFTER_MS)
+    excluded: list[str] = []
+    for _ in range(QUICK_SEAT_TRIES_MAX):
+        if matcher.depth >= SEAT_REQUESTS_QUEUED_MAX:
+            raise GameRefused("server_busy", "too many seat requests; try again", RETRY_AFTER_MS)
+        find = msgspec.structs.replace(message, excluded=tuple(excluded))
+        offer = await matcher.ask(find, timeout_s=MATCHER_ASK_TIMEOUT_S)
+        assert isinstance(offer, SeatOffer)
+        try:
+            table = await _table_of(registry, offer)
+            if table is None:
+                excluded.append(offer.table_id)
+                continue
+            join = JoinSeat(
+                player_id=message.player_id,
+                buy_in=message.buy_in,
+                same_if_seated=True,
+                session_started_ms=message.session_started_ms,
+            )
+            try:
+                granted = await table.ask(join, timeout_s=JOIN_ASK_TIMEOUT_S)
+            except GameRefused as refused:
+                if refused.code in ("table_full", "seat_taken", "table_closing"):
+                    excluded.append(offer.table_id)
+                    continue
+                raise
+            except TargetError:
+                excluded.append(offer.table_id)
+                continue
+            assert isinstance(granted, SeatGranted)
+            return granted
+        finally:
+            if matcher.depth < SEAT_REQUESTS_QUEUED_MAX:
+                matcher.tell(SeatClaimed(table_id=offer.table_id, player_id=message.player_id))
+    raise GameRefused(
+        "server_busy", "every matching table filled up meanwhile; try again", RETRY_AFTER_MS
+    )
+
+
+async def _table_of(registry: Registry, offer: SeatOffer) -> ActorRef[Any] | None:
+    address = TableAddress(offer.table_id)
+    table = registry.resolve(address)
+    if table is not None or offer.open is None:
+        return table
+    try:
+        return await registry.supervisor(offer.supervisor).start_actor(offer.open)
+    except NameTaken:  # another requester opened it first
+        return registry.resolve(address)

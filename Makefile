@@ -9,8 +9,9 @@ DEV_STAMP := $(VENV)/.tablium-dev
 
 .PHONY: run test lint typecheck pytest services client-deps chain-node schema vendor contracts deploy-check image clean
 
+# With four house bots at a play-money table, so there is someone to play against.
 run: $(RUN_STAMP)
-	$(BIN)/tablium serve
+	TABLIUM_HOUSE_BOTS=$${TABLIUM_HOUSE_BOTS:-4} $(BIN)/tablium serve
 
 test: $(DEV_STAMP) services client-deps chain-node lint typecheck deploy-check pytest
 

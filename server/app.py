@@ -60,6 +60,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
+from server.house_bots import house_accounts, run_house_bots
 from server.player_requests import player_pushes
 from server.rakeback_settings import rakeback_policy_of
 from server.tls import (
@@ -349,7 +350,24 @@ async def run_server(
                 "listening", ws=listening.ws_url, admin=listening.admin_url, api=listening.api_url
             )
             log.info("play in a browser", url=f"{listening.api_url}/client/")
+            if settings.house_bots:
+                nursery.start_soon(_house_bots, settings, store, gateway.port, tls is not None)
             task_status.started(listening)
+
+
+async def _house_bots(settings: Settings, store: Store, port: int, tls_on: bool) -> None:
+    """The server's own players at its play-money tables (server/house_bots.py)."""
+    if tls_on:  # the SDK the bots play through speaks ws:// only
+        log.warning("house bots need a plain ws:// listener: none run under TLS")
+        return
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    names = await house_accounts(
+        store, Wallet(store, wallet_policy_of(settings)), settings.house_bots
+    )
+    signer = TokenSigner(
+        settings.token_keys(), session_lifetime_max_s=settings.session_lifetime_max_s
+    )
+    await run_house_bots(f"ws://{host}:{port}", names, signer)
 
 
 async def serve_until_signalled(settings: Settings, tls: ServerTls | None = None) -> None:

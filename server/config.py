@@ -135,6 +135,9 @@ class Settings:
     # Pay each period when it is due, without staff (services/rakeback_job.py); off: staff
     # preview and pay each period themselves.
     rakeback_auto_distribute: bool = False
+    # House bots (server/house_bots.py): this many of the server's own players at its
+    # play-money tables, for someone to play against (0: none; `make run` asks for some).
+    house_bots: int = 0
     # --- Keys, personal data and transport (docs/operations.md: "Keys", "TLS") -------------
     # The token key ring (server/token_keys.py): rotation with key ids. When set, jwt_secret
     # is not used (a deployment may keep it as the fallback it had).
@@ -224,6 +227,21 @@ def _parse_amqp_url(name: str, raw: Any) -> str:
     if url and urlsplit(url).scheme not in {"amqp", "amqps"}:
         raise ConfigError(f"{name}: expected amqp://USER:PASSWORD@HOST:PORT/VHOST, got {url!r}")
     return url
+
+
+HOUSE_BOTS_MAX: Final = 60  # house bots: ten full play-money tables at most
+
+
+def _parse_house_bots(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{name}: expected a whole number 0-{HOUSE_BOTS_MAX}, got {raw!r}"
+        ) from None
+    if not 0 <= value <= HOUSE_BOTS_MAX:
+        raise ConfigError(f"{name}: expected a whole number 0-{HOUSE_BOTS_MAX}, got {value}")
+    return value
 
 
 def _parse_choice(*choices: str) -> Callable[[str, Any], str]:
@@ -424,6 +442,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "rakeback_settle_delay_s": _parse_seconds,
     "rakeback_tiers": _parse_rakeback_tiers,
     "rakeback_auto_distribute": _parse_bool,
+    "house_bots": _parse_house_bots,
     "jwt_keys": _parse_token_keys,
     "data_keys": _parse_data_keys,
     "log_address_key": _parse_log_address_key,

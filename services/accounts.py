@@ -52,7 +52,10 @@ RESERVED_NAMES: Final = frozenset(
         "info", "contact", "null", "none", "anonymous", "everyone", "house", "bank", "tablium",
     }
 )  # fmt: skip
-RESERVED_NAME_PREFIXES: Final = ("admin", "support", "moderator", "tablium", "sysop", "staff")
+# "housebot": the server's own players (server/house_bots.py).
+RESERVED_NAME_PREFIXES: Final = (
+    "admin", "support", "moderator", "tablium", "sysop", "staff", "housebot",
+)  # fmt: skip
 _LOOK_ALIKES: Final = str.maketrans("01il34578", "ollleastb")
 _NAME_SEPARATORS: Final = re.compile(r"[._-]")
 # Default login throttles (server/config.py has the settings that override them).

@@ -249,6 +249,19 @@ async def _measure(
 # --- the servers (each in its own process: python -m server.bench.api KIND DIR TABLES) -------
 
 
+def _stand_in_table() -> Any:
+    from actors.actor import Actor
+
+    class StandInTable(Actor[object]):
+        """A listed table's address, and nothing more: the lobby keeps a listing while the
+        table's actor lives."""
+
+        async def handle(self, message: object) -> object:
+            return None
+
+    return StandInTable()
+
+
 def _listings(count: int) -> list[tuple[Any, Any]]:
     """``count`` tables' listings and configs, of several games and stakes."""
     from actors.table_messages import TableConfig
@@ -296,6 +309,9 @@ def _serve(kind: str, data_dir: str, tables: int) -> None:
         hyper.bind = ["127.0.0.1:0"]
         hyper.accesslog = None
         hyper.include_server_header = False  # as api/serve.py configures the API's
+        # hypercorn closes a connection after 1,000 requests by default; the bench's clients
+        # keep theirs for the whole run (a quiet machine does 1,000 a connection in 5 s).
+        hyper.keep_alive_max_requests = 10**9
         return hyper
 
     async def answer_cpu_queries() -> None:
@@ -322,6 +338,7 @@ def _serve(kind: str, data_dir: str, tables: int) -> None:
     async def api() -> None:
         import random
 
+        from actors.addresses import TableAddress
         from actors.lobby import LobbyActor
         from actors.runtime import ChildSpec, Registry, Runtime
         from actors.table_messages import ListingChanged, TableDeps
@@ -343,8 +360,15 @@ def _serve(kind: str, data_dir: str, tables: int) -> None:
             deps = TableDeps(
                 store=store, wallet=Wallet(store), channel=PlayerChannel(), rng=random.Random(1)
             )
+            listed = _listings(tables)
+            # The lobby lists a table only while its actor lives (it monitors each one):
+            # stand-ins hold the tables' addresses; the listings are the bench's own.
+            stand_ins = [
+                ChildSpec.worker(TableAddress(listing.table_id).actor_name, _stand_in_table)
+                for listing, _config in listed
+            ]
             runtime = Runtime(
-                [ChildSpec.worker("lobby", partial(LobbyActor, deps))],
+                [*stand_ins, ChildSpec.worker("lobby", partial(LobbyActor, deps))],
                 registry=registry,
                 metrics_registry=None,
             )
@@ -352,7 +376,7 @@ def _serve(kind: str, data_dir: str, tables: int) -> None:
                 await nursery.start(runtime.run)
                 lobby = registry.lookup("lobby")
                 assert lobby is not None
-                for listing, table_config in _listings(tables):
+                for listing, table_config in listed:
                     lobby.tell(ListingChanged(listing=listing, config=table_config))
                 context = build_context(
                     settings,

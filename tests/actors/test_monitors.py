@@ -8,7 +8,7 @@ import msgspec
 import pytest
 import trio
 
-from actors.monitors import MONITORS_PER_ACTOR_MAX
+from actors import monitors
 from actors.runtime import (
     Actor,
     ActorRef,
@@ -16,6 +16,7 @@ from actors.runtime import (
     Down,
     Monitor,
     MonitorLimit,
+    Overflow,
     Restart,
     Runtime,
     wait_down,
@@ -170,14 +171,25 @@ async def test_wait_down_returns_when_the_actor_ends() -> None:
         assert target._monitors is None  # fired monitors are not kept
 
 
-async def test_one_actor_holds_a_bounded_number_of_monitors() -> None:
-    downs: list[Down] = []
-    journal: Journal = []
-    async with running(owner(downs)) as runtime:
-        await start(runtime, recorder("t", journal))
-        owner_ref = runtime.registry.get("owner")
-        for _ in range(MONITORS_PER_ACTOR_MAX):
-            await owner_ref.ask(Watch("t"))
-        with pytest.raises(Exception) as refused:
-            await owner_ref.ask(Watch("t"))
-        assert isinstance(refused.value.__cause__, MonitorLimit)
+def test_one_actor_holds_a_bounded_number_of_monitors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(monitors, "MONITORS_PER_ACTOR_MAX", 3)
+    target = ActorRef("t", "recorder", 4, Overflow.STOP)
+    watcher = ActorRef("owner", "owner", 4, Overflow.STOP)
+    owned: set[Monitor] = set()
+    for _ in range(3):
+        monitors.tell_monitor(target, watcher, owned)
+    with pytest.raises(MonitorLimit):
+        monitors.tell_monitor(target, watcher, owned)
+    assert len(owned) == 3 and len(target._monitors or ()) == 3  # the refused one is not set
+    for monitor in list(owned):
+        monitor.cancel()
+    assert owned == set() and target._monitors == set()
+
+
+def test_one_target_takes_a_bounded_number_of_watchers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(monitors, "MONITORS_PER_TARGET_MAX", 2)
+    target = ActorRef("t", "recorder", 4, Overflow.STOP)
+    for name in ("a", "b"):
+        monitors.tell_monitor(target, ActorRef(name, "owner", 4, Overflow.STOP), set())
+    with pytest.raises(MonitorLimit):
+        monitors.tell_monitor(target, ActorRef("c", "owner", 4, Overflow.STOP), set())

@@ -33,8 +33,9 @@ club_routes = Blueprint("clubs", __name__)
 
 CLUB = f"<int(max={ROW_ID_MAX}):club_id>"
 PLAYER = f"<int(max={ROW_ID_MAX}):player_id>"
-SCOPE = "<scope>"
-PERIOD = "<period>"
+# Named with their converter: quart-schema turns "<a>/.../<int:b>" into "{b}" in the spec.
+SCOPE = "<string:scope>"
+PERIOD = "<string:period>"
 SCOPE_CHARS_MAX = 30  # "club:" and a 64-bit id
 TRACE_ITEMS_MAX = 10_000  # bound: items listed by one trace (count and total cover all)
 _NOT_FOUND = frozenset({"club_not_found", "club_member_not_found"})

@@ -107,14 +107,14 @@ async def test_a_key_reaches_its_scopes_only(admin: Any, api: ApiHarness) -> Non
 async def test_a_key_acting_as_a_player_moves_money_and_is_audited(
     admin: Any, api: ApiHarness, store: Store
 ) -> None:
-    await api.register("house-bot")
+    await api.register("cashier-bot")
     await api.register("bobby")
     await api.context.wallet.adjust("fund", wallet(1), 100, memo="test")
     key = (await create_key(admin, scopes=["wallet:read", "wallet:write", "me:read"], player_id=1))[
         "key"
     ]
     me = await (await api.client.get("/v1/me", headers=api.bearer(key))).get_json()
-    assert (me["name"], me["credential"], me["session_id"]) == ("house-bot", "api_key", None)
+    assert (me["name"], me["credential"], me["session_id"]) == ("cashier-bot", "api_key", None)
     sent = await api.client.post(
         "/v1/wallet/transfers",
         json={"to_player": "bobby", "amount": 30},

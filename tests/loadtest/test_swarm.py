@@ -103,16 +103,20 @@ async def test_flaky_bots_drop_their_connection_and_resume_without_losing_a_bot(
     assert report["actions"] > 0
 
 
+BUSY_BOTS = 6  # more than the hashing threads (cores less one) and the one login waiting
+
+
 async def test_bots_refused_as_busy_at_login_come_back_after_the_hint(
     tmp_path: Path,
 ) -> None:
-    # One login may wait for the hashing thread(s): the rest of a fast ramp is refused with
-    # server_busy and retry_after_ms, and comes back later on a new connection.
+    # One login may wait for the hashing thread(s): the rest of a ramp that starts every bot
+    # at once is refused with server_busy and retry_after_ms, and comes back later on a new
+    # connection. (With a 0.1 s ramp, a quiet machine hashed each login before the next came.)
     async with server(tmp_path, login_hashes_waiting_max=1) as listening:
         options = SwarmOptions(
             url=listening.ws_url,
-            bots=4,
-            ramp_s=0.1,
+            bots=BUSY_BOTS,
+            ramp_s=0.0,
             duration_s=3.0,
             pace_s=0.0,
             admin_url=listening.admin_url,
@@ -126,10 +130,10 @@ async def test_bots_refused_as_busy_at_login_come_back_after_the_hint(
     assert errors["server_busy"] > 0
     # Every bot either logged in or said why not; refused ones came back on new connections
     # (how many make it before the run ends depends on how fast this machine hashes).
-    assert report["login"]["count"] + errors.get("login_gave_up", 0) == 4  # each said why
+    assert report["login"]["count"] + errors.get("login_gave_up", 0) == BUSY_BOTS  # each says
     assert report["login"]["count"] >= 1
     gave_up = errors.get("login_gave_up", 0)
-    assert report["connect"]["count"] == 4 + errors["server_busy"] - gave_up
+    assert report["connect"]["count"] == BUSY_BOTS + errors["server_busy"] - gave_up
     refused = report["server_metrics"]["tablium_password_hashes_refused_total"]
     assert sum(sample["value"] for sample in refused) == report["errors"]["server_busy"]
 

@@ -110,7 +110,15 @@ def test_any_profile_or_preference_request_is_answered_and_a_refusal_changes_not
     requests: list[UpdateProfile | SetPreferences],
 ) -> None:
     async def run(tmp: Path) -> None:
-        async with gateway_and_store(tmp) as (gateway, _store), open_client(gateway.url) as me:
+        # Up to 75 requests back to back: above a person's rate limit, which is not tested here.
+        limits = GatewayLimits(
+            rate_burst_requests=10_000, rate_refill_per_s=10_000,
+            rate_ip_burst_requests=10_000, rate_ip_refill_per_s=10_000,
+        )  # fmt: skip
+        async with (
+            gateway_and_store(tmp, limits=limits) as (gateway, _store),
+            open_client(gateway.url) as me,
+        ):
             await me.register("alice", PASSWORD)
 
             async def state() -> tuple[object, ...]:

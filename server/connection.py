@@ -516,18 +516,27 @@ class Connection:
         except WalletRefused as exc:
             self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
 
-    async def _hands(self, request: HandRequest) -> None:
-        hands = self.gateway.hand_requests
+    def _registered(
+        self, service: object | None, request_id: int, missing: tuple[ErrorCode, str], what: str
+    ) -> tuple[PlayerSession, int]:
+        """The session and player id behind a request that needs ``service`` (``missing``:
+        the refusal when this server has none) and a registered account (guests and
+        token-only players have none: ``account_required``)."""
         session = self.session
-        if hands is None or session is None:
-            raise RemoteProtocolError(
-                ErrorCode.GAMES_UNAVAILABLE, "this server keeps no hands", request.id
-            )
+        if service is None or session is None:
+            raise RemoteProtocolError(missing[0], missing[1], request_id)
         if session.player_id is None:
             raise RemoteProtocolError(
-                ErrorCode.ACCOUNT_REQUIRED, "hand histories need a registered account", request.id
+                ErrorCode.ACCOUNT_REQUIRED, f"{what} needs a registered account", request_id
             )
-        self._reply(await hands.handle(session.player_id, request))
+        return session, session.player_id
+
+    async def _hands(self, request: HandRequest) -> None:
+        hands = self.gateway.hand_requests
+        missing = (ErrorCode.GAMES_UNAVAILABLE, "this server keeps no hands")
+        _, player_id = self._registered(hands, request.id, missing, "reading hand histories")
+        assert hands is not None
+        self._reply(await hands.handle(player_id, request))
 
     async def _club(self, request: Any) -> None:
         club_requests = self.gateway.club_requests
@@ -552,38 +561,21 @@ class Connection:
 
     async def _players(self, request: PlayerRequest) -> None:
         players = self.gateway.player_requests
-        session = self.session
-        if players is None or session is None:
-            raise RemoteProtocolError(
-                ErrorCode.ACCOUNT_REQUIRED, "this server has no player service", request.id
-            )
-        if session.player_id is None:
-            raise RemoteProtocolError(
-                ErrorCode.ACCOUNT_REQUIRED, "profiles need a registered account", request.id
-            )
+        missing = (ErrorCode.ACCOUNT_REQUIRED, "this server has no player service")
+        _, player_id = self._registered(players, request.id, missing, "a profile")
+        assert players is not None
         try:
-            self._reply(await players.handle(session.player_id, request))
+            self._reply(await players.handle(player_id, request))
         except PlayerRefused as exc:
-            if exc.retry_after_ms is None:
-                self._error(exc.request_id, exc.code, exc.message)
-            else:
-                self._error(
-                    exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms
-                )
+            self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests
-        session = self.session
-        if games is None or session is None:
-            raise RemoteProtocolError(
-                ErrorCode.GAMES_UNAVAILABLE, "this server runs no tables", request.id
-            )
-        if session.player_id is None:
-            raise RemoteProtocolError(
-                ErrorCode.ACCOUNT_REQUIRED, "playing needs a registered account", request.id
-            )
+        missing = (ErrorCode.GAMES_UNAVAILABLE, "this server runs no tables")
+        session, player_id = self._registered(games, request.id, missing, "playing")
+        assert games is not None
         try:
-            reply = await games.handle(session.player_id, session.player, request)
+            reply = await games.handle(player_id, session.player, request)
         except GameRefused as exc:
             # Stable codes only: the game's list, or ours (wallet refusals of a buy-in). Any
             # other code is our bug and crashes this actor rather than reach clients.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import final
 
+from persistence.hands import HandRecord
 from persistence.hands import HandSummary as StoredSummary
 from persistence.store import Store
 from protocol.errors import ErrorCode, RemoteProtocolError
@@ -22,7 +23,8 @@ from protocol.hands import (
 from services.hand_histories import UnknownHand, history_for, my_hand, my_hands, names_in
 
 
-def _summary(hand: StoredSummary) -> HandSummary:
+def _summary(hand: StoredSummary | HandRecord) -> HandSummary:
+    """The wire's summary of a listed hand or of a whole stored one (the same fields)."""
     return HandSummary(
         seq=hand.seq,
         hand_id=hand.hand_id,
@@ -70,18 +72,6 @@ class HandRequests:
                         " read it from the API (/v1/me/hands/{hand_id})",
                         request_id,
                     )
-                summary = StoredSummary(
-                    seq=record.seq,
-                    hand_id=record.hand_id,
-                    table_id=record.table_id,
-                    game=record.game,
-                    started_at_ms=record.started_at_ms,
-                    ended_at_ms=record.ended_at_ms,
-                    pot_total=record.pot_total,
-                    rake=record.rake,
-                    players=record.players,
-                    asset=record.asset,
-                )
                 return HandHistory(
-                    id=request_id, hand=_summary(summary), format=form, history=history
+                    id=request_id, hand=_summary(record), format=form, history=history
                 )

@@ -48,6 +48,7 @@ from protocol.messages import (
     HistoryPage,
     LimitName,
     Limits,
+    ListWithdrawals,
     LoggedIn,
     Login,
     Logout,
@@ -69,6 +70,8 @@ from protocol.messages import (
     WalletWithdraw,
     Welcome,
     Withdrawal,
+    WithdrawalPage,
+    WithdrawalState,
 )
 from protocol.players import (
     GetLeaderboard,
@@ -440,6 +443,20 @@ class Client:
     async def withdrawal(self, withdrawal_id: int) -> Withdrawal:
         reply = await self.request(GetWithdrawal(id=0, withdrawal_id=withdrawal_id))
         assert isinstance(reply, Withdrawal)
+        return reply
+
+    async def withdrawals(
+        self,
+        *,
+        state: WithdrawalState | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> WithdrawalPage:
+        """My withdrawals, newest first; pass ``next_before_id`` as ``before_id`` for more."""
+        reply = await self.request(
+            ListWithdrawals(id=0, state=state, before_id=before_id, limit=limit)
+        )
+        assert isinstance(reply, WithdrawalPage)
         return reply
 
     async def _money(self, message: Request) -> TransferResult:

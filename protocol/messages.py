@@ -227,12 +227,31 @@ class WalletWithdraw(_Message, tag="wallet_withdraw", frozen=True):
     address: Annotated[str, Meta(min_length=1, max_length=CHAIN_ADDRESS_CHARS_MAX)]
 
 
+WithdrawalState = Literal[
+    "requested", "awaiting_approval", "queued", "batched", "paid", "voided", "rejected", "refused"
+]
+
+
 class GetWithdrawal(_Message, tag="get_withdrawal", frozen=True):
     """One of this player's withdrawals, as it stands. Reply: Withdrawal. Refused:
     cashier_unavailable, unknown_withdrawal (none of that id is this player's)."""
 
     id: RequestId
     withdrawal_id: Annotated[int, Meta(ge=1, le=2**63 - 1)]
+
+
+WITHDRAWALS_PAGE_MAX: Final = 100  # services/chain/cashier.py WITHDRAWALS_PAGE_MAX
+
+
+class ListWithdrawals(_Message, tag="list_withdrawals", frozen=True):
+    """This player's withdrawals, newest first: ``limit`` at most, those with an id below
+    ``before_id`` when given (the previous page's ``next_before_id``), only those in ``state``
+    when given. Reply: WithdrawalPage. Refused: cashier_unavailable."""
+
+    id: RequestId
+    state: WithdrawalState | None = None
+    before_id: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=WITHDRAWALS_PAGE_MAX)] = 50
 
 
 Request = (
@@ -249,6 +268,7 @@ Request = (
     | WalletDeposit
     | WalletWithdraw
     | GetWithdrawal
+    | ListWithdrawals
     | WalletStatement
     | ClaimPlayChips
     | GetLimits
@@ -381,11 +401,6 @@ class DepositAddress(_Message, tag="deposit_address", frozen=True):
     rate: str
 
 
-WithdrawalState = Literal[
-    "requested", "awaiting_approval", "queued", "batched", "paid", "voided", "rejected", "refused"
-]
-
-
 class Withdrawal(_Message, tag="withdrawal", frozen=True):
     """Reply to WalletWithdraw and GetWithdrawal. ``state``: ``awaiting_approval`` (staff
     approve large ones), ``queued``, ``batched`` (sent), ``paid``; or ``voided`` (expired or
@@ -408,6 +423,29 @@ class Withdrawal(_Message, tag="withdrawal", frozen=True):
 
 class _Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A nested value inside a message (not tagged)."""
+
+
+class WithdrawalRecord(_Record, frozen=True):
+    """One withdrawal inside a WithdrawalPage: the fields of Withdrawal without ``id``."""
+
+    withdrawal_id: int
+    chain_id: int
+    address: str
+    amount: int
+    units: str
+    state: WithdrawalState
+    transfer_id: int | None
+    reason: str
+    created_at_ms: int
+    updated_at_ms: int
+
+
+class WithdrawalPage(_Message, tag="withdrawal_page", frozen=True):
+    """Reply to ListWithdrawals, newest first; ``next_before_id`` is null on the last page."""
+
+    id: RequestId
+    withdrawals: Annotated[list[WithdrawalRecord], Meta(max_length=WITHDRAWALS_PAGE_MAX)]
+    next_before_id: int | None
 
 
 class StatementTotal(_Record, frozen=True):
@@ -521,6 +559,7 @@ Reply = (
     | Limits
     | DepositAddress
     | Withdrawal
+    | WithdrawalPage
     | GameReply
     | HandReply
     | ClubReply

@@ -24,6 +24,7 @@ from protocol.messages import (
     HistoryEntry,
     HistoryPage,
     LimitValues,
+    ListWithdrawals,
     PendingRaise,
     Reply,
     SelfExclude,
@@ -39,6 +40,8 @@ from protocol.messages import (
     WalletTransfer,
     WalletWithdraw,
     Withdrawal,
+    WithdrawalPage,
+    WithdrawalRecord,
 )
 from protocol.messages import Limits as LimitsReply
 from server.config import Settings
@@ -61,6 +64,7 @@ WalletRequest = (
     | WalletDeposit
     | WalletWithdraw
     | GetWithdrawal
+    | ListWithdrawals
     | WalletStatement
     | ClaimPlayChips
     | GetLimits
@@ -74,6 +78,7 @@ WALLET_REQUESTS: Final = (
     WalletDeposit,
     WalletWithdraw,
     GetWithdrawal,
+    ListWithdrawals,
     WalletStatement,
     ClaimPlayChips,
     GetLimits,
@@ -111,6 +116,14 @@ def withdrawal_reply(request_id: int, row: WithdrawalRow) -> Withdrawal:
         id=request_id, withdrawal_id=row.id, chain_id=row.chain_id, address=row.address,
         amount=row.chips, units=str(row.units), state=row.state, transfer_id=row.transfer_id,
         reason=row.reason, created_at_ms=row.created_at_ms, updated_at_ms=row.updated_at_ms,
+    )  # fmt: skip
+
+
+def withdrawal_record(row: WithdrawalRow) -> WithdrawalRecord:
+    return WithdrawalRecord(
+        withdrawal_id=row.id, chain_id=row.chain_id, address=row.address, amount=row.chips,
+        units=str(row.units), state=row.state, transfer_id=row.transfer_id, reason=row.reason,
+        created_at_ms=row.created_at_ms, updated_at_ms=row.updated_at_ms,
     )  # fmt: skip
 
 
@@ -255,6 +268,15 @@ class WalletRequests:
             case GetWithdrawal(id=request_id, withdrawal_id=withdrawal_id):
                 row = await self._chain().withdrawal_of(player_id, withdrawal_id)
                 return withdrawal_reply(request_id, row)
+            case ListWithdrawals(id=request_id, state=state, before_id=before_id, limit=limit):
+                listed = await self._chain().withdrawals_of(
+                    player_id, state=state, before_id=before_id, limit=limit
+                )
+                return WithdrawalPage(
+                    id=request_id,
+                    withdrawals=[withdrawal_record(row) for row in listed.withdrawals],
+                    next_before_id=listed.next_before_id,
+                )
             case ClaimPlayChips(id=request_id):
                 return _result(request_id, await wallet.claim_play_chips(player_id))
             case GetLimits(id=request_id):

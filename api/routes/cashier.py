@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Final
 import msgspec
 from msgspec import Meta
 
-from api.routes.common import EXAMPLE_TIME_MS, RowId
+from api.cursors import decode_cursor, encode_cursor
+from api.routes.common import EXAMPLE_TIME_MS, Cursor, RowId
 from api.routes.wallet import Amount, wallet_problem
 from api.routing import Call, Reply, RouteTable
+from persistence.chain import WithdrawalState
 from services.api_keys import Scope
 from services.chain.availability import CashierUnavailable
 from services.ledger import WalletError
@@ -66,6 +68,22 @@ class WithdrawalView(msgspec.Struct, frozen=True):
     reason: str
     created_at_ms: int
     updated_at_ms: int
+
+
+# services/chain/cashier.py WITHDRAWALS_PAGE_MAX (that module needs the chain extra).
+WITHDRAWALS_PAGE_MAX: Final = 100
+WITHDRAWALS_CURSOR: Final = "withdrawals"
+
+
+class WithdrawalsQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    cursor: Cursor | None = None
+    limit: Annotated[int, Meta(ge=1, le=WITHDRAWALS_PAGE_MAX)] = 50
+    state: WithdrawalState | None = None
+
+
+class WithdrawalsPage(msgspec.Struct, frozen=True):
+    data: list[WithdrawalView]  # newest first
+    next_cursor: str | None  # pass as cursor for the next (older) page; null on the last
 
 
 def _cashier(call: Call) -> ChainCashier:
@@ -189,3 +207,33 @@ async def get_withdrawal(call: Call) -> Reply:
     except WalletError as exc:
         raise wallet_problem(exc) from None
     return Reply(_view(row))
+
+
+@routes.operation(
+    operation_id="listWithdrawals",
+    method="GET",
+    path="/v1/wallet/withdrawals",
+    summary="My withdrawals, newest first, paged",
+    description="`state` keeps those in one state (`awaiting_approval`, `queued`, `batched`,"
+    " `paid`, `voided`, `rejected`, `refused`, or `requested`: being reserved this moment);"
+    " a cursor belongs to the list it was given for, whatever the filter.",
+    tag="wallet",
+    response=WithdrawalsPage,
+    example={"data": [WITHDRAWAL_EXAMPLE], "next_cursor": "WyJ3aXRoZHJhd2FscyIsODhd"},
+    scope=Scope.WALLET_READ,
+    personal=True,
+    query=WithdrawalsQuery,
+    errors=CASHIER_ERRORS,
+)
+async def list_withdrawals(call: Call) -> Reply:
+    query: WithdrawalsQuery = call.query
+    cashier = _cashier(call)
+    before_id = None
+    if query.cursor is not None:
+        before_id = decode_cursor(WITHDRAWALS_CURSOR, query.cursor, RowId)
+    page = await cashier.withdrawals_of(
+        call.player_id, state=query.state, before_id=before_id, limit=query.limit
+    )
+    next_id = page.next_before_id
+    cursor = None if next_id is None else encode_cursor(WITHDRAWALS_CURSOR, next_id)
+    return Reply(WithdrawalsPage([_view(row) for row in page.withdrawals], cursor))

@@ -21,6 +21,7 @@ export type Request =
   | WalletDeposit
   | WalletWithdraw
   | GetWithdrawal
+  | ListWithdrawals
   | WalletStatement
   | ClaimPlayChips
   | GetLimits
@@ -84,6 +85,7 @@ export type ServerMessage =
   | Limits
   | DepositAddress
   | Withdrawal
+  | WithdrawalPage
   | TableList
   | Seated
   | LeftTable
@@ -118,6 +120,7 @@ export type Reply =
   | Limits
   | DepositAddress
   | Withdrawal
+  | WithdrawalPage
   | TableList
   | Seated
   | LeftTable
@@ -338,6 +341,29 @@ export interface GetWithdrawal {
   type: "get_withdrawal";
   id: number;
   withdrawal_id: number;
+}
+/**
+ * This player's withdrawals, newest first: ``limit`` at most, those with an id below
+ *     ``before_id`` when given (the previous page's ``next_before_id``), only those in ``state``
+ *     when given. Reply: WithdrawalPage. Refused: cashier_unavailable.
+ */
+export interface ListWithdrawals {
+  type: "list_withdrawals";
+  id: number;
+  state?:
+    | (
+        | "awaiting_approval"
+        | "batched"
+        | "paid"
+        | "queued"
+        | "refused"
+        | "rejected"
+        | "requested"
+        | "voided"
+      )
+    | null;
+  before_id?: number | null;
+  limit?: number;
 }
 /**
  * The player's statement for [from_ms, to_ms) (at most a year): opening and closing
@@ -973,6 +999,41 @@ export interface DepositAddress {
 export interface Withdrawal {
   type: "withdrawal";
   id: number;
+  withdrawal_id: number;
+  chain_id: number;
+  address: string;
+  amount: number;
+  units: string;
+  state:
+    | "awaiting_approval"
+    | "batched"
+    | "paid"
+    | "queued"
+    | "refused"
+    | "rejected"
+    | "requested"
+    | "voided";
+  transfer_id: number | null;
+  reason: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+/**
+ * Reply to ListWithdrawals, newest first; ``next_before_id`` is null on the last page.
+ */
+export interface WithdrawalPage {
+  type: "withdrawal_page";
+  id: number;
+  /**
+   * @maxItems 100
+   */
+  withdrawals: WithdrawalRecord[];
+  next_before_id: number | null;
+}
+/**
+ * One withdrawal inside a WithdrawalPage: the fields of Withdrawal without ``id``.
+ */
+export interface WithdrawalRecord {
   withdrawal_id: number;
   chain_id: number;
   address: string;

@@ -116,6 +116,10 @@ class ChainCashier:
     def settings(self) -> ChainSettings:
         return self._settings
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     # -- players ----------------------------------------------------------------------------
 
     async def deposit_instructions(self, player_id: int) -> DepositInstructions:
@@ -149,7 +153,14 @@ class ChainCashier:
                 recipient, chips, units, store.clock_ms(),
             )
         )  # fmt: skip
-        if (row.player_id, row.address, row.chips) != (player_id, recipient, chips):
+        # The key names one request across chains too (request_key is unique): reused for
+        # another chain, it is another request.
+        if (row.chain_id, row.player_id, row.address, row.chips) != (
+            self._chain,
+            player_id,
+            recipient,
+            chips,
+        ):
             raise WithdrawalConflict(f"idempotency key {key!r} was used for another withdrawal")
         if row.state == "requested":
             return await self._reserve(row, key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pytest
 
 from services.ledger import wallet
@@ -204,3 +205,68 @@ async def test_bad_withdrawal_list_queries_are_refused(
         "/v1/wallet/withdrawals", query_string=query, headers=api.bearer(alice)
     )
     await problem(response, 400, code)
+
+
+# A second chain's cashier: another contract, token and rate (and no node: the player side).
+OTHER_CHAIN = msgspec.structs.replace(
+    TEST_CHAIN, chain_id=10, cashier="0x" + "d0" * 20, token="0x" + "e0" * 20, rate="1/1000"
+)
+
+
+async def test_with_several_chains_each_request_names_its_own_or_gets_the_first(
+    make_api: Callable[..., ApiHarness],
+) -> None:
+    api = make_api(chain=(TEST_CHAIN, OTHER_CHAIN))
+    alice = await funded(api, "alice", 1_000)
+
+    async def where(**query: str) -> dict[str, Any]:
+        response = await api.client.get(
+            "/v1/wallet/deposit-address", query_string=query, headers=api.bearer(alice)
+        )
+        assert response.status_code == 200, await response.get_data()
+        found: dict[str, Any] = await response.get_json()
+        return found
+
+    first, other = await where(), await where(chain_id="10")
+    assert (first["chain_id"], other["chain_id"]) == (TEST_CHAIN.chain_id, 10)
+    assert (other["cashier"].lower(), other["token"].lower(), other["rate"]) == (
+        "0x" + "d0" * 20, "0x" + "e0" * 20, "1/1000"
+    )  # fmt: skip
+    assert first["reference"] == other["reference"]  # one reference per player, every chain
+    await problem(
+        await api.client.get(
+            "/v1/wallet/deposit-address", query_string={"chain_id": "5"}, headers=api.bearer(alice)
+        ),
+        404,
+        "unknown_chain",
+    )
+
+    async def withdraw(key: str, body: dict[str, Any]) -> Any:
+        return await api.client.post(
+            "/v1/wallet/withdrawals", json=body, headers=post_headers(api, alice, key)
+        )
+
+    on_first = await withdraw("a", {"amount": 100, "address": ADDRESS})
+    on_other = await withdraw("b", {"amount": 100, "address": ADDRESS, "chain_id": 10})
+    assert [(await r.get_json())["chain_id"] for r in (on_first, on_other)] == [
+        TEST_CHAIN.chain_id, 10
+    ]  # fmt: skip
+    # Each chain's rate: 100 chips are 10,000 units at 1/100 and 100,000 at 1/1000.
+    assert (await on_other.get_json())["units"] == "100000"
+    # The key names one request: the same key for another chain is another request.
+    await problem(
+        await withdraw("a", {"amount": 100, "address": ADDRESS, "chain_id": 10}),
+        422,
+        "idempotency_conflict",
+    )
+    await problem(
+        await withdraw("c", {"amount": 100, "address": ADDRESS, "chain_id": 5}),
+        404,
+        "unknown_chain",
+    )
+    assert (await api.context.wallet.balance(1)).reserved == 200
+    every = await _list(api, alice)
+    assert [w["chain_id"] for w in every["data"]] == [10, TEST_CHAIN.chain_id]
+    assert [w["chain_id"] for w in (await _list(api, alice, chain_id="10"))["data"]] == [10]
+    read = await api.client.get(on_other.headers["Location"], headers=api.bearer(alice))
+    assert await read.get_json() == await on_other.get_json()

@@ -9,6 +9,7 @@ root (one_for_one)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── health-checks               probes the database and Redis, audits the ledger (service)
+├── lobby-analytics             samples the lobby each minute: gauges and stored history (service)
 ├── leaderboards-resync         the current leaderboards into Redis, once (temporary)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
@@ -39,10 +40,12 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
+from actors.addresses import LOBBY
+from actors.errors import TargetError
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
-from actors.table_messages import TableDeps
+from actors.table_messages import ListTablesQuery, TableDeps
 from actors.table_requests import TableGameRequests, TableSessionHooks
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
@@ -57,6 +60,7 @@ from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
+from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
@@ -74,6 +78,7 @@ from server.wallet_requests import wallet_policy_of
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.leaderboards import Leaderboards
+from services.lobby_analytics import ASK_TIMEOUT_S, LobbySampler
 from services.rakeback import Rakeback
 from services.rakeback_job import RakebackJob
 from services.wallet import Wallet
@@ -213,6 +218,7 @@ def build_runtime(
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
+            ChildSpec.service("lobby-analytics", _lobby_sampler(settings, store, registry).run),
             *(
                 [ChildSpec.service("event-consumers", event_consumers.run)]
                 if event_consumers is not None and event_consumers.consumers
@@ -260,6 +266,27 @@ def check_chain_settings(settings: Settings) -> None:
         read_operator_key(settings.chain.operator_key_file)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"TABLIUM_CHAIN: operator_key_file: {exc}") from None
+
+
+def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> LobbySampler:
+    async def list_tables() -> tuple[TableListing, ...] | None:
+        lobby = registry.resolve(LOBBY)
+        if lobby is None:
+            return None
+        try:
+            listings: tuple[TableListing, ...] = await lobby.ask(
+                ListTablesQuery(), timeout_s=ASK_TIMEOUT_S
+            )
+        except TargetError:
+            return None
+        return listings
+
+    return LobbySampler(
+        store,
+        list_tables,
+        interval_s=settings.lobby_sample_s,
+        retention_days=settings.lobby_analytics_retention_days,
+    )
 
 
 def _services(children: list[ChildSpec]) -> ChildSpec:

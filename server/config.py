@@ -53,6 +53,8 @@ class Settings:
     amqp_url: str = field(default="", repr=False)
     # Relayed outbox rows are deleted this many days after relay (never before: docs/events.md).
     outbox_retention_days: int = 7
+    lobby_sample_s: int = 60  # lobby analytics: seconds between samples
+    lobby_analytics_retention_days: int = 90
     # Empty means "generate once and keep it in data_dir/jwt_secret".
     jwt_secret: str = field(default="", repr=False)
     guest_login: bool = False
@@ -405,6 +407,8 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "redis_url": _parse_redis_url,
     "amqp_url": _parse_amqp_url,
     "outbox_retention_days": _parse_count,
+    "lobby_sample_s": _parse_count,
+    "lobby_analytics_retention_days": _parse_count,
     "jwt_secret": _parse_secret,
     "guest_login": _parse_bool,
     "log_format": _parse_choice("console", "json"),

@@ -195,6 +195,35 @@ DASHBOARDS: dict[str, dict[str, Any]] = {
         ],
         stats=2,
     ),
+    "lobby": dashboard(
+        "tablium-lobby",
+        "Tablium / Lobby analytics",
+        [
+            ("Occupancy by game (seats taken)", "percentunit",
+             [("{{asset}} {{variant}} {{stakes}}",
+               f"sum by (asset, variant, stakes) (tablium_lobby_seated{J})"
+               f" / sum by (asset, variant, stakes) (tablium_lobby_seats{J} > 0)")]),
+            ("Tables by game", "short",
+             [("{{asset}} {{variant}} {{stakes}}",
+               f"sum by (asset, variant, stakes) (tablium_lobby_tables{J})")]),
+            ("Players on wait lists by game", "short",
+             [("{{asset}} {{variant}} {{stakes}}",
+               f"sum by (asset, variant, stakes) (tablium_lobby_waiting{J})")]),
+            ("Wait for a seat (p50, p90, last hour)", "s",
+             [("p50 {{asset}} {{variant}} {{stakes}}",
+               "histogram_quantile(0.5, sum by (asset, variant, stakes, le)"
+               f" (rate(tablium_seat_wait_seconds_bucket{J}[1h])))"),
+              ("p90 {{asset}} {{variant}} {{stakes}}",
+               "histogram_quantile(0.9, sum by (asset, variant, stakes, le)"
+               f" (rate(tablium_seat_wait_seconds_bucket{J}[1h])))")]),
+            ("Table churn per hour", "short",
+             [("opened", f"sum(increase(tablium_lobby_tables_opened_total{J}[1h]))"),
+              ("closed", f"sum(increase(tablium_lobby_tables_closed_total{J}[1h]))")]),
+            ("Hands per hour by game", "short",
+             [("{{asset}} {{variant}} {{stakes}}",
+               f"sum by (asset, variant, stakes) (tablium_lobby_hands_per_hour{J})")]),
+        ],
+    ),
     "events": dashboard(
         "tablium-events",
         "Tablium / Domain events",

@@ -4,7 +4,7 @@
 root (one_for_one)
 ├── persistence (one_for_one)   snapshot-writer: batching snapshot writer (service);
 │                               outbox-relay: domain events to RabbitMQ or in process
-├── services (one_for_one)      with [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
+├── services (one_for_one)      per [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
@@ -85,6 +85,7 @@ from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from actors.chain import ChainService
+    from services.chain.cashiers import Cashiers
 
 log = structlog.get_logger("tablium.server")
 
@@ -140,8 +141,8 @@ def build_runtime(
     )
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
     runtime: Runtime
-    chain = _chain_service(settings, store, wallet, registry)
-    cashier = chain.cashier if chain is not None else None
+    chains = _chain_services(settings, store, wallet, registry)
+    cashier = _cashiers(chains)
     admin_context = AdminContext(
         settings=settings,
         verify_token=jwt_verifier(
@@ -156,7 +157,7 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
-        chains={} if cashier is None else {cashier.settings.chain_id: cashier},
+        chains={c.cashier.settings.chain_id: c.cashier for c in chains},
     )
     gateway = partial(
         run_gateway,
@@ -202,7 +203,7 @@ def build_runtime(
                 ],
                 policy=groups,
             ),
-            *([] if chain is None else [_services(chain.children)]),
+            *([] if not chains else [_services([x for c in chains for x in c.children])]),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
             ChildSpec.supervisor(
                 "tables",
@@ -240,32 +241,50 @@ def build_runtime(
     return runtime
 
 
-def _chain_service(
+def _chain_services(
     settings: Settings, store: Store, wallet: Wallet, registry: Registry
-) -> ChainService | None:
-    """The blockchain cashier when ``[chain]`` is configured (imported only then: it needs
-    the chain extra)."""
-    if settings.chain is None:
-        return None
+) -> list[ChainService]:
+    """The blockchain cashier of every configured chain (``[chain]`` or ``[[chain]]``;
+    imported only then: it needs the chain extra)."""
+    if not settings.chains:
+        return []
     from actors.chain import configured_chain
 
-    try:
-        return configured_chain(store, wallet, settings.chain, registry)
-    except ValueError as exc:
-        raise ConfigError(f"TABLIUM_CHAIN: {exc}") from None
+    built = []
+    for i, chain in enumerate(settings.chains):
+        try:
+            built.append(configured_chain(store, wallet, chain, registry))
+        except ValueError as exc:
+            raise ConfigError(f"{_chain_setting(settings, i)}: {exc}") from None
+    return built
+
+
+def _cashiers(chains: list[ChainService]) -> Cashiers | None:
+    """One door to every chain's cashier, for the websocket and the public API."""
+    if not chains:
+        return None
+    from services.chain.cashiers import Cashiers
+
+    return Cashiers([c.cashier for c in chains])
+
+
+def _chain_setting(settings: Settings, index: int) -> str:
+    """How an error names a chain's settings: TABLIUM_CHAIN, or TABLIUM_CHAIN[i] of several."""
+    return "TABLIUM_CHAIN" if not isinstance(settings.chain, tuple) else f"TABLIUM_CHAIN[{index}]"
 
 
 def check_chain_settings(settings: Settings) -> None:
     """What the cashier needs before start-up, checked before anything runs (``tablium
     serve`` prints the one-line ConfigError): the chain extra, a readable operator key."""
-    if settings.chain is None or not settings.chain.operator_key_file:
-        return
-    from services.chain.settings import read_operator_key
+    for i, chain in enumerate(settings.chains):
+        if not chain.operator_key_file:
+            continue
+        from services.chain.settings import read_operator_key
 
-    try:
-        read_operator_key(settings.chain.operator_key_file)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"TABLIUM_CHAIN: operator_key_file: {exc}") from None
+        try:
+            read_operator_key(chain.operator_key_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{_chain_setting(settings, i)}: operator_key_file: {exc}") from None
 
 
 def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> LobbySampler:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
+from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
@@ -71,6 +72,7 @@ from server.tls import (
     watch_certificate_files,
 )
 from server.wallet_requests import wallet_policy_of
+from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.leaderboards import Leaderboards
@@ -135,6 +137,7 @@ def build_runtime(
     )
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
     runtime: Runtime
+    watch_club_access(store, lobby_access_watcher(registry))
     chain = _chain_service(settings, store, wallet, registry)
     cashier = chain.cashier if chain is not None else None
     admin_context = AdminContext(
@@ -158,7 +161,10 @@ def build_runtime(
         settings,
         store,
         hooks=TableSessionHooks(registry, deps.player_tables),
-        game_requests=TableGameRequests(registry),
+        # Club tables for members only (docs/clubs.md): the gate asks the club service
+        # before the lobby or a table; membership changes reach the lobby by its watcher.
+        game_requests=ClubTableGate(TableGameRequests(registry), registry, Clubs(store)),
+        club_tables=ClubTables(registry, Clubs(store)),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,

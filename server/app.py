@@ -138,6 +138,7 @@ def build_runtime(
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
     runtime: Runtime
     watch_club_access(store, lobby_access_watcher(registry))
+    club_tables = ClubTables(registry, Clubs(store))
     chain = _chain_service(settings, store, wallet, registry)
     cashier = chain.cashier if chain is not None else None
     admin_context = AdminContext(
@@ -164,7 +165,7 @@ def build_runtime(
         # Club tables for members only (docs/clubs.md): the gate asks the club service
         # before the lobby or a table; membership changes reach the lobby by its watcher.
         game_requests=ClubTableGate(TableGameRequests(registry), registry, Clubs(store)),
-        club_tables=ClubTables(registry, Clubs(store)),
+        club_tables=club_tables,
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -185,6 +186,7 @@ def build_runtime(
             dataclasses.replace(
                 api_context(settings, store, wallet, registry, channel, cashier),
                 leaderboards=leaderboards,
+                club_tables=club_tables,
             )
         ),
         settings,

@@ -9,6 +9,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from protocol import clubs as wire
@@ -17,6 +18,7 @@ from protocol.client import Client, ServerError
 from rakeback.periods import parse_period
 from services.clubs import Clubs
 from tests.e2e.harness import (
+    PASSWORD,
     Player,
     Server,
     check_down_one_hand,
@@ -206,3 +208,59 @@ async def test_the_rake_of_a_club_tables_hands_is_the_clubs(tmp_path: Path) -> N
         today = datetime.datetime.now(datetime.UTC).date().isoformat()
         stats = await Clubs(server.store).stats(None, club_id, parse_period(f"day:{today}"))
         assert (stats.hands, stats.rake, stats.active_players) == (1, rake, 2)
+
+
+async def test_an_owner_opens_a_club_table_over_the_public_api(tmp_path: Path) -> None:
+    async with running_server(tmp_path) as server:
+        frames = server.recorder.stream()
+        olga, bea, oscar, club_id, first = await _club_with_table(server)
+        api = server.listening.api_url
+        async with httpx.AsyncClient(base_url=api) as http:
+
+            async def bearer(name: str) -> dict[str, str]:
+                login = await http.post("/v1/auth/login", json={"name": name, "password": PASSWORD})
+                assert login.status_code == 200, login.text
+                return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+            body = {"name": "Owls PLO", "variant": "PO", "small_blind": 5, "big_blind": 10}
+            path = f"/v1/clubs/{club_id}/tables/open"
+            outsider = await http.post(
+                path, json=body, headers={**await bearer("oscar"), "Idempotency-Key": "o-1"}
+            )
+            assert (outsider.status_code, outsider.json()["code"]) == (403, "not_club_member")
+            member = await http.post(
+                path, json=body, headers={**await bearer("bea"), "Idempotency-Key": "b-1"}
+            )
+            assert (member.status_code, member.json()["code"]) == (403, "club_permission_denied")
+            bad = await http.post(
+                path, json={**body, "small_blind": 20},
+                headers={**await bearer("olga"), "Idempotency-Key": "x-1"},
+            )  # fmt: skip
+            assert (bad.status_code, bad.json()["code"]) == (422, "invalid_club_input")
+            opened = await http.post(
+                path, json=body, headers={**await bearer("olga"), "Idempotency-Key": "g-1"}
+            )
+            assert opened.status_code == 201, opened.text
+            table_id = opened.json()["table_id"]
+            _, pushed = await wait_for(
+                frames, lambda p, b: p == bea.player_id and _mentions(b, table_id)
+            )
+            assert isinstance(pushed, game.LobbyTableChanged) and pushed.listing.variant == "PO"
+            detail = await olga.client.request(wire.ClubGet(id=0, club_id=club_id))
+            assert isinstance(detail, wire.ClubDetail)
+            assert sorted(detail.tables) == sorted([first, table_id])  # none for the bad one
+            await _refused(oscar.client, game.Watch(id=0, table_id=table_id), "not_club_member")
+            # A removal through the API reaches her live lobby too.
+            removed = await http.post(
+                f"/v1/clubs/{club_id}/members/{bea.player_id}/remove",
+                headers=await bearer("olga"),
+            )
+            assert removed.status_code == 204, removed.text
+            gone = {first, table_id}
+            while gone:
+                _, body = await wait_for(
+                    frames,
+                    lambda p, b: p == bea.player_id and isinstance(b, game.LobbyTableRemoved),
+                )
+                assert isinstance(body, game.LobbyTableRemoved)
+                gone.discard(body.table_id)

@@ -155,6 +155,7 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
+        on_ban_changed=leaderboards.on_ban_changed,
         chains={} if cashier is None else {cashier.settings.chain_id: cashier},
     )
     gateway = partial(

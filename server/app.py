@@ -41,6 +41,7 @@ import structlog
 import trio
 
 from actors.addresses import LOBBY
+from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
 from actors.errors import TargetError
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
@@ -63,6 +64,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
+from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.house_bots import house_accounts, run_house_bots
 from server.player_requests import player_pushes
@@ -75,6 +77,7 @@ from server.tls import (
     watch_certificate_files,
 )
 from server.wallet_requests import wallet_policy_of
+from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.leaderboards import Leaderboards
@@ -90,6 +93,7 @@ if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
 log = structlog.get_logger("tablium.server")
 
 SHUTDOWN_GRACE_S = 4.0  # SIGTERM to exit stays under 5 s, the bound operators rely on
+GATEWAY_STOP_MARGIN_S = 0.5  # the gateway's stop beyond its close handshakes' own bound
 TREE_SHUTDOWN_S = 3.0  # the supervision tree's ordered stop, inside the grace above
 ADMIN_GRACEFUL_S = 1.0  # in-flight admin requests get this long after a stop request
 # One table in a crash loop must not take every other table down with it: the tables
@@ -141,6 +145,8 @@ def build_runtime(
     )
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
     runtime: Runtime
+    watch_club_access(store, lobby_access_watcher(registry))
+    club_tables = ClubTables(registry, Clubs(store))
     chains = _chain_services(settings, store, wallet, registry)
     cashier = _cashiers(chains)
     admin_context = AdminContext(
@@ -157,6 +163,7 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
+        on_ban_changed=leaderboards.on_ban_changed,
         chains={c.cashier.settings.chain_id: c.cashier for c in chains},
     )
     gateway = partial(
@@ -164,7 +171,10 @@ def build_runtime(
         settings,
         store,
         hooks=TableSessionHooks(registry, deps.player_tables),
-        game_requests=TableGameRequests(registry),
+        # Club tables for members only (docs/clubs.md): the gate asks the club service
+        # before the lobby or a table; membership changes reach the lobby by its watcher.
+        game_requests=ClubTableGate(TableGameRequests(registry), registry, Clubs(store)),
+        club_tables=club_tables,
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -185,6 +195,7 @@ def build_runtime(
             dataclasses.replace(
                 api_context(settings, store, wallet, registry, channel, cashier),
                 leaderboards=leaderboards,
+                club_tables=club_tables,
             )
         ),
         settings,
@@ -231,7 +242,10 @@ def build_runtime(
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
-            ChildSpec.service("gateway", gateway),
+            # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
+            ChildSpec.service(
+                "gateway", gateway, shutdown_timeout_s=CLOSE_TIMEOUT_S + GATEWAY_STOP_MARGIN_S
+            ),
             ChildSpec.service("api", public_api),
             ChildSpec.service("admin", admin),
         ],

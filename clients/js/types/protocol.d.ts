@@ -63,6 +63,7 @@ export type Request =
   | ClubUpdate
   | ClubSetTiers
   | ClubRegisterTable
+  | ClubCreateTable
   | ClubStatsRequest
   | RakebackStatementRequest
   | RakebackTiersRequest
@@ -99,6 +100,7 @@ export type ServerMessage =
   | ClubMember
   | ClubInvitationList
   | ClubJoinRequestList
+  | ClubTableCreated
   | ClubStats
   | RakebackStatement
   | RakebackTiers
@@ -134,6 +136,7 @@ export type Reply =
   | ClubMember
   | ClubInvitationList
   | ClubJoinRequestList
+  | ClubTableCreated
   | ClubStats
   | RakebackStatement
   | RakebackTiers
@@ -448,7 +451,9 @@ export interface UnsubscribeLobby {
 }
 /**
  * Seat me at any table of this game, stakes and asset (real money unless ``play``); the
- *     lobby opens a table when all are full. Reply: Seated.
+ *     lobby opens a table when all are full. ``club_id``: only that club's tables (members
+ *     only: ``not_club_member``; a club's tables are opened by its managers, so when all are
+ *     full the answer is ``table_full``); None: only public tables. Reply: Seated.
  */
 export interface QuickSeat {
   type: "quick_seat";
@@ -457,6 +462,7 @@ export interface QuickSeat {
   big_blind: number;
   buy_in: number;
   asset?: "chips" | "play";
+  club_id?: number | null;
 }
 /**
  * Sit down with ``buy_in`` from the wallet. ``seat`` None: any free seat.
@@ -702,6 +708,26 @@ export interface ClubRegisterTable {
   id: number;
   club_id: number;
   table_id: string;
+}
+/**
+ * Open a cash table only the club's members see and join (owner, manager). The server
+ *     names it ``club<club id>-<6 characters>`` and registers it to the club (its rake is the
+ *     club's); the house's rake rule applies. A 0 buy-in bound: 40 / 200 big blinds.
+ *     Reply: ClubTableCreated.
+ */
+export interface ClubCreateTable {
+  type: "club_create_table";
+  id: number;
+  club_id: number;
+  name: string;
+  variant: "FT" | "NT" | "PO" | "PO/8" | "PT";
+  small_blind: number;
+  big_blind: number;
+  seats?: number;
+  buy_in_min?: number;
+  buy_in_max?: number;
+  ante?: number;
+  asset?: "chips" | "play";
 }
 export interface ClubStatsRequest {
   type: "club_stats";
@@ -1093,6 +1119,7 @@ export interface TableListing {
   rake_cap?: number;
   rake_no_flop_no_drop?: boolean;
   asset?: "chips" | "play";
+  club_id?: number | null;
 }
 /**
  * Reply to JoinTable and QuickSeat: where I sit and with how much.
@@ -1272,6 +1299,15 @@ export interface JoinRequestRecord {
   player_id: number;
   agent_id: number | null;
   created_at_ms: number;
+}
+/**
+ * Reply to club_create_table: the table is open (listed to the club's members).
+ */
+export interface ClubTableCreated {
+  type: "club_table_created";
+  id: number;
+  club_id: number;
+  table_id: string;
 }
 export interface ClubStats {
   type: "club_stats_reply";

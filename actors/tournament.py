@@ -1204,7 +1204,11 @@ class TournamentActor(Actor[Any]):
         alive.sort(key=lambda e: (-e.stack, e.entry))
         placed = [e for e in core.state.entries if e.place]
         placed.sort(key=lambda e: (e.place, e.entry))
-        waiting = [e for e in core.state.entries if e.status is EntryStatus.OUT and not e.place]
+        waiting = [
+            e
+            for e in core.state.entries
+            if (e.status is EntryStatus.OUT and not e.place) or e.status is EntryStatus.REGISTERED
+        ]
         return [
             StandingLine(
                 entry=e.entry,

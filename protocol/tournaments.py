@@ -39,7 +39,9 @@ TournamentKind = Literal["sng", "mtt"]
 TournamentState = Literal["registering", "running", "finished", "cancelled"]
 EntryStatus = Literal["registered", "playing", "awaiting_rebuy", "out", "unregistered"]
 DealKind = Literal["icm", "chip_chop"]
-MoveReason = Literal["balancing", "table_broken", "director"]
+# balance: balancing (TDA 11A); break: the old table was broken (TDA 10B); director: moved
+# by a director.
+MoveReason = Literal["balance", "break", "director"]
 PaymentKind = Literal["prize", "bounty", "deal", "refund"]
 
 

@@ -2062,7 +2062,7 @@ export interface TournamentMoved {
   table_id: string;
   seat: number;
   stack: number;
-  reason: "balancing" | "director" | "table_broken";
+  reason: "balance" | "break" | "director";
 }
 /**
  * Busted while rebuys are open: ``tournament_rebuy`` within ``expires_in_ms``, or the

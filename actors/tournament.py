@@ -1047,7 +1047,8 @@ class TournamentActor(Actor[Any]):
                 number = record.table
                 seat = next(s for s, e in core.table(number).seats.items() if e == entry)
                 player = _player(record.player_id)
-                await self._ask_table(number, RemovePlayer(player_id=player))
+                with contextlib.suppress(GameRefused):  # not seated: a restart left it out
+                    await self._ask_table(number, RemovePlayer(player_id=player))
                 await self._ask_table(
                     number, SeatPlayer(player_id=player, stack=record.stack, seat=seat)
                 )
@@ -1055,23 +1056,68 @@ class TournamentActor(Actor[Any]):
                 pass
 
     async def _resume_tables(self) -> None:
-        """After a restart: every table open (from its stored snapshot when it has one), a
-        hand the core thought running reconciled with what the table holds now."""
+        """After a restart: every table open (from its stored snapshot when it has one) and
+        made to hold what the core holds (the core is the truth between hands: a table
+        snapshot may be older or newer than the last stored step); a hand the core thought
+        running is void (its stacks stand, as at cash tables), then the tables deal."""
         core = self._core()
         for number in sorted(core.floor.tables):
             if self._table_ref(number) is None:
                 snapshot = await self.deps.store.load_snapshot(self.address.table_id(number))
                 await self._open_table(number, None if snapshot is None else snapshot.data)
+        effects: list[fx.AnyEffect] = []
+        voided: list[int] = []
         for number in sorted(core.floor.tables):
-            table = core.table(number)
             seats = await self._ask_table(number, GetSeats())
             assert isinstance(seats, TableSeats)
-            if table.in_hand and seats.hand_number == 0:
-                reported = {s.player_id: s.stack for s in seats.seats}
-                result = self._result_for(number, reported, None)
-                await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
-            elif not table.in_hand:
-                await self._deal(number)
+            if seats.hand_number != 0:
+                continue  # still running here (this actor alone restarted): it will report
+            await self._align(number, seats)
+            if core.table(number).in_hand:
+                table = core.table(number)
+                unchanged = {
+                    _player(core.entry(e).player_id): core.entry(e).stack
+                    for e in table.seats.values()
+                }
+                result = self._result_for(number, unchanged, None)
+                effects += core.hand_ended(number, result, self.deps.rng)
+                voided.append(number)
+        for number in sorted(core.floor.tables):  # players' clients follow again
+            for seat, entry in sorted(core.table(number).seats.items()):
+                record = core.entry(entry)
+                self._deliver(
+                    _player(record.player_id),
+                    wire.TournamentSeated(
+                        tournament_id=self.tournament_id, entry=entry,
+                        table_id=self.address.table_id(number), seat=seat, stack=record.stack,
+                    ),
+                )  # fmt: skip
+        if effects or voided:
+            await self._step(effects)
+        for number in sorted(core.floor.tables):
+            await self._deal(number)
+
+    async def _align(self, number: int, seats: TableSeats) -> None:
+        """Seat at the table exactly who the core has there, with the core's stacks."""
+        core = self._core()
+        want = {seat: core.entry(entry) for seat, entry in core.table(number).seats.items()}
+        have = {info.seat: info for info in seats.seats}
+        for seat, held in have.items():
+            entry = want.get(seat)
+            if (
+                entry is None
+                or _player(entry.player_id) != held.player_id
+                or (entry.stack != held.stack)
+            ):
+                await self._ask_table(number, RemovePlayer(player_id=held.player_id))
+        for seat, entry in want.items():
+            info = have.get(seat)
+            player = _player(entry.player_id)
+            same = info is not None and info.player_id == player and info.stack == entry.stack
+            if not same and entry.stack > 0:
+                await self._ask_table(
+                    number, SeatPlayer(player_id=player, stack=entry.stack, seat=seat)
+                )
 
     # --- players ----------------------------------------------------------------------------
 

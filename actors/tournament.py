@@ -112,6 +112,7 @@ from poker.tournament import (
     preset,
 )
 from poker.tournament import effects as fx
+from poker.tournament.places import split_by_weight
 from protocol import tournaments as wire
 from services.ledger import WalletError
 from services.tournaments import TournamentMoney, payout_of
@@ -535,28 +536,37 @@ class TournamentActor(Actor[Any]):
         self._schedule()
 
     async def _cancel(self) -> None:
+        """Before the start: every entry gets back all it paid. Once running: places already
+        decided keep their prizes and bounties; the rest of the pool goes to the entries
+        still in, in proportion to their chips (a chip chop); every fee paid comes back."""
         live, core = self._live(), self._core()
         if live.state in ("finished", "cancelled"):
             raise TournamentRefusal("tournament_not_running", f"the tournament is {live.state}")
+        await self._pay_owed()  # what was decided is paid first
+        config, structure = core.config, core.structure
+        shares: dict[int, int] = {}
+        if core.phase is Phase.RUNNING:
+            alive = [e for e in core.state.entries if e.status in _ALIVE and e.stack > 0]
+            balance = await self._pool_balance()
+            if alive and balance:
+                weights = [(e.entry, e.stack) for e in alive]
+                shares = dict(split_by_weight(balance, weights))
         for entry in core.state.entries:
             if entry.status is EntryStatus.UNREGISTERED:
                 continue
-            config, structure = core.config, core.structure
-            paid_in = config.buy_in + config.bounty
             fee = config.fee
             if structure.rebuy is not None:
-                paid_in += entry.rebuys * structure.rebuy.price
                 fee += entry.rebuys * structure.rebuy.fee
             if entry.addon and structure.addon is not None:
-                paid_in += structure.addon.price
                 fee += structure.addon.fee
-            # What the entry was paid already (a place decided, bounties) comes off.
-            back = max(0, paid_in - entry.prize - entry.bounties)
+            if core.phase is Phase.REGISTERING:
+                back = config.buy_in + config.bounty
+            else:
+                back = shares.get(entry.entry, 0)
             live.owed.append(
                 Owed(f"cancel:{entry.entry}", _player(entry.player_id), back, "refund",
                      entry.entry, fee)
             )  # fmt: skip
-        overlay = core.state.prizes and sum(core.state.prizes) - core.state.collected
         live.state = "cancelled"
         self._freeze_clock()
         events = [stored.changed("tournament.finished", self.tournament_id, "cancelled", None)]
@@ -564,23 +574,9 @@ class TournamentActor(Actor[Any]):
         for table in list(core.floor.tables):
             await self._close_table(table)
         await self._pay_owed()
-        await self._return_leftover(bool(overlay))
         self._push_state("cancelled")
         self._announce()
         self._schedule()
-
-    async def _return_leftover(self, had_overlay: bool) -> None:
-        """After a cancel: whatever stayed in the pool (an overlay) goes back to the house."""
-        assert self.money is not None
-        balance = await self._pool_balance()
-        if balance > 0 and had_overlay:
-            from services.ledger import house_account, prize_pool
-
-            await self.deps.wallet.move(
-                f"tournament:{self.tournament_id}:overlay:back", "adjustment_reversal",
-                prize_pool(self.money.pool, self.spec.asset),
-                house_account("house", self.spec.asset), balance,
-            )  # fmt: skip
 
     async def _pool_balance(self) -> int:
         from services.ledger import prize_pool

@@ -292,9 +292,11 @@ class StartTournament(TournamentMessage, frozen=True, tag=True):
 
 
 class CancelTournament(TournamentMessage, frozen=True, tag=True):
-    """Before the end: every entry's buy-in, bounty and fee go back (keys
-    ``tournament:<id>:cancel:<entry>``), tables close, state ``cancelled``. Places already
-    decided keep their prizes; the rest of the pool is shared back by entries. Reply: None."""
+    """Before the end. Before the start every entry gets back all it paid (buy-in, bounty,
+    fee); once running, places already decided keep their prizes and bounties, the rest of
+    the pool goes to the entries still in by their chips, and every fee comes back (keys
+    ``tournament:<id>:cancel:<entry>`` and ``...:fee``). Tables close; state ``cancelled``.
+    Reply: None."""
 
     reason: str = ""
 

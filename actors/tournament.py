@@ -36,6 +36,7 @@ import msgspec
 import structlog
 import trio
 
+from actors import tournament_metrics
 from actors.runtime import Actor, Overflow, Timer
 from actors.table import table_spec
 from actors.table_messages import (
@@ -874,6 +875,7 @@ class TournamentActor(Actor[Any]):
                     table_ops.append(effect)
                     if isinstance(effect, fx.PlayerMoved):
                         live.moves += 1
+                        tournament_metrics.MOVES.inc()
                         to_deal.update((effect.from_table, effect.to_table))
                     if isinstance(effect, fx.TableOpened):
                         to_deal.add(effect.table)
@@ -1182,9 +1184,11 @@ class TournamentActor(Actor[Any]):
         )  # fmt: skip
 
     def _announce(self) -> None:
+        summary = self.summary()
+        tournament_metrics.observe(summary, len(self._core().floor.tables))
         directory = self.context.registry.lookup(self.deps.directory_name)
         if directory is not None:
-            directory.tell(SummaryChanged(summary=self.summary()))
+            directory.tell(SummaryChanged(summary=summary))
 
     def details(self) -> TournamentDetails:
         live, core = self._live(), self._core()

@@ -94,6 +94,7 @@ from actors.tournament_messages import (
 from persistence import tournaments as stored
 from persistence.events import NewEvent
 from persistence.store import Store, wall_clock_ms
+from players.stats import TournamentResult
 from poker import HandResult, Variant
 from poker.events import PotShare
 from poker.showdown import Award, PotResult
@@ -116,6 +117,7 @@ from poker.tournament import effects as fx
 from poker.tournament.places import split_by_weight
 from protocol import tournaments as wire
 from services.ledger import WalletError
+from services.player_stats import record_tournament_result
 from services.tournaments import TournamentMoney, payout_of
 from services.wallet import Wallet
 
@@ -889,6 +891,9 @@ class TournamentActor(Actor[Any]):
         for effect in table_ops:
             await self._table_op(effect)
         await self._pay_owed()
+        for effect in effects:
+            if isinstance(effect, fx.PlaceAwarded):
+                await self._record_result(effect)
         for player, body in pushes:
             if player == 0:
                 self._push_state(cast(str, body))
@@ -902,6 +907,25 @@ class TournamentActor(Actor[Any]):
             await self._persist([])
         self._schedule()
         self._announce()
+
+    async def _record_result(self, placed: fx.PlaceAwarded) -> None:
+        """The player's finished entry for her statistics (players/stats.py: counted once
+        per tournament and player; a re-entry's later finish is not counted again)."""
+        core = self._core()
+        entry = core.entry(placed.entry)
+        paid_in = core.config.buy_in + core.config.bounty + core.config.fee
+        rebuy, addon = core.structure.rebuy, core.structure.addon
+        if rebuy is not None:
+            paid_in += entry.rebuys * (rebuy.price + rebuy.fee)
+        if entry.addon and addon is not None:
+            paid_in += addon.price + addon.fee
+        result = TournamentResult(
+            tournament_id=str(self.tournament_id), player_id=_player(entry.player_id),
+            asset=self.spec.asset, entrants=core.state.entry_count, place=placed.place,
+            buy_in_paid=paid_in, prize=entry.prize + entry.bounties,
+            finished_at_ms=self.deps.clock_ms(),
+        )  # fmt: skip
+        await record_tournament_result(self.deps.store, result)
 
     async def _persist(self, events: list[NewEvent]) -> None:
         live, core = self._live(), self._core()

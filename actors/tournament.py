@@ -890,15 +890,16 @@ class TournamentActor(Actor[Any]):
         await self._persist(events)
         for effect in table_ops:
             await self._table_op(effect)
+        for player, body in pushes:
+            if player != 0:
+                self._deliver(player, body)
         await self._pay_owed()
         for effect in effects:
             if isinstance(effect, fx.PlaceAwarded):
                 await self._record_result(effect)
-        for player, body in pushes:
+        for player, body in pushes:  # last: "finished" comes after every payment
             if player == 0:
                 self._push_state(cast(str, body))
-            else:
-                self._deliver(player, body)
         if self.deps.on_effects is not None:
             self.deps.on_effects(tid, core, effects)
         if live.state == "running":

@@ -57,7 +57,9 @@ from actors.table_messages import (
 from actors.tournament_messages import (
     DIRECTORY_NAME,
     STANDINGS_MAX,
+    AdjustStack,
     AnyTournamentMessage,
+    BreakTable,
     BuyAddOn,
     BuyRebuy,
     CancelTournament,
@@ -70,10 +72,12 @@ from actors.tournament_messages import (
     GetStandings,
     GetTournament,
     LevelInfo,
+    MoveEntry,
     PauseClock,
     ProposeDeal,
     RebuyLapsed,
     RegisterPlayer,
+    RemoveEntry,
     ResultLine,
     Results,
     ResumeClock,
@@ -409,8 +413,15 @@ class TournamentActor(Actor[Any]):
                 deal = self._live().deal
                 if deal is not None and deal.deal_id == deal_id:
                     await self._drop_deal()
+            case AdjustStack(entry=entry, chips=chips):
+                return await self._adjust(entry, chips)
+            case RemoveEntry(entry=entry, refund=refund):
+                await self._remove(entry, refund)
+            case MoveEntry() | BreakTable():
+                # Not done yet: the core plans every move (balancing, breaking) itself.
+                raise TournamentRefusal("table_refused", "directors' moves are not supported yet")
             case _:
-                raise TournamentRefusal("table_refused", f"not supported yet: {type(message)}")
+                raise TypeError(f"tournament: unexpected message {message!r}")
         return None
 
     # --- registration -----------------------------------------------------------------------
@@ -506,6 +517,41 @@ class TournamentActor(Actor[Any]):
             self.core = Tournament.restore(before)
             raise
         await self._step(effects, paid=True)
+
+    async def _adjust(self, number: int, chips: int) -> int:
+        """A director's correction of a stack, between the entry's hands (chips issued or
+        withdrawn: the core's count of chips in play follows, so the invariants hold)."""
+        self._require("running")
+        core = self._core()
+        entry = core.entry(number)
+        if entry.status is not EntryStatus.PLAYING:
+            raise TournamentRefusal("table_refused", f"entry {number} is not playing")
+        if core.table(entry.table).in_hand:
+            raise TournamentRefusal("table_refused", "between the entry's hands only")
+        if not 0 < entry.stack + chips <= 10**12:
+            raise TournamentRefusal("table_refused", "a stack stays 1..10**12 chips")
+        entry.stack += chips
+        core.state.chips_in_play += chips
+        seat = next(s for s, e in core.table(entry.table).seats.items() if e == number)
+        player = _player(entry.player_id)
+        await self._persist([])
+        with contextlib.suppress(GameRefused):  # not seated there: a restart aligns it
+            await self._ask_table(entry.table, RemovePlayer(player_id=player))
+        await self._ask_table(
+            entry.table, SeatPlayer(player_id=player, stack=entry.stack, seat=seat)
+        )
+        return entry.stack
+
+    async def _remove(self, number: int, refund: bool) -> None:
+        """A director takes an entry out. Before the start: unregistered and refunded."""
+        core = self._core()
+        if self._live().state != "registering":
+            raise TournamentRefusal(
+                "table_refused", "removing a playing entry is not supported yet"
+            )
+        if not refund:
+            raise TournamentRefusal("registration_refused", "before the start, with a refund")
+        await self._step(core.unregister(number))
 
     async def _start(self, *, by_director: bool) -> None:
         live, core = self._live(), self._core()

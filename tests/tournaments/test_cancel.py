@@ -15,6 +15,7 @@ from actors.tournament_messages import (
     CancelTournament,
     GetResults,
     RegisterPlayer,
+    RemoveEntry,
     Results,
     StartTournament,
     TournamentRefusal,
@@ -48,6 +49,11 @@ async def test_cancel_before_the_start_refunds_every_entry(
         for player in PLAYERS:
             await actor.ask(RegisterPlayer(player_id=player))
         assert await room.pool(tid) == 800
+        # A director's removal before the start is a refund; without one it is refused.
+        with pytest.raises(TournamentRefusal):
+            await actor.ask(RemoveEntry(entry=8, refund=False))
+        await actor.ask(RemoveEntry(entry=8, refund=True))
+        assert await room.balance(8) == FUNDS and await room.pool(tid) == 700
         await actor.ask(CancelTournament(reason="test"))
         for player in PLAYERS:
             assert await room.balance(player) == FUNDS

@@ -10,15 +10,19 @@ import pytest
 import trio
 import trio.testing
 
+from actors.table_messages import GetSeats, TableSeats
 from actors.tournament_messages import (
+    AdjustStack,
     DealProposal,
     GetResults,
+    GetStandings,
     GetTournament,
     PauseClock,
     ProposeDeal,
     RegisterPlayer,
     Results,
     ResumeClock,
+    Standings,
     TournamentDetails,
     TournamentRefusal,
     TournamentSpec,
@@ -73,12 +77,27 @@ async def test_a_paused_final_table_makes_an_icm_deal_and_everyone_is_paid(
                 await trio.sleep(1)
             nursery.cancel_scope.cancel()
         left = [line for line in (await actor.ask(GetResults())).lines if not line.place]
+        standings = await actor.ask(GetStandings())
+        assert isinstance(standings, Standings)
+        before = {line.entry: line.stack for line in standings.lines}
         alive = [line.player_id for line in left]
+        # A director's correction between hands: the table seats the new stack.
+        first = left[0]
+        new_stack = await actor.ask(AdjustStack(entry=first.entry, chips=25))
+        table = room.runtime.registry.lookup(f"table:t{tid}-1")
+        assert table is not None
+        seats = await table.ask(GetSeats())
+        assert isinstance(seats, TableSeats)
+        assert {s.player_id: s.stack for s in seats.seats}[first.player_id] == new_stack
         proposal = await actor.ask(ProposeDeal(player_id=alive[0], kind=DealKind.ICM))
         assert isinstance(proposal, DealProposal)
         assert sum(proposal.amounts) == 300 - sum(
             line.prize for line in (await actor.ask(GetResults())).lines
         )
+        standings = await actor.ask(GetStandings())
+        assert isinstance(standings, Standings)
+        after = {line.entry: line.stack for line in standings.lines}
+        assert after[first.entry] == before[first.entry] + 25
         for player in alive[1:]:
             await actor.ask(VoteDeal(player_id=player, accept=True, deal_id=proposal.deal_id))
         for player in alive:  # each saw the proposal and the deal made

@@ -48,6 +48,9 @@ from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, Supe
 from actors.seed_tables import start_tables
 from actors.table_messages import ListTablesQuery, TableDeps
 from actors.table_requests import TableGameRequests, TableSessionHooks
+from actors.tournament import TournamentDeps
+from actors.tournament_directory import TournamentDirectory
+from actors.tournament_messages import DIRECTORY_NAME
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
@@ -76,6 +79,7 @@ from server.tls import (
     server_tls,
     watch_certificate_files,
 )
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
 from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
@@ -175,6 +179,7 @@ def build_runtime(
         # before the lobby or a table; membership changes reach the lobby by its watcher.
         game_requests=ClubTableGate(TableGameRequests(registry), registry, Clubs(store)),
         club_tables=club_tables,
+        tournament_requests=TournamentRequests(registry),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -241,6 +246,14 @@ def build_runtime(
                 "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
+            # After the tournaments supervisor: it re-opens the stored tournaments under it.
+            ChildSpec.worker(
+                DIRECTORY_NAME,
+                partial(
+                    TournamentDirectory,
+                    TournamentDeps(store=store, wallet=wallet, channel=channel, table_deps=deps),
+                ),
+            ),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
             ChildSpec.service(

@@ -59,11 +59,13 @@ from actors.table_admin import (
 from actors.table_bankroll import Bankroll, new_bankroll
 from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
+from actors.table_fairness import FairDealer, with_commitment, with_reveal
 from actors.table_history import hand_record
 from actors.table_lifecycle import DEALS, Event
 from actors.table_messages import (
     AddWatcher,
     AuditEscrow,
+    ChooseClientSeed,
     ConnectionChanged,
     GameRefused,
     GetListing,
@@ -113,7 +115,7 @@ from actors.table_state import (
     snapshot_for,
 )
 from persistence.snapshots import Snapshot
-from poker import Deck, HandResult, IllegalAction
+from poker import HandResult, IllegalAction, fairness
 from protocol import game
 from protocol.limits import CHIPS_MAX
 from services.ledger import WalletError
@@ -148,6 +150,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         # Where the chips come from and go to (a cash table's wallets and escrow, or a
         # tournament's chips); it reads self.state, which a restart replaces.
         self.bankroll: Bankroll = new_bankroll(self)
+        # The next hand's secret server seed: in memory only (actors/table_fairness.py).
+        self.dealer = FairDealer(deps.rng)
         self.action_taken_at: float | None = None  # perf_counter of the action in flight
         self.close_requested = False  # a FinishClose is in the mailbox
         self.closed = False  # stopped for good after this message
@@ -185,6 +189,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             self._close_soon()
             return
         self._announce()
+        self._commit_next_deal()
         self._schedule_start()
         self.bankroll.settle_soon()  # what a crash interrupted is paid (again, by key) now
 
@@ -228,6 +233,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                 if player_id in self.state.watchers:
                     self.state.watchers.remove(player_id)
                     self.deps.player_tables.watching(player_id, self.table_id, on=False)
+            case ChooseClientSeed(player_id=player_id, seed=seed):
+                self._choose_client_seed(player_id, seed)
             case ConnectionChanged(player_id=player_id, connected=connected):
                 self._connection(player_id, connected)
             case PlayerGone(player_id=player_id):
@@ -340,6 +347,17 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         self._schedule_start()
         return SeatGranted(table_id=self.table_id, seat=seat, stack=message.buy_in)
 
+    def _choose_client_seed(self, player_id: int, seed: bytes) -> None:
+        self._seat_of(player_id)  # not_seated
+        if not 1 <= len(seed) <= fairness.CLIENT_SEED_BYTES_MAX:
+            raise GameRefused(
+                "fairness_input_invalid",
+                f"a client seed is 1..{fairness.CLIENT_SEED_BYTES_MAX} bytes",
+            )
+        # Not persisted now: the next _persist (the next hand's start at the latest) takes it,
+        # and a restart before that deals from a default seed (which the reveal shows).
+        self.state.client_seeds[player_id] = seed
+
     async def _top_up(self, player_id: int, amount: int) -> None:
         seat = self._seat_of(player_id)
         record = self.state.seats[seat]
@@ -397,6 +415,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         amount = record.stack + record.pending_top_up
         self.bankroll.cash_out(record.player_id, amount)
         del self.state.seats[seat]
+        self.state.client_seeds.pop(record.player_id, None)
         self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
         self._seat_changed(seat)
         if record.player_id not in self.state.watchers:
@@ -472,8 +491,17 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         number = setup.hand_number
         # Durable before the first card: a restart from the store then voids this hand.
         await self._persist()
-        self.live = LiveHand()
-        deck = Deck.shuffled(self.deps.rng)
+        # The seeds in force now deal this hand; one set later applies to the next.
+        dealt = tuple(seat.seat for seat in setup.seats)
+        chosen = {
+            seat: seed
+            for seat in dealt
+            if (seed := self.state.client_seeds.get(self.state.seats[seat].player_id))
+        }
+        self._commit_next_deal(number)  # announced before hand_started if not yet drawn
+        seeds = self.dealer.deal(self.table_id, number, dealt, chosen)
+        self.live = LiveHand(seeds=seeds)
+        deck = seeds.deck()
         spec = ChildSpec.worker(
             HandAddress(self.table_id, number).actor_name,
             partial(HandActor, setup, deck, self.context.ref, self.deps.clock_ms),
@@ -492,7 +520,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             live.prompt = message.prompt
         if len(live.events) > EVENTS_PER_HAND_MAX:
             raise RuntimeError(f"{self.table_id}: more than {EVENTS_PER_HAND_MAX} hand events")
-        for audience, body in message.pushes:
+        for audience, push in message.pushes:
+            body = self._with_fairness(push, live)
             if audience is None:
                 self._broadcast(body)
             else:
@@ -502,6 +531,27 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         if self.action_taken_at is not None:
             ACTION_TO_BROADCAST_SECONDS.observe(time.perf_counter() - self.action_taken_at)
             self.action_taken_at = None
+
+    def _with_fairness(self, body: game.GamePush, live: LiveHand) -> game.GamePush:
+        """``hand_started`` gets the commitment, ``hand_ended`` the reveal (its proof is
+        made from the hand's events, all in ``live`` by then, and kept for the history)."""
+        seeds = live.seeds
+        if seeds is None:
+            return body
+        if isinstance(body, game.HandStarted):
+            return with_commitment(body, seeds)
+        if isinstance(body, game.HandEnded):
+            live.proof = seeds.proof(live.events)
+            return with_reveal(body, live.proof)
+        return body
+
+    def _commit_next_deal(self, hand_number: int | None = None) -> None:
+        """Draw the server seed of the next hand (unless drawn) and tell everyone at the
+        table its commitment, before any client seed for that hand can arrive."""
+        number = self.state.next_hand_number if hand_number is None else hand_number
+        announce = self.dealer.draw(self.table_id, number)
+        if announce is not None and not self.state.closing:
+            self._broadcast(announce)
 
     async def _act(self, message: PlayerAct) -> None:
         seat = self._seat_of(message.player_id)
@@ -577,6 +627,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             started_at_ms=running.started_at_ms,
             ended_at_ms=self.deps.clock_ms(),
             asset=self.config.asset,
+            proof=live.proof if live is not None else None,
         )
         self.state.histories.append(record)
         self.bankroll.settle_soon()
@@ -596,6 +647,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             self._close_soon()
             return
         self._announce()
+        self._commit_next_deal()
         self._schedule_start()
 
     async def _seat_for_owner(self, message: SeatPlayer) -> SeatGranted:
@@ -702,7 +754,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         return listing_of(self.state, recent, self.deps.clock_ms() / 1000)
 
     def table_snapshot(self, player_id: int) -> game.TableSnapshot:
-        return snapshot_for(self.state, self.live, player_id, self.listing())
+        commitment = self.dealer.commitment(self.state.next_hand_number)
+        return snapshot_for(self.state, self.live, player_id, self.listing(), commitment)
 
     def seats_view(self) -> TableSeats:
         return seats_of(self.state)

@@ -299,6 +299,14 @@ class PlayerAct(TableMessage, frozen=True, tag=True):
     decision_id: int | None = None
 
 
+class ChooseClientSeed(TableMessage, frozen=True, tag=True):
+    """A seated player's client seed (1..64 bytes) for the hands dealt after this message
+    (docs/fairness.md). Reply: None; ``not_seated``, ``fairness_input_invalid``."""
+
+    player_id: int
+    seed: bytes
+
+
 class ConnectionChanged(TableMessage, frozen=True, tag=True):
     """From the player's session: the websocket dropped (seat held) or came back."""
 

@@ -20,6 +20,7 @@ from actors.runtime import ActorRef, TargetError
 from actors.seat_matcher import quick_seat
 from actors.table_messages import (
     AddWatcher,
+    ChooseClientSeed,
     ConnectionChanged,
     FindSeat,
     GameRefused,
@@ -119,6 +120,8 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
         case game.Act(table_id=t, hand_number=n, action=action, amount=amount, agree=agree):
             act = PlayerAct(player_id, n, action, amount, agree, request.decision_id)
             await _ask(_table(registry, t), act)
+        case game.SetClientSeed(table_id=t, seed=seed):
+            await _ask(_table(registry, t), ChooseClientSeed(player_id, bytes.fromhex(seed)))
         case _:
             raise TypeError(f"not a game request: {request!r}")
     return Ok(id=rid)

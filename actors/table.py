@@ -116,6 +116,7 @@ from actors.table_state import (
 )
 from persistence.snapshots import Snapshot
 from poker import HandResult, IllegalAction, fairness
+from poker.integrity import table_rules
 from protocol import game
 from protocol.limits import CHIPS_MAX
 from services.ledger import WalletError
@@ -152,6 +153,10 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         self.bankroll: Bankroll = new_bankroll(self)
         # The next hand's secret server seed: in memory only (actors/table_fairness.py).
         self.dealer = FairDealer(deps.rng)
+        # Player id -> the client address she sat down from (JoinSeat), for the one-address
+        # rule. Personal data: in memory only, never in the stored state; after a restart a
+        # seated player's address is unknown (never conflicts) until she sits down again.
+        self.addresses: dict[int, str] = {}
         self.action_taken_at: float | None = None  # perf_counter of the action in flight
         self.close_requested = False  # a FinishClose is in the mailbox
         self.closed = False  # stopped for good after this message
@@ -325,11 +330,14 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             raise GameRefused("already_seated", f"already seated at {self.table_id}")
         if len(seats) >= config.seats:
             raise GameRefused("table_full", f"{self.table_id} is full")
-        seat = self.state.choose_seat(message.player_id, message.seat, self.deps.clock_ms())
-        if not config.min_buy_in <= message.buy_in <= config.max_buy_in:
+        now_ms = self.deps.clock_ms()
+        seat = self.state.choose_seat(message.player_id, message.seat, now_ms)
+        self._check_table_rules(message, now_ms)
+        allowed = self._buy_in_range(message.player_id, now_ms)
+        if not allowed.minimum <= message.buy_in <= allowed.maximum:
             raise GameRefused(
                 "buy_in_out_of_range",
-                f"buy-in must be {config.min_buy_in}..{config.max_buy_in}, got {message.buy_in}",
+                f"buy-in must be {allowed.minimum}..{allowed.maximum}, got {message.buy_in}",
             )
         # Responsible gaming, before any intent is stored: a real-money seat is refused to a
         # player cooling off, self-excluded or past her session time (WalletError, her code).
@@ -342,10 +350,48 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         )
         await self._persist()
         self._seat_changed(seat)
+        if message.address:
+            self.addresses[message.player_id] = message.address
         self.deps.channel.deliver(message.player_id, self.table_snapshot(message.player_id))
         self._announce()
         self._schedule_start()
         return SeatGranted(table_id=self.table_id, seat=seat, stack=message.buy_in)
+
+    def _buy_in_range(self, player_id: int, now_ms: int) -> table_rules.BuyInRange:
+        """The table's buy-in range, raised by the rathole rule for a player who left this
+        cash table within its window with more than the minimum."""
+        config = self.config
+        if config.bankroll != "cash":
+            return table_rules.BuyInRange(config.min_buy_in, config.max_buy_in)
+        departure = self.state.departures.get(player_id)
+        rule = self.deps.rules.rathole
+        return table_rules.buy_in_range(
+            config.min_buy_in, config.max_buy_in, departure, now_ms, rule
+        )
+
+    def _check_table_rules(self, message: JoinSeat, now_ms: int) -> None:
+        """The rules against abuse (docs/integrity.md), before anything is stored or moved:
+        a refusal is the rule's own error code."""
+        rules, config = self.deps.rules, self.config
+        if config.bankroll != "cash":
+            return  # a tournament seats its players itself (SeatPlayer): no JoinSeat is taken
+        joining = table_rules.SeatedSession(message.player_id, message.address)
+        seated = [
+            table_rules.SeatedSession(r.player_id, self.addresses.get(r.player_id))
+            for r in self.state.seats.values()
+        ]
+        try:
+            table_rules.verify_address(joining, seated, rules.address)
+            table_rules.verify_rathole_buy_in(
+                message.buy_in,
+                config.min_buy_in,
+                config.max_buy_in,
+                self.state.departures.get(message.player_id),
+                now_ms,
+                rules.rathole,
+            )
+        except table_rules.TableRuleRefused as exc:
+            raise GameRefused(exc.code, str(exc)) from exc
 
     def _choose_client_seed(self, player_id: int, seed: bytes) -> None:
         self._seat_of(player_id)  # not_seated
@@ -416,6 +462,13 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         self.bankroll.cash_out(record.player_id, amount)
         del self.state.seats[seat]
         self.state.client_seeds.pop(record.player_id, None)
+        self.addresses.pop(record.player_id, None)
+        if self.config.bankroll == "cash":  # the rathole rule remembers what she took away
+            now_ms = self.deps.clock_ms()
+            left = table_rules.Departure(record.player_id, amount, now_ms)
+            rule = self.deps.rules.rathole
+            departures = table_rules.remember_departure(self.state.departures, left, now_ms, rule)
+            self.state.departures = departures
         self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
         self._seat_changed(seat)
         if record.player_id not in self.state.watchers:

@@ -18,6 +18,7 @@ from actors.addresses import TableAddress
 from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store, wall_clock_ms
 from poker import AnteMode, AnyAction, AnyEvent, HandConfig, HandResult, Limit, Variant
+from poker.integrity.table_rules import ADDRESS_DEFAULT, RATHOLE_DEFAULT, AddressRule, RatholeRule
 from protocol import game
 from protocol.fields import Asset
 from protocol.game import GamePush, TableListing
@@ -207,6 +208,17 @@ class PlayerTables:
 
 @final
 @dataclass(frozen=True, slots=True)
+class TableRules:
+    """The table rules against abuse (poker/integrity/table_rules.py; docs/integrity.md),
+    the same for every table of the process (server settings). ``rathole`` applies at cash
+    tables only; ``address`` to every ``JoinSeat`` (a tournament seats its players itself)."""
+
+    rathole: RatholeRule = RATHOLE_DEFAULT
+    address: AddressRule = ADDRESS_DEFAULT
+
+
+@final
+@dataclass(frozen=True, slots=True)
 class TableDeps:
     """What every table shares. ``snapshots``: where durable table snapshots go (None: kept
     in process only). ``rng``: shuffles the decks (seeded in tests)."""
@@ -220,6 +232,7 @@ class TableDeps:
     tables_supervisor: str = "tables"
     clock_ms: Callable[[], int] = wall_clock_ms
     player_tables: PlayerTables = field(default_factory=PlayerTables)
+    rules: TableRules = TableRules()
 
 
 # --- to a table (from the gateway or the lobby) ---------------------------------------------
@@ -242,6 +255,9 @@ class JoinSeat(TableMessage, frozen=True, tag=True):
     # When the player's session started (ms), for her session time limit at real-money
     # tables (services/limits.py); None: not known, only exclusion and cool-off are checked.
     session_started_ms: int | None = None
+    # The session's client address (server/handshake.py), for the one-address rule; None or
+    # empty: not known (never conflicts).
+    address: str | None = None
 
 
 class SeatGranted(msgspec.Struct, frozen=True):
@@ -527,6 +543,7 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
     # Tables the requester tried and found full (or gone) during this quick-seat.
     excluded: tuple[str, ...] = ()
     session_started_ms: int | None = None  # as JoinSeat's
+    address: str | None = None  # as JoinSeat's
 
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):

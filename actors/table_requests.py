@@ -76,7 +76,9 @@ def _seated(request_id: int, granted: object) -> game.Seated:
     )
 
 
-async def _route(registry: Registry, player_id: int, request: game.GameRequest) -> Answer:
+async def _route(
+    registry: Registry, player_id: int, request: game.GameRequest, address: str = ""
+) -> Answer:
     rid = request.id
     match request:
         case game.ListTables(filter=f):
@@ -92,10 +94,10 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
         case game.UnsubscribeLobby():
             await _ask(_lobby(registry), UnsubscribeListings(player_id))
         case game.QuickSeat(variant=variant, big_blind=big_blind, buy_in=buy_in, asset=asset):
-            find = FindSeat(player_id, variant, big_blind, buy_in, asset)
+            find = FindSeat(player_id, variant, big_blind, buy_in, asset, address=address)
             return _seated(rid, await quick_seat(registry, find))
         case game.JoinTable(table_id=t, buy_in=buy_in, seat=seat, post_to_enter=post):
-            join = JoinSeat(player_id, buy_in, seat, post)
+            join = JoinSeat(player_id, buy_in, seat, post, address=address)
             return _seated(rid, await _ask(_table(registry, t), join))
         case game.JoinWaitList(table_id=t):
             await _ask(_table(registry, t), JoinWaiting(player_id))
@@ -137,10 +139,11 @@ class TableGameRequests:
         self.registry = registry
 
     async def handle(
-        self, player_id: int, player: str, request: game.GameRequest
+        self, player_id: int, player: str, request: game.GameRequest, address: str = ""
     ) -> game.GameReply | None:
+        """``address``: the session's client address (the one-address rule at tables)."""
         try:
-            reply = await _route(self.registry, player_id, request)
+            reply = await _route(self.registry, player_id, request, address)
         except (WalletError, IllegalAction) as refused:
             code = getattr(refused, "code", "illegal_action")
             raise GameRefused(code, str(refused)[:ERROR_MESSAGE_CHARS_MAX]) from refused

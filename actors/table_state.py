@@ -21,6 +21,7 @@ from persistence.hands import HandRecord
 from poker import Limit
 from poker import events as ev
 from poker.fairness import DealProof
+from poker.integrity.table_rules import Departure
 from protocol import game
 
 STATS_WINDOW_S: Final = 3600.0  # average pot and hands per hour cover the last hour
@@ -113,6 +114,10 @@ class TableState(msgspec.Struct, kw_only=True):
     # the hands dealt after it. Not secret (she chose it; hand_ended reveals it), so kept
     # across a restart. Bound: one per seated player (dropped when her seat is released).
     client_seeds: dict[int, bytes] = {}
+    # Player id -> when she left this cash table and with what (the rathole rule). Bound:
+    # poker.integrity.table_rules.LEAVERS_MAX (remember_departure drops the oldest, and every
+    # departure older than the rule's window).
+    departures: dict[int, Departure] = {}
 
     @property
     def lifecycle(self) -> Status:

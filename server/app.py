@@ -42,7 +42,7 @@ import trio
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
-from actors.table_messages import TableDeps
+from actors.table_messages import TableDeps, TableRules
 from actors.table_requests import TableGameRequests, TableSessionHooks
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
@@ -57,6 +57,8 @@ from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
+from poker.integrity.table_rules import RATHOLE_WINDOW_MS_DEFAULT as RATHOLE_WINDOW_MS
+from poker.integrity.table_rules import AddressRule, RatholeRule
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
@@ -133,7 +135,13 @@ def build_runtime(
         events if events is not None else InProcessBus(store, tablium_consumers()),
         retention_ms=settings.outbox_retention_days * DAY_MS,
     )
-    deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
+    deps = TableDeps(
+        store=store,
+        wallet=wallet,
+        channel=channel,
+        snapshots=writer,
+        rules=table_rules_of(settings),
+    )
     runtime: Runtime
     chain = _chain_service(settings, store, wallet, registry)
     cashier = chain.cashier if chain is not None else None
@@ -232,6 +240,19 @@ def build_runtime(
         policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE, shutdown_timeout_s=TREE_SHUTDOWN_S),
     )
     return runtime
+
+
+def table_rules_of(settings: Settings) -> TableRules:
+    """The tables' rules against abuse from the settings (docs/integrity.md)."""
+    window_ms = settings.table_rathole_window_ms
+    return TableRules(
+        rathole=RatholeRule(enabled=window_ms > 0, window_ms=window_ms or RATHOLE_WINDOW_MS),
+        address=AddressRule(
+            enabled=settings.table_one_address,
+            allowed_groups=tuple(frozenset(g) for g in settings.table_address_allowed_groups),
+            allowed_networks=settings.table_address_allowed_networks,
+        ),
+    )
 
 
 def _chain_service(

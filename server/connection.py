@@ -575,7 +575,7 @@ class Connection:
         session, player_id = self._registered(games, request.id, missing, "playing")
         assert games is not None
         try:
-            reply = await games.handle(player_id, session.player, request)
+            reply = await games.handle(player_id, session.player, request, self.address)
         except GameRefused as exc:
             # Stable codes only: the game's list, or ours (wallet refusals of a buy-in). Any
             # other code is our bug and crashes this actor rather than reach clients.

@@ -163,9 +163,12 @@ class SessionHooks(Protocol):
 class GameRequests(Protocol):
     """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
     side implements it (ask the lobby or a table actor). Raise GameRefused for the client's
-    mistakes; return the reply, or None for a plain ``ok``."""
+    mistakes; return the reply, or None for a plain ``ok``. ``address``: the session's
+    client address (server/handshake.py), for the tables' one-address rule."""
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None: ...
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None: ...
 
 
 @final

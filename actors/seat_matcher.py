@@ -241,6 +241,7 @@ async def quick_seat(registry: Registry, message: FindSeat) -> SeatGranted:
                 same_if_seated=True,
                 session_started_ms=message.session_started_ms,
                 address=message.address,
+                profile=message.profile,
             )
             try:
                 granted = await table.ask(join, timeout_s=JOIN_ASK_TIMEOUT_S)

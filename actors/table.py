@@ -348,6 +348,10 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         await self.bankroll.fund(
             "buy_in", message.player_id, seat, message.buy_in, message.post_to_enter
         )
+        record = self.state.seats[seat]
+        profile = message.profile
+        record.display_name = profile.display_name[: game.DISPLAY_NAME_CHARS_MAX]
+        record.auto_muck, record.auto_post_blinds = profile.auto_muck, profile.auto_post_blinds
         await self._persist()
         self._seat_changed(seat)
         if message.address:
@@ -425,6 +429,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             raise GameRefused("no_chips", "top up before sitting in")
         record.sitting_out = False
         record.post_to_enter = post_now
+        record.blind_consent = True  # sitting in agrees to the next blind due
         await self._persist()
         self._seat_changed(seat)
         self._schedule_start()

@@ -242,6 +242,18 @@ class TableMessage(msgspec.Struct, frozen=True, tag=True):
     """Base of every message a table handles."""
 
 
+class SeatProfile(msgspec.Struct, frozen=True):
+    """What a table keeps of a player's profile and preferences (docs/players.md), read once
+    when she sits down: her display name for the seat views, and the preferences the table
+    acts on. The defaults are a table's ways without a profile (no name; she is asked at the
+    showdown; blinds are posted), not the preferences' defaults: whoever seats a player with
+    a profile passes her real preferences (actors/table_requests.seat_profile)."""
+
+    display_name: str = ""
+    auto_muck: bool = False  # muck her losing hand at the showdown instead of asking her
+    auto_post_blinds: bool = True  # False: sat out when a blind is due instead of posting it
+
+
 class JoinSeat(TableMessage, frozen=True, tag=True):
     """Reply: SeatGranted. ``seat`` None: any free seat. ``same_if_seated``: a player already
     seated here gets their seat back instead of ``already_seated`` (quick-seat retries after
@@ -258,6 +270,7 @@ class JoinSeat(TableMessage, frozen=True, tag=True):
     # The session's client address (server/handshake.py), for the one-address rule; None or
     # empty: not known (never conflicts).
     address: str | None = None
+    profile: SeatProfile = SeatProfile()
 
 
 class SeatGranted(msgspec.Struct, frozen=True):
@@ -544,6 +557,7 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
     excluded: tuple[str, ...] = ()
     session_started_ms: int | None = None  # as JoinSeat's
     address: str | None = None  # as JoinSeat's
+    profile: SeatProfile = SeatProfile()  # as JoinSeat's
 
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):

@@ -33,6 +33,7 @@ from actors.table_messages import (
     PlayerTables,
     RemoveWatcher,
     SeatGranted,
+    SeatProfile,
     SitIn,
     SitOutNext,
     StandUp,
@@ -40,9 +41,11 @@ from actors.table_messages import (
     TopUpChips,
     UnsubscribeListings,
 )
+from persistence.store import Store
 from poker import IllegalAction
 from protocol import game
 from protocol.messages import ERROR_MESSAGE_CHARS_MAX, Error, Ok, PushBody
+from services import profiles
 from services.ledger import WalletError
 
 ASK_TIMEOUT_S: Final = 5.0  # a game actor answers in milliseconds unless it is restarting
@@ -76,8 +79,26 @@ def _seated(request_id: int, granted: object) -> game.Seated:
     )
 
 
+async def seat_profile(store: Store | None, player_id: int) -> SeatProfile:
+    """Her display name and the preferences a table acts on, read once as she sits down (a
+    table never asks per push). Without a store (tests of the routing alone): defaults."""
+    if store is None:
+        return SeatProfile()
+    name = await profiles.display_name(store, player_id)
+    prefs = await profiles.preferences(store, player_id)
+    return SeatProfile(
+        display_name=name or "",
+        auto_muck=prefs.auto_muck,
+        auto_post_blinds=prefs.auto_post_blinds,
+    )
+
+
 async def _route(
-    registry: Registry, player_id: int, request: game.GameRequest, address: str = ""
+    registry: Registry,
+    player_id: int,
+    request: game.GameRequest,
+    address: str = "",
+    store: Store | None = None,
 ) -> Answer:
     rid = request.id
     match request:
@@ -94,10 +115,14 @@ async def _route(
         case game.UnsubscribeLobby():
             await _ask(_lobby(registry), UnsubscribeListings(player_id))
         case game.QuickSeat(variant=variant, big_blind=big_blind, buy_in=buy_in, asset=asset):
-            find = FindSeat(player_id, variant, big_blind, buy_in, asset, address=address)
+            profile = await seat_profile(store, player_id)
+            find = FindSeat(
+                player_id, variant, big_blind, buy_in, asset, address=address, profile=profile
+            )
             return _seated(rid, await quick_seat(registry, find))
         case game.JoinTable(table_id=t, buy_in=buy_in, seat=seat, post_to_enter=post):
-            join = JoinSeat(player_id, buy_in, seat, post, address=address)
+            profile = await seat_profile(store, player_id)
+            join = JoinSeat(player_id, buy_in, seat, post, address=address, profile=profile)
             return _seated(rid, await _ask(_table(registry, t), join))
         case game.JoinWaitList(table_id=t):
             await _ask(_table(registry, t), JoinWaiting(player_id))
@@ -135,15 +160,16 @@ class TableGameRequests:
     lobby or a table by ask; refusals raise ``GameRefused`` with a stable code (the game's,
     the engine's or the wallet's; ``unavailable`` when the actor could not answer)."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, store: Store | None = None) -> None:
         self.registry = registry
+        self.store = store  # profiles and preferences, read when a player sits down
 
     async def handle(
         self, player_id: int, player: str, request: game.GameRequest, address: str = ""
     ) -> game.GameReply | None:
         """``address``: the session's client address (the one-address rule at tables)."""
         try:
-            reply = await _route(self.registry, player_id, request, address)
+            reply = await _route(self.registry, player_id, request, address, self.store)
         except (WalletError, IllegalAction) as refused:
             code = getattr(refused, "code", "illegal_action")
             raise GameRefused(code, str(refused)[:ERROR_MESSAGE_CHARS_MAX]) from refused

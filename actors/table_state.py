@@ -39,6 +39,13 @@ class SeatRecord(msgspec.Struct, kw_only=True):
     leaving: bool = False  # stood up during a hand: cashed out when it ends
     connected: bool = True
     time_bank_ms: int = 0
+    # From her profile and preferences when she sat down (JoinSeat.profile).
+    display_name: str = ""
+    auto_muck: bool = False
+    auto_post_blinds: bool = True
+    # auto_post_blinds off: she agreed to post the next blind due (by sitting down or in);
+    # posting one uses it up, and the one after sits her out unless she sits in again.
+    blind_consent: bool = True
 
 
 class RunningHand(msgspec.Struct, frozen=True):
@@ -233,6 +240,7 @@ def seat_view(state: TableState, seat: int, record: SeatRecord) -> game.SeatView
         state=shown,
         connected=record.connected,
         in_hand=state.in_running_hand(seat),
+        display_name=record.display_name or None,
     )
 
 

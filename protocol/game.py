@@ -98,13 +98,20 @@ class LobbyFilter(_Record, frozen=True):
     asset: Asset | None = None
 
 
+DISPLAY_NAME_CHARS_MAX: Final = 64  # a profile's display name, or a login name without one
+
+
 class SeatView(_Record, frozen=True):
+    """``display_name``: the player's as it was when she sat down (docs/players.md); None
+    at a table that seats players without one (a tournament's)."""
+
     seat: SeatNo
     player_id: PlayerId
     stack: Chips
     state: SeatState
     connected: bool = True
     in_hand: bool = False
+    display_name: Annotated[str, Meta(max_length=DISPLAY_NAME_CHARS_MAX)] | None = None
 
 
 class ClientSeed(_Record, frozen=True):

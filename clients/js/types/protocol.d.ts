@@ -1476,6 +1476,10 @@ export interface TableSnapshot {
   to_act?: number | null;
   next_commitment?: string | null;
 }
+/**
+ * ``display_name``: the player's as it was when she sat down (docs/players.md); None
+ *     at a table that seats players without one (a tournament's).
+ */
 export interface SeatView {
   seat: number;
   player_id: number;
@@ -1483,6 +1487,7 @@ export interface SeatView {
   state: "leaving" | "playing" | "sitting_out" | "waiting_big_blind";
   connected?: boolean;
   in_hand?: boolean;
+  display_name?: string | null;
 }
 export interface PotView {
   amount: number;

@@ -99,6 +99,7 @@ from actors.table_messages import (
     TableMessage,
     TableSeats,
     TopUpChips,
+    UpdateSeatProfile,
 )
 from actors.table_state import (
     STATS_HANDS_MAX,
@@ -240,6 +241,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                     self.deps.player_tables.watching(player_id, self.table_id, on=False)
             case ChooseClientSeed(player_id=player_id, seed=seed):
                 self._choose_client_seed(player_id, seed)
+            case UpdateSeatProfile():
+                await self._update_seat_profile(message)
             case ConnectionChanged(player_id=player_id, connected=connected):
                 self._connection(player_id, connected)
             case PlayerGone(player_id=player_id):
@@ -396,6 +399,24 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             )
         except table_rules.TableRuleRefused as exc:
             raise GameRefused(exc.code, str(exc)) from exc
+
+    async def _update_seat_profile(self, message: UpdateSeatProfile) -> None:
+        """Her new name shows at once; a preference applies from the next hand dealt (the
+        running hand keeps what it was dealt with)."""
+        seat = next(
+            (s for s, r in self.state.seats.items() if r.player_id == message.player_id), None
+        )
+        if seat is None:
+            return  # she left meanwhile
+        record = self.state.seats[seat]
+        if message.auto_muck is not None:
+            record.auto_muck = message.auto_muck
+        if message.auto_post_blinds is not None:
+            record.auto_post_blinds = message.auto_post_blinds
+        if message.display_name is not None:
+            record.display_name = message.display_name[: game.DISPLAY_NAME_CHARS_MAX]
+            self._seat_changed(seat)
+        await self._persist()
 
     def _choose_client_seed(self, player_id: int, seed: bytes) -> None:
         self._seat_of(player_id)  # not_seated

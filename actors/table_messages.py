@@ -336,6 +336,16 @@ class ChooseClientSeed(TableMessage, frozen=True, tag=True):
     seed: bytes
 
 
+class UpdateSeatProfile(TableMessage, frozen=True, tag=True):
+    """From the player's session: she changed her display name or the preferences a table
+    follows (None: unchanged). Ignored when she does not sit here."""
+
+    player_id: int
+    display_name: str | None = None
+    auto_muck: bool | None = None
+    auto_post_blinds: bool | None = None
+
+
 class ConnectionChanged(TableMessage, frozen=True, tag=True):
     """From the player's session: the websocket dropped (seat held) or came back."""
 

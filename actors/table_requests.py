@@ -40,6 +40,7 @@ from actors.table_messages import (
     SubscribeListings,
     TopUpChips,
     UnsubscribeListings,
+    UpdateSeatProfile,
 )
 from persistence.store import Store
 from poker import IllegalAction
@@ -218,6 +219,18 @@ class TableSessionHooks:
             seats = self.player_tables.seats_of(player_id)
             connection_changed(self.registry, player_id, seats, connected=True)
         return ()
+
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        """Her new display name or preferences reach every table she sits at (a tell each)."""
+        change = UpdateSeatProfile(player_id, display_name, auto_muck, auto_post_blinds)
+        for table_id in self.player_tables.seats_of(player_id):
+            _tell(self.registry, TableAddress(table_id), change)
 
     def table_ids(self, player_id: int | None) -> list[str]:
         """The tables the player sits at or watches, for the resumed session's

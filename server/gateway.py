@@ -159,6 +159,16 @@ class SessionHooks(Protocol):
     def table_ids(self, player_id: int | None) -> list[str]:
         """The tables the player sits at or watches, for a resumed session's session_state."""
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        """The player changed her display name or preferences over the websocket (None:
+        unchanged): the tables she sits at take them at once."""
+
 
 class GameRequests(Protocol):
     """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
@@ -210,6 +220,15 @@ class NoTables:
 
     def table_ids(self, player_id: int | None) -> list[str]:
         return []
+
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        pass
 
 
 @final

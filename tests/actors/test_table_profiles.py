@@ -18,6 +18,7 @@ from actors.table_messages import (
     SeatProfile,
     SitIn,
     TableSeats,
+    UpdateSeatProfile,
 )
 from poker import (
     ALL_CARDS,
@@ -196,3 +197,19 @@ async def test_auto_post_off_sits_her_out_when_a_blind_she_did_not_agree_to_is_d
             return isinstance(body, game.HandStarted) and seat_of_1 in body.seats
 
         await drive(session, bots, stream, dealt_in)
+
+
+async def test_a_new_name_shows_at_once_and_a_stranger_changes_nothing(tmp_path: Path) -> None:
+    async with running_game(sqlite_url(tmp_path), seed=64) as session:
+        table = await session.open_table(nlhe("rename", between_hands_ms=60_000))
+        await session.fund([1])
+        await table.ask(AddWatcher(player_id=WATCHER))
+        await table.ask(JoinSeat(player_id=1, buy_in=100, profile=SeatProfile("Old")))
+        before = len(session.channel.of(WATCHER, game.SeatChanged))
+        await table.ask(UpdateSeatProfile(player_id=2, display_name="Nobody"))
+        assert len(session.channel.of(WATCHER, game.SeatChanged)) == before
+        await table.ask(UpdateSeatProfile(player_id=1, auto_post_blinds=False))
+        assert len(session.channel.of(WATCHER, game.SeatChanged)) == before  # nothing shown
+        await table.ask(UpdateSeatProfile(player_id=1, display_name="New"))
+        (changed,) = session.channel.of(WATCHER, game.SeatChanged)[before:]
+        assert changed.view is not None and changed.view.display_name == "New"

@@ -1,7 +1,7 @@
 """Profiles and preferences at a table over real websockets (issue 19): seat views and table
-snapshots carry each player's display name as it was when she sat down; a player who turned
-auto_post_blinds off is sat out when a blind she did not agree to comes round, and sitting
-in brings her back."""
+snapshots carry each player's display name, and show a new one at once; a player who turns
+auto_post_blinds off while seated is sat out when a blind she did not agree to comes round,
+and sitting in brings her back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from actors.table_admin import pause_table, resume_table
 from protocol import game
-from tests.e2e.harness import check_down_one_hand, running_server, table_config
+from tests.e2e.harness import check_down_one_hand, running_server, table_config, wait_for
 
 
 async def test_seat_views_carry_display_names_and_tables_follow_auto_post(
@@ -24,7 +24,6 @@ async def test_seat_views_carry_display_names_and_tables_follow_auto_post(
             for i, name in enumerate("abc")
         ]
         await alice.client.update_profile(display_name="Alice Ace")
-        await carol.client.set_preferences({"auto_post_blinds": False})
         for player in (alice, bob, carol):
             await player.join("prof", 200)
         snapshot = server.recorder.of(carol.player_id, game.TableSnapshot)[-1]
@@ -35,6 +34,19 @@ async def test_seat_views_carry_display_names_and_tables_follow_auto_post(
             bob.player_id: "profb",
             carol.player_id: "profc",
         }
+        # Changed while seated: the table shows the new name at once, and follows the new
+        # preference from the next hand.
+        await bob.client.update_profile(display_name="Bob Bluff")
+        await wait_for(
+            frames,
+            lambda p, b: (
+                p == carol.player_id
+                and isinstance(b, game.SeatChanged)
+                and b.view is not None
+                and b.view.display_name == "Bob Bluff"
+            ),
+        )
+        await carol.client.set_preferences({"auto_post_blinds": False})
         await resume_table(server.registry, "prof")
         carol_seat = carol.seats["prof"]
 

@@ -398,6 +398,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                 rules.rathole,
             )
         except table_rules.TableRuleRefused as exc:
+            # For staff (no address in the line: logs carry none in the clear).
+            log.info("table rule refused a seat", table=self.table_id,
+                     player=message.player_id, code=exc.code)  # fmt: skip
             raise GameRefused(exc.code, str(exc)) from exc
 
     async def _update_seat_profile(self, message: UpdateSeatProfile) -> None:

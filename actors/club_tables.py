@@ -30,6 +30,8 @@ from actors.runtime import TargetError
 from actors.seat_matcher import FindClubSeat, quick_seat
 from actors.table_admin import open_table
 from actors.table_messages import GameRefused, TableConfig
+from actors.table_requests import seat_profile
+from persistence.store import Store
 from poker import Variant
 from protocol import game
 from protocol.fields import Asset
@@ -47,7 +49,7 @@ class GameRequests(Protocol):
     """server/gateway.py's GameRequests (repeated here: actors/ does not import server/)."""
 
     async def handle(
-        self, player_id: int, player: str, request: game.GameRequest
+        self, player_id: int, player: str, request: game.GameRequest, address: str = ""
     ) -> Reply | None: ...
 
 
@@ -121,14 +123,19 @@ def lobby_access_watcher(registry: Registry) -> Callable[[int, int, bool], None]
 class ClubTableGate:
     """The gateway's GameRequests: club tables for members only, the rest to ``inner``."""
 
-    def __init__(self, inner: GameRequests, registry: Registry, clubs: Clubs) -> None:
+    def __init__(
+        self, inner: GameRequests, registry: Registry, clubs: Clubs, store: Store | None = None
+    ) -> None:
         self.inner = inner
+        self.store = store  # profiles and preferences, read as a player sits down
         self.registry = registry
         self.clubs = clubs
 
-    async def handle(self, player_id: int, player: str, request: game.GameRequest) -> Reply | None:
+    async def handle(
+        self, player_id: int, player: str, request: game.GameRequest, address: str = ""
+    ) -> Reply | None:
         try:
-            return await self._route(player_id, player, request)
+            return await self._route(player_id, player, request, address)
         except ClubError as exc:
             raise GameRefused(exc.code, str(exc)[:ERROR_MESSAGE_CHARS_MAX]) from None
         except WalletError as refused:  # a club quick-seat's buy-in
@@ -137,7 +144,9 @@ class ClubTableGate:
             message = str(exc)[:ERROR_MESSAGE_CHARS_MAX]
             raise GameRefused("unavailable", message, UNAVAILABLE_RETRY_AFTER_MS) from exc
 
-    async def _route(self, player_id: int, player: str, request: game.GameRequest) -> Reply | None:
+    async def _route(
+        self, player_id: int, player: str, request: game.GameRequest, address: str
+    ) -> Reply | None:
         clubs = self.clubs
         rid = request.id
         match request:
@@ -154,6 +163,8 @@ class ClubTableGate:
                     request.buy_in,
                     request.asset,
                     club_id=club_id,
+                    address=address,
+                    profile=await seat_profile(self.store, player_id),
                 )
                 granted = await quick_seat(self.registry, find)
                 return game.Seated(
@@ -169,7 +180,7 @@ class ClubTableGate:
                     player_id, f.variant, f.big_blind, f.asset, clubs=mine
                 )
                 return game.TableList(id=rid, tables=await self._ask_lobby(message))
-        return await self.inner.handle(player_id, player, request)
+        return await self.inner.handle(player_id, player, request, address)
 
     async def _ask_lobby(self, message: object) -> Any:
         lobby = self.registry.resolve(LOBBY)

@@ -46,7 +46,14 @@ from protocol.messages import (
     Welcome,
 )
 from protocol.phases import Phase, verify_transition
-from protocol.players import PlayerRequest, PreferencesView
+from protocol.players import (
+    PlayerRequest,
+    PreferencesReply,
+    PreferencesView,
+    Profile,
+    SetPreferences,
+    UpdateProfile,
+)
 from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 from protocol.tournaments import TournamentRequest
 from server.auth import TokenExpired, TokenInvalid
@@ -584,9 +591,20 @@ class Connection:
         _, player_id = self._registered(players, request.id, missing, "a profile")
         assert players is not None
         try:
-            self._reply(await players.handle(player_id, request))
+            reply = await players.handle(player_id, request)
+            self._reply(reply)
         except PlayerRefused as exc:
             self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+            return
+        # The tables she sits at show her new name and follow her new preferences at once.
+        hooks = self.gateway.hooks
+        if isinstance(request, UpdateProfile) and isinstance(reply, Profile):
+            hooks.profile_changed(player_id, display_name=reply.profile.display_name)
+        elif isinstance(request, SetPreferences) and isinstance(reply, PreferencesReply):
+            prefs = reply.preferences
+            hooks.profile_changed(
+                player_id, auto_muck=prefs.auto_muck, auto_post_blinds=prefs.auto_post_blinds
+            )
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests
@@ -594,7 +612,7 @@ class Connection:
         session, player_id = self._registered(games, request.id, missing, "playing")
         assert games is not None
         try:
-            reply = await games.handle(player_id, session.player, request)
+            reply = await games.handle(player_id, session.player, request, self.address)
         except GameRefused as exc:
             # Stable codes only: the game's list, or ours (wallet refusals of a buy-in). Any
             # other code is our bug and crashes this actor rather than reach clients.

@@ -162,13 +162,26 @@ class SessionHooks(Protocol):
     def table_ids(self, player_id: int | None) -> list[str]:
         """The tables the player sits at or watches, for a resumed session's session_state."""
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        """The player changed her display name or preferences over the websocket (None:
+        unchanged): the tables she sits at take them at once."""
+
 
 class GameRequests(Protocol):
     """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
     side implements it (ask the lobby or a table actor). Raise GameRefused for the client's
-    mistakes; return the reply, or None for a plain ``ok``."""
+    mistakes; return the reply, or None for a plain ``ok``. ``address``: the session's
+    client address (server/handshake.py), for the tables' one-address rule."""
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None: ...
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None: ...
 
 
 @final
@@ -210,6 +223,15 @@ class NoTables:
 
     def table_ids(self, player_id: int | None) -> list[str]:
         return []
+
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        pass
 
 
 @final

@@ -42,6 +42,7 @@ export type Request =
   | Watch
   | Unwatch
   | Act
+  | SetClientSeed
   | MyHands
   | MyHand
   | ClubCreate
@@ -172,6 +173,7 @@ export type PushBody =
   | TableSnapshot
   | SeatChanged
   | SeatAvailable
+  | DealCommitment
   | HandStarted
   | BlindPosted
   | HoleCards
@@ -215,7 +217,8 @@ export type GameRequest =
   | LeaveTable
   | Watch
   | Unwatch
-  | Act;
+  | Act
+  | SetClientSeed;
 export type GameReply = TableList | Seated | LeftTable;
 export type GamePush =
   | LobbyTableChanged
@@ -223,6 +226,7 @@ export type GamePush =
   | TableSnapshot
   | SeatChanged
   | SeatAvailable
+  | DealCommitment
   | HandStarted
   | BlindPosted
   | HoleCards
@@ -583,6 +587,17 @@ export interface Act {
   amount?: number;
   agree?: boolean;
   decision_id?: number | null;
+}
+/**
+ * My entropy for the deals at this table (docs/fairness.md): 1..64 bytes as hex. It
+ *     applies from the next hand dealt after the reply (a hand already dealt keeps the seeds it
+ *     was dealt with) until I send another or leave the seat. Reply: Ok; ``not_seated``.
+ */
+export interface SetClientSeed {
+  type: "set_client_seed";
+  id: number;
+  table_id: string;
+  seed: string;
 }
 /**
  * A page of the hands I was dealt into, newest first; ``before_seq`` pages back (the
@@ -1760,6 +1775,7 @@ export interface Event {
     | TableSnapshot
     | SeatChanged
     | SeatAvailable
+    | DealCommitment
     | HandStarted
     | BlindPosted
     | HoleCards
@@ -1848,7 +1864,12 @@ export interface TableSnapshot {
    */
   hole_cards?: string[];
   to_act?: number | null;
+  next_commitment?: string | null;
 }
+/**
+ * ``display_name``: the player's as it was when she sat down (docs/players.md); None
+ *     at a table that seats players without one (a tournament's).
+ */
 export interface SeatView {
   seat: number;
   player_id: number;
@@ -1856,6 +1877,7 @@ export interface SeatView {
   state: "leaving" | "playing" | "sitting_out" | "waiting_big_blind";
   connected?: boolean;
   in_hand?: boolean;
+  display_name?: string | null;
 }
 export interface PotView {
   amount: number;
@@ -1881,6 +1903,24 @@ export interface SeatAvailable {
   table_id: string;
   seat: number;
 }
+/**
+ * The commitment to the secret server seed that will deal hand ``hand_number``: sent
+ *     to everyone at the table when the seed is drawn (the table opens, a hand ends), before
+ *     that hand's ``hand_started``. Send ``set_client_seed`` after it: the server chose its
+ *     seed before it knew yours.
+ */
+export interface DealCommitment {
+  type: "deal_commitment";
+  table_id: string;
+  hand_number: number;
+  commitment: string;
+  scheme?: "tablium-fair-v1";
+}
+/**
+ * ``commitment``: SHA-256 commitment to the server seed this hand is dealt with (the
+ *     ``deal_commitment`` announced for it); a table always sends it (None only from a server
+ *     that deals no verifiable deck).
+ */
 export interface HandStarted {
   type: "hand_started";
   table_id: string;
@@ -1896,6 +1936,7 @@ export interface HandStarted {
   stacks: number[];
   small_blind_seat: number | null;
   big_blind_seat: number;
+  commitment?: string | null;
 }
 /**
  * ``kind``: small, big, straddle, posted_big, dead_small, ante.
@@ -2047,6 +2088,12 @@ export interface PotAwarded {
   amount: number;
   hand: string;
 }
+/**
+ * The reveal (docs/fairness.md): ``server_seed`` (hashes to ``hand_started``'s
+ *     commitment) and the client seed of every seat dealt in, by seat; with them and the hand
+ *     id ``"{table_id}:{hand_number}"`` the deck is recomputed. None / empty only from a server
+ *     that deals no verifiable deck.
+ */
 export interface HandEnded {
   type: "hand_ended";
   table_id: string;
@@ -2060,6 +2107,18 @@ export interface HandEnded {
    */
   stacks: number[];
   rake: number;
+  server_seed?: string | null;
+  /**
+   * @maxItems 10
+   */
+  client_seeds?: ClientSeed[];
+}
+/**
+ * The client seed a seat's deal used (its player's, or a default the server drew).
+ */
+export interface ClientSeed {
+  seat: number;
+  seed: string;
 }
 /**
  * The hand could not go on (the table restarted): every stack is back to what it was

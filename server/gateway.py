@@ -103,6 +103,7 @@ from services.wallet import Wallet, WalletPolicy
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 log = structlog.get_logger("tablium.gateway")
 
@@ -452,7 +453,7 @@ async def serve_gateway(
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
     rakeback_policy: RakebackPolicy | None = None,
     leaderboards: Leaderboards | None = None,
     club_tables: ClubTables | None = None,
@@ -464,9 +465,10 @@ async def serve_gateway(
     ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects.
     ``jwt_secret``: a secret or a key ring (server/token_keys.py). ``ssl_context``: speak
     TLS (wss://) with it (server/tls.py); a certificate reloaded into it serves the next
-    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier that
-    wallet_deposit and wallet_withdraw reach (None: refused with cashier_unavailable).
-    ``club_tables``: opens club tables for club_create_table (None: games_unavailable)."""
+    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier (of one chain, or
+    the router of several) that wallet_deposit and wallet_withdraw reach (None: refused with
+    cashier_unavailable). ``club_tables``: opens club tables for club_create_table (None:
+    games_unavailable)."""
     limits = limits or GatewayLimits()
     # A login may wait for a hashing thread at most half its deadline (the rest is for the
     # hash itself and the round trips); past that it gets server_busy at once.
@@ -571,7 +573,7 @@ async def run_gateway(
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
     leaderboards: Leaderboards | None = None,
     club_tables: ClubTables | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,

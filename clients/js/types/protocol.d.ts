@@ -21,6 +21,7 @@ export type Request =
   | WalletDeposit
   | WalletWithdraw
   | GetWithdrawal
+  | ListWithdrawals
   | WalletStatement
   | ClaimPlayChips
   | GetLimits
@@ -85,6 +86,7 @@ export type ServerMessage =
   | Limits
   | DepositAddress
   | Withdrawal
+  | WithdrawalPage
   | TableList
   | Seated
   | LeftTable
@@ -120,6 +122,7 @@ export type Reply =
   | Limits
   | DepositAddress
   | Withdrawal
+  | WithdrawalPage
   | TableList
   | Seated
   | LeftTable
@@ -311,6 +314,7 @@ export interface WalletTransfer {
  *     at the confirmation line (docs/chain.md). ``amount``, ``key`` and ``memo`` are not used
  *     (what counts is what arrives); they are accepted so that older clients' frames decode.
  *     Refused: cashier_unavailable (no cashier on this server), self_excluded, cooling_off.
+ *     ``chain_id``: which chain's cashier (null: the server's first); unknown_chain if none.
  */
 export interface WalletDeposit {
   type: "wallet_deposit";
@@ -318,13 +322,15 @@ export interface WalletDeposit {
   amount?: number | null;
   key?: string | null;
   memo?: string;
+  chain_id?: number | null;
 }
 /**
  * Withdraw ``amount`` chips to the chain address ``address``: reserved at once, paid in
  *     a batch (large ones after a staff approval). Reply: Withdrawal. ``key`` makes a retry
  *     safe. Refused: cashier_unavailable, invalid_address, invalid_amount (worth no token
  *     unit), insufficient_funds, withdrawal_refused (a retry of one refused the first time),
- *     idempotency_conflict.
+ *     idempotency_conflict, unknown_chain. ``chain_id``: which chain pays (null: the server's
+ *     first).
  */
 export interface WalletWithdraw {
   type: "wallet_withdraw";
@@ -332,6 +338,7 @@ export interface WalletWithdraw {
   amount: number;
   key: string;
   address: string;
+  chain_id?: number | null;
 }
 /**
  * One of this player's withdrawals, as it stands. Reply: Withdrawal. Refused:
@@ -341,6 +348,31 @@ export interface GetWithdrawal {
   type: "get_withdrawal";
   id: number;
   withdrawal_id: number;
+}
+/**
+ * This player's withdrawals, newest first: ``limit`` at most, those with an id below
+ *     ``before_id`` when given (the previous page's ``next_before_id``), only those in ``state``
+ *     when given, only those on ``chain_id`` when given (else every chain). Reply:
+ *     WithdrawalPage. Refused: cashier_unavailable, unknown_chain.
+ */
+export interface ListWithdrawals {
+  type: "list_withdrawals";
+  id: number;
+  state?:
+    | (
+        | "awaiting_approval"
+        | "batched"
+        | "paid"
+        | "queued"
+        | "refused"
+        | "rejected"
+        | "requested"
+        | "voided"
+      )
+    | null;
+  before_id?: number | null;
+  limit?: number;
+  chain_id?: number | null;
 }
 /**
  * The player's statement for [from_ms, to_ms) (at most a year): opening and closing
@@ -999,6 +1031,41 @@ export interface DepositAddress {
 export interface Withdrawal {
   type: "withdrawal";
   id: number;
+  withdrawal_id: number;
+  chain_id: number;
+  address: string;
+  amount: number;
+  units: string;
+  state:
+    | "awaiting_approval"
+    | "batched"
+    | "paid"
+    | "queued"
+    | "refused"
+    | "rejected"
+    | "requested"
+    | "voided";
+  transfer_id: number | null;
+  reason: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+/**
+ * Reply to ListWithdrawals, newest first; ``next_before_id`` is null on the last page.
+ */
+export interface WithdrawalPage {
+  type: "withdrawal_page";
+  id: number;
+  /**
+   * @maxItems 100
+   */
+  withdrawals: WithdrawalRecord[];
+  next_before_id: number | null;
+}
+/**
+ * One withdrawal inside a WithdrawalPage: the fields of Withdrawal without ``id``.
+ */
+export interface WithdrawalRecord {
   withdrawal_id: number;
   chain_id: number;
   address: string;

@@ -64,6 +64,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
+from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.house_bots import house_accounts, run_house_bots
 from server.player_requests import player_pushes
@@ -92,6 +93,7 @@ if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
 log = structlog.get_logger("tablium.server")
 
 SHUTDOWN_GRACE_S = 4.0  # SIGTERM to exit stays under 5 s, the bound operators rely on
+GATEWAY_STOP_MARGIN_S = 0.5  # the gateway's stop beyond its close handshakes' own bound
 TREE_SHUTDOWN_S = 3.0  # the supervision tree's ordered stop, inside the grace above
 ADMIN_GRACEFUL_S = 1.0  # in-flight admin requests get this long after a stop request
 # One table in a crash loop must not take every other table down with it: the tables
@@ -240,7 +242,10 @@ def build_runtime(
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
-            ChildSpec.service("gateway", gateway),
+            # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
+            ChildSpec.service(
+                "gateway", gateway, shutdown_timeout_s=CLOSE_TIMEOUT_S + GATEWAY_STOP_MARGIN_S
+            ),
             ChildSpec.service("api", public_api),
             ChildSpec.service("admin", admin),
         ],

@@ -181,7 +181,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
 
     async def started(self) -> None:
         if self.state.epoch == 0:  # new, or stored before epochs: keys from now on carry one
-            self.state.epoch = await next_epoch(self.deps.store, self.table_id)
+            self.state.epoch = await next_epoch(self.deps.store, self.table_id, self.config)
         index = self.deps.player_tables  # rebuilt after a restart from the store
         for record in self.state.seats.values():
             index.seated(record.player_id, self.table_id, on=True)

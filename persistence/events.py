@@ -90,6 +90,19 @@ class TableOpened(msgspec.Struct, frozen=True):
 
     table_id: Annotated[str, _d("the table id")]
     epoch: Annotated[int, _d("the incarnation: 1 the first time the id opens")]
+    # The game and stakes it opened with; null from a table opened before they were recorded.
+    variant: Annotated[str | None, _d("NT, FT, PO, PT or PO/8")] = None
+    small_blind: Annotated[int | None, _d("chips")] = None
+    big_blind: Annotated[int | None, _d("chips")] = None
+    ante: Annotated[int | None, _d("chips")] = None
+    buy_in_min: Annotated[int | None, _d("chips")] = None
+    buy_in_max: Annotated[int | None, _d("chips")] = None
+    rake_bp: Annotated[int | None, _d("rake in basis points of each pot")] = None
+    rake_cap: Annotated[int | None, _d("the most rake one hand pays, in chips")] = None
+    seats: Annotated[int | None, _d("seats at the table")] = None
+    asset: Annotated[str | None, _d("chips (real money) or play")] = None
+    bankroll: Annotated[str | None, _d("cash, or tournament (a tournament's table)")] = None
+    club_id: Annotated[int | None, _d("the club whose members alone play it (null: public)")] = None
 
 
 @final

@@ -43,10 +43,10 @@ import trio
 from actors.addresses import LOBBY
 from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
 from actors.errors import TargetError
-from actors.lobby import LobbyActor
+from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
-from actors.table_messages import ListTablesQuery, TableDeps, TableRules
+from actors.table_messages import TableDeps, TableRules
 from actors.table_requests import TableGameRequests, TableSessionHooks
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory
@@ -344,7 +344,8 @@ def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> Lobb
             return None
         try:
             listings: tuple[TableListing, ...] = await lobby.ask(
-                ListTablesQuery(), timeout_s=ASK_TIMEOUT_S
+                ListAllTables(),
+                timeout_s=ASK_TIMEOUT_S,  # staff's analytics: club tables too
             )
         except TargetError:
             return None

@@ -121,6 +121,7 @@ from poker.integrity import table_rules
 from protocol import game
 from protocol.limits import CHIPS_MAX
 from services.ledger import WalletError
+from services.lobby_analytics import Game, observe_seat_wait
 
 log = structlog.get_logger("tablium.table")
 
@@ -154,6 +155,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         self.bankroll: Bankroll = new_bankroll(self)
         # The next hand's secret server seed: in memory only (actors/table_fairness.py).
         self.dealer = FairDealer(deps.rng)
+        # When each wait-listed player joined the list (clock ms), for the seat-wait
+        # analytics (services/lobby_analytics.py); in memory: a restart forgets the waits.
+        self.wait_since_ms: dict[int, int] = {}
         # Player id -> the client address she sat down from (JoinSeat), for the one-address
         # rule. Personal data: in memory only, never in the stored state; after a restart a
         # seated player's address is unknown (never conflicts) until she sits down again.
@@ -230,6 +234,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             case JoinWaiting(player_id=player_id):
                 self._join_wait_list(player_id)
             case LeaveWaiting(player_id=player_id):
+                self.wait_since_ms.pop(player_id, None)
                 if player_id in self.state.wait_list:
                     self.state.wait_list.remove(player_id)
                     self._announce()
@@ -313,6 +318,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         )
         if player_id in self.state.wait_list:
             self.state.wait_list.remove(player_id)
+        since_ms = self.wait_since_ms.pop(player_id, None)
+        if since_ms is not None:  # seated after waiting for this table
+            observe_seat_wait(Game.of(self.listing()), self.deps.clock_ms() - since_ms)
         if player_id in self.state.watchers:
             self.state.watchers.remove(player_id)
             self.deps.player_tables.watching(player_id, self.table_id, on=False)
@@ -520,6 +528,13 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         if len(self.state.wait_list) >= self.config.wait_list_max:
             raise GameRefused("wait_list_full", f"{self.config.wait_list_max} already waiting")
         self.state.wait_list.append(player_id)
+        # Bounded by the wait list and the seats held: forget the waits that ended
+        # without a seat (a hold that lapsed, a player who left).
+        holders = {held for held, _ in self.state.holds.values()}
+        for waiting in [p for p in self.wait_since_ms if p not in holders]:
+            if waiting not in self.state.wait_list:
+                del self.wait_since_ms[waiting]
+        self.wait_since_ms[player_id] = self.deps.clock_ms()
         self._announce()
 
     def _watch(self, player_id: int) -> None:

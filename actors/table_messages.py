@@ -116,6 +116,8 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     # Where its chips come from (actors/table_bankroll.py): "cash" (players' wallets, through
     # the table's escrow account) or "tournament" (the owner's chips: SeatPlayer/RemovePlayer).
     bankroll: Literal["cash", "tournament"] = "cash"
+    # The club whose members alone may see and join it (docs/clubs.md); None: a public table.
+    club_id: int | None = None
 
     def __post_init__(self) -> None:
         for name, big_blinds in (("buy_in_min", 40), ("buy_in_max", 200), ("rake_cap", 3)):

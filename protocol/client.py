@@ -49,6 +49,7 @@ from protocol.messages import (
     HistoryPage,
     LimitName,
     Limits,
+    ListWithdrawals,
     LoggedIn,
     Login,
     Logout,
@@ -70,6 +71,8 @@ from protocol.messages import (
     WalletWithdraw,
     Welcome,
     Withdrawal,
+    WithdrawalPage,
+    WithdrawalState,
 )
 from protocol.players import (
     GetLeaderboard,
@@ -425,22 +428,44 @@ class Client:
             WalletTransfer(id=0, to_player=to_player, amount=amount, key=key, memo=memo)
         )
 
-    async def deposit_address(self) -> DepositAddress:
+    async def deposit_address(self, chain_id: int | None = None) -> DepositAddress:
         """Where and how to deposit (the blockchain cashier's contract, this player's
-        reference); the chips arrive when the payment is confirmed on chain."""
-        reply = await self.request(WalletDeposit(id=0))
+        reference), on ``chain_id`` or the server's first chain; the chips arrive when the
+        payment is confirmed on chain."""
+        reply = await self.request(WalletDeposit(id=0, chain_id=chain_id))
         assert isinstance(reply, DepositAddress)
         return reply
 
-    async def withdraw(self, amount: int, key: str, address: str) -> Withdrawal:
-        """Withdraw to a chain address; safe to retry with the same ``key``."""
-        reply = await self.request(WalletWithdraw(id=0, amount=amount, key=key, address=address))
+    async def withdraw(
+        self, amount: int, key: str, address: str, chain_id: int | None = None
+    ) -> Withdrawal:
+        """Withdraw to a chain address (on ``chain_id``, or the server's first chain); safe to
+        retry with the same ``key``."""
+        reply = await self.request(
+            WalletWithdraw(id=0, amount=amount, key=key, address=address, chain_id=chain_id)
+        )
         assert isinstance(reply, Withdrawal)
         return reply
 
     async def withdrawal(self, withdrawal_id: int) -> Withdrawal:
         reply = await self.request(GetWithdrawal(id=0, withdrawal_id=withdrawal_id))
         assert isinstance(reply, Withdrawal)
+        return reply
+
+    async def withdrawals(
+        self,
+        *,
+        state: WithdrawalState | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+        chain_id: int | None = None,
+    ) -> WithdrawalPage:
+        """My withdrawals, newest first (on ``chain_id`` only, when given); pass
+        ``next_before_id`` as ``before_id`` for more."""
+        reply = await self.request(
+            ListWithdrawals(id=0, state=state, before_id=before_id, limit=limit, chain_id=chain_id)
+        )
+        assert isinstance(reply, WithdrawalPage)
         return reply
 
     async def _money(self, message: Request) -> TransferResult:

@@ -36,6 +36,7 @@ Chips = Annotated[int, Meta(ge=0, le=CHIPS_MAX)]
 SeatNo = Annotated[int, Meta(ge=0, lt=SEATS_MAX)]
 HandNo = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 DecisionId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+ClubId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 TimeMs = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 PlayerId = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 CardCode = Annotated[str, Meta(min_length=2, max_length=2)]
@@ -88,6 +89,8 @@ class TableListing(_Record, frozen=True):
     rake_cap: Chips = 0
     rake_no_flop_no_drop: bool = True
     asset: Asset = "chips"  # "play": a play-money table
+    # The club whose members alone see and join it (docs/clubs.md); None: a public table.
+    club_id: ClubId | None = None
 
 
 class LobbyFilter(_Record, frozen=True):
@@ -161,13 +164,16 @@ class UnsubscribeLobby(_GameMessage, tag="unsubscribe_lobby", frozen=True):
 
 class QuickSeat(_GameMessage, tag="quick_seat", frozen=True):
     """Seat me at any table of this game, stakes and asset (real money unless ``play``); the
-    lobby opens a table when all are full. Reply: Seated."""
+    lobby opens a table when all are full. ``club_id``: only that club's tables (members
+    only: ``not_club_member``; a club's tables are opened by its managers, so when all are
+    full the answer is ``table_full``); None: only public tables. Reply: Seated."""
 
     id: RequestId
     variant: VariantCode
     big_blind: Chips
     buy_in: Chips
     asset: Asset = "chips"
+    club_id: ClubId | None = None
 
 
 class JoinTable(_GameMessage, tag="join_table", frozen=True):

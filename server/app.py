@@ -4,11 +4,12 @@
 root (one_for_one)
 ├── persistence (one_for_one)   snapshot-writer: batching snapshot writer (service);
 │                               outbox-relay: domain events to RabbitMQ or in process
-├── services (one_for_one)      with [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
+├── services (one_for_one)      per [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── health-checks               probes the database and Redis, audits the ledger (service)
+├── lobby-analytics             samples the lobby each minute: gauges and stored history (service)
 ├── leaderboards-resync         the current leaderboards into Redis, once (temporary)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
@@ -39,11 +40,14 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
+from actors.addresses import LOBBY
+from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
+from actors.errors import TargetError
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
-from actors.table_messages import TableDeps, TableRules
-from actors.table_requests import TableGameRequests, TableSessionHooks
+from actors.table_messages import ListTablesQuery, TableDeps, TableRules
+from actors.table_requests import TableGameRequests, TableSessionHooks, seat_profile
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
@@ -59,8 +63,10 @@ from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
 from poker.integrity.table_rules import RATHOLE_WINDOW_MS_DEFAULT as RATHOLE_WINDOW_MS
 from poker.integrity.table_rules import AddressRule, RatholeRule
+from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
+from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.house_bots import house_accounts, run_house_bots
 from server.player_requests import player_pushes
@@ -73,19 +79,23 @@ from server.tls import (
     watch_certificate_files,
 )
 from server.wallet_requests import wallet_policy_of
+from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.leaderboards import Leaderboards
+from services.lobby_analytics import ASK_TIMEOUT_S, LobbySampler
 from services.rakeback import Rakeback
 from services.rakeback_job import RakebackJob
 from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from actors.chain import ChainService
+    from services.chain.cashiers import Cashiers
 
 log = structlog.get_logger("tablium.server")
 
 SHUTDOWN_GRACE_S = 4.0  # SIGTERM to exit stays under 5 s, the bound operators rely on
+GATEWAY_STOP_MARGIN_S = 0.5  # the gateway's stop beyond its close handshakes' own bound
 TREE_SHUTDOWN_S = 3.0  # the supervision tree's ordered stop, inside the grace above
 ADMIN_GRACEFUL_S = 1.0  # in-flight admin requests get this long after a stop request
 # One table in a crash loop must not take every other table down with it: the tables
@@ -143,8 +153,10 @@ def build_runtime(
         rules=table_rules_of(settings),
     )
     runtime: Runtime
-    chain = _chain_service(settings, store, wallet, registry)
-    cashier = chain.cashier if chain is not None else None
+    watch_club_access(store, lobby_access_watcher(registry))
+    club_tables = ClubTables(registry, Clubs(store))
+    chains = _chain_services(settings, store, wallet, registry)
+    cashier = _cashiers(chains)
     admin_context = AdminContext(
         settings=settings,
         verify_token=jwt_verifier(
@@ -159,14 +171,20 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
-        chains={} if cashier is None else {cashier.settings.chain_id: cashier},
+        on_ban_changed=leaderboards.on_ban_changed,
+        chains={c.cashier.settings.chain_id: c.cashier for c in chains},
     )
     gateway = partial(
         run_gateway,
         settings,
         store,
         hooks=TableSessionHooks(registry, deps.player_tables),
-        game_requests=TableGameRequests(registry, store),
+        # Club tables for members only (docs/clubs.md): the gate asks the club service
+        # before the lobby or a table; membership changes reach the lobby by its watcher.
+        game_requests=ClubTableGate(
+            TableGameRequests(registry, store), registry, Clubs(store), partial(seat_profile, store)
+        ),
+        club_tables=club_tables,
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -187,6 +205,7 @@ def build_runtime(
             dataclasses.replace(
                 api_context(settings, store, wallet, registry, channel, cashier),
                 leaderboards=leaderboards,
+                club_tables=club_tables,
             )
         ),
         settings,
@@ -205,7 +224,7 @@ def build_runtime(
                 ],
                 policy=groups,
             ),
-            *([] if chain is None else [_services(chain.children)]),
+            *([] if not chains else [_services([x for c in chains for x in c.children])]),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
             ChildSpec.supervisor(
                 "tables",
@@ -221,6 +240,7 @@ def build_runtime(
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
+            ChildSpec.service("lobby-analytics", _lobby_sampler(settings, store, registry).run),
             *(
                 [ChildSpec.service("event-consumers", event_consumers.run)]
                 if event_consumers is not None and event_consumers.consumers
@@ -232,7 +252,10 @@ def build_runtime(
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
-            ChildSpec.service("gateway", gateway),
+            # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
+            ChildSpec.service(
+                "gateway", gateway, shutdown_timeout_s=CLOSE_TIMEOUT_S + GATEWAY_STOP_MARGIN_S
+            ),
             ChildSpec.service("api", public_api),
             ChildSpec.service("admin", admin),
         ],
@@ -255,32 +278,71 @@ def table_rules_of(settings: Settings) -> TableRules:
     )
 
 
-def _chain_service(
+def _chain_services(
     settings: Settings, store: Store, wallet: Wallet, registry: Registry
-) -> ChainService | None:
-    """The blockchain cashier when ``[chain]`` is configured (imported only then: it needs
-    the chain extra)."""
-    if settings.chain is None:
-        return None
+) -> list[ChainService]:
+    """The blockchain cashier of every configured chain (``[chain]`` or ``[[chain]]``;
+    imported only then: it needs the chain extra)."""
+    if not settings.chains:
+        return []
     from actors.chain import configured_chain
 
-    try:
-        return configured_chain(store, wallet, settings.chain, registry)
-    except ValueError as exc:
-        raise ConfigError(f"TABLIUM_CHAIN: {exc}") from None
+    built = []
+    for i, chain in enumerate(settings.chains):
+        try:
+            built.append(configured_chain(store, wallet, chain, registry))
+        except ValueError as exc:
+            raise ConfigError(f"{_chain_setting(settings, i)}: {exc}") from None
+    return built
+
+
+def _cashiers(chains: list[ChainService]) -> Cashiers | None:
+    """One door to every chain's cashier, for the websocket and the public API."""
+    if not chains:
+        return None
+    from services.chain.cashiers import Cashiers
+
+    return Cashiers([c.cashier for c in chains])
+
+
+def _chain_setting(settings: Settings, index: int) -> str:
+    """How an error names a chain's settings: TABLIUM_CHAIN, or TABLIUM_CHAIN[i] of several."""
+    return "TABLIUM_CHAIN" if not isinstance(settings.chain, tuple) else f"TABLIUM_CHAIN[{index}]"
 
 
 def check_chain_settings(settings: Settings) -> None:
     """What the cashier needs before start-up, checked before anything runs (``tablium
     serve`` prints the one-line ConfigError): the chain extra, a readable operator key."""
-    if settings.chain is None or not settings.chain.operator_key_file:
-        return
-    from services.chain.settings import read_operator_key
+    for i, chain in enumerate(settings.chains):
+        if not chain.operator_key_file:
+            continue
+        from services.chain.settings import read_operator_key
 
-    try:
-        read_operator_key(settings.chain.operator_key_file)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"TABLIUM_CHAIN: operator_key_file: {exc}") from None
+        try:
+            read_operator_key(chain.operator_key_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{_chain_setting(settings, i)}: operator_key_file: {exc}") from None
+
+
+def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> LobbySampler:
+    async def list_tables() -> tuple[TableListing, ...] | None:
+        lobby = registry.resolve(LOBBY)
+        if lobby is None:
+            return None
+        try:
+            listings: tuple[TableListing, ...] = await lobby.ask(
+                ListTablesQuery(), timeout_s=ASK_TIMEOUT_S
+            )
+        except TargetError:
+            return None
+        return listings
+
+    return LobbySampler(
+        store,
+        list_tables,
+        interval_s=settings.lobby_sample_s,
+        retention_days=settings.lobby_analytics_retention_days,
+    )
 
 
 def _services(children: list[ChildSpec]) -> ChildSpec:

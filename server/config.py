@@ -53,6 +53,8 @@ class Settings:
     amqp_url: str = field(default="", repr=False)
     # Relayed outbox rows are deleted this many days after relay (never before: docs/events.md).
     outbox_retention_days: int = 7
+    lobby_sample_s: int = 60  # lobby analytics: seconds between samples
+    lobby_analytics_retention_days: int = 90
     # Empty means "generate once and keep it in data_dir/jwt_secret".
     jwt_secret: str = field(default="", repr=False)
     guest_login: bool = False
@@ -111,9 +113,11 @@ class Settings:
     api_auth_requests_per_min: int = 10
     api_body_bytes_max: int = 16_384  # larger request bodies are refused (413)
     # The blockchain cashier (docs/chain.md): a ``[chain]`` table of the TOML file, or
-    # TABLIUM_CHAIN holding the same as a JSON object. None: no cashier; deposits and
-    # withdrawals are refused with cashier_unavailable. Needs the chain extra.
-    chain: ChainSettings | None = None
+    # TABLIUM_CHAIN holding the same as a JSON object; for several chains, an array of them
+    # (``[[chain]]`` tables, a JSON array: a tuple here, the first the players' default).
+    # None: no cashier; deposits and withdrawals are refused with cashier_unavailable. Needs
+    # the chain extra. ``chains`` reads either form.
+    chain: ChainSettings | tuple[ChainSettings, ...] | None = None
     # Play money (services/play_money.py): what a new player gets, and the refill she may claim
     # once per period while her play balance is below the threshold (0 turns either off).
     play_starting_chips: int = 10_000
@@ -170,6 +174,13 @@ class Settings:
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "tablium.sqlite3"
+
+    @property
+    def chains(self) -> tuple[ChainSettings, ...]:
+        """Every configured chain's settings, the players' default first (none: ())."""
+        if self.chain is None:
+            return ()
+        return self.chain if isinstance(self.chain, tuple) else (self.chain,)
 
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
@@ -390,8 +401,12 @@ def _parse_file(name: str, raw: Any) -> Path | None:
     return Path(text) if text else None
 
 
-def _parse_chain(name: str, raw: Any) -> ChainSettings | None:
-    """A ``[chain]`` table (TOML) or a JSON object (the environment); empty: no cashier."""
+CHAINS_MAX: Final = 16  # bound: cashiers on one server (each runs two actors)
+
+
+def _parse_chain(name: str, raw: Any) -> ChainSettings | tuple[ChainSettings, ...] | None:
+    """A ``[chain]`` table (TOML) or a JSON object (the environment); for several chains an
+    array of them (``[[chain]]``, a JSON array); empty: no cashier."""
     if isinstance(raw, str):
         if not raw.strip():
             return None
@@ -399,6 +414,19 @@ def _parse_chain(name: str, raw: Any) -> ChainSettings | None:
             raw = json.loads(raw)
         except ValueError as exc:
             raise ConfigError(f"{name}: expected a JSON object of chain settings: {exc}") from None
+    if isinstance(raw, list):
+        if not 1 <= len(raw) <= CHAINS_MAX:
+            raise ConfigError(f"{name}: expected 1 to {CHAINS_MAX} chains, got {len(raw)}")
+        chains = tuple(_parse_one_chain(f"{name}[{i}]", entry) for i, entry in enumerate(raw))
+        ids = [c.chain_id for c in chains]
+        for i, chain_id in enumerate(ids):
+            if chain_id in ids[:i]:
+                raise ConfigError(f"{name}[{i}]: chain_id {chain_id} is configured twice")
+        return chains
+    return _parse_one_chain(name, raw)
+
+
+def _parse_one_chain(name: str, raw: Any) -> ChainSettings:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{name}: expected a table of chain settings (docs/chain.md)")
     try:
@@ -443,6 +471,8 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "redis_url": _parse_redis_url,
     "amqp_url": _parse_amqp_url,
     "outbox_retention_days": _parse_count,
+    "lobby_sample_s": _parse_count,
+    "lobby_analytics_retention_days": _parse_count,
     "jwt_secret": _parse_secret,
     "guest_login": _parse_bool,
     "log_format": _parse_choice("console", "json"),

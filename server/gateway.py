@@ -51,6 +51,7 @@ from trio_websocket import (
     serve_websocket,
 )
 
+from actors.club_tables import ClubTables
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
 from persistence.store import Store
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode_body
@@ -102,6 +103,7 @@ from services.wallet import Wallet, WalletPolicy
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 log = structlog.get_logger("tablium.gateway")
 
@@ -473,9 +475,10 @@ async def serve_gateway(
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
     rakeback_policy: RakebackPolicy | None = None,
     leaderboards: Leaderboards | None = None,
+    club_tables: ClubTables | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -484,8 +487,10 @@ async def serve_gateway(
     ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects.
     ``jwt_secret``: a secret or a key ring (server/token_keys.py). ``ssl_context``: speak
     TLS (wss://) with it (server/tls.py); a certificate reloaded into it serves the next
-    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier that
-    wallet_deposit and wallet_withdraw reach (None: refused with cashier_unavailable)."""
+    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier (of one chain, or
+    the router of several) that wallet_deposit and wallet_withdraw reach (None: refused with
+    cashier_unavailable). ``club_tables``: opens club tables for club_create_table (None:
+    games_unavailable)."""
     limits = limits or GatewayLimits()
     # A login may wait for a hashing thread at most half its deadline (the rest is for the
     # hash itself and the round trips); past that it gets server_busy at once.
@@ -521,7 +526,7 @@ async def serve_gateway(
             game_requests,
             HandRequests(accounts_store) if isinstance(accounts_store, Store) else None,
             # Clubs need the full store too (services/clubs.py, server/club_requests.py).
-            ClubRequests(accounts_store, rakeback_policy)
+            ClubRequests(accounts_store, rakeback_policy, club_tables)
             if isinstance(accounts_store, Store)
             else None,
             (
@@ -590,8 +595,9 @@ async def run_gateway(
     game_requests: GameRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
     leaderboards: Leaderboards | None = None,
+    club_tables: ClubTables | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, the token keys,
@@ -631,6 +637,7 @@ async def run_gateway(
         cashier=cashier,
         rakeback_policy=rakeback_policy_of(settings),
         leaderboards=leaderboards,
+        club_tables=club_tables,
         task_status=task_status,
     )
 

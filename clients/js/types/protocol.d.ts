@@ -21,6 +21,7 @@ export type Request =
   | WalletDeposit
   | WalletWithdraw
   | GetWithdrawal
+  | ListWithdrawals
   | WalletStatement
   | ClaimPlayChips
   | GetLimits
@@ -63,6 +64,7 @@ export type Request =
   | ClubUpdate
   | ClubSetTiers
   | ClubRegisterTable
+  | ClubCreateTable
   | ClubStatsRequest
   | RakebackStatementRequest
   | RakebackTiersRequest
@@ -85,6 +87,7 @@ export type ServerMessage =
   | Limits
   | DepositAddress
   | Withdrawal
+  | WithdrawalPage
   | TableList
   | Seated
   | LeftTable
@@ -98,6 +101,7 @@ export type ServerMessage =
   | ClubMember
   | ClubInvitationList
   | ClubJoinRequestList
+  | ClubTableCreated
   | ClubStats
   | RakebackStatement
   | RakebackTiers
@@ -119,6 +123,7 @@ export type Reply =
   | Limits
   | DepositAddress
   | Withdrawal
+  | WithdrawalPage
   | TableList
   | Seated
   | LeftTable
@@ -132,6 +137,7 @@ export type Reply =
   | ClubMember
   | ClubInvitationList
   | ClubJoinRequestList
+  | ClubTableCreated
   | ClubStats
   | RakebackStatement
   | RakebackTiers
@@ -312,6 +318,7 @@ export interface WalletTransfer {
  *     at the confirmation line (docs/chain.md). ``amount``, ``key`` and ``memo`` are not used
  *     (what counts is what arrives); they are accepted so that older clients' frames decode.
  *     Refused: cashier_unavailable (no cashier on this server), self_excluded, cooling_off.
+ *     ``chain_id``: which chain's cashier (null: the server's first); unknown_chain if none.
  */
 export interface WalletDeposit {
   type: "wallet_deposit";
@@ -319,13 +326,15 @@ export interface WalletDeposit {
   amount?: number | null;
   key?: string | null;
   memo?: string;
+  chain_id?: number | null;
 }
 /**
  * Withdraw ``amount`` chips to the chain address ``address``: reserved at once, paid in
  *     a batch (large ones after a staff approval). Reply: Withdrawal. ``key`` makes a retry
  *     safe. Refused: cashier_unavailable, invalid_address, invalid_amount (worth no token
  *     unit), insufficient_funds, withdrawal_refused (a retry of one refused the first time),
- *     idempotency_conflict.
+ *     idempotency_conflict, unknown_chain. ``chain_id``: which chain pays (null: the server's
+ *     first).
  */
 export interface WalletWithdraw {
   type: "wallet_withdraw";
@@ -333,6 +342,7 @@ export interface WalletWithdraw {
   amount: number;
   key: string;
   address: string;
+  chain_id?: number | null;
 }
 /**
  * One of this player's withdrawals, as it stands. Reply: Withdrawal. Refused:
@@ -342,6 +352,31 @@ export interface GetWithdrawal {
   type: "get_withdrawal";
   id: number;
   withdrawal_id: number;
+}
+/**
+ * This player's withdrawals, newest first: ``limit`` at most, those with an id below
+ *     ``before_id`` when given (the previous page's ``next_before_id``), only those in ``state``
+ *     when given, only those on ``chain_id`` when given (else every chain). Reply:
+ *     WithdrawalPage. Refused: cashier_unavailable, unknown_chain.
+ */
+export interface ListWithdrawals {
+  type: "list_withdrawals";
+  id: number;
+  state?:
+    | (
+        | "awaiting_approval"
+        | "batched"
+        | "paid"
+        | "queued"
+        | "refused"
+        | "rejected"
+        | "requested"
+        | "voided"
+      )
+    | null;
+  before_id?: number | null;
+  limit?: number;
+  chain_id?: number | null;
 }
 /**
  * The player's statement for [from_ms, to_ms) (at most a year): opening and closing
@@ -420,7 +455,9 @@ export interface UnsubscribeLobby {
 }
 /**
  * Seat me at any table of this game, stakes and asset (real money unless ``play``); the
- *     lobby opens a table when all are full. Reply: Seated.
+ *     lobby opens a table when all are full. ``club_id``: only that club's tables (members
+ *     only: ``not_club_member``; a club's tables are opened by its managers, so when all are
+ *     full the answer is ``table_full``); None: only public tables. Reply: Seated.
  */
 export interface QuickSeat {
   type: "quick_seat";
@@ -429,6 +466,7 @@ export interface QuickSeat {
   big_blind: number;
   buy_in: number;
   asset?: "chips" | "play";
+  club_id?: number | null;
 }
 /**
  * Sit down with ``buy_in`` from the wallet. ``seat`` None: any free seat.
@@ -685,6 +723,26 @@ export interface ClubRegisterTable {
   id: number;
   club_id: number;
   table_id: string;
+}
+/**
+ * Open a cash table only the club's members see and join (owner, manager). The server
+ *     names it ``club<club id>-<6 characters>`` and registers it to the club (its rake is the
+ *     club's); the house's rake rule applies. A 0 buy-in bound: 40 / 200 big blinds.
+ *     Reply: ClubTableCreated.
+ */
+export interface ClubCreateTable {
+  type: "club_create_table";
+  id: number;
+  club_id: number;
+  name: string;
+  variant: "FT" | "NT" | "PO" | "PO/8" | "PT";
+  small_blind: number;
+  big_blind: number;
+  seats?: number;
+  buy_in_min?: number;
+  buy_in_max?: number;
+  ante?: number;
+  asset?: "chips" | "play";
 }
 export interface ClubStatsRequest {
   type: "club_stats";
@@ -1007,6 +1065,41 @@ export interface Withdrawal {
   created_at_ms: number;
   updated_at_ms: number;
 }
+/**
+ * Reply to ListWithdrawals, newest first; ``next_before_id`` is null on the last page.
+ */
+export interface WithdrawalPage {
+  type: "withdrawal_page";
+  id: number;
+  /**
+   * @maxItems 100
+   */
+  withdrawals: WithdrawalRecord[];
+  next_before_id: number | null;
+}
+/**
+ * One withdrawal inside a WithdrawalPage: the fields of Withdrawal without ``id``.
+ */
+export interface WithdrawalRecord {
+  withdrawal_id: number;
+  chain_id: number;
+  address: string;
+  amount: number;
+  units: string;
+  state:
+    | "awaiting_approval"
+    | "batched"
+    | "paid"
+    | "queued"
+    | "refused"
+    | "rejected"
+    | "requested"
+    | "voided";
+  transfer_id: number | null;
+  reason: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
 export interface TableList {
   type: "table_list";
   id: number;
@@ -1041,6 +1134,7 @@ export interface TableListing {
   rake_cap?: number;
   rake_no_flop_no_drop?: boolean;
   asset?: "chips" | "play";
+  club_id?: number | null;
 }
 /**
  * Reply to JoinTable and QuickSeat: where I sit and with how much.
@@ -1220,6 +1314,15 @@ export interface JoinRequestRecord {
   player_id: number;
   agent_id: number | null;
   created_at_ms: number;
+}
+/**
+ * Reply to club_create_table: the table is open (listed to the club's members).
+ */
+export interface ClubTableCreated {
+  type: "club_table_created";
+  id: number;
+  club_id: number;
+  table_id: string;
 }
 export interface ClubStats {
   type: "club_stats_reply";

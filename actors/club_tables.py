@@ -18,7 +18,7 @@ table actor:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Final, Protocol, final
 
 import msgspec
@@ -29,7 +29,9 @@ from actors.registry import Registry
 from actors.runtime import TargetError
 from actors.seat_matcher import FindClubSeat, quick_seat
 from actors.table_admin import open_table
-from actors.table_messages import GameRefused, SeatProfile, TableConfig
+from actors.table_messages import GameRefused, TableConfig
+from actors.table_requests import seat_profile
+from persistence.store import Store
 from poker import Variant
 from protocol import game
 from protocol.fields import Asset
@@ -122,17 +124,12 @@ class ClubTableGate:
     """The gateway's GameRequests: club tables for members only, the rest to ``inner``."""
 
     def __init__(
-        self,
-        inner: GameRequests,
-        registry: Registry,
-        clubs: Clubs,
-        profiles: Callable[[int], Awaitable[SeatProfile]] | None = None,
+        self, inner: GameRequests, registry: Registry, clubs: Clubs, store: Store | None = None
     ) -> None:
         self.inner = inner
+        self.store = store  # profiles and preferences, read as a player sits down
         self.registry = registry
         self.clubs = clubs
-        # A player's display name and table preferences as she sits down (a club quick-seat).
-        self.profiles = profiles
 
     async def handle(
         self, player_id: int, player: str, request: game.GameRequest, address: str = ""
@@ -166,8 +163,8 @@ class ClubTableGate:
                     request.buy_in,
                     request.asset,
                     club_id=club_id,
-                    address=address,  # the table rules (docs/integrity.md)
-                    profile=await self.profiles(player_id) if self.profiles else SeatProfile(),
+                    address=address,
+                    profile=await seat_profile(self.store, player_id),
                 )
                 granted = await quick_seat(self.registry, find)
                 return game.Seated(

@@ -10,7 +10,8 @@ Club tables (docs/clubs.md): a table whose config names a ``club_id`` is listed,
 only to that club's members. The lobby does not read the database: whoever asks says which
 clubs the player belongs to (``ListVisibleTables``, ``SubscribeVisibleListings``: the
 gateway reads them), and membership changes are told to it (``ClubAccessChanged``: a player
-who lost access sees the club's tables removed and is stood up and stops watching at them).
+who lost access sees the club's tables removed, is stood up, leaves their wait lists and
+stops watching them).
 ``ListTablesQuery`` and ``SubscribeListings`` alone list public tables only (what the public
 API's anonymous lobby reads); staff ask ``ListAllTables``.
 
@@ -42,6 +43,7 @@ from actors.table import table_spec
 from actors.table_admin import tombstone_id
 from actors.table_messages import (
     GameRefused,
+    LeaveWaiting,
     ListingChanged,
     ListTablesQuery,
     LobbyMessage,
@@ -217,8 +219,8 @@ class LobbyActor(Actor[LobbyMessage | Down]):
 
     def _club_access(self, player_id: int, club_id: int, member: bool) -> None:
         """Her lobby subscription gains or loses the club's tables (pushed as added or
-        removed); on losing access she is stood up (cashed out, after a hand she is in) and
-        stops watching at the club's tables, by tells."""
+        removed); on losing access she is stood up (cashed out, after a hand she is in),
+        leaves the wait lists and stops watching at the club's tables, by tells."""
         tables = [
             listing for listing, config in self.listings.values() if config.club_id == club_id
         ]
@@ -243,6 +245,7 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             ref = self.context.registry.resolve(TableAddress(listing.table_id))
             if ref is None:
                 continue
+            ref.tell(LeaveWaiting(player_id=player_id))  # a no-op unless she waits there
             if listing.table_id in seated:
                 ref.tell(StandUp(player_id=player_id))
             if listing.table_id in watched:

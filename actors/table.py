@@ -61,7 +61,7 @@ from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
 from actors.table_fairness import FairDealer, with_commitment, with_reveal
 from actors.table_history import hand_record
-from actors.table_lifecycle import DEALS, Event
+from actors.table_lifecycle import DEALS, Event, transition
 from actors.table_messages import (
     AddWatcher,
     AuditEscrow,
@@ -121,6 +121,7 @@ from poker.integrity import table_rules
 from protocol import game
 from protocol.limits import CHIPS_MAX
 from services.ledger import WalletError
+from services.lobby_analytics import Game, observe_seat_wait
 
 log = structlog.get_logger("tablium.table")
 
@@ -154,6 +155,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         self.bankroll: Bankroll = new_bankroll(self)
         # The next hand's secret server seed: in memory only (actors/table_fairness.py).
         self.dealer = FairDealer(deps.rng)
+        # When each wait-listed player joined the list (clock ms), for the seat-wait
+        # analytics (services/lobby_analytics.py); in memory: a restart forgets the waits.
+        self.wait_since_ms: dict[int, int] = {}
         # Player id -> the client address she sat down from (JoinSeat), for the one-address
         # rule. Personal data: in memory only, never in the stored state; after a restart a
         # seated player's address is unknown (never conflicts) until she sits down again.
@@ -181,7 +185,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
 
     async def started(self) -> None:
         if self.state.epoch == 0:  # new, or stored before epochs: keys from now on carry one
-            self.state.epoch = await next_epoch(self.deps.store, self.table_id)
+            self.state.epoch = await next_epoch(self.deps.store, self.table_id, self.config)
         index = self.deps.player_tables  # rebuilt after a restart from the store
         for record in self.state.seats.values():
             index.seated(record.player_id, self.table_id, on=True)
@@ -230,6 +234,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             case JoinWaiting(player_id=player_id):
                 self._join_wait_list(player_id)
             case LeaveWaiting(player_id=player_id):
+                self.wait_since_ms.pop(player_id, None)
                 if player_id in self.state.wait_list:
                     self.state.wait_list.remove(player_id)
                     self._announce()
@@ -313,6 +318,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         )
         if player_id in self.state.wait_list:
             self.state.wait_list.remove(player_id)
+        since_ms = self.wait_since_ms.pop(player_id, None)
+        if since_ms is not None:  # seated after waiting for this table
+            observe_seat_wait(Game.of(self.listing()), self.deps.clock_ms() - since_ms)
         if player_id in self.state.watchers:
             self.state.watchers.remove(player_id)
             self.deps.player_tables.watching(player_id, self.table_id, on=False)
@@ -520,6 +528,13 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         if len(self.state.wait_list) >= self.config.wait_list_max:
             raise GameRefused("wait_list_full", f"{self.config.wait_list_max} already waiting")
         self.state.wait_list.append(player_id)
+        # Bounded by the wait list and the seats held: forget the waits that ended
+        # without a seat (a hold that lapsed, a player who left).
+        holders = {held for held, _ in self.state.holds.values()}
+        for waiting in [p for p in self.wait_since_ms if p not in holders]:
+            if waiting not in self.state.wait_list:
+                del self.wait_since_ms[waiting]
+        self.wait_since_ms[player_id] = self.deps.clock_ms()
         self._announce()
 
     def _watch(self, player_id: int) -> None:
@@ -684,7 +699,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         recent.append((self.deps.clock_ms(), sum(p.amount for p in result.pots)))
         del recent[:-STATS_HANDS_MAX]
         self._record_history(running, players, live, result)
-        self._report_to_owner(running.hand_number)
+        if self.config.bankroll == "tournament":  # its owner deals each hand (Release)
+            self.state.enter(transition(self.state.lifecycle, Event.HOLD))
+        self._report_to_owner(running.hand_number, result)
         await self._after_hand()
 
     def _record_history(
@@ -759,7 +776,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         await self._persist()
         return stack
 
-    def _report_to_owner(self, hand_number: int) -> None:
+    def _report_to_owner(self, hand_number: int, result: HandResult | None) -> None:
         """Tell the owner (a tournament) the stacks after the hand and who reached zero."""
         owner_name = self.config.owner
         if owner_name is None:
@@ -772,7 +789,11 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         busted = tuple(player for player, stack in stacks if stack == 0)
         owner.tell(
             TableHandEnded(
-                table_id=self.table_id, hand_number=hand_number, stacks=stacks, busted=busted
+                table_id=self.table_id,
+                hand_number=hand_number,
+                stacks=stacks,
+                busted=busted,
+                result=result,
             )
         )
 
@@ -806,6 +827,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                 stacks=tuple(self.state.seats[s].stack for s in running.seats),
             )
         )
+        if self.config.bankroll == "tournament":  # the owner decides the next hand
+            self.state.enter(transition(self.state.lifecycle, Event.HOLD))
+            self._report_to_owner(running.hand_number, None)
         await self._after_hand()
 
     # --- views and delivery -----------------------------------------------------------------

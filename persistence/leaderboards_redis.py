@@ -47,6 +47,9 @@ return 1
 # banned members: at most (banned + limit) entries are read.
 _TOP_LUA: Final = """
 local limit = tonumber(ARGV[1])
+if redis.call('SCARD', KEYS[2]) == 0 then
+  return redis.call('ZREVRANGE', KEYS[1], 0, limit - 1, 'WITHSCORES')
+end
 local out = {}
 local start = 0
 while #out < 2 * limit do

@@ -43,11 +43,14 @@ import trio
 from actors.addresses import LOBBY
 from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
 from actors.errors import TargetError
-from actors.lobby import LobbyActor
+from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
-from actors.table_messages import ListTablesQuery, TableDeps, TableRules
-from actors.table_requests import TableGameRequests, TableSessionHooks, seat_profile
+from actors.table_messages import TableDeps, TableRules
+from actors.table_requests import TableGameRequests, TableSessionHooks
+from actors.tournament import TournamentDeps
+from actors.tournament_directory import TournamentDirectory
+from actors.tournament_messages import DIRECTORY_NAME
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
@@ -78,6 +81,7 @@ from server.tls import (
     server_tls,
     watch_certificate_files,
 )
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
 from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
@@ -182,9 +186,10 @@ def build_runtime(
         # Club tables for members only (docs/clubs.md): the gate asks the club service
         # before the lobby or a table; membership changes reach the lobby by its watcher.
         game_requests=ClubTableGate(
-            TableGameRequests(registry, store), registry, Clubs(store), partial(seat_profile, store)
+            TableGameRequests(registry, store), registry, Clubs(store), store
         ),
         club_tables=club_tables,
+        tournament_requests=TournamentRequests(registry),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -251,6 +256,14 @@ def build_runtime(
                 "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
+            # After the tournaments supervisor: it re-opens the stored tournaments under it.
+            ChildSpec.worker(
+                DIRECTORY_NAME,
+                partial(
+                    TournamentDirectory,
+                    TournamentDeps(store=store, wallet=wallet, channel=channel, table_deps=deps),
+                ),
+            ),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
             ChildSpec.service(
@@ -331,7 +344,8 @@ def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> Lobb
             return None
         try:
             listings: tuple[TableListing, ...] = await lobby.ask(
-                ListTablesQuery(), timeout_s=ASK_TIMEOUT_S
+                ListAllTables(),
+                timeout_s=ASK_TIMEOUT_S,  # staff's analytics: club tables too
             )
         except TargetError:
             return None

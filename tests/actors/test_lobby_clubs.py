@@ -21,6 +21,7 @@ from actors.table_messages import (
     GameRefused,
     GetSeats,
     JoinSeat,
+    JoinWaiting,
     ListTablesQuery,
     SubscribeListings,
     TableSeats,
@@ -64,24 +65,35 @@ async def test_a_membership_change_moves_the_clubs_tables_and_stands_a_lost_memb
 ) -> None:
     async with running_game(sqlite_url(tmp_path), seed=4) as session:
         lobby = session.runtime.registry.get("lobby")
-        table = await session.open_table(nlhe("club7-a", club_id=7, between_hands_ms=60_000))
-        await session.fund([MEMBER])
+        table = await session.open_table(
+            nlhe("club7-a", club_id=7, seats=2, between_hands_ms=60_000)
+        )
+        other = await session.open_table(nlhe("club7-b", club_id=7, between_hands_ms=60_000))
+        await session.fund([MEMBER, 1, 2])
+        await table.ask(JoinSeat(player_id=1, buy_in=100))
+        await table.ask(JoinSeat(player_id=2, buy_in=100))
+        await table.ask(JoinWaiting(player_id=MEMBER))  # full: she waits there
         await lobby.ask(SubscribeListings(player_id=MEMBER))
         lobby.tell(ClubAccessChanged(player_id=MEMBER, club_id=7, member=True))
         await lobby.ask(ListTablesQuery())  # the lobby has handled the change
         added = session.channel.of(MEMBER, game.LobbyTableChanged)
-        assert [c.listing.table_id for c in added] == ["club7-a"]
-        await table.ask(JoinSeat(player_id=MEMBER, buy_in=100))
+        assert {c.listing.table_id for c in added} == {"club7-a", "club7-b"}
+        await other.ask(JoinSeat(player_id=MEMBER, buy_in=100))
+        listed = await lobby.ask(ListAllTables())
+        assert [t.waiting for t in listed if t.table_id == "club7-a"] == [1]
 
         lobby.tell(ClubAccessChanged(player_id=MEMBER, club_id=7, member=False))
         await lobby.ask(ListTablesQuery())  # the lobby has handled the change
-        assert session.channel.of(MEMBER, game.LobbyTableRemoved) == [
-            game.LobbyTableRemoved(table_id="club7-a")
-        ]
-        seats = await table.ask(GetSeats())  # after the StandUp the lobby told it
+        removed = session.channel.of(MEMBER, game.LobbyTableRemoved)
+        assert {r.table_id for r in removed} == {"club7-a", "club7-b"}
+        seats = await other.ask(GetSeats())  # after the StandUp the lobby told it
         assert isinstance(seats, TableSeats)
         assert all(s is None or s.player_id != MEMBER for s in seats.seats)
-        await session.assert_conserved(table)
+        await table.ask(GetSeats())  # after the LeaveWaiting the lobby told it
+        await lobby.ask(ListTablesQuery())  # after the listing the table announced
+        listed = await lobby.ask(ListAllTables())
+        assert [t.waiting for t in listed if t.table_id == "club7-a"] == [0]
+        await session.assert_conserved(other)
 
 
 async def test_quick_seat_keeps_clubs_and_the_public_apart(tmp_path: Path) -> None:

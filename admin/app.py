@@ -41,6 +41,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from actors.runtime import ActorNode
+from admin.analytics import analytics_routes
 from admin.api_keys import api_key_routes
 from admin.audit import audit_routes
 from admin.auth import error, requires
@@ -183,6 +184,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         api_key_routes,
         integrity_routes,
         club_routes,
+        analytics_routes,
     ):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.

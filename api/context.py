@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, final
 
+from actors.club_tables import ClubTables
 from api.lobby import LobbyListings
 from api.ratelimit import RateLimits
 from persistence import Store
@@ -60,6 +61,8 @@ class ApiContext:
     cashier: Cashiers | None = None
     # Redis-backed when Redis is configured (server/app.py); None: the database's answers.
     leaderboards: Leaderboards | None = None
+    # Opens club tables (server/app.py); None: no tables here, and that route is unavailable.
+    club_tables: ClubTables | None = None
 
 
 def build_context(

@@ -9,6 +9,7 @@ root (one_for_one)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── health-checks               probes the database and Redis, audits the ledger (service)
+├── lobby-analytics             samples the lobby each minute: gauges and stored history (service)
 ├── leaderboards-resync         the current leaderboards into Redis, once (temporary)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
@@ -39,11 +40,17 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
-from actors.lobby import LobbyActor
+from actors.addresses import LOBBY
+from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
+from actors.errors import TargetError
+from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
-from actors.table_messages import TableDeps
+from actors.table_messages import TableDeps, TableRules
 from actors.table_requests import TableGameRequests, TableSessionHooks
+from actors.tournament import TournamentDeps
+from actors.tournament_directory import TournamentDirectory
+from actors.tournament_messages import DIRECTORY_NAME
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
@@ -57,8 +64,12 @@ from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
+from poker.integrity.table_rules import RATHOLE_WINDOW_MS_DEFAULT as RATHOLE_WINDOW_MS
+from poker.integrity.table_rules import AddressRule, RatholeRule
+from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
+from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.house_bots import house_accounts, run_house_bots
 from server.player_requests import player_pushes
@@ -70,10 +81,13 @@ from server.tls import (
     server_tls,
     watch_certificate_files,
 )
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
+from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.leaderboards import Leaderboards
+from services.lobby_analytics import ASK_TIMEOUT_S, LobbySampler
 from services.rakeback import Rakeback
 from services.rakeback_job import RakebackJob
 from services.wallet import Wallet
@@ -85,6 +99,7 @@ if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
 log = structlog.get_logger("tablium.server")
 
 SHUTDOWN_GRACE_S = 4.0  # SIGTERM to exit stays under 5 s, the bound operators rely on
+GATEWAY_STOP_MARGIN_S = 0.5  # the gateway's stop beyond its close handshakes' own bound
 TREE_SHUTDOWN_S = 3.0  # the supervision tree's ordered stop, inside the grace above
 ADMIN_GRACEFUL_S = 1.0  # in-flight admin requests get this long after a stop request
 # One table in a crash loop must not take every other table down with it: the tables
@@ -134,8 +149,16 @@ def build_runtime(
         events if events is not None else InProcessBus(store, tablium_consumers()),
         retention_ms=settings.outbox_retention_days * DAY_MS,
     )
-    deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
+    deps = TableDeps(
+        store=store,
+        wallet=wallet,
+        channel=channel,
+        snapshots=writer,
+        rules=table_rules_of(settings),
+    )
     runtime: Runtime
+    watch_club_access(store, lobby_access_watcher(registry))
+    club_tables = ClubTables(registry, Clubs(store))
     chains = _chain_services(settings, store, wallet, registry)
     cashier = _cashiers(chains)
     admin_context = AdminContext(
@@ -152,6 +175,7 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
+        on_ban_changed=leaderboards.on_ban_changed,
         chains={c.cashier.settings.chain_id: c.cashier for c in chains},
     )
     gateway = partial(
@@ -159,7 +183,13 @@ def build_runtime(
         settings,
         store,
         hooks=TableSessionHooks(registry, deps.player_tables),
-        game_requests=TableGameRequests(registry),
+        # Club tables for members only (docs/clubs.md): the gate asks the club service
+        # before the lobby or a table; membership changes reach the lobby by its watcher.
+        game_requests=ClubTableGate(
+            TableGameRequests(registry, store), registry, Clubs(store), store
+        ),
+        club_tables=club_tables,
+        tournament_requests=TournamentRequests(registry),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -180,6 +210,7 @@ def build_runtime(
             dataclasses.replace(
                 api_context(settings, store, wallet, registry, channel, cashier),
                 leaderboards=leaderboards,
+                club_tables=club_tables,
             )
         ),
         settings,
@@ -214,6 +245,7 @@ def build_runtime(
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
+            ChildSpec.service("lobby-analytics", _lobby_sampler(settings, store, registry).run),
             *(
                 [ChildSpec.service("event-consumers", event_consumers.run)]
                 if event_consumers is not None and event_consumers.consumers
@@ -224,8 +256,19 @@ def build_runtime(
                 "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
+            # After the tournaments supervisor: it re-opens the stored tournaments under it.
+            ChildSpec.worker(
+                DIRECTORY_NAME,
+                partial(
+                    TournamentDirectory,
+                    TournamentDeps(store=store, wallet=wallet, channel=channel, table_deps=deps),
+                ),
+            ),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
-            ChildSpec.service("gateway", gateway),
+            # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
+            ChildSpec.service(
+                "gateway", gateway, shutdown_timeout_s=CLOSE_TIMEOUT_S + GATEWAY_STOP_MARGIN_S
+            ),
             ChildSpec.service("api", public_api),
             ChildSpec.service("admin", admin),
         ],
@@ -233,6 +276,19 @@ def build_runtime(
         policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE, shutdown_timeout_s=TREE_SHUTDOWN_S),
     )
     return runtime
+
+
+def table_rules_of(settings: Settings) -> TableRules:
+    """The tables' rules against abuse from the settings (docs/integrity.md)."""
+    window_ms = settings.table_rathole_window_ms
+    return TableRules(
+        rathole=RatholeRule(enabled=window_ms > 0, window_ms=window_ms or RATHOLE_WINDOW_MS),
+        address=AddressRule(
+            enabled=settings.table_one_address,
+            allowed_groups=tuple(frozenset(g) for g in settings.table_address_allowed_groups),
+            allowed_networks=settings.table_address_allowed_networks,
+        ),
+    )
 
 
 def _chain_services(
@@ -279,6 +335,28 @@ def check_chain_settings(settings: Settings) -> None:
             read_operator_key(chain.operator_key_file)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{_chain_setting(settings, i)}: operator_key_file: {exc}") from None
+
+
+def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> LobbySampler:
+    async def list_tables() -> tuple[TableListing, ...] | None:
+        lobby = registry.resolve(LOBBY)
+        if lobby is None:
+            return None
+        try:
+            listings: tuple[TableListing, ...] = await lobby.ask(
+                ListAllTables(),
+                timeout_s=ASK_TIMEOUT_S,  # staff's analytics: club tables too
+            )
+        except TargetError:
+            return None
+        return listings
+
+    return LobbySampler(
+        store,
+        list_tables,
+        interval_s=settings.lobby_sample_s,
+        retention_days=settings.lobby_analytics_retention_days,
+    )
 
 
 def _services(children: list[ChildSpec]) -> ChildSpec:

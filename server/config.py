@@ -53,6 +53,8 @@ class Settings:
     amqp_url: str = field(default="", repr=False)
     # Relayed outbox rows are deleted this many days after relay (never before: docs/events.md).
     outbox_retention_days: int = 7
+    lobby_sample_s: int = 60  # lobby analytics: seconds between samples
+    lobby_analytics_retention_days: int = 90
     # Empty means "generate once and keep it in data_dir/jwt_secret".
     jwt_secret: str = field(default="", repr=False)
     guest_login: bool = False
@@ -158,6 +160,16 @@ class Settings:
     # The admin listener answers only clients in these networks (others: 403 before any
     # authentication); empty: any. The address is read as the gateway reads it (proxies).
     admin_allowed_networks: tuple[str, ...] = ()
+    # Table rules against abuse (docs/integrity.md "Table rules"). Ratholing: a player back at
+    # a cash table within this window buys in for at least the stack she left with (0: off).
+    table_rathole_window_ms: int = 3_600_000
+    # One address per table: two sessions from one client address cannot sit at one table...
+    table_one_address: bool = True
+    # ... except from these networks (an office behind one NAT; loopback: clients on this
+    # machine, i.e. a local test or a proxy not listed in trusted_proxies) ...
+    table_address_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # ... and players staff named together (a household): groups of player ids, "12+34,56+78".
+    table_address_allowed_groups: tuple[tuple[int, ...], ...] = ()
 
     @property
     def sqlite_path(self) -> Path:
@@ -308,6 +320,34 @@ def _parse_networks(name: str, raw: Any) -> tuple[str, ...]:
     return entries
 
 
+RATHOLE_WINDOW_MS_SETTING_MAX: Final = 24 * 3600 * 1000  # poker.integrity.table_rules
+
+
+def _parse_rathole_window(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if not 0 <= value <= RATHOLE_WINDOW_MS_SETTING_MAX:
+        raise ConfigError(
+            f"{name}: expected 0 (off) to {RATHOLE_WINDOW_MS_SETTING_MAX} ms, got {raw!r}"
+        )
+    return value
+
+
+def _parse_player_groups(name: str, raw: Any) -> tuple[tuple[int, ...], ...]:
+    groups: list[tuple[int, ...]] = []
+    for entry in _parse_list(raw):
+        try:
+            ids = tuple(int(part) for part in entry.split("+"))
+        except ValueError:
+            ids = ()
+        if len(ids) < 2 or any(i < 1 for i in ids):
+            raise ConfigError(f"{name}: expected groups of player ids like 12+34, got {entry!r}")
+        groups.append(ids)
+    return tuple(groups)
+
+
 def _parse_secret(name: str, raw: Any) -> str:
     secret = str(raw)
     if secret and len(secret.encode()) < JWT_SECRET_BYTES_MIN:
@@ -431,6 +471,8 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "redis_url": _parse_redis_url,
     "amqp_url": _parse_amqp_url,
     "outbox_retention_days": _parse_count,
+    "lobby_sample_s": _parse_count,
+    "lobby_analytics_retention_days": _parse_count,
     "jwt_secret": _parse_secret,
     "guest_login": _parse_bool,
     "log_format": _parse_choice("console", "json"),
@@ -476,6 +518,10 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "tls_key_file": _parse_file,
     "hsts_max_age_s": _parse_seconds,
     "admin_allowed_networks": _parse_networks,
+    "table_rathole_window_ms": _parse_rathole_window,
+    "table_one_address": _parse_bool,
+    "table_address_allowed_networks": _parse_networks,
+    "table_address_allowed_groups": _parse_player_groups,
     "api_port": _parse_port,
     "api_cors_origins": _parse_origins,
     "api_access_token_ttl_s": _parse_count,

@@ -51,6 +51,7 @@ from trio_websocket import (
     serve_websocket,
 )
 
+from actors.club_tables import ClubTables
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
 from persistence.store import Store
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode_body
@@ -86,6 +87,7 @@ from server.session import (
 )
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.token_keys import TokenKeyRing
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
 from services.leaderboards import Leaderboards
@@ -160,13 +162,26 @@ class SessionHooks(Protocol):
     def table_ids(self, player_id: int | None) -> list[str]:
         """The tables the player sits at or watches, for a resumed session's session_state."""
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        """The player changed her display name or preferences over the websocket (None:
+        unchanged): the tables she sits at take them at once."""
+
 
 class GameRequests(Protocol):
     """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
     side implements it (ask the lobby or a table actor). Raise GameRefused for the client's
-    mistakes; return the reply, or None for a plain ``ok``."""
+    mistakes; return the reply, or None for a plain ``ok``. ``address``: the session's
+    client address (server/handshake.py), for the tables' one-address rule."""
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None: ...
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None: ...
 
 
 @final
@@ -209,6 +224,15 @@ class NoTables:
     def table_ids(self, player_id: int | None) -> list[str]:
         return []
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        pass
+
 
 @final
 class Gateway:
@@ -227,8 +251,10 @@ class Gateway:
         hand_requests: HandRequests | None = None,
         club_requests: ClubRequests | None = None,
         player_requests: PlayerRequests | None = None,
+        tournament_requests: TournamentRequests | None = None,
     ) -> None:
         self.accounts = accounts
+        self.tournament_requests = tournament_requests
         self.player_requests = player_requests
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
@@ -449,12 +475,14 @@ async def serve_gateway(
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     metrics_registry: CollectorRegistry | None = REGISTRY,
     game_requests: GameRequests | None = None,
+    tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
     cashier: Cashiers | ChainCashier | None = None,
     rakeback_policy: RakebackPolicy | None = None,
     leaderboards: Leaderboards | None = None,
+    club_tables: ClubTables | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -465,7 +493,8 @@ async def serve_gateway(
     TLS (wss://) with it (server/tls.py); a certificate reloaded into it serves the next
     handshakes, open connections keep theirs. ``cashier``: the blockchain cashier (of one chain, or
     the router of several) that wallet_deposit and wallet_withdraw reach (None: refused with
-    cashier_unavailable)."""
+    cashier_unavailable). ``club_tables``: opens club tables for club_create_table (None:
+    games_unavailable)."""
     limits = limits or GatewayLimits()
     # A login may wait for a hashing thread at most half its deadline (the rest is for the
     # hash itself and the round trips); past that it gets server_busy at once.
@@ -501,7 +530,7 @@ async def serve_gateway(
             game_requests,
             HandRequests(accounts_store) if isinstance(accounts_store, Store) else None,
             # Clubs need the full store too (services/clubs.py, server/club_requests.py).
-            ClubRequests(accounts_store, rakeback_policy)
+            ClubRequests(accounts_store, rakeback_policy, club_tables)
             if isinstance(accounts_store, Store)
             else None,
             (
@@ -509,6 +538,7 @@ async def serve_gateway(
                 if isinstance(accounts_store, Store)
                 else None
             ),
+            tournament_requests,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -568,10 +598,12 @@ async def run_gateway(
     limits: GatewayLimits | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     game_requests: GameRequests | None = None,
+    tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
     cashier: Cashiers | ChainCashier | None = None,
     leaderboards: Leaderboards | None = None,
+    club_tables: ClubTables | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, the token keys,
@@ -605,12 +637,14 @@ async def run_gateway(
         hooks=hooks,
         sessions_supervisor=sessions_supervisor,
         game_requests=game_requests,
+        tournament_requests=tournament_requests,
         channel=channel,
         wallet_policy=wallet_policy_of(settings),
         ssl_context=ssl_context,
         cashier=cashier,
         rakeback_policy=rakeback_policy_of(settings),
         leaderboards=leaderboards,
+        club_tables=club_tables,
         task_status=task_status,
     )
 

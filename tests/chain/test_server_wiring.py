@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import trio
+from prometheus_client.parser import text_string_to_metric_families
 from web3 import Web3
 from web3.providers import HTTPProvider
 
@@ -29,6 +30,7 @@ from server.config import ConfigError, Settings, load_settings
 from services.chain.devnode import anvil
 from services.chain.settings import ChainSettings
 from tests.chain.evm import Evm, deploy
+from tests.deploy.test_metric_names import CHAIN_PREFIX, family_of, referenced
 
 pytestmark = pytest.mark.slow
 
@@ -148,6 +150,34 @@ async def test_a_server_with_a_chain_credits_deposits_and_pays_withdrawals(
         assert [w["state"] for w in listed] == ["paid"]
         audit = (await admin.get("/ledger/audit")).json()
         assert audit["consistent"] is True, audit
+        assert_chain_metrics_served((await admin.get("/metrics")).text)
+
+
+# Counters that get a series only when their event happens (a deep reorg, a held batch, a
+# replacement, a failed call): declared, without samples on a healthy chain.
+CHAIN_EVENT_ONLY = {
+    "tablium_chain_deep_reorgs",
+    "tablium_chain_reorgs",
+    "tablium_chain_batch_waits",
+    "tablium_chain_replacements",
+    "tablium_chain_rpc_errors",
+}
+
+
+def assert_chain_metrics_served(exposition: str) -> None:
+    """Every chain metric an alert or a dashboard names is on /metrics of this server, which
+    has paid a withdrawal (tests/deploy/test_metric_names.py checks every other name on a
+    server without a chain, where these do not exist)."""
+    named = {n: users for n, users in referenced().items() if n.startswith(CHAIN_PREFIX)}
+    assert "tablium_chain_lag_blocks" in named  # the alerts name chain metrics at all
+    families = {f.name for f in text_string_to_metric_families(exposition)}
+    samples = {s.name for f in text_string_to_metric_families(exposition) for s in f.samples}
+    unknown = {n: u for n, u in named.items() if family_of(n) not in families}
+    assert not unknown, f"named but not on /metrics: {unknown}"
+    silent = {
+        n: u for n, u in named.items() if n not in samples and family_of(n) not in CHAIN_EVENT_ONLY
+    }
+    assert not silent, f"on /metrics but without samples: {silent}"
 
 
 OTHER_CHAIN_ID = 31338

@@ -1,7 +1,9 @@
 """The link to Redis, on the process's trio-asyncio loop (redis-py's asyncio client).
 
-Today the server only checks that Redis answers (readiness); sessions, presence and the
-cross-node bus that will live there build on this link.
+Readiness, the leaderboards' mirror and the state that nodes share (persistence/
+shared_state.py: throttles, presence, revocations, resume buffers; persistence/leases.py:
+table owners) use it. ``shared`` turns every way Redis can fail to answer into one
+exception, RedisDown, which callers handle as the degraded mode of docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ COMMAND_TIMEOUT_S: Final = 2.0
 CONNECTIONS_MAX: Final = 32  # bound of the client's pool; callers beyond it wait
 
 
+class RedisDown(Exception):
+    """Redis did not answer (refused, reset, timed out): the shared state is unreachable
+    for now. The client reconnects by itself at the next command."""
+
+
 @final
 class RedisLink:
     def __init__(self, client: redis.asyncio.Redis, loop: trio_asyncio.TrioEventLoop) -> None:
@@ -31,6 +38,13 @@ class RedisLink:
         pipeline), as ARCHITECTURE.md asks."""
         result: T = await self._loop.run_aio_coroutine(command(self._client))
         return result
+
+    async def shared(self, command: Callable[[redis.asyncio.Redis], Awaitable[T]]) -> T:
+        """call(), with Redis being unreachable reported as RedisDown."""
+        try:
+            return await self.call(command)
+        except (OSError, TimeoutError, redis.ConnectionError, redis.TimeoutError) as exc:
+            raise RedisDown(f"redis: {exc!r}"[:300]) from exc
 
     async def ping(self) -> None:
         """One round trip; raises redis.ConnectionError or TimeoutError when Redis is down."""

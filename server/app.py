@@ -62,6 +62,7 @@ from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
 from protocol.game import TableListing
 from server.auth import TokenSigner
+from server.cluster import ClusterLink
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.house_bots import house_accounts, run_house_bots
@@ -124,9 +125,11 @@ def build_runtime(
     events: EventBus | None = None,
     event_consumers: AmqpConsumers | None = None,
     leaderboards: Leaderboards | None = None,
+    cluster: ClusterLink | None = None,
 ) -> Runtime:
     """``events``: where the outbox relay publishes (None: the in-process consumers);
-    ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus."""
+    ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus;
+    ``cluster``: the state shared with other nodes in Redis (docs/scaling.md)."""
     registry = Registry()
     channel = PlayerChannel()
     leaderboards = leaderboards or Leaderboards(store)
@@ -169,6 +172,7 @@ def build_runtime(
         ssl_context=tls.context if tls is not None else None,
         cashier=cashier,
         leaderboards=leaderboards,
+        cluster=cluster,
     )
     health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = http_listener(
@@ -358,6 +362,11 @@ async def run_server(
             events=events,
             event_consumers=event_consumers,
             leaderboards=boards,
+            cluster=(
+                ClusterLink(redis_link, session_ttl_ms=settings.session_grace_s * 1000)
+                if redis_link is not None
+                else None
+            ),
         )
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)

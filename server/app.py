@@ -363,7 +363,11 @@ async def run_server(
             event_consumers=event_consumers,
             leaderboards=boards,
             cluster=(
-                ClusterLink(redis_link, session_ttl_ms=settings.session_grace_s * 1000)
+                ClusterLink(
+                    redis_link,
+                    prefix=settings.redis_prefix,
+                    session_ttl_ms=settings.session_grace_s * 1000,
+                )
                 if redis_link is not None
                 else None
             ),

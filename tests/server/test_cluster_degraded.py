@@ -1,0 +1,115 @@
+"""Redis unreachable in the middle of play (docs/scaling.md, degraded mode): a TCP proxy in
+front of the real Redis is cut, never the shared server itself. Players who are in play on
+with this node's own limits; new logins, registrations and guests get ``server_busy``;
+once the proxy carries traffic again everything works without a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import trio
+
+from protocol.client import ServerError, open_client
+from protocol.errors import ErrorCode
+from protocol.messages import Notice, SessionState
+from server.cluster import ClusterSettings
+from server.gateway import GatewayLimits
+from tests.persistence.amqp_tools import BrokerProxy
+from tests.protocol.gateway_harness import PASSWORD
+from tests.server.cluster_harness import nodes
+
+MANUAL = ClusterSettings(presence_ttl_ms=3_600_000, replay_flush_ms=3_600_000, address_rate_chunk=1)
+
+
+def redis_proxy(redis_url: str) -> BrokerProxy:
+    parts = urlsplit(redis_url)
+    return BrokerProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
+
+
+async def _refused_busy(url: str, login: str) -> ServerError:
+    async with open_client(url, reconnect=False) as client:
+        with pytest.raises(ServerError) as refused:
+            if login == "login":
+                await client.login("bobby", PASSWORD)
+            elif login == "register":
+                await client.register("carol", PASSWORD)
+            else:
+                await client.guest_login()
+    return refused.value
+
+
+async def test_redis_unreachable_refuses_new_logins_keeps_play_and_recovers_by_itself(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    proxy = redis_proxy(redis_url)
+    limits = GatewayLimits(guest_login=True)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(proxy.serve)
+        async with nodes(
+            tmp_path, [proxy.url(redis_url)], redis_prefix, limits=limits, settings=MANUAL
+        ) as ((node,), store):
+            assert node.cluster is not None
+            async with open_client(node.url, reconnect=False) as bob:
+                await bob.register("bobby", PASSWORD)
+            async with open_client(node.url) as alice:
+                await alice.register("alice", PASSWORD)
+                proxy.cut()
+                # In play: requests go on (the address bucket is this node's own now),
+                # pushes reach her, and her session's writes to Redis are skipped.
+                for _ in range(10):
+                    await alice.ping()
+                (session,) = node.sessions.of_player("alice")
+                session.push(Notice(code="n", text="during the outage"))
+                event = await alice.next_event()
+                assert getattr(event, "body", None) == Notice(code="n", text="during the outage")
+                await node.cluster.flush_replays()
+                await node.cluster.refresh_presence()
+                # New logins: refused at once, nothing created.
+                for login in ("login", "register", "guest"):
+                    refused = await _refused_busy(node.url, login)
+                    assert refused.error.code == ErrorCode.SERVER_BUSY, login
+                    assert refused.error.retry_after_ms == 1000
+                assert await store.get_account_by_name("carol") is None
+                # A dropped connection resumes on the node that holds its session.
+                await alice.simulate_network_drop()
+                resumed = await alice.next_event()  # after the resume: the session's state
+                assert isinstance(getattr(resumed, "body", None), SessionState)
+                await alice.ping()
+                assert alice.reconnects == 1
+                assert node.cluster.link.down_since is not None
+                assert node.cluster.link.redis_failures >= 5
+                proxy.restore()
+                # Recovered by itself: the next call that reaches Redis ends the spell.
+                async with open_client(node.url, reconnect=False) as bob:
+                    again = await bob.login("bobby", PASSWORD)
+                assert node.cluster.link.down_since is None
+                where = await node.cluster.link.presence.where("bobby")
+                assert ("node-0", again.session_id) in where
+                await alice.ping()
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_token_login_of_a_session_held_elsewhere_waits_for_redis(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    # Node B reaches Redis through the proxy; node A directly.
+    proxy = redis_proxy(redis_url)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(proxy.serve)
+        async with nodes(
+            tmp_path, [redis_url, proxy.url(redis_url)], redis_prefix, settings=MANUAL
+        ) as ((node_a, node_b), _store):
+            async with open_client(node_a.url, reconnect=False) as client:
+                alice = await client.register("alice", PASSWORD)
+            proxy.cut()
+            async with open_client(node_b.url, reconnect=False) as client:
+                with pytest.raises(ServerError) as refused:
+                    await client.authenticate(alice.token)
+            assert refused.value.error.code == ErrorCode.SERVER_BUSY
+            proxy.restore()
+            async with open_client(node_b.url, reconnect=False) as client:
+                resumed = await client.authenticate(alice.token)
+            assert resumed.session_id == alice.session_id
+        nursery.cancel_scope.cancel()

@@ -6,6 +6,7 @@ root (one_for_one)
 │                               outbox-relay: domain events to RabbitMQ or in process
 ├── services (one_for_one)      with [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
+├── table-leases                with Redis: this node's table leases, renewed (service)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── health-checks               probes the database and Redis, audits the ledger (service)
@@ -30,6 +31,7 @@ dropping a connection.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import signal
 from contextlib import AsyncExitStack
@@ -40,8 +42,8 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
-from actors.addresses import LOBBY
-from actors.errors import TargetError
+from actors.addresses import LOBBY, TableAddress
+from actors.errors import ChildNotFound, NameNotFound, TargetError
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
@@ -56,6 +58,7 @@ from persistence import Store, open_store
 from persistence.amqp import AmqpBus, AmqpConsumers, open_amqp_loop
 from persistence.event_bus import EventBus, InProcessBus
 from persistence.leaderboards_redis import RedisLeaderboards
+from persistence.leases import NodeFences, RedisLeases
 from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
@@ -63,6 +66,7 @@ from persistence.snapshot_writer import SnapshotWriter
 from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.cluster import ClusterLink
+from server.cluster_tables import LEASE_TTL_MS, TableOwnership
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.house_bots import house_accounts, run_house_bots
@@ -109,9 +113,14 @@ class Listening:
 
 
 async def _recover_tables(
-    registry: Registry, deps: TableDeps, *, task_status: trio.TaskStatus[list[str]]
+    registry: Registry,
+    deps: TableDeps,
+    ownership: TableOwnership | None,
+    *,
+    task_status: trio.TaskStatus[list[str]],
 ) -> None:
-    tables = await start_tables(registry.supervisor("tables"), deps)
+    claim = ownership.claim if ownership is not None else None
+    tables = await start_tables(registry.supervisor("tables"), deps, claim=claim)
     log.info("tables open", tables=len(tables))
     task_status.started(tables)
 
@@ -142,6 +151,7 @@ def build_runtime(
         retention_ms=settings.outbox_retention_days * DAY_MS,
     )
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
+    ownership = _table_ownership(cluster, store, registry)
     runtime: Runtime
     chain = _chain_service(settings, store, wallet, registry)
     cashier = chain.cashier if chain is not None else None
@@ -208,6 +218,11 @@ def build_runtime(
             ),
             *([] if chain is None else [_services(chain.children)]),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
+            *(
+                []
+                if ownership is None
+                else [ChildSpec.service("table-leases", ownership.run)]  # stops after tables
+            ),
             ChildSpec.supervisor(
                 "tables",
                 policy=SupervisionPolicy(
@@ -218,7 +233,7 @@ def build_runtime(
             ),
             ChildSpec.service(
                 "table-recovery",
-                partial(_recover_tables, registry, deps),
+                partial(_recover_tables, registry, deps, ownership),
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
@@ -291,6 +306,26 @@ def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> Lobb
         interval_s=settings.lobby_sample_s,
         retention_days=settings.lobby_analytics_retention_days,
     )
+
+
+def _table_ownership(
+    cluster: ClusterLink | None, store: Store, registry: Registry
+) -> TableOwnership | None:
+    """With several nodes: the leases and fences of this node's tables (docs/scaling.md);
+    a table lost to another node is stopped here."""
+    if cluster is None:
+        return None
+
+    async def stop_table(table_id: str) -> None:
+        with contextlib.suppress(ChildNotFound, NameNotFound):
+            await registry.supervisor("tables").stop_child(TableAddress(table_id).actor_name)
+
+    fences = NodeFences()
+    leases = RedisLeases(cluster.link, cluster.prefix, cluster.node, LEASE_TTL_MS)
+    ownership = TableOwnership(leases, store, fences, on_lost=stop_table)
+    store.fences = fences
+    store.on_fenced = ownership.fenced
+    return ownership
 
 
 def _services(children: list[ChildSpec]) -> ChildSpec:

@@ -1,0 +1,55 @@
+"""Two whole servers over one PostgreSQL and one Redis: a table is opened by one node only,
+and a clean stop hands the tables' leases back so the next node to start opens them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import trio
+
+from actors.seed_tables import SEED_TABLES
+from server.app import run_server
+from server.config import Settings
+from tests.persistence.stores import store_url
+
+
+def _settings(
+    tmp_path: Path, name: str, database_url: str, redis_url: str, prefix: str
+) -> Settings:
+    return Settings(
+        ws_port=0,
+        admin_port=0,
+        api_port=0,
+        data_dir=tmp_path / name,
+        jwt_secret="s" * 40,
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=prefix,
+    )
+
+
+async def test_a_table_leased_by_a_live_node_is_not_opened_by_another(
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    database_url = await store_url("postgres", tmp_path, postgres_url)
+    prefix = f"{redis_prefix}tables:"
+    seeds = {f"table:{config.table_id}" for config in SEED_TABLES}
+    async with trio.open_nursery() as nursery:
+        first = await nursery.start(
+            run_server, _settings(tmp_path, "a", database_url, redis_url, prefix)
+        )
+        assert set(first.runtime.registry.names("table:")) >= seeds
+        async with trio.open_nursery() as second_nursery:
+            second = await second_nursery.start(
+                run_server, _settings(tmp_path, "b", database_url, redis_url, prefix)
+            )
+            assert set(second.runtime.registry.names("table:")) & seeds == set()
+            second_nursery.cancel_scope.cancel()
+        # A clean stop of the first releases its leases: the next node opens the tables.
+        first.runtime.stop()
+    async with trio.open_nursery() as nursery:
+        third = await nursery.start(
+            run_server, _settings(tmp_path, "c", database_url, redis_url, prefix)
+        )
+        assert set(third.runtime.registry.names("table:")) >= seeds
+        nursery.cancel_scope.cancel()

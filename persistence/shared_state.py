@@ -439,3 +439,57 @@ class RedisSessions:
             await client.eval(_CLOSE_LUA, 2, *keys, self.node)
 
         await self._link.shared(run)
+
+
+# KEYS[1]: the live nodes (zset member node, score expiry ms), KEYS[2]: the node's record.
+# ARGV: node, ttl ms, record (JSON). Returns nothing.
+_BEAT_LUA: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+return 0
+"""
+
+NODES_LISTED_MAX: Final = 1000  # nodes /cluster lists; beyond: left out (a room is not that big)
+
+
+@final
+class RedisNodes:
+    """The room's live nodes: each node writes its record (load, leases) every beat, with
+    an expiry; a node that stops beating drops out. Records are JSON objects, opaque here."""
+
+    def __init__(self, link: RedisLink, prefix: str) -> None:
+        self._link = link
+        self._prefix = prefix
+
+    @property
+    def _all_key(self) -> str:
+        return f"{self._prefix}nodes"
+
+    def _key(self, node: str) -> str:
+        return f"{self._prefix}node:{node}"
+
+    async def beat(self, node: str, record: bytes, ttl_ms: int) -> None:
+        keys = [self._all_key, self._key(node)]
+
+        async def run(client: Any) -> None:
+            await client.eval(_BEAT_LUA, 2, *keys, node, ttl_ms, record)
+
+        await self._link.shared(run)
+
+    async def records(self) -> list[bytes]:
+        """Every live node's last record, by node name."""
+        all_key = self._all_key
+
+        async def run(client: Any) -> list[bytes | None]:
+            members: list[bytes] = await client.eval(_LIVE_LUA, 1, all_key)
+            names = sorted(_text(m) for m in members)[:NODES_LISTED_MAX]
+            if not names:
+                return []
+            found: list[bytes | None] = await client.mget([self._key(n) for n in names])
+            return found
+
+        return [r for r in await self._link.shared(run) if r is not None]

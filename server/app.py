@@ -170,6 +170,7 @@ def build_runtime(
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
         chains={} if cashier is None else {cashier.settings.chain_id: cashier},
+        cluster=cluster.view if cluster is not None else None,
     )
     gateway = partial(
         run_gateway,
@@ -323,6 +324,7 @@ def _table_ownership(
     fences = NodeFences()
     leases = RedisLeases(cluster.link, cluster.prefix, cluster.node, LEASE_TTL_MS)
     ownership = TableOwnership(leases, store, fences, on_lost=stop_table)
+    cluster.tables_held = lambda: ownership.held
     store.fences = fences
     store.on_fenced = ownership.fenced
     return ownership

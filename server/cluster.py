@@ -16,14 +16,18 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, final
 
+import msgspec
 import structlog
 import trio
 
 from persistence.redis_link import RedisDown, RedisLink
 from persistence.shared_state import (
+    RedisNodes,
     RedisPresence,
     RedisRevocations,
     RedisSessions,
@@ -42,6 +46,31 @@ log = structlog.get_logger("tablium.cluster")
 
 DEFAULT_PREFIX: Final = "tablium:"
 NODE_NAME_CHARS_MAX: Final = 64
+
+
+LEASES_LISTED_MAX: Final = 1000  # table ids a node lists in its record; the count is exact
+
+
+@final
+class NodeView(msgspec.Struct, frozen=True):
+    """A node as the room sees it (its last beat): what /cluster lists."""
+
+    node: str
+    started_at_ms: int
+    seen_at_ms: int  # the node's clock at its last beat
+    sessions: int  # held by its gateway (attached or waiting for a resume)
+    connections: int  # open websockets
+    tables: int  # table leases it holds
+    leases: list[str]  # their table ids, sorted, at most LEASES_LISTED_MAX
+
+
+@final
+class ClusterView(msgspec.Struct, frozen=True):
+    node: str  # the node that answers
+    nodes: list[NodeView]  # every live node, by name
+
+
+_node_decoder: Final = msgspec.json.Decoder(NodeView)
 
 
 def default_node_name() -> str:
@@ -142,6 +171,10 @@ class ClusterLink:
         self.revocations = RedisRevocations(link, prefix)
         self.sessions = RedisSessions(link, prefix, self.node, session_ttl_ms, replay_events_max)
         self.mirror = ReplayMirror(replay_events_max, self.settings.replay_pending_frames_max)
+        self.nodes = RedisNodes(link, prefix)
+        self.started_at_ms = time.time_ns() // 1_000_000
+        # The tables this node holds leases of (server/cluster_tables.py sets it).
+        self.tables_held: Callable[[], Collection[str]] = tuple
         # Degraded mode: trio time Redis was first found down (None: it answers), and how
         # many shared reads or writes were skipped or refused because of it (metrics).
         self.down_since: float | None = None
@@ -158,6 +191,25 @@ class ClusterLink:
         if self.down_since is not None:
             log.info("redis answers again", down_s=round(trio.current_time() - self.down_since, 3))
             self.down_since = None
+
+    async def beat(self, sessions: int, connections: int) -> None:
+        """Write this node's record (expires after 3 presence refresh periods unrenewed)."""
+        held = sorted(self.tables_held())
+        record = NodeView(
+            node=self.node,
+            started_at_ms=self.started_at_ms,
+            seen_at_ms=time.time_ns() // 1_000_000,
+            sessions=sessions,
+            connections=connections,
+            tables=len(held),
+            leases=held[:LEASES_LISTED_MAX],
+        )
+        await self.nodes.beat(self.node, msgspec.json.encode(record), self.settings.presence_ttl_ms)
+
+    async def view(self) -> ClusterView:
+        """Every live node, from Redis (RedisDown when it does not answer)."""
+        records = await self.nodes.records()
+        return ClusterView(self.node, [_node_decoder.decode(r) for r in records])
 
     async def take_over(self, session_id: str) -> StoredSession | None:
         """A session another node held, now this node's (RedisDown when Redis is down)."""
@@ -271,13 +323,16 @@ class NodeSessions:
     async def _refresh_presence(self) -> None:
         period_s = self.link.settings.presence_ttl_ms / 3 / 1000
         while True:
+            await self.refresh_presence()  # at once: the node appears in /cluster
             await trio.sleep(period_s)
-            await self.refresh_presence()
 
     async def refresh_presence(self) -> None:
-        live = self.gateway.sessions.attached()
+        """Presence of every attached session, and this node's record (/cluster)."""
+        gateway = self.gateway
+        live = gateway.sessions.attached()
         try:
             await self.link.presence.online([(s.player, s.session_id) for s in live])
+            await self.link.beat(len(gateway.sessions), gateway.connections_open)
         except RedisDown as exc:
             self.link.failed("presence", exc)
             return

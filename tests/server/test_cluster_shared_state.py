@@ -11,6 +11,7 @@ import pytest
 import trio
 from trio_websocket import open_websocket_url
 
+from persistence.shared_state import RedisPresence
 from protocol.client import ServerError, open_client
 from protocol.codec import encode
 from protocol.errors import CloseCode, ErrorCode
@@ -137,10 +138,10 @@ async def test_a_player_online_on_node_a_is_seen_from_node_b_until_logout(
 async def test_a_session_whose_node_stops_refreshing_drops_out_after_its_ttl(
     tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> None:
-    short = ClusterSettings(presence_ttl_ms=1, replay_flush_ms=3_600_000, address_rate_chunk=1)
-    async with nodes(tmp_path, [redis_url], redis_prefix, settings=short) as ((node,), _store):
+    async with nodes(tmp_path, [redis_url], redis_prefix, settings=MANUAL) as ((node,), _store):
         assert node.cluster is not None
-        presence = node.cluster.link.presence
+        link = node.cluster.link
+        presence = RedisPresence(link.link, link.prefix, link.node, ttl_ms=1)
         await presence.online([("alice", "s1")])
         await trio.sleep(0.005)  # Redis's clock must pass the 1 ms TTL (real time)
         assert await presence.where("alice") == []

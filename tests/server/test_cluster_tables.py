@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import trio
 
 from actors.seed_tables import SEED_TABLES
 from server.app import run_server
+from server.auth import TokenSigner
 from server.config import Settings
 from tests.persistence.stores import store_url
 
@@ -44,6 +46,15 @@ async def test_a_table_leased_by_a_live_node_is_not_opened_by_another(
                 run_server, _settings(tmp_path, "b", database_url, redis_url, prefix)
             )
             assert set(second.runtime.registry.names("table:")) & seeds == set()
+            # /cluster on either node: both nodes, the tables' leases all the first's.
+            token, _ = TokenSigner("s" * 40).issue("ops", "admin")
+            async with httpx.AsyncClient(base_url=second.admin_url) as admin:
+                answer = await admin.get("/cluster", headers={"Authorization": f"Bearer {token}"})
+            body = answer.json()
+            assert body["clustered"] is True
+            (first_node, second_node) = sorted(body["nodes"], key=lambda n: -n["tables"])
+            assert second_node["node"] == body["node"] and second_node["tables"] == 0
+            assert {f"table:{t}" for t in first_node["leases"]} >= seeds
             second_nursery.cancel_scope.cancel()
         # A clean stop of the first releases its leases: the next node opens the tables.
         first.runtime.stop()

@@ -25,7 +25,7 @@ import msgspec
 import structlog
 import trio
 
-from persistence.redis_link import RedisDown, RedisLink
+from persistence.redis_link import PROBE_INTERVAL_S, RedisDown, RedisLink
 from persistence.shared_state import (
     RedisNodes,
     RedisPresence,
@@ -179,18 +179,26 @@ class ClusterLink:
         # many shared reads or writes were skipped or refused because of it (metrics).
         self.down_since: float | None = None
         self.redis_failures = 0
+        self._answering = trio.Event()
+        self._answering.set()
 
     def failed(self, what: str, exc: RedisDown) -> None:
         """Note a Redis call that did not get through; logs the start of a degraded spell."""
         self.redis_failures += 1
         if self.down_since is None:
             self.down_since = trio.current_time()
+            self._answering = trio.Event()
             log.warning("redis unreachable: degraded mode", what=what, error=str(exc))
 
     def answered(self) -> None:
         if self.down_since is not None:
             log.info("redis answers again", down_s=round(trio.current_time() - self.down_since, 3))
             self.down_since = None
+            self._answering.set()
+
+    async def answering(self) -> None:
+        """Return once Redis answers (at once unless in a degraded spell)."""
+        await self._answering.wait()
 
     async def beat(self, sessions: int, connections: int) -> None:
         """Write this node's record (expires after 3 presence refresh periods unrenewed)."""
@@ -238,9 +246,12 @@ class NodeSessions:
         self.sessions_moved = 0  # sessions found taken over by another node (metrics)
 
     async def address_wait_s(self, address: str, now_s: float) -> float:
-        """The client address's shared bucket (Redis down: this node's own)."""
+        """The client address's shared bucket (Redis down: this node's own, without trying
+        Redis on this request's time; the flush loop's probe finds when it is back)."""
         if self.address_rate.take_local(address, now_s):
             return 0.0
+        if self.link.link.down:
+            return self.gateway.address_rate.take(address, now_s)
         try:
             wait_s = await self.address_rate.take(self.link.throttles, address, now_s)
         except RedisDown as exc:
@@ -318,6 +329,7 @@ class NodeSessions:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._refresh_presence)
             nursery.start_soon(self._flush_replays)
+            nursery.start_soon(self._probe_while_down)
             task_status.started()
 
     async def _refresh_presence(self) -> None:
@@ -343,6 +355,22 @@ class NodeSessions:
         while True:
             await trio.sleep(period_s)
             await self.flush_replays()
+
+    async def _probe_while_down(self) -> None:
+        while True:
+            await trio.sleep(PROBE_INTERVAL_S)
+            if self.link.link.down:
+                await self.probe()
+
+    async def probe(self) -> None:
+        """While Redis is down: one PING (at most one a second, the link's breaker), so the
+        hot paths share again soon after it answers."""
+        try:
+            await self.link.link.probe()
+        except RedisDown as exc:
+            self.link.failed("probe", exc)
+            return
+        self.link.answered()
 
     async def flush_replays(self) -> None:
         pending = self.link.mirror.drain()

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import trio
 
+from persistence.redis_link import PROBE_INTERVAL_S
 from protocol.client import ServerError, open_client
 from protocol.errors import ErrorCode
 from protocol.messages import Notice, SessionState
@@ -21,6 +22,38 @@ from tests.protocol.gateway_harness import PASSWORD
 from tests.server.cluster_harness import nodes
 
 MANUAL = ClusterSettings(presence_ttl_ms=3_600_000, replay_flush_ms=3_600_000, address_rate_chunk=1)
+
+
+class BlackholeProxy(BrokerProxy):
+    """``blackhole()`` resets the open connections, then accepts new ones and never
+    answers: a Redis behind a lost route, where every command waits out its timeout."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        super().__init__(target_host, target_port)
+        self.holes = False
+
+    def blackhole(self) -> None:
+        self.holes = True
+        self.cut()
+        self.up = True
+
+    def restore(self) -> None:
+        self.holes = False
+        self.cut()  # the hung connections go; new ones reach Redis
+        super().restore()
+
+    async def _handle(self, client: trio.SocketStream) -> None:
+        if not self.holes:
+            await super()._handle(client)
+            return
+        with trio.CancelScope() as scope:
+            self._scopes.add(scope)
+            try:
+                await trio.sleep_forever()
+            finally:
+                self._scopes.discard(scope)
+        with trio.CancelScope(shield=True):
+            await client.aclose()
 
 
 def redis_proxy(redis_url: str) -> BrokerProxy:
@@ -81,6 +114,7 @@ async def test_redis_unreachable_refuses_new_logins_keeps_play_and_recovers_by_i
                 assert node.cluster.link.down_since is not None
                 assert node.cluster.link.redis_failures >= 5
                 proxy.restore()
+                await trio.sleep(PROBE_INTERVAL_S)  # the breaker tries Redis again after it
                 # Recovered by itself: the next call that reaches Redis ends the spell.
                 async with open_client(node.url, reconnect=False) as bob:
                     again = await bob.login("bobby", PASSWORD)
@@ -109,7 +143,42 @@ async def test_a_token_login_of_a_session_held_elsewhere_waits_for_redis(
                     await client.authenticate(alice.token)
             assert refused.value.error.code == ErrorCode.SERVER_BUSY
             proxy.restore()
+            await trio.sleep(PROBE_INTERVAL_S)  # the breaker tries Redis again after it
             async with open_client(node_b.url, reconnect=False) as client:
                 resumed = await client.authenticate(alice.token)
             assert resumed.session_id == alice.session_id
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_redis_that_never_answers_costs_players_one_timeout_not_one_per_request(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    parts = urlsplit(redis_url)
+    proxy = BlackholeProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
+    # Each address request takes Redis's bucket (chunk 1) while Redis answers.
+    async with trio.open_nursery() as nursery:
+        await nursery.start(proxy.serve)
+        async with nodes(tmp_path, [proxy.url(redis_url)], redis_prefix, settings=MANUAL) as (
+            (node,),
+            _store,
+        ):
+            assert node.cluster is not None
+            link = node.cluster.link.link
+            async with open_client(node.url) as alice:
+                await alice.register("alice", PASSWORD)
+                proxy.blackhole()
+                await alice.ping()  # the first request finds Redis gone (a reset: at once)
+                assert link.down
+                started = trio.current_time()
+                for _ in range(50):
+                    await alice.ping()
+                assert trio.current_time() - started < 1.0  # none waited for Redis
+                assert link.attempts_failed == 1
+                # A probe keeps trying, once a second, off the players' path; once the route
+                # is back, sharing resumes by itself.
+                proxy.restore()
+                with trio.fail_after(10):
+                    await node.cluster.link.answering()
+                assert not link.down
+                await alice.ping()
         nursery.cancel_scope.cancel()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from persistence.redis_link import PROBE_INTERVAL_S
 from protocol import game
 from protocol.client import Client, ServerError, open_client
 from protocol.errors import ErrorCode
@@ -99,6 +100,7 @@ async def test_redis_cut_mid_hand_loses_no_chip_and_play_goes_on(
                         await late.register("cut_dee", PASSWORD)
                 assert refused.value.error.code == ErrorCode.SERVER_BUSY
                 proxy.restore()
+                await trio.sleep(PROBE_INTERVAL_S)  # the breaker tries Redis again after it
                 async with open_client(listening.ws_url, reconnect=False) as late:
                     assert (await late.register("cut_dee", PASSWORD)).player == "cut_dee"
                 with trio.fail_after(PLAY_TIMEOUT_S):

@@ -121,13 +121,15 @@ class TableOwnership:
         except RedisDown as exc:
             log.warning("leases not released: they lapse by themselves", error=str(exc))
 
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(
+        self, *, task_status: trio.TaskStatus[TableOwnership] = trio.TASK_STATUS_IGNORED
+    ) -> None:
         """Renew every third of the lease's life until cancelled; then release them all."""
         period_s = self.leases.ttl_ms / 3 / 1000
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                task_status.started()
+                task_status.started(self)
                 while True:
                     await trio.sleep(period_s)
                     await self.renew()

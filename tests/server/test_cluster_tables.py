@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import redis.asyncio
 import trio
 
 from actors.seed_tables import SEED_TABLES
+from persistence.redis_link import open_redis
 from server.app import run_server
 from server.auth import TokenSigner
+from server.cluster_tables import TableOwnership
 from server.config import Settings
 from tests.persistence.stores import store_url
 
@@ -63,4 +66,31 @@ async def test_a_table_leased_by_a_live_node_is_not_opened_by_another(
             run_server, _settings(tmp_path, "c", database_url, redis_url, prefix)
         )
         assert set(third.runtime.registry.names("table:")) >= seeds
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_table_whose_lease_another_node_took_is_stopped_here(
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    database_url = await store_url("postgres", tmp_path, postgres_url)
+    prefix = f"{redis_prefix}stolen:"
+    table = SEED_TABLES[0].table_id
+    async with trio.open_nursery() as nursery:
+        listening = await nursery.start(
+            run_server, _settings(tmp_path, "a", database_url, redis_url, prefix)
+        )
+        ownership = listening.runtime.root.child("table-leases").started_value
+        assert isinstance(ownership, TableOwnership) and table in ownership.held
+        # Another node holds the lease now (ours lapsed while this node was paused).
+        async with open_redis(redis_url) as link:
+
+            async def steal(client: redis.asyncio.Redis) -> None:
+                await client.set(f"{prefix}lease:{table}", "node-x", px=60_000)
+
+            await link.call(steal)
+            await ownership.renew()
+        assert table not in ownership.held and table in ownership.lost
+        names = listening.runtime.registry.names("table:")
+        assert f"table:{table}" not in names
+        assert f"table:{SEED_TABLES[1].table_id}" in names  # the others play on
         nursery.cancel_scope.cancel()

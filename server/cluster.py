@@ -86,7 +86,7 @@ class ClusterSettings:
     presence_ttl_ms: int = 30_000  # a node refreshes every third of it
     # Tokens of an address's shared request bucket taken at once (services/throttle.py's
     # SharedRateLimit): Redis is asked once per this many requests of one address.
-    address_rate_chunk: int = 8
+    address_rate_chunk: int = 16
     replay_flush_ms: int = 50  # frames reach Redis this long after their push, at most
     # Frames waiting to be mirrored, over every session of the node; overflow: the newest
     # frame is not mirrored (a resume on another node then reports a gap).

@@ -48,6 +48,7 @@ DEFAULT_PREFIX: Final = "tablium:"
 NODE_NAME_CHARS_MAX: Final = 64
 
 
+UNSENT_REVOCATIONS_MAX: Final = 10_000  # kept while Redis is down; overflow: oldest forgotten
 LEASES_LISTED_MAX: Final = 1000  # table ids a node lists in its record; the count is exact
 
 
@@ -244,6 +245,9 @@ class NodeSessions:
             "ws-address", limits.rate_ip_burst_requests, limits.rate_ip_refill_per_s, chunk
         )
         self.sessions_moved = 0  # sessions found taken over by another node (metrics)
+        # Revocations written while Redis was down, oldest first; sent when it answers.
+        self._unsent_revocations: dict[str, int] = {}
+        self.revocations_dropped = 0  # overflow of UNSENT_REVOCATIONS_MAX: the oldest go
 
     async def address_wait_s(self, address: str, now_s: float) -> float:
         """The client address's shared bucket (Redis down: this node's own, without trying
@@ -317,12 +321,29 @@ class NodeSessions:
 
     async def revoke(self, session_id: str, until_s: int) -> None:
         """Tell every node; the database's record (written by the caller) is the durable
-        one, so Redis being down loses only the guests' (whose tokens the database does
-        not check) until it answers."""
+        one. Redis down: kept (UNSENT_REVOCATIONS_MAX) and sent once it answers, so only
+        guests' tokens (which the database does not check) stay usable on other nodes
+        meanwhile."""
         try:
             await self.link.revocations.revoke(session_id, until_s)
         except RedisDown as exc:
             self.link.failed("revoke", exc)
+            self._unsent_revocations[session_id] = until_s
+            while len(self._unsent_revocations) > UNSENT_REVOCATIONS_MAX:
+                del self._unsent_revocations[next(iter(self._unsent_revocations))]
+                self.revocations_dropped += 1
+
+    async def send_unsent_revocations(self) -> bool:
+        """The revocations Redis missed while down; True once all are sent."""
+        while self._unsent_revocations:
+            session_id, until_s = next(iter(self._unsent_revocations.items()))
+            try:
+                await self.link.revocations.revoke(session_id, until_s)
+            except RedisDown as exc:
+                self.link.failed("revoke", exc)
+                return False
+            self._unsent_revocations.pop(session_id, None)
+        return True
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Refresh presence and flush resume state until cancelled."""
@@ -370,7 +391,8 @@ class NodeSessions:
         except RedisDown as exc:
             self.link.failed("probe", exc)
             return
-        self.link.answered()
+        if await self.send_unsent_revocations():
+            self.link.answered()  # (after them: "answering" means every node knows them)
 
     async def flush_replays(self) -> None:
         pending = self.link.mirror.drain()

@@ -182,3 +182,35 @@ async def test_a_redis_that_never_answers_costs_players_one_timeout_not_one_per_
                 assert not link.down
                 await alice.ping()
         nursery.cancel_scope.cancel()
+
+
+async def test_a_logout_while_redis_is_down_reaches_the_other_nodes_once_it_answers(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    # Node A reaches Redis through the proxy, node B directly. A guest's token is checked by
+    # Redis alone (no database row): the revocation must not be lost.
+    proxy = redis_proxy(redis_url)
+    limits = GatewayLimits(guest_login=True)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(proxy.serve)
+        async with nodes(
+            tmp_path,
+            [proxy.url(redis_url), redis_url],
+            redis_prefix,
+            limits=limits,
+            settings=MANUAL,
+        ) as ((node_a, node_b), _store):
+            assert node_a.cluster is not None
+            async with open_client(node_a.url, reconnect=False) as client:
+                guest = await client.guest_login()
+                proxy.cut()
+                await client.logout()  # answered: Redis misses it for now
+            proxy.restore()
+            await trio.sleep(PROBE_INTERVAL_S)  # the breaker tries Redis again after it
+            with trio.fail_after(10):
+                await node_a.cluster.link.answering()  # the probe sends what was missed
+            async with open_client(node_b.url, reconnect=False) as client:
+                with pytest.raises(ServerError) as refused:
+                    await client.authenticate(guest.token)
+            assert refused.value.error.code == ErrorCode.TOKEN_INVALID
+        nursery.cancel_scope.cancel()

@@ -82,3 +82,23 @@ async def start_tables(
         await tables.start_actor(table_spec(config, deps))
         started.append(table_id)
     return started
+
+
+async def open_stored_table(
+    tables: Supervisor, deps: TableDeps, table_id: str, seeds: tuple[TableConfig, ...] = SEED_TABLES
+) -> bool:
+    """Open one table as start_tables would (from its snapshot, or as a seed never stored
+    and never closed), after start: a table taken over from another node
+    (server/cluster_tables.py). False when there is nothing to open."""
+    stored = await deps.store.load_snapshot(table_id)
+    if stored is not None and stored.kind == SNAPSHOT_KIND:
+        config = decode_table_state(stored.data).config
+        await tables.start_actor(table_spec(config, deps, recovered=stored.data))
+        return True
+    if await deps.store.load_snapshot(tombstone_id(table_id)) is not None:
+        return False
+    for config in seeds:
+        if config.table_id == table_id:
+            await tables.start_actor(table_spec(config, deps))
+            return True
+    return False

@@ -43,10 +43,10 @@ import structlog
 import trio
 
 from actors.addresses import LOBBY, TableAddress
-from actors.errors import ChildNotFound, NameNotFound, TargetError
+from actors.errors import ChildNotFound, NameNotFound, NameTaken, TargetError
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
-from actors.seed_tables import start_tables
+from actors.seed_tables import open_stored_table, start_tables
 from actors.table_messages import ListTablesQuery, TableDeps
 from actors.table_requests import TableGameRequests, TableSessionHooks
 from admin.app import create_admin_app
@@ -151,7 +151,7 @@ def build_runtime(
         retention_ms=settings.outbox_retention_days * DAY_MS,
     )
     deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
-    ownership = _table_ownership(cluster, store, registry)
+    ownership = _table_ownership(cluster, store, registry, deps)
     runtime: Runtime
     chain = _chain_service(settings, store, wallet, registry)
     cashier = chain.cashier if chain is not None else None
@@ -310,7 +310,7 @@ def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> Lobb
 
 
 def _table_ownership(
-    cluster: ClusterLink | None, store: Store, registry: Registry
+    cluster: ClusterLink | None, store: Store, registry: Registry, deps: TableDeps
 ) -> TableOwnership | None:
     """With several nodes: the leases and fences of this node's tables (docs/scaling.md);
     a table lost to another node is stopped here."""
@@ -321,9 +321,14 @@ def _table_ownership(
         with contextlib.suppress(ChildNotFound, NameNotFound):
             await registry.supervisor("tables").stop_child(TableAddress(table_id).actor_name)
 
+    async def open_table(table_id: str) -> bool:
+        with contextlib.suppress(NameNotFound, NameTaken):
+            return await open_stored_table(registry.supervisor("tables"), deps, table_id)
+        return False
+
     fences = NodeFences()
     leases = RedisLeases(cluster.link, cluster.prefix, cluster.node, LEASE_TTL_MS)
-    ownership = TableOwnership(leases, store, fences, on_lost=stop_table)
+    ownership = TableOwnership(leases, store, fences, on_lost=stop_table, opener=open_table)
     cluster.tables_held = lambda: ownership.held
     store.fences = fences
     store.on_fenced = ownership.fenced

@@ -1,6 +1,7 @@
 """Which node runs which table (docs/scaling.md, "One owner per table"): this node claims a
 table's lease before opening it, keeps its leases renewed, lets them go on a clean stop,
-and stops a table whose lease another node has taken.
+stops a table whose lease another node has taken, and opens a table it found held by
+another node once that lease lapses (its owner died, or stopped).
 
 A claim is the lease (Redis, SET NX PX) and then the next fencing epoch (the database),
 which the store's snapshot writes of that table carry from then on (persistence/leases.py).
@@ -27,6 +28,7 @@ log = structlog.get_logger("tablium.cluster")
 
 LEASE_TTL_MS: Final = 10_000  # a dead owner's tables are free this long after its last renewal
 LOST_TABLES_MAX: Final = 10_000  # remembered for /cluster; overflow: the oldest is forgotten
+WAITING_TABLES_MAX: Final = 10_000  # held elsewhere, claimed when free; overflow: oldest go
 
 
 @final
@@ -40,11 +42,19 @@ class TableOwnership:
         fences: NodeFences,
         *,
         on_lost: Callable[[str], Awaitable[None]] | None = None,
+        opener: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.leases = leases
         self.store = store
         self.fences = fences
         self.on_lost = on_lost
+        # Opens a table claimed after start from its stored snapshot (or its seed); False
+        # when there is nothing to open (closed for good meanwhile).
+        self.opener = opener
+        # Tables another node held when this one looked, oldest first: adopt() claims and
+        # opens each once its lease is free.
+        self.waiting: dict[str, None] = {}
+        self.adopted = 0
         self.held: set[str] = set()
         # Tables given up to another node, oldest first (bounded by LOST_TABLES_MAX).
         self.lost: dict[str, None] = {}
@@ -62,10 +72,13 @@ class TableOwnership:
         except RedisDown as exc:
             log.warning("table not opened: redis unreachable", table=table_id, error=str(exc))
             self.refused += 1
+            self._wait_for(table_id)
             return False
         if not taken:
             self.refused += 1
-            log.info("table owned by another node", table=table_id)
+            if table_id not in self.waiting:
+                log.info("table owned by another node", table=table_id)
+            self._wait_for(table_id)
             return False
         epoch = await self.store.run(
             partial(take_fence, table_id, self.node, self.store.clock_ms())
@@ -73,7 +86,32 @@ class TableOwnership:
         self.fences.hold(table_id, epoch)
         self.held.add(table_id)
         self.lost.pop(table_id, None)
+        self.waiting.pop(table_id, None)
         return True
+
+    def _wait_for(self, table_id: str) -> None:
+        self.waiting[table_id] = None
+        while len(self.waiting) > WAITING_TABLES_MAX:
+            del self.waiting[next(iter(self.waiting))]
+
+    async def adopt(self) -> list[str]:
+        """Claim and open the waiting tables whose lease is free now (their owner stopped
+        or died and its lease lapsed): a restart from the stored snapshot, as at start (a
+        hand that was running is voided). Returns the tables opened."""
+        opened: list[str] = []
+        if self.opener is None:
+            return opened
+        for table_id in list(self.waiting):
+            if not await self.claim(table_id):
+                continue
+            if await self.opener(table_id):
+                self.adopted += 1
+                opened.append(table_id)
+                log.warning("table taken over from another node", table=table_id)
+            else:  # nothing to open: give the lease back
+                self.held.discard(table_id)
+                await self.leases.release([table_id])
+        return opened
 
     async def renew(self) -> None:
         """Renew every lease held; give up those another node has taken."""
@@ -109,6 +147,7 @@ class TableOwnership:
         self.lost[table_id] = None
         while len(self.lost) > LOST_TABLES_MAX:
             del self.lost[next(iter(self.lost))]
+        self._wait_for(table_id)  # ours again if its new owner goes away in turn
         log.warning("table lost to another node", table=table_id, why=why)
         if self.on_lost is not None:
             await self.on_lost(table_id)
@@ -133,6 +172,7 @@ class TableOwnership:
                 while True:
                     await trio.sleep(period_s)
                     await self.renew()
+                    await self.adopt()
         finally:
             self._nursery = None
             with trio.CancelScope(shield=True), trio.move_on_after(2):

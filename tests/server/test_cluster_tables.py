@@ -94,3 +94,37 @@ async def test_a_table_whose_lease_another_node_took_is_stopped_here(
         assert f"table:{table}" not in names
         assert f"table:{SEED_TABLES[1].table_id}" in names  # the others play on
         nursery.cancel_scope.cancel()
+
+
+async def test_tables_whose_owner_went_away_are_taken_over_by_a_node_that_waited(
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    database_url = await store_url("postgres", tmp_path, postgres_url)
+    prefix = f"{redis_prefix}adopt:"
+    seeds = {config.table_id for config in SEED_TABLES}
+    async with trio.open_nursery() as nursery:
+        first = await nursery.start(
+            run_server, _settings(tmp_path, "a", database_url, redis_url, prefix)
+        )
+        second = await nursery.start(
+            run_server, _settings(tmp_path, "b", database_url, redis_url, prefix)
+        )
+        owner_a = first.runtime.root.child("table-leases").started_value
+        owner_b = second.runtime.root.child("table-leases").started_value
+        assert isinstance(owner_a, TableOwnership) and isinstance(owner_b, TableOwnership)
+        assert owner_a.held >= seeds and set(owner_b.waiting) >= seeds
+        assert await owner_b.adopt() == []  # the owner is alive: nothing to take
+        # Node A stalls (its leases lapse, as when it is paused or dead).
+        async with open_redis(redis_url) as link:
+
+            async def lapse(client: redis.asyncio.Redis) -> None:
+                await client.delete(*(f"{prefix}lease:{t}" for t in seeds))
+
+            await link.call(lapse)
+        assert set(await owner_b.adopt()) >= seeds
+        assert {f"table:{t}" for t in seeds} <= set(second.runtime.registry.names("table:"))
+        # Node A wakes: its renewal finds the leases node B's, and it stops those tables.
+        await owner_a.renew()
+        assert owner_a.held & seeds == set()
+        assert set(first.runtime.registry.names("table:")) & {f"table:{t}" for t in seeds} == set()
+        nursery.cancel_scope.cancel()

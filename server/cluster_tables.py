@@ -70,7 +70,8 @@ class TableOwnership:
         try:
             taken = await self.leases.acquire(table_id)
         except RedisDown as exc:
-            log.warning("table not opened: redis unreachable", table=table_id, error=str(exc))
+            if table_id not in self.waiting:
+                log.warning("table not opened: redis unreachable", table=table_id, error=str(exc))
             self.refused += 1
             self._wait_for(table_id)
             return False

@@ -30,6 +30,10 @@ async def no_live_sessions(player_id: int) -> None:
     """The default ``on_banned``: an admin app without a gateway has no sessions to end."""
 
 
+async def no_ban_listeners(player_id: int, banned: bool) -> None:
+    """The default ``on_ban_changed``: nothing else keeps a copy of who is banned."""
+
+
 @dataclass(frozen=True, slots=True)
 class AdminContext:
     settings: Settings
@@ -44,6 +48,9 @@ class AdminContext:
     # Called with the player's id once a ban and its audit entry have committed: the server
     # ends the player's live sessions here. A ban already stops new logins without it.
     on_banned: Callable[[int], Awaitable[None]] = no_live_sessions
+    # Called with (player id, banned) once a ban or an unban has committed: the server's
+    # Redis leaderboards leave the player out, or show her again (services/leaderboards.py).
+    on_ban_changed: Callable[[int, bool], Awaitable[None]] = no_ban_listeners
     # The blockchain cashier of each configured chain, by chain id (admin/chain.py).
     chains: Mapping[int, ChainCashier] = field(default_factory=dict)
     # The room's nodes, read from Redis (server/cluster.py); None: a node alone.

@@ -119,6 +119,7 @@ async def _set_banned(player_id: int, banned: bool) -> Any:
     if banned:
         # After the commit: a ban that rolled back must not have cut anyone off.
         await context.on_banned(player_id)
+    await context.on_ban_changed(player_id, banned)
     return _view(after)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, final
 
+from actors.club_tables import ClubTables
 from api.lobby import LobbyListings
 from api.ratelimit import RateLimits
 from persistence import Store
@@ -21,6 +22,7 @@ from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 
 def _no_live_sessions(_session_id: str) -> None:
@@ -54,11 +56,13 @@ class ApiContext:
     # Seals the personal data kept with a session (its client address and user agent):
     # TABLIUM_DATA_KEYS. None: that data is not kept at all (api/sessions.py).
     personal_data: PersonalDataCipher | None = None
-    # The blockchain cashier (deposit addresses, withdrawals); None: no [chain] configured,
-    # and those routes answer cashier_unavailable.
-    cashier: ChainCashier | None = None
+    # The blockchain cashiers (deposit addresses, withdrawals), one per configured chain;
+    # None: no [chain] configured, and those routes answer cashier_unavailable.
+    cashier: Cashiers | None = None
     # Redis-backed when Redis is configured (server/app.py); None: the database's answers.
     leaderboards: Leaderboards | None = None
+    # Opens club tables (server/app.py); None: no tables here, and that route is unavailable.
+    club_tables: ClubTables | None = None
 
 
 def build_context(
@@ -70,9 +74,15 @@ def build_context(
     *,
     session_ended: Callable[[str], None] = _no_live_sessions,
     logged_out: Callable[[str], bool] = _nothing_logged_out,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
 ) -> ApiContext:
-    """The API's context from the process settings."""
+    """The API's context from the process settings. ``cashier``: one chain's, or the router
+    of several (services/chain/cashiers.py)."""
+    cashiers = None
+    if cashier is not None:
+        from services.chain.cashiers import as_cashiers
+
+        cashiers = as_cashiers(cashier)
     return ApiContext(
         settings=settings,
         store=store,
@@ -97,5 +107,5 @@ def build_context(
         personal_data=(
             None if settings.data_keys is None else PersonalDataCipher(settings.data_keys)
         ),
-        cashier=cashier,
+        cashier=cashiers,
     )

@@ -17,7 +17,7 @@ from services.accounts import Accounts
 from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
-    from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 API_GRACEFUL_S: Final = 1.0  # in-flight requests get this long after a stop request
 
@@ -28,7 +28,7 @@ def api_context(
     wallet: Wallet,
     registry: Registry,
     channel: PlayerChannel,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | None = None,
 ) -> ApiContext:
     """The API reaches the websocket's accounts service and sessions through the gateway
     (``channel.gateway``, set while the gateway runs), and the blockchain cashier the

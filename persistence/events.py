@@ -16,8 +16,8 @@ the relay (persistence/relay.py).
 Where each event is written (``written_by``): a unit of work of the Store for the changes made
 in Python, a database trigger (migration 0012) for the ledger and the chain cashier, whose
 rows are written by several paths (batches, PostgreSQL's one-statement transfer, resolves).
-Tournament and club events are defined now so that their consumers can be written; they are
-emitted once those features store their changes (``emitted=False`` until then).
+Every type below is written by its feature (``emitted=False`` would mark one defined for
+consumers before its feature stores its changes).
 """
 
 from __future__ import annotations
@@ -90,6 +90,19 @@ class TableOpened(msgspec.Struct, frozen=True):
 
     table_id: Annotated[str, _d("the table id")]
     epoch: Annotated[int, _d("the incarnation: 1 the first time the id opens")]
+    # The game and stakes it opened with; null from a table opened before they were recorded.
+    variant: Annotated[str | None, _d("NT, FT, PO, PT or PO/8")] = None
+    small_blind: Annotated[int | None, _d("chips")] = None
+    big_blind: Annotated[int | None, _d("chips")] = None
+    ante: Annotated[int | None, _d("chips")] = None
+    buy_in_min: Annotated[int | None, _d("chips")] = None
+    buy_in_max: Annotated[int | None, _d("chips")] = None
+    rake_bp: Annotated[int | None, _d("rake in basis points of each pot")] = None
+    rake_cap: Annotated[int | None, _d("the most rake one hand pays, in chips")] = None
+    seats: Annotated[int | None, _d("seats at the table")] = None
+    asset: Annotated[str | None, _d("chips (real money) or play")] = None
+    bankroll: Annotated[str | None, _d("cash, or tournament (a tournament's table)")] = None
+    club_id: Annotated[int | None, _d("the club whose members alone play it (null: public)")] = None
 
 
 @final
@@ -206,6 +219,35 @@ class ClubMemberChanged(msgspec.Struct, frozen=True):
     role: Annotated[str, _d("owner, manager, agent or member")]
 
 
+@final
+class RakebackPeriodChanged(msgspec.Struct, frozen=True):
+    """A rakeback program's period was frozen (its accruals written once: from then on it
+    cannot change; nothing paid yet) or closed (every accrual paid). docs/rakeback.md."""
+
+    scope: Annotated[str, _d('the program: "house" or "club:<id>"')]
+    period: Annotated[str, _d('"day:YYYY-MM-DD" or "week:YYYY-MM-DD" (a Monday)')]
+    rake_cash: Annotated[int, _d("rake of the program's cash hands in the period")]
+    rake_tournament: Annotated[int, _d("tournament fees of the period (house only)")]
+    funding_cash: Annotated[int, _d("moved from the house's rake to the program's account")]
+    funding_tournament: Annotated[int, _d("moved from the house's fees to it")]
+    paid: Annotated[int, _d("rakeback and commission the period pays in all")]
+    house_kept: Annotated[int, _d("rake the house keeps")]
+    payer_kept: Annotated[int, _d("a club's share it keeps after its members and agents")]
+    payments: Annotated[int, _d("accruals with a transfer (closed: all those above 0)")]
+
+
+@final
+class RakebackPaid(msgspec.Struct, frozen=True):
+    """One accrual of a frozen period reached its beneficiary's wallet."""
+
+    scope: Annotated[str, _d('the program: "house" or "club:<id>"')]
+    period: Annotated[str, _d("the period")]
+    player_id: PlayerId
+    kind: Annotated[str, _d("rakeback (a player's) or commission (an agent's)")]
+    amount: Chips
+    transfer_id: Annotated[int, _d("the ledger transfer (key <kind>:<scope>:<period>:<id>)")]
+
+
 # -- the catalogue ------------------------------------------------------------------------------
 
 
@@ -222,7 +264,7 @@ class EventType(msgspec.Struct, frozen=True):
         return self.name.split(".", 1)[0]
 
 
-_TOURNAMENTS = "once the tournament actors store their changes in the database"
+_TOURNAMENTS = "persistence/tournaments.py (each step of the tournament actor)"
 
 EVENT_TYPES: Final[tuple[EventType, ...]] = (
     EventType("player.registered", 1, PlayerRegistered, "Store.create_account"),
@@ -241,21 +283,20 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = (
     EventType("deposit.credited", 1, DepositCredited, "trigger on chain_deposits"),
     EventType("withdrawal.requested", 1, WithdrawalChanged, "trigger on chain_withdrawals"),
     EventType("withdrawal.paid", 1, WithdrawalChanged, "trigger on chain_withdrawals"),
-    EventType("tournament.created", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType(
-        "tournament.player_registered", 1, TournamentPlayerChanged, _TOURNAMENTS, emitted=False
-    ),
-    EventType("tournament.started", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType("tournament.level_started", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType("tournament.break_started", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType(
-        "tournament.player_eliminated", 1, TournamentPlayerChanged, _TOURNAMENTS, emitted=False
-    ),
-    EventType("tournament.place_paid", 1, TournamentPlayerChanged, _TOURNAMENTS, emitted=False),
-    EventType("tournament.finished", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
+    EventType("tournament.created", 1, TournamentChanged, _TOURNAMENTS),
+    EventType("tournament.player_registered", 1, TournamentPlayerChanged, _TOURNAMENTS),
+    EventType("tournament.started", 1, TournamentChanged, _TOURNAMENTS),
+    EventType("tournament.level_started", 1, TournamentChanged, _TOURNAMENTS),
+    EventType("tournament.break_started", 1, TournamentChanged, _TOURNAMENTS),
+    EventType("tournament.player_eliminated", 1, TournamentPlayerChanged, _TOURNAMENTS),
+    EventType("tournament.place_paid", 1, TournamentPlayerChanged, _TOURNAMENTS),
+    EventType("tournament.finished", 1, TournamentChanged, _TOURNAMENTS),
     EventType("club.created", 1, ClubMemberChanged, "persistence/clubs.py"),
     EventType("club.member_joined", 1, ClubMemberChanged, "persistence/clubs.py"),
     EventType("club.member_left", 1, ClubMemberChanged, "persistence/clubs.py"),
+    EventType("rakeback.period_frozen", 1, RakebackPeriodChanged, "persistence/rakeback.py freeze"),
+    EventType("rakeback.paid", 1, RakebackPaid, "persistence/rakeback.py mark_paid"),
+    EventType("rakeback.period_closed", 1, RakebackPeriodChanged, "persistence/rakeback.py close"),
 )
 BY_NAME: Final[dict[str, EventType]] = {t.name: t for t in EVENT_TYPES}
 

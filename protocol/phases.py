@@ -22,6 +22,7 @@ from protocol.messages import (
     GetWithdrawal,
     GuestLogin,
     Hello,
+    ListWithdrawals,
     Login,
     Logout,
     Ping,
@@ -37,6 +38,7 @@ from protocol.messages import (
     WalletWithdraw,
 )
 from protocol.players import PlayerRequest
+from protocol.tournaments import TournamentRequest
 
 
 @final
@@ -63,6 +65,7 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     (Phase.AUTHENTICATED, WalletDeposit): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, WalletWithdraw): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, GetWithdrawal): Phase.AUTHENTICATED,
+    (Phase.AUTHENTICATED, ListWithdrawals): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, WalletStatement): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, ClaimPlayChips): Phase.AUTHENTICATED,
     (Phase.AUTHENTICATED, GetLimits): Phase.AUTHENTICATED,
@@ -71,6 +74,7 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(GameRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(HandRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(ClubRequest)},
+    **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(TournamentRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(PlayerRequest)},
 }
 

@@ -4,7 +4,7 @@
 root (one_for_one)
 ├── persistence (one_for_one)   snapshot-writer: batching snapshot writer (service);
 │                               outbox-relay: domain events to RabbitMQ or in process
-├── services (one_for_one)      with [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
+├── services (one_for_one)      per [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
 ├── table-leases                with Redis: this node's table leases, renewed (service)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
@@ -43,12 +43,16 @@ import structlog
 import trio
 
 from actors.addresses import LOBBY, TableAddress
+from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
 from actors.errors import ChildNotFound, NameNotFound, NameTaken, TargetError
-from actors.lobby import LobbyActor
+from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import open_stored_table, start_tables
-from actors.table_messages import ListTablesQuery, TableDeps
+from actors.table_messages import TableDeps, TableRules
 from actors.table_requests import TableGameRequests, TableSessionHooks
+from actors.tournament import TournamentDeps
+from actors.tournament_directory import TournamentDirectory
+from actors.tournament_messages import DIRECTORY_NAME
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
@@ -63,11 +67,14 @@ from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
+from poker.integrity.table_rules import RATHOLE_WINDOW_MS_DEFAULT as RATHOLE_WINDOW_MS
+from poker.integrity.table_rules import AddressRule, RatholeRule
 from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.cluster import ClusterLink
 from server.cluster_tables import LEASE_TTL_MS, TableOwnership
 from server.config import ConfigError, Settings, ensure_data_dir
+from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.house_bots import house_accounts, run_house_bots
 from server.player_requests import player_pushes
@@ -79,7 +86,9 @@ from server.tls import (
     server_tls,
     watch_certificate_files,
 )
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
+from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.leaderboards import Leaderboards
@@ -90,10 +99,12 @@ from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from actors.chain import ChainService
+    from services.chain.cashiers import Cashiers
 
 log = structlog.get_logger("tablium.server")
 
 SHUTDOWN_GRACE_S = 4.0  # SIGTERM to exit stays under 5 s, the bound operators rely on
+GATEWAY_STOP_MARGIN_S = 0.5  # the gateway's stop beyond its close handshakes' own bound
 TREE_SHUTDOWN_S = 3.0  # the supervision tree's ordered stop, inside the grace above
 ADMIN_GRACEFUL_S = 1.0  # in-flight admin requests get this long after a stop request
 # One table in a crash loop must not take every other table down with it: the tables
@@ -150,11 +161,19 @@ def build_runtime(
         events if events is not None else InProcessBus(store, tablium_consumers()),
         retention_ms=settings.outbox_retention_days * DAY_MS,
     )
-    deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
+    deps = TableDeps(
+        store=store,
+        wallet=wallet,
+        channel=channel,
+        snapshots=writer,
+        rules=table_rules_of(settings),
+    )
     ownership = _table_ownership(cluster, store, registry, deps)
     runtime: Runtime
-    chain = _chain_service(settings, store, wallet, registry)
-    cashier = chain.cashier if chain is not None else None
+    watch_club_access(store, lobby_access_watcher(registry))
+    club_tables = ClubTables(registry, Clubs(store))
+    chains = _chain_services(settings, store, wallet, registry)
+    cashier = _cashiers(chains)
     admin_context = AdminContext(
         settings=settings,
         verify_token=jwt_verifier(
@@ -169,7 +188,8 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
-        chains={} if cashier is None else {cashier.settings.chain_id: cashier},
+        on_ban_changed=leaderboards.on_ban_changed,
+        chains={c.cashier.settings.chain_id: c.cashier for c in chains},
         cluster=cluster.view if cluster is not None else None,
     )
     gateway = partial(
@@ -177,7 +197,13 @@ def build_runtime(
         settings,
         store,
         hooks=TableSessionHooks(registry, deps.player_tables),
-        game_requests=TableGameRequests(registry),
+        # Club tables for members only (docs/clubs.md): the gate asks the club service
+        # before the lobby or a table; membership changes reach the lobby by its watcher.
+        game_requests=ClubTableGate(
+            TableGameRequests(registry, store), registry, Clubs(store), store
+        ),
+        club_tables=club_tables,
+        tournament_requests=TournamentRequests(registry),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -199,6 +225,7 @@ def build_runtime(
             dataclasses.replace(
                 api_context(settings, store, wallet, registry, channel, cashier),
                 leaderboards=leaderboards,
+                club_tables=club_tables,
             )
         ),
         settings,
@@ -217,7 +244,7 @@ def build_runtime(
                 ],
                 policy=groups,
             ),
-            *([] if chain is None else [_services(chain.children)]),
+            *([] if not chains else [_services([x for c in chains for x in c.children])]),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
             *(
                 []
@@ -249,8 +276,19 @@ def build_runtime(
                 "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
+            # After the tournaments supervisor: it re-opens the stored tournaments under it.
+            ChildSpec.worker(
+                DIRECTORY_NAME,
+                partial(
+                    TournamentDirectory,
+                    TournamentDeps(store=store, wallet=wallet, channel=channel, table_deps=deps),
+                ),
+            ),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
-            ChildSpec.service("gateway", gateway),
+            # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
+            ChildSpec.service(
+                "gateway", gateway, shutdown_timeout_s=CLOSE_TIMEOUT_S + GATEWAY_STOP_MARGIN_S
+            ),
             ChildSpec.service("api", public_api),
             ChildSpec.service("admin", admin),
         ],
@@ -260,32 +298,63 @@ def build_runtime(
     return runtime
 
 
-def _chain_service(
+def table_rules_of(settings: Settings) -> TableRules:
+    """The tables' rules against abuse from the settings (docs/integrity.md)."""
+    window_ms = settings.table_rathole_window_ms
+    return TableRules(
+        rathole=RatholeRule(enabled=window_ms > 0, window_ms=window_ms or RATHOLE_WINDOW_MS),
+        address=AddressRule(
+            enabled=settings.table_one_address,
+            allowed_groups=tuple(frozenset(g) for g in settings.table_address_allowed_groups),
+            allowed_networks=settings.table_address_allowed_networks,
+        ),
+    )
+
+
+def _chain_services(
     settings: Settings, store: Store, wallet: Wallet, registry: Registry
-) -> ChainService | None:
-    """The blockchain cashier when ``[chain]`` is configured (imported only then: it needs
-    the chain extra)."""
-    if settings.chain is None:
-        return None
+) -> list[ChainService]:
+    """The blockchain cashier of every configured chain (``[chain]`` or ``[[chain]]``;
+    imported only then: it needs the chain extra)."""
+    if not settings.chains:
+        return []
     from actors.chain import configured_chain
 
-    try:
-        return configured_chain(store, wallet, settings.chain, registry)
-    except ValueError as exc:
-        raise ConfigError(f"TABLIUM_CHAIN: {exc}") from None
+    built = []
+    for i, chain in enumerate(settings.chains):
+        try:
+            built.append(configured_chain(store, wallet, chain, registry))
+        except ValueError as exc:
+            raise ConfigError(f"{_chain_setting(settings, i)}: {exc}") from None
+    return built
+
+
+def _cashiers(chains: list[ChainService]) -> Cashiers | None:
+    """One door to every chain's cashier, for the websocket and the public API."""
+    if not chains:
+        return None
+    from services.chain.cashiers import Cashiers
+
+    return Cashiers([c.cashier for c in chains])
+
+
+def _chain_setting(settings: Settings, index: int) -> str:
+    """How an error names a chain's settings: TABLIUM_CHAIN, or TABLIUM_CHAIN[i] of several."""
+    return "TABLIUM_CHAIN" if not isinstance(settings.chain, tuple) else f"TABLIUM_CHAIN[{index}]"
 
 
 def check_chain_settings(settings: Settings) -> None:
     """What the cashier needs before start-up, checked before anything runs (``tablium
     serve`` prints the one-line ConfigError): the chain extra, a readable operator key."""
-    if settings.chain is None or not settings.chain.operator_key_file:
-        return
-    from services.chain.settings import read_operator_key
+    for i, chain in enumerate(settings.chains):
+        if not chain.operator_key_file:
+            continue
+        from services.chain.settings import read_operator_key
 
-    try:
-        read_operator_key(settings.chain.operator_key_file)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"TABLIUM_CHAIN: operator_key_file: {exc}") from None
+        try:
+            read_operator_key(chain.operator_key_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{_chain_setting(settings, i)}: operator_key_file: {exc}") from None
 
 
 def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> LobbySampler:
@@ -295,7 +364,8 @@ def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> Lobb
             return None
         try:
             listings: tuple[TableListing, ...] = await lobby.ask(
-                ListTablesQuery(), timeout_s=ASK_TIMEOUT_S
+                ListAllTables(),
+                timeout_s=ASK_TIMEOUT_S,  # staff's analytics: club tables too
             )
         except TargetError:
             return None

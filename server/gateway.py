@@ -54,6 +54,7 @@ from trio_websocket import (
     serve_websocket,
 )
 
+from actors.club_tables import ClubTables
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
 from persistence.store import Store
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode_body
@@ -90,6 +91,7 @@ from server.session import (
 )
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.token_keys import TokenKeyRing
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
 from services.leaderboards import Leaderboards
@@ -106,6 +108,7 @@ from services.wallet import Wallet, WalletPolicy
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 log = structlog.get_logger("tablium.gateway")
 
@@ -163,13 +166,26 @@ class SessionHooks(Protocol):
     def table_ids(self, player_id: int | None) -> list[str]:
         """The tables the player sits at or watches, for a resumed session's session_state."""
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        """The player changed her display name or preferences over the websocket (None:
+        unchanged): the tables she sits at take them at once."""
+
 
 class GameRequests(Protocol):
     """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
     side implements it (ask the lobby or a table actor). Raise GameRefused for the client's
-    mistakes; return the reply, or None for a plain ``ok``."""
+    mistakes; return the reply, or None for a plain ``ok``. ``address``: the session's
+    client address (server/handshake.py), for the tables' one-address rule."""
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None: ...
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None: ...
 
 
 @final
@@ -212,6 +228,15 @@ class NoTables:
     def table_ids(self, player_id: int | None) -> list[str]:
         return []
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        pass
+
 
 @final
 class Gateway:
@@ -230,9 +255,11 @@ class Gateway:
         hand_requests: HandRequests | None = None,
         club_requests: ClubRequests | None = None,
         player_requests: PlayerRequests | None = None,
+        tournament_requests: TournamentRequests | None = None,
         cluster: ClusterLink | None = None,
     ) -> None:
         self.accounts = accounts
+        self.tournament_requests = tournament_requests
         self.player_requests = player_requests
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
@@ -497,12 +524,14 @@ async def serve_gateway(
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     metrics_registry: CollectorRegistry | None = REGISTRY,
     game_requests: GameRequests | None = None,
+    tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
     rakeback_policy: RakebackPolicy | None = None,
     leaderboards: Leaderboards | None = None,
+    club_tables: ClubTables | None = None,
     cluster: ClusterLink | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -512,8 +541,10 @@ async def serve_gateway(
     ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects.
     ``jwt_secret``: a secret or a key ring (server/token_keys.py). ``ssl_context``: speak
     TLS (wss://) with it (server/tls.py); a certificate reloaded into it serves the next
-    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier that
-    wallet_deposit and wallet_withdraw reach (None: refused with cashier_unavailable)."""
+    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier (of one chain, or
+    the router of several) that wallet_deposit and wallet_withdraw reach (None: refused with
+    cashier_unavailable). ``club_tables``: opens club tables for club_create_table (None:
+    games_unavailable)."""
     limits = limits or GatewayLimits()
     # A login may wait for a hashing thread at most half its deadline (the rest is for the
     # hash itself and the round trips); past that it gets server_busy at once.
@@ -550,7 +581,7 @@ async def serve_gateway(
             game_requests,
             HandRequests(accounts_store) if isinstance(accounts_store, Store) else None,
             # Clubs need the full store too (services/clubs.py, server/club_requests.py).
-            ClubRequests(accounts_store, rakeback_policy)
+            ClubRequests(accounts_store, rakeback_policy, club_tables)
             if isinstance(accounts_store, Store)
             else None,
             (
@@ -558,7 +589,8 @@ async def serve_gateway(
                 if isinstance(accounts_store, Store)
                 else None
             ),
-            cluster,
+            tournament_requests,
+            cluster=cluster,
         )
         if gateway.cluster is not None:
             await nursery.start(gateway.cluster.run)
@@ -620,10 +652,12 @@ async def run_gateway(
     limits: GatewayLimits | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     game_requests: GameRequests | None = None,
+    tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
     leaderboards: Leaderboards | None = None,
+    club_tables: ClubTables | None = None,
     cluster: ClusterLink | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -658,12 +692,14 @@ async def run_gateway(
         hooks=hooks,
         sessions_supervisor=sessions_supervisor,
         game_requests=game_requests,
+        tournament_requests=tournament_requests,
         channel=channel,
         wallet_policy=wallet_policy_of(settings),
         ssl_context=ssl_context,
         cashier=cashier,
         rakeback_policy=rakeback_policy_of(settings),
         leaderboards=leaderboards,
+        club_tables=club_tables,
         cluster=cluster,
         task_status=task_status,
     )

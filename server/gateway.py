@@ -379,13 +379,17 @@ class Gateway:
 
     def let_go(self, session: PlayerSession) -> None:
         """The session resumed on another node: close its connection here, if any, and
-        forget it without ending it (its seats are the player's still)."""
+        forget it; its resume record in Redis is the other node's now (not closed). The
+        tables here release its seats as at a logout (session_ended): until requests cross
+        nodes, the player cannot act at them from there, and her chips go back to her
+        wallet at the hand's end instead of sitting out."""
         outlet = session.outlet
         session.detach()
         session.mirror = None
         if isinstance(outlet, Connection):
             outlet.kill(CloseCode.SESSION_REPLACED, "the session resumed on another node")
         self._forget(session)
+        self.hooks.session_ended(session.player_id, session.player, session.session_id)
 
     def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
         """Run a background task of the gateway (cluster writes that must not block)."""

@@ -15,7 +15,7 @@ import trio
 from persistence.redis_link import open_redis
 from persistence.store import Store, open_store
 from server.cluster import ClusterLink, ClusterSettings
-from server.gateway import Gateway, GatewayLimits, serve_gateway
+from server.gateway import Gateway, GatewayLimits, SessionHooks, serve_gateway
 from services.passwords import CHEAP_HASHING_FOR_TESTS
 from tests.protocol.gateway_harness import TEST_SECRET
 
@@ -28,9 +28,10 @@ async def nodes(
     *,
     limits: GatewayLimits | None = None,
     settings: ClusterSettings | None = None,
+    hooks: Sequence[SessionHooks | None] = (),
 ) -> AsyncIterator[tuple[list[Gateway], Store]]:
     """One gateway per URL in ``redis_urls`` (a node each, named node-0, node-1...), all
-    on one SQLite store and one key prefix."""
+    on one SQLite store and one key prefix; ``hooks[n]``: node n's SessionHooks."""
     prefix = f"{redis_prefix}{secrets.token_hex(4)}:"
     url = f"sqlite:///{tmp_path / 'cluster.sqlite3'}"
     limits = limits or GatewayLimits()
@@ -54,6 +55,7 @@ async def nodes(
                     store,
                     TEST_SECRET,
                     limits=limits,
+                    hooks=hooks[n] if n < len(hooks) else None,
                     hashing=CHEAP_HASHING_FOR_TESTS,
                     metrics_registry=None,
                     cluster=cluster,

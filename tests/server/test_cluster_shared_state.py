@@ -20,7 +20,14 @@ from server.cluster import ClusterSettings
 from server.gateway import GatewayLimits
 from services.accounts import LoginPolicy
 from services.throttle import BackoffPolicy
-from tests.protocol.gateway_harness import PASSWORD, decode, exchange, say_hello, wait_closed
+from tests.protocol.gateway_harness import (
+    PASSWORD,
+    RecordingHooks,
+    decode,
+    exchange,
+    say_hello,
+    wait_closed,
+)
 from tests.server.cluster_harness import nodes
 
 # Background refreshes and flushes far apart: the tests run them when they mean to.
@@ -189,7 +196,8 @@ def _notice(n: int) -> Notice:
 async def test_a_session_resumes_on_another_node_with_the_events_it_missed(
     tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> None:
-    async with nodes(tmp_path, [redis_url] * 2, redis_prefix, settings=MANUAL) as (
+    hooks_a = RecordingHooks()
+    async with nodes(tmp_path, [redis_url] * 2, redis_prefix, settings=MANUAL, hooks=[hooks_a]) as (
         (node_a, node_b),
         _store,
     ):
@@ -215,11 +223,14 @@ async def test_a_session_resumes_on_another_node_with_the_events_it_missed(
             (session_b,) = node_b.sessions.of_player("alice")
             assert session_b.push(_notice(7)) == 7
             # Node A still held the session (grace period): its next write to Redis finds
-            # the session taken over, and it lets the session go (no seats released).
+            # the session taken over, and it lets the session go; its tables release her
+            # seats as at a logout (she cannot act at them from node B).
             session_a.push(_notice(99))
             await node_a.cluster.flush_replays()
             assert node_a.sessions.get(alice.session_id) is None
             assert node_a.cluster.sessions_moved == 1
+            assert await hooks_a.next_call() == ("detached", "alice", alice.session_id)
+            assert await hooks_a.next_call() == ("ended", "alice", alice.session_id)
             await node_b.cluster.flush_replays()
         stored = await node_b.cluster.link.sessions.take_over(alice.session_id)
         assert stored is not None and stored.last_seq == 7

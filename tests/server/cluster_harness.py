@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 import trio
+from prometheus_client.registry import CollectorRegistry
 
 from persistence.redis_link import open_redis
 from persistence.store import Store, open_store
@@ -29,6 +30,7 @@ async def nodes(
     limits: GatewayLimits | None = None,
     settings: ClusterSettings | None = None,
     hooks: Sequence[SessionHooks | None] = (),
+    metrics_registry: CollectorRegistry | None = None,
 ) -> AsyncIterator[tuple[list[Gateway], Store]]:
     """One gateway per URL in ``redis_urls`` (a node each, named node-0, node-1...), all
     on one SQLite store and one key prefix; ``hooks[n]``: node n's SessionHooks."""
@@ -57,7 +59,7 @@ async def nodes(
                     limits=limits,
                     hooks=hooks[n] if n < len(hooks) else None,
                     hashing=CHEAP_HASHING_FOR_TESTS,
-                    metrics_registry=None,
+                    metrics_registry=metrics_registry,
                     cluster=cluster,
                 )
             )

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import trio
+from prometheus_client.registry import CollectorRegistry
 
 from persistence.redis_link import PROBE_INTERVAL_S
 from protocol.client import ServerError, open_client
@@ -56,6 +57,10 @@ class BlackholeProxy(BrokerProxy):
             await client.aclose()
 
 
+def _sample(registry: CollectorRegistry, name: str) -> float | None:
+    return registry.get_sample_value(name)
+
+
 def redis_proxy(redis_url: str) -> BrokerProxy:
     parts = urlsplit(redis_url)
     return BrokerProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
@@ -78,10 +83,16 @@ async def test_redis_unreachable_refuses_new_logins_keeps_play_and_recovers_by_i
 ) -> None:
     proxy = redis_proxy(redis_url)
     limits = GatewayLimits(guest_login=True)
+    registry = CollectorRegistry()
     async with trio.open_nursery() as nursery:
         await nursery.start(proxy.serve)
         async with nodes(
-            tmp_path, [proxy.url(redis_url)], redis_prefix, limits=limits, settings=MANUAL
+            tmp_path,
+            [proxy.url(redis_url)],
+            redis_prefix,
+            limits=limits,
+            settings=MANUAL,
+            metrics_registry=registry,
         ) as ((node,), store):
             assert node.cluster is not None
             async with open_client(node.url, reconnect=False) as bob:
@@ -113,12 +124,15 @@ async def test_redis_unreachable_refuses_new_logins_keeps_play_and_recovers_by_i
                 assert alice.reconnects == 1
                 assert node.cluster.link.down_since is not None
                 assert node.cluster.link.redis_failures >= 5
+                assert _sample(registry, "tablium_cluster_redis_down") == 1
+                assert _sample(registry, "tablium_cluster_redis_failures_total") >= 5
                 proxy.restore()
                 await trio.sleep(PROBE_INTERVAL_S)  # the breaker tries Redis again after it
                 # Recovered by itself: the next call that reaches Redis ends the spell.
                 async with open_client(node.url, reconnect=False) as bob:
                     again = await bob.login("bobby", PASSWORD)
                 assert node.cluster.link.down_since is None
+                assert _sample(registry, "tablium_cluster_redis_down") == 0
                 where = await node.cluster.link.presence.where("bobby")
                 assert ("node-0", again.session_id) in where
                 await alice.ping()

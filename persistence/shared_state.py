@@ -309,14 +309,15 @@ return 1
 """
 
 # KEYS as above. ARGV: node, ttl ms. Takes the session over for this node and returns
-# {player, role, player_id, last_seq, entries...}, or {} when there is no record.
+# {player, role, player_id, last_seq, previous node, entries...}, or {} when there is no
+# record.
 _TAKE_OVER_LUA: Final = """
-local held = redis.call('HMGET', KEYS[1], 'player', 'role', 'player_id', 'last_seq')
+local held = redis.call('HMGET', KEYS[1], 'player', 'role', 'player_id', 'last_seq', 'node')
 if not held[1] then return {} end
 redis.call('HSET', KEYS[1], 'node', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-local out = {held[1], held[2], held[3], held[4]}
+local out = {held[1], held[2], held[3], held[4], held[5] or ''}
 for _, entry in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do table.insert(out, entry) end
 return out
 """
@@ -340,6 +341,7 @@ class StoredSession:
     player_id: int | None
     last_seq: int
     replay: tuple[tuple[int, bytes], ...]  # (seq, frame), consecutive, ending at <= last_seq
+    node: str = ""  # the node that held it until this take-over
 
 
 @final
@@ -421,13 +423,13 @@ class RedisSessions:
         out = await self._link.shared(run)
         if not out:
             return None
-        player, role, player_id, last_seq = (_text(v) for v in out[:4])
+        player, role, player_id, last_seq, node = (_text(v) for v in out[:5])
         replay = tuple(
             (int.from_bytes(entry[:_SEQ_BYTES], "big"), bytes(entry[_SEQ_BYTES:]))
-            for entry in out[4:]
+            for entry in out[5:]
         )
         return StoredSession(
-            player, role, int(player_id) if player_id else None, int(last_seq), replay
+            player, role, int(player_id) if player_id else None, int(last_seq), replay, node
         )
 
     async def close(self, session_id: str) -> None:

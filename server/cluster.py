@@ -294,12 +294,18 @@ class NodeSessions:
         except RedisDown as exc:
             self.link.failed("end_session", exc)  # both expire by themselves
 
-    async def resume_elsewhere(self, session_id: str, player: str) -> StoredSession | None:
-        """A session another node held (None: Redis has no record of it). Raises
-        ServerBusy when Redis does not answer, TokenInvalid for another player's."""
+    async def resume_elsewhere(
+        self, session_id: str, player: str, held_here: bool
+    ) -> StoredSession | None:
+        """Claim the session's resume record for this node: what it held (None: Redis has
+        no record of it). Its ``node`` says who held it: another node means a copy held
+        here is stale. Redis down: None for a session held here (it resumes from this
+        node's copy), else ServerBusy. TokenInvalid for another player's session."""
         try:
             stored = await self.link.take_over(session_id)
         except RedisDown:
+            if held_here:
+                return None
             raise shared_state_busy() from None
         if stored is not None and stored.player != player:
             raise TokenInvalid("the token's session belongs to another player")

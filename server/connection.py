@@ -457,9 +457,17 @@ class Connection:
         session = gateway.sessions.get(claims.session_id)
         restored = None
         ahead = False  # of what the other node left in Redis
-        if session is None and gateway.cluster is not None:
+        if gateway.cluster is not None:
             # Held by another node until now (it went away, or the client moved)?
-            stored = await gateway.cluster.resume_elsewhere(claims.session_id, claims.player)
+            stored = await gateway.cluster.resume_elsewhere(
+                claims.session_id, claims.player, held_here=session is not None
+            )
+            if stored is not None and session is not None:
+                if stored.node == gateway.cluster.link.node:
+                    stored = None  # ours all along: resume from this node's copy
+                else:  # the client went to another node and came back: that copy is stale
+                    gateway.forget_stale(session)
+                    session = None
             if stored is not None:
                 # The client saw frames Redis missed (not flushed yet): number past them.
                 ahead = request.last_seq > stored.last_seq

@@ -391,6 +391,16 @@ class Gateway:
         self._forget(session)
         self.hooks.session_ended(session.player_id, session.player, session.session_id)
 
+    def forget_stale(self, session: PlayerSession) -> None:
+        """This node's copy of a session that lived on another node since: forgotten, so
+        that a resume here continues from what that node left (the player goes on)."""
+        outlet = session.outlet
+        session.detach()
+        session.mirror = None
+        if isinstance(outlet, Connection):
+            outlet.kill(CloseCode.SESSION_REPLACED, "the session resumed on another node")
+        self._forget(session)
+
     def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
         """Run a background task of the gateway (cluster writes that must not block)."""
         self._nursery.start_soon(function, *args)

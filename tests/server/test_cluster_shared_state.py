@@ -284,3 +284,36 @@ async def test_a_resume_elsewhere_closes_the_connection_still_open_on_the_first_
                 session_a.push(_notice(1))
                 await node_a.cluster.flush_replays()
                 assert await wait_closed(ws_a) == CloseCode.SESSION_REPLACED
+
+
+async def test_a_client_back_on_its_first_node_gets_the_events_of_the_node_it_visited(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    async with nodes(tmp_path, [redis_url] * 2, redis_prefix, settings=MANUAL) as (
+        (node_a, node_b),
+        _store,
+    ):
+        assert node_a.cluster is not None and node_b.cluster is not None
+        async with open_client(node_a.url, reconnect=False) as client:
+            alice = await client.register("alice", PASSWORD)
+            (stale,) = node_a.sessions.of_player("alice")
+            stale.push(_notice(1))
+            await client.next_event()
+            await node_a.cluster.flush_replays()
+        async with open_client(node_b.url, reconnect=False) as client:
+            assert (await client.authenticate(alice.token, last_seq=1)).resume == "complete"
+            (on_b,) = node_b.sessions.of_player("alice")
+            on_b.push(_notice(2))
+            on_b.push(_notice(3))
+            await node_b.cluster.flush_replays()
+        # Back on node A, which still holds its own (stale) copy, numbered up to 1.
+        assert node_a.sessions.get(alice.session_id) is stale
+        async with open_client(node_a.url, reconnect=False) as client:
+            resumed = await client.authenticate(alice.token, last_seq=1)
+            # Node B's events: its resume's session_state (2), then the two notices.
+            assert resumed.resume == "complete" and resumed.last_seq == 4
+            events = [await client.next_event() for _ in range(3)]
+            bodies = [getattr(e, "body", None) for e in events]
+            assert isinstance(bodies[0], SessionState)
+            assert bodies[1:] == [_notice(2), _notice(3)]
+            assert node_a.sessions.get(alice.session_id) is not stale

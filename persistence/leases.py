@@ -99,21 +99,20 @@ def _locked_epoch(actor_id: str) -> Work[int]:
 def save_fenced_snapshots(
     batch: list[Snapshot], epochs: dict[str, int], now_ms: int
 ) -> Work[tuple[list[bool], list[str]]]:
-    """save_snapshots for the snapshots whose fence (``fence_key``) is in ``epochs`` only
-    while that epoch is the current one: per item, True if it landed, and the fences found
-    taken by another node (their items are not written). The others are written as usual
-    (False for a stale version, as save_snapshots says)."""
+    """save_snapshots, each item only while its writer's epoch of its fence (``fence_key``;
+    ``epochs``: the node's, absent: none) is the current one. An actor that was never
+    fenced (no row) is written as usual; one fenced by another node is not written by a
+    node that holds no epoch of it either. Per item, True if it landed, and the fences
+    found taken by another node (their items are not written); a landed False otherwise is
+    a stale version, as save_snapshots says."""
     for snapshot in batch:
         check_snapshot(snapshot)
     allowed: list[bool] = []
     checked: dict[str, bool] = {}
     for snapshot in batch:
         key = fence_key(snapshot.actor_id)
-        if key not in epochs:
-            allowed.append(True)
-            continue
         if key not in checked:
-            checked[key] = (yield from _locked_epoch(key)) == epochs[key]
+            checked[key] = (yield from _locked_epoch(key)) == epochs.get(key, 0)
         allowed.append(checked[key])
     to_write = [s for s, ok in zip(batch, allowed, strict=True) if ok]
     written = iter((yield from save_snapshots(to_write, now_ms)) if to_write else [])

@@ -212,10 +212,10 @@ class Store(ABC):
         """One transaction for the batch; per item, False if a newer version is stored."""
         now_ms = self.clock_ms()
         events = domain_events.snapshots_written(batch)
-        epochs = self.fences.covering(batch) if self.fences is not None else {}
-        if not epochs:
+        if self.fences is None:
             save = partial(snapshots.save_snapshots, batch, now_ms)
             return await self.run(partial(outbox.with_events, save, events, now_ms))
+        epochs = self.fences.covering(batch)
         fenced_save = partial(save_fenced_snapshots, batch, epochs, now_ms)
         landed, fenced = await self.run(
             partial(outbox.with_events, fenced_save, lambda result: events(result[0]), now_ms)

@@ -495,3 +495,53 @@ class RedisNodes:
             return found
 
         return [r for r in await self._link.shared(run) if r is not None]
+
+
+# KEYS[1]: the player's ban notice. ARGV: ttl ms. Value: Redis's time in ms.
+_ANNOUNCE_BAN_LUA: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[1], now, 'PX', ARGV[1])
+return now
+"""
+
+BAN_CHECK_BATCH_MAX: Final = 500  # players per MGET when nodes look for bans
+
+
+@final
+class RedisBans:
+    """Bans announced to every node: ``<prefix>banned:<player id>`` holds when the ban was
+    announced, for long enough that each node's periodic look sees it; each node then ends
+    the player's sessions it holds that opened before that time."""
+
+    def __init__(self, link: RedisLink, prefix: str) -> None:
+        self._link = link
+        self._prefix = prefix
+
+    def _key(self, player_id: int) -> str:
+        return f"{self._prefix}banned:{player_id}"
+
+    async def announce(self, player_id: int, ttl_ms: int) -> int:
+        """Returns the announcement's time (ms, Redis's clock)."""
+        key = self._key(player_id)
+
+        async def run(client: Any) -> int:
+            found: int = await client.eval(_ANNOUNCE_BAN_LUA, 1, key, ttl_ms)
+            return found
+
+        return int(await self._link.shared(run))
+
+    async def announced(self, player_ids: Sequence[int]) -> dict[int, int]:
+        """Players among ``player_ids`` with a live ban notice: when it was announced."""
+        found: dict[int, int] = {}
+        for start in range(0, len(player_ids), BAN_CHECK_BATCH_MAX):
+            batch = list(player_ids[start : start + BAN_CHECK_BATCH_MAX])
+
+            async def run(client: Any, batch: list[int] = batch) -> list[bytes | None]:
+                values: list[bytes | None] = await client.mget([self._key(p) for p in batch])
+                return values
+
+            for player_id, value in zip(batch, await self._link.shared(run), strict=True):
+                if value is not None:
+                    found[player_id] = int(value)
+        return found

@@ -27,6 +27,7 @@ import trio
 
 from persistence.redis_link import PROBE_INTERVAL_S, RedisDown, RedisLink
 from persistence.shared_state import (
+    RedisBans,
     RedisNodes,
     RedisPresence,
     RedisRevocations,
@@ -34,6 +35,7 @@ from persistence.shared_state import (
     RedisThrottles,
     StoredSession,
 )
+from protocol.errors import CloseCode
 from server.auth import TokenInvalid
 from services.accounts import shared_state_busy
 from services.throttle import SharedRateLimit
@@ -173,6 +175,7 @@ class ClusterLink:
         self.sessions = RedisSessions(link, prefix, self.node, session_ttl_ms, replay_events_max)
         self.mirror = ReplayMirror(replay_events_max, self.settings.replay_pending_frames_max)
         self.nodes = RedisNodes(link, prefix)
+        self.bans = RedisBans(link, prefix)
         self.started_at_ms = time.time_ns() // 1_000_000
         # The tables this node holds leases of (server/cluster_tables.py sets it).
         self.tables_held: Callable[[], Collection[str]] = tuple
@@ -365,13 +368,44 @@ class NodeSessions:
             await self.refresh_presence()  # at once: the node appears in /cluster
             await trio.sleep(period_s)
 
+    async def announce_ban(self, player_id: int) -> None:
+        """Tell every node to end the player's sessions (each looks at its presence
+        refresh, every third of presence_ttl_ms; the notice lives a whole one)."""
+        try:
+            await self.link.bans.announce(player_id, self.link.settings.presence_ttl_ms)
+        except RedisDown as exc:
+            self.link.failed("announce_ban", exc)
+
+    async def end_banned(self) -> int:
+        """End this node's sessions of players banned on another node since they opened
+        (RedisDown when Redis does not answer). Returns how many ended."""
+        by_player: dict[int, list[PlayerSession]] = {}
+        for session in self.gateway.sessions.attached():
+            if session.player_id is not None:
+                by_player.setdefault(session.player_id, []).append(session)
+        if not by_player:
+            return 0
+        announced = await self.link.bans.announced(sorted(by_player))
+        ended = 0
+        for player_id, banned_at_ms in announced.items():
+            for session in by_player[player_id]:
+                if session.opened_at_ms <= banned_at_ms:
+                    self.gateway.end_session_now(
+                        session, CloseCode.ACCOUNT_BANNED, "the account is banned"
+                    )
+                    ended += 1
+        self.gateway.bans_enforced += ended
+        return ended
+
     async def refresh_presence(self) -> None:
-        """Presence of every attached session, and this node's record (/cluster)."""
+        """Presence of every attached session, this node's record (/cluster), and the
+        bans other nodes announced."""
         gateway = self.gateway
         live = gateway.sessions.attached()
         try:
             await self.link.presence.online([(s.player, s.session_id) for s in live])
             await self.link.beat(len(gateway.sessions), gateway.connections_open)
+            await self.end_banned()
         except RedisDown as exc:
             self.link.failed("presence", exc)
             return

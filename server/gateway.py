@@ -208,8 +208,11 @@ class PlayerChannel:
 
     async def end_sessions_of_banned(self, player_id: int) -> None:
         """The admin API's ``on_banned`` hook, called once a ban and its audit entry have
-        committed."""
+        committed: the sessions here at once, those on other nodes at their next look
+        (docs/scaling.md)."""
         self.player_banned(player_id)
+        if self.gateway is not None and self.gateway.cluster is not None:
+            await self.gateway.cluster.announce_ban(player_id)
 
 
 @final
@@ -346,6 +349,7 @@ class Gateway:
             last_seq = restored[0] if restored is not None else 0
             await self.cluster.opening(session_id, player, role, player_id, last_seq)
         session = self.sessions.create(session_id, player, role, player_id)
+        session.opened_at_ms = time.time_ns() // 1_000_000
         if restored is not None:
             session.restore(*restored)
         if self.cluster is not None:

@@ -69,6 +69,9 @@ class PlayerSession:
     # reconnect must not refill it).
     bucket: TokenBucket | None = None
     mirror: Mirror | None = None
+    # Wall-clock ms when this node opened it (a ban announced by another node after that
+    # ends it: server/cluster.py).
+    opened_at_ms: int = 0
 
     def push(self, body: PushBody) -> int:
         """Number, buffer and (when attached) send one event; returns its seq."""

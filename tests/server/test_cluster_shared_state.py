@@ -17,7 +17,7 @@ from protocol.codec import encode
 from protocol.errors import CloseCode, ErrorCode
 from protocol.messages import Error, Event, LoggedIn, Login, Notice, Ping, Pong, SessionState
 from server.cluster import ClusterSettings
-from server.gateway import GatewayLimits
+from server.gateway import GatewayLimits, PlayerChannel
 from services.accounts import LoginPolicy
 from services.throttle import BackoffPolicy
 from tests.protocol.gateway_harness import (
@@ -317,3 +317,35 @@ async def test_a_client_back_on_its_first_node_gets_the_events_of_the_node_it_vi
             assert isinstance(bodies[0], SessionState)
             assert bodies[1:] == [_notice(2), _notice(3)]
             assert node_a.sessions.get(alice.session_id) is not stale
+
+
+async def test_a_ban_on_node_a_ends_the_players_session_on_node_b_at_its_next_look(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    channel_a = PlayerChannel()
+    async with nodes(tmp_path, [redis_url] * 2, redis_prefix, settings=MANUAL) as (
+        (node_a, node_b),
+        _store,
+    ):
+        channel_a.gateway = node_a
+        assert node_b.cluster is not None
+        async with open_client(node_b.url, reconnect=False) as bob:
+            await bob.register("bobby", PASSWORD)  # not banned: stays
+            async with open_websocket_url(node_b.url) as ws:
+                await say_hello(ws)
+                from protocol.messages import Register
+
+                alice = await exchange(ws, encode(Register(id=2, name="alice", password=PASSWORD)))
+                assert isinstance(alice, LoggedIn) and alice.player_id is not None
+                # The admin API's hook on node A, once the ban is committed.
+                await channel_a.end_sessions_of_banned(alice.player_id)
+                assert await node_b.cluster.end_banned() == 1
+                assert await wait_closed(ws) == CloseCode.ACCOUNT_BANNED
+            assert node_b.sessions.of_player("alice") == []
+            assert node_b.bans_enforced == 1
+            await bob.ping()
+        # A session opened after the notice (the ban lifted meanwhile) is left alone.
+        async with open_client(node_b.url, reconnect=False) as again:
+            await again.login("alice", PASSWORD)
+            assert await node_b.cluster.end_banned() == 0
+            await again.ping()

@@ -520,7 +520,8 @@ class HandEnded(_GameMessage, tag="hand_ended", frozen=True):
 
 class HandVoided(_GameMessage, tag="hand_voided", frozen=True):
     """The hand could not go on (the table restarted): every stack is back to what it was
-    when the hand started; nothing was won or lost."""
+    when the hand started; nothing was won or lost. No reveal: its server seed was lost with
+    the table's memory (docs/fairness.md); the next hand has a fresh ``deal_commitment``."""
 
     table_id: TableId
     hand_number: HandNo

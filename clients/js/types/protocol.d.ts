@@ -2122,7 +2122,8 @@ export interface ClientSeed {
 }
 /**
  * The hand could not go on (the table restarted): every stack is back to what it was
- *     when the hand started; nothing was won or lost.
+ *     when the hand started; nothing was won or lost. No reveal: its server seed was lost with
+ *     the table's memory (docs/fairness.md); the next hand has a fresh ``deal_commitment``.
  */
 export interface HandVoided {
   type: "hand_voided";

@@ -39,6 +39,8 @@ from actors.table_messages import (
     StandUp,
     TableConfig,
 )
+from actors.table_requests import seat_profile
+from persistence.store import Store
 from poker import Variant
 from protocol import game
 from protocol.fields import Asset
@@ -56,7 +58,7 @@ class GameRequests(Protocol):
     """server/gateway.py's GameRequests (repeated here: actors/ does not import server/)."""
 
     async def handle(
-        self, player_id: int, player: str, request: game.GameRequest
+        self, player_id: int, player: str, request: game.GameRequest, address: str = ""
     ) -> Reply | None: ...
 
 
@@ -130,14 +132,19 @@ def lobby_access_watcher(registry: Registry) -> Callable[[int, int, bool], None]
 class ClubTableGate:
     """The gateway's GameRequests: club tables for members only, the rest to ``inner``."""
 
-    def __init__(self, inner: GameRequests, registry: Registry, clubs: Clubs) -> None:
+    def __init__(
+        self, inner: GameRequests, registry: Registry, clubs: Clubs, store: Store | None = None
+    ) -> None:
         self.inner = inner
+        self.store = store  # profiles and preferences, read as a player sits down
         self.registry = registry
         self.clubs = clubs
 
-    async def handle(self, player_id: int, player: str, request: game.GameRequest) -> Reply | None:
+    async def handle(
+        self, player_id: int, player: str, request: game.GameRequest, address: str = ""
+    ) -> Reply | None:
         try:
-            return await self._route(player_id, player, request)
+            return await self._route(player_id, player, request, address)
         except ClubError as exc:
             raise GameRefused(exc.code, str(exc)[:ERROR_MESSAGE_CHARS_MAX]) from None
         except WalletError as refused:  # a club quick-seat's buy-in
@@ -146,7 +153,9 @@ class ClubTableGate:
             message = str(exc)[:ERROR_MESSAGE_CHARS_MAX]
             raise GameRefused("unavailable", message, UNAVAILABLE_RETRY_AFTER_MS) from exc
 
-    async def _route(self, player_id: int, player: str, request: game.GameRequest) -> Reply | None:
+    async def _route(
+        self, player_id: int, player: str, request: game.GameRequest, address: str
+    ) -> Reply | None:
         clubs = self.clubs
         rid = request.id
         match request:
@@ -154,7 +163,7 @@ class ClubTableGate:
                 game.JoinTable(table_id=t) | game.JoinWaitList(table_id=t) | game.Watch(table_id=t)
             ):
                 club_id = await clubs.check_table_access(player_id, t)
-                reply = await self.inner.handle(player_id, player, request)
+                reply = await self.inner.handle(player_id, player, request, address)
                 if club_id is not None:
                     await self._still_member(player_id, request, t)
                 return reply
@@ -167,6 +176,8 @@ class ClubTableGate:
                     request.buy_in,
                     request.asset,
                     club_id=club_id,
+                    address=address,
+                    profile=await seat_profile(self.store, player_id),
                 )
                 granted = await quick_seat(self.registry, find)
                 join = game.JoinTable(id=rid, table_id=granted.table_id, buy_in=request.buy_in)
@@ -184,7 +195,7 @@ class ClubTableGate:
                     player_id, f.variant, f.big_blind, f.asset, clubs=mine
                 )
                 return game.TableList(id=rid, tables=await self._ask_lobby(message))
-        return await self.inner.handle(player_id, player, request)
+        return await self.inner.handle(player_id, player, request, address)
 
     async def _still_member(self, player_id: int, request: game.GameRequest, table_id: str) -> None:
         """After a join, wait-list entry or watch at a club's table: if her membership ended

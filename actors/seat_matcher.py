@@ -230,6 +230,10 @@ def _config_matches(wanted: _Filter, config: TableConfig) -> bool:
     )
 
 
+# A table rule refused her there (docs/integrity.md): another table may take her.
+TABLE_RULES: Final = ("same_address_at_table", "rathole_buy_in_too_small")
+
+
 async def quick_seat(registry: Registry, message: FindSeat) -> SeatGranted:
     """The requester's side of quick-seat (module docstring): ask the matcher for a table,
     open it when told to, join it, release the reservation; retry elsewhere when it is full."""
@@ -253,11 +257,13 @@ async def quick_seat(registry: Registry, message: FindSeat) -> SeatGranted:
                 buy_in=message.buy_in,
                 same_if_seated=True,
                 session_started_ms=message.session_started_ms,
+                address=message.address,
+                profile=message.profile,
             )
             try:
                 granted = await table.ask(join, timeout_s=JOIN_ASK_TIMEOUT_S)
             except GameRefused as refused:
-                if refused.code in ("table_full", "seat_taken", "table_closing"):
+                if refused.code in ("table_full", "seat_taken", "table_closing", *TABLE_RULES):
                     excluded.append(offer.table_id)
                     continue
                 raise

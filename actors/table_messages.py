@@ -18,6 +18,7 @@ from actors.addresses import TableAddress
 from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store, wall_clock_ms
 from poker import AnteMode, AnyAction, AnyEvent, HandConfig, HandResult, Limit, Variant
+from poker.integrity.table_rules import ADDRESS_DEFAULT, RATHOLE_DEFAULT, AddressRule, RatholeRule
 from protocol import game
 from protocol.fields import Asset
 from protocol.game import GamePush, TableListing
@@ -209,6 +210,17 @@ class PlayerTables:
 
 @final
 @dataclass(frozen=True, slots=True)
+class TableRules:
+    """The table rules against abuse (poker/integrity/table_rules.py; docs/integrity.md),
+    the same for every table of the process (server settings). ``rathole`` applies at cash
+    tables only; ``address`` to every ``JoinSeat`` (a tournament seats its players itself)."""
+
+    rathole: RatholeRule = RATHOLE_DEFAULT
+    address: AddressRule = ADDRESS_DEFAULT
+
+
+@final
+@dataclass(frozen=True, slots=True)
 class TableDeps:
     """What every table shares. ``snapshots``: where durable table snapshots go (None: kept
     in process only). ``rng``: shuffles the decks (seeded in tests)."""
@@ -222,6 +234,7 @@ class TableDeps:
     tables_supervisor: str = "tables"
     clock_ms: Callable[[], int] = wall_clock_ms
     player_tables: PlayerTables = field(default_factory=PlayerTables)
+    rules: TableRules = TableRules()
 
 
 # --- to a table (from the gateway or the lobby) ---------------------------------------------
@@ -229,6 +242,18 @@ class TableDeps:
 
 class TableMessage(msgspec.Struct, frozen=True, tag=True):
     """Base of every message a table handles."""
+
+
+class SeatProfile(msgspec.Struct, frozen=True):
+    """What a table keeps of a player's profile and preferences (docs/players.md), read once
+    when she sits down: her display name for the seat views, and the preferences the table
+    acts on. The defaults are a table's ways without a profile (no name; she is asked at the
+    showdown; blinds are posted), not the preferences' defaults: whoever seats a player with
+    a profile passes her real preferences (actors/table_requests.seat_profile)."""
+
+    display_name: str = ""
+    auto_muck: bool = False  # muck her losing hand at the showdown instead of asking her
+    auto_post_blinds: bool = True  # False: sat out when a blind is due instead of posting it
 
 
 class JoinSeat(TableMessage, frozen=True, tag=True):
@@ -244,6 +269,10 @@ class JoinSeat(TableMessage, frozen=True, tag=True):
     # When the player's session started (ms), for her session time limit at real-money
     # tables (services/limits.py); None: not known, only exclusion and cool-off are checked.
     session_started_ms: int | None = None
+    # The session's client address (server/handshake.py), for the one-address rule; None or
+    # empty: not known (never conflicts).
+    address: str | None = None
+    profile: SeatProfile = SeatProfile()
 
 
 class SeatGranted(msgspec.Struct, frozen=True):
@@ -299,6 +328,24 @@ class PlayerAct(TableMessage, frozen=True, tag=True):
     amount: int = 0
     agree: bool = False
     decision_id: int | None = None
+
+
+class ChooseClientSeed(TableMessage, frozen=True, tag=True):
+    """A seated player's client seed (1..64 bytes) for the hands dealt after this message
+    (docs/fairness.md). Reply: None; ``not_seated``, ``fairness_input_invalid``."""
+
+    player_id: int
+    seed: bytes
+
+
+class UpdateSeatProfile(TableMessage, frozen=True, tag=True):
+    """From the player's session: she changed her display name or the preferences a table
+    follows (None: unchanged). Ignored when she does not sit here."""
+
+    player_id: int
+    display_name: str | None = None
+    auto_muck: bool | None = None
+    auto_post_blinds: bool | None = None
 
 
 class ConnectionChanged(TableMessage, frozen=True, tag=True):
@@ -429,7 +476,9 @@ class SeatGone(HandMessage, frozen=True, tag=True):
 
 class HoldAfterHand(TableMessage, frozen=True, tag=True):
     """The owner's hold: no new hand after the running one (a synchronized break, or
-    hand-for-hand on the bubble) until ``Release``. Players see ``paused``. Tell-only."""
+    hand-for-hand on the bubble) until ``Release``. Players see ``paused``. Tell-only.
+    A tournament's table (``bankroll="tournament"``) also holds by itself after every hand:
+    its owner releases it for each hand it decides to deal."""
 
 
 class Release(TableMessage, frozen=True, tag=True):
@@ -471,6 +520,9 @@ class TableHandEnded(msgspec.Struct, frozen=True, tag=True):
     hand_number: int
     stacks: tuple[tuple[int, int], ...]  # (player id, stack), by seat
     busted: tuple[int, ...]
+    # The engine's result (seats, pots: who won the pot holding a bust's last chips), for
+    # the owner's bounties; None for a voided hand.
+    result: HandResult | None = None
 
 
 # --- to the lobby ----------------------------------------------------------------------------
@@ -521,6 +573,8 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
     # Tables the requester tried and found full (or gone) during this quick-seat.
     excluded: tuple[str, ...] = ()
     session_started_ms: int | None = None  # as JoinSeat's
+    address: str | None = None  # as JoinSeat's
+    profile: SeatProfile = SeatProfile()  # as JoinSeat's
 
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):

@@ -1,4 +1,4 @@
-"""Lobby analytics samples (migration 0016, services/lobby_analytics.py): units of work."""
+"""Lobby analytics samples (migration 0017, services/lobby_analytics.py): units of work."""
 
 from __future__ import annotations
 

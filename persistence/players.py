@@ -359,7 +359,7 @@ def rank_of(board: str, period: str, player_id: int) -> Work[RankedScore | None]
         " AND (score, player_id) > ($3, $4)",  # a range of the rank index, not an OR
         (board, period, score, player_id),
     )
-    # Less the banned players above her: few, found by their index (migration 0017), each
+    # Less the banned players above her: few, found by their index (migration 0018), each
     # looked up by the board's primary key, rather than a test on every row of the range
     # (CROSS JOIN: SQLite keeps that order; PostgreSQL plans it by cost).
     banned_above = yield Query(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import secrets
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from wsproto.utilities import LocalProtocolError
 from protocol.codec import SERVER_FRAME_BYTES_MAX, ServerMessageDecoder, encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
 from protocol.fields import Asset
-from protocol.game import Act, ActionRequired, ActKind
+from protocol.game import Act, ActionRequired, ActKind, SetClientSeed
 from protocol.hands import HandHistory, HandsPage, HistoryFormat, MyHand, MyHands
 from protocol.messages import (
     PROTOCOL_VERSIONS,
@@ -496,6 +497,15 @@ class Client:
                 agree=agree,
             )
         )
+
+    async def set_client_seed(self, table_id: str, seed: bytes | None = None) -> bytes:
+        """Contribute entropy to the deals at ``table_id`` (docs/fairness.md): ``seed``, or
+        16 fresh random bytes. It deals the hands started after the reply; send a fresh one
+        after each ``deal_commitment`` (the server committed to its seed before it saw
+        yours). Returns the seed, for the check of the reveal in ``hand_ended``."""
+        chosen = secrets.token_bytes(16) if seed is None else seed
+        await self.request(SetClientSeed(id=0, table_id=table_id, seed=chosen.hex()))
+        return chosen
 
     # --- player service (profiles, preferences, statistics, leaderboards) -------------------
 

@@ -102,6 +102,19 @@ class ErrorCode(enum.StrEnum):
     INVALID_PREFERENCE = "invalid_preference"  # a value the preference does not take
     UNKNOWN_LEADERBOARD = "unknown_leaderboard"  # not xp, points or net:<asset>:<game>:<stake>
     UNKNOWN_PERIOD = "unknown_period"  # not daily, weekly or monthly
+    # Tournaments (protocol/tournaments.py, docs/tournaments.md). Nothing is changed.
+    TOURNAMENT_NOT_FOUND = "tournament_not_found"  # no tournament with this id
+    TOURNAMENTS_UNAVAILABLE = "tournaments_unavailable"  # this server runs no tournaments
+    NOT_REGISTERED = "not_registered"  # the player has no entry in this tournament
+    TOURNAMENT_NOT_RUNNING = "tournament_not_running"  # finished, cancelled, or not started
+    REGISTRATION_REFUSED = "registration_refused"  # closed, full, already in, entries used up
+    REBUY_REFUSED = "rebuy_refused"  # rebuys closed, stack too big, in a hand, at the limit
+    ADDON_REFUSED = "addon_refused"  # not the first break, or taken already
+    DEAL_REFUSED = "deal_refused"  # not the final table, not between hands, prizes not final
+    NO_DEAL_PROPOSED = "no_deal_proposed"  # voting on no deal, or on an older one
+    TABLE_REFUSED = "table_refused"  # a director's move or break the tables do not allow
+    STRUCTURE_INVALID = "structure_invalid"  # a director's structure cannot be run
+    PAYOUT_INVALID = "payout_invalid"  # a director's payout settings cannot be paid
     # Resume: the events between the client's last seq and the replay buffer are gone.
     REPLAY_GAP = "replay_gap"
     # Our fault, not the client's: retry later.

@@ -28,6 +28,7 @@ from protocol.game import GamePush, GameReply, GameRequest
 from protocol.hands import HandReply, HandRequest
 from protocol.limits import CHIPS_MAX
 from protocol.players import PlayerPush, PlayerReply, PlayerRequest, PreferencesView
+from protocol.tournaments import TournamentPush, TournamentReply, TournamentRequest
 
 PROTOCOL_VERSIONS: Final = (1,)  # versions this code speaks, oldest first
 
@@ -285,6 +286,7 @@ Request = (
     | HandRequest  # protocol/hands.py: my hand histories
     | ClubRequest  # protocol/clubs.py: clubs and rakeback
     | PlayerRequest  # protocol/players.py: profiles, preferences, statistics, leaderboards
+    | TournamentRequest  # protocol/tournaments.py: the tournament lobby, entries, deals
 )
 
 # --- server -> client: replies ---------------------------------------------------------------
@@ -543,7 +545,7 @@ class SessionState(_Message, tag="session_state", frozen=True):
     preferences: PreferencesView | None = None
 
 
-PushBody = Notice | SessionState | GamePush | PlayerPush
+PushBody = Notice | SessionState | GamePush | PlayerPush | TournamentPush
 
 
 class Event(_Message, tag="event", frozen=True):
@@ -571,5 +573,6 @@ Reply = (
     | HandReply
     | ClubReply
     | PlayerReply
+    | TournamentReply
 )
 ServerMessage = Reply | Event

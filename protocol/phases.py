@@ -38,6 +38,7 @@ from protocol.messages import (
     WalletWithdraw,
 )
 from protocol.players import PlayerRequest
+from protocol.tournaments import TournamentRequest
 
 
 @final
@@ -73,6 +74,7 @@ TRANSITIONS: Final[dict[tuple[Phase, type[Request]], Phase]] = {
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(GameRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(HandRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(ClubRequest)},
+    **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(TournamentRequest)},
     **{(Phase.AUTHENTICATED, kind): Phase.AUTHENTICATED for kind in get_args(PlayerRequest)},
 }
 

@@ -46,8 +46,11 @@ from actors.errors import TargetError
 from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import start_tables
-from actors.table_messages import TableDeps
+from actors.table_messages import TableDeps, TableRules
 from actors.table_requests import TableGameRequests, TableSessionHooks
+from actors.tournament import TournamentDeps
+from actors.tournament_directory import TournamentDirectory
+from actors.tournament_messages import DIRECTORY_NAME
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
@@ -61,6 +64,8 @@ from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
+from poker.integrity.table_rules import RATHOLE_WINDOW_MS_DEFAULT as RATHOLE_WINDOW_MS
+from poker.integrity.table_rules import AddressRule, RatholeRule
 from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.config import ConfigError, Settings, ensure_data_dir
@@ -76,6 +81,7 @@ from server.tls import (
     server_tls,
     watch_certificate_files,
 )
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
 from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
@@ -143,7 +149,13 @@ def build_runtime(
         events if events is not None else InProcessBus(store, tablium_consumers()),
         retention_ms=settings.outbox_retention_days * DAY_MS,
     )
-    deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
+    deps = TableDeps(
+        store=store,
+        wallet=wallet,
+        channel=channel,
+        snapshots=writer,
+        rules=table_rules_of(settings),
+    )
     runtime: Runtime
     watch_club_access(store, lobby_access_watcher(registry))
     club_tables = ClubTables(registry, Clubs(store))
@@ -173,8 +185,11 @@ def build_runtime(
         hooks=TableSessionHooks(registry, deps.player_tables),
         # Club tables for members only (docs/clubs.md): the gate asks the club service
         # before the lobby or a table; membership changes reach the lobby by its watcher.
-        game_requests=ClubTableGate(TableGameRequests(registry), registry, Clubs(store)),
+        game_requests=ClubTableGate(
+            TableGameRequests(registry, store), registry, Clubs(store), store
+        ),
         club_tables=club_tables,
+        tournament_requests=TournamentRequests(registry),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -241,6 +256,14 @@ def build_runtime(
                 "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
+            # After the tournaments supervisor: it re-opens the stored tournaments under it.
+            ChildSpec.worker(
+                DIRECTORY_NAME,
+                partial(
+                    TournamentDirectory,
+                    TournamentDeps(store=store, wallet=wallet, channel=channel, table_deps=deps),
+                ),
+            ),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
             ChildSpec.service(
@@ -253,6 +276,19 @@ def build_runtime(
         policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE, shutdown_timeout_s=TREE_SHUTDOWN_S),
     )
     return runtime
+
+
+def table_rules_of(settings: Settings) -> TableRules:
+    """The tables' rules against abuse from the settings (docs/integrity.md)."""
+    window_ms = settings.table_rathole_window_ms
+    return TableRules(
+        rathole=RatholeRule(enabled=window_ms > 0, window_ms=window_ms or RATHOLE_WINDOW_MS),
+        address=AddressRule(
+            enabled=settings.table_one_address,
+            allowed_groups=tuple(frozenset(g) for g in settings.table_address_allowed_groups),
+            allowed_networks=settings.table_address_allowed_networks,
+        ),
+    )
 
 
 def _chain_services(

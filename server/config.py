@@ -160,6 +160,16 @@ class Settings:
     # The admin listener answers only clients in these networks (others: 403 before any
     # authentication); empty: any. The address is read as the gateway reads it (proxies).
     admin_allowed_networks: tuple[str, ...] = ()
+    # Table rules against abuse (docs/integrity.md "Table rules"). Ratholing: a player back at
+    # a cash table within this window buys in for at least the stack she left with (0: off).
+    table_rathole_window_ms: int = 3_600_000
+    # One address per table: two sessions from one client address cannot sit at one table...
+    table_one_address: bool = True
+    # ... except from these networks (an office behind one NAT; loopback: clients on this
+    # machine, i.e. a local test or a proxy not listed in trusted_proxies) ...
+    table_address_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # ... and players staff named together (a household): groups of player ids, "12+34,56+78".
+    table_address_allowed_groups: tuple[tuple[int, ...], ...] = ()
 
     @property
     def sqlite_path(self) -> Path:
@@ -308,6 +318,34 @@ def _parse_networks(name: str, raw: Any) -> tuple[str, ...]:
                 f"{name}: expected addresses or networks like 10.0.0.0/8, got {entry!r}"
             ) from None
     return entries
+
+
+RATHOLE_WINDOW_MS_SETTING_MAX: Final = 24 * 3600 * 1000  # poker.integrity.table_rules
+
+
+def _parse_rathole_window(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if not 0 <= value <= RATHOLE_WINDOW_MS_SETTING_MAX:
+        raise ConfigError(
+            f"{name}: expected 0 (off) to {RATHOLE_WINDOW_MS_SETTING_MAX} ms, got {raw!r}"
+        )
+    return value
+
+
+def _parse_player_groups(name: str, raw: Any) -> tuple[tuple[int, ...], ...]:
+    groups: list[tuple[int, ...]] = []
+    for entry in _parse_list(raw):
+        try:
+            ids = tuple(int(part) for part in entry.split("+"))
+        except ValueError:
+            ids = ()
+        if len(ids) < 2 or any(i < 1 for i in ids):
+            raise ConfigError(f"{name}: expected groups of player ids like 12+34, got {entry!r}")
+        groups.append(ids)
+    return tuple(groups)
 
 
 def _parse_secret(name: str, raw: Any) -> str:
@@ -480,6 +518,10 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "tls_key_file": _parse_file,
     "hsts_max_age_s": _parse_seconds,
     "admin_allowed_networks": _parse_networks,
+    "table_rathole_window_ms": _parse_rathole_window,
+    "table_one_address": _parse_bool,
+    "table_address_allowed_networks": _parse_networks,
+    "table_address_allowed_groups": _parse_player_groups,
     "api_port": _parse_port,
     "api_cors_origins": _parse_origins,
     "api_access_token_ttl_s": _parse_count,

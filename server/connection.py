@@ -22,6 +22,7 @@ from trio_websocket import (
 )
 
 from actors.table_messages import GameRefused
+from actors.tournament_messages import TournamentRefusal
 from protocol.codec import encode
 from protocol.errors import ERROR_CODE_VALUES, CloseCode, ErrorCode, RemoteProtocolError
 from protocol.game import GAME_ERROR_CODES, GameRequest
@@ -45,12 +46,21 @@ from protocol.messages import (
     Welcome,
 )
 from protocol.phases import Phase, verify_transition
-from protocol.players import PlayerRequest, PreferencesView
+from protocol.players import (
+    PlayerRequest,
+    PreferencesReply,
+    PreferencesView,
+    Profile,
+    SetPreferences,
+    UpdateProfile,
+)
 from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
+from protocol.tournaments import TournamentRequest
 from server.auth import TokenExpired, TokenInvalid
 from server.club_requests import CLUB_REQUESTS, ClubRefused
 from server.player_requests import PlayerRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from server.wsburst import send_burst
 from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
@@ -121,6 +131,7 @@ class Connection:
             **dict.fromkeys(get_args(GameRequest), self._game),
             **dict.fromkeys(CLUB_REQUESTS, self._club),
             **dict.fromkeys(get_args(PlayerRequest), self._players),
+            **dict.fromkeys(get_args(TournamentRequest), self._tournament),
         }
 
     # Outlet: called by sessions (pushes). Never blocks.
@@ -549,6 +560,21 @@ class Connection:
         except ClubRefused as exc:
             self._error(exc.request_id, exc.code, exc.message)
 
+    async def _tournament(self, request: Any) -> None:
+        tournaments: TournamentRequests | None = self.gateway.tournament_requests
+        missing = (ErrorCode.TOURNAMENTS_UNAVAILABLE, "this server runs no tournaments")
+        _, player_id = self._registered(tournaments, request.id, missing, "tournaments")
+        assert tournaments is not None
+        try:
+            reply = await tournaments.handle(player_id, request)
+        except TournamentRefusal as exc:
+            code = exc.code
+            if code not in ERROR_CODE_VALUES and code not in GAME_ERROR_CODES:
+                raise ValueError(f"undocumented tournament error code {code!r}") from exc
+            self._error(request.id, code, exc.message[:512])
+            return
+        self._reply(reply if reply is not None else Ok(id=request.id))
+
     async def _player_details(
         self, player_id: int | None, player: str
     ) -> tuple[str, PreferencesView | None]:
@@ -565,9 +591,20 @@ class Connection:
         _, player_id = self._registered(players, request.id, missing, "a profile")
         assert players is not None
         try:
-            self._reply(await players.handle(player_id, request))
+            reply = await players.handle(player_id, request)
+            self._reply(reply)
         except PlayerRefused as exc:
             self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+            return
+        # The tables she sits at show her new name and follow her new preferences at once.
+        hooks = self.gateway.hooks
+        if isinstance(request, UpdateProfile) and isinstance(reply, Profile):
+            hooks.profile_changed(player_id, display_name=reply.profile.display_name)
+        elif isinstance(request, SetPreferences) and isinstance(reply, PreferencesReply):
+            prefs = reply.preferences
+            hooks.profile_changed(
+                player_id, auto_muck=prefs.auto_muck, auto_post_blinds=prefs.auto_post_blinds
+            )
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests
@@ -575,7 +612,7 @@ class Connection:
         session, player_id = self._registered(games, request.id, missing, "playing")
         assert games is not None
         try:
-            reply = await games.handle(player_id, session.player, request)
+            reply = await games.handle(player_id, session.player, request, self.address)
         except GameRefused as exc:
             # Stable codes only: the game's list, or ours (wallet refusals of a buy-in). Any
             # other code is our bug and crashes this actor rather than reach clients.

@@ -87,6 +87,7 @@ from server.session import (
 )
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.token_keys import TokenKeyRing
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
 from services.leaderboards import Leaderboards
@@ -161,13 +162,26 @@ class SessionHooks(Protocol):
     def table_ids(self, player_id: int | None) -> list[str]:
         """The tables the player sits at or watches, for a resumed session's session_state."""
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        """The player changed her display name or preferences over the websocket (None:
+        unchanged): the tables she sits at take them at once."""
+
 
 class GameRequests(Protocol):
     """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
     side implements it (ask the lobby or a table actor). Raise GameRefused for the client's
-    mistakes; return the reply, or None for a plain ``ok``."""
+    mistakes; return the reply, or None for a plain ``ok``. ``address``: the session's
+    client address (server/handshake.py), for the tables' one-address rule."""
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None: ...
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None: ...
 
 
 @final
@@ -210,6 +224,15 @@ class NoTables:
     def table_ids(self, player_id: int | None) -> list[str]:
         return []
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        pass
+
 
 @final
 class Gateway:
@@ -228,8 +251,10 @@ class Gateway:
         hand_requests: HandRequests | None = None,
         club_requests: ClubRequests | None = None,
         player_requests: PlayerRequests | None = None,
+        tournament_requests: TournamentRequests | None = None,
     ) -> None:
         self.accounts = accounts
+        self.tournament_requests = tournament_requests
         self.player_requests = player_requests
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
@@ -450,6 +475,7 @@ async def serve_gateway(
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     metrics_registry: CollectorRegistry | None = REGISTRY,
     game_requests: GameRequests | None = None,
+    tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
@@ -512,6 +538,7 @@ async def serve_gateway(
                 if isinstance(accounts_store, Store)
                 else None
             ),
+            tournament_requests,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -571,6 +598,7 @@ async def run_gateway(
     limits: GatewayLimits | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     game_requests: GameRequests | None = None,
+    tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
     cashier: Cashiers | ChainCashier | None = None,
@@ -609,6 +637,7 @@ async def run_gateway(
         hooks=hooks,
         sessions_supervisor=sessions_supervisor,
         game_requests=game_requests,
+        tournament_requests=tournament_requests,
         channel=channel,
         wallet_policy=wallet_policy_of(settings),
         ssl_context=ssl_context,

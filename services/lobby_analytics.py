@@ -7,7 +7,7 @@ listings by game (asset, variant, stakes) and
 
 - sets the ``tablium_lobby_*`` gauges and churn counters (Prometheus: the live view and the
   Grafana "Lobby" dashboard);
-- stores one row per game and sample (``lobby_samples``, migration 0020): the history the
+- stores one row per game and sample (``lobby_samples``, migration 0017): the history the
   admin route ``GET /analytics/lobby`` aggregates by hour or day. Rows older than the
   retention are deleted, at most PRUNED_PER_SAMPLE per sample.
 

@@ -37,10 +37,11 @@ async def test_a_removal_between_the_check_and_the_table_takes_the_seat_back(
             """The removal commits after the gate's check, before the table answers."""
 
             async def handle(
-                self, player_id: int, player: str, request: game.GameRequest
+                self, player_id: int, player: str, request: game.GameRequest, address: str = ""
             ) -> Reply | None:
                 await clubs.remove(owner, club.club_id, bea)
-                return await TableGameRequests(registry).handle(player_id, player, request)
+                inner = TableGameRequests(registry)
+                return await inner.handle(player_id, player, request, address)
 
         gate = ClubTableGate(RemovedMeanwhile(), registry, clubs)
         request: game.GameRequest = {

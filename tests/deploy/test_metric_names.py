@@ -37,6 +37,12 @@ EVENT_ONLY = {
     "tablium_actor_restarts",
     "tablium_actor_dropped_messages",
     "tablium_seat_wait_seconds",
+    # Per-tournament series exist while a tournament registers or runs
+    # (actors/tournament_metrics.py; tests/tournaments checks them in play).
+    "tablium_tournament_entrants",
+    "tablium_tournament_players_left",
+    "tablium_tournament_tables",
+    "tablium_tournament_level",
 }
 # The chain cashier's metrics exist only on a server with a [chain]: a server against a real
 # node serves them in tests/chain/test_server_wiring.py.

@@ -42,6 +42,7 @@ export type Request =
   | Watch
   | Unwatch
   | Act
+  | SetClientSeed
   | MyHands
   | MyHand
   | ClubCreate
@@ -72,7 +73,19 @@ export type Request =
   | GetPreferences
   | SetPreferences
   | GetPlayerStats
-  | GetLeaderboard;
+  | GetLeaderboard
+  | ListTournaments
+  | SubscribeTournaments
+  | UnsubscribeTournaments
+  | GetTournament
+  | RegisterTournament
+  | UnregisterTournament
+  | TournamentRebuy
+  | DeclineTournamentRebuy
+  | TournamentAddOn
+  | GetTournamentStandings
+  | ProposeTournamentDeal
+  | VoteTournamentDeal;
 export type ServerMessage =
   | Welcome
   | LoggedIn
@@ -108,6 +121,10 @@ export type ServerMessage =
   | PreferencesReply
   | PlayerStats
   | Leaderboard
+  | TournamentList
+  | TournamentDetails
+  | TournamentRegistered
+  | TournamentStandings
   | Event;
 export type Reply =
   | Welcome
@@ -143,7 +160,11 @@ export type Reply =
   | Profile
   | PreferencesReply
   | PlayerStats
-  | Leaderboard;
+  | Leaderboard
+  | TournamentList
+  | TournamentDetails
+  | TournamentRegistered
+  | TournamentStandings;
 export type PushBody =
   | Notice
   | SessionState
@@ -152,6 +173,7 @@ export type PushBody =
   | TableSnapshot
   | SeatChanged
   | SeatAvailable
+  | DealCommitment
   | HandStarted
   | BlindPosted
   | HoleCards
@@ -169,7 +191,17 @@ export type PushBody =
   | HandVoided
   | TableStatusChanged
   | LevelUp
-  | AchievementEarned;
+  | AchievementEarned
+  | TournamentLobbyChanged
+  | TournamentStateChanged
+  | TournamentSeated
+  | TournamentMoved
+  | TournamentRebuyOffered
+  | TournamentEliminated
+  | TournamentPlaced
+  | TournamentPaid
+  | TournamentDealProposed
+  | TournamentDealDecided;
 export type GameRequest =
   | ListTables
   | SubscribeLobby
@@ -185,7 +217,8 @@ export type GameRequest =
   | LeaveTable
   | Watch
   | Unwatch
-  | Act;
+  | Act
+  | SetClientSeed;
 export type GameReply = TableList | Seated | LeftTable;
 export type GamePush =
   | LobbyTableChanged
@@ -193,6 +226,7 @@ export type GamePush =
   | TableSnapshot
   | SeatChanged
   | SeatAvailable
+  | DealCommitment
   | HandStarted
   | BlindPosted
   | HoleCards
@@ -555,6 +589,17 @@ export interface Act {
   decision_id?: number | null;
 }
 /**
+ * My entropy for the deals at this table (docs/fairness.md): 1..64 bytes as hex. It
+ *     applies from the next hand dealt after the reply (a hand already dealt keeps the seeds it
+ *     was dealt with) until I send another or leave the seat. Reply: Ok; ``not_seated``.
+ */
+export interface SetClientSeed {
+  type: "set_client_seed";
+  id: number;
+  table_id: string;
+  seed: string;
+}
+/**
  * A page of the hands I was dealt into, newest first; ``before_seq`` pages back (the
  *     ``next_before_seq`` of the previous page).
  */
@@ -798,6 +843,129 @@ export interface GetLeaderboard {
   board: string;
   period?: "daily" | "monthly" | "weekly";
   limit?: number;
+}
+/**
+ * The lobby's tournaments, newest first. Empty filters match everything; ``buy_in_min``
+ *     and ``buy_in_max`` bound the whole price (buy-in + fee + bounty). Reply: TournamentList.
+ */
+export interface ListTournaments {
+  type: "list_tournaments";
+  id: number;
+  state?: ("cancelled" | "finished" | "registering" | "running") | null;
+  kind?: ("mtt" | "sng") | null;
+  asset?: ("chips" | "play") | null;
+  buy_in_min?: number | null;
+  buy_in_max?: number | null;
+}
+/**
+ * As ListTournaments, then ``tournament_lobby_changed`` pushes for every change of a
+ *     matching tournament until UnsubscribeTournaments (or the session ends). Reply:
+ *     TournamentList. A new subscription replaces the old one. Refused: lobby_full.
+ */
+export interface SubscribeTournaments {
+  type: "subscribe_tournaments";
+  id: number;
+  state?: ("cancelled" | "finished" | "registering" | "running") | null;
+  kind?: ("mtt" | "sng") | null;
+  asset?: ("chips" | "play") | null;
+  buy_in_min?: number | null;
+  buy_in_max?: number | null;
+}
+/**
+ * Reply: Ok.
+ */
+export interface UnsubscribeTournaments {
+  type: "unsubscribe_tournaments";
+  id: number;
+}
+/**
+ * Reply: TournamentDetails. Refused: tournament_not_found.
+ */
+export interface GetTournament {
+  type: "get_tournament";
+  id: number;
+  tournament_id: number;
+}
+/**
+ * Register; or, once the player's earlier entries are all out and late registration
+ *     is open, re-enter (a new entry, a full stack, a new random seat). The buy-in, fee and
+ *     bounty leave the wallet first. Reply: TournamentRegistered. Refused:
+ *     tournament_not_found, registration_refused, insufficient_funds, self_excluded,
+ *     cooling_off, ...
+ */
+export interface RegisterTournament {
+  type: "register_tournament";
+  id: number;
+  tournament_id: number;
+}
+/**
+ * Before the start only: everything paid comes back. Reply: Ok. Refused:
+ *     tournament_not_found, not_registered, registration_refused (started).
+ */
+export interface UnregisterTournament {
+  type: "unregister_tournament";
+  id: number;
+  tournament_id: number;
+}
+/**
+ * A rebuy (after ``tournament_rebuy_offered``, or between hands with a short stack
+ *     while rebuys are open). Reply: Ok. Refused: not_registered, rebuy_refused,
+ *     insufficient_funds.
+ */
+export interface TournamentRebuy {
+  type: "tournament_rebuy";
+  id: number;
+  tournament_id: number;
+}
+/**
+ * No rebuy: the entry is out (``tournament_eliminated`` follows). Reply: Ok.
+ */
+export interface DeclineTournamentRebuy {
+  type: "decline_tournament_rebuy";
+  id: number;
+  tournament_id: number;
+}
+/**
+ * The add-on, during the first break. Reply: Ok. Refused: addon_refused.
+ */
+export interface TournamentAddOn {
+  type: "tournament_add_on";
+  id: number;
+  tournament_id: number;
+}
+/**
+ * Players still in by stack, then the placed by place. Reply: TournamentStandings.
+ */
+export interface GetTournamentStandings {
+  type: "get_tournament_standings";
+  id: number;
+  tournament_id: number;
+  offset?: number;
+  limit?: number;
+}
+/**
+ * At the final table once the prizes are final, between hands: propose a deal
+ *     (``keep`` chips of what is left stay to be played for). Every remaining player gets
+ *     ``tournament_deal_proposed``; the proposer's yes is counted. Reply: Ok. Refused:
+ *     deal_refused (not the final table, a deal already proposed, keep too large...).
+ */
+export interface ProposeTournamentDeal {
+  type: "propose_tournament_deal";
+  id: number;
+  tournament_id: number;
+  kind: "chip_chop" | "icm";
+  keep?: number;
+}
+/**
+ * Yes or no to the deal proposed (``deal_id`` of the proposal). Reply: Ok. Refused:
+ *     no_deal_proposed (none, or another id).
+ */
+export interface VoteTournamentDeal {
+  type: "vote_tournament_deal";
+  id: number;
+  tournament_id: number;
+  deal_id: number;
+  accept: boolean;
 }
 /**
  * Reply to Hello: the version chosen and the limits this server enforces.
@@ -1469,6 +1637,130 @@ export interface RankEntry {
   display_name: string;
   score: number;
 }
+export interface TournamentList {
+  type: "tournament_list";
+  id: number;
+  /**
+   * @maxItems 500
+   */
+  tournaments: TournamentLine[];
+}
+/**
+ * A tournament's lobby line. ``buy_in`` goes to the prize pool, ``fee`` to the house,
+ *     ``bounty`` on the player's head (an entry costs all three). ``prize_pool``: collected
+ *     so far, or the guarantee when larger. ``level``: 1-based, 0 before the start.
+ */
+export interface TournamentLine {
+  tournament_id: number;
+  name: string;
+  kind: "mtt" | "sng";
+  state: "cancelled" | "finished" | "registering" | "running";
+  asset: "chips" | "play";
+  buy_in: number;
+  fee: number;
+  bounty: number;
+  bounty_kind: "none" | "progressive" | "regular";
+  guarantee: number;
+  entries: number;
+  players_left: number;
+  entries_max: number;
+  starts_at_ms: number | null;
+  prize_pool: number;
+  level: number;
+}
+export interface TournamentDetails {
+  type: "tournament_details";
+  id: number;
+  tournament: TournamentView;
+}
+/**
+ * Everything a lobby's detail page shows. ``payouts``: the prize of each place, final
+ *     once ``prizes_final`` (before: as if registration closed now). ``level_remaining_ms``
+ *     and ``next_break_in_ms``: -1 when there is no clock (hands structures, the last level,
+ *     not started) or no break ahead.
+ */
+export interface TournamentView {
+  line: TournamentLine;
+  structure: string;
+  unit: "hands" | "minutes";
+  starting_stack: number;
+  /**
+   * @maxItems 200
+   */
+  levels: LevelLine[];
+  late_registration_levels: number;
+  entries_per_player_max: number;
+  /**
+   * @maxItems 100000
+   */
+  payouts: number[];
+  prizes_final: boolean;
+  level: null | LevelLine;
+  on_break: boolean;
+  clock_paused: boolean;
+  level_remaining_ms: number;
+  next_break_in_ms: number;
+  average_stack: number;
+  players_left: number;
+  hand_for_hand: boolean;
+  final_table: boolean;
+  /**
+   * @maxItems 10000
+   */
+  tables: TableLine[];
+  /**
+   * @maxItems 100
+   */
+  my_entries?: StandingEntry[];
+  may_register?: boolean;
+}
+export interface LevelLine {
+  level: number;
+  small_blind: number;
+  big_blind: number;
+  ante: number;
+  ante_mode: "big_blind" | "each" | "none";
+  duration: number;
+}
+export interface TableLine {
+  table_id: string;
+  players: number;
+  in_hand: boolean;
+}
+export interface StandingEntry {
+  entry: number;
+  player_id: number;
+  status: "awaiting_rebuy" | "out" | "playing" | "registered" | "unregistered";
+  stack: number;
+  table_id: string | null;
+  place: number;
+  tied: number;
+  prize: number;
+  bounties: number;
+  head: number;
+}
+/**
+ * ``table_id``: a late entry's table (``tournament_seated`` follows); null before the
+ *     start.
+ */
+export interface TournamentRegistered {
+  type: "tournament_registered";
+  id: number;
+  tournament_id: number;
+  entry: number;
+  reentry: boolean;
+  table_id?: string | null;
+}
+export interface TournamentStandings {
+  type: "tournament_standings";
+  id: number;
+  tournament_id: number;
+  total: number;
+  /**
+   * @maxItems 500
+   */
+  standings: StandingEntry[];
+}
 /**
  * Envelope of every server push: ``seq`` orders them within the session.
  */
@@ -1483,6 +1775,7 @@ export interface Event {
     | TableSnapshot
     | SeatChanged
     | SeatAvailable
+    | DealCommitment
     | HandStarted
     | BlindPosted
     | HoleCards
@@ -1500,7 +1793,17 @@ export interface Event {
     | HandVoided
     | TableStatusChanged
     | LevelUp
-    | AchievementEarned;
+    | AchievementEarned
+    | TournamentLobbyChanged
+    | TournamentStateChanged
+    | TournamentSeated
+    | TournamentMoved
+    | TournamentRebuyOffered
+    | TournamentEliminated
+    | TournamentPlaced
+    | TournamentPaid
+    | TournamentDealProposed
+    | TournamentDealDecided;
 }
 /**
  * A message for the player from the server or staff (maintenance, announcements).
@@ -1561,7 +1864,12 @@ export interface TableSnapshot {
    */
   hole_cards?: string[];
   to_act?: number | null;
+  next_commitment?: string | null;
 }
+/**
+ * ``display_name``: the player's as it was when she sat down (docs/players.md); None
+ *     at a table that seats players without one (a tournament's).
+ */
 export interface SeatView {
   seat: number;
   player_id: number;
@@ -1569,6 +1877,7 @@ export interface SeatView {
   state: "leaving" | "playing" | "sitting_out" | "waiting_big_blind";
   connected?: boolean;
   in_hand?: boolean;
+  display_name?: string | null;
 }
 export interface PotView {
   amount: number;
@@ -1594,6 +1903,24 @@ export interface SeatAvailable {
   table_id: string;
   seat: number;
 }
+/**
+ * The commitment to the secret server seed that will deal hand ``hand_number``: sent
+ *     to everyone at the table when the seed is drawn (the table opens, a hand ends), before
+ *     that hand's ``hand_started``. Send ``set_client_seed`` after it: the server chose its
+ *     seed before it knew yours.
+ */
+export interface DealCommitment {
+  type: "deal_commitment";
+  table_id: string;
+  hand_number: number;
+  commitment: string;
+  scheme?: "tablium-fair-v1";
+}
+/**
+ * ``commitment``: SHA-256 commitment to the server seed this hand is dealt with (the
+ *     ``deal_commitment`` announced for it); a table always sends it (None only from a server
+ *     that deals no verifiable deck).
+ */
 export interface HandStarted {
   type: "hand_started";
   table_id: string;
@@ -1609,6 +1936,7 @@ export interface HandStarted {
   stacks: number[];
   small_blind_seat: number | null;
   big_blind_seat: number;
+  commitment?: string | null;
 }
 /**
  * ``kind``: small, big, straddle, posted_big, dead_small, ante.
@@ -1760,6 +2088,12 @@ export interface PotAwarded {
   amount: number;
   hand: string;
 }
+/**
+ * The reveal (docs/fairness.md): ``server_seed`` (hashes to ``hand_started``'s
+ *     commitment) and the client seed of every seat dealt in, by seat; with them and the hand
+ *     id ``"{table_id}:{hand_number}"`` the deck is recomputed. None / empty only from a server
+ *     that deals no verifiable deck.
+ */
 export interface HandEnded {
   type: "hand_ended";
   table_id: string;
@@ -1773,10 +2107,23 @@ export interface HandEnded {
    */
   stacks: number[];
   rake: number;
+  server_seed?: string | null;
+  /**
+   * @maxItems 10
+   */
+  client_seeds?: ClientSeed[];
+}
+/**
+ * The client seed a seat's deal used (its player's, or a default the server drew).
+ */
+export interface ClientSeed {
+  seat: number;
+  seed: string;
 }
 /**
  * The hand could not go on (the table restarted): every stack is back to what it was
- *     when the hand started; nothing was won or lost.
+ *     when the hand started; nothing was won or lost. No reveal: its server seed was lost with
+ *     the table's memory (docs/fairness.md); the next hand has a fresh ``deal_commitment``.
  */
 export interface HandVoided {
   type: "hand_voided";
@@ -1815,4 +2162,150 @@ export interface AchievementEarned {
   code: string;
   title: string;
   earned_at_ms: number;
+}
+/**
+ * A subscribed tournament's lobby line changed (also: a new one appeared).
+ */
+export interface TournamentLobbyChanged {
+  type: "tournament_lobby_changed";
+  tournament: TournamentLine;
+}
+/**
+ * To every entrant still registered or in: the tournament started, a level or a break
+ *     began or ended, hand-for-hand began or ended, the final table formed, the clock was
+ *     paused or resumed, it finished or was cancelled. ``event`` says which; the other fields
+ *     are the state after it.
+ */
+export interface TournamentStateChanged {
+  type: "tournament_state_changed";
+  tournament_id: number;
+  event:
+    | "break_ended"
+    | "break_started"
+    | "cancelled"
+    | "clock_paused"
+    | "clock_resumed"
+    | "final_table"
+    | "finished"
+    | "hand_for_hand_ended"
+    | "hand_for_hand_started"
+    | "level"
+    | "prizes_set"
+    | "registration_closed"
+    | "started";
+  state: "cancelled" | "finished" | "registering" | "running";
+  level: null | LevelLine;
+  on_break: boolean;
+  level_remaining_ms: number;
+  players_left: number;
+  prize_pool: number;
+}
+/**
+ * The player's entry has a seat (at the start, a late entry, or again after a server
+ *     restart): the table's own ``table_snapshot`` reaches her just before it.
+ */
+export interface TournamentSeated {
+  type: "tournament_seated";
+  tournament_id: number;
+  entry: number;
+  table_id: string;
+  seat: number;
+  stack: number;
+}
+/**
+ * The player was moved between hands (balancing, a table broken, or a director): she
+ *     now sits at ``table_id``, ``seat``, with the same ``stack``; the old table has let her
+ *     go. The client follows without asking (the new table's ``table_snapshot`` reaches her
+ *     just before it; its hands come after).
+ */
+export interface TournamentMoved {
+  type: "tournament_moved";
+  tournament_id: number;
+  entry: number;
+  from_table_id: string;
+  table_id: string;
+  seat: number;
+  stack: number;
+  reason: "balance" | "break" | "director";
+}
+/**
+ * Busted while rebuys are open: ``tournament_rebuy`` within ``expires_in_ms``, or the
+ *     entry is out.
+ */
+export interface TournamentRebuyOffered {
+  type: "tournament_rebuy_offered";
+  tournament_id: number;
+  entry: number;
+  chips: number;
+  price: number;
+  fee: number;
+  expires_in_ms: number;
+}
+/**
+ * The entry is out (its place follows in ``tournament_placed`` once it is decided:
+ *     at once, or when the prizes are final). ``may_reenter``: late registration is open.
+ */
+export interface TournamentEliminated {
+  type: "tournament_eliminated";
+  tournament_id: number;
+  entry: number;
+  may_reenter: boolean;
+}
+/**
+ * The entry finished ``place`` (shared with ``tied`` - 1 others); ``prize`` (0 out of
+ *     the money) is paid at once (``tournament_paid``).
+ */
+export interface TournamentPlaced {
+  type: "tournament_placed";
+  tournament_id: number;
+  entry: number;
+  place: number;
+  tied: number;
+  prize: number;
+}
+/**
+ * Chips reached the player's wallet: a prize, a bounty (``knocked_out``: whose), deal
+ *     money, or a refund (a cancel or a director's removal).
+ */
+export interface TournamentPaid {
+  type: "tournament_paid";
+  tournament_id: number;
+  entry: number;
+  kind: "bounty" | "deal" | "prize" | "refund";
+  amount: number;
+  asset: "chips" | "play";
+  knocked_out?: number | null;
+}
+/**
+ * A deal is on the table: what each remaining entry would get. ``accepted``: who said
+ *     yes so far. Sent again after each yes.
+ */
+export interface TournamentDealProposed {
+  type: "tournament_deal_proposed";
+  tournament_id: number;
+  deal_id: number;
+  kind: "chip_chop" | "icm";
+  keep: number;
+  /**
+   * @maxItems 10
+   */
+  entries: number[];
+  /**
+   * @maxItems 10
+   */
+  amounts: number[];
+  /**
+   * @maxItems 10
+   */
+  accepted: number[];
+  expires_in_ms: number;
+}
+/**
+ * The deal was made (``made``; payments follow) or dropped (a no, or time ran out).
+ */
+export interface TournamentDealDecided {
+  type: "tournament_deal_decided";
+  tournament_id: number;
+  deal_id: number;
+  made: boolean;
 }

@@ -9,8 +9,11 @@ table actor:
   join, a wait-list entry or a watch at a club's table, and a quick-seat at a club, are
   refused with ``not_club_member`` unless the player is a member now (read from the database
   per request, so a removed or banned member is refused at once), before the table is asked:
-  nothing changes. Lobby listings and subscriptions carry the player's clubs, so the lobby
-  shows her the public tables and her clubs' tables only.
+  nothing changes. A join, wait-list entry or watch at a club's table is checked again once
+  the table has answered: a removal that committed in between (after the first check) takes
+  it back (stand up, leave the wait list, stop watching) and the request is refused
+  ``not_club_member``; so is a club quick-seat. Lobby listings and subscriptions carry the
+  player's clubs, so the lobby shows her the public tables and her clubs' tables only.
 - :func:`lobby_access_watcher` is the club service's access watcher (services/clubs.py) that
   tells the lobby of a membership change: it updates her live lobby and stands her up at the
   club's tables when she lost access.
@@ -23,13 +26,19 @@ from typing import Any, Final, Protocol, final
 
 import msgspec
 
-from actors.addresses import LOBBY
+from actors.addresses import LOBBY, TableAddress
 from actors.lobby import ClubAccessChanged, ListVisibleTables, SubscribeVisibleListings
 from actors.registry import Registry
 from actors.runtime import TargetError
 from actors.seat_matcher import FindClubSeat, quick_seat
 from actors.table_admin import open_table
-from actors.table_messages import GameRefused, TableConfig
+from actors.table_messages import (
+    GameRefused,
+    LeaveWaiting,
+    RemoveWatcher,
+    StandUp,
+    TableConfig,
+)
 from actors.table_requests import seat_profile
 from persistence.store import Store
 from poker import Variant
@@ -153,7 +162,11 @@ class ClubTableGate:
             case (
                 game.JoinTable(table_id=t) | game.JoinWaitList(table_id=t) | game.Watch(table_id=t)
             ):
-                await clubs.check_table_access(player_id, t)
+                club_id = await clubs.check_table_access(player_id, t)
+                reply = await self.inner.handle(player_id, player, request, address)
+                if club_id is not None:
+                    await self._still_member(player_id, request, t)
+                return reply
             case game.QuickSeat(club_id=int(club_id)):
                 await clubs.check_member(player_id, club_id)
                 find = FindClubSeat(
@@ -167,6 +180,8 @@ class ClubTableGate:
                     profile=await seat_profile(self.store, player_id),
                 )
                 granted = await quick_seat(self.registry, find)
+                join = game.JoinTable(id=rid, table_id=granted.table_id, buy_in=request.buy_in)
+                await self._still_member(player_id, join, granted.table_id)
                 return game.Seated(
                     id=rid, table_id=granted.table_id, seat=granted.seat, stack=granted.stack
                 )
@@ -181,6 +196,23 @@ class ClubTableGate:
                 )
                 return game.TableList(id=rid, tables=await self._ask_lobby(message))
         return await self.inner.handle(player_id, player, request, address)
+
+    async def _still_member(self, player_id: int, request: game.GameRequest, table_id: str) -> None:
+        """After a join, wait-list entry or watch at a club's table: if her membership ended
+        meanwhile (its ClubAccessChanged may have reached the lobby before she was in), take
+        it back by a tell and refuse."""
+        try:
+            await self.clubs.check_table_access(player_id, table_id)
+        except ClubError:
+            ref = self.registry.resolve(TableAddress(table_id))
+            if ref is not None:
+                undo: object = RemoveWatcher(player_id=player_id)
+                if isinstance(request, game.JoinTable):
+                    undo = StandUp(player_id=player_id)
+                elif isinstance(request, game.JoinWaitList):
+                    undo = LeaveWaiting(player_id=player_id)
+                ref.tell(undo)
+            raise
 
     async def _ask_lobby(self, message: object) -> Any:
         lobby = self.registry.resolve(LOBBY)

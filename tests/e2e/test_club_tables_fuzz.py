@@ -88,7 +88,11 @@ def test_club_table_requests_are_answered_and_refusals_change_nothing(
 
             async def state() -> Any:
                 found = await tables()
-                seats = [(await server.seats(t)).seats for t in found]
+                # Who sits where (not stacks: a hand may post blinds meanwhile).
+                seats = [
+                    [None if s is None else s.player_id for s in (await server.seats(t)).seats]
+                    for t in found
+                ]
                 balances = [(await p.client.balance()).balance for p in players.values()]
                 return found, seats, balances
 

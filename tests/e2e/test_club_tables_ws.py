@@ -110,8 +110,13 @@ async def test_a_club_table_is_seen_and_joined_by_members_only(tmp_path: Path) -
         await olga.join(table_id, 2_000)
         # A public table opened now reaches both subscribers: every push before it has too.
         await server.open_table(table_config("public-after", small_blind=25, big_blind=50))
-        await wait_for(frames, lambda p, b: p == oscar.player_id and _mentions(b, "public-after"))
-        await wait_for(frames, lambda p, b: p == bea.player_id and _mentions(b, "public-after"))
+        told: set[int] = set()
+        while told != {oscar.player_id, bea.player_id}:  # in either order
+            who, _ = await wait_for(
+                frames,
+                lambda p, b: p in (oscar.player_id, bea.player_id) and _mentions(b, "public-after"),
+            )
+            told.add(who)
         assert not [b for b in server.recorder.frames[oscar.player_id] if _mentions(b, table_id)]
         assert [b for b in server.recorder.frames[bea.player_id] if _mentions(b, table_id)]
 
@@ -146,9 +151,14 @@ async def test_a_removed_member_loses_the_table_and_a_banned_one_stays_out(
         code = (await Clubs(server.store).club(None, club_id)).code
         await bea.client.request(wire.ClubJoin(id=0, code=code))
         _, back = await wait_for(
-            frames, lambda p, b: p == bea.player_id and isinstance(b, game.LobbyTableChanged)
+            frames,
+            lambda p, b: (
+                p == bea.player_id
+                and isinstance(b, game.LobbyTableChanged)
+                and b.listing.table_id == table_id
+            ),
         )
-        assert isinstance(back, game.LobbyTableChanged) and back.listing.table_id == table_id
+        assert isinstance(back, game.LobbyTableChanged) and back.listing.club_id == club_id
         await bea.client.request(game.Watch(id=0, table_id=table_id))
         await olga.client.request(
             wire.ClubMemberAction(id=0, club_id=club_id, player_id=bea.player_id, action="ban")

@@ -30,6 +30,10 @@ async def no_live_sessions(player_id: int) -> None:
     """The default ``on_banned``: an admin app without a gateway has no sessions to end."""
 
 
+def no_tables(player_id: int, display_name: str) -> None:
+    """The default ``on_renamed``: an admin app without a gateway has no tables to tell."""
+
+
 async def no_ban_listeners(player_id: int, banned: bool) -> None:
     """The default ``on_ban_changed``: nothing else keeps a copy of who is banned."""
 
@@ -48,6 +52,9 @@ class AdminContext:
     # Called with the player's id once a ban and its audit entry have committed: the server
     # ends the player's live sessions here. A ban already stops new logins without it.
     on_banned: Callable[[int], Awaitable[None]] = no_live_sessions
+    # Called with the player's id and new display name after a staff rename committed: the
+    # tables she sits at show it at once.
+    on_renamed: Callable[[int, str], None] = no_tables
     # Called with (player id, banned) once a ban or an unban has committed: the server's
     # Redis leaderboards leave the player out, or show her again (services/leaderboards.py).
     on_ban_changed: Callable[[int, bool], Awaitable[None]] = no_ban_listeners

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Protocol, final
 
 from actors.club_tables import ClubTables
 from api.lobby import LobbyListings
@@ -33,6 +33,29 @@ def _nothing_logged_out(_session_id: str) -> bool:
     return False
 
 
+class ProfileChanged(Protocol):
+    """A player's display name or table preferences changed: her tables follow at once."""
+
+    def __call__(
+        self,
+        player_id: int,
+        *,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None: ...
+
+
+def _no_tables(
+    player_id: int,
+    *,
+    display_name: str | None = None,
+    auto_muck: bool | None = None,
+    auto_post_blinds: bool | None = None,
+) -> None:
+    return None
+
+
 @final
 @dataclass(frozen=True, slots=True)
 class ApiContext:
@@ -53,6 +76,8 @@ class ApiContext:
     # The gateway's in-process record of logged-out sessions (a fast refusal before the
     # database's, which is the one that holds across restarts and nodes).
     logged_out: Callable[[str], bool] = field(default=_nothing_logged_out)
+    # Her new display name or preferences reach the tables she sits at (the gateway's hooks).
+    profile_changed: ProfileChanged = field(default=_no_tables)
     # Seals the personal data kept with a session (its client address and user agent):
     # TABLIUM_DATA_KEYS. None: that data is not kept at all (api/sessions.py).
     personal_data: PersonalDataCipher | None = None
@@ -75,6 +100,7 @@ def build_context(
     session_ended: Callable[[str], None] = _no_live_sessions,
     logged_out: Callable[[str], bool] = _nothing_logged_out,
     cashier: Cashiers | ChainCashier | None = None,
+    profile_changed: ProfileChanged = _no_tables,
 ) -> ApiContext:
     """The API's context from the process settings. ``cashier``: one chain's, or the router
     of several (services/chain/cashiers.py)."""
@@ -108,4 +134,5 @@ def build_context(
             None if settings.data_keys is None else PersonalDataCipher(settings.data_keys)
         ),
         cashier=cashiers,
+        profile_changed=profile_changed,
     )

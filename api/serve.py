@@ -52,6 +52,22 @@ def api_context(
         gateway = channel.gateway
         return gateway is not None and session_id in gateway.logged_out
 
+    def profile_changed(
+        player_id: int,
+        *,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        gateway = channel.gateway
+        if gateway is not None:
+            gateway.hooks.profile_changed(
+                player_id,
+                display_name=display_name,
+                auto_muck=auto_muck,
+                auto_post_blinds=auto_post_blinds,
+            )
+
     return build_context(
         settings,
         store,
@@ -61,4 +77,5 @@ def api_context(
         session_ended=session_ended,
         logged_out=logged_out,
         cashier=cashier,
+        profile_changed=profile_changed,
     )

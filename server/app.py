@@ -188,6 +188,7 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
+        on_renamed=channel.profile_renamed,
         on_ban_changed=leaderboards.on_ban_changed,
         chains={c.cashier.settings.chain_id: c.cashier for c in chains},
         cluster=cluster.view if cluster is not None else None,

@@ -214,6 +214,11 @@ class PlayerChannel:
         if self.gateway is not None and self.gateway.cluster is not None:
             await self.gateway.cluster.announce_ban(player_id)
 
+    def profile_renamed(self, player_id: int, display_name: str) -> None:
+        """The admin API's ``on_renamed`` hook: the tables she sits at show the new name."""
+        if self.gateway is not None:
+            self.gateway.hooks.profile_changed(player_id, display_name=display_name)
+
 
 @final
 class NoTables:

@@ -5,11 +5,22 @@ and sitting in brings her back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from actors.table_admin import pause_table, resume_table
 from protocol import game
-from tests.e2e.harness import check_down_one_hand, running_server, table_config, wait_for
+from server.auth import TokenSigner
+from tests.e2e.harness import (
+    JWT_SECRET,
+    PASSWORD,
+    check_down_one_hand,
+    running_server,
+    table_config,
+    wait_for,
+)
 
 
 async def test_seat_views_carry_display_names_and_tables_follow_auto_post(
@@ -81,3 +92,52 @@ async def test_seat_views_carry_display_names_and_tables_follow_auto_post(
                 break
         else:
             raise AssertionError("carol sat in and was never dealt in")
+
+
+async def test_a_name_changed_over_the_api_or_by_staff_reaches_the_table_at_once(
+    tmp_path: Path,
+) -> None:
+    """The public API's profile change and a staff rename tell her tables, as the
+    websocket's own change does (not only at her next sit-down)."""
+    async with running_server(tmp_path) as server:
+        await server.open_table(table_config("apiname", between_hands_ms=0))
+        frames = server.recorder.stream()
+        await pause_table(server.registry, "apiname")
+        alice, bob = [
+            await server.player(f"apin{name}", 500 + i, acting=False) for i, name in enumerate("ab")
+        ]
+        for player in (alice, bob):
+            await player.join("apiname", 200)
+
+        def alice_sees(name: str) -> Callable[[int, game.GamePush], bool]:
+            def seen(player_id: int, body: game.GamePush) -> bool:
+                return (
+                    player_id == alice.player_id
+                    and isinstance(body, game.SeatChanged)
+                    and body.view is not None
+                    and body.view.player_id == bob.player_id
+                    and body.view.display_name == name
+                )
+
+            return seen
+
+        async with httpx.AsyncClient(base_url=server.listening.api_url) as api:
+            login = await api.post("/v1/auth/login", json={"name": "apinb", "password": PASSWORD})
+            assert login.status_code == 200, login.text
+            bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            changed = await api.post(
+                "/v1/me/profile", json={"display_name": "Bob Over HTTP"}, headers=bearer
+            )
+            assert changed.status_code == 200, changed.text
+        await wait_for(frames, alice_sees("Bob Over HTTP"))
+
+        staff, _ = TokenSigner(JWT_SECRET).issue("sam", "admin")
+        async with httpx.AsyncClient(
+            base_url=server.listening.admin_url, headers={"Authorization": f"Bearer {staff}"}
+        ) as admin:
+            renamed = await admin.post(
+                f"/players/{bob.player_id}/display-name",
+                json={"display_name": "Bob Renamed", "reason": "offensive name"},
+            )
+            assert renamed.status_code == 200, renamed.text
+        await wait_for(frames, alice_sees("Bob Renamed"))

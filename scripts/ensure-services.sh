@@ -165,8 +165,9 @@ ensure_replica() {
         || { say "127.0.0.1:$PG_REPLICA_PORT answers but is no replica" >&2; exit 1; }
     replica_streaming || { say "the replica on 127.0.0.1:$PG_REPLICA_PORT is not streaming;" \
         "see $PG_REPLICA_DIR/replica.log" >&2; exit 1; }
-    # The lag tests pause the replica's replay as the test role (granted on the primary,
-    # which the replica copies).
+    # The lag tests pause the replica's replay as the test role, connected to its database
+    # "postgres" (function grants are per database; granted on the primary, which the replica
+    # copies).
     primary_sql "GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume(),
         pg_is_wal_replay_paused() TO tablium" >/dev/null
 }

@@ -48,6 +48,7 @@ from admin.auth import error, requires
 from admin.bodies import BODY_BYTES_MAX, InvalidBody
 from admin.chain import chain_routes
 from admin.clubs import club_routes
+from admin.cluster import cluster_routes
 from admin.context import AdminContext
 from admin.docs_page import docs_routes
 from admin.hands import hand_routes
@@ -185,6 +186,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         integrity_routes,
         club_routes,
         analytics_routes,
+        cluster_routes,
     ):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.

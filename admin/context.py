@@ -16,6 +16,7 @@ from server.config import Settings
 from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra (web3, ...) may not be installed
+    from server.cluster import ClusterView
     from services.chain.cashier import ChainCashier
 
 
@@ -52,6 +53,8 @@ class AdminContext:
     on_ban_changed: Callable[[int, bool], Awaitable[None]] = no_ban_listeners
     # The blockchain cashier of each configured chain, by chain id (admin/chain.py).
     chains: Mapping[int, ChainCashier] = field(default_factory=dict)
+    # The room's nodes, read from Redis (server/cluster.py); None: a node alone.
+    cluster: Callable[[], Awaitable[ClusterView]] | None = None
 
 
 def current_context() -> AdminContext:

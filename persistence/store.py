@@ -36,6 +36,7 @@ from persistence import (
 from persistence.accounts import Account
 from persistence.audit import AuditEntry, AuditStamp, Change
 from persistence.hands import HandRecord, HandSummary, RakePaid
+from persistence.leases import NodeFences, save_fenced_snapshots
 from persistence.ledger import (
     AccountRef,
     ClaimDecision,
@@ -92,6 +93,11 @@ class Store(ABC):
         self.transfers = TransferBatcher(
             self.run, clock_ms, single=self._transfer_in_one_statement, moved=self._ledger_moved
         )
+        # The fencing epochs of the tables this node owns (persistence/leases.py): their
+        # snapshot writes land only while the epoch is current. None: a node alone.
+        self.fences: NodeFences | None = None
+        # Told the tables whose snapshot write was fenced off (another node owns them now).
+        self.on_fenced: Callable[[list[str]], None] | None = None
 
     @abstractmethod
     async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
@@ -214,9 +220,18 @@ class Store(ABC):
     async def save_snapshots(self, batch: list[Snapshot]) -> list[bool]:
         """One transaction for the batch; per item, False if a newer version is stored."""
         now_ms = self.clock_ms()
-        save = partial(snapshots.save_snapshots, batch, now_ms)
         events = domain_events.snapshots_written(batch)
-        return await self.run(partial(outbox.with_events, save, events, now_ms))
+        if self.fences is None:
+            save = partial(snapshots.save_snapshots, batch, now_ms)
+            return await self.run(partial(outbox.with_events, save, events, now_ms))
+        epochs = self.fences.covering(batch)
+        fenced_save = partial(save_fenced_snapshots, batch, epochs, now_ms)
+        landed, fenced = await self.run(
+            partial(outbox.with_events, fenced_save, lambda result: events(result[0]), now_ms)
+        )
+        if fenced and self.on_fenced is not None:
+            self.on_fenced(fenced)
+        return landed
 
     async def load_snapshot(self, actor_id: str) -> Snapshot | None:
         return await self.run(partial(snapshots.load_snapshot, actor_id), read_only=True)

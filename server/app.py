@@ -6,6 +6,7 @@ root (one_for_one)
 │                               outbox-relay: domain events to RabbitMQ or in process
 ├── services (one_for_one)      per [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
+├── table-leases                with Redis: this node's table leases, renewed (service)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── health-checks               probes the database and Redis, audits the ledger (service)
@@ -30,6 +31,7 @@ dropping a connection.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import signal
 from contextlib import AsyncExitStack
@@ -40,12 +42,12 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
-from actors.addresses import LOBBY
+from actors.addresses import LOBBY, TableAddress
 from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
-from actors.errors import TargetError
+from actors.errors import ChildNotFound, NameNotFound, NameTaken, TargetError
 from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
-from actors.seed_tables import start_tables
+from actors.seed_tables import open_stored_table, start_tables
 from actors.table_messages import TableDeps, TableRules
 from actors.table_requests import TableGameRequests, TableSessionHooks
 from actors.tournament import TournamentDeps
@@ -60,6 +62,7 @@ from persistence import Store, open_store
 from persistence.amqp import AmqpBus, AmqpConsumers, open_amqp_loop
 from persistence.event_bus import EventBus, InProcessBus
 from persistence.leaderboards_redis import RedisLeaderboards
+from persistence.leases import NodeFences, RedisLeases
 from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
@@ -68,6 +71,8 @@ from poker.integrity.table_rules import RATHOLE_WINDOW_MS_DEFAULT as RATHOLE_WIN
 from poker.integrity.table_rules import AddressRule, RatholeRule
 from protocol.game import TableListing
 from server.auth import TokenSigner
+from server.cluster import ClusterLink
+from server.cluster_tables import LEASE_TTL_MS, TableOwnership
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
@@ -119,9 +124,14 @@ class Listening:
 
 
 async def _recover_tables(
-    registry: Registry, deps: TableDeps, *, task_status: trio.TaskStatus[list[str]]
+    registry: Registry,
+    deps: TableDeps,
+    ownership: TableOwnership | None,
+    *,
+    task_status: trio.TaskStatus[list[str]],
 ) -> None:
-    tables = await start_tables(registry.supervisor("tables"), deps)
+    claim = ownership.claim if ownership is not None else None
+    tables = await start_tables(registry.supervisor("tables"), deps, claim=claim)
     log.info("tables open", tables=len(tables))
     task_status.started(tables)
 
@@ -135,9 +145,11 @@ def build_runtime(
     events: EventBus | None = None,
     event_consumers: AmqpConsumers | None = None,
     leaderboards: Leaderboards | None = None,
+    cluster: ClusterLink | None = None,
 ) -> Runtime:
     """``events``: where the outbox relay publishes (None: the in-process consumers);
-    ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus."""
+    ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus;
+    ``cluster``: the state shared with other nodes in Redis (docs/scaling.md)."""
     registry = Registry()
     channel = PlayerChannel()
     leaderboards = leaderboards or Leaderboards(store)
@@ -156,6 +168,7 @@ def build_runtime(
         snapshots=writer,
         rules=table_rules_of(settings),
     )
+    ownership = _table_ownership(cluster, store, registry, deps)
     runtime: Runtime
     watch_club_access(store, lobby_access_watcher(registry))
     club_tables = ClubTables(registry, Clubs(store))
@@ -177,6 +190,7 @@ def build_runtime(
         on_banned=channel.end_sessions_of_banned,
         on_ban_changed=leaderboards.on_ban_changed,
         chains={c.cashier.settings.chain_id: c.cashier for c in chains},
+        cluster=cluster.view if cluster is not None else None,
     )
     gateway = partial(
         run_gateway,
@@ -195,6 +209,7 @@ def build_runtime(
         ssl_context=tls.context if tls is not None else None,
         cashier=cashier,
         leaderboards=leaderboards,
+        cluster=cluster,
     )
     health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = http_listener(
@@ -231,6 +246,11 @@ def build_runtime(
             ),
             *([] if not chains else [_services([x for c in chains for x in c.children])]),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
+            *(
+                []
+                if ownership is None
+                else [ChildSpec.service("table-leases", ownership.run)]  # stops after tables
+            ),
             ChildSpec.supervisor(
                 "tables",
                 policy=SupervisionPolicy(
@@ -241,7 +261,7 @@ def build_runtime(
             ),
             ChildSpec.service(
                 "table-recovery",
-                partial(_recover_tables, registry, deps),
+                partial(_recover_tables, registry, deps, ownership),
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
@@ -359,6 +379,32 @@ def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> Lobb
     )
 
 
+def _table_ownership(
+    cluster: ClusterLink | None, store: Store, registry: Registry, deps: TableDeps
+) -> TableOwnership | None:
+    """With several nodes: the leases and fences of this node's tables (docs/scaling.md);
+    a table lost to another node is stopped here."""
+    if cluster is None:
+        return None
+
+    async def stop_table(table_id: str) -> None:
+        with contextlib.suppress(ChildNotFound, NameNotFound):
+            await registry.supervisor("tables").stop_child(TableAddress(table_id).actor_name)
+
+    async def open_table(table_id: str) -> bool:
+        with contextlib.suppress(NameNotFound, NameTaken):
+            return await open_stored_table(registry.supervisor("tables"), deps, table_id)
+        return False
+
+    fences = NodeFences()
+    leases = RedisLeases(cluster.link, cluster.prefix, cluster.node, LEASE_TTL_MS)
+    ownership = TableOwnership(leases, store, fences, on_lost=stop_table, opener=open_table)
+    cluster.tables_held = lambda: ownership.held
+    store.fences = fences
+    store.on_fenced = ownership.fenced
+    return ownership
+
+
 def _services(children: list[ChildSpec]) -> ChildSpec:
     from actors.chain import services_supervisor
 
@@ -430,6 +476,15 @@ async def run_server(
             events=events,
             event_consumers=event_consumers,
             leaderboards=boards,
+            cluster=(
+                ClusterLink(
+                    redis_link,
+                    prefix=settings.redis_prefix,
+                    session_ttl_ms=settings.session_grace_s * 1000,
+                )
+                if redis_link is not None
+                else None
+            ),
         )
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)

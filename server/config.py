@@ -51,6 +51,9 @@ class Settings:
     database_replica_url: str = field(default="", repr=False)
     # Empty means "in-process": sessions, presence and the bus live in this process only.
     redis_url: str = ""
+    # Every key the nodes share in Redis starts with it (docs/scaling.md): one Redis can
+    # hold several rooms (or test runs) apart.
+    redis_prefix: str = "tablium:"
     # Empty means "in-process": the outbox relay hands domain events to this process's
     # consumers itself (docs/events.md); amqp://... publishes them to RabbitMQ.
     amqp_url: str = field(default="", repr=False)
@@ -251,6 +254,18 @@ def _parse_redis_url(name: str, raw: Any) -> str:
     if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
         raise ConfigError(f"{name}: expected redis://HOST:PORT/DB, got {url!r}")
     return url
+
+
+REDIS_PREFIX_CHARS_MAX = 64
+
+
+def _parse_redis_prefix(name: str, raw: Any) -> str:
+    prefix = str(raw)
+    if not prefix or len(prefix) > REDIS_PREFIX_CHARS_MAX or not prefix.isprintable():
+        raise ConfigError(f"{name}: expected 1 to {REDIS_PREFIX_CHARS_MAX} printable characters")
+    if any(c.isspace() for c in prefix):
+        raise ConfigError(f"{name}: no spaces in a key prefix, got {prefix!r}")
+    return prefix
 
 
 def _parse_amqp_url(name: str, raw: Any) -> str:
@@ -480,6 +495,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "database_url": _parse_database_url,
     "database_replica_url": _parse_replica_url,
     "redis_url": _parse_redis_url,
+    "redis_prefix": _parse_redis_prefix,
     "amqp_url": _parse_amqp_url,
     "outbox_retention_days": _parse_count,
     "lobby_sample_s": _parse_count,

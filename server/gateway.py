@@ -28,6 +28,9 @@ Bounds and what happens at each (GatewayLimits holds the numbers):
   (login_throttled, registration_limited, with retry_after_ms).
 - bans remembered for racing logins: RECENT_BANS_MAX; overflow: the oldest is forgotten.
 - replay buffer over replay_events_max per session: oldest dropped; resume reports a gap.
+
+With a ClusterLink (Redis; server/cluster.py, docs/scaling.md) the address buckets, login
+throttles, presence, revocations and resume state are shared with the other nodes.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import collections
 import dataclasses
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol, final
@@ -65,6 +68,7 @@ from protocol.messages import (
 from protocol.textframes import SUBPROTOCOLS, choose_encoding
 from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
 from server.club_requests import ClubRequests
+from server.cluster import ClusterLink, NodeSessions
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.gateway_metrics import collector_for
@@ -204,8 +208,11 @@ class PlayerChannel:
 
     async def end_sessions_of_banned(self, player_id: int) -> None:
         """The admin API's ``on_banned`` hook, called once a ban and its audit entry have
-        committed."""
+        committed: the sessions here at once, those on other nodes at their next look
+        (docs/scaling.md)."""
         self.player_banned(player_id)
+        if self.gateway is not None and self.gateway.cluster is not None:
+            await self.gateway.cluster.announce_ban(player_id)
 
 
 @final
@@ -252,6 +259,7 @@ class Gateway:
         club_requests: ClubRequests | None = None,
         player_requests: PlayerRequests | None = None,
         tournament_requests: TournamentRequests | None = None,
+        cluster: ClusterLink | None = None,
     ) -> None:
         self.accounts = accounts
         self.tournament_requests = tournament_requests
@@ -294,6 +302,8 @@ class Gateway:
         # Handshakes refused, by reason: "origin" (403), "connections_per_ip" (429).
         self.handshakes_refused: collections.Counter[str] = collections.Counter()
         self.bans_enforced = 0  # sessions ended by ban_player
+        # Shared with the other nodes (Redis) when set; None: this process alone.
+        self.cluster = NodeSessions(cluster, self) if cluster is not None else None
 
     @property
     def url(self) -> str:
@@ -324,11 +334,26 @@ class Gateway:
     # --- sessions ----------------------------------------------------------------------------
 
     async def open_session(
-        self, session_id: str, player: str, role: Role, player_id: int | None
+        self,
+        session_id: str,
+        player: str,
+        role: Role,
+        player_id: int | None,
+        restored: tuple[int, list[tuple[int, bytes]]] | None = None,
     ) -> PlayerSession:
         """A new session, and its actor when the gateway runs under the actor runtime.
-        Raises SessionsFull at sessions_max (or when the supervisor refuses)."""
+        ``restored``: the last seq and replay of a session another node held. Raises
+        SessionsFull at sessions_max (or when the supervisor refuses), ServerBusy when the
+        cluster's Redis does not answer."""
+        if self.cluster is not None:
+            last_seq = restored[0] if restored is not None else 0
+            await self.cluster.opening(session_id, player, role, player_id, last_seq)
         session = self.sessions.create(session_id, player, role, player_id)
+        session.opened_at_ms = time.time_ns() // 1_000_000
+        if restored is not None:
+            session.restore(*restored)
+        if self.cluster is not None:
+            self.cluster.adopt(session)
         if self.sessions_supervisor is not None:
             spec = ChildSpec.worker(
                 session_actor_name(session_id),
@@ -345,11 +370,51 @@ class Gateway:
     def end_session(self, session: PlayerSession) -> None:
         if self.sessions.get(session.session_id) is not session:
             return  # ended already (logout racing the grace timer or an actor crash)
+        self._forget(session)
+        if self.cluster is not None:
+            self.cluster.ended(session)
+        self.hooks.session_ended(session.player_id, session.player, session.session_id)
+
+    def _forget(self, session: PlayerSession) -> None:
         self.sessions.remove(session)
         ref = self._session_refs.pop(session.session_id, None)
         if ref is not None:
             ref.tell(EndSession())
+
+    def let_go(self, session: PlayerSession) -> None:
+        """The session resumed on another node: close its connection here, if any, and
+        forget it; its resume record in Redis is the other node's now (not closed). The
+        tables here release its seats as at a logout (session_ended): until requests cross
+        nodes, the player cannot act at them from there, and her chips go back to her
+        wallet at the hand's end instead of sitting out."""
+        outlet = session.outlet
+        session.detach()
+        session.mirror = None
+        if isinstance(outlet, Connection):
+            outlet.kill(CloseCode.SESSION_REPLACED, "the session resumed on another node")
+        self._forget(session)
         self.hooks.session_ended(session.player_id, session.player, session.session_id)
+
+    def forget_stale(self, session: PlayerSession) -> None:
+        """This node's copy of a session that lived on another node since: forgotten, so
+        that a resume here continues from what that node left (the player goes on)."""
+        outlet = session.outlet
+        session.detach()
+        session.mirror = None
+        if isinstance(outlet, Connection):
+            outlet.kill(CloseCode.SESSION_REPLACED, "the session resumed on another node")
+        self._forget(session)
+
+    def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
+        """Run a background task of the gateway (cluster writes that must not block)."""
+        self._nursery.start_soon(function, *args)
+
+    async def address_wait_s(self, address: str, now_s: float) -> float:
+        """0.0, or how long the client address must wait (its bucket, shared by every node
+        of the room when clustered)."""
+        if self.cluster is None:
+            return self.address_rate.take(address, now_s)
+        return await self.cluster.address_wait_s(address, now_s)
 
     def detach(self, session: PlayerSession) -> None:
         generation = session.detach()
@@ -405,6 +470,8 @@ class Gateway:
         self._nursery.start_soon(
             self.accounts.revoke_session, session.session_id, session.player, expires_at_s
         )
+        if self.cluster is not None:
+            self._nursery.start_soon(self.cluster.revoke, session.session_id, expires_at_s)
 
     def revoke(self, session: PlayerSession) -> int:
         """Refuse the session's tokens in this process at once; returns until when they
@@ -483,6 +550,7 @@ async def serve_gateway(
     rakeback_policy: RakebackPolicy | None = None,
     leaderboards: Leaderboards | None = None,
     club_tables: ClubTables | None = None,
+    cluster: ClusterLink | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -517,6 +585,7 @@ async def serve_gateway(
         on_registered=(
             None if wallet is None else lambda account: wallet.grant_starting_play_chips(account.id)
         ),
+        shared=cluster.throttles if cluster is not None else None,
     )
     async with trio.open_nursery() as nursery:
         gateway = Gateway(
@@ -539,7 +608,10 @@ async def serve_gateway(
                 else None
             ),
             tournament_requests,
+            cluster=cluster,
         )
+        if gateway.cluster is not None:
+            await nursery.start(gateway.cluster.run)
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
                 gateway.handle,
@@ -604,6 +676,7 @@ async def run_gateway(
     cashier: Cashiers | ChainCashier | None = None,
     leaderboards: Leaderboards | None = None,
     club_tables: ClubTables | None = None,
+    cluster: ClusterLink | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, the token keys,
@@ -645,6 +718,7 @@ async def run_gateway(
         rakeback_policy=rakeback_policy_of(settings),
         leaderboards=leaderboards,
         club_tables=club_tables,
+        cluster=cluster,
         task_status=task_status,
     )
 

@@ -122,11 +122,14 @@ async def _play_a_few_hands_and_scrape(server: ServerProcess) -> str:
 
 
 def test_every_metric_named_by_an_alert_or_a_dashboard_is_served_by_a_live_server(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> None:
     # A lobby sample each second, so the lobby gauges have their tables before the scrape.
     with running_server(
-        tmp_path / "var", TABLIUM_REDIS_URL=redis_url, TABLIUM_LOBBY_SAMPLE_S="1"
+        tmp_path / "var",
+        TABLIUM_REDIS_URL=redis_url,
+        TABLIUM_REDIS_PREFIX=redis_prefix,
+        TABLIUM_LOBBY_SAMPLE_S="1",
     ) as server:
         exposition = trio.run(_play_a_few_hands_and_scrape, server)
     families = {f.name: f for f in text_string_to_metric_families(exposition)}

@@ -17,25 +17,25 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import trio
 
-from persistence.hands import HandPlayer, HandRecord
+from persistence.hands import HandRecord
 from persistence.postgres import PostgresStore
 from persistence.replica import REPLICA_TIMEOUT_S, ReplicaHealth
 from persistence.store import Store, open_store
 from persistence.work import Query, Work
+from services.leaderboards import Leaderboards
 from services.ledger import wallet
+from services.player_stats import stats_view
 from services.wallet import Wallet
 from tests.persistence.stores import DAY_MS, ManualClock, store_url
+from tests.players.hands import hand_record, simulated_hand
 
 REPLAY_WAIT_S = 20.0  # bound: a committed change reaches the replica by then, or the test fails
 POLL_S = 0.02
 
 
 def _hand(hand_id: str, ended_at_ms: int) -> HandRecord:
-    return HandRecord(
-        hand_id=hand_id, table_id="t1", game="NLHE 1/2", started_at_ms=ended_at_ms - 1,
-        ended_at_ms=ended_at_ms, pot_total=100, rake=5,
-        players=(HandPlayer(1, 1, 45, 3), HandPlayer(2, 2, -50, 2)), phh="", asset="chips",
-    )  # fmt: skip
+    """A played hand of players 1 and 2 (statistics count it, as a table's would be)."""
+    return hand_record(simulated_hand(7, [1, 2], hand_id=hand_id, ended_at_ms=ended_at_ms))
 
 
 def _today(store: Store) -> tuple[int, int]:
@@ -201,6 +201,25 @@ async def test_a_statement_is_read_from_the_replica_and_equals_the_primary(
         assert (replica.served, replica.fallbacks) == (3, 0)  # opening, totals, entries
     assert (statement.opening_balance, statement.closing_balance) == (0, 700)
     assert [e.amount for e in statement.entries] == [1_000, -300]
+
+
+async def test_statistics_and_leaderboards_are_read_from_the_replica(
+    stores: tuple[Store, Replication, Proxy],
+) -> None:
+    store, replication, _ = stores
+    assert await store.save_hand(_hand("h1", 1_000))
+    await replication.caught_up()
+    boards = Leaderboards(store)  # no Redis: the database answers
+    with _routed(store) as replica:
+        view = await stats_view(store, 1, audience="self")
+        top = await boards.top("xp", "daily", 10, 1_000)
+        rank = await boards.rank("xp", "daily", 1, 1_000)
+        assert (replica.served, replica.fallbacks) == (6, 0)  # 4 for the view, 1 each board
+    assert view.stakes and top.entries and rank is not None  # the hand was counted
+    primary = replication.primary  # the same database, no replica
+    assert view == await stats_view(primary, 1, audience="self")
+    assert top == await Leaderboards(primary).top("xp", "daily", 10, 1_000)
+    assert rank == await Leaderboards(primary).rank("xp", "daily", 1, 1_000)
 
 
 async def test_a_refusing_replica_changes_no_answer_and_rests_after_one_try(

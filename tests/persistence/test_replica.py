@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import trio
+from hypothesis import given
+from hypothesis import strategies as st
 
 from persistence.hands import HandRecord
 from persistence.postgres import PostgresStore
@@ -293,6 +295,39 @@ def test_the_replica_rests_for_its_backoff_then_is_tried_again() -> None:
     assert health.usable() and not health.up  # the next read tries it again
     health.succeeded()
     assert health.up and (health.served, health.fallbacks) == (1, 1)
+
+
+Step = tuple[Literal["wait", "fail", "ok", "skip"], float]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["wait", "fail", "ok", "skip"]), st.floats(0.0, 10.0, allow_nan=False)
+        ),
+        max_size=40,
+    )
+)
+def test_the_replica_is_usable_exactly_when_no_backoff_is_running(steps: list[Step]) -> None:
+    now = [0.0]
+    health = ReplicaHealth(lambda: now[0], backoff_s=5.0)
+    failed_at: float | None = None
+    counts = [0, 0]  # served, fallbacks
+    for step, seconds in steps:
+        if step == "wait":
+            now[0] += seconds
+        elif step == "fail":
+            health.failed("error")
+            failed_at, counts[1] = now[0], counts[1] + 1
+        elif step == "ok":
+            health.succeeded()
+            failed_at, counts[0] = None, counts[0] + 1
+        else:
+            health.resting()
+            counts[1] += 1
+        assert health.up == (failed_at is None)
+        assert health.usable() == (failed_at is None or now[0] >= failed_at + 5.0)
+        assert [health.served, health.fallbacks] == counts
 
 
 async def test_sqlite_refuses_a_replica(tmp_path: Path) -> None:

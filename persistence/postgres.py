@@ -70,7 +70,8 @@ class PostgresStore(Store):
         super().__init__(clock_ms)
         self._pool = pool
         self._replica_pool = replica_pool
-        # None without a replica; its served/fallbacks counts are what tests and /metrics read.
+        # None without a replica; its served/fallbacks counts are per store (tests read them),
+        # beside the process-wide metrics of persistence/replica.py.
         self.replica = ReplicaHealth(time.monotonic) if replica_pool is not None else None
         # Kept, not looked up per call: a task spawned before the loop opened (a gateway
         # session, say) does not see trio-asyncio's context variable, yet may use the store.

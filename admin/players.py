@@ -194,5 +194,5 @@ async def adjust_wallet(player_id: int) -> Any:
 async def player_hands(player_id: int, query_args: HandsQuery) -> Any:
     """Hands the player was dealt into, newest first, paged by ``before_seq``."""
     return await current_context().store.hands_by_player(
-        player_id, query_args.before_seq, query_args.limit
+        player_id, query_args.before_seq, query_args.limit, may_lag=True
     )

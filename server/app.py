@@ -455,7 +455,9 @@ async def run_server(
             readiness.append(ReadinessProbe("redis", redis_link.ping))
         if not settings.database_url:  # the embedded database lives in the data dir
             await trio.to_thread.run_sync(ensure_data_dir, settings.data_dir)
-        store = await resources.enter_async_context(open_store(settings.effective_database_url()))
+        store = await resources.enter_async_context(
+            open_store(settings.effective_database_url(), replica_url=settings.database_replica_url)
+        )
         readiness.insert(0, ReadinessProbe("database", store.ping))
         events: EventBus | None = None
         event_consumers: AmqpConsumers | None = None

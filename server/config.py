@@ -46,6 +46,9 @@ class Settings:
     data_dir: Path = Path("./var")
     # Empty means "the embedded default": an SQLite file inside data_dir.
     database_url: str = ""
+    # Empty means "none". A PostgreSQL streaming replica of database_url for the reads that
+    # may lag (hand histories, statistics, leaderboards, statements; docs/storage.md).
+    database_replica_url: str = field(default="", repr=False)
     # Empty means "in-process": sessions, presence and the bus live in this process only.
     redis_url: str = ""
     # Every key the nodes share in Redis starts with it (docs/scaling.md): one Redis can
@@ -236,6 +239,13 @@ def _parse_database_url(name: str, raw: Any) -> str:
     scheme = urlsplit(url).scheme
     if scheme not in {"sqlite", "postgresql", "postgres"}:
         raise ConfigError(f"{name}: expected sqlite:///PATH or postgresql://..., got {url!r}")
+    return url
+
+
+def _parse_replica_url(name: str, raw: Any) -> str:
+    url = str(raw).strip()
+    if url and urlsplit(url).scheme not in {"postgresql", "postgres"}:
+        raise ConfigError(f"{name}: expected postgresql://... (a streaming replica), got {url!r}")
     return url
 
 
@@ -483,6 +493,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "admin_port": _parse_port,
     "data_dir": lambda _name, raw: Path(str(raw)),
     "database_url": _parse_database_url,
+    "database_replica_url": _parse_replica_url,
     "redis_url": _parse_redis_url,
     "redis_prefix": _parse_redis_prefix,
     "amqp_url": _parse_amqp_url,
@@ -588,6 +599,14 @@ def load_settings(
             raise ConfigError(
                 f"{ENV_PREFIX}{before.upper()}: must not exceed {ENV_PREFIX}{lock.upper()}"
             )
+    if settings.database_replica_url and urlsplit(settings.effective_database_url()).scheme not in {
+        "postgresql",
+        "postgres",
+    }:
+        raise ConfigError(
+            f"{ENV_PREFIX}DATABASE_REPLICA_URL: a read replica needs {ENV_PREFIX}DATABASE_URL"
+            " to be postgresql://... (SQLite has no replicas)"
+        )
     if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
         raise ConfigError(
             f"{ENV_PREFIX}TLS_CERT_FILE and {ENV_PREFIX}TLS_KEY_FILE: set both or neither"

@@ -86,7 +86,7 @@ class Leaderboards:
                 return Standing(board, key, await self.redis.top(board, key, n))
             except Exception as exc:
                 _redis_failed(exc, "top")  # the database answers the same
-        entries = await self._store.run(partial(stored.top_scores, board, key, n), read_only=True)
+        entries = await self._store.run_may_lag(partial(stored.top_scores, board, key, n))
         return Standing(board, key, entries)
 
     async def rank(self, board: str, period: str, player_id: int, at_ms: int) -> RankedScore | None:
@@ -97,7 +97,7 @@ class Leaderboards:
                 return await self.redis.rank(board, key, player_id)
             except Exception as exc:
                 _redis_failed(exc, "rank")  # the database answers the same
-        return await self._store.run(partial(stored.rank_of, board, key, player_id), read_only=True)
+        return await self._store.run_may_lag(partial(stored.rank_of, board, key, player_id))
 
     async def on_hand_applied(self, applied: HandApplied) -> None:
         """The store's hand hook: mirror the new scores. Redis failing loses nothing (the

@@ -64,6 +64,7 @@ from admin.permissions import Permission
 from admin.player_profiles import profile_routes
 from admin.players import player_routes
 from admin.tables import table_routes
+from admin.tournaments import tournament_routes
 from clients.serving import web_client_blueprint
 from server.handshake import client_address
 
@@ -183,6 +184,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         api_key_routes,
         integrity_routes,
         club_routes,
+        tournament_routes,
     ):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.

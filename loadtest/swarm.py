@@ -66,6 +66,10 @@ class SwarmOptions:
     asset: str | None = None
     run_tag: str = ""  # empty: a fresh random tag (funding keys are per run)
     flaky_disconnect_chance: float | None = None  # None: the Flaky strategy's own (5%)
+    # The tournament scenario: the tournament to play, or None to create one from ``preset``
+    # through the admin API (a director or admin staff token).
+    tournament_id: str | None = None
+    preset: str = "hyper"
 
     def public_settings(self) -> dict[str, Any]:
         settings = asdict(self)

@@ -15,6 +15,7 @@ TOURNAMENT_WAIT_S = 600.0  # hyper with 1,000 bots ends in minutes; a stuck even
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from loadtest.strategies import STRATEGY_CHOICES
+    from poker.tournament.presets import PRESETS
 
     parser.add_argument("--url", required=True, help="the server's websocket, ws://HOST:PORT")
     parser.add_argument("--bots", type=int, required=True, metavar="N")
@@ -52,10 +53,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset",
         default="hyper",
-        metavar="NAME",
-        help="tournament scenario, creating one: the structure preset (default hyper;"
-        " sng-turbo-9max, sng-turbo-6max, mtt-regular, mtt-turbo, mtt-rebuy, hyper,"
-        " hyper-hands)",
+        choices=sorted(PRESETS),
+        help="tournament scenario, creating one: the structure preset (default hyper: a"
+        " winner in minutes)",
     )
     parser.add_argument(
         "--strategy",
@@ -112,7 +112,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--big-blind", type=int, default=2, help="the game (default 2)")
     parser.add_argument("--variant", default="NT", choices=("NT", "FT", "PO", "PT", "PO/8"))
-    parser.add_argument("--buy-in", type=int, default=None, help="default: 100 big blinds")
+    parser.add_argument(
+        "--buy-in",
+        type=int,
+        default=None,
+        help="cash: the buy-in; tournament, creating one: its buy-in to the prize pool (and a"
+        " tenth of it as the fee); default 100 big blinds",
+    )
     parser.add_argument(
         "--disconnect-chance",
         type=float,

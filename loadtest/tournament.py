@@ -28,7 +28,7 @@ from loadtest.stats import Recorder, TournamentTally
 from loadtest.strategies import Strategy
 from protocol.client import Client, ClientError, ConnectionLost, RequestTimeout, ServerError
 from protocol.errors import ErrorCode
-from protocol.game import HandEnded
+from protocol.game import HandEnded, SeatChanged, TableSnapshot
 from protocol.messages import Event
 from protocol.tournaments import (
     DeclineTournamentRebuy,
@@ -53,6 +53,7 @@ from protocol.tournaments import (
 REGISTER_RETRIES_MAX: Final = 5  # registration refused as busy or rate limited: retried
 REGISTER_RETRY_PAUSE_S: Final = 1.0
 OVER: Final = frozenset({"finished", "cancelled"})
+IN_PLAY: Final = frozenset({"registered", "playing", "awaiting_rebuy"})
 STANDINGS_PAGE: Final = 500  # protocol.tournaments.STANDINGS_PAGE_MAX
 STANDINGS_PAGES_MAX: Final = 400  # bound: 200,000 entries read at the end, no more
 
@@ -82,8 +83,23 @@ class TournamentBot(Bot):
 
     async def take_seat(self, client: Client) -> None:
         """Register; the seat comes with ``tournament_seated`` (at the start, or at once for a
-        late entry)."""
-        await self._register(client, reentry=False)
+        late entry). A bot already in (a second run, or after the server restarted) takes up
+        its entry where it sits: its table's ``table_snapshot`` names its seat. A bot whose
+        entries are all out and may not re-enter has nothing to do."""
+        reply = await client.request(GetTournament(id=0, tournament_id=self.tournament_id))
+        assert isinstance(reply, TournamentDetails)
+        view = reply.tournament
+        if view.line.state in OVER:
+            self._done.set()
+            return
+        in_play = [e for e in view.my_entries if e.status in IN_PLAY]
+        if in_play:
+            self.entry, self.table_id = in_play[-1].entry, in_play[-1].table_id
+            return
+        if view.my_entries and not view.may_register:
+            self._done.set()
+            return
+        await self._register(client, reentry=bool(view.my_entries))
 
     async def _register(self, client: Client, *, reentry: bool) -> None:
         for _attempt in range(REGISTER_RETRIES_MAX):
@@ -153,6 +169,13 @@ class TournamentBot(Bot):
                 self._done.set()
         elif isinstance(body, HandEnded):
             self._on_hand_ended(body, client, nursery)
+        elif isinstance(body, TableSnapshot):
+            if body.table_id == self.table_id:
+                seats = [v.seat for v in body.seats if v.player_id == self.player_id]
+                self.seat = seats[0] if seats else self.seat
+                self.hole_cards = body.hole_cards
+        elif isinstance(body, SeatChanged):
+            pass  # a tournament stack is dealt in whether sat out or not: nothing to post
         else:
             super()._on_event(event, client, nursery)
 
@@ -215,6 +238,7 @@ class TournamentWatch:
     table_spread_max: int = 0
     spread_samples: int = 0
     hand_for_hand_seen: bool = False
+    break_seen: bool = False
     _last_tables: tuple[str, ...] = field(default=())
 
     async def details(self, client: Client) -> TournamentView:
@@ -236,6 +260,7 @@ class TournamentWatch:
         if state in OVER and self.ended_at is None:
             self.ended_at = now
         self.hand_for_hand_seen = self.hand_for_hand_seen or view.hand_for_hand
+        self.break_seen = self.break_seen or view.on_break
         tables = tuple(sorted(t.table_id for t in view.tables))
         self.tables_max = max(self.tables_max, len(tables))
         if tables and tables == self._last_tables and state == "running":
@@ -377,6 +402,8 @@ def tournament_section(
         "moves": dict(sorted(tally.moves.items())),
         "tables_max": watch.tables_max,
         "hand_for_hand_rounds": max(tally.hand_for_hand_hands.values(), default=0),
+        "hand_for_hand_seen": watch.hand_for_hand_seen,
+        "break_seen": watch.break_seen,
         "table_spread_max": watch.table_spread_max,
         "table_spread_samples": watch.spread_samples,
     }

@@ -60,7 +60,7 @@ from actors.table_bankroll import Bankroll, new_bankroll
 from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
 from actors.table_history import hand_record
-from actors.table_lifecycle import DEALS, Event
+from actors.table_lifecycle import DEALS, Event, transition
 from actors.table_messages import (
     AddWatcher,
     AuditEscrow,
@@ -552,7 +552,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         recent.append((self.deps.clock_ms(), sum(p.amount for p in result.pots)))
         del recent[:-STATS_HANDS_MAX]
         self._record_history(running, players, live, result)
-        self._report_to_owner(running.hand_number)
+        if self.config.bankroll == "tournament":  # its owner deals each hand (Release)
+            self.state.enter(transition(self.state.lifecycle, Event.HOLD))
+        self._report_to_owner(running.hand_number, result)
         await self._after_hand()
 
     def _record_history(
@@ -625,7 +627,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         await self._persist()
         return stack
 
-    def _report_to_owner(self, hand_number: int) -> None:
+    def _report_to_owner(self, hand_number: int, result: HandResult | None) -> None:
         """Tell the owner (a tournament) the stacks after the hand and who reached zero."""
         owner_name = self.config.owner
         if owner_name is None:
@@ -638,7 +640,11 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         busted = tuple(player for player, stack in stacks if stack == 0)
         owner.tell(
             TableHandEnded(
-                table_id=self.table_id, hand_number=hand_number, stacks=stacks, busted=busted
+                table_id=self.table_id,
+                hand_number=hand_number,
+                stacks=stacks,
+                busted=busted,
+                result=result,
             )
         )
 
@@ -672,6 +678,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                 stacks=tuple(self.state.seats[s].stack for s in running.seats),
             )
         )
+        if self.config.bankroll == "tournament":  # the owner decides the next hand
+            self.state.enter(transition(self.state.lifecycle, Event.HOLD))
+            self._report_to_owner(running.hand_number, None)
         await self._after_hand()
 
     # --- views and delivery -----------------------------------------------------------------

@@ -427,7 +427,9 @@ class SeatGone(HandMessage, frozen=True, tag=True):
 
 class HoldAfterHand(TableMessage, frozen=True, tag=True):
     """The owner's hold: no new hand after the running one (a synchronized break, or
-    hand-for-hand on the bubble) until ``Release``. Players see ``paused``. Tell-only."""
+    hand-for-hand on the bubble) until ``Release``. Players see ``paused``. Tell-only.
+    A tournament's table (``bankroll="tournament"``) also holds by itself after every hand:
+    its owner releases it for each hand it decides to deal."""
 
 
 class Release(TableMessage, frozen=True, tag=True):
@@ -469,6 +471,9 @@ class TableHandEnded(msgspec.Struct, frozen=True, tag=True):
     hand_number: int
     stacks: tuple[tuple[int, int], ...]  # (player id, stack), by seat
     busted: tuple[int, ...]
+    # The engine's result (seats, pots: who won the pot holding a bust's last chips), for
+    # the owner's bounties; None for a voided hand.
+    result: HandResult | None = None
 
 
 # --- to the lobby ----------------------------------------------------------------------------

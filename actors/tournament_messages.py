@@ -3,8 +3,8 @@
 
 Who answers what:
 
-- the directory (:data:`TOURNAMENT_DIRECTORY`, actor ``tournament-directory``, a child of the
-  ``tournaments`` supervisor): :class:`CreateTournament`, :class:`ListTournaments`,
+- the directory (:data:`TOURNAMENT_DIRECTORY`, actor ``tournament-directory``, a started after the
+  ``tournaments`` supervisor, beside it): :class:`CreateTournament`, :class:`ListTournaments`,
   :class:`SubscribeTournamentLobby` / :class:`UnsubscribeTournamentLobby`; the tournaments
   tell it :class:`SummaryChanged`.
 - one tournament (:class:`TournamentAddress`, actor ``tournament:<id>``, a child of the

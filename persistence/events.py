@@ -16,8 +16,8 @@ the relay (persistence/relay.py).
 Where each event is written (``written_by``): a unit of work of the Store for the changes made
 in Python, a database trigger (migration 0012) for the ledger and the chain cashier, whose
 rows are written by several paths (batches, PostgreSQL's one-statement transfer, resolves).
-Tournament and club events are defined now so that their consumers can be written; they are
-emitted once those features store their changes (``emitted=False`` until then).
+Every type below is written by its feature (``emitted=False`` would mark one defined for
+consumers before its feature stores its changes).
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ class EventType(msgspec.Struct, frozen=True):
         return self.name.split(".", 1)[0]
 
 
-_TOURNAMENTS = "once the tournament actors store their changes in the database"
+_TOURNAMENTS = "persistence/tournaments.py (each step of the tournament actor)"
 
 EVENT_TYPES: Final[tuple[EventType, ...]] = (
     EventType("player.registered", 1, PlayerRegistered, "Store.create_account"),
@@ -241,18 +241,14 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = (
     EventType("deposit.credited", 1, DepositCredited, "trigger on chain_deposits"),
     EventType("withdrawal.requested", 1, WithdrawalChanged, "trigger on chain_withdrawals"),
     EventType("withdrawal.paid", 1, WithdrawalChanged, "trigger on chain_withdrawals"),
-    EventType("tournament.created", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType(
-        "tournament.player_registered", 1, TournamentPlayerChanged, _TOURNAMENTS, emitted=False
-    ),
-    EventType("tournament.started", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType("tournament.level_started", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType("tournament.break_started", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
-    EventType(
-        "tournament.player_eliminated", 1, TournamentPlayerChanged, _TOURNAMENTS, emitted=False
-    ),
-    EventType("tournament.place_paid", 1, TournamentPlayerChanged, _TOURNAMENTS, emitted=False),
-    EventType("tournament.finished", 1, TournamentChanged, _TOURNAMENTS, emitted=False),
+    EventType("tournament.created", 1, TournamentChanged, _TOURNAMENTS),
+    EventType("tournament.player_registered", 1, TournamentPlayerChanged, _TOURNAMENTS),
+    EventType("tournament.started", 1, TournamentChanged, _TOURNAMENTS),
+    EventType("tournament.level_started", 1, TournamentChanged, _TOURNAMENTS),
+    EventType("tournament.break_started", 1, TournamentChanged, _TOURNAMENTS),
+    EventType("tournament.player_eliminated", 1, TournamentPlayerChanged, _TOURNAMENTS),
+    EventType("tournament.place_paid", 1, TournamentPlayerChanged, _TOURNAMENTS),
+    EventType("tournament.finished", 1, TournamentChanged, _TOURNAMENTS),
     EventType("club.created", 1, ClubMemberChanged, "persistence/clubs.py"),
     EventType("club.member_joined", 1, ClubMemberChanged, "persistence/clubs.py"),
     EventType("club.member_left", 1, ClubMemberChanged, "persistence/clubs.py"),

@@ -257,6 +257,8 @@ TRANSFER_KINDS: Mapping[str, TransferKind] = {
         frozenset({ESCROW, PRIZE_POOL, FEES}), frozenset({WALLET}), loss_sign=-1
     ),
     "rake": TransferKind(frozenset({ESCROW}), frozenset({RAKE})),
+    # A tournament's guarantee: the house tops the prize pool up (services/tournaments.py).
+    "overlay": TransferKind(frozenset({HOUSE}), frozenset({PRIZE_POOL})),
     # Rakeback (services/rakeback.py): a period's program is funded from the house's rake
     # and fees, then pays its players and agents. Real money only; not counted by the loss
     # limits (it is a reward, not a cash-out).

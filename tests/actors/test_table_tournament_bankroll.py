@@ -19,6 +19,7 @@ from actors.table_messages import (
     GameRefused,
     HoldAfterHand,
     JoinSeat,
+    Release,
     RemovePlayer,
     SeatGranted,
     SeatPlayer,
@@ -41,6 +42,10 @@ class Owner(Actor[Any]):
     async def handle(self, message: Any) -> object:
         assert isinstance(message, TableHandEnded)
         self.reports.append(message)
+        # A tournament's table holds after every hand: its owner deals the next.
+        table = self.context.registry.lookup(f"table:{message.table_id}")
+        if table is not None and message.hand_number < 3:
+            table.tell(Release())
         return None
 
 

@@ -1,0 +1,1275 @@
+"""The tournament actor ``tournament:<id>``: the live shell around the rules core
+(poker/tournament/, docs/tournaments.md "Live system").
+
+It feeds the core commands (registrations, the clock, each table's hands) and performs the
+effects the core returns, in order: tables opened, players seated, moved and removed
+through the ordinary table actors (``TableConfig(owner=<this actor>, bankroll="tournament")``),
+stakes set per level, money through the ledger (services/tournaments.py), players told over
+their sessions (protocol/tournaments.py pushes), every step stored with its domain events
+(persistence/tournaments.py).
+
+Tables hold after every hand (actors/table.py does this for a tournament's table) and deal
+the next only when this actor releases them, after the core's ``next_hand`` said
+``DealHand``: the core decides every hand and every wait (breaks, hand-for-hand, TDA 11D).
+The table's ``TableHandEnded`` feeds ``hand_ended`` with the stacks the table reports for
+the players the core has there (a table may leave a newcomer out of a hand, or a player who
+timed out: their stacks did not change, so the core sees them as dealt in and unchanged).
+
+Write-ahead: a step's payouts (prizes, bounties, deal money, overlay) are stored as owed
+with the step, then paid by key; a restart pays what is still owed again (a replay when it
+was paid). Entries pay first: a refused buy-in registers nobody.
+
+The level clock is this actor's elapsed play time (``LiveState.elapsed_ms``), advanced by
+trio time only while running and not paused: the core is started at 0 and read at it. A
+restart resumes from the stored elapsed time, so the level goes on with the time it had.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, cast, final
+
+import msgspec
+import structlog
+import trio
+
+from actors.runtime import Actor, Overflow, Timer
+from actors.table import table_spec
+from actors.table_messages import (
+    GameRefused,
+    GetSeats,
+    PlayerChannel,
+    Release,
+    RemovePlayer,
+    SeatGranted,
+    SeatPlayer,
+    SetStakes,
+    SitIn,
+    TableConfig,
+    TableDeps,
+    TableHandEnded,
+    TableSeats,
+)
+from actors.tournament_messages import (
+    DIRECTORY_NAME,
+    STANDINGS_MAX,
+    AnyTournamentMessage,
+    BuyAddOn,
+    BuyRebuy,
+    CancelTournament,
+    ClockTick,
+    DealLapsed,
+    DealProposal,
+    DeclineRebuy,
+    EntryAccepted,
+    GetResults,
+    GetStandings,
+    GetTournament,
+    LevelInfo,
+    PauseClock,
+    ProposeDeal,
+    RebuyLapsed,
+    RegisterPlayer,
+    ResultLine,
+    Results,
+    ResumeClock,
+    StandingLine,
+    Standings,
+    StartTournament,
+    SummaryChanged,
+    TableInfo,
+    TournamentAddress,
+    TournamentDetails,
+    TournamentRefusal,
+    TournamentSpec,
+    TournamentState,
+    TournamentSummary,
+    UnregisterPlayer,
+    VoteDeal,
+)
+from persistence import tournaments as stored
+from persistence.events import NewEvent
+from persistence.store import Store, wall_clock_ms
+from poker import HandResult, Variant
+from poker.events import PotShare
+from poker.showdown import Award, PotResult
+from poker.tournament import (
+    HEADS_UP,
+    MTT,
+    SNG_6MAX,
+    SNG_9MAX,
+    DealKind,
+    EntryStatus,
+    LevelUnit,
+    PayoutConfig,
+    Phase,
+    Tournament,
+    TournamentConfig,
+    TournamentRefused,
+    preset,
+)
+from poker.tournament import effects as fx
+from protocol import tournaments as wire
+from services.ledger import WalletError
+from services.tournaments import TournamentMoney, payout_of
+from services.wallet import Wallet
+
+log = structlog.get_logger("tablium.tournament")
+
+LIVE_VERSION: Final = 1
+TABLE_ASK_TIMEOUT_S: Final = 10.0
+OWED_MAX: Final = 100_000  # bound: payouts owed at once (a step pays at most the field)
+
+
+class Owed(msgspec.Struct, frozen=True):
+    """A payout stored before it is made (write-ahead)."""
+
+    op: str
+    player_id: int
+    amount: int
+    kind: str  # prize, bounty, deal, overlay, refund
+    entry: int = 0
+    fee: int = 0  # refunds: the fee part (fees -> wallet)
+    knocked_out: int = 0
+
+
+class PendingDeal(msgspec.Struct):
+    deal_id: int
+    kind: str
+    keep: int
+    entries: list[int]
+    amounts: list[int]
+    accepted: list[int]
+    expires_at_play_ms: int
+
+
+class LiveState(msgspec.Struct):
+    """What the live system keeps beside the core's snapshot."""
+
+    version: int
+    tournament_id: int
+    spec: TournamentSpec
+    state: TournamentState = "registering"
+    elapsed_ms: int = 0  # the level clock's play time (fed to core.clock)
+    paused: bool = False
+    owed: list[Owed] = msgspec.field(default_factory=list)
+    steps: int = 0
+    moves: int = 0
+    stakes: dict[int, int] = msgspec.field(default_factory=dict)  # table -> level applied
+    offers: dict[int, int] = msgspec.field(default_factory=dict)  # entry -> offer number
+    offers_made: int = 0
+    deal: PendingDeal | None = None
+    deals_proposed: int = 0
+    hand_for_hand_rounds: int = 0
+
+
+_LIVE_ENCODER: Final = msgspec.msgpack.Encoder()
+_LIVE_DECODER: Final = msgspec.msgpack.Decoder(LiveState)
+_SPEC_DECODER: Final = msgspec.msgpack.Decoder(TournamentSpec)
+
+
+def encode_spec(spec: TournamentSpec) -> bytes:
+    return _LIVE_ENCODER.encode(spec)
+
+
+def decode_spec(data: bytes) -> TournamentSpec:
+    return _SPEC_DECODER.decode(data)
+
+
+def core_config(spec: TournamentSpec) -> TournamentConfig:
+    """The rules core's config for a director's spec (TournamentRefused if it cannot run)."""
+    if (spec.preset is None) == (spec.structure is None):
+        raise TournamentRefusal("structure_invalid", "give a preset or a structure, not both")
+    try:
+        structure = spec.structure if spec.structure is not None else preset(spec.preset or "")
+    except KeyError:
+        raise TournamentRefusal("structure_invalid", f"no preset {spec.preset!r}") from None
+    payout: PayoutConfig
+    if spec.kind == "sng":
+        if spec.entries_max <= 2:
+            payout = HEADS_UP
+        elif spec.entries_max <= 6:
+            payout = SNG_6MAX
+        else:
+            payout = SNG_9MAX
+    else:
+        payout = MTT if spec.paid_bp is None else PayoutConfig(paid_bp=spec.paid_bp)
+    return TournamentConfig(
+        structure=structure,
+        seats_per_table=spec.seats_per_table,
+        buy_in=spec.buy_in,
+        fee=spec.fee,
+        bounty=spec.bounty,
+        bounty_kind=spec.bounty_kind,
+        guarantee=spec.guarantee,
+        payout=payout,
+        hand_for_hand_at_pay_jumps=spec.hand_for_hand_at_pay_jumps,
+        entries_max=spec.entries_max,
+    )
+
+
+def check_spec(spec: TournamentSpec) -> TournamentConfig:
+    """Refuse a spec that cannot run (TournamentRefusal with the core's code)."""
+    if not 0 < len(spec.name) <= 100:
+        raise TournamentRefusal("structure_invalid", "a name of 1..100 characters")
+    if spec.asset not in ("chips", "play"):
+        raise TournamentRefusal("structure_invalid", "asset must be chips or play")
+    if not 2 <= spec.entries_min <= spec.entries_max:
+        raise TournamentRefusal("structure_invalid", "need 2 <= entries_min <= entries_max")
+    if spec.kind == "sng" and spec.entries_max > spec.seats_per_table:
+        raise TournamentRefusal("structure_invalid", "a sit-and-go fills one table")
+    for name in ("action_timeout_ms", "rebuy_decision_ms", "deal_vote_ms"):
+        if not 1_000 <= getattr(spec, name) <= 3_600_000:
+            raise TournamentRefusal("structure_invalid", f"{name} must be 1000..3600000")
+    try:
+        return core_config(spec)
+    except TournamentRefused as exc:
+        raise TournamentRefusal(exc.code, str(exc)) from None
+    except (ValueError, msgspec.ValidationError) as exc:
+        raise TournamentRefusal("structure_invalid", str(exc)) from None
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class TournamentDeps:
+    """What every tournament shares. ``rng``: seat draws (seeded in tests)."""
+
+    store: Store
+    wallet: Wallet
+    channel: PlayerChannel
+    table_deps: TableDeps
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    clock_ms: Callable[[], int] = wall_clock_ms  # wall clock: scheduled starts, events
+    tables_supervisor: str = "tables"
+    directory_name: str = DIRECTORY_NAME
+    # Told after each step, once it is stored and performed (tests assert the invariants
+    # here): (tournament id, the core, the step's effects).
+    on_effects: Callable[[int, Tournament, list[fx.AnyEffect]], None] | None = None
+
+
+def _player(player_id: str) -> int:
+    return int(player_id)
+
+
+@final
+class TournamentActor(Actor[Any]):
+    kind = "tournament"
+    mailbox_capacity = 4096
+    mailbox_overflow = Overflow.STOP  # a flooded tournament is broken: restart from the store
+    reply_errors = (TournamentRefusal, WalletError, GameRefused)
+
+    def __init__(self, tournament_id: int, deps: TournamentDeps) -> None:
+        self.tournament_id = tournament_id
+        self.address = TournamentAddress(tournament_id)
+        self.deps = deps
+        self.live: LiveState | None = None
+        self.core: Tournament | None = None
+        self.money: TournamentMoney | None = None
+        self.clock_since = 0.0  # trio time the running clock last started from
+        self.clock_timer: Timer | None = None
+        self.clock_generation = 0
+        self.start_timer: Timer | None = None
+        self.left_out: dict[int, set[int]] = {}  # table -> players with chips not dealt in
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def started(self) -> None:
+        row = await self.deps.store.run(lambda: stored.load_tournament(self.tournament_id))
+        if row is None:
+            raise RuntimeError(f"tournament {self.tournament_id} is not in the store")
+        spec = decode_spec(row.spec)
+        if row.live is not None:
+            self.live = _LIVE_DECODER.decode(row.live)
+        else:
+            self.live = LiveState(version=LIVE_VERSION, tournament_id=row.id, spec=spec)
+        self.live.steps = max(self.live.steps, row.version)
+        if row.core is not None:
+            self.core = Tournament.restore(row.core)
+        else:
+            self.core = Tournament(core_config(spec))
+        self.money = TournamentMoney(self.deps.wallet, self.tournament_id, spec.asset)
+        self.clock_since = trio.current_time()
+        if self.live.state == "running":
+            await self._resume_tables()
+        await self._pay_owed()
+        self._schedule()
+        self._announce()
+
+    @property
+    def spec(self) -> TournamentSpec:
+        assert self.live is not None
+        return self.live.spec
+
+    def _core(self) -> Tournament:
+        assert self.core is not None
+        return self.core
+
+    def _live(self) -> LiveState:
+        assert self.live is not None
+        return self.live
+
+    # --- the clock --------------------------------------------------------------------------
+
+    def play_ms(self) -> int:
+        live = self._live()
+        if live.paused or live.state != "running":
+            return live.elapsed_ms
+        return live.elapsed_ms + int((trio.current_time() - self.clock_since) * 1000)
+
+    def _freeze_clock(self) -> None:
+        live = self._live()
+        live.elapsed_ms = self.play_ms()
+        self.clock_since = trio.current_time()
+
+    def _schedule(self) -> None:
+        """The next clock tick (levels, breaks) and, before the start, the start time."""
+        live, core = self._live(), self._core()
+        if self.clock_timer is not None:
+            self.clock_timer.cancel()
+            self.clock_timer = None
+        self.clock_generation += 1
+        if live.state == "registering" and self.spec.kind == "mtt":
+            if self.start_timer is None and self.spec.starts_at_ms is not None:
+                delay_ms = max(0, self.spec.starts_at_ms - self.deps.clock_ms())
+                self.start_timer = self.context.send_after(delay_ms / 1000, StartTournament())
+            return
+        if live.state != "running" or live.paused:
+            return
+        if core.structure.unit is not LevelUnit.MINUTES:
+            return
+        reading = core.reading(self.play_ms())
+        if reading.remaining_ms < 0:
+            return
+        delay_s = max(1, reading.remaining_ms) / 1000
+        self.clock_timer = self.context.send_after(delay_s, ClockTick(self.clock_generation))
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def handle(self, message: AnyTournamentMessage | TableHandEnded) -> object:
+        try:
+            return await self._handle(message)
+        except TournamentRefused as exc:
+            raise TournamentRefusal(exc.code, str(exc)) from None
+
+    async def _handle(self, message: Any) -> object:
+        match message:
+            case TableHandEnded():
+                await self._hand_ended(message)
+            case ClockTick(generation=generation):
+                if generation == self.clock_generation and self._live().state == "running":
+                    await self._step(self._core().clock(self.play_ms()))
+                else:
+                    return None
+            case RegisterPlayer(player_id=player_id):
+                return await self._register(player_id)
+            case UnregisterPlayer(player_id=player_id):
+                await self._unregister(player_id)
+            case BuyRebuy(player_id=player_id):
+                await self._rebuy(player_id)
+            case DeclineRebuy(player_id=player_id):
+                entry = self._entry_of(player_id, EntryStatus.AWAITING_REBUY)
+                await self._step(self._core().decline_rebuy(entry, self.deps.rng))
+            case RebuyLapsed(entry=entry, offer=offer):
+                if self._live().offers.get(entry) == offer:
+                    core = self._core()
+                    if core.entry(entry).status is EntryStatus.AWAITING_REBUY:
+                        await self._step(core.decline_rebuy(entry, self.deps.rng))
+            case BuyAddOn(player_id=player_id):
+                await self._addon(player_id)
+            case GetTournament():
+                return self.details()
+            case GetStandings(offset=offset, limit=limit):
+                return self.standings(offset, limit)
+            case GetResults():
+                return self.results()
+            case StartTournament():
+                self.start_timer = None
+                await self._start(by_director=True)
+            case CancelTournament():
+                await self._cancel()
+            case PauseClock():
+                await self._pause(True)
+            case ResumeClock():
+                await self._pause(False)
+            case ProposeDeal():
+                return await self._propose_deal(message)
+            case VoteDeal(player_id=player_id, accept=accept):
+                await self._vote_deal(player_id, accept)
+            case DealLapsed(deal_id=deal_id):
+                deal = self._live().deal
+                if deal is not None and deal.deal_id == deal_id:
+                    await self._drop_deal()
+            case _:
+                raise TournamentRefusal("table_refused", f"not supported yet: {type(message)}")
+        return None
+
+    # --- registration -----------------------------------------------------------------------
+
+    def _entry_of(self, player_id: int, *statuses: EntryStatus) -> int:
+        entries = self._core().entries_of(str(player_id))
+        for entry in reversed(entries):
+            if not statuses or entry.status in statuses:
+                return entry.entry
+        raise TournamentRefusal("not_registered", f"player {player_id} has no such entry")
+
+    def _require(self, *states: TournamentState) -> None:
+        if self._live().state not in states:
+            raise TournamentRefusal("tournament_not_running", f"the tournament is {self.live}")
+
+    async def _register(self, player_id: int) -> EntryAccepted:
+        self._require("registering", "running")
+        core, money = self._core(), self.money
+        assert money is not None
+        if not core.may_register(str(player_id)):
+            raise TournamentRefusal("registration_refused", "registration is not open to you")
+        await money.check_may_play(player_id)
+        reentry = bool(core.entries_of(str(player_id)))
+        before = core.snapshot()
+        effects = core.register(str(player_id), self.deps.rng)
+        bought = effects[0]
+        assert isinstance(bought, fx.EntryBought)
+        try:
+            await money.pay_in(
+                bought.op, player_id, bought.prize_part + bought.bounty_part, bought.fee,
+                bought.entry,
+            )  # fmt: skip
+        except WalletError:
+            self.core = Tournament.restore(before)  # nothing changed
+            # A refused fee after the pool part: give the pool part back (a refusal here:
+            # the pool part did not move either).
+            with contextlib.suppress(WalletError):
+                await money.refund(
+                    f"{bought.op}:undo", player_id, bought.prize_part + bought.bounty_part, 0
+                )
+            raise
+        await self._step(effects, paid=True)
+        table_id = None
+        if core.entry(bought.entry).table:
+            table_id = self.address.table_id(core.entry(bought.entry).table)
+        if (
+            self._live().state == "registering"
+            and self.spec.kind == "sng"
+            and core.state.entry_count >= self.spec.entries_max
+        ):
+            await self._start(by_director=False)
+        return EntryAccepted(
+            tournament_id=self.tournament_id, entry=bought.entry, reentry=reentry,
+            table_id=table_id,
+        )  # fmt: skip
+
+    async def _unregister(self, player_id: int) -> None:
+        self._require("registering")
+        entry = self._entry_of(player_id, EntryStatus.REGISTERED)
+        await self._step(self._core().unregister(entry))
+
+    async def _rebuy(self, player_id: int) -> None:
+        self._require("running")
+        core, money = self._core(), self.money
+        assert money is not None
+        entry = self._entry_of(player_id, EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY)
+        table = core.table(core.entry(entry).table)
+        if table.in_hand:
+            raise TournamentRefusal("rebuy_refused", "between hands only (TDA 27)")
+        before = core.snapshot()
+        effects = core.rebuy(entry)
+        bought = effects[0]
+        assert isinstance(bought, fx.RebuyBought)
+        try:
+            await money.pay_in(bought.op, player_id, bought.price, bought.fee, entry)
+        except WalletError:
+            self.core = Tournament.restore(before)
+            raise
+        await self._step(effects, paid=True)
+
+    async def _addon(self, player_id: int) -> None:
+        self._require("running")
+        core, money = self._core(), self.money
+        assert money is not None
+        entry = self._entry_of(player_id, EntryStatus.PLAYING)
+        before = core.snapshot()
+        effects = core.addon(entry)
+        bought = effects[0]
+        assert isinstance(bought, fx.AddOnBought)
+        try:
+            await money.pay_in(bought.op, player_id, bought.price, bought.fee, entry)
+        except WalletError:
+            self.core = Tournament.restore(before)
+            raise
+        await self._step(effects, paid=True)
+
+    async def _start(self, *, by_director: bool) -> None:
+        live, core = self._live(), self._core()
+        if live.state != "registering":
+            if by_director:
+                raise TournamentRefusal("tournament_not_running", "it has started already")
+            return
+        if core.state.entry_count < self.spec.entries_min:
+            if by_director:
+                raise TournamentRefusal("registration_refused", "too few entries to start")
+            await self._cancel()  # its time came without enough players
+            return
+        live.state = "running"
+        live.elapsed_ms = 0
+        self.clock_since = trio.current_time()
+        await self._step(core.start(0, self.deps.rng))
+
+    async def _pause(self, paused: bool) -> None:
+        self._require("running")
+        live = self._live()
+        if live.paused == paused:
+            return
+        self._freeze_clock()
+        live.paused = paused
+        await self._persist([])
+        core = self._core()
+        for table in core.floor.tables:
+            if not paused:
+                await self._deal(table)
+        self._push_state("clock_paused" if paused else "clock_resumed")
+        self._schedule()
+
+    async def _cancel(self) -> None:
+        live, core = self._live(), self._core()
+        if live.state in ("finished", "cancelled"):
+            raise TournamentRefusal("tournament_not_running", f"the tournament is {live.state}")
+        for entry in core.state.entries:
+            if entry.status is EntryStatus.UNREGISTERED:
+                continue
+            config, structure = core.config, core.structure
+            paid_in = config.buy_in + config.bounty
+            fee = config.fee
+            if structure.rebuy is not None:
+                paid_in += entry.rebuys * structure.rebuy.price
+                fee += entry.rebuys * structure.rebuy.fee
+            if entry.addon and structure.addon is not None:
+                paid_in += structure.addon.price
+                fee += structure.addon.fee
+            # What the entry was paid already (a place decided, bounties) comes off.
+            back = max(0, paid_in - entry.prize - entry.bounties)
+            live.owed.append(
+                Owed(f"cancel:{entry.entry}", _player(entry.player_id), back, "refund",
+                     entry.entry, fee)
+            )  # fmt: skip
+        overlay = core.state.prizes and sum(core.state.prizes) - core.state.collected
+        live.state = "cancelled"
+        self._freeze_clock()
+        events = [stored.changed("tournament.finished", self.tournament_id, "cancelled", None)]
+        await self._persist(events)
+        for table in list(core.floor.tables):
+            await self._close_table(table)
+        await self._pay_owed()
+        await self._return_leftover(bool(overlay))
+        self._push_state("cancelled")
+        self._announce()
+        self._schedule()
+
+    async def _return_leftover(self, had_overlay: bool) -> None:
+        """After a cancel: whatever stayed in the pool (an overlay) goes back to the house."""
+        assert self.money is not None
+        balance = await self._pool_balance()
+        if balance > 0 and had_overlay:
+            from services.ledger import house_account, prize_pool
+
+            await self.deps.wallet.move(
+                f"tournament:{self.tournament_id}:overlay:back", "adjustment_reversal",
+                prize_pool(self.money.pool, self.spec.asset),
+                house_account("house", self.spec.asset), balance,
+            )  # fmt: skip
+
+    async def _pool_balance(self) -> int:
+        from services.ledger import prize_pool
+
+        assert self.money is not None
+        account = await self.deps.store.ledger_account(prize_pool(self.money.pool, self.spec.asset))
+        return 0 if account is None else account.balance
+
+    # --- deals ------------------------------------------------------------------------------
+
+    async def _propose_deal(self, message: ProposeDeal) -> DealProposal:
+        self._require("running")
+        live, core = self._live(), self._core()
+        if live.deal is not None:
+            raise TournamentRefusal("deal_refused", "a deal is already proposed")
+        proposer = self._entry_of(message.player_id, EntryStatus.PLAYING)
+        # A dry run on a copy: the core checks the final table, between hands, prizes final.
+        trial = Tournament.restore(core.snapshot())
+        seated = [e.entry for e in core.state.entries if e.status is EntryStatus.PLAYING]
+        effects = trial.deal(DealKind(message.kind), seated, message.keep)
+        made = next(e for e in effects if isinstance(e, fx.DealMade))
+        live.deals_proposed += 1
+        live.deal = PendingDeal(
+            deal_id=live.deals_proposed, kind=str(message.kind), keep=message.keep,
+            entries=list(made.entries), amounts=list(made.amounts), accepted=[proposer],
+            expires_at_play_ms=self.play_ms() + self.spec.deal_vote_ms,
+        )  # fmt: skip
+        self.context.send_after(self.spec.deal_vote_ms / 1000, DealLapsed(live.deals_proposed))
+        await self._persist([])
+        self._push_deal()
+        return self._proposal()
+
+    def _proposal(self) -> DealProposal:
+        deal = self._live().deal
+        assert deal is not None
+        return DealProposal(
+            deal_id=deal.deal_id, kind=deal.kind, keep=deal.keep, entries=tuple(deal.entries),
+            amounts=tuple(deal.amounts), accepted=tuple(deal.accepted),
+            expires_in_ms=max(0, deal.expires_at_play_ms - self.play_ms()),
+        )  # fmt: skip
+
+    def _push_deal(self) -> None:
+        p = self._proposal()
+        body = wire.TournamentDealProposed(
+            tournament_id=self.tournament_id, deal_id=p.deal_id, kind=cast(Any, p.kind),
+            keep=p.keep, entries=p.entries, amounts=p.amounts, accepted=p.accepted,
+            expires_in_ms=p.expires_in_ms,
+        )  # fmt: skip
+        for entry in p.entries:
+            self._deliver(_player(self._core().entry(entry).player_id), body)
+
+    async def _vote_deal(self, player_id: int, accept: bool) -> None:
+        live, core = self._live(), self._core()
+        deal = live.deal
+        if deal is None:
+            raise TournamentRefusal("no_deal_proposed", "no deal is proposed")
+        entry = self._entry_of(player_id, EntryStatus.PLAYING)
+        if entry not in deal.entries:
+            raise TournamentRefusal("not_registered", "you are not in this deal")
+        if not accept:
+            await self._drop_deal()
+            return
+        if entry not in deal.accepted:
+            deal.accepted.append(entry)
+        if set(deal.accepted) != set(deal.entries):
+            await self._persist([])
+            self._push_deal()
+            return
+        effects = core.deal(DealKind(deal.kind), deal.accepted, deal.keep)
+        live.deal = None
+        self._decided(deal, True)
+        await self._step(effects)
+
+    async def _drop_deal(self) -> None:
+        live = self._live()
+        deal = live.deal
+        assert deal is not None
+        live.deal = None
+        await self._persist([])
+        self._decided(deal, False)
+
+    def _decided(self, deal: PendingDeal, made: bool) -> None:
+        body = wire.TournamentDealDecided(
+            tournament_id=self.tournament_id, deal_id=deal.deal_id, made=made
+        )
+        for entry in deal.entries:
+            self._deliver(_player(self._core().entry(entry).player_id), body)
+
+    # --- hands ------------------------------------------------------------------------------
+
+    def _table_number(self, table_id: str) -> int:
+        prefix = f"t{self.tournament_id}-"
+        if not table_id.startswith(prefix):
+            raise TournamentRefusal("table_refused", f"{table_id} is not this tournament's")
+        return int(table_id[len(prefix) :])
+
+    async def _hand_ended(self, message: TableHandEnded) -> None:
+        core = self._core()
+        number = self._table_number(message.table_id)
+        if number not in core.floor.tables or not core.table(number).in_hand:
+            log.info("stale hand report", table=message.table_id, hand=message.hand_number)
+            return
+        result = self._result_for(number, dict(message.stacks), message.result)
+        await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
+
+    def _result_for(
+        self, number: int, reported: dict[int, int], real: HandResult | None
+    ) -> HandResult:
+        """The core's view of the hand: every player it has at the table that the table
+        reports, with the stacks reported (players the table left out: unchanged)."""
+        core = self._core()
+        table = core.table(number)
+        seats = sorted(
+            (seat, entry)
+            for seat, entry in table.seats.items()
+            if _player(core.entry(entry).player_id) in reported
+        )
+        table.dealt = [entry for _, entry in seats]
+        starting = tuple(core.entry(entry).stack for _, entry in seats)
+        stacks = tuple(reported[_player(core.entry(entry).player_id)] for _, entry in seats)
+        seat_numbers = tuple(seat for seat, _ in seats)
+        if real is not None:
+            self.left_out[number] = {
+                _player(core.entry(entry).player_id)
+                for (seat, entry), after in zip(seats, stacks, strict=True)
+                if seat not in real.seats and after > 0
+            }
+        if real is not None and set(real.seats) <= set(seat_numbers):
+            pots = real.pots
+        else:  # a voided or unreported hand: whoever gained took the chips
+            gains = [
+                Award(run=0, share=PotShare.WHOLE, seat=seat, amount=after - before)
+                for seat, before, after in zip(seat_numbers, starting, stacks, strict=True)
+                if after > before
+            ]
+            pot = PotResult(
+                amount=sum(a.amount for a in gains), rake=0, eligible=seat_numbers,
+                awards=tuple(gains),
+            )  # fmt: skip
+            pots = (pot,) if gains else ()
+        return HandResult(
+            seats=seat_numbers, starting_stacks=starting, stacks=stacks, pots=pots, rake=0,
+            board=(), second_board=(),
+        )  # fmt: skip
+
+    async def _deal(self, number: int) -> None:
+        """Between hands: ask the core, and release the table for one hand if it may."""
+        core, live = self._core(), self._live()
+        if live.state != "running" or live.paused or number not in core.floor.tables:
+            return
+        table = core.table(number)
+        if table.in_hand:
+            return
+        answer = core.next_hand(number)
+        if isinstance(answer, fx.Wait):
+            return
+        ref = self._table_ref(number)
+        if ref is None:
+            raise RuntimeError(f"table {number} of tournament {self.tournament_id} is gone")
+        if live.stakes.get(number) != answer.level:
+            level = answer.config
+            ref.tell(
+                SetStakes(small_blind=level.small_blind, big_blind=level.big_blind,
+                          ante=level.ante)
+            )  # fmt: skip
+            live.stakes[number] = answer.level
+        # Players the table left out of its last hand (timed out and sat out, or waiting):
+        # in a tournament everyone with chips is dealt in (and blinded off when away).
+        for player in sorted(self.left_out.pop(number, ())):
+            ref.tell(SitIn(player_id=player, post_now=False))
+        ref.tell(Release())
+
+    def _table_ref(self, number: int) -> Any:
+        return self.context.registry.lookup(f"table:{self.address.table_id(number)}")
+
+    # --- one step: state, store, tables, money, players ------------------------------------
+
+    async def _step(
+        self, effects: list[fx.AnyEffect], *, paid: bool = False, ended: int | None = None
+    ) -> None:
+        """Perform ``effects`` in order: store the step (with payouts owed and events), then
+        the tables, the money, the players; then let tables that may deal, deal."""
+        live, core = self._live(), self._core()
+        events: list[NewEvent] = []
+        to_deal: set[int] = set() if ended is None else {ended}
+        table_ops: list[fx.AnyEffect] = []
+        pushes: list[tuple[int, Any]] = []
+        tid = self.tournament_id
+        for effect in effects:
+            payout = payout_of(effect)
+            if payout is not None:
+                op, player, amount = payout
+                kind = "prize" if isinstance(effect, fx.PlaceAwarded) else "deal"
+                if isinstance(effect, fx.BountyWon):
+                    kind = "bounty"
+                knocked = effect.knocked_out if isinstance(effect, fx.BountyWon) else 0
+                live.owed.append(
+                    Owed(op, player, amount, kind, getattr(effect, "entry", 0), 0, knocked)
+                )
+            match effect:
+                case fx.EntryBought(entry=entry, player_id=who):
+                    events.append(
+                        stored.player_changed(
+                            "tournament.player_registered", tid, _player(who), entry
+                        )
+                    )
+                case fx.EntryRefunded(entry=entry, player_id=who, op=op):
+                    config = core.config
+                    live.owed.append(
+                        Owed(op, _player(who), config.buy_in + config.bounty, "refund",
+                             entry, config.fee)
+                    )  # fmt: skip
+                case fx.OverlayAdded(amount=amount, op=op):
+                    live.owed.insert(0, Owed(op, 0, amount, "overlay"))
+                case fx.TournamentStarted():
+                    live.state = "running"
+                    events.append(stored.changed("tournament.started", tid, "running", 1))
+                    pushes.append((0, "started"))
+                case fx.LevelStarted(level=level):
+                    events.append(stored.changed("tournament.level_started", tid, "running", level))
+                    pushes.append((0, "level"))
+                case fx.BreakStarted():
+                    events.append(stored.changed("tournament.break_started", tid, "running", None))
+                    pushes.append((0, "break_started"))
+                case fx.BreakEnded():
+                    pushes.append((0, "break_ended"))
+                case fx.RegistrationClosed():
+                    pushes.append((0, "registration_closed"))
+                case fx.PrizesSet():
+                    pushes.append((0, "prizes_set"))
+                case fx.HandForHandStarted():
+                    live.hand_for_hand_rounds += 1
+                    pushes.append((0, "hand_for_hand_started"))
+                case fx.HandForHandEnded():
+                    pushes.append((0, "hand_for_hand_ended"))
+                case fx.FinalTable():
+                    pushes.append((0, "final_table"))
+                case fx.TournamentFinished():
+                    live.state = "finished"
+                    events.append(stored.changed("tournament.finished", tid, "finished", None))
+                    pushes.append((0, "finished"))
+                case fx.Eliminated(entry=entry, player_id=who):
+                    events.append(
+                        stored.player_changed(
+                            "tournament.player_eliminated", tid, _player(who), entry
+                        )
+                    )
+                    table_ops.append(effect)
+                    pushes.append(
+                        (
+                            _player(who),
+                            wire.TournamentEliminated(
+                                tournament_id=tid, entry=entry,
+                                may_reenter=core.may_register(who),
+                            ),
+                        )
+                    )  # fmt: skip
+                case fx.PlaceAwarded(entry=entry, player_id=who, place=place, prize=prize):
+                    events.append(
+                        stored.player_changed(
+                            "tournament.place_paid", tid, _player(who), entry, place, prize
+                        )
+                    )
+                    pushes.append(
+                        (
+                            _player(who),
+                            wire.TournamentPlaced(
+                                tournament_id=tid, entry=entry, place=place,
+                                tied=effect.tied, prize=prize,
+                            ),
+                        )
+                    )  # fmt: skip
+                case fx.RebuyOffered(entry=entry, player_id=who):
+                    live.offers_made += 1
+                    live.offers[entry] = live.offers_made
+                    self.context.send_after(
+                        self.spec.rebuy_decision_ms / 1000, RebuyLapsed(entry, live.offers_made)
+                    )
+                    rule = core.structure.rebuy
+                    assert rule is not None
+                    pushes.append(
+                        (
+                            _player(who),
+                            wire.TournamentRebuyOffered(
+                                tournament_id=tid, entry=entry, chips=rule.chips,
+                                price=rule.price, fee=rule.fee,
+                                expires_in_ms=self.spec.rebuy_decision_ms,
+                            ),
+                        )
+                    )  # fmt: skip
+                case fx.RebuyBought() | fx.AddOnBought():
+                    table_ops.append(effect)
+                case fx.Seated() | fx.PlayerMoved() | fx.TableOpened() | fx.TableClosed():
+                    table_ops.append(effect)
+                    if isinstance(effect, fx.PlayerMoved):
+                        live.moves += 1
+                        to_deal.update((effect.from_table, effect.to_table))
+                    if isinstance(effect, fx.TableOpened):
+                        to_deal.add(effect.table)
+                    if isinstance(effect, fx.Seated):
+                        to_deal.add(effect.table)
+                case fx.TablesMayDeal(tables=tables):
+                    to_deal.update(tables)
+                case _:
+                    pass
+        await self._persist(events)
+        for effect in table_ops:
+            await self._table_op(effect)
+        await self._pay_owed()
+        for player, body in pushes:
+            if player == 0:
+                self._push_state(cast(str, body))
+            else:
+                self._deliver(player, body)
+        if self.deps.on_effects is not None:
+            self.deps.on_effects(tid, core, effects)
+        if live.state == "running":
+            for number in sorted(to_deal):
+                await self._deal(number)
+            await self._persist([])
+        self._schedule()
+        self._announce()
+
+    async def _persist(self, events: list[NewEvent]) -> None:
+        live, core = self._live(), self._core()
+        self._freeze_clock()
+        live.steps += 1
+        core_bytes = core.snapshot()
+        live_bytes = _LIVE_ENCODER.encode(live)
+        now_ms = self.deps.clock_ms()
+        tid, state, version = self.tournament_id, live.state, live.steps
+        written = await self.deps.store.run(
+            lambda: stored.save_step(tid, state, core_bytes, live_bytes, version, events, now_ms)
+        )
+        if not written:
+            raise RuntimeError(f"tournament {tid}: a newer step is stored (another owner?)")
+
+    async def _pay_owed(self) -> None:
+        live, money = self._live(), self.money
+        assert money is not None
+        while live.owed:
+            owed = live.owed[0]
+            if owed.kind == "overlay":
+                await money.overlay(owed.op, owed.amount)
+            elif owed.kind == "refund":
+                await money.refund(owed.op, owed.player_id, owed.amount, owed.fee)
+            else:
+                await money.pay_out(owed.op, owed.player_id, owed.amount)
+            live.owed.pop(0)
+            if owed.kind != "overlay" and (owed.amount or owed.fee):
+                self._deliver(
+                    owed.player_id,
+                    wire.TournamentPaid(
+                        tournament_id=self.tournament_id, entry=max(1, owed.entry),
+                        kind=cast(Any, owed.kind), amount=owed.amount + owed.fee,
+                        asset=cast(Any, self.spec.asset),
+                        knocked_out=owed.knocked_out or None,
+                    ),
+                )  # fmt: skip
+
+    # --- tables -----------------------------------------------------------------------------
+
+    def _table_config(self, number: int) -> TableConfig:
+        core, spec = self._core(), self.spec
+        level = core.structure.level(0)
+        between = spec.between_hands_ms
+        if between is None:
+            between = core.structure.hand_pause_ms
+        return TableConfig(
+            table_id=self.address.table_id(number),
+            name=f"{spec.name[:40]} #{number}",
+            variant=Variant.NO_LIMIT_HOLDEM,
+            small_blind=level.small_blind,
+            big_blind=level.big_blind,
+            seats=core.config.seats_per_table,
+            rake_bp=0,
+            ante=0,
+            buy_in_min=1,
+            buy_in_max=10**12,
+            action_timeout_ms=spec.action_timeout_ms,
+            time_bank_ms=0,
+            time_bank_max_ms=0,
+            time_bank_refill_ms=0,
+            between_hands_ms=between,
+            allow_run_it_twice=False,
+            asset=spec.asset,
+            owner=self.address.actor_name,
+            bankroll="tournament",
+        )
+
+    async def _open_table(self, number: int, recovered: bytes | None = None) -> None:
+        if self._table_ref(number) is not None:
+            return
+        tables = self.context.registry.supervisor(self.deps.tables_supervisor)
+        spec = table_spec(self._table_config(number), self.deps.table_deps, recovered)
+        await tables.start_actor(spec)
+        self._live().stakes.pop(number, None)
+
+    async def _close_table(self, number: int) -> None:
+        from actors.table_admin import CloseTable
+
+        ref = self._table_ref(number)
+        if ref is not None:
+            await ref.ask(CloseTable(), timeout_s=TABLE_ASK_TIMEOUT_S)
+        self._live().stakes.pop(number, None)
+
+    async def _ask_table(self, number: int, message: Any) -> Any:
+        ref = self._table_ref(number)
+        if ref is None:
+            await self._open_table(number)
+            ref = self._table_ref(number)
+        return await ref.ask(message, timeout_s=TABLE_ASK_TIMEOUT_S)
+
+    async def _table_op(self, effect: fx.AnyEffect) -> None:
+        core, tid = self._core(), self.tournament_id
+        match effect:
+            case fx.TableOpened(table=number):
+                await self._open_table(number)
+            case fx.TableClosed(table=number):
+                await self._close_table(number)
+            case fx.Seated(player_id=who, table=number, seat=seat, stack=stack, entry=entry):
+                granted = await self._ask_table(
+                    number, SeatPlayer(player_id=_player(who), stack=stack, seat=seat)
+                )
+                assert isinstance(granted, SeatGranted)
+                self._deliver(
+                    _player(who),
+                    wire.TournamentSeated(
+                        tournament_id=tid, entry=entry, table_id=granted.table_id,
+                        seat=granted.seat, stack=stack,
+                    ),
+                )  # fmt: skip
+            case fx.PlayerMoved():
+                player = _player(effect.player_id)
+                stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
+                if stack != effect.stack:
+                    raise RuntimeError(f"moved with {stack}, the core says {effect.stack}")
+                granted = await self._ask_table(
+                    effect.to_table,
+                    SeatPlayer(player_id=player, stack=effect.stack, seat=effect.to_seat),
+                )
+                self._deliver(
+                    player,
+                    wire.TournamentMoved(
+                        tournament_id=tid, entry=effect.entry,
+                        from_table_id=self.address.table_id(effect.from_table),
+                        table_id=granted.table_id, seat=granted.seat, stack=effect.stack,
+                        reason=cast(Any, str(effect.reason)),
+                    ),
+                )  # fmt: skip
+            case fx.Eliminated(player_id=who, table=number):
+                if self._table_ref(number) is not None:
+                    try:
+                        await self._ask_table(number, RemovePlayer(player_id=_player(who)))
+                    except GameRefused as exc:
+                        if exc.code != "not_seated":
+                            raise
+            case fx.RebuyBought(entry=entry) | fx.AddOnBought(entry=entry):
+                # New chips: the table gets the new stack (out and in again, same seat).
+                record = core.entry(entry)
+                if record.status not in (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY):
+                    return
+                number = record.table
+                seat = next(s for s, e in core.table(number).seats.items() if e == entry)
+                player = _player(record.player_id)
+                await self._ask_table(number, RemovePlayer(player_id=player))
+                await self._ask_table(
+                    number, SeatPlayer(player_id=player, stack=record.stack, seat=seat)
+                )
+            case _:
+                pass
+
+    async def _resume_tables(self) -> None:
+        """After a restart: every table open (from its stored snapshot when it has one), a
+        hand the core thought running reconciled with what the table holds now."""
+        core = self._core()
+        for number in sorted(core.floor.tables):
+            if self._table_ref(number) is None:
+                snapshot = await self.deps.store.load_snapshot(self.address.table_id(number))
+                await self._open_table(number, None if snapshot is None else snapshot.data)
+        for number in sorted(core.floor.tables):
+            table = core.table(number)
+            seats = await self._ask_table(number, GetSeats())
+            assert isinstance(seats, TableSeats)
+            if table.in_hand and seats.hand_number == 0:
+                reported = {s.player_id: s.stack for s in seats.seats}
+                result = self._result_for(number, reported, None)
+                await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
+            elif not table.in_hand:
+                await self._deal(number)
+
+    # --- players ----------------------------------------------------------------------------
+
+    def _deliver(self, player_id: int, body: Any) -> None:
+        self.deps.channel.deliver(player_id, body)
+
+    def _audience(self) -> Iterable[int]:
+        seen: set[str] = set()
+        for entry in self._core().state.entries:
+            if entry.status in (EntryStatus.UNREGISTERED,) or entry.player_id in seen:
+                continue
+            over = self.live is not None and self.live.state in ("finished", "cancelled")
+            if entry.status is EntryStatus.OUT and entry.place and not over:
+                continue
+            seen.add(entry.player_id)
+            yield _player(entry.player_id)
+
+    def _push_state(self, event: str) -> None:
+        live, core = self._live(), self._core()
+        reading_ms = -1
+        if live.state == "running" and core.structure.unit is LevelUnit.MINUTES:
+            reading_ms = core.reading(self.play_ms()).remaining_ms
+        body = wire.TournamentStateChanged(
+            tournament_id=self.tournament_id, event=cast(Any, event), state=live.state,
+            level=self._level_line(), on_break=core.state.on_break,
+            level_remaining_ms=reading_ms, players_left=core.remaining,
+            prize_pool=self._prize_pool(),
+        )  # fmt: skip
+        for player in self._audience():
+            self._deliver(player, body)
+
+    def _level_line(self) -> wire.LevelLine | None:
+        info = self._level_info()
+        if info is None:
+            return None
+        return wire.LevelLine(
+            level=info.level, small_blind=info.small_blind, big_blind=info.big_blind,
+            ante=info.ante, ante_mode=cast(Any, info.ante_mode), duration=info.duration,
+        )  # fmt: skip
+
+    def _level_info(self) -> LevelInfo | None:
+        core = self._core()
+        if core.phase is Phase.REGISTERING:
+            return None
+        index = min(core.state.level, len(core.structure.levels) - 1)
+        return _level(index, core.structure.levels[index])
+
+    def _prize_pool(self) -> int:
+        core = self._core()
+        if core.state.money_final:
+            return sum(core.state.prizes)
+        return max(core.state.collected, core.config.guarantee)
+
+    # --- views ------------------------------------------------------------------------------
+
+    def summary(self) -> TournamentSummary:
+        live, core, spec = self._live(), self._core(), self.spec
+        return TournamentSummary(
+            tournament_id=self.tournament_id, name=spec.name, kind=spec.kind, state=live.state,
+            asset=spec.asset, buy_in=spec.buy_in, fee=spec.fee, bounty=spec.bounty,
+            bounty_kind=str(spec.bounty_kind), guarantee=spec.guarantee,
+            entries=core.state.entry_count, players_left=core.remaining,
+            entries_max=spec.entries_max, starts_at_ms=spec.starts_at_ms,
+            prize_pool=self._prize_pool(),
+            level=0 if core.phase is Phase.REGISTERING else core.state.level + 1,
+        )  # fmt: skip
+
+    def _announce(self) -> None:
+        directory = self.context.registry.lookup(self.deps.directory_name)
+        if directory is not None:
+            directory.tell(SummaryChanged(summary=self.summary()))
+
+    def details(self) -> TournamentDetails:
+        live, core = self._live(), self._core()
+        structure = core.structure
+        remaining = next_break = -1
+        if live.state == "running" and structure.unit is LevelUnit.MINUTES:
+            reading = core.reading(self.play_ms())
+            remaining = reading.remaining_ms
+            next_break = _next_break_ms(core, self.play_ms())
+        alive = [e for e in core.state.entries if e.status in _ALIVE]
+        from poker.tournament import payouts as make_payouts
+        from poker.tournament import prize_pool
+
+        if core.state.money_final:
+            prizes = tuple(core.state.prizes)
+        elif core.state.entry_count >= 2:
+            pool = prize_pool(core.state.collected, core.config.guarantee)
+            prizes = tuple(make_payouts(pool.pool, core.state.entry_count, core.config.payout))
+        else:
+            prizes = ()
+        overlay = max(0, sum(prizes) - core.state.collected) if prizes else 0
+        return TournamentDetails(
+            summary=self.summary(),
+            structure_name=structure.name,
+            unit=str(structure.unit),
+            starting_stack=structure.starting_stack,
+            levels=tuple(_level(i, lv) for i, lv in enumerate(structure.levels)),
+            breaks=tuple((b.after_level, b.minutes) for b in structure.breaks),
+            late_registration_levels=structure.late_registration_levels,
+            entries_per_player_max=structure.entries_per_player_max,
+            payouts=prizes,
+            prizes_final=core.state.money_final,
+            collected=core.state.collected,
+            overlay=overlay,
+            level=self._level_info(),
+            on_break=core.state.on_break,
+            clock_paused=live.paused,
+            level_remaining_ms=remaining,
+            next_break_in_ms=next_break,
+            average_stack=sum(e.stack for e in alive) // len(alive) if alive else 0,
+            players_left=core.remaining,
+            hand_for_hand=core.state.h4h,
+            final_table=core.state.final_table,
+            tables=tuple(
+                TableInfo(
+                    table=t.table_id,
+                    table_id=self.address.table_id(t.table_id),
+                    players=t.count,
+                    in_hand=t.in_hand,
+                    hands_dealt=t.hands_dealt,
+                )
+                for t in sorted(core.floor.tables.values(), key=lambda t: t.table_id)
+            ),
+        )
+
+    def standing_lines(self) -> list[StandingLine]:
+        core = self._core()
+        alive = [e for e in core.state.entries if e.status in _ALIVE]
+        alive.sort(key=lambda e: (-e.stack, e.entry))
+        placed = [e for e in core.state.entries if e.place]
+        placed.sort(key=lambda e: (e.place, e.entry))
+        waiting = [e for e in core.state.entries if e.status is EntryStatus.OUT and not e.place]
+        return [
+            StandingLine(
+                entry=e.entry,
+                player_id=_player(e.player_id),
+                status=str(e.status),
+                stack=e.stack,
+                table_id=self.address.table_id(e.table) if e.table else None,
+                place=e.place,
+                tied=e.tied,
+                prize=e.prize,
+                bounties=e.bounties,
+                head=e.head,
+            )
+            for e in (*alive, *waiting, *placed)
+        ]
+
+    def standings(self, offset: int, limit: int) -> Standings:
+        lines = self.standing_lines()
+        limit = max(1, min(limit, STANDINGS_MAX))
+        return Standings(
+            tournament_id=self.tournament_id, total=len(lines),
+            lines=tuple(lines[offset : offset + limit]),
+        )  # fmt: skip
+
+    def results(self) -> Results:
+        core, live = self._core(), self._live()
+        entries = [e for e in core.state.entries if e.status is not EntryStatus.UNREGISTERED]
+        lines = tuple(
+            ResultLine(
+                entry=e.entry,
+                player_id=_player(e.player_id),
+                place=e.place,
+                tied=e.tied,
+                prize=e.prize,
+                bounties=e.bounties,
+                rebuys=e.rebuys,
+                addon=e.addon,
+            )
+            for e in sorted(entries, key=lambda e: (e.place or 10**9, e.entry))
+        )
+        fees = sum(core.config.fee for _ in entries)
+        return Results(
+            tournament_id=self.tournament_id, state=live.state, entries=len(entries),
+            prize_pool=self._prize_pool(),
+            paid=sum(e.prize + e.bounties for e in entries), fees=fees, lines=lines,
+        )  # fmt: skip
+
+
+_ALIVE: Final = (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY)
+
+
+def _level(index: int, level: Any) -> LevelInfo:
+    return LevelInfo(
+        level=index + 1, small_blind=level.small_blind, big_blind=level.big_blind,
+        ante=level.ante, ante_mode=str(level.ante_mode), duration=level.duration,
+    )  # fmt: skip
+
+
+def _next_break_ms(core: Tournament, play_ms: int) -> int:
+    """Play time until the next break begins (-1: none ahead), by stepping the clock."""
+    reading = core.reading(play_ms)
+    if reading.on_break:
+        return 0
+    at = play_ms
+    for _ in range(len(core.structure.levels) + 2):
+        if reading.remaining_ms < 0:
+            return -1
+        at += reading.remaining_ms
+        reading = core.reading(at)
+        if reading.on_break:
+            return at - play_ms
+    return -1

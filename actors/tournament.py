@@ -396,7 +396,10 @@ class TournamentActor(Actor[Any]):
                 await self._pause(False)
             case ProposeDeal():
                 return await self._propose_deal(message)
-            case VoteDeal(player_id=player_id, accept=accept):
+            case VoteDeal(player_id=player_id, accept=accept, deal_id=deal_id):
+                deal = self._live().deal
+                if deal is None or deal_id not in (None, deal.deal_id):
+                    raise TournamentRefusal("no_deal_proposed", "no such deal is proposed")
                 await self._vote_deal(player_id, accept)
             case DealLapsed(deal_id=deal_id):
                 deal = self._live().deal
@@ -746,7 +749,8 @@ class TournamentActor(Actor[Any]):
             live.stakes[number] = answer.level
         # Players the table left out of its last hand (timed out and sat out, or waiting):
         # in a tournament everyone with chips is dealt in (and blinded off when away).
-        for player in sorted(self.left_out.pop(number, ())):
+        here = {_player(core.entry(entry).player_id) for entry in table.seats.values()}
+        for player in sorted(self.left_out.pop(number, set()) & here):
             ref.tell(SitIn(player_id=player, post_now=False))
         ref.tell(Release())
 

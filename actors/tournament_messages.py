@@ -271,6 +271,7 @@ class VoteDeal(TournamentMessage, frozen=True, tag=True):
 
     player_id: int
     accept: bool
+    deal_id: int | None = None  # the proposal voted on (None: the current one)
 
 
 class DealProposal(msgspec.Struct, frozen=True, kw_only=True):

@@ -44,6 +44,9 @@ from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, Supe
 from actors.seed_tables import start_tables
 from actors.table_messages import TableDeps
 from actors.table_requests import TableGameRequests, TableSessionHooks
+from actors.tournament import TournamentDeps
+from actors.tournament_directory import TournamentDirectory
+from actors.tournament_messages import DIRECTORY_NAME
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
@@ -70,6 +73,7 @@ from server.tls import (
     server_tls,
     watch_certificate_files,
 )
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
 from services.events import tablium_consumers
 from services.health import HealthChecks
@@ -159,6 +163,7 @@ def build_runtime(
         store,
         hooks=TableSessionHooks(registry, deps.player_tables),
         game_requests=TableGameRequests(registry),
+        tournament_requests=TournamentRequests(registry),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -223,6 +228,14 @@ def build_runtime(
                 "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
             ),
             ChildSpec.supervisor("tournaments", policy=groups),
+            # After the tournaments supervisor: it re-opens the stored tournaments under it.
+            ChildSpec.worker(
+                DIRECTORY_NAME,
+                partial(
+                    TournamentDirectory,
+                    TournamentDeps(store=store, wallet=wallet, channel=channel, table_deps=deps),
+                ),
+            ),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             ChildSpec.service("gateway", gateway),
             ChildSpec.service("api", public_api),

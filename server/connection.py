@@ -22,6 +22,7 @@ from trio_websocket import (
 )
 
 from actors.table_messages import GameRefused
+from actors.tournament_messages import TournamentRefusal
 from protocol.codec import encode
 from protocol.errors import ERROR_CODE_VALUES, CloseCode, ErrorCode, RemoteProtocolError
 from protocol.game import GAME_ERROR_CODES, GameRequest
@@ -47,10 +48,12 @@ from protocol.messages import (
 from protocol.phases import Phase, verify_transition
 from protocol.players import PlayerRequest, PreferencesView
 from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
+from protocol.tournaments import TournamentRequest
 from server.auth import TokenExpired, TokenInvalid
 from server.club_requests import CLUB_REQUESTS, ClubRefused
 from server.player_requests import PlayerRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from server.wsburst import send_burst
 from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
@@ -121,6 +124,7 @@ class Connection:
             **dict.fromkeys(get_args(GameRequest), self._game),
             **dict.fromkeys(CLUB_REQUESTS, self._club),
             **dict.fromkeys(get_args(PlayerRequest), self._players),
+            **dict.fromkeys(get_args(TournamentRequest), self._tournament),
         }
 
     # Outlet: called by sessions (pushes). Never blocks.
@@ -548,6 +552,21 @@ class Connection:
             self._reply(await club_requests.handle(self.session, request))
         except ClubRefused as exc:
             self._error(exc.request_id, exc.code, exc.message)
+
+    async def _tournament(self, request: Any) -> None:
+        tournaments: TournamentRequests | None = self.gateway.tournament_requests
+        missing = (ErrorCode.TOURNAMENTS_UNAVAILABLE, "this server runs no tournaments")
+        _, player_id = self._registered(tournaments, request.id, missing, "tournaments")
+        assert tournaments is not None
+        try:
+            reply = await tournaments.handle(player_id, request)
+        except TournamentRefusal as exc:
+            code = exc.code
+            if code not in ERROR_CODE_VALUES and code not in GAME_ERROR_CODES:
+                raise ValueError(f"undocumented tournament error code {code!r}") from exc
+            self._error(request.id, code, exc.message[:512])
+            return
+        self._reply(reply if reply is not None else Ok(id=request.id))
 
     async def _player_details(
         self, player_id: int | None, player: str

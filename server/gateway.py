@@ -86,6 +86,7 @@ from server.session import (
 )
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.token_keys import TokenKeyRing
+from server.tournament_requests import TournamentRequests
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
 from services.leaderboards import Leaderboards
@@ -226,8 +227,10 @@ class Gateway:
         hand_requests: HandRequests | None = None,
         club_requests: ClubRequests | None = None,
         player_requests: PlayerRequests | None = None,
+        tournament_requests: TournamentRequests | None = None,
     ) -> None:
         self.accounts = accounts
+        self.tournament_requests = tournament_requests
         self.player_requests = player_requests
         self.wallet_requests = wallet_requests
         self.game_requests = game_requests
@@ -448,6 +451,7 @@ async def serve_gateway(
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     metrics_registry: CollectorRegistry | None = REGISTRY,
     game_requests: GameRequests | None = None,
+    tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
@@ -507,6 +511,7 @@ async def serve_gateway(
                 if isinstance(accounts_store, Store)
                 else None
             ),
+            tournament_requests,
         )
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
@@ -566,6 +571,7 @@ async def run_gateway(
     limits: GatewayLimits | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     game_requests: GameRequests | None = None,
+    tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
     cashier: ChainCashier | None = None,
@@ -603,6 +609,7 @@ async def run_gateway(
         hooks=hooks,
         sessions_supervisor=sessions_supervisor,
         game_requests=game_requests,
+        tournament_requests=tournament_requests,
         channel=channel,
         wallet_policy=wallet_policy_of(settings),
         ssl_context=ssl_context,

@@ -40,7 +40,14 @@ async def test_the_tree_has_every_part_of_the_process(tmp_path: Path) -> None:
         listening = await nursery.start(run_server, settings)
         names = [child.name for child in listening.runtime.tree().children]
         assert names[:3] == ["persistence", "lobby", "tables"]
-        assert names[-5:] == ["tournaments", "sessions", "gateway", "api", "admin"]
+        assert names[-6:] == [
+            "tournaments",
+            "tournament-directory",
+            "sessions",
+            "gateway",
+            "api",
+            "admin",
+        ]
         tables = listening.runtime.registry.names("table:")
         assert len(tables) >= 5, "the seed tables are open before the gateway listens"
         nursery.cancel_scope.cancel()

@@ -68,6 +68,7 @@ class Room:
     rng: random.Random
     where: dict[int, tuple[str, int]] = field(default_factory=dict)  # player -> table, seat
     refused: list[str] = field(default_factory=list)
+    think_s: float = 0.0  # each decision takes this long (trio time: levels pass in play)
 
     @property
     def directory(self) -> ActorRef[Any]:
@@ -117,6 +118,8 @@ class Room:
         ref = self.runtime.registry.lookup(f"table:{body.table_id}")
         if ref is None:
             return
+        if self.think_s:
+            await trio.sleep(self.think_s)
         action, amount, agree = choose(body.legal, self.rng)
         message = PlayerAct(
             player_id=player_id, hand_number=body.hand_number, decision_id=body.decision_id,

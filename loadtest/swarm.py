@@ -323,7 +323,8 @@ async def _run(
     steady_cpu: list[tuple[float, float]] = []
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_tick_until_done, merger)
-        if options.admin_url:
+        # A tournament ends when it ends, not at --duration: no steady window to read.
+        if options.admin_url and tournament is None:
             for offset_s in (options.ramp_s + STEADY_MARGIN_S, options.ramp_s + options.duration_s):
                 nursery.start_soon(_read_cpu_at, scrape, options.admin_url, started + offset_s,
                                    steady_cpu)  # fmt: skip

@@ -28,7 +28,7 @@ from loadtest.stats import Recorder, TournamentTally
 from loadtest.strategies import Strategy
 from protocol.client import Client, ClientError, ConnectionLost, RequestTimeout, ServerError
 from protocol.errors import ErrorCode
-from protocol.game import HandEnded, SeatChanged, TableSnapshot
+from protocol.game import HandEnded, SeatChanged, TableSnapshot, Watch
 from protocol.messages import Event
 from protocol.tournaments import (
     DeclineTournamentRebuy,
@@ -95,6 +95,13 @@ class TournamentBot(Bot):
         in_play = [e for e in view.my_entries if e.status in IN_PLAY]
         if in_play:
             self.entry, self.table_id = in_play[-1].entry, in_play[-1].table_id
+            if self.table_id is not None:
+                # A new session gets no table state by itself: watching sends the snapshot
+                # (with our cards), which names our seat.
+                try:
+                    await client.request(Watch(id=0, table_id=self.table_id))
+                except ServerError as exc:
+                    self.recorder.error(exc.code)
             return
         if view.my_entries and not view.may_register:
             self._done.set()

@@ -36,6 +36,7 @@ import msgspec
 import structlog
 import trio
 
+from actors import tournament_metrics
 from actors.runtime import Actor, Overflow, Timer
 from actors.table import table_spec
 from actors.table_messages import (
@@ -56,7 +57,9 @@ from actors.table_messages import (
 from actors.tournament_messages import (
     DIRECTORY_NAME,
     STANDINGS_MAX,
+    AdjustStack,
     AnyTournamentMessage,
+    BreakTable,
     BuyAddOn,
     BuyRebuy,
     CancelTournament,
@@ -69,10 +72,12 @@ from actors.tournament_messages import (
     GetStandings,
     GetTournament,
     LevelInfo,
+    MoveEntry,
     PauseClock,
     ProposeDeal,
     RebuyLapsed,
     RegisterPlayer,
+    RemoveEntry,
     ResultLine,
     Results,
     ResumeClock,
@@ -93,6 +98,7 @@ from actors.tournament_messages import (
 from persistence import tournaments as stored
 from persistence.events import NewEvent
 from persistence.store import Store, wall_clock_ms
+from players.stats import TournamentResult
 from poker import HandResult, Variant
 from poker.events import PotShare
 from poker.showdown import Award, PotResult
@@ -112,8 +118,10 @@ from poker.tournament import (
     preset,
 )
 from poker.tournament import effects as fx
+from poker.tournament.places import split_by_weight
 from protocol import tournaments as wire
 from services.ledger import WalletError
+from services.player_stats import record_tournament_result
 from services.tournaments import TournamentMoney, payout_of
 from services.wallet import Wallet
 
@@ -405,8 +413,15 @@ class TournamentActor(Actor[Any]):
                 deal = self._live().deal
                 if deal is not None and deal.deal_id == deal_id:
                     await self._drop_deal()
+            case AdjustStack(entry=entry, chips=chips):
+                return await self._adjust(entry, chips)
+            case RemoveEntry(entry=entry, refund=refund):
+                await self._remove(entry, refund)
+            case MoveEntry() | BreakTable():
+                # Not done yet: the core plans every move (balancing, breaking) itself.
+                raise TournamentRefusal("table_refused", "directors' moves are not supported yet")
             case _:
-                raise TournamentRefusal("table_refused", f"not supported yet: {type(message)}")
+                raise TypeError(f"tournament: unexpected message {message!r}")
         return None
 
     # --- registration -----------------------------------------------------------------------
@@ -503,6 +518,41 @@ class TournamentActor(Actor[Any]):
             raise
         await self._step(effects, paid=True)
 
+    async def _adjust(self, number: int, chips: int) -> int:
+        """A director's correction of a stack, between the entry's hands (chips issued or
+        withdrawn: the core's count of chips in play follows, so the invariants hold)."""
+        self._require("running")
+        core = self._core()
+        entry = core.entry(number)
+        if entry.status is not EntryStatus.PLAYING:
+            raise TournamentRefusal("table_refused", f"entry {number} is not playing")
+        if core.table(entry.table).in_hand:
+            raise TournamentRefusal("table_refused", "between the entry's hands only")
+        if not 0 < entry.stack + chips <= 10**12:
+            raise TournamentRefusal("table_refused", "a stack stays 1..10**12 chips")
+        entry.stack += chips
+        core.state.chips_in_play += chips
+        seat = next(s for s, e in core.table(entry.table).seats.items() if e == number)
+        player = _player(entry.player_id)
+        await self._persist([])
+        with contextlib.suppress(GameRefused):  # not seated there: a restart aligns it
+            await self._ask_table(entry.table, RemovePlayer(player_id=player))
+        await self._ask_table(
+            entry.table, SeatPlayer(player_id=player, stack=entry.stack, seat=seat)
+        )
+        return entry.stack
+
+    async def _remove(self, number: int, refund: bool) -> None:
+        """A director takes an entry out. Before the start: unregistered and refunded."""
+        core = self._core()
+        if self._live().state != "registering":
+            raise TournamentRefusal(
+                "table_refused", "removing a playing entry is not supported yet"
+            )
+        if not refund:
+            raise TournamentRefusal("registration_refused", "before the start, with a refund")
+        await self._step(core.unregister(number))
+
     async def _start(self, *, by_director: bool) -> None:
         live, core = self._live(), self._core()
         if live.state != "registering":
@@ -535,28 +585,37 @@ class TournamentActor(Actor[Any]):
         self._schedule()
 
     async def _cancel(self) -> None:
+        """Before the start: every entry gets back all it paid. Once running: places already
+        decided keep their prizes and bounties; the rest of the pool goes to the entries
+        still in, in proportion to their chips (a chip chop); every fee paid comes back."""
         live, core = self._live(), self._core()
         if live.state in ("finished", "cancelled"):
             raise TournamentRefusal("tournament_not_running", f"the tournament is {live.state}")
+        await self._pay_owed()  # what was decided is paid first
+        config, structure = core.config, core.structure
+        shares: dict[int, int] = {}
+        if core.phase is Phase.RUNNING:
+            alive = [e for e in core.state.entries if e.status in _ALIVE and e.stack > 0]
+            balance = await self._pool_balance()
+            if alive and balance:
+                weights = [(e.entry, e.stack) for e in alive]
+                shares = dict(split_by_weight(balance, weights))
         for entry in core.state.entries:
             if entry.status is EntryStatus.UNREGISTERED:
                 continue
-            config, structure = core.config, core.structure
-            paid_in = config.buy_in + config.bounty
             fee = config.fee
             if structure.rebuy is not None:
-                paid_in += entry.rebuys * structure.rebuy.price
                 fee += entry.rebuys * structure.rebuy.fee
             if entry.addon and structure.addon is not None:
-                paid_in += structure.addon.price
                 fee += structure.addon.fee
-            # What the entry was paid already (a place decided, bounties) comes off.
-            back = max(0, paid_in - entry.prize - entry.bounties)
+            if core.phase is Phase.REGISTERING:
+                back = config.buy_in + config.bounty
+            else:
+                back = shares.get(entry.entry, 0)
             live.owed.append(
                 Owed(f"cancel:{entry.entry}", _player(entry.player_id), back, "refund",
                      entry.entry, fee)
             )  # fmt: skip
-        overlay = core.state.prizes and sum(core.state.prizes) - core.state.collected
         live.state = "cancelled"
         self._freeze_clock()
         events = [stored.changed("tournament.finished", self.tournament_id, "cancelled", None)]
@@ -564,23 +623,9 @@ class TournamentActor(Actor[Any]):
         for table in list(core.floor.tables):
             await self._close_table(table)
         await self._pay_owed()
-        await self._return_leftover(bool(overlay))
         self._push_state("cancelled")
         self._announce()
         self._schedule()
-
-    async def _return_leftover(self, had_overlay: bool) -> None:
-        """After a cancel: whatever stayed in the pool (an overlay) goes back to the house."""
-        assert self.money is not None
-        balance = await self._pool_balance()
-        if balance > 0 and had_overlay:
-            from services.ledger import house_account, prize_pool
-
-            await self.deps.wallet.move(
-                f"tournament:{self.tournament_id}:overlay:back", "adjustment_reversal",
-                prize_pool(self.money.pool, self.spec.asset),
-                house_account("house", self.spec.asset), balance,
-            )  # fmt: skip
 
     async def _pool_balance(self) -> int:
         from services.ledger import prize_pool
@@ -878,6 +923,7 @@ class TournamentActor(Actor[Any]):
                     table_ops.append(effect)
                     if isinstance(effect, fx.PlayerMoved):
                         live.moves += 1
+                        tournament_metrics.MOVES.inc()
                         to_deal.update((effect.from_table, effect.to_table))
                     if isinstance(effect, fx.TableOpened):
                         to_deal.add(effect.table)
@@ -890,12 +936,16 @@ class TournamentActor(Actor[Any]):
         await self._persist(events)
         for effect in table_ops:
             await self._table_op(effect)
-        await self._pay_owed()
         for player, body in pushes:
+            if player != 0:
+                self._deliver(player, body)
+        await self._pay_owed()
+        for effect in effects:
+            if isinstance(effect, fx.PlaceAwarded):
+                await self._record_result(effect)
+        for player, body in pushes:  # last: "finished" comes after every payment
             if player == 0:
                 self._push_state(cast(str, body))
-            else:
-                self._deliver(player, body)
         if self.deps.on_effects is not None:
             self.deps.on_effects(tid, core, effects)
         if live.state == "running":
@@ -904,6 +954,25 @@ class TournamentActor(Actor[Any]):
             await self._persist([])
         self._schedule()
         self._announce()
+
+    async def _record_result(self, placed: fx.PlaceAwarded) -> None:
+        """The player's finished entry for her statistics (players/stats.py: counted once
+        per tournament and player; a re-entry's later finish is not counted again)."""
+        core = self._core()
+        entry = core.entry(placed.entry)
+        paid_in = core.config.buy_in + core.config.bounty + core.config.fee
+        rebuy, addon = core.structure.rebuy, core.structure.addon
+        if rebuy is not None:
+            paid_in += entry.rebuys * (rebuy.price + rebuy.fee)
+        if entry.addon and addon is not None:
+            paid_in += addon.price + addon.fee
+        result = TournamentResult(
+            tournament_id=str(self.tournament_id), player_id=_player(entry.player_id),
+            asset=self.spec.asset, entrants=core.state.entry_count, place=placed.place,
+            buy_in_paid=paid_in, prize=entry.prize + entry.bounties,
+            finished_at_ms=self.deps.clock_ms(),
+        )  # fmt: skip
+        await record_tournament_result(self.deps.store, result)
 
     async def _persist(self, events: list[NewEvent]) -> None:
         live, core = self._live(), self._core()
@@ -1047,7 +1116,8 @@ class TournamentActor(Actor[Any]):
                 number = record.table
                 seat = next(s for s, e in core.table(number).seats.items() if e == entry)
                 player = _player(record.player_id)
-                await self._ask_table(number, RemovePlayer(player_id=player))
+                with contextlib.suppress(GameRefused):  # not seated: a restart left it out
+                    await self._ask_table(number, RemovePlayer(player_id=player))
                 await self._ask_table(
                     number, SeatPlayer(player_id=player, stack=record.stack, seat=seat)
                 )
@@ -1055,23 +1125,68 @@ class TournamentActor(Actor[Any]):
                 pass
 
     async def _resume_tables(self) -> None:
-        """After a restart: every table open (from its stored snapshot when it has one), a
-        hand the core thought running reconciled with what the table holds now."""
+        """After a restart: every table open (from its stored snapshot when it has one) and
+        made to hold what the core holds (the core is the truth between hands: a table
+        snapshot may be older or newer than the last stored step); a hand the core thought
+        running is void (its stacks stand, as at cash tables), then the tables deal."""
         core = self._core()
         for number in sorted(core.floor.tables):
             if self._table_ref(number) is None:
                 snapshot = await self.deps.store.load_snapshot(self.address.table_id(number))
                 await self._open_table(number, None if snapshot is None else snapshot.data)
+        effects: list[fx.AnyEffect] = []
+        voided: list[int] = []
         for number in sorted(core.floor.tables):
-            table = core.table(number)
             seats = await self._ask_table(number, GetSeats())
             assert isinstance(seats, TableSeats)
-            if table.in_hand and seats.hand_number == 0:
-                reported = {s.player_id: s.stack for s in seats.seats}
-                result = self._result_for(number, reported, None)
-                await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
-            elif not table.in_hand:
-                await self._deal(number)
+            if seats.hand_number != 0:
+                continue  # still running here (this actor alone restarted): it will report
+            await self._align(number, seats)
+            if core.table(number).in_hand:
+                table = core.table(number)
+                unchanged = {
+                    _player(core.entry(e).player_id): core.entry(e).stack
+                    for e in table.seats.values()
+                }
+                result = self._result_for(number, unchanged, None)
+                effects += core.hand_ended(number, result, self.deps.rng)
+                voided.append(number)
+        for number in sorted(core.floor.tables):  # players' clients follow again
+            for seat, entry in sorted(core.table(number).seats.items()):
+                record = core.entry(entry)
+                self._deliver(
+                    _player(record.player_id),
+                    wire.TournamentSeated(
+                        tournament_id=self.tournament_id, entry=entry,
+                        table_id=self.address.table_id(number), seat=seat, stack=record.stack,
+                    ),
+                )  # fmt: skip
+        if effects or voided:
+            await self._step(effects)
+        for number in sorted(core.floor.tables):
+            await self._deal(number)
+
+    async def _align(self, number: int, seats: TableSeats) -> None:
+        """Seat at the table exactly who the core has there, with the core's stacks."""
+        core = self._core()
+        want = {seat: core.entry(entry) for seat, entry in core.table(number).seats.items()}
+        have = {info.seat: info for info in seats.seats}
+        for seat, held in have.items():
+            entry = want.get(seat)
+            if (
+                entry is None
+                or _player(entry.player_id) != held.player_id
+                or (entry.stack != held.stack)
+            ):
+                await self._ask_table(number, RemovePlayer(player_id=held.player_id))
+        for seat, entry in want.items():
+            info = have.get(seat)
+            player = _player(entry.player_id)
+            same = info is not None and info.player_id == player and info.stack == entry.stack
+            if not same and entry.stack > 0:
+                await self._ask_table(
+                    number, SeatPlayer(player_id=player, stack=entry.stack, seat=seat)
+                )
 
     # --- players ----------------------------------------------------------------------------
 
@@ -1140,9 +1255,11 @@ class TournamentActor(Actor[Any]):
         )  # fmt: skip
 
     def _announce(self) -> None:
+        summary = self.summary()
+        tournament_metrics.observe(summary, len(self._core().floor.tables))
         directory = self.context.registry.lookup(self.deps.directory_name)
         if directory is not None:
-            directory.tell(SummaryChanged(summary=self.summary()))
+            directory.tell(SummaryChanged(summary=summary))
 
     def details(self) -> TournamentDetails:
         live, core = self._live(), self._core()
@@ -1204,7 +1321,11 @@ class TournamentActor(Actor[Any]):
         alive.sort(key=lambda e: (-e.stack, e.entry))
         placed = [e for e in core.state.entries if e.place]
         placed.sort(key=lambda e: (e.place, e.entry))
-        waiting = [e for e in core.state.entries if e.status is EntryStatus.OUT and not e.place]
+        waiting = [
+            e
+            for e in core.state.entries
+            if (e.status is EntryStatus.OUT and not e.place) or e.status is EntryStatus.REGISTERED
+        ]
         return [
             StandingLine(
                 entry=e.entry,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Final, final
 
+from actors import tournament_metrics
 from actors.runtime import Actor, ChildSpec, Overflow, Restart
 from actors.tournament import (
     TournamentActor,
@@ -158,6 +159,7 @@ class TournamentDirectory(Actor[AnyDirectoryMessage | ReopenStored]):
         if len(self.summaries) > LISTED_MAX:
             for old in sorted(self.summaries)[: len(self.summaries) - LISTED_MAX]:
                 del self.summaries[old]
+        tournament_metrics.count_states(self.summaries.values())
         body: Any = wire.TournamentLobbyChanged(tournament=wire_line(summary))
         for player_id, f in self.subscribers.items():
             if matches(summary, f):

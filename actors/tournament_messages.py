@@ -292,9 +292,11 @@ class StartTournament(TournamentMessage, frozen=True, tag=True):
 
 
 class CancelTournament(TournamentMessage, frozen=True, tag=True):
-    """Before the end: every entry's buy-in, bounty and fee go back (keys
-    ``tournament:<id>:cancel:<entry>``), tables close, state ``cancelled``. Places already
-    decided keep their prizes; the rest of the pool is shared back by entries. Reply: None."""
+    """Before the end. Before the start every entry gets back all it paid (buy-in, bounty,
+    fee); once running, places already decided keep their prizes and bounties, the rest of
+    the pool goes to the entries still in by their chips, and every fee comes back (keys
+    ``tournament:<id>:cancel:<entry>`` and ``...:fee``). Tables close; state ``cancelled``.
+    Reply: None."""
 
     reason: str = ""
 
@@ -308,9 +310,10 @@ class ResumeClock(TournamentMessage, frozen=True, tag=True):
 
 
 class RemoveEntry(TournamentMessage, frozen=True, tag=True):
-    """Take an entry out between hands (a director's decision: collusion, ...). With
-    ``refund`` its buy-in, bounty and fee go back and its chips leave play; without, it is
-    eliminated as if busted. Reply: None."""
+    """Take an entry out (a director's decision). Done: before the start, with ``refund``
+    (the entry is unregistered, buy-in, bounty and fee back). Not done yet (refused,
+    ``table_refused``): removing a playing entry; ``registration_refused`` without a refund
+    before the start. Reply: None."""
 
     entry: int
     refund: bool = False
@@ -318,8 +321,9 @@ class RemoveEntry(TournamentMessage, frozen=True, tag=True):
 
 
 class AdjustStack(TournamentMessage, frozen=True, tag=True):
-    """Add (or take, negative) ``chips`` to an entry's stack between hands (a misdeal
-    correction). Reply: the new stack."""
+    """Add (or take, negative) ``chips`` to a playing entry's stack between its table's hands
+    (a misdeal correction; the stack stays at least 1). Reply: the new stack. Refused:
+    ``table_refused`` (in a hand, not playing, out of bounds)."""
 
     entry: int
     chips: int
@@ -327,14 +331,16 @@ class AdjustStack(TournamentMessage, frozen=True, tag=True):
 
 
 class MoveEntry(TournamentMessage, frozen=True, tag=True):
-    """Move an entry to ``table`` (the core's table number) between hands. Reply: None."""
+    """Move an entry to ``table`` (the core's table number) between hands. Not done yet:
+    refused with ``table_refused`` (the core plans every move itself)."""
 
     entry: int
     table: int
 
 
 class BreakTable(TournamentMessage, frozen=True, tag=True):
-    """Break ``table`` now, its players to the others' empty seats. Reply: None."""
+    """Break ``table`` now, its players to the others' empty seats. Not done yet: refused
+    with ``table_refused`` (tables break when the players fit in one fewer)."""
 
     table: int
 

@@ -39,7 +39,9 @@ TournamentKind = Literal["sng", "mtt"]
 TournamentState = Literal["registering", "running", "finished", "cancelled"]
 EntryStatus = Literal["registered", "playing", "awaiting_rebuy", "out", "unregistered"]
 DealKind = Literal["icm", "chip_chop"]
-MoveReason = Literal["balancing", "table_broken", "director"]
+# balance: balancing (TDA 11A); break: the old table was broken (TDA 10B); director: moved
+# by a director.
+MoveReason = Literal["balance", "break", "director"]
 PaymentKind = Literal["prize", "bounty", "deal", "refund"]
 
 
@@ -340,8 +342,8 @@ class TournamentStateChanged(_TournamentMessage, tag="tournament_state_changed",
 
 
 class TournamentSeated(_TournamentMessage, tag="tournament_seated", frozen=True):
-    """The player's entry has a seat (at the start, or a late entry): the table's own
-    ``table_snapshot`` follows from the table."""
+    """The player's entry has a seat (at the start, a late entry, or again after a server
+    restart): the table's own ``table_snapshot`` reaches her just before it."""
 
     tournament_id: TournamentId
     entry: EntryNo
@@ -353,7 +355,8 @@ class TournamentSeated(_TournamentMessage, tag="tournament_seated", frozen=True)
 class TournamentMoved(_TournamentMessage, tag="tournament_moved", frozen=True):
     """The player was moved between hands (balancing, a table broken, or a director): she
     now sits at ``table_id``, ``seat``, with the same ``stack``; the old table has let her
-    go. The client follows without asking (the new table's ``table_snapshot`` follows)."""
+    go. The client follows without asking (the new table's ``table_snapshot`` reaches her
+    just before it; its hands come after)."""
 
     tournament_id: TournamentId
     entry: EntryNo

@@ -9,8 +9,12 @@ audit`` (the command). It reports, and calls a *violation* anything that must ne
 - ``mismatched``: an account's balance or reserved disagrees with its transfers;
 - ``escrow_vs_seats``: a live table's chips (stacks, pending top-ups, cash-outs and rake owed)
   differ from its escrow account's balance (both read by the table between two messages);
-- ``prize_pool``: a tournament's prize pool holds other than its entries (buy-ins) minus its
-  payouts (prizes and refunds), or less than nothing.
+- ``prize_pool``: a tournament's prize pool holds other than its entries (buy-ins) and
+  overlay minus its payouts (prizes and refunds), or less than nothing, or anything at all
+  once the tournament is finished or cancelled (persistence/tournaments.py says which).
+
+A tournament's entry fees are recorded one transfer per entry, rebuy and add-on (kind
+``entry_fee``, memo ``tournament:<id>:entry:<n>``): the fees report reads them.
 
 Live tables are asked by the caller (``TableChecks``: the admin API asks each running table,
 between two of its messages); without them (the command on a stopped server) the escrows are
@@ -24,6 +28,7 @@ from typing import Final, final
 
 import msgspec
 
+from persistence import tournaments
 from persistence.ledger import LedgerAudit, PoolFigures
 from services.ledger import ESCROW, PRIZE_POOL
 from services.wallet import Wallet
@@ -55,7 +60,7 @@ class PrizePoolCheck(msgspec.Struct, frozen=True):
     owner: str
     asset: str
     balance: int
-    entries: int  # buy-ins in
+    entries: int  # buy-ins (and a guarantee's overlay) in
     payouts: int  # prizes and refunds out
     other: int  # anything else (adjustments), net
 
@@ -75,9 +80,10 @@ VIOLATIONS_MAX: Final = 1000  # bound: listed violations (consistent stays exact
 
 
 def _prize_pool(pool: PoolFigures) -> PrizePoolCheck:
-    entries = pool.by_kind.get("buy_in", 0)
+    entries = pool.by_kind.get("buy_in", 0) + pool.by_kind.get("overlay", 0)
     payouts = -(pool.by_kind.get("prize", 0) + pool.by_kind.get("refund", 0))
-    other = sum(v for k, v in pool.by_kind.items() if k not in {"buy_in", "prize", "refund"})
+    known = {"buy_in", "overlay", "prize", "refund"}
+    other = sum(v for k, v in pool.by_kind.items() if k not in known)
     return PrizePoolCheck(
         owner=pool.account.owner, asset=pool.account.asset, balance=pool.balance,
         entries=entries, payouts=payouts, other=other,
@@ -124,6 +130,15 @@ async def audit_ledger(wallet: Wallet, tables: TableChecks | None = None) -> Led
                     f"holds {pool.balance}: entries {pool.entries} - payouts {pool.payouts}"
                     f" + other {pool.other} = {expected}",
                 )
+            )
+    over = await wallet.store.run(
+        lambda: tournaments.tournaments_in(("finished", "cancelled")), read_only=True
+    )
+    ended = {f"tournament:{row.id}" for row in over}
+    for pool in prize_pools:
+        if pool.owner in ended and pool.balance != 0:
+            violations.append(
+                Violation("prize_pool", pool.owner, f"holds {pool.balance} after its end")
             )
     consistent = ledger.consistent and not violations
     return LedgerReport(

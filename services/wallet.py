@@ -172,6 +172,11 @@ class Wallet:
         self.policy = policy or WalletPolicy()
         self._check = partial(check_transfer, transfer_daily_max=self.policy.transfer_daily_max)
 
+    @property
+    def store(self) -> Store:
+        """The store the ledger lives in (the audit reads the tournaments beside it)."""
+        return self._store
+
     # -- reading ------------------------------------------------------------------------------
 
     async def balance(self, player_id: int, asset: str = CHIPS) -> Balance:

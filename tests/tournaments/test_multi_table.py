@@ -11,6 +11,7 @@ import msgspec
 import pytest
 import trio
 import trio.testing
+from prometheus_client import REGISTRY
 
 from actors.tournament_messages import (
     GetResults,
@@ -109,3 +110,9 @@ async def test_a_three_table_tournament_balances_breaks_plays_hand_for_hand_and_
         assert len(moved) == room.checks.moves
         audit = await room.wallet.audit()
         assert audit.consistent, audit
+        # Metrics: moves counted; the finished tournament's own series are gone.
+        assert REGISTRY.get_sample_value("tablium_tournament_moves_total") >= room.checks.moves
+        live = {"tournament": str(tid)}
+        assert REGISTRY.get_sample_value("tablium_tournament_entrants", live) is None
+        finished_count = REGISTRY.get_sample_value("tablium_tournaments", {"state": "finished"})
+        assert finished_count is not None and finished_count >= 1

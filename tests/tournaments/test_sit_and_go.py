@@ -3,6 +3,8 @@ tournament's tables, eliminations, places paid as decided, the prize pool zero a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,13 +21,17 @@ from actors.tournament_messages import (
     TournamentSpec,
     UnregisterPlayer,
 )
+from persistence.players import player_tournaments
 from protocol import game
 from protocol import tournaments as wire
+from services.ledger_audit import audit_ledger
 from tests.actors.test_table_fakes import sqlite_url
 from tests.e2e.clock import autojump_between_threads
+from tests.pg_databases import new_pg_database
 from tests.tournaments.harness import FUNDS, tournament_room
 
 PLAYERS = list(range(1, 7))
+__all__ = ["new_pg_database"]  # the fixture, used by name
 
 
 def sng(**overrides: object) -> TournamentSpec:
@@ -68,10 +74,20 @@ async def test_a_sit_and_go_runs_to_a_winner_and_empties_its_prize_pool(
         won = {line.player_id: line.prize for line in results.lines}
         for player in PLAYERS:
             assert await room.balance(player) == FUNDS - 110 + won[player]
+        for player in PLAYERS:  # each finish counted once in the player's statistics
+            ((asset, counters),) = await room.store.run(
+                partial(player_tournaments, player), read_only=True
+            )
+            assert asset == "chips" and counters.entries == 1
+            assert counters.prizes_won == won[player]
         paid = [b for p in PLAYERS for b in room.channel.of(p, wire.TournamentPaid)]
         assert sorted(b.amount for b in paid) == sorted(v for v in won.values() if v)
         audit = await room.wallet.audit()
         assert audit.consistent, audit
+        report = await audit_ledger(room.wallet)  # the pool checked against its entries
+        assert report.consistent, report.violations
+        (pool,) = [p for p in report.prize_pools if p.owner == f"tournament:{tid}"]
+        assert (pool.entries, pool.payouts, pool.balance) == (600, 600, 0)
 
 
 async def test_unregistering_refunds_buy_in_and_fee_and_a_second_tournament_never_replays(
@@ -96,3 +112,30 @@ async def test_unregistering_refunds_buy_in_and_fee_and_a_second_tournament_neve
         assert await room.balance(1) == FUNDS - 220
         details = await room.tournament(first).ask(GetTournament())
         assert isinstance(details, TournamentDetails) and details.summary.entries == 1
+
+
+async def test_a_sit_and_go_runs_to_a_winner_on_postgresql(
+    new_pg_database: Callable[[], str],
+) -> None:
+    url = new_pg_database()
+    async with tournament_room(url, seed=7) as room:
+        await room.fund(PLAYERS)
+        tid = await room.create(sng())
+        stream = room.channel.stream()
+        for player in PLAYERS:
+            await room.tournament(tid).ask(RegisterPlayer(player_id=player))
+        finished: list[int] = []
+
+        def until(player: int, body: object) -> bool:
+            if isinstance(body, wire.TournamentStateChanged) and body.event == "finished":
+                finished.append(player)
+            return len(finished) == len(PLAYERS)
+
+        with trio.fail_after(120):
+            await room.play(stream, until)
+        assert room.checks.failures == []
+        results = await room.tournament(tid).ask(GetResults())
+        assert isinstance(results, Results) and results.paid == 600
+        assert await room.pool(tid) == 0
+        report = await audit_ledger(room.wallet)
+        assert report.consistent, report.violations

@@ -2038,8 +2038,8 @@ export interface TournamentStateChanged {
   prize_pool: number;
 }
 /**
- * The player's entry has a seat (at the start, or a late entry): the table's own
- *     ``table_snapshot`` follows from the table.
+ * The player's entry has a seat (at the start, a late entry, or again after a server
+ *     restart): the table's own ``table_snapshot`` reaches her just before it.
  */
 export interface TournamentSeated {
   type: "tournament_seated";
@@ -2052,7 +2052,8 @@ export interface TournamentSeated {
 /**
  * The player was moved between hands (balancing, a table broken, or a director): she
  *     now sits at ``table_id``, ``seat``, with the same ``stack``; the old table has let her
- *     go. The client follows without asking (the new table's ``table_snapshot`` follows).
+ *     go. The client follows without asking (the new table's ``table_snapshot`` reaches her
+ *     just before it; its hands come after).
  */
 export interface TournamentMoved {
   type: "tournament_moved";
@@ -2062,7 +2063,7 @@ export interface TournamentMoved {
   table_id: string;
   seat: number;
   stack: number;
-  reason: "balancing" | "director" | "table_broken";
+  reason: "balance" | "break" | "director";
 }
 /**
  * Busted while rebuys are open: ``tournament_rebuy`` within ``expires_in_ms``, or the

@@ -145,10 +145,12 @@ class TournamentBot(Bot):
         body = event.body
         tally = self.recorder.current.tournament
         mine = getattr(body, "tournament_id", None) == self.tournament_id
-        if isinstance(body, TournamentSeated) and mine and body.entry == self.entry:
-            self.table_id, self.seat = body.table_id, body.seat
-        elif isinstance(body, TournamentMoved) and mine and body.entry == self.entry:
-            self.table_id, self.seat = body.table_id, body.seat
+        # Pushes come to this player only, and one entry plays at a time: a late entry's seat
+        # may come before the reply that names the entry.
+        if isinstance(body, TournamentSeated) and mine:
+            self.entry, self.table_id, self.seat = body.entry, body.table_id, body.seat
+        elif isinstance(body, TournamentMoved) and mine:
+            self.entry, self.table_id, self.seat = body.entry, body.table_id, body.seat
             tally.moves[body.reason] = tally.moves.get(body.reason, 0) + 1
         elif isinstance(body, TournamentEliminated) and mine and body.entry == self.entry:
             tally.eliminated += 1

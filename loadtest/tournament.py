@@ -407,7 +407,7 @@ def tournament_section(
         "payouts_total": sum(s.prize + s.bounties for s in standings),
         "paid_to_bots": tally.paid,
         "refunded_to_bots": tally.refunds,
-        "balancing_moves": tally.moves.get("balancing", 0),
+        "balancing_moves": tally.moves.get("balance", 0),
         "moves": dict(sorted(tally.moves.items())),
         "tables_max": watch.tables_max,
         "hand_for_hand_rounds": max(tally.hand_for_hand_hands.values(), default=0),

@@ -89,7 +89,8 @@ class PlayerApp {
       this.rememberSeat(body.from_table_id, null);
       delete this.tournamentTables[body.from_table_id];
       this.tournamentSeat(body.tournament_id, body.table_id, body.seat);
-      this.flash(`You were moved to table ${body.table_id} (${body.reason.replaceAll('_', ' ')}).`);
+      const why = { balance: 'balancing the tables', break: 'your table was broken', director: 'the director' }[body.reason] ?? body.reason;
+      this.flash(`You were moved to table ${body.table_id} (${why}).`);
       if (page === `#/table/${body.from_table_id}`) this.go(body.table_id);
       else if (page.startsWith('#/table/') || page === '#/lobby' || page === '') this.route(); // the navigation's links
     } else if (body.type === 'tournament_eliminated' || (body.type === 'tournament_state_changed' && ['finished', 'cancelled'].includes(body.state))) {

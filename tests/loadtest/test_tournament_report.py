@@ -16,7 +16,7 @@ _tallies = st.builds(
     registered=st.integers(0, 100),
     reentries=st.integers(0, 10),
     moves=st.dictionaries(
-        st.sampled_from(["balancing", "table_broken", "director"]), st.integers(0, 50)
+        st.sampled_from(["balance", "break", "director"]), st.integers(0, 50)
     ),
     paid=st.integers(0, 10**9),
     hand_for_hand_hands=st.dictionaries(
@@ -82,7 +82,7 @@ def test_the_section_reports_the_winner_money_tables_and_hand_for_hand_rounds() 
     tally = TournamentTally(
         registered=27,
         reentries=3,
-        moves={"balancing": 4, "table_broken": 9},
+        moves={"balance": 4, "break": 9},
         hand_for_hand_hands={"t5-1": 2, "t5-2": 3},
         winner="bot00004",
     )

@@ -1,7 +1,7 @@
 """SIGKILL the server in the middle of a multi-table tournament, restart it, lose nothing.
 
-A real `tablium serve` process (SQLite): a director creates a ``hyper`` MTT of 9 through
-the admin API, 9 swarm bots register over their websockets and play; once players have
+A real `tablium serve` process (SQLite): a director creates a ``hyper`` MTT of 18 through
+the admin API, 18 swarm bots register over their websockets and play; once players have
 busted and hands are being dealt, the process is killed outright. The restarted server has
 every entry, every place and prize decided before the kill, the level it had reached, and
 every chip in play (a hand running at the kill is voided: stacks as it started); the ledger
@@ -22,13 +22,10 @@ from loadtest.swarm import SwarmOptions, run_swarm
 from server.auth import TokenSigner
 from tests.server_process import TEST_JWT_SECRET, ServerProcess, running_server
 
-# One table of nine: tournament_moved pushes are not readable by the Python SDK yet (the
-# runtime sends the core's move reasons, "break"/"balance", where the wire says
-# "table_broken"/"balancing"), so this test keeps to one table; the restart is the same.
-PLAYERS = 9
+PLAYERS = 18  # two tables of nine: moves before and after the kill
 BUY_IN, FEE = 100, 10
 STARTING_STACK = 500  # the hyper preset's
-KILL_WHEN_LEFT = 6  # kill once this few are left (some places decided)
+KILL_WHEN_LEFT = 14  # kill once this few are left (some places decided)
 PHASE_LIMIT_S = 150.0
 # One host's swarm needs more than a person's limits (as docs/loadtest.md's recipe); the log
 # stays at info: running_server waits for the "listening" line.

@@ -15,9 +15,7 @@ _tallies = st.builds(
     TournamentTally,
     registered=st.integers(0, 100),
     reentries=st.integers(0, 10),
-    moves=st.dictionaries(
-        st.sampled_from(["balance", "break", "director"]), st.integers(0, 50)
-    ),
+    moves=st.dictionaries(st.sampled_from(["balance", "break", "director"]), st.integers(0, 50)),
     paid=st.integers(0, 10**9),
     hand_for_hand_hands=st.dictionaries(
         st.sampled_from(["t1-1", "t1-2", "t1-3"]), st.integers(0, 9)

@@ -279,8 +279,10 @@ class TournamentActor(Actor[Any]):
         self.clock_since = 0.0  # trio time the running clock last started from
         self.clock_timer: Timer | None = None
         self.clock_generation = 0
+        # Players whose rebuy, add-on or elimination came while their table was in a hand
+        # they were not dealt (table -> players): the table catches up before its next hand.
+        self.restack: dict[int, set[int]] = {}
         self.start_timer: Timer | None = None
-        self.left_out: dict[int, set[int]] = {}  # table -> players with chips not dealt in
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -488,9 +490,6 @@ class TournamentActor(Actor[Any]):
         core, money = self._core(), self.money
         assert money is not None
         entry = self._entry_of(player_id, EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY)
-        table = core.table(core.entry(entry).table)
-        if table.in_hand:
-            raise TournamentRefusal("rebuy_refused", "between hands only (TDA 27)")
         before = core.snapshot()
         effects = core.rebuy(entry)
         bought = effects[0]
@@ -507,6 +506,10 @@ class TournamentActor(Actor[Any]):
         core, money = self._core(), self.money
         assert money is not None
         entry = self._entry_of(player_id, EntryStatus.PLAYING)
+        record = core.entry(entry)
+        if record.table and entry in core.table(record.table).dealt:
+            # The break began while her table finished a hand she is in: after it.
+            raise TournamentRefusal("addon_refused", "between your hands only: try again")
         before = core.snapshot()
         effects = core.addon(entry)
         bought = effects[0]
@@ -747,12 +750,11 @@ class TournamentActor(Actor[Any]):
         starting = tuple(core.entry(entry).stack for _, entry in seats)
         stacks = tuple(reported[_player(core.entry(entry).player_id)] for _, entry in seats)
         seat_numbers = tuple(seat for seat, _ in seats)
-        if real is not None:
-            self.left_out[number] = {
-                _player(core.entry(entry).player_id)
-                for (seat, entry), after in zip(seats, stacks, strict=True)
-                if seat not in real.seats and after > 0
-            }
+        if real is not None:  # players the table left out of its hand: the core's stack stands
+            stacks = tuple(
+                after if seat in real.seats else before
+                for seat, before, after in zip(seat_numbers, starting, stacks, strict=True)
+            )
         if real is not None and set(real.seats) <= set(seat_numbers):
             pots = real.pots
         else:  # a voided or unreported hand: whoever gained took the chips
@@ -792,11 +794,25 @@ class TournamentActor(Actor[Any]):
                           ante=level.ante)
             )  # fmt: skip
             live.stakes[number] = answer.level
-        # Players the table left out of its last hand (timed out and sat out, or waiting):
-        # in a tournament everyone with chips is dealt in (and blinded off when away).
-        here = {_player(core.entry(entry).player_id) for entry in table.seats.values()}
-        for player in sorted(self.left_out.pop(number, set()) & here):
-            ref.tell(SitIn(player_id=player, post_now=False))
+        # Players whose seat changed while the table played a hand they were not in (a
+        # rebuy or add-on bought, a rebuy declined): the table takes the core's view now.
+        for player in sorted(self.restack.pop(number, set())):
+            with contextlib.suppress(GameRefused):  # not seated (any more)
+                await ref.ask(RemovePlayer(player_id=player), timeout_s=TABLE_ASK_TIMEOUT_S)
+            for seat, entry in table.seats.items():
+                record = core.entry(entry)
+                if _player(record.player_id) == player and record.stack > 0:
+                    await ref.ask(
+                        SeatPlayer(player_id=player, stack=record.stack, seat=seat),
+                        timeout_s=TABLE_ASK_TIMEOUT_S,
+                    )
+        # Players the table sat out (timed out: the table's rule for cash games) are dealt
+        # in again: in a tournament everyone with chips plays (blinded off when away).
+        seats = await ref.ask(GetSeats(), timeout_s=TABLE_ASK_TIMEOUT_S)
+        assert isinstance(seats, TableSeats)
+        for info in seats.seats:
+            if info.sitting_out and info.stack > 0:
+                ref.tell(SitIn(player_id=info.player_id, post_now=True))
         ref.tell(Release())
 
     def _table_ref(self, number: int) -> Any:
@@ -1106,7 +1122,9 @@ class TournamentActor(Actor[Any]):
                     try:
                         await self._ask_table(number, RemovePlayer(player_id=_player(who)))
                     except GameRefused as exc:
-                        if exc.code != "not_seated":
+                        if exc.code == "hand_running":  # a declined rebuy: after the hand
+                            self.restack.setdefault(number, set()).add(_player(who))
+                        elif exc.code != "not_seated":
                             raise
             case fx.RebuyBought(entry=entry) | fx.AddOnBought(entry=entry):
                 # New chips: the table gets the new stack (out and in again, same seat).
@@ -1116,8 +1134,14 @@ class TournamentActor(Actor[Any]):
                 number = record.table
                 seat = next(s for s, e in core.table(number).seats.items() if e == entry)
                 player = _player(record.player_id)
-                with contextlib.suppress(GameRefused):  # not seated: a restart left it out
+                try:
                     await self._ask_table(number, RemovePlayer(player_id=player))
+                except GameRefused as exc:
+                    if exc.code == "hand_running":  # she is not in it: after it (_deal)
+                        self.restack.setdefault(number, set()).add(player)
+                        return
+                    if exc.code != "not_seated":  # not seated: a restart left her out
+                        raise
                 await self._ask_table(
                     number, SeatPlayer(player_id=player, stack=record.stack, seat=seat)
                 )

@@ -3,7 +3,6 @@ tournament's tables, eliminations, places paid as decided, the prize pool zero a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -27,11 +26,10 @@ from protocol import tournaments as wire
 from services.ledger_audit import audit_ledger
 from tests.actors.test_table_fakes import sqlite_url
 from tests.e2e.clock import autojump_between_threads
-from tests.pg_databases import new_pg_database
+from tests.persistence.stores import store_url
 from tests.tournaments.harness import FUNDS, tournament_room
 
 PLAYERS = list(range(1, 7))
-__all__ = ["new_pg_database"]  # the fixture, used by name
 
 
 def sng(**overrides: object) -> TournamentSpec:
@@ -115,9 +113,9 @@ async def test_unregistering_refunds_buy_in_and_fee_and_a_second_tournament_neve
 
 
 async def test_a_sit_and_go_runs_to_a_winner_on_postgresql(
-    new_pg_database: Callable[[], str],
+    tmp_path: Path, postgres_url: str
 ) -> None:
-    url = new_pg_database()
+    url = await store_url("postgres", tmp_path, postgres_url)  # a schema of its own
     async with tournament_room(url, seed=7) as room:
         await room.fund(PLAYERS)
         tid = await room.create(sng())

@@ -1,0 +1,201 @@
+"""Three `tablium serve` processes over one PostgreSQL and one Redis (docs/scaling.md,
+"Failover"): players connected to the node that owns a table play there; that node is
+killed with SIGKILL; a surviving node takes the table's lease within 10 s and opens the
+table from its snapshot (the running hand voided, its chips back in the stacks); the
+players reconnect to the table's new owner, resume their sessions from Redis, and play
+goes on there; afterwards the ledger audits clean and every chip is where it should be.
+
+No request crosses nodes yet (issue 22's routing is not built), so the players reconnect to
+the new owner itself, as a load balancer that knows where tables live would send them.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import redis
+import trio
+
+from protocol import game
+from protocol.client import Client, ClientError, open_client
+from server.auth import TokenSigner
+from tests.persistence.stores import store_url
+from tests.server.test_crash_mid_play import BUY_IN, TABLE, _accounted_for, _fund
+from tests.server_process import TEST_JWT_SECRET, ServerProcess, running_server
+
+PLAY_TIMEOUT_S = 60
+TAKEOVER_S_MAX = 10.0  # issue 22: a dead owner's tables move within 10 s
+HANDS_BEFORE_KILL = 3
+HANDS_AFTER_TAKEOVER = 2
+SEED = 20261203
+PASSWORD = "correct horse battery staple"
+NAMES = ("fail_ann", "fail_bob", "fail_cy")
+
+
+async def _node_name(server: ServerProcess) -> str:
+    token, _ = TokenSigner(TEST_JWT_SECRET).issue("ops", "admin")
+    async with httpx.AsyncClient(base_url=server.admin_url) as admin:
+        answer = await admin.get("/cluster", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["node"])
+
+
+async def _play(
+    client: Client,
+    seat: int,
+    rng: random.Random,
+    dealt: dict[int, trio.Event],
+    ended: dict[int, trio.Event],
+) -> None:
+    """Answer every action asked of ``seat``; set dealt[n] when hand n asks its first
+    action, ended[n] when hand n ends. Returns when the connection is gone."""
+    try:
+        while True:
+            item = await client.next_event(timeout_s=PLAY_TIMEOUT_S)
+            body = getattr(item, "body", None)
+            if isinstance(body, game.HandEnded) and body.table_id == TABLE:
+                ended.setdefault(body.hand_number, trio.Event()).set()
+            if not isinstance(body, game.ActionRequired) or body.table_id != TABLE:
+                continue
+            dealt.setdefault(body.hand_number, trio.Event()).set()
+            if body.seat != seat:
+                continue
+            legal = body.legal
+            if legal.show:
+                action: game.ActKind = "show"
+            elif legal.fold and rng.random() < 0.15:
+                action = "fold"
+            elif legal.check or legal.call is not None:
+                action = "check_or_call"
+            else:
+                action = "fold"
+            await client.request(
+                game.Act(id=0, table_id=TABLE, hand_number=body.hand_number, action=action)
+            )
+    except (trio.EndOfChannel, ClientError):
+        return
+
+
+async def _first_hand_after(events: dict[int, trio.Event], after: int) -> int:
+    """Wait until some hand numbered above ``after`` has its event; returns its number."""
+    while True:
+        found = sorted(n for n, e in events.items() if n > after and e.is_set())
+        if found:
+            return found[0]
+        await trio.sleep(0.05)  # the events dict gains entries as hands come
+
+
+async def _failover(
+    owner: ServerProcess, survivors: dict[str, ServerProcess], redis_url: str, prefix: str
+) -> tuple[dict[str, int], dict[str, float]]:
+    rng = random.Random(SEED)
+    ids: dict[str, int] = {}
+    tokens: dict[str, tuple[str, str]] = {}  # name -> (token, session id)
+    last_seqs: dict[str, int] = {}
+    seats: dict[str, int] = {}
+    dealt: dict[int, trio.Event] = {}
+    ended: dict[int, trio.Event] = {}
+    measured: dict[str, float] = {}
+    # 1. Three players at the owner's table, reconnect off: their node is about to die.
+    async with (
+        open_client(owner.ws_url, reconnect=False) as a,
+        open_client(owner.ws_url, reconnect=False) as b,
+        open_client(owner.ws_url, reconnect=False) as c,
+        trio.open_nursery() as players,
+    ):
+        clients = dict(zip(NAMES, (a, b, c), strict=True))
+        for name, client in clients.items():
+            await client.register(name, PASSWORD)
+            ids[name] = await _fund(owner.admin_url, name)
+            seated = await client.request(game.JoinTable(id=0, table_id=TABLE, buy_in=BUY_IN))
+            assert isinstance(seated, game.Seated)
+            seats[name] = seated.seat
+            players.start_soon(
+                _play, client, seated.seat, random.Random(rng.random()), dealt, ended
+            )
+        with trio.fail_after(PLAY_TIMEOUT_S):
+            killed_in = await _first_hand_after(dealt, HANDS_BEFORE_KILL - 1)
+        owner.proc.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        owner.proc.wait()
+        players.cancel_scope.cancel()
+        for name, client in clients.items():
+            assert client.token is not None and client.session_id is not None
+            tokens[name] = (client.token, client.session_id)
+            last_seqs[name] = client.last_seq
+    # 2. A survivor takes the lease (and opens the table) within TAKEOVER_S_MAX.
+    lease_key = f"{prefix}lease:{TABLE}"
+    with redis.Redis.from_url(redis_url) as shared:
+        holder: str | None = None
+        with trio.fail_after(TAKEOVER_S_MAX):
+            while holder not in survivors:
+                value = shared.get(lease_key)
+                holder = value.decode() if isinstance(value, bytes) else None
+                if holder not in survivors:
+                    await trio.sleep(0.05)  # another process decides: nothing to wait on here
+    measured["lease_taken_s"] = time.monotonic() - killed_at
+    assert holder is not None
+    new_owner = survivors[holder]
+    # 3. The players reconnect to the new owner and resume their sessions there.
+    dealt.clear()
+    ended.clear()
+    async with (
+        open_client(new_owner.ws_url, reconnect=False) as a,
+        open_client(new_owner.ws_url, reconnect=False) as b,
+        open_client(new_owner.ws_url, reconnect=False) as c,
+        trio.open_nursery() as players,
+    ):
+        clients = dict(zip(NAMES, (a, b, c), strict=True))
+        for name, client in clients.items():
+            token, session_id = tokens[name]
+            client.last_seq = last_seqs[name]
+            resumed = await client.authenticate(token, last_seqs[name])
+            assert resumed.session_id == session_id, "the same session, resumed"
+            assert resumed.resume in ("complete", "gap")
+            measured.setdefault("resumed_s", time.monotonic() - killed_at)
+            players.start_soon(
+                _play, client, seats[name], random.Random(rng.random()), dealt, ended
+            )
+        # Play goes on at the table on its new owner: hands after the voided one end there.
+        with trio.fail_after(PLAY_TIMEOUT_S):
+            first = await _first_hand_after(dealt, killed_in)
+            measured["first_hand_dealt_s"] = time.monotonic() - killed_at
+            await _first_hand_after(ended, first + HANDS_AFTER_TAKEOVER - 2)
+        players.cancel_scope.cancel()
+    measured["killed_in_hand"] = killed_in
+    measured["first_hand_after"] = first
+    return ids, measured
+
+
+def test_kill_9_of_a_table_owner_moves_its_table_and_players_resume_on_the_new_owner(
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    database_url = trio.run(store_url, "postgres", tmp_path, postgres_url)
+    prefix = f"{redis_prefix}failover:"
+    env = {
+        "TABLIUM_DATABASE_URL": database_url,
+        "TABLIUM_REDIS_URL": redis_url,
+        "TABLIUM_REDIS_PREFIX": prefix,
+    }
+    with ExitStack() as stack:
+        # The first node to start takes every seed table's lease; the others wait for them.
+        owner = stack.enter_context(running_server(tmp_path / "a", **env))
+        others = [stack.enter_context(running_server(tmp_path / n, **env)) for n in "bc"]
+        survivors = {trio.run(_node_name, node): node for node in others}
+        ids, measured = trio.run(_failover, owner, survivors, redis_url, prefix)
+        assert measured["lease_taken_s"] <= TAKEOVER_S_MAX
+        print("failover measured:", measured)  # the figures docs/scaling.md quotes
+        for node in others:
+            node.proc.send_signal(signal.SIGTERM)
+        for node in others:
+            assert node.proc.wait(timeout=10) == 0
+    # A last node recovers the table (voiding a hand the clean stop left running), and stops.
+    with running_server(tmp_path / "d", **env) as last:
+        last.proc.send_signal(signal.SIGTERM)
+        assert last.proc.wait(timeout=10) == 0
+    trio.run(_accounted_for, database_url, ids)

@@ -72,6 +72,15 @@ Clock = Callable[[], int]  # milliseconds since the epoch
 SNAPSHOTS_PER_KIND_MAX = 100_000  # bound: recovery refuses (RuntimeError) beyond this many
 
 
+class StoreUnavailable(Exception):
+    """The database did not answer within the store's retry bound (docs/scaling.md,
+    "PostgreSQL unreachable"), or the connection broke while a COMMIT was under way, so
+    whether the unit landed is unknown (never retried: a snapshot's version or a hand's id
+    would find its own first write). Nothing is known written; callers crash or refuse."""
+
+    code = "store_unavailable"
+
+
 def _ping() -> Work[None]:
     yield Query("SELECT 1")
 

@@ -98,6 +98,7 @@ class PostgresStore(Store):
         self._loop = loop
         self.retries = 0  # units rerun after a deadlock or serialization failure (a metric)
         self.unavailable_retries = 0  # units rerun because the database did not answer
+        self.unavailable_retry_s = UNAVAILABLE_RETRY_S  # per unit (tests shorten it)
         self.unavailable_since: float | None = None  # trio clock; None: it answers
         # Accounts as last seen, for transfers in one round trip (a hint: see ledger_single.py).
         self.account_cache = AccountCache()
@@ -145,10 +146,10 @@ class PostgresStore(Store):
                 if self.unavailable_since is None:
                     self.unavailable_since = now
                     log.warning("database unreachable: retrying", error=repr(exc))
-                deadline = now + UNAVAILABLE_RETRY_S if deadline is None else deadline
+                deadline = now + self.unavailable_retry_s if deadline is None else deadline
                 if now + backoff_s > deadline:
                     raise StoreUnavailable(
-                        f"no answer within {UNAVAILABLE_RETRY_S} s: {exc!r}"
+                        f"no answer within {self.unavailable_retry_s} s: {exc!r}"
                     ) from exc
                 self.unavailable_retries += 1
                 await trio.sleep(backoff_s)

@@ -14,13 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import trio
 
-from persistence.postgres import UNAVAILABLE_RETRY_S
+from persistence.postgres import UNAVAILABLE_RETRY_S, PostgresStore
+from persistence.store import StoreUnavailable, open_store
 from protocol import game
 from protocol.client import Client, open_client
 from server.app import run_server
 from server.config import Settings
+from services.ledger import wallet
+from services.wallet import Wallet
 from tests.persistence.amqp_tools import BrokerProxy
 from tests.persistence.stores import store_url
 from tests.server.test_crash_mid_play import BUY_IN, TABLE, _accounted_for, _fund
@@ -153,3 +157,42 @@ async def test_postgres_cut_mid_play_stops_dealing_then_play_resumes_with_no_chi
             server.cancel_scope.cancel()
         outer.cancel_scope.cancel()
     await _accounted_for(database_url, ids)
+
+
+async def test_the_store_retries_an_unreachable_postgres_within_its_bound_then_gives_up(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url("postgres", tmp_path, postgres_url)
+    parts = urlsplit(database_url)
+    proxy = BrokerProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    bound_s = 2.0
+
+    async def restore_after(delay_s: float) -> None:
+        await trio.sleep(delay_s)  # the outage's length: what the test injects
+        proxy.restore()
+
+    async with trio.open_nursery() as outer:
+        await outer.start(proxy.serve)
+        async with open_store(proxy.url(database_url)) as store:
+            assert isinstance(store, PostgresStore)
+            store.unavailable_retry_s = bound_s
+            wallets = Wallet(store)
+            await wallets.adjust("fund-1", wallet(1), 100, "test funds")
+            # Cut for less than the bound: the write waits, retries, lands once.
+            proxy.cut()
+            async with trio.open_nursery() as outage:
+                outage.start_soon(restore_after, bound_s / 4)
+                await wallets.adjust("fund-2", wallet(1), 50, "test funds")
+            assert store.unavailable_retries >= 1 and store.unavailable_since is None
+            assert (await wallets.balance(1)).balance == 150
+            # Cut for longer: StoreUnavailable once the bound is spent, nothing written.
+            proxy.cut()
+            started = trio.current_time()
+            with pytest.raises(StoreUnavailable):
+                await wallets.adjust("fund-3", wallet(1), 25, "test funds")
+            waited_s = trio.current_time() - started
+            assert bound_s / 2 <= waited_s <= bound_s + 1, waited_s
+            proxy.restore()
+            assert (await wallets.balance(1)).balance == 150
+            assert (await store.ledger_audit()).consistent
+        outer.cancel_scope.cancel()

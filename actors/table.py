@@ -184,6 +184,12 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         self.state = decode_table_state(snapshot)
 
     async def started(self) -> None:
+        lease = self.deps.lease
+        if lease is not None and self.config.bankroll == "cash" and not await lease(self.table_id):
+            log.warning("table owned by another node: not opened here", table=self.table_id)
+            self.closed = True
+            self.context.stop()  # a transient child: removed, never restarted
+            return
         if self.state.epoch == 0:  # new, or stored before epochs: keys from now on carry one
             self.state.epoch = await next_epoch(self.deps.store, self.table_id, self.config)
         index = self.deps.player_tables  # rebuilt after a restart from the store

@@ -8,7 +8,7 @@ for a player (games never ask players).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol, final
 
@@ -235,6 +235,10 @@ class TableDeps:
     clock_ms: Callable[[], int] = wall_clock_ms
     player_tables: PlayerTables = field(default_factory=PlayerTables)
     rules: TableRules = TableRules()
+    # With several nodes (server/cluster_tables.py): takes a cash table's lease and fence
+    # as it starts, unless this node holds them already; False: another node owns the table,
+    # which then stops here before it deals or writes anything. None: a node alone.
+    lease: Callable[[str], Awaitable[bool]] | None = None
 
 
 # --- to a table (from the gateway or the lobby) ---------------------------------------------

@@ -18,11 +18,16 @@ from collections.abc import Iterable
 from typing import Any, Final, final
 
 from persistence.domain_events import TABLE_EPOCH_PREFIX, TABLE_TOMBSTONE_PREFIX
+from persistence.ledger import TransferCheck, TransferOutcome, TransferRequest, transfer
 from persistence.redis_link import RedisLink
 from persistence.snapshots import Snapshot, check_snapshot, save_snapshots
 from persistence.work import Query, Work
 
 LEASES_PER_RENEWAL_MAX: Final = 500  # leases per pipeline when renewing
+# A table's escrow account (services/ledger.escrow): kind "escrow", owner the table actor's
+# name (actors/addresses.TableAddress), whose fence is the table id.
+ESCROW_KIND: Final = "escrow"
+TABLE_ACTOR_PREFIX: Final = "table:"
 
 # KEYS[1]: the lease. ARGV: node, ttl ms. Renew if held by node; else take it if free.
 # Returns 1 (renewed), 2 (taken again after it lapsed), 0 (another node holds it).
@@ -118,6 +123,34 @@ def save_fenced_snapshots(
     written = iter((yield from save_snapshots(to_write, now_ms)) if to_write else [])
     landed = [next(written) if ok else False for ok in allowed]
     return landed, sorted(key for key, current in checked.items() if not current)
+
+
+def escrow_fence(request: TransferRequest) -> str | None:
+    """The table whose escrow ``request`` moves chips into or out of (a buy-in, a top-up, a
+    cash-out, its rake), or None: its fence guards the transfer as it guards the table's
+    snapshots."""
+    for ref in (request.debit, request.credit):
+        if ref.kind == ESCROW_KIND and ref.owner.startswith(TABLE_ACTOR_PREFIX):
+            return ref.owner.removeprefix(TABLE_ACTOR_PREFIX)
+    return None
+
+
+def fenced_transfer(
+    fence: str,
+    epoch: int,
+    request: TransferRequest,
+    now_ms: int,
+    negative_kinds: frozenset[str],
+    check: TransferCheck,
+) -> Work[TransferOutcome]:
+    """persistence.ledger.transfer, only while ``epoch`` is ``fence``'s current epoch: the
+    fence row is locked first (a take_fence of another node waits for this transaction), so
+    an owner paused past its lease moves no chip of the table once another node fenced it.
+    Raises Fenced (nothing written) otherwise."""
+    current = yield from _locked_epoch(fence)
+    if current != epoch:
+        raise Fenced(fence, epoch, current)
+    return (yield from transfer(request, now_ms, negative_kinds, check))
 
 
 @final

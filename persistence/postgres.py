@@ -8,6 +8,12 @@ Concurrency: READ COMMITTED plus explicit row locks (``lock`` -> ``FOR UPDATE OF
 id order. A deadlock or serialization failure PostgreSQL reports anyway is retried from the
 start of the unit, a bounded number of times.
 
+PostgreSQL unreachable (restarting, failing over, a cut route: refused or broken connections,
+``57P0x`` shutdown errors) is retried from the start of the unit with a backoff, for at most
+UNAVAILABLE_RETRY_S, then StoreUnavailable is raised. A unit whose connection broke while
+its COMMIT was under way is not retried (it may have landed): StoreUnavailable at once. A
+unit that failed before COMMIT was rolled back by the server with its connection.
+
 With a replica URL, units marked as tolerant of lag (``run_may_lag``) go to a second pool on a
 streaming replica while it answers within REPLICA_TIMEOUT_S, else to the primary
 (persistence/replica.py).
@@ -23,6 +29,7 @@ from functools import partial
 from typing import Any, TypeVar, final
 
 import asyncpg
+import structlog
 import trio
 import trio_asyncio
 
@@ -32,14 +39,27 @@ from persistence.ledger_single import AccountCache, transfer_if_unchanged
 from persistence.metrics import db_timer
 from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
 from persistence.replica import REPLICA_FAILURES, REPLICA_TIMEOUT_S, ReplicaHealth, failure_reason
-from persistence.store import Clock, Store
+from persistence.store import Clock, Store, StoreUnavailable
 from persistence.work import Query, QueryMany, Row, WorkFactory
+
+log = structlog.get_logger("tablium.store")
 
 T = TypeVar("T")
 RETRIES_MAX = 5  # deadlock / serialization failure: rerun the unit this often, then raise
 STATEMENT_TIMEOUT_S = 30.0  # bound: a statement running longer fails (and its unit rolls back)
 MIGRATION_LOCK_ID = 0x7AB1_1000  # advisory lock: two processes never migrate at once
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+# The database is away: the unit did not run, or ran and rolled back with its connection.
+_UNAVAILABLE = (
+    OSError,  # refused, reset, unreachable
+    asyncpg.PostgresConnectionError,  # class 08, and a connection closed mid-operation
+    asyncpg.CannotConnectNowError,  # 57P03: starting up or shutting down
+    asyncpg.AdminShutdownError,  # 57P01: terminated by a fast or smart shutdown
+    asyncpg.CrashShutdownError,  # 57P02: another backend crashed
+)
+UNAVAILABLE_RETRY_S = 10.0  # bound: retry an unreachable database this long, then raise
+UNAVAILABLE_BACKOFF_FIRST_S = 0.05  # doubling ...
+UNAVAILABLE_BACKOFF_MAX_S = 1.0  # ... up to this between two tries
 
 
 @final
@@ -77,6 +97,9 @@ class PostgresStore(Store):
         # session, say) does not see trio-asyncio's context variable, yet may use the store.
         self._loop = loop
         self.retries = 0  # units rerun after a deadlock or serialization failure (a metric)
+        self.unavailable_retries = 0  # units rerun because the database did not answer
+        self.unavailable_retry_s = UNAVAILABLE_RETRY_S  # per unit (tests shorten it)
+        self.unavailable_since: float | None = None  # trio clock; None: it answers
         # Accounts as last seen, for transfers in one round trip (a hint: see ledger_single.py).
         self.account_cache = AccountCache()
 
@@ -101,23 +124,56 @@ class PostgresStore(Store):
 
     async def _run(self, work: WorkFactory[T], read_only: bool, *, transaction: bool) -> T:
         attempt = 0
+        deadline: float | None = None
+        backoff_s = UNAVAILABLE_BACKOFF_FIRST_S
         while True:
+            committing: list[bool] = []
             try:
                 with db_timer("postgres", read_only).time():
-                    result: T = await self._loop.run_aio_coroutine(self._run_aio(work, transaction))
-                return result
+                    result: T = await self._loop.run_aio_coroutine(
+                        self._run_aio(work, transaction, committing)
+                    )
             except _RETRYABLE:
                 attempt += 1
                 self.retries += 1
                 if attempt > RETRIES_MAX:
                     raise
+                continue
+            except _UNAVAILABLE as exc:
+                if committing:
+                    raise StoreUnavailable(f"connection lost during COMMIT: {exc!r}") from exc
+                now = trio.current_time()
+                if self.unavailable_since is None:
+                    self.unavailable_since = now
+                    log.warning("database unreachable: retrying", error=repr(exc))
+                deadline = now + self.unavailable_retry_s if deadline is None else deadline
+                if now + backoff_s > deadline:
+                    raise StoreUnavailable(
+                        f"no answer within {self.unavailable_retry_s} s: {exc!r}"
+                    ) from exc
+                self.unavailable_retries += 1
+                await trio.sleep(backoff_s)
+                backoff_s = min(UNAVAILABLE_BACKOFF_MAX_S, backoff_s * 2)
+                continue
+            if self.unavailable_since is not None:
+                log.warning(
+                    "database answers again",
+                    down_s=round(trio.current_time() - self.unavailable_since, 3),
+                )
+                self.unavailable_since = None
+            return result
 
-    async def _run_aio(self, work: WorkFactory[T], transaction: bool) -> T:
+    async def _run_aio(self, work: WorkFactory[T], transaction: bool, committing: list[bool]) -> T:
+        """``committing`` gets an entry once the unit's work is done and its COMMIT starts
+        (or, without a transaction, once its one write was sent: the one-statement transfer,
+        whose idempotency key makes a retry safe, is the only such write, so it gets none)."""
         async with self._pool.acquire() as conn:
             if not transaction:  # autocommit: BEGIN and COMMIT would triple a lookup's trips
                 return await _drive(conn, work)
             async with conn.transaction():
-                return await _drive(conn, work)
+                result: T = await _drive(conn, work)
+                committing.append(True)  # leaving the block commits
+            return result
 
     async def _transfer_in_one_statement(
         self, item: TransferItem, now_ms: int

@@ -36,7 +36,13 @@ from persistence import (
 from persistence.accounts import Account
 from persistence.audit import AuditEntry, AuditStamp, Change
 from persistence.hands import HandRecord, HandSummary, RakePaid
-from persistence.leases import NodeFences, save_fenced_snapshots
+from persistence.leases import (
+    Fenced,
+    NodeFences,
+    escrow_fence,
+    fenced_transfer,
+    save_fenced_snapshots,
+)
 from persistence.ledger import (
     AccountRef,
     ClaimDecision,
@@ -64,6 +70,15 @@ from persistence.work import Query, Work, WorkFactory
 T = TypeVar("T")
 Clock = Callable[[], int]  # milliseconds since the epoch
 SNAPSHOTS_PER_KIND_MAX = 100_000  # bound: recovery refuses (RuntimeError) beyond this many
+
+
+class StoreUnavailable(Exception):
+    """The database did not answer within the store's retry bound (docs/scaling.md,
+    "PostgreSQL unreachable"), or the connection broke while a COMMIT was under way, so
+    whether the unit landed is unknown (never retried: a snapshot's version or a hand's id
+    would find its own first write). Nothing is known written; callers crash or refuse."""
+
+    code = "store_unavailable"
 
 
 def _ping() -> Work[None]:
@@ -328,8 +343,30 @@ class Store(ABC):
         self, request: TransferRequest, negative_kinds: frozenset[str], check: TransferCheck
     ) -> TransferOutcome:
         """One transfer; concurrent ones share a transaction (see ledger_batch.py), a lone
-        one may take the backend's one-statement shortcut (ledger_single.py)."""
-        return await self.transfers.transfer(request, negative_kinds, check)
+        one may take the backend's one-statement shortcut (ledger_single.py).
+
+        With fences (several nodes): a transfer into or out of the escrow of a table this
+        node holds an epoch of runs alone, after checking that epoch in its transaction
+        (``fenced_transfer``); a table fenced by another node since raises Fenced, writes
+        nothing, and ``on_fenced`` hears of it (the table is given up here)."""
+        fence = escrow_fence(request) if self.fences is not None else None
+        epoch = self.fences.epoch(fence) if self.fences is not None and fence else None
+        if fence is None or epoch is None:
+            return await self.transfers.transfer(request, negative_kinds, check)
+        async with self.transfers.lock:  # never alongside a batch: see ledger_batch.py
+            try:
+                return await self.run(
+                    partial(
+                        fenced_transfer, fence, epoch, request, self.clock_ms(), negative_kinds,
+                        check,
+                    )
+                )  # fmt: skip
+            except Fenced:
+                if self.on_fenced is not None:
+                    self.on_fenced([fence])
+                raise
+            finally:
+                self._ledger_moved((request.debit, request.credit))
 
     async def ledger_transfer_audited(
         self,

@@ -72,7 +72,7 @@ from poker.integrity.table_rules import AddressRule, RatholeRule
 from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.cluster import ClusterLink
-from server.cluster_tables import LEASE_TTL_MS, TableOwnership
+from server.cluster_tables import TableOwnership
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
@@ -161,14 +161,17 @@ def build_runtime(
         events if events is not None else InProcessBus(store, tablium_consumers()),
         retention_ms=settings.outbox_retention_days * DAY_MS,
     )
+    ownership = _table_ownership(cluster, store, settings.table_lease_ttl_ms)
     deps = TableDeps(
         store=store,
         wallet=wallet,
         channel=channel,
         snapshots=writer,
         rules=table_rules_of(settings),
+        lease=ownership.ensure if ownership is not None else None,
     )
-    ownership = _table_ownership(cluster, store, registry, deps)
+    if ownership is not None:
+        _stop_and_open_tables(ownership, registry, deps)
     runtime: Runtime
     watch_club_access(store, lobby_access_watcher(registry))
     club_tables = ClubTables(registry, Clubs(store))
@@ -381,12 +384,22 @@ def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> Lobb
 
 
 def _table_ownership(
-    cluster: ClusterLink | None, store: Store, registry: Registry, deps: TableDeps
+    cluster: ClusterLink | None, store: Store, lease_ttl_ms: int
 ) -> TableOwnership | None:
-    """With several nodes: the leases and fences of this node's tables (docs/scaling.md);
-    a table lost to another node is stopped here."""
+    """With several nodes: the leases and fences of this node's tables (docs/scaling.md)."""
     if cluster is None:
         return None
+    fences = NodeFences()
+    leases = RedisLeases(cluster.link, cluster.prefix, cluster.node, lease_ttl_ms)
+    ownership = TableOwnership(leases, store, fences)
+    cluster.tables_held = lambda: ownership.held
+    store.fences = fences
+    store.on_fenced = ownership.fenced
+    return ownership
+
+
+def _stop_and_open_tables(ownership: TableOwnership, registry: Registry, deps: TableDeps) -> None:
+    """A table lost to another node is stopped here; one taken over is opened here."""
 
     async def stop_table(table_id: str) -> None:
         with contextlib.suppress(ChildNotFound, NameNotFound):
@@ -397,13 +410,8 @@ def _table_ownership(
             return await open_stored_table(registry.supervisor("tables"), deps, table_id)
         return False
 
-    fences = NodeFences()
-    leases = RedisLeases(cluster.link, cluster.prefix, cluster.node, LEASE_TTL_MS)
-    ownership = TableOwnership(leases, store, fences, on_lost=stop_table, opener=open_table)
-    cluster.tables_held = lambda: ownership.held
-    store.fences = fences
-    store.on_fenced = ownership.fenced
-    return ownership
+    ownership.on_lost = stop_table
+    ownership.opener = open_table
 
 
 def _services(children: list[ChildSpec]) -> ChildSpec:

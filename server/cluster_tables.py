@@ -26,7 +26,6 @@ from persistence.store import Store
 
 log = structlog.get_logger("tablium.cluster")
 
-LEASE_TTL_MS: Final = 10_000  # a dead owner's tables are free this long after its last renewal
 LOST_TABLES_MAX: Final = 10_000  # remembered for /cluster; overflow: the oldest is forgotten
 WAITING_TABLES_MAX: Final = 10_000  # held elsewhere, claimed when free; overflow: oldest go
 
@@ -89,6 +88,15 @@ class TableOwnership:
         self.lost.pop(table_id, None)
         self.waiting.pop(table_id, None)
         return True
+
+    async def ensure(self, table_id: str) -> bool:
+        """A table starting here (TableDeps.lease): True if this node holds its lease, now
+        or already (a seed or taken-over table claimed before it opened, a restart of its
+        actor); else claim it, as for a table an operator or the lobby opens after start.
+        False: another node owns it (or Redis does not answer), and it waits here."""
+        if table_id in self.held:
+            return True
+        return await self.claim(table_id)
 
     def _wait_for(self, table_id: str) -> None:
         self.waiting[table_id] = None

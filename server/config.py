@@ -54,6 +54,10 @@ class Settings:
     # Every key the nodes share in Redis starts with it (docs/scaling.md): one Redis can
     # hold several rooms (or test runs) apart.
     redis_prefix: str = "tablium:"
+    # With Redis: a table's owner lease lives this long unless renewed (every third of it);
+    # a dead owner's tables are opened by another node at most 4/3 of it after the owner's
+    # last renewal: 8 s by default, inside issue 22's 10 s (docs/scaling.md).
+    table_lease_ttl_ms: int = 6_000
     # Empty means "in-process": the outbox relay hands domain events to this process's
     # consumers itself (docs/events.md); amqp://... publishes them to RabbitMQ.
     amqp_url: str = field(default="", repr=False)
@@ -229,6 +233,16 @@ def _parse_count(name: str, raw: Any) -> int:
         raise ConfigError(f"{name}: expected a whole number of at least 1, got {raw!r}") from None
     if value < 1:
         raise ConfigError(f"{name}: expected a whole number of at least 1, got {value}")
+    return value
+
+
+LEASE_TTL_MS_MIN = 300  # renewed every third of it: shorter would renew faster than Redis answers
+
+
+def _parse_lease_ttl(name: str, raw: Any) -> int:
+    value = _parse_count(name, raw)
+    if value < LEASE_TTL_MS_MIN:
+        raise ConfigError(f"{name}: expected at least {LEASE_TTL_MS_MIN} ms, got {value}")
     return value
 
 
@@ -496,6 +510,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "database_replica_url": _parse_replica_url,
     "redis_url": _parse_redis_url,
     "redis_prefix": _parse_redis_prefix,
+    "table_lease_ttl_ms": _parse_lease_ttl,
     "amqp_url": _parse_amqp_url,
     "outbox_retention_days": _parse_count,
     "lobby_sample_s": _parse_count,

@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio
 
 from persistence.leases import (
+    Fenced,
     NodeFences,
     RedisLeases,
     current_fence,
@@ -26,6 +27,8 @@ from persistence.redis_link import RedisLink, open_redis
 from persistence.snapshots import Snapshot
 from persistence.store import Store, open_store
 from server.cluster_tables import TableOwnership
+from services.ledger import escrow, wallet
+from services.wallet import Wallet
 from tests.persistence.stores import BACKENDS, ManualClock, store_url
 
 TABLE = "nt-1-2-a"
@@ -155,3 +158,44 @@ async def test_a_clean_stop_releases_only_this_nodes_leases(
         assert await node_a.leases.holders([TABLE, "t2"]) == {TABLE: None, "t2": "node-b"}
         assert await node_b.claim(TABLE)
         assert await store_b.run(partial(current_fence, TABLE)) == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_paused_owner_cannot_move_its_tables_chips_after_another_node_took_over(
+    backend: str, tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    prefix = f"{redis_prefix}{secrets.token_hex(4)}:"
+    async with (
+        two_nodes(backend, tmp_path, postgres_url) as (store_a, store_b),
+        open_redis(redis_url) as link,
+    ):
+        node_a = _ownership(link, prefix, "node-a", store_a)
+        node_b = _ownership(link, prefix, "node-b", store_b)
+        fenced_off: list[list[str]] = []
+        store_a.on_fenced = fenced_off.append
+        wallet_a, wallet_b = Wallet(store_a), Wallet(store_b)
+        owner = f"table:{TABLE}"
+        await wallet_a.adjust("fund-7", wallet(7), 500, "test funds")
+        assert await node_a.claim(TABLE)
+        await wallet_a.buy_in("buy-in-1", 7, owner, 200)  # the owner's own: lands
+        # Node A pauses; its lease runs out; node B takes the table over.
+        await _expire(link, prefix, TABLE)
+        assert await node_b.claim(TABLE)
+        # Node A wakes and pays a cash-out, takes rake, takes a buy-in: none of it lands.
+        with pytest.raises(Fenced) as refused:
+            await wallet_a.cash_out("cash-out-1", owner, 7, 200)
+        assert (refused.value.epoch, refused.value.current) == (1, 2)
+        with pytest.raises(Fenced):
+            await wallet_a.take_rake("rake-1", owner, 3)
+        with pytest.raises(Fenced):
+            await wallet_a.buy_in("buy-in-2", 7, owner, 100)
+        assert fenced_off == [[TABLE]] * 3  # each time, the store told its ownership
+        assert (await wallet_a.balance(7)).balance == 300
+        account = await store_b.ledger_account(escrow(owner))
+        assert account is not None and account.balance == 200
+        # The new owner moves the table's chips as usual, and the ledger adds up.
+        await wallet_b.cash_out("cash-out-1", owner, 7, 200)
+        assert (await wallet_b.balance(7)).balance == 500
+        assert (await store_b.ledger_audit()).consistent
+        # A transfer that touches no fenced escrow is not held back on node A.
+        await wallet_a.adjust("fund-8", wallet(8), 50, "test funds")

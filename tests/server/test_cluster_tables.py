@@ -3,14 +3,20 @@ and a clean stop hands the tables' leases back so the next node to start opens t
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import httpx
 import redis.asyncio
 import trio
 
+from actors.addresses import TableAddress
 from actors.seed_tables import SEED_TABLES
+from actors.table_admin import open_table
+from actors.table_messages import TableConfig
+from persistence.leases import current_fence
 from persistence.redis_link import open_redis
+from poker import Variant
 from server.app import run_server
 from server.auth import TokenSigner
 from server.cluster_tables import TableOwnership
@@ -127,4 +133,46 @@ async def test_tables_whose_owner_went_away_are_taken_over_by_a_node_that_waited
         await owner_a.renew()
         assert owner_a.held & seeds == set()
         assert set(first.runtime.registry.names("table:")) & {f"table:{t}" for t in seeds} == set()
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_table_opened_after_start_is_leased_and_fenced_like_the_seeds(
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    database_url = await store_url("postgres", tmp_path, postgres_url)
+    prefix = f"{redis_prefix}opened:"
+    config = TableConfig(
+        table_id="op-new-1", name="An operator's table", variant=Variant.NO_LIMIT_HOLDEM,
+        small_blind=1, big_blind=2, seats=6,
+    )  # fmt: skip
+    async with trio.open_nursery() as nursery:
+        first = await nursery.start(
+            run_server, _settings(tmp_path, "a", database_url, redis_url, prefix)
+        )
+        second = await nursery.start(
+            run_server, _settings(tmp_path, "b", database_url, redis_url, prefix)
+        )
+        owner_a = first.runtime.root.child("table-leases").started_value
+        owner_b = second.runtime.root.child("table-leases").started_value
+        assert isinstance(owner_a, TableOwnership) and isinstance(owner_b, TableOwnership)
+        # An operator opens a table on node A: it takes the lease and the next epoch.
+        await open_table(first.runtime.registry, config)
+        assert config.table_id in owner_a.held
+        assert owner_a.fences.epoch(config.table_id) == 1
+        assert (await owner_a.leases.holders([config.table_id]))[config.table_id] == owner_a.node
+        # The same id opened on node B: refused by the lease, it stops before it deals or
+        # writes anything (it took no epoch), and waits for A's lease to lapse.
+        await open_table(second.runtime.registry, config)
+        assert config.table_id not in owner_b.held and config.table_id in owner_b.waiting
+        assert await owner_b.store.run(partial(current_fence, config.table_id)) == 1
+        # Node A's lease lapses: node B takes the table over from A's stored snapshot.
+        async with open_redis(redis_url) as link:
+
+            async def lapse(client: redis.asyncio.Redis) -> None:
+                await client.delete(f"{prefix}lease:{config.table_id}")
+
+            await link.call(lapse)
+        assert config.table_id in await owner_b.adopt()
+        assert owner_b.fences.epoch(config.table_id) == 2
+        assert TableAddress(config.table_id).actor_name in second.runtime.registry
         nursery.cancel_scope.cancel()

@@ -1,0 +1,216 @@
+"""Three `tablium serve` processes over one PostgreSQL and one Redis (docs/scaling.md,
+"Failover"): players connected to the node that owns a table play there; that node is
+killed with SIGKILL (or paused with SIGSTOP, and woken once another node holds the lease:
+it stops the table and writes nothing that lands); a surviving node takes the table's
+lease within 10 s and opens the table from its snapshot (the running hand voided, its
+chips back in the stacks); the players reconnect to the table's new owner, resume their
+sessions from Redis, and play goes on there; afterwards the ledger audits clean and every
+chip is where it should be.
+
+No request crosses nodes yet (issue 22's routing is not built), so the players reconnect to
+the new owner itself, as a load balancer that knows where tables live would send them.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+import trio
+
+from protocol import game
+from protocol.client import Client, ClientError, open_client
+from server.auth import TokenSigner
+from tests.persistence.stores import store_url
+from tests.server.test_cluster_degraded_postgres import Progress
+from tests.server.test_crash_mid_play import BUY_IN, TABLE, _accounted_for, _fund
+from tests.server_process import TEST_JWT_SECRET, ServerProcess, running_server
+
+PLAY_TIMEOUT_S = 60
+TAKEOVER_S_MAX = 10.0  # issue 22: a dead owner's tables move within 10 s
+HANDS_BEFORE_KILL = 3
+SEED = 20261203
+PASSWORD = "correct horse battery staple"
+NAMES = ("fail_ann", "fail_bob", "fail_cy")
+
+
+def _admin_headers() -> dict[str, str]:
+    token, _ = TokenSigner(TEST_JWT_SECRET).issue("ops", "admin")
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _node_name(server: ServerProcess) -> str:
+    async with httpx.AsyncClient(base_url=server.admin_url) as admin:
+        answer = await admin.get("/cluster", headers=_admin_headers())
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["node"])
+
+
+async def _runs_table(server: ServerProcess) -> bool:
+    async with httpx.AsyncClient(base_url=server.admin_url) as admin:
+        answer = await admin.get(f"/actors/table:{TABLE}", headers=_admin_headers())
+    assert answer.status_code in (200, 404), answer.text
+    return answer.status_code == 200
+
+
+async def _play(client: Client, seat: int, rng: random.Random, progress: Progress) -> None:
+    """Answer every action asked of ``seat``, telling ``progress`` what it sees. Returns
+    when the connection is gone (its node was killed)."""
+    try:
+        while True:
+            item = await client.next_event(timeout_s=PLAY_TIMEOUT_S)
+            body = getattr(item, "body", None)
+            if isinstance(body, game.HandEnded) and body.table_id == TABLE:
+                progress.saw(ended=body.hand_number)
+            if not isinstance(body, game.ActionRequired) or body.table_id != TABLE:
+                continue
+            progress.saw(dealt=body.hand_number)
+            if body.seat != seat:
+                continue
+            legal = body.legal
+            if legal.show:
+                action: game.ActKind = "show"
+            elif legal.fold and rng.random() < 0.15:
+                action = "fold"
+            elif legal.check or legal.call is not None:
+                action = "check_or_call"
+            else:
+                action = "fold"
+            await client.request(
+                game.Act(id=0, table_id=TABLE, hand_number=body.hand_number, action=action)
+            )
+    except (trio.EndOfChannel, ClientError):
+        return
+
+
+async def _failover(
+    owner: ServerProcess,
+    survivors: dict[str, ServerProcess],
+    redis_url: str,
+    prefix: str,
+    how: str,
+) -> tuple[dict[str, int], dict[str, float]]:
+    rng = random.Random(SEED)
+    ids: dict[str, int] = {}
+    tokens: dict[str, tuple[str, str]] = {}  # name -> (token, session id)
+    last_seqs: dict[str, int] = {}
+    seats: dict[str, int] = {}
+    progress = Progress()
+    measured: dict[str, float] = {}
+    # 1. Three players at the owner's table, reconnect off: their node is about to die.
+    async with (
+        open_client(owner.ws_url, reconnect=False) as a,
+        open_client(owner.ws_url, reconnect=False) as b,
+        open_client(owner.ws_url, reconnect=False) as c,
+        trio.open_nursery() as players,
+    ):
+        clients = dict(zip(NAMES, (a, b, c), strict=True))
+        for name, client in clients.items():
+            await client.register(name, PASSWORD)
+            ids[name] = await _fund(owner.admin_url, name)
+            seated = await client.request(game.JoinTable(id=0, table_id=TABLE, buy_in=BUY_IN))
+            assert isinstance(seated, game.Seated)
+            seats[name] = seated.seat
+            players.start_soon(_play, client, seated.seat, random.Random(rng.random()), progress)
+        await progress.until(lambda: any(n >= HANDS_BEFORE_KILL for n in progress.dealt))
+        killed_in = max(progress.dealt)
+        owner.proc.send_signal(signal.SIGKILL if how == "kill" else signal.SIGSTOP)
+        killed_at = time.monotonic()
+        if how == "kill":
+            owner.proc.wait()
+        players.cancel_scope.cancel()
+        for name, client in clients.items():
+            assert client.token is not None and client.session_id is not None
+            tokens[name] = (client.token, client.session_id)
+            last_seqs[name] = client.last_seq
+    # 2. A survivor takes the lease (and opens the table) within TAKEOVER_S_MAX.
+    lease_key = f"{prefix}lease:{TABLE}"
+    with redis.Redis.from_url(redis_url) as shared:
+        holder: str | None = None
+        with trio.fail_after(TAKEOVER_S_MAX):
+            while holder not in survivors:
+                value = shared.get(lease_key)
+                holder = value.decode() if isinstance(value, bytes) else None
+                if holder not in survivors:
+                    await trio.sleep(0.05)  # another process decides: nothing to wait on here
+    measured["lease_taken_s"] = time.monotonic() - killed_at
+    assert holder is not None
+    new_owner = survivors[holder]
+    if how == "pause":
+        # The owner wakes past its lease, its table in the middle of a hand: whatever it
+        # writes now (the hand's results, a cash-out, the rake) is fenced off, and its next
+        # renewal finds the lease another node's and stops the table there.
+        owner.proc.send_signal(signal.SIGCONT)
+        woke_at = time.monotonic()
+        with trio.fail_after(TAKEOVER_S_MAX):
+            running = True
+            while running:
+                running = await _runs_table(owner)
+                if running:
+                    await trio.sleep(0.1)  # another process decides: nothing to wait on here
+        measured["paused_owner_stopped_table_s"] = time.monotonic() - woke_at
+    # 3. The players reconnect to the new owner and resume their sessions there.
+    async with (
+        open_client(new_owner.ws_url, reconnect=False) as a,
+        open_client(new_owner.ws_url, reconnect=False) as b,
+        open_client(new_owner.ws_url, reconnect=False) as c,
+        trio.open_nursery() as players,
+    ):
+        clients = dict(zip(NAMES, (a, b, c), strict=True))
+        for name, client in clients.items():
+            token, session_id = tokens[name]
+            client.last_seq = last_seqs[name]
+            resumed = await client.authenticate(token, last_seqs[name])
+            assert resumed.session_id == session_id, "the same session, resumed"
+            assert resumed.resume in ("complete", "gap")
+            measured.setdefault("resumed_s", time.monotonic() - killed_at)
+            players.start_soon(_play, client, seats[name], random.Random(rng.random()), progress)
+        # Play goes on at the table on its new owner: hands after the voided one end there.
+        await progress.until(lambda: any(n > killed_in for n in progress.dealt))
+        measured["first_hand_dealt_s"] = time.monotonic() - killed_at
+        first = min(n for n in progress.dealt if n > killed_in)
+        await progress.until(lambda: any(n >= first for n in progress.ended))
+        players.cancel_scope.cancel()
+    measured["killed_in_hand"] = killed_in
+    measured["first_hand_after"] = first
+    return ids, measured
+
+
+@pytest.mark.parametrize("how", ["kill", "pause"])
+def test_a_table_owner_killed_or_paused_loses_its_table_and_players_resume_on_the_new_owner(
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str, how: str
+) -> None:
+    """``kill``: SIGKILL. ``pause``: SIGSTOP until a survivor holds the lease, then SIGCONT
+    (issue 22's paused owner, which must not write a snapshot or a transfer after the
+    takeover: the audit at the end would find the chips it moved)."""
+    database_url = trio.run(store_url, "postgres", tmp_path, postgres_url)
+    prefix = f"{redis_prefix}failover-{how}:"
+    env = {
+        "TABLIUM_DATABASE_URL": database_url,
+        "TABLIUM_REDIS_URL": redis_url,
+        "TABLIUM_REDIS_PREFIX": prefix,
+    }
+    with ExitStack() as stack:
+        # The first node to start takes every seed table's lease; the others wait for them.
+        owner = stack.enter_context(running_server(tmp_path / "a", **env))
+        others = [stack.enter_context(running_server(tmp_path / n, **env)) for n in "bc"]
+        survivors = {trio.run(_node_name, node): node for node in others}
+        ids, measured = trio.run(_failover, owner, survivors, redis_url, prefix, how)
+        assert measured["lease_taken_s"] <= TAKEOVER_S_MAX
+        print("failover measured:", measured)  # the figures docs/scaling.md quotes
+        alive = others if how == "kill" else [owner, *others]
+        for node in alive:
+            node.proc.send_signal(signal.SIGTERM)
+        for node in alive:
+            assert node.proc.wait(timeout=10) == 0
+    # A last node recovers the table (voiding a hand the clean stop left running), and stops.
+    with running_server(tmp_path / "d", **env) as last:
+        last.proc.send_signal(signal.SIGTERM)
+        assert last.proc.wait(timeout=10) == 0
+    trio.run(_accounted_for, database_url, ids)

@@ -25,10 +25,17 @@ COPY actors/ actors/
 COPY server/ server/
 COPY admin/ admin/
 COPY loadtest/ loadtest/
+COPY players/ players/
+COPY rakeback/ rakeback/
+COPY api/ api/
+COPY clients/__init__.py clients/serving.py clients/
+COPY clients/web/ clients/web/
+COPY clients/js/src/ clients/js/src/
 # setup.py falls back to pure Python when the compile fails; an image must not: check that
-# the engine's hot path really is the compiled one.
+# the engine's hot path really is the compiled one (-P: the installed package, not the
+# sources in this working directory).
 RUN /opt/tablium/bin/pip install . \
-    && /opt/tablium/bin/python -c "import sys, poker.hand; sys.exit(not poker.hand.__file__.endswith('.so'))"
+    && /opt/tablium/bin/python -P -c "import sys, poker.hand; sys.exit(not poker.hand.__file__.endswith('.so'))"
 
 FROM ${PYTHON_IMAGE} AS runtime
 # pg_dump and pg_restore for `tablium backup` / `tablium restore` against PostgreSQL 15
@@ -37,7 +44,8 @@ FROM ${PYTHON_IMAGE} AS runtime
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --home-dir /var/lib/tablium --create-home tablium
+    && groupadd --system --gid 10001 tablium \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/tablium --create-home tablium
 COPY --from=build /opt/tablium /opt/tablium
 ENV PATH=/opt/tablium/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

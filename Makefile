@@ -79,10 +79,13 @@ deploy-check: $(DEV_STAMP)
 	@BIN=$(BIN) scripts/check-deploy.sh
 
 # The container image (Dockerfile), where a Docker engine runs (none does on our CI machines).
+# PYTHON_IMAGE: the base (Docker Hub's python:3.11-slim-bookworm by default; where Docker Hub
+# is out of reach, scripts/base-image.sh builds one from Debian's packages).
 IMAGE ?= tablium:dev
+PYTHON_IMAGE ?= python:3.11-slim-bookworm
 image:
 	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine (docker info fails)"; exit 1; }
-	docker build -t $(IMAGE) .
+	docker build --build-arg PYTHON_IMAGE=$(PYTHON_IMAGE) -t $(IMAGE) .
 
 # Each pytest run creates its own PostgreSQL database and Redis key prefix (tests/conftest.py).
 pytest: $(DEV_STAMP) services client-deps chain-node

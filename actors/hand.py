@@ -57,7 +57,9 @@ from poker import (
     SeatSetup,
     Show,
 )
-from poker.events import AnyEvent
+from poker.cards import Card
+from poker.evaluation import holdem_high, omaha_high
+from poker.events import AnyEvent, HandShown
 from protocol.game import ActionRequired, GamePush, TimeBankStarted
 
 # A hand that goes on for more prompts than this is a bug (a 10-handed hand needs < 200).
@@ -77,6 +79,9 @@ class HandSetup(msgspec.Struct, frozen=True):
     time_banks_ms: tuple[tuple[int, int], ...]  # (seat, ms)
     disconnected: tuple[int, ...]
     action_timeout_ms: int
+    # Seats whose players keep auto_muck on (their preference): at the showdown a hand that
+    # cannot win is mucked for them at once instead of being asked for.
+    auto_muck: tuple[int, ...] = ()
 
 
 @final
@@ -89,6 +94,7 @@ class HandState(msgspec.Struct, frozen=True):
     disconnected: tuple[int, ...]
     timed_out: tuple[int, ...]
     gone: tuple[int, ...] = ()
+    shown: tuple[int, ...] = ()
 
 
 def engine_action(seat: int, action: str, amount: int, agree: bool) -> AnyAction:
@@ -108,6 +114,33 @@ def engine_action(seat: int, action: str, amount: int, agree: bool) -> AnyAction
         case "run_it_twice":
             return AgreeRunItTwice(seat=seat, agree=agree)
     raise UnknownAction(f"unknown action {action!r}")
+
+
+def cannot_win(hand: Hand, seat: int, shown: list[int]) -> bool:
+    """Whether ``seat``, asked to show or muck at the showdown, holds a hand that wins no
+    share of any pot: a hand already shown beats it, by a player who is not all in (so she
+    is in every pot ``seat`` is in). High games only: in hi-lo a beaten high may take the
+    low, so nothing is mucked for the player there. Ties split: not beaten."""
+    legal = hand.legal_actions()
+    variant = hand.config.variant
+    if not (legal.show and legal.muck) or variant.is_hi_lo:
+        return False
+    board = list(hand.board)
+    if len(board) < 5 or hand.second_board:
+        return False
+    value = omaha_high if variant.is_omaha else _holdem_high
+
+    def strength(of: int) -> int:
+        return value(list(hand.hole_cards(of)), board)
+
+    mine = strength(seat)
+    return any(
+        other != seat and not hand.is_all_in(other) and strength(other) > mine for other in shown
+    )
+
+
+def _holdem_high(hole: list[Card], board: list[Card]) -> int:
+    return holdem_high(hole, board)
 
 
 class UnknownAction(IllegalAction):
@@ -144,6 +177,7 @@ class HandActor(Actor[HandMessage]):
         self.time_banks_ms = dict(setup.time_banks_ms)
         self.disconnected = set(setup.disconnected)
         self.gone: set[int] = set()  # left the table during the hand: acted for at once
+        self.shown: list[int] = []  # seats that showed at the showdown, in order
         self.timed_out: list[int] = []
         self.restored = False
         self.timer: Timer | None = None
@@ -166,6 +200,7 @@ class HandActor(Actor[HandMessage]):
             disconnected=tuple(sorted(self.disconnected)),
             timed_out=tuple(self.timed_out),
             gone=tuple(sorted(self.gone)),
+            shown=tuple(self.shown),
         )
 
     def restore(self, snapshot: object) -> None:
@@ -175,6 +210,7 @@ class HandActor(Actor[HandMessage]):
         self.disconnected = set(snapshot.disconnected)
         self.timed_out = list(snapshot.timed_out)
         self.gone = set(snapshot.gone)
+        self.shown = list(snapshot.shown)
         # Skip one: a prompt the crashing message may have sent before it crashed had the
         # next number, and must not name the decision asked again after the restart.
         self.decision = snapshot.decision + 1
@@ -219,6 +255,11 @@ class HandActor(Actor[HandMessage]):
             return
         seat = self.hand.actor
         assert seat is not None, "a hand that is not over waits for someone"
+        if seat in self.setup.auto_muck and cannot_win(self.hand, seat, self.shown):
+            # Her preference: a losing hand is mucked at once, never shown, never waited on.
+            self._report(self.hand.apply(Muck(seat=seat)))
+            self._prompt_or_finish()  # bounded: one muck per seat in the showdown
+            return
         self.decision += 1
         if self.decision > DECISIONS_PER_HAND_MAX:
             raise RuntimeError(f"hand {self.setup.hand_number}: more than the decisions bound")
@@ -319,6 +360,7 @@ class HandActor(Actor[HandMessage]):
     # --- reporting --------------------------------------------------------------------------
 
     def _report(self, events: list[Event], timed_out_seat: int | None = None) -> None:
+        self.shown.extend(e.seat for e in events if isinstance(e, HandShown))
         pushes = pushes_for(self.setup.table_id, self.setup.hand_number, events, timed_out_seat)
         self._send(tuple(events), pushes)  # type: ignore[arg-type]  # engine events only
 

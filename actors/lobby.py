@@ -6,6 +6,15 @@ drop updates: its mailbox drops the oldest message when full, and the next updat
 same table replaces what was lost) and pushes it to the sessions subscribed with a matching
 filter. It never waits for a player, a table or the ledger.
 
+Club tables (docs/clubs.md): a table whose config names a ``club_id`` is listed, and pushed,
+only to that club's members. The lobby does not read the database: whoever asks says which
+clubs the player belongs to (``ListVisibleTables``, ``SubscribeVisibleListings``: the
+gateway reads them), and membership changes are told to it (``ClubAccessChanged``: a player
+who lost access sees the club's tables removed, is stood up, leaves their wait lists and
+stops watching them).
+``ListTablesQuery`` and ``SubscribeListings`` alone list public tables only (what the public
+API's anonymous lobby reads); staff ask ``ListAllTables``.
+
 Quick-seat is not the lobby's: the seat matcher (actors/seat_matcher.py, ``lobby:seats``) is
 a child of the lobby that reads this cache and never drops a request.
 
@@ -34,10 +43,13 @@ from actors.table import table_spec
 from actors.table_admin import tombstone_id
 from actors.table_messages import (
     GameRefused,
+    LeaveWaiting,
     ListingChanged,
     ListTablesQuery,
     LobbyMessage,
     OpenTable,
+    RemoveWatcher,
+    StandUp,
     SubscribeListings,
     TableClosed,
     TableConfig,
@@ -48,19 +60,62 @@ from protocol import game
 
 SUBSCRIBERS_MAX: Final = 10_000  # bound: SubscribeListings beyond it is refused
 TABLES_MAX: Final = game.TABLES_LISTED_MAX  # bound: OpenTable beyond it is refused
+CLUBS_PER_FILTER_MAX: Final = 50  # a player's clubs (services/clubs.py's bound); more: refused
+
+
+class ListVisibleTables(ListTablesQuery, frozen=True, tag=True):
+    """A player's listing: the public tables and those of ``clubs`` (the clubs she belongs
+    to, read by the asker). Reply: tuple[TableListing, ...]."""
+
+    clubs: tuple[int, ...] = ()
+
+
+class ListAllTables(ListTablesQuery, frozen=True, tag=True):
+    """Staff's listing: every table, club tables included."""
+
+
+class SubscribeVisibleListings(SubscribeListings, frozen=True, tag=True):
+    """As SubscribeListings, with her clubs' tables too (``clubs`` as ListVisibleTables)."""
+
+    clubs: tuple[int, ...] = ()
+
+
+class ClubAccessChanged(LobbyMessage, frozen=True, tag=True):
+    """``player_id`` became (``member``) or stopped being a member of ``club_id`` (left,
+    removed, banned). Told by the club service's doors after the change committed."""
+
+    player_id: int
+    club_id: int
+    member: bool
 
 
 class Filter(msgspec.Struct, frozen=True):
     variant: str | None = None
     big_blind: int | None = None
     asset: str | None = None  # None: real money and play money alike
+    clubs: frozenset[int] = frozenset()  # club tables shown: these clubs' (public: always)
+    every_club: bool = False  # staff: every club's tables
 
     def matches(self, listing: game.TableListing) -> bool:
         return (
             (self.variant is None or listing.variant == self.variant)
             and (self.big_blind is None or listing.big_blind == self.big_blind)
             and (self.asset is None or listing.asset == self.asset)
+            and (self.every_club or listing.club_id is None or listing.club_id in self.clubs)
         )
+
+
+def _filter_of(message: ListTablesQuery | SubscribeListings) -> Filter:
+    clubs = getattr(message, "clubs", ())
+    if len(clubs) > CLUBS_PER_FILTER_MAX:
+        raise GameRefused("lobby_full", f"at most {CLUBS_PER_FILTER_MAX} clubs per listing")
+    return Filter(
+        message.variant,
+        message.big_blind,
+        message.asset,
+        clubs=frozenset(clubs),
+        every_club=isinstance(message, ListAllTables),
+    )
 
 
 class LobbyState(msgspec.Struct, frozen=True):
@@ -127,6 +182,8 @@ class LobbyActor(Actor[LobbyMessage | Down]):
     async def handle(self, message: LobbyMessage | Down) -> object:
         match message:
             case ListingChanged(listing=listing, config=config):
+                if listing.club_id != config.club_id:  # the table's config is the truth
+                    listing = msgspec.structs.replace(listing, club_id=config.club_id)
                 self.listings[listing.table_id] = (listing, config)
                 self._push(listing, game.LobbyTableChanged(listing=listing))
                 self._watch(listing.table_id)
@@ -135,14 +192,16 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             case Down(name=name) if name.startswith(TABLE_PREFIX):
                 self.monitors.pop(name.removeprefix(TABLE_PREFIX), None)
                 self._drop(name.removeprefix(TABLE_PREFIX))
-            case ListTablesQuery(variant=variant, big_blind=big_blind, asset=asset):
-                return self._list(Filter(variant, big_blind, asset))
+            case ListTablesQuery():
+                return self._list(_filter_of(message))
             case SubscribeListings(player_id=player_id):
                 if player_id not in self.subscribers and len(self.subscribers) >= SUBSCRIBERS_MAX:
                     raise GameRefused("lobby_full", "too many lobby subscribers")
-                wanted = Filter(message.variant, message.big_blind, message.asset)
+                wanted = _filter_of(message)
                 self.subscribers[player_id] = wanted
                 return self._list(self.subscribers[player_id])
+            case ClubAccessChanged(player_id=player_id, club_id=club_id, member=member):
+                self._club_access(player_id, club_id, member)
             case UnsubscribeListings(player_id=player_id):
                 self.subscribers.pop(player_id, None)
             case OpenTable(config=config):
@@ -157,6 +216,40 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             case _:
                 raise TypeError(f"lobby: unexpected message {message!r}")
         return None
+
+    def _club_access(self, player_id: int, club_id: int, member: bool) -> None:
+        """Her lobby subscription gains or loses the club's tables (pushed as added or
+        removed); on losing access she is stood up (cashed out, after a hand she is in),
+        leaves the wait lists and stops watching at the club's tables, by tells."""
+        tables = [
+            listing for listing, config in self.listings.values() if config.club_id == club_id
+        ]
+        old = self.subscribers.get(player_id)
+        if old is not None:
+            clubs = old.clubs | {club_id} if member else old.clubs - {club_id}
+            new = msgspec.structs.replace(old, clubs=frozenset(clubs))
+            self.subscribers[player_id] = new
+            deliver = self.deps.channel.deliver
+            for listing in tables:
+                if old.matches(listing) == new.matches(listing):
+                    continue
+                if member:
+                    deliver(player_id, game.LobbyTableChanged(listing=listing))
+                else:
+                    deliver(player_id, game.LobbyTableRemoved(table_id=listing.table_id))
+        if member:
+            return
+        seated = set(self.deps.player_tables.seats_of(player_id))
+        watched = set(self.deps.player_tables.watched_by(player_id))
+        for listing in tables:
+            ref = self.context.registry.resolve(TableAddress(listing.table_id))
+            if ref is None:
+                continue
+            ref.tell(LeaveWaiting(player_id=player_id))  # a no-op unless she waits there
+            if listing.table_id in seated:
+                ref.tell(StandUp(player_id=player_id))
+            if listing.table_id in watched:
+                ref.tell(RemoveWatcher(player_id=player_id))
 
     def _list(self, filter_: Filter) -> tuple[game.TableListing, ...]:
         found = [listing for listing, _ in self.listings.values() if filter_.matches(listing)]

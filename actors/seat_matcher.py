@@ -18,6 +18,11 @@ lobby's cache (:class:`ListingsCache`, written by the lobby alone, read here; on
 4. a table that filled up meanwhile (``table_full``, ``seat_taken``), is closing, or does not
    answer is excluded and the matcher asked again, at most ``QUICK_SEAT_TRIES_MAX`` times.
 
+Club tables (docs/clubs.md): a plain ``FindSeat`` matches public tables only; a
+``FindClubSeat`` matches only its club's tables (the gateway checked membership first). A
+club's tables are opened by its owner and managers, never by the matcher: when all of them
+are full the answer is ``table_full``.
+
 Bounds: the matcher's mailbox holds ``SEAT_REQUESTS_QUEUED_MAX`` requests; one more is refused
 at once with ``server_busy`` (and a retry hint) by the requester, never queued or dropped.
 Reservations expire after ``RESERVATION_TTL_S``; at most ``PENDING_TABLES_MAX`` tables are
@@ -74,6 +79,12 @@ class SeatClaimed(msgspec.Struct, frozen=True, tag=True):
     player_id: int
 
 
+class FindClubSeat(FindSeat, frozen=True, tag=True):
+    """Quick seat at ``club_id``'s tables only (a member's request). Reply: SeatGranted."""
+
+    club_id: int | None = None
+
+
 class SeatOffer(msgspec.Struct, frozen=True):
     """Try ``table_id``; when ``open`` is set, start it first (under ``supervisor``)."""
 
@@ -87,10 +98,12 @@ class _Filter(msgspec.Struct, frozen=True):
     big_blind: int
     asset: str
     buy_in: int
+    club_id: int | None  # None: public tables only
 
     def matches(self, listing: game.TableListing) -> bool:
         return (
-            listing.variant == self.variant
+            listing.club_id == self.club_id
+            and listing.variant == self.variant
             and listing.big_blind == self.big_blind
             and listing.asset == self.asset
             and listing.buy_in_min <= self.buy_in <= listing.buy_in_max
@@ -142,7 +155,8 @@ class SeatMatcher(Actor[FindSeat | SeatClaimed]):
 
     def _offer(self, message: FindSeat) -> SeatOffer:
         now = trio.current_time()
-        wanted = _Filter(message.variant, message.big_blind, message.asset, message.buy_in)
+        club_id = message.club_id if isinstance(message, FindClubSeat) else None
+        wanted = _Filter(message.variant, message.big_blind, message.asset, message.buy_in, club_id)
         excluded = set(message.excluded)
         matching = [pair for pair in self.cache.tables.values() if wanted.matches(pair[0])]
         for table_id, (_config, until) in list(self.pending.items()):
@@ -173,6 +187,8 @@ class SeatMatcher(Actor[FindSeat | SeatClaimed]):
             if pending is not None:  # offered for opening: each requester may open it
                 return self._open_offer(pending[0])
             return SeatOffer(table_id=table_id)
+        if club_id is not None:
+            raise GameRefused("table_full", "every table of the club at these stakes is full")
         if len(self.pending) >= PENDING_TABLES_MAX:
             raise GameRefused("server_busy", "too many tables opening; try again", RETRY_AFTER_MS)
         if len(self.cache.tables) + len(self.pending) >= game.TABLES_LISTED_MAX:
@@ -206,11 +222,16 @@ def _config_matches(wanted: _Filter, config: TableConfig) -> bool:
     """A table being opened, judged by its config as its listing will show it (the
     engine's variant values are the wire's codes)."""
     return (
-        config.variant.value == wanted.variant
+        config.club_id == wanted.club_id
+        and config.variant.value == wanted.variant
         and config.big_blind == wanted.big_blind
         and config.asset == wanted.asset
         and config.min_buy_in <= wanted.buy_in <= config.max_buy_in
     )
+
+
+# A table rule refused her there (docs/integrity.md): another table may take her.
+TABLE_RULES: Final = ("same_address_at_table", "rathole_buy_in_too_small")
 
 
 async def quick_seat(registry: Registry, message: FindSeat) -> SeatGranted:
@@ -236,11 +257,13 @@ async def quick_seat(registry: Registry, message: FindSeat) -> SeatGranted:
                 buy_in=message.buy_in,
                 same_if_seated=True,
                 session_started_ms=message.session_started_ms,
+                address=message.address,
+                profile=message.profile,
             )
             try:
                 granted = await table.ask(join, timeout_s=JOIN_ASK_TIMEOUT_S)
             except GameRefused as refused:
-                if refused.code in ("table_full", "seat_taken", "table_closing"):
+                if refused.code in ("table_full", "seat_taken", "table_closing", *TABLE_RULES):
                     excluded.append(offer.table_id)
                     continue
                 raise

@@ -7,6 +7,7 @@ voided, its chips back in the stacks), then every seed table not stored yet is o
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from actors.runtime import Supervisor
@@ -53,18 +54,51 @@ SEED_TABLES: Final[tuple[TableConfig, ...]] = (
 
 
 async def start_tables(
-    tables: Supervisor, deps: TableDeps, seeds: tuple[TableConfig, ...] = SEED_TABLES
+    tables: Supervisor,
+    deps: TableDeps,
+    seeds: tuple[TableConfig, ...] = SEED_TABLES,
+    claim: Callable[[str], Awaitable[bool]] | None = None,
 ) -> list[str]:
     """Recover stored tables, then open the seeds neither stored nor closed by an operator
-    (actors/table_admin.py); returns the table ids."""
+    (actors/table_admin.py); returns the table ids. ``claim(table_id)``, with several nodes
+    (server/cluster_tables.py): False when another node owns the table; it is then left
+    to that node, stored or not."""
     started: list[str] = []
+    elsewhere: set[str] = set()
     for stored in await deps.store.load_snapshots(SNAPSHOT_KIND):
         config = decode_table_state(stored.data).config
+        if claim is not None and not await claim(config.table_id):
+            elsewhere.add(config.table_id)
+            continue
         await tables.start_actor(table_spec(config, deps, recovered=stored.data))
         started.append(config.table_id)
     closed = {s.actor_id for s in await deps.store.load_snapshots(TOMBSTONE_KIND)}
     for config in seeds:
-        if config.table_id not in started and tombstone_id(config.table_id) not in closed:
-            await tables.start_actor(table_spec(config, deps))
-            started.append(config.table_id)
+        table_id = config.table_id
+        if table_id in started or table_id in elsewhere or tombstone_id(table_id) in closed:
+            continue
+        if claim is not None and not await claim(table_id):
+            continue
+        await tables.start_actor(table_spec(config, deps))
+        started.append(table_id)
     return started
+
+
+async def open_stored_table(
+    tables: Supervisor, deps: TableDeps, table_id: str, seeds: tuple[TableConfig, ...] = SEED_TABLES
+) -> bool:
+    """Open one table as start_tables would (from its snapshot, or as a seed never stored
+    and never closed), after start: a table taken over from another node
+    (server/cluster_tables.py). False when there is nothing to open."""
+    stored = await deps.store.load_snapshot(table_id)
+    if stored is not None and stored.kind == SNAPSHOT_KIND:
+        config = decode_table_state(stored.data).config
+        await tables.start_actor(table_spec(config, deps, recovered=stored.data))
+        return True
+    if await deps.store.load_snapshot(tombstone_id(table_id)) is not None:
+        return False
+    for config in seeds:
+        if config.table_id == table_id:
+            await tables.start_actor(table_spec(config, deps))
+            return True
+    return False

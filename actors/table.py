@@ -59,11 +59,13 @@ from actors.table_admin import (
 from actors.table_bankroll import Bankroll, new_bankroll
 from actors.table_controls import TableOperatorControls
 from actors.table_deal import deal_next_hand
+from actors.table_fairness import FairDealer, with_commitment, with_reveal
 from actors.table_history import hand_record
 from actors.table_lifecycle import DEALS, Event, transition
 from actors.table_messages import (
     AddWatcher,
     AuditEscrow,
+    ChooseClientSeed,
     ConnectionChanged,
     GameRefused,
     GetListing,
@@ -97,6 +99,7 @@ from actors.table_messages import (
     TableMessage,
     TableSeats,
     TopUpChips,
+    UpdateSeatProfile,
 )
 from actors.table_state import (
     STATS_HANDS_MAX,
@@ -113,10 +116,12 @@ from actors.table_state import (
     snapshot_for,
 )
 from persistence.snapshots import Snapshot
-from poker import Deck, HandResult, IllegalAction
+from poker import HandResult, IllegalAction, fairness
+from poker.integrity import table_rules
 from protocol import game
 from protocol.limits import CHIPS_MAX
 from services.ledger import WalletError
+from services.lobby_analytics import Game, observe_seat_wait
 
 log = structlog.get_logger("tablium.table")
 
@@ -148,6 +153,15 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         # Where the chips come from and go to (a cash table's wallets and escrow, or a
         # tournament's chips); it reads self.state, which a restart replaces.
         self.bankroll: Bankroll = new_bankroll(self)
+        # The next hand's secret server seed: in memory only (actors/table_fairness.py).
+        self.dealer = FairDealer(deps.rng)
+        # When each wait-listed player joined the list (clock ms), for the seat-wait
+        # analytics (services/lobby_analytics.py); in memory: a restart forgets the waits.
+        self.wait_since_ms: dict[int, int] = {}
+        # Player id -> the client address she sat down from (JoinSeat), for the one-address
+        # rule. Personal data: in memory only, never in the stored state; after a restart a
+        # seated player's address is unknown (never conflicts) until she sits down again.
+        self.addresses: dict[int, str] = {}
         self.action_taken_at: float | None = None  # perf_counter of the action in flight
         self.close_requested = False  # a FinishClose is in the mailbox
         self.closed = False  # stopped for good after this message
@@ -171,7 +185,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
 
     async def started(self) -> None:
         if self.state.epoch == 0:  # new, or stored before epochs: keys from now on carry one
-            self.state.epoch = await next_epoch(self.deps.store, self.table_id)
+            self.state.epoch = await next_epoch(self.deps.store, self.table_id, self.config)
         index = self.deps.player_tables  # rebuilt after a restart from the store
         for record in self.state.seats.values():
             index.seated(record.player_id, self.table_id, on=True)
@@ -185,6 +199,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             self._close_soon()
             return
         self._announce()
+        self._commit_next_deal()
         self._schedule_start()
         self.bankroll.settle_soon()  # what a crash interrupted is paid (again, by key) now
 
@@ -219,6 +234,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             case JoinWaiting(player_id=player_id):
                 self._join_wait_list(player_id)
             case LeaveWaiting(player_id=player_id):
+                self.wait_since_ms.pop(player_id, None)
                 if player_id in self.state.wait_list:
                     self.state.wait_list.remove(player_id)
                     self._announce()
@@ -228,6 +244,10 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
                 if player_id in self.state.watchers:
                     self.state.watchers.remove(player_id)
                     self.deps.player_tables.watching(player_id, self.table_id, on=False)
+            case ChooseClientSeed(player_id=player_id, seed=seed):
+                self._choose_client_seed(player_id, seed)
+            case UpdateSeatProfile():
+                await self._update_seat_profile(message)
             case ConnectionChanged(player_id=player_id, connected=connected):
                 self._connection(player_id, connected)
             case PlayerGone(player_id=player_id):
@@ -298,6 +318,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         )
         if player_id in self.state.wait_list:
             self.state.wait_list.remove(player_id)
+        since_ms = self.wait_since_ms.pop(player_id, None)
+        if since_ms is not None:  # seated after waiting for this table
+            observe_seat_wait(Game.of(self.listing()), self.deps.clock_ms() - since_ms)
         if player_id in self.state.watchers:
             self.state.watchers.remove(player_id)
             self.deps.player_tables.watching(player_id, self.table_id, on=False)
@@ -318,11 +341,14 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             raise GameRefused("already_seated", f"already seated at {self.table_id}")
         if len(seats) >= config.seats:
             raise GameRefused("table_full", f"{self.table_id} is full")
-        seat = self.state.choose_seat(message.player_id, message.seat, self.deps.clock_ms())
-        if not config.min_buy_in <= message.buy_in <= config.max_buy_in:
+        now_ms = self.deps.clock_ms()
+        seat = self.state.choose_seat(message.player_id, message.seat, now_ms)
+        self._check_table_rules(message, now_ms)
+        allowed = self._buy_in_range(message.player_id, now_ms)
+        if not allowed.minimum <= message.buy_in <= allowed.maximum:
             raise GameRefused(
                 "buy_in_out_of_range",
-                f"buy-in must be {config.min_buy_in}..{config.max_buy_in}, got {message.buy_in}",
+                f"buy-in must be {allowed.minimum}..{allowed.maximum}, got {message.buy_in}",
             )
         # Responsible gaming, before any intent is stored: a real-money seat is refused to a
         # player cooling off, self-excluded or past her session time (WalletError, her code).
@@ -333,12 +359,86 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         await self.bankroll.fund(
             "buy_in", message.player_id, seat, message.buy_in, message.post_to_enter
         )
+        record = self.state.seats[seat]
+        profile = message.profile
+        record.display_name = profile.display_name[: game.DISPLAY_NAME_CHARS_MAX]
+        record.auto_muck, record.auto_post_blinds = profile.auto_muck, profile.auto_post_blinds
         await self._persist()
         self._seat_changed(seat)
+        if message.address:
+            self.addresses[message.player_id] = message.address
         self.deps.channel.deliver(message.player_id, self.table_snapshot(message.player_id))
         self._announce()
         self._schedule_start()
         return SeatGranted(table_id=self.table_id, seat=seat, stack=message.buy_in)
+
+    def _buy_in_range(self, player_id: int, now_ms: int) -> table_rules.BuyInRange:
+        """The table's buy-in range, raised by the rathole rule for a player who left this
+        cash table within its window with more than the minimum."""
+        config = self.config
+        if config.bankroll != "cash":
+            return table_rules.BuyInRange(config.min_buy_in, config.max_buy_in)
+        departure = self.state.departures.get(player_id)
+        rule = self.deps.rules.rathole
+        return table_rules.buy_in_range(
+            config.min_buy_in, config.max_buy_in, departure, now_ms, rule
+        )
+
+    def _check_table_rules(self, message: JoinSeat, now_ms: int) -> None:
+        """The rules against abuse (docs/integrity.md), before anything is stored or moved:
+        a refusal is the rule's own error code."""
+        rules, config = self.deps.rules, self.config
+        if config.bankroll != "cash":
+            return  # a tournament seats its players itself (SeatPlayer): no JoinSeat is taken
+        joining = table_rules.SeatedSession(message.player_id, message.address)
+        seated = [
+            table_rules.SeatedSession(r.player_id, self.addresses.get(r.player_id))
+            for r in self.state.seats.values()
+        ]
+        try:
+            table_rules.verify_address(joining, seated, rules.address)
+            table_rules.verify_rathole_buy_in(
+                message.buy_in,
+                config.min_buy_in,
+                config.max_buy_in,
+                self.state.departures.get(message.player_id),
+                now_ms,
+                rules.rathole,
+            )
+        except table_rules.TableRuleRefused as exc:
+            # For staff (no address in the line: logs carry none in the clear).
+            log.info("table rule refused a seat", table=self.table_id,
+                     player=message.player_id, code=exc.code)  # fmt: skip
+            raise GameRefused(exc.code, str(exc)) from exc
+
+    async def _update_seat_profile(self, message: UpdateSeatProfile) -> None:
+        """Her new name shows at once; a preference applies from the next hand dealt (the
+        running hand keeps what it was dealt with)."""
+        seat = next(
+            (s for s, r in self.state.seats.items() if r.player_id == message.player_id), None
+        )
+        if seat is None:
+            return  # she left meanwhile
+        record = self.state.seats[seat]
+        if message.auto_muck is not None:
+            record.auto_muck = message.auto_muck
+        if message.auto_post_blinds is not None:
+            record.auto_post_blinds = message.auto_post_blinds
+        if message.display_name is not None:
+            record.display_name = message.display_name[: game.DISPLAY_NAME_CHARS_MAX]
+            self._seat_changed(seat)
+        await self._persist()
+
+    def _choose_client_seed(self, player_id: int, seed: bytes) -> None:
+        self._seat_of(player_id)  # not_seated
+        if not 1 <= len(seed) <= fairness.CLIENT_SEED_BYTES_MAX:
+            raise GameRefused(
+                "fairness_input_invalid",
+                f"a client seed is 1..{fairness.CLIENT_SEED_BYTES_MAX} bytes",
+            )
+        # Not persisted now: the next _persist (the next hand's start at the latest) takes it,
+        # and a restart before that deals from a default seed (which the reveal shows).
+        self.state.client_seeds[player_id] = seed
 
     async def _top_up(self, player_id: int, amount: int) -> None:
         seat = self._seat_of(player_id)
@@ -361,6 +461,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             raise GameRefused("no_chips", "top up before sitting in")
         record.sitting_out = False
         record.post_to_enter = post_now
+        record.blind_consent = True  # sitting in agrees to the next blind due
         await self._persist()
         self._seat_changed(seat)
         self._schedule_start()
@@ -397,6 +498,14 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         amount = record.stack + record.pending_top_up
         self.bankroll.cash_out(record.player_id, amount)
         del self.state.seats[seat]
+        self.state.client_seeds.pop(record.player_id, None)
+        self.addresses.pop(record.player_id, None)
+        if self.config.bankroll == "cash":  # the rathole rule remembers what she took away
+            now_ms = self.deps.clock_ms()
+            left = table_rules.Departure(record.player_id, amount, now_ms)
+            rule = self.deps.rules.rathole
+            departures = table_rules.remember_departure(self.state.departures, left, now_ms, rule)
+            self.state.departures = departures
         self.deps.player_tables.seated(record.player_id, self.table_id, on=False)
         self._seat_changed(seat)
         if record.player_id not in self.state.watchers:
@@ -419,6 +528,13 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         if len(self.state.wait_list) >= self.config.wait_list_max:
             raise GameRefused("wait_list_full", f"{self.config.wait_list_max} already waiting")
         self.state.wait_list.append(player_id)
+        # Bounded by the wait list and the seats held: forget the waits that ended
+        # without a seat (a hold that lapsed, a player who left).
+        holders = {held for held, _ in self.state.holds.values()}
+        for waiting in [p for p in self.wait_since_ms if p not in holders]:
+            if waiting not in self.state.wait_list:
+                del self.wait_since_ms[waiting]
+        self.wait_since_ms[player_id] = self.deps.clock_ms()
         self._announce()
 
     def _watch(self, player_id: int) -> None:
@@ -472,8 +588,17 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         number = setup.hand_number
         # Durable before the first card: a restart from the store then voids this hand.
         await self._persist()
-        self.live = LiveHand()
-        deck = Deck.shuffled(self.deps.rng)
+        # The seeds in force now deal this hand; one set later applies to the next.
+        dealt = tuple(seat.seat for seat in setup.seats)
+        chosen = {
+            seat: seed
+            for seat in dealt
+            if (seed := self.state.client_seeds.get(self.state.seats[seat].player_id))
+        }
+        self._commit_next_deal(number)  # announced before hand_started if not yet drawn
+        seeds = self.dealer.deal(self.table_id, number, dealt, chosen)
+        self.live = LiveHand(seeds=seeds)
+        deck = seeds.deck()
         spec = ChildSpec.worker(
             HandAddress(self.table_id, number).actor_name,
             partial(HandActor, setup, deck, self.context.ref, self.deps.clock_ms),
@@ -492,7 +617,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             live.prompt = message.prompt
         if len(live.events) > EVENTS_PER_HAND_MAX:
             raise RuntimeError(f"{self.table_id}: more than {EVENTS_PER_HAND_MAX} hand events")
-        for audience, body in message.pushes:
+        for audience, push in message.pushes:
+            body = self._with_fairness(push, live)
             if audience is None:
                 self._broadcast(body)
             else:
@@ -502,6 +628,27 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         if self.action_taken_at is not None:
             ACTION_TO_BROADCAST_SECONDS.observe(time.perf_counter() - self.action_taken_at)
             self.action_taken_at = None
+
+    def _with_fairness(self, body: game.GamePush, live: LiveHand) -> game.GamePush:
+        """``hand_started`` gets the commitment, ``hand_ended`` the reveal (its proof is
+        made from the hand's events, all in ``live`` by then, and kept for the history)."""
+        seeds = live.seeds
+        if seeds is None:
+            return body
+        if isinstance(body, game.HandStarted):
+            return with_commitment(body, seeds)
+        if isinstance(body, game.HandEnded):
+            live.proof = seeds.proof(live.events)
+            return with_reveal(body, live.proof)
+        return body
+
+    def _commit_next_deal(self, hand_number: int | None = None) -> None:
+        """Draw the server seed of the next hand (unless drawn) and tell everyone at the
+        table its commitment, before any client seed for that hand can arrive."""
+        number = self.state.next_hand_number if hand_number is None else hand_number
+        announce = self.dealer.draw(self.table_id, number)
+        if announce is not None and not self.state.closing:
+            self._broadcast(announce)
 
     async def _act(self, message: PlayerAct) -> None:
         seat = self._seat_of(message.player_id)
@@ -579,6 +726,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             started_at_ms=running.started_at_ms,
             ended_at_ms=self.deps.clock_ms(),
             asset=self.config.asset,
+            proof=live.proof if live is not None else None,
         )
         self.state.histories.append(record)
         self.bankroll.settle_soon()
@@ -598,6 +746,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             self._close_soon()
             return
         self._announce()
+        self._commit_next_deal()
         self._schedule_start()
 
     async def _seat_for_owner(self, message: SeatPlayer) -> SeatGranted:
@@ -711,7 +860,8 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         return listing_of(self.state, recent, self.deps.clock_ms() / 1000)
 
     def table_snapshot(self, player_id: int) -> game.TableSnapshot:
-        return snapshot_for(self.state, self.live, player_id, self.listing())
+        commitment = self.dealer.commitment(self.state.next_hand_number)
+        return snapshot_for(self.state, self.live, player_id, self.listing(), commitment)
 
     def seats_view(self) -> TableSeats:
         return seats_of(self.state)

@@ -30,6 +30,7 @@ from actors.addresses import TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
 from actors.table_messages import GameRefused, OpenTable, TableConfig, TableMessage, TableSeats
+from persistence.domain_events import TableStakes
 from persistence.snapshots import Snapshot
 from persistence.store import Store
 from protocol import game
@@ -38,7 +39,8 @@ ADMIN_ASK_TIMEOUT_S: Final = 10.0  # closing settles every cash-out in the ledge
 TOMBSTONE_KIND: Final = "table_closed"  # a snapshot kind: ids of tables closed for good
 
 
-# A snapshot kind used as a counter: version = the last epoch given to the id, data empty.
+# A snapshot kind used as a counter: version = the last epoch given to the id, data the stakes
+# it opened with (persistence/domain_events.TableStakes: its table.opened event says them).
 EPOCH_KIND: Final = "table_epoch"
 # Bound: tries when another writer takes the same epoch first (two nodes opening one id);
 # past it the table crashes and its supervisor decides.
@@ -53,19 +55,30 @@ def epoch_id(table_id: str) -> str:
     return f"table-epoch:{table_id}"
 
 
-async def next_epoch(store: Store, table_id: str) -> int:
+async def next_epoch(store: Store, table_id: str, config: TableConfig | None = None) -> int:
     """Take the next epoch of ``table_id`` (1 for an id never opened), durably: no two tables
     ever get the same (id, epoch), across closes, reopenings and restarts. The counter is a
     snapshot row whose version only moves forward, so a racing writer is refused, not
-    overwritten."""
+    overwritten. ``config``: recorded with it for the ``table.opened`` event."""
+    data = b"" if config is None else msgspec.msgpack.encode(_stakes(config))
     for _ in range(EPOCH_TRIES_MAX):
         stored = await store.load_snapshot(epoch_id(table_id))
         epoch = (stored.version if stored is not None else 0) + 1
-        counter = Snapshot(kind=EPOCH_KIND, actor_id=epoch_id(table_id), version=epoch, data=b"")
+        counter = Snapshot(kind=EPOCH_KIND, actor_id=epoch_id(table_id), version=epoch, data=data)
         (landed,) = await store.save_snapshots([counter])
         if landed:
             return epoch
     raise RuntimeError(f"table {table_id!r}: epoch taken by another writer {EPOCH_TRIES_MAX} times")
+
+
+def _stakes(config: TableConfig) -> TableStakes:
+    return TableStakes(
+        variant=config.variant.value, small_blind=config.small_blind,
+        big_blind=config.big_blind, ante=config.ante, buy_in_min=config.buy_in_min,
+        buy_in_max=config.buy_in_max, rake_bp=config.rake_bp, rake_cap=config.rake_cap,
+        seats=config.seats, asset=config.asset, bankroll=config.bankroll,
+        club_id=config.club_id,
+    )  # fmt: skip
 
 
 # --- messages to a table (each reply: TableDetail) ------------------------------------------

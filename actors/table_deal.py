@@ -18,22 +18,45 @@ def deal_next_hand(state: TableState, now_ms: int) -> HandSetup | None:
     if state.running is not None:
         return None
     config, seats = state.config, state.seats
-    players = [
-        SeatedPlayer(
-            seat=seat,
-            player_id=str(r.player_id),
-            stack=r.stack,
-            sitting_out=r.sitting_out or r.leaving,
-            owes_big_blind=r.owes_big_blind,
-            owes_small_blind=r.owes_small_blind,
-            post_to_enter=r.post_to_enter,
-        )
-        for seat, r in seats.items()
-    ]
     previous = Positions(*state.previous) if state.previous else None
-    plan = plan_next_hand(players, config.seats, previous)
-    if plan is None:
-        return None
+    # A player who turned auto_post_blinds off posts a blind only when she consented to it
+    # (sat down or sat in since her last one): else she is sat out when it is due, and the
+    # hand is planned again without her (each pass sits out at least one more: bounded).
+    declined: set[int] = set()
+    for _ in range(config.seats + 1):
+        players = [
+            SeatedPlayer(
+                seat=seat,
+                player_id=str(r.player_id),
+                stack=r.stack,
+                sitting_out=r.sitting_out or r.leaving or seat in declined,
+                owes_big_blind=r.owes_big_blind,
+                owes_small_blind=r.owes_small_blind,
+                post_to_enter=r.post_to_enter,
+            )
+            for seat, r in seats.items()
+        ]
+        plan = plan_next_hand(players, config.seats, previous)
+        if plan is None:
+            return None
+        refusing = {
+            seat
+            for seat in (plan.small_blind_poster, plan.big_blind_poster)
+            if seat is not None
+            and not seats[seat].auto_post_blinds
+            and not seats[seat].blind_consent
+        }
+        if not refusing:
+            break
+        declined |= refusing
+    else:
+        raise AssertionError("a hand planned more times than there are seats")
+    for refused in declined:
+        seats[refused].sitting_out = True
+        seats[refused].post_to_enter = False
+    for poster in (plan.small_blind_poster, plan.big_blind_poster):
+        if poster is not None:
+            seats[poster].blind_consent = False  # the next blind due asks again
     for missed in plan.missed:
         seats[missed.seat].owes_big_blind |= missed.big_blind
         seats[missed.seat].owes_small_blind |= missed.small_blind
@@ -68,6 +91,7 @@ def deal_next_hand(state: TableState, now_ms: int) -> HandSetup | None:
         time_banks_ms=tuple((seat, seats[seat].time_bank_ms) for seat in dealt),
         disconnected=tuple(seat for seat in dealt if not seats[seat].connected),
         action_timeout_ms=config.action_timeout_ms,
+        auto_muck=tuple(seat for seat in dealt if seats[seat].auto_muck),
     )
     positions = plan.positions
     state.previous = (positions.button, positions.small_blind, positions.big_blind)

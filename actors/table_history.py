@@ -16,7 +16,7 @@ from dataclasses import replace
 import msgspec
 
 from persistence.hands import HandPlayer, HandRecord
-from poker import HandResult, phh
+from poker import HandResult, fairness, phh
 from poker import events as ev
 from poker.config import HandConfig
 from poker.rake_shares import rake_shares
@@ -40,8 +40,10 @@ def phh_text(
     players: Mapping[int, int],
     events: Sequence[ev.Event],
     result: HandResult,
+    proof: fairness.DealProof | None = None,
 ) -> str:
-    """``players``: seat -> player id of every dealt-in seat."""
+    """``players``: seat -> player id of every dealt-in seat. ``proof``: the deal's, written
+    as the ``_fair_*`` user fields (docs/fairness.md) that ``tablium hands verify`` reads."""
     order = result.seats  # dealing order: position 0 first
     position_of = {seat: pos for pos, seat in enumerate(order)}
     history = history_from_events(
@@ -57,7 +59,11 @@ def phh_text(
         seat_count=seat_count,
         seats=tuple(seat + 1 for seat in order),
         players=tuple(str(players[seat]) for seat in order),
-        extra=(*history.extra, (TABLE_NAME_FIELD, table_name)),
+        extra=(
+            *history.extra,
+            (TABLE_NAME_FIELD, table_name),
+            *(fairness.history_fields(proof) if proof is not None else ()),
+        ),
     )
     return phh.dumps(history)
 
@@ -76,6 +82,7 @@ def hand_record(
     started_at_ms: int,
     ended_at_ms: int,
     asset: str = "chips",
+    proof: fairness.DealProof | None = None,
 ) -> HandRecord:
     """``hand_id``: unique forever (TableState.hand_id: the table's epoch is in it). Each
     player's ``rake_paid`` is her share of the rake (poker/rake_shares.py: weighted
@@ -94,7 +101,7 @@ def hand_record(
             for seat, share in zip(result.seats, shares, strict=True)
         ),
         phh=phh_text(
-            config, table_id, table_name, hand_number, seat_count, players, events, result
+            config, table_id, table_name, hand_number, seat_count, players, events, result, proof
         ),
         asset=asset,
     )

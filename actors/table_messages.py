@@ -18,6 +18,7 @@ from actors.addresses import TableAddress
 from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store, wall_clock_ms
 from poker import AnteMode, AnyAction, AnyEvent, HandConfig, HandResult, Limit, Variant
+from poker.integrity.table_rules import ADDRESS_DEFAULT, RATHOLE_DEFAULT, AddressRule, RatholeRule
 from protocol import game
 from protocol.fields import Asset
 from protocol.game import GamePush, TableListing
@@ -115,6 +116,8 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     # Where its chips come from (actors/table_bankroll.py): "cash" (players' wallets, through
     # the table's escrow account) or "tournament" (the owner's chips: SeatPlayer/RemovePlayer).
     bankroll: Literal["cash", "tournament"] = "cash"
+    # The club whose members alone may see and join it (docs/clubs.md); None: a public table.
+    club_id: int | None = None
 
     def __post_init__(self) -> None:
         for name, big_blinds in (("buy_in_min", 40), ("buy_in_max", 200), ("rake_cap", 3)):
@@ -207,6 +210,17 @@ class PlayerTables:
 
 @final
 @dataclass(frozen=True, slots=True)
+class TableRules:
+    """The table rules against abuse (poker/integrity/table_rules.py; docs/integrity.md),
+    the same for every table of the process (server settings). ``rathole`` applies at cash
+    tables only; ``address`` to every ``JoinSeat`` (a tournament seats its players itself)."""
+
+    rathole: RatholeRule = RATHOLE_DEFAULT
+    address: AddressRule = ADDRESS_DEFAULT
+
+
+@final
+@dataclass(frozen=True, slots=True)
 class TableDeps:
     """What every table shares. ``snapshots``: where durable table snapshots go (None: kept
     in process only). ``rng``: shuffles the decks (seeded in tests)."""
@@ -220,6 +234,7 @@ class TableDeps:
     tables_supervisor: str = "tables"
     clock_ms: Callable[[], int] = wall_clock_ms
     player_tables: PlayerTables = field(default_factory=PlayerTables)
+    rules: TableRules = TableRules()
 
 
 # --- to a table (from the gateway or the lobby) ---------------------------------------------
@@ -227,6 +242,18 @@ class TableDeps:
 
 class TableMessage(msgspec.Struct, frozen=True, tag=True):
     """Base of every message a table handles."""
+
+
+class SeatProfile(msgspec.Struct, frozen=True):
+    """What a table keeps of a player's profile and preferences (docs/players.md), read once
+    when she sits down: her display name for the seat views, and the preferences the table
+    acts on. The defaults are a table's ways without a profile (no name; she is asked at the
+    showdown; blinds are posted), not the preferences' defaults: whoever seats a player with
+    a profile passes her real preferences (actors/table_requests.seat_profile)."""
+
+    display_name: str = ""
+    auto_muck: bool = False  # muck her losing hand at the showdown instead of asking her
+    auto_post_blinds: bool = True  # False: sat out when a blind is due instead of posting it
 
 
 class JoinSeat(TableMessage, frozen=True, tag=True):
@@ -242,6 +269,10 @@ class JoinSeat(TableMessage, frozen=True, tag=True):
     # When the player's session started (ms), for her session time limit at real-money
     # tables (services/limits.py); None: not known, only exclusion and cool-off are checked.
     session_started_ms: int | None = None
+    # The session's client address (server/handshake.py), for the one-address rule; None or
+    # empty: not known (never conflicts).
+    address: str | None = None
+    profile: SeatProfile = SeatProfile()
 
 
 class SeatGranted(msgspec.Struct, frozen=True):
@@ -297,6 +328,24 @@ class PlayerAct(TableMessage, frozen=True, tag=True):
     amount: int = 0
     agree: bool = False
     decision_id: int | None = None
+
+
+class ChooseClientSeed(TableMessage, frozen=True, tag=True):
+    """A seated player's client seed (1..64 bytes) for the hands dealt after this message
+    (docs/fairness.md). Reply: None; ``not_seated``, ``fairness_input_invalid``."""
+
+    player_id: int
+    seed: bytes
+
+
+class UpdateSeatProfile(TableMessage, frozen=True, tag=True):
+    """From the player's session: she changed her display name or the preferences a table
+    follows (None: unchanged). Ignored when she does not sit here."""
+
+    player_id: int
+    display_name: str | None = None
+    auto_muck: bool | None = None
+    auto_post_blinds: bool | None = None
 
 
 class ConnectionChanged(TableMessage, frozen=True, tag=True):
@@ -524,6 +573,8 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
     # Tables the requester tried and found full (or gone) during this quick-seat.
     excluded: tuple[str, ...] = ()
     session_started_ms: int | None = None  # as JoinSeat's
+    address: str | None = None  # as JoinSeat's
+    profile: SeatProfile = SeatProfile()  # as JoinSeat's
 
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):

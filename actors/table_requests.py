@@ -20,6 +20,7 @@ from actors.runtime import ActorRef, TargetError
 from actors.seat_matcher import quick_seat
 from actors.table_messages import (
     AddWatcher,
+    ChooseClientSeed,
     ConnectionChanged,
     FindSeat,
     GameRefused,
@@ -32,16 +33,20 @@ from actors.table_messages import (
     PlayerTables,
     RemoveWatcher,
     SeatGranted,
+    SeatProfile,
     SitIn,
     SitOutNext,
     StandUp,
     SubscribeListings,
     TopUpChips,
     UnsubscribeListings,
+    UpdateSeatProfile,
 )
+from persistence.store import Store
 from poker import IllegalAction
 from protocol import game
 from protocol.messages import ERROR_MESSAGE_CHARS_MAX, Error, Ok, PushBody
+from services import profiles
 from services.ledger import WalletError
 
 ASK_TIMEOUT_S: Final = 5.0  # a game actor answers in milliseconds unless it is restarting
@@ -75,7 +80,27 @@ def _seated(request_id: int, granted: object) -> game.Seated:
     )
 
 
-async def _route(registry: Registry, player_id: int, request: game.GameRequest) -> Answer:
+async def seat_profile(store: Store | None, player_id: int) -> SeatProfile:
+    """Her display name and the preferences a table acts on, read once as she sits down (a
+    table never asks per push). Without a store (tests of the routing alone): defaults."""
+    if store is None:
+        return SeatProfile()
+    name = await profiles.display_name(store, player_id)
+    prefs = await profiles.preferences(store, player_id)
+    return SeatProfile(
+        display_name=name or "",
+        auto_muck=prefs.auto_muck,
+        auto_post_blinds=prefs.auto_post_blinds,
+    )
+
+
+async def _route(
+    registry: Registry,
+    player_id: int,
+    request: game.GameRequest,
+    address: str = "",
+    store: Store | None = None,
+) -> Answer:
     rid = request.id
     match request:
         case game.ListTables(filter=f):
@@ -91,10 +116,14 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
         case game.UnsubscribeLobby():
             await _ask(_lobby(registry), UnsubscribeListings(player_id))
         case game.QuickSeat(variant=variant, big_blind=big_blind, buy_in=buy_in, asset=asset):
-            find = FindSeat(player_id, variant, big_blind, buy_in, asset)
+            profile = await seat_profile(store, player_id)
+            find = FindSeat(
+                player_id, variant, big_blind, buy_in, asset, address=address, profile=profile
+            )
             return _seated(rid, await quick_seat(registry, find))
         case game.JoinTable(table_id=t, buy_in=buy_in, seat=seat, post_to_enter=post):
-            join = JoinSeat(player_id, buy_in, seat, post)
+            profile = await seat_profile(store, player_id)
+            join = JoinSeat(player_id, buy_in, seat, post, address=address, profile=profile)
             return _seated(rid, await _ask(_table(registry, t), join))
         case game.JoinWaitList(table_id=t):
             await _ask(_table(registry, t), JoinWaiting(player_id))
@@ -119,6 +148,8 @@ async def _route(registry: Registry, player_id: int, request: game.GameRequest) 
         case game.Act(table_id=t, hand_number=n, action=action, amount=amount, agree=agree):
             act = PlayerAct(player_id, n, action, amount, agree, request.decision_id)
             await _ask(_table(registry, t), act)
+        case game.SetClientSeed(table_id=t, seed=seed):
+            await _ask(_table(registry, t), ChooseClientSeed(player_id, bytes.fromhex(seed)))
         case _:
             raise TypeError(f"not a game request: {request!r}")
     return Ok(id=rid)
@@ -130,14 +161,16 @@ class TableGameRequests:
     lobby or a table by ask; refusals raise ``GameRefused`` with a stable code (the game's,
     the engine's or the wallet's; ``unavailable`` when the actor could not answer)."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, store: Store | None = None) -> None:
         self.registry = registry
+        self.store = store  # profiles and preferences, read when a player sits down
 
     async def handle(
-        self, player_id: int, player: str, request: game.GameRequest
+        self, player_id: int, player: str, request: game.GameRequest, address: str = ""
     ) -> game.GameReply | None:
+        """``address``: the session's client address (the one-address rule at tables)."""
         try:
-            reply = await _route(self.registry, player_id, request)
+            reply = await _route(self.registry, player_id, request, address, self.store)
         except (WalletError, IllegalAction) as refused:
             code = getattr(refused, "code", "illegal_action")
             raise GameRefused(code, str(refused)[:ERROR_MESSAGE_CHARS_MAX]) from refused
@@ -186,6 +219,18 @@ class TableSessionHooks:
             seats = self.player_tables.seats_of(player_id)
             connection_changed(self.registry, player_id, seats, connected=True)
         return ()
+
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        """Her new display name or preferences reach every table she sits at (a tell each)."""
+        change = UpdateSeatProfile(player_id, display_name, auto_muck, auto_post_blinds)
+        for table_id in self.player_tables.seats_of(player_id):
+            _tell(self.registry, TableAddress(table_id), change)
 
     def table_ids(self, player_id: int | None) -> list[str]:
         """The tables the player sits at or watches, for the resumed session's

@@ -14,11 +14,14 @@ from typing import Final, cast
 
 import msgspec
 
+from actors.table_fairness import HandSeeds
 from actors.table_lifecycle import Status, status_of
 from actors.table_messages import GameRefused, SeatInfo, TableConfig, TableSeats
 from persistence.hands import HandRecord
 from poker import Limit
 from poker import events as ev
+from poker.fairness import DealProof
+from poker.integrity.table_rules import Departure
 from protocol import game
 
 STATS_WINDOW_S: Final = 3600.0  # average pot and hands per hour cover the last hour
@@ -36,6 +39,13 @@ class SeatRecord(msgspec.Struct, kw_only=True):
     leaving: bool = False  # stood up during a hand: cashed out when it ends
     connected: bool = True
     time_bank_ms: int = 0
+    # From her profile and preferences when she sat down (JoinSeat.profile).
+    display_name: str = ""
+    auto_muck: bool = False
+    auto_post_blinds: bool = True
+    # auto_post_blinds off: she agreed to post the next blind due (by sitting down or in);
+    # posting one uses it up, and the one after sits her out unless she sits in again.
+    blind_consent: bool = True
 
 
 class RunningHand(msgspec.Struct, frozen=True):
@@ -107,6 +117,14 @@ class TableState(msgspec.Struct, kw_only=True):
     paused: bool = False  # an operator's: no new hand starts
     closing: bool = False  # an operator's: close for good once no hand runs
     held: bool = False  # the owner's hold after the hand (a tournament's break)
+    # Player id -> the client seed she set (set_client_seed; docs/fairness.md), applied to
+    # the hands dealt after it. Not secret (she chose it; hand_ended reveals it), so kept
+    # across a restart. Bound: one per seated player (dropped when her seat is released).
+    client_seeds: dict[int, bytes] = {}
+    # Player id -> when she left this cash table and with what (the rathole rule). Bound:
+    # poker.integrity.table_rules.LEAVERS_MAX (remember_departure drops the oldest, and every
+    # departure older than the rule's window).
+    departures: dict[int, Departure] = {}
 
     @property
     def lifecycle(self) -> Status:
@@ -184,6 +202,10 @@ class LiveHand:
     pots: tuple[game.PotView, ...] = ()
     bets: dict[int, int] = field(default_factory=dict)
     prompt: game.ActionRequired | None = None
+    # The seeds it was dealt with (None: a hand not dealt from a fair deck, in tests), and
+    # its proof once it ended (hand_ended's reveal, the history's _fair_* fields).
+    seeds: HandSeeds | None = None
+    proof: DealProof | None = None
 
     def observe(self, event: ev.Event) -> None:
         """Follow the hand's engine events (typed: no wire push is parsed again)."""
@@ -218,6 +240,7 @@ def seat_view(state: TableState, seat: int, record: SeatRecord) -> game.SeatView
         state=shown,
         connected=record.connected,
         in_hand=state.in_running_hand(seat),
+        display_name=record.display_name or None,
     )
 
 
@@ -257,7 +280,11 @@ def listing_of(
 
 
 def snapshot_for(
-    state: TableState, live: LiveHand | None, player_id: int, listing: game.TableListing
+    state: TableState,
+    live: LiveHand | None,
+    player_id: int,
+    listing: game.TableListing,
+    next_commitment: str | None = None,
 ) -> game.TableSnapshot:
     """The table as ``player_id`` may see it: their own hole cards only."""
     running = state.running
@@ -278,6 +305,7 @@ def snapshot_for(
         bets=tuple(sorted(live.bets.items())) if live else (),
         hole_cards=hole,
         to_act=live.prompt.seat if live and live.prompt else None,
+        next_commitment=next_commitment,
     )
 
 

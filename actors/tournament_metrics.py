@@ -39,6 +39,10 @@ MOVES: Final = Counter(
 )
 
 
+for _state in TOURNAMENT_STATES:  # every state has a series (0) before any tournament
+    TOURNAMENTS.labels(_state)
+
+
 def count_states(summaries: Iterable[TournamentSummary]) -> None:
     tally = Tally(s.state for s in summaries)
     for state in TOURNAMENT_STATES:

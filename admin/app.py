@@ -41,12 +41,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from actors.runtime import ActorNode
+from admin.analytics import analytics_routes
 from admin.api_keys import api_key_routes
 from admin.audit import audit_routes
 from admin.auth import error, requires
 from admin.bodies import BODY_BYTES_MAX, InvalidBody
 from admin.chain import chain_routes
 from admin.clubs import club_routes
+from admin.cluster import cluster_routes
 from admin.context import AdminContext
 from admin.docs_page import docs_routes
 from admin.hands import hand_routes
@@ -184,6 +186,8 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         api_key_routes,
         integrity_routes,
         club_routes,
+        analytics_routes,
+        cluster_routes,
         tournament_routes,
     ):
         app.register_blueprint(blueprint)

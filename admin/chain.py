@@ -76,6 +76,18 @@ def _staff(reason: str) -> StaffAction:
     return StaffAction(identity.subject, identity.role, reason, g.request_id)
 
 
+@chain_routes.get("/chains")
+@requires(Permission.WALLET_READ)
+async def chains() -> Any:
+    """Every chain a cashier runs on, in the configured order (the players' default first)."""
+    found = []
+    for chain_id, cashier in current_context().chains.items():
+        s = cashier.settings
+        paused = await cashier.withdrawals_paused()
+        found.append(ChainStatus(chain_id, s.cashier_address, s.token_address, paused))
+    return found
+
+
 @chain_routes.get(f"/chains/{CHAIN}")
 @requires(Permission.WALLET_READ)
 async def chain_status(chain_id: int) -> Any:

@@ -16,6 +16,7 @@ from server.config import Settings
 from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra (web3, ...) may not be installed
+    from server.cluster import ClusterView
     from services.chain.cashier import ChainCashier
 
 
@@ -27,6 +28,14 @@ class ReadinessProbe:
 
 async def no_live_sessions(player_id: int) -> None:
     """The default ``on_banned``: an admin app without a gateway has no sessions to end."""
+
+
+def no_tables(player_id: int, display_name: str) -> None:
+    """The default ``on_renamed``: an admin app without a gateway has no tables to tell."""
+
+
+async def no_ban_listeners(player_id: int, banned: bool) -> None:
+    """The default ``on_ban_changed``: nothing else keeps a copy of who is banned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +52,16 @@ class AdminContext:
     # Called with the player's id once a ban and its audit entry have committed: the server
     # ends the player's live sessions here. A ban already stops new logins without it.
     on_banned: Callable[[int], Awaitable[None]] = no_live_sessions
+    # Called with the player's id and new display name after a staff rename committed: the
+    # tables she sits at show it at once.
+    on_renamed: Callable[[int, str], None] = no_tables
+    # Called with (player id, banned) once a ban or an unban has committed: the server's
+    # Redis leaderboards leave the player out, or show her again (services/leaderboards.py).
+    on_ban_changed: Callable[[int, bool], Awaitable[None]] = no_ban_listeners
     # The blockchain cashier of each configured chain, by chain id (admin/chain.py).
     chains: Mapping[int, ChainCashier] = field(default_factory=dict)
+    # The room's nodes, read from Redis (server/cluster.py); None: a node alone.
+    cluster: Callable[[], Awaitable[ClusterView]] | None = None
 
 
 def current_context() -> AdminContext:

@@ -28,7 +28,7 @@ class HandFormat(Struct, frozen=True):
 @document_querystring(HandFormat)
 async def hand(hand_id: str, query_args: HandFormat) -> Any:
     """One hand: its record with PHH inside (json), the PHH file itself, or a text history."""
-    record = await current_context().store.get_hand(hand_id)
+    record = await current_context().store.get_hand(hand_id, may_lag=True)
     if record is None:
         return error(404, "not_found", f"no hand {hand_id!r}")
     if query_args.format == "phh":

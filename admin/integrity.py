@@ -233,4 +233,5 @@ async def ban_from_flag(flag_id: str) -> Any:
     assert banned is not None and banned.banned, "a ban from a flag returned no banned account"
     # After the commit: a ban that rolled back must not have cut anyone off.
     await context.on_banned(banned.id)
+    await context.on_ban_changed(banned.id, True)
     return ReviewOutcome(review, banned.id)

@@ -12,9 +12,10 @@ from quart import Blueprint, Response
 from quart_schema import document_querystring, validate_querystring
 
 from actors.addresses import LOBBY, TableAddress
+from actors.lobby import ListAllTables
 from actors.runtime import Registry, TargetError
 from actors.table_admin import ADMIN_ASK_TIMEOUT_S
-from actors.table_messages import AuditEscrow, EscrowAudit, ListTablesQuery
+from actors.table_messages import AuditEscrow, EscrowAudit
 from admin.auth import error, requires
 from admin.bodies import ROW_ID_MAX, RowId
 from admin.context import current_context
@@ -52,7 +53,7 @@ async def _live_tables(registry: Registry) -> list[TableEscrowCheck]:
     if lobby is None:
         return []
     try:
-        listings = await lobby.ask(ListTablesQuery(), timeout_s=ADMIN_ASK_TIMEOUT_S)
+        listings = await lobby.ask(ListAllTables(), timeout_s=ADMIN_ASK_TIMEOUT_S)
     except TargetError:
         return []
     checks: list[TableEscrowCheck] = []

@@ -102,4 +102,5 @@ async def rename_player(player_id: int) -> Any:
         return error(status, exc.code, exc.message)
     if renamed is None:
         return error(404, "not_found", f"no player with id {player_id}")
+    context.on_renamed(player_id, renamed.public.display_name)
     return renamed

@@ -119,6 +119,7 @@ async def _set_banned(player_id: int, banned: bool) -> Any:
     if banned:
         # After the commit: a ban that rolled back must not have cut anyone off.
         await context.on_banned(player_id)
+    await context.on_ban_changed(player_id, banned)
     return _view(after)
 
 
@@ -193,5 +194,5 @@ async def adjust_wallet(player_id: int) -> Any:
 async def player_hands(player_id: int, query_args: HandsQuery) -> Any:
     """Hands the player was dealt into, newest first, paged by ``before_seq``."""
     return await current_context().store.hands_by_player(
-        player_id, query_args.before_seq, query_args.limit
+        player_id, query_args.before_seq, query_args.limit, may_lag=True
     )

@@ -22,6 +22,7 @@ from quart import Blueprint
 from quart_schema import document_request
 
 from actors.addresses import LOBBY, TableAddress
+from actors.lobby import ListAllTables
 from actors.runtime import Registry, TargetError
 from actors.table_admin import (
     ADMIN_ASK_TIMEOUT_S,
@@ -32,7 +33,7 @@ from actors.table_admin import (
     resume_table,
     table_detail,
 )
-from actors.table_messages import GameRefused, ListTablesQuery, TableConfig
+from actors.table_messages import GameRefused, TableConfig
 from admin.auth import error, requires
 from admin.bodies import Reason, read_body
 from admin.context import audit_stamp, current_context, record_audit
@@ -102,7 +103,7 @@ async def list_tables() -> Any:
     if lobby is None:
         return error(503, "unavailable", "the lobby is not running")
     try:
-        listings = await lobby.ask(ListTablesQuery(), timeout_s=ADMIN_ASK_TIMEOUT_S)
+        listings = await lobby.ask(ListAllTables(), timeout_s=ADMIN_ASK_TIMEOUT_S)
     except TargetError:
         return error(503, "unavailable", "the lobby did not answer")
     return TableListings(tables=list(listings))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Protocol, final
 
+from actors.club_tables import ClubTables
 from api.lobby import LobbyListings
 from api.ratelimit import RateLimits
 from persistence import Store
@@ -21,6 +22,7 @@ from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 
 def _no_live_sessions(_session_id: str) -> None:
@@ -29,6 +31,29 @@ def _no_live_sessions(_session_id: str) -> None:
 
 def _nothing_logged_out(_session_id: str) -> bool:
     return False
+
+
+class ProfileChanged(Protocol):
+    """A player's display name or table preferences changed: her tables follow at once."""
+
+    def __call__(
+        self,
+        player_id: int,
+        *,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None: ...
+
+
+def _no_tables(
+    player_id: int,
+    *,
+    display_name: str | None = None,
+    auto_muck: bool | None = None,
+    auto_post_blinds: bool | None = None,
+) -> None:
+    return None
 
 
 @final
@@ -51,14 +76,18 @@ class ApiContext:
     # The gateway's in-process record of logged-out sessions (a fast refusal before the
     # database's, which is the one that holds across restarts and nodes).
     logged_out: Callable[[str], bool] = field(default=_nothing_logged_out)
+    # Her new display name or preferences reach the tables she sits at (the gateway's hooks).
+    profile_changed: ProfileChanged = field(default=_no_tables)
     # Seals the personal data kept with a session (its client address and user agent):
     # TABLIUM_DATA_KEYS. None: that data is not kept at all (api/sessions.py).
     personal_data: PersonalDataCipher | None = None
-    # The blockchain cashier (deposit addresses, withdrawals); None: no [chain] configured,
-    # and those routes answer cashier_unavailable.
-    cashier: ChainCashier | None = None
+    # The blockchain cashiers (deposit addresses, withdrawals), one per configured chain;
+    # None: no [chain] configured, and those routes answer cashier_unavailable.
+    cashier: Cashiers | None = None
     # Redis-backed when Redis is configured (server/app.py); None: the database's answers.
     leaderboards: Leaderboards | None = None
+    # Opens club tables (server/app.py); None: no tables here, and that route is unavailable.
+    club_tables: ClubTables | None = None
 
 
 def build_context(
@@ -70,9 +99,16 @@ def build_context(
     *,
     session_ended: Callable[[str], None] = _no_live_sessions,
     logged_out: Callable[[str], bool] = _nothing_logged_out,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
+    profile_changed: ProfileChanged = _no_tables,
 ) -> ApiContext:
-    """The API's context from the process settings."""
+    """The API's context from the process settings. ``cashier``: one chain's, or the router
+    of several (services/chain/cashiers.py)."""
+    cashiers = None
+    if cashier is not None:
+        from services.chain.cashiers import as_cashiers
+
+        cashiers = as_cashiers(cashier)
     return ApiContext(
         settings=settings,
         store=store,
@@ -97,5 +133,6 @@ def build_context(
         personal_data=(
             None if settings.data_keys is None else PersonalDataCipher(settings.data_keys)
         ),
-        cashier=cashier,
+        cashier=cashiers,
+        profile_changed=profile_changed,
     )

@@ -103,6 +103,7 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {
     ),
     # the chain cashier's (services/chain/), the same way
     "cashier_unavailable": (404, "This server has no blockchain cashier"),
+    "unknown_chain": (404, "This server has no blockchain cashier on that chain"),
     "invalid_address": (422, "Not a chain address (0x, 40 hex digits, a valid checksum)"),
     "withdrawal_refused": (409, "The ledger refused this withdrawal when first asked"),
     "unknown_withdrawal": (404, "No such withdrawal"),

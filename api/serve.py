@@ -17,7 +17,7 @@ from services.accounts import Accounts
 from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
-    from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 API_GRACEFUL_S: Final = 1.0  # in-flight requests get this long after a stop request
 
@@ -28,7 +28,7 @@ def api_context(
     wallet: Wallet,
     registry: Registry,
     channel: PlayerChannel,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | None = None,
 ) -> ApiContext:
     """The API reaches the websocket's accounts service and sessions through the gateway
     (``channel.gateway``, set while the gateway runs), and the blockchain cashier the
@@ -52,6 +52,22 @@ def api_context(
         gateway = channel.gateway
         return gateway is not None and session_id in gateway.logged_out
 
+    def profile_changed(
+        player_id: int,
+        *,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        gateway = channel.gateway
+        if gateway is not None:
+            gateway.hooks.profile_changed(
+                player_id,
+                display_name=display_name,
+                auto_muck=auto_muck,
+                auto_post_blinds=auto_post_blinds,
+            )
+
     return build_context(
         settings,
         store,
@@ -61,4 +77,5 @@ def api_context(
         session_ended=session_ended,
         logged_out=logged_out,
         cashier=cashier,
+        profile_changed=profile_changed,
     )

@@ -21,6 +21,8 @@ apart (``GET /v1/me/sessions``). They are personal data: sealed at rest with the
 keys (services/personal_data.py, ``TABLIUM_DATA_KEYS``), under a context naming the field and
 the session, and opened only to show them to that player. Without data keys they are not
 kept at all (the list shows them empty); a value whose key left the ring shows empty too.
+After a data key rotation ``reseal_sessions`` (``tablium keys reseal``) moves every stored
+value to the current key; a refresh moves its own session's.
 """
 
 from __future__ import annotations
@@ -45,11 +47,15 @@ from persistence.api_sessions import (
     Reused,
     RevokeReason,
     Rotated,
+    SealedClient,
     live_sessions,
     open_session,
+    replace_sealed_client,
     revoke_session,
     rotate_refresh,
+    sealed_not_under,
 )
+from persistence.store import Store
 from protocol.messages import ROLES, Role
 from server.auth import CLOCK_SKEW_LEEWAY_S, new_session_id
 from services.accounts import AccountBanned, AccountRefused, Accounts, SessionRevoked
@@ -134,6 +140,64 @@ def open_client(cipher: PersonalDataCipher | None, session: ApiSession) -> ApiSe
                 value = ""  # its key left the ring, or a row from before sealing
         opened[field] = value
     return msgspec.structs.replace(session, **opened)
+
+
+def _sealed_under(cipher: PersonalDataCipher, sealed: str) -> bool:
+    """Whether ``sealed`` names the current key (a malformed value counts as current: there
+    is nothing to move)."""
+    try:
+        return cipher.is_current(sealed)
+    except SealedDataError:
+        return True
+
+
+def _resealed(cipher: PersonalDataCipher, stored: SealedClient) -> SealedClient | None:
+    """``stored`` with every field sealed under the current key; None when a field does not
+    open (its key is not on the ring): left as it is, for the operator to look at."""
+    fields = {}
+    for field in ("address", "user_agent"):
+        sealed = getattr(stored, field)
+        try:
+            fields[field] = (
+                cipher.reseal(sealed, context=_context_of(field, stored.session_id))
+                if sealed
+                else ""
+            )
+        except SealedDataError:
+            return None
+    return SealedClient(stored.session_id, **fields)
+
+
+@final
+class ResealReport(msgspec.Struct, frozen=True):
+    resealed: int  # sessions whose fields moved to the current key
+    unopenable: int  # sessions with a field whose key is not on the ring: left unchanged
+    current_kid: str
+
+
+RESEAL_PAGE_ROWS: Final = 200  # sessions per unit of work
+
+
+async def reseal_sessions(
+    store: Store, cipher: PersonalDataCipher, *, page_rows: int = RESEAL_PAGE_ROWS
+) -> ResealReport:
+    """Move every stored session's client fields to the current data key, a page at a time
+    (each row changed only if it still holds what was read). After a rotation, run this,
+    then remove the previous key once ``unopenable`` is 0 (``tablium keys reseal``)."""
+    kid = cipher.keys.current.kid
+    resealed = unopenable = 0
+    after: str | None = None
+    while True:
+        page = await store.run(partial(sealed_not_under, kid, after, page_rows), read_only=True)
+        if not page:
+            return ResealReport(resealed, unopenable, kid)
+        for stored in page:
+            now = _resealed(cipher, stored)
+            if now is None:
+                unopenable += 1
+            elif await store.run(partial(replace_sealed_client, stored, now)):
+                resealed += 1
+        after = page[-1].session_id
 
 
 def account_problem(exc: AccountRefused) -> ApiProblem:
@@ -256,7 +320,7 @@ class ApiSessions:
                     "this refresh token was used before; the session has ended: log in again",
                 )
             case Rotated(session=session):
-                pass
+                await self._reseal_if_stale(session)
         try:
             await self._accounts().check_token_login(session.player, session.session_id)
         except SessionRevoked:
@@ -264,6 +328,20 @@ class ApiSessions:
         except AccountBanned:
             raise ApiProblem("account_banned", "this account is banned") from None
         return self._pair(session, following, now_s)
+
+    async def _reseal_if_stale(self, session: ApiSession) -> None:
+        """A session refreshed after a data key rotation moves its client fields to the
+        current key (``tablium keys reseal`` does the sessions nobody refreshes)."""
+        cipher = self._context.personal_data
+        stored = SealedClient(session.session_id, session.address, session.user_agent)
+        if cipher is None or all(
+            not sealed or _sealed_under(cipher, sealed)
+            for sealed in (stored.address, stored.user_agent)
+        ):
+            return
+        now = _resealed(cipher, stored)
+        if now is not None:
+            await self._context.store.run(partial(replace_sealed_client, stored, now))
 
     async def _end(
         self, session_id: str, player: str, reason: RevokeReason, player_id: int | None = None

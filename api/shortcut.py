@@ -34,6 +34,9 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _PASSING_HEADERS: Final = frozenset({b"authorization", b"origin"})
 REQUEST_ID_CHARS_MAX: Final = 64
+# Client addresses found from (peer, X-Forwarded-For values): parsing them is a good part of a
+# 304's own cost, and pollers repeat. Bound: ADDRESSES_KEPT_MAX; overflow: forgotten at once.
+ADDRESSES_KEPT_MAX: Final = 4096
 _REQUEST_ID_BYTES: Final = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 )
@@ -84,10 +87,23 @@ class NotModifiedShortcut:
         self._observe = observe  # (route, seconds): the app's latency histogram
         self._logging = logging.getLogger("tablium.api.access").isEnabledFor(logging.INFO)
         self.answered = 0  # 304s sent from here (tests, metrics)
+        self._addresses: dict[tuple[str, tuple[str, ...]], str] = {}
 
     async def __call__(self, scope: Scope, receive: Any, send: Send) -> None:
         if not await self._answered(scope, send):
             await self._app(scope, receive, send)
+
+    def _address(self, peer: str, forwarded: tuple[str, ...]) -> str:
+        """client_address, remembered (it depends on nothing else: the trusted proxies are
+        fixed for the process)."""
+        key = (peer, forwarded)
+        found = self._addresses.get(key)
+        if found is None:
+            found = client_address(peer, forwarded, self._context.trusted_proxies)
+            if len(self._addresses) >= ADDRESSES_KEPT_MAX:
+                self._addresses.clear()
+            self._addresses[key] = found
+        return found
 
     async def _answered(self, scope: Scope, send: Send) -> bool:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -116,7 +132,7 @@ class NotModifiedShortcut:
             return False
         context = self._context
         peer = (scope.get("client") or ["<local>"])[0]  # as quart's request.remote_addr
-        address = client_address(peer, forwarded, context.trusted_proxies)
+        address = self._address(peer, tuple(forwarded))
         quota = context.rate_limits.address(address, trio.current_time())
         if quota.refused:  # the app answers the 429 (its tokens were taken here)
             return False

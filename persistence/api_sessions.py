@@ -242,3 +242,52 @@ def live_sessions(
         args,
     )
     return [_session(row) for row in rows]
+
+
+# -- re-sealing after a data key rotation (api/sessions.py reseal_sessions) --------------------
+
+RESEAL_PAGE_MAX: Final = 500  # bound: sessions read per page; the caller pages on
+
+
+@final
+class SealedClient(msgspec.Struct, frozen=True):
+    """A session's client fields as stored (sealed text, or empty)."""
+
+    session_id: str
+    address: str
+    user_agent: str
+
+
+def sealed_not_under(
+    kid: str, after_session_id: str | None, limit: int
+) -> Work[list[SealedClient]]:
+    """Sessions with a client field stored and not sealed under the key ``kid``, in session
+    id order, after ``after_session_id``: what a rotation leaves to reseal."""
+    limit = max(1, min(limit, RESEAL_PAGE_MAX))
+    # A prefix compared exactly (LIKE would take "_" in a key id for a wildcard, and SQLite's
+    # LIKE ignores case).
+    prefix = f"pd1.{kid}."
+    n = len(prefix)
+    rows = yield Query(
+        "SELECT session_id, address, user_agent FROM api_sessions WHERE session_id > $1"
+        f" AND ((address <> '' AND substr(address, 1, {n}) <> $2)"
+        f" OR (user_agent <> '' AND substr(user_agent, 1, {n}) <> $2))"
+        " ORDER BY session_id LIMIT $3",
+        (after_session_id or "", prefix, limit),
+    )
+    return [SealedClient(row[0], row[1], row[2]) for row in rows]
+
+
+def replace_sealed_client(was: SealedClient, now: SealedClient) -> Work[bool]:
+    """Store ``now`` if the row still holds ``was`` (a concurrent change wins); whether it
+    did."""
+    if was.session_id != now.session_id:
+        raise ValueError("one session's fields at a time")
+    if max(len(now.user_agent), len(now.address)) > CLIENT_FIELD_CHARS_MAX:
+        raise ValueError(f"a session's client fields are at most {CLIENT_FIELD_CHARS_MAX} chars")
+    rows = yield Query(
+        "UPDATE api_sessions SET address = $4, user_agent = $5 WHERE session_id = $1"
+        " AND address = $2 AND user_agent = $3 RETURNING session_id",
+        (was.session_id, was.address, was.user_agent, now.address, now.user_agent),
+    )
+    return bool(rows)

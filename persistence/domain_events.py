@@ -9,7 +9,9 @@ instead (migration 0012): their rows are written by several paths.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, final
+
+import msgspec
 
 from persistence import accounts
 from persistence import events as ev
@@ -24,12 +26,40 @@ from persistence.work import Work
 
 # The table actor's lifecycle rows (actors/table_admin.py): the epoch counter is written once
 # per incarnation of a table id, the tombstone when it closes for good.
+# The counter's data is the table's stakes (TableStakes, msgpack) since they are recorded:
+# what the table.opened event carries (empty before: the event's stakes are null).
 TABLE_EPOCH_KIND: Final = "table_epoch"
 TABLE_EPOCH_PREFIX: Final = "table-epoch:"
 TABLE_TOMBSTONE_KIND: Final = "table_closed"
 TABLE_TOMBSTONE_PREFIX: Final = "table-closed:"
 # Admin actions whose "done" audit entry records a table's pause or resume (admin/tables.py).
 TABLE_PAUSE_ACTIONS: Final = {"tables.pause": "table.paused", "tables.resume": "table.resumed"}
+
+
+@final
+class TableStakes(msgspec.Struct, frozen=True, kw_only=True):
+    """What a table opens with, written by the table with its epoch (actors/table_admin.py)
+    so that its ``table.opened`` event can say it: the store never sees a table's config."""
+
+    variant: str
+    small_blind: int
+    big_blind: int
+    ante: int
+    buy_in_min: int
+    buy_in_max: int
+    rake_bp: int
+    rake_cap: int
+    seats: int
+    asset: str
+    bankroll: str
+    club_id: int | None = None
+
+
+def table_opened(table_id: str, epoch: int, data: bytes) -> ev.TableOpened:
+    if not data:
+        return ev.TableOpened(table_id=table_id, epoch=epoch)
+    stakes = msgspec.msgpack.decode(data, type=TableStakes)
+    return ev.TableOpened(table_id=table_id, epoch=epoch, **msgspec.structs.asdict(stakes))
 
 
 def registered(account: Account) -> list[NewEvent]:
@@ -106,7 +136,7 @@ def snapshots_written(batch: list[Snapshot]) -> Callable[[list[bool]], list[NewE
                 continue
             if snapshot.kind == TABLE_EPOCH_KIND:
                 table_id = snapshot.actor_id.removeprefix(TABLE_EPOCH_PREFIX)
-                payload: Any = ev.TableOpened(table_id=table_id, epoch=snapshot.version)
+                payload: Any = table_opened(table_id, snapshot.version, snapshot.data)
                 found.append(NewEvent("table.opened", f"table:{table_id}", payload))
             elif snapshot.kind == TABLE_TOMBSTONE_KIND:
                 table_id = snapshot.actor_id.removeprefix(TABLE_TOMBSTONE_PREFIX)

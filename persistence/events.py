@@ -90,6 +90,19 @@ class TableOpened(msgspec.Struct, frozen=True):
 
     table_id: Annotated[str, _d("the table id")]
     epoch: Annotated[int, _d("the incarnation: 1 the first time the id opens")]
+    # The game and stakes it opened with; null from a table opened before they were recorded.
+    variant: Annotated[str | None, _d("NT, FT, PO, PT or PO/8")] = None
+    small_blind: Annotated[int | None, _d("chips")] = None
+    big_blind: Annotated[int | None, _d("chips")] = None
+    ante: Annotated[int | None, _d("chips")] = None
+    buy_in_min: Annotated[int | None, _d("chips")] = None
+    buy_in_max: Annotated[int | None, _d("chips")] = None
+    rake_bp: Annotated[int | None, _d("rake in basis points of each pot")] = None
+    rake_cap: Annotated[int | None, _d("the most rake one hand pays, in chips")] = None
+    seats: Annotated[int | None, _d("seats at the table")] = None
+    asset: Annotated[str | None, _d("chips (real money) or play")] = None
+    bankroll: Annotated[str | None, _d("cash, or tournament (a tournament's table)")] = None
+    club_id: Annotated[int | None, _d("the club whose members alone play it (null: public)")] = None
 
 
 @final
@@ -206,6 +219,35 @@ class ClubMemberChanged(msgspec.Struct, frozen=True):
     role: Annotated[str, _d("owner, manager, agent or member")]
 
 
+@final
+class RakebackPeriodChanged(msgspec.Struct, frozen=True):
+    """A rakeback program's period was frozen (its accruals written once: from then on it
+    cannot change; nothing paid yet) or closed (every accrual paid). docs/rakeback.md."""
+
+    scope: Annotated[str, _d('the program: "house" or "club:<id>"')]
+    period: Annotated[str, _d('"day:YYYY-MM-DD" or "week:YYYY-MM-DD" (a Monday)')]
+    rake_cash: Annotated[int, _d("rake of the program's cash hands in the period")]
+    rake_tournament: Annotated[int, _d("tournament fees of the period (house only)")]
+    funding_cash: Annotated[int, _d("moved from the house's rake to the program's account")]
+    funding_tournament: Annotated[int, _d("moved from the house's fees to it")]
+    paid: Annotated[int, _d("rakeback and commission the period pays in all")]
+    house_kept: Annotated[int, _d("rake the house keeps")]
+    payer_kept: Annotated[int, _d("a club's share it keeps after its members and agents")]
+    payments: Annotated[int, _d("accruals with a transfer (closed: all those above 0)")]
+
+
+@final
+class RakebackPaid(msgspec.Struct, frozen=True):
+    """One accrual of a frozen period reached its beneficiary's wallet."""
+
+    scope: Annotated[str, _d('the program: "house" or "club:<id>"')]
+    period: Annotated[str, _d("the period")]
+    player_id: PlayerId
+    kind: Annotated[str, _d("rakeback (a player's) or commission (an agent's)")]
+    amount: Chips
+    transfer_id: Annotated[int, _d("the ledger transfer (key <kind>:<scope>:<period>:<id>)")]
+
+
 # -- the catalogue ------------------------------------------------------------------------------
 
 
@@ -252,6 +294,9 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = (
     EventType("club.created", 1, ClubMemberChanged, "persistence/clubs.py"),
     EventType("club.member_joined", 1, ClubMemberChanged, "persistence/clubs.py"),
     EventType("club.member_left", 1, ClubMemberChanged, "persistence/clubs.py"),
+    EventType("rakeback.period_frozen", 1, RakebackPeriodChanged, "persistence/rakeback.py freeze"),
+    EventType("rakeback.paid", 1, RakebackPaid, "persistence/rakeback.py mark_paid"),
+    EventType("rakeback.period_closed", 1, RakebackPeriodChanged, "persistence/rakeback.py close"),
 )
 BY_NAME: Final[dict[str, EventType]] = {t.name: t for t in EVENT_TYPES}
 

@@ -328,11 +328,18 @@ class RankedScore(msgspec.Struct, frozen=True):
     score: int
 
 
+# Banned players keep their rows but are left out of tops and ranks (docs/players.md): an
+# unban shows them again. A row without an account (a benchmark's) counts.
+_NOT_BANNED = (
+    "NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = leaderboard_scores.player_id AND a.banned)"
+)
+
+
 def top_scores(board: str, period: str, limit: int) -> Work[list[RankedScore]]:
     n = max(1, min(limit, LEADERBOARD_PAGE_MAX))
     rows = yield Query(
         "SELECT player_id, score FROM leaderboard_scores WHERE board = $1 AND period = $2"
-        f" ORDER BY score DESC, player_id DESC LIMIT {n}",
+        f" AND {_NOT_BANNED} ORDER BY score DESC, player_id DESC LIMIT {n}",
         (board, period),
     )
     return [RankedScore(i + 1, int(r[0]), int(r[1])) for i, r in enumerate(rows)]
@@ -340,7 +347,8 @@ def top_scores(board: str, period: str, limit: int) -> Work[list[RankedScore]]:
 
 def rank_of(board: str, period: str, player_id: int) -> Work[RankedScore | None]:
     rows = yield Query(
-        "SELECT score FROM leaderboard_scores WHERE board = $1 AND period = $2 AND player_id = $3",
+        "SELECT score FROM leaderboard_scores WHERE board = $1 AND period = $2 AND player_id = $3"
+        f" AND {_NOT_BANNED}",
         (board, period, player_id),
     )
     if not rows:
@@ -351,7 +359,22 @@ def rank_of(board: str, period: str, player_id: int) -> Work[RankedScore | None]
         " AND (score, player_id) > ($3, $4)",  # a range of the rank index, not an OR
         (board, period, score, player_id),
     )
-    return RankedScore(int(above[0][0]) + 1, player_id, score)
+    # Less the banned players above her: few, found by their index (migration 0018), each
+    # looked up by the board's primary key, rather than a test on every row of the range
+    # (CROSS JOIN: SQLite keeps that order; PostgreSQL plans it by cost).
+    banned_above = yield Query(
+        "SELECT COUNT(*) FROM accounts a CROSS JOIN leaderboard_scores s WHERE a.banned"
+        " AND s.board = $1 AND s.period = $2 AND s.player_id = a.id"
+        " AND (s.score, s.player_id) > ($3, $4)",
+        (board, period, score, player_id),
+    )
+    return RankedScore(int(above[0][0]) - int(banned_above[0][0]) + 1, player_id, score)
+
+
+def banned_player_ids() -> Work[list[int]]:
+    """Every banned account (the Redis mirror's banned set is loaded from it)."""
+    rows = yield Query("SELECT id FROM accounts WHERE banned ORDER BY id")
+    return [int(r[0]) for r in rows]
 
 
 def scores_page(after: tuple[str, str, int] | None, limit: int) -> Work[list[ScoreRow]]:

@@ -7,10 +7,16 @@ measured facts in ARCHITECTURE.md), so we never cross per statement.
 Concurrency: READ COMMITTED plus explicit row locks (``lock`` -> ``FOR UPDATE OF``) taken in
 id order. A deadlock or serialization failure PostgreSQL reports anyway is retried from the
 start of the unit, a bounded number of times.
+
+With a replica URL, units marked as tolerant of lag (``run_may_lag``) go to a second pool on a
+streaming replica while it answers within REPLICA_TIMEOUT_S, else to the primary
+(persistence/replica.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -25,6 +31,7 @@ from persistence.ledger_batch import TransferItem
 from persistence.ledger_single import AccountCache, transfer_if_unchanged
 from persistence.metrics import db_timer
 from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
+from persistence.replica import REPLICA_FAILURES, REPLICA_TIMEOUT_S, ReplicaHealth, failure_reason
 from persistence.store import Clock, Store
 from persistence.work import Query, QueryMany, Row, WorkFactory
 
@@ -54,10 +61,18 @@ class PostgresStore(Store):
     dialect = "postgres"
 
     def __init__(
-        self, pool: asyncpg.Pool, loop: trio_asyncio.TrioEventLoop, clock_ms: Clock
+        self,
+        pool: asyncpg.Pool,
+        loop: trio_asyncio.TrioEventLoop,
+        clock_ms: Clock,
+        replica_pool: asyncpg.Pool | None = None,
     ) -> None:
         super().__init__(clock_ms)
         self._pool = pool
+        self._replica_pool = replica_pool
+        # None without a replica; its served/fallbacks counts are per store (tests read them),
+        # beside the process-wide metrics of persistence/replica.py.
+        self.replica = ReplicaHealth(time.monotonic) if replica_pool is not None else None
         # Kept, not looked up per call: a task spawned before the loop opened (a gateway
         # session, say) does not see trio-asyncio's context variable, yet may use the store.
         self._loop = loop
@@ -67,6 +82,22 @@ class PostgresStore(Store):
 
     async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
         return await self._run(work, read_only, transaction=not read_only)
+
+    async def run_may_lag(self, work: WorkFactory[T]) -> T:
+        replica, pool = self.replica, self._replica_pool
+        if replica is None or pool is None:
+            return await self.run(work, read_only=True)
+        if not replica.usable():
+            replica.resting()
+            return await self.run(work, read_only=True)
+        try:
+            with db_timer("postgres_replica", True).time():
+                result: T = await self._loop.run_aio_coroutine(_on_replica(pool, work))
+        except REPLICA_FAILURES as exc:
+            replica.failed(failure_reason(exc))
+            return await self.run(work, read_only=True)
+        replica.succeeded()
+        return result
 
     async def _run(self, work: WorkFactory[T], read_only: bool, *, transaction: bool) -> T:
         attempt = 0
@@ -133,6 +164,16 @@ class PostgresStore(Store):
         return await self._loop.run_aio_coroutine(call())
 
 
+async def _on_replica(pool: asyncpg.Pool, work: WorkFactory[T]) -> T:
+    """One read-only unit on the replica, autocommit, all of it (connect too) within the bound."""
+
+    async def unit() -> T:
+        async with pool.acquire() as conn:
+            return await _drive(conn, work)
+
+    return await asyncio.wait_for(unit(), REPLICA_TIMEOUT_S)
+
+
 async def _drive(conn: asyncpg.Connection, work: WorkFactory[T]) -> T:
     units = work()
     rows: list[Row] = []
@@ -154,36 +195,48 @@ async def _drive(conn: asyncpg.Connection, work: WorkFactory[T]) -> T:
 
 @asynccontextmanager
 async def open_postgres_store(
-    url: str, clock_ms: Clock, pool_size: int
+    url: str, clock_ms: Clock, pool_size: int, replica_url: str = ""
 ) -> AsyncIterator[PostgresStore]:
+    """``replica_url``: a streaming replica for ``run_may_lag`` (empty: none). Its pool opens
+    no connection up front, so a replica that is down at start-up delays nothing."""
     loop = trio_asyncio.current_loop.get()
     if loop is None:
         async with (
             trio_asyncio.open_loop() as own_loop,
-            _pooled(url, own_loop, clock_ms, pool_size) as store,
+            _pooled(url, own_loop, clock_ms, pool_size, replica_url) as store,
         ):
             yield store
     else:
-        async with _pooled(url, loop, clock_ms, pool_size) as store:
+        async with _pooled(url, loop, clock_ms, pool_size, replica_url) as store:
             yield store
 
 
 @asynccontextmanager
 async def _pooled(
-    url: str, loop: trio_asyncio.TrioEventLoop, clock_ms: Clock, pool_size: int
+    url: str,
+    loop: trio_asyncio.TrioEventLoop,
+    clock_ms: Clock,
+    pool_size: int,
+    replica_url: str,
 ) -> AsyncIterator[PostgresStore]:
-    async def create() -> asyncpg.Pool:
+    async def create(dsn: str, min_size: int, connect_timeout_s: float) -> asyncpg.Pool:
         return await asyncpg.create_pool(
-            url,
-            min_size=1,
+            dsn,
+            min_size=min_size,
             max_size=pool_size,
             connection_class=_Connection,
             command_timeout=STATEMENT_TIMEOUT_S,
+            timeout=connect_timeout_s,
         )
 
-    pool = await loop.run_aio_coroutine(create())
+    pool = await loop.run_aio_coroutine(create(url, 1, 60.0))  # 60 s: asyncpg's default
+    replica_pool: asyncpg.Pool | None = None
     try:
-        yield PostgresStore(pool, loop, clock_ms)
+        if replica_url:
+            replica_pool = await loop.run_aio_coroutine(create(replica_url, 0, REPLICA_TIMEOUT_S))
+        yield PostgresStore(pool, loop, clock_ms, replica_pool)
     finally:
         with trio.CancelScope(shield=True):
+            if replica_pool is not None:
+                await loop.run_aio_coroutine(replica_pool.close())
             await loop.run_aio_coroutine(pool.close())

@@ -8,6 +8,11 @@ A period is frozen once (``freeze``: its row and every accrual in one transactio
 freeze of the same period writes nothing and returns False); afterwards the schema itself
 refuses any change but an accrual's transfer id (written once) and the period's state
 (``paying`` -> ``closed``): the ``clubs_rakeback`` migration's triggers.
+
+Each step writes its domain event (persistence/events.py) in its own transaction, only when it
+changed something (a repeated or racing run writes none): ``rakeback.period_frozen`` with the
+freeze, ``rakeback.paid`` with each accrual's transfer id, ``rakeback.period_closed`` with the
+close. Their aggregate is ``rakeback:<scope>:<period>``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any, Final, final
 
 import msgspec
 
+from persistence.events import NewEvent, RakebackPaid, RakebackPeriodChanged
 from persistence.hands import HandPlayer
+from persistence.outbox import append
 from persistence.work import Query, QueryMany, Row, Work, one
 
 HANDS_PAGE: Final = 2_000  # hands read per round trip (services page through a period)
@@ -213,6 +220,20 @@ def statuses(scope: str, period: str) -> Work[dict[int, int]]:
     return {int(r[0]): int(r[1]) for r in rows}
 
 
+def _aggregate(scope: str, period: str) -> str:
+    return f"rakeback:{scope}:{period}"
+
+
+def _period_event(kind: str, row: PeriodRow, payments: int, now_ms: int) -> Work[int]:
+    payload = RakebackPeriodChanged(
+        scope=row.scope, period=row.period, rake_cash=row.rake_cash,
+        rake_tournament=row.rake_tournament, funding_cash=row.funding_cash,
+        funding_tournament=row.funding_tournament, paid=row.paid, house_kept=row.house_kept,
+        payer_kept=row.payer_kept, payments=payments,
+    )  # fmt: skip
+    return (yield from append(NewEvent(kind, _aggregate(row.scope, row.period), payload), now_ms))
+
+
 def freeze(period: PeriodRow, rows: list[AccrualRow]) -> Work[bool]:
     """Write the period and its accruals once; False (nothing written) if it was frozen."""
     inserted = yield Query(
@@ -228,25 +249,45 @@ def freeze(period: PeriodRow, rows: list[AccrualRow]) -> Work[bool]:
             " $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             [tuple(msgspec.structs.astuple(r)) for r in rows],
         )
+    yield from _period_event("rakeback.period_frozen", period, 0, period.frozen_at_ms)
     return True
 
 
-def mark_paid(scope: str, period: str, beneficiary: int, kind: str, transfer_id: int) -> Work[None]:
-    yield Query(
+def mark_paid(
+    scope: str, period: str, beneficiary: int, kind: str, transfer_id: int, now_ms: int
+) -> Work[bool]:
+    """Record the accrual's transfer (once: False when it was recorded already)."""
+    rows = yield Query(
         "UPDATE rakeback_accruals SET transfer_id = $5 WHERE scope = $1 AND period = $2"
-        " AND beneficiary_id = $3 AND kind = $4 AND transfer_id IS NULL",
+        " AND beneficiary_id = $3 AND kind = $4 AND transfer_id IS NULL RETURNING amount",
         (scope, period, beneficiary, kind, transfer_id),
     )
+    if not rows:
+        return False
+    payload = RakebackPaid(
+        scope=scope, period=period, player_id=beneficiary, kind=kind, amount=int(rows[0][0]),
+        transfer_id=transfer_id,
+    )  # fmt: skip
+    yield from append(NewEvent("rakeback.paid", _aggregate(scope, period), payload), now_ms)
+    return True
 
 
 def close(scope: str, period: str, now_ms: int) -> Work[PeriodRow]:
-    yield Query(
+    changed = yield Query(
         "UPDATE rakeback_periods SET state = 'closed', closed_at_ms = $3 WHERE scope = $1"
-        " AND period = $2 AND state = 'paying'",
+        " AND period = $2 AND state = 'paying' RETURNING scope",
         (scope, period, now_ms),
     )
     found = yield from get_period(scope, period)
     assert found is not None
+    if changed:
+        rows = yield Query(
+            "SELECT COUNT(*) FROM rakeback_accruals WHERE scope = $1 AND period = $2"
+            " AND transfer_id IS NOT NULL",
+            (scope, period),
+        )
+        payments = int(one(rows)[0])
+        yield from _period_event("rakeback.period_closed", found, payments, now_ms)
     return found
 
 

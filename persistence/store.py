@@ -36,6 +36,7 @@ from persistence import (
 from persistence.accounts import Account
 from persistence.audit import AuditEntry, AuditStamp, Change
 from persistence.hands import HandRecord, HandSummary, RakePaid
+from persistence.leases import NodeFences, save_fenced_snapshots
 from persistence.ledger import (
     AccountRef,
     ClaimDecision,
@@ -92,6 +93,11 @@ class Store(ABC):
         self.transfers = TransferBatcher(
             self.run, clock_ms, single=self._transfer_in_one_statement, moved=self._ledger_moved
         )
+        # The fencing epochs of the tables this node owns (persistence/leases.py): their
+        # snapshot writes land only while the epoch is current. None: a node alone.
+        self.fences: NodeFences | None = None
+        # Told the tables whose snapshot write was fenced off (another node owns them now).
+        self.on_fenced: Callable[[list[str]], None] | None = None
 
     @abstractmethod
     async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
@@ -100,6 +106,15 @@ class Store(ABC):
         ``read_only=True``: the unit only reads, and its statements need not share one
         snapshot; each runs on its own (autocommit), which saves BEGIN and COMMIT.
         """
+
+    async def run_may_lag(self, work: WorkFactory[T]) -> T:
+        """A read-only unit whose answer may be a little behind the latest commit: on a read
+        replica when one is configured and answering, else (and on SQLite) on the primary.
+
+        Only for what the issue of read replicas lists: hand histories, statistics,
+        leaderboards, statements. Anything that decides money or seats uses ``run``.
+        """
+        return await self.run(work, read_only=True)
 
     @abstractmethod
     async def migrate(self) -> list[int]:
@@ -205,9 +220,18 @@ class Store(ABC):
     async def save_snapshots(self, batch: list[Snapshot]) -> list[bool]:
         """One transaction for the batch; per item, False if a newer version is stored."""
         now_ms = self.clock_ms()
-        save = partial(snapshots.save_snapshots, batch, now_ms)
         events = domain_events.snapshots_written(batch)
-        return await self.run(partial(outbox.with_events, save, events, now_ms))
+        if self.fences is None:
+            save = partial(snapshots.save_snapshots, batch, now_ms)
+            return await self.run(partial(outbox.with_events, save, events, now_ms))
+        epochs = self.fences.covering(batch)
+        fenced_save = partial(save_fenced_snapshots, batch, epochs, now_ms)
+        landed, fenced = await self.run(
+            partial(outbox.with_events, fenced_save, lambda result: events(result[0]), now_ms)
+        )
+        if fenced and self.on_fenced is not None:
+            self.on_fenced(fenced)
+        return landed
 
     async def load_snapshot(self, actor_id: str) -> Snapshot | None:
         return await self.run(partial(snapshots.load_snapshot, actor_id), read_only=True)
@@ -253,22 +277,42 @@ class Store(ABC):
                 await hook(applied)
         return stored
 
-    async def get_hand(self, hand_id: str) -> HandRecord | None:
-        return await self.run(partial(hands.get_hand, hand_id), read_only=True)
+    async def get_hand(self, hand_id: str, *, may_lag: bool = False) -> HandRecord | None:
+        """``may_lag``: read a replica; a hand it does not have yet is looked up on the
+        primary, so lag never turns a stored hand into an unknown one."""
+        work = partial(hands.get_hand, hand_id)
+        if may_lag:
+            found = await self.run_may_lag(work)
+            if found is not None:
+                return found
+        return await self.run(work, read_only=True)
 
     async def hands_by_table(
-        self, table_id: str, before_seq: int | None = None, limit: int = 50
+        self,
+        table_id: str,
+        before_seq: int | None = None,
+        limit: int = 50,
+        *,
+        may_lag: bool = False,
     ) -> list[HandSummary]:
-        return await self.run(
-            partial(hands.hands_by_table, table_id, before_seq, limit), read_only=True
-        )
+        """``may_lag``: from a replica, whose newest hands may not have arrived yet."""
+        return await self._read(partial(hands.hands_by_table, table_id, before_seq, limit), may_lag)
 
     async def hands_by_player(
-        self, player_id: int, before_seq: int | None = None, limit: int = 50
+        self,
+        player_id: int,
+        before_seq: int | None = None,
+        limit: int = 50,
+        *,
+        may_lag: bool = False,
     ) -> list[HandSummary]:
-        return await self.run(
-            partial(hands.hands_by_player, player_id, before_seq, limit), read_only=True
+        """``may_lag``: from a replica, whose newest hands may not have arrived yet."""
+        return await self._read(
+            partial(hands.hands_by_player, player_id, before_seq, limit), may_lag
         )
+
+    async def _read(self, work: WorkFactory[T], may_lag: bool) -> T:
+        return await (self.run_may_lag(work) if may_lag else self.run(work, read_only=True))
 
     async def rake_paid(
         self, player_id: int, from_ms: int, to_ms: int, asset: str = "chips"
@@ -368,20 +412,28 @@ class Store(ABC):
     async def ledger_pool_asset(self, kind: str, owner: str) -> str | None:
         return await self.run(partial(ledger.pool_asset, kind, owner), read_only=True)
 
-    async def ledger_balance_at(self, ref: AccountRef, at_ms: int) -> int:
-        return await self.run(partial(ledger.balance_at, ref, at_ms), read_only=True)
+    # A statement's three reads take ``may_lag`` together (services/wallet.py): a statement
+    # is a report of the past, never a balance anything is decided on.
+    async def ledger_balance_at(self, ref: AccountRef, at_ms: int, *, may_lag: bool = False) -> int:
+        return await self._read(partial(ledger.balance_at, ref, at_ms), may_lag)
 
     async def ledger_statement_totals(
-        self, ref: AccountRef, from_ms: int, to_ms: int
+        self, ref: AccountRef, from_ms: int, to_ms: int, *, may_lag: bool = False
     ) -> list[StatementTotal]:
-        return await self.run(partial(ledger.statement_totals, ref, from_ms, to_ms), read_only=True)
+        return await self._read(partial(ledger.statement_totals, ref, from_ms, to_ms), may_lag)
 
     async def ledger_statement_entries(
-        self, ref: AccountRef, from_ms: int, to_ms: int, after_id: int | None, limit: int
+        self,
+        ref: AccountRef,
+        from_ms: int,
+        to_ms: int,
+        after_id: int | None,
+        limit: int,
+        *,
+        may_lag: bool = False,
     ) -> list[TransferRecord]:
-        return await self.run(
-            partial(ledger.statement_entries, ref, from_ms, to_ms, after_id, limit),
-            read_only=True,
+        return await self._read(
+            partial(ledger.statement_entries, ref, from_ms, to_ms, after_id, limit), may_lag
         )
 
     async def ledger_audit(self) -> LedgerAudit:
@@ -393,7 +445,12 @@ class Store(ABC):
 
 @asynccontextmanager
 async def open_store(
-    url: str, *, migrate: bool = True, clock_ms: Clock = wall_clock_ms, pool_size: int = 10
+    url: str,
+    *,
+    migrate: bool = True,
+    clock_ms: Clock = wall_clock_ms,
+    pool_size: int = 10,
+    replica_url: str = "",
 ) -> AsyncIterator[Store]:
     """Open the store named by ``url`` and apply pending migrations (unless ``migrate=False``).
 
@@ -402,9 +459,14 @@ async def open_store(
     lifetime). Extra query parameters of a PostgreSQL URL become server settings, e.g.
     ``?search_path=myschema``. ``pool_size`` bounds PostgreSQL connections (callers beyond it
     wait for a free connection).
+
+    ``replica_url``: a PostgreSQL streaming replica of ``url`` for ``Store.run_may_lag``
+    (persistence/replica.py); refused with SQLite, which has no replicas.
     """
     scheme = urlsplit(url).scheme
     store: Store
+    if replica_url and scheme == "sqlite":
+        raise ValueError("a read replica needs a PostgreSQL database URL, not SQLite")
     if scheme == "sqlite":
         from persistence.sqlite import open_sqlite_store
 
@@ -415,7 +477,7 @@ async def open_store(
     elif scheme in ("postgresql", "postgres"):
         from persistence.postgres import open_postgres_store
 
-        async with open_postgres_store(url, clock_ms, pool_size) as store:
+        async with open_postgres_store(url, clock_ms, pool_size, replica_url) as store:
             if migrate:
                 await store.migrate()
             yield store

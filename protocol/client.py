@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import secrets
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from wsproto.utilities import LocalProtocolError
 from protocol.codec import SERVER_FRAME_BYTES_MAX, ServerMessageDecoder, encode
 from protocol.errors import CloseCode, ErrorCode, RemoteProtocolError
 from protocol.fields import Asset
-from protocol.game import Act, ActionRequired, ActKind
+from protocol.game import Act, ActionRequired, ActKind, SetClientSeed
 from protocol.hands import HandHistory, HandsPage, HistoryFormat, MyHand, MyHands
 from protocol.messages import (
     PROTOCOL_VERSIONS,
@@ -48,6 +49,7 @@ from protocol.messages import (
     HistoryPage,
     LimitName,
     Limits,
+    ListWithdrawals,
     LoggedIn,
     Login,
     Logout,
@@ -69,6 +71,8 @@ from protocol.messages import (
     WalletWithdraw,
     Welcome,
     Withdrawal,
+    WithdrawalPage,
+    WithdrawalState,
 )
 from protocol.players import (
     GetLeaderboard,
@@ -424,22 +428,44 @@ class Client:
             WalletTransfer(id=0, to_player=to_player, amount=amount, key=key, memo=memo)
         )
 
-    async def deposit_address(self) -> DepositAddress:
+    async def deposit_address(self, chain_id: int | None = None) -> DepositAddress:
         """Where and how to deposit (the blockchain cashier's contract, this player's
-        reference); the chips arrive when the payment is confirmed on chain."""
-        reply = await self.request(WalletDeposit(id=0))
+        reference), on ``chain_id`` or the server's first chain; the chips arrive when the
+        payment is confirmed on chain."""
+        reply = await self.request(WalletDeposit(id=0, chain_id=chain_id))
         assert isinstance(reply, DepositAddress)
         return reply
 
-    async def withdraw(self, amount: int, key: str, address: str) -> Withdrawal:
-        """Withdraw to a chain address; safe to retry with the same ``key``."""
-        reply = await self.request(WalletWithdraw(id=0, amount=amount, key=key, address=address))
+    async def withdraw(
+        self, amount: int, key: str, address: str, chain_id: int | None = None
+    ) -> Withdrawal:
+        """Withdraw to a chain address (on ``chain_id``, or the server's first chain); safe to
+        retry with the same ``key``."""
+        reply = await self.request(
+            WalletWithdraw(id=0, amount=amount, key=key, address=address, chain_id=chain_id)
+        )
         assert isinstance(reply, Withdrawal)
         return reply
 
     async def withdrawal(self, withdrawal_id: int) -> Withdrawal:
         reply = await self.request(GetWithdrawal(id=0, withdrawal_id=withdrawal_id))
         assert isinstance(reply, Withdrawal)
+        return reply
+
+    async def withdrawals(
+        self,
+        *,
+        state: WithdrawalState | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+        chain_id: int | None = None,
+    ) -> WithdrawalPage:
+        """My withdrawals, newest first (on ``chain_id`` only, when given); pass
+        ``next_before_id`` as ``before_id`` for more."""
+        reply = await self.request(
+            ListWithdrawals(id=0, state=state, before_id=before_id, limit=limit, chain_id=chain_id)
+        )
+        assert isinstance(reply, WithdrawalPage)
         return reply
 
     async def _money(self, message: Request) -> TransferResult:
@@ -471,6 +497,15 @@ class Client:
                 agree=agree,
             )
         )
+
+    async def set_client_seed(self, table_id: str, seed: bytes | None = None) -> bytes:
+        """Contribute entropy to the deals at ``table_id`` (docs/fairness.md): ``seed``, or
+        16 fresh random bytes. It deals the hands started after the reply; send a fresh one
+        after each ``deal_commitment`` (the server committed to its seed before it saw
+        yours). Returns the seed, for the check of the reveal in ``hand_ended``."""
+        chosen = secrets.token_bytes(16) if seed is None else seed
+        await self.request(SetClientSeed(id=0, table_id=table_id, seed=chosen.hex()))
+        return chosen
 
     # --- player service (profiles, preferences, statistics, leaderboards) -------------------
 

@@ -5,9 +5,10 @@ unknown fields; requests carry ``id`` and are answered by a reply here, by
 ``protocol.messages.Ok``, or by ``Error`` with a club code of protocol/errors.py. The rules are
 services/clubs.py's (docs/clubs.md): these are only their shapes on the wire.
 
-Club tables and club tournaments (creating them over the websocket, the lobby showing each
-player her clubs' tables) wait for the table and lobby refactor: their messages will join
-these unions then.
+Club tables: ``club_create_table`` opens a members-only cash table of the club (owner and
+managers); the lobby's own messages (protocol/game.py) then list and seat them for members
+only. Club tournaments wait for the tournament runtime: their messages will join these unions
+then.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from protocol.fields import RequestId
+from protocol.fields import Asset, RequestId
+from protocol.game import VariantCode
+from protocol.limits import CHIPS_MAX, SEATS_MAX, SEATS_MIN, TABLE_NAME_CHARS_MAX
 
 CLUB_NAME_CHARS_MAX: Final = 40
 CLUB_DESCRIPTION_CHARS_MAX: Final = 500
@@ -244,6 +247,25 @@ class ClubRegisterTable(_ClubMessage, tag="club_register_table", frozen=True):
     table_id: Annotated[str, Meta(min_length=1, max_length=CLUB_TABLE_ID_CHARS_MAX)]
 
 
+class ClubCreateTable(_ClubMessage, tag="club_create_table", frozen=True):
+    """Open a cash table only the club's members see and join (owner, manager). The server
+    names it ``club<club id>-<6 characters>`` and registers it to the club (its rake is the
+    club's); the house's rake rule applies. A 0 buy-in bound: 40 / 200 big blinds.
+    Reply: ClubTableCreated."""
+
+    id: RequestId
+    club_id: Id
+    name: Annotated[str, Meta(min_length=1, max_length=TABLE_NAME_CHARS_MAX)]
+    variant: VariantCode
+    small_blind: Annotated[int, Meta(ge=1, le=CHIPS_MAX)]
+    big_blind: Annotated[int, Meta(ge=1, le=CHIPS_MAX)]
+    seats: Annotated[int, Meta(ge=SEATS_MIN, le=SEATS_MAX)] = 6
+    buy_in_min: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0
+    buy_in_max: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0
+    ante: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0
+    asset: Asset = "chips"
+
+
 class ClubStatsRequest(_ClubMessage, tag="club_stats", frozen=True):
     id: RequestId
     club_id: Id
@@ -279,6 +301,7 @@ ClubRequest = (
     | ClubUpdate
     | ClubSetTiers
     | ClubRegisterTable
+    | ClubCreateTable
     | ClubStatsRequest
     | RakebackStatementRequest
     | RakebackTiersRequest
@@ -343,6 +366,14 @@ class ClubJoinRequestList(_ClubMessage, tag="club_join_request_list", frozen=Tru
     requests: Annotated[list[JoinRequestRecord], Meta(max_length=CLUB_PAGE_MAX)]
 
 
+class ClubTableCreated(_ClubMessage, tag="club_table_created", frozen=True):
+    """Reply to club_create_table: the table is open (listed to the club's members)."""
+
+    id: RequestId
+    club_id: Id
+    table_id: Annotated[str, Meta(min_length=1, max_length=CLUB_TABLE_ID_CHARS_MAX)]
+
+
 class ClubStats(_ClubMessage, tag="club_stats_reply", frozen=True):
     id: RequestId
     club_id: Id
@@ -382,6 +413,7 @@ ClubReply = (
     | ClubMember
     | ClubInvitationList
     | ClubJoinRequestList
+    | ClubTableCreated
     | ClubStats
     | RakebackStatement
     | RakebackTiers

@@ -61,6 +61,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_PERIOD = "invalid_period"  # a statement's period: empty, reversed or over a year
     # The blockchain cashier (docs/chain.md): wallet_deposit, wallet_withdraw, get_withdrawal.
     CASHIER_UNAVAILABLE = "cashier_unavailable"  # this server has no cashier configured
+    UNKNOWN_CHAIN = "unknown_chain"  # a chain_id this server has no cashier on
     INVALID_ADDRESS = "invalid_address"  # not 0x + 40 hex, a bad checksum, or the zero address
     WITHDRAWAL_REFUSED = "withdrawal_refused"  # a retried request the ledger refused at first
     UNKNOWN_WITHDRAWAL = "unknown_withdrawal"  # no withdrawal of that id is this player's

@@ -36,6 +36,7 @@ Chips = Annotated[int, Meta(ge=0, le=CHIPS_MAX)]
 SeatNo = Annotated[int, Meta(ge=0, lt=SEATS_MAX)]
 HandNo = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 DecisionId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+ClubId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 TimeMs = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 PlayerId = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 CardCode = Annotated[str, Meta(min_length=2, max_length=2)]
@@ -43,6 +44,11 @@ Cards = Annotated[tuple[CardCode, ...], Meta(max_length=CARDS_MAX)]
 VariantCode = Literal["NT", "FT", "PO", "PT", "PO/8"]
 ActKind = Literal["fold", "check_or_call", "bet_or_raise_to", "show", "muck", "run_it_twice"]
 SeatState = Literal["playing", "sitting_out", "waiting_big_blind", "leaving"]
+# Provably fair deals (docs/fairness.md): lowercase hex. A commitment or server seed is 32
+# bytes; a client seed 1..64 bytes (poker/fairness.py CLIENT_SEED_BYTES_MAX).
+Hex32 = Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
+HexSeed = Annotated[str, Meta(pattern="^([0-9a-f]{2}){1,64}$")]
+FairScheme = Literal["tablium-fair-v1"]
 
 
 class _GameMessage(
@@ -83,6 +89,8 @@ class TableListing(_Record, frozen=True):
     rake_cap: Chips = 0
     rake_no_flop_no_drop: bool = True
     asset: Asset = "chips"  # "play": a play-money table
+    # The club whose members alone see and join it (docs/clubs.md); None: a public table.
+    club_id: ClubId | None = None
 
 
 class LobbyFilter(_Record, frozen=True):
@@ -93,13 +101,27 @@ class LobbyFilter(_Record, frozen=True):
     asset: Asset | None = None
 
 
+DISPLAY_NAME_CHARS_MAX: Final = 64  # a profile's display name, or a login name without one
+
+
 class SeatView(_Record, frozen=True):
+    """``display_name``: the player's as it was when she sat down (docs/players.md); None
+    at a table that seats players without one (a tournament's)."""
+
     seat: SeatNo
     player_id: PlayerId
     stack: Chips
     state: SeatState
     connected: bool = True
     in_hand: bool = False
+    display_name: Annotated[str, Meta(max_length=DISPLAY_NAME_CHARS_MAX)] | None = None
+
+
+class ClientSeed(_Record, frozen=True):
+    """The client seed a seat's deal used (its player's, or a default the server drew)."""
+
+    seat: SeatNo
+    seed: HexSeed
 
 
 class PotView(_Record, frozen=True):
@@ -142,13 +164,16 @@ class UnsubscribeLobby(_GameMessage, tag="unsubscribe_lobby", frozen=True):
 
 class QuickSeat(_GameMessage, tag="quick_seat", frozen=True):
     """Seat me at any table of this game, stakes and asset (real money unless ``play``); the
-    lobby opens a table when all are full. Reply: Seated."""
+    lobby opens a table when all are full. ``club_id``: only that club's tables (members
+    only: ``not_club_member``; a club's tables are opened by its managers, so when all are
+    full the answer is ``table_full``); None: only public tables. Reply: Seated."""
 
     id: RequestId
     variant: VariantCode
     big_blind: Chips
     buy_in: Chips
     asset: Asset = "chips"
+    club_id: ClubId | None = None
 
 
 class JoinTable(_GameMessage, tag="join_table", frozen=True):
@@ -234,6 +259,16 @@ class Act(_GameMessage, tag="act", frozen=True):
     decision_id: DecisionId | None = None
 
 
+class SetClientSeed(_GameMessage, tag="set_client_seed", frozen=True):
+    """My entropy for the deals at this table (docs/fairness.md): 1..64 bytes as hex. It
+    applies from the next hand dealt after the reply (a hand already dealt keeps the seeds it
+    was dealt with) until I send another or leave the seat. Reply: Ok; ``not_seated``."""
+
+    id: RequestId
+    table_id: TableId
+    seed: HexSeed
+
+
 GameRequest = (
     ListTables
     | SubscribeLobby
@@ -250,6 +285,7 @@ GameRequest = (
     | Watch
     | Unwatch
     | Act
+    | SetClientSeed
 )
 
 # --- server -> client: replies ---------------------------------------------------------------
@@ -305,6 +341,9 @@ class TableSnapshot(_GameMessage, tag="table_snapshot", frozen=True):
     bets: Annotated[tuple[tuple[SeatNo, Chips], ...], Meta(max_length=SEATS_MAX)] = ()
     hole_cards: Cards = ()
     to_act: SeatNo | None = None
+    # The commitment to the server seed of the next hand (``deal_commitment``'s), for a
+    # player who arrives between hands; None while none is drawn (a table that cannot deal).
+    next_commitment: Hex32 | None = None
 
 
 class SeatChanged(_GameMessage, tag="seat_changed", frozen=True):
@@ -322,7 +361,23 @@ class SeatAvailable(_GameMessage, tag="seat_available", frozen=True):
     seat: SeatNo
 
 
+class DealCommitment(_GameMessage, tag="deal_commitment", frozen=True):
+    """The commitment to the secret server seed that will deal hand ``hand_number``: sent
+    to everyone at the table when the seed is drawn (the table opens, a hand ends), before
+    that hand's ``hand_started``. Send ``set_client_seed`` after it: the server chose its
+    seed before it knew yours."""
+
+    table_id: TableId
+    hand_number: HandNo
+    commitment: Hex32
+    scheme: FairScheme = "tablium-fair-v1"
+
+
 class HandStarted(_GameMessage, tag="hand_started", frozen=True):
+    """``commitment``: SHA-256 commitment to the server seed this hand is dealt with (the
+    ``deal_commitment`` announced for it); a table always sends it (None only from a server
+    that deals no verifiable deck)."""
+
     table_id: TableId
     hand_number: HandNo
     button: SeatNo
@@ -330,6 +385,7 @@ class HandStarted(_GameMessage, tag="hand_started", frozen=True):
     stacks: Annotated[tuple[Chips, ...], Meta(max_length=SEATS_MAX)]
     small_blind_seat: SeatNo | None
     big_blind_seat: SeatNo
+    commitment: Hex32 | None = None
 
 
 class BlindPosted(_GameMessage, tag="blind_posted", frozen=True):
@@ -448,16 +504,24 @@ class PotAwarded(_GameMessage, tag="pot_awarded", frozen=True):
 
 
 class HandEnded(_GameMessage, tag="hand_ended", frozen=True):
+    """The reveal (docs/fairness.md): ``server_seed`` (hashes to ``hand_started``'s
+    commitment) and the client seed of every seat dealt in, by seat; with them and the hand
+    id ``"{table_id}:{hand_number}"`` the deck is recomputed. None / empty only from a server
+    that deals no verifiable deck."""
+
     table_id: TableId
     hand_number: HandNo
     seats: Annotated[tuple[SeatNo, ...], Meta(max_length=SEATS_MAX)]
     stacks: Annotated[tuple[Chips, ...], Meta(max_length=SEATS_MAX)]
     rake: Chips
+    server_seed: Hex32 | None = None
+    client_seeds: Annotated[tuple[ClientSeed, ...], Meta(max_length=SEATS_MAX)] = ()
 
 
 class HandVoided(_GameMessage, tag="hand_voided", frozen=True):
     """The hand could not go on (the table restarted): every stack is back to what it was
-    when the hand started; nothing was won or lost."""
+    when the hand started; nothing was won or lost. No reveal: its server seed was lost with
+    the table's memory (docs/fairness.md); the next hand has a fresh ``deal_commitment``."""
 
     table_id: TableId
     hand_number: HandNo
@@ -483,6 +547,7 @@ GamePush = (
     | TableSnapshot
     | SeatChanged
     | SeatAvailable
+    | DealCommitment
     | HandStarted
     | BlindPosted
     | HoleCards
@@ -531,6 +596,8 @@ GAME_ERROR_CODES: Final = (
     # Table rules against abuse (poker/integrity/table_rules.py; docs/integrity.md):
     "rathole_buy_in_too_small",  # back within the window: buy in for the stack you left with
     "same_address_at_table",  # another player at the table connects from your address
+    # Provably fair deals (poker/fairness.py; docs/fairness.md):
+    "fairness_input_invalid",  # a client seed outside 1..64 bytes: the seed in force stays
     # The engine's refusals of an act (poker/errors.py), passed through unchanged:
     "illegal_action",
     "not_your_turn",

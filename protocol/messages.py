@@ -199,20 +199,23 @@ class WalletTransfer(_Message, tag="wallet_transfer", frozen=True):
     memo: Memo = ""
 
 
+CHAIN_ADDRESS_CHARS_MAX: Final = 42  # "0x" and 40 hex digits
+ChainId = Annotated[int, Meta(ge=1, le=2**63 - 1)]  # a chain's EIP-155 id
+
+
 class WalletDeposit(_Message, tag="wallet_deposit", frozen=True):
     """Ask how to deposit: the reply is DepositAddress, the blockchain cashier's contract and
     this player's deposit reference (the same every time). What arrives on chain is credited
     at the confirmation line (docs/chain.md). ``amount``, ``key`` and ``memo`` are not used
     (what counts is what arrives); they are accepted so that older clients' frames decode.
-    Refused: cashier_unavailable (no cashier on this server), self_excluded, cooling_off."""
+    Refused: cashier_unavailable (no cashier on this server), self_excluded, cooling_off.
+    ``chain_id``: which chain's cashier (null: the server's first); unknown_chain if none."""
 
     id: RequestId
     amount: Amount | None = None
     key: IdempotencyKey | None = None
     memo: Memo = ""
-
-
-CHAIN_ADDRESS_CHARS_MAX: Final = 42  # "0x" and 40 hex digits
+    chain_id: ChainId | None = None
 
 
 class WalletWithdraw(_Message, tag="wallet_withdraw", frozen=True):
@@ -220,12 +223,19 @@ class WalletWithdraw(_Message, tag="wallet_withdraw", frozen=True):
     a batch (large ones after a staff approval). Reply: Withdrawal. ``key`` makes a retry
     safe. Refused: cashier_unavailable, invalid_address, invalid_amount (worth no token
     unit), insufficient_funds, withdrawal_refused (a retry of one refused the first time),
-    idempotency_conflict."""
+    idempotency_conflict, unknown_chain. ``chain_id``: which chain pays (null: the server's
+    first)."""
 
     id: RequestId
     amount: Amount
     key: IdempotencyKey
     address: Annotated[str, Meta(min_length=1, max_length=CHAIN_ADDRESS_CHARS_MAX)]
+    chain_id: ChainId | None = None
+
+
+WithdrawalState = Literal[
+    "requested", "awaiting_approval", "queued", "batched", "paid", "voided", "rejected", "refused"
+]
 
 
 class GetWithdrawal(_Message, tag="get_withdrawal", frozen=True):
@@ -234,6 +244,22 @@ class GetWithdrawal(_Message, tag="get_withdrawal", frozen=True):
 
     id: RequestId
     withdrawal_id: Annotated[int, Meta(ge=1, le=2**63 - 1)]
+
+
+WITHDRAWALS_PAGE_MAX: Final = 100  # services/chain/cashier.py WITHDRAWALS_PAGE_MAX
+
+
+class ListWithdrawals(_Message, tag="list_withdrawals", frozen=True):
+    """This player's withdrawals, newest first: ``limit`` at most, those with an id below
+    ``before_id`` when given (the previous page's ``next_before_id``), only those in ``state``
+    when given, only those on ``chain_id`` when given (else every chain). Reply:
+    WithdrawalPage. Refused: cashier_unavailable, unknown_chain."""
+
+    id: RequestId
+    state: WithdrawalState | None = None
+    before_id: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=WITHDRAWALS_PAGE_MAX)] = 50
+    chain_id: ChainId | None = None
 
 
 Request = (
@@ -250,6 +276,7 @@ Request = (
     | WalletDeposit
     | WalletWithdraw
     | GetWithdrawal
+    | ListWithdrawals
     | WalletStatement
     | ClaimPlayChips
     | GetLimits
@@ -383,11 +410,6 @@ class DepositAddress(_Message, tag="deposit_address", frozen=True):
     rate: str
 
 
-WithdrawalState = Literal[
-    "requested", "awaiting_approval", "queued", "batched", "paid", "voided", "rejected", "refused"
-]
-
-
 class Withdrawal(_Message, tag="withdrawal", frozen=True):
     """Reply to WalletWithdraw and GetWithdrawal. ``state``: ``awaiting_approval`` (staff
     approve large ones), ``queued``, ``batched`` (sent), ``paid``; or ``voided`` (expired or
@@ -410,6 +432,29 @@ class Withdrawal(_Message, tag="withdrawal", frozen=True):
 
 class _Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A nested value inside a message (not tagged)."""
+
+
+class WithdrawalRecord(_Record, frozen=True):
+    """One withdrawal inside a WithdrawalPage: the fields of Withdrawal without ``id``."""
+
+    withdrawal_id: int
+    chain_id: int
+    address: str
+    amount: int
+    units: str
+    state: WithdrawalState
+    transfer_id: int | None
+    reason: str
+    created_at_ms: int
+    updated_at_ms: int
+
+
+class WithdrawalPage(_Message, tag="withdrawal_page", frozen=True):
+    """Reply to ListWithdrawals, newest first; ``next_before_id`` is null on the last page."""
+
+    id: RequestId
+    withdrawals: Annotated[list[WithdrawalRecord], Meta(max_length=WITHDRAWALS_PAGE_MAX)]
+    next_before_id: int | None
 
 
 class StatementTotal(_Record, frozen=True):
@@ -523,6 +568,7 @@ Reply = (
     | Limits
     | DepositAddress
     | Withdrawal
+    | WithdrawalPage
     | GameReply
     | HandReply
     | ClubReply

@@ -7,6 +7,11 @@ set -euo pipefail
 PG_PORT="${TABLIUM_TEST_PG_PORT:-5432}"
 REDIS_PORT="${TABLIUM_TEST_REDIS_PORT:-6379}"
 AMQP_PORT="${TABLIUM_TEST_AMQP_PORT:-5672}"
+# A streaming replica of that PostgreSQL, for the read-replica tests: its own cluster in a
+# directory this script owns (never the primary's), made by pg_basebackup on first use.
+PG_REPLICA_PORT="${TABLIUM_TEST_PG_REPLICA_PORT:-5433}"
+PG_REPLICA_DIR="${TABLIUM_TEST_PG_REPLICA_DIR:-/var/lib/postgresql/tablium-test-replica}"
+REPLICA_MARK="tablium-test-replica"  # a file in PG_REPLICA_DIR: the script made this directory
 
 say() { echo "ensure-services: $*"; }
 
@@ -61,6 +66,112 @@ ensure_postgres() {
     fi
 }
 
+replica_ready() { pg_isready -q -h 127.0.0.1 -p "$PG_REPLICA_PORT" 2>/dev/null; }
+
+primary_sql() { as_postgres psql -q -X -w -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc "$1"; }
+replica_sql() {
+    as_postgres psql -q -X -w -h 127.0.0.1 -p "$PG_REPLICA_PORT" -U postgres -d postgres -tAc "$1"
+}
+
+# pg_ctl and pg_basebackup of the primary's major version (Debian keeps pg_ctl off PATH).
+pg_bin() {
+    local major dir
+    major=$(($(primary_sql "SHOW server_version_num") / 10000))
+    for dir in "/usr/lib/postgresql/$major/bin" "/usr/pgsql-$major/bin"; do
+        [ -x "$dir/pg_ctl" ] && { echo "$dir"; return; }
+    done
+    dirname "$(command -v pg_ctl || command -v pg_basebackup)"
+}
+
+# The primary must let 127.0.0.1 open a replication connection (pg_hba's "all" does not
+# cover it) with the method its loopback line already uses; added once, then reloaded.
+allow_loopback_replication() {
+    local has method hba
+    has=$(primary_sql "SELECT count(*) FROM pg_hba_file_rules WHERE type = 'host'
+        AND 'replication' = ANY(database) AND address = '127.0.0.1'")
+    [ "$has" != 0 ] && return
+    method=$(primary_sql "SELECT auth_method FROM pg_hba_file_rules WHERE type = 'host'
+        AND address = '127.0.0.1' ORDER BY line_number LIMIT 1")
+    hba=$(primary_sql "SHOW hba_file")
+    say "allowing replication from 127.0.0.1 in $hba (${method:-trust})"
+    printf '\n# streaming replica for the Tablium tests (scripts/ensure-services.sh)\n%s\n' \
+        "host replication all 127.0.0.1/32 ${method:-trust}" >> "$hba"
+    primary_sql "SELECT pg_reload_conf()" >/dev/null
+}
+
+make_replica() {
+    local bin="$1" setting
+    if [ -e "$PG_REPLICA_DIR" ] && [ ! -e "$PG_REPLICA_DIR/$REPLICA_MARK" ] \
+        && [ -n "$(ls -A "$PG_REPLICA_DIR" 2>/dev/null)" ]; then
+        say "$PG_REPLICA_DIR holds something this script did not make: move it away" >&2
+        exit 1
+    fi
+    [ "$(primary_sql "SHOW wal_level")" != minimal ] \
+        || { say "the primary has wal_level=minimal: set replica and restart it" >&2; exit 1; }
+    allow_loopback_replication
+    say "making a streaming replica of 127.0.0.1:$PG_PORT in $PG_REPLICA_DIR"
+    rm -rf "$PG_REPLICA_DIR"  # only ever our own (marked or empty), checked above
+    mkdir -p "$PG_REPLICA_DIR"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_REPLICA_DIR"
+    chmod 700 "$PG_REPLICA_DIR"
+    as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -w \
+        -D "$PG_REPLICA_DIR" -R -X stream -c fast
+    # Our own settings (a copied postgresql.conf would name the primary's port). A hot
+    # standby needs these five at least as large as on its primary.
+    {
+        echo "port = $PG_REPLICA_PORT"
+        echo "listen_addresses = '127.0.0.1'"
+        echo "unix_socket_directories = '$PG_REPLICA_DIR'"
+        echo "hot_standby = on"
+        echo "hot_standby_feedback = on"
+        echo "autovacuum = off"
+        for setting in max_connections max_worker_processes max_wal_senders \
+            max_prepared_transactions max_locks_per_transaction; do
+            echo "$setting = $(primary_sql "SHOW $setting")"
+        done
+    } > "$PG_REPLICA_DIR/postgresql.conf"
+    cp "$(primary_sql "SHOW hba_file")" "$PG_REPLICA_DIR/pg_hba.conf"
+    : > "$PG_REPLICA_DIR/pg_ident.conf"
+    touch "$PG_REPLICA_DIR/$REPLICA_MARK"
+    [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$PG_REPLICA_DIR"
+    return 0
+}
+
+replica_streaming() {
+    [ "$(replica_sql "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" = streaming ]
+}
+
+ensure_replica() {
+    local bin
+    bin=$(pg_bin)
+    if ! replica_ready; then
+        [ -e "$PG_REPLICA_DIR/standby.signal" ] || make_replica "$bin"
+        say "starting the PostgreSQL replica on 127.0.0.1:$PG_REPLICA_PORT"
+        as_postgres "$bin/pg_ctl" -D "$PG_REPLICA_DIR" -l "$PG_REPLICA_DIR/replica.log" -w -t 60 \
+            start >/dev/null || { tail -n 20 "$PG_REPLICA_DIR/replica.log" >&2; exit 1; }
+        for _ in $(seq 1 50); do replica_streaming && break; sleep 0.2; done
+        if ! replica_streaming && [ -e "$PG_REPLICA_DIR/$REPLICA_MARK" ] \
+            && grep -qs "has already been removed" "$PG_REPLICA_DIR/replica.log"; then
+            # Stopped too long: the primary recycled the WAL it needs. Only a copy: make anew.
+            say "the replica fell too far behind: making it again"
+            as_postgres "$bin/pg_ctl" -D "$PG_REPLICA_DIR" -m fast -w stop >/dev/null || true
+            make_replica "$bin"
+            as_postgres "$bin/pg_ctl" -D "$PG_REPLICA_DIR" -l "$PG_REPLICA_DIR/replica.log" \
+                -w -t 60 start >/dev/null
+            for _ in $(seq 1 50); do replica_streaming && break; sleep 0.2; done
+        fi
+    fi
+    [ "$(replica_sql "SELECT pg_is_in_recovery()")" = t ] \
+        || { say "127.0.0.1:$PG_REPLICA_PORT answers but is no replica" >&2; exit 1; }
+    replica_streaming || { say "the replica on 127.0.0.1:$PG_REPLICA_PORT is not streaming;" \
+        "see $PG_REPLICA_DIR/replica.log" >&2; exit 1; }
+    # The lag tests pause the replica's replay as the test role, connected to its database
+    # "postgres" (function grants are per database; granted on the primary, which the replica
+    # copies).
+    primary_sql "GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume(),
+        pg_is_wal_replay_paused() TO tablium" >/dev/null
+}
+
 redis_ready() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 
 ensure_redis() {
@@ -99,6 +210,7 @@ ensure_rabbitmq() {
 }
 
 ensure_postgres
+ensure_replica
 ensure_redis
 ensure_rabbitmq
-say "PostgreSQL on 127.0.0.1:$PG_PORT, Redis on 127.0.0.1:$REDIS_PORT and RabbitMQ on 127.0.0.1:$AMQP_PORT are up"
+say "PostgreSQL on 127.0.0.1:$PG_PORT (replica on $PG_REPLICA_PORT), Redis on 127.0.0.1:$REDIS_PORT and RabbitMQ on 127.0.0.1:$AMQP_PORT are up"

@@ -4,11 +4,13 @@
 root (one_for_one)
 ├── persistence (one_for_one)   snapshot-writer: batching snapshot writer (service);
 │                               outbox-relay: domain events to RabbitMQ or in process
-├── services (one_for_one)      with [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
+├── services (one_for_one)      per [chain]: chain-watcher:<id>, chain-batcher:<id> (actors/)
 ├── lobby                       listings, subscriptions, quick-seat (worker)
+├── table-leases                with Redis: this node's table leases, renewed (service)
 ├── tables (one_for_one)        table:<id> actors, each owning its hand:<table>:<n>
 ├── table-recovery              restores stored tables, opens the seed tables, exits (temporary)
 ├── health-checks               probes the database and Redis, audits the ledger (service)
+├── lobby-analytics             samples the lobby each minute: gauges and stored history (service)
 ├── leaderboards-resync         the current leaderboards into Redis, once (temporary)
 ├── tournaments (one_for_one)   tournament:<id> actors arrive with tournaments
 ├── sessions (stop together)    session:<id>, one per websocket session (temporary)
@@ -29,6 +31,7 @@ dropping a connection.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import signal
 from contextlib import AsyncExitStack
@@ -39,10 +42,13 @@ from typing import TYPE_CHECKING
 import structlog
 import trio
 
-from actors.lobby import LobbyActor
+from actors.addresses import LOBBY, TableAddress
+from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
+from actors.errors import ChildNotFound, NameNotFound, NameTaken, TargetError
+from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
-from actors.seed_tables import start_tables
-from actors.table_messages import TableDeps
+from actors.seed_tables import open_stored_table, start_tables
+from actors.table_messages import TableDeps, TableRules
 from actors.table_requests import TableGameRequests, TableSessionHooks
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory
@@ -56,12 +62,19 @@ from persistence import Store, open_store
 from persistence.amqp import AmqpBus, AmqpConsumers, open_amqp_loop
 from persistence.event_bus import EventBus, InProcessBus
 from persistence.leaderboards_redis import RedisLeaderboards
+from persistence.leases import NodeFences, RedisLeases
 from persistence.players import HandApplied
 from persistence.redis_link import open_redis
 from persistence.relay import DAY_MS, OutboxRelay
 from persistence.snapshot_writer import SnapshotWriter
+from poker.integrity.table_rules import RATHOLE_WINDOW_MS_DEFAULT as RATHOLE_WINDOW_MS
+from poker.integrity.table_rules import AddressRule, RatholeRule
+from protocol.game import TableListing
 from server.auth import TokenSigner
+from server.cluster import ClusterLink
+from server.cluster_tables import LEASE_TTL_MS, TableOwnership
 from server.config import ConfigError, Settings, ensure_data_dir
+from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
 from server.house_bots import house_accounts, run_house_bots
 from server.player_requests import player_pushes
@@ -75,19 +88,23 @@ from server.tls import (
 )
 from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
+from services.clubs import Clubs, watch_club_access
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.leaderboards import Leaderboards
+from services.lobby_analytics import ASK_TIMEOUT_S, LobbySampler
 from services.rakeback import Rakeback
 from services.rakeback_job import RakebackJob
 from services.wallet import Wallet
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from actors.chain import ChainService
+    from services.chain.cashiers import Cashiers
 
 log = structlog.get_logger("tablium.server")
 
 SHUTDOWN_GRACE_S = 4.0  # SIGTERM to exit stays under 5 s, the bound operators rely on
+GATEWAY_STOP_MARGIN_S = 0.5  # the gateway's stop beyond its close handshakes' own bound
 TREE_SHUTDOWN_S = 3.0  # the supervision tree's ordered stop, inside the grace above
 ADMIN_GRACEFUL_S = 1.0  # in-flight admin requests get this long after a stop request
 # One table in a crash loop must not take every other table down with it: the tables
@@ -107,9 +124,14 @@ class Listening:
 
 
 async def _recover_tables(
-    registry: Registry, deps: TableDeps, *, task_status: trio.TaskStatus[list[str]]
+    registry: Registry,
+    deps: TableDeps,
+    ownership: TableOwnership | None,
+    *,
+    task_status: trio.TaskStatus[list[str]],
 ) -> None:
-    tables = await start_tables(registry.supervisor("tables"), deps)
+    claim = ownership.claim if ownership is not None else None
+    tables = await start_tables(registry.supervisor("tables"), deps, claim=claim)
     log.info("tables open", tables=len(tables))
     task_status.started(tables)
 
@@ -123,9 +145,11 @@ def build_runtime(
     events: EventBus | None = None,
     event_consumers: AmqpConsumers | None = None,
     leaderboards: Leaderboards | None = None,
+    cluster: ClusterLink | None = None,
 ) -> Runtime:
     """``events``: where the outbox relay publishes (None: the in-process consumers);
-    ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus."""
+    ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus;
+    ``cluster``: the state shared with other nodes in Redis (docs/scaling.md)."""
     registry = Registry()
     channel = PlayerChannel()
     leaderboards = leaderboards or Leaderboards(store)
@@ -137,10 +161,19 @@ def build_runtime(
         events if events is not None else InProcessBus(store, tablium_consumers()),
         retention_ms=settings.outbox_retention_days * DAY_MS,
     )
-    deps = TableDeps(store=store, wallet=wallet, channel=channel, snapshots=writer)
+    deps = TableDeps(
+        store=store,
+        wallet=wallet,
+        channel=channel,
+        snapshots=writer,
+        rules=table_rules_of(settings),
+    )
+    ownership = _table_ownership(cluster, store, registry, deps)
     runtime: Runtime
-    chain = _chain_service(settings, store, wallet, registry)
-    cashier = chain.cashier if chain is not None else None
+    watch_club_access(store, lobby_access_watcher(registry))
+    club_tables = ClubTables(registry, Clubs(store))
+    chains = _chain_services(settings, store, wallet, registry)
+    cashier = _cashiers(chains)
     admin_context = AdminContext(
         settings=settings,
         verify_token=jwt_verifier(
@@ -155,20 +188,29 @@ def build_runtime(
         actor_tree=lambda: runtime.tree(),
         registry=registry,
         on_banned=channel.end_sessions_of_banned,
-        chains={} if cashier is None else {cashier.settings.chain_id: cashier},
+        on_renamed=channel.profile_renamed,
+        on_ban_changed=leaderboards.on_ban_changed,
+        chains={c.cashier.settings.chain_id: c.cashier for c in chains},
+        cluster=cluster.view if cluster is not None else None,
     )
     gateway = partial(
         run_gateway,
         settings,
         store,
         hooks=TableSessionHooks(registry, deps.player_tables),
-        game_requests=TableGameRequests(registry),
+        # Club tables for members only (docs/clubs.md): the gate asks the club service
+        # before the lobby or a table; membership changes reach the lobby by its watcher.
+        game_requests=ClubTableGate(
+            TableGameRequests(registry, store), registry, Clubs(store), store
+        ),
+        club_tables=club_tables,
         tournament_requests=TournamentRequests(registry),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
         cashier=cashier,
         leaderboards=leaderboards,
+        cluster=cluster,
     )
     health = HealthChecks([(probe.name, probe.check) for probe in readiness], wallet.audit)
     admin = http_listener(
@@ -184,6 +226,7 @@ def build_runtime(
             dataclasses.replace(
                 api_context(settings, store, wallet, registry, channel, cashier),
                 leaderboards=leaderboards,
+                club_tables=club_tables,
             )
         ),
         settings,
@@ -202,8 +245,13 @@ def build_runtime(
                 ],
                 policy=groups,
             ),
-            *([] if chain is None else [_services(chain.children)]),
+            *([] if not chains else [_services([x for c in chains for x in c.children])]),
             ChildSpec.worker("lobby", partial(LobbyActor, deps)),
+            *(
+                []
+                if ownership is None
+                else [ChildSpec.service("table-leases", ownership.run)]  # stops after tables
+            ),
             ChildSpec.supervisor(
                 "tables",
                 policy=SupervisionPolicy(
@@ -214,10 +262,11 @@ def build_runtime(
             ),
             ChildSpec.service(
                 "table-recovery",
-                partial(_recover_tables, registry, deps),
+                partial(_recover_tables, registry, deps, ownership),
                 restart=Restart.TEMPORARY,
             ),
             ChildSpec.service("health-checks", health.run),
+            ChildSpec.service("lobby-analytics", _lobby_sampler(settings, store, registry).run),
             *(
                 [ChildSpec.service("event-consumers", event_consumers.run)]
                 if event_consumers is not None and event_consumers.consumers
@@ -237,7 +286,10 @@ def build_runtime(
                 ),
             ),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
-            ChildSpec.service("gateway", gateway),
+            # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
+            ChildSpec.service(
+                "gateway", gateway, shutdown_timeout_s=CLOSE_TIMEOUT_S + GATEWAY_STOP_MARGIN_S
+            ),
             ChildSpec.service("api", public_api),
             ChildSpec.service("admin", admin),
         ],
@@ -247,32 +299,111 @@ def build_runtime(
     return runtime
 
 
-def _chain_service(
+def table_rules_of(settings: Settings) -> TableRules:
+    """The tables' rules against abuse from the settings (docs/integrity.md)."""
+    window_ms = settings.table_rathole_window_ms
+    return TableRules(
+        rathole=RatholeRule(enabled=window_ms > 0, window_ms=window_ms or RATHOLE_WINDOW_MS),
+        address=AddressRule(
+            enabled=settings.table_one_address,
+            allowed_groups=tuple(frozenset(g) for g in settings.table_address_allowed_groups),
+            allowed_networks=settings.table_address_allowed_networks,
+        ),
+    )
+
+
+def _chain_services(
     settings: Settings, store: Store, wallet: Wallet, registry: Registry
-) -> ChainService | None:
-    """The blockchain cashier when ``[chain]`` is configured (imported only then: it needs
-    the chain extra)."""
-    if settings.chain is None:
-        return None
+) -> list[ChainService]:
+    """The blockchain cashier of every configured chain (``[chain]`` or ``[[chain]]``;
+    imported only then: it needs the chain extra)."""
+    if not settings.chains:
+        return []
     from actors.chain import configured_chain
 
-    try:
-        return configured_chain(store, wallet, settings.chain, registry)
-    except ValueError as exc:
-        raise ConfigError(f"TABLIUM_CHAIN: {exc}") from None
+    built = []
+    for i, chain in enumerate(settings.chains):
+        try:
+            built.append(configured_chain(store, wallet, chain, registry))
+        except ValueError as exc:
+            raise ConfigError(f"{_chain_setting(settings, i)}: {exc}") from None
+    return built
+
+
+def _cashiers(chains: list[ChainService]) -> Cashiers | None:
+    """One door to every chain's cashier, for the websocket and the public API."""
+    if not chains:
+        return None
+    from services.chain.cashiers import Cashiers
+
+    return Cashiers([c.cashier for c in chains])
+
+
+def _chain_setting(settings: Settings, index: int) -> str:
+    """How an error names a chain's settings: TABLIUM_CHAIN, or TABLIUM_CHAIN[i] of several."""
+    return "TABLIUM_CHAIN" if not isinstance(settings.chain, tuple) else f"TABLIUM_CHAIN[{index}]"
 
 
 def check_chain_settings(settings: Settings) -> None:
     """What the cashier needs before start-up, checked before anything runs (``tablium
     serve`` prints the one-line ConfigError): the chain extra, a readable operator key."""
-    if settings.chain is None or not settings.chain.operator_key_file:
-        return
-    from services.chain.settings import read_operator_key
+    for i, chain in enumerate(settings.chains):
+        if not chain.operator_key_file:
+            continue
+        from services.chain.settings import read_operator_key
 
-    try:
-        read_operator_key(settings.chain.operator_key_file)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"TABLIUM_CHAIN: operator_key_file: {exc}") from None
+        try:
+            read_operator_key(chain.operator_key_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{_chain_setting(settings, i)}: operator_key_file: {exc}") from None
+
+
+def _lobby_sampler(settings: Settings, store: Store, registry: Registry) -> LobbySampler:
+    async def list_tables() -> tuple[TableListing, ...] | None:
+        lobby = registry.resolve(LOBBY)
+        if lobby is None:
+            return None
+        try:
+            listings: tuple[TableListing, ...] = await lobby.ask(
+                ListAllTables(),
+                timeout_s=ASK_TIMEOUT_S,  # staff's analytics: club tables too
+            )
+        except TargetError:
+            return None
+        return listings
+
+    return LobbySampler(
+        store,
+        list_tables,
+        interval_s=settings.lobby_sample_s,
+        retention_days=settings.lobby_analytics_retention_days,
+    )
+
+
+def _table_ownership(
+    cluster: ClusterLink | None, store: Store, registry: Registry, deps: TableDeps
+) -> TableOwnership | None:
+    """With several nodes: the leases and fences of this node's tables (docs/scaling.md);
+    a table lost to another node is stopped here."""
+    if cluster is None:
+        return None
+
+    async def stop_table(table_id: str) -> None:
+        with contextlib.suppress(ChildNotFound, NameNotFound):
+            await registry.supervisor("tables").stop_child(TableAddress(table_id).actor_name)
+
+    async def open_table(table_id: str) -> bool:
+        with contextlib.suppress(NameNotFound, NameTaken):
+            return await open_stored_table(registry.supervisor("tables"), deps, table_id)
+        return False
+
+    fences = NodeFences()
+    leases = RedisLeases(cluster.link, cluster.prefix, cluster.node, LEASE_TTL_MS)
+    ownership = TableOwnership(leases, store, fences, on_lost=stop_table, opener=open_table)
+    cluster.tables_held = lambda: ownership.held
+    store.fences = fences
+    store.on_fenced = ownership.fenced
+    return ownership
 
 
 def _services(children: list[ChildSpec]) -> ChildSpec:
@@ -324,7 +455,9 @@ async def run_server(
             readiness.append(ReadinessProbe("redis", redis_link.ping))
         if not settings.database_url:  # the embedded database lives in the data dir
             await trio.to_thread.run_sync(ensure_data_dir, settings.data_dir)
-        store = await resources.enter_async_context(open_store(settings.effective_database_url()))
+        store = await resources.enter_async_context(
+            open_store(settings.effective_database_url(), replica_url=settings.database_replica_url)
+        )
         readiness.insert(0, ReadinessProbe("database", store.ping))
         events: EventBus | None = None
         event_consumers: AmqpConsumers | None = None
@@ -344,6 +477,15 @@ async def run_server(
             events=events,
             event_consumers=event_consumers,
             leaderboards=boards,
+            cluster=(
+                ClusterLink(
+                    redis_link,
+                    prefix=settings.redis_prefix,
+                    session_ttl_ms=settings.session_grace_s * 1000,
+                )
+                if redis_link is not None
+                else None
+            ),
         )
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)

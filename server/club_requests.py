@@ -1,6 +1,9 @@
 """The gateway's club and rakeback messages (protocol/clubs.py), served by services/clubs.py
 and services/rakeback.py: the same rules as the public API's /v1/clubs routes. Refusals keep
-the service's stable code (protocol/errors.py lists them)."""
+the service's stable code (protocol/errors.py lists them). ``club_create_table`` opens the
+table through actors/club_tables.py (``ClubTables``: a server without tables refuses it with
+``games_unavailable``); a lobby that cannot open it answers its own code (``too_many_tables``,
+``unavailable``)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Any, Final, final, get_args
 
 import msgspec
 
+from actors.club_tables import ClubTables, ClubTableSpec
+from actors.table_messages import GameRefused
 from persistence.clubs import Invitation, JoinRequest, Member
 from persistence.store import Store
 from protocol import clubs as wire
@@ -67,9 +72,15 @@ def _request(r: JoinRequest) -> wire.JoinRequestRecord:
 class ClubRequests:
     """Serves protocol/clubs.py's requests for one gateway."""
 
-    def __init__(self, store: Store, policy: RakebackPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        policy: RakebackPolicy | None = None,
+        tables: ClubTables | None = None,
+    ) -> None:
         self._clubs = Clubs(store)
         self._rakeback = Rakeback(store, Wallet(store), policy)
+        self._tables = tables
 
     async def handle(self, session: PlayerSession, request: Any) -> Reply:
         player_id = session.player_id
@@ -82,6 +93,8 @@ class ClubRequests:
         except ClubError as exc:
             code = exc.code if exc.code in ERROR_CODE_VALUES else ErrorCode.INVALID_CLUB_INPUT
             raise ClubRefused(code, str(exc), request.id) from None
+        except GameRefused as exc:  # the lobby could not open a club table
+            raise ClubRefused(exc.code, str(exc), request.id) from None
         except (InvalidTiers, InvalidPeriodId) as exc:
             code = ErrorCode.INVALID_CLUB_INPUT
             if isinstance(exc, InvalidPeriodId):
@@ -168,6 +181,18 @@ class ClubRequests:
                 return await self._detail(rid, me, request.club_id)
             case wire.ClubRegisterTable():
                 await clubs.register_table(me, request.club_id, request.table_id)
+            case wire.ClubCreateTable():
+                if self._tables is None:
+                    raise ClubRefused(
+                        ErrorCode.GAMES_UNAVAILABLE, "this server runs no tables", rid
+                    )
+                spec = msgspec.convert(
+                    msgspec.structs.asdict(request), ClubTableSpec, from_attributes=False
+                )
+                config = await self._tables.create(me, request.club_id, spec)
+                return wire.ClubTableCreated(
+                    id=rid, club_id=request.club_id, table_id=config.table_id
+                )
             case wire.ClubStatsRequest():
                 stats = await clubs.stats(me, request.club_id, parse_period(request.period))
                 return wire.ClubStats(id=rid, **msgspec.structs.asdict(stats))

@@ -46,13 +46,21 @@ class Settings:
     data_dir: Path = Path("./var")
     # Empty means "the embedded default": an SQLite file inside data_dir.
     database_url: str = ""
+    # Empty means "none". A PostgreSQL streaming replica of database_url for the reads that
+    # may lag (hand histories, statistics, leaderboards, statements; docs/storage.md).
+    database_replica_url: str = field(default="", repr=False)
     # Empty means "in-process": sessions, presence and the bus live in this process only.
     redis_url: str = ""
+    # Every key the nodes share in Redis starts with it (docs/scaling.md): one Redis can
+    # hold several rooms (or test runs) apart.
+    redis_prefix: str = "tablium:"
     # Empty means "in-process": the outbox relay hands domain events to this process's
     # consumers itself (docs/events.md); amqp://... publishes them to RabbitMQ.
     amqp_url: str = field(default="", repr=False)
     # Relayed outbox rows are deleted this many days after relay (never before: docs/events.md).
     outbox_retention_days: int = 7
+    lobby_sample_s: int = 60  # lobby analytics: seconds between samples
+    lobby_analytics_retention_days: int = 90
     # Empty means "generate once and keep it in data_dir/jwt_secret".
     jwt_secret: str = field(default="", repr=False)
     guest_login: bool = False
@@ -111,9 +119,11 @@ class Settings:
     api_auth_requests_per_min: int = 10
     api_body_bytes_max: int = 16_384  # larger request bodies are refused (413)
     # The blockchain cashier (docs/chain.md): a ``[chain]`` table of the TOML file, or
-    # TABLIUM_CHAIN holding the same as a JSON object. None: no cashier; deposits and
-    # withdrawals are refused with cashier_unavailable. Needs the chain extra.
-    chain: ChainSettings | None = None
+    # TABLIUM_CHAIN holding the same as a JSON object; for several chains, an array of them
+    # (``[[chain]]`` tables, a JSON array: a tuple here, the first the players' default).
+    # None: no cashier; deposits and withdrawals are refused with cashier_unavailable. Needs
+    # the chain extra. ``chains`` reads either form.
+    chain: ChainSettings | tuple[ChainSettings, ...] | None = None
     # Play money (services/play_money.py): what a new player gets, and the refill she may claim
     # once per period while her play balance is below the threshold (0 turns either off).
     play_starting_chips: int = 10_000
@@ -156,10 +166,27 @@ class Settings:
     # The admin listener answers only clients in these networks (others: 403 before any
     # authentication); empty: any. The address is read as the gateway reads it (proxies).
     admin_allowed_networks: tuple[str, ...] = ()
+    # Table rules against abuse (docs/integrity.md "Table rules"). Ratholing: a player back at
+    # a cash table within this window buys in for at least the stack she left with (0: off).
+    table_rathole_window_ms: int = 3_600_000
+    # One address per table: two sessions from one client address cannot sit at one table...
+    table_one_address: bool = True
+    # ... except from these networks (an office behind one NAT; loopback: clients on this
+    # machine, i.e. a local test or a proxy not listed in trusted_proxies) ...
+    table_address_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # ... and players staff named together (a household): groups of player ids, "12+34,56+78".
+    table_address_allowed_groups: tuple[tuple[int, ...], ...] = ()
 
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "tablium.sqlite3"
+
+    @property
+    def chains(self) -> tuple[ChainSettings, ...]:
+        """Every configured chain's settings, the players' default first (none: ())."""
+        if self.chain is None:
+            return ()
+        return self.chain if isinstance(self.chain, tuple) else (self.chain,)
 
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
@@ -215,11 +242,30 @@ def _parse_database_url(name: str, raw: Any) -> str:
     return url
 
 
+def _parse_replica_url(name: str, raw: Any) -> str:
+    url = str(raw).strip()
+    if url and urlsplit(url).scheme not in {"postgresql", "postgres"}:
+        raise ConfigError(f"{name}: expected postgresql://... (a streaming replica), got {url!r}")
+    return url
+
+
 def _parse_redis_url(name: str, raw: Any) -> str:
     url = str(raw).strip()
     if url and urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
         raise ConfigError(f"{name}: expected redis://HOST:PORT/DB, got {url!r}")
     return url
+
+
+REDIS_PREFIX_CHARS_MAX = 64
+
+
+def _parse_redis_prefix(name: str, raw: Any) -> str:
+    prefix = str(raw)
+    if not prefix or len(prefix) > REDIS_PREFIX_CHARS_MAX or not prefix.isprintable():
+        raise ConfigError(f"{name}: expected 1 to {REDIS_PREFIX_CHARS_MAX} printable characters")
+    if any(c.isspace() for c in prefix):
+        raise ConfigError(f"{name}: no spaces in a key prefix, got {prefix!r}")
+    return prefix
 
 
 def _parse_amqp_url(name: str, raw: Any) -> str:
@@ -299,6 +345,34 @@ def _parse_networks(name: str, raw: Any) -> tuple[str, ...]:
     return entries
 
 
+RATHOLE_WINDOW_MS_SETTING_MAX: Final = 24 * 3600 * 1000  # poker.integrity.table_rules
+
+
+def _parse_rathole_window(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if not 0 <= value <= RATHOLE_WINDOW_MS_SETTING_MAX:
+        raise ConfigError(
+            f"{name}: expected 0 (off) to {RATHOLE_WINDOW_MS_SETTING_MAX} ms, got {raw!r}"
+        )
+    return value
+
+
+def _parse_player_groups(name: str, raw: Any) -> tuple[tuple[int, ...], ...]:
+    groups: list[tuple[int, ...]] = []
+    for entry in _parse_list(raw):
+        try:
+            ids = tuple(int(part) for part in entry.split("+"))
+        except ValueError:
+            ids = ()
+        if len(ids) < 2 or any(i < 1 for i in ids):
+            raise ConfigError(f"{name}: expected groups of player ids like 12+34, got {entry!r}")
+        groups.append(ids)
+    return tuple(groups)
+
+
 def _parse_secret(name: str, raw: Any) -> str:
     secret = str(raw)
     if secret and len(secret.encode()) < JWT_SECRET_BYTES_MIN:
@@ -352,8 +426,12 @@ def _parse_file(name: str, raw: Any) -> Path | None:
     return Path(text) if text else None
 
 
-def _parse_chain(name: str, raw: Any) -> ChainSettings | None:
-    """A ``[chain]`` table (TOML) or a JSON object (the environment); empty: no cashier."""
+CHAINS_MAX: Final = 16  # bound: cashiers on one server (each runs two actors)
+
+
+def _parse_chain(name: str, raw: Any) -> ChainSettings | tuple[ChainSettings, ...] | None:
+    """A ``[chain]`` table (TOML) or a JSON object (the environment); for several chains an
+    array of them (``[[chain]]``, a JSON array); empty: no cashier."""
     if isinstance(raw, str):
         if not raw.strip():
             return None
@@ -361,6 +439,19 @@ def _parse_chain(name: str, raw: Any) -> ChainSettings | None:
             raw = json.loads(raw)
         except ValueError as exc:
             raise ConfigError(f"{name}: expected a JSON object of chain settings: {exc}") from None
+    if isinstance(raw, list):
+        if not 1 <= len(raw) <= CHAINS_MAX:
+            raise ConfigError(f"{name}: expected 1 to {CHAINS_MAX} chains, got {len(raw)}")
+        chains = tuple(_parse_one_chain(f"{name}[{i}]", entry) for i, entry in enumerate(raw))
+        ids = [c.chain_id for c in chains]
+        for i, chain_id in enumerate(ids):
+            if chain_id in ids[:i]:
+                raise ConfigError(f"{name}[{i}]: chain_id {chain_id} is configured twice")
+        return chains
+    return _parse_one_chain(name, raw)
+
+
+def _parse_one_chain(name: str, raw: Any) -> ChainSettings:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{name}: expected a table of chain settings (docs/chain.md)")
     try:
@@ -402,9 +493,13 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "admin_port": _parse_port,
     "data_dir": lambda _name, raw: Path(str(raw)),
     "database_url": _parse_database_url,
+    "database_replica_url": _parse_replica_url,
     "redis_url": _parse_redis_url,
+    "redis_prefix": _parse_redis_prefix,
     "amqp_url": _parse_amqp_url,
     "outbox_retention_days": _parse_count,
+    "lobby_sample_s": _parse_count,
+    "lobby_analytics_retention_days": _parse_count,
     "jwt_secret": _parse_secret,
     "guest_login": _parse_bool,
     "log_format": _parse_choice("console", "json"),
@@ -450,6 +545,10 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "tls_key_file": _parse_file,
     "hsts_max_age_s": _parse_seconds,
     "admin_allowed_networks": _parse_networks,
+    "table_rathole_window_ms": _parse_rathole_window,
+    "table_one_address": _parse_bool,
+    "table_address_allowed_networks": _parse_networks,
+    "table_address_allowed_groups": _parse_player_groups,
     "api_port": _parse_port,
     "api_cors_origins": _parse_origins,
     "api_access_token_ttl_s": _parse_count,
@@ -500,6 +599,14 @@ def load_settings(
             raise ConfigError(
                 f"{ENV_PREFIX}{before.upper()}: must not exceed {ENV_PREFIX}{lock.upper()}"
             )
+    if settings.database_replica_url and urlsplit(settings.effective_database_url()).scheme not in {
+        "postgresql",
+        "postgres",
+    }:
+        raise ConfigError(
+            f"{ENV_PREFIX}DATABASE_REPLICA_URL: a read replica needs {ENV_PREFIX}DATABASE_URL"
+            " to be postgresql://... (SQLite has no replicas)"
+        )
     if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
         raise ConfigError(
             f"{ENV_PREFIX}TLS_CERT_FILE and {ENV_PREFIX}TLS_KEY_FILE: set both or neither"

@@ -46,11 +46,19 @@ from protocol.messages import (
     Welcome,
 )
 from protocol.phases import Phase, verify_transition
-from protocol.players import PlayerRequest, PreferencesView
+from protocol.players import (
+    PlayerRequest,
+    PreferencesReply,
+    PreferencesView,
+    Profile,
+    SetPreferences,
+    UpdateProfile,
+)
 from protocol.textframes import DEFAULT_ENCODING, Encoding, msgpack_to_json_text
 from protocol.tournaments import TournamentRequest
 from server.auth import TokenExpired, TokenInvalid
 from server.club_requests import CLUB_REQUESTS, ClubRefused
+from server.cluster import consecutive_tail
 from server.player_requests import PlayerRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.tournament_requests import TournamentRequests
@@ -269,7 +277,7 @@ class Connection:
         gateway = self.gateway
         gateway.frames_received += 1
         now = trio.current_time()
-        wait_s = max(self._bucket.take(now), gateway.address_rate.take(self.address, now))
+        wait_s = max(self._bucket.take(now), await gateway.address_wait_s(self.address, now))
         try:
             if self.encoding is Encoding.JSON:
                 if not isinstance(frame, str):
@@ -436,13 +444,35 @@ class Connection:
     async def _authenticate(self, request: Authenticate) -> None:
         gateway = self.gateway
         claims = gateway.signer.verify(request.token)
-        if claims.session_id in gateway.logged_out:
+        session = gateway.sessions.get(claims.session_id)
+        if claims.session_id in gateway.logged_out or (
+            gateway.cluster is not None
+            and await gateway.cluster.revoked(claims.session_id, held_here=session is not None)
+        ):
             raise TokenInvalid("this session was logged out; log in again")
         checked_at = trio.current_time()
         account = None
         if not claims.player.startswith(GUEST_NAME_PREFIX):
             account = await gateway.accounts.check_token_login(claims.player, claims.session_id)
         session = gateway.sessions.get(claims.session_id)
+        restored = None
+        ahead = False  # of what the other node left in Redis
+        if gateway.cluster is not None:
+            # Held by another node until now (it went away, or the client moved)?
+            stored = await gateway.cluster.resume_elsewhere(
+                claims.session_id, claims.player, held_here=session is not None
+            )
+            if stored is not None and session is not None:
+                if stored.node == gateway.cluster.link.node:
+                    stored = None  # ours all along: resume from this node's copy
+                else:  # the client went to another node and came back: that copy is stale
+                    gateway.forget_stale(session)
+                    session = None
+            if stored is not None:
+                # The client saw frames Redis missed (not flushed yet): number past them.
+                ahead = request.last_seq > stored.last_seq
+                tail = consecutive_tail(stored.replay, stored.last_seq)
+                restored = (request.last_seq, []) if ahead else (stored.last_seq, tail)
         if session is not None and session.player != claims.player:
             raise TokenInvalid("the token's session belongs to another player")
         if session is not None and request.last_seq > session.last_seq:
@@ -453,7 +483,17 @@ class Connection:
                 request.id,
             )
         resume: Literal["new", "complete", "gap"]
-        if session is None:
+        if session is None and restored is not None:
+            session = await gateway.open_session(
+                claims.session_id,
+                claims.player,
+                claims.role,
+                account.id if account else None,
+                restored=restored,
+            )
+            complete = not ahead and session.can_replay_after(request.last_seq)
+            resume = "complete" if complete else "gap"
+        elif session is None:
             session = await gateway.open_session(
                 claims.session_id, claims.player, claims.role, account.id if account else None
             )
@@ -584,9 +624,20 @@ class Connection:
         _, player_id = self._registered(players, request.id, missing, "a profile")
         assert players is not None
         try:
-            self._reply(await players.handle(player_id, request))
+            reply = await players.handle(player_id, request)
+            self._reply(reply)
         except PlayerRefused as exc:
             self._error(exc.request_id, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+            return
+        # The tables she sits at show her new name and follow her new preferences at once.
+        hooks = self.gateway.hooks
+        if isinstance(request, UpdateProfile) and isinstance(reply, Profile):
+            hooks.profile_changed(player_id, display_name=reply.profile.display_name)
+        elif isinstance(request, SetPreferences) and isinstance(reply, PreferencesReply):
+            prefs = reply.preferences
+            hooks.profile_changed(
+                player_id, auto_muck=prefs.auto_muck, auto_post_blinds=prefs.auto_post_blinds
+            )
 
     async def _game(self, request: GameRequest) -> None:
         games = self.gateway.game_requests
@@ -594,7 +645,7 @@ class Connection:
         session, player_id = self._registered(games, request.id, missing, "playing")
         assert games is not None
         try:
-            reply = await games.handle(player_id, session.player, request)
+            reply = await games.handle(player_id, session.player, request, self.address)
         except GameRefused as exc:
             # Stable codes only: the game's list, or ours (wallet refusals of a buy-in). Any
             # other code is our bug and crashes this actor rather than reach clients.
@@ -615,6 +666,10 @@ class Connection:
                 await self.gateway.accounts.revoke_session(
                     session.session_id, session.player, expires_at_s
                 )
+                if self.gateway.cluster is not None:
+                    # Every node refuses the token, and sees the player gone, before the reply.
+                    await self.gateway.cluster.revoke(session.session_id, expires_at_s)
+                    await self.gateway.cluster.closed(session.player, session.session_id)
         self._reply(Ok(id=request.id))
         self._close_after_flush(CloseCode.LOGGED_OUT, "logged out")
         self.phase = Phase.CLOSED

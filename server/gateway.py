@@ -28,6 +28,9 @@ Bounds and what happens at each (GatewayLimits holds the numbers):
   (login_throttled, registration_limited, with retry_after_ms).
 - bans remembered for racing logins: RECENT_BANS_MAX; overflow: the oldest is forgotten.
 - replay buffer over replay_events_max per session: oldest dropped; resume reports a gap.
+
+With a ClusterLink (Redis; server/cluster.py, docs/scaling.md) the address buckets, login
+throttles, presence, revocations and resume state are shared with the other nodes.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import collections
 import dataclasses
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol, final
@@ -51,6 +54,7 @@ from trio_websocket import (
     serve_websocket,
 )
 
+from actors.club_tables import ClubTables
 from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
 from persistence.store import Store
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode_body
@@ -64,6 +68,7 @@ from protocol.messages import (
 from protocol.textframes import SUBPROTOCOLS, choose_encoding
 from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
 from server.club_requests import ClubRequests
+from server.cluster import ClusterLink, NodeSessions
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.gateway_metrics import collector_for
@@ -103,6 +108,7 @@ from services.wallet import Wallet, WalletPolicy
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 log = structlog.get_logger("tablium.gateway")
 
@@ -160,13 +166,26 @@ class SessionHooks(Protocol):
     def table_ids(self, player_id: int | None) -> list[str]:
         """The tables the player sits at or watches, for a resumed session's session_state."""
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        """The player changed her display name or preferences over the websocket (None:
+        unchanged): the tables she sits at take them at once."""
+
 
 class GameRequests(Protocol):
     """Where the gateway sends lobby and table requests (protocol/game.py); the tables'
     side implements it (ask the lobby or a table actor). Raise GameRefused for the client's
-    mistakes; return the reply, or None for a plain ``ok``."""
+    mistakes; return the reply, or None for a plain ``ok``. ``address``: the session's
+    client address (server/handshake.py), for the tables' one-address rule."""
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None: ...
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None: ...
 
 
 @final
@@ -189,8 +208,16 @@ class PlayerChannel:
 
     async def end_sessions_of_banned(self, player_id: int) -> None:
         """The admin API's ``on_banned`` hook, called once a ban and its audit entry have
-        committed."""
+        committed: the sessions here at once, those on other nodes at their next look
+        (docs/scaling.md)."""
         self.player_banned(player_id)
+        if self.gateway is not None and self.gateway.cluster is not None:
+            await self.gateway.cluster.announce_ban(player_id)
+
+    def profile_renamed(self, player_id: int, display_name: str) -> None:
+        """The admin API's ``on_renamed`` hook: the tables she sits at show the new name."""
+        if self.gateway is not None:
+            self.gateway.hooks.profile_changed(player_id, display_name=display_name)
 
 
 @final
@@ -208,6 +235,15 @@ class NoTables:
 
     def table_ids(self, player_id: int | None) -> list[str]:
         return []
+
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        pass
 
 
 @final
@@ -228,6 +264,7 @@ class Gateway:
         club_requests: ClubRequests | None = None,
         player_requests: PlayerRequests | None = None,
         tournament_requests: TournamentRequests | None = None,
+        cluster: ClusterLink | None = None,
     ) -> None:
         self.accounts = accounts
         self.tournament_requests = tournament_requests
@@ -270,6 +307,8 @@ class Gateway:
         # Handshakes refused, by reason: "origin" (403), "connections_per_ip" (429).
         self.handshakes_refused: collections.Counter[str] = collections.Counter()
         self.bans_enforced = 0  # sessions ended by ban_player
+        # Shared with the other nodes (Redis) when set; None: this process alone.
+        self.cluster = NodeSessions(cluster, self) if cluster is not None else None
 
     @property
     def url(self) -> str:
@@ -300,11 +339,26 @@ class Gateway:
     # --- sessions ----------------------------------------------------------------------------
 
     async def open_session(
-        self, session_id: str, player: str, role: Role, player_id: int | None
+        self,
+        session_id: str,
+        player: str,
+        role: Role,
+        player_id: int | None,
+        restored: tuple[int, list[tuple[int, bytes]]] | None = None,
     ) -> PlayerSession:
         """A new session, and its actor when the gateway runs under the actor runtime.
-        Raises SessionsFull at sessions_max (or when the supervisor refuses)."""
+        ``restored``: the last seq and replay of a session another node held. Raises
+        SessionsFull at sessions_max (or when the supervisor refuses), ServerBusy when the
+        cluster's Redis does not answer."""
+        if self.cluster is not None:
+            last_seq = restored[0] if restored is not None else 0
+            await self.cluster.opening(session_id, player, role, player_id, last_seq)
         session = self.sessions.create(session_id, player, role, player_id)
+        session.opened_at_ms = time.time_ns() // 1_000_000
+        if restored is not None:
+            session.restore(*restored)
+        if self.cluster is not None:
+            self.cluster.adopt(session)
         if self.sessions_supervisor is not None:
             spec = ChildSpec.worker(
                 session_actor_name(session_id),
@@ -321,11 +375,51 @@ class Gateway:
     def end_session(self, session: PlayerSession) -> None:
         if self.sessions.get(session.session_id) is not session:
             return  # ended already (logout racing the grace timer or an actor crash)
+        self._forget(session)
+        if self.cluster is not None:
+            self.cluster.ended(session)
+        self.hooks.session_ended(session.player_id, session.player, session.session_id)
+
+    def _forget(self, session: PlayerSession) -> None:
         self.sessions.remove(session)
         ref = self._session_refs.pop(session.session_id, None)
         if ref is not None:
             ref.tell(EndSession())
+
+    def let_go(self, session: PlayerSession) -> None:
+        """The session resumed on another node: close its connection here, if any, and
+        forget it; its resume record in Redis is the other node's now (not closed). The
+        tables here release its seats as at a logout (session_ended): until requests cross
+        nodes, the player cannot act at them from there, and her chips go back to her
+        wallet at the hand's end instead of sitting out."""
+        outlet = session.outlet
+        session.detach()
+        session.mirror = None
+        if isinstance(outlet, Connection):
+            outlet.kill(CloseCode.SESSION_REPLACED, "the session resumed on another node")
+        self._forget(session)
         self.hooks.session_ended(session.player_id, session.player, session.session_id)
+
+    def forget_stale(self, session: PlayerSession) -> None:
+        """This node's copy of a session that lived on another node since: forgotten, so
+        that a resume here continues from what that node left (the player goes on)."""
+        outlet = session.outlet
+        session.detach()
+        session.mirror = None
+        if isinstance(outlet, Connection):
+            outlet.kill(CloseCode.SESSION_REPLACED, "the session resumed on another node")
+        self._forget(session)
+
+    def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> None:
+        """Run a background task of the gateway (cluster writes that must not block)."""
+        self._nursery.start_soon(function, *args)
+
+    async def address_wait_s(self, address: str, now_s: float) -> float:
+        """0.0, or how long the client address must wait (its bucket, shared by every node
+        of the room when clustered)."""
+        if self.cluster is None:
+            return self.address_rate.take(address, now_s)
+        return await self.cluster.address_wait_s(address, now_s)
 
     def detach(self, session: PlayerSession) -> None:
         generation = session.detach()
@@ -381,6 +475,8 @@ class Gateway:
         self._nursery.start_soon(
             self.accounts.revoke_session, session.session_id, session.player, expires_at_s
         )
+        if self.cluster is not None:
+            self._nursery.start_soon(self.cluster.revoke, session.session_id, expires_at_s)
 
     def revoke(self, session: PlayerSession) -> int:
         """Refuse the session's tokens in this process at once; returns until when they
@@ -455,9 +551,11 @@ async def serve_gateway(
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
     rakeback_policy: RakebackPolicy | None = None,
     leaderboards: Leaderboards | None = None,
+    club_tables: ClubTables | None = None,
+    cluster: ClusterLink | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen for websocket clients until cancelled; ``task_status.started`` gets the Gateway
@@ -466,8 +564,10 @@ async def serve_gateway(
     ``lambda: registry.supervisor("sessions")``; without it sessions are plain objects.
     ``jwt_secret``: a secret or a key ring (server/token_keys.py). ``ssl_context``: speak
     TLS (wss://) with it (server/tls.py); a certificate reloaded into it serves the next
-    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier that
-    wallet_deposit and wallet_withdraw reach (None: refused with cashier_unavailable)."""
+    handshakes, open connections keep theirs. ``cashier``: the blockchain cashier (of one chain, or
+    the router of several) that wallet_deposit and wallet_withdraw reach (None: refused with
+    cashier_unavailable). ``club_tables``: opens club tables for club_create_table (None:
+    games_unavailable)."""
     limits = limits or GatewayLimits()
     # A login may wait for a hashing thread at most half its deadline (the rest is for the
     # hash itself and the round trips); past that it gets server_busy at once.
@@ -490,6 +590,7 @@ async def serve_gateway(
         on_registered=(
             None if wallet is None else lambda account: wallet.grant_starting_play_chips(account.id)
         ),
+        shared=cluster.throttles if cluster is not None else None,
     )
     async with trio.open_nursery() as nursery:
         gateway = Gateway(
@@ -503,7 +604,7 @@ async def serve_gateway(
             game_requests,
             HandRequests(accounts_store) if isinstance(accounts_store, Store) else None,
             # Clubs need the full store too (services/clubs.py, server/club_requests.py).
-            ClubRequests(accounts_store, rakeback_policy)
+            ClubRequests(accounts_store, rakeback_policy, club_tables)
             if isinstance(accounts_store, Store)
             else None,
             (
@@ -512,7 +613,10 @@ async def serve_gateway(
                 else None
             ),
             tournament_requests,
+            cluster=cluster,
         )
+        if gateway.cluster is not None:
+            await nursery.start(gateway.cluster.run)
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
                 gateway.handle,
@@ -574,8 +678,10 @@ async def run_gateway(
     tournament_requests: TournamentRequests | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    cashier: ChainCashier | None = None,
+    cashier: Cashiers | ChainCashier | None = None,
     leaderboards: Leaderboards | None = None,
+    club_tables: ClubTables | None = None,
+    cluster: ClusterLink | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """serve_gateway configured from the process settings (host, ws_port, the token keys,
@@ -616,6 +722,8 @@ async def run_gateway(
         cashier=cashier,
         rakeback_policy=rakeback_policy_of(settings),
         leaderboards=leaderboards,
+        club_tables=club_tables,
+        cluster=cluster,
         task_status=task_status,
     )
 

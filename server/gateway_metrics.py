@@ -23,6 +23,11 @@ Names (labels):
   ``origin`` (403), ``subprotocol`` (400: none offered that we speak),
   ``connections_per_ip`` (429).
 - ``tablium_gateway_bans_enforced_total``: live sessions ended by a ban.
+- With a ClusterLink (Redis shared by the nodes, docs/scaling.md):
+  ``tablium_cluster_redis_down`` (1 during a degraded spell), ``tablium_cluster_redis_
+  failures_total`` (shared calls failed or skipped), ``tablium_cluster_sessions_moved_total``
+  (sessions let go after a resume on another node), ``tablium_cluster_replay_frames_dropped_
+  total`` (frames not mirrored: the mirror's bound).
 """
 
 from __future__ import annotations
@@ -138,6 +143,29 @@ class GatewayMetricsCollector(Collector):
             "tablium_gateway_bans_enforced",
             "Live sessions ended by a ban.",
             value=sum(g.bans_enforced for g in gateways),
+        )
+        clustered = [g.cluster for g in gateways if g.cluster is not None]
+        if not clustered:
+            return
+        yield GaugeMetricFamily(
+            "tablium_cluster_redis_down",
+            "1 while the Redis the nodes share does not answer (degraded mode).",
+            value=sum(c.link.down_since is not None for c in clustered),
+        )
+        yield CounterMetricFamily(
+            "tablium_cluster_redis_failures",
+            "Shared-state calls that failed or were skipped because Redis did not answer.",
+            value=sum(c.link.redis_failures for c in clustered),
+        )
+        yield CounterMetricFamily(
+            "tablium_cluster_sessions_moved",
+            "Sessions let go here after they resumed on another node.",
+            value=sum(c.sessions_moved for c in clustered),
+        )
+        yield CounterMetricFamily(
+            "tablium_cluster_replay_frames_dropped",
+            "Frames not mirrored to Redis (the mirror's bound was reached).",
+            value=sum(c.link.mirror.frames_dropped for c in clustered),
         )
 
 

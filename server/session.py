@@ -5,7 +5,9 @@ keeps numbering and buffering the events sent to it for a grace period, so a cli
 comes back with its token (and the last seq it saw) gets exactly what it missed.
 
 This module does no I/O: a session hands frames to whatever ``Outlet`` is attached (the
-gateway's connection) and never waits.
+gateway's connection) and never waits. In a room of several nodes (docs/scaling.md) each
+frame is also handed to a ``Mirror``, which the gateway flushes to Redis, so that the
+session can resume on another node.
 """
 
 from __future__ import annotations
@@ -21,7 +23,21 @@ from protocol.codec import encode_body, encode_event
 from protocol.messages import PushBody, Role
 from services.throttle import TokenBucket
 
-__all__ = ["LoggedOutSessions", "Outlet", "PlayerSession", "SessionRegistry", "TokenBucket"]
+__all__ = [
+    "LoggedOutSessions",
+    "Mirror",
+    "Outlet",
+    "PlayerSession",
+    "SessionRegistry",
+    "TokenBucket",
+]
+
+
+class Mirror(Protocol):
+    """Where a session's frames are copied for a resume on another node. ``append`` must
+    not block (server/cluster.py's ReplayMirror buffers until the next flush)."""
+
+    def append(self, session: PlayerSession, seq: int, frame: bytes) -> None: ...
 
 
 class Outlet(Protocol):
@@ -52,6 +68,10 @@ class PlayerSession:
     # The session's rate limit, made by its first connection and kept across reconnects (a
     # reconnect must not refill it).
     bucket: TokenBucket | None = None
+    mirror: Mirror | None = None
+    # Wall-clock ms when this node opened it (a ban announced by another node after that
+    # ends it: server/cluster.py).
+    opened_at_ms: int = 0
 
     def push(self, body: PushBody) -> int:
         """Number, buffer and (when attached) send one event; returns its seq."""
@@ -65,6 +85,8 @@ class PlayerSession:
         self.replay.append((self.last_seq, frame))
         if len(self.replay) > self.replay_events_max:
             self.replay.popleft()
+        if self.mirror is not None:
+            self.mirror.append(self, self.last_seq, frame)
         if self.outlet is not None:
             self.outlet.offer(frame)
         return self.last_seq
@@ -78,6 +100,14 @@ class PlayerSession:
         for event_seq, frame in self.replay:
             if event_seq > seq:
                 yield frame
+
+    def restore(self, last_seq: int, replay: list[tuple[int, bytes]]) -> None:
+        """Continue a session another node held: its numbering and (consecutive, ending at
+        last_seq) buffered events, the newest replay_events_max of them."""
+        if replay and replay[-1][0] != last_seq:
+            raise ValueError("a restored replay ends at the session's last seq")
+        self.last_seq = last_seq
+        self.replay = collections.deque(replay[-self.replay_events_max :])
 
     def attach(self, outlet: Outlet) -> None:
         self.outlet = outlet
@@ -115,6 +145,10 @@ class SessionRegistry:
         """Sessions with a connection (the rest are held for resume). O(sessions): for
         metrics scrapes, not the hot path."""
         return sum(1 for session in self._by_id.values() if session.outlet is not None)
+
+    def attached(self) -> list[PlayerSession]:
+        """Sessions with a connection. O(sessions): for periodic refreshes, not per event."""
+        return [session for session in self._by_id.values() if session.outlet is not None]
 
     def of_player(self, player: str) -> list[PlayerSession]:
         return list(self._by_player.get(player, {}).values())

@@ -24,6 +24,7 @@ from protocol.messages import (
     HistoryEntry,
     HistoryPage,
     LimitValues,
+    ListWithdrawals,
     PendingRaise,
     Reply,
     SelfExclude,
@@ -39,6 +40,8 @@ from protocol.messages import (
     WalletTransfer,
     WalletWithdraw,
     Withdrawal,
+    WithdrawalPage,
+    WithdrawalRecord,
 )
 from protocol.messages import Limits as LimitsReply
 from server.config import Settings
@@ -53,6 +56,7 @@ from services.wallet import Wallet, WalletPolicy
 if TYPE_CHECKING:  # the chain extra (web3, ...) is installed only where a cashier runs
     from persistence.chain import Withdrawal as WithdrawalRow
     from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 WalletRequest = (
     WalletBalance
@@ -61,6 +65,7 @@ WalletRequest = (
     | WalletDeposit
     | WalletWithdraw
     | GetWithdrawal
+    | ListWithdrawals
     | WalletStatement
     | ClaimPlayChips
     | GetLimits
@@ -74,6 +79,7 @@ WALLET_REQUESTS: Final = (
     WalletDeposit,
     WalletWithdraw,
     GetWithdrawal,
+    ListWithdrawals,
     WalletStatement,
     ClaimPlayChips,
     GetLimits,
@@ -111,6 +117,14 @@ def withdrawal_reply(request_id: int, row: WithdrawalRow) -> Withdrawal:
         id=request_id, withdrawal_id=row.id, chain_id=row.chain_id, address=row.address,
         amount=row.chips, units=str(row.units), state=row.state, transfer_id=row.transfer_id,
         reason=row.reason, created_at_ms=row.created_at_ms, updated_at_ms=row.updated_at_ms,
+    )  # fmt: skip
+
+
+def withdrawal_record(row: WithdrawalRow) -> WithdrawalRecord:
+    return WithdrawalRecord(
+        withdrawal_id=row.id, chain_id=row.chain_id, address=row.address, amount=row.chips,
+        units=str(row.units), state=row.state, transfer_id=row.transfer_id, reason=row.reason,
+        created_at_ms=row.created_at_ms, updated_at_ms=row.updated_at_ms,
     )  # fmt: skip
 
 
@@ -180,11 +194,15 @@ class WalletRequests:
     blockchain cashier (deposits and withdrawals) when ``[chain]`` is configured; without it
     those requests are refused with cashier_unavailable."""
 
-    def __init__(self, wallet: Wallet, cashier: ChainCashier | None = None) -> None:
+    def __init__(self, wallet: Wallet, cashier: Cashiers | ChainCashier | None = None) -> None:
         self._wallet = wallet
-        self._cashier = cashier
+        self._cashier: Cashiers | None = None
+        if cashier is not None:
+            from services.chain.cashiers import as_cashiers
 
-    def _chain(self) -> ChainCashier:
+            self._cashier = as_cashiers(cashier)
+
+    def _chain(self) -> Cashiers:
         if self._cashier is None:
             raise CashierUnavailable()
         return self._cashier
@@ -241,20 +259,30 @@ class WalletRequests:
                     request.key, player_id, request.to_player, request.amount, request.memo
                 )
                 return _result(request.id, record)
-            case WalletDeposit(id=request_id):
-                found = await self._chain().deposit_instructions(player_id)
+            case WalletDeposit(id=request_id, chain_id=chain_id):
+                found = await self._chain().deposit_instructions(player_id, chain_id)
                 return DepositAddress(
                     id=request_id, chain_id=found.chain_id, cashier=found.cashier,
                     token=found.token, reference=found.reference, rate=found.rate,
                 )  # fmt: skip
             case WalletWithdraw(id=request_id):
                 row = await self._chain().request_withdrawal(
-                    player_id, request.key, request.amount, request.address
+                    player_id, request.key, request.amount, request.address, request.chain_id
                 )
                 return withdrawal_reply(request_id, row)
             case GetWithdrawal(id=request_id, withdrawal_id=withdrawal_id):
                 row = await self._chain().withdrawal_of(player_id, withdrawal_id)
                 return withdrawal_reply(request_id, row)
+            case ListWithdrawals(id=request_id, state=state, before_id=before_id, limit=limit):
+                listed = await self._chain().withdrawals_of(
+                    player_id, state=state, before_id=before_id, limit=limit,
+                    chain_id=request.chain_id,
+                )  # fmt: skip
+                return WithdrawalPage(
+                    id=request_id,
+                    withdrawals=[withdrawal_record(row) for row in listed.withdrawals],
+                    next_before_id=listed.next_before_id,
+                )
             case ClaimPlayChips(id=request_id):
                 return _result(request_id, await wallet.claim_play_chips(player_id))
             case GetLimits(id=request_id):

@@ -11,6 +11,11 @@ reason; never the password, and the name only when it is an account's: a name th
 may be a password typed into the wrong field) and counted (``login_failures`` by reason, for
 /metrics). Addresses reach log lines only as keyed hashes (server/logs.py).
 Registrations are limited per address (``registration_limited``).
+
+With a SharedThrottles (Redis, docs/scaling.md) the failure counts and the registration
+limit are kept there, so every node of a room sees the same ones; when it does not answer,
+registrations and password logins are refused with ``server_busy`` (ServerBusy) until it
+does: a node alone must not let guessing go unthrottled.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ import structlog
 import trio
 
 from persistence.accounts import Account, AccountExists, fold_name
+from persistence.redis_link import RedisDown
 from protocol.errors import ErrorCode
 from protocol.messages import PLAYER_NAME_CHARS_MAX, Role
 from services.passwords import PasswordHasher, is_common_password
-from services.throttle import BackoffPolicy, FailureBackoff, KeyedRateLimit
+from services.throttle import BackoffPolicy, FailureBackoff, KeyedRateLimit, SharedThrottles
 
 log = structlog.get_logger("tablium.accounts")
 
@@ -130,6 +136,15 @@ class LoginThrottled(AccountRefused):
 
 
 @final
+class ServerBusy(AccountRefused):
+    """The state shared by the nodes (Redis) does not answer: no new login until it does."""
+
+    code = ErrorCode.SERVER_BUSY
+
+
+SHARED_STATE_RETRY_AFTER_MS: Final = 1000  # what a login refused for Redis being down waits
+
+
 class RegistrationLimited(AccountRefused):
     code = ErrorCode.REGISTRATION_LIMITED
 
@@ -207,6 +222,20 @@ def _loggable(name: str) -> str:
     return name if NAME_PATTERN.fullmatch(name) else ascii(name)
 
 
+def _failure_keys(account_key: str, address: str | None) -> list[str]:
+    """The shared failure records of a login: the account's, then the address's."""
+    keys = [f"account:{account_key}"]
+    if address is not None:
+        keys.append(f"address:{address}")
+    return keys
+
+
+def shared_state_busy() -> ServerBusy:
+    return ServerBusy(
+        "the server cannot reach its shared state; retry later", SHARED_STATE_RETRY_AFTER_MS
+    )
+
+
 def _retry_after_ms(wait_s: float) -> int:
     return max(1, math.ceil(wait_s * 1000))
 
@@ -223,8 +252,12 @@ class Accounts:
         policy: LoginPolicy | None = None,
         clock: Callable[[], float] = trio.current_time,
         on_registered: Callable[[Account], Awaitable[object]] | None = None,
+        shared: SharedThrottles | None = None,
     ) -> None:
         policy = policy or LoginPolicy()
+        self._policy = policy
+        # The throttles of every node (Redis), instead of this process's maps below.
+        self.shared = shared
         self._store = store
         # Welcomes a new account once it is stored (the wallet's play-money starting balance);
         # its failure is logged, never the registration's (the player may claim a refill).
@@ -259,7 +292,7 @@ class Accounts:
         verify_name(name)
         verify_password(password, name)
         if address is not None:
-            wait_s = self._registrations.take(address, self._clock())
+            wait_s = await self._registration_wait_s(address)
             if wait_s > 0:
                 self.registrations_limited += 1
                 log.warning("registration refused", address=address, reason="limited")
@@ -289,10 +322,7 @@ class Accounts:
         """Raises as register() does, and LoginThrottled (without hashing) while the name
         or ``address`` must wait after failed attempts."""
         key = fold_name(name)
-        now_s = self._clock()
-        wait_s = self._failures_by_account.wait_s(key, now_s)
-        if address is not None:
-            wait_s = max(wait_s, self._failures_by_address.wait_s(address, now_s))
+        wait_s = await self._login_wait_s(key, address)
         if wait_s > 0:  # the name is not looked up: not logged (see the module's docstring)
             self._log_failure(None, address, "throttled")
             raise LoginThrottled("too many failed logins; retry later", _retry_after_ms(wait_s))
@@ -302,10 +332,7 @@ class Accounts:
             account.password_hash if account else None, password, still_wanted, owner=address
         )
         if account is None or not matches:
-            now_s = self._clock()
-            self._failures_by_account.failed(key, now_s)
-            if address is not None:
-                self._failures_by_address.failed(address, now_s)
+            await self._count_failure(key, address)
             self._log_failure(name if account else None, address, "bad_credentials")
             raise BadCredentials("unknown name or wrong password")
         if account.banned:
@@ -313,8 +340,63 @@ class Accounts:
             raise AccountBanned("this account is banned")
         # The name's failures are forgiven; the address's are not (an attacker with one
         # account of his own must not wipe his address's record by logging into it).
-        self._failures_by_account.succeeded(key)
+        await self._forgive(key)
         return account
+
+    # --- the throttles: this process's, or every node's (shared) -----------------------------
+
+    async def _registration_wait_s(self, address: str) -> float:
+        per_hour = self._policy.registrations_per_address_per_hour
+        if self.shared is None:
+            return self._registrations.take(address, self._clock())
+        try:
+            granted, wait_s = await self.shared.take(
+                "registrations", address, per_hour, per_hour / 3600, 1
+            )
+        except RedisDown:
+            raise shared_state_busy() from None
+        return 0.0 if granted else wait_s
+
+    async def _login_wait_s(self, key: str, address: str | None) -> float:
+        if self.shared is None:
+            now_s = self._clock()
+            wait_s = self._failures_by_account.wait_s(key, now_s)
+            if address is not None:
+                wait_s = max(wait_s, self._failures_by_address.wait_s(address, now_s))
+            return wait_s
+        try:
+            records = await self.shared.failures("login", _failure_keys(key, address))
+        except RedisDown:
+            raise shared_state_busy() from None
+        # The account's record, then the address's (when there is an address).
+        policies = (self._policy.per_account, self._policy.per_address)[: len(records)]
+        waits = (
+            p.wait_after(r.count, r.since_last_s) for p, r in zip(policies, records, strict=True)
+        )
+        return max(waits, default=0.0)
+
+    async def _count_failure(self, key: str, address: str | None) -> None:
+        if self.shared is None:
+            now_s = self._clock()
+            self._failures_by_account.failed(key, now_s)
+            if address is not None:
+                self._failures_by_address.failed(address, now_s)
+            return
+        lock_s = max(self._policy.per_account.lock_s, self._policy.per_address.lock_s)
+        try:
+            await self.shared.failed("login", _failure_keys(key, address), lock_s)
+        except RedisDown:
+            # The guess was answered; failing to count it must not turn it into a success.
+            log.warning("login failure not counted: shared state unreachable")
+
+    async def _forgive(self, key: str) -> None:
+        if self.shared is None:
+            self._failures_by_account.succeeded(key)
+            return
+        try:
+            await self.shared.succeeded("login", f"account:{key}")
+        except RedisDown:
+            log.warning("login success not recorded: shared state unreachable")
 
     def _log_failure(self, name: str | None, address: str | None, reason: str) -> None:
         self.login_failures[reason] += 1

@@ -30,7 +30,7 @@ RANK: Final[Mapping[str, int]] = {"owner": 3, "manager": 2, "agent": 1, "member"
 Action = Literal[
     "view_club", "view_members", "view_stats", "invite", "review_requests", "remove", "ban",
     "set_role", "set_agent", "set_commission", "edit_club", "edit_tiers", "transfer_ownership",
-    "register_table", "leave",
+    "register_table", "create_table", "leave",
 ]  # fmt: skip
 
 # action -> the roles that may take it (the permission table of docs/clubs.md)
@@ -48,7 +48,8 @@ PERMISSIONS: Final[Mapping[Action, frozenset[str]]] = {
     "edit_club": frozenset({"owner", "manager"}),  # description, join policy
     "edit_tiers": frozenset({"owner"}),  # the members' tier table
     "transfer_ownership": frozenset({"owner"}),
-    "register_table": frozenset({"owner", "manager"}),  # club tables (and tournaments)
+    "register_table": frozenset({"owner", "manager"}),  # a table id's rake is the club's
+    "create_table": frozenset({"owner", "manager"}),  # open a members-only club table
     "leave": frozenset({"manager", "agent", "member"}),  # the owner transfers first
 }
 # Actions that name another member, who must rank below the actor.

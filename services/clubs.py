@@ -7,14 +7,22 @@ so two changes to one club are decided one after the other. Refusals raise ClubE
 subclasses with stable codes; bad input changes nothing.
 
 Club tables: ``register_table`` records that a table belongs to a club; rakeback counts the
-rake of its hands as the club's (persistence/rakeback.py). The table actors will call it when
-a table config carries a ``club_id`` (that, the members-only seating and the lobby's club
-filter wait for the actors/ refactor); until then owners, managers and staff register tables.
+rake of its hands as the club's (persistence/rakeback.py). ``new_table_id`` does that for a
+table an owner or manager is about to open (actors/club_tables.py opens it, with the club in
+its config); ``check_table_access`` and ``check_member`` are the members-only gate the
+gateway asks before a join, a watch or a quick-seat, and ``club_ids_of`` what the lobby shows.
+
+Access watchers: a membership that starts or ends (join, approval, accepted invitation; leave,
+removal, ban) is told, after its commit, to the callbacks registered for the store with
+:func:`watch_club_access` (the server registers the lobby's: it updates the player's lobby
+and stands her up at the club's tables). Every door builds its ``Clubs`` over the same store,
+so every door's changes are told without the doors knowing.
 """
 
 from __future__ import annotations
 
 import secrets
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Final, TypeVar, final
@@ -45,6 +53,7 @@ from services.club_rules import (
     InvitationRequired,
     NoInvitation,
     NoJoinRequest,
+    NotClubMember,
     OwnerCannotLeave,
     check,
 )
@@ -59,6 +68,23 @@ CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read a
 CODE_CHARS: Final = 6
 CODE_ATTEMPTS: Final = 8  # a clash of random codes is retried this many times
 TABLE_ID_CHARS_MAX: Final = 64
+CLUB_TABLES_MAX: Final = 500  # bound: tables registered to a club; more are refused
+TABLE_ID_SUFFIX_CHARS: Final = 6  # club<id>-<6 random characters>: 36^6 ids per club
+
+# A membership change, told after its commit: (club id, player id, member now).
+AccessWatcher = Callable[[int, int, bool], None]
+_ACCESS_WATCHERS: weakref.WeakKeyDictionary[Store, list[AccessWatcher]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def watch_club_access(store: Store, watcher: AccessWatcher) -> Callable[[], None]:
+    """Call ``watcher(club_id, player_id, member)`` after every membership change made
+    through ``store`` (by any door). It must not block (tell, never ask) nor raise. Returns
+    the function that stops watching."""
+    watchers = _ACCESS_WATCHERS.setdefault(store, [])
+    watchers.append(watcher)
+    return lambda: watchers.remove(watcher) if watcher in watchers else None
 
 
 @final
@@ -166,6 +192,10 @@ class Clubs:
 
     async def _run(self, work: Callable[[], Work[T]]) -> T:
         return await self._store.run(work)
+
+    def _access_changed(self, club_id: int, player_id: int, member: bool) -> None:
+        for watcher in list(_ACCESS_WATCHERS.get(self._store, ())):
+            watcher(club_id, player_id, member)
 
     async def _run_audited(
         self, work: Callable[[], Work[T]], audit_as: AuditStamp | None, after: dict[str, Any]
@@ -282,7 +312,10 @@ class Clubs:
             member = yield from db.add_member(rel.club.id, player_id, agent, now)
             return member
 
-        return await self._run(unit)
+        joined = await self._run(unit)
+        if joined is not None:
+            self._access_changed(joined.club_id, player_id, True)
+        return joined
 
     def _agent_of(self, rel: Relation, agent_id: int | None) -> Work[int | None]:
         if agent_id is None:
@@ -304,7 +337,9 @@ class Clubs:
             member = yield from db.add_member(club_id, player_id, rel.invitation.agent_id, now)
             return member
 
-        return await self._run(unit)
+        accepted = await self._run(unit)
+        self._access_changed(club_id, player_id, True)
+        return accepted
 
     async def decline_invitation(self, player_id: int, club_id: int) -> None:
         def unit() -> Work[None]:
@@ -362,7 +397,10 @@ class Clubs:
             member = yield from db.add_member(club_id, player_id, rel.request.agent_id, now)
             return member
 
-        return await self._run(unit)
+        approved = await self._run(unit)
+        if approved is not None:
+            self._access_changed(club_id, player_id, True)
+        return approved
 
     # -- members ------------------------------------------------------------------------------
 
@@ -392,10 +430,12 @@ class Clubs:
             yield from db.remove_member(club_id, player_id, self._store.clock_ms())
 
         await self._run(unit)
+        self._access_changed(club_id, player_id, False)
 
     async def remove(self, actor_id: int, club_id: int, player_id: int) -> None:
         now = self._store.clock_ms()
         await self._on_member(actor_id, club_id, player_id, "remove", partial(_removed, now_ms=now))
+        self._access_changed(club_id, player_id, False)
 
     async def ban(
         self,
@@ -419,6 +459,7 @@ class Clubs:
 
         after = {"club_id": club_id, "banned": player_id}
         await self._run_audited(unit, audit_as, after)
+        self._access_changed(club_id, player_id, False)
 
     async def unban(self, actor_id: int, club_id: int, player_id: int) -> bool:
         def unit() -> Work[bool]:
@@ -601,6 +642,66 @@ class Clubs:
 
         await self._run_audited(unit, audit_as, {"club_id": club_id, "table_id": table_id})
 
+    async def new_table_id(self, actor_id: int, club_id: int) -> str:
+        """A fresh table id registered to the club, for a table an owner or manager opens
+        next (its rake is the club's). Refused past CLUB_TABLES_MAX registered tables
+        (``club_limit_reached``). The id is ``club<club id>-<random>``: never a public one."""
+        now = self._store.clock_ms()
+        for _ in range(CODE_ATTEMPTS):
+            table_id = f"club{club_id}-{_random_suffix()}"
+
+            def unit(table_id: str = table_id) -> Work[bool]:
+                _, role = _role((yield from db.relation(club_id, actor_id, None)))
+                check("create_table", role)
+                registered = yield from db.club_tables(club_id)
+                if len(registered) >= CLUB_TABLES_MAX:
+                    raise ClubLimitReached(f"a club has at most {CLUB_TABLES_MAX} tables")
+                taken = yield from db.club_of_table(table_id)
+                if taken is not None:
+                    return False
+                owner = yield from db.register_table(club_id, table_id, now)
+                return owner == club_id
+
+            if await self._run(unit):
+                return table_id
+        raise RuntimeError("no free club table id after several attempts")  # 36^6: our bug
+
+    async def check_member(self, player_id: int, club_id: int) -> None:
+        """Refuse (``club_not_found``, ``not_club_member``) unless she is a member now."""
+
+        def unit() -> Work[None]:
+            club = yield from db.get_club(club_id)
+            if club is None:
+                raise ClubNotFound("no such club")
+            member = yield from db.get_member(club_id, player_id)
+            check("view_club", None if member is None else member.role)
+
+        await self._store.run(unit, read_only=True)
+
+    async def check_table_access(self, player_id: int, table_id: str) -> int | None:
+        """The club of ``table_id`` (None: a public table); ``not_club_member`` when it is a
+        club's and she is not a member of it now (removed and banned players included)."""
+
+        def unit() -> Work[int | None]:
+            club_id = yield from db.club_of_table(table_id)
+            if club_id is None:
+                return None
+            member = yield from db.get_member(club_id, player_id)
+            if member is None:
+                raise NotClubMember("this table is for the club's members")
+            return club_id
+
+        return await self._store.run(unit, read_only=True)
+
+    async def club_ids_of(self, player_id: int) -> tuple[int, ...]:
+        """The clubs she belongs to now (at most CLUBS_PER_PLAYER_MAX)."""
+
+        def unit() -> Work[tuple[int, ...]]:
+            found = yield from db.clubs_of(player_id)
+            return tuple(sorted(club.id for club, _ in found))
+
+        return await self._store.run(unit, read_only=True)
+
     async def tables(self, player_id: int | None, club_id: int) -> list[str]:
         def unit() -> Work[list[str]]:
             _, role = _role((yield from db.relation(club_id, player_id, None)))
@@ -705,6 +806,11 @@ def _check_benefits(
 
 def _random_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_CHARS))
+
+
+def _random_suffix() -> str:
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(TABLE_ID_SUFFIX_CHARS))
 
 
 __all__ = ["ClubError", "Clubs"]

@@ -4,6 +4,9 @@ A player may list and read only the hands they were dealt into; any other hand i
 unknown to them, whether it exists or not (no probing for hand ids). The histories are
 written for the player (persistence/hands.py ``hand_phh`` / ``hand_text``): other players'
 cards appear only where they were shown at the table.
+
+Histories are read with ``may_lag`` (a read replica when configured): a list may miss the
+newest hand for a moment, a hand asked for by id never does (Store.get_hand).
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ async def my_hands(
     store: Store, player_id: int, before_seq: int | None, limit: int
 ) -> list[HandSummary]:
     """A page of the hands ``player_id`` was dealt into, newest first, before ``before_seq``."""
-    return await store.hands_by_player(player_id, before_seq, limit)
+    return await store.hands_by_player(player_id, before_seq, limit, may_lag=True)
 
 
 async def my_hand(store: Store, player_id: int, hand_id: str) -> HandRecord:
     """The hand ``hand_id`` if ``player_id`` was dealt into it; raises UnknownHand."""
-    record = await store.get_hand(hand_id)
+    record = await store.get_hand(hand_id, may_lag=True)
     if record is None or all(p.player_id != player_id for p in record.players):
         raise UnknownHand(f"you played no hand {hand_id!r}")
     return record

@@ -3,7 +3,10 @@
 One answer whichever backend serves it: Redis sorted sets when Redis is configured
 (persistence/leaderboards_redis.py, a mirror kept by ``on_hand_applied`` and ``resync``), the
 database otherwise (persistence/players.py). Ranks start at 1; equal scores rank the higher
-player id first (both backends order them so).
+player id first (both backends order them so). Banned players are left out of both (their
+scores are kept: an unban shows them again); ``on_ban_changed`` tells Redis of a ban or an
+unban once it has committed (the admin API's hook), and every resync reloads Redis's banned
+set from the database.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class Leaderboards:
                 return Standing(board, key, await self.redis.top(board, key, n))
             except Exception as exc:
                 _redis_failed(exc, "top")  # the database answers the same
-        entries = await self._store.run(partial(stored.top_scores, board, key, n), read_only=True)
+        entries = await self._store.run_may_lag(partial(stored.top_scores, board, key, n))
         return Standing(board, key, entries)
 
     async def rank(self, board: str, period: str, player_id: int, at_ms: int) -> RankedScore | None:
@@ -94,7 +97,7 @@ class Leaderboards:
                 return await self.redis.rank(board, key, player_id)
             except Exception as exc:
                 _redis_failed(exc, "rank")  # the database answers the same
-        return await self._store.run(partial(stored.rank_of, board, key, player_id), read_only=True)
+        return await self._store.run_may_lag(partial(stored.rank_of, board, key, player_id))
 
     async def on_hand_applied(self, applied: HandApplied) -> None:
         """The store's hand hook: mirror the new scores. Redis failing loses nothing (the
@@ -106,12 +109,28 @@ class Leaderboards:
         except Exception as exc:
             _redis_failed(exc, "mirror")
 
+    async def on_ban_changed(self, player_id: int, banned: bool) -> None:
+        """After a ban or unban committed: Redis leaves the player out (or shows her again).
+        Redis failing is logged: its answers show her until the next resync (at start-up)."""
+        if self.redis is None:
+            return
+        try:
+            await self.redis.set_banned(player_id, banned)
+        except Exception as exc:
+            _redis_failed(exc, "ban")
+
+    async def _load_banned(self) -> None:
+        assert self.redis is not None
+        banned = await self._store.run(stored.banned_player_ids, read_only=True)
+        await self.redis.replace_banned(banned)
+
     async def resync_current(self, now_ms: int) -> int:
         """Mirror the current day's, week's and month's scores into Redis again (at start-up:
         a Redis that restarted empty serves them at once). Safe beside live mirrors: each
         row carries its version, so an older one never overwrites a newer. Rows mirrored."""
         if self.redis is None:
             return 0
+        await self._load_banned()
         loaded = 0
         for kind in PERIODS:
             key = period_key(kind, now_ms)
@@ -144,6 +163,7 @@ class Leaderboards:
         if self.redis is None:
             return 0
         await self.redis.clear()
+        await self._load_banned()
         after: tuple[str, str, int] | None = None
         loaded = 0
         while True:

@@ -66,16 +66,17 @@ async def stats_view(
     store: Store, player_id: int, *, audience: Audience, stats_privacy: str = "public"
 ) -> PlayerStatsView:
     """``stats_privacy`` (a preference): ``public`` (anyone), ``private`` (the player and
-    staff). Level, XP and achievements are always public."""
-    prog: Progress = await store.run(partial(stored.get_progress, player_id), read_only=True)
-    earned = await store.run(partial(stored.achievements, player_id), read_only=True)
+    staff). Level, XP and achievements are always public. Read with ``run_may_lag``: a read
+    replica, when configured, may show the last hands a moment late."""
+    prog: Progress = await store.run_may_lag(partial(stored.get_progress, player_id))
+    earned = await store.run_may_lag(partial(stored.achievements, player_id))
     hidden = audience == "public" and stats_privacy == "private"
     stakes: list[StakeStats] = []
     tournaments: dict[str, TournamentFigures] = {}
     if not hidden:
-        rows = await store.run(partial(stored.player_stats, player_id), read_only=True)
+        rows = await store.run_may_lag(partial(stored.player_stats, player_id))
         stakes = [StakeStats(k.asset, k.game, k.stake, figures(c)) for k, c in rows]
-        trows = await store.run(partial(stored.player_tournaments, player_id), read_only=True)
+        trows = await store.run_may_lag(partial(stored.player_tournaments, player_id))
         tournaments = {asset: tournament_figures(c) for asset, c in trows}
     return PlayerStatsView(
         player_id=player_id,

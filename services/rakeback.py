@@ -393,7 +393,15 @@ class Rakeback:
                 wallet(r.beneficiary_id), r.amount, memo=f"{r.kind} {scope} {period.id}",
             )  # fmt: skip
             await store.run(
-                partial(db.mark_paid, scope, period.id, r.beneficiary_id, r.kind, record.id)
+                partial(
+                    db.mark_paid,
+                    scope,
+                    period.id,
+                    r.beneficiary_id,
+                    r.kind,
+                    record.id,
+                    store.clock_ms(),
+                )
             )
             made += 1
         closed = await store.run(partial(db.close, scope, period.id, store.clock_ms()))

@@ -5,13 +5,19 @@ server), so the rules are tested without waiting. The keys are account names (fo
 client addresses; each map holds at most ``keys_max`` keys, and its overflow policy is to
 forget the key used least recently (an attacker who floods the map with new keys only
 frees the oldest ones early; he cannot make it grow).
+
+Across nodes (docs/scaling.md): ``SharedThrottles`` is the same pair of rules kept in
+Redis (persistence/shared_state.py). ``SharedRateLimit`` puts a node-local allowance in
+front of a shared bucket, so that the hot path asks Redis once per ``chunk`` requests of a
+key, not once per request.
 """
 
 from __future__ import annotations
 
 import collections
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar, final
+from typing import Final, Generic, Protocol, TypeVar, final
 
 KEYS_MAX: Final = 100_000  # per map: a few MB at most
 
@@ -136,6 +142,13 @@ class BackoffPolicy:
         delay_s: float = self.delay_first_ms * (1 << doublings) / 1000
         return min(float(self.lock_s), delay_s)
 
+    def wait_after(self, failures: int, since_last_s: float) -> float:
+        """The wait left ``since_last_s`` after the last of ``failures`` failures (0 once
+        lock_s has passed: forgiven)."""
+        if failures <= 0 or since_last_s >= self.lock_s:
+            return 0.0
+        return max(0.0, self.wait_s(failures) - since_last_s)
+
 
 @dataclass(slots=True)
 class _Failures:
@@ -181,3 +194,90 @@ class FailureBackoff(_Keyed[_Failures]):
     def locked(self, key: str, now_s: float) -> bool:
         entry = self._current(key, now_s)
         return entry is not None and entry.count >= self.policy.failures_to_lock
+
+
+class FailureCount(Protocol):
+    @property
+    def count(self) -> int: ...
+    @property
+    def since_last_s(self) -> float: ...
+
+
+class SharedThrottles(Protocol):
+    """Token buckets and failure counters that every node sees (Redis). Each call raises
+    persistence.redis_link.RedisDown when the shared store does not answer."""
+
+    async def take(
+        self, scope: str, key: str, burst: int, refill_per_s: float, want: int
+    ) -> tuple[int, float]:
+        """Up to ``want`` tokens: (granted, wait_s); wait_s > 0 only if none was granted."""
+        ...
+
+    async def failures(self, scope: str, keys: Sequence[str]) -> Sequence[FailureCount]: ...
+
+    async def failed(
+        self, scope: str, keys: Sequence[str], lock_s: int
+    ) -> Sequence[FailureCount]: ...
+
+    async def succeeded(self, scope: str, key: str) -> None: ...
+
+
+@dataclass(slots=True)
+class _Allowance:
+    tokens: int
+    until_s: float
+
+
+ALLOWANCE_TTL_S: Final = 1.0  # tokens taken ahead and not spent within this are let go
+
+
+@final
+class SharedRateLimit(_Keyed[_Allowance]):
+    """A rate limit per key whose bucket is shared by every node.
+
+    A node takes up to ``chunk`` tokens at once from the shared bucket and spends them
+    locally for at most ALLOWANCE_TTL_S; so a key's requests spread over nodes are held to
+    ``burst`` and ``refill_per_s`` give or take ``chunk - 1`` tokens per node, and the
+    shared store is asked once per ``chunk`` requests. ``chunk=1`` is exact.
+
+    Only the decision is here; the caller awaits ``shared.take`` when ``needs_shared``
+    says so (the hot path has no await when the allowance covers the request).
+    """
+
+    def __init__(
+        self, scope: str, burst: int, refill_per_s: float, chunk: int, keys_max: int = KEYS_MAX
+    ) -> None:
+        super().__init__(keys_max)
+        if not 1 <= chunk <= burst:
+            raise ValueError(f"need 1 <= chunk <= burst, got chunk={chunk} burst={burst}")
+        self.scope = scope
+        self.burst = burst
+        self.refill_per_s = refill_per_s
+        self.chunk = chunk
+
+    def take_local(self, key: str, now_s: float) -> bool:
+        """Spend one token taken ahead; False if there is none (ask the shared bucket)."""
+        allowance = self._get(key)
+        if allowance is None or allowance.tokens <= 0 or now_s >= allowance.until_s:
+            return False
+        allowance.tokens -= 1
+        return True
+
+    def granted(self, key: str, granted: int, now_s: float) -> None:
+        """The shared bucket gave ``granted`` tokens: one is spent now, the rest kept."""
+        if granted > 1:
+            self._put(key, _Allowance(granted - 1, now_s + ALLOWANCE_TTL_S))
+        else:
+            self._forget(key)
+
+    async def take(self, shared: SharedThrottles, key: str, now_s: float) -> float:
+        """0.0 if ``key`` may go on, else the seconds until it may. Raises RedisDown."""
+        if self.take_local(key, now_s):
+            return 0.0
+        granted, wait_s = await shared.take(
+            self.scope, key, self.burst, self.refill_per_s, self.chunk
+        )
+        if granted == 0:
+            return wait_s
+        self.granted(key, granted, now_s)
+        return 0.0

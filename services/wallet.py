@@ -214,9 +214,12 @@ class Wallet:
             )
         ref = wallet(player_id, _asset(asset))
         store = self._store
-        opening = await store.ledger_balance_at(ref, from_ms)
-        totals = await store.ledger_statement_totals(ref, from_ms, to_ms)
-        records = await store.ledger_statement_entries(ref, from_ms, to_ms, after_id, limit)
+        # A report of the past: it may come from a read replica (docs/storage.md).
+        opening = await store.ledger_balance_at(ref, from_ms, may_lag=True)
+        totals = await store.ledger_statement_totals(ref, from_ms, to_ms, may_lag=True)
+        records = await store.ledger_statement_entries(
+            ref, from_ms, to_ms, after_id, limit, may_lag=True
+        )
         full_page = len(records) == max(1, min(limit, STATEMENT_PAGE_MAX))
         return Statement(
             player_id=player_id, asset=asset, from_ms=from_ms, to_ms=to_ms,

@@ -10,6 +10,7 @@ import asyncio
 import os
 import secrets
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +22,12 @@ import redis
 PG_ADMIN_URL = os.environ.get(
     "TABLIUM_TEST_PG_ADMIN_URL", "postgresql://tablium:tablium@127.0.0.1:5432/postgres"
 )
+# A streaming replica of that server (scripts/ensure-services.sh makes it): read-only, it
+# holds whatever the primary holds, this run's database included, by replication.
+PG_REPLICA_ADMIN_URL = os.environ.get(
+    "TABLIUM_TEST_PG_REPLICA_ADMIN_URL", "postgresql://tablium:tablium@127.0.0.1:5433/postgres"
+)
+REPLICA_DATABASE_WAIT_S = 30.0  # bound: the run's CREATE DATABASE reaches the replica by then
 REDIS_URL = os.environ.get("TABLIUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("TABLIUM_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(4)}"
@@ -68,6 +75,37 @@ def postgres_url() -> Iterator[str]:
         ) from exc
     yield _with_database(PG_ADMIN_URL, name)
     asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _replica_has(database: str) -> bool:
+    conn = await asyncpg.connect(PG_REPLICA_ADMIN_URL)
+    try:
+        found = await conn.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", database)
+        return bool(found)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def replica_url(postgres_url: str) -> str:
+    """This run's database (``postgres_url``) as the streaming replica serves it. Creates
+    nothing: the database arrives by replication, which this waits for (bounded)."""
+    name = urlsplit(postgres_url).path.lstrip("/")
+    deadline = time.monotonic() + REPLICA_DATABASE_WAIT_S
+    try:
+        while not asyncio.run(_replica_has(name)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"database {name} did not reach the replica at {PG_REPLICA_ADMIN_URL}"
+                    f" within {REPLICA_DATABASE_WAIT_S} s: is it streaming?"
+                )
+            time.sleep(0.05)  # polling for replication, bounded above
+    except OSError as exc:
+        raise RuntimeError(
+            f"the PostgreSQL replica is not reachable at {PG_REPLICA_ADMIN_URL} ({exc}); run the"
+            " suite with 'make test', which makes and starts it"
+        ) from exc
+    return _with_database(PG_REPLICA_ADMIN_URL, name)
 
 
 @pytest.fixture(scope="session")

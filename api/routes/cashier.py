@@ -16,22 +16,26 @@ from typing import TYPE_CHECKING, Annotated, Final
 import msgspec
 from msgspec import Meta
 
-from api.routes.common import EXAMPLE_TIME_MS, RowId
+from api.cursors import decode_cursor, encode_cursor
+from api.routes.common import EXAMPLE_TIME_MS, Cursor, RowId
 from api.routes.wallet import Amount, wallet_problem
 from api.routing import Call, Reply, RouteTable
+from persistence.chain import WithdrawalState
 from services.api_keys import Scope
 from services.chain.availability import CashierUnavailable
 from services.ledger import WalletError
 
 if TYPE_CHECKING:  # the chain extra is installed only where a cashier runs
     from persistence.chain import Withdrawal
-    from services.chain.cashier import ChainCashier
+    from services.chain.cashiers import Cashiers
 
 routes = RouteTable()
 
 ChainAddress = Annotated[str, Meta(min_length=1, max_length=42, pattern="^[^\\x00]*$")]
 # What any cashier route may answer beyond the common problems.
 CASHIER_ERRORS: Final = ("cashier_unavailable",)
+# A chain id is the node's (EIP-155): positive; a server has a cashier on a few of them.
+ChainId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 
 
 class DepositAddressView(msgspec.Struct, frozen=True):
@@ -49,6 +53,11 @@ class DepositAddressView(msgspec.Struct, frozen=True):
 class WithdrawalRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     amount: Amount  # chips
     address: ChainAddress  # 0x and 40 hex digits (EIP-55 checksummed when mixed case)
+    chain_id: ChainId | None = None  # null: the server's first chain
+
+
+class ChainQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    chain_id: ChainId | None = None  # null: the server's first chain
 
 
 class WithdrawalView(msgspec.Struct, frozen=True):
@@ -68,7 +77,24 @@ class WithdrawalView(msgspec.Struct, frozen=True):
     updated_at_ms: int
 
 
-def _cashier(call: Call) -> ChainCashier:
+# services/chain/cashier.py WITHDRAWALS_PAGE_MAX (that module needs the chain extra).
+WITHDRAWALS_PAGE_MAX: Final = 100
+WITHDRAWALS_CURSOR: Final = "withdrawals"
+
+
+class WithdrawalsQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    cursor: Cursor | None = None
+    limit: Annotated[int, Meta(ge=1, le=WITHDRAWALS_PAGE_MAX)] = 50
+    state: WithdrawalState | None = None
+    chain_id: ChainId | None = None  # null: every chain
+
+
+class WithdrawalsPage(msgspec.Struct, frozen=True):
+    data: list[WithdrawalView]  # newest first
+    next_cursor: str | None  # pass as cursor for the next (older) page; null on the last
+
+
+def _cashier(call: Call) -> Cashiers:
     cashier = call.context.cashier
     if cashier is None:
         raise wallet_problem(CashierUnavailable())
@@ -118,12 +144,14 @@ WITHDRAWAL_LINKS: Final = {
     ),
     scope=Scope.WALLET_READ,
     personal=True,
-    errors=(*CASHIER_ERRORS, "self_excluded", "cooling_off"),
+    query=ChainQuery,
+    errors=(*CASHIER_ERRORS, "unknown_chain", "self_excluded", "cooling_off"),
 )  # fmt: skip
 async def deposit_address(call: Call) -> Reply:
+    query: ChainQuery = call.query
     cashier = _cashier(call)
     try:
-        found = await cashier.deposit_instructions(call.player_id)
+        found = await cashier.deposit_instructions(call.player_id, query.chain_id)
     except WalletError as exc:
         raise wallet_problem(exc) from None
     return Reply(
@@ -150,8 +178,8 @@ async def deposit_address(call: Call) -> Reply:
     body_example={"amount": 500, "address": EXAMPLE_ADDRESS},
     idempotent=True,
     errors=(
-        *CASHIER_ERRORS, "invalid_address", "invalid_amount", "insufficient_funds",
-        "withdrawal_refused",
+        *CASHIER_ERRORS, "unknown_chain", "invalid_address", "invalid_amount",
+        "insufficient_funds", "withdrawal_refused",
     ),
     links=WITHDRAWAL_LINKS,
 )  # fmt: skip
@@ -161,7 +189,7 @@ async def request_withdrawal(call: Call) -> Reply:
     assert call.idempotency_key is not None  # checked by the pipeline: the cashier's key too
     try:
         row = await cashier.request_withdrawal(
-            call.player_id, call.idempotency_key, body.amount, body.address
+            call.player_id, call.idempotency_key, body.amount, body.address, body.chain_id
         )
     except WalletError as exc:
         raise wallet_problem(exc) from None
@@ -189,3 +217,37 @@ async def get_withdrawal(call: Call) -> Reply:
     except WalletError as exc:
         raise wallet_problem(exc) from None
     return Reply(_view(row))
+
+
+@routes.operation(
+    operation_id="listWithdrawals",
+    method="GET",
+    path="/v1/wallet/withdrawals",
+    summary="My withdrawals, newest first, paged",
+    description="`state` keeps those in one state (`awaiting_approval`, `queued`, `batched`,"
+    " `paid`, `voided`, `rejected`, `refused`, or `requested`: being reserved this moment);"
+    " a cursor belongs to the list it was given for, whatever the filter.",
+    tag="wallet",
+    response=WithdrawalsPage,
+    example={"data": [WITHDRAWAL_EXAMPLE], "next_cursor": "WyJ3aXRoZHJhd2FscyIsODhd"},
+    scope=Scope.WALLET_READ,
+    personal=True,
+    query=WithdrawalsQuery,
+    errors=(*CASHIER_ERRORS, "unknown_chain"),
+)
+async def list_withdrawals(call: Call) -> Reply:
+    query: WithdrawalsQuery = call.query
+    cashier = _cashier(call)
+    before_id = None
+    if query.cursor is not None:
+        before_id = decode_cursor(WITHDRAWALS_CURSOR, query.cursor, RowId)
+    try:
+        page = await cashier.withdrawals_of(
+            call.player_id, state=query.state, before_id=before_id, limit=query.limit,
+            chain_id=query.chain_id,
+        )  # fmt: skip
+    except WalletError as exc:
+        raise wallet_problem(exc) from None
+    next_id = page.next_before_id
+    cursor = None if next_id is None else encode_cursor(WITHDRAWALS_CURSOR, next_id)
+    return Reply(WithdrawalsPage([_view(row) for row in page.withdrawals], cursor))

@@ -9,11 +9,14 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from actors.club_tables import ClubTableSpec
+from actors.table_messages import GameRefused
 from api.problems import PROBLEMS, ApiProblem
 from api.routes.common import EXAMPLE_TIME_MS, NO_NUL, RowId
 from api.routing import Call, Reply, RouteTable
 from persistence.clubs import CLUB_PAGE_MAX, Invitation, JoinRequest, Member
 from persistence.rakeback import STATEMENT_PERIODS_MAX
+from protocol.limits import CHIPS_MAX, SEATS_MAX, SEATS_MIN, TABLE_NAME_CHARS_MAX
 from rakeback.periods import PERIOD_ID_CHARS_MAX, InvalidPeriodId, parse_period
 from rakeback.tiers import InvalidTiers, Tier, TierTable
 from server.rakeback_settings import rakeback_policy_of
@@ -103,6 +106,25 @@ class TiersRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class TableRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     table_id: Annotated[str, Meta(min_length=1, max_length=TABLE_ID_CHARS_MAX, pattern=NO_NUL)]
+
+
+class OpenTableRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A club table's game (the websocket's club_create_table, docs/clubs.md)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=TABLE_NAME_CHARS_MAX, pattern=NO_NUL)]
+    variant: Literal["NT", "FT", "PO", "PT", "PO/8"]
+    small_blind: Annotated[int, Meta(ge=1, le=CHIPS_MAX)]
+    big_blind: Annotated[int, Meta(ge=1, le=CHIPS_MAX)]
+    seats: Annotated[int, Meta(ge=SEATS_MIN, le=SEATS_MAX)] = 6
+    buy_in_min: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0  # 0: 40 big blinds
+    buy_in_max: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0  # 0: 200 big blinds
+    ante: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0
+    asset: Literal["chips", "play"] = "chips"
+
+
+class OpenedTable(msgspec.Struct, frozen=True):
+    club_id: int
+    table_id: str  # club<club id>-<6 characters>
 
 
 class MembersQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -459,6 +481,31 @@ async def register_table(call: Call) -> Reply:
     body: TableRequest = call.body
     await _do(_clubs(call).register_table(call.player_id, call.path["club_id"], body.table_id))
     return Reply(None, status=204)
+
+
+@routes.operation(
+    operation_id="openClubTable", method="POST", path="/v1/clubs/{club_id}/tables/open",
+    summary="Open a cash table only the club's members see and join (owner, managers)",
+    tag="clubs", response=OpenedTable, example=_ex(OpenedTable(7, "club7-k2m9qa")),
+    status=201, scope=Scope.CLUBS_WRITE, personal=True, path_params=CLUB_PARAM,
+    body=OpenTableRequest, idempotent=True,
+    body_example={"name": "Owls NL 1/2", "variant": "NT", "small_blind": 1, "big_blind": 2},
+    errors=(*ACTING, "invalid_club_input", "club_limit_reached", "server_busy", "unavailable"),
+)  # fmt: skip
+async def open_table(call: Call) -> Reply:
+    body: OpenTableRequest = call.body
+    tables = call.context.club_tables
+    if tables is None:
+        raise ApiProblem("unavailable", "this server runs no tables")
+    spec = msgspec.convert(msgspec.to_builtins(body), ClubTableSpec)
+    try:
+        config = await _do(tables.create(call.player_id, call.path["club_id"], spec))
+    except GameRefused as exc:  # the lobby could not open it (too many tables, restarting)
+        code = "unavailable" if exc.code == "unavailable" else "server_busy"
+        raise ApiProblem(code, str(exc)) from None
+    location = f"/v1/clubs/{config.club_id}"
+    return Reply(OpenedTable(call.path["club_id"], config.table_id), status=201,
+                 headers={"Location": location})  # fmt: skip
 
 
 def _rakeback(call: Call) -> Rakeback:

@@ -92,22 +92,47 @@ async def list_tables(call: Call) -> Reply:
     return Reply(encoded=encoded)
 
 
-def current_tag(context: ApiContext, query_string: bytes) -> tuple[str, str] | None:
-    """The ETag and Cache-Control list_tables would answer for this query, when its page is
-    encoded and fresh already (api/shortcut.py); None when only the route can tell."""
+# The parsed form of the query strings clients poll with (the shortcut's 304s parse each one
+# again otherwise). Bound: QUERIES_PARSED_MAX; overflow: forgotten all at once, parsed again.
+QUERIES_PARSED_MAX: Final = 1024
+_NOT_SIMPLE: Final = object()  # a query only the route can answer (refusal, repeats, ...)
+_parsed_queries: dict[bytes, object] = {}
+
+
+def _parsed(query_string: bytes) -> tuple[str | None, int | None, ListingKey | None, int] | None:
+    found = _parsed_queries.get(query_string)
+    if found is None:
+        found = _parse(query_string)
+        if len(_parsed_queries) >= QUERIES_PARSED_MAX:
+            _parsed_queries.clear()
+        _parsed_queries[query_string] = found
+    return None if found is _NOT_SIMPLE else found  # type: ignore[return-value]
+
+
+def _parse(query_string: bytes) -> object:
     try:
         pairs = parse_qsl(
             query_string.decode("ascii"), keep_blank_values=True, strict_parsing=False
         )
         args = dict(pairs)
         if len(args) != len(pairs):
-            return None
+            return _NOT_SIMPLE
         query = msgspec.convert(args, TablesQuery, strict=False)
         after = None
         if query.cursor is not None:
             after = decode_cursor("lobby", query.cursor, ListingKey)
     except (UnicodeDecodeError, ValueError, msgspec.ValidationError, ApiProblem):
+        return _NOT_SIMPLE
+    return (query.variant, query.big_blind, after, query.limit)
+
+
+def current_tag(context: ApiContext, query_string: bytes) -> tuple[str, str] | None:
+    """The ETag and Cache-Control list_tables would answer for this query, when its page is
+    encoded and fresh already (api/shortcut.py); None when only the route can tell."""
+    parsed = _parsed(query_string)
+    if parsed is None:
         return None
-    snapshot = context.listings.fresh(query.variant, query.big_blind)
-    encoded = None if snapshot is None else snapshot.pages.get((after, query.limit))
+    variant, big_blind, after, limit = parsed
+    snapshot = context.listings.fresh(variant, big_blind)
+    encoded = None if snapshot is None else snapshot.pages.get((after, limit))
     return None if encoded is None else (encoded[1], LOBBY_CACHE_CONTROL)

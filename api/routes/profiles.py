@@ -145,9 +145,12 @@ async def update_my_profile(call: Call) -> Reply:
     body: ProfileUpdate = call.body
     change = ProfileChange(body.display_name, body.avatar, body.country, body.bio)
     try:
-        return Reply(await profiles.update_profile(call.context.store, call.player_id, change))
+        updated = await profiles.update_profile(call.context.store, call.player_id, change)
     except ProfileRefused as exc:
         raise _profile_problem(exc) from exc
+    # The tables she sits at show her new name at once (as after the websocket's change).
+    call.context.profile_changed(call.player_id, display_name=updated.public.display_name)
+    return Reply(updated)
 
 
 @routes.operation(
@@ -188,6 +191,9 @@ async def change_my_preferences(call: Call) -> Reply:
         )
     except PreferenceRefused as exc:
         raise ApiProblem(exc.code, exc.message) from exc
+    call.context.profile_changed(
+        call.player_id, auto_muck=changed.auto_muck, auto_post_blinds=changed.auto_post_blinds
+    )
     return Reply(changed)
 
 

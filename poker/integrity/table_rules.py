@@ -219,7 +219,11 @@ def address_key(address: str | None) -> str | None:
 
 
 def _allowed(address: str, rule: AddressRule) -> bool:
-    parsed = ipaddress.ip_address(address.split("/")[0])
+    """Whether the address itself (not its /64: ``::1`` is loopback, ``::`` is not) lies in
+    one of staff's allowed networks. ``address`` is one ``address_key`` could read."""
+    parsed = ipaddress.ip_address(address.strip())
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
     return any(parsed in ipaddress.ip_network(n, strict=False) for n in rule.allowed_networks)
 
 
@@ -231,7 +235,7 @@ def address_conflict(
     if not rule.enabled:
         return None
     key = address_key(joining.address)
-    if key is None or _allowed(key, rule):
+    if key is None or joining.address is None or _allowed(joining.address, rule):
         return None
     for other in seated:
         if other.player_id == joining.player_id or address_key(other.address) != key:

@@ -70,6 +70,15 @@ def run(args: argparse.Namespace) -> int:
         f" ({'met' if fresh <= GOAL_RATIO else 'missed'}), returning recipients"
         f" {returning:.1%} ({'met' if returning <= GOAL_RATIO else 'missed'})"
     )
+    if "gas_per_withdrawal_fresh_token_transfer" in results:
+        print(
+            f"a fresh withdrawal in a batch: {results['gas_per_withdrawal_fresh']:,} gas ="
+            f" the token's transfer {results['gas_per_withdrawal_fresh_token_transfer']:,}"
+            f" + calldata {results['gas_per_withdrawal_fresh_calldata']:,} + the cashier"
+            f" {results['gas_per_withdrawal_fresh_cashier']:,}; fixed per transaction"
+            f" {results['fixed_gas_per_transaction']:,}; the goal needs at most"
+            f" {results['gas_per_withdrawal_fresh_goal_max']:,} per withdrawal"
+        )
     print(
         f"watcher: {results['watcher_blocks']:,} blocks with {results['watcher_deposits']}"
         f" deposits in {results['watcher_seconds']:.2f} s = {results['watcher_blocks_per_s']:,.0f}"
@@ -144,10 +153,14 @@ def _gas(w3: Any) -> dict[str, Any]:
     def fresh(n: int) -> list[str]:
         return [Web3.to_checksum_address(secrets.token_bytes(20)) for _ in range(n)]
 
+    batch50_fresh_tx: list[Any] = []
+
     def batch(recipients: list[str]) -> float:
         tx = cashier.functions.batch_withdraw(
             next(batch_ids), recipients, [1_000] * len(recipients)
         ).transact({"from": operator, "gas": TX_GAS})
+        if len(recipients) == 50 and not batch50_fresh_tx:
+            batch50_fresh_tx.append(tx)
         return _gas_used(w3, tx) / len(recipients)
 
     singles = fresh(10)
@@ -173,7 +186,46 @@ def _gas(w3: Any) -> dict[str, Any]:
         )
     for kind in ("fresh", "returning"):
         results[f"goal_met_{kind}"] = results[f"batch50_vs_single_{kind}"] <= GOAL_RATIO
+    results.update(_where_the_gas_goes(w3, results, batch50_fresh_tx[0]))
     return results
+
+
+def _where_the_gas_goes(w3: Any, results: dict[str, Any], tx: Any) -> dict[str, Any]:
+    """Split the gas of a withdrawal in a batch of 50 (fresh recipients) into the fixed part
+    of a transaction and the part per withdrawal, and that part into the token's own
+    transfer (its call frames, from the node's call trace), calldata and the cashier's own
+    work; and the part per withdrawal the goal would allow, given the fixed part: with fixed
+    F and per-withdrawal p, (F + 50p) / 50 <= 0.25 (F + p) holds when p <= F (0.25 - 1/50) /
+    0.75. Empty when the node has no call tracer (py-evm)."""
+    per_10 = results["gas_per_withdrawal_batch10_fresh"] * 10
+    per_50 = results["gas_per_withdrawal_batch50_fresh"] * 50
+    per_item = (per_50 - per_10) / 40
+    fixed = per_10 - 10 * per_item
+    try:
+        trace = w3.provider.make_request(
+            "debug_traceTransaction", [w3.to_hex(tx), {"tracer": "callTracer"}]
+        )["result"]
+    except (KeyError, ValueError, NotImplementedError):  # no tracer: no split, the rest stands
+        return {}
+    calls = [int(call["gasUsed"], 16) for call in trace.get("calls", [])]
+    if len(calls) != 50:
+        return {}
+    data = bytes(w3.eth.get_transaction(tx)["input"])
+    # The calldata ends with the 50 addresses, the amounts' length and the 50 amounts: 16 gas
+    # a nonzero byte, 4 a zero byte.
+    items = data[-101 * 32 : -51 * 32] + data[-50 * 32 :]
+    item_calldata = sum(16 if byte else 4 for byte in items) / 50
+    token = sum(calls[1:]) / len(calls[1:])  # the first pays the cold accesses: fixed part
+    return {
+        "fixed_gas_per_transaction": round(fixed),
+        "gas_per_withdrawal_fresh": round(per_item),
+        "gas_per_withdrawal_fresh_token_transfer": round(token),
+        "gas_per_withdrawal_fresh_calldata": round(item_calldata),
+        "gas_per_withdrawal_fresh_cashier": round(per_item - token - item_calldata),
+        "gas_per_withdrawal_fresh_goal_max": round(
+            fixed * (GOAL_RATIO - 1 / 50) / (1 - GOAL_RATIO)
+        ),
+    }
 
 
 async def _watcher(w3: Any, mine: Any, blocks: int, deposits: int) -> dict[str, Any]:

@@ -25,6 +25,8 @@ BENCHMARKS: dict[str, str] = {
     "events": "outbox events relayed to RabbitMQ with confirms against direct publishing",
     "players": "statistics consumer hands/s; leaderboard top-100 and my-rank, Redis against"
     " the database, with 1,000,000 players",
+    "cluster": "a request's cost with the address rate limit shared through Redis against"
+    " the node's own bucket",
 }
 
 

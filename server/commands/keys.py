@@ -8,6 +8,10 @@
   (``jwt_keys.json``, mode 0600) instead, for servers whose keys live there.
 - ``tablium keys rotate-data [--kid KID]``: a new current data key; prints the new data key
   ring as JSON, for ``TABLIUM_DATA_KEYS``. Values sealed under the previous key still open.
+- ``tablium keys reseal``: with the new ring in ``TABLIUM_DATA_KEYS``, moves every stored
+  sealed value (the public API sessions' client address and user agent) to the current key.
+  Exit status 1 when some value does not open with the ring (its key is missing): do not
+  remove a previous key until it exits 0.
 
 The server reads keys at start-up: restart it (``kubectl rollout restart``) after changing
 them. docs/operations.md, "Keys", has the whole procedure.
@@ -51,6 +55,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     rotate_data = sub.add_parser("rotate-data", help="a new current personal-data key")
     add_config_argument(rotate_data)
     rotate_data.add_argument("--kid", default=None, help=KEY_ID_HELP)
+    reseal = sub.add_parser(
+        "reseal",
+        help="move stored personal data to the current data key (after rotate-data)",
+        description="Re-seal every stored sealed value under the current key of"
+        " TABLIUM_DATA_KEYS, in the database the settings name. Safe to run while the server"
+        " runs and to run again. Exit status 1 when a value does not open with the ring.",
+    )
+    add_config_argument(reseal)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         return _show(args)
     if args.keys_command == "rotate":
         return _rotate(args)
+    if args.keys_command == "reseal":
+        return _reseal(args)
     return _rotate_data(args)
 
 
@@ -140,4 +154,41 @@ def _rotate_data(args: argparse.Namespace) -> int:
         print(f"tablium: {exc}", file=sys.stderr)
         return 2
     print(ring.to_json())
+    return 0
+
+
+def _reseal(args: argparse.Namespace) -> int:
+    import trio
+
+    from api.sessions import ResealReport, reseal_sessions
+    from persistence import open_store
+    from persistence.migrations import MigrationError
+    from services.personal_data import PersonalDataCipher
+
+    settings = settings_from_args(args, with_jwt_secret=False)
+    if settings is None:
+        return CONFIG_ERROR_EXIT
+    keys = settings.data_keys
+    if keys is None:
+        print("tablium: TABLIUM_DATA_KEYS is not set: nothing is sealed", file=sys.stderr)
+        return CONFIG_ERROR_EXIT
+    url = settings.effective_database_url()
+
+    async def reseal() -> ResealReport:
+        async with open_store(url, migrate=False) as store:
+            return await reseal_sessions(store, PersonalDataCipher(keys))
+
+    try:
+        report = trio.run(reseal)
+    except (MigrationError, OSError) as exc:
+        print(f"tablium keys reseal: {exc}", file=sys.stderr)
+        return CONFIG_ERROR_EXIT
+    print(f"api sessions: {report.resealed} resealed under {report.current_kid}")
+    if report.unopenable:
+        print(
+            f"api sessions: {report.unopenable} with a value that does not open with this ring"
+            " (its key is missing): left as they are",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -22,3 +22,11 @@ class CashierUnavailable(WalletError):
         super().__init__(
             "this server has no blockchain cashier: deposits and withdrawals are not offered"
         )
+
+
+@final
+class UnknownChain(WalletError):
+    """A request named a chain this server has no cashier on; the message lists those it
+    has."""
+
+    code = "unknown_chain"

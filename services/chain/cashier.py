@@ -37,6 +37,7 @@ log = structlog.get_logger("tablium.chain")
 FINISH_ROWS_MAX: Final = 500  # bound: ledger follow-ups per call; the rest wait for the next
 REQUESTED_ROWS_MAX: Final = 500  # bound: interrupted requests finished per call
 REASON_CHARS_MAX: Final = 500  # bound on a staff reason
+WITHDRAWALS_PAGE_MAX: Final = 100  # bound: a player's withdrawals per page (larger: refused)
 
 
 @final
@@ -83,6 +84,14 @@ class StaffAction(msgspec.Struct, frozen=True):
     request_id: str
 
 
+class WithdrawalPage(msgspec.Struct, frozen=True):
+    """A page of one player's withdrawals, newest first; ``next_before_id`` (the last id of
+    this page) asks for the next, older one, and is None on the last page."""
+
+    withdrawals: list[Withdrawal]
+    next_before_id: int | None
+
+
 @final
 class ChainCashier:
     def __init__(
@@ -106,6 +115,10 @@ class ChainCashier:
     @property
     def settings(self) -> ChainSettings:
         return self._settings
+
+    @property
+    def store(self) -> Store:
+        return self._store
 
     # -- players ----------------------------------------------------------------------------
 
@@ -140,7 +153,14 @@ class ChainCashier:
                 recipient, chips, units, store.clock_ms(),
             )
         )  # fmt: skip
-        if (row.player_id, row.address, row.chips) != (player_id, recipient, chips):
+        # The key names one request across chains too (request_key is unique): reused for
+        # another chain, it is another request.
+        if (row.chain_id, row.player_id, row.address, row.chips) != (
+            self._chain,
+            player_id,
+            recipient,
+            chips,
+        ):
             raise WithdrawalConflict(f"idempotency key {key!r} was used for another withdrawal")
         if row.state == "requested":
             return await self._reserve(row, key)
@@ -188,6 +208,27 @@ class ChainCashier:
         if row is None or row.player_id != player_id or row.chain_id != self._chain:
             raise UnknownWithdrawal(f"you have no withdrawal {withdrawal_id}")
         return row
+
+    async def withdrawals_of(
+        self,
+        player_id: int,
+        *,
+        state: WithdrawalState | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> WithdrawalPage:
+        """The player's withdrawals on this chain, newest first, ``limit`` (1 to
+        WITHDRAWALS_PAGE_MAX) at most, those with an id below ``before_id`` when given."""
+        if not 1 <= limit <= WITHDRAWALS_PAGE_MAX:
+            raise ValueError(f"limit {limit} is not 1..{WITHDRAWALS_PAGE_MAX}")
+        # One row more than asked says whether an older page exists.
+        rows = await self._store.run(
+            partial(db.list_withdrawals, self._chain, state, player_id, before_id, limit + 1),
+            read_only=True,
+        )
+        if len(rows) > limit:
+            return WithdrawalPage(rows[:limit], rows[limit - 1].id)
+        return WithdrawalPage(rows, None)
 
     async def _get(self, withdrawal_id: int) -> Withdrawal:
         row = await self._store.run(partial(db.get_withdrawal, withdrawal_id), read_only=True)

@@ -37,10 +37,10 @@ def anvil_binary() -> str:
 
 
 @contextmanager
-def anvil() -> Iterator[str]:
-    """A fresh Anvil (chain id 31337, ten unlocked development accounts) on 127.0.0.1, on a
-    port of its choosing; yields its URL once it listens, kills it on exit."""
-    args = [anvil_binary(), "--host", "127.0.0.1", "--port", "0", "--chain-id", "31337"]
+def anvil(chain_id: int = 31337) -> Iterator[str]:
+    """A fresh Anvil (chain id ``chain_id``, ten unlocked development accounts) on 127.0.0.1,
+    on a port of its choosing; yields its URL once it listens, kills it on exit."""
+    args = [anvil_binary(), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(chain_id)]
     process = subprocess.Popen(
         args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,

@@ -91,12 +91,14 @@ async def test_player_who_missed_blinds_posts_them_to_come_back(
 async def test_newcomer_waits_for_the_big_blind_and_the_button_moves(
     tmp_path: Path, mock_clock: trio.testing.MockClock
 ) -> None:
-    async with running_game(sqlite_url(tmp_path), seed=22) as session:
+    # A seed whose first hands bust nobody: a bust may leave the button where it was (the
+    # dead-button rule moves the big blind), which is not what this test is about.
+    async with running_game(sqlite_url(tmp_path), seed=23) as session:
         table = await session.open_table(nlhe("newcomer", between_hands_ms=1_000))
         await session.fund(range(1, 5))
         stream = session.channel.stream()
         seats = await session.seat_all(table, range(1, 4), buy_in=200)
-        bots = Bots(table, "newcomer", seats, random.Random(22), refill=200)
+        bots = Bots(table, "newcomer", seats, random.Random(23), refill=200)
         started: list[game.HandStarted] = []
 
         def two_hands(player_id: int, body: game.GamePush) -> bool:

@@ -85,6 +85,23 @@ async def test_a_committed_ban_ends_the_players_live_sessions(
     assert ended == [(alice.id, True)], "only a ban that committed ends sessions"
 
 
+async def test_bans_and_unbans_that_committed_reach_the_leaderboards(
+    make_client: Callable[..., Any], store: Store
+) -> None:
+    alice = await store.create_account("alice", "hash", "player")
+    told: list[tuple[int, bool]] = []
+
+    async def ban_changed(player_id: int, banned: bool) -> None:
+        told.append((player_id, banned))
+
+    client = make_client(on_ban_changed=ban_changed)
+    reason = {"reason": "chip dumping"}
+    await client.post(f"/players/{alice.id}/ban", headers=SUPPORT, json=reason)
+    await client.post(f"/players/{alice.id}/unban", headers=SUPPORT, json=reason)
+    await client.post("/players/999/ban", headers=SUPPORT, json=reason)
+    assert told == [(alice.id, True), (alice.id, False)]
+
+
 async def test_a_rolled_back_ban_ends_no_sessions(
     make_client: Callable[..., Any], store: Store, audit_refused: None
 ) -> None:

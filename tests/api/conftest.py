@@ -27,6 +27,7 @@ from server.gateway import PlayerChannel
 from server.wallet_requests import wallet_policy_of
 from services.accounts import Accounts
 from services.chain.cashier import ChainCashier
+from services.chain.cashiers import Cashiers
 from services.chain.ledger_port import WalletCashierLedger
 from services.chain.settings import ChainSettings
 from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
@@ -118,9 +119,9 @@ def make_api(store: Store, registry: Registry) -> Callable[..., ApiHarness]:
         )
         ended: list[str] = []
         cashier = (
-            None
-            if settings.chain is None
-            else ChainCashier(store, WalletCashierLedger(wallet), settings.chain)
+            Cashiers([ChainCashier(store, WalletCashierLedger(wallet), c) for c in settings.chains])
+            if settings.chains
+            else None
         )
         context = build_context(
             settings,

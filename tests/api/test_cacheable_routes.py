@@ -10,7 +10,9 @@ import pytest
 import trio
 import trio.testing
 
+from api import shortcut as shortcut_module
 from api.lobby import ListingsUnavailable, LobbyListings
+from api.routes import lobby as lobby_routes
 from api.shortcut import NotModifiedShortcut
 from persistence import Store
 from protocol.game import TableListing
@@ -211,3 +213,28 @@ async def test_an_address_over_its_limit_gets_429_even_for_a_cached_page(
     ).status_code == 304
     refused = await api.client.get("/v1/lobby/tables", headers={"If-None-Match": etag})
     await problem(refused, 429, "rate_limited")
+
+
+async def test_the_shortcut_remembers_parsed_queries_and_addresses_within_bounds(
+    make_api: Callable[..., ApiHarness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lobby_routes, "QUERIES_PARSED_MAX", 3)
+    monkeypatch.setattr(lobby_routes, "_parsed_queries", {})
+    monkeypatch.setattr(shortcut_module, "ADDRESSES_KEPT_MAX", 2)
+    api = make_api()
+    etag = (await api.client.get("/v1/lobby/tables")).headers["ETag"]
+    for n in range(5):  # a refused query is remembered as one only the route answers
+        bad = await api.client.get(f"/v1/lobby/tables?limit=-{n}", headers={"If-None-Match": etag})
+        assert bad.status_code == 400
+        assert len(lobby_routes._parsed_queries) <= 3
+    # Remembered per (peer, X-Forwarded-For); the bound forgets them all at once.
+    for n in range(4):
+        fast = await api.client.get(
+            "/v1/lobby/tables",
+            headers={"If-None-Match": etag, "X-Forwarded-For": f"203.0.113.{n % 3}"},
+        )
+        assert fast.status_code == 304
+    shortcut = shortcut_of(api)
+    assert shortcut.answered == 4 and len(shortcut._addresses) <= 2
+    # The test client's peer is no trusted proxy: what it forwards is not believed.
+    assert set(shortcut._addresses.values()) == {"<local>"}

@@ -1,12 +1,14 @@
 """schemathesis against the public API's own spec, on a real ``tablium serve``: every
 operation, then the stateful links; no 500, and every response (status, content type,
-headers, body) matches the spec.
+headers, body) matches the spec. The server runs a blockchain cashier on Anvil (loopback),
+so the deposit and withdrawal routes answer as they do in production.
 
 Seeded: a failure names the TABLIUM_TEST_SEED that replays it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from collections.abc import Iterator
@@ -24,8 +26,12 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from web3 import Web3
+from web3.providers import HTTPProvider
 
 from server.auth import TokenSigner
+from services.chain.devnode import anvil
+from tests.chain.evm import deploy
 from tests.server_process import TEST_JWT_SECRET, ServerProcess, running_server
 
 EXAMPLES_PER_OPERATION = 40
@@ -59,9 +65,23 @@ LAST = ("logout", "revokeSession")  # they end the fuzzer's own session: run the
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real ``tablium serve`` with a blockchain cashier on a real node (Anvil, the contract
+    deployed, the watcher and the batcher running), so the cashier routes are fuzzed too."""
     data_dir: Path = tmp_path_factory.mktemp("api-live")
-    with running_server(data_dir, **LIFTED) as process:
-        yield process
+    with anvil() as node:
+        chain = deploy(Web3(HTTPProvider(node, request_kwargs={"timeout": 10})))
+        chain.fund_cashier(10**12)
+        key_file = data_dir / "operator.key"
+        key_file.write_text(chain.operator_key + "\n")
+        os.chmod(key_file, 0o600)
+        settings = {
+            "chain_id": chain.chain_id, "rpc_url": node, "cashier": chain.cashier.address,
+            "token": chain.token.address, "rate": "1/100", "confirmations": 2,
+            "poll_interval_s": 0.5, "batch_tick_s": 0.5, "batch_interval_s": 1,
+            "operator_key_file": str(key_file), "approval_threshold_chips": 100_000,
+        }  # fmt: skip
+        with running_server(data_dir, **LIFTED, TABLIUM_CHAIN=json.dumps(settings)) as process:
+            yield process
 
 
 def player(server: ServerProcess, name: str, funds: int) -> dict[str, Any]:
@@ -90,6 +110,16 @@ def test_every_operation_answers_as_its_spec_says(server: ServerProcess, schema:
     tokens = player(server, "fuzzer", 10**9)
     player(server, "bobby", 0)  # someone to send chips to
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    # The cashier routes are live here, not cashier_unavailable; one withdrawal gives the
+    # list and item routes something to read while the batcher pays it on chain.
+    where = httpx.get(f"{server.api_url}/v1/wallet/deposit-address", headers=headers)
+    assert where.status_code == 200, where.text
+    made = httpx.post(
+        f"{server.api_url}/v1/wallet/withdrawals",
+        json={"amount": 500, "address": "0x" + "ab" * 20},
+        headers={**headers, "Idempotency-Key": "live-1"},
+    )
+    assert made.status_code == 201, made.text
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 16, "the spec lost its routes"
     operations.sort(key=lambda op: op.definition.raw.get("operationId") in LAST)
@@ -112,6 +142,15 @@ def test_every_operation_answers_as_its_spec_says(server: ServerProcess, schema:
             raise AssertionError(
                 f"{operation.method.upper()} {operation.path}: replay with TABLIUM_TEST_SEED={SEED}"
             ) from exc
+    # The fuzzer's session ended with the last operations (logout): a new login reads.
+    again = httpx.post(
+        f"{server.api_url}/v1/auth/login", json={"name": "fuzzer", "password": PASSWORD}
+    ).json()
+    listed = httpx.get(
+        f"{server.api_url}/v1/wallet/withdrawals",
+        headers={"Authorization": f"Bearer {again['access_token']}"},
+    )
+    assert listed.status_code == 200 and listed.json()["data"], listed.text
 
 
 def test_the_stateful_links_answer_as_the_spec_says(server: ServerProcess, schema: Any) -> None:

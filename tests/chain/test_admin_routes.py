@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from admin.app import create_admin_app
@@ -151,3 +152,29 @@ async def test_refusals_have_stable_codes_and_change_nothing(
     assert response.status_code == status
     assert (await response.get_json())["error"] == code
     assert await cashier.withdrawals_paused() is False
+
+
+async def test_staff_list_every_chain_a_cashier_runs_on(
+    store: Store, wallet: Wallet, cashier: ChainCashier
+) -> None:
+    other = ChainCashier(
+        store,
+        WalletCashierLedger(wallet),
+        msgspec.structs.replace(cashier.settings, chain_id=10, cashier="0x" + "d0" * 20),
+    )
+    context = AdminContext(
+        settings=Settings(),
+        verify_token=jwt_verifier(TokenSigner(SECRET)),
+        store=store,
+        wallet=wallet,
+        chains={cashier.settings.chain_id: cashier, 10: other},
+    )
+    client = create_admin_app(context).test_client()
+    await client.post("/chains/10/withdrawals/pause", json=REASON, headers=bearer("support"))
+    listed = await (await client.get("/chains", headers=bearer("support"))).get_json()
+    assert [(c["chain_id"], c["withdrawals_paused"]) for c in listed] == [
+        (cashier.settings.chain_id, False), (10, True)
+    ]  # fmt: skip
+    assert listed[1]["cashier"].lower() == "0x" + "d0" * 20
+    refused = await client.get("/chains", headers=bearer("player"))
+    assert refused.status_code in (401, 403)

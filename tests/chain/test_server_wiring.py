@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import trio
+from prometheus_client.parser import text_string_to_metric_families
 from web3 import Web3
 from web3.providers import HTTPProvider
 
@@ -29,6 +30,7 @@ from server.config import ConfigError, Settings, load_settings
 from services.chain.devnode import anvil
 from services.chain.settings import ChainSettings
 from tests.chain.evm import Evm, deploy
+from tests.deploy.test_metric_names import CHAIN_PREFIX, family_of, referenced
 
 pytestmark = pytest.mark.slow
 
@@ -49,15 +51,17 @@ def chain(node: str) -> Evm:
     return deploy(Web3(HTTPProvider(node, request_kwargs={"timeout": 10})))
 
 
-def operator_key_file(tmp_path: Path, key: str) -> Path:
-    path = tmp_path / "operator.key"
+def operator_key_file(tmp_path: Path, key: str, name: str = "operator.key") -> Path:
+    path = tmp_path / name
     path.write_text(key + "\n")
     os.chmod(path, 0o600)
     return path
 
 
 @asynccontextmanager
-async def whole_server(tmp_path: Path, chain: ChainSettings | None) -> AsyncIterator[Listening]:
+async def whole_server(
+    tmp_path: Path, chain: ChainSettings | tuple[ChainSettings, ...] | None
+) -> AsyncIterator[Listening]:
     settings = Settings(
         ws_port=0, admin_port=0, api_port=0, data_dir=tmp_path / "data", jwt_secret=JWT_SECRET,
         chain=chain,
@@ -146,6 +150,136 @@ async def test_a_server_with_a_chain_credits_deposits_and_pays_withdrawals(
         assert [w["state"] for w in listed] == ["paid"]
         audit = (await admin.get("/ledger/audit")).json()
         assert audit["consistent"] is True, audit
+        assert_chain_metrics_served((await admin.get("/metrics")).text)
+
+
+# Counters that get a series only when their event happens (a deep reorg, a held batch, a
+# replacement, a failed call): declared, without samples on a healthy chain.
+CHAIN_EVENT_ONLY = {
+    "tablium_chain_deep_reorgs",
+    "tablium_chain_reorgs",
+    "tablium_chain_batch_waits",
+    "tablium_chain_replacements",
+    "tablium_chain_rpc_errors",
+}
+
+
+def assert_chain_metrics_served(exposition: str) -> None:
+    """Every chain metric an alert or a dashboard names is on /metrics of this server, which
+    has paid a withdrawal (tests/deploy/test_metric_names.py checks every other name on a
+    server without a chain, where these do not exist)."""
+    named = {n: users for n, users in referenced().items() if n.startswith(CHAIN_PREFIX)}
+    assert "tablium_chain_lag_blocks" in named  # the alerts name chain metrics at all
+    families = {f.name for f in text_string_to_metric_families(exposition)}
+    samples = {s.name for f in text_string_to_metric_families(exposition) for s in f.samples}
+    unknown = {n: u for n, u in named.items() if family_of(n) not in families}
+    assert not unknown, f"named but not on /metrics: {unknown}"
+    silent = {
+        n: u for n, u in named.items() if n not in samples and family_of(n) not in CHAIN_EVENT_ONLY
+    }
+    assert not silent, f"on /metrics but without samples: {silent}"
+
+
+OTHER_CHAIN_ID = 31338
+
+
+@pytest.fixture
+def other_node() -> Iterator[str]:
+    with anvil(OTHER_CHAIN_ID) as url:
+        yield url
+
+
+async def test_a_server_with_two_chains_runs_each_cashier_on_its_own_node(
+    tmp_path: Path, chain: Evm, node: str, other_node: str
+) -> None:
+    other = deploy(Web3(HTTPProvider(other_node, request_kwargs={"timeout": 10})))
+    quick = {"confirmations": 2, "poll_interval_s": 0.1, "batch_tick_s": 0.1,
+             "batch_interval_s": 0.1}  # fmt: skip
+    first = chain.settings(
+        rpc_url=node, operator_key_file=str(operator_key_file(tmp_path, chain.operator_key)),
+        **quick,
+    )  # fmt: skip
+    second = other.settings(
+        rpc_url=other_node, rate="1/1000",
+        operator_key_file=str(operator_key_file(tmp_path, other.operator_key, "other.key")),
+        **quick,
+    )  # fmt: skip
+    other.fund_cashier(10**9)
+
+    def mine() -> None:
+        chain.mine()
+        other.mine()
+
+    async with (
+        whole_server(tmp_path, (first, second)) as server,
+        open_client(server.ws_url) as alice,
+        httpx.AsyncClient(base_url=server.admin_url, headers=staff_headers()) as admin,
+    ):
+        services = server.runtime.registry.supervisor("services")
+        assert {child.spec.name for child in services.children()} == {
+            f"chain-watcher:{chain.chain_id}", f"chain-batcher:{chain.chain_id}",
+            f"chain-watcher:{OTHER_CHAIN_ID}", f"chain-batcher:{OTHER_CHAIN_ID}",
+        }  # fmt: skip
+        await alice.register("alice", PASSWORD)
+        default = await alice.deposit_address()
+        there = await alice.deposit_address(OTHER_CHAIN_ID)
+        assert (default.chain_id, there.chain_id) == (chain.chain_id, OTHER_CHAIN_ID)
+        assert there.cashier == other.cashier.address and there.rate == "1/1000"
+        chain.deposit(chain.users[0], default.reference, 50_000)  # 500 chips at 1/100
+        other.deposit(other.users[0], there.reference, 300_000)  # 300 chips at 1/1000
+        await eventually(alice.balance, lambda b: b.balance == 800, mine)
+
+        recipient = Web3.to_checksum_address("0x" + "5b" * 20)
+        asked = await alice.withdraw(200, key="out", address=recipient, chain_id=OTHER_CHAIN_ID)
+        assert (asked.chain_id, asked.units) == (OTHER_CHAIN_ID, "200000")
+
+        async def state() -> str:
+            return (await alice.withdrawal(asked.withdrawal_id)).state
+
+        await eventually(state, lambda s: s == "paid", mine)
+        # Paid by the second chain's cashier, in its token; nothing left the first.
+        assert (other.balance(recipient), chain.balance(recipient)) == (200_000, 0)
+        listed = await alice.withdrawals()
+        assert [(w.chain_id, w.state) for w in listed.withdrawals] == [(OTHER_CHAIN_ID, "paid")]
+        with pytest.raises(ServerError) as refused:
+            await alice.deposit_address(5)
+        assert refused.value.code == ErrorCode.UNKNOWN_CHAIN
+        assert (await admin.get(f"/chains/{chain.chain_id}/withdrawals")).json() == []
+        there_listed = (await admin.get(f"/chains/{OTHER_CHAIN_ID}/withdrawals")).json()
+        assert [w["state"] for w in there_listed] == ["paid"]
+        audit = (await admin.get("/ledger/audit")).json()
+        assert audit["consistent"] is True, audit
+
+
+def test_several_chains_come_from_toml_tables_or_a_json_array(tmp_path: Path) -> None:
+    one = {"chain_id": 31337, "rpc_url": "http://127.0.0.1:8545", "cashier": "0x" + "c0" * 20,
+           "token": ""}  # fmt: skip
+    two = {**one, "chain_id": 10, "cashier": "0x" + "d0" * 20, "rate": "1/1000"}
+    config = tmp_path / "tablium.toml"
+    config.write_text(
+        "".join(
+            "[[chain]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
+            for table in (one, two)
+        )
+    )
+    from_file = load_settings({}, config)
+    assert [c.chain_id for c in from_file.chains] == [31337, 10]  # the first: the default
+    assert str(from_file.chains[1].exchange_rate) == "1/1000"
+    from_env = load_settings({"TABLIUM_CHAIN": json.dumps([one, two])})
+    assert [c.chain_id for c in from_env.chains] == [31337, 10]
+    assert [c.chain_id for c in load_settings({"TABLIUM_CHAIN": json.dumps(one)}).chains] == [31337]
+    assert load_settings({}).chains == ()
+    for bad, says in (
+        (
+            [one, {**two, "chain_id": 31337}],
+            r"TABLIUM_CHAIN\[1\]: chain_id 31337 is configured twice",
+        ),
+        ([one, {**two, "rate": "x"}], r"TABLIUM_CHAIN\[1\]: "),
+        ([], "TABLIUM_CHAIN: expected 1 to 16 chains"),
+        ([one, 7], r"TABLIUM_CHAIN\[1\]: expected a table"),
+    ):
+        with pytest.raises(ConfigError, match=says):
+            load_settings({"TABLIUM_CHAIN": json.dumps(bad)})
 
 
 async def test_a_server_without_a_chain_runs_no_services_and_says_so(tmp_path: Path) -> None:

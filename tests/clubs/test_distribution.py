@@ -9,8 +9,11 @@ import random
 import pytest
 import trio
 
+from persistence import outbox
 from persistence import rakeback as rb_db
 from persistence.audit import AuditStamp
+from persistence.events import decode_payload
+from persistence.outbox import OutboxEvent
 from persistence.store import Store
 from persistence.work import Query, Work
 from rakeback.periods import Period, parse_period, period_containing
@@ -261,3 +264,59 @@ async def test_two_runs_at_once_pay_once(
     assert len(keys) == len(set(keys)) == 1 + sum(1 for a in preview.accruals if a.amount)
     check = await rakeback.verify("house", period)
     assert check.ok and check.paid == preview.paid
+
+
+async def _rakeback_events(store: Store) -> list[OutboxEvent]:
+    def unit() -> Work[list[OutboxEvent]]:
+        found = yield from outbox.between(0, None, 10_000)
+        return [e for e in found if e.type.startswith("rakeback.")]
+
+    return await store.run(unit)
+
+
+async def test_a_run_writes_its_domain_events_once_each(
+    store: Store,
+    wallet: Wallet,
+    rakeback: Rakeback,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    players = await _players(store, wallet, 4)
+    period = await _day_of_hands(store, wallet, clock, players, 30, "e")
+    await _due(clock, rakeback, period)
+    preview = await rakeback.preview("house", period)
+    real_move = wallet.move
+    calls = 0
+
+    async def crashing_move(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # the fund and one payment made: the run dies, then resumes
+            raise RuntimeError("the process died here")
+        return await real_move(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wallet, "move", crashing_move)
+    with pytest.raises(RuntimeError):
+        await rakeback.distribute("house", period, STAFF)
+    monkeypatch.setattr(wallet, "move", real_move)
+    await rakeback.distribute("house", period, STAFF)
+    await rakeback.distribute("house", period, STAFF)  # repeated: no event
+    found = await _rakeback_events(store)
+    paid = [a for a in preview.accruals if a.amount]
+    assert [e.type for e in found] == [
+        "rakeback.period_frozen",
+        *["rakeback.paid"] * len(paid),
+        "rakeback.period_closed",
+    ]
+    assert {e.aggregate for e in found} == {f"rakeback:house:{period.id}"}
+    assert [e.sequence for e in found] == list(range(1, len(found) + 1))
+    frozen = decode_payload(found[0].type, found[0].payload)
+    closed = decode_payload(found[-1].type, found[-1].payload)
+    assert (frozen.payments, closed.payments) == (0, len(paid))
+    assert frozen.paid == closed.paid == preview.paid
+    payments = [decode_payload(e.type, e.payload) for e in found[1:-1]]
+    assert sorted((p.player_id, p.amount) for p in payments) == sorted(
+        (a.beneficiary_id, a.amount) for a in paid
+    )
+    rows = await store.run(lambda: rb_db.accruals("house", period.id))
+    assert {p.transfer_id for p in payments} == {r.transfer_id for r in rows if r.amount}

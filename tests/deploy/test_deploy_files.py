@@ -52,6 +52,25 @@ def test_dockerfile_compiles_the_engine_in_a_build_stage_and_runs_unprivileged()
     assert "**/*.so" in ignored  # a local mypyc build must never reach the image
 
 
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    """A package added to pyproject.toml but not to the Dockerfile's COPY lines (and to the
+    .dockerignore allow-list) builds an image that fails at its first import."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    included = re.search(r"include = \[([^\]]*)\]", pyproject)
+    assert included is not None
+    packages = {name.strip().strip('"').rstrip("*") for name in included.group(1).split(",")}
+    text = (ROOT / "Dockerfile").read_text()
+    build = text.split("\nFROM ", 2)[1]
+    copied = set(re.findall(r"^COPY (?!--)(.+) \S+$", build, re.MULTILINE))
+    sources = {src for line in copied for src in line.split()}
+    allowed = set(re.findall(r"^!(\S+)$", (ROOT / ".dockerignore").read_text(), re.MULTILINE))
+    for package in packages:
+        assert any(s.split("/")[0] == package for s in sources), f"Dockerfile: COPY {package}/"
+        assert any(a.split("/")[0] == package for a in allowed), f".dockerignore: !{package}/"
+    for src in sources:
+        assert src in allowed or any(src.startswith(a) for a in allowed), src
+
+
 def _compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "compose.yaml").read_text())
 

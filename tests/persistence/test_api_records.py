@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 from functools import partial
 
+import msgspec
 import pytest
 
 from persistence import api_keys, api_sessions, idempotency
-from persistence.api_sessions import ApiSession, Refused, Reused, Rotated
+from persistence.api_sessions import ApiSession, Refused, Reused, Rotated, SealedClient
 from persistence.store import Store
 from persistence.work import Query, Work
 from tests.persistence.stores import ManualClock
@@ -139,6 +140,34 @@ async def test_old_used_refresh_tokens_are_forgotten_beyond_the_bound(
         )
         assert isinstance(outcome, Rotated)
     assert await store.run(partial(_count, "api_refresh_tokens")) == kept
+
+
+async def test_sessions_left_to_reseal_are_those_not_under_the_key_exactly(
+    store: Store, clock: ManualClock
+) -> None:
+    fields = {
+        "s1": ("pd1.k_1.aaa", "pd1.k_1.bbb"),  # under the key: nothing to do
+        "s2": ("pd1.kx1.aaa", "pd1.k_1.bbb"),  # "_" is no wildcard here
+        "s3": ("pd1.K_1.aaa", ""),  # nor is case ignored
+        "s4": ("", ""),  # nothing stored
+        "s5": ("", "pd1.old.ccc"),
+    }
+    for n, (session_id, (address, agent)) in enumerate(fields.items()):
+        opened = msgspec.structs.replace(
+            session(clock, session_id), address=address, user_agent=agent
+        )
+        await store.run(partial(api_sessions.open_session, opened, h(f"t{n}"), clock.now_ms))
+    left = await store.run(partial(api_sessions.sealed_not_under, "k_1", None, 10))
+    assert [c.session_id for c in left] == ["s2", "s3", "s5"]
+    after = await store.run(partial(api_sessions.sealed_not_under, "k_1", "s2", 1))
+    assert [c.session_id for c in after] == ["s3"]
+    was = left[0]
+    now = SealedClient("s2", "pd1.k_1.new", was.user_agent)
+    assert await store.run(partial(api_sessions.replace_sealed_client, was, now))
+    # A second writer that read the old values loses: the row holds what the first wrote.
+    assert not await store.run(partial(api_sessions.replace_sealed_client, was, now))
+    stored = await store.run(partial(api_sessions.get_session, "s2"))
+    assert stored is not None and stored.address == "pd1.k_1.new"
 
 
 async def test_an_idempotency_key_is_claimed_completed_and_replayed(

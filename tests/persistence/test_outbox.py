@@ -148,6 +148,7 @@ async def test_table_lifecycle_rows_and_pause_entries_are_events(store: Store) -
     assert [e.sequence for e in events] == [1, 2, 3]
     payloads = [_check_payload(e) for e in events]
     assert payloads[0].epoch == 1 and payloads[1].status == "paused"
+    assert payloads[0].big_blind is None  # an epoch written without its stakes (older tables)
     assert payloads[1].operator == "sam" and payloads[2].table_id == "t1"
 
 
@@ -210,6 +211,23 @@ def test_every_payload_type_encodes_and_decodes() -> None:
     for definition in BY_NAME.values():
         schema = msgspec.json.schema(definition.payload)
         assert schema, definition.name
+
+
+async def test_table_opened_carries_the_stakes_the_table_opened_with(store: Store) -> None:
+    from actors.table_admin import next_epoch
+    from tests.actors.test_table_fakes import nlhe
+
+    config = nlhe("t9", small_blind=5, big_blind=10, ante=1, asset="play", club_id=7)
+    assert await next_epoch(store, "t9", config) == 1
+    assert await next_epoch(store, "t9", config) == 2  # opened again: its own event
+    opened = [e for e in await _events(store) if e.type == "table.opened"]
+    assert [(e.aggregate, e.sequence) for e in opened] == [("table:t9", 1), ("table:t9", 2)]
+    payload = _check_payload(opened[1])
+    assert (payload.table_id, payload.epoch, payload.variant) == ("t9", 2, "NT")
+    assert (payload.small_blind, payload.big_blind, payload.ante) == (5, 10, 1)
+    assert (payload.buy_in_min, payload.buy_in_max) == (400, 2_000)  # 40 and 200 big blinds
+    assert (payload.rake_bp, payload.rake_cap, payload.seats) == (500, 30, 6)
+    assert (payload.asset, payload.bankroll, payload.club_id) == ("play", "cash", 7)
 
 
 def test_the_table_lifecycle_rows_are_the_ones_the_table_actor_writes() -> None:

@@ -117,3 +117,46 @@ async def test_a_restarted_empty_redis_gets_the_current_periods_back(
                 assert await boards.top(board, period, 100, AT_MS) == (
                     await database.top(board, period, 100, AT_MS)
                 )
+
+
+async def test_a_banned_player_leaves_every_board_and_an_unban_restores_her(
+    store: Store, redis_url: str, redis_prefix: str
+) -> None:
+    ids = [(await store.create_account(f"b{i}", "x", "player")).id for i in range(6)]
+    day = period_key("daily", AT_MS)
+    deltas = [ScoreDelta("xp", day, p, 100 - 10 * n) for n, p in enumerate(ids)]
+    deltas.append(ScoreDelta("xp", day, ids[4], 10))  # 70: a tie with ids[3]
+    rows = await store.run(partial(stored.add_scores, deltas))
+    cheat = ids[1]
+    async with open_redis(redis_url) as link:
+        redis = RedisLeaderboards(link, prefix=f"{redis_prefix}ban{id(store)}:")
+        await redis.mirror(rows)
+        database, mirrored = Leaderboards(store), Leaderboards(store, redis)
+
+        async def answers(boards: Leaderboards) -> tuple[object, ...]:
+            top = await boards.top("xp", "daily", 100, AT_MS)
+            two = await boards.top("xp", "daily", 2, AT_MS)
+            ranks = [await boards.rank("xp", "daily", p, AT_MS) for p in ids]
+            return top.entries, two.entries, ranks
+
+        before = await answers(database)
+        assert before == await answers(mirrored)
+        await store.set_account_banned(cheat, True)
+        await mirrored.on_ban_changed(cheat, True)
+        banned = await answers(database)
+        assert banned == await answers(mirrored)
+        top, two, ranks = banned
+        assert [e.player_id for e in top] == [ids[0], ids[2], ids[4], ids[3], ids[5]]  # type: ignore[attr-defined]
+        assert [e.player_id for e in two] == [ids[0], ids[2]]  # type: ignore[attr-defined]
+        assert ranks[1] is None
+        assert [r.rank for r in ranks if r is not None] == [1, 2, 4, 3, 5]  # type: ignore[union-attr]
+
+        await store.set_account_banned(cheat, False)
+        await mirrored.on_ban_changed(cheat, False)
+        assert await answers(database) == before == await answers(mirrored)
+
+        # A ban Redis missed (it was down) is right again after the start-up resync.
+        await store.set_account_banned(cheat, True)
+        assert await answers(mirrored) == before  # stale until then
+        await mirrored.resync_current(AT_MS)
+        assert await answers(mirrored) == banned

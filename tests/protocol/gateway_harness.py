@@ -150,6 +150,15 @@ class RecordingHooks:
     def table_ids(self, player_id: int | None) -> list[str]:
         return list(self.seated_at)
 
+    def profile_changed(
+        self,
+        player_id: int,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        pass  # no tables here
+
     async def next_call(self, timeout_s: float = 30) -> tuple[str, str, str]:
         with trio.fail_after(timeout_s):
             return await self.calls.receive()

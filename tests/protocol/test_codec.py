@@ -220,6 +220,13 @@ def test_unhashable_or_exotic_values_are_refused_not_crashed_on(frame: bytes) ->
 # --- a broadcast's body is encoded once: the frames are the same bytes -----------------------
 
 
+# A value for each string pattern of the wire (protocol/game.py's hex of the fair deals).
+PATTERN_SAMPLES: dict[str, Any] = {
+    "^[0-9a-f]{64}$": lambda variant: f"{variant:064x}",
+    "^([0-9a-f]{2}){1,64}$": lambda variant: f"{variant:02x}" * (1 + variant % 64),
+}
+
+
 def sample(info: msgspec.inspect.Type, variant: int) -> Any:
     """A value of the type ``info`` describes, every optional field filled (``variant``
     varies the numbers and strings), built from the schema so new push bodies are covered."""
@@ -240,6 +247,8 @@ def sample(info: msgspec.inspect.Type, variant: int) -> Any:
         low = info.ge if info.ge is not None else (info.gt + 1 if info.gt is not None else 0)
         high = info.le if info.le is not None else (info.lt - 1 if info.lt is not None else 2**31)
         return min(high, low + 17 * variant + 1)
+    if isinstance(info, mi.StrType) and info.pattern is not None:
+        return PATTERN_SAMPLES[info.pattern](variant)
     if isinstance(info, mi.StrType):
         return ("s" + str(variant) * 8)[: info.max_length or 9]
     if isinstance(info, mi.BoolType):

@@ -22,6 +22,8 @@ decoder = RequestDecoder()
 
 def _example(info: msgspec.inspect.Type) -> Any:
     """A small valid value of ``info``'s type (first choice of unions and literals)."""
+    if isinstance(info, msgspec.inspect.StrType) and info.pattern is not None:
+        return "ab" * 32  # the fair deals' hex (protocol/game.py): 32 bytes fit both patterns
     if isinstance(info, msgspec.inspect.StrType):
         return "a" * max(info.min_length or 1, 1)
     if isinstance(info, msgspec.inspect.IntType):

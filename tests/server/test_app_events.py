@@ -9,6 +9,7 @@ import msgspec
 import trio
 
 from persistence import outbox
+from persistence.events import decode_payload
 from persistence.relay import OutboxRelay
 from persistence.store import open_store
 from server.app import run_server
@@ -30,6 +31,10 @@ async def test_the_relay_runs_under_persistence_and_relays_in_process(tmp_path: 
         events = await store.run(lambda: outbox.between(1, None, 1000), read_only=True)
     assert "table.opened" in {e.type for e in events}
     assert all(e.relayed_at_ms is not None for e in events)
+    # The seed tables' own events say the stakes each opened with.
+    opened = [decode_payload(e.type, e.payload) for e in events if e.type == "table.opened"]
+    assert all(o.big_blind is not None and o.variant is not None for o in opened)
+    assert all(o.bankroll == "cash" and o.club_id is None for o in opened)
 
 
 async def test_with_an_amqp_url_the_server_publishes_to_tablium_events(

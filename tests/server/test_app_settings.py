@@ -54,7 +54,7 @@ async def test_the_tree_has_every_part_of_the_process(tmp_path: Path) -> None:
 
 
 async def test_on_postgresql_and_redis_readyz_checks_both(
-    tmp_path: Path, postgres_url: str, redis_url: str
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
 ) -> None:
     database_url = await store_url("postgres", tmp_path, postgres_url)
     settings = Settings(
@@ -65,6 +65,7 @@ async def test_on_postgresql_and_redis_readyz_checks_both(
         jwt_secret="s" * 40,
         database_url=database_url,
         redis_url=redis_url,
+        redis_prefix=redis_prefix,
     )
     async with trio.open_nursery() as nursery:
         listening = await nursery.start(run_server, settings)

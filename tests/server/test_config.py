@@ -210,3 +210,42 @@ def test_a_key_ring_wins_over_a_secret_set_beside_it() -> None:
 def test_token_keys_need_a_secret_or_a_ring() -> None:
     with pytest.raises(ConfigError, match="no token key"):
         Settings().token_keys()
+
+
+def test_table_rules_come_from_the_settings() -> None:
+    from server.app import table_rules_of
+
+    default = table_rules_of(load_settings(environ={}))
+    assert default.rathole.enabled and default.rathole.window_ms == 3_600_000
+    assert default.address.enabled and "127.0.0.0/8" in default.address.allowed_networks
+    settings = load_settings(
+        environ={
+            "TABLIUM_TABLE_RATHOLE_WINDOW_MS": "0",
+            "TABLIUM_TABLE_ONE_ADDRESS": "false",
+            "TABLIUM_TABLE_ADDRESS_ALLOWED_NETWORKS": "203.0.113.0/24",
+            "TABLIUM_TABLE_ADDRESS_ALLOWED_GROUPS": "12+34, 56+78+90",
+        }
+    )
+    rules = table_rules_of(settings)
+    assert not rules.rathole.enabled and not rules.address.enabled
+    assert rules.address.allowed_networks == ("203.0.113.0/24",)
+    assert rules.address.allowed_groups == (frozenset({12, 34}), frozenset({56, 78, 90}))
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"TABLIUM_TABLE_RATHOLE_WINDOW_MS": "86400001"}, "TABLIUM_TABLE_RATHOLE_WINDOW_MS:"),
+        ({"TABLIUM_TABLE_RATHOLE_WINDOW_MS": "-1"}, "TABLIUM_TABLE_RATHOLE_WINDOW_MS:"),
+        ({"TABLIUM_TABLE_ADDRESS_ALLOWED_GROUPS": "12"}, "TABLIUM_TABLE_ADDRESS_ALLOWED_GROUPS:"),
+        ({"TABLIUM_TABLE_ADDRESS_ALLOWED_GROUPS": "a+b"}, "TABLIUM_TABLE_ADDRESS_ALLOWED_GROUPS:"),
+        (
+            {"TABLIUM_TABLE_ADDRESS_ALLOWED_NETWORKS": "x"},
+            "TABLIUM_TABLE_ADDRESS_ALLOWED_NETWORKS:",
+        ),
+    ],
+)
+def test_bad_table_rule_settings_are_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ)
+    assert str(raised.value).startswith(message)

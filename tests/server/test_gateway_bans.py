@@ -99,7 +99,9 @@ class HeldTables:
         self.finished: list[GameRequest] = []
         self.release = trio.Event()
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None:
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None:
         self.started.append(request)
         await self.release.wait()
         self.finished.append(request)

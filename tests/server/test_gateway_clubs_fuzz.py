@@ -51,6 +51,7 @@ CORPUS: list[Any] = [
         id=1, club_id=1, tiers=[wire.TierRecord(name="A", threshold_points=0, rakeback_bp=1)]
     ),
     wire.ClubRegisterTable(id=1, club_id=1, table_id="t"),
+    wire.ClubCreateTable(id=1, club_id=1, name="T", variant="NT", small_blind=1, big_blind=2),
     wire.ClubStatsRequest(id=1, club_id=1, period="week:2026-11-30"),
     wire.RakebackStatementRequest(id=1, limit=3),
     wire.RakebackTiersRequest(id=1),

@@ -31,7 +31,9 @@ class RecordingTables:
     def __init__(self) -> None:
         self.asked: list[tuple[int, str, GameRequest]] = []
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None:
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None:
         self.asked.append((player_id, player, request))
         if isinstance(request, ListTables):
             return TableList(id=request.id, tables=())
@@ -115,7 +117,9 @@ class RefusingTables:
     def __init__(self) -> None:
         self.code = ""
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None:
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None:
         raise GameRefused(self.code, f"refused with {self.code}")
 
 

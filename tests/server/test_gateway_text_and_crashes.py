@@ -114,7 +114,9 @@ async def test_a_nul_in_a_transfer_recipient_or_a_withdrawal_key_is_refused(
 class CrashingTables:
     """A GameRequests whose every request is a bug of ours (a crash with a local secret)."""
 
-    async def handle(self, player_id: int, player: str, request: GameRequest) -> Reply | None:
+    async def handle(
+        self, player_id: int, player: str, request: GameRequest, address: str = ""
+    ) -> Reply | None:
         secret_in_a_local = "do-not-log-this-value"
         raise RuntimeError(f"a bug of ours ({len(secret_in_a_local)})")
 

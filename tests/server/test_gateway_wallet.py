@@ -14,6 +14,7 @@ from protocol.messages import (
     Balance,
     GetWithdrawal,
     HistoryPage,
+    ListWithdrawals,
     TransferResult,
     WalletBalance,
     WalletDeposit,
@@ -175,6 +176,44 @@ async def test_a_withdrawal_refused_once_is_refused_again_under_its_key(tmp_path
         assert await balance(alice) == (100, 0, 100)
 
 
+async def test_list_withdrawals_pages_mine_newest_first_and_filters_by_state(
+    tmp_path: Path,
+) -> None:
+    async with (
+        gateway_and_store(tmp_path, chain=CHAIN) as (gateway, store),
+        open_client(gateway.url) as alice,
+        open_client(gateway.url) as bob,
+    ):
+        await alice.register("alice", PASSWORD)
+        await bob.register("bob", PASSWORD)
+        await Wallet(store).adjust("top-up", wallet(1), 100, memo="test")
+        await Wallet(store).adjust("top-up-bob", wallet(2), 100, memo="test")
+        for n in range(3):
+            await alice.withdraw(10 + n, key=f"w-{n}", address=ADDRESS)
+        with pytest.raises(ServerError):
+            await alice.withdraw(500, key="too-much", address=ADDRESS)
+        await bob.withdraw(7, key="w-0", address=ADDRESS)
+
+        first = await alice.withdrawals(limit=3)
+        assert [w.amount for w in first.withdrawals] == [500, 12, 11]
+        assert first.next_before_id == first.withdrawals[-1].withdrawal_id
+        rest = await alice.withdrawals(limit=3, before_id=first.next_before_id)
+        assert [w.amount for w in rest.withdrawals] == [10] and rest.next_before_id is None
+        queued = await alice.withdrawals(state="queued")
+        assert [(w.amount, w.state) for w in queued.withdrawals] == [
+            (12, "queued"),
+            (11, "queued"),
+            (10, "queued"),
+        ]
+        refused = await alice.withdrawals(state="refused")
+        assert [w.reason != "" for w in refused.withdrawals] == [True]
+        one = await alice.withdrawal(first.withdrawals[1].withdrawal_id)
+        assert msgspec.structs.asdict(one) | {"id": 0} == msgspec.structs.asdict(
+            first.withdrawals[1]
+        ) | {"id": 0}
+        assert [w.amount for w in (await bob.withdrawals()).withdrawals] == [7]
+
+
 async def test_without_a_cashier_deposits_and_withdrawals_are_unavailable(
     tmp_path: Path,
 ) -> None:
@@ -185,6 +224,7 @@ async def test_without_a_cashier_deposits_and_withdrawals_are_unavailable(
             WalletDeposit(id=0, amount=10, key="d"),  # an older client's frame
             WalletWithdraw(id=0, amount=10, key="w", address=ADDRESS),
             GetWithdrawal(id=0, withdrawal_id=1),
+            ListWithdrawals(id=0),
         ):
             with pytest.raises(ServerError) as info:
                 await alice.request(message)

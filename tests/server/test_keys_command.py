@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
+import trio
 
+from api.sessions import seal_client
+from persistence import open_store
+from persistence.api_sessions import ApiSession, get_session, open_session
 from server.auth import ROTATION_OVERLAP_S, TokenInvalid, TokenSigner
 from server.cli import main
 from server.token_keys import DEFAULT_KID, parse_token_key_ring
-from services.personal_data import PersonalDataCipher, parse_data_key_ring
+from services.personal_data import DataKeyRing, PersonalDataCipher, parse_data_key_ring
 
 SECRET = "keys-command-secret-" + "z" * 40
 
@@ -120,3 +125,45 @@ def test_a_bad_key_id_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "key id 'no spaces'" in capsys.readouterr().err
     assert main(["keys", "rotate-data", "--kid", "no.dots"]) == 2
     assert "key id 'no.dots'" in capsys.readouterr().err
+
+
+def test_reseal_moves_stored_sessions_to_the_current_data_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["keys", "rotate-data", "--kid", "d1"]) == 0
+    first = parse_data_key_ring(capsys.readouterr().out)
+    url = f"sqlite:///{tmp_path / 'tablium.sqlite3'}"
+    monkeypatch.setenv("TABLIUM_DATABASE_URL", url)
+
+    async def open_one() -> None:
+        async with open_store(url) as store:
+            address, agent = seal_client(PersonalDataCipher(first), "s-1", "203.0.113.9", "ua")
+            await store.run(
+                partial(
+                    open_session,
+                    ApiSession("s-1", 1, "alice", "player", 1, 1, 2**50, agent, address),
+                    "a" * 64,
+                    0,
+                )
+            )
+
+    trio.run(open_one)
+    monkeypatch.setenv("TABLIUM_DATA_KEYS", first.to_json())
+    assert main(["keys", "rotate-data", "--kid", "d2"]) == 0
+    second = parse_data_key_ring(capsys.readouterr().out)
+    monkeypatch.setenv("TABLIUM_DATA_KEYS", second.to_json())
+    assert main(["keys", "reseal"]) == 0
+    assert "1 resealed under d2" in capsys.readouterr().out
+
+    async def stored() -> ApiSession | None:
+        async with open_store(url) as store:
+            return await store.run(partial(get_session, "s-1"))
+
+    session = trio.run(stored)
+    assert session is not None and session.address.startswith("pd1.d2.")
+    # A ring without the key that sealed a value: the value is left, and the exit says so.
+    monkeypatch.setenv("TABLIUM_DATA_KEYS", DataKeyRing(first.current).to_json())
+    assert main(["keys", "reseal"]) == 1
+    assert "1 with a value that does not open" in capsys.readouterr().err
+    monkeypatch.delenv("TABLIUM_DATA_KEYS")
+    assert main(["keys", "reseal"]) == 2

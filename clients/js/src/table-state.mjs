@@ -8,6 +8,7 @@
 
 export const SEATS_MAX = 10;
 export const LOG_LINES_MAX = 50; // overflow policy: the oldest line is dropped
+const HOLE_CARDS = { NT: 2, FT: 2, PT: 2, PO: 4, 'PO/8': 4 };
 
 export class TableState {
   constructor(tableId) {
@@ -32,6 +33,14 @@ export class TableState {
     this.awards = []; // pot_awarded bodies of the last hand
     this.handsEnded = 0;
     this.log = [];
+    // Provably fair deals (docs/fairness.md). nextCommitment: {handNumber (null when a
+    // table_snapshot gave it), commitment} of the next hand; deal: what this client saw of
+    // the running hand's deal; lastDeal: the last ended hand's, ready for fairness.mjs's
+    // verifyObserved({...table.lastDeal, ownClientSeed}) (with `announced`: the commitment
+    // announced before hand_started, which must equal `commitment`).
+    this.nextCommitment = null;
+    this.deal = null;
+    this.lastDeal = null;
   }
 
   /** Fold one push body in; bodies of other tables are ignored. Returns true when used. */
@@ -113,7 +122,11 @@ const HANDLERS = {
     table.timeBank = null;
     table.lastAction = new Map();
     table.shown = new Map();
+    if (body.next_commitment) table.nextCommitment = { handNumber: null, commitment: body.next_commitment };
     table._say(`table ${body.table_id}: ${body.seats.length} seated`);
+  },
+  deal_commitment(table, body) {
+    table.nextCommitment = { handNumber: body.hand_number, commitment: body.commitment };
   },
   seat_changed(table, body) {
     table.seats[body.seat] = body.view;
@@ -139,6 +152,22 @@ const HANDLERS = {
       const view = table._seat(seat);
       if (view !== null) table.seats[seat] = { ...view, in_hand: true };
     }
+    const next = table.nextCommitment;
+    const announced =
+      next !== null && (next.handNumber === null || next.handNumber === body.hand_number)
+        ? next.commitment
+        : null;
+    table.nextCommitment = null;
+    table.deal = {
+      handId: `${table.tableId}:${body.hand_number}`,
+      commitment: body.commitment ?? null,
+      announced,
+      dealingOrder: [...body.seats],
+      holeCardsEach: HOLE_CARDS[table.listing?.variant] ?? 2,
+      holeCards: {},
+      boards: [],
+      ownSeat: null,
+    };
     table._say(`hand #${body.hand_number} starts`);
   },
   blind_posted(table, body) {
@@ -150,6 +179,11 @@ const HANDLERS = {
   },
   hole_cards(table, body) {
     table.holeCards = [...body.cards];
+    if (table.deal !== null) {
+      table.deal.holeCards[body.seat] = [...body.cards];
+      table.deal.holeCardsEach = body.cards.length;
+      table.deal.ownSeat = body.seat;
+    }
   },
   action_required(table, body, nowMs) {
     table.toAct = body.seat;
@@ -188,6 +222,7 @@ const HANDLERS = {
   board_dealt(table, body) {
     if (body.run === 1) table.secondBoard.push(...body.cards);
     else table.board.push(...body.cards);
+    table.deal?.boards.push([body.run ?? 0, [...body.cards]]);
     table.bets = new Map(); // the street's bets went into the pots
     table.lastAction = new Map();
     table._say(`${body.street}: ${body.cards.join(' ')}`);
@@ -203,6 +238,7 @@ const HANDLERS = {
   },
   showdown(table, body) {
     table.shown.set(body.seat, body.mucked ? [] : [...body.cards]);
+    if (!body.mucked && table.deal !== null) table.deal.holeCards[body.seat] = [...body.cards];
     table._say(`seat ${body.seat + 1} ${body.mucked ? 'mucks' : `shows ${body.cards.join(' ')}`}`);
   },
   pot_awarded(table, body) {
@@ -210,12 +246,18 @@ const HANDLERS = {
     table._say(`seat ${body.seat + 1} wins ${body.amount}${body.hand ? ` with ${body.hand}` : ''}`);
   },
   hand_ended(table, body) {
+    if (table.deal !== null && body.server_seed) {
+      const clientSeeds = Object.fromEntries((body.client_seeds ?? []).map((s) => [s.seat, s.seed]));
+      table.lastDeal = { ...table.deal, serverSeed: body.server_seed, clientSeeds };
+    }
+    table.deal = null;
     table._setStacks(body.seats, body.stacks);
     table._endHand();
     table.handsEnded += 1;
     table.pots = [];
   },
   hand_voided(table, body) {
+    table.deal = null; // no reveal: the seed was lost with the table's memory
     table._setStacks(body.seats, body.stacks);
     table._endHand();
     table.pots = [];

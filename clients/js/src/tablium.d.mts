@@ -118,6 +118,7 @@ export declare class TabliumClient {
   joinWaitList(tableId: string): Promise<P.Ok>;
   leaveWaitList(tableId: string): Promise<P.Ok>;
   /** Answer an action_required prompt (its table, hand and decision id are copied). */
+  setClientSeed(tableId: string, seed?: string | null): Promise<string>;
   act(prompt: P.ActionRequired, action: P.Act['action'], options?: { amount?: number; agree?: boolean }): Promise<P.Ok>;
 }
 

@@ -481,6 +481,22 @@ export class TabliumClient {
   }
 
   /**
+   * Contribute entropy to the deals at a table (docs/fairness.md): `seed` as lowercase hex
+   * of 1..64 bytes, or 16 random bytes. It deals the hands started after the reply; send a
+   * fresh one after each deal_commitment. Resolves to the hex sent, for the check of the
+   * reveal in hand_ended (verifyObserved's ownClientSeed).
+   */
+  async setClientSeed(tableId, seed = null) {
+    const hex =
+      seed ??
+      Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) =>
+        b.toString(16).padStart(2, '0'),
+      ).join('');
+    await this.request({ type: 'set_client_seed', table_id: tableId, seed: hex });
+    return hex;
+  }
+
+  /**
    * Answer an action_required prompt. `action`: fold, check_or_call, bet_or_raise_to (with
    * `amount`, the street total), show, muck, run_it_twice (with `agree`). The act names the
    * prompt's table and hand, and carries its decision id when the prompt has one, so a late

@@ -72,3 +72,29 @@ test('a paused table says so', () => {
   table.apply({ type: 'table_status_changed', table_id: T, status: 'paused' });
   assert.equal(table.status, 'paused');
 });
+
+test('a hand deal is collected for the fairness check, and verifies (vector 1)', async () => {
+  const { verifyObserved, commitment } = await import('../src/fairness.mjs');
+  const seed = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, '0')).join('');
+  const committed = await commitment(seed);
+  const table = new TableState(T);
+  table.apply({ type: 'table_snapshot', table_id: T, listing, seats: [view(0, 200), view(1, 200)], button: null, hand_number: 0, board: [], pots: [], bets: [], hole_cards: [], to_act: null });
+  table.apply({ type: 'deal_commitment', table_id: T, hand_number: 1, commitment: committed, scheme: 'tablium-fair-v1' });
+  // docs/fairness.md vector 1, heads-up: the big blind (seat 1) is dealt first.
+  table.apply({ type: 'hand_started', table_id: T, hand_number: 1, button: 0, seats: [1, 0], stacks: [200, 200], small_blind_seat: 0, big_blind_seat: 1, commitment: committed });
+  table.apply({ type: 'hole_cards', table_id: T, hand_number: 1, seat: 1, cards: ['8h', '5d'] });
+  for (const [street, cards] of [['flop', ['Kc', '2h', '5c']], ['turn', ['Qh']], ['river', ['8s']]]) {
+    table.apply({ type: 'board_dealt', table_id: T, hand_number: 1, street, cards, run: 0 });
+  }
+  table.apply({ type: 'showdown', table_id: T, hand_number: 1, seat: 0, cards: ['2d', '2s'], mucked: false });
+  table.apply({ type: 'hand_ended', table_id: T, hand_number: 1, seats: [1, 0], stacks: [196, 204], rake: 0, server_seed: seed, client_seeds: [] });
+  const deal = table.lastDeal;
+  assert.equal(deal.handId, 't1:1');
+  assert.equal(deal.announced, deal.commitment);
+  assert.equal(deal.ownSeat, 1);
+  assert.deepEqual(deal.holeCards, { 0: ['2d', '2s'], 1: ['8h', '5d'] });
+  assert.equal(table.deal, null);
+  await verifyObserved(deal);
+  const changed = { ...deal, boards: [[0, ['Kc', '2h', '5c']], [0, ['Qh']], [0, ['As']]] };
+  await assert.rejects(verifyObserved(changed), (error) => error.code === 'deal_mismatch');
+});

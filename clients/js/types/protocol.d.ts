@@ -21,6 +21,7 @@ export type Request =
   | WalletDeposit
   | WalletWithdraw
   | GetWithdrawal
+  | ListWithdrawals
   | WalletStatement
   | ClaimPlayChips
   | GetLimits
@@ -41,6 +42,7 @@ export type Request =
   | Watch
   | Unwatch
   | Act
+  | SetClientSeed
   | MyHands
   | MyHand
   | ClubCreate
@@ -62,6 +64,7 @@ export type Request =
   | ClubUpdate
   | ClubSetTiers
   | ClubRegisterTable
+  | ClubCreateTable
   | ClubStatsRequest
   | RakebackStatementRequest
   | RakebackTiersRequest
@@ -96,6 +99,7 @@ export type ServerMessage =
   | Limits
   | DepositAddress
   | Withdrawal
+  | WithdrawalPage
   | TableList
   | Seated
   | LeftTable
@@ -109,6 +113,7 @@ export type ServerMessage =
   | ClubMember
   | ClubInvitationList
   | ClubJoinRequestList
+  | ClubTableCreated
   | ClubStats
   | RakebackStatement
   | RakebackTiers
@@ -134,6 +139,7 @@ export type Reply =
   | Limits
   | DepositAddress
   | Withdrawal
+  | WithdrawalPage
   | TableList
   | Seated
   | LeftTable
@@ -147,6 +153,7 @@ export type Reply =
   | ClubMember
   | ClubInvitationList
   | ClubJoinRequestList
+  | ClubTableCreated
   | ClubStats
   | RakebackStatement
   | RakebackTiers
@@ -166,6 +173,7 @@ export type PushBody =
   | TableSnapshot
   | SeatChanged
   | SeatAvailable
+  | DealCommitment
   | HandStarted
   | BlindPosted
   | HoleCards
@@ -209,7 +217,8 @@ export type GameRequest =
   | LeaveTable
   | Watch
   | Unwatch
-  | Act;
+  | Act
+  | SetClientSeed;
 export type GameReply = TableList | Seated | LeftTable;
 export type GamePush =
   | LobbyTableChanged
@@ -217,6 +226,7 @@ export type GamePush =
   | TableSnapshot
   | SeatChanged
   | SeatAvailable
+  | DealCommitment
   | HandStarted
   | BlindPosted
   | HoleCards
@@ -338,6 +348,7 @@ export interface WalletTransfer {
  *     at the confirmation line (docs/chain.md). ``amount``, ``key`` and ``memo`` are not used
  *     (what counts is what arrives); they are accepted so that older clients' frames decode.
  *     Refused: cashier_unavailable (no cashier on this server), self_excluded, cooling_off.
+ *     ``chain_id``: which chain's cashier (null: the server's first); unknown_chain if none.
  */
 export interface WalletDeposit {
   type: "wallet_deposit";
@@ -345,13 +356,15 @@ export interface WalletDeposit {
   amount?: number | null;
   key?: string | null;
   memo?: string;
+  chain_id?: number | null;
 }
 /**
  * Withdraw ``amount`` chips to the chain address ``address``: reserved at once, paid in
  *     a batch (large ones after a staff approval). Reply: Withdrawal. ``key`` makes a retry
  *     safe. Refused: cashier_unavailable, invalid_address, invalid_amount (worth no token
  *     unit), insufficient_funds, withdrawal_refused (a retry of one refused the first time),
- *     idempotency_conflict.
+ *     idempotency_conflict, unknown_chain. ``chain_id``: which chain pays (null: the server's
+ *     first).
  */
 export interface WalletWithdraw {
   type: "wallet_withdraw";
@@ -359,6 +372,7 @@ export interface WalletWithdraw {
   amount: number;
   key: string;
   address: string;
+  chain_id?: number | null;
 }
 /**
  * One of this player's withdrawals, as it stands. Reply: Withdrawal. Refused:
@@ -368,6 +382,31 @@ export interface GetWithdrawal {
   type: "get_withdrawal";
   id: number;
   withdrawal_id: number;
+}
+/**
+ * This player's withdrawals, newest first: ``limit`` at most, those with an id below
+ *     ``before_id`` when given (the previous page's ``next_before_id``), only those in ``state``
+ *     when given, only those on ``chain_id`` when given (else every chain). Reply:
+ *     WithdrawalPage. Refused: cashier_unavailable, unknown_chain.
+ */
+export interface ListWithdrawals {
+  type: "list_withdrawals";
+  id: number;
+  state?:
+    | (
+        | "awaiting_approval"
+        | "batched"
+        | "paid"
+        | "queued"
+        | "refused"
+        | "rejected"
+        | "requested"
+        | "voided"
+      )
+    | null;
+  before_id?: number | null;
+  limit?: number;
+  chain_id?: number | null;
 }
 /**
  * The player's statement for [from_ms, to_ms) (at most a year): opening and closing
@@ -446,7 +485,9 @@ export interface UnsubscribeLobby {
 }
 /**
  * Seat me at any table of this game, stakes and asset (real money unless ``play``); the
- *     lobby opens a table when all are full. Reply: Seated.
+ *     lobby opens a table when all are full. ``club_id``: only that club's tables (members
+ *     only: ``not_club_member``; a club's tables are opened by its managers, so when all are
+ *     full the answer is ``table_full``); None: only public tables. Reply: Seated.
  */
 export interface QuickSeat {
   type: "quick_seat";
@@ -455,6 +496,7 @@ export interface QuickSeat {
   big_blind: number;
   buy_in: number;
   asset?: "chips" | "play";
+  club_id?: number | null;
 }
 /**
  * Sit down with ``buy_in`` from the wallet. ``seat`` None: any free seat.
@@ -545,6 +587,17 @@ export interface Act {
   amount?: number;
   agree?: boolean;
   decision_id?: number | null;
+}
+/**
+ * My entropy for the deals at this table (docs/fairness.md): 1..64 bytes as hex. It
+ *     applies from the next hand dealt after the reply (a hand already dealt keeps the seeds it
+ *     was dealt with) until I send another or leave the seat. Reply: Ok; ``not_seated``.
+ */
+export interface SetClientSeed {
+  type: "set_client_seed";
+  id: number;
+  table_id: string;
+  seed: string;
 }
 /**
  * A page of the hands I was dealt into, newest first; ``before_seq`` pages back (the
@@ -700,6 +753,26 @@ export interface ClubRegisterTable {
   id: number;
   club_id: number;
   table_id: string;
+}
+/**
+ * Open a cash table only the club's members see and join (owner, manager). The server
+ *     names it ``club<club id>-<6 characters>`` and registers it to the club (its rake is the
+ *     club's); the house's rake rule applies. A 0 buy-in bound: 40 / 200 big blinds.
+ *     Reply: ClubTableCreated.
+ */
+export interface ClubCreateTable {
+  type: "club_create_table";
+  id: number;
+  club_id: number;
+  name: string;
+  variant: "FT" | "NT" | "PO" | "PO/8" | "PT";
+  small_blind: number;
+  big_blind: number;
+  seats?: number;
+  buy_in_min?: number;
+  buy_in_max?: number;
+  ante?: number;
+  asset?: "chips" | "play";
 }
 export interface ClubStatsRequest {
   type: "club_stats";
@@ -1145,6 +1218,41 @@ export interface Withdrawal {
   created_at_ms: number;
   updated_at_ms: number;
 }
+/**
+ * Reply to ListWithdrawals, newest first; ``next_before_id`` is null on the last page.
+ */
+export interface WithdrawalPage {
+  type: "withdrawal_page";
+  id: number;
+  /**
+   * @maxItems 100
+   */
+  withdrawals: WithdrawalRecord[];
+  next_before_id: number | null;
+}
+/**
+ * One withdrawal inside a WithdrawalPage: the fields of Withdrawal without ``id``.
+ */
+export interface WithdrawalRecord {
+  withdrawal_id: number;
+  chain_id: number;
+  address: string;
+  amount: number;
+  units: string;
+  state:
+    | "awaiting_approval"
+    | "batched"
+    | "paid"
+    | "queued"
+    | "refused"
+    | "rejected"
+    | "requested"
+    | "voided";
+  transfer_id: number | null;
+  reason: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
 export interface TableList {
   type: "table_list";
   id: number;
@@ -1179,6 +1287,7 @@ export interface TableListing {
   rake_cap?: number;
   rake_no_flop_no_drop?: boolean;
   asset?: "chips" | "play";
+  club_id?: number | null;
 }
 /**
  * Reply to JoinTable and QuickSeat: where I sit and with how much.
@@ -1358,6 +1467,15 @@ export interface JoinRequestRecord {
   player_id: number;
   agent_id: number | null;
   created_at_ms: number;
+}
+/**
+ * Reply to club_create_table: the table is open (listed to the club's members).
+ */
+export interface ClubTableCreated {
+  type: "club_table_created";
+  id: number;
+  club_id: number;
+  table_id: string;
 }
 export interface ClubStats {
   type: "club_stats_reply";
@@ -1657,6 +1775,7 @@ export interface Event {
     | TableSnapshot
     | SeatChanged
     | SeatAvailable
+    | DealCommitment
     | HandStarted
     | BlindPosted
     | HoleCards
@@ -1745,7 +1864,12 @@ export interface TableSnapshot {
    */
   hole_cards?: string[];
   to_act?: number | null;
+  next_commitment?: string | null;
 }
+/**
+ * ``display_name``: the player's as it was when she sat down (docs/players.md); None
+ *     at a table that seats players without one (a tournament's).
+ */
 export interface SeatView {
   seat: number;
   player_id: number;
@@ -1753,6 +1877,7 @@ export interface SeatView {
   state: "leaving" | "playing" | "sitting_out" | "waiting_big_blind";
   connected?: boolean;
   in_hand?: boolean;
+  display_name?: string | null;
 }
 export interface PotView {
   amount: number;
@@ -1778,6 +1903,24 @@ export interface SeatAvailable {
   table_id: string;
   seat: number;
 }
+/**
+ * The commitment to the secret server seed that will deal hand ``hand_number``: sent
+ *     to everyone at the table when the seed is drawn (the table opens, a hand ends), before
+ *     that hand's ``hand_started``. Send ``set_client_seed`` after it: the server chose its
+ *     seed before it knew yours.
+ */
+export interface DealCommitment {
+  type: "deal_commitment";
+  table_id: string;
+  hand_number: number;
+  commitment: string;
+  scheme?: "tablium-fair-v1";
+}
+/**
+ * ``commitment``: SHA-256 commitment to the server seed this hand is dealt with (the
+ *     ``deal_commitment`` announced for it); a table always sends it (None only from a server
+ *     that deals no verifiable deck).
+ */
 export interface HandStarted {
   type: "hand_started";
   table_id: string;
@@ -1793,6 +1936,7 @@ export interface HandStarted {
   stacks: number[];
   small_blind_seat: number | null;
   big_blind_seat: number;
+  commitment?: string | null;
 }
 /**
  * ``kind``: small, big, straddle, posted_big, dead_small, ante.
@@ -1944,6 +2088,12 @@ export interface PotAwarded {
   amount: number;
   hand: string;
 }
+/**
+ * The reveal (docs/fairness.md): ``server_seed`` (hashes to ``hand_started``'s
+ *     commitment) and the client seed of every seat dealt in, by seat; with them and the hand
+ *     id ``"{table_id}:{hand_number}"`` the deck is recomputed. None / empty only from a server
+ *     that deals no verifiable deck.
+ */
 export interface HandEnded {
   type: "hand_ended";
   table_id: string;
@@ -1957,10 +2107,23 @@ export interface HandEnded {
    */
   stacks: number[];
   rake: number;
+  server_seed?: string | null;
+  /**
+   * @maxItems 10
+   */
+  client_seeds?: ClientSeed[];
+}
+/**
+ * The client seed a seat's deal used (its player's, or a default the server drew).
+ */
+export interface ClientSeed {
+  seat: number;
+  seed: string;
 }
 /**
  * The hand could not go on (the table restarted): every stack is back to what it was
- *     when the hand started; nothing was won or lost.
+ *     when the hand started; nothing was won or lost. No reveal: its server seed was lost with
+ *     the table's memory (docs/fairness.md); the next hand has a fresh ``deal_commitment``.
  */
 export interface HandVoided {
   type: "hand_voided";

@@ -26,7 +26,7 @@ export function tableView(app, main, tableId) {
   const bigBlind = () => state.listing?.big_blind ?? 1;
 
   function seatLabel(view) {
-    return view.seat === mySeat() ? 'You' : `Player ${view.player_id}`;
+    return view.seat === mySeat() ? 'You' : view.display_name || `Player ${view.player_id}`;
   }
 
   function seatPosition(seat) {

@@ -143,6 +143,18 @@ def test_staff_exceptions_let_named_players_or_networks_share_an_address() -> No
         AddressRule(allowed_networks=("not a network",))
 
 
+def test_an_allowed_network_is_matched_by_the_address_itself_not_its_64() -> None:
+    loopback = AddressRule(allowed_networks=("127.0.0.0/8", "::1/128"))
+    assert address_conflict(session(2, "::1"), [session(1, "::1")], loopback) is None
+    assert (
+        address_conflict(session(2, "::ffff:127.0.0.1"), [session(1, "127.0.0.1")], loopback)
+        is None
+    )
+    # "::" shares ::1's /64 but is not loopback: no exception for it.
+    assert address_conflict(session(2, "::"), [session(1, "::1")], loopback) is not None
+    assert address_conflict(session(2, "10.0.0.1"), [session(1, "10.0.0.1")], loopback) is not None
+
+
 @given(st.text(max_size=60), st.text(max_size=60))
 def test_any_address_text_conflicts_exactly_when_both_name_one_subscriber(
     first: str, second: str

@@ -1,0 +1,27 @@
+"""``tablium bench cluster`` on a tiny load: the report's shape, not speed (this machine's
+load makes the figures anything)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+from server.cli import main
+
+
+def test_the_report_has_every_mode_with_positive_figures(redis_url: str) -> None:
+    argv = ["bench", "cluster", "--json", "--redis-url", redis_url]
+    argv += ["--requests", "30", "--rounds", "1", "--chunks", "4,1"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(argv) == 0
+    # One JSON line; the gateways' own log lines may come before it.
+    (line,) = [x for x in out.getvalue().splitlines() if x.startswith("{")]
+    report = json.loads(line)
+    assert report["benchmark"] == "cluster" and report["requests"] == 30
+    assert list(report["modes"]) == ["local", "chunk-4", "chunk-1"]
+    for figures in report["modes"].values():
+        assert figures["round_trips_per_s"] > 0 and figures["cpu_us_per_request"] > 0
+        assert len(figures["runs"]) == 1
+    assert report["redis_ping_us"] > 0 and report["redis_take_us"] > 0

@@ -46,7 +46,7 @@ from loadtest.tournament import (
     start_tournament,
     tournament_section,
 )
-from protocol.client import Client, ServerError, open_client
+from protocol.client import Client, RequestTimeout, ServerError, open_client
 from protocol.errors import ErrorCode
 from protocol.fields import Asset
 
@@ -269,7 +269,12 @@ class _TournamentRun:
         tournament we created once every bot is in (or at ``registration_until``)."""
         options = self.options
         while not bots_done.is_set():
-            view = await self.watch.poll(self.client)
+            try:
+                view = await self.watch.poll(self.client)
+            except RequestTimeout:
+                # A busy tournament (the start of a big field) answers late: poll again.
+                self.watch.poll_timeouts += 1
+                continue
             line = view.line
             if line.state in ("finished", "cancelled"):
                 return
@@ -290,8 +295,12 @@ class _TournamentRun:
                 await bots_done.wait()
 
     async def section(self, hands: int, tally: TournamentTally) -> dict[str, object]:
-        await self.watch.poll(self.client)
-        standings = await self.watch.standings(self.client)
+        standings = []
+        try:
+            await self.watch.poll(self.client)
+            standings = await self.watch.standings(self.client)
+        except RequestTimeout:
+            self.watch.poll_timeouts += 1  # the section says what the last poll saw
         return tournament_section(self.watch, standings, tally, hands, created=self.created)
 
 

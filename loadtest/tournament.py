@@ -248,6 +248,7 @@ class TournamentWatch:
     spread_samples: int = 0
     hand_for_hand_seen: bool = False
     break_seen: bool = False
+    poll_timeouts: int = 0  # polls the server did not answer within the request timeout
     _last_tables: tuple[str, ...] = field(default=())
 
     async def details(self, client: Client) -> TournamentView:
@@ -415,4 +416,5 @@ def tournament_section(
         "break_seen": watch.break_seen,
         "table_spread_max": watch.table_spread_max,
         "table_spread_samples": watch.spread_samples,
+        "poll_timeouts": watch.poll_timeouts,
     }

@@ -24,7 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
         yield process, data_dir
 
 
-def test_a_player_registers_in_the_tournament_lobby_and_her_table_follows_her_moves(
+def test_a_player_registers_in_the_tournament_lobby_and_is_sent_to_her_table(
     server: tuple[ServerProcess, Path], tmp_path: Path
 ) -> None:
     require_node_modules("playwright-core", "ws")

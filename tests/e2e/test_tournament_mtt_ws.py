@@ -67,6 +67,9 @@ async def create_mtt(admin: httpx.AsyncClient) -> int:
             "bounty_kind": "progressive",
             "seats_per_table": 9,
             "paid_bp": 4_000,
+            # Random play busts several players a hand and may jump the bubble: hand-for-hand
+            # also at each pay jump makes sure rounds are played.
+            "hand_for_hand_at_pay_jumps": True,
             "between_hands_ms": BETWEEN_HANDS_MS,
             "action_timeout_ms": 30_000,
             "reason": "e2e",
@@ -88,10 +91,11 @@ async def start_when_full(admin: httpx.AsyncClient, tournament_id: int) -> None:
 
 
 @pytest.mark.skip(
-    reason="not passing yet (2026-12-02): on a loaded machine the three tables, re-entries and"
-    " the break ran (310 virtual seconds in 2 minutes), then heads-up crawled (about one hand"
-    " per 15 s of real time) and the test did not finish in 15 minutes; to be found before it"
-    " joins the suite"
+    reason="not passing yet (2026-12-02 15:00 UTC, t-runtime ed390d0): without hand-for-hand at"
+    " pay jumps it ran to one winner on SQLite in 15-35 s with every other assertion true (51"
+    " entries, 24 re-entries, the break seen, PKO bounties 51 x 50 paid, pool and fees exact,"
+    " ledger clean) but random play jumped the bubble, so no hand-for-hand round was played;"
+    " with hand_for_hand_at_pay_jumps it did not finish in 5 minutes"
 )
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_three_table_mtt_with_reentries_a_break_hand_for_hand_and_pko_bounties(

@@ -215,6 +215,7 @@ def core_config(spec: TournamentSpec) -> TournamentConfig:
         guarantee=spec.guarantee,
         payout=payout,
         hand_for_hand_at_pay_jumps=spec.hand_for_hand_at_pay_jumps,
+        hand_for_hand_from_bubble=spec.hand_for_hand_from_bubble,
         entries_max=spec.entries_max,
     )
 

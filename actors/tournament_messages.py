@@ -112,6 +112,9 @@ class TournamentSpec(msgspec.Struct, frozen=True, kw_only=True):
     starts_at_ms: int | None = None  # mtt: when it starts; sng: ignored
     paid_bp: int | None = None  # mtt: share of the field paid (None: the core's 15%)
     hand_for_hand_at_pay_jumps: bool = False
+    # Hand-for-hand from this many players above the money (TDA RP-8 starts at the bubble:
+    # 1); more makes sure a round is played when several busts a hand could jump the bubble.
+    hand_for_hand_from_bubble: int = 1
     action_timeout_ms: int = 15_000  # per decision at its tables
     between_hands_ms: int | None = None  # None: the structure's hand_pause_ms
     rebuy_decision_ms: int = 15_000  # a rebuy offered and unanswered this long is declined

@@ -118,6 +118,7 @@ class TournamentCreate(Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     starts_at_ms: Annotated[int, Meta(ge=0, le=2**53)] | None = None
     paid_bp: Annotated[int, Meta(ge=1, le=10_000)] | None = None
     hand_for_hand_at_pay_jumps: bool = False
+    hand_for_hand_from_bubble: Annotated[int, Meta(ge=1, le=100)] = 1
     action_timeout_ms: Annotated[int, Meta(ge=1_000, le=600_000)] = 15_000
     between_hands_ms: Annotated[int, Meta(ge=0, le=60_000)] | None = None
 

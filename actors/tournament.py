@@ -17,7 +17,11 @@ timed out: their stacks did not change, so the core sees them as dealt in and un
 
 Write-ahead: a step's payouts (prizes, bounties, deal money, overlay) are stored as owed
 with the step, then paid by key; a restart pays what is still owed again (a replay when it
-was paid). Entries pay first: a refused buy-in registers nobody.
+was paid). Money in (an entry, re-entry, rebuy or add-on) is stored as an intent
+(``PayIn``) with the core as it was, then transferred by key, then the step (the entry or
+the chips) is stored without the intent: a restart that finds the intent completes it (the
+transfer again by key: a replay) or, when the core or the ledger refuses it now, refunds
+what landed under the intent's own keys. A refused buy-in registers nobody.
 
 The level clock is this actor's elapsed play time (``LiveState.elapsed_ms``), advanced by
 trio time only while running and not paused: the core is started at 0 and read at it. A
@@ -47,6 +51,7 @@ from actors.table_messages import (
     RemovePlayer,
     SeatGranted,
     SeatPlayer,
+    SeatProfile,
     SetStakes,
     SitIn,
     TableConfig,
@@ -54,6 +59,7 @@ from actors.table_messages import (
     TableHandEnded,
     TableSeats,
 )
+from actors.table_requests import seat_profile
 from actors.tournament_messages import (
     DIRECTORY_NAME,
     STANDINGS_MAX,
@@ -101,6 +107,7 @@ from persistence.store import Store, wall_clock_ms
 from players.stats import TournamentResult
 from poker import HandResult, Variant
 from poker.events import PotShare
+from poker.integrity.table_rules import SeatedSession, address_conflict
 from poker.showdown import Award, PotResult
 from poker.tournament import (
     HEADS_UP,
@@ -144,6 +151,21 @@ class Owed(msgspec.Struct, frozen=True):
     knocked_out: int = 0
 
 
+class PayIn(msgspec.Struct, frozen=True):
+    """A buy-in (entry, re-entry), rebuy or add-on stored before its transfer (write-ahead):
+    ``to_pool`` wallet -> prize pool under ``tournament:<id>:<op>``, ``fee`` wallet -> fees
+    under ``<op>:fee``. Its step (the entry, the chips) is stored after the transfer; a
+    restart that finds it without its step completes it or refunds what landed
+    (``<op>:undo``, ``<op>:undo:fee``)."""
+
+    op: str
+    kind: str  # entry, rebuy, addon
+    player_id: int
+    to_pool: int
+    fee: int
+    entry: int
+
+
 class PendingDeal(msgspec.Struct):
     deal_id: int
     kind: str
@@ -164,6 +186,10 @@ class LiveState(msgspec.Struct):
     elapsed_ms: int = 0  # the level clock's play time (fed to core.clock)
     paused: bool = False
     owed: list[Owed] = msgspec.field(default_factory=list)
+    paying: list[PayIn] = msgspec.field(default_factory=list)  # at most one (one message)
+    # player -> the client address she registered from (the one-address rule; bound: one
+    # per player registered, as the entries).
+    addresses: dict[int, str] = msgspec.field(default_factory=dict)
     steps: int = 0
     moves: int = 0
     stakes: dict[int, int] = msgspec.field(default_factory=dict)  # table -> level applied
@@ -283,6 +309,7 @@ class TournamentActor(Actor[Any]):
         # they were not dealt (table -> players): the table catches up before its next hand.
         self.restack: dict[int, set[int]] = {}
         self.start_timer: Timer | None = None
+        self.profiles: dict[int, SeatProfile] = {}  # player -> profile (bound: the field)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -305,6 +332,7 @@ class TournamentActor(Actor[Any]):
         if self.live.state == "running":
             await self._resume_tables()
         await self._pay_owed()
+        await self._resume_paying()
         self._schedule()
         self._announce()
 
@@ -373,8 +401,8 @@ class TournamentActor(Actor[Any]):
                     await self._step(self._core().clock(self.play_ms()))
                 else:
                     return None
-            case RegisterPlayer(player_id=player_id):
-                return await self._register(player_id)
+            case RegisterPlayer(player_id=player_id, address=address):
+                return await self._register(player_id, address)
             case UnregisterPlayer(player_id=player_id):
                 await self._unregister(player_id)
             case BuyRebuy(player_id=player_id):
@@ -392,7 +420,7 @@ class TournamentActor(Actor[Any]):
             case GetTournament():
                 return self.details()
             case GetStandings(offset=offset, limit=limit):
-                return self.standings(offset, limit)
+                return await self.standings(offset, limit)
             case GetResults():
                 return self.results()
             case StartTournament():
@@ -439,46 +467,137 @@ class TournamentActor(Actor[Any]):
         if self._live().state not in states:
             raise TournamentRefusal("tournament_not_running", f"the tournament is {self.live}")
 
-    async def _register(self, player_id: int) -> EntryAccepted:
+    def _check_address(self, player_id: int, address: str | None) -> None:
+        """The one-address rule (poker/integrity/table_rules.py, the tables' settings): no
+        two accounts still in the tournament (registered, playing, offered a rebuy) from
+        one address, unless staff allowed the address or named the players together."""
+        core, live = self._core(), self._live()
+        others = {
+            _player(e.player_id)
+            for e in core.state.entries
+            if e.status in (EntryStatus.REGISTERED, *_ALIVE)
+        }
+        seated = [SeatedSession(p, live.addresses.get(p)) for p in sorted(others)]
+        joining = SeatedSession(player_id, address)
+        other = address_conflict(joining, seated, self.deps.table_deps.rules.address)
+        if other is not None:
+            raise TournamentRefusal(
+                "same_address_in_tournament",
+                "another player in this tournament connects from your address",
+            )
+
+    async def _register(self, player_id: int, address: str | None = None) -> EntryAccepted:
         self._require("registering", "running")
         core, money = self._core(), self.money
         assert money is not None
         if not core.may_register(str(player_id)):
             raise TournamentRefusal("registration_refused", "registration is not open to you")
+        self._check_address(player_id, address)
+        if address:
+            self._live().addresses[player_id] = address
         await money.check_may_play(player_id)
+        await self._profile(player_id, fresh=True)
         reentry = bool(core.entries_of(str(player_id)))
         before = core.snapshot()
         effects = core.register(str(player_id), self.deps.rng)
         bought = effects[0]
         assert isinstance(bought, fx.EntryBought)
-        try:
-            await money.pay_in(
-                bought.op, player_id, bought.prize_part + bought.bounty_part, bought.fee,
-                bought.entry,
-            )  # fmt: skip
-        except WalletError:
-            self.core = Tournament.restore(before)  # nothing changed
-            # A refused fee after the pool part: give the pool part back (a refusal here:
-            # the pool part did not move either).
-            with contextlib.suppress(WalletError):
-                await money.refund(
-                    f"{bought.op}:undo", player_id, bought.prize_part + bought.bounty_part, 0
-                )
-            raise
-        await self._step(effects, paid=True)
+        intent = PayIn(
+            bought.op, "entry", player_id, bought.prize_part + bought.bounty_part, bought.fee,
+            bought.entry,
+        )  # fmt: skip
+        await self._buy(intent, effects, before)
+        core = self._core()
         table_id = None
         if core.entry(bought.entry).table:
             table_id = self.address.table_id(core.entry(bought.entry).table)
-        if (
-            self._live().state == "registering"
-            and self.spec.kind == "sng"
-            and core.state.entry_count >= self.spec.entries_max
-        ):
-            await self._start(by_director=False)
+        await self._start_if_full()
         return EntryAccepted(
             tournament_id=self.tournament_id, entry=bought.entry, reentry=reentry,
             table_id=table_id,
         )  # fmt: skip
+
+    async def _start_if_full(self) -> None:
+        if (
+            self._live().state == "registering"
+            and self.spec.kind == "sng"
+            and self._core().state.entry_count >= self.spec.entries_max
+        ):
+            await self._start(by_director=False)
+
+    async def _buy(self, intent: PayIn, effects: list[fx.AnyEffect], before: bytes) -> None:
+        """Money in, write-ahead: the intent is stored with the core as it was ``before``,
+        then the transfer is made by key, then the step (``effects``, already applied to the
+        core) is stored without the intent. Refused (WalletError, raised): the core is as
+        it was, what landed is given back, the intent is dropped."""
+        live, money = self._live(), self.money
+        assert money is not None
+        bought = self._core()
+        self.core = Tournament.restore(before)
+        live.paying.append(intent)
+        await self._persist([])
+        self.core = bought
+        try:
+            await money.pay_in(intent.op, intent.player_id, intent.to_pool, intent.fee,
+                               intent.entry)  # fmt: skip
+        except WalletError:
+            self.core = Tournament.restore(before)  # nothing changed
+            await self._undo(intent)
+            raise
+        live.paying.remove(intent)
+        await self._step(effects, paid=True)
+
+    async def _undo(self, intent: PayIn) -> None:
+        """Give back what landed of ``intent`` under its own keys, then drop it, durably."""
+        money, live = self.money, self._live()
+        assert money is not None
+        landed = await money.landed(intent.op)
+        await money.refund(
+            f"{intent.op}:undo", intent.player_id, intent.to_pool if landed[0] else 0,
+            intent.fee if landed[1] else 0,
+        )  # fmt: skip
+        if intent in live.paying:
+            live.paying.remove(intent)
+        await self._persist([])
+
+    async def _resume_paying(self) -> None:
+        """After a restart: each money-in intent stored without its step is completed (the
+        core takes it again as it did: the same operation; the transfer again by key) or,
+        refused now by the core or the ledger, undone (what landed is refunded)."""
+        live, core = self._live(), self._core()
+        for intent in list(live.paying):
+            live.paying.remove(intent)
+            before = core.snapshot()
+            who = str(intent.player_id)
+            effects: list[fx.AnyEffect] = []
+            try:
+                if intent.kind == "entry" and core.may_register(who):
+                    effects = core.register(who, self.deps.rng)
+                elif intent.kind == "rebuy":
+                    effects = core.rebuy(intent.entry)
+                elif intent.kind == "addon":
+                    effects = core.addon(intent.entry)
+            except TournamentRefused:
+                effects = []
+            op = getattr(effects[0], "op", None) if effects else None
+            if op != intent.op:
+                self.core = core = Tournament.restore(before)
+                live.paying.append(intent)
+                await self._undo(intent)
+                log.warning("interrupted buy-in refunded", tournament=self.tournament_id,
+                            op=intent.op)  # fmt: skip
+                continue
+            live.paying.append(intent)
+            try:
+                await self._buy(intent, effects, before)
+            except WalletError as exc:
+                log.warning("interrupted buy-in refused", tournament=self.tournament_id,
+                            op=intent.op, error=exc.code)  # fmt: skip
+            else:
+                log.warning("interrupted buy-in completed", tournament=self.tournament_id,
+                            op=intent.op)  # fmt: skip
+                await self._start_if_full()
+            core = self._core()
 
     async def _unregister(self, player_id: int) -> None:
         self._require("registering")
@@ -494,12 +613,9 @@ class TournamentActor(Actor[Any]):
         effects = core.rebuy(entry)
         bought = effects[0]
         assert isinstance(bought, fx.RebuyBought)
-        try:
-            await money.pay_in(bought.op, player_id, bought.price, bought.fee, entry)
-        except WalletError:
-            self.core = Tournament.restore(before)
-            raise
-        await self._step(effects, paid=True)
+        await self._buy(
+            PayIn(bought.op, "rebuy", player_id, bought.price, bought.fee, entry), effects, before
+        )
 
     async def _addon(self, player_id: int) -> None:
         self._require("running")
@@ -514,12 +630,9 @@ class TournamentActor(Actor[Any]):
         effects = core.addon(entry)
         bought = effects[0]
         assert isinstance(bought, fx.AddOnBought)
-        try:
-            await money.pay_in(bought.op, player_id, bought.price, bought.fee, entry)
-        except WalletError:
-            self.core = Tournament.restore(before)
-            raise
-        await self._step(effects, paid=True)
+        await self._buy(
+            PayIn(bought.op, "addon", player_id, bought.price, bought.fee, entry), effects, before
+        )
 
     async def _adjust(self, number: int, chips: int) -> int:
         """A director's correction of a stack, between the entry's hands (chips issued or
@@ -540,9 +653,7 @@ class TournamentActor(Actor[Any]):
         await self._persist([])
         with contextlib.suppress(GameRefused):  # not seated there: a restart aligns it
             await self._ask_table(entry.table, RemovePlayer(player_id=player))
-        await self._ask_table(
-            entry.table, SeatPlayer(player_id=player, stack=entry.stack, seat=seat)
-        )
+        await self._ask_table(entry.table, await self._seat_message(player, entry.stack, seat))
         return entry.stack
 
     async def _remove(self, number: int, refund: bool) -> None:
@@ -803,7 +914,7 @@ class TournamentActor(Actor[Any]):
                 record = core.entry(entry)
                 if _player(record.player_id) == player and record.stack > 0:
                     await ref.ask(
-                        SeatPlayer(player_id=player, stack=record.stack, seat=seat),
+                        await self._seat_message(player, record.stack, seat),
                         timeout_s=TABLE_ASK_TIMEOUT_S,
                     )
         # Players the table sat out (timed out: the table's rule for cash games) are dealt
@@ -814,6 +925,19 @@ class TournamentActor(Actor[Any]):
             if info.sitting_out and info.stack > 0:
                 ref.tell(SitIn(player_id=info.player_id, post_now=True))
         ref.tell(Release())
+
+    async def _profile(self, player_id: int, *, fresh: bool = False) -> SeatProfile:
+        """Her display name and auto-muck, read from her profile when she registers or
+        sits down (``fresh``) and kept for the standings (bounded: one per entrant)."""
+        known = self.profiles.get(player_id)
+        if known is None or fresh:
+            known = await seat_profile(self.deps.store, player_id)
+            self.profiles[player_id] = known
+        return known
+
+    async def _seat_message(self, player_id: int, stack: int, seat: int | None) -> SeatPlayer:
+        profile = await self._profile(player_id, fresh=True)
+        return SeatPlayer(player_id=player_id, stack=stack, seat=seat, profile=profile)
 
     def _table_ref(self, number: int) -> Any:
         return self.context.registry.lookup(f"table:{self.address.table_id(number)}")
@@ -1089,7 +1213,7 @@ class TournamentActor(Actor[Any]):
                 await self._close_table(number)
             case fx.Seated(player_id=who, table=number, seat=seat, stack=stack, entry=entry):
                 granted = await self._ask_table(
-                    number, SeatPlayer(player_id=_player(who), stack=stack, seat=seat)
+                    number, await self._seat_message(_player(who), stack, seat)
                 )
                 assert isinstance(granted, SeatGranted)
                 self._deliver(
@@ -1106,7 +1230,7 @@ class TournamentActor(Actor[Any]):
                     raise RuntimeError(f"moved with {stack}, the core says {effect.stack}")
                 granted = await self._ask_table(
                     effect.to_table,
-                    SeatPlayer(player_id=player, stack=effect.stack, seat=effect.to_seat),
+                    await self._seat_message(player, effect.stack, effect.to_seat),
                 )
                 self._deliver(
                     player,
@@ -1142,9 +1266,7 @@ class TournamentActor(Actor[Any]):
                         return
                     if exc.code != "not_seated":  # not seated: a restart left her out
                         raise
-                await self._ask_table(
-                    number, SeatPlayer(player_id=player, stack=record.stack, seat=seat)
-                )
+                await self._ask_table(number, await self._seat_message(player, record.stack, seat))
             case _:
                 pass
 
@@ -1208,9 +1330,7 @@ class TournamentActor(Actor[Any]):
             player = _player(entry.player_id)
             same = info is not None and info.player_id == player and info.stack == entry.stack
             if not same and entry.stack > 0:
-                await self._ask_table(
-                    number, SeatPlayer(player_id=player, stack=entry.stack, seat=seat)
-                )
+                await self._ask_table(number, await self._seat_message(player, entry.stack, seat))
 
     # --- players ----------------------------------------------------------------------------
 
@@ -1366,13 +1486,15 @@ class TournamentActor(Actor[Any]):
             for e in (*alive, *waiting, *placed)
         ]
 
-    def standings(self, offset: int, limit: int) -> Standings:
+    async def standings(self, offset: int, limit: int) -> Standings:
         lines = self.standing_lines()
         limit = max(1, min(limit, STANDINGS_MAX))
-        return Standings(
-            tournament_id=self.tournament_id, total=len(lines),
-            lines=tuple(lines[offset : offset + limit]),
-        )  # fmt: skip
+        page = lines[offset : offset + limit]
+        named = []
+        for line in page:  # the page's names (read once per player after a restart)
+            profile = await self._profile(line.player_id)
+            named.append(msgspec.structs.replace(line, display_name=profile.display_name))
+        return Standings(tournament_id=self.tournament_id, total=len(lines), lines=tuple(named))
 
     def results(self) -> Results:
         core, live = self._core(), self._live()

@@ -204,9 +204,11 @@ class TournamentMessage(msgspec.Struct, frozen=True, tag=True):
 class RegisterPlayer(TournamentMessage, frozen=True, tag=True):
     """Register, or (while late registration is open and every earlier entry is out)
     re-enter. Reply: EntryAccepted. Money first (buy-in to the prize pool, fee to fees),
-    then the entry."""
+    then the entry. ``address``: the session's client address (server/handshake.py), for the
+    one-address rule (docs/integrity.md); None: not known (never conflicts)."""
 
     player_id: int
+    address: str | None = None
 
 
 class EntryAccepted(msgspec.Struct, frozen=True):
@@ -398,6 +400,7 @@ class StandingLine(msgspec.Struct, frozen=True, kw_only=True):
     prize: int  # place prize plus deal money paid
     bounties: int  # bounty cash won
     head: int  # the bounty on this entry now
+    display_name: str = ""  # her profile's (empty: none)
 
 
 class Standings(msgspec.Struct, frozen=True, kw_only=True):

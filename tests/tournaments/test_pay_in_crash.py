@@ -1,0 +1,171 @@
+"""Money in is write-ahead (docs/tournaments.md, "Crash safety"): a process killed between a
+player's buy-in transfer and the stored step restarts with the intent stored, and completes
+the entry (the transfer again by key: a replay) or, when the ledger refuses it now, refunds
+what landed under the intent's own keys. No chip is ever left in the pool without an entry.
+
+The kill: the actor is frozen at the chosen point (a fault injected in the money), then the
+whole runtime is stopped, so only the store is left, and a new runtime starts from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+import trio
+import trio.testing
+
+from actors.tournament_messages import (
+    GetStandings,
+    ListTournaments,
+    RegisterPlayer,
+    Standings,
+    TournamentSpec,
+)
+from persistence.rakeback import transfers_by_keys
+from poker.tournament import preset
+from services.ledger import WalletError, wallet
+from services.tournaments import TournamentMoney, key
+from services.wallet import Wallet
+from tests.actors.test_table_fakes import sqlite_url
+from tests.e2e.clock import autojump_between_threads
+from tests.tournaments.harness import FUNDS, tournament_room
+
+BUY_IN, FEE = 100, 10
+VICTIM = 3
+
+
+def _spec() -> TournamentSpec:
+    structure = msgspec.structs.replace(preset("hyper"), name="crash", starting_stack=1_000)
+    return TournamentSpec(
+        name="Crash", kind="mtt", structure=structure, buy_in=BUY_IN, fee=FEE,
+        seats_per_table=6, starts_at_ms=2**62, action_timeout_ms=5_000,
+    )  # fmt: skip
+
+
+async def _register_and_freeze(room: Any, tid: int, reached: trio.Event) -> None:
+    """Register the victim; the injected fault freezes the actor at the chosen point; then
+    stop (the caller's nursery is cancelled with the runtime)."""
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(room.tournament(tid).ask, RegisterPlayer(player_id=VICTIM))
+        await reached.wait()
+        nursery.cancel_scope.cancel()
+
+
+async def _keys(room: Any, tid: int, *ops: str) -> set[str]:
+    keys = [key(tid, op) for op in ops]
+    found = await room.store.run(lambda: transfers_by_keys(keys), read_only=True)
+    return {k.removeprefix(f"tournament:{tid}:") for k in found}
+
+
+@pytest.mark.parametrize("transferred", [True, False], ids=["after_transfer", "before_transfer"])
+async def test_a_kill_between_the_buy_in_and_its_step_completes_the_entry_on_restart(
+    tmp_path: Path,
+    autojump_clock: trio.testing.MockClock,
+    monkeypatch: pytest.MonkeyPatch,
+    transferred: bool,
+) -> None:
+    autojump_between_threads(autojump_clock, monkeypatch)
+    url = sqlite_url(tmp_path)
+    reached = trio.Event()
+    armed = [True]
+    real_pay_in = TournamentMoney.pay_in
+
+    async def pay_in(self: TournamentMoney, op: str, player_id: int, *args: Any) -> None:
+        if armed[0] and player_id == VICTIM:
+            armed[0] = False
+            if transferred:
+                await real_pay_in(self, op, player_id, *args)
+            reached.set()
+            await trio.sleep_forever()  # killed here
+        await real_pay_in(self, op, player_id, *args)
+
+    monkeypatch.setattr(TournamentMoney, "pay_in", pay_in)
+    async with tournament_room(url, seed=81) as room:
+        await room.fund([1, 2, VICTIM])
+        tid = await room.create(_spec())
+        for player in (1, 2):
+            await room.tournament(tid).ask(RegisterPlayer(player_id=player))
+        await _register_and_freeze(room, tid, reached)
+        paid = BUY_IN + FEE if transferred else 0
+        assert await room.balance(VICTIM) == FUNDS - paid
+        assert await room.pool(tid) == 2 * BUY_IN + (BUY_IN if transferred else 0)
+    async with tournament_room(url, seed=82) as room:
+        await room.directory.ask(ListTournaments())  # re-opens the stored tournament
+        standings = await room.tournament(tid).ask(GetStandings(limit=100))
+        assert isinstance(standings, Standings)
+        assert sorted(line.player_id for line in standings.lines) == [1, 2, VICTIM]
+        assert await room.balance(VICTIM) == FUNDS - BUY_IN - FEE
+        assert await room.pool(tid) == 3 * BUY_IN
+        assert await _keys(room, tid, "entry:3", "entry:3:fee", "entry:3:undo") == {
+            "entry:3",
+            "entry:3:fee",
+        }
+        audit = await room.wallet.audit()
+        assert audit.consistent, audit
+
+
+async def test_a_kill_after_the_pool_part_refunds_it_when_the_fee_is_refused_on_restart(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    autojump_between_threads(autojump_clock, monkeypatch)
+    url = sqlite_url(tmp_path)
+    reached = trio.Event()
+    armed = [True]
+    real_fee = Wallet.pay_entry_fee
+
+    async def pay_entry_fee(self: Wallet, k: str, player_id: int, *args: Any, **kw: Any) -> Any:
+        if armed[0] and player_id == VICTIM:
+            armed[0] = False
+            reached.set()
+            await trio.sleep_forever()  # killed after the pool part, before the fee
+        return await real_fee(self, k, player_id, *args, **kw)
+
+    monkeypatch.setattr(Wallet, "pay_entry_fee", pay_entry_fee)
+    async with tournament_room(url, seed=83) as room:
+        await room.fund([1, 2, VICTIM])
+        tid = await room.create(_spec())
+        for player in (1, 2):
+            await room.tournament(tid).ask(RegisterPlayer(player_id=player))
+        await _register_and_freeze(room, tid, reached)
+        assert await room.pool(tid) == 3 * BUY_IN  # the pool part landed, no entry stored
+        # While the server is down the player's wallet drops below the fee.
+        left = 5
+        await room.wallet.adjust(
+            "drain", wallet(VICTIM, "chips"), -(FUNDS - BUY_IN - left), "test drain"
+        )
+    async with tournament_room(url, seed=84) as room:
+        await room.directory.ask(ListTournaments())
+        standings = await room.tournament(tid).ask(GetStandings(limit=100))
+        assert isinstance(standings, Standings)
+        assert sorted(line.player_id for line in standings.lines) == [1, 2]
+        assert await room.balance(VICTIM) == left + BUY_IN  # the pool part came back
+        assert await room.pool(tid) == 2 * BUY_IN
+        assert await _keys(room, tid, "entry:3", "entry:3:fee", "entry:3:undo") == {
+            "entry:3",
+            "entry:3:undo",
+        }
+        audit = await room.wallet.audit()
+        assert audit.consistent, audit
+        # The refused player may register again later, under a new entry's keys.
+        await room.wallet.adjust("refill", wallet(VICTIM, "chips"), FUNDS, "test refill")
+        accepted = await room.tournament(tid).ask(RegisterPlayer(player_id=VICTIM))
+        assert accepted.entry == 3
+
+
+async def test_a_refused_fee_gives_back_the_pool_part_at_once(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    autojump_between_threads(autojump_clock, monkeypatch)
+    async with tournament_room(sqlite_url(tmp_path), seed=85) as room:
+        await room.fund([1])
+        await room.wallet.adjust("poor", wallet(VICTIM, "chips"), BUY_IN + 5, "test funds")
+        tid = await room.create(_spec())
+        await room.tournament(tid).ask(RegisterPlayer(player_id=1))
+        with pytest.raises(WalletError):
+            await room.tournament(tid).ask(RegisterPlayer(player_id=VICTIM))
+        assert await room.balance(VICTIM) == BUY_IN + 5
+        assert await room.pool(tid) == BUY_IN
+        audit = await room.wallet.audit()
+        assert audit.consistent, audit

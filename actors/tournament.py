@@ -190,6 +190,9 @@ class LiveState(msgspec.Struct):
     # player -> the client address she registered from (the one-address rule; bound: one
     # per player registered, as the entries).
     addresses: dict[int, str] = msgspec.field(default_factory=dict)
+    # Entries a director removed before the start without a refund: their buy-in and bounty
+    # stay in the pool as prize money (a cancel before the start gives those back too).
+    forfeited: list[int] = msgspec.field(default_factory=list)
     steps: int = 0
     moves: int = 0
     stakes: dict[int, int] = msgspec.field(default_factory=dict)  # table -> level applied
@@ -447,9 +450,12 @@ class TournamentActor(Actor[Any]):
                 return await self._adjust(entry, chips)
             case RemoveEntry(entry=entry, refund=refund):
                 await self._remove(entry, refund)
-            case MoveEntry() | BreakTable():
-                # Not done yet: the core plans every move (balancing, breaking) itself.
-                raise TournamentRefusal("table_refused", "directors' moves are not supported yet")
+            case MoveEntry(entry=entry, table=table):
+                self._require("running")
+                await self._step(self._core().move_entry(entry, table, self.deps.rng))
+            case BreakTable(table=table):
+                self._require("running")
+                await self._step(self._core().break_table(table, self.deps.rng))
             case _:
                 raise TypeError(f"tournament: unexpected message {message!r}")
         return None
@@ -657,15 +663,16 @@ class TournamentActor(Actor[Any]):
         return entry.stack
 
     async def _remove(self, number: int, refund: bool) -> None:
-        """A director takes an entry out. Before the start: unregistered and refunded."""
+        """A director takes an entry out (the core's ``remove_entry`` says what happens to
+        its chips, place and money; docs/tournaments.md, "Directors")."""
+        self._require("registering", "running")
         core = self._core()
-        if self._live().state != "registering":
-            raise TournamentRefusal(
-                "table_refused", "removing a playing entry is not supported yet"
-            )
-        if not refund:
-            raise TournamentRefusal("registration_refused", "before the start, with a refund")
-        await self._step(core.unregister(number))
+        if not 0 < number <= len(core.state.entries):
+            raise TournamentRefusal("not_registered", f"no entry {number}")
+        effects = core.remove_entry(number, refund=refund, rng=self.deps.rng)
+        if not refund and core.phase is Phase.REGISTERING:
+            self._live().forfeited.append(number)
+        await self._step(effects)
 
     async def _start(self, *, by_director: bool) -> None:
         live, core = self._live(), self._core()
@@ -715,6 +722,11 @@ class TournamentActor(Actor[Any]):
                 weights = [(e.entry, e.stack) for e in alive]
                 shares = dict(split_by_weight(balance, weights))
         for entry in core.state.entries:
+            if entry.entry in live.forfeited and core.phase is Phase.REGISTERING:
+                live.owed.append(
+                    Owed(f"cancel:{entry.entry}", _player(entry.player_id),
+                         config.buy_in + config.bounty, "refund", entry.entry)
+                )  # fmt: skip
             if entry.status is EntryStatus.UNREGISTERED:
                 continue
             fee = config.fee
@@ -979,6 +991,24 @@ class TournamentActor(Actor[Any]):
                         Owed(op, _player(who), config.buy_in + config.bounty, "refund",
                              entry, config.fee)
                     )  # fmt: skip
+                case fx.EntryRemoved(entry=entry, player_id=who, table=number):
+                    if effect.refund or effect.fee:
+                        live.owed.append(
+                            Owed(effect.op, _player(who), effect.refund, "refund", entry,
+                                 effect.fee)
+                        )  # fmt: skip
+                    if number:
+                        table_ops.append(effect)
+                        to_deal.add(number)
+                    pushes.append(
+                        (
+                            _player(who),
+                            wire.TournamentEliminated(
+                                tournament_id=tid, entry=entry,
+                                may_reenter=core.may_register(who),
+                            ),
+                        )
+                    )  # fmt: skip
                 case fx.OverlayAdded(amount=amount, op=op):
                     live.owed.insert(0, Owed(op, 0, amount, "overlay"))
                 case fx.TournamentStarted():
@@ -1241,7 +1271,10 @@ class TournamentActor(Actor[Any]):
                         reason=cast(Any, str(effect.reason)),
                     ),
                 )  # fmt: skip
-            case fx.Eliminated(player_id=who, table=number):
+            case (
+                fx.Eliminated(player_id=who, table=number)
+                | fx.EntryRemoved(player_id=who, table=number)
+            ):
                 if self._table_ref(number) is not None:
                     try:
                         await self._ask_table(number, RemovePlayer(player_id=_player(who)))

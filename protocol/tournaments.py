@@ -385,7 +385,8 @@ class TournamentRebuyOffered(_TournamentMessage, tag="tournament_rebuy_offered",
 
 class TournamentEliminated(_TournamentMessage, tag="tournament_eliminated", frozen=True):
     """The entry is out (its place follows in ``tournament_placed`` once it is decided:
-    at once, or when the prizes are final). ``may_reenter``: late registration is open."""
+    at once, or when the prizes are final; a director's removal with a refund takes no
+    place). ``may_reenter``: late registration is open."""
 
     tournament_id: TournamentId
     entry: EntryNo

@@ -2245,7 +2245,8 @@ export interface TournamentRebuyOffered {
 }
 /**
  * The entry is out (its place follows in ``tournament_placed`` once it is decided:
- *     at once, or when the prizes are final). ``may_reenter``: late registration is open.
+ *     at once, or when the prizes are final; a director's removal with a refund takes no
+ *     place). ``may_reenter``: late registration is open.
  */
 export interface TournamentEliminated {
   type: "tournament_eliminated";

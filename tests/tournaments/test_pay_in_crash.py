@@ -17,14 +17,19 @@ import trio
 import trio.testing
 
 from actors.tournament_messages import (
+    BuyRebuy,
+    GetResults,
     GetStandings,
     ListTournaments,
     RegisterPlayer,
+    Results,
     Standings,
+    StartTournament,
     TournamentSpec,
 )
 from persistence.rakeback import transfers_by_keys
-from poker.tournament import preset
+from poker.tournament import RebuyRule, preset
+from protocol import tournaments as wire
 from services.ledger import WalletError, wallet
 from services.tournaments import TournamentMoney, key
 from services.wallet import Wallet
@@ -167,5 +172,68 @@ async def test_a_refused_fee_gives_back_the_pool_part_at_once(
             await room.tournament(tid).ask(RegisterPlayer(player_id=VICTIM))
         assert await room.balance(VICTIM) == BUY_IN + 5
         assert await room.pool(tid) == BUY_IN
+        audit = await room.wallet.audit()
+        assert audit.consistent, audit
+
+
+async def test_a_kill_between_a_rebuy_transfer_and_its_step_completes_the_rebuy_on_restart(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    autojump_between_threads(autojump_clock, monkeypatch)
+    url = sqlite_url(tmp_path)
+    reached = trio.Event()
+    armed = [False]
+    real_pay_in = TournamentMoney.pay_in
+
+    async def pay_in(self: TournamentMoney, op: str, player_id: int, *args: Any) -> None:
+        await real_pay_in(self, op, player_id, *args)
+        if armed[0] and op.startswith("rebuy:"):
+            armed[0] = False
+            reached.set()
+            await trio.sleep_forever()  # killed after the rebuy's money moved
+
+    monkeypatch.setattr(TournamentMoney, "pay_in", pay_in)
+    structure = msgspec.structs.replace(
+        preset("hyper"), name="rebuy-crash", starting_stack=200,
+        rebuy=RebuyRule(chips=200, price=100, fee=10, stack_at_most=0, until_level=6,
+                        per_entry_max=2),
+    )  # fmt: skip
+    spec = TournamentSpec(
+        name="Rebuy crash", kind="mtt", structure=structure, buy_in=BUY_IN, fee=FEE,
+        seats_per_table=6, starts_at_ms=2**62, action_timeout_ms=5_000, between_hands_ms=0,
+        rebuy_decision_ms=60_000,
+    )  # fmt: skip
+    players = list(range(1, 7))
+    async with tournament_room(url, seed=86) as room:
+        room.think_s = 1.0
+        await room.fund(players)
+        tid = await room.create(spec)
+        actor = room.tournament(tid)
+        for player in players:
+            await actor.ask(RegisterPlayer(player_id=player))
+        await actor.ask(StartTournament())
+        offered: list[int] = []
+
+        def until(player: int, body: object) -> bool:
+            if isinstance(body, wire.TournamentRebuyOffered):
+                offered.append(player)
+            return bool(offered)
+
+        await room.play(room.channel.stream(), until)
+        buyer = offered[0]
+        armed[0] = True
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(actor.ask, BuyRebuy(player_id=buyer))
+            await reached.wait()
+            nursery.cancel_scope.cancel()
+        assert await room.balance(buyer) == FUNDS - 2 * (BUY_IN + FEE)
+    async with tournament_room(url, seed=87) as room:
+        await room.directory.ask(ListTournaments())
+        results = await room.tournament(tid).ask(GetResults())
+        assert isinstance(results, Results)
+        mine = [line for line in results.lines if line.player_id == buyer]
+        assert [line.rebuys for line in mine] == [1]  # the rebuy is in, once
+        assert await room.balance(buyer) == FUNDS - 2 * (BUY_IN + FEE)
+        assert await room.pool(tid) == BUY_IN * (len(players) + 1)
         audit = await room.wallet.audit()
         assert audit.consistent, audit

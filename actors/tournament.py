@@ -31,12 +31,8 @@ restart resumes from the stored elapsed time, so the level goes on with the time
 from __future__ import annotations
 
 import contextlib
-import random
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any, Final, cast, final
 
-import msgspec
 import structlog
 import trio
 
@@ -46,7 +42,6 @@ from actors.table import table_spec
 from actors.table_messages import (
     GameRefused,
     GetSeats,
-    PlayerChannel,
     Release,
     RemovePlayer,
     SeatGranted,
@@ -55,14 +50,10 @@ from actors.table_messages import (
     SetStakes,
     SitIn,
     TableConfig,
-    TableDeps,
     TableHandEnded,
     TableSeats,
 )
-from actors.table_requests import seat_profile
 from actors.tournament_messages import (
-    DIRECTORY_NAME,
-    STANDINGS_MAX,
     AdjustStack,
     AnyTournamentMessage,
     BreakTable,
@@ -77,52 +68,51 @@ from actors.tournament_messages import (
     GetResults,
     GetStandings,
     GetTournament,
-    LevelInfo,
     MoveEntry,
     PauseClock,
     ProposeDeal,
     RebuyLapsed,
     RegisterPlayer,
     RemoveEntry,
-    ResultLine,
-    Results,
     ResumeClock,
-    StandingLine,
-    Standings,
     StartTournament,
     SummaryChanged,
-    TableInfo,
     TournamentAddress,
-    TournamentDetails,
     TournamentRefusal,
-    TournamentSpec,
     TournamentState,
-    TournamentSummary,
     UnregisterPlayer,
     VoteDeal,
 )
+from actors.tournament_state import (
+    _LIVE_DECODER,
+    _LIVE_ENCODER,
+    LIVE_VERSION,
+    LiveState,
+    Owed,
+    PayIn,
+    PendingDeal,
+    TournamentDeps,
+    _player,
+    check_spec,
+    core_config,
+    decode_spec,
+    encode_spec,
+)
+from actors.tournament_views import _ALIVE, TournamentViews
 from persistence import tournaments as stored
 from persistence.events import NewEvent
-from persistence.store import Store, wall_clock_ms
 from players.stats import TournamentResult
 from poker import HandResult, Variant
 from poker.events import PotShare
 from poker.integrity.table_rules import SeatedSession, address_conflict
 from poker.showdown import Award, PotResult
 from poker.tournament import (
-    HEADS_UP,
-    MTT,
-    SNG_6MAX,
-    SNG_9MAX,
     DealKind,
     EntryStatus,
     LevelUnit,
-    PayoutConfig,
     Phase,
     Tournament,
-    TournamentConfig,
     TournamentRefused,
-    preset,
 )
 from poker.tournament import effects as fx
 from poker.tournament.places import split_by_weight
@@ -130,169 +120,14 @@ from protocol import tournaments as wire
 from services.ledger import WalletError
 from services.player_stats import record_tournament_result
 from services.tournaments import TournamentMoney, payout_of
-from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.tournament")
 
-LIVE_VERSION: Final = 1
 TABLE_ASK_TIMEOUT_S: Final = 10.0
-OWED_MAX: Final = 100_000  # bound: payouts owed at once (a step pays at most the field)
-
-
-class Owed(msgspec.Struct, frozen=True):
-    """A payout stored before it is made (write-ahead)."""
-
-    op: str
-    player_id: int
-    amount: int
-    kind: str  # prize, bounty, deal, overlay, refund
-    entry: int = 0
-    fee: int = 0  # refunds: the fee part (fees -> wallet)
-    knocked_out: int = 0
-
-
-class PayIn(msgspec.Struct, frozen=True):
-    """A buy-in (entry, re-entry), rebuy or add-on stored before its transfer (write-ahead):
-    ``to_pool`` wallet -> prize pool under ``tournament:<id>:<op>``, ``fee`` wallet -> fees
-    under ``<op>:fee``. Its step (the entry, the chips) is stored after the transfer; a
-    restart that finds it without its step completes it or refunds what landed
-    (``<op>:undo``, ``<op>:undo:fee``)."""
-
-    op: str
-    kind: str  # entry, rebuy, addon
-    player_id: int
-    to_pool: int
-    fee: int
-    entry: int
-
-
-class PendingDeal(msgspec.Struct):
-    deal_id: int
-    kind: str
-    keep: int
-    entries: list[int]
-    amounts: list[int]
-    accepted: list[int]
-    expires_at_play_ms: int
-
-
-class LiveState(msgspec.Struct):
-    """What the live system keeps beside the core's snapshot."""
-
-    version: int
-    tournament_id: int
-    spec: TournamentSpec
-    state: TournamentState = "registering"
-    elapsed_ms: int = 0  # the level clock's play time (fed to core.clock)
-    paused: bool = False
-    owed: list[Owed] = msgspec.field(default_factory=list)
-    paying: list[PayIn] = msgspec.field(default_factory=list)  # at most one (one message)
-    # player -> the client address she registered from (the one-address rule; bound: one
-    # per player registered, as the entries).
-    addresses: dict[int, str] = msgspec.field(default_factory=dict)
-    # Entries a director removed before the start without a refund: their buy-in and bounty
-    # stay in the pool as prize money (a cancel before the start gives those back too).
-    forfeited: list[int] = msgspec.field(default_factory=list)
-    steps: int = 0
-    moves: int = 0
-    stakes: dict[int, int] = msgspec.field(default_factory=dict)  # table -> level applied
-    offers: dict[int, int] = msgspec.field(default_factory=dict)  # entry -> offer number
-    offers_made: int = 0
-    deal: PendingDeal | None = None
-    deals_proposed: int = 0
-    hand_for_hand_rounds: int = 0
-
-
-_LIVE_ENCODER: Final = msgspec.msgpack.Encoder()
-_LIVE_DECODER: Final = msgspec.msgpack.Decoder(LiveState)
-_SPEC_DECODER: Final = msgspec.msgpack.Decoder(TournamentSpec)
-
-
-def encode_spec(spec: TournamentSpec) -> bytes:
-    return _LIVE_ENCODER.encode(spec)
-
-
-def decode_spec(data: bytes) -> TournamentSpec:
-    return _SPEC_DECODER.decode(data)
-
-
-def core_config(spec: TournamentSpec) -> TournamentConfig:
-    """The rules core's config for a director's spec (TournamentRefused if it cannot run)."""
-    if (spec.preset is None) == (spec.structure is None):
-        raise TournamentRefusal("structure_invalid", "give a preset or a structure, not both")
-    try:
-        structure = spec.structure if spec.structure is not None else preset(spec.preset or "")
-    except KeyError:
-        raise TournamentRefusal("structure_invalid", f"no preset {spec.preset!r}") from None
-    payout: PayoutConfig
-    if spec.kind == "sng":
-        if spec.entries_max <= 2:
-            payout = HEADS_UP
-        elif spec.entries_max <= 6:
-            payout = SNG_6MAX
-        else:
-            payout = SNG_9MAX
-    else:
-        payout = MTT if spec.paid_bp is None else PayoutConfig(paid_bp=spec.paid_bp)
-    return TournamentConfig(
-        structure=structure,
-        seats_per_table=spec.seats_per_table,
-        buy_in=spec.buy_in,
-        fee=spec.fee,
-        bounty=spec.bounty,
-        bounty_kind=spec.bounty_kind,
-        guarantee=spec.guarantee,
-        payout=payout,
-        hand_for_hand_at_pay_jumps=spec.hand_for_hand_at_pay_jumps,
-        entries_max=spec.entries_max,
-    )
-
-
-def check_spec(spec: TournamentSpec) -> TournamentConfig:
-    """Refuse a spec that cannot run (TournamentRefusal with the core's code)."""
-    if not 0 < len(spec.name) <= 100:
-        raise TournamentRefusal("structure_invalid", "a name of 1..100 characters")
-    if spec.asset not in ("chips", "play"):
-        raise TournamentRefusal("structure_invalid", "asset must be chips or play")
-    if not 2 <= spec.entries_min <= spec.entries_max:
-        raise TournamentRefusal("structure_invalid", "need 2 <= entries_min <= entries_max")
-    if spec.kind == "sng" and spec.entries_max > spec.seats_per_table:
-        raise TournamentRefusal("structure_invalid", "a sit-and-go fills one table")
-    for name in ("action_timeout_ms", "rebuy_decision_ms", "deal_vote_ms"):
-        if not 1_000 <= getattr(spec, name) <= 3_600_000:
-            raise TournamentRefusal("structure_invalid", f"{name} must be 1000..3600000")
-    try:
-        return core_config(spec)
-    except TournamentRefused as exc:
-        raise TournamentRefusal(exc.code, str(exc)) from None
-    except (ValueError, msgspec.ValidationError) as exc:
-        raise TournamentRefusal("structure_invalid", str(exc)) from None
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class TournamentDeps:
-    """What every tournament shares. ``rng``: seat draws (seeded in tests)."""
-
-    store: Store
-    wallet: Wallet
-    channel: PlayerChannel
-    table_deps: TableDeps
-    rng: random.Random = field(default_factory=random.SystemRandom)
-    clock_ms: Callable[[], int] = wall_clock_ms  # wall clock: scheduled starts, events
-    tables_supervisor: str = "tables"
-    directory_name: str = DIRECTORY_NAME
-    # Told after each step, once it is stored and performed (tests assert the invariants
-    # here): (tournament id, the core, the step's effects).
-    on_effects: Callable[[int, Tournament, list[fx.AnyEffect]], None] | None = None
-
-
-def _player(player_id: str) -> int:
-    return int(player_id)
-
-
-@final
-class TournamentActor(Actor[Any]):
+class TournamentActor(TournamentViews, Actor[Any]):
     kind = "tournament"
     mailbox_capacity = 4096
     mailbox_overflow = Overflow.STOP  # a flooded tournament is broken: restart from the store
@@ -339,26 +174,7 @@ class TournamentActor(Actor[Any]):
         self._schedule()
         self._announce()
 
-    @property
-    def spec(self) -> TournamentSpec:
-        assert self.live is not None
-        return self.live.spec
-
-    def _core(self) -> Tournament:
-        assert self.core is not None
-        return self.core
-
-    def _live(self) -> LiveState:
-        assert self.live is not None
-        return self.live
-
     # --- the clock --------------------------------------------------------------------------
-
-    def play_ms(self) -> int:
-        live = self._live()
-        if live.paused or live.state != "running":
-            return live.elapsed_ms
-        return live.elapsed_ms + int((trio.current_time() - self.clock_since) * 1000)
 
     def _freeze_clock(self) -> None:
         live = self._live()
@@ -938,15 +754,6 @@ class TournamentActor(Actor[Any]):
                 ref.tell(SitIn(player_id=info.player_id, post_now=True))
         ref.tell(Release())
 
-    async def _profile(self, player_id: int, *, fresh: bool = False) -> SeatProfile:
-        """Her display name and auto-muck, read from her profile when she registers or
-        sits down (``fresh``) and kept for the standings (bounded: one per entrant)."""
-        known = self.profiles.get(player_id)
-        if known is None or fresh:
-            known = await seat_profile(self.deps.store, player_id)
-            self.profiles[player_id] = known
-        return known
-
     async def _seat_message(self, player_id: int, stack: int, seat: int | None) -> SeatPlayer:
         profile = await self._profile(player_id, fresh=True)
         return SeatPlayer(player_id=player_id, stack=stack, seat=seat, profile=profile)
@@ -1367,69 +1174,7 @@ class TournamentActor(Actor[Any]):
 
     # --- players ----------------------------------------------------------------------------
 
-    def _deliver(self, player_id: int, body: Any) -> None:
-        self.deps.channel.deliver(player_id, body)
-
-    def _audience(self) -> Iterable[int]:
-        seen: set[str] = set()
-        for entry in self._core().state.entries:
-            if entry.status in (EntryStatus.UNREGISTERED,) or entry.player_id in seen:
-                continue
-            over = self.live is not None and self.live.state in ("finished", "cancelled")
-            if entry.status is EntryStatus.OUT and entry.place and not over:
-                continue
-            seen.add(entry.player_id)
-            yield _player(entry.player_id)
-
-    def _push_state(self, event: str) -> None:
-        live, core = self._live(), self._core()
-        reading_ms = -1
-        if live.state == "running" and core.structure.unit is LevelUnit.MINUTES:
-            reading_ms = core.reading(self.play_ms()).remaining_ms
-        body = wire.TournamentStateChanged(
-            tournament_id=self.tournament_id, event=cast(Any, event), state=live.state,
-            level=self._level_line(), on_break=core.state.on_break,
-            level_remaining_ms=reading_ms, players_left=core.remaining,
-            prize_pool=self._prize_pool(),
-        )  # fmt: skip
-        for player in self._audience():
-            self._deliver(player, body)
-
-    def _level_line(self) -> wire.LevelLine | None:
-        info = self._level_info()
-        if info is None:
-            return None
-        return wire.LevelLine(
-            level=info.level, small_blind=info.small_blind, big_blind=info.big_blind,
-            ante=info.ante, ante_mode=cast(Any, info.ante_mode), duration=info.duration,
-        )  # fmt: skip
-
-    def _level_info(self) -> LevelInfo | None:
-        core = self._core()
-        if core.phase is Phase.REGISTERING:
-            return None
-        index = min(core.state.level, len(core.structure.levels) - 1)
-        return _level(index, core.structure.levels[index])
-
-    def _prize_pool(self) -> int:
-        core = self._core()
-        if core.state.money_final:
-            return sum(core.state.prizes)
-        return max(core.state.collected, core.config.guarantee)
-
     # --- views ------------------------------------------------------------------------------
-
-    def summary(self) -> TournamentSummary:
-        live, core, spec = self._live(), self._core(), self.spec
-        return TournamentSummary(
-            tournament_id=self.tournament_id, name=spec.name, kind=spec.kind, state=live.state,
-            asset=spec.asset, buy_in=spec.buy_in, fee=spec.fee, bounty=spec.bounty,
-            bounty_kind=str(spec.bounty_kind), guarantee=spec.guarantee,
-            entries=core.state.entry_count, players_left=core.remaining,
-            entries_max=spec.entries_max, starts_at_ms=spec.starts_at_ms,
-            prize_pool=self._prize_pool(),
-            level=0 if core.phase is Phase.REGISTERING else core.state.level + 1,
-        )  # fmt: skip
 
     def _announce(self) -> None:
         summary = self.summary()
@@ -1438,142 +1183,17 @@ class TournamentActor(Actor[Any]):
         if directory is not None:
             directory.tell(SummaryChanged(summary=summary))
 
-    def details(self) -> TournamentDetails:
-        live, core = self._live(), self._core()
-        structure = core.structure
-        remaining = next_break = -1
-        if live.state == "running" and structure.unit is LevelUnit.MINUTES:
-            reading = core.reading(self.play_ms())
-            remaining = reading.remaining_ms
-            next_break = _next_break_ms(core, self.play_ms())
-        alive = [e for e in core.state.entries if e.status in _ALIVE]
-        from poker.tournament import payouts as make_payouts
-        from poker.tournament import prize_pool
 
-        if core.state.money_final:
-            prizes = tuple(core.state.prizes)
-        elif core.state.entry_count >= 2:
-            pool = prize_pool(core.state.collected, core.config.guarantee)
-            prizes = tuple(make_payouts(pool.pool, core.state.entry_count, core.config.payout))
-        else:
-            prizes = ()
-        overlay = max(0, sum(prizes) - core.state.collected) if prizes else 0
-        return TournamentDetails(
-            summary=self.summary(),
-            structure_name=structure.name,
-            unit=str(structure.unit),
-            starting_stack=structure.starting_stack,
-            levels=tuple(_level(i, lv) for i, lv in enumerate(structure.levels)),
-            breaks=tuple((b.after_level, b.minutes) for b in structure.breaks),
-            late_registration_levels=structure.late_registration_levels,
-            entries_per_player_max=structure.entries_per_player_max,
-            payouts=prizes,
-            prizes_final=core.state.money_final,
-            collected=core.state.collected,
-            overlay=overlay,
-            level=self._level_info(),
-            on_break=core.state.on_break,
-            clock_paused=live.paused,
-            level_remaining_ms=remaining,
-            next_break_in_ms=next_break,
-            average_stack=sum(e.stack for e in alive) // len(alive) if alive else 0,
-            players_left=core.remaining,
-            hand_for_hand=core.state.h4h,
-            final_table=core.state.final_table,
-            tables=tuple(
-                TableInfo(
-                    table=t.table_id,
-                    table_id=self.address.table_id(t.table_id),
-                    players=t.count,
-                    in_hand=t.in_hand,
-                    hands_dealt=t.hands_dealt,
-                )
-                for t in sorted(core.floor.tables.values(), key=lambda t: t.table_id)
-            ),
-        )
-
-    def standing_lines(self) -> list[StandingLine]:
-        core = self._core()
-        alive = [e for e in core.state.entries if e.status in _ALIVE]
-        alive.sort(key=lambda e: (-e.stack, e.entry))
-        placed = [e for e in core.state.entries if e.place]
-        placed.sort(key=lambda e: (e.place, e.entry))
-        waiting = [
-            e
-            for e in core.state.entries
-            if (e.status is EntryStatus.OUT and not e.place) or e.status is EntryStatus.REGISTERED
-        ]
-        return [
-            StandingLine(
-                entry=e.entry,
-                player_id=_player(e.player_id),
-                status=str(e.status),
-                stack=e.stack,
-                table_id=self.address.table_id(e.table) if e.table else None,
-                place=e.place,
-                tied=e.tied,
-                prize=e.prize,
-                bounties=e.bounties,
-                head=e.head,
-            )
-            for e in (*alive, *waiting, *placed)
-        ]
-
-    async def standings(self, offset: int, limit: int) -> Standings:
-        lines = self.standing_lines()
-        limit = max(1, min(limit, STANDINGS_MAX))
-        page = lines[offset : offset + limit]
-        named = []
-        for line in page:  # the page's names (read once per player after a restart)
-            profile = await self._profile(line.player_id)
-            named.append(msgspec.structs.replace(line, display_name=profile.display_name))
-        return Standings(tournament_id=self.tournament_id, total=len(lines), lines=tuple(named))
-
-    def results(self) -> Results:
-        core, live = self._core(), self._live()
-        entries = [e for e in core.state.entries if e.status is not EntryStatus.UNREGISTERED]
-        lines = tuple(
-            ResultLine(
-                entry=e.entry,
-                player_id=_player(e.player_id),
-                place=e.place,
-                tied=e.tied,
-                prize=e.prize,
-                bounties=e.bounties,
-                rebuys=e.rebuys,
-                addon=e.addon,
-            )
-            for e in sorted(entries, key=lambda e: (e.place or 10**9, e.entry))
-        )
-        fees = sum(core.config.fee for _ in entries)
-        return Results(
-            tournament_id=self.tournament_id, state=live.state, entries=len(entries),
-            prize_pool=self._prize_pool(),
-            paid=sum(e.prize + e.bounties for e in entries), fees=fees, lines=lines,
-        )  # fmt: skip
-
-
-_ALIVE: Final = (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY)
-
-
-def _level(index: int, level: Any) -> LevelInfo:
-    return LevelInfo(
-        level=index + 1, small_blind=level.small_blind, big_blind=level.big_blind,
-        ante=level.ante, ante_mode=str(level.ante_mode), duration=level.duration,
-    )  # fmt: skip
-
-
-def _next_break_ms(core: Tournament, play_ms: int) -> int:
-    """Play time until the next break begins (-1: none ahead), by stepping the clock."""
-    reading = core.reading(play_ms)
-    if reading.on_break:
-        return 0
-    at = play_ms
-    for _ in range(len(core.structure.levels) + 2):
-        if reading.remaining_ms < 0:
-            return -1
-        at += reading.remaining_ms
-        reading = core.reading(at)
-        if reading.on_break:
-            return at - play_ms
-    return -1
+# The actor's module is where the rest of the server finds it and what it is made from.
+__all__ = [
+    "LiveState",
+    "Owed",
+    "PayIn",
+    "PendingDeal",
+    "TournamentActor",
+    "TournamentDeps",
+    "check_spec",
+    "core_config",
+    "decode_spec",
+    "encode_spec",
+]

@@ -66,6 +66,7 @@ from admin.permissions import Permission
 from admin.player_profiles import profile_routes
 from admin.players import player_routes
 from admin.tables import table_routes
+from admin.tournaments import tournament_routes
 from clients.serving import web_client_blueprint
 from server.handshake import client_address
 
@@ -187,6 +188,7 @@ def create_admin_app(context: AdminContext) -> QuartTrio:
         club_routes,
         analytics_routes,
         cluster_routes,
+        tournament_routes,
     ):
         app.register_blueprint(blueprint)
     # The browser client and director dashboard (clients/), here until the public API app.

@@ -22,7 +22,8 @@ class Permission(StrEnum):
     ACTORS_READ = "actors:read"  # the live actor tree
     TABLES_READ = "tables:read"
     TABLES_WRITE = "tables:write"  # create, pause, resume, close
-    TOURNAMENTS_WRITE = "tournaments:write"
+    TOURNAMENTS_READ = "tournaments:read"  # list, detail, standings, results and their export
+    TOURNAMENTS_WRITE = "tournaments:write"  # create, start, cancel, clock, entries, tables
     PLAYERS_READ = "players:read"
     PLAYERS_BAN = "players:ban"
     PLAYERS_RENAME = "players:rename"  # replace an offensive display name; audited
@@ -45,6 +46,7 @@ _STAFF_COMMON: Final = frozenset(
     {
         Permission.SERVER_READ,
         Permission.TABLES_READ,
+        Permission.TOURNAMENTS_READ,
         Permission.PLAYERS_READ,
         Permission.HANDS_READ,
     }

@@ -72,8 +72,9 @@ def bot_name(prefix: str, index: int) -> str:
     return f"{prefix}{index:05d}"
 
 
-@final
 class Bot:
+    """The cash-game bot; loadtest/tournament.py's TournamentBot plays tournaments."""
+
     def __init__(
         self,
         index: int,
@@ -90,6 +91,7 @@ class Bot:
         self.recorder = recorder
         self.funder = funder
         self.rng = rng
+        self.player_id: int | None = None
         self.table_id: str | None = None
         self.seat: int | None = None
         self.hole_cards: tuple[str, ...] = ()
@@ -108,11 +110,12 @@ class Bot:
         first attempt, when the runner retried after server_busy) to success."""
         started = trio.current_time() if started is None else started
         try:
-            await client.register(self.name, self.plan.password)
+            logged_in = await client.register(self.name, self.plan.password)
         except ServerError as exc:
             if exc.code != ErrorCode.NAME_TAKEN:
                 raise
-            await client.login(self.name, self.plan.password)
+            logged_in = await client.login(self.name, self.plan.password)
+        self.player_id = logged_in.player_id
         self.recorder.current.login.record_us(int((trio.current_time() - started) * 1e6))
 
     async def ensure_chips(self, client: Client) -> None:
@@ -163,8 +166,9 @@ class Bot:
             return
         raise BotGaveUp("no_seat")
 
-    async def play(self, client: Client) -> None:
-        """Read pushes and act on them until cancelled or the connection ends for good."""
+    async def play(self, client: Client) -> bool:
+        """Read pushes and act on them until cancelled or the connection ends for good
+        (False: a cash game has no end of its own)."""
         async with trio.open_nursery() as nursery:
             async for item in client.events():
                 if isinstance(item, Error):
@@ -172,6 +176,7 @@ class Bot:
                     continue
                 self._on_event(item, client, nursery)
             nursery.cancel_scope.cancel()
+        return False
 
     def _on_event(self, event: Event, client: Client, nursery: trio.Nursery) -> None:
         body = event.body

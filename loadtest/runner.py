@@ -19,6 +19,7 @@ from loadtest.bot import Bot, BotGaveUp, BotPlan
 from loadtest.funding import AdminFunder
 from loadtest.stats import Interval, Recorder
 from loadtest.strategies import strategy_for
+from loadtest.tournament import TournamentBot
 from protocol.client import Client, ClientError, ServerError, open_client, retry_delay_s
 
 INTERVAL_S: Final = 1.0
@@ -47,6 +48,10 @@ class ShareConfig:
     run_tag: str
     flaky_disconnect_chance: float | None = None  # None: the Flaky strategy's own
     interval_s: float = INTERVAL_S
+    # The tournament scenario (loadtest/tournament.py): the bots register for this one.
+    tournament_id: int | None = None
+    reentry_chance: float = 0.5
+    rebuy_chance: float = 0.5
 
 
 async def run_share(config: ShareConfig, emit: Callable[[Interval], Awaitable[None]]) -> None:
@@ -66,17 +71,31 @@ async def run_share(config: ShareConfig, emit: Callable[[Interval], Awaitable[No
             async with trio.open_nursery() as bots:
                 for index in config.bot_indexes:
                     start_at = started + config.ramp_s * index / max(1, config.bots_total)
-                    bot = Bot(
-                        index,
-                        config.plan,
-                        strategy_for(config.strategy, index, config.flaky_disconnect_chance),
-                        recorder,
-                        funder,
-                        random.Random(config.seed * 1_000_003 + index),
+                    bots.start_soon(
+                        _run_bot, _new_bot(config, index, recorder, funder), start_at, play_until
                     )
-                    bots.start_soon(_run_bot, bot, start_at, play_until)
             outer.cancel_scope.cancel()
     await emit(recorder.take(final=True))
+
+
+def _new_bot(
+    config: ShareConfig, index: int, recorder: Recorder, funder: AdminFunder | None
+) -> Bot:
+    strategy = strategy_for(config.strategy, index, config.flaky_disconnect_chance)
+    rng = random.Random(config.seed * 1_000_003 + index)
+    if config.tournament_id is None:
+        return Bot(index, config.plan, strategy, recorder, funder, rng)
+    return TournamentBot(
+        index,
+        config.plan,
+        strategy,
+        recorder,
+        funder,
+        rng,
+        tournament_id=config.tournament_id,
+        reentry_chance=config.reentry_chance,
+        rebuy_chance=config.rebuy_chance,
+    )
 
 
 async def _report_every(
@@ -159,10 +178,10 @@ async def _connect_and_play(
             seated = True
             try:
                 with trio.move_on_at(play_until):
-                    await bot.play(client)
-                    # events() ended: the SDK gave up reconnecting before the run was over.
-                    recorder.current.lost += 1
-                    recorder.error(f"closed_{client.close_code}")
+                    if not await bot.play(client):
+                        # events() ended: the SDK gave up reconnecting before the run was over.
+                        recorder.current.lost += 1
+                        recorder.error(f"closed_{client.close_code}")
             finally:
                 recorder.current.reconnects += client.reconnects
             recorder.bots_seated -= 1

@@ -80,6 +80,46 @@ class Histogram(msgspec.Struct):
         }
 
 
+TABLES_TALLIED_MAX: Final = 10_000  # tables counted for hand-for-hand; beyond: not counted
+
+
+@final
+class TournamentTally(msgspec.Struct):
+    """What the bots of the tournament scenario saw, as deltas that add up across processes.
+    Each hand is counted once, by the bot in the first seat of its ``hand_ended``."""
+
+    registered: int = 0  # entries accepted, re-entries included
+    reentries: int = 0
+    rebuys: int = 0
+    moves: dict[str, int] = msgspec.field(default_factory=dict)  # tournament_moved by reason
+    eliminated: int = 0
+    paid: int = 0  # chips the bots were paid: prizes, bounties and deals (refunds apart)
+    refunds: int = 0
+    # Hands each table played while hand-for-hand was on: the rounds are the largest count
+    # (every table deals one hand a round; a table that cannot deal sits the round out).
+    hand_for_hand_hands: dict[str, int] = msgspec.field(default_factory=dict)
+    winner: str | None = None  # the bot that finished first
+
+    def add(self, other: TournamentTally) -> None:
+        self.registered += other.registered
+        self.reentries += other.reentries
+        self.rebuys += other.rebuys
+        for reason, count in other.moves.items():
+            self.moves[reason] = self.moves.get(reason, 0) + count
+        self.eliminated += other.eliminated
+        self.paid += other.paid
+        self.refunds += other.refunds
+        for table_id, count in other.hand_for_hand_hands.items():
+            if (
+                table_id in self.hand_for_hand_hands
+                or len(self.hand_for_hand_hands) < TABLES_TALLIED_MAX
+            ):
+                self.hand_for_hand_hands[table_id] = (
+                    self.hand_for_hand_hands.get(table_id, 0) + count
+                )
+        self.winner = self.winner or other.winner
+
+
 @final
 class Interval(msgspec.Struct):
     """What happened during one reporting interval in one process (deltas, except bot gauges)."""
@@ -96,6 +136,7 @@ class Interval(msgspec.Struct):
     reconnects: int = 0  # successful resumes by the SDK
     lost: int = 0  # bots whose connection ended for good before the run did
     bots_finished: int = 0
+    tournament: TournamentTally = msgspec.field(default_factory=TournamentTally)
     final: bool = False  # the worker's last line
 
 
@@ -157,8 +198,10 @@ class Totals:
     bots_finished: int = 0
     bots_connected_max: int = 0
     bots_seated_max: int = 0
+    tournament: TournamentTally = field(default_factory=TournamentTally)
 
     def add(self, interval: Interval) -> None:
+        self.tournament.add(interval.tournament)
         self.act_rtt.merge(interval.act_rtt)
         self.connect.merge(interval.connect)
         self.login.merge(interval.login)
@@ -188,6 +231,7 @@ def merge_intervals(intervals: list[Interval]) -> Interval:
         merged.reconnects += interval.reconnects
         merged.lost += interval.lost
         merged.bots_finished += interval.bots_finished
+        merged.tournament.add(interval.tournament)
     return merged
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -29,12 +30,33 @@ from loadtest.report import (
     write_json,
 )
 from loadtest.runner import INTERVAL_S, ShareConfig, run_share
-from loadtest.stats import Histogram, Interval, Point, Totals, merge_intervals, point
+from loadtest.stats import (
+    Histogram,
+    Interval,
+    Point,
+    Totals,
+    TournamentTally,
+    merge_intervals,
+    point,
+)
+from loadtest.tournament import (
+    TournamentSetupError,
+    TournamentWatch,
+    create_tournament,
+    start_tournament,
+    tournament_section,
+)
+from protocol.client import Client, ServerError, open_client
+from protocol.errors import ErrorCode
 from protocol.fields import Asset
 
 WORKER_LINE_BYTES_MAX: Final = 1 << 20  # one interval; a longer line is a broken worker
 WORKER_EXIT_TIMEOUT_S: Final = 30.0  # after its final line, a worker has this long to exit
 STEADY_MARGIN_S: Final = 2.0  # the last bots to start are still logging in just after the ramp
+SCENARIOS: Final = ("cash", "tournament")
+# A tournament the swarm created starts once every bot is in, or this long after the ramp
+# with the bots that are (registrations hash passwords: a slow server lags the ramp).
+REGISTRATION_GRACE_S: Final = 30.0
 
 
 class SwarmError(Exception):
@@ -66,6 +88,12 @@ class SwarmOptions:
     asset: str | None = None
     run_tag: str = ""  # empty: a fresh random tag (funding keys are per run)
     flaky_disconnect_chance: float | None = None  # None: the Flaky strategy's own (5%)
+    # The tournament scenario: the tournament to play, or None to create one from ``preset``
+    # through the admin API (a director or admin staff token).
+    tournament_id: str | None = None
+    preset: str = "hyper"
+    reentry_chance: float = 0.5  # a busted bot re-enters while late registration is open
+    rebuy_chance: float = 0.5  # a bot offered a rebuy takes it (else declines)
 
     def public_settings(self) -> dict[str, Any]:
         settings = asdict(self)
@@ -137,16 +165,19 @@ def swarm_asset(options: SwarmOptions) -> Asset:
     return "chips" if options.admin_url and options.staff_token else "play"
 
 
-def _shares(options: SwarmOptions, run_tag: str) -> list[ShareConfig]:
+def _shares(
+    options: SwarmOptions, run_tag: str, tournament: _TournamentRun | None = None
+) -> list[ShareConfig]:
     plan = BotPlan(
         url=options.url,
         name_prefix=options.name_prefix,
         password=options.password,
         variant=options.variant,  # type: ignore[arg-type]  # checked by the command's choices
         big_blind=options.big_blind,
-        buy_in=options.buy_in,
+        # A tournament bot needs its entry's whole price (buy-in, fee and bounty).
+        buy_in=tournament.price if tournament is not None else options.buy_in,
         pace_s=options.pace_s,
-        asset=swarm_asset(options),
+        asset=tournament.asset if tournament is not None else swarm_asset(options),
     )
     processes = max(1, min(options.processes, options.bots))
     return [
@@ -163,17 +194,125 @@ def _shares(options: SwarmOptions, run_tag: str) -> list[ShareConfig]:
             staff_token=options.staff_token,
             run_tag=run_tag,
             flaky_disconnect_chance=options.flaky_disconnect_chance,
+            tournament_id=tournament.watch.tournament_id if tournament is not None else None,
+            reentry_chance=options.reentry_chance,
+            rebuy_chance=options.rebuy_chance,
         )
         for worker in range(processes)
     ]
 
 
+@final
+class _TournamentRun:
+    """The tournament scenario's side of a run: the tournament (created through the admin
+    API when no id was given), a watcher client on its own websocket, and the start."""
+
+    def __init__(self, options: SwarmOptions, client: Client, watch: TournamentWatch,
+                 *, created: bool, price: int, asset: Asset) -> None:  # fmt: skip
+        self.options = options
+        self.client = client
+        self.watch = watch
+        self.created = created
+        self.price = price
+        self.asset = asset
+        self._start_asked = False  # once: the state may read registering a moment after
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, options: SwarmOptions, run_tag: str) -> AsyncIterator[_TournamentRun]:
+        created = options.tournament_id is None
+        if created:
+            if not (options.admin_url and options.staff_token):
+                raise SwarmError(
+                    "the tournament scenario without --tournament-id creates one: it needs"
+                    " --admin-url and a director or admin --staff-token"
+                )
+            try:
+                tournament_id = await create_tournament(
+                    options.admin_url,
+                    options.staff_token,
+                    name=f"swarm {run_tag}"[:64],
+                    preset=options.preset,
+                    asset=swarm_asset(options),
+                    buy_in=options.buy_in,
+                    bots=options.bots,
+                )
+            except TournamentSetupError as exc:
+                raise SwarmError(str(exc)) from exc
+        else:
+            try:
+                tournament_id = int(options.tournament_id or "")
+            except ValueError:
+                shown = options.tournament_id
+                raise SwarmError(f"--tournament-id must be a number: {shown!r}") from None
+        async with open_client(options.url, client_name="tablium-swarm-watch") as client:
+            name = f"{options.name_prefix}watch"
+            try:
+                try:
+                    await client.register(name, options.password)
+                except ServerError as exc:
+                    if exc.code != ErrorCode.NAME_TAKEN:
+                        raise
+                    await client.login(name, options.password)
+                watch = TournamentWatch(tournament_id)
+                view = await watch.poll(client)
+            except ServerError as exc:
+                raise SwarmError(f"tournament {tournament_id}: {exc.code}: {exc}") from exc
+            line = view.line
+            if line.state != "registering" and not view.may_register:
+                raise SwarmError(f"tournament {tournament_id} is {line.state}: no registration")
+            yield cls(options, client, watch, created=created,
+                      price=line.buy_in + line.fee + line.bounty, asset=line.asset)  # fmt: skip
+
+    async def follow(self, bots_done: trio.Event, registration_until: float) -> None:
+        """Poll once a second until the event is over or the bots are gone; start the
+        tournament we created once every bot is in (or at ``registration_until``)."""
+        options = self.options
+        while not bots_done.is_set():
+            view = await self.watch.poll(self.client)
+            line = view.line
+            if line.state in ("finished", "cancelled"):
+                return
+            if (
+                self.created
+                and not self._start_asked
+                and line.state == "registering"
+                and (line.entries >= options.bots or trio.current_time() >= registration_until)
+            ):
+                assert options.admin_url and options.staff_token
+                self._start_asked = True
+                try:
+                    await start_tournament(options.admin_url, options.staff_token,
+                                           self.watch.tournament_id)  # fmt: skip
+                except TournamentSetupError as exc:
+                    raise SwarmError(str(exc)) from exc
+            with trio.move_on_after(INTERVAL_S):
+                await bots_done.wait()
+
+    async def section(self, hands: int, tally: TournamentTally) -> dict[str, object]:
+        await self.watch.poll(self.client)
+        standings = await self.watch.standings(self.client)
+        return tournament_section(self.watch, standings, tally, hands, created=self.created)
+
+
 async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr) -> dict[str, Any]:
     """Run the swarm to the end and return the report (plain JSON values)."""
-    if options.scenario != "cash":
-        raise SwarmError(f"unknown scenario {options.scenario!r} (only 'cash' exists)")
+    if options.scenario not in SCENARIOS:
+        raise SwarmError(f"unknown scenario {options.scenario!r} (one of {', '.join(SCENARIOS)})")
     run_tag = options.run_tag or secrets.token_hex(8)  # 64 bits: no two runs share one
-    shares = _shares(options, run_tag)
+    if options.scenario == "cash":
+        return await _run(options, progress, run_tag, None)
+    async with _TournamentRun.open(options, run_tag) as tournament:
+        return await _run(options, progress, run_tag, tournament)
+
+
+async def _run(
+    options: SwarmOptions,
+    progress: TextIO | None,
+    run_tag: str,
+    tournament: _TournamentRun | None,
+) -> dict[str, Any]:
+    shares = _shares(options, run_tag, tournament)
     steady_s = (options.ramp_s + STEADY_MARGIN_S, options.ramp_s + options.duration_s)
     merger = _Merger(len(shares), progress, steady_s)
     scrape = partial(scrape_server_metrics, token=options.metrics_token)
@@ -184,15 +323,22 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
     steady_cpu: list[tuple[float, float]] = []
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_tick_until_done, merger)
-        if options.admin_url:
+        # A tournament ends when it ends, not at --duration: no steady window to read.
+        if options.admin_url and tournament is None:
             for offset_s in (options.ramp_s + STEADY_MARGIN_S, options.ramp_s + options.duration_s):
                 nursery.start_soon(_read_cpu_at, scrape, options.admin_url, started + offset_s,
                                    steady_cpu)  # fmt: skip
-        if len(shares) == 1:
-            nursery.start_soon(run_share, shares[0], lambda i: merger.receive(0, i))
-        else:
-            for worker, share in enumerate(shares):
-                nursery.start_soon(_run_worker, worker, share, merger)
+        bots_done = trio.Event()
+        if tournament is not None:
+            registration_until = started + options.ramp_s + REGISTRATION_GRACE_S
+            nursery.start_soon(tournament.follow, bots_done, registration_until)
+        async with trio.open_nursery() as bots:
+            if len(shares) == 1:
+                bots.start_soon(run_share, shares[0], lambda i: merger.receive(0, i))
+            else:
+                for worker, share in enumerate(shares):
+                    bots.start_soon(_run_worker, worker, share, merger)
+        bots_done.set()
     elapsed_s = trio.current_time() - started
     server_metrics = await scrape(options.admin_url) if options.admin_url else None
     settings = options.public_settings() | {"run_tag": run_tag}
@@ -212,6 +358,9 @@ async def run_swarm(options: SwarmOptions, progress: TextIO | None = sys.stderr)
         "ms_per_action": round(1000 * cpu_s / report["actions"], 3) if report["actions"] else None,
         "utilisation": round(cpu_s / elapsed_s, 3) if elapsed_s > 0 else None,
     }
+    if tournament is not None:
+        totals = merger.totals
+        report["tournament"] = await tournament.section(totals.hands, totals.tournament)
     if len(steady_cpu) == 2:
         (t0, cpu0), (t1, cpu1) = sorted(steady_cpu)
         steady_actions = sum(

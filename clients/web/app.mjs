@@ -7,6 +7,7 @@ import { stored, websocketUrl } from './session.mjs';
 import { loginView } from './views/login.mjs';
 import { lobbyView } from './views/lobby.mjs';
 import { tableView } from './views/table.mjs';
+import { tournamentLobbyView, tournamentView } from './views/tournaments.mjs';
 import { walletView } from './views/wallet.mjs';
 
 class PlayerApp {
@@ -14,6 +15,9 @@ class PlayerApp {
     this.root = root;
     this.tables = new Map(); // table id -> TableState
     this.mySeats = stored.get().seats ?? {}; // table id -> my seat number
+    // Tournament tables I sit at: table id -> tournament id (a tournament seats and moves me;
+    // I never join or leave its tables myself).
+    this.tournamentTables = stored.get().tournamentTables ?? {};
     this.leaving = new Set(); // tables I leave when their running hand ends
     this.watchers = new Set(); // page listeners: fn(body)
     this.dispose = null;
@@ -54,6 +58,10 @@ class PlayerApp {
 
   /** Fold a push into its table's state (created on first sight). */
   fold(body) {
+    if (body.type.startsWith('tournament_')) {
+      this.foldTournament(body);
+      return;
+    }
     if (body.type === 'session_state') {
       for (const tableId of body.table_ids) this.table(tableId);
       return;
@@ -68,6 +76,48 @@ class PlayerApp {
     if ((body.type === 'hand_ended' || body.type === 'hand_voided') && this.leaving.delete(body.table_id)) {
       this.rememberSeat(body.table_id, null);
     }
+  }
+
+  /** A tournament seats me, moves me (I follow to the new table at once, without asking)
+   * and takes me out. */
+  foldTournament(body) {
+    const page = decodeURIComponent(location.hash);
+    if (body.type === 'tournament_seated') {
+      this.tournamentSeat(body.tournament_id, body.table_id, body.seat);
+      if (page === `#/tournament/${body.tournament_id}` || page === '#/tournaments') this.go(body.table_id);
+    } else if (body.type === 'tournament_moved') {
+      this.rememberSeat(body.from_table_id, null);
+      delete this.tournamentTables[body.from_table_id];
+      this.tournamentSeat(body.tournament_id, body.table_id, body.seat);
+      const why = { balance: 'balancing the tables', break: 'your table was broken', director: 'the director' }[body.reason] ?? body.reason;
+      this.flash(`You were moved to table ${body.table_id} (${why}).`);
+      if (page === `#/table/${body.from_table_id}`) this.go(body.table_id);
+      else if (page.startsWith('#/table/') || page === '#/lobby' || page === '') this.route(); // the navigation's links
+    } else if (body.type === 'tournament_eliminated' || (body.type === 'tournament_state_changed' && ['finished', 'cancelled'].includes(body.state))) {
+      for (const [tableId, tournamentId] of Object.entries(this.tournamentTables)) {
+        if (tournamentId !== body.tournament_id) continue;
+        this.rememberSeat(tableId, null);
+        delete this.tournamentTables[tableId];
+      }
+      stored.update({ tournamentTables: this.tournamentTables });
+      if (body.type === 'tournament_eliminated') this.flash(body.may_reenter ? 'You are out; you may re-enter while registration is open.' : 'You are out of the tournament.');
+    } else if (body.type === 'tournament_placed') {
+      this.flash(`You finished ${body.place}${body.prize ? `: ${body.prize} chips won` : ''}.`);
+    }
+  }
+
+  tournamentSeat(tournamentId, tableId, seat) {
+    this.tournamentTables[tableId] = tournamentId;
+    stored.update({ tournamentTables: this.tournamentTables });
+    this.rememberSeat(tableId, seat);
+  }
+
+  tournamentOf(tableId) {
+    return this.tournamentTables[tableId] ?? null;
+  }
+
+  go(tableId) {
+    location.hash = `#/table/${encodeURIComponent(tableId)}`;
   }
 
   table(tableId) {
@@ -117,6 +167,7 @@ class PlayerApp {
       {},
       h('a.brand', { href: '#/lobby' }, 'Tablium'),
       h('a', { href: '#/lobby', id: 'nav-lobby' }, 'Lobby'),
+      h('a', { href: '#/tournaments', id: 'nav-tournaments' }, 'Tournaments'),
       seated.map((tableId) => h('a', { href: `#/table/${encodeURIComponent(tableId)}` }, `Table ${tableId}`)),
       h('a', { href: '#/wallet', id: 'nav-wallet' }, 'Wallet'),
       h('span.spacer'),
@@ -140,6 +191,8 @@ class PlayerApp {
     clear(this.root, this.navigation(), this.notice, main);
     if (page === 'table' && arg) this.dispose = tableView(this, main, decodeURIComponent(arg));
     else if (page === 'wallet') this.dispose = walletView(this, main);
+    else if (page === 'tournaments') this.dispose = tournamentLobbyView(this, main);
+    else if (page === 'tournament' && arg) this.dispose = tournamentView(this, main, decodeURIComponent(arg));
     else this.dispose = lobbyView(this, main);
   }
 }

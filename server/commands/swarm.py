@@ -9,10 +9,13 @@ from pathlib import Path
 
 STAFF_TOKEN_ENV = "TABLIUM_SWARM_STAFF_TOKEN"  # a token on the command line shows in `ps`
 METRICS_TOKEN_ENV = "TABLIUM_METRICS_TOKEN"  # the same variable the server reads
+CASH_DURATION_S = 60.0
+TOURNAMENT_WAIT_S = 600.0  # hyper with 1,000 bots ends in minutes; a stuck event does not
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from loadtest.strategies import STRATEGY_CHOICES
+    from poker.tournament.presets import PRESETS
 
     parser.add_argument("--url", required=True, help="the server's websocket, ws://HOST:PORT")
     parser.add_argument("--bots", type=int, required=True, metavar="N")
@@ -26,11 +29,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--duration",
         type=float,
-        default=60.0,
+        default=None,
         metavar="SECONDS",
-        help="play this long after the ramp (default 60)",
+        help="cash: play this long after the ramp (default 60); tournament: the longest to"
+        " wait for the winner after the ramp (default 600)",
     )
-    parser.add_argument("--scenario", default="cash", choices=("cash",))
+    parser.add_argument(
+        "--scenario",
+        default="cash",
+        choices=("cash", "tournament"),
+        help="cash: quick-seat at cash tables and play for --duration; tournament: register"
+        " every bot for one tournament and play it to the winner, following moves"
+        " (default cash)",
+    )
+    parser.add_argument(
+        "--tournament-id",
+        default=None,
+        metavar="ID",
+        help="tournament scenario: the tournament to register for (it must be open for"
+        " registration); without it the swarm creates one through --admin-url with a"
+        " director or admin --staff-token",
+    )
+    parser.add_argument(
+        "--preset",
+        default="hyper",
+        choices=sorted(PRESETS),
+        help="tournament scenario, creating one: the structure preset (default hyper: a"
+        " winner in minutes)",
+    )
     parser.add_argument(
         "--strategy",
         default="mix",
@@ -61,8 +87,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--staff-token",
         default=None,
         metavar="TOKEN",
-        help=f"a support/admin token to fund bots (or ${STAFF_TOKEN_ENV});"
-        " make one with `tablium token --player swarm --role support`",
+        help=f"a staff token (or ${STAFF_TOKEN_ENV}): support or admin to fund bots, director"
+        " or admin to create a tournament (admin does both); make one with `tablium token"
+        " --player swarm --role admin`",
     )
     parser.add_argument(
         "--metrics-token",
@@ -85,7 +112,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--big-blind", type=int, default=2, help="the game (default 2)")
     parser.add_argument("--variant", default="NT", choices=("NT", "FT", "PO", "PT", "PO/8"))
-    parser.add_argument("--buy-in", type=int, default=None, help="default: 100 big blinds")
+    parser.add_argument(
+        "--buy-in",
+        type=int,
+        default=None,
+        help="cash: the buy-in; tournament, creating one: its buy-in to the prize pool (and a"
+        " tenth of it as the fee); default 100 big blinds",
+    )
     parser.add_argument(
         "--disconnect-chance",
         type=float,
@@ -110,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
 
     from loadtest.swarm import SwarmError, SwarmOptions, print_summary, run_swarm, write_outputs
 
+    if args.duration is None:
+        args.duration = TOURNAMENT_WAIT_S if args.scenario == "tournament" else CASH_DURATION_S
     if args.bots < 1 or args.processes < 1 or args.ramp < 0 or args.duration <= 0:
         print("tablium swarm: need --bots >= 1, --processes >= 1, --ramp >= 0, --duration > 0",
               file=sys.stderr)  # fmt: skip
@@ -133,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
         buy_in=args.buy_in or 100 * args.big_blind,
         asset=args.asset,
         flaky_disconnect_chance=args.disconnect_chance,
+        tournament_id=args.tournament_id,
+        preset=args.preset,
     )
     try:
         report = trio.run(run_swarm, options, None if args.quiet else sys.stderr)

@@ -13,6 +13,7 @@ from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Runtime
 from actors.seed_tables import start_tables
 from actors.table_messages import TableConfig, TableDeps
+from actors.tournament_messages import DIRECTORY_NAME, TournamentAddress
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
@@ -22,6 +23,7 @@ from server.auth import TokenSigner
 from server.config import Settings
 from server.gateway import PlayerChannel
 from services.wallet import Wallet
+from tests.admin.fake_tournaments import TOURNAMENT_ID, FakeDirectory, FakeTournament
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -42,13 +44,20 @@ TABLE_ID = "t-1"
 
 @pytest.fixture
 async def registry(store: Store) -> AsyncIterator[Registry]:
-    """A lobby and one open table, ``t-1``, running on a real runtime."""
+    """A lobby and one open table, ``t-1``, running on a real runtime, with a stand-in
+    tournament directory and tournament ``7``."""
     names = Registry()
     deps = TableDeps(
         store=store, wallet=Wallet(store), channel=PlayerChannel(), rng=random.Random(1)
     )
     runtime = Runtime(
-        [ChildSpec.worker("lobby", partial(LobbyActor, deps)), ChildSpec.supervisor("tables")],
+        [
+            ChildSpec.worker("lobby", partial(LobbyActor, deps)),
+            ChildSpec.supervisor("tables"),
+            # Stand-ins for the tournament runtime (tests/admin/fake_tournaments.py).
+            ChildSpec.worker(DIRECTORY_NAME, FakeDirectory),
+            ChildSpec.worker(TournamentAddress(TOURNAMENT_ID).actor_name, FakeTournament),
+        ],
         registry=names,
         metrics_registry=None,
     )

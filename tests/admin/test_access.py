@@ -23,6 +23,7 @@ NEW_TABLE = {
     "big_blind": 2,
     "reason": "matrix test",
 }
+NEW_TOURNAMENT = {"name": "Matrix", "preset": "hyper", "reason": "matrix test"}
 
 # (method, path, JSON body, permission) for every protected route.
 ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
@@ -76,6 +77,15 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, Permission]] = [
     ("POST", "/rakeback/house/week:2025-01-06/distribute", BAN, Permission.RAKEBACK_RUN),
     ("GET", "/rakeback/house/week:2025-01-06/players/1/trace", None, Permission.RAKEBACK_READ),
     ("GET", f"/players/{PLAYER_ID}/rakeback", None, Permission.RAKEBACK_READ),
+    # Tournaments (admin/tournaments.py), against the stand-in tournament 7 (registering);
+    # every other change: tests/admin/test_tournament_routes.py.
+    ("GET", "/tournaments", None, Permission.TOURNAMENTS_READ),
+    ("GET", "/tournaments/7", None, Permission.TOURNAMENTS_READ),
+    ("GET", "/tournaments/7/results", None, Permission.TOURNAMENTS_READ),
+    ("GET", "/tournaments/7/results.csv", None, Permission.TOURNAMENTS_READ),
+    ("POST", "/tournaments", NEW_TOURNAMENT, Permission.TOURNAMENTS_WRITE),
+    ("POST", "/tournaments/7/start", BAN, Permission.TOURNAMENTS_WRITE),
+    ("POST", "/tournaments/7/cancel", BAN, Permission.TOURNAMENTS_WRITE),
 ]
 
 
@@ -120,8 +130,9 @@ async def test_route_allows_exactly_the_roles_with_its_permission(
         assert (await response.get_json())["error"] == "forbidden"
     audit = await seeded.list_audit()
     if method == "POST" and permission in ROLE_PERMISSIONS[role]:
-        if permission == Permission.TABLES_WRITE:
-            # A table's change is an actor's: its intent is logged before, its outcome after.
+        if permission in (Permission.TABLES_WRITE, Permission.TOURNAMENTS_WRITE):
+            # A table's or a tournament's change is an actor's: its intent is logged before,
+            # its outcome after.
             assert [e.after["outcome"] for e in audit] == ["done", "requested"]
         elif permission == Permission.RAKEBACK_RUN:
             # A distribution is logged when frozen and when closed (services/rakeback.py).

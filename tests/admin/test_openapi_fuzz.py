@@ -43,6 +43,7 @@ POISONED_EXAMPLES_PER_OPERATION = 10
 SEED = int(os.environ.get("TABLIUM_TEST_SEED", random.randrange(2**32)))
 PLAYER_IDS = (1, 2, 3)  # seeded before the server starts
 KNOWN_TABLES = ("nt-1-2-a", "nt-5-10", "po-1-2")  # among the server's seed tables
+KNOWN_TOURNAMENTS: list[int] = []  # created by the fixture once the server runs
 BAD_CHARACTERS = ("\x00", "\ud800", "\udbff", "\udc00", "\udfff")
 REUSES_PER_REFUSAL = 10  # the stall it guards against showed in ~1 of 6 tries
 
@@ -78,7 +79,17 @@ def admin_url(
         database_url = f"sqlite:///{data_dir / 'tablium.sqlite3'}"
     trio.run(_seed_players, database_url)
     with running_server(data_dir, TABLIUM_DATABASE_URL=database_url) as server:
+        KNOWN_TOURNAMENTS[:] = [_create_tournament(server.admin_url)]
         yield server.admin_url
+
+
+def _create_tournament(admin_url: str) -> int:
+    """One tournament for the cases to reach (a director may cancel it, start it, ...)."""
+    body = {"name": "Fuzzed", "preset": "hyper", "buy_in": 10, "reason": "fuzz"}
+    with httpx.Client(base_url=admin_url, headers=AUTH, timeout=30) as client:
+        created = client.post("/tournaments", json=body)
+    assert created.status_code == 200, created.text
+    return int(created.json()["tournament_id"])
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +114,12 @@ def _cases(draw: st.DrawFn, operation: Any) -> Any:
     """A schemathesis case whose ids often name a player or table that exists, so changes
     reach the database instead of stopping at "not found"."""
     case = draw(operation.as_strategy())
-    for name, known in (("player_id", PLAYER_IDS), ("table_id", KNOWN_TABLES)):
+    known_ids = (
+        ("player_id", PLAYER_IDS),
+        ("table_id", KNOWN_TABLES),
+        ("tournament_id", KNOWN_TOURNAMENTS),
+    )
+    for name, known in known_ids:
         if case.path_parameters and name in case.path_parameters and draw(st.booleans()):
             case.path_parameters[name] = draw(st.sampled_from(known))
     return case
@@ -111,7 +127,8 @@ def _cases(draw: st.DrawFn, operation: Any) -> Any:
 
 def _state(http: httpx.Client, path_parameters: dict[str, Any] | None, path: str) -> Any:
     """What a request to this route could change: the audit log's newest entries, and the
-    player's account and wallet, or the table's status, or the list of tables."""
+    player's account and wallet, or the table's status, or the list of tables, or the
+    tournament's lobby line, or the list of tournaments."""
     entries = http.get("/audit", params={"limit": 10}).json()
     state: dict[str, Any] = {"audit": [(e["id"], e["action"], e["after"]) for e in entries]}
     parameters = path_parameters or {}
@@ -123,6 +140,13 @@ def _state(http: httpx.Client, path_parameters: dict[str, Any] | None, path: str
         state["table"] = http.get(f"/tables/{quote(str(parameters['table_id']), safe='')}").json()
     if path == "/tables":
         state["tables"] = sorted(t["table_id"] for t in http.get("/tables").json()["tables"])
+    if "tournament_id" in parameters:
+        tournament = quote(str(parameters["tournament_id"]), safe="")
+        answer = http.get(f"/tournaments/{tournament}").json()
+        state["tournament"] = answer["details"]["summary"] if "details" in answer else answer
+    if path == "/tournaments":
+        listed = http.get("/tournaments").json()["tournaments"]
+        state["tournaments"] = sorted(t["tournament_id"] for t in listed)
     return state
 
 
@@ -201,7 +225,12 @@ def _poisoned_requests(draw: st.DrawFn, operation: Any) -> tuple[dict[str, str],
     assume(bool(slots))  # a case with no string to poison (no body generated)
     where, name = draw(st.sampled_from(slots))
     if where == "body":  # the path must lead to a route for its body to be read at all
-        for key, known in (("player_id", PLAYER_IDS), ("table_id", KNOWN_TABLES)):
+        known_ids = (
+            ("player_id", PLAYER_IDS),
+            ("table_id", KNOWN_TABLES),
+            ("tournament_id", KNOWN_TOURNAMENTS),
+        )
+        for key, known in known_ids:
             if key in path_parameters:
                 path_parameters[key] = str(draw(st.sampled_from(known)))
     clean_path_parameters = dict(path_parameters)

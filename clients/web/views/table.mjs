@@ -26,7 +26,7 @@ export function tableView(app, main, tableId) {
   const bigBlind = () => state.listing?.big_blind ?? 1;
 
   function seatLabel(view) {
-    return view.seat === mySeat() ? 'You' : `Player ${view.player_id}`;
+    return view.seat === mySeat() ? 'You' : view.display_name || `Player ${view.player_id}`;
   }
 
   function seatPosition(seat) {
@@ -53,7 +53,7 @@ export function tableView(app, main, tableId) {
     const view = state.seats[seat];
     const style = seatPosition(seat);
     if (view === null) {
-      const free = mySeat() === null && state.listing;
+      const free = mySeat() === null && state.listing && app.tournamentOf(tableId) === null;
       return h('div.seat.empty', { style, dataset: { seat } }, free ? h('button.sit', { onclick: () => sit(seat) }, `Sit here`) : `Seat ${seat + 1}`);
     }
     const classes = ['seat'];
@@ -159,7 +159,11 @@ export function tableView(app, main, tableId) {
     const seat = mySeat();
     const view = seat === null ? null : state.seats[seat];
     const buttons = [];
-    if (seat !== null) {
+    const tournamentId = app.tournamentOf(tableId);
+    if (tournamentId !== null) {
+      // A tournament seat: the tournament moves me, and I leave it only by busting.
+      buttons.push(h('a.tournament-link', { id: 'table-tournament', href: `#/tournament/${tournamentId}` }, `Tournament ${tournamentId}`));
+    } else if (seat !== null) {
       buttons.push(h('button', { id: 'leave-table', onclick: leave }, 'Leave table'));
       if (view && view.state === 'sitting_out') buttons.push(h('button', { id: 'sit-in', onclick: () => call(() => client.postMissedBlinds(tableId)) }, "I'm back"));
       else if (view) buttons.push(h('button', { id: 'sit-out', onclick: () => call(() => client.sitOut(tableId)) }, 'Sit out'));

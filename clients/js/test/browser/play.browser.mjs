@@ -172,6 +172,8 @@ test('two browser players and four bots play ten hands; reload, pause, leave, wa
       await page.waitForSelector('.seat.me', { timeout: STEP_MS });
       assert.notEqual(await seatOf(page), null);
     }
+    // Seats show who sits there by display name (a new account's is its login name).
+    await players[alice].page.waitForSelector(`.seat .seat-name:has-text("${bots[0].name}")`, { timeout: STEP_MS });
     const firstHand = watcher.handsEnded;
     let done = false;
     const loops = [playLoop(players[alice], () => done, 'mouse'), playLoop(players[bob], () => done, 'keys')];

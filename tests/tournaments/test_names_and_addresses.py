@@ -6,12 +6,16 @@ named the players together."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
 import trio
 import trio.testing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actors.table_messages import TableRules
 from actors.tournament_messages import (
@@ -24,7 +28,7 @@ from actors.tournament_messages import (
     UnregisterPlayer,
 )
 from players.profiles import ProfileChange
-from poker.integrity.table_rules import AddressRule
+from poker.integrity.table_rules import AddressRule, address_key
 from poker.tournament import preset
 from protocol import game
 from protocol import tournaments as wire
@@ -135,3 +139,59 @@ async def test_staff_exceptions_let_one_address_register_twice(
         await actor.ask(RegisterPlayer(player_id=first, address=HOME))
         await actor.ask(RegisterPlayer(player_id=second, address=HOME))
         assert await room.pool(tid) == 200
+
+
+ADDRESSES = ["203.0.113.7", "203.0.113.8", "2001:db8::1", "2001:db8::2", "", "::ffff:203.0.113.7"]
+ops_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(["register", "unregister"]),
+        st.integers(1, 4),
+        st.sampled_from(ADDRESSES),
+    ),
+    max_size=16,
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(ops=ops_strategy)
+def test_registrations_follow_the_one_address_model(ops: list[tuple[str, int, str]]) -> None:
+    """Against a model: a registration is refused exactly when another player still
+    registered shares the address (IPv6 by /64, IPv4-mapped as IPv4; unknown never), and a
+    refusal moves no money."""
+
+    async def main() -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            async with tournament_room(f"sqlite:///{scratch}/t.sqlite3", seed=94) as room:
+                await room.fund([1, 2, 3, 4])
+                tid = await room.create(_spec())
+                requests = TournamentRequests(room.runtime.registry)
+                registered: dict[int, str] = {}
+                for action, player, address in ops:
+                    if action == "register":
+                        key = address_key(address)
+                        clash = key is not None and any(
+                            other != player and address_key(theirs) == key
+                            for other, theirs in registered.items()
+                        )
+                        expected = (
+                            "registration_refused" if player in registered
+                            else "same_address_in_tournament" if clash
+                            else None
+                        )  # fmt: skip
+                        request: Any = wire.RegisterTournament(id=1, tournament_id=tid)
+                    else:
+                        expected = None if player in registered else "not_registered"
+                        request = wire.UnregisterTournament(id=1, tournament_id=tid)
+                    try:
+                        await requests.handle(player, request, address)
+                    except TournamentRefusal as exc:
+                        assert exc.code == expected, (action, player, address, registered)
+                    else:
+                        assert expected is None, (action, player, address, registered)
+                        if action == "register":
+                            registered[player] = address
+                        else:
+                            del registered[player]
+                    assert await room.pool(tid) == 100 * len(registered)
+
+    trio.run(main)

@@ -16,6 +16,7 @@ import pytest
 import trio
 import trio.testing
 
+from actors.table_messages import GetSeats, TableSeats
 from actors.tournament_messages import (
     BuyRebuy,
     GetResults,
@@ -54,6 +55,15 @@ async def _register_and_freeze(room: Any, tid: int, reached: trio.Event) -> None
     stop (the caller's nursery is cancelled with the runtime)."""
     async with trio.open_nursery() as nursery:
         nursery.start_soon(room.tournament(tid).ask, RegisterPlayer(player_id=VICTIM))
+        await reached.wait()
+        nursery.cancel_scope.cancel()
+
+
+async def _register_and_freeze_player(
+    room: Any, tid: int, player: int, reached: trio.Event
+) -> None:
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(room.tournament(tid).ask, RegisterPlayer(player_id=player))
         await reached.wait()
         nursery.cancel_scope.cancel()
 
@@ -235,5 +245,57 @@ async def test_a_kill_between_a_rebuy_transfer_and_its_step_completes_the_rebuy_
         assert [line.rebuys for line in mine] == [1]  # the rebuy is in, once
         assert await room.balance(buyer) == FUNDS - 2 * (BUY_IN + FEE)
         assert await room.pool(tid) == BUY_IN * (len(players) + 1)
+        audit = await room.wallet.audit()
+        assert audit.consistent, audit
+
+
+async def test_a_kill_during_a_late_registration_seats_the_entry_after_the_restart(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    autojump_between_threads(autojump_clock, monkeypatch)
+    url = sqlite_url(tmp_path)
+    reached = trio.Event()
+    armed = [True]
+    real_pay_in = TournamentMoney.pay_in
+    late = 5
+
+    async def pay_in(self: TournamentMoney, op: str, player_id: int, *args: Any) -> None:
+        await real_pay_in(self, op, player_id, *args)
+        if armed[0] and player_id == late:
+            armed[0] = False
+            reached.set()
+            await trio.sleep_forever()  # killed after the money, before the entry
+
+    monkeypatch.setattr(TournamentMoney, "pay_in", pay_in)
+    structure = msgspec.structs.replace(
+        preset("hyper"), name="late-crash", starting_stack=1_000, late_registration_levels=4
+    )
+    spec = TournamentSpec(
+        name="Late crash", kind="mtt", structure=structure, buy_in=BUY_IN, fee=FEE,
+        seats_per_table=6, starts_at_ms=2**62, action_timeout_ms=5_000, between_hands_ms=0,
+    )  # fmt: skip
+    async with tournament_room(url, seed=88) as room:
+        await room.fund([1, 2, 3, 4, late])
+        tid = await room.create(spec)
+        actor = room.tournament(tid)
+        for player in (1, 2, 3, 4):
+            await actor.ask(RegisterPlayer(player_id=player))
+        await actor.ask(StartTournament())
+        await _register_and_freeze_player(room, tid, late, reached)
+    async with tournament_room(url, seed=89) as room:
+        await room.directory.ask(ListTournaments())
+        actor = room.tournament(tid)
+        standings = await actor.ask(GetStandings(limit=100))
+        assert isinstance(standings, Standings)
+        mine = [line for line in standings.lines if line.player_id == late]
+        assert len(mine) == 1 and mine[0].status == "playing" and mine[0].table_id is not None
+        table = room.runtime.registry.lookup(f"table:{mine[0].table_id}")
+        assert table is not None
+        seats = await table.ask(GetSeats())
+        assert isinstance(seats, TableSeats)
+        assert late in {s.player_id for s in seats.seats}
+        assert await room.balance(late) == FUNDS - BUY_IN - FEE
+        assert await room.pool(tid) == 5 * BUY_IN
+        assert room.checks.failures == []
         audit = await room.wallet.audit()
         assert audit.consistent, audit

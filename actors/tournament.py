@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, cast, final
 
+import msgspec
 import structlog
 import trio
 
@@ -308,8 +309,10 @@ class TournamentActor(TournamentTables, Actor[Any]):
         if not core.may_register(str(player_id)):
             raise TournamentRefusal("registration_refused", "registration is not open to you")
         self._check_address(player_id, address)
-        if address:
+        if address:  # the address of her latest registration (unknown: none kept)
             self._live().addresses[player_id] = address
+        else:
+            self._live().addresses.pop(player_id, None)
         await money.check_may_play(player_id)
         await self._profile(player_id, fresh=True)
         reentry = bool(core.entries_of(str(player_id)))
@@ -347,13 +350,17 @@ class TournamentActor(TournamentTables, Actor[Any]):
         it was, what landed is given back, the intent is dropped."""
         live, money = self._live(), self.money
         assert money is not None
+        if not intent.ledger_op:
+            retries = live.undone.get(intent.op, 0)
+            named = intent.op if not retries else f"{intent.op}:retry{retries}"
+            intent = msgspec.structs.replace(intent, ledger_op=named)
         bought = self._core()
         self.core = Tournament.restore(before)
         live.paying.append(intent)
         await self._persist([])
         self.core = bought
         try:
-            await money.pay_in(intent.op, intent.player_id, intent.to_pool, intent.fee,
+            await money.pay_in(intent.ledger_op, intent.player_id, intent.to_pool, intent.fee,
                                intent.entry)  # fmt: skip
         except WalletError:
             self.core = Tournament.restore(before)  # nothing changed
@@ -363,16 +370,19 @@ class TournamentActor(TournamentTables, Actor[Any]):
         await self._step(effects, paid=True)
 
     async def _undo(self, intent: PayIn) -> None:
-        """Give back what landed of ``intent`` under its own keys, then drop it, durably."""
+        """Give back what landed of ``intent`` under its own keys, then drop it, durably;
+        the next attempt at the same op goes by new keys (``PayIn.ledger_op``)."""
         money, live = self.money, self._live()
         assert money is not None
-        landed = await money.landed(intent.op)
+        name = intent.ledger_op or intent.op
+        landed = await money.landed(name)
         await money.refund(
-            f"{intent.op}:undo", intent.player_id, intent.to_pool if landed[0] else 0,
+            f"{name}:undo", intent.player_id, intent.to_pool if landed[0] else 0,
             intent.fee if landed[1] else 0,
         )  # fmt: skip
         if intent in live.paying:
             live.paying.remove(intent)
+        live.undone[intent.op] = live.undone.get(intent.op, 0) + 1
         await self._persist([])
 
     async def _resume_paying(self) -> None:
@@ -402,9 +412,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
                 log.warning("interrupted buy-in refunded", tournament=self.tournament_id,
                             op=intent.op)  # fmt: skip
                 continue
-            live.paying.append(intent)
             try:
-                await self._buy(intent, effects, before)
+                await self._buy(intent, effects, before)  # stores it again, then the step
             except WalletError as exc:
                 log.warning("interrupted buy-in refused", tournament=self.tournament_id,
                             op=intent.op, error=exc.code)  # fmt: skip

@@ -67,6 +67,10 @@ class PayIn(msgspec.Struct, frozen=True):
     to_pool: int
     fee: int
     entry: int
+    # The name its transfers go by: ``op``, or after ``n`` earlier attempts at the same
+    # op were undone, ``<op>:retry<n>`` (the core names the next entry or rebuy as the one
+    # refused: its keys must never replay the refused attempt's).
+    ledger_op: str = ""
 
 
 class PendingDeal(msgspec.Struct):
@@ -90,6 +94,8 @@ class LiveState(msgspec.Struct):
     paused: bool = False
     owed: list[Owed] = msgspec.field(default_factory=list)
     paying: list[PayIn] = msgspec.field(default_factory=list)  # at most one (one message)
+    # core op -> attempts at it undone (bound: one op per entry or rebuy number reused).
+    undone: dict[str, int] = msgspec.field(default_factory=dict)
     # player -> the client address she registered from (the one-address rule; bound: one
     # per player registered, as the entries).
     addresses: dict[int, str] = msgspec.field(default_factory=dict)

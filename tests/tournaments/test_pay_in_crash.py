@@ -119,6 +119,13 @@ async def test_a_kill_between_the_buy_in_and_its_step_completes_the_entry_on_res
         }
         audit = await room.wallet.audit()
         assert audit.consistent, audit
+    async with tournament_room(url, seed=90) as room:  # and again: nothing is left to do
+        await room.directory.ask(ListTournaments())
+        standings = await room.tournament(tid).ask(GetStandings(limit=100))
+        assert isinstance(standings, Standings)
+        assert sorted(line.player_id for line in standings.lines) == [1, 2, VICTIM]
+        assert await room.balance(VICTIM) == FUNDS - BUY_IN - FEE
+        assert await room.pool(tid) == 3 * BUY_IN
 
 
 async def test_a_kill_after_the_pool_part_refunds_it_when_the_fee_is_refused_on_restart(
@@ -166,7 +173,15 @@ async def test_a_kill_after_the_pool_part_refunds_it_when_the_fee_is_refused_on_
         # The refused player may register again later, under a new entry's keys.
         await room.wallet.adjust("refill", wallet(VICTIM, "chips"), FUNDS, "test refill")
         accepted = await room.tournament(tid).ask(RegisterPlayer(player_id=VICTIM))
-        assert accepted.entry == 3
+        assert accepted.entry == 3  # the number again, under keys never used before
+        assert await room.balance(VICTIM) == left + BUY_IN + FUNDS - BUY_IN - FEE
+        assert await room.pool(tid) == 3 * BUY_IN
+        assert await _keys(room, tid, "entry:3:retry1", "entry:3:retry1:fee") == {
+            "entry:3:retry1",
+            "entry:3:retry1:fee",
+        }
+        audit = await room.wallet.audit()
+        assert audit.consistent, audit
 
 
 async def test_a_refused_fee_gives_back_the_pool_part_at_once(
@@ -182,6 +197,12 @@ async def test_a_refused_fee_gives_back_the_pool_part_at_once(
             await room.tournament(tid).ask(RegisterPlayer(player_id=VICTIM))
         assert await room.balance(VICTIM) == BUY_IN + 5
         assert await room.pool(tid) == BUY_IN
+        # Funded now, the player registers: she pays in full (the refused attempt's keys
+        # are never replayed for the new one).
+        await room.wallet.adjust("more", wallet(VICTIM, "chips"), 100, "test funds")
+        await room.tournament(tid).ask(RegisterPlayer(player_id=VICTIM))
+        assert await room.balance(VICTIM) == BUY_IN + 5 + 100 - BUY_IN - FEE
+        assert await room.pool(tid) == 2 * BUY_IN
         audit = await room.wallet.audit()
         assert audit.consistent, audit
 

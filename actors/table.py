@@ -766,6 +766,9 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
             raise GameRefused("invalid_stack", f"a stack is 1..{CHIPS_MAX} chips")
         seat = self.state.choose_seat(message.player_id, message.seat, self.deps.clock_ms())
         self._seat_player(message.player_id, seat, message.stack, post_to_enter=False)
+        record = self.state.seats[seat]
+        record.display_name = message.profile.display_name[: game.DISPLAY_NAME_CHARS_MAX]
+        record.auto_muck = message.profile.auto_muck
         await self._persist()
         self._seat_changed(seat)
         self.deps.channel.deliver(message.player_id, self.table_snapshot(message.player_id))

@@ -501,11 +501,13 @@ class SetStakes(TableMessage, frozen=True, tag=True):
 
 class SeatPlayer(TableMessage, frozen=True, tag=True):
     """The owner seats a player with ``stack`` of its chips (a tournament's table only), at
-    ``seat`` or any free one. Reply: SeatGranted."""
+    ``seat`` or any free one. Reply: SeatGranted. ``profile``: her display name for the seat
+    views and auto-muck (blinds are always posted at a tournament's table)."""
 
     player_id: int
     stack: int
     seat: int | None = None
+    profile: SeatProfile = SeatProfile()
 
 
 class RemovePlayer(TableMessage, frozen=True, tag=True):

@@ -8,6 +8,12 @@ stakes set per level, money through the ledger (services/tournaments.py), player
 their sessions (protocol/tournaments.py pushes), every step stored with its domain events
 (persistence/tournaments.py).
 
+This module is the shell: messages, registration and money in, directors' operations, deals,
+and one step (store, tables, money, players). Beside it: actors/tournament_state.py (what is
+stored: ``LiveState``, the spec and the core's config), actors/tournament_tables.py (the
+tables: seating, moves, releasing hands, aligning after a restart) and
+actors/tournament_views.py (what it shows: details, standings, results, state pushes).
+
 Tables hold after every hand (actors/table.py does this for a tournament's table) and deal
 the next only when this actor releases them, after the core's ``next_hand`` said
 ``DealHand``: the core decides every hand and every wait (breaks, hand-for-hand, TDA 11D).
@@ -17,7 +23,11 @@ timed out: their stacks did not change, so the core sees them as dealt in and un
 
 Write-ahead: a step's payouts (prizes, bounties, deal money, overlay) are stored as owed
 with the step, then paid by key; a restart pays what is still owed again (a replay when it
-was paid). Entries pay first: a refused buy-in registers nobody.
+was paid). Money in (an entry, re-entry, rebuy or add-on) is stored as an intent
+(``PayIn``) with the core as it was, then transferred by key, then the step (the entry or
+the chips) is stored without the intent: a restart that finds the intent completes it (the
+transfer again by key: a replay) or, when the core or the ledger refuses it now, refunds
+what landed under the intent's own keys. A refused buy-in registers nobody.
 
 The level clock is this actor's elapsed play time (``LiveState.elapsed_ms``), advanced by
 trio time only while running and not paused: the core is started at 0 and read at it. A
@@ -27,10 +37,7 @@ restart resumes from the stored elapsed time, so the level goes on with the time
 from __future__ import annotations
 
 import contextlib
-import random
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Final, cast, final
+from typing import Any, cast, final
 
 import msgspec
 import structlog
@@ -38,25 +45,13 @@ import trio
 
 from actors import tournament_metrics
 from actors.runtime import Actor, Overflow, Timer
-from actors.table import table_spec
 from actors.table_messages import (
     GameRefused,
-    GetSeats,
-    PlayerChannel,
-    Release,
     RemovePlayer,
-    SeatGranted,
-    SeatPlayer,
-    SetStakes,
-    SitIn,
-    TableConfig,
-    TableDeps,
+    SeatProfile,
     TableHandEnded,
-    TableSeats,
 )
 from actors.tournament_messages import (
-    DIRECTORY_NAME,
-    STANDINGS_MAX,
     AdjustStack,
     AnyTournamentMessage,
     BreakTable,
@@ -71,51 +66,49 @@ from actors.tournament_messages import (
     GetResults,
     GetStandings,
     GetTournament,
-    LevelInfo,
     MoveEntry,
     PauseClock,
     ProposeDeal,
     RebuyLapsed,
     RegisterPlayer,
     RemoveEntry,
-    ResultLine,
-    Results,
     ResumeClock,
-    StandingLine,
-    Standings,
     StartTournament,
     SummaryChanged,
-    TableInfo,
     TournamentAddress,
-    TournamentDetails,
     TournamentRefusal,
-    TournamentSpec,
     TournamentState,
-    TournamentSummary,
     UnregisterPlayer,
     VoteDeal,
 )
+from actors.tournament_state import (
+    _LIVE_DECODER,
+    _LIVE_ENCODER,
+    LIVE_VERSION,
+    LiveState,
+    Owed,
+    PayIn,
+    PendingDeal,
+    TournamentDeps,
+    _player,
+    check_spec,
+    core_config,
+    decode_spec,
+    encode_spec,
+)
+from actors.tournament_tables import TournamentTables
+from actors.tournament_views import _ALIVE
 from persistence import tournaments as stored
 from persistence.events import NewEvent
-from persistence.store import Store, wall_clock_ms
 from players.stats import TournamentResult
-from poker import HandResult, Variant
-from poker.events import PotShare
-from poker.showdown import Award, PotResult
+from poker.integrity.table_rules import SeatedSession, address_conflict
 from poker.tournament import (
-    HEADS_UP,
-    MTT,
-    SNG_6MAX,
-    SNG_9MAX,
     DealKind,
     EntryStatus,
     LevelUnit,
-    PayoutConfig,
     Phase,
     Tournament,
-    TournamentConfig,
     TournamentRefused,
-    preset,
 )
 from poker.tournament import effects as fx
 from poker.tournament.places import split_by_weight
@@ -123,148 +116,12 @@ from protocol import tournaments as wire
 from services.ledger import WalletError
 from services.player_stats import record_tournament_result
 from services.tournaments import TournamentMoney, payout_of
-from services.wallet import Wallet
 
 log = structlog.get_logger("tablium.tournament")
 
-LIVE_VERSION: Final = 1
-TABLE_ASK_TIMEOUT_S: Final = 10.0
-OWED_MAX: Final = 100_000  # bound: payouts owed at once (a step pays at most the field)
-
-
-class Owed(msgspec.Struct, frozen=True):
-    """A payout stored before it is made (write-ahead)."""
-
-    op: str
-    player_id: int
-    amount: int
-    kind: str  # prize, bounty, deal, overlay, refund
-    entry: int = 0
-    fee: int = 0  # refunds: the fee part (fees -> wallet)
-    knocked_out: int = 0
-
-
-class PendingDeal(msgspec.Struct):
-    deal_id: int
-    kind: str
-    keep: int
-    entries: list[int]
-    amounts: list[int]
-    accepted: list[int]
-    expires_at_play_ms: int
-
-
-class LiveState(msgspec.Struct):
-    """What the live system keeps beside the core's snapshot."""
-
-    version: int
-    tournament_id: int
-    spec: TournamentSpec
-    state: TournamentState = "registering"
-    elapsed_ms: int = 0  # the level clock's play time (fed to core.clock)
-    paused: bool = False
-    owed: list[Owed] = msgspec.field(default_factory=list)
-    steps: int = 0
-    moves: int = 0
-    stakes: dict[int, int] = msgspec.field(default_factory=dict)  # table -> level applied
-    offers: dict[int, int] = msgspec.field(default_factory=dict)  # entry -> offer number
-    offers_made: int = 0
-    deal: PendingDeal | None = None
-    deals_proposed: int = 0
-    hand_for_hand_rounds: int = 0
-
-
-_LIVE_ENCODER: Final = msgspec.msgpack.Encoder()
-_LIVE_DECODER: Final = msgspec.msgpack.Decoder(LiveState)
-_SPEC_DECODER: Final = msgspec.msgpack.Decoder(TournamentSpec)
-
-
-def encode_spec(spec: TournamentSpec) -> bytes:
-    return _LIVE_ENCODER.encode(spec)
-
-
-def decode_spec(data: bytes) -> TournamentSpec:
-    return _SPEC_DECODER.decode(data)
-
-
-def core_config(spec: TournamentSpec) -> TournamentConfig:
-    """The rules core's config for a director's spec (TournamentRefused if it cannot run)."""
-    if (spec.preset is None) == (spec.structure is None):
-        raise TournamentRefusal("structure_invalid", "give a preset or a structure, not both")
-    try:
-        structure = spec.structure if spec.structure is not None else preset(spec.preset or "")
-    except KeyError:
-        raise TournamentRefusal("structure_invalid", f"no preset {spec.preset!r}") from None
-    payout: PayoutConfig
-    if spec.kind == "sng":
-        if spec.entries_max <= 2:
-            payout = HEADS_UP
-        elif spec.entries_max <= 6:
-            payout = SNG_6MAX
-        else:
-            payout = SNG_9MAX
-    else:
-        payout = MTT if spec.paid_bp is None else PayoutConfig(paid_bp=spec.paid_bp)
-    return TournamentConfig(
-        structure=structure,
-        seats_per_table=spec.seats_per_table,
-        buy_in=spec.buy_in,
-        fee=spec.fee,
-        bounty=spec.bounty,
-        bounty_kind=spec.bounty_kind,
-        guarantee=spec.guarantee,
-        payout=payout,
-        hand_for_hand_at_pay_jumps=spec.hand_for_hand_at_pay_jumps,
-        hand_for_hand_from_bubble=spec.hand_for_hand_from_bubble,
-        entries_max=spec.entries_max,
-    )
-
-
-def check_spec(spec: TournamentSpec) -> TournamentConfig:
-    """Refuse a spec that cannot run (TournamentRefusal with the core's code)."""
-    if not 0 < len(spec.name) <= 100:
-        raise TournamentRefusal("structure_invalid", "a name of 1..100 characters")
-    if spec.asset not in ("chips", "play"):
-        raise TournamentRefusal("structure_invalid", "asset must be chips or play")
-    if not 2 <= spec.entries_min <= spec.entries_max:
-        raise TournamentRefusal("structure_invalid", "need 2 <= entries_min <= entries_max")
-    if spec.kind == "sng" and spec.entries_max > spec.seats_per_table:
-        raise TournamentRefusal("structure_invalid", "a sit-and-go fills one table")
-    for name in ("action_timeout_ms", "rebuy_decision_ms", "deal_vote_ms"):
-        if not 1_000 <= getattr(spec, name) <= 3_600_000:
-            raise TournamentRefusal("structure_invalid", f"{name} must be 1000..3600000")
-    try:
-        return core_config(spec)
-    except TournamentRefused as exc:
-        raise TournamentRefusal(exc.code, str(exc)) from None
-    except (ValueError, msgspec.ValidationError) as exc:
-        raise TournamentRefusal("structure_invalid", str(exc)) from None
-
 
 @final
-@dataclass(frozen=True, slots=True)
-class TournamentDeps:
-    """What every tournament shares. ``rng``: seat draws (seeded in tests)."""
-
-    store: Store
-    wallet: Wallet
-    channel: PlayerChannel
-    table_deps: TableDeps
-    rng: random.Random = field(default_factory=random.SystemRandom)
-    clock_ms: Callable[[], int] = wall_clock_ms  # wall clock: scheduled starts, events
-    tables_supervisor: str = "tables"
-    directory_name: str = DIRECTORY_NAME
-    # Told after each step, once it is stored and performed (tests assert the invariants
-    # here): (tournament id, the core, the step's effects).
-    on_effects: Callable[[int, Tournament, list[fx.AnyEffect]], None] | None = None
-
-
-def _player(player_id: str) -> int:
-    return int(player_id)
-
-
-@final
-class TournamentActor(Actor[Any]):
+class TournamentActor(TournamentTables, Actor[Any]):
     kind = "tournament"
     mailbox_capacity = 4096
     mailbox_overflow = Overflow.STOP  # a flooded tournament is broken: restart from the store
@@ -284,6 +141,7 @@ class TournamentActor(Actor[Any]):
         # they were not dealt (table -> players): the table catches up before its next hand.
         self.restack: dict[int, set[int]] = {}
         self.start_timer: Timer | None = None
+        self.profiles: dict[int, SeatProfile] = {}  # player -> profile (bound: the field)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -306,29 +164,11 @@ class TournamentActor(Actor[Any]):
         if self.live.state == "running":
             await self._resume_tables()
         await self._pay_owed()
+        await self._resume_paying()
         self._schedule()
         self._announce()
 
-    @property
-    def spec(self) -> TournamentSpec:
-        assert self.live is not None
-        return self.live.spec
-
-    def _core(self) -> Tournament:
-        assert self.core is not None
-        return self.core
-
-    def _live(self) -> LiveState:
-        assert self.live is not None
-        return self.live
-
     # --- the clock --------------------------------------------------------------------------
-
-    def play_ms(self) -> int:
-        live = self._live()
-        if live.paused or live.state != "running":
-            return live.elapsed_ms
-        return live.elapsed_ms + int((trio.current_time() - self.clock_since) * 1000)
 
     def _freeze_clock(self) -> None:
         live = self._live()
@@ -374,8 +214,8 @@ class TournamentActor(Actor[Any]):
                     await self._step(self._core().clock(self.play_ms()))
                 else:
                     return None
-            case RegisterPlayer(player_id=player_id):
-                return await self._register(player_id)
+            case RegisterPlayer(player_id=player_id, address=address):
+                return await self._register(player_id, address)
             case UnregisterPlayer(player_id=player_id):
                 await self._unregister(player_id)
             case BuyRebuy(player_id=player_id):
@@ -393,7 +233,7 @@ class TournamentActor(Actor[Any]):
             case GetTournament():
                 return self.details()
             case GetStandings(offset=offset, limit=limit):
-                return self.standings(offset, limit)
+                return await self.standings(offset, limit)
             case GetResults():
                 return self.results()
             case StartTournament():
@@ -420,9 +260,12 @@ class TournamentActor(Actor[Any]):
                 return await self._adjust(entry, chips)
             case RemoveEntry(entry=entry, refund=refund):
                 await self._remove(entry, refund)
-            case MoveEntry() | BreakTable():
-                # Not done yet: the core plans every move (balancing, breaking) itself.
-                raise TournamentRefusal("table_refused", "directors' moves are not supported yet")
+            case MoveEntry(entry=entry, table=table):
+                self._require("running")
+                await self._step(self._core().move_entry(entry, table, self.deps.rng))
+            case BreakTable(table=table):
+                self._require("running")
+                await self._step(self._core().break_table(table, self.deps.rng))
             case _:
                 raise TypeError(f"tournament: unexpected message {message!r}")
         return None
@@ -440,46 +283,145 @@ class TournamentActor(Actor[Any]):
         if self._live().state not in states:
             raise TournamentRefusal("tournament_not_running", f"the tournament is {self.live}")
 
-    async def _register(self, player_id: int) -> EntryAccepted:
+    def _check_address(self, player_id: int, address: str | None) -> None:
+        """The one-address rule (poker/integrity/table_rules.py, the tables' settings): no
+        two accounts still in the tournament (registered, playing, offered a rebuy) from
+        one address, unless staff allowed the address or named the players together."""
+        core, live = self._core(), self._live()
+        others = {
+            _player(e.player_id)
+            for e in core.state.entries
+            if e.status in (EntryStatus.REGISTERED, *_ALIVE)
+        }
+        seated = [SeatedSession(p, live.addresses.get(p)) for p in sorted(others)]
+        joining = SeatedSession(player_id, address)
+        other = address_conflict(joining, seated, self.deps.table_deps.rules.address)
+        if other is not None:
+            raise TournamentRefusal(
+                "same_address_in_tournament",
+                "another player in this tournament connects from your address",
+            )
+
+    async def _register(self, player_id: int, address: str | None = None) -> EntryAccepted:
         self._require("registering", "running")
         core, money = self._core(), self.money
         assert money is not None
         if not core.may_register(str(player_id)):
             raise TournamentRefusal("registration_refused", "registration is not open to you")
+        self._check_address(player_id, address)
+        if address:  # the address of her latest registration (unknown: none kept)
+            self._live().addresses[player_id] = address
+        else:
+            self._live().addresses.pop(player_id, None)
         await money.check_may_play(player_id)
+        await self._profile(player_id, fresh=True)
         reentry = bool(core.entries_of(str(player_id)))
         before = core.snapshot()
         effects = core.register(str(player_id), self.deps.rng)
         bought = effects[0]
         assert isinstance(bought, fx.EntryBought)
-        try:
-            await money.pay_in(
-                bought.op, player_id, bought.prize_part + bought.bounty_part, bought.fee,
-                bought.entry,
-            )  # fmt: skip
-        except WalletError:
-            self.core = Tournament.restore(before)  # nothing changed
-            # A refused fee after the pool part: give the pool part back (a refusal here:
-            # the pool part did not move either).
-            with contextlib.suppress(WalletError):
-                await money.refund(
-                    f"{bought.op}:undo", player_id, bought.prize_part + bought.bounty_part, 0
-                )
-            raise
-        await self._step(effects, paid=True)
+        intent = PayIn(
+            bought.op, "entry", player_id, bought.prize_part + bought.bounty_part, bought.fee,
+            bought.entry,
+        )  # fmt: skip
+        await self._buy(intent, effects, before)
+        core = self._core()
         table_id = None
         if core.entry(bought.entry).table:
             table_id = self.address.table_id(core.entry(bought.entry).table)
-        if (
-            self._live().state == "registering"
-            and self.spec.kind == "sng"
-            and core.state.entry_count >= self.spec.entries_max
-        ):
-            await self._start(by_director=False)
+        await self._start_if_full()
         return EntryAccepted(
             tournament_id=self.tournament_id, entry=bought.entry, reentry=reentry,
             table_id=table_id,
         )  # fmt: skip
+
+    async def _start_if_full(self) -> None:
+        if (
+            self._live().state == "registering"
+            and self.spec.kind == "sng"
+            and self._core().state.entry_count >= self.spec.entries_max
+        ):
+            await self._start(by_director=False)
+
+    async def _buy(self, intent: PayIn, effects: list[fx.AnyEffect], before: bytes) -> None:
+        """Money in, write-ahead: the intent is stored with the core as it was ``before``,
+        then the transfer is made by key, then the step (``effects``, already applied to the
+        core) is stored without the intent. Refused (WalletError, raised): the core is as
+        it was, what landed is given back, the intent is dropped."""
+        live, money = self._live(), self.money
+        assert money is not None
+        if not intent.ledger_op:
+            retries = live.undone.get(intent.op, 0)
+            named = intent.op if not retries else f"{intent.op}:retry{retries}"
+            intent = msgspec.structs.replace(intent, ledger_op=named)
+        bought = self._core()
+        self.core = Tournament.restore(before)
+        live.paying.append(intent)
+        await self._persist([])
+        self.core = bought
+        try:
+            await money.pay_in(intent.ledger_op, intent.player_id, intent.to_pool, intent.fee,
+                               intent.entry)  # fmt: skip
+        except WalletError:
+            self.core = Tournament.restore(before)  # nothing changed
+            await self._undo(intent)
+            raise
+        live.paying.remove(intent)
+        await self._step(effects, paid=True)
+
+    async def _undo(self, intent: PayIn) -> None:
+        """Give back what landed of ``intent`` under its own keys, then drop it, durably;
+        the next attempt at the same op goes by new keys (``PayIn.ledger_op``)."""
+        money, live = self.money, self._live()
+        assert money is not None
+        name = intent.ledger_op or intent.op
+        landed = await money.landed(name)
+        await money.refund(
+            f"{name}:undo", intent.player_id, intent.to_pool if landed[0] else 0,
+            intent.fee if landed[1] else 0,
+        )  # fmt: skip
+        if intent in live.paying:
+            live.paying.remove(intent)
+        live.undone[intent.op] = live.undone.get(intent.op, 0) + 1
+        await self._persist([])
+
+    async def _resume_paying(self) -> None:
+        """After a restart: each money-in intent stored without its step is completed (the
+        core takes it again as it did: the same operation; the transfer again by key) or,
+        refused now by the core or the ledger, undone (what landed is refunded)."""
+        live, core = self._live(), self._core()
+        for intent in list(live.paying):
+            live.paying.remove(intent)
+            before = core.snapshot()
+            who = str(intent.player_id)
+            effects: list[fx.AnyEffect] = []
+            try:
+                if intent.kind == "entry" and core.may_register(who):
+                    effects = core.register(who, self.deps.rng)
+                elif intent.kind == "rebuy":
+                    effects = core.rebuy(intent.entry)
+                elif intent.kind == "addon":
+                    effects = core.addon(intent.entry)
+            except TournamentRefused:
+                effects = []
+            op = getattr(effects[0], "op", None) if effects else None
+            if op != intent.op:
+                self.core = core = Tournament.restore(before)
+                live.paying.append(intent)
+                await self._undo(intent)
+                log.warning("interrupted buy-in refunded", tournament=self.tournament_id,
+                            op=intent.op)  # fmt: skip
+                continue
+            try:
+                await self._buy(intent, effects, before)  # stores it again, then the step
+            except WalletError as exc:
+                log.warning("interrupted buy-in refused", tournament=self.tournament_id,
+                            op=intent.op, error=exc.code)  # fmt: skip
+            else:
+                log.warning("interrupted buy-in completed", tournament=self.tournament_id,
+                            op=intent.op)  # fmt: skip
+                await self._start_if_full()
+            core = self._core()
 
     async def _unregister(self, player_id: int) -> None:
         self._require("registering")
@@ -495,12 +437,9 @@ class TournamentActor(Actor[Any]):
         effects = core.rebuy(entry)
         bought = effects[0]
         assert isinstance(bought, fx.RebuyBought)
-        try:
-            await money.pay_in(bought.op, player_id, bought.price, bought.fee, entry)
-        except WalletError:
-            self.core = Tournament.restore(before)
-            raise
-        await self._step(effects, paid=True)
+        await self._buy(
+            PayIn(bought.op, "rebuy", player_id, bought.price, bought.fee, entry), effects, before
+        )
 
     async def _addon(self, player_id: int) -> None:
         self._require("running")
@@ -515,12 +454,9 @@ class TournamentActor(Actor[Any]):
         effects = core.addon(entry)
         bought = effects[0]
         assert isinstance(bought, fx.AddOnBought)
-        try:
-            await money.pay_in(bought.op, player_id, bought.price, bought.fee, entry)
-        except WalletError:
-            self.core = Tournament.restore(before)
-            raise
-        await self._step(effects, paid=True)
+        await self._buy(
+            PayIn(bought.op, "addon", player_id, bought.price, bought.fee, entry), effects, before
+        )
 
     async def _adjust(self, number: int, chips: int) -> int:
         """A director's correction of a stack, between the entry's hands (chips issued or
@@ -541,21 +477,20 @@ class TournamentActor(Actor[Any]):
         await self._persist([])
         with contextlib.suppress(GameRefused):  # not seated there: a restart aligns it
             await self._ask_table(entry.table, RemovePlayer(player_id=player))
-        await self._ask_table(
-            entry.table, SeatPlayer(player_id=player, stack=entry.stack, seat=seat)
-        )
+        await self._ask_table(entry.table, await self._seat_message(player, entry.stack, seat))
         return entry.stack
 
     async def _remove(self, number: int, refund: bool) -> None:
-        """A director takes an entry out. Before the start: unregistered and refunded."""
+        """A director takes an entry out (the core's ``remove_entry`` says what happens to
+        its chips, place and money; docs/tournaments.md, "Directors")."""
+        self._require("registering", "running")
         core = self._core()
-        if self._live().state != "registering":
-            raise TournamentRefusal(
-                "table_refused", "removing a playing entry is not supported yet"
-            )
-        if not refund:
-            raise TournamentRefusal("registration_refused", "before the start, with a refund")
-        await self._step(core.unregister(number))
+        if not 0 < number <= len(core.state.entries):
+            raise TournamentRefusal("not_registered", f"no entry {number}")
+        effects = core.remove_entry(number, refund=refund, rng=self.deps.rng)
+        if not refund and core.phase is Phase.REGISTERING:
+            self._live().forfeited.append(number)
+        await self._step(effects)
 
     async def _start(self, *, by_director: bool) -> None:
         live, core = self._live(), self._core()
@@ -605,6 +540,11 @@ class TournamentActor(Actor[Any]):
                 weights = [(e.entry, e.stack) for e in alive]
                 shares = dict(split_by_weight(balance, weights))
         for entry in core.state.entries:
+            if entry.entry in live.forfeited and core.phase is Phase.REGISTERING:
+                live.owed.append(
+                    Owed(f"cancel:{entry.entry}", _player(entry.player_id),
+                         config.buy_in + config.bounty, "refund", entry.entry)
+                )  # fmt: skip
             if entry.status is EntryStatus.UNREGISTERED:
                 continue
             fee = config.fee
@@ -720,105 +660,6 @@ class TournamentActor(Actor[Any]):
 
     # --- hands ------------------------------------------------------------------------------
 
-    def _table_number(self, table_id: str) -> int:
-        prefix = f"t{self.tournament_id}-"
-        if not table_id.startswith(prefix):
-            raise TournamentRefusal("table_refused", f"{table_id} is not this tournament's")
-        return int(table_id[len(prefix) :])
-
-    async def _hand_ended(self, message: TableHandEnded) -> None:
-        core = self._core()
-        number = self._table_number(message.table_id)
-        if number not in core.floor.tables or not core.table(number).in_hand:
-            log.info("stale hand report", table=message.table_id, hand=message.hand_number)
-            return
-        result = self._result_for(number, dict(message.stacks), message.result)
-        await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
-
-    def _result_for(
-        self, number: int, reported: dict[int, int], real: HandResult | None
-    ) -> HandResult:
-        """The core's view of the hand: every player it has at the table that the table
-        reports, with the stacks reported (players the table left out: unchanged)."""
-        core = self._core()
-        table = core.table(number)
-        seats = sorted(
-            (seat, entry)
-            for seat, entry in table.seats.items()
-            if _player(core.entry(entry).player_id) in reported
-        )
-        table.dealt = [entry for _, entry in seats]
-        starting = tuple(core.entry(entry).stack for _, entry in seats)
-        stacks = tuple(reported[_player(core.entry(entry).player_id)] for _, entry in seats)
-        seat_numbers = tuple(seat for seat, _ in seats)
-        if real is not None:  # players the table left out of its hand: the core's stack stands
-            stacks = tuple(
-                after if seat in real.seats else before
-                for seat, before, after in zip(seat_numbers, starting, stacks, strict=True)
-            )
-        if real is not None and set(real.seats) <= set(seat_numbers):
-            pots = real.pots
-        else:  # a voided or unreported hand: whoever gained took the chips
-            gains = [
-                Award(run=0, share=PotShare.WHOLE, seat=seat, amount=after - before)
-                for seat, before, after in zip(seat_numbers, starting, stacks, strict=True)
-                if after > before
-            ]
-            pot = PotResult(
-                amount=sum(a.amount for a in gains), rake=0, eligible=seat_numbers,
-                awards=tuple(gains),
-            )  # fmt: skip
-            pots = (pot,) if gains else ()
-        return HandResult(
-            seats=seat_numbers, starting_stacks=starting, stacks=stacks, pots=pots, rake=0,
-            board=(), second_board=(),
-        )  # fmt: skip
-
-    async def _deal(self, number: int) -> None:
-        """Between hands: ask the core, and release the table for one hand if it may."""
-        core, live = self._core(), self._live()
-        if live.state != "running" or live.paused or number not in core.floor.tables:
-            return
-        table = core.table(number)
-        if table.in_hand:
-            return
-        answer = core.next_hand(number)
-        if isinstance(answer, fx.Wait):
-            return
-        ref = self._table_ref(number)
-        if ref is None:
-            raise RuntimeError(f"table {number} of tournament {self.tournament_id} is gone")
-        if live.stakes.get(number) != answer.level:
-            level = answer.config
-            ref.tell(
-                SetStakes(small_blind=level.small_blind, big_blind=level.big_blind,
-                          ante=level.ante)
-            )  # fmt: skip
-            live.stakes[number] = answer.level
-        # Players whose seat changed while the table played a hand they were not in (a
-        # rebuy or add-on bought, a rebuy declined): the table takes the core's view now.
-        for player in sorted(self.restack.pop(number, set())):
-            with contextlib.suppress(GameRefused):  # not seated (any more)
-                await ref.ask(RemovePlayer(player_id=player), timeout_s=TABLE_ASK_TIMEOUT_S)
-            for seat, entry in table.seats.items():
-                record = core.entry(entry)
-                if _player(record.player_id) == player and record.stack > 0:
-                    await ref.ask(
-                        SeatPlayer(player_id=player, stack=record.stack, seat=seat),
-                        timeout_s=TABLE_ASK_TIMEOUT_S,
-                    )
-        # Players the table sat out (timed out: the table's rule for cash games) are dealt
-        # in again: in a tournament everyone with chips plays (blinded off when away).
-        seats = await ref.ask(GetSeats(), timeout_s=TABLE_ASK_TIMEOUT_S)
-        assert isinstance(seats, TableSeats)
-        for info in seats.seats:
-            if info.sitting_out and info.stack > 0:
-                ref.tell(SitIn(player_id=info.player_id, post_now=True))
-        ref.tell(Release())
-
-    def _table_ref(self, number: int) -> Any:
-        return self.context.registry.lookup(f"table:{self.address.table_id(number)}")
-
     # --- one step: state, store, tables, money, players ------------------------------------
 
     async def _step(
@@ -855,6 +696,24 @@ class TournamentActor(Actor[Any]):
                     live.owed.append(
                         Owed(op, _player(who), config.buy_in + config.bounty, "refund",
                              entry, config.fee)
+                    )  # fmt: skip
+                case fx.EntryRemoved(entry=entry, player_id=who, table=number):
+                    if effect.refund or effect.fee:
+                        live.owed.append(
+                            Owed(effect.op, _player(who), effect.refund, "refund", entry,
+                                 effect.fee)
+                        )  # fmt: skip
+                    if number:
+                        table_ops.append(effect)
+                        to_deal.add(number)
+                    pushes.append(
+                        (
+                            _player(who),
+                            wire.TournamentEliminated(
+                                tournament_id=tid, entry=entry,
+                                may_reenter=core.may_register(who),
+                            ),
+                        )
                     )  # fmt: skip
                 case fx.OverlayAdded(amount=amount, op=op):
                     live.owed.insert(0, Owed(op, 0, amount, "overlay"))
@@ -1030,254 +889,9 @@ class TournamentActor(Actor[Any]):
 
     # --- tables -----------------------------------------------------------------------------
 
-    def _table_config(self, number: int) -> TableConfig:
-        core, spec = self._core(), self.spec
-        level = core.structure.level(0)
-        between = spec.between_hands_ms
-        if between is None:
-            between = core.structure.hand_pause_ms
-        return TableConfig(
-            table_id=self.address.table_id(number),
-            name=f"{spec.name[:40]} #{number}",
-            variant=Variant.NO_LIMIT_HOLDEM,
-            small_blind=level.small_blind,
-            big_blind=level.big_blind,
-            seats=core.config.seats_per_table,
-            rake_bp=0,
-            ante=0,
-            buy_in_min=1,
-            buy_in_max=10**12,
-            action_timeout_ms=spec.action_timeout_ms,
-            time_bank_ms=0,
-            time_bank_max_ms=0,
-            time_bank_refill_ms=0,
-            between_hands_ms=between,
-            allow_run_it_twice=False,
-            asset=spec.asset,
-            owner=self.address.actor_name,
-            bankroll="tournament",
-        )
-
-    async def _open_table(self, number: int, recovered: bytes | None = None) -> None:
-        if self._table_ref(number) is not None:
-            return
-        tables = self.context.registry.supervisor(self.deps.tables_supervisor)
-        spec = table_spec(self._table_config(number), self.deps.table_deps, recovered)
-        await tables.start_actor(spec)
-        self._live().stakes.pop(number, None)
-
-    async def _close_table(self, number: int) -> None:
-        from actors.table_admin import CloseTable
-
-        ref = self._table_ref(number)
-        if ref is not None:
-            await ref.ask(CloseTable(), timeout_s=TABLE_ASK_TIMEOUT_S)
-        self._live().stakes.pop(number, None)
-
-    async def _ask_table(self, number: int, message: Any) -> Any:
-        ref = self._table_ref(number)
-        if ref is None:
-            await self._open_table(number)
-            ref = self._table_ref(number)
-        return await ref.ask(message, timeout_s=TABLE_ASK_TIMEOUT_S)
-
-    async def _table_op(self, effect: fx.AnyEffect) -> None:
-        core, tid = self._core(), self.tournament_id
-        match effect:
-            case fx.TableOpened(table=number):
-                await self._open_table(number)
-            case fx.TableClosed(table=number):
-                await self._close_table(number)
-            case fx.Seated(player_id=who, table=number, seat=seat, stack=stack, entry=entry):
-                granted = await self._ask_table(
-                    number, SeatPlayer(player_id=_player(who), stack=stack, seat=seat)
-                )
-                assert isinstance(granted, SeatGranted)
-                self._deliver(
-                    _player(who),
-                    wire.TournamentSeated(
-                        tournament_id=tid, entry=entry, table_id=granted.table_id,
-                        seat=granted.seat, stack=stack,
-                    ),
-                )  # fmt: skip
-            case fx.PlayerMoved():
-                player = _player(effect.player_id)
-                stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
-                if stack != effect.stack:
-                    raise RuntimeError(f"moved with {stack}, the core says {effect.stack}")
-                granted = await self._ask_table(
-                    effect.to_table,
-                    SeatPlayer(player_id=player, stack=effect.stack, seat=effect.to_seat),
-                )
-                self._deliver(
-                    player,
-                    wire.TournamentMoved(
-                        tournament_id=tid, entry=effect.entry,
-                        from_table_id=self.address.table_id(effect.from_table),
-                        table_id=granted.table_id, seat=granted.seat, stack=effect.stack,
-                        reason=cast(Any, str(effect.reason)),
-                    ),
-                )  # fmt: skip
-            case fx.Eliminated(player_id=who, table=number):
-                if self._table_ref(number) is not None:
-                    try:
-                        await self._ask_table(number, RemovePlayer(player_id=_player(who)))
-                    except GameRefused as exc:
-                        if exc.code == "hand_running":  # a declined rebuy: after the hand
-                            self.restack.setdefault(number, set()).add(_player(who))
-                        elif exc.code != "not_seated":
-                            raise
-            case fx.RebuyBought(entry=entry) | fx.AddOnBought(entry=entry):
-                # New chips: the table gets the new stack (out and in again, same seat).
-                record = core.entry(entry)
-                if record.status not in (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY):
-                    return
-                number = record.table
-                seat = next(s for s, e in core.table(number).seats.items() if e == entry)
-                player = _player(record.player_id)
-                try:
-                    await self._ask_table(number, RemovePlayer(player_id=player))
-                except GameRefused as exc:
-                    if exc.code == "hand_running":  # she is not in it: after it (_deal)
-                        self.restack.setdefault(number, set()).add(player)
-                        return
-                    if exc.code != "not_seated":  # not seated: a restart left her out
-                        raise
-                await self._ask_table(
-                    number, SeatPlayer(player_id=player, stack=record.stack, seat=seat)
-                )
-            case _:
-                pass
-
-    async def _resume_tables(self) -> None:
-        """After a restart: every table open (from its stored snapshot when it has one) and
-        made to hold what the core holds (the core is the truth between hands: a table
-        snapshot may be older or newer than the last stored step); a hand the core thought
-        running is void (its stacks stand, as at cash tables), then the tables deal."""
-        core = self._core()
-        for number in sorted(core.floor.tables):
-            if self._table_ref(number) is None:
-                snapshot = await self.deps.store.load_snapshot(self.address.table_id(number))
-                await self._open_table(number, None if snapshot is None else snapshot.data)
-        effects: list[fx.AnyEffect] = []
-        voided: list[int] = []
-        for number in sorted(core.floor.tables):
-            seats = await self._ask_table(number, GetSeats())
-            assert isinstance(seats, TableSeats)
-            if seats.hand_number != 0:
-                continue  # still running here (this actor alone restarted): it will report
-            await self._align(number, seats)
-            if core.table(number).in_hand:
-                table = core.table(number)
-                unchanged = {
-                    _player(core.entry(e).player_id): core.entry(e).stack
-                    for e in table.seats.values()
-                }
-                result = self._result_for(number, unchanged, None)
-                effects += core.hand_ended(number, result, self.deps.rng)
-                voided.append(number)
-        for number in sorted(core.floor.tables):  # players' clients follow again
-            for seat, entry in sorted(core.table(number).seats.items()):
-                record = core.entry(entry)
-                self._deliver(
-                    _player(record.player_id),
-                    wire.TournamentSeated(
-                        tournament_id=self.tournament_id, entry=entry,
-                        table_id=self.address.table_id(number), seat=seat, stack=record.stack,
-                    ),
-                )  # fmt: skip
-        if effects or voided:
-            await self._step(effects)
-        for number in sorted(core.floor.tables):
-            await self._deal(number)
-
-    async def _align(self, number: int, seats: TableSeats) -> None:
-        """Seat at the table exactly who the core has there, with the core's stacks."""
-        core = self._core()
-        want = {seat: core.entry(entry) for seat, entry in core.table(number).seats.items()}
-        have = {info.seat: info for info in seats.seats}
-        for seat, held in have.items():
-            entry = want.get(seat)
-            if (
-                entry is None
-                or _player(entry.player_id) != held.player_id
-                or (entry.stack != held.stack)
-            ):
-                await self._ask_table(number, RemovePlayer(player_id=held.player_id))
-        for seat, entry in want.items():
-            info = have.get(seat)
-            player = _player(entry.player_id)
-            same = info is not None and info.player_id == player and info.stack == entry.stack
-            if not same and entry.stack > 0:
-                await self._ask_table(
-                    number, SeatPlayer(player_id=player, stack=entry.stack, seat=seat)
-                )
-
     # --- players ----------------------------------------------------------------------------
 
-    def _deliver(self, player_id: int, body: Any) -> None:
-        self.deps.channel.deliver(player_id, body)
-
-    def _audience(self) -> Iterable[int]:
-        seen: set[str] = set()
-        for entry in self._core().state.entries:
-            if entry.status in (EntryStatus.UNREGISTERED,) or entry.player_id in seen:
-                continue
-            over = self.live is not None and self.live.state in ("finished", "cancelled")
-            if entry.status is EntryStatus.OUT and entry.place and not over:
-                continue
-            seen.add(entry.player_id)
-            yield _player(entry.player_id)
-
-    def _push_state(self, event: str) -> None:
-        live, core = self._live(), self._core()
-        reading_ms = -1
-        if live.state == "running" and core.structure.unit is LevelUnit.MINUTES:
-            reading_ms = core.reading(self.play_ms()).remaining_ms
-        body = wire.TournamentStateChanged(
-            tournament_id=self.tournament_id, event=cast(Any, event), state=live.state,
-            level=self._level_line(), on_break=core.state.on_break,
-            level_remaining_ms=reading_ms, players_left=core.remaining,
-            prize_pool=self._prize_pool(),
-        )  # fmt: skip
-        for player in self._audience():
-            self._deliver(player, body)
-
-    def _level_line(self) -> wire.LevelLine | None:
-        info = self._level_info()
-        if info is None:
-            return None
-        return wire.LevelLine(
-            level=info.level, small_blind=info.small_blind, big_blind=info.big_blind,
-            ante=info.ante, ante_mode=cast(Any, info.ante_mode), duration=info.duration,
-        )  # fmt: skip
-
-    def _level_info(self) -> LevelInfo | None:
-        core = self._core()
-        if core.phase is Phase.REGISTERING:
-            return None
-        index = min(core.state.level, len(core.structure.levels) - 1)
-        return _level(index, core.structure.levels[index])
-
-    def _prize_pool(self) -> int:
-        core = self._core()
-        if core.state.money_final:
-            return sum(core.state.prizes)
-        return max(core.state.collected, core.config.guarantee)
-
     # --- views ------------------------------------------------------------------------------
-
-    def summary(self) -> TournamentSummary:
-        live, core, spec = self._live(), self._core(), self.spec
-        return TournamentSummary(
-            tournament_id=self.tournament_id, name=spec.name, kind=spec.kind, state=live.state,
-            asset=spec.asset, buy_in=spec.buy_in, fee=spec.fee, bounty=spec.bounty,
-            bounty_kind=str(spec.bounty_kind), guarantee=spec.guarantee,
-            entries=core.state.entry_count, players_left=core.remaining,
-            entries_max=spec.entries_max, starts_at_ms=spec.starts_at_ms,
-            prize_pool=self._prize_pool(),
-            level=0 if core.phase is Phase.REGISTERING else core.state.level + 1,
-        )  # fmt: skip
 
     def _announce(self) -> None:
         summary = self.summary()
@@ -1286,140 +900,17 @@ class TournamentActor(Actor[Any]):
         if directory is not None:
             directory.tell(SummaryChanged(summary=summary))
 
-    def details(self) -> TournamentDetails:
-        live, core = self._live(), self._core()
-        structure = core.structure
-        remaining = next_break = -1
-        if live.state == "running" and structure.unit is LevelUnit.MINUTES:
-            reading = core.reading(self.play_ms())
-            remaining = reading.remaining_ms
-            next_break = _next_break_ms(core, self.play_ms())
-        alive = [e for e in core.state.entries if e.status in _ALIVE]
-        from poker.tournament import payouts as make_payouts
-        from poker.tournament import prize_pool
 
-        if core.state.money_final:
-            prizes = tuple(core.state.prizes)
-        elif core.state.entry_count >= 2:
-            pool = prize_pool(core.state.collected, core.config.guarantee)
-            prizes = tuple(make_payouts(pool.pool, core.state.entry_count, core.config.payout))
-        else:
-            prizes = ()
-        overlay = max(0, sum(prizes) - core.state.collected) if prizes else 0
-        return TournamentDetails(
-            summary=self.summary(),
-            structure_name=structure.name,
-            unit=str(structure.unit),
-            starting_stack=structure.starting_stack,
-            levels=tuple(_level(i, lv) for i, lv in enumerate(structure.levels)),
-            breaks=tuple((b.after_level, b.minutes) for b in structure.breaks),
-            late_registration_levels=structure.late_registration_levels,
-            entries_per_player_max=structure.entries_per_player_max,
-            payouts=prizes,
-            prizes_final=core.state.money_final,
-            collected=core.state.collected,
-            overlay=overlay,
-            level=self._level_info(),
-            on_break=core.state.on_break,
-            clock_paused=live.paused,
-            level_remaining_ms=remaining,
-            next_break_in_ms=next_break,
-            average_stack=sum(e.stack for e in alive) // len(alive) if alive else 0,
-            players_left=core.remaining,
-            hand_for_hand=core.state.h4h,
-            final_table=core.state.final_table,
-            tables=tuple(
-                TableInfo(
-                    table=t.table_id,
-                    table_id=self.address.table_id(t.table_id),
-                    players=t.count,
-                    in_hand=t.in_hand,
-                    hands_dealt=t.hands_dealt,
-                )
-                for t in sorted(core.floor.tables.values(), key=lambda t: t.table_id)
-            ),
-        )
-
-    def standing_lines(self) -> list[StandingLine]:
-        core = self._core()
-        alive = [e for e in core.state.entries if e.status in _ALIVE]
-        alive.sort(key=lambda e: (-e.stack, e.entry))
-        placed = [e for e in core.state.entries if e.place]
-        placed.sort(key=lambda e: (e.place, e.entry))
-        waiting = [
-            e
-            for e in core.state.entries
-            if (e.status is EntryStatus.OUT and not e.place) or e.status is EntryStatus.REGISTERED
-        ]
-        return [
-            StandingLine(
-                entry=e.entry,
-                player_id=_player(e.player_id),
-                status=str(e.status),
-                stack=e.stack,
-                table_id=self.address.table_id(e.table) if e.table else None,
-                place=e.place,
-                tied=e.tied,
-                prize=e.prize,
-                bounties=e.bounties,
-                head=e.head,
-            )
-            for e in (*alive, *waiting, *placed)
-        ]
-
-    def standings(self, offset: int, limit: int) -> Standings:
-        lines = self.standing_lines()
-        limit = max(1, min(limit, STANDINGS_MAX))
-        return Standings(
-            tournament_id=self.tournament_id, total=len(lines),
-            lines=tuple(lines[offset : offset + limit]),
-        )  # fmt: skip
-
-    def results(self) -> Results:
-        core, live = self._core(), self._live()
-        entries = [e for e in core.state.entries if e.status is not EntryStatus.UNREGISTERED]
-        lines = tuple(
-            ResultLine(
-                entry=e.entry,
-                player_id=_player(e.player_id),
-                place=e.place,
-                tied=e.tied,
-                prize=e.prize,
-                bounties=e.bounties,
-                rebuys=e.rebuys,
-                addon=e.addon,
-            )
-            for e in sorted(entries, key=lambda e: (e.place or 10**9, e.entry))
-        )
-        fees = sum(core.config.fee for _ in entries)
-        return Results(
-            tournament_id=self.tournament_id, state=live.state, entries=len(entries),
-            prize_pool=self._prize_pool(),
-            paid=sum(e.prize + e.bounties for e in entries), fees=fees, lines=lines,
-        )  # fmt: skip
-
-
-_ALIVE: Final = (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY)
-
-
-def _level(index: int, level: Any) -> LevelInfo:
-    return LevelInfo(
-        level=index + 1, small_blind=level.small_blind, big_blind=level.big_blind,
-        ante=level.ante, ante_mode=str(level.ante_mode), duration=level.duration,
-    )  # fmt: skip
-
-
-def _next_break_ms(core: Tournament, play_ms: int) -> int:
-    """Play time until the next break begins (-1: none ahead), by stepping the clock."""
-    reading = core.reading(play_ms)
-    if reading.on_break:
-        return 0
-    at = play_ms
-    for _ in range(len(core.structure.levels) + 2):
-        if reading.remaining_ms < 0:
-            return -1
-        at += reading.remaining_ms
-        reading = core.reading(at)
-        if reading.on_break:
-            return at - play_ms
-    return -1
+# The actor's module is where the rest of the server finds it and what it is made from.
+__all__ = [
+    "LiveState",
+    "Owed",
+    "PayIn",
+    "PendingDeal",
+    "TournamentActor",
+    "TournamentDeps",
+    "check_spec",
+    "core_config",
+    "decode_spec",
+    "encode_spec",
+]

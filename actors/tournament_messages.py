@@ -207,9 +207,11 @@ class TournamentMessage(msgspec.Struct, frozen=True, tag=True):
 class RegisterPlayer(TournamentMessage, frozen=True, tag=True):
     """Register, or (while late registration is open and every earlier entry is out)
     re-enter. Reply: EntryAccepted. Money first (buy-in to the prize pool, fee to fees),
-    then the entry."""
+    then the entry. ``address``: the session's client address (server/handshake.py), for the
+    one-address rule (docs/integrity.md); None: not known (never conflicts)."""
 
     player_id: int
+    address: str | None = None
 
 
 class EntryAccepted(msgspec.Struct, frozen=True):
@@ -313,10 +315,17 @@ class ResumeClock(TournamentMessage, frozen=True, tag=True):
 
 
 class RemoveEntry(TournamentMessage, frozen=True, tag=True):
-    """Take an entry out (a director's decision). Done: before the start, with ``refund``
-    (the entry is unregistered, buy-in, bounty and fee back). Not done yet (refused,
-    ``table_refused``): removing a playing entry; ``registration_refused`` without a refund
-    before the start. Reply: None."""
+    """Take an entry out (a director's decision; poker/tournament ``remove_entry``). Before
+    the start: with ``refund`` unregistered (buy-in, bounty and fee back); without, struck
+    out, its buy-in and bounty staying in the pool as prize money (a cancel before the start
+    gives those back). Playing, between its table's hands: with ``refund`` (only while the
+    prizes are not final) undone as if it had never entered (its chips leave play; its
+    buy-in, rebuys, add-on, the bounty on its head and every fee back, key
+    ``tournament:<id>:remove:<entry>``); without, disqualified: out now as if busted alone
+    (its chips leave play, it takes the next place and that place's prize, and collects its
+    own bounty). Refused: ``not_registered`` (no such entry), ``registration_refused``
+    (before the start, not registered), ``table_refused`` (not playing, in a hand, a refund
+    once the prizes are final). Reply: None."""
 
     entry: int
     refund: bool = False
@@ -334,16 +343,22 @@ class AdjustStack(TournamentMessage, frozen=True, tag=True):
 
 
 class MoveEntry(TournamentMessage, frozen=True, tag=True):
-    """Move an entry to ``table`` (the core's table number) between hands. Not done yet:
-    refused with ``table_refused`` (the core plans every move itself)."""
+    """Move a playing entry to ``table`` (the core's table number), to a random empty seat,
+    between both tables' hands, with its stack exactly (push ``tournament_moved``, reason
+    ``director``). Balancing follows as after any change, never moving this entry again
+    while another choice exists. Refused (``table_refused``): not running, not playing, in
+    a hand, the same table, no such table, no free seat. Reply: None."""
 
     entry: int
     table: int
 
 
 class BreakTable(TournamentMessage, frozen=True, tag=True):
-    """Break ``table`` now, its players to the others' empty seats. Not done yet: refused
-    with ``table_refused`` (tables break when the players fit in one fewer)."""
+    """Break ``table`` between its hands: its players are redrawn to the other tables as for
+    a table the core breaks (TDA 10B). The core breaks a table as soon as the players fit in
+    one fewer, so this chooses which table (one the core marked, waiting in a hand, is
+    spared) or breaks one during hand-for-hand. Refused (``table_refused``): not running, no
+    such table, in a hand, the other tables lack the seats. Reply: None."""
 
     table: int
 
@@ -401,6 +416,7 @@ class StandingLine(msgspec.Struct, frozen=True, kw_only=True):
     prize: int  # place prize plus deal money paid
     bounties: int  # bounty cash won
     head: int  # the bounty on this entry now
+    display_name: str = ""  # her profile's (empty: none)
 
 
 class Standings(msgspec.Struct, frozen=True, kw_only=True):

@@ -108,6 +108,8 @@ class ErrorCode(enum.StrEnum):
     NOT_REGISTERED = "not_registered"  # the player has no entry in this tournament
     TOURNAMENT_NOT_RUNNING = "tournament_not_running"  # finished, cancelled, or not started
     REGISTRATION_REFUSED = "registration_refused"  # closed, full, already in, entries used up
+    # Another account still in this tournament registered from the same client address.
+    SAME_ADDRESS_IN_TOURNAMENT = "same_address_in_tournament"
     REBUY_REFUSED = "rebuy_refused"  # rebuys closed, stack too big, in a hand, at the limit
     ADDON_REFUSED = "addon_refused"  # not the first break, or taken already
     DEAL_REFUSED = "deal_refused"  # not the final table, not between hands, prizes not final

@@ -105,8 +105,8 @@ DISPLAY_NAME_CHARS_MAX: Final = 64  # a profile's display name, or a login name 
 
 
 class SeatView(_Record, frozen=True):
-    """``display_name``: the player's as it was when she sat down (docs/players.md); None
-    at a table that seats players without one (a tournament's)."""
+    """``display_name``: the player's as it was when she sat down (docs/players.md), at a
+    tournament's table as the tournament last seated her; None: she has none."""
 
     seat: SeatNo
     player_id: PlayerId

@@ -20,6 +20,7 @@ import msgspec
 from msgspec import Meta
 
 from protocol.fields import Asset, RequestId
+from protocol.game import DISPLAY_NAME_CHARS_MAX
 from protocol.limits import CHIPS_MAX, TABLE_ID_CHARS_MAX
 
 TOURNAMENTS_LISTED_MAX: Final = 500
@@ -107,6 +108,8 @@ class StandingEntry(_Record, frozen=True):
     prize: Chips
     bounties: Chips
     head: Chips  # the bounty on this entry now
+    # Her profile's display name (None: she has none; clients show the id).
+    display_name: Annotated[str, Meta(max_length=DISPLAY_NAME_CHARS_MAX)] | None = None
 
 
 class TournamentView(_Record, frozen=True):
@@ -185,8 +188,9 @@ class RegisterTournament(_TournamentMessage, tag="register_tournament", frozen=T
     """Register; or, once the player's earlier entries are all out and late registration
     is open, re-enter (a new entry, a full stack, a new random seat). The buy-in, fee and
     bounty leave the wallet first. Reply: TournamentRegistered. Refused:
-    tournament_not_found, registration_refused, insufficient_funds, self_excluded,
-    cooling_off, ..."""
+    tournament_not_found, registration_refused, same_address_in_tournament (another account
+    still in this tournament connects from the same address), insufficient_funds,
+    self_excluded, cooling_off, ..."""
 
     id: RequestId
     tournament_id: TournamentId
@@ -381,7 +385,8 @@ class TournamentRebuyOffered(_TournamentMessage, tag="tournament_rebuy_offered",
 
 class TournamentEliminated(_TournamentMessage, tag="tournament_eliminated", frozen=True):
     """The entry is out (its place follows in ``tournament_placed`` once it is decided:
-    at once, or when the prizes are final). ``may_reenter``: late registration is open."""
+    at once, or when the prizes are final; a director's removal with a refund takes no
+    place). ``may_reenter``: late registration is open."""
 
     tournament_id: TournamentId
     entry: EntryNo
@@ -454,6 +459,7 @@ TOURNAMENT_ERROR_CODES: Final = (
     "not_registered",
     "tournament_not_running",
     "registration_refused",
+    "same_address_in_tournament",
     "rebuy_refused",
     "addon_refused",
     "deal_refused",

@@ -599,7 +599,7 @@ class Connection:
         _, player_id = self._registered(tournaments, request.id, missing, "tournaments")
         assert tournaments is not None
         try:
-            reply = await tournaments.handle(player_id, request)
+            reply = await tournaments.handle(player_id, request, self.address)
         except TournamentRefusal as exc:
             code = exc.code
             if code not in ERROR_CODE_VALUES and code not in GAME_ERROR_CODES:

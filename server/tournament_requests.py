@@ -47,6 +47,7 @@ def standing(line: StandingLine) -> wire.StandingEntry:
         status=line.status,  # type: ignore[arg-type]
         stack=line.stack, table_id=line.table_id, place=line.place, tied=line.tied,
         prize=line.prize, bounties=line.bounties, head=line.head,
+        display_name=line.display_name or None,
     )  # fmt: skip
 
 
@@ -118,8 +119,11 @@ class TournamentRequests:
     def _name(self, tournament_id: int) -> str:
         return TournamentAddress(tournament_id).actor_name
 
-    async def handle(self, player_id: int, request: Any) -> wire.TournamentReply | None:
-        """The reply, or None for ``ok``; TournamentRefusal with a stable code otherwise."""
+    async def handle(
+        self, player_id: int, request: Any, address: str = ""
+    ) -> wire.TournamentReply | None:
+        """The reply, or None for ``ok``; TournamentRefusal with a stable code otherwise.
+        ``address``: the session's client address, for the one-address rule."""
         match request:
             case wire.ListTournaments():
                 found = await self._ask(
@@ -148,7 +152,8 @@ class TournamentRequests:
                 mine = tuple(standing(s) for s in standings.lines if s.player_id == player_id)
                 return wire.TournamentDetails(id=request.id, tournament=view(details, mine))
             case wire.RegisterTournament(tournament_id=tid):
-                accepted = await self._ask(self._name(tid), RegisterPlayer(player_id=player_id))
+                register = RegisterPlayer(player_id=player_id, address=address or None)
+                accepted = await self._ask(self._name(tid), register)
                 assert isinstance(accepted, EntryAccepted)
                 return wire.TournamentRegistered(
                     id=request.id, tournament_id=tid, entry=accepted.entry,

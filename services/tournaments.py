@@ -11,8 +11,10 @@ the entry (what the player paid the house for it: rakeback and statistics read i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, final
 
+from persistence.rakeback import transfers_by_keys
 from poker.tournament import effects as fx
 from services.ledger import FEES, HOUSE, house_account, prize_pool, wallet
 from services.wallet import Wallet
@@ -59,6 +61,15 @@ class TournamentMoney:
             await self.wallet.pay_entry_fee(
                 key(self.tournament_id, f"{op}:fee"), player_id, fee, memo, asset=self.asset
             )
+
+    async def landed(self, op: str) -> tuple[bool, bool]:
+        """Whether the pool part and the fee of the pay-in ``op`` are in the ledger (after
+        a crash: what to give back of an interrupted buy-in)."""
+        pool_key, fee_key = key(self.tournament_id, op), key(self.tournament_id, f"{op}:fee")
+        found = await self.wallet.store.run(
+            partial(transfers_by_keys, [pool_key, fee_key]), read_only=True
+        )
+        return pool_key in found, fee_key in found
 
     async def refund(self, op: str, player_id: int, from_pool: int, fee: int) -> None:
         """Give back ``from_pool`` (prize pool -> wallet) and ``fee`` (fees -> wallet)."""

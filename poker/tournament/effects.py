@@ -139,6 +139,20 @@ class TablesMayDeal(Effect, frozen=True, kw_only=True):
 # ---- players
 
 
+class EntryRemoved(Effect, frozen=True, kw_only=True):
+    """A director took the entry out as if it had never entered (``Tournament.remove_entry``
+    with a refund, or without one before the start). ``table``: where it sat (0: none).
+    ``refund`` (prize pool -> wallet: its buy-ins, rebuys, add-on and the bounty on its
+    head) and ``fee`` (fees -> wallet) under ``op``; both 0 without a refund."""
+
+    entry: int
+    player_id: str
+    table: int
+    refund: int
+    fee: int
+    op: str
+
+
 class Eliminated(Effect, frozen=True, kw_only=True):
     entry: int
     player_id: str
@@ -257,6 +271,7 @@ AnyEffect = (
     | FinalTable
     | TablesMayDeal
     | Eliminated
+    | EntryRemoved
     | RebuyOffered
     | TournamentStarted
     | LevelStarted

@@ -67,6 +67,7 @@ class Table(msgspec.Struct):
 class MoveReason(StrEnum):
     BALANCE = "balance"
     BREAK = "break"
+    DIRECTOR = "director"  # a director's move or table break (Tournament.move_entry, ...)
 
 
 class Move(msgspec.Struct, frozen=True):
@@ -279,7 +280,8 @@ class Floor:
     def apply(self, move: Move) -> None:
         self.unseat(move.from_table, move.entry)
         self.seat(move.to_table, move.to_seat, move.entry)
-        if move.reason is MoveReason.BALANCE:
+        if move.reason in (MoveReason.BALANCE, MoveReason.DIRECTOR):
+            # Not moved on again while another choice exists (a director's choice stands).
             self.tables[move.to_table].moved_in.append(move.entry)
 
     def add_table(self, table_id: int) -> Table:

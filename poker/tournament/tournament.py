@@ -60,7 +60,15 @@ from poker.tournament.state import (
     TournamentState,
 )
 from poker.tournament.structure import ClockReading, LevelUnit, Structure
-from poker.tournament.tables import Floor, Move, Table, initial_seating, plan_hand
+from poker.tournament.tables import (
+    Floor,
+    Move,
+    MoveReason,
+    Table,
+    initial_seating,
+    plan_hand,
+    random_empty_seat,
+)
 
 _ENCODER: Final = msgspec.msgpack.Encoder()
 _DECODER: Final = msgspec.msgpack.Decoder(TournamentState)
@@ -892,6 +900,128 @@ class Tournament:
                 op=f"addon:{entry.entry}",
             )
         ]
+
+    # ------------------------------------------------------------------ directors
+
+    def _director_table(self, table_id: int) -> Table:
+        if self.state.phase is not Phase.RUNNING:
+            raise TableRefused("only while the tournament runs")
+        if table_id not in self._floor.tables:
+            raise TableRefused(f"no table {table_id}")
+        table = self._floor.tables[table_id]
+        if table.in_hand:
+            raise TableRefused(f"table {table_id} is in a hand: between its hands only")
+        return table
+
+    def move_entry(
+        self, entry_number: int, to_table: int, rng: random.Random
+    ) -> list[fx.AnyEffect]:
+        """A director moves a playing entry to a random empty seat of ``to_table``, between
+        both tables' hands, with its stack exactly; then breaking and balancing follow as
+        after any change (TDA 11 may move someone else)."""
+        entry = self.entry(entry_number)
+        if entry.status is not EntryStatus.PLAYING:
+            raise TableRefused(f"entry {entry_number} is not playing")
+        source = self._director_table(entry.table)
+        target = self._director_table(to_table)
+        if target is source:
+            raise TableRefused(f"entry {entry_number} sits at table {to_table} already")
+        if target.breaking or target.count >= target.seat_count:
+            raise TableRefused(f"table {to_table} has no seat to give")
+        seat = random_empty_seat(target, rng)
+        move = Move(
+            entry.entry, source.table_id, source.seat_of(entry.entry), to_table, seat,
+            MoveReason.DIRECTOR,
+        )  # fmt: skip
+        self._floor.apply(move)
+        return self._moved([move]) + self._after_change((source.table_id, to_table), rng)
+
+    def break_table(self, table_id: int, rng: random.Random) -> list[fx.AnyEffect]:
+        """A director breaks a table between its hands: its players are redrawn to the other
+        tables exactly as for a table the core breaks (TDA 10B), stacks unchanged. Refused
+        when the other tables lack the seats."""
+        table = self._director_table(table_id)
+        floor = self._floor
+        others = [t for t in floor.tables.values() if t is not table]
+        if not others or sum(t.seat_count - t.count for t in others) < table.count:
+            raise TableRefused("the other tables have too few seats for its players")
+        # The core breaks a table as soon as the players fit in one fewer, so a director's
+        # break is the choice of which (a table the core marked waits in a hand: it is
+        # spared and may take players now), or a break during hand-for-hand, when the core
+        # breaks none. Tables the core still needs to break are marked again after.
+        for other in others:
+            floor.unmark_breaking(other.table_id)
+        moves = floor.plan_break(table_id, rng)
+        if table_id in self.state.waiting:
+            self.state.waiting.remove(table_id)
+        effects = self._moved(moves)
+        effects.append(fx.TableClosed(table=table_id))
+        return effects + self._after_change({m.to_table for m in moves}, rng)
+
+    def remove_entry(
+        self, entry_number: int, *, refund: bool, rng: random.Random
+    ) -> list[fx.AnyEffect]:
+        """A director takes an entry out (docs/tournaments.md, "Directors").
+
+        Before the start: with ``refund`` it is unregistered (everything back); without,
+        it is struck out and its buy-in and bounty stay in the prize pool as prize money
+        (the fee stays with the house).
+        Playing, with ``refund`` (only while the prizes are not final): undone as if it
+        had never entered: its chips leave play; its buy-in, rebuys, add-on and the bounty
+        on its head come back, and every fee it paid. Playing, without a refund
+        (disqualified): out now, between its table's hands, as if it had busted alone:
+        its chips leave play, it takes the next place to be decided (and that place's
+        prize, if paid), and, nobody having knocked it out, it collects its own bounty."""
+        s, config = self.state, self.config
+        entry = self.entry(entry_number)
+        if s.phase is Phase.REGISTERING:
+            if entry.status is not EntryStatus.REGISTERED:
+                raise RegistrationRefused(f"entry {entry_number} is not registered")
+            if refund:
+                return self.unregister(entry_number)
+            entry.status = EntryStatus.UNREGISTERED
+            s.entry_count -= 1
+            s.collected += config.bounty  # the buy-in stays counted; the bounty joins it
+            return [
+                fx.EntryRemoved(
+                    entry=entry.entry, player_id=entry.player_id, table=0, refund=0, fee=0,
+                    op=f"remove:{entry.entry}",
+                )
+            ]  # fmt: skip
+        if entry.status is not EntryStatus.PLAYING:
+            raise TableRefused(f"entry {entry_number} is not playing")
+        table = self._director_table(entry.table)
+        if refund and s.money_final:
+            raise TableRefused("the prizes are final: remove without a refund")
+        chips, table_id = entry.stack, table.table_id
+        s.chips_in_play -= chips
+        entry.stack = 0
+        if not refund:
+            member = BustMember(entry.entry, chips, table_id, [], False)
+            s.groups.append(BustGroup(members=[member]))
+            out = self._own_bounty(entry) + self._eliminate(member)
+            return out + self._after_change((table_id,), rng)
+        rebuy, addon = self.structure.rebuy, self.structure.addon
+        prize_parts, fees = config.buy_in, config.fee
+        if rebuy is not None:
+            prize_parts += entry.rebuys * rebuy.price
+            fees += entry.rebuys * rebuy.fee
+        if entry.addon and addon is not None:
+            prize_parts += addon.price
+            fees += addon.fee
+        head, entry.head = entry.head, 0
+        self._floor.unseat(table_id, entry.entry)
+        entry.status, entry.table = EntryStatus.UNREGISTERED, 0
+        s.alive -= 1
+        s.entry_count -= 1
+        s.collected -= prize_parts
+        effects: list[fx.AnyEffect] = [
+            fx.EntryRemoved(
+                entry=entry.entry, player_id=entry.player_id, table=table_id,
+                refund=prize_parts + head, fee=fees, op=f"remove:{entry.entry}",
+            )
+        ]  # fmt: skip
+        return effects + self._after_change((table_id,), rng)
 
     # ------------------------------------------------------------------ deals
 

@@ -13,7 +13,7 @@ from typing import Any
 import trio
 
 from actors.runtime import ActorRef, ChildSpec, Runtime, Strategy, SupervisionPolicy
-from actors.table_messages import GameRefused, PlayerAct, TableDeps
+from actors.table_messages import GameRefused, PlayerAct, TableDeps, TableRules
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory
 from actors.tournament_messages import (
@@ -132,13 +132,18 @@ class Room:
 
 
 @asynccontextmanager
-async def tournament_room(database_url: str, seed: int) -> AsyncIterator[Room]:
+async def tournament_room(
+    database_url: str, seed: int, rules: TableRules | None = None
+) -> AsyncIterator[Room]:
+    """``rules``: the tables' rules against abuse (the one-address rule applies at
+    registration too); None: the defaults."""
     async with open_store(database_url) as store:
         channel = RecordingChannel()
         wallet_service = Wallet(store)
         table_deps = TableDeps(
-            store=store, wallet=wallet_service, channel=channel, rng=random.Random(seed)
-        )
+            store=store, wallet=wallet_service, channel=channel, rng=random.Random(seed),
+            rules=rules or TableRules(),
+        )  # fmt: skip
         checks = Checks()
         deps = TournamentDeps(
             store=store, wallet=wallet_service, channel=channel, table_deps=table_deps,

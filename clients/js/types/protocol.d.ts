@@ -890,8 +890,9 @@ export interface GetTournament {
  * Register; or, once the player's earlier entries are all out and late registration
  *     is open, re-enter (a new entry, a full stack, a new random seat). The buy-in, fee and
  *     bounty leave the wallet first. Reply: TournamentRegistered. Refused:
- *     tournament_not_found, registration_refused, insufficient_funds, self_excluded,
- *     cooling_off, ...
+ *     tournament_not_found, registration_refused, same_address_in_tournament (another account
+ *     still in this tournament connects from the same address), insufficient_funds,
+ *     self_excluded, cooling_off, ...
  */
 export interface RegisterTournament {
   type: "register_tournament";
@@ -1738,6 +1739,7 @@ export interface StandingEntry {
   prize: number;
   bounties: number;
   head: number;
+  display_name?: string | null;
 }
 /**
  * ``table_id``: a late entry's table (``tournament_seated`` follows); null before the
@@ -1867,8 +1869,8 @@ export interface TableSnapshot {
   next_commitment?: string | null;
 }
 /**
- * ``display_name``: the player's as it was when she sat down (docs/players.md); None
- *     at a table that seats players without one (a tournament's).
+ * ``display_name``: the player's as it was when she sat down (docs/players.md), at a
+ *     tournament's table as the tournament last seated her; None: she has none.
  */
 export interface SeatView {
   seat: number;
@@ -2243,7 +2245,8 @@ export interface TournamentRebuyOffered {
 }
 /**
  * The entry is out (its place follows in ``tournament_placed`` once it is decided:
- *     at once, or when the prizes are final). ``may_reenter``: late registration is open.
+ *     at once, or when the prizes are final; a director's removal with a refund takes no
+ *     place). ``may_reenter``: late registration is open.
  */
 export interface TournamentEliminated {
   type: "tournament_eliminated";

@@ -1,0 +1,345 @@
+"""The tournament actor's tables (actors/tournament.py): opening and closing them, seating
+and moving players as the core's effects say, releasing a table for each hand the core
+allows, turning a table's hand report into the core's view of the hand, and, after a
+restart, making every table hold what the core holds."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Final, cast
+
+import structlog
+
+from actors.runtime import ActorContext
+from actors.table import table_spec
+from actors.table_messages import (
+    GameRefused,
+    GetSeats,
+    Release,
+    RemovePlayer,
+    SeatGranted,
+    SeatPlayer,
+    SetStakes,
+    SitIn,
+    TableConfig,
+    TableHandEnded,
+    TableSeats,
+)
+from actors.tournament_messages import (
+    TournamentRefusal,
+)
+from actors.tournament_state import (
+    _player,
+)
+from actors.tournament_views import TournamentViews
+from poker import HandResult, Variant
+from poker.events import PotShare
+from poker.showdown import Award, PotResult
+from poker.tournament import (
+    EntryStatus,
+)
+from poker.tournament import effects as fx
+from protocol import tournaments as wire
+
+log = structlog.get_logger("tablium.tournament")
+
+TABLE_ASK_TIMEOUT_S: Final = 10.0
+
+
+class TournamentTables(TournamentViews):
+    """Mixed into TournamentActor: its tables, over the attributes it sets."""
+
+    context: ActorContext[Any]
+    # Players whose rebuy, add-on or elimination came while their table was in a hand
+    # they were not dealt (table -> players): the table catches up before its next hand.
+    restack: dict[int, set[int]]
+
+    async def _step(
+        self, effects: list[fx.AnyEffect], *, paid: bool = False, ended: int | None = None
+    ) -> None:
+        raise NotImplementedError  # the actor's own (actors/tournament.py)
+
+    def _table_number(self, table_id: str) -> int:
+        prefix = f"t{self.tournament_id}-"
+        if not table_id.startswith(prefix):
+            raise TournamentRefusal("table_refused", f"{table_id} is not this tournament's")
+        return int(table_id[len(prefix) :])
+
+    async def _hand_ended(self, message: TableHandEnded) -> None:
+        core = self._core()
+        number = self._table_number(message.table_id)
+        if number not in core.floor.tables or not core.table(number).in_hand:
+            log.info("stale hand report", table=message.table_id, hand=message.hand_number)
+            return
+        result = self._result_for(number, dict(message.stacks), message.result)
+        await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
+
+    def _result_for(
+        self, number: int, reported: dict[int, int], real: HandResult | None
+    ) -> HandResult:
+        """The core's view of the hand: every player it has at the table that the table
+        reports, with the stacks reported (players the table left out: unchanged)."""
+        core = self._core()
+        table = core.table(number)
+        seats = sorted(
+            (seat, entry)
+            for seat, entry in table.seats.items()
+            if _player(core.entry(entry).player_id) in reported
+        )
+        table.dealt = [entry for _, entry in seats]
+        starting = tuple(core.entry(entry).stack for _, entry in seats)
+        stacks = tuple(reported[_player(core.entry(entry).player_id)] for _, entry in seats)
+        seat_numbers = tuple(seat for seat, _ in seats)
+        if real is not None:  # players the table left out of its hand: the core's stack stands
+            stacks = tuple(
+                after if seat in real.seats else before
+                for seat, before, after in zip(seat_numbers, starting, stacks, strict=True)
+            )
+        if real is not None and set(real.seats) <= set(seat_numbers):
+            pots = real.pots
+        else:  # a voided or unreported hand: whoever gained took the chips
+            gains = [
+                Award(run=0, share=PotShare.WHOLE, seat=seat, amount=after - before)
+                for seat, before, after in zip(seat_numbers, starting, stacks, strict=True)
+                if after > before
+            ]
+            pot = PotResult(
+                amount=sum(a.amount for a in gains), rake=0, eligible=seat_numbers,
+                awards=tuple(gains),
+            )  # fmt: skip
+            pots = (pot,) if gains else ()
+        return HandResult(
+            seats=seat_numbers, starting_stacks=starting, stacks=stacks, pots=pots, rake=0,
+            board=(), second_board=(),
+        )  # fmt: skip
+
+    async def _deal(self, number: int) -> None:
+        """Between hands: ask the core, and release the table for one hand if it may."""
+        core, live = self._core(), self._live()
+        if live.state != "running" or live.paused or number not in core.floor.tables:
+            return
+        table = core.table(number)
+        if table.in_hand:
+            return
+        answer = core.next_hand(number)
+        if isinstance(answer, fx.Wait):
+            return
+        ref = self._table_ref(number)
+        if ref is None:
+            raise RuntimeError(f"table {number} of tournament {self.tournament_id} is gone")
+        if live.stakes.get(number) != answer.level:
+            level = answer.config
+            ref.tell(
+                SetStakes(small_blind=level.small_blind, big_blind=level.big_blind,
+                          ante=level.ante)
+            )  # fmt: skip
+            live.stakes[number] = answer.level
+        # Players whose seat changed while the table played a hand they were not in (a
+        # rebuy or add-on bought, a rebuy declined): the table takes the core's view now.
+        for player in sorted(self.restack.pop(number, set())):
+            with contextlib.suppress(GameRefused):  # not seated (any more)
+                await ref.ask(RemovePlayer(player_id=player), timeout_s=TABLE_ASK_TIMEOUT_S)
+            for seat, entry in table.seats.items():
+                record = core.entry(entry)
+                if _player(record.player_id) == player and record.stack > 0:
+                    await ref.ask(
+                        await self._seat_message(player, record.stack, seat),
+                        timeout_s=TABLE_ASK_TIMEOUT_S,
+                    )
+        # Players the table sat out (timed out: the table's rule for cash games) are dealt
+        # in again: in a tournament everyone with chips plays (blinded off when away).
+        seats = await ref.ask(GetSeats(), timeout_s=TABLE_ASK_TIMEOUT_S)
+        assert isinstance(seats, TableSeats)
+        for info in seats.seats:
+            if info.sitting_out and info.stack > 0:
+                ref.tell(SitIn(player_id=info.player_id, post_now=True))
+        ref.tell(Release())
+
+    async def _seat_message(self, player_id: int, stack: int, seat: int | None) -> SeatPlayer:
+        profile = await self._profile(player_id, fresh=True)
+        return SeatPlayer(player_id=player_id, stack=stack, seat=seat, profile=profile)
+
+    def _table_ref(self, number: int) -> Any:
+        return self.context.registry.lookup(f"table:{self.address.table_id(number)}")
+
+    def _table_config(self, number: int) -> TableConfig:
+        core, spec = self._core(), self.spec
+        level = core.structure.level(0)
+        between = spec.between_hands_ms
+        if between is None:
+            between = core.structure.hand_pause_ms
+        return TableConfig(
+            table_id=self.address.table_id(number),
+            name=f"{spec.name[:40]} #{number}",
+            variant=Variant.NO_LIMIT_HOLDEM,
+            small_blind=level.small_blind,
+            big_blind=level.big_blind,
+            seats=core.config.seats_per_table,
+            rake_bp=0,
+            ante=0,
+            buy_in_min=1,
+            buy_in_max=10**12,
+            action_timeout_ms=spec.action_timeout_ms,
+            time_bank_ms=0,
+            time_bank_max_ms=0,
+            time_bank_refill_ms=0,
+            between_hands_ms=between,
+            allow_run_it_twice=False,
+            asset=spec.asset,
+            owner=self.address.actor_name,
+            bankroll="tournament",
+        )
+
+    async def _open_table(self, number: int, recovered: bytes | None = None) -> None:
+        if self._table_ref(number) is not None:
+            return
+        tables = self.context.registry.supervisor(self.deps.tables_supervisor)
+        spec = table_spec(self._table_config(number), self.deps.table_deps, recovered)
+        await tables.start_actor(spec)
+        self._live().stakes.pop(number, None)
+
+    async def _close_table(self, number: int) -> None:
+        from actors.table_admin import CloseTable
+
+        ref = self._table_ref(number)
+        if ref is not None:
+            await ref.ask(CloseTable(), timeout_s=TABLE_ASK_TIMEOUT_S)
+        self._live().stakes.pop(number, None)
+
+    async def _ask_table(self, number: int, message: Any) -> Any:
+        ref = self._table_ref(number)
+        if ref is None:
+            await self._open_table(number)
+            ref = self._table_ref(number)
+        return await ref.ask(message, timeout_s=TABLE_ASK_TIMEOUT_S)
+
+    async def _table_op(self, effect: fx.AnyEffect) -> None:
+        core, tid = self._core(), self.tournament_id
+        match effect:
+            case fx.TableOpened(table=number):
+                await self._open_table(number)
+            case fx.TableClosed(table=number):
+                await self._close_table(number)
+            case fx.Seated(player_id=who, table=number, seat=seat, stack=stack, entry=entry):
+                granted = await self._ask_table(
+                    number, await self._seat_message(_player(who), stack, seat)
+                )
+                assert isinstance(granted, SeatGranted)
+                self._deliver(
+                    _player(who),
+                    wire.TournamentSeated(
+                        tournament_id=tid, entry=entry, table_id=granted.table_id,
+                        seat=granted.seat, stack=stack,
+                    ),
+                )  # fmt: skip
+            case fx.PlayerMoved():
+                player = _player(effect.player_id)
+                stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
+                if stack != effect.stack:
+                    raise RuntimeError(f"moved with {stack}, the core says {effect.stack}")
+                granted = await self._ask_table(
+                    effect.to_table,
+                    await self._seat_message(player, effect.stack, effect.to_seat),
+                )
+                self._deliver(
+                    player,
+                    wire.TournamentMoved(
+                        tournament_id=tid, entry=effect.entry,
+                        from_table_id=self.address.table_id(effect.from_table),
+                        table_id=granted.table_id, seat=granted.seat, stack=effect.stack,
+                        reason=cast(Any, str(effect.reason)),
+                    ),
+                )  # fmt: skip
+            case (
+                fx.Eliminated(player_id=who, table=number)
+                | fx.EntryRemoved(player_id=who, table=number)
+            ):
+                if self._table_ref(number) is not None:
+                    try:
+                        await self._ask_table(number, RemovePlayer(player_id=_player(who)))
+                    except GameRefused as exc:
+                        if exc.code == "hand_running":  # a declined rebuy: after the hand
+                            self.restack.setdefault(number, set()).add(_player(who))
+                        elif exc.code != "not_seated":
+                            raise
+            case fx.RebuyBought(entry=entry) | fx.AddOnBought(entry=entry):
+                # New chips: the table gets the new stack (out and in again, same seat).
+                record = core.entry(entry)
+                if record.status not in (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY):
+                    return
+                number = record.table
+                seat = next(s for s, e in core.table(number).seats.items() if e == entry)
+                player = _player(record.player_id)
+                try:
+                    await self._ask_table(number, RemovePlayer(player_id=player))
+                except GameRefused as exc:
+                    if exc.code == "hand_running":  # she is not in it: after it (_deal)
+                        self.restack.setdefault(number, set()).add(player)
+                        return
+                    if exc.code != "not_seated":  # not seated: a restart left her out
+                        raise
+                await self._ask_table(number, await self._seat_message(player, record.stack, seat))
+            case _:
+                pass
+
+    async def _resume_tables(self) -> None:
+        """After a restart: every table open (from its stored snapshot when it has one) and
+        made to hold what the core holds (the core is the truth between hands: a table
+        snapshot may be older or newer than the last stored step); a hand the core thought
+        running is void (its stacks stand, as at cash tables), then the tables deal."""
+        core = self._core()
+        for number in sorted(core.floor.tables):
+            if self._table_ref(number) is None:
+                snapshot = await self.deps.store.load_snapshot(self.address.table_id(number))
+                await self._open_table(number, None if snapshot is None else snapshot.data)
+        effects: list[fx.AnyEffect] = []
+        voided: list[int] = []
+        for number in sorted(core.floor.tables):
+            seats = await self._ask_table(number, GetSeats())
+            assert isinstance(seats, TableSeats)
+            if seats.hand_number != 0:
+                continue  # still running here (this actor alone restarted): it will report
+            await self._align(number, seats)
+            if core.table(number).in_hand:
+                table = core.table(number)
+                unchanged = {
+                    _player(core.entry(e).player_id): core.entry(e).stack
+                    for e in table.seats.values()
+                }
+                result = self._result_for(number, unchanged, None)
+                effects += core.hand_ended(number, result, self.deps.rng)
+                voided.append(number)
+        for number in sorted(core.floor.tables):  # players' clients follow again
+            for seat, entry in sorted(core.table(number).seats.items()):
+                record = core.entry(entry)
+                self._deliver(
+                    _player(record.player_id),
+                    wire.TournamentSeated(
+                        tournament_id=self.tournament_id, entry=entry,
+                        table_id=self.address.table_id(number), seat=seat, stack=record.stack,
+                    ),
+                )  # fmt: skip
+        if effects or voided:
+            await self._step(effects)
+        for number in sorted(core.floor.tables):
+            await self._deal(number)
+
+    async def _align(self, number: int, seats: TableSeats) -> None:
+        """Seat at the table exactly who the core has there, with the core's stacks."""
+        core = self._core()
+        want = {seat: core.entry(entry) for seat, entry in core.table(number).seats.items()}
+        have = {info.seat: info for info in seats.seats}
+        for seat, held in have.items():
+            entry = want.get(seat)
+            if (
+                entry is None
+                or _player(entry.player_id) != held.player_id
+                or (entry.stack != held.stack)
+            ):
+                await self._ask_table(number, RemovePlayer(player_id=held.player_id))
+        for seat, entry in want.items():
+            info = have.get(seat)
+            player = _player(entry.player_id)
+            same = info is not None and info.player_id == player and info.stack == entry.stack
+            if not same and entry.stack > 0:
+                await self._ask_table(number, await self._seat_message(player, entry.stack, seat))

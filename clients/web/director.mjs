@@ -1,5 +1,5 @@
 // The director's dashboard: the live actor tree, the tables with their state, pause, resume
-// and close. It calls the admin API (docs/admin.md) of the server that serves this page, with
+// and close, and the tournaments with their state and clock, pause and resume. It calls the admin API (docs/admin.md) of the server that serves this page, with
 // a staff token (`tablium token --player NAME --role director`), kept for this tab only.
 import { chips, clear, h } from './dom.mjs';
 
@@ -32,6 +32,8 @@ async function call(method, path, body) {
 const root = document.getElementById('app');
 const notice = h('div.notice', { id: 'notice', role: 'status' });
 const tablesBody = h('tbody', { id: 'director-tables' });
+const tournamentsBody = h('tbody', { id: 'director-tournaments' });
+const LIVE_STATES = new Set(['registering', 'running']);
 const tree = h('div.actor-tree', { id: 'actor-tree' });
 const updated = h('span.updated', { id: 'director-updated' });
 const reason = h('input', { id: 'director-reason', value: 'director action from the dashboard', maxLength: 200 });
@@ -104,11 +106,47 @@ function tableRow(listing, detail) {
   );
 }
 
+function operateTournament(tournamentId, action) {
+  return async () => {
+    try {
+      await call('POST', `tournaments/${tournamentId}/${action}`, { reason: reason.value || `${action} from the dashboard` });
+      flash(`tournament ${tournamentId}: ${action}d`);
+      await refresh();
+    } catch (error) {
+      flash(`tournament ${tournamentId}: ${error.message}`);
+    }
+  };
+}
+
+function tournamentRow(line, view) {
+  const details = view?.details;
+  const paused = details?.clock_paused ?? false;
+  const state = paused ? 'paused' : line.state;
+  const level = details?.level;
+  return h('tr', { dataset: { tournament: line.tournament_id, state } },
+    h('td', {}, h('strong', {}, line.name), h('br'), h('small', {}, `#${line.tournament_id} ${line.kind}`)),
+    h('td.status', {}, h(`span.badge.${state}`, {}, state)),
+    h('td', {}, level ? `${line.level}: ${chips(level.small_blind)}/${chips(level.big_blind)}` : '—'),
+    h('td', {}, details && line.state === 'running' ? `${Math.max(0, Math.round(details.level_remaining_ms / 1000))} s` : '—'),
+    h('td', {}, `${line.players_left} / ${line.entries}`),
+    h('td', {}, details ? details.tables.length : '?'),
+    h('td', {}, chips(line.prize_pool)),
+    h('td.row-actions', {},
+      line.state === 'running' && !paused ? h('button', { className: 'pause', onclick: operateTournament(line.tournament_id, 'pause') }, 'Pause') : null,
+      line.state === 'running' && paused ? h('button', { className: 'resume', onclick: operateTournament(line.tournament_id, 'resume') }, 'Resume') : null),
+  );
+}
+
 async function refresh() {
   try {
-    const [{ tables }, actors] = await Promise.all([call('GET', 'tables'), call('GET', 'actors')]);
+    const [{ tables }, actors, { tournaments }] = await Promise.all([
+      call('GET', 'tables'), call('GET', 'actors'), call('GET', 'tournaments'),
+    ]);
     const details = await Promise.all(tables.map((t) => call('GET', `tables/${encodeURIComponent(t.table_id)}`).catch(() => null)));
     clear(tablesBody, tables.map((listing, i) => tableRow(listing, details[i])));
+    const live = tournaments.filter((t) => LIVE_STATES.has(t.state));
+    const views = await Promise.all(live.map((t) => call('GET', `tournaments/${t.tournament_id}?limit=1`).catch(() => null)));
+    clear(tournamentsBody, live.map((line, i) => tournamentRow(line, views[i])));
     clear(tree, h('ul', {}, drawNode(actors)));
     updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (error) {
@@ -130,6 +168,8 @@ function start() {
       h('h2', {}, 'Tables'),
       h('label.reason', {}, 'Reason for the audit log ', reason),
       h('table.director-tables', {}, h('thead', {}, h('tr', {}, ['Table', 'Game', 'Status', 'Seats', 'Hand', 'Hands', 'Players', 'Escrow', ''].map((t) => h('th', {}, t)))), tablesBody),
+      h('h2', {}, 'Tournaments'),
+      h('table.director-tournaments', {}, h('thead', {}, h('tr', {}, ['Tournament', 'State', 'Level', 'Left in level', 'Players left / entries', 'Tables', 'Prize pool', ''].map((t) => h('th', {}, t)))), tournamentsBody),
       h('h2', {}, 'Actor tree'),
       tree));
   refresh();

@@ -1,7 +1,8 @@
 // The tournament pages in headless Chromium: a director creates a tournament through the
 // admin API; a player finds it in the tournament lobby, opens it, registers, unregisters and
 // registers again; SDK bots fill it and the director starts it; the player is sent to her
-// table and plays it; the director cancels and her seat is let go. (Following a move is the
+// table and plays it; the director pauses and resumes its clock from the dashboard, then
+// cancels it and her seat is let go. (Following a move is the
 // same code path as following the start, app.mjs foldTournament; the runtime refuses a
 // director's move for now.) Screenshots go to $TABLIUM_ARTIFACTS. Run by
 // tests/clients/test_browser_tournament.py.
@@ -139,6 +140,22 @@ test('the tournament lobby, registering, and a table that follows the player', a
     await page.waitForSelector('.seat.me', { timeout: STEP_MS });
     assert.equal(await page.$('#leave-table'), null, 'no leave button at a tournament table');
     await page.waitForSelector('#table-tournament');
+  });
+
+  await t.test('the director sees the tournament on the dashboard and pauses and resumes its clock', async () => {
+    const director = await browser.newPage();
+    director.on('pageerror', (error) => errors.push(`director: ${error.message}`));
+    await director.goto(new URL('/client/director.html', env.adminUrl).toString());
+    await director.fill('#staff-token', env.staffToken);
+    await director.click('#staff-login button');
+    const row = `#director-tournaments tr[data-tournament="${tournamentId}"]`;
+    await director.waitForSelector(`${row}[data-state="running"]`, { timeout: STEP_MS });
+    await director.click(`${row} button.pause`);
+    await director.waitForSelector(`${row}[data-state="paused"]`, { timeout: STEP_MS });
+    await director.screenshot({ path: join(ARTIFACTS, 'dashboard-tournament.png'), fullPage: true });
+    await director.click(`${row} button.resume`);
+    await director.waitForSelector(`${row}[data-state="running"]`, { timeout: STEP_MS });
+    await director.close();
   });
 
   await t.test('the player plays her table; the director cancels and her seat is let go', async () => {

@@ -18,7 +18,7 @@ from protocol.errors import ErrorCode
 from server.app import run_server
 from server.config import Settings
 from tests.server.test_cluster_degraded import redis_proxy
-from tests.server.test_crash_mid_play import BUY_IN, TABLE, _accounted_for, _fund
+from tests.server.test_crash_mid_play import BUY_IN, TABLE, _accounted_for, _fund, passive_action
 from tests.server_process import TEST_JWT_SECRET
 
 PLAY_TIMEOUT_S = 60
@@ -39,15 +39,7 @@ async def _play(
             hands[body.hand_number].set()
         if body.seat != seat:
             continue
-        legal = body.legal
-        if legal.show:
-            action: game.ActKind = "show"
-        elif legal.fold and rng.random() < 0.15:
-            action = "fold"
-        elif legal.check or legal.call is not None:
-            action = "check_or_call"
-        else:
-            action = "fold"
+        action = passive_action(body.legal, rng)
         await client.request(
             game.Act(id=0, table_id=TABLE, hand_number=body.hand_number, action=action)
         )

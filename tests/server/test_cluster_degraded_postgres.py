@@ -27,7 +27,7 @@ from services.ledger import wallet
 from services.wallet import Wallet
 from tests.persistence.amqp_tools import BrokerProxy
 from tests.persistence.stores import store_url
-from tests.server.test_crash_mid_play import BUY_IN, TABLE, _accounted_for, _fund
+from tests.server.test_crash_mid_play import BUY_IN, TABLE, _accounted_for, _fund, passive_action
 from tests.server_process import TEST_JWT_SECRET
 
 PLAY_TIMEOUT_S = 60
@@ -73,15 +73,7 @@ async def _play(client: Client, seat: int, rng: random.Random, progress: Progres
         progress.saw(dealt=body.hand_number)
         if body.seat != seat:
             continue
-        legal = body.legal
-        if legal.show:
-            action: game.ActKind = "show"
-        elif legal.fold and rng.random() < 0.15:
-            action = "fold"
-        elif legal.check or legal.call is not None:
-            action = "check_or_call"
-        else:
-            action = "fold"
+        action = passive_action(body.legal, rng)
         await client.request(
             game.Act(id=0, table_id=TABLE, hand_number=body.hand_number, action=action)
         )

@@ -89,6 +89,17 @@ async def _check_metrics(admin_url: str) -> None:
     assert buy_ins and buy_ins[0].value >= 3
 
 
+def passive_action(legal: game.Legal, rng: random.Random) -> game.ActKind:
+    """Show at showdown, fold now and then, else check or call (hands end quickly)."""
+    if legal.show:
+        return "show"
+    if legal.fold and rng.random() < 0.15:
+        return "fold"
+    if legal.check or legal.call is not None:
+        return "check_or_call"
+    return "fold"
+
+
 async def _play(
     client: Client, seat: int, rng: random.Random, kill_at: str, progress: trio.Event
 ) -> None:
@@ -109,15 +120,7 @@ async def _play(
             progress.set()
         if body.seat != seat:
             continue
-        legal = body.legal
-        if legal.show:
-            action: game.ActKind = "show"
-        elif legal.fold and rng.random() < 0.15:
-            action = "fold"
-        elif legal.check or legal.call is not None:
-            action = "check_or_call"
-        else:
-            action = "fold"
+        action = passive_action(body.legal, rng)
         await client.request(
             game.Act(id=0, table_id=TABLE, hand_number=body.hand_number, action=action)
         )

@@ -31,15 +31,15 @@ from actors.lobby import ClubAccessChanged, ListVisibleTables, SubscribeVisibleL
 from actors.registry import Registry
 from actors.runtime import TargetError
 from actors.seat_matcher import FindClubSeat, quick_seat
-from actors.table_admin import open_table
-from actors.table_messages import (
+from actors.table.admin import open_table
+from actors.table.messages import (
     GameRefused,
     LeaveWaiting,
     RemoveWatcher,
     StandUp,
     TableConfig,
 )
-from actors.table_requests import seat_profile
+from actors.table.requests import seat_profile
 from persistence.store import Store
 from poker import Variant
 from protocol import game

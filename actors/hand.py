@@ -28,7 +28,7 @@ import msgspec
 import trio
 
 from actors.runtime import Actor, ActorRef, Timer
-from actors.table_messages import (
+from actors.table.messages import (
     Audience,
     DecisionTimeout,
     HandAct,
@@ -39,7 +39,7 @@ from actors.table_messages import (
     SeatGone,
     TableMessage,
 )
-from actors.table_view import action_required, pushes_for
+from actors.table.pushes import action_required, pushes_for
 from persistence.store import wall_clock_ms
 from poker import (
     AgreeRunItTwice,

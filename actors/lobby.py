@@ -39,9 +39,9 @@ from actors.runtime import (
     SupervisionPolicy,
 )
 from actors.seat_matcher import SEAT_MATCHER_NAME, ListingsCache, SeatMatcher
-from actors.table import table_spec
-from actors.table_admin import tombstone_id
-from actors.table_messages import (
+from actors.table.actor import table_spec
+from actors.table.admin import tombstone_id
+from actors.table.messages import (
     GameRefused,
     LeaveWaiting,
     ListingChanged,

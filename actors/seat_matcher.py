@@ -42,8 +42,8 @@ from actors.errors import NameTaken, TargetError
 from actors.mailbox import ActorRef, Overflow
 from actors.registry import Registry
 from actors.spec import ChildSpec
-from actors.table import table_spec
-from actors.table_messages import (
+from actors.table.actor import table_spec
+from actors.table.messages import (
     FindSeat,
     GameRefused,
     JoinSeat,

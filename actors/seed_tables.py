@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from actors.runtime import Supervisor
-from actors.table import SNAPSHOT_KIND, table_spec
-from actors.table_admin import TOMBSTONE_KIND, tombstone_id
-from actors.table_messages import TableConfig, TableDeps
-from actors.table_state import decode_table_state
+from actors.table.actor import SNAPSHOT_KIND, table_spec
+from actors.table.admin import TOMBSTONE_KIND, tombstone_id
+from actors.table.messages import TableConfig, TableDeps
+from actors.table.state import decode_table_state
 from poker import Variant
 
 SEED_TABLES: Final[tuple[TableConfig, ...]] = (
@@ -60,7 +60,7 @@ async def start_tables(
     claim: Callable[[str], Awaitable[bool]] | None = None,
 ) -> list[str]:
     """Recover stored tables, then open the seeds neither stored nor closed by an operator
-    (actors/table_admin.py); returns the table ids. ``claim(table_id)``, with several nodes
+    (actors/table/admin.py); returns the table ids. ``claim(table_id)``, with several nodes
     (server/cluster_tables.py): False when another node owns the table; it is then left
     to that node, stored or not."""
     started: list[str] = []

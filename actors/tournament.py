@@ -45,7 +45,7 @@ import trio
 
 from actors import tournament_metrics
 from actors.runtime import Actor, Overflow, Timer
-from actors.table_messages import (
+from actors.table.messages import (
     GameRefused,
     RemovePlayer,
     SeatProfile,

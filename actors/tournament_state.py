@@ -12,7 +12,7 @@ from typing import Final, final
 
 import msgspec
 
-from actors.table_messages import (
+from actors.table.messages import (
     PlayerChannel,
     TableDeps,
 )

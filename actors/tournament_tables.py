@@ -11,8 +11,8 @@ from typing import Any, Final, cast
 import structlog
 
 from actors.runtime import ActorContext
-from actors.table import table_spec
-from actors.table_messages import (
+from actors.table.actor import table_spec
+from actors.table.messages import (
     GameRefused,
     GetSeats,
     Release,
@@ -199,7 +199,7 @@ class TournamentTables(TournamentViews):
         self._live().stakes.pop(number, None)
 
     async def _close_table(self, number: int) -> None:
-        from actors.table_admin import CloseTable
+        from actors.table.admin import CloseTable
 
         ref = self._table_ref(number)
         if ref is not None:

@@ -10,10 +10,10 @@ from typing import Any, Final, cast
 import msgspec
 import trio
 
-from actors.table_messages import (
+from actors.table.messages import (
     SeatProfile,
 )
-from actors.table_requests import seat_profile
+from actors.table.requests import seat_profile
 from actors.tournament_messages import (
     STANDINGS_MAX,
     LevelInfo,

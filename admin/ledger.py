@@ -14,8 +14,8 @@ from quart_schema import document_querystring, validate_querystring
 from actors.addresses import LOBBY, TableAddress
 from actors.lobby import ListAllTables
 from actors.runtime import Registry, TargetError
-from actors.table_admin import ADMIN_ASK_TIMEOUT_S
-from actors.table_messages import AuditEscrow, EscrowAudit
+from actors.table.admin import ADMIN_ASK_TIMEOUT_S
+from actors.table.messages import AuditEscrow, EscrowAudit
 from admin.auth import error, requires
 from admin.bodies import ROW_ID_MAX, RowId
 from admin.context import current_context

@@ -24,7 +24,7 @@ from quart_schema import document_request
 from actors.addresses import LOBBY, TableAddress
 from actors.lobby import ListAllTables
 from actors.runtime import Registry, TargetError
-from actors.table_admin import (
+from actors.table.admin import (
     ADMIN_ASK_TIMEOUT_S,
     TableDetail,
     close_table,
@@ -33,7 +33,7 @@ from actors.table_admin import (
     resume_table,
     table_detail,
 )
-from actors.table_messages import GameRefused, TableConfig
+from actors.table.messages import GameRefused, TableConfig
 from admin.auth import error, requires
 from admin.bodies import Reason, read_body
 from admin.context import audit_stamp, current_context, record_audit

@@ -22,7 +22,7 @@ import trio
 
 from actors.addresses import LOBBY
 from actors.runtime import Registry, TargetError
-from actors.table_messages import ListTablesQuery
+from actors.table.messages import ListTablesQuery
 from protocol.game import TableListing
 
 FILTERS_MAX: Final = 64

@@ -2,7 +2,7 @@
 
 The wire (protocol/game.py, protocol/messages.py), the admin API (admin/tables.py), the
 server's settings (server/config.py), the ledger (services/wallet.py) and the table's own
-config (actors/table_messages.py) import their bounds from here, so a limit cannot drift
+config (actors/table/messages.py) import their bounds from here, so a limit cannot drift
 between surfaces (once ``CHIPS_MAX`` was 10**12 in one and 10**15 in another, ``rake_bp``
 bounded at 1,000 and at 10,000). The rules engine (poker/config.py) takes ``SEATS_MAX`` from
 here as well. No imports: any layer may import this module.

@@ -12,7 +12,7 @@ from typing import Any, Final, final, get_args
 import msgspec
 
 from actors.club_tables import ClubTables, ClubTableSpec
-from actors.table_messages import GameRefused
+from actors.table.messages import GameRefused
 from persistence.clubs import Invitation, JoinRequest, Member
 from persistence.store import Store
 from protocol import clubs as wire

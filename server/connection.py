@@ -21,7 +21,7 @@ from trio_websocket import (
     WebSocketConnection,
 )
 
-from actors.table_messages import GameRefused
+from actors.table.messages import GameRefused
 from actors.tournament_messages import TournamentRefusal
 from protocol.codec import encode
 from protocol.errors import ERROR_CODE_VALUES, CloseCode, ErrorCode, RemoteProtocolError

@@ -10,7 +10,7 @@ import msgspec
 from msgspec import Meta
 
 from actors.club_tables import ClubTableSpec
-from actors.table_messages import GameRefused
+from actors.table.messages import GameRefused
 from api.problems import PROBLEMS, ApiProblem
 from api.routes.common import EXAMPLE_TIME_MS, NO_NUL, RowId
 from api.routing import Call, Reply, RouteTable

@@ -14,7 +14,7 @@ from typing import Final, final
 
 import msgspec
 
-# The summary's ``game`` is "{variant} {small blind}/{big blind}" (actors/table_history.py).
+# The summary's ``game`` is "{variant} {small blind}/{big blind}" (actors/table/history.py).
 _STAKES: Final = re.compile(r"(?:^|\s)(\d+)/(\d+)$")
 PLAYERS_PER_HAND_MAX: Final = 10  # a table seats at most 10; more is refused (ValueError)
 

@@ -66,7 +66,7 @@ SMALL_BLIND: Final = 1
 BIG_BLIND: Final = 2
 BUY_IN: Final = 200 * BIG_BLIND  # the table's maximum
 FUNDS: Final = 20 * BUY_IN  # each player's wallet before the server starts
-BETWEEN_HANDS_MS: Final = 2_000  # actors.table_messages.TableConfig's default
+BETWEEN_HANDS_MS: Final = 2_000  # actors.table.messages.TableConfig's default
 # Goals of issue 25 (for the report; the benchmark does not fail on them).
 GOAL_CPU_MS_PER_ACTION: Final = 0.5
 GOAL_RATIO_MAX: Final = 2.0

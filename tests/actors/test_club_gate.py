@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from actors.club_tables import ClubTableGate
-from actors.table_messages import GameRefused, GetSeats, TableSeats
-from actors.table_requests import TableGameRequests
+from actors.table.messages import GameRefused, GetSeats, TableSeats
+from actors.table.requests import TableGameRequests
 from protocol import game
 from protocol.messages import Reply
 from services.clubs import Clubs

@@ -13,8 +13,8 @@ import trio
 
 from actors.hand import HandActor
 from actors.seed_tables import start_tables
-from actors.table import TableActor
-from actors.table_messages import AddWatcher, HandAct, HandMessage, PlayerAct, TableDeps
+from actors.table.actor import TableActor
+from actors.table.messages import AddWatcher, HandAct, HandMessage, PlayerAct, TableDeps
 from persistence import open_store
 from persistence.snapshot_writer import SnapshotWriter
 from protocol import game

@@ -12,7 +12,7 @@ import trio.testing
 
 from actors import seat_matcher
 from actors.seat_matcher import quick_seat
-from actors.table_messages import (
+from actors.table.messages import (
     FindSeat,
     GameRefused,
     JoinSeat,

@@ -16,7 +16,7 @@ from actors.lobby import (
     SubscribeVisibleListings,
 )
 from actors.seat_matcher import FindClubSeat, quick_seat
-from actors.table_messages import (
+from actors.table.messages import (
     FindSeat,
     GameRefused,
     GetSeats,

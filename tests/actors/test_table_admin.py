@@ -14,7 +14,7 @@ import trio
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Runtime, Strategy, SupervisionPolicy, wait_down
 from actors.seed_tables import start_tables
-from actors.table_admin import (
+from actors.table.admin import (
     close_table,
     open_table,
     pause_table,
@@ -22,7 +22,7 @@ from actors.table_admin import (
     table_detail,
     tombstone_id,
 )
-from actors.table_messages import GameRefused, JoinSeat, ListTablesQuery, TableDeps
+from actors.table.messages import GameRefused, JoinSeat, ListTablesQuery, TableDeps
 from persistence import open_store
 from persistence.snapshot_writer import SnapshotWriter
 from protocol import game

@@ -13,8 +13,8 @@ import pytest
 import trio
 
 from actors.seat_matcher import quick_seat
-from actors.table_admin import PauseTable
-from actors.table_messages import (
+from actors.table.admin import PauseTable
+from actors.table.messages import (
     AddWatcher,
     FindSeat,
     JoinSeat,

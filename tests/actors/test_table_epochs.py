@@ -10,10 +10,10 @@ import pytest
 import trio
 
 from actors.seed_tables import start_tables
-from actors.table import SNAPSHOT_KIND
-from actors.table_admin import next_epoch
-from actors.table_messages import JoinSeat, StandUp, TableDeps
-from actors.table_state import EscrowDebit, TableState, encode_table_state
+from actors.table.actor import SNAPSHOT_KIND
+from actors.table.admin import next_epoch
+from actors.table.messages import JoinSeat, StandUp, TableDeps
+from actors.table.state import EscrowDebit, TableState, encode_table_state
 from persistence.snapshots import Snapshot
 from services.ledger import wallet
 from tests.actors.test_table_buy_in_recovery import stored_tables

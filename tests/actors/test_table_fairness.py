@@ -15,8 +15,8 @@ import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.table_admin import PauseTable, ResumeTable
-from actors.table_messages import AddWatcher, ChooseClientSeed, GameRefused, TableDeps
+from actors.table.admin import PauseTable, ResumeTable
+from actors.table.messages import AddWatcher, ChooseClientSeed, GameRefused, TableDeps
 from persistence import open_store
 from persistence.snapshot_writer import SnapshotWriter
 from poker import fairness, phh

@@ -26,8 +26,8 @@ from actors.runtime import (
     SupervisionPolicy,
     TargetError,
 )
-from actors.table import table_spec
-from actors.table_messages import (
+from actors.table.actor import table_spec
+from actors.table.messages import (
     AuditEscrow,
     EscrowAudit,
     GameRefused,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import trio
 
-from actors.table_messages import JoinSeat
+from actors.table.messages import JoinSeat
 from persistence.hands import hand_phh, hand_text
 from poker import phh
 from poker.text_history import Viewer

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actors.runtime import Actor, ChildSpec
-from actors.table_admin import PauseTable, ResumeTable
-from actors.table_lifecycle import (
+from actors.table.admin import PauseTable, ResumeTable
+from actors.table.lifecycle import (
     DEALS,
     TRANSITIONS,
     Event,
@@ -25,7 +25,7 @@ from actors.table_lifecycle import (
     status_of,
     transition,
 )
-from actors.table_messages import (
+from actors.table.messages import (
     AddWatcher,
     GetListing,
     HoldAfterHand,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from actors.table_messages import AddWatcher, GetListing, GetSeats, TableConfig
-from actors.table_state import TableState, listing_of
+from actors.table.messages import AddWatcher, GetListing, GetSeats, TableConfig
+from actors.table.state import TableState, listing_of
 from poker import Variant
 from protocol import game
 from tests.actors.test_table_fakes import Bots, drive, nlhe, running_game, sqlite_url

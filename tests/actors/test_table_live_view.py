@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from actors.table_admin import PauseTable, ResumeTable
-from actors.table_messages import AddWatcher, PlayerAct, SitIn, TopUpChips
+from actors.table.admin import PauseTable, ResumeTable
+from actors.table.messages import AddWatcher, PlayerAct, SitIn, TopUpChips
 from protocol import game
 from tests.actors.test_table_fakes import choose, nlhe, running_game, sqlite_url
 

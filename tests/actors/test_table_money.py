@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.table_messages import (
+from actors.table.messages import (
     GameRefused,
     JoinSeat,
     JoinWaiting,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from actors.table_messages import AddWatcher, GetListing, ListTablesQuery
+from actors.table.messages import AddWatcher, GetListing, ListTablesQuery
 from poker import phh
 from protocol import game
 from tests.actors.test_table_fakes import (

@@ -9,8 +9,8 @@ import random
 from pathlib import Path
 
 from actors.hand import cannot_win
-from actors.table_admin import PauseTable, ResumeTable
-from actors.table_messages import (
+from actors.table.admin import PauseTable, ResumeTable
+from actors.table.messages import (
     AddWatcher,
     GetSeats,
     JoinSeat,

@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 
 from actors.registry import Registry
-from actors.table_messages import GameRefused, GetSeats, ListTablesQuery
-from actors.table_requests import (
+from actors.table.messages import GameRefused, GetSeats, ListTablesQuery
+from actors.table.requests import (
     TableGameRequests,
     TableSessionHooks,
     connection_changed,

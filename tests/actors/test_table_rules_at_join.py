@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.seed_tables import start_tables
-from actors.table_admin import PauseTable, ResumeTable
-from actors.table_messages import (
+from actors.table.admin import PauseTable, ResumeTable
+from actors.table.messages import (
     GameRefused,
     JoinSeat,
     SeatGranted,

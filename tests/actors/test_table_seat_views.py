@@ -10,7 +10,7 @@ from pathlib import Path
 import trio
 import trio.testing
 
-from actors.table_messages import JoinSeat, StandUp
+from actors.table.messages import JoinSeat, StandUp
 from protocol import game
 from tests.actors.test_table_fakes import FUNDS, Bots, Game, nlhe, running_game, sqlite_url
 from tests.actors.test_table_seating import play_until

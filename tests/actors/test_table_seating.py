@@ -12,7 +12,7 @@ from pathlib import Path
 import trio
 import trio.testing
 
-from actors.table_messages import JoinSeat, SitIn, SitOutNext
+from actors.table.messages import JoinSeat, SitIn, SitOutNext
 from protocol import game
 from tests.actors.test_table_fakes import Bots, Game, drive, nlhe, running_game, sqlite_url
 

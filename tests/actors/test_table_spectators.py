@@ -11,7 +11,7 @@ from pathlib import Path
 import trio
 import trio.testing
 
-from actors.table_messages import AddWatcher, ConnectionChanged, RemoveWatcher
+from actors.table.messages import AddWatcher, ConnectionChanged, RemoveWatcher
 from protocol import game
 from tests.actors.test_table_fakes import Bots, drive, nlhe, running_game, sqlite_url
 

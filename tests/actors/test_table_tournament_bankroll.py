@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from actors.runtime import Actor, ChildSpec
-from actors.table_messages import (
+from actors.table.messages import (
     AddWatcher,
     AuditEscrow,
     EscrowAudit,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from actors.table_messages import GameRefused, JoinSeat, JoinWaiting, SeatGranted, StandUp
+from actors.table.messages import GameRefused, JoinSeat, JoinWaiting, SeatGranted, StandUp
 from protocol import game
 from tests.actors.test_table_fakes import nlhe, running_game, sqlite_url
 

@@ -12,7 +12,7 @@ import trio
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Runtime
 from actors.seed_tables import start_tables
-from actors.table_messages import TableConfig, TableDeps
+from actors.table.messages import TableConfig, TableDeps
 from actors.tournament_messages import DIRECTORY_NAME, TournamentAddress
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier

@@ -7,7 +7,7 @@ from typing import Any
 
 from actors.addresses import LOBBY
 from actors.runtime import Registry
-from actors.table_messages import ListTablesQuery
+from actors.table.messages import ListTablesQuery
 from persistence import Store
 from protocol.game import TableListing
 from services.lobby_analytics import LobbySampler

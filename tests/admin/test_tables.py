@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from actors.table_messages import GameRefused
+from actors.table.messages import GameRefused
 from admin import tables
 from persistence import Store
 from tests.admin.conftest import TABLE_ID, bearer

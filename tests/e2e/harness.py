@@ -23,8 +23,8 @@ import msgspec
 import trio
 
 from actors.registry import Registry
-from actors.table_admin import open_table
-from actors.table_messages import AuditEscrow, EscrowAudit, GetSeats, TableConfig, TableSeats
+from actors.table.admin import open_table
+from actors.table.messages import AuditEscrow, EscrowAudit, GetSeats, TableConfig, TableSeats
 from persistence import open_store
 from persistence.store import Store
 from poker import Variant

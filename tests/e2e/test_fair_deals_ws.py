@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.table_admin import pause_table, resume_table
+from actors.table.admin import pause_table, resume_table
 from poker import phh
 from server.cli import main
 from tests.clients.node import JS_DIR, run_node

@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from actors.hand import HandActor
-from actors.table_messages import HandAct, HandMessage
+from actors.table.messages import HandAct, HandMessage
 from protocol import game
 from tests.e2e.harness import Server, running_server, table_config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.table_admin import close_table, table_detail
+from actors.table.admin import close_table, table_detail
 from poker import phh
 from protocol import game
 from tests.e2e.harness import check_down_one_hand, running_server, table_config, wait_for

@@ -10,7 +10,7 @@ from pathlib import Path
 import trio
 
 from actors.runtime import wait_down
-from actors.table_admin import close_table, pause_table, resume_table
+from actors.table.admin import close_table, pause_table, resume_table
 from protocol import game
 from services.ledger import RAKE, house_account
 from tests.e2e.harness import FUNDS, running_server, table_config, wait_for

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from actors.table_admin import pause_table, resume_table
+from actors.table.admin import pause_table, resume_table
 from protocol import game
 from server.auth import TokenSigner
 from tests.e2e.harness import (

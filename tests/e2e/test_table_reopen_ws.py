@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from actors.table_admin import close_table, pause_table
+from actors.table.admin import close_table, pause_table
 from protocol import game
 from services.ledger import RAKE, escrow, house_account
 from tests.e2e.harness import Player, Server, check_down_one_hand, running_server, table_config

@@ -214,7 +214,7 @@ def test_every_payload_type_encodes_and_decodes() -> None:
 
 
 async def test_table_opened_carries_the_stakes_the_table_opened_with(store: Store) -> None:
-    from actors.table_admin import next_epoch
+    from actors.table.admin import next_epoch
     from tests.actors.test_table_fakes import nlhe
 
     config = nlhe("t9", small_blind=5, big_blind=10, ante=1, asset="play", club_id=7)
@@ -233,7 +233,7 @@ async def test_table_opened_carries_the_stakes_the_table_opened_with(store: Stor
 def test_the_table_lifecycle_rows_are_the_ones_the_table_actor_writes() -> None:
     """table.opened/closed key on the actor's epoch and tombstone rows: if the table actor
     names them otherwise, these events would silently stop."""
-    from actors.table_admin import EPOCH_KIND, TOMBSTONE_KIND, epoch_id, tombstone_id
+    from actors.table.admin import EPOCH_KIND, TOMBSTONE_KIND, epoch_id, tombstone_id
     from persistence import domain_events
 
     assert EPOCH_KIND == domain_events.TABLE_EPOCH_KIND

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.table_messages import GameRefused
+from actors.table.messages import GameRefused
 from protocol.client import ServerError, open_client
 from protocol.errors import ErrorCode
 from protocol.game import (

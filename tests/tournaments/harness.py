@@ -13,7 +13,7 @@ from typing import Any
 import trio
 
 from actors.runtime import ActorRef, ChildSpec, Runtime, Strategy, SupervisionPolicy
-from actors.table_messages import GameRefused, PlayerAct, TableDeps, TableRules
+from actors.table.messages import GameRefused, PlayerAct, TableDeps, TableRules
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory
 from actors.tournament_messages import (

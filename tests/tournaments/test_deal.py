@@ -10,7 +10,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors.table_messages import GetSeats, TableSeats
+from actors.table.messages import GetSeats, TableSeats
 from actors.tournament_messages import (
     AdjustStack,
     DealProposal,

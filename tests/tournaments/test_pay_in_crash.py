@@ -16,7 +16,7 @@ import pytest
 import trio
 import trio.testing
 
-from actors.table_messages import GetSeats, TableSeats
+from actors.table.messages import GetSeats, TableSeats
 from actors.tournament_messages import (
     BuyRebuy,
     GetResults,

@@ -1,7 +1,7 @@
 """The cash table actor: seats, buy-ins and cash-outs, the button, and one hand at a time.
 
 A table is a TRANSIENT child of the ``tables`` supervisor: a crash restarts it, and only an
-operator's close (actors/table_controls.py) ends it normally, for good. It keeps a snapshot
+operator's close (actors/table/controls.py) ends it normally, for good. It keeps a snapshot
 (its state as msgpack bytes: the same bytes go to the store for recovery after a process
 restart) and owns its running hand as a TRANSIENT child (actors/hand.py). Between hands
 ``poker.seating`` plans
@@ -19,7 +19,7 @@ pending top-ups plus what is owed (cash-outs, rake not yet paid) equals the escr
 Stacks change only when a hand ends; what the hand owes is paid by a later message, after the
 state that lists it is durably in the store (write-ahead), so a process killed at any point
 restarts with every chip either still at the table or already paid, never both. Buy-ins and
-top-ups are write-ahead too, the other way round (actors/table_bankroll.py).
+top-ups are write-ahead too, the other way round (actors/table/bankroll.py).
 
 Recovery: a table restarted while a hand ran (its own crash, the hand's escalation, or a new
 process loading its stored snapshot) voids that hand: stacks are still those it started with.
@@ -48,7 +48,7 @@ from actors.runtime import (
     TargetError,
     Timer,
 )
-from actors.table_admin import (
+from actors.table.admin import (
     CloseTable,
     FinishClose,
     GetTableDetail,
@@ -56,13 +56,13 @@ from actors.table_admin import (
     ResumeTable,
     next_epoch,
 )
-from actors.table_bankroll import Bankroll, new_bankroll
-from actors.table_controls import TableOperatorControls
-from actors.table_deal import deal_next_hand
-from actors.table_fairness import FairDealer, with_commitment, with_reveal
-from actors.table_history import hand_record
-from actors.table_lifecycle import DEALS, Event, transition
-from actors.table_messages import (
+from actors.table.bankroll import Bankroll, new_bankroll
+from actors.table.controls import TableOperatorControls
+from actors.table.deal import deal_next_hand
+from actors.table.fairness import FairDealer, with_commitment, with_reveal
+from actors.table.history import hand_record
+from actors.table.lifecycle import DEALS, Event, transition
+from actors.table.messages import (
     AddWatcher,
     AuditEscrow,
     ChooseClientSeed,
@@ -101,7 +101,7 @@ from actors.table_messages import (
     TopUpChips,
     UpdateSeatProfile,
 )
-from actors.table_state import (
+from actors.table.state import (
     STATS_HANDS_MAX,
     Funding,
     LiveHand,
@@ -153,7 +153,7 @@ class TableActor(TableOperatorControls, Actor[TableMessage]):
         # Where the chips come from and go to (a cash table's wallets and escrow, or a
         # tournament's chips); it reads self.state, which a restart replaces.
         self.bankroll: Bankroll = new_bankroll(self)
-        # The next hand's secret server seed: in memory only (actors/table_fairness.py).
+        # The next hand's secret server seed: in memory only (actors/table/fairness.py).
         self.dealer = FairDealer(deps.rng)
         # When each wait-listed player joined the list (clock ms), for the seat-wait
         # analytics (services/lobby_analytics.py); in memory: a restart forgets the waits.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from actors.table_messages import Audience
+from actors.table.messages import Audience
 from poker import LegalActions
 from poker import events as ev
 from protocol import game

@@ -8,7 +8,7 @@ the hand as running; the table then starts the hand actor with the setup it retu
 from __future__ import annotations
 
 from actors.hand import HandSetup
-from actors.table_state import RunningHand, TableState
+from actors.table.state import RunningHand, TableState
 from poker import BlindSeats, ReturningPost, SeatSetup
 from poker.seating import Positions, SeatedPlayer, plan_next_hand
 

@@ -29,7 +29,7 @@ import msgspec
 from actors.addresses import TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
-from actors.table_messages import GameRefused, OpenTable, TableConfig, TableMessage, TableSeats
+from actors.table.messages import GameRefused, OpenTable, TableConfig, TableMessage, TableSeats
 from persistence.domain_events import TableStakes
 from persistence.snapshots import Snapshot
 from persistence.store import Store

@@ -113,7 +113,7 @@ class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
     # The actor name of the table's owner (a tournament), told TableHandEnded after every
     # hand; None for a cash table. Owners talk to their tables with tells only.
     owner: str | None = None
-    # Where its chips come from (actors/table_bankroll.py): "cash" (players' wallets, through
+    # Where its chips come from (actors/table/bankroll.py): "cash" (players' wallets, through
     # the table's escrow account) or "tournament" (the owner's chips: SeatPlayer/RemovePlayer).
     bankroll: Literal["cash", "tournament"] = "cash"
     # The club whose members alone may see and join it (docs/clubs.md); None: a public table.
@@ -253,7 +253,7 @@ class SeatProfile(msgspec.Struct, frozen=True):
     when she sits down: her display name for the seat views, and the preferences the table
     acts on. The defaults are a table's ways without a profile (no name; she is asked at the
     showdown; blinds are posted), not the preferences' defaults: whoever seats a player with
-    a profile passes her real preferences (actors/table_requests.seat_profile)."""
+    a profile passes her real preferences (actors/table/requests.seat_profile)."""
 
     display_name: str = ""
     auto_muck: bool = False  # muck her losing hand at the showdown instead of asking her

@@ -1,5 +1,5 @@
 """Operator controls of a table (pause, resume, close, detail): the part of the table actor
-that actors/table_admin.py's messages reach, kept apart so actors/table.py stays readable.
+that actors/table/admin.py's messages reach, kept apart so actors/table/actor.py stays readable.
 
 :class:`TableOperatorControls` is a base of ``TableActor`` only; it uses the table's state,
 deps and delivery, declared below for the type checker.
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from actors.runtime import ActorContext, Timer
-from actors.table_admin import TOMBSTONE_KIND, FinishClose, TableDetail, tombstone_id
-from actors.table_bankroll import Bankroll
-from actors.table_lifecycle import DEALS, Event, transition
-from actors.table_messages import TableClosed, TableDeps, TableSeats
-from actors.table_state import TableState
+from actors.table.admin import TOMBSTONE_KIND, FinishClose, TableDetail, tombstone_id
+from actors.table.bankroll import Bankroll
+from actors.table.lifecycle import DEALS, Event, transition
+from actors.table.messages import TableClosed, TableDeps, TableSeats
+from actors.table.state import TableState
 from persistence.snapshots import Snapshot
 from protocol import game
 
@@ -53,7 +53,7 @@ class TableOperatorControls:
         def seats_view(self) -> TableSeats: ...
 
     async def _change_status(self, event: Event) -> None:
-        """Pause, resume, hold or release (actors/table_lifecycle.py decides); a running hand
+        """Pause, resume, hold or release (actors/table/lifecycle.py decides); a running hand
         finishes either way."""
         before = self.state.lifecycle
         after = transition(before, event)

@@ -23,8 +23,8 @@ from typing import Any, Protocol, final
 import structlog
 
 from actors.runtime import ActorContext
-from actors.table_messages import EscrowAudit, GameRefused, SettleOwed, TableConfig, TableDeps
-from actors.table_state import EscrowDebit, Funding, TableState
+from actors.table.messages import EscrowAudit, GameRefused, SettleOwed, TableConfig, TableDeps
+from actors.table.state import EscrowDebit, Funding, TableState
 from services.ledger import WalletError, escrow
 
 log = structlog.get_logger("tablium.table")

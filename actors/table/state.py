@@ -14,9 +14,9 @@ from typing import Final, cast
 
 import msgspec
 
-from actors.table_fairness import HandSeeds
-from actors.table_lifecycle import Status, status_of
-from actors.table_messages import GameRefused, SeatInfo, TableConfig, TableSeats
+from actors.table.fairness import HandSeeds
+from actors.table.lifecycle import Status, status_of
+from actors.table.messages import GameRefused, SeatInfo, TableConfig, TableSeats
 from persistence.hands import HandRecord
 from poker import Limit
 from poker import events as ev
@@ -87,7 +87,7 @@ class TableState(msgspec.Struct, kw_only=True):
     config: TableConfig
     # Which opening of this table id this is: 1 for the first table ever opened under the id,
     # +1 each time an operator or the lobby opens the id again after a close (stored apart,
-    # actors/table_admin.next_epoch, never reused). Every ledger key and hand id the table
+    # actors/table/admin.next_epoch, never reused). Every ledger key and hand id the table
     # makes carries it, so nothing a reopened id does can be answered as a replay of what a
     # closed table did. 0: not given one yet (a new table, or one stored before epochs);
     # the table takes one in started().
@@ -113,7 +113,7 @@ class TableState(msgspec.Struct, kw_only=True):
     # hour and average pot; durable so a restart does not reset them. Bound: STATS_HANDS_MAX
     # (oldest dropped).
     recent_pots: list[tuple[int, int]] = []
-    # The status lifecycle's flags (actors/table_lifecycle.py decides every change of them).
+    # The status lifecycle's flags (actors/table/lifecycle.py decides every change of them).
     paused: bool = False  # an operator's: no new hand starts
     closing: bool = False  # an operator's: close for good once no hand runs
     held: bool = False  # the owner's hold after the hand (a tournament's break)

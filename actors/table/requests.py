@@ -18,7 +18,7 @@ from actors.addresses import LOBBY, Address, TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
 from actors.seat_matcher import quick_seat
-from actors.table_messages import (
+from actors.table.messages import (
     AddWatcher,
     ChooseClientSeed,
     ConnectionChanged,

@@ -32,12 +32,12 @@ from actors.registry import Registry
 from actors.runtime import TargetError
 from actors.seat_matcher import FindClubSeat, quick_seat
 from actors.table.admin import open_table
+from actors.table.config import TableConfig
 from actors.table.messages import (
     GameRefused,
     LeaveWaiting,
     RemoveWatcher,
     StandUp,
-    TableConfig,
 )
 from actors.table.requests import seat_profile
 from persistence.store import Store

@@ -35,6 +35,7 @@ from actors.table.messages import (
     HandFinished,
     HandMessage,
     HandProgress,
+    HandSetup,
     SeatConnection,
     SeatGone,
     TableMessage,
@@ -45,16 +46,13 @@ from poker import (
     AgreeRunItTwice,
     AnyAction,
     BetOrRaiseTo,
-    BlindSeats,
     CheckOrCall,
     Deck,
     Event,
     Fold,
     Hand,
-    HandConfig,
     IllegalAction,
     Muck,
-    SeatSetup,
     Show,
 )
 from poker.cards import Card
@@ -64,24 +62,6 @@ from protocol.game import ActionRequired, GamePush, TimeBankStarted
 
 # A hand that goes on for more prompts than this is a bug (a 10-handed hand needs < 200).
 DECISIONS_PER_HAND_MAX: Final = 2_000
-
-
-@final
-class HandSetup(msgspec.Struct, frozen=True):
-    """What the table gives its hand (the deck travels beside it, once)."""
-
-    table_id: str
-    hand_number: int
-    config: HandConfig
-    seats: tuple[SeatSetup, ...]
-    button: int
-    blinds: BlindSeats
-    time_banks_ms: tuple[tuple[int, int], ...]  # (seat, ms)
-    disconnected: tuple[int, ...]
-    action_timeout_ms: int
-    # Seats whose players keep auto_muck on (their preference): at the showdown a hand that
-    # cannot win is mucked for them at once instead of being asked for.
-    auto_muck: tuple[int, ...] = ()
 
 
 @final

@@ -41,6 +41,8 @@ from actors.runtime import (
 from actors.seat_matcher import SEAT_MATCHER_NAME, ListingsCache, SeatMatcher
 from actors.table.actor import table_spec
 from actors.table.admin import tombstone_id
+from actors.table.config import TableConfig
+from actors.table.deps import TableDeps
 from actors.table.messages import (
     GameRefused,
     LeaveWaiting,
@@ -52,8 +54,6 @@ from actors.table.messages import (
     StandUp,
     SubscribeListings,
     TableClosed,
-    TableConfig,
-    TableDeps,
     UnsubscribeListings,
 )
 from protocol import game

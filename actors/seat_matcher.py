@@ -43,13 +43,13 @@ from actors.mailbox import ActorRef, Overflow
 from actors.registry import Registry
 from actors.spec import ChildSpec
 from actors.table.actor import table_spec
+from actors.table.config import TableConfig
+from actors.table.deps import TableDeps
 from actors.table.messages import (
     FindSeat,
     GameRefused,
     JoinSeat,
     SeatGranted,
-    TableConfig,
-    TableDeps,
 )
 from protocol import game
 

@@ -13,7 +13,8 @@ from typing import Final
 from actors.runtime import Supervisor
 from actors.table.actor import SNAPSHOT_KIND, table_spec
 from actors.table.admin import TOMBSTONE_KIND, tombstone_id
-from actors.table.messages import TableConfig, TableDeps
+from actors.table.config import TableConfig
+from actors.table.deps import TableDeps
 from actors.table.state import decode_table_state
 from poker import Variant
 

@@ -12,7 +12,7 @@ from typing import Final, final
 
 import msgspec
 
-from actors.table.messages import (
+from actors.table.deps import (
     PlayerChannel,
     TableDeps,
 )

@@ -12,6 +12,7 @@ import structlog
 
 from actors.runtime import ActorContext
 from actors.table.actor import table_spec
+from actors.table.config import TableConfig
 from actors.table.messages import (
     GameRefused,
     GetSeats,
@@ -21,7 +22,6 @@ from actors.table.messages import (
     SeatPlayer,
     SetStakes,
     SitIn,
-    TableConfig,
     TableHandEnded,
     TableSeats,
 )

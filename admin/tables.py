@@ -33,7 +33,8 @@ from actors.table.admin import (
     resume_table,
     table_detail,
 )
-from actors.table.messages import GameRefused, TableConfig
+from actors.table.config import TableConfig
+from actors.table.messages import GameRefused
 from admin.auth import error, requires
 from admin.bodies import Reason, read_body
 from admin.context import audit_stamp, current_context, record_audit

@@ -48,7 +48,8 @@ from actors.errors import ChildNotFound, NameNotFound, NameTaken, TargetError
 from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import open_stored_table, start_tables
-from actors.table.messages import TableDeps, TableRules
+from actors.table.config import TableRules
+from actors.table.deps import TableDeps
 from actors.table.requests import TableGameRequests, TableSessionHooks
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory

@@ -29,8 +29,16 @@ import msgspec
 from actors.addresses import TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
-from actors.table.messages import GameRefused, OpenTable, TableConfig, TableMessage, TableSeats
+from actors.table.config import TableConfig
+from actors.table.messages import (
+    GameRefused,
+    OpenTable,
+    TableMessage,
+    TableSeats,
+)
+from actors.table.state import TableState
 from persistence.domain_events import TableStakes
+from persistence.snapshot_writer import SnapshotWriter
 from persistence.snapshots import Snapshot
 from persistence.store import Store
 from protocol import game
@@ -113,6 +121,20 @@ class TableDetail(msgspec.Struct, frozen=True, kw_only=True):
     seats: TableSeats  # player ids, stacks, the running hand's number (0: none), button
     escrow_balance: int
     owed_chips: int
+
+
+async def forget_closed_table(
+    store: Store, writer: SnapshotWriter | None, table_id: str, state: TableState, now_ms: int
+) -> None:
+    """A closed table's last writes: a tombstone (a seed table does not come back at the next
+    start), then its snapshot deleted once nothing of it is still queued to land."""
+    tombstone = Snapshot(
+        kind=TOMBSTONE_KIND, actor_id=tombstone_id(table_id), version=max(1, now_ms), data=b""
+    )
+    await store.save_snapshots([tombstone])
+    if writer is not None:
+        await writer.flush()  # nothing of ours still queued to land after the delete
+    await store.delete_snapshot(table_id, state.version)
 
 
 # --- what the admin API calls ---------------------------------------------------------------

@@ -23,8 +23,16 @@ from typing import Any, Protocol, final
 import structlog
 
 from actors.runtime import ActorContext
-from actors.table.messages import EscrowAudit, GameRefused, SettleOwed, TableConfig, TableDeps
+from actors.table.config import TableConfig
+from actors.table.deps import TableDeps
+from actors.table.messages import (
+    EscrowAudit,
+    GameRefused,
+    JoinSeat,
+    SettleOwed,
+)
 from actors.table.state import EscrowDebit, Funding, TableState
+from poker.integrity import table_rules
 from services.ledger import WalletError, escrow
 
 log = structlog.get_logger("tablium.table")
@@ -45,17 +53,19 @@ class BankrollHost(Protocol):
     @property
     def config(self) -> TableConfig: ...
 
-    async def _persist(self, *, durable: bool = False) -> None: ...
+    async def persist(self, *, durable: bool = False) -> None: ...
 
-    def _funded(self, funding: Funding) -> None:
+    async def funded(self, funding: Funding) -> None:
         """Apply a buy-in (seat the player) or a top-up (add to the stack) whose chips are in."""
 
 
 class Bankroll(Protocol):
-    async def fund(
-        self, kind: str, player_id: int, seat: int, amount: int, post_to_enter: bool = False
-    ) -> None:
-        """A buy-in (``kind`` ``buy_in``: seats the player) or a top-up (``top_up``)."""
+    async def buy_in(self, join: JoinSeat, seat: int, now_ms: int) -> None:
+        """Check the buy-in (range, rathole rule, responsible gaming), then move it in,
+        write-ahead; the host's ``funded`` seats the player once the chips are in."""
+
+    async def top_up(self, player_id: int, seat: int, amount: int) -> None:
+        """More chips for a seated player (the core checked the table's maximum)."""
 
     async def resume(self) -> None:
         """After a restart: finish what a crash interrupted."""
@@ -108,7 +118,38 @@ class CashBankroll(_Histories):
         self.host = host
         self.settle_requested = False  # a SettleOwed is in the mailbox
 
-    async def fund(
+    async def buy_in(self, join: JoinSeat, seat: int, now_ms: int) -> None:
+        host = self.host
+        config, rules = host.config, host.deps.rules
+        departure = host.state.departures.get(join.player_id)
+        try:
+            table_rules.verify_rathole_buy_in(
+                join.buy_in, config.min_buy_in, config.max_buy_in, departure, now_ms,
+                rules.rathole,
+            )  # fmt: skip
+        except table_rules.TableRuleRefused as exc:
+            log.info("table rule refused a seat", table=config.table_id,
+                     player=join.player_id, code=exc.code)  # fmt: skip
+            raise GameRefused(exc.code, str(exc)) from exc
+        # The rathole rule raises the minimum for a player who left with more within its window.
+        allowed = table_rules.buy_in_range(
+            config.min_buy_in, config.max_buy_in, departure, now_ms, rules.rathole
+        )
+        if not allowed.minimum <= join.buy_in <= allowed.maximum:
+            raise GameRefused(
+                "buy_in_out_of_range",
+                f"buy-in must be {allowed.minimum}..{allowed.maximum}, got {join.buy_in}",
+            )
+        # Responsible gaming, before any intent is stored: a real-money seat is refused to a
+        # player cooling off, self-excluded or past her session time (WalletError, her code).
+        await host.deps.wallet.check_may_play(join.player_id, config.asset, join.session_started_ms)
+        # A refused transfer (WalletError) seats nobody and moves nothing.
+        await self._fund("buy_in", join.player_id, seat, join.buy_in, join.post_to_enter)
+
+    async def top_up(self, player_id: int, seat: int, amount: int) -> None:
+        await self._fund("top_up", player_id, seat, amount)
+
+    async def _fund(
         self, kind: str, player_id: int, seat: int, amount: int, post_to_enter: bool = False
     ) -> None:
         """Move a buy-in or top-up wallet -> escrow, write-ahead: the intent is in the store
@@ -126,7 +167,7 @@ class CashBankroll(_Histories):
             post_to_enter=post_to_enter,
         )
         state.funding.append(funding)
-        await self.host._persist(durable=True)
+        await self.host.persist(durable=True)
         await self._transfer(funding)
 
     async def _transfer(self, funding: Funding) -> None:
@@ -144,10 +185,10 @@ class CashBankroll(_Histories):
             )
         except WalletError:
             host.state.funding.remove(funding)
-            await host._persist(durable=True)
+            await host.persist(durable=True)
             raise
         host.state.funding.remove(funding)
-        host._funded(funding)
+        await host.funded(funding)
 
     async def resume(self) -> None:
         """After a restart: finish the buy-in or top-up a crash interrupted."""
@@ -188,7 +229,7 @@ class CashBankroll(_Histories):
         # are on disk before the ledger or the history table sees any of them. Killed after
         # this, the table restarts with them listed and pays again under the same keys;
         # killed before, nothing was paid and the hand is voided with every chip back.
-        await host._persist(durable=True)
+        await host.persist(durable=True)
         config, wallet = host.config, host.deps.wallet
         owner, asset = config.escrow_owner, config.asset
         owed = host.state.owed
@@ -200,7 +241,7 @@ class CashBankroll(_Histories):
                 await wallet.cash_out(debit.key, owner, debit.player_id, debit.amount, asset=asset)
             owed.pop(0)
         await self._write_histories()
-        await host._persist()
+        await host.persist()
 
     async def audit(self) -> EscrowAudit:
         # Settle first: a payment in doubt (made, but its reply lost to a crash) is still
@@ -227,10 +268,11 @@ class TournamentBankroll(_Histories):
         self.host = host
         self.settle_requested = False
 
-    async def fund(
-        self, kind: str, player_id: int, seat: int, amount: int, post_to_enter: bool = False
-    ) -> None:
+    async def buy_in(self, join: JoinSeat, seat: int, now_ms: int) -> None:
         raise GameRefused("not_a_cash_table", "a tournament seats its players itself")
+
+    async def top_up(self, player_id: int, seat: int, amount: int) -> None:
+        raise GameRefused("not_a_cash_table", "a tournament's stacks are its chips")
 
     async def resume(self) -> None:
         return None  # no transfer is ever in flight
@@ -244,9 +286,9 @@ class TournamentBankroll(_Histories):
 
     async def settle(self) -> None:
         self.settle_requested = False
-        await self.host._persist(durable=True)
+        await self.host.persist(durable=True)
         await self._write_histories()
-        await self.host._persist()
+        await self.host.persist()
 
     async def audit(self) -> EscrowAudit:
         chips = sum(r.stack + r.pending_top_up for r in self.host.state.seats.values())

@@ -7,14 +7,15 @@ the hand as running; the table then starts the hand actor with the setup it retu
 
 from __future__ import annotations
 
-from actors.hand import HandSetup
+from actors.table.messages import HandSetup
 from actors.table.state import RunningHand, TableState
-from poker import BlindSeats, ReturningPost, SeatSetup
+from poker import BlindSeats, HandConfig, ReturningPost, SeatSetup
 from poker.seating import Positions, SeatedPlayer, plan_next_hand
 
 
-def deal_next_hand(state: TableState, now_ms: int) -> HandSetup | None:
-    """The next hand's setup (``state`` updated), or None when fewer than two can play."""
+def deal_next_hand(state: TableState, now_ms: int, terms: HandConfig) -> HandSetup | None:
+    """The next hand's setup (``state`` updated), or None when fewer than two can play.
+    ``terms``: its blinds, ante and rake (the table's stakes)."""
     if state.running is not None:
         return None
     config, seats = state.config, state.seats
@@ -76,7 +77,7 @@ def deal_next_hand(state: TableState, now_ms: int) -> HandSetup | None:
     setup = HandSetup(
         table_id=config.table_id,
         hand_number=number,
-        config=config.hand_config(),
+        config=terms,
         seats=tuple(
             SeatSetup(
                 seat=seat,

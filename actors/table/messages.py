@@ -1,45 +1,19 @@
-"""What tables, hands and the lobby say to each other, their configuration and their errors.
+"""What tables, hands, owners and the lobby say to each other, and the game's refusals.
 
-Messages between actors are frozen tagged msgspec Structs (docs/actors.md). The player side is
-:class:`PlayerChannel`: tables deliver wire bodies (protocol/game.py) with it, never waiting
-for a player (games never ask players).
+Messages between actors are frozen tagged msgspec Structs (docs/actors.md). A table's
+configuration is actors/table/config.py; what every table shares, actors/table/deps.py.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol, final
+from typing import final
 
 import msgspec
 
-from actors.addresses import TableAddress
-from persistence.snapshot_writer import SnapshotWriter
-from persistence.store import Store, wall_clock_ms
-from poker import AnteMode, AnyAction, AnyEvent, HandConfig, HandResult, Limit, Variant
-from poker.integrity.table_rules import ADDRESS_DEFAULT, RATHOLE_DEFAULT, AddressRule, RatholeRule
+from actors.table.config import TableConfig
+from poker import AnyAction, AnyEvent, BlindSeats, HandConfig, HandResult, SeatSetup
 from protocol import game
-from protocol.fields import Asset
 from protocol.game import GamePush, TableListing
-from protocol.limits import (
-    CHIPS_MAX,
-    RAKE_BP_MAX,
-    SEATS_MAX,
-    SEATS_MIN,
-    TABLE_ID_PATTERN,
-    TABLE_NAME_CHARS_MAX,
-)
-from services.ledger import ASSETS
-from services.wallet import Wallet
-
-
-class PlayerChannel(Protocol):
-    """Where a table's pushes go. ``deliver`` must not block and must not raise for an
-    unknown or disconnected player (the gateway's sessions keep or drop as they see fit)."""
-
-    def deliver(self, player_id: int, body: GamePush) -> None: ...
-
 
 # --- errors: the player's (client's) mistake, with a stable code for the error frame ---------
 
@@ -52,193 +26,6 @@ class GameRefused(Exception):
         super().__init__(message or code)
         self.code = code
         self.retry_after_ms = retry_after_ms
-
-
-# --- configuration --------------------------------------------------------------------------
-
-
-HOUR_MS: Final = 3_600_000
-# (field, lowest, highest) of the numeric settings a table can live with.
-_BOUNDS: Final = (
-    ("small_blind", 1, CHIPS_MAX),
-    ("big_blind", 1, CHIPS_MAX),
-    ("buy_in_min", 0, CHIPS_MAX),
-    ("buy_in_max", 0, CHIPS_MAX),
-    ("ante", 0, CHIPS_MAX),
-    ("rake_bp", 0, RAKE_BP_MAX),
-    ("rake_cap", 0, CHIPS_MAX),
-    ("action_timeout_ms", 1, HOUR_MS),
-    ("time_bank_ms", 0, HOUR_MS),
-    ("time_bank_max_ms", 0, HOUR_MS),
-    ("time_bank_refill_ms", 0, HOUR_MS),
-    ("between_hands_ms", 0, HOUR_MS),
-    ("wait_list_max", 0, 1_000),
-    ("watchers_max", 0, 10_000),
-    ("seat_hold_ms", 0, HOUR_MS),
-)
-
-
-@final
-class TableConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """One cash table's game. Timers are in ms. ``time_bank_*``: each player's reserve of
-    extra time, refilled by ``time_bank_refill_ms`` per hand up to ``time_bank_max_ms``.
-    A 0 for ``buy_in_min``, ``buy_in_max`` or ``rake_cap`` asks for the default (40 and 200
-    big blinds, 3 big blinds) and is replaced by it at construction, so the config says what
-    the table really plays (the listing, the hands' histories and the admin API agree)."""
-
-    table_id: str
-    name: str
-    variant: Variant
-    small_blind: int
-    big_blind: int
-    seats: int = 6
-    buy_in_min: int = 0  # 0: 40 big blinds (resolved in __post_init__)
-    buy_in_max: int = 0  # 0: 200 big blinds (resolved)
-    ante: int = 0
-    rake_bp: int = 500
-    rake_cap: int = 0  # 0: 3 big blinds (resolved)
-    allow_run_it_twice: bool = True
-    action_timeout_ms: int = 15_000
-    time_bank_ms: int = 30_000
-    time_bank_max_ms: int = 60_000
-    time_bank_refill_ms: int = 2_000
-    between_hands_ms: int = 2_000
-    wait_list_max: int = 50  # bound: JoinWaitList beyond it is refused (wait_list_full)
-    watchers_max: int = 200  # bound: Watch beyond it is refused (watchers_full)
-    # A seat freed while players wait is held this long for the first of them (seat_available).
-    seat_hold_ms: int = 30_000
-    # The ledger asset its escrow holds: real-money "chips" or "play" money (never mixed). A
-    # stored table from before assets decodes as real money.
-    asset: Asset = "chips"
-    # The actor name of the table's owner (a tournament), told TableHandEnded after every
-    # hand; None for a cash table. Owners talk to their tables with tells only.
-    owner: str | None = None
-    # Where its chips come from (actors/table/bankroll.py): "cash" (players' wallets, through
-    # the table's escrow account) or "tournament" (the owner's chips: SeatPlayer/RemovePlayer).
-    bankroll: Literal["cash", "tournament"] = "cash"
-    # The club whose members alone may see and join it (docs/clubs.md); None: a public table.
-    club_id: int | None = None
-
-    def __post_init__(self) -> None:
-        for name, big_blinds in (("buy_in_min", 40), ("buy_in_max", 200), ("rake_cap", 3)):
-            if getattr(self, name) == 0:
-                msgspec.structs.force_setattr(self, name, big_blinds * self.big_blind)
-        # Operators open tables from the admin API: a config that would crash the table (and
-        # restart it in a loop) is refused here, as a ValueError naming the field.
-        if not TABLE_ID_PATTERN.match(self.table_id):
-            raise ValueError(f"table_id must match {TABLE_ID_PATTERN.pattern}: {self.table_id!r}")
-        if not 0 < len(self.name) <= TABLE_NAME_CHARS_MAX:
-            raise ValueError(f"{self.table_id}: name must be 1..{TABLE_NAME_CHARS_MAX} chars")
-        for name, low, high in _BOUNDS:
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ValueError(f"{self.table_id}: {name} must be in {low}..{high}, got {value}")
-        if self.bankroll == "tournament" and (self.owner is None or self.rake_bp != 0):
-            raise ValueError(f"{self.table_id}: a tournament's table has an owner and no rake")
-        if self.asset not in ASSETS:
-            raise ValueError(f"{self.table_id}: asset must be one of {sorted(ASSETS)}")
-        if self.time_bank_ms > self.time_bank_max_ms:
-            raise ValueError(f"{self.table_id}: need time_bank_ms <= time_bank_max_ms")
-        if not SEATS_MIN <= self.seats <= SEATS_MAX:
-            raise ValueError(f"{self.table_id}: seats must be in {SEATS_MIN}..{SEATS_MAX}")
-        if not 0 < self.small_blind <= self.big_blind:
-            raise ValueError(f"{self.table_id}: need 0 < small_blind <= big_blind")
-        if self.min_buy_in > self.max_buy_in or self.min_buy_in <= 0:
-            raise ValueError(f"{self.table_id}: need 0 < buy_in_min <= buy_in_max")
-        self.hand_config()  # the engine's own checks
-
-    @property
-    def min_buy_in(self) -> int:
-        return self.buy_in_min
-
-    @property
-    def max_buy_in(self) -> int:
-        return self.buy_in_max
-
-    @property
-    def escrow_owner(self) -> str:
-        return TableAddress(self.table_id).actor_name
-
-    def hand_config(self) -> HandConfig:
-        fixed = self.variant.limit is Limit.FIXED_LIMIT
-        return HandConfig(
-            variant=self.variant,
-            small_blind=self.small_blind,
-            big_blind=self.big_blind,
-            ante=self.ante,
-            ante_mode=AnteMode.EACH if self.ante else AnteMode.NONE,
-            small_bet=self.big_blind if fixed else 0,
-            big_bet=2 * self.big_blind if fixed else 0,
-            rake_bp=self.rake_bp,
-            rake_cap=self.rake_cap,
-            allow_run_it_twice=self.allow_run_it_twice,
-        )
-
-
-@final
-class PlayerTables:
-    """Which tables each player sits at or watches: an index the tables write (on seating,
-    leaving, watching) and the session hooks read, so a dropped connection reaches the right
-    tables with tells and no ask. In process only; bounded by seats and watchers."""
-
-    def __init__(self) -> None:
-        self._seated: dict[int, set[str]] = {}
-        self._watching: dict[int, set[str]] = {}
-
-    @staticmethod
-    def _change(index: dict[int, set[str]], player_id: int, table_id: str, on: bool) -> None:
-        tables = index.setdefault(player_id, set())
-        if on:
-            tables.add(table_id)
-        else:
-            tables.discard(table_id)
-        if not tables:
-            del index[player_id]
-
-    def seated(self, player_id: int, table_id: str, on: bool) -> None:
-        self._change(self._seated, player_id, table_id, on)
-
-    def watching(self, player_id: int, table_id: str, on: bool) -> None:
-        self._change(self._watching, player_id, table_id, on)
-
-    def seats_of(self, player_id: int) -> list[str]:
-        return sorted(self._seated.get(player_id, ()))
-
-    def watched_by(self, player_id: int) -> list[str]:
-        return sorted(self._watching.get(player_id, ()))
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class TableRules:
-    """The table rules against abuse (poker/integrity/table_rules.py; docs/integrity.md),
-    the same for every table of the process (server settings). ``rathole`` applies at cash
-    tables only; ``address`` to every ``JoinSeat`` (a tournament seats its players itself)."""
-
-    rathole: RatholeRule = RATHOLE_DEFAULT
-    address: AddressRule = ADDRESS_DEFAULT
-
-
-@final
-@dataclass(frozen=True, slots=True)
-class TableDeps:
-    """What every table shares. ``snapshots``: where durable table snapshots go (None: kept
-    in process only). ``rng``: shuffles the decks (seeded in tests)."""
-
-    store: Store
-    wallet: Wallet
-    channel: PlayerChannel
-    rng: random.Random = field(default_factory=random.SystemRandom)
-    snapshots: SnapshotWriter | None = None
-    lobby_name: str = "lobby"
-    tables_supervisor: str = "tables"
-    clock_ms: Callable[[], int] = wall_clock_ms
-    player_tables: PlayerTables = field(default_factory=PlayerTables)
-    rules: TableRules = TableRules()
-    # With several nodes (server/cluster_tables.py): takes a cash table's lease and fence
-    # as it starts, unless this node holds them already; False: another node owns the table,
-    # which then stops here before it deals or writes anything. None: a node alone.
-    lease: Callable[[str], Awaitable[bool]] | None = None
 
 
 # --- to a table (from the gateway or the lobby) ---------------------------------------------
@@ -443,6 +230,24 @@ class HandFinished(TableMessage, frozen=True, tag=True):
     result: HandResult
     time_banks_ms: tuple[tuple[int, int], ...]  # (seat, ms left)
     timed_out: tuple[int, ...]  # seats the timer acted for: sat out after the hand
+
+
+@final
+class HandSetup(msgspec.Struct, frozen=True):
+    """What the table gives its hand (the deck travels beside it, once)."""
+
+    table_id: str
+    hand_number: int
+    config: HandConfig
+    seats: tuple[SeatSetup, ...]
+    button: int
+    blinds: BlindSeats
+    time_banks_ms: tuple[tuple[int, int], ...]  # (seat, ms)
+    disconnected: tuple[int, ...]
+    action_timeout_ms: int
+    # Seats whose players keep auto_muck on (their preference): at the showdown a hand that
+    # cannot win is mucked for them at once instead of being asked for.
+    auto_muck: tuple[int, ...] = ()
 
 
 class HandMessage(msgspec.Struct, frozen=True, tag=True):

@@ -18,6 +18,7 @@ from actors.addresses import LOBBY, Address, TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
 from actors.seat_matcher import quick_seat
+from actors.table.deps import PlayerTables
 from actors.table.messages import (
     AddWatcher,
     ChooseClientSeed,
@@ -30,7 +31,6 @@ from actors.table.messages import (
     ListTablesQuery,
     PlayerAct,
     PlayerGone,
-    PlayerTables,
     RemoveWatcher,
     SeatGranted,
     SeatProfile,

@@ -14,11 +14,16 @@ from typing import Final, cast
 
 import msgspec
 
+from actors.table.config import TableConfig
 from actors.table.fairness import HandSeeds
 from actors.table.lifecycle import Status, status_of
-from actors.table.messages import GameRefused, SeatInfo, TableConfig, TableSeats
+from actors.table.messages import (
+    GameRefused,
+    SeatInfo,
+    TableSeats,
+)
 from persistence.hands import HandRecord
-from poker import Limit
+from poker import HandConfig, Limit
 from poker import events as ev
 from poker.fairness import DealProof
 from poker.integrity.table_rules import Departure
@@ -225,19 +230,23 @@ class LiveHand:
                 pass
 
 
-def seat_view(state: TableState, seat: int, record: SeatRecord) -> game.SeatView:
-    shown: game.SeatState = "playing"
+def shown_state(state: TableState, seat: int) -> game.SeatState:
+    record = state.seats[seat]
     if record.leaving:
-        shown = "leaving"
-    elif record.sitting_out:
-        shown = "sitting_out"
-    elif record.owes_big_blind and not record.post_to_enter:
-        shown = "waiting_big_blind"
+        return "leaving"
+    if record.sitting_out:
+        return "sitting_out"
+    if record.owes_big_blind and not record.post_to_enter:
+        return "waiting_big_blind"
+    return "playing"
+
+
+def seat_view(state: TableState, seat: int, record: SeatRecord) -> game.SeatView:
     return game.SeatView(
         seat=seat,
         player_id=record.player_id,
         stack=record.stack,
-        state=shown,
+        state=shown_state(state, seat),
         connected=record.connected,
         in_hand=state.in_running_hand(seat),
         display_name=record.display_name or None,
@@ -249,12 +258,15 @@ def _wire_variant(code: str) -> game.VariantCode:
 
 
 def listing_of(
-    state: TableState, recent: Iterable[tuple[float, int]], now_s: float
+    state: TableState,
+    recent: Iterable[tuple[float, int]],
+    now_s: float,
+    rules: HandConfig | None = None,
 ) -> game.TableListing:
-    """``recent``: (trio time the hand ended, its pot) of the last hands."""
+    """``recent``: (trio time the hand ended, its pot) of the last hands. ``rules``: the
+    hands' own terms (the table's stakes), so listing and hands always agree."""
     config = state.config
-    # The hands' own terms (what they are dealt with), so listing and hands always agree.
-    rules = config.hand_config()
+    rules = config.hand_config() if rules is None else rules
     fixed = config.variant.limit is Limit.FIXED_LIMIT
     pots = [pot for at, pot in recent if now_s - at <= STATS_WINDOW_S]
     return game.TableListing(

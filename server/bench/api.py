@@ -264,7 +264,7 @@ def _stand_in_table() -> Any:
 
 def _listings(count: int) -> list[tuple[Any, Any]]:
     """``count`` tables' listings and configs, of several games and stakes."""
-    from actors.table.messages import TableConfig
+    from actors.table.config import TableConfig
     from poker import Variant
     from protocol.game import TableListing
 
@@ -341,7 +341,8 @@ def _serve(kind: str, data_dir: str, tables: int) -> None:
         from actors.addresses import TableAddress
         from actors.lobby import LobbyActor
         from actors.runtime import ChildSpec, Registry, Runtime
-        from actors.table.messages import ListingChanged, TableDeps
+        from actors.table.deps import TableDeps
+        from actors.table.messages import ListingChanged
         from api.app import create_api_app
         from api.context import build_context
         from api.lobby import LobbyListings, lobby_actor_source

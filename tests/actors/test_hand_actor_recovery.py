@@ -13,8 +13,14 @@ import trio
 
 from actors.hand import HandActor
 from actors.seed_tables import start_tables
-from actors.table.actor import TableActor
-from actors.table.messages import AddWatcher, HandAct, HandMessage, PlayerAct, TableDeps
+from actors.table.deps import TableDeps
+from actors.table.hands import RunningHands
+from actors.table.messages import (
+    AddWatcher,
+    HandAct,
+    HandMessage,
+    PlayerAct,
+)
 from persistence import open_store
 from persistence.snapshot_writer import SnapshotWriter
 from protocol import game
@@ -79,17 +85,19 @@ async def test_crashed_hand_actor_resumes_the_hand_with_no_chip_lost(
 async def test_crashed_table_voids_the_running_hand_and_refunds_every_chip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    act = TableActor._act
+    # The table's running hand takes the action inside the table actor's turn (RunningHands
+    # is a field of TableActor): raising there crashes the table actor.
+    act = RunningHands.act
     calls = 0
 
-    async def crash_on_fifth_act(self: TableActor, message: PlayerAct) -> None:
+    async def crash_on_fifth_act(self: RunningHands, message: PlayerAct) -> None:
         nonlocal calls
         calls += 1
         if calls == 5:
             raise Boom("injected crash in the table actor")
         await act(self, message)
 
-    monkeypatch.setattr(TableActor, "_act", crash_on_fifth_act)
+    monkeypatch.setattr(RunningHands, "act", crash_on_fifth_act)
     async with running_game(sqlite_url(tmp_path), seed=9) as session:
         table = await session.open_table(nlhe("void", between_hands_ms=10))
         await session.fund(range(1, 5))

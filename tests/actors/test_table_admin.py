@@ -22,7 +22,12 @@ from actors.table.admin import (
     table_detail,
     tombstone_id,
 )
-from actors.table.messages import GameRefused, JoinSeat, ListTablesQuery, TableDeps
+from actors.table.deps import TableDeps
+from actors.table.messages import (
+    GameRefused,
+    JoinSeat,
+    ListTablesQuery,
+)
 from persistence import open_store
 from persistence.snapshot_writer import SnapshotWriter
 from protocol import game

@@ -14,6 +14,7 @@ import trio
 
 from actors.seat_matcher import quick_seat
 from actors.table.admin import PauseTable
+from actors.table.config import TableConfig
 from actors.table.messages import (
     AddWatcher,
     FindSeat,
@@ -21,7 +22,6 @@ from actors.table.messages import (
     ListTablesQuery,
     SeatGranted,
     StandUp,
-    TableConfig,
 )
 from protocol import game
 from services.ledger import CHIPS, PLAY, RAKE, WalletError, escrow, house_account, wallet

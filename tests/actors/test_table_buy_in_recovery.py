@@ -16,7 +16,11 @@ import trio
 
 from actors.runtime import ActorCrashed
 from actors.seed_tables import start_tables
-from actors.table.messages import JoinSeat, TableDeps, TopUpChips
+from actors.table.deps import TableDeps
+from actors.table.messages import (
+    JoinSeat,
+    TopUpChips,
+)
 from persistence import open_store
 from persistence.snapshot_writer import SnapshotWriter
 from services.ledger import wallet

@@ -12,7 +12,11 @@ import trio
 from actors.seed_tables import start_tables
 from actors.table.actor import SNAPSHOT_KIND
 from actors.table.admin import next_epoch
-from actors.table.messages import JoinSeat, StandUp, TableDeps
+from actors.table.deps import TableDeps
+from actors.table.messages import (
+    JoinSeat,
+    StandUp,
+)
 from actors.table.state import EscrowDebit, TableState, encode_table_state
 from persistence.snapshots import Snapshot
 from services.ledger import wallet

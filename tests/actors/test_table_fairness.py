@@ -16,7 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.table.admin import PauseTable, ResumeTable
-from actors.table.messages import AddWatcher, ChooseClientSeed, GameRefused, TableDeps
+from actors.table.deps import TableDeps
+from actors.table.messages import (
+    AddWatcher,
+    ChooseClientSeed,
+    GameRefused,
+)
 from persistence import open_store
 from persistence.snapshot_writer import SnapshotWriter
 from poker import fairness, phh

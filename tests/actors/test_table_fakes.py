@@ -27,6 +27,8 @@ from actors.runtime import (
     TargetError,
 )
 from actors.table.actor import table_spec
+from actors.table.config import TableConfig
+from actors.table.deps import TableDeps
 from actors.table.messages import (
     AuditEscrow,
     EscrowAudit,
@@ -36,8 +38,6 @@ from actors.table.messages import (
     PlayerAct,
     SeatGranted,
     SitIn,
-    TableConfig,
-    TableDeps,
     TableSeats,
     TopUpChips,
 )

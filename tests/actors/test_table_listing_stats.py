@@ -7,7 +7,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from actors.table.messages import AddWatcher, GetListing, GetSeats, TableConfig
+from actors.table.config import TableConfig
+from actors.table.messages import (
+    AddWatcher,
+    GetListing,
+    GetSeats,
+)
 from actors.table.state import TableState, listing_of
 from poker import Variant
 from protocol import game

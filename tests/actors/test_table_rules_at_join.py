@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from actors.seed_tables import start_tables
 from actors.table.admin import PauseTable, ResumeTable
+from actors.table.config import TableRules
+from actors.table.deps import TableDeps
 from actors.table.messages import (
     GameRefused,
     JoinSeat,
     SeatGranted,
     StandUp,
-    TableDeps,
-    TableRules,
     TopUpChips,
 )
 from persistence import open_store

@@ -12,7 +12,8 @@ import trio
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Runtime
 from actors.seed_tables import start_tables
-from actors.table.messages import TableConfig, TableDeps
+from actors.table.config import TableConfig
+from actors.table.deps import TableDeps
 from actors.tournament_messages import DIRECTORY_NAME, TournamentAddress
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier

@@ -9,7 +9,7 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actors.table.messages import TableConfig
+from actors.table.config import TableConfig
 from admin.tables import TableCreate
 from poker import Variant
 from poker.config import SEATS_MAX as ENGINE_SEATS_MAX

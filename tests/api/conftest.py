@@ -16,7 +16,8 @@ import trio
 from actors.lobby import LobbyActor
 from actors.runtime import ChildSpec, Registry, Runtime
 from actors.seed_tables import start_tables
-from actors.table.messages import TableConfig, TableDeps
+from actors.table.config import TableConfig
+from actors.table.deps import TableDeps
 from api.app import create_api_app
 from api.context import ApiContext, build_context
 from api.lobby import LobbyListings, lobby_actor_source

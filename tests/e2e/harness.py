@@ -24,7 +24,13 @@ import trio
 
 from actors.registry import Registry
 from actors.table.admin import open_table
-from actors.table.messages import AuditEscrow, EscrowAudit, GetSeats, TableConfig, TableSeats
+from actors.table.config import TableConfig
+from actors.table.messages import (
+    AuditEscrow,
+    EscrowAudit,
+    GetSeats,
+    TableSeats,
+)
 from persistence import open_store
 from persistence.store import Store
 from poker import Variant

@@ -13,7 +13,7 @@ import trio
 from actors.addresses import TableAddress
 from actors.seed_tables import SEED_TABLES
 from actors.table.admin import open_table
-from actors.table.messages import TableConfig
+from actors.table.config import TableConfig
 from persistence.leases import current_fence
 from persistence.redis_link import open_redis
 from poker import Variant

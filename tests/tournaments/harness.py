@@ -13,7 +13,12 @@ from typing import Any
 import trio
 
 from actors.runtime import ActorRef, ChildSpec, Runtime, Strategy, SupervisionPolicy
-from actors.table.messages import GameRefused, PlayerAct, TableDeps, TableRules
+from actors.table.config import TableRules
+from actors.table.deps import TableDeps
+from actors.table.messages import (
+    GameRefused,
+    PlayerAct,
+)
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory
 from actors.tournament_messages import (

@@ -17,7 +17,7 @@ import trio.testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.table.messages import TableRules
+from actors.table.config import TableRules
 from actors.tournament_messages import (
     GetStandings,
     RegisterPlayer,

@@ -1,0 +1,639 @@
+"""The table's pure core: who sits where, who waits, who is held a seat, who sits out, and
+the table's status. No trio, no I/O, no clock (times come in as arguments).
+
+Each command is a method that checks it (a refusal raises ``GameRefused`` with its stable
+code, and changes nothing), changes the durable state (``TableState``) and returns the
+effects the actor shell must run, in order: what to persist, push, tell, pay and schedule.
+The write-ahead order of a command is therefore visible here, in one list. Dealing and the
+button are poker/seating.py's (through actors/table/deal.py); the status lifecycle is the
+transition table of actors/table/lifecycle.py; chips enter through the bankroll, which
+calls :meth:`TableCore.funded` once they are in.
+
+Invariants (tests/table_core asserts them after every command of random sequences): no
+player holds two seats; a seat number is below ``config.seats``; nobody waits or watches
+while seated, or waits twice; the wait list and the watchers stay within their bounds; a
+held seat is an empty one; every chip that entered (``funded``, ``seat_for_owner``) is in a
+stack or a pending top-up, or left in a ``CashOut`` (or ``remove_for_owner``'s answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, final
+
+from actors.table.config import TableConfig, TableRules
+from actors.table.lifecycle import DEALS, Event, transition
+from actors.table.messages import GameRefused, HandMessage, SeatConnection, SeatGone, TableHandEnded
+from actors.table.state import STATS_HANDS_MAX, Funding, SeatRecord, TableState, shown_state
+from poker import HandResult
+from poker.integrity import table_rules
+from protocol import game
+from protocol.limits import CHIPS_MAX
+
+# --- effects: what the shell runs, in the order given ---------------------------------------
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Persist:
+    """Hand the state to the snapshot writer (it is durable soon, not now)."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class ShowSeat:
+    """Tell ``to`` the seat's view (``seat_changed``). The audience is fixed when the core
+    decides, so a player who leaves later in the same command still hears of earlier seats."""
+
+    seat: int
+    to: tuple[int, ...]
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A wire body for one player."""
+
+    player_id: int
+    body: game.GamePush
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """A wire body for ``to``: everyone at the table (seated players, then watchers) when
+    the core decided."""
+
+    body: game.GamePush
+    to: tuple[int, ...]
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class SendTable:
+    """The whole table as the player may see it (``table_snapshot``: live hand included)."""
+
+    player_id: int
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """The lobby's listing of the table changed."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class DealSoon:
+    """Start the next hand after ``between_hands_ms`` if two can play (``ready_to_deal``)."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class StopDealing:
+    """Cancel a start already scheduled."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class CashOut:
+    """``amount`` left the stacks for the player: the bankroll's cash-out (0 at a cash table
+    still uses up a seat event, so keys never repeat)."""
+
+    player_id: int
+    amount: int
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class PayNow:
+    """Pay what is owed now (the bankroll's settle), before the reply."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Seated:
+    """The player sat down at (``on``) or left the table: the player index; on leaving the
+    shell also forgets her client address."""
+
+    player_id: int
+    on: bool
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Watching:
+    """The player started (``on``) or stopped watching: the player index."""
+
+    player_id: int
+    on: bool
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class WaitStarted:
+    """The player joined the wait list: the shell notes when, for its analytics."""
+
+    player_id: int
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class CommitDeal:
+    """Draw the next hand's server seed and tell its commitment (actors/table/fairness.py)."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class WaitEnded:
+    """The player got a seat here: how long she waited for it is the shell's analytics."""
+
+    player_id: int
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class TellHand:
+    """A message for the running hand (nobody answers for a seat; a seat's connection)."""
+
+    message: HandMessage
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class TellOwner:
+    """The owner's report after a hand (a tournament's table)."""
+
+    report: TableHandEnded
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class LobbyDrop:
+    """The lobby drops the listing: no quick-seat lands here any more."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class CloseSoon:
+    """No hand runs: finish the close in a message of its own (``FinishClose``)."""
+
+
+Effect = (
+    Persist
+    | ShowSeat
+    | Push
+    | Broadcast
+    | SendTable
+    | Announce
+    | DealSoon
+    | StopDealing
+    | CashOut
+    | PayNow
+    | Seated
+    | Watching
+    | WaitStarted
+    | WaitEnded
+    | CommitDeal
+    | TellHand
+    | TellOwner
+    | LobbyDrop
+    | CloseSoon
+)
+Effects = list[Effect]
+
+PLAYERS_TO_DEAL: Final = 2
+
+
+@final
+class TableCore:
+    """One table's seating and status over its durable state (module docstring)."""
+
+    def __init__(self, state: TableState, rules: TableRules | None = None) -> None:
+        self.state = state
+        self.rules = TableRules() if rules is None else rules
+
+    @property
+    def config(self) -> TableConfig:
+        return self.state.config
+
+    @property
+    def table_id(self) -> str:
+        return self.state.config.table_id
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def seat_of(self, player_id: int) -> int:
+        for seat, record in self.state.seats.items():
+            if record.player_id == player_id:
+                return seat
+        raise GameRefused("not_seated", f"player {player_id} has no seat at {self.table_id}")
+
+    def find_seat(self, player_id: int) -> int | None:
+        for seat, record in self.state.seats.items():
+            if record.player_id == player_id:
+                return seat
+        return None
+
+    def ready_to_deal(self) -> bool:
+        """A hand may start now: none runs, the status deals, and two players can play."""
+        state = self.state
+        if state.running is not None or state.lifecycle not in DEALS:
+            return False
+        ready = sum(
+            1 for r in state.seats.values() if not r.sitting_out and not r.leaving and r.stack > 0
+        )
+        return ready >= PLAYERS_TO_DEAL
+
+    def _show(self, seat: int) -> ShowSeat:
+        return ShowSeat(seat, tuple(self.audience()))
+
+    def _broadcast(self, body: game.GamePush) -> Broadcast:
+        return Broadcast(body, tuple(self.audience()))
+
+    def shown_states(self) -> dict[int, str]:
+        """Each seat's state as players see it (playing, sitting out, waiting for the big
+        blind, leaving)."""
+        return {seat: shown_state(self.state, seat) for seat in self.state.seats}
+
+    def audience(self) -> list[int]:
+        """Everyone a broadcast reaches: the seated players, then the watchers."""
+        ids = [r.player_id for r in self.state.seats.values()]
+        ids.extend(w for w in self.state.watchers if w not in ids)
+        return ids
+
+    # --- joining --------------------------------------------------------------------------
+
+    def seat_for_join(
+        self, player_id: int, wanted: int | None, now_ms: int, *, same_if_seated: bool = False
+    ) -> tuple[int, bool]:
+        """The seat a joining player gets, and whether she has it already (``same_if_seated``:
+        a quick-seat retried). Raises GameRefused (table_closing, already_seated, table_full,
+        seat_taken)."""
+        if self.state.closing:
+            raise GameRefused("table_closing", f"{self.table_id} is closing")
+        seat = self.find_seat(player_id)
+        if seat is not None:
+            if same_if_seated:
+                return seat, True
+            raise GameRefused("already_seated", f"already seated at {self.table_id}")
+        if len(self.state.seats) >= self.config.seats:
+            raise GameRefused("table_full", f"{self.table_id} is full")
+        return self.state.choose_seat(player_id, wanted, now_ms), False
+
+    def funded(self, funding: Funding) -> Effects:
+        """A buy-in's or top-up's chips are in (the bankroll moved them): seat the player, or
+        add to her stack (after the running hand, if she is in it)."""
+        if funding.kind == "top_up":
+            record = self.state.seats[funding.seat]
+            assert record.player_id == funding.player_id, "a top-up for a seat someone left"
+            if self.state.in_running_hand(funding.seat):
+                record.pending_top_up += funding.amount
+            else:
+                record.stack += funding.amount
+            return []
+        return self._sit_down(
+            funding.player_id, funding.seat, funding.amount, funding.post_to_enter
+        )
+
+    def _sit_down(self, player_id: int, seat: int, stack: int, post_to_enter: bool) -> Effects:
+        state = self.state
+        assert seat not in state.seats, "a seat for a seat someone else has"
+        assert self.find_seat(player_id) is None, "a second seat for one player"
+        state.holds.pop(seat, None)
+        state.seats[seat] = SeatRecord(
+            player_id=player_id,
+            stack=stack,
+            post_to_enter=post_to_enter,
+            time_bank_ms=self.config.time_bank_ms,
+        )
+        effects: Effects = []
+        if player_id in state.wait_list:
+            state.wait_list.remove(player_id)
+        effects.append(WaitEnded(player_id))
+        if player_id in state.watchers:
+            state.watchers.remove(player_id)
+            effects.append(Watching(player_id, on=False))
+        effects.append(Seated(player_id, on=True))
+        return effects
+
+    def profile(
+        self,
+        seat: int,
+        *,
+        display_name: str | None = None,
+        auto_muck: bool | None = None,
+        auto_post_blinds: bool | None = None,
+    ) -> None:
+        record = self.state.seats[seat]
+        if display_name is not None:
+            record.display_name = display_name[: game.DISPLAY_NAME_CHARS_MAX]
+        if auto_muck is not None:
+            record.auto_muck = auto_muck
+        if auto_post_blinds is not None:
+            record.auto_post_blinds = auto_post_blinds
+
+    def seat_for_owner(
+        self,
+        player_id: int,
+        stack: int,
+        wanted: int | None,
+        now_ms: int,
+        *,
+        display_name: str = "",
+        auto_muck: bool = False,
+    ) -> tuple[int, Effects]:
+        """The owner (a tournament) seats a player with its chips."""
+        if self.config.bankroll != "tournament":
+            raise GameRefused("not_a_tournament_table", "players buy in at a cash table")
+        if self.find_seat(player_id) is not None:
+            raise GameRefused("already_seated", f"already seated at {self.table_id}")
+        if len(self.state.seats) >= self.config.seats:
+            raise GameRefused("table_full", f"{self.table_id} is full")
+        if not 0 < stack <= CHIPS_MAX:
+            raise GameRefused("invalid_stack", f"a stack is 1..{CHIPS_MAX} chips")
+        seat = self.state.choose_seat(player_id, wanted, now_ms)
+        effects = self._sit_down(player_id, seat, stack, post_to_enter=False)
+        self.profile(seat, display_name=display_name, auto_muck=auto_muck)
+        effects += [Persist(), self._show(seat), SendTable(player_id), DealSoon()]
+        return seat, effects
+
+    def welcome(self, seat: int, player_id: int) -> Effects:
+        """A player who bought in is seated: everyone sees her, she sees the table."""
+        return [Persist(), self._show(seat), SendTable(player_id), Announce(), DealSoon()]
+
+    def topped_up(self, seat: int) -> Effects:
+        return [Persist(), self._show(seat), DealSoon()]
+
+    # --- playing or not -------------------------------------------------------------------
+
+    def top_up_allowed(self, player_id: int, amount: int) -> int:
+        """Her seat, if ``amount`` more keeps her stack within the table's maximum."""
+        seat = self.seat_of(player_id)
+        record = self.state.seats[seat]
+        if amount <= 0 or record.stack + record.pending_top_up + amount > self.config.max_buy_in:
+            raise GameRefused(
+                "top_up_out_of_range",
+                f"stack after top-up must stay at most {self.config.max_buy_in}",
+            )
+        return seat
+
+    def sit_out(self, player_id: int) -> Effects:
+        seat = self.seat_of(player_id)
+        self.state.seats[seat].sitting_out = True
+        return [self._show(seat), Persist()]
+
+    def sit_in(self, player_id: int, post_now: bool) -> Effects:
+        seat = self.seat_of(player_id)
+        record = self.state.seats[seat]
+        if record.stack + record.pending_top_up <= 0:
+            raise GameRefused("no_chips", "top up before sitting in")
+        record.sitting_out = False
+        record.post_to_enter = post_now
+        record.blind_consent = True  # sitting in agrees to the next blind due
+        return [Persist(), self._show(seat), DealSoon()]
+
+    def connection(self, player_id: int, connected: bool) -> Effects:
+        seat = self.seat_of(player_id)
+        self.state.seats[seat].connected = connected
+        effects: Effects = []
+        if self.state.in_running_hand(seat):
+            effects.append(TellHand(SeatConnection(seat=seat, connected=connected)))
+        effects.append(self._show(seat))
+        if connected:
+            # The hand follows (SeatConnection, told above): if it is their turn, it sends
+            # the prompt again with the time left, after this snapshot.
+            effects.append(SendTable(player_id))
+        return effects
+
+    # --- leaving --------------------------------------------------------------------------
+
+    def stand_up(self, player_id: int, now_ms: int) -> tuple[int | None, Effects]:
+        """Her chips (None: she is in the running hand, and leaves when it ends)."""
+        seat = self.seat_of(player_id)
+        record = self.state.seats[seat]
+        if self.state.in_running_hand(seat):
+            record.leaving = True
+            record.sitting_out = True
+            # Nobody will answer for the seat any more: the hand acts for it at once.
+            return None, [TellHand(SeatGone(seat=seat)), Persist(), self._show(seat)]
+        amount, effects = self._release(seat, now_ms)
+        # Paid before the reply: a client that reads its balance on left_table sees the
+        # chips back (the debt is durable first; the bankroll pays it by key).
+        return amount, [*effects, PayNow(), Announce()]
+
+    def gone(self, player_id: int, now_ms: int) -> tuple[int | None, Effects]:
+        """Her session ended: she stands up (after the hand she is in), disconnected."""
+        seat = self.find_seat(player_id)
+        if seat is None:
+            return None, []  # left already (a stand-up or a close got here first)
+        self.state.seats[seat].connected = False
+        return self.stand_up(player_id, now_ms)
+
+    def remove_for_owner(self, player_id: int, now_ms: int) -> tuple[int, Effects]:
+        """The owner takes a player (and her stack) away between hands."""
+        if self.config.bankroll != "tournament":
+            raise GameRefused("not_a_tournament_table", "a cash player leaves by herself")
+        seat = self.seat_of(player_id)
+        if self.state.running is not None:
+            raise GameRefused("hand_running", "between hands only: hold the table first")
+        stack, effects = self._release(seat, now_ms)  # the owner's chips: no cash-out moves
+        return stack, [*effects, Persist()]
+
+    def _release(self, seat: int, now_ms: int) -> tuple[int, Effects]:
+        """Remove the seat's player; her chips go back where they came from (the bankroll's
+        cash-out). The first player waiting is held the seat for ``seat_hold_ms``."""
+        state = self.state
+        record = state.seats.pop(seat)
+        amount = record.stack + record.pending_top_up
+        state.client_seeds.pop(record.player_id, None)
+        if self.config.bankroll == "cash":  # the rathole rule remembers what she took away
+            left = table_rules.Departure(record.player_id, amount, now_ms)
+            rathole = self.rules.rathole
+            state.departures = table_rules.remember_departure(
+                state.departures, left, now_ms, rathole
+            )
+        effects: Effects = [
+            CashOut(record.player_id, amount),
+            Seated(record.player_id, on=False),
+            self._show(seat),
+        ]
+        if record.player_id not in state.watchers:
+            # No longer in the audience, but her client still shows her seat ("leaving"
+            # after a mid-hand stand-up): tell her it is empty now.
+            gone = game.SeatChanged(table_id=self.table_id, seat=seat, view=None)
+            effects.append(Push(record.player_id, gone))
+        if state.wait_list:
+            first = state.wait_list.pop(0)
+            state.holds[seat] = (first, now_ms + self.config.seat_hold_ms)
+            effects.append(Push(first, game.SeatAvailable(table_id=self.table_id, seat=seat)))
+        return amount, effects
+
+    # --- waiting and watching -------------------------------------------------------------
+
+    def join_wait_list(self, player_id: int) -> Effects:
+        state = self.state
+        if self.find_seat(player_id) is not None:
+            raise GameRefused("already_seated", f"already seated at {self.table_id}")
+        if player_id in state.wait_list:
+            return []
+        if len(state.wait_list) >= self.config.wait_list_max:
+            raise GameRefused("wait_list_full", f"{self.config.wait_list_max} already waiting")
+        state.wait_list.append(player_id)
+        return [WaitStarted(player_id), Announce()]
+
+    def leave_wait_list(self, player_id: int) -> Effects:
+        if player_id not in self.state.wait_list:
+            return []
+        self.state.wait_list.remove(player_id)
+        return [Announce()]
+
+    def watch(self, player_id: int) -> Effects:
+        state = self.state
+        effects: Effects = []
+        if player_id not in state.watchers:
+            if len(state.watchers) >= self.config.watchers_max:
+                raise GameRefused("watchers_full", f"{self.config.watchers_max} already watching")
+            state.watchers.append(player_id)
+            effects.append(Watching(player_id, on=True))
+        return [*effects, SendTable(player_id)]
+
+    def unwatch(self, player_id: int) -> Effects:
+        if player_id not in self.state.watchers:
+            return []
+        self.state.watchers.remove(player_id)
+        return [Watching(player_id, on=False)]
+
+    # --- status -----------------------------------------------------------------------------
+
+    def change_status(self, event: Event) -> Effects:
+        """Pause, resume, hold or release (the transition table decides); a running hand
+        finishes either way."""
+        state = self.state
+        before = state.lifecycle
+        after = transition(before, event)
+        if after is before:
+            return []
+        shown = state.status
+        state.enter(after)
+        effects: Effects = [] if after in DEALS else [StopDealing()]
+        effects.append(Persist())
+        if state.status != shown:
+            body = game.TableStatusChanged(table_id=self.table_id, status=state.status)
+            effects.append(self._broadcast(body))
+        return [*effects, DealSoon()]
+
+    def close(self) -> Effects:
+        """An operator's close: no new seat or hand; it finishes once no hand runs."""
+        state = self.state
+        effects: Effects = []
+        if not state.closing:
+            state.enter(transition(state.lifecycle, Event.CLOSE))
+            closing = game.TableStatusChanged(table_id=self.table_id, status="closing")
+            effects += [StopDealing(), Persist(), self._broadcast(closing), LobbyDrop()]
+        return effects
+
+    def finish_close(self, now_ms: int) -> Effects:
+        """Everyone stands up, cashed out; nobody waits or watches any more. The shell then
+        pays (the bankroll's settle), forgets the table in the store and stops for good."""
+        state = self.state
+        assert state.running is None, "a table closes between hands"
+        closed = game.TableStatusChanged(table_id=self.table_id, status="closed")
+        effects: Effects = [self._broadcast(closed)]
+        for seat in list(state.seats):
+            record = state.seats.pop(seat)
+            amount = record.stack + record.pending_top_up
+            effects += [CashOut(record.player_id, amount), Seated(record.player_id, on=False)]
+            effects.append(self._show(seat))
+        effects += [Watching(player_id, on=False) for player_id in state.watchers]
+        state.watchers.clear()
+        state.wait_list.clear()
+        return effects
+
+    # --- hands ------------------------------------------------------------------------------
+
+    def hand_finished(
+        self,
+        result: HandResult,
+        time_banks_ms: Sequence[tuple[int, int]],
+        timed_out: Sequence[int],
+        now_ms: int,
+    ) -> Effects:
+        """The running hand's result: stacks, time banks, who timed out. Then what happens
+        between hands (:meth:`after_hand`)."""
+        state, config = self.state, self.config
+        running = state.running
+        assert running is not None, "a result for no running hand"
+        for seat in result.seats:
+            state.seats[seat].stack = result.stack_of(seat)
+        for seat, bank_ms in time_banks_ms:
+            refill = config.time_bank_refill_ms
+            state.seats[seat].time_bank_ms = min(config.time_bank_max_ms, bank_ms + refill)
+        for seat in timed_out:
+            state.seats[seat].sitting_out = True  # silent: sat out until they return
+            state.seats[seat].post_to_enter = False
+        state.running = None
+        state.hands_played += 1
+        state.recent_pots.append((now_ms, sum(p.amount for p in result.pots)))
+        del state.recent_pots[:-STATS_HANDS_MAX]
+        return self._hand_over(running.hand_number, result, now_ms, self.config.owner is not None)
+
+    def hand_voided(self, now_ms: int) -> Effects:
+        """The running hand died with the table (a restart): stacks are those it started
+        with, since they change only when a hand ends; escrow was never touched either."""
+        running = self.state.running
+        assert running is not None, "no hand to void"
+        self.state.running = None
+        voided = game.HandVoided(
+            table_id=self.table_id,
+            hand_number=running.hand_number,
+            seats=running.seats,
+            stacks=tuple(self.state.seats[s].stack for s in running.seats),
+        )
+        report = self.config.bankroll == "tournament"  # the owner decides the next hand
+        return [
+            self._broadcast(voided),
+            *self._hand_over(running.hand_number, None, now_ms, report),
+        ]
+
+    def _hand_over(
+        self, hand_number: int, result: HandResult | None, now_ms: int, report: bool
+    ) -> Effects:
+        effects: Effects = []
+        if self.config.bankroll == "tournament":  # its owner deals each hand (Release)
+            self.state.enter(transition(self.state.lifecycle, Event.HOLD))
+        if report:
+            effects.append(TellOwner(self.owner_report(hand_number, result)))
+        return effects + self.after_hand(now_ms)
+
+    def owner_report(self, hand_number: int, result: HandResult | None) -> TableHandEnded:
+        """The stacks after the hand and who reached zero (a tournament's eliminations)."""
+        seats = sorted(self.state.seats.items())
+        stacks = tuple((r.player_id, r.stack + r.pending_top_up) for _, r in seats)
+        busted = tuple(player for player, stack in stacks if stack == 0)
+        return TableHandEnded(
+            table_id=self.table_id,
+            hand_number=hand_number,
+            stacks=stacks,
+            busted=busted,
+            result=result,
+        )
+
+    def after_hand(self, now_ms: int) -> Effects:
+        """Between hands: top-ups bought during the hand land, those who stood up during it
+        leave, a busted player sits out; then a close finishes, or the next hand is due."""
+        effects: Effects = []
+        for seat, record in list(self.state.seats.items()):
+            record.stack += record.pending_top_up
+            record.pending_top_up = 0
+            if record.leaving:
+                effects += self._release(seat, now_ms)[1]
+                continue
+            if record.stack == 0:
+                record.sitting_out = True  # busted: top up, then sit in
+            effects.append(self._show(seat))
+        effects.append(Persist())
+        if self.state.closing:
+            return [*effects, CloseSoon()]
+        return [*effects, Announce(), CommitDeal(), DealSoon()]

@@ -33,7 +33,7 @@ import structlog
 from actors.addresses import TableAddress
 from actors.game_metrics import HANDS
 from actors.runtime import Actor, ChildSpec, Overflow, Restart, SupervisionPolicy
-from actors.table import core as fx
+from actors.table import effects as fx
 from actors.table.admin import (
     CloseTable,
     FinishClose,

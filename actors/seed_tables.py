@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from actors.runtime import Supervisor
-from actors.table.actor import SNAPSHOT_KIND, table_spec
+from actors.table.actor import table_spec
 from actors.table.admin import TOMBSTONE_KIND, tombstone_id
 from actors.table.config import TableConfig
 from actors.table.deps import TableDeps
+from actors.table.durable import SNAPSHOT_KIND
 from actors.table.state import decode_table_state
 from poker import Variant
 

@@ -45,11 +45,13 @@ from actors.table.admin import (
     next_epoch,
 )
 from actors.table.bankroll import Bankroll, new_bankroll
+from actors.table.between_hands import hand_finished, hand_voided
 from actors.table.config import TableConfig
 from actors.table.core import TableCore
 from actors.table.deps import TableDeps
+from actors.table.durable import StateWriter
 from actors.table.hands import RunningHands
-from actors.table.history import hand_record
+from actors.table.history import finished_hand
 from actors.table.lifecycle import Event
 from actors.table.messages import (
     AddWatcher,
@@ -96,9 +98,7 @@ from actors.table.state import (
     seats_of,
     snapshot_for,
 )
-from persistence.snapshots import Snapshot
-from poker import IllegalAction, fairness
-from poker.integrity import table_rules
+from poker import IllegalAction
 from protocol import game
 from services.ledger import WalletError
 from services.lobby_analytics import Game, observe_seat_wait
@@ -108,7 +108,6 @@ log = structlog.get_logger("tablium.table")
 # Bound: more finished hands waiting for the database means it is down; the table crashes
 # (its supervisor decides) rather than piling histories up in memory and in its snapshot.
 HISTORIES_UNWRITTEN_MAX: Final = 1_000
-SNAPSHOT_KIND: Final = "table"
 
 
 @final
@@ -131,6 +130,7 @@ class TableActor(Actor[TableMessage]):
         self.bankroll: Bankroll = new_bankroll(self)
         self.stakes: Stakes = stakes_for(state.config)
         self.hands = RunningHands(self)
+        self.writer = StateWriter(deps)
         # When each wait-listed player joined the list (clock ms), for the seat-wait
         # analytics (services/lobby_analytics.py); in memory: a restart forgets the waits.
         self.wait_since_ms: dict[int, int] = {}
@@ -181,7 +181,7 @@ class TableActor(Actor[TableMessage]):
         if self.state.running is not None:
             log.warning("hand voided", table=self.table_id, hand=self.state.running.hand_number)
             self.hands.ended()
-            await self._run(self.core.hand_voided(self.deps.clock_ms()))
+            await self._run(hand_voided(self.core, self.deps.clock_ms()))
         await self.persist()
         if self.state.closing:  # closed by an operator before the restart: finish the job
             self._close_soon()
@@ -195,6 +195,7 @@ class TableActor(Actor[TableMessage]):
 
     async def handle(self, message: TableMessage) -> object:
         core, now_ms = self.core, self.deps.clock_ms()
+        core.rules = self.deps.rules  # the process's settings, as they are now
         match message:
             case HandProgress():
                 self.hands.progress(message)
@@ -230,9 +231,10 @@ class TableActor(Actor[TableMessage]):
             case RemoveWatcher(player_id=player_id):
                 await self._run(core.unwatch(player_id))
             case ChooseClientSeed(player_id=player_id, seed=seed):
-                self._choose_client_seed(player_id, seed)
-            case UpdateSeatProfile():
-                await self._update_seat_profile(message)
+                core.choose_client_seed(player_id, seed)
+            case UpdateSeatProfile(player_id, display_name, auto_muck, auto_post_blinds):
+                change = core.update_profile(player_id, display_name, auto_muck, auto_post_blinds)
+                await self._run(change)
             case ConnectionChanged(player_id=player_id, connected=connected):
                 await self._run(core.connection(player_id, connected))
             case PlayerGone(player_id=player_id):
@@ -352,7 +354,12 @@ class TableActor(Actor[TableMessage]):
         )
         if already:
             return SeatGranted(self.table_id, seat, self.state.seats[seat].stack)
-        self._check_address(message)
+        try:
+            self.core.check_address(message.player_id, message.address, self.addresses)
+        except GameRefused as refused:  # for staff: no address in the line (none in the clear)
+            log.info("table rule refused a seat", table=self.table_id,
+                     player=message.player_id, code=refused.code)  # fmt: skip
+            raise
         await self.bankroll.buy_in(message, seat, now_ms)
         profile = message.profile
         self.core.profile(
@@ -366,24 +373,6 @@ class TableActor(Actor[TableMessage]):
         await self._run(self.core.welcome(seat, message.player_id))
         return SeatGranted(table_id=self.table_id, seat=seat, stack=message.buy_in)
 
-    def _check_address(self, message: JoinSeat) -> None:
-        """The one-address rule (docs/integrity.md), before anything is stored or moved: a
-        refusal is the rule's own error code. A tournament seats its players itself."""
-        if self.config.bankroll != "cash":
-            return
-        joining = table_rules.SeatedSession(message.player_id, message.address)
-        seated = [
-            table_rules.SeatedSession(r.player_id, self.addresses.get(r.player_id))
-            for r in self.state.seats.values()
-        ]
-        try:
-            table_rules.verify_address(joining, seated, self.deps.rules.address)
-        except table_rules.TableRuleRefused as exc:
-            # For staff (no address in the line: logs carry none in the clear).
-            log.info("table rule refused a seat", table=self.table_id,
-                     player=message.player_id, code=exc.code)  # fmt: skip
-            raise GameRefused(exc.code, str(exc)) from exc
-
     async def _seat_for_owner(self, message: SeatPlayer, now_ms: int) -> SeatGranted:
         profile = message.profile
         seat, effects = self.core.seat_for_owner(
@@ -396,33 +385,6 @@ class TableActor(Actor[TableMessage]):
         )
         await self._run(effects)
         return SeatGranted(table_id=self.table_id, seat=seat, stack=message.stack)
-
-    async def _update_seat_profile(self, message: UpdateSeatProfile) -> None:
-        """Her new name shows at once; a preference applies from the next hand dealt (the
-        running hand keeps what it was dealt with)."""
-        seat = self.core.find_seat(message.player_id)
-        if seat is None:
-            return  # she left meanwhile
-        self.core.profile(
-            seat,
-            display_name=message.display_name,
-            auto_muck=message.auto_muck,
-            auto_post_blinds=message.auto_post_blinds,
-        )
-        if message.display_name is not None:
-            self.show_seat(seat)
-        await self.persist()
-
-    def _choose_client_seed(self, player_id: int, seed: bytes) -> None:
-        self.core.seat_of(player_id)  # not_seated
-        if not 1 <= len(seed) <= fairness.CLIENT_SEED_BYTES_MAX:
-            raise GameRefused(
-                "fairness_input_invalid",
-                f"a client seed is 1..{fairness.CLIENT_SEED_BYTES_MAX} bytes",
-            )
-        # Not persisted now: the next persist (the next hand's start at the latest) takes it,
-        # and a restart before that deals from a default seed (which the reveal shows).
-        self.state.client_seeds[player_id] = seed
 
     async def _set_stakes(self, message: SetStakes) -> None:
         config = self.stakes.set(message.small_blind, message.big_blind, message.ante)
@@ -442,26 +404,14 @@ class TableActor(Actor[TableMessage]):
         # SettleOwed, so a database failure there can never undo this hand's result.
         self.bankroll.rake(running.hand_number, result.rake)
         now_ms = self.deps.clock_ms()
-        effects = self.core.hand_finished(result, message.time_banks_ms, message.timed_out, now_ms)
+        banks, timed_out = message.time_banks_ms, message.timed_out
+        effects = hand_finished(self.core, result, banks, timed_out, now_ms)
         HANDS.labels(self.config.variant.value).inc()
         live = self.hands.ended()
         if len(self.state.histories) >= HISTORIES_UNWRITTEN_MAX:
             raise RuntimeError(f"{self.table_id}: {HISTORIES_UNWRITTEN_MAX} histories unwritten")
-        record = hand_record(
-            config=self.stakes.hand_config(),
-            table_id=self.table_id,
-            table_name=self.config.name,
-            hand_id=self.state.hand_id(running.hand_number),
-            hand_number=running.hand_number,
-            seat_count=self.config.seats,
-            players=players,
-            events=live.events if live is not None else [],
-            result=result,
-            started_at_ms=running.started_at_ms,
-            ended_at_ms=now_ms,
-            asset=self.config.asset,
-            proof=live.proof if live is not None else None,
-        )
+        terms = self.stakes.hand_config()
+        record = finished_hand(self.state, running, players, live, result, terms, now_ms)
         self.state.histories.append(record)
         self.bankroll.settle_soon()
         await self._run(effects)
@@ -540,29 +490,8 @@ class TableActor(Actor[TableMessage]):
             lobby.tell(ListingChanged(listing=self.listing(), config=self.config))
 
     async def persist(self, *, durable: bool = False) -> None:
-        """Hand the durable state to the snapshot writer (waits only when it is full), or
-        with ``durable`` write it now and return once it is in the store. A durable state is
-        also what an in-process restart resumes from, not the one from before this message."""
-        writer = self.deps.snapshots
-        if writer is None and not durable:
-            return
-        # Wall-clock microseconds keep versions moving forward across restarts, even when an
-        # in-process restart went back to an older runtime snapshot.
-        self.state.version = max(self.state.version + 1, self.deps.clock_ms() * 1000)
-        data = encode_table_state(self.state)
-        if durable:
-            self.context.checkpoint(data)
-        if writer is None:
-            return
-        snapshot = Snapshot(
-            kind=SNAPSHOT_KIND, actor_id=self.table_id, version=self.state.version, data=data
-        )
-        if durable:
-            # Older versions still queued in the writer are refused as stale when it runs.
-            (landed,) = await self.deps.store.save_snapshots([snapshot])
-            assert landed, f"{self.table_id}: a newer snapshot than ours is stored"
-        else:
-            await writer.submit(snapshot)
+        """The state to the store: soon, or with ``durable`` now (actors/table/durable.py)."""
+        await self.writer.save(self.state, self.context.checkpoint, durable=durable)
 
 
 def table_spec(config: TableConfig, deps: TableDeps, recovered: bytes | None = None) -> ChildSpec:

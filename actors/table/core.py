@@ -18,7 +18,7 @@ stack or a pending top-up, or left in a ``CashOut`` (or ``remove_for_owner``'s a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Final, final
 
 from actors.table.config import TableConfig, TableRules
@@ -26,8 +26,6 @@ from actors.table.effects import (
     Announce,
     Broadcast,
     CashOut,
-    CloseSoon,
-    CommitDeal,
     DealSoon,
     Effects,
     LobbyDrop,
@@ -39,15 +37,14 @@ from actors.table.effects import (
     ShowSeat,
     StopDealing,
     TellHand,
-    TellOwner,
     WaitEnded,
     WaitStarted,
     Watching,
 )
 from actors.table.lifecycle import DEALS, Event, transition
-from actors.table.messages import GameRefused, SeatConnection, SeatGone, TableHandEnded
-from actors.table.state import STATS_HANDS_MAX, Funding, SeatRecord, TableState, shown_state
-from poker import HandResult
+from actors.table.messages import GameRefused, SeatConnection, SeatGone
+from actors.table.state import Funding, SeatRecord, TableState, shown_state
+from poker import fairness
 from poker.integrity import table_rules
 from protocol import game
 from protocol.limits import CHIPS_MAX
@@ -95,10 +92,10 @@ class TableCore:
         )
         return ready >= PLAYERS_TO_DEAL
 
-    def _show(self, seat: int) -> ShowSeat:
+    def show(self, seat: int) -> ShowSeat:
         return ShowSeat(seat, tuple(self.audience()))
 
-    def _broadcast(self, body: game.GamePush) -> Broadcast:
+    def broadcast(self, body: game.GamePush) -> Broadcast:
         return Broadcast(body, tuple(self.audience()))
 
     def shown_states(self) -> dict[int, str]:
@@ -130,6 +127,24 @@ class TableCore:
         if len(self.state.seats) >= self.config.seats:
             raise GameRefused("table_full", f"{self.table_id} is full")
         return self.state.choose_seat(player_id, wanted, now_ms), False
+
+    def check_address(
+        self, player_id: int, address: str | None, addresses: Mapping[int, str]
+    ) -> None:
+        """The one-address rule at a cash table (docs/integrity.md), before anything is stored
+        or moved: a refusal is the rule's own code. ``addresses``: the seated players' client
+        addresses (personal data: the shell keeps them in memory, never in the state)."""
+        if self.config.bankroll != "cash":
+            return  # a tournament seats its players itself
+        joining = table_rules.SeatedSession(player_id, address)
+        seated = [
+            table_rules.SeatedSession(r.player_id, addresses.get(r.player_id))
+            for r in self.state.seats.values()
+        ]
+        try:
+            table_rules.verify_address(joining, seated, self.rules.address)
+        except table_rules.TableRuleRefused as exc:
+            raise GameRefused(exc.code, str(exc)) from exc
 
     def funded(self, funding: Funding) -> Effects:
         """A buy-in's or top-up's chips are in (the bankroll moved them): seat the player, or
@@ -205,15 +220,47 @@ class TableCore:
         seat = self.state.choose_seat(player_id, wanted, now_ms)
         effects = self._sit_down(player_id, seat, stack, post_to_enter=False)
         self.profile(seat, display_name=display_name, auto_muck=auto_muck)
-        effects += [Persist(), self._show(seat), SendTable(player_id), DealSoon()]
+        effects += [Persist(), self.show(seat), SendTable(player_id), DealSoon()]
         return seat, effects
 
     def welcome(self, seat: int, player_id: int) -> Effects:
         """A player who bought in is seated: everyone sees her, she sees the table."""
-        return [Persist(), self._show(seat), SendTable(player_id), Announce(), DealSoon()]
+        return [Persist(), self.show(seat), SendTable(player_id), Announce(), DealSoon()]
 
     def topped_up(self, seat: int) -> Effects:
-        return [Persist(), self._show(seat), DealSoon()]
+        return [Persist(), self.show(seat), DealSoon()]
+
+    def update_profile(
+        self,
+        player_id: int,
+        display_name: str | None,
+        auto_muck: bool | None,
+        auto_post_blinds: bool | None,
+    ) -> Effects:
+        """Her new name shows at once; a preference applies from the next hand dealt (the
+        running hand keeps what it was dealt with)."""
+        seat = self.find_seat(player_id)
+        if seat is None:
+            return []  # she left meanwhile
+        self.profile(
+            seat,
+            display_name=display_name,
+            auto_muck=auto_muck,
+            auto_post_blinds=auto_post_blinds,
+        )
+        return [self.show(seat), Persist()] if display_name is not None else [Persist()]
+
+    def choose_client_seed(self, player_id: int, seed: bytes) -> None:
+        """Her seed for the hands dealt after it (docs/fairness.md). Not persisted now: the
+        next persist (the next hand's start at the latest) takes it, and a restart before
+        that deals from a default seed (which the reveal shows)."""
+        self.seat_of(player_id)  # not_seated
+        if not 1 <= len(seed) <= fairness.CLIENT_SEED_BYTES_MAX:
+            raise GameRefused(
+                "fairness_input_invalid",
+                f"a client seed is 1..{fairness.CLIENT_SEED_BYTES_MAX} bytes",
+            )
+        self.state.client_seeds[player_id] = seed
 
     # --- playing or not -------------------------------------------------------------------
 
@@ -231,7 +278,7 @@ class TableCore:
     def sit_out(self, player_id: int) -> Effects:
         seat = self.seat_of(player_id)
         self.state.seats[seat].sitting_out = True
-        return [self._show(seat), Persist()]
+        return [self.show(seat), Persist()]
 
     def sit_in(self, player_id: int, post_now: bool) -> Effects:
         seat = self.seat_of(player_id)
@@ -241,7 +288,7 @@ class TableCore:
         record.sitting_out = False
         record.post_to_enter = post_now
         record.blind_consent = True  # sitting in agrees to the next blind due
-        return [Persist(), self._show(seat), DealSoon()]
+        return [Persist(), self.show(seat), DealSoon()]
 
     def connection(self, player_id: int, connected: bool) -> Effects:
         seat = self.seat_of(player_id)
@@ -249,7 +296,7 @@ class TableCore:
         effects: Effects = []
         if self.state.in_running_hand(seat):
             effects.append(TellHand(SeatConnection(seat=seat, connected=connected)))
-        effects.append(self._show(seat))
+        effects.append(self.show(seat))
         if connected:
             # The hand follows (SeatConnection, told above): if it is their turn, it sends
             # the prompt again with the time left, after this snapshot.
@@ -266,8 +313,8 @@ class TableCore:
             record.leaving = True
             record.sitting_out = True
             # Nobody will answer for the seat any more: the hand acts for it at once.
-            return None, [TellHand(SeatGone(seat=seat)), Persist(), self._show(seat)]
-        amount, effects = self._release(seat, now_ms)
+            return None, [TellHand(SeatGone(seat=seat)), Persist(), self.show(seat)]
+        amount, effects = self.release(seat, now_ms)
         # Paid before the reply: a client that reads its balance on left_table sees the
         # chips back (the debt is durable first; the bankroll pays it by key).
         return amount, [*effects, PayNow(), Announce()]
@@ -287,10 +334,10 @@ class TableCore:
         seat = self.seat_of(player_id)
         if self.state.running is not None:
             raise GameRefused("hand_running", "between hands only: hold the table first")
-        stack, effects = self._release(seat, now_ms)  # the owner's chips: no cash-out moves
+        stack, effects = self.release(seat, now_ms)  # the owner's chips: no cash-out moves
         return stack, [*effects, Persist()]
 
-    def _release(self, seat: int, now_ms: int) -> tuple[int, Effects]:
+    def release(self, seat: int, now_ms: int) -> tuple[int, Effects]:
         """Remove the seat's player; her chips go back where they came from (the bankroll's
         cash-out). The first player waiting is held the seat for ``seat_hold_ms``."""
         state = self.state
@@ -306,7 +353,7 @@ class TableCore:
         effects: Effects = [
             CashOut(record.player_id, amount),
             Seated(record.player_id, on=False),
-            self._show(seat),
+            self.show(seat),
         ]
         if record.player_id not in state.watchers:
             # No longer in the audience, but her client still shows her seat ("leaving"
@@ -370,7 +417,7 @@ class TableCore:
         effects.append(Persist())
         if state.status != shown:
             body = game.TableStatusChanged(table_id=self.table_id, status=state.status)
-            effects.append(self._broadcast(body))
+            effects.append(self.broadcast(body))
         return [*effects, DealSoon()]
 
     def close(self) -> Effects:
@@ -380,7 +427,7 @@ class TableCore:
         if not state.closing:
             state.enter(transition(state.lifecycle, Event.CLOSE))
             closing = game.TableStatusChanged(table_id=self.table_id, status="closing")
-            effects += [StopDealing(), Persist(), self._broadcast(closing), LobbyDrop()]
+            effects += [StopDealing(), Persist(), self.broadcast(closing), LobbyDrop()]
         return effects
 
     def finish_close(self, now_ms: int) -> Effects:
@@ -389,100 +436,13 @@ class TableCore:
         state = self.state
         assert state.running is None, "a table closes between hands"
         closed = game.TableStatusChanged(table_id=self.table_id, status="closed")
-        effects: Effects = [self._broadcast(closed)]
+        effects: Effects = [self.broadcast(closed)]
         for seat in list(state.seats):
             record = state.seats.pop(seat)
             amount = record.stack + record.pending_top_up
             effects += [CashOut(record.player_id, amount), Seated(record.player_id, on=False)]
-            effects.append(self._show(seat))
+            effects.append(self.show(seat))
         effects += [Watching(player_id, on=False) for player_id in state.watchers]
         state.watchers.clear()
         state.wait_list.clear()
         return effects
-
-    # --- hands ------------------------------------------------------------------------------
-
-    def hand_finished(
-        self,
-        result: HandResult,
-        time_banks_ms: Sequence[tuple[int, int]],
-        timed_out: Sequence[int],
-        now_ms: int,
-    ) -> Effects:
-        """The running hand's result: stacks, time banks, who timed out. Then what happens
-        between hands (:meth:`after_hand`)."""
-        state, config = self.state, self.config
-        running = state.running
-        assert running is not None, "a result for no running hand"
-        for seat in result.seats:
-            state.seats[seat].stack = result.stack_of(seat)
-        for seat, bank_ms in time_banks_ms:
-            refill = config.time_bank_refill_ms
-            state.seats[seat].time_bank_ms = min(config.time_bank_max_ms, bank_ms + refill)
-        for seat in timed_out:
-            state.seats[seat].sitting_out = True  # silent: sat out until they return
-            state.seats[seat].post_to_enter = False
-        state.running = None
-        state.hands_played += 1
-        state.recent_pots.append((now_ms, sum(p.amount for p in result.pots)))
-        del state.recent_pots[:-STATS_HANDS_MAX]
-        return self._hand_over(running.hand_number, result, now_ms, self.config.owner is not None)
-
-    def hand_voided(self, now_ms: int) -> Effects:
-        """The running hand died with the table (a restart): stacks are those it started
-        with, since they change only when a hand ends; escrow was never touched either."""
-        running = self.state.running
-        assert running is not None, "no hand to void"
-        self.state.running = None
-        voided = game.HandVoided(
-            table_id=self.table_id,
-            hand_number=running.hand_number,
-            seats=running.seats,
-            stacks=tuple(self.state.seats[s].stack for s in running.seats),
-        )
-        report = self.config.bankroll == "tournament"  # the owner decides the next hand
-        return [
-            self._broadcast(voided),
-            *self._hand_over(running.hand_number, None, now_ms, report),
-        ]
-
-    def _hand_over(
-        self, hand_number: int, result: HandResult | None, now_ms: int, report: bool
-    ) -> Effects:
-        effects: Effects = []
-        if self.config.bankroll == "tournament":  # its owner deals each hand (Release)
-            self.state.enter(transition(self.state.lifecycle, Event.HOLD))
-        if report:
-            effects.append(TellOwner(self.owner_report(hand_number, result)))
-        return effects + self.after_hand(now_ms)
-
-    def owner_report(self, hand_number: int, result: HandResult | None) -> TableHandEnded:
-        """The stacks after the hand and who reached zero (a tournament's eliminations)."""
-        seats = sorted(self.state.seats.items())
-        stacks = tuple((r.player_id, r.stack + r.pending_top_up) for _, r in seats)
-        busted = tuple(player for player, stack in stacks if stack == 0)
-        return TableHandEnded(
-            table_id=self.table_id,
-            hand_number=hand_number,
-            stacks=stacks,
-            busted=busted,
-            result=result,
-        )
-
-    def after_hand(self, now_ms: int) -> Effects:
-        """Between hands: top-ups bought during the hand land, those who stood up during it
-        leave, a busted player sits out; then a close finishes, or the next hand is due."""
-        effects: Effects = []
-        for seat, record in list(self.state.seats.items()):
-            record.stack += record.pending_top_up
-            record.pending_top_up = 0
-            if record.leaving:
-                effects += self._release(seat, now_ms)[1]
-                continue
-            if record.stack == 0:
-                record.sitting_out = True  # busted: top up, then sit in
-            effects.append(self._show(seat))
-        effects.append(Persist())
-        if self.state.closing:
-            return [*effects, CloseSoon()]
-        return [*effects, Announce(), CommitDeal(), DealSoon()]

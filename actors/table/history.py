@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import msgspec
 
+from actors.table.state import LiveHand, RunningHand, TableState
 from persistence.hands import HandPlayer, HandRecord
 from poker import HandResult, fairness, phh
 from poker import events as ev
@@ -104,4 +105,32 @@ def hand_record(
             config, table_id, table_name, hand_number, seat_count, players, events, result, proof
         ),
         asset=asset,
+    )
+
+
+def finished_hand(
+    state: TableState,
+    running: RunningHand,
+    players: Mapping[int, int],
+    live: LiveHand | None,
+    result: HandResult,
+    terms: HandConfig,
+    ended_at_ms: int,
+) -> HandRecord:
+    """The history of the table's hand that just ended (``terms``: what it was dealt with)."""
+    config = state.config
+    return hand_record(
+        config=terms,
+        table_id=config.table_id,
+        table_name=config.name,
+        hand_id=state.hand_id(running.hand_number),
+        hand_number=running.hand_number,
+        seat_count=config.seats,
+        players=players,
+        events=live.events if live is not None else [],
+        result=result,
+        started_at_ms=running.started_at_ms,
+        ended_at_ms=ended_at_ms,
+        asset=config.asset,
+        proof=live.proof if live is not None else None,
     )

@@ -10,9 +10,9 @@ import pytest
 import trio
 
 from actors.seed_tables import start_tables
-from actors.table.actor import SNAPSHOT_KIND
 from actors.table.admin import next_epoch
 from actors.table.deps import TableDeps
+from actors.table.durable import SNAPSHOT_KIND
 from actors.table.messages import (
     JoinSeat,
     StandUp,

@@ -21,7 +21,7 @@ import pytest
 import trio
 from prometheus_client.parser import text_string_to_metric_families
 
-from actors.table.actor import SNAPSHOT_KIND
+from actors.table.durable import SNAPSHOT_KIND
 from actors.table.state import decode_table_state
 from persistence import open_store
 from protocol import game

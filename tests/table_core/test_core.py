@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from actors.table import effects as fx
+from actors.table.between_hands import after_hand
 from actors.table.config import TableConfig
 from actors.table.core import TableCore
 from actors.table.lifecycle import Event, InvalidTransition, Status
@@ -112,7 +113,7 @@ def test_standing_up_during_a_hand_leaves_when_it_ends() -> None:
     assert cashed is None and core.state.seats[seats[0]].leaving
     assert effects[0] == fx.TellHand(SeatGone(seat=seats[0]))
     core.state.running = None
-    after = core.after_hand(NOW_MS)
+    after = after_hand(core, NOW_MS)
     assert fx.CashOut(1, 100) in after and 1 not in [r.player_id for r in core.state.seats.values()]
 
 
@@ -123,7 +124,7 @@ def test_a_top_up_during_her_hand_waits_for_the_hand_to_end() -> None:
     core.funded(Funding("t", "top_up", 1, seats[0], 50))
     assert core.state.seats[seats[0]].stack == 100
     core.state.running = None
-    core.after_hand(NOW_MS)
+    after_hand(core, NOW_MS)
     assert core.state.seats[seats[0]].stack == 150
 
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.table import effects as fx
+from actors.table.between_hands import after_hand
 from actors.table.core import TableCore
 from actors.table.deal import deal_next_hand
 from actors.table.lifecycle import Event, InvalidTransition
@@ -98,7 +99,7 @@ class Model:
                     for seat, share in zip(seats, shares, strict=True):
                         core.state.seats[seat].stack = share
                     core.state.running = None
-                    self.run(core.after_hand(now_ms))
+                    self.run(after_hand(core, now_ms))
         self.now_ms += 1_000
 
     def check(self) -> None:

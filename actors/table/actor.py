@@ -48,8 +48,10 @@ from actors.table.bankroll import Bankroll, new_bankroll
 from actors.table.between_hands import hand_finished, hand_voided
 from actors.table.config import TableConfig
 from actors.table.core import TableCore
+from actors.table.delivery import TableDelivery
 from actors.table.deps import TableDeps
 from actors.table.durable import StateWriter
+from actors.table.fairness import FairDealer
 from actors.table.hands import RunningHands
 from actors.table.history import finished_hand
 from actors.table.lifecycle import Event
@@ -67,7 +69,6 @@ from actors.table.messages import (
     JoinSeat,
     JoinWaiting,
     LeaveWaiting,
-    ListingChanged,
     PlayerAct,
     PlayerGone,
     Release,
@@ -81,27 +82,22 @@ from actors.table.messages import (
     SitOutNext,
     StandUp,
     StartNextHand,
-    TableClosed,
     TableMessage,
-    TableSeats,
     TopUpChips,
     UpdateSeatProfile,
 )
+from actors.table.seat_waits import SeatWaits
 from actors.table.stakes import Stakes, stakes_for
 from actors.table.state import (
     Funding,
+    LiveHand,
     TableState,
     decode_table_state,
     encode_table_state,
-    listing_of,
-    seat_view,
     seats_of,
-    snapshot_for,
 )
 from poker import IllegalAction
-from protocol import game
 from services.ledger import WalletError
-from services.lobby_analytics import Game, observe_seat_wait
 
 log = structlog.get_logger("tablium.table")
 
@@ -130,10 +126,9 @@ class TableActor(Actor[TableMessage]):
         self.bankroll: Bankroll = new_bankroll(self)
         self.stakes: Stakes = stakes_for(state.config)
         self.hands = RunningHands(self)
+        self.delivery = TableDelivery(self)
         self.writer = StateWriter(deps)
-        # When each wait-listed player joined the list (clock ms), for the seat-wait
-        # analytics (services/lobby_analytics.py); in memory: a restart forgets the waits.
-        self.wait_since_ms: dict[int, int] = {}
+        self.waits = SeatWaits()  # the seat-wait analytics (in memory)
         # Player id -> the client address she sat down from (JoinSeat), for the one-address
         # rule. Personal data: in memory only, never in the stored state; after a restart a
         # seated player's address is unknown (never conflicts) until she sits down again.
@@ -186,7 +181,7 @@ class TableActor(Actor[TableMessage]):
         if self.state.closing:  # closed by an operator before the restart: finish the job
             self._close_soon()
             return
-        self._announce()
+        self.delivery.announce()
         self.hands.commit_next_deal()
         self.hands.schedule()
         self.bankroll.settle_soon()  # what a crash interrupted is paid (again, by key) now
@@ -224,7 +219,7 @@ class TableActor(Actor[TableMessage]):
             case JoinWaiting(player_id=player_id):
                 await self._run(core.join_wait_list(player_id))
             case LeaveWaiting(player_id=player_id):
-                self.wait_since_ms.pop(player_id, None)
+                self.waits.left(player_id)
                 await self._run(core.leave_wait_list(player_id))
             case AddWatcher(player_id=player_id):
                 await self._run(core.watch(player_id))
@@ -240,9 +235,9 @@ class TableActor(Actor[TableMessage]):
             case PlayerGone(player_id=player_id):
                 await self._run(core.gone(player_id, now_ms)[1])
             case GetListing():
-                return self.listing()
+                return self.delivery.listing()
             case GetSeats():
-                return self.seats_view()
+                return seats_of(self.state)
             case AuditEscrow():
                 return await self.bankroll.audit()
             case PauseTable() | ResumeTable():
@@ -282,20 +277,15 @@ class TableActor(Actor[TableMessage]):
                 case fx.Persist():
                     await self.persist()
                 case fx.ShowSeat(seat=seat, to=to):
-                    record = self.state.seats.get(seat)
-                    view = None if record is None else seat_view(self.state, seat, record)
-                    body = game.SeatChanged(table_id=self.table_id, seat=seat, view=view)
-                    for player_id in to:
-                        deliver(player_id, body)
+                    self.delivery.show_seat(seat, to)
                 case fx.Broadcast(body=body, to=to):
-                    for player_id in to:
-                        deliver(player_id, body)
+                    self.delivery.send(to, body)
                 case fx.Push(player_id=player_id, body=body):
                     deliver(player_id, body)
                 case fx.SendTable(player_id=player_id):
-                    deliver(player_id, self.table_snapshot(player_id))
+                    deliver(player_id, self.delivery.table_snapshot(player_id))
                 case fx.Announce():
-                    self._announce()
+                    self.delivery.announce()
                 case fx.CommitDeal():
                     self.hands.commit_next_deal()
                 case fx.DealSoon():
@@ -313,12 +303,9 @@ class TableActor(Actor[TableMessage]):
                 case fx.Watching(player_id=player_id, on=on):
                     index.watching(player_id, self.table_id, on=on)
                 case fx.WaitStarted(player_id=player_id):
-                    self._wait_started(player_id)
+                    self.waits.started(player_id, self.state, self.deps.clock_ms())
                 case fx.WaitEnded(player_id=player_id):
-                    since_ms = self.wait_since_ms.pop(player_id, None)
-                    if since_ms is not None:  # seated after waiting for this table
-                        waited_ms = self.deps.clock_ms() - since_ms
-                        observe_seat_wait(Game.of(self.listing()), waited_ms)
+                    self.waits.seated(player_id, self.deps.clock_ms(), self.delivery.listing)
                 case fx.TellHand(message=message):
                     self.hands.tell(message)
                 case fx.TellOwner(report=report):
@@ -326,18 +313,9 @@ class TableActor(Actor[TableMessage]):
                     if owner is not None:  # a dead owner learns nothing (its successor asks)
                         owner.tell(report)
                 case fx.LobbyDrop():
-                    self._tell_lobby_closed()
+                    self.delivery.lobby_drops()
                 case fx.CloseSoon():
                     self._close_soon()
-
-    def _wait_started(self, player_id: int) -> None:
-        # Bounded by the wait list and the seats held: forget the waits that ended
-        # without a seat (a hold that lapsed, a player who left).
-        holders = {held for held, _ in self.state.holds.values()}
-        for waiting in [p for p in self.wait_since_ms if p not in holders]:
-            if waiting not in self.state.wait_list:
-                del self.wait_since_ms[waiting]
-        self.wait_since_ms[player_id] = self.deps.clock_ms()
 
     async def funded(self, funding: Funding) -> None:
         """The bankroll's word that a buy-in's or top-up's chips are in."""
@@ -390,7 +368,7 @@ class TableActor(Actor[TableMessage]):
         config = self.stakes.set(message.small_blind, message.big_blind, message.ante)
         self.state.config = config  # the next hand is dealt with it; the running one is not
         await self.persist()
-        self._announce()
+        self.delivery.announce()
 
     # --- hands ------------------------------------------------------------------------------
 
@@ -437,57 +415,28 @@ class TableActor(Actor[TableMessage]):
         deps = self.deps
         now_ms = deps.clock_ms()
         await forget_closed_table(deps.store, deps.snapshots, self.table_id, self.state, now_ms)
-        self._tell_lobby_closed()
+        self.delivery.lobby_drops()
         log.info("table closed", table=self.table_id)
         self.context.stop()  # a transient child: removed from its supervisor
-
-    def _tell_lobby_closed(self) -> None:
-        lobby = self.context.registry.lookup(self.deps.lobby_name)
-        if lobby is not None:  # no quick-seat lands here any more
-            lobby.tell(TableClosed(table_id=self.table_id))
 
     async def _detail(self) -> TableDetail:
         return TableDetail(
             config=self.config,
             status="closed" if self.closed else self.state.status,
-            seats=self.seats_view(),
+            seats=seats_of(self.state),
             escrow_balance=await self.bankroll.balance(),
             owed_chips=sum(debit.amount for debit in self.state.owed),
         )
 
-    # --- views and delivery -----------------------------------------------------------------
+    # --- what the parts read ---------------------------------------------------------------
 
-    def broadcast(self, body: game.GamePush) -> None:
-        deliver = self.deps.channel.deliver
-        for player_id in self.core.audience():
-            deliver(player_id, body)
+    @property
+    def live(self) -> LiveHand | None:
+        return self.hands.live
 
-    def show_seat(self, seat: int) -> None:
-        record = self.state.seats.get(seat)
-        view = None if record is None else seat_view(self.state, seat, record)
-        self.broadcast(game.SeatChanged(table_id=self.table_id, seat=seat, view=view))
-
-    def listing(self) -> game.TableListing:
-        recent = ((at_ms / 1000, pot) for at_ms, pot in self.state.recent_pots)
-        now_s = self.deps.clock_ms() / 1000
-        return listing_of(self.state, recent, now_s, self.stakes.hand_config())
-
-    def table_snapshot(self, player_id: int) -> game.TableSnapshot:
-        commitment = self.hands.dealer.commitment(self.state.next_hand_number)
-        listing = self.listing()
-        return snapshot_for(self.state, self.hands.live, player_id, listing, commitment)
-
-    def seats_view(self) -> TableSeats:
-        return seats_of(self.state)
-
-    def _announce(self) -> None:
-        if self.state.closing:
-            return  # the lobby has dropped the listing: it must not come back
-        if self.config.owner is not None:
-            return  # an owner's table (a tournament's) is not a cash game to list
-        lobby = self.context.registry.lookup(self.deps.lobby_name)
-        if lobby is not None:
-            lobby.tell(ListingChanged(listing=self.listing(), config=self.config))
+    @property
+    def dealer(self) -> FairDealer:
+        return self.hands.dealer
 
     async def persist(self, *, durable: bool = False) -> None:
         """The state to the store: soon, or with ``durable`` now (actors/table/durable.py)."""

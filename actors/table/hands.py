@@ -21,6 +21,7 @@ from actors.hand import HandActor, engine_action
 from actors.runtime import ActorContext, ActorDead, ActorRef, ChildSpec, Restart, TargetError, Timer
 from actors.table.core import TableCore
 from actors.table.deal import deal_next_hand
+from actors.table.delivery import TableDelivery
 from actors.table.deps import TableDeps
 from actors.table.fairness import FairDealer, with_commitment, with_reveal
 from actors.table.lifecycle import DEALS
@@ -55,9 +56,8 @@ class HandsHost(Protocol):
     @property
     def context(self) -> ActorContext[Any]: ...
 
-    def broadcast(self, body: game.GamePush) -> None: ...
-
-    def show_seat(self, seat: int) -> None: ...
+    @property
+    def delivery(self) -> TableDelivery: ...
 
     async def persist(self, *, durable: bool = False) -> None: ...
 
@@ -107,7 +107,7 @@ class RunningHands:
         number = state.next_hand_number if hand_number is None else hand_number
         announce = self.dealer.draw(self.table_id, number)
         if announce is not None and not state.closing:
-            self.host.broadcast(announce)
+            self.host.delivery.broadcast(announce)
 
     async def start(self) -> None:
         self.start_timer = None
@@ -123,7 +123,7 @@ class RunningHands:
         # everyone of each seat whose shown state changed, or their views stay stale.
         for seat, shown in core.shown_states().items():
             if shown_before.get(seat) != shown:
-                host.show_seat(seat)
+                host.delivery.show_seat(seat)
         number = setup.hand_number
         # Durable before the first card: a restart from the store then voids this hand.
         await host.persist()
@@ -163,7 +163,7 @@ class RunningHands:
         for audience, push in message.pushes:
             body = self._with_fairness(push, live)
             if audience is None:
-                self.host.broadcast(body)
+                self.host.delivery.broadcast(body)
             else:
                 record = state.seats.get(audience)
                 if record is not None:

@@ -11,6 +11,9 @@ restarts it, and only an operator's close ends it normally, for good. It is comp
 - ``stakes`` (actors/table/stakes.py): the terms of the next hand: fixed for a cash table,
   supplied per level by a tournament (``SetStakes``).
 - ``hands`` (actors/table/hands.py): the running hand, its start timer and its fair deck.
+- ``delivery`` (actors/table/delivery.py), ``writer`` (actors/table/durable.py), ``waits``
+  (actors/table/seat_waits.py): pushes and the listing, the state to the store, the
+  seat-wait analytics.
 
 Invariant (``AuditEscrow``; the tests assert it after every hand): the sum of stacks and
 pending top-ups plus what is owed (cash-outs, rake not yet paid) equals the escrow balance.

@@ -3,7 +3,8 @@ field. Buy-in, cash-out and rake are each written here, once.
 
 - :class:`CashBankroll` (a cash table): chips come from the players' wallets into the table's
   escrow account and go back to them, less the rake, through the ledger.
-  In: buy-ins and top-ups, write-ahead. The intent (``Funding``) is durably stored, and the
+  In: buy-ins (checked first: the table's range raised by the rathole rule, and responsible
+  gaming) and top-ups, write-ahead. The intent (``Funding``) is durably stored, and the
   runtime's snapshot checkpointed, before the wallet moves the chips; a restarted table makes
   the transfer again under the same key (a replay if it had landed) and seats the player, or
   drops the intent if the ledger refuses it now. Out: cash-outs and rake are listed as owed

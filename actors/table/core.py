@@ -71,10 +71,10 @@ class TableCore:
     # --- queries ----------------------------------------------------------------------------
 
     def seat_of(self, player_id: int) -> int:
-        for seat, record in self.state.seats.items():
-            if record.player_id == player_id:
-                return seat
-        raise GameRefused("not_seated", f"player {player_id} has no seat at {self.table_id}")
+        seat = self.find_seat(player_id)
+        if seat is None:
+            raise GameRefused("not_seated", f"player {player_id} has no seat at {self.table_id}")
+        return seat
 
     def find_seat(self, player_id: int) -> int | None:
         for seat, record in self.state.seats.items():

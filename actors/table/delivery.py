@@ -6,32 +6,17 @@ the table actor (``delivery``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol, final
+from typing import Protocol, final
 
-from actors.runtime import ActorContext
-from actors.table.core import TableCore
-from actors.table.deps import TableDeps
 from actors.table.fairness import FairDealer
+from actors.table.host import TableHost
 from actors.table.messages import ListingChanged, TableClosed
-from actors.table.stakes import Stakes
 from actors.table.state import LiveHand, listing_of, seat_view, snapshot_for
 from protocol import game
 
 
-class DeliveryHost(Protocol):
+class DeliveryHost(TableHost, Protocol):
     """What delivery needs of its table (the table actor)."""
-
-    @property
-    def core(self) -> TableCore: ...
-
-    @property
-    def deps(self) -> TableDeps: ...
-
-    @property
-    def stakes(self) -> Stakes: ...
-
-    @property
-    def context(self) -> ActorContext[Any]: ...
 
     @property
     def live(self) -> LiveHand | None: ...

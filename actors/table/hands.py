@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Any, Final, Protocol, final
+from typing import Final, Protocol, final
 
 from actors.addresses import HandAddress
 from actors.game_metrics import ACTION_TO_BROADCAST_SECONDS
 from actors.hand import HandActor, engine_action
-from actors.runtime import ActorContext, ActorDead, ActorRef, ChildSpec, Restart, TargetError, Timer
-from actors.table.core import TableCore
+from actors.runtime import ActorDead, ActorRef, ChildSpec, Restart, TargetError, Timer
 from actors.table.deal import deal_next_hand
 from actors.table.delivery import TableDelivery
-from actors.table.deps import TableDeps
 from actors.table.fairness import FairDealer, with_commitment, with_reveal
+from actors.table.host import TableHost
 from actors.table.lifecycle import DEALS
 from actors.table.messages import (
     GameRefused,
@@ -33,7 +32,6 @@ from actors.table.messages import (
     PlayerAct,
     StartNextHand,
 )
-from actors.table.stakes import Stakes
 from actors.table.state import LiveHand
 from protocol import game
 
@@ -41,20 +39,8 @@ ACT_ASK_TIMEOUT_S: Final = 5.0  # the hand answers at once unless it is restarti
 EVENTS_PER_HAND_MAX: Final = 4_000  # bound: a hand with more events is a bug (crash)
 
 
-class HandsHost(Protocol):
+class HandsHost(TableHost, Protocol):
     """What the running hand needs of its table (the table actor)."""
-
-    @property
-    def core(self) -> TableCore: ...
-
-    @property
-    def deps(self) -> TableDeps: ...
-
-    @property
-    def stakes(self) -> Stakes: ...
-
-    @property
-    def context(self) -> ActorContext[Any]: ...
 
     @property
     def delivery(self) -> TableDelivery: ...

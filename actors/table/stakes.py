@@ -65,7 +65,8 @@ class SuppliedStakes:
             config = msgspec.structs.replace(
                 self._config, small_blind=small_blind, big_blind=big_blind, ante=ante
             )
-        except ValueError as exc:  # the config's checks, the engine's (InvalidSetup) among them
+            config.__post_init__()  # replace() runs no checks: the config's own, then the engine's
+        except ValueError as exc:  # the engine's InvalidSetup is a ValueError too
             raise GameRefused("invalid_stakes", str(exc)) from exc
         self._config, self._hand = config, config.hand_config()
         return config

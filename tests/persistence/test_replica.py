@@ -31,6 +31,10 @@ from services.wallet import Wallet
 from tests.persistence.stores import DAY_MS, ManualClock, store_url
 from tests.players.hands import hand_record, simulated_hand
 
+# Pausing the replica's replay lags it for everyone: its tests run one at a time, on one
+# xdist worker (make test runs the suite on two).
+pytestmark = pytest.mark.xdist_group("replica")
+
 REPLAY_WAIT_S = 20.0  # bound: a committed change reaches the replica by then, or the test fails
 POLL_S = 0.02
 

@@ -64,6 +64,7 @@ from persistence.ledger import (
 from persistence.ledger_batch import TransferBatcher, TransferItem
 from persistence.migrations import Dialect
 from persistence.players import HandApplied
+from persistence.replica import REPLICA_MAX_LAG_MS_DEFAULT
 from persistence.snapshots import Snapshot, SnapshotConflict
 from persistence.work import Query, Work, WorkFactory
 
@@ -488,6 +489,7 @@ async def open_store(
     clock_ms: Clock = wall_clock_ms,
     pool_size: int = 10,
     replica_url: str = "",
+    replica_max_lag_ms: int = REPLICA_MAX_LAG_MS_DEFAULT,
 ) -> AsyncIterator[Store]:
     """Open the store named by ``url`` and apply pending migrations (unless ``migrate=False``).
 
@@ -498,7 +500,8 @@ async def open_store(
     wait for a free connection).
 
     ``replica_url``: a PostgreSQL streaming replica of ``url`` for ``Store.run_may_lag``
-    (persistence/replica.py); refused with SQLite, which has no replicas.
+    (persistence/replica.py); refused with SQLite, which has no replicas. Its reads go to the
+    primary while it may be more than ``replica_max_lag_ms`` behind.
     """
     scheme = urlsplit(url).scheme
     store: Store
@@ -514,7 +517,9 @@ async def open_store(
     elif scheme in ("postgresql", "postgres"):
         from persistence.postgres import open_postgres_store
 
-        async with open_postgres_store(url, clock_ms, pool_size, replica_url) as store:
+        async with open_postgres_store(
+            url, clock_ms, pool_size, replica_url, replica_max_lag_ms
+        ) as store:
             if migrate:
                 await store.migrate()
             yield store

@@ -464,7 +464,11 @@ async def run_server(
         if not settings.database_url:  # the embedded database lives in the data dir
             await trio.to_thread.run_sync(ensure_data_dir, settings.data_dir)
         store = await resources.enter_async_context(
-            open_store(settings.effective_database_url(), replica_url=settings.database_replica_url)
+            open_store(
+                settings.effective_database_url(),
+                replica_url=settings.database_replica_url,
+                replica_max_lag_ms=settings.database_replica_max_lag_ms,
+            )
         )
         readiness.insert(0, ReadinessProbe("database", store.ping))
         events: EventBus | None = None

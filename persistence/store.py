@@ -41,6 +41,7 @@ from persistence.leases import (
     NodeFences,
     escrow_fence,
     fenced_transfer,
+    fenced_unit,
     save_fenced_snapshots,
 )
 from persistence.ledger import (
@@ -277,17 +278,26 @@ class Store(ABC):
 
         The hand's statistics, experience and scores are counted in the same transaction
         (persistence/players.py, each hand once), with its table.hand_finished event;
-        ``hand_hooks`` then hear what changed."""
+        ``hand_hooks`` then hear what changed.
+
+        With fences (several nodes): a hand of a table this node holds an epoch of is
+        stored only while that epoch is current (``fenced_unit``), as the table's snapshots
+        and transfers are; a table fenced by another node since raises Fenced, stores
+        nothing, and ``on_fenced`` hears of it."""
         now_ms = self.clock_ms()
         events = domain_events.hand_finished(hand)
-        stored, applied = await self.run(
-            partial(
-                outbox.with_events,
-                partial(_save_and_count, hand, now_ms),
-                lambda result: events(result[0]),
-                now_ms,
+        save: WorkFactory[tuple[bool, HandApplied | None]] = partial(_save_and_count, hand, now_ms)
+        epoch = self.fences.epoch(hand.table_id) if self.fences is not None else None
+        if epoch is not None:
+            save = partial(fenced_unit, hand.table_id, epoch, save)
+        try:
+            stored, applied = await self.run(
+                partial(outbox.with_events, save, lambda result: events(result[0]), now_ms)
             )
-        )
+        except Fenced:
+            if self.on_fenced is not None:
+                self.on_fenced([hand.table_id])
+            raise
         if applied is not None:
             for hook in self.hand_hooks:
                 await hook(applied)

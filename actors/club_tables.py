@@ -14,9 +14,14 @@ table actor:
   it back (stand up, leave the wait list, stop watching) and the request is refused
   ``not_club_member``; so is a club quick-seat. Lobby listings and subscriptions carry the
   player's clubs, so the lobby shows her the public tables and her clubs' tables only.
+- :meth:`ClubTables.close` closes one for an owner or manager through the operator's close
+  (actors/table_admin.py ``close_table``), audited as the admin API's close is.
 - :func:`lobby_access_watcher` is the club service's access watcher (services/clubs.py) that
-  tells the lobby of a membership change: it updates her live lobby and stands her up at the
-  club's tables when she lost access.
+  tells the lobby of a membership change (it updates her live lobby and stands her up at the
+  club's tables when she lost access) and the tournament directory (her tournament lobby,
+  her registrations: actors/tournament_directory.py); :func:`lobby_table_watcher` tells the
+  lobby of a table registered to a club (listed to members only from then on).
+  :func:`watch_clubs` registers both for the server.
 """
 
 from __future__ import annotations

@@ -21,9 +21,8 @@ Subscriptions end with the session (:class:`TournamentLobbyHooks`), or with an u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
-from typing import Any, Final, Protocol, final
+from typing import Any, Final, final
 
 import msgspec
 
@@ -292,37 +291,15 @@ class TournamentDirectory(
                 self.deps.channel.deliver(player_id, body)
 
 
-class SessionHooks(Protocol):
-    """server/gateway.py's SessionHooks (repeated here: actors/ does not import server/)."""
-
-    def session_detached(self, player_id: int | None, player: str, session_id: str) -> None: ...
-
-    def session_ended(self, player_id: int | None, player: str, session_id: str) -> None: ...
-
-    def current_state(self, player_id: int | None, player: str) -> Sequence[Any]: ...
-
-    def table_ids(self, player_id: int | None) -> list[str]: ...
-
-    def profile_changed(
-        self,
-        player_id: int,
-        display_name: str | None = None,
-        auto_muck: bool | None = None,
-        auto_post_blinds: bool | None = None,
-    ) -> None: ...
-
-
 @final
 class TournamentLobbyHooks:
-    """The gateway's session hooks around ``inner`` (the tables'): a session's end also ends
-    its tournament lobby subscription (a tell), so subscriptions do not outlive sessions."""
+    """The gateway's session hooks (server/gateway.py ``SessionHooks``) around ``inner`` (the
+    tables'): a session's end also ends its tournament lobby subscription (a tell), so
+    subscriptions do not outlive sessions. Every other hook is ``inner``'s."""
 
-    def __init__(self, inner: SessionHooks, registry: Registry) -> None:
+    def __init__(self, inner: Any, registry: Registry) -> None:
         self.inner = inner
         self.registry = registry
-
-    def session_detached(self, player_id: int | None, player: str, session_id: str) -> None:
-        self.inner.session_detached(player_id, player, session_id)
 
     def session_ended(self, player_id: int | None, player: str, session_id: str) -> None:
         self.inner.session_ended(player_id, player, session_id)
@@ -330,17 +307,5 @@ class TournamentLobbyHooks:
         if player_id is not None and directory is not None:
             directory.tell(UnsubscribeTournamentLobby(player_id=player_id))
 
-    def current_state(self, player_id: int | None, player: str) -> Sequence[Any]:
-        return self.inner.current_state(player_id, player)
-
-    def table_ids(self, player_id: int | None) -> list[str]:
-        return self.inner.table_ids(player_id)
-
-    def profile_changed(
-        self,
-        player_id: int,
-        display_name: str | None = None,
-        auto_muck: bool | None = None,
-        auto_post_blinds: bool | None = None,
-    ) -> None:
-        self.inner.profile_changed(player_id, display_name, auto_muck, auto_post_blinds)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

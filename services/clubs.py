@@ -9,8 +9,18 @@ subclasses with stable codes; bad input changes nothing.
 Club tables: ``register_table`` records that a table belongs to a club; rakeback counts the
 rake of its hands as the club's (persistence/rakeback.py). ``new_table_id`` does that for a
 table an owner or manager is about to open (actors/club_tables.py opens it, with the club in
-its config); ``check_table_access`` and ``check_member`` are the members-only gate the
-gateway asks before a join, a watch or a quick-seat, and ``club_ids_of`` what the lobby shows.
+its config), counting the club's open tables against CLUB_TABLES_MAX; ``check_close_table``
+lets an owner or manager close one. ``check_table_access`` and ``check_member`` are the
+members-only gate the gateway asks before a join, a watch or a quick-seat, and
+``club_ids_of`` what the lobby shows. A table registered later (``register_table``) is told,
+after its commit, to the watchers of :func:`watch_club_tables` (the lobby's: it lists it to
+members only from then on).
+
+Club tournaments: ``check_create_tournament`` (owner, manager) before the tournament
+directory creates one with its ``club_tournaments`` row; ``check_tournament_access`` is the
+members-only gate of its requests (a club tournament's tables, ``t<id>-<n>``, are gated by
+``check_table_access`` too). Rakeback reads ``club_tournaments`` to count its fees as the
+club's.
 
 Access watchers: a membership that starts or ends (join, approval, accepted invitation; leave,
 removal, ban) is told, after its commit, to the callbacks registered for the store with
@@ -732,12 +742,7 @@ class Clubs:
 
         def unit() -> Work[int | None]:
             club_id = yield from db.club_of_tournament(tournament_id)
-            if club_id is None:
-                return None
-            member = yield from db.get_member(club_id, player_id)
-            if member is None:
-                raise NotClubMember("this tournament is for the club's members")
-            return club_id
+            return (yield from _members_only(club_id, player_id, "tournament"))
 
         return await self._store.run(unit, read_only=True)
 
@@ -751,12 +756,7 @@ class Clubs:
             club_id = yield from db.club_of_table(table_id)
             if club_id is None and tournament_id is not None:
                 club_id = yield from db.club_of_tournament(tournament_id)
-            if club_id is None:
-                return None
-            member = yield from db.get_member(club_id, player_id)
-            if member is None:
-                raise NotClubMember("this table is for the club's members")
-            return club_id
+            return (yield from _members_only(club_id, player_id, "table"))
 
         return await self._store.run(unit, read_only=True)
 
@@ -869,6 +869,16 @@ def _check_benefits(
         club_program(msgspec.structs.replace(club, tiers_json=tiers_json), changed)
     except (InvalidProgram, InvalidTiers) as error:
         raise InvalidClubInput(str(error)) from None
+
+
+def _members_only(club_id: int | None, player_id: int, what: str) -> Work[int | None]:
+    """``club_id`` (None: public) unless it is a club's and she is not a member now."""
+    if club_id is None:
+        return None
+    member = yield from db.get_member(club_id, player_id)
+    if member is None:
+        raise NotClubMember(f"this {what} is for the club's members")
+    return club_id
 
 
 def _tournament_of_table(table_id: str) -> int | None:

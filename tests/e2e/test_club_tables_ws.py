@@ -6,6 +6,7 @@ banned member loses it at once; its rake is the club's."""
 from __future__ import annotations
 
 import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.e2e.harness import (
     table_config,
     wait_for,
 )
+from tests.persistence.stores import BACKENDS, store_url
 
 STAKES: dict[str, Any] = {"variant": "NT", "small_blind": 25, "big_blind": 50}  # no seed table
 
@@ -56,6 +58,13 @@ async def _club_with_table(server: Server) -> tuple[Player, Player, Player, int,
     assert isinstance(opened, wire.ClubTableCreated) and opened.club_id == club_id
     assert opened.table_id.startswith(f"club{club_id}-")
     return olga, bea, oscar, club_id, opened.table_id
+
+
+async def _bearer(http: httpx.AsyncClient, name: str) -> dict[str, str]:
+    """The public API's Authorization header of ``name``, logged in now."""
+    login = await http.post("/v1/auth/login", json={"name": name, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 def _mentions(body: game.GamePush, table_id: str) -> bool:
@@ -226,11 +235,7 @@ async def test_an_owner_opens_a_club_table_over_the_public_api(tmp_path: Path) -
         olga, bea, oscar, club_id, first = await _club_with_table(server)
         api = server.listening.api_url
         async with httpx.AsyncClient(base_url=api) as http:
-
-            async def bearer(name: str) -> dict[str, str]:
-                login = await http.post("/v1/auth/login", json={"name": name, "password": PASSWORD})
-                assert login.status_code == 200, login.text
-                return {"Authorization": f"Bearer {login.json()['access_token']}"}
+            bearer = partial(_bearer, http)
 
             body = {"name": "Owls PLO", "variant": "PO", "small_blind": 5, "big_blind": 10}
             path = f"/v1/clubs/{club_id}/tables/open"
@@ -276,10 +281,12 @@ async def test_an_owner_opens_a_club_table_over_the_public_api(tmp_path: Path) -
                 gone.discard(body.table_id)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_table_registered_to_a_club_is_listed_to_its_members_only(
-    tmp_path: Path,
+    backend: str, tmp_path: Path, postgres_url: str
 ) -> None:
-    async with running_server(tmp_path) as server:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         frames = server.recorder.stream()
         olga, bea, oscar, club_id, _ = await _club_with_table(server)
         await server.open_table(table_config("pub-reg", small_blind=25, big_blind=50))
@@ -317,10 +324,12 @@ async def test_a_table_registered_to_a_club_is_listed_to_its_members_only(
         await _refused(oscar.client, game.Watch(id=0, table_id="pub-reg"), "not_club_member")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_owners_and_managers_close_club_tables_audited_and_members_cannot(
-    tmp_path: Path,
+    backend: str, tmp_path: Path, postgres_url: str
 ) -> None:
-    async with running_server(tmp_path) as server:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         frames = server.recorder.stream()
         olga, bea, oscar, club_id, table_id = await _club_with_table(server)
         await bea.join(table_id, 2_000)
@@ -356,11 +365,7 @@ async def test_owners_and_managers_close_club_tables_audited_and_members_cannot(
         )
         assert isinstance(second, wire.ClubTableCreated)
         async with httpx.AsyncClient(base_url=server.listening.api_url) as http:
-
-            async def bearer(name: str) -> dict[str, str]:
-                login = await http.post("/v1/auth/login", json={"name": name, "password": PASSWORD})
-                assert login.status_code == 200, login.text
-                return {"Authorization": f"Bearer {login.json()['access_token']}"}
+            bearer = partial(_bearer, http)
 
             path = f"/v1/clubs/{club_id}/tables/close"
             body = {"table_id": second.table_id}

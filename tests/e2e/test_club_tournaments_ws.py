@@ -32,6 +32,8 @@ from protocol.client import Client, ServerError, open_client
 from protocol.messages import Event
 from services.ledger import wallet
 from tests.e2e.harness import FUNDS, PASSWORD, Server, running_server
+from tests.e2e.test_club_tables_ws import _bearer
+from tests.persistence.stores import BACKENDS, store_url
 
 PUSHES_MAX: Final = 10_000
 PRICE: Final = 110  # buy-in 100 + fee 10
@@ -181,10 +183,12 @@ async def test_a_club_tournament_is_seen_and_entered_by_members_only(tmp_path: P
         assert olga.player_id != oscar.player_id
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_removed_or_banned_member_loses_the_tournament_and_is_refunded(
-    tmp_path: Path,
+    backend: str, tmp_path: Path, postgres_url: str
 ) -> None:
-    async with running_server(tmp_path) as server:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         olga, bea, _, club_id, code, tid = await _club_and_tournament(server)
         await bea.client.request(tw.RegisterTournament(id=0, tournament_id=tid))
         assert await bea.balance() == FUNDS - PRICE
@@ -235,10 +239,7 @@ async def test_only_owners_and_managers_create_club_tournaments_on_each_door(
         async with httpx.AsyncClient(base_url=api) as http:
 
             async def bearer(name: str, key: str) -> dict[str, str]:
-                login = await http.post("/v1/auth/login", json={"name": name, "password": PASSWORD})
-                assert login.status_code == 200, login.text
-                token = login.json()["access_token"]
-                return {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+                return {**await _bearer(http, name), "Idempotency-Key": key}
 
             path = f"/v1/clubs/{club_id}/tournaments"
             body = {"name": "Owls API", "preset": "hyper-hands", "buy_in": 100, "fee": 10,

@@ -323,6 +323,15 @@ async def test_a_table_registered_to_a_club_is_listed_to_its_members_only(
         assert about[-1] == game.LobbyTableRemoved(table_id="pub-reg")
         await _refused(oscar.client, game.Watch(id=0, table_id="pub-reg"), "not_club_member")
 
+        # A table registered before it opens is the club's from its first listing.
+        await olga.client.request(wire.ClubRegisterTable(id=0, club_id=club_id, table_id="later"))
+        await server.open_table(table_config("later", small_blind=25, big_blind=50))
+        _, first = await wait_for(frames, lambda p, b: p == bea.player_id and _mentions(b, "later"))
+        assert isinstance(first, game.LobbyTableChanged) and first.listing.club_id == club_id
+        await server.open_table(table_config("public-last", small_blind=25, big_blind=50))
+        await wait_for(frames, lambda p, b: p == oscar.player_id and _mentions(b, "public-last"))
+        assert not [b for b in server.recorder.frames[oscar.player_id] if _mentions(b, "later")]
+
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_owners_and_managers_close_club_tables_audited_and_members_cannot(

@@ -87,9 +87,12 @@ image:
 	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine (docker info fails)"; exit 1; }
 	docker build --build-arg PYTHON_IMAGE=$(PYTHON_IMAGE) -t $(IMAGE) .
 
-# Each pytest run creates its own PostgreSQL database and Redis key prefix (tests/conftest.py).
+# Each pytest process (each xdist worker) creates its own PostgreSQL database and Redis key
+# prefix (tests/conftest.py), so workers never share state; tests that must not run beside
+# each other share an xdist_group. PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
 pytest: $(DEV_STAMP) services client-deps chain-node
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 clean:
 	rm -rf $(VENV) var build contracts/build .mypy_cache .pytest_cache .ruff_cache .hypothesis

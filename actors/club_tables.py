@@ -14,24 +14,37 @@ table actor:
   it back (stand up, leave the wait list, stop watching) and the request is refused
   ``not_club_member``; so is a club quick-seat. Lobby listings and subscriptions carry the
   player's clubs, so the lobby shows her the public tables and her clubs' tables only.
+- :meth:`ClubTables.close` closes one for an owner or manager through the operator's close
+  (actors/table_admin.py ``close_table``), audited as the admin API's close is.
 - :func:`lobby_access_watcher` is the club service's access watcher (services/clubs.py) that
-  tells the lobby of a membership change: it updates her live lobby and stands her up at the
-  club's tables when she lost access.
+  tells the lobby of a membership change (it updates her live lobby and stands her up at the
+  club's tables when she lost access) and the tournament directory (her tournament lobby,
+  her registrations: actors/tournament_directory.py); :func:`lobby_table_watcher` tells the
+  lobby of a table registered to a club (listed to members only from then on).
+  :func:`watch_clubs` registers both for the server.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any, Final, Protocol, final
 
 import msgspec
+import trio
 
 from actors.addresses import LOBBY, TableAddress
-from actors.lobby import ClubAccessChanged, ListVisibleTables, SubscribeVisibleListings
+from actors.club_tournaments import ClubTournaments
+from actors.lobby import (
+    ClubAccessChanged,
+    ClubTableRegistered,
+    ListVisibleTables,
+    SubscribeVisibleListings,
+)
 from actors.registry import Registry
 from actors.runtime import TargetError
 from actors.seat_matcher import FindClubSeat, quick_seat
-from actors.table.admin import open_table
+from actors.table.admin import close_table, open_table
 from actors.table.config import TableConfig
 from actors.table.messages import (
     GameRefused,
@@ -40,18 +53,22 @@ from actors.table.messages import (
     StandUp,
 )
 from actors.table.requests import seat_profile
+from actors.tournament_directory import TournamentClubAccess
+from actors.tournament_messages import DIRECTORY_NAME
+from persistence.audit import AuditStamp
 from persistence.store import Store
 from poker import Variant
 from protocol import game
 from protocol.fields import Asset
 from protocol.messages import ERROR_MESSAGE_CHARS_MAX, Reply
 from services.club_rules import ClubError, InvalidClubInput
-from services.clubs import Clubs
+from services.clubs import Clubs, watch_club_access, watch_club_tables
 from services.ledger import WalletError
 
 LOBBY_ASK_TIMEOUT_S: Final = 5.0
 UNAVAILABLE_RETRY_AFTER_MS: Final = 1_000
 PLACEHOLDER_TABLE_ID: Final = "club-table"  # a config is checked before its id is taken
+CLOSE_ACTION: Final = "clubs.close_table"  # the audit log's action of a club's close
 
 
 class GameRequests(Protocol):
@@ -100,11 +117,39 @@ class ClubTableSpec(msgspec.Struct, frozen=True, kw_only=True):
 
 @final
 class ClubTables:
-    """Opens club tables for the doors (websocket, public API)."""
+    """Opens and closes club tables for the doors (websocket, public API); ``tournaments``
+    creates club tournaments (actors/club_tournaments.py)."""
 
     def __init__(self, registry: Registry, clubs: Clubs) -> None:
         self.registry = registry
         self.clubs = clubs
+        self.tournaments = ClubTournaments(registry, clubs)  # the doors' club tournaments
+
+    async def close(self, actor_id: int, club_id: int, table_id: str) -> str:
+        """An owner or manager closes a table of her club as an operator does (actors/
+        table_admin.py ``close_table``: no new seats at once, every player cashed out after
+        the running hand); its status after (``closing`` or ``closed``). Audited like the
+        admin API's close: the intent before the table is asked, the outcome after. Raises
+        ClubError (nothing logged) or GameRefused (``no_such_table``, ``unavailable``)."""
+        role = await self.clubs.check_close_table(actor_id, club_id, table_id)
+        stamp = AuditStamp(
+            subject=f"player:{actor_id}", role=f"club_{role}", action=CLOSE_ACTION,
+            target=TableAddress(table_id).actor_name, reason=f"club:{club_id}",
+            request_id=secrets.token_hex(8),
+        )  # fmt: skip
+        store = self.clubs.store
+        await store.append_audit(stamp, before=None, after={"outcome": "requested"})
+        with trio.CancelScope(shield=True):  # bounded: the ask times out
+            try:
+                detail = await close_table(self.registry, table_id)
+            except GameRefused as exc:
+                outcome = "unknown" if exc.code == "unavailable" else "refused"
+                after = {"outcome": outcome, "error": exc.code}
+                await store.append_audit(stamp, before=None, after=after)
+                raise
+            after = {"outcome": "done", "status": detail.status}
+            await store.append_audit(stamp, before=None, after=after)
+        return detail.status
 
     async def create(self, actor_id: int, club_id: int, spec: ClubTableSpec) -> TableConfig:
         """Open a club table; its config. Raises ClubError (the role, the club's bound, a
@@ -118,14 +163,39 @@ class ClubTables:
 
 
 def lobby_access_watcher(registry: Registry) -> Callable[[int, int, bool], None]:
-    """The club service's access watcher that tells the lobby (never blocks)."""
+    """The club service's access watcher that tells the lobby and the tournament directory
+    (never blocks)."""
 
     def told(club_id: int, player_id: int, member: bool) -> None:
         lobby = registry.resolve(LOBBY)
         if lobby is not None:
             lobby.tell(ClubAccessChanged(player_id=player_id, club_id=club_id, member=member))
+        directory = registry.lookup(DIRECTORY_NAME)
+        if directory is not None:
+            directory.tell(
+                TournamentClubAccess(player_id=player_id, club_id=club_id, member=member)
+            )
 
     return told
+
+
+def lobby_table_watcher(registry: Registry) -> Callable[[int, str], None]:
+    """The club service's table watcher: a table registered to a club is listed to its
+    members only from now on (never blocks)."""
+
+    def told(club_id: int, table_id: str) -> None:
+        lobby = registry.resolve(LOBBY)
+        if lobby is not None:
+            lobby.tell(ClubTableRegistered(table_id=table_id, club_id=club_id))
+
+    return told
+
+
+def watch_clubs(store: Store, registry: Registry) -> None:
+    """What the live system hears of the club service: membership changes (the lobby, the
+    tournament directory) and tables registered to a club (the lobby)."""
+    watch_club_access(store, lobby_access_watcher(registry))
+    watch_club_tables(store, lobby_table_watcher(registry))
 
 
 @final

@@ -7,11 +7,13 @@ same table replaces what was lost) and pushes it to the sessions subscribed with
 filter. It never waits for a player, a table or the ledger.
 
 Club tables (docs/clubs.md): a table whose config names a ``club_id`` is listed, and pushed,
-only to that club's members. The lobby does not read the database: whoever asks says which
+only to that club's members. The lobby does not read memberships: whoever asks says which
 clubs the player belongs to (``ListVisibleTables``, ``SubscribeVisibleListings``: the
 gateway reads them), and membership changes are told to it (``ClubAccessChanged``: a player
 who lost access sees the club's tables removed, is stood up, leaves their wait lists and
-stops watching them).
+stops watching them). A table registered to a club without a ``club_id`` in its config
+(``register_table``) is a club table too: the lobby reads its registration from the store
+the first time it hears of the table, and is told of a new one (``ClubTableRegistered``).
 ``ListTablesQuery`` and ``SubscribeListings`` alone list public tables only (what the public
 API's anonymous lobby reads); staff ask ``ListAllTables``.
 
@@ -24,6 +26,7 @@ them across a crash restart, and every table re-announces itself whenever it cha
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Final, final
 
 import msgspec
@@ -56,6 +59,7 @@ from actors.table.messages import (
     TableClosed,
     UnsubscribeListings,
 )
+from persistence import clubs as club_db
 from protocol import game
 
 SUBSCRIBERS_MAX: Final = 10_000  # bound: SubscribeListings beyond it is refused
@@ -87,6 +91,15 @@ class ClubAccessChanged(LobbyMessage, frozen=True, tag=True):
     player_id: int
     club_id: int
     member: bool
+
+
+class ClubTableRegistered(LobbyMessage, frozen=True, tag=True):
+    """``table_id`` was registered to ``club_id`` (services/clubs.py ``register_table``):
+    listed from now on to the club's members only, even if its config names no club. Told
+    after the registration committed."""
+
+    table_id: str
+    club_id: int
 
 
 class Filter(msgspec.Struct, frozen=True):
@@ -141,6 +154,10 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         self.listings = self.cache.tables
         self.subscribers: dict[int, Filter] = {}
         self.monitors: dict[str, Monitor] = {}  # one per listed table (this incarnation's)
+        # The club a listed table is registered to when its config names none (a table
+        # registered with register_table): read once per table and incarnation from the
+        # store, kept current by ClubTableRegistered. Bound: the listed tables.
+        self.registered: dict[str, int | None] = {}
 
     async def started(self) -> None:
         matcher = ChildSpec.worker(SEAT_MATCHER_NAME, lambda: SeatMatcher(self.deps, self.cache))
@@ -160,6 +177,7 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         self.monitors[table_id] = self.context.monitor(ref)
 
     def _drop(self, table_id: str) -> None:
+        self.registered.pop(table_id, None)
         monitor = self.monitors.pop(table_id, None)
         if monitor is not None:
             monitor.cancel()
@@ -182,6 +200,8 @@ class LobbyActor(Actor[LobbyMessage | Down]):
     async def handle(self, message: LobbyMessage | Down) -> object:
         match message:
             case ListingChanged(listing=listing, config=config):
+                if config.club_id is None:
+                    config = await self._registered_club(config)
                 if listing.club_id != config.club_id:  # the table's config is the truth
                     listing = msgspec.structs.replace(listing, club_id=config.club_id)
                 self.listings[listing.table_id] = (listing, config)
@@ -200,6 +220,8 @@ class LobbyActor(Actor[LobbyMessage | Down]):
                 wanted = _filter_of(message)
                 self.subscribers[player_id] = wanted
                 return self._list(self.subscribers[player_id])
+            case ClubTableRegistered(table_id=table_id, club_id=club_id):
+                self._registered_now(table_id, club_id)
             case ClubAccessChanged(player_id=player_id, club_id=club_id, member=member):
                 self._club_access(player_id, club_id, member)
             case UnsubscribeListings(player_id=player_id):
@@ -216,6 +238,33 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             case _:
                 raise TypeError(f"lobby: unexpected message {message!r}")
         return None
+
+    async def _registered_club(self, config: TableConfig) -> TableConfig:
+        """A table whose config names no club, with the club it is registered to (if any):
+        read from the store the first time this incarnation hears of it."""
+        table_id = config.table_id
+        if table_id not in self.registered:
+            read = partial(club_db.club_of_table, table_id)
+            self.registered[table_id] = await self.deps.store.run(read, read_only=True)
+        club_id = self.registered[table_id]
+        return config if club_id is None else msgspec.structs.replace(config, club_id=club_id)
+
+    def _registered_now(self, table_id: str, club_id: int) -> None:
+        """A listed public table registered to a club: its public subscribers see it go, the
+        club's members see it (again, with its club)."""
+        self.registered[table_id] = club_id
+        listed = self.listings.get(table_id)
+        if listed is None or listed[1].club_id is not None:
+            return
+        old, config = listed
+        listing = msgspec.structs.replace(old, club_id=club_id)
+        self.listings[table_id] = (listing, msgspec.structs.replace(config, club_id=club_id))
+        deliver = self.deps.channel.deliver
+        for player_id, filter_ in self.subscribers.items():
+            if filter_.matches(listing):
+                deliver(player_id, game.LobbyTableChanged(listing=listing))
+            elif filter_.matches(old):
+                deliver(player_id, game.LobbyTableRemoved(table_id=table_id))
 
     def _club_access(self, player_id: int, club_id: int, member: bool) -> None:
         """Her lobby subscription gains or loses the club's tables (pushed as added or

@@ -119,6 +119,8 @@ class TournamentSpec(msgspec.Struct, frozen=True, kw_only=True):
     between_hands_ms: int | None = None  # None: the structure's hand_pause_ms
     rebuy_decision_ms: int = 15_000  # a rebuy offered and unanswered this long is declined
     deal_vote_ms: int = 60_000  # a deal proposal lapses unless all agree within it
+    # A club tournament (docs/clubs.md): listed and open to the club's members only.
+    club_id: int | None = None
 
 
 # --- to the directory -----------------------------------------------------------------------
@@ -195,6 +197,7 @@ class TournamentSummary(msgspec.Struct, frozen=True, kw_only=True):
     starts_at_ms: int | None
     prize_pool: int  # collected so far (or the guarantee, if larger)
     level: int  # 1-based; 0 before the start
+    club_id: int | None = None  # a club tournament's club
 
 
 # --- to a tournament: players ----------------------------------------------------------------

@@ -136,6 +136,7 @@ class TournamentViews:
             entries_max=spec.entries_max, starts_at_ms=spec.starts_at_ms,
             prize_pool=self._prize_pool(),
             level=0 if core.phase is Phase.REGISTERING else core.state.level + 1,
+            club_id=spec.club_id,
         )  # fmt: skip
 
     def details(self) -> TournamentDetails:

@@ -395,6 +395,53 @@ def club_of_table(table_id: str) -> Work[int | None]:
     return int(rows[0][0]) if rows else None
 
 
+def open_table_count(club_id: int, opening_since_ms: int) -> Work[int]:
+    """The club's tables that count against its bound: registered, not closed for good (no
+    ``table-closed:<id>`` tombstone, actors/table_admin.py), and started once (a
+    ``table-epoch:<id>`` counter) or registered after ``opening_since_ms`` (being opened
+    now). A table registered but never opened (its opening failed) counts no more."""
+    rows = yield Query(
+        "SELECT COUNT(*) FROM club_tables t WHERE t.club_id = $1"
+        " AND NOT EXISTS (SELECT 1 FROM snapshots s"
+        " WHERE s.actor_id = 'table-closed:' || t.table_id)"
+        " AND (t.registered_at_ms > $2 OR EXISTS (SELECT 1 FROM snapshots e"
+        " WHERE e.actor_id = 'table-epoch:' || t.table_id))",
+        (club_id, opening_since_ms),
+    )
+    return int(one(rows)[0])
+
+
+# -- club tournaments -----------------------------------------------------------------------
+
+
+def register_tournament(club_id: int, tournament_id: int, now_ms: int) -> Work[None]:
+    """The tournament belongs to the club for life (written with the tournament's row)."""
+    yield Query(
+        "INSERT INTO club_tournaments (tournament_id, club_id, created_at_ms) VALUES ($1, $2, $3)",
+        (tournament_id, club_id, now_ms),
+    )
+
+
+def club_of_tournament(tournament_id: int) -> Work[int | None]:
+    rows = yield Query(
+        "SELECT club_id FROM club_tournaments WHERE tournament_id = $1", (tournament_id,)
+    )
+    return int(rows[0][0]) if rows else None
+
+
+def clubs_of_tournaments(tournament_ids: list[int]) -> Work[dict[int, int]]:
+    """tournament id -> club id, for those of ``tournament_ids`` that are a club's."""
+    ids = sorted(set(tournament_ids))
+    if not ids:
+        return {}
+    marks = ", ".join(f"${n}" for n in range(1, len(ids) + 1))
+    rows = yield Query(
+        f"SELECT tournament_id, club_id FROM club_tournaments WHERE tournament_id IN ({marks})",
+        tuple(ids),
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
 def remove_member_agent_links(club_id: int, agent_id: int) -> Work[None]:
     """An agent who is one no more: her members keep no agent."""
     yield Query(

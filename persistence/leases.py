@@ -15,13 +15,16 @@ Redis calls raise persistence.redis_link.RedisDown when Redis does not answer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final, final
+from functools import partial
+from typing import Any, Final, TypeVar, final
 
 from persistence.domain_events import TABLE_EPOCH_PREFIX, TABLE_TOMBSTONE_PREFIX
 from persistence.ledger import TransferCheck, TransferOutcome, TransferRequest, transfer
 from persistence.redis_link import RedisLink
 from persistence.snapshots import Snapshot, check_snapshot, save_snapshots
-from persistence.work import Query, Work
+from persistence.work import Query, Work, WorkFactory
+
+T = TypeVar("T")
 
 LEASES_PER_RENEWAL_MAX: Final = 500  # leases per pipeline when renewing
 # A table's escrow account (services/ledger.escrow): kind "escrow", owner the table actor's
@@ -135,6 +138,17 @@ def escrow_fence(request: TransferRequest) -> str | None:
     return None
 
 
+def fenced_unit(fence: str, epoch: int, work: WorkFactory[T]) -> Work[T]:
+    """``work``, only while ``epoch`` is ``fence``'s current epoch: the fence row is locked
+    first (a take_fence of another node waits for this transaction), so an owner paused past
+    its lease writes nothing of the table once another node fenced it. Raises Fenced
+    (nothing written) otherwise."""
+    current = yield from _locked_epoch(fence)
+    if current != epoch:
+        raise Fenced(fence, epoch, current)
+    return (yield from work())
+
+
 def fenced_transfer(
     fence: str,
     epoch: int,
@@ -143,14 +157,13 @@ def fenced_transfer(
     negative_kinds: frozenset[str],
     check: TransferCheck,
 ) -> Work[TransferOutcome]:
-    """persistence.ledger.transfer, only while ``epoch`` is ``fence``'s current epoch: the
-    fence row is locked first (a take_fence of another node waits for this transaction), so
-    an owner paused past its lease moves no chip of the table once another node fenced it.
-    Raises Fenced (nothing written) otherwise."""
-    current = yield from _locked_epoch(fence)
-    if current != epoch:
-        raise Fenced(fence, epoch, current)
-    return (yield from transfer(request, now_ms, negative_kinds, check))
+    """persistence.ledger.transfer under ``fenced_unit``: an owner paused past its lease
+    moves no chip of the table once another node fenced it."""
+    return (
+        yield from fenced_unit(
+            fence, epoch, partial(transfer, request, now_ms, negative_kinds, check)
+        )
+    )
 
 
 @final

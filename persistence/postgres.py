@@ -38,9 +38,17 @@ from persistence.ledger_batch import TransferItem
 from persistence.ledger_single import AccountCache, transfer_if_unchanged
 from persistence.metrics import db_timer
 from persistence.migrations import SCHEMA_MIGRATIONS_DDL, migrations_for, pending
-from persistence.replica import REPLICA_FAILURES, REPLICA_TIMEOUT_S, ReplicaHealth, failure_reason
+from persistence.replica import (
+    REPLICA_FAILURES,
+    REPLICA_MAX_LAG_MS_DEFAULT,
+    REPLICA_TIMEOUT_S,
+    ReplicaHealth,
+    ReplicaLag,
+    failure_reason,
+    parse_lsn,
+)
 from persistence.store import Clock, Store, StoreUnavailable
-from persistence.work import Query, QueryMany, Row, WorkFactory
+from persistence.work import Query, QueryMany, Row, Work, WorkFactory
 
 log = structlog.get_logger("tablium.store")
 
@@ -86,6 +94,7 @@ class PostgresStore(Store):
         loop: trio_asyncio.TrioEventLoop,
         clock_ms: Clock,
         replica_pool: asyncpg.Pool | None = None,
+        replica_max_lag_ms: int = REPLICA_MAX_LAG_MS_DEFAULT,
     ) -> None:
         super().__init__(clock_ms)
         self._pool = pool
@@ -93,6 +102,11 @@ class PostgresStore(Store):
         # None without a replica; its served/fallbacks counts are per store (tests read them),
         # beside the process-wide metrics of persistence/replica.py.
         self.replica = ReplicaHealth(time.monotonic) if replica_pool is not None else None
+        self.replica_lag = (
+            ReplicaLag(time.monotonic, replica_max_lag_ms / 1000)
+            if replica_pool is not None
+            else None
+        )
         # Kept, not looked up per call: a task spawned before the loop opened (a gateway
         # session, say) does not see trio-asyncio's context variable, yet may use the store.
         self._loop = loop
@@ -107,13 +121,21 @@ class PostgresStore(Store):
         return await self._run(work, read_only, transaction=not read_only)
 
     async def run_may_lag(self, work: WorkFactory[T]) -> T:
-        replica, pool = self.replica, self._replica_pool
-        if replica is None or pool is None:
+        replica, lag, pool = self.replica, self.replica_lag, self._replica_pool
+        if replica is None or lag is None or pool is None:
             return await self.run(work, read_only=True)
         if not replica.usable():
             replica.resting()
             return await self.run(work, read_only=True)
+        probing = lag.probe_due()
+        if probing:  # the primary's position first, then what the replica has replayed
+            lag.noted(parse_lsn(await self.run(_primary_position, read_only=True)))
         try:
+            if probing:
+                lag.replayed(await self._loop.run_aio_coroutine(_on_replica(pool, _replayed)))
+            if lag.too_far():
+                replica.skipped("lagging")
+                return await self.run(work, read_only=True)
             with db_timer("postgres_replica", True).time():
                 result: T = await self._loop.run_aio_coroutine(_on_replica(pool, work))
         except REPLICA_FAILURES as exc:
@@ -220,6 +242,17 @@ class PostgresStore(Store):
         return await self._loop.run_aio_coroutine(call())
 
 
+def _primary_position() -> Work[str]:
+    rows = yield Query("SELECT pg_current_wal_lsn()::text")
+    return str(rows[0][0])
+
+
+def _replayed() -> Work[int | None]:
+    """The WAL position the replica has replayed; None when it is not a standby."""
+    rows = yield Query("SELECT pg_last_wal_replay_lsn()::text")
+    return None if rows[0][0] is None else parse_lsn(rows[0][0])
+
+
 async def _on_replica(pool: asyncpg.Pool, work: WorkFactory[T]) -> T:
     """One read-only unit on the replica, autocommit, all of it (connect too) within the bound."""
 
@@ -251,7 +284,11 @@ async def _drive(conn: asyncpg.Connection, work: WorkFactory[T]) -> T:
 
 @asynccontextmanager
 async def open_postgres_store(
-    url: str, clock_ms: Clock, pool_size: int, replica_url: str = ""
+    url: str,
+    clock_ms: Clock,
+    pool_size: int,
+    replica_url: str = "",
+    replica_max_lag_ms: int = REPLICA_MAX_LAG_MS_DEFAULT,
 ) -> AsyncIterator[PostgresStore]:
     """``replica_url``: a streaming replica for ``run_may_lag`` (empty: none). Its pool opens
     no connection up front, so a replica that is down at start-up delays nothing."""
@@ -259,11 +296,12 @@ async def open_postgres_store(
     if loop is None:
         async with (
             trio_asyncio.open_loop() as own_loop,
-            _pooled(url, own_loop, clock_ms, pool_size, replica_url) as store,
+            _pooled(url, own_loop, clock_ms, pool_size, replica_url, replica_max_lag_ms) as store,
         ):
             yield store
     else:
-        async with _pooled(url, loop, clock_ms, pool_size, replica_url) as store:
+        pooled = _pooled(url, loop, clock_ms, pool_size, replica_url, replica_max_lag_ms)
+        async with pooled as store:
             yield store
 
 
@@ -274,6 +312,7 @@ async def _pooled(
     clock_ms: Clock,
     pool_size: int,
     replica_url: str,
+    replica_max_lag_ms: int,
 ) -> AsyncIterator[PostgresStore]:
     async def create(dsn: str, min_size: int, connect_timeout_s: float) -> asyncpg.Pool:
         return await asyncpg.create_pool(
@@ -290,7 +329,7 @@ async def _pooled(
     try:
         if replica_url:
             replica_pool = await loop.run_aio_coroutine(create(replica_url, 0, REPLICA_TIMEOUT_S))
-        yield PostgresStore(pool, loop, clock_ms, replica_pool)
+        yield PostgresStore(pool, loop, clock_ms, replica_pool, replica_max_lag_ms)
     finally:
         with trio.CancelScope(shield=True):
             if replica_pool is not None:

@@ -47,6 +47,7 @@ class StoredFee(msgspec.Struct, frozen=True):
     transfer_id: int
     player_id: int
     amount: int  # > 0 a fee paid, < 0 a fee refunded
+    tournament_id: int | None = None  # from the key tournament:<id>:... (None: another)
 
 
 @final
@@ -157,7 +158,7 @@ def fees_page(from_ms: int, to_ms: int, after_id: int) -> Work[list[StoredFee]]:
     """Real-money tournament fees posted in [from_ms, to_ms) (entry_fee: wallet -> fees) and
     fee refunds (refund: fees -> wallet), in id order after ``after_id``."""
     rows = yield Query(
-        "SELECT id, kind, debit_owner, credit_owner, amount FROM ledger_transfers"
+        "SELECT id, kind, debit_owner, credit_owner, amount, idempotency_key FROM ledger_transfers"
         " WHERE id > $1 AND state = 'posted' AND asset = 'chips'"
         " AND updated_at_ms >= $2 AND updated_at_ms < $3 AND ("
         " (kind = 'entry_fee' AND debit_kind = 'wallet' AND credit_kind = 'fees') OR"
@@ -166,11 +167,19 @@ def fees_page(from_ms: int, to_ms: int, after_id: int) -> Work[list[StoredFee]]:
         (after_id, from_ms, to_ms),
     )
     return [
-        StoredFee(int(r[0]), int(r[2]), int(r[4]))
+        StoredFee(int(r[0]), int(r[2]), int(r[4]), _tournament_of(r[5]))
         if r[1] == "entry_fee"
-        else StoredFee(int(r[0]), int(r[3]), -int(r[4]))
+        else StoredFee(int(r[0]), int(r[3]), -int(r[4]), _tournament_of(r[5]))
         for r in rows
     ]
+
+
+def _tournament_of(key: str) -> int | None:
+    """The tournament of a fee's key ``tournament:<id>:<op>:fee`` (services/tournaments.py)."""
+    parts = key.split(":")
+    if len(parts) > 2 and parts[0] == "tournament" and parts[1].isdigit():
+        return int(parts[1])
+    return None
 
 
 def get_period(scope: str, period: str) -> Work[PeriodRow | None]:

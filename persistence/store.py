@@ -41,6 +41,7 @@ from persistence.leases import (
     NodeFences,
     escrow_fence,
     fenced_transfer,
+    fenced_unit,
     save_fenced_snapshots,
 )
 from persistence.ledger import (
@@ -64,6 +65,7 @@ from persistence.ledger import (
 from persistence.ledger_batch import TransferBatcher, TransferItem
 from persistence.migrations import Dialect
 from persistence.players import HandApplied
+from persistence.replica import REPLICA_MAX_LAG_MS_DEFAULT
 from persistence.snapshots import Snapshot, SnapshotConflict
 from persistence.work import Query, Work, WorkFactory
 
@@ -276,17 +278,26 @@ class Store(ABC):
 
         The hand's statistics, experience and scores are counted in the same transaction
         (persistence/players.py, each hand once), with its table.hand_finished event;
-        ``hand_hooks`` then hear what changed."""
+        ``hand_hooks`` then hear what changed.
+
+        With fences (several nodes): a hand of a table this node holds an epoch of is
+        stored only while that epoch is current (``fenced_unit``), as the table's snapshots
+        and transfers are; a table fenced by another node since raises Fenced, stores
+        nothing, and ``on_fenced`` hears of it."""
         now_ms = self.clock_ms()
         events = domain_events.hand_finished(hand)
-        stored, applied = await self.run(
-            partial(
-                outbox.with_events,
-                partial(_save_and_count, hand, now_ms),
-                lambda result: events(result[0]),
-                now_ms,
+        save: WorkFactory[tuple[bool, HandApplied | None]] = partial(_save_and_count, hand, now_ms)
+        epoch = self.fences.epoch(hand.table_id) if self.fences is not None else None
+        if epoch is not None:
+            save = partial(fenced_unit, hand.table_id, epoch, save)
+        try:
+            stored, applied = await self.run(
+                partial(outbox.with_events, save, lambda result: events(result[0]), now_ms)
             )
-        )
+        except Fenced:
+            if self.on_fenced is not None:
+                self.on_fenced([hand.table_id])
+            raise
         if applied is not None:
             for hook in self.hand_hooks:
                 await hook(applied)
@@ -488,6 +499,7 @@ async def open_store(
     clock_ms: Clock = wall_clock_ms,
     pool_size: int = 10,
     replica_url: str = "",
+    replica_max_lag_ms: int = REPLICA_MAX_LAG_MS_DEFAULT,
 ) -> AsyncIterator[Store]:
     """Open the store named by ``url`` and apply pending migrations (unless ``migrate=False``).
 
@@ -498,7 +510,8 @@ async def open_store(
     wait for a free connection).
 
     ``replica_url``: a PostgreSQL streaming replica of ``url`` for ``Store.run_may_lag``
-    (persistence/replica.py); refused with SQLite, which has no replicas.
+    (persistence/replica.py); refused with SQLite, which has no replicas. Its reads go to the
+    primary while it may be more than ``replica_max_lag_ms`` behind.
     """
     scheme = urlsplit(url).scheme
     store: Store
@@ -514,7 +527,9 @@ async def open_store(
     elif scheme in ("postgresql", "postgres"):
         from persistence.postgres import open_postgres_store
 
-        async with open_postgres_store(url, clock_ms, pool_size, replica_url) as store:
+        async with open_postgres_store(
+            url, clock_ms, pool_size, replica_url, replica_max_lag_ms
+        ) as store:
             if migrate:
                 await store.migrate()
             yield store

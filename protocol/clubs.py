@@ -7,8 +7,9 @@ services/clubs.py's (docs/clubs.md): these are only their shapes on the wire.
 
 Club tables: ``club_create_table`` opens a members-only cash table of the club (owner and
 managers); the lobby's own messages (protocol/game.py) then list and seat them for members
-only. Club tournaments wait for the tournament runtime: their messages will join these unions
-then.
+only; ``club_close_table`` closes one. ``club_create_tournament`` creates a members-only
+tournament of the club; protocol/tournaments.py's messages then list it (``club_id`` on its
+line) and register for it, for members only.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import msgspec
 from msgspec import Meta
 
 from protocol.fields import Asset, RequestId
-from protocol.game import VariantCode
+from protocol.game import TableStatus, VariantCode
 from protocol.limits import CHIPS_MAX, SEATS_MAX, SEATS_MIN, TABLE_NAME_CHARS_MAX
 
 CLUB_NAME_CHARS_MAX: Final = 40
@@ -31,6 +32,9 @@ CLUB_TABLES_MAX: Final = 500  # tables listed per club
 TIERS_MAX: Final = 20
 STATEMENT_LINES_MAX: Final = 200
 PERIOD_CHARS_MAX: Final = 15  # "week:2026-11-30"
+TOURNAMENT_NAME_CHARS_MAX: Final = 100
+PRESET_CHARS_MAX: Final = 40
+TOURNAMENT_ENTRIES_MAX: Final = 10_000
 
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 Bp = Annotated[int, Meta(ge=0, le=10_000)]  # basis points: 10 000 = 100 %
@@ -266,6 +270,40 @@ class ClubCreateTable(_ClubMessage, tag="club_create_table", frozen=True):
     asset: Asset = "chips"
 
 
+class ClubCloseTable(_ClubMessage, tag="club_close_table", frozen=True):
+    """Close one of the club's tables (owner, manager) as an operator does: no new seats at
+    once, every player stood up and cashed out after the running hand. Audited.
+    Reply: ClubTableClosed. Refused: not_club_member, club_permission_denied,
+    invalid_club_input (not the club's table), no_such_table (not open)."""
+
+    id: RequestId
+    club_id: Id
+    table_id: Annotated[str, Meta(min_length=1, max_length=CLUB_TABLE_ID_CHARS_MAX)]
+
+
+class ClubCreateTournament(_ClubMessage, tag="club_create_tournament", frozen=True):
+    """Create a tournament only the club's members see and register for (owner, manager),
+    from a preset structure (docs/tournaments.md "Presets"). ``buy_in`` to the prize pool,
+    ``fee`` to the house (the club's share of it is the club's, as rake of its tables); no
+    guarantee. A sit-and-go starts when ``entries_max`` have registered, a multi-table one at
+    ``starts_at_ms`` (null: when a director starts it). Reply: ClubTournamentCreated.
+    Refused: not_club_member, club_permission_denied, club_limit_reached,
+    structure_invalid, payout_invalid."""
+
+    id: RequestId
+    club_id: Id
+    name: Annotated[str, Meta(min_length=1, max_length=TOURNAMENT_NAME_CHARS_MAX)]
+    preset: Annotated[str, Meta(min_length=1, max_length=PRESET_CHARS_MAX)]
+    kind: Literal["sng", "mtt"] = "mtt"
+    asset: Asset = "chips"
+    buy_in: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0
+    fee: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0
+    seats_per_table: Annotated[int, Meta(ge=SEATS_MIN, le=SEATS_MAX)] = 9
+    entries_min: Annotated[int, Meta(ge=2, le=TOURNAMENT_ENTRIES_MAX)] = 2
+    entries_max: Annotated[int, Meta(ge=2, le=TOURNAMENT_ENTRIES_MAX)] = 100
+    starts_at_ms: Annotated[int, Meta(ge=0, le=2**62)] | None = None
+
+
 class ClubStatsRequest(_ClubMessage, tag="club_stats", frozen=True):
     id: RequestId
     club_id: Id
@@ -302,6 +340,8 @@ ClubRequest = (
     | ClubSetTiers
     | ClubRegisterTable
     | ClubCreateTable
+    | ClubCloseTable
+    | ClubCreateTournament
     | ClubStatsRequest
     | RakebackStatementRequest
     | RakebackTiersRequest
@@ -374,6 +414,24 @@ class ClubTableCreated(_ClubMessage, tag="club_table_created", frozen=True):
     table_id: Annotated[str, Meta(min_length=1, max_length=CLUB_TABLE_ID_CHARS_MAX)]
 
 
+class ClubTableClosed(_ClubMessage, tag="club_table_closed", frozen=True):
+    """Reply to club_close_table: ``closing`` (a hand is running: it closes after it) or
+    ``closed``."""
+
+    id: RequestId
+    club_id: Id
+    table_id: Annotated[str, Meta(min_length=1, max_length=CLUB_TABLE_ID_CHARS_MAX)]
+    status: TableStatus
+
+
+class ClubTournamentCreated(_ClubMessage, tag="club_tournament_created", frozen=True):
+    """Reply to club_create_tournament: it is registering, listed to the club's members."""
+
+    id: RequestId
+    club_id: Id
+    tournament_id: Id
+
+
 class ClubStats(_ClubMessage, tag="club_stats_reply", frozen=True):
     id: RequestId
     club_id: Id
@@ -414,6 +472,8 @@ ClubReply = (
     | ClubInvitationList
     | ClubJoinRequestList
     | ClubTableCreated
+    | ClubTableClosed
+    | ClubTournamentCreated
     | ClubStats
     | RakebackStatement
     | RakebackTiers

@@ -80,6 +80,9 @@ class TournamentLine(_Record, frozen=True):
     starts_at_ms: int | None
     prize_pool: Chips
     level: int
+    # A club tournament's club (docs/clubs.md "Club tournaments": listed to its members
+    # only); null: a public tournament.
+    club_id: TournamentId | None = None
 
 
 class LevelLine(_Record, frozen=True):
@@ -315,6 +318,13 @@ class TournamentLobbyChanged(_TournamentMessage, tag="tournament_lobby_changed",
     tournament: TournamentLine
 
 
+class TournamentLobbyRemoved(_TournamentMessage, tag="tournament_lobby_removed", frozen=True):
+    """A club tournament left the subscriber's lobby: she is no longer a member of its club
+    (left, removed, banned)."""
+
+    tournament_id: TournamentId
+
+
 class TournamentStateChanged(_TournamentMessage, tag="tournament_state_changed", frozen=True):
     """To every entrant still registered or in: the tournament started, a level or a break
     began or ended, hand-for-hand began or ended, the final table formed, the clock was
@@ -440,6 +450,7 @@ class TournamentDealDecided(_TournamentMessage, tag="tournament_deal_decided", f
 
 TournamentPush = (
     TournamentLobbyChanged
+    | TournamentLobbyRemoved
     | TournamentStateChanged
     | TournamentSeated
     | TournamentMoved

@@ -43,7 +43,8 @@ import structlog
 import trio
 
 from actors.addresses import LOBBY, TableAddress
-from actors.club_tables import ClubTableGate, ClubTables, lobby_access_watcher
+from actors.club_tables import ClubTableGate, ClubTables, watch_clubs
+from actors.club_tournaments import ClubTournamentGate
 from actors.errors import ChildNotFound, NameNotFound, NameTaken, TargetError
 from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
@@ -52,7 +53,7 @@ from actors.table.config import TableRules
 from actors.table.deps import TableDeps
 from actors.table.requests import TableGameRequests, TableSessionHooks
 from actors.tournament import TournamentDeps
-from actors.tournament_directory import TournamentDirectory
+from actors.tournament_directory import TournamentDirectory, TournamentLobbyHooks
 from actors.tournament_messages import DIRECTORY_NAME
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
@@ -89,7 +90,7 @@ from server.tls import (
 )
 from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
-from services.clubs import Clubs, watch_club_access
+from services.clubs import Clubs
 from services.events import tablium_consumers
 from services.health import HealthChecks
 from services.leaderboards import Leaderboards
@@ -174,7 +175,7 @@ def build_runtime(
     if ownership is not None:
         _stop_and_open_tables(ownership, registry, deps)
     runtime: Runtime
-    watch_club_access(store, lobby_access_watcher(registry))
+    watch_clubs(store, registry)
     club_tables = ClubTables(registry, Clubs(store))
     chains = _chain_services(settings, store, wallet, registry)
     cashier = _cashiers(chains)
@@ -201,14 +202,16 @@ def build_runtime(
         run_gateway,
         settings,
         store,
-        hooks=TableSessionHooks(registry, deps.player_tables),
+        hooks=TournamentLobbyHooks(TableSessionHooks(registry, deps.player_tables), registry),
         # Club tables for members only (docs/clubs.md): the gate asks the club service
         # before the lobby or a table; membership changes reach the lobby by its watcher.
         game_requests=ClubTableGate(
             TableGameRequests(registry, store), registry, Clubs(store), store
         ),
         club_tables=club_tables,
-        tournament_requests=TournamentRequests(registry),
+        tournament_requests=ClubTournamentGate(
+            TournamentRequests(registry), registry, Clubs(store)
+        ),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
         ssl_context=tls.context if tls is not None else None,
@@ -465,7 +468,11 @@ async def run_server(
         if not settings.database_url:  # the embedded database lives in the data dir
             await trio.to_thread.run_sync(ensure_data_dir, settings.data_dir)
         store = await resources.enter_async_context(
-            open_store(settings.effective_database_url(), replica_url=settings.database_replica_url)
+            open_store(
+                settings.effective_database_url(),
+                replica_url=settings.database_replica_url,
+                replica_max_lag_ms=settings.database_replica_max_lag_ms,
+            )
         )
         readiness.insert(0, ReadinessProbe("database", store.ping))
         events: EventBus | None = None

@@ -3,7 +3,9 @@ and services/rakeback.py: the same rules as the public API's /v1/clubs routes. R
 the service's stable code (protocol/errors.py lists them). ``club_create_table`` opens the
 table through actors/club_tables.py (``ClubTables``: a server without tables refuses it with
 ``games_unavailable``); a lobby that cannot open it answers its own code (``too_many_tables``,
-``unavailable``)."""
+``unavailable``). ``club_close_table`` closes one the same way (actors/club_tables.py:
+audited); ``club_create_tournament`` creates a club tournament (actors/club_tournaments.py;
+the directory's refusal keeps its code: ``structure_invalid``...)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from typing import Any, Final, final, get_args
 import msgspec
 
 from actors.club_tables import ClubTables, ClubTableSpec
+from actors.club_tournaments import ClubTournamentSpec
 from actors.table.messages import GameRefused
+from actors.tournament_messages import TournamentRefusal
 from persistence.clubs import Invitation, JoinRequest, Member
 from persistence.store import Store
 from protocol import clubs as wire
@@ -93,8 +97,10 @@ class ClubRequests:
         except ClubError as exc:
             code = exc.code if exc.code in ERROR_CODE_VALUES else ErrorCode.INVALID_CLUB_INPUT
             raise ClubRefused(code, str(exc), request.id) from None
-        except GameRefused as exc:  # the lobby could not open a club table
+        except GameRefused as exc:  # the lobby could not open (or close) a club table
             raise ClubRefused(exc.code, str(exc), request.id) from None
+        except TournamentRefusal as exc:  # the directory refused a club tournament
+            raise ClubRefused(exc.code, exc.message, request.id) from None
         except (InvalidTiers, InvalidPeriodId) as exc:
             code = ErrorCode.INVALID_CLUB_INPUT
             if isinstance(exc, InvalidPeriodId):
@@ -193,6 +199,22 @@ class ClubRequests:
                 return wire.ClubTableCreated(
                     id=rid, club_id=request.club_id, table_id=config.table_id
                 )
+            case wire.ClubCloseTable():
+                tables = self._need_tables(rid)
+                status = await tables.close(me, request.club_id, request.table_id)
+                return wire.ClubTableClosed(
+                    id=rid, club_id=request.club_id, table_id=request.table_id,
+                    status=status,  # type: ignore[arg-type]
+                )  # fmt: skip
+            case wire.ClubCreateTournament():
+                tables = self._need_tables(rid)
+                chosen = msgspec.convert(
+                    msgspec.structs.asdict(request), ClubTournamentSpec, from_attributes=False
+                )
+                tid = await tables.tournaments.create(me, request.club_id, chosen)
+                return wire.ClubTournamentCreated(
+                    id=rid, club_id=request.club_id, tournament_id=tid
+                )
             case wire.ClubStatsRequest():
                 stats = await clubs.stats(me, request.club_id, parse_period(request.period))
                 return wire.ClubStats(id=rid, **msgspec.structs.asdict(stats))
@@ -213,6 +235,11 @@ class ClubRequests:
             case _:
                 raise AssertionError(f"not a club request: {request!r}")
         return Ok(id=rid)
+
+    def _need_tables(self, rid: int) -> ClubTables:
+        if self._tables is None:
+            raise ClubRefused(ErrorCode.GAMES_UNAVAILABLE, "this server runs no tables", rid)
+        return self._tables
 
     async def _detail(self, rid: int, me: int, club_id: int) -> wire.ClubDetail:
         clubs = self._clubs

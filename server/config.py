@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import urlsplit
 
+from persistence.replica import REPLICA_MAX_LAG_MS_DEFAULT, REPLICA_MAX_LAG_MS_MIN
 from protocol.limits import CHIPS_MAX
 from server.auth import TOKEN_TTL_S
 from server.token_keys import TokenKeyError, TokenKeyRing, parse_token_key_ring
@@ -49,6 +50,8 @@ class Settings:
     # Empty means "none". A PostgreSQL streaming replica of database_url for the reads that
     # may lag (hand histories, statistics, leaderboards, statements; docs/storage.md).
     database_replica_url: str = field(default="", repr=False)
+    # The replica's reads go to the primary while it may be further behind than this.
+    database_replica_max_lag_ms: int = REPLICA_MAX_LAG_MS_DEFAULT
     # Empty means "in-process": sessions, presence and the bus live in this process only.
     redis_url: str = ""
     # Every key the nodes share in Redis starts with it (docs/scaling.md): one Redis can
@@ -261,6 +264,13 @@ def _parse_replica_url(name: str, raw: Any) -> str:
     if url and urlsplit(url).scheme not in {"postgresql", "postgres"}:
         raise ConfigError(f"{name}: expected postgresql://... (a streaming replica), got {url!r}")
     return url
+
+
+def _parse_replica_max_lag(name: str, raw: Any) -> int:
+    value = _parse_count(name, raw)
+    if value < REPLICA_MAX_LAG_MS_MIN:
+        raise ConfigError(f"{name}: expected at least {REPLICA_MAX_LAG_MS_MIN} ms, got {value}")
+    return value
 
 
 def _parse_redis_url(name: str, raw: Any) -> str:
@@ -508,6 +518,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "data_dir": lambda _name, raw: Path(str(raw)),
     "database_url": _parse_database_url,
     "database_replica_url": _parse_replica_url,
+    "database_replica_max_lag_ms": _parse_replica_max_lag,
     "redis_url": _parse_redis_url,
     "redis_prefix": _parse_redis_prefix,
     "table_lease_ttl_ms": _parse_lease_ttl,

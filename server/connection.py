@@ -61,7 +61,7 @@ from server.club_requests import CLUB_REQUESTS, ClubRefused
 from server.cluster import consecutive_tail
 from server.player_requests import PlayerRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
-from server.tournament_requests import TournamentRequests
+from server.tournament_requests import TournamentRequestHandler
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
 from server.wsburst import send_burst
 from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
@@ -594,7 +594,7 @@ class Connection:
             self._error(exc.request_id, exc.code, exc.message)
 
     async def _tournament(self, request: Any) -> None:
-        tournaments: TournamentRequests | None = self.gateway.tournament_requests
+        tournaments: TournamentRequestHandler | None = self.gateway.tournament_requests
         missing = (ErrorCode.TOURNAMENTS_UNAVAILABLE, "this server runs no tournaments")
         _, player_id = self._registered(tournaments, request.id, missing, "tournaments")
         assert tournaments is not None

@@ -91,7 +91,7 @@ from server.session import (
 )
 from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
 from server.token_keys import TokenKeyRing
-from server.tournament_requests import TournamentRequests
+from server.tournament_requests import TournamentRequestHandler
 from server.wallet_requests import WalletRequests, wallet_policy_of
 from services.accounts import Accounts, AccountStore, LoginPolicy
 from services.leaderboards import Leaderboards
@@ -263,7 +263,7 @@ class Gateway:
         hand_requests: HandRequests | None = None,
         club_requests: ClubRequests | None = None,
         player_requests: PlayerRequests | None = None,
-        tournament_requests: TournamentRequests | None = None,
+        tournament_requests: TournamentRequestHandler | None = None,
         cluster: ClusterLink | None = None,
     ) -> None:
         self.accounts = accounts
@@ -547,7 +547,7 @@ async def serve_gateway(
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     metrics_registry: CollectorRegistry | None = REGISTRY,
     game_requests: GameRequests | None = None,
-    tournament_requests: TournamentRequests | None = None,
+    tournament_requests: TournamentRequestHandler | None = None,
     channel: PlayerChannel | None = None,
     wallet_policy: WalletPolicy | None = None,
     ssl_context: ssl.SSLContext | None = None,
@@ -675,7 +675,7 @@ async def run_gateway(
     limits: GatewayLimits | None = None,
     sessions_supervisor: Callable[[], Supervisor] | None = None,
     game_requests: GameRequests | None = None,
-    tournament_requests: TournamentRequests | None = None,
+    tournament_requests: TournamentRequestHandler | None = None,
     channel: PlayerChannel | None = None,
     ssl_context: ssl.SSLContext | None = None,
     cashier: Cashiers | ChainCashier | None = None,

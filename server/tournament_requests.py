@@ -5,7 +5,7 @@ could not answer (restarting) is ``tournaments_unavailable``."""
 
 from __future__ import annotations
 
-from typing import Any, Final, final
+from typing import Any, Final, Protocol, final
 
 from actors.runtime import Registry, TargetError
 from actors.tournament_directory import wire_line
@@ -95,6 +95,13 @@ def _filter(request: wire.ListTournaments | wire.SubscribeTournaments) -> Tourna
         state=request.state, kind=request.kind, asset=request.asset,
         buy_in_min=request.buy_in_min, buy_in_max=request.buy_in_max,
     )  # fmt: skip
+
+
+class TournamentRequestHandler(Protocol):
+    """What the gateway asks: TournamentRequests, or a gate around it
+    (actors/club_tournaments.py ``ClubTournamentGate``: club tournaments for members)."""
+
+    async def handle(self, player_id: int, request: Any, address: str = "") -> Any: ...
 
 
 @final

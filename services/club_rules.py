@@ -30,7 +30,7 @@ RANK: Final[Mapping[str, int]] = {"owner": 3, "manager": 2, "agent": 1, "member"
 Action = Literal[
     "view_club", "view_members", "view_stats", "invite", "review_requests", "remove", "ban",
     "set_role", "set_agent", "set_commission", "edit_club", "edit_tiers", "transfer_ownership",
-    "register_table", "create_table", "leave",
+    "register_table", "create_table", "close_table", "create_tournament", "leave",
 ]  # fmt: skip
 
 # action -> the roles that may take it (the permission table of docs/clubs.md)
@@ -50,6 +50,8 @@ PERMISSIONS: Final[Mapping[Action, frozenset[str]]] = {
     "transfer_ownership": frozenset({"owner"}),
     "register_table": frozenset({"owner", "manager"}),  # a table id's rake is the club's
     "create_table": frozenset({"owner", "manager"}),  # open a members-only club table
+    "close_table": frozenset({"owner", "manager"}),  # close one of the club's tables
+    "create_tournament": frozenset({"owner", "manager"}),  # a members-only tournament
     "leave": frozenset({"manager", "agent", "member"}),  # the owner transfers first
 }
 # Actions that name another member, who must rank below the actor.

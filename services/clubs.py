@@ -9,8 +9,18 @@ subclasses with stable codes; bad input changes nothing.
 Club tables: ``register_table`` records that a table belongs to a club; rakeback counts the
 rake of its hands as the club's (persistence/rakeback.py). ``new_table_id`` does that for a
 table an owner or manager is about to open (actors/club_tables.py opens it, with the club in
-its config); ``check_table_access`` and ``check_member`` are the members-only gate the
-gateway asks before a join, a watch or a quick-seat, and ``club_ids_of`` what the lobby shows.
+its config), counting the club's open tables against CLUB_TABLES_MAX; ``check_close_table``
+lets an owner or manager close one. ``check_table_access`` and ``check_member`` are the
+members-only gate the gateway asks before a join, a watch or a quick-seat, and
+``club_ids_of`` what the lobby shows. A table registered later (``register_table``) is told,
+after its commit, to the watchers of :func:`watch_club_tables` (the lobby's: it lists it to
+members only from then on).
+
+Club tournaments: ``check_create_tournament`` (owner, manager) before the tournament
+directory creates one with its ``club_tournaments`` row; ``check_tournament_access`` is the
+members-only gate of its requests (a club tournament's tables, ``t<id>-<n>``, are gated by
+``check_table_access`` too). Rakeback reads ``club_tournaments`` to count its fees as the
+club's.
 
 Access watchers: a membership that starts or ends (join, approval, accepted invitation; leave,
 removal, ban) is told, after its commit, to the callbacks registered for the store with
@@ -68,7 +78,11 @@ CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read a
 CODE_CHARS: Final = 6
 CODE_ATTEMPTS: Final = 8  # a clash of random codes is retried this many times
 TABLE_ID_CHARS_MAX: Final = 64
-CLUB_TABLES_MAX: Final = 500  # bound: tables registered to a club; more are refused
+CLUB_TABLES_MAX: Final = 500  # bound: open tables of a club; opening more is refused
+# A table registered this recently counts as open though it has not started yet (its
+# opening is under way); one registered earlier that never started does not count.
+TABLE_OPENING_MS: Final = 60_000
+TOURNAMENT_TABLE_PREFIX: Final = "t"  # a tournament's tables: t<tournament id>-<n>
 TABLE_ID_SUFFIX_CHARS: Final = 6  # club<id>-<6 random characters>: 36^6 ids per club
 
 # A membership change, told after its commit: (club id, player id, member now).
@@ -83,6 +97,19 @@ def watch_club_access(store: Store, watcher: AccessWatcher) -> Callable[[], None
     through ``store`` (by any door). It must not block (tell, never ask) nor raise. Returns
     the function that stops watching."""
     watchers = _ACCESS_WATCHERS.setdefault(store, [])
+    watchers.append(watcher)
+    return lambda: watchers.remove(watcher) if watcher in watchers else None
+
+
+# A table registered to a club, told after its commit: (club id, table id).
+TableWatcher = Callable[[int, str], None]
+_TABLE_WATCHERS: weakref.WeakKeyDictionary[Store, list[TableWatcher]] = weakref.WeakKeyDictionary()
+
+
+def watch_club_tables(store: Store, watcher: TableWatcher) -> Callable[[], None]:
+    """Call ``watcher(club_id, table_id)`` after every ``register_table`` made through
+    ``store`` (by any door); the same rules as :func:`watch_club_access`."""
+    watchers = _TABLE_WATCHERS.setdefault(store, [])
     watchers.append(watcher)
     return lambda: watchers.remove(watcher) if watcher in watchers else None
 
@@ -189,6 +216,10 @@ class Clubs:
     def __init__(self, store: Store, code_source: Callable[[], str] | None = None) -> None:
         self._store = store
         self._code = code_source or _random_code
+
+    @property
+    def store(self) -> Store:
+        return self._store
 
     async def _run(self, work: Callable[[], Work[T]]) -> T:
         return await self._store.run(work)
@@ -641,11 +672,14 @@ class Clubs:
                 raise InvalidClubInput("this table belongs to another club")
 
         await self._run_audited(unit, audit_as, {"club_id": club_id, "table_id": table_id})
+        for watcher in list(_TABLE_WATCHERS.get(self._store, ())):
+            watcher(club_id, table_id)
 
     async def new_table_id(self, actor_id: int, club_id: int) -> str:
         """A fresh table id registered to the club, for a table an owner or manager opens
-        next (its rake is the club's). Refused past CLUB_TABLES_MAX registered tables
-        (``club_limit_reached``). The id is ``club<club id>-<random>``: never a public one."""
+        next (its rake is the club's). Refused when the club has CLUB_TABLES_MAX open tables
+        (``club_limit_reached``; closed ones do not count: persistence/clubs.py
+        ``open_table_count``). The id is ``club<club id>-<random>``: never a public one."""
         now = self._store.clock_ms()
         for _ in range(CODE_ATTEMPTS):
             table_id = f"club{club_id}-{_random_suffix()}"
@@ -653,9 +687,9 @@ class Clubs:
             def unit(table_id: str = table_id) -> Work[bool]:
                 _, role = _role((yield from db.relation(club_id, actor_id, None)))
                 check("create_table", role)
-                registered = yield from db.club_tables(club_id)
-                if len(registered) >= CLUB_TABLES_MAX:
-                    raise ClubLimitReached(f"a club has at most {CLUB_TABLES_MAX} tables")
+                open_now = yield from db.open_table_count(club_id, now - TABLE_OPENING_MS)
+                if open_now >= CLUB_TABLES_MAX:
+                    raise ClubLimitReached(f"a club has at most {CLUB_TABLES_MAX} open tables")
                 taken = yield from db.club_of_table(table_id)
                 if taken is not None:
                     return False
@@ -678,18 +712,51 @@ class Clubs:
 
         await self._store.run(unit, read_only=True)
 
+    async def check_close_table(self, actor_id: int, club_id: int, table_id: str) -> str:
+        """Refuse unless she may close the club's table ``table_id`` (owner, manager; a table
+        registered to this club): her role, for the audit log."""
+
+        def unit() -> Work[str]:
+            _, role = _role((yield from db.relation(club_id, actor_id, None)))
+            check("close_table", role)
+            owner = yield from db.club_of_table(table_id)
+            if owner != club_id:
+                raise InvalidClubInput("this table is not one of the club's")
+            assert role is not None
+            return role
+
+        return await self._store.run(unit, read_only=True)
+
+    async def check_create_tournament(self, actor_id: int, club_id: int) -> None:
+        """Refuse unless she may create a tournament of the club (owner, manager)."""
+
+        def unit() -> Work[None]:
+            _, role = _role((yield from db.relation(club_id, actor_id, None)))
+            check("create_tournament", role)
+
+        await self._store.run(unit, read_only=True)
+
+    async def check_tournament_access(self, player_id: int, tournament_id: int) -> int | None:
+        """The club of the tournament (None: a public one); ``not_club_member`` when it is a
+        club's and she is not a member of it now."""
+
+        def unit() -> Work[int | None]:
+            club_id = yield from db.club_of_tournament(tournament_id)
+            return (yield from _members_only(club_id, player_id, "tournament"))
+
+        return await self._store.run(unit, read_only=True)
+
     async def check_table_access(self, player_id: int, table_id: str) -> int | None:
         """The club of ``table_id`` (None: a public table); ``not_club_member`` when it is a
-        club's and she is not a member of it now (removed and banned players included)."""
+        club's and she is not a member of it now (removed and banned players included). A
+        club tournament's table (``t<tournament id>-<n>``) is its club's."""
+        tournament_id = _tournament_of_table(table_id)
 
         def unit() -> Work[int | None]:
             club_id = yield from db.club_of_table(table_id)
-            if club_id is None:
-                return None
-            member = yield from db.get_member(club_id, player_id)
-            if member is None:
-                raise NotClubMember("this table is for the club's members")
-            return club_id
+            if club_id is None and tournament_id is not None:
+                club_id = yield from db.club_of_tournament(tournament_id)
+            return (yield from _members_only(club_id, player_id, "table"))
 
         return await self._store.run(unit, read_only=True)
 
@@ -802,6 +869,24 @@ def _check_benefits(
         club_program(msgspec.structs.replace(club, tiers_json=tiers_json), changed)
     except (InvalidProgram, InvalidTiers) as error:
         raise InvalidClubInput(str(error)) from None
+
+
+def _members_only(club_id: int | None, player_id: int, what: str) -> Work[int | None]:
+    """``club_id`` (None: public) unless it is a club's and she is not a member now."""
+    if club_id is None:
+        return None
+    member = yield from db.get_member(club_id, player_id)
+    if member is None:
+        raise NotClubMember(f"this {what} is for the club's members")
+    return club_id
+
+
+def _tournament_of_table(table_id: str) -> int | None:
+    """The tournament of a tournament table's id ``t<id>-<n>`` (None: not one)."""
+    head, dash, tail = table_id.removeprefix(TOURNAMENT_TABLE_PREFIX).partition("-")
+    if table_id.startswith(TOURNAMENT_TABLE_PREFIX) and dash and head.isdigit() and tail.isdigit():
+        return int(head)
+    return None
 
 
 def _random_code() -> str:

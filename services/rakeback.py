@@ -1,7 +1,8 @@
 """The rakeback service: preview, distribute, statements and verify, per program and period.
 
-A *program* (scope) is the house's (``house``: hands at tables of no club, and tournament
-fees) or a club's (``club:<id>``: hands at its tables, its deal, tiers and agents). The
+A *program* (scope) is the house's (``house``: hands at tables of no club, and the fees of
+tournaments of no club) or a club's (``club:<id>``: hands at its tables, the fees of its
+tournaments, its deal, tiers and agents). The
 arithmetic is rakeback/ (pure); this module reads what it needs and moves the money.
 
 Distribution of (scope, period), the only way money moves here:
@@ -261,15 +262,24 @@ class Rakeback:
             after = page[-1].seq
 
     async def _fees(self, scope: str, period: Period) -> list[FeeEntry]:
-        if scope != HOUSE_SCOPE:
-            return []  # club tournaments (and their fees) wait for the tournament issue
+        """The scope's tournament fees: a club tournament's (club_tournaments) are its
+        club's, every other one the house's."""
+        club = None if scope == HOUSE_SCOPE else int(scope.removeprefix("club:"))
         fees: list[FeeEntry] = []
         after = 0
         while True:
             page = await self._store.run(
                 partial(db.fees_page, period.start_ms, period.end_ms, after), read_only=True
             )
-            fees += [FeeEntry(f.transfer_id, f.player_id, f.amount) for f in page]
+            ids = [f.tournament_id for f in page if f.tournament_id is not None]
+            clubs = await self._store.run(
+                partial(club_db.clubs_of_tournaments, ids), read_only=True
+            )
+            fees += [
+                FeeEntry(f.transfer_id, f.player_id, f.amount)
+                for f in page
+                if clubs.get(f.tournament_id or 0) == club
+            ]
             if len(page) < db.FEES_PAGE:
                 return fees
             after = page[-1].transfer_id

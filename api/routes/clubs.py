@@ -10,7 +10,9 @@ import msgspec
 from msgspec import Meta
 
 from actors.club_tables import ClubTableSpec
+from actors.club_tournaments import ClubTournamentSpec
 from actors.table.messages import GameRefused
+from actors.tournament_messages import TournamentRefusal
 from api.problems import PROBLEMS, ApiProblem
 from api.routes.common import EXAMPLE_TIME_MS, NO_NUL, RowId
 from api.routing import Call, Reply, RouteTable
@@ -125,6 +127,32 @@ class OpenTableRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class OpenedTable(msgspec.Struct, frozen=True):
     club_id: int
     table_id: str  # club<club id>-<6 characters>
+
+
+class ClosedTable(msgspec.Struct, frozen=True):
+    club_id: int
+    table_id: str
+    status: Literal["closing", "closed"]  # closing: after the running hand
+
+
+class CreateTournamentRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A club tournament (the websocket's club_create_tournament, docs/clubs.md)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+    preset: Annotated[str, Meta(min_length=1, max_length=40, pattern=NO_NUL)]
+    kind: Literal["sng", "mtt"] = "mtt"
+    asset: Literal["chips", "play"] = "chips"
+    buy_in: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0
+    fee: Annotated[int, Meta(ge=0, le=CHIPS_MAX)] = 0
+    seats_per_table: Annotated[int, Meta(ge=SEATS_MIN, le=SEATS_MAX)] = 9
+    entries_min: Annotated[int, Meta(ge=2, le=10_000)] = 2
+    entries_max: Annotated[int, Meta(ge=2, le=10_000)] = 100
+    starts_at_ms: Annotated[int, Meta(ge=0, le=2**62)] | None = None
+
+
+class CreatedTournament(msgspec.Struct, frozen=True):
+    club_id: int
+    tournament_id: int
 
 
 class MembersQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -506,6 +534,54 @@ async def open_table(call: Call) -> Reply:
     location = f"/v1/clubs/{config.club_id}"
     return Reply(OpenedTable(call.path["club_id"], config.table_id), status=201,
                  headers={"Location": location})  # fmt: skip
+
+
+@routes.operation(
+    operation_id="closeClubTable", method="POST", path="/v1/clubs/{club_id}/tables/close",
+    summary="Close a club table: players cashed out after the hand (owner, managers; audited)",
+    tag="clubs", response=ClosedTable, example=_ex(ClosedTable(7, "club7-k2m9qa", "closing")),
+    scope=Scope.CLUBS_WRITE, personal=True, path_params=CLUB_PARAM, body=TableRequest,
+    body_example={"table_id": "club7-k2m9qa"},
+    errors=(*ACTING, "invalid_club_input", "not_found", "unavailable"),
+)  # fmt: skip
+async def close_table(call: Call) -> Reply:
+    body: TableRequest = call.body
+    tables = call.context.club_tables
+    if tables is None:
+        raise ApiProblem("unavailable", "this server runs no tables")
+    club_id = call.path["club_id"]
+    try:
+        status = await _do(tables.close(call.player_id, club_id, body.table_id))
+    except GameRefused as exc:  # not open, or it did not answer
+        code = "not_found" if exc.code == "no_such_table" else "unavailable"
+        raise ApiProblem(code, str(exc)) from None
+    return Reply(ClosedTable(club_id, body.table_id, status))
+
+
+@routes.operation(
+    operation_id="createClubTournament", method="POST", path="/v1/clubs/{club_id}/tournaments",
+    summary="Create a tournament only the club's members see and enter (owner, managers)",
+    tag="clubs", response=CreatedTournament, example=_ex(CreatedTournament(7, 42)),
+    status=201, scope=Scope.CLUBS_WRITE, personal=True, path_params=CLUB_PARAM,
+    body=CreateTournamentRequest, idempotent=True,
+    body_example={"name": "Owls Sunday", "preset": "mtt-turbo", "buy_in": 100, "fee": 10,
+                  "starts_at_ms": 1_780_000_000_000},
+    errors=(*ACTING, "invalid_club_input", "club_limit_reached", "unavailable"),
+)  # fmt: skip
+async def create_tournament(call: Call) -> Reply:
+    body: CreateTournamentRequest = call.body
+    tables = call.context.club_tables
+    if tables is None:
+        raise ApiProblem("unavailable", "this server runs no tournaments")
+    chosen = msgspec.convert(msgspec.to_builtins(body), ClubTournamentSpec)
+    club_id = call.path["club_id"]
+    try:
+        tournament_id = await _do(tables.tournaments.create(call.player_id, club_id, chosen))
+    except TournamentRefusal as exc:  # a structure or payout the core refuses; restarting
+        code = "unavailable" if exc.code == "tournaments_unavailable" else "invalid_club_input"
+        raise ApiProblem(code, exc.message) from None
+    return Reply(CreatedTournament(club_id, tournament_id), status=201,
+                 headers={"Location": f"/v1/clubs/{club_id}"})  # fmt: skip
 
 
 def _rakeback(call: Call) -> Rakeback:

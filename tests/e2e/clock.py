@@ -40,3 +40,15 @@ def autojump_between_threads(
                 clock.autojump_threshold = 0
 
     monkeypatch.setattr(trio.to_thread, "run_sync", counted)
+
+
+# Real seconds every task must have been idle before an in-process gateway test's clock
+# jumps: long enough that loopback I/O, argon2 and SQLite in a thread, and a process kept
+# off the CPU by a loaded machine finish first (at 0.05 s, a load average of 7 made the
+# clock jump past a request's timeout while a registration was still hashing).
+REAL_IDLE_BEFORE_JUMP_S = 0.25
+
+
+def gateway_test_clock() -> trio.testing.MockClock:
+    """Virtual time for tests of a gateway in this process: only the timers under test jump."""
+    return trio.testing.MockClock(autojump_threshold=REAL_IDLE_BEFORE_JUMP_S)

@@ -6,6 +6,7 @@ banned member loses it at once; its rake is the club's."""
 from __future__ import annotations
 
 import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.e2e.harness import (
     table_config,
     wait_for,
 )
+from tests.persistence.stores import BACKENDS, store_url
 
 STAKES: dict[str, Any] = {"variant": "NT", "small_blind": 25, "big_blind": 50}  # no seed table
 
@@ -56,6 +58,13 @@ async def _club_with_table(server: Server) -> tuple[Player, Player, Player, int,
     assert isinstance(opened, wire.ClubTableCreated) and opened.club_id == club_id
     assert opened.table_id.startswith(f"club{club_id}-")
     return olga, bea, oscar, club_id, opened.table_id
+
+
+async def _bearer(http: httpx.AsyncClient, name: str) -> dict[str, str]:
+    """The public API's Authorization header of ``name``, logged in now."""
+    login = await http.post("/v1/auth/login", json={"name": name, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 def _mentions(body: game.GamePush, table_id: str) -> bool:
@@ -226,11 +235,7 @@ async def test_an_owner_opens_a_club_table_over_the_public_api(tmp_path: Path) -
         olga, bea, oscar, club_id, first = await _club_with_table(server)
         api = server.listening.api_url
         async with httpx.AsyncClient(base_url=api) as http:
-
-            async def bearer(name: str) -> dict[str, str]:
-                login = await http.post("/v1/auth/login", json={"name": name, "password": PASSWORD})
-                assert login.status_code == 200, login.text
-                return {"Authorization": f"Bearer {login.json()['access_token']}"}
+            bearer = partial(_bearer, http)
 
             body = {"name": "Owls PLO", "variant": "PO", "small_blind": 5, "big_blind": 10}
             path = f"/v1/clubs/{club_id}/tables/open"
@@ -274,3 +279,116 @@ async def test_an_owner_opens_a_club_table_over_the_public_api(tmp_path: Path) -
                 )
                 assert isinstance(body, game.LobbyTableRemoved)
                 gone.discard(body.table_id)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_table_registered_to_a_club_is_listed_to_its_members_only(
+    backend: str, tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
+        frames = server.recorder.stream()
+        olga, bea, oscar, club_id, _ = await _club_with_table(server)
+        await server.open_table(table_config("pub-reg", small_blind=25, big_blind=50))
+        subscribers = {oscar.player_id, bea.player_id}
+        told: set[int] = set()
+        while told != subscribers:  # public at first: both see it, in either order
+            who, _ = await wait_for(
+                frames, lambda p, b: p in subscribers and _mentions(b, "pub-reg")
+            )
+            told.add(who)
+        await olga.client.request(wire.ClubRegisterTable(id=0, club_id=club_id, table_id="pub-reg"))
+        pushed: dict[int, game.GamePush] = {}
+        while len(pushed) < 2:
+            who, body = await wait_for(
+                frames, lambda p, b: p in subscribers and _mentions(b, "pub-reg")
+            )
+            pushed[who] = body
+        assert pushed[oscar.player_id] == game.LobbyTableRemoved(table_id="pub-reg")
+        changed = pushed[bea.player_id]
+        assert isinstance(changed, game.LobbyTableChanged) and changed.listing.club_id == club_id
+        listed = await oscar.client.request(game.ListTables(id=0, filter=game.LobbyFilter()))
+        assert isinstance(listed, game.TableList)
+        assert "pub-reg" not in [t.table_id for t in listed.tables]
+        listed = await bea.client.request(game.ListTables(id=0, filter=game.LobbyFilter()))
+        assert isinstance(listed, game.TableList)
+        assert [t.club_id for t in listed.tables if t.table_id == "pub-reg"] == [club_id]
+
+        # Its later changes (a member sits down) reach members only.
+        await bea.join("pub-reg", 2_000)
+        await wait_for(frames, lambda p, b: p == bea.player_id and _mentions(b, "pub-reg"))
+        await server.open_table(table_config("public-after", small_blind=25, big_blind=50))
+        await wait_for(frames, lambda p, b: p == oscar.player_id and _mentions(b, "public-after"))
+        about = [b for b in server.recorder.frames[oscar.player_id] if _mentions(b, "pub-reg")]
+        assert about[-1] == game.LobbyTableRemoved(table_id="pub-reg")
+        await _refused(oscar.client, game.Watch(id=0, table_id="pub-reg"), "not_club_member")
+
+        # A table registered before it opens is the club's from its first listing.
+        await olga.client.request(wire.ClubRegisterTable(id=0, club_id=club_id, table_id="later"))
+        await server.open_table(table_config("later", small_blind=25, big_blind=50))
+        _, first = await wait_for(frames, lambda p, b: p == bea.player_id and _mentions(b, "later"))
+        assert isinstance(first, game.LobbyTableChanged) and first.listing.club_id == club_id
+        await server.open_table(table_config("public-last", small_blind=25, big_blind=50))
+        await wait_for(frames, lambda p, b: p == oscar.player_id and _mentions(b, "public-last"))
+        assert not [b for b in server.recorder.frames[oscar.player_id] if _mentions(b, "later")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_owners_and_managers_close_club_tables_audited_and_members_cannot(
+    backend: str, tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
+        frames = server.recorder.stream()
+        olga, bea, oscar, club_id, table_id = await _club_with_table(server)
+        await bea.join(table_id, 2_000)
+        assert (await bea.client.balance()).balance == 100_000 - 2_000
+        close = wire.ClubCloseTable(id=0, club_id=club_id, table_id=table_id)
+        await _refused(bea.client, close, "club_permission_denied")
+        await _refused(oscar.client, close, "not_club_member")
+        await _refused(
+            olga.client, wire.ClubCloseTable(id=0, club_id=club_id, table_id="nosuch-1"),
+            "invalid_club_input",
+        )  # fmt: skip
+        assert [s.player_id for s in (await server.seats(table_id)).seats if s] == [bea.player_id]
+
+        closed = await olga.client.request(close)
+        assert isinstance(closed, wire.ClubTableClosed) and closed.table_id == table_id
+        assert closed.status in ("closing", "closed")  # no hand ran: closed at once after it
+        await wait_for(
+            frames,
+            lambda p, b: p == bea.player_id and b == game.LobbyTableRemoved(table_id=table_id),
+        )
+        assert (await bea.client.balance()).balance == 100_000  # cashed out
+        await _refused(olga.client, close, "no_such_table")  # closed already
+        entries = await server.store.list_audit(target=f"table:{table_id}")
+        mine = [e for e in entries if e.action == "clubs.close_table"]
+        assert [e.after["outcome"] for e in reversed(mine)] == [
+            "requested", "done", "requested", "refused",
+        ]  # fmt: skip
+        assert {(e.subject, e.role) for e in mine} == {(f"player:{olga.player_id}", "club_owner")}
+
+        # The public API: a member is refused, a manager closes another table.
+        second = await olga.client.request(
+            wire.ClubCreateTable(id=0, club_id=club_id, name="Second", **STAKES)
+        )
+        assert isinstance(second, wire.ClubTableCreated)
+        async with httpx.AsyncClient(base_url=server.listening.api_url) as http:
+            bearer = partial(_bearer, http)
+
+            path = f"/v1/clubs/{club_id}/tables/close"
+            body = {"table_id": second.table_id}
+            member = await http.post(path, json=body, headers=await bearer("bea"))
+            assert (member.status_code, member.json()["code"]) == (403, "club_permission_denied")
+            outsider = await http.post(path, json=body, headers=await bearer("oscar"))
+            assert (outsider.status_code, outsider.json()["code"]) == (403, "not_club_member")
+            await olga.client.request(
+                wire.ClubSetRole(id=0, club_id=club_id, player_id=bea.player_id, role="manager")
+            )
+            done = await http.post(path, json=body, headers=await bearer("bea"))
+            assert done.status_code == 200, done.text
+            assert done.json() == {"club_id": club_id, "table_id": second.table_id,
+                                   "status": done.json()["status"]}  # fmt: skip
+            assert done.json()["status"] in ("closing", "closed")
+            again = await http.post(path, json=body, headers=await bearer("bea"))
+            assert (again.status_code, again.json()["code"]) == (404, "not_found")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
+from persistence.hands import HandRecord
 from persistence.leases import (
     Fenced,
     NodeFences,
@@ -30,6 +31,7 @@ from server.cluster_tables import TableOwnership
 from services.ledger import escrow, wallet
 from services.wallet import Wallet
 from tests.persistence.stores import BACKENDS, ManualClock, store_url
+from tests.players.hands import hand_record, simulated_hand
 
 TABLE = "nt-1-2-a"
 
@@ -199,3 +201,38 @@ async def test_a_paused_owner_cannot_move_its_tables_chips_after_another_node_to
         assert (await store_b.ledger_audit()).consistent
         # A transfer that touches no fenced escrow is not held back on node A.
         await wallet_a.adjust("fund-8", wallet(8), 50, "test funds")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_paused_owner_cannot_store_a_hand_after_another_node_took_over(
+    backend: str, tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    prefix = f"{redis_prefix}{secrets.token_hex(4)}:"
+    async with (
+        two_nodes(backend, tmp_path, postgres_url) as (store_a, store_b),
+        open_redis(redis_url) as link,
+    ):
+        node_a = _ownership(link, prefix, "node-a", store_a)
+        node_b = _ownership(link, prefix, "node-b", store_b)
+        fenced_off: list[list[str]] = []
+        store_a.on_fenced = fenced_off.append
+
+        def hand(hand_id: str) -> HandRecord:
+            return hand_record(simulated_hand(3, [1, 2], hand_id=hand_id), table_id=TABLE)
+
+        assert await node_a.claim(TABLE)
+        assert await store_a.save_hand(hand("h1"))  # the owner's own: stored
+        # Node A pauses; its lease runs out; node B takes the table over.
+        await _expire(link, prefix, TABLE)
+        assert await node_b.claim(TABLE)
+        # Node A wakes with a hand it finished meanwhile: it is not stored, nor counted.
+        with pytest.raises(Fenced) as refused:
+            await store_a.save_hand(hand("h2"))
+        assert (refused.value.epoch, refused.value.current) == (1, 2)
+        assert fenced_off == [[TABLE]]
+        assert await store_b.get_hand("h2") is None
+        assert [h.hand_id for h in await store_b.hands_by_table(TABLE)] == ["h1"]
+        # The new owner stores its hands as usual; a table with no fence is never held back.
+        assert await store_b.save_hand(hand("h3"))
+        other = hand_record(simulated_hand(4, [1, 2], hand_id="h4"), table_id="another-table")
+        assert await store_a.save_hand(other)

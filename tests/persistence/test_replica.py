@@ -18,10 +18,11 @@ import pytest
 import trio
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from persistence.hands import HandRecord
 from persistence.postgres import PostgresStore
-from persistence.replica import REPLICA_TIMEOUT_S, ReplicaHealth
+from persistence.replica import REPLICA_TIMEOUT_S, ReplicaHealth, ReplicaLag, parse_lsn
 from persistence.store import Store, open_store
 from persistence.work import Query, Work
 from services.leaderboards import Leaderboards
@@ -31,6 +32,13 @@ from services.wallet import Wallet
 from tests.persistence.stores import DAY_MS, ManualClock, store_url
 from tests.players.hands import hand_record, simulated_hand
 
+# Pausing the replica's replay lags it for everyone: its tests run one at a time, on one
+# xdist worker (make test runs the suite on two).
+pytestmark = pytest.mark.xdist_group("replica")
+
+# The fixture's bound on the replica's lag: far above what any test here pauses for, except
+# the one about the bound, which lowers it on its own store.
+LAG_BOUND_MS = 60_000
 REPLAY_WAIT_S = 20.0  # bound: a committed change reaches the replica by then, or the test fails
 POLL_S = 0.02
 
@@ -130,11 +138,13 @@ class Replication:
         self.primary = primary
         self.replica = replica
 
-    async def caught_up(self) -> None:
-        """Wait (bounded) until the replica has replayed everything committed so far."""
-        lsn = await self.primary.run(lambda: _sql("SELECT pg_current_wal_lsn()::text"))
+    async def caught_up(self) -> str:
+        """Wait (bounded) until the replica has replayed everything committed so far; the
+        primary's position it has replayed."""
+        lsn = str(await self.primary.run(lambda: _sql("SELECT pg_current_wal_lsn()::text")))
         sql = "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn"
         await _until(lambda: self.replica.run(lambda: _sql(sql, lsn), read_only=True), True)
+        return lsn
 
     @asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:
@@ -156,6 +166,19 @@ def _routed(store: Store) -> Iterator[ReplicaHealth]:
     yield store.replica
 
 
+async def _listed(store: Store) -> list[str]:
+    return [h.hand_id for h in await store.hands_by_player(1, may_lag=True)]
+
+
+async def _lag_known(store: Store, replication: Replication) -> None:
+    """What a lag probe would record on seeing the replica caught up (the replica's own pool
+    stays unused, so the tests start with no connection of it open)."""
+    assert isinstance(store, PostgresStore) and store.replica_lag is not None
+    position = parse_lsn(await replication.caught_up())
+    store.replica_lag.noted(position)
+    store.replica_lag.replayed(position)
+
+
 @pytest.fixture
 async def stores(
     tmp_path: Path, postgres_url: str, replica_url: str, nursery: trio.Nursery
@@ -166,13 +189,16 @@ async def stores(
     await nursery.start(proxy.serve)
     via_proxy = _on(url, f"postgresql://tablium:tablium@127.0.0.1:{proxy.port}")
     async with (
-        open_store(url, clock_ms=ManualClock(), replica_url=via_proxy) as store,
+        open_store(
+            url, clock_ms=ManualClock(), replica_url=via_proxy, replica_max_lag_ms=LAG_BOUND_MS
+        ) as store,
         open_store(url, migrate=False, pool_size=1) as primary,
         # Replay controls are cluster-wide, and granted to the test role in "postgres" only.
         open_store(_admin(replica_url), migrate=False, pool_size=1) as replica,
     ):
         replication = Replication(primary, replica)
-        await replication.caught_up()  # the schema and its migrations, before any read
+        # The schema and its migrations reach the replica before any read.
+        await _lag_known(store, replication)
         yield store, replication, proxy
 
 
@@ -263,7 +289,7 @@ async def test_a_lagging_replica_lags_only_where_allowed_and_money_reads_the_pri
     w = Wallet(store)
     await w.adjust("seed1", wallet(1), 1_000, memo="")
     assert await store.save_hand(_hand("h1", 1_000))
-    async with replication.paused():
+    async with replication.paused():  # within the fixture's bound on lag for the whole test
         assert await store.save_hand(_hand("h2", 2_000))
         await w.move("move1", "player_transfer", wallet(1), wallet(2), 300)
         with _routed(store) as replica:
@@ -281,6 +307,40 @@ async def test_a_lagging_replica_lags_only_where_allowed_and_money_reads_the_pri
     await replication.caught_up()
     assert [h.hand_id for h in await store.hands_by_player(1, may_lag=True)] == ["h2", "h1"]
     assert (await w.statement(1, *_today(store))).closing_balance == 700
+
+
+async def test_a_replica_further_behind_than_its_bound_is_skipped_until_it_caught_up(
+    stores: tuple[Store, Replication, Proxy],
+) -> None:
+    store, replication, _ = stores
+    assert isinstance(store, PostgresStore) and store.replica_lag is not None
+    lag = store.replica_lag
+    lag.max_lag_s = 0.2
+    assert await store.save_hand(_hand("h1", 1_000))
+    await replication.caught_up()
+    with _routed(store) as replica:
+        await _until(lambda: _listed(store), ["h1"])  # the replica has it, and serves it
+        assert replica.served >= 1 and lag.behind_s() is not None
+        async with replication.paused():
+            assert await store.save_hand(_hand("h2", 2_000))
+
+            # Stale while within its bound, then past it the primary answers, fresh.
+            await _until(lambda: _listed(store), ["h2", "h1"])
+            behind = lag.behind_s()
+            assert behind is not None and behind > lag.max_lag_s
+            assert replica.up and replica.fallbacks >= 1  # lagging is not a failure
+            lagging = REGISTRY.get_sample_value(
+                "tablium_db_replica_fallbacks_total", {"reason": "lagging"}
+            )
+            assert lagging is not None and lagging >= 1
+        # Replay resumed: once a probe sees it caught up, the replica serves again.
+        await replication.caught_up()
+        served = replica.served
+        await _until(lambda: _listed(store), ["h2", "h1"])
+        with trio.fail_after(REPLAY_WAIT_S):
+            while replica.served == served:
+                await trio.sleep(POLL_S)
+                assert await _listed(store) == ["h2", "h1"]
 
 
 def test_the_replica_rests_for_its_backoff_then_is_tried_again() -> None:
@@ -336,3 +396,54 @@ async def test_sqlite_refuses_a_replica(tmp_path: Path) -> None:
             f"sqlite:///{tmp_path / 'x.sqlite3'}", replica_url="postgresql://h/db"
         ):
             pass
+
+
+def test_an_unknown_lag_counts_as_too_far_and_a_probe_that_sees_replay_clears_it() -> None:
+    now = [50.0]
+    lag = ReplicaLag(lambda: now[0], max_lag_s=5.0, probe_every_s=1.0)
+    assert lag.probe_due() and lag.too_far() and lag.behind_s() is None
+    lag.noted(parse_lsn("0/100"))
+    lag.replayed(parse_lsn("0/FF"))  # short of the note: still unknown
+    assert lag.too_far() and lag.probe_due()  # probed at every read while unknown
+    now[0] += 1.0
+    lag.noted(parse_lsn("0/200"))
+    lag.replayed(parse_lsn("0/180"))  # past the first note (t=50), short of the second
+    assert lag.behind_s() == 1.0 and not lag.too_far()
+    now[0] += 5.5
+    assert lag.too_far()  # no probe has seen it pass anything newer since t=50
+    lag.noted(parse_lsn("0/200"))
+    lag.replayed(None)  # not a standby: it replays nothing and lags nothing
+    assert lag.behind_s() == 0.0
+    assert parse_lsn("16/B374D848") == (0x16 << 32) | 0xB374D848
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0.0, 3.0, allow_nan=False), st.integers(0, 50), st.booleans()),
+        max_size=40,
+    )
+)
+def test_the_lag_bound_is_never_below_the_true_lag(steps: list[tuple[float, int, bool]]) -> None:
+    """The primary writes, the replica replays some of it later; whenever the bound is
+    known it is at least the true lag (unknown counts as too far): now minus the last time
+    the primary's position was one the replica has replayed."""
+    now = [0.0]
+    lag = ReplicaLag(lambda: now[0], max_lag_s=1.0, probe_every_s=0.0)
+    history = [(0.0, 0)]  # (time, the primary's position from then on)
+    replayed = 0
+    for wait_s, replay, write in steps:
+        now[0] += wait_s
+        if write:
+            history.append((now[0], history[-1][1] + 1))
+        primary = history[-1][1]
+        replayed = min(primary, replayed + replay)
+        lag.noted(primary)
+        lag.replayed(replayed)
+        # Truly caught up until the first write the replica has not replayed.
+        unreplayed = [at for at, position in history if position > replayed]
+        true_lag = now[0] - unreplayed[0] if unreplayed else 0.0
+        bound = lag.behind_s()
+        if bound is None:  # unknown: nothing noted has been replayed, and counts as too far
+            assert lag.too_far()
+        else:
+            assert bound >= true_lag - 1e-9

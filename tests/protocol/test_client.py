@@ -17,12 +17,13 @@ from protocol.codec import RequestDecoder, encode
 from protocol.errors import CloseCode
 from protocol.messages import Hello, Ping, Pong, Welcome
 from server.gateway import GatewayLimits
+from tests.e2e.clock import gateway_test_clock
 from tests.protocol.gateway_harness import PASSWORD, running_gateway
 
 
 @pytest.fixture
 def clock() -> MockClock:
-    return MockClock(autojump_threshold=0.05)
+    return gateway_test_clock()
 
 
 async def test_concurrent_requests_each_get_their_own_reply(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ and a clean stop hands the tables' leases back so the next node to start opens t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from server.auth import TokenSigner
 from server.cluster_tables import TableOwnership
 from server.config import Settings
 from tests.persistence.stores import store_url
+
+LONG_LEASE = {"table_lease_ttl_ms": 90_000}
 
 
 def _settings(
@@ -108,13 +111,17 @@ async def test_tables_whose_owner_went_away_are_taken_over_by_a_node_that_waited
     database_url = await store_url("postgres", tmp_path, postgres_url)
     prefix = f"{redis_prefix}adopt:"
     seeds = {config.table_id for config in SEED_TABLES}
+    # Leases long enough that neither node's own renew-and-adopt round (every third of the
+    # lease) runs while the test steps through the takeover by hand: on a loaded machine
+    # opening 14 tables took longer than the default round, and node A re-took the leases
+    # the test had lapsed before node B could claim them all.
+    settings_a, settings_b = (
+        replace(_settings(tmp_path, name, database_url, redis_url, prefix), **LONG_LEASE)
+        for name in ("a", "b")
+    )
     async with trio.open_nursery() as nursery:
-        first = await nursery.start(
-            run_server, _settings(tmp_path, "a", database_url, redis_url, prefix)
-        )
-        second = await nursery.start(
-            run_server, _settings(tmp_path, "b", database_url, redis_url, prefix)
-        )
+        first = await nursery.start(run_server, settings_a)
+        second = await nursery.start(run_server, settings_b)
         owner_a = first.runtime.root.child("table-leases").started_value
         owner_b = second.runtime.root.child("table-leases").started_value
         assert isinstance(owner_a, TableOwnership) and isinstance(owner_b, TableOwnership)

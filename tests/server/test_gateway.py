@@ -36,6 +36,7 @@ from protocol.messages import (
 from server.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TokenSigner
 from server.gateway import GatewayLimits
 from services.passwords import HASHING_THREADS_MAX
+from tests.e2e.clock import gateway_test_clock
 from tests.protocol.gateway_harness import (
     PASSWORD,
     TEST_SECRET,
@@ -51,9 +52,7 @@ from tests.protocol.gateway_harness import (
 
 @pytest.fixture
 def clock() -> MockClock:
-    # Virtual time that jumps only after 50 ms of real idleness: loopback I/O and argon2 in
-    # a thread finish well within that, so only the timers under test ever jump.
-    return MockClock(autojump_threshold=0.05)
+    return gateway_test_clock()
 
 
 async def error_of(reply: object, code: ErrorCode) -> Error:

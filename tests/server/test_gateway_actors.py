@@ -20,12 +20,13 @@ from server.gateway import Gateway, GatewayLimits, serve_gateway
 from server.session_actor import Push, session_actor_name
 from services.passwords import CHEAP_HASHING_FOR_TESTS
 from tests.actors import assert_no_orphans
+from tests.e2e.clock import gateway_test_clock
 from tests.protocol.gateway_harness import PASSWORD, TEST_SECRET
 
 
 @pytest.fixture
 def clock() -> MockClock:
-    return MockClock(autojump_threshold=0.05)
+    return gateway_test_clock()
 
 
 @asynccontextmanager

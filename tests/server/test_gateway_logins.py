@@ -27,6 +27,7 @@ from protocol.messages import Error, LoggedIn, Login, Register
 from server.gateway import GatewayLimits
 from services.accounts import LoginPolicy
 from services.throttle import BackoffPolicy
+from tests.e2e.clock import gateway_test_clock
 from tests.protocol.gateway_harness import (
     PASSWORD,
     decode,
@@ -40,9 +41,7 @@ from tests.server.test_gateway import HeldHashing
 
 @pytest.fixture
 def clock() -> MockClock:
-    # Virtual time that jumps only when every task has been idle for 50 ms of real time, so
-    # the backoff delays pass at once while loopback I/O and hashing run for real.
-    return MockClock(autojump_threshold=0.05)
+    return gateway_test_clock()
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ from protocol.errors import CloseCode, ErrorCode
 from protocol.messages import Authenticate, Error, Event, LoggedIn, Notice, Register, SessionState
 from server.gateway import GatewayLimits
 from server.player_requests import DEFAULT_PREFERENCES
+from tests.e2e.clock import gateway_test_clock
 from tests.protocol.gateway_harness import (
     PASSWORD,
     RecordingHooks,
@@ -30,7 +31,7 @@ from tests.protocol.gateway_harness import (
 
 @pytest.fixture
 def clock() -> MockClock:
-    return MockClock(autojump_threshold=0.05)
+    return gateway_test_clock()
 
 
 def notice(n: int) -> Notice:

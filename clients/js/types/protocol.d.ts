@@ -65,6 +65,8 @@ export type Request =
   | ClubSetTiers
   | ClubRegisterTable
   | ClubCreateTable
+  | ClubCloseTable
+  | ClubCreateTournament
   | ClubStatsRequest
   | RakebackStatementRequest
   | RakebackTiersRequest
@@ -114,6 +116,8 @@ export type ServerMessage =
   | ClubInvitationList
   | ClubJoinRequestList
   | ClubTableCreated
+  | ClubTableClosed
+  | ClubTournamentCreated
   | ClubStats
   | RakebackStatement
   | RakebackTiers
@@ -154,6 +158,8 @@ export type Reply =
   | ClubInvitationList
   | ClubJoinRequestList
   | ClubTableCreated
+  | ClubTableClosed
+  | ClubTournamentCreated
   | ClubStats
   | RakebackStatement
   | RakebackTiers
@@ -193,6 +199,7 @@ export type PushBody =
   | LevelUp
   | AchievementEarned
   | TournamentLobbyChanged
+  | TournamentLobbyRemoved
   | TournamentStateChanged
   | TournamentSeated
   | TournamentMoved
@@ -773,6 +780,42 @@ export interface ClubCreateTable {
   buy_in_max?: number;
   ante?: number;
   asset?: "chips" | "play";
+}
+/**
+ * Close one of the club's tables (owner, manager) as an operator does: no new seats at
+ *     once, every player stood up and cashed out after the running hand. Audited.
+ *     Reply: ClubTableClosed. Refused: not_club_member, club_permission_denied,
+ *     invalid_club_input (not the club's table), no_such_table (not open).
+ */
+export interface ClubCloseTable {
+  type: "club_close_table";
+  id: number;
+  club_id: number;
+  table_id: string;
+}
+/**
+ * Create a tournament only the club's members see and register for (owner, manager),
+ *     from a preset structure (docs/tournaments.md "Presets"). ``buy_in`` to the prize pool,
+ *     ``fee`` to the house (the club's share of it is the club's, as rake of its tables); no
+ *     guarantee. A sit-and-go starts when ``entries_max`` have registered, a multi-table one at
+ *     ``starts_at_ms`` (null: when a director starts it). Reply: ClubTournamentCreated.
+ *     Refused: not_club_member, club_permission_denied, club_limit_reached,
+ *     structure_invalid, payout_invalid.
+ */
+export interface ClubCreateTournament {
+  type: "club_create_tournament";
+  id: number;
+  club_id: number;
+  name: string;
+  preset: string;
+  kind?: "mtt" | "sng";
+  asset?: "chips" | "play";
+  buy_in?: number;
+  fee?: number;
+  seats_per_table?: number;
+  entries_min?: number;
+  entries_max?: number;
+  starts_at_ms?: number | null;
 }
 export interface ClubStatsRequest {
   type: "club_stats";
@@ -1478,6 +1521,26 @@ export interface ClubTableCreated {
   club_id: number;
   table_id: string;
 }
+/**
+ * Reply to club_close_table: ``closing`` (a hand is running: it closes after it) or
+ *     ``closed``.
+ */
+export interface ClubTableClosed {
+  type: "club_table_closed";
+  id: number;
+  club_id: number;
+  table_id: string;
+  status: "closed" | "closing" | "open" | "paused";
+}
+/**
+ * Reply to club_create_tournament: it is registering, listed to the club's members.
+ */
+export interface ClubTournamentCreated {
+  type: "club_tournament_created";
+  id: number;
+  club_id: number;
+  tournament_id: number;
+}
 export interface ClubStats {
   type: "club_stats_reply";
   id: number;
@@ -1668,6 +1731,7 @@ export interface TournamentLine {
   starts_at_ms: number | null;
   prize_pool: number;
   level: number;
+  club_id?: number | null;
 }
 export interface TournamentDetails {
   type: "tournament_details";
@@ -1797,6 +1861,7 @@ export interface Event {
     | LevelUp
     | AchievementEarned
     | TournamentLobbyChanged
+    | TournamentLobbyRemoved
     | TournamentStateChanged
     | TournamentSeated
     | TournamentMoved
@@ -2171,6 +2236,14 @@ export interface AchievementEarned {
 export interface TournamentLobbyChanged {
   type: "tournament_lobby_changed";
   tournament: TournamentLine;
+}
+/**
+ * A club tournament left the subscriber's lobby: she is no longer a member of its club
+ *     (left, removed, banned).
+ */
+export interface TournamentLobbyRemoved {
+  type: "tournament_lobby_removed";
+  tournament_id: number;
 }
 /**
  * To every entrant still registered or in: the tournament started, a level or a break

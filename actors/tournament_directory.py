@@ -49,6 +49,7 @@ from actors.tournament_messages import (
     TournamentCreated,
     TournamentFilter,
     TournamentRefusal,
+    TournamentSpec,
     TournamentSummary,
     UnregisterPlayer,
     UnsubscribeTournamentLobby,
@@ -112,12 +113,12 @@ def _clubs(clubs: tuple[int, ...]) -> frozenset[int]:
     return frozenset(clubs)
 
 
-def _create(spec_name: str, kind: str, asset: str, data: bytes, club_id: int | None,
-            now_ms: int) -> Work[StoredTournament]:  # fmt: skip
-    """The tournament's row and, for a club's, its club_tournaments row: one transaction."""
-    row = yield from stored.create_tournament(spec_name, kind, asset, data, now_ms)
-    if club_id is not None:
-        yield from club_db.register_tournament(club_id, row.id, now_ms)
+def _create(spec: TournamentSpec, data: bytes, now_ms: int) -> Work[StoredTournament]:
+    """The tournament's row and, for a club's, its club_tournaments row: one transaction.
+    ``data``: the encoded spec."""
+    row = yield from stored.create_tournament(spec.name, spec.kind, spec.asset, data, now_ms)
+    if spec.club_id is not None:
+        yield from club_db.register_tournament(spec.club_id, row.id, now_ms)
     return row
 
 
@@ -217,9 +218,7 @@ class TournamentDirectory(
                 check_spec(spec)
                 data = encode_spec(spec)
                 now_ms = self.deps.clock_ms()
-                row = await self.deps.store.run(
-                    partial(_create, spec.name, spec.kind, spec.asset, data, spec.club_id, now_ms)
-                )
+                row = await self.deps.store.run(partial(_create, spec, data, now_ms))
                 await self._open(row.id)
                 return TournamentCreated(tournament_id=row.id)
             case ListTournaments(filter=f):

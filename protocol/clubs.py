@@ -274,7 +274,7 @@ class ClubCloseTable(_ClubMessage, tag="club_close_table", frozen=True):
     """Close one of the club's tables (owner, manager) as an operator does: no new seats at
     once, every player stood up and cashed out after the running hand. Audited.
     Reply: ClubTableClosed. Refused: not_club_member, club_permission_denied,
-    invalid_club_input (not the club's table), no_such_table (not open)."""
+    invalid_club_input (a table the club did not open), no_such_table (not open)."""
 
     id: RequestId
     club_id: Id

@@ -714,14 +714,16 @@ class Clubs:
 
     async def check_close_table(self, actor_id: int, club_id: int, table_id: str) -> str:
         """Refuse unless she may close the club's table ``table_id`` (owner, manager; a table
-        registered to this club): her role, for the audit log."""
+        the club opened, ``club<club id>-...``): her role, for the audit log. A table merely
+        registered to the club (``register_table`` takes any id, a house table's too) is
+        closed by staff only."""
 
         def unit() -> Work[str]:
             _, role = _role((yield from db.relation(club_id, actor_id, None)))
             check("close_table", role)
             owner = yield from db.club_of_table(table_id)
-            if owner != club_id:
-                raise InvalidClubInput("this table is not one of the club's")
+            if owner != club_id or not table_id.startswith(f"club{club_id}-"):
+                raise InvalidClubInput("this table is not one the club opened")
             assert role is not None
             return role
 

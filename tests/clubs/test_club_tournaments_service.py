@@ -79,6 +79,9 @@ async def test_only_owners_and_managers_close_the_clubs_own_tables(
         await clubs.check_close_table(oscar, club_id, table_id)
     with pytest.raises(InvalidClubInput):  # a public table is not the club's to close
         await clubs.check_close_table(olga, club_id, "public-1")
+    await clubs.register_table(olga, club_id, "house-7")
+    with pytest.raises(InvalidClubInput):  # registered, not opened by the club: staff's
+        await clubs.check_close_table(olga, club_id, "house-7")
     await clubs.set_role(olga, club_id, bea, "manager")
     assert await clubs.check_close_table(bea, club_id, table_id) == "manager"
 

@@ -785,7 +785,7 @@ export interface ClubCreateTable {
  * Close one of the club's tables (owner, manager) as an operator does: no new seats at
  *     once, every player stood up and cashed out after the running hand. Audited.
  *     Reply: ClubTableClosed. Refused: not_club_member, club_permission_denied,
- *     invalid_club_input (not the club's table), no_such_table (not open).
+ *     invalid_club_input (a table the club did not open), no_such_table (not open).
  */
 export interface ClubCloseTable {
   type: "club_close_table";

@@ -48,12 +48,13 @@ log = structlog.get_logger("tablium.routing")
 
 ROUTE_TIMEOUT_S: Final = 5.0  # a table answers in milliseconds; the owner's ask waits 5 s
 UNAVAILABLE_RETRY_AFTER_MS: Final = 1_000
-OWNER_CACHE_S: Final = 1.0  # leases are renewed every 2 s; a takeover is found within 1 s
+OWNER_CACHE_S: Final = 5.0  # a moved table answers not_here, a dead owner times out: both drop it
 OWNERS_CACHED_MAX: Final = 10_000  # overflow: the cache is emptied
 ROUTES_MAX: Final = 100_000  # players with sessions on other nodes; overflow: oldest forgotten
 IN_FLIGHT_MAX: Final = 10_000  # forwarded requests waiting, each way; overflow: unavailable
 REQUEST_IDS_MAX: Final = 65_536  # request ids handled, remembered to drop a repeat
 GONE_PER_BATCH_MAX: Final = 1_000
+NODES_REFRESH_S: Final = 5.0  # the room's node list, for resumes (nodes beat every 10 s)
 
 
 class _Item(msgspec.Struct, frozen=True, tag_field="k", array_like=True):
@@ -126,7 +127,9 @@ class NodeRouter:
 
     def __init__(self, cluster: ClusterLink, gateway: Gateway, bus: NodeBus | None = None) -> None:
         self.node = cluster.node
-        self.bus = bus or NodeBus(cluster.link, cluster.prefix, cluster.node)
+        # Its own breaker: the bus's reads wait on Redis all the time, and their failures
+        # must not count as the players' (RedisLink.sibling).
+        self.bus = bus or NodeBus(cluster.link.sibling(), cluster.prefix, cluster.node)
         self.gateway = gateway
         self.inner_requests: GameRequests | None = gateway.game_requests
         self.inner_hooks: SessionHooks = gateway.hooks
@@ -143,6 +146,8 @@ class NodeRouter:
         self._handled: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._handling = 0
         self._nursery: trio.Nursery | None = None
+        self._cluster = cluster
+        self.live_nodes: list[str] = []  # the room's other nodes, every NODES_REFRESH_S
         # Metrics.
         self.requests_forwarded = 0
         self.requests_handled = 0
@@ -258,6 +263,18 @@ class NodeRouter:
             self._sent_to.pop(player_id, None)
             self._remote_tables.pop(player_id, None)
 
+    def resumed(self, player_id: int | None, player: str) -> None:
+        """A session resumed here: every other node of the room hears it, since this node
+        may not know where her tables are (she resumed here after a drop elsewhere, or her
+        table moved). A node whose tables seat her sends their state, and her pushes, here
+        from now on. Resumes are rare: one entry per node each."""
+        if player_id is None:
+            return
+        item = _encode(RouteHook("resumed", player_id, player, ""))
+        for node in self.live_nodes:
+            self.bus.post(node, item)
+            self._remember(self._sent_to, player_id, node)
+
     # --- the owner's side ----------------------------------------------------------------
 
     def has_routes(self, player_id: int) -> bool:
@@ -370,8 +387,9 @@ class NodeRouter:
                 hooks.session_ended(hook.player_id, hook.player, hook.session_id)
                 self._forget(hook.player_id, sender)
             case "resumed":
-                self._remember(self._routes, hook.player_id, sender)
-                hooks.current_state(hook.player_id, hook.player)
+                if hooks.table_ids(hook.player_id):  # she sits at or watches a table here
+                    self._remember(self._routes, hook.player_id, sender)
+                    hooks.current_state(hook.player_id, hook.player)
             case "profile":
                 hooks.profile_changed(
                     hook.player_id, hook.display_name, hook.auto_muck, hook.auto_post_blinds
@@ -401,7 +419,30 @@ class NodeRouter:
             self._nursery = nursery
             await nursery.start(self.bus.run_sender)
             await nursery.start(self.bus.run, self.handle)
+            nursery.start_soon(self._refresh_nodes)
             task_status.started()
+
+    async def _refresh_nodes(self) -> None:
+        while True:
+            try:
+                view = await self._cluster.view()
+            except RedisDown:
+                pass  # the last list stays; a resume meanwhile may miss a new node
+            else:
+                self.live_nodes = [n.node for n in view.nodes if n.node != self.node]
+                self._forget_dead_nodes(set(self.live_nodes))
+            await trio.sleep(NODES_REFRESH_S)
+
+    def _forget_dead_nodes(self, live: set[str]) -> None:
+        """Routes to nodes gone from the room (their records expired): pushes there would
+        only keep a dead stream alive."""
+        for routes in (self._routes, self._sent_to):
+            for player_id in [p for p, nodes in routes.items() if not nodes.keys() <= live]:
+                nodes = routes[player_id]
+                for node in [n for n in nodes if n not in live]:
+                    del nodes[node]
+                if not nodes:
+                    del routes[player_id]
 
 
 @final
@@ -443,7 +484,7 @@ class RoutedSessionHooks:
 
     def current_state(self, player_id: int | None, player: str) -> Sequence[PushBody]:
         state = self.inner.current_state(player_id, player)
-        self.router.tell_owners("resumed", player_id, player, "")
+        self.router.resumed(player_id, player)
         return state
 
     def table_ids(self, player_id: int | None) -> list[str]:

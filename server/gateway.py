@@ -30,7 +30,8 @@ Bounds and what happens at each (GatewayLimits holds the numbers):
 - replay buffer over replay_events_max per session: oldest dropped; resume reports a gap.
 
 With a ClusterLink (Redis; server/cluster.py, docs/scaling.md) the address buckets, login
-throttles, presence, revocations and resume state are shared with the other nodes.
+throttles, presence, revocations and resume state are shared with the other nodes, and
+table requests and pushes cross to the table's node (server/cluster_routing.py).
 """
 
 from __future__ import annotations

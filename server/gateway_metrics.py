@@ -28,6 +28,9 @@ Names (labels):
   failures_total`` (shared calls failed or skipped), ``tablium_cluster_sessions_moved_total``
   (sessions let go after a resume on another node), ``tablium_cluster_replay_frames_dropped_
   total`` (frames not mirrored: the mirror's bound).
+- With a ClusterLink, the node bus and routing (docs/scaling.md, "Routing between nodes"):
+  ``tablium_bus_backlog_entries``, ``tablium_bus_outbox_items`` and the ``tablium_bus_*_total``
+  counters listed there.
 """
 
 from __future__ import annotations

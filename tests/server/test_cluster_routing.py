@@ -1,7 +1,8 @@
 """Three `tablium serve` processes over one PostgreSQL and one Redis (docs/scaling.md,
 "Routing between nodes"): the first holds the table; three players, each connected to a
 different node, sit down and play hands there, their requests and the table's pushes
-crossing nodes over the node bus. Then, on one node's stream: an entry that a killed
+crossing nodes over the node bus. One of them then resumes on a third node, and the
+table's node sends him its state there. Then, on one node's stream: an entry that a killed
 consumer read and never acknowledged is claimed and handled once, and the same entry
 delivered again changes nothing. Afterwards the ledger audit finds every chip."""
 
@@ -122,6 +123,24 @@ async def _stale_and_repeated(
     assert await _metric(node, "tablium_bus_duplicates_dropped_total") >= 1
 
 
+async def _resume_on_a_third_node(
+    node: ServerProcess, token: str | None, session_id: str | None, last_seq: int
+) -> None:
+    """Bob's connection to his node dropped; he resumes on another node, which is not the
+    table's either: the table's node hears of the resume and sends him its state there."""
+    assert token is not None
+    async with open_client(node.ws_url, reconnect=False) as client:
+        client.last_seq = last_seq
+        resumed = await client.authenticate(token, last_seq)
+        assert resumed.session_id == session_id
+        with trio.fail_after(PLAY_TIMEOUT_S):
+            while True:
+                item = await client.next_event(timeout_s=PLAY_TIMEOUT_S)
+                body = getattr(item, "body", None)
+                if isinstance(body, game.TableSnapshot) and body.table_id == TABLE:
+                    break
+
+
 async def _play_across_nodes(
     nodes: list[ServerProcess], redis_url: str, prefix: str
 ) -> dict[str, int]:
@@ -146,11 +165,13 @@ async def _play_across_nodes(
             )
         await progress.until(lambda: len(progress.ended) >= HANDS)
         players.cancel_scope.cancel()
+        resume = (b.token, b.session_id, b.last_seq)
     for name, numbers in seqs.items():
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), name
     # The table stays on the first node; the others' players reached it through the bus.
     assert await _metric(nodes[1], "tablium_bus_requests_forwarded_total") > 0
     assert await _metric(nodes[0], "tablium_bus_pushes_forwarded_total") > 0
+    await _resume_on_a_third_node(nodes[2], *resume)
     async with open_client(nodes[1].ws_url, reconnect=False) as bob:
         await bob.login(NAMES[1], PASSWORD)
         await _stale_and_repeated(nodes[1], bob, ids[NAMES[1]], redis_url, prefix)

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import pytest
 import redis
 import trio
 
 from persistence.node_bus import FIELD_ID, FIELD_ITEMS, FIELD_SENDER, GROUP
 from protocol import game
-from protocol.client import Client, open_client
+from protocol.client import Client, ServerError, open_client
 from protocol.codec import encode_body
 from protocol.messages import Event, Notice
 from server.cluster_routing import RoutePush
@@ -175,7 +176,25 @@ async def _play_across_nodes(
     async with open_client(nodes[1].ws_url, reconnect=False) as bob:
         await bob.login(NAMES[1], PASSWORD)
         await _stale_and_repeated(nodes[1], bob, ids[NAMES[1]], redis_url, prefix)
+    await _refused_alike(nodes[0], nodes[1])
     return ids
+
+
+async def _refused_alike(owner: ServerProcess, other: ServerProcess) -> None:
+    """A refusal keeps its code across nodes; a table nobody holds is unknown on any node."""
+    codes: list[str] = []
+    for node in (owner, other):
+        async with open_client(node.ws_url, reconnect=False) as client:
+            await client.login(NAMES[2], PASSWORD)
+            # An action in hand 1, long over: the table refuses it, whichever node asks.
+            act = game.Act(id=0, table_id=TABLE, hand_number=1, action="fold")
+            with pytest.raises(ServerError) as refused:
+                await client.request(act)
+            codes.append(refused.value.error.code)
+            with pytest.raises(ServerError) as unknown:
+                await client.request(game.Watch(id=0, table_id="no-such-table"))
+            assert unknown.value.error.code == "no_such_table"
+    assert codes[0] == codes[1] and codes[0] != "unavailable", codes
 
 
 def test_players_on_three_nodes_play_at_one_table_and_every_chip_is_accounted_for(

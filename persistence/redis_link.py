@@ -46,6 +46,12 @@ class RedisLink:
         self.down = False  # the last shared call failed
         self.calls_refused = 0  # shared calls failed at once by the open breaker
 
+    def sibling(self) -> RedisLink:
+        """Another link over the same client and loop with its own breaker and counts: for
+        a background loop (the node bus's reads) whose failures must not open the players'
+        breaker, nor theirs its."""
+        return RedisLink(self._client, self._loop)
+
     async def call(self, command: Callable[[redis.asyncio.Redis], Awaitable[T]]) -> T:
         """Run ``command(client)`` on the asyncio loop: one crossing for a whole unit (a
         pipeline), as ARCHITECTURE.md asks."""

@@ -30,7 +30,8 @@ Bounds and what happens at each (GatewayLimits holds the numbers):
 - replay buffer over replay_events_max per session: oldest dropped; resume reports a gap.
 
 With a ClusterLink (Redis; server/cluster.py, docs/scaling.md) the address buckets, login
-throttles, presence, revocations and resume state are shared with the other nodes.
+throttles, presence, revocations and resume state are shared with the other nodes, and
+table requests and pushes cross to the table's node (server/cluster_routing.py).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ from protocol.textframes import SUBPROTOCOLS, choose_encoding
 from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
 from server.club_requests import ClubRequests
 from server.cluster import ClusterLink, NodeSessions
+from server.cluster_routing import NodeRouter, RoutedGameRequests, RoutedSessionHooks
 from server.config import Settings
 from server.connection import CLOSE_TIMEOUT_S, Connection
 from server.gateway_metrics import collector_for
@@ -309,6 +311,13 @@ class Gateway:
         self.bans_enforced = 0  # sessions ended by ban_player
         # Shared with the other nodes (Redis) when set; None: this process alone.
         self.cluster = NodeSessions(cluster, self) if cluster is not None else None
+        # Requests to tables of other nodes and their pushes back (server/cluster_routing.py).
+        self.router: NodeRouter | None = None
+        if cluster is not None:
+            self.router = NodeRouter(cluster, self)
+            if game_requests is not None:
+                self.game_requests = RoutedGameRequests(game_requests, self.router)
+            self.hooks = RoutedSessionHooks(hooks, self.router)
 
     @property
     def url(self) -> str:
@@ -324,12 +333,17 @@ class Gateway:
         body is encoded once and reused while the same object keeps coming (a one-entry
         cache by identity; holding the object keeps its id from being reused)."""
         sessions = self.sessions.of_player_id(player_id)
-        if not sessions:
+        router = self.router
+        elsewhere = router is not None and router.has_routes(player_id)
+        if not sessions and not elsewhere:
             return
         if body is not self._last_body:
             self._last_body, self._last_body_raw = body, encode_body(body)
         for session in sessions:
             session.push_encoded(self._last_body_raw)
+        if elsewhere:
+            assert router is not None
+            router.push(player_id, self._last_body_raw)  # her sessions on other nodes
 
     def session_refs_of_player(self, player: str) -> list[ActorRef[SessionMessage]]:
         """The session actors of ``player`` (tell them Push(body)); empty without actors."""
@@ -617,6 +631,8 @@ async def serve_gateway(
         )
         if gateway.cluster is not None:
             await nursery.start(gateway.cluster.run)
+        if gateway.router is not None:
+            await nursery.start(gateway.router.run)
         server: WebSocketServer = await nursery.start(
             lambda task_status: serve_websocket(
                 gateway.handle,

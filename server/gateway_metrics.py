@@ -28,6 +28,9 @@ Names (labels):
   failures_total`` (shared calls failed or skipped), ``tablium_cluster_sessions_moved_total``
   (sessions let go after a resume on another node), ``tablium_cluster_replay_frames_dropped_
   total`` (frames not mirrored: the mirror's bound).
+- With a ClusterLink, the node bus and routing (docs/scaling.md, "Routing between nodes"):
+  ``tablium_bus_backlog_entries``, ``tablium_bus_outbox_items`` and the ``tablium_bus_*_total``
+  counters listed there.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
 if TYPE_CHECKING:
+    from server.cluster_routing import NodeRouter
     from server.gateway import Gateway
 
 
@@ -166,6 +170,53 @@ class GatewayMetricsCollector(Collector):
             "tablium_cluster_replay_frames_dropped",
             "Frames not mirrored to Redis (the mirror's bound was reached).",
             value=sum(c.link.mirror.frames_dropped for c in clustered),
+        )
+        yield from _bus_metrics([g.router for g in gateways if g.router is not None])
+
+
+def _bus_metrics(routers: list[NodeRouter]) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    """The node bus and the routing over it (persistence/node_bus.py,
+    server/cluster_routing.py)."""
+    buses = [r.bus for r in routers]
+    yield GaugeMetricFamily(
+        "tablium_bus_backlog_entries",
+        "Entries in this node's stream not yet read or not yet acknowledged (as of the last"
+        " claim pass, every second).",
+        value=sum(b.backlog_entries for b in buses),
+    )
+    yield GaugeMetricFamily(
+        "tablium_bus_outbox_items",
+        "Items waiting to be sent to other nodes.",
+        value=sum(b.outbox_items for b in buses),
+    )
+    counters = (
+        ("entries_sent", "Stream entries (batches) sent to other nodes."),
+        ("entries_received", "Stream entries handled (repeats not counted)."),
+        ("entries_claimed", "Entries claimed from a consumer that left them unacknowledged."),
+        ("duplicates_dropped", "Entries dropped as repeats of ones handled already."),
+        ("items_refused", "Items refused because a node's outbox was full (refuse-newest)."),
+        ("entries_dropped", "Entries dropped after their sends failed (Redis down)."),
+    )
+    for attribute, documentation in counters:
+        yield CounterMetricFamily(
+            f"tablium_bus_{attribute}",
+            documentation,
+            value=sum(getattr(b, attribute) for b in buses),
+        )
+    routed = (
+        ("requests_forwarded", "Table requests sent to the table's node."),
+        ("requests_handled", "Requests of other nodes' sessions answered here."),
+        ("requests_timed_out", "Forwarded requests the table's node did not answer in time."),
+        ("pushes_forwarded", "Pushes of this node's tables sent to players on other nodes."),
+        ("pushes_delivered", "Pushes from other nodes' tables delivered to sessions here."),
+        ("replies_dropped", "Replies or request ids seen before, or replies too late."),
+    )
+    for attribute, documentation in routed:
+        source = "duplicates_dropped" if attribute == "replies_dropped" else attribute
+        yield CounterMetricFamily(
+            f"tablium_bus_{attribute}",
+            documentation,
+            value=sum(getattr(r, source) for r in routers),
         )
 
 

@@ -211,6 +211,11 @@ def _role(rel: Relation | None) -> tuple[Relation, str | None]:
     return rel, rel.actor.role if rel.actor else None
 
 
+def own_table_prefix(club_id: int) -> str:
+    """Table ids of this namespace are the club's to open and register (never a house one)."""
+    return f"club{club_id}-"
+
+
 @final
 class Clubs:
     def __init__(self, store: Store, code_source: Callable[[], str] | None = None) -> None:
@@ -659,7 +664,9 @@ class Clubs:
     ) -> None:
         """The table belongs to the club from now on (its hands' rake is the club's). A table
         id belongs to one club for life; another club's id is refused. Staff: actor None,
-        audited with ``audit_as``."""
+        audited with ``audit_as``, any id. An owner or manager registers only ids of the
+        club's own namespace (``club<club id>-...``, ``own_table_prefix``): registering
+        another id would take a house table's rake and its public seats from everyone else."""
         table_id = _text(table_id, 1, TABLE_ID_CHARS_MAX, "a table id")
         now = self._store.clock_ms()
 
@@ -667,6 +674,11 @@ class Clubs:
             _, role = _role((yield from db.relation(club_id, actor_id, None)))
             if actor_id is not None:
                 check("register_table", role)
+                if not table_id.startswith(own_table_prefix(club_id)):
+                    raise InvalidClubInput(
+                        f"a club registers only its own table ids"
+                        f" ({own_table_prefix(club_id)}...); staff register others"
+                    )
             owner = yield from db.register_table(club_id, table_id, now)
             if owner != club_id:
                 raise InvalidClubInput("this table belongs to another club")
@@ -682,7 +694,7 @@ class Clubs:
         ``open_table_count``). The id is ``club<club id>-<random>``: never a public one."""
         now = self._store.clock_ms()
         for _ in range(CODE_ATTEMPTS):
-            table_id = f"club{club_id}-{_random_suffix()}"
+            table_id = f"{own_table_prefix(club_id)}{_random_suffix()}"
 
             def unit(table_id: str = table_id) -> Work[bool]:
                 _, role = _role((yield from db.relation(club_id, actor_id, None)))
@@ -722,7 +734,7 @@ class Clubs:
             _, role = _role((yield from db.relation(club_id, actor_id, None)))
             check("close_table", role)
             owner = yield from db.club_of_table(table_id)
-            if owner != club_id or not table_id.startswith(f"club{club_id}-"):
+            if owner != club_id or not table_id.startswith(own_table_prefix(club_id)):
                 raise InvalidClubInput("this table is not one the club opened")
             assert role is not None
             return role

@@ -275,7 +275,7 @@ async def my_invitations(call: Call) -> Reply:
 @routes.operation(
     operation_id="getClub", method="GET", path="/v1/clubs/{club_id}",
     summary="A club of mine: its details, benefits (deal, tiers, agents' rates) and tables",
-    tag="clubs", response=ClubDetail, example=_ex(ClubDetail(INFO, BENEFITS, ["club-7-a"])),
+    tag="clubs", response=ClubDetail, example=_ex(ClubDetail(INFO, BENEFITS, ["club7-a1b2c3"])),
     scope=Scope.CLUBS_READ, personal=True, path_params=CLUB_PARAM, errors=ACTING,
 )  # fmt: skip
 async def get_club(call: Call) -> Reply:
@@ -500,9 +500,10 @@ async def set_tiers(call: Call) -> Reply:
 
 @routes.operation(
     operation_id="registerClubTable", method="POST", path="/v1/clubs/{club_id}/tables",
-    summary="A table belongs to the club from now on: its rake is the club's", tag="clubs",
+    summary="A table id of the club's own namespace (club<club id>-...) belongs to the club"
+    " from now on: its rake is the club's", tag="clubs",
     response=None, example=None, status=204, scope=Scope.CLUBS_WRITE, personal=True,
-    path_params=CLUB_PARAM, body=TableRequest, body_example={"table_id": "club-7-a"},
+    path_params=CLUB_PARAM, body=TableRequest, body_example={"table_id": "club7-a1b2c3"},
     errors=(*ACTING, "invalid_club_input"),
 )  # fmt: skip
 async def register_table(call: Call) -> Reply:

@@ -6,6 +6,9 @@ Redis (the baseline), then with a ClusterLink taking ``--chunks`` tokens per Red
 (16: the default; 1: exact), in ``--rounds`` alternating rounds so that the machine's load
 falls on every mode alike. Also: the bare cost of one Redis round trip through the link
 (PING, and the bucket's Lua script). Redis keys live under a random prefix, deleted after.
+
+``--mode routing``: an action's round trip with the player and the table on different
+nodes against the same node, in one run (server/bench/cluster_routing.py).
 """
 
 from __future__ import annotations
@@ -30,10 +33,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--requests", type=int, default=2000, help="pings per round and mode")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--chunks", default="16,8,1", help="tokens per Redis call to compare")
+    parser.add_argument(
+        "--mode",
+        choices=("rate-limit", "routing"),
+        default="rate-limit",
+        help="rate-limit: the shared address bucket's cost; routing: an action's round trip"
+        " with the player on another node than the table, against the same node",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="routing: postgresql://... for the nodes' shared database (a scratch schema,"
+        " dropped after); default: a scratch SQLite file",
+    )
+    parser.add_argument("--players", type=int, default=4, help="routing: players (even, 2..6)")
+    parser.add_argument("--actions", type=int, default=60, help="routing: actions a side")
 
 
 def run(args: argparse.Namespace) -> int:
     import trio
+
+    if args.mode == "routing":
+        from server.bench import cluster_routing
+
+        routed = cluster_routing.measure(args)
+        print(json.dumps(routed) if args.json else "\n".join(cluster_routing.lines(routed)))
+        return 0
 
     chunks = [int(c) for c in args.chunks.split(",") if c.strip()]
     if not 1 <= args.requests <= 1_000_000 or not 1 <= args.rounds <= 100 or not chunks:

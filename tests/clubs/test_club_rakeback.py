@@ -53,7 +53,8 @@ async def test_every_chip_of_rakeback_and_commission_matches_a_hand_by_hand_reco
     await clubs.invite(olga, club, eve)  # and the owner one
     await clubs.accept_invitation(eve, club)
     await clubs.set_tiers(olga, club, TIERS)
-    await clubs.register_table(olga, club, "club-t1")
+    club_table = f"club{club}-t1"  # of the club's own namespace, as an owner may register
+    await clubs.register_table(olga, club, club_table)
 
     period = period_containing("day", clock.now_ms)
     rng = random.Random(20)
@@ -63,12 +64,12 @@ async def test_every_chip_of_rakeback_and_commission_matches_a_hand_by_hand_reco
     for i in range(60):
         seated = rng.sample(members, rng.randint(2, 6))
         at += 60_000
-        played.append(await play_hand(store, wallet, rng, "club-t1", f"c{i}", seated, at))
+        played.append(await play_hand(store, wallet, rng, club_table, f"c{i}", seated, at))
     for i in range(15):  # a public table: the house's program, not the club's
         seated = rng.sample([bea, fay, eve], 3)
         at += 60_000
         played.append(await play_hand(store, wallet, rng, "pub-1", f"p{i}", seated, at))
-    assert sum(h.rake for h in played if h.table_id == "club-t1") > 0
+    assert sum(h.rake for h in played if h.table_id == club_table) > 0
 
     clock.now_ms = period.end_ms + rakeback.policy.settle_delay_ms
     before = {p: (await wallet.balance(p)).balance for p in (olga, ada, bea, cid, dan, eve, fay)}
@@ -81,7 +82,7 @@ async def test_every_chip_of_rakeback_and_commission_matches_a_hand_by_hand_reco
     club_rake: dict[int, int] = {}
     house_rake: dict[int, int] = {}
     for hand in played:
-        target = club_rake if hand.table_id == "club-t1" else house_rake
+        target = club_rake if hand.table_id == club_table else house_rake
         assert sum(hand.shares) == hand.rake
         for p, share in zip(hand.players, hand.shares, strict=True):
             target[p] = target.get(p, 0) + share

@@ -206,20 +206,27 @@ async def test_benefits_never_exceed_the_clubs_deal(store: Store, clubs: Clubs) 
 async def test_a_table_belongs_to_one_club_for_life(store: Store, clubs: Clubs) -> None:
     owner, club_id, _ = await _club(store, clubs)
     other = await clubs.create(await player(store, "bea"), "Other", "")
-    await clubs.register_table(owner, club_id, "club-t1")
-    await clubs.register_table(owner, club_id, "club-t1")  # a retry
+    table = f"club{club_id}-t1"
+    await clubs.register_table(owner, club_id, table)
+    await clubs.register_table(owner, club_id, table)  # a retry
     with pytest.raises(InvalidClubInput):
-        await clubs.register_table(None, other.club_id, "club-t1")
-    assert await clubs.tables(owner, club_id) == ["club-t1"]
+        await clubs.register_table(None, other.club_id, table)
+    assert await clubs.tables(owner, club_id) == [table]
+    # An owner registers no id outside her club's namespace: a house table's rake and its
+    # public seats are not hers to take (staff may register any id, audited).
+    for foreign in ("nt-1-2-a", f"club{other.club_id}-x", "club-t2"):
+        with pytest.raises(InvalidClubInput):
+            await clubs.register_table(owner, club_id, foreign)
+    assert await clubs.tables(owner, club_id) == [table]
 
 
 async def test_statistics_by_period(store: Store, clubs: Clubs, clock: ManualClock) -> None:
     owner, club_id, code = await _club(store, clubs, "open")
     bea = await player(store, "bea")
     await clubs.join(bea, code)
-    await clubs.register_table(owner, club_id, "club-t1")
+    await clubs.register_table(owner, club_id, f"club{club_id}-t1")
     now = clock.now_ms
-    for i, table in enumerate(("club-t1", "club-t1", "public-1")):
+    for i, table in enumerate((f"club{club_id}-t1", f"club{club_id}-t1", "public-1")):
         await store.save_hand(HandRecord(
             f"h{i}", table, "NLHE 1/2", now, now + 1, 100, 4,
             (HandPlayer(owner, 0, -50, 2), HandPlayer(bea, 1, 46, 2)), "",

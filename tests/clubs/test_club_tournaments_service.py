@@ -12,6 +12,7 @@ import pytest
 
 from actors.table.admin import EPOCH_KIND, TOMBSTONE_KIND, epoch_id, tombstone_id
 from persistence import clubs as club_db
+from persistence.audit import AuditStamp
 from persistence.snapshots import Snapshot
 from persistence.store import Store
 from rakeback.periods import period_containing
@@ -79,7 +80,10 @@ async def test_only_owners_and_managers_close_the_clubs_own_tables(
         await clubs.check_close_table(oscar, club_id, table_id)
     with pytest.raises(InvalidClubInput):  # a public table is not the club's to close
         await clubs.check_close_table(olga, club_id, "public-1")
-    await clubs.register_table(olga, club_id, "house-7")
+    with pytest.raises(InvalidClubInput):  # not of the club's namespace: not hers to register
+        await clubs.register_table(olga, club_id, "house-7")
+    staff = AuditStamp("staff", "admin", "clubs.register_table", f"club:{club_id}", "", "r-1")
+    await clubs.register_table(None, club_id, "house-7", audit_as=staff)
     with pytest.raises(InvalidClubInput):  # registered, not opened by the club: staff's
         await clubs.check_close_table(olga, club_id, "house-7")
     await clubs.set_role(olga, club_id, bea, "manager")

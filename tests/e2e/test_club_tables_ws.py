@@ -17,8 +17,10 @@ from protocol import clubs as wire
 from protocol import game
 from protocol.client import Client, ServerError
 from rakeback.periods import parse_period
+from server.auth import TokenSigner
 from services.clubs import Clubs
 from tests.e2e.harness import (
+    JWT_SECRET,
     PASSWORD,
     Player,
     Server,
@@ -58,6 +60,18 @@ async def _club_with_table(server: Server) -> tuple[Player, Player, Player, int,
     assert isinstance(opened, wire.ClubTableCreated) and opened.club_id == club_id
     assert opened.table_id.startswith(f"club{club_id}-")
     return olga, bea, oscar, club_id, opened.table_id
+
+
+async def _staff_registers(server: Server, club_id: int, table_id: str) -> None:
+    """Staff register a table to the club over the admin API (any id; audited)."""
+    token, _ = TokenSigner(JWT_SECRET).issue("ops", "admin")
+    async with httpx.AsyncClient(base_url=server.listening.admin_url) as admin:
+        answer = await admin.post(
+            f"/clubs/{club_id}/tables",
+            json={"table_id": table_id, "reason": "a house table for the club"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert answer.status_code == 200, answer.text
 
 
 async def _bearer(http: httpx.AsyncClient, name: str) -> dict[str, str]:
@@ -297,7 +311,14 @@ async def test_a_table_registered_to_a_club_is_listed_to_its_members_only(
                 frames, lambda p, b: p in subscribers and _mentions(b, "pub-reg")
             )
             told.add(who)
-        await olga.client.request(wire.ClubRegisterTable(id=0, club_id=club_id, table_id="pub-reg"))
+        # Its owner cannot take a house table's seats and rake: only staff register it.
+        await _refused(
+            olga.client,
+            wire.ClubRegisterTable(id=0, club_id=club_id, table_id="pub-reg"),
+            "invalid_club_input",
+        )
+        assert "pub-reg" not in await Clubs(server.store).tables(None, club_id)
+        await _staff_registers(server, club_id, "pub-reg")
         pushed: dict[int, game.GamePush] = {}
         while len(pushed) < 2:
             who, body = await wait_for(
@@ -324,7 +345,7 @@ async def test_a_table_registered_to_a_club_is_listed_to_its_members_only(
         await _refused(oscar.client, game.Watch(id=0, table_id="pub-reg"), "not_club_member")
 
         # A table registered before it opens is the club's from its first listing.
-        await olga.client.request(wire.ClubRegisterTable(id=0, club_id=club_id, table_id="later"))
+        await _staff_registers(server, club_id, "later")
         await server.open_table(table_config("later", small_blind=25, big_blind=50))
         _, first = await wait_for(frames, lambda p, b: p == bea.player_id and _mentions(b, "later"))
         assert isinstance(first, game.LobbyTableChanged) and first.listing.club_id == club_id

@@ -6,22 +6,39 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from typing import Any
 
 from server.cli import main
 
 
-def test_the_report_has_every_mode_with_positive_figures(redis_url: str) -> None:
-    argv = ["bench", "cluster", "--json", "--redis-url", redis_url]
-    argv += ["--requests", "30", "--rounds", "1", "--chunks", "4,1"]
+def _report(argv: list[str]) -> dict[str, Any]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(argv) == 0
     # One JSON line; the gateways' own log lines may come before it.
     (line,) = [x for x in out.getvalue().splitlines() if x.startswith("{")]
-    report = json.loads(line)
+    report: dict[str, Any] = json.loads(line)
+    return report
+
+
+def test_the_report_has_every_mode_with_positive_figures(redis_url: str) -> None:
+    argv = ["bench", "cluster", "--json", "--redis-url", redis_url]
+    report = _report([*argv, "--requests", "30", "--rounds", "1", "--chunks", "4,1"])
     assert report["benchmark"] == "cluster" and report["requests"] == 30
     assert list(report["modes"]) == ["local", "chunk-4", "chunk-1"]
     for figures in report["modes"].values():
         assert figures["round_trips_per_s"] > 0 and figures["cpu_us_per_request"] > 0
         assert len(figures["runs"]) == 1
     assert report["redis_ping_us"] > 0 and report["redis_take_us"] > 0
+
+
+def test_the_routing_mode_reports_both_sides_and_their_ratio(redis_url: str) -> None:
+    argv = ["bench", "cluster", "--mode", "routing", "--json", "--redis-url", redis_url]
+    report = _report([*argv, "--players", "2", "--actions", "3"])
+    assert report["benchmark"] == "cluster-routing" and report["players"] == 2
+    for side in ("same_node", "other_node"):
+        figures = report[side]
+        assert figures["actions"] >= 3
+        assert 0 < figures["rtt_ms_p50"] <= figures["rtt_ms_p90"]
+        assert 0 < figures["push_ms_p50"] <= figures["push_ms_p90"]
+    assert report["rtt_ratio"] > 0 and report["push_ratio"] > 0

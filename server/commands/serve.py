@@ -8,12 +8,10 @@ default) the serve command therefore:
 
 - freezes everything allocated while importing and configuring (gc.freeze()), so full
   collections never walk the modules, classes and functions of the process again;
-- makes full collections rarer (GC_THRESHOLDS: at most one per 100 middle-generation
-  collections instead of 10). The young threshold stays small on purpose: the server makes
-  a lot of short-lived cyclic garbage (connections, cancel scopes, exceptions), and with a
-  young threshold of 50,000 each young collection freed ~35,000 objects and paused for
-  150-700 ms under the swarm, worse than the stall it was meant to cure.
-
+- keeps the young threshold small (GC_THRESHOLDS) on purpose: the server makes a lot of
+  short-lived cyclic garbage (connections, cancel scopes, exceptions), and with a young
+  threshold of 50,000 each young collection freed ~35,000 objects and paused for 150-700 ms
+  under the swarm, worse than the stall it was meant to cure;
 - never makes a full collection after start-up (GcFreezer): every FREEZE_EVERY_MIDDLE
   middle-generation collections, what survived them is frozen instead, so no collection
   walks more than the objects of the last few seconds, whatever the number of players. A
@@ -41,7 +39,8 @@ from server.commands.settings_args import (
     settings_from_args,
 )
 
-# (young, middle, old) collection thresholds; Python's defaults are (700, 10, 10).
+# (young, middle, old) collection thresholds; Python's defaults are (700, 10, 10). The old one
+# applies until freeze_old_generation() replaces it with OLD_THRESHOLD_NEVER.
 GC_THRESHOLDS: Final = (700, 10, 100)
 GC_PAUSE_LOG_MS: Final = 50.0
 _PAUSE_BUCKETS_S: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

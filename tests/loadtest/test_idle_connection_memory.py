@@ -16,58 +16,22 @@ import sys
 import tracemalloc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Final
 
 import trio
 import trio.testing
 
-from actors.runtime import ChildSpec, Registry, Runtime
-from persistence.store import open_store
-from server.gateway import Gateway, GatewayLimits, serve_gateway
-from services.passwords import CHEAP_HASHING_FOR_TESTS
-from tests.protocol.gateway_harness import TEST_SECRET
+from server.gateway import GatewayLimits
+from tests.server.test_gateway_actors import supervised_gateway
 
 CONNECTIONS: Final = 200
 WARM_UP_CONNECTIONS: Final = 20  # first: lazy imports, caches and free lists fill
 # tracemalloc's figure on 2026-12-02 (Python 3.11.7, trio-websocket 0.12.2, wsproto 1.3.2):
-# 32.1 KB, of which trio-websocket and wsproto ~13 KB, the session actor ~6 KB (before the
-# cuts of issue 25: 44.5 KB). The bound leaves room for dependency updates, not for a task or
+# 29.6 KB, of which trio-websocket and wsproto ~15 KB, the session actor ~6 KB (43.0 KB
+# before the cuts of issue 25). The bound leaves room for dependency updates, not for a task or
 # a dict of bound methods more per connection.
 IDLE_CONNECTION_BYTES_MAX: Final = 36 * 1024
-
-
-@asynccontextmanager
-async def supervised_gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
-    registry = Registry()
-    limits = GatewayLimits(guest_login=True, connections_per_ip_max=CONNECTIONS * 2)
-    async with open_store(f"sqlite:///{tmp_path / 'g.sqlite3'}") as store:
-        runtime = Runtime(
-            [
-                ChildSpec.supervisor("sessions"),
-                ChildSpec.service(
-                    "gateway",
-                    partial(
-                        serve_gateway,
-                        store,
-                        TEST_SECRET,
-                        limits=limits,
-                        hashing=CHEAP_HASHING_FOR_TESTS,
-                        sessions_supervisor=lambda: registry.supervisor("sessions"),
-                        metrics_registry=None,
-                    ),
-                ),
-            ],
-            registry=registry,
-            metrics_registry=None,
-        )
-        async with trio.open_nursery() as nursery:
-            await nursery.start(runtime.run)
-            gateway = runtime.root.child("gateway").started_value
-            assert isinstance(gateway, Gateway)
-            yield gateway
-            runtime.stop()
 
 
 # The clients run in a process of their own, so that everything traced here is the server's.
@@ -123,7 +87,10 @@ async def _traced_bytes() -> int:
 
 
 async def test_an_idle_logged_in_connection_costs_the_server_under_36_kb(tmp_path: Path) -> None:
-    async with supervised_gateway(tmp_path) as gateway:
+    limits = GatewayLimits(  # every client comes from one address
+        guest_login=True, connections_per_ip_max=CONNECTIONS * 2, rate_ip_burst_requests=10_000
+    )
+    async with supervised_gateway(tmp_path, limits) as (_, gateway):
         async with idle_clients(gateway.port, WARM_UP_CONNECTIONS):
             tracemalloc.start()
             try:

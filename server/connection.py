@@ -122,7 +122,9 @@ class Heartbeats:
                 _, connection, pong = pongs.popleft()
                 if not pong.seen:
                     connection.kill(CloseCode.HEARTBEAT_TIMEOUT, "no pong: the peer seems dead")
-            while pings and pings[0][0] <= now:
+            for _ in range(len(pings)):  # each at most once a round, even at a 0 interval
+                if pings[0][0] > now:
+                    break
                 _, connection = pings.popleft()
                 if connection.phase is Phase.CLOSED:
                     continue

@@ -12,8 +12,9 @@ from __future__ import annotations
 import collections
 import math
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final, Literal, final, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, final, get_args
 
 import trio
 from trio_websocket import (
@@ -63,7 +64,7 @@ from server.player_requests import PlayerRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.tournament_requests import TournamentRequestHandler
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
-from server.wsburst import send_burst
+from server.wsburst import PongWait, release_handshake, send_burst, send_ping
 from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
 from services.passwords import HashingAbandoned, HashingBusy
 
@@ -73,6 +74,67 @@ if TYPE_CHECKING:
 SERVER_NAME: Final = "tablium/0.1"
 CLOSE_TIMEOUT_S: Final = 1.0  # a close handshake with a peer that does not read gives up
 STATE_PUSHES_MAX: Final = 64  # pushes current_state may return after a resume
+
+
+@final
+class Heartbeats:
+    """The pings of every connection of one gateway, from one task (a task of each
+    connection's own was ~3 KB of every idle connection, and a timer per wake-up of its
+    writer cost CPU on every push).
+
+    A connection is pinged heartbeat_interval_ms after it opens and after each ping; a ping
+    not answered within heartbeat_timeout_ms closes it with 4004. Both delays are the same for
+    every connection, so each queue is in deadline order by construction (a FIFO, not a
+    heap). Bound: one entry of each queue per open connection (a closed one leaves at its
+    turn, at most one interval later)."""
+
+    _of_gateway: ClassVar[weakref.WeakKeyDictionary[Gateway, Heartbeats]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, interval_s: float, timeout_s: float) -> None:
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self._pings: collections.deque[tuple[float, Connection]] = collections.deque()
+        self._pongs: collections.deque[tuple[float, Connection, PongWait]] = collections.deque()
+
+    @classmethod
+    def of(cls, gateway: Gateway) -> Heartbeats:
+        """The gateway's, started in its nursery by the first connection."""
+        heartbeats = cls._of_gateway.get(gateway)
+        if heartbeats is None:
+            limits = gateway.limits
+            heartbeats = cls(
+                limits.heartbeat_interval_ms / 1000, limits.heartbeat_timeout_ms / 1000
+            )
+            cls._of_gateway[gateway] = heartbeats
+            gateway.spawn(heartbeats.run)
+        return heartbeats
+
+    def add(self, connection: Connection) -> None:
+        self._pings.append((trio.current_time() + self.interval_s, connection))
+
+    async def run(self) -> None:
+        pings, pongs = self._pings, self._pongs
+        while True:
+            now = trio.current_time()
+            while pongs and pongs[0][0] <= now:
+                _, connection, pong = pongs.popleft()
+                if not pong.seen:
+                    connection.kill(CloseCode.HEARTBEAT_TIMEOUT, "no pong: the peer seems dead")
+            for _ in range(len(pings)):  # each at most once a round, even at a 0 interval
+                if pings[0][0] > now:
+                    break
+                _, connection = pings.popleft()
+                if connection.phase is Phase.CLOSED:
+                    continue
+                asked = connection._ping_due()
+                if asked is not None:
+                    pongs.append((now + self.timeout_s, connection, asked))
+                pings.append((now + self.interval_s, connection))
+            heads = [queue[0][0] for queue in (pings, pongs) if queue]
+            # Nothing queued: a connection opened from now on is due an interval from now.
+            await trio.sleep_until(min(heads) if heads else now + self.interval_s)
 
 
 class _Closing(Exception):
@@ -108,37 +170,28 @@ class Connection:
         # Items: one frame, or a resume's whole backlog (reply + replay, one item so that it
         # does not count against the bound), or the close marker. Bound: offer() refuses at
         # _queue_max (slow consumer); the backlog and the close marker may go beyond by one
-        # each. Whoever holds _send_lock sends from the left, so the order is the queue's.
-        self._outbound: collections.deque[bytes | list[bytes] | _Closing] = collections.deque()
+        # each. Whoever holds _send_lock takes the whole list and sends it, so the order is
+        # the queue's. (A list, not a deque: an empty deque is 760 bytes, per connection.)
+        self._outbound: list[bytes | list[bytes] | _Closing] = []
         self._send_lock = trio.Lock()
-        # Set by offer() for pushes from other tasks; the reader sends its own replies itself
-        # (no task switch per request), the writer task sends the rest.
-        self._wake_writer = trio.Event()
+        # The writer task while it waits for something to send (offer() wakes it, without a
+        # trio.Event per wake-up); the reader sends its own replies itself (no task switch
+        # per request), the writer task sends the rest, and pings.
+        self._parked: trio.lowlevel.Task | None = None
+        self._pong: PongWait | None = None  # the last ping's
+        self._ping_wanted = False  # the writer sends a ping (for Heartbeats)
         # Until a login: this connection's rate limit; then the session's (session.bucket).
         self._bucket = TokenBucket(
             limits.rate_burst_requests, limits.rate_refill_per_s, trio.current_time()
         )
+        # Its deadline is the login deadline until the connection authenticates.
         self._cancel_scope = trio.CancelScope()
         self._close: _Closing | None = None
-        self._handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
-            Hello: self._hello,
-            Register: self._register,
-            Login: self._login,
-            GuestLogin: self._guest_login,
-            Authenticate: self._authenticate,
-            Logout: self._logout,
-            **dict.fromkeys(WALLET_REQUESTS, self._wallet),
-            **dict.fromkeys(get_args(HandRequest), self._hands),
-            **dict.fromkeys(get_args(GameRequest), self._game),
-            **dict.fromkeys(CLUB_REQUESTS, self._club),
-            **dict.fromkeys(get_args(PlayerRequest), self._players),
-            **dict.fromkeys(get_args(TournamentRequest), self._tournament),
-        }
 
     # Outlet: called by sessions (pushes). Never blocks.
     def offer(self, frame: bytes) -> None:
         if self._enqueue(frame):
-            self._wake_writer.set()
+            self._wake_writer()
 
     def _enqueue(self, frame: bytes) -> bool:
         if self._close is not None:
@@ -160,18 +213,20 @@ class Connection:
         if self._close is None:
             self._close = closing = _Closing(code, reason)
             self._outbound.append(closing)
-            self._wake_writer.set()
+            self._wake_writer()
 
     async def run(self) -> None:
         """Serve the connection until it ends. A bug of ours (any exception) still closes
         it with 1011 before the exception reaches the gateway, which logs it."""
         limits = self.gateway.limits
+        release_handshake(self.ws)
+        Heartbeats.of(self.gateway).add(self)
         try:
+            # The login deadline: cleared when the connection authenticates (_on_frame).
+            self._cancel_scope.deadline = trio.current_time() + limits.auth_timeout_ms / 1000
             with self._cancel_scope:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(self._write)
-                    nursery.start_soon(self._heartbeat)
-                    nursery.start_soon(self._auth_deadline, limits.auth_timeout_ms / 1000)
                     await self._read()
                     if self._close is not None and not self._cancel_scope.cancel_called:
                         # Closing after a flush (logout): the writer sends what is queued,
@@ -179,6 +234,8 @@ class Connection:
                         nursery.cancel_scope.deadline = trio.current_time() + CLOSE_TIMEOUT_S
                     else:
                         nursery.cancel_scope.cancel()
+            if self._cancel_scope.cancelled_caught and self._close is None:
+                self._close = _Closing(CloseCode.AUTH_TIMEOUT, "no login in time")
         except Exception:
             # Not a shutdown: our own error. The close below says so (not 1001 "going away",
             # which tells clients the server is stopping).
@@ -211,13 +268,42 @@ class Connection:
             if self._outbound and not self._send_lock.locked():
                 await self._send_queued()  # our replies, without waking the writer
             elif self._outbound:
-                self._wake_writer.set()
+                self._wake_writer()
+
+    def _wake_writer(self) -> None:
+        task = self._parked
+        if task is not None:
+            self._parked = None
+            trio.lowlevel.reschedule(task)
+
+    def _unpark(self, _: object) -> trio.lowlevel.Abort:
+        self._parked = None
+        return trio.lowlevel.Abort.SUCCEEDED
 
     async def _write(self) -> None:
+        """Send what others queue, and the heartbeat's pings (Heartbeats asks for them)."""
         while True:
-            await self._wake_writer.wait()
-            self._wake_writer = trio.Event()
-            await self._send_queued()
+            if not self._outbound and not self._ping_wanted:
+                self._parked = trio.lowlevel.current_task()
+                await trio.lowlevel.wait_task_rescheduled(self._unpark)
+            if self._outbound:
+                await self._send_queued()
+            if self._ping_wanted and self._pong is not None:
+                self._ping_wanted = False
+                try:
+                    await send_ping(self.ws, self._pong)
+                except ConnectionClosed:
+                    return
+
+    def _ping_due(self) -> PongWait | None:
+        """Heartbeats: ask the writer for a ping, and return what its pong will set; None
+        while the last one is unanswered (the peer has until that one's deadline)."""
+        if self._pong is not None and not self._pong.seen:
+            return None
+        self._pong = pong = PongWait()
+        self._ping_wanted = True
+        self._wake_writer()
+        return pong
 
     async def _send_queued(self) -> None:
         """Send what is queued, every frame waiting now in one socket write (server/wsburst
@@ -225,12 +311,12 @@ class Connection:
         as_text = self.encoding is Encoding.JSON
         async with self._send_lock:
             while self._outbound:
+                items, self._outbound = self._outbound, []
                 burst: list[bytes | str] = []
                 closing = False
-                while self._outbound:
-                    item = self._outbound.popleft()
+                for item in items:
                     if isinstance(item, _Closing):
-                        closing = True
+                        closing = True  # nothing after the close marker is sent
                         break
                     for frame in item if isinstance(item, list) else (item,):
                         burst.append(msgpack_to_json_text(frame) if as_text else frame)
@@ -245,24 +331,6 @@ class Connection:
                 if closing:
                     self._cancel_scope.cancel()
                     return
-
-    async def _heartbeat(self) -> None:
-        limits = self.gateway.limits
-        while True:
-            await trio.sleep(limits.heartbeat_interval_ms / 1000)
-            with trio.move_on_after(limits.heartbeat_timeout_ms / 1000) as scope:
-                try:
-                    await self.ws.ping()
-                except ConnectionClosed:
-                    return
-            if scope.cancelled_caught:
-                self.kill(CloseCode.HEARTBEAT_TIMEOUT, "no pong: the peer seems dead")
-                return
-
-    async def _auth_deadline(self, timeout_s: float) -> None:
-        await trio.sleep(timeout_s)
-        if self.phase is not Phase.AUTHENTICATED:
-            self.kill(CloseCode.AUTH_TIMEOUT, "no login in time")
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -311,7 +379,7 @@ class Connection:
             self._reply(Pong(id=request.id))
             return
         try:
-            await self._handlers[type(request)](request)
+            await _HANDLERS[type(request)](self, request)
         except AccountRefused as exc:
             if exc.retry_after_ms is None:
                 self._error(request.id, exc.code, exc.message)
@@ -343,6 +411,8 @@ class Connection:
         except HashingAbandoned:
             return  # the peer has gone: nobody to answer
         if self.phase is not Phase.CLOSED:
+            if next_phase is Phase.AUTHENTICATED and self.phase is not next_phase:
+                self._cancel_scope.deadline = math.inf  # logged in: no login deadline
             self.phase = next_phase
 
     async def _hello(self, request: Hello) -> None:
@@ -673,6 +743,24 @@ class Connection:
         self._reply(Ok(id=request.id))
         self._close_after_flush(CloseCode.LOGGED_OUT, "logged out")
         self.phase = Phase.CLOSED
+
+
+# Each request type's handler: one table for every connection (a dict of bound methods per
+# connection was 3 KB of each one's memory).
+_HANDLERS: Final[dict[type[Any], Callable[[Connection, Any], Awaitable[None]]]] = {
+    Hello: Connection._hello,
+    Register: Connection._register,
+    Login: Connection._login,
+    GuestLogin: Connection._guest_login,
+    Authenticate: Connection._authenticate,
+    Logout: Connection._logout,
+    **dict.fromkeys(WALLET_REQUESTS, Connection._wallet),
+    **dict.fromkeys(get_args(HandRequest), Connection._hands),
+    **dict.fromkeys(get_args(GameRequest), Connection._game),
+    **dict.fromkeys(CLUB_REQUESTS, Connection._club),
+    **dict.fromkeys(get_args(PlayerRequest), Connection._players),
+    **dict.fromkeys(get_args(TournamentRequest), Connection._tournament),
+}
 
 
 def _role(raw: str) -> Role:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final, Protocol, final
 
 import msgspec
@@ -60,7 +60,8 @@ class PlayerSession:
     last_seq: int = 0
     # Invariant: seqs in replay are consecutive and end at last_seq.
     # Overflow policy: the oldest event is dropped; a resume from before it is a replay_gap.
-    replay: collections.deque[tuple[int, bytes]] = field(default_factory=collections.deque)
+    # An empty tuple until the first event: an empty deque is 760 bytes, per idle session.
+    replay: collections.deque[tuple[int, bytes]] | tuple[()] = ()
     outlet: Outlet | None = None
     # Bumped at every attach and detach, so a grace timer started for an older detach can
     # tell that the session has been resumed since.
@@ -82,9 +83,12 @@ class PlayerSession:
         broadcast to many sessions encodes its body once; the frame's bytes are the same."""
         self.last_seq += 1
         frame = encode_event(self.last_seq, body)
-        self.replay.append((self.last_seq, frame))
-        if len(self.replay) > self.replay_events_max:
-            self.replay.popleft()
+        replay = self.replay
+        if not isinstance(replay, collections.deque):
+            self.replay = replay = collections.deque()
+        replay.append((self.last_seq, frame))
+        if len(replay) > self.replay_events_max:
+            replay.popleft()
         if self.mirror is not None:
             self.mirror.append(self, self.last_seq, frame)
         if self.outlet is not None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 
-from server.commands.serve import GC_PAUSE_LOG_MS, GC_THRESHOLDS, GcPauseTimer, tune_gc
+from server.commands.serve import (
+    FREEZE_EVERY_MIDDLE,
+    GC_PAUSE_LOG_MS,
+    GC_THRESHOLDS,
+    OLD_THRESHOLD_NEVER,
+    GcPauseTimer,
+    tune_gc,
+)
 
 
 def ticks(*values_s: float) -> Iterator[float]:
@@ -45,12 +52,34 @@ def test_a_real_collection_reaches_the_timer() -> None:
     assert 2 in observed
 
 
-def test_tuning_freezes_start_up_and_raises_the_thresholds() -> None:
+def test_tuning_freezes_start_up_and_never_collects_the_old_generation() -> None:
     before = gc.get_threshold()
+    freezer = tune_gc()
     try:
-        tune_gc()
-        assert gc.get_threshold() == GC_THRESHOLDS
+        young, middle, old = gc.get_threshold()
+        assert (young, middle) == GC_THRESHOLDS[:2]
+        assert old == OLD_THRESHOLD_NEVER
         assert gc.get_freeze_count() > 0  # start-up's objects sit out every collection
     finally:
+        gc.callbacks.remove(freezer)
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def test_the_survivors_of_every_tenth_middle_collection_are_frozen() -> None:
+    before = gc.get_threshold()
+    freezer = tune_gc()
+    try:
+        gc.unfreeze()
+        survivors: list[list[int]] = [[] for _ in range(100)]  # outlive the collections
+        for _ in range(FREEZE_EVERY_MIDDLE - 1):
+            gc.collect(1)
+        assert freezer.freezes == 0 and gc.get_freeze_count() == 0
+        gc.collect(1)
+        assert freezer.freezes == 1
+        assert gc.get_freeze_count() >= len(survivors)
+        assert not gc.get_objects(2)  # nothing left for a full collection to walk
+    finally:
+        gc.callbacks.remove(freezer)
         gc.unfreeze()
         gc.set_threshold(*before)

@@ -37,7 +37,7 @@ restart resumes from the stored elapsed time, so the level goes on with the time
 from __future__ import annotations
 
 import contextlib
-from typing import Any, cast, final
+from typing import Any, Final, cast, final
 
 import msgspec
 import structlog
@@ -118,6 +118,8 @@ from services.player_stats import record_tournament_result
 from services.tournaments import TournamentMoney, payout_of
 
 log = structlog.get_logger("tablium.tournament")
+
+_READS: Final = (GetTournament, GetStandings, GetResults)  # change nothing: views stay built
 
 
 @final
@@ -200,6 +202,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
     # --- messages ---------------------------------------------------------------------------
 
     async def handle(self, message: AnyTournamentMessage | TableHandEnded) -> object:
+        if not isinstance(message, _READS):
+            self.view_version += 1  # what the views show may change: built again when read
         try:
             return await self._handle(message)
         except TournamentRefused as exc:
@@ -232,8 +236,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
                 await self._addon(player_id)
             case GetTournament():
                 return self.details()
-            case GetStandings(offset=offset, limit=limit):
-                return await self.standings(offset, limit)
+            case GetStandings(offset=offset, limit=limit, player_id=player_id):
+                return await self.standings(offset, limit, player_id)
             case GetResults():
                 return self.results()
             case StartTournament():
@@ -487,10 +491,22 @@ class TournamentActor(TournamentTables, Actor[Any]):
         core = self._core()
         if not 0 < number <= len(core.state.entries):
             raise TournamentRefusal("not_registered", f"no entry {number}")
+        playing = core.entry(number).status is EntryStatus.PLAYING
         effects = core.remove_entry(number, refund=refund, rng=self.deps.rng)
         if not refund and core.phase is Phase.REGISTERING:
             self._live().forfeited.append(number)
-        await self._step(effects)
+        back = 0
+        for effect in effects:
+            if isinstance(effect, fx.EntryRemoved) and effect.entry == number:
+                back += effect.refund + effect.fee
+            elif isinstance(effect, fx.EntryRefunded) and effect.entry == number:
+                config = core.config  # unregistered: everything it paid comes back
+                back += config.buy_in + config.bounty + config.fee
+        player = _player(core.entry(number).player_id)
+        removed = stored.player_removed(
+            self.tournament_id, player, number, back, playing and not refund
+        )
+        await self._step(effects, events=[removed])
 
     async def _start(self, *, by_director: bool) -> None:
         live, core = self._live(), self._core()
@@ -663,12 +679,18 @@ class TournamentActor(TournamentTables, Actor[Any]):
     # --- one step: state, store, tables, money, players ------------------------------------
 
     async def _step(
-        self, effects: list[fx.AnyEffect], *, paid: bool = False, ended: int | None = None
+        self,
+        effects: list[fx.AnyEffect],
+        *,
+        paid: bool = False,
+        ended: int | None = None,
+        events: list[NewEvent] | None = None,
     ) -> None:
-        """Perform ``effects`` in order: store the step (with payouts owed and events), then
-        the tables, the money, the players; then let tables that may deal, deal."""
+        """Perform ``effects`` in order: store the step (with payouts owed and events, and
+        ``events`` of the caller's own), then the tables, the money, the players; then let
+        tables that may deal, deal."""
         live, core = self._live(), self._core()
-        events: list[NewEvent] = []
+        events = list(events or ())
         to_deal: set[int] = set() if ended is None else {ended}
         table_ops: list[fx.AnyEffect] = []
         pushes: list[tuple[int, Any]] = []

@@ -251,10 +251,12 @@ class GetTournament(TournamentMessage, frozen=True, tag=True):
 
 class GetStandings(TournamentMessage, frozen=True, tag=True):
     """Reply: Standings: entries still in by stack (largest first), then the placed by
-    place; ``offset``/``limit`` page through them (limit at most STANDINGS_MAX)."""
+    place; ``offset``/``limit`` page through them (limit at most STANDINGS_MAX). With
+    ``player_id``: that player's own entries only (``total`` counts them)."""
 
     offset: int = 0
     limit: int = 100
+    player_id: int | None = None
 
 
 STANDINGS_MAX: Final = 500

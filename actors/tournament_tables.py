@@ -55,7 +55,12 @@ class TournamentTables(TournamentViews):
     restack: dict[int, set[int]]
 
     async def _step(
-        self, effects: list[fx.AnyEffect], *, paid: bool = False, ended: int | None = None
+        self,
+        effects: list[fx.AnyEffect],
+        *,
+        paid: bool = False,
+        ended: int | None = None,
+        events: list[Any] | None = None,
     ) -> None:
         raise NotImplementedError  # the actor's own (actors/tournament.py)
 

@@ -13,7 +13,12 @@ from typing import Final, final
 
 import msgspec
 
-from persistence.events import NewEvent, TournamentChanged, TournamentPlayerChanged
+from persistence.events import (
+    NewEvent,
+    TournamentChanged,
+    TournamentPlayerChanged,
+    TournamentPlayerRemoved,
+)
 from persistence.outbox import append
 from persistence.work import Query, Row, Work, one
 
@@ -64,6 +69,17 @@ def player_changed(
         tournament_id=tournament_id, player_id=player_id, entry=entry, place=place, prize=prize
     )
     return NewEvent(kind, f"tournament:{tournament_id}", payload)
+
+
+def player_removed(
+    tournament_id: int, player_id: int, entry: int, refunded: int, disqualified: bool
+) -> NewEvent:
+    """A director's removal (tournament.player_removed)."""
+    payload = TournamentPlayerRemoved(
+        tournament_id=tournament_id, player_id=player_id, entry=entry, refunded=refunded,
+        disqualified=disqualified,
+    )  # fmt: skip
+    return NewEvent("tournament.player_removed", f"tournament:{tournament_id}", payload)
 
 
 def create_tournament(

@@ -144,6 +144,7 @@ class TournamentActor(TournamentTables, Actor[Any]):
         self.restack: dict[int, set[int]] = {}
         self.start_timer: Timer | None = None
         self.profiles: dict[int, SeatProfile] = {}  # player -> profile (bound: the field)
+        self.names: dict[int, tuple[float, str]] = {}  # the standings' names (views)
 
     # --- lifecycle --------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from poker.tournament import (
     Tournament,
 )
 from protocol import tournaments as wire
+from services import profiles
 
 
 class TournamentViews:
@@ -58,6 +59,8 @@ class TournamentViews:
     _order_cache: tuple[int, list[int]] | None = None  # version, entries in standings order
     _details_cache: tuple[int, TournamentDetails] | None = None
     _results_cache: tuple[int, Results] | None = None
+    # player -> (trio time read, display name): the standings' names, bounded by the field
+    names: dict[int, tuple[float, str]]
 
     @property
     def spec(self) -> TournamentSpec:
@@ -86,6 +89,20 @@ class TournamentViews:
             known = await seat_profile(self.deps.store, player_id)
             self.profiles[player_id] = known
         return known
+
+    async def _names(self, player_ids: list[int]) -> dict[int, str]:
+        """Display names for a page of standings: each as read at most NAME_FRESH_S ago, so
+        a player who renames herself shows the new name within that time, with one store
+        read for the page's stale names (at most STANDINGS_MAX ids)."""
+        now = trio.current_time()
+        stale = [
+            p for p in player_ids if now - self.names.get(p, (-NAME_FRESH_S, ""))[0] >= NAME_FRESH_S
+        ]
+        if stale:
+            found = await profiles.display_names(self.deps.store, stale)
+            for player in stale:
+                self.names[player] = (now, found.get(player, ""))
+        return {p: self.names[p][1] for p in player_ids}
 
     def _deliver(self, player_id: int, body: Any) -> None:
         self.deps.channel.deliver(player_id, body)
@@ -260,10 +277,11 @@ class TournamentViews:
             total = len(order)
             page = [self._standing_line(n) for n in order[offset : offset + limit]]
         tournament_metrics.VIEW_ROWS.inc(len(page))
-        named = []
-        for line in page:  # the page's names (read once per player after a restart)
-            profile = await self._profile(line.player_id)
-            named.append(msgspec.structs.replace(line, display_name=profile.display_name))
+        names = await self._names([line.player_id for line in page])
+        named = [
+            msgspec.structs.replace(line, display_name=names.get(line.player_id, ""))
+            for line in page
+        ]
         return Standings(tournament_id=self.tournament_id, total=total, lines=tuple(named))
 
     def results(self) -> Results:
@@ -299,6 +317,7 @@ class TournamentViews:
 
 
 _ALIVE: Final = (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY)
+NAME_FRESH_S: Final = 10.0  # a renamed player's standings show the new name within this
 
 
 def _level(index: int, level: Any) -> LevelInfo:

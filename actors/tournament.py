@@ -79,6 +79,7 @@ from actors.tournament_messages import (
     TournamentRefusal,
     TournamentState,
     UnregisterPlayer,
+    VoidUnreported,
     VoteDeal,
 )
 from actors.tournament_state import (
@@ -228,6 +229,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
             case DeclineRebuy(player_id=player_id):
                 entry = self._entry_of(player_id, EntryStatus.AWAITING_REBUY)
                 await self._step(self._core().decline_rebuy(entry, self.deps.rng))
+            case VoidUnreported(table=table):
+                await self._void_unreported(table)
             case RebuyLapsed(entry=entry, offer=offer):
                 if self._live().offers.get(entry) == offer:
                     core = self._core()

@@ -378,6 +378,14 @@ class ClockTick(TournamentMessage, frozen=True, tag=True):
     generation: int  # a stale timer (the clock was paused or reset since) is ignored
 
 
+class VoidUnreported(TournamentMessage, frozen=True, tag=True):
+    """Told to itself after a restart, behind whatever its mailbox holds: the table's hand
+    the core thought running, with the table between hands, is void unless its report
+    (a ``TableHandEnded`` told while the actor restarted) came first."""
+
+    table: int
+
+
 class RebuyLapsed(TournamentMessage, frozen=True, tag=True):
     entry: int
     offer: int  # which offer (a later offer to the same entry is not declined by it)
@@ -500,6 +508,7 @@ AnyTournamentMessage = (
     | BreakTable
     | GetResults
     | ClockTick
+    | VoidUnreported
     | RebuyLapsed
     | DealLapsed
 )

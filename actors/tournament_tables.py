@@ -27,6 +27,7 @@ from actors.table_messages import (
 )
 from actors.tournament_messages import (
     TournamentRefusal,
+    VoidUnreported,
 )
 from actors.tournament_state import (
     _player,
@@ -297,23 +298,18 @@ class TournamentTables(TournamentViews):
             if self._table_ref(number) is None:
                 snapshot = await self.deps.store.load_snapshot(self.address.table_id(number))
                 await self._open_table(number, None if snapshot is None else snapshot.data)
-        effects: list[fx.AnyEffect] = []
-        voided: list[int] = []
         for number in sorted(core.floor.tables):
             seats = await self._ask_table(number, GetSeats())
             assert isinstance(seats, TableSeats)
             if seats.hand_number != 0:
                 continue  # still running here (this actor alone restarted): it will report
-            await self._align(number, seats)
             if core.table(number).in_hand:
-                table = core.table(number)
-                unchanged = {
-                    _player(core.entry(e).player_id): core.entry(e).stack
-                    for e in table.seats.values()
-                }
-                result = self._result_for(number, unchanged, None)
-                effects += core.hand_ended(number, result, self.deps.rng)
-                voided.append(number)
+                # Over at the table: its report may wait in the mailbox (told while this
+                # actor restarted alone; the mailbox outlives a restart). It is read first;
+                # a hand still unreported after it is void (_void_unreported).
+                self.context.ref.tell(VoidUnreported(number))
+                continue
+            await self._align(number, seats)
         for number in sorted(core.floor.tables):  # players' clients follow again
             for seat, entry in sorted(core.table(number).seats.items()):
                 record = core.entry(entry)
@@ -324,10 +320,28 @@ class TournamentTables(TournamentViews):
                         table_id=self.address.table_id(number), seat=seat, stack=record.stack,
                     ),
                 )  # fmt: skip
-        if effects or voided:
-            await self._step(effects)
         for number in sorted(core.floor.tables):
             await self._deal(number)
+
+    async def _void_unreported(self, number: int) -> None:
+        """After a restart: the table finished a hand the core thought running and no report
+        came (a process restart, or the report was the message the actor crashed on): the
+        hand is void, as at cash tables; the table takes the core's stacks again."""
+        core = self._core()
+        if number not in core.floor.tables or not core.table(number).in_hand:
+            return  # its report came first
+        seats = await self._ask_table(number, GetSeats())
+        assert isinstance(seats, TableSeats)
+        if seats.hand_number != 0:
+            return  # dealing again (it was released meanwhile): it will report
+        log.warning("unreported hand voided", tournament=self.tournament_id, table=number)
+        await self._align(number, seats)
+        table = core.table(number)
+        unchanged = {
+            _player(core.entry(e).player_id): core.entry(e).stack for e in table.seats.values()
+        }
+        result = self._result_for(number, unchanged, None)
+        await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
 
     async def _align(self, number: int, seats: TableSeats) -> None:
         """Seat at the table exactly who the core has there, with the core's stacks."""

@@ -76,10 +76,15 @@ class TournamentViews:
         return self.live
 
     def play_ms(self) -> int:
+        """Play time: rounded, not truncated. Every step stores it (``_freeze_clock``), and
+        the clock's timer fires when the level has ``remaining_ms`` left: truncating lost up
+        to 1 ms a step, so a level could keep 1 ms left and a timer of 1 ms (0.999... ms in
+        floating point) add nothing: ticks without end at one instant (the autojump clock
+        stands still while each tick's step is stored; the MTT over the wire never ended)."""
         live = self._live()
         if live.paused or live.state != "running":
             return live.elapsed_ms
-        return live.elapsed_ms + int((trio.current_time() - self.clock_since) * 1000)
+        return live.elapsed_ms + round((trio.current_time() - self.clock_since) * 1000)
 
     async def _profile(self, player_id: int, *, fresh: bool = False) -> SeatProfile:
         """Her display name and auto-muck, read from her profile when she registers or

@@ -836,8 +836,7 @@ class TournamentActor(TournamentTables, Actor[Any]):
                 case _:
                     pass
         await self._persist(events)
-        for effect in table_ops:
-            await self._table_op(effect)
+        await self._table_ops(table_ops)
         for player, body in pushes:
             if player != 0:
                 self._deliver(player, body)

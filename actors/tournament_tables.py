@@ -9,6 +9,7 @@ import contextlib
 from typing import Any, Final, cast
 
 import structlog
+import trio
 
 from actors.runtime import ActorContext
 from actors.table import table_spec
@@ -161,8 +162,12 @@ class TournamentTables(TournamentViews):
                 ref.tell(SitIn(player_id=info.player_id, post_now=True))
         ref.tell(Release())
 
-    async def _seat_message(self, player_id: int, stack: int, seat: int | None) -> SeatPlayer:
-        profile = await self._profile(player_id, fresh=True)
+    async def _seat_message(
+        self, player_id: int, stack: int, seat: int | None, *, fresh: bool = True
+    ) -> SeatPlayer:
+        """``fresh``: her profile read again (a reseat shows a name changed meanwhile); a
+        first seat takes the one read when she registered."""
+        profile = await self._profile(player_id, fresh=fresh)
         return SeatPlayer(player_id=player_id, stack=stack, seat=seat, profile=profile)
 
     def _table_ref(self, number: int) -> Any:
@@ -219,6 +224,32 @@ class TournamentTables(TournamentViews):
             ref = self._table_ref(number)
         return await ref.ask(message, timeout_s=TABLE_ASK_TIMEOUT_S)
 
+    async def _table_ops(self, effects: list[fx.AnyEffect]) -> None:
+        """The step's table operations in order; a run of players seated (the start seats
+        the whole field) goes to its tables side by side, in order at each table: a
+        1,000-entry start is 112 tables' worth of asks at once, not 1,000 one after another."""
+        run: list[fx.Seated] = []
+        for effect in [*effects, None]:
+            if isinstance(effect, fx.Seated):
+                run.append(effect)
+                continue
+            if len(run) > 1:
+                by_table: dict[int, list[fx.Seated]] = {}
+                for seated in run:
+                    by_table.setdefault(seated.table, []).append(seated)
+                async with trio.open_nursery() as nursery:
+                    for table_effects in by_table.values():
+                        nursery.start_soon(self._seat_in_order, table_effects)
+            elif run:
+                await self._table_op(run[0])
+            run = []
+            if effect is not None:
+                await self._table_op(effect)
+
+    async def _seat_in_order(self, effects: list[fx.Seated]) -> None:
+        for effect in effects:
+            await self._table_op(effect)
+
     async def _table_op(self, effect: fx.AnyEffect) -> None:
         core, tid = self._core(), self.tournament_id
         match effect:
@@ -228,7 +259,7 @@ class TournamentTables(TournamentViews):
                 await self._close_table(number)
             case fx.Seated(player_id=who, table=number, seat=seat, stack=stack, entry=entry):
                 granted = await self._ask_table(
-                    number, await self._seat_message(_player(who), stack, seat)
+                    number, await self._seat_message(_player(who), stack, seat, fresh=False)
                 )
                 assert isinstance(granted, SeatGranted)
                 self._deliver(

@@ -72,6 +72,7 @@ from actors.tournament_messages import (
     RebuyLapsed,
     RegisterPlayer,
     RemoveEntry,
+    RescheduleStart,
     ResumeClock,
     StartTournament,
     SummaryChanged,
@@ -247,6 +248,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
             case StartTournament():
                 self.start_timer = None
                 await self._start(by_director=True)
+            case RescheduleStart(starts_at_ms=starts_at_ms):
+                await self._reschedule(starts_at_ms)
             case CancelTournament():
                 await self._cancel()
             case PauseClock():
@@ -527,6 +530,23 @@ class TournamentActor(TournamentTables, Actor[Any]):
         live.elapsed_ms = 0
         self.clock_since = trio.current_time()
         await self._step(core.start(0, self.deps.rng))
+
+    async def _reschedule(self, starts_at_ms: int) -> None:
+        """A director moves the start of an MTT still registering: the new time is stored
+        with the step (``tournament.rescheduled``), the start timer set again, the lobby told."""
+        live = self._live()
+        if live.state != "registering" or self.spec.kind != "mtt":
+            raise TournamentRefusal(
+                "tournament_not_running", "only a multi-table tournament not started yet"
+            )
+        live.spec = msgspec.structs.replace(live.spec, starts_at_ms=starts_at_ms)
+        if self.start_timer is not None:
+            self.start_timer.cancel()
+            self.start_timer = None
+        event = stored.rescheduled(self.tournament_id, starts_at_ms)
+        await self._persist([event])
+        self._schedule()
+        self._announce()
 
     async def _pause(self, paused: bool) -> None:
         self._require("running")

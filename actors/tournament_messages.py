@@ -298,6 +298,14 @@ class StartTournament(TournamentMessage, frozen=True, tag=True):
     """Start now (before its time), with at least two entries. Reply: None."""
 
 
+class RescheduleStart(TournamentMessage, frozen=True, tag=True):
+    """A multi-table tournament still registering starts at ``starts_at_ms`` instead (wall
+    clock, ms since the epoch; a time past starts it at once). Reply: None. Refused:
+    ``tournament_not_running`` once started, over, or for a sit-and-go (starts when full)."""
+
+    starts_at_ms: int
+
+
 class CancelTournament(TournamentMessage, frozen=True, tag=True):
     """Before the end. Before the start every entry gets back all it paid (buy-in, bounty,
     fee); once running, places already decided keep their prizes and bounties, the rest of
@@ -499,6 +507,7 @@ AnyTournamentMessage = (
     | ProposeDeal
     | VoteDeal
     | StartTournament
+    | RescheduleStart
     | CancelTournament
     | PauseClock
     | ResumeClock

@@ -43,6 +43,7 @@ from actors.tournament_messages import (
     MoveEntry,
     PauseClock,
     RemoveEntry,
+    RescheduleStart,
     Results,
     ResumeClock,
     Standings,
@@ -136,6 +137,13 @@ class StackRequest(Struct, frozen=True, forbid_unknown_fields=True):
     """``chips`` added to the stack (negative: taken off)."""
 
     chips: Annotated[int, Meta(ge=-STACK_CHANGE_MAX, le=STACK_CHANGE_MAX)]
+    reason: Reason
+
+
+class ScheduleRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    """The new start of a multi-table tournament not started yet (ms since the epoch)."""
+
+    starts_at_ms: Annotated[int, Meta(ge=0, le=2**53)]
     reason: Reason
 
 
@@ -420,6 +428,18 @@ async def start(tournament_id: int) -> Any:
     """Start now, before its time (at least two entries). Audited."""
     body = await read_body(OperatorRequest)
     return await _operate(tournament_id, "tournaments.start", body.reason, StartTournament())
+
+
+@tournament_routes.post(f"/tournaments/{TOURNAMENT}/schedule")
+@requires(Permission.TOURNAMENTS_WRITE)
+@document_request(ScheduleRequest)
+async def schedule(tournament_id: int) -> Any:
+    """Move the start of a multi-table tournament still registering (a time past: it starts
+    at once, or is cancelled with too few entries). Audited; ``tournament.rescheduled``."""
+    body = await read_body(ScheduleRequest)
+    message = RescheduleStart(starts_at_ms=body.starts_at_ms)
+    requested = {"starts_at_ms": body.starts_at_ms}
+    return await _operate(tournament_id, "tournaments.schedule", body.reason, message, requested)
 
 
 @tournament_routes.post(f"/tournaments/{TOURNAMENT}/cancel")

@@ -18,6 +18,7 @@ from persistence.events import (
     TournamentChanged,
     TournamentPlayerChanged,
     TournamentPlayerRemoved,
+    TournamentRescheduled,
 )
 from persistence.outbox import append
 from persistence.work import Query, Row, Work, one
@@ -69,6 +70,12 @@ def player_changed(
         tournament_id=tournament_id, player_id=player_id, entry=entry, place=place, prize=prize
     )
     return NewEvent(kind, f"tournament:{tournament_id}", payload)
+
+
+def rescheduled(tournament_id: int, starts_at_ms: int) -> NewEvent:
+    """A director's new start time (tournament.rescheduled)."""
+    payload = TournamentRescheduled(tournament_id=tournament_id, starts_at_ms=starts_at_ms)
+    return NewEvent("tournament.rescheduled", f"tournament:{tournament_id}", payload)
 
 
 def player_removed(

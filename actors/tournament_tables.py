@@ -241,14 +241,24 @@ class TournamentTables(TournamentViews):
                     for table_effects in by_table.values():
                         nursery.start_soon(self._seat_in_order, table_effects)
             elif run:
-                await self._table_op(run[0])
+                await self._guarded_op(run[0])
             run = []
             if effect is not None:
-                await self._table_op(effect)
+                await self._guarded_op(effect)
 
     async def _seat_in_order(self, effects: list[fx.Seated]) -> None:
         for effect in effects:
+            await self._guarded_op(effect)
+
+    async def _guarded_op(self, effect: fx.AnyEffect) -> None:
+        """One table operation; a table's refusal is logged and the step goes on (its other
+        tables, money, pushes and deals): a refusal here stopped the whole step once it was
+        stored, and every table then waited for a release that never came."""
+        try:
             await self._table_op(effect)
+        except GameRefused as exc:
+            log.warning("table operation refused", tournament=self.tournament_id,
+                        effect=type(effect).__name__, code=exc.code)  # fmt: skip
 
     async def _table_op(self, effect: fx.AnyEffect) -> None:
         core, tid = self._core(), self.tournament_id
@@ -271,7 +281,16 @@ class TournamentTables(TournamentViews):
                 )  # fmt: skip
             case fx.PlayerMoved():
                 player = _player(effect.player_id)
-                stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
+                try:
+                    stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
+                except GameRefused as exc:
+                    if exc.code != "not_seated":
+                        raise
+                    # The table let her seat go (her session ended at a cash-style table
+                    # rule): the core's stack is the truth; she is seated where it says.
+                    log.warning("moved player was not seated", table=effect.from_table,
+                                player=player)  # fmt: skip
+                    stack = effect.stack
                 if stack != effect.stack:
                     raise RuntimeError(f"moved with {stack}, the core says {effect.stack}")
                 granted = await self._ask_table(

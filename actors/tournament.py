@@ -37,7 +37,7 @@ restart resumes from the stored elapsed time, so the level goes on with the time
 from __future__ import annotations
 
 import contextlib
-from typing import Any, cast, final
+from typing import Any, Final, cast, final
 
 import msgspec
 import structlog
@@ -72,6 +72,7 @@ from actors.tournament_messages import (
     RebuyLapsed,
     RegisterPlayer,
     RemoveEntry,
+    RescheduleStart,
     ResumeClock,
     StartTournament,
     SummaryChanged,
@@ -79,6 +80,7 @@ from actors.tournament_messages import (
     TournamentRefusal,
     TournamentState,
     UnregisterPlayer,
+    VoidUnreported,
     VoteDeal,
 )
 from actors.tournament_state import (
@@ -119,6 +121,8 @@ from services.tournaments import TournamentMoney, payout_of
 
 log = structlog.get_logger("tablium.tournament")
 
+_READS: Final = (GetTournament, GetStandings, GetResults)  # change nothing: views stay built
+
 
 @final
 class TournamentActor(TournamentTables, Actor[Any]):
@@ -142,6 +146,7 @@ class TournamentActor(TournamentTables, Actor[Any]):
         self.restack: dict[int, set[int]] = {}
         self.start_timer: Timer | None = None
         self.profiles: dict[int, SeatProfile] = {}  # player -> profile (bound: the field)
+        self.names: dict[int, tuple[float, str]] = {}  # the standings' names (views)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -200,6 +205,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
     # --- messages ---------------------------------------------------------------------------
 
     async def handle(self, message: AnyTournamentMessage | TableHandEnded) -> object:
+        if not isinstance(message, _READS):
+            self.view_version += 1  # what the views show may change: built again when read
         try:
             return await self._handle(message)
         except TournamentRefused as exc:
@@ -223,6 +230,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
             case DeclineRebuy(player_id=player_id):
                 entry = self._entry_of(player_id, EntryStatus.AWAITING_REBUY)
                 await self._step(self._core().decline_rebuy(entry, self.deps.rng))
+            case VoidUnreported(table=table):
+                await self._void_unreported(table)
             case RebuyLapsed(entry=entry, offer=offer):
                 if self._live().offers.get(entry) == offer:
                     core = self._core()
@@ -232,13 +241,15 @@ class TournamentActor(TournamentTables, Actor[Any]):
                 await self._addon(player_id)
             case GetTournament():
                 return self.details()
-            case GetStandings(offset=offset, limit=limit):
-                return await self.standings(offset, limit)
+            case GetStandings(offset=offset, limit=limit, player_id=player_id):
+                return await self.standings(offset, limit, player_id)
             case GetResults():
                 return self.results()
             case StartTournament():
                 self.start_timer = None
                 await self._start(by_director=True)
+            case RescheduleStart(starts_at_ms=starts_at_ms):
+                await self._reschedule(starts_at_ms)
             case CancelTournament():
                 await self._cancel()
             case PauseClock():
@@ -487,10 +498,22 @@ class TournamentActor(TournamentTables, Actor[Any]):
         core = self._core()
         if not 0 < number <= len(core.state.entries):
             raise TournamentRefusal("not_registered", f"no entry {number}")
+        playing = core.entry(number).status is EntryStatus.PLAYING
         effects = core.remove_entry(number, refund=refund, rng=self.deps.rng)
         if not refund and core.phase is Phase.REGISTERING:
             self._live().forfeited.append(number)
-        await self._step(effects)
+        back = 0
+        for effect in effects:
+            if isinstance(effect, fx.EntryRemoved) and effect.entry == number:
+                back += effect.refund + effect.fee
+            elif isinstance(effect, fx.EntryRefunded) and effect.entry == number:
+                config = core.config  # unregistered: everything it paid comes back
+                back += config.buy_in + config.bounty + config.fee
+        player = _player(core.entry(number).player_id)
+        removed = stored.player_removed(
+            self.tournament_id, player, number, back, playing and not refund
+        )
+        await self._step(effects, events=[removed])
 
     async def _start(self, *, by_director: bool) -> None:
         live, core = self._live(), self._core()
@@ -507,6 +530,23 @@ class TournamentActor(TournamentTables, Actor[Any]):
         live.elapsed_ms = 0
         self.clock_since = trio.current_time()
         await self._step(core.start(0, self.deps.rng))
+
+    async def _reschedule(self, starts_at_ms: int) -> None:
+        """A director moves the start of an MTT still registering: the new time is stored
+        with the step (``tournament.rescheduled``), the start timer set again, the lobby told."""
+        live = self._live()
+        if live.state != "registering" or self.spec.kind != "mtt":
+            raise TournamentRefusal(
+                "tournament_not_running", "only a multi-table tournament not started yet"
+            )
+        live.spec = msgspec.structs.replace(live.spec, starts_at_ms=starts_at_ms)
+        if self.start_timer is not None:
+            self.start_timer.cancel()
+            self.start_timer = None
+        event = stored.rescheduled(self.tournament_id, starts_at_ms)
+        await self._persist([event])
+        self._schedule()
+        self._announce()
 
     async def _pause(self, paused: bool) -> None:
         self._require("running")
@@ -663,12 +703,18 @@ class TournamentActor(TournamentTables, Actor[Any]):
     # --- one step: state, store, tables, money, players ------------------------------------
 
     async def _step(
-        self, effects: list[fx.AnyEffect], *, paid: bool = False, ended: int | None = None
+        self,
+        effects: list[fx.AnyEffect],
+        *,
+        paid: bool = False,
+        ended: int | None = None,
+        events: list[NewEvent] | None = None,
     ) -> None:
-        """Perform ``effects`` in order: store the step (with payouts owed and events), then
-        the tables, the money, the players; then let tables that may deal, deal."""
+        """Perform ``effects`` in order: store the step (with payouts owed and events, and
+        ``events`` of the caller's own), then the tables, the money, the players; then let
+        tables that may deal, deal."""
         live, core = self._live(), self._core()
-        events: list[NewEvent] = []
+        events = list(events or ())
         to_deal: set[int] = set() if ended is None else {ended}
         table_ops: list[fx.AnyEffect] = []
         pushes: list[tuple[int, Any]] = []
@@ -810,8 +856,7 @@ class TournamentActor(TournamentTables, Actor[Any]):
                 case _:
                     pass
         await self._persist(events)
-        for effect in table_ops:
-            await self._table_op(effect)
+        await self._table_ops(table_ops)
         for player, body in pushes:
             if player != 0:
                 self._deliver(player, body)

@@ -254,10 +254,12 @@ class GetTournament(TournamentMessage, frozen=True, tag=True):
 
 class GetStandings(TournamentMessage, frozen=True, tag=True):
     """Reply: Standings: entries still in by stack (largest first), then the placed by
-    place; ``offset``/``limit`` page through them (limit at most STANDINGS_MAX)."""
+    place; ``offset``/``limit`` page through them (limit at most STANDINGS_MAX). With
+    ``player_id``: that player's own entries only (``total`` counts them)."""
 
     offset: int = 0
     limit: int = 100
+    player_id: int | None = None
 
 
 STANDINGS_MAX: Final = 500
@@ -297,6 +299,14 @@ class DealProposal(msgspec.Struct, frozen=True, kw_only=True):
 
 class StartTournament(TournamentMessage, frozen=True, tag=True):
     """Start now (before its time), with at least two entries. Reply: None."""
+
+
+class RescheduleStart(TournamentMessage, frozen=True, tag=True):
+    """A multi-table tournament still registering starts at ``starts_at_ms`` instead (wall
+    clock, ms since the epoch; a time past starts it at once). Reply: None. Refused:
+    ``tournament_not_running`` once started, over, or for a sit-and-go (starts when full)."""
+
+    starts_at_ms: int
 
 
 class CancelTournament(TournamentMessage, frozen=True, tag=True):
@@ -377,6 +387,14 @@ class ClockTick(TournamentMessage, frozen=True, tag=True):
     """Its timer: read the clock (levels, breaks, registration, prizes)."""
 
     generation: int  # a stale timer (the clock was paused or reset since) is ignored
+
+
+class VoidUnreported(TournamentMessage, frozen=True, tag=True):
+    """Told to itself after a restart, behind whatever its mailbox holds: the table's hand
+    the core thought running, with the table between hands, is void unless its report
+    (a ``TableHandEnded`` told while the actor restarted) came first."""
+
+    table: int
 
 
 class RebuyLapsed(TournamentMessage, frozen=True, tag=True):
@@ -492,6 +510,7 @@ AnyTournamentMessage = (
     | ProposeDeal
     | VoteDeal
     | StartTournament
+    | RescheduleStart
     | CancelTournament
     | PauseClock
     | ResumeClock
@@ -501,6 +520,7 @@ AnyTournamentMessage = (
     | BreakTable
     | GetResults
     | ClockTick
+    | VoidUnreported
     | RebuyLapsed
     | DealLapsed
 )

@@ -34,6 +34,10 @@ LEVEL: Final = Gauge(
     "The blind level a running tournament plays (1-based).",
     ["tournament"],
 )
+VIEW_ROWS: Final = Counter(
+    "tablium_tournament_view_rows",
+    "Entries and tables visited to build what tournaments show (details, standings, results).",
+)
 MOVES: Final = Counter(
     "tablium_tournament_moves", "Players moved between tables (balancing and broken tables)."
 )

@@ -9,6 +9,7 @@ import contextlib
 from typing import Any, Final, cast
 
 import structlog
+import trio
 
 from actors.runtime import ActorContext
 from actors.table.actor import table_spec
@@ -27,6 +28,7 @@ from actors.table.messages import (
 )
 from actors.tournament_messages import (
     TournamentRefusal,
+    VoidUnreported,
 )
 from actors.tournament_state import (
     _player,
@@ -55,7 +57,12 @@ class TournamentTables(TournamentViews):
     restack: dict[int, set[int]]
 
     async def _step(
-        self, effects: list[fx.AnyEffect], *, paid: bool = False, ended: int | None = None
+        self,
+        effects: list[fx.AnyEffect],
+        *,
+        paid: bool = False,
+        ended: int | None = None,
+        events: list[Any] | None = None,
     ) -> None:
         raise NotImplementedError  # the actor's own (actors/tournament.py)
 
@@ -155,8 +162,12 @@ class TournamentTables(TournamentViews):
                 ref.tell(SitIn(player_id=info.player_id, post_now=True))
         ref.tell(Release())
 
-    async def _seat_message(self, player_id: int, stack: int, seat: int | None) -> SeatPlayer:
-        profile = await self._profile(player_id, fresh=True)
+    async def _seat_message(
+        self, player_id: int, stack: int, seat: int | None, *, fresh: bool = True
+    ) -> SeatPlayer:
+        """``fresh``: her profile read again (a reseat shows a name changed meanwhile); a
+        first seat takes the one read when she registered."""
+        profile = await self._profile(player_id, fresh=fresh)
         return SeatPlayer(player_id=player_id, stack=stack, seat=seat, profile=profile)
 
     def _table_ref(self, number: int) -> Any:
@@ -213,6 +224,42 @@ class TournamentTables(TournamentViews):
             ref = self._table_ref(number)
         return await ref.ask(message, timeout_s=TABLE_ASK_TIMEOUT_S)
 
+    async def _table_ops(self, effects: list[fx.AnyEffect]) -> None:
+        """The step's table operations in order; a run of players seated (the start seats
+        the whole field) goes to its tables side by side, in order at each table: a
+        1,000-entry start is 112 tables' worth of asks at once, not 1,000 one after another."""
+        run: list[fx.Seated] = []
+        for effect in [*effects, None]:
+            if isinstance(effect, fx.Seated):
+                run.append(effect)
+                continue
+            if len(run) > 1:
+                by_table: dict[int, list[fx.Seated]] = {}
+                for seated in run:
+                    by_table.setdefault(seated.table, []).append(seated)
+                async with trio.open_nursery() as nursery:
+                    for table_effects in by_table.values():
+                        nursery.start_soon(self._seat_in_order, table_effects)
+            elif run:
+                await self._guarded_op(run[0])
+            run = []
+            if effect is not None:
+                await self._guarded_op(effect)
+
+    async def _seat_in_order(self, effects: list[fx.Seated]) -> None:
+        for effect in effects:
+            await self._guarded_op(effect)
+
+    async def _guarded_op(self, effect: fx.AnyEffect) -> None:
+        """One table operation; a table's refusal is logged and the step goes on (its other
+        tables, money, pushes and deals): a refusal here stopped the whole step once it was
+        stored, and every table then waited for a release that never came."""
+        try:
+            await self._table_op(effect)
+        except GameRefused as exc:
+            log.warning("table operation refused", tournament=self.tournament_id,
+                        effect=type(effect).__name__, code=exc.code)  # fmt: skip
+
     async def _table_op(self, effect: fx.AnyEffect) -> None:
         core, tid = self._core(), self.tournament_id
         match effect:
@@ -222,7 +269,7 @@ class TournamentTables(TournamentViews):
                 await self._close_table(number)
             case fx.Seated(player_id=who, table=number, seat=seat, stack=stack, entry=entry):
                 granted = await self._ask_table(
-                    number, await self._seat_message(_player(who), stack, seat)
+                    number, await self._seat_message(_player(who), stack, seat, fresh=False)
                 )
                 assert isinstance(granted, SeatGranted)
                 self._deliver(
@@ -234,7 +281,16 @@ class TournamentTables(TournamentViews):
                 )  # fmt: skip
             case fx.PlayerMoved():
                 player = _player(effect.player_id)
-                stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
+                try:
+                    stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
+                except GameRefused as exc:
+                    if exc.code != "not_seated":
+                        raise
+                    # The table let her seat go (her session ended at a cash-style table
+                    # rule): the core's stack is the truth; she is seated where it says.
+                    log.warning("moved player was not seated", table=effect.from_table,
+                                player=player)  # fmt: skip
+                    stack = effect.stack
                 if stack != effect.stack:
                     raise RuntimeError(f"moved with {stack}, the core says {effect.stack}")
                 granted = await self._ask_table(
@@ -292,23 +348,18 @@ class TournamentTables(TournamentViews):
             if self._table_ref(number) is None:
                 snapshot = await self.deps.store.load_snapshot(self.address.table_id(number))
                 await self._open_table(number, None if snapshot is None else snapshot.data)
-        effects: list[fx.AnyEffect] = []
-        voided: list[int] = []
         for number in sorted(core.floor.tables):
             seats = await self._ask_table(number, GetSeats())
             assert isinstance(seats, TableSeats)
             if seats.hand_number != 0:
                 continue  # still running here (this actor alone restarted): it will report
-            await self._align(number, seats)
             if core.table(number).in_hand:
-                table = core.table(number)
-                unchanged = {
-                    _player(core.entry(e).player_id): core.entry(e).stack
-                    for e in table.seats.values()
-                }
-                result = self._result_for(number, unchanged, None)
-                effects += core.hand_ended(number, result, self.deps.rng)
-                voided.append(number)
+                # Over at the table: its report may wait in the mailbox (told while this
+                # actor restarted alone; the mailbox outlives a restart). It is read first;
+                # a hand still unreported after it is void (_void_unreported).
+                self.context.ref.tell(VoidUnreported(number))
+                continue
+            await self._align(number, seats)
         for number in sorted(core.floor.tables):  # players' clients follow again
             for seat, entry in sorted(core.table(number).seats.items()):
                 record = core.entry(entry)
@@ -319,10 +370,28 @@ class TournamentTables(TournamentViews):
                         table_id=self.address.table_id(number), seat=seat, stack=record.stack,
                     ),
                 )  # fmt: skip
-        if effects or voided:
-            await self._step(effects)
         for number in sorted(core.floor.tables):
             await self._deal(number)
+
+    async def _void_unreported(self, number: int) -> None:
+        """After a restart: the table finished a hand the core thought running and no report
+        came (a process restart, or the report was the message the actor crashed on): the
+        hand is void, as at cash tables; the table takes the core's stacks again."""
+        core = self._core()
+        if number not in core.floor.tables or not core.table(number).in_hand:
+            return  # its report came first
+        seats = await self._ask_table(number, GetSeats())
+        assert isinstance(seats, TableSeats)
+        if seats.hand_number != 0:
+            return  # dealing again (it was released meanwhile): it will report
+        log.warning("unreported hand voided", tournament=self.tournament_id, table=number)
+        await self._align(number, seats)
+        table = core.table(number)
+        unchanged = {
+            _player(core.entry(e).player_id): core.entry(e).stack for e in table.seats.values()
+        }
+        result = self._result_for(number, unchanged, None)
+        await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
 
     async def _align(self, number: int, seats: TableSeats) -> None:
         """Seat at the table exactly who the core has there, with the core's stacks."""

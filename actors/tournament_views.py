@@ -10,6 +10,7 @@ from typing import Any, Final, cast
 import msgspec
 import trio
 
+from actors import tournament_metrics
 from actors.table.messages import (
     SeatProfile,
 )
@@ -35,10 +36,17 @@ from poker.tournament import (
     Tournament,
 )
 from protocol import tournaments as wire
+from services import profiles
 
 
 class TournamentViews:
-    """Mixed into TournamentActor: the views, over the attributes it sets."""
+    """Mixed into TournamentActor: the views, over the attributes it sets.
+
+    Reads are cheap at any size (a 1,000-entry event's players poll them): what they show is
+    built once per change and kept (``view_version``, bumped by every message that is not a
+    read), the standings order once per change in O(entries log entries), each page then in
+    O(page), a player's own lines in O(her entries); the clock's fields are read fresh.
+    ``tournament_metrics.VIEW_ROWS`` counts the rows these builds visit."""
 
     tournament_id: int
     address: TournamentAddress
@@ -47,6 +55,12 @@ class TournamentViews:
     core: Tournament | None
     clock_since: float
     profiles: dict[int, SeatProfile]
+    view_version: int = 0  # bumped by every message that is not a read (actors/tournament.py)
+    _order_cache: tuple[int, list[int]] | None = None  # version, entries in standings order
+    _details_cache: tuple[int, TournamentDetails] | None = None
+    _results_cache: tuple[int, Results] | None = None
+    # player -> (trio time read, display name): the standings' names, bounded by the field
+    names: dict[int, tuple[float, str]]
 
     @property
     def spec(self) -> TournamentSpec:
@@ -62,10 +76,15 @@ class TournamentViews:
         return self.live
 
     def play_ms(self) -> int:
+        """Play time: rounded, not truncated. Every step stores it (``_freeze_clock``), and
+        the clock's timer fires when the level has ``remaining_ms`` left: truncating lost up
+        to 1 ms a step, so a level could keep 1 ms left and a timer of 1 ms (0.999... ms in
+        floating point) add nothing: ticks without end at one instant (the autojump clock
+        stands still while each tick's step is stored; the MTT over the wire never ended)."""
         live = self._live()
         if live.paused or live.state != "running":
             return live.elapsed_ms
-        return live.elapsed_ms + int((trio.current_time() - self.clock_since) * 1000)
+        return live.elapsed_ms + round((trio.current_time() - self.clock_since) * 1000)
 
     async def _profile(self, player_id: int, *, fresh: bool = False) -> SeatProfile:
         """Her display name and auto-muck, read from her profile when she registers or
@@ -75,6 +94,20 @@ class TournamentViews:
             known = await seat_profile(self.deps.store, player_id)
             self.profiles[player_id] = known
         return known
+
+    async def _names(self, player_ids: list[int]) -> dict[int, str]:
+        """Display names for a page of standings: each as read at most NAME_FRESH_S ago, so
+        a player who renames herself shows the new name within that time, with one store
+        read for the page's stale names (at most STANDINGS_MAX ids)."""
+        now = trio.current_time()
+        stale = [
+            p for p in player_ids if now - self.names.get(p, (-NAME_FRESH_S, ""))[0] >= NAME_FRESH_S
+        ]
+        if stale:
+            found = await profiles.display_names(self.deps.store, stale)
+            for player in stale:
+                self.names[player] = (now, found.get(player, ""))
+        return {p: self.names[p][1] for p in player_ids}
 
     def _deliver(self, player_id: int, body: Any) -> None:
         self.deps.channel.deliver(player_id, body)
@@ -140,14 +173,26 @@ class TournamentViews:
         )  # fmt: skip
 
     def details(self) -> TournamentDetails:
+        """What changes with the tournament is kept per change; the clock is read now."""
+        live, core = self._live(), self._core()
+        cached = self._details_cache
+        if cached is None or cached[0] != self.view_version:
+            cached = (self.view_version, self._build_details())
+            self._details_cache = cached
+        details = cached[1]
+        if live.state == "running" and core.structure.unit is LevelUnit.MINUTES:
+            details = msgspec.structs.replace(
+                details, level_remaining_ms=core.reading(self.play_ms()).remaining_ms,
+                next_break_in_ms=_next_break_ms(core, self.play_ms()),
+            )  # fmt: skip
+        return details
+
+    def _build_details(self) -> TournamentDetails:
         live, core = self._live(), self._core()
         structure = core.structure
         remaining = next_break = -1
-        if live.state == "running" and structure.unit is LevelUnit.MINUTES:
-            reading = core.reading(self.play_ms())
-            remaining = reading.remaining_ms
-            next_break = _next_break_ms(core, self.play_ms())
         alive = [e for e in core.state.entries if e.status in _ALIVE]
+        tournament_metrics.VIEW_ROWS.inc(len(core.state.entries) + len(core.floor.tables))
         from poker.tournament import payouts as make_payouts
         from poker.tournament import prize_pool
 
@@ -193,45 +238,68 @@ class TournamentViews:
             ),
         )
 
-    def standing_lines(self) -> list[StandingLine]:
-        core = self._core()
-        alive = [e for e in core.state.entries if e.status in _ALIVE]
+    def standing_order(self) -> list[int]:
+        """The entries in standings order (in by stack, largest first; out and not yet placed
+        and registered; placed by place), built once per change."""
+        cached = self._order_cache
+        if cached is not None and cached[0] == self.view_version:
+            return cached[1]
+        entries = self._core().state.entries
+        tournament_metrics.VIEW_ROWS.inc(len(entries))
+        alive = [e for e in entries if e.status in _ALIVE]
         alive.sort(key=lambda e: (-e.stack, e.entry))
-        placed = [e for e in core.state.entries if e.place]
+        placed = [e for e in entries if e.place]
         placed.sort(key=lambda e: (e.place, e.entry))
         waiting = [
             e
-            for e in core.state.entries
+            for e in entries
             if (e.status is EntryStatus.OUT and not e.place) or e.status is EntryStatus.REGISTERED
         ]
-        return [
-            StandingLine(
-                entry=e.entry,
-                player_id=_player(e.player_id),
-                status=str(e.status),
-                stack=e.stack,
-                table_id=self.address.table_id(e.table) if e.table else None,
-                place=e.place,
-                tied=e.tied,
-                prize=e.prize,
-                bounties=e.bounties,
-                head=e.head,
-            )
-            for e in (*alive, *waiting, *placed)
-        ]
+        order = [e.entry for e in (*alive, *waiting, *placed)]
+        self._order_cache = (self.view_version, order)
+        return order
 
-    async def standings(self, offset: int, limit: int) -> Standings:
-        lines = self.standing_lines()
-        limit = max(1, min(limit, STANDINGS_MAX))
-        page = lines[offset : offset + limit]
-        named = []
-        for line in page:  # the page's names (read once per player after a restart)
-            profile = await self._profile(line.player_id)
-            named.append(msgspec.structs.replace(line, display_name=profile.display_name))
-        return Standings(tournament_id=self.tournament_id, total=len(lines), lines=tuple(named))
+    def _standing_line(self, number: int) -> StandingLine:
+        e = self._core().entry(number)
+        return StandingLine(
+            entry=e.entry, player_id=_player(e.player_id), status=str(e.status), stack=e.stack,
+            table_id=self.address.table_id(e.table) if e.table else None, place=e.place,
+            tied=e.tied, prize=e.prize, bounties=e.bounties, head=e.head,
+        )  # fmt: skip
+
+    def standing_lines(self) -> list[StandingLine]:
+        return [self._standing_line(n) for n in self.standing_order()]
+
+    async def standings(self, offset: int, limit: int, player_id: int | None = None) -> Standings:
+        """A page of the standings, or (``player_id``) that player's own lines."""
+        if player_id is not None:
+            mine = self._core().entries_of(str(player_id))
+            entries = [e.entry for e in mine if e.status is not EntryStatus.UNREGISTERED]
+            total = len(entries)
+            page = [self._standing_line(n) for n in entries]
+        else:
+            order = self.standing_order()
+            limit = max(1, min(limit, STANDINGS_MAX))
+            total = len(order)
+            page = [self._standing_line(n) for n in order[offset : offset + limit]]
+        tournament_metrics.VIEW_ROWS.inc(len(page))
+        names = await self._names([line.player_id for line in page])
+        named = [
+            msgspec.structs.replace(line, display_name=names.get(line.player_id, ""))
+            for line in page
+        ]
+        return Standings(tournament_id=self.tournament_id, total=total, lines=tuple(named))
 
     def results(self) -> Results:
+        cached = self._results_cache
+        if cached is None or cached[0] != self.view_version:
+            cached = (self.view_version, self._build_results())
+            self._results_cache = cached
+        return cached[1]
+
+    def _build_results(self) -> Results:
         core, live = self._core(), self._live()
+        tournament_metrics.VIEW_ROWS.inc(len(core.state.entries))
         entries = [e for e in core.state.entries if e.status is not EntryStatus.UNREGISTERED]
         lines = tuple(
             ResultLine(
@@ -255,6 +323,7 @@ class TournamentViews:
 
 
 _ALIVE: Final = (EntryStatus.PLAYING, EntryStatus.AWAITING_REBUY)
+NAME_FRESH_S: Final = 10.0  # a renamed player's standings show the new name within this
 
 
 def _level(index: int, level: Any) -> LevelInfo:

@@ -211,6 +211,27 @@ class TournamentPlayerChanged(msgspec.Struct, frozen=True):
 
 
 @final
+class TournamentRescheduled(msgspec.Struct, frozen=True):
+    """A director moved a tournament's start before it started (admin API, audited)."""
+
+    tournament_id: Annotated[int, _d("the tournament id")]
+    starts_at_ms: Annotated[int, _d("the new start, ms since the epoch")]
+
+
+@final
+class TournamentPlayerRemoved(msgspec.Struct, frozen=True):
+    """A director took an entry out of a tournament (admin API, audited)."""
+
+    tournament_id: Annotated[int, _d("the tournament id")]
+    player_id: PlayerId
+    entry: Annotated[int, _d("the entry number (re-entries count up)")]
+    refunded: Annotated[
+        int, _d("chips given back (buy-ins, rebuys, add-on, bounty and fees; 0: none)")
+    ]
+    disqualified: Annotated[bool, _d("out with no refund while playing: placed as if busted alone")]
+
+
+@final
 class ClubMemberChanged(msgspec.Struct, frozen=True):
     """A club was created, or a member joined or left."""
 
@@ -290,6 +311,8 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = (
     EventType("tournament.break_started", 1, TournamentChanged, _TOURNAMENTS),
     EventType("tournament.player_eliminated", 1, TournamentPlayerChanged, _TOURNAMENTS),
     EventType("tournament.place_paid", 1, TournamentPlayerChanged, _TOURNAMENTS),
+    EventType("tournament.player_removed", 1, TournamentPlayerRemoved, _TOURNAMENTS),
+    EventType("tournament.rescheduled", 1, TournamentRescheduled, _TOURNAMENTS),
     EventType("tournament.finished", 1, TournamentChanged, _TOURNAMENTS),
     EventType("club.created", 1, ClubMemberChanged, "persistence/clubs.py"),
     EventType("club.member_joined", 1, ClubMemberChanged, "persistence/clubs.py"),

@@ -13,7 +13,13 @@ from typing import Final, final
 
 import msgspec
 
-from persistence.events import NewEvent, TournamentChanged, TournamentPlayerChanged
+from persistence.events import (
+    NewEvent,
+    TournamentChanged,
+    TournamentPlayerChanged,
+    TournamentPlayerRemoved,
+    TournamentRescheduled,
+)
 from persistence.outbox import append
 from persistence.work import Query, Row, Work, one
 
@@ -64,6 +70,23 @@ def player_changed(
         tournament_id=tournament_id, player_id=player_id, entry=entry, place=place, prize=prize
     )
     return NewEvent(kind, f"tournament:{tournament_id}", payload)
+
+
+def rescheduled(tournament_id: int, starts_at_ms: int) -> NewEvent:
+    """A director's new start time (tournament.rescheduled)."""
+    payload = TournamentRescheduled(tournament_id=tournament_id, starts_at_ms=starts_at_ms)
+    return NewEvent("tournament.rescheduled", f"tournament:{tournament_id}", payload)
+
+
+def player_removed(
+    tournament_id: int, player_id: int, entry: int, refunded: int, disqualified: bool
+) -> NewEvent:
+    """A director's removal (tournament.player_removed)."""
+    payload = TournamentPlayerRemoved(
+        tournament_id=tournament_id, player_id=player_id, entry=entry, refunded=refunded,
+        disqualified=disqualified,
+    )  # fmt: skip
+    return NewEvent("tournament.player_removed", f"tournament:{tournament_id}", payload)
 
 
 def create_tournament(

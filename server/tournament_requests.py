@@ -154,9 +154,9 @@ class TournamentRequests:
                 return None
             case wire.GetTournament(tournament_id=tid):
                 details = await self._ask(self._name(tid), GetTournament())
-                standings = await self._ask(self._name(tid), GetStandings(limit=500))
+                standings = await self._ask(self._name(tid), GetStandings(player_id=player_id))
                 assert isinstance(details, TournamentDetails) and isinstance(standings, Standings)
-                mine = tuple(standing(s) for s in standings.lines if s.player_id == player_id)
+                mine = tuple(standing(s) for s in standings.lines)
                 return wire.TournamentDetails(id=request.id, tournament=view(details, mine))
             case wire.RegisterTournament(tournament_id=tid):
                 register = RegisterPlayer(player_id=player_id, address=address or None)

@@ -5,6 +5,7 @@ clock, and cancels it with every entry refunded through the ledger, all audited.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from actors.tournament_messages import RegisterPlayer
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext
+from persistence import outbox
 from server.auth import TokenSigner
 from server.config import Settings
 from tests.actors.test_table_fakes import sqlite_url
@@ -97,3 +99,42 @@ async def test_a_director_runs_a_live_tournament_and_cancels_it_with_refunds(
         for action in ("create", "start", "pause", "resume", "cancel"):
             assert (f"tournaments.{action}", "done") in actions, action
         assert ("tournaments.cancel", "refused") in actions
+
+
+async def test_a_director_reschedules_the_start_and_it_starts_at_the_new_time(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    autojump_between_threads(autojump_clock, monkeypatch)
+    async with tournament_room(sqlite_url(tmp_path), seed=4) as room:
+        context = AdminContext(
+            settings=Settings(), verify_token=jwt_verifier(TokenSigner(SECRET)),
+            store=room.store, wallet=room.wallet, registry=room.runtime.registry,
+        )  # fmt: skip
+        client = create_admin_app(context).test_client()
+
+        async def post(path: str, body: dict[str, Any], status: int = 200) -> Any:
+            response = await client.post(path, headers=DIRECTOR, json=body)
+            assert response.status_code == status, await response.get_data()
+            return await response.get_json()
+
+        far = room.deps.clock_ms() + 10 * 3600_000
+        created = await post("/tournaments", {**SPEC, "starts_at_ms": far})
+        tid = created["tournament_id"]
+        await room.fund(PLAYERS[:4])
+        for player in PLAYERS[:4]:
+            await room.tournament(tid).ask(RegisterPlayer(player_id=player))
+        soon = room.deps.clock_ms() + 60_000
+        moved = await post(f"/tournaments/{tid}/schedule", {"starts_at_ms": soon, "reason": "x"})
+        assert moved["summary"]["starts_at_ms"] == soon
+        assert moved["summary"]["state"] == "registering"
+        await trio.sleep(61)  # the new time, not the old one
+        view = await (await client.get(f"/tournaments/{tid}", headers=DIRECTOR)).get_json()
+        assert view["details"]["summary"]["state"] == "running"
+        # Once started it cannot move: refused, audited as refused.
+        await post(f"/tournaments/{tid}/schedule", {"starts_at_ms": far, "reason": "y"}, 409)
+        actions = [(e.action, e.after["outcome"]) for e in await room.store.list_audit(limit=100)]
+        assert ("tournaments.schedule", "done") in actions
+        assert ("tournaments.schedule", "refused") in actions
+        events = await room.store.run(lambda: outbox.pending(1_000))
+        moves = [json.loads(e.payload) for e in events if e.type == "tournament.rescheduled"]
+        assert moves == [{"tournament_id": tid, "starts_at_ms": soon}]

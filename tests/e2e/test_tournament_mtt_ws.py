@@ -1,19 +1,26 @@
-"""A whole multi-table tournament over real websockets, on SQLite and on PostgreSQL.
+"""Whole multi-table tournaments over real websockets, on SQLite and on PostgreSQL.
 
-27 bots (the swarm's tournament bots, loadtest/tournament.py) register over their websockets
-for a three-table MTT a director created through the admin API: late registration and one
-re-entry through level 2, a break after it, a progressive knockout bounty, 40% of the field
-paid so that the bubble comes with two tables left (hand-for-hand). The director starts it
-once all 27 are in; the bots play it to one winner, following their moves. At the end the
-ledger audits clean (every tournament's prize pool against its entries and payouts), every
-chip of the pool and of the bounties was paid, and the report agrees with the results.
+Hand-for-hand (TDA RP-8): 12 bots (the swarm's tournament bots, loadtest/tournament.py) play
+the ``hyper`` preset at two 6-max tables, half the field paid, hand-for-hand from three above
+the money and at each pay jump. The bubble comes with two tables left: every table deals one
+hand and waits for the other, and the bots see the rounds (``hand_for_hand_started``).
 
-The server runs in this trio run on trio's autojump clock (held still while the store's
-thread works: tests/e2e/clock.py), so one-minute levels, the break and the pauses between
-hands pass as fast as the machine plays."""
+The full event: 18 bots register for a three-table MTT a director created through the admin
+API: late registration and one re-entry through level 2, a break after it, a progressive
+knockout bounty, 40% of the field paid. The director starts it once all 18 are in; the bots
+play it to one winner, following their moves. At the end of both the ledger audits clean
+(every tournament's prize pool against its entries and payouts), every chip of the pool and
+of the bounties was paid, and the report agrees with the results.
+
+The server runs in this trio run on trio's autojump clock, held still while the store works
+(tests/e2e/clock.py for SQLite's thread; ``hold_clock_for_postgres`` for asyncpg's crossings
+into the trio-asyncio loop), so one-minute levels, the break and the pauses between hands
+pass as fast as the machine plays."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +29,7 @@ import msgspec
 import pytest
 import trio
 import trio.testing
+import trio_asyncio
 
 from loadtest.bot import WALLET_BUY_INS
 from loadtest.swarm import SwarmOptions, run_swarm
@@ -31,9 +39,10 @@ from tests.e2e.clock import autojump_between_threads
 from tests.e2e.harness import JWT_SECRET, running_server
 from tests.persistence.stores import store_url
 
-PLAYERS = 27
+PLAYERS = 18
+H4H_PLAYERS = 12
 BUY_IN, FEE, BOUNTY = 100, 10, 50
-STARTING_STACK = 500
+STARTING_STACK = 1_000  # the field lasts past the break after level 2
 BETWEEN_HANDS_MS = 5_000  # virtual time: about a dozen hands a table per one-minute level
 PLAY_LIMIT_S = 4 * 3600.0  # virtual seconds: far beyond what the event takes
 STRUCTURE = Structure(
@@ -65,11 +74,12 @@ async def create_mtt(admin: httpx.AsyncClient) -> int:
             "fee": FEE,
             "bounty": BOUNTY,
             "bounty_kind": "progressive",
-            "seats_per_table": 9,
+            "seats_per_table": 6,
             "paid_bp": 4_000,
-            # Random play busts several players a hand and may jump the bubble: hand-for-hand
-            # from six above the money makes sure rounds are played.
+            # Hand-for-hand from six above the money, and at each pay jump, when the field
+            # is still above the money at the close of late registration (not with seed 15).
             "hand_for_hand_from_bubble": 6,
+            "hand_for_hand_at_pay_jumps": True,
             "between_hands_ms": BETWEEN_HANDS_MS,
             "action_timeout_ms": 30_000,
             "reason": "e2e",
@@ -79,20 +89,112 @@ async def create_mtt(admin: httpx.AsyncClient) -> int:
     return int(created.json()["tournament_id"])
 
 
-async def start_when_full(admin: httpx.AsyncClient, tournament_id: int) -> None:
-    """The director starts it once all 27 have registered."""
+async def start_when_full(
+    admin: httpx.AsyncClient, tournament_id: int, players: int = PLAYERS
+) -> None:
+    """The director starts it once all ``players`` have registered."""
     while True:
         view = (await admin.get(f"/tournaments/{tournament_id}")).json()
-        if view["details"]["summary"]["entries"] >= PLAYERS:
+        if view["details"]["summary"]["entries"] >= players:
             break
         await trio.sleep(1)
     started = await admin.post(f"/tournaments/{tournament_id}/start", json={"reason": "full"})
     assert started.status_code == 200, started.text
 
 
-# SQLite only for now: on PostgreSQL the run did not end within four minutes on
-# 2026-12-02 (the autojump clock with asyncpg's loop is the suspect; issue 15's note).
-@pytest.mark.parametrize("backend", ["sqlite"])
+def hold_clock_for_postgres(clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The autojump clock held still while asyncpg works, as tests/e2e/clock.py holds it
+    for SQLite's thread. The PostgreSQL store crosses into asyncio for each unit of work
+    (``run_aio_coroutine`` on the trio-asyncio loop); while the server answers, every trio
+    task waits on a socket, so the autojump clock jumps to the next deadline: asyncpg's
+    own timeouts (the loop's time is trio's clock: connecting timed out at once), the
+    tables' action clocks and every ask timeout fire in the middle of a query."""
+    run = trio_asyncio.TrioEventLoop.run_aio_coroutine
+    in_flight = 0
+
+    async def held(loop: trio_asyncio.TrioEventLoop, coro: Coroutine[Any, Any, Any]) -> Any:
+        nonlocal in_flight
+        in_flight += 1
+        clock.autojump_threshold = math.inf
+        try:
+            return await run(loop, coro)
+        finally:
+            in_flight -= 1
+            if in_flight == 0:
+                clock.autojump_threshold = 0
+
+    monkeypatch.setattr(trio_asyncio.TrioEventLoop, "run_aio_coroutine", held)
+
+
+def swarm_options(listening: Any, tournament_id: int, bots: int, **more: Any) -> SwarmOptions:
+    return SwarmOptions(
+        url=listening.ws_url, bots=bots, ramp_s=5.0, duration_s=PLAY_LIMIT_S, pace_s=0.0,
+        strategy="random", scenario="tournament", tournament_id=str(tournament_id),
+        admin_url=listening.admin_url,
+        staff_token=director_headers()["Authorization"].split()[1], **more,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_hand_for_hand_rounds_are_played_over_the_wire_at_the_bubble_rp_8(
+    backend: str,
+    tmp_path: Path,
+    postgres_url: str,
+    autojump_clock: trio.testing.MockClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    autojump_between_threads(autojump_clock, monkeypatch)
+    hold_clock_for_postgres(autojump_clock, monkeypatch)
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    limits = {"registrations_per_ip_per_hour": 1_000, "login_hashes_per_ip_max": 100}
+    async with running_server(tmp_path, database_url, **limits) as server:
+        listening = server.listening
+        async with httpx.AsyncClient(
+            base_url=listening.admin_url, headers=director_headers(), timeout=60
+        ) as admin:
+            created = await admin.post(
+                "/tournaments",
+                json={
+                    "name": "E2E hand-for-hand",
+                    "preset": "hyper",
+                    "buy_in": BUY_IN,
+                    "fee": FEE,
+                    "seats_per_table": 6,
+                    "paid_bp": 5_000,  # 6 of 12 paid: the bubble with two tables left
+                    "hand_for_hand_from_bubble": 3,
+                    "hand_for_hand_at_pay_jumps": True,
+                    "action_timeout_ms": 30_000,
+                    "reason": "e2e",
+                },
+            )
+            assert created.status_code == 200, created.text
+            tournament_id = int(created.json()["tournament_id"])
+            options = swarm_options(listening, tournament_id, H4H_PLAYERS, seed=15)
+            report: dict[str, Any] = {}
+
+            async def swarm() -> None:
+                report.update(await run_swarm(options, progress=None))
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(swarm)
+                await start_when_full(admin, tournament_id, H4H_PLAYERS)
+            results = (await admin.get(f"/tournaments/{tournament_id}/results")).json()
+            ledger = (await admin.get("/ledger/audit")).json()
+    section = report["tournament"]
+    assert section["finished"] is True, section
+    assert section["tables_max"] == 2
+    # The rounds: the watcher saw hand-for-hand on, and bots counted hands dealt in it.
+    assert section["hand_for_hand_seen"] is True, section
+    assert section["hand_for_hand_rounds"] >= 1, section
+    assert results["entries"] == H4H_PLAYERS
+    places = sorted(line["place"] for line in results["lines"])
+    assert places[0] == 1 and places.count(1) == 1 and 0 not in places
+    prizes = sum(line["prize"] for line in results["lines"])
+    assert prizes == results["prize_pool"] == H4H_PLAYERS * BUY_IN == section["payouts_total"]
+    assert ledger["consistent"] is True, ledger["violations"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_a_three_table_mtt_with_reentries_a_break_hand_for_hand_and_pko_bounties(
     backend: str,
     tmp_path: Path,
@@ -101,8 +203,9 @@ async def test_a_three_table_mtt_with_reentries_a_break_hand_for_hand_and_pko_bo
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     autojump_between_threads(autojump_clock, monkeypatch)
+    hold_clock_for_postgres(autojump_clock, monkeypatch)
     database_url = await store_url(backend, tmp_path, postgres_url)
-    # 27 bots and a watcher register from one address, as a swarm does.
+    # 18 bots and a watcher register from one address, as a swarm does.
     limits = {"registrations_per_ip_per_hour": 1_000, "login_hashes_per_ip_max": 100}
     async with running_server(tmp_path, database_url, **limits) as server:
         listening = server.listening
@@ -110,21 +213,11 @@ async def test_a_three_table_mtt_with_reentries_a_break_hand_for_hand_and_pko_bo
             base_url=listening.admin_url, headers=director_headers(), timeout=60
         ) as admin:
             tournament_id = await create_mtt(admin)
-            options = SwarmOptions(
-                url=listening.ws_url,
-                bots=PLAYERS,
-                ramp_s=5.0,
-                duration_s=PLAY_LIMIT_S,
-                pace_s=0.0,
-                strategy="random",
-                scenario="tournament",
-                tournament_id=str(tournament_id),
-                admin_url=listening.admin_url,
-                staff_token=director_headers()["Authorization"].split()[1],
+            options = swarm_options(
+                listening, tournament_id, PLAYERS,
                 reentry_chance=1.0,  # every bust while registration is open re-enters
-                rebuy_chance=0.0,
-                seed=15,
-            )
+                rebuy_chance=0.0, seed=15,
+            )  # fmt: skip
             report: dict[str, Any] = {}
 
             async def swarm() -> None:
@@ -145,9 +238,9 @@ async def test_a_three_table_mtt_with_reentries_a_break_hand_for_hand_and_pko_bo
     assert section["reentries"] >= 1, "nobody busted during late registration"
     assert section["tables_max"] == 3
     assert section["break_seen"], "the break after level 2 was never seen"
-    # Hand-for-hand is not asserted over the wire: random play here has not been seen to
-    # reach it (the issue-15 note says so); tests/tournaments/test_multi_table.py plays
-    # it in process, and the swarm report counts its rounds when they happen.
+    # Hand-for-hand is not asserted here: with every bust re-entering, random play takes
+    # the field below the money before late registration closes (prizes are final only
+    # then), so there is no bubble to play hand-for-hand on. The test above plays it.
     # One winner; every entry placed; the prizes are the pool, the bounties every head.
     places = sorted(line["place"] for line in results["lines"])
     assert places[0] == 1 and places.count(1) == 1 and 0 not in places

@@ -7,6 +7,7 @@ ends at 0 and the ledger audit holds."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from actors.tournament_messages import (
     TournamentRefusal,
     TournamentSpec,
 )
+from persistence import outbox
 from poker.tournament import preset
 from protocol import game
 from protocol import tournaments as wire
@@ -150,6 +152,12 @@ async def test_directors_move_and_remove_playing_entries_and_the_tournament_ends
         remaining = chips - refunded.stack - dq.stack
         assert sum(line.stack for line in lines.values()) == remaining
         assert await room.balance(dq.player_id) == FUNDS - BUY_IN - FEE
+        assert await _removals(room) == [
+            {"tournament_id": tid, "player_id": refunded.player_id, "entry": refunded.entry,
+             "refunded": BUY_IN + FEE, "disqualified": False},
+            {"tournament_id": tid, "player_id": dq.player_id, "entry": dq.entry,
+             "refunded": 0, "disqualified": True},
+        ]  # fmt: skip
         await _tables_agree(room, tid, actor)
         # Six left fit in one table: the core broke the other; nothing left to break.
         details = await actor.ask(GetTournament())
@@ -187,6 +195,10 @@ async def test_a_removal_before_the_start_without_a_refund_keeps_the_buy_in_as_p
         assert await room.pool(tid) == 3 * BUY_IN
         details = await actor.ask(GetTournament())
         assert details.summary.entries == 2 and details.collected == 3 * BUY_IN
+        assert await _removals(room) == [
+            {"tournament_id": tid, "player_id": 2, "entry": 2, "refunded": 0,
+             "disqualified": False},
+        ]  # fmt: skip
         with pytest.raises(TournamentRefusal) as refused:  # once removed, not again
             await actor.ask(RemoveEntry(entry=2, refund=True))
         assert refused.value.code == "registration_refused"
@@ -197,3 +209,9 @@ async def test_a_removal_before_the_start_without_a_refund_keeps_the_buy_in_as_p
         assert await room.pool(tid) == 0
         audit = await room.wallet.audit()
         assert audit.consistent, audit
+
+
+async def _removals(room: Room) -> list[dict[str, Any]]:
+    """The tournament.player_removed domain events written so far, oldest first."""
+    events = await room.store.run(lambda: outbox.pending(1_000))
+    return [json.loads(e.payload) for e in events if e.type == "tournament.player_removed"]

@@ -27,6 +27,8 @@ from actors.tournament_messages import (
     TournamentSpec,
     UnregisterPlayer,
 )
+from actors.tournament_views import NAME_FRESH_S
+from persistence.audit import AuditStamp
 from players.profiles import ProfileChange
 from poker.integrity.table_rules import AddressRule, address_key
 from poker.tournament import preset
@@ -86,6 +88,14 @@ async def test_standings_and_tournament_seat_views_carry_display_names(
         )
         assert isinstance(page, wire.TournamentStandings)
         assert {s.player_id: s.display_name for s in page.standings} == names
+        # A rename shows in the standings within NAME_FRESH_S, not only once she is reseated.
+        stamp = AuditStamp("sam", "support", "players.rename", f"player:{ids[2]}", "ok", "r1")
+        await profiles.staff_rename(room.store, ids[2], "Cy Raise", stamp)
+        await trio.sleep(NAME_FRESH_S)
+        standings = await actor.ask(GetStandings(limit=10))
+        assert isinstance(standings, Standings)
+        renamed = {line.player_id: line.display_name for line in standings.lines}
+        assert renamed == {**names, ids[2]: "Cy Raise"}
 
 
 async def test_a_second_account_from_one_address_is_refused_and_nothing_changes(

@@ -286,7 +286,8 @@ class TableCore:
         if record.stack + record.pending_top_up <= 0:
             raise GameRefused("no_chips", "top up before sitting in")
         record.sitting_out = False
-        record.post_to_enter = post_now
+        # A tournament deals its sitting-out players in (deal.py): nothing is owed to enter.
+        record.post_to_enter = post_now and self.config.bankroll != "tournament"
         record.blind_consent = True  # sitting in agrees to the next blind due
         return [Persist(), self.show(seat), DealSoon()]
 
@@ -306,8 +307,15 @@ class TableCore:
     # --- leaving --------------------------------------------------------------------------
 
     def stand_up(self, player_id: int, now_ms: int) -> tuple[int | None, Effects]:
-        """Her chips (None: she is in the running hand, and leaves when it ends)."""
+        """Her chips (None: she is in the running hand, and leaves when it ends). A
+        tournament's player keeps her seat until she busts or her tournament moves her: her
+        chips are the tournament's, and standing up would take them off the table."""
         seat = self.seat_of(player_id)
+        if self.config.bankroll == "tournament":
+            raise GameRefused(
+                "not_a_cash_table",
+                "a tournament player keeps her seat (sit out: she is dealt in and folded)",
+            )
         record = self.state.seats[seat]
         if self.state.in_running_hand(seat):
             record.leaving = True
@@ -320,12 +328,21 @@ class TableCore:
         return amount, [*effects, PayNow(), Announce()]
 
     def gone(self, player_id: int, now_ms: int) -> tuple[int | None, Effects]:
-        """Her session ended: she stands up (after the hand she is in), disconnected."""
+        """Her session ended: she stands up (after the hand she is in), disconnected. At a
+        tournament's table she stays, sitting out: dealt in, blinded and folded at once
+        (TDA: an absent player's chips stay in play), until she sits in again."""
         seat = self.find_seat(player_id)
         if seat is None:
             return None, []  # left already (a stand-up or a close got here first)
-        self.state.seats[seat].connected = False
-        return self.stand_up(player_id, now_ms)
+        record = self.state.seats[seat]
+        record.connected = False
+        if self.config.bankroll != "tournament":
+            return self.stand_up(player_id, now_ms)
+        record.sitting_out = True
+        effects: Effects = []
+        if self.state.in_running_hand(seat):
+            effects.append(TellHand(SeatGone(seat=seat)))  # no one answers for the seat now
+        return None, [*effects, Persist(), self.show(seat)]
 
     def remove_for_owner(self, player_id: int, now_ms: int) -> tuple[int, Effects]:
         """The owner takes a player (and her stack) away between hands."""

@@ -11,6 +11,7 @@ from actors.table import effects as fx
 from actors.table.between_hands import after_hand
 from actors.table.config import TableConfig
 from actors.table.core import TableCore
+from actors.table.deal import deal_next_hand
 from actors.table.lifecycle import Event, InvalidTransition, Status
 from actors.table.messages import GameRefused, SeatGone
 from actors.table.state import Funding, RunningHand, TableState
@@ -211,3 +212,38 @@ def test_a_cash_table_refuses_the_owners_seating() -> None:
     with pytest.raises(GameRefused) as refused:
         table().seat_for_owner(1, 100, None, NOW_MS)
     assert refused.value.code == "not_a_tournament_table"
+
+
+def tournament_table() -> TableCore:
+    core = table(bankroll="tournament", owner="tournament:1", seats=3, rake_bp=0)
+    for player_id, stack in ((1, 500), (2, 500), (3, 500)):
+        core.seat_for_owner(player_id, stack, None, NOW_MS)
+    return core
+
+
+def test_a_tournament_player_who_leaves_or_logs_out_keeps_her_seat_and_chips() -> None:
+    core = tournament_table()
+    before = {seat: (r.player_id, r.stack) for seat, r in core.state.seats.items()}
+    with pytest.raises(GameRefused) as refused:  # her chips are the tournament's
+        core.stand_up(1, NOW_MS)
+    assert refused.value.code == "not_a_cash_table"
+    assert {seat: (r.player_id, r.stack) for seat, r in core.state.seats.items()} == before
+    # Her session ends: she stays, disconnected and sitting out, with every chip.
+    cashed, effects = core.gone(2, NOW_MS)
+    seat = core.seat_of(2)
+    record = core.state.seats[seat]
+    assert cashed is None and record.stack == 500
+    assert (record.connected, record.sitting_out, record.leaving) == (False, True, False)
+    assert fx.Persist() in effects
+    # In a running hand, the hand is told nobody answers for the seat any more.
+    setup = deal_next_hand(core.state, NOW_MS, core.config.hand_config())
+    assert setup is not None
+    in_hand_seat = core.seat_of(1)
+    assert core.state.in_running_hand(in_hand_seat)
+    _, in_hand = core.gone(1, NOW_MS)
+    assert fx.TellHand(SeatGone(seat=in_hand_seat)) in in_hand
+    assert core.state.seats[in_hand_seat].stack > 0  # still seated, her chips in play
+    # Sitting in again owes nothing to enter: she was never dealt out.
+    core.state.running = None
+    core.sit_in(2, post_now=True)
+    assert not core.state.seats[seat].sitting_out and not core.state.seats[seat].post_to_enter

@@ -107,7 +107,12 @@ async def test_the_owner_seats_and_removes_players_with_its_own_chips(tmp_path: 
         assert refused.value.code == "not_seated"
         assert (await session.wallet.balance(1)).balance == FUNDS  # the ledger saw nothing
         assert await session.store.ledger_account(wallet(2)) is None
-        assert await table.ask(StandUp(player_id=1)) == stacks[1]  # the chips stay the owner's
+        # A tournament player cannot stand up: her chips are the owner's, and only the owner
+        # takes them off the table.
+        with pytest.raises(GameRefused) as refused:
+            await table.ask(StandUp(player_id=1))
+        assert refused.value.code == "not_a_cash_table"
+        assert await table.ask(RemovePlayer(player_id=1)) == stacks[1]
         assert (await session.wallet.balance(1)).balance == FUNDS  # no cash-out either
         summaries = await session.store.hands_by_table("t9-1", limit=10)
         assert len(summaries) == 3 and all(s.rake == 0 for s in summaries)

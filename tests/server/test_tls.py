@@ -47,6 +47,7 @@ def tls_settings(tmp_path: Path, pair: ServerPair | None, **overrides: object) -
     values: dict[str, object] = {
         "ws_port": 0,
         "admin_port": 0,
+        "api_port": 0,
         "data_dir": tmp_path / "var",
         "jwt_secret": SECRET,
         "tls_cert_file": pair.cert_file if pair else None,

@@ -19,6 +19,7 @@ the tournament actor, as for club tables (actors/club_tables.py):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final, Literal, Protocol, final
 
 import msgspec
@@ -37,6 +38,7 @@ from actors.tournament_messages import (
     TournamentCreated,
     TournamentFilter,
     TournamentKind,
+    TournamentMessage,
     TournamentRefusal,
     TournamentSpec,
     TournamentSummary,
@@ -136,10 +138,19 @@ class ClubTournamentGate:
     """The gateway's tournament requests: club tournaments for members only, the rest (and
     members' requests) to ``inner``."""
 
-    def __init__(self, inner: TournamentRequestHandler, registry: Registry, clubs: Clubs) -> None:
+    def __init__(
+        self,
+        inner: TournamentRequestHandler,
+        registry: Registry,
+        clubs: Clubs,
+        tell: Callable[[int, TournamentMessage], None] | None = None,
+    ) -> None:
         self.inner = inner
         self.registry = registry
         self.clubs = clubs
+        # Several nodes: a message to the tournament wherever it runs (TournamentRoom.tell);
+        # None: this node's registry.
+        self.tell = tell
 
     async def handle(self, player_id: int, request: Any, address: str = "") -> Any:
         try:
@@ -182,7 +193,11 @@ class ClubTournamentGate:
         try:
             await self.clubs.check_tournament_access(player_id, tournament_id)
         except ClubError:
+            unregister = UnregisterPlayer(player_id=player_id)
+            if self.tell is not None:
+                self.tell(tournament_id, unregister)
+                raise
             ref = self.registry.lookup(TournamentAddress(tournament_id).actor_name)
             if ref is not None:
-                ref.tell(UnregisterPlayer(player_id=player_id))
+                ref.tell(unregister)
             raise

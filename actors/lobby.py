@@ -41,7 +41,7 @@ from actors.runtime import (
     Overflow,
     SupervisionPolicy,
 )
-from actors.seat_matcher import SEAT_MATCHER_NAME, ListingsCache, SeatMatcher
+from actors.seat_matcher import SEAT_MATCHER_NAME, ListingsCache, Placement, SeatMatcher
 from actors.table.actor import table_spec
 from actors.table.admin import tombstone_id
 from actors.table.config import TableConfig
@@ -61,10 +61,15 @@ from actors.table.messages import (
 )
 from persistence import clubs as club_db
 from protocol import game
+from protocol.limits import TABLES_OPEN_MAX
 
 SUBSCRIBERS_MAX: Final = 10_000  # bound: SubscribeListings beyond it is refused
-TABLES_MAX: Final = game.TABLES_LISTED_MAX  # bound: OpenTable beyond it is refused
 CLUBS_PER_FILTER_MAX: Final = 50  # a player's clubs (services/clubs.py's bound); more: refused
+
+
+class OpenTableHere(OpenTable, frozen=True, tag=True):
+    """OpenTable on this node, whatever the placement says: a table another node placed
+    here (server/cluster_placement.py)."""
 
 
 class ListVisibleTables(ListTablesQuery, frozen=True, tag=True):
@@ -148,9 +153,13 @@ class LobbyActor(Actor[LobbyMessage | Down]):
     reply_errors = (GameRefused,)
     child_supervision = SupervisionPolicy()  # the seat matcher
 
-    def __init__(self, deps: TableDeps) -> None:
+    def __init__(self, deps: TableDeps, placement: Placement | None = None) -> None:
         self.deps = deps
+        # With several nodes: new tables go to the least-loaded one (server/cluster_placement.py).
+        self.placement = placement
         self.cache = ListingsCache()  # written here only; the seat matcher reads it
+        if placement is not None:
+            placement.listings = self.cache  # this incarnation's: the node's seated players
         self.listings = self.cache.tables
         self.subscribers: dict[int, Filter] = {}
         self.monitors: dict[str, Monitor] = {}  # one per listed table (this incarnation's)
@@ -160,7 +169,9 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         self.registered: dict[str, int | None] = {}
 
     async def started(self) -> None:
-        matcher = ChildSpec.worker(SEAT_MATCHER_NAME, lambda: SeatMatcher(self.deps, self.cache))
+        matcher = ChildSpec.worker(
+            SEAT_MATCHER_NAME, lambda: SeatMatcher(self.deps, self.cache, self.placement)
+        )
         await self.context.children.start_actor(matcher)
         for table_id in list(self.listings):  # monitors end with an incarnation: set them again
             self._watch(table_id)
@@ -213,13 +224,18 @@ class LobbyActor(Actor[LobbyMessage | Down]):
                 self.monitors.pop(name.removeprefix(TABLE_PREFIX), None)
                 self._drop(name.removeprefix(TABLE_PREFIX))
             case ListTablesQuery():
-                return self._list(_filter_of(message))
+                cut = (
+                    TABLES_OPEN_MAX
+                    if isinstance(message, ListAllTables)
+                    else game.TABLES_LISTED_MAX
+                )
+                return self._list(_filter_of(message), cut)
             case SubscribeListings(player_id=player_id):
                 if player_id not in self.subscribers and len(self.subscribers) >= SUBSCRIBERS_MAX:
                     raise GameRefused("lobby_full", "too many lobby subscribers")
                 wanted = _filter_of(message)
                 self.subscribers[player_id] = wanted
-                return self._list(self.subscribers[player_id])
+                return self._list(self.subscribers[player_id], game.TABLES_LISTED_MAX)
             case ClubTableRegistered(table_id=table_id, club_id=club_id):
                 self._registered_now(table_id, club_id)
             case ClubAccessChanged(player_id=player_id, club_id=club_id, member=member):
@@ -233,6 +249,13 @@ class LobbyActor(Actor[LobbyMessage | Down]):
                     raise GameRefused("table_exists", f"table {config.table_id!r} exists")
                 # An operator reopening a closed table's id: it is live again after a restart.
                 await self.deps.store.delete_snapshot(tombstone_id(config.table_id), 2**62)
+                placement = self.placement
+                if (
+                    placement is not None
+                    and not isinstance(message, OpenTableHere)
+                    and await placement.open_elsewhere(config)
+                ):
+                    return config.table_id  # opened on a less-loaded node
                 await self._open(config)
                 return config.table_id
             case _:
@@ -300,10 +323,10 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             if listing.table_id in watched:
                 ref.tell(RemoveWatcher(player_id=player_id))
 
-    def _list(self, filter_: Filter) -> tuple[game.TableListing, ...]:
+    def _list(self, filter_: Filter, cut: int) -> tuple[game.TableListing, ...]:
         found = [listing for listing, _ in self.listings.values() if filter_.matches(listing)]
         found.sort(key=lambda listing: (listing.variant, listing.big_blind, listing.table_id))
-        return tuple(found[:TABLES_MAX])
+        return tuple(found[:cut])
 
     def _push(self, listing: game.TableListing, body: game.GamePush) -> None:
         deliver = self.deps.channel.deliver
@@ -312,8 +335,10 @@ class LobbyActor(Actor[LobbyMessage | Down]):
                 deliver(player_id, body)
 
     async def _open(self, config: TableConfig) -> ActorRef[object]:
-        if len(self.listings) >= TABLES_MAX:
-            raise GameRefused("too_many_tables", f"the lobby lists {TABLES_MAX} tables at most")
+        if len(self.listings) >= TABLES_OPEN_MAX:
+            raise GameRefused(
+                "too_many_tables", f"this server runs {TABLES_OPEN_MAX} tables at most"
+            )
         tables = self.context.registry.supervisor(self.deps.tables_supervisor)
         ref: ActorRef[object] = await tables.start_actor(table_spec(config, self.deps))
         return ref

@@ -31,7 +31,7 @@ being opened at a time (then ``server_busy``).
 
 from __future__ import annotations
 
-from typing import Any, Final, final
+from typing import Any, Final, Protocol, final
 
 import msgspec
 import trio
@@ -52,21 +52,60 @@ from actors.table.messages import (
     SeatGranted,
 )
 from protocol import game
+from protocol.limits import TABLES_OPEN_MAX
 
 SEAT_MATCHER_NAME: Final = "lobby:seats"
 SEAT_REQUESTS_QUEUED_MAX: Final = 4_096  # bound: one more is answered server_busy
 QUICK_SEAT_TRIES_MAX: Final = 20  # bound on tables tried per quick-seat
 RESERVATION_TTL_S: Final = 10.0  # twice the join ask's timeout: a lost SeatClaimed expires
+# With several nodes (server/cluster_placement.py): a new table goes to a less-loaded node;
+# the matcher refuses with this code, the node's name as the message, and the player's node
+# forwards her quick seat there (server/cluster_routing.py). Never sent to a client.
+PLACED_ELSEWHERE: Final = "placed_elsewhere"
+# Quick seats of a game this node placed on another node go to that node for this long (its
+# matcher seats them at the table it opened, or opens the next there): players of one game
+# arriving together sit together. Bound: one entry per game (the lobby's templates).
+PLACED_GAME_TTL_S: Final = 30.0
 PENDING_TABLES_MAX: Final = 64  # bound: tables offered for opening whose listing is not in yet
 MATCHER_ASK_TIMEOUT_S: Final = 5.0  # the matcher answers from memory: only a restart is slower
 JOIN_ASK_TIMEOUT_S: Final = 5.0
 RETRY_AFTER_MS: Final = 1_000
 
 
+class Placement(Protocol):
+    """Where new tables go in a room of nodes (server/cluster_placement.TablePlacement)."""
+
+    id_tag: str  # new tables' ids carry it: two nodes never pick the same id
+    # This node's lobby listings (its tables' seats taken: the node's load); the lobby sets it.
+    listings: ListingsCache | None
+
+    def choose(self) -> str | None:
+        """The node a new table goes to; None: this one."""
+        ...
+
+    def placed(self, node: str | None) -> None: ...
+
+    def game_table(self, game_key: tuple[str, int, str], now: float) -> tuple[str, str] | None:
+        """The (node, table id) this node's last new table of the game went to, while its
+        PLACED_GAME_TTL_S runs and the node is live."""
+        ...
+
+    def new_table(
+        self, game_key: tuple[str, int, str], node: str, config: TableConfig, until: float
+    ) -> None:
+        """A new table of the game goes to ``node`` (opened there by the quick seat that
+        asked for it)."""
+        ...
+
+    async def open_elsewhere(self, config: TableConfig) -> bool:
+        """Open an operator's new table on a less-loaded node: False to open it here."""
+        ...
+
+
 @final
 class ListingsCache:
     """The lobby's listings (table id -> its listing and config): written by the lobby actor
-    only, read by the seat matcher. Bounded by the lobby's TABLES_MAX."""
+    only, read by the seat matcher. Bounded by TABLES_OPEN_MAX."""
 
     def __init__(self) -> None:
         self.tables: dict[str, tuple[game.TableListing, TableConfig]] = {}
@@ -121,9 +160,12 @@ class SeatMatcher(Actor[FindSeat | SeatClaimed]):
     mailbox_overflow = Overflow.STOP
     reply_errors = (GameRefused,)
 
-    def __init__(self, deps: TableDeps, cache: ListingsCache) -> None:
+    def __init__(
+        self, deps: TableDeps, cache: ListingsCache, placement: Placement | None = None
+    ) -> None:
         self.deps = deps
         self.cache = cache
+        self.placement = placement
         # table id -> player id -> when the reservation lapses (trio time)
         self.promised: dict[str, dict[int, float]] = {}
         # table id -> (its config, when the offer to open it lapses): opened by a requester,
@@ -191,13 +233,38 @@ class SeatMatcher(Actor[FindSeat | SeatClaimed]):
             raise GameRefused("table_full", "every table of the club at these stakes is full")
         if len(self.pending) >= PENDING_TABLES_MAX:
             raise GameRefused("server_busy", "too many tables opening; try again", RETRY_AFTER_MS)
-        if len(self.cache.tables) + len(self.pending) >= game.TABLES_LISTED_MAX:
-            raise GameRefused("too_many_tables", f"{game.TABLES_LISTED_MAX} tables at most")
+        if len(self.cache.tables) + len(self.pending) >= TABLES_OPEN_MAX:
+            raise GameRefused("too_many_tables", f"{TABLES_OPEN_MAX} tables at most")
         template = min(matching, key=lambda pair: pair[0].table_id)[1]
+        if self.placement is not None:
+            self._place_elsewhere(self.placement, wanted, template, excluded, now)
         config = self._new_table(template)
         self.pending[config.table_id] = (config, now + RESERVATION_TTL_S)
         self._promise(config.table_id, message.player_id, now)
         return self._open_offer(config)
+
+    def _place_elsewhere(
+        self,
+        placement: Placement,
+        wanted: _Filter,
+        template: TableConfig,
+        excluded: set[str],
+        now: float,
+    ) -> None:
+        """Refuse PLACED_ELSEWHERE ("<node> <table id>") when the new table goes to another
+        node (server/cluster_placement.py): the one this node's last new table of the game
+        went to while it is recent, else the least-loaded node when that is not this one."""
+        key = (wanted.variant, wanted.big_blind, wanted.asset)
+        sent = placement.game_table(key, now)
+        if sent is not None and sent[1] not in excluded:
+            raise GameRefused(PLACED_ELSEWHERE, f"{sent[0]} {sent[1]}")
+        node = placement.choose()
+        placement.placed(node)
+        if node is None:
+            return
+        config = self._new_table(template)
+        placement.new_table(key, node, config, now + PLACED_GAME_TTL_S)
+        raise GameRefused(PLACED_ELSEWHERE, f"{node} {config.table_id}")
 
     def _open_offer(self, config: TableConfig) -> SeatOffer:
         spec: ChildSpec = table_spec(config, self.deps)
@@ -209,7 +276,8 @@ class SeatMatcher(Actor[FindSeat | SeatClaimed]):
         registry = self.context.registry
         while True:  # ids of tables opened before a restart may be taken
             self.opened += 1
-            table_id = f"{template.table_id}-q{self.opened}"
+            tag = self.placement.id_tag if self.placement is not None else ""
+            table_id = f"{template.table_id}-{tag}q{self.opened}"
             taken = registry.resolve(TableAddress(table_id)) is not None
             if not taken and table_id not in self.cache.tables and table_id not in self.pending:
                 break

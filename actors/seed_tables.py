@@ -69,6 +69,11 @@ async def start_tables(
     elsewhere: set[str] = set()
     for stored in await deps.store.load_snapshots(SNAPSHOT_KIND):
         config = decode_table_state(stored.data).config
+        if claim is not None and config.bankroll == "tournament":
+            # Several nodes: a tournament's table opens with its tournament, on the
+            # tournament's node (server/tournament_leases.py), never on its own here.
+            elsewhere.add(config.table_id)
+            continue
         if claim is not None and not await claim(config.table_id):
             elsewhere.add(config.table_id)
             continue

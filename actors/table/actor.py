@@ -3,8 +3,9 @@
 A table is a TRANSIENT child of the ``tables`` supervisor (or of its tournament): a crash
 restarts it, and only an operator's close ends it normally, for good. It is composed of:
 
-- ``core`` (actors/table/core.py): seats, wait list, held seats, sit-out, the status
-  lifecycle. Pure: each command returns the effects this shell runs, in order (``_run``).
+- ``core`` (actors/table/core.py, with waiting.py, status.py, between_hands.py): seats,
+  wait list, held seats, sit-out, the status lifecycle. Pure: each command returns the
+  effects this shell runs, in order (``run``: actors/table/runner.py).
 - ``bankroll`` (actors/table/bankroll.py): where chips come from and go to. Buy-in,
   top-up, cash-out and rake are written there, once: a cash table's wallets and escrow, or
   a tournament's chips.
@@ -14,6 +15,7 @@ restarts it, and only an operator's close ends it normally, for good. It is comp
 - ``delivery`` (actors/table/delivery.py), ``writer`` (actors/table/durable.py), ``waits``
   (actors/table/seat_waits.py): pushes and the listing, the state to the store, the
   seat-wait analytics.
+- ``closing`` (actors/table/closing.py): an operator's close, and the detail view.
 
 Invariant (``AuditEscrow``; the tests assert it after every hand): the sum of stacks and
 pending top-ups plus what is owed (cash-outs, rake not yet paid) equals the escrow balance.
@@ -37,18 +39,18 @@ from actors.addresses import TableAddress
 from actors.game_metrics import HANDS
 from actors.runtime import Actor, ChildSpec, Overflow, Restart, SupervisionPolicy
 from actors.table import effects as fx
+from actors.table import status, waiting
 from actors.table.admin import (
     CloseTable,
     FinishClose,
     GetTableDetail,
     PauseTable,
     ResumeTable,
-    TableDetail,
-    forget_closed_table,
     next_epoch,
 )
 from actors.table.bankroll import Bankroll, new_bankroll
 from actors.table.between_hands import hand_finished, hand_voided
+from actors.table.closing import TableClosing
 from actors.table.config import TableConfig
 from actors.table.core import TableCore
 from actors.table.delivery import TableDelivery
@@ -89,6 +91,7 @@ from actors.table.messages import (
     TopUpChips,
     UpdateSeatProfile,
 )
+from actors.table.runner import run_effects
 from actors.table.seat_waits import SeatWaits
 from actors.table.stakes import Stakes, stakes_for
 from actors.table.state import (
@@ -97,6 +100,7 @@ from actors.table.state import (
     TableState,
     decode_table_state,
     encode_table_state,
+    new_table_state,
     seats_of,
 )
 from poker import IllegalAction
@@ -120,9 +124,7 @@ class TableActor(Actor[TableMessage]):
 
     def __init__(self, config: TableConfig, deps: TableDeps, recovered: bytes | None = None):
         self.deps = deps
-        state = (
-            decode_table_state(recovered) if recovered is not None else TableState(config=config)
-        )
+        state = decode_table_state(recovered) if recovered is not None else new_table_state(config)
         self.core = TableCore(state, deps.rules)
         # Where the chips come from and go to, and the next hand's terms; both read the
         # core's state, which a restart replaces.
@@ -136,8 +138,7 @@ class TableActor(Actor[TableMessage]):
         # rule. Personal data: in memory only, never in the stored state; after a restart a
         # seated player's address is unknown (never conflicts) until she sits down again.
         self.addresses: dict[int, str] = {}
-        self.close_requested = False  # a FinishClose is in the mailbox
-        self.closed = False  # stopped for good after this message
+        self.closing = TableClosing(self)  # an operator's close (actors/table/closing.py)
 
     @property
     def state(self) -> TableState:
@@ -165,24 +166,27 @@ class TableActor(Actor[TableMessage]):
         lease = self.deps.lease
         if lease is not None and self.config.bankroll == "cash" and not await lease(self.table_id):
             log.warning("table owned by another node: not opened here", table=self.table_id)
-            self.closed = True
+            self.closing.closed = True
             self.context.stop()  # a transient child: removed, never restarted
             return
-        if self.state.epoch == 0:  # new, or stored before epochs: keys from now on carry one
+        first_open = self.state.epoch == 0
+        if first_open:  # new, or stored before epochs: keys from now on carry one
             self.state.epoch = await next_epoch(self.deps.store, self.table_id, self.config)
-        index = self.deps.player_tables  # rebuilt after a restart from the store
-        for record in self.state.seats.values():
-            index.seated(record.player_id, self.table_id, on=True)
-        for player_id in self.state.watchers:
-            index.watching(player_id, self.table_id, on=True)
+        # Her sessions hear again that she sits or watches here (a restart from the store, or
+        # a session opened since): telling a session what it knows already changes nothing.
+        seated = [fx.Seated(record.player_id, on=True) for record in self.state.seats.values()]
+        await self.run([*seated, *(fx.Watching(p, on=True) for p in self.state.watchers)])
         await self.bankroll.resume()
         if self.state.running is not None:
             log.warning("hand voided", table=self.table_id, hand=self.state.running.hand_number)
             self.hands.ended()
-            await self._run(hand_voided(self.core, self.deps.clock_ms()))
-        await self.persist()
+            await self.run(hand_voided(self.core, self.deps.clock_ms()))
+        # A new table is stored before whoever opened it hears that it is open: a restart,
+        # or another node taking its lease over, finds it from then on (batched, the first
+        # snapshot of a table whose node died or lost its lease at once was never written).
+        await self.persist(durable=first_open)
         if self.state.closing:  # closed by an operator before the restart: finish the job
-            self._close_soon()
+            self.closing.soon()
             return
         self.delivery.announce()
         self.hands.commit_next_deal()
@@ -210,33 +214,33 @@ class TableActor(Actor[TableMessage]):
             case TopUpChips(player_id=player_id, amount=amount):
                 seat = core.top_up_allowed(player_id, amount)
                 await self.bankroll.top_up(player_id, seat, amount)
-                await self._run(core.topped_up(seat))
+                await self.run(core.topped_up(seat))
             case SitOutNext(player_id=player_id):
-                await self._run(core.sit_out(player_id))
+                await self.run(core.sit_out(player_id))
             case SitIn(player_id=player_id, post_now=post_now):
-                await self._run(core.sit_in(player_id, post_now))
+                await self.run(core.sit_in(player_id, post_now))
             case StandUp(player_id=player_id):
                 cashed, effects = core.stand_up(player_id, now_ms)
-                await self._run(effects)
+                await self.run(effects)
                 return cashed
             case JoinWaiting(player_id=player_id):
-                await self._run(core.join_wait_list(player_id))
+                await self.run(waiting.join_wait_list(core, player_id))
             case LeaveWaiting(player_id=player_id):
                 self.waits.left(player_id)
-                await self._run(core.leave_wait_list(player_id))
+                await self.run(waiting.leave_wait_list(core, player_id))
             case AddWatcher(player_id=player_id):
-                await self._run(core.watch(player_id))
+                await self.run(waiting.watch(core, player_id))
             case RemoveWatcher(player_id=player_id):
-                await self._run(core.unwatch(player_id))
+                await self.run(waiting.unwatch(core, player_id))
             case ChooseClientSeed(player_id=player_id, seed=seed):
                 core.choose_client_seed(player_id, seed)
             case UpdateSeatProfile(player_id, display_name, auto_muck, auto_post_blinds):
                 change = core.update_profile(player_id, display_name, auto_muck, auto_post_blinds)
-                await self._run(change)
+                await self.run(change)
             case ConnectionChanged(player_id=player_id, connected=connected):
-                await self._run(core.connection(player_id, connected))
+                await self.run(core.connection(player_id, connected))
             case PlayerGone(player_id=player_id):
-                await self._run(core.gone(player_id, now_ms)[1])
+                await self.run(core.gone(player_id, now_ms)[1])
             case GetListing():
                 return self.delivery.listing()
             case GetSeats():
@@ -245,84 +249,40 @@ class TableActor(Actor[TableMessage]):
                 return await self.bankroll.audit()
             case PauseTable() | ResumeTable():
                 pause = isinstance(message, PauseTable)
-                await self._run(core.change_status(Event.PAUSE if pause else Event.RESUME))
-                return await self._detail()
+                await self.run(status.change_status(core, Event.PAUSE if pause else Event.RESUME))
+                return await self.closing.detail()
             case HoldAfterHand():
-                await self._run(core.change_status(Event.HOLD))
-            case Release():
-                await self._run(core.change_status(Event.RELEASE))
+                await self.run(status.change_status(core, Event.HOLD))
+            case Release(deal=deal):
+                await self.run(status.release(core, deal))
             case SetStakes():
                 await self._set_stakes(message)
             case SeatPlayer():
                 return await self._seat_for_owner(message, now_ms)
             case RemovePlayer(player_id=player_id):
                 stack, effects = core.remove_for_owner(player_id, now_ms)
-                await self._run(effects)
+                await self.run(effects)
                 return stack
             case CloseTable():
-                return await self._close()
+                return await self.closing.close()
             case FinishClose():
-                if not self.closed:
-                    await self._finish_close()
+                if not self.closing.closed:
+                    await self.closing.finish()
             case GetTableDetail():
-                return await self._detail()
+                return await self.closing.detail()
             case _:
                 raise TypeError(f"table: unexpected message {message!r}")
         return None
 
     # --- effects ----------------------------------------------------------------------------
 
-    async def _run(self, effects: fx.Effects) -> None:
-        """Perform what the core decided, in its order."""
-        deliver, index = self.deps.channel.deliver, self.deps.player_tables
-        for effect in effects:
-            match effect:
-                case fx.Persist():
-                    await self.persist()
-                case fx.ShowSeat(seat=seat, to=to):
-                    self.delivery.show_seat(seat, to)
-                case fx.Broadcast(body=body, to=to):
-                    self.delivery.send(to, body)
-                case fx.Push(player_id=player_id, body=body):
-                    deliver(player_id, body)
-                case fx.SendTable(player_id=player_id):
-                    deliver(player_id, self.delivery.table_snapshot(player_id))
-                case fx.Announce():
-                    self.delivery.announce()
-                case fx.CommitDeal():
-                    self.hands.commit_next_deal()
-                case fx.DealSoon():
-                    self.hands.schedule()
-                case fx.StopDealing():
-                    self.hands.cancel()
-                case fx.CashOut(player_id=player_id, amount=amount):
-                    self.bankroll.cash_out(player_id, amount)
-                case fx.PayNow():
-                    await self.bankroll.settle()
-                case fx.Seated(player_id=player_id, on=on):
-                    index.seated(player_id, self.table_id, on=on)
-                    if not on:
-                        self.addresses.pop(player_id, None)
-                case fx.Watching(player_id=player_id, on=on):
-                    index.watching(player_id, self.table_id, on=on)
-                case fx.WaitStarted(player_id=player_id):
-                    self.waits.started(player_id, self.state, self.deps.clock_ms())
-                case fx.WaitEnded(player_id=player_id):
-                    self.waits.seated(player_id, self.deps.clock_ms(), self.delivery.listing)
-                case fx.TellHand(message=message):
-                    self.hands.tell(message)
-                case fx.TellOwner(report=report):
-                    owner = self.context.registry.lookup(self.config.owner or "")
-                    if owner is not None:  # a dead owner learns nothing (its successor asks)
-                        owner.tell(report)
-                case fx.LobbyDrop():
-                    self.delivery.lobby_drops()
-                case fx.CloseSoon():
-                    self._close_soon()
+    async def run(self, effects: fx.Effects) -> None:
+        """Perform what the core decided, in its order (actors/table/runner.py)."""
+        await run_effects(self, effects)
 
     async def funded(self, funding: Funding) -> None:
         """The bankroll's word that a buy-in's or top-up's chips are in."""
-        await self._run(self.core.funded(funding))
+        await self.run(self.core.funded(funding))
 
     # --- seats ------------------------------------------------------------------------------
 
@@ -351,7 +311,7 @@ class TableActor(Actor[TableMessage]):
         )
         if message.address:
             self.addresses[message.player_id] = message.address
-        await self._run(self.core.welcome(seat, message.player_id))
+        await self.run(self.core.welcome(seat, message.player_id))
         return SeatGranted(table_id=self.table_id, seat=seat, stack=message.buy_in)
 
     async def _seat_for_owner(self, message: SeatPlayer, now_ms: int) -> SeatGranted:
@@ -364,7 +324,7 @@ class TableActor(Actor[TableMessage]):
             display_name=profile.display_name,
             auto_muck=profile.auto_muck,
         )
-        await self._run(effects)
+        await self.run(effects)
         return SeatGranted(table_id=self.table_id, seat=seat, stack=message.stack)
 
     async def _set_stakes(self, message: SetStakes) -> None:
@@ -395,41 +355,7 @@ class TableActor(Actor[TableMessage]):
         record = finished_hand(self.state, running, players, live, result, terms, now_ms)
         self.state.histories.append(record)
         self.bankroll.settle_soon()
-        await self._run(effects)
-
-    # --- closing (an operator's; actors/table/admin.py) -------------------------------------
-
-    async def _close(self) -> TableDetail:
-        await self._run(self.core.close())
-        if self.state.running is None and not self.closed:
-            await self._finish_close()
-        return await self._detail()
-
-    def _close_soon(self) -> None:
-        if not self.close_requested:
-            self.close_requested = True
-            self.context.ref.tell(FinishClose())
-
-    async def _finish_close(self) -> None:
-        """Stand everyone up and pay them, forget the table in the store, stop for good."""
-        self.closed = True
-        await self._run(self.core.finish_close(self.deps.clock_ms()))
-        await self.bankroll.settle()  # pays everyone, writes the histories; a crash retries
-        deps = self.deps
-        now_ms = deps.clock_ms()
-        await forget_closed_table(deps.store, deps.snapshots, self.table_id, self.state, now_ms)
-        self.delivery.lobby_drops()
-        log.info("table closed", table=self.table_id)
-        self.context.stop()  # a transient child: removed from its supervisor
-
-    async def _detail(self) -> TableDetail:
-        return TableDetail(
-            config=self.config,
-            status="closed" if self.closed else self.state.status,
-            seats=seats_of(self.state),
-            escrow_balance=await self.bankroll.balance(),
-            owed_chips=sum(debit.amount for debit in self.state.owed),
-        )
+        await self.run(effects)
 
     # --- what the parts read ---------------------------------------------------------------
 

@@ -1,5 +1,7 @@
-"""The table's pure core: who sits where, who waits, who is held a seat, who sits out, and
-the table's status. No trio, no I/O, no clock (times come in as arguments).
+"""The table's pure core: who sits where, who is held a seat, who sits out; how a player
+joins, plays or not, and leaves. No trio, no I/O, no clock (times come in as arguments).
+Beside it, as functions of this core: the wait list and the watchers (waiting.py), the
+status commands (status.py) and the end of a hand (between_hands.py).
 
 Each command is a method that checks it (a refusal raises ``GameRefused`` with its stable
 code, and changes nothing), changes the durable state (``TableState``) and returns the
@@ -28,20 +30,17 @@ from actors.table.effects import (
     CashOut,
     DealSoon,
     Effects,
-    LobbyDrop,
     PayNow,
     Persist,
     Push,
     Seated,
     SendTable,
     ShowSeat,
-    StopDealing,
     TellHand,
     WaitEnded,
-    WaitStarted,
     Watching,
 )
-from actors.table.lifecycle import DEALS, Event, transition
+from actors.table.lifecycle import DEALS
 from actors.table.messages import GameRefused, SeatConnection, SeatGone
 from actors.table.state import Funding, SeatRecord, TableState, shown_state
 from poker import fairness
@@ -345,12 +344,15 @@ class TableCore:
         return None, [*effects, Persist(), self.show(seat)]
 
     def remove_for_owner(self, player_id: int, now_ms: int) -> tuple[int, Effects]:
-        """The owner takes a player (and her stack) away between hands."""
+        """The owner takes a player (and her stack) away: between hands, or during a hand
+        she is not dealt in (a busted player who declined a rebuy, a rebuy's new chips): her
+        chips are not in it, and a seat left to her after the owner counts her gone gives
+        the owner a table with fewer players and seats than it has (a move there refused)."""
         if self.config.bankroll != "tournament":
             raise GameRefused("not_a_tournament_table", "a cash player leaves by herself")
         seat = self.seat_of(player_id)
-        if self.state.running is not None:
-            raise GameRefused("hand_running", "between hands only: hold the table first")
+        if self.state.in_running_hand(seat):
+            raise GameRefused("hand_running", "she is in the running hand: after it")
         stack, effects = self.release(seat, now_ms)  # the owner's chips: no cash-out moves
         return stack, [*effects, Persist()]
 
@@ -382,84 +384,3 @@ class TableCore:
             state.holds[seat] = (first, now_ms + self.config.seat_hold_ms)
             effects.append(Push(first, game.SeatAvailable(table_id=self.table_id, seat=seat)))
         return amount, effects
-
-    # --- waiting and watching -------------------------------------------------------------
-
-    def join_wait_list(self, player_id: int) -> Effects:
-        state = self.state
-        if self.find_seat(player_id) is not None:
-            raise GameRefused("already_seated", f"already seated at {self.table_id}")
-        if player_id in state.wait_list:
-            return []
-        if len(state.wait_list) >= self.config.wait_list_max:
-            raise GameRefused("wait_list_full", f"{self.config.wait_list_max} already waiting")
-        state.wait_list.append(player_id)
-        return [WaitStarted(player_id), Announce()]
-
-    def leave_wait_list(self, player_id: int) -> Effects:
-        if player_id not in self.state.wait_list:
-            return []
-        self.state.wait_list.remove(player_id)
-        return [Announce()]
-
-    def watch(self, player_id: int) -> Effects:
-        state = self.state
-        effects: Effects = []
-        if player_id not in state.watchers:
-            if len(state.watchers) >= self.config.watchers_max:
-                raise GameRefused("watchers_full", f"{self.config.watchers_max} already watching")
-            state.watchers.append(player_id)
-            effects.append(Watching(player_id, on=True))
-        return [*effects, SendTable(player_id)]
-
-    def unwatch(self, player_id: int) -> Effects:
-        if player_id not in self.state.watchers:
-            return []
-        self.state.watchers.remove(player_id)
-        return [Watching(player_id, on=False)]
-
-    # --- status -----------------------------------------------------------------------------
-
-    def change_status(self, event: Event) -> Effects:
-        """Pause, resume, hold or release (the transition table decides); a running hand
-        finishes either way."""
-        state = self.state
-        before = state.lifecycle
-        after = transition(before, event)
-        if after is before:
-            return []
-        shown = state.status
-        state.enter(after)
-        effects: Effects = [] if after in DEALS else [StopDealing()]
-        effects.append(Persist())
-        if state.status != shown:
-            body = game.TableStatusChanged(table_id=self.table_id, status=state.status)
-            effects.append(self.broadcast(body))
-        return [*effects, DealSoon()]
-
-    def close(self) -> Effects:
-        """An operator's close: no new seat or hand; it finishes once no hand runs."""
-        state = self.state
-        effects: Effects = []
-        if not state.closing:
-            state.enter(transition(state.lifecycle, Event.CLOSE))
-            closing = game.TableStatusChanged(table_id=self.table_id, status="closing")
-            effects += [StopDealing(), Persist(), self.broadcast(closing), LobbyDrop()]
-        return effects
-
-    def finish_close(self, now_ms: int) -> Effects:
-        """Everyone stands up, cashed out; nobody waits or watches any more. The shell then
-        pays (the bankroll's settle), forgets the table in the store and stops for good."""
-        state = self.state
-        assert state.running is None, "a table closes between hands"
-        closed = game.TableStatusChanged(table_id=self.table_id, status="closed")
-        effects: Effects = [self.broadcast(closed)]
-        for seat in list(state.seats):
-            record = state.seats.pop(seat)
-            amount = record.stack + record.pending_top_up
-            effects += [CashOut(record.player_id, amount), Seated(record.player_id, on=False)]
-            effects.append(self.show(seat))
-        effects += [Watching(player_id, on=False) for player_id in state.watchers]
-        state.watchers.clear()
-        state.wait_list.clear()
-        return effects

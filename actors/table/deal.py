@@ -7,10 +7,10 @@ the hand as running; the table then starts the hand actor with the setup it retu
 
 from __future__ import annotations
 
-from actors.table.messages import HandSetup
+from actors.table.messages import HandSetup, OwnerDeal
 from actors.table.state import RunningHand, TableState
 from poker import BlindSeats, HandConfig, ReturningPost, SeatSetup
-from poker.seating import Positions, SeatedPlayer, plan_next_hand
+from poker.seating import HandPlan, Positions, SeatedPlayer, plan_next_hand
 
 
 def deal_next_hand(state: TableState, now_ms: int, terms: HandConfig) -> HandSetup | None:
@@ -19,6 +19,13 @@ def deal_next_hand(state: TableState, now_ms: int, terms: HandConfig) -> HandSet
     if state.running is not None:
         return None
     config, seats = state.config, state.seats
+    if state.owner_deal is not None:
+        owners = _owner_plan(state, state.owner_deal)
+        state.owner_deal = None
+        for seat in owners.dealt_in:  # dealt in: nothing owed, whatever the cash rules said
+            seats[seat].owes_big_blind = seats[seat].owes_small_blind = False
+            seats[seat].post_to_enter = False
+        return _setup(state, now_ms, terms, owners)
     previous = Positions(*state.previous) if state.previous else None
     # A player who turned auto_post_blinds off posts a blind only when she consented to it
     # (sat down or sat in since her last one): else she is sat out when it is due, and the
@@ -64,6 +71,32 @@ def deal_next_hand(state: TableState, now_ms: int, terms: HandConfig) -> HandSet
     for seat in plan.settled:
         seats[seat].owes_big_blind = seats[seat].owes_small_blind = False
         seats[seat].post_to_enter = False
+    return _setup(state, now_ms, terms, plan)
+
+
+def _owner_plan(state: TableState, deal: OwnerDeal) -> HandPlan:
+    """The owner's plan as this table's: its players must sit where it says, with chips.
+    A plan of other seats is our own broken invariant (the owner aligns the table's seats
+    before it releases it): the table crashes rather than deal a hand the owner cannot
+    count."""
+    for seat, player_id in deal.dealt:
+        record = state.seats.get(seat)
+        if record is None or record.player_id != player_id or record.stack <= 0:
+            raise AssertionError(f"{state.config.table_id}: the owner's plan names seat {seat}")
+    dealt = tuple(seat for seat, _ in deal.dealt)
+    return HandPlan(
+        positions=Positions(deal.button, deal.small_blind, deal.big_blind),
+        small_blind_poster=deal.small_blind_poster,
+        big_blind_poster=deal.big_blind_poster,
+        dealt_in=dealt,
+        entry_posts=(),
+        missed=(),
+        settled=dealt,
+    )
+
+
+def _setup(state: TableState, now_ms: int, terms: HandConfig, plan: HandPlan) -> HandSetup:
+    config, seats = state.config, state.seats
     posts = {
         post.seat: (
             ReturningPost.BIG_BLIND_AND_DEAD_SMALL

@@ -93,8 +93,9 @@ class PayNow:
 @final
 @dataclass(frozen=True, slots=True)
 class Seated:
-    """The player sat down at (``on``) or left the table: the player index; on leaving the
-    shell also forgets her client address."""
+    """The player sat down at (``on``) or left the table: her sessions are told (the tables
+    they know her at: actors/table/player_tables.py); on leaving the shell also forgets her
+    client address."""
 
     player_id: int
     on: bool
@@ -103,7 +104,7 @@ class Seated:
 @final
 @dataclass(frozen=True, slots=True)
 class Watching:
-    """The player started (``on``) or stopped watching: the player index."""
+    """The player started (``on``) or stopped watching: her sessions are told."""
 
     player_id: int
     on: bool

@@ -8,8 +8,9 @@ its status raises :class:`InvalidTransition` (a bug in the caller, never a silen
 - ``paused``: an operator's pause: no new hand starts (the running one finishes); joins,
   top-ups and leaving still work.
 - ``held``: its owner's hold after the running hand (a tournament's synchronized break or
-  hand-for-hand), the same as paused for players; only the owner's ``release`` ends it, and
-  an operator's pause or resume does not touch it.
+  hand-for-hand; a tournament's table also opens held and holds after every hand), the same
+  as paused for players; only the owner's ``release`` ends it, and an operator's pause or
+  resume does not touch it.
 - ``closing``: an operator closed it: no new seats, no new hand; it closes when no hand runs.
 - ``closed``: everyone stood up and paid; the table stops for good.
 

@@ -286,12 +286,28 @@ class SeatGone(HandMessage, frozen=True, tag=True):
 class HoldAfterHand(TableMessage, frozen=True, tag=True):
     """The owner's hold: no new hand after the running one (a synchronized break, or
     hand-for-hand on the bubble) until ``Release``. Players see ``paused``. Tell-only.
-    A tournament's table (``bankroll="tournament"``) also holds by itself after every hand:
-    its owner releases it for each hand it decides to deal."""
+    A tournament's table (``bankroll="tournament"``) also holds by itself from its opening
+    and after every hand: its owner releases it for each hand it decides to deal."""
+
+
+class OwnerDeal(msgspec.Struct, frozen=True, kw_only=True):
+    """The owner's plan of the hand it releases (a tournament's ``DealHand``): the table
+    deals exactly these players, with these positions and blind posters, instead of its own
+    plan, whose cash rules (a newcomer waits for the big blind) are not the owner's."""
+
+    button: int
+    small_blind: int
+    big_blind: int
+    small_blind_poster: int | None  # None: a dead small blind
+    big_blind_poster: int
+    dealt: tuple[tuple[int, int], ...]  # (seat, player id), clockwise from the button's left
 
 
 class Release(TableMessage, frozen=True, tag=True):
-    """The owner's release of its hold: hands start again (unless an operator closed it)."""
+    """The owner's release of its hold: hands start again (unless an operator closed it).
+    ``deal``: the next hand is the owner's plan (kept until dealt; see ``OwnerDeal``)."""
+
+    deal: OwnerDeal | None = None
 
 
 class SetStakes(TableMessage, frozen=True, tag=True):
@@ -316,9 +332,9 @@ class SeatPlayer(TableMessage, frozen=True, tag=True):
 
 
 class RemovePlayer(TableMessage, frozen=True, tag=True):
-    """The owner takes a player away between hands (to another table, or eliminated).
-    Reply: her stack (int), which goes back to the owner. ``hand_running`` while a hand is
-    dealt (the owner holds the table first)."""
+    """The owner takes a player away (to another table, or eliminated): between hands, or
+    during a hand she is not dealt in. Reply: her stack (int), which goes back to the
+    owner. ``hand_running`` while she is in the running hand (the owner asks after it)."""
 
     player_id: int
 

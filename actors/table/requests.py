@@ -18,7 +18,6 @@ from actors.addresses import LOBBY, Address, TableAddress
 from actors.registry import Registry
 from actors.runtime import ActorRef, TargetError
 from actors.seat_matcher import quick_seat
-from actors.table.deps import PlayerTables
 from actors.table.messages import (
     AddWatcher,
     ChooseClientSeed,
@@ -42,6 +41,7 @@ from actors.table.messages import (
     UnsubscribeListings,
     UpdateSeatProfile,
 )
+from actors.table.player_tables import PlayerTables
 from persistence.store import Store
 from poker import IllegalAction
 from protocol import game
@@ -182,7 +182,9 @@ class TableGameRequests:
 
 @final
 class TableSessionHooks:
-    """The gateway's ``SessionHooks`` (server/gateway.py) for tables. Tells only.
+    """The gateway's ``SessionHooks`` (server/gateway.py) for tables. Tells only, to the
+    tables the player's sessions know her at (their session actors keep it: the tables tell
+    them, actors/table/player_tables.py).
 
     - detached (websocket dropped): every table the player sits at holds the seat and runs
       the player's time bank when it is their turn;
@@ -195,6 +197,7 @@ class TableSessionHooks:
 
     def __init__(self, registry: Registry, player_tables: PlayerTables) -> None:
         self.registry = registry
+        # What the player's sessions were told by her tables (actors/table/player_tables.py).
         self.player_tables = player_tables
 
     def session_detached(self, player_id: int | None, player: str, session_id: str) -> None:

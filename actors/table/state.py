@@ -19,6 +19,7 @@ from actors.table.fairness import HandSeeds
 from actors.table.lifecycle import Status, status_of
 from actors.table.messages import (
     GameRefused,
+    OwnerDeal,
     SeatInfo,
     TableSeats,
 )
@@ -121,7 +122,12 @@ class TableState(msgspec.Struct, kw_only=True):
     # The status lifecycle's flags (actors/table/lifecycle.py decides every change of them).
     paused: bool = False  # an operator's: no new hand starts
     closing: bool = False  # an operator's: close for good once no hand runs
-    held: bool = False  # the owner's hold after the hand (a tournament's break)
+    # The owner's hold (a tournament's table: from its opening and after every hand, until
+    # the owner's Release; see new_table_state).
+    held: bool = False
+    # The owner's plan of the hand it released (Release.deal): the next hand deals it, then
+    # it is dropped. Bound: one.
+    owner_deal: OwnerDeal | None = None
     # Player id -> the client seed she set (set_client_seed; docs/fairness.md), applied to
     # the hands dealt after it. Not secret (she chose it; hand_ended reveals it), so kept
     # across a restart. Bound: one per seated player (dropped when her seat is released).
@@ -187,6 +193,15 @@ class TableState(msgspec.Struct, kw_only=True):
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(TableState)
+
+
+def new_table_state(config: TableConfig) -> TableState:
+    """The state of a table opened now. A tournament's table opens held: like every hand
+    after it, its first is dealt only when its owner releases it. Opened open, a table
+    seated early dealt on its own while its tournament still seated the rest of the field;
+    the core then took that hand's report for the one it released later, thought the table
+    between hands while it dealt again, and moved players off it mid-hand (issue 15)."""
+    return TableState(config=config, held=config.bankroll == "tournament")
 
 
 def encode_table_state(state: TableState) -> bytes:

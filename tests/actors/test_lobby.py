@@ -10,7 +10,9 @@ import pytest
 import trio
 import trio.testing
 
+from actors import lobby as lobby_module
 from actors import seat_matcher
+from actors.lobby import ListAllTables
 from actors.seat_matcher import quick_seat
 from actors.table.messages import (
     FindSeat,
@@ -178,6 +180,37 @@ async def test_a_full_seat_matcher_answers_server_busy_and_moves_nothing(
             await quick_seat(session.runtime.registry, find)
         assert refused.value.code == "server_busy" and refused.value.retry_after_ms == 1_000
         assert (await session.wallet.balance(1)).balance == 1_000_000
+
+
+async def test_tables_past_the_process_bound_are_refused_and_a_players_listing_is_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bound on tables one process runs (TABLES_OPEN_MAX, 2,000) is apart from the cut of
+    # a player's listing (TABLES_LISTED_MAX, 500); here both are made small.
+    monkeypatch.setattr(lobby_module, "TABLES_OPEN_MAX", 3)
+    monkeypatch.setattr(seat_matcher, "TABLES_OPEN_MAX", 3)
+    monkeypatch.setattr(game, "TABLES_LISTED_MAX", 2)
+    async with running_game(sqlite_url(tmp_path), seed=7) as session:
+        lobby = session.runtime.registry.get("lobby")
+        for n in (1, 2, 3):
+            await lobby.ask(OpenTable(config=nlhe(f"hu{n}", seats=2, between_hands_ms=60_000)))
+        assert len(await lobby.ask(ListTablesQuery())) == 2  # a player's: cut
+        assert len(await lobby.ask(ListAllTables())) == 3  # staff's: every table
+        with pytest.raises(GameRefused) as refused:
+            await lobby.ask(OpenTable(config=nlhe("hu4", seats=2)))
+        assert refused.value.code == "too_many_tables"
+        # Quick seat fills the three tables, then may not open a fourth.
+        await session.fund(range(1, 8))
+        for player_id in range(1, 7):
+            find = FindSeat(player_id=player_id, variant="NT", big_blind=2, buy_in=100)
+            assert isinstance(await quick_seat(session.runtime.registry, find), SeatGranted)
+        with pytest.raises(GameRefused) as refused:
+            find = FindSeat(player_id=7, variant="NT", big_blind=2, buy_in=100)
+            await quick_seat(session.runtime.registry, find)
+        assert refused.value.code == "too_many_tables"
+        assert (await session.wallet.balance(7)).balance == 1_000_000
+        assert "table:hu4" not in session.runtime.registry
+        assert len(await lobby.ask(ListAllTables())) == 3
 
 
 async def test_a_table_that_ends_without_a_word_leaves_the_listings(tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ from actors.table.messages import (
     TableSeats,
     TopUpChips,
 )
+from actors.table.player_tables import AtTable, TablesAt
 from persistence import open_store
 from persistence.store import Store
 from poker import IllegalAction, Variant
@@ -65,6 +66,18 @@ class RecordingChannel:
         self.bodies[player_id].append((trio.current_time(), body))
         if self.send is not None:
             self.send.send_nowait((player_id, body))
+
+    # What her sessions would know: the tables' AtTable notes, applied at once.
+    tables: dict[int, TablesAt] = field(default_factory=lambda: defaultdict(TablesAt))
+
+    def at_table(self, player_id: int, note: AtTable) -> None:
+        self.tables[player_id].apply(note)
+
+    def seats_of(self, player_id: int) -> list[str]:
+        return sorted(self.tables[player_id].seated)
+
+    def watched_by(self, player_id: int) -> list[str]:
+        return sorted(self.tables[player_id].watching)
 
     def of(self, player_id: int, kind: type[Any]) -> list[Any]:
         return [body for _, body in self.bodies[player_id] if isinstance(body, kind)]

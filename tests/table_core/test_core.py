@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from actors.table import effects as fx
+from actors.table import status, waiting
 from actors.table.between_hands import after_hand
 from actors.table.config import TableConfig
 from actors.table.core import TableCore
@@ -48,7 +51,17 @@ def buy_in(core: TableCore, player_id: int, amount: int = 100) -> int:
 
 
 def test_the_core_imports_no_trio_no_clock_and_no_io() -> None:
-    for module in ("core.py", "lifecycle.py", "stakes.py", "deal.py"):
+    for module in (
+        "core.py",
+        "waiting.py",
+        "status.py",
+        "between_hands.py",
+        "effects.py",
+        "player_tables.py",
+        "lifecycle.py",
+        "stakes.py",
+        "deal.py",
+    ):
         source = Path(__file__).parents[2] / "actors" / "table" / module
         imported: set[str] = set()
         for node in ast.walk(ast.parse(source.read_text())):
@@ -61,9 +74,30 @@ def test_the_core_imports_no_trio_no_clock_and_no_io() -> None:
         assert not any(m.startswith(("services", "persistence")) for m in imported), module
 
 
+PURE_MODULES = (
+    "core",
+    "waiting",
+    "status",
+    "between_hands",
+    "effects",
+    "lifecycle",
+    "stakes",
+    "player_tables",
+)
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_importing_the_pure_core_loads_no_trio(module: str) -> None:
+    """Not only its own imports: nothing it imports, however indirectly, loads trio (a
+    package's __init__ that imports its store did, once). A fresh interpreter each."""
+    check = f"import sys, actors.table.{module}; assert 'trio' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_buy_in_seats_the_player_and_takes_her_off_the_wait_list() -> None:
     core = table()
-    core.join_wait_list(7)
+    waiting.join_wait_list(core, 7)
     seat, _ = core.seat_for_join(7, None, NOW_MS)
     effects = core.funded(Funding("k", "buy_in", 7, seat, 100))
     assert core.state.seats[seat].stack == 100 and core.state.wait_list == []
@@ -92,7 +126,7 @@ def test_standing_up_between_hands_cashes_out_and_holds_the_seat_for_the_first_w
     core = table()
     for player_id in (1, 2, 3):
         buy_in(core, player_id)
-    core.join_wait_list(9)
+    waiting.join_wait_list(core, 9)
     seat = core.seat_of(2)
     cashed, effects = core.stand_up(2, NOW_MS)
     assert cashed == 100
@@ -148,15 +182,15 @@ def test_sitting_in_without_chips_is_refused() -> None:
 
 def test_the_wait_list_and_the_watchers_are_bounded() -> None:
     core = table()
-    core.join_wait_list(1)
-    core.join_wait_list(2)
-    with pytest.raises(GameRefused) as waiting:
-        core.join_wait_list(3)
-    core.watch(4)
-    core.watch(5)
+    waiting.join_wait_list(core, 1)
+    waiting.join_wait_list(core, 2)
+    with pytest.raises(GameRefused) as full:
+        waiting.join_wait_list(core, 3)
+    waiting.watch(core, 4)
+    waiting.watch(core, 5)
     with pytest.raises(GameRefused) as watching:
-        core.watch(6)
-    assert (waiting.value.code, watching.value.code) == ("wait_list_full", "watchers_full")
+        waiting.watch(core, 6)
+    assert (full.value.code, watching.value.code) == ("wait_list_full", "watchers_full")
 
 
 def test_a_hold_shows_as_a_pause_and_stops_dealing_until_released() -> None:
@@ -164,24 +198,24 @@ def test_a_hold_shows_as_a_pause_and_stops_dealing_until_released() -> None:
     for player_id in (1, 2):
         buy_in(core, player_id)
     assert core.ready_to_deal()
-    effects = core.change_status(Event.HOLD)
+    effects = status.change_status(core, Event.HOLD)
     assert effects[0] == fx.StopDealing() and not core.ready_to_deal()
-    status = [e.body for e in effects if isinstance(e, fx.Broadcast)]
-    assert status == [game.TableStatusChanged(table_id="c1", status="paused")]
-    assert core.change_status(Event.RESUME) == []  # an operator's resume leaves the hold
-    core.change_status(Event.RELEASE)
+    shown = [e.body for e in effects if isinstance(e, fx.Broadcast)]
+    assert shown == [game.TableStatusChanged(table_id="c1", status="paused")]
+    assert status.change_status(core, Event.RESUME) == []  # an operator's resume leaves the hold
+    status.change_status(core, Event.RELEASE)
     assert core.state.lifecycle is Status.OPEN and core.ready_to_deal()
 
 
 def test_a_closed_table_refuses_new_seats_and_stands_everyone_up_when_it_finishes() -> None:
     core = table()
     buy_in(core, 1)
-    core.watch(8)
-    assert fx.LobbyDrop() in core.close()
+    waiting.watch(core, 8)
+    assert fx.LobbyDrop() in status.close(core)
     with pytest.raises(GameRefused) as refused:
         core.seat_for_join(2, None, NOW_MS)
     assert refused.value.code == "table_closing"
-    effects = core.finish_close(NOW_MS)
+    effects = status.finish_close(core)
     assert fx.CashOut(1, 100) in effects and fx.Watching(8, on=False) in effects
     closed = effects[0]
     assert isinstance(closed, fx.Broadcast) and closed.to == (1, 8)  # before anyone left
@@ -191,7 +225,7 @@ def test_a_closed_table_refuses_new_seats_and_stands_everyone_up_when_it_finishe
 def test_an_event_the_status_does_not_allow_raises() -> None:
     core = table()
     with pytest.raises(InvalidTransition):
-        core.change_status(Event.FINISH_CLOSE)
+        status.change_status(core, Event.FINISH_CLOSE)
 
 
 def test_the_owner_seats_and_removes_players_between_hands_only() -> None:

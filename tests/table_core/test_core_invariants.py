@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.table import effects as fx
+from actors.table import status, waiting
 from actors.table.between_hands import after_hand
 from actors.table.core import TableCore
 from actors.table.deal import deal_next_hand
@@ -77,15 +78,15 @@ class Model:
             case ("sit_in", player_id, post_now):
                 self.run(core.sit_in(player_id, post_now))
             case ("wait", player_id):
-                self.run(core.join_wait_list(player_id))
+                self.run(waiting.join_wait_list(core, player_id))
             case ("leave_wait", player_id):
-                self.run(core.leave_wait_list(player_id))
+                self.run(waiting.leave_wait_list(core, player_id))
             case ("watch", player_id):
-                self.run(core.watch(player_id))
+                self.run(waiting.watch(core, player_id))
             case ("unwatch", player_id):
-                self.run(core.unwatch(player_id))
+                self.run(waiting.unwatch(core, player_id))
             case ("status", event):
-                self.run(core.change_status(event))
+                self.run(status.change_status(core, event))
             case ("deal",):
                 if core.ready_to_deal():
                     deal_next_hand(core.state, now_ms, core.config.hand_config())

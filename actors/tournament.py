@@ -14,9 +14,10 @@ stored: ``LiveState``, the spec and the core's config), actors/tournament_tables
 tables: seating, moves, releasing hands, aligning after a restart) and
 actors/tournament_views.py (what it shows: details, standings, results, state pushes).
 
-Tables hold after every hand (actors/table.py does this for a tournament's table) and deal
-the next only when this actor releases them, after the core's ``next_hand`` said
-``DealHand``: the core decides every hand and every wait (breaks, hand-for-hand, TDA 11D).
+Tables hold from their opening and after every hand (actors/table/ does this for a
+tournament's table) and deal the next only when this actor releases them, after the core's
+``next_hand`` said ``DealHand``: the core decides every hand and every wait (breaks,
+hand-for-hand, TDA 11D).
 The table's ``TableHandEnded`` feeds ``hand_ended`` with the stacks the table reports for
 the players the core has there (a table may leave a newcomer out of a hand, or a player who
 timed out: their stacks did not change, so the core sees them as dealt in and unchanged).
@@ -37,6 +38,7 @@ restart resumes from the stored elapsed time, so the level goes on with the time
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import Any, Final, cast, final
 
 import msgspec
@@ -102,6 +104,8 @@ from actors.tournament_tables import TournamentTables
 from actors.tournament_views import _ALIVE
 from persistence import tournaments as stored
 from persistence.events import NewEvent
+from persistence.leases import Fenced, fenced_unit
+from persistence.work import WorkFactory
 from players.stats import TournamentResult
 from poker.integrity.table_rules import SeatedSession, address_conflict
 from poker.tournament import (
@@ -141,16 +145,46 @@ class TournamentActor(TournamentTables, Actor[Any]):
         self.clock_since = 0.0  # trio time the running clock last started from
         self.clock_timer: Timer | None = None
         self.clock_generation = 0
-        # Players whose rebuy, add-on or elimination came while their table was in a hand
-        # they were not dealt (table -> players): the table catches up before its next hand.
+        # Players whose rebuy, add-on or elimination came while their table dealt them in a
+        # hand (table -> players): the table catches up before its next hand.
         self.restack: dict[int, set[int]] = {}
         self.start_timer: Timer | None = None
         self.profiles: dict[int, SeatProfile] = {}  # player -> profile (bound: the field)
         self.names: dict[int, tuple[float, str]] = {}  # the standings' names (views)
+        # Several nodes: the fencing epoch this node holds of the tournament (None: alone).
+        self.epoch: int | None = None
+        # The core's bytes as last stored (None: none yet): a step that leaves them as they
+        # are writes only the live state (_persist).
+        self.stored_core: bytes | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
     async def started(self) -> None:
+        lease = self.deps.lease
+        if lease is not None:
+            name = self.address.actor_name
+            if not await lease.ensure(name):
+                # Another node runs it (or Redis does not answer): the lease's owner opens
+                # it here once that lease lapses (docs/scaling.md, "Tournaments").
+                log.warning("tournament owned by another node: not opened here",
+                            tournament=self.tournament_id)  # fmt: skip
+                self.context.stop()  # a transient child: removed, never restarted
+                return
+            self.epoch = lease.fences.epoch(name)
+        try:
+            await self._open()
+        except Fenced as exc:
+            self._fenced(exc)
+
+    def _fenced(self, exc: Fenced) -> None:
+        """Another node took this tournament (its epoch is newer than ours): nothing more
+        is written from here; the actor stops (the lease's renewal stops its tables)."""
+        log.warning("tournament fenced off: another node owns it", tournament=self.tournament_id,
+                    error=str(exc))  # fmt: skip
+        self.live = None
+        self.context.stop()
+
+    async def _open(self) -> None:
         row = await self.deps.store.run(lambda: stored.load_tournament(self.tournament_id))
         if row is None:
             raise RuntimeError(f"tournament {self.tournament_id} is not in the store")
@@ -160,6 +194,7 @@ class TournamentActor(TournamentTables, Actor[Any]):
         else:
             self.live = LiveState(version=LIVE_VERSION, tournament_id=row.id, spec=spec)
         self.live.steps = max(self.live.steps, row.version)
+        self.stored_core = row.core
         if row.core is not None:
             self.core = Tournament.restore(row.core)
         else:
@@ -205,12 +240,19 @@ class TournamentActor(TournamentTables, Actor[Any]):
     # --- messages ---------------------------------------------------------------------------
 
     async def handle(self, message: AnyTournamentMessage | TableHandEnded) -> object:
+        if self.live is None:  # not opened here (another node's), or fenced off: stopping
+            raise TournamentRefusal("tournament_not_found", "the tournament runs on another node")
         if not isinstance(message, _READS):
             self.view_version += 1  # what the views show may change: built again when read
         try:
             return await self._handle(message)
         except TournamentRefused as exc:
             raise TournamentRefusal(exc.code, str(exc)) from None
+        except Fenced as exc:
+            self._fenced(exc)
+            raise TournamentRefusal(
+                "tournament_not_found", "the tournament runs on another node"
+            ) from None
 
     async def _handle(self, message: Any) -> object:
         match message:
@@ -365,11 +407,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
             retries = live.undone.get(intent.op, 0)
             named = intent.op if not retries else f"{intent.op}:retry{retries}"
             intent = msgspec.structs.replace(intent, ledger_op=named)
-        bought = self._core()
-        self.core = Tournament.restore(before)
         live.paying.append(intent)
-        await self._persist([])
-        self.core = bought
+        await self._persist([], core_bytes=before)  # the core as it was: stored once, if not yet
         try:
             await money.pay_in(intent.ledger_op, intent.player_id, intent.to_pool, intent.fee,
                                intent.entry)  # fmt: skip
@@ -856,7 +895,7 @@ class TournamentActor(TournamentTables, Actor[Any]):
                 case _:
                     pass
         await self._persist(events)
-        await self._table_ops(table_ops)
+        to_deal |= await self._table_ops(table_ops)  # a refused move may let tables deal
         for player, body in pushes:
             if player != 0:
                 self._deliver(player, body)
@@ -895,19 +934,29 @@ class TournamentActor(TournamentTables, Actor[Any]):
         )  # fmt: skip
         await record_tournament_result(self.deps.store, result)
 
-    async def _persist(self, events: list[NewEvent]) -> None:
+    async def _persist(self, events: list[NewEvent], *, core_bytes: bytes | None = None) -> None:
+        """Store a step: the live state, and the core (``core_bytes``, else the core as it
+        is now) unless the stored one is the same (then only the live state is written:
+        a registration's intent, stored before its transfer with the core as it was, does
+        not write the whole core again)."""
         live, core = self._live(), self._core()
         self._freeze_clock()
         live.steps += 1
-        core_bytes = core.snapshot()
+        if core_bytes is None:
+            core_bytes = core.snapshot()
+        new_core = None if core_bytes == self.stored_core else core_bytes
         live_bytes = _LIVE_ENCODER.encode(live)
         now_ms = self.deps.clock_ms()
         tid, state, version = self.tournament_id, live.state, live.steps
-        written = await self.deps.store.run(
-            lambda: stored.save_step(tid, state, core_bytes, live_bytes, version, events, now_ms)
+        work: WorkFactory[bool] = partial(
+            stored.save_step, tid, state, new_core, live_bytes, version, events, now_ms
         )
+        if self.epoch is not None:  # several nodes: only while this node's epoch is current
+            work = partial(fenced_unit, self.address.actor_name, self.epoch, work)
+        written = await self.deps.store.run(work)
         if not written:
             raise RuntimeError(f"tournament {tid}: a newer step is stored (another owner?)")
+        self.stored_core = core_bytes
 
     async def _pay_owed(self) -> None:
         live, money = self._live(), self.money

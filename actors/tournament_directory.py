@@ -17,6 +17,11 @@ and, on losing access, unregisters her (everything paid refunded) from the club'
 tournaments that have not started.
 
 Subscriptions end with the session (:class:`TournamentLobbyHooks`), or with an unsubscribe.
+
+Several nodes (``TournamentDeps.room``; docs/scaling.md, "Tournaments across nodes"): a new
+tournament opens on the least-loaded live node; the lobby lines of this node's tournaments
+are shared with the other nodes' directories (``SummaryChanged(shared=True)`` there), so
+every node lists and pushes every tournament of the room.
 """
 
 from __future__ import annotations
@@ -219,7 +224,11 @@ class TournamentDirectory(
                 data = encode_spec(spec)
                 now_ms = self.deps.clock_ms()
                 row = await self.deps.store.run(partial(_create, spec, data, now_ms))
-                await self._open(row.id)
+                # Several nodes: on the least-loaded one (docs/scaling.md, "Tournaments
+                # across nodes"); here when that is this node, or when it did not open it.
+                room = self.deps.room
+                if room is None or not await room.place(row.id):
+                    await self._open(row.id)
                 return TournamentCreated(tournament_id=row.id)
             case ListTournaments(filter=f):
                 return self.listing(Subscription(f, every_club=True))
@@ -233,8 +242,10 @@ class TournamentDirectory(
                 self.subscribers.pop(player_id, None)
             case TournamentClubAccess(player_id=player_id, club_id=club_id, member=member):
                 self._club_access(player_id, club_id, member)
-            case SummaryChanged(summary=summary):
+            case SummaryChanged(summary=summary, shared=shared):
                 self._changed(summary)
+                if not shared and self.deps.room is not None:
+                    self.deps.room.share(summary)
             case ReopenStored():
                 await self._reopen()
         return None
@@ -272,9 +283,13 @@ class TournamentDirectory(
         for summary in club_tournaments:
             if summary.state != "registering":
                 continue
+            unregister = UnregisterPlayer(player_id=player_id)
+            if self.deps.room is not None:  # on this node or the one that runs it
+                self.deps.room.tell(summary.tournament_id, unregister)
+                continue
             ref = self.context.registry.lookup(TournamentAddress(summary.tournament_id).actor_name)
             if ref is not None:
-                ref.tell(UnregisterPlayer(player_id=player_id))
+                ref.tell(unregister)
 
     def _changed(self, summary: TournamentSummary) -> None:
         if self.summaries.get(summary.tournament_id) == summary:

@@ -63,6 +63,18 @@ class TournamentAddress(msgspec.Struct, frozen=True):
         """The table id of the core's table number ``table``."""
         return f"{TOURNAMENT_TABLE_PREFIX}{self.tournament_id}-{table}"
 
+    @staticmethod
+    def of_table(table_id: str) -> TournamentAddress | None:
+        """The tournament whose table id ``table_id`` is (``t<id>-<n>``); None: not one."""
+        head, dash, tail = table_id.removeprefix(TOURNAMENT_TABLE_PREFIX).partition("-")
+        if not (table_id.startswith(TOURNAMENT_TABLE_PREFIX) and dash):
+            return None
+        if not (head.isascii() and head.isdigit() and tail.isascii() and tail.isdigit()):
+            return None
+        if len(head) > 18:  # not an id the store hands out (bigint)
+            return None
+        return TournamentAddress(int(head))
+
 
 @final
 class TournamentDirectoryAddress(msgspec.Struct, frozen=True):
@@ -169,9 +181,12 @@ class UnsubscribeTournamentLobby(DirectoryMessage, frozen=True, tag=True):
 
 
 class SummaryChanged(DirectoryMessage, frozen=True, tag=True):
-    """From a tournament: its lobby line changed (tell)."""
+    """From a tournament: its lobby line changed (tell). ``shared``: told by another node's
+    directory (several nodes, docs/scaling.md "Tournaments across nodes"): listed and
+    pushed here, not shared again."""
 
     summary: TournamentSummary
+    shared: bool = False
 
 
 LISTED_MAX: Final = 500  # bound: a listing is cut to the newest this many
@@ -499,7 +514,9 @@ AnyDirectoryMessage = (
     | UnsubscribeTournamentLobby
     | SummaryChanged
 )
-AnyTournamentMessage = (
+# The players' and the directors' messages: what may come from outside, and cross nodes
+# (server/cluster_tournaments.py); never a tournament's own (its clock, lapses).
+OutsideTournamentMessage = (
     RegisterPlayer
     | UnregisterPlayer
     | BuyRebuy
@@ -519,8 +536,7 @@ AnyTournamentMessage = (
     | MoveEntry
     | BreakTable
     | GetResults
-    | ClockTick
-    | VoidUnreported
-    | RebuyLapsed
-    | DealLapsed
+)
+AnyTournamentMessage = (
+    OutsideTournamentMessage | ClockTick | VoidUnreported | RebuyLapsed | DealLapsed
 )

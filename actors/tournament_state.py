@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, final
+from typing import Final, Protocol, final
 
 import msgspec
 
@@ -18,10 +18,13 @@ from actors.table.deps import (
 )
 from actors.tournament_messages import (
     DIRECTORY_NAME,
+    TournamentMessage,
     TournamentRefusal,
     TournamentSpec,
     TournamentState,
+    TournamentSummary,
 )
+from persistence.leases import NodeFences
 from persistence.store import Store, wall_clock_ms
 from poker.tournament import (
     HEADS_UP,
@@ -181,6 +184,43 @@ def check_spec(spec: TournamentSpec) -> TournamentConfig:
         raise TournamentRefusal("structure_invalid", str(exc)) from None
 
 
+class TournamentLease(Protocol):
+    """This node's leases of tournaments (several nodes, docs/scaling.md "Tournaments"; the
+    server's TableOwnership over ``tournament:<id>`` leases): ``ensure`` takes the lease
+    and the next fencing epoch (True) unless another node holds it (False: it waits here
+    and is opened when that lease lapses); ``fences`` holds the epochs this node's writes
+    carry (the tournament's, and its tables')."""
+
+    @property
+    def node(self) -> str: ...
+
+    @property
+    def fences(self) -> NodeFences: ...
+
+    async def ensure(self, table_id: str) -> bool: ...
+
+
+class TournamentRoom(Protocol):
+    """The other nodes of a room, as the directory reaches them (server/cluster_tournaments.py;
+    docs/scaling.md, "Tournaments across nodes"). Every method does what a node alone does
+    when no other node is live."""
+
+    async def place(self, tournament_id: int) -> bool:
+        """Open the new stored tournament on a less-loaded live node: True once that node
+        runs it; False: open it here."""
+        ...
+
+    def share(self, summary: TournamentSummary) -> None:
+        """A lobby line of a tournament of this node changed: the other nodes' directories
+        list it too (never blocks)."""
+        ...
+
+    def tell(self, tournament_id: int, message: TournamentMessage) -> None:
+        """``message`` to the tournament, on this node or the one that runs it (never
+        blocks; at most once: a tournament that moved meanwhile does not get it)."""
+        ...
+
+
 @final
 @dataclass(frozen=True, slots=True)
 class TournamentDeps:
@@ -197,6 +237,11 @@ class TournamentDeps:
     # Told after each step, once it is stored and performed (tests assert the invariants
     # here): (tournament id, the core, the step's effects).
     on_effects: Callable[[int, Tournament, list[fx.AnyEffect]], None] | None = None
+    # Several nodes: the tournament's lease and fences (None: one process, no fences).
+    lease: TournamentLease | None = None
+    # Several nodes: placement of new tournaments, lobby lines shared, tells across nodes
+    # (None: one process).
+    room: TournamentRoom | None = None
 
 
 def _player(player_id: str) -> int:

@@ -6,6 +6,7 @@ restart, making every table hold what the core holds."""
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import Any, Final, cast
 
 import structlog
@@ -17,6 +18,7 @@ from actors.table.config import TableConfig
 from actors.table.messages import (
     GameRefused,
     GetSeats,
+    OwnerDeal,
     Release,
     RemovePlayer,
     SeatGranted,
@@ -34,6 +36,7 @@ from actors.tournament_state import (
     _player,
 )
 from actors.tournament_views import TournamentViews
+from persistence.leases import take_fence
 from poker import HandResult, Variant
 from poker.events import PotShare
 from poker.showdown import Award, PotResult
@@ -52,8 +55,9 @@ class TournamentTables(TournamentViews):
     """Mixed into TournamentActor: its tables, over the attributes it sets."""
 
     context: ActorContext[Any]
-    # Players whose rebuy, add-on or elimination came while their table was in a hand
-    # they were not dealt (table -> players): the table catches up before its next hand.
+    # Players whose rebuy, add-on or elimination came while their table dealt them in a
+    # hand (table -> players): the table catches up before its next hand. A player not in
+    # the running hand is taken off or reseated at once (RemovePlayer allows it).
     restack: dict[int, set[int]]
 
     async def _step(
@@ -77,9 +81,21 @@ class TournamentTables(TournamentViews):
         number = self._table_number(message.table_id)
         if number not in core.floor.tables or not core.table(number).in_hand:
             log.info("stale hand report", table=message.table_id, hand=message.hand_number)
+            if number in core.floor.tables:
+                await self._void_stale(number)
             return
         result = self._result_for(number, dict(message.stacks), message.result)
         await self._step(core.hand_ended(number, result, self.deps.rng), ended=number)
+
+    async def _void_stale(self, number: int) -> None:
+        """A hand the core did not release (released by an incarnation whose step was never
+        stored, then reported to this one): void, as at cash tables; the table, held again
+        after it, takes the core's seats and stacks, or it would deal the next hand with
+        chips the core does not count."""
+        seats = await self._ask_table(number, GetSeats())
+        assert isinstance(seats, TableSeats)
+        if seats.hand_number == 0:  # held (a hand running here is not the core's either)
+            await self._align(number, seats)
 
     def _result_for(
         self, number: int, reported: dict[int, int], real: HandResult | None
@@ -128,12 +144,27 @@ class TournamentTables(TournamentViews):
         table = core.table(number)
         if table.in_hand:
             return
-        answer = core.next_hand(number)
-        if isinstance(answer, fx.Wait):
-            return
         ref = self._table_ref(number)
         if ref is None:
             raise RuntimeError(f"table {number} of tournament {self.tournament_id} is gone")
+        # Players whose seat changed while the table played a hand they were in (a rebuy or
+        # add-on bought, an elimination): the table, held between hands, takes the core's
+        # view now, before the core plans a hand with them.
+        try:
+            await self._restack(number, ref)
+        except GameRefused as exc:
+            # Its seats are not the core's (a bug, but one the live system survives): the
+            # core is the truth, the table is made to hold exactly what it holds, and this
+            # step's other tables are still released. A refusal while aligning crashes the
+            # actor (the restart aligns every table to the stored core).
+            log.warning("table operation refused", tournament=self.tournament_id,
+                        effect="SeatPlayer", table=number, code=exc.code)  # fmt: skip
+            seats = await ref.ask(GetSeats(), timeout_s=TABLE_ASK_TIMEOUT_S)
+            assert isinstance(seats, TableSeats)
+            await self._align(number, seats)
+        answer = core.next_hand(number)
+        if isinstance(answer, fx.Wait):
+            return
         if live.stakes.get(number) != answer.level:
             level = answer.config
             ref.tell(
@@ -141,8 +172,34 @@ class TournamentTables(TournamentViews):
                           ante=level.ante)
             )  # fmt: skip
             live.stakes[number] = answer.level
-        # Players whose seat changed while the table played a hand they were not in (a
-        # rebuy or add-on bought, a rebuy declined): the table takes the core's view now.
+        # Players the table sat out (timed out: the table's rule for cash games) are dealt
+        # in again: in a tournament everyone with chips plays (blinded off when away).
+        seats = await ref.ask(GetSeats(), timeout_s=TABLE_ASK_TIMEOUT_S)
+        assert isinstance(seats, TableSeats)
+        for info in seats.seats:
+            if info.sitting_out and info.stack > 0:
+                ref.tell(SitIn(player_id=info.player_id, post_now=True))
+        # The table deals the core's plan: its own would keep a newcomer waiting for the
+        # big blind (the cash rule) or deal in one the core left out (TDA 10A), and the
+        # core's chip count of the hand would then be of other players.
+        assert table.positions is not None  # next_hand set them
+        button, small, big = table.positions
+        deal = OwnerDeal(
+            button=button,
+            small_blind=small,
+            big_blind=big,
+            small_blind_poster=answer.blinds.small,
+            big_blind_poster=answer.blinds.big,
+            dealt=tuple((s.seat, _player(s.player_id)) for s in answer.seats),
+        )
+        ref.tell(Release(deal=deal))
+
+    async def _restack(self, number: int, ref: Any) -> None:
+        """The players of ``restack`` at this held table: off it, and on again with the
+        core's stack in the core's seat when the core still seats them. Raises the table's
+        GameRefused when it will not seat one (its seats are not the core's)."""
+        core = self._core()
+        table = core.table(number)
         for player in sorted(self.restack.pop(number, set())):
             with contextlib.suppress(GameRefused):  # not seated (any more)
                 await ref.ask(RemovePlayer(player_id=player), timeout_s=TABLE_ASK_TIMEOUT_S)
@@ -153,14 +210,6 @@ class TournamentTables(TournamentViews):
                         await self._seat_message(player, record.stack, seat),
                         timeout_s=TABLE_ASK_TIMEOUT_S,
                     )
-        # Players the table sat out (timed out: the table's rule for cash games) are dealt
-        # in again: in a tournament everyone with chips plays (blinded off when away).
-        seats = await ref.ask(GetSeats(), timeout_s=TABLE_ASK_TIMEOUT_S)
-        assert isinstance(seats, TableSeats)
-        for info in seats.seats:
-            if info.sitting_out and info.stack > 0:
-                ref.tell(SitIn(player_id=info.player_id, post_now=True))
-        ref.tell(Release())
 
     async def _seat_message(
         self, player_id: int, stack: int, seat: int | None, *, fresh: bool = True
@@ -205,6 +254,16 @@ class TournamentTables(TournamentViews):
         if self._table_ref(number) is not None:
             return
         tables = self.context.registry.supervisor(self.deps.tables_supervisor)
+        lease = self.deps.lease
+        if lease is not None:
+            # Several nodes: the table opens here, on the tournament's node, under a fence
+            # of its own taken now (the tournament's lease held): its snapshots and hands
+            # written by a node that ran it before are refused from now on.
+            table_id = self.address.table_id(number)
+            epoch = await self.deps.store.run(
+                partial(take_fence, table_id, lease.node, self.deps.clock_ms())
+            )
+            lease.fences.hold(table_id, epoch)
         spec = table_spec(self._table_config(number), self.deps.table_deps, recovered)
         await tables.start_actor(spec)
         self._live().stakes.pop(number, None)
@@ -224,10 +283,12 @@ class TournamentTables(TournamentViews):
             ref = self._table_ref(number)
         return await ref.ask(message, timeout_s=TABLE_ASK_TIMEOUT_S)
 
-    async def _table_ops(self, effects: list[fx.AnyEffect]) -> None:
+    async def _table_ops(self, effects: list[fx.AnyEffect]) -> set[int]:
         """The step's table operations in order; a run of players seated (the start seats
         the whole field) goes to its tables side by side, in order at each table: a
-        1,000-entry start is 112 tables' worth of asks at once, not 1,000 one after another."""
+        1,000-entry start is 112 tables' worth of asks at once, not 1,000 one after another.
+        Returns the tables a refused move's correction told to deal (the step deals them)."""
+        deal: set[int] = set()
         run: list[fx.Seated] = []
         for effect in [*effects, None]:
             if isinstance(effect, fx.Seated):
@@ -243,8 +304,11 @@ class TournamentTables(TournamentViews):
             elif run:
                 await self._guarded_op(run[0])
             run = []
-            if effect is not None:
+            if isinstance(effect, fx.PlayerMoved):
+                deal |= await self._move(effect)
+            elif effect is not None:
                 await self._guarded_op(effect)
+        return deal
 
     async def _seat_in_order(self, effects: list[fx.Seated]) -> None:
         for effect in effects:
@@ -259,6 +323,82 @@ class TournamentTables(TournamentViews):
         except GameRefused as exc:
             log.warning("table operation refused", tournament=self.tournament_id,
                         effect=type(effect).__name__, code=exc.code)  # fmt: skip
+
+    async def _move(self, effect: fx.PlayerMoved) -> set[int]:
+        """A move, her stack exactly: off her table (held between hands: only a released
+        table deals, and the core moves players of tables it has not released), then onto
+        the new one. A table that refuses leaves her where she was, or puts her back there,
+        and the core is told (``move_refused``), so it stays the truth: a refusal left her
+        counted at the destination by the core while still dealt in at her old table, or
+        at no table, and the next hand broke the chip count (issue 15). Returns the tables
+        the core then lets deal."""
+        player = _player(effect.player_id)
+        try:
+            stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
+        except GameRefused as exc:
+            if exc.code != "not_seated":  # still seated there (in its hand): she stays
+                return await self._move_refused(effect, exc.code, at_source=True)
+            # The table let her seat go (a restart left her out): the core's stack is the
+            # truth; she is seated where it says.
+            log.warning("moved player was not seated", table=effect.from_table,
+                        player=player)  # fmt: skip
+            stack = effect.stack
+        if stack != effect.stack:
+            raise RuntimeError(f"moved with {stack}, the core says {effect.stack}")
+        try:
+            granted = await self._ask_table(
+                effect.to_table, await self._seat_message(player, effect.stack, effect.to_seat)
+            )
+        except GameRefused as exc:
+            return await self._move_refused(effect, exc.code, at_source=False)
+        self._deliver(
+            player,
+            wire.TournamentMoved(
+                tournament_id=self.tournament_id, entry=effect.entry,
+                from_table_id=self.address.table_id(effect.from_table),
+                table_id=granted.table_id, seat=granted.seat, stack=effect.stack,
+                reason=cast(Any, str(effect.reason)),
+            ),
+        )  # fmt: skip
+        return set()
+
+    async def _move_refused(
+        self, effect: fx.PlayerMoved, code: str, *, at_source: bool
+    ) -> set[int]:
+        """``at_source``: her table kept her (she is still in her seat there); else the
+        destination refused her after her table let her go (she is at no table now)."""
+        follows = self._core().move_refused(effect, self.deps.rng, kept=at_source)
+        back = [f for f in follows if isinstance(f, fx.MoveUndone)]
+        log.warning("move refused", tournament=self.tournament_id, entry=effect.entry,
+                    from_table=effect.from_table, to_table=effect.to_table, code=code,
+                    back_to=[(f.table, f.seat) for f in back])  # fmt: skip
+        deal = {t for f in follows if isinstance(f, fx.TablesMayDeal) for t in f.tables}
+        if at_source:
+            if [(f.table, f.seat) for f in back] != [(effect.from_table, effect.from_seat)]:
+                raise RuntimeError(
+                    f"entry {effect.entry} kept in her seat at table {effect.from_table}, "
+                    "the core seats her elsewhere"
+                )
+            return deal  # she never left: nothing to tell her
+        player = _player(effect.player_id)
+        for undone in back:  # none when this step moves her on from the destination
+            try:
+                granted = await self._ask_table(
+                    undone.table, await self._seat_message(player, undone.stack, undone.seat)
+                )
+            except GameRefused as exc:
+                raise RuntimeError(
+                    f"entry {effect.entry} refused again at table {undone.table}: {exc.code}"
+                ) from exc
+            assert isinstance(granted, SeatGranted)
+            self._deliver(
+                player,
+                wire.TournamentSeated(
+                    tournament_id=self.tournament_id, entry=undone.entry,
+                    table_id=granted.table_id, seat=granted.seat, stack=undone.stack,
+                ),
+            )  # fmt: skip
+        return deal
 
     async def _table_op(self, effect: fx.AnyEffect) -> None:
         core, tid = self._core(), self.tournament_id
@@ -280,32 +420,7 @@ class TournamentTables(TournamentViews):
                     ),
                 )  # fmt: skip
             case fx.PlayerMoved():
-                player = _player(effect.player_id)
-                try:
-                    stack = await self._ask_table(effect.from_table, RemovePlayer(player_id=player))
-                except GameRefused as exc:
-                    if exc.code != "not_seated":
-                        raise
-                    # The table let her seat go (her session ended at a cash-style table
-                    # rule): the core's stack is the truth; she is seated where it says.
-                    log.warning("moved player was not seated", table=effect.from_table,
-                                player=player)  # fmt: skip
-                    stack = effect.stack
-                if stack != effect.stack:
-                    raise RuntimeError(f"moved with {stack}, the core says {effect.stack}")
-                granted = await self._ask_table(
-                    effect.to_table,
-                    await self._seat_message(player, effect.stack, effect.to_seat),
-                )
-                self._deliver(
-                    player,
-                    wire.TournamentMoved(
-                        tournament_id=tid, entry=effect.entry,
-                        from_table_id=self.address.table_id(effect.from_table),
-                        table_id=granted.table_id, seat=granted.seat, stack=effect.stack,
-                        reason=cast(Any, str(effect.reason)),
-                    ),
-                )  # fmt: skip
+                raise TypeError("a move is _move's: its refusal is the core's to know")
             case (
                 fx.Eliminated(player_id=who, table=number)
                 | fx.EntryRemoved(player_id=who, table=number)
@@ -314,7 +429,7 @@ class TournamentTables(TournamentViews):
                     try:
                         await self._ask_table(number, RemovePlayer(player_id=_player(who)))
                     except GameRefused as exc:
-                        if exc.code == "hand_running":  # a declined rebuy: after the hand
+                        if exc.code == "hand_running":  # dealt in the running hand: after it
                             self.restack.setdefault(number, set()).add(_player(who))
                         elif exc.code != "not_seated":
                             raise
@@ -329,7 +444,7 @@ class TournamentTables(TournamentViews):
                 try:
                     await self._ask_table(number, RemovePlayer(player_id=player))
                 except GameRefused as exc:
-                    if exc.code == "hand_running":  # she is not in it: after it (_deal)
+                    if exc.code == "hand_running":  # dealt in the running hand: after it (_deal)
                         self.restack.setdefault(number, set()).add(player)
                         return
                     if exc.code != "not_seated":  # not seated: a restart left her out
@@ -344,6 +459,12 @@ class TournamentTables(TournamentViews):
         snapshot may be older or newer than the last stored step); a hand the core thought
         running is void (its stacks stand, as at cash tables), then the tables deal."""
         core = self._core()
+        for number in self._live_tables() - set(core.floor.tables):
+            # Closed in the core by a step whose table operations a crash cut short (a
+            # broken table): its actor would stay open, players seated, for good.
+            log.warning("table the core closed still open", tournament=self.tournament_id,
+                        table=number)  # fmt: skip
+            await self._close_table(number)
         for number in sorted(core.floor.tables):
             if self._table_ref(number) is None:
                 snapshot = await self.deps.store.load_snapshot(self.address.table_id(number))
@@ -372,6 +493,16 @@ class TournamentTables(TournamentViews):
                 )  # fmt: skip
         for number in sorted(core.floor.tables):
             await self._deal(number)
+
+    def _live_tables(self) -> set[int]:
+        """The numbers of this tournament's table actors open here (registry names
+        ``table:t<id>-<n>``), whether or not the core still has them."""
+        prefix = "table:" + self.address.table_id(0).removesuffix("0")
+        return {
+            int(tail)
+            for name in self.context.registry.names(prefix)
+            if (tail := name.removeprefix(prefix)).isascii() and tail.isdigit()
+        }
 
     async def _void_unreported(self, number: int) -> None:
         """After a restart: the table finished a hand the core thought running and no report

@@ -1,6 +1,10 @@
 """Tournaments for directors: create, start, cancel, the clock, entries and tables (each
 audited), and list, detail, standings and results (JSON and CSV).
 
+Several nodes (docs/scaling.md, "Tournaments across nodes"): a new tournament may open on
+another, less-loaded node; every route works on any node, its asks going to the node that
+runs the tournament, and the list is this node's directory's, which lists the room's.
+
 A tournament's changes are messages to its actor (``tournament:<id>``) or to the directory
 (``tournament-directory``), not SQL, so they cannot share a transaction with their audit
 entry. They are logged write-ahead, as the table routes are (admin/tables.py): an entry with
@@ -199,13 +203,16 @@ def _refused(exc: TournamentRefusal) -> Any:
 async def _ask_tournament(
     tournament_id: int, message: TournamentMessage, timeout_s: float = ADMIN_ASK_TIMEOUT_S
 ) -> Any:
-    """The tournament's answer; TournamentRefusal when it refuses, is not there, or does not
-    answer in time (``unavailable``)."""
-    address = TournamentAddress(tournament_id)
-    ref = _registry().resolve(address)
-    if ref is None:
-        raise TournamentRefusal("tournament_not_found", f"no live tournament {tournament_id}")
+    """The tournament's answer, on this node or the one that runs it (several nodes:
+    server/cluster_tournaments.py); TournamentRefusal when it refuses, is not there, or does
+    not answer in time (``unavailable``: it may have acted)."""
+    ask = current_context().ask_tournament
     try:
+        if ask is not None:
+            return await ask(tournament_id, message, timeout_s)
+        ref = _registry().resolve(TournamentAddress(tournament_id))
+        if ref is None:
+            raise TournamentRefusal("tournament_not_found", f"no live tournament {tournament_id}")
         return await ref.ask(message, timeout_s=timeout_s)
     except TargetError as exc:
         message_text = f"tournament {tournament_id} did not answer"

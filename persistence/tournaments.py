@@ -114,12 +114,20 @@ def save_step(
     now_ms: int,
 ) -> Work[bool]:
     """Store one step (only over an older version: a stale write is refused, False) and its
-    events, in one transaction."""
-    rows = yield Query(
-        "UPDATE tournaments SET state = $2, core = $3, live = $4, version = $5,"
-        " updated_at_ms = $6 WHERE id = $1 AND version < $5 RETURNING id",
-        (tournament_id, state, core, live, version, now_ms),
-    )
+    events, in one transaction. ``core`` None: the stored core stands (the step did not
+    change it: a money-in intent, a clock pause, a deal vote), and only the rest is written."""
+    if core is None:
+        rows = yield Query(
+            "UPDATE tournaments SET state = $2, live = $3, version = $4, updated_at_ms = $5"
+            " WHERE id = $1 AND version < $4 RETURNING id",
+            (tournament_id, state, live, version, now_ms),
+        )
+    else:
+        rows = yield Query(
+            "UPDATE tournaments SET state = $2, core = $3, live = $4, version = $5,"
+            " updated_at_ms = $6 WHERE id = $1 AND version < $5 RETURNING id",
+            (tournament_id, state, core, live, version, now_ms),
+        )
     if not rows:
         return False
     for event in events:
@@ -148,3 +156,23 @@ def recent_tournaments(limit: int = LISTED_MAX) -> Work[list[StoredTournament]]:
         (min(limit, LISTED_MAX),),
     )
     return [_row(r) for r in rows]
+
+
+SCANNED_MAX: Final = 10_000  # bound: ids a scan returns (oldest first)
+
+
+def tournament_ids_in(states: Sequence[str]) -> Work[list[int]]:
+    """Ids of the tournaments in these states, oldest first, at most SCANNED_MAX (the
+    nodes' scan for tournaments to take over: ids only, not their cores)."""
+    marks = ", ".join(f"${i + 1}" for i in range(len(states)))
+    rows = yield Query(
+        f"SELECT id FROM tournaments WHERE state IN ({marks}) ORDER BY id LIMIT {SCANNED_MAX}",
+        tuple(states),
+    )
+    return [int(r[0]) for r in rows]
+
+
+def load_state(tournament_id: int) -> Work[str | None]:
+    """The tournament's stored state (None: no such tournament)."""
+    rows = yield Query("SELECT state FROM tournaments WHERE id = $1", (tournament_id,))
+    return str(rows[0][0]) if rows else None

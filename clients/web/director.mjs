@@ -1,5 +1,7 @@
 // The director's dashboard: the live actor tree, the tables with their state, pause, resume
-// and close, and the tournaments with their state and clock, pause and resume. It calls the admin API (docs/admin.md) of the server that serves this page, with
+// and close, and the tournaments with their state and clock, pause and resume, and the
+// start time of a multi-table tournament still registering (reschedule). It calls the
+// admin API (docs/admin.md) of the server that serves this page, with
 // a staff token (`tablium token --player NAME --role director`), kept for this tab only.
 import { chips, clear, h } from './dom.mjs';
 
@@ -118,13 +120,55 @@ function operateTournament(tournamentId, action) {
   };
 }
 
+// Start times being edited, by tournament (the rows are drawn again at every refresh).
+const editedStarts = new Map();
+
+/** A time in ms as a datetime-local input's value (the browser's time zone, minutes). */
+function localInput(ms) {
+  const local = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
+function reschedule(tournamentId, input) {
+  return async () => {
+    const startsAt = new Date(input.value).getTime(); // no zone given: the browser's own
+    if (!Number.isFinite(startsAt)) {
+      flash(`tournament ${tournamentId}: choose a start time`);
+      return;
+    }
+    try {
+      await call('POST', `tournaments/${tournamentId}/schedule`, {
+        starts_at_ms: startsAt, reason: reason.value || 'rescheduled from the dashboard',
+      });
+      editedStarts.delete(tournamentId);
+      flash(`tournament ${tournamentId}: starts ${new Date(startsAt).toLocaleString()}`);
+      await refresh();
+    } catch (error) {
+      flash(`tournament ${tournamentId}: ${error.message}`);
+    }
+  };
+}
+
+function scheduleControl(line) {
+  const id = line.tournament_id;
+  const current = line.starts_at_ms != null ? localInput(line.starts_at_ms) : '';
+  const input = h('input', {
+    className: 'starts-at', type: 'datetime-local', value: editedStarts.get(id) ?? current,
+    oninput: () => editedStarts.set(id, input.value), 'aria-label': `start time of tournament ${id}`,
+  });
+  return [input, h('button', { className: 'reschedule', onclick: reschedule(id, input) }, 'Reschedule')];
+}
+
 function tournamentRow(line, view) {
   const details = view?.details;
   const paused = details?.clock_paused ?? false;
   const state = paused ? 'paused' : line.state;
   const level = details?.level;
-  return h('tr', { dataset: { tournament: line.tournament_id, state } },
-    h('td', {}, h('strong', {}, line.name), h('br'), h('small', {}, `#${line.tournament_id} ${line.kind}`)),
+  const startsAt = line.starts_at_ms != null ? String(line.starts_at_ms) : '';
+  return h('tr', { dataset: { tournament: line.tournament_id, state, startsAt } },
+    h('td', {}, h('strong', {}, line.name), h('br'), h('small', {}, `#${line.tournament_id} ${line.kind}`),
+      line.state === 'registering' && line.starts_at_ms != null
+        ? [h('br'), h('small.starts', {}, `starts ${new Date(line.starts_at_ms).toLocaleString()}`)] : null),
     h('td.status', {}, h(`span.badge.${state}`, {}, state)),
     h('td', {}, level ? `${line.level}: ${chips(level.small_blind)}/${chips(level.big_blind)}` : '—'),
     h('td', {}, details && line.state === 'running' ? `${Math.max(0, Math.round(details.level_remaining_ms / 1000))} s` : '—'),
@@ -133,7 +177,8 @@ function tournamentRow(line, view) {
     h('td', {}, chips(line.prize_pool)),
     h('td.row-actions', {},
       line.state === 'running' && !paused ? h('button', { className: 'pause', onclick: operateTournament(line.tournament_id, 'pause') }, 'Pause') : null,
-      line.state === 'running' && paused ? h('button', { className: 'resume', onclick: operateTournament(line.tournament_id, 'resume') }, 'Resume') : null),
+      line.state === 'running' && paused ? h('button', { className: 'resume', onclick: operateTournament(line.tournament_id, 'resume') }, 'Resume') : null,
+      line.state === 'registering' && line.kind === 'mtt' ? scheduleControl(line) : null),
   );
 }
 
@@ -146,7 +191,11 @@ async function refresh() {
     clear(tablesBody, tables.map((listing, i) => tableRow(listing, details[i])));
     const live = tournaments.filter((t) => LIVE_STATES.has(t.state));
     const views = await Promise.all(live.map((t) => call('GET', `tournaments/${t.tournament_id}?limit=1`).catch(() => null)));
-    clear(tournamentsBody, live.map((line, i) => tournamentRow(line, views[i])));
+    // Not while the director is typing a start time in a row: it would be drawn away.
+    const typing = document.activeElement?.tagName === 'INPUT' && tournamentsBody.contains(document.activeElement);
+    if (!typing) {
+      clear(tournamentsBody, live.map((line, i) => tournamentRow(line, views[i])));
+    }
     clear(tree, h('ul', {}, drawNode(actors)));
     updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (error) {

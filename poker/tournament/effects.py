@@ -116,6 +116,18 @@ class PlayerMoved(Effect, frozen=True, kw_only=True):
     reason: MoveReason
 
 
+class MoveUndone(Effect, frozen=True, kw_only=True):
+    """A move the live tables refused (``Tournament.move_refused``): the entry sits at
+    ``table``, ``seat`` (her seat at the source table again, or one drawn elsewhere when
+    that table broke meanwhile), with her stack: the same chips, none issued."""
+
+    entry: int
+    player_id: str
+    table: int
+    seat: int
+    stack: int
+
+
 class TableOpened(Effect, frozen=True, kw_only=True):
     table: int
     seat_count: int
@@ -266,6 +278,7 @@ AnyEffect = (
     | DealPaid
     | Seated
     | PlayerMoved
+    | MoveUndone
     | TableOpened
     | TableClosed
     | FinalTable

@@ -110,6 +110,9 @@ def run(
     reentry_chance: float = 0.0,  # of a player out re-entering while registration is open
     policy: Policy = choose_action,
     on_step: Callable[[Tournament, list[fx.AnyEffect]], None] | None = None,
+    # The chance that the live tables refuse a move (``move_refused``): the destination, or
+    # (half the time, when it still stands) the source, which keeps her in her seat.
+    refuse_moves: float = 0.0,
 ) -> SimulationResult:
     """Play a started tournament to its end. ``on_step`` sees every batch of effects."""
     if tournament.phase is not Phase.RUNNING:
@@ -139,6 +142,9 @@ def run(
                     push(now, _NEXT_HAND, table)
             elif isinstance(effect, fx.PlayerMoved):
                 moves += 1
+                if refuse_moves and rng.random() < refuse_moves:
+                    kept = effect.from_table in tournament.floor.tables and rng.random() < 0.5
+                    handle(tournament.move_refused(effect, rng, kept=kept))
             elif isinstance(effect, fx.TableClosed) and not ending:
                 broken += 1  # a table broken, not the last one closing at the end
             elif isinstance(effect, fx.HandForHandStarted):

@@ -284,6 +284,42 @@ class Floor:
             # Not moved on again while another choice exists (a director's choice stands).
             self.tables[move.to_table].moved_in.append(move.entry)
 
+    def undo(self, move: Move, rng: random.Random, *, kept: bool = False) -> tuple[int, int]:
+        """A move the live tables refused: the entry leaves the destination and sits at the
+        source again. ``kept``: her table kept her, in her seat: she has that seat again,
+        and an entry the same step moved into it since takes another free seat there (its
+        own move, to her seat, is then refused at the table in turn). Else her seat if it is
+        free, another free seat there if not, and, when the source broke meanwhile, a random
+        empty seat of a table with the fewest players other than the one that refused (TDA
+        10B's draw; that one only when no other has a seat). Returns (table, seat)."""
+        self.unseat(move.to_table, move.entry)
+        source = self.tables.get(move.from_table)
+        seat = move.from_seat
+        if kept:
+            if source is None:
+                raise TournamentInvariantBroken(f"table {move.from_table} broke with a player")
+            taker = source.seats.get(seat)
+            if taker is not None:
+                source.seats[random_empty_seat(source, rng)] = taker
+                del source.seats[seat]
+            self.seat(source.table_id, seat, move.entry, newcomer=False)  # back, not new
+            return source.table_id, seat
+        if source is not None and source.count < source.seat_count:
+            if seat in source.seats:
+                seat = random_empty_seat(source, rng)
+            self.seat(source.table_id, seat, move.entry, newcomer=False)
+            return source.table_id, seat
+        free = [t for t in self.tables.values() if not t.breaking and t.count < t.seat_count]
+        others = [t for t in free if t.table_id != move.to_table] or free
+        if not others:
+            raise TournamentInvariantBroken(f"no seat for entry {move.entry}")
+        fewest = min(t.count for t in others)
+        shortest = sorted(t.table_id for t in others if t.count == fewest)
+        table = self.tables[shortest[rng.randrange(len(shortest))]]
+        seat = random_empty_seat(table, rng)
+        self.seat(table.table_id, seat, move.entry)
+        return table.table_id, seat
+
     def add_table(self, table_id: int) -> Table:
         """A table opened for late registrants: first in the breaking order (WSOP rule 35)."""
         table = Table(table_id=table_id, seat_count=self.seat_count)

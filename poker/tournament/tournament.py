@@ -703,6 +703,32 @@ class Tournament:
             )
         return effects
 
+    def move_refused(
+        self, moved: fx.PlayerMoved, rng: random.Random, *, kept: bool = False
+    ) -> list[fx.AnyEffect]:
+        """A table refused ``moved`` (the live tables' seats were not the core's: a bug the
+        live system survives rather than letting the core and its tables disagree): the
+        entry sits at her source table again (``Floor.undo``; ``kept``: her table kept her
+        in her seat), with her stack unchanged, and ``MoveUndone`` says where. Nothing
+        changes when she is no longer there: moved on by the same step (its own move
+        carries her on) or out since."""
+        entry = self.entry(moved.entry)
+        if entry.status not in _ALIVE or entry.table != moved.to_table:
+            return []
+        move = Move(
+            moved.entry, moved.from_table, moved.from_seat, moved.to_table, moved.to_seat,
+            moved.reason,
+        )  # fmt: skip
+        table_id, seat = self._floor.undo(move, rng, kept=kept)
+        entry.table = table_id
+        tables = self._floor.tables
+        touched = [t for t in (moved.from_table, moved.to_table, table_id) if t in tables]
+        undone = fx.MoveUndone(
+            entry=entry.entry, player_id=entry.player_id, table=table_id, seat=seat,
+            stack=entry.stack,
+        )  # fmt: skip
+        return [undone, *self._resume(touched)]
+
     def _resume(self, touched: Collection[int]) -> list[fx.AnyEffect]:
         """Tell waiting tables that may now deal. Only the tables this change touched are
         checked again, unless something every table waits on changed (the fullest table's

@@ -48,5 +48,11 @@ def test_a_player_registers_in_the_tournament_lobby_and_is_sent_to_her_table(
     )
     print(result.stdout[-4000:])
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
-    for name in ("tournament-lobby.png", "tournament.png", "tournament-table.png"):
+    shots = (
+        "tournament-lobby.png",
+        "tournament.png",
+        "dashboard-reschedule.png",
+        "tournament-table.png",
+    )
+    for name in shots:
         assert (artifacts / name).stat().st_size > 10_000, name

@@ -185,8 +185,9 @@ async def test_hand_for_hand_rounds_are_played_over_the_wire_at_the_bubble_rp_8(
     # 12 players at 6-max start on two tables; the swarm's watcher samples the tables, and
     # a loaded run once sampled only after the first table broke: never more than two.
     assert 1 <= section["tables_max"] <= 2, section
-    # The rounds: the watcher saw hand-for-hand on, and bots counted hands dealt in it.
-    assert section["hand_for_hand_seen"] is True, section
+    # The rounds: bots counted the hands dealt hand-for-hand from the hand_for_hand_started
+    # pushes they received. The watcher's once-a-second poll (hand_for_hand_seen) can fall
+    # between rounds that last a second or two, so it is not asserted.
     assert section["hand_for_hand_rounds"] >= 1, section
     assert results["entries"] == H4H_PLAYERS
     places = sorted(line["place"] for line in results["lines"])

@@ -17,18 +17,27 @@ from actors.table.config import TableRules
 from actors.table.deps import TableDeps
 from actors.table.messages import (
     GameRefused,
+    GetSeats,
     PlayerAct,
+    TableSeats,
 )
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory
 from actors.tournament_messages import (
     DIRECTORY_NAME,
     CreateTournament,
+    GetStandings,
+    GetTournament,
+    PauseClock,
+    Standings,
     TournamentAddress,
     TournamentCreated,
+    TournamentDetails,
     TournamentSpec,
 )
+from actors.tournament_state import TournamentLease
 from persistence import open_store
+from persistence.snapshot_writer import SnapshotWriter
 from persistence.store import Store
 from poker import IllegalAction
 from poker.tournament import Tournament
@@ -138,21 +147,28 @@ class Room:
 
 @asynccontextmanager
 async def tournament_room(
-    database_url: str, seed: int, rules: TableRules | None = None
+    database_url: str,
+    seed: int,
+    rules: TableRules | None = None,
+    lease: TournamentLease | None = None,
+    snapshots: SnapshotWriter | None = None,
 ) -> AsyncIterator[Room]:
     """``rules``: the tables' rules against abuse (the one-address rule applies at
-    registration too); None: the defaults."""
+    registration too); None: the defaults. ``lease``: as with several nodes (its fences
+    become the store's). ``snapshots``: where the tables' snapshots go (None: nowhere)."""
     async with open_store(database_url) as store:
+        if lease is not None:
+            store.fences = lease.fences
         channel = RecordingChannel()
         wallet_service = Wallet(store)
         table_deps = TableDeps(
             store=store, wallet=wallet_service, channel=channel, rng=random.Random(seed),
-            rules=rules or TableRules(),
+            rules=rules or TableRules(), snapshots=snapshots,
         )  # fmt: skip
         checks = Checks()
         deps = TournamentDeps(
             store=store, wallet=wallet_service, channel=channel, table_deps=table_deps,
-            rng=random.Random(seed + 1), on_effects=checks,
+            rng=random.Random(seed + 1), on_effects=checks, lease=lease,
         )  # fmt: skip
         runtime = Runtime(
             [
@@ -174,3 +190,52 @@ async def tournament_room(
                 )  # fmt: skip
             finally:
                 runtime.stop()
+
+
+async def hold_between_hands(room: Room, actor: Any, stream: Any, *, bots: bool = True) -> None:
+    """Play the first hand, pause, and wait until every table holds between hands.
+    ``bots=False``: the clock is paused at once and nobody acts in the hands dealt before
+    it (their action clocks fold the players): nobody busts, whatever the cards."""
+    if bots:
+        started: list[int] = []
+
+        def first_hand(player: int, body: object) -> bool:
+            if isinstance(body, game.HandStarted):
+                started.append(player)
+            return bool(started)
+
+        await room.play(stream, first_hand)
+    await actor.ask(PauseClock())
+    async with trio.open_nursery() as nursery:
+        if bots:
+            nursery.start_soon(room.play, stream, lambda p, b: False)
+        while True:  # polls the tournament's own view (the bots, if any, play meanwhile)
+            details = await actor.ask(GetTournament())
+            assert isinstance(details, TournamentDetails)
+            if not any(t.in_hand for t in details.tables):
+                break
+            await trio.sleep(1)
+        nursery.cancel_scope.cancel()
+
+
+async def standings_lines(actor: Any) -> dict[int, Any]:
+    standings = await actor.ask(GetStandings(limit=100))
+    assert isinstance(standings, Standings)
+    return {line.entry: line for line in standings.lines}
+
+
+async def tables_agree(room: Room, tid: int, actor: Any) -> None:
+    """Every live table seats exactly the players the core has there, with its stacks."""
+    details = await actor.ask(GetTournament())
+    lines = await standings_lines(actor)
+    for table in details.tables:
+        ref = room.runtime.registry.lookup(f"table:{table.table_id}")
+        assert ref is not None
+        seats = await ref.ask(GetSeats())
+        assert isinstance(seats, TableSeats)
+        want = {
+            line.player_id: line.stack
+            for line in lines.values()
+            if line.table_id == table.table_id and line.status == "playing"
+        }
+        assert {s.player_id: s.stack for s in seats.seats} == want

@@ -16,32 +16,33 @@ import pytest
 import trio
 import trio.testing
 
-from actors.table.messages import GetSeats, TableSeats
 from actors.tournament_messages import (
     BreakTable,
     CancelTournament,
     GetResults,
-    GetStandings,
     GetTournament,
     MoveEntry,
-    PauseClock,
     RegisterPlayer,
     RemoveEntry,
     Results,
     ResumeClock,
-    Standings,
     StartTournament,
-    TournamentDetails,
     TournamentRefusal,
     TournamentSpec,
 )
 from persistence import outbox
 from poker.tournament import preset
-from protocol import game
 from protocol import tournaments as wire
 from tests.actors.test_table_fakes import sqlite_url
 from tests.e2e.clock import autojump_between_threads
-from tests.tournaments.harness import FUNDS, Room, tournament_room
+from tests.tournaments.harness import (
+    FUNDS,
+    Room,
+    hold_between_hands,
+    standings_lines,
+    tables_agree,
+    tournament_room,
+)
 
 PLAYERS = list(range(1, 9))
 BUY_IN, FEE = 100, 10
@@ -57,51 +58,6 @@ def _spec() -> TournamentSpec:
     )  # fmt: skip
 
 
-async def _hold(room: Room, actor: Any, stream: Any) -> None:
-    """Play the first hand, pause, and wait until every table holds between hands."""
-    started: list[int] = []
-
-    def first_hand(player: int, body: object) -> bool:
-        if isinstance(body, game.HandStarted):
-            started.append(player)
-        return bool(started)
-
-    await room.play(stream, first_hand)
-    await actor.ask(PauseClock())
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(room.play, stream, lambda p, b: False)
-        while True:  # polls the tournament's own view: the bots play meanwhile
-            details = await actor.ask(GetTournament())
-            assert isinstance(details, TournamentDetails)
-            if not any(t.in_hand for t in details.tables):
-                break
-            await trio.sleep(1)
-        nursery.cancel_scope.cancel()
-
-
-async def _lines(actor: Any) -> dict[int, Any]:
-    standings = await actor.ask(GetStandings(limit=100))
-    assert isinstance(standings, Standings)
-    return {line.entry: line for line in standings.lines}
-
-
-async def _tables_agree(room: Room, tid: int, actor: Any) -> None:
-    """Every live table seats exactly the players the core has there, with its stacks."""
-    details = await actor.ask(GetTournament())
-    lines = await _lines(actor)
-    for table in details.tables:
-        ref = room.runtime.registry.lookup(f"table:{table.table_id}")
-        assert ref is not None
-        seats = await ref.ask(GetSeats())
-        assert isinstance(seats, TableSeats)
-        want = {
-            line.player_id: line.stack
-            for line in lines.values()
-            if line.table_id == table.table_id and line.status == "playing"
-        }
-        assert {s.player_id: s.stack for s in seats.seats} == want
-
-
 async def test_directors_move_and_remove_playing_entries_and_the_tournament_ends_clean(
     tmp_path: Path, autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,8 +71,8 @@ async def test_directors_move_and_remove_playing_entries_and_the_tournament_ends
         for player in PLAYERS:
             await actor.ask(RegisterPlayer(player_id=player))
         await actor.ask(StartTournament())
-        await _hold(room, actor, stream)
-        lines = await _lines(actor)
+        await hold_between_hands(room, actor, stream, bots=False)  # nobody busts before it
+        lines = await standings_lines(actor)
         chips = sum(line.stack for line in lines.values())
         tables = sorted({line.table_id for line in lines.values() if line.table_id})
         assert len(tables) == 2
@@ -125,12 +81,12 @@ async def test_directors_move_and_remove_playing_entries_and_the_tournament_ends
         details = await actor.ask(GetTournament())
         target = next(t.table for t in details.tables if t.table_id != mover.table_id)
         await actor.ask(MoveEntry(entry=mover.entry, table=target))
-        after = await _lines(actor)
+        after = await standings_lines(actor)
         assert after[mover.entry].stack == mover.stack
         assert sum(line.stack for line in after.values()) == chips
         pushed = room.channel.of(mover.player_id, wire.TournamentMoved)
         assert [(m.reason, m.stack) for m in pushed][-1:] == [("director", mover.stack)]
-        await _tables_agree(room, tid, actor)
+        await tables_agree(room, tid, actor)
         # Refused: to a table that is not there; nothing changes.
         with pytest.raises(TournamentRefusal) as refused:
             await actor.ask(MoveEntry(entry=mover.entry, table=9))
@@ -141,13 +97,13 @@ async def test_directors_move_and_remove_playing_entries_and_the_tournament_ends
         assert await room.balance(refunded.player_id) == FUNDS
         assert await room.pool(tid) == BUY_IN * (len(PLAYERS) - 1)
         # Remove without a refund: disqualified, out now, its chips out of play.
-        lines = await _lines(actor)
+        lines = await standings_lines(actor)
         dq = next(
             line for line in lines.values()
             if line.status == "playing" and line.entry not in (mover.entry, refunded.entry)
         )  # fmt: skip
         await actor.ask(RemoveEntry(entry=dq.entry, refund=False))
-        lines = await _lines(actor)
+        lines = await standings_lines(actor)
         assert lines[dq.entry].status == "out"
         remaining = chips - refunded.stack - dq.stack
         assert sum(line.stack for line in lines.values()) == remaining
@@ -158,7 +114,7 @@ async def test_directors_move_and_remove_playing_entries_and_the_tournament_ends
             {"tournament_id": tid, "player_id": dq.player_id, "entry": dq.entry,
              "refunded": 0, "disqualified": True},
         ]  # fmt: skip
-        await _tables_agree(room, tid, actor)
+        await tables_agree(room, tid, actor)
         # Six left fit in one table: the core broke the other; nothing left to break.
         details = await actor.ask(GetTournament())
         assert len(details.tables) == 1
@@ -215,3 +171,82 @@ async def _removals(room: Room) -> list[dict[str, Any]]:
     """The tournament.player_removed domain events written so far, oldest first."""
     events = await room.store.run(lambda: outbox.pending(1_000))
     return [json.loads(e.payload) for e in events if e.type == "tournament.player_removed"]
+
+
+async def test_a_directors_table_break_moves_its_players_with_their_stacks_between_hands(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core breaks a table itself as soon as the players fit in one fewer, except during
+    hand-for-hand (TDA RP-8: tables are balanced after each round): that is when a director's
+    break has work to do. Two tables of four, hand-for-hand from the start (registration
+    closed, every place within ``hand_for_hand_from_bubble`` of the money); between hands two
+    players of the first table are disqualified; the director breaks it: its last two players
+    move to the other table with their stacks exactly, the table closes, every chip is still
+    in play; then it plays to a winner, the pool ends at 0 and the ledger audit holds."""
+    autojump_between_threads(autojump_clock, monkeypatch)
+    structure = msgspec.structs.replace(
+        preset("hyper"), name="break", starting_stack=1_000, late_registration_levels=0
+    )
+    spec = TournamentSpec(
+        name="Break", kind="mtt", structure=structure, buy_in=BUY_IN, fee=FEE,
+        seats_per_table=6, starts_at_ms=2**62, action_timeout_ms=5_000, between_hands_ms=0,
+        hand_for_hand_from_bubble=len(PLAYERS),
+    )  # fmt: skip
+    async with tournament_room(sqlite_url(tmp_path), seed=63) as room:
+        room.think_s = 1.0
+        await room.fund(PLAYERS)
+        tid = await room.create(spec)
+        actor = room.tournament(tid)
+        stream = room.channel.stream()
+        for player in PLAYERS:
+            await actor.ask(RegisterPlayer(player_id=player))
+        await actor.ask(StartTournament())
+        await hold_between_hands(room, actor, stream, bots=False)
+        details = await actor.ask(GetTournament())
+        assert details.hand_for_hand and len(details.tables) == 2
+        lines = await standings_lines(actor)
+        broken = details.tables[0]
+        seated = [
+            line for line in lines.values()
+            if line.table_id == broken.table_id and line.status == "playing"
+        ]  # fmt: skip
+        # Refused while the other table lacks the seats for its players: nothing changes.
+        with pytest.raises(TournamentRefusal) as refused:
+            await actor.ask(BreakTable(table=broken.table))
+        assert refused.value.code == "table_refused"
+        assert await standings_lines(actor) == lines
+        for line in seated[: len(seated) - 2]:
+            await actor.ask(RemoveEntry(entry=line.entry, refund=False))
+        lines = await standings_lines(actor)
+        chips = sum(line.stack for line in lines.values())
+        movers = {
+            line.entry: line.stack for line in lines.values()
+            if line.table_id == broken.table_id and line.status == "playing"
+        }  # fmt: skip
+        assert len(movers) == 2
+        await actor.ask(BreakTable(table=broken.table))
+        after = await standings_lines(actor)
+        details = await actor.ask(GetTournament())
+        assert [t.table_id for t in details.tables] == [details.tables[0].table_id]
+        assert details.tables[0].table_id != broken.table_id
+        for entry, stack in movers.items():
+            assert after[entry].stack == stack
+            assert after[entry].table_id == details.tables[0].table_id
+            pushed = room.channel.of(after[entry].player_id, wire.TournamentMoved)
+            assert [(m.from_table_id, m.stack) for m in pushed][-1:] == [(broken.table_id, stack)]
+        assert sum(line.stack for line in after.values()) == chips
+        assert room.runtime.registry.lookup(f"table:{broken.table_id}") is None
+        await tables_agree(room, tid, actor)
+        assert room.checks.failures == []
+        await actor.ask(ResumeClock())
+
+        def finished(player: int, body: object) -> bool:
+            return isinstance(body, wire.TournamentStateChanged) and body.event == "finished"
+
+        await room.play(stream, finished)
+        results = await actor.ask(GetResults())
+        assert isinstance(results, Results) and results.state == "finished"
+        assert room.checks.failures == []
+        assert await room.pool(tid) == 0
+        audit = await room.wallet.audit()
+        assert audit.consistent, audit

@@ -320,3 +320,40 @@ async def test_a_kill_during_a_late_registration_seats_the_entry_after_the_resta
         assert room.checks.failures == []
         audit = await room.wallet.audit()
         assert audit.consistent, audit
+
+
+async def test_a_registration_stores_the_core_once_its_intent_carries_only_the_live_state(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The intent is stored before the transfer with the core as it was, which is the core
+    already stored: it writes the live state only (core None), and the step after the
+    transfer writes the new core. Once per registration, not twice; a kill after the
+    intent still finds the core it needs (the tests above)."""
+    autojump_between_threads(autojump_clock, monkeypatch)
+    from persistence import tournaments as stored_tournaments
+
+    real_save = stored_tournaments.save_step
+    writes: list[tuple[bool, int]] = []  # (core written, intents in the live state)
+
+    def save_step(tid: int, state: str, core: bytes | None, live: bytes, *rest: Any) -> Any:
+        decoded = msgspec.msgpack.decode(live)
+        writes.append((core is not None, len(decoded["paying"])))
+        return real_save(tid, state, core, live, *rest)
+
+    monkeypatch.setattr(stored_tournaments, "save_step", save_step)
+    async with tournament_room(sqlite_url(tmp_path), seed=83) as room:
+        await room.fund([1, 2])
+        tid = await room.create(_spec())
+        await room.tournament(tid).ask(RegisterPlayer(player_id=1))
+        writes.clear()
+        await room.tournament(tid).ask(RegisterPlayer(player_id=2))
+        assert writes == [(False, 1), (True, 0)], "the intent without the core, then the step"
+        standings = await room.tournament(tid).ask(GetStandings(limit=100))
+        assert isinstance(standings, Standings)
+        assert sorted(line.player_id for line in standings.lines) == [1, 2]
+        assert await room.pool(tid) == 2 * BUY_IN
+    async with tournament_room(sqlite_url(tmp_path), seed=84) as room:  # the store has both
+        await room.directory.ask(ListTournaments())
+        standings = await room.tournament(tid).ask(GetStandings(limit=100))
+        assert isinstance(standings, Standings)
+        assert sorted(line.player_id for line in standings.lines) == [1, 2]

@@ -184,6 +184,56 @@ def test_breaking_then_balancing_keeps_everyone_seated_once(tables: list[Table],
     assert floor.spread() <= 1
 
 
+def test_a_refused_move_puts_the_player_back_in_her_seat_at_the_source() -> None:
+    a = table(1, list(range(9)), (0, 1, 2), base=100)
+    short = table(2, [0, 1, 2, 3, 4, 5, 6], (0, 1, 2), base=200)
+    floor = Floor([a, short], 9, [1, 2])
+    (move,) = floor.plan_balancing([1], stacks_for(a, short), random.Random(1))
+    assert floor.undo(move, random.Random(2)) == (1, move.from_seat)
+    assert floor.tables[1].seats[move.from_seat] == move.entry
+    assert floor.tables[2].count == 7 and move.entry not in floor.tables[2].moved_in
+    assert move.entry not in floor.tables[1].newcomers  # back, not new: dealt in at once
+    assert floor.spread() == 2  # balanced again after a later hand
+
+
+def test_a_refused_move_whose_seat_was_given_since_takes_another_seat_there() -> None:
+    a = table(1, [0, 1, 2, 3, 4, 5, 6, 7], (0, 1, 2), base=100)
+    b = table(2, [0, 1, 2, 3, 4, 5], (0, 1, 2), base=200)
+    floor = Floor([a, b], 9, [1, 2])
+    move = Move(107, 1, 7, 2, 6, MoveReason.DIRECTOR)
+    floor.apply(move)
+    floor.seat(1, 7, 999)  # the seat she left, taken in the same step
+    table_id, seat = floor.undo(move, random.Random(3))
+    assert table_id == 1 and seat == 8 and floor.tables[1].seats[8] == 107
+
+
+def test_a_source_that_kept_the_player_gives_her_seat_back_and_its_taker_another() -> None:
+    a = table(1, [0, 1, 2, 3, 4, 5, 6, 7], (0, 1, 2), base=100)
+    b = table(2, [0, 1, 2, 3, 4, 5], (0, 1, 2), base=200)
+    floor = Floor([a, b], 9, [1, 2])
+    move = Move(107, 1, 7, 2, 6, MoveReason.DIRECTOR)
+    floor.apply(move)
+    floor.apply(Move(205, 2, 5, 1, 7, MoveReason.BALANCE))  # into her seat, same step
+    assert floor.undo(move, random.Random(3), kept=True) == (1, 7)
+    assert floor.tables[1].seats[7] == 107 and floor.tables[1].seats[8] == 205
+    assert floor.tables[2].count == 5 and floor.tables[1].count == 9
+
+
+def test_a_refused_move_off_a_broken_table_draws_a_seat_at_another_short_table() -> None:
+    tables = [table(t, [0, 1, 2, 3, 4], (0, 1, 2), base=100 * t) for t in (1, 2, 3)]
+    tables.append(table(4, [0, 1, 2, 3], (0, 1, 2), base=400))
+    everyone = sorted(stacks_for(*tables))
+    floor = Floor(tables, 9, [4, 3, 2, 1])
+    refused = floor.plan_break(4, random.Random(4))[0]
+    assert 4 not in floor.tables
+    others = {t.table_id: t.count for t in floor.tables.values() if t.table_id != refused.to_table}
+    table_id, seat = floor.undo(refused, random.Random(5))
+    assert table_id != refused.to_table and floor.tables[table_id].seats[seat] == refused.entry
+    assert others[table_id] == min(others.values())  # a table with the fewest (TDA 10B)
+    assert refused.entry in floor.tables[table_id].newcomers  # new there
+    assert sorted(e for t in floor.tables.values() for e in t.seats.values()) == everyone
+
+
 def test_the_source_among_equally_full_tables_is_first_in_the_breaking_order_wsop_67() -> None:
     a = table(1, list(range(9)), (0, 1, 2), base=100)
     b = table(2, list(range(9)), (0, 1, 2), base=200)

@@ -10,7 +10,7 @@ import random
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from poker.tournament import (
@@ -26,7 +26,14 @@ from poker.tournament.simulate import run
 
 
 def play(
-    name: str, entrants: int, seed: int, *, late: int = 0, reentry: float = 0.0, **config: object
+    name: str,
+    entrants: int,
+    seed: int,
+    *,
+    late: int = 0,
+    reentry: float = 0.0,
+    refuse: float = 0.0,
+    **config: object,
 ) -> tuple[Tournament, list[fx.AnyEffect]]:
     print(f"tournament {name} with {entrants} entrants, seed={seed}")
     fields: dict[str, object] = {"structure": preset(name), "buy_in": 100, "fee": 10}
@@ -51,6 +58,11 @@ def play(
                 assert effect.stack == t.entry(effect.entry).stack
                 if effect.from_table in t.floor.tables:
                     assert not t.table(effect.from_table).in_hand
+            elif isinstance(effect, fx.MoveUndone):
+                # The core is told at once: she sits where it says, with the same chips.
+                assert t.table(effect.table).seats[effect.seat] == effect.entry
+                assert t.entry(effect.entry).table == effect.table
+                assert t.entry(effect.entry).stack == effect.stack
         t.check_invariants()
         if t.phase is Phase.RUNNING:
             in_play = sum(
@@ -60,7 +72,7 @@ def play(
             )
             assert in_play == issued  # changes only by entries, rebuys and add-ons
 
-    run(t, rng, on_step=step, late_entries=late, reentry_chance=reentry)
+    run(t, rng, on_step=step, late_entries=late, reentry_chance=reentry, refuse_moves=refuse)
     return t, log
 
 
@@ -138,6 +150,27 @@ def test_any_event_conserves_chips_and_pays_exactly(
         name, entrants, seed, seats_per_table=seats, bounty=7, bounty_kind=BountyKind.PROGRESSIVE
     )
     check_outcome(t, log)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    entrants=st.integers(10, 60),
+    refuse=st.floats(0.05, 1.0),
+    name=st.sampled_from(["hyper", "mtt-rebuy"]),
+)
+@example(seed=15, entrants=40, refuse=1.0, name="hyper")  # every move refused
+def test_moves_refused_by_the_live_tables_leave_the_core_consistent_to_the_end(
+    seed: int, entrants: int, refuse: float, name: str
+) -> None:
+    """Issue 15: a move a live table refuses (its seats were not the core's) is undone in
+    the core at once (``move_refused``): she sits at her source table again, or at another
+    one when hers broke; chips stay conserved and the event still ends exactly."""
+    t, log = play(name, entrants, seed, refuse=refuse, seats_per_table=6)
+    check_outcome(t, log)
+    moves = sum(isinstance(e, fx.PlayerMoved) for e in log)
+    undone = sum(isinstance(e, fx.MoveUndone) for e in log)
+    assert undone <= moves and (refuse < 1.0 or moves == 0 or undone > 0)
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])

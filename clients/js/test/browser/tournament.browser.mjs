@@ -1,7 +1,8 @@
 // The tournament pages in headless Chromium: a director creates a tournament through the
 // admin API; a player finds it in the tournament lobby, opens it, registers, unregisters and
 // registers again; SDK bots fill it and the director starts it; the player is sent to her
-// table and plays it; the director pauses and resumes its clock from the dashboard, then
+// table and plays it; the director reschedules its start, later pauses and resumes its
+// clock from the dashboard, then
 // cancels it and her seat is let go. (Following a move is the
 // same code path as following the start, app.mjs foldTournament; the runtime refuses a
 // director's move for now.) Screenshots go to $TABLIUM_ARTIFACTS. Run by
@@ -129,6 +130,37 @@ test('the tournament lobby, registering, and a table that follows the player', a
     assert.equal((await admin('GET', `/players/${id}/wallet`)).balance, FUNDS);
     await page.click('#tournament-register');
     await page.waitForSelector('#my-entries li[data-status="registered"]', { timeout: STEP_MS });
+  });
+
+  await t.test('the director reschedules its start from the dashboard', async () => {
+    const director = await browser.newPage();
+    director.on('pageerror', (error) => errors.push(`director: ${error.message}`));
+    await director.goto(new URL('/client/director.html', env.adminUrl).toString());
+    await director.fill('#staff-token', env.staffToken);
+    await director.click('#staff-login button');
+    const row = `#director-tournaments tr[data-tournament="${tournamentId}"]`;
+    await director.waitForSelector(`${row}[data-state="registering"] input.starts-at`, { timeout: STEP_MS });
+    // Tomorrow at 20:00 in the browser's time zone, as the director would pick it.
+    const value = await director.evaluate(() => {
+      const d = new Date(Date.now() + 86_400_000);
+      const pad = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T20:00`;
+    });
+    const startsAt = await director.evaluate((v) => new Date(v).getTime(), value);
+    await director.fill(`${row} input.starts-at`, value);
+    await director.click(`${row} button.reschedule`);
+    await director.waitForSelector(`${row}[data-starts-at="${startsAt}"]`, { timeout: STEP_MS });
+    assert.match(await director.textContent('#notice'), /starts/);
+    const view = await admin('GET', `/tournaments/${tournamentId}?limit=1`);
+    assert.equal(view.details.summary.starts_at_ms, startsAt);
+    assert.equal(view.details.summary.state, 'registering');
+    await director.screenshot({ path: join(ARTIFACTS, 'dashboard-reschedule.png'), fullPage: true });
+    // A time that cannot be: refused by the API, shown, nothing changed.
+    await director.fill(`${row} input.starts-at`, '');
+    await director.click(`${row} button.reschedule`);
+    await director.waitForFunction(() => document.querySelector('#notice').textContent.includes('choose a start time'));
+    assert.equal((await admin('GET', `/tournaments/${tournamentId}?limit=1`)).details.summary.starts_at_ms, startsAt);
+    await director.close();
   });
 
   await t.test('bots fill it, the director starts it and the player is sent to her table', async () => {

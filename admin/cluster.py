@@ -24,6 +24,9 @@ class Cluster(Struct, frozen=True):
     clustered: bool  # false: no Redis configured, this process is the whole room
     node: str | None  # the node that answers (null when not clustered)
     nodes: list[NodeView]  # every live node by name: empty when not clustered
+    # The answering node's placement: each node's load as it counts it for new tables
+    # (docs/scaling.md, "Placement"); empty when not clustered.
+    placement: dict[str, int] = {}
 
 
 @cluster_routes.get("/cluster")
@@ -37,4 +40,4 @@ async def cluster() -> Any:
         view = await view_of()
     except RedisDown as exc:
         return error(503, "cluster_unreachable", f"Redis does not answer: {exc}")
-    return Cluster(clustered=True, node=view.node, nodes=view.nodes)
+    return Cluster(clustered=True, node=view.node, nodes=view.nodes, placement=view.placement)

@@ -62,6 +62,9 @@ class AdminContext:
     chains: Mapping[int, ChainCashier] = field(default_factory=dict)
     # The room's nodes, read from Redis (server/cluster.py); None: a node alone.
     cluster: Callable[[], Awaitable[ClusterView]] | None = None
+    # Asks a tournament wherever it runs, (tournament id, message, timeout in s)
+    # (server/cluster_tournaments.py RoomTournaments.ask); None: this node's registry.
+    ask_tournament: Callable[[int, Any, float], Awaitable[Any]] | None = None
 
 
 def current_context() -> AdminContext:

@@ -151,6 +151,8 @@ async def create_table() -> Any:
     try:
         return await table_detail(registry, config.table_id)
     except GameRefused as exc:  # opened (and logged so), but it did not answer since
+        if exc.code == "no_such_table":  # placed on another node of the room (docs/scaling.md)
+            return {"table_id": config.table_id, "status": "open", "elsewhere": True}, 202
         return _refused(exc)
 
 

@@ -138,6 +138,24 @@ def escrow_fence(request: TransferRequest) -> str | None:
     return None
 
 
+TOURNAMENT_KEY_PREFIX: Final = "tournament:"  # services/tournaments.py's keys and actor names
+
+
+def transfer_fence(request: TransferRequest) -> str | None:
+    """The fence that guards ``request``: its table's (``escrow_fence``) or, for a
+    tournament's transfer (every one is keyed ``tournament:<id>:<op>``,
+    services/tournaments.py), the tournament actor's ``tournament:<id>``; None otherwise.
+    Only a fence this node holds an epoch of is checked (Store.ledger_transfer)."""
+    table = escrow_fence(request)
+    if table is not None:
+        return table
+    if request.key.startswith(TOURNAMENT_KEY_PREFIX):
+        number = request.key.removeprefix(TOURNAMENT_KEY_PREFIX).split(":", 1)[0]
+        if number.isdigit():
+            return f"{TOURNAMENT_KEY_PREFIX}{number}"
+    return None
+
+
 def fenced_unit(fence: str, epoch: int, work: WorkFactory[T]) -> Work[T]:
     """``work``, only while ``epoch`` is ``fence``'s current epoch: the fence row is locked
     first (a take_fence of another node waits for this transaction), so an owner paused past

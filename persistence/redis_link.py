@@ -102,12 +102,17 @@ async def open_redis(url: str) -> AsyncIterator[RedisLink]:
 
 @asynccontextmanager
 async def _linked(url: str, loop: trio_asyncio.TrioEventLoop) -> AsyncIterator[RedisLink]:
-    client = redis.asyncio.Redis.from_url(
+    # Blocking: a caller beyond CONNECTIONS_MAX waits for a free connection (at most a
+    # command's timeout, then RedisDown), where the default pool refused it at once
+    # (MaxConnectionsError: a burst of logins on a node read as Redis being down).
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
         url,
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         socket_timeout=COMMAND_TIMEOUT_S,
         max_connections=CONNECTIONS_MAX,
+        timeout=COMMAND_TIMEOUT_S,
     )
+    client = redis.asyncio.Redis.from_pool(pool)  # its aclose() closes the pool too
     try:
         yield RedisLink(client, loop)
     finally:

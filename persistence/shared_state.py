@@ -482,6 +482,18 @@ class RedisNodes:
 
         await self._link.shared(run)
 
+    async def leave(self, node: str) -> None:
+        """A node stopping cleanly leaves the room at once (else its record expires)."""
+        keys = [self._all_key, self._key(node)]
+
+        async def run(client: Any) -> None:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.zrem(keys[0], node)
+                pipe.delete(keys[1])
+                await pipe.execute()
+
+        await self._link.shared(run)
+
     async def records(self) -> list[bytes]:
         """Every live node's last record, by node name."""
         all_key = self._all_key

@@ -39,10 +39,10 @@ from persistence.hands import HandRecord, HandSummary, RakePaid
 from persistence.leases import (
     Fenced,
     NodeFences,
-    escrow_fence,
     fenced_transfer,
     fenced_unit,
     save_fenced_snapshots,
+    transfer_fence,
 )
 from persistence.ledger import (
     AccountRef,
@@ -357,10 +357,11 @@ class Store(ABC):
         one may take the backend's one-statement shortcut (ledger_single.py).
 
         With fences (several nodes): a transfer into or out of the escrow of a table this
-        node holds an epoch of runs alone, after checking that epoch in its transaction
-        (``fenced_transfer``); a table fenced by another node since raises Fenced, writes
-        nothing, and ``on_fenced`` hears of it (the table is given up here)."""
-        fence = escrow_fence(request) if self.fences is not None else None
+        node holds an epoch of (or a tournament's transfer, ``transfer_fence``) runs alone,
+        after checking that epoch in its transaction (``fenced_transfer``); a table fenced
+        by another node since raises Fenced, writes nothing, and ``on_fenced`` hears of it
+        (the table is given up here)."""
+        fence = transfer_fence(request) if self.fences is not None else None
         epoch = self.fences.epoch(fence) if self.fences is not None and fence else None
         if fence is None or epoch is None:
             return await self.transfers.transfer(request, negative_kinds, check)

@@ -18,6 +18,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Collection
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, final
 
@@ -41,6 +42,7 @@ from services.accounts import shared_state_busy
 from services.throttle import SharedRateLimit
 
 if TYPE_CHECKING:
+    from server.cluster_tables import TableOwnership
     from server.gateway import Gateway
     from server.session import PlayerSession
 
@@ -65,12 +67,20 @@ class NodeView(msgspec.Struct, frozen=True):
     connections: int  # open websockets
     tables: int  # table leases it holds
     leases: list[str]  # their table ids, sorted, at most LEASES_LISTED_MAX
+    # Moving its tables to other nodes before it stops (server/cluster_drain.py): placement
+    # and drains pass it by.
+    draining: bool = False
+    seated: int = 0  # players seated at its tables (its lobby's listings): its load
 
 
 @final
 class ClusterView(msgspec.Struct, frozen=True):
     node: str  # the node that answers
     nodes: list[NodeView]  # every live node, by name
+    # The load the answering node's placement counts for each node it may place a new table
+    # on (itself included; server/cluster_placement.py): tables held, plus those it placed
+    # there since that node's record was written. Empty before its first read of the room.
+    placement: dict[str, int] = {}
 
 
 _node_decoder: Final = msgspec.json.Decoder(NodeView)
@@ -179,6 +189,12 @@ class ClusterLink:
         self.started_at_ms = time.time_ns() // 1_000_000
         # The tables this node holds leases of (server/cluster_tables.py sets it).
         self.tables_held: Callable[[], Collection[str]] = tuple
+        self.draining = False  # published in this node's record (server/cluster_drain.py)
+        self.placement_loads: Callable[[], dict[str, int]] = dict  # for /cluster
+        self.seated_here: Callable[[], int] = int  # published as ``seated``
+        # For metrics (server/gateway_metrics.py), set by server/app.py: this node's table
+        # ownership (server/cluster_tables.py).
+        self.ownership: TableOwnership | None = None
         # Degraded mode: trio time Redis was first found down (None: it answers), and how
         # many shared reads or writes were skipped or refused because of it (metrics).
         self.down_since: float | None = None
@@ -215,13 +231,16 @@ class ClusterLink:
             connections=connections,
             tables=len(held),
             leases=held[:LEASES_LISTED_MAX],
+            draining=self.draining,
+            seated=self.seated_here(),
         )
         await self.nodes.beat(self.node, msgspec.json.encode(record), self.settings.presence_ttl_ms)
 
     async def view(self) -> ClusterView:
         """Every live node, from Redis (RedisDown when it does not answer)."""
         records = await self.nodes.records()
-        return ClusterView(self.node, [_node_decoder.decode(r) for r in records])
+        nodes = [_node_decoder.decode(r) for r in records]
+        return ClusterView(self.node, nodes, self.placement_loads())
 
     async def take_over(self, session_id: str) -> StoredSession | None:
         """A session another node held, now this node's (RedisDown when Redis is down)."""
@@ -355,12 +374,18 @@ class NodeSessions:
         return True
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Refresh presence and flush resume state until cancelled."""
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._refresh_presence)
-            nursery.start_soon(self._flush_replays)
-            nursery.start_soon(self._probe_while_down)
-            task_status.started()
+        """Refresh presence and flush resume state until cancelled; then leave the room (a
+        node that dies drops out when its record expires)."""
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._refresh_presence)
+                nursery.start_soon(self._flush_replays)
+                nursery.start_soon(self._probe_while_down)
+                task_status.started()
+        finally:
+            # RedisDown: the record expires by itself.
+            with trio.CancelScope(shield=True), trio.move_on_after(1), suppress(RedisDown):
+                await self.link.nodes.leave(self.link.node)
 
     async def _refresh_presence(self) -> None:
         period_s = self.link.settings.presence_ttl_ms / 3 / 1000

@@ -16,7 +16,13 @@ any push, so replay and resume work as for a local table). A node told a push fo
 it holds no session of answers ``gone`` and the owner forgets that route. The session's
 events (dropped, resumed, ended, profile changed) reach the owner's tables the same way.
 
-Items (msgpack, tagged): ``req``, ``rep``, ``push``, ``gone``, ``hook``. Bounds: routes
+Tournaments cross nodes the same way (server/cluster_tournaments.py): a tournament's
+requests (``tour``) go to the holder of its lease and its pushes come back as a table's do;
+its tables' requests go to the same node; lobby lines are shared (``sum``).
+
+Items (msgpack, tagged): ``req``, ``rep``, ``push``, ``gone``, ``hook``, ``open``, ``new``,
+``tour``, ``sum``. An item that does not decode is dropped and logged (answered
+``invalid_message`` when its id can be read): a bad entry must not stop the bus. Bounds: routes
 remembered (ROUTES_MAX players; overflow: the oldest player's routes are forgotten),
 requests in flight (IN_FLIGHT_MAX each way; overflow: ``unavailable``), request ids
 remembered against repeats (REQUEST_IDS_MAX), owners cached for OWNER_CACHE_S.
@@ -26,14 +32,17 @@ from __future__ import annotations
 
 import collections
 import itertools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Final, Literal, final
 
 import msgspec
 import structlog
 import trio
 
+from actors.seat_matcher import PLACED_ELSEWHERE
 from actors.table.messages import GameRefused
+from actors.tournament_messages import TOURNAMENT_PREFIX, TournamentAddress
 from persistence.leases import RedisLeases
 from persistence.node_bus import NodeBus
 from persistence.redis_link import RedisDown
@@ -41,7 +50,10 @@ from protocol import game
 from protocol.messages import PushBody, Reply
 
 if TYPE_CHECKING:
+    from actors.table.config import TableConfig
     from server.cluster import ClusterLink
+    from server.cluster_placement import TablePlacement
+    from server.cluster_tournaments import RoomTournaments
     from server.gateway import GameRequests, Gateway, SessionHooks
 
 log = structlog.get_logger("tablium.routing")
@@ -91,7 +103,51 @@ class RouteGone(_Item, frozen=True, tag="gone"):
     player_ids: list[int]  # no session of these players here: stop pushing
 
 
-HookKind = Literal["detached", "ended", "resumed", "profile"]
+@final
+class RouteOpen(_Item, frozen=True, tag="open"):
+    """A draining node hands a table over (docs/scaling.md, "Draining a node"): claim its
+    lease and open it from its stored snapshot now. Answered by a RouteReply (ok: the table
+    is open here or on another node that is not the sender)."""
+
+    rid: str
+    table_id: str
+
+
+@final
+class RouteCreate(_Item, frozen=True, tag="new"):
+    """A new table placed on the receiving node (server/cluster_placement.py): open it as its
+    own. Answered by a RouteReply (ok, or the refusal's code and message)."""
+
+    rid: str
+    config: bytes  # msgpack of an actors.table.config.TableConfig
+
+
+@final
+class RouteTournament(_Item, frozen=True, tag="tour"):
+    """A request to a tournament on the receiving node (server/cluster_tournaments.py):
+    ``message`` is the msgpack of one of the tournament messages that may cross nodes
+    (``RoutedMessage`` there); ``player_id``: the player who asks (None: a director or the
+    server), whose pushes then come to the sender. Answered by a RouteReply (``reply``: the
+    tournament's answer, msgpack; ``not_here``: no such tournament runs there), unless
+    ``tell``: no answer."""
+
+    rid: str
+    tournament_id: int
+    message: bytes
+    player_id: int | None = None
+    timeout_ms: int = 10_000
+    tell: bool = False
+
+
+@final
+class RouteSummary(_Item, frozen=True, tag="sum"):
+    """A tournament's lobby line (msgpack of a TournamentSummary), shared by the directory
+    of its node with the others' (no answer)."""
+
+    summary: bytes
+
+
+HookKind = Literal["detached", "ended", "resumed", "profile", "opened"]
 
 
 @final
@@ -105,7 +161,21 @@ class RouteHook(_Item, frozen=True, tag="hook"):
     auto_post_blinds: bool | None = None
 
 
-_Items = RouteRequest | RouteReply | RoutePush | RouteGone | RouteHook
+_Items = (
+    RouteRequest
+    | RouteReply
+    | RoutePush
+    | RouteGone
+    | RouteHook
+    | RouteOpen
+    | RouteCreate
+    | RouteTournament
+    | RouteSummary
+)
+_ITEMS_WITH_RID: Final = frozenset({"req", "rep", "open", "new", "tour"})  # rid second
+# What msgspec raises for bytes that are not what they should be: its errors (validation
+# included), and ValueError (a string that is not UTF-8 raises UnicodeDecodeError).
+UNDECODABLE: Final = (msgspec.DecodeError, ValueError)
 _encode: Final = msgspec.msgpack.Encoder().encode
 _item_decoder: Final = msgspec.msgpack.Decoder(_Items)
 _request_decoder: Final = msgspec.msgpack.Decoder(game.GameRequest)
@@ -148,6 +218,16 @@ class NodeRouter:
         self._nursery: trio.Nursery | None = None
         self._cluster = cluster
         self.live_nodes: list[str] = []  # the room's other nodes, every NODES_REFRESH_S
+        # Opens a table another node hands over (RouteOpen; server/cluster_drain.py sets it):
+        # True when the table is open here, or held by a node other than the sender.
+        self.on_open: Callable[[str, str], Awaitable[bool]] | None = None
+        # Opens a table another node placed here (RouteCreate; server/app.py sets it):
+        # raises GameRefused when it cannot.
+        self.on_create: Callable[[bytes], Awaitable[None]] | None = None
+        self.placement: TablePlacement | None = None  # told the room's records
+        # Tournaments across nodes (server/cluster_tournaments.py; server/app.py sets it):
+        # None: tournament items are refused, lobby lines ignored.
+        self.tournaments: RoomTournaments | None = None
         # Metrics.
         self.requests_forwarded = 0
         self.requests_handled = 0
@@ -158,19 +238,28 @@ class NodeRouter:
         self.pushes_dropped = 0  # the bus's outbox full
         self.duplicates_dropped = 0  # request ids or replies seen before
         self.routes_dropped = 0  # ROUTES_MAX overflow
+        self.items_malformed = 0  # items that did not decode (dropped)
 
     # --- the requester's side ------------------------------------------------------------
 
     async def owner(self, table_id: str, *, fresh: bool = False) -> str | None:
-        """The node holding the table's lease (None: nobody), cached OWNER_CACHE_S."""
+        """The node holding the table's lease (None: nobody), cached OWNER_CACHE_S. A
+        tournament's table (``t<id>-<n>``) takes no lease of its own: its tournament's
+        (``tournament:<id>``) names its node, unless a cash table holds that id's lease.
+        Also for ``tournament:<id>`` itself."""
         now = trio.current_time()
         cached = self._owners.get(table_id)
         if cached is not None and not fresh and cached[1] > now:
             return cached[0]
+        names = [table_id]
+        tournament = TournamentAddress.of_table(table_id)
+        if tournament is not None:
+            names.append(tournament.actor_name)
         try:
-            holder = (await self._leases.holders([table_id]))[table_id]
+            holders = await self._leases.holders(names)
         except RedisDown:
             raise _unavailable("the room's shared state does not answer") from None
+        holder = next((holders[n] for n in names if holders.get(n) is not None), None)
         if len(self._owners) >= OWNERS_CACHED_MAX:
             self._owners.clear()
         self._owners[table_id] = (holder, now + OWNER_CACHE_S)
@@ -212,20 +301,146 @@ class NodeRouter:
         rid = f"{self.node}:{next(self._rids)}"
         item = RouteRequest(rid, player_id, player, address, _encode(request))
         self._remember(self._sent_to, player_id, owner)
+        answer = await self._ask(owner, rid, _encode(item), ROUTE_TIMEOUT_S)
+        if answer is None:
+            self._owners.pop(getattr(request, "table_id", ""), None)
+            raise _unavailable("the table's node did not answer")
+        return answer
+
+    def new_rid(self) -> str:
+        return f"{self.node}:{next(self._rids)}"
+
+    def forget_owner(self, name: str) -> None:
+        self._owners.pop(name, None)
+
+    def sent_to(self, player_id: int, node: str) -> None:
+        """The player's request went to ``node``: her session's events go there too."""
+        self._remember(self._sent_to, player_id, node)
+
+    def route_player(self, player_id: int, node: str) -> None:
+        """Pushes to the player go to ``node`` (her request came from there)."""
+        self._remember(self._routes, player_id, node)
+
+    def first_time(self, rid: str) -> bool:
+        """False for a request id handled before (a repeat: dropped)."""
+        if rid in self._handled:
+            self.duplicates_dropped += 1
+            return False
+        self._handled[rid] = None
+        while len(self._handled) > REQUEST_IDS_MAX:
+            self._handled.popitem(last=False)
+        return True
+
+    async def ask_node(
+        self, node: str, rid: str, item: bytes, timeout_s: float
+    ) -> RouteReply | None:
+        """Post ``item`` (whose id is ``rid``) to ``node``, wait for its reply (None: none
+        within ``timeout_s``). GameRefused ``unavailable`` when too many are in flight or
+        the way there is full."""
+        if len(self._waiting) >= IN_FLIGHT_MAX:
+            self.requests_refused += 1
+            raise _unavailable("too many requests to other nodes")
+        return await self._ask(node, rid, item, timeout_s)
+
+    def post(self, node: str, item: bytes) -> bool:
+        return self.bus.post(node, item)
+
+    def serve(self, sender: str, rid: str, answer: Callable[[], Awaitable[RouteReply]]) -> None:
+        """Run ``answer`` in a task of its own and post its reply to ``sender`` (an
+        ``unavailable`` reply at once past IN_FLIGHT_MAX requests being answered)."""
+        if self._handling >= IN_FLIGHT_MAX or self._nursery is None:
+            self.requests_refused += 1
+            reply = RouteReply(
+                rid,
+                code="unavailable",
+                message="this node is too busy",
+                retry_after_ms=UNAVAILABLE_RETRY_AFTER_MS,
+            )
+            self.bus.post(sender, _encode(reply))
+            return
+        self._handling += 1
+        self._nursery.start_soon(self._answer, sender, rid, answer)
+
+    def spawn(self, function: Callable[..., Awaitable[object]], *args: object) -> bool:
+        """Run ``function`` in the bus's nursery (False: the bus does not run)."""
+        if self._nursery is None:
+            return False
+        self._nursery.start_soon(function, *args)
+        return True
+
+    async def _ask(self, node: str, rid: str, item: bytes, timeout_s: float) -> RouteReply | None:
+        """Post ``item`` (whose id is ``rid``) to ``node`` and wait for its reply (None: no
+        reply within ``timeout_s``). ``unavailable`` when the way there is full."""
         send, receive = trio.open_memory_channel[RouteReply](1)
         self._waiting[rid] = send
         try:
-            if not self.bus.post(owner, _encode(item)):
+            if not self.bus.post(node, item):
                 self.requests_refused += 1
                 raise _unavailable("the way to the table's node is full")
             self.requests_forwarded += 1
-            with trio.move_on_after(ROUTE_TIMEOUT_S):
+            with trio.move_on_after(timeout_s):
                 return await receive.receive()
             self.requests_timed_out += 1
-            self._owners.pop(getattr(request, "table_id", ""), None)
-            raise _unavailable("the table's node did not answer")
+            return None
         finally:
             del self._waiting[rid]
+
+    async def create_table(self, node: str, config: TableConfig) -> bool:
+        """Ask ``node`` to open a new table (placement): True once it did."""
+        if len(self._waiting) >= IN_FLIGHT_MAX:
+            return False
+        rid = f"{self.node}:{next(self._rids)}"
+        item = _encode(RouteCreate(rid, _encode(config)))
+        try:
+            answer = await self._ask(node, rid, item, ROUTE_TIMEOUT_S)
+        except GameRefused:
+            return False
+        if answer is None or answer.code is not None:
+            log.warning(
+                "a node did not open a table placed there",
+                node=node,
+                table=config.table_id,
+                code=None if answer is None else answer.code,
+            )
+            return False
+        return True
+
+    async def quick_seat_at(
+        self, placed: str, player_id: int, player: str, request: game.QuickSeat, address: str
+    ) -> Reply | None:
+        """A quick seat the seat matcher placed on another node (``placed``: "<node> <table
+        id>", PLACED_ELSEWHERE's message): open the new table there if nobody did yet, and
+        sit her down there (join_table, routed); the table is remote from now on."""
+        node, table_id = placed.split(" ", 1)
+        placement = self.placement
+        config = placement.to_open(table_id) if placement is not None else None
+        if config is not None and not await self.create_table(node, config):
+            raise _unavailable("the table's node did not open it")
+        join = game.JoinTable(id=request.id, table_id=table_id, buy_in=request.buy_in)
+        answer = await self.forward(node, player_id, player, join, address)
+        if answer.code is not None or answer.not_here:
+            if placement is not None:
+                placement.forget_table(table_id)
+            if answer.not_here:
+                raise _unavailable("the new table is not open")
+            assert answer.code is not None
+            raise GameRefused(answer.code, answer.message, answer.retry_after_ms)
+        self._note_tables(player_id, join, node)
+        self._owners[table_id] = (node, trio.current_time() + OWNER_CACHE_S)
+        return None if answer.reply is None else _reply_decoder.decode(answer.reply)
+
+    async def hand_over(self, node: str, table_id: str, timeout_s: float) -> bool:
+        """Ask ``node`` to claim and open ``table_id`` (its lease released by this node):
+        True once it answers that the table is open there, or elsewhere but not here."""
+        if len(self._waiting) >= IN_FLIGHT_MAX:
+            return False
+        rid = f"{self.node}:{next(self._rids)}"
+        try:
+            answer = await self._ask(node, rid, _encode(RouteOpen(rid, table_id)), timeout_s)
+        except GameRefused:
+            return False
+        self._owners.pop(table_id, None)
+        return answer is not None and answer.code is None
 
     def _note_tables(self, player_id: int, request: game.GameRequest, owner: str) -> None:
         table_id = getattr(request, "table_id", "")
@@ -275,6 +490,18 @@ class NodeRouter:
             self.bus.post(node, item)
             self._remember(self._sent_to, player_id, node)
 
+    def opened(self, player_id: int | None, player: str) -> None:
+        """A new session opened here (not a resume): every other node hears it, so that a
+        node whose tournament she entered, or whose tournament table seats her, pushes to
+        her here (her route there ended with her last session). Logins are rare: one item
+        per node each."""
+        if player_id is None:
+            return
+        item = _encode(RouteHook("opened", player_id, player, ""))
+        for node in self.live_nodes:
+            self.bus.post(node, item)
+            self._remember(self._sent_to, player_id, node)
+
     # --- the owner's side ----------------------------------------------------------------
 
     def has_routes(self, player_id: int) -> bool:
@@ -297,7 +524,11 @@ class NodeRouter:
         task each (their replies go back when they are answered)."""
         gone: list[int] = []
         for raw in items:
-            item = _item_decoder.decode(raw)
+            try:
+                item = _item_decoder.decode(raw)
+            except UNDECODABLE as exc:
+                self._malformed(sender, raw, exc)
+                continue
             match item:
                 case RoutePush(player_id=player_id, body=body):
                     sessions = self.gateway.sessions.of_player_id(player_id)
@@ -305,9 +536,7 @@ class NodeRouter:
                         if player_id not in gone and len(gone) < GONE_PER_BATCH_MAX:
                             gone.append(player_id)
                         continue
-                    encoded = msgspec.Raw(body)
-                    for session in sessions:
-                        session.push_encoded(encoded)
+                    self.gateway.push_encoded(sessions, msgspec.Raw(body))  # their mailboxes
                     self.pushes_delivered += 1
                 case RouteReply(rid=rid):
                     waiting = self._waiting.get(rid)
@@ -325,39 +554,111 @@ class NodeRouter:
                         self._forget(player_id, sender)
                 case RouteHook():
                     self._hook(sender, item)
+                case RouteOpen():
+                    self._start_open(sender, item)
+                case RouteCreate():
+                    self._start_create(sender, item)
+                case RouteTournament():
+                    self._tournament(sender, item)
+                case RouteSummary():
+                    if self.tournaments is not None:
+                        self.tournaments.summary_received(sender, item)
         if gone:
             self.bus.post(sender, _encode(RouteGone(gone)))
 
-    def _start_request(self, sender: str, item: RouteRequest) -> None:
-        if item.rid in self._handled:
-            self.duplicates_dropped += 1
+    def _malformed(self, sender: str, raw: bytes, exc: Exception) -> None:
+        """An item that does not decode (another version's, or corrupt): dropped and
+        logged, never let to stop the bus (its entry would be claimed again and again).
+        Answered ``invalid_message`` when it names a request id, so its sender does not
+        wait out its timeout."""
+        self.items_malformed += 1
+        log.warning("a bus item did not decode: dropped", sender=sender, error=str(exc)[:200])
+        try:
+            fields = msgspec.msgpack.decode(raw)
+        except UNDECODABLE:
             return
-        self._handled[item.rid] = None
-        while len(self._handled) > REQUEST_IDS_MAX:
-            self._handled.popitem(last=False)
+        if not (isinstance(fields, list) and len(fields) >= 2):
+            return
+        if not (isinstance(fields[0], str) and isinstance(fields[1], str)):
+            return
+        if fields[0] not in _ITEMS_WITH_RID or fields[0] == "rep":
+            return  # a reply is never answered
+        if fields[0] == "tour" and len(fields) >= 7 and fields[6] is True:
+            return  # a tell: no answer
+        message = f"the item did not decode on {self.node}: {str(exc)[:200]}"
+        reply = RouteReply(fields[1], code="invalid_message", message=message)
+        self.bus.post(sender, _encode(reply))
+
+    def _tournament(self, sender: str, item: RouteTournament) -> None:
+        tournaments = self.tournaments
+        if tournaments is not None:
+            tournaments.received(sender, item)
+            return
+        if not item.tell and self.first_time(item.rid):
+            reply = RouteReply(item.rid, code="tournaments_unavailable", message="no tournaments")
+            self.bus.post(sender, _encode(reply))
+
+    def _start_request(self, sender: str, item: RouteRequest) -> None:
+        if not self.first_time(item.rid):
+            return
         # Pushes that this request causes (and every later one) go to the sender's node.
         self._remember(self._routes, item.player_id, sender)
-        if self._handling >= IN_FLIGHT_MAX or self._nursery is None:
-            self.requests_refused += 1
-            reply = RouteReply(
-                item.rid,
-                code="unavailable",
-                message="this node is too busy",
-                retry_after_ms=UNAVAILABLE_RETRY_AFTER_MS,
-            )
-            self.bus.post(sender, _encode(reply))
-            return
-        self._handling += 1
-        self._nursery.start_soon(self._answer, sender, item)
+        self.serve(sender, item.rid, partial(self._run, item))
 
-    async def _answer(self, sender: str, item: RouteRequest) -> None:
+    def _start_open(self, sender: str, item: RouteOpen) -> None:
+        if not self.first_time(item.rid):
+            return
+        opener = self.on_open
+        if item.table_id.startswith(TOURNAMENT_PREFIX):  # a new tournament placed here
+            opener = self.tournaments.open_here if self.tournaments is not None else None
+        if self._nursery is None or opener is None:
+            self.bus.post(sender, _encode(RouteReply(item.rid, code="unavailable")))
+            return
+        self._nursery.start_soon(self._open, sender, item, opener)
+
+    def _start_create(self, sender: str, item: RouteCreate) -> None:
+        if not self.first_time(item.rid):
+            return
+        if self._nursery is None or self.on_create is None:
+            self.bus.post(sender, _encode(RouteReply(item.rid, code="unavailable")))
+            return
+        self._nursery.start_soon(self._create, sender, item)
+
+    async def _create(self, sender: str, item: RouteCreate) -> None:
+        assert self.on_create is not None
         try:
-            reply = await self._run(item)
+            await self.on_create(item.config)
+        except GameRefused as exc:
+            reply = RouteReply(item.rid, code=exc.code, message=str(exc))
+        except Exception:
+            log.exception("opening a table placed here crashed")
+            reply = RouteReply(item.rid, code="unavailable", message="the table did not open")
+        else:
+            reply = RouteReply(item.rid)
+        self.bus.post(sender, _encode(reply))
+
+    async def _open(
+        self, sender: str, item: RouteOpen, opener: Callable[[str, str], Awaitable[bool]]
+    ) -> None:
+        try:
+            opened = await opener(item.table_id, sender)
+        except Exception:
+            log.exception("opening a table handed over crashed", table=item.table_id)
+            opened = False
+        self._owners.pop(item.table_id, None)
+        reply = RouteReply(item.rid) if opened else RouteReply(item.rid, code="not_opened")
+        self.bus.post(sender, _encode(reply))
+
+    async def _answer(
+        self, sender: str, rid: str, answer: Callable[[], Awaitable[RouteReply]]
+    ) -> None:
+        try:
+            reply = await answer()
         except Exception:
             # As a session's crash ends only its connection (Gateway.handle), a request of
             # another node's session that hits our bug is answered, not let to stop the bus.
-            log.exception("a routed request crashed", rid=item.rid)
-            reply = RouteReply(item.rid, code="unavailable", message="the request failed")
+            log.exception("a routed request crashed", rid=rid)
+            reply = RouteReply(rid, code="unavailable", message="the request failed")
         finally:
             self._handling -= 1
         self.requests_handled += 1
@@ -390,10 +691,19 @@ class NodeRouter:
                 if hooks.table_ids(hook.player_id):  # she sits at or watches a table here
                     self._remember(self._routes, hook.player_id, sender)
                     hooks.current_state(hook.player_id, hook.player)
+                elif self._entrant(hook.player_id):  # a tournament here pushes to her
+                    self._remember(self._routes, hook.player_id, sender)
+            case "opened":
+                if hooks.table_ids(hook.player_id) or self._entrant(hook.player_id):
+                    self._remember(self._routes, hook.player_id, sender)
             case "profile":
                 hooks.profile_changed(
                     hook.player_id, hook.display_name, hook.auto_muck, hook.auto_post_blinds
                 )
+
+    def _entrant(self, player_id: int) -> bool:
+        tournaments = self.tournaments
+        return tournaments is not None and tournaments.entrant_here(player_id)
 
     def _remember(
         self, routes: collections.OrderedDict[int, dict[str, None]], player_id: int, node: str
@@ -429,7 +739,13 @@ class NodeRouter:
             except RedisDown:
                 pass  # the last list stays; a resume meanwhile may miss a new node
             else:
+                before = set(self.live_nodes)
                 self.live_nodes = [n.node for n in view.nodes if n.node != self.node]
+                if self.placement is not None:
+                    self.placement.update(view.nodes)
+                joined = [n for n in self.live_nodes if n not in before]
+                if joined and self.tournaments is not None:
+                    self.tournaments.nodes_joined(joined)
                 self._forget_dead_nodes(set(self.live_nodes))
             await trio.sleep(NODES_REFRESH_S)
 
@@ -460,9 +776,30 @@ class RoutedGameRequests:
         try:
             return await self.inner.handle(player_id, player, request, address)
         except GameRefused as refused:
+            if refused.code == PLACED_ELSEWHERE and isinstance(request, game.QuickSeat):
+                return await self._placed(str(refused), player_id, player, request, address)
             if refused.code != "no_such_table":
                 raise
             return await self.router.route(refused, player_id, player, request, address)
+
+    async def _placed(
+        self, placed: str, player_id: int, player: str, request: game.QuickSeat, address: str
+    ) -> Reply | None:
+        """A quick seat placed on another node; when that table refuses her (it filled up
+        meanwhile), the matcher is asked once more (it picks a table again)."""
+        try:
+            return await self.router.quick_seat_at(placed, player_id, player, request, address)
+        except GameRefused as refused:
+            if refused.code not in ("table_full", "seat_taken", "table_closing"):
+                raise
+        try:
+            return await self.inner.handle(player_id, player, request, address)
+        except GameRefused as refused:
+            if refused.code != PLACED_ELSEWHERE:
+                raise
+            return await self.router.quick_seat_at(
+                str(refused), player_id, player, request, address
+            )
 
 
 @final

@@ -58,6 +58,11 @@ class TableOwnership:
         # Tables given up to another node, oldest first (bounded by LOST_TABLES_MAX).
         self.lost: dict[str, None] = {}
         self.refused = 0  # claims refused: another node holds the lease (or Redis is down)
+        # A node draining (server/cluster_drain.py) takes no table: it neither adopts the
+        # tables it waits for nor claims a new one (a table starting here then stops).
+        self.draining = False
+        self.handed_over = 0  # tables this node handed to another one while draining
+        self.handed_in = 0  # tables a draining node handed to this one (RouteOpen)
         self._nursery: trio.Nursery | None = None
 
     @property
@@ -66,6 +71,9 @@ class TableOwnership:
 
     async def claim(self, table_id: str) -> bool:
         """Take the table's lease and fence: True if this node may open it now."""
+        if self.draining:
+            self.refused += 1
+            return False
         try:
             taken = await self.leases.acquire(table_id)
         except RedisDown as exc:
@@ -99,6 +107,8 @@ class TableOwnership:
         return await self.claim(table_id)
 
     def _wait_for(self, table_id: str) -> None:
+        if table_id in self.held:
+            return  # a claim that lost to this node's own (a drain's hand-over and adopt())
         self.waiting[table_id] = None
         while len(self.waiting) > WAITING_TABLES_MAX:
             del self.waiting[next(iter(self.waiting))]
@@ -108,7 +118,7 @@ class TableOwnership:
         or died and its lease lapsed): a restart from the stored snapshot, as at start (a
         hand that was running is voided). Returns the tables opened."""
         opened: list[str] = []
-        if self.opener is None:
+        if self.opener is None or self.draining:
             return opened
         for table_id in list(self.waiting):
             if not await self.claim(table_id):
@@ -160,6 +170,40 @@ class TableOwnership:
         log.warning("table lost to another node", table=table_id, why=why)
         if self.on_lost is not None:
             await self.on_lost(table_id)
+
+    async def take(self, table_id: str, sender: str) -> bool:
+        """A table ``sender`` hands over while it drains (RouteOpen): claim it and open it
+        from its snapshot now. True when it is open here, or another node (not the sender)
+        holds it (it opened there: a node that waited for it was quicker)."""
+        if table_id in self.held:
+            return True
+        if self.opener is None:
+            return False
+        if await self.claim(table_id):
+            if await self.opener(table_id):
+                self.handed_in += 1
+                log.info("table handed over by a draining node", table=table_id, by=sender)
+                return True
+            self.held.discard(table_id)
+            await self.leases.release([table_id])
+            return False
+        try:
+            holder = (await self.leases.holders([table_id]))[table_id]
+        except RedisDown:
+            return False
+        # Held by this node (its own adopt() claimed it meanwhile, and opens it) or by
+        # another node that is not the sender: open there.
+        return holder is not None and holder != sender
+
+    async def let_go(self, table_id: str) -> None:
+        """The table stopped here to move to another node (a drain): its lease goes now, so
+        that node may claim it at once. Its epoch stays in the fences (nothing this node
+        still tries for it lands). RedisDown when Redis does not answer."""
+        if table_id not in self.held:
+            return
+        self.held.discard(table_id)
+        self.handed_over += 1
+        await self.leases.release([table_id])
 
     async def release_all(self) -> None:
         """A clean stop: the leases go at once, so another node may open the tables."""

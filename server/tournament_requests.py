@@ -1,13 +1,20 @@
 """The gateway's tournament messages (protocol/tournaments.py), served by the tournament
 directory and the ``tournament:<id>`` actors by ask (actors/tournament_messages.py says
 which answers what). Refusals keep their stable code (protocol/errors.py); an actor that
-could not answer (restarting) is ``tournaments_unavailable``."""
+could not answer (restarting, or its node did not answer in time) is
+``tournaments_unavailable``.
+
+The directory is this node's (every node lists every tournament of the room); a tournament
+is asked wherever it runs (server/cluster_tournaments.py: on another node over the bus)."""
 
 from __future__ import annotations
 
 from typing import Any, Final, Protocol, final
 
+import trio
+
 from actors.runtime import Registry, TargetError
+from actors.table.messages import GameRefused
 from actors.tournament_directory import wire_line
 from actors.tournament_messages import (
     DIRECTORY_NAME,
@@ -23,7 +30,6 @@ from actors.tournament_messages import (
     StandingLine,
     Standings,
     SubscribeTournamentLobby,
-    TournamentAddress,
     TournamentDetails,
     TournamentFilter,
     TournamentRefusal,
@@ -35,6 +41,7 @@ from actors.tournament_messages import (
 from poker.tournament import DealKind
 from protocol import tournaments as wire
 from protocol.messages import ERROR_MESSAGE_CHARS_MAX
+from server.cluster_tournaments import RoomTournaments
 from services.ledger import WalletError
 
 ASK_TIMEOUT_S: Final = 10.0  # a registration moves money and stores a step
@@ -108,23 +115,48 @@ class TournamentRequestHandler(Protocol):
 class TournamentRequests:
     """Serves protocol/tournaments.py's requests for one gateway."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, room: RoomTournaments | None = None) -> None:
         self.registry = registry
+        self.room = room or RoomTournaments(registry)  # none: this node's tournaments only
 
-    async def _ask(self, name: str, message: Any, missing: str = "tournament_not_found") -> Any:
+    async def _ask(self, name: str, message: Any, missing: str) -> Any:
+        """This node's directory."""
         ref = self.registry.lookup(name)
         if ref is None:
             raise TournamentRefusal(missing, f"no {name}")
         try:
             return await ref.ask(message, timeout_s=ASK_TIMEOUT_S)
-        except WalletError as refused:
+        except TargetError as exc:
+            raise TournamentRefusal("tournaments_unavailable", str(exc)[:200]) from exc
+
+    async def _at(self, tournament_id: int, message: Any, player_id: int) -> Any:
+        """The tournament, wherever it runs; its answers to ``player_id`` follow her."""
+        try:
+            return await self.room.ask(tournament_id, message, ASK_TIMEOUT_S, player_id=player_id)
+        except (WalletError, GameRefused) as refused:
             code = getattr(refused, "code", "tournament_refused")
             raise TournamentRefusal(code, str(refused)[:ERROR_MESSAGE_CHARS_MAX]) from refused
         except TargetError as exc:
             raise TournamentRefusal("tournaments_unavailable", str(exc)[:200]) from exc
 
-    def _name(self, tournament_id: int) -> str:
-        return TournamentAddress(tournament_id).actor_name
+    async def _both(self, tournament_id: int, first: Any, second: Any, player_id: int) -> Any:
+        """Two reads of one tournament at once (from another node: one wait for both, not
+        two in a row); the first refusal, if any, as ``_at`` raises it."""
+        answers: list[Any] = [None, None]
+        refusals: list[TournamentRefusal] = []
+
+        async def read(index: int, message: Any) -> None:
+            try:
+                answers[index] = await self._at(tournament_id, message, player_id)
+            except TournamentRefusal as refused:
+                refusals.append(refused)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read, 0, first)
+            nursery.start_soon(read, 1, second)
+        if refusals:
+            raise refusals[0]
+        return answers[0], answers[1]
 
     async def handle(
         self, player_id: int, request: Any, address: str = ""
@@ -153,29 +185,30 @@ class TournamentRequests:
                 )  # fmt: skip
                 return None
             case wire.GetTournament(tournament_id=tid):
-                details = await self._ask(self._name(tid), GetTournament())
-                standings = await self._ask(self._name(tid), GetStandings(player_id=player_id))
+                details, standings = await self._both(
+                    tid, GetTournament(), GetStandings(player_id=player_id), player_id
+                )
                 assert isinstance(details, TournamentDetails) and isinstance(standings, Standings)
                 mine = tuple(standing(s) for s in standings.lines)
                 return wire.TournamentDetails(id=request.id, tournament=view(details, mine))
             case wire.RegisterTournament(tournament_id=tid):
                 register = RegisterPlayer(player_id=player_id, address=address or None)
-                accepted = await self._ask(self._name(tid), register)
+                accepted = await self._at(tid, register, player_id)
                 assert isinstance(accepted, EntryAccepted)
                 return wire.TournamentRegistered(
                     id=request.id, tournament_id=tid, entry=accepted.entry,
                     reentry=accepted.reentry, table_id=accepted.table_id,
                 )  # fmt: skip
             case wire.UnregisterTournament(tournament_id=tid):
-                await self._ask(self._name(tid), UnregisterPlayer(player_id=player_id))
+                await self._at(tid, UnregisterPlayer(player_id=player_id), player_id)
             case wire.TournamentRebuy(tournament_id=tid):
-                await self._ask(self._name(tid), BuyRebuy(player_id=player_id))
+                await self._at(tid, BuyRebuy(player_id=player_id), player_id)
             case wire.DeclineTournamentRebuy(tournament_id=tid):
-                await self._ask(self._name(tid), DeclineRebuy(player_id=player_id))
+                await self._at(tid, DeclineRebuy(player_id=player_id), player_id)
             case wire.TournamentAddOn(tournament_id=tid):
-                await self._ask(self._name(tid), BuyAddOn(player_id=player_id))
+                await self._at(tid, BuyAddOn(player_id=player_id), player_id)
             case wire.GetTournamentStandings(tournament_id=tid, offset=offset, limit=limit):
-                page = await self._ask(self._name(tid), GetStandings(offset=offset, limit=limit))
+                page = await self._at(tid, GetStandings(offset=offset, limit=limit), player_id)
                 assert isinstance(page, Standings)
                 return wire.TournamentStandings(
                     id=request.id, tournament_id=tid, total=page.total,
@@ -183,11 +216,10 @@ class TournamentRequests:
                 )  # fmt: skip
             case wire.ProposeTournamentDeal(tournament_id=tid, kind=kind, keep=keep):
                 proposal = ProposeDeal(player_id=player_id, kind=DealKind(kind), keep=keep)
-                await self._ask(self._name(tid), proposal)
+                await self._at(tid, proposal, player_id)
             case wire.VoteTournamentDeal(tournament_id=tid, deal_id=deal_id, accept=accept):
-                await self._ask(
-                    self._name(tid), VoteDeal(player_id=player_id, accept=accept, deal_id=deal_id)
-                )
+                vote = VoteDeal(player_id=player_id, accept=accept, deal_id=deal_id)
+                await self._at(tid, vote, player_id)
             case _:
                 raise TypeError(f"not a tournament request: {request!r}")
         return None

@@ -35,10 +35,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunks", default="16,8,1", help="tokens per Redis call to compare")
     parser.add_argument(
         "--mode",
-        choices=("rate-limit", "routing"),
+        choices=("rate-limit", "routing", "capacity"),
         default="rate-limit",
         help="rate-limit: the shared address bucket's cost; routing: an action's round trip"
-        " with the player on another node than the table, against the same node",
+        " with the player on another node than the table, against the same node; capacity:"
+        " one to three nodes with the players split across them",
     )
     parser.add_argument(
         "--database-url",
@@ -48,11 +49,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--players", type=int, default=4, help="routing: players (even, 2..6)")
     parser.add_argument("--actions", type=int, default=60, help="routing: actions a side")
+    parser.add_argument("--nodes", default="1,2,3", help="capacity: node counts to compare")
+    parser.add_argument("--tables", type=int, default=6, help="capacity: six-seat tables")
+    parser.add_argument("--seconds", type=float, default=30.0, help="capacity: the window")
+    parser.add_argument("--warmup-s", type=float, default=10.0, help="capacity: before it")
+    parser.add_argument("--think-ms", type=int, default=0, help="capacity: before each act")
+    parser.add_argument(
+        "--connect",
+        choices=("spread", "owner"),
+        default="spread",
+        help="capacity: players connect round-robin to the nodes (spread: most actions"
+        " routed) or to their table's node (owner)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import trio
 
+    if args.mode == "capacity":
+        from server.bench import cluster_capacity
+
+        capacity = cluster_capacity.measure(args)
+        print(json.dumps(capacity) if args.json else "\n".join(cluster_capacity.lines(capacity)))
+        return 0
     if args.mode == "routing":
         from server.bench import cluster_routing
 

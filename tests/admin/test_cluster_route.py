@@ -15,7 +15,12 @@ async def test_a_node_alone_says_it_is_not_clustered(make_client: Callable[..., 
     client = make_client()
     answer = await client.get("/cluster", headers=bearer("director"))
     assert answer.status_code == 200
-    assert await answer.get_json() == {"clustered": False, "node": None, "nodes": []}
+    assert await answer.get_json() == {
+        "clustered": False,
+        "node": None,
+        "nodes": [],
+        "placement": {},
+    }
 
 
 async def test_support_staff_may_not_read_the_cluster(make_client: Callable[..., Any]) -> None:

@@ -16,6 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
+from server.app import SHUTDOWN_GRACE_S
+from server.cluster_drain import FORCED_PHASE_S
+from server.config import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_SERVICES = {
     "tablium",
@@ -26,6 +30,7 @@ COMPOSE_SERVICES = {
     "alertmanager",
     "grafana",
 }
+DRAIN_TIMEOUT_S_DEFAULT = Settings().drain_timeout_s
 OVERLAYS = sorted(p.name for p in (ROOT / "deploy" / "k8s" / "overlays").iterdir())
 
 
@@ -98,22 +103,30 @@ def _render(overlay: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
 
+ROOMS = ("room",)  # overlays of several nodes sharing Redis (docs/operations.md)
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_kubernetes_overlay_keeps_one_server_with_probes_limits_and_a_budget(
-    overlay: str,
-) -> None:
+def test_kubernetes_overlay_has_probes_limits_a_budget_and_one_room(overlay: str) -> None:
     docs = {(d["kind"], d["metadata"]["name"]): d for d in _render(overlay)}
     deployment = docs[("Deployment", "tablium")]
     spec = deployment["spec"]
-    # One process per database until scale-out (a later issue): never two at once.
-    assert spec["replicas"] == 1 and spec["strategy"]["type"] == "Recreate"
+    if overlay in ROOMS:
+        # Several nodes: one room through Redis, one new pod before an old one drains.
+        assert spec["replicas"] > 1 and spec["strategy"]["type"] == "RollingUpdate"
+        assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    else:
+        # One process alone: never two at once on the database (no lease without Redis).
+        assert spec["replicas"] == 1 and spec["strategy"]["type"] == "Recreate"
     pod = spec["template"]["spec"]
     (container,) = pod["containers"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
     assert set(container["resources"]) == {"requests", "limits"}
-    assert pod["terminationGracePeriodSeconds"] > 5  # the server's own SIGTERM bound
+    # The drain (docs/scaling.md), its mid-hand phase, the server's own stop and preStop.
+    grace = DRAIN_TIMEOUT_S_DEFAULT + FORCED_PHASE_S + SHUTDOWN_GRACE_S + 3
+    assert pod["terminationGracePeriodSeconds"] >= grace
     assert pod["securityContext"]["runAsNonRoot"] is True
     secrets = {
         e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
@@ -130,9 +143,9 @@ def test_kubernetes_overlay_keeps_one_server_with_probes_limits_and_a_budget(
     }
     optional = {e["name"] for e in container["env"] if e.get("valueFrom", {})
                 .get("secretKeyRef", {}).get("optional")}  # fmt: skip
-    assert optional == {
-        "TABLIUM_JWT_KEYS", "TABLIUM_DATA_KEYS", "TABLIUM_LOG_ADDRESS_KEY", "TABLIUM_REDIS_URL"
-    }  # fmt: skip
+    # Without Redis a replica of a room would be a room of one: there it is required.
+    redis = set() if overlay in ROOMS else {"TABLIUM_REDIS_URL"}
+    assert optional == {"TABLIUM_JWT_KEYS", "TABLIUM_DATA_KEYS", "TABLIUM_LOG_ADDRESS_KEY"} | redis
     assert container["envFrom"][0]["configMapRef"]["name"] == "tablium-config"
     assert ("ConfigMap", "tablium-config") in docs
     budget = docs[("PodDisruptionBudget", "tablium")]

@@ -42,3 +42,17 @@ def test_the_routing_mode_reports_both_sides_and_their_ratio(redis_url: str) -> 
         assert 0 < figures["rtt_ms_p50"] <= figures["rtt_ms_p90"]
         assert 0 < figures["push_ms_p50"] <= figures["push_ms_p90"]
     assert report["rtt_ratio"] > 0 and report["push_ratio"] > 0
+
+
+def test_the_capacity_mode_reports_each_node_count_against_one_node(redis_url: str) -> None:
+    argv = ["bench", "cluster", "--mode", "capacity", "--json", "--redis-url", redis_url]
+    window = ["--seconds", "2", "--warmup-s", "1", "--rounds", "1"]
+    report = _report([*argv, "--nodes", "1,2", "--tables", "2", *window])
+    assert report["benchmark"] == "cluster-capacity" and report["players"] == 12
+    assert list(report["nodes"]) == ["1", "2"]
+    one, two = report["nodes"]["1"], report["nodes"]["2"]
+    assert one["routed_share"] == 0 and two["routed_share"] == 0.5  # spread: every other player
+    for figures in (one, two):
+        assert figures["actions_per_s"] > 0 and figures["cpu_ms_per_action"] > 0
+        assert figures["projected_actions_per_s"] > 0
+    assert one["projected_vs_one_node"] == 1.0 and two["projected_vs_one_node"] > 0

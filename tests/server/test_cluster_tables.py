@@ -153,8 +153,15 @@ async def test_a_table_opened_after_start_is_leased_and_fenced_like_the_seeds(
         small_blind=1, big_blind=2, seats=6,
     )  # fmt: skip
     # As in the takeover test above: the nodes' own rounds stay out of the steps by hand.
+    # Placement stays local: node B holds no table, so least-loaded placement would open
+    # the operator's table on B as soon as A has heard B's heartbeat (a race the test lost
+    # under a loaded CI run); what is tested here is the lease, not where a table goes.
     settings_a, settings_b = (
-        replace(_settings(tmp_path, name, database_url, redis_url, prefix), **LONG_LEASE)
+        replace(
+            _settings(tmp_path, name, database_url, redis_url, prefix),
+            placement="local",
+            **LONG_LEASE,
+        )
         for name in ("a", "b")
     )
     async with trio.open_nursery() as nursery:
@@ -165,6 +172,9 @@ async def test_a_table_opened_after_start_is_leased_and_fenced_like_the_seeds(
         assert isinstance(owner_a, TableOwnership) and isinstance(owner_b, TableOwnership)
         # An operator opens a table on node A: it takes the lease and the next epoch.
         await open_table(first.runtime.registry, config)
+        # Stored before the open is answered (not left to the snapshot writer's next batch):
+        # node B takes it over from this snapshot below, and under load the batch came late.
+        assert await owner_a.store.load_snapshot(config.table_id) is not None
         assert config.table_id in owner_a.held
         assert owner_a.fences.epoch(config.table_id) == 1
         assert (await owner_a.leases.holders([config.table_id]))[config.table_id] == owner_a.node

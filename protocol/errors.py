@@ -104,7 +104,7 @@ class ErrorCode(enum.StrEnum):
     UNKNOWN_PERIOD = "unknown_period"  # not daily, weekly or monthly
     # Tournaments (protocol/tournaments.py, docs/tournaments.md). Nothing is changed.
     TOURNAMENT_NOT_FOUND = "tournament_not_found"  # no tournament with this id
-    TOURNAMENTS_UNAVAILABLE = "tournaments_unavailable"  # this server runs no tournaments
+    TOURNAMENTS_UNAVAILABLE = "tournaments_unavailable"  # none here, or no answer in time: retry
     NOT_REGISTERED = "not_registered"  # the player has no entry in this tournament
     TOURNAMENT_NOT_RUNNING = "tournament_not_running"  # finished, cancelled, or not started
     REGISTRATION_REFUSED = "registration_refused"  # closed, full, already in, entries used up

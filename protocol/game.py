@@ -582,7 +582,7 @@ GAME_ERROR_CODES: Final = (
     "wait_list_full",
     "watchers_full",
     "lobby_full",
-    "too_many_tables",
+    "too_many_tables",  # a new table would pass the 2,000 one process runs (limits.TABLES_OPEN_MAX)
     "no_hand_running",
     "wrong_hand",
     "not_your_turn",

@@ -17,6 +17,11 @@ from typing import Final
 # a few of them still fit a signed 64-bit column.
 CHIPS_MAX: Final = 10**15
 
+# Tables one process runs (its lobby's bound): an operator's or a quick seat's new table
+# beyond it is refused ``too_many_tables``. 10,000 players at 6-max need about 1,700. A
+# player's listing is cut to protocol/game.py's TABLES_LISTED_MAX; a staff listing is not.
+TABLES_OPEN_MAX: Final = 2_000
+
 SEATS_MIN: Final = 2
 SEATS_MAX: Final = 10  # seats are numbered 0..SEATS_MAX - 1
 

@@ -14,13 +14,11 @@ import math
 import secrets
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, final, get_args
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, final, get_args
 
+import outcome
 import trio
-from trio_websocket import (
-    ConnectionClosed,
-    WebSocketConnection,
-)
 
 from actors.table.messages import GameRefused
 from actors.tournament_messages import TournamentRefusal
@@ -64,13 +62,14 @@ from server.player_requests import PlayerRefused
 from server.session import PlayerSession, SessionsFull, TokenBucket
 from server.tournament_requests import TournamentRequestHandler
 from server.wallet_requests import WALLET_REQUESTS, WalletRefused, WalletRequest
-from server.wsburst import PongWait, release_handshake, send_burst, send_ping
+from server.websocket import ConnectionClosed, PongWait, ServerWebSocket
 from services.accounts import GUEST_NAME_PREFIX, AccountBanned, AccountRefused
 from services.passwords import HashingAbandoned, HashingBusy
 
 if TYPE_CHECKING:
     from server.gateway import Gateway
 
+_T = TypeVar("_T")
 SERVER_NAME: Final = "tablium/0.1"
 CLOSE_TIMEOUT_S: Final = 1.0  # a close handshake with a peer that does not read gives up
 STATE_PUSHES_MAX: Final = 64  # pushes current_state may return after a resume
@@ -153,7 +152,7 @@ class Connection:
     def __init__(
         self,
         gateway: Gateway,
-        ws: WebSocketConnection,
+        ws: ServerWebSocket,
         address: str = "",
         encoding: Encoding = DEFAULT_ENCODING,
     ) -> None:
@@ -173,7 +172,8 @@ class Connection:
         # each. Whoever holds _send_lock takes the whole list and sends it, so the order is
         # the queue's. (A list, not a deque: an empty deque is 760 bytes, per connection.)
         self._outbound: list[bytes | list[bytes] | _Closing] = []
-        self._send_lock = trio.Lock()
+        # The websocket's own write lock: whoever holds it sends the whole queue.
+        self._send_lock = ws.send_lock
         # The writer task while it waits for something to send (offer() wakes it, without a
         # trio.Event per wake-up); the reader sends its own replies itself (no task switch
         # per request), the writer task sends the rest, and pings.
@@ -219,7 +219,6 @@ class Connection:
         """Serve the connection until it ends. A bug of ours (any exception) still closes
         it with 1011 before the exception reaches the gateway, which logs it."""
         limits = self.gateway.limits
-        release_handshake(self.ws)
         Heartbeats.of(self.gateway).add(self)
         try:
             # The login deadline: cleared when the connection authenticates (_on_frame).
@@ -291,7 +290,7 @@ class Connection:
             if self._ping_wanted and self._pong is not None:
                 self._ping_wanted = False
                 try:
-                    await send_ping(self.ws, self._pong)
+                    await self.ws.send_ping(self._pong)
                 except ConnectionClosed:
                     return
 
@@ -321,10 +320,8 @@ class Connection:
                     for frame in item if isinstance(item, list) else (item,):
                         burst.append(msgpack_to_json_text(frame) if as_text else frame)
                 try:
-                    if len(burst) == 1:
-                        await self.ws.send_message(burst[0])
-                    elif burst:
-                        await send_burst(self.ws, burst)
+                    if burst:
+                        await self.ws.write_burst(burst)
                 except ConnectionClosed:
                     self._cancel_scope.cancel()
                     return
@@ -438,19 +435,40 @@ class Connection:
         )
 
     async def _register(self, request: Register) -> None:
-        account = await self.gateway.accounts.register(
-            request.name, request.password, still_wanted=self._peer_connected, address=self.address
+        register = partial(
+            self.gateway.accounts.register,
+            request.name,
+            request.password,
+            still_wanted=self._peer_connected,
+            address=self.address,
         )
+        account = await self._watching_peer(register)
         await self._start_session(request.id, account.name, _role(account.role), account.id)
 
     async def _login(self, request: Login) -> None:
         started = trio.current_time()
-        account = await self.gateway.accounts.login(
-            request.name, request.password, still_wanted=self._peer_connected, address=self.address
+        login = partial(
+            self.gateway.accounts.login,
+            request.name,
+            request.password,
+            still_wanted=self._peer_connected,
+            address=self.address,
         )
+        account = await self._watching_peer(login)
         await self._start_session(
             request.id, account.name, _role(account.role), account.id, started
         )
+
+    async def _watching_peer(self, call: Callable[[], Awaitable[_T]]) -> _T:
+        """``call()`` (a password hash, which may wait in a queue first) while the websocket
+        reads ahead: a peer that closes meanwhile is seen (_peer_connected), its pings are
+        answered. Only here: other requests are short, and reading needs no task of its own."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.ws.read_ahead)
+            # Captured, so that a refusal is raised as itself, not in an exception group.
+            result = await outcome.acapture(call)
+            nursery.cancel_scope.cancel()
+        return result.unwrap()
 
     def _peer_connected(self) -> bool:
         """False once the websocket has closed or this connection is being stopped: a
@@ -676,6 +694,7 @@ class Connection:
                 raise ValueError(f"undocumented tournament error code {code!r}") from exc
             self._error(request.id, code, exc.message[:512])
             return
+        await self.gateway.pushes_done(self.session)  # the pushes it caused come first
         self._reply(reply if reply is not None else Ok(id=request.id))
 
     async def _player_details(
@@ -723,6 +742,7 @@ class Connection:
                 raise ValueError(f"undocumented game error code {exc.code!r}") from exc
             self._error(request.id, exc.code, str(exc), retry_after_ms=exc.retry_after_ms)
             return
+        await self.gateway.pushes_done(session)  # the pushes it caused come first
         self._reply(reply if reply is not None else Ok(id=request.id))
 
     async def _logout(self, request: Logout) -> None:

@@ -1,9 +1,9 @@
 """The websocket gateway: one session actor per connection, speaking protocol/.
 
-``serve_gateway`` listens with trio-websocket and runs each connection as a ``Connection``
-(server/connection.py). The ``Gateway`` holds the sessions (server/session.py), which
-outlive their connections for resume, and, under the actor runtime, their actors
-(server/session_actor.py).
+``serve_gateway`` listens with our own websocket server (server/websocket.py) and runs each
+connection as a ``Connection`` (server/connection.py). The ``Gateway`` holds the sessions
+(server/session.py), which outlive their connections for resume, and, under the actor runtime,
+their actors (server/session_actor.py).
 
 Bounds and what happens at each (GatewayLimits holds the numbers):
 - a frame over FRAME_BYTES_HARD_MAX: the websocket layer closes with 1009; over
@@ -37,6 +37,7 @@ table requests and pushes cross to the table's node (server/cluster_routing.py).
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import ssl
 import time
@@ -49,14 +50,25 @@ import msgspec
 import structlog
 import trio
 from prometheus_client.registry import REGISTRY, CollectorRegistry
-from trio_websocket import (
-    WebSocketRequest,
-    WebSocketServer,
-    serve_websocket,
-)
 
 from actors.club_tables import ClubTables
-from actors.runtime import ActorRef, ChildSpec, NameTaken, Restart, Supervisor, SupervisorFull
+from actors.runtime import (
+    ActorRef,
+    ChildSpec,
+    NameTaken,
+    Restart,
+    Supervisor,
+    SupervisorFull,
+    TargetError,
+)
+from actors.table.player_tables import (
+    AtTable,
+    TablesAt,
+    keep_away,
+    merged,
+    seats_in,
+    watched_in,
+)
 from persistence.store import Store
 from protocol.codec import FRAME_BYTES_HARD_MAX, FRAME_BYTES_MAX, RequestDecoder, encode_body
 from protocol.errors import CloseCode
@@ -66,13 +78,13 @@ from protocol.messages import (
     Reply,
     Role,
 )
-from protocol.textframes import SUBPROTOCOLS, choose_encoding
+from protocol.textframes import SUBPROTOCOLS, Encoding, choose_encoding
 from server.auth import CLOCK_SKEW_LEEWAY_S, SESSION_LIFETIME_MAX_S, TokenSigner
 from server.club_requests import ClubRequests
 from server.cluster import ClusterLink, NodeSessions
 from server.cluster_routing import NodeRouter, RoutedGameRequests, RoutedSessionHooks
 from server.config import Settings
-from server.connection import CLOSE_TIMEOUT_S, Connection
+from server.connection import Connection
 from server.gateway_metrics import collector_for
 from server.hand_requests import HandRequests
 from server.handshake import (
@@ -91,10 +103,18 @@ from server.session import (
     SessionRegistry,
     SessionsFull,
 )
-from server.session_actor import EndSession, SessionActor, SessionMessage, session_actor_name
+from server.session_actor import (
+    Deliver,
+    EndSession,
+    Flush,
+    SessionActor,
+    SessionMessage,
+    session_actor_name,
+)
 from server.token_keys import TokenKeyRing
 from server.tournament_requests import TournamentRequestHandler
 from server.wallet_requests import WalletRequests, wallet_policy_of
+from server.websocket import HandshakeRequest, serve_websocket
 from services.accounts import Accounts, AccountStore, LoginPolicy
 from services.leaderboards import Leaderboards
 from services.passwords import (
@@ -116,6 +136,9 @@ log = structlog.get_logger("tablium.gateway")
 
 
 LOGGED_OUT_SESSIONS_MAX: Final = 100_000  # ~10 MB; see LoggedOutSessions for the overflow
+# A reply waits at most this long for the pushes before it (Gateway.pushes_done); past it the
+# session actor is starved or ending, and the reply goes out anyway.
+FLUSH_TIMEOUT_S: Final = 5.0
 RECENT_BANS_MAX: Final = 10_000  # bans kept to refuse logins that raced them (see ban_player)
 
 
@@ -192,16 +215,40 @@ class GameRequests(Protocol):
 
 @final
 class PlayerChannel:
-    """The tables' way to the players (actors/table_messages.PlayerChannel), usable before
-    the gateway has started: serve_gateway(channel=...) connects it. Pushes made before that,
-    or to players with no session, are dropped (a table never waits for a player)."""
+    """The tables' way to the players (actors/table/deps.PlayerChannel), usable before the
+    gateway has started: serve_gateway(channel=...) connects it. Pushes made before that,
+    or to players with no session, are dropped (a table never waits for a player).
+
+    It also answers which tables seat or show a player (actors/table/player_tables.py):
+    what her sessions were told, and ``away``: the tables of players who have no session
+    on this node (a tournament player who logged out keeps her seat; a player whose
+    sessions live on other nodes; tables that restarted before the gateway started). A
+    session that opens adopts her record; an entry leaves when its tables say she left.
+    Bound: an entry per player seated at or watching a table of this node."""
 
     def __init__(self) -> None:
         self.gateway: Gateway | None = None
+        self.away: dict[int, TablesAt] = {}
 
     def deliver(self, player_id: int, body: PushBody) -> None:
         if self.gateway is not None:
             self.gateway.deliver(player_id, body)
+
+    def at_table(self, player_id: int, note: AtTable) -> None:
+        if self.gateway is not None and self.gateway.note_table(player_id, note):
+            return  # her sessions here were told
+        keep_away(self.away, player_id, note)
+
+    def seats_of(self, player_id: int) -> list[str]:
+        return seats_in(self._known(player_id))
+
+    def watched_by(self, player_id: int) -> list[str]:
+        return watched_in(self._known(player_id))
+
+    def _known(self, player_id: int) -> list[TablesAt]:
+        known = [] if self.gateway is None else self.gateway.tables_known(player_id)
+        away = self.away.get(player_id)
+        return known if away is None else [*known, away]
 
     def player_banned(self, player_id: int) -> int:
         """End the player's sessions now (Gateway.ban_player). Returns how many ended (0
@@ -289,7 +336,13 @@ class Gateway:
         self._nursery = nursery
         # deliver()'s one-entry cache: the last body pushed and its encoding.
         self._last_body: PushBody | None = None
-        self._last_body_raw = msgspec.Raw(b"")
+        self._last_deliver = Deliver(msgspec.Raw(b""))
+        # The session whose end the hooks are reporting now (end_session): its tables are
+        # still hers while the hooks tell them.
+        self._ending: PlayerSession | None = None
+        # The tables of players with no session here (PlayerChannel.away; its own when the
+        # gateway runs without a channel).
+        self.away: dict[int, TablesAt] = {}
         self._connections_by_ip: collections.Counter[str] = collections.Counter()
         # Shared by every connection and session of one client address.
         self.address_rate = KeyedRateLimit(
@@ -326,8 +379,10 @@ class Gateway:
     # --- the API other actors use ------------------------------------------------------------
 
     def deliver(self, player_id: int, body: PushBody) -> None:
-        """PlayerChannel for the tables (actors/table_messages.py): push ``body`` to every
-        session of the player with this account id. Never blocks, never raises.
+        """PlayerChannel for the tables (actors/table/deps.py): push ``body`` to every
+        session of the player with this account id, through each session actor's bounded
+        mailbox (its overflow policy applies: server/session_actor.py). Never blocks, never
+        raises.
 
         A table broadcasts by calling this once per player with the same body object, so the
         body is encoded once and reused while the same object keeps coming (a one-entry
@@ -338,17 +393,56 @@ class Gateway:
         if not sessions and not elsewhere:
             return
         if body is not self._last_body:
-            self._last_body, self._last_body_raw = body, encode_body(body)
-        for session in sessions:
-            session.push_encoded(self._last_body_raw)
+            raw = encode_body(body)
+            self._last_body, self._last_deliver = body, Deliver(raw)
+        self.push_encoded(sessions, self._last_deliver)
         if elsewhere:
             assert router is not None
-            router.push(player_id, self._last_body_raw)  # her sessions on other nodes
+            router.push(player_id, self._last_deliver.body)  # her sessions on other nodes
 
-    def session_refs_of_player(self, player: str) -> list[ActorRef[SessionMessage]]:
-        """The session actors of ``player`` (tell them Push(body)); empty without actors."""
-        refs = (self._session_refs.get(s.session_id) for s in self.sessions.of_player(player))
-        return [ref for ref in refs if ref is not None]
+    def push_encoded(self, sessions: Sequence[PlayerSession], body: msgspec.Raw | Deliver) -> None:
+        """An encoded push (protocol.codec.encode_body) to each of ``sessions``: told to its
+        actor, or pushed at once to a session without one (a gateway outside the runtime)."""
+        deliver = body if isinstance(body, Deliver) else Deliver(body)
+        refs = self._session_refs
+        for session in sessions:
+            ref = refs.get(session.session_id)
+            if ref is not None:
+                ref.tell(deliver)
+            else:
+                session.push_encoded(deliver.body)
+
+    async def pushes_done(self, session: PlayerSession | None) -> None:
+        """Return once every push told to the session's actor so far is in the session, so
+        that a reply sent next follows the pushes its request caused (server/session_actor.py,
+        "Order"). At once when its mailbox is empty (a Deliver is handled without a
+        checkpoint, so an empty mailbox means every one told is pushed)."""
+        ref = None if session is None else self._session_refs.get(session.session_id)
+        if ref is None or ref.depth == 0:
+            return
+        # The session is ending (overflow, logout), or starved: the reply goes out regardless.
+        with contextlib.suppress(TargetError):
+            await ref.ask(Flush(), timeout_s=FLUSH_TIMEOUT_S)
+
+    def note_table(self, player_id: int, note: AtTable) -> bool:
+        """A table's word that the player sat down, left or watches, noted at once in each
+        of her sessions here (not queued behind pushes: a note must neither be lost with an
+        overflowed mailbox nor lag behind the session's end, where a seat left just before
+        a logout would stay in the record she finds at her next login). False: she has no
+        session here."""
+        sessions = self.sessions.of_player_id(player_id)
+        for session in sessions:
+            session.note(note)
+        return bool(sessions)
+
+    def tables_known(self, player_id: int) -> list[TablesAt]:
+        """What her sessions here were told of the tables that seat or show her (and the
+        session ending now, while its end reaches those tables)."""
+        sessions = self.sessions.of_player_id(player_id)
+        ending = self._ending
+        if ending is not None and ending.player_id == player_id:
+            sessions.append(ending)
+        return [session.tables for session in sessions if session.tables]
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -369,10 +463,19 @@ class Gateway:
             await self.cluster.opening(session_id, player, role, player_id, last_seq)
         session = self.sessions.create(session_id, player, role, player_id)
         session.opened_at_ms = time.time_ns() // 1_000_000
+        if player_id is not None:  # the tables she is at: her other sessions', or kept away
+            siblings = self.sessions.of_player_id(player_id)
+            known = [s.tables for s in siblings if s is not session and s.tables]
+            away = self.away.pop(player_id, None)
+            session.tables = merged(known if away is None else [*known, away])
         if restored is not None:
             session.restore(*restored)
         if self.cluster is not None:
             self.cluster.adopt(session)
+        if self.router is not None and restored is None:
+            # A node whose tournament pushes to her learns her new node (a resume tells
+            # every node through the hooks' current_state).
+            self.router.opened(player_id, player)
         if self.sessions_supervisor is not None:
             spec = ChildSpec.worker(
                 session_actor_name(session_id),
@@ -392,10 +495,27 @@ class Gateway:
         self._forget(session)
         if self.cluster is not None:
             self.cluster.ended(session)
-        self.hooks.session_ended(session.player_id, session.player, session.session_id)
+        self._session_ended(session)
+
+    def _session_ended(self, session: PlayerSession) -> None:
+        """The hooks release the session's tables; while they run, what it knew of them
+        counts as hers (tables_known)."""
+        self._ending = session
+        try:
+            self.hooks.session_ended(session.player_id, session.player, session.session_id)
+        finally:
+            self._ending = None
 
     def _forget(self, session: PlayerSession) -> None:
         self.sessions.remove(session)
+        player_id = session.player_id
+        if player_id is not None and session.tables and not self.sessions.of_player_id(player_id):
+            # Her last session here: the tables she is still at (a tournament's keeps her
+            # seat) wait in ``away`` for her next session; those she leaves now say so.
+            kept = self.away.get(player_id)
+            both = merged([session.tables] if kept is None else [kept, session.tables])
+            assert both is not None  # session.tables is not empty
+            self.away[player_id] = both
         ref = self._session_refs.pop(session.session_id, None)
         if ref is not None:
             ref.tell(EndSession())
@@ -412,7 +532,7 @@ class Gateway:
         if isinstance(outlet, Connection):
             outlet.kill(CloseCode.SESSION_REPLACED, "the session resumed on another node")
         self._forget(session)
-        self.hooks.session_ended(session.player_id, session.player, session.session_id)
+        self._session_ended(session)
 
     def forget_stale(self, session: PlayerSession) -> None:
         """This node's copy of a session that lived on another node since: forgotten, so
@@ -502,39 +622,16 @@ class Gateway:
 
     # --- connections -------------------------------------------------------------------------
 
-    async def handle(self, request: WebSocketRequest) -> None:
-        limits = self.limits
-        remote = request.remote
-        peer = str(remote.address) if hasattr(remote, "address") else str(remote)
-        headers = request.headers
-        ip = client_address(
-            peer, header_values(headers, b"x-forwarded-for"), limits.trusted_proxies
-        )
-        origins = header_values(headers, b"origin")
-        host = _handshake_host(request) if limits.same_host_origins else None
-        if not all(origin_allowed(origin, limits.allowed_origins, host) for origin in origins):
-            self.handshakes_refused["origin"] += 1
-            await request.reject(403, body=b"this origin may not connect")
+    async def handle(self, request: HandshakeRequest) -> None:
+        admitted = await self._admit(request)
+        if admitted is None:
             return
-        encoding = choose_encoding(request.proposed_subprotocols)
-        if encoding is None:
-            self.handshakes_refused["subprotocol"] += 1
-            await request.reject(
-                400,
-                body=f"no subprotocol we speak; offer one of {', '.join(SUBPROTOCOLS)}".encode(),
-            )
-            return
-        if self._connections_by_ip[ip] >= limits.connections_per_ip_max:
-            self.handshakes_refused["connections_per_ip"] += 1
-            await request.reject(429, body=b"too many connections from this address")
-            return
+        ip, encoding, offered = admitted
         self._connections_by_ip[ip] += 1
         self.connections_open += 1
         try:
             # Only a subprotocol the client offered may be named in the answer.
-            ws = await request.accept(
-                subprotocol=encoding if request.proposed_subprotocols else None
-            )
+            ws = await request.accept(subprotocol=encoding if offered else None)
             try:
                 await Connection(self, ws, ip, encoding).run()
             except Exception:
@@ -547,6 +644,37 @@ class Gateway:
             self._connections_by_ip[ip] -= 1
             if self._connections_by_ip[ip] <= 0:
                 del self._connections_by_ip[ip]
+
+    async def _admit(self, request: HandshakeRequest) -> tuple[str, Encoding, bool] | None:
+        """The client's address, the encoding and whether it offered subprotocols; None once
+        refused (the handshake's headers die with this frame, not with the connection)."""
+        limits = self.limits
+        headers = request.headers
+        ip = client_address(
+            request.remote_address,
+            header_values(headers, b"x-forwarded-for"),
+            limits.trusted_proxies,
+        )
+        origins = header_values(headers, b"origin")
+        host = request.host if limits.same_host_origins else None
+        if not all(origin_allowed(origin, limits.allowed_origins, host) for origin in origins):
+            self.handshakes_refused["origin"] += 1
+            await request.reject(403, body=b"this origin may not connect")
+            return None
+        offered = request.proposed_subprotocols
+        encoding = choose_encoding(offered)
+        if encoding is None:
+            self.handshakes_refused["subprotocol"] += 1
+            await request.reject(
+                400,
+                body=f"no subprotocol we speak; offer one of {', '.join(SUBPROTOCOLS)}".encode(),
+            )
+            return None
+        if self._connections_by_ip[ip] >= limits.connections_per_ip_max:
+            self.handshakes_refused["connections_per_ip"] += 1
+            await request.reject(429, body=b"too many connections from this address")
+            return None
+        return ip, encoding, bool(offered)
 
 
 async def serve_gateway(
@@ -633,27 +761,27 @@ async def serve_gateway(
             await nursery.start(gateway.cluster.run)
         if gateway.router is not None:
             await nursery.start(gateway.router.run)
-        server: WebSocketServer = await nursery.start(
-            lambda task_status: serve_websocket(
+        listening: int = await nursery.start(
+            partial(
+                serve_websocket,
                 gateway.handle,
                 host,
                 port,
                 ssl_context,
                 handler_nursery=nursery,
-                max_message_size=limits.frame_bytes_hard_max,
-                connect_timeout=limits.auth_timeout_ms / 1000,
-                disconnect_timeout=CLOSE_TIMEOUT_S,
-                task_status=task_status,
+                message_bytes_max=limits.frame_bytes_hard_max,
+                handshake_timeout_s=limits.auth_timeout_ms / 1000,
             )
         )
-        gateway.port = server.port
+        gateway.port = listening
         gateway.scheme = "ws" if ssl_context is None else "wss"
         collector = collector_for(metrics_registry) if metrics_registry is not None else None
         if collector is not None:
             collector.add(gateway)
         if channel is not None:
             channel.gateway = gateway
-        log.info("gateway listening", host=host, port=server.port, tls=ssl_context is not None)
+            gateway.away = channel.away  # kept while no gateway ran (tables started first)
+        log.info("gateway listening", host=host, port=listening, tls=ssl_context is not None)
         task_status.started(gateway)
         try:
             await trio.sleep_forever()
@@ -742,12 +870,3 @@ async def run_gateway(
         cluster=cluster,
         task_status=task_status,
     )
-
-
-def _handshake_host(request: WebSocketRequest) -> str | None:
-    """The handshake's ``Host`` header. wsproto takes it out of the headers into its request
-    event's ``host``, which trio-websocket does not expose (pinned below 0.13; the same-host
-    origin tests fail if that changes)."""
-    event = getattr(request, "_event", None)
-    host = getattr(event, "host", None)
-    return host if isinstance(host, str) else None

@@ -28,6 +28,18 @@ Names (labels):
   failures_total`` (shared calls failed or skipped), ``tablium_cluster_sessions_moved_total``
   (sessions let go after a resume on another node), ``tablium_cluster_replay_frames_dropped_
   total`` (frames not mirrored: the mirror's bound).
+- With a ClusterLink, tables moving between nodes (docs/scaling.md, "Placement", "Draining
+  a node"): ``tablium_cluster_tables_taken_over_total{how}`` (opened here after their owner
+  let them go: ``handed_over`` by a draining node, or ``lease_lapsed``: their owner died or
+  stalled, their hands voided), ``tablium_cluster_tables_handed_over_total`` (this node's,
+  moved away by its drain), ``tablium_cluster_draining`` (1 while this node drains),
+  ``tablium_cluster_tables_placed_total{where}`` (new tables, ``here`` or ``elsewhere``).
+- With a ClusterLink, tournaments across nodes (docs/scaling.md, "Tournaments across
+  nodes"): ``tablium_cluster_tournaments_placed_total{where}``,
+  ``tablium_cluster_tournament_asks_routed_total`` (asks sent to the tournament's node),
+  ``tablium_cluster_tournament_asks_answered_total`` (other nodes' asks answered here),
+  ``tablium_cluster_tournament_messages_refused_total`` (routed messages that did not
+  decode), ``tablium_bus_items_malformed_total`` (bus items that did not decode: dropped).
 - With a ClusterLink, the node bus and routing (docs/scaling.md, "Routing between nodes"):
   ``tablium_bus_backlog_entries``, ``tablium_bus_outbox_items`` and the ``tablium_bus_*_total``
   counters listed there.
@@ -44,6 +56,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
 if TYPE_CHECKING:
+    from server.cluster import NodeSessions
     from server.cluster_routing import NodeRouter
     from server.gateway import Gateway
 
@@ -171,7 +184,62 @@ class GatewayMetricsCollector(Collector):
             "Frames not mirrored to Redis (the mirror's bound was reached).",
             value=sum(c.link.mirror.frames_dropped for c in clustered),
         )
+        yield from _ownership_metrics(clustered, [g.router for g in gateways])
         yield from _bus_metrics([g.router for g in gateways if g.router is not None])
+
+
+def _ownership_metrics(
+    clustered: list[NodeSessions], routers: list[NodeRouter | None]
+) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    owners = [c.link.ownership for c in clustered if c.link.ownership is not None]
+    taken = CounterMetricFamily(
+        "tablium_cluster_tables_taken_over",
+        "Tables opened here after their owner let them go: handed over by a draining node,"
+        " or after its lease lapsed (the owner died or stalled; the running hand voided).",
+        labels=["how"],
+    )
+    taken.add_metric(["handed_over"], sum(o.handed_in for o in owners))
+    taken.add_metric(["lease_lapsed"], sum(o.adopted for o in owners))
+    yield taken
+    yield CounterMetricFamily(
+        "tablium_cluster_tables_handed_over",
+        "Tables this node's drain moved to other nodes.",
+        value=sum(o.handed_over for o in owners),
+    )
+    yield GaugeMetricFamily(
+        "tablium_cluster_draining",
+        "1 while this node drains its tables to other nodes (SIGTERM).",
+        value=sum(c.link.draining for c in clustered),
+    )
+    placements = [r.placement for r in routers if r is not None and r.placement is not None]
+    placed = CounterMetricFamily(
+        "tablium_cluster_tables_placed",
+        "New tables placed: opened on this node, or on a less-loaded one.",
+        labels=["where"],
+    )
+    placed.add_metric(["here"], sum(p.placed_here for p in placements))
+    placed.add_metric(["elsewhere"], sum(p.placed_elsewhere for p in placements))
+    yield placed
+    rooms = [r.tournaments for r in routers if r is not None and r.tournaments is not None]
+    tournaments = CounterMetricFamily(
+        "tablium_cluster_tournaments_placed",
+        "New tournaments placed: opened on this node, or on a less-loaded one.",
+        labels=["where"],
+    )
+    tournaments.add_metric(["here"], sum(t.placed_here for t in rooms))
+    tournaments.add_metric(["elsewhere"], sum(t.placed_elsewhere for t in rooms))
+    yield tournaments
+    counted = (
+        ("asks_routed", "Tournament asks sent to the node that runs the tournament."),
+        ("asks_answered", "Tournament asks of other nodes answered here."),
+        ("messages_refused", "Routed tournament messages refused: they did not decode."),
+    )
+    for attribute, documentation in counted:
+        yield CounterMetricFamily(
+            f"tablium_cluster_tournament_{attribute}",
+            documentation,
+            value=sum(getattr(t, attribute) for t in rooms),
+        )
 
 
 def _bus_metrics(routers: list[NodeRouter]) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -204,12 +272,13 @@ def _bus_metrics(routers: list[NodeRouter]) -> Iterator[GaugeMetricFamily | Coun
             value=sum(getattr(b, attribute) for b in buses),
         )
     routed = (
-        ("requests_forwarded", "Table requests sent to the table's node."),
+        ("requests_forwarded", "Table and tournament requests sent to their node."),
         ("requests_handled", "Requests of other nodes' sessions answered here."),
         ("requests_timed_out", "Forwarded requests the table's node did not answer in time."),
         ("pushes_forwarded", "Pushes of this node's tables sent to players on other nodes."),
         ("pushes_delivered", "Pushes from other nodes' tables delivered to sessions here."),
         ("replies_dropped", "Replies or request ids seen before, or replies too late."),
+        ("items_malformed", "Items that did not decode (dropped, answered when they could be)."),
     )
     for attribute, documentation in routed:
         source = "duplicates_dropped" if attribute == "replies_dropped" else attribute

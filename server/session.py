@@ -19,6 +19,7 @@ from typing import Final, Protocol, final
 
 import msgspec
 
+from actors.table.player_tables import AtTable, TablesAt
 from protocol.codec import encode_body, encode_event
 from protocol.messages import PushBody, Role
 from services.throttle import TokenBucket
@@ -73,6 +74,16 @@ class PlayerSession:
     # Wall-clock ms when this node opened it (a ban announced by another node after that
     # ends it: server/cluster.py).
     opened_at_ms: int = 0
+    # The tables that seat or show the player, as they told this session (AtTable, noted at
+    # once by the gateway: server/gateway.py note_table). None until the first: most
+    # sessions never sit down, and an idle session stays small.
+    tables: TablesAt | None = None
+
+    def note(self, at: AtTable) -> None:
+        """A table's word that the player sat down, left, watches or stopped watching."""
+        if self.tables is None:
+            self.tables = TablesAt()
+        self.tables.apply(at)
 
     def push(self, body: PushBody) -> int:
         """Number, buffer and (when attached) send one event; returns its seq."""

@@ -2,12 +2,27 @@
 the ``sessions`` supervisor.
 
 A session actor lives as long as the logical session (across reconnects, through the grace
-period), not as long as one websocket. Tables reach players with ``ref.tell(Push(body))``,
-never ask: a game must not wait for a player's network. The actor numbers and buffers the
-event (PlayerSession.push) and hands it to whichever connection is attached.
+period), not as long as one websocket. Tables and the lobby reach players through it, with
+tells into its bounded mailbox, never an ask (a game must not wait for a player's network):
+the gateway's ``deliver`` tells each session of the player ``Deliver(body)``, the body
+encoded once for all of them; the actor numbers and buffers the event
+(PlayerSession.push_encoded) and hands it to whichever connection is attached.
 
-Bounds: the mailbox holds SESSION_MAILBOX_MESSAGES_MAX pushes; beyond that the overflow
-policy is STOP (the session is dropped, like a slow consumer), never growth.
+The session also holds which tables seat or show its player (``PlayerSession.tables``,
+actors/table/player_tables.py): each table's word (``AtTable``) is noted in it at once by
+the gateway, not queued (server/gateway.py ``note_table`` says why), and the session's
+detach, resume and end reach exactly those tables (actors/table/requests.py).
+
+Order: a request's reply follows the pushes it caused (a client that reads ``seated`` has
+the table's snapshot already, as when tables pushed into sessions directly): before it
+replies to a game or tournament request, the connection waits until the session's mailbox
+holds none of the pushes told before the reply (``Flush``; nothing to wait for when the
+mailbox is empty, the common case).
+
+Bounds: the mailbox holds SESSION_MAILBOX_MESSAGES_MAX messages; beyond that the overflow
+policy is STOP: the session ends like a slow consumer (its connection is closed with
+SLOW_CONSUMER, its seats are released as at a logout), never growth. The pushes the cleared
+mailbox held are lost with it: the session is over.
 """
 
 from __future__ import annotations
@@ -19,7 +34,6 @@ import msgspec
 from actors.addresses import SessionAddress
 from actors.runtime import Actor, Overflow
 from protocol.errors import CloseCode
-from protocol.messages import PushBody
 from server.session import PlayerSession
 
 if TYPE_CHECKING:
@@ -29,10 +43,18 @@ SESSION_MAILBOX_MESSAGES_MAX: Final = 1024
 
 
 @final
-class Push(msgspec.Struct, frozen=True, tag=True):
-    """Send ``body`` to the session's player as the next event."""
+class Deliver(msgspec.Struct, frozen=True, tag=True):
+    """Send ``body`` to the session's player as the next event: encoded once already
+    (protocol.codec.encode_body), so that a broadcast to many sessions encodes it once
+    (Gateway.deliver)."""
 
-    body: PushBody
+    body: msgspec.Raw
+
+
+@final
+class Flush(msgspec.Struct, frozen=True, tag=True):
+    """Asked by the session's connection before a request's reply: answered once every
+    push told before it is in the session (Gateway.pushes_done)."""
 
 
 @final
@@ -40,7 +62,7 @@ class EndSession(msgspec.Struct, frozen=True, tag=True):
     """The session is over (logout, grace period ran out): stop."""
 
 
-SessionMessage = Push | EndSession
+SessionMessage = Deliver | Flush | EndSession
 
 
 def session_actor_name(session_id: str) -> str:
@@ -58,9 +80,13 @@ class SessionActor(Actor[SessionMessage]):
         self.session = session
 
     async def handle(self, message: SessionMessage) -> object:
-        if isinstance(message, Push):
-            return self.session.push(message.body)
-        self.context.stop()
+        match message:
+            case Deliver(body=body):
+                return self.session.push_encoded(body)
+            case Flush():
+                pass  # the mailbox is FIFO: what was told before it is pushed now
+            case EndSession():
+                self.context.stop()
         return None
 
     async def stopping(self, crash: BaseException | None) -> None:

@@ -1,81 +1,59 @@
-"""send_burst against the installed trio-websocket: messages arrive whole and in order, a
-burst larger than one write included, and a closed connection raises as send_message does."""
+"""The gateway's hand-made frames (server/wsburst.py) read back, through websockets' own
+client-side parser, as exactly the messages sent, in order, in as few writes as the bound
+allows."""
 
 from __future__ import annotations
 
-import pytest
-import trio
-from trio_websocket import (
-    ConnectionClosed,
-    WebSocketConnection,
-    WebSocketRequest,
-    open_websocket_url,
-    serve_websocket,
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Protocol, Side, State
+
+from server.wsburst import BURST_BYTES_MAX, frame, frame_burst
+
+MESSAGES = st.lists(
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=100),
+        st.sampled_from([b"x" * 125, b"y" * 126, b"z" * 65535, b"w" * 65536, "é" * 70]),
+    ),
+    max_size=12,
 )
-from wsproto.handshake import H11Handshake
-
-from server.wsburst import BURST_BYTES_MAX, PongWait, release_handshake, send_burst, send_ping
-
-MESSAGES: list[bytes | str] = [
-    b"\x81\xa4type\xa4ping",
-    "a text message",
-    b"x" * 200,
-    *(bytes([n]) * (BURST_BYTES_MAX // 3) for n in range(4)),  # over one write's worth
-    "last",
-]
 
 
-async def test_a_burst_arrives_whole_and_in_order_and_a_closed_connection_raises() -> None:
-    closed = trio.Event()
-    server_side: list[WebSocketConnection] = []
-
-    async def handler(request: WebSocketRequest) -> None:
-        ws = await request.accept()
-        server_side.append(ws)
-        await send_burst(ws, MESSAGES)
-        with pytest.raises(ConnectionClosed):
-            await ws.get_message()  # until the client closes
-        closed.set()
-
-    async with trio.open_nursery() as nursery:
-        server = await nursery.start(serve_websocket, handler, "127.0.0.1", 0, None)
-        port = server.port
-        async with open_websocket_url(f"ws://127.0.0.1:{port}/") as client:
-            received = [await client.get_message() for _ in MESSAGES]
-            assert received == MESSAGES
-        with trio.fail_after(5):
-            await closed.wait()
-        with pytest.raises(ConnectionClosed):
-            await send_burst(server_side[0], [b"after the close", b"and another"])
-        nursery.cancel_scope.cancel()
+def parsed(data: bytes) -> list[bytes | str]:
+    client = Protocol(Side.CLIENT, state=State.OPEN, max_size=None)
+    client.receive_data(data)
+    messages: list[bytes | str] = []
+    for event in client.events_received():
+        assert isinstance(event, Frame) and event.fin
+        assert event.opcode in (Opcode.TEXT, Opcode.BINARY)
+        payload = bytes(event.data)
+        messages.append(payload.decode() if event.opcode is Opcode.TEXT else payload)
+    assert client.parser_exc is None
+    return messages
 
 
-async def test_a_ping_returns_at_once_and_its_pong_is_seen_on_a_released_handshake() -> None:
-    seen: list[bool] = []
+@settings(max_examples=200, deadline=None)
+@given(MESSAGES)
+def test_a_burst_reads_back_as_its_messages_in_order(messages: list[bytes | str]) -> None:
+    writes = list(frame_burst(messages))
+    assert parsed(b"".join(writes)) == messages
+    # One write unless the bound is passed: a write ends as soon as it reaches the bound.
+    for write in writes[:-1]:
+        assert len(write) >= BURST_BYTES_MAX
 
-    async def handler(request: WebSocketRequest) -> None:
-        ws = await request.accept()
-        release_handshake(ws)  # what follows runs without wsproto's handshake state
-        assert not isinstance(ws._wsproto.handshake, H11Handshake)
-        pong = PongWait()
-        await send_ping(ws, pong)
-        seen.append(pong.seen)  # sent, not waited for
-        await send_burst(ws, [b"after the ping", b"and another"])
-        # The client answered the ping before it read these, and its reply comes after the
-        # pong on the wire: once the reply is read here, the pong has been.
-        assert await ws.get_message() == b"reply"
-        seen.append(pong.seen)
-        await ws.aclose()
 
-    async with trio.open_nursery() as nursery:
-        server = await nursery.start(serve_websocket, handler, "127.0.0.1", 0, None)
-        async with open_websocket_url(f"ws://127.0.0.1:{server.port}/") as client:
-            assert [await client.get_message() for _ in range(2)] == [
-                b"after the ping",
-                b"and another",
-            ]
-            await client.send_message(b"reply")
-            with pytest.raises(ConnectionClosed):
-                await client.get_message()
-        nursery.cancel_scope.cancel()
-    assert seen == [False, True]
+def test_a_burst_over_the_bound_is_several_writes_each_of_whole_frames() -> None:
+    messages: list[bytes | str] = [bytes([n]) * (BURST_BYTES_MAX // 3) for n in range(4)]
+    writes = list(frame_burst([*messages, "last"]))
+    assert len(writes) == 2
+    assert parsed(writes[0]) == messages[:3]
+    assert parsed(writes[1]) == [messages[3], "last"]
+
+
+def test_each_payload_length_takes_the_header_rfc_6455_gives_it() -> None:
+    assert frame(b"a" * 125)[:2] == b"\x82\x7d"
+    assert frame(b"a" * 126)[:4] == b"\x82\x7e\x00\x7e"
+    assert frame("a" * 65536)[:10] == b"\x81\x7f" + (65536).to_bytes(8, "big")
+    assert list(frame_burst([])) == []

@@ -34,11 +34,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import signal
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+import msgspec
 import structlog
 import trio
 
@@ -46,11 +48,13 @@ from actors.addresses import LOBBY, TableAddress
 from actors.club_tables import ClubTableGate, ClubTables, watch_clubs
 from actors.club_tournaments import ClubTournamentGate
 from actors.errors import ChildNotFound, NameNotFound, NameTaken, TargetError
-from actors.lobby import ListAllTables, LobbyActor
+from actors.lobby import ListAllTables, LobbyActor, OpenTableHere
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import open_stored_table, start_tables
-from actors.table.config import TableRules
+from actors.table.admin import GetTableDetail, TableDetail
+from actors.table.config import TableConfig, TableRules
 from actors.table.deps import TableDeps
+from actors.table.messages import GameRefused, Release
 from actors.table.requests import TableGameRequests, TableSessionHooks
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory, TournamentLobbyHooks
@@ -74,7 +78,10 @@ from poker.integrity.table_rules import AddressRule, RatholeRule
 from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.cluster import ClusterLink
+from server.cluster_drain import DrainSettings, NodeDrain
+from server.cluster_placement import TablePlacement
 from server.cluster_tables import TableOwnership
+from server.cluster_tournaments import RoomTournaments
 from server.config import ConfigError, Settings, ensure_data_dir
 from server.connection import CLOSE_TIMEOUT_S
 from server.gateway import Gateway, PlayerChannel, run_gateway
@@ -88,6 +95,7 @@ from server.tls import (
     server_tls,
     watch_certificate_files,
 )
+from server.tournament_leases import run_tournaments_here, scan_tournaments, tournament_ownership
 from server.tournament_requests import TournamentRequests
 from server.wallet_requests import wallet_policy_of
 from services.clubs import Clubs
@@ -115,6 +123,28 @@ TABLE_RESTARTS_MAX = 50
 TABLE_RESTARTS_PERIOD_S = 10.0
 
 
+@dataclass(slots=True)
+class NodeParts:
+    """What run_server connects to the gateway's router once it runs (with several nodes)."""
+
+    drain: NodeDrain | None = None
+    placement: TablePlacement | None = None
+    create: Callable[[bytes], Awaitable[None]] | None = None  # RouteCreate's opener
+    tournaments: RoomTournaments | None = None  # tournaments across nodes
+
+
+async def _open_placed_table(registry: Registry, encoded: bytes) -> None:
+    """A new table another node placed here (RouteCreate): opened by this node's lobby."""
+    config = msgspec.msgpack.decode(encoded, type=TableConfig)
+    lobby = registry.resolve(LOBBY)
+    if lobby is None:
+        raise GameRefused("unavailable", "the lobby is not running")
+    try:
+        await lobby.ask(OpenTableHere(config=config), timeout_s=ASK_TIMEOUT_S)
+    except TargetError as exc:
+        raise GameRefused("unavailable", "the lobby did not answer") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Listening:
     """Where a started server listens (ports are the real ones when 0 was asked for)."""
@@ -123,6 +153,8 @@ class Listening:
     admin_url: str
     api_url: str
     runtime: Runtime
+    # With several nodes: SIGTERM's drain (server/cluster_drain.py); None: a node alone.
+    drain: NodeDrain | None = None
 
 
 async def _recover_tables(
@@ -134,6 +166,9 @@ async def _recover_tables(
 ) -> None:
     claim = ownership.claim if ownership is not None else None
     tables = await start_tables(registry.supervisor("tables"), deps, claim=claim)
+    if ownership is not None:  # a drain that ran out of nodes left them held
+        for table_id in tables:
+            await release_drain_hold(registry, table_id)
     log.info("tables open", tables=len(tables))
     task_status.started(tables)
 
@@ -148,10 +183,12 @@ def build_runtime(
     event_consumers: AmqpConsumers | None = None,
     leaderboards: Leaderboards | None = None,
     cluster: ClusterLink | None = None,
+    parts: NodeParts | None = None,
 ) -> Runtime:
     """``events``: where the outbox relay publishes (None: the in-process consumers);
     ``event_consumers``: the consumers on RabbitMQ's queues, when it is the bus;
-    ``cluster``: the state shared with other nodes in Redis (docs/scaling.md)."""
+    ``cluster``: the state shared with other nodes in Redis (docs/scaling.md);
+    ``parts``: gets the node's drain and placement, when it has them (with ``cluster``)."""
     registry = Registry()
     channel = PlayerChannel()
     leaderboards = leaderboards or Leaderboards(store)
@@ -174,6 +211,34 @@ def build_runtime(
     )
     if ownership is not None:
         _stop_and_open_tables(ownership, registry, deps)
+    admin_readiness = readiness
+    if ownership is not None and cluster is not None and settings.drain_timeout_s > 0:
+        drain = NodeDrain(
+            cluster,
+            ownership,
+            registry,
+            writer,
+            deps.player_tables,
+            DrainSettings(timeout_s=float(settings.drain_timeout_s)),
+        )
+        # A draining node answers /readyz 503: the load balancer sends no one here.
+        admin_readiness = (*readiness, ReadinessProbe("drain", drain.check))
+        if parts is not None:
+            parts.drain = drain
+    placement: TablePlacement | None = None
+    if ownership is not None and cluster is not None and settings.placement == "least_loaded":
+        placement = TablePlacement(cluster.node, lambda: ownership.held)
+        placement.draining = lambda: cluster.draining
+        cluster.placement_loads = placement.loads
+        cluster.seated_here = placement.seated_here
+        if parts is not None:
+            parts.placement = placement
+            parts.create = partial(_open_placed_table, registry)
+    tournament_deps, tournament_leases, room = _tournament_deps(
+        cluster, store, wallet, channel, deps, settings.table_lease_ttl_ms, registry, placement
+    )
+    if parts is not None:
+        parts.tournaments = room
     runtime: Runtime
     watch_clubs(store, registry)
     club_tables = ClubTables(registry, Clubs(store))
@@ -188,7 +253,7 @@ def build_runtime(
         ),
         store=store,
         wallet=wallet,
-        readiness=readiness,
+        readiness=admin_readiness,
         # The admin app is one of the runtime's children, so it reads the tree late.
         actor_tree=lambda: runtime.tree(),
         registry=registry,
@@ -197,6 +262,7 @@ def build_runtime(
         on_ban_changed=leaderboards.on_ban_changed,
         chains={c.cashier.settings.chain_id: c.cashier for c in chains},
         cluster=cluster.view if cluster is not None else None,
+        ask_tournament=room.ask if room is not None else None,
     )
     gateway = partial(
         run_gateway,
@@ -210,7 +276,10 @@ def build_runtime(
         ),
         club_tables=club_tables,
         tournament_requests=ClubTournamentGate(
-            TournamentRequests(registry), registry, Clubs(store)
+            TournamentRequests(registry, room),
+            registry,
+            Clubs(store),
+            tell=room.tell if room is not None else None,
         ),
         channel=channel,
         sessions_supervisor=lambda: registry.supervisor("sessions"),
@@ -253,7 +322,7 @@ def build_runtime(
                 policy=groups,
             ),
             *([] if not chains else [_services([x for c in chains for x in c.children])]),
-            ChildSpec.worker("lobby", partial(LobbyActor, deps)),
+            ChildSpec.worker("lobby", partial(LobbyActor, deps, placement)),
             *(
                 []
                 if ownership is None
@@ -283,15 +352,10 @@ def build_runtime(
             ChildSpec.service(
                 "leaderboards-resync", leaderboards.run_start_up_resync, restart=Restart.TEMPORARY
             ),
+            *tournament_leases,  # (several nodes) they stop after the tournaments
             ChildSpec.supervisor("tournaments", policy=groups),
             # After the tournaments supervisor: it re-opens the stored tournaments under it.
-            ChildSpec.worker(
-                DIRECTORY_NAME,
-                partial(
-                    TournamentDirectory,
-                    TournamentDeps(store=store, wallet=wallet, channel=channel, table_deps=deps),
-                ),
-            ),
+            ChildSpec.worker(DIRECTORY_NAME, partial(TournamentDirectory, tournament_deps)),
             ChildSpec.supervisor("sessions", policy=SupervisionPolicy(stop_together=True)),
             # Its open connections each get a close handshake (CLOSE_TIMEOUT_S) as it stops.
             ChildSpec.service(
@@ -397,9 +461,48 @@ def _table_ownership(
     leases = RedisLeases(cluster.link, cluster.prefix, cluster.node, lease_ttl_ms)
     ownership = TableOwnership(leases, store, fences)
     cluster.tables_held = lambda: ownership.held
+    cluster.ownership = ownership
     store.fences = fences
     store.on_fenced = ownership.fenced
     return ownership
+
+
+def _tournament_deps(
+    cluster: ClusterLink | None,
+    store: Store,
+    wallet: Wallet,
+    channel: PlayerChannel,
+    table_deps: TableDeps,
+    lease_ttl_ms: int,
+    registry: Registry,
+    placement: TablePlacement | None,
+) -> tuple[TournamentDeps, list[ChildSpec], RoomTournaments | None]:
+    """The tournaments' deps and, with several nodes, the services that keep their leases
+    (server/tournament_leases.py; docs/scaling.md, "Tournaments") and their reach across
+    the room (server/cluster_tournaments.py; also ``deps.room``)."""
+    if cluster is None or store.fences is None:
+        deps = TournamentDeps(store=store, wallet=wallet, channel=channel, table_deps=table_deps)
+        return deps, [], None
+    ownership = tournament_ownership(
+        cluster.link, cluster.prefix, cluster.node, lease_ttl_ms, store, store.fences
+    )
+    room = RoomTournaments(registry, ownership=ownership, placement=placement)
+    if placement is not None:
+        placement.tournament_players = room.players
+    deps = TournamentDeps(
+        store=store,
+        wallet=wallet,
+        channel=channel,
+        table_deps=table_deps,
+        lease=ownership,
+        room=room,
+    )
+    run_tournaments_here(ownership, registry, deps)
+    services = [
+        ChildSpec.service("tournament-leases", ownership.run),
+        ChildSpec.service("tournament-scan", partial(scan_tournaments, ownership, store)),
+    ]
+    return deps, services, room
 
 
 def _stop_and_open_tables(ownership: TableOwnership, registry: Registry, deps: TableDeps) -> None:
@@ -411,11 +514,30 @@ def _stop_and_open_tables(ownership: TableOwnership, registry: Registry, deps: T
 
     async def open_table(table_id: str) -> bool:
         with contextlib.suppress(NameNotFound, NameTaken):
-            return await open_stored_table(registry.supervisor("tables"), deps, table_id)
+            opened = await open_stored_table(registry.supervisor("tables"), deps, table_id)
+            if opened:
+                await release_drain_hold(registry, table_id)
+            return opened
         return False
 
     ownership.on_lost = stop_table
     ownership.opener = open_table
+
+
+async def release_drain_hold(registry: Registry, table_id: str) -> None:
+    """A cash table opened here from another node's snapshot may have been held by that
+    node's drain (server/cluster_drain.py): deal again. Only drains hold cash tables (a
+    tournament holds its own tables, left alone here), and a release leaves an operator's
+    pause or close as it is (actors/table/lifecycle.py)."""
+    ref = registry.resolve(TableAddress(table_id))
+    if ref is None:
+        return
+    try:
+        detail = await ref.ask(GetTableDetail(), timeout_s=ASK_TIMEOUT_S)
+    except TargetError:
+        return  # stopped meanwhile (another node owns it): nothing to release
+    if isinstance(detail, TableDetail) and detail.config.bankroll == "cash":
+        ref.tell(Release())
 
 
 def _services(children: list[ChildSpec]) -> ChildSpec:
@@ -485,6 +607,7 @@ async def run_server(
             event_consumers = AmqpConsumers(settings.amqp_url, loop, store, tablium_consumers())
         # Leaderboards from Redis sorted sets when Redis is configured (docs/players.md).
         boards = Leaderboards(store, RedisLeaderboards(redis_link) if redis_link else None)
+        parts = NodeParts()
         runtime = build_runtime(
             settings,
             store,
@@ -493,6 +616,7 @@ async def run_server(
             events=events,
             event_consumers=event_consumers,
             leaderboards=boards,
+            parts=parts,
             cluster=(
                 ClusterLink(
                     redis_link,
@@ -511,11 +635,25 @@ async def run_server(
             assert isinstance(binds, list)
             api_binds = runtime.root.child("api").started_value
             assert isinstance(api_binds, list)
+            drain = parts.drain
+            router = gateway.router
+            if drain is not None:
+                drain.gateway = gateway
+                if router is not None:
+                    router.on_open = drain.ownership.take
+            if router is not None and parts.placement is not None:
+                router.placement = parts.placement
+                router.on_create = parts.create
+                parts.placement.remote_open = router.create_table
+            if router is not None and parts.tournaments is not None:
+                router.tournaments = parts.tournaments
+                parts.tournaments.router = router
             listening = Listening(
                 ws_url=f"{gateway.scheme}://{settings.host}:{gateway.port}",
                 admin_url=binds[0],
                 api_url=api_binds[0],
                 runtime=runtime,
+                drain=drain,
             )
             log.info(
                 "listening", ws=listening.ws_url, admin=listening.admin_url, api=listening.api_url
@@ -545,21 +683,49 @@ async def serve_until_signalled(settings: Settings, tls: ServerTls | None = None
     """Run the server until the first SIGINT or SIGTERM, then cancel it; on SIGHUP, or when
     its files change, reload the TLS certificate (``tls``, server_tls(settings)).
 
-    Cancellation reaches the supervision tree, which stops its children in reverse order
-    within TREE_SHUTDOWN_S; the nursery's deadline is the hard bound behind it.
+    With several nodes, SIGTERM first drains the node (server/cluster_drain.py: its tables
+    move to the other live nodes between hands, within TABLIUM_DRAIN_TIMEOUT_S); a second
+    SIGTERM, or SIGINT, stops at once. Cancellation reaches the supervision tree, which
+    stops its children in reverse order within TREE_SHUTDOWN_S; the nursery's deadline is
+    the hard bound behind it.
     """
     if tls is None:
         tls = server_tls(settings)
+    started: list[Listening] = []
+
+    async def serve() -> None:
+        async with trio.open_nursery() as inner:
+            started.append(await inner.start(partial(run_server, settings, tls=tls)))
+
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(partial(run_server, settings, tls=tls))
+
+            def stop() -> None:
+                nursery.cancel_scope.deadline = trio.current_time() + SHUTDOWN_GRACE_S
+                nursery.cancel_scope.cancel()
+
+            async def drain_then_stop(drain: NodeDrain, scope: trio.CancelScope) -> None:
+                with scope:
+                    await drain.drain()
+                stop()
+
+            nursery.start_soon(serve)
             if tls is not None:
                 nursery.start_soon(watch_certificate_files, tls)
+            draining: trio.CancelScope | None = None
             async for signum in signals:
                 if signum == signal.SIGHUP:
                     reload_tls(tls)
                     continue
-                log.info("shutting down", signal=signal.Signals(signum).name)
-                nursery.cancel_scope.deadline = trio.current_time() + SHUTDOWN_GRACE_S
-                nursery.cancel_scope.cancel()
+                name = signal.Signals(signum).name
+                drain = started[0].drain if started else None
+                if signum == signal.SIGTERM and draining is None and drain is not None:
+                    log.info("draining before shutting down", signal=name)
+                    draining = trio.CancelScope()
+                    nursery.start_soon(drain_then_stop, drain, draining)
+                    continue
+                log.info("shutting down", signal=name)
+                if draining is not None:
+                    draining.cancel()
+                stop()
                 break

@@ -61,6 +61,14 @@ class Settings:
     # a dead owner's tables are opened by another node at most 4/3 of it after the owner's
     # last renewal: 8 s by default, inside issue 22's 10 s (docs/scaling.md).
     table_lease_ttl_ms: int = 6_000
+    # With Redis and another live node: SIGTERM first moves this node's tables to the other
+    # nodes between hands, for at most this long (then the rest move mid-hand); 0: no drain,
+    # stop at once as a lone node does (docs/scaling.md, "Draining a node").
+    drain_timeout_s: int = 30
+    # With Redis: where new tables open: "least_loaded" (the node with the fewest seated
+    # players, then tables) or "local" (the node asked, as a node alone does; benchmarks
+    # that place tables themselves). docs/scaling.md, "Placement".
+    placement: str = "least_loaded"
     # Empty means "in-process": the outbox relay hands domain events to this process's
     # consumers itself (docs/events.md); amqp://... publishes them to RabbitMQ.
     amqp_url: str = field(default="", repr=False)
@@ -84,6 +92,9 @@ class Settings:
     login_hashes_waiting_max: int = 32
     # gc.freeze() after start-up and higher collection thresholds (server/commands/serve.py).
     gc_tuning: bool = True
+    # With gc_tuning: a young collection at least every this many ms, a middle one every tenth
+    # (0: only when Python's allocation count says so; server/commands/serve.py).
+    gc_young_every_ms: int = 10
     # The websocket handshake (server/handshake.py): browser pages from these origins may
     # connect (clients that send no Origin always may); the client address is read from
     # X-Forwarded-For only when the TCP peer is one of these proxies (addresses or networks).
@@ -372,16 +383,32 @@ def _parse_networks(name: str, raw: Any) -> tuple[str, ...]:
 RATHOLE_WINDOW_MS_SETTING_MAX: Final = 24 * 3600 * 1000  # poker.integrity.table_rules
 
 
-def _parse_rathole_window(name: str, raw: Any) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = -1
-    if not 0 <= value <= RATHOLE_WINDOW_MS_SETTING_MAX:
-        raise ConfigError(
-            f"{name}: expected 0 (off) to {RATHOLE_WINDOW_MS_SETTING_MAX} ms, got {raw!r}"
-        )
+DRAIN_TIMEOUT_S_MAX = 600  # a drain is bounded by the platform's grace period (docs/scaling.md)
+
+
+def _parse_drain_timeout(name: str, raw: Any) -> int:
+    value = _parse_seconds(name, raw)
+    if value > DRAIN_TIMEOUT_S_MAX:
+        raise ConfigError(f"{name}: expected 0 (no drain) to {DRAIN_TIMEOUT_S_MAX} s, got {value}")
     return value
+
+
+GC_YOUNG_EVERY_MS_MAX: Final = 1_000
+
+
+def _parse_ms_or_off(most_ms: int) -> Callable[[str, Any], int]:
+    """0 (off) to ``most_ms`` milliseconds."""
+
+    def parse(name: str, raw: Any) -> int:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = -1
+        if not 0 <= value <= most_ms:
+            raise ConfigError(f"{name}: expected 0 (off) to {most_ms} ms, got {raw!r}")
+        return value
+
+    return parse
 
 
 def _parse_player_groups(name: str, raw: Any) -> tuple[tuple[int, ...], ...]:
@@ -522,6 +549,8 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "redis_url": _parse_redis_url,
     "redis_prefix": _parse_redis_prefix,
     "table_lease_ttl_ms": _parse_lease_ttl,
+    "drain_timeout_s": _parse_drain_timeout,
+    "placement": _parse_choice("least_loaded", "local"),
     "amqp_url": _parse_amqp_url,
     "outbox_retention_days": _parse_count,
     "lobby_sample_s": _parse_count,
@@ -537,6 +566,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "rate_refill_per_s": _parse_count,
     "login_hashes_waiting_max": _parse_count,
     "gc_tuning": _parse_bool,
+    "gc_young_every_ms": _parse_ms_or_off(GC_YOUNG_EVERY_MS_MAX),
     "same_host_origins": _parse_bool,
     "allowed_origins": _parse_origins,
     "trusted_proxies": _parse_networks,
@@ -571,7 +601,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "tls_key_file": _parse_file,
     "hsts_max_age_s": _parse_seconds,
     "admin_allowed_networks": _parse_networks,
-    "table_rathole_window_ms": _parse_rathole_window,
+    "table_rathole_window_ms": _parse_ms_or_off(RATHOLE_WINDOW_MS_SETTING_MAX),
     "table_one_address": _parse_bool,
     "table_address_allowed_networks": _parse_networks,
     "table_address_allowed_groups": _parse_player_groups,

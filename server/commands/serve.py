@@ -21,6 +21,16 @@ default) the serve command therefore:
   closed, left no cyclic garbage among the frozen objects); ``tablium_gc_frozen_objects``
   on /metrics shows the frozen set, which should follow the number of players, not time.
 
+- starts the young and middle collections itself, on a clock (pace_collections): Python
+  starts a young collection when allocations *minus deallocations* pass the young threshold,
+  and every object that dies counts, an old or frozen one too. A server's recent objects
+  (each connection's waiting chain of coroutines, re-made per message) mostly die after they
+  were promoted or frozen, so the count hardly rises, collections come seldom, and each
+  finds tens of thousands of young objects: the mean middle collection grew with the
+  players (12 ms at 500 bots, 39 ms at 3,000, 54 ms at 5,000; docs/loadtest.md). Collected
+  every few milliseconds, the young generation holds what that time allocated, whatever the
+  number of players (TABLIUM_GC_YOUNG_EVERY_MS, 10 ms by default).
+
 Every collection is timed (gc.callbacks): ``tablium_gc_pause_seconds{generation}`` on
 /metrics, and a warning in the log for a pause over GC_PAUSE_LOG_MS.
 """
@@ -31,13 +41,17 @@ import argparse
 import gc
 import time
 from collections.abc import Callable
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
 from server.commands.settings_args import (
     CONFIG_ERROR_EXIT,
     add_config_argument,
     settings_from_args,
 )
+
+if TYPE_CHECKING:
+    from server.config import Settings
+    from server.tls import ServerTls
 
 # (young, middle, old) collection thresholds; Python's defaults are (700, 10, 10). The old one
 # applies until freeze_old_generation() replaces it with OLD_THRESHOLD_NEVER.
@@ -159,6 +173,37 @@ def tune_gc() -> GcFreezer:
     return freeze_old_generation()
 
 
+GC_MIDDLE_EVERY: Final = 10  # young collections between two middle ones (Python's own ratio)
+
+
+async def pace_collections(
+    every_s: float,
+    middle_every: int = GC_MIDDLE_EVERY,
+    collect: Callable[[int], object] = gc.collect,
+) -> None:
+    """Until cancelled: a young collection every ``every_s`` and a middle one every
+    ``middle_every``-th time, so that neither waits for the allocation count (see above).
+    Python's own collections still run when the count passes the threshold first."""
+    import trio
+
+    ticks = 0
+    while True:
+        await trio.sleep(every_s)
+        ticks += 1
+        collect(1 if ticks % middle_every == 0 else 0)
+
+
+async def _serve_paced(settings: Settings, tls: ServerTls | None) -> None:
+    import trio
+
+    from server.app import serve_until_signalled
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(pace_collections, settings.gc_young_every_ms / 1000)
+        await serve_until_signalled(settings, tls)
+        nursery.cancel_scope.cancel()
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, with_jwt_secret=True)
     if settings is None:
@@ -188,5 +233,8 @@ def run(args: argparse.Namespace) -> int:
     install_gc_timer()
     if settings.gc_tuning:
         tune_gc()  # after the imports above: the whole server's code is frozen
-    trio.run(serve_until_signalled, settings, tls)
+    if settings.gc_tuning and settings.gc_young_every_ms > 0:
+        trio.run(_serve_paced, settings, tls)
+    else:
+        trio.run(serve_until_signalled, settings, tls)
     return 0

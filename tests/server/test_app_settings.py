@@ -74,7 +74,7 @@ async def test_on_postgresql_and_redis_readyz_checks_both(
         assert response.status_code == 200
         assert response.json() == {
             "status": "ready",
-            "checks": {"database": "ok", "redis": "ok"},
+            "checks": {"database": "ok", "redis": "ok", "drain": "ok"},
         }
         nursery.cancel_scope.cancel()
 

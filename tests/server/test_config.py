@@ -40,6 +40,8 @@ def test_environment_overrides_the_config_file(tmp_path: Path) -> None:
         ("TABLIUM_JWT_SECRET", "short", "TABLIUM_JWT_SECRET: must be at least 32 bytes"),
         ("TABLIUM_WS_CONNECTIONS_PER_IP_MAX", "0", "TABLIUM_WS_CONNECTIONS_PER_IP_MAX: expected"),
         ("TABLIUM_SESSION_GRACE_S", "soon", "TABLIUM_SESSION_GRACE_S: expected a whole number"),
+        ("TABLIUM_GC_YOUNG_EVERY_MS", "1001", "TABLIUM_GC_YOUNG_EVERY_MS: expected 0 (off)"),
+        ("TABLIUM_GC_YOUNG_EVERY_MS", "-1", "TABLIUM_GC_YOUNG_EVERY_MS: expected 0 (off)"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(name: str, value: str, message: str) -> None:

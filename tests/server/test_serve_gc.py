@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Iterator
+
+import trio
+import trio.testing
 
 from server.commands.serve import (
     FREEZE_EVERY_MIDDLE,
+    GC_MIDDLE_EVERY,
     GC_PAUSE_LOG_MS,
     GC_THRESHOLDS,
     OLD_THRESHOLD_NEVER,
     GcPauseTimer,
+    pace_collections,
     tune_gc,
 )
 
@@ -83,3 +89,69 @@ def test_the_survivors_of_every_tenth_middle_collection_are_frozen() -> None:
         gc.callbacks.remove(freezer)
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+async def test_collections_are_paced_young_then_middle_every_tenth(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    collected: list[tuple[float, int]] = []
+
+    def collect(generation: int) -> None:
+        collected.append((trio.current_time(), generation))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(pace_collections, 0.01, GC_MIDDLE_EVERY, collect)
+        await trio.sleep(0.205)
+        nursery.cancel_scope.cancel()
+    assert [generation for _, generation in collected] == ([0] * 9 + [1]) * 2
+    assert [round(at, 2) for at, _ in collected] == [round(0.01 * n, 2) for n in range(1, 21)]
+
+
+WINDOW = 30_000  # objects alive at once, each dying some 30,000 allocations after its birth
+ROUNDS, PER_ROUND = 200, 500  # 100,000 allocations, 500 per millisecond of the mock clock
+
+
+async def _churn(young_at_collection: list[int], paced: bool) -> None:
+    """Objects that live long enough to be promoted, and die old: like each connection's
+    waiting coroutines, re-made per message. Records the young generation's size at each
+    young collection, Python's own or the pacer's."""
+
+    def measure(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 0:
+            young_at_collection.append(len(gc.get_objects(0)))
+
+    window: deque[list[int]] = deque()
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, OLD_THRESHOLD_NEVER)
+    gc.callbacks.append(measure)
+    try:
+        async with trio.open_nursery() as nursery:
+            if paced:
+                nursery.start_soon(pace_collections, 0.01)
+            for n in range(ROUNDS * PER_ROUND):
+                window.append([n])
+                if len(window) > WINDOW:
+                    window.popleft()
+                if n % PER_ROUND == 0:
+                    await trio.sleep(0.001)
+            nursery.cancel_scope.cancel()
+    finally:
+        gc.callbacks.remove(measure)
+        gc.set_threshold(*before)
+
+
+async def test_paced_young_collections_stay_small_when_objects_die_old(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Python counts allocations minus deallocations: here each birth is paid for by an old
+    object's death, so its own young collections almost stop and the young generation grows
+    towards the whole window; paced every 10 ms (5,000 allocations) it stays near that."""
+    gc.collect()
+    unpaced: list[int] = []
+    await _churn(unpaced, paced=False)
+    gc.collect()
+    paced: list[int] = []
+    await _churn(paced, paced=True)
+    assert max(unpaced) > WINDOW / 2, unpaced
+    assert len(paced) >= ROUNDS // 10
+    assert max(paced) < 2 * 10 * PER_ROUND, paced  # 10 ms of allocations, with slack

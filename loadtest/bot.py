@@ -155,7 +155,8 @@ class Bot:
                     )
                 )
             except ServerError as exc:
-                self.recorder.error(exc.code)
+                # Apart from the same code elsewhere (an act's unavailable, a login's busy).
+                self.recorder.error(f"quick_seat_{exc.code}")
                 if exc.code == ErrorCode.RATE_LIMITED or exc.retry_after_ms is not None:
                     await trio.sleep((exc.retry_after_ms or 1000) / 1000)
                 else:

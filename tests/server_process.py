@@ -16,6 +16,7 @@ import pytest
 READY_PATTERN = re.compile(r"listening\s+admin=(\S+)\s+api=(\S+)\s+ws=(\S+)")
 STARTUP_TIMEOUT_S = 60.0  # a loaded 2-core machine once took over 20 s
 TEST_JWT_SECRET = "e2e-secret-" + "z" * 40
+LOG_TAIL_LINES = 60  # of a server's log, printed when a test fails with it running
 
 
 class ServerProcess:
@@ -61,14 +62,28 @@ def running_server(data_dir: Path, **env_overrides: str) -> Iterator[ServerProce
     if match is None:
         proc.kill()
         pytest.fail("server did not report its ports:\n" + "".join(seen))
-    # Keep reading stderr so a chatty server never blocks on a full pipe.
-    drain = subprocess.Popen(["cat"], stdin=proc.stderr, stdout=subprocess.DEVNULL)
+    # Keep reading stderr so a chatty server never blocks on a full pipe; into a file that a
+    # failing test prints the end of (pytest shows a failed test's captured output).
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "server.log"
+    with log_path.open("w") as log_file:
+        log_file.writelines(seen)
+        log_file.flush()
+        drain = subprocess.Popen(["cat"], stdin=proc.stderr, stdout=log_file)
     try:
         yield ServerProcess(
             proc, admin_url=match.group(1), api_url=match.group(2), ws_url=match.group(3)
         )
+    except BaseException:
+        _print_log_tail(log_path)
+        raise
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
         drain.wait()
+
+
+def _print_log_tail(path: Path) -> None:
+    lines = path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+    print(f"--- the last {len(lines)} lines of {path} ---", *lines, sep="\n")

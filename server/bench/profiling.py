@@ -16,7 +16,7 @@ Two views, because neither sampler sees everything:
   Each sample is a Python stack, outermost first, charged to ONE component: the first of
   COMPONENTS, in that order, that any frame of the stack belongs to. The order puts the most
   specific paths first, so time spent inside a path is charged to the path that called it:
-  trio's socket send under trio-websocket's ``send_message`` is "websocket send", msgspec under
+  trio's socket send under our websocket's ``send_burst`` is "websocket send", msgspec under
   ``protocol/codec.py`` is "wire encoding", the engine under the hand actor is "engine", the
   trio machinery under an ask is "actor runtime", and only what no component claims (the
   scheduler loop, waking tasks, epoll) is "trio scheduling". Garbage collection runs inside
@@ -50,8 +50,20 @@ COMPONENTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
         # The collector's pause timer (gc.callbacks, server/commands/serve.py) is on the
         # stack of every sample taken during a collection.
         ("garbage collection", r"^GcPauseTimer\.|\(gc/|\bgc\.collect"),
-        ("websocket send", r"\b(send_message|_send|ping|pong|aclose) \(trio_websocket/"),
-        ("websocket receive", r"\(trio_websocket/|\(wsproto/|\(h11/"),
+        # The gateway's own websocket (server/websocket.py, issue 25's cut 3), and
+        # trio-websocket's, which the gateway used before and the baseline can still use.
+        (
+            "websocket send",
+            r"\b(send_message|send_burst|write_burst|send_ping|_send_locked|_flush"
+            r"|_flush_locked|aclose)"
+            r" \(server/websocket\.py|\(server/wsburst\.py"
+            r"|\b(send_message|_send|ping|pong|aclose) \(trio_websocket/",
+        ),
+        (
+            "websocket receive",
+            r"\b(get_message|read_ahead|_receive|_message|_fail|_read_handshake)"
+            r" \(server/websocket\.py|\(websockets/|\(trio_websocket/|\(wsproto/|\(h11/",
+        ),
         ("storage (SQLite/PostgreSQL)", r"\((persistence|sqlite3|asyncpg|trio_asyncio)/"),
         # An actor's state as bytes: after every message of a kind that keeps a snapshot
         # (tables, hands) and for the snapshot writer.

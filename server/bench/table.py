@@ -29,8 +29,10 @@ Figures, per run:
   connection after the window (seated, with the session's replay buffer filled by play).
 
 The baseline (server/bench/table_baseline.py) runs right after each server run with the same
-players, the same client code and the frames per action just measured: trio-websocket, one
-``send_message`` per frame, the floor of our transport as the gateway uses it. With
+players, the same client code and the frames per action just measured: the gateway's own
+websocket (server/websocket.py), each recipient's frames of an action in one burst, the floor
+of our transport as the gateway uses it (``--baseline-transport trio-websocket``: the baseline
+before issue 25's cut 3, trio-websocket with one ``send_message`` per frame). With
 ``--batched-floor`` a third server follows: the same on wsproto, writing each recipient's
 frames of an action in one socket write. The runs alternate (server, baseline, server, ...)
 so the machine's other load falls on all. The report gives the median of each figure over
@@ -104,6 +106,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=2,
         metavar="N",
         help="processes the players run in (2)",
+    )
+    parser.add_argument(
+        "--baseline-transport",
+        choices=("ours", "trio-websocket"),
+        default="ours",
+        help="the baseline's websocket: the gateway's own, one burst per recipient (ours), or"
+        " trio-websocket with one write per frame (the baseline before cut 3)",
     )
     parser.add_argument(
         "--batched-floor",
@@ -199,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     for repeat in range(args.repeats):
         server = _run_server(args, repeat)
         runs["server"].append(server)
-        plan = _baseline_plan(server)
+        plan = {**_baseline_plan(server), "transport": args.baseline_transport}
         runs["baseline"].append(_run_baseline(args, plan))
         if args.batched_floor:
             runs["batched"].append(_run_baseline(args, {**plan, "writes": "per_recipient"}))
@@ -758,6 +767,7 @@ def _report(args: argparse.Namespace, runs: dict[str, list[RunFigures]]) -> dict
         "database": "postgresql" if args.database_url else "sqlite",
         "server": server,
         "baseline": baseline,
+        "baseline_transport": args.baseline_transport,
         "ratio": ratio,
         "goals": {
             "cpu_ms_per_action_max": GOAL_CPU_MS_PER_ACTION,
@@ -821,7 +831,8 @@ def _human(report: dict[str, Any]) -> list[str]:
     return [
         f"tablium bench table: {report['tables']} six-seat tables ({report['players']} players,"
         f" {report['database']}), {report['repeats']} run(s) of {report['seconds']:g} s each,"
-        f" alternating with the baseline; load average {min(loads):.1f}-{max(loads):.1f}",
+        f" alternating with the baseline ({report['baseline_transport']} websocket);"
+        f" load average {min(loads):.1f}-{max(loads):.1f}",
         f"  {'(medians)':24} {'server':>16} {'baseline':>16} {'ratio':>8}",
         line("server CPU per action", "cpu_ms_per_action", "ms"),
         line("  of which in the kernel", "cpu_system_ms_per_action", "ms"),

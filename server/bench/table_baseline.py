@@ -1,13 +1,15 @@
 """The raw baseline of ``tablium bench table``: the floor our websocket transport sets.
 
-A trio-websocket server (the library the gateway uses, with its defaults) that plays no poker:
-players join a "table" of ``seats`` connections with one frame; then, each time the player
-whose turn it is sends a frame (an ``act``, not even decoded), it sends every seat the same
-number of frames a real table sends per action, measured in the run just before: one
-``action_taken`` event to each seat, fillers of the real frames' average size spread evenly,
+A server on the gateway's own websocket (server/websocket.py; ``"transport":
+"trio-websocket"`` in the plan: trio-websocket with its defaults, the gateway's transport until
+issue 25's cut 3) that plays no poker: players join a "table" of ``seats`` connections with
+one frame; then, each time the player whose turn it is sends a frame (an ``act``, not even
+decoded), it sends every seat the same number of frames a real table sends per action,
 and the next player's ``action_required`` to each seat. Every ``actions_per_hand`` actions it
 waits ``between_hands_ms`` before that prompt, as a real table waits between hands, so both
-run at a similar rate. One socket write per frame per recipient, as the gateway does.
+run at a similar rate. It writes as the gateway does with each transport: on ours, each
+recipient's frames of an action in one ``send_burst`` (one socket write, cut 1); on
+trio-websocket, one ``send_message`` (one socket write) per frame.
 
 What a real table costs beyond this is ours: actors, the engine, storage, encoding, timers,
 sessions. Run as ``python -m server.bench.table_baseline`` with one JSON line of
@@ -143,6 +145,20 @@ class TrioWebsocketPeer:
 
 
 @final
+class OurPeer:
+    """Our transport as the gateway uses it: server/websocket.py, one burst per recipient."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def send(self, frames: list[bytes]) -> None:
+        from server.websocket import ConnectionClosed
+
+        with contextlib.suppress(ConnectionClosed):  # a peer gone at the end of the run
+            await self.ws.send_burst(frames)
+
+
+@final
 class BatchedPeer:
     """wsproto on a trio stream, every frame of one action for this peer in ONE socket write
     (what a transport that batches could cost)."""
@@ -191,6 +207,21 @@ def serve(plan: dict[str, Any]) -> None:
                             host="127.0.0.1")
                 )  # fmt: skip
                 port = listeners[0].socket.getsockname()[1]
+            elif plan.get("transport", "ours") == "ours":
+                from server.websocket import serve_websocket as serve_ours
+
+                port = await nursery.start(
+                    partial(
+                        serve_ours,
+                        partial(_our_player, play, nursery),
+                        "127.0.0.1",
+                        0,
+                        None,
+                        handler_nursery=nursery,
+                        message_bytes_max=1 << 20,
+                        handshake_timeout_s=10.0,
+                    )
+                )
             else:
                 from trio_websocket import serve_websocket
 
@@ -218,6 +249,25 @@ async def _trio_websocket_player(play: Any, nursery: Any, request: Any) -> None:
 
     with contextlib.suppress(ConnectionClosed):
         await play(await ws.get_message(), TrioWebsocketPeer(ws), frames(), nursery)
+
+
+async def _our_player(play: Any, nursery: Any, request: Any) -> None:
+    import trio
+
+    from server.websocket import ConnectionClosed
+
+    ws = await request.accept()
+
+    async def frames() -> Any:
+        while True:
+            yield await ws.get_message()
+
+    try:
+        with contextlib.suppress(ConnectionClosed):
+            await play(await ws.get_message(), OurPeer(ws), frames(), nursery)
+    finally:
+        with trio.move_on_after(1.0):
+            await ws.aclose()
 
 
 async def _wsproto_player(play: Any, nursery: Any, stream: Any) -> None:

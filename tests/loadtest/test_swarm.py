@@ -64,8 +64,15 @@ async def test_a_funded_swarm_seats_every_bot_plays_hands_and_times_its_actions(
         report = await run_swarm(options, progress=None)
     assert report["bots"] == {"connected_max": 8, "seated_max": 8, "finished": 8}
     # Registrations may still outrun the hashing thread on a busy machine: those bots are
-    # told server_busy and come back; nothing else may go wrong.
-    assert set(report["errors"]) <= {"server_busy"}
+    # told server_busy and come back. The mix's flaky bots cut their own connection now and
+    # then: a request of theirs in flight at that moment fails connection_lost (CI saw one):
+    # a bot has at most two in flight (an act, a top-up or missed blinds), and every bot
+    # resumes. Nothing else may go wrong.
+    errors = dict(report["errors"])
+    lost_in_cuts = errors.pop("connection_lost", 0)
+    assert set(errors) <= {"server_busy"}
+    assert lost_in_cuts <= 2 * report["disconnects"]["dropped_on_purpose"]
+    assert report["disconnects"]["lost"] == 0
     assert report["hands"] >= 1
     rtt = report["action_round_trip"]
     # Every action counted is one whose broadcast came back and was timed.

@@ -300,7 +300,9 @@ async def test_a_server_on_a_rotated_ring_takes_both_keys_tokens_at_both_doors(
     """The websocket and the admin API verify with the configured ring: a token of the
     previous key logs in (and gets one of the current key back), an unknown key does not."""
     now = int(time.time())
-    settings = Settings(ws_port=0, admin_port=0, api_port=0, data_dir=tmp_path, jwt_keys=rotated(now))
+    settings = Settings(
+        ws_port=0, admin_port=0, api_port=0, data_dir=tmp_path, jwt_keys=rotated(now)
+    )
     old_admin, _ = TokenSigner(TokenKeyRing(OLD)).issue("staff-1", "admin")
     old_player, _ = TokenSigner(TokenKeyRing(OLD)).issue("dev-player", "player")
     foreign = TokenKeyRing(TokenKey("elsewhere", "e" * 40))

@@ -43,6 +43,11 @@ class Actor(Generic[MsgT]):
     # Take snapshot() after started() and after every handled message, and hand the last one
     # to restore() of the next incarnation. Off by default: it costs a call per message.
     keeps_snapshot: ClassVar[bool] = False
+    # Message types whose handler never changes what snapshot() returns (reads, relays): no
+    # snapshot is taken after them, the last one still stands. A kind lists only types it
+    # has shown to leave its snapshot unchanged (a test per kind), since a wrong entry would
+    # restart it from stale state.
+    snapshot_unchanged_by: ClassVar[tuple[type, ...]] = ()
     reply_errors: ClassVar[tuple[type[Exception], ...]] = ()
     # Set for kinds that own children (a table owns its hand): context.children is then a
     # supervisor whose children live and die with this incarnation.
@@ -143,6 +148,7 @@ async def serve(ref: ActorRef[Any], actor: Actor[Any]) -> None:
     items = ref._items
     handle = actor.handle
     snapshot = actor.snapshot if actor.keeps_snapshot else None
+    unchanged_by = frozenset(actor.snapshot_unchanged_by)
     reply_errors = actor.reply_errors
     blocked_senders = ref._blocked_senders
     turn = 0
@@ -159,8 +165,9 @@ async def serve(ref: ActorRef[Any], actor: Actor[Any]) -> None:
         if blocked_senders:
             blocked_senders.unpark()
         if type(item) is Ask:
+            message = item.message
             try:
-                reply = await handle(item.message)
+                reply = await handle(message)
             except reply_errors as exc:
                 item.fail(exc)
             except Exception as exc:
@@ -172,12 +179,13 @@ async def serve(ref: ActorRef[Any], actor: Actor[Any]) -> None:
             else:
                 item.reply(reply)
         else:
+            message = item
             try:
                 await handle(item)
             except reply_errors as exc:
                 log.warning("told message refused", actor=ref.name, error=repr(exc))
         ref.processed += 1
-        if snapshot is not None:
+        if snapshot is not None and type(message) not in unchanged_by:
             ref._snapshot = snapshot()
         turn += 1
         if turn >= MESSAGES_PER_TURN_MAX:

@@ -119,6 +119,10 @@ class TableActor(Actor[TableMessage]):
     mailbox_capacity = 1024
     mailbox_overflow = Overflow.STOP  # a flooded table is broken: restart (voids the hand)
     keeps_snapshot = True
+    # A hand's progress and a player's act only relay (the hand holds the hand's state; what
+    # the table sees of it, ``LiveHand``, is not in TableState), and the reads read: the state
+    # is as after the message before, so encoding it again (twice per action) is skipped.
+    snapshot_unchanged_by = (HandProgress, PlayerAct, GetListing, GetSeats)
     reply_errors = (GameRefused, WalletError, IllegalAction)
     child_supervision = SupervisionPolicy(intensity=3, period_s=30.0)
 

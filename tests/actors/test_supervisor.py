@@ -331,6 +331,27 @@ async def test_a_crash_midway_through_a_message_resumes_from_the_last_snapshot()
         assert runtime.root.child("hand:1").restarts == 1
 
 
+async def test_no_snapshot_is_taken_after_a_message_the_kind_says_leaves_it_unchanged() -> None:
+    class Counting(Recorder):
+        snapshot_unchanged_by = (Echo, Total)
+        taken = 0
+
+        def snapshot(self) -> object:
+            Counting.taken += 1
+            return super().snapshot()
+
+    spec = ChildSpec.worker("counting", lambda: Counting("counting", []))
+    async with running(spec) as runtime:
+        ref = runtime.registry.get("counting")
+        await ref.ask(Add(10))
+        after_add = Counting.taken
+        assert await ref.ask(Echo(1)) == 1
+        assert await ref.ask(Total()) == 10
+        assert Counting.taken == after_add  # no snapshot after Echo nor Total
+        ref.tell(Add(5, crash_midway=True))
+        assert await ref.ask(Total()) == 10  # resumed from the snapshot after Add(10)
+
+
 async def test_a_service_child_is_started_in_order_restarted_and_cancelled_to_stop(
     autojump_clock: trio.testing.MockClock,
 ) -> None:

@@ -69,6 +69,8 @@ from admin.context import audit_stamp, current_context, record_audit
 from admin.permissions import Permission
 from poker.tournament import BountyKind, Structure
 from poker.tournament.presets import PRESETS
+from poker.tournament.state import ENTRIES_MAX
+from poker.tournament.structure import CHIPS_MAX
 
 tournament_routes = Blueprint("tournaments", __name__)
 
@@ -81,9 +83,7 @@ ADMIN_ASK_TIMEOUT_S: Final = 10.0  # a cancellation refunds every entry through 
 # longer than 10 s on SQLite (the swarm's 1,000-bot run was refused "did not answer").
 START_ASK_TIMEOUT_S: Final = 120.0
 NAME_CHARS_MAX: Final = 64
-CHIPS_MAX: Final = 10**12  # the core's bound on chips (poker/tournament/structure.py)
-ENTRIES_MAX: Final = 100_000  # the core's bound on entries
-STACK_CHANGE_MAX: Final = 10**12
+STACK_CHANGE_MAX: Final = CHIPS_MAX  # the core's bound on chips
 # Refusal codes and their statuses; every other code of the actor is a conflict (409).
 _STATUS_OF: Final = {
     "tournament_not_found": 404,

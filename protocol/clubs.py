@@ -21,7 +21,7 @@ from msgspec import Meta
 
 from protocol.fields import Asset, RequestId
 from protocol.game import TableStatus, VariantCode
-from protocol.limits import CHIPS_MAX, SEATS_MAX, SEATS_MIN, TABLE_NAME_CHARS_MAX
+from protocol.limits import CHIPS_MAX, POINTS_MAX, SEATS_MAX, SEATS_MIN, TABLE_NAME_CHARS_MAX
 
 CLUB_NAME_CHARS_MAX: Final = 40
 CLUB_DESCRIPTION_CHARS_MAX: Final = 500
@@ -77,7 +77,7 @@ class MemberRecord(_Record, frozen=True):
 
 class TierRecord(_Record, frozen=True):
     name: Annotated[str, Meta(min_length=1, max_length=40)]
-    threshold_points: Annotated[int, Meta(ge=0, le=10**15)]
+    threshold_points: Annotated[int, Meta(ge=0, le=POINTS_MAX)]
     rakeback_bp: Bp
 
 

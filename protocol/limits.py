@@ -17,6 +17,13 @@ from typing import Final
 # a few of them still fit a signed 64-bit column.
 CHIPS_MAX: Final = 10**15
 
+# A tournament's chips and money amounts have their own bound, 10**12, in the pure tournament
+# core (poker/tournament/structure.py CHIPS_MAX, which imports nothing from here); its actor,
+# tables and the admin API import it from there.
+
+# A rakeback tier's threshold, in points (rakeback/tiers.py and the wire's tier record).
+POINTS_MAX: Final = 10**15
+
 # Tables one process runs (its lobby's bound): an operator's or a quick seat's new table
 # beyond it is refused ``too_many_tables``. 10,000 players at 6-max need about 1,700. A
 # player's listing is cut to protocol/game.py's TABLES_LISTED_MAX; a staff listing is not.

@@ -35,8 +35,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, final
 
+from protocol.limits import BASIS_POINTS
 from rakeback.attribution import SOURCES, Source, apportion
-from rakeback.tiers import BASIS_POINTS, TierTable
+from rakeback.tiers import TierTable
 
 AGENTS_MAX: Final = 10_000  # bound per program; more is refused (InvalidProgram)
 

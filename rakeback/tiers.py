@@ -29,7 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, final
 
-BASIS_POINTS: Final = 10_000  # 100 %
+from protocol.limits import BASIS_POINTS, POINTS_MAX
+
 TIERS_MAX: Final = 20  # bound: a longer table is refused (InvalidTiers)
 TIER_NAME_CHARS_MAX: Final = 40
 POINTS_RATE_MAX: Final = 1_000  # bound on the rate's numerator and denominator
@@ -106,8 +107,8 @@ def check_tiers(tiers: Sequence[Tier], num: int, den: int) -> None:
             raise InvalidTiers(f"a tier name is 1-{TIER_NAME_CHARS_MAX} printable characters")
         if not 0 <= tier.rakeback_bp <= BASIS_POINTS:
             raise InvalidTiers(f"rakeback is 0..{BASIS_POINTS} basis points")
-        if tier.threshold_points > 10**15:
-            raise InvalidTiers("a threshold is at most 10^15 points")
+        if tier.threshold_points > POINTS_MAX:
+            raise InvalidTiers(f"a threshold is at most {POINTS_MAX} points")
     if not (1 <= num <= POINTS_RATE_MAX and 1 <= den <= POINTS_RATE_MAX):
         raise InvalidTiers(f"the points rate is num/den with both in 1..{POINTS_RATE_MAX}")
 

@@ -11,7 +11,7 @@ import msgspec
 from poker.tournament.errors import StructureInvalid
 from poker.tournament.payouts import MTT, PayoutConfig
 from poker.tournament.places import BountyKind
-from poker.tournament.structure import Structure
+from poker.tournament.structure import CHIPS_MAX, Structure
 from poker.tournament.tables import Table
 
 SNAPSHOT_VERSION: Final = 1
@@ -41,8 +41,8 @@ class TournamentConfig(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         for name in ("buy_in", "fee", "bounty", "guarantee"):
             value = getattr(self, name)
-            if type(value) is not int or not 0 <= value <= 10**12:
-                raise StructureInvalid(f"{name} must be a whole number in 0..10**12")
+            if type(value) is not int or not 0 <= value <= CHIPS_MAX:
+                raise StructureInvalid(f"{name} must be a whole number in 0..{CHIPS_MAX}")
         if type(self.seats_per_table) is not int or not 2 <= self.seats_per_table <= 10:
             raise StructureInvalid("seats_per_table must be 2..10")
         if type(self.entries_max) is not int or not 2 <= self.entries_max <= ENTRIES_MAX:

@@ -29,6 +29,8 @@ LEVELS_MAX: Final = 200
 LEVEL_MINUTES_MAX: Final = 24 * 60
 LEVEL_HANDS_MAX: Final = 10_000
 BREAK_MINUTES_MAX: Final = 120
+# A tournament's chips and money amounts (stacks, blinds, buy-in, fee, bounty, guarantee):
+# the one bound, imported by the tournament's actor, tables and the admin API.
 CHIPS_MAX: Final = 10**12
 ENTRIES_PER_PLAYER_MAX: Final = 100
 REBUYS_PER_ENTRY_MAX: Final = 100

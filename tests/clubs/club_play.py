@@ -1,6 +1,7 @@
 """Hands played by our engine and run through the real money and storage path, as a table
 does it (buy-ins into escrow, rake to the house, cash-outs, the hand record with each
-player's rake share), for the rakeback tests while club tables wait for the actors/ refactor.
+player's rake share): many random hands in a moment, for the rakeback service tests, without
+a server (tests/e2e/test_club_rakeback_ws.py plays club hands at a real table actor).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""Done when (issue 20): hands played at a club table by members an agent brought, a
-distribution, and every chip of rakeback and commission checked against a hand-by-hand
-recompute written out here, apart from rakeback/; on both backends.
+"""Hands played at a club table by members an agent brought, a distribution, and every chip
+of rakeback and commission checked against a hand-by-hand recompute written out here, apart
+from rakeback/; on both backends.
 
-The hands are played by our engine and go through the real money and storage path (buy-ins,
-rake, cash-outs, hand records with their rake shares: tests/clubs/club_play.py); the table
-actors themselves do not seat club tables yet (they wait for the actors/ refactor).
+The service-level half of issue 20's Done when: many random hands (tests/clubs/club_play.py
+runs the engine and the real money and storage path, without table actors), a public table
+beside the club's, statements and statistics. The same check on a real server, with the
+club set up and its table opened over the websocket and hands played by its table actor, is
+tests/e2e/test_club_rakeback_ws.py.
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ COMPONENTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
         ("wire encoding and decoding", r"\((protocol/codec|msgspec/)"),
         ("hand actor", r"\(actors/(hand|table_view)\.py"),
         ("timers", r"\(actors/timers\.py"),
-        ("table actor", r"\(actors/(table\w*|lobby|game_metrics)\.py"),
+        # actors/table/ is a package since the table's split (profile G still missed it).
+        ("table actor", r"\(actors/(table\w*|lobby|game_metrics)\.py|\(actors/table/"),
         ("actor runtime (mailboxes, asks)", r"\(actors/"),
         # Not server/cli.py nor server/commands/: ``tablium serve`` is the root of every stack.
         ("gateway (connections, sessions)", r"\(server/(?!commands/|cli\.py)"),

@@ -139,6 +139,8 @@ def test_profile_charges_time_to_the_path_that_spent_it() -> None:
     assert component_of(send) == "websocket send"
     assert component_of(engine) == "engine (poker/)"
     assert component_of(scheduler) == "trio scheduling"
+    table = ["serve (actors/actor.py:155)", "TableActor.handle (actors/table/actor.py:203)"]
+    assert component_of(table) == "table actor"
     shares = shares_of([";".join(send) + " 3\n", ";".join(engine) + " 1\n", "garbage\n"])
     assert shares.samples == 4
     assert shares.percent("websocket send") == 75.0

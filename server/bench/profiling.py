@@ -49,7 +49,8 @@ COMPONENTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     for name, pattern in (
         # The collector's pause timer (gc.callbacks, server/commands/serve.py) is on the
         # stack of every sample taken during a collection.
-        ("garbage collection", r"^GcPauseTimer\.|\(gc/|\bgc\.collect"),
+        # So is the paced collections' task (its gc.collect is C: no frame of its own).
+        ("garbage collection", r"^GcPauseTimer\.|\(gc/|\bgc\.collect|^pace_collections \("),
         # The gateway's own websocket (server/websocket.py, issue 25's cut 3), and
         # trio-websocket's, which the gateway used before and the baseline can still use.
         (

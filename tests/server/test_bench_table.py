@@ -141,6 +141,11 @@ def test_profile_charges_time_to_the_path_that_spent_it() -> None:
     assert component_of(scheduler) == "trio scheduling"
     table = ["serve (actors/actor.py:155)", "TableActor.handle (actors/table/actor.py:203)"]
     assert component_of(table) == "table actor"
+    paced = [
+        "_serve_paced (server/commands/serve.py:202)",
+        "pace_collections (server/commands/serve.py:193)",
+    ]
+    assert component_of(paced) == "garbage collection"
     shares = shares_of([";".join(send) + " 3\n", ";".join(engine) + " 1\n", "garbage\n"])
     assert shares.samples == 4
     assert shares.percent("websocket send") == 75.0

@@ -184,6 +184,34 @@ async def test_an_agents_invitation_makes_her_the_members_agent(store: Store, cl
     assert benefits.agent_rates_bp == {ada: 3_000}
 
 
+async def test_joining_with_an_agent_id_makes_her_that_agents_member(
+    store: Store, clubs: Clubs
+) -> None:
+    owner, club_id, code = await _club(store, clubs, "open")
+    ada, bea, cid = [await player(store, n) for n in ("ada", "bea", "cid")]
+    await clubs.join(ada, code)
+    # Naming a member who is not an agent is refused, and she stays out.
+    with pytest.raises(InvalidClubInput):
+        await clubs.join(bea, code, agent_id=ada)
+    with pytest.raises(InvalidClubInput):
+        await clubs.join(bea, code, agent_id=owner)
+    assert [m.player_id for m in await clubs.members(owner, club_id)] == [owner, ada]
+    await clubs.set_deal(club_id, 5_000, STAFF)
+    await clubs.set_role(owner, club_id, ada, "agent", commission_bp=3_000)
+    member = await clubs.join(bea, code, agent_id=ada)
+    assert member is not None and (member.role, member.agent_id) == ("member", ada)
+    # By approval, the agent named in the request is hers once a manager approves it.
+    await clubs.update(owner, club_id, join_policy="approval")
+    assert await clubs.join(cid, code, agent_id=ada) is None
+    (request,) = await clubs.join_requests(owner, club_id)
+    assert request.agent_id == ada
+    approved = await clubs.review_request(owner, club_id, cid, approve=True)
+    assert approved is not None and approved.agent_id == ada
+    assert [m.player_id for m in await clubs.members(ada, club_id)] == [bea, cid]  # hers
+    program = await clubs.benefits(owner, club_id)
+    assert program.agent_rates_bp == {ada: 3_000}
+
+
 async def test_benefits_never_exceed_the_clubs_deal(store: Store, clubs: Clubs) -> None:
     owner, club_id, code = await _club(store, clubs, "open")
     ada = await player(store, "ada")

@@ -22,11 +22,12 @@ from services.rakeback import (
     PeriodNotOver,
     PeriodOutOfOrder,
     Rakeback,
+    RakebackPolicy,
     UnknownScope,
     WrongPeriodKind,
 )
 from services.wallet import Wallet
-from tests.clubs.club_play import play_hand
+from tests.clubs.club_play import PlayedHand, play_hand
 from tests.clubs.conftest import player
 from tests.persistence.stores import DAY_MS, ManualClock
 
@@ -242,6 +243,53 @@ async def test_tournament_fees_are_a_source_funded_from_the_fees(
     assert sorted(t.amount for t in traced) == [-100, 100, 300]
     fund = await store.ledger_account(rakeback_account(""))
     assert fund is not None and fund.balance == 0
+
+
+async def test_the_dealt_method_splits_each_hands_rake_equally_among_the_players_dealt_in(
+    store: Store, wallet: Wallet, rakeback: Rakeback, clock: ManualClock
+) -> None:
+    players = await _players(store, wallet, 5)
+    period = period_containing("day", clock.now_ms)
+    rng = random.Random("dealt")
+    played: list[PlayedHand] = []
+    for i in range(40):  # 2 to 5 players a hand, folding at random: shares are uneven
+        seated = rng.sample(players, rng.randint(2, 5))
+        at = period.start_ms + 1_000 * (i + 1)
+        played.append(await play_hand(store, wallet, rng, "pub-1", f"d{i}", seated, at))
+    await _due(clock, rakeback, period)
+    dealt = Rakeback(store, wallet, RakebackPolicy(period_kind="day", method="dealt"))
+    before = {p: (await wallet.balance(p)).balance for p in players}
+    run = await dealt.distribute("house", period, STAFF)
+    assert run.state == "closed"
+
+    # The recompute: each hand's rake in equal parts, by seat (the list's order in
+    # play_hand), the odd chips one each to the lowest seats; then the house's tiers.
+    rake: dict[int, int] = {}
+    weighted: dict[int, int] = {}
+    for hand in played:
+        part, odd = divmod(hand.rake, len(hand.players))
+        for seat, (p, share) in enumerate(zip(hand.players, hand.shares, strict=True)):
+            rake[p] = rake.get(p, 0) + part + (1 if seat < odd else 0)
+            weighted[p] = weighted.get(p, 0) + share
+    assert sum(rake.values()) == sum(weighted.values()) == sum(h.rake for h in played) > 0
+    assert rake != weighted  # the two methods disagree on this period
+    tiers = dealt.policy.house_tiers.tiers
+
+    def rate(points: int) -> int:
+        return max(t.rakeback_bp for t in tiers if points >= t.threshold_points)
+
+    expected = {p: r * rate(r) // 10_000 for p, r in rake.items()}
+    for p in players:
+        assert (await wallet.balance(p)).balance - before[p] == expected.get(p, 0), p
+    assert run.rakeback_paid == sum(expected.values()) > 0
+    accrued = {
+        a.beneficiary_id: a.rake_cash for a in (await dealt.preview("house", period)).accruals
+    }
+    assert {p: r for p, r in accrued.items() if r} == rake
+    # Verify recomputes under the method stored with the period, whatever the server's now.
+    for service in (dealt, rakeback):
+        check = await service.verify("house", period)
+        assert check.ok and check.paid == run.rakeback_paid, check.problems
 
 
 def test_period_ids_round_trip() -> None:

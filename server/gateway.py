@@ -380,9 +380,8 @@ class Gateway:
 
     def deliver(self, player_id: int, body: PushBody) -> None:
         """PlayerChannel for the tables (actors/table/deps.py): push ``body`` to every
-        session of the player with this account id, through each session actor's bounded
-        mailbox (its overflow policy applies: server/session_actor.py). Never blocks, never
-        raises.
+        session of the player with this account id (``push_encoded``: into the session at
+        once, or behind what its actor's mailbox holds). Never blocks, never raises.
 
         A table broadcasts by calling this once per player with the same body object, so the
         body is encoded once and reused while the same object keeps coming (a one-entry
@@ -401,16 +400,19 @@ class Gateway:
             router.push(player_id, self._last_deliver.body)  # her sessions on other nodes
 
     def push_encoded(self, sessions: Sequence[PlayerSession], body: msgspec.Raw | Deliver) -> None:
-        """An encoded push (protocol.codec.encode_body) to each of ``sessions``: told to its
-        actor, or pushed at once to a session without one (a gateway outside the runtime)."""
-        deliver = body if isinstance(body, Deliver) else Deliver(body)
+        """An encoded push (protocol.codec.encode_body) to each of ``sessions``: numbered,
+        buffered and offered to its connection at once, in the caller's turn (never blocks:
+        the connection drops a slow consumer at its outbound bound). Only while the session
+        actor's mailbox holds messages is the push told to it instead, behind them, so the
+        session's events keep their order (server/session_actor.py, "Pushes")."""
         refs = self._session_refs
         for session in sessions:
             ref = refs.get(session.session_id)
-            if ref is not None:
-                ref.tell(deliver)
+            if ref is not None and ref.depth:
+                # Behind what its mailbox holds: the session's events keep their order.
+                ref.tell(body if isinstance(body, Deliver) else Deliver(body))
             else:
-                session.push_encoded(deliver.body)
+                session.push_encoded(body.body if isinstance(body, Deliver) else body)
 
     async def pushes_done(self, session: PlayerSession | None) -> None:
         """Return once every push told to the session's actor so far is in the session, so

@@ -2,11 +2,17 @@
 the ``sessions`` supervisor.
 
 A session actor lives as long as the logical session (across reconnects, through the grace
-period), not as long as one websocket. Tables and the lobby reach players through it, with
-tells into its bounded mailbox, never an ask (a game must not wait for a player's network):
-the gateway's ``deliver`` tells each session of the player ``Deliver(body)``, the body
-encoded once for all of them; the actor numbers and buffers the event
-(PlayerSession.push_encoded) and hands it to whichever connection is attached.
+period), not as long as one websocket.
+
+Pushes: tables and the lobby reach players through the gateway's ``deliver``, never an ask
+(a game must not wait for a player's network), the body encoded once for all of the
+player's sessions. When the session actor's mailbox is empty (always, but for a test or a
+session ending) the push goes into the session at once, in the table's turn: numbered,
+buffered (PlayerSession.push_encoded) and offered to whichever connection is attached, which
+never blocks (its outbound queue is bounded: a client that does not read is dropped as a
+slow consumer). Otherwise it is told to the actor as ``Deliver(body)`` behind what the
+mailbox holds, so the session's events keep their order. Until issue 25's cut 4 every push
+was told, which cost each recipient an actor turn (a task switch) per table message.
 
 The session also holds which tables seat or show its player (``PlayerSession.tables``,
 actors/table/player_tables.py): each table's word (``AtTable``) is noted in it at once by
@@ -14,10 +20,9 @@ the gateway, not queued (server/gateway.py ``note_table`` says why), and the ses
 detach, resume and end reach exactly those tables (actors/table/requests.py).
 
 Order: a request's reply follows the pushes it caused (a client that reads ``seated`` has
-the table's snapshot already, as when tables pushed into sessions directly): before it
-replies to a game or tournament request, the connection waits until the session's mailbox
-holds none of the pushes told before the reply (``Flush``; nothing to wait for when the
-mailbox is empty, the common case).
+the table's snapshot already): before it replies to a game or tournament request, the
+connection waits until the session's mailbox holds none of the pushes told before the reply
+(``Flush``; nothing to wait for when the mailbox is empty, the common case).
 
 Bounds: the mailbox holds SESSION_MAILBOX_MESSAGES_MAX messages; beyond that the overflow
 policy is STOP: the session ends like a slow consumer (its connection is closed with

@@ -81,7 +81,34 @@ async def test_a_login_starts_a_session_actor_that_tables_tell(tmp_path: Path) -
         )
 
 
-async def test_a_table_push_goes_through_the_session_mailbox(tmp_path: Path) -> None:
+async def test_a_table_push_is_in_the_session_at_once_unless_its_mailbox_holds_some(
+    tmp_path: Path,
+) -> None:
+    async with (
+        supervised_gateway(tmp_path) as (runtime, gateway),
+        open_client(gateway.url) as client,
+    ):
+        logged_in = await client.register("alice", PASSWORD)
+        player_id = logged_in.player_id
+        assert player_id is not None
+        ref = runtime.registry.get(session_actor_name(logged_in.session_id))
+        session = gateway.sessions.get(logged_in.session_id)
+        assert session is not None and session.last_seq == 0
+        gateway.deliver(player_id, Notice(code="table", text="your turn"))
+        # An empty mailbox: numbered and offered in the table's call, no actor turn.
+        assert (ref.depth, session.last_seq) == (0, 1)
+        # Something queued: the push waits behind it, so the events keep their order.
+        ref.tell(Deliver(encode_body(Notice(code="queued", text="first"))))
+        gateway.deliver(player_id, Notice(code="table", text="second"))
+        assert (ref.depth, session.last_seq) == (2, 1)
+        assert [await client.next_event() for _ in range(3)] == [
+            Event(seq=1, body=Notice(code="table", text="your turn")),
+            Event(seq=2, body=Notice(code="queued", text="first")),
+            Event(seq=3, body=Notice(code="table", text="second")),
+        ]
+
+
+async def test_a_reply_waits_for_the_pushes_told_before_it(tmp_path: Path) -> None:
     async with (
         supervised_gateway(tmp_path) as (runtime, gateway),
         open_client(gateway.url) as client,
@@ -90,27 +117,9 @@ async def test_a_table_push_goes_through_the_session_mailbox(tmp_path: Path) -> 
         assert logged_in.player_id is not None
         ref = runtime.registry.get(session_actor_name(logged_in.session_id))
         session = gateway.sessions.get(logged_in.session_id)
-        assert session is not None and session.last_seq == 0
-        gateway.deliver(logged_in.player_id, Notice(code="table", text="your turn"))
-        # Queued for the session actor, not numbered by the table's call: the session's
-        # mailbox (and its overflow policy) stands between every table and the player.
-        assert (ref.depth, session.last_seq) == (1, 0)
-        assert await client.next_event() == Event(
-            seq=1, body=Notice(code="table", text="your turn")
-        )
-
-
-async def test_a_reply_waits_for_the_pushes_told_before_it(tmp_path: Path) -> None:
-    async with (
-        supervised_gateway(tmp_path) as (_runtime, gateway),
-        open_client(gateway.url) as client,
-    ):
-        logged_in = await client.register("alice", PASSWORD)
-        assert logged_in.player_id is not None
-        session = gateway.sessions.get(logged_in.session_id)
         assert session is not None
         for n in range(3):
-            gateway.deliver(logged_in.player_id, Notice(code="n", text=str(n)))
+            ref.tell(Deliver(encode_body(Notice(code="n", text=str(n)))))
         assert session.last_seq == 0  # queued in the session actor's mailbox
         # What a connection awaits before a game request's reply: the pushes its request
         # caused are in the session (numbered, on their way to the client) first.
@@ -128,8 +137,10 @@ async def test_a_session_that_table_pushes_overflow_ends_as_a_slow_consumer(
         logged_in = await client.register("alice", PASSWORD)
         assert logged_in.player_id is not None
         ref = runtime.registry.get(session_actor_name(logged_in.session_id))
-        # More pushes than the mailbox holds, before the session actor gets a turn.
-        for n in range(SESSION_MAILBOX_MESSAGES_MAX + 1):
+        # More pushes than the mailbox holds, before the session actor gets a turn (the
+        # first told queues the rest behind it).
+        ref.tell(Deliver(encode_body(Notice(code="n", text="first"))))
+        for n in range(SESSION_MAILBOX_MESSAGES_MAX):
             gateway.deliver(logged_in.player_id, Notice(code="n", text=str(n)))
         assert ref.overflowed
         with trio.fail_after(5):

@@ -7,6 +7,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from persistence import Store
 from rakeback.periods import period_containing
 from server.config import Settings
@@ -14,6 +16,7 @@ from services.clubs import Clubs
 from services.wallet import Wallet
 from tests.admin.conftest import bearer
 from tests.clubs.club_play import play_hand
+from tests.persistence.stores import BACKENDS
 
 ADMIN = bearer("admin", subject="ann")
 REASON = {"reason": "weekly run"}
@@ -35,6 +38,7 @@ async def _hands(store: Store) -> tuple[list[int], str]:
     return players, period.id
 
 
+@pytest.mark.parametrize("backend", BACKENDS)  # the store fixture's (tests/admin/conftest.py)
 async def test_a_period_previewed_distributed_verified_and_stated_over_http(
     make_client: Callable[..., Any], store: Store
 ) -> None:
@@ -66,6 +70,7 @@ async def test_a_period_previewed_distributed_verified_and_stated_over_http(
     assert {e.subject for e in entries} == {"ann"}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)  # the store fixture's (tests/admin/conftest.py)
 async def test_refusals_have_their_codes_and_change_nothing(
     make_client: Callable[..., Any], store: Store
 ) -> None:

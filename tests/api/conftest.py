@@ -34,6 +34,7 @@ from services.chain.settings import ChainSettings
 from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
 from services.personal_data import DataKey, DataKeyRing
 from services.wallet import Wallet
+from tests.persistence.stores import store_url
 
 SECRET = "api-test-secret-" + "y" * 40
 # Seal the personal data the API keeps (a session's address and user agent).
@@ -57,8 +58,26 @@ def api_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with open_store(f"sqlite:///{tmp_path / 'api.sqlite3'}") as opened:
+def backend() -> str:
+    """The store's backend: SQLite, unless a test parametrizes ``backend`` over BACKENDS
+    (tests/persistence/stores.py), as the club tests do, to run on PostgreSQL too."""
+    return "sqlite"
+
+
+@pytest.fixture
+def postgres_base_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """This run's PostgreSQL database for a test on it, else "" (and none is created). A
+    sync fixture: the session's ``postgres_url`` is made with asyncio.run, outside trio."""
+    return str(request.getfixturevalue("postgres_url")) if backend == "postgres" else ""
+
+
+@pytest.fixture
+async def store(backend: str, tmp_path: Path, postgres_base_url: str) -> AsyncIterator[Store]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
+    else:
+        url = await store_url(backend, tmp_path, postgres_base_url)
+    async with open_store(url) as opened:
         yield opened
 
 

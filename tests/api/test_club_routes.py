@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,12 +22,14 @@ from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
 from services.wallet import Wallet
 from tests.api.conftest import ApiHarness, api_settings
 from tests.api.test_auth_flows import problem
+from tests.persistence.stores import BACKENDS
 
 
 def _post(api: ApiHarness, tokens: dict[str, Any], key: str = "k") -> dict[str, str]:
     return {**api.bearer(tokens), "Idempotency-Key": key}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)  # the store fixture's (tests/api/conftest.py)
 async def test_a_clubs_life_over_http(api: ApiHarness) -> None:
     olga = await api.register("olga")
     bea = await api.register("beatrice")

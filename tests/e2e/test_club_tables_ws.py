@@ -88,8 +88,12 @@ def _mentions(body: game.GamePush, table_id: str) -> bool:
     )
 
 
-async def test_a_club_table_is_seen_and_joined_by_members_only(tmp_path: Path) -> None:
-    async with running_server(tmp_path) as server:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_club_table_is_seen_and_joined_by_members_only(
+    backend: str, tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         frames = server.recorder.stream()
         olga, bea, oscar, club_id, table_id = await _club_with_table(server)
         _, pushed = await wait_for(
@@ -144,10 +148,12 @@ async def test_a_club_table_is_seen_and_joined_by_members_only(tmp_path: Path) -
         assert [b for b in server.recorder.frames[bea.player_id] if _mentions(b, table_id)]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_removed_member_loses_the_table_and_a_banned_one_stays_out(
-    tmp_path: Path,
+    backend: str, tmp_path: Path, postgres_url: str
 ) -> None:
-    async with running_server(tmp_path) as server:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         frames = server.recorder.stream()
         olga, bea, oscar, club_id, table_id = await _club_with_table(server)
         await bea.join(table_id, 2_000)
@@ -194,10 +200,12 @@ async def test_a_removed_member_loses_the_table_and_a_banned_one_stays_out(
         assert oscar.player_id not in [bea.player_id]  # the outsider took no part
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_only_owners_and_managers_open_club_tables_and_bad_input_changes_nothing(
-    tmp_path: Path,
+    backend: str, tmp_path: Path, postgres_url: str
 ) -> None:
-    async with running_server(tmp_path) as server:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         olga, bea, oscar, club_id, table_id = await _club_with_table(server)
         create = wire.ClubCreateTable(id=0, club_id=club_id, name="Mine", **STAKES)
         await _refused(bea.client, create, "club_permission_denied")
@@ -229,8 +237,12 @@ async def test_only_owners_and_managers_open_club_tables_and_bad_input_changes_n
         assert sorted(detail.tables) == sorted([table_id, opened.table_id])
 
 
-async def test_the_rake_of_a_club_tables_hands_is_the_clubs(tmp_path: Path) -> None:
-    async with running_server(tmp_path) as server:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_rake_of_a_club_tables_hands_is_the_clubs(
+    backend: str, tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         frames = server.recorder.stream()
         olga, bea, _, club_id, table_id = await _club_with_table(server)
         await olga.join(table_id, 2_000)
@@ -243,8 +255,12 @@ async def test_the_rake_of_a_club_tables_hands_is_the_clubs(tmp_path: Path) -> N
         assert (stats.hands, stats.rake, stats.active_players) == (1, rake, 2)
 
 
-async def test_an_owner_opens_a_club_table_over_the_public_api(tmp_path: Path) -> None:
-    async with running_server(tmp_path) as server:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_owner_opens_a_club_table_over_the_public_api(
+    backend: str, tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         frames = server.recorder.stream()
         olga, bea, oscar, club_id, first = await _club_with_table(server)
         api = server.listening.api_url

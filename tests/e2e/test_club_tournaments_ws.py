@@ -138,8 +138,12 @@ async def _settled(server: Server, tid: int) -> None:
     await ref.ask(GetStandings(), timeout_s=10)
 
 
-async def test_a_club_tournament_is_seen_and_entered_by_members_only(tmp_path: Path) -> None:
-    async with running_server(tmp_path) as server:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_club_tournament_is_seen_and_entered_by_members_only(
+    backend: str, tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         olga, bea, oscar, club_id, _, tid = await _club_and_tournament(server)
         pushed = await bea.next(_line(tid))
         assert isinstance(pushed, tw.TournamentLobbyChanged)
@@ -220,10 +224,12 @@ async def test_a_removed_or_banned_member_loses_the_tournament_and_is_refunded(
         await _refused(bea.client, tw.GetTournament(id=0, tournament_id=tid), "not_club_member")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_only_owners_and_managers_create_club_tournaments_on_each_door(
-    tmp_path: Path,
+    backend: str, tmp_path: Path, postgres_url: str
 ) -> None:
-    async with running_server(tmp_path) as server:
+    database_url = await store_url(backend, tmp_path, postgres_url)
+    async with running_server(tmp_path, database_url) as server:
         olga, bea, oscar, club_id, _, first = await _club_and_tournament(server)
         create = _club_tournament(club_id, name="Mine")
         await _refused(bea.client, create, "club_permission_denied")

@@ -11,6 +11,7 @@ import pytest
 from protocol import clubs as wire
 from protocol.client import Client, ServerError, open_client
 from protocol.messages import Ok
+from tests.persistence.stores import BACKENDS, store_url
 from tests.protocol.gateway_harness import PASSWORD, gateway_and_store
 
 
@@ -20,9 +21,13 @@ async def _refused(client: Client, message: object, code: str) -> None:
     assert caught.value.code == code, caught.value
 
 
-async def test_a_clubs_life_and_its_permissions_over_the_wire(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_clubs_life_and_its_permissions_over_the_wire(
+    backend: str, tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url(backend, tmp_path, postgres_url)
     async with (
-        gateway_and_store(tmp_path) as (gateway, store),
+        gateway_and_store(tmp_path, database_url=database_url) as (gateway, store),
         open_client(gateway.url) as olga,
         open_client(gateway.url) as bea,
         open_client(gateway.url) as cid,
@@ -74,9 +79,13 @@ async def test_a_clubs_life_and_its_permissions_over_the_wire(tmp_path: Path) ->
         assert isinstance(statement, wire.RakebackStatement) and statement.lines == []
 
 
-async def test_bad_club_input_is_an_error_and_changes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_bad_club_input_is_an_error_and_changes_nothing(
+    backend: str, tmp_path: Path, postgres_url: str
+) -> None:
+    database_url = await store_url(backend, tmp_path, postgres_url)
     async with (
-        gateway_and_store(tmp_path) as (gateway, store),
+        gateway_and_store(tmp_path, database_url=database_url) as (gateway, store),
         open_client(gateway.url) as olga,
     ):
         await olga.register("olga", PASSWORD)

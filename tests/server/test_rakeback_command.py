@@ -17,6 +17,7 @@ from rakeback.periods import Period, period_containing
 from server.cli import main
 from services.wallet import Wallet
 from tests.clubs.club_play import play_hand
+from tests.persistence.stores import BACKENDS, store_url
 
 DAY_MS = 86_400_000
 
@@ -27,6 +28,17 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("TABLIUM_DATABASE_URL", url)
     monkeypatch.setenv("TABLIUM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TABLIUM_RAKEBACK_PERIOD", "day")
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+async def any_database(
+    request: pytest.FixtureRequest, database: str, tmp_path: Path, postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:  # fmt: skip
+    """``database`` on either backend (the command reads TABLIUM_DATABASE_URL)."""
+    url = await store_url(request.param, tmp_path, postgres_url)
+    monkeypatch.setenv("TABLIUM_DATABASE_URL", url)
     return url
 
 
@@ -56,8 +68,9 @@ def _tamper() -> Work[None]:
 
 
 async def test_distribute_then_verify_agrees_and_a_tampered_hand_is_named(
-    database: str, capsys: pytest.CaptureFixture[str]
+    any_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    database = any_database
     period = await _hands(database)
     # The made-up hands' PHH is no game the statistics can read: their errors are logged.
     capsys.readouterr()

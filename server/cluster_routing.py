@@ -174,8 +174,9 @@ _Items = (
 )
 _ITEMS_WITH_RID: Final = frozenset({"req", "rep", "open", "new", "tour"})  # rid second
 # What msgspec raises for bytes that are not what they should be: its errors (validation
-# included), and ValueError (a string that is not UTF-8 raises UnicodeDecodeError).
-UNDECODABLE: Final = (msgspec.DecodeError, ValueError)
+# included), ValueError (a string that is not UTF-8 raises UnicodeDecodeError) and TypeError
+# (an untyped decode of a map keyed by a map or a list: unhashable).
+UNDECODABLE: Final = (msgspec.DecodeError, ValueError, TypeError)
 _encode: Final = msgspec.msgpack.Encoder().encode
 _item_decoder: Final = msgspec.msgpack.Decoder(_Items)
 _request_decoder: Final = msgspec.msgpack.Decoder(game.GameRequest)

@@ -16,7 +16,7 @@ import msgspec
 import pytest
 import trio
 import trio.testing
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from actors.errors import TargetError
 from actors.tournament_messages import (
@@ -298,6 +298,8 @@ _bad_tournament_ids = st.text() | st.floats() | st.binary() | st.lists(_ints, ma
     tournament_id=_bad_tournament_ids,
     rest=st.lists(_values, max_size=4),
 )
+# A map keyed by a map: an untyped decode raises TypeError (unhashable), not DecodeError.
+@example(garbage=[b"\xde\x00\x02\x00\x00\x80\x00"], rid="", tournament_id="", rest=[])
 def test_a_bus_item_that_does_not_decode_is_dropped_and_answered_when_it_names_its_id(
     garbage: list[bytes], rid: str, tournament_id: Any, rest: list[Any]
 ) -> None:

@@ -201,12 +201,24 @@ class TournamentActor(TournamentTables, Actor[Any]):
             self.core = Tournament(core_config(spec))
         self.money = TournamentMoney(self.deps.wallet, self.tournament_id, spec.asset)
         self.clock_since = trio.current_time()
+        self._note_entrants()
         if self.live.state == "running":
             await self._resume_tables()
         await self._pay_owed()
         await self._resume_paying()
         self._schedule()
         self._announce()
+
+    def _note_entrants(self) -> None:
+        """Opened on this node (a start, a drain's hand-over, a takeover): its players still
+        in are this node's entrants, so their pushes follow them to whichever node their
+        sessions resume or log in on (docs/scaling.md, "Tournaments across nodes")."""
+        room = self.deps.room
+        if room is None:
+            return
+        for entry in self._core().state.entries:
+            if entry.status in (EntryStatus.REGISTERED, *_ALIVE):
+                room.entrant(_player(entry.player_id))
 
     # --- the clock --------------------------------------------------------------------------
 

@@ -220,6 +220,11 @@ class TournamentRoom(Protocol):
         blocks; at most once: a tournament that moved meanwhile does not get it)."""
         ...
 
+    def entrant(self, player_id: int) -> None:
+        """A tournament of this node pushes to the player: her sessions' logins and resumes
+        on any node bring her pushes there (never blocks)."""
+        ...
+
 
 @final
 @dataclass(frozen=True, slots=True)

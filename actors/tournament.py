@@ -64,10 +64,12 @@ from actors.tournament_messages import (
     DealLapsed,
     DealProposal,
     DeclineRebuy,
+    DrainHold,
     EntryAccepted,
     GetResults,
     GetStandings,
     GetTournament,
+    HoldForDrain,
     MoveEntry,
     PauseClock,
     ProposeDeal,
@@ -239,7 +241,7 @@ class TournamentActor(TournamentTables, Actor[Any]):
                 delay_ms = max(0, self.spec.starts_at_ms - self.deps.clock_ms())
                 self.start_timer = self.context.send_after(delay_ms / 1000, StartTournament())
             return
-        if live.state != "running" or live.paused:
+        if live.state != "running" or live.paused or self.stored_for_drain:
             return
         if core.structure.unit is not LevelUnit.MINUTES:
             return
@@ -331,6 +333,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
             case BreakTable(table=table):
                 self._require("running")
                 await self._step(self._core().break_table(table, self.deps.rng))
+            case HoldForDrain(now=now):
+                return await self._hold_for_drain(now)
             case _:
                 raise TypeError(f"tournament: unexpected message {message!r}")
         return None
@@ -613,6 +617,27 @@ class TournamentActor(TournamentTables, Actor[Any]):
                 await self._deal(table)
         self._push_state("clock_paused" if paused else "clock_resumed")
         self._schedule()
+
+    async def _hold_for_drain(self, now: bool) -> DrainHold:
+        """Its node drains (docs/scaling.md, "Draining a node"): no table deals another hand
+        here (``_deal``). Once none runs, or ``now`` (the drain's bound passed: a hand still
+        running is voided on the next node, as after a crash), the step is stored with the
+        play time as it stands and the clock stops: the next node opens it from that step,
+        so the level loses no time and gains only what the move takes. Idempotent."""
+        live, core = self._live(), self._core()
+        self.held_for_drain = True
+        running = sum(1 for table in core.floor.tables.values() if table.in_hand)
+        unfinished = live.state in ("registering", "running")
+        if unfinished and not self.stored_for_drain and (running == 0 or now):
+            await self._persist([])
+            self.stored_for_drain = True  # play_ms stands from here (_freeze_clock kept it)
+            self.clock_generation += 1  # a tick already on its way is stale
+            if self.clock_timer is not None:
+                self.clock_timer.cancel()
+                self.clock_timer = None
+            log.info("tournament held for its node's drain", tournament=self.tournament_id,
+                     play_ms=live.elapsed_ms, hands_running=running)  # fmt: skip
+        return DrainHold(state=live.state, hands_running=running, stored=self.stored_for_drain)
 
     async def _cancel(self) -> None:
         """Before the start: every entry gets back all it paid. Once running: places already

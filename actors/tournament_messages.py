@@ -421,6 +421,22 @@ class DealLapsed(TournamentMessage, frozen=True, tag=True):
     deal_id: int
 
 
+class HoldForDrain(TournamentMessage, frozen=True, tag=True):
+    """Its node drains (server/tournament_drain.py; docs/scaling.md, "Draining a node"):
+    release no table for another hand here. Once no hand runs (or at once with ``now``: the
+    drain's bound passed), the step is stored with the clock as it stands, and the clock
+    stops here: the node it moves to goes on from that play time. Reply: DrainHold. Never
+    crosses nodes (only the draining node's own drain sends it)."""
+
+    now: bool = False
+
+
+class DrainHold(msgspec.Struct, frozen=True, kw_only=True):
+    state: TournamentState
+    hands_running: int  # tables released for a hand whose report has not come yet
+    stored: bool  # the step is stored and the clock stopped: it may stop here and move
+
+
 # --- replies ---------------------------------------------------------------------------------
 
 
@@ -538,5 +554,5 @@ OutsideTournamentMessage = (
     | GetResults
 )
 AnyTournamentMessage = (
-    OutsideTournamentMessage | ClockTick | VoidUnreported | RebuyLapsed | DealLapsed
+    OutsideTournamentMessage | ClockTick | VoidUnreported | RebuyLapsed | DealLapsed | HoldForDrain
 )

@@ -141,6 +141,8 @@ class TournamentTables(TournamentViews):
         core, live = self._core(), self._live()
         if live.state != "running" or live.paused or number not in core.floor.tables:
             return
+        if self.held_for_drain:  # its node drains: the next hand is dealt on the next node
+            return
         table = core.table(number)
         if table.in_hand:
             return

@@ -59,6 +59,10 @@ class TournamentViews:
     _order_cache: tuple[int, list[int]] | None = None  # version, entries in standings order
     _details_cache: tuple[int, TournamentDetails] | None = None
     _results_cache: tuple[int, Results] | None = None
+    # Its node drains (HoldForDrain): no table is released for another hand here, and once
+    # the step is stored for the move the clock stands (the next node goes on from it).
+    held_for_drain: bool = False
+    stored_for_drain: bool = False
     # player -> (trio time read, display name): the standings' names, bounded by the field
     names: dict[int, tuple[float, str]]
 
@@ -82,7 +86,7 @@ class TournamentViews:
         floating point) add nothing: ticks without end at one instant (the autojump clock
         stands still while each tick's step is stored; the MTT over the wire never ended)."""
         live = self._live()
-        if live.paused or live.state != "running":
+        if live.paused or live.state != "running" or self.stored_for_drain:
             return live.elapsed_ms
         return live.elapsed_ms + round((trio.current_time() - self.clock_since) * 1000)
 

@@ -212,6 +212,7 @@ def build_runtime(
     if ownership is not None:
         _stop_and_open_tables(ownership, registry, deps)
     admin_readiness = readiness
+    drain: NodeDrain | None = None
     if ownership is not None and cluster is not None and settings.drain_timeout_s > 0:
         drain = NodeDrain(
             cluster,
@@ -239,6 +240,9 @@ def build_runtime(
     )
     if parts is not None:
         parts.tournaments = room
+    if drain is not None and room is not None:  # its tournaments move too
+        drain.tournaments = room.ownership
+        drain.tournament_tables_supervisor = tournament_deps.tables_supervisor
     runtime: Runtime
     watch_clubs(store, registry)
     club_tables = ClubTables(registry, Clubs(store))

@@ -13,6 +13,12 @@ For each cash table this node holds, at most ``tables_at_once`` at a time:
    opener), so the next hand is dealt there after the table's usual pause between hands.
    No answer within ``hand_over_timeout_s``, or a refusal: the next node is asked.
 
+Each tournament this node runs moves the same way, whole (server/tournament_drain.py): it
+releases no table for another hand (``HoldForDrain``), and once no hand runs at any of its
+tables it stores its step with its play time and stops its clock; its actor and tables stop
+here, its lease goes, and the least-loaded live node is told (``RouteOpen`` of
+``tournament:<id>``) to claim it and open it from that step at once, as a restart does.
+
 Once every table a player sits at or watches on this node has moved, her sessions here are
 closed with 1001 (``going_away``: "reconnect, with backoff", docs/protocol.md), after the
 events pushed to them are in Redis; her client reconnects (through the load balancer, to
@@ -42,9 +48,12 @@ from actors.addresses import TableAddress
 from actors.errors import ChildNotFound, NameNotFound, TargetError
 from actors.table.admin import GetTableDetail, TableDetail
 from actors.table.messages import GetSeats, HoldAfterHand, TableSeats
+from actors.tournament_messages import TournamentAddress
 from persistence.redis_link import RedisDown
 from protocol.errors import CloseCode
 from server.cluster_placement import PLACED_TABLE_SEATS
+from server.tournament_drain import hold_until_stored, players_at_tables
+from server.tournament_leases import UNFINISHED, stop_tournament_here, tournament_number
 
 if TYPE_CHECKING:
     from actors.runtime import ActorRef, Registry
@@ -111,18 +120,25 @@ class NodeDrain:
         self.player_tables = player_tables
         self.settings = settings or DrainSettings()
         self.gateway: Gateway | None = None  # set once the gateway runs
+        # The leases of this node's tournaments (server/tournament_leases.py), and where
+        # their tables run; None: no tournament moves (it waits for a takeover, as before).
+        self.tournaments: TableOwnership | None = None
+        self.tournament_tables_supervisor = "tables"
         self.state: DrainState = "idle"
         # Metrics and /cluster.
         self.tables_moved = 0  # handed over between hands
         self.tables_forced = 0  # handed over mid-hand, after timeout_s
         self.tables_stuck = 0  # no node opened them: they wait in the database
+        self.tournaments_moved = 0  # handed over with no hand running
+        self.tournaments_forced = 0  # handed over with hands running, after timeout_s
+        self.tournaments_stuck = 0  # no node opened them: a takeover after a lapse
         self.sessions_closed = 0
         self.duration_s = 0.0
         self._moved: set[str] = set()
         self._moving: set[str] = set()  # stopped here, not yet open on another node
-        self._skipped: set[str] = set()  # closing: left to stop with the node
-        # The players seated at or watching each table when its hand ended (its last
-        # GetSeats): whose sessions may close once it moved.
+        self._skipped: set[str] = set()  # closing (or a tournament over): stops with the node
+        # The players seated at or watching each table (or tournament's tables) when its
+        # hands ended (their last GetSeats): whose sessions may close once it moved.
         self._players: dict[str, set[int]] = {}
         # Tables given to each node during this drain, added to its published load.
         self._given: dict[str, int] = {}
@@ -155,27 +171,39 @@ class NodeDrain:
         self.state = "draining"
         self.cluster.draining = True
         self.ownership.draining = True
+        if self.tournaments is not None:
+            self.tournaments.draining = True  # it neither adopts nor claims a tournament
         if gateway.cluster is not None:
             await gateway.cluster.refresh_presence()  # /cluster shows it draining at once
         tables = sorted(self.ownership.held)
-        log.warning("draining", tables=len(tables), nodes=[n.node for n in others])
+        tournaments = sorted(self.tournaments.held) if self.tournaments is not None else []
+        log.warning("draining", tables=len(tables), tournaments=len(tournaments),
+                    nodes=[n.node for n in others])  # fmt: skip
         limiter = trio.CapacityLimiter(max(1, self.settings.tables_at_once))
         with trio.move_on_after(self.settings.timeout_s):
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._watch_room, nursery.cancel_scope)
                 async with trio.open_nursery() as moves:
+                    # Tournaments first: each holds all its tables with one message.
+                    for name in tournaments:
+                        moves.start_soon(self._move_tournament, name, limiter, False)
                     for table_id in tables:
                         moves.start_soon(self._move, table_id, limiter, False)
                 nursery.cancel_scope.cancel()
         left = sorted(self.ownership.held - self._skipped)
+        left_tournaments = sorted(self._tournaments_held() - self._skipped)
         if self.alone_since_start:
-            log.warning("drain stopped: every other node is draining too", tables=len(left))
-        elif left:
-            log.warning("drain timed out: tables moved mid-hand", tables=len(left))
+            log.warning("drain stopped: every other node is draining too", tables=len(left),
+                        tournaments=len(left_tournaments))  # fmt: skip
+        elif left or left_tournaments:
+            log.warning("drain timed out: tables moved mid-hand", tables=len(left),
+                        tournaments=len(left_tournaments))  # fmt: skip
             with trio.move_on_after(FORCED_PHASE_S):
                 async with trio.open_nursery() as nursery:
                     for table_id in left:
                         nursery.start_soon(self._move, table_id, limiter, True)
+                    for name in left_tournaments:
+                        nursery.start_soon(self._move_tournament, name, limiter, True)
         await self._close_sessions(None)
         self.state = "drained"
         self.duration_s = trio.current_time() - started
@@ -184,9 +212,15 @@ class NodeDrain:
             moved=self.tables_moved,
             forced=self.tables_forced,
             stuck=self.tables_stuck,
+            tournaments_moved=self.tournaments_moved,
+            tournaments_forced=self.tournaments_forced,
+            tournaments_stuck=self.tournaments_stuck,
             sessions=self.sessions_closed,
             seconds=round(self.duration_s, 3),
         )
+
+    def _tournaments_held(self) -> set[str]:
+        return set(self.tournaments.held) if self.tournaments is not None else set()
 
     async def _watch_room(self, moves: trio.CancelScope) -> None:
         """Stop the drain once no other node would take a table (they all drain too: a whole
@@ -235,7 +269,62 @@ class NodeDrain:
             except RedisDown as exc:
                 log.warning("drain: lease not released", table=table_id, error=str(exc))
                 return
-            await self._hand_over(table_id, forced)
+            if not await self._hand_over(table_id, forced):
+                self.tables_stuck += 1
+                log.error("drain: no node opened the table; it waits in the database",
+                          table=table_id)  # fmt: skip
+                return
+            if forced:
+                self.tables_forced += 1
+            else:
+                self.tables_moved += 1
+
+    async def _move_tournament(
+        self, name: str, limiter: trio.CapacityLimiter, forced: bool
+    ) -> None:
+        """Move the tournament ``name`` (``tournament:<id>``) and its tables whole: held
+        until no hand runs at them (``forced``: at once), its step stored, stopped here,
+        handed over (server/tournament_drain.py)."""
+        number = tournament_number(name)
+        if number is None:
+            return
+        async with limiter:
+            hold = await hold_until_stored(self.registry, name, now=forced)
+            if hold is None or hold.state not in UNFINISHED:
+                # Not running here (over, or stopped meanwhile): nothing to move; its lease
+                # goes as the node stops.
+                self._skipped.add(name)
+                return
+            self._players[name] = await players_at_tables(self.registry, number)
+            self._moving.add(name)
+            try:
+                await self._stop_and_hand_over_tournament(name, number, forced)
+            finally:
+                self._moving.discard(name)
+
+    async def _stop_and_hand_over_tournament(self, name: str, number: int, forced: bool) -> None:
+        tournaments = self.tournaments
+        assert tournaments is not None
+        # Shielded, as a table's: once stopped here, it is handed over (bounded).
+        with trio.CancelScope(shield=True):
+            await stop_tournament_here(self.registry, self.tournament_tables_supervisor, number)
+            await self.writer.flush()  # its tables' last snapshots are in the database
+            if name not in tournaments.held:
+                return  # lost to another node meanwhile: it is that node's
+            try:
+                await tournaments.let_go(name)
+            except RedisDown as exc:
+                log.warning("drain: lease not released", tournament=name, error=str(exc))
+                return
+            if not await self._hand_over(name, forced):
+                self.tournaments_stuck += 1
+                log.error("drain: no node opened the tournament; it waits for a takeover",
+                          tournament=name)  # fmt: skip
+                return
+            if forced:
+                self.tournaments_forced += 1
+            else:
+                self.tournaments_moved += 1
 
     async def _between_hands(self, ref: ActorRef[Any]) -> bool:
         """Hold the table and wait until its hand has ended (and, briefly, until what it owes
@@ -263,7 +352,10 @@ class NodeDrain:
             await self.registry.supervisor("tables").stop_child(TableAddress(table_id).actor_name)
         await self.writer.flush()
 
-    async def _hand_over(self, table_id: str, forced: bool) -> None:
+    async def _hand_over(self, table_id: str, forced: bool) -> bool:
+        """Tell the least-loaded live node to claim and open ``table_id`` (a cash table, or
+        ``tournament:<id>``), the next if it does not: True once one has. The sessions of
+        its players with nothing left here are closed then."""
         gateway = self.gateway
         assert gateway is not None and gateway.router is not None
         try:
@@ -285,15 +377,11 @@ class NodeDrain:
             ):
                 self._given[node.node] = self._given.get(node.node, 0) + 1
                 self._moved.add(table_id)
-                if forced:
-                    self.tables_forced += 1
-                else:
-                    self.tables_moved += 1
-                log.info("table handed over", table=table_id, node=node.node, forced=forced)
+                kind = "tournament" if tournament_number(table_id) is not None else "table"
+                log.info(f"{kind} handed over", node=node.node, forced=forced, **{kind: table_id})
                 await self._close_sessions(self._players.pop(table_id, set()))
-                return
-        self.tables_stuck += 1
-        log.error("drain: no node opened the table; it waits in the database", table=table_id)
+                return True
+        return False
 
     async def _close_sessions(self, players: set[int] | None) -> None:
         """Close (1001) the sessions of ``players`` who have no table left on this node
@@ -320,9 +408,19 @@ class NodeDrain:
                 self.sessions_closed += 1
 
     def _still_here(self, player_id: int | None) -> bool:
-        """Whether the player sits at or watches a table that has not moved yet."""
+        """Whether the player sits at or watches a table that has not moved yet (a cash
+        table, or a table of a tournament still here)."""
         if player_id is None:
             return False
         index = self.player_tables
         tables = [*index.seats_of(player_id), *index.watched_by(player_id)]
-        return any(t in self.ownership.held or t in self._moving for t in tables)
+        return any(self._table_here(t) for t in tables)
+
+    def _table_here(self, table_id: str) -> bool:
+        if table_id in self.ownership.held or table_id in self._moving:
+            return True
+        tournament = TournamentAddress.of_table(table_id)
+        if tournament is None:
+            return False
+        name = tournament.actor_name
+        return name in self._moving or name in self._tournaments_held()

@@ -364,17 +364,27 @@ class RoomTournaments:
         return True
 
     async def open_here(self, name: str, sender: str) -> bool:
-        """A new tournament ``sender`` placed here (RouteOpen of ``tournament:<id>``): claim
-        its lease and open it now. True once it runs here, or on a node other than the
-        sender (it got there first)."""
+        """A tournament ``sender`` placed here (RouteOpen of ``tournament:<id>``: a new one,
+        or one its drain moves): claim its lease and open it now (from its stored step, as
+        a restart does). True once it runs here, or on a node other than the sender (it got
+        there first)."""
         ownership = self.ownership
         if ownership is None or ownership.opener is None:
             return False
         if name in ownership.held:
             return True
         if await ownership.claim(name):
+            # A new tournament's first epoch is 1; a later one: it ran on another node, whose
+            # drain hands it over (server/tournament_drain.py) from its stored step.
+            moved = (ownership.fences.epoch(name) or 0) > 1
             if await ownership.opener(name):
-                log.info("tournament placed here by another node", tournament=name, by=sender)
+                if moved:
+                    ownership.handed_in += 1
+                    log.info("tournament handed over by a draining node", tournament=name,
+                             by=sender)  # fmt: skip
+                else:
+                    log.info("tournament placed here by another node", tournament=name,
+                             by=sender)  # fmt: skip
                 return True
             ownership.held.discard(name)
             await ownership.leases.release([name])

@@ -35,7 +35,9 @@ Names (labels):
   moved away by its drain), ``tablium_cluster_draining`` (1 while this node drains),
   ``tablium_cluster_tables_placed_total{where}`` (new tables, ``here`` or ``elsewhere``).
 - With a ClusterLink, tournaments across nodes (docs/scaling.md, "Tournaments across
-  nodes"): ``tablium_cluster_tournaments_placed_total{where}``,
+  nodes", "Draining a node"): ``tablium_cluster_tournaments_placed_total{where}``,
+  ``tablium_cluster_tournaments_taken_over_total{how}`` (``handed_over``, ``lease_lapsed``),
+  ``tablium_cluster_tournaments_handed_over_total`` (this node's drain),
   ``tablium_cluster_tournament_asks_routed_total`` (asks sent to the tournament's node),
   ``tablium_cluster_tournament_asks_answered_total`` (other nodes' asks answered here),
   ``tablium_cluster_tournament_messages_refused_total`` (routed messages that did not
@@ -229,6 +231,22 @@ def _ownership_metrics(
     tournaments.add_metric(["here"], sum(t.placed_here for t in rooms))
     tournaments.add_metric(["elsewhere"], sum(t.placed_elsewhere for t in rooms))
     yield tournaments
+    tournament_owners = [t.ownership for t in rooms if t.ownership is not None]
+    moved = CounterMetricFamily(
+        "tablium_cluster_tournaments_taken_over",
+        "Tournaments opened here after their node let them go: handed over by a draining"
+        " node (no hand voided unless its drain timed out), or after its lease lapsed (the"
+        " node died or stalled; running hands voided).",
+        labels=["how"],
+    )
+    moved.add_metric(["handed_over"], sum(o.handed_in for o in tournament_owners))
+    moved.add_metric(["lease_lapsed"], sum(o.adopted for o in tournament_owners))
+    yield moved
+    yield CounterMetricFamily(
+        "tablium_cluster_tournaments_handed_over",
+        "Tournaments this node's drain moved to other nodes.",
+        value=sum(o.handed_over for o in tournament_owners),
+    )
     counted = (
         ("asks_routed", "Tournament asks sent to the node that runs the tournament."),
         ("asks_answered", "Tournament asks of other nodes answered here."),

@@ -56,6 +56,22 @@ def tournament_ownership(
     return TableOwnership(RedisLeases(link, prefix, node, ttl_ms), store, fences)
 
 
+def tournament_table_names(registry: Registry, number: int) -> list[str]:
+    """The actor names of the tournament's tables open on this node."""
+    return registry.names(f"table:{TOURNAMENT_TABLE_PREFIX}{number}-")
+
+
+async def stop_tournament_here(registry: Registry, tables_supervisor: str, number: int) -> None:
+    """Stop the tournament's actor, then its tables (a hand report told meanwhile finds no
+    actor: the next owner voids that hand, as after a crash)."""
+    with contextlib.suppress(ChildNotFound, NameNotFound):
+        await registry.supervisor(TOURNAMENTS_SUPERVISOR).stop_child(f"{TOURNAMENT_PREFIX}{number}")
+    tables = registry.supervisor(tables_supervisor)
+    for table in tournament_table_names(registry, number):
+        with contextlib.suppress(ChildNotFound, NameNotFound):
+            await tables.stop_child(table)
+
+
 def run_tournaments_here(
     ownership: TableOwnership, registry: Registry, deps: TournamentDeps
 ) -> None:
@@ -66,12 +82,7 @@ def run_tournaments_here(
         number = tournament_number(name)
         if number is None:
             return
-        with contextlib.suppress(ChildNotFound, NameNotFound):
-            await registry.supervisor(TOURNAMENTS_SUPERVISOR).stop_child(name)
-        tables = registry.supervisor(deps.tables_supervisor)
-        for table in registry.names(f"table:{TOURNAMENT_TABLE_PREFIX}{number}-"):
-            with contextlib.suppress(ChildNotFound, NameNotFound):
-                await tables.stop_child(table)
+        await stop_tournament_here(registry, deps.tables_supervisor, number)
         log.warning("tournament stopped here: another node owns it", tournament=number)
 
     async def open_tournament(name: str) -> bool:

@@ -32,25 +32,25 @@ Bounds and their overflow policies:
 - a batch that cannot reach Redis is tried ``send_attempts_max`` times, then dropped
   (``entries_dropped``).
 
-Every Redis call is one pipeline, one crossing of the trio-asyncio loop (RedisLink).
+Every Redis call is one pipeline on a connection of the bus's own, on trio itself
+(persistence/resp.py: RedisLink's way through trio-asyncio cost ten times more a round trip):
+one for the sender, one for the reader, opened again after Redis stopped answering.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Final, final
 
 import msgspec
-import redis
 import structlog
 import trio
 
 from persistence.redis_link import RedisLink
+from persistence.resp import Arg, RespConnection, RespError
 
 log = structlog.get_logger("tablium.bus")
 
@@ -61,10 +61,10 @@ FIELD_ID: Final = b"i"
 FIELD_SENDER: Final = b"f"
 FIELD_ITEMS: Final = b"p"
 
-INBOX_BATCHES_MAX: Final = 64  # reads handed to the trio side, not handled yet
 READ_RETRY_S: Final = 0.5  # after a read that Redis did not answer
-HANDOVER_RETRY_S: Final = 0.002  # while the trio side's inbox is full
-_REDIS_DOWN: Final = (OSError, TimeoutError, redis.ConnectionError, redis.TimeoutError)
+COMMAND_TIMEOUT_S: Final = 2.0  # a Redis that does not answer in time is down (as RedisLink)
+# How RespConnection says Redis did not answer (ConnectionError and TimeoutError are OSErrors).
+_REDIS_DOWN: Final = (OSError,)
 
 # An entry's items: msgpack of a list of bytes.
 _items_encoder: Final = msgspec.msgpack.Encoder()
@@ -101,30 +101,28 @@ class Received:
     claimed: bool = False  # by XAUTOCLAIM, from a consumer that left it unacknowledged
 
 
-def _parse(raw: Sequence[Any], *, claimed: bool = False) -> list[Received]:
+def _parse(raw: Any, *, claimed: bool = False) -> list[Received]:
+    """Stream entries as RESP gives them: ``[[stream id, [name, value, ...]], ...]``."""
     out: list[Received] = []
-    for stream_id, fields in raw:
-        if fields is None:  # deleted (trimmed) while pending: XAUTOCLAIM reports it so
+    for stream_id, flat in raw:
+        if flat is None:  # deleted (trimmed) while pending: XAUTOCLAIM reports it so
             continue
+        fields = _pairs(flat)
         out.append(
             Received(
                 stream_id,
-                fields[FIELD_ID].decode(),
-                fields[FIELD_SENDER].decode(),
-                _items_decoder.decode(fields[FIELD_ITEMS]),
+                _bytes(fields[FIELD_ID]).decode(),
+                _bytes(fields[FIELD_SENDER]).decode(),
+                _items_decoder.decode(_bytes(fields[FIELD_ITEMS])),
                 claimed,
             )
         )
     return out
 
 
-@final
-class _Stop:
-    """Tells a loop on the asyncio side to return. Cancelling its task is not enough:
-    redis-py swallows a cancellation that arrives while it sends a command (measured:
-    the loop went on reading), so each loop also looks at this after every await."""
-
-    stopping = False
+def _bytes(value: object) -> bytes:
+    assert isinstance(value, bytes)
+    return value
 
 
 @final
@@ -134,13 +132,15 @@ class NodeBus:
     def __init__(
         self, link: RedisLink, prefix: str, node: str, settings: BusSettings | None = None
     ) -> None:
-        self.link = link
+        self.url = link.url  # the bus opens its own connections (persistence/resp.py)
         self.prefix = prefix
         self.node = node
         self.settings = settings or BusSettings()
         self._outbox: dict[str, list[bytes]] = {}
         self._outbox_items = 0
-        self._aio_wake: asyncio.Event | None = None  # the send loop's, once it runs
+        self._wake = trio.Event()  # set by a post, or by acknowledgements due
+        self._send_connection: RespConnection | None = None
+        self._send_lock = trio.Lock()  # the sender's connection: one batch at a time
         self._to_ack: list[bytes] = []  # handled, acknowledged with the next read
         self._entry_numbers = itertools.count(1)
         self._consumers = itertools.count(1)
@@ -176,77 +176,67 @@ class NodeBus:
             return False
         queue.append(item)
         self._outbox_items += 1
-        if self._aio_wake is not None:
-            self._aio_wake.set()  # (same thread: the asyncio loop runs inside trio's)
+        self._wake.set()
         return True
 
     async def run_sender(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Send what is posted until cancelled: every destination's batch in one pipeline,
-        from a loop on the asyncio side (one crossing for its whole life: a crossing per
-        send costs more than Redis does, docs/scaling.md)."""
-        stop = _Stop()
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self.link.call, partial(self._send_loop, stop))
-            task_status.started()
-            try:
-                await trio.sleep_forever()
-            finally:
-                stop.stopping = True
-                if self._aio_wake is not None:
-                    self._aio_wake.set()
-
-    async def _send_loop(self, stop: _Stop, client: Any) -> None:
-        """(asyncio) Wait for posts, send them; Redis not answering: retried under the same
-        entry ids (send_attempts_max), then dropped. Returns once ``stop`` says so."""
-        wake = self._aio_wake = asyncio.Event()
-        if self._outbox:
-            wake.set()
-        while not stop.stopping:
-            await wake.wait()
-            wake.clear()
-            if stop.stopping:
-                return
-            entries = self._take_outbox()
-            acks, self._to_ack = self._to_ack, []
-            if not entries and not acks:
-                continue
-            await self._send_batch(entries, acks, client)
+        """Send what is posted (and the reader's acknowledgements) until cancelled: every
+        destination's batch in one pipeline on the sender's own connection."""
+        task_status.started()
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake = trio.Event()  # a post from now on wakes the next round
+                entries = self._take_outbox()
+                acks, self._to_ack = self._to_ack, []
+                if entries or acks:
+                    await self._send_batch(entries, acks)
+        finally:
+            await self._close_sender()
 
     async def _send_batch(
-        self,
-        entries: Sequence[tuple[str, str, list[bytes]]],
-        acks: Sequence[bytes],
-        client: Any,
+        self, entries: Sequence[tuple[str, str, list[bytes]]], acks: Sequence[bytes]
     ) -> None:
-        """(asyncio) XADD each (node, entry id, items) and XACK ``acks`` in one pipeline;
-        a batch whose outcome is unknown (Redis did not answer) is sent again under the
-        same ids (the receiver drops a repeat), send_attempts_max times, then dropped.
-        Lost acks: those entries are claimed later and dropped as repeats."""
+        """XADD each (node, entry id, items) and XACK ``acks`` in one pipeline; a batch whose
+        outcome is unknown (Redis did not answer) is sent again under the same ids (the
+        receiver drops a repeat), send_attempts_max times, then dropped. Lost acks: those
+        entries are claimed later and dropped as repeats."""
         settings = self.settings
-        pipe = client.pipeline(transaction=False)
+        commands: list[list[Arg]] = []
         if acks:
-            pipe.xack(self.stream(self.node), GROUP, *acks)
+            commands.append(["XACK", self.stream(self.node), GROUP, *acks])
         for key, fields in self._fields(entries):
-            pipe.xadd(key, fields, maxlen=settings.stream_entries_max, approximate=True)
-            pipe.pexpire(key, settings.stream_ttl_ms)
-        for attempt in range(1, settings.send_attempts_max + 1):
-            try:
-                await pipe.execute()
-            except _REDIS_DOWN as exc:
-                self.send_failures += 1
-                if attempt == settings.send_attempts_max:
-                    self.entries_dropped += len(entries)
-                    log.warning("bus entries dropped", entries=len(entries), error=repr(exc))
-                    return
-                await asyncio.sleep(0.1 * attempt)
-                continue
-            self._sent(entries)
-            return
+            commands.append(["XADD", key, "MAXLEN", "~", settings.stream_entries_max, "*", *fields])
+            commands.append(["PEXPIRE", key, settings.stream_ttl_ms])
+        async with self._send_lock:
+            for attempt in range(1, settings.send_attempts_max + 1):
+                try:
+                    if self._send_connection is None or self._send_connection.closed:
+                        self._send_connection = await RespConnection.open(
+                            self.url, COMMAND_TIMEOUT_S
+                        )
+                    replies = await self._send_connection.execute(commands, COMMAND_TIMEOUT_S)
+                except _REDIS_DOWN as exc:
+                    self.send_failures += 1
+                    if attempt == settings.send_attempts_max:
+                        self.entries_dropped += len(entries)
+                        log.warning("bus entries dropped", entries=len(entries), error=repr(exc))
+                        return
+                    await trio.sleep(0.1 * attempt)
+                    continue
+                _raise_first_error(replies)
+                self._sent(entries)
+                return
+
+    async def _close_sender(self) -> None:
+        connection, self._send_connection = self._send_connection, None
+        if connection is not None:
+            await connection.aclose()
 
     async def flush(self) -> None:
-        """Send everything posted so far from trio (one crossing), as the loop would."""
+        """Send everything posted so far now, as the sender would."""
         entries = self._take_outbox()
         if entries:
             await self.send_entries(entries)
@@ -265,15 +255,18 @@ class NodeBus:
 
     def _fields(
         self, entries: Sequence[tuple[str, str, list[bytes]]]
-    ) -> list[tuple[str, dict[bytes, bytes]]]:
+    ) -> list[tuple[str, list[bytes]]]:
         return [
             (
                 self.stream(node),
-                {
-                    FIELD_ID: entry_id.encode(),
-                    FIELD_SENDER: self.node.encode(),
-                    FIELD_ITEMS: _items_encoder.encode(items),
-                },
+                [
+                    FIELD_ID,
+                    entry_id.encode(),
+                    FIELD_SENDER,
+                    self.node.encode(),
+                    FIELD_ITEMS,
+                    _items_encoder.encode(items),
+                ],
             )
             for node, entry_id, items in entries
         ]
@@ -283,9 +276,8 @@ class NodeBus:
         self.items_sent += sum(len(items) for _, _, items in entries)
 
     async def send_entries(self, entries: Sequence[tuple[str, str, list[bytes]]]) -> None:
-        """Send these (node, entry id, items) from trio, in one crossing (tests; the send
-        loop does the same from the asyncio side)."""
-        await self.link.call(partial(self._send_batch, entries, ()))
+        """Send these (node, entry id, items) now (tests send the same id twice with it)."""
+        await self._send_batch(entries, ())
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -294,86 +286,82 @@ class NodeBus:
     ) -> None:
         """Read this node's stream until cancelled, calling ``handler(sender, items)`` once
         per entry (repeats dropped), in stream order; also claims entries a former
-        consumer left unacknowledged. The reads run in a loop on the asyncio side (one
-        crossing for its life); what they bring is handed to this task by a channel
-        (INBOX_BATCHES_MAX reads; full: the reads wait). Redis down: the loop retries."""
+        consumer left unacknowledged every claim_period_ms. Each read acknowledges what
+        the handler finished since the last (so does the sender's next batch). Redis not
+        answering: the read is tried again after READ_RETRY_S on a new connection."""
         consumer = f"{self.node}:{next(self._consumers)}"
-        send, receive = trio.open_memory_channel[list[Received]](INBOX_BATCHES_MAX)
-        stop = _Stop()
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self.link.call, partial(self._read_loop, consumer, send, stop))
-            task_status.started()  # (not waiting for Redis: a node starts while it is down)
-            try:
-                async for entries in receive:
-                    self._to_ack += await self._handle(entries, handler)
-                    if self._aio_wake is not None:
-                        self._aio_wake.set()  # the send loop acknowledges them at once
-            finally:
-                stop.stopping = True
-
-    async def _read_loop(
-        self,
-        consumer: str,
-        inbox: trio.MemorySendChannel[list[Received]],
-        stop: _Stop,
-        client: Any,
-    ) -> None:
-        """(asyncio) Make the group, then: claim every claim_period_ms, and read, each
-        read acknowledging what the handler finished since the last."""
         settings = self.settings
         key = self.stream(self.node)
+        task_status.started()  # (not waiting for Redis: a node starts while it is down)
+        connection: RespConnection | None = None
         ready = False
         next_claim_s = 0.0
-        while not stop.stopping:
-            try:
-                if not ready:
-                    await _make_group(client, key, settings.stream_ttl_ms)
-                    ready = True
-                now_s = asyncio.get_running_loop().time()
-                if now_s >= next_claim_s:
-                    next_claim_s = now_s + settings.claim_period_ms / 1000
-                    await _hand_over(inbox, await self._claim(client, key, consumer))
-                acks, self._to_ack = self._to_ack, []
-                pipe = client.pipeline(transaction=False)
-                if acks:
-                    pipe.xack(key, GROUP, *acks)
-                pipe.pexpire(key, settings.stream_ttl_ms)
-                pipe.xreadgroup(
-                    GROUP,
-                    consumer,
-                    {key: ">"},
-                    count=settings.read_count_max,
-                    block=settings.read_block_ms,
-                )
-                read = (await pipe.execute())[-1]
-                if read and not stop.stopping:
-                    await _hand_over(inbox, _parse(read[0][1]))
-            except _REDIS_DOWN:
-                self.read_failures += 1  # (the acks are lost: those entries are claimed
-                await asyncio.sleep(READ_RETRY_S)  # later and dropped as repeats)
-            except redis.ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                ready = False  # the stream expired or was deleted: make it again
+        try:
+            while True:
+                try:
+                    if connection is None or connection.closed:
+                        connection = await RespConnection.open(self.url, COMMAND_TIMEOUT_S)
+                    if not ready:
+                        await _make_group(connection, key, settings.stream_ttl_ms)
+                        ready = True
+                    if trio.current_time() >= next_claim_s:
+                        next_claim_s = trio.current_time() + settings.claim_period_ms / 1000
+                        claimed = await self._claim(connection, key, consumer)
+                        self._to_ack += await self._handle(claimed, handler)
+                    read = await self._read(connection, key, consumer)
+                    if read:
+                        self._to_ack += await self._handle(read, handler)
+                        self._wake.set()  # the sender acknowledges them at once
+                except _REDIS_DOWN:
+                    self.read_failures += 1  # (the acks are lost: those entries are claimed
+                    await trio.sleep(READ_RETRY_S)  # later and dropped as repeats)
+                except RespError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    ready = False  # the stream expired or was deleted: make it again
+        finally:
+            if connection is not None:
+                await connection.aclose()
 
-    async def _claim(self, client: Any, key: str, consumer: str) -> list[Received]:
-        """(asyncio) Entries another consumer read and left unacknowledged for
-        claim_idle_ms, now this consumer's; also the stream's backlog, for the metrics."""
-        pipe = client.pipeline(transaction=False)
-        pipe.xautoclaim(
-            key,
-            GROUP,
-            consumer,
-            min_idle_time=self.settings.claim_idle_ms,
-            start_id="0-0",
-            count=self.settings.read_count_max,
-        )
-        pipe.xinfo_groups(key)
-        claimed, groups = await pipe.execute()
+    async def _read(self, connection: RespConnection, key: str, consumer: str) -> list[Received]:
+        """One blocking read (XREADGROUP), carrying the acknowledgements due."""
+        settings = self.settings
+        acks, self._to_ack = self._to_ack, []
+        commands: list[list[Arg]] = []
+        if acks:
+            commands.append(["XACK", key, GROUP, *acks])
+        commands.append(["PEXPIRE", key, settings.stream_ttl_ms])
+        group: list[Arg] = ["XREADGROUP", "GROUP", GROUP, consumer]
+        group += ["COUNT", settings.read_count_max, "BLOCK", settings.read_block_ms]
+        commands.append([*group, "STREAMS", key, ">"])
+        timeout_s = settings.read_block_ms / 1000 + COMMAND_TIMEOUT_S
+        replies = await connection.execute(commands, timeout_s)
+        _raise_first_error(replies)
+        streams = replies[-1]
+        if not isinstance(streams, list) or not streams:
+            return []  # nil: nothing within the block time
+        return _parse(streams[0][1])
+
+    async def _claim(self, connection: RespConnection, key: str, consumer: str) -> list[Received]:
+        """Entries another consumer read and left unacknowledged for claim_idle_ms, now
+        this consumer's; also the stream's backlog, for the metrics."""
+        settings = self.settings
+        claim: list[Arg] = ["XAUTOCLAIM", key, GROUP, consumer, settings.claim_idle_ms, "0-0"]
+        commands: list[list[Arg]] = [
+            [*claim, "COUNT", settings.read_count_max],
+            ["XINFO", "GROUPS", key],
+        ]
+        replies = await connection.execute(commands, COMMAND_TIMEOUT_S)
+        _raise_first_error(replies)
+        claimed, groups = replies
+        assert isinstance(claimed, list) and isinstance(groups, list)
         for group in groups:
-            if group.get("name") in (GROUP, GROUP.encode()):
-                pending = int(group.get("pending") or 0)
-                self.backlog_entries = pending + int(group.get("lag") or 0)
+            info = _pairs(group)
+            if info.get(b"name") == GROUP.encode():
+                pending, lag = info.get(b"pending"), info.get(b"lag")
+                self.backlog_entries = (pending if isinstance(pending, int) else 0) + (
+                    lag if isinstance(lag, int) else 0
+                )
         return _parse(claimed[1], claimed=True)
 
     async def _handle(self, entries: list[Received], handler: Handler) -> list[bytes]:
@@ -390,26 +378,27 @@ class NodeBus:
         return [entry.stream_id for entry in entries]
 
 
-async def _make_group(client: Any, key: str, ttl_ms: int) -> None:
-    """(asyncio) The stream and its group, if missing; the stream's expiry pushed back."""
-    try:
-        await client.xgroup_create(key, GROUP, id="0", mkstream=True)
-    except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-    await client.pexpire(key, ttl_ms)
+async def _make_group(connection: RespConnection, key: str, ttl_ms: int) -> None:
+    """The stream and its group, if missing; the stream's expiry pushed back."""
+    commands: list[list[Arg]] = [
+        ["XGROUP", "CREATE", key, GROUP, "0", "MKSTREAM"],
+        ["PEXPIRE", key, ttl_ms],
+    ]
+    created, expiry = await connection.execute(commands, COMMAND_TIMEOUT_S)
+    if isinstance(created, RespError) and "BUSYGROUP" not in str(created):
+        raise created
+    if isinstance(expiry, RespError):
+        raise expiry
 
 
-async def _hand_over(
-    inbox: trio.MemorySendChannel[list[Received]], entries: list[Received]
-) -> None:
-    """(asyncio) Give ``entries`` to the trio side; while its channel is full, wait (the
-    handler is behind: reading more would only pile them up here)."""
-    if not entries:
-        return
-    while True:
-        try:
-            inbox.send_nowait(entries)  # (same thread: the asyncio loop runs inside trio's)
-            return
-        except trio.WouldBlock:
-            await asyncio.sleep(HANDOVER_RETRY_S)
+def _raise_first_error(replies: Sequence[object]) -> None:
+    for reply in replies:
+        if isinstance(reply, RespError):
+            raise reply
+
+
+def _pairs(flat: object) -> dict[bytes, object]:
+    """A RESP2 map (a flat list of names and values) as a dict."""
+    if not isinstance(flat, list):
+        return {}
+    return {flat[n]: flat[n + 1] for n in range(0, len(flat) - 1, 2)}

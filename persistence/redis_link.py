@@ -37,9 +37,12 @@ class RedisDown(Exception):
 
 @final
 class RedisLink:
-    def __init__(self, client: redis.asyncio.Redis, loop: trio_asyncio.TrioEventLoop) -> None:
+    def __init__(
+        self, client: redis.asyncio.Redis, loop: trio_asyncio.TrioEventLoop, url: str = ""
+    ) -> None:
         self._client = client
         self._loop = loop
+        self.url = url  # for connections of their own (the node bus: persistence/resp.py)
         # The breaker (trio time): shared calls fail at once until _next_try_s.
         self._next_try_s = float("-inf")
         self.attempts_failed = 0  # shared calls that reached for Redis and failed
@@ -50,7 +53,7 @@ class RedisLink:
         """Another link over the same client and loop with its own breaker and counts: for
         a background loop (the node bus's reads) whose failures must not open the players'
         breaker, nor theirs its."""
-        return RedisLink(self._client, self._loop)
+        return RedisLink(self._client, self._loop, self.url)
 
     async def call(self, command: Callable[[redis.asyncio.Redis], Awaitable[T]]) -> T:
         """Run ``command(client)`` on the asyncio loop: one crossing for a whole unit (a
@@ -114,7 +117,7 @@ async def _linked(url: str, loop: trio_asyncio.TrioEventLoop) -> AsyncIterator[R
     )
     client = redis.asyncio.Redis.from_pool(pool)  # its aclose() closes the pool too
     try:
-        yield RedisLink(client, loop)
+        yield RedisLink(client, loop, url)
     finally:
         with trio.CancelScope(shield=True):
             await loop.run_aio_coroutine(client.aclose())

@@ -125,7 +125,7 @@ async def test_an_entry_handled_before_its_consumer_crashed_is_claimed_and_dropp
 
         assert a.post("b", b"once")
         await a.flush()
-        with pytest.RaisesGroup(Crash):  # (out of the bus's nursery)
+        with pytest.raises(Crash):  # (the read loop calls the handler itself)
             await b.run(handle_then_crash)
         assert _pending(redis_url, b.stream("b")) == 1
         inbox = Inbox()

@@ -61,6 +61,10 @@ class RespConnection:
                 stream = await _open_stream(parts.scheme, parts.hostname, parts.port, parts.path)
         except trio.TooSlowError as exc:
             raise TimeoutError(f"redis: no connection within {timeout_s} s") from exc
+        except OSError as exc:  # refused, unreachable, a TLS handshake that failed
+            raise ConnectionError(f"redis: {exc!r}") from exc
+        except trio.BrokenResourceError as exc:
+            raise ConnectionError(f"redis: {exc!r}") from exc
         connection = cls(stream)
         setup: list[list[Arg]] = []
         if parts.password is not None:

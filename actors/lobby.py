@@ -4,7 +4,10 @@ Tables tell the lobby their listing whenever it changes (``ListingChanged``: sea
 wait list, average pot, hands per hour); the lobby keeps the latest of each (a cache that may
 drop updates: its mailbox drops the oldest message when full, and the next update of the
 same table replaces what was lost) and pushes it to the sessions subscribed with a matching
-filter. It never waits for a player, a table or the ledger.
+filter. It never waits for a player, a table or the ledger: an operator's new table
+(``OpenTable``) is only reserved here, and opened by the asker (actors/table/admin.py
+``open_table``, with ``TableToOpen``), whose task takes the table's lease, epoch and first
+durable write, or has a less-loaded node open it.
 
 Club tables (docs/clubs.md): a table whose config names a ``club_id`` is listed, and pushed,
 only to that club's members. The lobby does not read memberships: whoever asks says which
@@ -34,7 +37,6 @@ import msgspec
 from actors.addresses import TABLE_PREFIX, TableAddress
 from actors.runtime import (
     Actor,
-    ActorRef,
     ChildSpec,
     Down,
     Monitor,
@@ -43,7 +45,7 @@ from actors.runtime import (
 )
 from actors.seat_matcher import SEAT_MATCHER_NAME, ListingsCache, Placement, SeatMatcher
 from actors.table.actor import table_spec
-from actors.table.admin import tombstone_id
+from actors.table.admin import TableToOpen, tombstone_id
 from actors.table.config import TableConfig
 from actors.table.deps import TableDeps
 from actors.table.messages import (
@@ -53,6 +55,7 @@ from actors.table.messages import (
     ListTablesQuery,
     LobbyMessage,
     OpenTable,
+    OpenTableHere,
     RemoveWatcher,
     StandUp,
     SubscribeListings,
@@ -64,12 +67,17 @@ from protocol import game
 from protocol.limits import TABLES_OPEN_MAX
 
 SUBSCRIBERS_MAX: Final = 10_000  # bound: SubscribeListings beyond it is refused
+# An OpenTable's reservation lapses after this (an asker that died without OpeningEnded);
+# a table's start takes a lease, an epoch and one durable write: well under it.
+OPENING_MS_MAX: Final = 60_000
 CLUBS_PER_FILTER_MAX: Final = 50  # a player's clubs (services/clubs.py's bound); more: refused
 
 
-class OpenTableHere(OpenTable, frozen=True, tag=True):
-    """OpenTable on this node, whatever the placement says: a table another node placed
-    here (server/cluster_placement.py)."""
+class OpeningEnded(LobbyMessage, frozen=True, tag=True):
+    """The asker of ``OpenTable`` is done opening ``table_id`` (opened or not): its
+    reservation is free. Told by the TableToOpen's ``open``."""
+
+    table_id: str
 
 
 class ListVisibleTables(ListTablesQuery, frozen=True, tag=True):
@@ -167,6 +175,9 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         # registered with register_table): read once per table and incarnation from the
         # store, kept current by ClubTableRegistered. Bound: the listed tables.
         self.registered: dict[str, int | None] = {}
+        # Ids of operators' new tables being opened by their askers (OpenTable), each until
+        # its OpeningEnded or OPENING_MS_MAX. Bound: TABLES_OPEN_MAX with the listings.
+        self.opening: dict[str, int] = {}
 
     async def started(self) -> None:
         matcher = ChildSpec.worker(
@@ -243,21 +254,9 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             case UnsubscribeListings(player_id=player_id):
                 self.subscribers.pop(player_id, None)
             case OpenTable(config=config):
-                if config.table_id in self.listings or (
-                    self.context.registry.resolve(TableAddress(config.table_id)) is not None
-                ):
-                    raise GameRefused("table_exists", f"table {config.table_id!r} exists")
-                # An operator reopening a closed table's id: it is live again after a restart.
-                await self.deps.store.delete_snapshot(tombstone_id(config.table_id), 2**62)
-                placement = self.placement
-                if (
-                    placement is not None
-                    and not isinstance(message, OpenTableHere)
-                    and await placement.open_elsewhere(config)
-                ):
-                    return config.table_id  # opened on a less-loaded node
-                await self._open(config)
-                return config.table_id
+                return self._reserve(config, here=isinstance(message, OpenTableHere))
+            case OpeningEnded(table_id=table_id):
+                self.opening.pop(table_id, None)
             case _:
                 raise TypeError(f"lobby: unexpected message {message!r}")
         return None
@@ -334,11 +333,38 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             if filter_.matches(listing):
                 deliver(player_id, body)
 
-    async def _open(self, config: TableConfig) -> ActorRef[object]:
-        if len(self.listings) >= TABLES_OPEN_MAX:
+    def _reserve(self, config: TableConfig, *, here: bool) -> TableToOpen:
+        """An operator's new table: its id reserved (no durable write, no wait) and handed
+        back to be opened in the asker's task (TableToOpen)."""
+        table_id, now_ms = config.table_id, self.deps.clock_ms()
+        for stale in [t for t, until_ms in self.opening.items() if until_ms <= now_ms]:
+            del self.opening[stale]  # an asker that never said it was done
+        if (
+            table_id in self.listings
+            or table_id in self.opening
+            or self.context.registry.resolve(TableAddress(table_id)) is not None
+        ):
+            raise GameRefused("table_exists", f"table {table_id!r} exists")
+        if len(self.listings) + len(self.opening) >= TABLES_OPEN_MAX:
             raise GameRefused(
                 "too_many_tables", f"this server runs {TABLES_OPEN_MAX} tables at most"
             )
-        tables = self.context.registry.supervisor(self.deps.tables_supervisor)
-        ref: ActorRef[object] = await tables.start_actor(table_spec(config, self.deps))
-        return ref
+        self.opening[table_id] = now_ms + OPENING_MS_MAX
+        return TableToOpen(table_id, partial(self._open, config, here=here))
+
+    async def _open(self, config: TableConfig, *, here: bool) -> None:
+        """(Run by the asker of OpenTable, not in the lobby's turn.) Open the table here,
+        or on a less-loaded node; then free its reservation."""
+        registry, table_id = self.context.registry, config.table_id
+        try:
+            # An operator reopening a closed table's id: it is live again after a restart.
+            await self.deps.store.delete_snapshot(tombstone_id(table_id), 2**62)
+            placement = None if here else self.placement
+            if placement is not None and await placement.open_elsewhere(config):
+                return  # opened on a less-loaded node
+            tables = registry.supervisor(self.deps.tables_supervisor)
+            await tables.start_actor(table_spec(config, self.deps))
+        finally:
+            lobby = registry.lookup(self.context.name)
+            if lobby is not None:
+                lobby.tell(OpeningEnded(table_id))

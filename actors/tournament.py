@@ -120,6 +120,7 @@ from poker.tournament import (
 )
 from poker.tournament import effects as fx
 from poker.tournament.places import split_by_weight
+from poker.tournament.structure import CHIPS_MAX
 from protocol import tournaments as wire
 from services.ledger import WalletError
 from services.player_stats import record_tournament_result
@@ -534,8 +535,8 @@ class TournamentActor(TournamentTables, Actor[Any]):
             raise TournamentRefusal("table_refused", f"entry {number} is not playing")
         if core.table(entry.table).in_hand:
             raise TournamentRefusal("table_refused", "between the entry's hands only")
-        if not 0 < entry.stack + chips <= 10**12:
-            raise TournamentRefusal("table_refused", "a stack stays 1..10**12 chips")
+        if not 0 < entry.stack + chips <= CHIPS_MAX:
+            raise TournamentRefusal("table_refused", f"a stack stays 1..{CHIPS_MAX} chips")
         entry.stack += chips
         core.state.chips_in_play += chips
         seat = next(s for s, e in core.table(entry.table).seats.items() if e == number)

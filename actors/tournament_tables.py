@@ -12,6 +12,7 @@ from typing import Any, Final, cast
 import structlog
 import trio
 
+from actors.addresses import TableAddress
 from actors.runtime import ActorContext
 from actors.table.actor import table_spec
 from actors.table.config import TableConfig
@@ -44,6 +45,7 @@ from poker.tournament import (
     EntryStatus,
 )
 from poker.tournament import effects as fx
+from poker.tournament.structure import CHIPS_MAX
 from protocol import tournaments as wire
 
 log = structlog.get_logger("tablium.tournament")
@@ -222,7 +224,7 @@ class TournamentTables(TournamentViews):
         return SeatPlayer(player_id=player_id, stack=stack, seat=seat, profile=profile)
 
     def _table_ref(self, number: int) -> Any:
-        return self.context.registry.lookup(f"table:{self.address.table_id(number)}")
+        return self.context.registry.resolve(TableAddress(self.address.table_id(number)))
 
     def _table_config(self, number: int) -> TableConfig:
         core, spec = self._core(), self.spec
@@ -240,7 +242,7 @@ class TournamentTables(TournamentViews):
             rake_bp=0,
             ante=0,
             buy_in_min=1,
-            buy_in_max=10**12,
+            buy_in_max=CHIPS_MAX,
             action_timeout_ms=spec.action_timeout_ms,
             time_bank_ms=0,
             time_bank_max_ms=0,
@@ -499,7 +501,7 @@ class TournamentTables(TournamentViews):
     def _live_tables(self) -> set[int]:
         """The numbers of this tournament's table actors open here (registry names
         ``table:t<id>-<n>``), whether or not the core still has them."""
-        prefix = "table:" + self.address.table_id(0).removesuffix("0")
+        prefix = TableAddress(self.address.table_id(0).removesuffix("0")).actor_name
         return {
             int(tail)
             for name in self.context.registry.names(prefix)

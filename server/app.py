@@ -48,13 +48,13 @@ from actors.addresses import LOBBY, TableAddress
 from actors.club_tables import ClubTableGate, ClubTables, watch_clubs
 from actors.club_tournaments import ClubTournamentGate
 from actors.errors import ChildNotFound, NameNotFound, NameTaken, TargetError
-from actors.lobby import ListAllTables, LobbyActor, OpenTableHere
+from actors.lobby import ListAllTables, LobbyActor
 from actors.runtime import ChildSpec, Registry, Restart, Runtime, Strategy, SupervisionPolicy
 from actors.seed_tables import open_stored_table, start_tables
-from actors.table.admin import GetTableDetail, TableDetail
+from actors.table.admin import GetTableDetail, TableDetail, open_table
 from actors.table.config import TableConfig, TableRules
 from actors.table.deps import TableDeps
-from actors.table.messages import GameRefused, Release
+from actors.table.messages import Release
 from actors.table.requests import TableGameRequests, TableSessionHooks
 from actors.tournament import TournamentDeps
 from actors.tournament_directory import TournamentDirectory, TournamentLobbyHooks
@@ -136,13 +136,7 @@ class NodeParts:
 async def _open_placed_table(registry: Registry, encoded: bytes) -> None:
     """A new table another node placed here (RouteCreate): opened by this node's lobby."""
     config = msgspec.msgpack.decode(encoded, type=TableConfig)
-    lobby = registry.resolve(LOBBY)
-    if lobby is None:
-        raise GameRefused("unavailable", "the lobby is not running")
-    try:
-        await lobby.ask(OpenTableHere(config=config), timeout_s=ASK_TIMEOUT_S)
-    except TargetError as exc:
-        raise GameRefused("unavailable", "the lobby did not answer") from exc
+    await open_table(registry, config, LOBBY.actor_name, here=True)
 
 
 @dataclass(frozen=True, slots=True)

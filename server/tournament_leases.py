@@ -24,6 +24,7 @@ from typing import Final
 import structlog
 import trio
 
+from actors.addresses import TableAddress
 from actors.errors import ChildNotFound, NameNotFound, NameTaken
 from actors.runtime import Registry
 from actors.tournament import TournamentDeps
@@ -58,7 +59,7 @@ def tournament_ownership(
 
 def tournament_table_names(registry: Registry, number: int) -> list[str]:
     """The actor names of the tournament's tables open on this node."""
-    return registry.names(f"table:{TOURNAMENT_TABLE_PREFIX}{number}-")
+    return registry.names(TableAddress(f"{TOURNAMENT_TABLE_PREFIX}{number}-").actor_name)
 
 
 async def stop_tournament_here(registry: Registry, tables_supervisor: str, number: int) -> None:

@@ -22,7 +22,9 @@ carries that epoch.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, final
 
 import msgspec
 
@@ -33,6 +35,7 @@ from actors.table.config import TableConfig
 from actors.table.messages import (
     GameRefused,
     OpenTable,
+    OpenTableHere,
     TableMessage,
     TableSeats,
 )
@@ -156,18 +159,35 @@ async def _ask_table(registry: Registry, table_id: str, message: TableMessage) -
     return detail
 
 
-async def open_table(registry: Registry, config: TableConfig, lobby: str = "lobby") -> str:
-    """Start a table (stored at once, so it is recovered after a restart); its id.
+@final
+@dataclass(frozen=True, slots=True)
+class TableToOpen:
+    """The lobby's answer to OpenTable (in process only): the id is reserved for the asker,
+    and ``open`` starts the table (or has a less-loaded node open it) in the asker's own
+    task, then frees the reservation: the lobby's turn never waits for a table's start,
+    which takes a lease, an epoch and a durable write (actors/lobby.py)."""
+
+    table_id: str
+    open: Callable[[], Awaitable[None]]
+
+
+async def open_table(
+    registry: Registry, config: TableConfig, lobby: str = "lobby", *, here: bool = False
+) -> str:
+    """Start a table (stored at once, so it is recovered after a restart); its id. ``here``:
+    on this node, whatever placement says (a table another node placed here).
     Raises GameRefused: ``table_exists``, ``too_many_tables``, ``unavailable``."""
     ref = registry.lookup(lobby)
     if ref is None:
         raise GameRefused("unavailable", "the lobby is not running")
+    message = OpenTableHere(config=config) if here else OpenTable(config=config)
     try:
-        table_id = await ref.ask(OpenTable(config=config), timeout_s=ADMIN_ASK_TIMEOUT_S)
+        reserved = await ref.ask(message, timeout_s=ADMIN_ASK_TIMEOUT_S)
     except TargetError as exc:
         raise GameRefused("unavailable", "the lobby did not answer") from exc
-    assert isinstance(table_id, str)
-    return table_id
+    assert isinstance(reserved, TableToOpen)
+    await reserved.open()
+    return reserved.table_id
 
 
 async def pause_table(registry: Registry, table_id: str) -> TableDetail:

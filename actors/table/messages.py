@@ -405,6 +405,12 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
 
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):
-    """Admin API or seed: start a table under the tables supervisor. Reply: table id."""
+    """An operator's new table: its id reserved. Reply: a TableToOpen (actors/table/admin.py
+    ``open_table`` opens it)."""
 
     config: TableConfig
+
+
+class OpenTableHere(OpenTable, frozen=True, tag=True):
+    """OpenTable on this node, whatever the placement says: a table another node placed
+    here (server/cluster_placement.py)."""

@@ -3,6 +3,7 @@ and quick-seat, which opens a new table of the same game when every matching one
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,11 @@ import trio.testing
 
 from actors import lobby as lobby_module
 from actors import seat_matcher
+from actors.addresses import TableAddress
 from actors.lobby import ListAllTables
 from actors.seat_matcher import quick_seat
+from actors.table.admin import TableToOpen, open_table
+from actors.table.deps import TableDeps
 from actors.table.messages import (
     FindSeat,
     GameRefused,
@@ -25,9 +29,17 @@ from actors.table.messages import (
     SubscribeListings,
     UnsubscribeListings,
 )
+from persistence import open_store
 from poker import Variant
 from protocol import game
-from tests.actors.test_table_fakes import nlhe, running_game, sqlite_url
+from services.wallet import Wallet
+from tests.actors.test_table_fakes import (
+    RecordingChannel,
+    game_tree,
+    nlhe,
+    running_game,
+    sqlite_url,
+)
 
 SUBSCRIBER = 500
 
@@ -40,10 +52,11 @@ async def test_subscriber_sees_seats_and_tables_change(tmp_path: Path) -> None:
         assert [t.table_id for t in listed] == ["hold-1"]
         assert listed[0].seats_taken == 0 and listed[0].seats_total == 6
 
-        await lobby.ask(OpenTable(config=nlhe("hold-2", big_blind=4, small_blind=2)))
-        await lobby.ask(OpenTable(config=nlhe(
+        registry = session.runtime.registry
+        await open_table(registry, nlhe("hold-2", big_blind=4, small_blind=2))
+        await open_table(registry, nlhe(
             "plo-1", variant=Variant.POT_LIMIT_OMAHA, between_hands_ms=60_000
-        )))  # fmt: skip
+        ))  # fmt: skip
         await session.fund([1, 2])
         await first.ask(JoinSeat(player_id=1, buy_in=100))
         await first.ask(JoinSeat(player_id=2, buy_in=150))
@@ -193,11 +206,13 @@ async def test_tables_past_the_process_bound_are_refused_and_a_players_listing_i
     async with running_game(sqlite_url(tmp_path), seed=7) as session:
         lobby = session.runtime.registry.get("lobby")
         for n in (1, 2, 3):
-            await lobby.ask(OpenTable(config=nlhe(f"hu{n}", seats=2, between_hands_ms=60_000)))
+            await open_table(
+                session.runtime.registry, nlhe(f"hu{n}", seats=2, between_hands_ms=60_000)
+            )
         assert len(await lobby.ask(ListTablesQuery())) == 2  # a player's: cut
         assert len(await lobby.ask(ListAllTables())) == 3  # staff's: every table
         with pytest.raises(GameRefused) as refused:
-            await lobby.ask(OpenTable(config=nlhe("hu4", seats=2)))
+            await open_table(session.runtime.registry, nlhe("hu4", seats=2))
         assert refused.value.code == "too_many_tables"
         # Quick seat fills the three tables, then may not open a fourth.
         await session.fund(range(1, 8))
@@ -228,3 +243,42 @@ async def test_a_table_that_ends_without_a_word_leaves_the_listings(tmp_path: Pa
         assert await lobby.ask(ListTablesQuery()) == ()
         removed = session.channel.of(SUBSCRIBER, game.LobbyTableRemoved)
         assert removed == [game.LobbyTableRemoved(table_id="quiet")]
+
+
+async def test_an_operators_table_opens_outside_the_lobbys_turn_under_a_reservation(
+    tmp_path: Path,
+) -> None:
+    """OpenTable reserves the id and hands the opening back: while the asker opens the
+    table (a lease, an epoch, a durable write), the lobby answers others; the id is refused
+    to a second asker until the first is done; a reservation nobody finished lapses."""
+    now_ms = [1_000_000]
+    async with open_store(sqlite_url(tmp_path)) as store:
+        deps = TableDeps(
+            store=store,
+            wallet=Wallet(store),
+            channel=RecordingChannel(),
+            rng=random.Random(3),
+            clock_ms=lambda: now_ms[0],
+        )
+        async with game_tree(deps) as session:
+            lobby = session.runtime.registry.get("lobby")
+            reserved = await lobby.ask(OpenTable(config=nlhe("op-1", between_hands_ms=60_000)))
+            assert isinstance(reserved, TableToOpen) and reserved.table_id == "op-1"
+            assert session.runtime.registry.resolve(TableAddress("op-1")) is None  # not yet
+            assert await lobby.ask(ListAllTables()) == ()  # the lobby answers meanwhile
+            with pytest.raises(GameRefused) as refused:
+                await lobby.ask(OpenTable(config=nlhe("op-1")))
+            assert refused.value.code == "table_exists"
+            await reserved.open()
+            await lobby.ask(ListAllTables())  # OpeningEnded and the listing are in
+            assert [t.table_id for t in await lobby.ask(ListAllTables())] == ["op-1"]
+            with pytest.raises(GameRefused) as refused:
+                await open_table(session.runtime.registry, nlhe("op-1"))
+            assert refused.value.code == "table_exists"  # listed now
+
+            # An asker that reserved and vanished: the id is free once the reservation lapses.
+            await lobby.ask(OpenTable(config=nlhe("op-2")))
+            with pytest.raises(GameRefused):
+                await lobby.ask(OpenTable(config=nlhe("op-2")))
+            now_ms[0] += lobby_module.OPENING_MS_MAX
+            assert await open_table(session.runtime.registry, nlhe("op-2")) == "op-2"

@@ -55,7 +55,6 @@ from actors.table.messages import (
     ListTablesQuery,
     LobbyMessage,
     OpenTable,
-    OpenTableHere,
     RemoveWatcher,
     StandUp,
     SubscribeListings,
@@ -253,8 +252,8 @@ class LobbyActor(Actor[LobbyMessage | Down]):
                 self._club_access(player_id, club_id, member)
             case UnsubscribeListings(player_id=player_id):
                 self.subscribers.pop(player_id, None)
-            case OpenTable(config=config):
-                return self._reserve(config, here=isinstance(message, OpenTableHere))
+            case OpenTable(config=config, here=here):
+                return self._reserve(config, here=here)
             case OpeningEnded(table_id=table_id):
                 self.opening.pop(table_id, None)
             case _:

@@ -18,8 +18,8 @@ as seated (``tournament_players``).
 Two kinds of new tables:
 
 - an operator's or club owner's (the lobby's ``OpenTable``): opened on the chosen node over
-  the bus (``RouteCreate``; that node opens it as its own ``OpenTableHere``); if it does not
-  answer, here;
+  the bus (``RouteCreate``; that node opens it as its own, ``open_table(..., here=True)``);
+  if it does not answer, here;
 - a quick seat that must open a table (the seat matcher, when every matching table of this
   node's lobby is full): the matcher makes the new table's config (its id carries this
   node's ``id_tag``) and refuses with ``placed_elsewhere`` naming the node and table; the

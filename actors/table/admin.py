@@ -35,7 +35,6 @@ from actors.table.config import TableConfig
 from actors.table.messages import (
     GameRefused,
     OpenTable,
-    OpenTableHere,
     TableMessage,
     TableSeats,
 )
@@ -180,9 +179,8 @@ async def open_table(
     ref = registry.lookup(lobby)
     if ref is None:
         raise GameRefused("unavailable", "the lobby is not running")
-    message = OpenTableHere(config=config) if here else OpenTable(config=config)
     try:
-        reserved = await ref.ask(message, timeout_s=ADMIN_ASK_TIMEOUT_S)
+        reserved = await ref.ask(OpenTable(config, here), timeout_s=ADMIN_ASK_TIMEOUT_S)
     except TargetError as exc:
         raise GameRefused("unavailable", "the lobby did not answer") from exc
     assert isinstance(reserved, TableToOpen)

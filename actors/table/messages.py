@@ -406,11 +406,8 @@ class FindSeat(LobbyMessage, frozen=True, tag=True):
 
 class OpenTable(LobbyMessage, frozen=True, tag=True):
     """An operator's new table: its id reserved. Reply: a TableToOpen (actors/table/admin.py
-    ``open_table`` opens it)."""
+    ``open_table`` opens it). ``here``: on this node whatever placement says (a table
+    another node placed here, server/cluster_placement.py)."""
 
     config: TableConfig
-
-
-class OpenTableHere(OpenTable, frozen=True, tag=True):
-    """OpenTable on this node, whatever the placement says: a table another node placed
-    here (server/cluster_placement.py)."""
+    here: bool = False

@@ -20,6 +20,13 @@ the first time it hears of the table, and is told of a new one (``ClubTableRegis
 ``ListTablesQuery`` and ``SubscribeListings`` alone list public tables only (what the public
 API's anonymous lobby reads); staff ask ``ListAllTables``.
 
+Several nodes (docs/scaling.md, "Lobby listings across nodes"): the lobby shares its own
+tables' listings with the other nodes' lobbies (``ListingsRoom``: server/cluster_lobby.py)
+and keeps theirs (``RemoteListingsChanged``, ``RemoteNodesLeft``; actors/lobby_listings.py,
+bounded), so a player's listing and pushes cover the room. Staff's ``ListAllTables`` stays
+this node's (the admin API and the ledger audit read this node's tables), and so does the
+seat matcher's cache.
+
 Quick-seat is not the lobby's: the seat matcher (actors/seat_matcher.py, ``lobby:seats``) is
 a child of the lobby that reads this cache and never drops a request.
 
@@ -30,11 +37,12 @@ them across a crash restart, and every table re-announces itself whenever it cha
 from __future__ import annotations
 
 from functools import partial
-from typing import Final, final
+from typing import Final, Protocol, final
 
 import msgspec
 
 from actors.addresses import TABLE_PREFIX, TableAddress
+from actors.lobby_listings import Filter, ListingChange, RemoteListings, push_for
 from actors.runtime import (
     Actor,
     ChildSpec,
@@ -114,20 +122,36 @@ class ClubTableRegistered(LobbyMessage, frozen=True, tag=True):
     club_id: int
 
 
-class Filter(msgspec.Struct, frozen=True):
-    variant: str | None = None
-    big_blind: int | None = None
-    asset: str | None = None  # None: real money and play money alike
-    clubs: frozenset[int] = frozenset()  # club tables shown: these clubs' (public: always)
-    every_club: bool = False  # staff: every club's tables
+class RemoteListingsChanged(LobbyMessage, frozen=True, tag=True):
+    """``node`` (another node of the room) lists ``changed`` (new or changed listings of its
+    tables), no longer lists ``removed``, and, when ``held`` is set (its whole set, resent),
+    lists no table outside it. Told by server/cluster_lobby.py from the router's items."""
 
-    def matches(self, listing: game.TableListing) -> bool:
-        return (
-            (self.variant is None or listing.variant == self.variant)
-            and (self.big_blind is None or listing.big_blind == self.big_blind)
-            and (self.asset is None or listing.asset == self.asset)
-            and (self.every_club or listing.club_id is None or listing.club_id in self.clubs)
-        )
+    node: str
+    changed: tuple[game.TableListing, ...] = ()
+    removed: tuple[str, ...] = ()
+    held: tuple[str, ...] | None = None
+
+
+class RemoteNodesLeft(LobbyMessage, frozen=True, tag=True):
+    """``nodes`` left the room (their records expired, or they stopped): their listings go."""
+
+    nodes: tuple[str, ...]
+
+
+class ListingsRoom(Protocol):
+    """The other nodes of a room, as the lobby reaches them (server/cluster_lobby.py): each
+    method never blocks, and does nothing when no other node is live."""
+
+    listings: ListingsCache | None  # this node's tables' listings (for a resend); set here
+
+    def share(self, listing: game.TableListing) -> None:
+        """A listing of a table of this node, new or changed, to the other nodes' lobbies."""
+        ...
+
+    def unshare(self, table_id: str) -> None:
+        """A table of this node is no longer listed here (closed, stopped, moved)."""
+        ...
 
 
 def _filter_of(message: ListTablesQuery | SubscribeListings) -> Filter:
@@ -146,6 +170,7 @@ def _filter_of(message: ListTablesQuery | SubscribeListings) -> Filter:
 class LobbyState(msgspec.Struct, frozen=True):
     listings: tuple[tuple[game.TableListing, TableConfig], ...]
     subscribers: tuple[tuple[int, Filter], ...]
+    remote: tuple[tuple[str, tuple[game.TableListing, ...]], ...] = ()  # by node
 
 
 @final
@@ -160,7 +185,12 @@ class LobbyActor(Actor[LobbyMessage | Down]):
     reply_errors = (GameRefused,)
     child_supervision = SupervisionPolicy()  # the seat matcher
 
-    def __init__(self, deps: TableDeps, placement: Placement | None = None) -> None:
+    def __init__(
+        self,
+        deps: TableDeps,
+        placement: Placement | None = None,
+        room: ListingsRoom | None = None,
+    ) -> None:
         self.deps = deps
         # With several nodes: new tables go to the least-loaded one (server/cluster_placement.py).
         self.placement = placement
@@ -168,6 +198,12 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         if placement is not None:
             placement.listings = self.cache  # this incarnation's: the node's seated players
         self.listings = self.cache.tables
+        # With several nodes: this node's listings are shared with the others, and theirs
+        # kept here (bounded: actors/lobby_listings.py), listed and pushed beside its own.
+        self.room = room
+        if room is not None:
+            room.listings = self.cache
+        self.remote = RemoteListings()
         self.subscribers: dict[int, Filter] = {}
         self.monitors: dict[str, Monitor] = {}  # one per listed table (this incarnation's)
         # The club a listed table is registered to when its config names none (a table
@@ -204,12 +240,16 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             monitor.cancel()
         gone = self.listings.pop(table_id, None)
         if gone is not None:
-            self._push(gone[0], game.LobbyTableRemoved(table_id=table_id))
+            # Another node may list it already (it moved there): the room shows that one.
+            self._show(ListingChange(table_id, gone[0], self.remote.shown(table_id)))
+            if self.room is not None:
+                self.room.unshare(table_id)
 
     def snapshot(self) -> LobbyState:
         return LobbyState(
             listings=tuple(self.listings.values()),
             subscribers=tuple(self.subscribers.items()),
+            remote=self.remote.snapshot(),
         )
 
     def restore(self, snapshot: object) -> None:
@@ -217,6 +257,7 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         self.listings.clear()
         self.listings.update({item[0].table_id: item for item in snapshot.listings})
         self.subscribers = dict(snapshot.subscribers)
+        self.remote.restore(snapshot.remote)
 
     async def handle(self, message: LobbyMessage | Down) -> object:
         match message:
@@ -225,21 +266,21 @@ class LobbyActor(Actor[LobbyMessage | Down]):
                     config = await self._registered_club(config)
                 if listing.club_id != config.club_id:  # the table's config is the truth
                     listing = msgspec.structs.replace(listing, club_id=config.club_id)
+                before = self._shown(listing.table_id)
                 self.listings[listing.table_id] = (listing, config)
-                self._push(listing, game.LobbyTableChanged(listing=listing))
+                self._show(ListingChange(listing.table_id, before, listing), always=True)
                 self._watch(listing.table_id)
+                if self.room is not None:
+                    self.room.share(listing)
             case TableClosed(table_id=table_id):
                 self._drop(table_id)
             case Down(name=name) if name.startswith(TABLE_PREFIX):
                 self.monitors.pop(name.removeprefix(TABLE_PREFIX), None)
                 self._drop(name.removeprefix(TABLE_PREFIX))
             case ListTablesQuery():
-                cut = (
-                    TABLES_OPEN_MAX
-                    if isinstance(message, ListAllTables)
-                    else game.TABLES_LISTED_MAX
-                )
-                return self._list(_filter_of(message), cut)
+                if isinstance(message, ListAllTables):  # staff: this node's tables only
+                    return self._list(_filter_of(message), TABLES_OPEN_MAX, room=False)
+                return self._list(_filter_of(message), game.TABLES_LISTED_MAX)
             case SubscribeListings(player_id=player_id):
                 if player_id not in self.subscribers and len(self.subscribers) >= SUBSCRIBERS_MAX:
                     raise GameRefused("lobby_full", "too many lobby subscribers")
@@ -256,6 +297,14 @@ class LobbyActor(Actor[LobbyMessage | Down]):
                 return self._reserve(config, here=here)
             case OpeningEnded(table_id=table_id):
                 self.opening.pop(table_id, None)
+            case RemoteListingsChanged(node=node, changed=changed, removed=removed, held=held):
+                for change in self.remote.apply(node, changed, removed, held):
+                    if change.table_id not in self.listings:  # this node's is the truth
+                        self._show(change)
+            case RemoteNodesLeft(nodes=nodes):
+                for change in self.remote.drop_nodes(nodes):
+                    if change.table_id not in self.listings:
+                        self._show(change)
             case _:
                 raise TypeError(f"lobby: unexpected message {message!r}")
         return None
@@ -280,6 +329,8 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         old, config = listed
         listing = msgspec.structs.replace(old, club_id=club_id)
         self.listings[table_id] = (listing, msgspec.structs.replace(config, club_id=club_id))
+        if self.room is not None:
+            self.room.share(listing)
         deliver = self.deps.channel.deliver
         for player_id, filter_ in self.subscribers.items():
             if filter_.matches(listing):
@@ -294,13 +345,18 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         tables = [
             listing for listing, config in self.listings.values() if config.club_id == club_id
         ]
+        remote = [  # other nodes' tables of the club: pushed as added or removed only
+            listing
+            for listing in self.remote.listings()
+            if listing.club_id == club_id and listing.table_id not in self.listings
+        ]
         old = self.subscribers.get(player_id)
         if old is not None:
             clubs = old.clubs | {club_id} if member else old.clubs - {club_id}
             new = msgspec.structs.replace(old, clubs=frozenset(clubs))
             self.subscribers[player_id] = new
             deliver = self.deps.channel.deliver
-            for listing in tables:
+            for listing in tables + remote:
                 if old.matches(listing) == new.matches(listing):
                     continue
                 if member:
@@ -321,15 +377,36 @@ class LobbyActor(Actor[LobbyMessage | Down]):
             if listing.table_id in watched:
                 ref.tell(RemoveWatcher(player_id=player_id))
 
-    def _list(self, filter_: Filter, cut: int) -> tuple[game.TableListing, ...]:
+    def _list(
+        self, filter_: Filter, cut: int, *, room: bool = True
+    ) -> tuple[game.TableListing, ...]:
+        """This node's listings that match, and (``room``) the other nodes' that match."""
         found = [listing for listing, _ in self.listings.values() if filter_.matches(listing)]
+        if room:
+            found.extend(
+                listing
+                for listing in self.remote.listings()
+                if listing.table_id not in self.listings and filter_.matches(listing)
+            )
         found.sort(key=lambda listing: (listing.variant, listing.big_blind, listing.table_id))
         return tuple(found[:cut])
 
-    def _push(self, listing: game.TableListing, body: game.GamePush) -> None:
+    def _shown(self, table_id: str) -> game.TableListing | None:
+        """What the room shows of the table: this node's listing, else another node's."""
+        local = self.listings.get(table_id)
+        return local[0] if local is not None else self.remote.shown(table_id)
+
+    def _show(self, change: ListingChange, *, always: bool = False) -> None:
+        """Each subscriber's push for a change of what the room shows (``always``: a table
+        of this node re-announced pushes its listing again, as it always did)."""
         deliver = self.deps.channel.deliver
+        _table_id, before, after = change
         for player_id, filter_ in self.subscribers.items():
-            if filter_.matches(listing):
+            if always and after is not None and filter_.matches(after):
+                deliver(player_id, game.LobbyTableChanged(listing=after))
+                continue
+            body = push_for(filter_, before, after)
+            if body is not None:
                 deliver(player_id, body)
 
     def _reserve(self, config: TableConfig, *, here: bool) -> TableToOpen:

@@ -79,6 +79,7 @@ from protocol.game import TableListing
 from server.auth import TokenSigner
 from server.cluster import ClusterLink
 from server.cluster_drain import DrainSettings, NodeDrain
+from server.cluster_lobby import RoomLobby
 from server.cluster_placement import TablePlacement
 from server.cluster_tables import TableOwnership
 from server.cluster_tournaments import RoomTournaments
@@ -131,6 +132,7 @@ class NodeParts:
     placement: TablePlacement | None = None
     create: Callable[[bytes], Awaitable[None]] | None = None  # RouteCreate's opener
     tournaments: RoomTournaments | None = None  # tournaments across nodes
+    lobby: RoomLobby | None = None  # cash tables' lobby listings across nodes
 
 
 async def _open_placed_table(registry: Registry, encoded: bytes) -> None:
@@ -234,6 +236,10 @@ def build_runtime(
     )
     if parts is not None:
         parts.tournaments = room
+    # With several nodes, the lobby lists every node's tables (server/cluster_lobby.py).
+    lobby_room = RoomLobby(registry) if cluster is not None else None
+    if parts is not None:
+        parts.lobby = lobby_room
     if drain is not None and room is not None:  # its tournaments move too
         drain.tournaments = room.ownership
         drain.tournament_tables_supervisor = tournament_deps.tables_supervisor
@@ -320,7 +326,7 @@ def build_runtime(
                 policy=groups,
             ),
             *([] if not chains else [_services([x for c in chains for x in c.children])]),
-            ChildSpec.worker("lobby", partial(LobbyActor, deps, placement)),
+            ChildSpec.worker("lobby", partial(LobbyActor, deps, placement, lobby_room)),
             *(
                 []
                 if ownership is None
@@ -646,6 +652,9 @@ async def run_server(
             if router is not None and parts.tournaments is not None:
                 router.tournaments = parts.tournaments
                 parts.tournaments.router = router
+            if router is not None and parts.lobby is not None:
+                router.lobby = parts.lobby
+                parts.lobby.router = router
             listening = Listening(
                 ws_url=f"{gateway.scheme}://{settings.host}:{gateway.port}",
                 admin_url=binds[0],

@@ -18,10 +18,11 @@ events (dropped, resumed, ended, profile changed) reach the owner's tables the s
 
 Tournaments cross nodes the same way (server/cluster_tournaments.py): a tournament's
 requests (``tour``) go to the holder of its lease and its pushes come back as a table's do;
-its tables' requests go to the same node; lobby lines are shared (``sum``).
+its tables' requests go to the same node; lobby lines are shared (``sum``). So are the cash
+tables' lobby listings (``lst``, server/cluster_lobby.py).
 
 Items (msgpack, tagged): ``req``, ``rep``, ``push``, ``gone``, ``hook``, ``open``, ``new``,
-``tour``, ``sum``. An item that does not decode is dropped and logged (answered
+``tour``, ``sum``, ``lst``. An item that does not decode is dropped and logged (answered
 ``invalid_message`` when its id can be read): a bad entry must not stop the bus. Bounds: routes
 remembered (ROUTES_MAX players; overflow: the oldest player's routes are forgotten),
 requests in flight (IN_FLIGHT_MAX each way; overflow: ``unavailable``), request ids
@@ -34,11 +35,12 @@ import collections
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Final, Literal, final
+from typing import TYPE_CHECKING, Annotated, Final, Literal, final
 
 import msgspec
 import structlog
 import trio
+from msgspec import Meta
 
 from actors.seat_matcher import PLACED_ELSEWHERE
 from actors.table.messages import GameRefused
@@ -47,11 +49,13 @@ from persistence.leases import RedisLeases
 from persistence.node_bus import NodeBus
 from persistence.redis_link import RedisDown
 from protocol import game
+from protocol.limits import TABLES_OPEN_MAX
 from protocol.messages import PushBody, Reply
 
 if TYPE_CHECKING:
     from actors.table.config import TableConfig
     from server.cluster import ClusterLink
+    from server.cluster_lobby import RoomLobby
     from server.cluster_placement import TablePlacement
     from server.cluster_tournaments import RoomTournaments
     from server.gateway import GameRequests, Gateway, SessionHooks
@@ -67,6 +71,7 @@ IN_FLIGHT_MAX: Final = 10_000  # forwarded requests waiting, each way; overflow:
 REQUEST_IDS_MAX: Final = 65_536  # request ids handled, remembered to drop a repeat
 GONE_PER_BATCH_MAX: Final = 1_000
 NODES_REFRESH_S: Final = 5.0  # the room's node list, for resumes (nodes beat every 10 s)
+LISTINGS_PER_ITEM_MAX: Final = 200  # lobby listings (or removals) in one ``lst`` item
 
 
 class _Item(msgspec.Struct, frozen=True, tag_field="k", array_like=True):
@@ -147,6 +152,18 @@ class RouteSummary(_Item, frozen=True, tag="sum"):
     summary: bytes
 
 
+@final
+class RouteListings(_Item, frozen=True, tag="lst"):
+    """Cash-table lobby listings of the sender's tables (server/cluster_lobby.py; no
+    answer): ``changed`` (msgpack of TableListing each: new or changed), ``removed`` (table
+    ids no longer listed there), and ``held`` when the item ends a resend of the sender's
+    whole set: every table it lists (the receiver drops its others)."""
+
+    changed: Annotated[list[bytes], Meta(max_length=LISTINGS_PER_ITEM_MAX)] = []
+    removed: Annotated[list[game.TableId], Meta(max_length=LISTINGS_PER_ITEM_MAX)] = []
+    held: Annotated[list[game.TableId], Meta(max_length=TABLES_OPEN_MAX)] | None = None
+
+
 HookKind = Literal["detached", "ended", "resumed", "profile", "opened"]
 
 
@@ -171,6 +188,7 @@ _Items = (
     | RouteCreate
     | RouteTournament
     | RouteSummary
+    | RouteListings
 )
 _ITEMS_WITH_RID: Final = frozenset({"req", "rep", "open", "new", "tour"})  # rid second
 # What msgspec raises for bytes that are not what they should be: its errors (validation
@@ -229,6 +247,9 @@ class NodeRouter:
         # Tournaments across nodes (server/cluster_tournaments.py; server/app.py sets it):
         # None: tournament items are refused, lobby lines ignored.
         self.tournaments: RoomTournaments | None = None
+        # Lobby listings across nodes (server/cluster_lobby.py; server/app.py sets it):
+        # None: listings received are ignored.
+        self.lobby: RoomLobby | None = None
         # Metrics.
         self.requests_forwarded = 0
         self.requests_handled = 0
@@ -564,6 +585,9 @@ class NodeRouter:
                 case RouteSummary():
                     if self.tournaments is not None:
                         self.tournaments.summary_received(sender, item)
+                case RouteListings():
+                    if self.lobby is not None:
+                        self.lobby.received(sender, item)
         if gone:
             self.bus.post(sender, _encode(RouteGone(gone)))
 
@@ -747,6 +771,9 @@ class NodeRouter:
                 joined = [n for n in self.live_nodes if n not in before]
                 if joined and self.tournaments is not None:
                     self.tournaments.nodes_joined(joined)
+                if self.lobby is not None:
+                    left = [n for n in before if n not in self.live_nodes]
+                    self.lobby.refresh(self.live_nodes, joined, left)
                 self._forget_dead_nodes(set(self.live_nodes))
             await trio.sleep(NODES_REFRESH_S)
 

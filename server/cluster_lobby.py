@@ -42,6 +42,7 @@ from server.cluster_routing import (
 )
 
 if TYPE_CHECKING:
+    from actors.lobby_listings import RemoteListings
     from actors.seat_matcher import ListingsCache
     from server.cluster_routing import NodeRouter
 
@@ -75,6 +76,7 @@ class RoomLobby:
         self.registry = registry
         self.router: NodeRouter | None = None  # set once the gateway runs
         self.listings: ListingsCache | None = None  # the lobby's own (set by the lobby)
+        self.remote: RemoteListings | None = None  # the others' kept there (set by the lobby)
         self._refreshes = 0
         # Metrics.
         self.listings_shared = 0  # items posted (changes, removals, resends)

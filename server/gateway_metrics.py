@@ -42,6 +42,9 @@ Names (labels):
   ``tablium_cluster_tournament_asks_answered_total`` (other nodes' asks answered here),
   ``tablium_cluster_tournament_messages_refused_total`` (routed messages that did not
   decode), ``tablium_bus_items_malformed_total`` (bus items that did not decode: dropped).
+- With a ClusterLink, lobby listings across nodes (docs/scaling.md, "Lobby listings across
+  nodes"): ``tablium_cluster_lobby_listings_shared_total``, ``..._received_total``,
+  ``..._malformed_total``, ``..._refused_total``.
 - With a ClusterLink, the node bus and routing (docs/scaling.md, "Routing between nodes"):
   ``tablium_bus_backlog_entries``, ``tablium_bus_outbox_items`` and the ``tablium_bus_*_total``
   counters listed there.
@@ -258,6 +261,23 @@ def _ownership_metrics(
             documentation,
             value=sum(getattr(t, attribute) for t in rooms),
         )
+    lobbies = [r.lobby for r in routers if r is not None and r.lobby is not None]
+    listed = (
+        ("shared", "Lobby listing items (changes, removals, resends) sent to other nodes."),
+        ("received", "Listings and removals of other nodes' tables received."),
+        ("malformed", "Listings of other nodes' tables that did not decode (dropped)."),
+    )
+    for attribute, documentation in listed:
+        yield CounterMetricFamily(
+            f"tablium_cluster_lobby_listings_{attribute}",
+            documentation,
+            value=sum(getattr(x, f"listings_{attribute}") for x in lobbies),
+        )
+    yield CounterMetricFamily(
+        "tablium_cluster_lobby_listings_refused",
+        "Listings of other nodes' tables not kept: a bound was reached (refuse-newest).",
+        value=sum(x.remote.refused for x in lobbies if x.remote is not None),
+    )
 
 
 def _bus_metrics(routers: list[NodeRouter]) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:

@@ -144,6 +144,7 @@ class ListingsRoom(Protocol):
     method never blocks, and does nothing when no other node is live."""
 
     listings: ListingsCache | None  # this node's tables' listings (for a resend); set here
+    remote: RemoteListings | None  # the other nodes' listings kept here; set here
 
     def share(self, listing: game.TableListing) -> None:
         """A listing of a table of this node, new or changed, to the other nodes' lobbies."""
@@ -201,9 +202,11 @@ class LobbyActor(Actor[LobbyMessage | Down]):
         # With several nodes: this node's listings are shared with the others, and theirs
         # kept here (bounded: actors/lobby_listings.py), listed and pushed beside its own.
         self.room = room
+        self.remote = RemoteListings()
         if room is not None:
             room.listings = self.cache
-        self.remote = RemoteListings()
+            room.remote = self.remote  # its refused count is a metric
+        self.cache.remote = self.remote  # a quick seat's last resort before a new table
         self.subscribers: dict[int, Filter] = {}
         self.monitors: dict[str, Monitor] = {}  # one per listed table (this incarnation's)
         # The club a listed table is registered to when its config names none (a table

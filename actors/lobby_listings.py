@@ -99,6 +99,13 @@ class RemoteListings:
         _stamp, listing = max((self.by_node[n][table_id] for n in nodes), key=lambda e: e[0])
         return listing
 
+    def node_of(self, table_id: str) -> str | None:
+        """The node whose listing of the table is shown (None: none lists it)."""
+        nodes = self.nodes_of.get(table_id)
+        if not nodes:
+            return None
+        return max(nodes, key=lambda n: self.by_node[n][table_id][0])
+
     def listings(self) -> Iterator[game.TableListing]:
         """What the room shows of each table another node lists."""
         for table_id in self.nodes_of:

@@ -18,6 +18,11 @@ lobby's cache (:class:`ListingsCache`, written by the lobby alone, read here; on
 4. a table that filled up meanwhile (``table_full``, ``seat_taken``), is closing, or does not
    answer is excluded and the matcher asked again, at most ``QUICK_SEAT_TRIES_MAX`` times.
 
+With several nodes, when no table of this node has room, a table of another node with a
+free seat (its listing, kept by the lobby: actors/lobby_listings.py) comes before a new
+table: the matcher answers ``placed_elsewhere`` with it and the player's node routes her
+``join_table`` there (server/cluster_routing.py ``RoutedGameRequests``).
+
 Club tables (docs/clubs.md): a plain ``FindSeat`` matches public tables only; a
 ``FindClubSeat`` matches only its club's tables (the gateway checked membership first). A
 club's tables are opened by its owner and managers, never by the matcher: when all of them
@@ -39,6 +44,7 @@ import trio
 from actors.actor import Actor
 from actors.addresses import TableAddress
 from actors.errors import NameTaken, TargetError
+from actors.lobby_listings import RemoteListings
 from actors.mailbox import ActorRef, Overflow
 from actors.registry import Registry
 from actors.spec import ChildSpec
@@ -109,6 +115,8 @@ class ListingsCache:
 
     def __init__(self) -> None:
         self.tables: dict[str, tuple[game.TableListing, TableConfig]] = {}
+        # With several nodes: the other nodes' listings the lobby keeps (bounded there).
+        self.remote: RemoteListings | None = None
 
 
 class SeatClaimed(msgspec.Struct, frozen=True, tag=True):
@@ -205,6 +213,7 @@ class SeatMatcher(Actor[FindSeat | SeatClaimed]):
             if table_id in self.cache.tables or until <= now:
                 del self.pending[table_id]  # listed now (or never opened): the cache decides
         if not matching:
+            self._seat_elsewhere(wanted, excluded)
             raise GameRefused("no_such_game", "no table plays this game at these stakes")
         # A player already at a matching table gets that seat back, once, without paying again.
         seated_at = set(self.deps.player_tables.seats_of(message.player_id))
@@ -229,6 +238,7 @@ class SeatMatcher(Actor[FindSeat | SeatClaimed]):
             if pending is not None:  # offered for opening: each requester may open it
                 return self._open_offer(pending[0])
             return SeatOffer(table_id=table_id)
+        self._seat_elsewhere(wanted, excluded)
         if club_id is not None:
             raise GameRefused("table_full", "every table of the club at these stakes is full")
         if len(self.pending) >= PENDING_TABLES_MAX:
@@ -242,6 +252,29 @@ class SeatMatcher(Actor[FindSeat | SeatClaimed]):
         self.pending[config.table_id] = (config, now + RESERVATION_TTL_S)
         self._promise(config.table_id, message.player_id, now)
         return self._open_offer(config)
+
+    def _seat_elsewhere(self, wanted: _Filter, excluded: set[str]) -> None:
+        """Before a new table: refuse PLACED_ELSEWHERE ("<node> <table id>") for another
+        node's table of the game with a free seat (its listing, fullest first), where the
+        player's node sits her (join_table, routed). Its listing may lag a seat behind: a
+        table that filled meanwhile refuses her there (server/cluster_routing.py)."""
+        remote = self.cache.remote
+        if remote is None:
+            return
+        best: tuple[int, str] | None = None
+        for listing in remote.listings():
+            table_id = listing.table_id
+            if table_id in self.cache.tables or table_id in excluded:
+                continue
+            if not wanted.matches(listing) or listing.seats_taken >= listing.seats_total:
+                continue
+            if best is None or (-listing.seats_taken, table_id) < best:
+                best = (-listing.seats_taken, table_id)
+        if best is None:
+            return
+        node = remote.node_of(best[1])
+        if node is not None:
+            raise GameRefused(PLACED_ELSEWHERE, f"{node} {best[1]}")
 
     def _place_elsewhere(
         self,

@@ -1,15 +1,17 @@
 """The other nodes' listings in a lobby (actors/lobby_listings.py, pure; and the lobby actor
 with them): the room shows the newest listing of a table whatever order a move's removal
 and new listing arrive in, a resend drops what its node no longer holds, a node that leaves
-takes its listings with it, the bounds refuse the newest, and each subscriber is pushed
-what her filter (club visibility included) lets her see. Real nodes:
-tests/server/test_cluster_lobby.py."""
+takes its listings with it, the bounds refuse the newest, each subscriber is pushed what
+her filter (club visibility included) lets her see, and a quick seat takes another node's
+table with room before it opens a new one. Real nodes:
+tests/server/test_cluster_lobby_nodes.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given
 
 from actors.lobby import (
@@ -20,7 +22,8 @@ from actors.lobby import (
     SubscribeVisibleListings,
 )
 from actors.lobby_listings import Filter, ListingChange, RemoteListings, push_for
-from actors.table.messages import ListTablesQuery
+from actors.seat_matcher import PLACED_ELSEWHERE, quick_seat
+from actors.table.messages import FindSeat, GameRefused, ListTablesQuery
 from protocol import game
 from tests.actors.test_table_fakes import nlhe, running_game, sqlite_url
 
@@ -183,3 +186,30 @@ async def test_the_lobby_lists_and_pushes_other_nodes_tables_with_its_filters(
         assert pushes(OUTSIDER) == [("changed", "pub-b", 0), ("removed", "pub-b", -1)]
         listed = await lobby.ask(ListVisibleTables(clubs=(CLUB,)))
         assert [(t.table_id, t.seats_taken) for t in listed] == [("here", 0)]
+
+
+async def test_a_quick_seat_goes_to_another_nodes_table_with_room_before_a_new_table(
+    tmp_path: Path,
+) -> None:
+    async with running_game(sqlite_url(tmp_path), seed=5) as session:
+        registry = session.runtime.registry
+        lobby = registry.get("lobby")
+        await session.open_table(nlhe("hu", seats=2, between_hands_ms=60_000))
+        await session.fund([1, 2, 3])
+
+        def find(player_id: int) -> FindSeat:
+            return FindSeat(player_id=player_id, variant="NT", big_blind=2, buy_in=100)
+
+        for player_id in (1, 2):
+            assert (await quick_seat(registry, find(player_id))).table_id == "hu"
+        full, roomy = _listing("far-full", 6), _listing("far", 3)
+        lobby.tell(RemoteListingsChanged(node="b", changed=(full,)))
+        lobby.tell(RemoteListingsChanged(node="c", changed=(roomy, _listing("far-2", 1))))
+        await lobby.ask(ListTablesQuery())
+        with pytest.raises(GameRefused) as refused:
+            await quick_seat(registry, find(3))
+        # The fullest with a free seat; her node routes her join there.
+        assert (refused.value.code, str(refused.value)) == (PLACED_ELSEWHERE, "c far")
+        lobby.tell(RemoteNodesLeft(nodes=("c",)))  # only the full one is left: a new table
+        await lobby.ask(ListTablesQuery())
+        assert (await quick_seat(registry, find(3))).table_id == "hu-q1"

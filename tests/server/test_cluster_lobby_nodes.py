@@ -4,9 +4,11 @@ Two `tablium serve` processes over one PostgreSQL and one Redis, every new table
 the node asked (``TABLIUM_PLACEMENT=local``). Two players connected to A subscribe to its
 lobby: a member of a club whose owner is connected to B, and an outsider. A table an
 operator opens on B's admin API is listed on A and pushed to both; a club table the owner
-opens on B is listed and pushed to the member only; the owner sitting down there on B is
-pushed to the member on A with the seat taken; closing each table on B removes it from A's
-listings and pushes its removal, and the outsider never hears of the club's table.
+opens on B is listed and pushed to the member only; the owner sitting down there on B, and
+leaving, is pushed to the member on A with the seats taken; the member's quick seat on A
+(whose node runs no table of that game) sits her at B's table through its listing on A;
+closing each table on B removes it from A's listings and pushes its removal, and the
+outsider never hears of the club's table.
 """
 
 from __future__ import annotations
@@ -125,6 +127,19 @@ async def _lobby_across_nodes(a: ServerProcess, b: ServerProcess) -> None:
             game.JoinTable(id=0, table_id=club_table, buy_in=100 * BIG_BLIND)
         )
         assert isinstance(seated, game.Seated)
+        await _push(member, _changed(club_table, seats_taken=1))
+        left = await owner.request(game.LeaveTable(id=0, table_id=club_table))
+        assert isinstance(left, game.LeftTable) and left.cashed_out is not None
+        await _push(member, _changed(club_table, seats_taken=0))
+
+        # A quick seat on A, whose node runs no table of the game: B's table, through its
+        # listing on A (the join routed to B).
+        quick = game.QuickSeat(
+            id=0, variant="NT", big_blind=BIG_BLIND, buy_in=100 * BIG_BLIND, asset="play",
+            club_id=club_id,
+        )  # fmt: skip
+        sat = await member.request(quick)
+        assert isinstance(sat, game.Seated) and sat.table_id == club_table
         await _push(member, _changed(club_table, seats_taken=1))
 
         # Closing each table on B removes it on A.

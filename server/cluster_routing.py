@@ -67,9 +67,6 @@ UNAVAILABLE_RETRY_AFTER_MS: Final = 1_000
 OWNER_CACHE_S: Final = 5.0  # a moved table answers not_here, a dead owner times out: both drop it
 OWNERS_CACHED_MAX: Final = 10_000  # overflow: the cache is emptied
 ROUTES_MAX: Final = 100_000  # players with sessions on other nodes; overflow: oldest forgotten
-# Players this node looked for on the other nodes (seek), remembered so that one is looked
-# for once; overflow: the oldest forgotten (she may be looked for again: harmless).
-SOUGHT_MAX: Final = 100_000
 IN_FLIGHT_MAX: Final = 10_000  # forwarded requests waiting, each way; overflow: unavailable
 REQUEST_IDS_MAX: Final = 65_536  # request ids handled, remembered to drop a repeat
 GONE_PER_BATCH_MAX: Final = 1_000
@@ -167,7 +164,7 @@ class RouteListings(_Item, frozen=True, tag="lst"):
     held: Annotated[list[game.TableId], Meta(max_length=TABLES_OPEN_MAX)] | None = None
 
 
-HookKind = Literal["detached", "ended", "resumed", "profile", "opened", "seek"]
+HookKind = Literal["detached", "ended", "resumed", "profile", "opened"]
 
 
 @final
@@ -235,7 +232,6 @@ class NodeRouter:
         self._remote_tables: dict[int, dict[str, str]] = {}
         # Owner's side: the nodes holding sessions of each player that sent requests here.
         self._routes: collections.OrderedDict[int, dict[str, None]] = collections.OrderedDict()
-        self._sought: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._handled: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._handling = 0
         self._nursery: trio.Nursery | None = None
@@ -528,25 +524,6 @@ class NodeRouter:
             self.bus.post(node, item)
             self._remember(self._sent_to, player_id, node)
 
-    def seek(self, player_id: int) -> None:
-        """A table or tournament here seats (or counts) a player who has no session here and
-        no route: it came here with her (a takeover after its node died, a drain's
-        hand-over, a restart), so no request of hers set a route. Every other node is
-        asked; one that holds a session of hers answers as if she resumed there (``seek``
-        -> ``resumed``), and her pushes and the table's state go there from then on.
-        Once per player (SOUGHT_MAX); her later logins and resumes reach every node
-        anyway."""
-        if player_id in self._routes or player_id in self._sought:
-            return
-        if self.gateway.sessions.of_player_id(player_id):
-            return  # her session is here (the tables tell it directly)
-        self._sought[player_id] = None
-        while len(self._sought) > SOUGHT_MAX:
-            self._sought.popitem(last=False)
-        item = _encode(RouteHook("seek", player_id, "", ""))
-        for node in self.live_nodes:
-            self.bus.post(node, item)
-
     # --- the owner's side ----------------------------------------------------------------
 
     def has_routes(self, player_id: int) -> bool:
@@ -744,12 +721,6 @@ class NodeRouter:
             case "opened":
                 if hooks.table_ids(hook.player_id) or self._entrant(hook.player_id):
                     self._remember(self._routes, hook.player_id, sender)
-            case "seek":  # (the session's side) a node looks for her: here, if a session is
-                sessions = self.gateway.sessions.of_player_id(hook.player_id)
-                if sessions:
-                    found = RouteHook("resumed", hook.player_id, sessions[0].player, "")
-                    self.bus.post(sender, _encode(found))
-                    self._remember(self._sent_to, hook.player_id, sender)
             case "profile":
                 hooks.profile_changed(
                     hook.player_id, hook.display_name, hook.auto_muck, hook.auto_post_blinds

@@ -334,15 +334,11 @@ class RoomTournaments:
         return RouteReply(rid, reply=None if answer is None else _encode(answer))
 
     def entrant(self, player_id: int) -> None:
-        """A tournament of this node answered the player, or opened here with her still in
-        it: it may push to her from now on (looked for on the other nodes if she has no
-        route here: NodeRouter.seek)."""
+        """A tournament of this node answered the player: it may push to her from now on."""
         self._entrants.pop(player_id, None)
         self._entrants[player_id] = None
         while len(self._entrants) > ENTRANTS_MAX:
             self._entrants.popitem(last=False)
-        if self.router is not None:
-            self.router.seek(player_id)
 
     def entrant_here(self, player_id: int) -> bool:
         return player_id in self._entrants

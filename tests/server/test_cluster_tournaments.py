@@ -102,9 +102,6 @@ class StubRegistry:
         return self.refs.get(name)
 
 
-_hook = msgspec.msgpack.Decoder(RouteHook)
-
-
 class StubBus:
     def __init__(self) -> None:
         self.posted: list[tuple[str, bytes]] = []
@@ -395,68 +392,3 @@ def test_every_answer_crosses_intact() -> None:
     with pytest.raises(TournamentRefusal) as bad:
         decode_answer(RegisterPlayer(player_id=7), _encode("not an entry"))
     assert bad.value.code == "invalid_message"
-
-
-class SeatedHere(NoTables):
-    """Hooks of a node whose table seats player 7 (restored there) and records resumes."""
-
-    def __init__(self) -> None:
-        self.states: list[int | None] = []
-
-    def table_ids(self, player_id: int | None) -> list[str]:
-        return ["t-moved"] if player_id == 7 else []
-
-    def current_state(self, player_id: int | None, player: str) -> list[Any]:
-        self.states.append(player_id)
-        return []
-
-
-class OneSession:
-    """Sessions of a node where player 7 is connected (as ``ann``)."""
-
-    class Session:
-        player = "ann"
-
-    def of_player_id(self, player_id: int) -> list[Any]:
-        return [self.Session()] if player_id == 7 else []
-
-
-async def test_a_taken_over_tables_players_are_found_on_the_node_that_holds_their_session() -> None:
-    """A table (or tournament) that came to node-b with its players (a takeover, a drain's
-    hand-over) has no route to them: node-b seeks each once on every node; node-c, which
-    holds player 7's session, answers as a resume, so node-b pushes to her there and sends
-    her the table's state; node-a, without a session of hers, stays silent."""
-    owner_bus, session_bus, quiet_bus = StubBus(), StubBus(), StubBus()
-    hooks = SeatedHere()
-    gateway = StubGateway()
-    gateway.hooks = hooks
-    owner = NodeRouter(cast(Any, StubCluster()), cast(Any, gateway), cast(Any, owner_bus))
-    owner.live_nodes = ["node-a", "node-c"]
-    owner.seek(7)
-    owner.seek(7)  # once per player
-    assert [(node, _hook.decode(item).kind) for node, item in owner_bus.posted] == [
-        ("node-a", "seek"),
-        ("node-c", "seek"),
-    ]
-    seek = owner_bus.posted[0][1]
-
-    with_session = StubGateway()
-    with_session.sessions = cast(Any, OneSession())
-    node_c = NodeRouter(cast(Any, StubCluster()), cast(Any, with_session), cast(Any, session_bus))
-    node_a = NodeRouter(cast(Any, StubCluster()), cast(Any, StubGateway()), cast(Any, quiet_bus))
-    async with _running(node_c), _running(node_a), _running(owner):
-        await node_c.handle("node-b", [seek])
-        await node_a.handle("node-b", [seek])
-        assert quiet_bus.posted == []
-        ((to, answer),) = session_bus.posted
-        assert to == "node-b" and _hook.decode(answer) == RouteHook("resumed", 7, "ann", "")
-        await owner.handle("node-c", [answer])
-    assert owner.has_routes(7) and hooks.states == [7]
-    posted = len(owner_bus.posted)
-    owner.seek(7)  # she has a route now
-    owner_gateway_sessions = OneSession()
-    owner.gateway = cast(Any, type("G", (), {"sessions": owner_gateway_sessions})())
-    owner._sought.clear()
-    owner._routes.clear()
-    owner.seek(7)  # a player with a session here is never sought either
-    assert len(owner_bus.posted) == posted

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import trio
 
 from actors.table.admin import pause_table, resume_table
 from poker import phh
@@ -87,8 +88,10 @@ async def test_a_hand_played_over_websockets_verifies_live_and_from_its_stored_h
         )
 
         # Later, from the stored history alone: the player's own copy, over the websocket.
-        page = await first.client.my_hands()
-        assert len(page.hands) >= HANDS
+        # The last hand's history is stored after its hand_ended push (docs/protocol.md).
+        with trio.fail_after(10):
+            while len((page := await first.client.my_hands()).hands) < HANDS:  # noqa: ASYNC110
+                await trio.sleep(0.05)  # (a stored row: no event to wait on)
         files = []
         for summary in page.hands:
             history = await first.client.my_hand(summary.hand_id)

@@ -202,7 +202,16 @@ class Floor:
     """The tables of one tournament and the indexes decisions need. Derived state only: the
     tables themselves (msgspec Structs) are what a snapshot keeps."""
 
-    __slots__ = ("break_order", "breaking", "by_count", "players", "rank", "seat_count", "tables")
+    __slots__ = (
+        "break_order",
+        "breaking",
+        "by_count",
+        "displaced",
+        "players",
+        "rank",
+        "seat_count",
+        "tables",
+    )
 
     def __init__(self, tables: Iterable[Table], seat_count: int, break_order: Sequence[int]):
         self.seat_count = seat_count
@@ -214,6 +223,9 @@ class Floor:
         # Tables that are not breaking, by how many players sit there.
         self.by_count: list[set[int]] = [set() for _ in range(SEATS_MAX + 1)]
         self.players = sum(table.count for table in self.tables.values())  # breaking ones too
+        # (entry, table, seat) of entries an undo moved on to make room (Floor.undo, kept):
+        # read and cleared by the tournament, which tells the live tables.
+        self.displaced: list[tuple[int, int, int]] = []
         for table in self.tables.values():
             if not table.breaking:
                 self.by_count[table.count].add(table.table_id)
@@ -277,6 +289,22 @@ class Floor:
         self._reindex(table, before)
         return seat
 
+    def _seat_at_shortest(self, entry: int, rng: random.Random, source: Table) -> tuple[int, int]:
+        """A random empty seat of a table with the fewest players other than ``source``."""
+        free = [
+            t
+            for t in self.tables.values()
+            if not t.breaking and t.count < t.seat_count and t.table_id != source.table_id
+        ]
+        if not free:
+            raise TournamentInvariantBroken(f"no seat for entry {entry}")
+        fewest = min(t.count for t in free)
+        shortest = sorted(t.table_id for t in free if t.count == fewest)
+        table = self.tables[shortest[rng.randrange(len(shortest))]]
+        seat = random_empty_seat(table, rng)
+        self.seat(table.table_id, seat, entry)
+        return table.table_id, seat
+
     def apply(self, move: Move) -> None:
         self.unseat(move.from_table, move.entry)
         self.seat(move.to_table, move.to_seat, move.entry)
@@ -299,9 +327,12 @@ class Floor:
             if source is None:
                 raise TournamentInvariantBroken(f"table {move.from_table} broke with a player")
             taker = source.seats.get(seat)
-            if taker is not None:
+            if taker is not None and source.count < source.seat_count:
                 source.seats[random_empty_seat(source, rng)] = taker
                 del source.seats[seat]
+            elif taker is not None:  # no other seat there: the taker sits where the draw says
+                self.unseat(source.table_id, taker)
+                self.displaced.append((taker, *self._seat_at_shortest(taker, rng, source)))
             self.seat(source.table_id, seat, move.entry, newcomer=False)  # back, not new
             return source.table_id, seat
         if source is not None and source.count < source.seat_count:

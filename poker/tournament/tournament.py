@@ -723,11 +723,26 @@ class Tournament:
         entry.table = table_id
         tables = self._floor.tables
         touched = [t for t in (moved.from_table, moved.to_table, table_id) if t in tables]
-        undone = fx.MoveUndone(
-            entry=entry.entry, player_id=entry.player_id, table=table_id, seat=seat,
-            stack=entry.stack,
-        )  # fmt: skip
-        return [undone, *self._resume(touched)]
+        undone: list[fx.AnyEffect] = [
+            fx.MoveUndone(
+                entry=entry.entry, player_id=entry.player_id, table=table_id, seat=seat,
+                stack=entry.stack,
+            )
+        ]  # fmt: skip
+        # An entry the same step moved into her seat, with no other seat free there, was
+        # seated where the draw says (its own move, refused in turn, then changes nothing).
+        displaced, self._floor.displaced = self._floor.displaced, []
+        for number, at_table, at_seat in displaced:
+            taker = self.entry(number)
+            taker.table = at_table
+            touched.append(at_table)
+            undone.append(
+                fx.MoveUndone(
+                    entry=number, player_id=taker.player_id, table=at_table, seat=at_seat,
+                    stack=taker.stack,
+                )
+            )  # fmt: skip
+        return [*undone, *self._resume(touched)]
 
     def _resume(self, touched: Collection[int]) -> list[fx.AnyEffect]:
         """Tell waiting tables that may now deal. Only the tables this change touched are

@@ -219,6 +219,24 @@ def test_a_source_that_kept_the_player_gives_her_seat_back_and_its_taker_another
     assert floor.tables[2].count == 5 and floor.tables[1].count == 9
 
 
+def test_a_full_source_that_kept_the_player_seats_its_taker_at_the_shortest_other_table() -> None:
+    """Her table kept her and is full: the entry moved into her seat in the same step sits
+    at the shortest other table (found by hypothesis: the draw used to find no seat)."""
+    a = table(1, [0, 1, 2, 3, 4, 5, 6, 7, 8], (0, 1, 2), base=100)
+    b = table(2, [0, 1, 2, 3, 4, 5, 6], (0, 1, 2), base=200)
+    c = table(3, [0, 1, 2, 3, 4], (0, 1, 2), base=300)
+    everyone = sorted(stacks_for(a, b, c))
+    floor = Floor([a, b, c], 9, [1, 2, 3])
+    move = Move(107, 1, 7, 2, 7, MoveReason.BALANCE)
+    floor.apply(move)
+    floor.apply(Move(304, 3, 4, 1, 7, MoveReason.BALANCE))  # into her seat, same step
+    assert floor.undo(move, random.Random(3), kept=True) == (1, 7)
+    assert floor.tables[1].seats[7] == 107 and floor.tables[1].count == 9
+    ((taker, at_table, at_seat),) = floor.displaced
+    assert taker == 304 and at_table == 3 and floor.tables[3].seats[at_seat] == 304
+    assert sorted(e for t in floor.tables.values() for e in t.seats.values()) == everyone
+
+
 def test_a_refused_move_off_a_broken_table_draws_a_seat_at_another_short_table() -> None:
     tables = [table(t, [0, 1, 2, 3, 4], (0, 1, 2), base=100 * t) for t in (1, 2, 3)]
     tables.append(table(4, [0, 1, 2, 3], (0, 1, 2), base=400))

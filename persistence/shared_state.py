@@ -432,6 +432,20 @@ class RedisSessions:
             player, role, int(player_id) if player_id else None, int(last_seq), replay, node
         )
 
+    async def holder(self, session_id: str) -> str | None:
+        """The node the session's record names (None: no record: closed, expired or never
+        mirrored). A node that learns of the session's end or drop from another node asks
+        it: if the record names a third node, the session resumed there and the news is
+        stale (server/cluster_routing.py)."""
+        record = self._keys(session_id)[0]
+
+        async def run(client: Any) -> bytes | str | None:
+            found: bytes | str | None = await client.hget(record, "node")
+            return found
+
+        node = await self._link.shared(run)
+        return None if node is None else _text(node)
+
     async def close(self, session_id: str) -> None:
         """The session ended here (logout, grace over): nothing to resume any more, unless
         another node has taken it over meanwhile (then it is that node's)."""

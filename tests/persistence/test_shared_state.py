@@ -76,3 +76,23 @@ async def test_a_session_never_recorded_is_not_written_by_mirror(
         sessions = RedisSessions(link, _prefix(redis_prefix), "a", ttl_ms=60_000, events_max=3)
         assert await sessions.mirror_many([("ghost", 1, [(1, b"x")])]) == [False]
         assert await sessions.take_over("ghost") is None
+
+
+async def test_a_sessions_record_names_the_node_that_holds_it_until_it_is_closed(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """What a node asks before it takes another node's word that a session dropped or ended
+    (server/cluster_routing.py): a session resumed elsewhere names its new node."""
+    prefix = _prefix(redis_prefix)
+    async with open_redis(redis_url) as link:
+        on_a = RedisSessions(link, prefix, "a", ttl_ms=60_000, events_max=3)
+        on_b = RedisSessions(link, prefix, "b", ttl_ms=60_000, events_max=3)
+        assert await on_a.holder("s1") is None
+        await on_a.open("s1", "alice", "player", 7, 0)
+        assert await on_b.holder("s1") == "a"
+        assert await on_b.take_over("s1") is not None
+        assert await on_a.holder("s1") == "b"
+        await on_a.close("s1")  # not A's any more: B's record stays
+        assert await on_a.holder("s1") == "b"
+        await on_b.close("s1")
+        assert await on_a.holder("s1") is None

@@ -136,6 +136,52 @@ class Heartbeats:
             await trio.sleep_until(min(heads) if heads else now + self.interval_s)
 
 
+@final
+class Flusher:
+    """Sends, for every connection of one gateway, the frames offered to it while its writer
+    was parked, from one task: a table's message reaches every seat in one task step (one
+    write each, without waiting: ServerWebSocket.write_now), where each connection's writer
+    woke for it before (a task step per recipient, plus the one trio's send ends with).
+    What cannot go at once (a write under way, a full socket buffer, TLS, a close) is left
+    to the connection's writer, woken for it. Bound: one entry per connection (``_due``
+    flag)."""
+
+    _of_gateway: ClassVar[weakref.WeakKeyDictionary[Gateway, Flusher]] = weakref.WeakKeyDictionary()
+
+    def __init__(self) -> None:
+        self._due: list[Connection] = []
+        self._parked: trio.lowlevel.Task | None = None
+
+    @classmethod
+    def of(cls, gateway: Gateway) -> Flusher:
+        """The gateway's, started in its nursery by the first connection."""
+        flusher = cls._of_gateway.get(gateway)
+        if flusher is None:
+            flusher = cls._of_gateway[gateway] = cls()
+            gateway.spawn(flusher.run)
+        return flusher
+
+    def due(self, connection: Connection) -> None:
+        self._due.append(connection)
+        task = self._parked
+        if task is not None:
+            self._parked = None
+            trio.lowlevel.reschedule(task)
+
+    def _unpark(self, _: object) -> trio.lowlevel.Abort:
+        self._parked = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    async def run(self) -> None:
+        while True:
+            if not self._due:
+                self._parked = trio.lowlevel.current_task()
+                await trio.lowlevel.wait_task_rescheduled(self._unpark)
+            due, self._due = self._due, []
+            for connection in due:
+                connection._flush()
+
+
 class _Closing(Exception):
     """Internal: stop this connection and close it with ``code``."""
 
@@ -178,6 +224,10 @@ class Connection:
         # trio.Event per wake-up); the reader sends its own replies itself (no task switch
         # per request), the writer task sends the rest, and pings.
         self._parked: trio.lowlevel.Task | None = None
+        # Offers to a parked writer go to the gateway's flusher instead of waking it; True
+        # while this connection is on the flusher's list.
+        self._flusher: Flusher | None = None  # the gateway's, from run()
+        self._flush_due = False
         self._pong: PongWait | None = None  # the last ping's
         self._ping_wanted = False  # the writer sends a ping (for Heartbeats)
         # Until a login: this connection's rate limit; then the session's (session.bucket).
@@ -190,8 +240,31 @@ class Connection:
 
     # Outlet: called by sessions (pushes). Never blocks.
     def offer(self, frame: bytes) -> None:
-        if self._enqueue(frame):
+        # An awake writer sends what is queued before it parks again; a parked one is left
+        # parked, and the flusher sends (or wakes it).
+        if self._enqueue(frame) and self._parked is not None and not self._flush_due:
+            if self._flusher is None:
+                self._wake_writer()
+                return
+            self._flush_due = True
+            self._flusher.due(self)
+
+    def _flush(self) -> None:
+        """The flusher's turn: what is queued goes to the socket now when nothing else is
+        writing and the writer is parked; else the writer is woken to send it."""
+        self._flush_due = False
+        items = self._outbound
+        if not items:
+            return
+        if self._parked is None:
+            return  # awake: it sends the queue before parking
+        if not self.ws.can_write_now() or any(isinstance(item, _Closing) for item in items):
             self._wake_writer()
+            return
+        self._outbound = []
+        burst, _ = self._burst(items)
+        if not self.ws.write_now(burst):
+            self._wake_writer()  # the rest as the socket drains, or the close
 
     def _enqueue(self, frame: bytes) -> bool:
         if self._close is not None:
@@ -220,6 +293,7 @@ class Connection:
         it with 1011 before the exception reaches the gateway, which logs it."""
         limits = self.gateway.limits
         Heartbeats.of(self.gateway).add(self)
+        self._flusher = Flusher.of(self.gateway)
         try:
             # The login deadline: cleared when the connection authenticates (_on_frame).
             self._cancel_scope.deadline = trio.current_time() + limits.auth_timeout_ms / 1000
@@ -282,10 +356,10 @@ class Connection:
     async def _write(self) -> None:
         """Send what others queue, and the heartbeat's pings (Heartbeats asks for them)."""
         while True:
-            if not self._outbound and not self._ping_wanted:
+            if not self._outbound and not self._ping_wanted and not self.ws.unsent:
                 self._parked = trio.lowlevel.current_task()
                 await trio.lowlevel.wait_task_rescheduled(self._unpark)
-            if self._outbound:
+            if self._outbound or self.ws.unsent:
                 await self._send_queued()
             if self._ping_wanted and self._pong is not None:
                 self._ping_wanted = False
@@ -307,20 +381,14 @@ class Connection:
     async def _send_queued(self) -> None:
         """Send what is queued, every frame waiting now in one socket write (server/wsburst
         .py): a table's action owes a connection a few frames at once."""
-        as_text = self.encoding is Encoding.JSON
         async with self._send_lock:
-            while self._outbound:
+            first = True
+            while self._outbound or first:
+                first = False
                 items, self._outbound = self._outbound, []
-                burst: list[bytes | str] = []
-                closing = False
-                for item in items:
-                    if isinstance(item, _Closing):
-                        closing = True  # nothing after the close marker is sent
-                        break
-                    for frame in item if isinstance(item, list) else (item,):
-                        burst.append(msgpack_to_json_text(frame) if as_text else frame)
+                burst, closing = self._burst(items)
                 try:
-                    if burst:
+                    if burst or self.ws.unsent:
                         await self.ws.write_burst(burst)
                 except ConnectionClosed:
                     self._cancel_scope.cancel()
@@ -328,6 +396,18 @@ class Connection:
                 if closing:
                     self._cancel_scope.cancel()
                     return
+
+    def _burst(self, items: list[bytes | list[bytes] | _Closing]) -> tuple[list[bytes | str], bool]:
+        """The frames of queued items, in order, up to a close marker (True: one was met;
+        nothing after it is sent)."""
+        as_text = self.encoding is Encoding.JSON
+        burst: list[bytes | str] = []
+        for item in items:
+            if isinstance(item, _Closing):
+                return burst, True
+            for frame in item if isinstance(item, list) else (item,):
+                burst.append(msgpack_to_json_text(frame) if as_text else frame)
+        return burst, False
 
     # --- requests ----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import secrets
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
@@ -132,6 +133,7 @@ class ServerWebSocket:
         "_socket",
         "_stream",
         "_text",
+        "_unsent",
         "closed",
         "send_lock",
         "subprotocol",
@@ -156,6 +158,9 @@ class ServerWebSocket:
         self._ping: bytes | None = None  # the last ping's payload, until its pong
         self._pong: PongWait | None = None
         self.send_lock = SendGate()
+        # Framed bytes write_now could not hand the kernel (its buffer was full): the next
+        # write under send_lock sends them first, so the stream's bytes keep their order.
+        self._unsent = b""
         self.closed: CloseReason | None = None  # set once, when the connection stops
         self.subprotocol = subprotocol
 
@@ -275,6 +280,7 @@ class ServerWebSocket:
 
     async def _flush_locked(self, data: bytes, eof: bool) -> None:
         async with self.send_lock:
+            data, self._unsent = self._unsent + data, b""
             if data:
                 try:
                     await self._stream.send_all(data)
@@ -296,9 +302,49 @@ class ServerWebSocket:
             await self.write_burst(messages)
 
     async def write_burst(self, messages: Sequence[bytes | str]) -> None:
-        """send_burst for a caller that holds ``send_lock`` already."""
+        """send_burst for a caller that holds ``send_lock`` already (with no messages: what
+        write_now left unsent, if anything)."""
+        if not messages and self._unsent:
+            await self._send_locked(b"")
         for data in frame_burst(messages):
             await self._send_locked(data)
+
+    @property
+    def unsent(self) -> bool:
+        return bool(self._unsent)
+
+    def can_write_now(self) -> bool:
+        """Whether write_now may run: plain TCP, still open, no write under way (none holds
+        send_lock), nothing left unsent."""
+        return (
+            self._socket is not None
+            and self.closed is None
+            and not self.send_lock.locked()
+            and not self._unsent
+        )
+
+    def write_now(self, messages: Sequence[bytes | str]) -> bool:
+        """Frame ``messages`` and hand them to the kernel without waiting, when
+        ``can_write_now()``: nothing awaits here, so no other write comes between. True when
+        the kernel took everything; False when its buffer filled (the rest is kept unsent
+        for the next write under send_lock) or the connection broke: a writer must run."""
+        socket = self._socket
+        assert socket is not None
+        fd = socket.fileno()  # -1 once closed: the next write under the lock says so
+        for data in frame_burst(messages):
+            if self._unsent:
+                self._unsent += data
+                continue
+            try:
+                sent = os.write(fd, data) if fd >= 0 else 0
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self._abort("the connection broke")
+                return False
+            if sent < len(data):
+                self._unsent = data[sent:]
+        return not self._unsent
 
     async def send_ping(self, pong: PongWait) -> None:
         """Send a ping with a fresh payload and return at once: ``pong.seen`` turns true when
@@ -313,16 +359,28 @@ class ServerWebSocket:
     async def _send_locked(self, data: bytes) -> None:
         if self.closed is not None:
             raise ConnectionClosed(self.closed)
+        if self._unsent:
+            data, self._unsent = self._unsent + data, b""
         try:
             socket = self._socket
             if socket is None:
                 await self._stream.send_all(data)
                 return
-            # Plain TCP: the socket's own send, without SocketStream.send_all's conflict
-            # detector and error-translating context manager around it (a fifth of the send
-            # path's CPU); the write gate already keeps one write at a time.
-            sent = await socket.send(data)
-            if sent < len(data):  # the kernel's buffer is full: the rest as it drains
+            # Plain TCP: first one write(2) of our own on the non-blocking socket, which a
+            # buffer with room (nearly always) takes whole, and the sender goes on without
+            # the trip through the scheduler that ends trio's send: a table's action sends
+            # to every seat, so that trip was one task step per recipient (issue 25). What
+            # the kernel did not take goes through trio's send as the buffer drains (no
+            # SocketStream.send_all: its conflict detector and error-translating context
+            # manager cost a fifth of the send path; the write gate keeps one write at a
+            # time). fileno() is -1 once the socket is closed, so a number reused by a new
+            # connection is never written to.
+            fd = socket.fileno()
+            try:
+                sent = os.write(fd, data) if fd >= 0 else 0
+            except BlockingIOError:
+                sent = 0
+            if sent < len(data):
                 with memoryview(data) as view:
                     while sent < len(view):
                         sent += await socket.send(view[sent:])

@@ -19,6 +19,7 @@ from protocol.client import open_client
 from protocol.codec import encode_body
 from protocol.errors import CloseCode
 from protocol.messages import Event, Notice
+from server.connection import Connection
 from server.gateway import Gateway, GatewayLimits, PlayerChannel, serve_gateway
 from server.session_actor import SESSION_MAILBOX_MESSAGES_MAX, Deliver, session_actor_name
 from services.passwords import CHEAP_HASHING_FOR_TESTS
@@ -106,6 +107,45 @@ async def test_a_table_push_is_in_the_session_at_once_unless_its_mailbox_holds_s
             Event(seq=2, body=Notice(code="queued", text="first")),
             Event(seq=3, body=Notice(code="table", text="second")),
         ]
+
+
+async def test_pushes_to_parked_writers_go_out_in_one_flusher_step_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table's pushes to connections whose writers are parked are written by the gateway's
+    flusher, every connection's frames in one write, and the writers stay parked."""
+    async with (
+        supervised_gateway(tmp_path) as (_, gateway),
+        open_client(gateway.url) as alice,
+        open_client(gateway.url) as bob,
+    ):
+        players = [await alice.register("alice", PASSWORD), await bob.register("bob", PASSWORD)]
+        await trio.testing.wait_all_tasks_blocked()
+        outlets = []
+        for logged_in in players:
+            session = gateway.sessions.get(logged_in.session_id)
+            assert session is not None and isinstance(session.outlet, Connection)
+            outlets.append(session.outlet)
+        assert None not in [outlet._parked for outlet in outlets]
+        woken: list[Connection] = []
+        wake = Connection._wake_writer
+
+        def counted(connection: Connection) -> None:
+            woken.append(connection)
+            wake(connection)
+
+        monkeypatch.setattr(Connection, "_wake_writer", counted)
+        texts = ["one", "two", "three"]
+        for text in texts:  # one table turn: three pushes to each player
+            for logged_in in players:
+                assert logged_in.player_id is not None
+                gateway.deliver(logged_in.player_id, Notice(code="table", text=text))
+        for client in (alice, bob):
+            assert [await client.next_event() for _ in texts] == [
+                Event(seq=n, body=Notice(code="table", text=text))
+                for n, text in enumerate(texts, 1)
+            ]
+        assert woken == []  # the flusher wrote them: no writer was woken
 
 
 async def test_a_reply_waits_for_the_pushes_told_before_it(tmp_path: Path) -> None:

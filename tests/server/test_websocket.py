@@ -212,6 +212,43 @@ async def test_a_burst_larger_than_the_kernels_buffer_arrives_whole_as_it_drains
             await sent.wait()
 
 
+async def test_write_now_keeps_what_the_kernel_refused_and_the_next_writes_send_it_first() -> None:
+    """write_now never waits: past a full socket buffer it keeps the rest of the stream (a
+    frame cut anywhere) and the next write under the gate, a burst or a ping, sends it before
+    its own bytes, so the client reads every frame whole and in order."""
+    big: list[bytes | str] = [bytes([n]) * (256 * 1024) for n in range(16)]  # 4 MB
+    after: list[bytes | str] = [b"after", "the rest"]
+    checked = trio.Event()
+
+    async def burst(ws: ServerWebSocket) -> None:
+        assert ws.can_write_now()
+        assert not ws.write_now(big)  # the client reads nothing yet: the buffer fills
+        assert ws.unsent and not ws.can_write_now()
+        assert ws.write_now([]) is False  # nothing taken while bytes are left over
+        await ws.send_ping(PongWait())  # under the gate: the leftover first, then the ping
+        await ws.send_burst(after)
+        assert not ws.unsent and ws.can_write_now()
+        checked.set()
+        with contextlib.suppress(ConnectionClosed):
+            await ws.get_message()
+
+    async with serving(burst) as server, raw_client(server) as client:
+        frames = await client.frames(len(big) + 1 + len(after))
+        with trio.fail_after(5):
+            await checked.wait()
+    assert [f.opcode for f in frames] == [
+        *(Opcode.BINARY for _ in big),
+        Opcode.PING,
+        Opcode.BINARY,
+        Opcode.TEXT,
+    ]
+    assert [f.data for f in frames if f.opcode is not Opcode.PING] == [
+        *big,
+        b"after",
+        b"the rest",
+    ]
+
+
 async def test_a_ping_returns_at_once_and_its_pong_is_seen() -> None:
     seen: list[bool] = []
 

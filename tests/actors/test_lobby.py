@@ -3,7 +3,10 @@ and quick-seat, which opens a new table of the same game when every matching one
 
 from __future__ import annotations
 
+import contextvars
+import gc
 import random
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -282,3 +285,31 @@ async def test_an_operators_table_opens_outside_the_lobbys_turn_under_a_reservat
                 await lobby.ask(OpenTable(config=nlhe("op-2")))
             now_ms[0] += lobby_module.OPENING_MS_MAX
             assert await open_table(session.runtime.registry, nlhe("op-2")) == "op-2"
+
+
+async def test_a_table_opened_from_a_request_keeps_nothing_of_the_requests_context(
+    tmp_path: Path,
+) -> None:
+    """open_table starts the table from an empty context: an admin or API request's
+    context (the request itself, its log fields) is not copied into the table's tasks,
+    where it lived as long as the table (16 KB an idle table, and the request's id in the
+    table's logs)."""
+    request_var: contextvars.ContextVar[object] = contextvars.ContextVar("request")
+
+    class Request:
+        pass
+
+    request = Request()
+    gone = weakref.ref(request)
+    async with open_store(sqlite_url(tmp_path)) as store:
+        deps = TableDeps(
+            store=store, wallet=Wallet(store), channel=RecordingChannel(), rng=random.Random(3)
+        )
+        async with game_tree(deps) as session:
+            token = request_var.set(request)
+            assert await open_table(session.runtime.registry, nlhe("op-1")) == "op-1"
+            request_var.reset(token)
+            del request
+            gc.collect()
+            assert gone() is None  # no task of the table holds the request
+            assert session.runtime.registry.resolve(TableAddress("op-1")) is not None

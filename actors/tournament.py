@@ -221,7 +221,7 @@ class TournamentActor(TournamentTables, Actor[Any]):
             return
         for entry in self._core().state.entries:
             if entry.status in (EntryStatus.REGISTERED, *_ALIVE):
-                room.entrant(_player(entry.player_id))
+                room.came_with(self.tournament_id, _player(entry.player_id))
 
     # --- the clock --------------------------------------------------------------------------
 

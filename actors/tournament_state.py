@@ -225,6 +225,12 @@ class TournamentRoom(Protocol):
         on any node bring her pushes there (never blocks)."""
         ...
 
+    def came_with(self, tournament_id: int, player_id: int) -> None:
+        """The tournament opened on this node (a start, a hand-over, a takeover) with the
+        player still in it: ``entrant``, and she is looked for on the other nodes, so that a
+        session of hers there gets its pushes at once (never blocks)."""
+        ...
+
 
 @final
 @dataclass(frozen=True, slots=True)

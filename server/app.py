@@ -133,6 +133,12 @@ class NodeParts:
     create: Callable[[bytes], Awaitable[None]] | None = None  # RouteCreate's opener
     tournaments: RoomTournaments | None = None  # tournaments across nodes
     lobby: RoomLobby | None = None  # cash tables' lobby listings across nodes
+    registry: Registry | None = None  # this node's actors (the router's ``runs_here``)
+
+
+def _runs_here(registry: Registry, actor_name: str) -> bool:
+    """True while an actor of that name (a table, a tournament) runs on this node."""
+    return registry.lookup(actor_name) is not None
 
 
 async def _open_placed_table(registry: Registry, encoded: bytes) -> None:
@@ -236,6 +242,7 @@ def build_runtime(
     )
     if parts is not None:
         parts.tournaments = room
+        parts.registry = registry
     # With several nodes, the lobby lists every node's tables (server/cluster_lobby.py).
     lobby_room = RoomLobby(registry) if cluster is not None else None
     if parts is not None:
@@ -655,6 +662,8 @@ async def run_server(
             if router is not None and parts.lobby is not None:
                 router.lobby = parts.lobby
                 parts.lobby.router = router
+            if router is not None and parts.registry is not None:
+                router.runs_here = partial(_runs_here, parts.registry)
             listening = Listening(
                 ws_url=f"{gateway.scheme}://{settings.host}:{gateway.port}",
                 admin_url=binds[0],

@@ -14,7 +14,17 @@ that player goes to her sessions here and, batched per node (one stream entry pe
 to those nodes, which deliver it into her sessions in order (each session numbers it as
 any push, so replay and resume work as for a local table). A node told a push for a player
 it holds no session of answers ``gone`` and the owner forgets that route. The session's
-events (dropped, resumed, ended, profile changed) reach the owner's tables the same way.
+events (dropped, resumed, ended, profile changed) reach the owner's tables the same way; a
+drop or an end counts only once the session's record in Redis does not name a third node (a
+stale copy of a session that resumed elsewhere, on a node that was paused or had not noticed
+the move, says nothing about her), and the events after it wait behind that check, in order.
+
+A table or tournament that opened here with players this node has no route to (a takeover
+after its owner died or stalled, a drain's hand-over) looks for them on every other node
+(``seek``): a node holding a session of hers answers as a resume (``resumed``, or ``held``
+for a session waiting for its client), so her pushes go there at once. A node that still
+runs the table or tournament sought does not answer: it is the old owner, woken after the
+takeover, and its sessions of those players are the ones they left.
 
 Tournaments cross nodes the same way (server/cluster_tournaments.py): a tournament's
 requests (``tour``) go to the holder of its lease and its pushes come back as a table's do;
@@ -22,11 +32,14 @@ its tables' requests go to the same node; lobby lines are shared (``sum``). So a
 tables' lobby listings (``lst``, server/cluster_lobby.py).
 
 Items (msgpack, tagged): ``req``, ``rep``, ``push``, ``gone``, ``hook``, ``open``, ``new``,
-``tour``, ``sum``, ``lst``. An item that does not decode is dropped and logged (answered
-``invalid_message`` when its id can be read): a bad entry must not stop the bus. Bounds: routes
-remembered (ROUTES_MAX players; overflow: the oldest player's routes are forgotten),
-requests in flight (IN_FLIGHT_MAX each way; overflow: ``unavailable``), request ids
-remembered against repeats (REQUEST_IDS_MAX), owners cached for OWNER_CACHE_S.
+``tour``, ``sum``, ``lst``, ``seek``. An item that does not decode is dropped and logged
+(answered ``invalid_message`` when its id can be read): a bad entry must not stop the bus.
+Bounds: routes remembered (ROUTES_MAX players; overflow: the oldest player's routes are
+forgotten), requests in flight (IN_FLIGHT_MAX each way; overflow: ``unavailable``), request
+ids remembered against repeats (REQUEST_IDS_MAX), owners cached for OWNER_CACHE_S, seeks
+waiting (SEEKS_PENDING_MAX; overflow: not sought), players sought lately (SOUGHT_MAX;
+overflow: the oldest forgotten), other nodes' session events waiting behind a check
+(HOOKS_QUEUED_MAX; overflow: applied at once, unchecked).
 """
 
 from __future__ import annotations
@@ -40,8 +53,10 @@ from typing import TYPE_CHECKING, Annotated, Final, Literal, final
 import msgspec
 import structlog
 import trio
+import trio.lowlevel
 from msgspec import Meta
 
+from actors.addresses import TABLE_PREFIX
 from actors.seat_matcher import PLACED_ELSEWHERE
 from actors.table.messages import GameRefused
 from actors.tournament_messages import TOURNAMENT_PREFIX, TournamentAddress
@@ -70,6 +85,18 @@ ROUTES_MAX: Final = 100_000  # players with sessions on other nodes; overflow: o
 IN_FLIGHT_MAX: Final = 10_000  # forwarded requests waiting, each way; overflow: unavailable
 REQUEST_IDS_MAX: Final = 65_536  # request ids handled, remembered to drop a repeat
 GONE_PER_BATCH_MAX: Final = 1_000
+# Seeks: players of a table or tournament that opened here without a route to them (a
+# takeover, a drain's hand-over), to be looked for on the other nodes (RouteSeek), sent at
+# the next checkpoint. Overflow: the newest is not looked for (her pushes follow her next
+# request, login or resume, as before seeks); counted in ``seeks_refused``.
+SEEKS_PENDING_MAX: Final = 10_000
+SEEK_PLAYERS_PER_ITEM_MAX: Final = 1_000
+SOUGHT_MAX: Final = 100_000  # players looked for lately; overflow: the oldest forgotten
+SEEK_AGAIN_AFTER_S: Final = 30.0  # a player is looked for at most once in this long
+# Session events from other nodes waiting, in order, behind a ``detached`` or ``ended`` that
+# is being checked against the session's record in Redis. Overflow: applied at once,
+# unchecked (as before the check); counted in ``hooks_unchecked``.
+HOOKS_QUEUED_MAX: Final = 10_000
 NODES_REFRESH_S: Final = 5.0  # the room's node list, for resumes (nodes beat every 10 s)
 LISTINGS_PER_ITEM_MAX: Final = 200  # lobby listings (or removals) in one ``lst`` item
 
@@ -164,7 +191,25 @@ class RouteListings(_Item, frozen=True, tag="lst"):
     held: Annotated[list[game.TableId], Meta(max_length=TABLES_OPEN_MAX)] | None = None
 
 
-HookKind = Literal["detached", "ended", "resumed", "profile", "opened"]
+@final
+class RouteSeek(_Item, frozen=True, tag="seek"):
+    """A table or tournament (``about``: its actor name, ``table:<id>`` or
+    ``tournament:<id>``) that opened on the sender with these players and no route to them
+    (a takeover, a drain's hand-over). A node holding a session of one of them answers with
+    a RouteHook for her: ``resumed`` (a session with a connection: the table sends its state
+    there) or ``held`` (only sessions waiting for a resume: her pushes wait there), unless
+    that node still runs ``about`` itself: then it is a paused owner woken after the
+    takeover, and its sessions of those players are stale."""
+
+    about: str
+    player_ids: Annotated[list[int], Meta(max_length=SEEK_PLAYERS_PER_ITEM_MAX)]
+
+
+HookKind = Literal["detached", "ended", "resumed", "profile", "opened", "held"]
+# Session events the owner checks against the session's record before they count: a stale
+# copy of a session (on a node that was paused, or that has not yet noticed the session
+# resumed elsewhere) must not mark her disconnected or stand her up.
+_CHECKED_HOOKS: Final = frozenset({"detached", "ended"})
 
 
 @final
@@ -189,6 +234,7 @@ _Items = (
     | RouteTournament
     | RouteSummary
     | RouteListings
+    | RouteSeek
 )
 _ITEMS_WITH_RID: Final = frozenset({"req", "rep", "open", "new", "tour"})  # rid second
 # What msgspec raises for bytes that are not what they should be: its errors (validation
@@ -234,6 +280,23 @@ class NodeRouter:
         self._routes: collections.OrderedDict[int, dict[str, None]] = collections.OrderedDict()
         self._handled: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._handling = 0
+        # Seeks waiting for the next checkpoint (by actor name), and when each player may be
+        # looked for again.
+        self._seeking: dict[str, list[int]] = {}
+        self._seeking_count = 0
+        self._sought: collections.OrderedDict[int, float] = collections.OrderedDict()
+        # Session events of other nodes, applied in order by _apply_hooks while a checked
+        # one waits for Redis (``_hooks_behind``: queued or being applied).
+        self._hooks_send, self._hooks_receive = trio.open_memory_channel[tuple[str, RouteHook]](
+            HOOKS_QUEUED_MAX
+        )
+        self._hooks_behind = 0
+        # The node a session's record names (None: none); RedisSessions.holder, or a
+        # stand-in in tests.
+        self.session_holder: Callable[[str], Awaitable[str | None]] = self._stored_holder
+        # True while an actor of that name (``table:<id>``, ``tournament:<id>``) runs on
+        # this node (server/app.py sets it; None: never).
+        self.runs_here: Callable[[str], bool] | None = None
         self._nursery: trio.Nursery | None = None
         self._cluster = cluster
         self.live_nodes: list[str] = []  # the room's other nodes, every NODES_REFRESH_S
@@ -261,6 +324,12 @@ class NodeRouter:
         self.duplicates_dropped = 0  # request ids or replies seen before
         self.routes_dropped = 0  # ROUTES_MAX overflow
         self.items_malformed = 0  # items that did not decode (dropped)
+        self.seeks_sent = 0  # players looked for on the other nodes
+        self.seeks_refused = 0  # SEEKS_PENDING_MAX overflow (or the bus not running)
+        self.seeks_ignored = 0  # seeks about an actor still running here (a woken owner)
+        self.seeks_answered = 0  # players found here for another node
+        self.hooks_stale = 0  # detached/ended of a session another node holds now
+        self.hooks_unchecked = 0  # HOOKS_QUEUED_MAX overflow
 
     # --- the requester's side ------------------------------------------------------------
 
@@ -526,6 +595,70 @@ class NodeRouter:
 
     # --- the owner's side ----------------------------------------------------------------
 
+    def seek_at_table(self, player_id: int, table_id: str) -> None:
+        """A table of this node seats (or shows) a player with no session here: seek."""
+        self.seek(player_id, TABLE_PREFIX + table_id)
+
+    def seek(self, player_id: int, about: str) -> None:
+        """``about`` (an actor name: a table, a tournament) opened here with the player and
+        this node has no route to her and no session of hers: a takeover, a drain's
+        hand-over or a restart brought her, not a request of hers. She is looked for on
+        every other node (RouteSeek, batched at the next checkpoint); a node holding her
+        session answers (``resumed`` or ``held``) and her pushes go there from then on.
+        At most once per player in SEEK_AGAIN_AFTER_S; never blocks."""
+        if player_id in self._routes or self.gateway.sessions.of_player_id(player_id):
+            return
+        now = trio.current_time()
+        again_at = self._sought.get(player_id)
+        if again_at is not None and again_at > now:
+            return
+        nursery = self._nursery
+        if nursery is None or self._seeking_count >= SEEKS_PENDING_MAX:
+            self.seeks_refused += 1
+            return
+        self._sought.pop(player_id, None)
+        self._sought[player_id] = now + SEEK_AGAIN_AFTER_S
+        while len(self._sought) > SOUGHT_MAX:
+            self._sought.popitem(last=False)
+        self._seeking.setdefault(about, []).append(player_id)
+        self._seeking_count += 1
+        if self._seeking_count == 1:
+            nursery.start_soon(self._send_seeks)
+
+    async def _send_seeks(self) -> None:
+        # Started by the first seek; the opening's other players join it until it runs.
+        await trio.lowlevel.checkpoint()
+        seeking, self._seeking, self._seeking_count = self._seeking, {}, 0
+        for about, players in seeking.items():
+            for start in range(0, len(players), SEEK_PLAYERS_PER_ITEM_MAX):
+                chunk = players[start : start + SEEK_PLAYERS_PER_ITEM_MAX]
+                item = _encode(RouteSeek(about, chunk))
+                for node in self.live_nodes:
+                    self.bus.post(node, item)
+            self.seeks_sent += len(players)
+
+    def _seek_received(self, sender: str, seek: RouteSeek) -> None:
+        """(The sessions' side.) ``sender`` looks for these players: each one with a
+        session here is answered ``resumed`` (a session with a connection) or ``held``
+        (sessions waiting for a resume), and her session's events go to ``sender`` from now
+        on. Not when this node still runs ``about`` itself: it is the owner that was paused
+        past its lease (or stalled) and woke after the sender took over, its sessions of
+        those players are the ones they left."""
+        runs_here = self.runs_here
+        if runs_here is not None and runs_here(seek.about):
+            self.seeks_ignored += 1
+            return
+        for player_id in seek.player_ids:
+            sessions = self.gateway.sessions.of_player_id(player_id)
+            if not sessions:
+                continue
+            live = [s for s in sessions if s.outlet is not None]
+            first = (live or sessions)[0]
+            kind: HookKind = "resumed" if live else "held"
+            self.bus.post(sender, _encode(RouteHook(kind, player_id, first.player, "")))
+            self._remember(self._sent_to, player_id, sender)
+            self.seeks_answered += 1
+
     def has_routes(self, player_id: int) -> bool:
         return player_id in self._routes
 
@@ -588,6 +721,8 @@ class NodeRouter:
                 case RouteListings():
                     if self.lobby is not None:
                         self.lobby.received(sender, item)
+                case RouteSeek():
+                    self._seek_received(sender, item)
         if gone:
             self.bus.post(sender, _encode(RouteGone(gone)))
 
@@ -705,6 +840,51 @@ class NodeRouter:
         return RouteReply(item.rid, reply=None if reply is None else _encode(reply))
 
     def _hook(self, sender: str, hook: RouteHook) -> None:
+        """A session event of another node's session. A ``detached`` or ``ended`` waits
+        for the check of the session's record (_apply_hooks), and every event after it
+        waits behind it, so the tables see them in the order they were sent."""
+        if self._nursery is None or (hook.kind not in _CHECKED_HOOKS and not self._hooks_behind):
+            self._apply_hook(sender, hook)
+            return
+        try:
+            self._hooks_send.send_nowait((sender, hook))
+        except trio.WouldBlock:
+            self.hooks_unchecked += 1
+            self._apply_hook(sender, hook)
+            return
+        self._hooks_behind += 1
+
+    async def _apply_hooks(self) -> None:
+        async for sender, hook in self._hooks_receive:
+            try:
+                if hook.kind in _CHECKED_HOOKS and await self._stale(sender, hook):
+                    self.hooks_stale += 1
+                    if hook.kind == "ended":
+                        self._forget(hook.player_id, sender)  # that node holds none of hers
+                else:
+                    self._apply_hook(sender, hook)
+            finally:
+                self._hooks_behind -= 1
+
+    async def _stale(self, sender: str, hook: RouteHook) -> bool:
+        """True when the session ``sender`` says dropped or ended is held by another node
+        now (its record in Redis names that node): she resumed there, and ``sender``'s copy
+        is one it had not let go yet (it was paused past the takeover, or had not noticed
+        the move). Her tables follow the node that holds her session, which told them so
+        itself. No record (a logout closed it, the grace ran out) or Redis not answering:
+        the event counts, as it did before this check."""
+        if not hook.session_id:
+            return False
+        try:
+            holder = await self.session_holder(hook.session_id)
+        except RedisDown:
+            return False
+        return holder is not None and holder != sender
+
+    async def _stored_holder(self, session_id: str) -> str | None:
+        return await self._cluster.sessions.holder(session_id)
+
+    def _apply_hook(self, sender: str, hook: RouteHook) -> None:
         hooks = self.inner_hooks
         match hook.kind:
             case "detached":
@@ -712,6 +892,9 @@ class NodeRouter:
             case "ended":
                 hooks.session_ended(hook.player_id, hook.player, hook.session_id)
                 self._forget(hook.player_id, sender)
+            case "held":  # a seek's answer: her session there waits for a resume
+                if hooks.table_ids(hook.player_id) or self._entrant(hook.player_id):
+                    self._remember(self._routes, hook.player_id, sender)
             case "resumed":
                 if hooks.table_ids(hook.player_id):  # she sits at or watches a table here
                     self._remember(self._routes, hook.player_id, sender)
@@ -755,6 +938,7 @@ class NodeRouter:
             await nursery.start(self.bus.run_sender)
             await nursery.start(self.bus.run, self.handle)
             nursery.start_soon(self._refresh_nodes)
+            nursery.start_soon(self._apply_hooks)
             task_status.started()
 
     async def _refresh_nodes(self) -> None:

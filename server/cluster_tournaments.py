@@ -340,6 +340,13 @@ class RoomTournaments:
         while len(self._entrants) > ENTRANTS_MAX:
             self._entrants.popitem(last=False)
 
+    def came_with(self, tournament_id: int, player_id: int) -> None:
+        """TournamentRoom.came_with: an entrant, looked for on the other nodes when this
+        node has no route to her (NodeRouter.seek)."""
+        self.entrant(player_id)
+        if self.router is not None:
+            self.router.seek(player_id, TournamentAddress(tournament_id).actor_name)
+
     def entrant_here(self, player_id: int) -> bool:
         return player_id in self._entrants
 

@@ -235,9 +235,13 @@ class PlayerChannel:
             self.gateway.deliver(player_id, body)
 
     def at_table(self, player_id: int, note: AtTable) -> None:
-        if self.gateway is not None and self.gateway.note_table(player_id, note):
+        gateway = self.gateway
+        if gateway is not None and gateway.note_table(player_id, note):
             return  # her sessions here were told
         keep_away(self.away, player_id, note)
+        if note.on and gateway is not None and gateway.router is not None:
+            # A table that came here with her (a takeover): her session may be elsewhere.
+            gateway.router.seek_at_table(player_id, note.table_id)
 
     def seats_of(self, player_id: int) -> list[str]:
         return seats_in(self._known(player_id))

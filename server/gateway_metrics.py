@@ -317,6 +317,12 @@ def _bus_metrics(routers: list[NodeRouter]) -> Iterator[GaugeMetricFamily | Coun
         ("pushes_delivered", "Pushes from other nodes' tables delivered to sessions here."),
         ("replies_dropped", "Replies or request ids seen before, or replies too late."),
         ("items_malformed", "Items that did not decode (dropped, answered when they could be)."),
+        ("seeks_sent", "Players of a table or tournament taken over here looked for elsewhere."),
+        ("seeks_refused", "Players not looked for: too many seeks waiting (refuse-newest)."),
+        ("seeks_ignored", "Seeks about a table or tournament still running here (stale)."),
+        ("seeks_answered", "Players found here for another node's table or tournament."),
+        ("hooks_stale", "Drops and ends of sessions another node holds now (ignored)."),
+        ("hooks_unchecked", "Drops and ends applied unchecked: too many waiting (overflow)."),
     )
     for attribute, documentation in routed:
         source = "duplicates_dropped" if attribute == "replies_dropped" else attribute

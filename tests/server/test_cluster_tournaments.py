@@ -39,7 +39,7 @@ from actors.tournament_messages import (
     VoidUnreported,
 )
 from persistence.redis_link import RedisDown
-from server.cluster_routing import NodeRouter, RouteHook, RouteReply, RouteTournament
+from server.cluster_routing import NodeRouter, RouteHook, RouteReply, RouteSeek, RouteTournament
 from server.cluster_tournaments import (
     ANSWERS,
     ROUTED_TAGS,
@@ -122,10 +122,23 @@ class StubBus:
         return [_reply.decode(item) for _node, item in self.posted]
 
 
+class StubSessionRecords:
+    """The sessions' records in Redis: the node each names (none: closed or expired)."""
+
+    def __init__(self) -> None:
+        self.holders: dict[str, str] = {}
+
+    async def holder(self, session_id: str) -> str | None:
+        return self.holders.get(session_id)
+
+
 class StubCluster:
     node = "node-b"
     prefix = "test:"
     link = None
+
+    def __init__(self) -> None:
+        self.sessions = StubSessionRecords()
 
     async def view(self) -> Any:
         raise RedisDown("no Redis in this test")
@@ -188,6 +201,7 @@ async def test_an_entrants_new_session_on_any_node_brings_her_pushes_there() -> 
         await router.handle("node-a", [_routed(RegisterPlayer(player_id=7), player_id=7)])
         await trio.testing.wait_all_tasks_blocked()
         await router.handle("node-a", [_encode(RouteHook("ended", 7, "ann", "s1"))])
+        await trio.testing.wait_all_tasks_blocked()  # its record checked: closed
         assert not router.has_routes(7)
         opened = [_encode(RouteHook("opened", p, "p", "")) for p in (7, 8)]
         await router.handle("node-c", opened)
@@ -392,3 +406,23 @@ def test_every_answer_crosses_intact() -> None:
     with pytest.raises(TournamentRefusal) as bad:
         decode_answer(RegisterPlayer(player_id=7), _encode("not an entry"))
     assert bad.value.code == "invalid_message"
+
+
+async def test_a_tournament_opened_here_looks_for_its_players_on_the_other_nodes() -> None:
+    """A tournament taken over (or handed over) opens with its players still in and no
+    route to them: each is an entrant and is looked for on every other node, once, about
+    the tournament (a node that still runs it, the woken old owner, answers nothing)."""
+    router, room, _tournament, bus = _owner_side()
+    router.live_nodes = ["node-a", "node-c"]
+    async with _running(router):
+        room.came_with(1, 7)
+        room.came_with(1, 8)
+        room.came_with(1, 7)
+        await trio.testing.wait_all_tasks_blocked()
+    seek = RouteSeek("tournament:1", [7, 8])
+    decode = msgspec.msgpack.Decoder(RouteSeek).decode
+    assert [(node, decode(item)) for node, item in bus.posted] == [
+        ("node-a", seek),
+        ("node-c", seek),
+    ]
+    assert room.entrant_here(7) and room.entrant_here(8)

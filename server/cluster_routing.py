@@ -643,9 +643,12 @@ class NodeRouter:
         (sessions waiting for a resume), and her session's events go to ``sender`` from now
         on. Not when this node still runs ``about`` itself: it is the owner that was paused
         past its lease (or stalled) and woke after the sender took over, its sessions of
-        those players are the ones they left."""
+        those players are the ones they left. Nor while this node drains: it is handing
+        ``about`` over and closes its sessions for their clients to resume on another node
+        (a route here would take the new owner's pushes into sessions about to go, and
+        their drop and end here would reach it as hers)."""
         runs_here = self.runs_here
-        if runs_here is not None and runs_here(seek.about):
+        if self._cluster.draining or (runs_here is not None and runs_here(seek.about)):
             self.seeks_ignored += 1
             return
         for player_id in seek.player_ids:

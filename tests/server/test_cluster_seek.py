@@ -45,6 +45,7 @@ class StubBus:
 class StubCluster:
     prefix = "test:"
     link = None
+    draining = False
 
     def __init__(self, node: str) -> None:
         self.node = node
@@ -229,3 +230,14 @@ async def test_session_events_count_in_the_order_they_were_sent_while_one_is_che
         await trio.testing.wait_all_tasks_blocked()
     assert _heard(owner) == [("detached", 7), ("state", 7)]
     assert owner.has_routes(7)
+
+
+async def test_a_draining_node_does_not_answer_for_the_sessions_it_is_closing() -> None:
+    """A node that drains hands its tables and tournaments over and closes its sessions
+    (1001) for their clients to resume elsewhere: it answers no seek, so the new owner
+    takes neither a route into sessions about to go nor their drop and end as hers."""
+    draining, bus = _node("node-a", StubSessions({7: [StubSession("ann", outlet=object())]}))
+    cast(Any, draining._cluster).draining = True
+    async with _running(draining):
+        await draining.handle("node-b", [_encode(RouteSeek("tournament:1", [7]))])
+    assert bus.posted == [] and draining.seeks_ignored == 1

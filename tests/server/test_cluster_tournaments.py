@@ -136,6 +136,7 @@ class StubCluster:
     node = "node-b"
     prefix = "test:"
     link = None
+    draining = False
 
     def __init__(self) -> None:
         self.sessions = StubSessionRecords()

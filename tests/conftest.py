@@ -11,13 +11,16 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 import redis
+
+from persistence.store import Store, open_store
+from tests.persistence.stores import store_url
 
 PG_ADMIN_URL = os.environ.get(
     "TABLIUM_TEST_PG_ADMIN_URL", "postgresql://tablium:tablium@127.0.0.1:5432/postgres"
@@ -75,6 +78,30 @@ def postgres_url() -> Iterator[str]:
         ) from exc
     yield _with_database(PG_ADMIN_URL, name)
     asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def backend() -> str:
+    """The store's backend for a harness's ``store`` (the admin and API harnesses): SQLite,
+    unless a test parametrizes ``backend`` over BACKENDS (tests/persistence/stores.py), as the
+    club tests do, to run on PostgreSQL too."""
+    return "sqlite"
+
+
+@pytest.fixture
+def postgres_base_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """This run's PostgreSQL database for a test on it, else "" (and none is created). A
+    sync fixture: the session's ``postgres_url`` is made with asyncio.run, outside trio."""
+    return str(request.getfixturevalue("postgres_url")) if backend == "postgres" else ""
+
+
+@pytest.fixture
+async def store_on_backend(
+    backend: str, tmp_path: Path, postgres_base_url: str
+) -> AsyncIterator[Store]:
+    """A fresh store on ``backend``, private to the test."""
+    async with open_store(await store_url(backend, tmp_path, postgres_base_url)) as opened:
+        yield opened
 
 
 async def _replica_has(database: str) -> bool:

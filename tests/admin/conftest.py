@@ -3,7 +3,6 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator, Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,14 +17,13 @@ from actors.tournament_messages import DIRECTORY_NAME, TournamentAddress
 from admin.app import create_admin_app
 from admin.auth import jwt_verifier
 from admin.context import AdminContext, ReadinessProbe
-from persistence import Store, open_store
+from persistence import Store
 from poker import Variant
 from server.auth import TokenSigner
 from server.config import Settings
 from server.gateway import PlayerChannel
 from services.wallet import Wallet
 from tests.admin.fake_tournaments import TOURNAMENT_ID, FakeDirectory, FakeTournament
-from tests.persistence.stores import store_url
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -36,27 +34,9 @@ def bearer(role: str, *, subject: str = "staff-1", ttl_s: int | None = None) -> 
 
 
 @pytest.fixture
-def backend() -> str:
-    """The store's backend: SQLite, unless a test parametrizes ``backend`` over BACKENDS
-    (tests/persistence/stores.py), as the club tests do, to run on PostgreSQL too."""
-    return "sqlite"
-
-
-@pytest.fixture
-def postgres_base_url(backend: str, request: pytest.FixtureRequest) -> str:
-    """This run's PostgreSQL database for a test on it, else "" (and none is created). A
-    sync fixture: the session's ``postgres_url`` is made with asyncio.run, outside trio."""
-    return str(request.getfixturevalue("postgres_url")) if backend == "postgres" else ""
-
-
-@pytest.fixture
-async def store(backend: str, tmp_path: Path, postgres_base_url: str) -> AsyncIterator[Store]:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'admin.sqlite3'}"
-    else:
-        url = await store_url(backend, tmp_path, postgres_base_url)
-    async with open_store(url) as opened:
-        yield opened
+async def store(store_on_backend: Store) -> Store:
+    """The harness's store (tests/conftest.py: SQLite, or the ``backend`` a test names)."""
+    return store_on_backend
 
 
 TABLE_ID = "t-1"

@@ -7,7 +7,6 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from actors.table.deps import TableDeps
 from api.app import create_api_app
 from api.context import ApiContext, build_context
 from api.lobby import LobbyListings, lobby_actor_source
-from persistence import Store, open_store
+from persistence import Store
 from poker import Variant
 from server.config import Settings
 from server.gateway import PlayerChannel
@@ -34,7 +33,6 @@ from services.chain.settings import ChainSettings
 from services.passwords import CHEAP_HASHING_FOR_TESTS, PasswordHasher
 from services.personal_data import DataKey, DataKeyRing
 from services.wallet import Wallet
-from tests.persistence.stores import store_url
 
 SECRET = "api-test-secret-" + "y" * 40
 # Seal the personal data the API keeps (a session's address and user agent).
@@ -58,27 +56,9 @@ def api_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def backend() -> str:
-    """The store's backend: SQLite, unless a test parametrizes ``backend`` over BACKENDS
-    (tests/persistence/stores.py), as the club tests do, to run on PostgreSQL too."""
-    return "sqlite"
-
-
-@pytest.fixture
-def postgres_base_url(backend: str, request: pytest.FixtureRequest) -> str:
-    """This run's PostgreSQL database for a test on it, else "" (and none is created). A
-    sync fixture: the session's ``postgres_url`` is made with asyncio.run, outside trio."""
-    return str(request.getfixturevalue("postgres_url")) if backend == "postgres" else ""
-
-
-@pytest.fixture
-async def store(backend: str, tmp_path: Path, postgres_base_url: str) -> AsyncIterator[Store]:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'api.sqlite3'}"
-    else:
-        url = await store_url(backend, tmp_path, postgres_base_url)
-    async with open_store(url) as opened:
-        yield opened
+async def store(store_on_backend: Store) -> Store:
+    """The harness's store (tests/conftest.py: SQLite, or the ``backend`` a test names)."""
+    return store_on_backend
 
 
 @pytest.fixture

@@ -34,12 +34,8 @@ from actors.addresses import LOBBY
 from actors.lobby import RemoteListingsChanged, RemoteNodesLeft
 from actors.runtime import Registry
 from protocol import game
-from server.cluster_routing import (
-    LISTINGS_PER_ITEM_MAX,
-    NODES_REFRESH_S,
-    UNDECODABLE,
-    RouteListings,
-)
+from server.cluster_items import LISTINGS_PER_ITEM_MAX, UNDECODABLE, RouteListings
+from server.cluster_routing import NODES_REFRESH_S
 
 if TYPE_CHECKING:
     from actors.lobby_listings import RemoteListings

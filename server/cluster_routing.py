@@ -31,9 +31,10 @@ requests (``tour``) go to the holder of its lease and its pushes come back as a 
 its tables' requests go to the same node; lobby lines are shared (``sum``). So are the cash
 tables' lobby listings (``lst``, server/cluster_lobby.py).
 
-Items (msgpack, tagged): ``req``, ``rep``, ``push``, ``gone``, ``hook``, ``open``, ``new``,
-``tour``, ``sum``, ``lst``, ``seek``. An item that does not decode is dropped and logged
-(answered ``invalid_message`` when its id can be read): a bad entry must not stop the bus.
+Items (msgpack, tagged; server/cluster_items.py): ``req``, ``rep``, ``push``, ``gone``,
+``hook``, ``open``, ``new``, ``tour``, ``sum``, ``lst``, ``seek``. An item that does not
+decode is dropped and logged (answered ``invalid_message`` when its id can be read): a bad
+entry must not stop the bus.
 Bounds: routes remembered (ROUTES_MAX players; overflow: the oldest player's routes are
 forgotten), requests in flight (IN_FLIGHT_MAX each way; overflow: ``unavailable``), request
 ids remembered against repeats (REQUEST_IDS_MAX), owners cached for OWNER_CACHE_S, seeks
@@ -48,13 +49,12 @@ import collections
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Final, Literal, final
+from typing import TYPE_CHECKING, Final, final
 
 import msgspec
 import structlog
 import trio
 import trio.lowlevel
-from msgspec import Meta
 
 from actors.addresses import TABLE_PREFIX
 from actors.seat_matcher import PLACED_ELSEWHERE
@@ -64,8 +64,29 @@ from persistence.leases import RedisLeases
 from persistence.node_bus import NodeBus
 from persistence.redis_link import RedisDown
 from protocol import game
-from protocol.limits import TABLES_OPEN_MAX
 from protocol.messages import PushBody, Reply
+from server.cluster_items import (
+    GONE_PER_BATCH_MAX,
+    ITEMS_WITH_RID,
+    SEEK_PLAYERS_PER_ITEM_MAX,
+    UNDECODABLE,
+    HookKind,
+    RouteCreate,
+    RouteGone,
+    RouteHook,
+    RouteListings,
+    RouteOpen,
+    RoutePush,
+    RouteReply,
+    RouteRequest,
+    RouteSeek,
+    RouteSummary,
+    RouteTournament,
+)
+from server.cluster_items import encode as _encode
+from server.cluster_items import item_decoder as _item_decoder
+from server.cluster_items import reply_decoder as _reply_decoder
+from server.cluster_items import request_decoder as _request_decoder
 
 if TYPE_CHECKING:
     from actors.table.config import TableConfig
@@ -84,13 +105,11 @@ OWNERS_CACHED_MAX: Final = 10_000  # overflow: the cache is emptied
 ROUTES_MAX: Final = 100_000  # players with sessions on other nodes; overflow: oldest forgotten
 IN_FLIGHT_MAX: Final = 10_000  # forwarded requests waiting, each way; overflow: unavailable
 REQUEST_IDS_MAX: Final = 65_536  # request ids handled, remembered to drop a repeat
-GONE_PER_BATCH_MAX: Final = 1_000
 # Seeks: players of a table or tournament that opened here without a route to them (a
 # takeover, a drain's hand-over), to be looked for on the other nodes (RouteSeek), sent at
 # the next checkpoint. Overflow: the newest is not looked for (her pushes follow her next
 # request, login or resume, as before seeks); counted in ``seeks_refused``.
 SEEKS_PENDING_MAX: Final = 10_000
-SEEK_PLAYERS_PER_ITEM_MAX: Final = 1_000
 SOUGHT_MAX: Final = 100_000  # players looked for lately; overflow: the oldest forgotten
 SEEK_AGAIN_AFTER_S: Final = 30.0  # a player is looked for at most once in this long
 # Session events from other nodes waiting, in order, behind a ``detached`` or ``ended`` that
@@ -98,153 +117,13 @@ SEEK_AGAIN_AFTER_S: Final = 30.0  # a player is looked for at most once in this 
 # unchecked (as before the check); counted in ``hooks_unchecked``.
 HOOKS_QUEUED_MAX: Final = 10_000
 NODES_REFRESH_S: Final = 5.0  # the room's node list, for resumes (nodes beat every 10 s)
-LISTINGS_PER_ITEM_MAX: Final = 200  # lobby listings (or removals) in one ``lst`` item
 
 
-class _Item(msgspec.Struct, frozen=True, tag_field="k", array_like=True):
-    pass
-
-
-@final
-class RouteRequest(_Item, frozen=True, tag="req"):
-    rid: str  # "<node>:<n>": unique in the room
-    player_id: int
-    player: str
-    address: str
-    request: bytes  # msgpack of a protocol.game.GameRequest
-
-
-@final
-class RouteReply(_Item, frozen=True, tag="rep"):
-    rid: str
-    reply: bytes | None = None  # msgpack of a protocol.game.GameReply; None: ok
-    code: str | None = None  # refused with this code
-    message: str = ""
-    retry_after_ms: int | None = None
-    not_here: bool = False  # the node does not run that table (any more)
-
-
-@final
-class RoutePush(_Item, frozen=True, tag="push"):
-    player_id: int
-    body: bytes  # protocol.codec.encode_body's bytes
-
-
-@final
-class RouteGone(_Item, frozen=True, tag="gone"):
-    player_ids: list[int]  # no session of these players here: stop pushing
-
-
-@final
-class RouteOpen(_Item, frozen=True, tag="open"):
-    """A draining node hands a table over (docs/scaling.md, "Draining a node"): claim its
-    lease and open it from its stored snapshot now. Answered by a RouteReply (ok: the table
-    is open here or on another node that is not the sender)."""
-
-    rid: str
-    table_id: str
-
-
-@final
-class RouteCreate(_Item, frozen=True, tag="new"):
-    """A new table placed on the receiving node (server/cluster_placement.py): open it as its
-    own. Answered by a RouteReply (ok, or the refusal's code and message)."""
-
-    rid: str
-    config: bytes  # msgpack of an actors.table.config.TableConfig
-
-
-@final
-class RouteTournament(_Item, frozen=True, tag="tour"):
-    """A request to a tournament on the receiving node (server/cluster_tournaments.py):
-    ``message`` is the msgpack of one of the tournament messages that may cross nodes
-    (``RoutedMessage`` there); ``player_id``: the player who asks (None: a director or the
-    server), whose pushes then come to the sender. Answered by a RouteReply (``reply``: the
-    tournament's answer, msgpack; ``not_here``: no such tournament runs there), unless
-    ``tell``: no answer."""
-
-    rid: str
-    tournament_id: int
-    message: bytes
-    player_id: int | None = None
-    timeout_ms: int = 10_000
-    tell: bool = False
-
-
-@final
-class RouteSummary(_Item, frozen=True, tag="sum"):
-    """A tournament's lobby line (msgpack of a TournamentSummary), shared by the directory
-    of its node with the others' (no answer)."""
-
-    summary: bytes
-
-
-@final
-class RouteListings(_Item, frozen=True, tag="lst"):
-    """Cash-table lobby listings of the sender's tables (server/cluster_lobby.py; no
-    answer): ``changed`` (msgpack of TableListing each: new or changed), ``removed`` (table
-    ids no longer listed there), and ``held`` when the item ends a resend of the sender's
-    whole set: every table it lists (the receiver drops its others)."""
-
-    changed: Annotated[list[bytes], Meta(max_length=LISTINGS_PER_ITEM_MAX)] = []
-    removed: Annotated[list[game.TableId], Meta(max_length=LISTINGS_PER_ITEM_MAX)] = []
-    held: Annotated[list[game.TableId], Meta(max_length=TABLES_OPEN_MAX)] | None = None
-
-
-@final
-class RouteSeek(_Item, frozen=True, tag="seek"):
-    """A table or tournament (``about``: its actor name, ``table:<id>`` or
-    ``tournament:<id>``) that opened on the sender with these players and no route to them
-    (a takeover, a drain's hand-over). A node holding a session of one of them answers with
-    a RouteHook for her: ``resumed`` (a session with a connection: the table sends its state
-    there) or ``held`` (only sessions waiting for a resume: her pushes wait there), unless
-    that node still runs ``about`` itself: then it is a paused owner woken after the
-    takeover, and its sessions of those players are stale."""
-
-    about: str
-    player_ids: Annotated[list[int], Meta(max_length=SEEK_PLAYERS_PER_ITEM_MAX)]
-
-
-HookKind = Literal["detached", "ended", "resumed", "profile", "opened", "held"]
 # Session events the owner checks against the session's record before they count: a stale
 # copy of a session (on a node that was paused, or that has not yet noticed the session
 # resumed elsewhere) must not mark her disconnected or stand her up.
 _CHECKED_HOOKS: Final = frozenset({"detached", "ended"})
 
-
-@final
-class RouteHook(_Item, frozen=True, tag="hook"):
-    kind: HookKind
-    player_id: int
-    player: str
-    session_id: str
-    display_name: str | None = None
-    auto_muck: bool | None = None
-    auto_post_blinds: bool | None = None
-
-
-_Items = (
-    RouteRequest
-    | RouteReply
-    | RoutePush
-    | RouteGone
-    | RouteHook
-    | RouteOpen
-    | RouteCreate
-    | RouteTournament
-    | RouteSummary
-    | RouteListings
-    | RouteSeek
-)
-_ITEMS_WITH_RID: Final = frozenset({"req", "rep", "open", "new", "tour"})  # rid second
-# What msgspec raises for bytes that are not what they should be: its errors (validation
-# included), ValueError (a string that is not UTF-8 raises UnicodeDecodeError) and TypeError
-# (an untyped decode of a map keyed by a map or a list: unhashable).
-UNDECODABLE: Final = (msgspec.DecodeError, ValueError, TypeError)
-_encode: Final = msgspec.msgpack.Encoder().encode
-_item_decoder: Final = msgspec.msgpack.Decoder(_Items)
-_request_decoder: Final = msgspec.msgpack.Decoder(game.GameRequest)
-_reply_decoder: Final = msgspec.msgpack.Decoder(game.GameReply)
 
 # Requests that put the player at a table, or take her away from it (remote table ids).
 _JOINS: Final = (game.JoinTable, game.JoinWaitList, game.Watch)
@@ -744,7 +623,7 @@ class NodeRouter:
             return
         if not (isinstance(fields[0], str) and isinstance(fields[1], str)):
             return
-        if fields[0] not in _ITEMS_WITH_RID or fields[0] == "rep":
+        if fields[0] not in ITEMS_WITH_RID or fields[0] == "rep":
             return  # a reply is never answered
         if fields[0] == "tour" and len(fields) >= 7 and fields[6] is True:
             return  # a tell: no answer

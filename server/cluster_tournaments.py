@@ -57,14 +57,8 @@ from actors.tournament_messages import (
     TournamentSummary,
 )
 from protocol.messages import ERROR_MESSAGE_CHARS_MAX
-from server.cluster_routing import (
-    ROUTE_TIMEOUT_S,
-    UNAVAILABLE_RETRY_AFTER_MS,
-    UNDECODABLE,
-    RouteReply,
-    RouteSummary,
-    RouteTournament,
-)
+from server.cluster_items import UNDECODABLE, RouteReply, RouteSummary, RouteTournament
+from server.cluster_routing import ROUTE_TIMEOUT_S, UNAVAILABLE_RETRY_AFTER_MS
 from services.ledger import WalletError
 
 if TYPE_CHECKING:

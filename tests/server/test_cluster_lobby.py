@@ -12,8 +12,9 @@ import trio
 
 from actors.lobby import RemoteListingsChanged, RemoteNodesLeft
 from actors.seat_matcher import ListingsCache
+from server.cluster_items import LISTINGS_PER_ITEM_MAX, RouteListings
 from server.cluster_lobby import _RESEND_EVERY, RoomLobby, whole_set
-from server.cluster_routing import LISTINGS_PER_ITEM_MAX, NodeRouter, RouteListings
+from server.cluster_routing import NodeRouter
 from tests.actors.test_lobby_listings import _listing
 from tests.server.test_cluster_tournaments import StubBus, StubCluster, StubGateway
 

@@ -25,7 +25,7 @@ from protocol import game
 from protocol.client import Client, ServerError, open_client
 from protocol.codec import encode_body
 from protocol.messages import Event, Notice
-from server.cluster_routing import RoutePush
+from server.cluster_items import RoutePush
 from tests.persistence.stores import store_url
 from tests.server.test_cluster_degraded_postgres import Progress
 from tests.server.test_cluster_failover import _node_name

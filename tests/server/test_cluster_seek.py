@@ -15,7 +15,8 @@ import trio
 import trio.testing
 
 from persistence.redis_link import RedisDown
-from server.cluster_routing import NodeRouter, RouteHook, RouteSeek
+from server.cluster_items import RouteHook, RouteSeek
+from server.cluster_routing import NodeRouter
 from server.gateway import NoTables
 
 _encode = msgspec.msgpack.Encoder().encode

@@ -39,7 +39,8 @@ from actors.tournament_messages import (
     VoidUnreported,
 )
 from persistence.redis_link import RedisDown
-from server.cluster_routing import NodeRouter, RouteHook, RouteReply, RouteSeek, RouteTournament
+from server.cluster_items import RouteHook, RouteReply, RouteSeek, RouteTournament
+from server.cluster_routing import NodeRouter
 from server.cluster_tournaments import (
     ANSWERS,
     ROUTED_TAGS,

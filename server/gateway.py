@@ -529,16 +529,16 @@ class Gateway:
     def let_go(self, session: PlayerSession) -> None:
         """The session resumed on another node: close its connection here, if any, and
         forget it; its resume record in Redis is the other node's now (not closed). The
-        tables here release its seats as at a logout (session_ended): until requests cross
-        nodes, the player cannot act at them from there, and her chips go back to her
-        wallet at the hand's end instead of sitting out."""
+        session goes on there, so the tables here are not told it ended: she keeps her
+        seats and acts at them from that node (server/cluster_routing.py), whose resume
+        told this node's router where her pushes go now. What this copy knew of her
+        tables waits in ``away`` for her next session here."""
         outlet = session.outlet
         session.detach()
         session.mirror = None
         if isinstance(outlet, Connection):
             outlet.kill(CloseCode.SESSION_REPLACED, "the session resumed on another node")
         self._forget(session)
-        self._session_ended(session)
 
     def forget_stale(self, session: PlayerSession) -> None:
         """This node's copy of a session that lived on another node since: forgotten, so

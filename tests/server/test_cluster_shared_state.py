@@ -223,14 +223,15 @@ async def test_a_session_resumes_on_another_node_with_the_events_it_missed(
             (session_b,) = node_b.sessions.of_player("alice")
             assert session_b.push(_notice(7)) == 7
             # Node A still held the session (grace period): its next write to Redis finds
-            # the session taken over, and it lets the session go; its tables release her
-            # seats as at a logout (she cannot act at them from node B).
+            # the session taken over, and it lets the session go; its tables keep her seats
+            # (the session goes on on node B, which reaches them by routing): no "ended".
             session_a.push(_notice(99))
             await node_a.cluster.flush_replays()
             assert node_a.sessions.get(alice.session_id) is None
             assert node_a.cluster.sessions_moved == 1
             assert await hooks_a.next_call() == ("detached", "alice", alice.session_id)
-            assert await hooks_a.next_call() == ("ended", "alice", alice.session_id)
+            with pytest.raises(trio.WouldBlock):
+                hooks_a.calls.receive_nowait()
             await node_b.cluster.flush_replays()
         stored = await node_b.cluster.link.sessions.take_over(alice.session_id)
         assert stored is not None and stored.last_seq == 7
@@ -284,6 +285,29 @@ async def test_a_resume_elsewhere_closes_the_connection_still_open_on_the_first_
                 session_a.push(_notice(1))
                 await node_a.cluster.flush_replays()
                 assert await wait_closed(ws_a) == CloseCode.SESSION_REPLACED
+
+
+async def test_the_node_a_session_left_lets_it_go_without_telling_its_tables_it_ended(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    """The session goes on on the other node, which reaches this node's tables by routing:
+    letting this copy go must not stand the player up at them (session_ended)."""
+    hooks_a = RecordingHooks()
+    async with nodes(tmp_path, [redis_url] * 2, redis_prefix, settings=MANUAL, hooks=[hooks_a]) as (
+        (node_a, node_b),
+        _store,
+    ):
+        assert node_a.cluster is not None
+        async with open_client(node_a.url, reconnect=False) as on_a:
+            alice = await on_a.register("alice", PASSWORD)
+            async with open_client(node_b.url, reconnect=False) as on_b:
+                assert (await on_b.authenticate(alice.token)).session_id == alice.session_id
+                (session_a,) = node_a.sessions.of_player("alice")
+                session_a.push(_notice(1))
+                await node_a.cluster.flush_replays()  # the record names node B: let go
+                assert node_a.sessions.of_player("alice") == []
+                with pytest.raises(trio.WouldBlock):
+                    hooks_a.calls.receive_nowait()  # neither ended nor detached
 
 
 async def test_a_client_back_on_its_first_node_gets_the_events_of_the_node_it_visited(

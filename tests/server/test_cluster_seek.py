@@ -14,45 +14,18 @@ import msgspec
 import trio
 import trio.testing
 
-from persistence.redis_link import RedisDown
 from server.cluster_items import RouteHook, RouteSeek
 from server.cluster_routing import NodeRouter
 from server.gateway import NoTables
+from tests.server.test_cluster_tournaments import StubBus, StubCluster
 
 _encode = msgspec.msgpack.Encoder().encode
 _items = msgspec.msgpack.Decoder(RouteHook | RouteSeek)
 
 
-class StubBus:
-    def __init__(self) -> None:
-        self.posted: list[tuple[str, bytes]] = []
-
-    def post(self, node: str, item: bytes) -> bool:
-        self.posted.append((node, item))
-        return True
-
-    def sent(self) -> list[tuple[str, RouteHook | RouteSeek]]:
-        return [(node, _items.decode(item)) for node, item in self.posted]
-
-    async def run_sender(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
-        await trio.sleep_forever()
-
-    async def run(self, handler: Any, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
-        await trio.sleep_forever()
-
-
-class StubCluster:
-    prefix = "test:"
-    link = None
-    draining = False
-
-    def __init__(self, node: str) -> None:
-        self.node = node
-
-    async def view(self) -> Any:
-        raise RedisDown("no Redis in this test")
+def _sent(bus: StubBus) -> list[tuple[str, RouteHook | RouteSeek]]:
+    """What a node posted, decoded (seeks and hooks only in these tests)."""
+    return [(node, _items.decode(item)) for node, item in bus.posted]
 
 
 @dataclass
@@ -132,11 +105,11 @@ async def test_a_taken_over_tables_player_is_found_on_the_node_that_holds_her_se
         owner.seek_at_table(7, "nt-1")  # once per player
         await trio.testing.wait_all_tasks_blocked()
         seek = RouteSeek("table:nt-1", [7, 8])
-        assert owner_bus.sent() == [("node-a", seek), ("node-c", seek)]
+        assert _sent(owner_bus) == [("node-a", seek), ("node-c", seek)]
         await node_c.handle("node-b", [owner_bus.posted[1][1]])
         await node_a.handle("node-b", [owner_bus.posted[0][1]])
         assert a_bus.posted == []
-        ((to, answer),) = c_bus.sent()
+        ((to, answer),) = _sent(c_bus)
         assert to == "node-b" and answer == RouteHook("resumed", 7, "ann", "")
         await owner.handle("node-c", [c_bus.posted[0][1]])
         await trio.testing.wait_all_tasks_blocked()
@@ -145,7 +118,7 @@ async def test_a_taken_over_tables_player_is_found_on_the_node_that_holds_her_se
     assert owner_bus.posted[-1][0] == "node-c"  # her pushes go where her session is
     # node-c tells node-b of her session's events from now on.
     node_c.tell_owners("detached", 7, "ann", "s7")
-    assert c_bus.sent()[-1] == ("node-b", RouteHook("detached", 7, "ann", "s7"))
+    assert _sent(c_bus)[-1] == ("node-b", RouteHook("detached", 7, "ann", "s7"))
 
 
 async def test_a_woken_owner_that_still_runs_the_table_does_not_answer_for_its_stale_sessions() -> (
@@ -161,7 +134,7 @@ async def test_a_woken_owner_that_still_runs_the_table_does_not_answer_for_its_s
         assert paused_bus.posted == [] and paused.seeks_ignored == 1
         # A seek about another table finds her session here as usual.
         await paused.handle("node-b", [_encode(RouteSeek("table:nt-2", [7]))])
-    assert paused_bus.sent() == [("node-b", RouteHook("resumed", 7, "ann", ""))]
+    assert _sent(paused_bus) == [("node-b", RouteHook("resumed", 7, "ann", ""))]
 
 
 async def test_a_session_waiting_for_a_resume_is_a_route_without_the_tables_state() -> None:
@@ -172,13 +145,13 @@ async def test_a_session_waiting_for_a_resume_is_a_route_without_the_tables_stat
     node_c, c_bus = _node("node-c", StubSessions({7: [StubSession("ann", outlet=None)]}))
     async with _running(owner, node_c):
         await node_c.handle("node-b", [_encode(RouteSeek("table:nt-1", [7]))])
-        ((_to, answer),) = c_bus.sent()
+        ((_to, answer),) = _sent(c_bus)
         assert answer == RouteHook("held", 7, "ann", "")
         await owner.handle("node-c", [c_bus.posted[0][1]])
         await trio.testing.wait_all_tasks_blocked()
         assert owner.has_routes(7) and _heard(owner) == []
         node_c.tell_owners("ended", 7, "ann", "s7")
-        assert c_bus.sent()[-1] == ("node-b", RouteHook("ended", 7, "ann", "s7"))
+        assert _sent(c_bus)[-1] == ("node-b", RouteHook("ended", 7, "ann", "s7"))
 
 
 async def test_a_stale_copys_drop_or_end_does_not_count_once_the_session_lives_elsewhere() -> None:

@@ -134,12 +134,12 @@ class StubSessionRecords:
 
 
 class StubCluster:
-    node = "node-b"
     prefix = "test:"
     link = None
     draining = False
 
-    def __init__(self) -> None:
+    def __init__(self, node: str = "node-b") -> None:
+        self.node = node
         self.sessions = StubSessionRecords()
 
     async def view(self) -> Any:

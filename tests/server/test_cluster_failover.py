@@ -17,6 +17,7 @@ import contextlib
 import random
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -302,50 +303,20 @@ async def _failover_without_a_request(
     return ids, measured
 
 
-@pytest.mark.parametrize("how", ["kill", "pause"])
-def test_players_on_other_nodes_get_the_new_owners_pushes_without_a_request(
-    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str, how: str
-) -> None:
-    """Issue 22's last gap: after a takeover, a player whose session is on a surviving node
-    (not the new owner) and who sends nothing gets the table's state and her turn's prompt
-    from the new owner; then play goes on and every chip is accounted for. ``pause``: the
-    old owner wakes after the takeover with its routes and its table (it answers no seek
-    about a table it still runs, and its stale news never stands anyone up)."""
-    database_url = trio.run(store_url, "postgres", tmp_path, postgres_url)
-    prefix = f"{redis_prefix}seek-{how}:"
-    env = {
-        "TABLIUM_DATABASE_URL": database_url,
-        "TABLIUM_REDIS_URL": redis_url,
-        "TABLIUM_REDIS_PREFIX": prefix,
-    }
-    with ExitStack() as stack:
-        owner = stack.enter_context(running_server(tmp_path / "a", **env))
-        others = [stack.enter_context(running_server(tmp_path / n, **env)) for n in "bc"]
-        survivors = {trio.run(_node_name, node): node for node in others}
-        ids, measured = trio.run(
-            _failover_without_a_request, owner, survivors, redis_url, prefix, how
-        )
-        print("pushes after a takeover:", measured)
-        alive = others if how == "kill" else [owner, *others]
-        for node in alive:
-            node.proc.send_signal(signal.SIGTERM)
-        for node in alive:
-            assert node.proc.wait(timeout=10) == 0
-    with running_server(tmp_path / "d", **env) as last:
-        last.proc.send_signal(signal.SIGTERM)
-        assert last.proc.wait(timeout=10) == 0
-    trio.run(_accounted_for, database_url, ids)
+Scenario = Callable[
+    [ServerProcess, dict[str, ServerProcess], str, str, str],
+    Awaitable[tuple[dict[str, int], dict[str, float]]],
+]
 
 
-@pytest.mark.parametrize("how", ["kill", "pause"])
-def test_a_table_owner_killed_or_paused_loses_its_table_and_players_resume_on_the_new_owner(
-    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str, how: str
-) -> None:
-    """``kill``: SIGKILL. ``pause``: SIGSTOP until a survivor holds the lease, then SIGCONT
-    (issue 22's paused owner, which must not write a snapshot or a transfer after the
-    takeover: the audit at the end would find the chips it moved)."""
+def _on_three_nodes(
+    tmp_path: Path, postgres_url: str, redis_url: str, prefix: str, how: str, play: Scenario
+) -> dict[str, float]:
+    """Three nodes on one PostgreSQL and Redis; ``play(owner, survivors, redis_url, prefix,
+    how)`` kills or pauses the owner in its course. The nodes left then stop cleanly, a last
+    node recovers the table (voiding a hand the clean stop left running) and stops, and the
+    ledger accounts for every chip of the players ``play`` named. Its figures come back."""
     database_url = trio.run(store_url, "postgres", tmp_path, postgres_url)
-    prefix = f"{redis_prefix}failover-{how}:"
     env = {
         "TABLIUM_DATABASE_URL": database_url,
         "TABLIUM_REDIS_URL": redis_url,
@@ -356,16 +327,43 @@ def test_a_table_owner_killed_or_paused_loses_its_table_and_players_resume_on_th
         owner = stack.enter_context(running_server(tmp_path / "a", **env))
         others = [stack.enter_context(running_server(tmp_path / n, **env)) for n in "bc"]
         survivors = {trio.run(_node_name, node): node for node in others}
-        ids, measured = trio.run(_failover, owner, survivors, redis_url, prefix, how)
-        assert measured["lease_taken_s"] <= TAKEOVER_S_MAX
-        print("failover measured:", measured)  # the figures docs/scaling.md quotes
+        ids, measured = trio.run(play, owner, survivors, redis_url, prefix, how)
         alive = others if how == "kill" else [owner, *others]
         for node in alive:
             node.proc.send_signal(signal.SIGTERM)
         for node in alive:
             assert node.proc.wait(timeout=10) == 0
-    # A last node recovers the table (voiding a hand the clean stop left running), and stops.
     with running_server(tmp_path / "d", **env) as last:
         last.proc.send_signal(signal.SIGTERM)
         assert last.proc.wait(timeout=10) == 0
     trio.run(_accounted_for, database_url, ids)
+    return measured
+
+
+@pytest.mark.parametrize("how", ["kill", "pause"])
+def test_players_on_other_nodes_get_the_new_owners_pushes_without_a_request(
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str, how: str
+) -> None:
+    """Issue 22's last gap: after a takeover, a player whose session is on a surviving node
+    (not the new owner) and who sends nothing gets the table's state and her turn's prompt
+    from the new owner; then play goes on and every chip is accounted for. ``pause``: the
+    old owner wakes after the takeover with its routes and its table (it answers no seek
+    about a table it still runs, and its stale news never stands anyone up)."""
+    prefix = f"{redis_prefix}seek-{how}:"
+    measured = _on_three_nodes(
+        tmp_path, postgres_url, redis_url, prefix, how, _failover_without_a_request
+    )
+    print("pushes after a takeover:", measured)
+
+
+@pytest.mark.parametrize("how", ["kill", "pause"])
+def test_a_table_owner_killed_or_paused_loses_its_table_and_players_resume_on_the_new_owner(
+    tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str, how: str
+) -> None:
+    """``kill``: SIGKILL. ``pause``: SIGSTOP until a survivor holds the lease, then SIGCONT
+    (issue 22's paused owner, which must not write a snapshot or a transfer after the
+    takeover: the audit at the end would find the chips it moved)."""
+    prefix = f"{redis_prefix}failover-{how}:"
+    measured = _on_three_nodes(tmp_path, postgres_url, redis_url, prefix, how, _failover)
+    assert measured["lease_taken_s"] <= TAKEOVER_S_MAX
+    print("failover measured:", measured)  # the figures docs/scaling.md quotes

@@ -289,17 +289,18 @@ class Floor:
         self._reindex(table, before)
         return seat
 
-    def _seat_at_shortest(self, entry: int, rng: random.Random, source: Table) -> tuple[int, int]:
-        """A random empty seat of a table with the fewest players other than ``source``."""
-        free = [
-            t
-            for t in self.tables.values()
-            if not t.breaking and t.count < t.seat_count and t.table_id != source.table_id
-        ]
-        if not free:
+    def _free_tables(self) -> list[Table]:
+        return [t for t in self.tables.values() if not t.breaking and t.count < t.seat_count]
+
+    def _seat_at_shortest(
+        self, entry: int, rng: random.Random, candidates: list[Table]
+    ) -> tuple[int, int]:
+        """A random empty seat of one of the ``candidates`` (tables with a free seat) with
+        the fewest players, drawn among them (TDA 10B)."""
+        if not candidates:
             raise TournamentInvariantBroken(f"no seat for entry {entry}")
-        fewest = min(t.count for t in free)
-        shortest = sorted(t.table_id for t in free if t.count == fewest)
+        fewest = min(t.count for t in candidates)
+        shortest = sorted(t.table_id for t in candidates if t.count == fewest)
         table = self.tables[shortest[rng.randrange(len(shortest))]]
         seat = random_empty_seat(table, rng)
         self.seat(table.table_id, seat, entry)
@@ -332,7 +333,8 @@ class Floor:
                 del source.seats[seat]
             elif taker is not None:  # no other seat there: the taker sits where the draw says
                 self.unseat(source.table_id, taker)
-                self.displaced.append((taker, *self._seat_at_shortest(taker, rng, source)))
+                others = [t for t in self._free_tables() if t.table_id != source.table_id]
+                self.displaced.append((taker, *self._seat_at_shortest(taker, rng, others)))
             self.seat(source.table_id, seat, move.entry, newcomer=False)  # back, not new
             return source.table_id, seat
         if source is not None and source.count < source.seat_count:
@@ -340,16 +342,9 @@ class Floor:
                 seat = random_empty_seat(source, rng)
             self.seat(source.table_id, seat, move.entry, newcomer=False)
             return source.table_id, seat
-        free = [t for t in self.tables.values() if not t.breaking and t.count < t.seat_count]
+        free = self._free_tables()
         others = [t for t in free if t.table_id != move.to_table] or free
-        if not others:
-            raise TournamentInvariantBroken(f"no seat for entry {move.entry}")
-        fewest = min(t.count for t in others)
-        shortest = sorted(t.table_id for t in others if t.count == fewest)
-        table = self.tables[shortest[rng.randrange(len(shortest))]]
-        seat = random_empty_seat(table, rng)
-        self.seat(table.table_id, seat, move.entry)
-        return table.table_id, seat
+        return self._seat_at_shortest(move.entry, rng, others)
 
     def add_table(self, table_id: int) -> Table:
         """A table opened for late registrants: first in the breaking order (WSOP rule 35)."""

@@ -65,6 +65,7 @@ class SnapshotWriter:
         self._wake_writer = trio.Event()
         self._room = trio.Event()
         self._written_through = trio.Event()
+        self._writing = False  # a batch is out of the queue and not yet written
         self.stats = SnapshotWriterStats()
 
     async def submit(self, snapshot: Snapshot) -> None:
@@ -93,8 +94,9 @@ class SnapshotWriter:
         self._wake_writer.set()
 
     async def flush(self) -> None:
-        """Return once everything submitted before this call has been written."""
-        while self._pending:
+        """Return once everything submitted before this call has been written (a batch
+        already taken from the queue included)."""
+        while self._pending or self._writing:
             if self._written_through.is_set():
                 self._written_through = trio.Event()
             self._wake_writer.set()
@@ -120,6 +122,7 @@ class SnapshotWriter:
         for actor_id in list(self._pending)[: self.batch_items_max]:
             batch.append(self._pending.pop(actor_id))
         self._room.set()
+        self._writing = True
         try:
             landed = await self._store.save_snapshots([s for s, _ in batch])
         except BaseException:
@@ -128,6 +131,8 @@ class SnapshotWriter:
             for snapshot, submitted_s in batch:
                 self._pending.setdefault(snapshot.actor_id, (snapshot, submitted_s))
             raise
+        finally:
+            self._writing = False
         now = trio.current_time()
         self.stats.batches += 1
         for (snapshot, submitted_s), ok in zip(batch, landed, strict=True):

@@ -144,3 +144,37 @@ async def test_a_failed_write_keeps_the_batch_for_the_restarted_writer(
         await writer.flush()
         nursery.cancel_scope.cancel()
     assert await store.load_snapshot("table:1") is not None
+
+
+async def test_flush_waits_for_a_batch_already_taken_from_the_queue(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = SnapshotWriter(store, flush_interval_ms=0)
+    real_save = store.save_snapshots
+    in_flight, release = trio.Event(), trio.Event()
+
+    async def slow_save(batch: list[Snapshot]) -> list[bool]:
+        in_flight.set()
+        await release.wait()
+        return await real_save(batch)
+
+    monkeypatch.setattr(store, "save_snapshots", slow_save)
+    flushed: list[int] = []
+    done = trio.Event()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(writer.run)
+        await writer.submit(snap("table:1", 1))
+        await in_flight.wait()  # the batch is out of the queue, not written yet
+
+        async def flush() -> None:
+            await writer.flush()
+            flushed.append(writer.stats.written)
+            done.set()
+
+        nursery.start_soon(flush)
+        await trio.testing.wait_all_tasks_blocked()
+        assert flushed == []
+        release.set()
+        await done.wait()
+        nursery.cancel_scope.cancel()
+    assert flushed == [1]

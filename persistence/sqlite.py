@@ -1,23 +1,28 @@
-"""The embedded backend: one SQLite file, one connection, one worker thread at a time.
+"""The embedded backend: one SQLite file, one connection, one thread of its own.
 
-Every unit of work runs start to finish in a worker thread (``trio.to_thread`` with a
-CapacityLimiter of 1), inside ``BEGIN IMMEDIATE ... COMMIT``: writes are serialized, so the
-ledger needs no row locks here. WAL mode lets another process (``tablium migrate``, a backup)
-read meanwhile; ``synchronous=FULL`` makes every acknowledged commit survive a power cut, not
-only a killed process -- chips are worth the fsync.
+Every unit of work runs start to finish on the store's thread (``StoreThread``: one
+long-lived thread that takes units in the order they were submitted), inside ``BEGIN
+IMMEDIATE ... COMMIT``: writes are serialized, so the ledger needs no row locks here. WAL
+mode lets another process (``tablium migrate``, a backup) read meanwhile;
+``synchronous=FULL`` makes every acknowledged commit survive a power cut, not only a killed
+process -- chips are worth the fsync.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TypeVar, final
 
+import outcome
 import trio
 
 from persistence.metrics import db_timer
@@ -42,6 +47,49 @@ def _sqlite_sql(sql: str) -> str:
 
 
 @final
+class StoreThread:
+    """One long-lived thread that runs calls one at a time, in the order they came.
+
+    In place of ``trio.to_thread.run_sync`` with a CapacityLimiter of 1, which hands every
+    call to a cached thread and names and renames that thread for it (two system calls, and
+    about a tenth of the store's cost per unit in the table benchmark, docs/loadtest.md).
+    A call once submitted always runs, and its caller waits for its end even when cancelled
+    meanwhile (the cancel arrives at the caller's next checkpoint): a transaction is never
+    left half-known. The queue holds at most one call per waiting caller.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[
+            tuple[Callable[[], object], trio.lowlevel.Task, trio.lowlevel.TrioToken] | None
+        ] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        self._calls.put((fn, trio.lowlevel.current_task(), trio.lowlevel.current_trio_token()))
+        return await trio.lowlevel.wait_task_rescheduled(_not_abandoned)  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        """The thread ends after the calls queued before this one."""
+        self._calls.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._calls.get()) is not None:
+            fn, task, token = job
+            del job
+            result = outcome.capture(fn)
+            del fn
+            # A trio run that is over has nobody waiting for the result.
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(trio.lowlevel.reschedule, task, result)
+
+
+def _not_abandoned(_: object) -> trio.lowlevel.Abort:
+    return trio.lowlevel.Abort.FAILED
+
+
+@final
 class SqliteStore(Store):
     dialect = "sqlite"
 
@@ -49,14 +97,13 @@ class SqliteStore(Store):
         super().__init__(clock_ms)
         self._conn = conn
         # One unit of work at a time: the connection is not shared between threads at once.
-        self._limiter = trio.CapacityLimiter(1)
+        self._thread = StoreThread("tablium-sqlite")
+        self._timers = {ro: db_timer("sqlite", ro) for ro in (False, True)}
 
     async def run(self, work: WorkFactory[T], *, read_only: bool = False) -> T:
         # Not abandoned on cancel: a started transaction finishes (commit or rollback) first.
-        with db_timer("sqlite", read_only).time():
-            return await trio.to_thread.run_sync(
-                self._run_sync, work, read_only, limiter=self._limiter
-            )
+        with self._timers[read_only].time():
+            return await self._thread.call(partial(self._run_sync, work, read_only))
 
     def _run_sync(self, work: WorkFactory[T], read_only: bool) -> T:
         conn = self._conn
@@ -91,7 +138,7 @@ class SqliteStore(Store):
             return done.value  # type: ignore[no-any-return]
 
     async def migrate(self) -> list[int]:
-        return await trio.to_thread.run_sync(self._migrate_sync, limiter=self._limiter)
+        return await self._thread.call(self._migrate_sync)
 
     def _migrate_sync(self) -> list[int]:
         conn = self._conn
@@ -129,8 +176,13 @@ class SqliteStore(Store):
         conn.execute("COMMIT")
         return [m.version for m in todo]
 
-    def close(self) -> None:
-        self._conn.close()
+    async def close(self) -> None:
+        """Close the connection on its thread, after every call queued before, and end
+        the thread."""
+        try:
+            await self._thread.call(self._conn.close)
+        finally:
+            self._thread.stop()
 
 
 def _split_statements(script: str) -> list[str]:
@@ -188,4 +240,4 @@ async def open_sqlite_store(path: Path, clock_ms: Clock) -> AsyncIterator[Sqlite
         yield store
     finally:
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(store.close, limiter=store._limiter)
+            await store.close()

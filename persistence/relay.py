@@ -5,6 +5,9 @@ Loop: read up to ``batch_events_max`` pending events (id order), hand them to th
 (RabbitMQ with publisher confirms, or the in-process consumers), then stamp them relayed. A
 crash or a kill between the bus's confirmation and the stamp publishes the batch again after
 the restart (at-least-once; consumers apply each event once: persistence/event_bus.py).
+After a batch shorter than ``batch_events_max`` (everything that was pending) the relay waits
+for a nudge (a commit with events) or the poll interval before it reads again; after a full
+one it reads on at once.
 
 When the bus fails (the broker is away), nothing of the batch is stamped, and the same batch,
 from its first event, is tried again after a backoff that doubles from ``backoff_min_ms`` to
@@ -103,8 +106,9 @@ class OutboxRelay:
         self._wake.set()
 
     async def drained(self) -> None:
-        """Return once a look for pending events, started after this call, found none: every
-        event committed before the call is relayed (tests, the benchmark)."""
+        """Return once a look for pending events, started after this call, found none or
+        found fewer than a batch and relayed them: every event committed before the call is
+        relayed (tests, the benchmark)."""
         done = trio.Event()
         self._drain_waiters.append((self._reads, done))
         self.nudge()
@@ -148,6 +152,13 @@ class OutboxRelay:
             self.stats.published += len(ids)
             self.stats.batches += 1
             OUTBOX_PUBLISHED.inc(len(ids))
+            if len(batch) < self.batch_events_max:
+                # A short batch was everything pending when this read began, and it is
+                # relayed now: as good as an empty read at that point, without another
+                # read (one per busy table's hand). New events nudge; the poll is the floor.
+                self._release_drain_waiters(read)
+                with trio.move_on_after(self.poll_interval_ms / 1000):
+                    await self._wake.wait()
 
     def _release_drain_waiters(self, empty_read: int) -> None:
         waiting = []

@@ -243,6 +243,29 @@ async def test_without_a_broker_consumers_get_each_event_once_in_process(store: 
     ]
 
 
+async def test_a_short_batch_counts_as_the_empty_read_and_a_full_one_reads_on(
+    store: Store,
+) -> None:
+    """One read per short batch (per busy table's hand), not two: the batch was everything
+    pending, so ``drained`` returns once it is stamped; a full batch is read on at once."""
+    await store.run(partial(_create_applied_table, store.dialect))
+    bus = InProcessBus(store, [recorder("audit", {"player.registered"})])
+    relay = OutboxRelay(store, bus, batch_events_max=2)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(relay.run)
+        await relay.drained()  # nothing pending: one empty read
+        assert relay._reads == 1
+        await store.create_account("dave", "hash", "player")
+        await relay.drained()  # one short batch of one event, and no read after it
+        assert (relay._reads, relay.stats.batches) == (2, 1)
+        for name in ("erin", "frank", "grace"):
+            await store.create_account(name, "hash", "player")
+        await relay.drained()  # a full batch of two, at once a short one of one
+        assert (relay._reads, relay.stats.batches, relay.stats.published) == (4, 3, 4)
+        nursery.cancel_scope.cancel()
+    assert len(await store.run(_applied, read_only=True)) == 4
+
+
 async def test_a_consumer_failure_rolls_back_its_record_and_retries(store: Store) -> None:
     calls = []
 

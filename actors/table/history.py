@@ -17,6 +17,7 @@ import msgspec
 
 from actors.table.state import LiveHand, RunningHand, TableState
 from persistence.hands import HandPlayer, HandRecord
+from players.stats import remember_written
 from poker import HandResult, fairness, phh
 from poker import events as ev
 from poker.config import HandConfig
@@ -66,7 +67,9 @@ def phh_text(
             *(fairness.history_fields(proof) if proof is not None else ()),
         ),
     )
-    return phh.dumps(history)
+    text = phh.dumps(history)
+    remember_written(text, history)  # the store counts its statistics without parsing it
+    return text
 
 
 def hand_record(

@@ -2,8 +2,11 @@
 
 A hand is a TRANSIENT child of its table (``context.children``) that keeps a snapshot: if it
 crashes, the runtime restarts it from the state before the message that crashed it, and
-``started()`` prompts the player to act again. When the hand is over it reports the result to
-the table and stops (a normal exit removes it).
+``started()`` prompts the player to act again. The snapshot is the engine's actions so far
+(and the clock's bookkeeping), not the engine's state: a restart deals the same deck again and
+replays them. Taking it after every message is then a few tuples, where encoding the engine
+cost about 3% of the server's CPU per action (docs/loadtest.md). When the hand is over it
+reports the result to the table and stops (a normal exit removes it).
 
 The clock: the player to act has ``action_timeout_ms``; then their time bank runs (a
 ``TimeBankStarted`` push); then the hand acts for them (check if free, else fold; show at a
@@ -66,9 +69,9 @@ DECISIONS_PER_HAND_MAX: Final = 2_000
 
 @final
 class HandState(msgspec.Struct, frozen=True):
-    """The snapshot: the engine's own bytes plus the clock's bookkeeping."""
+    """The snapshot: the engine's actions since the deal, plus the clock's bookkeeping."""
 
-    engine: bytes
+    actions: tuple[AnyAction, ...]
     decision: int
     time_banks_ms: tuple[tuple[int, int], ...]
     disconnected: tuple[int, ...]
@@ -151,8 +154,9 @@ class HandActor(Actor[HandMessage]):
         self.setup = setup
         self.table = table
         self.clock_ms = clock_ms  # server time, for the prompts' deadlines only
-        # A copy: a restart that has no snapshot yet must deal from the same full deck.
+        # A copy: a restart must deal from the same full deck.
         self.hand = Hand(setup.config, setup.seats, setup.button, deck.copy(), setup.blinds)
+        self.actions: list[AnyAction] = []  # every action the engine took, in order
         self.decision = 0
         self.time_banks_ms = dict(setup.time_banks_ms)
         self.disconnected = set(setup.disconnected)
@@ -174,7 +178,7 @@ class HandActor(Actor[HandMessage]):
 
     def snapshot(self) -> HandState:
         return HandState(
-            engine=self.hand.snapshot(),
+            actions=tuple(self.actions),
             decision=self.decision,
             time_banks_ms=tuple(self.time_banks_ms.items()),
             disconnected=tuple(sorted(self.disconnected)),
@@ -185,7 +189,10 @@ class HandActor(Actor[HandMessage]):
 
     def restore(self, snapshot: object) -> None:
         assert isinstance(snapshot, HandState)
-        self.hand = Hand.restore(snapshot.engine)
+        # The same deal and the same actions: the engine is deterministic given its deck.
+        self.hand.start()
+        for action in snapshot.actions:
+            self._apply(action)
         self.time_banks_ms = dict(snapshot.time_banks_ms)
         self.disconnected = set(snapshot.disconnected)
         self.timed_out = list(snapshot.timed_out)
@@ -196,6 +203,12 @@ class HandActor(Actor[HandMessage]):
         self.decision = snapshot.decision + 1
         self.restored = True
 
+    def _apply(self, action: AnyAction) -> list[Event]:
+        """The engine takes ``action`` (IllegalAction: nothing changed, nothing recorded)."""
+        events = self.hand.apply(action)
+        self.actions.append(action)
+        return events
+
     # --- messages ---------------------------------------------------------------------------
 
     async def handle(self, message: HandMessage) -> object:
@@ -203,7 +216,7 @@ class HandActor(Actor[HandMessage]):
             case HandAct(action=action, decision_id=wanted):
                 if wanted is not None and wanted != self.decision:
                     raise StaleDecision(f"decision {wanted} is over (now {self.decision})")
-                events = self.hand.apply(action)  # IllegalAction: the player's, nothing changed
+                events = self._apply(action)  # IllegalAction: the player's, nothing changed
                 self._spend_time_bank(action.seat)
                 self._report(events)
                 self._prompt_or_finish()
@@ -237,7 +250,7 @@ class HandActor(Actor[HandMessage]):
         assert seat is not None, "a hand that is not over waits for someone"
         if seat in self.setup.auto_muck and cannot_win(self.hand, seat, self.shown):
             # Her preference: a losing hand is mucked at once, never shown, never waited on.
-            self._report(self.hand.apply(Muck(seat=seat)))
+            self._report(self._apply(Muck(seat=seat)))
             self._prompt_or_finish()  # bounded: one muck per seat in the showdown
             return
         self.decision += 1
@@ -334,7 +347,7 @@ class HandActor(Actor[HandMessage]):
             record = Fold(seat=seat)
         if seat not in self.timed_out:
             self.timed_out.append(seat)
-        self._report(self.hand.apply(record), timed_out_seat=seat)
+        self._report(self._apply(record), timed_out_seat=seat)
         self._prompt_or_finish()
 
     # --- reporting --------------------------------------------------------------------------

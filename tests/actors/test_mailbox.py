@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import trio
 
+from actors.mailbox import ActorRef, AskDeadlines
 from actors.runtime import (
     ActorCrashed,
     ActorDead,
@@ -58,6 +59,40 @@ async def test_ask_times_out_on_trio_time_and_the_actor_still_handles_it(
         # the request was not withdrawn: the next ask is answered after it
         assert await ref.ask(Echo(1), timeout_s=60.0) == 1
         assert trio.current_time() - started == pytest.approx(10.0)
+
+
+async def test_asks_of_several_timeouts_each_time_out_on_their_own_clock_and_answered_ones_never(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The asks' deadlines (actors/mailbox.py AskDeadlines): one FIFO per timeout length, an
+    answered ask left in its FIFO without effect, and a cancelled asker's entry skipped."""
+    async with running(recorder("slow", []), recorder("fast", [])) as runtime:
+        slow, fast = runtime.registry.get("slow"), runtime.registry.get("fast")
+        started = trio.current_time()
+        ended: dict[str, float] = {}
+
+        async def ask(name: str, ref: ActorRef[object], message: object, timeout_s: float) -> None:
+            try:
+                await ref.ask(message, timeout_s=timeout_s)
+                ended[name] = -(trio.current_time() - started)  # answered: negative
+            except AskTimeout:
+                ended[name] = trio.current_time() - started
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ask, "sleeps 30, waits 3", slow, Sleep(30.0), 3.0)
+            nursery.start_soon(ask, "queued, waits 2", slow, Echo(1), 2.0)
+            nursery.start_soon(ask, "answered at once, waits 1", fast, Echo(2), 1.0)
+            nursery.start_soon(ask, "queued, waits 1", slow, Echo(3), 1.0)
+            with trio.CancelScope() as cancelled:
+                cancelled.cancel()
+                await slow.ask(Echo(4), timeout_s=0.5)  # never sent: already cancelled
+        assert ended == {
+            "answered at once, waits 1": -0.0,
+            "queued, waits 1": pytest.approx(1.0),
+            "queued, waits 2": pytest.approx(2.0),
+            "sleeps 30, waits 3": pytest.approx(3.0),
+        }
+        assert len(AskDeadlines.current()) == 0  # every entry has come up
 
 
 async def test_ask_to_an_actor_stopped_for_good_raises_actor_dead() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import trio
+import trio.testing
 
 from actors.mailbox import ActorRef, AskDeadlines
 from actors.runtime import (
@@ -79,10 +80,14 @@ async def test_asks_of_several_timeouts_each_time_out_on_their_own_clock_and_ans
                 ended[name] = trio.current_time() - started
 
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(ask, "sleeps 30, waits 3", slow, Sleep(30.0), 3.0)
-            nursery.start_soon(ask, "queued, waits 2", slow, Echo(1), 2.0)
-            nursery.start_soon(ask, "answered at once, waits 1", fast, Echo(2), 1.0)
-            nursery.start_soon(ask, "queued, waits 1", slow, Echo(3), 1.0)
+            for name, ref, message, timeout_s in (
+                ("sleeps 30, waits 3", slow, Sleep(30.0), 3.0),
+                ("queued, waits 2", slow, Echo(1), 2.0),
+                ("answered at once, waits 1", fast, Echo(2), 1.0),
+                ("queued, waits 1", slow, Echo(3), 1.0),
+            ):
+                nursery.start_soon(ask, name, ref, message, timeout_s)
+                await trio.testing.wait_all_tasks_blocked()  # asked in this order
             with trio.CancelScope() as cancelled:
                 cancelled.cancel()
                 await slow.ask(Echo(4), timeout_s=0.5)  # never sent: already cancelled

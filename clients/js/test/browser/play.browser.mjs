@@ -198,6 +198,11 @@ test('two browser players and four bots play ten hands; reload, pause, leave, wa
       bobPlayer.paused = true;
       await bobPlayer.page.reload();
       await bobPlayer.page.waitForSelector('.seat.me', { timeout: STEP_MS });
+      // His seat can be drawn before the table's snapshot is in: wait for its hand number.
+      await bobPlayer.page.waitForFunction((args) => {
+        const table = window.tablium.tables.get(args.id);
+        return table !== undefined && table.handNumber >= args.hand;
+      }, { id: tableId, hand: before.hand }, { timeout: STEP_MS });
       const back = await bobPlayer.page.evaluate((id) => {
         const table = window.tablium.tables.get(id);
         return { hand: table.handNumber, cards: table.holeCards.join(' '), running: table.handRunning };

@@ -95,6 +95,9 @@ class Settings:
     # With gc_tuning: a young collection at least every this many ms, a middle one every tenth
     # (0: only when Python's allocation count says so; server/commands/serve.py).
     gc_young_every_ms: int = 10
+    # Log every task step that holds the event loop at least this many ms, with the task's
+    # name (0: off; a trio instrument on every step, about 1 us each; server/commands/serve.py).
+    slow_step_log_ms: int = 0
     # The websocket handshake (server/handshake.py): browser pages from these origins may
     # connect (clients that send no Origin always may); the client address is read from
     # X-Forwarded-For only when the TCP peer is one of these proxies (addresses or networks).
@@ -394,6 +397,7 @@ def _parse_drain_timeout(name: str, raw: Any) -> int:
 
 
 GC_YOUNG_EVERY_MS_MAX: Final = 1_000
+SLOW_STEP_LOG_MS_MAX: Final = 60_000
 
 
 def _parse_ms_or_off(most_ms: int) -> Callable[[str, Any], int]:
@@ -567,6 +571,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "login_hashes_waiting_max": _parse_count,
     "gc_tuning": _parse_bool,
     "gc_young_every_ms": _parse_ms_or_off(GC_YOUNG_EVERY_MS_MAX),
+    "slow_step_log_ms": _parse_ms_or_off(SLOW_STEP_LOG_MS_MAX),
     "same_host_origins": _parse_bool,
     "allowed_origins": _parse_origins,
     "trusted_proxies": _parse_networks,

@@ -33,6 +33,11 @@ default) the serve command therefore:
 
 Every collection is timed (gc.callbacks): ``tablium_gc_pause_seconds{generation}`` on
 /metrics, and a warning in the log for a pause over GC_PAUSE_LOG_MS.
+
+Slow steps: with ``slow_step_log_ms`` (TABLIUM_SLOW_STEP_LOG_MS, off by default) a trio
+instrument (SlowSteps) times every task step and logs each that held the event loop that
+long or longer, with the task's name: what stalled every other player. Off by default
+because it costs about a microsecond a step, a few percent of the CPU per action.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from server.commands.settings_args import (
 
 if TYPE_CHECKING:
     from server.config import Settings
+    from server.loop_watch import SlowSteps
     from server.tls import ServerTls
 
 # (young, middle, old) collection thresholds; Python's defaults are (700, 10, 10). The old one
@@ -58,6 +64,29 @@ if TYPE_CHECKING:
 GC_THRESHOLDS: Final = (700, 10, 100)
 GC_PAUSE_LOG_MS: Final = 50.0
 _PAUSE_BUCKETS_S: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+def slow_steps(threshold_ms: int) -> list[SlowSteps]:
+    """The instruments for trio.run: none when ``threshold_ms`` is 0."""
+    if threshold_ms <= 0:
+        return []
+    import structlog
+    from prometheus_client import REGISTRY, Counter
+
+    from server.loop_watch import SlowSteps
+
+    slow = Counter(
+        "tablium_slow_task_steps",
+        "Task steps that held the event loop at least TABLIUM_SLOW_STEP_LOG_MS.",
+        registry=REGISTRY,
+    )
+    log = structlog.get_logger("tablium.loop")
+
+    def report(task: str, took_s: float) -> None:
+        slow.inc()
+        log.warning("slow task step", task=task, ms=round(took_s * 1000, 1))
+
+    return [SlowSteps(threshold_ms / 1000, report)]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -233,8 +262,9 @@ def run(args: argparse.Namespace) -> int:
     install_gc_timer()
     if settings.gc_tuning:
         tune_gc()  # after the imports above: the whole server's code is frozen
+    instruments = slow_steps(settings.slow_step_log_ms)
     if settings.gc_tuning and settings.gc_young_every_ms > 0:
-        trio.run(_serve_paced, settings, tls)
+        trio.run(_serve_paced, settings, tls, instruments=instruments)
     else:
-        trio.run(serve_until_signalled, settings, tls)
+        trio.run(serve_until_signalled, settings, tls, instruments=instruments)
     return 0

@@ -42,6 +42,7 @@ def test_environment_overrides_the_config_file(tmp_path: Path) -> None:
         ("TABLIUM_SESSION_GRACE_S", "soon", "TABLIUM_SESSION_GRACE_S: expected a whole number"),
         ("TABLIUM_GC_YOUNG_EVERY_MS", "1001", "TABLIUM_GC_YOUNG_EVERY_MS: expected 0 (off)"),
         ("TABLIUM_GC_YOUNG_EVERY_MS", "-1", "TABLIUM_GC_YOUNG_EVERY_MS: expected 0 (off)"),
+        ("TABLIUM_SLOW_STEP_LOG_MS", "soon", "TABLIUM_SLOW_STEP_LOG_MS: expected 0 (off)"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(name: str, value: str, message: str) -> None:

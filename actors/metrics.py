@@ -26,7 +26,6 @@ from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 from actors.mailbox import ActorRef
 
 if TYPE_CHECKING:
-    from actors.child import ActorNode
     from actors.runtime import Runtime
 
 
@@ -99,8 +98,7 @@ class ActorMetricsCollector(Collector):
                 processed_sum[ref.kind] += ref.processed
                 dropped_sum[(ref.kind, "overflow")] += ref.dropped
                 dropped_sum[(ref.kind, "dead_letter")] += ref.dead_letters
-            for node in _walk(runtime.tree(now=0.0)):
-                counts[(node.kind, node.state)] += 1
+            counts.update(runtime.count_by_kind_and_state())
         for (kind, state), n in sorted(counts.items()):
             actors.add_metric([kind, state], n)
         for kind, n in sorted(restarts_sum.items()):
@@ -114,12 +112,6 @@ class ActorMetricsCollector(Collector):
         for (kind, reason), n in sorted(dropped_sum.items()):
             dropped.add_metric([kind, reason], n)
         yield from (actors, restarts, depth, depth_max, processed, dropped)
-
-
-def _walk(node: ActorNode) -> Iterator[ActorNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
 
 
 _collectors: dict[int, tuple[CollectorRegistry, ActorMetricsCollector]] = {}

@@ -22,6 +22,7 @@ supervisor, registry, timers, metrics, errors).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any, Final, cast, final
 
@@ -156,6 +157,28 @@ class Runtime:
     def tree(self, now: float | None = None) -> ActorNode:
         """The live tree (see docs/actors.md); call from inside trio unless ``now`` given."""
         return self.root.node(now)
+
+    def count_by_kind_and_state(self) -> Counter[tuple[str, str]]:
+        """(kind, state) -> how many, over the root and every node of ``tree()``, without
+        building the tree: the metrics' count of ten thousand sessions costs a walk, not ten
+        thousand ActorNode objects (a /metrics scrape held the loop 350 ms at 5,000 bots)."""
+        counts: Counter[tuple[str, str]] = Counter()
+        counts[("supervisor", self.root.state.value)] += 1
+        stack = [self.root]
+        while stack:
+            sup = stack.pop()
+            for child in sup.children():
+                ref = child.ref
+                if ref is not None:
+                    kind = ref.kind
+                elif child.spec.kind is ChildKind.SUPERVISOR:
+                    kind = "supervisor"
+                else:
+                    kind = "service"
+                counts[(kind, child.state.value)] += 1
+                if child.supervisor is not None:
+                    stack.append(child.supervisor)
+        return counts
 
     def live_refs(self) -> Iterator[ActorRef[Any]]:
         """Every live actor's ref, depth first."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 import trio
 from prometheus_client import CollectorRegistry
 
+from actors.child import ActorNode
 from actors.metrics import collector_for
 from actors.runtime import (
     Actor,
@@ -170,3 +173,26 @@ async def test_a_crashing_table_takes_its_hand_down_and_comes_back_without_it() 
         assert not hand.alive
         assert runtime.registry.lookup("hand:1:1") is None
         assert events(journal, "started") == ["table", "hand:1:1", "table"]
+
+
+def _walk(node: ActorNode) -> Iterator[ActorNode]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+async def test_the_metrics_count_of_actors_is_the_trees_without_building_it() -> None:
+    """runtime.count_by_kind_and_state (what /metrics counts) against tree(): supervisors,
+    a plain service, workers, a table owning its hand, and a crashed one restarting."""
+    journal: Journal = []
+    tables = ChildSpec.supervisor("tables", policy=SupervisionPolicy(strategy=Strategy.ONE_FOR_ONE))
+    async with running(recorder("lobby", journal), tables) as runtime:
+        sup = runtime.registry.supervisor("tables")
+        for n in (1, 2):
+            table = await sup.start_actor(ChildSpec.worker(f"table:{n}", lambda: Table(journal)))
+            await table.ask(StartHand(n))
+        await sup.start_actor(recorder("table:3", journal))
+        counted = runtime.count_by_kind_and_state()
+        from_tree = Counter((node.kind, node.state) for node in _walk(runtime.tree()))
+    assert counted == from_tree
+    assert counted[("table", "running")] == 2 and counted[("recorder", "running")] >= 3

@@ -110,6 +110,13 @@ class Child:
                 self._exited = trio.Event()
             await self._exited.wait()
 
+    @property
+    def kind(self) -> str:
+        """The actor's kind; a child without an actor: ``supervisor`` or ``service``."""
+        if self.ref is not None:
+            return self.ref.kind
+        return "supervisor" if self.spec.kind is ChildKind.SUPERVISOR else "service"
+
     def node(self, now: float) -> ActorNode:
         spec = self.spec
         uptime_s = now - self.started_at if self.state is State.RUNNING else 0.0
@@ -118,10 +125,9 @@ class Child:
         strategy = sub.policy.strategy.value if sub is not None else None
         ref = self.ref
         if ref is None:
-            kind = "supervisor" if spec.kind is ChildKind.SUPERVISOR else "service"
             return ActorNode(
                 name=spec.name,
-                kind=kind,
+                kind=self.kind,
                 state=self.state.value,
                 restart=spec.restart.value,
                 restarts=self.restarts,

@@ -269,12 +269,7 @@ class ActorRef(Generic[MsgT]):
         items = self._items
         if len(items) < self._room:  # the usual case: room, so the ask's wait is its reply
             await trio.lowlevel.checkpoint_if_cancelled()
-            envelope = Ask(message)
-            items.append(envelope)
-            if len(items) > self.high_water:
-                self.high_water = len(items)
-            self._wake_receiver()
-            envelope.task = trio.lowlevel.current_task()
+            envelope = self._post(Ask(message))
             if timeout_s < math.inf:
                 AskDeadlines.current().add(envelope, timeout_s, self.name)
             return await trio.lowlevel.wait_task_rescheduled(envelope._abort)
@@ -295,13 +290,19 @@ class ActorRef(Generic[MsgT]):
                     self._overflow_stop()
                     await trio.lowlevel.checkpoint()
                     raise ActorDead(self.name, "mailbox overflow")
-            items.append(envelope)
-            if len(items) > self.high_water:
-                self.high_water = len(items)
-            self._wake_receiver()
-            envelope.task = trio.lowlevel.current_task()
+            self._post(envelope)
             return await trio.lowlevel.wait_task_rescheduled(envelope._abort)
         raise AskTimeout(self.name, f"no reply within {timeout_s} s")
+
+    def _post(self, envelope: Ask) -> Ask:
+        """Queue an ask (room checked by the caller) for the current task, waking the actor."""
+        items = self._items
+        items.append(envelope)
+        if len(items) > self.high_water:
+            self.high_water = len(items)
+        self._wake_receiver()
+        envelope.task = trio.lowlevel.current_task()
+        return envelope
 
     # -- the actor side (used by the runtime only) --------------------------------------------
 

@@ -168,14 +168,7 @@ class Runtime:
         while stack:
             sup = stack.pop()
             for child in sup.children():
-                ref = child.ref
-                if ref is not None:
-                    kind = ref.kind
-                elif child.spec.kind is ChildKind.SUPERVISOR:
-                    kind = "supervisor"
-                else:
-                    kind = "service"
-                counts[(kind, child.state.value)] += 1
+                counts[(child.kind, child.state.value)] += 1
                 if child.supervisor is not None:
                     stack.append(child.supervisor)
         return counts

@@ -5,12 +5,25 @@ once submitted always runs, its caller waiting for it even when cancelled
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 import trio
 import trio.testing
 
 from persistence.sqlite import StoreThread
+
+
+async def _cancelled_caller(
+    thread: StoreThread, fn: Callable[[], str], seen: list[str], scopes: list[trio.CancelScope]
+) -> None:
+    """Calls ``fn`` inside a scope the test cancels; records the result, then the cancel."""
+    with trio.CancelScope() as scope:
+        scopes.append(scope)
+        seen.append(await thread.call(fn))
+        await trio.lowlevel.checkpoint()  # the cancel arrives here
+        seen.append("not reached")
+    seen.append(f"cancelled {scope.cancelled_caught}")
 
 
 async def test_calls_run_in_the_order_they_came_and_return_their_results() -> None:
@@ -68,18 +81,11 @@ async def test_a_call_cancelled_while_queued_still_runs_and_its_caller_waits_for
         ran.append("second")
         return "second"
 
-    async def queued() -> None:
-        with trio.CancelScope() as scope:
-            scopes.append(scope)
-            seen.append(await thread.call(second))
-            await trio.lowlevel.checkpoint()  # the cancel arrives here
-        seen.append(f"cancelled {scope.cancelled_caught}")
-
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(thread.call, first)
             await trio.testing.wait_all_tasks_blocked()
-            nursery.start_soon(queued)
+            nursery.start_soon(_cancelled_caller, thread, second, seen, scopes)
             await trio.testing.wait_all_tasks_blocked()  # behind `first`, which waits
             scopes[0].cancel()
             await trio.testing.wait_all_tasks_blocked()
@@ -103,17 +109,9 @@ async def test_a_started_call_finishes_before_its_caller_sees_the_cancel() -> No
         release.wait()
         return "committed"
 
-    async def caller() -> None:
-        with trio.CancelScope() as scope:
-            scopes.append(scope)
-            seen.append(await thread.call(slow))
-            await trio.lowlevel.checkpoint()  # the cancel arrives here
-            seen.append("not reached")
-        seen.append(f"cancelled {scope.cancelled_caught}")
-
     try:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(caller)
+            nursery.start_soon(_cancelled_caller, thread, slow, seen, scopes)
             await trio.to_thread.run_sync(started.wait)
             scopes[0].cancel()
             await trio.testing.wait_all_tasks_blocked()

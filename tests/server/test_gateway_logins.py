@@ -6,7 +6,7 @@ are refused."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -154,6 +154,13 @@ async def test_failures_from_one_address_slow_it_down_but_not_other_addresses(
             assert isinstance(await _login(ws, 2, "alice", PASSWORD), LoggedIn)
 
 
+async def _until(condition: Callable[[], bool]) -> None:
+    """Returns once ``condition()`` holds, checked each time every task waits (a task that
+    waits for the store's thread counts as waiting, so one check is not enough)."""
+    while not condition():
+        await trio.testing.wait_all_tasks_blocked()
+
+
 async def test_one_address_cannot_fill_the_hashing_queue(tmp_path: Path) -> None:
     limits = GatewayLimits(login_hashes_waiting_max=32, login_hashes_per_ip_max=4)
     async with (
@@ -163,26 +170,41 @@ async def test_one_address_cannot_fill_the_hashing_queue(tmp_path: Path) -> None
         async with open_client(gateway.url) as client:
             await client.register("alice", PASSWORD)
         held = HeldHashing()
-        gateway.accounts.hasher._hasher = held  # type: ignore[assignment]
+        hasher = gateway.accounts.hasher
+        hasher._hasher = held  # type: ignore[assignment]
         sockets = [
             await stack.enter_async_context(ws_from(gateway.url, "127.0.0.1")) for _ in range(48)
         ]
-        answers: list[object] = []
-        for n, ws in enumerate(sockets):
-            await say_hello(ws)
-            await ws.send_message(encode(Login(id=n, name=f"nobody{n}", password="wrong-guess")))
-        await trio.testing.wait_all_tasks_blocked()
-        for ws in sockets[4:]:  # beyond the address's share: refused at once
-            answers.append(decode(await ws.get_message()))
-        assert all(isinstance(a, Error) and a.code == ErrorCode.SERVER_BUSY for a in answers)
-        assert gateway.accounts.hasher.refused_over_share == 44
-        # Another address still gets in line, and in.
-        async with ws_from(gateway.url, "127.0.0.2") as other:
-            await say_hello(other)
-            await other.send_message(encode(Login(id=1, name="alice", password=PASSWORD)))
-            await trio.testing.wait_all_tasks_blocked()
-            held.release.set()
-            assert isinstance(decode(await other.get_message()), LoggedIn)
+        answers: dict[int, object] = {}
+
+        async def answer(n: int, ws: WebSocketConnection) -> None:
+            answers[n] = decode(await ws.get_message())
+
+        async with trio.open_nursery() as readers:
+            for n, ws in enumerate(sockets):
+                await say_hello(ws)
+                await ws.send_message(encode(Login(id=n, name=f"nobody{n}", password="wrong")))
+                readers.start_soon(answer, n, ws)
+            # Each login reads the store first, so they reach the hasher in no fixed order:
+            # some four are in line, and the other 44, beyond the address's share, are
+            # refused at once.
+            await _until(lambda: len(answers) == 44)
+            in_line = sorted(set(range(48)) - answers.keys())
+            refused = [answers[n] for n in answers]
+            assert all(isinstance(a, Error) and a.code == ErrorCode.SERVER_BUSY for a in refused)
+            assert hasher.refused_over_share == 44
+            assert hasher.waiting + hasher.running == 4
+            # Another address still gets in line, and in.
+            async with ws_from(gateway.url, "127.0.0.2") as other:
+                await say_hello(other)
+                await other.send_message(encode(Login(id=1, name="alice", password=PASSWORD)))
+                await _until(lambda: hasher.waiting + hasher.running == 5)
+                held.release.set()
+                assert isinstance(decode(await other.get_message()), LoggedIn)
+        # The four in line were heard out: wrong passwords.
+        for n in in_line:
+            reply = answers[n]
+            assert isinstance(reply, Error) and reply.code == ErrorCode.BAD_CREDENTIALS
 
 
 async def test_registrations_per_address_are_limited(tmp_path: Path, clock: MockClock) -> None:

@@ -18,11 +18,11 @@ default) the serve command therefore:
   full collection at 3,000 idle connections walked 440,000 objects for 470 ms of CPU
   (docs/loadtest.md). The price would be cyclic garbage that lives long enough to be frozen
   (nothing frees it): measured, none (60 s of play at 50 tables, and 1,000 connections
-  closed, left no cyclic garbage among the frozen objects). ``tablium_gc_frozen_objects_total``
-  on /metrics counts the objects frozen so far (GcFreezer counts each freeze's, the old
-  generation it moves, a few thousand objects); the frozen set's live size is not exported,
-  because counting it (``gc.get_freeze_count()``) walks every frozen object with the event loop
-  held: 50 ms at 370,000 objects under the swarm, on every scrape (docs/loadtest.md).
+  closed, left no cyclic garbage among the frozen objects). Nothing counts the frozen set on
+  /metrics: ``gc.get_freeze_count()`` walks every frozen object with the event loop held
+  (50 ms at 370,000 objects under the swarm, on every scrape), and counting each freeze's
+  objects walks them too (about 6 ms a second at 2,000 players; docs/loadtest.md). A leak
+  shows in the resident memory per player.
 
 - starts the young and middle collections itself, on a clock (pace_collections): Python
   starts a young collection when allocations *minus deallocations* pass the young threshold,
@@ -58,8 +58,6 @@ from server.commands.settings_args import (
 )
 
 if TYPE_CHECKING:
-    from prometheus_client.registry import CollectorRegistry
-
     from server.config import Settings
     from server.loop_watch import SlowSteps
     from server.tls import ServerTls
@@ -173,18 +171,12 @@ class GcFreezer:
         self.every = every
         self.middle_collections = 0
         self.freezes = 0
-        # Objects frozen so far, start-up's included (tune_gc); those that died since are not
-        # taken off: only walking the whole frozen set could tell.
-        self.frozen_objects = 0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase != "stop" or info.get("generation") != 1:
             return
         self.middle_collections += 1
         if self.middle_collections % self.every == 0:
-            # What the freeze moves: the survivors since the last one, in the old generation
-            # (give or take the few objects the young ones got since this collection).
-            self.frozen_objects += len(gc.get_objects(generation=2))
             gc.freeze()
             self.freezes += 1
 
@@ -204,31 +196,7 @@ def tune_gc() -> GcFreezer:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    freezer = freeze_old_generation()
-    freezer.frozen_objects = gc.get_freeze_count()  # one walk, at start-up
-    return freezer
-
-
-def export_frozen_count(freezer: GcFreezer, registry: CollectorRegistry | None = None) -> None:
-    """``tablium_gc_frozen_objects_total`` on /metrics (``registry``: the process's): the
-    freezer's count, read in O(1)."""
-    from collections.abc import Iterator
-
-    from prometheus_client import REGISTRY
-    from prometheus_client.core import CounterMetricFamily
-    from prometheus_client.registry import Collector
-
-    class FrozenCount(Collector):
-        def collect(self) -> Iterator[CounterMetricFamily]:
-            yield CounterMetricFamily(
-                "tablium_gc_frozen_objects",
-                "Objects frozen out of garbage collection since start (start-up's, then the"
-                " survivors of every tenth middle collection); frozen objects that died since"
-                " are not taken off.",
-                value=freezer.frozen_objects,
-            )
-
-    (registry or REGISTRY).register(FrozenCount())
+    return freeze_old_generation()
 
 
 GC_MIDDLE_EVERY: Final = 10  # young collections between two middle ones (Python's own ratio)
@@ -290,8 +258,7 @@ def run(args: argparse.Namespace) -> int:
         )
     install_gc_timer()
     if settings.gc_tuning:
-        # After the imports above: the whole server's code is frozen.
-        export_frozen_count(tune_gc())
+        tune_gc()  # after the imports above: the whole server's code is frozen
     instruments = slow_steps(settings.slow_step_log_ms)
     if settings.gc_tuning and settings.gc_young_every_ms > 0:
         trio.run(_serve_paced, settings, tls, instruments=instruments)

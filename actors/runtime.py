@@ -164,23 +164,21 @@ class Runtime:
         costs about half of building their ActorNode objects (8 against 15-20 ms at 7,000)."""
         counts: Counter[tuple[str, str]] = Counter()
         counts[("supervisor", self.root.state.value)] += 1
-        stack = [self.root]
-        while stack:
-            sup = stack.pop()
-            for child in sup.children():
-                counts[(child.kind, child.state.value)] += 1
-                if child.supervisor is not None:
-                    stack.append(child.supervisor)
+        for child in self._children():
+            counts[(child.kind, child.state.value)] += 1
         return counts
 
     def live_refs(self) -> Iterator[ActorRef[Any]]:
         """Every live actor's ref, depth first."""
+        return (child.ref for child in self._children() if child.ref is not None)
+
+    def _children(self) -> Iterator[Child]:
+        """Every child under the root, supervisors' children after their supervisor."""
         stack = [self.root]
         while stack:
             sup = stack.pop()
             for child in sup.children():
-                if child.ref is not None:
-                    yield child.ref
+                yield child
                 if child.supervisor is not None:
                     stack.append(child.supervisor)
 

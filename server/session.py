@@ -13,6 +13,7 @@ session can resume on another node.
 from __future__ import annotations
 
 import collections
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, Protocol, final
@@ -59,10 +60,14 @@ class PlayerSession:
     # no account; the wallet needs it.
     player_id: int | None = None
     last_seq: int = 0
-    # Invariant: seqs in replay are consecutive and end at last_seq.
+    # Invariant: replay holds the events numbered last_seq - len(replay) + 1 .. last_seq,
+    # oldest first. Each is the body as encoded once for every recipient of a broadcast
+    # (msgspec.Raw: its frame is made again for a resume), or, restored from another node,
+    # its frame (bytes). The body, shared by the table's audience, is what a full buffer
+    # costs per session: about a third of keeping each session's own frames.
     # Overflow policy: the oldest event is dropped; a resume from before it is a replay_gap.
     # An empty tuple until the first event: an empty deque is 760 bytes, per idle session.
-    replay: collections.deque[tuple[int, bytes]] | tuple[()] = ()
+    replay: collections.deque[msgspec.Raw | bytes] | tuple[()] = ()
     outlet: Outlet | None = None
     # Bumped at every attach and detach, so a grace timer started for an older detach can
     # tell that the session has been resumed since.
@@ -96,33 +101,37 @@ class PlayerSession:
         frame = encode_event(self.last_seq, body)
         replay = self.replay
         if not isinstance(replay, collections.deque):
-            self.replay = replay = collections.deque()
-        replay.append((self.last_seq, frame))
-        if len(replay) > self.replay_events_max:
-            replay.popleft()
+            self.replay = replay = collections.deque(maxlen=self.replay_events_max)
+        replay.append(body)
         if self.mirror is not None:
             self.mirror.append(self, self.last_seq, frame)
         if self.outlet is not None:
             self.outlet.offer(frame)
         return self.last_seq
 
+    @property
+    def oldest_buffered_seq(self) -> int:
+        """The seq of the oldest buffered event (last_seq + 1 when none is)."""
+        return self.last_seq - len(self.replay) + 1
+
     def can_replay_after(self, seq: int) -> bool:
         """True if every event after ``seq`` is still buffered."""
-        oldest = self.replay[0][0] if self.replay else self.last_seq + 1
-        return seq >= oldest - 1
+        return seq >= self.oldest_buffered_seq - 1
 
     def frames_after(self, seq: int) -> Iterator[bytes]:
-        for event_seq, frame in self.replay:
-            if event_seq > seq:
-                yield frame
+        """The frames of the buffered events after ``seq``, in order."""
+        first = self.oldest_buffered_seq
+        skip = max(0, seq + 1 - first)
+        for event_seq, event in enumerate(itertools.islice(self.replay, skip, None), first + skip):
+            yield event if isinstance(event, bytes) else encode_event(event_seq, event)
 
     def restore(self, last_seq: int, replay: list[tuple[int, bytes]]) -> None:
         """Continue a session another node held: its numbering and (consecutive, ending at
-        last_seq) buffered events, the newest replay_events_max of them."""
+        last_seq) buffered frames, the newest replay_events_max of them."""
         if replay and replay[-1][0] != last_seq:
             raise ValueError("a restored replay ends at the session's last seq")
         self.last_seq = last_seq
-        self.replay = collections.deque(replay[-self.replay_events_max :])
+        self.replay = collections.deque((frame for _, frame in replay), self.replay_events_max)
 
     def attach(self, outlet: Outlet) -> None:
         self.outlet = outlet

@@ -37,17 +37,51 @@ def test_pushes_are_numbered_from_one_and_sent_only_while_attached() -> None:
     session.attach(outlet)
     assert session.push(Notice(code="a", text="2")) == 2
     assert len(outlet.frames) == 1
-    assert list(session.frames_after(0)) == [frame for _, frame in session.replay]
+    first = encode(Event(seq=1, body=Notice(code="a", text="1")))
+    assert list(session.frames_after(0)) == [first, outlet.frames[0]]
 
 
 def test_the_replay_buffer_keeps_the_newest_events_and_knows_its_gap() -> None:
     session = PlayerSession("s", "alice", "player", replay_events_max=3)
+    sent = Collect()
+    session.attach(sent)
     for n in range(5):
         session.push(Notice(code="a", text=str(n)))
-    assert [seq for seq, _ in session.replay] == [3, 4, 5]
+    assert len(session.replay) == 3 and session.oldest_buffered_seq == 3
     assert session.can_replay_after(2) and session.can_replay_after(5)
     assert not session.can_replay_after(1)
-    assert len(list(session.frames_after(3))) == 2
+    # A resume gets the very frames that were sent, made again from the buffered bodies.
+    assert list(session.frames_after(3)) == sent.frames[3:]
+    assert list(session.frames_after(0)) == sent.frames[2:]
+    assert list(session.frames_after(5)) == []
+
+
+def test_a_broadcast_body_is_buffered_once_for_all_its_sessions() -> None:
+    """The replay keeps the body a table encoded once, not each session's own frame."""
+    body = encode_body(Notice(code="a", text="x" * 200))
+    sessions = [PlayerSession(f"s{i}", f"p{i}", "player", replay_events_max=8) for i in range(6)]
+    outlets = [Collect() for _ in sessions]
+    for session, outlet in zip(sessions, outlets, strict=True):
+        session.push(Notice(code="a", text=session.player))  # seqs differ from here on
+        session.attach(outlet)
+        session.push_encoded(body)
+    assert all(list(session.replay)[-1] is body for session in sessions)
+    assert [list(s.frames_after(1)) for s in sessions] == [o.frames for o in outlets]
+
+
+def test_a_restored_replay_resumes_with_its_frames_and_numbers_on() -> None:
+    """A session another node held: its frames as they were, then this node's own pushes."""
+    frames = [encode(Event(seq=seq, body=Notice(code="a", text=str(seq)))) for seq in (7, 8, 9)]
+    session = PlayerSession("s", "alice", "player", replay_events_max=2)
+    with pytest.raises(ValueError):
+        session.restore(10, list(zip((7, 8, 9), frames, strict=True)))
+    session.restore(9, list(zip((7, 8, 9), frames, strict=True)))
+    assert session.oldest_buffered_seq == 8 and not session.can_replay_after(6)
+    assert session.push(Notice(code="a", text="10")) == 10
+    assert list(session.frames_after(7)) == [
+        frames[2],
+        encode(Event(seq=10, body=Notice(code="a", text="10"))),
+    ]
 
 
 def test_the_registry_refuses_sessions_beyond_its_bound() -> None:

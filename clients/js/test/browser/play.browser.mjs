@@ -60,9 +60,10 @@ async function newPlayerPage(label) {
   return { page, errors };
 }
 
-const seatOf = (page) => page.evaluate((id) => window.tablium.mySeats[id] ?? null, tableId);
+// While a page reloads, window.tablium is not there yet: every look in a page allows for that.
+const seatOf = (page) => page.evaluate((id) => window.tablium?.mySeats[id] ?? null, tableId);
 const promptOf = (page) => page.evaluate((id) => {
-  const table = window.tablium.tables.get(id);
+  const table = window.tablium?.tables.get(id);
   return table?.prompt ? { legal: table.prompt.legal, at: table.promptAtMs, hand: table.prompt.hand_number } : null;
 }, tableId);
 
@@ -108,9 +109,10 @@ async function playLoop(player, done, style) {
       } else if (style === 'keys') await page.keyboard.press('c');
       else await click('#act-call');
       // Wait for that prompt to be answered (gone, or a newer one).
+      // The wait goes on in a reloaded page (a reload of this player's page in progress).
       await page.waitForFunction(([id, at]) => {
-        const table = window.tablium.tables.get(id);
-        return table.prompt === null || table.promptAtMs !== at;
+        const table = window.tablium?.tables.get(id);
+        return table === undefined || table.prompt === null || table.promptAtMs !== at;
       }, [tableId, prompt.at], { timeout: STEP_MS });
     } catch (error) {
       // The prompt went away under us (answered by the clock, a reload in progress, the end):
@@ -188,8 +190,8 @@ test('two browser players and four bots play ten hands; reload, pause, leave, wa
       // Bob reloads in the middle of a hand he is in, and is back in it with the same cards.
       const bobPlayer = players[bob];
       await bobPlayer.page.waitForFunction((id) => {
-        const table = window.tablium.tables.get(id);
-        return table.handRunning && table.holeCards.length === 2 && table.prompt === null;
+        const table = window.tablium?.tables.get(id);
+        return table !== undefined && table.handRunning && table.holeCards.length === 2 && table.prompt === null;
       }, tableId, { timeout: STEP_MS * 2 });
       const before = await bobPlayer.page.evaluate((id) => {
         const table = window.tablium.tables.get(id);
@@ -200,7 +202,7 @@ test('two browser players and four bots play ten hands; reload, pause, leave, wa
       await bobPlayer.page.waitForSelector('.seat.me', { timeout: STEP_MS });
       // His seat can be drawn before the table's snapshot is in: wait for its hand number.
       await bobPlayer.page.waitForFunction((args) => {
-        const table = window.tablium.tables.get(args.id);
+        const table = window.tablium?.tables.get(args.id);
         return table !== undefined && table.handNumber >= args.hand;
       }, { id: tableId, hand: before.hand }, { timeout: STEP_MS });
       const back = await bobPlayer.page.evaluate((id) => {

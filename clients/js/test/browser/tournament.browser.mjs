@@ -195,10 +195,10 @@ test('the tournament lobby, registering, and a table that follows the player', a
     const playing = playInPage(() => done);
     try {
       const table = decodeURIComponent((await page.evaluate(() => location.hash)).slice('#/table/'.length));
-      await page.waitForFunction((id) => (window.tablium.tables.get(id)?.handsEnded ?? 0) >= 1, table, { timeout: STEP_MS * 2 });
+      await page.waitForFunction((id) => (window.tablium?.tables.get(id)?.handsEnded ?? 0) >= 1, table, { timeout: STEP_MS * 2 });
       await page.screenshot({ path: join(ARTIFACTS, 'tournament-table.png') });
       await admin('POST', `/tournaments/${tournamentId}/cancel`, { reason: 'browser tests: done' });
-      await page.waitForFunction((id) => window.tablium.mySeats[id] === undefined, table, { timeout: STEP_MS });
+      await page.waitForFunction((id) => window.tablium !== undefined && window.tablium.mySeats[id] === undefined, table, { timeout: STEP_MS });
     } finally {
       done = true;
       await playing;

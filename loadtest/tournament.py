@@ -28,7 +28,7 @@ from loadtest.stats import Recorder, TournamentTally
 from loadtest.strategies import Strategy
 from protocol.client import Client, ClientError, ConnectionLost, RequestTimeout, ServerError
 from protocol.errors import ErrorCode
-from protocol.game import HandEnded, SeatChanged, TableSnapshot, Watch
+from protocol.game import HandEnded, HoleCards, SeatChanged, TableSnapshot, Watch
 from protocol.messages import Event
 from protocol.tournaments import (
     DeclineTournamentRebuy,
@@ -96,17 +96,24 @@ class TournamentBot(Bot):
         if in_play:
             self.entry, self.table_id = in_play[-1].entry, in_play[-1].table_id
             if self.table_id is not None:
-                # A new session gets no table state by itself: watching sends the snapshot
-                # (with our cards), which names our seat.
-                try:
-                    await client.request(Watch(id=0, table_id=self.table_id))
-                except ServerError as exc:
-                    self.recorder.error(exc.code)
+                await self._watch_own_table(client, self.table_id)
             return
         if view.my_entries and not view.may_register:
             self._done.set()
             return
         await self._register(client, reentry=bool(view.my_entries))
+
+    async def _watch_own_table(self, client: Client, table_id: str) -> None:
+        """A new session gets no table state by itself: watching sends the snapshot (with our
+        cards), which names our seat. A table still opening (its tournament just moved to
+        this node) is asked again; without a snapshot the seat comes with our next cards."""
+        for _attempt in range(REGISTER_RETRIES_MAX):
+            try:
+                await client.request(Watch(id=0, table_id=table_id))
+                return
+            except ServerError as exc:
+                self.recorder.error(exc.code)
+                await trio.sleep((exc.retry_after_ms or 1000) / 1000)
 
     async def _register(self, client: Client, *, reentry: bool) -> None:
         for _attempt in range(REGISTER_RETRIES_MAX):
@@ -178,6 +185,10 @@ class TournamentBot(Bot):
                 self._done.set()
         elif isinstance(body, HandEnded):
             self._on_hand_ended(body, client, nursery)
+        elif isinstance(body, HoleCards) and body.table_id == self.table_id:
+            # Private to the seat's owner: our seat, even when no snapshot named it yet.
+            self.seat = body.seat
+            self.hole_cards = body.cards
         elif isinstance(body, TableSnapshot):
             if body.table_id == self.table_id:
                 seats = [v.seat for v in body.seats if v.player_id == self.player_id]

@@ -18,6 +18,7 @@ through routing (tests/tournaments/test_cluster_routing.py)."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Callable
@@ -186,6 +187,8 @@ async def _scenario(
     assert sum(stacks) == PLAYERS * STARTING_STACK  # every chip in play, a running hand voided
 
     report = await run_swarm(_options(b, tournament_id), progress=None)
+    if report["tournament"]["finished"] is not True:
+        print(json.dumps({k: report.get(k) for k in ("tournament", "errors", "bots")})[:6000])
     assert report["tournament"]["finished"] is True, report["tournament"]
     async with _admin(b) as admin:
         results = (await admin.get(f"/tournaments/{tournament_id}/results")).json()

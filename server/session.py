@@ -64,7 +64,8 @@ class PlayerSession:
     # oldest first. Each is the body as encoded once for every recipient of a broadcast
     # (msgspec.Raw: its frame is made again for a resume), or, restored from another node,
     # its frame (bytes). The body, shared by the table's audience, is what a full buffer
-    # costs per session: about a third of keeping each session's own frames.
+    # costs per session: about a sixth of keeping each session's own frames
+    # (docs/loadtest.md, "Cut 7").
     # Overflow policy: the oldest event is dropped; a resume from before it is a replay_gap.
     # An empty tuple until the first event: an empty deque is 760 bytes, per idle session.
     replay: collections.deque[msgspec.Raw | bytes] | tuple[()] = ()

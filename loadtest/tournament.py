@@ -52,6 +52,7 @@ from protocol.tournaments import (
 
 REGISTER_RETRIES_MAX: Final = 5  # registration refused as busy or rate limited: retried
 REGISTER_RETRY_PAUSE_S: Final = 1.0
+WATCH_RETRIES_MAX: Final = 5  # a rejoining bot's watch refused (its table still opening)
 OVER: Final = frozenset({"finished", "cancelled"})
 IN_PLAY: Final = frozenset({"registered", "playing", "awaiting_rebuy"})
 STANDINGS_PAGE: Final = 500  # protocol.tournaments.STANDINGS_PAGE_MAX
@@ -107,7 +108,7 @@ class TournamentBot(Bot):
         """A new session gets no table state by itself: watching sends the snapshot (with our
         cards), which names our seat. A table still opening (its tournament just moved to
         this node) is asked again; without a snapshot the seat comes with our next cards."""
-        for _attempt in range(REGISTER_RETRIES_MAX):
+        for _attempt in range(WATCH_RETRIES_MAX):
             try:
                 await client.request(Watch(id=0, table_id=table_id))
                 return

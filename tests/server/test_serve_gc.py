@@ -161,8 +161,8 @@ async def test_paced_young_collections_stay_small_when_objects_die_old(
 
 
 def test_metrics_do_not_walk_the_frozen_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    """gc.get_freeze_count() walks every frozen object with the event loop held (100 ms a
-    scrape at 2,000 players): no metric calls it."""
+    """gc.get_freeze_count() walks every frozen object with the event loop held (about 50 ms
+    at 370,000 frozen objects, on every scrape): no metric calls it."""
 
     def walk() -> int:
         raise AssertionError("a scrape walked the frozen set")
